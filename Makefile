@@ -1,0 +1,144 @@
+# Mica: build, boot and test.  `make help` lists the targets.
+#
+# Cross-building: CROSS_COMPILE=x86_64-linux-gnu- make (host gcc by default).
+
+CROSS_COMPILE ?=
+CC      := $(CROSS_COMPILE)gcc
+LD      := $(CROSS_COMPILE)ld
+NM      := $(CROSS_COMPILE)nm
+OBJDUMP := $(CROSS_COMPILE)objdump
+HOSTCC  ?= gcc
+PYTHON  ?= /usr/bin/python3
+QEMU    ?= qemu-system-x86_64
+
+B := build
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+
+# Boot-time settings for `make run` / `make pxe-run`.
+MEM      ?= 256M
+NIC      ?= e1000
+CMDLINE  ?= loglevel=2
+QEMU_COMMON = -machine pc -cpu max -m $(MEM) -smp 1 -display none \
+	-serial mon:stdio -no-reboot
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-Ikernel -Ikernel/arch/x86_64 -Ilib -Iinclude \
+	-DMICA_VERSION='"$(VERSION)"' -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
+	-T kernel/arch/x86_64/linker.ld
+
+KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S) \
+	lib/fmt.c lib/string.c
+
+# Two kernels from the same sources: the normal one, and the test build
+# whose panics exit QEMU with a failure status (isa-debug-exit).
+define kernel_variant
+$(1)_OBJ := $$(patsubst %,$(B)/$(1)/%.o,$$(KERNEL_SRC))
+$(B)/$(1)/%.c.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $(2) -c $$< -o $$@
+$(B)/$(1)/%.S.o: %.S
+	@mkdir -p $$(@D)
+	@echo "  AS      $$@"
+	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $(2) -c $$< -o $$@
+$(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -Map=$(B)/$(1).ldmap -o $$@ $$($(1)_OBJ)
+	$$(Q)$$(NM) -n $$@ > $(B)/$(1).map
+	$$(Q)$$(OBJDUMP) -d -S $$@ > $(B)/$(1).dis
+-include $$($(1)_OBJ:.o=.d)
+endef
+$(eval $(call kernel_variant,kernel,))
+$(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
+
+# Boot modules, in load order: the file and the name it is known by.
+MODULES := configs/boot.manifest:manifest
+
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test deps clean help
+all: kernel iso tftp
+kernel: $(B)/kernel.elf $(B)/kernel-test.elf
+
+$(B)/iso/boot/grub/grub.cfg: Makefile $(MODULES:%:%) tools/mkgrubcfg.sh
+	@mkdir -p $(@D)
+	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
+
+$(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
+	cp $(B)/kernel.elf $(B)/iso/boot/kernel
+	for m in $(MODULES); do cp $${m%%:*} $(B)/iso/boot/$${m##*:}; done
+	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+iso: $(B)/mica.iso
+
+# The network-boot tree: what a TFTP server serves for iPXE.
+$(B)/tftp/boot.ipxe: $(B)/kernel.elf $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) tools/mkipxe.sh Makefile
+	@mkdir -p $(@D)
+	cp $(B)/kernel.elf $(B)/tftp/kernel
+	for m in $(MODULES); do cp $${m%%:*} $(B)/tftp/$${m##*:}; done
+	tools/mkipxe.sh "$(CMDLINE)" $(MODULES) > $@
+tftp: $(B)/tftp/boot.ipxe
+
+deps:
+	tools/install-deps.sh all
+
+run:
+	tools/install-deps.sh run
+	$(MAKE) iso
+	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
+	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d
+
+# Network boot through QEMU's iPXE ROM and its built-in DHCP/TFTP server.
+# NIC=e1000 (default) or NIC=virtio-net-pci.
+pxe-run:
+	tools/install-deps.sh run
+	$(MAKE) tftp
+	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
+	$(QEMU) $(QEMU_COMMON) -boot order=n \
+		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
+		-device $(NIC),netdev=net0
+
+gdb:
+	tools/install-deps.sh test
+	$(MAKE) iso
+	@echo "Mica: QEMU waits for gdb on :1234; the kernel's symbols are loaded."
+	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d -S -gdb tcp:127.0.0.1:1234 & \
+	qemu=$$!; \
+	gdb -q $(B)/kernel.elf -ex 'target remote 127.0.0.1:1234' -ex 'break kmain'; \
+	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
+
+# Host unit tests of pure logic.
+UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
+		-Ikernel -Ilib -Itests/unit -o $@ $(UNIT_SRC)
+
+unit-test: $(B)/unit/run-unit-tests
+	$(B)/unit/run-unit-tests $(T)
+
+# Boot tests in QEMU; T=name selects tests (pytest -k).
+system-test: kernel iso tftp
+	$(PYTHON) -m pytest -q tests/system $(if $(T),-k "$(T)")
+
+test:
+	tools/install-deps.sh test
+	$(MAKE) all $(B)/unit/run-unit-tests
+	tools/run-tests.sh
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo "make run          build the ISO and boot it in QEMU (serial on this terminal)"
+	@echo "make pxe-run      network-boot through iPXE (NIC=e1000|virtio-net-pci)"
+	@echo "make gdb          boot with QEMU waiting for gdb, symbols loaded"
+	@echo "make test         unit tests, then boot tests; ends with a summary line"
+	@echo "make unit-test    host unit tests only (T=name for one)"
+	@echo "make system-test  QEMU boot tests only (T=expr for some)"
+	@echo "make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
+	@echo "make deps         install the Debian packages everything needs"

@@ -1,0 +1,28 @@
+/* Local APIC (timer, end of interrupt) and IOAPIC (device interrupt lines). */
+#ifndef MICA_APIC_H
+#define MICA_APIC_H
+
+#include <stdint.h>
+
+/* Mask the legacy 8259 PICs, enable the local APIC. */
+void lapic_init(void);
+void lapic_eoi(void);
+
+/* Measure the APIC timer against the PIT; returns timer ticks per ms
+ * (with the divider lapic_timer_start uses). */
+uint32_t lapic_timer_calibrate(void);
+
+/* Periodic interrupts on VEC_TIMER every `count` timer ticks. */
+void lapic_timer_start(uint32_t count);
+
+/* Find and mask every IOAPIC input. */
+void ioapic_init(void);
+
+/* Number of IOAPIC inputs (global system interrupts 0..n-1). */
+unsigned ioapic_inputs(void);
+
+/* Route input gsi to vector on the boot CPU; level/low per the device. */
+void ioapic_route(unsigned gsi, unsigned vector, int level_triggered, int active_low);
+void ioapic_mask(unsigned gsi, int masked);
+
+#endif

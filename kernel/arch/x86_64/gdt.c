@@ -1,0 +1,63 @@
+#include "gdt.h"
+#include "layout.h"
+
+#include "string.h"
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+static struct tss tss;
+static uint64_t gdt[8];
+static uint8_t ist_stacks[2][KERNEL_STACK_SIZE] __attribute__((aligned(16)));
+
+struct descriptor_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+void gdt_init(void)
+{
+	gdt[0] = 0;
+	gdt[1] = 0x00AF9A000000FFFF;    /* 0x08 kernel code, 64-bit */
+	gdt[2] = 0x00CF92000000FFFF;    /* 0x10 kernel data */
+	gdt[3] = 0x00CFFA000000FFFF;    /* 0x18 user code, 32-bit (unused; SYSRET layout) */
+	gdt[4] = 0x00CFF2000000FFFF;    /* 0x20 user data */
+	gdt[5] = 0x00AFFA000000FFFF;    /* 0x28 user code, 64-bit */
+
+	memset(&tss, 0, sizeof(tss));
+	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
+	tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
+	tss.iomap_base = sizeof(tss);   /* no I/O bitmap yet: all ports denied */
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	gdt[6] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
+		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
+	gdt[7] = base >> 32;
+
+	struct descriptor_ptr ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"mov %2, %%ds\n\t"
+		"mov %2, %%es\n\t"
+		"mov %2, %%ss\n\t"
+		"ltr %w3"
+		:
+		: "m"(ptr), "i"(SEL_KERNEL_CODE), "r"(SEL_KERNEL_DATA), "r"(SEL_TSS)
+		: "rax", "memory");
+}
+
+void gdt_set_kernel_stack(uint64_t rsp0)
+{
+	tss.rsp[0] = rsp0;
+}

@@ -1,0 +1,26 @@
+/* Segments, TSS and the kernel stacks used on entry from user mode. */
+#ifndef MICA_GDT_H
+#define MICA_GDT_H
+
+/* Selector layout fixed by SYSCALL/SYSRET (see MSR_STAR in gdt.c). */
+#define SEL_KERNEL_CODE 0x08
+#define SEL_KERNEL_DATA 0x10
+#define SEL_USER_DATA   (0x20 | 3)
+#define SEL_USER_CODE   (0x28 | 3)
+#define SEL_TSS         0x30
+
+/* Interrupt stack table slots for exceptions that must not use a
+ * possibly broken stack. */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI          2
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+void gdt_init(void);
+
+/* Stack the CPU switches to on an interrupt or exception from user mode. */
+void gdt_set_kernel_stack(uint64_t rsp0);
+#endif
+
+#endif

@@ -1,0 +1,171 @@
+#include "paging.h"
+#include "cpu.h"
+#include "klog.h"
+#include "mm.h"
+
+#include "string.h"
+
+static uint64_t kernel_root;
+
+static inline uint64_t *table(uint64_t phys) { return phys_to_virt(phys & PTE_ADDR); }
+
+static inline unsigned index_of(uint64_t va, int level)
+{
+	return (va >> (12 + 9 * level)) & 511;
+}
+
+static bool canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+	return top == 0 || top == 0x1FFFF;
+}
+
+/* Entry at level (0 = PT) for va, creating tables above it as needed;
+ * NULL when a table cannot be allocated or a large page is in the way. */
+static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create)
+{
+	uint64_t *t = table(root);
+
+	for (int l = 3; l > level; l--) {
+		uint64_t *e = &t[index_of(va, l)];
+		if (!(*e & PTE_PRESENT)) {
+			if (!create)
+				return NULL;
+			uint64_t frame = mm_alloc_frame_zeroed();
+			if (!frame)
+				return NULL;
+			/* Upper levels are permissive; leaves decide. */
+			*e = frame | PTE_PRESENT | PTE_WRITE | (va < USER_TOP ? PTE_USER : 0);
+		} else if (*e & PTE_LARGE) {
+			return NULL;
+		}
+		t = table(*e);
+	}
+	return &t[index_of(va, level)];
+}
+
+static int map_at_level(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
+			int level)
+{
+	uint64_t align = level ? LARGE_PAGE_SIZE : PAGE_SIZE;
+
+	if ((va | pa) & (align - 1) || !canonical(va))
+		return PT_BAD_ARGUMENT;
+	uint64_t *e = walk(root, va, level, true);
+	if (!e)
+		return PT_NO_MEMORY;
+	if (*e & PTE_PRESENT)
+		return PT_EXISTS;
+	*e = pa | flags | PTE_PRESENT | (level ? PTE_LARGE : 0);
+	return PT_OK;
+}
+
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	return map_at_level(root, va, pa, flags, 0);
+}
+
+int pt_map_large(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	return map_at_level(root, va, pa, flags, 1);
+}
+
+uint64_t pt_unmap(uint64_t root, uint64_t va)
+{
+	uint64_t *e = walk(root, va, 0, false);
+
+	if (!e || !(*e & PTE_PRESENT))
+		return 0;
+	uint64_t old = *e;
+	*e = 0;
+	if (root == read_cr3())
+		invlpg(va);
+	return old;
+}
+
+uint64_t pt_lookup(uint64_t root, uint64_t va)
+{
+	uint64_t *t = table(root);
+
+	if (!canonical(va))
+		return 0;
+	for (int l = 3; l >= 0; l--) {
+		uint64_t e = t[index_of(va, l)];
+		if (!(e & PTE_PRESENT))
+			return 0;
+		if (l == 0 || (e & PTE_LARGE))
+			return e;
+		t = table(e);
+	}
+	return 0;
+}
+
+static void free_tree(uint64_t phys, int level)
+{
+	if (level > 0) {
+		uint64_t *t = table(phys);
+		for (int i = 0; i < 512; i++)
+			if ((t[i] & PTE_PRESENT) && !(t[i] & PTE_LARGE))
+				free_tree(t[i] & PTE_ADDR, level - 1);
+	}
+	mm_free_frame(phys);
+}
+
+void pt_destroy(uint64_t root)
+{
+	uint64_t *t = table(root);
+
+	for (int i = 0; i < 256; i++)
+		if (t[i] & PTE_PRESENT)
+			free_tree(t[i] & PTE_ADDR, 2);
+	mm_free_frame(root);
+}
+
+uint64_t pt_create(void)
+{
+	uint64_t root = mm_alloc_frame_zeroed();
+
+	if (root)
+		memcpy(table(root) + 256, table(kernel_root) + 256, 256 * 8);
+	return root;
+}
+
+uint64_t paging_kernel_root(void)
+{
+	return kernel_root;
+}
+
+void paging_init(uint64_t phys_top, uint64_t (*cacheable)(uint64_t, uint64_t))
+{
+	const uint64_t four_gib = 4ULL << 30;
+	uint64_t top = phys_top < four_gib ? four_gib : phys_top;
+
+	top = (top + LARGE_PAGE_SIZE - 1) & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
+	kernel_root = mm_alloc_frame_zeroed();
+	if (!kernel_root)
+		panic("paging: no memory for the kernel page tables");
+	/* The kernel half uses two PML4 slots only: 256 (physical map) and 511
+	 * (kernel window). Their PDPTs exist from now on, so every address
+	 * space made by pt_create shares them, including later additions. */
+	static const int kernel_slots[] = { 256, 511 };
+	for (int i = 0; i < 2; i++) {
+		uint64_t pdpt = mm_alloc_frame_zeroed();
+		if (!pdpt)
+			panic("paging: no memory for the kernel page tables");
+		table(kernel_root)[kernel_slots[i]] = pdpt | PTE_PRESENT | PTE_WRITE;
+	}
+	/* Physical map: RAM cached, the rest (MMIO) uncached; never executable. */
+	for (uint64_t pa = 0; pa < top; pa += LARGE_PAGE_SIZE) {
+		uint64_t flags = PTE_WRITE | PTE_GLOBAL | PTE_NX;
+		if (!cacheable(pa, pa + LARGE_PAGE_SIZE))
+			flags |= PTE_UNCACHED;
+		if (pt_map_large(kernel_root, PHYS_MAP_BASE + pa, pa, flags))
+			panic("paging: cannot map physical %lx", pa);
+	}
+	/* Kernel window: the first 1 GiB at -2 GiB (image, boot data). */
+	for (uint64_t pa = 0; pa < (1ULL << 30); pa += LARGE_PAGE_SIZE)
+		if (pt_map_large(kernel_root, KERNEL_VMA + pa, pa, PTE_WRITE | PTE_GLOBAL))
+			panic("paging: cannot map the kernel window");
+	write_cr3(kernel_root);
+	__asm__ volatile("mov %%cr4, %%rax; or $0x80, %%rax; mov %%rax, %%cr4" ::: "rax"); /* PGE */
+}

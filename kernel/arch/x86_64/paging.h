@@ -1,0 +1,64 @@
+/*
+ * 4-level page tables. A page table tree is named by the physical address
+ * of its PML4. Intermediate tables come from the frame allocator and are
+ * reached through the physical map.
+ */
+#ifndef MICA_PAGING_H
+#define MICA_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+#define PTE_PRESENT  (1ULL << 0)
+#define PTE_WRITE    (1ULL << 1)
+#define PTE_USER     (1ULL << 2)
+#define PTE_PWT      (1ULL << 3)
+#define PTE_PCD      (1ULL << 4)
+#define PTE_LARGE    (1ULL << 7)
+#define PTE_GLOBAL   (1ULL << 8)
+#define PTE_NX       (1ULL << 63)
+#define PTE_ADDR     0x000FFFFFFFFFF000ULL
+#define PTE_UNCACHED (PTE_PCD | PTE_PWT)
+
+static inline void *phys_to_virt(uint64_t phys) { return (void *)(phys + PHYS_MAP_BASE); }
+static inline uint64_t virt_to_phys(const void *virt)
+{
+	uint64_t v = (uint64_t)virt;
+	return v >= KERNEL_VMA ? v - KERNEL_VMA : v - PHYS_MAP_BASE;
+}
+
+enum pt_error {
+	PT_OK = 0,
+	PT_NO_MEMORY = -1,   /* no frame for an intermediate table */
+	PT_EXISTS = -2,      /* something is mapped there already */
+	PT_BAD_ARGUMENT = -3 /* misaligned or non-canonical address */
+};
+
+/* Build the kernel's own tables (physical map up to phys_top, rounded up to
+ * at least 4 GiB, plus the kernel window) and switch to them. */
+void paging_init(uint64_t phys_top, uint64_t (*cacheable)(uint64_t start, uint64_t end));
+
+/* Physical address of the kernel's PML4. */
+uint64_t paging_kernel_root(void);
+
+/* A new PML4 sharing the kernel half; 0 when out of memory. */
+uint64_t pt_create(void);
+
+/* Map one 4 KiB page va -> pa with flags (PTE_*; PRESENT is implied). */
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);
+
+/* Map one 2 MiB page (va, pa 2 MiB aligned). */
+int pt_map_large(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);
+
+/* Remove the 4 KiB mapping at va; returns its old entry (0 if none). */
+uint64_t pt_unmap(uint64_t root, uint64_t va);
+
+/* The leaf entry for va (4 KiB or 2 MiB), or 0 when unmapped. */
+uint64_t pt_lookup(uint64_t root, uint64_t va);
+
+/* Free every user-half table of root and root itself (not the pages). */
+void pt_destroy(uint64_t root);
+
+#endif

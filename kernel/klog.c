@@ -1,0 +1,53 @@
+#include "klog.h"
+#include "cpu.h"
+#include "serial.h"
+#include "timer.h"
+#include "machine.h"
+
+#include "fmt.h"
+
+int klog_threshold = KLOG_INFO;
+
+static const char *const level_tag[] = { "ERROR: ", "warning: ", "", "debug: " };
+
+static void console_putc(void *ctx, char c)
+{
+	(void)ctx;
+	serial_putc(c);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vformat(console_putc, 0, fmt, ap);
+	va_end(ap);
+}
+
+void klog(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > klog_threshold)
+		return;
+	uint64_t ms = timer_uptime_ms();
+	kprintf("[%5lu.%03lu] %s", (unsigned long)(ms / 1000),
+		(unsigned long)(ms % 1000), level_tag[level & 3]);
+	va_start(ap, fmt);
+	fmt_vformat(console_putc, 0, fmt, ap);
+	va_end(ap);
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	irq_disable();
+	kprintf("\nPANIC at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	fmt_vformat(console_putc, 0, fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	machine_halt_failure();
+}

@@ -1,0 +1,119 @@
+#include "mm.h"
+#include "klog.h"
+#include "paging.h"
+
+#include "string.h"
+
+struct frame_allocator mm_frames;
+
+void mm_init(const struct mm_range *usable, int n)
+{
+	if (n == 0)
+		panic("mm: no usable memory");
+	uint64_t top = usable[n - 1].end;
+	uint64_t bytes = frame_bitmap_bytes(top);
+	uint64_t bitmap_phys = 0;
+
+	/* The bitmap must be reachable through the boot physical map
+	 * (first 1 GiB) before paging_init builds the full one. */
+	for (int i = 0; i < n; i++) {
+		if (usable[i].end - usable[i].start >= bytes &&
+		    usable[i].start + bytes <= (1ULL << 30)) {
+			bitmap_phys = usable[i].start;
+			break;
+		}
+	}
+	if (!bitmap_phys)
+		panic("mm: no room for the %lu-byte frame bitmap", bytes);
+	frame_init(&mm_frames, phys_to_virt(bitmap_phys), top);
+	for (int i = 0; i < n; i++)
+		frame_add_range(&mm_frames, usable[i].start, usable[i].end);
+	frame_reserve_range(&mm_frames, bitmap_phys, bitmap_phys + bytes);
+}
+
+uint64_t mm_alloc_frame(void)
+{
+	return frame_alloc(&mm_frames);
+}
+
+uint64_t mm_alloc_frame_zeroed(void)
+{
+	uint64_t f = frame_alloc(&mm_frames);
+
+	if (f)
+		memset(phys_to_virt(f), 0, FRAME_SIZE);
+	return f;
+}
+
+void mm_free_frame(uint64_t phys)
+{
+	if (!frame_free(&mm_frames, phys))
+		panic("mm: freeing frame %lx that is not allocated", phys);
+}
+
+/* Size classes 32, 64, ..., 2048: free lists of equal-sized blocks. */
+#define KMALLOC_MIN_SHIFT 5
+#define KMALLOC_MAX_SHIFT 11
+#define KMALLOC_CLASSES (KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT + 1)
+
+struct free_block {
+	struct free_block *next;
+};
+
+static struct free_block *free_lists[KMALLOC_CLASSES];
+
+static int size_class(size_t size)
+{
+	int c = 0;
+
+	while (((size_t)1 << (c + KMALLOC_MIN_SHIFT)) < size)
+		c++;
+	return c;
+}
+
+void *kmalloc(size_t size)
+{
+	if (size == 0)
+		size = 1;
+	if (size > (1u << KMALLOC_MAX_SHIFT)) {
+		uint64_t pages = (size + FRAME_SIZE - 1) / FRAME_SIZE;
+		uint64_t phys = frame_alloc_contig(&mm_frames, pages, 1);
+		if (!phys)
+			return NULL;
+		memset(phys_to_virt(phys), 0, pages * FRAME_SIZE);
+		return phys_to_virt(phys);
+	}
+	int c = size_class(size);
+	if (!free_lists[c]) {
+		uint64_t frame = mm_alloc_frame();
+		if (!frame)
+			return NULL;
+		size_t block = (size_t)1 << (c + KMALLOC_MIN_SHIFT);
+		char *base = phys_to_virt(frame);
+		for (size_t off = 0; off < FRAME_SIZE; off += block) {
+			struct free_block *b = (struct free_block *)(base + off);
+			b->next = free_lists[c];
+			free_lists[c] = b;
+		}
+	}
+	struct free_block *b = free_lists[c];
+	free_lists[c] = b->next;
+	memset(b, 0, (size_t)1 << (c + KMALLOC_MIN_SHIFT));
+	return b;
+}
+
+void kfree(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (size > (1u << KMALLOC_MAX_SHIFT)) {
+		uint64_t pages = (size + FRAME_SIZE - 1) / FRAME_SIZE;
+		if (!frame_free_contig(&mm_frames, virt_to_phys(p), pages))
+			panic("kfree: %p (%zu bytes) was not allocated", p, size);
+		return;
+	}
+	struct free_block *b = p;
+	int c = size_class(size);
+	b->next = free_lists[c];
+	free_lists[c] = b;
+}

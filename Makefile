@@ -113,10 +113,10 @@ gdb:
 
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h lib/*.h)
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
-		-Ikernel -Ilib -Itests/unit -o $@ $(UNIT_SRC)
+		-Ikernel -Iinclude -Itests/unit -o $@ $(UNIT_SRC)
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)

@@ -4,7 +4,7 @@
 #include "timer.h"
 #include "machine.h"
 
-#include "fmt.h"
+#include "lib/fmt.h"
 
 int klog_threshold = KLOG_INFO;
 

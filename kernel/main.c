@@ -17,7 +17,7 @@
 #include "timer.h"
 #include "trap.h"
 
-#include "string.h"
+#include "lib/string.h"
 
 #ifndef MICA_VERSION
 #define MICA_VERSION "unknown"

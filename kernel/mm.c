@@ -2,7 +2,7 @@
 #include "klog.h"
 #include "paging.h"
 
-#include "string.h"
+#include "lib/string.h"
 
 struct frame_allocator mm_frames;
 

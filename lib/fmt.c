@@ -1,4 +1,4 @@
-#include "fmt.h"
+#include "lib/fmt.h"
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 #include "cpu.h"
 #include "klog.h"
 
-#include "string.h"
+#include "lib/string.h"
 
 struct cpu_feature {
 	uint32_t leaf;

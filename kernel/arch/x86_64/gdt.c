@@ -1,7 +1,7 @@
 #include "gdt.h"
 #include "layout.h"
 
-#include "string.h"
+#include "lib/string.h"
 
 struct tss {
 	uint32_t reserved0;

@@ -3,7 +3,7 @@
 #include "klog.h"
 #include "mm.h"
 
-#include "string.h"
+#include "lib/string.h"
 
 static uint64_t kernel_root;
 

@@ -1,0 +1,126 @@
+"""Boot Mica in QEMU and read its serial console.
+
+Every QEMU started here has a deadline and is killed (by its own PID) when
+the test ends, pass or fail. Console output is collected by a reader thread;
+tests wait for regular expressions with a timeout.
+"""
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+
+# Under TCG a boot takes seconds; on a loaded 2-core CI machine, more.
+BOOT_TIMEOUT = float(os.environ.get("MICA_BOOT_TIMEOUT", "90"))
+
+# QEMU's isa-debug-exit turns a guest write of v into exit status (v<<1)|1.
+EXIT_PASS = (0x10 << 1) | 1
+EXIT_FAIL = (0x11 << 1) | 1
+
+
+class Qemu:
+    def __init__(self, args, name="qemu", memory="256M", test_device=False):
+        self.name = name
+        cmd = [QEMU, "-machine", "pc", "-cpu", "max", "-m", memory, "-smp", "1",
+               "-display", "none", "-monitor", "none", "-serial", "stdio",
+               "-no-reboot"]
+        if test_device:
+            cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        self.cmd = cmd + list(args)
+        self.lines = []
+        self.lock = threading.Condition()
+        self.proc = None
+        self.reader = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        return self
+
+    def _read(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with self.lock:
+                self.lines.append(line)
+                self.lock.notify_all()
+        with self.lock:
+            self.lock.notify_all()
+
+    def output(self):
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern, timeout=BOOT_TIMEOUT):
+        """Wait until a console line matches pattern; return the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.lock:
+            while True:
+                for line in self.lines[seen:]:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    raise AssertionError(
+                        f"{self.name}: no line matching {pattern!r} within "
+                        f"{timeout:.0f} s (QEMU exit status {self.proc.poll()}); "
+                        f"console so far:\n{self.output()}")
+                self.lock.wait(min(left, 0.5))
+
+    def wait_exit(self, timeout=BOOT_TIMEOUT):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name}: QEMU still running after {timeout:.0f} s;"
+                                 f" console:\n{self.output()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.reader:
+            self.reader.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def build_path(*parts):
+    path = os.path.join(BUILD, *parts)
+    if not os.path.exists(path):
+        raise AssertionError(f"{path} is missing: run `make all` first")
+    return path
+
+
+def module_files():
+    """The boot modules as (name, host path), from the TFTP tree's script."""
+    script = build_path("tftp", "boot.ipxe")
+    mods = []
+    with open(script) as f:
+        for line in f:
+            words = line.split()
+            if words and words[0] == "module":
+                mods.append((words[-1], os.path.join(BUILD, "tftp", words[1])))
+    return mods
+
+
+def have_qemu():
+    return shutil.which(QEMU) is not None

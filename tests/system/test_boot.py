@@ -1,0 +1,90 @@
+"""Boot tests: the ISO through GRUB, the network boot through iPXE with both
+NIC models, and the test kernel's exception path."""
+import os
+import re
+
+import pytest
+
+from qemu import EXIT_FAIL, Qemu, build_path, module_files
+
+BANNER = r"^Mica \S+ \(x86_64 microkernel\)"
+
+
+def check_common_boot(q):
+    """What every boot must show: banner, CPU, memory totals, modules, timer."""
+    q.wait_for(BANNER)
+    q.wait_for(r"cpu: features:.* lm")
+    usable = q.wait_for(r"mem: usable frames: (\d+) KiB \((\d+) MiB\) in \d+ ranges")
+    # 256 MiB guest: a little goes to the BIOS, the kernel and the modules.
+    assert 240 <= int(usable.group(2)) <= 256, usable.group(0)
+    q.wait_for(r"mem: .* available$")
+    q.wait_for(r"boot: 1 module$")
+    for name, path in module_files():
+        size = os.path.getsize(path)
+        q.wait_for(rf"boot:   module \d+: {re.escape(name)} at [0-9a-f]+, {size} bytes")
+    q.wait_for(r"timer: local APIC timer \d+ ticks/ms")
+    q.wait_for(r"mica: boot complete, idle")
+    ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")
+    assert int(ticks.group(1)) >= 100
+
+
+def test_iso_boots_with_grub():
+    with Qemu(["-cdrom", build_path("mica.iso"), "-boot", "d"], name="iso") as q:
+        q.wait_for(r"boot: loaded by GRUB")
+        check_common_boot(q)
+
+
+@pytest.mark.parametrize("nic", ["e1000", "virtio-net-pci"])
+def test_pxe_boot(nic):
+    tftp = os.path.dirname(build_path("tftp", "boot.ipxe"))
+    args = ["-boot", "order=n",
+            "-netdev", f"user,id=net0,restrict=on,tftp={tftp},bootfile=boot.ipxe",
+            "-device", f"{nic},netdev=net0"]
+    with Qemu(args, name=f"pxe-{nic}") as q:
+        q.wait_for(r"boot: loaded by iPXE")
+        q.wait_for(r'boot: command line "tftp://\S+/kernel ')
+        check_common_boot(q)
+
+
+def test_direct_kernel_boot():
+    """qemu -kernel: QEMU's own Multiboot loader (a.out kludge, ELF64)."""
+    modules = ",".join(f"{path} {name}" for name, path in module_files())
+    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+            "-initrd", modules]
+    with Qemu(args, name="direct") as q:
+        q.wait_for(r"boot: loaded by qemu")
+        check_common_boot(q)
+
+
+@pytest.mark.parametrize("fault,vector,name", [
+    ("pf", 14, "page fault"),
+    ("ud", 6, "invalid opcode"),
+    ("de", 0, "divide error"),
+    ("gp", 13, "general protection"),
+])
+def test_kernel_exception_dumps_registers_and_fails(fault, vector, name):
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", f"kfault={fault}"]
+    with Qemu(args, name=f"kfault-{fault}", test_device=True) as q:
+        q.wait_for(rf"EXCEPTION {vector} \({name}\) in kernel mode")
+        if fault == "pf":
+            q.wait_for(r"faulting address 0000000000001000")
+            q.wait_for(r"page fault: not-present page, write access in kernel mode")
+        q.wait_for(r"^  rip ffffffff8[0-9a-f]{7}  cs 0008")
+        q.wait_for(r"^  rax [0-9a-f]{16}  rbx")
+        q.wait_for(r"^  cr2 [0-9a-f]{16}  cr3")
+        q.wait_for(rf"PANIC at .*: unhandled exception {vector}")
+        assert q.wait_exit() == EXIT_FAIL
+
+
+def test_unknown_kfault_is_reported_and_boot_continues():
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", "kfault=bogus"]
+    with Qemu(args, name="kfault-bogus", test_device=True) as q:
+        q.wait_for(r"warning: kfault: unknown fault 'bogus'")
+        q.wait_for(r"mica: boot complete, idle")
+
+
+def test_bad_loglevel_is_reported():
+    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=9"]
+    with Qemu(args, name="loglevel") as q:
+        q.wait_for(r"warning: cmdline: loglevel=9 ignored \(0\.\.3\)")
+        q.wait_for(r"mica: boot complete, idle")

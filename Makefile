@@ -108,7 +108,7 @@ gdb:
 	@echo "Mica: QEMU waits for gdb on :1234; the kernel's symbols are loaded."
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d -S -gdb tcp:127.0.0.1:1234 & \
 	qemu=$$!; \
-	gdb -q $(B)/kernel.elf -ex 'target remote 127.0.0.1:1234' -ex 'break kmain'; \
+	gdb -q $(B)/kernel.elf -ex 'target remote 127.0.0.1:1234' -ex 'hbreak kmain' -ex 'continue'; \
 	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 # Host unit tests of pure logic.

@@ -13,6 +13,7 @@
 #include "mm.h"
 #include "multiboot.h"
 #include "paging.h"
+#include "selftest.h"
 #include "serial.h"
 #include "timer.h"
 #include "trap.h"
@@ -234,6 +235,10 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	timer_init();
 	irq_enable();
 	inject_fault();
+#ifdef MICA_TEST
+	if (cmdline_get(boot_cmdline, "kselftest", 0, 0))
+		selftest_run();
+#endif
 
 	kinfo("mica: boot complete, idle\n");
 	uint64_t next_report = 1000;

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from qemu import EXIT_FAIL, Qemu, build_path, module_files
+from qemu import EXIT_FAIL, EXIT_PASS, Qemu, build_path, module_files
 
 BANNER = r"^Mica \S+ \(x86_64 microkernel\)"
 
@@ -88,3 +88,17 @@ def test_bad_loglevel_is_reported():
     with Qemu(args, name="loglevel") as q:
         q.wait_for(r"warning: cmdline: loglevel=9 ignored \(0\.\.3\)")
         q.wait_for(r"mica: boot complete, idle")
+
+
+def test_kernel_selftests():
+    """Paging, kernel allocator and frame exhaustion, checked inside the
+    test kernel; it exits QEMU with the pass status only if all pass."""
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", "kselftest"]
+    with Qemu(args, name="kselftest", test_device=True) as q:
+        status = q.wait_exit()
+        out = q.output()
+        checks = re.findall(r"^kselftest (\S+): (OK|FAIL)$", out, re.M)
+        assert len(checks) == 3, out
+        assert all(r == "OK" for _, r in checks), out
+        assert "kselftest: 3 passed, 0 failed" in out
+        assert status == EXIT_PASS

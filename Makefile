@@ -34,7 +34,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-
 	-T kernel/arch/x86_64/linker.ld
 
 KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S) \
-	lib/fmt.c lib/string.c
+	lib/fmt.c lib/string.c lib/elf.c
 
 # Two kernels from the same sources: the normal one, and the test build
 # whose panics exit QEMU with a failure status (isa-debug-exit).

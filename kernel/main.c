@@ -5,6 +5,10 @@
 #include <stdint.h>
 
 #include "apic.h"
+#include "boot.h"
+#include "mapdb.h"
+#include "percpu.h"
+#include "sched.h"
 #include "cmdline.h"
 #include "cpu.h"
 #include "gdt.h"
@@ -25,7 +29,7 @@
 #endif
 
 #define MAX_REGIONS  64
-#define MAX_MODULES  32
+#define MAX_MODULES  BOOT_MAX_MODULES
 #define MAX_RESERVED (8 + MAX_MODULES)
 
 extern char _load_start[], _kernel_end[];
@@ -36,10 +40,7 @@ static int nregions;
 static struct mm_range usable[MAX_REGIONS * 2];
 static int nusable;
 
-static struct boot_module {
-	uint64_t start, end;
-	char string[128];
-} modules[MAX_MODULES];
+static struct boot_module modules[MAX_MODULES];
 static int nmodules;
 
 /* Boot data lies below 4 GiB; the boot page tables map the first 1 GiB. */
@@ -71,6 +72,27 @@ static void apply_cmdline(void)
 	}
 }
 
+/*
+ * A module's name is the last path component of the last word of its
+ * string. GRUB passes only the words after the file name, iPXE and QEMU
+ * put the file's path or URI first, so `module /boot/init init` (GRUB),
+ * `module init init` (iPXE) and `-initrd "path/init init"` all say init.
+ */
+static void module_name(const char *string, char *name, size_t size)
+{
+	char word[128];
+	int i = 0;
+
+	while (cmdline_word(string, i, word, sizeof(word)))
+		i++;
+	if (i == 0 || !cmdline_word(string, i - 1, word, sizeof(word)))
+		return;
+	const char *base = strrchr(word, '/') ? strrchr(word, '/') + 1 : word;
+	size_t n = strnlen(base, size - 1);
+	memcpy(name, base, n);
+	name[n] = 0;
+}
+
 static void read_boot_info(const struct multiboot_info *mbi,
 			   struct mm_range *reserved, int *nreserved)
 {
@@ -94,6 +116,7 @@ static void read_boot_info(const struct multiboot_info *mbi,
 			if (m[i].string)
 				copy_boot_string(modules[i].string,
 						 sizeof(modules[i].string), m[i].string);
+			module_name(modules[i].string, modules[i].name, sizeof(modules[i].name));
 			reserved[(*nreserved)++] = (struct mm_range){ m[i].mod_start, m[i].mod_end };
 			nmodules++;
 		}
@@ -112,33 +135,11 @@ static void print_memory_map(void)
 	      total >> 20, nusable);
 }
 
-/*
- * A module's name is the last path component of the last word of its
- * string. GRUB passes only the words after the file name, iPXE and QEMU
- * put the file's path or URI first, so `module /boot/init init` (GRUB),
- * `module init init` (iPXE) and `-initrd "path/init init"` all say init.
- */
-static void module_name(const char *string, char *name, size_t size)
-{
-	char word[128];
-	int i = 0;
-
-	while (cmdline_word(string, i, word, sizeof(word)))
-		i++;
-	if (i == 0 || !cmdline_word(string, i - 1, word, sizeof(word)))
-		return;
-	const char *base = strrchr(word, '/') ? strrchr(word, '/') + 1 : word;
-	size_t n = strnlen(base, size - 1);
-	memcpy(name, base, n);
-	name[n] = 0;
-}
-
 static void print_modules(void)
 {
 	kinfo("boot: %d module%s\n", nmodules, nmodules == 1 ? "" : "s");
 	for (int i = 0; i < nmodules; i++) {
-		char name[64] = "";
-		module_name(modules[i].string, name, sizeof(name));
+		const char *name = modules[i].name;
 		const unsigned char *data = phys_to_virt(modules[i].start);
 		uint64_t size = modules[i].end - modules[i].start;
 		const char *kind = size >= 4 && data[0] == 0x7F && data[1] == 'E' &&
@@ -157,6 +158,53 @@ static uint64_t holds_ram(uint64_t start, uint64_t end)
 		    regions[i].base + regions[i].len > start)
 			return 1;
 	return 0;
+}
+
+/* Kernel memory pool: kmem=MiB, or a quarter of RAM, at least 16 MiB. */
+static uint64_t kernel_pool_bytes(void)
+{
+	char value[16];
+	uint64_t total = memmap_total(usable, nusable);
+	uint64_t bytes = total / 4;
+
+	if (cmdline_get(boot_cmdline, "kmem", value, sizeof(value))) {
+		uint64_t mib = 0;
+		const char *p = value;
+		while (*p >= '0' && *p <= '9' && mib < (1 << 20))
+			mib = mib * 10 + (uint64_t)(*p++ - '0');
+		if (*p || mib < 8 || (mib << 20) >= total)
+			kwarn("cmdline: kmem=%s ignored (MiB, at least 8, below the RAM size)\n", value);
+		else
+			bytes = mib << 20;
+	}
+	if (bytes < (16ULL << 20))
+		bytes = total < (32ULL << 20) ? total / 2 : 16ULL << 20;
+	return bytes;
+}
+
+/* Start the root task (root=NAME, default init) if there is such a module;
+ * never returns then. Without one the kernel just idles. */
+static void start_root_task(void)
+{
+	char name[32] = "init";
+	bool explicit = cmdline_get(boot_cmdline, "root", name, sizeof(name));
+	bool found = false;
+
+	for (int i = 0; i < nmodules; i++)
+		found |= !strcmp(modules[i].name, name);
+	if (!found) {
+		if (explicit)
+			panic("root: no boot module named '%s'", name);
+		kwarn("root: no boot module named '%s'; no user space to start\n", name);
+		return;
+	}
+	percpu_init();
+	sched_init();
+	mapdb_init();
+	root_task_create(name, modules, nmodules, boot_cmdline, usable, nusable,
+			 kernel_pool_bytes());
+	kinfo("mica: boot complete, entering user space\n");
+	sched_start();
 }
 
 /* Deliberate faults for the boot tests: kfault=pf|ud|de|gp. */
@@ -240,6 +288,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		selftest_run();
 #endif
 
+	start_root_task();
 	kinfo("mica: boot complete, idle\n");
 	uint64_t next_report = 1000;
 	for (;;) {

@@ -37,10 +37,10 @@ static int check_paging(void)
 
 	if (ok) {
 		*(volatile uint64_t *)phys_to_virt(page) = 0x1234ABCD;
-		ok &= pt_map(root, va, page, PTE_USER | PTE_WRITE) == PT_OK;
-		ok &= pt_map(root, va, page, PTE_USER) == PT_EXISTS;
-		ok &= pt_map(root, va + 1, page, PTE_USER) == PT_BAD_ARGUMENT;
-		ok &= pt_map(root, 0x0000900000000000ULL, page, 0) == PT_BAD_ARGUMENT;
+		ok &= pt_map(root, va, page, PTE_USER | PTE_WRITE, NULL) == PT_OK;
+		ok &= pt_map(root, va, page, PTE_USER, NULL) == PT_EXISTS;
+		ok &= pt_map(root, va + 1, page, PTE_USER, NULL) == PT_BAD_ARGUMENT;
+		ok &= pt_map(root, 0x0000900000000000ULL, page, 0, NULL) == PT_BAD_ARGUMENT;
 		ok &= (pt_lookup(root, va) & PTE_ADDR) == page;
 		ok &= pt_lookup(root, va + PAGE_SIZE) == 0;
 		/* Through the new tables, from the kernel half they share. */

@@ -1,6 +1,7 @@
 #include "timer.h"
 #include "apic.h"
 #include "klog.h"
+#include "sched.h"
 #include "trap.h"
 
 static volatile uint64_t ticks;
@@ -10,6 +11,8 @@ static void timer_tick(struct trap_frame *frame, void *ctx)
 	(void)frame;
 	(void)ctx;
 	ticks++;
+	if (current)
+		sched_tick();
 }
 
 void timer_init(void)
@@ -32,4 +35,9 @@ uint64_t timer_ticks(void)
 uint64_t timer_uptime_ms(void)
 {
 	return ticks * (1000 / TIMER_HZ);
+}
+
+uint64_t timer_uptime_ns(void)
+{
+	return ticks * (1000000000ULL / TIMER_HZ);
 }

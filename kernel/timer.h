@@ -12,5 +12,6 @@ void timer_init(void);
 /* Ticks since timer_init, and the same in milliseconds (0 before). */
 uint64_t timer_ticks(void);
 uint64_t timer_uptime_ms(void);
+uint64_t timer_uptime_ns(void);
 
 #endif

@@ -11,9 +11,11 @@ struct tss {
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;
+	uint8_t io_bitmap[IO_BITMAP_BYTES + 1];  /* 1 = denied; last byte 0xFF */
 } __attribute__((packed));
 
 static struct tss tss;
+static const uint8_t *loaded_bitmap;
 static uint64_t gdt[8];
 static uint8_t ist_stacks[2][KERNEL_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -34,7 +36,8 @@ void gdt_init(void)
 	memset(&tss, 0, sizeof(tss));
 	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
 	tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
-	tss.iomap_base = sizeof(tss);   /* no I/O bitmap yet: all ports denied */
+	tss.iomap_base = __builtin_offsetof(struct tss, io_bitmap);
+	memset(tss.io_bitmap, 0xFF, sizeof(tss.io_bitmap));
 	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
 	gdt[6] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
 		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
@@ -60,4 +63,23 @@ void gdt_init(void)
 void gdt_set_kernel_stack(uint64_t rsp0)
 {
 	tss.rsp[0] = rsp0;
+}
+
+void gdt_load_io_bitmap(const uint8_t *bitmap)
+{
+	if (bitmap == loaded_bitmap)
+		return;
+	if (bitmap)
+		memcpy(tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
+	else
+		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	loaded_bitmap = bitmap;
+}
+
+void gdt_io_bitmap_changed(const uint8_t *bitmap)
+{
+	if (bitmap == loaded_bitmap) {
+		loaded_bitmap = NULL;
+		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	}
 }

@@ -14,6 +14,8 @@
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2
 
+#define IO_BITMAP_BYTES 8192
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
@@ -21,6 +23,14 @@ void gdt_init(void);
 
 /* Stack the CPU switches to on an interrupt or exception from user mode. */
 void gdt_set_kernel_stack(uint64_t rsp0);
+
+/* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the
+ * CPU checks for user-mode port access. A task's bitmap is copied in when
+ * one of its threads is switched to. */
+void gdt_load_io_bitmap(const uint8_t *bitmap);
+
+/* bitmap changed or is about to be freed: forget the loaded copy. */
+void gdt_io_bitmap_changed(const uint8_t *bitmap);
 #endif
 
 #endif

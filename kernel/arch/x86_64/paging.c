@@ -22,7 +22,8 @@ static bool canonical(uint64_t va)
 
 /* Entry at level (0 = PT) for va, creating tables above it as needed;
  * NULL when a table cannot be allocated or a large page is in the way. */
-static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create)
+static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create,
+		      unsigned *new_tables)
 {
 	uint64_t *t = table(root);
 
@@ -34,6 +35,8 @@ static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create)
 			uint64_t frame = mm_alloc_frame_zeroed();
 			if (!frame)
 				return NULL;
+			if (new_tables)
+				(*new_tables)++;
 			/* Upper levels are permissive; leaves decide. */
 			*e = frame | PTE_PRESENT | PTE_WRITE | (va < USER_TOP ? PTE_USER : 0);
 		} else if (*e & PTE_LARGE) {
@@ -45,13 +48,13 @@ static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create)
 }
 
 static int map_at_level(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
-			int level)
+			int level, unsigned *new_tables)
 {
 	uint64_t align = level ? LARGE_PAGE_SIZE : PAGE_SIZE;
 
 	if ((va | pa) & (align - 1) || !canonical(va))
 		return PT_BAD_ARGUMENT;
-	uint64_t *e = walk(root, va, level, true);
+	uint64_t *e = walk(root, va, level, true, new_tables);
 	if (!e)
 		return PT_NO_MEMORY;
 	if (*e & PTE_PRESENT)
@@ -60,19 +63,46 @@ static int map_at_level(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
 	return PT_OK;
 }
 
-int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
+	   unsigned *new_tables)
 {
-	return map_at_level(root, va, pa, flags, 0);
+	return map_at_level(root, va, pa, flags, 0, new_tables);
 }
 
 int pt_map_large(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
 {
-	return map_at_level(root, va, pa, flags, 1);
+	return map_at_level(root, va, pa, flags, 1, NULL);
+}
+
+int pt_tables_needed(uint64_t root, uint64_t va)
+{
+	uint64_t *t = table(root);
+	int needed = 0;
+
+	for (int l = 3; l > 0; l--) {
+		uint64_t e = t[index_of(va, l)];
+		if (!(e & PTE_PRESENT))
+			return needed + l;
+		t = table(e);
+	}
+	return needed;
+}
+
+bool pt_protect(uint64_t root, uint64_t va, uint64_t clear_flags)
+{
+	uint64_t *e = walk(root, va, 0, false, NULL);
+
+	if (!e || !(*e & PTE_PRESENT))
+		return false;
+	*e &= ~clear_flags;
+	if (root == read_cr3())
+		invlpg(va);
+	return true;
 }
 
 uint64_t pt_unmap(uint64_t root, uint64_t va)
 {
-	uint64_t *e = walk(root, va, 0, false);
+	uint64_t *e = walk(root, va, 0, false, NULL);
 
 	if (!e || !(*e & PTE_PRESENT))
 		return 0;

@@ -46,8 +46,16 @@ uint64_t paging_kernel_root(void);
 /* A new PML4 sharing the kernel half; 0 when out of memory. */
 uint64_t pt_create(void);
 
-/* Map one 4 KiB page va -> pa with flags (PTE_*; PRESENT is implied). */
-int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);
+/* Map one 4 KiB page va -> pa with flags (PTE_*; PRESENT is implied);
+ * *new_tables (if not NULL) is increased by the page tables it made. */
+int pt_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
+	   unsigned *new_tables);
+
+/* How many page-table frames mapping va would have to create (0..3). */
+int pt_tables_needed(uint64_t root, uint64_t va);
+
+/* Clear flags (e.g. PTE_WRITE) of the 4 KiB mapping at va; false if none. */
+bool pt_protect(uint64_t root, uint64_t va, uint64_t clear_flags);
 
 /* Map one 2 MiB page (va, pa 2 MiB aligned). */
 int pt_map_large(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);

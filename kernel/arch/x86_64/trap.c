@@ -1,7 +1,9 @@
 #include "trap.h"
 #include "apic.h"
 #include "cpu.h"
+#include "ipc.h"
 #include "klog.h"
+#include "sched.h"
 
 static const char *const exception_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -22,6 +24,10 @@ static struct {
 void irq_set_handler(unsigned vector, irq_handler_fn fn, void *ctx)
 {
 	kassert(vector >= VEC_EXCEPTIONS && vector < 256);
+	if (!fn) {
+		handlers[vector].fn = NULL;
+		return;
+	}
 	handlers[vector].ctx = ctx;
 	handlers[vector].fn = fn;
 }
@@ -63,8 +69,11 @@ static void exception(struct trap_frame *f)
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector < VEC_EXCEPTIONS) {
-		exception(f);
-		return;
+		if ((f->cs & 3) && f->vector != 2 && f->vector != 8 && f->vector != 18)
+			fault_user_trap(f);     /* the thread's handler decides */
+		else
+			exception(f);
+		goto out;
 	}
 	if (f->vector == VEC_SPURIOUS)
 		return;                 /* no EOI for spurious interrupts */
@@ -75,4 +84,7 @@ void trap_dispatch(struct trap_frame *f)
 	else
 		kwarn("trap: interrupt on vector %lu with no handler\n", f->vector);
 	lapic_eoi();
+out:
+	if (current && (sched_need_resched || current->state != THREAD_READY))
+		schedule();
 }

@@ -1,0 +1,20 @@
+/* Memory capabilities and unmap flags, shared by kernel and user code. */
+#ifndef MICA_UAPI_MEMORY_H
+#define MICA_UAPI_MEMORY_H
+
+#include <stdint.h>
+
+/* mem_unmap flags. Without MEM_UNMAP_SELF only what others got from the
+ * caller's pages is revoked; the caller keeps its own mapping. */
+#define MEM_UNMAP_SELF       0x1
+#define MEM_UNMAP_WRITE_ONLY 0x2   /* revoke write access only */
+
+/* mem_info result. */
+#define MEM_INFO_MMIO 0x1
+struct mem_info {
+	uint64_t base;      /* physical address */
+	uint64_t size;      /* bytes */
+	uint64_t flags;     /* MEM_INFO_* */
+};
+
+#endif

@@ -1,0 +1,71 @@
+/* Thread configuration and register layout, shared by kernel and user. */
+#ifndef MICA_UAPI_THREAD_H
+#define MICA_UAPI_THREAD_H
+
+#include <stdint.h>
+
+/* User registers, as read and written by thread_read_regs/write_regs and
+ * carried by exception and syscall messages (one word each, this order). */
+struct user_regs {
+	uint64_t rip, rsp, rflags;
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t fs_base;
+};
+#define USER_REGS_WORDS (sizeof(struct user_regs) / 8)
+
+/* An exception message: the registers, then vector, error code, CR2. */
+struct fault_regs {
+	struct user_regs regs;
+	uint64_t vector, error, address;
+};
+#define FAULT_REGS_WORDS (sizeof(struct fault_regs) / 8)
+#define FAULT_VECTOR_SYSCALL 0x100   /* a redirected `syscall` */
+
+#define THREAD_PRIORITY_MAX 255
+#define THREAD_NAME_LEN 16
+
+/* Which fields of struct thread_config to apply. */
+#define THREAD_CFG_TASK       0x01
+#define THREAD_CFG_PAGER      0x02
+#define THREAD_CFG_EXCEPTION  0x04
+#define THREAD_CFG_PRIORITY   0x08
+#define THREAD_CFG_IPC_BUFFER 0x10
+#define THREAD_CFG_NAME       0x20
+#define THREAD_CFG_NOTIFY     0x40
+#define THREAD_CFG_TIMESLICE  0x80
+
+struct thread_config {
+	uint64_t fields;            /* THREAD_CFG_* */
+	uint64_t task;              /* task slot: the address space and cap table it runs in */
+	uint64_t pager;             /* endpoint slot for page faults (CAP_SLOT_NONE: none) */
+	uint64_t exception;         /* endpoint slot for other exceptions */
+	uint64_t priority;          /* 0..THREAD_PRIORITY_MAX, at most the caller's */
+	uint64_t timeslice_ms;      /* round-robin quantum */
+	uint64_t ipc_buffer;        /* user address of its struct ipc_buffer (page aligned) */
+	uint64_t notification;      /* bound notification slot (recv also wakes on it) */
+	char name[THREAD_NAME_LEN];
+};
+
+/* task_configure fields. */
+#define TASK_CFG_SUPERVISOR   0x01  /* notification signalled when a thread stops on a fault */
+#define TASK_CFG_REDIRECT     0x02  /* `syscall` becomes an exception message */
+
+struct task_config {
+	uint64_t fields;
+	uint64_t supervisor;        /* notification slot */
+	uint64_t supervisor_bits;   /* bits to signal */
+	uint64_t redirect;          /* 1 = redirect syscalls, 0 = not */
+};
+
+/* task_info result. */
+struct task_info {
+	uint64_t quota_limit;       /* bytes of kernel memory it may use */
+	uint64_t quota_used;
+	uint64_t threads;
+	uint64_t free_frames;       /* kernel-wide, for leak checks */
+	uint64_t cap_slots;
+	uint64_t caps_used;
+};
+
+#endif

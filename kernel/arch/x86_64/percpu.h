@@ -1,0 +1,23 @@
+/* Per-CPU data reached through GS in kernel mode (one CPU for now). */
+#ifndef MICA_PERCPU_H
+#define MICA_PERCPU_H
+
+#include <stdint.h>
+
+struct percpu {
+	uint64_t kernel_rsp;    /* top of the current thread's kernel stack */
+	uint64_t user_rsp;      /* scratch for syscall entry */
+};
+
+extern struct percpu cpu0;
+
+/* GS, syscall MSRs, FPU/SSE enable. */
+void percpu_init(void);
+
+/* Entering thread with kernel stack top at rsp0. */
+void percpu_set_kernel_stack(uint64_t rsp0);
+
+void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
+extern char thread_first_entry[];
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * User-mode faults: a page fault becomes a message to the thread's pager,
+ * any other exception (and a redirected `syscall`) a message with all
+ * registers to its exception handler. The thread waits, as a caller, for
+ * the reply. With nobody to tell, the thread stops and its task's
+ * supervisor notification is signalled.
+ */
+#include "cpu.h"
+#include "endpoint.h"
+#include "ipc.h"
+#include "klog.h"
+#include "sched.h"
+#include "task.h"
+
+#include "uapi/ipc.h"
+
+static void send_exception(struct thread *t, struct trap_frame *f, uint64_t label,
+			   uint64_t vector, uint64_t address)
+{
+	struct fault_regs fr;
+
+	thread_get_regs(t, &fr.regs);
+	fr.vector = vector;
+	fr.error = f->error;
+	fr.address = address;
+	if (t->exc_handler && !t->exc_handler->obj.dead) {
+		ipc_set_fault_message(t, label, (const uint64_t *)&fr, FAULT_REGS_WORDS);
+		endpoint_send_fault(t, t->exc_handler, t->exc_badge);
+		return;
+	}
+	kinfo("fault: thread %s (task %s): %s %lu at rip %lx, address %lx, error %lx\n",
+	      t->name, t->task->name,
+	      vector == FAULT_VECTOR_SYSCALL ? "redirected syscall" : "exception",
+	      vector, f->rip, address, f->error);
+	thread_stop_faulted(t, "no exception handler");
+	schedule();
+}
+
+void fault_user_trap(struct trap_frame *f)
+{
+	struct thread *t = current;
+	uint64_t address = f->vector == 14 ? read_cr2() : 0;
+
+	if (f->vector == 14 && t->pager && !t->pager->obj.dead) {
+		uint64_t words[3] = { address, f->error, f->rip };
+		ipc_set_fault_message(t, IPC_LABEL_PAGE_FAULT, words, 3);
+		endpoint_send_fault(t, t->pager, t->pager_badge);
+		return;
+	}
+	send_exception(t, f, IPC_LABEL_EXCEPTION, f->vector, address);
+}
+
+void fault_syscall_redirect(struct trap_frame *f)
+{
+	send_exception(current, f, IPC_LABEL_SYSCALL, FAULT_VECTOR_SYSCALL, 0);
+}
+
+void fault_reply(struct thread *faulter, struct thread *replier)
+{
+	uint64_t tag, words[FAULT_REGS_WORDS];
+	bool page_fault = ipc_tag_label(faulter->fault_tag) == IPC_LABEL_PAGE_FAULT;
+
+	faulter->fault_pending = false;
+	unsigned n = ipc_read_message(replier, &tag, words, FAULT_REGS_WORDS);
+	ipc_deliver_fault_reply_items(replier, faulter);
+	if (ipc_tag_label(tag) == IPC_REPLY_STOP) {
+		faulter->state = THREAD_STOPPED;
+		return;
+	}
+	if (!page_fault && n >= USER_REGS_WORDS)
+		thread_set_regs(faulter, (const struct user_regs *)words);
+	if (faulter->suspended) {
+		faulter->state = THREAD_INACTIVE;
+		return;
+	}
+	faulter->state = THREAD_READY;
+	sched_wake(faulter);
+}

@@ -1,0 +1,55 @@
+#include "memory.h"
+#include "gdt.h"
+#include "mm.h"
+#include "task.h"
+
+#include "lib/string.h"
+#include "uapi/errors.h"
+
+struct memory_region *memory_region_create(uint64_t base, uint64_t size, bool mmio)
+{
+	struct memory_region *r = kobject_alloc(NULL, CAP_MEMORY, sizeof(*r));
+
+	if (r) {
+		r->base = base;
+		r->size = size;
+		r->mmio = mmio;
+	}
+	return r;
+}
+
+struct ioport_range *ioport_range_create(uint16_t base, uint32_t count)
+{
+	struct ioport_range *r = kobject_alloc(NULL, CAP_IOPORT, sizeof(*r));
+
+	if (r) {
+		r->base = base;
+		r->count = count;
+	}
+	return r;
+}
+
+bool ioport_reserved(uint64_t port)
+{
+	return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) ||
+	       (port >= 0x40 && port <= 0x43) || port == 0x61 ||
+	       (port >= 0x3F8 && port <= 0x3FF) || (port >= 0xF4 && port <= 0xF7);
+}
+
+int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
+{
+	if (!t->io_bitmap) {
+		if (!task_charge(t, IO_BITMAP_BYTES))
+			return -ERR_NO_MEMORY;
+		t->io_bitmap = kmalloc(IO_BITMAP_BYTES);
+		if (!t->io_bitmap) {
+			task_refund(t, IO_BITMAP_BYTES);
+			return -ERR_NO_MEMORY;
+		}
+		memset(t->io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	}
+	for (uint64_t p = base; p < base + count; p++)
+		t->io_bitmap[p / 8] &= ~(1 << (p % 8));
+	gdt_io_bitmap_changed(t->io_bitmap);
+	return 0;
+}

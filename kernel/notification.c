@@ -1,0 +1,82 @@
+#include "notification.h"
+#include "ipc.h"
+#include "klog.h"
+#include "sched.h"
+#include "endpoint.h"
+
+#include "uapi/errors.h"
+#include "uapi/ipc.h"
+
+void notification_signal(struct notification *n, uint64_t bits)
+{
+	n->word |= bits;
+	struct thread *w = waitq_pop(&n->waiters);
+	if (w) {
+		uint64_t word = n->word;
+		n->word = 0;
+		thread_wake(w, (long)word);
+		return;
+	}
+	/* A bound thread waiting on its endpoint takes the signal there. */
+	struct thread *b = n->bound;
+	if (b && b->state == THREAD_BLOCKED_RECV) {
+		endpoint_cancel(b);
+		struct trap_frame *f = thread_frame(b);
+		f->rsi = ipc_tag(IPC_LABEL_NOTIFY, 0, 0);
+		f->rdi = n->word;
+		n->word = 0;
+		thread_wake(b, 0);
+	}
+}
+
+long notification_wait(struct notification *n, bool nonblock)
+{
+	if (n->word) {
+		uint64_t word = n->word;
+		n->word = 0;
+		return (long)word;
+	}
+	if (nonblock)
+		return 0;
+	current->state = THREAD_BLOCKED_NOTIFY;
+	current->waiting_on = n;
+	waitq_push(&n->waiters, current);
+	sched_block_switch(NULL);
+	return SYSCALL_NO_RESULT;
+}
+
+void notification_cancel(struct thread *t)
+{
+	struct notification *n = t->waiting_on;
+
+	if (n)
+		waitq_remove(&n->waiters, t);
+	t->waiting_on = NULL;
+}
+
+uint64_t notification_take_bound(struct thread *t)
+{
+	struct notification *n = t->bound;
+
+	if (!n || !n->word)
+		return 0;
+	uint64_t word = n->word;
+	n->word = 0;
+	return word;
+}
+
+void notification_destroy(struct notification *n)
+{
+	struct thread *t;
+
+	while ((t = waitq_pop(&n->waiters))) {
+		t->waiting_on = NULL;
+		thread_wake(t, -ERR_DELETED);
+	}
+	if (n->bound) {
+		struct thread *b = n->bound;
+		n->bound = NULL;
+		b->bound = NULL;
+		kobject_put(&n->obj);   /* the bound thread's reference */
+	}
+}

@@ -1,0 +1,195 @@
+#include "sched.h"
+#include "cpu.h"
+#include "gdt.h"
+#include "klog.h"
+#include "percpu.h"
+#include "task.h"
+
+#include "lib/string.h"
+
+struct thread *current;
+bool sched_need_resched;
+
+/* One circular queue per priority, and a bitmap of non-empty ones. */
+static struct thread *ready[256];
+static uint64_t ready_bits[4];
+static struct thread idle_thread;
+static uint8_t idle_stack[4096] __attribute__((aligned(16)));
+/* The thread we just switched away from. The running thread holds a
+ * reference to itself, dropped only once we are off its stack, so a thread
+ * that destroys itself is freed after the switch. */
+static struct thread *switched_from;
+
+void sched_enqueue(struct thread *t)
+{
+	struct thread **q = &ready[t->priority];
+
+	if (t == &idle_thread)
+		return;
+	kassert(!t->queue_next);
+	if (*q) {
+		t->queue_next = *q;
+		t->queue_prev = (*q)->queue_prev;
+		(*q)->queue_prev->queue_next = t;
+		(*q)->queue_prev = t;
+	} else {
+		t->queue_next = t->queue_prev = t;
+		*q = t;
+		ready_bits[t->priority / 64] |= 1ULL << (t->priority % 64);
+	}
+}
+
+void sched_dequeue(struct thread *t)
+{
+	struct thread **q = &ready[t->priority];
+
+	if (!t->queue_next)
+		return;
+	if (t->queue_next == t) {
+		*q = NULL;
+		ready_bits[t->priority / 64] &= ~(1ULL << (t->priority % 64));
+	} else {
+		t->queue_prev->queue_next = t->queue_next;
+		t->queue_next->queue_prev = t->queue_prev;
+		if (*q == t)
+			*q = t->queue_next;
+	}
+	t->queue_next = t->queue_prev = NULL;
+}
+
+static struct thread *highest_ready(void)
+{
+	for (int w = 3; w >= 0; w--)
+		if (ready_bits[w])
+			return ready[w * 64 + 63 - __builtin_clzll(ready_bits[w])];
+	return &idle_thread;
+}
+
+static void switch_to(struct thread *next)
+{
+	struct thread *prev = current;
+
+	if (next == prev)
+		return;
+	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
+	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
+	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
+	if (next->task) {
+		if (read_cr3() != next->task->pt_root)
+			write_cr3(next->task->pt_root);
+		gdt_load_io_bitmap(next->task->io_bitmap);
+	}
+	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
+	kobject_get(&next->obj);
+	switched_from = prev;
+	current = next;
+	switch_context(&prev->ksp, next->ksp);
+	sched_finish_switch();      /* back on prev's stack */
+}
+
+void schedule(void)
+{
+	sched_need_resched = false;
+	struct thread *next = highest_ready();
+
+	/* Round robin: the current thread, if still ready, goes behind its
+	 * equals once its slice is used up; otherwise it keeps the CPU
+	 * unless someone strictly higher is ready. */
+	if (current->state == THREAD_READY && current != &idle_thread) {
+		if (next == &idle_thread || next->priority < current->priority ||
+		    (next->priority == current->priority && current->ticks_left > 0))
+			return;
+		sched_enqueue(current);
+		next = highest_ready();
+	}
+	sched_dequeue(next);
+	if (next->ticks_left == 0)
+		next->ticks_left = next->timeslice_ticks;
+	switch_to(next);
+}
+
+void sched_wake(struct thread *t)
+{
+	sched_enqueue(t);
+	if (t->priority > current->priority || current->state != THREAD_READY)
+		sched_need_resched = true;
+}
+
+void sched_block_switch(struct thread *t)
+{
+	kassert(current->state != THREAD_READY);
+	/* Direct process switch to the partner that just became ready, when
+	 * nothing more important waits; the queues are not touched. */
+	if (t && t->priority >= highest_ready()->priority) {
+		if (t->ticks_left == 0)
+			t->ticks_left = t->timeslice_ticks;
+		sched_need_resched = false;
+		switch_to(t);
+		return;
+	}
+	if (t)
+		sched_enqueue(t);
+	schedule();
+}
+
+void sched_finish_switch(void)
+{
+	struct thread *prev = switched_from;
+
+	switched_from = NULL;
+	if (prev)
+		kobject_put(&prev->obj);
+}
+
+void sched_tick(void)
+{
+	if (current == &idle_thread) {
+		if (highest_ready() != &idle_thread)
+			sched_need_resched = true;
+		return;
+	}
+	if (current->ticks_left > 0)
+		current->ticks_left--;
+	if (current->ticks_left == 0)
+		sched_need_resched = true;
+}
+
+static void idle_loop(void)
+{
+	for (;;) {
+		cpu_idle();             /* sti; hlt: the tick or an IRQ wakes us */
+		irq_disable();
+		if (sched_need_resched || highest_ready() != &idle_thread)
+			schedule();
+	}
+}
+
+void sched_init(void)
+{
+	idle_thread.state = THREAD_READY;
+	idle_thread.kstack = idle_stack;
+	idle_thread.obj.refs = 1;       /* never freed */
+	memcpy(idle_thread.name, "idle", 5);
+	__asm__ volatile("fxsave64 (%0)" : : "r"(idle_thread.fpu) : "memory");
+	/* The idle thread's first switch "returns" into idle_loop. */
+	uint64_t *sp = (uint64_t *)(idle_stack + sizeof(idle_stack));
+	*--sp = 0;                      /* alignment */
+	*--sp = (uint64_t)idle_loop;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	idle_thread.ksp = (uint64_t)sp;
+}
+
+void sched_start(void)
+{
+	static struct thread boot_thread;   /* the boot stack, abandoned */
+
+	boot_thread.state = THREAD_DEAD;
+	boot_thread.obj.refs = 2;       /* never freed */
+	current = &boot_thread;
+	struct thread *next = highest_ready();
+	sched_dequeue(next);
+	next->ticks_left = next->timeslice_ticks;
+	switch_to(next);
+	panic("sched: returned to the boot stack");
+}

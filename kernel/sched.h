@@ -1,0 +1,45 @@
+/*
+ * Scheduler: fixed priorities 0..255 (higher runs first), round robin
+ * within a priority, preemption by the timer tick. The kernel itself is
+ * never preempted: it runs with interrupts off, and switches happen when it
+ * returns to user mode or blocks.
+ */
+#ifndef MICA_SCHED_H
+#define MICA_SCHED_H
+
+#include "thread.h"
+
+extern struct thread *current;
+
+void sched_init(void);
+
+/* Put t on its ready queue (at the tail). */
+void sched_enqueue(struct thread *t);
+void sched_dequeue(struct thread *t);
+
+/* Choose the next thread and switch to it if it is not current. Called on
+ * the way back to user mode and when current blocks. */
+void schedule(void);
+
+/* t became ready: queue it; reschedule soon if it outranks current. */
+void sched_wake(struct thread *t);
+
+/* Current has blocked (state set, queued where it waits). Switch straight
+ * to t, the partner it just made ready (IPC handoff), when no more
+ * important thread is ready; otherwise queue t and schedule. Returns when
+ * current runs again. t may be NULL. */
+void sched_block_switch(struct thread *t);
+
+/* Work left after a switch (freeing a dead thread's stack). */
+void sched_finish_switch(void);
+
+/* Timer tick: account the slice, request a reschedule when it runs out. */
+void sched_tick(void);
+
+/* A reschedule is due before returning to user mode. */
+extern bool sched_need_resched;
+
+/* Enter the first user thread; never returns. */
+void sched_start(void) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,129 @@
+#include "task.h"
+#include "gdt.h"
+#include "klog.h"
+#include "mapdb.h"
+#include "mm.h"
+#include "notification.h"
+#include "paging.h"
+#include "thread.h"
+
+#include "lib/string.h"
+
+bool task_charge(struct task *t, uint64_t bytes)
+{
+	if (t->quota_used + bytes > t->quota_limit)
+		return false;
+	t->quota_used += bytes;
+	return true;
+}
+
+void task_refund(struct task *t, uint64_t bytes)
+{
+	kassert(t->quota_used >= bytes);
+	t->quota_used -= bytes;
+}
+
+struct task *task_create(struct task *parent, uint64_t quota)
+{
+	/* The child's quota is carved out of the parent's. */
+	if (parent && !task_charge(parent, quota))
+		return NULL;
+	struct task *t = kobject_alloc(parent, CAP_TASK, sizeof(*t));
+	if (!t)
+		goto fail_quota;
+	t->quota_limit = quota;
+	t->quota_parent = parent;
+	t->objects.charged_next = t->objects.charged_prev = &t->objects;
+	/* The task pays for its own page tables and capability table. */
+	if (!task_charge(t, FRAME_SIZE))
+		goto fail_task;
+	t->pt_root = pt_create();
+	if (!t->pt_root) {
+		task_refund(t, FRAME_SIZE);
+		goto fail_task;
+	}
+	if (cap_table_init(&t->caps, t, TASK_CAP_SLOTS))
+		goto fail_pt;
+	return t;
+
+fail_pt:
+	pt_destroy(t->pt_root);
+	task_refund(t, FRAME_SIZE);
+	t->pt_root = 0;
+fail_task:
+	t->quota_parent = NULL;   /* nothing carved yet to give back twice */
+	kobject_put(&t->obj);
+fail_quota:
+	if (parent)
+		task_refund(parent, quota);
+	return NULL;
+}
+
+/* Page-table frames below the PML4 are charged as they are made; count
+ * them so the charge can be returned. */
+static uint64_t user_table_frames(uint64_t root)
+{
+	uint64_t *pml4 = phys_to_virt(root), n = 0;
+
+	for (int i = 0; i < 256; i++) {
+		if (!(pml4[i] & PTE_PRESENT))
+			continue;
+		n++;
+		uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR);
+		for (int j = 0; j < 512; j++) {
+			if (!(pdpt[j] & PTE_PRESENT) || (pdpt[j] & PTE_LARGE))
+				continue;
+			n++;
+			uint64_t *pd = phys_to_virt(pdpt[j] & PTE_ADDR);
+			for (int k = 0; k < 512; k++)
+				if ((pd[k] & PTE_PRESENT) && !(pd[k] & PTE_LARGE))
+					n++;
+		}
+	}
+	return n;
+}
+
+void task_destroy(struct task *t)
+{
+	/* Every object this task paid for dies with it: threads stop,
+	 * endpoints and notifications wake their waiters with ERR_DELETED. */
+	for (;;) {
+		struct kobject *o = t->objects.charged_next;
+		while (o != &t->objects && o->dead)
+			o = o->charged_next;
+		if (o == &t->objects)
+			break;
+		kobject_get(o);
+		kobject_destroy(o);
+		kobject_put(o);
+	}
+	cap_table_clear(&t->caps);
+	if (t->pt_root) {
+		mapdb_remove_space(t);
+		uint64_t frames = user_table_frames(t->pt_root) + 1;
+		pt_destroy(t->pt_root);
+		task_refund(t, frames * FRAME_SIZE);
+		t->pt_root = 0;
+	}
+	if (t->io_bitmap) {
+		gdt_io_bitmap_changed(t->io_bitmap);
+		kfree(t->io_bitmap, 8192);
+		task_refund(t, 8192);
+		t->io_bitmap = NULL;
+	}
+	if (t->supervisor) {
+		kobject_put(&t->supervisor->obj);
+		t->supervisor = NULL;
+	}
+}
+
+void task_free(struct task *t)
+{
+	if (t->caps.slots) {
+		kfree(t->caps.slots, t->caps.nslots * sizeof(struct cap));
+		task_refund(t, t->caps.nslots * sizeof(struct cap));
+	}
+	kassert(t->quota_used == 0);
+	if (t->quota_parent)
+		task_refund(t->quota_parent, t->quota_limit);
+}

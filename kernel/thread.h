@@ -1,0 +1,92 @@
+/*
+ * Threads: the unit of execution and of IPC. A thread runs in a task, has
+ * its user registers saved on its kernel stack while in the kernel, and
+ * waits on at most one object at a time.
+ */
+#ifndef MICA_THREAD_H
+#define MICA_THREAD_H
+
+#include <stdint.h>
+
+#include "object.h"
+#include "trap.h"
+#include "uapi/thread.h"
+
+#define THREAD_KSTACK_SIZE 8192
+
+enum thread_state {
+	THREAD_INACTIVE,        /* created, not started, or suspended */
+	THREAD_READY,           /* runnable (or running) */
+	THREAD_BLOCKED_SEND,    /* queued on an endpoint to send or call */
+	THREAD_BLOCKED_RECV,    /* queued on an endpoint to receive */
+	THREAD_BLOCKED_REPLY,   /* called; waits for the reply */
+	THREAD_BLOCKED_NOTIFY,  /* waits on a notification */
+	THREAD_STOPPED,         /* faulted with no handler */
+	THREAD_DEAD,
+};
+
+struct endpoint;
+struct notification;
+struct reply;
+struct task;
+
+struct thread {
+	struct kobject obj;
+	enum thread_state state;
+	bool suspended;             /* held inactive by thread_suspend */
+	struct task *task;
+	uint64_t ksp;               /* saved kernel stack pointer when switched out */
+	uint8_t *kstack;            /* THREAD_KSTACK_SIZE bytes */
+	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave area */
+	uint64_t fs_base;
+	uint8_t priority;
+	uint32_t timeslice_ticks, ticks_left;
+	uint64_t ipc_buffer;        /* user address, 0 = none */
+
+	/* IPC */
+	struct thread *queue_next, *queue_prev; /* ready queue or wait queue */
+	void *waiting_on;           /* endpoint / notification / reply object */
+	uint64_t ipc_tag;           /* pending send: tag; pending call: flags */
+	bool ipc_is_call;
+	bool ipc_can_grant;         /* the capability it sends through has GRANT */
+	uint64_t ipc_badge;         /* badge of the capability it sends through */
+	struct reply *reply;        /* receive: where a caller's reply is bound */
+	struct reply *caller_of;    /* blocked on reply: the reply object naming it */
+	struct endpoint *pager, *exc_handler;
+	uint64_t pager_badge, exc_badge;
+	struct notification *bound;
+	bool fault_pending;         /* its message is the kernel-made fault below */
+	uint64_t fault_tag;
+	uint64_t fault_words[FAULT_REGS_WORDS];
+
+	char name[THREAD_NAME_LEN];
+};
+
+/* The user-register frame at the top of the thread's kernel stack. */
+static inline struct trap_frame *thread_frame(struct thread *t)
+{
+	return (struct trap_frame *)(t->kstack + THREAD_KSTACK_SIZE) - 1;
+}
+
+struct thread *thread_create(struct task *charged, struct task *runs_in);
+void thread_destroy(struct thread *t);
+void thread_free(struct thread *t);
+
+/* Start running at ip with stack sp and rdi = arg. */
+void thread_start(struct thread *t, uint64_t ip, uint64_t sp, uint64_t arg);
+
+/* Make t inactive wherever it waits (IPC in progress fails with
+ * ERR_DELETED for its partners). */
+void thread_cancel_wait(struct thread *t);
+
+/* Set t's syscall result (rax) and make it ready. */
+void thread_wake(struct thread *t, long result);
+
+/* The current thread stops on a fault it cannot deliver: state STOPPED,
+ * supervisor notified. */
+void thread_stop_faulted(struct thread *t, const char *why);
+
+void thread_get_regs(struct thread *t, struct user_regs *r);
+void thread_set_regs(struct thread *t, const struct user_regs *r);
+
+#endif

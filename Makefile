@@ -58,11 +58,36 @@ endef
 $(eval $(call kernel_variant,kernel,))
 $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
 
+# User-level code: the runtime library and programs linked against it.
+USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
+USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
+KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
+
+$(B)/user/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+$(B)/user/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $@"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+$(B)/libmica.a: $(LIBMICA_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+$(B)/ktest.elf: $(KTEST_OBJ) $(B)/libmica.a lib/user/user.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(KTEST_OBJ) $(B)/libmica.a
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d)
+
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := configs/boot.manifest:manifest
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test deps clean help
-all: kernel iso tftp
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest deps clean help
+all: kernel iso tftp $(B)/ktest.elf
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 $(B)/iso/boot/grub/grub.cfg: Makefile $(MODULES:%:%) tools/mkgrubcfg.sh
@@ -120,6 +145,15 @@ $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h inclu
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
+
+# Kernel tests: the ktest program as root task of the test kernel.
+# T=name[,name...] runs only those.
+ktest: $(B)/kernel-test.elf $(B)/ktest.elf
+	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel $(B)/kernel-test.elf -append "root=ktest $(if $(T),ktest=$(T))" \
+		-initrd "$(B)/ktest.elf ktest"; \
+	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
 
 # Boot tests in QEMU; T=name selects tests (pytest -k).
 system-test: kernel iso tftp

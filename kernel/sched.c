@@ -111,7 +111,7 @@ void schedule(void)
 void sched_wake(struct thread *t)
 {
 	sched_enqueue(t);
-	if (t->priority > current->priority || current->state != THREAD_READY)
+	if (current && (t->priority > current->priority || current->state != THREAD_READY))
 		sched_need_resched = true;
 }
 

@@ -10,8 +10,6 @@
 #include "cap.h"
 #include "object.h"
 
-#define TASK_CAP_SLOTS 256
-
 struct mapping;
 struct notification;
 

@@ -64,6 +64,7 @@ void thread_start(struct thread *t, uint64_t ip, uint64_t sp, uint64_t arg)
 	for (int i = 0; i < 6; i++)
 		*--ksp = 0;
 	t->ksp = (uint64_t)ksp;
+	t->fs_base = t->ipc_buffer;     /* the runtime finds its buffer through FS */
 	t->state = THREAD_READY;
 	t->suspended = false;
 	sched_wake(t);

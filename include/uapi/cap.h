@@ -8,6 +8,9 @@
 /* A task names kernel objects by slot numbers in its capability table. */
 typedef unsigned long cap_slot_t;
 
+/* Slots in every task's capability table. */
+#define TASK_CAP_SLOTS 256
+
 /* The null slot, and "the calling task itself" where a task is expected. */
 #define CAP_SLOT_NONE  (~0UL)
 #define CAP_SLOT_SELF  (~1UL)

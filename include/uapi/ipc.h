@@ -78,7 +78,8 @@ struct ipc_buffer {
 	uint64_t recv_io;       /* nonzero: accept I/O-port items */
 	/* Written by the kernel on receive: */
 	uint64_t recv_cap_count;/* capabilities received in the last message */
-	uint64_t user[32];      /* free for the runtime (thread-local data) */
+	uint64_t user[32];      /* the runtime's: user[0] holds the buffer's own
+				   address; FS starts as the buffer's address */
 };
 
 /* Labels the kernel uses for messages it sends on a thread's behalf. */

@@ -1,0 +1,72 @@
+/*
+ * IPC wrappers for user code. A struct msg holds the tag and the four
+ * register words; longer messages and typed items go through the calling
+ * thread's IPC buffer (ipc_buffer()).
+ */
+#ifndef MICA_LIB_IPC_H
+#define MICA_LIB_IPC_H
+
+#include <stdint.h>
+
+#include "lib/syscall.h"
+#include "uapi/cap.h"
+#include "uapi/ipc.h"
+
+struct msg {
+	uint64_t tag;
+	uint64_t w[IPC_REG_WORDS];
+	uint64_t badge;         /* set on receive */
+};
+
+/* The calling thread's IPC buffer (set up by the runtime). */
+struct ipc_buffer *ipc_buffer(void);
+
+/* One IPC system call with the message in registers, updated in place
+ * from what comes back. Returns rax. */
+static inline long ipc_syscall(uint64_t nr, uint64_t cap, struct msg *m, uint64_t extra)
+{
+	register uint64_t rsi __asm__("rsi") = m->tag;
+	register uint64_t rdi __asm__("rdi") = cap;
+	register uint64_t rdx __asm__("rdx") = m->w[0];
+	register uint64_t r10 __asm__("r10") = m->w[1];
+	register uint64_t r8 __asm__("r8") = m->w[2];
+	register uint64_t r9 __asm__("r9") = m->w[3];
+	register uint64_t r12 __asm__("r12") = extra;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret), "+S"(rsi), "+D"(rdi), "+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
+			 : "a"(nr), "r"(r12)
+			 : "rcx", "r11", "memory");
+	m->tag = rsi;
+	m->badge = rdi;
+	m->w[0] = rdx;
+	m->w[1] = r10;
+	m->w[2] = r8;
+	m->w[3] = r9;
+	return ret;
+}
+
+static inline long ipc_send(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_send, ep, m, 0); }
+static inline long ipc_call(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_call, ep, m, 0); }
+static inline long ipc_reply(cap_slot_t reply, struct msg *m) { return ipc_syscall(SYS_ipc_reply, reply, m, 0); }
+
+static inline long ipc_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
+{
+	/* ipc_recv takes the reply slot in rsi. */
+	*m = (struct msg){ .tag = reply };
+	return ipc_syscall(SYS_ipc_recv, ep, m, 0);
+}
+
+static inline long ipc_reply_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
+{
+	return ipc_syscall(SYS_ipc_reply_recv, ep, m, reply);
+}
+
+static inline struct msg msg_make(uint64_t label, unsigned words)
+{
+	struct msg m = { .tag = ipc_tag(label, words, 0) };
+	return m;
+}
+
+#endif

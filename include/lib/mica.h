@@ -1,0 +1,57 @@
+/*
+ * The user-level runtime for servers and tests: system calls, IPC,
+ * console output, capability-slot allocation and thread start-up.
+ */
+#ifndef MICA_LIB_MICA_H
+#define MICA_LIB_MICA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/fmt.h"
+#include "lib/ipc.h"
+#include "lib/string.h"
+#include "lib/syscall.h"
+#include "uapi/bootinfo.h"
+#include "uapi/cap.h"
+#include "uapi/errors.h"
+#include "uapi/memory.h"
+#include "uapi/thread.h"
+
+#define PAGE_SIZE 4096UL
+
+/* Console output through the kernel's debug channel. */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+void puts_raw(const char *s);
+
+/* The text of an error code ("capability slot out of range or empty"). */
+const char *mica_strerror(long err);
+
+/* Stop the calling thread (the whole program, for the root task). */
+void exit(int code) __attribute__((noreturn));
+
+/* Capability slots: a simple allocator over [first, limit). */
+void slot_init(cap_slot_t first, cap_slot_t limit);
+cap_slot_t slot_alloc(void);            /* CAP_SLOT_NONE when full */
+void slot_free(cap_slot_t slot);
+
+/*
+ * Threads in the calling task: create, give it a stack and an IPC
+ * buffer from the caller-provided memory, and start fn(arg). Returns the
+ * thread's slot or a negative error.
+ */
+long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
+		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name);
+
+/* Put fn where thread_trampoline expects it on a new stack; returns the
+ * stack pointer to start the thread with at thread_trampoline. */
+uint64_t thread_stack_prepare(void *stack, size_t size, void (*fn)(uint64_t));
+extern char thread_trampoline[];
+
+/* The program's entry: the runtime calls main(arg), then exit(result).
+ * arg is the boot-information address for the root task. */
+int main(uint64_t arg);
+
+#endif

@@ -1,0 +1,161 @@
+/* The user runtime: start-up, console output, slots, threads. */
+#include "lib/mica.h"
+
+/* A thread's FS base starts as its IPC buffer's address (the kernel sets
+ * it at thread_start), and the runtime stores the buffer's own address in
+ * its user[0] word, so FS-relative loads find it. */
+struct ipc_buffer *ipc_buffer(void)
+{
+	struct ipc_buffer *b;
+
+	__asm__ volatile("mov %%fs:%c1, %0" : "=r"(b)
+			 : "i"(__builtin_offsetof(struct ipc_buffer, user)));
+	return b;
+}
+
+static void console_putc(void *ctx, char c)
+{
+	char *buf = ctx;
+	size_t n = (size_t)(unsigned char)buf[0];
+
+	buf[1 + n] = c;
+	buf[0] = (char)(n + 1);
+	if (n + 1 == 120 || c == '\n') {
+		sys_debug_write((uint64_t)(buf + 1), n + 1);
+		buf[0] = 0;
+	}
+}
+
+int vprintf(const char *fmt, va_list ap)
+{
+	char buf[128];
+
+	buf[0] = 0;
+	int n = fmt_vformat(console_putc, buf, fmt, ap);
+	if (buf[0])
+		sys_debug_write((uint64_t)(buf + 1), (unsigned char)buf[0]);
+	return n;
+}
+
+int printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void puts_raw(const char *s)
+{
+	sys_debug_write((uint64_t)s, strlen(s));
+}
+
+const char *mica_strerror(long err)
+{
+	switch (-err) {
+	case 0: return "success";
+#define MICA_ERROR_TEXT(name, value, text) case value: return text;
+	MICA_ERRORS(MICA_ERROR_TEXT)
+#undef MICA_ERROR_TEXT
+	default: return "unknown error";
+	}
+}
+
+void thread_exit_self(int code) __attribute__((noreturn));
+void thread_exit_self(int code)
+{
+	for (;;)
+		sys_thread_exit((uint64_t)code);
+}
+
+void exit(int code)
+{
+	thread_exit_self(code);
+}
+
+/* Slots: a bitmap over at most 1024 of them. */
+static uint64_t slot_bits[16];
+static cap_slot_t slot_first, slot_limit;
+
+void slot_init(cap_slot_t first, cap_slot_t limit)
+{
+	slot_first = first;
+	slot_limit = limit - first > 1024 ? first + 1024 : limit;
+	memset(slot_bits, 0, sizeof(slot_bits));
+}
+
+cap_slot_t slot_alloc(void)
+{
+	for (cap_slot_t i = 0; i < slot_limit - slot_first; i++) {
+		if (!(slot_bits[i / 64] & (1UL << (i % 64)))) {
+			slot_bits[i / 64] |= 1UL << (i % 64);
+			return slot_first + i;
+		}
+	}
+	return CAP_SLOT_NONE;
+}
+
+void slot_free(cap_slot_t slot)
+{
+	if (slot >= slot_first && slot < slot_limit) {
+		cap_slot_t i = slot - slot_first;
+		slot_bits[i / 64] &= ~(1UL << (i % 64));
+	}
+}
+
+uint64_t thread_stack_prepare(void *stack, size_t size, void (*fn)(uint64_t))
+{
+	uint64_t *sp = (uint64_t *)(((uint64_t)stack + size) & ~15UL);
+
+	*--sp = 0;
+	*--sp = (uint64_t)fn;          /* popped by thread_trampoline */
+	return (uint64_t)sp;
+}
+
+long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
+		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name)
+{
+	cap_slot_t slot = slot_alloc();
+	long err;
+
+	if (slot == CAP_SLOT_NONE)
+		return -ERR_NO_MEMORY;
+	if ((err = sys_obj_create(CAP_THREAD, slot, CAP_SLOT_SELF)) < 0)
+		goto fail;
+	struct thread_config cfg = {
+		.fields = THREAD_CFG_IPC_BUFFER | THREAD_CFG_PRIORITY | THREAD_CFG_NAME,
+		.ipc_buffer = (uint64_t)ipcbuf,
+		.priority = priority,
+	};
+	for (size_t i = 0; name && name[i] && i < sizeof(cfg.name) - 1; i++)
+		cfg.name[i] = name[i];
+	if ((err = sys_thread_configure(slot, (uint64_t)&cfg)) < 0)
+		goto fail_thread;
+	/* The new thread finds its IPC buffer through FS: the buffer's
+	 * user[0] word holds its own address. */
+	ipcbuf->user[0] = (uint64_t)ipcbuf;
+	uint64_t sp = thread_stack_prepare(stack, stack_size, fn);
+	if ((err = sys_thread_start(slot, (uint64_t)thread_trampoline, sp, arg)) < 0)
+		goto fail_thread;
+	return (long)slot;
+fail_thread:
+	sys_cap_delete(slot);
+fail:
+	slot_free(slot);
+	return err;
+}
+
+void mica_start(uint64_t arg) __attribute__((noreturn));
+void mica_start(uint64_t arg)
+{
+	/* The root task's first thread: the kernel's fixed layout. Other
+	 * programs are started by init, which prepares user[0] for them. */
+	if (arg == BOOTINFO_ADDR) {
+		struct ipc_buffer *b = (struct ipc_buffer *)ROOT_IPC_BUFFER;
+		b->user[0] = ROOT_IPC_BUFFER;
+		slot_init(((const struct bootinfo *)arg)->first_free_slot, TASK_CAP_SLOTS);
+	}
+	exit(main(arg));
+}

@@ -1,0 +1,115 @@
+/* System call argument checking and capability operations. */
+#include "ktest.h"
+
+KTEST(debug_write_checks_buffer)
+{
+	KEXPECT(sys_debug_write((uint64_t)"", 0), 0);
+	KEXPECT(sys_debug_write(0x1000, 10), -ERR_BAD_ADDRESS);             /* unmapped */
+	KEXPECT(sys_debug_write(0xFFFF800000000000UL, 8), -ERR_BAD_ADDRESS); /* kernel */
+	KEXPECT(sys_debug_write((uint64_t)"x", 5000), -ERR_INVALID_ARG);
+}
+
+KTEST(unknown_syscall_is_rejected)
+{
+	KEXPECT(mica_syscall(SYS_COUNT, 0, 0, 0, 0, 0, 0, 0), -ERR_NO_SYSCALL);
+	KEXPECT(mica_syscall(~0UL, 0, 0, 0, 0, 0, 0, 0), -ERR_NO_SYSCALL);
+}
+
+KTEST(obj_create_checks_slot_and_type)
+{
+	cap_slot_t s = ktest_slot();
+	uint64_t info[3];
+
+	KEXPECT(sys_obj_create(CAP_ENDPOINT, s, 0), 0);
+	KEXPECT(sys_cap_info(s, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_ENDPOINT);
+	KEXPECT(info[1], CAP_RIGHTS_ALL);
+	KEXPECT(sys_obj_create(CAP_ENDPOINT, s, 0), -ERR_SLOT_IN_USE);
+	KEXPECT(sys_obj_create(CAP_ENDPOINT, TASK_CAP_SLOTS, 0), -ERR_INVALID_CAP);
+	KEXPECT(sys_obj_create(CAP_MEMORY, ktest_slot(), 0), -ERR_INVALID_ARG);
+	KEXPECT(sys_obj_create(99, ktest_slot(), 0), -ERR_INVALID_ARG);
+	KEXPECT(sys_cap_info(s, 0x10), -ERR_BAD_ADDRESS);
+	KEXPECT(sys_cap_delete(s), 0);
+	KEXPECT(sys_cap_delete(s), -ERR_INVALID_CAP);
+	KEXPECT(sys_cap_info(s, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_NULL);
+}
+
+KTEST(cap_copy_reduces_rights_and_badges)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT), copy = ktest_slot(), copy2 = ktest_slot();
+	uint64_t info[3];
+
+	KEXPECT(sys_cap_copy(ep, CAP_SLOT_SELF, copy, CAP_RIGHT_WRITE, 42), 0);
+	KEXPECT(sys_cap_info(copy, (uint64_t)info), 0);
+	KEXPECT(info[1], CAP_RIGHT_WRITE);
+	KEXPECT(info[2], 42);
+	/* A badged copy cannot be re-badged; rights only shrink. */
+	KEXPECT(sys_cap_copy(copy, CAP_SLOT_SELF, copy2, CAP_RIGHTS_ALL, 7), -ERR_INVALID_ARG);
+	KEXPECT(sys_cap_copy(copy, CAP_SLOT_SELF, copy2, CAP_RIGHTS_ALL, 0), 0);
+	KEXPECT(sys_cap_info(copy2, (uint64_t)info), 0);
+	KEXPECT(info[1], CAP_RIGHT_WRITE);
+	KEXPECT(info[2], 42);
+	/* Missing rights and wrong types are refused. */
+	struct msg m = msg_make(1, 0);
+	KEXPECT(ipc_recv(copy, CAP_SLOT_NONE, &m), -ERR_NO_RIGHTS);
+	KEXPECT(sys_notify_signal(copy, 1), -ERR_WRONG_TYPE);
+	KEXPECT(sys_cap_copy(ep, CAP_SLOT_SELF, ep, CAP_RIGHTS_ALL, 0), -ERR_SLOT_IN_USE);
+	KEXPECT(sys_cap_copy(ROOT_SLOT_IOPORTS, CAP_SLOT_SELF, ktest_slot(), CAP_RIGHTS_ALL, 5),
+		-ERR_INVALID_ARG);
+	/* Revoke deletes every copy, the original stays. */
+	KEXPECT(sys_cap_revoke(ep), 0);
+	KEXPECT(sys_cap_info(copy, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_NULL);
+	KEXPECT(sys_cap_info(copy2, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_NULL);
+	KEXPECT(sys_cap_info(ep, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_ENDPOINT);
+	KEXPECT(sys_cap_delete(ep), 0);
+}
+
+KTEST(cap_move_keeps_object)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION), to = ktest_slot();
+	uint64_t info[3];
+
+	KEXPECT(sys_notify_signal(n, 4), 0);
+	KEXPECT(sys_cap_move(n, CAP_SLOT_SELF, to), 0);
+	KEXPECT(sys_cap_info(n, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_NULL);
+	KEXPECT(sys_notify_wait(to | IPC_NONBLOCK, 0), 4);
+	KEXPECT(sys_cap_move(n, CAP_SLOT_SELF, ktest_slot()), -ERR_INVALID_CAP);
+	KEXPECT(sys_cap_delete(to), 0);
+}
+
+KTEST(notification_signal_poll_wait)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION);
+
+	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
+	KEXPECT(sys_notify_signal(n, 0x5), 0);
+	KEXPECT(sys_notify_signal(n, 0x10), 0);
+	KEXPECT(sys_notify_wait(n, 0), 0x15);
+	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
+	KEXPECT(sys_notify_signal(n, 0), -ERR_INVALID_ARG);
+	KEXPECT(sys_notify_signal(n, 1UL << 63), -ERR_INVALID_ARG);
+	KEXPECT(sys_cap_delete(n), 0);
+}
+
+static cap_slot_t signal_target;
+
+static void signaller(uint64_t bits)
+{
+	sys_notify_signal(signal_target, bits);
+}
+
+KTEST(notification_wakes_waiter)
+{
+	signal_target = ktest_create(CAP_NOTIFICATION);
+	/* A lower-priority thread signals once we block. */
+	cap_slot_t t = ktest_spawn(signaller, 0x80, 100);
+	KCHECK(t != CAP_SLOT_NONE);
+	KEXPECT(sys_notify_wait(signal_target, 0), 0x80);
+	ktest_join(t);
+	KEXPECT(sys_cap_delete(signal_target), 0);
+}

@@ -1,0 +1,288 @@
+/* Synchronous IPC: call/reply, badges, long messages, deferred replies,
+ * ordering, non-blocking forms, deletion while blocked. */
+#include "ktest.h"
+
+static cap_slot_t server_ep, server_reply;
+static volatile int server_served;
+
+/* Echo server: answers each call with words + 1 and its badge in word 3. */
+static void echo_server(uint64_t count)
+{
+	struct msg m;
+	long err = ipc_recv(server_ep, server_reply, &m);
+
+	for (uint64_t i = 0; err == 0; i++) {
+		struct msg r = msg_make(ipc_tag_label(m.tag) + 1, 4);
+		r.w[0] = m.w[0] + 1;
+		r.w[1] = m.w[1] + 1;
+		r.w[2] = ipc_tag_words(m.tag);
+		r.w[3] = m.badge;
+		server_served++;
+		if (i + 1 == count) {
+			ipc_reply(server_reply, &r);
+			return;
+		}
+		m = r;
+		err = ipc_reply_recv(server_ep, server_reply, &m);
+	}
+}
+
+static void server_setup(void)
+{
+	server_ep = ktest_create(CAP_ENDPOINT);
+	server_reply = ktest_create(CAP_REPLY);
+	server_served = 0;
+}
+
+static void server_teardown(void)
+{
+	sys_cap_delete(server_ep);
+	sys_cap_delete(server_reply);
+	slot_free(server_ep);
+	slot_free(server_reply);
+}
+
+KTEST(ipc_call_reply_roundtrip)
+{
+	server_setup();
+	cap_slot_t t = ktest_spawn(echo_server, 3, 150);
+	KCHECK(t != CAP_SLOT_NONE);
+	for (int i = 0; i < 3; i++) {
+		struct msg m = msg_make(10 + i, 2);
+		m.w[0] = 100 * i;
+		m.w[1] = 7;
+		KEXPECT(ipc_call(server_ep, &m), 0);
+		KEXPECT(ipc_tag_label(m.tag), 11 + i);
+		KEXPECT(ipc_tag_words(m.tag), 4);
+		KEXPECT(m.w[0], 100 * i + 1);
+		KEXPECT(m.w[1], 8);
+		KEXPECT(m.w[2], 2);
+		KEXPECT(m.w[3], 0);        /* unbadged */
+	}
+	ktest_join(t);
+	KEXPECT(server_served, 3);
+	server_teardown();
+}
+
+KTEST(ipc_badges_identify_clients)
+{
+	server_setup();
+	cap_slot_t a = ktest_slot(), b = ktest_slot();
+	KEXPECT(sys_cap_copy(server_ep, CAP_SLOT_SELF, a, CAP_RIGHT_WRITE, 0xA), 0);
+	KEXPECT(sys_cap_copy(server_ep, CAP_SLOT_SELF, b, CAP_RIGHT_WRITE, 0xB), 0);
+	cap_slot_t t = ktest_spawn(echo_server, 2, 150);
+	struct msg m = msg_make(1, 0);
+	KEXPECT(ipc_call(a, &m), 0);
+	KEXPECT(m.w[3], 0xA);
+	m = msg_make(1, 0);
+	KEXPECT(ipc_call(b, &m), 0);
+	KEXPECT(m.w[3], 0xB);
+	ktest_join(t);
+	sys_cap_delete(a);
+	sys_cap_delete(b);
+	server_teardown();
+}
+
+static void long_server(uint64_t unused)
+{
+	struct msg m;
+	struct ipc_buffer *b = ipc_buffer();
+
+	if (ipc_recv(server_ep, server_reply, &m))
+		return;
+	/* Reply with the sum of all words in word 0, and words 4..63 reversed. */
+	unsigned n = ipc_tag_words(m.tag);
+	uint64_t sum = m.w[0] + m.w[1] + m.w[2] + m.w[3];
+	for (unsigned i = 4; i < n; i++)
+		sum += b->words[i];
+	uint64_t tmp[IPC_MAX_WORDS];
+	for (unsigned i = 4; i < n; i++)
+		tmp[i] = b->words[n + 3 - i];
+	for (unsigned i = 4; i < n; i++)
+		b->words[i] = tmp[i];
+	struct msg r = msg_make(0, n);
+	r.w[0] = sum;
+	ipc_reply(server_reply, &r);
+}
+
+KTEST(ipc_long_message_through_buffer)
+{
+	server_setup();
+	cap_slot_t t = ktest_spawn(long_server, 0, 150);
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m = msg_make(5, IPC_MAX_WORDS);
+	uint64_t expect = 0;
+	for (unsigned i = 0; i < IPC_MAX_WORDS; i++) {
+		uint64_t v = 1000 + i;
+		if (i < 4)
+			m.w[i] = v;
+		else
+			b->words[i] = v;
+		expect += v;
+	}
+	KEXPECT(ipc_call(server_ep, &m), 0);
+	KEXPECT(ipc_tag_words(m.tag), IPC_MAX_WORDS);
+	KEXPECT(m.w[0], expect);
+	KEXPECT(b->words[4], 1000 + IPC_MAX_WORDS - 1);
+	KEXPECT(b->words[IPC_MAX_WORDS - 1], 1004);
+	ktest_join(t);
+	server_teardown();
+}
+
+/* Deferred replies: the server takes two calls with two reply objects
+ * and answers the second first. */
+static cap_slot_t deferred_ep, reply_a, reply_b;
+static volatile int deferred_order[2], deferred_done;
+
+static void deferred_server(uint64_t unused)
+{
+	struct msg m1, m2;
+
+	if (ipc_recv(deferred_ep, reply_a, &m1) || ipc_recv(deferred_ep, reply_b, &m2))
+		return;
+	/* Reusing a reply object that still has a caller is refused. */
+	struct msg m3;
+	if (ipc_recv(deferred_ep | IPC_NONBLOCK, reply_a, &m3) != -ERR_BUSY)
+		return;
+	struct msg r = msg_make(2, 1);
+	r.w[0] = m2.w[0];
+	ipc_reply(reply_b, &r);
+	r.w[0] = m1.w[0];
+	ipc_reply(reply_a, &r);
+}
+
+static void deferred_client(uint64_t value)
+{
+	struct msg m = msg_make(1, 1);
+	m.w[0] = value;
+	if (ipc_call(deferred_ep, &m) == 0 && m.w[0] == value)
+		deferred_order[deferred_done++] = (int)value;
+}
+
+KTEST(ipc_deferred_replies)
+{
+	deferred_ep = ktest_create(CAP_ENDPOINT);
+	reply_a = ktest_create(CAP_REPLY);
+	reply_b = ktest_create(CAP_REPLY);
+	deferred_done = 0;
+	cap_slot_t c1 = ktest_spawn(deferred_client, 1, 120);
+	cap_slot_t c2 = ktest_spawn(deferred_client, 2, 120);
+	/* Both clients are queued on the endpoint now (they outrank us). */
+	cap_slot_t s = ktest_spawn(deferred_server, 0, 110);
+	ktest_join(s);
+	ktest_join(c1);
+	ktest_join(c2);
+	KEXPECT(deferred_done, 2);
+	KEXPECT(deferred_order[0], 2);
+	KEXPECT(deferred_order[1], 1);
+	sys_cap_delete(deferred_ep);
+	sys_cap_delete(reply_a);
+	sys_cap_delete(reply_b);
+}
+
+KTEST(ipc_nonblocking_forms)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT);
+	struct msg m = msg_make(1, 0);
+
+	KEXPECT(ipc_send(ep | IPC_NONBLOCK, &m), -ERR_WOULD_BLOCK);
+	KEXPECT(ipc_call(ep | IPC_NONBLOCK, &m), -ERR_WOULD_BLOCK);
+	KEXPECT(ipc_recv(ep | IPC_NONBLOCK, CAP_SLOT_NONE, &m), -ERR_WOULD_BLOCK);
+	cap_slot_t r = ktest_create(CAP_REPLY);
+	KEXPECT(ipc_reply(r, &m), -ERR_INVALID_ARG);   /* nobody waits */
+	KEXPECT(ipc_reply(ep, &m), -ERR_WRONG_TYPE);
+	sys_cap_delete(ep);
+	sys_cap_delete(r);
+}
+
+/* Senders of equal priority are served in the order they queued. */
+static cap_slot_t order_ep;
+static void order_sender(uint64_t v)
+{
+	struct msg m = msg_make(v, 0);
+	ipc_send(order_ep, &m);
+}
+
+KTEST(ipc_fifo_order)
+{
+	order_ep = ktest_create(CAP_ENDPOINT);
+	cap_slot_t t[4];
+	for (int i = 0; i < 4; i++) {
+		t[i] = ktest_spawn(order_sender, 100 + i, KTEST_PRIORITY);
+		KCHECK(t[i] != CAP_SLOT_NONE);
+	}
+	sys_yield();                    /* all four run and queue, in order */
+	for (int i = 0; i < 4; i++) {
+		struct msg m;
+		KEXPECT(ipc_recv(order_ep, CAP_SLOT_NONE, &m), 0);
+		KEXPECT(ipc_tag_label(m.tag), 100 + i);
+	}
+	for (int i = 0; i < 4; i++)
+		ktest_join(t[i]);
+	sys_cap_delete(order_ep);
+}
+
+static cap_slot_t doomed_ep;
+static volatile long doomed_result;
+
+static void doomed_receiver(uint64_t unused)
+{
+	struct msg m;
+	doomed_result = ipc_recv(doomed_ep, CAP_SLOT_NONE, &m);
+}
+
+KTEST(ipc_endpoint_deleted_while_blocked)
+{
+	doomed_ep = ktest_create(CAP_ENDPOINT);
+	doomed_result = 1;
+	cap_slot_t t = ktest_spawn(doomed_receiver, 0, KTEST_PRIORITY);
+	sys_yield();                                            /* it blocks */
+	KEXPECT(sys_obj_destroy(doomed_ep), 0);
+	ktest_join(t);
+	KEXPECT(doomed_result, -ERR_DELETED);
+	/* Using the dead endpoint is an error, not a crash. */
+	struct msg m = msg_make(1, 0);
+	KEXPECT(ipc_send(doomed_ep, &m), -ERR_INVALID_CAP);
+	sys_cap_delete(doomed_ep);
+}
+
+static volatile long waiter_result;
+static cap_slot_t waiter_ep;
+
+static void blocked_caller(uint64_t unused)
+{
+	struct msg m = msg_make(1, 0);
+	waiter_result = ipc_call(waiter_ep, &m);
+}
+
+KTEST(ipc_thread_deleted_while_blocked)
+{
+	waiter_ep = ktest_create(CAP_ENDPOINT);
+	waiter_result = 1;
+	cap_slot_t t = ktest_spawn(blocked_caller, 0, KTEST_PRIORITY);
+	sys_yield();                                            /* it queues as a sender */
+	KEXPECT(sys_obj_destroy(t), 0);
+	/* The endpoint has no sender left: a receive finds nothing. */
+	struct msg m;
+	KEXPECT(ipc_recv(waiter_ep | IPC_NONBLOCK, CAP_SLOT_NONE, &m), -ERR_WOULD_BLOCK);
+	KEXPECT(waiter_result, 1);       /* it never returned */
+	ktest_join(t);
+	sys_cap_delete(waiter_ep);
+}
+
+KTEST(ipc_bound_notification_wakes_receive)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT), n = ktest_create(CAP_NOTIFICATION);
+	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY, .notification = n };
+
+	KEXPECT(sys_thread_configure(ROOT_SLOT_THREAD, (uint64_t)&cfg), 0);
+	KEXPECT(sys_notify_signal(n, 0x21), 0);
+	struct msg m;
+	KEXPECT(ipc_recv(ep, CAP_SLOT_NONE, &m), 0);
+	KEXPECT(ipc_tag_label(m.tag), IPC_LABEL_NOTIFY);
+	KEXPECT(m.badge, 0x21);
+	cfg.notification = CAP_SLOT_NONE;
+	KEXPECT(sys_thread_configure(ROOT_SLOT_THREAD, (uint64_t)&cfg), 0);
+	sys_cap_delete(ep);
+	sys_cap_delete(n);
+}

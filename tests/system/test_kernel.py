@@ -1,0 +1,45 @@
+"""Kernel tests: tests/kernel/*.c run as the root task of the test kernel
+in QEMU. One boot runs them all; each KTEST is reported as its own pytest
+test. `make ktest T=name` runs one directly."""
+import glob
+import os
+import re
+
+import pytest
+
+from qemu import EXIT_PASS, ROOT, Qemu, build_path
+
+SOURCES = sorted(glob.glob(os.path.join(ROOT, "tests", "kernel", "*.c")))
+NAMES = [name for src in SOURCES
+         for name in re.findall(r"^KTEST\((\w+)\)", open(src).read(), re.M)]
+
+
+@pytest.fixture(scope="module")
+def ktest_run():
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", "root=ktest",
+            "-initrd", f"{build_path('ktest.elf')} ktest"]
+    with Qemu(args, name="ktest", test_device=True) as q:
+        q.wait_for(r"^ktest: \d+ passed, \d+ failed$", timeout=600)
+        status = q.wait_exit(timeout=60)
+        yield q.output(), status
+
+
+def test_kernel_suite_completes(ktest_run):
+    out, status = ktest_run
+    summary = re.search(r"^ktest: (\d+) passed, (\d+) failed$", out, re.M)
+    assert summary, out
+    assert int(summary.group(1)) + int(summary.group(2)) == len(NAMES), out
+    assert status == EXIT_PASS, f"QEMU exit status {status}\n{out}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kernel(ktest_run, name):
+    out, _ = ktest_run
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if line == f"ktest {name}: OK":
+            return
+        if line == f"ktest {name}: FAIL":
+            details = [l for l in lines[max(0, i - 20):i] if l.startswith("    ")]
+            pytest.fail("\n".join(details) or "failed")
+    pytest.fail(f"ktest {name} did not report; console:\n{out}")

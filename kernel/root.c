@@ -19,6 +19,7 @@
 #include "uapi/ipc.h"
 
 extern struct task *root_task;
+extern struct thread *root_thread;
 
 #define MMIO_WINDOW_START 0xC0000000ULL
 #define MMIO_WINDOW_END   0xFEC00000ULL   /* IOAPIC and local APIC above stay the kernel's */
@@ -131,6 +132,7 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	if (!th)
 		panic("root: no memory for the root thread");
 	th->priority = THREAD_PRIORITY_MAX;
+	root_thread = th;
 	th->ipc_buffer = ROOT_IPC_BUFFER;
 	memcpy(th->name, root->name, THREAD_NAME_LEN - 1);
 

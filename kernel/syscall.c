@@ -33,6 +33,7 @@
 typedef uint64_t u64;
 
 struct task *root_task;
+struct thread *root_thread;
 
 static long reject(const char *fn, int line, int err, const char *fmt, ...)
 {
@@ -147,10 +148,14 @@ static long sys_thread_exit(u64 code, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5, u6
 {
 	struct task *task = current->task;
 
-	if (task == root_task && task->nthreads == 1) {
+	/* The root task's first thread ending ends the system (tests use
+	 * this to report their result as QEMU's exit status). */
+	if (current == root_thread) {
 		kinfo("root task exited with status %lu\n", code);
 		machine_exit(code ? MACHINE_EXIT_FAIL : MACHINE_EXIT_PASS);
 	}
+	if (task->supervisor)
+		notification_signal(task->supervisor, task->supervisor_bits);
 	kobject_destroy(&current->obj);
 	return SYSCALL_NO_RESULT;
 }

@@ -6,6 +6,7 @@
 #define MICA_LIB_MICA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

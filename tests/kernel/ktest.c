@@ -1,5 +1,6 @@
 /* The kernel test runner and the helpers tests share. */
 #include "ktest.h"
+#include "child.h"
 
 const struct bootinfo *bootinfo;
 int ktest_failed_now;
@@ -191,6 +192,7 @@ int main(uint64_t arg)
 		printf("ktest: bad boot information\n");
 		return 1;
 	}
+	child_pager_start();            /* at 250: before we go down to 200 */
 	/* Tests run at priority 200: helpers at 200 share the CPU with us
 	 * (sys_yield hands it over), lower ones run when we block. */
 	struct thread_config cfg = { .fields = THREAD_CFG_PRIORITY | THREAD_CFG_NAME,

@@ -1,0 +1,276 @@
+/* Memory: mapping from memory capabilities, on-demand paging by a user
+ * pager, map/grant/unmap between tasks through the mapping database. */
+#include "child.h"
+
+KTEST(mem_map_checks_arguments)
+{
+	struct mem_info info;
+	uint64_t va = 0x0000200000000000UL;
+
+	KEXPECT(sys_mem_info(ROOT_SLOT_FIRST_RAM, (uint64_t)&info), 0);
+	KCHECK(info.size >= (16UL << 20));
+	KEXPECT(info.flags, 0);
+	KEXPECT(sys_mem_info(ROOT_SLOT_MMIO, (uint64_t)&info), 0);
+	KEXPECT(info.flags, MEM_INFO_MMIO);
+	KEXPECT(sys_mem_info(ROOT_SLOT_TASK, (uint64_t)&info), -ERR_WRONG_TYPE);
+
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, va + 1, 1, IPC_MAP_READ), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 123, va, 1, IPC_MAP_READ), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, va, 0, IPC_MAP_READ), -ERR_RANGE);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, 0xFFFF800000000000UL, 1, IPC_MAP_READ),
+		-ERR_BAD_ADDRESS);
+	struct mem_info ram;
+	sys_mem_info(ROOT_SLOT_FIRST_RAM, (uint64_t)&ram);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, ram.size, va, 1, IPC_MAP_READ), -ERR_RANGE);
+	/* Modules are given read-only. */
+	KEXPECT(sys_mem_map(bootinfo->modules[0].slot, 0, va, 1, IPC_MAP_READ | IPC_MAP_WRITE),
+		-ERR_NO_RIGHTS);
+	KEXPECT(sys_mem_map(bootinfo->modules[0].slot, 0, va, 1, IPC_MAP_READ), 0);
+	KEXPECT(((uint8_t *)va)[1], 'E');          /* the module is our own ELF file */
+	KCHECK(!probe_writable((void *)va));
+	KEXPECT(sys_mem_map(bootinfo->modules[0].slot, 0, va, 1, IPC_MAP_READ), -ERR_RANGE);
+	KEXPECT(sys_mem_unmap(fpage(va, 12), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_mem_unmap(fpage(va + PAGE_SIZE, 13), 0), -ERR_INVALID_ARG); /* misaligned */
+	KEXPECT(sys_mem_unmap(fpage(va, 11), 0), -ERR_INVALID_ARG);            /* under a page */
+	KEXPECT(sys_mem_unmap(fpage(va, 12), 0x80), -ERR_INVALID_ARG);
+}
+
+KTEST(mem_map_read_write)
+{
+	uint32_t *p = ktest_pages(2);
+
+	KCHECK(p);
+	p[0] = 0xCAFE;
+	p[1024] = 0xF00D;                   /* second page */
+	KEXPECT(p[0] + p[1024], 0xCAFE + 0xF00D);
+	KCHECK(probe_writable(p));
+	ktest_pages_free(p, 2);
+	KCHECK(!probe_writable(p));
+}
+
+static volatile uint64_t child_result;
+
+static void child_touch(uint64_t value)
+{
+	/* Every page touched here (code, stack, this global) comes from the
+	 * pager on demand. */
+	child_result = value * 2;
+}
+
+KTEST(pager_maps_on_demand)
+{
+	child_result = 0;
+	struct child *c = child_start(child_touch, 21, 256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	KCHECK(child_wait(c));
+	KCHECK(child_exited(c));
+	KEXPECT(child_result, 42);
+	KCHECK(c->page_faults >= 3);        /* code, stack, data at least */
+	KEXPECT(c->stopped, 0);
+	child_destroy(c);
+}
+
+/*
+ * Map, grant and recursive unmap between tasks. Relay children hold, in
+ * their own capability tables: slot 0 their endpoint, slot 1 the next
+ * relay's endpoint (if any), slot 2 the test's "done" endpoint.
+ */
+#define WINDOW 0x0000300000000000UL
+#define RELAY_OWN 0
+#define RELAY_NEXT 1
+#define RELAY_DONE 2
+enum { OP_TAKE = 1, OP_PROBE = 2, OP_QUIT = 3 };
+
+/* Each message: op in the label; for OP_TAKE a map/grant item into the
+ * window, w[0] = forward to the next relay (1/0), w[1] = rights to give. */
+static void relay(uint64_t index)
+{
+	struct ipc_buffer *b = ipc_buffer();
+
+	b->recv_window = fpage(WINDOW, 12);
+	for (;;) {
+		struct msg m;
+		if (ipc_recv(RELAY_OWN, CAP_SLOT_NONE, &m))
+			return;
+		uint64_t op = ipc_tag_label(m.tag), items = ipc_tag_items(m.tag);
+		if (op == OP_QUIT)
+			return;
+		struct msg done = msg_make(op, 4);
+		done.w[0] = index;
+		done.w[1] = items;
+		if (op == OP_TAKE && m.w[0] && items) {
+			b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, m.w[1], WINDOW);
+			b->items[0][1] = fpage(WINDOW, 12);
+			struct msg fwd = { .tag = ipc_tag(OP_TAKE, 2, 1), .w = { 1, m.w[1] } };
+			/* The last relay has no next: the send just fails. */
+			if (ipc_send(RELAY_NEXT | IPC_NONBLOCK, &fwd) == -ERR_WOULD_BLOCK)
+				ipc_send(RELAY_NEXT, &fwd);
+		}
+		/* Read what arrived before probing: the probe writes. Never
+		 * read without a fresh item: the window may be unmapped. */
+		done.w[3] = items ? *(volatile uint64_t *)WINDOW : 0;
+		done.w[2] = probe_writable((void *)WINDOW);
+		ipc_send(RELAY_DONE, &done);
+	}
+}
+
+struct relay_chain {
+	struct child *c[3];
+	cap_slot_t ep[3], done;
+	int n;
+};
+
+static bool chain_start(struct relay_chain *ch, int n)
+{
+	ch->n = n;
+	ch->done = ktest_create(CAP_ENDPOINT);
+	for (int i = 0; i < n; i++) {
+		ch->ep[i] = ktest_create(CAP_ENDPOINT);
+		ch->c[i] = child_create(256 * 1024, CHILD_STOP, true);
+		if (!ch->c[i])
+			return false;
+	}
+	for (int i = 0; i < n; i++) {
+		if (child_give(ch->c[i], ch->ep[i], RELAY_OWN, CAP_RIGHT_READ) ||
+		    (i + 1 < n && child_give(ch->c[i], ch->ep[i + 1], RELAY_NEXT, CAP_RIGHT_WRITE)) ||
+		    child_give(ch->c[i], ch->done, RELAY_DONE, CAP_RIGHT_WRITE) ||
+		    child_run(ch->c[i], relay, (uint64_t)i))
+			return false;
+	}
+	return true;
+}
+
+/* Collect one "done" per relay expected; results indexed by relay. */
+static bool chain_collect(struct relay_chain *ch, int count, uint64_t items[],
+			  uint64_t writable[], uint64_t value[])
+{
+	for (int k = 0; k < count; k++) {
+		struct msg m;
+		if (ipc_recv(ch->done, CAP_SLOT_NONE, &m))
+			return false;
+		uint64_t i = m.w[0];
+		if (i >= (uint64_t)ch->n)
+			return false;
+		items[i] = m.w[1];
+		writable[i] = m.w[2];
+		value[i] = m.w[3];
+	}
+	return true;
+}
+
+static void chain_send(struct relay_chain *ch, int i, uint64_t op, unsigned kind,
+		       void *page, unsigned rights, bool forward)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m = { .tag = ipc_tag(op, 2, page ? 1 : 0), .w = { forward, rights } };
+
+	if (page) {
+		b->items[0][0] = ipc_item_word0(kind, rights, WINDOW);
+		b->items[0][1] = fpage((uint64_t)page, 12);
+	}
+	ipc_send(ch->ep[i], &m);
+}
+
+static void chain_stop(struct relay_chain *ch)
+{
+	for (int i = 0; i < ch->n; i++) {
+		if (ch->c[i]) {
+			chain_send(ch, i, OP_QUIT, 0, NULL, 0, false);
+			child_destroy(ch->c[i]);
+		}
+		sys_cap_delete(ch->ep[i]);
+		slot_free(ch->ep[i]);
+	}
+	sys_cap_delete(ch->done);
+	slot_free(ch->done);
+}
+
+KTEST(map_chain_and_recursive_unmap)
+{
+	struct relay_chain ch;
+	uint64_t items[3], writable[3], value[3];
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 0x5EED;
+	KCHECK(chain_start(&ch, 3));
+	/* Us -> relay 0 -> relay 1 -> relay 2: three levels below us. */
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ | IPC_MAP_WRITE, true);
+	KCHECK(chain_collect(&ch, 3, items, writable, value));
+	for (int i = 0; i < 3; i++) {
+		KEXPECT(value[i], 0x5EED);
+		KEXPECT(writable[i], 1);
+	}
+	/* Flush what we gave away, keep our own mapping. */
+	KEXPECT(sys_mem_unmap(fpage((uint64_t)page, 12), 0), 0);
+	KCHECK(probe_writable(page));
+	for (int i = 0; i < 3; i++)
+		chain_send(&ch, i, OP_PROBE, 0, NULL, 0, false);
+	KCHECK(chain_collect(&ch, 3, items, writable, value));
+	for (int i = 0; i < 3; i++)
+		KEXPECT(writable[i], 0);
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}
+
+KTEST(map_read_only_is_enforced)
+{
+	struct relay_chain ch;
+	uint64_t items[1], writable[1], value[1];
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 77;
+	KCHECK(chain_start(&ch, 1));
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(writable[0], 0);         /* readable, not writable */
+	KEXPECT(value[0], 77);
+	/* Write-only revocation of a writable mapping. */
+	chain_send(&ch, 0, OP_QUIT, 0, NULL, 0, false);
+	child_destroy(ch.c[0]);
+	ch.c[0] = NULL;
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}
+
+KTEST(grant_moves_the_page)
+{
+	struct relay_chain ch;
+	uint64_t items[1], writable[1], value[1];
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 99;
+	KCHECK(chain_start(&ch, 1));
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_GRANT, page, IPC_MAP_READ | IPC_MAP_WRITE, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(writable[0], 1);
+	KEXPECT(value[0], 99);
+	KCHECK(!probe_writable(page));   /* gone from us */
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}
+
+KTEST(map_outside_window_is_dropped)
+{
+	struct relay_chain ch;
+	uint64_t items[1], writable[1], value[1];
+	uint64_t *page = ktest_pages(1);
+	struct ipc_buffer *b = ipc_buffer();
+
+	KCHECK(page);
+	KCHECK(chain_start(&ch, 1));
+	/* Destination outside the relay's one-page window: not delivered. */
+	struct msg m = { .tag = ipc_tag(OP_TAKE, 2, 1), .w = { 0, IPC_MAP_READ } };
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ, WINDOW + PAGE_SIZE);
+	b->items[0][1] = fpage((uint64_t)page, 12);
+	KEXPECT(ipc_send(ch.ep[0], &m), 0);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 0);
+	KEXPECT(writable[0], 0);
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}

@@ -1,6 +1,7 @@
 #include "memory.h"
 #include "gdt.h"
 #include "mm.h"
+#include "sched.h"
 #include "task.h"
 
 #include "lib/string.h"
@@ -51,5 +52,7 @@ int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
 	for (uint64_t p = base; p < base + count; p++)
 		t->io_bitmap[p / 8] &= ~(1 << (p % 8));
 	gdt_io_bitmap_changed(t->io_bitmap);
+	if (current && current->task == t)
+		gdt_load_io_bitmap(t->io_bitmap);
 	return 0;
 }

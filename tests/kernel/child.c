@@ -83,6 +83,9 @@ static void handle(struct msg *m)
 		} else if (c->policy == CHILD_SET_RAX && fr.vector == 3) {
 			fr.regs.rax = 1234;
 			resume = true;
+		} else if (c->policy == CHILD_SYSCALL_ADD && label == IPC_LABEL_SYSCALL) {
+			fr.regs.rax = fr.regs.rdi + fr.regs.rsi;
+			resume = true;
 		}
 		if (resume) {
 			c->exceptions++;

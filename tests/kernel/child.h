@@ -17,6 +17,7 @@ enum child_policy {
 	CHILD_STOP,             /* record and leave stopped */
 	CHILD_SKIP_UD2,         /* invalid opcode: step over the 2-byte ud2 and resume */
 	CHILD_SET_RAX,          /* breakpoint: resume with rax = 1234 */
+	CHILD_SYSCALL_ADD,      /* redirected syscall: rax = rdi + rsi, resume */
 };
 
 struct child {

@@ -19,7 +19,7 @@
  * fault_words for kernel-made fault messages) until it is transferred.
  */
 
-static void bind_reply(struct reply *r, struct thread *caller)
+void endpoint_bind_reply(struct reply *r, struct thread *caller)
 {
 	r->caller = caller;
 	caller->caller_of = r;
@@ -33,7 +33,7 @@ static void sender_done(struct thread *sender, struct thread *receiver,
 {
 	if (sender->ipc_is_call || sender->fault_pending) {
 		if (reply && !reply->caller) {
-			bind_reply(reply, sender);
+			endpoint_bind_reply(reply, sender);
 			return;
 		}
 		/* No way to answer it: fail a call, stop a faulting thread. */
@@ -64,7 +64,7 @@ long endpoint_send(struct endpoint *ep, uint64_t badge, bool can_grant,
 				thread_wake(receiver, 0);
 				return -ERR_DELETED;
 			}
-			bind_reply(reply, self);
+			endpoint_bind_reply(reply, self);
 			receiver->state = THREAD_READY;
 			receiver->waiting_on = NULL;
 			sched_block_switch(receiver);
@@ -100,7 +100,7 @@ bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge)
 			sched_block_switch(NULL);
 			return true;
 		}
-		bind_reply(reply, t);
+		endpoint_bind_reply(reply, t);
 		receiver->state = THREAD_READY;
 		receiver->waiting_on = NULL;
 		sched_block_switch(receiver);
@@ -112,6 +112,17 @@ bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge)
 	waitq_push(&ep->senders, t);
 	sched_block_switch(NULL);
 	return true;
+}
+
+void endpoint_set_receive_reply(struct thread *t, struct reply *reply)
+{
+	if (t->reply == reply)
+		return;
+	if (reply)
+		kobject_get(&reply->obj);
+	if (t->reply)
+		kobject_put(&t->reply->obj);
+	t->reply = reply;
 }
 
 long endpoint_recv(struct endpoint *ep, struct reply *reply, bool nonblock)
@@ -139,13 +150,7 @@ long endpoint_recv(struct endpoint *ep, struct reply *reply, bool nonblock)
 		return -ERR_WOULD_BLOCK;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;
-	if (self->reply != reply) {
-		if (self->reply)
-			kobject_put(&self->reply->obj);
-		self->reply = reply;
-		if (reply)
-			kobject_get(&reply->obj);
-	}
+	endpoint_set_receive_reply(self, reply);
 	waitq_push(&ep->receivers, self);
 	sched_block_switch(NULL);
 	return SYSCALL_NO_RESULT;

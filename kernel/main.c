@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "apic.h"
+#include "endpoint.h"
 #include "boot.h"
 #include "mapdb.h"
 #include "percpu.h"
@@ -197,6 +198,10 @@ static void start_root_task(void)
 			panic("root: no boot module named '%s'", name);
 		kwarn("root: no boot module named '%s'; no user space to start\n", name);
 		return;
+	}
+	if (cmdline_get(boot_cmdline, "nofastpath", NULL, 0)) {
+		fastpath_enabled = false;
+		kinfo("ipc: fast path off (nofastpath)\n");
 	}
 	percpu_init();
 	sched_init();

@@ -108,6 +108,11 @@ void schedule(void)
 	switch_to(next);
 }
 
+bool sched_outranks_ready(const struct thread *t)
+{
+	return t->priority >= highest_ready()->priority;
+}
+
 void sched_wake(struct thread *t)
 {
 	sched_enqueue(t);

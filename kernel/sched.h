@@ -30,6 +30,10 @@ void sched_wake(struct thread *t);
  * current runs again. t may be NULL. */
 void sched_block_switch(struct thread *t);
 
+/* t is at least as important as every ready thread (a direct switch to
+ * it would not bypass anyone). */
+bool sched_outranks_ready(const struct thread *t);
+
 /* Work left after a switch (freeing a dead thread's stack). */
 void sched_finish_switch(void);
 

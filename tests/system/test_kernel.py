@@ -14,27 +14,35 @@ NAMES = [name for src in SOURCES
          for name in re.findall(r"^KTEST\((\w+)\)", open(src).read(), re.M)]
 
 
-@pytest.fixture(scope="module")
-def ktest_run():
-    args = ["-kernel", build_path("kernel-test.elf"), "-append", "root=ktest",
+# The whole suite runs twice: with the IPC fast path, and with every IPC
+# on the general path (`nofastpath`).
+@pytest.fixture(scope="module", params=["fastpath", "nofastpath"])
+def ktest_run(request):
+    cmdline = "root=ktest" + (" nofastpath" if request.param == "nofastpath" else "")
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", cmdline,
             "-initrd", f"{build_path('ktest.elf')} ktest"]
-    with Qemu(args, name="ktest", test_device=True) as q:
+    with Qemu(args, name=f"ktest-{request.param}", test_device=True) as q:
         q.wait_for(r"^ktest: \d+ passed, \d+ failed$", timeout=600)
         status = q.wait_exit(timeout=60)
-        yield q.output(), status
+        yield q.output(), status, request.param
 
 
 def test_kernel_suite_completes(ktest_run):
-    out, status = ktest_run
+    out, status, mode = ktest_run
     summary = re.search(r"^ktest: (\d+) passed, (\d+) failed$", out, re.M)
     assert summary, out
     assert int(summary.group(1)) + int(summary.group(2)) == len(NAMES), out
     assert status == EXIT_PASS, f"QEMU exit status {status}\n{out}"
+    hits = int(re.search(r"IPC fast path taken (\d+) times", out).group(1))
+    if mode == "fastpath":
+        assert hits > 10000, out      # the stress test's calls take it
+    else:
+        assert hits == 0, out
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_kernel(ktest_run, name):
-    out, _ = ktest_run
+    out, _, _ = ktest_run
     lines = out.splitlines()
     for i, line in enumerate(lines):
         if line == f"ktest {name}: OK":

@@ -22,7 +22,7 @@ def ktest_run(request):
     args = ["-kernel", build_path("kernel-test.elf"), "-append", cmdline,
             "-initrd", f"{build_path('ktest.elf')} ktest"]
     with Qemu(args, name=f"ktest-{request.param}", test_device=True) as q:
-        q.wait_for(r"^ktest: \d+ passed, \d+ failed$", timeout=600)
+        q.wait_for(r"^ktest: \d+ passed, \d+ failed$", timeout=180)
         status = q.wait_exit(timeout=60)
         yield q.output(), status, request.param
 

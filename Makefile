@@ -66,11 +66,13 @@ USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/
 LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
+# The benchmark program reuses the kernel-test runner and child tasks.
+BENCH_OBJ := $(patsubst %,$(B)/user/%.o,tests/kernel/ktest.c tests/kernel/child.c bench/ipc_bench.c)
 
 $(B)/user/%.c.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/kernel -c $< -o $@
 $(B)/user/%.S.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS      $@"
@@ -81,12 +83,15 @@ $(B)/libmica.a: $(LIBMICA_OBJ)
 $(B)/ktest.elf: $(KTEST_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(KTEST_OBJ) $(B)/libmica.a
--include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d)
+$(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := configs/boot.manifest:manifest
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest deps clean help
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
 all: kernel iso tftp $(B)/ktest.elf
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
@@ -154,6 +159,12 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 		-kernel $(B)/kernel-test.elf -append "root=ktest $(if $(T),ktest=$(T))" \
 		-initrd "$(B)/ktest.elf ktest"; \
 	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
+
+# Benchmarks (never part of `make test`): IPC and mapping costs in guest
+# instructions (QEMU -icount) and TSC ticks, fast path on and off.
+bench: $(B)/kernel-test.elf $(B)/ipcbench.elf
+	tools/install-deps.sh run
+	$(PYTHON) bench/run_ipc.py
 
 # Boot tests in QEMU; T=name selects tests (pytest -k).
 system-test: kernel iso tftp

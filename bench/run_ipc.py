@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Run the IPC micro-benchmarks (build/ipcbench.elf as root task of the
+test kernel) in three configurations and print a Markdown table:
+
+  instructions, fast path    qemu -icount shift=0: one TSC tick per guest
+  instructions, general path   instruction, so the counts are reproducible
+  TCG ticks, fast path       no -icount: TSC ticks of the emulated CPU;
+                             host-speed dependent, for orientation only
+
+The table also lands in build/bench/ipc.md. Benchmarks never fail a build:
+a configuration that does not complete is reported as such.
+"""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, "build")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+
+CONFIGS = [
+    ("instructions (fast path)", ["-icount", "shift=0,sleep=off"], ""),
+    ("instructions (general path)", ["-icount", "shift=0,sleep=off"], " nofastpath"),
+    ("TCG ticks (fast path)", [], ""),
+]
+ROWS = [
+    ("null_syscall", "null system call (clock)"),
+    ("ipc_call_reply_cross_task", "IPC call + reply round trip, two tasks"),
+    ("ipc_send_one_way_cross_task", "IPC one-way send to a waiting receiver, two tasks"),
+    ("mem_map_unmap_one_page", "map + unmap of one 4 KiB page"),
+]
+
+
+def run(extra, cmdline):
+    cmd = [QEMU, "-machine", "pc", "-cpu", "max", "-m", "256M", "-smp", "1",
+           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra,
+           "-kernel", os.path.join(BUILD, "kernel-test.elf"),
+           "-append", "root=ipcbench" + cmdline,
+           "-initrd", os.path.join(BUILD, "ipcbench.elf") + " ipcbench"]
+    try:
+        out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=300).stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return {}
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r"^bench (\w+): \d+ iterations, ([\d.]+) ticks", out, re.M)}
+
+
+def main():
+    results = [(name, run(extra, cmdline)) for name, extra, cmdline in CONFIGS]
+    version = subprocess.run([QEMU, "--version"], capture_output=True,
+                             text=True).stdout.splitlines()[0]
+    lines = [f"Measured with {version}, TCG (no KVM), machine pc, -cpu max.", "",
+             "| operation | " + " | ".join(name for name, _ in results) + " |",
+             "|---|" + "---:|" * len(results)]
+    for key, label in ROWS:
+        cells = [f"{r[key]:.0f}" if key in r else "n/a" for _, r in results]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    with open(os.path.join(BUILD, "bench", "ipc.md"), "w") as f:
+        f.write(table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

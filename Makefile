@@ -83,19 +83,30 @@ $(B)/libmica.a: $(LIBMICA_OBJ)
 $(B)/ktest.elf: $(KTEST_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(KTEST_OBJ) $(B)/libmica.a
+INIT_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard init/*.c))
+$(B)/init.elf: $(INIT_OBJ) $(B)/libmica.a lib/user/user.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(INIT_OBJ) $(B)/libmica.a
+# Small programs for init to start (tests and the default system).
+PROGRAMS := $(patsubst tests/programs/%.c,%,$(wildcard tests/programs/*.c))
+$(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user.ld
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
+
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
--include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
-MODULES := configs/boot.manifest:manifest
+MODULES := $(B)/init.elf:init configs/boot.manifest:manifest $(B)/programs/hello.elf:hello
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
-all: kernel iso tftp $(B)/ktest.elf
+all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS))
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
-$(B)/iso/boot/grub/grub.cfg: Makefile $(MODULES:%:%) tools/mkgrubcfg.sh
+$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
@@ -142,11 +153,12 @@ gdb:
 	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 # Host unit tests of pure logic.
-UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h)
+UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c \
+	lib/elf.c init/manifest.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
-		-Ikernel -Iinclude -Itests/unit -o $@ $(UNIT_SRC)
+		-Ikernel -Iinclude -Iinit -Itests/unit -o $@ $(UNIT_SRC)
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)

@@ -109,12 +109,16 @@ static bool transfer_cap(struct thread *from, struct thread *to, uint64_t slot,
 	return true;
 }
 
+/* I/O ports: the receiver must accept them (recv_io), except in a reply
+ * to its own fault, which it cannot prepare for. */
 static bool transfer_ioports(struct thread *from, struct thread *to, uint64_t fp,
-			     const struct ipc_buffer *tb)
+			     const struct ipc_buffer *tb, bool fault_reply)
 {
 	unsigned log2 = fpage_log2(fp);
 	uint64_t base = fp >> 12, count = 1ULL << log2;
-	if (!tb || !tb->recv_io || log2 > 16 || base + count > 65536 || base & (count - 1))
+	if (!fault_reply && (!tb || !tb->recv_io))
+		return false;
+	if (log2 > 16 || base + count > 65536 || base & (count - 1))
 		return false;
 	if (!from->task->io_bitmap)
 		return false;
@@ -147,7 +151,7 @@ static unsigned deliver_items(struct thread *from, struct thread *to,
 			ok = transfer_cap(from, to, w1, tb);
 			break;
 		case IPC_ITEM_IOPORT:
-			ok = transfer_ioports(from, to, w1, tb);
+			ok = transfer_ioports(from, to, w1, tb, window_all);
 			break;
 		}
 		if (ok) {

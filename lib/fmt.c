@@ -7,6 +7,7 @@ struct fmt_spec {
 	int zero;       /* '0' flag */
 	int alt;        /* '#' flag: 0x before hex, 0 before octal */
 	int width;
+	int precision;  /* -1: none; limits %s */
 	int length;     /* 0 int, 1 long, 2 long long, 3 size_t */
 };
 
@@ -105,6 +106,19 @@ int fmt_vformat(fmt_putc_fn putc, void *ctx, const char *fmt, va_list ap_in)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			s.width = s.width * 10 + (*fmt++ - '0');
+		s.precision = -1;
+		if (*fmt == '.') {
+			fmt++;
+			s.precision = 0;
+			if (*fmt == '*') {
+				s.precision = va_arg(ap, int);
+				if (s.precision < 0)
+					s.precision = -1;
+				fmt++;
+			}
+			while (*fmt >= '0' && *fmt <= '9')
+				s.precision = s.precision * 10 + (*fmt++ - '0');
+		}
 		if (*fmt == 'l') {
 			s.length = 1;
 			if (*++fmt == 'l') {
@@ -149,7 +163,7 @@ int fmt_vformat(fmt_putc_fn putc, void *ctx, const char *fmt, va_list ap_in)
 			int len = 0;
 			if (!str)
 				str = "(null)";
-			while (str[len])
+			while ((s.precision < 0 || len < s.precision) && str[len])
 				len++;
 			n += emit_padded(putc, ctx, &s, "", str, len);
 			break;

@@ -2,7 +2,8 @@
  * Formatted output shared by the kernel and user-level code.
  *
  * Conversions: %d %i %u %x %X %o %p %s %c %%, with flags '-', '0' and '#', a
- * field width (number or '*') and the length modifiers l, ll, z. Anything
+ * field width (number or '*'), a precision for %s (".N" or ".*": at most N
+ * characters) and the length modifiers l, ll, z. Anything
  * else is printed literally, so a bad format string never reads past the
  * arguments it names.
  */

@@ -1,5 +1,6 @@
 /* The user runtime: start-up, console output, slots, threads. */
 #include "lib/mica.h"
+#include "proto/nameservice.h"
 
 /* A thread's FS base starts as its IPC buffer's address (the kernel sets
  * it at thread_start), and the runtime stores the buffer's own address in
@@ -152,10 +153,14 @@ void mica_start(uint64_t arg)
 {
 	/* The root task's first thread: the kernel's fixed layout. Other
 	 * programs are started by init, which prepares user[0] for them. */
-	if (arg == BOOTINFO_ADDR) {
+	if (arg == BOOTINFO_ADDR && ((const struct bootinfo *)arg)->magic == BOOTINFO_MAGIC) {
 		struct ipc_buffer *b = (struct ipc_buffer *)ROOT_IPC_BUFFER;
 		b->user[0] = ROOT_IPC_BUFFER;
 		slot_init(((const struct bootinfo *)arg)->first_free_slot, TASK_CAP_SLOTS);
+	} else if (arg == PROGRAM_INFO_ADDR &&
+		   ((const struct program_info *)arg)->magic == PROGRAM_INFO_MAGIC) {
+		/* Started by init: it set up our IPC buffer's user[0]. */
+		slot_init(PROGRAM_FIRST_FREE_SLOT, TASK_CAP_SLOTS);
 	}
 	exit(main(arg));
 }

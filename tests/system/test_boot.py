@@ -10,22 +10,34 @@ from qemu import EXIT_FAIL, EXIT_PASS, Qemu, build_path, module_files
 BANNER = r"^Mica \S+ \(x86_64 microkernel\)"
 
 
-def check_common_boot(q):
-    """What every boot must show: banner, CPU, memory totals, modules, timer."""
+def check_common_boot(q, modules=None, user_space=True):
+    """What every boot must show: banner, CPU, memory totals, modules,
+    timer; then init running the manifest's programs (or, with no init
+    module, the kernel idling with the timer ticking)."""
+    modules = module_files() if modules is None else modules
     q.wait_for(BANNER)
     q.wait_for(r"cpu: features:.* lm")
     usable = q.wait_for(r"mem: usable frames: (\d+) KiB \((\d+) MiB\) in \d+ ranges")
     # 256 MiB guest: a little goes to the BIOS, the kernel and the modules.
     assert 240 <= int(usable.group(2)) <= 256, usable.group(0)
     q.wait_for(r"mem: .* available$")
-    q.wait_for(r"boot: 1 module$")
-    for name, path in module_files():
+    q.wait_for(rf"boot: {len(modules)} modules?$")
+    for name, path in modules:
         size = os.path.getsize(path)
         q.wait_for(rf"boot:   module \d+: {re.escape(name)} at [0-9a-f]+, {size} bytes")
     q.wait_for(r"timer: local APIC timer \d+ ticks/ms")
-    q.wait_for(r"mica: boot complete, idle")
-    ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")
-    assert int(ticks.group(1)) >= 100
+    if user_space:
+        q.wait_for(r"mica: boot complete, entering user space")
+        q.wait_for(r"^init: manifest: 1 programs$")
+        # The default manifest's hello crashes once, is restarted, then
+        # uses the name service and exits.
+        q.wait_for(r"^init: hello crashed; restarting \(1 of 2\)$")
+        q.wait_for(r"^hello: name service ok")
+        q.wait_for(r"^init: hello exited$")
+    else:
+        q.wait_for(r"mica: boot complete, idle")
+        ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")
+        assert int(ticks.group(1)) >= 100
 
 
 def test_iso_boots_with_grub():
@@ -48,12 +60,20 @@ def test_pxe_boot(nic):
 
 def test_direct_kernel_boot():
     """qemu -kernel: QEMU's own Multiboot loader (a.out kludge, ELF64)."""
-    modules = ",".join(f"{path} {name}" for name, path in module_files())
-    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-            "-initrd", modules]
-    with Qemu(args, name="direct") as q:
+    with Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+               "-initrd", ",".join(f"{p} {n}" for n, p in module_files())],
+              name="direct") as q:
         q.wait_for(r"boot: loaded by qemu")
         check_common_boot(q)
+
+
+def test_kernel_without_init_idles_with_timer():
+    manifest = [(n, p) for n, p in module_files() if n == "manifest"]
+    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+            "-initrd", ",".join(f"{p} {n}" for n, p in manifest)]
+    with Qemu(args, name="no-init") as q:
+        q.wait_for(r"warning: root: no boot module named 'init'")
+        check_common_boot(q, manifest, user_space=False)
 
 
 @pytest.mark.parametrize("fault,vector,name", [

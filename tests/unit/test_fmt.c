@@ -38,6 +38,12 @@ TEST(fmt_width_and_flags)
 	EXPECT("-0042", "%05d", -42);
 }
 
+TEST(fmt_string_precision)
+{
+	EXPECT("abc|ab   |", "%.3s|%-5.*s|", "abcdef", 2, "abcdef");
+	EXPECT("xy", "%.10s", "xy");
+}
+
 TEST(fmt_strings_chars_pointers)
 {
 	EXPECT("x=(null) c=Z", "x=%s c=%c", (char *)NULL, 'Z');

@@ -33,7 +33,7 @@ extern int unit_failed_now;
 		unsigned long long a_ = (unsigned long long)(a);                \
 		unsigned long long b_ = (unsigned long long)(b);                \
 		if (a_ != b_) {                                                 \
-			char what_[256];                                        \
+			char what_[1024];                                       \
 			snprintf(what_, sizeof(what_), "%s == %s (%#llx != %#llx)", \
 				 #a, #b, a_, b_);                               \
 			unit_fail(__FILE__, __LINE__, what_);                   \

@@ -1,0 +1,579 @@
+/*
+ * init: the root task. It owns all user memory (sigma0), reads the boot
+ * manifest, loads each program from its boot module, pages it on demand,
+ * serves names, and restarts programs that die, as the manifest says.
+ *
+ * One thread, one loop: page faults and exceptions of its programs, name
+ * service requests (all on one endpoint, told apart by badge and label)
+ * and death notices (a bound notification).
+ */
+#include "manifest.h"
+
+#include "lib/elf.h"
+#include "lib/mica.h"
+#include "proto/nameservice.h"
+
+#define INIT_PRIORITY 200
+
+/* Init's own address-space windows. */
+#define RAM_WINDOW      0x0000100000000000UL   /* RAM region page i at + i*4K */
+#define MODULE_WINDOW   0x0000200000000000UL   /* module k at + k*1 GiB */
+#define MMIO_WINDOW     0x0000300000000000UL   /* MMIO region, mapped on demand */
+
+#define BADGE_PROGRAM   0x100   /* + index: a program's fault/exception messages */
+#define BADGE_CLIENT    0x200   /* + index: its name-service requests */
+
+static const struct bootinfo *bi;
+static cap_slot_t service_ep, service_reply, deaths;
+static struct mem_info ram, mmio;
+
+/* ---- physical memory (sigma0) ---- */
+
+static uint8_t *ram_used;       /* one byte per page of the first RAM region */
+static uint64_t ram_pages, ram_next;
+
+static void *page_alloc(void)
+{
+	for (uint64_t n = 0; n < ram_pages; n++, ram_next = (ram_next + 1) % ram_pages) {
+		if (ram_used[ram_next])
+			continue;
+		uint64_t va = RAM_WINDOW + ram_next * PAGE_SIZE;
+		/* Executable too: a program can get no more than we have, and
+		 * its code lives in these pages. */
+		if (sys_mem_map(ROOT_SLOT_FIRST_RAM, ram_next * PAGE_SIZE, va, 1,
+				IPC_MAP_READ | IPC_MAP_WRITE | IPC_MAP_EXEC) < 0)
+			return NULL;
+		ram_used[ram_next] = 1;
+		memset((void *)va, 0, PAGE_SIZE);
+		return (void *)va;
+	}
+	return NULL;
+}
+
+/* Free a page: revoke it from everyone it went to, and from us. */
+static void page_free(void *p)
+{
+	uint64_t i = ((uint64_t)p - RAM_WINDOW) / PAGE_SIZE;
+
+	sys_mem_unmap(fpage((uint64_t)p, 12), MEM_UNMAP_SELF);
+	ram_used[i] = 0;
+}
+
+static bool ram_init(void)
+{
+	if (bi->ram_count == 0 || sys_mem_info(ROOT_SLOT_FIRST_RAM, (uint64_t)&ram) < 0)
+		return false;
+	ram_pages = ram.size / PAGE_SIZE;
+	/* The page-use map itself: its first pages, mapped by hand. */
+	uint64_t map_pages = (ram_pages + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, RAM_WINDOW, map_pages,
+			IPC_MAP_READ | IPC_MAP_WRITE) < 0)
+		return false;
+	ram_used = (uint8_t *)RAM_WINDOW;
+	memset(ram_used, 0, map_pages * PAGE_SIZE);
+	for (uint64_t i = 0; i < map_pages; i++)
+		ram_used[i] = 1;
+	ram_next = map_pages;
+	sys_mem_info(ROOT_SLOT_MMIO, (uint64_t)&mmio);
+	return true;
+}
+
+/* ---- modules ---- */
+
+static bool module_mapped[BOOTINFO_MAX_MODULES];
+
+static const struct bootinfo_module *find_module(const char *name, const uint8_t **data)
+{
+	for (uint64_t k = 0; k < bi->module_count; k++) {
+		const struct bootinfo_module *m = &bi->modules[k];
+		if (strcmp(m->name, name))
+			continue;
+		uint64_t va = MODULE_WINDOW + k * (1UL << 30);
+		uint64_t pages = (m->size + PAGE_SIZE - 1) / PAGE_SIZE;
+		/* Mapped once, kept: modules are read-only and reused on restart. */
+		if (!module_mapped[k]) {
+			if (sys_mem_map(m->slot, 0, va, pages, IPC_MAP_READ) < 0)
+				return NULL;
+			module_mapped[k] = true;
+		}
+		*data = (const uint8_t *)va;
+		return m;
+	}
+	return NULL;
+}
+
+/* ---- programs ---- */
+
+#define MAX_PAGES 1024
+
+struct backing {
+	uint64_t va;            /* in the program */
+	void *page;             /* ours */
+	unsigned rights;
+};
+
+struct program {
+	const struct manifest_program *m;
+	int index;
+	bool running, given_up;
+	unsigned restarts;
+	cap_slot_t task, thread, irqs[MANIFEST_MAX_IRQS];
+	bool ports_given;
+	unsigned npages;
+	struct backing pages[MAX_PAGES];
+	uint64_t seg_lo[ELF_MAX_SEGMENTS], seg_hi[ELF_MAX_SEGMENTS];
+	int nsegs;
+};
+
+static struct manifest manifest;
+static struct program programs[MANIFEST_MAX_PROGRAMS];
+
+static struct backing *backing_find(struct program *p, uint64_t va)
+{
+	for (unsigned i = 0; i < p->npages; i++)
+		if (p->pages[i].va == va)
+			return &p->pages[i];
+	return NULL;
+}
+
+static struct backing *backing_add(struct program *p, uint64_t va, unsigned rights)
+{
+	if (p->npages == MAX_PAGES)
+		return NULL;
+	void *page = page_alloc();
+	if (!page)
+		return NULL;
+	struct backing *b = &p->pages[p->npages++];
+	b->va = va;
+	b->page = page;
+	b->rights = rights;
+	return b;
+}
+
+static void program_release(struct program *p)
+{
+	if (p->thread) {
+		sys_obj_destroy(p->thread);
+		sys_cap_delete(p->thread);
+		slot_free(p->thread);
+	}
+	if (p->task) {
+		sys_obj_destroy(p->task);
+		sys_cap_delete(p->task);
+		slot_free(p->task);
+	}
+	p->task = p->thread = 0;
+	for (unsigned i = 0; i < p->npages; i++)
+		page_free(p->pages[i].page);
+	p->npages = 0;
+	p->running = false;
+}
+
+/* Copy the executable's segments into fresh pages of ours. */
+static const char *load_image(struct program *p, uint64_t *entry)
+{
+	const uint8_t *file;
+	const struct bootinfo_module *mod = find_module(p->m->module, &file);
+	static struct elf_image img;
+
+	if (!mod)
+		return "no such boot module";
+	int err = elf_parse(file, mod->size, 0x0000100000000000UL, &img);
+	if (err)
+		return elf_strerror(err);
+	p->nsegs = img.nsegments;
+	for (int i = 0; i < img.nsegments; i++) {
+		const struct elf_segment *s = &img.segments[i];
+		unsigned rights = IPC_MAP_READ | (s->flags & ELF_SEG_WRITE ? IPC_MAP_WRITE : 0) |
+				  (s->flags & ELF_SEG_EXEC ? IPC_MAP_EXEC : 0);
+		p->seg_lo[i] = s->vaddr & ~(PAGE_SIZE - 1);
+		p->seg_hi[i] = s->vaddr + s->memsz;
+		for (uint64_t va = p->seg_lo[i]; va < p->seg_hi[i]; va += PAGE_SIZE) {
+			struct backing *b = backing_add(p, va, rights);
+			if (!b)
+				return "out of memory";
+			uint64_t lo = va > s->vaddr ? va : s->vaddr;
+			uint64_t hi = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE
+									  : s->vaddr + s->filesz;
+			if (lo < hi)
+				memcpy((uint8_t *)b->page + (lo - va), file + s->offset + (lo - s->vaddr),
+				       hi - lo);
+		}
+	}
+	*entry = img.entry;
+	return NULL;
+}
+
+static long program_start(struct program *p)
+{
+	const struct manifest_program *m = p->m;
+	uint64_t entry = 0;
+	long err;
+	const char *why = load_image(p, &entry);
+
+	if (why) {
+		printf("init: %s: cannot load module '%s': %s\n", m->name, m->module, why);
+		program_release(p);
+		return -ERR_INVALID_ARG;
+	}
+	/* Start-up information and the IPC buffer. */
+	struct backing *info = backing_add(p, PROGRAM_INFO_ADDR, IPC_MAP_READ);
+	struct backing *ipc = backing_add(p, PROGRAM_IPC_BUFFER, IPC_MAP_READ | IPC_MAP_WRITE);
+	if (!info || !ipc) {
+		program_release(p);
+		return -ERR_NO_MEMORY;
+	}
+	struct program_info *pi = info->page;
+	pi->magic = PROGRAM_INFO_MAGIC;
+	memcpy(pi->name, m->name, sizeof(pi->name) - 1);
+	memcpy(pi->args, m->args, sizeof(pi->args) - 1);
+	pi->restarts = p->restarts;
+	((struct ipc_buffer *)ipc->page)->user[0] = PROGRAM_IPC_BUFFER;
+
+	p->task = slot_alloc();
+	p->thread = slot_alloc();
+	cap_slot_t badged = slot_alloc(), client = slot_alloc();
+	struct thread_config cfg = {
+		.fields = THREAD_CFG_TASK | THREAD_CFG_PAGER | THREAD_CFG_EXCEPTION |
+			  THREAD_CFG_IPC_BUFFER | THREAD_CFG_PRIORITY | THREAD_CFG_NAME,
+		.task = p->task, .pager = badged, .exception = badged,
+		.ipc_buffer = PROGRAM_IPC_BUFFER, .priority = m->priority,
+	};
+	memcpy(cfg.name, m->name, sizeof(cfg.name) - 1);
+	struct task_config tcfg = { .fields = TASK_CFG_SUPERVISOR, .supervisor = deaths,
+				    .supervisor_bits = 1UL << p->index };
+	if ((err = sys_obj_create(CAP_TASK, p->task, m->quota)) < 0 ||
+	    (err = sys_obj_create(CAP_THREAD, p->thread, p->task)) < 0 ||
+	    (err = sys_cap_copy(service_ep, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
+				BADGE_PROGRAM + (uint64_t)p->index)) < 0 ||
+	    (err = sys_cap_copy(service_ep, CAP_SLOT_SELF, client,
+				CAP_RIGHT_WRITE | CAP_RIGHT_GRANT,
+				BADGE_CLIENT + (uint64_t)p->index)) < 0 ||
+	    (err = sys_cap_move(client, p->task, NS_SLOT)) < 0 ||
+	    (err = sys_thread_configure(p->thread, (uint64_t)&cfg)) < 0 ||
+	    (err = sys_task_configure(p->task, (uint64_t)&tcfg)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < m->nirqs; i++) {
+		if (!p->irqs[i]) {
+			p->irqs[i] = slot_alloc();
+			if ((err = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, m->irqs[i], p->irqs[i])) < 0) {
+				slot_free(p->irqs[i]);
+				p->irqs[i] = 0;
+				goto fail;
+			}
+		}
+		if ((err = sys_cap_copy(p->irqs[i], p->task, PROGRAM_IRQ_SLOT + i,
+					CAP_RIGHTS_ALL, 0)) < 0)
+			goto fail;
+	}
+	if (m->ioport_count &&
+	    (err = sys_ioport_map(ROOT_SLOT_IOPORTS, m->ioport_first, m->ioport_count)) < 0)
+		goto fail;
+	p->ports_given = false;
+	if ((err = sys_thread_start(p->thread, entry, PROGRAM_STACK_TOP - 8,
+				    PROGRAM_INFO_ADDR)) < 0)
+		goto fail;
+	sys_cap_delete(badged);
+	slot_free(badged);
+	slot_free(client);
+	p->running = true;
+	return 0;
+fail:
+	printf("init: %s: cannot start: %s\n", m->name, mica_strerror(err));
+	sys_cap_delete(badged);
+	sys_cap_delete(client);
+	slot_free(badged);
+	slot_free(client);
+	program_release(p);
+	return err;
+}
+
+/* A program stopped for good: restart it if it crashed and the manifest
+ * says so. */
+static void program_died(struct program *p, const char *how, bool crashed)
+{
+	program_release(p);
+	if (!crashed) {
+		printf("init: %s %s\n", p->m->name, how);
+		return;
+	}
+	if (p->m->restart == RESTART_NEVER) {
+		printf("init: %s %s; restart=never, left down\n", p->m->name, how);
+		return;
+	}
+	if (p->restarts >= p->m->retries) {
+		printf("init: %s %s; gave up after %u restarts\n", p->m->name, how, p->restarts);
+		p->given_up = true;
+		return;
+	}
+	p->restarts++;
+	printf("init: %s %s; restarting (%u of %u)\n", p->m->name, how, p->restarts, p->m->retries);
+	program_start(p);
+}
+
+/* ---- paging and exceptions ---- */
+
+static bool in_segment(struct program *p, uint64_t va)
+{
+	for (int i = 0; i < p->nsegs; i++)
+		if (va >= p->seg_lo[i] && va < p->seg_hi[i])
+			return true;
+	return false;
+}
+
+static bool in_mmio(struct program *p, uint64_t va)
+{
+	for (unsigned i = 0; i < p->m->nmmio; i++)
+		if (va >= p->m->mmio_base[i] && va - p->m->mmio_base[i] < p->m->mmio_size[i])
+			return true;
+	return false;
+}
+
+/* Answer a page fault in m; false: refuse it. */
+static bool page_fault(struct program *p, struct msg *m)
+{
+	uint64_t addr = m->w[0], access = m->w[1], va = addr & ~(PAGE_SIZE - 1);
+	struct ipc_buffer *b = ipc_buffer();
+	struct backing *k = backing_find(p, va);
+	unsigned nitems = 0;
+	uint64_t source;
+	unsigned rights;
+
+	if (k) {
+		source = (uint64_t)k->page;
+		rights = k->rights;
+	} else if (va >= PROGRAM_STACK_TOP - PROGRAM_STACK_SIZE && va < PROGRAM_STACK_TOP) {
+		if (!(k = backing_add(p, va, IPC_MAP_READ | IPC_MAP_WRITE)))
+			return false;
+		source = (uint64_t)k->page;
+		rights = k->rights;
+	} else if (in_mmio(p, va) && va >= mmio.base && va - mmio.base < mmio.size) {
+		/* Device memory: ours first (uncached), then theirs. */
+		source = MMIO_WINDOW + (va - mmio.base);
+		sys_mem_map(ROOT_SLOT_MMIO, va - mmio.base, source, 1, IPC_MAP_READ | IPC_MAP_WRITE);
+		rights = IPC_MAP_READ | IPC_MAP_WRITE;
+	} else {
+		return false;
+	}
+	if ((access & 2) && !(rights & IPC_MAP_WRITE))
+		return false;           /* write to read-only */
+	if ((access & 16) && !(rights & IPC_MAP_EXEC))
+		return false;
+	b->items[nitems][0] = ipc_item_word0(IPC_ITEM_MAP, rights, va);
+	b->items[nitems][1] = fpage(source, 12);
+	nitems++;
+	if (!p->ports_given && p->m->ioport_count) {
+		/* Its I/O ports ride along with its first page. */
+		uint64_t first = p->m->ioport_first, count = p->m->ioport_count;
+		unsigned log2 = 0;
+		while ((1UL << log2) < count)
+			log2++;
+		if ((1UL << log2) == count && first % count == 0) {
+			b->items[nitems][0] = ipc_item_word0(IPC_ITEM_IOPORT, 0, 0);
+			b->items[nitems][1] = (first << 12) | log2;
+			nitems++;
+		}
+		p->ports_given = true;
+	}
+	(void)in_segment;
+	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, nitems);
+	return true;
+}
+
+/* ---- names ---- */
+
+#define MAX_NAMES 32
+#define MAX_PENDING 8
+
+static struct {
+	uint64_t name[NS_NAME_WORDS];
+	cap_slot_t cap;
+} names[MAX_NAMES];
+static struct {
+	uint64_t name[NS_NAME_WORDS];
+	cap_slot_t reply;
+} pending[MAX_PENDING];
+
+static int name_find(const uint64_t *w)
+{
+	for (int i = 0; i < MAX_NAMES; i++)
+		if (names[i].cap && !memcmp(names[i].name, w, sizeof(names[i].name)))
+			return i;
+	return -1;
+}
+
+/* Answer a lookup with the capability (a copy of ours). */
+static void send_name(cap_slot_t reply, int i)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg r = { .tag = ipc_tag(0, 0, 1) };
+
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[0][1] = names[i].cap;
+	ipc_reply(reply, &r);
+}
+
+/* Returns true when the reply was sent or deferred (service_reply then
+ * must not be used for the answer). */
+static long name_request(struct msg *m, bool *deferred)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t label = ipc_tag_label(m->tag);
+	uint64_t w[NS_NAME_WORDS] = { m->w[0], m->w[1], m->w[2] };
+
+	*deferred = false;
+	if (label == NS_REGISTER) {
+		cap_slot_t got = b->recv_cap_slot;
+		if (!b->recv_cap_count)
+			return ERR_INVALID_ARG;
+		b->recv_cap_slot = slot_alloc();        /* for the next one */
+		if (name_find(w) >= 0) {
+			sys_cap_delete(got);
+			slot_free(got);
+			return ERR_SLOT_IN_USE;
+		}
+		for (int i = 0; i < MAX_NAMES; i++) {
+			if (names[i].cap)
+				continue;
+			memcpy(names[i].name, w, sizeof(w));
+			names[i].cap = got;
+			/* Whoever waited for this name gets it now. */
+			for (int k = 0; k < MAX_PENDING; k++) {
+				if (pending[k].reply && !memcmp(pending[k].name, w, sizeof(w))) {
+					send_name(pending[k].reply, i);
+					sys_cap_delete(pending[k].reply);
+					slot_free(pending[k].reply);
+					pending[k].reply = 0;
+				}
+			}
+			return 0;
+		}
+		sys_cap_delete(got);
+		slot_free(got);
+		return ERR_NO_MEMORY;
+	}
+	if (label == NS_LOOKUP) {
+		int i = name_find(w);
+		if (i >= 0) {
+			send_name(service_reply, i);
+			*deferred = true;
+			return 0;
+		}
+		for (int k = 0; k < MAX_PENDING; k++) {
+			if (pending[k].reply)
+				continue;
+			/* Keep this caller's reply object; take a fresh one for
+			 * the next receive. */
+			memcpy(pending[k].name, w, sizeof(w));
+			pending[k].reply = service_reply;
+			service_reply = slot_alloc();
+			sys_obj_create(CAP_REPLY, service_reply, 0);
+			*deferred = true;
+			return 0;
+		}
+		return ERR_BUSY;
+	}
+	return ERR_NO_SYSCALL;
+}
+
+/* ---- main loop ---- */
+
+static struct program *program_of(uint64_t badge, uint64_t base)
+{
+	if (badge < base || badge >= base + manifest.nprograms)
+		return NULL;
+	return &programs[badge - base];
+}
+
+static void serve(void)
+{
+	struct msg m;
+	bool have_reply = false;
+
+	for (;;) {
+		long err = have_reply ? ipc_reply_recv(service_ep, service_reply, &m)
+				      : ipc_recv(service_ep, service_reply, &m);
+		have_reply = false;
+		if (err)
+			continue;
+		uint64_t label = ipc_tag_label(m.tag);
+		struct program *p;
+		if (label == IPC_LABEL_NOTIFY) {
+			for (unsigned i = 0; i < manifest.nprograms; i++)
+				if ((m.badge & (1UL << i)) && programs[i].running)
+					program_died(&programs[i], "exited", false);
+			continue;
+		}
+		if ((p = program_of(m.badge, BADGE_PROGRAM))) {
+				if (label == IPC_LABEL_PAGE_FAULT && page_fault(p, &m)) {
+				have_reply = true;
+				continue;
+			}
+			if (label == IPC_LABEL_PAGE_FAULT)
+				printf("init: %s: page fault at %lx (ip %lx, %s) refused\n", p->m->name,
+				       m.w[0], m.w[2], m.w[1] & 2 ? "write" : "read");
+			else
+				printf("init: %s: exception %lu at ip %lx\n", p->m->name,
+				       ipc_buffer()->words[USER_REGS_WORDS], m.w[0]);
+			/* Leave it stopped; the reply object is freed with it. */
+			m = msg_make(IPC_REPLY_STOP, 0);
+			ipc_reply(service_reply, &m);
+			program_died(p, "crashed", true);
+			continue;
+		}
+		if ((p = program_of(m.badge, BADGE_CLIENT))) {
+			bool deferred;
+			long e = name_request(&m, &deferred);
+			if (!deferred) {
+				m = msg_make((uint64_t)e, 0);
+				have_reply = true;
+			}
+			continue;
+		}
+	}
+}
+
+int main(uint64_t arg)
+{
+	bi = (const struct bootinfo *)arg;
+	printf("init: Mica root task, %lu MiB of RAM, %lu modules\n", bi->ram_bytes >> 20,
+	       bi->module_count);
+	if (!ram_init()) {
+		printf("init: no usable RAM region\n");
+		return 1;
+	}
+	service_ep = slot_alloc();
+	service_reply = slot_alloc();
+	deaths = slot_alloc();
+	sys_obj_create(CAP_ENDPOINT, service_ep, 0);
+	sys_obj_create(CAP_REPLY, service_reply, 0);
+	sys_obj_create(CAP_NOTIFICATION, deaths, 0);
+	ipc_buffer()->recv_cap_slot = slot_alloc();
+	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY | THREAD_CFG_PRIORITY,
+				     .notification = deaths, .priority = INIT_PRIORITY };
+	sys_thread_configure(ROOT_SLOT_THREAD, (uint64_t)&cfg);
+
+	const uint8_t *text;
+	const struct bootinfo_module *mod = find_module("manifest", &text);
+	if (!mod) {
+		printf("init: no boot module named 'manifest': nothing to start\n");
+		return 1;
+	}
+	char err[160];
+	unsigned line = manifest_parse((const char *)text, mod->size, &manifest, err, sizeof(err));
+	if (line) {
+		printf("init: manifest:%u: %s\n", line, err);
+		printf("init: nothing started\n");
+		return 1;
+	}
+	printf("init: manifest: %u programs\n", manifest.nprograms);
+	for (unsigned i = 0; i < manifest.nprograms; i++) {
+		programs[i].m = &manifest.programs[i];
+		programs[i].index = (int)i;
+		if (program_start(&programs[i]) == 0)
+			printf("init: started %s (priority %u, quota %lu KiB)\n", programs[i].m->name,
+			       programs[i].m->priority, programs[i].m->quota >> 10);
+	}
+	serve();
+	return 0;
+}

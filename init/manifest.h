@@ -1,0 +1,60 @@
+/*
+ * The boot manifest: which programs init starts, with which resources and
+ * restart policy. A text file of lines; `#` starts a comment.
+ *
+ *   program NAME [priority=N] [quota=KIB] [restart=never|on-crash] [retries=N]
+ *       module NAME        boot module holding its executable (default: NAME)
+ *       ioports FIRST-LAST I/O ports to delegate (hex, inclusive)
+ *       irq N              an IRQ capability for IOAPIC input N
+ *       mmio BASE SIZE     device memory (hex) mapped for it on demand
+ *       args WORDS...      passed to it (up to 96 characters)
+ *
+ * Indented lines belong to the program above. Pure logic: no system calls,
+ * unit-tested on the host.
+ */
+#ifndef MICA_INIT_MANIFEST_H
+#define MICA_INIT_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_MAX_PROGRAMS 16
+#define MANIFEST_MAX_IRQS 4
+#define MANIFEST_MAX_MMIO 4
+#define MANIFEST_NAME_LEN 32
+#define MANIFEST_ARGS_LEN 96
+
+/* A program that exits is done; one that crashes (or is killed) is
+ * restarted under on-crash, at most `retries` times. */
+enum restart_policy { RESTART_NEVER, RESTART_ON_CRASH };
+
+struct manifest_program {
+	char name[MANIFEST_NAME_LEN];
+	char module[MANIFEST_NAME_LEN];
+	unsigned priority;              /* default 100, at most 199 */
+	uint64_t quota;                 /* bytes of kernel memory, default 1 MiB */
+	enum restart_policy restart;
+	unsigned retries;               /* restarts before giving up (default 3) */
+	uint32_t ioport_first, ioport_count;
+	unsigned nirqs;
+	unsigned irqs[MANIFEST_MAX_IRQS];
+	unsigned nmmio;
+	uint64_t mmio_base[MANIFEST_MAX_MMIO], mmio_size[MANIFEST_MAX_MMIO];
+	char args[MANIFEST_ARGS_LEN];
+	unsigned line;                  /* where it was declared */
+};
+
+struct manifest {
+	unsigned nprograms;
+	struct manifest_program programs[MANIFEST_MAX_PROGRAMS];
+};
+
+/*
+ * Parse text[0..len). Returns 0, or the 1-based number of the first bad
+ * line with a message in err (e.g. "unknown keyword 'strat'"); the
+ * manifest is then incomplete and must not be used.
+ */
+unsigned manifest_parse(const char *text, size_t len, struct manifest *m,
+			char *err, size_t err_size);
+
+#endif

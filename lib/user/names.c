@@ -1,0 +1,45 @@
+/* Name service client (protocol: include/proto/nameservice.h). */
+#include "lib/mica.h"
+#include "lib/names.h"
+#include "proto/nameservice.h"
+
+static void name_words(const char *name, uint64_t w[NS_NAME_WORDS])
+{
+	memset(w, 0, NS_NAME_WORDS * 8);
+	size_t n = strnlen(name, NS_NAME_MAX);
+	memcpy(w, name, n);
+}
+
+long ns_register(const char *name, cap_slot_t cap)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m = { .tag = ipc_tag(NS_REGISTER, NS_NAME_WORDS, 1) };
+
+	if (strlen(name) > NS_NAME_MAX)
+		return -ERR_INVALID_ARG;
+	name_words(name, m.w);
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[0][1] = cap;
+	long err = ipc_call(NS_SLOT, &m);
+	if (err)
+		return err;
+	return ipc_tag_label(m.tag) ? -(long)ipc_tag_label(m.tag) : 0;
+}
+
+long ns_lookup(const char *name, cap_slot_t dest)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m = { .tag = ipc_tag(NS_LOOKUP, NS_NAME_WORDS, 0) };
+
+	if (strlen(name) > NS_NAME_MAX)
+		return -ERR_INVALID_ARG;
+	name_words(name, m.w);
+	b->recv_cap_slot = dest;
+	long err = ipc_call(NS_SLOT, &m);
+	b->recv_cap_slot = CAP_SLOT_NONE;
+	if (err)
+		return err;
+	if (ipc_tag_label(m.tag))
+		return -(long)ipc_tag_label(m.tag);
+	return b->recv_cap_count ? 0 : -ERR_INVALID_CAP;
+}

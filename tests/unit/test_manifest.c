@@ -1,0 +1,86 @@
+#include <string.h>
+
+#include "manifest.h"
+#include "unit.h"
+
+static struct manifest m;
+static char err[160];
+
+static unsigned parse(const char *text)
+{
+	return manifest_parse(text, strlen(text), &m, err, sizeof(err));
+}
+
+TEST(manifest_full_program)
+{
+	CHECK_EQ(parse("# a comment\n"
+		       "program e1000 priority=150 quota=2048 restart=on-crash retries=5\n"
+		       "    module e1000drv   # trailing comment\n"
+		       "    ioports 0xc000-0xc03f\n"
+		       "    irq 11\n"
+		       "    mmio febc0000 20000\n"
+		       "    args mac=52:54:00:12:34:56 debug\n"
+		       "\n"
+		       "program netstack\n"), 0);
+	CHECK_EQ(m.nprograms, 2);
+	const struct manifest_program *p = &m.programs[0];
+	CHECK(!strcmp(p->name, "e1000"));
+	CHECK(!strcmp(p->module, "e1000drv"));
+	CHECK_EQ(p->priority, 150);
+	CHECK_EQ(p->quota, 2048 * 1024);
+	CHECK_EQ(p->restart, RESTART_ON_CRASH);
+	CHECK_EQ(p->retries, 5);
+	CHECK_EQ(p->ioport_first, 0xc000);
+	CHECK_EQ(p->ioport_count, 0x40);
+	CHECK_EQ(p->nirqs, 1);
+	CHECK_EQ(p->irqs[0], 11);
+	CHECK_EQ(p->mmio_base[0], 0xfebc0000);
+	CHECK_EQ(p->mmio_size[0], 0x20000);
+	CHECK(!strcmp(p->args, "mac=52:54:00:12:34:56 debug"));
+	CHECK_EQ(p->line, 2);
+	/* Defaults. */
+	CHECK(!strcmp(m.programs[1].module, "netstack"));
+	CHECK_EQ(m.programs[1].priority, 100);
+	CHECK_EQ(m.programs[1].quota, 1 << 20);
+	CHECK_EQ(m.programs[1].restart, RESTART_NEVER);
+}
+
+TEST(manifest_errors_name_the_line)
+{
+	CHECK_EQ(parse("program a\n\n  irq 24\n"), 3);
+	CHECK(strstr(err, "irq"));
+	CHECK_EQ(parse("program a restart=sometimes\n"), 1);
+	CHECK(strstr(err, "never or on-crash"));
+	CHECK_EQ(parse("program a quota=10\n"), 1);
+	CHECK_EQ(parse("program a prio=3\n"), 1);
+	CHECK(strstr(err, "unknown setting 'prio'"));
+	CHECK_EQ(parse("program a\n  ioports 0x71-0x70\n"), 2);
+	CHECK_EQ(parse("program a\n  ioports 0x70\n"), 2);
+	CHECK_EQ(parse("program a\n  ioports 0x70-0x71\n  ioports 0x60-0x60\n"), 3);
+	CHECK_EQ(parse("program a\n  mmio 1000 fff\n"), 2);
+	CHECK_EQ(parse("program bad/name\n"), 1);
+	CHECK_EQ(parse("program\n"), 1);
+	CHECK_EQ(parse("  program a\n"), 1);
+	CHECK_EQ(parse("program a\nprogram a\n"), 2);
+	CHECK(strstr(err, "twice"));
+	CHECK_EQ(parse("program a priority=99999999999999999999999\n"), 1);
+}
+
+TEST(manifest_limits)
+{
+	char text[4096] = "";
+	for (int i = 0; i < MANIFEST_MAX_PROGRAMS + 1; i++) {
+		char line[32];
+		snprintf(line, sizeof(line), "program p%d\n", i);
+		strcat(text, line);
+	}
+	CHECK_EQ(parse(text), MANIFEST_MAX_PROGRAMS + 1);
+	CHECK(strstr(err, "more than"));
+	char longline[300];
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = 0;
+	memcpy(longline, "program ", 8);
+	CHECK_EQ(parse(longline), 1);
+	CHECK_EQ(parse(""), 0);
+	CHECK_EQ(m.nprograms, 0);
+}

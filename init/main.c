@@ -313,14 +313,6 @@ static void program_died(struct program *p, const char *how, bool crashed)
 
 /* ---- paging and exceptions ---- */
 
-static bool in_segment(struct program *p, uint64_t va)
-{
-	for (int i = 0; i < p->nsegs; i++)
-		if (va >= p->seg_lo[i] && va < p->seg_hi[i])
-			return true;
-	return false;
-}
-
 static bool in_mmio(struct program *p, uint64_t va)
 {
 	for (unsigned i = 0; i < p->m->nmmio; i++)
@@ -342,7 +334,9 @@ static bool page_fault(struct program *p, struct msg *m)
 	if (k) {
 		source = (uint64_t)k->page;
 		rights = k->rights;
-	} else if (va >= PROGRAM_STACK_TOP - PROGRAM_STACK_SIZE && va < PROGRAM_STACK_TOP) {
+	} else if ((va >= PROGRAM_STACK_TOP - PROGRAM_STACK_SIZE && va < PROGRAM_STACK_TOP) ||
+		   (va >= PROGRAM_HEAP_BASE && va < PROGRAM_HEAP_BASE + PROGRAM_HEAP_SIZE)) {
+		/* Stack and heap: a zero page on first touch. */
 		if (!(k = backing_add(p, va, IPC_MAP_READ | IPC_MAP_WRITE)))
 			return false;
 		source = (uint64_t)k->page;
@@ -375,7 +369,6 @@ static bool page_fault(struct program *p, struct msg *m)
 		}
 		p->ports_given = true;
 	}
-	(void)in_segment;
 	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, nitems);
 	return true;
 }

@@ -51,6 +51,10 @@ long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_
 uint64_t thread_stack_prepare(void *stack, size_t size, void (*fn)(uint64_t));
 extern char thread_trampoline[];
 
+/* size bytes of zeroed memory from the heap window that init's pager
+ * backs on demand (programs started by init only); NULL when exhausted. */
+void *mem_heap(size_t size);
+
 /* The program's entry: the runtime calls main(arg), then exit(result).
  * arg is the boot-information address for the root task. */
 int main(uint64_t arg);

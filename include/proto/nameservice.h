@@ -32,6 +32,9 @@ enum ns_label {
 #define PROGRAM_IPC_BUFFER  0x00007FFFFFFFD000UL
 #define PROGRAM_STACK_TOP   0x00007FFFFFF00000UL
 #define PROGRAM_STACK_SIZE  (64 * 1024UL)
+/* Heap: init maps zero-filled pages here on first touch (mem_heap()). */
+#define PROGRAM_HEAP_BASE   0x0000600000000000UL
+#define PROGRAM_HEAP_SIZE   (64UL << 20)
 #define PROGRAM_FIRST_FREE_SLOT 8   /* slots below are init's to fill */
 #define PROGRAM_IRQ_SLOT    2       /* first IRQ capability, if any */
 

@@ -164,3 +164,17 @@ void mica_start(uint64_t arg)
 	}
 	exit(main(arg));
 }
+
+/* Heap memory for programs init started: its pager backs the heap window
+ * with zero pages on first touch. A bump allocator: memory is not given
+ * back before the program ends. */
+void *mem_heap(size_t size)
+{
+	static uint64_t next = PROGRAM_HEAP_BASE;
+	uint64_t start = (next + 15) & ~15UL;
+
+	if (size > PROGRAM_HEAP_BASE + PROGRAM_HEAP_SIZE - start)
+		return NULL;
+	next = start + size;
+	return (void *)start;
+}

@@ -286,3 +286,128 @@ KTEST(ipc_bound_notification_wakes_receive)
 	sys_cap_delete(ep);
 	sys_cap_delete(n);
 }
+
+/* Many clients, one server: every call is answered, each with its own
+ * badge. Clients run at different priorities: the server receives the
+ * queued calls in arrival order. */
+#define CLIENTS 6
+static cap_slot_t many_ep, many_reply, many_badged[CLIENTS];
+static volatile int many_ok[CLIENTS];
+
+static void many_client(uint64_t i)
+{
+	for (int k = 0; k < 50; k++) {
+		struct msg m = msg_make(1, 1);
+		m.w[0] = i * 1000 + (uint64_t)k;
+		if (ipc_call(many_badged[i], &m) || m.w[0] != i * 1000 + (uint64_t)k + 1 ||
+		    m.w[3] != 0x100 + i)
+			return;
+	}
+	many_ok[i] = 1;
+}
+
+static void many_server(uint64_t total)
+{
+	struct msg m;
+	long err = ipc_recv(many_ep, many_reply, &m);
+
+	for (uint64_t n = 0; err == 0; n++) {
+		struct msg r = msg_make(0, 4);
+		r.w[0] = m.w[0] + 1;
+		r.w[3] = m.badge;
+		if (n + 1 == total) {
+			ipc_reply(many_reply, &r);
+			return;
+		}
+		m = r;
+		err = ipc_reply_recv(many_ep, many_reply, &m);
+	}
+}
+
+KTEST(ipc_many_clients_one_server)
+{
+	many_ep = ktest_create(CAP_ENDPOINT);
+	many_reply = ktest_create(CAP_REPLY);
+	for (int i = 0; i < CLIENTS; i++) {
+		many_ok[i] = 0;
+		many_badged[i] = ktest_slot();
+		KEXPECT(sys_cap_copy(many_ep, CAP_SLOT_SELF, many_badged[i], CAP_RIGHT_WRITE,
+				     0x100 + (uint64_t)i), 0);
+	}
+	cap_slot_t s = ktest_spawn(many_server, CLIENTS * 50, 190);
+	/* The pool has 8 threads: 1 server + 6 clients. */
+	cap_slot_t c[CLIENTS];
+	for (int i = 0; i < CLIENTS; i++)
+		c[i] = ktest_spawn(many_client, (uint64_t)i, 100 + 10 * (uint64_t)i);
+	ktest_join(s);
+	for (int i = 0; i < CLIENTS; i++) {
+		ktest_join(c[i]);
+		KEXPECT(many_ok[i], 1);
+		sys_cap_delete(many_badged[i]);
+		slot_free(many_badged[i]);
+	}
+	sys_cap_delete(many_ep);
+	sys_cap_delete(many_reply);
+}
+
+/* Of two ready threads, the one with the higher priority runs first. */
+static volatile int prio_order[2], prio_n;
+static void prio_worker(uint64_t id)
+{
+	prio_order[prio_n++] = (int)id;
+}
+
+KTEST(scheduler_runs_higher_priority_first)
+{
+	prio_n = 0;
+	cap_slot_t lo = ktest_spawn(prio_worker, 1, 120);
+	cap_slot_t hi = ktest_spawn(prio_worker, 2, 180);
+	ktest_join(lo);                 /* blocks us: both are ready now */
+	ktest_join(hi);
+	KEXPECT(prio_n, 2);
+	KEXPECT(prio_order[0], 2);
+	KEXPECT(prio_order[1], 1);
+}
+
+/* A capability sent through an endpoint without the GRANT right is
+ * dropped; with it, the receiver gets a copy. */
+static cap_slot_t xfer_ep, xfer_into;
+static volatile long xfer_count;
+
+static void cap_receiver(uint64_t unused)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m;
+
+	b->recv_cap_slot = xfer_into;
+	if (ipc_recv(xfer_ep, CAP_SLOT_NONE, &m) == 0)
+		xfer_count = (long)ipc_tag_items(m.tag) * 10 + (long)b->recv_cap_count;
+}
+
+KTEST(ipc_capability_transfer_needs_grant)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION), weak = ktest_slot();
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t info[3];
+
+	xfer_ep = ktest_create(CAP_ENDPOINT);
+	KEXPECT(sys_cap_copy(xfer_ep, CAP_SLOT_SELF, weak, CAP_RIGHT_WRITE, 0), 0);
+	for (int with_grant = 0; with_grant < 2; with_grant++) {
+		xfer_into = ktest_slot();
+		xfer_count = -1;
+		cap_slot_t t = ktest_spawn(cap_receiver, 0, KTEST_PRIORITY);
+		sys_yield();            /* it waits */
+		struct msg m = { .tag = ipc_tag(1, 0, 1) };
+		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+		b->items[0][1] = n;
+		KEXPECT(ipc_send(with_grant ? xfer_ep : weak, &m), 0);
+		ktest_join(t);
+		KEXPECT(xfer_count, with_grant ? 11 : 0);
+		KEXPECT(sys_cap_info(xfer_into, (uint64_t)info), 0);
+		KEXPECT(info[0], with_grant ? CAP_NOTIFICATION : CAP_NULL);
+		sys_cap_delete(xfer_into);
+	}
+	sys_cap_delete(weak);
+	sys_cap_delete(n);
+	sys_cap_delete(xfer_ep);
+}

@@ -227,10 +227,31 @@ KTEST(map_read_only_is_enforced)
 	KEXPECT(items[0], 1);
 	KEXPECT(writable[0], 0);         /* readable, not writable */
 	KEXPECT(value[0], 77);
-	/* Write-only revocation of a writable mapping. */
-	chain_send(&ch, 0, OP_QUIT, 0, NULL, 0, false);
-	child_destroy(ch.c[0]);
-	ch.c[0] = NULL;
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}
+
+KTEST(unmap_write_only_keeps_read_access)
+{
+	struct relay_chain ch;
+	uint64_t items[2], writable[2], value[2];
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 1234;
+	KCHECK(chain_start(&ch, 2));
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ | IPC_MAP_WRITE, true);
+	KCHECK(chain_collect(&ch, 2, items, writable, value));
+	KEXPECT(writable[0], 1);
+	KEXPECT(writable[1], 1);
+	/* Revoke write access below us; both keep reading. */
+	KEXPECT(sys_mem_unmap(fpage((uint64_t)page, 12), MEM_UNMAP_WRITE_ONLY), 0);
+	KCHECK(probe_writable(page));
+	for (int i = 0; i < 2; i++)
+		chain_send(&ch, i, OP_PROBE, 0, NULL, 0, false);
+	KCHECK(chain_collect(&ch, 2, items, writable, value));
+	KEXPECT(writable[0], 0);
+	KEXPECT(writable[1], 0);
 	chain_stop(&ch);
 	ktest_pages_free(page, 1);
 }

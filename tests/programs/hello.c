@@ -23,6 +23,14 @@ int main(uint64_t arg)
 		err = ns_register(pi->name, ep);
 	if (!err)
 		err = ns_lookup(pi->name, found);
+	/* Heap memory from init's pager: touch 64 KiB of it. */
+	uint8_t *heap = mem_heap(65536);
+	unsigned sum = 0;
+	for (unsigned i = 0; heap && i < 65536; i += 512) {
+		heap[i] = (uint8_t)i;
+		sum += heap[i] == (uint8_t)i;
+	}
+	printf("%s: heap %s\n", pi->name, heap && sum == 128 ? "ok" : "FAILED");
 	uint64_t info[3] = { 0, 0, 0 };
 	sys_cap_info(found, (uint64_t)info);
 	printf("%s: name service %s (found a capability of type %lu)\n", pi->name,

@@ -38,6 +38,7 @@ def test_two_programs_find_each_other(tmp_path):
     text = ("program alpha\n    module hello\n"
             "program beta priority=120\n    module hello\n")
     with boot_with_manifest(tmp_path, text, "two") as q:
+        q.wait_for(r"^alpha: heap ok$")
         q.wait_for(r"^alpha: name service ok \(found a capability of type 1\)$")
         q.wait_for(r"^beta: name service ok \(found a capability of type 1\)$")
         q.wait_for(r"^init: alpha exited$")

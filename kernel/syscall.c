@@ -348,11 +348,8 @@ static long sys_thread_configure(u64 slot, u64 cfg_ptr, u64 a2, u64 a3, u64 a4, 
 		       cfg.ipc_buffer);
 
 	/* Checked; now apply. */
-	if (task && task != t->task) {
-		t->task->nthreads--;
-		set_ref((struct kobject **)&t->task, &task->obj);
-		task->nthreads++;
-	}
+	if (task)
+		thread_set_task(t, task);
 	if (cfg.fields & THREAD_CFG_PAGER) {
 		set_ref((struct kobject **)&t->pager, pager ? pager->obj : NULL);
 		t->pager_badge = pager ? pager->badge : 0;

@@ -1,4 +1,5 @@
 #include "task.h"
+#include "cpu.h"
 #include "gdt.h"
 #include "klog.h"
 #include "mapdb.h"
@@ -85,6 +86,9 @@ static uint64_t user_table_frames(uint64_t root)
 
 void task_destroy(struct task *t)
 {
+	/* Every thread running in it stops for good, whoever paid for it. */
+	while (t->threads)
+		kobject_destroy(&t->threads->obj);
 	/* Every object this task paid for dies with it: threads stop,
 	 * endpoints and notifications wake their waiters with ERR_DELETED. */
 	for (;;) {
@@ -99,6 +103,10 @@ void task_destroy(struct task *t)
 	}
 	cap_table_clear(&t->caps);
 	if (t->pt_root) {
+		/* We may be running on these tables (a task destroying itself):
+		 * leave them for the kernel's before they are freed. */
+		if (read_cr3() == t->pt_root)
+			write_cr3(paging_kernel_root());
 		mapdb_remove_space(t);
 		uint64_t frames = user_table_frames(t->pt_root) + 1;
 		pt_destroy(t->pt_root);

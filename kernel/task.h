@@ -23,6 +23,7 @@ struct task {
 	struct task *quota_parent;  /* whose quota the limit was carved from */
 	struct kobject objects;     /* list head: objects charged here */
 	uint32_t nthreads;
+	struct thread *threads;     /* every thread running in it (thread.task_next) */
 	bool redirect_syscalls;
 	struct notification *supervisor;
 	uint64_t supervisor_bits;

@@ -37,9 +37,7 @@ struct thread *thread_create(struct task *charged, struct task *runs_in)
 		return NULL;
 	}
 	t->state = THREAD_INACTIVE;
-	t->task = runs_in;
-	kobject_get(&runs_in->obj);
-	runs_in->nthreads++;
+	thread_set_task(t, runs_in);
 	t->priority = current && current->priority ? current->priority : 100;
 	t->timeslice_ticks = DEFAULT_TIMESLICE_TICKS;
 	memcpy(t->fpu, fpu_template, sizeof(t->fpu));
@@ -125,12 +123,39 @@ void thread_destroy(struct thread *t)
 	drop_ref((struct kobject **)&t->pager);
 	drop_ref((struct kobject **)&t->exc_handler);
 	drop_ref((struct kobject **)&t->reply);
-	if (t->task) {
-		t->task->nthreads--;
-		drop_ref((struct kobject **)&t->task);
-	}
+	thread_set_task(t, NULL);
 	if (t == current)
 		sched_need_resched = true;
+}
+
+void thread_set_task(struct thread *t, struct task *task)
+{
+	struct task *old = t->task;
+
+	if (old == task)
+		return;
+	if (task) {
+		kobject_get(&task->obj);
+		t->task_prev = NULL;
+		t->task_next = task->threads;
+		if (task->threads)
+			task->threads->task_prev = t;
+		task->threads = t;
+		task->nthreads++;
+	}
+	t->task = task;
+	if (old) {
+		if (t->task_prev)
+			t->task_prev->task_next = t->task_next;
+		else
+			old->threads = t->task_next;
+		if (t->task_next)
+			t->task_next->task_prev = t->task_prev;
+		old->nthreads--;
+		kobject_put(&old->obj);
+	}
+	if (!task)
+		t->task_next = t->task_prev = NULL;
 }
 
 void thread_free(struct thread *t)

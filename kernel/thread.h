@@ -35,6 +35,7 @@ struct thread {
 	enum thread_state state;
 	bool suspended;             /* held inactive by thread_suspend */
 	struct task *task;
+	struct thread *task_next, *task_prev;   /* on task->threads */
 	uint64_t ksp;               /* saved kernel stack pointer when switched out */
 	uint8_t *kstack;            /* THREAD_KSTACK_SIZE bytes */
 	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave area */
@@ -85,6 +86,9 @@ void thread_wake(struct thread *t, long result);
 /* The current thread stops on a fault it cannot deliver: state STOPPED,
  * supervisor notified. */
 void thread_stop_faulted(struct thread *t, const char *why);
+
+/* Move t to run in task (NULL: in none), keeping task->threads right. */
+void thread_set_task(struct thread *t, struct task *task);
 
 void thread_get_regs(struct thread *t, struct user_regs *r);
 void thread_set_regs(struct thread *t, const struct user_regs *r);

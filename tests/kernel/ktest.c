@@ -108,6 +108,18 @@ void ktest_join(cap_slot_t thread)
 		pool_owner[i] = 0;
 }
 
+static void settle_helper(uint64_t unused)
+{
+}
+
+void ktest_settle(void)
+{
+	cap_slot_t t = ktest_spawn(settle_helper, 0, 1);
+
+	if (t != CAP_SLOT_NONE)
+		ktest_join(t);
+}
+
 /* ---- memory ---- */
 
 #define SCRATCH_BASE 0x0000100000000000UL

@@ -58,6 +58,10 @@ cap_slot_t ktest_create(unsigned type);
 cap_slot_t ktest_spawn(void (*fn)(uint64_t), uint64_t arg, unsigned priority);
 void ktest_join(cap_slot_t thread);
 
+/* Return once every thread above the lowest priority is blocked (a
+ * lowest-priority helper runs only then). */
+void ktest_settle(void);
+
 /* Scratch memory: pages mapped from the first RAM region at a fixed
  * window; ktest_pages(n) maps n fresh pages and returns their address. */
 void *ktest_pages(unsigned n);

@@ -152,3 +152,50 @@ KTEST(thread_calls_check_state)
 	KEXPECT(sys_obj_destroy(ROOT_SLOT_TASK), -ERR_INVALID_ARG);
 	KEXPECT(sys_obj_destroy(ROOT_SLOT_FIRST_RAM), -ERR_WRONG_TYPE);
 }
+
+/* Destroying a task stops every thread running in it, even threads other
+ * tasks paid for, and even when the task destroys itself. */
+static void child_block_forever(uint64_t unused)
+{
+	struct msg m;
+	ipc_recv(0, CAP_SLOT_NONE, &m);     /* slot 0: an endpoint nobody sends to */
+	fault_result = 99;
+}
+
+static void child_destroy_own_task(uint64_t unused)
+{
+	sys_obj_destroy(1);                  /* slot 1: its own task */
+	fault_result = 98;                   /* never reached */
+}
+
+KTEST(task_destroy_stops_its_threads)
+{
+	struct task_info before = ktest_info();
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT);
+	uint64_t info[3];
+
+	fault_result = 0;
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	KEXPECT(child_give(c, ep, 0, CAP_RIGHT_READ), 0);
+	KEXPECT(child_run(c, child_block_forever, 0), 0);
+	ktest_settle();                      /* it paged itself in and blocked */
+	KCHECK(c->page_faults > 0);
+	KEXPECT(sys_obj_destroy(c->task), 0);
+	KEXPECT(sys_cap_info(c->thread, (uint64_t)info), 0);
+	KEXPECT(info[0], CAP_NULL);          /* the thread is gone with it */
+	KEXPECT(fault_result, 0);
+	child_destroy(c);
+
+	c = child_create(256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	KEXPECT(child_give(c, c->task, 1, CAP_RIGHTS_ALL), 0);
+	KEXPECT(child_run(c, child_destroy_own_task, 0), 0);
+	ktest_settle();
+	KCHECK(child_exited(c));             /* its thread died with its task */
+	KEXPECT(fault_result, 0);
+	child_destroy(c);
+	sys_cap_delete(ep);
+	slot_free(ep);
+	KEXPECT(ktest_info().quota_used, before.quota_used);
+}

@@ -21,7 +21,7 @@ MEM      ?= 256M
 NIC      ?= e1000
 CMDLINE  ?= loglevel=2
 QEMU_COMMON = -machine pc -cpu max -m $(MEM) -smp 1 -display none \
-	-serial mon:stdio -no-reboot
+	-serial mon:stdio -no-reboot -nic none
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
@@ -63,7 +63,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -94,16 +94,29 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
 
+# NIC drivers: the common program (nic.c) and one hardware half each.
+DRIVERS := e1000 virtio-net
+$(B)/drivers/e1000.elf: $(B)/user/drivers/net/nic.c.o $(B)/user/drivers/net/e1000.c.o
+$(B)/drivers/virtio-net.elf: $(B)/user/drivers/net/nic.c.o $(B)/user/drivers/net/virtio_net.c.o
+$(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libmica.a
+DRIVER_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard drivers/net/*.c))
+
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
--include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d)
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
-MODULES := $(B)/init.elf:init configs/boot.manifest:manifest $(B)/programs/hello.elf:hello
+MODULES := $(B)/init.elf:init configs/boot.manifest:manifest $(B)/programs/hello.elf:hello \
+	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
+	$(B)/programs/reflector.elf:reflector
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
-all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS))
+all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
+	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS))
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
@@ -131,7 +144,8 @@ run:
 	tools/install-deps.sh run
 	$(MAKE) iso
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
-	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d
+	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d \
+		-netdev user,id=net0,restrict=on -device $(NIC),netdev=net0
 
 # Network boot through QEMU's iPXE ROM and its built-in DHCP/TFTP server.
 # NIC=e1000 (default) or NIC=virtio-net-pci.
@@ -154,11 +168,11 @@ gdb:
 
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c \
-	lib/elf.c init/manifest.c
+	lib/elf.c lib/netq.c init/manifest.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
-		-Ikernel -Iinclude -Iinit -Itests/unit -o $@ $(UNIT_SRC)
+		-iquote kernel -Iinclude -Iinit -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
@@ -166,7 +180,7 @@ unit-test: $(B)/unit/run-unit-tests
 # Kernel tests: the ktest program as root task of the test kernel.
 # T=name[,name...] runs only those.
 ktest: $(B)/kernel-test.elf $(B)/ktest.elf
-	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio \
+	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio -nic none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel $(B)/kernel-test.elf -append "root=ktest $(if $(T),ktest=$(T))" \
 		-initrd "$(B)/ktest.elf ktest"; \

@@ -34,7 +34,7 @@ ROWS = [
 
 def run(extra, cmdline):
     cmd = [QEMU, "-machine", "pc", "-cpu", "max", "-m", "256M", "-smp", "1",
-           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-nic", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra,
            "-kernel", os.path.join(BUILD, "kernel-test.elf"),
            "-append", "root=ipcbench" + cmdline,

@@ -8,9 +8,11 @@
  * and death notices (a bound notification).
  */
 #include "manifest.h"
+#include "pci.h"
 
 #include "lib/elf.h"
 #include "lib/mica.h"
+#include "proto/dma.h"
 #include "proto/nameservice.h"
 
 #define INIT_PRIORITY 200
@@ -48,6 +50,28 @@ static void *page_alloc(void)
 		return (void *)va;
 	}
 	return NULL;
+}
+
+/* n pages (a power of two), physically contiguous and aligned to their
+ * size in page numbers (so they form one flexpage in our window). Returns
+ * the first page's index, or -1. */
+static int64_t pages_alloc_contiguous(uint64_t n)
+{
+	for (uint64_t first = 0; first + n <= ram_pages; first += n) {
+		uint64_t i = 0;
+		while (i < n && !ram_used[first + i])
+			i++;
+		if (i < n)
+			continue;
+		uint64_t va = RAM_WINDOW + first * PAGE_SIZE;
+		if (sys_mem_map(ROOT_SLOT_FIRST_RAM, first * PAGE_SIZE, va, n,
+				IPC_MAP_READ | IPC_MAP_WRITE) < 0)
+			return -1;
+		memset((void *)va, 0, n * PAGE_SIZE);
+		memset(ram_used + first, 1, n);
+		return (int64_t)first;
+	}
+	return -1;
 }
 
 /* Free a page: revoke it from everyone it went to, and from us. */
@@ -112,13 +136,24 @@ struct backing {
 	unsigned rights;
 };
 
+#define MAX_DMA 8
+#define MAX_PORT_RANGES 3       /* the manifest's, and the device's I/O BARs */
+
 struct program {
 	const struct manifest_program *m;
 	int index;
 	bool running, given_up;
 	unsigned restarts;
-	cap_slot_t task, thread, irqs[MANIFEST_MAX_IRQS];
+	cap_slot_t task, thread, irqs[MANIFEST_MAX_IRQS], dev_irq;
+	struct pci_found *dev;
 	bool ports_given;
+	unsigned nports;
+	uint32_t port_first[MAX_PORT_RANGES], port_count[MAX_PORT_RANGES];
+	struct {
+		uint64_t va, first, pages;      /* in the program; our page index */
+	} dma[MAX_DMA];
+	unsigned ndma;
+	uint64_t dma_used;
 	unsigned npages;
 	struct backing pages[MAX_PAGES];
 	uint64_t seg_lo[ELF_MAX_SEGMENTS], seg_hi[ELF_MAX_SEGMENTS];
@@ -152,6 +187,9 @@ static struct backing *backing_add(struct program *p, uint64_t va, unsigned righ
 
 static void program_release(struct program *p)
 {
+	/* First stop the device's DMA: its memory is about to be reused. */
+	if (p->dev)
+		pci_enable(p->dev, false);
 	if (p->thread) {
 		sys_obj_destroy(p->thread);
 		sys_cap_delete(p->thread);
@@ -166,6 +204,11 @@ static void program_release(struct program *p)
 	for (unsigned i = 0; i < p->npages; i++)
 		page_free(p->pages[i].page);
 	p->npages = 0;
+	for (unsigned i = 0; i < p->ndma; i++)
+		for (uint64_t k = 0; k < p->dma[i].pages; k++)
+			page_free((void *)(RAM_WINDOW + (p->dma[i].first + k) * PAGE_SIZE));
+	p->ndma = 0;
+	p->dma_used = 0;
 	p->running = false;
 }
 
@@ -228,6 +271,10 @@ static long program_start(struct program *p)
 	memcpy(pi->name, m->name, sizeof(pi->name) - 1);
 	memcpy(pi->args, m->args, sizeof(pi->args) - 1);
 	pi->restarts = p->restarts;
+	if (p->dev) {
+		pi->pci = p->dev->info;
+		pi->pci.irq_slot = PROGRAM_IRQ_SLOT + m->nirqs;
+	}
 	((struct ipc_buffer *)ipc->page)->user[0] = PROGRAM_IPC_BUFFER;
 
 	p->task = slot_alloc();
@@ -253,6 +300,8 @@ static long program_start(struct program *p)
 	    (err = sys_thread_configure(p->thread, (uint64_t)&cfg)) < 0 ||
 	    (err = sys_task_configure(p->task, (uint64_t)&tcfg)) < 0)
 		goto fail;
+	if ((err = sys_cap_copy(p->thread, p->task, PROGRAM_THREAD_SLOT, CAP_RIGHTS_ALL, 0)) < 0)
+		goto fail;
 	for (unsigned i = 0; i < m->nirqs; i++) {
 		if (!p->irqs[i]) {
 			p->irqs[i] = slot_alloc();
@@ -266,10 +315,27 @@ static long program_start(struct program *p)
 					CAP_RIGHTS_ALL, 0)) < 0)
 			goto fail;
 	}
-	if (m->ioport_count &&
-	    (err = sys_ioport_map(ROOT_SLOT_IOPORTS, m->ioport_first, m->ioport_count)) < 0)
-		goto fail;
+	if (p->dev && p->dev->info.irq_line != 0xFF) {
+		if (!p->dev_irq) {
+			p->dev_irq = slot_alloc();
+			if ((err = sys_irq_create(ROOT_SLOT_IRQ_CONTROL,
+						  p->dev->info.irq_line | IRQ_FLAG_LEVEL,
+						  p->dev_irq)) < 0) {
+				slot_free(p->dev_irq);
+				p->dev_irq = 0;
+				goto fail;
+			}
+		}
+		if ((err = sys_cap_copy(p->dev_irq, p->task, PROGRAM_IRQ_SLOT + m->nirqs,
+					CAP_RIGHTS_ALL, 0)) < 0)
+			goto fail;
+	}
+	for (unsigned i = 0; i < p->nports; i++)
+		if ((err = sys_ioport_map(ROOT_SLOT_IOPORTS, p->port_first[i], p->port_count[i])) < 0)
+			goto fail;
 	p->ports_given = false;
+	if (p->dev)
+		pci_enable(p->dev, true);
 	if ((err = sys_thread_start(p->thread, entry, PROGRAM_STACK_TOP - 8,
 				    PROGRAM_INFO_ADDR)) < 0)
 		goto fail;
@@ -318,7 +384,22 @@ static bool in_mmio(struct program *p, uint64_t va)
 	for (unsigned i = 0; i < p->m->nmmio; i++)
 		if (va >= p->m->mmio_base[i] && va - p->m->mmio_base[i] < p->m->mmio_size[i])
 			return true;
+	for (int i = 0; p->dev && i < PCI_BARS; i++) {
+		const struct pci_bar *bar = &p->dev->info.bars[i];
+		if (bar->kind == PCI_BAR_MEM && va >= (bar->base & ~(PAGE_SIZE - 1)) &&
+		    va < bar->base + bar->size)
+			return true;
+	}
 	return false;
+}
+
+/* Our address of the DMA page the program has at va, or 0. */
+static uint64_t dma_page(struct program *p, uint64_t va)
+{
+	for (unsigned i = 0; i < p->ndma; i++)
+		if (va >= p->dma[i].va && va < p->dma[i].va + p->dma[i].pages * PAGE_SIZE)
+			return RAM_WINDOW + p->dma[i].first * PAGE_SIZE + (va - p->dma[i].va);
+	return 0;
 }
 
 /* Answer a page fault in m; false: refuse it. */
@@ -341,6 +422,8 @@ static bool page_fault(struct program *p, struct msg *m)
 			return false;
 		source = (uint64_t)k->page;
 		rights = k->rights;
+	} else if ((source = dma_page(p, va))) {
+		rights = IPC_MAP_READ | IPC_MAP_WRITE;
 	} else if (in_mmio(p, va) && va >= mmio.base && va - mmio.base < mmio.size) {
 		/* Device memory: ours first (uncached), then theirs. */
 		source = MMIO_WINDOW + (va - mmio.base);
@@ -356,19 +439,20 @@ static bool page_fault(struct program *p, struct msg *m)
 	b->items[nitems][0] = ipc_item_word0(IPC_ITEM_MAP, rights, va);
 	b->items[nitems][1] = fpage(source, 12);
 	nitems++;
-	if (!p->ports_given && p->m->ioport_count) {
-		/* Its I/O ports ride along with its first page. */
-		uint64_t first = p->m->ioport_first, count = p->m->ioport_count;
+	/* Its I/O ports ride along with its first page, as naturally aligned
+	 * power-of-two flexpages. */
+	for (unsigned i = 0; !p->ports_given && i < p->nports; i++) {
+		uint64_t first = p->port_first[i], count = p->port_count[i];
 		unsigned log2 = 0;
 		while ((1UL << log2) < count)
 			log2++;
-		if ((1UL << log2) == count && first % count == 0) {
+		if ((1UL << log2) == count && first % count == 0 && nitems < IPC_MAX_ITEMS) {
 			b->items[nitems][0] = ipc_item_word0(IPC_ITEM_IOPORT, 0, 0);
 			b->items[nitems][1] = (first << 12) | log2;
 			nitems++;
 		}
-		p->ports_given = true;
 	}
+	p->ports_given = true;
 	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, nitems);
 	return true;
 }
@@ -469,6 +553,96 @@ static long name_request(struct msg *m, bool *deferred)
 	return ERR_NO_SYSCALL;
 }
 
+/* ---- DMA memory ---- */
+
+/* DMA_ALLOC: contiguous pages, mapped into the caller in one item. */
+static long dma_request(struct program *p, struct msg *m)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t size = PAGE_SIZE;
+	unsigned log2 = 12;
+
+	if (m->w[0] == 0 || m->w[0] > p->m->dma)
+		return m->w[0] ? ERR_NO_MEMORY : ERR_INVALID_ARG;
+	while (size < m->w[0]) {
+		size <<= 1;
+		log2++;
+	}
+	if (p->dma_used + size > p->m->dma || p->ndma == MAX_DMA)
+		return ERR_NO_MEMORY;
+	/* Place it in the program's DMA window, aligned to its size. */
+	uint64_t va = PROGRAM_DMA_BASE;
+	for (unsigned i = 0; i < p->ndma; i++)
+		if (p->dma[i].va + p->dma[i].pages * PAGE_SIZE > va)
+			va = p->dma[i].va + p->dma[i].pages * PAGE_SIZE;
+	va = (va + size - 1) & ~(size - 1);
+	if (va + size > PROGRAM_DMA_BASE + PROGRAM_DMA_SIZE)
+		return ERR_NO_MEMORY;
+	int64_t first = pages_alloc_contiguous(size / PAGE_SIZE);
+	if (first < 0)
+		return ERR_NO_MEMORY;
+	p->dma[p->ndma].va = va;
+	p->dma[p->ndma].first = (uint64_t)first;
+	p->dma[p->ndma].pages = size / PAGE_SIZE;
+	p->ndma++;
+	p->dma_used += size;
+	m->tag = ipc_tag(0, 3, 1);
+	m->w[0] = ram.base + (uint64_t)first * PAGE_SIZE;
+	m->w[1] = va;
+	m->w[2] = size;
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, va);
+	b->items[0][1] = fpage(RAM_WINDOW + (uint64_t)first * PAGE_SIZE, log2);
+	return 0;
+}
+
+/* ---- devices ---- */
+
+/* Give each program its `pci` device: claim it, and its I/O BARs become
+ * port ranges it gets. false: the manifest names a device that is not
+ * there (or already taken); the program is not started. */
+static bool claim_device(struct program *p)
+{
+	const struct manifest_program *m = p->m;
+	struct pci_found *d = NULL;
+
+	p->nports = 0;
+	if (m->ioport_count) {
+		p->port_first[p->nports] = m->ioport_first;
+		p->port_count[p->nports++] = m->ioport_count;
+	}
+	if (m->pci == PCI_MATCH_NONE)
+		return true;
+	if (m->pci == PCI_MATCH_ID)
+		d = pci_find_id(m->pci_a, m->pci_b);
+	else
+		d = pci_find_slot((uint8_t)m->pci_a, (uint8_t)m->pci_b);
+	if (!d || d->owner >= 0) {
+		if (m->pci == PCI_MATCH_ID)
+			printf("init: %s: no free PCI device %04x:%04x (manifest line %u)\n", m->name,
+			       m->pci_a, m->pci_b, m->line);
+		else
+			printf("init: %s: no free PCI device at %02x:%02x.%x (manifest line %u)\n",
+			       m->name, m->pci_a, m->pci_b >> 3, m->pci_b & 7, m->line);
+		return false;
+	}
+	for (int i = 0; i < PCI_BARS; i++) {
+		const struct pci_bar *bar = &d->info.bars[i];
+		if (bar->kind == PCI_BAR_MEM &&
+		    (bar->base < mmio.base || bar->base + bar->size > mmio.base + mmio.size)) {
+			printf("init: %s: BAR %d at %lx is outside the device window\n", m->name, i,
+			       bar->base);
+			return false;
+		}
+		if (bar->kind == PCI_BAR_IO && p->nports < MAX_PORT_RANGES) {
+			p->port_first[p->nports] = (uint32_t)bar->base;
+			p->port_count[p->nports++] = (uint32_t)bar->size;
+		}
+	}
+	d->owner = p->index;
+	p->dev = d;
+	return true;
+}
+
 /* ---- main loop ---- */
 
 static struct program *program_of(uint64_t badge, uint64_t base)
@@ -514,6 +688,13 @@ static void serve(void)
 			program_died(p, "crashed", true);
 			continue;
 		}
+		if ((p = program_of(m.badge, BADGE_CLIENT)) && label == DMA_ALLOC) {
+			long e = dma_request(p, &m);
+			if (e)
+				m = msg_make((uint64_t)e, 0);
+			have_reply = true;
+			continue;
+		}
 		if ((p = program_of(m.badge, BADGE_CLIENT))) {
 			bool deferred;
 			long e = name_request(&m, &deferred);
@@ -535,6 +716,9 @@ int main(uint64_t arg)
 		printf("init: no usable RAM region\n");
 		return 1;
 	}
+	/* PCI configuration space is ours alone. */
+	if (sys_ioport_map(ROOT_SLOT_IOPORTS, 0xCF8, 8) == 0)
+		printf("init: %u PCI functions\n", pci_scan());
 	service_ep = slot_alloc();
 	service_reply = slot_alloc();
 	deaths = slot_alloc();
@@ -563,6 +747,10 @@ int main(uint64_t arg)
 	for (unsigned i = 0; i < manifest.nprograms; i++) {
 		programs[i].m = &manifest.programs[i];
 		programs[i].index = (int)i;
+		if (!claim_device(&programs[i])) {
+			programs[i].given_up = true;
+			continue;
+		}
 		if (program_start(&programs[i]) == 0)
 			printf("init: started %s (priority %u, quota %lu KiB)\n", programs[i].m->name,
 			       programs[i].m->priority, programs[i].m->quota >> 10);

@@ -81,6 +81,38 @@ static int valid_name(const char *w)
 	return 1;
 }
 
+/* "8086:100e" (vendor:device) or "00:03.0" (bus:device.function). */
+static int parse_pci(const char *w, struct manifest_program *p)
+{
+	char a[WORD_LEN], b[WORD_LEN];
+	const char *colon = strchr(w, ':'), *dot;
+	uint64_t x, y, z;
+
+	if (!colon || (size_t)(colon - w) >= sizeof(a))
+		return -1;
+	memcpy(a, w, (size_t)(colon - w));
+	a[colon - w] = 0;
+	dot = strchr(colon + 1, '.');
+	if (dot) {
+		memcpy(b, colon + 1, (size_t)(dot - colon - 1));
+		b[dot - colon - 1] = 0;
+		if (parse_number(a, &x, 1) || parse_number(b, &y, 1) || parse_number(dot + 1, &z, 1) ||
+		    x > 255 || y > 31 || z > 7)
+			return -1;
+		p->pci = PCI_MATCH_SLOT;
+		p->pci_a = (uint16_t)x;
+		p->pci_b = (uint16_t)(y << 3 | z);
+		return 0;
+	}
+	if (strlen(a) != 4 || strlen(colon + 1) != 4 || parse_number(a, &x, 1) ||
+	    parse_number(colon + 1, &y, 1) || x == 0xFFFF)
+		return -1;
+	p->pci = PCI_MATCH_ID;
+	p->pci_a = (uint16_t)x;
+	p->pci_b = (uint16_t)y;
+	return 0;
+}
+
 #define FAIL(...) do { fmt_snprintf(err, err_size, __VA_ARGS__); return -1; } while (0)
 
 static int program_line(const struct line *l, struct manifest *m, char *err, size_t err_size,
@@ -131,8 +163,13 @@ static int program_line(const struct line *l, struct manifest *m, char *err, siz
 			if (parse_number(val, &v, 0) || v > 1000)
 				FAIL("retries must be 0..1000, got '%s'", val);
 			p->retries = (unsigned)v;
+		} else if (klen == 3 && !strncmp(w, "dma", 3)) {
+			if (parse_number(val, &v, 0) || v > MANIFEST_DMA_MAX_KIB)
+				FAIL("dma must be 0..%u KiB, got '%s'", MANIFEST_DMA_MAX_KIB, val);
+			p->dma = v * 1024;
 		} else {
-			FAIL("unknown setting '%.*s' (priority, quota, restart, retries)", (int)klen, w);
+			FAIL("unknown setting '%.*s' (priority, quota, dma, restart, retries)", (int)klen,
+			     w);
 		}
 	}
 	m->nprograms++;
@@ -178,6 +215,12 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 			FAIL("more than %d mmio ranges", MANIFEST_MAX_MMIO);
 		p->mmio_base[p->nmmio] = a;
 		p->mmio_size[p->nmmio++] = b;
+	} else if (!strcmp(kw, "pci")) {
+		if (p->pci != PCI_MATCH_NONE)
+			FAIL("only one 'pci' device per program");
+		if (l->nwords != 2 || parse_pci(l->words[1], p))
+			FAIL("'pci' needs VENDOR:DEVICE (hex, e.g. 8086:100e) or a slot BUS:DEV.FN "
+			     "(e.g. 00:03.0)");
 	} else if (!strcmp(kw, "args")) {
 		size_t n = 0;
 		for (int i = 1; i < l->nwords; i++) {
@@ -191,7 +234,7 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 		}
 		p->args[n] = 0;
 	} else {
-		FAIL("unknown keyword '%s' (module, ioports, irq, mmio, args)", kw);
+		FAIL("unknown keyword '%s' (module, pci, ioports, irq, mmio, args)", kw);
 	}
 	return 0;
 }

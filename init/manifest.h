@@ -2,8 +2,10 @@
  * The boot manifest: which programs init starts, with which resources and
  * restart policy. A text file of lines; `#` starts a comment.
  *
- *   program NAME [priority=N] [quota=KIB] [restart=never|on-crash] [retries=N]
+ *   program NAME [priority=N] [quota=KIB] [dma=KIB] [restart=never|on-crash] [retries=N]
  *       module NAME        boot module holding its executable (default: NAME)
+ *       pci VVVV:DDDD      the PCI device it drives, by vendor:device (the first
+ *       pci BB:DD.F        one not taken by an earlier program) or by slot
  *       ioports FIRST-LAST I/O ports to delegate (hex, inclusive)
  *       irq N              an IRQ capability for IOAPIC input N
  *       mmio BASE SIZE     device memory (hex) mapped for it on demand
@@ -23,16 +25,21 @@
 #define MANIFEST_MAX_MMIO 4
 #define MANIFEST_NAME_LEN 32
 #define MANIFEST_ARGS_LEN 96
+#define MANIFEST_DMA_MAX_KIB 65536
 
 /* A program that exits is done; one that crashes (or is killed) is
  * restarted under on-crash, at most `retries` times. */
 enum restart_policy { RESTART_NEVER, RESTART_ON_CRASH };
+
+/* How a `pci` line names its device. */
+enum pci_match { PCI_MATCH_NONE, PCI_MATCH_ID, PCI_MATCH_SLOT };
 
 struct manifest_program {
 	char name[MANIFEST_NAME_LEN];
 	char module[MANIFEST_NAME_LEN];
 	unsigned priority;              /* default 100, at most 199 */
 	uint64_t quota;                 /* bytes of kernel memory, default 1 MiB */
+	uint64_t dma;                   /* bytes of DMA memory it may ask for (default 0) */
 	enum restart_policy restart;
 	unsigned retries;               /* restarts before giving up (default 3) */
 	uint32_t ioport_first, ioport_count;
@@ -40,6 +47,8 @@ struct manifest_program {
 	unsigned irqs[MANIFEST_MAX_IRQS];
 	unsigned nmmio;
 	uint64_t mmio_base[MANIFEST_MAX_MMIO], mmio_size[MANIFEST_MAX_MMIO];
+	enum pci_match pci;             /* a device it drives, if any: */
+	uint16_t pci_a, pci_b;          /* vendor, device; or bus, devfn */
 	char args[MANIFEST_ARGS_LEN];
 	unsigned line;                  /* where it was declared */
 };

@@ -64,7 +64,7 @@ static bool window_contains(uint64_t window, uint64_t dest, uint64_t size)
 /* One memory item: map or grant every page of the sender's flexpage. */
 static bool transfer_memory(struct thread *from, struct thread *to, uint64_t w0,
 			    uint64_t fp, bool grant, bool window_all,
-			    const struct ipc_buffer *tb)
+			    struct ipc_buffer *tb)
 {
 	unsigned log2 = fpage_log2(fp);
 	if (log2 < 12 || log2 > 30)
@@ -89,8 +89,11 @@ static bool transfer_memory(struct thread *from, struct thread *to, uint64_t w0,
 			flags |= PTE_NX;
 		int err = grant ? mapdb_move(m, to->task, dest + off, flags)
 				: mapdb_map(m, to->task, dest + off, m->phys, flags);
-		if (err == 0)
+		if (err == 0) {
 			delivered = true;
+			if (tb)
+				tb->recv_pages++;
+		}
 	}
 	return delivered;
 }
@@ -137,7 +140,7 @@ static unsigned deliver_items(struct thread *from, struct thread *to,
 	unsigned delivered = 0;
 
 	if (tb)
-		tb->recv_cap_count = 0;
+		tb->recv_cap_count = tb->recv_pages = 0;
 	for (unsigned i = 0; i < items && fb; i++) {
 		uint64_t w0 = fb->items[i][0], w1 = fb->items[i][1];
 		bool ok = false;
@@ -221,7 +224,7 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 	unsigned delivered = items ? deliver_items(from, to, ipc_buffer_of(from), tb,
 						   items, window_all) : 0;
 	if (tb && !items)
-		tb->recv_cap_count = 0;
+		tb->recv_cap_count = tb->recv_pages = 0;
 	tf->rsi = ipc_tag(ipc_tag_label(tag), n, delivered);
 	tf->rdi = badge;
 	tf->rax = 0;

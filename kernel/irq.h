@@ -3,9 +3,7 @@
 #define MICA_IRQ_H
 
 #include "object.h"
-
-#define IRQ_FLAG_LEVEL      (1UL << 32)
-#define IRQ_FLAG_ACTIVE_LOW (1UL << 33)
+#include "uapi/irq.h"
 
 struct notification;
 

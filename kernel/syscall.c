@@ -576,7 +576,9 @@ static long sys_notify_signal(u64 slot, u64 bits, u64 a2, u64 a3, u64 a4, u64 a5
 	LOOKUP(c, slot, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
 	if (bits == 0 || (bits >> 63))
 		REJECT(ERR_INVALID_ARG, "bits %#lx: need 1..2^63-1", bits);
-	notification_signal((struct notification *)c->obj, bits);
+	/* A badged capability signals its badge, whatever the caller asks:
+	 * that is how a waiter tells its signallers apart. */
+	notification_signal((struct notification *)c->obj, c->badge ? c->badge : bits);
 	return 0;
 }
 
@@ -629,9 +631,11 @@ static long sys_mem_unmap(u64 fp, u64 flags, u64 a2, u64 a3, u64 a4, u64 a5, u64
 	unsigned log2 = fpage_log2(fp);
 	uint64_t base = fpage_base(fp);
 
-	if (log2 < 12 || log2 > 47 || base & ((1UL << log2) - 1) || base >= USER_TOP ||
+	/* At most 1 GiB, as for IPC items: the walk below is per page and
+	 * must stay short (the kernel is not preemptible). */
+	if (log2 < 12 || log2 > 30 || base & ((1UL << log2) - 1) || base >= USER_TOP ||
 	    (1UL << log2) > USER_TOP - base)
-		REJECT(ERR_INVALID_ARG, "bad flexpage %lx", fp);
+		REJECT(ERR_INVALID_ARG, "bad flexpage %lx (4 KiB..1 GiB, aligned)", fp);
 	if (flags & ~(u64)(MEM_UNMAP_SELF | MEM_UNMAP_WRITE_ONLY))
 		REJECT(ERR_INVALID_ARG, "unknown flags %#lx", flags);
 	for (uint64_t off = 0; off < (1UL << log2); off += PAGE_SIZE) {

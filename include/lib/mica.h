@@ -17,6 +17,7 @@
 #include "uapi/bootinfo.h"
 #include "uapi/cap.h"
 #include "uapi/errors.h"
+#include "uapi/irq.h"
 #include "uapi/memory.h"
 #include "uapi/thread.h"
 
@@ -54,6 +55,15 @@ extern char thread_trampoline[];
 /* size bytes of zeroed memory from the heap window that init's pager
  * backs on demand (programs started by init only); NULL when exhausted. */
 void *mem_heap(size_t size);
+
+/* The value of key=value among the words of args (program_info.args)
+ * copied into out; NULL when absent. */
+const char *program_arg(const char *args, const char *key, char *out, size_t size);
+
+/* size bytes (rounded up to a power of two) of physically contiguous,
+ * zeroed DMA memory from init, charged to the manifest's dma= allowance;
+ * its physical address in *phys. NULL when refused. */
+void *dma_alloc(size_t size, uint64_t *phys);
 
 /* The program's entry: the runtime calls main(arg), then exit(result).
  * arg is the boot-information address for the root task. */

@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "proto/pci.h"
+
 #define NS_SLOT      0          /* in every program init starts */
 #define NS_NAME_WORDS 3
 #define NS_NAME_MAX  (NS_NAME_WORDS * 8)
@@ -36,6 +38,7 @@ enum ns_label {
 #define PROGRAM_HEAP_BASE   0x0000600000000000UL
 #define PROGRAM_HEAP_SIZE   (64UL << 20)
 #define PROGRAM_FIRST_FREE_SLOT 8   /* slots below are init's to fill */
+#define PROGRAM_THREAD_SLOT 1       /* its own thread (to bind a notification) */
 #define PROGRAM_IRQ_SLOT    2       /* first IRQ capability, if any */
 
 struct program_info {
@@ -43,6 +46,7 @@ struct program_info {
 	char name[32];
 	char args[96];
 	uint64_t restarts;          /* how often init restarted it */
+	struct pci_device_info pci; /* the device it drives (manifest `pci`) */
 };
 #define PROGRAM_INFO_MAGIC 0x50524F47494E464FULL   /* "PROGINFO" */
 

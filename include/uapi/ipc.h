@@ -78,7 +78,8 @@ struct ipc_buffer {
 	uint64_t recv_io;       /* nonzero: accept I/O-port items */
 	/* Written by the kernel on receive: */
 	uint64_t recv_cap_count;/* capabilities received in the last message */
-	uint64_t user[32];      /* the runtime's: user[0] holds the buffer's own
+	uint64_t recv_pages;    /* pages mapped or granted to it by the last message */
+	uint64_t user[31];      /* the runtime's: user[0] holds the buffer's own
 				   address; FS starts as the buffer's address */
 };
 

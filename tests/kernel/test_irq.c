@@ -2,8 +2,7 @@
  * clock as the device (ports 0x70/0x71, ISA IRQ 8). */
 #include "ktest.h"
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+#include "lib/io.h"
 
 static uint8_t rtc_read(uint8_t reg)
 {

@@ -24,11 +24,11 @@ EXIT_FAIL = (0x11 << 1) | 1
 
 
 class Qemu:
-    def __init__(self, args, name="qemu", memory="256M", test_device=False):
+    def __init__(self, args, name="qemu", memory="256M", test_device=False, prefix=()):
         self.name = name
-        cmd = [QEMU, "-machine", "pc", "-cpu", "max", "-m", memory, "-smp", "1",
+        cmd = list(prefix) + [QEMU, "-machine", "pc", "-cpu", "max", "-m", memory, "-smp", "1",
                "-display", "none", "-monitor", "none", "-serial", "stdio",
-               "-no-reboot"]
+               "-no-reboot", "-nic", "none"]
         if test_device:
             cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         self.cmd = cmd + list(args)

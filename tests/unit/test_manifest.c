@@ -84,3 +84,25 @@ TEST(manifest_limits)
 	CHECK_EQ(parse(""), 0);
 	CHECK_EQ(m.nprograms, 0);
 }
+
+TEST(manifest_pci_device_and_dma)
+{
+	CHECK_EQ(parse("program e1000 dma=512\n    pci 8086:100E\n"
+		       "program virtio\n    pci 00:04.0\n"), 0);
+	CHECK_EQ(m.programs[0].dma, 512 * 1024);
+	CHECK_EQ(m.programs[0].pci, PCI_MATCH_ID);
+	CHECK_EQ(m.programs[0].pci_a, 0x8086);
+	CHECK_EQ(m.programs[0].pci_b, 0x100e);
+	CHECK_EQ(m.programs[1].dma, 0);
+	CHECK_EQ(m.programs[1].pci, PCI_MATCH_SLOT);
+	CHECK_EQ(m.programs[1].pci_a, 0);
+	CHECK_EQ(m.programs[1].pci_b, 4 << 3);
+	CHECK_EQ(parse("program a\n    pci 8086\n"), 2);
+	CHECK(strstr(err, "VENDOR:DEVICE"));
+	CHECK_EQ(parse("program a\n    pci 00:20.0\n"), 2);
+	CHECK_EQ(parse("program a\n    pci 8086:10\n"), 2);
+	CHECK_EQ(parse("program a\n    pci 00:03.0\n    pci 00:04.0\n"), 3);
+	CHECK(strstr(err, "only one"));
+	CHECK_EQ(parse("program a dma=999999999\n"), 1);
+	CHECK(strstr(err, "dma must be"));
+}

@@ -1,0 +1,262 @@
+/*
+ * Intel 82540EM (QEMU `-device e1000`): legacy descriptors, one RX and one
+ * TX ring in DMA memory whose buffers are the client's pool buffers.
+ * Register and bit names follow Intel's 8254x Software Developer's Manual.
+ */
+#include "nic.h"
+
+#include "lib/io.h"
+
+/* Registers (byte offsets in BAR 0). */
+#define CTRL   0x0000
+#define STATUS 0x0008
+#define EERD   0x0014
+#define ICR    0x00C0
+#define IMS    0x00D0
+#define IMC    0x00D8
+#define RCTL   0x0100
+#define TCTL   0x0400
+#define TIPG   0x0410
+#define RDBAL  0x2800
+#define RDBAH  0x2804
+#define RDLEN  0x2808
+#define RDH    0x2810
+#define RDT    0x2818
+#define TDBAL  0x3800
+#define TDBAH  0x3804
+#define TDLEN  0x3808
+#define TDH    0x3810
+#define TDT    0x3818
+#define MTA    0x5200   /* 128 registers */
+#define RAL0   0x5400
+#define RAH0   0x5404
+/* Statistics, cleared when read. */
+#define CRCERRS 0x4000
+#define MPC     0x4010  /* missed: no room in the receive FIFO/ring */
+#define RNBC    0x40A0  /* receive, no buffers */
+#define RUC     0x40A4  /* undersize */
+#define ROC     0x40AC  /* oversize */
+#define RXERRC  0x400C
+
+#define CTRL_SLU   (1u << 6)
+#define CTRL_RST   (1u << 26)
+#define STATUS_LU  (1u << 1)
+#define EERD_START 1u
+#define EERD_DONE  (1u << 4)
+#define RCTL_EN    (1u << 1)
+#define RCTL_BAM   (1u << 15)
+#define RCTL_SECRC (1u << 26)   /* strip the CRC; BSIZE 00 = 2048 bytes */
+#define TCTL_EN    (1u << 1)
+#define TCTL_PSP   (1u << 3)
+#define ICR_TXDW   (1u << 0)
+#define ICR_LSC    (1u << 2)
+#define ICR_RXDMT0 (1u << 4)
+#define ICR_RXO    (1u << 6)
+#define ICR_RXT0   (1u << 7)
+
+#define RX_DD  0x01
+#define RX_EOP 0x02
+#define TX_EOP 0x01
+#define TX_IFCS 0x02
+#define TX_RS  0x08
+#define TX_DD  0x01
+
+#define RING 256        /* descriptors per ring: 4 KiB each */
+
+struct rx_desc {
+	uint64_t addr;
+	uint16_t length, csum;
+	uint8_t status, errors;
+	uint16_t special;
+};
+
+struct tx_desc {
+	uint64_t addr;
+	uint16_t length;
+	uint8_t cso, cmd, status, css;
+	uint16_t special;
+};
+
+static uintptr_t regs;
+static volatile struct rx_desc *rx;
+static volatile struct tx_desc *tx;
+static uint64_t rx_phys, tx_phys;
+/* Which pool buffer each descriptor holds; head = next the hardware
+ * completes, tail = next we fill. Free-running, mod RING. */
+static uint32_t rx_off[RING], tx_off[RING];
+static uint32_t rx_head, rx_tail, tx_head, tx_tail;
+
+static uint32_t rd(uint32_t reg) { return mmio_read32(regs + reg); }
+static void wr(uint32_t reg, uint32_t v) { mmio_write32(regs + reg, v); }
+
+static void reset(void)
+{
+	wr(IMC, 0xFFFFFFFF);
+	wr(RCTL, 0);
+	wr(TCTL, 0);
+	wr(CTRL, rd(CTRL) | CTRL_RST);
+	for (int i = 0; i < 100000 && (rd(CTRL) & CTRL_RST); i++)
+		__asm__ volatile("pause");
+	wr(IMC, 0xFFFFFFFF);
+	(void)rd(ICR);
+}
+
+static const char *e1000_probe(struct nic *nic)
+{
+	if (!(regs = nic_bar(nic, 0)))
+		return "BAR 0 is not memory";
+	if (nic->pci->bars[0].size < 0x20000)
+		return "BAR 0 smaller than 128 KiB";
+	reset();
+	/* The MAC address: EEPROM words 0..2. */
+	for (int w = 0; w < 3; w++) {
+		wr(EERD, EERD_START | (uint32_t)w << 8);
+		uint32_t v = 0;
+		for (int i = 0; i < 100000 && !((v = rd(EERD)) & EERD_DONE); i++)
+			;
+		if (!(v & EERD_DONE))
+			return "EEPROM read timed out";
+		nic->mac[2 * w] = (uint8_t)(v >> 16);
+		nic->mac[2 * w + 1] = (uint8_t)(v >> 24);
+	}
+	if (!(rx = nic_dma(nic, 2 * 4096, &rx_phys)))
+		return "no DMA memory for the descriptor rings (manifest dma=)";
+	tx = (volatile struct tx_desc *)((uint8_t *)rx + 4096);
+	tx_phys = rx_phys + 4096;
+	return NULL;
+}
+
+static const char *e1000_start(struct nic *nic)
+{
+	reset();
+	memset((void *)rx, 0, 4096);
+	memset((void *)tx, 0, 4096);
+	rx_head = rx_tail = tx_head = tx_tail = 0;
+	wr(CTRL, rd(CTRL) | CTRL_SLU);
+	/* Our address in receive-address slot 0; no multicast. */
+	wr(RAL0, (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 | (uint32_t)nic->mac[2] << 16 |
+			 (uint32_t)nic->mac[3] << 24);
+	wr(RAH0, (uint32_t)nic->mac[4] | (uint32_t)nic->mac[5] << 8 | 1u << 31);
+	for (int i = 0; i < 128; i++)
+		wr(MTA + 4 * i, 0);
+	wr(RDBAL, (uint32_t)rx_phys);
+	wr(RDBAH, (uint32_t)(rx_phys >> 32));
+	wr(RDLEN, RING * sizeof(struct rx_desc));
+	wr(RDH, 0);
+	wr(RDT, 0);
+	wr(TDBAL, (uint32_t)tx_phys);
+	wr(TDBAH, (uint32_t)(tx_phys >> 32));
+	wr(TDLEN, RING * sizeof(struct tx_desc));
+	wr(TDH, 0);
+	wr(TDT, 0);
+	wr(TIPG, 10 | 8 << 10 | 6 << 20);
+	wr(TCTL, TCTL_EN | TCTL_PSP | 0x0F << 4 | 0x40 << 12);
+	wr(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+	wr(IMS, ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
+	nic->link = rd(STATUS) & STATUS_LU;
+	return NULL;
+}
+
+static void e1000_stop(struct nic *nic)
+{
+	reset();
+}
+
+/* One descriptor stays empty: RDT == RDH means "no buffers". */
+static unsigned e1000_rx_room(struct nic *nic) { return RING - 1 - (rx_tail - rx_head); }
+static unsigned e1000_tx_room(struct nic *nic) { return RING - 1 - (tx_tail - tx_head); }
+
+static void e1000_rx_give(struct nic *nic, uint32_t offset, uint64_t phys)
+{
+	volatile struct rx_desc *d = &rx[rx_tail % RING];
+
+	rx_off[rx_tail % RING] = offset;
+	d->addr = phys;
+	d->status = 0;
+	rx_tail++;
+}
+
+static void e1000_tx_give(struct nic *nic, uint32_t offset, uint64_t phys, uint32_t len)
+{
+	volatile struct tx_desc *d = &tx[tx_tail % RING];
+
+	tx_off[tx_tail % RING] = offset;
+	d->addr = phys;
+	d->length = (uint16_t)len;
+	d->cmd = TX_EOP | TX_IFCS | TX_RS;
+	d->status = 0;
+	tx_tail++;
+}
+
+static void e1000_flush(struct nic *nic)
+{
+	io_barrier();           /* descriptors before the tail moves */
+	if (rd(RDT) != rx_tail % RING)
+		wr(RDT, rx_tail % RING);
+	if (rd(TDT) != tx_tail % RING)
+		wr(TDT, tx_tail % RING);
+}
+
+static bool e1000_rx_take(struct nic *nic, uint32_t *offset, uint32_t *len,
+			  enum nic_rx_status *st)
+{
+	volatile struct rx_desc *d = &rx[rx_head % RING];
+
+	if (rx_head == rx_tail || !(d->status & RX_DD))
+		return false;
+	io_barrier();           /* the status before the rest */
+	*offset = rx_off[rx_head % RING];
+	*len = d->length;
+	/* A frame longer than one buffer spans descriptors (only without
+	 * EOP): we do not reassemble, we drop. */
+	*st = d->errors ? NIC_RX_ERROR : !(d->status & RX_EOP) ? NIC_RX_FRAGMENT : NIC_RX_OK;
+	rx_head++;
+	return true;
+}
+
+static bool e1000_tx_take(struct nic *nic, uint32_t *offset)
+{
+	if (tx_head == tx_tail || !(tx[tx_head % RING].status & TX_DD))
+		return false;
+	*offset = tx_off[tx_head % RING];
+	tx_head++;
+	return true;
+}
+
+static void e1000_interrupt(struct nic *nic)
+{
+	uint32_t cause = rd(ICR);       /* reading acknowledges */
+
+	if (cause & ICR_LSC) {
+		nic->link = rd(STATUS) & STATUS_LU;
+		printf("%s: link %s\n", nic->ifname, nic->link ? "up" : "down");
+	}
+}
+
+static void e1000_counters(struct nic *nic)
+{
+	nic->stats.rx_no_buffer += rd(MPC) + rd(RNBC);
+	nic->stats.rx_oversize += rd(ROC);
+	nic->stats.rx_errors += rd(CRCERRS) + rd(RUC) + rd(RXERRC);
+}
+
+static const struct nic_ops e1000_ops = {
+	.kind = "e1000",
+	.probe = e1000_probe,
+	.start = e1000_start,
+	.stop = e1000_stop,
+	.rx_room = e1000_rx_room,
+	.rx_give = e1000_rx_give,
+	.tx_room = e1000_tx_room,
+	.tx_give = e1000_tx_give,
+	.flush = e1000_flush,
+	.rx_take = e1000_rx_take,
+	.tx_take = e1000_tx_take,
+	.interrupt = e1000_interrupt,
+	.counters = e1000_counters,
+};
+
+int main(uint64_t arg)
+{
+	return nic_main(&e1000_ops, arg);
+}

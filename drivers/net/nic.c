@@ -1,0 +1,320 @@
+/*
+ * The NIC driver program, common to every NIC model: find the device,
+ * serve the driver protocol, move buffers between the client's rings and
+ * the hardware. One thread, one loop: the endpoint receives client
+ * requests, and its bound notification brings the IRQ (NIC_BIT_IRQ) and
+ * the client's queue signals (NETQ_SIGNAL_QUEUE).
+ */
+#include "nic.h"
+
+#include "lib/io.h"
+#include "lib/names.h"
+
+#define NIC_BIT_IRQ 0x2
+
+static struct nic nic;
+static cap_slot_t endpoint, reply, notif, irq, client_notif = CAP_SLOT_NONE;
+
+void *nic_dma(struct nic *n, size_t size, uint64_t *phys)
+{
+	return dma_alloc(size, phys);
+}
+
+uintptr_t nic_bar(struct nic *n, int bar)
+{
+	return n->pci->bars[bar].kind == PCI_BAR_MEM ? (uintptr_t)n->pci->bars[bar].base : 0;
+}
+
+static uint64_t phys_of(uint32_t offset)
+{
+	return nic.area_phys + offset;
+}
+
+/* The client's side of a ring changed, or the hardware's did: move
+ * everything that can move, then wake the client if it waits. */
+static void nic_poll(void)
+{
+	const struct nic_ops *ops = nic.ops;
+	struct netq_ring *rx_free = netq_ring(nic.area, NETQ_RX_FREE);
+	struct netq_ring *rx_ready = netq_ring(nic.area, NETQ_RX_READY);
+	struct netq_ring *tx_ready = netq_ring(nic.area, NETQ_TX_READY);
+	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
+	struct netq_desc d;
+	uint32_t off, len;
+	enum nic_rx_status st;
+
+	/* Received frames to the client; bad ones straight back to the NIC. */
+	while (ops->rx_take(&nic, &off, &len, &st)) {
+		if (st == NIC_RX_OK && len > NETQ_FRAME_MAX)
+			nic.stats.rx_oversize++;
+		else if (st != NIC_RX_OK || len < 14)
+			nic.stats.rx_errors++;
+		else if (!netq_push(rx_ready, (struct netq_desc){ off, (uint16_t)len, 0 }))
+			nic.stats.rx_no_buffer++;      /* the client is not keeping up */
+		else {
+			nic.stats.rx_packets++;
+			nic.stats.rx_bytes += len;
+			continue;
+		}
+		/* Back to the NIC, from its buffer's start. */
+		off -= (off - nic.geom.pool_offset) % NETQ_BUF_SIZE;
+		ops->rx_give(&nic, off, phys_of(off));
+	}
+	/* Empty buffers from the client to the NIC. */
+	while (ops->rx_room(&nic) && netq_pop(rx_free, &d)) {
+		if (netq_desc_valid(&nic.geom, d, true))
+			ops->rx_give(&nic, d.offset, phys_of(d.offset));
+		else
+			nic.stats.rx_bad_desc++;
+	}
+	/* Sent buffers back to the client. */
+	while (netq_space(tx_done) && ops->tx_take(&nic, &off))
+		netq_push(tx_done, (struct netq_desc){ off, 0, 0 });
+	/* Frames to send; a bad descriptor goes back unsent. */
+	while (ops->tx_room(&nic) && netq_space(tx_done) && netq_pop(tx_ready, &d)) {
+		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
+			nic.stats.tx_errors++;
+			netq_push(tx_done, d);
+			continue;
+		}
+		ops->tx_give(&nic, d.offset, phys_of(d.offset), d.len);
+		nic.stats.tx_packets++;
+		nic.stats.tx_bytes += d.len;
+	}
+	ops->flush(&nic);
+	bool wake = netq_wake_needed(rx_ready);
+	wake |= netq_wake_needed(tx_done);
+	if (wake && client_notif != CAP_SLOT_NONE)
+		sys_notify_signal(client_notif, NETQ_SIGNAL_QUEUE);
+}
+
+/* Before sleeping: ask to be woken for rings we could take from. true:
+ * sleep; false: something arrived, poll again. */
+static bool nic_may_sleep(void)
+{
+	if (nic.ops->rx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_RX_FREE)))
+		return false;
+	if (nic.ops->tx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY)))
+		return false;
+	return true;
+}
+
+static unsigned log2_of(uint64_t size)
+{
+	unsigned l = 12;
+
+	while ((1UL << l) < size)
+		l++;
+	return l;
+}
+
+static void detach(void)
+{
+	if (!nic.attached)
+		return;
+	nic.ops->stop(&nic);            /* no DMA into the old area from here on */
+	sys_mem_unmap(fpage((uint64_t)nic.area, log2_of(nic.area_size)), MEM_UNMAP_SELF);
+	nic.attached = false;
+	if (client_notif != CAP_SLOT_NONE) {
+		sys_cap_delete(client_notif);
+		slot_free(client_notif);
+		client_notif = CAP_SLOT_NONE;
+	}
+}
+
+/* NETQ_ATTACH: take the client's area and notification, start the NIC. */
+static long attach(struct msg *m)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	unsigned log2 = (unsigned)m->w[1];
+	const char *why;
+
+	if (nic.attached)
+		return ERR_BUSY;
+	if (log2 < 16 || log2 > NETQ_AREA_MAX_LOG2 || b->recv_cap_count != 1 ||
+	    b->recv_pages != (1UL << log2) / PAGE_SIZE) {
+		/* Whatever did arrive goes again. */
+		if (b->recv_pages)
+			sys_mem_unmap(fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2), MEM_UNMAP_SELF);
+		if (b->recv_cap_count)
+			sys_cap_delete(b->recv_cap_slot);
+		return ERR_INVALID_ARG;
+	}
+	client_notif = b->recv_cap_slot;
+	b->recv_cap_slot = slot_alloc();
+	nic.area = (uint8_t *)NETQ_DRIVER_AREA;
+	nic.area_phys = m->w[0];
+	nic.area_size = 1UL << log2;
+	/* Our copy of the header: the client could change its own at any time. */
+	memcpy(&nic.geom, nic.area, sizeof(nic.geom));
+	nic.attached = true;            /* from here on, detach() undoes it */
+	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
+		printf("%s: attach refused: %s\n", nic.ifname, why);
+		detach();
+		return ERR_INVALID_ARG;
+	}
+	if ((why = nic.ops->start(&nic))) {
+		printf("%s: cannot start the NIC: %s\n", nic.ifname, why);
+		detach();
+		return ERR_BUSY;
+	}
+	nic.stats.attaches++;
+	printf("%s: attached: %u buffers, link %s\n", nic.ifname, nic.geom.nbufs,
+	       nic.link ? "up" : "down");
+	return 0;
+}
+
+/* Misbehave on purpose, to show that only this driver pays for it. */
+static void inject_fault(uint64_t kind)
+{
+	printf("%s: injecting fault %lu\n", nic.ifname, kind);
+	switch (kind) {
+	case NETQ_FAULT_WILD_WRITE: {
+		/* Just past the last page of its first memory BAR. */
+		for (int i = 0; i < PCI_BARS; i++)
+			if (nic.pci->bars[i].kind == PCI_BAR_MEM) {
+				const struct pci_bar *bar = &nic.pci->bars[i];
+				uintptr_t end = (uintptr_t)((bar->base + bar->size + 4095) & ~4095UL);
+				mmio_write32(end + 0x10, 0xBAD);
+			}
+		break;
+	}
+	case NETQ_FAULT_FOREIGN_PORT:
+		outb(0x70, 0x0);        /* the real-time clock: not ours */
+		break;
+	case NETQ_FAULT_KERNEL_READ:
+		(void)mmio_read32(0xFFFFFFFF80100000UL);
+		break;
+	case NETQ_FAULT_HANG:
+		for (;;)
+			__asm__ volatile("pause");
+	}
+	printf("%s: fault %lu had no effect\n", nic.ifname, kind);
+}
+
+static void reply_stats(struct msg *m)
+{
+	nic.ops->counters(&nic);
+	nic.stats.link_up = nic.link;
+	uint64_t *w = (uint64_t *)&nic.stats;
+	struct ipc_buffer *b = ipc_buffer();
+	*m = msg_make(0, NETQ_STATS_WORDS);
+	for (unsigned i = 0; i < NETQ_STATS_WORDS; i++) {
+		if (i < IPC_REG_WORDS)
+			m->w[i] = w[i];
+		else
+			b->words[i] = w[i];
+	}
+}
+
+static void request(struct msg *m)
+{
+	uint64_t label = ipc_tag_label(m->tag);
+	struct ipc_buffer *b = ipc_buffer();
+	long err;
+
+	switch (label) {
+	case NETQ_ATTACH:
+		err = attach(m);
+		*m = msg_make((uint64_t)err, 2);
+		if (err)
+			return;
+		for (int i = 0; i < 6; i++)
+			m->w[0] |= (uint64_t)nic.mac[i] << (8 * i);
+		m->w[1] = nic.link;
+		m->tag = ipc_tag(0, 2, 1);
+		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+		b->items[0][1] = notif;
+		return;
+	case NETQ_DETACH:
+		detach();
+		*m = msg_make(0, 0);
+		return;
+	case NETQ_STATS:
+		reply_stats(m);
+		return;
+	case NETQ_FAULT:
+		inject_fault(m->w[0]);
+		*m = msg_make(0, 0);
+		return;
+	default:
+		*m = msg_make(ERR_NO_SYSCALL, 0);
+	}
+}
+
+int nic_main(const struct nic_ops *ops, uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	char fault[16];
+	const char *why;
+
+	nic.ops = ops;
+	nic.pci = &pi->pci;
+	if (!program_arg(pi->args, "name", nic.ifname, sizeof(nic.ifname)))
+		memcpy(nic.ifname, pi->name, sizeof(nic.ifname) - 1);
+	if (!pi->pci.present) {
+		printf("%s: no PCI device (the manifest needs a `pci` line)\n", nic.ifname);
+		return 1;
+	}
+	if ((why = ops->probe(&nic))) {
+		printf("%s: %s at %02x:%02x.%x: %s\n", nic.ifname, ops->kind, pi->pci.bus, pi->pci.dev,
+		       pi->pci.fn, why);
+		return 1;
+	}
+	printf("%s: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, irq %d\n", nic.ifname,
+	       ops->kind, pi->pci.bus, pi->pci.dev, pi->pci.fn, nic.mac[0], nic.mac[1], nic.mac[2],
+	       nic.mac[3], nic.mac[4], nic.mac[5],
+	       pi->pci.irq_line == 0xFF ? -1 : pi->pci.irq_line);
+
+	endpoint = slot_alloc();
+	reply = slot_alloc();
+	cap_slot_t own_notif = slot_alloc();
+	notif = slot_alloc();
+	irq = pi->pci.irq_slot;
+	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY, .notification = own_notif };
+	long err;
+	if ((err = sys_obj_create(CAP_ENDPOINT, endpoint, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_REPLY, reply, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_NOTIFICATION, own_notif, 0)) < 0 ||
+	    (err = sys_cap_copy(own_notif, CAP_SLOT_SELF, notif, CAP_RIGHT_WRITE,
+				NETQ_SIGNAL_QUEUE)) < 0 ||
+	    (err = sys_thread_configure(PROGRAM_THREAD_SLOT, (uint64_t)&cfg)) < 0 ||
+	    (pi->pci.irq_line != 0xFF &&
+	     (err = sys_irq_bind(irq, own_notif, NIC_BIT_IRQ)) < 0)) {
+		printf("%s: setting up: %s\n", nic.ifname, mica_strerror(err));
+		return 1;
+	}
+	struct ipc_buffer *b = ipc_buffer();
+	b->recv_cap_slot = slot_alloc();
+	b->recv_window = fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2);
+	if ((err = ns_register(nic.ifname, endpoint)) < 0) {
+		printf("%s: cannot register the name: %s\n", nic.ifname, mica_strerror(err));
+		return 1;
+	}
+	if (program_arg(pi->args, "fault", fault, sizeof(fault)))
+		inject_fault((uint64_t)(fault[0] - '0'));
+
+	struct msg m;
+	bool have_reply = false;
+	for (;;) {
+		err = have_reply ? ipc_reply_recv(endpoint, reply, &m) : ipc_recv(endpoint, reply, &m);
+		have_reply = false;
+		if (err)
+			continue;
+		if (ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY) {
+			if (m.badge & NIC_BIT_IRQ) {
+				nic.stats.interrupts++;
+				ops->interrupt(&nic);
+				sys_irq_ack(irq);
+			}
+		} else {
+			request(&m);
+			have_reply = true;
+		}
+		if (!nic.attached)
+			continue;
+		do
+			nic_poll();
+		while (!nic_may_sleep());
+	}
+}

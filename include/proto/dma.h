@@ -1,0 +1,27 @@
+/*
+ * DMA memory from init: physically contiguous, pinned (init never moves or
+ * reclaims it while the program lives), with its physical address known,
+ * and charged to the program's `dma=` allowance in the boot manifest.
+ * Served on the same endpoint as the name service (NS_SLOT).
+ *
+ *   DMA_ALLOC  words: [0] size in bytes (rounded up to a power of two, at
+ *              least one page). Before calling, the caller sets its IPC
+ *              buffer's recv_window to cover PROGRAM_DMA_BASE..+PROGRAM_DMA_SIZE.
+ *              reply label: 0, or ERR_NO_MEMORY (allowance or RAM exhausted),
+ *              ERR_INVALID_ARG (size 0 or above the allowance);
+ *              words: [0] physical address, [1] virtual address (in the
+ *              DMA window, aligned to the size), [2] size;
+ *              item: the memory, mapped read/write at that address.
+ *
+ * The memory goes back to init when the program ends; everything it mapped
+ * further (a packet pool shared with a driver) is revoked then too.
+ */
+#ifndef MICA_PROTO_DMA_H
+#define MICA_PROTO_DMA_H
+
+#define DMA_ALLOC 3     /* next to NS_REGISTER and NS_LOOKUP */
+
+#define PROGRAM_DMA_BASE 0x0000500000000000UL
+#define PROGRAM_DMA_SIZE (1UL << 32)
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * Packet queues between a NIC driver and its client (the reflector today,
+ * the netstack later). docs/netq.md explains the rules; in short:
+ *
+ * The client owns one shared area of physically contiguous memory (from
+ * init's DMA service) and maps it into the driver with NETQ_ATTACH:
+ *
+ *   offset 0                 struct netq_area (written by the client)
+ *   NETQ_RING_OFFSET(i)      ring i, one page each: rx-free, rx-ready,
+ *                            tx-ready, tx-done
+ *   pool_offset              nbufs packet buffers of NETQ_BUF_SIZE bytes
+ *
+ * Each ring is single-producer/single-consumer and carries descriptors
+ * (offset, length) naming bytes inside the area:
+ *
+ *   rx-free   client -> driver   empty buffers for the NIC to receive into
+ *   rx-ready  driver -> client   received frames
+ *   tx-ready  client -> driver   frames to send
+ *   tx-done   driver -> client   sent frames' buffers, back to their owner
+ *
+ * A buffer is owned by exactly one side at a time: the one that last took
+ * it from a ring, or the client when it is in no ring. The client can
+ * therefore reclaim every buffer when the driver dies: whatever it pushed
+ * to rx-free or tx-ready and did not get back.
+ *
+ * Signalling: a consumer that finds its ring empty sets `waiting`, checks
+ * again, and only then sleeps; a producer that pushed signals the other
+ * side's notification only when it takes `waiting` from 1 to 0. A busy
+ * link therefore costs no signals at all.
+ */
+#ifndef MICA_PROTO_NETQ_H
+#define MICA_PROTO_NETQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
+#define NETQ_VERSION    1
+#define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
+#define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
+#define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
+#define NETQ_PAGE       4096
+#define NETQ_RING_OFFSET(i) ((uint32_t)NETQ_PAGE * (1 + (i)))
+#define NETQ_POOL_OFFSET (NETQ_RING_OFFSET(NETQ_RINGS))
+
+enum netq_ring_id {
+	NETQ_RX_FREE = 0,
+	NETQ_RX_READY = 1,
+	NETQ_TX_READY = 2,
+	NETQ_TX_DONE = 3,
+	NETQ_RINGS = 4,
+};
+
+/* What travels in the rings: where a frame (or an empty buffer) is, as a
+ * byte offset from the start of the area, and its length. For rx-free the
+ * offset is a buffer's start and len is ignored. A frame never crosses its
+ * buffer's end. */
+struct netq_desc {
+	uint32_t offset;
+	uint16_t len;
+	uint16_t flags;         /* none defined yet: 0 */
+};
+
+/*
+ * Indices run freely (they wrap at 2^32); the ring holds head - tail
+ * entries, at most NETQ_RING_SIZE. head is written only by the producer,
+ * tail only by the consumer, each in its own cache line. waiting is set by
+ * the consumer and cleared by the producer, both atomically.
+ */
+struct netq_ring {
+	uint32_t head;
+	uint8_t pad0[60];
+	uint32_t tail;
+	uint32_t waiting;
+	uint8_t pad1[56];
+	struct netq_desc desc[NETQ_RING_SIZE];
+};
+_Static_assert(sizeof(struct netq_ring) <= NETQ_PAGE, "a ring fits one page");
+
+struct netq_area {
+	uint64_t magic;         /* NETQ_MAGIC */
+	uint32_t version;       /* NETQ_VERSION */
+	uint32_t ring_size;     /* NETQ_RING_SIZE */
+	uint32_t buf_size;      /* NETQ_BUF_SIZE */
+	uint32_t pool_offset;   /* NETQ_POOL_OFFSET */
+	uint32_t nbufs;
+	uint32_t area_size;     /* bytes, a power of two */
+};
+
+static inline struct netq_ring *netq_ring(void *area, enum netq_ring_id id)
+{
+	return (struct netq_ring *)((uint8_t *)area + NETQ_RING_OFFSET(id));
+}
+
+/* Ring operations (lib/netq.c), with the memory ordering spelled out. */
+void netq_ring_reset(struct netq_ring *r);
+unsigned netq_count(const struct netq_ring *r);            /* entries ready (consumer) */
+unsigned netq_space(const struct netq_ring *r);            /* free slots (producer) */
+/* Producer: push one; false when full. Does not signal. */
+bool netq_push(struct netq_ring *r, struct netq_desc d);
+/* Producer, after a batch of pushes: true when the consumer was waiting
+ * (it is no longer), so the caller must signal it. */
+bool netq_wake_needed(struct netq_ring *r);
+/* Consumer: take one; false when empty. */
+bool netq_pop(struct netq_ring *r, struct netq_desc *d);
+/* Consumer, before sleeping: announce it, then check again. Returns true
+ * when it may sleep (the ring is still empty); false when entries arrived
+ * meanwhile (waiting is withdrawn). */
+bool netq_prepare_wait(struct netq_ring *r);
+
+/* Check a descriptor from the other side against the area: a whole frame
+ * inside one pool buffer. rx-free descriptors must name a buffer start. */
+bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start);
+/* Check an area header written by the client; NULL if fine, else why. */
+const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size);
+
+/*
+ * Driver IPC protocol (the driver's endpoint, registered with the name
+ * service under its interface name, e.g. "eth0").
+ *
+ *   NETQ_ATTACH  words: [0] physical address of the area, [1] log2 of
+ *                its size. items: the area (IPC_ITEM_MAP, read/write, to
+ *                NETQ_DRIVER_AREA in the driver; every page present),
+ *                and the client's notification (IPC_ITEM_CAP), which the
+ *                driver signals with NETQ_SIGNAL_QUEUE when rx-ready or
+ *                tx-done got entries while the client waited.
+ *                The driver stops the NIC, forgets any earlier area,
+ *                takes the new one (rings must be reset by the client),
+ *                and starts the NIC.
+ *                reply: label 0 or an ERR_* code; words: [0] MAC address
+ *                (6 bytes, first byte lowest), [1] link up (1) or down;
+ *                item: the driver's notification (badged), for the client
+ *                to signal when it filled rx-free or tx-ready while the
+ *                driver waited.
+ *                A driver already attached answers ERR_BUSY: detach first.
+ *   NETQ_DETACH  The driver stops the NIC (no DMA into the area after the
+ *                reply), returns nothing to the rings, unmaps the area and
+ *                drops the notification. The client then owns every buffer.
+ *   NETQ_STATS   reply words: struct netq_stats (NETQ_STATS_WORDS words).
+ *   NETQ_FAULT   words: [0] a NETQ_FAULT_* to inject (tests of isolation):
+ *                the driver does the wrong thing and is expected to die.
+ */
+enum netq_label {
+	NETQ_ATTACH = 1,
+	NETQ_STATS = 2,
+	NETQ_FAULT = 3,
+	NETQ_DETACH = 4,
+};
+
+/* Where a driver receives the area (log2 size at most NETQ_AREA_MAX_LOG2). */
+#define NETQ_DRIVER_AREA    0x0000400000000000UL
+#define NETQ_AREA_MAX_LOG2  30
+
+#define NETQ_SIGNAL_QUEUE 0x1   /* the notification bit each side signals */
+
+enum netq_fault {
+	NETQ_FAULT_WILD_WRITE = 1,   /* write past the end of its BAR */
+	NETQ_FAULT_FOREIGN_PORT = 2, /* touch an I/O port it was not given */
+	NETQ_FAULT_KERNEL_READ = 3,  /* read kernel memory */
+	NETQ_FAULT_HANG = 4,         /* spin forever */
+};
+
+/* Counters a driver keeps; NETQ_STATS returns them word by word. */
+struct netq_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_no_buffer;   /* frames the NIC could not take: no buffer posted */
+	uint64_t rx_oversize;    /* longer than NETQ_FRAME_MAX, dropped */
+	uint64_t rx_errors;      /* bad frames the NIC reported, or runts, dropped */
+	uint64_t rx_bad_desc;    /* client descriptors refused by the driver */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_errors;      /* bad tx descriptors (dropped, returned) */
+	uint64_t interrupts;
+	uint64_t link_up;        /* current state: 1 up, 0 down */
+	uint64_t attaches;
+};
+#define NETQ_STATS_WORDS (sizeof(struct netq_stats) / 8)
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * Single-producer/single-consumer packet rings (include/proto/netq.h).
+ *
+ * Ordering: the producer fills a descriptor, then publishes it with a
+ * release store of head; the consumer reads head with acquire before it
+ * reads the descriptor, and frees the slot with a release store of tail.
+ * The wake-up handshake is the classic store/load pair on two variables
+ * (head vs. waiting), which needs a full fence on both sides: the producer
+ * stores head then loads waiting; the consumer stores waiting then loads
+ * head. With sequentially consistent fences in between, at least one of
+ * them sees the other's store, so a frame is never left unsignalled.
+ */
+#include "proto/netq.h"
+
+void netq_ring_reset(struct netq_ring *r)
+{
+	__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->waiting, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Entries in the ring, clamped: the other side may be hostile or dead and
+ * leave nonsense in its index. */
+static unsigned used(uint32_t head, uint32_t tail)
+{
+	uint32_t n = head - tail;
+
+	return n > NETQ_RING_SIZE ? NETQ_RING_SIZE : n;
+}
+
+unsigned netq_count(const struct netq_ring *r)
+{
+	return used(__atomic_load_n(&r->head, __ATOMIC_ACQUIRE), r->tail);
+}
+
+unsigned netq_space(const struct netq_ring *r)
+{
+	uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+
+	return NETQ_RING_SIZE - used(r->head, tail);
+}
+
+bool netq_push(struct netq_ring *r, struct netq_desc d)
+{
+	if (!netq_space(r))
+		return false;
+	r->desc[r->head % NETQ_RING_SIZE] = d;
+	__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool netq_wake_needed(struct netq_ring *r)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&r->waiting, __ATOMIC_RELAXED))
+		return false;
+	return __atomic_exchange_n(&r->waiting, 0, __ATOMIC_SEQ_CST) != 0;
+}
+
+bool netq_pop(struct netq_ring *r, struct netq_desc *d)
+{
+	if (!netq_count(r))
+		return false;
+	*d = r->desc[r->tail % NETQ_RING_SIZE];
+	__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool netq_prepare_wait(struct netq_ring *r)
+{
+	__atomic_store_n(&r->waiting, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!netq_count(r))
+		return true;
+	__atomic_store_n(&r->waiting, 0, __ATOMIC_RELAXED);
+	return false;
+}
+
+bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start)
+{
+	if (d.offset < a->pool_offset)
+		return false;
+	uint32_t rel = d.offset - a->pool_offset;
+	uint32_t buf = rel / NETQ_BUF_SIZE, in = rel % NETQ_BUF_SIZE;
+	if (buf >= a->nbufs)
+		return false;
+	if (buffer_start)
+		return in == 0;
+	return d.len > 0 && in + d.len <= NETQ_BUF_SIZE;
+}
+
+const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size)
+{
+	if (a->magic != NETQ_MAGIC || a->version != NETQ_VERSION)
+		return "not a netq area (magic or version)";
+	if (a->ring_size != NETQ_RING_SIZE || a->buf_size != NETQ_BUF_SIZE ||
+	    a->pool_offset != NETQ_POOL_OFFSET)
+		return "ring size, buffer size or pool offset differ from this driver's";
+	if (a->area_size != mapped_size)
+		return "area size differs from what was mapped";
+	if (a->nbufs == 0 ||
+	    (uint64_t)a->pool_offset + (uint64_t)a->nbufs * NETQ_BUF_SIZE > mapped_size)
+		return "the pool does not fit the area";
+	return 0;
+}

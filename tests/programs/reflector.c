@@ -1,0 +1,213 @@
+/*
+ * The reflector: a client of NIC drivers that lets drivers be tested before
+ * the netstack exists. For each interface named in its arguments
+ * (nic=eth0,eth1) it owns a pool (DMA memory from init), attaches to the
+ * driver, and sends every received frame back where it came from, in the
+ * same buffer (zero copy): destination := source, source := the old
+ * destination (our address if that was a group address).
+ *
+ * A frame of EtherType REFLECTOR_STATS_TYPE is answered instead with one
+ * line of counters (the reflector's and the driver's), for tests. Frames
+ * whose source address is a group address are malformed: dropped, counted.
+ */
+#include "lib/mica.h"
+#include "lib/names.h"
+#include "proto/nameservice.h"
+#include "proto/netq.h"
+
+#define REFLECTOR_STATS_TYPE 0x88B6
+#define AREA_LOG2 20
+#define MAX_PORTS 4
+
+struct port {
+	char name[NS_NAME_MAX + 1];
+	cap_slot_t driver, driver_notif;
+	uint8_t *area;
+	uint64_t phys;
+	uint8_t mac[6];
+	uint64_t rx, reflected, malformed, no_room, stats_requests;
+	uint32_t spare[512];            /* buffers in no ring */
+	unsigned nspare;
+};
+
+static struct port ports[MAX_PORTS];
+static unsigned nports;
+static cap_slot_t wake;
+
+static struct netq_ring *ring(struct port *p, enum netq_ring_id id)
+{
+	return netq_ring(p->area, id);
+}
+
+/* A buffer is ours again: give it to the NIC to receive into. */
+static void recycle(struct port *p, uint32_t offset)
+{
+	offset -= (offset - NETQ_POOL_OFFSET) % NETQ_BUF_SIZE;
+	if (!netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ offset, 0, 0 }))
+		p->spare[p->nspare++] = offset;
+}
+
+static long attach(struct port *p)
+{
+	struct netq_area *a = (struct netq_area *)p->area;
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t size = 1UL << AREA_LOG2;
+
+	memset(p->area, 0, NETQ_POOL_OFFSET);
+	*a = (struct netq_area){ .magic = NETQ_MAGIC, .version = NETQ_VERSION,
+				 .ring_size = NETQ_RING_SIZE, .buf_size = NETQ_BUF_SIZE,
+				 .pool_offset = NETQ_POOL_OFFSET,
+				 .nbufs = (uint32_t)((size - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE),
+				 .area_size = (uint32_t)size };
+	for (int i = 0; i < NETQ_RINGS; i++)
+		netq_ring_reset(ring(p, i));
+	/* Every buffer is ours; as many as fit go to rx-free. */
+	p->nspare = 0;
+	for (uint32_t i = 0; i < a->nbufs; i++)
+		recycle(p, NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE);
+
+	cap_slot_t badged = slot_alloc();
+	long err = sys_cap_copy(wake, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
+				1UL << (p - ports));
+	if (err)
+		return err;
+	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, 2, 2) };
+	m.w[0] = p->phys;
+	m.w[1] = AREA_LOG2;
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, NETQ_DRIVER_AREA);
+	b->items[0][1] = fpage((uint64_t)p->area, AREA_LOG2);
+	b->items[1][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[1][1] = badged;
+	p->driver_notif = slot_alloc();
+	b->recv_cap_slot = p->driver_notif;
+	err = ipc_call(p->driver, &m);
+	b->recv_cap_slot = CAP_SLOT_NONE;
+	sys_cap_delete(badged);
+	slot_free(badged);
+	if (!err && ipc_tag_label(m.tag))
+		err = -(long)ipc_tag_label(m.tag);
+	if (!err && !b->recv_cap_count)
+		err = -ERR_INVALID_CAP;
+	if (err)
+		return err;
+	for (int i = 0; i < 6; i++)
+		p->mac[i] = (uint8_t)(m.w[0] >> (8 * i));
+	printf("reflector: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", p->name,
+	       p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
+	       m.w[1] ? "up" : "down");
+	return 0;
+}
+
+/* Answer a statistics request in its own buffer: one line of text. */
+static uint16_t stats_reply(struct port *p, uint8_t *frame)
+{
+	struct netq_stats s = { 0 };
+	struct msg m = msg_make(NETQ_STATS, 0);
+	uint64_t *w = (uint64_t *)&s;
+
+	if (ipc_call(p->driver, &m) == 0 && ipc_tag_label(m.tag) == 0)
+		for (unsigned i = 0; i < NETQ_STATS_WORDS; i++)
+			w[i] = i < IPC_REG_WORDS ? m.w[i] : ipc_buffer()->words[i];
+	int n = fmt_snprintf((char *)frame + 14, NETQ_FRAME_MAX - 14,
+		"%s rx=%lu reflected=%lu malformed=%lu no_room=%lu "
+		"drv_rx=%lu drv_rx_bytes=%lu drv_rx_no_buffer=%lu drv_rx_oversize=%lu "
+		"drv_rx_errors=%lu drv_rx_bad_desc=%lu drv_tx=%lu drv_tx_bytes=%lu "
+		"drv_tx_errors=%lu drv_interrupts=%lu drv_link=%lu drv_attaches=%lu\n",
+		p->name, p->rx, p->reflected, p->malformed, p->no_room, s.rx_packets, s.rx_bytes,
+		s.rx_no_buffer, s.rx_oversize, s.rx_errors, s.rx_bad_desc, s.tx_packets, s.tx_bytes,
+		s.tx_errors, s.interrupts, s.link_up, s.attaches);
+	uint16_t len = (uint16_t)(14 + n);
+	return len < 60 ? 60 : len;
+}
+
+/* Everything that can move on one port; true if anything did. */
+static bool service(struct port *p)
+{
+	struct netq_desc d;
+	bool busy = false;
+
+	while (netq_pop(ring(p, NETQ_TX_DONE), &d)) {
+		recycle(p, d.offset);
+		busy = true;
+	}
+	while (p->nspare && netq_space(ring(p, NETQ_RX_FREE)))
+		recycle(p, p->spare[--p->nspare]);
+	while (netq_pop(ring(p, NETQ_RX_READY), &d)) {
+		busy = true;
+		p->rx++;
+		uint8_t *f = p->area + d.offset;
+		if (d.len < 14 || (f[6] & 1)) {
+			p->malformed++;
+			recycle(p, d.offset);
+			continue;
+		}
+		uint8_t dst[6];
+		memcpy(dst, f, 6);
+		memcpy(f, f + 6, 6);
+		memcpy(f + 6, (dst[0] & 1) ? p->mac : dst, 6);
+		if (f[12] == (REFLECTOR_STATS_TYPE >> 8) && f[13] == (REFLECTOR_STATS_TYPE & 0xFF)) {
+			p->stats_requests++;
+			memcpy(f + 6, p->mac, 6);
+			d.len = stats_reply(p, f);
+		}
+		if (netq_push(ring(p, NETQ_TX_READY), (struct netq_desc){ d.offset, d.len, 0 })) {
+			p->reflected++;
+		} else {
+			p->no_room++;
+			recycle(p, d.offset);
+		}
+	}
+	bool wake_driver = netq_wake_needed(ring(p, NETQ_RX_FREE));
+	wake_driver |= netq_wake_needed(ring(p, NETQ_TX_READY));
+	if (wake_driver)
+		sys_notify_signal(p->driver_notif, NETQ_SIGNAL_QUEUE);
+	return busy;
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	char list[64];
+	long err;
+
+	if (!program_arg(pi->args, "nic", list, sizeof(list))) {
+		printf("reflector: no interfaces (args nic=eth0[,eth1...])\n");
+		return 1;
+	}
+	wake = slot_alloc();
+	if ((err = sys_obj_create(CAP_NOTIFICATION, wake, 0)) < 0)
+		return 1;
+	for (char *s = list; *s && nports < MAX_PORTS;) {
+		char *e = s;
+		while (*e && *e != ',')
+			e++;
+		struct port *p = &ports[nports++];
+		memcpy(p->name, s, (size_t)(e - s) < NS_NAME_MAX ? (size_t)(e - s) : NS_NAME_MAX);
+		s = *e ? e + 1 : e;
+	}
+	for (unsigned i = 0; i < nports; i++) {
+		struct port *p = &ports[i];
+		p->driver = slot_alloc();
+		if ((err = ns_lookup(p->name, p->driver)) < 0 ||
+		    !(p->area = dma_alloc(1UL << AREA_LOG2, &p->phys)) ||
+		    (err = attach(p)) < 0) {
+			printf("reflector: %s: cannot attach: %s\n", p->name,
+			       p->area ? mica_strerror(err) : "no DMA memory (manifest dma=)");
+			return 1;
+		}
+	}
+	printf("reflector: reflecting on %u interface(s)\n", nports);
+	for (;;) {
+		bool busy = false;
+		for (unsigned i = 0; i < nports; i++)
+			busy |= service(&ports[i]);
+		if (busy)
+			continue;
+		bool sleep = true;
+		for (unsigned i = 0; i < nports && sleep; i++)
+			sleep = netq_prepare_wait(ring(&ports[i], NETQ_RX_READY)) &&
+				netq_prepare_wait(ring(&ports[i], NETQ_TX_DONE));
+		if (sleep)
+			sys_notify_wait(wake, 0);
+	}
+}

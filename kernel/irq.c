@@ -4,23 +4,68 @@
 #include "notification.h"
 #include "trap.h"
 
-/* Which IRQ object owns each IOAPIC input. */
-static struct irq *owners[VEC_IRQ_COUNT];
+/*
+ * The IRQ objects of each IOAPIC input. A level-triggered line may be
+ * shared (PCI INTx: several devices, each with its own driver): when it
+ * fires it is masked, every bound owner is signalled, and it is unmasked
+ * once each of them has acknowledged. An edge-triggered line has one owner.
+ */
+#define IRQ_SHARE_MAX 4
+
+static struct irq *owners[VEC_IRQ_COUNT][IRQ_SHARE_MAX];
+static unsigned pending[VEC_IRQ_COUNT];         /* owners yet to acknowledge */
 
 static void irq_interrupt(struct trap_frame *frame, void *ctx)
 {
-	struct irq *irq = ctx;
+	unsigned gsi = (unsigned)(uintptr_t)ctx;
 
-	/* Level-triggered lines stay masked until the driver acknowledges. */
-	ioapic_mask(irq->gsi, 1);
-	irq->count++;
-	if (irq->notif)
+	ioapic_mask(gsi, 1);
+	for (int i = 0; i < IRQ_SHARE_MAX; i++) {
+		struct irq *irq = owners[gsi][i];
+		if (!irq || !irq->notif || irq->awaiting_ack)
+			continue;
+		irq->count++;
+		irq->awaiting_ack = true;
+		pending[gsi]++;
 		notification_signal(irq->notif, irq->bits);
+	}
+}
+
+/* An owner is done with the current interrupt (acknowledged, unbound or
+ * gone): unmask when nobody else still handles it. */
+static void done(struct irq *irq)
+{
+	if (irq->awaiting_ack) {
+		irq->awaiting_ack = false;
+		pending[irq->gsi]--;
+	}
+	if (pending[irq->gsi] == 0)
+		for (int i = 0; i < IRQ_SHARE_MAX; i++)
+			if (owners[irq->gsi][i] && owners[irq->gsi][i]->notif) {
+				ioapic_mask(irq->gsi, 0);
+				return;
+			}
+}
+
+bool irq_can_claim(unsigned gsi, bool level, bool active_low)
+{
+	if (gsi >= ioapic_inputs())
+		return false;
+	int used = 0;
+	for (int i = 0; i < IRQ_SHARE_MAX; i++) {
+		struct irq *o = owners[gsi][i];
+		if (!o)
+			continue;
+		used++;
+		if (!level || !o->level || o->active_low != active_low)
+			return false;
+	}
+	return used < IRQ_SHARE_MAX;
 }
 
 struct irq *irq_claim(struct task *charged, unsigned gsi, bool level, bool active_low)
 {
-	if (gsi >= ioapic_inputs() || owners[gsi])
+	if (!irq_can_claim(gsi, level, active_low))
 		return NULL;
 	struct irq *irq = kobject_alloc(charged, CAP_IRQ, sizeof(*irq));
 	if (!irq)
@@ -28,15 +73,19 @@ struct irq *irq_claim(struct task *charged, unsigned gsi, bool level, bool activ
 	irq->gsi = gsi;
 	irq->level = level;
 	irq->active_low = active_low;
-	owners[gsi] = irq;
-	ioapic_route(gsi, VEC_IRQ_BASE + gsi, level, active_low);   /* masked */
-	irq_set_handler(VEC_IRQ_BASE + gsi, irq_interrupt, irq);
+	bool first = true;
+	for (int i = 0; i < IRQ_SHARE_MAX; i++)
+		first &= !owners[gsi][i];
+	for (int i = 0; i < IRQ_SHARE_MAX; i++)
+		if (!owners[gsi][i]) {
+			owners[gsi][i] = irq;
+			break;
+		}
+	if (first) {
+		ioapic_route(gsi, VEC_IRQ_BASE + gsi, level, active_low);   /* masked */
+		irq_set_handler(VEC_IRQ_BASE + gsi, irq_interrupt, (void *)(uintptr_t)gsi);
+	}
 	return irq;
-}
-
-bool irq_gsi_free(unsigned gsi)
-{
-	return gsi < ioapic_inputs() && !owners[gsi];
 }
 
 void irq_bind(struct irq *irq, struct notification *n, uint64_t bits)
@@ -45,27 +94,43 @@ void irq_bind(struct irq *irq, struct notification *n, uint64_t bits)
 		kobject_put(&irq->notif->obj);
 	irq->notif = n;
 	irq->bits = bits;
-	if (n) {
+	if (n)
 		kobject_get(&n->obj);
-		ioapic_mask(irq->gsi, 0);
-	} else {
+	if (!n && pending[irq->gsi] == 0)
 		ioapic_mask(irq->gsi, 1);
-	}
+	done(irq);
 }
 
 void irq_ack(struct irq *irq)
 {
 	if (irq->notif)
-		ioapic_mask(irq->gsi, 0);
+		done(irq);
 }
 
 void irq_destroy(struct irq *irq)
 {
-	ioapic_mask(irq->gsi, 1);
-	irq_set_handler(VEC_IRQ_BASE + irq->gsi, NULL, NULL);
-	owners[irq->gsi] = NULL;
+	unsigned gsi = irq->gsi;
+	bool last = true;
+
+	for (int i = 0; i < IRQ_SHARE_MAX; i++) {
+		if (owners[gsi][i] == irq)
+			owners[gsi][i] = NULL;
+		else if (owners[gsi][i])
+			last = false;
+	}
 	if (irq->notif) {
 		kobject_put(&irq->notif->obj);
 		irq->notif = NULL;
+	}
+	if (irq->awaiting_ack) {
+		irq->awaiting_ack = false;
+		pending[gsi]--;
+	}
+	if (last) {
+		ioapic_mask(gsi, 1);
+		irq_set_handler(VEC_IRQ_BASE + gsi, NULL, NULL);
+		pending[gsi] = 0;
+	} else {
+		done(irq);
 	}
 }

@@ -1,4 +1,4 @@
-/* IRQ objects: one IOAPIC input delivered as a notification signal. */
+/* IRQ objects: an IOAPIC input delivered as a notification signal. */
 #ifndef MICA_IRQ_H
 #define MICA_IRQ_H
 
@@ -14,13 +14,16 @@ struct irq {
 	struct notification *notif;
 	uint64_t bits;
 	uint64_t count;
+	bool awaiting_ack;      /* signalled, not yet acknowledged */
 };
 
 void irq_destroy(struct irq *irq);
 
 struct task;
 struct irq *irq_claim(struct task *charged, unsigned gsi, bool level, bool active_low);
-bool irq_gsi_free(unsigned gsi);
+/* Whether a new IRQ object may take this input: a free one, or a shared
+ * level-triggered line of the same polarity. */
+bool irq_can_claim(unsigned gsi, bool level, bool active_low);
 void irq_bind(struct irq *irq, struct notification *n, uint64_t bits);
 void irq_ack(struct irq *irq);
 

@@ -683,8 +683,9 @@ static long sys_irq_create(u64 control, u64 gsi_flags, u64 dest, u64 a3, u64 a4,
 	NEED_EMPTY(d, current->task, dest);
 	if (gsi_flags & ~(IRQ_FLAG_LEVEL | IRQ_FLAG_ACTIVE_LOW | 0xFFFF))
 		REJECT(ERR_INVALID_ARG, "unknown flags in %#lx", gsi_flags);
-	if (!irq_gsi_free(gsi))
-		REJECT(ERR_BUSY, "IRQ input %u is taken or does not exist", gsi);
+	if (!irq_can_claim(gsi, gsi_flags & IRQ_FLAG_LEVEL, gsi_flags & IRQ_FLAG_ACTIVE_LOW))
+		REJECT(ERR_BUSY, "IRQ input %u does not exist, or is taken and cannot be shared",
+		       gsi);
 	struct irq *irq = irq_claim(current->task, gsi, gsi_flags & IRQ_FLAG_LEVEL,
 				    gsi_flags & IRQ_FLAG_ACTIVE_LOW);
 	if (!irq)

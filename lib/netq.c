@@ -17,6 +17,7 @@ void netq_ring_reset(struct netq_ring *r)
 	__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->waiting, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->space_waiting, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -50,12 +51,34 @@ bool netq_push(struct netq_ring *r, struct netq_desc d)
 	return true;
 }
 
-bool netq_wake_needed(struct netq_ring *r)
+/* Take a waiting flag from 1 to 0 after a full fence (the other half of
+ * the store/load pair described above). */
+static bool take_flag(uint32_t *flag)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&r->waiting, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(flag, __ATOMIC_RELAXED))
 		return false;
-	return __atomic_exchange_n(&r->waiting, 0, __ATOMIC_SEQ_CST) != 0;
+	return __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST) != 0;
+}
+
+bool netq_wake_needed(struct netq_ring *r)
+{
+	return take_flag(&r->waiting);
+}
+
+bool netq_space_wake_needed(struct netq_ring *r)
+{
+	return take_flag(&r->space_waiting);
+}
+
+bool netq_prepare_wait_space(struct netq_ring *r, unsigned need)
+{
+	__atomic_store_n(&r->space_waiting, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (netq_space(r) < need)
+		return true;
+	__atomic_store_n(&r->space_waiting, 0, __ATOMIC_RELAXED);
+	return false;
 }
 
 bool netq_pop(struct netq_ring *r, struct netq_desc *d)

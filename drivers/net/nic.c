@@ -13,6 +13,7 @@
 #define NIC_BIT_IRQ 0x2
 
 static struct nic nic;
+static unsigned tx_in_flight;           /* frames given to the NIC, not yet taken back */
 static cap_slot_t endpoint, reply, notif, irq, client_notif = CAP_SLOT_NONE;
 
 void *nic_dma(struct nic *n, size_t size, uint64_t *phys)
@@ -67,17 +68,23 @@ static void nic_poll(void)
 		else
 			nic.stats.rx_bad_desc++;
 	}
-	/* Sent buffers back to the client. */
-	while (netq_space(tx_done) && ops->tx_take(&nic, &off))
+	/* Sent buffers back to the client: tx-done always has room for every
+	 * frame in flight (see below). */
+	while (ops->tx_take(&nic, &off)) {
 		netq_push(tx_done, (struct netq_desc){ off, 0, 0 });
-	/* Frames to send; a bad descriptor goes back unsent. */
-	while (ops->tx_room(&nic) && netq_space(tx_done) && netq_pop(tx_ready, &d)) {
+		tx_in_flight--;
+	}
+	/* Frames to send; a bad descriptor goes back unsent. Only as many as
+	 * tx-done can take back when they complete. */
+	while (ops->tx_room(&nic) && netq_space(tx_done) > tx_in_flight &&
+	       netq_pop(tx_ready, &d)) {
 		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
 			nic.stats.tx_errors++;
 			netq_push(tx_done, d);
 			continue;
 		}
 		ops->tx_give(&nic, d.offset, phys_of(d.offset), d.len);
+		tx_in_flight++;
 		nic.stats.tx_packets++;
 		nic.stats.tx_bytes += d.len;
 	}
@@ -92,11 +99,15 @@ static void nic_poll(void)
  * sleep; false: something arrived, poll again. */
 static bool nic_may_sleep(void)
 {
+	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
+
 	if (nic.ops->rx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_RX_FREE)))
 		return false;
-	if (nic.ops->tx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY)))
-		return false;
-	return true;
+	if (!nic.ops->tx_room(&nic))
+		return true;            /* a transmit interrupt will come */
+	if (netq_space(tx_done) <= tx_in_flight)
+		return netq_prepare_wait_space(tx_done, tx_in_flight + 1);
+	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));
 }
 
 static unsigned log2_of(uint64_t size)
@@ -148,6 +159,7 @@ static long attach(struct msg *m)
 	/* Our copy of the header: the client could change its own at any time. */
 	memcpy(&nic.geom, nic.area, sizeof(nic.geom));
 	nic.attached = true;            /* from here on, detach() undoes it */
+	tx_in_flight = 0;
 	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
 		printf("%s: attach refused: %s\n", nic.ifname, why);
 		detach();

@@ -26,7 +26,8 @@
  * Signalling: a consumer that finds its ring empty sets `waiting`, checks
  * again, and only then sleeps; a producer that pushed signals the other
  * side's notification only when it takes `waiting` from 1 to 0. A busy
- * link therefore costs no signals at all.
+ * link therefore costs no signals at all. A producer that must wait for
+ * room does the same with `space_waiting`, and the consumer signals it.
  */
 #ifndef MICA_PROTO_NETQ_H
 #define MICA_PROTO_NETQ_H
@@ -65,13 +66,16 @@ struct netq_desc {
  * Indices run freely (they wrap at 2^32); the ring holds head - tail
  * entries, at most NETQ_RING_SIZE. head is written only by the producer,
  * tail only by the consumer, each in its own cache line. waiting is set by
- * the consumer and cleared by the producer, both atomically.
+ * the consumer and cleared by the producer; space_waiting the other way
+ * round; always atomically.
  */
 struct netq_ring {
 	uint32_t head;
-	uint8_t pad0[60];
+	uint32_t space_waiting; /* the producer waits for room (set by it,
+				   taken by the consumer) */
+	uint8_t pad0[56];
 	uint32_t tail;
-	uint32_t waiting;
+	uint32_t waiting;       /* the consumer waits for entries */
 	uint8_t pad1[56];
 	struct netq_desc desc[NETQ_RING_SIZE];
 };
@@ -107,6 +111,13 @@ bool netq_pop(struct netq_ring *r, struct netq_desc *d);
  * when it may sleep (the ring is still empty); false when entries arrived
  * meanwhile (waiting is withdrawn). */
 bool netq_prepare_wait(struct netq_ring *r);
+
+/* The same handshake the other way, for a producer that needs room:
+ * prepare_wait_space returns true when it may sleep (fewer than `need`
+ * free slots); the consumer calls space_wake_needed after taking entries
+ * and signals the producer when it returns true. */
+bool netq_prepare_wait_space(struct netq_ring *r, unsigned need);
+bool netq_space_wake_needed(struct netq_ring *r);
 
 /* Check a descriptor from the other side against the area: a whole frame
  * inside one pool buffer. rx-free descriptors must name a buffer start. */

@@ -159,6 +159,8 @@ static bool service(struct port *p)
 	}
 	bool wake_driver = netq_wake_needed(ring(p, NETQ_RX_FREE));
 	wake_driver |= netq_wake_needed(ring(p, NETQ_TX_READY));
+	wake_driver |= netq_space_wake_needed(ring(p, NETQ_TX_DONE));
+	wake_driver |= netq_space_wake_needed(ring(p, NETQ_RX_READY));
 	if (wake_driver)
 		sys_notify_signal(p->driver_notif, NETQ_SIGNAL_QUEUE);
 	return busy;

@@ -37,7 +37,8 @@ class Rig:
     """QEMU with NICs on taps in one namespace, running drivers and the
     reflector; one raw socket per tap."""
 
-    def __init__(self, ns, tmp_path, models, extra_programs="", mtu=1500, txqueuelen=1000):
+    def __init__(self, ns, tmp_path, models, mtu=1500, txqueuelen=1000, driver_args=None,
+                 reflector_per_nic=False):
         self.ns = ns
         self.models = models
         self.socks = []
@@ -49,12 +50,18 @@ class Rig:
             mac = ":".join(f"{b:02x}" for b in guest_mac(i))
             args += ["-netdev", f"tap,id=n{i},ifname={tap},script=no,downscript=no",
                      "-device", f"{device},netdev=n{i},mac={mac},addr={3 + i}"]
-            manifest.append(f"program eth{i} dma=64 priority=150 restart=on-crash\n"
+            extra = (driver_args or {}).get(i, "")
+            manifest.append(f"program eth{i} dma=64 priority=150 restart=never\n"
                             f"    module {module}\n    pci 00:{3 + i:02x}.0\n"
-                            f"    args name=eth{i}\n")
-        manifest.append(extra_programs)
-        nics = ",".join(f"eth{i}" for i in range(len(models)))
-        manifest.append(f"program reflector dma={2048 * len(models)}\n    args nic={nics}\n")
+                            f"    args name=eth{i} {extra}\n")
+        if reflector_per_nic:
+            for i in range(len(models)):
+                manifest.append(f"program refl{i} dma=2048\n    module reflector\n"
+                                f"    args nic=eth{i}\n")
+        else:
+            nics = ",".join(f"eth{i}" for i in range(len(models)))
+            manifest.append(f"program reflector dma={2048 * len(models)}\n    args nic={nics}\n")
+        self.ready = r"^reflector: reflecting on" if not reflector_per_nic else None
         path = tmp_path / "manifest"
         path.write_text("".join(manifest))
         mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
@@ -67,7 +74,8 @@ class Rig:
     def __enter__(self):
         self.qemu.start()
         try:
-            self.qemu.wait_for(r"^reflector: reflecting on \d+ interface")
+            if self.ready:
+                self.qemu.wait_for(self.ready)
             for tap in self.ns.taps:
                 self.socks.append(self.ns.raw_socket(tap))
         except BaseException:
@@ -161,3 +169,73 @@ def test_reflector_returns_every_frame(model, tmp_path):
         assert after["malformed"] == before["malformed"] == 0
         assert after["drv_interrupts"] > before["drv_interrupts"]
         assert after["drv_link"] == 1
+
+
+def test_two_nics_at_once(tmp_path):
+    """An e1000 and a virtio-net, each on its own tap, served together."""
+    import threading
+    with Netns("two") as ns, Rig(ns, tmp_path, ["e1000", "virtio-net"]) as rig:
+        results = {}
+
+        def run(i):
+            results[i] = exchange(rig, i, sweep(200))
+        threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in (0, 1):
+            sent, got = results[i]
+            assert len(got) == len(sent), f"eth{i}: {len(sent) - len(got)} frames lost"
+            assert all(got[s] == expected_reflection(f) for s, f in sent.items())
+            st = rig.stats(i)
+            assert st["drv_rx"] >= len(sent) and st["drv_link"] == 1
+
+
+@pytest.mark.parametrize("model", ["e1000", "virtio-net"])
+def test_bad_frames_and_overrun_are_dropped_and_counted(model, tmp_path):
+    with Netns(model) as ns, Rig(ns, tmp_path, [model], mtu=9000, txqueuelen=200) as rig:
+        sock = rig.socks[0]
+        before = rig.stats(0)
+        # A group address as source: the reflector must not send it back.
+        for k in range(20):
+            sock.send(make_frame(0, 100000 + k, 100, src=bytes.fromhex("030000000001")))
+        # Longer than 1518 bytes but within a 2 KiB buffer: the driver (or
+        # the NIC's own counter) sees and drops them.
+        for size in [1519, 1600, 2000] * 5:
+            sock.send(make_frame(0, 200000 + size, size))
+        # Far too long: dropped by the NIC model itself.
+        for size in [4000, 9000] * 3:
+            sock.send(make_frame(0, 300000 + size, size))
+        after = rig.stats(0)
+        assert after["malformed"] - before["malformed"] == 20
+        assert after["drv_rx_oversize"] - before["drv_rx_oversize"] >= 15
+        # Nothing of that came back.
+        while (f := sock.recv(0.5)) is not None:
+            assert f[12:14] != struct.pack("!H", TEST_TYPE), "a bad frame was reflected"
+
+        # A bounded flood, far faster than TCG can take it.
+        tap_before = ns.link_stats("tap0")["tx"]["dropped"]
+        sock.drops()
+        n = 4000
+        flood = [make_frame(0, 400000 + k, 60) for k in range(n)]
+        for f in flood:
+            sock.send(f)
+        back = set()
+        while (f := sock.recv(3.0)) is not None:
+            if f[12:14] == struct.pack("!H", TEST_TYPE):
+                back.add(struct.unpack("!I", f[14:18])[0])
+        st = rig.stats(0)
+        tap_dropped = ns.link_stats("tap0")["tx"]["dropped"] - tap_before
+        mica_dropped = (st["drv_rx_no_buffer"] - after["drv_rx_no_buffer"]
+                        + st["no_room"] - after["no_room"])
+        sock_dropped = sock.drops()
+        print(f"flood: {n} sent, {len(back)} reflected, {tap_dropped} dropped by the tap, "
+              f"{mica_dropped} counted by Mica, {sock_dropped} by our socket")
+        assert len(back) < n, "the flood did not overrun anything"
+        assert len(back) + tap_dropped + mica_dropped + sock_dropped == n
+
+        # And it still works.
+        sent, got = exchange(rig, 0, sweep(50))
+        assert len(got) == len(sent)
+        assert all(got[s] == expected_reflection(f) for s, f in sent.items())

@@ -176,3 +176,18 @@ TEST(netq_two_threads_lose_nothing)
 	CHECK(in_order);
 	CHECK(wakeups < STRESS_ITEMS);
 }
+
+TEST(netq_producer_waits_for_room)
+{
+	area_init();
+	struct netq_ring *r = netq_ring(area_mem, NETQ_TX_DONE);
+	struct netq_desc d;
+
+	for (uint32_t i = 0; i < NETQ_RING_SIZE - 1; i++)
+		CHECK(netq_push(r, (struct netq_desc){ .offset = i }));
+	CHECK(!netq_prepare_wait_space(r, 1));  /* one slot left: no sleep */
+	CHECK(netq_prepare_wait_space(r, 2));   /* needs two: sleep */
+	CHECK(netq_pop(r, &d));
+	CHECK(netq_space_wake_needed(r));       /* the consumer wakes it once */
+	CHECK(!netq_space_wake_needed(r));
+}

@@ -16,9 +16,12 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
 
-# Boot-time settings for `make run` / `make pxe-run`.
+# Boot-time settings for `make run` / `make pxe-run`. NIC=e1000 or
+# NIC=virtio-net-pci (a virtio 1.0 device: legacy interface off).
 MEM      ?= 256M
 NIC      ?= e1000
+NIC_DEVICE = $(NIC)$(if $(filter virtio-net-pci,$(NIC)),$(comma)disable-legacy=on)
+comma := ,
 CMDLINE  ?= loglevel=2
 QEMU_COMMON = -machine pc -cpu max -m $(MEM) -smp 1 -display none \
 	-serial mon:stdio -no-reboot -nic none
@@ -110,7 +113,7 @@ $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 -include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
-MODULES := $(B)/init.elf:init configs/boot.manifest:manifest $(B)/programs/hello.elf:hello \
+MODULES := $(B)/init.elf:init configs/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector
 
@@ -145,7 +148,7 @@ run:
 	$(MAKE) iso
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d \
-		-netdev user,id=net0,restrict=on -device $(NIC),netdev=net0
+		-netdev user,id=net0,restrict=on -device $(NIC_DEVICE),netdev=net0
 
 # Network boot through QEMU's iPXE ROM and its built-in DHCP/TFTP server.
 # NIC=e1000 (default) or NIC=virtio-net-pci.
@@ -155,7 +158,7 @@ pxe-run:
 	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -boot order=n \
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
-		-device $(NIC),netdev=net0
+		-device $(NIC_DEVICE),netdev=net0
 
 gdb:
 	tools/install-deps.sh test

@@ -134,3 +134,11 @@ void irq_destroy(struct irq *irq)
 		done(irq);
 	}
 }
+
+void irq_unbind_notification(struct notification *n)
+{
+	for (unsigned gsi = 0; gsi < VEC_IRQ_COUNT; gsi++)
+		for (int i = 0; i < IRQ_SHARE_MAX; i++)
+			if (owners[gsi][i] && owners[gsi][i]->notif == n)
+				irq_bind(owners[gsi][i], NULL, 0);
+}

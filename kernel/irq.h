@@ -26,5 +26,7 @@ struct irq *irq_claim(struct task *charged, unsigned gsi, bool level, bool activ
 bool irq_can_claim(unsigned gsi, bool level, bool active_low);
 void irq_bind(struct irq *irq, struct notification *n, uint64_t bits);
 void irq_ack(struct irq *irq);
+/* The notification is being destroyed: every IRQ bound to it lets go. */
+void irq_unbind_notification(struct notification *n);
 
 #endif

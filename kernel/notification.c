@@ -1,4 +1,5 @@
 #include "notification.h"
+#include "irq.h"
 #include "ipc.h"
 #include "klog.h"
 #include "sched.h"
@@ -73,6 +74,9 @@ void notification_destroy(struct notification *n)
 		t->waiting_on = NULL;
 		thread_wake(t, -ERR_DELETED);
 	}
+	/* An IRQ signalling a notification nobody can wait on any more must
+	 * not hold its (possibly shared) line masked. */
+	irq_unbind_notification(n);
 	if (n->bound) {
 		struct thread *b = n->bound;
 		n->bound = NULL;

@@ -43,6 +43,33 @@ KTEST(irq_create_checks)
 	slot_free(s);
 }
 
+KTEST(irq_level_lines_are_shared)
+{
+	/* IOAPIC input 10: nothing of QEMU's pc machine is on it by default. */
+	cap_slot_t a = ktest_slot(), b = ktest_slot(), c = ktest_slot();
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION);
+
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10 | IRQ_FLAG_LEVEL, a), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10 | IRQ_FLAG_LEVEL, b), 0);
+	/* Not with an edge-triggered or opposite-polarity owner. */
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10, c), -ERR_BUSY);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10 | IRQ_FLAG_LEVEL | IRQ_FLAG_ACTIVE_LOW, c),
+		-ERR_BUSY);
+	KEXPECT(sys_irq_bind(a, n, 1), 0);
+	KEXPECT(sys_irq_ack(a), 0);
+	/* Deleting the notification unbinds it; deleting one owner leaves
+	 * the other. */
+	KEXPECT(sys_cap_delete(n), 0);
+	KEXPECT(sys_cap_delete(a), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10, c), -ERR_BUSY);
+	KEXPECT(sys_cap_delete(b), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 10, c), 0);   /* free again: edge is fine */
+	KEXPECT(sys_cap_delete(c), 0);
+	slot_free(a);
+	slot_free(b);
+	slot_free(c);
+}
+
 KTEST(irq_delivered_as_notification)
 {
 	cap_slot_t irq = ktest_slot(), n = ktest_create(CAP_NOTIFICATION);

@@ -10,7 +10,7 @@ from qemu import EXIT_FAIL, EXIT_PASS, Qemu, build_path, module_files
 BANNER = r"^Mica \S+ \(x86_64 microkernel\)"
 
 
-def check_common_boot(q, modules=None, user_space=True):
+def check_common_boot(q, modules=None, user_space=True, nic=None):
     """What every boot must show: banner, CPU, memory totals, modules,
     timer; then init running the manifest's programs (or, with no init
     module, the kernel idling with the timer ticking)."""
@@ -28,12 +28,20 @@ def check_common_boot(q, modules=None, user_space=True):
     q.wait_for(r"timer: local APIC timer \d+ ticks/ms")
     if user_space:
         q.wait_for(r"mica: boot complete, entering user space")
-        q.wait_for(r"^init: manifest: 1 programs$")
-        # The default manifest's hello crashes once, is restarted, then
-        # uses the name service and exits.
-        q.wait_for(r"^init: hello crashed; restarting \(1 of 2\)$")
-        q.wait_for(r"^hello: name service ok")
-        q.wait_for(r"^init: hello exited$")
+        q.wait_for(r"^init: manifest: 3 programs$")
+        # The default manifest: a driver for the NIC there is, and the
+        # reflector on it; the other driver reports its device missing.
+        if nic == "e1000":
+            q.wait_for(r"^init: virtio-net: no free PCI device 1af4:1041")
+            q.wait_for(r"^eth0: e1000 at 00:0[0-9a-f]\.0, MAC 52:54:00:12:34:56")
+        elif nic == "virtio-net-pci":
+            q.wait_for(r"^init: e1000: no free PCI device 8086:100e")
+            q.wait_for(r"^eth0: virtio-net at 00:0[0-9a-f]\.0, MAC 52:54:00:12:34:56")
+        else:
+            q.wait_for(r"^init: virtio-net: no free PCI device 1af4:1041")
+            return
+        q.wait_for(r"^reflector: eth0 attached, MAC 52:54:00:12:34:56, link up$")
+        q.wait_for(r"^reflector: reflecting on 1 interface")
     else:
         q.wait_for(r"mica: boot complete, idle")
         ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")
@@ -51,11 +59,11 @@ def test_pxe_boot(nic):
     tftp = os.path.dirname(build_path("tftp", "boot.ipxe"))
     args = ["-boot", "order=n",
             "-netdev", f"user,id=net0,restrict=on,tftp={tftp},bootfile=boot.ipxe",
-            "-device", f"{nic},netdev=net0"]
+            "-device", f"{nic},netdev=net0" + (",disable-legacy=on" if "virtio" in nic else "")]
     with Qemu(args, name=f"pxe-{nic}") as q:
         q.wait_for(r"boot: loaded by iPXE")
         q.wait_for(r'boot: command line "tftp://\S+/kernel ')
-        check_common_boot(q)
+        check_common_boot(q, nic=nic)
 
 
 def test_direct_kernel_boot():

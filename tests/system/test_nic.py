@@ -239,3 +239,23 @@ def test_bad_frames_and_overrun_are_dropped_and_counted(model, tmp_path):
         sent, got = exchange(rig, 0, sweep(50))
         assert len(got) == len(sent)
         assert all(got[s] == expected_reflection(f) for s, f in sent.items())
+
+
+@pytest.mark.parametrize("fault,report", [
+    (1, r"^init: eth0: page fault at [0-9a-f]+ \(ip [0-9a-f]+, write\) refused$"),   # past its BAR
+    (2, r"^init: eth0: exception 13 at ip [0-9a-f]+$"),           # an I/O port not given
+    (3, r"^init: eth0: page fault at ffffffff80100000 "),         # kernel memory
+])
+def test_driver_fault_hits_only_the_driver(fault, report, tmp_path):
+    """A driver that touches what it was not given dies alone: the other
+    NIC, its driver and its reflector carry on."""
+    with Netns(f"fault{fault}") as ns, \
+            Rig(ns, tmp_path, ["e1000", "virtio-net"], driver_args={0: f"fault={fault}"},
+                reflector_per_nic=True) as rig:
+        rig.qemu.wait_for(report)
+        rig.qemu.wait_for(r"^init: eth0 crashed; restart=never, left down$")
+        rig.qemu.wait_for(r"^reflector: eth1 attached")
+        sent, got = exchange(rig, 1, sweep(100))
+        assert len(got) == len(sent)
+        assert all(got[s] == expected_reflection(f) for s, f in sent.items())
+        assert "panic" not in rig.qemu.output()

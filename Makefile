@@ -191,9 +191,10 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off.
-bench: $(B)/kernel-test.elf $(B)/ipcbench.elf
-	tools/install-deps.sh run
+bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
+	tools/install-deps.sh test
 	$(PYTHON) bench/run_ipc.py
+	$(PYTHON) bench/run_nic.py
 
 # Boot tests in QEMU; T=name selects tests (pytest -k).
 system-test: kernel iso tftp

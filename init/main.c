@@ -247,6 +247,23 @@ static const char *load_image(struct program *p, uint64_t *entry)
 	return NULL;
 }
 
+/* An IRQ capability for the program in its slot dest; ours (in *mine)
+ * is made on first use and kept across restarts. */
+static long give_irq(struct program *p, cap_slot_t *mine, uint64_t gsi_flags, cap_slot_t dest)
+{
+	long err;
+
+	if (!*mine) {
+		*mine = slot_alloc();
+		if ((err = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, gsi_flags, *mine)) < 0) {
+			slot_free(*mine);
+			*mine = 0;
+			return err;
+		}
+	}
+	return sys_cap_copy(*mine, p->task, dest, CAP_RIGHTS_ALL, 0);
+}
+
 static long program_start(struct program *p)
 {
 	const struct manifest_program *m = p->m;
@@ -302,34 +319,13 @@ static long program_start(struct program *p)
 		goto fail;
 	if ((err = sys_cap_copy(p->thread, p->task, PROGRAM_THREAD_SLOT, CAP_RIGHTS_ALL, 0)) < 0)
 		goto fail;
-	for (unsigned i = 0; i < m->nirqs; i++) {
-		if (!p->irqs[i]) {
-			p->irqs[i] = slot_alloc();
-			if ((err = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, m->irqs[i], p->irqs[i])) < 0) {
-				slot_free(p->irqs[i]);
-				p->irqs[i] = 0;
-				goto fail;
-			}
-		}
-		if ((err = sys_cap_copy(p->irqs[i], p->task, PROGRAM_IRQ_SLOT + i,
-					CAP_RIGHTS_ALL, 0)) < 0)
+	for (unsigned i = 0; i < m->nirqs; i++)
+		if ((err = give_irq(p, &p->irqs[i], m->irqs[i], PROGRAM_IRQ_SLOT + i)) < 0)
 			goto fail;
-	}
-	if (p->dev && p->dev->info.irq_line != 0xFF) {
-		if (!p->dev_irq) {
-			p->dev_irq = slot_alloc();
-			if ((err = sys_irq_create(ROOT_SLOT_IRQ_CONTROL,
-						  p->dev->info.irq_line | IRQ_FLAG_LEVEL,
-						  p->dev_irq)) < 0) {
-				slot_free(p->dev_irq);
-				p->dev_irq = 0;
-				goto fail;
-			}
-		}
-		if ((err = sys_cap_copy(p->dev_irq, p->task, PROGRAM_IRQ_SLOT + m->nirqs,
-					CAP_RIGHTS_ALL, 0)) < 0)
-			goto fail;
-	}
+	if (p->dev && p->dev->info.irq_line != 0xFF &&
+	    (err = give_irq(p, &p->dev_irq, p->dev->info.irq_line | IRQ_FLAG_LEVEL,
+			    PROGRAM_IRQ_SLOT + m->nirqs)) < 0)
+		goto fail;
 	for (unsigned i = 0; i < p->nports; i++)
 		if ((err = sys_ioport_map(ROOT_SLOT_IOPORTS, p->port_first[i], p->port_count[i])) < 0)
 			goto fail;
@@ -443,9 +439,7 @@ static bool page_fault(struct program *p, struct msg *m)
 	 * power-of-two flexpages. */
 	for (unsigned i = 0; !p->ports_given && i < p->nports; i++) {
 		uint64_t first = p->port_first[i], count = p->port_count[i];
-		unsigned log2 = 0;
-		while ((1UL << log2) < count)
-			log2++;
+		unsigned log2 = log2_ceil(count);
 		if ((1UL << log2) == count && first % count == 0 && nitems < IPC_MAX_ITEMS) {
 			b->items[nitems][0] = ipc_item_word0(IPC_ITEM_IOPORT, 0, 0);
 			b->items[nitems][1] = (first << 12) | log2;
@@ -559,15 +553,11 @@ static long name_request(struct msg *m, bool *deferred)
 static long dma_request(struct program *p, struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	uint64_t size = PAGE_SIZE;
-	unsigned log2 = 12;
 
 	if (m->w[0] == 0 || m->w[0] > p->m->dma)
 		return m->w[0] ? ERR_NO_MEMORY : ERR_INVALID_ARG;
-	while (size < m->w[0]) {
-		size <<= 1;
-		log2++;
-	}
+	unsigned log2 = m->w[0] <= PAGE_SIZE ? 12 : log2_ceil(m->w[0]);
+	uint64_t size = 1UL << log2;
 	if (p->dma_used + size > p->m->dma || p->ndma == MAX_DMA)
 		return ERR_NO_MEMORY;
 	/* Place it in the program's DMA window, aligned to its size. */

@@ -139,8 +139,6 @@ static unsigned deliver_items(struct thread *from, struct thread *to,
 {
 	unsigned delivered = 0;
 
-	if (tb)
-		tb->recv_cap_count = tb->recv_pages = 0;
 	for (unsigned i = 0; i < items && fb; i++) {
 		uint64_t w0 = fb->items[i][0], w1 = fb->items[i][1];
 		bool ok = false;
@@ -221,10 +219,10 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 	}
 	if (items > IPC_MAX_ITEMS)
 		items = IPC_MAX_ITEMS;
+	if (tb)
+		tb->recv_cap_count = tb->recv_pages = 0;
 	unsigned delivered = items ? deliver_items(from, to, ipc_buffer_of(from), tb,
 						   items, window_all) : 0;
-	if (tb && !items)
-		tb->recv_cap_count = tb->recv_pages = 0;
 	tf->rsi = ipc_tag(ipc_tag_label(tag), n, delivered);
 	tf->rdi = badge;
 	tf->rax = 0;

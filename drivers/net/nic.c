@@ -58,7 +58,7 @@ static void nic_poll(void)
 			continue;
 		}
 		/* Back to the NIC, from its buffer's start. */
-		off -= (off - nic.geom.pool_offset) % NETQ_BUF_SIZE;
+		off = netq_buffer_start(off);
 		ops->rx_give(&nic, off, phys_of(off));
 	}
 	/* Empty buffers from the client to the NIC. */
@@ -110,21 +110,12 @@ static bool nic_may_sleep(void)
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));
 }
 
-static unsigned log2_of(uint64_t size)
-{
-	unsigned l = 12;
-
-	while ((1UL << l) < size)
-		l++;
-	return l;
-}
-
 static void detach(void)
 {
 	if (!nic.attached)
 		return;
 	nic.ops->stop(&nic);            /* no DMA into the old area from here on */
-	sys_mem_unmap(fpage((uint64_t)nic.area, log2_of(nic.area_size)), MEM_UNMAP_SELF);
+	sys_mem_unmap(fpage((uint64_t)nic.area, log2_ceil(nic.area_size)), MEM_UNMAP_SELF);
 	nic.attached = false;
 	if (client_notif != CAP_SLOT_NONE) {
 		sys_cap_delete(client_notif);

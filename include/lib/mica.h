@@ -23,6 +23,16 @@
 
 #define PAGE_SIZE 4096UL
 
+/* The smallest l with 2^l >= n (flexpage and allocation sizes). */
+static inline unsigned log2_ceil(uint64_t n)
+{
+	unsigned l = 0;
+
+	while (l < 63 && (1UL << l) < n)
+		l++;
+	return l;
+}
+
 /* Console output through the kernel's debug channel. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);

@@ -96,6 +96,12 @@ static inline struct netq_ring *netq_ring(void *area, enum netq_ring_id id)
 	return (struct netq_ring *)((uint8_t *)area + NETQ_RING_OFFSET(id));
 }
 
+/* The start of the pool buffer holding the byte at offset (in the pool). */
+static inline uint32_t netq_buffer_start(uint32_t offset)
+{
+	return offset - (offset - NETQ_POOL_OFFSET) % NETQ_BUF_SIZE;
+}
+
 /* Ring operations (lib/netq.c), with the memory ordering spelled out. */
 void netq_ring_reset(struct netq_ring *r);
 unsigned netq_count(const struct netq_ring *r);            /* entries ready (consumer) */

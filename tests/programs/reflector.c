@@ -42,7 +42,7 @@ static struct netq_ring *ring(struct port *p, enum netq_ring_id id)
 /* A buffer is ours again: give it to the NIC to receive into. */
 static void recycle(struct port *p, uint32_t offset)
 {
-	offset -= (offset - NETQ_POOL_OFFSET) % NETQ_BUF_SIZE;
+	offset = netq_buffer_start(offset);
 	if (!netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ offset, 0, 0 }))
 		p->spare[p->nspare++] = offset;
 }

@@ -66,9 +66,52 @@ uint64_t notification_take_bound(struct thread *t)
 	return word;
 }
 
+static struct notification *timer_list;   /* armed, soonest first */
+
+static void timer_unlink(struct notification *n)
+{
+	for (struct notification **p = &timer_list; *p; p = &(*p)->timer_next) {
+		if (*p == n) {
+			*p = n->timer_next;
+			break;
+		}
+	}
+	n->timer_next = NULL;
+	n->timer_bits = 0;
+}
+
+void notification_timer_set(struct notification *n, uint64_t bits, uint64_t deadline)
+{
+	if (n->timer_bits)
+		timer_unlink(n);
+	if (!bits)
+		return;
+	n->timer_bits = bits;
+	n->timer_deadline = deadline;
+	struct notification **p = &timer_list;
+	while (*p && (*p)->timer_deadline <= deadline)
+		p = &(*p)->timer_next;
+	n->timer_next = *p;
+	*p = n;
+}
+
+void notification_timer_expire(uint64_t now)
+{
+	struct notification *n;
+
+	while ((n = timer_list) && n->timer_deadline <= now) {
+		uint64_t bits = n->timer_bits;
+		timer_unlink(n);
+		notification_signal(n, bits);
+	}
+}
+
 void notification_destroy(struct notification *n)
 {
 	struct thread *t;
+
+	if (n->timer_bits)
+		timer_unlink(n);
 
 	while ((t = waitq_pop(&n->waiters))) {
 		t->waiting_on = NULL;

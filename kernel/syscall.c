@@ -590,6 +590,19 @@ static long sys_notify_wait(u64 slot, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5, u6
 	return notification_wait((struct notification *)c->obj, slot & IPC_NONBLOCK);
 }
 
+static long sys_notify_timer(u64 slot, u64 bits, u64 deadline, u64 a3, u64 a4, u64 a5, u64 a6)
+{
+	struct cap *c;
+
+	LOOKUP(c, slot, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+	if (bits >> 63)
+		REJECT(ERR_INVALID_ARG, "bits %#lx: need 0..2^63-1", bits);
+	if (bits && c->badge)
+		bits = c->badge;
+	notification_timer_set((struct notification *)c->obj, bits, deadline);
+	return 0;
+}
+
 /* ---- memory, I/O ports, IRQs ---- */
 
 static long sys_mem_map(u64 slot, u64 offset, u64 va, u64 pages, u64 rights, u64 a5, u64 a6)

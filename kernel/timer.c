@@ -1,6 +1,7 @@
 #include "timer.h"
 #include "apic.h"
 #include "klog.h"
+#include "notification.h"
 #include "sched.h"
 #include "trap.h"
 
@@ -11,6 +12,7 @@ static void timer_tick(struct trap_frame *frame, void *ctx)
 	(void)frame;
 	(void)ctx;
 	ticks++;
+	notification_timer_expire(timer_uptime_ns());
 	if (current)
 		sched_tick();
 }

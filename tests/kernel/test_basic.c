@@ -121,3 +121,36 @@ KTEST(notification_wakes_waiter)
 	ktest_join(t);
 	KEXPECT(sys_cap_delete(signal_target), 0);
 }
+
+KTEST(notification_timer_signals_at_deadline)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION);
+	uint64_t start = (uint64_t)sys_clock();
+
+	KEXPECT(sys_notify_timer(n, 1UL << 63, start), -ERR_INVALID_ARG);
+	KEXPECT(sys_notify_timer(ROOT_SLOT_IOPORTS, 1, start), -ERR_WRONG_TYPE);
+	/* Armed for 50 ms from now: nothing before, the bits after. */
+	KEXPECT(sys_notify_timer(n, 0x4, start + 50000000), 0);
+	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
+	KEXPECT(sys_notify_wait(n, 0), 0x4);
+	KCHECK((uint64_t)sys_clock() >= start + 50000000);
+	/* One-shot: it does not fire again. Re-arming replaces the earlier
+	 * setting, and bits 0 disarms. */
+	KEXPECT(sys_notify_timer(n, 0x1, start), 0);
+	KEXPECT(sys_notify_timer(n, 0x2, (uint64_t)sys_clock() + 20000000), 0);
+	KEXPECT(sys_notify_wait(n, 0), 0x2);
+	KEXPECT(sys_notify_timer(n, 0x8, (uint64_t)sys_clock() + 20000000), 0);
+	KEXPECT(sys_notify_timer(n, 0, 0), 0);
+	/* A second, later timer on another notification still fires; the
+	 * disarmed one stays silent. */
+	cap_slot_t m = ktest_create(CAP_NOTIFICATION);
+	KEXPECT(sys_notify_timer(m, 0x10, (uint64_t)sys_clock() + 40000000), 0);
+	KEXPECT(sys_notify_wait(m, 0), 0x10);
+	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
+	/* A notification destroyed while armed leaves the kernel's list. */
+	KEXPECT(sys_notify_timer(m, 0x1, (uint64_t)sys_clock() + 10000000), 0);
+	KEXPECT(sys_cap_delete(m), 0);
+	KEXPECT(sys_notify_timer(n, 0x20, (uint64_t)sys_clock() + 30000000), 0);
+	KEXPECT(sys_notify_wait(n, 0), 0x20);
+	KEXPECT(sys_cap_delete(n), 0);
+}

@@ -66,7 +66,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -107,19 +107,50 @@ $(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libmica.a
 DRIVER_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard drivers/net/*.c))
 
+# The netstack: lwIP from Debian's source package (tools/fetch-lwip.sh
+# unpacks it into build/; nothing of it is committed) and the port.
+LWIP_DIR := $(B)/third_party/lwip-2.1.3
+LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c \
+	core/timeouts.c core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c \
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c \
+	apps/lwiperf/lwiperf.c
+LWIP_OBJ := $(patsubst %,$(B)/lwip/%.o,$(LWIP_FILES))
+LWIP_INC := -Inetstack/port/include -Inetstack/port -Inetstack -I$(LWIP_DIR)/src/include
+# lwIP's own code is built without the project's warning set.
+LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wextra,$(USER_CFLAGS)) -w $(LWIP_INC)
+$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh
+	tools/fetch-lwip.sh $(B)/third_party
+	touch $@
+$(patsubst %,$(LWIP_DIR)/src/%,$(LWIP_FILES)): $(LWIP_DIR)/.unpacked
+	@test -f $@
+$(B)/lwip/%.c.o: $(LWIP_DIR)/src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(LWIP_CFLAGS) -c $< -o $@
+NETSTACK_OBJ := $(patsubst %,$(B)/netstack/%.o,$(wildcard netstack/*.c))
+$(B)/netstack/%.c.o: %.c $(LWIP_DIR)/.unpacked
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(USER_CFLAGS) $(LWIP_INC) -c $< -o $@
+$(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a
+
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
 -include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d)
+-include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := $(B)/init.elf:init configs/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
-	$(B)/programs/reflector.elf:reflector
+	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
-	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS))
+	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
@@ -171,7 +202,7 @@ gdb:
 
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c \
-	lib/elf.c lib/netq.c init/manifest.c
+	lib/elf.c lib/netq.c lib/inet.c init/manifest.c netstack/config.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \

@@ -288,6 +288,7 @@ static long program_start(struct program *p)
 	memcpy(pi->name, m->name, sizeof(pi->name) - 1);
 	memcpy(pi->args, m->args, sizeof(pi->args) - 1);
 	pi->restarts = p->restarts;
+	pi->priority = m->priority;
 	if (p->dev) {
 		pi->pci = p->dev->info;
 		pi->pci.irq_slot = PROGRAM_IRQ_SLOT + m->nirqs;
@@ -317,7 +318,8 @@ static long program_start(struct program *p)
 	    (err = sys_thread_configure(p->thread, (uint64_t)&cfg)) < 0 ||
 	    (err = sys_task_configure(p->task, (uint64_t)&tcfg)) < 0)
 		goto fail;
-	if ((err = sys_cap_copy(p->thread, p->task, PROGRAM_THREAD_SLOT, CAP_RIGHTS_ALL, 0)) < 0)
+	if ((err = sys_cap_copy(p->thread, p->task, PROGRAM_THREAD_SLOT, CAP_RIGHTS_ALL, 0)) < 0 ||
+	    (err = sys_cap_copy(badged, p->task, PROGRAM_PAGER_SLOT, CAP_RIGHT_WRITE, 0)) < 0)
 		goto fail;
 	for (unsigned i = 0; i < m->nirqs; i++)
 		if ((err = give_irq(p, &p->irqs[i], m->irqs[i], PROGRAM_IRQ_SLOT + i)) < 0)

@@ -43,6 +43,7 @@ static void nic_poll(void)
 	struct netq_desc d;
 	uint32_t off, len;
 	enum nic_rx_status st;
+	bool pushed = false;
 
 	/* Received frames to the client; bad ones straight back to the NIC. */
 	while (ops->rx_take(&nic, &off, &len, &st)) {
@@ -55,6 +56,7 @@ static void nic_poll(void)
 		else {
 			nic.stats.rx_packets++;
 			nic.stats.rx_bytes += len;
+			pushed = true;
 			continue;
 		}
 		/* Back to the NIC, from its buffer's start. */
@@ -73,6 +75,7 @@ static void nic_poll(void)
 	while (ops->tx_take(&nic, &off)) {
 		netq_push(tx_done, (struct netq_desc){ off, 0, 0 });
 		tx_in_flight--;
+		pushed = true;
 	}
 	/* Frames to send; a bad descriptor goes back unsent. Only as many as
 	 * tx-done can take back when they complete. */
@@ -81,6 +84,7 @@ static void nic_poll(void)
 		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
 			nic.stats.tx_errors++;
 			netq_push(tx_done, d);
+			pushed = true;
 			continue;
 		}
 		ops->tx_give(&nic, d.offset, phys_of(d.offset), d.len);
@@ -89,6 +93,10 @@ static void nic_poll(void)
 		nic.stats.tx_bytes += d.len;
 	}
 	ops->flush(&nic);
+	/* Signal only for what we pushed: taking the client's flags
+	 * otherwise would wake it for nothing. */
+	if (!pushed)
+		return;
 	bool wake = netq_wake_needed(rx_ready);
 	wake |= netq_wake_needed(tx_done);
 	if (wake && client_notif != CAP_SLOT_NONE)
@@ -199,15 +207,7 @@ static void reply_stats(struct msg *m)
 {
 	nic.ops->counters(&nic);
 	nic.stats.link_up = nic.link;
-	uint64_t *w = (uint64_t *)&nic.stats;
-	struct ipc_buffer *b = ipc_buffer();
-	*m = msg_make(0, NETQ_STATS_WORDS);
-	for (unsigned i = 0; i < NETQ_STATS_WORDS; i++) {
-		if (i < IPC_REG_WORDS)
-			m->w[i] = w[i];
-		else
-			b->words[i] = w[i];
-	}
+	*m = msg_from_words(0, (const uint64_t *)&nic.stats, NETQ_STATS_WORDS);
 }
 
 static void request(struct msg *m)

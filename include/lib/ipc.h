@@ -69,4 +69,28 @@ static inline struct msg msg_make(uint64_t label, unsigned words)
 	return m;
 }
 
+/* A message of n words (label label): the first IPC_REG_WORDS in the
+ * registers, the rest in the calling thread's IPC buffer. */
+static inline struct msg msg_from_words(uint64_t label, const uint64_t *w, unsigned n)
+{
+	struct msg m = msg_make(label, n);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i < IPC_REG_WORDS)
+			m.w[i] = w[i];
+		else
+			ipc_buffer()->words[i] = w[i];
+	}
+	return m;
+}
+
+/* The first n words of a received message (0 past its word count). */
+static inline void msg_to_words(const struct msg *m, uint64_t *w, unsigned n)
+{
+	unsigned have = ipc_tag_words(m->tag);
+
+	for (unsigned i = 0; i < n; i++)
+		w[i] = i >= have ? 0 : i < IPC_REG_WORDS ? m->w[i] : ipc_buffer()->words[i];
+}
+
 #endif

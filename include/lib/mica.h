@@ -51,11 +51,12 @@ void slot_free(cap_slot_t slot);
 
 /*
  * Threads in the calling task: create, give it a stack and an IPC
- * buffer from the caller-provided memory, and start fn(arg). Returns the
+ * buffer from the caller-provided memory, and start fn(arg); pager (or
+ * CAP_SLOT_NONE) handles its page faults and exceptions. Returns the
  * thread's slot or a negative error.
  */
 long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
-		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name);
+		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name, cap_slot_t pager);
 
 /* Put fn where thread_trampoline expects it on a new stack; returns the
  * stack pointer to start the thread with at thread_trampoline. */
@@ -69,6 +70,11 @@ void *mem_heap(size_t size);
 /* The value of key=value among the words of args (program_info.args)
  * copied into out; NULL when absent. */
 const char *program_arg(const char *args, const char *key, char *out, size_t size);
+
+/* A thread of a program started by init: stack and IPC buffer from the
+ * heap, init as its pager, the program's priority. Returns its slot or a
+ * negative error. */
+long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const char *name);
 
 /* size bytes (rounded up to a power of two) of physically contiguous,
  * zeroed DMA memory from init, charged to the manifest's dma= allowance;

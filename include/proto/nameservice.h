@@ -40,12 +40,15 @@ enum ns_label {
 #define PROGRAM_FIRST_FREE_SLOT 8   /* slots below are init's to fill */
 #define PROGRAM_THREAD_SLOT 1       /* its own thread (to bind a notification) */
 #define PROGRAM_IRQ_SLOT    2       /* first IRQ capability, if any */
+#define PROGRAM_PAGER_SLOT  7       /* init's endpoint as its pager and exception
+				       handler, for threads it makes */
 
 struct program_info {
 	uint64_t magic;             /* PROGRAM_INFO_MAGIC */
 	char name[32];
 	char args[96];
 	uint64_t restarts;          /* how often init restarted it */
+	uint64_t priority;          /* its thread's priority (for threads it makes) */
 	struct pci_device_info pci; /* the device it drives (manifest `pci`) */
 };
 #define PROGRAM_INFO_MAGIC 0x50524F47494E464FULL   /* "PROGINFO" */

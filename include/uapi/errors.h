@@ -20,7 +20,7 @@
 	X(ERR_RANGE, 12, "address range overlaps something or is too large")
 
 enum mica_error {
-	ERR_OK = 0,
+	ERR_NONE = 0,          /* not ERR_OK: lwIP, built with these headers, has that name */
 #define MICA_ERROR_ENUM(name, value, text) name = value,
 	MICA_ERRORS(MICA_ERROR_ENUM)
 #undef MICA_ERROR_ENUM

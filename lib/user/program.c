@@ -41,3 +41,15 @@ void *dma_alloc(size_t size, uint64_t *phys)
 	*phys = m.w[0];
 	return (void *)m.w[1];
 }
+
+long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const char *name)
+{
+	const struct program_info *pi = (const struct program_info *)PROGRAM_INFO_ADDR;
+	uint8_t *mem = mem_heap(stack_size + 2 * PAGE_SIZE);
+
+	if (!mem)
+		return -ERR_NO_MEMORY;
+	struct ipc_buffer *ib = (struct ipc_buffer *)(((uintptr_t)mem + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	return thread_spawn(fn, arg, (uint8_t *)ib + PAGE_SIZE, stack_size, ib,
+			    (unsigned)pi->priority, name, PROGRAM_PAGER_SLOT);
+}

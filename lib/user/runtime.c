@@ -116,7 +116,7 @@ uint64_t thread_stack_prepare(void *stack, size_t size, void (*fn)(uint64_t))
 }
 
 long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_size,
-		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name)
+		  struct ipc_buffer *ipcbuf, unsigned priority, const char *name, cap_slot_t pager)
 {
 	cap_slot_t slot = slot_alloc();
 	long err;
@@ -129,7 +129,11 @@ long thread_spawn(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t stack_
 		.fields = THREAD_CFG_IPC_BUFFER | THREAD_CFG_PRIORITY | THREAD_CFG_NAME,
 		.ipc_buffer = (uint64_t)ipcbuf,
 		.priority = priority,
+		.pager = pager,
+		.exception = pager,
 	};
+	if (pager != CAP_SLOT_NONE)
+		cfg.fields |= THREAD_CFG_PAGER | THREAD_CFG_EXCEPTION;
 	for (size_t i = 0; name && name[i] && i < sizeof(cfg.name) - 1; i++)
 		cfg.name[i] = name[i];
 	if ((err = sys_thread_configure(slot, (uint64_t)&cfg)) < 0)

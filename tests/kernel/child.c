@@ -127,7 +127,7 @@ void child_pager_start(void)
 	child_supervisor = ktest_create(CAP_NOTIFICATION);
 	pager_ipc.b.user[0] = (uint64_t)&pager_ipc.b;
 	long t = thread_spawn(pager_loop, 0, pager_stack, sizeof(pager_stack), &pager_ipc.b,
-			      250, "ktest-pager");
+			      250, "ktest-pager", CAP_SLOT_NONE);
 	if (t < 0)
 		printf("ktest: cannot start the pager: %s\n", mica_strerror(t));
 }

@@ -74,7 +74,7 @@ cap_slot_t ktest_spawn(void (*fn)(uint64_t), uint64_t arg, unsigned priority)
 			exited_bits |= (uint64_t)pending;
 		exited_bits &= ~(1UL << i);
 		long s = thread_spawn(spawn_entry, (uint64_t)i, stacks[i], STACK_SIZE, &ipcbufs[i].b,
-				      priority, "ktest-helper");
+				      priority, "ktest-helper", CAP_SLOT_NONE);
 		if (s < 0) {
 			printf("    ktest_spawn: %s\n", mica_strerror(s));
 			return CAP_SLOT_NONE;

@@ -12,6 +12,7 @@
  */
 #include "lib/mica.h"
 #include "lib/names.h"
+#include "lib/netq_client.h"
 #include "proto/nameservice.h"
 #include "proto/netq.h"
 
@@ -49,52 +50,22 @@ static void recycle(struct port *p, uint32_t offset)
 
 static long attach(struct port *p)
 {
-	struct netq_area *a = (struct netq_area *)p->area;
-	struct ipc_buffer *b = ipc_buffer();
-	uint64_t size = 1UL << AREA_LOG2;
+	struct netq_link link;
+	uint32_t nbufs = netq_area_init(p->area, AREA_LOG2);
 
-	memset(p->area, 0, NETQ_POOL_OFFSET);
-	*a = (struct netq_area){ .magic = NETQ_MAGIC, .version = NETQ_VERSION,
-				 .ring_size = NETQ_RING_SIZE, .buf_size = NETQ_BUF_SIZE,
-				 .pool_offset = NETQ_POOL_OFFSET,
-				 .nbufs = (uint32_t)((size - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE),
-				 .area_size = (uint32_t)size };
-	for (int i = 0; i < NETQ_RINGS; i++)
-		netq_ring_reset(ring(p, i));
 	/* Every buffer is ours; as many as fit go to rx-free. */
 	p->nspare = 0;
-	for (uint32_t i = 0; i < a->nbufs; i++)
+	for (uint32_t i = 0; i < nbufs; i++)
 		recycle(p, NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE);
-
-	cap_slot_t badged = slot_alloc();
-	long err = sys_cap_copy(wake, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
-				1UL << (p - ports));
-	if (err)
-		return err;
-	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, 2, 2) };
-	m.w[0] = p->phys;
-	m.w[1] = AREA_LOG2;
-	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, NETQ_DRIVER_AREA);
-	b->items[0][1] = fpage((uint64_t)p->area, AREA_LOG2);
-	b->items[1][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
-	b->items[1][1] = badged;
 	p->driver_notif = slot_alloc();
-	b->recv_cap_slot = p->driver_notif;
-	err = ipc_call(p->driver, &m);
-	b->recv_cap_slot = CAP_SLOT_NONE;
-	sys_cap_delete(badged);
-	slot_free(badged);
-	if (!err && ipc_tag_label(m.tag))
-		err = -(long)ipc_tag_label(m.tag);
-	if (!err && !b->recv_cap_count)
-		err = -ERR_INVALID_CAP;
+	long err = netq_attach(p->driver, p->area, p->phys, AREA_LOG2, wake, 1UL << (p - ports),
+			       p->driver_notif, &link);
 	if (err)
 		return err;
-	for (int i = 0; i < 6; i++)
-		p->mac[i] = (uint8_t)(m.w[0] >> (8 * i));
+	memcpy(p->mac, link.mac, 6);
 	printf("reflector: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", p->name,
 	       p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
-	       m.w[1] ? "up" : "down");
+	       link.up ? "up" : "down");
 	return 0;
 }
 
@@ -102,12 +73,8 @@ static long attach(struct port *p)
 static uint16_t stats_reply(struct port *p, uint8_t *frame)
 {
 	struct netq_stats s = { 0 };
-	struct msg m = msg_make(NETQ_STATS, 0);
-	uint64_t *w = (uint64_t *)&s;
 
-	if (ipc_call(p->driver, &m) == 0 && ipc_tag_label(m.tag) == 0)
-		for (unsigned i = 0; i < NETQ_STATS_WORDS; i++)
-			w[i] = i < IPC_REG_WORDS ? m.w[i] : ipc_buffer()->words[i];
+	netq_get_stats(p->driver, &s);
 	int n = fmt_snprintf((char *)frame + 14, NETQ_FRAME_MAX - 14,
 		"%s rx=%lu reflected=%lu malformed=%lu no_room=%lu "
 		"drv_rx=%lu drv_rx_bytes=%lu drv_rx_no_buffer=%lu drv_rx_oversize=%lu "

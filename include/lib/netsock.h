@@ -1,0 +1,52 @@
+/*
+ * Native client of the netstack's socket service (proto/socket.h): a
+ * session with its shared buffer, and one call per socket operation.
+ * Every call returns >= 0 on success or a negative SOCK_E* error number
+ * (-SOCK_EIO when the IPC itself failed). Data is staged through the
+ * session buffer; one call at a time per session.
+ */
+#ifndef MICA_LIB_NETSOCK_H
+#define MICA_LIB_NETSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/socket.h"
+#include "uapi/cap.h"
+
+struct net_session {
+	cap_slot_t cap;         /* the session (a badged endpoint) */
+	uint8_t *buf;           /* the shared buffer, mapped by the netstack */
+	size_t size;
+};
+
+/* Open a session through the "net" endpoint net, with a buffer of 2^log2
+ * bytes placed at buf_va (aligned to its size, unused); notif, unless
+ * CAP_SLOT_NONE, is signalled when a socket may have become ready. */
+long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
+		      cap_slot_t notif);
+long net_session_end(struct net_session *s);
+
+/* One call: label and n words in, up to nout words back in out. */
+long net_call(const struct net_session *s, uint64_t label, const uint64_t *w, unsigned n,
+	      uint64_t *out, unsigned nout);
+
+long sock_open(const struct net_session *s, int type);
+long sock_bind(const struct net_session *s, int sock, uint32_t addr, uint16_t port);
+long sock_listen(const struct net_session *s, int sock, unsigned backlog);
+long sock_accept(const struct net_session *s, int sock, uint32_t *addr, uint16_t *port);
+long sock_connect(const struct net_session *s, int sock, uint32_t addr, uint16_t port);
+/* Send up to len bytes of data (at most the buffer size); returns how
+ * many the netstack took. addr/port: UDP destination, or 0 for the peer. */
+long sock_send(const struct net_session *s, int sock, const void *data, size_t len,
+	       uint32_t addr, uint16_t port);
+/* Receive up to len bytes into data; 0 is the end of the stream. */
+long sock_recv(const struct net_session *s, int sock, void *data, size_t len, uint32_t *addr,
+	       uint16_t *port);
+long sock_close(const struct net_session *s, int sock);
+
+/* Counters from the "net" endpoint (no session needed). */
+long net_if_info(cap_slot_t net, unsigned index, struct net_if_info *info);
+long net_proto_stats(cap_slot_t net, struct net_proto_stats *st);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * The netstack's socket service: TCP and UDP sockets for the POSIX server
+ * and native programs, and interface counters. docs/netstack.md explains
+ * it; the rules in short:
+ *
+ * The netstack registers its endpoint as "net". Through that (unbadged)
+ * capability a client may read counters (NET_IF_STATS, NET_PROTO_STATS)
+ * and open a session (SOCK_SESSION). A session is a badged copy of the
+ * endpoint that the netstack hands back; every socket call goes through
+ * it, and sockets belong to their session.
+ *
+ * Data does not travel in messages: each session has a buffer of 2^log2
+ * bytes, the netstack's memory mapped into the client by SOCK_SESSION's
+ * reply (so a client that dies takes nothing from the netstack with it),
+ * and each SEND/RECV names an offset and length inside it. The netstack
+ * copies between that buffer and lwIP.
+ *
+ * Blocking: ACCEPT, CONNECT, SEND and RECV wait (the netstack keeps the
+ * reply and answers later) unless SOCK_NONBLOCK is given, in which case
+ * they answer SOCK_EAGAIN (SOCK_EINPROGRESS for CONNECT). One call may
+ * wait per socket and direction (receive side: RECV, ACCEPT; send side:
+ * SEND, CONNECT); a second gets SOCK_EBUSY. The session's notification,
+ * if the client gave one, is signalled whenever a socket of the session
+ * may have become readable or writable, for poll().
+ *
+ * Every reply's label is 0 or an error number; error numbers are Linux's
+ * errno values, so the POSIX server passes them on unchanged. Addresses
+ * are IPv4 in network byte order (as in struct sockaddr_in), ports in host
+ * byte order.
+ */
+#ifndef MICA_PROTO_SOCKET_H
+#define MICA_PROTO_SOCKET_H
+
+#include <stdint.h>
+
+enum sock_label {
+	/* On the "net" endpoint (unbadged). */
+	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2)
+				   [1] where the client wants it (aligned to its size,
+				   inside the client's recv_window)
+				   item: optional notification (IPC_ITEM_CAP)
+				   reply: items: the session (a badged endpoint, into
+				   recv_cap_slot) and the buffer (IPC_ITEM_MAP) */
+	NET_IF_STATS = 2,       /* words: [0] interface index
+				   reply: struct net_if_info, SOCK_EINVAL past the last */
+	NET_PROTO_STATS = 3,    /* reply: struct net_proto_stats */
+
+	/* On a session. Sockets are small integers per session. */
+	SOCK_END = 16,          /* close every socket, unmap the buffer, end the session */
+	SOCK_OPEN = 17,         /* [0] SOCK_STREAM or SOCK_DGRAM -> [0] socket */
+	SOCK_BIND = 18,         /* [0] socket [1] addr [2] port (0: any) -> [0] port */
+	SOCK_LISTEN = 19,       /* [0] socket [1] backlog */
+	SOCK_ACCEPT = 20,       /* [0] socket [1] flags -> [0] new socket [1] addr [2] port */
+	SOCK_CONNECT = 21,      /* [0] socket [1] addr [2] port [3] flags */
+	SOCK_SEND = 22,         /* [0] socket [1] offset [2] length [3] flags
+				   [4] addr [5] port (UDP, 0: the connected peer)
+				   -> [0] bytes taken */
+	SOCK_RECV = 23,         /* [0] socket [1] offset [2] length [3] flags
+				   -> [0] bytes (0: end of stream) [1] addr [2] port */
+	SOCK_SHUTDOWN = 24,     /* [0] socket [1] SOCK_SHUT_RD/WR/RDWR */
+	SOCK_CLOSE = 25,        /* [0] socket */
+	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
+	SOCK_NAME = 27,         /* [0] socket [1] 0 local, 1 peer -> [0] addr [1] port */
+	SOCK_SETOPT = 28,       /* [0] socket [1] SOCK_OPT_* [2] value */
+};
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM  2
+
+#define SOCK_NONBLOCK 0x1       /* flags: answer now, never wait */
+
+#define SOCK_SHUT_RD   0
+#define SOCK_SHUT_WR   1
+#define SOCK_SHUT_RDWR 2
+
+#define SOCK_POLLIN  0x001
+#define SOCK_POLLOUT 0x004
+#define SOCK_POLLERR 0x008
+#define SOCK_POLLHUP 0x010
+
+#define SOCK_OPT_NODELAY   1    /* TCP_NODELAY */
+#define SOCK_OPT_KEEPALIVE 2    /* SO_KEEPALIVE */
+
+#define SOCK_BUFFER_MAX_LOG2 18 /* 256 KiB of shared buffer per session */
+#define SOCK_MAX_SESSIONS    32
+#define SOCK_MAX_SOCKETS     64 /* per session */
+
+/* Error numbers (Linux's values). */
+#define SOCK_EIO           5    /* the IPC to the netstack failed (client side) */
+#define SOCK_EBADF         9
+#define SOCK_EAGAIN        11
+#define SOCK_ENOMEM        12
+#define SOCK_EFAULT        14
+#define SOCK_EBUSY         16
+#define SOCK_EINVAL        22
+#define SOCK_EMFILE        24
+#define SOCK_EPIPE         32
+#define SOCK_ENOSYS        38
+#define SOCK_EMSGSIZE      90
+#define SOCK_EPROTOTYPE    91
+#define SOCK_ENOPROTOOPT   92
+#define SOCK_EOPNOTSUPP    95
+#define SOCK_EADDRINUSE    98
+#define SOCK_EADDRNOTAVAIL 99
+#define SOCK_ENETUNREACH   101
+#define SOCK_ECONNABORTED  103
+#define SOCK_ECONNRESET    104
+#define SOCK_EISCONN       106
+#define SOCK_ENOTCONN      107
+#define SOCK_ETIMEDOUT     110
+#define SOCK_ECONNREFUSED  111
+#define SOCK_EHOSTUNREACH  113
+#define SOCK_EALREADY      114
+#define SOCK_EINPROGRESS   115
+
+/* Counters of one interface: the netstack's side and its driver's. */
+struct net_if_counters {
+	uint64_t rx_packets, rx_bytes;  /* frames handed to lwIP */
+	uint64_t rx_dropped;            /* bad descriptors from the driver, lwIP refusals */
+	uint64_t tx_packets, tx_bytes;  /* frames given to the driver */
+	uint64_t tx_dropped;            /* no pool buffer or ring room, or too long */
+	uint64_t tx_zero_copy;          /* sent from the pool buffer they arrived in */
+	uint64_t drv_rx_packets, drv_rx_no_buffer, drv_rx_errors;  /* from the driver */
+	uint64_t drv_tx_packets, drv_tx_errors;
+	uint64_t link_up;
+};
+
+struct net_if_info {
+	char name[16];                  /* NUL padded */
+	uint64_t mac;                   /* first byte lowest */
+	uint32_t addr, mask, gw;        /* network byte order; 0 before DHCP */
+	uint32_t flags;                 /* NET_IF_* */
+	struct net_if_counters count;
+};
+#define NET_IF_UP   0x1             /* has an address */
+#define NET_IF_DHCP 0x2
+#define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
+
+/* lwIP's protocol counters: what arrived, and what was dropped and why. */
+struct net_proto_stats {
+	uint64_t link_recv, link_drop, link_err;
+	uint64_t arp_recv, arp_drop;
+	uint64_t ip_recv, ip_drop, ip_chkerr, ip_lenerr, ip_proterr, ip_opterr;
+	uint64_t icmp_recv, icmp_drop, icmp_chkerr, icmp_lenerr;
+	uint64_t udp_recv, udp_drop, udp_chkerr, udp_lenerr;
+	uint64_t tcp_recv, tcp_drop, tcp_chkerr, tcp_lenerr, tcp_proterr;
+	uint64_t sock_udp_dropped;      /* datagrams a full socket queue refused */
+};
+#define NET_PROTO_STATS_WORDS (sizeof(struct net_proto_stats) / 8)
+
+#endif

@@ -1,0 +1,157 @@
+/* Native client of the socket service: include/lib/netsock.h. */
+#include "lib/netsock.h"
+#include "lib/mica.h"
+
+static long call(cap_slot_t ep, uint64_t label, const uint64_t *w, unsigned n, uint64_t *out,
+		 unsigned nout)
+{
+	struct msg m = msg_from_words(label, w, n);
+
+	if (ipc_call(ep, &m) != 0)
+		return -SOCK_EIO;
+	if (ipc_tag_label(m.tag))
+		return -(long)ipc_tag_label(m.tag);
+	if (out)
+		msg_to_words(&m, out, nout);
+	return 0;
+}
+
+long net_call(const struct net_session *s, uint64_t label, const uint64_t *w, unsigned n,
+	      uint64_t *out, unsigned nout)
+{
+	return call(s->cap, label, w, n, out, nout);
+}
+
+long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
+		      cap_slot_t notif)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t size = 1UL << log2;
+	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 2, notif != CAP_SLOT_NONE) };
+
+	s->cap = slot_alloc();
+	if (s->cap == CAP_SLOT_NONE)
+		return -SOCK_EMFILE;
+	m.w[0] = log2;
+	m.w[1] = (uint64_t)buf_va;
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[0][1] = notif;
+	uint64_t window = b->recv_window;
+	cap_slot_t slot = b->recv_cap_slot;
+	b->recv_window = fpage((uint64_t)buf_va, log2);
+	b->recv_cap_slot = s->cap;
+	long err = ipc_call(net, &m);
+	b->recv_window = window;
+	b->recv_cap_slot = slot;
+	if (err)
+		err = -SOCK_EIO;
+	else if (ipc_tag_label(m.tag))
+		err = -(long)ipc_tag_label(m.tag);
+	else if (b->recv_cap_count != 1 || b->recv_pages != size / PAGE_SIZE)
+		err = -SOCK_EFAULT;     /* the session or the buffer did not arrive */
+	if (err) {
+		sys_cap_delete(s->cap);
+		slot_free(s->cap);
+		return err;
+	}
+	s->buf = buf_va;
+	s->size = size;
+	return 0;
+}
+
+long net_session_end(struct net_session *s)
+{
+	long err = call(s->cap, SOCK_END, NULL, 0, NULL, 0);
+
+	sys_cap_delete(s->cap);
+	slot_free(s->cap);
+	return err;
+}
+
+long sock_open(const struct net_session *s, int type)
+{
+	uint64_t w[1] = { (uint64_t)type }, out[1];
+	long err = call(s->cap, SOCK_OPEN, w, 1, out, 1);
+	return err ? err : (long)out[0];
+}
+
+long sock_bind(const struct net_session *s, int sock, uint32_t addr, uint16_t port)
+{
+	uint64_t w[3] = { (uint64_t)sock, addr, port }, out[1];
+	long err = call(s->cap, SOCK_BIND, w, 3, out, 1);
+	return err ? err : (long)out[0];
+}
+
+long sock_listen(const struct net_session *s, int sock, unsigned backlog)
+{
+	uint64_t w[2] = { (uint64_t)sock, backlog };
+	return call(s->cap, SOCK_LISTEN, w, 2, NULL, 0);
+}
+
+long sock_accept(const struct net_session *s, int sock, uint32_t *addr, uint16_t *port)
+{
+	uint64_t w[2] = { (uint64_t)sock, 0 }, out[3];
+	long err = call(s->cap, SOCK_ACCEPT, w, 2, out, 3);
+	if (err)
+		return err;
+	if (addr)
+		*addr = (uint32_t)out[1];
+	if (port)
+		*port = (uint16_t)out[2];
+	return (long)out[0];
+}
+
+long sock_connect(const struct net_session *s, int sock, uint32_t addr, uint16_t port)
+{
+	uint64_t w[4] = { (uint64_t)sock, addr, port, 0 };
+	return call(s->cap, SOCK_CONNECT, w, 4, NULL, 0);
+}
+
+long sock_send(const struct net_session *s, int sock, const void *data, size_t len,
+	       uint32_t addr, uint16_t port)
+{
+	uint64_t out[1];
+
+	if (len > s->size)
+		len = s->size;
+	memcpy(s->buf, data, len);
+	uint64_t w[6] = { (uint64_t)sock, 0, len, 0, addr, port };
+	long err = call(s->cap, SOCK_SEND, w, 6, out, 1);
+	return err ? err : (long)out[0];
+}
+
+long sock_recv(const struct net_session *s, int sock, void *data, size_t len, uint32_t *addr,
+	       uint16_t *port)
+{
+	uint64_t out[3];
+
+	if (len > s->size)
+		len = s->size;
+	uint64_t w[4] = { (uint64_t)sock, 0, len, 0 };
+	long err = call(s->cap, SOCK_RECV, w, 4, out, 3);
+	if (err)
+		return err;
+	memcpy(data, s->buf, out[0]);
+	if (addr)
+		*addr = (uint32_t)out[1];
+	if (port)
+		*port = (uint16_t)out[2];
+	return (long)out[0];
+}
+
+long sock_close(const struct net_session *s, int sock)
+{
+	uint64_t w[1] = { (uint64_t)sock };
+	return call(s->cap, SOCK_CLOSE, w, 1, NULL, 0);
+}
+
+long net_if_info(cap_slot_t net, unsigned index, struct net_if_info *info)
+{
+	uint64_t w[1] = { index };
+	return call(net, NET_IF_STATS, w, 1, (uint64_t *)info, NET_IF_INFO_WORDS);
+}
+
+long net_proto_stats(cap_slot_t net, struct net_proto_stats *st)
+{
+	return call(net, NET_PROTO_STATS, NULL, 0, (uint64_t *)st, NET_PROTO_STATS_WORDS);
+}

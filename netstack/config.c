@@ -1,0 +1,115 @@
+/*
+ * The netstack's interface configuration, from its program arguments
+ * (docs/netstack.md):
+ *
+ *   nic=eth0[,eth1...]      the drivers' names, one interface each
+ *   eth0.addr=A.B.C.D/LEN   a static address and prefix length, or
+ *   eth0.addr=dhcp          an address from DHCP (the default)
+ *   eth0.gw=A.B.C.D         the default gateway through this interface
+ *
+ * Pure string work, so the host unit tests run it.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+
+#include "lib/fmt.h"
+#include "lib/inet.h"
+#include "lib/string.h"
+
+/* The value of key=value among args' words into out, or NULL. */
+static const char *arg(const char *args, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *end = p;
+		while (*end && *end != ' ')
+			end++;
+		if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t n = (size_t)(end - p) - klen - 1;
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, p + klen + 1, n);
+			out[n] = 0;
+			return out;
+		}
+		p = end;
+	}
+	return NULL;
+}
+
+static unsigned fail(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static bool parse_addr(const char *v, struct nic_config *c)
+{
+	const char *slash = strchr(v, '/');
+	unsigned len = 0;
+
+	if (!strcmp(v, "dhcp")) {
+		c->dhcp = true;
+		return true;
+	}
+	if (!slash || !slash[1] || !inet_parse_ipv4(v, (size_t)(slash - v), &c->addr))
+		return false;
+	for (const char *p = slash + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || p - slash > 2)
+			return false;
+		len = len * 10 + (unsigned)(*p - '0');
+	}
+	if (len < 1 || len > 30)
+		return false;
+	uint32_t host_mask = ~0U << (32 - len);
+	c->mask = __builtin_bswap32(host_mask);
+	c->dhcp = false;
+	return true;
+}
+
+unsigned config_parse(const char *args, struct nic_config *out, unsigned max, char *err,
+		      size_t errsize)
+{
+	char list[64], key[NS_NAME_MAX + 8], v[32];
+	unsigned n = 0;
+
+	if (!arg(args, "nic", list, sizeof(list)) || !list[0])
+		return fail(err, errsize, "no interfaces: give nic=eth0[,eth1...]");
+	for (char *s = list; *s;) {
+		char *e = s;
+		while (*e && *e != ',')
+			e++;
+		size_t len = (size_t)(e - s);
+		if (n == max)
+			return fail(err, errsize, "nic=: at most %u interfaces", max);
+		if (!len || len > NS_NAME_MAX)
+			return fail(err, errsize, "nic=: bad interface name in '%s'", list);
+		struct nic_config *c = &out[n++];
+		*c = (struct nic_config){ .dhcp = true };
+		memcpy(c->name, s, len);
+		for (unsigned i = 0; i + 1 < n; i++)
+			if (!strcmp(out[i].name, c->name))
+				return fail(err, errsize, "nic=: %s named twice", c->name);
+		s = *e ? e + 1 : e;
+
+		fmt_snprintf(key, sizeof(key), "%s.addr", c->name);
+		if (arg(args, key, v, sizeof(v)) && !parse_addr(v, c))
+			return fail(err, errsize, "%s: expected A.B.C.D/LEN (LEN 1..30) or dhcp", key);
+		fmt_snprintf(key, sizeof(key), "%s.gw", c->name);
+		if (arg(args, key, v, sizeof(v))) {
+			if (!inet_parse_ipv4(v, strlen(v), &c->gw))
+				return fail(err, errsize, "%s: expected A.B.C.D", key);
+			if (!c->dhcp && (c->gw & c->mask) != (c->addr & c->mask))
+				return fail(err, errsize, "%s: the gateway is not on the interface's network", key);
+		}
+	}
+	return n;
+}

@@ -1,0 +1,212 @@
+/*
+ * The netstack: lwIP in one user-level server, over the NIC drivers'
+ * queues (nic.c), serving sockets (socket.c). docs/netstack.md.
+ *
+ * One thread, lwIP's NO_SYS mode. The loop drains every interface's rings
+ * into lwIP, runs lwIP's timers, answers deferred socket calls, signals
+ * the drivers once, and then sleeps in an endpoint receive: a client's
+ * request, a driver's queue signal (the bound notification, one badge bit
+ * per NIC) or the timer (notify_timer, armed for lwIP's next timeout)
+ * wakes it.
+ */
+#include "netstack.h"
+
+#include "lib/inet.h"
+#include "lib/names.h"
+#include "lwip/apps/lwiperf.h"
+#include "lwip/dhcp.h"
+#include "lwip/init.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+struct nic nics[NETSTACK_MAX_NICS];
+unsigned nnics;
+unsigned char *netstack_heap;
+
+static cap_slot_t endpoint, notif;
+static uint64_t rand_state;
+
+/* ---- what lwIP needs from its platform (arch/cc.h, sys.h) ---- */
+
+u32_t sys_now(void)
+{
+	return (u32_t)((uint64_t)sys_clock() / 1000000);
+}
+
+uint32_t netstack_random(void)
+{
+	/* xorshift64*, seeded from the time stamp counter. */
+	if (!rand_state)
+		rand_state = __builtin_ia32_rdtsc() | 1;
+	rand_state ^= rand_state >> 12;
+	rand_state ^= rand_state << 25;
+	rand_state ^= rand_state >> 27;
+	return (uint32_t)((rand_state * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+void netstack_assert_failed(const char *what, const char *file, int line)
+{
+	printf("netstack: lwIP assertion failed: %s (%s:%d)\n", what, file, line);
+	exit(3);
+}
+
+int atoi(const char *s)
+{
+	int v = 0, sign = 1;
+
+	if (*s == '-') {
+		sign = -1;
+		s++;
+	}
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return sign * v;
+}
+
+/* ---- iperf (lwIP's lwiperf, iperf 2 compatible) ---- */
+
+static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local,
+			 u16_t local_port, const ip_addr_t *remote, u16_t remote_port,
+			 u32_t bytes, u32_t ms, u32_t kbps)
+{
+	static const char *const kinds[] = {
+		[LWIPERF_TCP_DONE_SERVER] = "server done",
+		[LWIPERF_TCP_DONE_CLIENT] = "client done",
+		[LWIPERF_TCP_ABORTED_LOCAL] = "aborted here",
+		[LWIPERF_TCP_ABORTED_LOCAL_DATAERROR] = "aborted here (data error)",
+		[LWIPERF_TCP_ABORTED_LOCAL_TXERROR] = "aborted here (send error)",
+		[LWIPERF_TCP_ABORTED_REMOTE] = "aborted by the peer",
+	};
+	printf("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s\n",
+	       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
+	       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
+}
+
+static char iperf_client[32];
+static bool iperf_client_started;
+
+/* Start the iperf client (iperf.client=A.B.C.D) once an interface is up. */
+static void iperf_client_poll(void)
+{
+	uint32_t a;
+
+	if (!iperf_client[0] || iperf_client_started)
+		return;
+	for (unsigned i = 0; i < nnics; i++) {
+		if (!nics[i].up_reported)
+			continue;
+		iperf_client_started = true;
+		if (!inet_parse_ipv4(iperf_client, strlen(iperf_client), &a)) {
+			printf("netstack: iperf.client=%s: expected A.B.C.D\n", iperf_client);
+			return;
+		}
+		ip_addr_t remote;
+		ip_addr_set_ip4_u32(&remote, a);
+		if (!lwiperf_start_tcp_client_default(&remote, iperf_report, NULL))
+			printf("netstack: iperf: cannot start the client\n");
+		return;
+	}
+}
+
+/* ---- the loop ---- */
+
+static void sleep_until_woken(struct msg *m, cap_slot_t reply)
+{
+	u32_t wait = sys_timeouts_sleeptime();
+
+	if (wait != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
+		sys_notify_timer(notif, NETSTACK_BIT_TIMER,
+				 (uint64_t)sys_clock() + (uint64_t)wait * 1000000);
+	if (ipc_recv(endpoint, reply, m) != 0)
+		*m = msg_make(IPC_LABEL_NOTIFY, 0);
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	struct nic_config cfg[NETSTACK_MAX_NICS];
+	char err[128], opt[32];
+	long e;
+
+	nnics = config_parse(pi->args, cfg, NETSTACK_MAX_NICS, err, sizeof(err));
+	if (!nnics) {
+		printf("netstack: %s\n", err);
+		return 1;
+	}
+	if (!(netstack_heap = mem_heap(MEM_SIZE + 64))) {
+		printf("netstack: no heap for lwIP\n");
+		return 1;
+	}
+	endpoint = slot_alloc();
+	notif = slot_alloc();
+	cap_slot_t reply = slot_alloc();
+	struct thread_config tc = { .fields = THREAD_CFG_NOTIFY, .notification = notif };
+	if ((e = sys_obj_create(CAP_ENDPOINT, endpoint, 0)) < 0 ||
+	    (e = sys_obj_create(CAP_NOTIFICATION, notif, 0)) < 0 ||
+	    (e = sys_obj_create(CAP_REPLY, reply, 0)) < 0 ||
+	    (e = sys_thread_configure(PROGRAM_THREAD_SLOT, (uint64_t)&tc)) < 0) {
+		printf("netstack: setting up: %s\n", mica_strerror(e));
+		return 1;
+	}
+	lwip_init();
+	for (unsigned i = 0; i < nnics; i++) {
+		struct nic *n = &nics[i];
+		n->cfg = cfg[i];
+		n->index = i;
+		if ((e = nic_start(n, notif)) < 0) {
+			printf("netstack: %s: cannot attach: %s\n", n->cfg.name, mica_strerror(e));
+			return 1;
+		}
+		printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n",
+		       n->cfg.name, n->netif.hwaddr[0], n->netif.hwaddr[1], n->netif.hwaddr[2],
+		       n->netif.hwaddr[3], n->netif.hwaddr[4], n->netif.hwaddr[5],
+		       n->cfg.dhcp ? "asking DHCP for an address" : "static address");
+		if (n->cfg.gw || (i == 0 && n->cfg.dhcp))
+			netif_set_default(&n->netif);
+		if (n->cfg.dhcp)
+			dhcp_start(&n->netif);
+	}
+	if (!netif_default)
+		netif_set_default(&nics[0].netif);
+	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
+		lwiperf_start_tcp_server_default(iperf_report, NULL);
+	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
+	socket_init(endpoint);
+	if ((e = ns_register("net", endpoint)) < 0) {
+		printf("netstack: cannot register 'net': %s\n", mica_strerror(e));
+		return 1;
+	}
+	printf("netstack: serving %u interface(s); sockets at 'net'%s\n", nnics,
+	       strcmp(opt, "off") ? ", iperf server on TCP port 5001" : "");
+
+	struct msg m = msg_make(IPC_LABEL_NOTIFY, 0);
+	for (;;) {
+		if (ipc_tag_label(m.tag) != IPC_LABEL_NOTIFY && !socket_request(&m, reply)) {
+			/* The reply waits in that object; receive with another. */
+			reply = slot_alloc();
+			if (reply == CAP_SLOT_NONE || sys_obj_create(CAP_REPLY, reply, 0) < 0) {
+				printf("netstack: out of reply objects\n");
+				return 1;
+			}
+		}
+		bool busy;
+		do {
+			busy = false;
+			for (unsigned i = 0; i < nnics; i++)
+				busy |= nic_service(&nics[i]);
+			sys_check_timeouts();
+			iperf_client_poll();
+			socket_poll();
+			for (unsigned i = 0; i < nnics; i++)
+				nic_flush(&nics[i]);
+		} while (busy);
+		bool sleep = true;
+		for (unsigned i = 0; i < nnics && sleep; i++)
+			sleep = nic_may_sleep(&nics[i]);
+		if (sleep)
+			sleep_until_woken(&m, reply);
+		else
+			m = msg_make(IPC_LABEL_NOTIFY, 0);
+	}
+}

@@ -1,0 +1,97 @@
+/*
+ * lwIP configuration for the Mica netstack: one thread, no OS layer
+ * (NO_SYS), IPv4 with ARP, ICMP, UDP, TCP and DHCP, and sizes chosen for
+ * throughput over a 1500-byte MTU rather than lwIP's small defaults.
+ *
+ * Memory: the lwIP heap (MEM_SIZE) lives in the program's heap window
+ * (netstack_heap, from mem_heap()), paged in on first touch; the fixed
+ * pools (MEMP_*) are in the program's data. Received frames are never
+ * copied into lwIP memory: they stay in the driver pool (custom pbufs).
+ */
+#ifndef MICA_NETSTACK_LWIPOPTS_H
+#define MICA_NETSTACK_LWIPOPTS_H
+
+#define NO_SYS                      1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_SOCKET                 0
+#define LWIP_NETCONN                0
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_ICMP                   1
+#define LWIP_RAW                    0
+#define LWIP_UDP                    1
+#define LWIP_TCP                    1
+#define LWIP_DHCP                   1
+#define LWIP_DNS                    0
+#define LWIP_IGMP                   0
+#define LWIP_NETIF_STATUS_CALLBACK  1
+#define LWIP_NETIF_LINK_CALLBACK    1
+#define LWIP_SINGLE_NETIF           0
+#define IP_REASSEMBLY               1
+#define IP_FRAG                     1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+#define ARP_QUEUEING                1
+
+/* The lwIP heap: PBUF_RAM pbufs (TCP send data, ICMP replies, copies). */
+#define MEM_ALIGNMENT               8
+#define MEM_SIZE                    (16 * 1024 * 1024)
+extern unsigned char *netstack_heap;
+#define LWIP_RAM_HEAP_POINTER       netstack_heap
+
+/* Pools. PBUF_REF/ROM headers (MEMP_NUM_PBUF) are what the received-frame
+ * custom pbufs do not need (they are preallocated per pool buffer). */
+#define MEMP_NUM_PBUF               256
+#define MEMP_NUM_UDP_PCB            32
+#define MEMP_NUM_TCP_PCB            64
+#define MEMP_NUM_TCP_PCB_LISTEN     16
+#define MEMP_NUM_TCP_SEG            2048
+#define MEMP_NUM_REASSDATA          16
+#define IP_REASS_MAX_PBUFS          64
+#define MEMP_NUM_FRAG_PBUF          64
+#define MEMP_NUM_ARP_QUEUE          64
+#define PBUF_POOL_SIZE              64
+#define LWIP_SUPPORT_CUSTOM_PBUF    1
+
+/* TCP: window scaling, windows and buffers sized for a fast LAN. */
+#define TCP_MSS                     1460
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               2
+#define TCP_WND                     (128 * 1024)
+#define TCP_SND_BUF                 (256 * 1024)
+#define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF) / TCP_MSS)
+#define TCP_SNDLOWAT                (32 * 1024)   /* lwIP keeps it in 16 bits */
+#define TCP_QUEUE_OOSEQ             1
+/* lwIP checks TCP_WND against its PBUF_POOL; received frames do not come
+ * from that pool here but from the driver pool (nic.c). */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+#define TCP_OOSEQ_MAX_PBUFS         128
+#define TCP_LISTEN_BACKLOG          1
+#define TCP_DEFAULT_LISTEN_BACKLOG  16
+#define LWIP_TCP_KEEPALIVE          1
+#define TCP_OVERSIZE                TCP_MSS
+#define LWIP_TCP_TIMESTAMPS         0
+#define SO_REUSE                    1
+#define LWIP_CHECKSUM_ON_COPY       1
+
+/* Statistics, read over IPC (NET_PROTO_STATS); 32-bit counters. */
+#define LWIP_STATS                  1
+#define LWIP_STATS_LARGE            1
+#define LWIP_STATS_DISPLAY          0
+#define LINK_STATS                  1
+#define ETHARP_STATS                1
+#define IP_STATS                    1
+#define IPFRAG_STATS                1
+#define ICMP_STATS                  1
+#define UDP_STATS                   1
+#define TCP_STATS                   1
+#define MEM_STATS                   1
+#define MEMP_STATS                  1
+#define SYS_STATS                   0
+
+#define LWIP_NETIF_HOSTNAME         1
+#define LWIP_NETIF_API              0
+#define LWIP_DEBUG                  0
+
+#endif

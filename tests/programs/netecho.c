@@ -1,0 +1,244 @@
+/*
+ * netecho: a native client of the netstack's socket service, for tests.
+ * One thread and one session per role:
+ *
+ *   TCP echo server on port 7: every connection, in turn, gets back what
+ *     it sends until it closes;
+ *   UDP echo server on port 7: every datagram goes back to its sender;
+ *   TCP client (args client=A.B.C.D:PORT): connects (retrying each second),
+ *     echoes what the server sends until it closes, says how much, and
+ *     starts again;
+ *   statistics on TCP port 9000: each connection gets one line of the
+ *     netstack's counters, read over IPC (NET_IF_STATS, NET_PROTO_STATS).
+ */
+#include "lib/inet.h"
+#include "lib/mica.h"
+#include "lib/names.h"
+#include "lib/netsock.h"
+#include "proto/nameservice.h"
+
+#define BUF_LOG2     16
+#define BUF_WINDOW   0x0000420000000000UL
+#define STACK_SIZE   (64 * 1024)
+
+enum role { TCP_ECHO, UDP_ECHO, TCP_CLIENT, STATS, ROLES };
+static const char *const role_names[ROLES] = { "tcp-echo", "udp-echo", "tcp-client", "stats" };
+
+static struct net_session sessions[ROLES];
+static cap_slot_t net, timer_notif;
+static uint32_t client_addr;
+static uint16_t client_port;
+static uint8_t data[ROLES][1 << BUF_LOG2];
+
+static void fail(enum role r, const char *what, long err)
+{
+	printf("netecho: %s: %s: error %ld\n", role_names[r], what, -err);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	sys_notify_timer(timer_notif, 1, (uint64_t)sys_clock() + (uint64_t)ms * 1000000);
+	sys_notify_wait(timer_notif, 0);
+}
+
+/* Send all of len bytes; false on error. */
+static bool send_all(const struct net_session *s, int sock, const uint8_t *p, size_t len)
+{
+	while (len) {
+		long n = sock_send(s, sock, p, len, 0, 0);
+		if (n < 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Echo a stream until its end; the bytes echoed, or -1 on error. */
+static long echo_stream(const struct net_session *s, int sock, uint8_t *buf)
+{
+	long total = 0;
+
+	for (;;) {
+		long n = sock_recv(s, sock, buf, 1 << BUF_LOG2, NULL, NULL);
+		if (n <= 0)
+			return n < 0 ? -1 : total;
+		if (!send_all(s, sock, buf, (size_t)n))
+			return -1;
+		total += n;
+	}
+}
+
+static int listener(enum role r, uint16_t port)
+{
+	const struct net_session *s = &sessions[r];
+	long l = sock_open(s, SOCK_STREAM), e;
+
+	if (l < 0 || (e = sock_bind(s, (int)l, 0, port)) < 0 || (e = sock_listen(s, (int)l, 4)) < 0) {
+		fail(r, "listen", l < 0 ? l : e);
+		return -1;
+	}
+	return (int)l;
+}
+
+static void tcp_echo(uint64_t unused)
+{
+	const struct net_session *s = &sessions[TCP_ECHO];
+	int l = listener(TCP_ECHO, 7);
+
+	while (l >= 0) {
+		long c = sock_accept(s, l, NULL, NULL);
+		if (c < 0) {
+			fail(TCP_ECHO, "accept", c);
+			sleep_ms(100);
+			continue;
+		}
+		long n = echo_stream(s, (int)c, data[TCP_ECHO]);
+		printf("netecho: tcp-echo: connection done, %ld bytes echoed\n", n);
+		sock_close(s, (int)c);
+	}
+	sys_thread_exit(1);
+}
+
+static void udp_echo(uint64_t unused)
+{
+	const struct net_session *s = &sessions[UDP_ECHO];
+	long u = sock_open(s, SOCK_DGRAM), e;
+
+	if (u < 0 || (e = sock_bind(s, (int)u, 0, 7)) < 0) {
+		fail(UDP_ECHO, "bind", u < 0 ? u : e);
+		sys_thread_exit(1);
+	}
+	for (;;) {
+		uint32_t addr;
+		uint16_t port;
+		long n = sock_recv(s, (int)u, data[UDP_ECHO], 1 << BUF_LOG2, &addr, &port);
+		if (n >= 0)
+			n = sock_send(s, (int)u, data[UDP_ECHO], (size_t)n, addr, port);
+		if (n < 0)
+			fail(UDP_ECHO, "echo", n);
+	}
+}
+
+static void tcp_client(uint64_t unused)
+{
+	const struct net_session *s = &sessions[TCP_CLIENT];
+
+	for (;;) {
+		long c = sock_open(s, SOCK_STREAM);
+		if (c < 0) {
+			fail(TCP_CLIENT, "socket", c);
+			sys_thread_exit(1);
+		}
+		long e = sock_connect(s, (int)c, client_addr, client_port);
+		if (e == 0) {
+			long n = echo_stream(s, (int)c, data[TCP_CLIENT]);
+			printf("netecho: tcp-client: connection done, %ld bytes echoed\n", n);
+		}
+		sock_close(s, (int)c);
+		sleep_ms(e == 0 ? 100 : 1000);
+	}
+}
+
+static void stats(uint64_t unused)
+{
+	const struct net_session *s = &sessions[STATS];
+	int l = listener(STATS, 9000);
+	char *line = (char *)data[STATS];
+
+	while (l >= 0) {
+		long c = sock_accept(s, l, NULL, NULL);
+		if (c < 0) {
+			sleep_ms(100);
+			continue;
+		}
+		size_t len = 0;
+		struct net_if_info info;
+		for (unsigned i = 0; net_if_info(net, i, &info) == 0; i++) {
+			const struct net_if_counters *k = &info.count;
+			len += (size_t)fmt_snprintf(line + len, 4096 - len,
+				"%s.rx_packets=%lu %s.rx_bytes=%lu %s.rx_dropped=%lu %s.tx_packets=%lu "
+				"%s.tx_bytes=%lu %s.tx_dropped=%lu %s.tx_zero_copy=%lu "
+				"%s.drv_rx_packets=%lu %s.drv_rx_no_buffer=%lu %s.drv_rx_errors=%lu "
+				"%s.drv_tx_packets=%lu %s.drv_tx_errors=%lu %s.link_up=%lu ",
+				info.name, k->rx_packets, info.name, k->rx_bytes, info.name, k->rx_dropped,
+				info.name, k->tx_packets, info.name, k->tx_bytes, info.name, k->tx_dropped,
+				info.name, k->tx_zero_copy, info.name, k->drv_rx_packets, info.name,
+				k->drv_rx_no_buffer, info.name, k->drv_rx_errors, info.name,
+				k->drv_tx_packets, info.name, k->drv_tx_errors, info.name, k->link_up);
+		}
+		struct net_proto_stats p;
+		if (net_proto_stats(net, &p) == 0) {
+			static const char *const names[] = {
+				"link_recv", "link_drop", "link_err", "arp_recv", "arp_drop",
+				"ip_recv", "ip_drop", "ip_chkerr", "ip_lenerr", "ip_proterr", "ip_opterr",
+				"icmp_recv", "icmp_drop", "icmp_chkerr", "icmp_lenerr",
+				"udp_recv", "udp_drop", "udp_chkerr", "udp_lenerr",
+				"tcp_recv", "tcp_drop", "tcp_chkerr", "tcp_lenerr", "tcp_proterr",
+				"sock_udp_dropped",
+			};
+			_Static_assert(sizeof(names) / sizeof(names[0]) == NET_PROTO_STATS_WORDS,
+				       "a name per counter");
+			const uint64_t *w = (const uint64_t *)&p;
+			for (unsigned i = 0; i < NET_PROTO_STATS_WORDS; i++)
+				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s=%lu ", names[i], w[i]);
+		}
+		line[len++] = '\n';
+		send_all(s, (int)c, (const uint8_t *)line, len);
+		sock_close(s, (int)c);
+	}
+	sys_thread_exit(1);
+}
+
+static uint16_t parse_port(const char *s)
+{
+	unsigned v = 0;
+
+	for (; *s >= '0' && *s <= '9' && v <= 65535; s++)
+		v = v * 10 + (unsigned)(*s - '0');
+	return *s || v > 65535 ? 0 : (uint16_t)v;
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	static void (*const bodies[ROLES])(uint64_t) = { tcp_echo, udp_echo, tcp_client, stats };
+	char client[32];
+	long err;
+
+	if (program_arg(pi->args, "client", client, sizeof(client))) {
+		char *colon = strchr(client, ':');
+		if (!colon || !inet_parse_ipv4(client, (size_t)(colon - client), &client_addr) ||
+		    !(client_port = parse_port(colon + 1))) {
+			printf("netecho: client=%s: expected A.B.C.D:PORT\n", client);
+			return 1;
+		}
+	}
+	net = slot_alloc();
+	timer_notif = slot_alloc();
+	if ((err = ns_lookup("net", net)) < 0 ||
+	    (err = sys_obj_create(CAP_NOTIFICATION, timer_notif, 0)) < 0) {
+		printf("netecho: no netstack: %s\n", mica_strerror(err));
+		return 1;
+	}
+	for (int r = 0; r < ROLES; r++) {
+		if (r == TCP_CLIENT && !client_addr)
+			continue;
+		void *va = (void *)(BUF_WINDOW + ((uint64_t)r << BUF_LOG2));
+		if ((err = net_session_open(&sessions[r], net, va, BUF_LOG2, CAP_SLOT_NONE)) < 0) {
+			fail(r, "session", err);
+			return 1;
+		}
+		if ((err = program_thread(bodies[r], 0, STACK_SIZE, role_names[r])) < 0) {
+			fail(r, "thread", err);
+			return 1;
+		}
+	}
+	printf("netecho: echo on TCP and UDP port 7, statistics on TCP port 9000%s\n",
+	       client_addr ? ", client started" : "");
+	/* The first thread must live on: its end would be the program's. */
+	cap_slot_t idle = slot_alloc();
+	sys_obj_create(CAP_NOTIFICATION, idle, 0);
+	for (;;)
+		sys_notify_wait(idle, 0);
+}

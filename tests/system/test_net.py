@@ -1,0 +1,211 @@
+"""The netstack (lwIP over the NIC drivers) over tap devices in a test
+namespace: ping, iperf, TCP and UDP echo through the socket service, DHCP,
+and malformed frames. Each test runs for e1000 and for virtio-net.
+
+The guest is 10.1.0.2/24 on tap0; the namespace side is 10.1.0.1. The
+netecho test program (tests/programs/netecho.c) is a native client of the
+socket service: TCP and UDP echo servers on port 7, a TCP client that
+echoes what a server in the namespace sends, and a statistics server on
+TCP port 9000 that answers one line of counters read over IPC.
+"""
+import os
+import random
+import re
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from netns import Netns, can_run
+from qemu import Qemu, build_path
+
+pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+
+GUEST = "10.1.0.2"
+HOST = "10.1.0.1"
+GUEST_MAC = "52:54:00:00:00:01"
+
+MODELS = {
+    "e1000": ("e1000", "e1000"),
+    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
+}
+
+
+class NetRig:
+    """QEMU on tap0 in a namespace: a NIC driver, the netstack and
+    (optionally) netecho."""
+
+    def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True):
+        self.ns = ns
+        device, module = MODELS[model]
+        tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
+        if host_addr:
+            ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
+        netstack_args = netstack_args or f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}"
+        manifest = (f"program eth0 dma=64 priority=150 restart=never\n"
+                    f"    module {module}\n    pci 00:03.0\n    args name=eth0\n"
+                    f"program netstack dma=4096 priority=100\n    args {netstack_args}\n")
+        if netecho:
+            manifest += f"program netecho priority=90\n    args client={HOST}:7000\n"
+        path = tmp_path / "manifest"
+        path.write_text(manifest)
+        mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
+                (build_path("drivers", f"{module}.elf"), module),
+                (build_path("netstack.elf"), "netstack"),
+                (build_path("programs", "netecho.elf"), "netecho")]
+        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
+        self.qemu = Qemu(args, name=f"net-{model}", prefix=ns.prefix())
+
+    def __enter__(self):
+        self.qemu.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.qemu.stop()
+
+    def run(self, *cmd, timeout=60, check=True):
+        """A command inside the namespace, bounded in time."""
+        r = subprocess.run(self.ns.prefix() + list(cmd), capture_output=True, text=True,
+                           timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{cmd} exited {r.returncode}:\n{r.stdout}\n{r.stderr}\n"
+                                 f"console:\n{self.qemu.output()}")
+        return r
+
+    def connect(self, port, timeout=30):
+        """A TCP connection from the namespace to the guest."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.ns.in_ns(lambda: socket.create_connection((GUEST, port), timeout=10))
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def stats(self):
+        """Counters read by netecho over IPC from the netstack, as a dict
+        (interface counters prefixed with the interface name)."""
+        s = self.connect(9000)
+        data = b""
+        s.settimeout(30)
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        return {k: int(v) for k, v in re.findall(r"([\w.]+)=(\d+)", data.decode())}
+
+
+@pytest.fixture(params=list(MODELS))
+def model(request):
+    return request.param
+
+
+def test_ping_100_up_to_1472_bytes(model, tmp_path):
+    with Netns("ping") as ns, NetRig(ns, tmp_path, model, netecho=False) as rig:
+        rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        for size in (56, 1000, 1472):
+            r = rig.run("ping", "-c", "100", "-i", "0.01", "-W", "5", "-s", str(size), GUEST,
+                        timeout=120)
+            assert " 0% packet loss" in r.stdout, r.stdout
+
+
+def wait_up(rig):
+    rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+    rig.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
+
+
+def test_iperf_client_against_lwiperf(model, tmp_path):
+    with Netns("iperf") as ns, NetRig(ns, tmp_path, model, netecho=False) as rig:
+        rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        r = rig.run("iperf", "-c", GUEST, "-t", "3", "-f", "k", timeout=90)
+        rates = re.findall(r"([\d.]+) Kbits/sec", r.stdout)
+        assert rates and float(rates[-1]) > 0, r.stdout
+        m = rig.qemu.wait_for(r"netstack: iperf: server done with 10\.1\.0\.1:\d+, (\d+) bytes",
+                              timeout=30)
+        assert int(m.group(1)) > 0
+
+
+def test_tcp_echo_1mib_random(model, tmp_path):
+    payload = random.Random(5).randbytes(1 << 20)
+    with Netns("tcpecho") as ns, NetRig(ns, tmp_path, model) as rig:
+        wait_up(rig)
+        s = rig.connect(7)
+        s.settimeout(60)
+        # A thread sends while this one receives, so neither side's
+        # buffers need to hold it all.
+        sender = threading.Thread(target=lambda: (s.sendall(payload), s.shutdown(socket.SHUT_WR)))
+        sender.start()
+        got = bytearray()
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        sender.join(60)
+        s.close()
+        assert len(got) == len(payload)
+        assert bytes(got) == payload
+        rig.qemu.wait_for(r"netecho: tcp-echo: connection done, 1048576 bytes echoed", timeout=30)
+
+
+def test_udp_echo_varied_sizes(model, tmp_path):
+    sizes = [1, 18, 64, 512, 1000, 1472, 1473, 4000, 8972]
+    with Netns("udpecho") as ns, NetRig(ns, tmp_path, model) as rig:
+        wait_up(rig)
+
+        def exchange():
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.settimeout(2)
+            results = {}
+            for size in sizes:
+                data = random.Random(size).randbytes(size)
+                for _ in range(5):          # the first may wait for ARP
+                    u.sendto(data, (GUEST, 7))
+                    try:
+                        reply, addr = u.recvfrom(65536)
+                    except socket.timeout:
+                        continue
+                    results[size] = (reply == data, addr[0])
+                    break
+            u.close()
+            return results
+
+        results = ns.in_ns(exchange)
+        for size in sizes:
+            assert results.get(size) == (True, GUEST), f"{size}-byte datagram: {results.get(size)}"
+
+
+def test_tcp_client_side(model, tmp_path):
+    """netecho connects out to a server in the namespace and echoes it."""
+    payload = random.Random(7).randbytes(256 * 1024)
+    with Netns("tcpclient") as ns:
+        ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", "tap0")
+        server = ns.in_ns(lambda: socket.create_server((HOST, 7000)))
+        with NetRig(ns, tmp_path, model, host_addr=False) as rig:
+            server.settimeout(90)
+            conn, addr = server.accept()
+            assert addr[0] == GUEST
+            conn.settimeout(60)
+            conn.sendall(payload)
+            conn.shutdown(socket.SHUT_WR)
+            got = bytearray()
+            while True:
+                chunk = conn.recv(1 << 20)
+                if not chunk:
+                    break
+                got += chunk
+            conn.close()
+            server.close()
+            assert bytes(got) == payload
+            rig.qemu.wait_for(r"netecho: tcp-client: connection done, 262144 bytes echoed",
+                              timeout=30)

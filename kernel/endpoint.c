@@ -58,16 +58,13 @@ long endpoint_send(struct endpoint *ep, uint64_t badge, bool can_grant,
 	if (receiver) {
 		struct reply *reply = receiver->reply;
 		ipc_transfer(self, receiver, badge, false);
-		receiver->waiting_on = NULL;
 		if (call) {
 			if (!reply || reply->caller) {
 				thread_wake(receiver, 0);
 				return -ERR_DELETED;
 			}
 			endpoint_bind_reply(reply, self);
-			receiver->state = THREAD_READY;
-			receiver->waiting_on = NULL;
-			sched_block_switch(receiver);
+			sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 			return SYSCALL_NO_RESULT;
 		}
 		thread_wake(receiver, 0);
@@ -101,9 +98,7 @@ bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge)
 			return true;
 		}
 		endpoint_bind_reply(reply, t);
-		receiver->state = THREAD_READY;
-		receiver->waiting_on = NULL;
-		sched_block_switch(receiver);
+		sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 		return true;
 	}
 	t->state = THREAD_BLOCKED_SEND;
@@ -171,12 +166,8 @@ long reply_send(struct reply *r)
 		return 0;
 	}
 	ipc_transfer(current, caller, 0, false);
-	if (caller->suspended) {
-		caller->state = THREAD_INACTIVE;
-		return 0;
-	}
-	caller->state = THREAD_READY;
-	sched_wake(caller);
+	if (thread_unblock(caller))
+		sched_wake(caller);
 	return 0;
 }
 

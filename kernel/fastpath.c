@@ -71,9 +71,8 @@ bool fastpath_call(struct trap_frame *f)
 	copy_registers(f, receiver, c->badge);
 	current->ipc_is_call = true;
 	endpoint_bind_reply(reply, current);
-	receiver->state = THREAD_READY;
 	fastpath_hits++;
-	sched_block_switch(receiver);
+	sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 	return true;
 }
 

@@ -80,7 +80,12 @@ void thread_start(struct thread *t, uint64_t ip, uint64_t sp, uint64_t arg);
  * ERR_DELETED for its partners). */
 void thread_cancel_wait(struct thread *t);
 
-/* Set t's syscall result (rax) and make it ready. */
+/* t's wait is over (its result is stored): it becomes ready, or inactive
+ * if suspended (thread_resume makes it ready later). Returns true if it is
+ * ready; the caller then queues it (sched_wake) or switches to it. */
+bool thread_unblock(struct thread *t);
+
+/* Set t's syscall result (rax) and unblock it; queue it if it is ready. */
 void thread_wake(struct thread *t, long result);
 
 /* The current thread stops on a fault it cannot deliver: state STOPPED,

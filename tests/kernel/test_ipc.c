@@ -411,3 +411,65 @@ KTEST(ipc_capability_transfer_needs_grant)
 	sys_cap_delete(n);
 	sys_cap_delete(xfer_ep);
 }
+
+/* A suspended receiver stays held when a call or a fault message reaches
+ * it, and gets the message once resumed: a short call (fast path), a long
+ * one (general path) and an exception message. */
+static cap_slot_t held_ep, held_reply;
+static volatile uint64_t held_label;
+
+static void held_receiver(uint64_t unused)
+{
+	struct msg m;
+
+	if (ipc_recv(held_ep, held_reply, &m) == 0) {
+		held_label = ipc_tag_label(m.tag);
+		struct msg r = msg_make(IPC_REPLY_STOP, 0);
+		ipc_reply(held_reply, &r);
+	}
+}
+
+static void held_caller(uint64_t words)
+{
+	struct msg m = msg_make(7, (unsigned)words);
+	ipc_call(held_ep, &m);
+}
+
+static void held_faulter(uint64_t unused)
+{
+	__asm__ volatile("ud2");
+}
+
+KTEST(ipc_suspended_receiver_stays_held)
+{
+	held_ep = ktest_create(CAP_ENDPOINT);
+	held_reply = ktest_create(CAP_REPLY);
+	for (int round = 0; round < 3; round++) {
+		held_label = 0;
+		cap_slot_t r = ktest_spawn(held_receiver, 0, 150);
+		ktest_settle();                         /* it waits */
+		KEXPECT(sys_thread_suspend(r), 0);
+		cap_slot_t s;
+		if (round < 2) {
+			s = ktest_spawn(held_caller, round ? 8 : 1, 150);
+		} else {
+			s = ktest_spawn(held_faulter, 0, 150);
+			struct thread_config cfg = { .fields = THREAD_CFG_EXCEPTION,
+						     .exception = held_ep };
+			sys_thread_configure(s, (uint64_t)&cfg);
+		}
+		ktest_settle();                         /* the message reached r */
+		uint64_t while_held = held_label;
+		sys_thread_resume(r);
+		ktest_settle();
+		uint64_t after = held_label;
+		ktest_join(r);
+		if (round == 2)
+			sys_obj_destroy(s);             /* stopped by the reply */
+		ktest_join(s);
+		KEXPECT(while_held, 0);
+		KEXPECT(after, round < 2 ? 7 : IPC_LABEL_EXCEPTION);
+	}
+	sys_cap_delete(held_ep);
+	sys_cap_delete(held_reply);
+}

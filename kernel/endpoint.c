@@ -32,13 +32,13 @@ static void sender_done(struct thread *sender, struct thread *receiver,
 			struct reply *reply)
 {
 	if (sender->ipc_is_call || sender->fault_pending) {
-		if (reply && !reply->caller) {
+		if (reply_is_free(reply)) {
 			endpoint_bind_reply(reply, sender);
 			return;
 		}
 		/* No way to answer it: fail a call, stop a faulting thread. */
 		if (sender->fault_pending) {
-			thread_stop_faulted(sender, "fault handler received without a reply object");
+			thread_stop_faulted(sender, "fault handler received without a free reply object");
 			return;
 		}
 		thread_wake(sender, -ERR_DELETED);
@@ -59,7 +59,7 @@ long endpoint_send(struct endpoint *ep, uint64_t badge, bool can_grant,
 		struct reply *reply = receiver->reply;
 		ipc_transfer(self, receiver, badge, false);
 		if (call) {
-			if (!reply || reply->caller) {
+			if (!reply_is_free(reply)) {
 				thread_wake(receiver, 0);
 				return -ERR_DELETED;
 			}
@@ -91,9 +91,9 @@ bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge)
 	if (receiver) {
 		struct reply *reply = receiver->reply;
 		ipc_transfer(t, receiver, badge, false);
-		if (!reply || reply->caller) {
+		if (!reply_is_free(reply)) {
 			thread_wake(receiver, 0);
-			thread_stop_faulted(t, "fault handler received without a reply object");
+			thread_stop_faulted(t, "fault handler received without a free reply object");
 			sched_block_switch(NULL);
 			return true;
 		}

@@ -60,7 +60,7 @@ bool fastpath_call(struct trap_frame *f)
 	if (!(ep = fast_endpoint(f->rdi, CAP_RIGHT_WRITE, &c)))
 		return false;
 	receiver = ep->receivers.head;
-	if (!receiver || !(reply = receiver->reply) || reply->caller || reply->obj.dead)
+	if (!receiver || !reply_is_free(reply = receiver->reply))
 		return false;
 	if (!sched_outranks_ready(receiver))
 		return false;

@@ -473,3 +473,43 @@ KTEST(ipc_suspended_receiver_stays_held)
 	sys_cap_delete(held_ep);
 	sys_cap_delete(held_reply);
 }
+
+/* A reply object destroyed while its receiver waits cannot take the next
+ * caller: the receiver gets the message, the caller ERR_DELETED. */
+static cap_slot_t lost_ep, lost_reply;
+static volatile long lost_call_result, lost_recv_label;
+
+static void lost_server(uint64_t unused)
+{
+	struct msg m;
+
+	if (ipc_recv(lost_ep, lost_reply, &m) == 0)
+		lost_recv_label = (long)ipc_tag_label(m.tag);
+}
+
+static void lost_caller(uint64_t unused)
+{
+	struct msg m = msg_make(3, 1);
+	lost_call_result = ipc_call(lost_ep, &m);
+}
+
+KTEST(ipc_reply_object_destroyed_while_receiving)
+{
+	lost_ep = ktest_create(CAP_ENDPOINT);
+	lost_reply = ktest_create(CAP_REPLY);
+	lost_call_result = 1;
+	lost_recv_label = 0;
+	cap_slot_t s = ktest_spawn(lost_server, 0, 150);
+	ktest_settle();                                 /* it waits with lost_reply */
+	KEXPECT(sys_obj_destroy(lost_reply), 0);
+	cap_slot_t c = ktest_spawn(lost_caller, 0, 150);
+	ktest_settle();
+	long result = lost_call_result;
+	sys_obj_destroy(c);                             /* if it still waits */
+	ktest_join(c);
+	ktest_join(s);
+	KEXPECT(lost_recv_label, 3);
+	KEXPECT(result, -ERR_DELETED);
+	sys_cap_delete(lost_ep);
+	sys_cap_delete(lost_reply);
+}

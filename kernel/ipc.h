@@ -12,11 +12,13 @@
 
 /*
  * Copy the message `from` is sending (registers + IPC buffer, or its
- * pending fault message) to `to`, which is receiving: words, then items,
- * then tag and badge into to's registers. to_window_all: memory items may
- * land anywhere in to's space (a fault reply); otherwise only inside to's
- * receive window. Items that cannot be delivered are dropped: the tag `to`
- * sees counts only the delivered ones.
+ * pending fault message) to `to`, which is receiving: words (register
+ * words beyond the count become 0), then items, then tag and badge into
+ * to's registers; the receive counts in to's IPC buffer start from 0.
+ * Every path delivers messages through here, the fast path included.
+ * to_window_all: memory items may land anywhere in to's space (a fault
+ * reply); otherwise only inside to's receive window. Items that cannot be
+ * delivered are dropped: the tag `to` sees counts only the delivered ones.
  */
 void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 		  bool to_window_all);

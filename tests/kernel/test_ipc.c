@@ -513,3 +513,57 @@ KTEST(ipc_reply_object_destroyed_while_receiving)
 	sys_cap_delete(lost_ep);
 	sys_cap_delete(lost_reply);
 }
+
+/* Words beyond the tag's count arrive as 0 whatever the sender left in
+ * those registers, the tag's unused bits are cleared, and every message
+ * resets the receive counts: on the fast path as on the general one. */
+static cap_slot_t stale_ep, stale_reply;
+static volatile uint64_t stale_words, stale_counts, stale_tag;
+
+static void stale_server(uint64_t unused)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m;
+
+	b->recv_cap_count = b->recv_pages = 77;
+	if (ipc_recv(stale_ep, stale_reply, &m))
+		return;
+	stale_words = m.w[1] | m.w[2] | m.w[3];
+	stale_counts = b->recv_cap_count + b->recv_pages;
+	stale_tag = m.tag;
+	struct msg r = msg_make(5, 2);
+	r.w[0] = 1;
+	r.w[1] = 2;
+	r.w[2] = r.w[3] = 0xBAD;
+	ipc_reply_recv(stale_ep, stale_reply, &r);     /* until the endpoint goes */
+}
+
+KTEST(ipc_words_beyond_count_arrive_as_zero)
+{
+	struct ipc_buffer *b = ipc_buffer();
+
+	stale_ep = ktest_create(CAP_ENDPOINT);
+	stale_reply = ktest_create(CAP_REPLY);
+	stale_words = stale_counts = stale_tag = ~0UL;
+	cap_slot_t t = ktest_spawn(stale_server, 0, KTEST_PRIORITY);
+	sys_yield();                                    /* it waits */
+	struct msg m = { .tag = ipc_tag(4, 1, 0) | 1UL << 10 };
+	m.w[0] = 10;
+	m.w[1] = m.w[2] = m.w[3] = 0xBAD;
+	b->recv_cap_count = b->recv_pages = 77;
+	long err = ipc_call(stale_ep, &m);
+	sys_obj_destroy(stale_ep);
+	ktest_join(t);
+	KEXPECT(err, 0);
+	KEXPECT(stale_tag, ipc_tag(4, 1, 0));
+	KEXPECT(stale_words, 0);
+	KEXPECT(stale_counts, 0);
+	KEXPECT(m.tag, ipc_tag(5, 2, 0));
+	KEXPECT(m.w[0], 1);
+	KEXPECT(m.w[1], 2);
+	KEXPECT(m.w[2], 0);
+	KEXPECT(m.w[3], 0);
+	KEXPECT(b->recv_cap_count + b->recv_pages, 0);
+	sys_cap_delete(stale_ep);
+	sys_cap_delete(stale_reply);
+}

@@ -38,7 +38,7 @@ struct thread *thread_create(struct task *charged, struct task *runs_in)
 	}
 	t->state = THREAD_INACTIVE;
 	thread_set_task(t, runs_in);
-	t->priority = current && current->priority ? current->priority : 100;
+	t->priority = current ? current->priority : 0;   /* never above its creator's */
 	t->timeslice_ticks = DEFAULT_TIMESLICE_TICKS;
 	memcpy(t->fpu, fpu_template, sizeof(t->fpu));
 	memcpy(t->name, "thread", 7);

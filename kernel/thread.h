@@ -69,6 +69,9 @@ static inline struct trap_frame *thread_frame(struct thread *t)
 	return (struct trap_frame *)(t->kstack + THREAD_KSTACK_SIZE) - 1;
 }
 
+/* A new inactive thread in runs_in, charged to charged, at the current
+ * thread's priority (the root thread's is set by its creator). NULL when
+ * memory is short. */
 struct thread *thread_create(struct task *charged, struct task *runs_in);
 void thread_destroy(struct thread *t);
 void thread_free(struct thread *t);

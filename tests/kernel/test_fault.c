@@ -153,6 +153,44 @@ KTEST(thread_calls_check_state)
 	KEXPECT(sys_obj_destroy(ROOT_SLOT_FIRST_RAM), -ERR_WRONG_TYPE);
 }
 
+/* A thread created by a priority-0 thread gets priority 0, not more than
+ * its creator's: starting it does not preempt the creator. */
+static uint8_t low_stack[16384] __attribute__((aligned(16)));
+static volatile long low_child_ran, low_preempted;
+static cap_slot_t low_done;
+
+static void low_child(uint64_t unused)
+{
+	low_child_ran = 1;
+	sys_notify_signal(low_done, 1);
+}
+
+static void low_creator(uint64_t slot)
+{
+	if (sys_obj_create(CAP_THREAD, slot, CAP_SLOT_SELF) < 0)
+		return;
+	uint64_t sp = thread_stack_prepare(low_stack, sizeof(low_stack), low_child);
+	if (sys_thread_start(slot, (uint64_t)thread_trampoline, sp, 0) < 0)
+		return;
+	low_preempted = low_child_ran;
+}
+
+KTEST(thread_priority_at_most_creators)
+{
+	cap_slot_t child = ktest_slot();
+
+	low_done = ktest_create(CAP_NOTIFICATION);
+	low_child_ran = 0;
+	low_preempted = -1;
+	cap_slot_t t = ktest_spawn(low_creator, child, 0);
+	ktest_join(t);
+	long done = sys_notify_wait(low_done, 0);      /* the child runs now */
+	KEXPECT(low_preempted, 0);
+	KEXPECT(done, 1);
+	sys_cap_delete(child);
+	sys_cap_delete(low_done);
+}
+
 /* Destroying a task stops every thread running in it, even threads other
  * tasks paid for, and even when the task destroys itself. */
 static void child_block_forever(uint64_t unused)

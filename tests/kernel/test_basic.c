@@ -93,6 +93,9 @@ KTEST(notification_signal_poll_wait)
 	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
 	KEXPECT(sys_notify_signal(n, 0), -ERR_INVALID_ARG);
 	KEXPECT(sys_notify_signal(n, 1UL << 63), -ERR_INVALID_ARG);
+	/* The largest word comes back whole. */
+	KEXPECT(sys_notify_signal(n, (1UL << 63) - 1), 0);
+	KEXPECT(sys_notify_wait(n, 0), (long)((1UL << 63) - 1));
 	/* Through a badged copy the badge is signalled, not the argument. */
 	cap_slot_t badged = slot_alloc();
 	KEXPECT(sys_cap_copy(n, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE, 0x100), 0);

@@ -227,6 +227,9 @@ static long sys_cap_copy(u64 src, u64 task_slot, u64 dest, u64 mask, u64 badge, 
 	NEED_EMPTY(d, dt, dest);
 	if (badge && s->obj->type != CAP_ENDPOINT && s->obj->type != CAP_NOTIFICATION)
 		REJECT(ERR_INVALID_ARG, "a %s cannot carry a badge", type_names[s->obj->type]);
+	/* notify_wait returns the word as a signed result: it must stay >= 0. */
+	if ((badge >> 63) && s->obj->type == CAP_NOTIFICATION)
+		REJECT(ERR_INVALID_ARG, "notification badge %#lx has bit 63 set", badge);
 	if (badge && s->badge)
 		REJECT(ERR_INVALID_ARG, "slot %lu is badged already", src);
 	cap_derive(s, d, (uint8_t)mask, badge);

@@ -32,13 +32,13 @@ static void sender_done(struct thread *sender, struct thread *receiver,
 			struct reply *reply)
 {
 	if (sender->ipc_is_call || sender->fault_pending) {
-		if (reply && !reply->caller) {
+		if (reply_is_free(reply)) {
 			endpoint_bind_reply(reply, sender);
 			return;
 		}
 		/* No way to answer it: fail a call, stop a faulting thread. */
 		if (sender->fault_pending) {
-			thread_stop_faulted(sender, "fault handler received without a reply object");
+			thread_stop_faulted(sender, "fault handler received without a free reply object");
 			return;
 		}
 		thread_wake(sender, -ERR_DELETED);
@@ -58,16 +58,13 @@ long endpoint_send(struct endpoint *ep, uint64_t badge, bool can_grant,
 	if (receiver) {
 		struct reply *reply = receiver->reply;
 		ipc_transfer(self, receiver, badge, false);
-		receiver->waiting_on = NULL;
 		if (call) {
-			if (!reply || reply->caller) {
+			if (!reply_is_free(reply)) {
 				thread_wake(receiver, 0);
 				return -ERR_DELETED;
 			}
 			endpoint_bind_reply(reply, self);
-			receiver->state = THREAD_READY;
-			receiver->waiting_on = NULL;
-			sched_block_switch(receiver);
+			sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 			return SYSCALL_NO_RESULT;
 		}
 		thread_wake(receiver, 0);
@@ -94,16 +91,14 @@ bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge)
 	if (receiver) {
 		struct reply *reply = receiver->reply;
 		ipc_transfer(t, receiver, badge, false);
-		if (!reply || reply->caller) {
+		if (!reply_is_free(reply)) {
 			thread_wake(receiver, 0);
-			thread_stop_faulted(t, "fault handler received without a reply object");
+			thread_stop_faulted(t, "fault handler received without a free reply object");
 			sched_block_switch(NULL);
 			return true;
 		}
 		endpoint_bind_reply(reply, t);
-		receiver->state = THREAD_READY;
-		receiver->waiting_on = NULL;
-		sched_block_switch(receiver);
+		sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 		return true;
 	}
 	t->state = THREAD_BLOCKED_SEND;
@@ -171,12 +166,8 @@ long reply_send(struct reply *r)
 		return 0;
 	}
 	ipc_transfer(current, caller, 0, false);
-	if (caller->suspended) {
-		caller->state = THREAD_INACTIVE;
-		return 0;
-	}
-	caller->state = THREAD_READY;
-	sched_wake(caller);
+	if (thread_unblock(caller))
+		sched_wake(caller);
 	return 0;
 }
 

@@ -17,6 +17,13 @@ struct reply {
 	struct thread *caller;      /* blocked on this reply, or NULL */
 };
 
+/* r can take a caller: given, alive (a receiver may still hold a reply
+ * object destroyed while it waited) and not bound to another call. */
+static inline bool reply_is_free(const struct reply *r)
+{
+	return r && !r->obj.dead && !r->caller;
+}
+
 void endpoint_destroy(struct endpoint *ep);
 void reply_destroy(struct reply *r);
 

@@ -8,6 +8,7 @@
  * for everything (the kernel tests pass both ways).
  */
 #include "endpoint.h"
+#include "ipc.h"
 #include "notification.h"
 #include "sched.h"
 #include "task.h"
@@ -34,20 +35,6 @@ static bool short_message(uint64_t tag)
 	return ipc_tag_words(tag) <= IPC_REG_WORDS && ipc_tag_items(tag) == 0;
 }
 
-/* Words 0..3 and the tag, from frame f to thread to. */
-static void copy_registers(const struct trap_frame *f, struct thread *to, uint64_t badge)
-{
-	struct trap_frame *t = thread_frame(to);
-
-	t->rsi = f->rsi;
-	t->rdi = badge;
-	t->rdx = f->rdx;
-	t->r10 = f->r10;
-	t->r8 = f->r8;
-	t->r9 = f->r9;
-	t->rax = 0;
-}
-
 bool fastpath_call(struct trap_frame *f)
 {
 	struct cap *c;
@@ -60,7 +47,7 @@ bool fastpath_call(struct trap_frame *f)
 	if (!(ep = fast_endpoint(f->rdi, CAP_RIGHT_WRITE, &c)))
 		return false;
 	receiver = ep->receivers.head;
-	if (!receiver || !(reply = receiver->reply) || reply->caller || reply->obj.dead)
+	if (!receiver || !reply_is_free(reply = receiver->reply))
 		return false;
 	if (!sched_outranks_ready(receiver))
 		return false;
@@ -68,12 +55,11 @@ bool fastpath_call(struct trap_frame *f)
 	/* Commit. */
 	waitq_remove(&ep->receivers, receiver);
 	receiver->waiting_on = NULL;
-	copy_registers(f, receiver, c->badge);
+	ipc_transfer(current, receiver, c->badge, false);
 	current->ipc_is_call = true;
 	endpoint_bind_reply(reply, current);
-	receiver->state = THREAD_READY;
 	fastpath_hits++;
-	sched_block_switch(receiver);
+	sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
 	return true;
 }
 
@@ -106,7 +92,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	copy_registers(f, caller, 0);
+	ipc_transfer(current, caller, 0, false);
 	caller->state = THREAD_READY;
 	current->state = THREAD_BLOCKED_RECV;
 	current->waiting_on = ep;

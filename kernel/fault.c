@@ -69,10 +69,6 @@ void fault_reply(struct thread *faulter, struct thread *replier)
 	}
 	if (!page_fault && n >= USER_REGS_WORDS)
 		thread_set_regs(faulter, (const struct user_regs *)words);
-	if (faulter->suspended) {
-		faulter->state = THREAD_INACTIVE;
-		return;
-	}
-	faulter->state = THREAD_READY;
-	sched_wake(faulter);
+	if (thread_unblock(faulter))
+		sched_wake(faulter);
 }

@@ -177,12 +177,12 @@ unsigned ipc_read_message(struct thread *from, uint64_t *tag, uint64_t *words,
 		return n < max ? n : max;
 	}
 	const struct trap_frame *ff = thread_frame(from);
-	struct ipc_buffer *fb = ipc_buffer_of(from);
 	unsigned n = ipc_tag_words(ff->rsi);
 
 	*tag = ff->rsi;
 	if (n > max)
 		n = max;
+	struct ipc_buffer *fb = n > IPC_REG_WORDS ? ipc_buffer_of(from) : NULL;
 	if (n > IPC_REG_WORDS && !fb)
 		n = IPC_REG_WORDS;
 	for (unsigned i = 0; i < n; i++)
@@ -211,12 +211,11 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 
 	if (n > IPC_REG_WORDS && !tb)
 		n = IPC_REG_WORDS;
-	for (unsigned i = 0; i < n; i++) {
-		if (i < IPC_REG_WORDS)
-			set_reg_word(tf, i, words[i]);
-		else
-			tb->words[i] = words[i];
-	}
+	/* Register words beyond the count are 0, so no earlier value shows. */
+	for (unsigned i = 0; i < IPC_REG_WORDS; i++)
+		set_reg_word(tf, i, i < n ? words[i] : 0);
+	for (unsigned i = IPC_REG_WORDS; i < n; i++)
+		tb->words[i] = words[i];
 	if (items > IPC_MAX_ITEMS)
 		items = IPC_MAX_ITEMS;
 	if (tb)

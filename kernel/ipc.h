@@ -7,16 +7,19 @@
 #include "thread.h"
 
 /* Syscall handlers return this when the result was already written into
- * the thread's frame by whoever woke it. */
-#define SYSCALL_NO_RESULT ((long)0x7FFFFFFFFFFFFFFF)
+ * the thread's frame by whoever woke it. No call returns it: results are
+ * >= 0 (a notification word never has bit 63) or small negative errors. */
+#define SYSCALL_NO_RESULT (-0x7FFFFFFFFFFFFFFFL - 1)
 
 /*
  * Copy the message `from` is sending (registers + IPC buffer, or its
- * pending fault message) to `to`, which is receiving: words, then items,
- * then tag and badge into to's registers. to_window_all: memory items may
- * land anywhere in to's space (a fault reply); otherwise only inside to's
- * receive window. Items that cannot be delivered are dropped: the tag `to`
- * sees counts only the delivered ones.
+ * pending fault message) to `to`, which is receiving: words (register
+ * words beyond the count become 0), then items, then tag and badge into
+ * to's registers; the receive counts in to's IPC buffer start from 0.
+ * Every path delivers messages through here, the fast path included.
+ * to_window_all: memory items may land anywhere in to's space (a fault
+ * reply); otherwise only inside to's receive window. Items that cannot be
+ * delivered are dropped: the tag `to` sees counts only the delivered ones.
  */
 void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 		  bool to_window_all);

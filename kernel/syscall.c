@@ -227,6 +227,9 @@ static long sys_cap_copy(u64 src, u64 task_slot, u64 dest, u64 mask, u64 badge, 
 	NEED_EMPTY(d, dt, dest);
 	if (badge && s->obj->type != CAP_ENDPOINT && s->obj->type != CAP_NOTIFICATION)
 		REJECT(ERR_INVALID_ARG, "a %s cannot carry a badge", type_names[s->obj->type]);
+	/* notify_wait returns the word as a signed result: it must stay >= 0. */
+	if ((badge >> 63) && s->obj->type == CAP_NOTIFICATION)
+		REJECT(ERR_INVALID_ARG, "notification badge %#lx has bit 63 set", badge);
 	if (badge && s->badge)
 		REJECT(ERR_INVALID_ARG, "slot %lu is badged already", src);
 	cap_derive(s, d, (uint8_t)mask, badge);
@@ -466,8 +469,16 @@ static long sys_task_configure(u64 slot, u64 cfg_ptr, u64 a2, u64 a3, u64 a4, u6
 		REJECT(ERR_BAD_ADDRESS, "config %lx not readable", cfg_ptr);
 	if (cfg.fields & ~3UL)
 		REJECT(ERR_INVALID_ARG, "unknown fields %#lx", cfg.fields);
-	if ((cfg.fields & TASK_CFG_SUPERVISOR) && cfg.supervisor != CAP_SLOT_NONE)
+	/* The supervisor watches the task: the task itself cannot detach or
+	 * change it, whether it names itself by CAP_SLOT_SELF or a capability. */
+	if ((cfg.fields & TASK_CFG_SUPERVISOR) && t == current->task)
+		REJECT(ERR_NO_RIGHTS, "a task cannot change its own supervisor");
+	if ((cfg.fields & TASK_CFG_SUPERVISOR) && cfg.supervisor != CAP_SLOT_NONE) {
 		LOOKUP(sup, cfg.supervisor, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+		if (cfg.supervisor_bits == 0 || (cfg.supervisor_bits >> 63))
+			REJECT(ERR_INVALID_ARG, "supervisor bits %#lx: need 1..2^63-1",
+			       cfg.supervisor_bits);
+	}
 	if (cfg.fields & TASK_CFG_SUPERVISOR) {
 		set_ref((struct kobject **)&t->supervisor, sup ? sup->obj : NULL);
 		t->supervisor_bits = cfg.supervisor_bits;

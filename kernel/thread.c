@@ -38,7 +38,7 @@ struct thread *thread_create(struct task *charged, struct task *runs_in)
 	}
 	t->state = THREAD_INACTIVE;
 	thread_set_task(t, runs_in);
-	t->priority = current && current->priority ? current->priority : 100;
+	t->priority = current ? current->priority : 0;   /* never above its creator's */
 	t->timeslice_ticks = DEFAULT_TIMESLICE_TICKS;
 	memcpy(t->fpu, fpu_template, sizeof(t->fpu));
 	memcpy(t->name, "thread", 7);
@@ -89,16 +89,22 @@ void thread_cancel_wait(struct thread *t)
 	t->fault_pending = false;
 }
 
-void thread_wake(struct thread *t, long result)
+bool thread_unblock(struct thread *t)
 {
-	thread_frame(t)->rax = (uint64_t)result;
 	t->waiting_on = NULL;
 	if (t->suspended) {
 		t->state = THREAD_INACTIVE;
-		return;
+		return false;
 	}
 	t->state = THREAD_READY;
-	sched_wake(t);
+	return true;
+}
+
+void thread_wake(struct thread *t, long result)
+{
+	thread_frame(t)->rax = (uint64_t)result;
+	if (thread_unblock(t))
+		sched_wake(t);
 }
 
 static void drop_ref(struct kobject **o)

@@ -69,6 +69,9 @@ static inline struct trap_frame *thread_frame(struct thread *t)
 	return (struct trap_frame *)(t->kstack + THREAD_KSTACK_SIZE) - 1;
 }
 
+/* A new inactive thread in runs_in, charged to charged, at the current
+ * thread's priority (the root thread's is set by its creator). NULL when
+ * memory is short. */
 struct thread *thread_create(struct task *charged, struct task *runs_in);
 void thread_destroy(struct thread *t);
 void thread_free(struct thread *t);
@@ -80,7 +83,12 @@ void thread_start(struct thread *t, uint64_t ip, uint64_t sp, uint64_t arg);
  * ERR_DELETED for its partners). */
 void thread_cancel_wait(struct thread *t);
 
-/* Set t's syscall result (rax) and make it ready. */
+/* t's wait is over (its result is stored): it becomes ready, or inactive
+ * if suspended (thread_resume makes it ready later). Returns true if it is
+ * ready; the caller then queues it (sched_wake) or switches to it. */
+bool thread_unblock(struct thread *t);
+
+/* Set t's syscall result (rax) and unblock it; queue it if it is ready. */
 void thread_wake(struct thread *t, long result);
 
 /* The current thread stops on a fault it cannot deliver: state STOPPED,

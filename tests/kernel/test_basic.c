@@ -68,6 +68,30 @@ KTEST(cap_copy_reduces_rights_and_badges)
 	KEXPECT(sys_cap_delete(ep), 0);
 }
 
+/* notify_wait returns the word as a signed result, so a notification
+ * badge must leave bit 63 clear; endpoint badges arrive in rdi and may use
+ * all 64 bits. */
+KTEST(cap_copy_refuses_negative_notification_badge)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION), ep = ktest_create(CAP_ENDPOINT);
+	cap_slot_t copy = ktest_slot();
+	uint64_t info[3];
+
+	KEXPECT(sys_cap_copy(n, CAP_SLOT_SELF, copy, CAP_RIGHT_WRITE, 1UL << 63), -ERR_INVALID_ARG);
+	KEXPECT(sys_cap_copy(n, CAP_SLOT_SELF, copy, CAP_RIGHT_WRITE, ~0UL), -ERR_INVALID_ARG);
+	KEXPECT(sys_cap_copy(n, CAP_SLOT_SELF, copy, CAP_RIGHT_WRITE, (1UL << 63) - 1), 0);
+	KEXPECT(sys_notify_signal(copy, 1), 0);
+	KEXPECT(sys_notify_wait(n, 0), (long)((1UL << 63) - 1));
+	KEXPECT(sys_cap_delete(copy), 0);
+	KEXPECT(sys_cap_copy(ep, CAP_SLOT_SELF, copy, CAP_RIGHT_WRITE, 1UL << 63), 0);
+	KEXPECT(sys_cap_info(copy, (uint64_t)info), 0);
+	KEXPECT(info[2], 1UL << 63);
+	KEXPECT(sys_cap_delete(copy), 0);
+	KEXPECT(sys_cap_delete(ep), 0);
+	KEXPECT(sys_cap_delete(n), 0);
+	slot_free(copy);
+}
+
 KTEST(cap_move_keeps_object)
 {
 	cap_slot_t n = ktest_create(CAP_NOTIFICATION), to = ktest_slot();
@@ -93,6 +117,9 @@ KTEST(notification_signal_poll_wait)
 	KEXPECT(sys_notify_wait(n | IPC_NONBLOCK, 0), 0);
 	KEXPECT(sys_notify_signal(n, 0), -ERR_INVALID_ARG);
 	KEXPECT(sys_notify_signal(n, 1UL << 63), -ERR_INVALID_ARG);
+	/* The largest word comes back whole. */
+	KEXPECT(sys_notify_signal(n, (1UL << 63) - 1), 0);
+	KEXPECT(sys_notify_wait(n, 0), (long)((1UL << 63) - 1));
 	/* Through a badged copy the badge is signalled, not the argument. */
 	cap_slot_t badged = slot_alloc();
 	KEXPECT(sys_cap_copy(n, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE, 0x100), 0);

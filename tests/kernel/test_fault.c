@@ -153,6 +153,88 @@ KTEST(thread_calls_check_state)
 	KEXPECT(sys_obj_destroy(ROOT_SLOT_FIRST_RAM), -ERR_WRONG_TYPE);
 }
 
+/* A thread created by a priority-0 thread gets priority 0, not more than
+ * its creator's: starting it does not preempt the creator. */
+static uint8_t low_stack[16384] __attribute__((aligned(16)));
+static volatile long low_child_ran, low_preempted;
+static cap_slot_t low_done;
+
+static void low_child(uint64_t unused)
+{
+	low_child_ran = 1;
+	sys_notify_signal(low_done, 1);
+}
+
+static void low_creator(uint64_t slot)
+{
+	if (sys_obj_create(CAP_THREAD, slot, CAP_SLOT_SELF) < 0)
+		return;
+	uint64_t sp = thread_stack_prepare(low_stack, sizeof(low_stack), low_child);
+	if (sys_thread_start(slot, (uint64_t)thread_trampoline, sp, 0) < 0)
+		return;
+	low_preempted = low_child_ran;
+}
+
+KTEST(thread_priority_at_most_creators)
+{
+	cap_slot_t child = ktest_slot();
+
+	low_done = ktest_create(CAP_NOTIFICATION);
+	low_child_ran = 0;
+	low_preempted = -1;
+	cap_slot_t t = ktest_spawn(low_creator, child, 0);
+	ktest_join(t);
+	long done = sys_notify_wait(low_done, 0);      /* the child runs now */
+	KEXPECT(low_preempted, 0);
+	KEXPECT(done, 1);
+	sys_cap_delete(child);
+	sys_cap_delete(low_done);
+}
+
+/* Only someone else sets a task's supervisor: a supervised task can
+ * neither remove nor replace its own, whether it names itself with
+ * CAP_SLOT_SELF or with a capability to its own task. The bits must be
+ * 1..2^63-1. */
+static volatile long self_supervisor_result[2];
+
+static void child_drop_supervisor(uint64_t unused)
+{
+	struct task_config cfg = { .fields = TASK_CFG_SUPERVISOR, .supervisor = CAP_SLOT_NONE };
+
+	self_supervisor_result[0] = sys_task_configure(CAP_SLOT_SELF, (uint64_t)&cfg);
+	self_supervisor_result[1] = sys_task_configure(1, (uint64_t)&cfg);  /* its own task */
+}
+
+KTEST(task_cannot_change_its_own_supervisor)
+{
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION);
+	struct task_config cfg = { .fields = TASK_CFG_SUPERVISOR, .supervisor = n,
+				   .supervisor_bits = 1 };
+
+	KEXPECT(sys_task_configure(CAP_SLOT_SELF, (uint64_t)&cfg), -ERR_NO_RIGHTS);
+	KEXPECT(sys_task_configure(ROOT_SLOT_TASK, (uint64_t)&cfg), -ERR_NO_RIGHTS);
+	sys_cap_delete(n);
+
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	cfg.supervisor = child_supervisor;
+	cfg.supervisor_bits = 0;
+	KEXPECT(sys_task_configure(c->task, (uint64_t)&cfg), -ERR_INVALID_ARG);
+	cfg.supervisor_bits = 1UL << 63;
+	KEXPECT(sys_task_configure(c->task, (uint64_t)&cfg), -ERR_INVALID_ARG);
+	self_supervisor_result[0] = self_supervisor_result[1] = 1;
+	KEXPECT(child_give(c, c->task, 1, CAP_RIGHTS_ALL), 0);
+	KEXPECT(child_run(c, child_drop_supervisor, 0), 0);
+	ktest_settle();                                 /* it tried and exited */
+	long bits = sys_notify_wait(child_supervisor | IPC_NONBLOCK, 0);
+	bool exited = child_exited(c);
+	child_destroy(c);
+	KCHECK(exited);
+	KEXPECT(self_supervisor_result[0], -ERR_NO_RIGHTS);
+	KEXPECT(self_supervisor_result[1], -ERR_NO_RIGHTS);
+	KCHECK(bits > 0 && (bits & (1L << c->index)));  /* its exit was reported */
+}
+
 /* Destroying a task stops every thread running in it, even threads other
  * tasks paid for, and even when the task destroys itself. */
 static void child_block_forever(uint64_t unused)

@@ -411,3 +411,159 @@ KTEST(ipc_capability_transfer_needs_grant)
 	sys_cap_delete(n);
 	sys_cap_delete(xfer_ep);
 }
+
+/* A suspended receiver stays held when a call or a fault message reaches
+ * it, and gets the message once resumed: a short call (fast path), a long
+ * one (general path) and an exception message. */
+static cap_slot_t held_ep, held_reply;
+static volatile uint64_t held_label;
+
+static void held_receiver(uint64_t unused)
+{
+	struct msg m;
+
+	if (ipc_recv(held_ep, held_reply, &m) == 0) {
+		held_label = ipc_tag_label(m.tag);
+		struct msg r = msg_make(IPC_REPLY_STOP, 0);
+		ipc_reply(held_reply, &r);
+	}
+}
+
+static void held_caller(uint64_t words)
+{
+	struct msg m = msg_make(7, (unsigned)words);
+	ipc_call(held_ep, &m);
+}
+
+static void held_faulter(uint64_t unused)
+{
+	__asm__ volatile("ud2");
+}
+
+KTEST(ipc_suspended_receiver_stays_held)
+{
+	held_ep = ktest_create(CAP_ENDPOINT);
+	held_reply = ktest_create(CAP_REPLY);
+	for (int round = 0; round < 3; round++) {
+		held_label = 0;
+		cap_slot_t r = ktest_spawn(held_receiver, 0, 150);
+		ktest_settle();                         /* it waits */
+		KEXPECT(sys_thread_suspend(r), 0);
+		cap_slot_t s;
+		if (round < 2) {
+			s = ktest_spawn(held_caller, round ? 8 : 1, 150);
+		} else {
+			s = ktest_spawn(held_faulter, 0, 150);
+			struct thread_config cfg = { .fields = THREAD_CFG_EXCEPTION,
+						     .exception = held_ep };
+			sys_thread_configure(s, (uint64_t)&cfg);
+		}
+		ktest_settle();                         /* the message reached r */
+		uint64_t while_held = held_label;
+		sys_thread_resume(r);
+		ktest_settle();
+		uint64_t after = held_label;
+		ktest_join(r);
+		if (round == 2)
+			sys_obj_destroy(s);             /* stopped by the reply */
+		ktest_join(s);
+		KEXPECT(while_held, 0);
+		KEXPECT(after, round < 2 ? 7 : IPC_LABEL_EXCEPTION);
+	}
+	sys_cap_delete(held_ep);
+	sys_cap_delete(held_reply);
+}
+
+/* A reply object destroyed while its receiver waits cannot take the next
+ * caller: the receiver gets the message, the caller ERR_DELETED. */
+static cap_slot_t lost_ep, lost_reply;
+static volatile long lost_call_result, lost_recv_label;
+
+static void lost_server(uint64_t unused)
+{
+	struct msg m;
+
+	if (ipc_recv(lost_ep, lost_reply, &m) == 0)
+		lost_recv_label = (long)ipc_tag_label(m.tag);
+}
+
+static void lost_caller(uint64_t unused)
+{
+	struct msg m = msg_make(3, 1);
+	lost_call_result = ipc_call(lost_ep, &m);
+}
+
+KTEST(ipc_reply_object_destroyed_while_receiving)
+{
+	lost_ep = ktest_create(CAP_ENDPOINT);
+	lost_reply = ktest_create(CAP_REPLY);
+	lost_call_result = 1;
+	lost_recv_label = 0;
+	cap_slot_t s = ktest_spawn(lost_server, 0, 150);
+	ktest_settle();                                 /* it waits with lost_reply */
+	KEXPECT(sys_obj_destroy(lost_reply), 0);
+	cap_slot_t c = ktest_spawn(lost_caller, 0, 150);
+	ktest_settle();
+	long result = lost_call_result;
+	sys_obj_destroy(c);                             /* if it still waits */
+	ktest_join(c);
+	ktest_join(s);
+	KEXPECT(lost_recv_label, 3);
+	KEXPECT(result, -ERR_DELETED);
+	sys_cap_delete(lost_ep);
+	sys_cap_delete(lost_reply);
+}
+
+/* Words beyond the tag's count arrive as 0 whatever the sender left in
+ * those registers, the tag's unused bits are cleared, and every message
+ * resets the receive counts: on the fast path as on the general one. */
+static cap_slot_t stale_ep, stale_reply;
+static volatile uint64_t stale_words, stale_counts, stale_tag;
+
+static void stale_server(uint64_t unused)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m;
+
+	b->recv_cap_count = b->recv_pages = 77;
+	if (ipc_recv(stale_ep, stale_reply, &m))
+		return;
+	stale_words = m.w[1] | m.w[2] | m.w[3];
+	stale_counts = b->recv_cap_count + b->recv_pages;
+	stale_tag = m.tag;
+	struct msg r = msg_make(5, 2);
+	r.w[0] = 1;
+	r.w[1] = 2;
+	r.w[2] = r.w[3] = 0xBAD;
+	ipc_reply_recv(stale_ep, stale_reply, &r);     /* until the endpoint goes */
+}
+
+KTEST(ipc_words_beyond_count_arrive_as_zero)
+{
+	struct ipc_buffer *b = ipc_buffer();
+
+	stale_ep = ktest_create(CAP_ENDPOINT);
+	stale_reply = ktest_create(CAP_REPLY);
+	stale_words = stale_counts = stale_tag = ~0UL;
+	cap_slot_t t = ktest_spawn(stale_server, 0, KTEST_PRIORITY);
+	sys_yield();                                    /* it waits */
+	struct msg m = { .tag = ipc_tag(4, 1, 0) | 1UL << 10 };
+	m.w[0] = 10;
+	m.w[1] = m.w[2] = m.w[3] = 0xBAD;
+	b->recv_cap_count = b->recv_pages = 77;
+	long err = ipc_call(stale_ep, &m);
+	sys_obj_destroy(stale_ep);
+	ktest_join(t);
+	KEXPECT(err, 0);
+	KEXPECT(stale_tag, ipc_tag(4, 1, 0));
+	KEXPECT(stale_words, 0);
+	KEXPECT(stale_counts, 0);
+	KEXPECT(m.tag, ipc_tag(5, 2, 0));
+	KEXPECT(m.w[0], 1);
+	KEXPECT(m.w[1], 2);
+	KEXPECT(m.w[2], 0);
+	KEXPECT(m.w[3], 0);
+	KEXPECT(b->recv_cap_count + b->recv_pages, 0);
+	sys_cap_delete(stale_ep);
+	sys_cap_delete(stale_reply);
+}

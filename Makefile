@@ -206,7 +206,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmd
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
-		-iquote kernel -Iinclude -Iinit -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+		-iquote kernel -Iinclude -Iinit -Inetstack -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)

@@ -30,7 +30,8 @@ def check_common_boot(q, modules=None, user_space=True, nic=None):
         q.wait_for(r"mica: boot complete, entering user space")
         q.wait_for(r"^init: manifest: 3 programs$")
         # The default manifest: a driver for the NIC there is, and the
-        # reflector on it; the other driver reports its device missing.
+        # netstack on it, with an address from QEMU's DHCP server; the
+        # other driver reports its device missing.
         if nic == "e1000":
             q.wait_for(r"^init: virtio-net: no free PCI device 1af4:1041")
             q.wait_for(r"^eth0: e1000 at 00:0[0-9a-f]\.0, MAC 52:54:00:12:34:56")
@@ -40,8 +41,8 @@ def check_common_boot(q, modules=None, user_space=True, nic=None):
         else:
             q.wait_for(r"^init: virtio-net: no free PCI device 1af4:1041")
             return
-        q.wait_for(r"^reflector: eth0 attached, MAC 52:54:00:12:34:56, link up$")
-        q.wait_for(r"^reflector: reflecting on 1 interface")
+        q.wait_for(r"^netstack: eth0 attached, MAC 52:54:00:12:34:56, asking DHCP")
+        q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24 \(dhcp\)$", timeout=60)
     else:
         q.wait_for(r"mica: boot complete, idle")
         ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")

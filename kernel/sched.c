@@ -189,6 +189,11 @@ void sched_start(void)
 {
 	static struct thread boot_thread;   /* the boot stack, abandoned */
 
+	/* The boot code runs with interrupts on (the idle report loop needs
+	 * the tick). From here the kernel's rule holds: a tick between taking
+	 * `next` off the run queue and switching to it would schedule from
+	 * the boot thread to idle, and `next` (init) would never run. */
+	irq_disable();
 	boot_thread.state = THREAD_DEAD;
 	boot_thread.obj.refs = 2;       /* never freed */
 	current = &boot_thread;

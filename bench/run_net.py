@@ -11,8 +11,11 @@ NIC model a namespace is made (tests/system/netns.py) holding a tap with
   to guest    the guest serves (port 5001); `iperf -c` in the namespace
   from guest  `iperf -s` in the namespace; the guest sends for SECONDS
 
-Each measurement is taken RUNS times and the median reported, as Mbit/s
-of TCP payload as iperf's receiver (or, failing that, sender) counts it.
+Each measurement is taken RUNS times, each on a fresh boot, the two
+guests taking turns so that both see the same host load, with QEMU and the
+namespace's iperf pinned to different host CPUs; the median is
+reported, in Mbit/s of TCP payload as the namespace's iperf counts it (the
+guest's own count if that saw no complete connection).
 
 The Linux guest is Debian 12's kernel with a busybox initramfs
 (bench/linux-guest.sh). The Mica guest is the kernel, init, the NIC driver
@@ -54,10 +57,16 @@ NICS = {
     "e1000": ("e1000", "e1000"),
     "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
 }
-DIRECTIONS = ["to guest", "from guest"]
 
 # An iperf 2 report line with `-f k`: "[  1] 0.0000-10.0123 sec  123 KBytes  456 Kbits/sec".
 REPORT = re.compile(r"\]\s+[\d.]+-\s*([\d.]+) sec\s+(\d+) KBytes\s+(\d+) Kbits/sec")
+
+# QEMU on one host CPU, the namespace's iperf on another (when there are
+# two): left to the scheduler they share a core at random moments, and the
+# spread between runs was several times larger.
+_CPUS = sorted(os.sched_getaffinity(0))
+QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
+IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
 
 
 class Background:
@@ -65,8 +74,8 @@ class Background:
     its output collected line by line. Stopped by its own PID."""
 
     def __init__(self, ns, cmd, lifetime):
-        self.proc = subprocess.Popen(ns.prefix() + ["timeout", str(lifetime)] + cmd,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        cmd = ns.prefix() + IPERF_PIN + ["timeout", str(lifetime)] + cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self.lines = []
         self.lock = threading.Condition()
@@ -203,95 +212,95 @@ def start_guest(guest, ns, model, tmp, client):
     args = guest.args(model, tmp, client) + [
         "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
         "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
-    return Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix()).start()
+    return Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
 
 
 def to_guest(guest, ns, model, tmp):
-    """The guest serves; RUNS clients in the namespace, one after the other."""
-    results = []
+    """One run: the guest serves, `iperf -c` in the namespace. Mbit/s or None."""
     qemu = start_guest(guest, ns, model, tmp, client=False)
     try:
         qemu.wait_for(guest.ready)
-        for _ in range(RUNS):
-            try:
-                r = subprocess.run(ns.prefix() + ["timeout", str(SECONDS + SLACK), "iperf",
-                                                  "-c", GUEST_ADDR, "-p", str(PORT),
-                                                  "-t", str(SECONDS), "-f", "k"],
-                                   capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
-                out = r.stdout
-            except subprocess.TimeoutExpired as e:
-                out = (e.stdout or b"").decode("utf-8", "replace")
-            m = REPORT.search(out)
-            if m:
-                results.append(mbit_from_report(m))
-            else:
-                print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
+        try:
+            cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
+                                             "-c", GUEST_ADDR, "-p", str(PORT),
+                                             "-t", str(SECONDS), "-f", "k"]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
+            out = r.stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout or ""
+            if isinstance(out, bytes):        # so it is, even with text=True
+                out = out.decode("utf-8", "replace")
+        m = REPORT.search(out)
+        if m:
+            return mbit_from_report(m)
+        print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
+        return None
     finally:
         qemu.stop()
-    return results
 
 
 def from_guest(guest, ns, model, tmp):
-    """A server in the namespace; the guest sends, one boot per run."""
-    results = []
-    for _ in range(RUNS):
-        server = Background(ns, ["iperf", "-s", "-p", str(PORT), "-f", "k"],
-                            lifetime=SECONDS + SLACK + 120)
-        qemu = None
-        try:
-            if not wait_listening(ns, PORT):
-                print(f"  {guest.name} {model} from guest: iperf -s did not start")
-                continue
-            qemu = start_guest(guest, ns, model, tmp, client=True)
-            qemu.wait_for(guest.ready)
-            # The server's report, once the guest has sent; if the guest is
-            # done (or gone) without one, the guest's own count.
-            m = None
-            deadline = time.monotonic() + SECONDS + SLACK
-            finished = None
-            while m is None and time.monotonic() < deadline:
-                m = server.wait_for(REPORT, 1.0)
-                if finished is None and (guest.done.search(qemu.output())
-                                         or qemu.proc.poll() is not None):
-                    finished = time.monotonic()
-                if finished is not None and time.monotonic() - finished > 5:
-                    break
-            if m:
-                results.append(mbit_from_report(m))
-                continue
-            mbit = guest.sent(qemu)
-            if mbit is not None:
-                results.append(mbit)
-            else:
-                print(f"  {guest.name} {model} from guest: no report; guest console:\n"
-                      + "\n".join(qemu.output().splitlines()[-15:]))
-        except AssertionError as e:
-            print(f"  {guest.name} {model} from guest: {str(e).splitlines()[0]}")
-        finally:
-            if qemu:
-                qemu.stop()
-            server.stop()
-    return results
+    """One run: `iperf -s` in the namespace, the guest sends. Mbit/s or None."""
+    server = Background(ns, ["iperf", "-s", "-p", str(PORT), "-f", "k"],
+                        lifetime=SECONDS + SLACK + 120)
+    qemu = None
+    try:
+        if not wait_listening(ns, PORT):
+            print(f"  {guest.name} {model} from guest: iperf -s did not start")
+            return None
+        qemu = start_guest(guest, ns, model, tmp, client=True)
+        qemu.wait_for(guest.ready)
+        # The server's report, once the guest has sent; if the guest is
+        # done (or gone) without one, the guest's own count.
+        m = None
+        deadline = time.monotonic() + SECONDS + SLACK
+        finished = None
+        while m is None and time.monotonic() < deadline:
+            m = server.wait_for(REPORT, 1.0)
+            if finished is None and (guest.done.search(qemu.output())
+                                     or qemu.proc.poll() is not None):
+                finished = time.monotonic()
+            if finished is not None and time.monotonic() - finished > 5:
+                break
+        if m:
+            return mbit_from_report(m)
+        mbit = guest.sent(qemu)
+        if mbit is None:
+            print(f"  {guest.name} {model} from guest: no report; guest console:\n"
+                  + "\n".join(qemu.output().splitlines()[-15:]))
+        return mbit
+    finally:
+        if qemu:
+            qemu.stop()
+        server.stop()
 
 
-def measure(guest, model):
-    """{direction: [Mbit/s per run]} for one guest and NIC model."""
-    out = {}
+DIRECTIONS = {"to guest": to_guest, "from guest": from_guest}
+
+
+def measure(guests, model, runs):
+    """RUNS runs of each direction on one NIC model, the guests taking turns
+    (a fresh boot each run) so that both see the same host load; results
+    appended to runs[(guest, model, direction)]."""
     with tempfile.TemporaryDirectory() as tmp, Netns(f"net-{model}") as ns:
         ns.add_tap("tap0")
         subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
                        check=True)
-        for direction, fn in (("to guest", to_guest), ("from guest", from_guest)):
-            start = time.monotonic()
-            try:
-                out[direction] = fn(guest, ns, model, tmp)
-            except AssertionError as e:
-                print(f"  {guest.name} {model} {direction}: {str(e).splitlines()[0]}")
-                out[direction] = []
-            print(f"  {guest.name} {model} {direction}: "
-                  + ", ".join(f"{x:.1f}" for x in out[direction])
-                  + f" Mbit/s ({time.monotonic() - start:.0f} s)")
-    return out
+        for direction, fn in DIRECTIONS.items():
+            for _ in range(RUNS):
+                for guest in guests:
+                    start = time.monotonic()
+                    try:
+                        mbit = fn(guest, ns, model, tmp)
+                    except AssertionError as e:
+                        print(f"  {guest.name} {model} {direction}: {str(e).splitlines()[0]}")
+                        mbit = None
+                    got = runs.setdefault((guest.name, model, direction), [])
+                    if mbit is not None:
+                        got.append(mbit)
+                    print(f"  {guest.name} {model} {direction}: "
+                          + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s")
+                          + f" ({time.monotonic() - start:.0f} s)", flush=True)
 
 
 def median(xs):
@@ -317,16 +326,16 @@ def main():
         else:
             guests[guest.name] = guest
 
-    runs = {}                       # (guest, model) -> {direction: [Mbit/s]}
+    load = os.getloadavg()[0]
+    runs = {}                       # (guest, model, direction) -> [Mbit/s]
     for model in NICS:
-        for name, guest in guests.items():
-            runs[(name, model)] = measure(guest, model)
+        measure(list(guests.values()), model, runs)
 
     rows = []
     for model in NICS:
         for direction in DIRECTIONS:
-            linux = runs.get(("Linux", model), {}).get(direction, [])
-            mica = runs.get(("Mica", model), {}).get(direction, [])
+            linux = runs.get(("Linux", model, direction), [])
+            mica = runs.get(("Mica", model, direction), [])
             lm, mm = median(linux), median(mica)
             rows.append({"nic": model, "direction": direction,
                          "linux_mbit": lm, "linux_runs": linux,
@@ -345,7 +354,8 @@ def main():
                              text=True).stdout.splitlines()[0]
     elapsed = time.monotonic() - began
     text = (f"iperf 2 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG, "
-            f"-machine pc -cpu max -m 256M -smp 1; {elapsed:.0f} s in all.\n\n"
+            f"-machine pc -cpu max -m 256M -smp 1; {elapsed:.0f} s in all; "
+            f"host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
     if mica_note:
         text += f"\nMica {mica_note}\n"
@@ -356,6 +366,8 @@ def main():
         f.write(text)
     report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
               "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
+              "host_load_at_start": round(load, 2),
+              "pinning": {"qemu": " ".join(QEMU_PIN), "iperf": " ".join(IPERF_PIN)},
               "linux": guests["Linux"].version() if "Linux" in guests else None,
               "mica": guests["Mica"].version() if "Mica" in guests else None,
               "skipped": skipped, "results": rows}

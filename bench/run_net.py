@@ -329,7 +329,10 @@ def main():
     load = os.getloadavg()[0]
     runs = {}                       # (guest, model, direction) -> [Mbit/s]
     for model in NICS:
-        measure(list(guests.values()), model, runs)
+        try:
+            measure(list(guests.values()), model, runs)
+        except (OSError, subprocess.SubprocessError) as e:   # reported, never fatal
+            print(f"bench/run_net.py: {model}: {e}")
 
     rows = []
     for model in NICS:

@@ -221,11 +221,13 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
-# instructions (QEMU -icount) and TSC ticks, fast path on and off.
+# instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
+# through the reflector; iperf TCP throughput beside a reference Linux guest.
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
-	tools/install-deps.sh test
+	tools/install-deps.sh bench
 	$(PYTHON) bench/run_ipc.py
 	$(PYTHON) bench/run_nic.py
+	$(PYTHON) bench/run_net.py
 
 # Boot tests in QEMU; T=name selects tests (pytest -k).
 system-test: kernel iso tftp

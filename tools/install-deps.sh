@@ -5,6 +5,7 @@
 #   build  compiler and linker
 #   run    + QEMU, GRUB (ISO), iPXE ROMs
 #   test   + pytest, iproute2 (namespaces), traffic tools
+#   bench  + what bench/linux-guest.sh packs into the reference Linux guest
 #   all    everything (default)
 #
 # Only missing packages are installed; a machine that has them all is not
@@ -16,12 +17,14 @@ want=${1:-all}
 pkgs_build=(gcc make binutils libc6-dev dpkg-dev)
 pkgs_run=(qemu-system-x86 qemu-utils ipxe-qemu grub-pc-bin grub-common xorriso mtools)
 pkgs_test=(python3 python3-pytest iproute2 gdb iperf dnsmasq-base iputils-ping)
+pkgs_bench=(busybox-static cpio gzip xz-utils)
 
 case "$want" in
 build) pkgs=("${pkgs_build[@]}") ;;
 run)   pkgs=("${pkgs_build[@]}" "${pkgs_run[@]}") ;;
-test|all) pkgs=("${pkgs_build[@]}" "${pkgs_run[@]}" "${pkgs_test[@]}") ;;
-*) echo "install-deps: unknown set '$want' (build|run|test|all)" >&2; exit 2 ;;
+test)  pkgs=("${pkgs_build[@]}" "${pkgs_run[@]}" "${pkgs_test[@]}") ;;
+bench|all) pkgs=("${pkgs_build[@]}" "${pkgs_run[@]}" "${pkgs_test[@]}" "${pkgs_bench[@]}") ;;
+*) echo "install-deps: unknown set '$want' (build|run|test|bench|all)" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""TCP throughput with iperf 2: Mica against a reference Linux guest, side
+by side in one run (docs/benchmarks.md). Runs as root.
+
+Both guests run on the same QEMU machine (`-machine pc -cpu max -m 256M
+-smp 1`, TCG), with the same NIC model on the same kind of tap: for each
+NIC model a namespace is made (tests/system/netns.py) holding a tap with
+10.1.0.1/24, QEMU (started inside it) and the host's iperf. The guest is
+10.1.0.2. Two directions:
+
+  to guest    the guest serves (port 5001); `iperf -c` in the namespace
+  from guest  `iperf -s` in the namespace; the guest sends for SECONDS
+
+Each measurement is taken RUNS times, each on a fresh boot, the two
+guests taking turns so that both see the same host load, with QEMU and the
+namespace's iperf pinned to different host CPUs; the median is
+reported, in Mbit/s of TCP payload as the namespace's iperf counts it (the
+guest's own count if that saw no complete connection).
+
+The Linux guest is Debian 12's kernel with a busybox initramfs
+(bench/linux-guest.sh). The Mica guest is the kernel, init, the NIC driver
+and the netstack (lwIP, whose lwiperf serves iperf 2); it is skipped while
+build/netstack.elf does not exist.
+
+Prints a Markdown table, also written to build/bench/net.md and, with every
+run's number, build/bench/net.json. Never fails: what does not complete is
+reported as such.
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, "build")
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+from netns import Netns, can_run          # noqa: E402
+from qemu import Qemu, QEMU               # noqa: E402
+
+SECONDS = int(os.environ.get("MICA_BENCH_NET_SECONDS", "10"))
+RUNS = int(os.environ.get("MICA_BENCH_NET_RUNS", "3"))
+HOST_ADDR = "10.1.0.1"
+GUEST_ADDR = "10.1.0.2"
+GUEST_MAC = "52:54:00:00:00:01"
+PORT = 5001
+# Slack on top of SECONDS for connecting and reporting under TCG.
+SLACK = 60
+
+NICS = {
+    # model: (QEMU device, Mica driver module)
+    "e1000": ("e1000", "e1000"),
+    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
+}
+
+# An iperf 2 report line with `-f k`: "[  1] 0.0000-10.0123 sec  123 KBytes  456 Kbits/sec".
+REPORT = re.compile(r"\]\s+[\d.]+-\s*([\d.]+) sec\s+(\d+) KBytes\s+(\d+) Kbits/sec")
+
+# QEMU on one host CPU, the namespace's iperf on another (when there are
+# two): left to the scheduler they share a core at random moments, and the
+# spread between runs was several times larger.
+_CPUS = sorted(os.sched_getaffinity(0))
+QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
+IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
+
+
+class Background:
+    """A program run in the namespace with a bounded lifetime (`timeout`);
+    its output collected line by line. Stopped by its own PID."""
+
+    def __init__(self, ns, cmd, lifetime):
+        cmd = ns.prefix() + IPERF_PIN + ["timeout", str(lifetime)] + cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.lines = []
+        self.lock = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            with self.lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip())
+                self.lock.notify_all()
+        with self.lock:
+            self.lock.notify_all()
+
+    def wait_for(self, regex, timeout):
+        """The first match of regex in the output, or None after timeout."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for line in self.lines:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.reader.is_alive():
+                    return None
+                self.lock.wait(min(left, 0.5))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()         # timeout(1) passes it on to iperf
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=5)
+
+
+def mbit_from_report(m):
+    return int(m.group(3)) / 1000.0
+
+
+def wait_listening(ns, port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(ns.prefix() + ["ss", "-Hltn", f"sport = :{port}"],
+                             capture_output=True, text=True, timeout=10).stdout
+        if out.strip():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+class LinuxGuest:
+    """Debian 12's kernel, busybox and iperf 2 (bench/linux-guest.sh)."""
+    name = "Linux"
+    ready = r"^linux-guest: ready eth0"
+    done = re.compile(r"^linux-guest: iperf client done")
+
+    def available(self):
+        try:
+            r = subprocess.run([os.path.join(ROOT, "bench", "linux-guest.sh")],
+                               capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return "bench/linux-guest.sh took over 15 minutes"
+        if r.returncode != 0:
+            return "bench/linux-guest.sh failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
+        return None
+
+    def version(self):
+        with open(os.path.join(BUILD, "bench", "linux", "kernel-package")) as f:
+            return f.read().strip()
+
+    def args(self, model, tmp, client):
+        mode = f"client:{HOST_ADDR}:{SECONDS}" if client else "server"
+        return ["-kernel", os.path.join(BUILD, "bench", "linux", "vmlinuz"),
+                "-initrd", os.path.join(BUILD, "bench", "linux", "initrd.img"),
+                "-append", f"console=ttyS0 loglevel=4 mica.addr={GUEST_ADDR}/24 "
+                           f"mica.iperf={mode}"]
+
+    def sent(self, qemu):
+        """Mbit/s from the guest's own client report, or None."""
+        m = REPORT.search(qemu.output())
+        return mbit_from_report(m) if m else None
+
+
+class MicaGuest:
+    """Mica's kernel, init, NIC driver and netstack (lwIP with lwiperf).
+    The boot modules follow tests/system/test_nic.py."""
+    name = "Mica"
+    ready = r"^netstack: eth0 up, 10\.1\.0\.2/24"
+    done = re.compile(r"^netstack: iperf: .* (\d+) bytes in (\d+) ms")
+    files = ["kernel.elf", "init.elf", "drivers/e1000.elf", "drivers/virtio-net.elf",
+             "netstack.elf"]
+
+    def available(self):
+        missing = [f for f in self.files if not os.path.exists(os.path.join(BUILD, f))]
+        if missing:
+            return "build/" + ", build/".join(missing) + " missing"
+        return None
+
+    def version(self):
+        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                              capture_output=True, text=True).stdout.strip()
+
+    def args(self, model, tmp, client):
+        module = NICS[model][1]
+        extra = f" iperf.client={HOST_ADDR}" if client else ""
+        manifest = os.path.join(tmp, "manifest")
+        with open(manifest, "w") as f:
+            f.write(f"program eth0 dma=64 priority=150 restart=never\n"
+                    f"    module {module}\n"
+                    f"    pci 00:03.0\n"
+                    f"    args name=eth0\n"
+                    f"program netstack dma=4096 priority=100\n"
+                    f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}{extra}\n")
+        mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
+                (os.path.join(BUILD, "drivers", "e1000.elf"), "e1000"),
+                (os.path.join(BUILD, "drivers", "virtio-net.elf"), "virtio-net"),
+                (os.path.join(BUILD, "netstack.elf"), "netstack")]
+        return ["-kernel", os.path.join(BUILD, "kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods)]
+
+    def sent(self, qemu):
+        m = self.done.search(qemu.output())
+        if not m or int(m.group(2)) == 0:
+            return None
+        return int(m.group(1)) * 8 / int(m.group(2)) / 1000.0
+
+
+def start_guest(guest, ns, model, tmp, client):
+    device = NICS[model][0]
+    args = guest.args(model, tmp, client) + [
+        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+        "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
+    return Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
+
+
+def to_guest(guest, ns, model, tmp):
+    """One run: the guest serves, `iperf -c` in the namespace. Mbit/s or None."""
+    qemu = start_guest(guest, ns, model, tmp, client=False)
+    try:
+        qemu.wait_for(guest.ready)
+        try:
+            cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
+                                             "-c", GUEST_ADDR, "-p", str(PORT),
+                                             "-t", str(SECONDS), "-f", "k"]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
+            out = r.stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout or ""
+            if isinstance(out, bytes):        # so it is, even with text=True
+                out = out.decode("utf-8", "replace")
+        m = REPORT.search(out)
+        if m:
+            return mbit_from_report(m)
+        print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
+        return None
+    finally:
+        qemu.stop()
+
+
+def from_guest(guest, ns, model, tmp):
+    """One run: `iperf -s` in the namespace, the guest sends. Mbit/s or None."""
+    server = Background(ns, ["iperf", "-s", "-p", str(PORT), "-f", "k"],
+                        lifetime=SECONDS + SLACK + 120)
+    qemu = None
+    try:
+        if not wait_listening(ns, PORT):
+            print(f"  {guest.name} {model} from guest: iperf -s did not start")
+            return None
+        qemu = start_guest(guest, ns, model, tmp, client=True)
+        qemu.wait_for(guest.ready)
+        # The server's report, once the guest has sent; if the guest is
+        # done (or gone) without one, the guest's own count.
+        m = None
+        deadline = time.monotonic() + SECONDS + SLACK
+        finished = None
+        while m is None and time.monotonic() < deadline:
+            m = server.wait_for(REPORT, 1.0)
+            if finished is None and (guest.done.search(qemu.output())
+                                     or qemu.proc.poll() is not None):
+                finished = time.monotonic()
+            if finished is not None and time.monotonic() - finished > 5:
+                break
+        if m:
+            return mbit_from_report(m)
+        mbit = guest.sent(qemu)
+        if mbit is None:
+            print(f"  {guest.name} {model} from guest: no report; guest console:\n"
+                  + "\n".join(qemu.output().splitlines()[-15:]))
+        return mbit
+    finally:
+        if qemu:
+            qemu.stop()
+        server.stop()
+
+
+DIRECTIONS = {"to guest": to_guest, "from guest": from_guest}
+
+
+def measure(guests, model, runs):
+    """RUNS runs of each direction on one NIC model, the guests taking turns
+    (a fresh boot each run) so that both see the same host load; results
+    appended to runs[(guest, model, direction)]."""
+    with tempfile.TemporaryDirectory() as tmp, Netns(f"net-{model}") as ns:
+        ns.add_tap("tap0")
+        subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
+                       check=True)
+        for direction, fn in DIRECTIONS.items():
+            for _ in range(RUNS):
+                for guest in guests:
+                    start = time.monotonic()
+                    try:
+                        mbit = fn(guest, ns, model, tmp)
+                    except AssertionError as e:
+                        print(f"  {guest.name} {model} {direction}: {str(e).splitlines()[0]}")
+                        mbit = None
+                    got = runs.setdefault((guest.name, model, direction), [])
+                    if mbit is not None:
+                        got.append(mbit)
+                    print(f"  {guest.name} {model} {direction}: "
+                          + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s")
+                          + f" ({time.monotonic() - start:.0f} s)", flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def cell(x):
+    return "n/a" if x is None else f"{x:.1f}"
+
+
+def main():
+    if not can_run():
+        print("bench/run_net.py: needs root and /dev/net/tun; skipped")
+        return 0
+    began = time.monotonic()
+    guests = {}
+    skipped = {}
+    for guest in (LinuxGuest(), MicaGuest()):
+        why = guest.available()
+        if why:
+            skipped[guest.name] = why
+            print(f"bench/run_net.py: {guest.name} skipped: {why}")
+        else:
+            guests[guest.name] = guest
+
+    load = os.getloadavg()[0]
+    runs = {}                       # (guest, model, direction) -> [Mbit/s]
+    for model in NICS:
+        try:
+            measure(list(guests.values()), model, runs)
+        except (OSError, subprocess.SubprocessError) as e:   # reported, never fatal
+            print(f"bench/run_net.py: {model}: {e}")
+
+    rows = []
+    for model in NICS:
+        for direction in DIRECTIONS:
+            linux = runs.get(("Linux", model, direction), [])
+            mica = runs.get(("Mica", model, direction), [])
+            lm, mm = median(linux), median(mica)
+            rows.append({"nic": model, "direction": direction,
+                         "linux_mbit": lm, "linux_runs": linux,
+                         "mica_mbit": mm, "mica_runs": mica,
+                         "ratio": mm / lm if lm and mm is not None else None})
+
+    mica_note = f"skipped: {skipped['Mica']}" if "Mica" in skipped else None
+    table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
+             "|---|---|---:|---:|---:|"]
+    for r in rows:
+        mica = "skipped" if mica_note else cell(r["mica_mbit"])
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        table.append(f"| {r['nic']} | {r['direction']} | {cell(r['linux_mbit'])} | "
+                     f"{mica} | {ratio} |")
+    version = subprocess.run([QEMU, "--version"], capture_output=True,
+                             text=True).stdout.splitlines()[0]
+    elapsed = time.monotonic() - began
+    text = (f"iperf 2 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG, "
+            f"-machine pc -cpu max -m 256M -smp 1; {elapsed:.0f} s in all; "
+            f"host load {load:.1f} at the start.\n\n"
+            + "\n".join(table) + "\n")
+    if mica_note:
+        text += f"\nMica {mica_note}\n"
+    print(text)
+
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    with open(os.path.join(BUILD, "bench", "net.md"), "w") as f:
+        f.write(text)
+    report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
+              "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
+              "host_load_at_start": round(load, 2),
+              "pinning": {"qemu": " ".join(QEMU_PIN), "iperf": " ".join(IPERF_PIN)},
+              "linux": guests["Linux"].version() if "Linux" in guests else None,
+              "mica": guests["Mica"].version() if "Mica" in guests else None,
+              "skipped": skipped, "results": rows}
+    with open(os.path.join(BUILD, "bench", "net.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

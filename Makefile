@@ -205,7 +205,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmd
 	lib/elf.c lib/netq.c lib/inet.c init/manifest.c netstack/config.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
+	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote kernel -Iinclude -Iinit -Inetstack -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 unit-test: $(B)/unit/run-unit-tests

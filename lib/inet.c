@@ -12,10 +12,8 @@ bool inet_parse_ipv4(const char *s, size_t len, uint32_t *addr)
 			value = value * 10 + (unsigned)(c - '0');
 			if (++digits > 3 || value > 255)
 				return false;
-		} else if (c == '.' && digits) {
-			a |= value << (8 * part);   /* network order on a little-endian CPU */
-			if (++part > 4)
-				return false;
+		} else if (c == '.' && digits && part < 4) {
+			a |= value << (8 * part++); /* network order on a little-endian CPU */
 			digits = value = 0;
 		} else {
 			return false;

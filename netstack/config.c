@@ -13,33 +13,10 @@
 
 #include <stdarg.h>
 
+#include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/inet.h"
 #include "lib/string.h"
-
-/* The value of key=value among args' words into out, or NULL. */
-static const char *arg(const char *args, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		const char *end = p;
-		while (*end && *end != ' ')
-			end++;
-		if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=') {
-			size_t n = (size_t)(end - p) - klen - 1;
-			if (n >= size)
-				n = size - 1;
-			memcpy(out, p + klen + 1, n);
-			out[n] = 0;
-			return out;
-		}
-		p = end;
-	}
-	return NULL;
-}
 
 static unsigned fail(char *err, size_t size, const char *fmt, ...)
 {
@@ -81,7 +58,7 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 	char list[64], key[NS_NAME_MAX + 8], v[32];
 	unsigned n = 0;
 
-	if (!arg(args, "nic", list, sizeof(list)) || !list[0])
+	if (!program_arg(args, "nic", list, sizeof(list)) || !list[0])
 		return fail(err, errsize, "no interfaces: give nic=eth0[,eth1...]");
 	for (char *s = list; *s;) {
 		char *e = s;
@@ -101,10 +78,10 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 		s = *e ? e + 1 : e;
 
 		fmt_snprintf(key, sizeof(key), "%s.addr", c->name);
-		if (arg(args, key, v, sizeof(v)) && !parse_addr(v, c))
+		if (program_arg(args, key, v, sizeof(v)) && !parse_addr(v, c))
 			return fail(err, errsize, "%s: expected A.B.C.D/LEN (LEN 1..30) or dhcp", key);
 		fmt_snprintf(key, sizeof(key), "%s.gw", c->name);
-		if (arg(args, key, v, sizeof(v))) {
+		if (program_arg(args, key, v, sizeof(v))) {
 			if (!inet_parse_ipv4(v, strlen(v), &c->gw))
 				return fail(err, errsize, "%s: expected A.B.C.D", key);
 			if (!c->dhcp && (c->gw & c->mask) != (c->addr & c->mask))

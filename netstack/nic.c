@@ -51,6 +51,17 @@ static void buf_release(struct nic *n, uint32_t start)
 		n->free[n->nfree++] = start;
 }
 
+/* Half the pool is for receiving: while the free stack holds more than
+ * the other half, move buffers from it to rx-free (as far as it takes). */
+static void rx_refill(struct nic *n)
+{
+	while (n->nfree > n->nbufs / 2 &&
+	       netq_push(ring(n, NETQ_RX_FREE), (struct netq_desc){ n->free[n->nfree - 1], 0, 0 })) {
+		n->nfree--;
+		n->pushed = true;
+	}
+}
+
 /* lwIP let go of a received frame. */
 static void rxbuf_free(struct pbuf *p)
 {
@@ -161,10 +172,7 @@ long nic_start(struct nic *n, cap_slot_t notify)
 		n->bufs[i].pc.custom_free_function = rxbuf_free;
 		n->free[n->nfree++] = n->bufs[i].start;
 	}
-	/* Half the pool is for receiving: as much as rx-free takes. */
-	while (n->nfree > n->nbufs / 2 &&
-	       netq_push(ring(n, NETQ_RX_FREE), (struct netq_desc){ n->free[n->nfree - 1], 0, 0 }))
-		n->nfree--;
+	rx_refill(n);
 	if ((err = netq_attach(n->driver, n->area, n->phys, AREA_LOG2, notify,
 			       NETSTACK_BIT_NIC(n->index), n->driver_notif, &link)) < 0)
 		return err;
@@ -204,11 +212,7 @@ bool nic_service(struct nic *n)
 			buf_release(n, start);
 		}
 	}
-	while (n->nfree > n->nbufs / 2 && netq_push(ring(n, NETQ_RX_FREE),
-				(struct netq_desc){ n->free[n->nfree - 1], 0, 0 })) {
-		n->nfree--;
-		n->pushed = true;
-	}
+	rx_refill(n);
 	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(ring(n, NETQ_RX_READY), &d); budget--) {
 		busy = n->popped = true;
 		if (!netq_desc_valid(a, d, false)) {

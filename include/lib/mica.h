@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/ipc.h"
 #include "lib/string.h"
@@ -67,9 +68,6 @@ extern char thread_trampoline[];
  * backs on demand (programs started by init only); NULL when exhausted. */
 void *mem_heap(size_t size);
 
-/* The value of key=value among the words of args (program_info.args)
- * copied into out; NULL when absent. */
-const char *program_arg(const char *args, const char *key, char *out, size_t size);
 
 /* A thread of a program started by init: stack and IPC buffer from the
  * heap, init as its pager, the program's priority. Returns its slot or a

@@ -79,6 +79,13 @@ long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const
  * its physical address in *phys. NULL when refused. */
 void *dma_alloc(size_t size, uint64_t *phys);
 
+/* The heartbeat init watches when the manifest says heartbeat=MS
+ * (proto/nameservice.h): call program_busy(true) on waking up with work
+ * and at every round of it, program_busy(false) before sleeping. A
+ * program busy for two of init's looks without a call in between is
+ * restarted as hung. Does nothing without heartbeat=. */
+void program_busy(bool busy);
+
 /* The program's entry: the runtime calls main(arg), then exit(result).
  * arg is the boot-information address for the root task. */
 int main(uint64_t arg);

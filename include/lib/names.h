@@ -11,4 +11,14 @@ long ns_register(const char *name, cap_slot_t cap);
  * waiting until somebody registers it. */
 long ns_lookup(const char *name, cap_slot_t dest);
 
+/* The same without waiting: -ERR_WOULD_BLOCK when nobody registered the
+ * name. *generation (if not NULL) gets the registration's generation,
+ * which changes whenever the server is a new one (restarted). */
+long ns_lookup_now(const char *name, cap_slot_t dest, uint64_t *generation);
+
+/* Have init signal the notification in slot notif (a badged copy: its
+ * bits are what arrives) whenever name is registered or removed (its
+ * program ended). The watch lasts as long as the caller runs. */
+long ns_watch(const char *name, cap_slot_t notif);
+
 #endif

@@ -175,6 +175,7 @@ enum netq_fault {
 	NETQ_FAULT_FOREIGN_PORT = 2, /* touch an I/O port it was not given */
 	NETQ_FAULT_KERNEL_READ = 3,  /* read kernel memory */
 	NETQ_FAULT_HANG = 4,         /* spin forever */
+	NETQ_FAULT_CORRUPT_RINGS = 5,/* scribble on the shared rings, then go on */
 };
 
 /* Counters a driver keeps; NETQ_STATS returns them word by word. */

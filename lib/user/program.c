@@ -30,3 +30,14 @@ long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const
 	return thread_spawn(fn, arg, (uint8_t *)ib + PAGE_SIZE, stack_size, ib,
 			    (unsigned)pi->priority, name, PROGRAM_PAGER_SLOT);
 }
+
+void program_busy(bool busy)
+{
+	const struct program_info *pi = (const struct program_info *)PROGRAM_INFO_ADDR;
+	volatile struct program_heartbeat *hb = (struct program_heartbeat *)PROGRAM_HEARTBEAT_ADDR;
+
+	if (!pi->heartbeat_ms)
+		return;
+	hb->beats++;
+	hb->busy = busy;
+}

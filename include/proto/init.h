@@ -1,0 +1,52 @@
+/*
+ * The supervisor's control protocol: what the console asks init (on the
+ * same endpoint as names and DMA memory, slot NS_SLOT). Only a program
+ * whose manifest entry says control=yes may use it; others get
+ * ERR_NO_RIGHTS. Program names travel NUL-padded in words 0..3.
+ *
+ *   INIT_PROGRAM  words: [0] index (0, 1, ... in manifest order).
+ *                 reply: words 0..3 the name, [4] enum program_state,
+ *                 [5] restarts so far, [6] crashes in a row (what the
+ *                 backoff and the retries= limit count), [7] milliseconds
+ *                 until a waiting restart. ERR_RANGE past the last one.
+ *   INIT_KILL     words: name. The program is killed (its task destroyed,
+ *                 everything it held freed) and, if its restart policy
+ *                 says so, started again at once: a kill by the operator
+ *                 is not a crash and does not count towards retries=.
+ *                 ERR_INVALID_ARG: no such program; ERR_BUSY: not running.
+ *   INIT_START    words: name. Start a program that is down (it exited,
+ *                 crashed too often, or was never restarted); its crash
+ *                 count starts again from 0. ERR_BUSY: it is running or
+ *                 waiting for a restart.
+ *   INIT_MEMORY   reply: struct init_memory in words.
+ */
+#ifndef MICA_PROTO_INIT_H
+#define MICA_PROTO_INIT_H
+
+#include <stdint.h>
+
+#define INIT_NAME_WORDS 4
+
+enum init_label {
+	INIT_PROGRAM = 8,       /* below 8: names and DMA (nameservice.h, dma.h) */
+	INIT_KILL = 9,
+	INIT_START = 10,
+	INIT_MEMORY = 11,
+};
+
+enum program_state {
+	PROGRAM_RUNNING = 0,
+	PROGRAM_WAITING = 1,    /* crashed; restarts after its backoff */
+	PROGRAM_DOWN = 2,       /* crashed and left down (restart=never, or retries used up) */
+	PROGRAM_EXITED = 3,     /* ended by itself */
+	PROGRAM_NOT_STARTED = 4,/* its device is missing, or its module would not load */
+};
+
+struct init_memory {
+	uint64_t ram_pages_free, ram_pages;     /* init's user RAM (4 KiB pages) */
+	uint64_t kernel_frames_free;            /* the kernel's free frames */
+	uint64_t quota_used, quota_limit;       /* init's kernel memory quota, bytes (programs' carved from it) */
+};
+#define INIT_MEMORY_WORDS (sizeof(struct init_memory) / 8)
+
+#endif

@@ -13,6 +13,7 @@
 #include "lib/elf.h"
 #include "lib/mica.h"
 #include "proto/dma.h"
+#include "proto/init.h"
 #include "proto/nameservice.h"
 
 #define INIT_PRIORITY 200
@@ -24,6 +25,16 @@
 
 #define BADGE_PROGRAM   0x100   /* + index: a program's fault/exception messages */
 #define BADGE_CLIENT    0x200   /* + index: its name-service requests */
+
+/* On `deaths` (bit i: program i ended) also the supervisor's timer. */
+#define DEATHS_BIT_TIMER (1UL << 62)
+
+/* Restart policy: a crash or hang waits BACKOFF_FIRST_MS, doubling with
+ * each crash in a row up to BACKOFF_MAX_MS; a program up for STABLE_MS
+ * starts counting from 0 again. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS   10000
+#define STABLE_MS        5000
 
 static const struct bootinfo *bi;
 static cap_slot_t service_ep, service_reply, deaths;
@@ -142,8 +153,12 @@ struct backing {
 struct program {
 	const struct manifest_program *m;
 	int index;
-	bool running, given_up;
-	unsigned restarts;
+	enum program_state state;
+	unsigned restarts, crashes;     /* restarts in all; crashes in a row */
+	uint64_t started_at, restart_at;        /* ms of uptime */
+	struct program_heartbeat *hb;   /* ours, when it has heartbeat= */
+	uint64_t hb_beats, hb_next;     /* at the last look; when to look next */
+	unsigned hb_missed;
 	cap_slot_t task, thread, irqs[MANIFEST_MAX_IRQS], dev_irq;
 	struct pci_found *dev;
 	bool ports_given;
@@ -162,6 +177,11 @@ struct program {
 
 static struct manifest manifest;
 static struct program programs[MANIFEST_MAX_PROGRAMS];
+
+static uint64_t now_ms(void)
+{
+	return (uint64_t)sys_clock() / 1000000;
+}
 
 static struct backing *backing_find(struct program *p, uint64_t va)
 {
@@ -184,6 +204,8 @@ static struct backing *backing_add(struct program *p, uint64_t va, unsigned righ
 	b->rights = rights;
 	return b;
 }
+
+static void names_release(int owner);
 
 static void program_release(struct program *p)
 {
@@ -209,7 +231,8 @@ static void program_release(struct program *p)
 			page_free((void *)(RAM_WINDOW + (p->dma[i].first + k) * PAGE_SIZE));
 	p->ndma = 0;
 	p->dma_used = 0;
-	p->running = false;
+	p->hb = NULL;
+	names_release(p->index);
 }
 
 /* Copy the executable's segments into fresh pages of ours. */
@@ -274,13 +297,17 @@ static long program_start(struct program *p)
 	if (why) {
 		printf("init: %s: cannot load module '%s': %s\n", m->name, m->module, why);
 		program_release(p);
+		p->state = PROGRAM_NOT_STARTED;
 		return -ERR_INVALID_ARG;
 	}
 	/* Start-up information and the IPC buffer. */
 	struct backing *info = backing_add(p, PROGRAM_INFO_ADDR, IPC_MAP_READ);
 	struct backing *ipc = backing_add(p, PROGRAM_IPC_BUFFER, IPC_MAP_READ | IPC_MAP_WRITE);
-	if (!info || !ipc) {
+	struct backing *hb = m->heartbeat_ms ? backing_add(p, PROGRAM_HEARTBEAT_ADDR,
+							    IPC_MAP_READ | IPC_MAP_WRITE) : NULL;
+	if (!info || !ipc || (m->heartbeat_ms && !hb)) {
 		program_release(p);
+		p->state = PROGRAM_NOT_STARTED;
 		return -ERR_NO_MEMORY;
 	}
 	struct program_info *pi = info->page;
@@ -289,6 +316,7 @@ static long program_start(struct program *p)
 	memcpy(pi->args, m->args, sizeof(pi->args) - 1);
 	pi->restarts = p->restarts;
 	pi->priority = m->priority;
+	pi->heartbeat_ms = m->heartbeat_ms;
 	if (p->dev) {
 		pi->pci = p->dev->info;
 		pi->pci.irq_slot = PROGRAM_IRQ_SLOT + m->nirqs;
@@ -340,7 +368,14 @@ static long program_start(struct program *p)
 	sys_cap_delete(badged);
 	slot_free(badged);
 	slot_free(client);
-	p->running = true;
+	p->state = PROGRAM_RUNNING;
+	p->started_at = now_ms();
+	if (hb) {
+		p->hb = hb->page;
+		p->hb_beats = 0;
+		p->hb_missed = 0;
+		p->hb_next = p->started_at + m->heartbeat_ms;
+	}
 	return 0;
 fail:
 	printf("init: %s: cannot start: %s\n", m->name, mica_strerror(err));
@@ -349,30 +384,98 @@ fail:
 	slot_free(badged);
 	slot_free(client);
 	program_release(p);
+	p->state = PROGRAM_NOT_STARTED;
 	return err;
 }
 
-/* A program stopped for good: restart it if it crashed and the manifest
- * says so. */
-static void program_died(struct program *p, const char *how, bool crashed)
+/* How a program ended. */
+enum death { DIED_EXIT, DIED_CRASH, DIED_KILL };
+
+static void program_restart(struct program *p)
 {
+	p->restarts++;
+	if (program_start(p) == 0)
+		printf("init: %s restarted (%u restarts so far)\n", p->m->name, p->restarts);
+}
+
+/* A program ended: free everything it held, then restart it as its
+ * policy says: a kill at once; a crash or hang after a backoff, and not
+ * more than retries= times in a row. */
+static void program_died(struct program *p, const char *how, enum death cause)
+{
+	uint64_t now = now_ms();
+	bool was_stable = now - p->started_at >= STABLE_MS;
+
 	program_release(p);
-	if (!crashed) {
+	if (cause == DIED_EXIT) {
+		p->state = PROGRAM_EXITED;
 		printf("init: %s %s\n", p->m->name, how);
 		return;
 	}
 	if (p->m->restart == RESTART_NEVER) {
+		p->state = PROGRAM_DOWN;
 		printf("init: %s %s; restart=never, left down\n", p->m->name, how);
 		return;
 	}
-	if (p->restarts >= p->m->retries) {
-		printf("init: %s %s; gave up after %u restarts\n", p->m->name, how, p->restarts);
-		p->given_up = true;
+	if (cause == DIED_KILL) {
+		printf("init: %s %s at %lu ms; restarting\n", p->m->name, how, now);
+		program_restart(p);
 		return;
 	}
-	p->restarts++;
-	printf("init: %s %s; restarting (%u of %u)\n", p->m->name, how, p->restarts, p->m->retries);
-	program_start(p);
+	if (was_stable)
+		p->crashes = 0;
+	if (p->crashes >= p->m->retries) {
+		p->state = PROGRAM_DOWN;
+		printf("init: %s %s; gave up after %u crashes in a row, left down\n", p->m->name,
+		       how, p->crashes + 1);
+		return;
+	}
+	p->crashes++;
+	uint64_t delay = BACKOFF_FIRST_MS;
+	for (unsigned i = 1; i < p->crashes && delay < BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	p->state = PROGRAM_WAITING;
+	p->restart_at = now + delay;
+	printf("init: %s %s; restarting in %lu ms (%u of %u)\n", p->m->name, how, delay,
+	       p->crashes, p->m->retries);
+}
+
+/* The supervisor's clock: restarts whose backoff ended, and the
+ * watchdog's look at each heartbeat. Then the timer is armed for the
+ * next of either. */
+static void supervise(void)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+
+	for (unsigned i = 0; i < manifest.nprograms; i++) {
+		struct program *p = &programs[i];
+		if (p->state == PROGRAM_WAITING && p->restart_at <= now)
+			program_restart(p);
+		if (p->state == PROGRAM_RUNNING && p->hb && p->hb_next <= now) {
+			volatile struct program_heartbeat *hb = p->hb;
+			uint64_t beats = hb->beats;
+			if (hb->busy && beats == p->hb_beats)
+				p->hb_missed++;
+			else
+				p->hb_missed = 0;
+			p->hb_beats = beats;
+			p->hb_next = now + p->m->heartbeat_ms;
+			if (p->hb_missed >= 2) {
+				char how[64];
+				fmt_snprintf(how, sizeof(how), "hung (busy, no heartbeat for %lu ms)",
+					     2 * (uint64_t)p->m->heartbeat_ms);
+				program_died(p, how, DIED_CRASH);
+			}
+		}
+		if (p->state == PROGRAM_WAITING && p->restart_at < next)
+			next = p->restart_at;
+		if (p->state == PROGRAM_RUNNING && p->hb && p->hb_next < next)
+			next = p->hb_next;
+	}
+	if (next != UINT64_MAX)
+		sys_notify_timer(deaths, DEATHS_BIT_TIMER, next * 1000000);
 }
 
 /* ---- paging and exceptions ---- */
@@ -455,17 +558,31 @@ static bool page_fault(struct program *p, struct msg *m)
 
 /* ---- names ---- */
 
+/*
+ * A name belongs to the program that registered it and goes when that
+ * program ends; whoever watches it (NS_WATCH) is signalled on both.
+ */
 #define MAX_NAMES 32
 #define MAX_PENDING 8
+#define MAX_WATCHES 16
 
 static struct {
 	uint64_t name[NS_NAME_WORDS];
 	cap_slot_t cap;
+	int owner;              /* program index */
+	uint64_t generation;
 } names[MAX_NAMES];
+static uint64_t generations;
 static struct {
 	uint64_t name[NS_NAME_WORDS];
 	cap_slot_t reply;
+	int owner;
 } pending[MAX_PENDING];
+static struct {
+	uint64_t name[NS_NAME_WORDS];
+	cap_slot_t notif;
+	int owner;
+} watches[MAX_WATCHES];
 
 static int name_find(const uint64_t *w)
 {
@@ -475,76 +592,147 @@ static int name_find(const uint64_t *w)
 	return -1;
 }
 
+static void drop_cap(cap_slot_t *slot)
+{
+	sys_cap_delete(*slot);
+	slot_free(*slot);
+	*slot = 0;
+}
+
+static void name_changed(const uint64_t *w)
+{
+	for (int k = 0; k < MAX_WATCHES; k++)
+		if (watches[k].notif && !memcmp(watches[k].name, w, sizeof(watches[k].name)))
+			sys_notify_signal(watches[k].notif, 1);
+}
+
 /* Answer a lookup with the capability (a copy of ours). */
 static void send_name(cap_slot_t reply, int i)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	struct msg r = { .tag = ipc_tag(0, 0, 1) };
+	struct msg r = { .tag = ipc_tag(0, 1, 1), .w = { names[i].generation } };
 
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 	b->items[0][1] = names[i].cap;
 	ipc_reply(reply, &r);
 }
 
-/* Returns true when the reply was sent or deferred (service_reply then
- * must not be used for the answer). */
-static long name_request(struct msg *m, bool *deferred)
+/* A program ended: its names, waiting lookups and watches go. */
+static void names_release(int owner)
+{
+	for (int i = 0; i < MAX_NAMES; i++)
+		if (names[i].cap && names[i].owner == owner) {
+			drop_cap(&names[i].cap);
+			name_changed(names[i].name);
+		}
+	for (int k = 0; k < MAX_PENDING; k++)
+		if (pending[k].reply && pending[k].owner == owner)
+			drop_cap(&pending[k].reply);
+	for (int k = 0; k < MAX_WATCHES; k++)
+		if (watches[k].notif && watches[k].owner == owner)
+			drop_cap(&watches[k].notif);
+}
+
+static long name_register(struct program *p, const uint64_t *w)
 {
 	struct ipc_buffer *b = ipc_buffer();
+	cap_slot_t got = b->recv_cap_slot;
+
+	if (!b->recv_cap_count)
+		return ERR_INVALID_ARG;
+	b->recv_cap_slot = slot_alloc();        /* for the next one */
+	int i = name_find(w);
+	if (i < 0)
+		for (i = 0; i < MAX_NAMES && names[i].cap; i++)
+			;
+	else
+		i = -2;
+	if (i < 0 || i == MAX_NAMES) {
+		drop_cap(&got);
+		return i == -2 ? ERR_SLOT_IN_USE : ERR_NO_MEMORY;
+	}
+	memcpy(names[i].name, w, sizeof(names[i].name));
+	names[i].cap = got;
+	names[i].owner = p->index;
+	names[i].generation = ++generations;
+	/* Whoever waited for this name gets it now. */
+	for (int k = 0; k < MAX_PENDING; k++)
+		if (pending[k].reply && !memcmp(pending[k].name, w, sizeof(pending[k].name))) {
+			send_name(pending[k].reply, i);
+			drop_cap(&pending[k].reply);
+		}
+	name_changed(w);
+	return 0;
+}
+
+static long name_lookup(struct program *p, const uint64_t *w, uint64_t flags, bool *deferred)
+{
+	int i = name_find(w);
+
+	if (i >= 0) {
+		send_name(service_reply, i);
+		*deferred = true;
+		return 0;
+	}
+	if (flags & NS_LOOKUP_NOWAIT)
+		return ERR_WOULD_BLOCK;
+	for (int k = 0; k < MAX_PENDING; k++) {
+		if (pending[k].reply)
+			continue;
+		/* Keep this caller's reply object; take a fresh one for the
+		 * next receive. */
+		memcpy(pending[k].name, w, sizeof(pending[k].name));
+		pending[k].reply = service_reply;
+		pending[k].owner = p->index;
+		service_reply = slot_alloc();
+		sys_obj_create(CAP_REPLY, service_reply, 0);
+		*deferred = true;
+		return 0;
+	}
+	return ERR_BUSY;
+}
+
+static long name_watch(struct program *p, const uint64_t *w)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	cap_slot_t got = b->recv_cap_slot;
+	uint64_t info[3];       /* type, rights, badge */
+
+	if (!b->recv_cap_count)
+		return ERR_INVALID_ARG;
+	b->recv_cap_slot = slot_alloc();
+	if (sys_cap_info(got, (uint64_t)info) < 0 || info[0] != CAP_NOTIFICATION) {
+		drop_cap(&got);
+		return ERR_WRONG_TYPE;
+	}
+	for (int k = 0; k < MAX_WATCHES; k++) {
+		if (watches[k].notif)
+			continue;
+		memcpy(watches[k].name, w, sizeof(watches[k].name));
+		watches[k].notif = got;
+		watches[k].owner = p->index;
+		return 0;
+	}
+	drop_cap(&got);
+	return ERR_NO_MEMORY;
+}
+
+/* One name-service request; *deferred: the reply was sent or is kept
+ * (service_reply then must not be used for the answer). */
+static long name_request(struct program *p, struct msg *m, bool *deferred)
+{
 	uint64_t label = ipc_tag_label(m->tag);
 	uint64_t w[NS_NAME_WORDS] = { m->w[0], m->w[1], m->w[2] };
 
 	*deferred = false;
-	if (label == NS_REGISTER) {
-		cap_slot_t got = b->recv_cap_slot;
-		if (!b->recv_cap_count)
-			return ERR_INVALID_ARG;
-		b->recv_cap_slot = slot_alloc();        /* for the next one */
-		if (name_find(w) >= 0) {
-			sys_cap_delete(got);
-			slot_free(got);
-			return ERR_SLOT_IN_USE;
-		}
-		for (int i = 0; i < MAX_NAMES; i++) {
-			if (names[i].cap)
-				continue;
-			memcpy(names[i].name, w, sizeof(w));
-			names[i].cap = got;
-			/* Whoever waited for this name gets it now. */
-			for (int k = 0; k < MAX_PENDING; k++) {
-				if (pending[k].reply && !memcmp(pending[k].name, w, sizeof(w))) {
-					send_name(pending[k].reply, i);
-					sys_cap_delete(pending[k].reply);
-					slot_free(pending[k].reply);
-					pending[k].reply = 0;
-				}
-			}
-			return 0;
-		}
-		sys_cap_delete(got);
-		slot_free(got);
-		return ERR_NO_MEMORY;
-	}
-	if (label == NS_LOOKUP) {
-		int i = name_find(w);
-		if (i >= 0) {
-			send_name(service_reply, i);
-			*deferred = true;
-			return 0;
-		}
-		for (int k = 0; k < MAX_PENDING; k++) {
-			if (pending[k].reply)
-				continue;
-			/* Keep this caller's reply object; take a fresh one for
-			 * the next receive. */
-			memcpy(pending[k].name, w, sizeof(w));
-			pending[k].reply = service_reply;
-			service_reply = slot_alloc();
-			sys_obj_create(CAP_REPLY, service_reply, 0);
-			*deferred = true;
-			return 0;
-		}
-		return ERR_BUSY;
+	switch (label) {
+	case NS_REGISTER:
+		return name_register(p, w);
+	case NS_LOOKUP:
+		return name_lookup(p, w, ipc_tag_words(m->tag) > NS_NAME_WORDS ? m->w[3] : 0,
+				   deferred);
+	case NS_WATCH:
+		return name_watch(p, w);
 	}
 	return ERR_NO_SYSCALL;
 }
@@ -635,6 +823,89 @@ static bool claim_device(struct program *p)
 	return true;
 }
 
+/* ---- control (the console) ---- */
+
+static struct program *program_named(const struct msg *m)
+{
+	char name[INIT_NAME_WORDS * 8 + 1] = { 0 };
+
+	memcpy(name, m->w, INIT_NAME_WORDS * 8);
+	for (unsigned i = 0; i < manifest.nprograms; i++)
+		if (!strcmp(programs[i].m->name, name))
+			return &programs[i];
+	return NULL;
+}
+
+static long memory_report(struct msg *m)
+{
+	struct init_memory mem = { .ram_pages = ram_pages };
+	struct task_info ti;
+
+	for (uint64_t i = 0; i < ram_pages; i++)
+		mem.ram_pages_free += !ram_used[i];
+	if (sys_task_info(ROOT_SLOT_TASK, (uint64_t)&ti) == 0) {
+		mem.kernel_frames_free = ti.free_frames;
+		mem.quota_used = ti.quota_used;
+		mem.quota_limit = ti.quota_limit;
+	}
+	*m = msg_from_words(0, (const uint64_t *)&mem, INIT_MEMORY_WORDS);
+	return 0;
+}
+
+/* A request of the control protocol (proto/init.h); the answer in *m. */
+static void control_request(struct program *from, struct msg *m)
+{
+	uint64_t label = ipc_tag_label(m->tag);
+	struct program *p = label == INIT_KILL || label == INIT_START ? program_named(m) : NULL;
+	long err = 0;
+
+	if (!from->m->control) {
+		err = ERR_NO_RIGHTS;
+	} else if (label == INIT_MEMORY) {
+		memory_report(m);
+		return;
+	} else if (label == INIT_PROGRAM) {
+		if (m->w[0] >= manifest.nprograms) {
+			err = ERR_RANGE;
+		} else {
+			p = &programs[m->w[0]];
+			uint64_t now = now_ms();
+			uint64_t w[INIT_NAME_WORDS + 4] = { 0 };
+			memcpy(w, p->m->name, strnlen(p->m->name, INIT_NAME_WORDS * 8));
+			w[4] = p->state;
+			w[5] = p->restarts;
+			w[6] = p->crashes;
+			w[7] = p->state == PROGRAM_WAITING && p->restart_at > now ? p->restart_at - now : 0;
+			*m = msg_from_words(0, w, INIT_NAME_WORDS + 4);
+			return;
+		}
+	} else if (label == INIT_KILL) {
+		if (!p)
+			err = ERR_INVALID_ARG;
+		else if (p->state != PROGRAM_RUNNING)
+			err = ERR_BUSY;
+		else
+			program_died(p, "killed", DIED_KILL);
+	} else if (label == INIT_START) {
+		if (!p) {
+			err = ERR_INVALID_ARG;
+		} else if (p->state == PROGRAM_RUNNING || p->state == PROGRAM_WAITING) {
+			err = ERR_BUSY;
+		} else if (p->state == PROGRAM_NOT_STARTED && !p->dev && p->m->pci != PCI_MATCH_NONE &&
+			   !claim_device(p)) {
+			err = ERR_INVALID_ARG;
+		} else {
+			p->crashes = 0;
+			printf("init: starting %s (asked by %s)\n", p->m->name, from->m->name);
+			err = program_start(p);
+			err = err < 0 ? -err : 0;
+		}
+	} else {
+		err = ERR_NO_SYSCALL;
+	}
+	*m = msg_make((uint64_t)err, 0);
+}
+
 /* ---- main loop ---- */
 
 static struct program *program_of(uint64_t badge, uint64_t base)
@@ -659,8 +930,9 @@ static void serve(void)
 		struct program *p;
 		if (label == IPC_LABEL_NOTIFY) {
 			for (unsigned i = 0; i < manifest.nprograms; i++)
-				if ((m.badge & (1UL << i)) && programs[i].running)
-					program_died(&programs[i], "exited", false);
+				if ((m.badge & (1UL << i)) && programs[i].state == PROGRAM_RUNNING)
+					program_died(&programs[i], "exited", DIED_EXIT);
+			supervise();
 			continue;
 		}
 		if ((p = program_of(m.badge, BADGE_PROGRAM))) {
@@ -677,7 +949,8 @@ static void serve(void)
 			/* Leave it stopped; the reply object is freed with it. */
 			m = msg_make(IPC_REPLY_STOP, 0);
 			ipc_reply(service_reply, &m);
-			program_died(p, "crashed", true);
+			program_died(p, "crashed", DIED_CRASH);
+			supervise();
 			continue;
 		}
 		if ((p = program_of(m.badge, BADGE_CLIENT)) && label == DMA_ALLOC) {
@@ -687,9 +960,15 @@ static void serve(void)
 			have_reply = true;
 			continue;
 		}
+		if ((p = program_of(m.badge, BADGE_CLIENT)) && label >= INIT_PROGRAM) {
+			control_request(p, &m);
+			supervise();
+			have_reply = true;
+			continue;
+		}
 		if ((p = program_of(m.badge, BADGE_CLIENT))) {
 			bool deferred;
-			long e = name_request(&m, &deferred);
+			long e = name_request(p, &m, &deferred);
 			if (!deferred) {
 				m = msg_make((uint64_t)e, 0);
 				have_reply = true;
@@ -740,13 +1019,14 @@ int main(uint64_t arg)
 		programs[i].m = &manifest.programs[i];
 		programs[i].index = (int)i;
 		if (!claim_device(&programs[i])) {
-			programs[i].given_up = true;
+			programs[i].state = PROGRAM_NOT_STARTED;
 			continue;
 		}
 		if (program_start(&programs[i]) == 0)
 			printf("init: started %s (priority %u, quota %lu KiB)\n", programs[i].m->name,
 			       programs[i].m->priority, programs[i].m->quota >> 10);
 	}
+	supervise();
 	serve();
 	return 0;
 }

@@ -167,9 +167,20 @@ static int program_line(const struct line *l, struct manifest *m, char *err, siz
 			if (parse_number(val, &v, 0) || v > MANIFEST_DMA_MAX_KIB)
 				FAIL("dma must be 0..%u KiB, got '%s'", MANIFEST_DMA_MAX_KIB, val);
 			p->dma = v * 1024;
+		} else if (klen == 9 && !strncmp(w, "heartbeat", 9)) {
+			if (parse_number(val, &v, 0) || (v && (v < 10 || v > 60000)))
+				FAIL("heartbeat must be 0 (none) or 10..60000 ms, got '%s'", val);
+			p->heartbeat_ms = (unsigned)v;
+		} else if (klen == 7 && !strncmp(w, "control", 7)) {
+			if (!strcmp(val, "yes"))
+				p->control = true;
+			else if (!strcmp(val, "no"))
+				p->control = false;
+			else
+				FAIL("control must be yes or no, got '%s'", val);
 		} else {
-			FAIL("unknown setting '%.*s' (priority, quota, dma, restart, retries)", (int)klen,
-			     w);
+			FAIL("unknown setting '%.*s' (priority, quota, dma, restart, retries, "
+			     "heartbeat, control)", (int)klen, w);
 		}
 	}
 	m->nprograms++;

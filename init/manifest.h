@@ -17,6 +17,7 @@
 #ifndef MICA_INIT_MANIFEST_H
 #define MICA_INIT_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +28,9 @@
 #define MANIFEST_ARGS_LEN 96
 #define MANIFEST_DMA_MAX_KIB 65536
 
-/* A program that exits is done; one that crashes (or is killed) is
- * restarted under on-crash, at most `retries` times. */
+/* A program that exits is done; one that crashes, hangs or is killed is
+ * restarted under on-crash: a crash or hang after a backoff, at most
+ * `retries` times in a row; a kill at once. */
 enum restart_policy { RESTART_NEVER, RESTART_ON_CRASH };
 
 /* How a `pci` line names its device. */
@@ -41,7 +43,9 @@ struct manifest_program {
 	uint64_t quota;                 /* bytes of kernel memory, default 1 MiB */
 	uint64_t dma;                   /* bytes of DMA memory it may ask for (default 0) */
 	enum restart_policy restart;
-	unsigned retries;               /* restarts before giving up (default 3) */
+	unsigned retries;               /* crashes in a row before giving up (default 3) */
+	unsigned heartbeat_ms;          /* watchdog period, 0: none */
+	bool control;                   /* may list, kill and start programs */
 	uint32_t ioport_first, ioport_count;
 	unsigned nirqs;
 	unsigned irqs[MANIFEST_MAX_IRQS];

@@ -21,10 +21,11 @@ def test_program_crash_restart_then_give_up(tmp_path):
     with boot_with_manifest(tmp_path, text, "giveup") as q:
         q.wait_for(r"^init: started hello \(priority 50, quota 256 KiB\)$")
         q.wait_for(r"^init: hello: page fault at 10 \(ip [0-9a-f]+, write\) refused$")
-        q.wait_for(r"^init: hello crashed; restarting \(1 of 2\)$")
-        q.wait_for(r"^init: hello crashed; restarting \(2 of 2\)$")
+        # Backoff: 100 ms, then twice that.
+        q.wait_for(r"^init: hello crashed; restarting in 100 ms \(1 of 2\)$")
+        q.wait_for(r"^init: hello crashed; restarting in 200 ms \(2 of 2\)$")
         q.wait_for(r"^hello: started \(run 3\)")
-        q.wait_for(r"^init: hello crashed; gave up after 2 restarts$")
+        q.wait_for(r"^init: hello crashed; gave up after 3 crashes in a row, left down$")
 
 
 def test_restart_never_leaves_it_down(tmp_path):

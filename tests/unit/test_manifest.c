@@ -106,3 +106,16 @@ TEST(manifest_pci_device_and_dma)
 	CHECK_EQ(parse("program a dma=999999999\n"), 1);
 	CHECK(strstr(err, "dma must be"));
 }
+
+TEST(manifest_heartbeat_and_control)
+{
+	CHECK_EQ(parse("program eth0 heartbeat=200\nprogram console control=yes\nprogram x\n"), 0);
+	CHECK_EQ(m.programs[0].heartbeat_ms, 200);
+	CHECK(!m.programs[0].control);
+	CHECK(m.programs[1].control);
+	CHECK_EQ(m.programs[2].heartbeat_ms, 0);
+	CHECK_EQ(parse("program a heartbeat=5\n"), 1);
+	CHECK(strstr(err, "heartbeat must be"));
+	CHECK_EQ(parse("program a heartbeat=0 control=maybe\n"), 1);
+	CHECK(strstr(err, "control must be yes or no"));
+}

@@ -97,6 +97,13 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
 
+# The appliance's programs: the serial console.
+APPLIANCE := console
+$(B)/appliance/%.elf: $(B)/user/appliance/%.c.o $(B)/libmica.a lib/user/user.ld
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
+
 # NIC drivers: the common program (nic.c) and one hardware half each.
 DRIVERS := e1000 virtio-net
 $(B)/drivers/e1000.elf: $(B)/user/drivers/net/nic.c.o $(B)/user/drivers/net/e1000.c.o
@@ -140,17 +147,19 @@ $(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
--include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d)
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(patsubst %,$(B)/user/appliance/%.c.d,$(APPLIANCE))
 -include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := $(B)/init.elf:init configs/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
-	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack
+	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
+	$(B)/appliance/console.elf:console
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
-	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf
+	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
+	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh

@@ -18,6 +18,7 @@
 #include "notification.h"
 #include "paging.h"
 #include "sched.h"
+#include "serial.h"
 #include "task.h"
 #include "thread.h"
 #include "timer.h"
@@ -731,6 +732,27 @@ static long sys_irq_bind(u64 slot, u64 notif_slot, u64 bits, u64 a3, u64 a4, u64
 	}
 	irq_bind((struct irq *)c->obj, n ? (struct notification *)n->obj : NULL, bits);
 	return 0;
+}
+
+/* The serial console's input belongs to whoever holds its IRQ. */
+static long sys_serial_read(u64 slot, u64 buf, u64 len, u64 a3, u64 a4, u64 a5, u64 a6)
+{
+	struct cap *c;
+	char in[64];
+	u64 n = 0;
+	int ch;
+
+	LOOKUP(c, slot, CAP_IRQ, CAP_RIGHT_READ);
+	if (((struct irq *)c->obj)->gsi != SERIAL_GSI)
+		REJECT(ERR_INVALID_ARG, "IRQ %u is not the serial port's (%u)",
+		       ((struct irq *)c->obj)->gsi, SERIAL_GSI);
+	if (len > sizeof(in))
+		len = sizeof(in);
+	while (n < len && (ch = serial_getc()) >= 0)
+		in[n++] = (char)ch;
+	if (n && copy_to_user(current->task, buf, in, n))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx+%lu not writable", buf, n);
+	return (long)n;
 }
 
 static long sys_irq_ack(u64 slot, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5, u64 a6)

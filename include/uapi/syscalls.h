@@ -44,7 +44,8 @@
 	X(30, irq_bind, 3)                 \
 	X(31, irq_ack, 1)                  \
 	X(32, ioport_map, 3)               \
-	X(33, notify_timer, 3)
+	X(33, notify_timer, 3)             \
+	X(34, serial_read, 3)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(nr, name, nargs) SYS_##name = nr,

@@ -163,8 +163,13 @@ void mica_start(uint64_t arg)
 		slot_init(((const struct bootinfo *)arg)->first_free_slot, TASK_CAP_SLOTS);
 	} else if (arg == PROGRAM_INFO_ADDR &&
 		   ((const struct program_info *)arg)->magic == PROGRAM_INFO_MAGIC) {
-		/* Started by init: it set up our IPC buffer's user[0]. */
+		/* Started by init: it set up our IPC buffer's user[0]. The
+		 * kernel writes message words beyond the registers only into
+		 * a buffer page that is present and writable, so make it so
+		 * now (init's pager maps it on this first write). */
 		slot_init(PROGRAM_FIRST_FREE_SLOT, TASK_CAP_SLOTS);
+		volatile uint64_t *touch = &ipc_buffer()->user[1];
+		*touch = *touch;
 	}
 	exit(main(arg));
 }

@@ -38,7 +38,8 @@ class Qemu:
         self.reader = None
 
     def start(self):
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+        # The serial console reads what send() writes to QEMU's stdin.
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -54,15 +55,26 @@ class Qemu:
         with self.lock:
             self.lock.notify_all()
 
+    def send(self, line):
+        """Type a line on the guest's serial console."""
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def mark(self):
+        """A position in the output, for wait_for(..., since=mark)."""
+        with self.lock:
+            return len(self.lines)
+
     def output(self):
         with self.lock:
             return "\n".join(self.lines)
 
-    def wait_for(self, pattern, timeout=BOOT_TIMEOUT):
-        """Wait until a console line matches pattern; return the match."""
+    def wait_for(self, pattern, timeout=BOOT_TIMEOUT, since=0):
+        """Wait until a console line (from line `since` on) matches
+        pattern; return the match."""
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         with self.lock:
             while True:
                 for line in self.lines[seen:]:
@@ -86,6 +98,11 @@ class Qemu:
                                  f" console:\n{self.output()}")
 
     def stop(self):
+        if self.proc and self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

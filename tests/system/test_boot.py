@@ -28,7 +28,8 @@ def check_common_boot(q, modules=None, user_space=True, nic=None):
     q.wait_for(r"timer: local APIC timer \d+ ticks/ms")
     if user_space:
         q.wait_for(r"mica: boot complete, entering user space")
-        q.wait_for(r"^init: manifest: 3 programs$")
+        q.wait_for(r"^init: manifest: 4 programs$")
+        q.wait_for(r"^console: ready; type help$")
         # The default manifest: a driver for the NIC there is, and the
         # netstack on it, with an address from QEMU's DHCP server; the
         # other driver reports its device missing.

@@ -10,8 +10,17 @@ void serial_init(void)
 	outb(COM1 + 0, 0x01);   /* divisor 1: 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03);   /* 8N1, DLAB off */
-	outb(COM1 + 2, 0xC7);   /* FIFO on, cleared, 14-byte threshold */
-	outb(COM1 + 4, 0x03);   /* DTR | RTS */
+	outb(COM1 + 2, 0x07);   /* FIFO on, cleared, interrupt at each byte */
+	outb(COM1 + 4, 0x0B);   /* DTR | RTS | OUT2 (the IRQ line) */
+	outb(COM1 + 1, 0x01);   /* interrupt when data arrives: nobody gets
+				   it until a task claims and binds SERIAL_GSI */
+}
+
+int serial_getc(void)
+{
+	if (!(inb(COM1 + 5) & 0x01))
+		return -1;
+	return inb(COM1);
 }
 
 void serial_putc(char c)

@@ -43,11 +43,13 @@ static struct mem_info ram, mmio;
 /* ---- physical memory (sigma0) ---- */
 
 static uint8_t *ram_used;       /* one byte per page of the first RAM region */
-static uint64_t ram_pages, ram_next;
+static uint64_t ram_pages, ram_next;    /* no free page below ram_next */
 
+/* The lowest free page: a program restarted gets the pages its last
+ * instance had, and init's page tables for its window stop growing. */
 static void *page_alloc(void)
 {
-	for (uint64_t n = 0; n < ram_pages; n++, ram_next = (ram_next + 1) % ram_pages) {
+	for (; ram_next < ram_pages; ram_next++) {
 		if (ram_used[ram_next])
 			continue;
 		uint64_t va = RAM_WINDOW + ram_next * PAGE_SIZE;
@@ -92,6 +94,8 @@ static void page_free(void *p)
 
 	sys_mem_unmap(fpage((uint64_t)p, 12), MEM_UNMAP_SELF);
 	ram_used[i] = 0;
+	if (i < ram_next)
+		ram_next = i;
 }
 
 static bool ram_init(void)

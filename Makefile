@@ -237,6 +237,7 @@ bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	$(PYTHON) bench/run_ipc.py
 	$(PYTHON) bench/run_nic.py
 	$(PYTHON) bench/run_net.py
+	$(PYTHON) bench/run_outage.py
 
 # Boot tests in QEMU; T=name selects tests (pytest -k).
 system-test: kernel iso tftp

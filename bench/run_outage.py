@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""The outage of a NIC driver restart under load (docs/benchmarks.md).
+Runs as root.
+
+For each NIC model: Mica in QEMU on tap0 in a namespace (the same rig as
+tests/system/test_restart.py: driver, netstack, serial console), an iperf 2
+transfer from the namespace to the guest's lwiperf, and KILLS kills of the
+driver from the console, one every few seconds. The outage of a kill is
+measured in guest time, from init's "killed at T ms" to the netstack's
+"first frame through the new driver at T ms"; the transfer must survive
+every kill (iperf ends normally and lwiperf received every byte written).
+
+Prints a Markdown table, also written to build/bench/outage.md and, with
+every kill's number, build/bench/outage.json. Never fails: what does not
+complete is reported as such.
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, "build")
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+from netns import Netns, can_run                  # noqa: E402
+from test_net import GUEST, MODELS, NetRig        # noqa: E402
+
+KILLS = int(os.environ.get("MICA_BENCH_OUTAGE_KILLS", "10"))
+GAP = 3             # seconds between a restart and the next kill
+LENGTH = 8192       # iperf write size
+
+
+def one_model(model):
+    result = {"model": model, "outages_ms": [], "survived": False, "note": ""}
+    seconds = 5 + KILLS * (GAP + 2)
+    with tempfile.TemporaryDirectory() as tmp, Netns(f"outage-{model}") as ns, \
+            NetRig(ns, Path(tmp), model, netecho=False, console=True,
+                   driver="restart=on-crash retries=3 heartbeat=250") as rig:
+        q = rig.qemu
+        q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        q.wait_for(r"^console: ready")
+        iperf = subprocess.Popen(
+            ns.prefix() + ["iperf", "-c", GUEST, "-t", str(seconds), "-l", str(LENGTH), "-e",
+                           "-f", "K"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(GAP)
+            for _ in range(KILLS):
+                mark = q.mark()
+                q.send("kill eth0")
+                killed = q.wait_for(r"^init: eth0 killed at (\d+) ms", since=mark, timeout=60)
+                first = q.wait_for(r"^netstack: eth0 first frame through the new driver "
+                                   r"at (\d+) ms$", since=mark, timeout=60)
+                result["outages_ms"].append(int(first.group(1)) - int(killed.group(1)))
+                time.sleep(GAP)
+            out, _ = iperf.communicate(timeout=seconds + 120)
+        except (AssertionError, subprocess.TimeoutExpired) as e:
+            result["note"] = str(e).splitlines()[0]
+            out = ""
+        finally:
+            if iperf.poll() is None:
+                iperf.kill()
+                iperf.wait()
+        writes = re.findall(r"sec\s+[\d.]+ KBytes\s+[\d.]+ KBytes/sec\s+(\d+)/(\d+)", out)
+        try:
+            done = q.wait_for(r"netstack: iperf: (server done|aborted[^,]*) with "
+                              r"10\.1\.0\.1:\d+, (\d+) bytes", timeout=60)
+            result["survived"] = (iperf.returncode == 0 and bool(writes) and
+                                  done.group(1) == "server done" and
+                                  int(done.group(2)) == int(writes[-1][0]) * LENGTH)
+        except AssertionError:
+            result["note"] = result["note"] or "lwiperf reported nothing"
+    return result
+
+
+def main():
+    if not can_run():
+        print("outage benchmark: needs root and /dev/net/tun; skipped")
+        return
+    results = [one_model(m) for m in MODELS]
+    lines = ["| NIC | kills | outage median (ms) | min | max | TCP transfer survived |",
+             "|---|---|---|---|---|---|"]
+    for r in results:
+        o = r["outages_ms"]
+        if o:
+            lines.append(f"| {r['model']} | {len(o)} | {statistics.median(o):.0f} | {min(o)} | "
+                         f"{max(o)} | {'yes' if r['survived'] else 'no'} {r['note']} |")
+        else:
+            lines.append(f"| {r['model']} | 0 | - | - | - | {r['note'] or 'no'} |")
+    table = "\n".join(lines)
+    print(table)
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    with open(os.path.join(BUILD, "bench", "outage.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(BUILD, "bench", "outage.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -36,27 +36,32 @@ MODELS = {
 
 
 class NetRig:
-    """QEMU on tap0 in a namespace: a NIC driver, the netstack and
-    (optionally) netecho."""
+    """QEMU on tap0 in a namespace: a NIC driver (program eth0, with the
+    manifest settings `driver` and extra `driver_args`), the netstack and
+    (optionally) netecho and the serial console."""
 
-    def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True):
+    def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True,
+                 driver="restart=never", driver_args="", console=False):
         self.ns = ns
         device, module = MODELS[model]
         tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
         if host_addr:
             ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
         netstack_args = netstack_args or f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}"
-        manifest = (f"program eth0 dma=64 priority=150 restart=never\n"
-                    f"    module {module}\n    pci 00:03.0\n    args name=eth0\n"
+        manifest = (f"program eth0 dma=64 priority=150 {driver}\n"
+                    f"    module {module}\n    pci 00:03.0\n    args name=eth0 {driver_args}\n"
                     f"program netstack dma=4096 priority=100\n    args {netstack_args}\n")
         if netecho:
             manifest += f"program netecho priority=90\n    args client={HOST}:7000\n"
+        if console:
+            manifest += "program console priority=160 control=yes\n    irq 4\n"
         path = tmp_path / "manifest"
         path.write_text(manifest)
         mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
                 (build_path("drivers", f"{module}.elf"), module),
                 (build_path("netstack.elf"), "netstack"),
-                (build_path("programs", "netecho.elf"), "netecho")]
+                (build_path("programs", "netecho.elf"), "netecho"),
+                (build_path("appliance", "console.elf"), "console")]
         args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
                 "-initrd", ",".join(f"{p} {n}" for p, n in mods),
                 "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",

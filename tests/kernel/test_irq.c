@@ -103,17 +103,6 @@ KTEST(irq_delivered_as_notification)
  * keeps its interrupt line high until register C is read, like a PCI
  * device nobody serviced.
  */
-#define TIMED_OUT 0x100
-
-/* Wait on n for at most ms milliseconds; the bits, or TIMED_OUT. */
-static long wait_at_most(cap_slot_t n, uint64_t ms)
-{
-	sys_notify_timer(n, TIMED_OUT, (uint64_t)sys_clock() + ms * 1000000);
-	long bits = sys_notify_wait(n, 0);
-	sys_notify_timer(n, 0, 0);
-	return bits;
-}
-
 static void rtc_periodic(bool on)
 {
 	if (on)
@@ -148,12 +137,12 @@ static struct child *start_dying_driver(cap_slot_t irq, bool move, cap_slot_t ev
 	dying_driver_bits = 0;
 	long err = move ? sys_cap_move(irq, c->task, 1) : child_give(c, irq, 1, CAP_RIGHTS_ALL);
 	if (err < 0 || child_give(c, ev, 2, CAP_RIGHTS_ALL) < 0 || child_run(c, dying_driver, 0) < 0 ||
-	    wait_at_most(ev, 2000) != 0x1) {
+	    ktest_wait(ev, 2000) != 0x1) {
 		child_destroy(c);
 		return NULL;
 	}
 	rtc_periodic(true);
-	if (wait_at_most(ev, 2000) != 0x2 || dying_driver_bits != 0x1) {
+	if (ktest_wait(ev, 2000) != 0x2 || dying_driver_bits != 0x1) {
 		child_destroy(c);
 		return NULL;
 	}
@@ -174,11 +163,11 @@ KTEST(irq_unacknowledged_line_reaches_the_next_driver)
 	 * (init keeps its capability across restarts) and gets it at once. */
 	child_destroy(c);
 	KEXPECT(sys_irq_bind(irq, n, 0x2), 0);
-	long bits = wait_at_most(n, 500);
+	long bits = ktest_wait(n, 500);
 	rtc_read(0x0C);
 	KEXPECT(sys_irq_ack(irq), 0);
 	/* And the one after that, as a working driver would. */
-	long again = wait_at_most(n, 500);
+	long again = ktest_wait(n, 500);
 	rtc_periodic(false);
 	KEXPECT(sys_irq_ack(irq), 0);
 	KEXPECT(sys_cap_delete(irq), 0);
@@ -202,16 +191,16 @@ static void shared_line_with_dead_owner(bool keep)
 	KEXPECT(sys_irq_bind(mine, n, 0x2), 0);
 	struct child *c = start_dying_driver(theirs, !keep, ev);
 	KCHECK(c);
-	long first = wait_at_most(n, 500);
+	long first = ktest_wait(n, 500);
 	rtc_read(0x0C);                         /* we service "our" device */
 	KEXPECT(sys_irq_ack(mine), 0);
 	/* The line stays masked: the other owner has not acknowledged. */
-	long held = wait_at_most(n, 50);
+	long held = ktest_wait(n, 50);
 	child_destroy(c);
-	long after = wait_at_most(n, 500);      /* its death unmasks the line */
+	long after = ktest_wait(n, 500);      /* its death unmasks the line */
 	rtc_read(0x0C);
 	KEXPECT(sys_irq_ack(mine), 0);
-	long again = wait_at_most(n, 500);
+	long again = ktest_wait(n, 500);
 	rtc_periodic(false);
 	KEXPECT(sys_irq_ack(mine), 0);
 	KEXPECT(sys_cap_delete(mine), 0);
@@ -221,7 +210,7 @@ static void shared_line_with_dead_owner(bool keep)
 	sys_cap_delete(ev);
 	sys_cap_delete(n);
 	KEXPECT(first, 0x2);
-	KEXPECT(held, TIMED_OUT);
+	KEXPECT(held, KTEST_TIMED_OUT);
 	KEXPECT(after, 0x2);
 	KEXPECT(again, 0x2);
 	/* The input is free again. */

@@ -3,7 +3,8 @@
  * serve the driver protocol, move buffers between the client's rings and
  * the hardware. One thread, one loop: the endpoint receives client
  * requests, and its bound notification brings the IRQ (NIC_BIT_IRQ) and
- * the client's queue signals (NETQ_SIGNAL_QUEUE).
+ * the client's queue signals (NETQ_SIGNAL_QUEUE). It keeps init's
+ * heartbeat (program_busy): idle only while it sleeps in that receive.
  */
 #include "nic.h"
 

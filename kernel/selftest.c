@@ -11,6 +11,7 @@
 #include "machine.h"
 #include "mm.h"
 #include "paging.h"
+#include "timer.h"
 
 #include "lib/string.h"
 
@@ -109,11 +110,41 @@ static int check_frame_exhaustion(void)
 	return ok && mm_frames.free == free_before;
 }
 
+/* The clock interpolates within a tick and counts a tick whose interrupt
+ * is pending but not handled: with interrupts off from just after one
+ * tick, it must pass the next tick's time (the tick count standing still)
+ * without ever going back, in small steps. */
+static int check_clock_interpolates(void)
+{
+	uint64_t k = timer_ticks();
+
+	while (timer_ticks() == k)
+		cpu_idle();                     /* just after a tick */
+	irq_disable();
+	k = timer_ticks();
+	uint64_t start = timer_uptime_ns(), prev = start, now = start, steps = 0;
+	int ok = 1;
+	for (uint64_t i = 0; i < 10000000 && now < start + 15000000; i++) {
+		now = timer_uptime_ns();
+		ok &= now >= prev;
+		steps += now != prev;
+		prev = now;
+	}
+	ok &= now >= start + 15000000 && timer_ticks() == k && steps > 100;
+	while (timer_ticks() == k)
+		cpu_idle();                     /* the pending tick is handled */
+	irq_disable();
+	ok &= timer_uptime_ns() >= now;
+	irq_enable();
+	return ok;
+}
+
 void selftest_run(void)
 {
 	report("paging_map_lookup_unmap", check_paging());
 	report("kmalloc_sizes_zeroed_reused", check_kmalloc());
 	report("frame_exhaustion_and_return", check_frame_exhaustion());
+	report("clock_interpolates_within_a_tick", check_clock_interpolates());
 	kprintf("kselftest: %d passed, %d failed\n", passed, failed);
 	machine_exit(failed ? MACHINE_EXIT_FAIL : MACHINE_EXIT_PASS);
 }

@@ -84,6 +84,17 @@ static uint64_t user_table_frames(uint64_t root)
 	return n;
 }
 
+/* The capability table (emptied first, when it is being destroyed). */
+static void free_cap_table(struct task *t)
+{
+	if (!t->caps.slots)
+		return;
+	kfree(t->caps.slots, t->caps.nslots * sizeof(struct cap));
+	task_refund(t, t->caps.nslots * sizeof(struct cap));
+	t->caps.slots = NULL;
+	t->caps.nslots = 0;
+}
+
 void task_destroy(struct task *t)
 {
 	/* Every thread running in it stops for good, whoever paid for it. */
@@ -123,14 +134,21 @@ void task_destroy(struct task *t)
 		kobject_put(&t->supervisor->obj);
 		t->supervisor = NULL;
 	}
+	free_cap_table(t);
+	/* Nothing is charged to a dead task any more: what its quota does not
+	 * cover now goes back to the parent at once (a client keeping a
+	 * capability to one of its endpoints must not pin it all); what is
+	 * left returns as its dead objects are freed. */
+	if (t->quota_parent) {
+		uint64_t unused = t->quota_limit - t->quota_used;
+		t->quota_limit -= unused;
+		task_refund(t->quota_parent, unused);
+	}
 }
 
 void task_free(struct task *t)
 {
-	if (t->caps.slots) {
-		kfree(t->caps.slots, t->caps.nslots * sizeof(struct cap));
-		task_refund(t, t->caps.nslots * sizeof(struct cap));
-	}
+	free_cap_table(t);
 	kassert(t->quota_used == 0);
 	if (t->quota_parent)
 		task_refund(t->quota_parent, t->quota_limit);

@@ -5,7 +5,11 @@
 #include "sched.h"
 #include "trap.h"
 
+#define NS_PER_TICK (1000000000ULL / TIMER_HZ)
+
 static volatile uint64_t ticks;
+static uint32_t period;         /* APIC timer counts per tick */
+static uint64_t last_ns;        /* the latest time timer_uptime_ns returned */
 
 static void timer_tick(struct trap_frame *frame, void *ctx)
 {
@@ -23,8 +27,9 @@ void timer_init(void)
 
 	if (per_ms == 0)
 		panic("timer: local APIC timer does not count");
+	period = per_ms * (1000 / TIMER_HZ);
 	irq_set_handler(VEC_TIMER, timer_tick, 0);
-	lapic_timer_start(per_ms * (1000 / TIMER_HZ));
+	lapic_timer_start(period);
 	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz\n",
 	      per_ms, TIMER_HZ);
 }
@@ -39,7 +44,31 @@ uint64_t timer_uptime_ms(void)
 	return ticks * (1000 / TIMER_HZ);
 }
 
+/*
+ * Ticks handled, plus the part of the current tick the APIC timer has
+ * counted down. Called with interrupts off (always, in the kernel). A tick
+ * that has expired but is not handled yet shows as a reloaded count with
+ * its interrupt pending in the IRR: then it is counted too. The IRR is
+ * read on both sides of the count so that an expiry in between is seen
+ * (read again); IRR only goes from 0 to 1 while interrupts are off. Ticks
+ * lost while interrupts were off for longer than one period, or merged
+ * by an emulator, could still make the result step back; the last value
+ * returned is the floor, so the clock never goes backwards.
+ */
 uint64_t timer_uptime_ns(void)
 {
-	return ticks * (1000000000ULL / TIMER_HZ);
+	if (!period)
+		return ticks * NS_PER_TICK;
+	bool due;
+	uint32_t count;
+	do {
+		due = lapic_pending(VEC_TIMER);
+		count = lapic_timer_current();
+	} while (due != lapic_pending(VEC_TIMER));
+	uint32_t elapsed = count <= period ? period - count : 0;
+	uint64_t ns = (ticks + due) * NS_PER_TICK + (uint64_t)elapsed * NS_PER_TICK / period;
+	if (ns < last_ns)
+		return last_ns;
+	last_ns = ns;
+	return ns;
 }

@@ -89,16 +89,37 @@ static uint32_t rx_head, rx_tail, tx_head, tx_tail;
 static uint32_t rd(uint32_t reg) { return mmio_read32(regs + reg); }
 static void wr(uint32_t reg, uint32_t v) { mmio_write32(regs + reg, v); }
 
-static void reset(void)
+/*
+ * A full device reset, whatever state an earlier instance left behind
+ * (killed mid-DMA, interrupts pending, rings half written): interrupts
+ * masked, receive and transmit off, CTRL.RST and wait until the device
+ * clears it, then interrupts masked again (the reset unmasks nothing, but
+ * an earlier IMS must not survive on a device that ignores RST), every
+ * cause read away (ICR clears on read, so the INTx line drops) and the
+ * ring registers empty. false: the reset never completed.
+ */
+static bool reset(void)
 {
 	wr(IMC, 0xFFFFFFFF);
 	wr(RCTL, 0);
 	wr(TCTL, 0);
+	(void)rd(STATUS);               /* flush the posted writes */
 	wr(CTRL, rd(CTRL) | CTRL_RST);
-	for (int i = 0; i < 100000 && (rd(CTRL) & CTRL_RST); i++)
+	/* The manual asks for at least 1 us before looking at CTRL again. */
+	for (int i = 0; i < 100; i++)
+		(void)rd(STATUS);
+	int i = 0;
+	while ((rd(CTRL) & CTRL_RST) && i++ < 100000)
 		__asm__ volatile("pause");
+	if (rd(CTRL) & CTRL_RST)
+		return false;
 	wr(IMC, 0xFFFFFFFF);
 	(void)rd(ICR);
+	static const uint32_t ring_regs[] = { RDBAL, RDBAH, RDLEN, RDH, RDT,
+					      TDBAL, TDBAH, TDLEN, TDH, TDT };
+	for (unsigned r = 0; r < sizeof(ring_regs) / sizeof(ring_regs[0]); r++)
+		wr(ring_regs[r], 0);
+	return true;
 }
 
 static const char *e1000_probe(struct nic *nic)
@@ -107,7 +128,10 @@ static const char *e1000_probe(struct nic *nic)
 		return "BAR 0 is not memory";
 	if (nic->pci->bars[0].size < 0x20000)
 		return "BAR 0 smaller than 128 KiB";
-	reset();
+	/* Before the first DMA memory is asked for: bus mastering may be on
+	 * with a dead instance's rings still programmed. */
+	if (!reset())
+		return "the device reset (CTRL.RST) did not complete";
 	/* The MAC address: EEPROM words 0..2. */
 	for (int w = 0; w < 3; w++) {
 		wr(EERD, EERD_START | (uint32_t)w << 8);
@@ -128,7 +152,8 @@ static const char *e1000_probe(struct nic *nic)
 
 static const char *e1000_start(struct nic *nic)
 {
-	reset();
+	if (!reset())
+		return "the device reset (CTRL.RST) did not complete";
 	memset((void *)rx, 0, 4096);
 	memset((void *)tx, 0, 4096);
 	rx_head = rx_tail = tx_head = tx_tail = 0;
@@ -159,7 +184,8 @@ static const char *e1000_start(struct nic *nic)
 
 static void e1000_stop(struct nic *nic)
 {
-	reset();
+	if (!reset())
+		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
 /* One descriptor stays empty: RDT == RDH means "no buffers". */

@@ -3,7 +3,8 @@
  * serve the driver protocol, move buffers between the client's rings and
  * the hardware. One thread, one loop: the endpoint receives client
  * requests, and its bound notification brings the IRQ (NIC_BIT_IRQ) and
- * the client's queue signals (NETQ_SIGNAL_QUEUE).
+ * the client's queue signals (NETQ_SIGNAL_QUEUE). It keeps init's
+ * heartbeat (program_busy): idle only while it sleeps in that receive.
  */
 #include "nic.h"
 
@@ -14,6 +15,11 @@
 
 static struct nic nic;
 static unsigned tx_in_flight;           /* frames given to the NIC, not yet taken back */
+static bool corrupt_on_attach;          /* fault=5 came before a client did */
+/* Which of the first pool buffers we hold (taken from rx-free or
+ * tx-ready, not yet pushed back): corrupt_rings needs buffers we do not. */
+#define TRACKED_BUFS 1024
+static uint64_t held[TRACKED_BUFS / 64];
 static cap_slot_t endpoint, reply, notif, irq, client_notif = CAP_SLOT_NONE;
 
 void *nic_dma(struct nic *n, size_t size, uint64_t *phys)
@@ -29,6 +35,19 @@ uintptr_t nic_bar(struct nic *n, int bar)
 static uint64_t phys_of(uint32_t offset)
 {
 	return nic.area_phys + offset;
+}
+
+/* We took (true) or gave back the buffer at offset (a valid one). */
+static void hold(uint32_t offset, bool taken)
+{
+	uint32_t buf = (offset - nic.geom.pool_offset) / NETQ_BUF_SIZE;
+
+	if (buf >= TRACKED_BUFS)
+		return;
+	if (taken)
+		held[buf / 64] |= 1UL << (buf % 64);
+	else
+		held[buf / 64] &= ~(1UL << (buf % 64));
 }
 
 /* The client's side of a ring changed, or the hardware's did: move
@@ -54,6 +73,7 @@ static void nic_poll(void)
 		else if (!netq_push(rx_ready, (struct netq_desc){ off, (uint16_t)len, 0 }))
 			nic.stats.rx_no_buffer++;      /* the client is not keeping up */
 		else {
+			hold(off, false);
 			nic.stats.rx_packets++;
 			nic.stats.rx_bytes += len;
 			pushed = true;
@@ -65,15 +85,17 @@ static void nic_poll(void)
 	}
 	/* Empty buffers from the client to the NIC. */
 	while (ops->rx_room(&nic) && netq_pop(rx_free, &d)) {
-		if (netq_desc_valid(&nic.geom, d, true))
+		if (netq_desc_valid(&nic.geom, d, true)) {
+			hold(d.offset, true);
 			ops->rx_give(&nic, d.offset, phys_of(d.offset));
-		else
+		} else
 			nic.stats.rx_bad_desc++;
 	}
 	/* Sent buffers back to the client: tx-done always has room for every
 	 * frame in flight (see below). */
 	while (ops->tx_take(&nic, &off)) {
 		netq_push(tx_done, (struct netq_desc){ off, 0, 0 });
+		hold(off, false);
 		tx_in_flight--;
 		pushed = true;
 	}
@@ -87,6 +109,7 @@ static void nic_poll(void)
 			pushed = true;
 			continue;
 		}
+		hold(d.offset, true);
 		ops->tx_give(&nic, d.offset, phys_of(d.offset), d.len);
 		tx_in_flight++;
 		nic.stats.tx_packets++;
@@ -116,6 +139,91 @@ static bool nic_may_sleep(void)
 	if (netq_space(tx_done) <= tx_in_flight)
 		return netq_prepare_wait_space(tx_done, tx_in_flight + 1);
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));
+}
+
+/* Mark in mine the tracked buffers the client owns: neither held by us
+ * nor waiting for us in rx-free or tx-ready. */
+static void client_buffers(uint64_t mine[TRACKED_BUFS / 64])
+{
+	const enum netq_ring_id to_us[] = { NETQ_RX_FREE, NETQ_TX_READY };
+
+	for (unsigned i = 0; i < TRACKED_BUFS / 64; i++)
+		mine[i] = ~held[i];
+	for (unsigned r = 0; r < 2; r++) {
+		struct netq_ring *ring = netq_ring(nic.area, to_us[r]);
+		for (unsigned i = 0, n = netq_count(ring); i < n; i++) {
+			struct netq_desc d = ring->desc[(ring->tail + i) % NETQ_RING_SIZE];
+			uint32_t buf = (d.offset - nic.geom.pool_offset) / NETQ_BUF_SIZE;
+			if (d.offset >= nic.geom.pool_offset && buf < TRACKED_BUFS)
+				mine[buf / 64] &= ~(1UL << (buf % 64));
+		}
+	}
+}
+
+/* The first buffer from `from` on marked in mine, or TRACKED_BUFS. */
+static uint32_t next_mine(const uint64_t *mine, uint32_t from)
+{
+	while (from < TRACKED_BUFS && from < nic.geom.nbufs && !(mine[from / 64] & 1UL << (from % 64)))
+		from++;
+	return from < nic.geom.nbufs ? from : TRACKED_BUFS;
+}
+
+/*
+ * NETQ_FAULT_CORRUPT_RINGS: push descriptors a client must refuse into
+ * rx-ready and tx-done, signal it, and go on working. Only the rings'
+ * contents are wrong, never our own indices, and tx-done keeps room for
+ * every frame in flight, so the driver itself loses nothing.
+ */
+static void corrupt_rings(void)
+{
+	const uint32_t pool = nic.geom.pool_offset, size = nic.geom.area_size;
+	const uint32_t end = pool + nic.geom.nbufs * NETQ_BUF_SIZE;
+	uint64_t mine[TRACKED_BUFS / 64];
+	client_buffers(mine);
+	uint32_t buf = next_mine(mine, 0);
+	const uint32_t theirs = pool + (buf < TRACKED_BUFS ? buf : 0) * NETQ_BUF_SIZE;
+	const struct netq_desc bad[] = {
+		{ 0, 60, 0 },                                   /* the header */
+		{ NETQ_RING_OFFSET(NETQ_TX_READY), 60, 0 },     /* a ring */
+		{ pool - 4, 60, 0 },                            /* just before the pool */
+		{ end, 60, 0 },                                 /* just after it */
+		{ size, 60, 0 },                                /* past the area */
+		{ size - 1, 60, 0 },                            /* across its end */
+		{ 0xFFFFFFF0u, 60, 0 },                         /* wraps around */
+		{ theirs + 1, 60, 0 },                          /* misaligned */
+		{ theirs + NETQ_BUF_SIZE - 2, 60, 0 },          /* across a buffer's end */
+		{ theirs, 0, 0 },                               /* empty frame */
+		{ theirs, 1, 0 },                               /* shorter than a header */
+		{ theirs, 13, 0 },
+		{ theirs, NETQ_FRAME_MAX + 1, 0 },              /* too long */
+		{ theirs, NETQ_BUF_SIZE + 1, 0 },               /* longer than a buffer */
+		{ theirs, 0xFFFF, 0 },
+		{ theirs, 60, 0xFFFF },                         /* flags nobody defined */
+	};
+	const unsigned nbad = sizeof(bad) / sizeof(bad[0]);
+	struct netq_ring *rx_ready = netq_ring(nic.area, NETQ_RX_READY);
+	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
+	unsigned n_rx = 0, n_tx = 0;
+
+	/* Every kind of wrong, then well-formed frames in (up to) eight
+	 * buffers the client owns. */
+	for (unsigned i = 0; i < nbad + 8; i++) {
+		struct netq_desc d = bad[i < nbad ? i : 0];
+		if (i >= nbad) {
+			if (buf >= TRACKED_BUFS)
+				break;
+			d = (struct netq_desc){ pool + buf * NETQ_BUF_SIZE, 60, 0 };
+			buf = next_mine(mine, buf + 1);
+		}
+		n_rx += netq_push(rx_ready, d);
+		if (netq_space(tx_done) > tx_in_flight)
+			n_tx += netq_push(tx_done, d);
+	}
+	netq_wake_needed(rx_ready);
+	netq_wake_needed(tx_done);
+	if (client_notif != CAP_SLOT_NONE)
+		sys_notify_signal(client_notif, NETQ_SIGNAL_QUEUE);
+	printf("%s: pushed %u bad descriptors to rx-ready, %u to tx-done\n", nic.ifname, n_rx, n_tx);
 }
 
 static void detach(void)
@@ -159,6 +267,7 @@ static long attach(struct msg *m)
 	memcpy(&nic.geom, nic.area, sizeof(nic.geom));
 	nic.attached = true;            /* from here on, detach() undoes it */
 	tx_in_flight = 0;
+	memset(held, 0, sizeof(held));
 	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
 		printf("%s: attach refused: %s\n", nic.ifname, why);
 		detach();
@@ -172,6 +281,10 @@ static long attach(struct msg *m)
 	nic.stats.attaches++;
 	printf("%s: attached: %u buffers, link %s\n", nic.ifname, nic.geom.nbufs,
 	       nic.link ? "up" : "down");
+	if (corrupt_on_attach) {
+		corrupt_on_attach = false;
+		corrupt_rings();
+	}
 	return 0;
 }
 
@@ -180,6 +293,14 @@ static void inject_fault(uint64_t kind)
 {
 	printf("%s: injecting fault %lu\n", nic.ifname, kind);
 	switch (kind) {
+	case NETQ_FAULT_CORRUPT_RINGS:
+		if (nic.attached)
+			corrupt_rings();
+		else
+			corrupt_on_attach = true;
+		printf("%s: %s\n", nic.ifname,
+		       nic.attached ? "goes on working" : "will corrupt the rings once attached");
+		return;
 	case NETQ_FAULT_WILD_WRITE: {
 		/* Just past the last page of its first memory BAR. */
 		for (int i = 0; i < PCI_BARS; i++)
@@ -251,6 +372,7 @@ int nic_main(const struct nic_ops *ops, uint64_t arg)
 	char fault[16];
 	const char *why;
 
+	program_busy(true);             /* starting up is work: a hang here is seen */
 	nic.ops = ops;
 	nic.pci = &pi->pci;
 	if (!program_arg(pi->args, "name", nic.ifname, sizeof(nic.ifname)))
@@ -300,7 +422,11 @@ int nic_main(const struct nic_ops *ops, uint64_t arg)
 	struct msg m;
 	bool have_reply = false;
 	for (;;) {
+		/* The heartbeat (program_busy): asleep is never hung; awake,
+		 * every round of work beats. */
+		program_busy(false);
 		err = have_reply ? ipc_reply_recv(endpoint, reply, &m) : ipc_recv(endpoint, reply, &m);
+		program_busy(true);
 		have_reply = false;
 		if (err)
 			continue;
@@ -316,8 +442,9 @@ int nic_main(const struct nic_ops *ops, uint64_t arg)
 		}
 		if (!nic.attached)
 			continue;
-		do
+		do {
+			program_busy(true);
 			nic_poll();
-		while (!nic_may_sleep());
+		} while (!nic_may_sleep());
 	}
 }

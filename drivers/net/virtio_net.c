@@ -121,11 +121,23 @@ static const char *find_caps(struct nic *nic)
 	return NULL;
 }
 
-static void reset(void)
+/*
+ * Device reset (status 0), whatever an earlier instance left behind: the
+ * device forgets its queues and stops using them, and the driver must wait
+ * until status reads back 0 before it sets anything up again (virtio 1.0,
+ * 4.1.4.3.2). Reading ISR afterwards drops any interrupt left pending, so
+ * the INTx line is low. false: the device never finished.
+ */
+static bool reset(void)
 {
 	mmio_write8(common + DEVICE_STATUS, 0);
-	for (int i = 0; i < 100000 && mmio_read8(common + DEVICE_STATUS); i++)
+	int i = 0;
+	while (mmio_read8(common + DEVICE_STATUS) && i++ < 100000)
 		__asm__ volatile("pause");
+	if (mmio_read8(common + DEVICE_STATUS))
+		return false;
+	(void)mmio_read8(isr);
+	return true;
 }
 
 static uint64_t device_features(void)
@@ -190,7 +202,12 @@ static const char *virtio_probe(struct nic *nic)
 
 	if ((why = find_caps(nic)))
 		return why;
-	reset();
+	/* Before the first DMA memory is asked for: bus mastering may be on
+	 * with a dead instance's queues still live. */
+	if (!reset())
+		return "the device reset (status 0) did not complete";
+	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE);
+	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
 	features = device_features();
 	if (!(features & F_VERSION_1))
 		return "the device does not offer VIRTIO_F_VERSION_1";
@@ -211,7 +228,8 @@ static const char *virtio_start(struct nic *nic)
 {
 	const char *why;
 
-	reset();
+	if (!reset())
+		return "the device reset (status 0) did not complete";
 	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE);
 	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
 	mmio_write32(common + DRIVER_FEATURE_SELECT, 0);
@@ -239,7 +257,8 @@ static const char *virtio_start(struct nic *nic)
 
 static void virtio_stop(struct nic *nic)
 {
-	reset();
+	if (!reset())
+		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
 static unsigned virtio_rx_room(struct nic *nic) { return rxq.nfree; }

@@ -155,7 +155,9 @@ const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size);
  *                drops the notification. The client then owns every buffer.
  *   NETQ_STATS   reply words: struct netq_stats (NETQ_STATS_WORDS words).
  *   NETQ_FAULT   words: [0] a NETQ_FAULT_* to inject (tests of isolation):
- *                the driver does the wrong thing and is expected to die.
+ *                the driver does the wrong thing and is expected to die,
+ *                to hang, or (CORRUPT_RINGS) to feed its client wrong
+ *                descriptors and go on (docs/drivers.md, injected faults).
  */
 enum netq_label {
 	NETQ_ATTACH = 1,

@@ -195,6 +195,11 @@ long child_give(struct child *c, cap_slot_t ours, cap_slot_t theirs, unsigned ri
 	return sys_cap_copy(ours, c->task, theirs, rights, 0);
 }
 
+long child_give_pager(struct child *c, cap_slot_t theirs)
+{
+	return sys_cap_copy(pager_ep, c->task, theirs, CAP_RIGHT_WRITE, (uint64_t)c->index + 1);
+}
+
 struct child *child_start(void (*fn)(uint64_t), uint64_t arg, uint64_t quota,
 			  enum child_policy policy, bool with_handler)
 {

@@ -47,6 +47,10 @@ long child_run(struct child *c, void (*fn)(uint64_t), uint64_t arg);
 /* Copy a capability of ours into the child's table at slot. */
 long child_give(struct child *c, cap_slot_t ours, cap_slot_t theirs, unsigned rights);
 
+/* Put the child's pager endpoint (badged as its first thread's) in its
+ * table at slot, for threads it makes itself. */
+long child_give_pager(struct child *c, cap_slot_t theirs);
+
 /*
  * Start fn(arg) in a new task with a kernel-memory quota of quota bytes;
  * with_handler: faults go to the pager (else the thread just stops and the

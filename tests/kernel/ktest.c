@@ -171,6 +171,14 @@ struct task_info ktest_info(void)
 	return info;
 }
 
+long ktest_wait(cap_slot_t n, uint64_t ms)
+{
+	sys_notify_timer(n, KTEST_TIMED_OUT, (uint64_t)sys_clock() + ms * 1000000);
+	long bits = sys_notify_wait(n, 0);
+	sys_notify_timer(n, 0, 0);
+	return bits;
+}
+
 /* ---- runner ---- */
 
 /* ktest=a,b,c on the kernel command line selects tests by name. */

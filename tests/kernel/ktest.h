@@ -70,4 +70,9 @@ void ktest_pages_free(void *p, unsigned n);
 /* Kernel-memory accounting of this task, and free frames kernel-wide. */
 struct task_info ktest_info(void);
 
+/* Wait on notification n for at most ms milliseconds (its timer is used):
+ * the bits, or KTEST_TIMED_OUT. */
+#define KTEST_TIMED_OUT (1L << 62)
+long ktest_wait(cap_slot_t n, uint64_t ms);
+
 #endif

@@ -181,3 +181,22 @@ KTEST(notification_timer_signals_at_deadline)
 	KEXPECT(sys_notify_wait(n, 0), 0x20);
 	KEXPECT(sys_cap_delete(n), 0);
 }
+
+KTEST(clock_is_monotonic_with_fine_resolution)
+{
+	uint64_t start = (uint64_t)sys_clock(), prev = start, now = start;
+	long fine = 0, reads = 0;
+
+	/* Across a few 10 ms ticks: never backwards, and mostly in steps far
+	 * below a millisecond (a system call takes microseconds). */
+	while (now < start + 35000000 && reads < 5000000) {
+		now = (uint64_t)sys_clock();
+		reads++;
+		KCHECK(now >= prev);
+		if (now != prev && now - prev < 1000000)
+			fine++;
+		prev = now;
+	}
+	KCHECK(now >= start + 35000000);
+	KCHECK(fine > reads / 2);
+}

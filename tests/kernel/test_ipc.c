@@ -246,6 +246,34 @@ KTEST(ipc_endpoint_deleted_while_blocked)
 	sys_cap_delete(doomed_ep);
 }
 
+static volatile long doomed_call_results[2];
+
+static void doomed_caller(uint64_t i)
+{
+	struct msg m = msg_make(1, i == 0 ? 1 : 10);    /* short and long */
+
+	doomed_call_results[i] = ipc_call(doomed_ep, &m);
+}
+
+KTEST(ipc_endpoint_deleted_with_callers_queued)
+{
+	doomed_ep = ktest_create(CAP_ENDPOINT);
+	cap_slot_t t[2];
+	for (int i = 0; i < 2; i++) {
+		doomed_call_results[i] = 1;
+		t[i] = ktest_spawn(doomed_caller, (uint64_t)i, KTEST_PRIORITY);
+	}
+	sys_yield();                                            /* both queue */
+	KEXPECT(doomed_call_results[0], 1);
+	KEXPECT(doomed_call_results[1], 1);
+	KEXPECT(sys_obj_destroy(doomed_ep), 0);
+	for (int i = 0; i < 2; i++)
+		ktest_join(t[i]);
+	KEXPECT(doomed_call_results[0], -ERR_DELETED);
+	KEXPECT(doomed_call_results[1], -ERR_DELETED);
+	sys_cap_delete(doomed_ep);
+}
+
 static volatile long waiter_result;
 static cap_slot_t waiter_ep;
 

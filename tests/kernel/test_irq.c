@@ -1,6 +1,6 @@
 /* IRQs as messages and I/O-port delegation, with the CMOS real-time
  * clock as the device (ports 0x70/0x71, ISA IRQ 8). */
-#include "ktest.h"
+#include "child.h"
 
 #include "lib/io.h"
 
@@ -95,4 +95,137 @@ KTEST(irq_delivered_as_notification)
 	KEXPECT(sys_irq_bind(irq, CAP_SLOT_NONE, 0), 0);
 	sys_cap_delete(irq);
 	sys_cap_delete(n);
+}
+
+/*
+ * A driver killed while its level-triggered line is masked awaiting its
+ * acknowledgement. The RTC (IOAPIC input 8, claimed level-triggered here)
+ * keeps its interrupt line high until register C is read, like a PCI
+ * device nobody serviced.
+ */
+static void rtc_periodic(bool on)
+{
+	if (on)
+		rtc_write(0x0A, (rtc_read(0x0A) & 0xF0) | 6);   /* 1024 Hz */
+	rtc_write(0x0B, on ? rtc_read(0x0B) | 0x40 : rtc_read(0x0B) & ~0x40);
+	rtc_read(0x0C);
+}
+
+static volatile long dying_driver_bits;
+
+/* The doomed driver, in its own task: slot 1 the IRQ, 2 our event
+ * notification. It binds its own notification, takes one interrupt, and
+ * neither services the device nor acknowledges. */
+static void dying_driver(uint64_t unused)
+{
+	if (sys_obj_create(CAP_NOTIFICATION, 3, 0) < 0 || sys_irq_bind(1, 3, 0x1) < 0)
+		return;
+	sys_notify_signal(2, 0x1);              /* bound */
+	dying_driver_bits = sys_notify_wait(3, 0);
+	sys_notify_signal(2, 0x2);              /* interrupted */
+	sys_notify_wait(3, 0);                  /* forever: the line stays masked */
+}
+
+/* Start the dying driver with irq; returns it once it took an interrupt
+ * (the RTC is running then). */
+static struct child *start_dying_driver(cap_slot_t irq, bool move, cap_slot_t ev)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+
+	if (!c)
+		return NULL;
+	dying_driver_bits = 0;
+	long err = move ? sys_cap_move(irq, c->task, 1) : child_give(c, irq, 1, CAP_RIGHTS_ALL);
+	if (err < 0 || child_give(c, ev, 2, CAP_RIGHTS_ALL) < 0 || child_run(c, dying_driver, 0) < 0 ||
+	    ktest_wait(ev, 2000) != 0x1) {
+		child_destroy(c);
+		return NULL;
+	}
+	rtc_periodic(true);
+	if (ktest_wait(ev, 2000) != 0x2 || dying_driver_bits != 0x1) {
+		child_destroy(c);
+		return NULL;
+	}
+	return c;
+}
+
+KTEST(irq_unacknowledged_line_reaches_the_next_driver)
+{
+	cap_slot_t irq = ktest_slot(), ev = ktest_create(CAP_NOTIFICATION);
+	cap_slot_t n = ktest_create(CAP_NOTIFICATION);
+
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 8 | IRQ_FLAG_LEVEL, irq), 0);
+	struct child *c = start_dying_driver(irq, false, ev);
+	KCHECK(c);
+	/* It died with the line masked and its interrupt unacknowledged;
+	 * the device still asserts it. The next instance binds the same IRQ
+	 * (init keeps its capability across restarts) and gets it at once. */
+	child_destroy(c);
+	KEXPECT(sys_irq_bind(irq, n, 0x2), 0);
+	long bits = ktest_wait(n, 500);
+	rtc_read(0x0C);
+	KEXPECT(sys_irq_ack(irq), 0);
+	/* And the one after that, as a working driver would. */
+	long again = ktest_wait(n, 500);
+	rtc_periodic(false);
+	KEXPECT(sys_irq_ack(irq), 0);
+	KEXPECT(sys_cap_delete(irq), 0);
+	sys_cap_delete(ev);
+	sys_cap_delete(n);
+	KEXPECT(bits, 0x2);
+	KEXPECT(again, 0x2);
+}
+
+/* Two owners share the line; the other one dies without acknowledging.
+ * keep: we keep a capability to its IRQ (as init does across restarts),
+ * so only its notification dies with it; else its IRQ object goes too. */
+static void shared_line_with_dead_owner(bool keep)
+{
+	cap_slot_t mine = ktest_slot(), theirs = ktest_slot();
+	cap_slot_t ev = ktest_create(CAP_NOTIFICATION), n = ktest_create(CAP_NOTIFICATION);
+
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 8 | IRQ_FLAG_LEVEL, mine), 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 8 | IRQ_FLAG_LEVEL, theirs), 0);
+	KEXPECT(sys_irq_bind(mine, n, 0x2), 0);
+	struct child *c = start_dying_driver(theirs, !keep, ev);
+	KCHECK(c);
+	long first = ktest_wait(n, 500);
+	rtc_read(0x0C);                         /* we service "our" device */
+	KEXPECT(sys_irq_ack(mine), 0);
+	/* The line stays masked: the other owner has not acknowledged. */
+	long held = ktest_wait(n, 50);
+	child_destroy(c);
+	long after = ktest_wait(n, 500);      /* its death unmasks the line */
+	rtc_read(0x0C);
+	KEXPECT(sys_irq_ack(mine), 0);
+	long again = ktest_wait(n, 500);
+	rtc_periodic(false);
+	KEXPECT(sys_irq_ack(mine), 0);
+	KEXPECT(sys_cap_delete(mine), 0);
+	if (keep)
+		KEXPECT(sys_cap_delete(theirs), 0);
+	slot_free(theirs);
+	sys_cap_delete(ev);
+	sys_cap_delete(n);
+	KEXPECT(first, 0x2);
+	KEXPECT(held, KTEST_TIMED_OUT);
+	KEXPECT(after, 0x2);
+	KEXPECT(again, 0x2);
+	/* The input is free again. */
+	cap_slot_t edge = ktest_slot();
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, 8, edge), 0);
+	KEXPECT(sys_cap_delete(edge), 0);
+	slot_free(edge);
+}
+
+KTEST(irq_shared_line_survives_a_dead_owner)
+{
+	shared_line_with_dead_owner(false);
+}
+
+KTEST(irq_shared_line_survives_a_dead_owners_notification)
+{
+	shared_line_with_dead_owner(true);
 }

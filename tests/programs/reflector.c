@@ -9,6 +9,10 @@
  * A frame of EtherType REFLECTOR_STATS_TYPE is answered instead with one
  * line of counters (the reflector's and the driver's), for tests. Frames
  * whose source address is a group address are malformed: dropped, counted.
+ *
+ * The driver is not trusted: a descriptor it returns must lie inside the
+ * pool (checked against our own copy of the header) and name a buffer we
+ * gave it; anything else is counted (bad_desc) and ignored.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -19,6 +23,7 @@
 #define REFLECTOR_STATS_TYPE 0x88B6
 #define AREA_LOG2 20
 #define MAX_PORTS 4
+#define MAX_BUFS ((1u << AREA_LOG2) / NETQ_BUF_SIZE)
 
 struct port {
 	char name[NS_NAME_MAX + 1];
@@ -26,8 +31,10 @@ struct port {
 	uint8_t *area;
 	uint64_t phys;
 	uint8_t mac[6];
-	uint64_t rx, reflected, malformed, no_room, stats_requests;
-	uint32_t spare[512];            /* buffers in no ring */
+	uint64_t rx, reflected, malformed, no_room, stats_requests, bad_desc;
+	struct netq_area geom;          /* our header, as we wrote it */
+	bool driver_has[MAX_BUFS];      /* given to the driver, not yet back */
+	uint32_t spare[MAX_BUFS];       /* buffers in no ring */
 	unsigned nspare;
 };
 
@@ -40,12 +47,34 @@ static struct netq_ring *ring(struct port *p, enum netq_ring_id id)
 	return netq_ring(p->area, id);
 }
 
+static uint32_t buffer_index(struct port *p, uint32_t offset)
+{
+	return (offset - p->geom.pool_offset) / NETQ_BUF_SIZE;
+}
+
 /* A buffer is ours again: give it to the NIC to receive into. */
 static void recycle(struct port *p, uint32_t offset)
 {
 	offset = netq_buffer_start(offset);
-	if (!netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ offset, 0, 0 }))
+	if (netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ offset, 0, 0 }))
+		p->driver_has[buffer_index(p, offset)] = true;
+	else
 		p->spare[p->nspare++] = offset;
+}
+
+/* The driver hands back the buffer holding offset: true if it may (the
+ * offset is in the pool and the buffer was the driver's); it is ours
+ * again. Otherwise counted and left alone. */
+static bool take_back(struct port *p, uint32_t offset)
+{
+	uint32_t buf = buffer_index(p, offset);
+
+	if (offset < p->geom.pool_offset || buf >= p->geom.nbufs || !p->driver_has[buf]) {
+		p->bad_desc++;
+		return false;
+	}
+	p->driver_has[buf] = false;
+	return true;
 }
 
 static long attach(struct port *p)
@@ -54,6 +83,8 @@ static long attach(struct port *p)
 	uint32_t nbufs = netq_area_init(p->area, AREA_LOG2);
 
 	/* Every buffer is ours; as many as fit go to rx-free. */
+	memcpy(&p->geom, p->area, sizeof(p->geom));
+	memset(p->driver_has, 0, sizeof(p->driver_has));
 	p->nspare = 0;
 	for (uint32_t i = 0; i < nbufs; i++)
 		recycle(p, NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE);
@@ -76,11 +107,12 @@ static uint16_t stats_reply(struct port *p, uint8_t *frame)
 
 	netq_get_stats(p->driver, &s);
 	int n = fmt_snprintf((char *)frame + 14, NETQ_FRAME_MAX - 14,
-		"%s rx=%lu reflected=%lu malformed=%lu no_room=%lu "
+		"%s rx=%lu reflected=%lu malformed=%lu no_room=%lu bad_desc=%lu "
 		"drv_rx=%lu drv_rx_bytes=%lu drv_rx_no_buffer=%lu drv_rx_oversize=%lu "
 		"drv_rx_errors=%lu drv_rx_bad_desc=%lu drv_tx=%lu drv_tx_bytes=%lu "
 		"drv_tx_errors=%lu drv_interrupts=%lu drv_link=%lu drv_attaches=%lu\n",
-		p->name, p->rx, p->reflected, p->malformed, p->no_room, s.rx_packets, s.rx_bytes,
+		p->name, p->rx, p->reflected, p->malformed, p->no_room, p->bad_desc, s.rx_packets,
+		s.rx_bytes,
 		s.rx_no_buffer, s.rx_oversize, s.rx_errors, s.rx_bad_desc, s.tx_packets, s.tx_bytes,
 		s.tx_errors, s.interrupts, s.link_up, s.attaches);
 	uint16_t len = (uint16_t)(14 + n);
@@ -94,13 +126,19 @@ static bool service(struct port *p)
 	bool busy = false;
 
 	while (netq_pop(ring(p, NETQ_TX_DONE), &d)) {
-		recycle(p, d.offset);
+		if (take_back(p, d.offset))
+			recycle(p, d.offset);
 		busy = true;
 	}
-	while (p->nspare && netq_space(ring(p, NETQ_RX_FREE)))
-		recycle(p, p->spare[--p->nspare]);
 	while (netq_pop(ring(p, NETQ_RX_READY), &d)) {
 		busy = true;
+		if (!take_back(p, d.offset))
+			continue;
+		if (!netq_desc_valid(&p->geom, d, false) || d.len > NETQ_FRAME_MAX || d.flags) {
+			p->bad_desc++;
+			recycle(p, d.offset);
+			continue;
+		}
 		p->rx++;
 		uint8_t *f = p->area + d.offset;
 		if (d.len < 14 || (f[6] & 1)) {
@@ -118,12 +156,17 @@ static bool service(struct port *p)
 			d.len = stats_reply(p, f);
 		}
 		if (netq_push(ring(p, NETQ_TX_READY), (struct netq_desc){ d.offset, d.len, 0 })) {
+			p->driver_has[buffer_index(p, d.offset)] = true;
 			p->reflected++;
 		} else {
 			p->no_room++;
 			recycle(p, d.offset);
 		}
 	}
+	/* Spare buffers last: a buffer is checked against what the driver
+	 * held when it returned it, not what we gave since. */
+	while (p->nspare && netq_space(ring(p, NETQ_RX_FREE)))
+		recycle(p, p->spare[--p->nspare]);
 	bool wake_driver = netq_wake_needed(ring(p, NETQ_RX_FREE));
 	wake_driver |= netq_wake_needed(ring(p, NETQ_TX_READY));
 	wake_driver |= netq_space_wake_needed(ring(p, NETQ_TX_DONE));

@@ -121,14 +121,15 @@ def test_bad_loglevel_is_reported():
 
 
 def test_kernel_selftests():
-    """Paging, kernel allocator and frame exhaustion, checked inside the
-    test kernel; it exits QEMU with the pass status only if all pass."""
+    """Paging, kernel allocator, frame exhaustion and the clock, checked
+    inside the test kernel; it exits QEMU with the pass status only if all
+    pass."""
     args = ["-kernel", build_path("kernel-test.elf"), "-append", "kselftest"]
     with Qemu(args, name="kselftest", test_device=True) as q:
         status = q.wait_exit()
         out = q.output()
         checks = re.findall(r"^kselftest (\S+): (OK|FAIL)$", out, re.M)
-        assert len(checks) == 3, out
+        assert len(checks) == 4, out
         assert all(r == "OK" for _, r in checks), out
-        assert "kselftest: 3 passed, 0 failed" in out
+        assert "kselftest: 4 passed, 0 failed" in out
         assert status == EXIT_PASS

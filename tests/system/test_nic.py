@@ -259,3 +259,22 @@ def test_driver_fault_hits_only_the_driver(fault, report, tmp_path):
         assert len(got) == len(sent)
         assert all(got[s] == expected_reflection(f) for s, f in sent.items())
         assert "panic" not in rig.qemu.output()
+
+
+@pytest.mark.parametrize("model", ["e1000", "virtio-net"])
+def test_driver_corrupting_the_rings_is_survived(model, tmp_path):
+    """A driver that pushes wrong descriptors (outside the pool, misaligned,
+    bad lengths, buffers it does not own) to rx-ready and tx-done, then goes
+    on working: the client refuses every one, and frames still flow."""
+    with Netns(f"corrupt-{model}") as ns, \
+            Rig(ns, tmp_path, [model], driver_args={0: "fault=5"}) as rig:
+        m = rig.qemu.wait_for(r"^eth0: pushed (\d+) bad descriptors to rx-ready, (\d+) to tx-done$")
+        pushed = int(m.group(1)) + int(m.group(2))
+        assert int(m.group(1)) == int(m.group(2)) == 24
+        sent, got = exchange(rig, 0, sweep(100))
+        assert len(got) == len(sent), f"{len(sent) - len(got)} of {len(sent)} frames lost"
+        assert all(got[s] == expected_reflection(f) for s, f in sent.items())
+        st = rig.stats(0)
+        assert st["bad_desc"] == pushed, (st, rig.qemu.output())
+        assert st["rx"] == st["drv_rx"] and st["malformed"] == 0
+        assert "panic" not in rig.qemu.output()

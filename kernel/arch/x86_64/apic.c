@@ -7,6 +7,7 @@
 #define LAPIC_ID         0x020
 #define LAPIC_VERSION    0x030
 #define LAPIC_EOI        0x0B0
+#define LAPIC_IRR        0x200   /* 8 registers, 16 bytes apart */
 #define LAPIC_SVR        0x0F0
 #define LAPIC_LVT_TIMER  0x320
 #define LAPIC_LVT_LINT0  0x350
@@ -91,6 +92,16 @@ uint32_t lapic_timer_calibrate(void)
 			best = elapsed / ms;
 	}
 	return best;
+}
+
+uint32_t lapic_timer_current(void)
+{
+	return lapic_read(LAPIC_TIMER_CUR);
+}
+
+bool lapic_pending(unsigned vector)
+{
+	return lapic_read(LAPIC_IRR + 0x10 * (vector / 32)) & (1u << (vector % 32));
 }
 
 void lapic_timer_start(uint32_t count)

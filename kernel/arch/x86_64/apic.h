@@ -2,6 +2,7 @@
 #ifndef MICA_APIC_H
 #define MICA_APIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Mask the legacy 8259 PICs, enable the local APIC. */
@@ -14,6 +15,10 @@ uint32_t lapic_timer_calibrate(void);
 
 /* Periodic interrupts on VEC_TIMER every `count` timer ticks. */
 void lapic_timer_start(uint32_t count);
+/* The timer's current count: from `count` down to 0, then reloaded. */
+uint32_t lapic_timer_current(void);
+/* Whether an interrupt on vector is requested but not yet taken (IRR). */
+bool lapic_pending(unsigned vector);
 
 /* Find and mask every IOAPIC input. */
 void ioapic_init(void);

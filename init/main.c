@@ -172,6 +172,9 @@ struct program {
 		uint64_t va, first, pages;      /* in the program; our page index */
 	} dma[MAX_DMA];
 	unsigned ndma;
+	struct {
+		uint64_t first, pages;          /* our page index; 0 pages: none */
+	} kept[MAX_DMA];                        /* a dead instance's, for the next */
 	uint64_t dma_used;
 	unsigned npages;
 	struct backing pages[MAX_PAGES];
@@ -213,9 +216,9 @@ static void names_release(int owner);
 
 static void program_release(struct program *p)
 {
-	/* First stop the device's DMA: its memory is about to be reused. */
+	/* First silence the device: its memory is about to be reused. */
 	if (p->dev)
-		pci_enable(p->dev, false);
+		pci_set_state(p->dev, PCI_DEV_QUIET);
 	if (p->thread) {
 		sys_obj_destroy(p->thread);
 		sys_cap_delete(p->thread);
@@ -230,9 +233,22 @@ static void program_release(struct program *p)
 	for (unsigned i = 0; i < p->npages; i++)
 		page_free(p->pages[i].page);
 	p->npages = 0;
-	for (unsigned i = 0; i < p->ndma; i++)
-		for (uint64_t k = 0; k < p->dma[i].pages; k++)
-			page_free((void *)(RAM_WINDOW + (p->dma[i].first + k) * PAGE_SIZE));
+	/* DMA memory is revoked from the program but kept for its next
+	 * instance: a device it shared the memory with (a client's pool in a
+	 * driver) may still write there until that instance attaches again,
+	 * so the memory must not go to anybody else. What the last instance
+	 * did not take back is freed now. */
+	for (unsigned i = 0; i < MAX_DMA; i++) {
+		for (uint64_t k = 0; k < p->kept[i].pages; k++)
+			page_free((void *)(RAM_WINDOW + (p->kept[i].first + k) * PAGE_SIZE));
+		p->kept[i].pages = 0;
+	}
+	for (unsigned i = 0; i < p->ndma; i++) {
+		uint64_t va = RAM_WINDOW + p->dma[i].first * PAGE_SIZE;
+		sys_mem_unmap(fpage(va, log2_ceil(p->dma[i].pages * PAGE_SIZE)), 0);
+		p->kept[i].first = p->dma[i].first;
+		p->kept[i].pages = p->dma[i].pages;
+	}
 	p->ndma = 0;
 	p->dma_used = 0;
 	p->hb = NULL;
@@ -365,7 +381,7 @@ static long program_start(struct program *p)
 			goto fail;
 	p->ports_given = false;
 	if (p->dev)
-		pci_enable(p->dev, true);
+		pci_set_state(p->dev, PCI_DEV_PROBE);
 	if ((err = sys_thread_start(p->thread, entry, PROGRAM_STACK_TOP - 8,
 				    PROGRAM_INFO_ADDR)) < 0)
 		goto fail;
@@ -762,9 +778,19 @@ static long dma_request(struct program *p, struct msg *m)
 	va = (va + size - 1) & ~(size - 1);
 	if (va + size > PROGRAM_DMA_BASE + PROGRAM_DMA_SIZE)
 		return ERR_NO_MEMORY;
-	int64_t first = pages_alloc_contiguous(size / PAGE_SIZE);
-	if (first < 0)
+	int64_t first = -1;
+	for (unsigned i = 0; i < MAX_DMA && first < 0; i++)
+		if (p->kept[i].pages == size / PAGE_SIZE) {
+			first = (int64_t)p->kept[i].first;
+			p->kept[i].pages = 0;
+			memset((void *)(RAM_WINDOW + (uint64_t)first * PAGE_SIZE), 0, size);
+		}
+	if (first < 0 && (first = pages_alloc_contiguous(size / PAGE_SIZE)) < 0)
 		return ERR_NO_MEMORY;
+	/* A driver resets its device before it asks for DMA memory: only now
+	 * may the device master the bus again (pci.h). */
+	if (p->dev)
+		pci_set_state(p->dev, PCI_DEV_LIVE);
 	p->dma[p->ndma].va = va;
 	p->dma[p->ndma].first = (uint64_t)first;
 	p->dma[p->ndma].pages = size / PAGE_SIZE;

@@ -169,16 +169,17 @@ struct pci_found *pci_find_slot(uint8_t bus, uint8_t devfn)
 	return NULL;
 }
 
-void pci_enable(const struct pci_found *d, bool on)
+void pci_set_state(const struct pci_found *d, enum pci_dev_state s)
 {
 	const struct pci_device_info *in = &d->info;
 	uint8_t devfn = (uint8_t)(in->dev << 3 | in->fn);
 	uint16_t cmd = cfg_read16(in->bus, devfn, PCI_COMMAND);
 
-	if (on)
-		cmd = (cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER) &
-		      ~PCI_COMMAND_INTX_OFF;
+	if (s == PCI_DEV_LIVE)
+		cmd = (cmd | PCI_COMMAND_MASTER) & ~PCI_COMMAND_INTX_OFF;
 	else
-		cmd &= ~PCI_COMMAND_MASTER;
+		cmd = (cmd & ~PCI_COMMAND_MASTER) | PCI_COMMAND_INTX_OFF;
+	if (s != PCI_DEV_QUIET)
+		cmd |= PCI_COMMAND_IO | PCI_COMMAND_MEMORY;
 	cfg_write16(in->bus, devfn, PCI_COMMAND, cmd);
 }

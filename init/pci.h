@@ -20,8 +20,18 @@ unsigned pci_scan(void);
 /* The first unclaimed device with this vendor:device, or at bus:devfn. */
 struct pci_found *pci_find_id(uint16_t vendor, uint16_t device);
 struct pci_found *pci_find_slot(uint8_t bus, uint8_t devfn);
-/* Turn the device's decoding and bus mastering on or off. Off stops any
- * DMA a dead driver left running before its memory is reused. */
-void pci_enable(const struct pci_found *d, bool on);
+/*
+ * What a device may do, set in its command register as its driver comes
+ * and goes:
+ *   PCI_DEV_QUIET  no DMA, no interrupt (bus mastering and INTx off;
+ *                  decoding kept): a dead driver's device, before anything
+ *                  it held is freed.
+ *   PCI_DEV_PROBE  decoding on, still quiet: a new driver resets it.
+ *   PCI_DEV_LIVE   bus mastering and INTx on: from the driver's first DMA
+ *                  allocation, which it makes after the reset, so the
+ *                  device cannot DMA through what the dead driver left.
+ */
+enum pci_dev_state { PCI_DEV_QUIET, PCI_DEV_PROBE, PCI_DEV_LIVE };
+void pci_set_state(const struct pci_found *d, enum pci_dev_state s);
 
 #endif

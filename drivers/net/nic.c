@@ -241,12 +241,27 @@ static void detach(void)
 }
 
 /* NETQ_ATTACH: take the client's area and notification, start the NIC. */
+/* Our client is gone when its notification is: its task was destroyed
+ * (its pool with it). */
+static bool client_dead(void)
+{
+	uint64_t info[3];
+
+	return client_notif != CAP_SLOT_NONE &&
+	       (sys_cap_info(client_notif, (uint64_t)info) < 0 || info[0] == CAP_NULL);
+}
+
 static long attach(struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	unsigned log2 = (unsigned)m->w[1];
 	const char *why;
 
+	/* A restarted client takes over from its dead predecessor. */
+	if (nic.attached && client_dead()) {
+		printf("%s: the client died; detached from its pool\n", nic.ifname);
+		detach();
+	}
 	if (nic.attached)
 		return ERR_BUSY;
 	if (log2 < 16 || log2 > NETQ_AREA_MAX_LOG2 || b->recv_cap_count != 1 ||

@@ -10,10 +10,11 @@ static void name_words(const char *name, uint64_t w[NS_NAME_WORDS])
 	memcpy(w, name, n);
 }
 
-long ns_register(const char *name, cap_slot_t cap)
+/* A name and one capability: NS_REGISTER, NS_WATCH. */
+static long send_with_cap(uint64_t label, const char *name, cap_slot_t cap)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	struct msg m = { .tag = ipc_tag(NS_REGISTER, NS_NAME_WORDS, 1) };
+	struct msg m = { .tag = ipc_tag(label, NS_NAME_WORDS, 1) };
 
 	if (strlen(name) > NS_NAME_MAX)
 		return -ERR_INVALID_ARG;
@@ -24,6 +25,11 @@ long ns_register(const char *name, cap_slot_t cap)
 	if (err)
 		return err;
 	return ipc_tag_label(m.tag) ? -(long)ipc_tag_label(m.tag) : 0;
+}
+
+long ns_register(const char *name, cap_slot_t cap)
+{
+	return send_with_cap(NS_REGISTER, name, cap);
 }
 
 static long lookup(const char *name, cap_slot_t dest, uint64_t flags, uint64_t *generation)
@@ -59,16 +65,5 @@ long ns_lookup_now(const char *name, cap_slot_t dest, uint64_t *generation)
 
 long ns_watch(const char *name, cap_slot_t notif)
 {
-	struct ipc_buffer *b = ipc_buffer();
-	struct msg m = { .tag = ipc_tag(NS_WATCH, NS_NAME_WORDS, 1) };
-
-	if (strlen(name) > NS_NAME_MAX)
-		return -ERR_INVALID_ARG;
-	name_words(name, m.w);
-	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
-	b->items[0][1] = notif;
-	long err = ipc_call(NS_SLOT, &m);
-	if (err)
-		return err;
-	return ipc_tag_label(m.tag) ? -(long)ipc_tag_label(m.tag) : 0;
+	return send_with_cap(NS_WATCH, name, notif);
 }

@@ -310,3 +310,39 @@ def test_malformed_flood_dropped_counted_then_ping(model, tmp_path):
         assert delta["eth0.rx_packets"] >= per_kind * len(kinds) - lost
         r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
         assert " 0% packet loss" in r.stdout, r.stdout
+
+
+def test_netstack_refuses_bad_descriptors_and_reattaches(tmp_path):
+    """A fake driver (tests/programs/fakenic.c) hands the netstack bad
+    descriptors, then crashes holding buffers; init restarts it with another
+    MAC address. The netstack must refuse and count every bad descriptor,
+    reclaim exactly what the driver held, and re-attach."""
+    manifest = tmp_path / "manifest"
+    manifest.write_text(
+        "program fakenic priority=150 restart=on-crash retries=3\n    args name=eth0\n"
+        "program netstack dma=4096 priority=100\n"
+        "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n")
+    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
+            (build_path("programs", "fakenic.elf"), "fakenic"),
+            (build_path("netstack.elf"), "netstack")]
+    q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+              "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name="fakenic")
+    with q:
+        q.wait_for(r"^netstack: eth0 attached, MAC 02:00:00:00:00:02, static address")
+        done = q.wait_for(r"^fakenic: (all checks passed|FAILED)", timeout=120)
+        out = q.output()
+        assert done.group(1) == "all checks passed", out
+        want = int(re.search(r"^fakenic: crashing; the netstack must reclaim (\d+) buffers$",
+                             out, re.M).group(1))
+        m = re.search(r"^netstack: eth0 driver gone at \d+ ms; link down, (\d+) buffers "
+                      r"reclaimed$", out, re.M)
+        assert m and int(m.group(1)) == want, out
+        assert re.search(r"^netstack: eth0: warning: the new driver's MAC address is "
+                         r"02:00:00:00:00:03", out, re.M), out
+        assert re.search(r"^netstack: eth0 re-attached to a new driver at \d+ ms$", out, re.M)
+        assert re.search(r"^netstack: eth0 first frame through the new driver at \d+ ms$",
+                         out, re.M)
+        bad = int(re.search(r"^fakenic: expect (\d+) refused descriptors$", out, re.M).group(1))
+        second = re.search(r"^fakenic: second driver: bad_desc=(\d+) .*bufs_reclaimed=(\d+)",
+                           out, re.M)
+        assert (int(second.group(1)), int(second.group(2))) == (bad, want), out

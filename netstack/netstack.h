@@ -71,6 +71,7 @@ struct nic {
 	bool netif_started;             /* the first attach set the netif up */
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
+	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
 	unsigned retry_ms;
 	bool pushed, popped;            /* since the last nic_flush: into rx-free or
 					   tx-ready; out of rx-ready or tx-done */

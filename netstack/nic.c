@@ -30,11 +30,12 @@
 #include "lib/netq_client.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define AREA_LOG2 21            /* 2 MiB: 1013 buffers per NIC */
+#define AREA_LOG2 21            /* 2 MiB: 1014 buffers per NIC */
 #define NIC_MAX_BUFS (((1U << AREA_LOG2) - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE)
 #define RETRY_FIRST_MS 10       /* attach retries while a new driver is not receiving yet */
 #define RETRY_MAX_MS   500
@@ -113,8 +114,9 @@ static err_t nic_linkoutput(struct netif *netif, struct pbuf *p)
 	struct nic_buf *b;
 	struct netq_desc d;
 
-	/* Without a driver the frame is lost like on a wire; the error makes
-	 * TCP keep the segment and try again from its timers. */
+	/* No driver, or no room: the error makes TCP keep the segment (in
+	 * unsent, TF_NAGLEMEMERR); tcp_txnow() sends it once there is room
+	 * again or a new driver (see tx_room_again). */
 	if (!n->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
 		goto drop;
 	if (in_own_buffer(n, p) && !((struct nic_buf *)p)->tx_hold) {
@@ -142,7 +144,20 @@ static err_t nic_linkoutput(struct netif *netif, struct pbuf *p)
 drop:
 	n->count.tx_dropped++;
 	LINK_STATS_INC(link.drop);
+	n->tx_refused = true;
 	return n->attached ? ERR_MEM : ERR_IF;
+}
+
+/* lwIP resends a segment it could not send only when something else makes
+ * it output on that connection (an incoming segment, more data); with
+ * nothing coming, a connection would wait forever. So once frames can go
+ * again, every connection with such a segment sends it now. */
+static void tx_room_again(struct nic *n)
+{
+	if (!n->tx_refused)
+		return;
+	n->tx_refused = false;
+	tcp_txnow();
 }
 
 static void status_changed(struct netif *netif)
@@ -251,14 +266,15 @@ static void driver_gone(struct nic *n)
 	n->attached = false;
 	n->first_frame_pending = false;
 	unsigned reclaimed = reclaim(n);
-	n->count.bufs_reclaimed += reclaimed;
 	sys_cap_delete(n->driver);
 	sys_cap_delete(n->driver_notif);
 	n->generation = 0;
 	n->drv = (struct netq_stats){ 0 };
-	if (was_attached || reclaimed)
-		printf("netstack: %s driver gone at %lu ms; link down, %u buffers reclaimed\n",
-		       n->cfg.name, now_ms(), reclaimed);
+	if (!was_attached)
+		return;         /* it died before it took anything */
+	n->count.bufs_reclaimed += reclaimed;
+	printf("netstack: %s driver gone at %lu ms; link down, %u buffers reclaimed\n",
+	       n->cfg.name, now_ms(), reclaimed);
 }
 
 /* The first attach: the netif learns its MAC address and goes up. */
@@ -277,8 +293,11 @@ static void netif_start(struct nic *n, const struct netq_link *link)
 }
 
 /* A new driver instance took over. lwIP's state (addresses, the DHCP
- * lease, ARP, every TCP connection) is kept; only a changed MAC address
- * is news, told to the neighbours by a gratuitous ARP. */
+ * lease, ARP, every TCP connection) is kept. The neighbours hear of us
+ * (a gratuitous ARP: the MAC address may differ, a switch may have
+ * forgotten the port), and the gateway is asked for its address, whose
+ * answer shows the path through the new driver works without waiting
+ * for traffic. */
 static void netif_resume(struct nic *n, const struct netq_link *link)
 {
 	if (memcmp(n->netif.hwaddr, link->mac, 6)) {
@@ -287,14 +306,17 @@ static void netif_resume(struct nic *n, const struct netq_link *link)
 		       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4],
 		       link->mac[5]);
 		memcpy(n->netif.hwaddr, link->mac, 6);
-		if (!ip4_addr_isany(netif_ip4_addr(&n->netif)))
-			etharp_gratuitous(&n->netif);
 	}
 	if (link->up && !netif_is_link_up(&n->netif))
 		netif_set_link_up(&n->netif);
 	n->count.driver_restarts++;
 	n->first_frame_pending = true;
 	printf("netstack: %s re-attached to a new driver at %lu ms\n", n->cfg.name, now_ms());
+	if (!ip4_addr_isany(netif_ip4_addr(&n->netif))) {
+		etharp_gratuitous(&n->netif);
+		if (!ip4_addr_isany(netif_ip4_gw(&n->netif)))
+			etharp_request(&n->netif, netif_ip4_gw(&n->netif));
+	}
 }
 
 static void try_attach(struct nic *n);
@@ -350,6 +372,7 @@ static void try_attach(struct nic *n)
 		netif_start(n, &link);
 	else
 		netif_resume(n, &link);
+	tx_room_again(n);
 }
 
 void nic_driver_changed(struct nic *n)
@@ -428,10 +451,12 @@ static bool take_rx_ready(struct nic *n)
 		struct nic_buf *b = buf_at(n, d.offset);
 		if (!b || b->place != BUF_RX_POSTED) {
 			n->count.bad_desc++;
+			n->count.rx_dropped++;
 			continue;
 		}
 		if (!netq_desc_valid(&n->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
 			n->count.bad_desc++;    /* the driver gave it back, though */
+			n->count.rx_dropped++;
 			buf_release(n, b);
 			continue;
 		}
@@ -464,6 +489,8 @@ bool nic_service(struct nic *n)
 	if (!n->attached)
 		return false;
 	bool busy = take_tx_done(n);
+	if (busy)
+		tx_room_again(n);
 	rx_refill(n);
 	return take_rx_ready(n) || busy;
 }

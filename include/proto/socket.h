@@ -116,7 +116,8 @@ enum sock_label {
 /* Counters of one interface: the netstack's side and its driver's. */
 struct net_if_counters {
 	uint64_t rx_packets, rx_bytes;  /* frames handed to lwIP */
-	uint64_t rx_dropped;            /* frames lwIP refused */
+	uint64_t rx_dropped;            /* refused rx-ready descriptors (also in bad_desc),
+					   frames lwIP refused */
 	uint64_t tx_packets, tx_bytes;  /* frames given to the driver */
 	uint64_t tx_dropped;            /* no driver, no pool buffer or ring room, or too long */
 	uint64_t tx_zero_copy;          /* sent from the pool buffer they arrived in */

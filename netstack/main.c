@@ -6,15 +6,15 @@
  * into lwIP, runs lwIP's timers, answers deferred socket calls, signals
  * the drivers once, and then sleeps in an endpoint receive: a client's
  * request, a driver's queue signal (the bound notification, one badge bit
- * per NIC) or the timer (notify_timer, armed for lwIP's next timeout)
- * wakes it.
+ * per NIC), the name service's signal that a driver's name came or went
+ * (NETSTACK_BIT_DRIVERS) or the timer (notify_timer, armed for lwIP's
+ * next timeout) wakes it.
  */
 #include "netstack.h"
 
 #include "lib/inet.h"
 #include "lib/names.h"
 #include "lwip/apps/lwiperf.h"
-#include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
@@ -154,21 +154,19 @@ int main(uint64_t arg)
 		struct nic *n = &nics[i];
 		n->cfg = cfg[i];
 		n->index = i;
-		if ((e = nic_start(n, notif)) < 0) {
-			printf("netstack: %s: cannot attach: %s\n", n->cfg.name, mica_strerror(e));
+		if ((e = nic_init(n, notif)) < 0) {
+			printf("netstack: %s: cannot set up: %s\n", n->cfg.name, mica_strerror(e));
 			return 1;
 		}
-		printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n",
-		       n->cfg.name, n->netif.hwaddr[0], n->netif.hwaddr[1], n->netif.hwaddr[2],
-		       n->netif.hwaddr[3], n->netif.hwaddr[4], n->netif.hwaddr[5],
-		       n->cfg.dhcp ? "asking DHCP for an address" : "static address");
 		if (n->cfg.gw || (i == 0 && n->cfg.dhcp))
 			netif_set_default(&n->netif);
-		if (n->cfg.dhcp)
-			dhcp_start(&n->netif);
 	}
 	if (!netif_default)
 		netif_set_default(&nics[0].netif);
+	/* Attach to the drivers already there; the others when their names
+	 * come (the same path as a restarted driver's). */
+	for (unsigned i = 0; i < nnics; i++)
+		nic_driver_changed(&nics[i]);
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
 		lwiperf_start_tcp_server_default(iperf_report, NULL);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
@@ -182,7 +180,11 @@ int main(uint64_t arg)
 
 	struct msg m = msg_make(IPC_LABEL_NOTIFY, 0);
 	for (;;) {
-		if (ipc_tag_label(m.tag) != IPC_LABEL_NOTIFY && !socket_request(&m, reply)) {
+		if (ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY) {
+			if (m.badge & NETSTACK_BIT_DRIVERS)
+				for (unsigned i = 0; i < nnics; i++)
+					nic_driver_changed(&nics[i]);
+		} else if (!socket_request(&m, reply)) {
 			/* The reply waits in that object; receive with another. */
 			reply = slot_alloc();
 			if (reply == CAP_SLOT_NONE || sys_obj_create(CAP_REPLY, reply, 0) < 0) {

@@ -21,42 +21,74 @@
 #include "config.h"
 
 /* Notification bits of the netstack's one notification (bound to its
- * thread): one per NIC for its driver's queue signals, then the timer. */
-#define NETSTACK_BIT_NIC(i) (1UL << (i))
-#define NETSTACK_BIT_TIMER  (1UL << 32)
+ * thread): one per NIC for its driver's queue signals, then the timer,
+ * then the name service's signal that a driver's name came or went. */
+#define NETSTACK_BIT_NIC(i)    (1UL << (i))
+#define NETSTACK_BIT_TIMER     (1UL << 32)
+#define NETSTACK_BIT_DRIVERS   (1UL << 33)
 
-/* One pool buffer as lwIP sees it while it holds a received frame. */
-struct nic_rxbuf {
+/* Where a pool buffer is (nic.c). A buffer sent in place (tx_hold) is
+ * lwIP's and also the driver's until tx-done brings it back. */
+enum nic_buf_place {
+	BUF_FREE,               /* on the netstack's free stack */
+	BUF_RX_POSTED,          /* given to rx-free: the driver's, to receive into */
+	BUF_LWIP,               /* a received frame lwIP holds (the pbuf pc) */
+	BUF_TX,                 /* a copied frame given to tx-ready: the driver's */
+};
+
+/* One pool buffer, and its pbuf while lwIP holds a received frame in it. */
+struct nic_buf {
 	struct pbuf_custom pc;
 	struct nic *nic;
 	uint32_t start;                 /* the buffer's offset in the area */
+	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold) */
+	enum nic_buf_place place;
 	struct pbuf *tx_hold;           /* sent in place: released at tx-done */
 };
 
+/*
+ * One interface. Its driver comes and goes: `driver` holds the driver's
+ * endpoint while `generation` (the name's registration) is known, and
+ * `attached` says the driver took the area. While detached nothing is
+ * read from the rings; frames lwIP sends are dropped.
+ */
 struct nic {
 	struct nic_config cfg;
 	unsigned index;
 	struct netif netif;
+	cap_slot_t notify;              /* our notification (badged copies go to the driver) */
 	cap_slot_t driver, driver_notif;
+	uint64_t generation;            /* of the driver's name; 0: no driver known */
 	uint8_t *area;
 	uint64_t phys;
 	unsigned log2;
 	uint32_t nbufs;
 	struct netq_area geom;          /* our copy: the shared header is the driver's to scribble on */
-	struct nic_rxbuf *bufs;         /* one per pool buffer */
-	uint32_t *free;                 /* buffers in no ring and not in lwIP */
+	struct nic_buf *bufs;           /* one per pool buffer */
+	uint32_t *free;                 /* BUF_FREE buffers (their offsets) */
 	uint32_t nfree;
 	bool attached, up_reported;
+	bool netif_started;             /* the first attach set the netif up */
+	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
+	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
+	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
+	unsigned retry_ms;
 	bool pushed, popped;            /* since the last nic_flush: into rx-free or
 					   tx-ready; out of rx-ready or tx-done */
+	struct netq_stats drv;          /* the driver's counters, as last read */
 	struct net_if_counters count;
 };
 
 extern struct nic nics[NETSTACK_MAX_NICS];
 extern unsigned nnics;
 
-/* Set an interface up: pool, driver attach, netif (nic.c). */
-long nic_start(struct nic *n, cap_slot_t notify);
+/* Set an interface up to the point of attaching: pool, netif (not up
+ * yet), a watch on its driver's name. 0 or a negative ERR_* (nic.c). */
+long nic_init(struct nic *n, cap_slot_t notify);
+/* The driver's name came or went (NETSTACK_BIT_DRIVERS), or start-up:
+ * take note of a dead driver (reclaim its buffers), attach to a new one.
+ * Never waits for a driver. */
+void nic_driver_changed(struct nic *n);
 /* Move everything that can move between the rings and lwIP; true if
  * anything did. */
 bool nic_service(struct nic *n);

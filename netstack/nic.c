@@ -1,80 +1,109 @@
 /*
  * One lwIP netif per NIC, over its driver's queues (proto/netq.h).
  *
- * The pool is the netstack's (DMA memory from init). A buffer is in
- * exactly one place: rx-free or rx-ready (the driver's), lwIP (a received
- * frame, as the custom pbuf bufs[i]), tx-ready (a frame being sent), or
- * the free stack. Received frames are never copied: the pbuf lwIP gets
- * points into the pool, and freeing it puts the buffer back in rx-free.
- * A frame to send is copied into a free buffer, unless it is a received
- * frame still lying in its own buffer of this NIC (an ICMP echo answered in
- * place, later forwarding): then it goes out from there and the buffer is
- * held until the driver hands it back in tx-done.
+ * The pool is the netstack's (DMA memory from init). Each buffer has one
+ * place (enum nic_buf_place): the free stack, the driver's (given to
+ * rx-free, or a copied frame given to tx-ready), or lwIP's (a received
+ * frame, as the custom pbuf bufs[i]). Received frames are never copied:
+ * the pbuf lwIP gets points into the pool, and freeing it puts the buffer
+ * back in rx-free. A frame to send is copied into a free buffer, unless it
+ * is a received frame still lying in its own buffer of this NIC (an ICMP
+ * echo answered in place, later forwarding): then it goes out from there
+ * and the buffer is held (tx_hold) until the driver hands it back.
+ *
+ * A descriptor from the driver is taken only when it names a buffer the
+ * driver holds in that role (rx-ready: one given to rx-free; tx-done: the
+ * very offset given to tx-ready); anything else is counted (bad_desc) and
+ * dropped, so a driver scribbling on the rings cannot make us use a
+ * buffer twice. When the driver dies, every buffer it held is ours again.
  *
  * The received-frame pbufs are of lwIP's PBUF_RAM kind, so lwIP may put
  * back headers it took off (the echo reply, ethernet_output of a forwarded
  * packet). lwIP's only bound on that is that the payload stays above the
  * pbuf structure; the structures are therefore kept in the program's data
- * (rxbufs), below the DMA window, and lwIP never adds more headers than it
- * removed from a frame, which stay inside its buffer.
+ * (bufs_of), below the DMA window, and lwIP never adds more headers than
+ * it removed from a frame, which stay inside its buffer.
  */
 #include "netstack.h"
 
-#include "lib/netq_client.h"
 #include "lib/names.h"
+#include "lib/netq_client.h"
+#include "lwip/dhcp.h"
 #include "lwip/etharp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define AREA_LOG2 21            /* 2 MiB: 1013 buffers per NIC */
+#define AREA_LOG2 21            /* 2 MiB: 1014 buffers per NIC */
 #define NIC_MAX_BUFS (((1U << AREA_LOG2) - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE)
+#define RETRY_FIRST_MS 10       /* attach retries while a new driver is not receiving yet */
+#define RETRY_MAX_MS   500
 
-static struct nic_rxbuf rxbufs[NETSTACK_MAX_NICS][NIC_MAX_BUFS];
+static struct nic_buf bufs_of[NETSTACK_MAX_NICS][NIC_MAX_BUFS];
 
 static struct netq_ring *ring(struct nic *n, enum netq_ring_id id)
 {
 	return netq_ring(n->area, id);
 }
 
-static uint32_t buf_index(uint32_t start)
+static uint64_t now_ms(void)
 {
-	return (start - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE;
+	return (uint64_t)sys_clock() / 1000000;
+}
+
+/* The buffer holding the byte at offset, or NULL outside the pool. */
+static struct nic_buf *buf_at(struct nic *n, uint32_t offset)
+{
+	if (offset < NETQ_POOL_OFFSET || (offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE >= n->nbufs)
+		return NULL;
+	return &n->bufs[(offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE];
+}
+
+static void buf_to_free_stack(struct nic *n, struct nic_buf *b)
+{
+	b->place = BUF_FREE;
+	n->free[n->nfree++] = b->start;
+}
+
+/* Give a buffer to rx-free; false when the ring is full. */
+static bool buf_post(struct nic *n, struct nic_buf *b)
+{
+	if (!netq_push(ring(n, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
+		return false;
+	b->place = BUF_RX_POSTED;
+	n->pushed = true;
+	return true;
 }
 
 /* A buffer is ours again: to rx-free for the NIC, or the free stack. */
-static void buf_release(struct nic *n, uint32_t start)
+static void buf_release(struct nic *n, struct nic_buf *b)
 {
-	if (n->nfree >= n->nbufs / 2 &&
-	    netq_push(ring(n, NETQ_RX_FREE), (struct netq_desc){ start, 0, 0 }))
-		n->pushed = true;
-	else
-		n->free[n->nfree++] = start;
+	if (!n->attached || n->nfree < n->nbufs / 2 || !buf_post(n, b))
+		buf_to_free_stack(n, b);
 }
 
 /* Half the pool is for receiving: while the free stack holds more than
  * the other half, move buffers from it to rx-free (as far as it takes). */
 static void rx_refill(struct nic *n)
 {
-	while (n->nfree > n->nbufs / 2 &&
-	       netq_push(ring(n, NETQ_RX_FREE), (struct netq_desc){ n->free[n->nfree - 1], 0, 0 })) {
+	while (n->nfree > n->nbufs / 2 && buf_post(n, buf_at(n, n->free[n->nfree - 1])))
 		n->nfree--;
-		n->pushed = true;
-	}
 }
 
 /* lwIP let go of a received frame. */
 static void rxbuf_free(struct pbuf *p)
 {
-	struct nic_rxbuf *b = (struct nic_rxbuf *)p;
+	struct nic_buf *b = (struct nic_buf *)p;
 
-	buf_release(b->nic, b->start);
+	buf_release(b->nic, b);
 }
 
 static bool in_own_buffer(struct nic *n, struct pbuf *p)
 {
 	if (p->next || !(p->flags & PBUF_FLAG_IS_CUSTOM))
 		return false;
-	struct nic_rxbuf *b = (struct nic_rxbuf *)p;
+	struct nic_buf *b = (struct nic_buf *)p;
 	return b->pc.custom_free_function == rxbuf_free && b->nic == n;
 }
 
@@ -82,38 +111,53 @@ static err_t nic_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct nic *n = netif->state;
 	struct netq_ring *tx = ring(n, NETQ_TX_READY);
+	struct nic_buf *b;
 	struct netq_desc d;
 
-	if (!n->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx)) {
-		n->count.tx_dropped++;
-		LINK_STATS_INC(link.drop);
-		return ERR_IF;
-	}
-	if (in_own_buffer(n, p)) {
-		struct nic_rxbuf *b = (struct nic_rxbuf *)p;
-		if (b->tx_hold)
-			goto copy;      /* already on its way out once */
+	/* No driver, or no room: the error makes TCP keep the segment (in
+	 * unsent, TF_NAGLEMEMERR); tcp_txnow() sends it once there is room
+	 * again or a new driver (see tx_room_again). */
+	if (!n->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
+		goto drop;
+	if (in_own_buffer(n, p) && !((struct nic_buf *)p)->tx_hold) {
+		b = (struct nic_buf *)p;
 		pbuf_ref(p);
 		b->tx_hold = p;
 		d = (struct netq_desc){ (uint32_t)((uint8_t *)p->payload - n->area), p->len, 0 };
 		n->count.tx_zero_copy++;
 	} else {
-copy:
-		if (!n->nfree) {
-			n->count.tx_dropped++;
-			LINK_STATS_INC(link.drop);
-			return ERR_MEM;
-		}
-		uint32_t start = n->free[--n->nfree];
-		pbuf_copy_partial(p, n->area + start, p->tot_len, 0);
-		d = (struct netq_desc){ start, p->tot_len, 0 };
+		/* Copied (also a frame already on its way out once). */
+		if (!n->nfree)
+			goto drop;
+		b = buf_at(n, n->free[--n->nfree]);
+		pbuf_copy_partial(p, n->area + b->start, p->tot_len, 0);
+		b->place = BUF_TX;
+		d = (struct netq_desc){ b->start, p->tot_len, 0 };
 	}
+	b->tx_offset = d.offset;
 	netq_push(tx, d);
 	n->count.tx_packets++;
 	n->count.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);
 	n->pushed = true;
 	return ERR_OK;
+drop:
+	n->count.tx_dropped++;
+	LINK_STATS_INC(link.drop);
+	n->tx_refused = true;
+	return n->attached ? ERR_MEM : ERR_IF;
+}
+
+/* lwIP resends a segment it could not send only when something else makes
+ * it output on that connection (an incoming segment, more data); with
+ * nothing coming, a connection would wait forever. So once frames can go
+ * again, every connection with such a segment sends it now. */
+static void tx_room_again(struct nic *n)
+{
+	if (!n->tx_refused)
+		return;
+	n->tx_refused = false;
+	tcp_txnow();
 }
 
 static void status_changed(struct netif *netif)
@@ -133,8 +177,6 @@ static void status_changed(struct netif *netif)
 
 static err_t nic_netif_init(struct netif *netif)
 {
-	struct nic *n = netif->state;
-
 	netif->name[0] = 'e';
 	netif->name[1] = 'n';
 	netif->mtu = 1500;
@@ -143,100 +185,314 @@ static err_t nic_netif_init(struct netif *netif)
 	netif->output = etharp_output;
 	netif->linkoutput = nic_linkoutput;
 	netif_set_hostname(netif, "mica");
-	(void)n;
 	return ERR_OK;
 }
 
-long nic_start(struct nic *n, cap_slot_t notify)
+long nic_init(struct nic *n, cap_slot_t notify)
 {
-	struct netq_link link;
+	cap_slot_t watch = slot_alloc();
 	long err;
 
+	n->notify = notify;
 	n->driver = slot_alloc();
 	n->driver_notif = slot_alloc();
-	if ((err = ns_lookup(n->cfg.name, n->driver)) < 0)
-		return err;
+	if (watch == CAP_SLOT_NONE || n->driver == CAP_SLOT_NONE || n->driver_notif == CAP_SLOT_NONE)
+		return -ERR_NO_MEMORY;
 	if (!(n->area = dma_alloc(1UL << AREA_LOG2, &n->phys)))
 		return -ERR_NO_MEMORY;
-	if ((uintptr_t)rxbufs[NETSTACK_MAX_NICS - 1] >= (uintptr_t)n->area)
+	if ((uintptr_t)bufs_of[NETSTACK_MAX_NICS - 1] >= (uintptr_t)n->area)
 		return -ERR_RANGE;      /* see the comment at the top */
 	n->log2 = AREA_LOG2;
 	n->nbufs = netq_area_init(n->area, AREA_LOG2);
 	n->geom = *(const struct netq_area *)n->area;
-	n->bufs = rxbufs[n->index];
+	n->bufs = bufs_of[n->index];
 	n->free = mem_heap(n->nbufs * sizeof(*n->free));
 	if (!n->free)
 		return -ERR_NO_MEMORY;
 	for (uint32_t i = n->nbufs; i-- > 0;) {
-		n->bufs[i] = (struct nic_rxbuf){ .nic = n, .start = NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE };
+		n->bufs[i] = (struct nic_buf){ .nic = n, .start = NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE };
 		n->bufs[i].pc.custom_free_function = rxbuf_free;
-		n->free[n->nfree++] = n->bufs[i].start;
+		buf_to_free_stack(n, &n->bufs[i]);
 	}
-	rx_refill(n);
-	if ((err = netq_attach(n->driver, n->area, n->phys, AREA_LOG2, notify,
-			       NETSTACK_BIT_NIC(n->index), n->driver_notif, &link)) < 0)
-		return err;
-	n->attached = true;
 
 	ip4_addr_t addr, mask, gw;
 	ip4_addr_set_u32(&addr, n->cfg.dhcp ? 0 : n->cfg.addr);
 	ip4_addr_set_u32(&mask, n->cfg.dhcp ? 0 : n->cfg.mask);
 	ip4_addr_set_u32(&gw, n->cfg.gw);
-	memcpy(n->netif.hwaddr, link.mac, 6);
 	if (!netif_add(&n->netif, &addr, &mask, &gw, n, nic_netif_init, ethernet_input))
 		return -ERR_NO_MEMORY;
 	netif_set_status_callback(&n->netif, status_changed);
-	netif_set_up(&n->netif);
-	if (link.up)
-		netif_set_link_up(&n->netif);
+
+	/* Told whenever the driver's name comes or goes: a badged copy of our
+	 * notification, so the signal says what it is about. */
+	if ((err = sys_cap_copy(notify, CAP_SLOT_SELF, watch, CAP_RIGHT_WRITE,
+				NETSTACK_BIT_DRIVERS)) < 0 ||
+	    (err = ns_watch(n->cfg.name, watch)) < 0)
+		return err;
+	sys_cap_delete(watch);
+	slot_free(watch);
 	return 0;
 }
 
-bool nic_service(struct nic *n)
+/* Every buffer the driver held is ours again (it is dead, or never took
+ * them); a frame sent in place goes back to lwIP. Returns how many. */
+static unsigned reclaim(struct nic *n)
 {
-	struct netq_desc d;
-	bool busy = false;
-	const struct netq_area *a = &n->geom;
+	unsigned count = 0;
 
-	while (netq_pop(ring(n, NETQ_TX_DONE), &d)) {
-		busy = n->popped = true;
-		uint32_t start = netq_buffer_start(d.offset);
-		if (!netq_desc_valid(a, (struct netq_desc){ start, 0, 0 }, true))
-			continue;       /* a driver bug: the buffer is lost, not reused */
-		struct nic_rxbuf *b = &n->bufs[buf_index(start)];
+	for (uint32_t i = 0; i < n->nbufs; i++) {
+		struct nic_buf *b = &n->bufs[i];
+		if (b->place == BUF_RX_POSTED || b->place == BUF_TX) {
+			buf_to_free_stack(n, b);
+			count++;
+		}
+		if (b->tx_hold) {
+			struct pbuf *p = b->tx_hold;
+			b->tx_hold = NULL;
+			pbuf_free(p);   /* lwIP's last reference frees it to the stack */
+			count++;
+		}
+	}
+	return count;
+}
+
+/* The driver we knew is dead (its name went, or was registered again by a
+ * new instance): no ring is read any more, its buffers are ours, its
+ * capabilities go. lwIP is not told: see docs/netstack.md. */
+static void driver_gone(struct nic *n)
+{
+	bool was_attached = n->attached;
+
+	n->attached = false;
+	n->first_frame_pending = false;
+	unsigned reclaimed = reclaim(n);
+	sys_cap_delete(n->driver);
+	sys_cap_delete(n->driver_notif);
+	n->generation = 0;
+	n->drv = (struct netq_stats){ 0 };
+	if (!was_attached)
+		return;         /* it died before it took anything */
+	n->count.bufs_reclaimed += reclaimed;
+	printf("netstack: %s driver gone at %lu ms; link down, %u buffers reclaimed\n",
+	       n->cfg.name, now_ms(), reclaimed);
+}
+
+/* The first attach: the netif learns its MAC address and goes up. */
+static void netif_start(struct nic *n, const struct netq_link *link)
+{
+	memcpy(n->netif.hwaddr, link->mac, 6);
+	n->netif_started = true;
+	printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n", n->cfg.name,
+	       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4], link->mac[5],
+	       n->cfg.dhcp ? "asking DHCP for an address" : "static address");
+	netif_set_up(&n->netif);
+	if (link->up)
+		netif_set_link_up(&n->netif);
+	if (n->cfg.dhcp)
+		dhcp_start(&n->netif);
+}
+
+/* A new driver instance took over. lwIP's state (addresses, the DHCP
+ * lease, ARP, every TCP connection) is kept. The neighbours hear of us
+ * (a gratuitous ARP: the MAC address may differ, a switch may have
+ * forgotten the port), and the gateway is asked for its address, whose
+ * answer shows the path through the new driver works without waiting
+ * for traffic. */
+static void netif_resume(struct nic *n, const struct netq_link *link)
+{
+	if (memcmp(n->netif.hwaddr, link->mac, 6)) {
+		printf("netstack: %s: warning: the new driver's MAC address is "
+		       "%02x:%02x:%02x:%02x:%02x:%02x, not the one before; using it\n", n->cfg.name,
+		       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4],
+		       link->mac[5]);
+		memcpy(n->netif.hwaddr, link->mac, 6);
+	}
+	if (link->up && !netif_is_link_up(&n->netif))
+		netif_set_link_up(&n->netif);
+	n->count.driver_restarts++;
+	n->first_frame_pending = true;
+	printf("netstack: %s re-attached to a new driver at %lu ms\n", n->cfg.name, now_ms());
+	if (!ip4_addr_isany(netif_ip4_addr(&n->netif))) {
+		etharp_gratuitous(&n->netif);
+		if (!ip4_addr_isany(netif_ip4_gw(&n->netif)))
+			etharp_request(&n->netif, netif_ip4_gw(&n->netif));
+	}
+}
+
+static void try_attach(struct nic *n);
+
+static void attach_retry(void *arg)
+{
+	struct nic *n = arg;
+
+	n->retry_armed = false;
+	try_attach(n);
+}
+
+/*
+ * Attach to the driver in n->driver: fresh rings over the same pool, rx-free
+ * filled, NETQ_ATTACH. The call is made only if the driver is waiting for
+ * one (IPC_NONBLOCK), so a driver that is busy or hung cannot stop the
+ * loop; then it is tried again from lwIP's timers.
+ */
+static void try_attach(struct nic *n)
+{
+	struct netq_link link;
+
+	if (n->attached || !n->generation)
+		return;
+	reclaim(n);             /* from an earlier try: nobody took them */
+	netq_area_init(n->area, n->log2);
+	rx_refill(n);
+	n->pushed = false;
+	long err = netq_attach(n->driver | IPC_NONBLOCK, n->area, n->phys, n->log2, n->notify,
+			       NETSTACK_BIT_NIC(n->index), n->driver_notif, &link);
+	if (err == -ERR_WOULD_BLOCK) {
+		n->retry_ms = n->retry_ms ? n->retry_ms * 2 : RETRY_FIRST_MS;
+		if (n->retry_ms > RETRY_MAX_MS)
+			n->retry_ms = RETRY_MAX_MS;
+		if (!n->retry_armed) {
+			n->retry_armed = true;
+			sys_timeout(n->retry_ms, attach_retry, n);
+		}
+		return;
+	}
+	n->retry_ms = 0;
+	if (err < 0) {
+		/* Dead already (its name's removal will come), or refusing us:
+		 * wait for the next instance. */
+		printf("netstack: %s: cannot attach: %s\n", n->cfg.name, mica_strerror(err));
+		sys_cap_delete(n->driver_notif);
+		reclaim(n);
+		return;
+	}
+	n->attached = true;
+	n->drv = (struct netq_stats){ .link_up = link.up };
+	if (!n->netif_started)
+		netif_start(n, &link);
+	else
+		netif_resume(n, &link);
+	tx_room_again(n);
+}
+
+void nic_driver_changed(struct nic *n)
+{
+	cap_slot_t got = slot_alloc();
+	uint64_t generation = 0;
+
+	if (got == CAP_SLOT_NONE)
+		return;
+	long err = ns_lookup_now(n->cfg.name, got, &generation);
+	if (n->generation && (err < 0 || generation != n->generation))
+		driver_gone(n);
+	if (err == 0 && !n->generation) {
+		/* A new driver: keep its endpoint in n->driver. */
+		cap_slot_t old = n->driver;
+		n->driver = got;
+		got = old;
+		n->generation = generation;
+		n->retry_ms = 0;
+		try_attach(n);
+	}
+	sys_cap_delete(got);
+	slot_free(got);
+}
+
+/* A producer whose index claims more entries than a ring holds has
+ * scribbled on it: skip what it claims, so it cannot keep us busy. */
+static void ring_check(struct nic *n, struct netq_ring *r)
+{
+	uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+	if (head - r->tail > NETQ_RING_SIZE) {
+		__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
+		n->count.bad_desc++;
+	}
+}
+
+/* Sent buffers back from the driver: only the offsets we gave it. True
+ * if anything came. */
+static bool take_tx_done(struct nic *n)
+{
+	struct netq_ring *r = ring(n, NETQ_TX_DONE);
+	struct netq_desc d;
+	bool took = false;
+
+	ring_check(n, r);
+	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(r, &d); budget--) {
+		took = n->popped = true;
+		struct nic_buf *b = buf_at(n, d.offset);
+		if (!b || b->tx_offset != d.offset || (b->place != BUF_TX && !b->tx_hold)) {
+			n->count.bad_desc++;
+			continue;
+		}
 		if (b->tx_hold) {
 			struct pbuf *p = b->tx_hold;
 			b->tx_hold = NULL;
 			pbuf_free(p);
 		} else {
-			buf_release(n, start);
+			buf_release(n, b);
 		}
 	}
-	rx_refill(n);
-	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(ring(n, NETQ_RX_READY), &d); budget--) {
-		busy = n->popped = true;
-		if (!netq_desc_valid(a, d, false)) {
+	return took;
+}
+
+/* Received frames into lwIP: only in buffers we gave to rx-free. True if
+ * anything came. */
+static bool take_rx_ready(struct nic *n)
+{
+	struct netq_ring *r = ring(n, NETQ_RX_READY);
+	struct netq_desc d;
+	bool took = false;
+
+	ring_check(n, r);
+	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(r, &d); budget--) {
+		took = n->popped = true;
+		struct nic_buf *b = buf_at(n, d.offset);
+		if (!b || b->place != BUF_RX_POSTED) {
+			n->count.bad_desc++;
 			n->count.rx_dropped++;
 			continue;
 		}
-		uint32_t start = netq_buffer_start(d.offset);
-		struct nic_rxbuf *b = &n->bufs[buf_index(start)];
+		if (!netq_desc_valid(&n->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
+			n->count.bad_desc++;    /* the driver gave it back, though */
+			n->count.rx_dropped++;
+			buf_release(n, b);
+			continue;
+		}
+		if (n->first_frame_pending) {
+			n->first_frame_pending = false;
+			printf("netstack: %s first frame through the new driver at %lu ms\n",
+			       n->cfg.name, now_ms());
+		}
+		b->place = BUF_LWIP;
 		LINK_STATS_INC(link.recv);
 		n->count.rx_packets++;
 		n->count.rx_bytes += d.len;
 		struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, d.len, PBUF_RAM, &b->pc,
 						     n->area + d.offset,
-						     (u16_t)(start + NETQ_BUF_SIZE - d.offset));
+						     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
 		if (!p || n->netif.input(p, &n->netif) != ERR_OK) {
 			n->count.rx_dropped++;
 			LINK_STATS_INC(link.drop);
 			if (p)
 				pbuf_free(p);
 			else
-				buf_release(n, start);
+				buf_release(n, b);
 		}
 	}
-	return busy;
+	return took;
+}
+
+bool nic_service(struct nic *n)
+{
+	if (!n->attached)
+		return false;
+	bool busy = take_tx_done(n);
+	if (busy)
+		tx_room_again(n);
+	rx_refill(n);
+	return take_rx_ready(n) || busy;
 }
 
 void nic_flush(struct nic *n)
@@ -255,8 +511,8 @@ void nic_flush(struct nic *n)
 		wake |= netq_space_wake_needed(ring(n, NETQ_TX_DONE));
 		wake |= netq_space_wake_needed(ring(n, NETQ_RX_READY));
 	}
-	if (wake)
-		sys_notify_signal(n->driver_notif, NETQ_SIGNAL_QUEUE);
+	if (wake && sys_notify_signal(n->driver_notif, NETQ_SIGNAL_QUEUE) == -ERR_INVALID_CAP)
+		nic_driver_changed(n);  /* dead: do not wait for the name service to say so */
 	n->pushed = n->popped = false;
 }
 
@@ -268,15 +524,27 @@ bool nic_may_sleep(struct nic *n)
 
 void nic_counters(struct nic *n, struct net_if_counters *c)
 {
-	struct netq_stats s = { 0 };
+	struct netq_stats s;
 
+	/* Only a driver waiting for calls is asked, so a hung one cannot
+	 * stop the netstack; otherwise its counters as last read. */
+	if (n->attached && netq_get_stats(n->driver | IPC_NONBLOCK, &s) == 0)
+		n->drv = s;
 	*c = n->count;
-	if (n->attached && netq_get_stats(n->driver, &s) == 0) {
-		c->drv_rx_packets = s.rx_packets;
-		c->drv_rx_no_buffer = s.rx_no_buffer;
-		c->drv_rx_errors = s.rx_errors + s.rx_oversize + s.rx_bad_desc;
-		c->drv_tx_packets = s.tx_packets;
-		c->drv_tx_errors = s.tx_errors;
-		c->link_up = s.link_up;
+	c->drv_rx_packets = n->drv.rx_packets;
+	c->drv_rx_no_buffer = n->drv.rx_no_buffer;
+	c->drv_rx_errors = n->drv.rx_errors + n->drv.rx_oversize + n->drv.rx_bad_desc;
+	c->drv_tx_packets = n->drv.tx_packets;
+	c->drv_tx_errors = n->drv.tx_errors;
+	c->link_up = n->attached && n->drv.link_up;
+	c->attached = n->attached;
+	c->bufs_total = n->nbufs;
+	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
+	for (uint32_t i = 0; i < n->nbufs; i++) {
+		const struct nic_buf *b = &n->bufs[i];
+		c->bufs_free += b->place == BUF_FREE;
+		c->bufs_rx_posted += b->place == BUF_RX_POSTED;
+		c->bufs_tx += b->place == BUF_TX || b->tx_hold;
+		c->bufs_lwip += b->place == BUF_LWIP;
 	}
 }

@@ -116,13 +116,23 @@ enum sock_label {
 /* Counters of one interface: the netstack's side and its driver's. */
 struct net_if_counters {
 	uint64_t rx_packets, rx_bytes;  /* frames handed to lwIP */
-	uint64_t rx_dropped;            /* bad descriptors from the driver, lwIP refusals */
+	uint64_t rx_dropped;            /* refused rx-ready descriptors (also in bad_desc),
+					   frames lwIP refused */
 	uint64_t tx_packets, tx_bytes;  /* frames given to the driver */
-	uint64_t tx_dropped;            /* no pool buffer or ring room, or too long */
+	uint64_t tx_dropped;            /* no driver, no pool buffer or ring room, or too long */
 	uint64_t tx_zero_copy;          /* sent from the pool buffer they arrived in */
 	uint64_t drv_rx_packets, drv_rx_no_buffer, drv_rx_errors;  /* from the driver */
-	uint64_t drv_tx_packets, drv_tx_errors;
-	uint64_t link_up;
+	uint64_t drv_tx_packets, drv_tx_errors;                    /* (the running instance) */
+	uint64_t link_up;               /* a driver is attached and says the link is up */
+	uint64_t bad_desc;              /* descriptors from the driver naming no buffer it
+					   held in that role (dropped) */
+	uint64_t attached;              /* 1 while a driver is attached */
+	uint64_t driver_restarts;       /* attaches to a new driver instance after the first */
+	uint64_t bufs_reclaimed;        /* buffers taken back from dead drivers, in all */
+	/* Where the pool's buffers are now: the netstack's free stack, the
+	 * driver's (rx-free and posted; tx-ready and in flight), lwIP's
+	 * (received frames). A buffer sent in place is lwIP's and the driver's. */
+	uint64_t bufs_total, bufs_free, bufs_rx_posted, bufs_tx, bufs_lwip;
 };
 
 struct net_if_info {

@@ -9,20 +9,27 @@
  *     echoes what the server sends until it closes, says how much, and
  *     starts again;
  *   statistics on TCP port 9000: each connection gets one line of the
- *     netstack's counters, read over IPC (NET_IF_STATS, NET_PROTO_STATS).
+ *     netstack's counters, read over IPC (NET_IF_STATS, NET_PROTO_STATS);
+ *   control on TCP port 9001 (tests of driver restarts): each connection
+ *     sends one line, `kill PROGRAM` (init's INIT_KILL: needs control=yes
+ *     in the manifest) or `fault DRIVER N` (NETQ_FAULT N to the driver
+ *     registered as DRIVER), and gets back `ok` or `error N`.
  */
 #include "lib/inet.h"
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "lib/netsock.h"
+#include "proto/init.h"
 #include "proto/nameservice.h"
+#include "proto/netq.h"
 
 #define BUF_LOG2     16
 #define BUF_WINDOW   0x0000420000000000UL
 #define STACK_SIZE   (64 * 1024)
 
-enum role { TCP_ECHO, UDP_ECHO, TCP_CLIENT, STATS, ROLES };
-static const char *const role_names[ROLES] = { "tcp-echo", "udp-echo", "tcp-client", "stats" };
+enum role { TCP_ECHO, UDP_ECHO, TCP_CLIENT, STATS, CONTROL, ROLES };
+static const char *const role_names[ROLES] = { "tcp-echo", "udp-echo", "tcp-client", "stats",
+					       "control" };
 
 static struct net_session sessions[ROLES];
 static cap_slot_t net, timer_notif;
@@ -155,17 +162,19 @@ static void stats(uint64_t unused)
 		size_t len = 0;
 		struct net_if_info info;
 		for (unsigned i = 0; net_if_info(net, i, &info) == 0; i++) {
-			const struct net_if_counters *k = &info.count;
-			len += (size_t)fmt_snprintf(line + len, 4096 - len,
-				"%s.rx_packets=%lu %s.rx_bytes=%lu %s.rx_dropped=%lu %s.tx_packets=%lu "
-				"%s.tx_bytes=%lu %s.tx_dropped=%lu %s.tx_zero_copy=%lu "
-				"%s.drv_rx_packets=%lu %s.drv_rx_no_buffer=%lu %s.drv_rx_errors=%lu "
-				"%s.drv_tx_packets=%lu %s.drv_tx_errors=%lu %s.link_up=%lu ",
-				info.name, k->rx_packets, info.name, k->rx_bytes, info.name, k->rx_dropped,
-				info.name, k->tx_packets, info.name, k->tx_bytes, info.name, k->tx_dropped,
-				info.name, k->tx_zero_copy, info.name, k->drv_rx_packets, info.name,
-				k->drv_rx_no_buffer, info.name, k->drv_rx_errors, info.name,
-				k->drv_tx_packets, info.name, k->drv_tx_errors, info.name, k->link_up);
+			static const char *const names[] = {
+				"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes",
+				"tx_dropped", "tx_zero_copy", "drv_rx_packets", "drv_rx_no_buffer",
+				"drv_rx_errors", "drv_tx_packets", "drv_tx_errors", "link_up",
+				"bad_desc", "attached", "driver_restarts", "bufs_reclaimed",
+				"bufs_total", "bufs_free", "bufs_rx_posted", "bufs_tx", "bufs_lwip",
+			};
+			_Static_assert(sizeof(names) / sizeof(names[0]) ==
+				       sizeof(struct net_if_counters) / 8, "a name per counter");
+			const uint64_t *w = (const uint64_t *)&info.count;
+			for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s.%s=%lu ",
+							    info.name, names[k], w[k]);
 		}
 		struct net_proto_stats p;
 		if (net_proto_stats(net, &p) == 0) {
@@ -190,6 +199,85 @@ static void stats(uint64_t unused)
 	sys_thread_exit(1);
 }
 
+/* `kill PROGRAM`: init kills it (and restarts it, as its policy says). */
+static long control_kill(const char *name)
+{
+	struct msg m = { .tag = ipc_tag(INIT_KILL, INIT_NAME_WORDS, 0) };
+	uint64_t w[INIT_NAME_WORDS] = { 0 };
+
+	memcpy(w, name, strnlen(name, sizeof(w) - 1));
+	for (int i = 0; i < INIT_NAME_WORDS; i++)
+		m.w[i] = w[i];
+	long err = ipc_call(NS_SLOT, &m);
+	return err ? err : -(long)ipc_tag_label(m.tag);
+}
+
+/* `fault DRIVER N`: NETQ_FAULT N to the driver. The answer comes when the
+ * driver goes on, or (ERR_DELETED) when it dies of it. */
+static long control_fault(const char *name, uint64_t kind)
+{
+	cap_slot_t driver = slot_alloc();
+	long err = ns_lookup_now(name, driver, NULL);
+
+	if (err == 0) {
+		struct msg m = msg_make(NETQ_FAULT, 1);
+		m.w[0] = kind;
+		err = ipc_call(driver, &m);
+		if (!err)
+			err = -(long)ipc_tag_label(m.tag);
+		if (err == -ERR_DELETED)
+			err = 0;        /* it died, as asked */
+	}
+	sys_cap_delete(driver);
+	slot_free(driver);
+	return err;
+}
+
+static void control(uint64_t unused)
+{
+	const struct net_session *s = &sessions[CONTROL];
+	int l = listener(CONTROL, 9001);
+	char *line = (char *)data[CONTROL];
+
+	while (l >= 0) {
+		long c = sock_accept(s, l, NULL, NULL);
+		if (c < 0) {
+			sleep_ms(100);
+			continue;
+		}
+		size_t len = 0;
+		long n;
+		line[0] = 0;
+		while (len < 63 && !strchr(line, '\n') &&
+		       (n = sock_recv(s, (int)c, line + len, 63 - len, NULL, NULL)) > 0) {
+			len += (size_t)n;
+			line[len] = 0;
+		}
+		char *end = strchr(line, '\n');
+		if (end)
+			*end = 0;
+		long err = -ERR_INVALID_ARG;
+		char *arg = strchr(line, ' ');
+		if (arg) {
+			*arg++ = 0;
+			char *kind = strchr(arg, ' ');
+			if (kind)
+				*kind++ = 0;
+			printf("netecho: control: %s %s%s%s\n", line, arg, kind ? " " : "",
+			       kind ? kind : "");
+			if (!strcmp(line, "kill"))
+				err = control_kill(arg);
+			else if (!strcmp(line, "fault") && kind)
+				err = control_fault(arg, (uint64_t)(kind[0] - '0'));
+		}
+		len = err ? (size_t)fmt_snprintf(line, 64, "error %ld\n", -err)
+			  : (size_t)fmt_snprintf(line, 64, "ok\n");
+		send_all(s, (int)c, (const uint8_t *)line, len);
+		sock_close(s, (int)c);
+	}
+	sys_thread_exit(1);
+}
+
 static uint16_t parse_port(const char *s)
 {
 	unsigned v = 0;
@@ -202,7 +290,8 @@ static uint16_t parse_port(const char *s)
 int main(uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
-	static void (*const bodies[ROLES])(uint64_t) = { tcp_echo, udp_echo, tcp_client, stats };
+	static void (*const bodies[ROLES])(uint64_t) = { tcp_echo, udp_echo, tcp_client, stats,
+							 control };
 	char client[32];
 	long err;
 
@@ -234,7 +323,8 @@ int main(uint64_t arg)
 			return 1;
 		}
 	}
-	printf("netecho: echo on TCP and UDP port 7, statistics on TCP port 9000%s\n",
+	printf("netecho: echo on TCP and UDP port 7, statistics on TCP port 9000, control on "
+	       "9001%s\n",
 	       client_addr ? ", client started" : "");
 	/* The first thread must live on: its end would be the program's. */
 	cap_slot_t idle = slot_alloc();

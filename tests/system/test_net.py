@@ -38,10 +38,11 @@ MODELS = {
 class NetRig:
     """QEMU on tap0 in a namespace: a NIC driver (program eth0, with the
     manifest settings `driver` and extra `driver_args`), the netstack and
-    (optionally) netecho and the serial console."""
+    (optionally) netecho (with init's control protocol if `control`) and
+    the serial console."""
 
     def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True,
-                 driver="restart=never", driver_args="", console=False):
+                 driver="restart=never", driver_args="", console=False, control=False):
         self.ns = ns
         device, module = MODELS[model]
         tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
@@ -52,7 +53,8 @@ class NetRig:
                     f"    module {module}\n    pci 00:03.0\n    args name=eth0 {driver_args}\n"
                     f"program netstack dma=4096 priority=100\n    args {netstack_args}\n")
         if netecho:
-            manifest += f"program netecho priority=90\n    args client={HOST}:7000\n"
+            manifest += (f"program netecho priority=90{' control=yes' if control else ''}\n"
+                         f"    args client={HOST}:7000\n")
         if console:
             manifest += "program console priority=160 control=yes\n    irq 4\n"
         path = tmp_path / "manifest"
@@ -108,6 +110,21 @@ class NetRig:
             data += chunk
         s.close()
         return {k: int(v) for k, v in re.findall(r"([\w.]+)=(\d+)", data.decode())}
+
+    def control(self, command, timeout=60):
+        """One command to netecho's control port (`kill eth0`, `fault eth0
+        N`); its answer (it may come late: the driver is being replaced)."""
+        s = self.connect(9001)
+        s.settimeout(timeout)
+        s.sendall(command.encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        return data.decode().strip()
 
 
 @pytest.fixture(params=list(MODELS))
@@ -310,3 +327,151 @@ def test_malformed_flood_dropped_counted_then_ping(model, tmp_path):
         assert delta["eth0.rx_packets"] >= per_kind * len(kinds) - lost
         r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
         assert " 0% packet loss" in r.stdout, r.stdout
+
+
+def test_netstack_refuses_bad_descriptors_and_reattaches(tmp_path):
+    """A fake driver (tests/programs/fakenic.c) hands the netstack bad
+    descriptors, then crashes holding buffers; init restarts it with another
+    MAC address. The netstack must refuse and count every bad descriptor,
+    reclaim exactly what the driver held, and re-attach."""
+    manifest = tmp_path / "manifest"
+    manifest.write_text(
+        "program fakenic priority=150 restart=on-crash retries=3\n    args name=eth0\n"
+        "program netstack dma=4096 priority=100\n"
+        "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n")
+    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
+            (build_path("programs", "fakenic.elf"), "fakenic"),
+            (build_path("netstack.elf"), "netstack")]
+    q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+              "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name="fakenic")
+    with q:
+        q.wait_for(r"^netstack: eth0 attached, MAC 02:00:00:00:00:02, static address")
+        done = q.wait_for(r"^fakenic: (all checks passed|FAILED)", timeout=120)
+        out = q.output()
+        assert done.group(1) == "all checks passed", out
+        want = int(re.search(r"^fakenic: crashing; the netstack must reclaim (\d+) buffers$",
+                             out, re.M).group(1))
+        m = re.search(r"^netstack: eth0 driver gone at \d+ ms; link down, (\d+) buffers "
+                      r"reclaimed$", out, re.M)
+        assert m and int(m.group(1)) == want, out
+        assert re.search(r"^netstack: eth0: warning: the new driver's MAC address is "
+                         r"02:00:00:00:00:03", out, re.M), out
+        assert re.search(r"^netstack: eth0 re-attached to a new driver at \d+ ms$", out, re.M)
+        assert re.search(r"^netstack: eth0 first frame through the new driver at \d+ ms$",
+                         out, re.M)
+        bad = int(re.search(r"^fakenic: expect (\d+) refused descriptors$", out, re.M).group(1))
+        second = re.search(r"^fakenic: second driver: bad_desc=(\d+) .*bufs_reclaimed=(\d+)",
+                           out, re.M)
+        assert (int(second.group(1)), int(second.group(2))) == (bad, want), out
+
+
+def assert_no_buffer_lost(stats, name="eth0"):
+    """Every pool buffer is somewhere; with traffic over, none stays with
+    lwIP or in flight (a few may: the statistics connection's own)."""
+    k = {f: stats[f"{name}.{f}"] for f in
+         ("bufs_total", "bufs_free", "bufs_rx_posted", "bufs_tx", "bufs_lwip")}
+    assert k["bufs_free"] + k["bufs_rx_posted"] + k["bufs_tx"] + k["bufs_lwip"] == \
+        k["bufs_total"], k
+    assert k["bufs_tx"] + k["bufs_lwip"] <= 8, k
+
+
+@pytest.mark.parametrize("how", ["kill", "crash"])
+def test_tcp_echo_survives_driver_restart(model, how, tmp_path):
+    """The driver is killed (through init) or crashes (NETQ_FAULT_WILD_WRITE)
+    in the middle of a 4 MiB TCP echo; init restarts it, the netstack
+    re-attaches, and the echo completes byte-identical."""
+    payload = random.Random(11).randbytes(4 << 20)
+    command = "kill eth0" if how == "kill" else "fault eth0 1"
+    with Netns("restart") as ns, NetRig(ns, tmp_path, model, control=True,
+                                        driver="restart=on-crash retries=3") as rig:
+        wait_up(rig)
+        rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60)
+        s = rig.connect(7)
+        s.settimeout(120)
+        answers = []
+
+        def send():
+            try:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+            except OSError as e:
+                answers.append(f"sender: {e}")
+
+        def inject():
+            try:
+                answers.append(rig.control(command))
+            except OSError as e:
+                answers.append(f"control: {e}")
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        injector = threading.Thread(target=inject)
+        got = bytearray()
+        try:
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                got += chunk
+                if len(got) >= len(payload) // 8 and not injector.is_alive() and not answers:
+                    injector.start()
+        except OSError as e:
+            raise AssertionError(f"echo: {e} after {len(got)} bytes; {answers}; console:\n"
+                                 f"{rig.qemu.output()}")
+        sender.join(120)
+        injector.join(120)
+        s.close()
+        assert len(got) == len(payload)
+        assert bytes(got) == payload
+        assert answers == ["ok"], (answers, rig.qemu.output())
+        out = rig.qemu.output()
+        if how == "kill":
+            died = int(rig.qemu.wait_for(r"^init: eth0 killed at (\d+) ms; restarting").group(1))
+        else:
+            rig.qemu.wait_for(r"^init: eth0 crashed; restarting in 100 ms \(1 of 3\)")
+            died = None
+        gone = rig.qemu.wait_for(r"^netstack: eth0 driver gone at (\d+) ms; link down, "
+                                 r"(\d+) buffers reclaimed$")
+        back = rig.qemu.wait_for(r"^netstack: eth0 re-attached to a new driver at (\d+) ms$")
+        first = rig.qemu.wait_for(r"^netstack: eth0 first frame through the new driver at "
+                                  r"(\d+) ms$")
+        reclaimed = int(gone.group(2))
+        assert reclaimed > 0
+        start = died if died is not None else int(gone.group(1))
+        print(f"{model} {how}: driver gone at {start} ms, re-attached "
+              f"{int(back.group(1)) - start} ms later, first frame after "
+              f"{int(first.group(1)) - start} ms; {reclaimed} buffers reclaimed")
+        rig.qemu.wait_for(r"netecho: tcp-echo: connection done, 4194304 bytes echoed", timeout=30)
+        r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
+        assert " 0% packet loss" in r.stdout, r.stdout
+        stats = rig.stats()
+        assert stats["eth0.attached"] == 1 and stats["eth0.link_up"] == 1, stats
+        assert stats["eth0.driver_restarts"] == 1, stats
+        assert stats["eth0.bufs_reclaimed"] == reclaimed, stats
+        assert stats["eth0.bad_desc"] == 0, stats
+        assert_no_buffer_lost(stats)
+        assert "init: netstack" not in out, out
+
+
+def test_driver_corrupting_its_rings(model, tmp_path):
+    """NETQ_FAULT_CORRUPT_RINGS: the driver pushes wild descriptors; the
+    netstack refuses and counts them and carries on."""
+    with Netns("corrupt") as ns, NetRig(ns, tmp_path, model, control=True,
+                                        driver="restart=on-crash retries=3") as rig:
+        wait_up(rig)
+        rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60)
+        rig.control("fault eth0 5")
+        time.sleep(1)
+        if re.search(r"^eth0: fault 5 had no effect", rig.qemu.output(), re.M):
+            pytest.skip("the driver does not implement NETQ_FAULT_CORRUPT_RINGS")
+        # The driver may have been restarted meanwhile: wait for a ping.
+        deadline = time.monotonic() + 30
+        while rig.run("ping", "-c", "1", "-W", "1", GUEST, check=False).returncode:
+            assert time.monotonic() < deadline, rig.qemu.output()
+        r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
+        assert " 0% packet loss" in r.stdout, r.stdout
+        stats = rig.stats()
+        assert stats["eth0.bad_desc"] > 0, stats
+        assert stats["eth0.attached"] == 1, stats
+        assert_no_buffer_lost(stats)
+        assert "init: netstack" not in rig.qemu.output()

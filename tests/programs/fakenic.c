@@ -1,0 +1,413 @@
+/*
+ * fakenic: a NIC driver without a NIC, to test the netstack's side of the
+ * driver protocol (proto/netq.h) where a real driver cannot be made to
+ * misbehave exactly: it registers as a driver (args name=eth0), takes
+ * NETQ_ATTACH, and plays a host at 10.9.0.1 behind the "wire" by writing
+ * frames into the buffers the netstack gave it (the netstack must be
+ * 10.9.0.2).
+ *
+ * First run: ARP and ping exchanges; then descriptors the netstack must
+ * refuse and count (wild offsets, bad lengths, buffers it holds itself,
+ * buffers given back twice, indices far ahead); then the netstack's
+ * counters (NET_IF_STATS) must match exactly what this side did; then it
+ * keeps two sent frames and crashes, saying how many buffers the netstack
+ * must reclaim. Second run (init restarts it): a different MAC address;
+ * the netstack must re-attach, its buffer accounting must be exact, and
+ * the exchanges must work again. Every check prints one line; the last
+ * is `fakenic: all checks passed` or `fakenic: FAILED ...`.
+ */
+#include "lib/mica.h"
+#include "lib/names.h"
+#include "lib/netq_client.h"
+#include "lib/netsock.h"
+#include "proto/nameservice.h"
+#include "proto/netq.h"
+
+#define HELD_MAX 64             /* rx-free buffers this side keeps */
+
+static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t peer_ip[4] = { 10, 9, 0, 1 }, stack_ip[4] = { 10, 9, 0, 2 };
+static uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+static uint8_t *area;
+static struct netq_area geom;
+static cap_slot_t endpoint, reply, wake, stack_notif, net = CAP_SLOT_NONE;
+static uint32_t held[HELD_MAX];
+static unsigned nheld;
+static bool failed;
+
+static struct netq_ring *ring(enum netq_ring_id id)
+{
+	return netq_ring(area, id);
+}
+
+static void check(bool ok, const char *what)
+{
+	printf("fakenic: %s: %s\n", what, ok ? "ok" : "FAILED");
+	failed |= !ok;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	sys_notify_timer(wake, 2, (uint64_t)sys_clock() + (uint64_t)ms * 1000000);
+	sys_notify_wait(wake, 0);
+}
+
+static void kick(void)
+{
+	sys_notify_signal(stack_notif, NETQ_SIGNAL_QUEUE);
+}
+
+/* Serve calls until NETQ_ATTACH arrives: map the area, answer our MAC. */
+static void serve_attach(void)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	struct msg m;
+
+	b->recv_window = fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2);
+	for (;;) {
+		b->recv_cap_slot = stack_notif;
+		if (ipc_recv(endpoint, reply, &m) != 0 || ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY)
+			continue;
+		if (ipc_tag_label(m.tag) != NETQ_ATTACH || !b->recv_cap_count || !b->recv_pages) {
+			m = msg_make(ERR_NO_SYSCALL, 0);
+			ipc_reply(reply, &m);
+			continue;
+		}
+		area = (uint8_t *)NETQ_DRIVER_AREA;
+		memcpy(&geom, area, sizeof(geom));
+		const char *why = netq_area_check(&geom, 1UL << m.w[1]);
+		check(!why, why ? why : "the area's header");
+		m = msg_make(0, 2);
+		for (int i = 0; i < 6; i++)
+			m.w[0] |= (uint64_t)our_mac[i] << (8 * i);
+		m.w[1] = 1;
+		m.tag = ipc_tag(0, 2, 1);
+		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+		b->items[0][1] = wake;
+		ipc_reply(reply, &m);
+		b->recv_cap_slot = CAP_SLOT_NONE;
+		return;
+	}
+}
+
+/* Take up to n buffers from rx-free (waiting a little for them). */
+static void take_rx_free(unsigned n)
+{
+	struct netq_desc d;
+
+	for (int tries = 0; n && tries < 100; tries++) {
+		while (n && nheld < HELD_MAX && netq_pop(ring(NETQ_RX_FREE), &d)) {
+			held[nheld++] = d.offset;
+			n--;
+		}
+		if (n)
+			sleep_ms(10);
+	}
+	kick();                 /* room in rx-free: the netstack refills it */
+}
+
+/* Wait until the netstack has filled rx-free again (it keeps it full
+ * while it has more than half the pool), so that its counts stand still. */
+static void wait_rx_free_full(void)
+{
+	for (int tries = 0; tries < 200 && netq_count(ring(NETQ_RX_FREE)) < NETQ_RING_SIZE; tries++) {
+		kick();
+		sleep_ms(10);
+	}
+}
+
+/* Wait until the netstack has taken everything from a ring we fill. */
+static void wait_consumed(struct netq_ring *r)
+{
+	for (int tries = 0; tries < 200 && r->tail != r->head; tries++) {
+		kick();
+		sleep_ms(10);
+	}
+}
+
+static uint32_t take_held(void)
+{
+	return held[--nheld];
+}
+
+static uint16_t ip_sum(const uint8_t *p, unsigned len)
+{
+	uint32_t s = 0;
+
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xFFFF) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A frame from the peer into one of our buffers, to rx-ready. */
+static void deliver(const uint8_t *frame, unsigned len)
+{
+	uint32_t off = take_held();
+
+	memcpy(area + off, frame, len);
+	netq_push(ring(NETQ_RX_READY), (struct netq_desc){ off, (uint16_t)len, 0 });
+	kick();
+}
+
+static void send_arp_request(void)
+{
+	uint8_t f[60] = { 0 };
+
+	memset(f, 0xFF, 6);
+	memcpy(f + 6, peer_mac, 6);
+	put16(f + 12, 0x0806);
+	put16(f + 14, 1);
+	put16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, 1);
+	memcpy(f + 22, peer_mac, 6);
+	memcpy(f + 28, peer_ip, 4);
+	memcpy(f + 38, stack_ip, 4);
+	deliver(f, sizeof(f));
+}
+
+static void send_ping(uint16_t seq)
+{
+	uint8_t f[14 + 20 + 8 + 32] = { 0 };
+	uint8_t *ip = f + 14, *icmp = ip + 20;
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + 8 + 32);
+	put16(ip + 4, seq);
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, peer_ip, 4);
+	memcpy(ip + 16, stack_ip, 4);
+	put16(ip + 10, ip_sum(ip, 20));
+	icmp[0] = 8;
+	put16(icmp + 4, 0x1234);
+	put16(icmp + 6, seq);
+	for (int i = 0; i < 32; i++)
+		icmp[8 + i] = (uint8_t)('a' + i % 26);
+	put16(icmp + 2, ip_sum(icmp, 8 + 32));
+	deliver(f, sizeof(f));
+}
+
+enum frame_kind { FRAME_OTHER, FRAME_ARP_REPLY, FRAME_PING_REPLY };
+
+static enum frame_kind classify(const uint8_t *f, unsigned len)
+{
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2 &&
+	    !memcmp(f + 28, stack_ip, 4) && !memcmp(f, peer_mac, 6))
+		return FRAME_ARP_REPLY;
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 1 && f[34] == 0 &&
+	    !memcmp(f + 30, peer_ip, 4) && !memcmp(f, peer_mac, 6))
+		return FRAME_PING_REPLY;
+	return FRAME_OTHER;
+}
+
+/* Take frames from tx-ready until one of the kind arrives (1 s at most);
+ * every frame goes back through tx-done, except that one if keep. Returns
+ * its descriptor's offset, or 0. */
+static uint32_t wait_frame(enum frame_kind want, bool keep)
+{
+	struct netq_desc d;
+
+	for (int tries = 0; tries < 100; tries++) {
+		while (netq_pop(ring(NETQ_TX_READY), &d)) {
+			bool ours = netq_desc_valid(&geom, d, false) &&
+				    classify(area + d.offset, d.len) == want;
+			if (!ours || !keep) {
+				netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ d.offset, 0, 0 });
+				kick();
+			}
+			if (ours)
+				return d.offset;
+		}
+		kick();
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+/* Return every frame waiting in tx-ready. */
+static void drain_tx(void)
+{
+	struct netq_desc d;
+
+	while (netq_pop(ring(NETQ_TX_READY), &d))
+		netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ d.offset, 0, 0 });
+	kick();
+}
+
+static bool in_rx_free(uint32_t off)
+{
+	const struct netq_ring *r = ring(NETQ_RX_FREE);
+
+	for (uint32_t i = r->tail; i != r->head; i++)
+		if (r->desc[i % NETQ_RING_SIZE].offset == off)
+			return true;
+	return false;
+}
+
+static bool is_held(uint32_t off)
+{
+	for (unsigned i = 0; i < nheld; i++)
+		if (held[i] == off)
+			return true;
+	return false;
+}
+
+/* ARP, then a ping, answered; the answers go back through tx-done (and,
+ * when dup, once more: a descriptor the netstack must refuse). Returns the
+ * number of refused descriptors it pushed. */
+static unsigned exchanges(const char *when, bool dup)
+{
+	send_arp_request();
+	uint32_t arp = wait_frame(FRAME_ARP_REPLY, false);
+	send_ping(1);
+	uint32_t ping = wait_frame(FRAME_PING_REPLY, false);
+	char what[64];
+	fmt_snprintf(what, sizeof(what), "ARP and ping answered (%s)", when);
+	check(arp && ping, what);
+	if (!dup || !arp || !ping)
+		return 0;
+	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ arp, 0, 0 });
+	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ ping, 0, 0 });
+	kick();
+	return 2;
+}
+
+/* Descriptors the netstack must refuse; returns how many were pushed. */
+static unsigned scribble(void)
+{
+	struct netq_ring *rx = ring(NETQ_RX_READY), *done = ring(NETQ_TX_DONE);
+	unsigned bad = 0;
+
+	/* Outside the pool. */
+	netq_push(rx, (struct netq_desc){ 0, 60, 0 });
+	netq_push(rx, (struct netq_desc){ 0xFFFFFFF0u, 60, 0 });
+	netq_push(rx, (struct netq_desc){ geom.area_size + 4096, 60, 0 });
+	bad += 3;
+	/* Buffers we hold, with bad lengths: refused, but given back. */
+	uint32_t returned = take_held();
+	netq_push(rx, (struct netq_desc){ returned, 0, 0 });
+	netq_push(rx, (struct netq_desc){ take_held(), 2049, 0 });
+	netq_push(rx, (struct netq_desc){ take_held() + 2000, 100, 0 });
+	netq_push(rx, (struct netq_desc){ take_held(), 10, 0 });
+	bad += 4;
+	/* Well formed, naming a buffer the netstack holds: one it never gave
+	 * us, and one we just gave back. */
+	uint32_t foreign = 0;
+	for (uint32_t i = geom.nbufs; i-- > 0 && !foreign;) {
+		uint32_t off = geom.pool_offset + i * NETQ_BUF_SIZE;
+		if (!is_held(off) && !in_rx_free(off))
+			foreign = off;
+	}
+	netq_push(rx, (struct netq_desc){ foreign, 60, 0 });
+	netq_push(rx, (struct netq_desc){ returned, 60, 0 });
+	bad += 2;
+	/* tx-done: a buffer that was never sent, and a wild offset. */
+	netq_push(done, (struct netq_desc){ held[0], 0, 0 });
+	netq_push(done, (struct netq_desc){ 12345, 0, 0 });
+	bad += 2;
+	wait_consumed(rx);
+	wait_consumed(done);
+	/* Indices far ahead of what a ring can hold. */
+	__atomic_store_n(&rx->head, rx->tail + 100000, __ATOMIC_RELEASE);
+	__atomic_store_n(&done->head, done->tail + 100000, __ATOMIC_RELEASE);
+	bad += 2;
+	wait_consumed(rx);
+	wait_consumed(done);
+	return bad;
+}
+
+/* The netstack's view of eth0 (NET_IF_STATS), compared with ours. */
+static void compare_counters(const char *when, long want_bad, uint64_t want_restarts)
+{
+	struct net_if_info info;
+	char what[96];
+
+	wait_rx_free_full();
+	if (net == CAP_SLOT_NONE) {
+		net = slot_alloc();
+		ns_lookup("net", net);
+	}
+	long err = net_if_info(net, 0, &info);
+	const struct net_if_counters *c = &info.count;
+	uint64_t posted = nheld + netq_count(ring(NETQ_RX_FREE));
+	printf("fakenic: %s: bad_desc=%lu attached=%lu driver_restarts=%lu bufs_reclaimed=%lu "
+	       "bufs_total=%lu bufs_free=%lu bufs_rx_posted=%lu (ours %lu) bufs_tx=%lu bufs_lwip=%lu\n",
+	       when, c->bad_desc, c->attached, c->driver_restarts, c->bufs_reclaimed, c->bufs_total,
+	       c->bufs_free, c->bufs_rx_posted, posted, c->bufs_tx, c->bufs_lwip);
+	if (want_bad >= 0) {
+		fmt_snprintf(what, sizeof(what), "%s: every bad descriptor refused and counted", when);
+		check(err == 0 && c->bad_desc == (uint64_t)want_bad, what);
+	}
+	fmt_snprintf(what, sizeof(what), "%s: the netstack's buffer accounting matches", when);
+	check(err == 0 && c->attached == 1 && c->driver_restarts == want_restarts &&
+	      c->bufs_total == geom.nbufs && c->bufs_rx_posted == posted && c->bufs_tx == 0 &&
+	      c->bufs_lwip == 0 && c->bufs_free + c->bufs_rx_posted == c->bufs_total, what);
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	char name[NS_NAME_MAX + 1];
+	long err;
+
+	if (!program_arg(pi->args, "name", name, sizeof(name)))
+		memcpy(name, pi->name, sizeof(name) - 1);
+	endpoint = slot_alloc();
+	reply = slot_alloc();
+	wake = slot_alloc();
+	stack_notif = slot_alloc();
+	if ((err = sys_obj_create(CAP_ENDPOINT, endpoint, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_REPLY, reply, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_NOTIFICATION, wake, 0)) < 0 ||
+	    (err = ns_register(name, endpoint)) < 0) {
+		printf("fakenic: setting up: %s\n", mica_strerror(err));
+		return 1;
+	}
+	if (pi->restarts)
+		our_mac[5] = 0x03;      /* a different NIC: the netstack must notice */
+	printf("fakenic: run %lu registered as %s\n", pi->restarts + 1, name);
+	serve_attach();
+	take_rx_free(HELD_MAX);
+	drain_tx();             /* a gratuitous ARP, maybe */
+
+	if (pi->restarts == 0) {
+		unsigned bad = exchanges("first driver", true);
+		wait_rx_free_full();
+		bad += scribble();
+		exchanges("after the bad descriptors", false);
+		compare_counters("first driver", (long)bad, 0);
+		printf("fakenic: expect %u refused descriptors\n", bad);
+		/* Two frames stay unreturned (a copy and one sent in place). */
+		send_arp_request();
+		bool kept = wait_frame(FRAME_ARP_REPLY, true) != 0;
+		send_ping(2);
+		kept &= wait_frame(FRAME_PING_REPLY, true) != 0;
+		check(kept, "two sent frames kept");
+		wait_rx_free_full();
+		printf("fakenic: crashing; the netstack must reclaim %u buffers\n",
+		       nheld + netq_count(ring(NETQ_RX_FREE)) + 2);
+		__asm__ volatile("movl $1, 0x10" ::: "memory");   /* unmapped: a page fault */
+	}
+	exchanges("second driver", false);
+	compare_counters("second driver", -1, 1);
+	printf(failed ? "fakenic: FAILED\n" : "fakenic: all checks passed\n");
+	/* Stay, so the name stays. */
+	for (;;)
+		sleep_ms(1000);
+}

@@ -124,10 +124,15 @@ static void cmd_ifconfig(void)
 		for (int k = 0; k < 6; k++)
 			printf("%c%02lx", k ? ':' : ' ', (in.mac >> (8 * k)) & 0xFF);
 		printf("\n    rx %lu packets %lu bytes %lu dropped; tx %lu packets %lu bytes "
-		       "%lu dropped\n    driver: rx %lu, no buffer %lu, errors %lu; tx %lu, errors %lu\n",
+		       "%lu dropped\n    driver: %s, restarted %lu times; rx %lu, no buffer %lu, "
+		       "errors %lu; tx %lu, errors %lu; bad descriptors %lu\n"
+		       "    buffers: %lu free, %lu posted for rx, %lu in tx, %lu in the stack, "
+		       "%lu reclaimed from dead drivers\n",
 		       c->rx_packets, c->rx_bytes, c->rx_dropped, c->tx_packets, c->tx_bytes,
-		       c->tx_dropped, c->drv_rx_packets, c->drv_rx_no_buffer, c->drv_rx_errors,
-		       c->drv_tx_packets, c->drv_tx_errors);
+		       c->tx_dropped, c->attached ? "attached" : "detached", c->driver_restarts,
+		       c->drv_rx_packets, c->drv_rx_no_buffer, c->drv_rx_errors, c->drv_tx_packets,
+		       c->drv_tx_errors, c->bad_desc, c->bufs_free, c->bufs_rx_posted, c->bufs_tx,
+		       c->bufs_lwip, c->bufs_reclaimed);
 	}
 	sys_cap_delete(scratch);
 }

@@ -13,6 +13,11 @@
 #   mica.iperf=server              run `iperf -s` (port 5001)
 #   mica.iperf=client:HOST:SECS    run `iperf -c HOST -t SECS`, print its
 #                                  report, then power off
+#   mica.reload=N:GAP:MODULE:GW    with the server: N times, every GAP s,
+#                                  reload the NIC driver (rmmod, insmod,
+#                                  address, link up) and time it until the
+#                                  gateway GW answers a ping
+#                                  (bench/run_outage.py's reference)
 # and prints `linux-guest: ready ...` on the console when it is ready.
 set -euo pipefail
 
@@ -117,19 +122,61 @@ for m in $(cat /lib/modules/load-order); do
 	insmod /lib/modules/$m || echo "linux-guest: insmod $m failed"
 done
 
-addr= iperf=
+addr= iperf= reload=
 for word in $(cat /proc/cmdline); do
 	case "$word" in
-	mica.addr=*)  addr=${word#mica.addr=} ;;
-	mica.iperf=*) iperf=${word#mica.iperf=} ;;
+	mica.addr=*)   addr=${word#mica.addr=} ;;
+	mica.iperf=*)  iperf=${word#mica.iperf=} ;;
+	mica.reload=*) reload=${word#mica.reload=} ;;
 	esac
 done
 
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# eth0 up with its address (again, after a driver reload).
+eth0_up() {
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 1000 ]; do usleep 1000; i=$((i + 1)); done
+	ip addr add "$addr" dev eth0
+	ip link set eth0 up
+}
+uptime_ms() {
+	read up rest < /proc/uptime
+	frac=${up#*.}
+	echo $(( ${up%.*} * 1000 + ${frac#0} * 10 ))
+}
+
 ip link set lo up
-ip addr add "$addr" dev eth0
-ip link set eth0 up
+eth0_up
+
+# The driver reloaded as Mica's is killed: time from the unload until the
+# gateway answers through the new instance.
+reload_loop() {
+	n=${reload%%:*}; rest=${reload#*:}
+	gap=${rest%%:*}; rest=${rest#*:}
+	module=${rest%%:*}; gw=${rest#*:}
+	k=0
+	while [ $k -lt "$n" ]; do
+		sleep "$gap"
+		k=$((k + 1))
+		t0=$(uptime_ms)
+		rmmod "$module"
+		insmod "/lib/modules/$module.ko"
+		eth0_up
+		t1=$(uptime_ms)
+		# A ping of the gateway: its ARP request and answer are the first
+		# frames (busybox's arping waits out a whole second even when
+		# answered; ping returns at the answer). Asked once the link is
+		# up; a lost request costs a second.
+		i=0
+		until [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ] || [ $i -ge 5000 ]; do
+			usleep 1000; i=$((i + 1))
+		done
+		i=0
+		until ping -q -c 1 -W 1 "$gw" >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
+		t2=$(uptime_ms)
+		echo "linux-guest: reload $k: unloaded at $t0 ms, eth0 back at $t1 ms, first frame at $t2 ms"
+	done
+	echo "linux-guest: reloads done"
+}
 
 case "$iperf" in
 server)
@@ -141,6 +188,7 @@ server)
 	else
 		echo "linux-guest: iperf server did not start"
 	fi
+	[ -n "$reload" ] && reload_loop
 	wait
 	;;
 client:*)

@@ -292,6 +292,27 @@ static void netif_start(struct nic *n, const struct netq_link *link)
 		dhcp_start(&n->netif);
 }
 
+/*
+ * Frames were lost while no driver ran, and TCP would notice only at its
+ * retransmission timers (Linux's: 200 ms at the least, doubling). So each
+ * connection on this interface says so at once: three duplicate ACKs make
+ * the peer retransmit what we missed (fast retransmit), and what we sent
+ * and had no acknowledgement for is sent again now.
+ */
+static void tcp_after_outage(struct nic *n)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->state != ESTABLISHED && pcb->state != CLOSE_WAIT)
+			continue;
+		if (!ip_addr_cmp(&pcb->local_ip, &n->netif.ip_addr))
+			continue;
+		for (int i = 0; i < 3; i++)
+			tcp_send_empty_ack(pcb);
+		if (pcb->unacked)
+			tcp_rexmit_rto(pcb);
+	}
+}
+
 /* A new driver instance took over. lwIP's state (addresses, the DHCP
  * lease, ARP, every TCP connection) is kept. The neighbours hear of us
  * (a gratuitous ARP: the MAC address may differ, a switch may have
@@ -316,6 +337,7 @@ static void netif_resume(struct nic *n, const struct netq_link *link)
 		etharp_gratuitous(&n->netif);
 		if (!ip4_addr_isany(netif_ip4_gw(&n->netif)))
 			etharp_request(&n->netif, netif_ip4_gw(&n->netif));
+		tcp_after_outage(n);
 	}
 }
 

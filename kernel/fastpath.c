@@ -30,9 +30,11 @@ static struct endpoint *fast_endpoint(uint64_t slot, uint8_t rights, struct cap 
 	return (struct endpoint *)c->obj;
 }
 
+/* Short, and not a kernel label (which the general path refuses). */
 static bool short_message(uint64_t tag)
 {
-	return ipc_tag_words(tag) <= IPC_REG_WORDS && ipc_tag_items(tag) == 0;
+	return ipc_tag_words(tag) <= IPC_REG_WORDS && ipc_tag_items(tag) == 0 &&
+	       ipc_tag_label(tag) < IPC_LABEL_NOTIFY;
 }
 
 bool fastpath_call(struct trap_frame *f)

@@ -509,11 +509,21 @@ static long sys_task_info(u64 slot, u64 out, u64 a2, u64 a3, u64 a4, u64 a5, u64
 
 /* ---- IPC ---- */
 
+/* The labels from IPC_LABEL_NOTIFY up are the kernel's (notifications,
+ * faults): nobody may send them, or a receiver could not trust them. */
+#define CHECK_LABEL(tag)                                                          \
+	do {                                                                      \
+		if (ipc_tag_label(tag) >= IPC_LABEL_NOTIFY)                       \
+			REJECT(ERR_INVALID_ARG, "label %#lx is the kernel's",     \
+			       ipc_tag_label(tag));                               \
+	} while (0)
+
 static long sys_ipc_send(u64 ep, u64 tag, u64 a2, u64 a3, u64 a4, u64 a5, u64 a6)
 {
 	struct cap *c;
 
 	LOOKUP(c, ep & IPC_SLOT_MASK, CAP_ENDPOINT, CAP_RIGHT_WRITE);
+	CHECK_LABEL(tag);
 	return endpoint_send((struct endpoint *)c->obj, c->badge,
 			     c->rights & CAP_RIGHT_GRANT, false, ep & IPC_NONBLOCK);
 }
@@ -523,6 +533,7 @@ static long sys_ipc_call(u64 ep, u64 tag, u64 a2, u64 a3, u64 a4, u64 a5, u64 a6
 	struct cap *c;
 
 	LOOKUP(c, ep & IPC_SLOT_MASK, CAP_ENDPOINT, CAP_RIGHT_WRITE);
+	CHECK_LABEL(tag);
 	return endpoint_send((struct endpoint *)c->obj, c->badge,
 			     c->rights & CAP_RIGHT_GRANT, true, ep & IPC_NONBLOCK);
 }
@@ -562,6 +573,7 @@ static long sys_ipc_reply(u64 reply_slot, u64 tag, u64 a2, u64 a3, u64 a4, u64 a
 		REJECT(ERR_INVALID_CAP, "no reply capability given");
 	if ((e = reply_lookup(__func__, __LINE__, reply_slot, &r)))
 		return e;
+	CHECK_LABEL(tag);
 	if (!r->caller)
 		REJECT(ERR_INVALID_ARG, "nobody waits for this reply");
 	return reply_send(r);
@@ -576,6 +588,8 @@ static long sys_ipc_reply_recv(u64 ep, u64 tag, u64 a2, u64 a3, u64 a4, u64 a5, 
 	LOOKUP(c, ep & IPC_SLOT_MASK, CAP_ENDPOINT, CAP_RIGHT_READ);
 	if ((e = reply_lookup(__func__, __LINE__, reply_slot, &r)))
 		return e;
+	if (r)
+		CHECK_LABEL(tag);
 	if (r && r->caller)
 		reply_send(r);
 	return endpoint_recv((struct endpoint *)c->obj, r, ep & IPC_NONBLOCK);

@@ -195,6 +195,29 @@ KTEST(ipc_nonblocking_forms)
 	sys_cap_delete(r);
 }
 
+/* The kernel's labels (notification, faults) cannot be forged: a
+ * receiver can trust them. */
+KTEST(ipc_kernel_labels_refused)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT);
+	cap_slot_t r = ktest_create(CAP_REPLY);
+
+	for (uint64_t label = IPC_LABEL_NOTIFY; label <= IPC_LABEL_THREAD_STOPPED; label++) {
+		struct msg m = msg_make(label, 0);
+		KEXPECT(ipc_send(ep | IPC_NONBLOCK, &m), -ERR_INVALID_ARG);
+		m = msg_make(label, 0);
+		KEXPECT(ipc_call(ep | IPC_NONBLOCK, &m), -ERR_INVALID_ARG);
+		m = msg_make(label, 0);
+		KEXPECT(ipc_reply(r, &m), -ERR_INVALID_ARG);
+	}
+	struct msg m = msg_make((1UL << 52) - 1, 0);   /* the largest label */
+	KEXPECT(ipc_send(ep | IPC_NONBLOCK, &m), -ERR_INVALID_ARG);
+	m = msg_make(IPC_LABEL_NOTIFY - 1, 0);          /* the largest one for us */
+	KEXPECT(ipc_send(ep | IPC_NONBLOCK, &m), -ERR_WOULD_BLOCK);
+	sys_cap_delete(ep);
+	sys_cap_delete(r);
+}
+
 /* Senders of equal priority are served in the order they queued. */
 static cap_slot_t order_ep;
 static void order_sender(uint64_t v)

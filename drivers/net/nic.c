@@ -226,12 +226,16 @@ static void corrupt_rings(void)
 	printf("%s: pushed %u bad descriptors to rx-ready, %u to tx-done\n", nic.ifname, n_rx, n_tx);
 }
 
-static void detach(void)
+/* Stop the NIC and let go of the area; `unmap`: ours to unmap (a dead
+ * client's went with its task, and the window may already hold the next
+ * client's). */
+static void detach(bool unmap)
 {
 	if (!nic.attached)
 		return;
 	nic.ops->stop(&nic);            /* no DMA into the old area from here on */
-	sys_mem_unmap(fpage((uint64_t)nic.area, log2_ceil(nic.area_size)), MEM_UNMAP_SELF);
+	if (unmap)
+		sys_mem_unmap(fpage((uint64_t)nic.area, log2_ceil(nic.area_size)), MEM_UNMAP_SELF);
 	nic.attached = false;
 	if (client_notif != CAP_SLOT_NONE) {
 		sys_cap_delete(client_notif);
@@ -240,28 +244,29 @@ static void detach(void)
 	}
 }
 
-/* NETQ_ATTACH: take the client's area and notification, start the NIC. */
-/* Our client is gone when its notification is: its task was destroyed
- * (its pool with it). */
-static bool client_dead(void)
+/* Our client is gone when its notification is: its task was destroyed,
+ * and our mapping of its pool with it. Then the NIC is stopped (init
+ * keeps the pool's memory for the client's next instance, which attaches
+ * again). Checked at every wake-up, before the rings are touched. */
+static void drop_dead_client(void)
 {
 	uint64_t info[3];
 
-	return client_notif != CAP_SLOT_NONE &&
-	       (sys_cap_info(client_notif, (uint64_t)info) < 0 || info[0] == CAP_NULL);
+	if (!nic.attached || client_notif == CAP_SLOT_NONE ||
+	    (sys_cap_info(client_notif, (uint64_t)info) == 0 && info[0] != CAP_NULL))
+		return;
+	printf("%s: the client died; NIC stopped, detached from its pool\n", nic.ifname);
+	detach(false);
 }
 
+/* NETQ_ATTACH: take the client's area and notification, start the NIC. */
 static long attach(struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	unsigned log2 = (unsigned)m->w[1];
 	const char *why;
 
-	/* A restarted client takes over from its dead predecessor. */
-	if (nic.attached && client_dead()) {
-		printf("%s: the client died; detached from its pool\n", nic.ifname);
-		detach();
-	}
+	drop_dead_client();     /* a restarted client takes over */
 	if (nic.attached)
 		return ERR_BUSY;
 	if (log2 < 16 || log2 > NETQ_AREA_MAX_LOG2 || b->recv_cap_count != 1 ||
@@ -285,12 +290,12 @@ static long attach(struct msg *m)
 	memset(held, 0, sizeof(held));
 	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
 		printf("%s: attach refused: %s\n", nic.ifname, why);
-		detach();
+		detach(true);
 		return ERR_INVALID_ARG;
 	}
 	if ((why = nic.ops->start(&nic))) {
 		printf("%s: cannot start the NIC: %s\n", nic.ifname, why);
-		detach();
+		detach(true);
 		return ERR_BUSY;
 	}
 	nic.stats.attaches++;
@@ -366,7 +371,7 @@ static void request(struct msg *m)
 		b->items[0][1] = notif;
 		return;
 	case NETQ_DETACH:
-		detach();
+		detach(true);
 		*m = msg_make(0, 0);
 		return;
 	case NETQ_STATS:
@@ -455,6 +460,7 @@ int nic_main(const struct nic_ops *ops, uint64_t arg)
 			request(&m);
 			have_reply = true;
 		}
+		drop_dead_client();
 		if (!nic.attached)
 			continue;
 		do {

@@ -42,7 +42,8 @@ class NetRig:
     the serial console."""
 
     def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True,
-                 driver="restart=never", driver_args="", console=False, control=False):
+                 driver="restart=never", driver_args="", console=False, control=False,
+                 netstack=""):
         self.ns = ns
         device, module = MODELS[model]
         tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
@@ -51,7 +52,8 @@ class NetRig:
         netstack_args = netstack_args or f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}"
         manifest = (f"program eth0 dma=64 priority=150 {driver}\n"
                     f"    module {module}\n    pci 00:03.0\n    args name=eth0 {driver_args}\n"
-                    f"program netstack dma=4096 priority=100\n    args {netstack_args}\n")
+                    f"program netstack dma=4096 priority=100 {netstack}\n"
+                    f"    args {netstack_args}\n")
         if netecho:
             manifest += (f"program netecho priority=90{' control=yes' if control else ''}\n"
                          f"    args client={HOST}:7000\n")

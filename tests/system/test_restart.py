@@ -169,3 +169,24 @@ def test_no_leak_after_50_kills(model, tmp_path):
               "(ram pages free, kernel frames free, quota bytes used)")
         assert after == before
         console(rig, "ps", r"^eth0\s+running\s+51\s+0$")
+
+
+def test_killed_netstack_is_restarted_and_the_driver_carries_on(model, tmp_path):
+    """The other way round: the netstack dies, the driver stops its NIC
+    and serves the netstack's next instance, which attaches again."""
+    with Netns("stackkill") as ns, \
+            NetRig(ns, tmp_path, model, netecho=False, driver=SUPERVISED, console=True,
+                   netstack="restart=on-crash retries=3") as rig:
+        q = rig.qemu
+        q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        q.wait_for(r"^console: ready")
+        assert ping_ok(rig, 2)
+        for _ in range(3):
+            mark = q.mark()
+            q.send("kill netstack")
+            q.wait_for(r"^init: netstack killed at \d+ ms; restarting$", since=mark)
+            q.wait_for(r"^netstack: eth0 up, 10\.1\.0\.2/24", since=mark)
+            assert ping_ok(rig, 3)
+        console(rig, "ps", r"^eth0\s+running\s+0\s+0$")
+        console(rig, "ps", r"^netstack\s+running\s+3\s+0$")
+        assert "init: eth0 crashed" not in q.output()

@@ -77,6 +77,9 @@ static void cmd_kill_or_start(uint64_t label, const char *what, const char *name
 
 	if (err == -ERR_INVALID_ARG)
 		printf("console: %s: no program named '%s' (see ps)\n", what, name);
+	else if (err == -ERR_RANGE)
+		printf("console: %s: %s cannot start: its device is missing or its module does "
+		       "not load (see init's messages)\n", what, name);
 	else if (err == -ERR_BUSY)
 		printf("console: %s: %s is %s\n", what, name,
 		       label == INIT_KILL ? "not running" : "running or about to restart");
@@ -166,12 +169,15 @@ static void cmd_fault(const char *ifname, const char *kind)
 		printf("console: fault: no driver registered as '%s'\n", ifname);
 		return;
 	}
-	/* A send, not a call: the driver is not expected to answer. */
+	/* A send, not a call: the driver is not expected to answer; and only
+	 * to a driver waiting for requests (a hung one would hold us). */
 	struct msg m = msg_make(NETQ_FAULT, 1);
 	m.w[0] = faults[i].kind;
-	err = ipc_send(scratch, &m);
+	err = ipc_send(scratch | IPC_NONBLOCK, &m);
 	sys_cap_delete(scratch);
-	if (err)
+	if (err == -ERR_WOULD_BLOCK)
+		printf("console: fault: %s is busy (not waiting for requests); try again\n", ifname);
+	else if (err)
 		printf("console: fault %s: %s\n", ifname, mica_strerror(err));
 	else
 		printf("console: fault: told %s to %s\n", ifname, faults[i].what);

@@ -742,14 +742,16 @@ static long name_watch(struct program *p, const uint64_t *w)
 static long name_request(struct program *p, struct msg *m, bool *deferred)
 {
 	uint64_t label = ipc_tag_label(m->tag);
-	uint64_t w[NS_NAME_WORDS] = { m->w[0], m->w[1], m->w[2] };
+	uint64_t w[NS_NAME_WORDS];
 
+	_Static_assert(NS_NAME_WORDS < IPC_REG_WORDS, "a name and a flag word in registers");
+	memcpy(w, m->w, sizeof(w));
 	*deferred = false;
 	switch (label) {
 	case NS_REGISTER:
 		return name_register(p, w);
 	case NS_LOOKUP:
-		return name_lookup(p, w, ipc_tag_words(m->tag) > NS_NAME_WORDS ? m->w[3] : 0,
+		return name_lookup(p, w, ipc_tag_words(m->tag) > NS_NAME_WORDS ? m->w[NS_NAME_WORDS] : 0,
 				   deferred);
 	case NS_WATCH:
 		return name_watch(p, w);
@@ -853,6 +855,15 @@ static bool claim_device(struct program *p)
 	return true;
 }
 
+/* A program's thread still exists (an exit signal may be older than its
+ * last restart). */
+static bool thread_alive(cap_slot_t thread)
+{
+	uint64_t info[3];
+
+	return sys_cap_info(thread, (uint64_t)info) == 0 && info[0] == CAP_THREAD;
+}
+
 /* ---- control (the console) ---- */
 
 static struct program *program_named(const struct msg *m)
@@ -923,12 +934,11 @@ static void control_request(struct program *from, struct msg *m)
 			err = ERR_BUSY;
 		} else if (p->state == PROGRAM_NOT_STARTED && !p->dev && p->m->pci != PCI_MATCH_NONE &&
 			   !claim_device(p)) {
-			err = ERR_INVALID_ARG;
+			err = ERR_RANGE;
 		} else {
 			p->crashes = 0;
 			printf("init: starting %s (asked by %s)\n", p->m->name, from->m->name);
-			err = program_start(p);
-			err = err < 0 ? -err : 0;
+			err = program_start(p) < 0 ? ERR_RANGE : 0;
 		}
 	} else {
 		err = ERR_NO_SYSCALL;
@@ -960,7 +970,8 @@ static void serve(void)
 		struct program *p;
 		if (label == IPC_LABEL_NOTIFY) {
 			for (unsigned i = 0; i < manifest.nprograms; i++)
-				if ((m.badge & (1UL << i)) && programs[i].state == PROGRAM_RUNNING)
+				if ((m.badge & (1UL << i)) && programs[i].state == PROGRAM_RUNNING &&
+				    !thread_alive(programs[i].thread))
 					program_died(&programs[i], "exited", DIED_EXIT);
 			supervise();
 			continue;

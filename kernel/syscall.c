@@ -762,6 +762,11 @@ static long sys_serial_read(u64 slot, u64 buf, u64 len, u64 a3, u64 a4, u64 a5, 
 		       ((struct irq *)c->obj)->gsi, SERIAL_GSI);
 	if (len > sizeof(in))
 		len = sizeof(in);
+	/* Check the buffer before a byte is taken from the UART. */
+	if (len && (buf >= USER_TOP || len > USER_TOP - buf ||
+		    !user_page_ptr(current->task, buf, true) ||
+		    !user_page_ptr(current->task, buf + len - 1, true)))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx+%lu not writable", buf, len);
 	while (n < len && (ch = serial_getc()) >= 0)
 		in[n++] = (char)ch;
 	if (n && copy_to_user(current->task, buf, in, n))

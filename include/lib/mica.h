@@ -82,7 +82,8 @@ void *dma_alloc(size_t size, uint64_t *phys);
 /* The heartbeat init watches when the manifest says heartbeat=MS
  * (proto/nameservice.h): call program_busy(true) on waking up with work
  * and at every round of it, program_busy(false) before sleeping. A
- * program busy for two of init's looks without a call in between is
+ * program found busy, without a beat since the look before, at two of
+ * init's looks in a row (so 2 to 3 periods after its last beat) is
  * restarted as hung. Does nothing without heartbeat=. */
 void program_busy(bool busy);
 

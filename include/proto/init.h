@@ -17,7 +17,8 @@
  *   INIT_START    words: name. Start a program that is down (it exited,
  *                 crashed too often, or was never restarted); its crash
  *                 count starts again from 0. ERR_BUSY: it is running or
- *                 waiting for a restart.
+ *                 waiting for a restart; ERR_RANGE: it cannot start (its
+ *                 device is missing, its module does not load).
  *   INIT_MEMORY   reply: struct init_memory in words.
  */
 #ifndef MICA_PROTO_INIT_H

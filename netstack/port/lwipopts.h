@@ -51,7 +51,8 @@ extern unsigned char *netstack_heap;
 #define IP_REASS_MAX_PBUFS          64
 #define MEMP_NUM_FRAG_PBUF          64
 #define MEMP_NUM_ARP_QUEUE          64
-#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)  /* + an attach retry per NIC */
+#include "config.h"                 /* NETSTACK_MAX_NICS */
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS)  /* + an attach retry per NIC */
 #define PBUF_POOL_SIZE              64
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
 

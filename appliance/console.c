@@ -25,24 +25,6 @@ static cap_slot_t notif, irq = PROGRAM_IRQ_SLOT, scratch;
 
 /* ---- talking to init ---- */
 
-static void name_to_words(const char *name, uint64_t *w)
-{
-	memset(w, 0, INIT_NAME_WORDS * 8);
-	memcpy(w, name, strnlen(name, INIT_NAME_WORDS * 8 - 1));
-}
-
-/* One control call; returns 0 or a negative error, the reply in *m. */
-static long init_call(uint64_t label, const char *name, uint64_t word, struct msg *m)
-{
-	*m = msg_make(label, INIT_NAME_WORDS);
-	if (name)
-		name_to_words(name, m->w);
-	else
-		m->w[0] = word;
-	long err = ipc_call(NS_SLOT, m);
-	return err ? err : -(long)ipc_tag_label(m->tag);
-}
-
 static const char *const state_names[] = {
 	[PROGRAM_RUNNING] = "running",
 	[PROGRAM_WAITING] = "restarting",
@@ -57,7 +39,7 @@ static void cmd_ps(void)
 	uint64_t w[INIT_NAME_WORDS + 4];
 
 	printf("%-16s %-12s %8s %8s\n", "NAME", "STATE", "RESTARTS", "CRASHES");
-	for (uint64_t i = 0; init_call(INIT_PROGRAM, NULL, i, &m) == 0; i++) {
+	for (uint64_t i = 0; init_control(INIT_PROGRAM, NULL, i, &m) == 0; i++) {
 		char name[INIT_NAME_WORDS * 8 + 1] = { 0 };
 		msg_to_words(&m, w, INIT_NAME_WORDS + 4);
 		memcpy(name, w, INIT_NAME_WORDS * 8);
@@ -73,7 +55,7 @@ static void cmd_ps(void)
 static void cmd_kill_or_start(uint64_t label, const char *what, const char *name)
 {
 	struct msg m;
-	long err = init_call(label, name, 0, &m);
+	long err = init_control(label, name, 0, &m);
 
 	if (err == -ERR_INVALID_ARG)
 		printf("console: %s: no program named '%s' (see ps)\n", what, name);
@@ -93,7 +75,7 @@ static void cmd_mem(void)
 {
 	struct msg m;
 	struct init_memory mem;
-	long err = init_call(INIT_MEMORY, NULL, 0, &m);
+	long err = init_control(INIT_MEMORY, NULL, 0, &m);
 
 	if (err) {
 		printf("console: mem: %s\n", mica_strerror(err));

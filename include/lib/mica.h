@@ -87,6 +87,11 @@ void *dma_alloc(size_t size, uint64_t *phys);
  * restarted as hung. Does nothing without heartbeat=. */
 void program_busy(bool busy);
 
+/* A request of init's control protocol (proto/init.h; the manifest must
+ * say control=yes): label, and a program's name or (name NULL) one word.
+ * Returns 0 or a negative error; the reply in *m. */
+long init_control(uint64_t label, const char *name, uint64_t word, struct msg *m);
+
 /* The program's entry: the runtime calls main(arg), then exit(result).
  * arg is the boot-information address for the root task. */
 int main(uint64_t arg);

@@ -1,6 +1,7 @@
 /* What init hands a program: its arguments and DMA memory. */
 #include "lib/mica.h"
 #include "proto/dma.h"
+#include "proto/init.h"
 #include "proto/nameservice.h"
 
 void *dma_alloc(size_t size, uint64_t *phys)
@@ -40,4 +41,15 @@ void program_busy(bool busy)
 		return;
 	hb->beats++;
 	hb->busy = busy;
+}
+
+long init_control(uint64_t label, const char *name, uint64_t word, struct msg *m)
+{
+	*m = msg_make(label, INIT_NAME_WORDS);
+	if (name)
+		memcpy(m->w, name, strnlen(name, INIT_NAME_WORDS * 8 - 1));
+	else
+		m->w[0] = word;
+	long err = ipc_call(NS_SLOT, m);
+	return err ? err : -(long)ipc_tag_label(m->tag);
 }

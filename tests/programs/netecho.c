@@ -202,14 +202,9 @@ static void stats(uint64_t unused)
 /* `kill PROGRAM`: init kills it (and restarts it, as its policy says). */
 static long control_kill(const char *name)
 {
-	struct msg m = { .tag = ipc_tag(INIT_KILL, INIT_NAME_WORDS, 0) };
-	uint64_t w[INIT_NAME_WORDS] = { 0 };
+	struct msg m;
 
-	memcpy(w, name, strnlen(name, sizeof(w) - 1));
-	for (int i = 0; i < INIT_NAME_WORDS; i++)
-		m.w[i] = w[i];
-	long err = ipc_call(NS_SLOT, &m);
-	return err ? err : -(long)ipc_tag_label(m.tag);
+	return init_control(INIT_KILL, name, 0, &m);
 }
 
 /* `fault DRIVER N`: NETQ_FAULT N to the driver. The answer comes when the

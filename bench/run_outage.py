@@ -41,6 +41,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from netns import Netns, can_run                  # noqa: E402
 from qemu import Qemu                             # noqa: E402
 from test_net import GUEST, GUEST_MAC, HOST, MODELS, NetRig  # noqa: E402
+from test_restart import (LWIPERF_DONE, iperf_writes, kill_and_wait,  # noqa: E402
+                          lwiperf_count, start_iperf)
 
 KILLS = int(os.environ.get("MICA_BENCH_OUTAGE_KILLS", "10"))
 GAP = 3             # seconds between a restart and the next kill
@@ -56,22 +58,13 @@ def one_model(model):
         q = rig.qemu
         q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
         q.wait_for(r"^console: ready")
-        iperf = subprocess.Popen(
-            ns.prefix() + ["iperf", "-c", GUEST, "-t", str(seconds), "-l", str(LENGTH), "-e",
-                           "-f", "K"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        iperf = start_iperf(ns, seconds, LENGTH)
         try:
             time.sleep(GAP)
             for _ in range(KILLS):
-                mark = q.mark()
-                q.send("kill eth0")
-                killed = q.wait_for(r"^init: eth0 killed at (\d+) ms", since=mark, timeout=60)
-                back = q.wait_for(r"^netstack: eth0 re-attached to a new driver at (\d+) ms",
-                                  since=mark, timeout=60)
-                first = q.wait_for(r"^netstack: eth0 first frame through the new driver "
-                                   r"at (\d+) ms$", since=mark, timeout=60)
-                result["restarts_ms"].append(int(back.group(1)) - int(killed.group(1)))
-                result["outages_ms"].append(int(first.group(1)) - int(killed.group(1)))
+                killed, back, first = kill_and_wait(rig)
+                result["restarts_ms"].append(back - killed)
+                result["outages_ms"].append(first - killed)
                 time.sleep(GAP)
             out, _ = iperf.communicate(timeout=seconds + 120)
         except (AssertionError, subprocess.TimeoutExpired) as e:
@@ -82,8 +75,7 @@ def one_model(model):
                 iperf.kill()
                 iperf.wait()
         try:
-            done = q.wait_for(r"netstack: iperf: (server done|aborted[^,]*) with "
-                              r"10\.1\.0\.1:\d+, (\d+) bytes", timeout=60)
+            done = q.wait_for(LWIPERF_DONE, timeout=60)
             result["survived"] = (iperf.returncode == 0 and done.group(1) == "server done" and
                                   iperf_survived(out, int(done.group(2))))
             if not result["survived"]:
@@ -98,13 +90,12 @@ LINUX_MODULE = {"e1000": "e1000", "virtio-net": "virtio_net"}
 
 
 def iperf_survived(out, lwiperf_bytes=None):
-    """iperf ended normally, wrote without errors, and (when the receiver
-    counted) every byte arrived. lwiperf counts iperf 2's 24-byte test
-    header too, in 32 bits."""
-    writes = re.findall(r"sec\s+[\d.]+ KBytes\s+[\d.]+ KBytes/sec\s+(\d+)/(\d+)", out)
-    if not writes or writes[-1][1] != "0":
+    """iperf wrote without errors and (when the receiver counted) every
+    byte arrived."""
+    writes = iperf_writes(out)
+    if not writes or writes[1] != 0:
         return False
-    return lwiperf_bytes is None or lwiperf_bytes == (int(writes[-1][0]) * LENGTH + 24) % 2**32
+    return lwiperf_bytes is None or lwiperf_bytes == lwiperf_count(writes[0], LENGTH)
 
 
 def linux_model(model):

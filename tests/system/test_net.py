@@ -99,19 +99,24 @@ class NetRig:
                     raise
                 time.sleep(0.5)
 
-    def stats(self):
-        """Counters read by netecho over IPC from the netstack, as a dict
-        (interface counters prefixed with the interface name)."""
-        s = self.connect(9000)
+    @staticmethod
+    def _answer(s, timeout):
+        """netecho's one-line answer on s, which is then closed."""
+        s.settimeout(timeout)
         data = b""
-        s.settimeout(30)
         while not data.endswith(b"\n"):
             chunk = s.recv(4096)
             if not chunk:
                 break
             data += chunk
         s.close()
-        return {k: int(v) for k, v in re.findall(r"([\w.]+)=(\d+)", data.decode())}
+        return data.decode()
+
+    def stats(self):
+        """Counters read by netecho over IPC from the netstack, as a dict
+        (interface counters prefixed with the interface name)."""
+        line = self._answer(self.connect(9000), 30)
+        return {k: int(v) for k, v in re.findall(r"([\w.]+)=(\d+)", line)}
 
     def control(self, command, timeout=60):
         """One command to netecho's control port (`kill eth0`, `fault eth0
@@ -119,14 +124,7 @@ class NetRig:
         s = self.connect(9001)
         s.settimeout(timeout)
         s.sendall(command.encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(100)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        return data.decode().strip()
+        return self._answer(s, timeout).strip()
 
 
 @pytest.fixture(params=list(MODELS))

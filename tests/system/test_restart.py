@@ -31,15 +31,42 @@ def console(rig, line, expect, timeout=60):
 
 
 def kill_and_wait(rig):
-    """Kill the driver from the console; return (killed at, first frame
-    through the new instance at), both in guest ms."""
+    """Kill the driver from the console; return when it was killed, when
+    the netstack re-attached and when the first frame came through the new
+    instance, in guest ms."""
     mark = rig.qemu.mark()
     rig.qemu.send("kill eth0")
     killed = rig.qemu.wait_for(r"^init: eth0 killed at (\d+) ms; restarting$", since=mark,
                                timeout=60)
+    back = rig.qemu.wait_for(r"^netstack: eth0 re-attached to a new driver at (\d+) ms$",
+                             since=mark, timeout=60)
     first = rig.qemu.wait_for(r"^netstack: eth0 first frame through the new driver at (\d+) ms$",
                               since=mark, timeout=60)
-    return int(killed.group(1)), int(first.group(1))
+    return int(killed.group(1)), int(back.group(1)), int(first.group(1))
+
+
+# What lwiperf prints when a transfer ends: how, and the bytes it received.
+LWIPERF_DONE = r"netstack: iperf: (server done|aborted[^,]*) with 10\.1\.0\.1:\d+, (\d+) bytes"
+
+
+def start_iperf(ns, seconds, length):
+    """iperf 2 from the namespace to the guest, reporting its writes."""
+    return subprocess.Popen(
+        ns.prefix() + ["iperf", "-c", GUEST, "-t", str(seconds), "-l", str(length), "-e",
+                       "-f", "K"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def iperf_writes(out):
+    """(writes, write errors) from iperf's final enhanced report, or None."""
+    writes = re.findall(r"sec\s+[\d.]+ KBytes\s+[\d.]+ KBytes/sec\s+(\d+)/(\d+)", out)
+    return tuple(int(x) for x in writes[-1]) if writes else None
+
+
+def lwiperf_count(writes, length):
+    """What lwiperf counts for that many writes: iperf 2's 24-byte test
+    header too, in a 32-bit counter."""
+    return (writes * length + 24) % 2**32
 
 
 def ping_ok(rig, count=5):
@@ -63,15 +90,12 @@ def test_iperf_survives_five_kills(model, tmp_path):
             NetRig(ns, tmp_path, model, netecho=False, driver=SUPERVISED, console=True) as rig:
         rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
         rig.qemu.wait_for(r"^console: ready")
-        iperf = subprocess.Popen(
-            ns.prefix() + ["iperf", "-c", GUEST, "-t", str(seconds), "-l", str(length), "-e",
-                           "-f", "K"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        iperf = start_iperf(ns, seconds, length)
         try:
             outages = []
             time.sleep(3)
             for i in range(5):
-                killed, first = kill_and_wait(rig)
+                killed, _, first = kill_and_wait(rig)
                 outages.append(first - killed)
                 print(f"{model}: kill {i + 1}: outage {first - killed} ms (guest time)")
                 time.sleep(2)
@@ -83,16 +107,13 @@ def test_iperf_survives_five_kills(model, tmp_path):
         print(out)
         print(f"{model}: outages {outages} ms, mean {sum(outages) / len(outages):.0f} ms")
         assert iperf.returncode == 0, out
-        writes = re.findall(r"sec\s+[\d.]+ KBytes\s+[\d.]+ KBytes/sec\s+(\d+)/(\d+)", out)
+        writes = iperf_writes(out)
         assert writes, out
-        n, errors = (int(x) for x in writes[-1])
+        n, errors = writes
         assert errors == 0, out
-        done = rig.qemu.wait_for(r"netstack: iperf: (server done|aborted[^,]*) with "
-                                 r"10\.1\.0\.1:\d+, (\d+) bytes", timeout=60)
+        done = rig.qemu.wait_for(LWIPERF_DONE, timeout=60)
         assert done.group(1) == "server done", done.group(0)
-        # lwiperf also counts the 24-byte test header iperf 2 sends before its
-        # first write, in a 32-bit counter.
-        assert int(done.group(2)) == (n * length + 24) % 2**32, (done.group(0), n * length)
+        assert int(done.group(2)) == lwiperf_count(n, length), (done.group(0), n * length)
         assert "panic" not in rig.qemu.output()
 
 

@@ -15,6 +15,7 @@
 #include "lib/netsock.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 
 #define BIT_IRQ 0x1

@@ -114,7 +114,7 @@ KTEST(bench_ipc_one_way_send)
 
 KTEST(bench_map_unmap_page)
 {
-	uint64_t va = 0x0000400000000000UL;
+	uint64_t va = PROGRAM_OWN_BASE;
 	uint64_t t0 = rdtsc();
 	for (int i = 0; i < ITERATIONS / 4; i++) {
 		sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, va, 1, IPC_MAP_READ | IPC_MAP_WRITE);

@@ -16,13 +16,9 @@
 #include "proto/dma.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 #define INIT_PRIORITY 200
-
-/* Init's own address-space windows. */
-#define RAM_WINDOW      0x0000100000000000UL   /* RAM region page i at + i*4K */
-#define MODULE_WINDOW   0x0000200000000000UL   /* module k at + k*1 GiB */
-#define MMIO_WINDOW     0x0000300000000000UL   /* MMIO region, mapped on demand */
 
 #define BADGE_PROGRAM   0x100   /* + index: a program's fault/exception messages */
 #define BADGE_CLIENT    0x200   /* + index: its name-service requests */
@@ -53,7 +49,7 @@ static void *page_alloc(void)
 	for (; ram_next < ram_pages; ram_next++) {
 		if (ram_used[ram_next])
 			continue;
-		uint64_t va = RAM_WINDOW + ram_next * PAGE_SIZE;
+		uint64_t va = ROOT_RAM_WINDOW + ram_next * PAGE_SIZE;
 		/* Executable too: a program can get no more than we have, and
 		 * its code lives in these pages. */
 		if (sys_mem_map(ROOT_SLOT_FIRST_RAM, ram_next * PAGE_SIZE, va, 1,
@@ -77,7 +73,7 @@ static int64_t pages_alloc_contiguous(uint64_t n)
 			i++;
 		if (i < n)
 			continue;
-		uint64_t va = RAM_WINDOW + first * PAGE_SIZE;
+		uint64_t va = ROOT_RAM_WINDOW + first * PAGE_SIZE;
 		if (sys_mem_map(ROOT_SLOT_FIRST_RAM, first * PAGE_SIZE, va, n,
 				IPC_MAP_READ | IPC_MAP_WRITE) < 0)
 			return -1;
@@ -91,7 +87,7 @@ static int64_t pages_alloc_contiguous(uint64_t n)
 /* Free a page: revoke it from everyone it went to, and from us. */
 static void page_free(void *p)
 {
-	uint64_t i = ((uint64_t)p - RAM_WINDOW) / PAGE_SIZE;
+	uint64_t i = ((uint64_t)p - ROOT_RAM_WINDOW) / PAGE_SIZE;
 
 	sys_mem_unmap(fpage((uint64_t)p, 12), MEM_UNMAP_SELF);
 	ram_used[i] = 0;
@@ -106,10 +102,10 @@ static bool ram_init(void)
 	ram_pages = ram.size / PAGE_SIZE;
 	/* The page-use map itself: its first pages, mapped by hand. */
 	uint64_t map_pages = (ram_pages + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, RAM_WINDOW, map_pages,
+	if (sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, ROOT_RAM_WINDOW, map_pages,
 			IPC_MAP_READ | IPC_MAP_WRITE) < 0)
 		return false;
-	ram_used = (uint8_t *)RAM_WINDOW;
+	ram_used = (uint8_t *)ROOT_RAM_WINDOW;
 	memset(ram_used, 0, map_pages * PAGE_SIZE);
 	for (uint64_t i = 0; i < map_pages; i++)
 		ram_used[i] = 1;
@@ -128,7 +124,7 @@ static const struct bootinfo_module *find_module(const char *name, const uint8_t
 		const struct bootinfo_module *m = &bi->modules[k];
 		if (strcmp(m->name, name))
 			continue;
-		uint64_t va = MODULE_WINDOW + k * (1UL << 30);
+		uint64_t va = ROOT_MODULE_WINDOW + k * ROOT_MODULE_SPAN;
 		uint64_t pages = (m->size + PAGE_SIZE - 1) / PAGE_SIZE;
 		/* Mapped once, kept: modules are read-only and reused on restart. */
 		if (!module_mapped[k]) {
@@ -239,11 +235,11 @@ static void program_release(struct program *p)
 	 * did not take back is freed now. */
 	for (unsigned i = 0; i < MAX_DMA; i++) {
 		for (uint64_t k = 0; k < p->kept[i].pages; k++)
-			page_free((void *)(RAM_WINDOW + (p->kept[i].first + k) * PAGE_SIZE));
+			page_free((void *)(ROOT_RAM_WINDOW + (p->kept[i].first + k) * PAGE_SIZE));
 		p->kept[i].pages = 0;
 	}
 	for (unsigned i = 0; i < p->ndma; i++) {
-		uint64_t va = RAM_WINDOW + p->dma[i].first * PAGE_SIZE;
+		uint64_t va = ROOT_RAM_WINDOW + p->dma[i].first * PAGE_SIZE;
 		sys_mem_unmap(fpage(va, log2_ceil(p->dma[i].pages * PAGE_SIZE)), 0);
 		p->kept[i].first = p->dma[i].first;
 		p->kept[i].pages = p->dma[i].pages;
@@ -263,7 +259,7 @@ static const char *load_image(struct program *p, uint64_t *entry)
 
 	if (!mod)
 		return "no such boot module";
-	int err = elf_parse(file, mod->size, 0x0000100000000000UL, &img);
+	int err = elf_parse(file, mod->size, PROGRAM_IMAGE_TOP, &img);
 	if (err)
 		return elf_strerror(err);
 	p->nsegs = img.nsegments;
@@ -361,7 +357,7 @@ static long program_start(struct program *p)
 	    (err = sys_cap_copy(service_ep, CAP_SLOT_SELF, client,
 				CAP_RIGHT_WRITE | CAP_RIGHT_GRANT,
 				BADGE_CLIENT + (uint64_t)p->index)) < 0 ||
-	    (err = sys_cap_move(client, p->task, NS_SLOT)) < 0 ||
+	    (err = sys_cap_move(client, p->task, PROGRAM_INIT_SLOT)) < 0 ||
 	    (err = sys_thread_configure(p->thread, (uint64_t)&cfg)) < 0 ||
 	    (err = sys_task_configure(p->task, (uint64_t)&tcfg)) < 0)
 		goto fail;
@@ -518,7 +514,7 @@ static uint64_t dma_page(struct program *p, uint64_t va)
 {
 	for (unsigned i = 0; i < p->ndma; i++)
 		if (va >= p->dma[i].va && va < p->dma[i].va + p->dma[i].pages * PAGE_SIZE)
-			return RAM_WINDOW + p->dma[i].first * PAGE_SIZE + (va - p->dma[i].va);
+			return ROOT_RAM_WINDOW + p->dma[i].first * PAGE_SIZE + (va - p->dma[i].va);
 	return 0;
 }
 
@@ -546,7 +542,7 @@ static bool page_fault(struct program *p, struct msg *m)
 		rights = IPC_MAP_READ | IPC_MAP_WRITE;
 	} else if (in_mmio(p, va) && va >= mmio.base && va - mmio.base < mmio.size) {
 		/* Device memory: ours first (uncached), then theirs. */
-		source = MMIO_WINDOW + (va - mmio.base);
+		source = ROOT_MMIO_WINDOW + (va - mmio.base);
 		sys_mem_map(ROOT_SLOT_MMIO, va - mmio.base, source, 1, IPC_MAP_READ | IPC_MAP_WRITE);
 		rights = IPC_MAP_READ | IPC_MAP_WRITE;
 	} else {
@@ -601,7 +597,7 @@ static long dma_request(struct program *p, struct msg *m)
 		if (p->kept[i].pages == size / PAGE_SIZE) {
 			first = (int64_t)p->kept[i].first;
 			p->kept[i].pages = 0;
-			memset((void *)(RAM_WINDOW + (uint64_t)first * PAGE_SIZE), 0, size);
+			memset((void *)(ROOT_RAM_WINDOW + (uint64_t)first * PAGE_SIZE), 0, size);
 		}
 	if (first < 0 && (first = pages_alloc_contiguous(size / PAGE_SIZE)) < 0)
 		return ERR_NO_MEMORY;
@@ -619,7 +615,7 @@ static long dma_request(struct program *p, struct msg *m)
 	m->w[1] = va;
 	m->w[2] = size;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, va);
-	b->items[0][1] = fpage(RAM_WINDOW + (uint64_t)first * PAGE_SIZE, log2);
+	b->items[0][1] = fpage(ROOT_RAM_WINDOW + (uint64_t)first * PAGE_SIZE, log2);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "lib/mica.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 #define MAX_NAMES 32
 #define MAX_PENDING 8

@@ -21,6 +21,8 @@
 extern struct task *root_task;
 extern struct thread *root_thread;
 
+_Static_assert(USER_TOP == USER_SPACE_TOP, "the kernel's and user space's map agree");
+
 #define MMIO_WINDOW_START 0xC0000000ULL
 #define MMIO_WINDOW_END   0xFEC00000ULL   /* IOAPIC and local APIC above stay the kernel's */
 

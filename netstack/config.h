@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 #define NETSTACK_MAX_NICS 4
 

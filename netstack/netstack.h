@@ -15,6 +15,7 @@
 
 #include "lib/mica.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 #include "proto/socket.h"
 

@@ -464,7 +464,7 @@ static uint64_t open_session(struct msg *m, const uint64_t *w, cap_slot_t *sessi
 	uint64_t log2 = w[0], va = w[1];
 
 	if (log2 < 12 || log2 > SOCK_BUFFER_MAX_LOG2 || (va & ((1UL << log2) - 1)) ||
-	    va >= 0x0000800000000000UL)
+	    va >= USER_SPACE_TOP)
 		return SOCK_EINVAL;
 	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
 		struct session *se = &sessions[i];

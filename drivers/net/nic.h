@@ -13,6 +13,7 @@
 
 #include "lib/mica.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 #include "proto/pci.h"
 

@@ -2,11 +2,12 @@
  * DMA memory from init: physically contiguous, pinned (init never moves or
  * reclaims it while the program lives), with its physical address known,
  * and charged to the program's `dma=` allowance in the boot manifest.
- * Served on the same endpoint as the name service (NS_SLOT).
+ * Served on init's endpoint (PROGRAM_INIT_SLOT; label in proto/init.h).
  *
  *   DMA_ALLOC  words: [0] size in bytes (rounded up to a power of two, at
  *              least one page). Before calling, the caller sets its IPC
- *              buffer's recv_window to cover PROGRAM_DMA_BASE..+PROGRAM_DMA_SIZE.
+ *              buffer's recv_window to cover PROGRAM_DMA_BASE..+PROGRAM_DMA_SIZE
+ *              (uapi/address_map.h).
  *              reply label: 0, or ERR_NO_MEMORY (allowance or RAM exhausted),
  *              ERR_INVALID_ARG (size 0 or above the allowance);
  *              words: [0] physical address, [1] virtual address (in the
@@ -19,9 +20,7 @@
 #ifndef MICA_PROTO_DMA_H
 #define MICA_PROTO_DMA_H
 
-#define DMA_ALLOC 3     /* next to NS_REGISTER and NS_LOOKUP */
-
-#define PROGRAM_DMA_BASE 0x0000500000000000UL
-#define PROGRAM_DMA_SIZE (1UL << 32)
+#include "proto/init.h"
+#include "uapi/address_map.h"
 
 #endif

@@ -1,6 +1,13 @@
 /*
- * The supervisor's control protocol: what the console asks init (on the
- * same endpoint as names and DMA memory, slot NS_SLOT). Only a program
+ * init's protocol: everything init serves on the endpoint every program
+ * finds in PROGRAM_INIT_SLOT (proto/program.h), told apart by label. The
+ * labels of all its parts are numbered here, in one enum:
+ *
+ *   names          NS_REGISTER, NS_LOOKUP, NS_WATCH   proto/nameservice.h
+ *   DMA memory     DMA_ALLOC                          proto/dma.h
+ *   control        INIT_PROGRAM .. INIT_MEMORY        below
+ *
+ * The supervisor's control protocol: what the console asks init. Only a program
  * whose manifest entry says control=yes may use it; others get
  * ERR_NO_RIGHTS. Program names travel NUL-padded in words 0..3.
  *
@@ -29,7 +36,11 @@
 #define INIT_NAME_WORDS 4
 
 enum init_label {
-	INIT_PROGRAM = 8,       /* below 8: names and DMA (nameservice.h, dma.h) */
+	NS_REGISTER = 1,
+	NS_LOOKUP = 2,
+	DMA_ALLOC = 3,
+	NS_WATCH = 4,
+	INIT_PROGRAM = 8,
 	INIT_KILL = 9,
 	INIT_START = 10,
 	INIT_MEMORY = 11,

@@ -1,6 +1,6 @@
 /*
- * Packet queues between a NIC driver and its client (the reflector today,
- * the netstack later). docs/netq.md explains the rules; in short:
+ * Packet queues between a NIC driver and its client (the netstack; the
+ * reflector and fakenic in tests). docs/netq.md explains the rules; in short:
  *
  * The client owns one shared area of physically contiguous memory (from
  * init's DMA service) and maps it into the driver with NETQ_ATTACH:
@@ -34,6 +34,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
 #define NETQ_VERSION    1
@@ -166,8 +168,8 @@ enum netq_label {
 	NETQ_DETACH = 4,
 };
 
-/* Where a driver receives the area (log2 size at most NETQ_AREA_MAX_LOG2). */
-#define NETQ_DRIVER_AREA    0x0000400000000000UL
+/* A driver receives the area at NETQ_DRIVER_AREA (uapi/address_map.h);
+ * its log2 size is at most NETQ_AREA_MAX_LOG2. */
 #define NETQ_AREA_MAX_LOG2  30
 
 #define NETQ_SIGNAL_QUEUE 0x1   /* the notification bit each side signals */

@@ -2,21 +2,17 @@
  * What the kernel hands the root task: fixed capability slots, and a
  * read-only boot-information page describing the rest.
  *
- * Root task address space (set up by the kernel):
- *   BOOTINFO_ADDR           boot information page (read-only)
- *   ROOT_IPC_BUFFER         the first thread's IPC buffer
- *   ROOT_STACK_TOP - ROOT_STACK_SIZE .. ROOT_STACK_TOP   its stack
- *   ELF segments of the root module, as linked
+ * Root task address space (set up by the kernel; uapi/address_map.h):
+ * the boot information page at BOOTINFO_ADDR (read-only), the first
+ * thread's IPC buffer at ROOT_IPC_BUFFER, its stack below ROOT_STACK_TOP
+ * (ROOT_STACK_SIZE bytes), and the root module's ELF segments as linked.
  */
 #ifndef MICA_UAPI_BOOTINFO_H
 #define MICA_UAPI_BOOTINFO_H
 
 #include <stdint.h>
 
-#define BOOTINFO_ADDR    0x00007FFFFFFFE000UL
-#define ROOT_IPC_BUFFER  0x00007FFFFFFFD000UL
-#define ROOT_STACK_TOP   0x00007FFFFFF00000UL
-#define ROOT_STACK_SIZE  (256 * 1024UL)
+#include "uapi/address_map.h"
 
 /* Fixed slots in the root task's capability table. */
 #define ROOT_SLOT_TASK        0   /* itself */

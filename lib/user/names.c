@@ -2,6 +2,7 @@
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 static void name_words(const char *name, uint64_t w[NS_NAME_WORDS])
 {
@@ -21,7 +22,7 @@ static long send_with_cap(uint64_t label, const char *name, cap_slot_t cap)
 	name_words(name, m.w);
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 	b->items[0][1] = cap;
-	long err = ipc_call(NS_SLOT, &m);
+	long err = ipc_call(PROGRAM_INIT_SLOT, &m);
 	if (err)
 		return err;
 	return ipc_tag_label(m.tag) ? -(long)ipc_tag_label(m.tag) : 0;
@@ -42,7 +43,7 @@ static long lookup(const char *name, cap_slot_t dest, uint64_t flags, uint64_t *
 	name_words(name, m.w);
 	m.w[NS_NAME_WORDS] = flags;
 	b->recv_cap_slot = dest;
-	long err = ipc_call(NS_SLOT, &m);
+	long err = ipc_call(PROGRAM_INIT_SLOT, &m);
 	b->recv_cap_slot = CAP_SLOT_NONE;
 	if (err)
 		return err;

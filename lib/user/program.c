@@ -3,6 +3,7 @@
 #include "proto/dma.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 void *dma_alloc(size_t size, uint64_t *phys)
 {
@@ -12,7 +13,7 @@ void *dma_alloc(size_t size, uint64_t *phys)
 
 	m.w[0] = size;
 	b->recv_window = fpage(PROGRAM_DMA_BASE, 32);
-	long err = ipc_call(NS_SLOT, &m);
+	long err = ipc_call(PROGRAM_INIT_SLOT, &m);
 	b->recv_window = window;
 	if (err || ipc_tag_label(m.tag))
 		return NULL;
@@ -50,6 +51,6 @@ long init_control(uint64_t label, const char *name, uint64_t word, struct msg *m
 		memcpy(m->w, name, strnlen(name, INIT_NAME_WORDS * 8 - 1));
 	else
 		m->w[0] = word;
-	long err = ipc_call(NS_SLOT, m);
+	long err = ipc_call(PROGRAM_INIT_SLOT, m);
 	return err ? err : -(long)ipc_tag_label(m->tag);
 }

@@ -1,6 +1,7 @@
 /* The user runtime: start-up, console output, slots, threads. */
 #include "lib/mica.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 /* A thread's FS base starts as its IPC buffer's address (the kernel sets
  * it at thread_start), and the runtime stores the buffer's own address in

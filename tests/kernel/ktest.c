@@ -122,7 +122,7 @@ void ktest_settle(void)
 
 /* ---- memory ---- */
 
-#define SCRATCH_BASE 0x0000100000000000UL
+#define SCRATCH_BASE ROOT_RAM_WINDOW
 #define SCRATCH_PAGES 4096
 static uint8_t scratch_used[SCRATCH_PAGES];
 

@@ -5,7 +5,7 @@
 KTEST(mem_map_checks_arguments)
 {
 	struct mem_info info;
-	uint64_t va = 0x0000200000000000UL;
+	uint64_t va = PROGRAM_OWN_BASE;
 
 	KEXPECT(sys_mem_info(ROOT_SLOT_FIRST_RAM, (uint64_t)&info), 0);
 	KCHECK(info.size >= (16UL << 20));
@@ -75,7 +75,7 @@ KTEST(pager_maps_on_demand)
  * their own capability tables: slot 0 their endpoint, slot 1 the next
  * relay's endpoint (if any), slot 2 the test's "done" endpoint.
  */
-#define WINDOW 0x0000300000000000UL
+#define WINDOW (PROGRAM_OWN_BASE + (2UL << 30))
 #define RELAY_OWN 0
 #define RELAY_NEXT 1
 #define RELAY_DONE 2

@@ -111,7 +111,7 @@ KTEST(call_queued_on_dying_servers_endpoint)
  * control. Its own: 10, 11 endpoints; 12 reply; 13, 14 notifications;
  * 15..17 threads; 18 IRQ; 19 task; 20 its thread; 21 badged copy.
  */
-#define HOARD_VA 0x0000200000000000UL
+#define HOARD_VA PROGRAM_OWN_BASE
 #define HOARD_RAM_OFFSET (32UL << 20)   /* past ktest_pages' window */
 
 static uint8_t hoard_stacks[3][8192] __attribute__((aligned(4096)));

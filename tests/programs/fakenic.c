@@ -21,6 +21,7 @@
 #include "lib/netq_client.h"
 #include "lib/netsock.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 
 #define HELD_MAX 64             /* rx-free buffers this side keeps */

@@ -7,6 +7,7 @@
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 
 int main(uint64_t arg)
 {

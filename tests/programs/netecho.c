@@ -21,10 +21,11 @@
 #include "lib/netsock.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 
 #define BUF_LOG2     16
-#define BUF_WINDOW   0x0000420000000000UL
+#define BUF_WINDOW   (PROGRAM_OWN_BASE + (2UL << 30))  /* past NETQ_DRIVER_AREA */
 #define STACK_SIZE   (64 * 1024)
 
 enum role { TCP_ECHO, UDP_ECHO, TCP_CLIENT, STATS, CONTROL, ROLES };

@@ -18,6 +18,7 @@
 #include "lib/names.h"
 #include "lib/netq_client.h"
 #include "proto/nameservice.h"
+#include "proto/program.h"
 #include "proto/netq.h"
 
 #define REFLECTOR_STATS_TYPE 0x88B6

@@ -167,6 +167,10 @@ static int program_line(const struct line *l, struct manifest *m, char *err, siz
 			if (parse_number(val, &v, 0) || v > MANIFEST_DMA_MAX_KIB)
 				FAIL("dma must be 0..%u KiB, got '%s'", MANIFEST_DMA_MAX_KIB, val);
 			p->dma = v * 1024;
+		} else if (klen == 6 && !strncmp(w, "memory", 6)) {
+			if (parse_number(val, &v, 0) || v > MANIFEST_MEMORY_MAX_KIB)
+				FAIL("memory must be 0..%u KiB, got '%s'", MANIFEST_MEMORY_MAX_KIB, val);
+			p->memory = v * 1024;
 		} else if (klen == 9 && !strncmp(w, "heartbeat", 9)) {
 			if (parse_number(val, &v, 0) || (v && (v < 10 || v > 60000)))
 				FAIL("heartbeat must be 0 (none) or 10..60000 ms, got '%s'", val);
@@ -179,7 +183,7 @@ static int program_line(const struct line *l, struct manifest *m, char *err, siz
 			else
 				FAIL("control must be yes or no, got '%s'", val);
 		} else {
-			FAIL("unknown setting '%.*s' (priority, quota, dma, restart, retries, "
+			FAIL("unknown setting '%.*s' (priority, quota, dma, memory, restart, retries, "
 			     "heartbeat, control)", (int)klen, w);
 		}
 	}
@@ -199,6 +203,12 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 		if (l->nwords != 2 || !valid_name(l->words[1]))
 			FAIL("'module' needs one module name");
 		memcpy(p->module, l->words[1], strlen(l->words[1]) + 1);
+	} else if (!strcmp(kw, "file")) {
+		if (l->nwords != 2 || !valid_name(l->words[1]))
+			FAIL("'file' needs one boot module name");
+		if (p->nfiles == MANIFEST_MAX_FILES)
+			FAIL("more than %d files", MANIFEST_MAX_FILES);
+		memcpy(p->files[p->nfiles++], l->words[1], strlen(l->words[1]) + 1);
 	} else if (!strcmp(kw, "ioports")) {
 		char first[WORD_LEN];
 		const char *dash = l->nwords == 2 ? strchr(l->words[1], '-') : NULL;
@@ -245,7 +255,7 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 		}
 		p->args[n] = 0;
 	} else {
-		FAIL("unknown keyword '%s' (module, pci, ioports, irq, mmio, args)", kw);
+		FAIL("unknown keyword '%s' (module, file, pci, ioports, irq, mmio, args)", kw);
 	}
 	return 0;
 }

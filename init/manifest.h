@@ -2,15 +2,18 @@
  * The boot manifest: which programs init starts, with which resources and
  * restart policy. A text file of lines; `#` starts a comment.
  *
- *   program NAME [priority=N] [quota=KIB] [dma=KIB] [restart=never|on-crash] [retries=N]
+ *   program NAME [priority=N] [quota=KIB] [dma=KIB] [memory=KIB]
+ *                [restart=never|on-crash] [retries=N] [heartbeat=MS] [control=yes|no]
  *       module NAME        boot module holding its executable (default: NAME)
+ *       file NAME          a boot module it reads as a file (read-only, up to 4)
  *       pci VVVV:DDDD      the PCI device it drives, by vendor:device (the first
  *       pci BB:DD.F        one not taken by an earlier program) or by slot
  *       ioports FIRST-LAST I/O ports to delegate (hex, inclusive)
  *       irq N              an IRQ capability for IOAPIC input N
  *       mmio BASE SIZE     device memory (hex) mapped for it on demand
- *       args WORDS...      passed to it (up to 96 characters)
+ *       args WORDS...      passed to it (up to 95 characters)
  *
+ * docs/manifest.md explains each setting and its default.
  * Indented lines belong to the program above. Pure logic: no system calls,
  * unit-tested on the host.
  */
@@ -27,6 +30,8 @@
 #define MANIFEST_NAME_LEN 32
 #define MANIFEST_ARGS_LEN 96
 #define MANIFEST_DMA_MAX_KIB 65536
+#define MANIFEST_MEMORY_MAX_KIB (4U << 20)      /* 4 GiB */
+#define MANIFEST_MAX_FILES 4
 
 /* A program that exits is done; one that crashes, hangs or is killed is
  * restarted under on-crash: a crash or hang after a backoff, at most
@@ -42,6 +47,7 @@ struct manifest_program {
 	unsigned priority;              /* default 100, at most 199 */
 	uint64_t quota;                 /* bytes of kernel memory, default 1 MiB */
 	uint64_t dma;                   /* bytes of DMA memory it may ask for (default 0) */
+	uint64_t memory;                /* bytes of pages it may ask for (INIT_PAGES_ALLOC) */
 	enum restart_policy restart;
 	unsigned retries;               /* crashes in a row before giving up (default 3) */
 	unsigned heartbeat_ms;          /* watchdog period, 0: none */
@@ -54,6 +60,8 @@ struct manifest_program {
 	enum pci_match pci;             /* a device it drives, if any: */
 	uint16_t pci_a, pci_b;          /* vendor, device; or bus, devfn */
 	char args[MANIFEST_ARGS_LEN];
+	unsigned nfiles;
+	char files[MANIFEST_MAX_FILES][MANIFEST_NAME_LEN];     /* boot module names */
 	unsigned line;                  /* where it was declared */
 };
 

@@ -5,7 +5,30 @@
  *
  *   names          NS_REGISTER, NS_LOOKUP, NS_WATCH   proto/nameservice.h
  *   DMA memory     DMA_ALLOC                          proto/dma.h
+ *   pages          INIT_PAGES_ALLOC, INIT_PAGES_FREE  below
  *   control        INIT_PROGRAM .. INIT_MEMORY        below
+ *
+ * Pages, for a program that pages clients of its own (the POSIX server):
+ * ordinary memory, charged to the manifest's memory=KIB allowance, placed
+ * in the window PROGRAM_PAGES_BASE..+PROGRAM_PAGES_SIZE (address_map.h).
+ *
+ *   INIT_PAGES_ALLOC  words: [0] size in bytes (rounded up to a power of
+ *                 two, 4 KiB .. INIT_PAGES_MAX). Before calling, set the
+ *                 IPC buffer's recv_window to cover the pages window.
+ *                 reply: label 0; words: [0] address (aligned to the
+ *                 size), [1] size; item: the pages, zeroed, mapped
+ *                 read/write (and executable: a POSIX process runs code
+ *                 from them) at that address. The pages are the caller's
+ *                 to map on (grant or map to its clients).
+ *                 ERR_NO_MEMORY: the allowance or init's RAM is used up,
+ *                 or the window is full; ERR_INVALID_ARG: size 0 or above
+ *                 INIT_PAGES_MAX.
+ *   INIT_PAGES_FREE   words: [0] an address INIT_PAGES_ALLOC returned.
+ *                 The whole allocation goes back to init: revoked from the
+ *                 caller and from everyone it mapped it to, and no longer
+ *                 charged. ERR_INVALID_ARG: no allocation starts there.
+ *
+ * Everything a program was given goes back when it ends.
  *
  * The supervisor's control protocol: what the console asks init. Only a program
  * whose manifest entry says control=yes may use it; others get
@@ -34,12 +57,15 @@
 #include <stdint.h>
 
 #define INIT_NAME_WORDS 4
+#define INIT_PAGES_MAX  (4UL << 20)     /* the largest single allocation, bytes */
 
 enum init_label {
 	NS_REGISTER = 1,
 	NS_LOOKUP = 2,
 	DMA_ALLOC = 3,
 	NS_WATCH = 4,
+	INIT_PAGES_ALLOC = 5,
+	INIT_PAGES_FREE = 6,
 	INIT_PROGRAM = 8,
 	INIT_KILL = 9,
 	INIT_START = 10,

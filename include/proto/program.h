@@ -20,6 +20,17 @@
 #define PROGRAM_FIRST_FREE_SLOT 8   /* slots below are init's to fill */
 
 #define PROGRAM_INFO_MAGIC 0x50524F47494E464FULL   /* "PROGINFO" */
+#define PROGRAM_MAX_FILES 4
+
+/* A boot module the manifest hands the program as a file (`file NAME`):
+ * mapped read-only on first touch at addr (PROGRAM_FILE_BASE + k *
+ * PROGRAM_FILE_SPAN for the k-th `file` line); size bytes. The pages past
+ * size up to the next page boundary read as zero. */
+struct program_file {
+	char name[32];              /* the module's name, NUL padded */
+	uint64_t addr;
+	uint64_t size;
+};
 
 /* The read-only page at PROGRAM_INFO_ADDR. */
 struct program_info {
@@ -30,6 +41,8 @@ struct program_info {
 	uint64_t priority;          /* its thread's priority (for threads it makes) */
 	struct pci_device_info pci; /* the device it drives (manifest `pci`) */
 	uint64_t heartbeat_ms;      /* manifest heartbeat=MS, or 0: no heartbeat page */
+	uint64_t nfiles;            /* files[0..nfiles) are valid */
+	struct program_file files[PROGRAM_MAX_FILES];
 };
 
 /*

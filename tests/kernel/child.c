@@ -1,5 +1,8 @@
 #include "child.h"
 
+#include "lib/pager.h"
+#include "lib/task.h"
+
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
 uint8_t ktest_secret[4096] __attribute__((aligned(4096))) = "the secret";
@@ -18,18 +21,40 @@ static union {
 	uint8_t page[4096];
 } pager_ipc __attribute__((aligned(4096)));
 
-/* Rights for a child's access to va in this image, 0 if refused. */
-static unsigned image_rights(uint64_t va)
+/* What every child may see: this program's own image, shared (text
+ * executable, read-only data read-only, the rest writable), except the
+ * secret page. Nothing is owned, so no page is ever allocated. */
+static struct aspace image;
+static struct as_page image_table[2];
+
+static void *no_page(void *ctx)
 {
-	if (va >= (uint64_t)ktest_secret && va < (uint64_t)ktest_secret + sizeof(ktest_secret))
-		return 0;
-	if (va >= (uint64_t)__image_start && va < (uint64_t)__text_end)
-		return IPC_MAP_READ | IPC_MAP_EXEC;
-	if (va >= (uint64_t)__text_end && va < (uint64_t)__rodata_end)
-		return IPC_MAP_READ;
-	if (va >= (uint64_t)__rodata_end && va < (uint64_t)__image_end)
-		return IPC_MAP_READ | IPC_MAP_WRITE;
-	return 0;
+	return NULL;
+}
+
+static void no_free(void *ctx, void *page)
+{
+}
+
+static const struct as_ops image_ops = { no_page, no_free, NULL };
+
+static void image_share(uint64_t start, uint64_t end, unsigned rights)
+{
+	if (end > start && as_add(&image, start, end - start, rights, AS_SHARED, start, false) < 0)
+		printf("ktest: cannot describe the image at %lx\n", start);
+}
+
+static void image_init(void)
+{
+	uint64_t text_end = ((uint64_t)__text_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	uint64_t secret = (uint64_t)ktest_secret;
+
+	as_init(&image, &image_ops, NULL, image_table, 2);
+	image_share((uint64_t)__image_start, text_end, IPC_MAP_READ | IPC_MAP_EXEC);
+	image_share(text_end, (uint64_t)__rodata_end, IPC_MAP_READ);
+	image_share((uint64_t)__rodata_end, secret, IPC_MAP_READ | IPC_MAP_WRITE);
+	image_share(secret + sizeof(ktest_secret), (uint64_t)__image_end,
+		    IPC_MAP_READ | IPC_MAP_WRITE);
 }
 
 static void record(struct child *c, uint64_t label, uint64_t address, uint64_t error,
@@ -57,17 +82,14 @@ static void handle(struct msg *m)
 		return;
 	}
 	if (label == IPC_LABEL_PAGE_FAULT) {
-		uint64_t addr = m->w[0], page = addr & ~(PAGE_SIZE - 1);
-		unsigned rights = image_rights(addr);
-		/* Writes to read-only pages are refused, not re-mapped. */
-		if (rights && (!(m->w[1] & 2) || (rights & IPC_MAP_WRITE)) && !(m->w[1] & 1)) {
-			b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, rights, page);
-			b->items[0][1] = fpage(page, 12);
+		uint64_t addr = m->w[0], access = m->w[1], ip = m->w[2];
+		/* A fault on a present page is a protection fault: refused,
+		 * not re-mapped. */
+		if (!(access & 1) && pager_answer(&image, m) == 0) {
 			c->page_faults++;
-			m->tag = ipc_tag(IPC_REPLY_RESUME, 0, 1);
 			return;
 		}
-		record(c, label, addr, m->w[1], 14, m->w[2]);
+		record(c, label, addr, access, 14, ip);
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return;
 	}
@@ -125,6 +147,7 @@ void child_pager_start(void)
 	pager_ep = ktest_create(CAP_ENDPOINT);
 	pager_reply = ktest_create(CAP_REPLY);
 	child_supervisor = ktest_create(CAP_NOTIFICATION);
+	image_init();
 	pager_ipc.b.user[0] = (uint64_t)&pager_ipc.b;
 	long t = thread_spawn(pager_loop, 0, pager_stack, sizeof(pager_stack), &pager_ipc.b,
 			      250, "ktest-pager", CAP_SLOT_NONE);
@@ -147,40 +170,29 @@ struct child *child_create(uint64_t quota, enum child_policy policy, bool with_h
 	memset(c, 0, sizeof(*c));
 	c->index = (int)(c - children);
 	c->policy = policy;
-	c->task = slot_alloc();
-	c->thread = slot_alloc();
-	cap_slot_t badged = slot_alloc();
-	if ((err = sys_obj_create(CAP_TASK, c->task, quota)) < 0 ||
-	    (err = sys_obj_create(CAP_THREAD, c->thread, c->task)) < 0 ||
-	    (err = sys_cap_copy(pager_ep, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
-				(uint64_t)c->index + 1)) < 0)
-		goto fail;
 	c->ipcbuf = &child_ipc[c->index].b;
 	memset(c->ipcbuf, 0, sizeof(*c->ipcbuf));
 	c->ipcbuf->user[0] = (uint64_t)c->ipcbuf;
-	struct thread_config cfg = {
-		.fields = THREAD_CFG_PAGER | THREAD_CFG_EXCEPTION | THREAD_CFG_IPC_BUFFER |
-			  THREAD_CFG_NAME | THREAD_CFG_PRIORITY,
-		.pager = badged,
-		.exception = with_handler ? badged : CAP_SLOT_NONE,
+	cap_slot_t badged = slot_alloc();
+	struct task_spec spec = {
+		.quota = quota, .priority = 150, .name = "ktest-child",
+		.pager = badged, .exception = with_handler ? badged : CAP_SLOT_NONE,
 		.ipc_buffer = (uint64_t)c->ipcbuf,
-		.priority = 150,
-		.name = "ktest-child",
+		.supervisor = child_supervisor, .supervisor_bits = 1UL << c->index,
 	};
-	struct task_config tcfg = { .fields = TASK_CFG_SUPERVISOR, .supervisor = child_supervisor,
-				    .supervisor_bits = 1UL << c->index };
-	if ((err = sys_thread_configure(c->thread, (uint64_t)&cfg)) < 0 ||
-	    (err = sys_task_configure(c->task, (uint64_t)&tcfg)) < 0)
-		goto fail;
+	struct task_handle t = { 0, 0 };
+	if ((err = sys_cap_copy(pager_ep, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
+				(uint64_t)c->index + 1)) >= 0)
+		err = task_new(&spec, &t);
 	sys_cap_delete(badged);         /* the thread holds the endpoint now */
 	slot_free(badged);
+	if (err < 0) {
+		printf("    child_start: %s\n", mica_strerror(err));
+		return NULL;
+	}
+	c->task = t.task;
+	c->thread = t.thread;
 	return c;
-fail:
-	printf("    child_start: %s\n", mica_strerror(err));
-	sys_cap_delete(badged);
-	slot_free(badged);
-	child_destroy(c);
-	return NULL;
 }
 
 long child_run(struct child *c, void (*fn)(uint64_t), uint64_t arg)
@@ -243,15 +255,8 @@ bool child_wait(struct child *c)
 
 void child_destroy(struct child *c)
 {
-	if (c->thread) {
-		sys_obj_destroy(c->thread);
-		sys_cap_delete(c->thread);
-		slot_free(c->thread);
-	}
-	if (c->task) {
-		sys_obj_destroy(c->task);
-		sys_cap_delete(c->task);
-		slot_free(c->task);
-	}
+	struct task_handle t = { c->task, c->thread };
+
+	task_delete(&t);
 	c->task = c->thread = 0;
 }

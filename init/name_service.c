@@ -3,7 +3,7 @@
  * belongs to the program that registered it and goes when that program
  * ends; whoever watches it (NS_WATCH) is signalled on both.
  */
-#include "names.h"
+#include "name_service.h"
 
 #include "lib/mica.h"
 #include "proto/nameservice.h"

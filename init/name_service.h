@@ -1,6 +1,6 @@
-/* init's name service (names.c). Programs are known by their index. */
-#ifndef MICA_INIT_NAMES_H
-#define MICA_INIT_NAMES_H
+/* init's name service (name_service.c). Programs are known by their index. */
+#ifndef MICA_INIT_NAME_SERVICE_H
+#define MICA_INIT_NAME_SERVICE_H
 
 #include <stdbool.h>
 

@@ -1,0 +1,132 @@
+/*
+ * A pager's record of one client address space: the regions the client
+ * may touch and the pages that back them. init uses it for every program
+ * it starts, the kernel tests for their child tasks, and the POSIX server
+ * for its processes, so that no pager keeps its own copy of this logic.
+ *
+ * Pure logic (no system calls; unit-tested on the host): the pager gives
+ * page allocation through struct as_ops, and turns what as_fault answers
+ * into an IPC map item (pager_answer() in lib/pager.h does that).
+ *
+ * Two kinds of region:
+ *   AS_ANON    memory of the client's own: a zeroed page of the pager's on
+ *              first touch (or preset by as_preset/as_load_elf), owned by
+ *              the address space and freed with it.
+ *   AS_SHARED  memory the pager already has (DMA memory, device registers,
+ *              files): page va is the pager's source + (va - start); never
+ *              freed here. With `prepare`, ops->prepare is asked to make
+ *              the pager's own page present before it is handed out.
+ *
+ * Addresses are byte addresses; every region is page aligned. Errors are
+ * the kernel's ERR_* numbers, negated (uapi/errors.h).
+ */
+#ifndef MICA_LIB_ASPACE_H
+#define MICA_LIB_ASPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_PAGE_SIZE   4096UL
+#define AS_MAX_REGIONS 128
+
+enum as_kind { AS_ANON, AS_SHARED };
+
+struct as_region {
+	uint64_t start, end;    /* [start, end), page aligned */
+	unsigned rights;        /* IPC_MAP_READ | IPC_MAP_WRITE | IPC_MAP_EXEC */
+	enum as_kind kind;
+	uint64_t source;        /* AS_SHARED: the pager's address of start */
+	bool prepare;           /* AS_SHARED: ops->prepare each page first */
+};
+
+/* One page the address space owns: the client's va, the pager's page. */
+struct as_page {
+	uint64_t va;
+	void *page;             /* NULL: an empty table entry */
+};
+
+struct as_ops {
+	/* A zeroed page of the pager's, or NULL when there is none. */
+	void *(*page_alloc)(void *ctx);
+	/* Give a page back (and revoke it from everyone it was mapped to). */
+	void (*page_free)(void *ctx, void *page);
+	/* For AS_SHARED regions with `prepare`: make the pager's page at
+	 * source present; false if it cannot. May be NULL otherwise. */
+	bool (*prepare)(void *ctx, uint64_t source);
+};
+
+struct aspace {
+	const struct as_ops *ops;
+	void *ctx;
+	unsigned nregions;
+	struct as_region regions[AS_MAX_REGIONS];
+	struct as_page *table;  /* hash table of owned pages, capacity entries */
+	unsigned capacity;      /* a power of two */
+	unsigned npages;        /* owned pages, at most capacity / 2 */
+};
+
+/* An empty address space whose owned pages live in table[0..capacity)
+ * (capacity a power of two, at least 2; it holds capacity / 2 pages). */
+void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, struct as_page *table,
+	     unsigned capacity);
+
+/* Add the region [start, start + size). 0, or -ERR_INVALID_ARG (not page
+ * aligned, empty, wraps, no rights), -ERR_RANGE (overlaps a region),
+ * -ERR_NO_MEMORY (AS_MAX_REGIONS in use). */
+long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, enum as_kind kind,
+	    uint64_t source, bool prepare);
+
+/* Remove [start, start + size) from every region it touches (splitting a
+ * region it cuts in two) and free the owned pages in it. The caller
+ * revokes the client's mappings (page_free does for owned pages). 0, or
+ * -ERR_INVALID_ARG (not page aligned), -ERR_NO_MEMORY (a split needs a
+ * region slot and none is free; nothing changed). */
+long as_remove(struct aspace *as, uint64_t start, uint64_t size);
+
+/* The lowest address in [lo, hi) aligned to align (a power of two) where
+ * size bytes overlap no region: true and *va, or false. */
+bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,
+		  uint64_t align, uint64_t *va);
+
+/* The region holding va, or NULL. */
+const struct as_region *as_region_at(const struct aspace *as, uint64_t va);
+
+/* A one-page AS_ANON region at va (page aligned) with a fresh zeroed page,
+ * for start-up information the pager writes: the pager's address of the
+ * page, or NULL (overlap, no region slot or no page). */
+void *as_preset(struct aspace *as, uint64_t va, unsigned rights);
+
+/* The pager's page behind client page va (page aligned), whatever the
+ * region's rights: an owned page (allocated if the region is AS_ANON and
+ * the page is new) or the shared source. For the pager filling memory it
+ * gives (program images, start-up pages). NULL: no region, no memory. */
+void *as_page(struct aspace *as, uint64_t va);
+
+/*
+ * A page fault at addr with the x86 page-fault error code `access` (bit 1
+ * write, bit 4 instruction fetch): where the page comes from in the
+ * pager's space (*source, page aligned) and the rights to map it with.
+ * AS_ANON pages are allocated on first touch. 0, or -ERR_BAD_ADDRESS (no
+ * region), -ERR_NO_RIGHTS (a write to a read-only or a fetch from a
+ * non-executable region), -ERR_NO_MEMORY (no page, or the table is full).
+ */
+long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *source,
+	      unsigned *rights);
+
+/*
+ * Copy between the client's memory and the pager's, as the client would
+ * see it: len bytes at client address va. Reading an AS_ANON page never
+ * touched gives zeros without allocating it; writing one allocates it.
+ * 0, or -ERR_BAD_ADDRESS (a byte outside every region, or in a region
+ * without the right: read for copy_in, write for copy_out) or
+ * -ERR_NO_MEMORY; after an error the bytes before the failing page may
+ * have been copied, as with a kernel's copy_to_user.
+ */
+long as_copy_in(struct aspace *as, void *dst, uint64_t va, size_t len);
+long as_copy_out(struct aspace *as, uint64_t va, const void *src, size_t len);
+
+/* Free every owned page and forget every region. */
+void as_release(struct aspace *as);
+
+#endif

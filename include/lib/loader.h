@@ -1,0 +1,28 @@
+/*
+ * Program loading for pagers: an ELF64 executable from memory into a
+ * client address space (lib/aspace.h). Used by init for every program it
+ * starts, and by the POSIX server for the processes it runs.
+ *
+ * Pure logic: pages come from the address space's ops.
+ */
+#ifndef MICA_LIB_LOADER_H
+#define MICA_LIB_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/aspace.h"
+
+/*
+ * Check file[0..size) as a static x86-64 executable (lib/elf.h) whose
+ * loadable segments all lie in [lo, hi), then give each segment an AS_ANON
+ * region with its rights (R, W, X from the program header) and pages
+ * holding its bytes (the rest zero). *entry gets the entry point.
+ * Returns NULL, or a short reason ("segment outside the program window",
+ * "out of memory", an elf_strerror text); on failure the address space
+ * may hold some of the segments: release it.
+ */
+const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			    uint64_t hi, uint64_t *entry);
+
+#endif

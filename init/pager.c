@@ -1,0 +1,47 @@
+/*
+ * init as pager of its programs: a page fault is answered from the
+ * program's address space record (lib/aspace.h); its I/O ports ride along
+ * with the first page it gets.
+ */
+#include "init.h"
+
+#include "lib/pager.h"
+
+static void *page_alloc(void *ctx)
+{
+	return ram_page_alloc();
+}
+
+static void page_free(void *ctx, void *page)
+{
+	ram_page_free(page);
+}
+
+static bool prepare(void *ctx, uint64_t source)
+{
+	return mmio_page_prepare(source);
+}
+
+const struct as_ops program_as_ops = { page_alloc, page_free, prepare };
+
+bool pager_fault(struct program *p, struct msg *m)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	unsigned nitems = 1;
+
+	if (pager_answer(&p->as, m) < 0)
+		return false;
+	/* Its I/O ports, as naturally aligned power-of-two flexpages. */
+	for (unsigned i = 0; !p->ports_given && i < p->nports; i++) {
+		uint64_t first = p->port_first[i], count = p->port_count[i];
+		unsigned log2 = log2_ceil(count);
+		if ((1UL << log2) == count && first % count == 0 && nitems < IPC_MAX_ITEMS) {
+			b->items[nitems][0] = ipc_item_word0(IPC_ITEM_IOPORT, 0, 0);
+			b->items[nitems][1] = (first << 12) | log2;
+			nitems++;
+		}
+	}
+	p->ports_given = true;
+	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, nitems);
+	return true;
+}

@@ -1,0 +1,292 @@
+/* A pager's record of a client address space (include/lib/aspace.h). */
+#include "lib/aspace.h"
+#include "lib/string.h"
+#include "uapi/errors.h"
+#include "uapi/ipc.h"
+
+#define PAGE_MASK (AS_PAGE_SIZE - 1)
+
+void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, struct as_page *table,
+	     unsigned capacity)
+{
+	memset(as, 0, sizeof(*as));
+	as->ops = ops;
+	as->ctx = ctx;
+	as->table = table;
+	as->capacity = capacity;
+	memset(table, 0, capacity * sizeof(*table));
+}
+
+/* ---- the table of owned pages: open addressing, linear probing ---- */
+
+static unsigned slot_of(const struct aspace *as, uint64_t va)
+{
+	return (unsigned)(((va >> 12) * 0x9E3779B97F4A7C15ULL) >> 32) & (as->capacity - 1);
+}
+
+static struct as_page *page_find(const struct aspace *as, uint64_t va)
+{
+	for (unsigned i = slot_of(as, va);; i = (i + 1) & (as->capacity - 1)) {
+		struct as_page *e = &as->table[i];
+		if (!e->page)
+			return NULL;
+		if (e->va == va)
+			return e;
+	}
+}
+
+/* A fresh zeroed page owned at va (not present before), or NULL. */
+static void *page_add(struct aspace *as, uint64_t va)
+{
+	if (as->npages >= as->capacity / 2)
+		return NULL;
+	void *page = as->ops->page_alloc(as->ctx);
+	if (!page)
+		return NULL;
+	unsigned i = slot_of(as, va);
+	while (as->table[i].page)
+		i = (i + 1) & (as->capacity - 1);
+	as->table[i].va = va;
+	as->table[i].page = page;
+	as->npages++;
+	return page;
+}
+
+/* Free the owned page at entry e and close the gap, so that every entry
+ * stays reachable from its home slot. */
+static void page_remove(struct aspace *as, struct as_page *e)
+{
+	unsigned mask = as->capacity - 1, hole = (unsigned)(e - as->table);
+
+	as->ops->page_free(as->ctx, e->page);
+	as->npages--;
+	for (unsigned i = (hole + 1) & mask; as->table[i].page; i = (i + 1) & mask) {
+		unsigned home = slot_of(as, as->table[i].va);
+		/* Move entry i into the hole unless its home lies cyclically
+		 * in (hole, i]. */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			as->table[hole] = as->table[i];
+			hole = i;
+		}
+	}
+	as->table[hole].page = NULL;
+	as->table[hole].va = 0;
+}
+
+/* ---- regions ---- */
+
+const struct as_region *as_region_at(const struct aspace *as, uint64_t va)
+{
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (va >= as->regions[i].start && va < as->regions[i].end)
+			return &as->regions[i];
+	return NULL;
+}
+
+bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,
+		  uint64_t align, uint64_t *va)
+{
+	uint64_t at = (lo + align - 1) & ~(align - 1);
+
+	while (at >= lo && at < hi && size <= hi - at) {
+		/* Past the highest region that overlaps, or done. */
+		uint64_t next = at;
+		for (unsigned i = 0; i < as->nregions; i++)
+			if (at < as->regions[i].end && as->regions[i].start < at + size &&
+			    as->regions[i].end > next)
+				next = as->regions[i].end;
+		if (next == at) {
+			*va = at;
+			return true;
+		}
+		at = (next + align - 1) & ~(align - 1);
+	}
+	return false;
+}
+
+long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, enum as_kind kind,
+	    uint64_t source, bool prepare)
+{
+	if ((start | size | source) & PAGE_MASK || size == 0 || start + size < start || !rights)
+		return -ERR_INVALID_ARG;
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (start < as->regions[i].end && as->regions[i].start < start + size)
+			return -ERR_RANGE;
+	if (as->nregions == AS_MAX_REGIONS)
+		return -ERR_NO_MEMORY;
+	as->regions[as->nregions++] = (struct as_region){
+		.start = start, .end = start + size, .rights = rights, .kind = kind,
+		.source = source, .prepare = prepare,
+	};
+	return 0;
+}
+
+static void free_owned(struct aspace *as, uint64_t start, uint64_t end)
+{
+	/* Walk the table rather than the range: a range may be far larger
+	 * than the pages it holds. Removal shifts entries back, so an entry
+	 * is looked at again after a removal. */
+	for (unsigned i = 0; i < as->capacity;) {
+		struct as_page *e = &as->table[i];
+		if (e->page && e->va >= start && e->va < end)
+			page_remove(as, e);
+		else
+			i++;
+	}
+}
+
+long as_remove(struct aspace *as, uint64_t start, uint64_t size)
+{
+	uint64_t end = start + size;
+	unsigned splits = 0;
+
+	if ((start | size) & PAGE_MASK || end < start)
+		return -ERR_INVALID_ARG;
+	for (unsigned i = 0; i < as->nregions; i++)
+		splits += as->regions[i].start < start && as->regions[i].end > end;
+	if (as->nregions + splits > AS_MAX_REGIONS)
+		return -ERR_NO_MEMORY;
+	for (unsigned i = 0; i < as->nregions;) {
+		struct as_region *r = &as->regions[i];
+		if (r->end <= start || r->start >= end) {
+			i++;
+			continue;
+		}
+		if (r->start < start && r->end > end) {
+			/* Cut in two: the upper part becomes a region of its own. */
+			struct as_region upper = *r;
+			upper.source += r->kind == AS_SHARED ? end - r->start : 0;
+			upper.start = end;
+			as->regions[as->nregions++] = upper;
+			r->end = start;
+		} else if (r->start < start) {
+			r->end = start;
+		} else if (r->end > end) {
+			r->source += r->kind == AS_SHARED ? end - r->start : 0;
+			r->start = end;
+		} else {
+			as->regions[i] = as->regions[--as->nregions];
+			continue;
+		}
+		i++;
+	}
+	free_owned(as, start, end);
+	return 0;
+}
+
+/* ---- faults and copies ---- */
+
+/* The pager's page behind client page va in region r: an owned page
+ * (allocated when create), or the shared source. NULL: none (an untouched
+ * AS_ANON page without create), or no memory. */
+static void *backing(struct aspace *as, const struct as_region *r, uint64_t va, bool create,
+		     long *err)
+{
+	*err = 0;
+	if (r->kind == AS_SHARED) {
+		uint64_t source = r->source + (va - r->start);
+		if (r->prepare && !as->ops->prepare(as->ctx, source)) {
+			*err = -ERR_NO_MEMORY;
+			return NULL;
+		}
+		return (void *)source;
+	}
+	struct as_page *e = page_find(as, va);
+	if (e)
+		return e->page;
+	if (!create)
+		return NULL;
+	void *page = page_add(as, va);
+	if (!page)
+		*err = -ERR_NO_MEMORY;
+	return page;
+}
+
+void *as_page(struct aspace *as, uint64_t va)
+{
+	const struct as_region *r = as_region_at(as, va);
+	long err;
+
+	return r ? backing(as, r, va, true, &err) : NULL;
+}
+
+void *as_preset(struct aspace *as, uint64_t va, unsigned rights)
+{
+	if (as_add(as, va, AS_PAGE_SIZE, rights, AS_ANON, 0, false) < 0)
+		return NULL;
+	void *page = as_page(as, va);
+	if (!page)
+		as_remove(as, va, AS_PAGE_SIZE);
+	return page;
+}
+
+long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *source,
+	      unsigned *rights)
+{
+	uint64_t va = addr & ~PAGE_MASK;
+	const struct as_region *r = as_region_at(as, va);
+	long err;
+
+	if (!r)
+		return -ERR_BAD_ADDRESS;
+	if (((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
+	    ((access & 16) && !(r->rights & IPC_MAP_EXEC)))
+		return -ERR_NO_RIGHTS;
+	void *page = backing(as, r, va, true, &err);
+	if (!page)
+		return err;
+	*source = (uint64_t)page;
+	*rights = r->rights;
+	return 0;
+}
+
+/* Copy len bytes between the client's va and buf, page by page; `out`:
+ * into the client. */
+static long copy(struct aspace *as, uint64_t va, uint8_t *buf, size_t len, bool out)
+{
+	while (len) {
+		uint64_t page_va = va & ~PAGE_MASK, off = va - page_va;
+		size_t n = AS_PAGE_SIZE - off < len ? AS_PAGE_SIZE - off : len;
+		const struct as_region *r = as_region_at(as, page_va);
+		long err;
+		if (!r || !(r->rights & (out ? IPC_MAP_WRITE : IPC_MAP_READ)))
+			return -ERR_BAD_ADDRESS;
+		uint8_t *page = backing(as, r, page_va, out, &err);
+		if (err)
+			return err;
+		if (out)
+			memcpy(page + off, buf, n);
+		else if (page)
+			memcpy(buf, page + off, n);
+		else
+			memset(buf, 0, n);
+		va += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+long as_copy_in(struct aspace *as, void *dst, uint64_t va, size_t len)
+{
+	if (va + len < va)
+		return -ERR_BAD_ADDRESS;
+	return copy(as, va, dst, len, false);
+}
+
+long as_copy_out(struct aspace *as, uint64_t va, const void *src, size_t len)
+{
+	if (va + len < va)
+		return -ERR_BAD_ADDRESS;
+	return copy(as, va, (uint8_t *)src, len, true);
+}
+
+void as_release(struct aspace *as)
+{
+	for (unsigned i = 0; i < as->capacity; i++)
+		if (as->table[i].page)
+			as->ops->page_free(as->ctx, as->table[i].page);
+	memset(as->table, 0, as->capacity * sizeof(*as->table));
+	as->npages = 0;
+	as->nregions = 0;
+}

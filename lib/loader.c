@@ -1,0 +1,45 @@
+/* Program loading (include/lib/loader.h). */
+#include "lib/elf.h"
+#include "lib/loader.h"
+#include "lib/string.h"
+#include "uapi/ipc.h"
+
+static unsigned segment_rights(uint32_t flags)
+{
+	return IPC_MAP_READ | (flags & ELF_SEG_WRITE ? IPC_MAP_WRITE : 0) |
+	       (flags & ELF_SEG_EXEC ? IPC_MAP_EXEC : 0);
+}
+
+const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			    uint64_t hi, uint64_t *entry)
+{
+	struct elf_image img;
+	int err = elf_parse(file, size, hi, &img);
+
+	if (err)
+		return elf_strerror(err);
+	for (int i = 0; i < img.nsegments; i++)
+		if (img.segments[i].vaddr < lo)
+			return "segment outside the program window";
+	for (int i = 0; i < img.nsegments; i++) {
+		const struct elf_segment *s = &img.segments[i];
+		uint64_t first = s->vaddr & ~(AS_PAGE_SIZE - 1);
+		uint64_t end = (s->vaddr + s->memsz + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1);
+		if (as_add(as, first, end - first, segment_rights(s->flags), AS_ANON, 0, false) < 0)
+			return "segments overlap or too many regions";
+		/* Every page now, with the file's bytes where it has them. */
+		for (uint64_t va = first; va < end; va += AS_PAGE_SIZE) {
+			uint8_t *page = as_page(as, va);
+			if (!page)
+				return "out of memory";
+			uint64_t from = va > s->vaddr ? va : s->vaddr;
+			uint64_t to = va + AS_PAGE_SIZE < s->vaddr + s->filesz ? va + AS_PAGE_SIZE
+									   : s->vaddr + s->filesz;
+			if (from < to)
+				memcpy(page + (from - va), (const uint8_t *)file + s->offset + (from - s->vaddr),
+				       to - from);
+		}
+	}
+	*entry = img.entry;
+	return NULL;
+}

@@ -1,0 +1,327 @@
+/* A pager's address-space record (lib/aspace.c) and the ELF loader
+ * (lib/loader.c), with pages from the host's heap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/aspace.h"
+#include "lib/loader.h"
+#include "uapi/errors.h"
+#include "uapi/ipc.h"
+#include "unit.h"
+
+#define RW (IPC_MAP_READ | IPC_MAP_WRITE)
+#define RX (IPC_MAP_READ | IPC_MAP_EXEC)
+#define WRITE_ACCESS 2
+#define FETCH_ACCESS 16
+
+static int pages_live, prepared;
+static int out_of_pages;
+
+static void *page_alloc(void *ctx)
+{
+	if (out_of_pages)
+		return NULL;
+	void *p = aligned_alloc(4096, 4096);
+	memset(p, 0, 4096);
+	pages_live++;
+	return p;
+}
+
+static void page_free(void *ctx, void *page)
+{
+	free(page);
+	pages_live--;
+}
+
+static bool prepare(void *ctx, uint64_t source)
+{
+	prepared++;
+	return true;
+}
+
+static const struct as_ops ops = { page_alloc, page_free, prepare };
+static struct as_page table[64];
+static struct aspace as;
+
+static void fresh(void)
+{
+	pages_live = prepared = out_of_pages = 0;
+	as_init(&as, &ops, NULL, table, 64);
+}
+
+TEST(aspace_regions_are_checked)
+{
+	fresh();
+	CHECK_EQ(as_add(&as, 0x1001, 4096, RW, AS_ANON, 0, false), -ERR_INVALID_ARG);
+	CHECK_EQ(as_add(&as, 0x1000, 100, RW, AS_ANON, 0, false), -ERR_INVALID_ARG);
+	CHECK_EQ(as_add(&as, 0x1000, 0, RW, AS_ANON, 0, false), -ERR_INVALID_ARG);
+	CHECK_EQ(as_add(&as, 0x1000, 4096, 0, AS_ANON, 0, false), -ERR_INVALID_ARG);
+	CHECK_EQ(as_add(&as, 0xFFFFFFFFFFFFF000ULL, 8192, RW, AS_ANON, 0, false), -ERR_INVALID_ARG);
+	CHECK_EQ(as_add(&as, 0x10000, 0x4000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0xF000, 0x2000, RW, AS_ANON, 0, false), -ERR_RANGE);
+	CHECK_EQ(as_add(&as, 0x13000, 0x1000, RW, AS_ANON, 0, false), -ERR_RANGE);
+	CHECK_EQ(as_add(&as, 0x14000, 0x1000, RX, AS_ANON, 0, false), 0);
+	CHECK(as_region_at(&as, 0x13FFF) && as_region_at(&as, 0x13FFF)->rights == RW);
+	CHECK(as_region_at(&as, 0x14000) && as_region_at(&as, 0x14000)->rights == RX);
+	CHECK(!as_region_at(&as, 0x15000));
+	for (unsigned i = 2; i < AS_MAX_REGIONS; i++)
+		CHECK_EQ(as_add(&as, 0x100000 + i * 0x1000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x900000, 0x1000, RW, AS_ANON, 0, false), -ERR_NO_MEMORY);
+	as_release(&as);
+	CHECK_EQ(as.nregions, 0);
+}
+
+TEST(aspace_faults_give_zero_pages_with_the_regions_rights)
+{
+	uint64_t src, src2;
+	unsigned rights;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x400000, 0x2000, RX, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x600000, 0x2000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_fault(&as, 0x500000, 0, &src, &rights), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_fault(&as, 0x400010, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_fault(&as, 0x600010, FETCH_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(as_fault(&as, 0x601234, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(rights, RW);
+	CHECK_EQ(src % 4096, 0);
+	CHECK_EQ(((uint8_t *)src)[0x234], 0);
+	((uint8_t *)src)[0x234] = 7;
+	CHECK_EQ(as_fault(&as, 0x601000, 0, &src2, &rights), 0);
+	CHECK_EQ(src2, src);
+	CHECK_EQ(pages_live, 1);
+	CHECK_EQ(as_fault(&as, 0x400000, FETCH_ACCESS, &src2, &rights), 0);
+	CHECK_EQ(rights, RX);
+	CHECK_EQ(pages_live, 2);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_shared_regions_map_the_pagers_memory)
+{
+	static uint8_t mem[3 * 4096] __attribute__((aligned(4096)));
+	uint64_t src;
+	unsigned rights;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x700000, sizeof(mem), IPC_MAP_READ, AS_SHARED, (uint64_t)mem, true), 0);
+	CHECK_EQ(as_fault(&as, 0x702FFF, 0, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)mem + 0x2000);
+	CHECK_EQ(rights, IPC_MAP_READ);
+	CHECK_EQ(prepared, 1);
+	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(as_fault(&as, 0x700000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	/* Not owned: released without being freed. */
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_preset_pages_and_running_out)
+{
+	uint64_t src;
+	unsigned rights;
+
+	fresh();
+	uint8_t *info = as_preset(&as, 0x7000, IPC_MAP_READ);
+	CHECK(info != NULL);
+	info[5] = 42;
+	CHECK_EQ(as_fault(&as, 0x7005, 0, &src, &rights), 0);
+	CHECK_EQ(((uint8_t *)src)[5], 42);
+	CHECK(as_preset(&as, 0x7000, RW) == NULL);              /* taken */
+	out_of_pages = 1;
+	CHECK(as_preset(&as, 0x9000, RW) == NULL);
+	CHECK(!as_region_at(&as, 0x9000));                      /* nothing left behind */
+	out_of_pages = 0;
+	/* The table holds capacity / 2 pages. */
+	CHECK_EQ(as_add(&as, 0x100000, 0x100000, RW, AS_ANON, 0, false), 0);
+	for (unsigned i = 1; i < 32; i++)
+		CHECK_EQ(as_fault(&as, 0x100000 + i * 4096, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(as_fault(&as, 0x180000, WRITE_ACCESS, &src, &rights), -ERR_NO_MEMORY);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_copies_check_every_byte)
+{
+	char buf[6000], back[6000];
+	unsigned rights;
+	uint64_t src;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x3000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x13000, 0x1000, IPC_MAP_READ, AS_ANON, 0, false), 0);
+	/* Untouched memory reads as zeros and stays unallocated. */
+	memset(back, 1, sizeof(back));
+	CHECK_EQ(as_copy_in(&as, back, 0x10800, sizeof(back)), 0);
+	CHECK_EQ(pages_live, 0);
+	for (size_t i = 0; i < sizeof(back); i++)
+		CHECK_EQ(back[i], 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7);
+	CHECK_EQ(as_copy_out(&as, 0x10800, buf, sizeof(buf)), 0);     /* spans three pages */
+	CHECK_EQ(pages_live, 2);
+	CHECK_EQ(as_copy_in(&as, back, 0x10800, sizeof(back)), 0);
+	CHECK(!memcmp(buf, back, sizeof(buf)));
+	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), 0);
+	CHECK_EQ(((char *)src)[0x10], buf[0x810]);
+	/* Into the read-only region, past every region, wrapping around. */
+	CHECK_EQ(as_copy_out(&as, 0x12FF0, buf, 32), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_copy_in(&as, back, 0x13FF0, 32), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_copy_in(&as, back, 0xFFFFFFFFFFFFFFF0ULL, 32), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_copy_in(&as, back, 0x13FF0, 16), 0);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_remove_splits_regions_and_frees_their_pages)
+{
+	uint64_t src;
+	unsigned rights;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x100000, 0x20000, RW, AS_ANON, 0, false), 0);
+	for (unsigned i = 0; i < 0x20; i++) {
+		CHECK_EQ(as_fault(&as, 0x100000 + i * 4096, WRITE_ACCESS, &src, &rights), 0);
+		*(uint32_t *)src = i;
+	}
+	CHECK_EQ(pages_live, 32);
+	CHECK_EQ(as_remove(&as, 0x100800, 0x1000), -ERR_INVALID_ARG);
+	CHECK_EQ(as_remove(&as, 0x108000, 0x4000), 0);          /* a hole in the middle */
+	CHECK_EQ(pages_live, 28);
+	CHECK_EQ(as.nregions, 2);
+	CHECK(!as_region_at(&as, 0x108000) && !as_region_at(&as, 0x10B000));
+	CHECK(as_region_at(&as, 0x107000) && as_region_at(&as, 0x10C000));
+	CHECK_EQ(as_remove(&as, 0x100000, 0x2000), 0);          /* the front */
+	CHECK_EQ(as_remove(&as, 0x11E000, 0x4000), 0);          /* the back, and beyond */
+	CHECK_EQ(pages_live, 24);
+	/* Every page left is still found, with its contents. */
+	for (unsigned i = 0; i < 0x20; i++) {
+		long err = as_fault(&as, 0x100000 + i * 4096, 0, &src, &rights);
+		bool kept = (i >= 2 && i < 8) || (i >= 12 && i < 30);
+		CHECK_EQ(err, kept ? 0 : -ERR_BAD_ADDRESS);
+		if (kept)
+			CHECK_EQ(*(uint32_t *)src, i);
+	}
+	CHECK_EQ(pages_live, 24);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_finds_free_aligned_room)
+{
+	uint64_t va;
+
+	fresh();
+	CHECK(as_find_free(&as, 0x100000, 0x200000, 0x4000, 0x4000, &va));
+	CHECK_EQ(va, 0x100000);
+	CHECK_EQ(as_add(&as, 0x100000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x108000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK(as_find_free(&as, 0x100000, 0x200000, 0x4000, 0x4000, &va));
+	CHECK_EQ(va, 0x104000);
+	CHECK(as_find_free(&as, 0x100000, 0x200000, 0x8000, 0x8000, &va));
+	CHECK_EQ(va, 0x110000);
+	CHECK(!as_find_free(&as, 0x100000, 0x110000, 0x8000, 0x8000, &va));
+	CHECK(!as_find_free(&as, 0x100000, 0x200000, 0x200000, 0x200000, &va));
+	as_release(&as);
+}
+
+/* ---- the loader ---- */
+
+struct test_elf {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+	struct {
+		uint32_t type, flags;
+		uint64_t offset, vaddr, paddr, filesz, memsz, align;
+	} ph[2];
+	uint8_t text[64];
+	uint8_t data[16];
+};
+
+static void make_elf(struct test_elf *e)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->ident, "\x7F" "ELF\x02\x01\x01", 7);
+	e->type = 2;
+	e->machine = 62;
+	e->version = 1;
+	e->entry = 0x400010;
+	e->phoff = offsetof(struct test_elf, ph);
+	e->ehsize = 64;
+	e->phentsize = sizeof(e->ph[0]);
+	e->phnum = 2;
+	e->ph[0].type = 1;
+	e->ph[0].flags = 5;                     /* R X */
+	e->ph[0].offset = offsetof(struct test_elf, text);
+	e->ph[0].vaddr = 0x400000;
+	e->ph[0].filesz = e->ph[0].memsz = sizeof(e->text);
+	e->ph[1].type = 1;
+	e->ph[1].flags = 6;                     /* R W */
+	e->ph[1].offset = offsetof(struct test_elf, data);
+	e->ph[1].vaddr = 0x401ff8;              /* straddles a page */
+	e->ph[1].filesz = sizeof(e->data);
+	e->ph[1].memsz = 0x3000;
+	for (unsigned i = 0; i < sizeof(e->text); i++)
+		e->text[i] = (uint8_t)(0x90 + i);
+	for (unsigned i = 0; i < sizeof(e->data); i++)
+		e->data[i] = (uint8_t)(i + 1);
+}
+
+TEST(loader_maps_segments_with_their_rights_and_zero_fill)
+{
+	static struct test_elf e;
+	uint64_t entry = 0, src;
+	unsigned rights;
+	uint8_t b[32];
+
+	make_elf(&e);
+	fresh();
+	CHECK(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry) == NULL);
+	CHECK_EQ(entry, 0x400010);
+	CHECK_EQ(as_region_at(&as, 0x400000)->rights, RX);
+	CHECK_EQ(as_region_at(&as, 0x401000)->rights, RW);
+	CHECK_EQ(as_region_at(&as, 0x404000)->rights, RW);     /* 0x401ff8 + 0x3000 */
+	CHECK(!as_region_at(&as, 0x405000));
+	CHECK_EQ(pages_live, 1 + 4);                            /* loaded now, not on touch */
+	CHECK_EQ(as_copy_in(&as, b, 0x400000, 4), 0);
+	CHECK_EQ(b[0], 0x90);
+	CHECK_EQ(b[3], 0x93);
+	CHECK_EQ(as_copy_in(&as, b, 0x401ff0, 32), 0);
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ(b[i], 0);
+	for (unsigned i = 0; i < 16; i++)
+		CHECK_EQ(b[8 + i], i + 1);
+	for (unsigned i = 24; i < 32; i++)
+		CHECK_EQ(b[i], 0);
+	CHECK_EQ(as_fault(&as, 0x400000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(loader_refuses_what_does_not_fit)
+{
+	static struct test_elf e;
+	uint64_t entry = 0;
+
+	make_elf(&e);
+	fresh();
+	CHECK(loader_load_elf(&as, &e, sizeof(e), 0x401000, 0x1000000, &entry) != NULL);
+	CHECK_EQ(as.nregions, 0);
+	CHECK(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x402000, &entry) != NULL);
+	CHECK(loader_load_elf(&as, &e, 40, 0x400000, 0x1000000, &entry) != NULL);
+	e.ident[1] = 'X';
+	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
+		      "not an ELF file"));
+	make_elf(&e);
+	out_of_pages = 1;
+	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
+		      "out of memory"));
+	out_of_pages = 0;
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}

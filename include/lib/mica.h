@@ -79,6 +79,19 @@ long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const
  * its physical address in *phys. NULL when refused. */
 void *dma_alloc(size_t size, uint64_t *phys);
 
+/* The file the manifest hands this program under name (`file NAME`): its
+ * bytes, read-only, and their count in *size. NULL: no such file. */
+const void *program_file(const char *name, size_t *size);
+
+/* size bytes (rounded up to a power of two, at most 4 MiB) of zeroed
+ * pages from init, charged to the manifest's memory= allowance, for a
+ * program that pages clients of its own (INIT_PAGES_ALLOC, proto/init.h).
+ * NULL when refused; *err (if not NULL) gets the negative error. */
+void *pages_alloc(size_t size, long *err);
+/* Give back what pages_alloc returned (revoked from everyone it was
+ * mapped to). 0 or a negative error. */
+long pages_free(void *pages);
+
 /* The heartbeat init watches when the manifest says heartbeat=MS
  * (proto/nameservice.h): call program_busy(true) on waking up with work
  * and at every round of it, program_busy(false) before sleeping. A

@@ -2,12 +2,65 @@
  * A small program init starts from the manifest: it registers an endpoint
  * under its name, looks it up again through the name service, answers one
  * call to itself... then exits. With the argument `crash N` it crashes on
- * its first N runs (to see init restart it).
+ * its first N runs (to see init restart it); `file NAME` prints the file
+ * the manifest gave it, `file-write NAME` writes into it (and crashes);
+ * `pages` exercises INIT_PAGES_ALLOC/FREE and touches freed pages last
+ * (and crashes).
  */
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
+
+/* `file NAME`: its size and first line; `file-write NAME`: a write. */
+static int show_file(const struct program_info *pi, const char *name, bool write)
+{
+	size_t size = 0;
+	const char *text = program_file(name, &size);
+
+	if (!text) {
+		printf("%s: no file '%s'\n", pi->name, name);
+		return 1;
+	}
+	size_t n = 0;
+	while (n < size && n < 60 && text[n] != '\n')
+		n++;
+	printf("%s: file %s: %lu bytes, first line '%.*s'\n", pi->name, name, size, (int)n, text);
+	if (write) {
+		printf("%s: writing to file %s\n", pi->name, name);
+		*(volatile char *)text = 'x';
+	}
+	return 0;
+}
+
+/* `pages`: allocate, use, refuse past the allowance, free, touch freed. */
+static int pages(const struct program_info *pi)
+{
+	long err;
+	uint64_t *a = pages_alloc(8192, &err), *b;
+
+	printf("%s: pages 8 KiB: %s\n", pi->name, a ? "ok" : mica_strerror(err));
+	if (!a)
+		return 1;
+	for (unsigned i = 0; i < 1024; i++)
+		a[i] = i * 3;
+	unsigned good = 0;
+	for (unsigned i = 0; i < 1024; i++)
+		good += a[i] == i * 3;
+	printf("%s: pages hold %u of 1024 words\n", pi->name, good);
+	b = pages_alloc(1 << 20, &err);
+	printf("%s: pages past the allowance: %s\n", pi->name, b ? "given" : mica_strerror(err));
+	printf("%s: pages free: %s\n", pi->name, mica_strerror(pages_free(a)));
+	printf("%s: pages free again: %s\n", pi->name, mica_strerror(pages_free(a)));
+	b = pages_alloc(8192, &err);
+	printf("%s: pages again: %s, zeroed %s\n", pi->name, b ? "ok" : mica_strerror(err),
+	       b && b[1] == 0 ? "yes" : "no");
+	if (!b)
+		return 1;
+	pages_free(b);
+	printf("%s: touching freed pages\n", pi->name);
+	return (int)*(volatile uint64_t *)b;
+}
 
 int main(uint64_t arg)
 {
@@ -19,6 +72,12 @@ int main(uint64_t arg)
 		printf("%s: crashing on purpose\n", pi->name);
 		__asm__ volatile("movl $1, 0x10" ::: "memory");   /* unmapped: a page fault */
 	}
+	if (!strncmp(pi->args, "file ", 5))
+		return show_file(pi, pi->args + 5, false);
+	if (!strncmp(pi->args, "file-write ", 11))
+		return show_file(pi, pi->args + 11, true);
+	if (!strcmp(pi->args, "pages"))
+		return pages(pi);
 	long err = sys_obj_create(CAP_ENDPOINT, ep, 0);
 	if (!err)
 		err = ns_register(pi->name, ep);

@@ -66,3 +66,59 @@ def test_missing_module_is_reported(tmp_path):
     with boot_with_manifest(tmp_path, text, "ghost") as q:
         q.wait_for(r"^init: ghost: cannot load module 'ghost': no such boot module$")
         q.wait_for(r"^hello: name service ok")
+
+
+def boot_with_files(tmp_path, text, name, files):
+    """boot_with_manifest, with more boot modules: (module name, contents)."""
+    manifest = tmp_path / "manifest"
+    manifest.write_text(text)
+    modules = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
+               (build_path("programs", "hello.elf"), "hello")]
+    for module, contents in files:
+        path = tmp_path / module
+        path.write_text(contents)
+        modules.append((str(path), module))
+    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+            "-initrd", ",".join(f"{p} {n}" for p, n in modules)]
+    return Qemu(args, name=name)
+
+
+def test_manifest_hands_a_boot_module_as_a_read_only_file(tmp_path):
+    text = ("program reader restart=never\n    module hello\n    file notes.conf\n"
+            "    args file notes.conf\n"
+            "program writer restart=never\n    module hello\n    file notes.conf\n"
+            "    args file-write notes.conf\n")
+    contents = "first line of the file\nsecond line\n" + "x" * 5000
+    with boot_with_files(tmp_path, text, "files", [("notes.conf", contents)]) as q:
+        q.wait_for(rf"^reader: file notes.conf: {len(contents)} bytes, "
+                   r"first line 'first line of the file'$")
+        q.wait_for(r"^init: reader exited$")
+        q.wait_for(r"^writer: writing to file notes.conf$")
+        q.wait_for(r"^init: writer: page fault at 380000000000 \(ip [0-9a-f]+, write\) refused$")
+        q.wait_for(r"^init: writer crashed; restart=never, left down$")
+
+
+def test_missing_file_module_is_reported(tmp_path):
+    text = ("program hello\n    file nowhere.conf\n    args file nowhere.conf\n"
+            "program other\n    module hello\n")
+    with boot_with_manifest(tmp_path, text, "nofile") as q:
+        q.wait_for(r"^init: hello: file 'nowhere.conf': no such boot module "
+                   r"\(manifest line 1\)$")
+        q.wait_for(r"^other: name service ok")
+
+
+def test_pages_for_pagers_are_charged_and_revoked(tmp_path):
+    text = ("program pager memory=512 restart=never\n    module hello\n    args pages\n"
+            "program nomemory restart=never\n    module hello\n    args pages\n")
+    with boot_with_manifest(tmp_path, text, "pages") as q:
+        q.wait_for(r"^nomemory: pages 8 KiB: kernel memory quota or physical memory exhausted$")
+        q.wait_for(r"^pager: pages 8 KiB: ok$")
+        q.wait_for(r"^pager: pages hold 1024 of 1024 words$")
+        q.wait_for(r"^pager: pages past the allowance: kernel memory quota or physical "
+                   r"memory exhausted$")
+        q.wait_for(r"^pager: pages free: success$")
+        q.wait_for(r"^pager: pages free again: argument out of range$")
+        q.wait_for(r"^pager: pages again: ok, zeroed yes$")
+        q.wait_for(r"^pager: touching freed pages$")
+        q.wait_for(r"^init: pager: page fault at 58[0-9a-f]{10} \(ip [0-9a-f]+, read\) refused$")
+        q.wait_for(r"^init: pager crashed; restart=never, left down$")

@@ -3,7 +3,6 @@
 #include "lib/mica.h"
 #include "proto/dma.h"
 #include "proto/init.h"
-#include "proto/nameservice.h"
 #include "proto/program.h"
 
 /* A one-word request to init that maps memory into window (a flexpage):

@@ -1,6 +1,5 @@
 /* The user runtime: start-up, console output, slots, threads. */
 #include "lib/mica.h"
-#include "proto/nameservice.h"
 #include "proto/program.h"
 
 /* A thread's FS base starts as its IPC buffer's address (the kernel sets

@@ -6,11 +6,17 @@ import pytest
 from qemu import Qemu, build_path
 
 
-def boot_with_manifest(tmp_path, text, name):
+def boot_with_manifest(tmp_path, text, name, files=()):
+    """Boot init with this manifest, hello, and more boot modules
+    (files: (module name, contents))."""
     manifest = tmp_path / "manifest"
     manifest.write_text(text)
     modules = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
                (build_path("programs", "hello.elf"), "hello")]
+    for module, contents in files:
+        path = tmp_path / module
+        path.write_text(contents)
+        modules.append((str(path), module))
     args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
             "-initrd", ",".join(f"{p} {n}" for p, n in modules)]
     return Qemu(args, name=name)
@@ -68,28 +74,13 @@ def test_missing_module_is_reported(tmp_path):
         q.wait_for(r"^hello: name service ok")
 
 
-def boot_with_files(tmp_path, text, name, files):
-    """boot_with_manifest, with more boot modules: (module name, contents)."""
-    manifest = tmp_path / "manifest"
-    manifest.write_text(text)
-    modules = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
-               (build_path("programs", "hello.elf"), "hello")]
-    for module, contents in files:
-        path = tmp_path / module
-        path.write_text(contents)
-        modules.append((str(path), module))
-    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-            "-initrd", ",".join(f"{p} {n}" for p, n in modules)]
-    return Qemu(args, name=name)
-
-
 def test_manifest_hands_a_boot_module_as_a_read_only_file(tmp_path):
     text = ("program reader restart=never\n    module hello\n    file notes.conf\n"
             "    args file notes.conf\n"
             "program writer restart=never\n    module hello\n    file notes.conf\n"
             "    args file-write notes.conf\n")
     contents = "first line of the file\nsecond line\n" + "x" * 5000
-    with boot_with_files(tmp_path, text, "files", [("notes.conf", contents)]) as q:
+    with boot_with_manifest(tmp_path, text, "files", [("notes.conf", contents)]) as q:
         q.wait_for(rf"^reader: file notes.conf: {len(contents)} bytes, "
                    r"first line 'first line of the file'$")
         q.wait_for(r"^init: reader exited$")

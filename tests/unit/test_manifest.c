@@ -119,3 +119,28 @@ TEST(manifest_heartbeat_and_control)
 	CHECK_EQ(parse("program a heartbeat=0 control=maybe\n"), 1);
 	CHECK(strstr(err, "control must be yes or no"));
 }
+
+TEST(manifest_files_and_memory)
+{
+	CHECK_EQ(parse("program posix memory=65536\n"
+		       "    file rootfs.cpio\n"
+		       "    file appliance.conf\n"
+		       "program other\n"), 0);
+	CHECK_EQ(m.programs[0].memory, 65536UL * 1024);
+	CHECK_EQ(m.programs[0].nfiles, 2);
+	CHECK(!strcmp(m.programs[0].files[0], "rootfs.cpio"));
+	CHECK(!strcmp(m.programs[0].files[1], "appliance.conf"));
+	CHECK_EQ(m.programs[1].memory, 0);
+	CHECK_EQ(m.programs[1].nfiles, 0);
+	CHECK_EQ(parse("program a memory=4194305\n"), 1);
+	CHECK(strstr(err, "memory must be 0..4194304 KiB"));
+	CHECK_EQ(parse("program a memory=lots\n"), 1);
+	CHECK_EQ(parse("program a\n    file\n"), 2);
+	CHECK(strstr(err, "'file' needs one boot module name"));
+	CHECK_EQ(parse("program a\n    file a b\n"), 2);
+	CHECK_EQ(parse("program a\n    file bad/name\n"), 2);
+	CHECK_EQ(parse("program a\n  file f1\n  file f2\n  file f3\n  file f4\n  file f5\n"), 6);
+	CHECK(strstr(err, "more than 4 files"));
+	CHECK_EQ(parse("    file f1\n"), 1);
+	CHECK(strstr(err, "'file' outside a program"));
+}

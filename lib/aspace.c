@@ -140,7 +140,7 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 	uint64_t end = start + size;
 	unsigned splits = 0;
 
-	if ((start | size) & PAGE_MASK || end < start)
+	if ((start | size) & PAGE_MASK || size == 0 || end < start)
 		return -ERR_INVALID_ARG;
 	for (unsigned i = 0; i < as->nregions; i++)
 		splits += as->regions[i].start < start && as->regions[i].end > end;

@@ -80,7 +80,7 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 /* Remove [start, start + size) from every region it touches (splitting a
  * region it cuts in two) and free the owned pages in it. The caller
  * revokes the client's mappings (page_free does for owned pages). 0, or
- * -ERR_INVALID_ARG (not page aligned), -ERR_NO_MEMORY (a split needs a
+ * -ERR_INVALID_ARG (not page aligned, empty), -ERR_NO_MEMORY (a split needs a
  * region slot and none is free; nothing changed). */
 long as_remove(struct aspace *as, uint64_t start, uint64_t size);
 

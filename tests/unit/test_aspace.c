@@ -187,6 +187,7 @@ TEST(aspace_remove_splits_regions_and_frees_their_pages)
 	}
 	CHECK_EQ(pages_live, 32);
 	CHECK_EQ(as_remove(&as, 0x100800, 0x1000), -ERR_INVALID_ARG);
+	CHECK_EQ(as_remove(&as, 0x108000, 0), -ERR_INVALID_ARG);
 	CHECK_EQ(as_remove(&as, 0x108000, 0x4000), 0);          /* a hole in the middle */
 	CHECK_EQ(pages_live, 28);
 	CHECK_EQ(as.nregions, 2);

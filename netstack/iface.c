@@ -252,19 +252,39 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	return 0;
 }
 
+/* A round of taking from rx-ready or tx-done starts: a producer index
+ * more than a ring ahead is skipped (and counted). Returns the round's
+ * budget: a ring's worth, so a scribbling driver cannot keep us busy. */
+static unsigned round_start(struct iface *ifc, struct netq_ring *r)
+{
+	if (netq_skip_overrun(r))
+		ifc->counters.bad_desc++;
+	return NETQ_RING_SIZE;
+}
+
+/* The next descriptor the driver returned in r, within the budget, and
+ * the buffer it names in *b (NULL outside the pool); false when none. */
+static bool take_next(struct iface *ifc, struct netq_ring *r, unsigned *budget,
+		      struct netq_desc *d, struct iface_buf **b)
+{
+	if (!*budget || !netq_pop(r, d))
+		return false;
+	(*budget)--;
+	ifc->popped_since_flush = true;
+	*b = buf_at(ifc, d->offset);
+	return true;
+}
+
 /* Sent buffers back from the driver: only the offsets we gave it. True
  * if anything came. */
 static bool take_tx_done(struct iface *ifc)
 {
 	struct netq_ring *r = ring(ifc, NETQ_TX_DONE);
+	unsigned budget = round_start(ifc, r);
 	struct netq_desc d;
-	bool took = false;
+	struct iface_buf *b;
 
-	if (netq_skip_overrun(r))
-		ifc->counters.bad_desc++;
-	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(r, &d); budget--) {
-		took = ifc->popped_since_flush = true;
-		struct iface_buf *b = buf_at(ifc, d.offset);
+	while (take_next(ifc, r, &budget, &d, &b)) {
 		if (!b || b->tx_offset != d.offset || (b->place != BUF_TX && !b->tx_hold)) {
 			ifc->counters.bad_desc++;
 			continue;
@@ -277,7 +297,7 @@ static bool take_tx_done(struct iface *ifc)
 			buf_release(ifc, b);
 		}
 	}
-	return took;
+	return budget < NETQ_RING_SIZE;
 }
 
 /* Received frames into lwIP: only in buffers we gave to rx-free. True if
@@ -285,14 +305,11 @@ static bool take_tx_done(struct iface *ifc)
 static bool take_rx_ready(struct iface *ifc)
 {
 	struct netq_ring *r = ring(ifc, NETQ_RX_READY);
+	unsigned budget = round_start(ifc, r);
 	struct netq_desc d;
-	bool took = false;
+	struct iface_buf *b;
 
-	if (netq_skip_overrun(r))
-		ifc->counters.bad_desc++;
-	for (unsigned budget = NETQ_RING_SIZE; budget && netq_pop(r, &d); budget--) {
-		took = ifc->popped_since_flush = true;
-		struct iface_buf *b = buf_at(ifc, d.offset);
+	while (take_next(ifc, r, &budget, &d, &b)) {
 		if (!b || b->place != BUF_RX_POSTED) {
 			ifc->counters.bad_desc++;
 			ifc->counters.rx_dropped++;
@@ -322,7 +339,7 @@ static bool take_rx_ready(struct iface *ifc)
 				buf_release(ifc, b);
 		}
 	}
-	return took;
+	return budget < NETQ_RING_SIZE;
 }
 
 bool iface_service(struct iface *ifc)

@@ -104,10 +104,12 @@ $(B)/appliance/%.elf: $(B)/user/appliance/%.c.o $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
 
-# NIC drivers: the common program (nic.c) and one hardware half each.
+# NIC drivers: the common program (driver.c, with the injected faults in
+# fault.c) and one hardware half each.
 DRIVERS := e1000 virtio-net
-$(B)/drivers/e1000.elf: $(B)/user/drivers/net/nic.c.o $(B)/user/drivers/net/e1000.c.o
-$(B)/drivers/virtio-net.elf: $(B)/user/drivers/net/nic.c.o $(B)/user/drivers/net/virtio_net.c.o
+DRIVER_COMMON := $(B)/user/drivers/net/driver.c.o $(B)/user/drivers/net/fault.c.o
+$(B)/drivers/e1000.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/e1000.c.o
+$(B)/drivers/virtio-net.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/virtio_net.c.o
 $(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"

@@ -90,6 +90,24 @@ bool netq_pop(struct netq_ring *r, struct netq_desc *d)
 	return true;
 }
 
+bool netq_peek(const struct netq_ring *r, unsigned i, struct netq_desc *d)
+{
+	if (i >= netq_count(r))
+		return false;
+	*d = r->desc[(r->tail + i) % NETQ_RING_SIZE];
+	return true;
+}
+
+bool netq_skip_overrun(struct netq_ring *r)
+{
+	uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+	if (head - r->tail <= NETQ_RING_SIZE)
+		return false;
+	__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
+	return true;
+}
+
 bool netq_prepare_wait(struct netq_ring *r)
 {
 	__atomic_store_n(&r->waiting, 1, __ATOMIC_RELAXED);

@@ -1,6 +1,6 @@
 /*
  * The netstack: lwIP in one user-level server, over the NIC drivers'
- * queues (nic.c), serving sockets (socket.c). docs/netstack.md.
+ * queues (iface.c), serving sockets (socket.c). docs/netstack.md.
  *
  * One thread, lwIP's NO_SYS mode. The loop drains every interface's rings
  * into lwIP, runs lwIP's timers, answers deferred socket calls, signals
@@ -20,8 +20,8 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
-struct nic nics[NETSTACK_MAX_NICS];
-unsigned nnics;
+struct iface ifaces[NETSTACK_MAX_NICS];
+unsigned nifaces;
 unsigned char *netstack_heap;
 
 static cap_slot_t endpoint, notif;
@@ -93,8 +93,8 @@ static void iperf_client_poll(void)
 
 	if (!iperf_client[0] || iperf_client_started)
 		return;
-	for (unsigned i = 0; i < nnics; i++) {
-		if (!nics[i].up_reported)
+	for (unsigned i = 0; i < nifaces; i++) {
+		if (!ifaces[i].up_reported)
 			continue;
 		iperf_client_started = true;
 		if (!inet_parse_ipv4(iperf_client, strlen(iperf_client), &a)) {
@@ -129,8 +129,8 @@ int main(uint64_t arg)
 	char err[128], opt[32];
 	long e;
 
-	nnics = config_parse(pi->args, cfg, NETSTACK_MAX_NICS, err, sizeof(err));
-	if (!nnics) {
+	nifaces = config_parse(pi->args, cfg, NETSTACK_MAX_NICS, err, sizeof(err));
+	if (!nifaces) {
 		printf("netstack: %s\n", err);
 		return 1;
 	}
@@ -150,11 +150,11 @@ int main(uint64_t arg)
 		return 1;
 	}
 	lwip_init();
-	for (unsigned i = 0; i < nnics; i++) {
-		struct nic *n = &nics[i];
+	for (unsigned i = 0; i < nifaces; i++) {
+		struct iface *n = &ifaces[i];
 		n->cfg = cfg[i];
 		n->index = i;
-		if ((e = nic_init(n, notif)) < 0) {
+		if ((e = iface_init(n, notif)) < 0) {
 			printf("netstack: %s: cannot set up: %s\n", n->cfg.name, mica_strerror(e));
 			return 1;
 		}
@@ -162,11 +162,11 @@ int main(uint64_t arg)
 			netif_set_default(&n->netif);
 	}
 	if (!netif_default)
-		netif_set_default(&nics[0].netif);
+		netif_set_default(&ifaces[0].netif);
 	/* Attach to the drivers already there; the others when their names
 	 * come (the same path as a restarted driver's). */
-	for (unsigned i = 0; i < nnics; i++)
-		nic_driver_changed(&nics[i]);
+	for (unsigned i = 0; i < nifaces; i++)
+		iface_driver_changed(&ifaces[i]);
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
 		lwiperf_start_tcp_server_default(iperf_report, NULL);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
@@ -175,15 +175,15 @@ int main(uint64_t arg)
 		printf("netstack: cannot register 'net': %s\n", mica_strerror(e));
 		return 1;
 	}
-	printf("netstack: serving %u interface(s); sockets at 'net'%s\n", nnics,
+	printf("netstack: serving %u interface(s); sockets at 'net'%s\n", nifaces,
 	       strcmp(opt, "off") ? ", iperf server on TCP port 5001" : "");
 
 	struct msg m = msg_make(IPC_LABEL_NOTIFY, 0);
 	for (;;) {
 		if (ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY) {
 			if (m.badge & NETSTACK_BIT_DRIVERS)
-				for (unsigned i = 0; i < nnics; i++)
-					nic_driver_changed(&nics[i]);
+				for (unsigned i = 0; i < nifaces; i++)
+					iface_driver_changed(&ifaces[i]);
 		} else if (!socket_request(&m, reply)) {
 			/* The reply waits in that object; receive with another. */
 			reply = slot_alloc();
@@ -195,17 +195,17 @@ int main(uint64_t arg)
 		bool busy;
 		do {
 			busy = false;
-			for (unsigned i = 0; i < nnics; i++)
-				busy |= nic_service(&nics[i]);
+			for (unsigned i = 0; i < nifaces; i++)
+				busy |= iface_service(&ifaces[i]);
 			sys_check_timeouts();
 			iperf_client_poll();
 			socket_poll();
-			for (unsigned i = 0; i < nnics; i++)
-				nic_flush(&nics[i]);
+			for (unsigned i = 0; i < nifaces; i++)
+				iface_flush(&ifaces[i]);
 		} while (busy);
 		bool sleep = true;
-		for (unsigned i = 0; i < nnics && sleep; i++)
-			sleep = nic_may_sleep(&nics[i]);
+		for (unsigned i = 0; i < nifaces && sleep; i++)
+			sleep = iface_may_sleep(&ifaces[i]);
 		if (sleep)
 			sleep_until_woken(&m, reply);
 		else

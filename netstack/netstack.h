@@ -1,8 +1,8 @@
 /*
  * The netstack server's parts, shared between its files: the interfaces
- * (nic.c, one lwIP netif over each NIC driver's queues), the interface
- * configuration (config.c), the socket service (socket.c) and the loop
- * that drives them (main.c).
+ * (iface.c, iface_driver.c: one lwIP netif over each NIC driver's queues),
+ * the interface configuration (config.c), the socket service (socket.c)
+ * and the loop that drives them (main.c).
  */
 #ifndef MICA_NETSTACK_H
 #define MICA_NETSTACK_H
@@ -28,9 +28,9 @@
 #define NETSTACK_BIT_TIMER     (1UL << 32)
 #define NETSTACK_BIT_DRIVERS   (1UL << 33)
 
-/* Where a pool buffer is (nic.c). A buffer sent in place (tx_hold) is
+/* Where a pool buffer is (iface.c). A buffer sent in place (tx_hold) is
  * lwIP's and also the driver's until tx-done brings it back. */
-enum nic_buf_place {
+enum iface_buf_place {
 	BUF_FREE,               /* on the netstack's free stack */
 	BUF_RX_POSTED,          /* given to rx-free: the driver's, to receive into */
 	BUF_LWIP,               /* a received frame lwIP holds (the pbuf pc) */
@@ -38,35 +38,36 @@ enum nic_buf_place {
 };
 
 /* One pool buffer, and its pbuf while lwIP holds a received frame in it. */
-struct nic_buf {
+struct iface_buf {
 	struct pbuf_custom pc;
-	struct nic *nic;
+	struct iface *iface;
 	uint32_t start;                 /* the buffer's offset in the area */
 	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold) */
-	enum nic_buf_place place;
+	enum iface_buf_place place;
 	struct pbuf *tx_hold;           /* sent in place: released at tx-done */
 };
 
 /*
- * One interface. Its driver comes and goes: `driver` holds the driver's
- * endpoint while `generation` (the name's registration) is known, and
- * `attached` says the driver took the area. While detached nothing is
- * read from the rings; frames lwIP sends are dropped.
+ * One interface: an lwIP netif over one NIC driver's queues. Its driver
+ * comes and goes: `driver` holds the driver's endpoint while `generation`
+ * (the name's registration) is known, and `attached` says the driver took
+ * the area. While detached nothing is read from the rings; frames lwIP
+ * sends are dropped. Only the netstack's one thread touches it.
  */
-struct nic {
+struct iface {
 	struct nic_config cfg;
-	unsigned index;
+	unsigned index;                 /* in ifaces[]; its NETSTACK_BIT_NIC */
 	struct netif netif;
 	cap_slot_t notify;              /* our notification (badged copies go to the driver) */
 	cap_slot_t driver, driver_notif;
 	uint64_t generation;            /* of the driver's name; 0: no driver known */
-	uint8_t *area;
-	uint64_t phys;
-	unsigned log2;
+	uint8_t *area;                  /* the shared area (the pool): ours */
+	uint64_t area_phys;
+	unsigned area_log2;
 	uint32_t nbufs;
 	struct netq_area geom;          /* our copy: the shared header is the driver's to scribble on */
-	struct nic_buf *bufs;           /* one per pool buffer */
-	uint32_t *free;                 /* BUF_FREE buffers (their offsets) */
+	struct iface_buf *bufs;         /* one per pool buffer */
+	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
 	uint32_t nfree;
 	bool attached, up_reported;
 	bool netif_started;             /* the first attach set the netif up */
@@ -74,31 +75,43 @@ struct nic {
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
 	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
 	unsigned retry_ms;
-	bool pushed, popped;            /* since the last nic_flush: into rx-free or
-					   tx-ready; out of rx-ready or tx-done */
-	struct netq_stats drv;          /* the driver's counters, as last read */
-	struct net_if_counters count;
+	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
+	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
+	struct netq_stats driver_stats; /* the driver's counters, as last read */
+	struct net_if_counters counters;        /* the interface's own */
 };
 
-extern struct nic nics[NETSTACK_MAX_NICS];
-extern unsigned nnics;
+extern struct iface ifaces[NETSTACK_MAX_NICS];
+extern unsigned nifaces;
 
 /* Set an interface up to the point of attaching: pool, netif (not up
- * yet), a watch on its driver's name. 0 or a negative ERR_* (nic.c). */
-long nic_init(struct nic *n, cap_slot_t notify);
+ * yet), a watch on its driver's name. 0 or a negative ERR_* (iface.c). */
+long iface_init(struct iface *ifc, cap_slot_t notify);
 /* The driver's name came or went (NETSTACK_BIT_DRIVERS), or start-up:
  * take note of a dead driver (reclaim its buffers), attach to a new one.
- * Never waits for a driver. */
-void nic_driver_changed(struct nic *n);
+ * Never waits for a driver (iface_driver.c). */
+void iface_driver_changed(struct iface *ifc);
 /* Move everything that can move between the rings and lwIP; true if
  * anything did. */
-bool nic_service(struct nic *n);
+bool iface_service(struct iface *ifc);
 /* Signal the driver if it waits for what we gave it. */
-void nic_flush(struct nic *n);
+void iface_flush(struct iface *ifc);
 /* Before sleeping: true when no ring has work for us. */
-bool nic_may_sleep(struct nic *n);
+bool iface_may_sleep(struct iface *ifc);
 /* The interface counters, with the driver's (NET_IF_STATS). */
-void nic_counters(struct nic *n, struct net_if_counters *c);
+void iface_counters(struct iface *ifc, struct net_if_counters *c);
+
+/* Between iface.c (the pool, the data path) and iface_driver.c (the
+ * driver's attach, death and re-attach). */
+/* Every buffer the driver held is ours again; returns how many. */
+unsigned iface_reclaim(struct iface *ifc);
+/* Move free buffers to rx-free while the free stack holds more than half
+ * the pool. */
+void iface_refill_rx(struct iface *ifc);
+/* Frames can go again: let TCP send what linkoutput refused. */
+void iface_tx_room_again(struct iface *ifc);
+/* The first frame from a new driver arrived (first_frame_pending). */
+void iface_first_frame(struct iface *ifc);
 
 /* The socket service (socket.c). */
 void socket_init(cap_slot_t endpoint);

@@ -515,9 +515,9 @@ static uint64_t if_stats(uint64_t index, uint64_t *out)
 {
 	struct net_if_info info = { 0 };
 
-	if (index >= nnics)
+	if (index >= nifaces)
 		return SOCK_EINVAL;
-	struct nic *n = &nics[index];
+	struct iface *n = &ifaces[index];
 	memcpy(info.name, n->cfg.name, sizeof(info.name) - 1);
 	for (int i = 0; i < 6; i++)
 		info.mac |= (uint64_t)n->netif.hwaddr[i] << (8 * i);
@@ -525,7 +525,7 @@ static uint64_t if_stats(uint64_t index, uint64_t *out)
 	info.mask = ip4_addr_get_u32(netif_ip4_netmask(&n->netif));
 	info.gw = ip4_addr_get_u32(netif_ip4_gw(&n->netif));
 	info.flags = (info.addr ? NET_IF_UP : 0) | (n->cfg.dhcp ? NET_IF_DHCP : 0);
-	nic_counters(n, &info.count);
+	iface_counters(n, &info.count);
 	memcpy(out, &info, sizeof(info));
 	return 0;
 }

@@ -3,7 +3,7 @@
  * TX ring in DMA memory whose buffers are the client's pool buffers.
  * Register and bit names follow Intel's 8254x Software Developer's Manual.
  */
-#include "nic.h"
+#include "driver.h"
 
 #include "lib/io.h"
 
@@ -122,7 +122,7 @@ static bool reset(void)
 	return true;
 }
 
-static const char *e1000_probe(struct nic *nic)
+static const char *e1000_probe(struct nic_device *nic)
 {
 	if (!(regs = nic_bar(nic, 0)))
 		return "BAR 0 is not memory";
@@ -150,7 +150,7 @@ static const char *e1000_probe(struct nic *nic)
 	return NULL;
 }
 
-static const char *e1000_start(struct nic *nic)
+static const char *e1000_start(struct nic_device *nic)
 {
 	if (!reset())
 		return "the device reset (CTRL.RST) did not complete";
@@ -182,17 +182,17 @@ static const char *e1000_start(struct nic *nic)
 	return NULL;
 }
 
-static void e1000_stop(struct nic *nic)
+static void e1000_stop(struct nic_device *nic)
 {
 	if (!reset())
 		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
 /* One descriptor stays empty: RDT == RDH means "no buffers". */
-static unsigned e1000_rx_room(struct nic *nic) { return RING - 1 - (rx_tail - rx_head); }
-static unsigned e1000_tx_room(struct nic *nic) { return RING - 1 - (tx_tail - tx_head); }
+static unsigned e1000_rx_room(struct nic_device *nic) { return RING - 1 - (rx_tail - rx_head); }
+static unsigned e1000_tx_room(struct nic_device *nic) { return RING - 1 - (tx_tail - tx_head); }
 
-static void e1000_rx_give(struct nic *nic, uint32_t offset, uint64_t phys)
+static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys)
 {
 	volatile struct rx_desc *d = &rx[rx_tail % RING];
 
@@ -202,7 +202,7 @@ static void e1000_rx_give(struct nic *nic, uint32_t offset, uint64_t phys)
 	rx_tail++;
 }
 
-static void e1000_tx_give(struct nic *nic, uint32_t offset, uint64_t phys, uint32_t len)
+static void e1000_tx_give(struct nic_device *nic, uint32_t offset, uint64_t phys, uint32_t len)
 {
 	volatile struct tx_desc *d = &tx[tx_tail % RING];
 
@@ -214,7 +214,7 @@ static void e1000_tx_give(struct nic *nic, uint32_t offset, uint64_t phys, uint3
 	tx_tail++;
 }
 
-static void e1000_flush(struct nic *nic)
+static void e1000_flush(struct nic_device *nic)
 {
 	io_barrier();           /* descriptors before the tail moves */
 	if (rd(RDT) != rx_tail % RING)
@@ -223,7 +223,7 @@ static void e1000_flush(struct nic *nic)
 		wr(TDT, tx_tail % RING);
 }
 
-static bool e1000_rx_take(struct nic *nic, uint32_t *offset, uint32_t *len,
+static bool e1000_rx_take(struct nic_device *nic, uint32_t *offset, uint32_t *len,
 			  enum nic_rx_status *st)
 {
 	volatile struct rx_desc *d = &rx[rx_head % RING];
@@ -240,7 +240,7 @@ static bool e1000_rx_take(struct nic *nic, uint32_t *offset, uint32_t *len,
 	return true;
 }
 
-static bool e1000_tx_take(struct nic *nic, uint32_t *offset)
+static bool e1000_tx_take(struct nic_device *nic, uint32_t *offset)
 {
 	if (tx_head == tx_tail || !(tx[tx_head % RING].status & TX_DD))
 		return false;
@@ -249,7 +249,18 @@ static bool e1000_tx_take(struct nic *nic, uint32_t *offset)
 	return true;
 }
 
-static void e1000_interrupt(struct nic *nic)
+static unsigned e1000_held(struct nic_device *nic, uint32_t *offsets, unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = rx_head; i != rx_tail && n < max; i++)
+		offsets[n++] = rx_off[i % RING];
+	for (uint32_t i = tx_head; i != tx_tail && n < max; i++)
+		offsets[n++] = tx_off[i % RING];
+	return n;
+}
+
+static void e1000_interrupt(struct nic_device *nic)
 {
 	uint32_t cause = rd(ICR);       /* reading acknowledges */
 
@@ -259,7 +270,7 @@ static void e1000_interrupt(struct nic *nic)
 	}
 }
 
-static void e1000_counters(struct nic *nic)
+static void e1000_counters(struct nic_device *nic)
 {
 	nic->stats.rx_no_buffer += rd(MPC) + rd(RNBC);
 	nic->stats.rx_oversize += rd(ROC);
@@ -280,9 +291,10 @@ static const struct nic_ops e1000_ops = {
 	.tx_take = e1000_tx_take,
 	.interrupt = e1000_interrupt,
 	.counters = e1000_counters,
+	.held = e1000_held,
 };
 
 int main(uint64_t arg)
 {
-	return nic_main(&e1000_ops, arg);
+	return driver_main(&e1000_ops, arg);
 }

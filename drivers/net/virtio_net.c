@@ -6,7 +6,7 @@
  * to send is two descriptors: a zero header of ours, then the pool buffer.
  * Structure and field names follow the virtio 1.0 specification.
  */
-#include "nic.h"
+#include "driver.h"
 
 #include "lib/io.h"
 
@@ -88,7 +88,7 @@ static uint64_t features;
 static struct vq rxq, txq;
 static uint64_t tx_hdr_phys;            /* one zero header for every frame sent */
 
-static const char *find_caps(struct nic *nic)
+static const char *find_caps(struct nic_device *nic)
 {
 	const uint8_t *cfg = nic->pci->config;
 
@@ -155,7 +155,7 @@ static bool link_up(void)
 
 /* Queue memory: descriptors, driver (avail) and device (used) rings, one
  * page each. */
-static const char *vq_alloc(struct nic *nic, struct vq *q, uint16_t index)
+static const char *vq_alloc(struct nic_device *nic, struct vq *q, uint16_t index)
 {
 	uint64_t phys;
 	uint8_t *mem = nic_dma(nic, 3 * 4096, &phys);
@@ -196,7 +196,7 @@ static const char *vq_setup(struct vq *q, unsigned per_head)
 	return NULL;
 }
 
-static const char *virtio_probe(struct nic *nic)
+static const char *virtio_probe(struct nic_device *nic)
 {
 	const char *why;
 
@@ -224,7 +224,7 @@ static const char *virtio_probe(struct nic *nic)
 	return NULL;
 }
 
-static const char *virtio_start(struct nic *nic)
+static const char *virtio_start(struct nic_device *nic)
 {
 	const char *why;
 
@@ -255,14 +255,14 @@ static const char *virtio_start(struct nic *nic)
 	return NULL;
 }
 
-static void virtio_stop(struct nic *nic)
+static void virtio_stop(struct nic_device *nic)
 {
 	if (!reset())
 		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
-static unsigned virtio_rx_room(struct nic *nic) { return rxq.nfree; }
-static unsigned virtio_tx_room(struct nic *nic) { return txq.nfree; }
+static unsigned virtio_rx_room(struct nic_device *nic) { return rxq.nfree; }
+static unsigned virtio_tx_room(struct nic_device *nic) { return txq.nfree; }
 
 static void publish(struct vq *q, uint16_t head, uint32_t offset)
 {
@@ -271,7 +271,7 @@ static void publish(struct vq *q, uint16_t head, uint32_t offset)
 	q->avail_idx++;
 }
 
-static void virtio_rx_give(struct nic *nic, uint32_t offset, uint64_t phys)
+static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys)
 {
 	uint16_t h = rxq.free[--rxq.nfree];
 
@@ -281,7 +281,7 @@ static void virtio_rx_give(struct nic *nic, uint32_t offset, uint64_t phys)
 	publish(&rxq, h, offset);
 }
 
-static void virtio_tx_give(struct nic *nic, uint32_t offset, uint64_t phys, uint32_t len)
+static void virtio_tx_give(struct nic_device *nic, uint32_t offset, uint64_t phys, uint32_t len)
 {
 	uint16_t h = txq.free[--txq.nfree];
 
@@ -303,7 +303,7 @@ static void kick(struct vq *q)
 		mmio_write16(q->notify, q->index);
 }
 
-static void virtio_flush(struct nic *nic)
+static void virtio_flush(struct nic_device *nic)
 {
 	kick(&rxq);
 	kick(&txq);
@@ -323,7 +323,7 @@ static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
 	return true;
 }
 
-static bool virtio_rx_take(struct nic *nic, uint32_t *offset, uint32_t *len,
+static bool virtio_rx_take(struct nic_device *nic, uint32_t *offset, uint32_t *len,
 			   enum nic_rx_status *st)
 {
 	uint16_t h;
@@ -338,7 +338,7 @@ static bool virtio_rx_take(struct nic *nic, uint32_t *offset, uint32_t *len,
 	return true;
 }
 
-static bool virtio_tx_take(struct nic *nic, uint32_t *offset)
+static bool virtio_tx_take(struct nic_device *nic, uint32_t *offset)
 {
 	uint16_t h;
 	uint32_t n;
@@ -349,7 +349,29 @@ static bool virtio_tx_take(struct nic *nic, uint32_t *offset)
 	return true;
 }
 
-static void virtio_interrupt(struct nic *nic)
+/* The offsets of the heads given to the device and not used yet (every
+ * per_head-th descriptor is a head). */
+static unsigned vq_held(const struct vq *q, unsigned per_head, uint32_t *offsets, unsigned max)
+{
+	bool is_free[QSIZE] = { false };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < q->nfree; i++)
+		is_free[q->free[i]] = true;
+	for (unsigned h = 0; h + per_head <= q->size && n < max; h += per_head)
+		if (!is_free[h])
+			offsets[n++] = q->off[h];
+	return n;
+}
+
+static unsigned virtio_held(struct nic_device *nic, uint32_t *offsets, unsigned max)
+{
+	unsigned n = vq_held(&rxq, 1, offsets, max);
+
+	return n + vq_held(&txq, 2, offsets + n, max - n);
+}
+
+static void virtio_interrupt(struct nic_device *nic)
 {
 	uint8_t cause = mmio_read8(isr);        /* reading acknowledges */
 
@@ -361,7 +383,7 @@ static void virtio_interrupt(struct nic *nic)
 	}
 }
 
-static void virtio_counters(struct nic *nic)
+static void virtio_counters(struct nic_device *nic)
 {
 	/* The device keeps none; what the driver counts is all there is. */
 }
@@ -380,9 +402,10 @@ static const struct nic_ops virtio_ops = {
 	.tx_take = virtio_tx_take,
 	.interrupt = virtio_interrupt,
 	.counters = virtio_counters,
+	.held = virtio_held,
 };
 
 int main(uint64_t arg)
 {
-	return nic_main(&virtio_ops, arg);
+	return driver_main(&virtio_ops, arg);
 }

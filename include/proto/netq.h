@@ -115,6 +115,18 @@ bool netq_push(struct netq_ring *r, struct netq_desc d);
 bool netq_wake_needed(struct netq_ring *r);
 /* Consumer: take one; false when empty. */
 bool netq_pop(struct netq_ring *r, struct netq_desc *d);
+/* Consumer, looking without taking: the i-th entry waiting (0 is the one
+ * netq_pop would take next) into *d; false when fewer than i + 1 wait.
+ * Reads head with acquire, like netq_pop, and moves nothing. Off the data
+ * path: a driver's fault injection, and test drivers, use it to see which
+ * buffers the other side has given and they have not taken yet. */
+bool netq_peek(const struct netq_ring *r, unsigned i, struct netq_desc *d);
+/* Consumer, before taking a batch: a producer whose head claims more than
+ * NETQ_RING_SIZE entries has scribbled on the ring; give up on the whole
+ * claim (tail := head, a release store) so that it cannot keep the
+ * consumer busy. Returns true when it did: the caller counts it; what the
+ * ring held is not read. The netstack calls it on rx-ready and tx-done. */
+bool netq_skip_overrun(struct netq_ring *r);
 /* Consumer, before sleeping: announce it, then check again. Returns true
  * when it may sleep (the ring is still empty); false when entries arrived
  * meanwhile (waiting is withdrawn). */

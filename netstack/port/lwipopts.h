@@ -66,7 +66,7 @@ extern unsigned char *netstack_heap;
 #define TCP_SNDLOWAT                (32 * 1024)   /* lwIP keeps it in 16 bits */
 #define TCP_QUEUE_OOSEQ             1
 /* lwIP checks TCP_WND against its PBUF_POOL; received frames do not come
- * from that pool here but from the driver pool (nic.c). */
+ * from that pool here but from the driver pool (iface.c). */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_OOSEQ_MAX_PBUFS         128
 #define TCP_LISTEN_BACKLOG          1

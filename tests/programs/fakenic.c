@@ -121,7 +121,7 @@ static void wait_rx_free_full(void)
 /* Wait until the netstack has taken everything from a ring we fill. */
 static void wait_consumed(struct netq_ring *r)
 {
-	for (int tries = 0; tries < 200 && r->tail != r->head; tries++) {
+	for (int tries = 0; tries < 200 && netq_space(r) < NETQ_RING_SIZE; tries++) {
 		kick();
 		sleep_ms(10);
 	}
@@ -253,10 +253,10 @@ static void drain_tx(void)
 
 static bool in_rx_free(uint32_t off)
 {
-	const struct netq_ring *r = ring(NETQ_RX_FREE);
+	struct netq_desc d;
 
-	for (uint32_t i = r->tail; i != r->head; i++)
-		if (r->desc[i % NETQ_RING_SIZE].offset == off)
+	for (unsigned i = 0; netq_peek(ring(NETQ_RX_FREE), i, &d); i++)
+		if (d.offset == off)
 			return true;
 	return false;
 }
@@ -324,7 +324,8 @@ static unsigned scribble(void)
 	bad += 2;
 	wait_consumed(rx);
 	wait_consumed(done);
-	/* Indices far ahead of what a ring can hold. */
+	/* Indices far ahead of what a ring can hold: a hostile producer,
+	 * so written here by hand, not through the queue library. */
 	__atomic_store_n(&rx->head, rx->tail + 100000, __ATOMIC_RELEASE);
 	__atomic_store_n(&done->head, done->tail + 100000, __ATOMIC_RELEASE);
 	bad += 2;

@@ -191,3 +191,56 @@ TEST(netq_producer_waits_for_room)
 	CHECK(netq_space_wake_needed(r));       /* the consumer wakes it once */
 	CHECK(!netq_space_wake_needed(r));
 }
+
+TEST(netq_peek_looks_without_taking)
+{
+	area_init();
+	struct netq_ring *r = netq_ring(area_mem, NETQ_RX_FREE);
+	struct netq_desc d;
+
+	r->head = r->tail = 0xFFFFFFFEu;        /* across the wrap */
+	CHECK(!netq_peek(r, 0, &d));
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK(netq_push(r, (struct netq_desc){ .offset = 100 + i, .len = (uint16_t)i }));
+	CHECK(netq_pop(r, &d));
+	CHECK_EQ(d.offset, 100);
+	for (uint32_t i = 0; i < 4; i++) {
+		CHECK(netq_peek(r, i, &d));
+		CHECK_EQ(d.offset, 101 + i);
+		CHECK_EQ(d.len, 1 + i);
+	}
+	CHECK(!netq_peek(r, 4, &d));
+	CHECK_EQ(netq_count(r), 4);             /* nothing was taken */
+	CHECK(netq_pop(r, &d));
+	CHECK_EQ(d.offset, 101);
+	r->head = r->tail + 100000;             /* a hostile producer: clamped */
+	CHECK(netq_peek(r, NETQ_RING_SIZE - 1, &d));
+	CHECK(!netq_peek(r, NETQ_RING_SIZE, &d));
+}
+
+TEST(netq_skip_overrun_only_past_a_ring)
+{
+	area_init();
+	struct netq_ring *r = netq_ring(area_mem, NETQ_RX_READY);
+	struct netq_desc d;
+
+	CHECK(!netq_skip_overrun(r));           /* empty */
+	for (uint32_t i = 0; i < NETQ_RING_SIZE; i++)
+		CHECK(netq_push(r, (struct netq_desc){ .offset = i }));
+	CHECK(!netq_skip_overrun(r));           /* full is not an overrun */
+	CHECK_EQ(netq_count(r), NETQ_RING_SIZE);
+	CHECK(netq_pop(r, &d));
+	CHECK_EQ(d.offset, 0);
+	r->head = r->tail + NETQ_RING_SIZE + 1; /* one too many */
+	CHECK(netq_skip_overrun(r));
+	CHECK_EQ(r->tail, r->head);
+	CHECK_EQ(netq_count(r), 0);
+	CHECK(!netq_skip_overrun(r));
+	r->tail = 0xFFFFFFF0u;                  /* far ahead, across the wrap */
+	r->head = r->tail + 100000;
+	CHECK(netq_skip_overrun(r));
+	CHECK(!netq_pop(r, &d));
+	CHECK(netq_push(r, (struct netq_desc){ .offset = 7 }));   /* usable again */
+	CHECK(netq_pop(r, &d));
+	CHECK_EQ(d.offset, 7);
+}

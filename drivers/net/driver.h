@@ -1,0 +1,89 @@
+/*
+ * The shape every NIC driver has. driver.c is the program: it finds its
+ * device in program_info, serves the driver protocol (include/proto/netq.h)
+ * and moves buffers between the client's rings and the hardware. A NIC
+ * model (e1000.c, virtio_net.c) supplies the hardware half as struct
+ * nic_ops; it never sees the rings, only buffers as (area offset, physical
+ * address). fault.c holds the injected faults, off the data path.
+ */
+#ifndef MICA_DRIVERS_NET_DRIVER_H
+#define MICA_DRIVERS_NET_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/mica.h"
+#include "proto/nameservice.h"
+#include "proto/program.h"
+#include "proto/netq.h"
+#include "proto/pci.h"
+
+/* What the hardware says about a received buffer. */
+enum nic_rx_status { NIC_RX_OK, NIC_RX_ERROR, NIC_RX_FRAGMENT };
+
+struct nic_device;
+
+/* The hardware half. Every operation runs on the driver's one thread. */
+struct nic_ops {
+	const char *kind;
+	/* Once at start: check the device, reset it, read the MAC address.
+	 * Returns NULL or what is wrong. */
+	const char *(*probe)(struct nic_device *);
+	/* Reset the device and bring it up with empty hardware rings, receive
+	 * and transmit enabled, interrupts on. Called on every attach. */
+	const char *(*start)(struct nic_device *);
+	/* Reset the device: no DMA after this returns. */
+	void (*stop)(struct nic_device *);
+	/* Room in the hardware rings, and giving buffers to them. */
+	unsigned (*rx_room)(struct nic_device *);
+	void (*rx_give)(struct nic_device *, uint32_t offset, uint64_t phys);
+	unsigned (*tx_room)(struct nic_device *);
+	void (*tx_give)(struct nic_device *, uint32_t offset, uint64_t phys, uint32_t len);
+	/* Tell the device about buffers given since the last flush. */
+	void (*flush)(struct nic_device *);
+	/* Buffers the hardware is done with, oldest first; false when none. */
+	bool (*rx_take)(struct nic_device *, uint32_t *offset, uint32_t *len,
+			enum nic_rx_status *st);
+	bool (*tx_take)(struct nic_device *, uint32_t *offset);
+	/* Interrupt: read and acknowledge the cause; update nic->link. */
+	void (*interrupt)(struct nic_device *);
+	/* Fold hardware counters into nic->stats (before NETQ_STATS). */
+	void (*counters)(struct nic_device *);
+	/* Injected faults only (fault.c), never on the data path: the offsets
+	 * (as given) of the buffers given to the hardware and not taken back
+	 * yet, at most max of them (NIC_HELD_MAX is enough for any NIC here)
+	 * into offsets. Returns how many. */
+	unsigned (*held)(struct nic_device *, uint32_t *offsets, unsigned max);
+};
+
+/* Buffers a hardware half holds at most: its two rings, each no larger
+ * than a queue ring. */
+#define NIC_HELD_MAX (2 * NETQ_RING_SIZE)
+
+/* The one device a driver program drives, and its client. The hardware
+ * half reads pci, ifname and area; writes mac (probe), link and stats. */
+struct nic_device {
+	const struct nic_ops *ops;
+	const struct pci_device_info *pci;
+	char ifname[NS_NAME_MAX + 1];
+	uint8_t mac[6];
+	bool link;
+	bool attached;
+	uint8_t *area;                  /* the client's shared area, mapped here */
+	uint64_t area_phys, area_size;
+	struct netq_area geom;          /* our copy of its header, checked */
+	struct netq_stats stats;
+	unsigned tx_in_flight;          /* frames given to the NIC, not yet taken back */
+	cap_slot_t client_notif;        /* the client's notification, or CAP_SLOT_NONE */
+};
+
+/* The hardware half's DMA memory, from init (zeroed, contiguous). */
+void *nic_dma(struct nic_device *nic, size_t size, uint64_t *phys);
+/* A memory BAR's registers (mapped at their physical address). */
+uintptr_t nic_bar(struct nic_device *nic, int bar);
+
+/* The driver program, given its hardware half: never returns but on a
+ * failure at start (then the program's exit status). */
+int driver_main(const struct nic_ops *ops, uint64_t arg);
+
+#endif

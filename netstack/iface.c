@@ -1,0 +1,409 @@
+/*
+ * One lwIP netif per NIC, over its driver's queues (proto/netq.h): the
+ * pool's buffers and the data path. The driver's attach, death and
+ * re-attach are iface_driver.c's.
+ *
+ * The pool is the netstack's (DMA memory from init). Each buffer has one
+ * place (enum iface_buf_place): the free stack, the driver's (given to
+ * rx-free, or a copied frame given to tx-ready), or lwIP's (a received
+ * frame, as the custom pbuf bufs[i]). Received frames are never copied:
+ * the pbuf lwIP gets points into the pool, and freeing it puts the buffer
+ * back in rx-free. A frame to send is copied into a free buffer, unless it
+ * is a received frame still lying in its own buffer of this interface (an
+ * ICMP echo answered in place, later forwarding): then it goes out from
+ * there and the buffer is held (tx_hold) until the driver hands it back.
+ *
+ * A descriptor from the driver is taken only when it names a buffer the
+ * driver holds in that role (rx-ready: one given to rx-free; tx-done: the
+ * very offset given to tx-ready); anything else is counted (bad_desc) and
+ * dropped, so a driver scribbling on the rings cannot make us use a
+ * buffer twice. When the driver dies, every buffer it held is ours again.
+ *
+ * The received-frame pbufs are of lwIP's PBUF_RAM kind, so lwIP may put
+ * back headers it took off (the echo reply, ethernet_output of a forwarded
+ * packet). lwIP's only bound on that is that the payload stays above the
+ * pbuf structure; the structures are therefore kept in the program's data
+ * (bufs_of), below the DMA window, and lwIP never adds more headers than
+ * it removed from a frame, which stay inside its buffer.
+ */
+#include "netstack.h"
+
+#include "lib/names.h"
+#include "lib/netq_client.h"
+#include "lwip/etharp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
+#include "netif/ethernet.h"
+
+#define AREA_LOG2 21            /* 2 MiB: 1014 buffers per interface */
+#define IFACE_MAX_BUFS (((1U << AREA_LOG2) - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE)
+
+static struct iface_buf bufs_of[NETSTACK_MAX_NICS][IFACE_MAX_BUFS];
+
+static struct netq_ring *ring(struct iface *ifc, enum netq_ring_id id)
+{
+	return netq_ring(ifc->area, id);
+}
+
+/* The buffer holding the byte at offset, or NULL outside the pool. */
+static struct iface_buf *buf_at(struct iface *ifc, uint32_t offset)
+{
+	if (offset < NETQ_POOL_OFFSET || (offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE >= ifc->nbufs)
+		return NULL;
+	return &ifc->bufs[(offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE];
+}
+
+static void buf_to_free_stack(struct iface *ifc, struct iface_buf *b)
+{
+	b->place = BUF_FREE;
+	ifc->free_stack[ifc->nfree++] = b->start;
+}
+
+/* Give a buffer to rx-free; false when the ring is full. */
+static bool buf_post(struct iface *ifc, struct iface_buf *b)
+{
+	if (!netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
+		return false;
+	b->place = BUF_RX_POSTED;
+	ifc->pushed_since_flush = true;
+	return true;
+}
+
+/* A buffer is ours again: to rx-free for the NIC, or the free stack. */
+static void buf_release(struct iface *ifc, struct iface_buf *b)
+{
+	if (!ifc->attached || ifc->nfree < ifc->nbufs / 2 || !buf_post(ifc, b))
+		buf_to_free_stack(ifc, b);
+}
+
+/* Half the pool is for receiving: while the free stack holds more than
+ * the other half, move buffers from it to rx-free (as far as it takes). */
+void iface_refill_rx(struct iface *ifc)
+{
+	while (ifc->nfree > ifc->nbufs / 2 &&
+	       buf_post(ifc, buf_at(ifc, ifc->free_stack[ifc->nfree - 1])))
+		ifc->nfree--;
+}
+
+/* lwIP let go of a received frame. */
+static void rxbuf_free(struct pbuf *p)
+{
+	struct iface_buf *b = (struct iface_buf *)p;
+
+	buf_release(b->iface, b);
+}
+
+static bool in_own_buffer(struct iface *ifc, struct pbuf *p)
+{
+	if (p->next || !(p->flags & PBUF_FLAG_IS_CUSTOM))
+		return false;
+	struct iface_buf *b = (struct iface_buf *)p;
+	return b->pc.custom_free_function == rxbuf_free && b->iface == ifc;
+}
+
+/* Every buffer the driver held is ours again (it is dead, or never took
+ * them); a frame sent in place goes back to lwIP. Returns how many. */
+unsigned iface_reclaim(struct iface *ifc)
+{
+	unsigned count = 0;
+
+	for (uint32_t i = 0; i < ifc->nbufs; i++) {
+		struct iface_buf *b = &ifc->bufs[i];
+		if (b->place == BUF_RX_POSTED || b->place == BUF_TX) {
+			buf_to_free_stack(ifc, b);
+			count++;
+		}
+		if (b->tx_hold) {
+			struct pbuf *p = b->tx_hold;
+			b->tx_hold = NULL;
+			pbuf_free(p);   /* lwIP's last reference frees it to the stack */
+			count++;
+		}
+	}
+	return count;
+}
+
+static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
+{
+	struct iface *ifc = netif->state;
+	struct netq_ring *tx = ring(ifc, NETQ_TX_READY);
+	struct iface_buf *b;
+	struct netq_desc d;
+
+	/* No driver, or no room: the error makes TCP keep the segment (in
+	 * unsent, TF_NAGLEMEMERR); tcp_txnow() sends it once there is room
+	 * again or a new driver (see iface_tx_room_again). */
+	if (!ifc->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
+		goto drop;
+	if (in_own_buffer(ifc, p) && !((struct iface_buf *)p)->tx_hold) {
+		b = (struct iface_buf *)p;
+		pbuf_ref(p);
+		b->tx_hold = p;
+		d = (struct netq_desc){ (uint32_t)((uint8_t *)p->payload - ifc->area), p->len, 0 };
+		ifc->counters.tx_zero_copy++;
+	} else {
+		/* Copied (also a frame already on its way out once). */
+		if (!ifc->nfree)
+			goto drop;
+		b = buf_at(ifc, ifc->free_stack[--ifc->nfree]);
+		pbuf_copy_partial(p, ifc->area + b->start, p->tot_len, 0);
+		b->place = BUF_TX;
+		d = (struct netq_desc){ b->start, p->tot_len, 0 };
+	}
+	b->tx_offset = d.offset;
+	netq_push(tx, d);
+	ifc->counters.tx_packets++;
+	ifc->counters.tx_bytes += d.len;
+	LINK_STATS_INC(link.xmit);
+	ifc->pushed_since_flush = true;
+	return ERR_OK;
+drop:
+	ifc->counters.tx_dropped++;
+	LINK_STATS_INC(link.drop);
+	ifc->tx_refused = true;
+	return ifc->attached ? ERR_MEM : ERR_IF;
+}
+
+/* lwIP resends a segment it could not send only when something else makes
+ * it output on that connection (an incoming segment, more data); with
+ * nothing coming, a connection would wait forever. So once frames can go
+ * again, every connection with such a segment sends it now. */
+void iface_tx_room_again(struct iface *ifc)
+{
+	if (!ifc->tx_refused)
+		return;
+	ifc->tx_refused = false;
+	tcp_txnow();
+}
+
+static void status_changed(struct netif *netif)
+{
+	struct iface *ifc = netif->state;
+	const ip4_addr_t *a = netif_ip4_addr(netif);
+
+	if (ip4_addr_isany(a) || ifc->up_reported)
+		return;
+	ifc->up_reported = true;
+	unsigned prefix = 0;
+	for (uint32_t m = ip4_addr_get_u32(netif_ip4_netmask(netif)); m; m &= m - 1)
+		prefix++;
+	printf("netstack: %s up, %u.%u.%u.%u/%u%s\n", ifc->cfg.name, ip4_addr1(a), ip4_addr2(a),
+	       ip4_addr3(a), ip4_addr4(a), prefix, ifc->cfg.dhcp ? " (dhcp)" : "");
+}
+
+static err_t iface_netif_init(struct netif *netif)
+{
+	netif->name[0] = 'e';
+	netif->name[1] = 'n';
+	netif->mtu = 1500;
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif->output = etharp_output;
+	netif->linkoutput = iface_linkoutput;
+	netif_set_hostname(netif, "mica");
+	return ERR_OK;
+}
+
+long iface_init(struct iface *ifc, cap_slot_t notify)
+{
+	cap_slot_t watch = slot_alloc();
+	long err;
+
+	ifc->notify = notify;
+	ifc->driver = slot_alloc();
+	ifc->driver_notif = slot_alloc();
+	if (watch == CAP_SLOT_NONE || ifc->driver == CAP_SLOT_NONE ||
+	    ifc->driver_notif == CAP_SLOT_NONE)
+		return -ERR_NO_MEMORY;
+	if (!(ifc->area = dma_alloc(1UL << AREA_LOG2, &ifc->area_phys)))
+		return -ERR_NO_MEMORY;
+	if ((uintptr_t)bufs_of[NETSTACK_MAX_NICS - 1] >= (uintptr_t)ifc->area)
+		return -ERR_RANGE;      /* see the comment at the top */
+	ifc->area_log2 = AREA_LOG2;
+	ifc->nbufs = netq_area_init(ifc->area, AREA_LOG2);
+	ifc->geom = *(const struct netq_area *)ifc->area;
+	ifc->bufs = bufs_of[ifc->index];
+	ifc->free_stack = mem_heap(ifc->nbufs * sizeof(*ifc->free_stack));
+	if (!ifc->free_stack)
+		return -ERR_NO_MEMORY;
+	for (uint32_t i = ifc->nbufs; i-- > 0;) {
+		ifc->bufs[i] = (struct iface_buf){ .iface = ifc,
+						   .start = NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE };
+		ifc->bufs[i].pc.custom_free_function = rxbuf_free;
+		buf_to_free_stack(ifc, &ifc->bufs[i]);
+	}
+
+	ip4_addr_t addr, mask, gw;
+	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
+	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
+	ip4_addr_set_u32(&gw, ifc->cfg.gw);
+	if (!netif_add(&ifc->netif, &addr, &mask, &gw, ifc, iface_netif_init, ethernet_input))
+		return -ERR_NO_MEMORY;
+	netif_set_status_callback(&ifc->netif, status_changed);
+
+	/* Told whenever the driver's name comes or goes: a badged copy of our
+	 * notification, so the signal says what it is about. */
+	if ((err = sys_cap_copy(notify, CAP_SLOT_SELF, watch, CAP_RIGHT_WRITE,
+				NETSTACK_BIT_DRIVERS)) < 0 ||
+	    (err = ns_watch(ifc->cfg.name, watch)) < 0)
+		return err;
+	sys_cap_delete(watch);
+	slot_free(watch);
+	return 0;
+}
+
+/* A round of taking from rx-ready or tx-done starts: a producer index
+ * more than a ring ahead is skipped (and counted). Returns the round's
+ * budget: a ring's worth, so a scribbling driver cannot keep us busy. */
+static unsigned round_start(struct iface *ifc, struct netq_ring *r)
+{
+	if (netq_skip_overrun(r))
+		ifc->counters.bad_desc++;
+	return NETQ_RING_SIZE;
+}
+
+/* The next descriptor the driver returned in r, within the budget, and
+ * the buffer it names in *b (NULL outside the pool); false when none. */
+static bool take_next(struct iface *ifc, struct netq_ring *r, unsigned *budget,
+		      struct netq_desc *d, struct iface_buf **b)
+{
+	if (!*budget || !netq_pop(r, d))
+		return false;
+	(*budget)--;
+	ifc->popped_since_flush = true;
+	*b = buf_at(ifc, d->offset);
+	return true;
+}
+
+/* Sent buffers back from the driver: only the offsets we gave it. True
+ * if anything came. */
+static bool take_tx_done(struct iface *ifc)
+{
+	struct netq_ring *r = ring(ifc, NETQ_TX_DONE);
+	unsigned budget = round_start(ifc, r);
+	struct netq_desc d;
+	struct iface_buf *b;
+
+	while (take_next(ifc, r, &budget, &d, &b)) {
+		if (!b || b->tx_offset != d.offset || (b->place != BUF_TX && !b->tx_hold)) {
+			ifc->counters.bad_desc++;
+			continue;
+		}
+		if (b->tx_hold) {
+			struct pbuf *p = b->tx_hold;
+			b->tx_hold = NULL;
+			pbuf_free(p);
+		} else {
+			buf_release(ifc, b);
+		}
+	}
+	return budget < NETQ_RING_SIZE;
+}
+
+/* Received frames into lwIP: only in buffers we gave to rx-free. True if
+ * anything came. */
+static bool take_rx_ready(struct iface *ifc)
+{
+	struct netq_ring *r = ring(ifc, NETQ_RX_READY);
+	unsigned budget = round_start(ifc, r);
+	struct netq_desc d;
+	struct iface_buf *b;
+
+	while (take_next(ifc, r, &budget, &d, &b)) {
+		if (!b || b->place != BUF_RX_POSTED) {
+			ifc->counters.bad_desc++;
+			ifc->counters.rx_dropped++;
+			continue;
+		}
+		if (!netq_desc_valid(&ifc->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
+			ifc->counters.bad_desc++;       /* the driver gave it back, though */
+			ifc->counters.rx_dropped++;
+			buf_release(ifc, b);
+			continue;
+		}
+		if (ifc->first_frame_pending)
+			iface_first_frame(ifc);
+		b->place = BUF_LWIP;
+		LINK_STATS_INC(link.recv);
+		ifc->counters.rx_packets++;
+		ifc->counters.rx_bytes += d.len;
+		struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, d.len, PBUF_RAM, &b->pc,
+						     ifc->area + d.offset,
+						     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
+		if (!p || ifc->netif.input(p, &ifc->netif) != ERR_OK) {
+			ifc->counters.rx_dropped++;
+			LINK_STATS_INC(link.drop);
+			if (p)
+				pbuf_free(p);
+			else
+				buf_release(ifc, b);
+		}
+	}
+	return budget < NETQ_RING_SIZE;
+}
+
+bool iface_service(struct iface *ifc)
+{
+	if (!ifc->attached)
+		return false;
+	bool busy = take_tx_done(ifc);
+	if (busy)
+		iface_tx_room_again(ifc);
+	iface_refill_rx(ifc);
+	return take_rx_ready(ifc) || busy;
+}
+
+void iface_flush(struct iface *ifc)
+{
+	bool wake = false;
+
+	if (!ifc->attached)
+		return;
+	/* Only what we did can be what the driver waits for; taking its
+	 * flags otherwise would wake it for nothing. */
+	if (ifc->pushed_since_flush) {
+		wake |= netq_wake_needed(ring(ifc, NETQ_RX_FREE));
+		wake |= netq_wake_needed(ring(ifc, NETQ_TX_READY));
+	}
+	if (ifc->popped_since_flush) {
+		wake |= netq_space_wake_needed(ring(ifc, NETQ_TX_DONE));
+		wake |= netq_space_wake_needed(ring(ifc, NETQ_RX_READY));
+	}
+	if (wake && sys_notify_signal(ifc->driver_notif, NETQ_SIGNAL_QUEUE) == -ERR_INVALID_CAP)
+		iface_driver_changed(ifc);      /* dead: do not wait for the name service to say so */
+	ifc->pushed_since_flush = ifc->popped_since_flush = false;
+}
+
+bool iface_may_sleep(struct iface *ifc)
+{
+	return !ifc->attached || (netq_prepare_wait(ring(ifc, NETQ_RX_READY)) &&
+				  netq_prepare_wait(ring(ifc, NETQ_TX_DONE)));
+}
+
+void iface_counters(struct iface *ifc, struct net_if_counters *c)
+{
+	struct netq_stats s;
+	const struct netq_stats *drv = &ifc->driver_stats;
+
+	/* Only a driver waiting for calls is asked, so a hung one cannot
+	 * stop the netstack; otherwise its counters as last read. */
+	if (ifc->attached && netq_get_stats(ifc->driver | IPC_NONBLOCK, &s) == 0)
+		ifc->driver_stats = s;
+	*c = ifc->counters;
+	c->drv_rx_packets = drv->rx_packets;
+	c->drv_rx_no_buffer = drv->rx_no_buffer;
+	c->drv_rx_errors = drv->rx_errors + drv->rx_oversize + drv->rx_bad_desc;
+	c->drv_tx_packets = drv->tx_packets;
+	c->drv_tx_errors = drv->tx_errors;
+	c->link_up = ifc->attached && drv->link_up;
+	c->attached = ifc->attached;
+	c->bufs_total = ifc->nbufs;
+	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
+	for (uint32_t i = 0; i < ifc->nbufs; i++) {
+		const struct iface_buf *b = &ifc->bufs[i];
+		c->bufs_free += b->place == BUF_FREE;
+		c->bufs_rx_posted += b->place == BUF_RX_POSTED;
+		c->bufs_tx += b->place == BUF_TX || b->tx_hold;
+		c->bufs_lwip += b->place == BUF_LWIP;
+	}
+}

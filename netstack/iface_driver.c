@@ -1,0 +1,195 @@
+/*
+ * An interface's driver coming and going (docs/netstack.md, "Surviving a
+ * driver restart"): attaching to a driver found under the interface's
+ * name, noticing that it died (its buffers are reclaimed, iface.c), and
+ * attaching to its next instance with lwIP's state kept. Never waits for
+ * a driver: the attach call goes only to one waiting in its receive.
+ */
+#include "netstack.h"
+
+#include "lib/names.h"
+#include "lib/netq_client.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/timeouts.h"
+
+#define RETRY_FIRST_MS 10       /* attach retries while a new driver is not receiving yet */
+#define RETRY_MAX_MS   500
+
+static uint64_t now_ms(void)
+{
+	return (uint64_t)sys_clock() / 1000000;
+}
+
+/* The driver we knew is dead (its name went, or was registered again by a
+ * new instance): no ring is read any more, its buffers are ours, its
+ * capabilities go. lwIP is not told: see docs/netstack.md. */
+static void driver_gone(struct iface *ifc)
+{
+	bool was_attached = ifc->attached;
+
+	ifc->attached = false;
+	ifc->first_frame_pending = false;
+	unsigned reclaimed = iface_reclaim(ifc);
+	sys_cap_delete(ifc->driver);
+	sys_cap_delete(ifc->driver_notif);
+	ifc->generation = 0;
+	ifc->driver_stats = (struct netq_stats){ 0 };
+	if (!was_attached)
+		return;         /* it died before it took anything */
+	ifc->counters.bufs_reclaimed += reclaimed;
+	printf("netstack: %s driver gone at %lu ms; link down, %u buffers reclaimed\n",
+	       ifc->cfg.name, now_ms(), reclaimed);
+}
+
+/* The first attach: the netif learns its MAC address and goes up. */
+static void netif_start(struct iface *ifc, const struct netq_link *link)
+{
+	memcpy(ifc->netif.hwaddr, link->mac, 6);
+	ifc->netif_started = true;
+	printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n", ifc->cfg.name,
+	       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4], link->mac[5],
+	       ifc->cfg.dhcp ? "asking DHCP for an address" : "static address");
+	netif_set_up(&ifc->netif);
+	if (link->up)
+		netif_set_link_up(&ifc->netif);
+	if (ifc->cfg.dhcp)
+		dhcp_start(&ifc->netif);
+}
+
+/*
+ * Frames were lost while no driver ran, and TCP would notice only at its
+ * retransmission timers (Linux's: 200 ms at the least, doubling). So each
+ * connection on this interface says so at once: three duplicate ACKs make
+ * the peer retransmit what we missed (fast retransmit), and what we sent
+ * and had no acknowledgement for is sent again now.
+ */
+static void tcp_after_outage(struct iface *ifc)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->state != ESTABLISHED && pcb->state != CLOSE_WAIT)
+			continue;
+		if (!ip_addr_cmp(&pcb->local_ip, &ifc->netif.ip_addr))
+			continue;
+		for (int i = 0; i < 3; i++)
+			tcp_send_empty_ack(pcb);
+		if (pcb->unacked)
+			tcp_rexmit_rto(pcb);
+	}
+}
+
+/* A new driver instance took over. lwIP's state (addresses, the DHCP
+ * lease, ARP, every TCP connection) is kept. The neighbours hear of us
+ * (a gratuitous ARP: the MAC address may differ, a switch may have
+ * forgotten the port), and the gateway is asked for its address, whose
+ * answer shows the path through the new driver works without waiting
+ * for traffic. */
+static void netif_resume(struct iface *ifc, const struct netq_link *link)
+{
+	if (memcmp(ifc->netif.hwaddr, link->mac, 6)) {
+		printf("netstack: %s: warning: the new driver's MAC address is "
+		       "%02x:%02x:%02x:%02x:%02x:%02x, not the one before; using it\n",
+		       ifc->cfg.name, link->mac[0], link->mac[1], link->mac[2], link->mac[3],
+		       link->mac[4], link->mac[5]);
+		memcpy(ifc->netif.hwaddr, link->mac, 6);
+	}
+	if (link->up && !netif_is_link_up(&ifc->netif))
+		netif_set_link_up(&ifc->netif);
+	ifc->counters.driver_restarts++;
+	ifc->first_frame_pending = true;
+	printf("netstack: %s re-attached to a new driver at %lu ms\n", ifc->cfg.name, now_ms());
+	if (!ip4_addr_isany(netif_ip4_addr(&ifc->netif))) {
+		etharp_gratuitous(&ifc->netif);
+		if (!ip4_addr_isany(netif_ip4_gw(&ifc->netif)))
+			etharp_request(&ifc->netif, netif_ip4_gw(&ifc->netif));
+		tcp_after_outage(ifc);
+	}
+}
+
+void iface_first_frame(struct iface *ifc)
+{
+	ifc->first_frame_pending = false;
+	printf("netstack: %s first frame through the new driver at %lu ms\n", ifc->cfg.name,
+	       now_ms());
+}
+
+static void try_attach(struct iface *ifc);
+
+static void attach_retry(void *arg)
+{
+	struct iface *ifc = arg;
+
+	ifc->retry_armed = false;
+	try_attach(ifc);
+}
+
+/*
+ * Attach to the driver in ifc->driver: fresh rings over the same pool,
+ * rx-free filled, NETQ_ATTACH. The call is made only if the driver is
+ * waiting for one (IPC_NONBLOCK), so a driver that is busy or hung cannot
+ * stop the loop; then it is tried again from lwIP's timers.
+ */
+static void try_attach(struct iface *ifc)
+{
+	struct netq_link link;
+
+	if (ifc->attached || !ifc->generation)
+		return;
+	iface_reclaim(ifc);     /* from an earlier try: nobody took them */
+	netq_area_init(ifc->area, ifc->area_log2);
+	iface_refill_rx(ifc);
+	ifc->pushed_since_flush = false;
+	long err = netq_attach(ifc->driver | IPC_NONBLOCK, ifc->area, ifc->area_phys,
+			       ifc->area_log2, ifc->notify, NETSTACK_BIT_NIC(ifc->index),
+			       ifc->driver_notif, &link);
+	if (err == -ERR_WOULD_BLOCK) {
+		ifc->retry_ms = ifc->retry_ms ? ifc->retry_ms * 2 : RETRY_FIRST_MS;
+		if (ifc->retry_ms > RETRY_MAX_MS)
+			ifc->retry_ms = RETRY_MAX_MS;
+		if (!ifc->retry_armed) {
+			ifc->retry_armed = true;
+			sys_timeout(ifc->retry_ms, attach_retry, ifc);
+		}
+		return;
+	}
+	ifc->retry_ms = 0;
+	if (err < 0) {
+		/* Dead already (its name's removal will come), or refusing us:
+		 * wait for the next instance. */
+		printf("netstack: %s: cannot attach: %s\n", ifc->cfg.name, mica_strerror(err));
+		sys_cap_delete(ifc->driver_notif);
+		iface_reclaim(ifc);
+		return;
+	}
+	ifc->attached = true;
+	ifc->driver_stats = (struct netq_stats){ .link_up = link.up };
+	if (!ifc->netif_started)
+		netif_start(ifc, &link);
+	else
+		netif_resume(ifc, &link);
+	iface_tx_room_again(ifc);
+}
+
+void iface_driver_changed(struct iface *ifc)
+{
+	cap_slot_t got = slot_alloc();
+	uint64_t generation = 0;
+
+	if (got == CAP_SLOT_NONE)
+		return;
+	long err = ns_lookup_now(ifc->cfg.name, got, &generation);
+	if (ifc->generation && (err < 0 || generation != ifc->generation))
+		driver_gone(ifc);
+	if (err == 0 && !ifc->generation) {
+		/* A new driver: keep its endpoint in ifc->driver. */
+		cap_slot_t old = ifc->driver;
+		ifc->driver = got;
+		got = old;
+		ifc->generation = generation;
+		ifc->retry_ms = 0;
+		try_attach(ifc);
+	}
+	sys_cap_delete(got);
+	slot_free(got);
+}

@@ -4,7 +4,7 @@
  * console holds its IRQ (manifest `irq 4`), which entitles it to what
  * arrives (sys_serial_read). It asks the servers
  * for the rest: init for programs and memory (proto/init.h, with the
- * manifest's control=yes), the netstack for interfaces (proto/socket.h),
+ * manifest's control=yes), the netstack for interfaces (proto/netmgmt.h),
  * a driver for injected faults (proto/netq.h). It never waits on a
  * driver: a hung one would take the console with it.
  *
@@ -12,7 +12,7 @@
  */
 #include "lib/mica.h"
 #include "lib/names.h"
-#include "lib/netsock.h"
+#include "lib/netmgmt_client.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
@@ -95,11 +95,11 @@ static void cmd_ifconfig(void)
 	struct net_if_info in;
 
 	sys_cap_delete(scratch);
-	if (ns_lookup_now("net", scratch, NULL) < 0) {
+	if (ns_lookup_now(NETMGMT_NAME, scratch, NULL) < 0) {
 		printf("console: ifconfig: the netstack is not running\n");
 		return;
 	}
-	for (unsigned i = 0; net_if_info(scratch, i, &in) == 0; i++) {
+	for (unsigned i = 0; netmgmt_if_info(scratch, i, &in) == 0; i++) {
 		const struct net_if_counters *c = &in.count;
 		uint8_t *a = (uint8_t *)&in.addr;
 		unsigned prefix = 0;

@@ -115,9 +115,11 @@ void service_answer(cap_slot_t reply, uint64_t err, const uint64_t *w, unsigned 
  * keep; CAP_SLOT_NONE if none. */
 cap_slot_t service_take_cap(void);
 
-/* The socket service (socket_*.c, proto/socket.h). */
+/* The socket service (socket_*.c, proto/socket.h). Sessions are badged
+ * copies of endpoint. */
 void socket_init(cap_slot_t endpoint);
-/* A request through the unbadged capability or a session's. */
+/* A request through the unbadged capability or a session's; as
+ * service_request. */
 bool socket_request(struct msg *m, cap_slot_t reply);
 /* Answer deferred calls whose condition came true; signal sessions. */
 void socket_poll(void);

@@ -20,6 +20,7 @@
 #include "proto/socket.h"
 
 #define SERVICE_BADGE_MGMT (1UL << 32)  /* past every session's badge */
+_Static_assert(SERVICE_BADGE_MGMT > SOCK_MAX_SESSIONS, "the management badge is no session's");
 
 static cap_slot_t endpoint, recv_slot;
 static bool cap_arrived;                /* the request brought a capability into recv_slot */

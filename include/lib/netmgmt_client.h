@@ -2,8 +2,8 @@
  * Client of the netstack's management protocol (proto/netmgmt.h,
  * docs/netmgmt.md). mgmt is the capability registered as NETMGMT_NAME
  * (ns_lookup). Every call returns 0, or a negative ERR_*: the IPC's own
- * error (ERR_INVALID_CAP and ERR_DELETED when the netstack is gone) or
- * the netstack's answer.
+ * error (the netstack is gone: look the name up again) or the netstack's
+ * answer.
  */
 #ifndef MICA_LIB_NETMGMT_CLIENT_H
 #define MICA_LIB_NETMGMT_CLIENT_H

@@ -2,17 +2,18 @@
  * The serial console: an operator's commands on COM1, answered on the
  * same line (the kernel's debug output). The kernel keeps the UART; the
  * console holds its IRQ (manifest `irq 4`), which entitles it to what
- * arrives (sys_serial_read). It asks the servers
- * for the rest: init for programs and memory (proto/init.h, with the
- * manifest's control=yes), the netstack for interfaces (proto/socket.h),
- * a driver for injected faults (proto/netq.h). It never waits on a
- * driver: a hung one would take the console with it.
+ * arrives (sys_serial_read). It asks the servers for the rest: init for
+ * programs and memory (proto/init.h, with the manifest's control=yes),
+ * the netstack's management service for interfaces (proto/netmgmt.h), a
+ * driver for injected faults (proto/netq.h). It never waits on a driver:
+ * a hung one would take the console with it.
  *
- * Commands: help, ps, kill, start, ifconfig, mem, fault. docs/console.md.
+ * The commands are the table `commands` (name, arguments, help, handler).
+ * docs/console.md.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
-#include "lib/netsock.h"
+#include "lib/netmgmt_client.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
@@ -34,7 +35,7 @@ static const char *const state_names[] = {
 	[PROGRAM_NOT_STARTED] = "not started",
 };
 
-static void cmd_ps(void)
+static void cmd_ps(char **arg)
 {
 	struct msg m;
 	uint64_t w[INIT_NAME_WORDS + 4];
@@ -72,7 +73,17 @@ static void cmd_kill_or_start(uint64_t label, const char *what, const char *name
 		printf("console: %s %s: done\n", what, name);
 }
 
-static void cmd_mem(void)
+static void cmd_kill(char **arg)
+{
+	cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
+}
+
+static void cmd_start(char **arg)
+{
+	cmd_kill_or_start(INIT_START, "start", arg[0]);
+}
+
+static void cmd_mem(char **arg)
 {
 	struct msg m;
 	struct init_memory mem;
@@ -90,16 +101,16 @@ static void cmd_mem(void)
 
 /* ---- the netstack and the drivers ---- */
 
-static void cmd_ifconfig(void)
+static void cmd_ifconfig(char **arg)
 {
 	struct net_if_info in;
 
 	sys_cap_delete(scratch);
-	if (ns_lookup_now("net", scratch, NULL) < 0) {
+	if (ns_lookup_now(NETMGMT_NAME, scratch, NULL) < 0) {
 		printf("console: ifconfig: the netstack is not running\n");
 		return;
 	}
-	for (unsigned i = 0; net_if_info(scratch, i, &in) == 0; i++) {
+	for (unsigned i = 0; netmgmt_if_info(scratch, i, &in) == 0; i++) {
 		const struct net_if_counters *c = &in.count;
 		uint8_t *a = (uint8_t *)&in.addr;
 		unsigned prefix = 0;
@@ -136,8 +147,9 @@ static const struct {
 };
 #define NFAULTS (sizeof(faults) / sizeof(faults[0]))
 
-static void cmd_fault(const char *ifname, const char *kind)
+static void cmd_fault(char **arg)
 {
+	const char *ifname = arg[0], *kind = arg[1];
 	unsigned i = 0;
 
 	while (i < NFAULTS && strcmp(faults[i].name, kind))
@@ -168,16 +180,32 @@ static void cmd_fault(const char *ifname, const char *kind)
 
 /* ---- commands ---- */
 
-static void help(void)
+static void cmd_help(char **arg);
+
+static const struct command {
+	const char *name;
+	int args;
+	const char *usage;      /* name and arguments, as help shows them */
+	const char *help;
+	void (*run)(char **arg);        /* arg: the command's arguments */
+} commands[] = {
+	{ "ps", 0, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
+	{ "kill", 1, "kill NAME", "kill a program (restarted at once if its policy says so)",
+	  cmd_kill },
+	{ "start", 1, "start NAME", "start a program that is down", cmd_start },
+	{ "ifconfig", 0, "ifconfig", "interfaces, addresses and counters", cmd_ifconfig },
+	{ "mem", 0, "mem", "free memory: init's RAM, the kernel's frames and quota", cmd_mem },
+	{ "fault", 2, "fault IFNAME KIND",
+	  "make a driver misbehave: wild, port, kernel, hang, rings", cmd_fault },
+	{ "help", 0, "help", "this list", cmd_help },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void cmd_help(char **arg)
 {
-	printf("commands:\n"
-	       "  ps                  programs: state, restarts, crashes in a row\n"
-	       "  kill NAME           kill a program (restarted at once if its policy says so)\n"
-	       "  start NAME          start a program that is down\n"
-	       "  ifconfig            interfaces, addresses and counters\n"
-	       "  mem                 free memory: init's RAM, the kernel's frames and quota\n"
-	       "  fault IFNAME KIND   make a driver misbehave: wild, port, kernel, hang, rings\n"
-	       "  help                this list\n");
+	printf("commands:\n");
+	for (unsigned c = 0; c < NCOMMANDS; c++)
+		printf("  %-20s%s\n", commands[c].usage, commands[c].help);
 }
 
 static void execute(char *line)
@@ -196,35 +224,18 @@ static void execute(char *line)
 	}
 	if (n == 0)
 		return;
-	static const struct {
-		const char *name;
-		int args;
-		const char *usage;
-	} cmds[] = {
-		{ "help", 0, "help" }, { "ps", 0, "ps" }, { "kill", 1, "kill NAME" },
-		{ "start", 1, "start NAME" }, { "ifconfig", 0, "ifconfig" }, { "mem", 0, "mem" },
-		{ "fault", 2, "fault IFNAME KIND" },
-	};
 	unsigned c = 0;
-	while (c < sizeof(cmds) / sizeof(cmds[0]) && strcmp(cmds[c].name, w[0]))
+	while (c < NCOMMANDS && strcmp(commands[c].name, w[0]))
 		c++;
-	if (c == sizeof(cmds) / sizeof(cmds[0])) {
+	if (c == NCOMMANDS) {
 		printf("console: unknown command '%s' (try help)\n", w[0]);
 		return;
 	}
-	if (n - 1 != cmds[c].args) {
-		printf("console: usage: %s\n", cmds[c].usage);
+	if (n - 1 != commands[c].args) {
+		printf("console: usage: %s\n", commands[c].usage);
 		return;
 	}
-	switch (c) {
-	case 0: help(); break;
-	case 1: cmd_ps(); break;
-	case 2: cmd_kill_or_start(INIT_KILL, "kill", w[1]); break;
-	case 3: cmd_kill_or_start(INIT_START, "start", w[1]); break;
-	case 4: cmd_ifconfig(); break;
-	case 5: cmd_mem(); break;
-	case 6: cmd_fault(w[1], w[2]); break;
-	}
+	commands[c].run(w + 1);
 }
 
 /* ---- the UART ---- */

@@ -1,6 +1,7 @@
 /*
  * The netstack: lwIP in one user-level server, over the NIC drivers'
- * queues (iface.c), serving sockets (socket.c). docs/netstack.md.
+ * queues (iface.c), serving sockets (socket_*.c) and management (netmgmt.c)
+ * on one endpoint (service.c). docs/netstack.md.
  *
  * One thread, lwIP's NO_SYS mode. The loop drains every interface's rings
  * into lwIP, runs lwIP's timers, answers deferred socket calls, signals
@@ -13,18 +14,15 @@
 #include "netstack.h"
 
 #include "lib/inet.h"
-#include "lib/names.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/init.h"
-#include "lwip/stats.h"
-#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
 struct iface ifaces[NETSTACK_MAX_NICS];
 unsigned nifaces;
 unsigned char *netstack_heap;
 
-static cap_slot_t endpoint, notif;
+static cap_slot_t notif;
 static uint64_t rand_state;
 
 /* ---- what lwIP needs from its platform (arch/cc.h, sys.h) ---- */
@@ -118,7 +116,7 @@ static void sleep_until_woken(struct msg *m, cap_slot_t reply)
 	if (wait != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		sys_notify_timer(notif, NETSTACK_BIT_TIMER,
 				 (uint64_t)sys_clock() + (uint64_t)wait * 1000000);
-	if (ipc_recv(endpoint, reply, m) != 0)
+	if (service_receive(m, reply) != 0)
 		*m = msg_make(IPC_LABEL_NOTIFY, 0);
 }
 
@@ -138,7 +136,7 @@ int main(uint64_t arg)
 		printf("netstack: no heap for lwIP\n");
 		return 1;
 	}
-	endpoint = slot_alloc();
+	cap_slot_t endpoint = slot_alloc();
 	notif = slot_alloc();
 	cap_slot_t reply = slot_alloc();
 	struct thread_config tc = { .fields = THREAD_CFG_NOTIFY, .notification = notif };
@@ -170,11 +168,8 @@ int main(uint64_t arg)
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
 		lwiperf_start_tcp_server_default(iperf_report, NULL);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
-	socket_init(endpoint);
-	if ((e = ns_register("net", endpoint)) < 0) {
-		printf("netstack: cannot register 'net': %s\n", mica_strerror(e));
+	if (service_init(endpoint) < 0)
 		return 1;
-	}
 	printf("netstack: serving %u interface(s); sockets at 'net'%s\n", nifaces,
 	       strcmp(opt, "off") ? ", iperf server on TCP port 5001" : "");
 
@@ -184,7 +179,7 @@ int main(uint64_t arg)
 			if (m.badge & NETSTACK_BIT_DRIVERS)
 				for (unsigned i = 0; i < nifaces; i++)
 					iface_driver_changed(&ifaces[i]);
-		} else if (!socket_request(&m, reply)) {
+		} else if (!service_request(&m, reply)) {
 			/* The reply waits in that object; receive with another. */
 			reply = slot_alloc();
 			if (reply == CAP_SLOT_NONE || sys_obj_create(CAP_REPLY, reply, 0) < 0) {

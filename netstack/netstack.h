@@ -1,7 +1,8 @@
 /*
  * The netstack server's parts, shared between its files: the interfaces
  * (iface.c, iface_driver.c: one lwIP netif over each NIC driver's queues),
- * the interface configuration (config.c), the socket service (socket.c)
+ * the interface configuration (config.c), the services on its endpoint
+ * (service.c: the socket service, socket_*.c, and management, netmgmt.c)
  * and the loop that drives them (main.c).
  */
 #ifndef MICA_NETSTACK_H
@@ -17,7 +18,7 @@
 #include "proto/nameservice.h"
 #include "proto/program.h"
 #include "proto/netq.h"
-#include "proto/socket.h"
+#include "proto/netmgmt.h"
 
 #include "config.h"
 
@@ -98,7 +99,7 @@ bool iface_service(struct iface *ifc);
 void iface_flush(struct iface *ifc);
 /* Before sleeping: true when no ring has work for us. */
 bool iface_may_sleep(struct iface *ifc);
-/* The interface counters, with the driver's (NET_IF_STATS). */
+/* The interface counters, with the driver's (NETMGMT_IF_INFO). */
 void iface_counters(struct iface *ifc, struct net_if_counters *c);
 
 /* Between iface.c (the pool, the data path) and iface_driver.c (the
@@ -113,12 +114,32 @@ void iface_tx_room_again(struct iface *ifc);
 /* The first frame from a new driver arrived (first_frame_pending). */
 void iface_first_frame(struct iface *ifc);
 
-/* The socket service (socket.c). */
+/* The endpoint's services (service.c). Publish the endpoint's names;
+ * 0 or a negative ERR_* (said on the console). */
+long service_init(cap_slot_t endpoint);
+/* Receive on the endpoint (ipc_recv): a request, or the notification. */
+long service_receive(struct msg *m, cap_slot_t reply);
+/* One request; false when the reply is deferred (the reply object in
+ * `reply` is kept; the caller must take another). */
+bool service_request(struct msg *m, cap_slot_t reply);
+/* Reply label err (0 or an error) and, if 0, n words of w. */
+void service_answer(cap_slot_t reply, uint64_t err, const uint64_t *w, unsigned n);
+/* The capability the request being served brought, now the caller's to
+ * keep; CAP_SLOT_NONE if none. */
+cap_slot_t service_take_cap(void);
+
+/* The socket service (socket_*.c, proto/socket.h). Sessions are badged
+ * copies of endpoint. */
 void socket_init(cap_slot_t endpoint);
-/* One request on the netstack's endpoint; false when the reply is deferred
- * (the reply object in `reply` is kept; the caller must take another). */
+/* A request through the unbadged capability or a session's; as
+ * service_request. */
 bool socket_request(struct msg *m, cap_slot_t reply);
-/* Answer deferred requests whose condition came true. */
+/* Answer deferred calls whose condition came true; signal sessions. */
 void socket_poll(void);
+/* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
+uint64_t socket_udp_dropped(void);
+
+/* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
+void netmgmt_request(struct msg *m, cap_slot_t reply);
 
 #endif

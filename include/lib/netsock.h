@@ -45,8 +45,4 @@ long sock_recv(const struct net_session *s, int sock, void *data, size_t len, ui
 	       uint16_t *port);
 long sock_close(const struct net_session *s, int sock);
 
-/* Counters from the "net" endpoint (no session needed). */
-long net_if_info(cap_slot_t net, unsigned index, struct net_if_info *info);
-long net_proto_stats(cap_slot_t net, struct net_proto_stats *st);
-
 #endif

@@ -1,13 +1,14 @@
 /*
  * The netstack's socket service: TCP and UDP sockets for the POSIX server
- * and native programs, and interface counters. docs/netstack.md explains
+ * and native programs. (Counters and the rest of the netstack's state are
+ * on its management protocol, proto/netmgmt.h.) docs/netstack.md explains
  * it; the rules in short:
  *
- * The netstack registers its endpoint as "net". Through that (unbadged)
- * capability a client may read counters (NET_IF_STATS, NET_PROTO_STATS)
- * and open a session (SOCK_SESSION). A session is a badged copy of the
- * endpoint that the netstack hands back; every socket call goes through
- * it, and sockets belong to their session.
+ * The netstack registers an unbadged copy of its endpoint as
+ * SOCK_SERVICE_NAME ("net"). Through it a client can only open a session
+ * (SOCK_SESSION). A session is a badged copy of the endpoint that the
+ * netstack hands back; every socket call goes through it, and sockets
+ * belong to their session.
  *
  * Data does not travel in messages: each session has a buffer of 2^log2
  * bytes, the netstack's memory mapped into the client by SOCK_SESSION's
@@ -33,6 +34,8 @@
 
 #include <stdint.h>
 
+#define SOCK_SERVICE_NAME "net"
+
 enum sock_label {
 	/* On the "net" endpoint (unbadged). */
 	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2)
@@ -41,9 +44,6 @@ enum sock_label {
 				   item: optional notification (IPC_ITEM_CAP)
 				   reply: items: the session (a badged endpoint, into
 				   recv_cap_slot) and the buffer (IPC_ITEM_MAP) */
-	NET_IF_STATS = 2,       /* words: [0] interface index
-				   reply: struct net_if_info, SOCK_EINVAL past the last */
-	NET_PROTO_STATS = 3,    /* reply: struct net_proto_stats */
 
 	/* On a session. Sockets are small integers per session. */
 	SOCK_END = 16,          /* close every socket, unmap the buffer, end the session */
@@ -112,50 +112,5 @@ enum sock_label {
 #define SOCK_EHOSTUNREACH  113
 #define SOCK_EALREADY      114
 #define SOCK_EINPROGRESS   115
-
-/* Counters of one interface: the netstack's side and its driver's. */
-struct net_if_counters {
-	uint64_t rx_packets, rx_bytes;  /* frames handed to lwIP */
-	uint64_t rx_dropped;            /* refused rx-ready descriptors (also in bad_desc),
-					   frames lwIP refused */
-	uint64_t tx_packets, tx_bytes;  /* frames given to the driver */
-	uint64_t tx_dropped;            /* no driver, no pool buffer or ring room, or too long */
-	uint64_t tx_zero_copy;          /* sent from the pool buffer they arrived in */
-	uint64_t drv_rx_packets, drv_rx_no_buffer, drv_rx_errors;  /* from the driver */
-	uint64_t drv_tx_packets, drv_tx_errors;                    /* (the running instance) */
-	uint64_t link_up;               /* a driver is attached and says the link is up */
-	uint64_t bad_desc;              /* descriptors from the driver naming no buffer it
-					   held in that role (dropped) */
-	uint64_t attached;              /* 1 while a driver is attached */
-	uint64_t driver_restarts;       /* attaches to a new driver instance after the first */
-	uint64_t bufs_reclaimed;        /* buffers taken back from dead drivers, in all */
-	/* Where the pool's buffers are now: the netstack's free stack, the
-	 * driver's (rx-free and posted; tx-ready and in flight), lwIP's
-	 * (received frames). A buffer sent in place is lwIP's and the driver's. */
-	uint64_t bufs_total, bufs_free, bufs_rx_posted, bufs_tx, bufs_lwip;
-};
-
-struct net_if_info {
-	char name[16];                  /* NUL padded */
-	uint64_t mac;                   /* first byte lowest */
-	uint32_t addr, mask, gw;        /* network byte order; 0 before DHCP */
-	uint32_t flags;                 /* NET_IF_* */
-	struct net_if_counters count;
-};
-#define NET_IF_UP   0x1             /* has an address */
-#define NET_IF_DHCP 0x2
-#define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
-
-/* lwIP's protocol counters: what arrived, and what was dropped and why. */
-struct net_proto_stats {
-	uint64_t link_recv, link_drop, link_err;
-	uint64_t arp_recv, arp_drop;
-	uint64_t ip_recv, ip_drop, ip_chkerr, ip_lenerr, ip_proterr, ip_opterr;
-	uint64_t icmp_recv, icmp_drop, icmp_chkerr, icmp_lenerr;
-	uint64_t udp_recv, udp_drop, udp_chkerr, udp_lenerr;
-	uint64_t tcp_recv, tcp_drop, tcp_chkerr, tcp_lenerr, tcp_proterr;
-	uint64_t sock_udp_dropped;      /* datagrams a full socket queue refused */
-};
-#define NET_PROTO_STATS_WORDS (sizeof(struct net_proto_stats) / 8)
 
 #endif

@@ -144,14 +144,3 @@ long sock_close(const struct net_session *s, int sock)
 	uint64_t w[1] = { (uint64_t)sock };
 	return call(s->cap, SOCK_CLOSE, w, 1, NULL, 0);
 }
-
-long net_if_info(cap_slot_t net, unsigned index, struct net_if_info *info)
-{
-	uint64_t w[1] = { index };
-	return call(net, NET_IF_STATS, w, 1, (uint64_t *)info, NET_IF_INFO_WORDS);
-}
-
-long net_proto_stats(cap_slot_t net, struct net_proto_stats *st)
-{
-	return call(net, NET_PROTO_STATS, NULL, 0, (uint64_t *)st, NET_PROTO_STATS_WORDS);
-}

@@ -77,7 +77,7 @@ extern unsigned char *netstack_heap;
 #define SO_REUSE                    1
 #define LWIP_CHECKSUM_ON_COPY       1
 
-/* Statistics, read over IPC (NET_PROTO_STATS); 32-bit counters. */
+/* Statistics, read on the management protocol (NETMGMT_PROTO_STATS); 32-bit counters. */
 #define LWIP_STATS                  1
 #define LWIP_STATS_LARGE            1
 #define LWIP_STATS_DISPLAY          0

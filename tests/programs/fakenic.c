@@ -9,7 +9,7 @@
  * First run: ARP and ping exchanges; then descriptors the netstack must
  * refuse and count (wild offsets, bad lengths, buffers it holds itself,
  * buffers given back twice, indices far ahead); then the netstack's
- * counters (NET_IF_STATS) must match exactly what this side did; then it
+ * counters (NETMGMT_IF_INFO) must match exactly what this side did; then it
  * keeps two sent frames and crashes, saying how many buffers the netstack
  * must reclaim. Second run (init restarts it): a different MAC address;
  * the netstack must re-attach, its buffer accounting must be exact, and
@@ -19,7 +19,7 @@
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "lib/netq_client.h"
-#include "lib/netsock.h"
+#include "lib/netmgmt_client.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
 #include "proto/netq.h"
@@ -334,7 +334,7 @@ static unsigned scribble(void)
 	return bad;
 }
 
-/* The netstack's view of eth0 (NET_IF_STATS), compared with ours. */
+/* The netstack's view of eth0 (NETMGMT_IF_INFO), compared with ours. */
 static void compare_counters(const char *when, long want_bad, uint64_t want_restarts)
 {
 	struct net_if_info info;
@@ -343,9 +343,9 @@ static void compare_counters(const char *when, long want_bad, uint64_t want_rest
 	wait_rx_free_full();
 	if (net == CAP_SLOT_NONE) {
 		net = slot_alloc();
-		ns_lookup("net", net);
+		ns_lookup(NETMGMT_NAME, net);
 	}
-	long err = net_if_info(net, 0, &info);
+	long err = netmgmt_if_info(net, 0, &info);
 	const struct net_if_counters *c = &info.count;
 	uint64_t posted = nheld + netq_count(ring(NETQ_RX_FREE));
 	printf("fakenic: %s: bad_desc=%lu attached=%lu driver_restarts=%lu bufs_reclaimed=%lu "

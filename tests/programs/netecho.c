@@ -9,7 +9,10 @@
  *     echoes what the server sends until it closes, says how much, and
  *     starts again;
  *   statistics on TCP port 9000: each connection gets one line of the
- *     netstack's counters, read over IPC (NET_IF_STATS, NET_PROTO_STATS);
+ *     netstack's counters, read over its management protocol
+ *     (NETMGMT_IF_INFO, NETMGMT_PROTO_STATS): `eth0.rx_packets=N ...` for
+ *     every interface, then `link_recv=N ...`, in the order of the tables
+ *     in proto/netmgmt.h;
  *   control on TCP port 9001 (tests of driver restarts): each connection
  *     sends one line, `kill PROGRAM` (init's INIT_KILL: needs control=yes
  *     in the manifest) or `fault DRIVER N` (NETQ_FAULT N to the driver
@@ -18,6 +21,7 @@
 #include "lib/inet.h"
 #include "lib/mica.h"
 #include "lib/names.h"
+#include "lib/netmgmt_client.h"
 #include "lib/netsock.h"
 #include "proto/init.h"
 #include "proto/nameservice.h"
@@ -33,7 +37,7 @@ static const char *const role_names[ROLES] = { "tcp-echo", "udp-echo", "tcp-clie
 					       "control" };
 
 static struct net_session sessions[ROLES];
-static cap_slot_t net, timer_notif;
+static cap_slot_t net, mgmt, timer_notif;
 static uint32_t client_addr;
 static uint16_t client_port;
 static uint8_t data[ROLES][1 << BUF_LOG2];
@@ -162,33 +166,18 @@ static void stats(uint64_t unused)
 		}
 		size_t len = 0;
 		struct net_if_info info;
-		for (unsigned i = 0; net_if_info(net, i, &info) == 0; i++) {
-			static const char *const names[] = {
-				"rx_packets", "rx_bytes", "rx_dropped", "tx_packets", "tx_bytes",
-				"tx_dropped", "tx_zero_copy", "drv_rx_packets", "drv_rx_no_buffer",
-				"drv_rx_errors", "drv_tx_packets", "drv_tx_errors", "link_up",
-				"bad_desc", "attached", "driver_restarts", "bufs_reclaimed",
-				"bufs_total", "bufs_free", "bufs_rx_posted", "bufs_tx", "bufs_lwip",
-			};
-			_Static_assert(sizeof(names) / sizeof(names[0]) ==
-				       sizeof(struct net_if_counters) / 8, "a name per counter");
+		for (unsigned i = 0; netmgmt_if_info(mgmt, i, &info) == 0; i++) {
+			static const char *const names[] = { NET_IF_COUNTERS(NETMGMT_NAME_OF) };
 			const uint64_t *w = (const uint64_t *)&info.count;
-			for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			for (unsigned k = 0; k < NET_IF_COUNTERS_WORDS; k++)
 				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s.%s=%lu ",
 							    info.name, names[k], w[k]);
 		}
 		struct net_proto_stats p;
-		if (net_proto_stats(net, &p) == 0) {
+		if (netmgmt_proto_stats(mgmt, &p) == 0) {
 			static const char *const names[] = {
-				"link_recv", "link_drop", "link_err", "arp_recv", "arp_drop",
-				"ip_recv", "ip_drop", "ip_chkerr", "ip_lenerr", "ip_proterr", "ip_opterr",
-				"icmp_recv", "icmp_drop", "icmp_chkerr", "icmp_lenerr",
-				"udp_recv", "udp_drop", "udp_chkerr", "udp_lenerr",
-				"tcp_recv", "tcp_drop", "tcp_chkerr", "tcp_lenerr", "tcp_proterr",
-				"sock_udp_dropped",
+				NET_PROTO_COUNTERS(NETMGMT_NAME_OF, NETMGMT_NAME_OF)
 			};
-			_Static_assert(sizeof(names) / sizeof(names[0]) == NET_PROTO_STATS_WORDS,
-				       "a name per counter");
 			const uint64_t *w = (const uint64_t *)&p;
 			for (unsigned i = 0; i < NET_PROTO_STATS_WORDS; i++)
 				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s=%lu ", names[i], w[i]);
@@ -300,8 +289,10 @@ int main(uint64_t arg)
 		}
 	}
 	net = slot_alloc();
+	mgmt = slot_alloc();
 	timer_notif = slot_alloc();
-	if ((err = ns_lookup("net", net)) < 0 ||
+	if ((err = ns_lookup(SOCK_SERVICE_NAME, net)) < 0 ||
+	    (err = ns_lookup(NETMGMT_NAME, mgmt)) < 0 ||
 	    (err = sys_obj_create(CAP_NOTIFICATION, timer_notif, 0)) < 0) {
 		printf("netecho: no netstack: %s\n", mica_strerror(err));
 		return 1;

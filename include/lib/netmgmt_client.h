@@ -1,0 +1,20 @@
+/*
+ * Client of the netstack's management protocol (proto/netmgmt.h,
+ * docs/netmgmt.md). mgmt is the capability registered as NETMGMT_NAME
+ * (ns_lookup). Every call returns 0, or a negative ERR_*: the IPC's own
+ * error (the netstack is gone: look the name up again) or the netstack's
+ * answer.
+ */
+#ifndef MICA_LIB_NETMGMT_CLIENT_H
+#define MICA_LIB_NETMGMT_CLIENT_H
+
+#include "proto/netmgmt.h"
+#include "uapi/cap.h"
+
+/* Interface index (0, 1, ...): name, addresses, counters. -ERR_RANGE
+ * past the last interface. */
+long netmgmt_if_info(cap_slot_t mgmt, unsigned index, struct net_if_info *info);
+/* lwIP's protocol counters and the socket service's own. */
+long netmgmt_proto_stats(cap_slot_t mgmt, struct net_proto_stats *st);
+
+#endif

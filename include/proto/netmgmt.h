@@ -1,0 +1,137 @@
+/*
+ * The netstack's management protocol: what the console, tests and (later)
+ * the router and firewall tools ask the netstack about its state. Apart
+ * from the socket service (proto/socket.h), which carries data only.
+ * docs/netmgmt.md explains it; the rules in short:
+ *
+ * The netstack registers a badged copy of its endpoint (send right only)
+ * as NETMGMT_NAME; every request below goes through that capability
+ * (ns_lookup(NETMGMT_NAME, slot)). The same labels on the socket
+ * capability are not management requests. Today anybody may look the name
+ * up: the name service has no access control yet (docs/netmgmt.md).
+ *
+ * Every reply's label is 0 or an error (enum mica_error, uapi/errors.h);
+ * the words of a reply are the structure named, in order.
+ *
+ *   NETMGMT_IF_INFO      words: [0] interface index (0, 1, ...).
+ *                        reply: struct net_if_info. ERR_RANGE past the
+ *                        last interface.
+ *   NETMGMT_PROTO_STATS  reply: struct net_proto_stats.
+ *
+ * A label the netstack does not know is answered ERR_NO_SYSCALL.
+ */
+#ifndef MICA_PROTO_NETMGMT_H
+#define MICA_PROTO_NETMGMT_H
+
+#include <stdint.h>
+
+#include "uapi/ipc.h"
+
+#define NETMGMT_NAME "netmgmt"
+
+/* Labels by area, so that each area can grow in its own range:
+ *    1..15  interfaces and protocol counters
+ *   16..31  routes (the router issue)
+ *   32..47  firewall rules
+ *   48..63  connection table and NAT */
+enum netmgmt_label {
+	NETMGMT_IF_INFO = 1,
+	NETMGMT_PROTO_STATS = 2,
+};
+
+/*
+ * The counter tables: one line per counter, in the order of the words of
+ * the reply (and of netecho's statistics line). Each gives the struct
+ * field (uint64_t), its name (#name) and, for lwIP's counters, where
+ * lwIP keeps it (lwip_stats.<source>). Adding a counter is one line here
+ * and the code that counts it. Every counter counts from the netstack's
+ * start (the driver's: from its running instance's start).
+ */
+
+/* One interface: the netstack's side (netstack/nic.c) and its driver's. */
+#define NET_IF_COUNTERS(X)                                                      \
+	X(rx_packets)           /* frames handed to lwIP */                     \
+	X(rx_bytes)                                                             \
+	X(rx_dropped)           /* refused rx-ready descriptors (also in         \
+				   bad_desc), frames lwIP refused */            \
+	X(tx_packets)           /* frames given to the driver */                \
+	X(tx_bytes)                                                             \
+	X(tx_dropped)           /* no driver, no pool buffer or ring room,       \
+				   or too long */                               \
+	X(tx_zero_copy)         /* sent from the pool buffer they arrived in */ \
+	X(drv_rx_packets)       /* the running driver instance's counters */    \
+	X(drv_rx_no_buffer)                                                     \
+	X(drv_rx_errors)                                                        \
+	X(drv_tx_packets)                                                       \
+	X(drv_tx_errors)                                                        \
+	X(link_up)              /* 1: a driver is attached, says the link is up */ \
+	X(bad_desc)             /* descriptors from the driver naming no buffer  \
+				   it held in that role (dropped) */            \
+	X(attached)             /* 1 while a driver is attached */              \
+	X(driver_restarts)      /* attaches to a new instance after the first */ \
+	X(bufs_reclaimed)       /* buffers taken back from dead drivers, in all */ \
+	X(bufs_total)           /* where the pool's buffers are now: all, */    \
+	X(bufs_free)            /* the netstack's free stack, */                \
+	X(bufs_rx_posted)       /* the driver's: rx-free and posted, */         \
+	X(bufs_tx)              /* tx-ready and in flight (also a buffer sent    \
+				   in place, which lwIP holds too), */          \
+	X(bufs_lwip)            /* lwIP's: received frames */
+
+/* The protocols: lwIP's counters (LWIP: what arrived at each layer and
+ * what it dropped, and why) and the socket service's own (OWN). */
+#define NET_PROTO_COUNTERS(LWIP, OWN)                                           \
+	LWIP(link_recv, link.recv)                                              \
+	LWIP(link_drop, link.drop)                                              \
+	LWIP(link_err, link.err)                                                \
+	LWIP(arp_recv, etharp.recv)                                             \
+	LWIP(arp_drop, etharp.drop)                                             \
+	LWIP(ip_recv, ip.recv)                                                  \
+	LWIP(ip_drop, ip.drop)                                                  \
+	LWIP(ip_chkerr, ip.chkerr)                                              \
+	LWIP(ip_lenerr, ip.lenerr)                                              \
+	LWIP(ip_proterr, ip.proterr)                                            \
+	LWIP(ip_opterr, ip.opterr)                                              \
+	LWIP(icmp_recv, icmp.recv)                                              \
+	LWIP(icmp_drop, icmp.drop)                                              \
+	LWIP(icmp_chkerr, icmp.chkerr)                                          \
+	LWIP(icmp_lenerr, icmp.lenerr)                                          \
+	LWIP(udp_recv, udp.recv)                                                \
+	LWIP(udp_drop, udp.drop)                                                \
+	LWIP(udp_chkerr, udp.chkerr)                                            \
+	LWIP(udp_lenerr, udp.lenerr)                                            \
+	LWIP(tcp_recv, tcp.recv)                                                \
+	LWIP(tcp_drop, tcp.drop)                                                \
+	LWIP(tcp_chkerr, tcp.chkerr)                                            \
+	LWIP(tcp_lenerr, tcp.lenerr)                                            \
+	LWIP(tcp_proterr, tcp.proterr)                                          \
+	OWN(sock_udp_dropped)   /* datagrams a full socket queue refused */
+
+/* For the tables: a struct field, and a name in an array of strings. */
+#define NETMGMT_FIELD(name, ...) uint64_t name;
+#define NETMGMT_NAME_OF(name, ...) #name,
+
+struct net_if_counters {
+	NET_IF_COUNTERS(NETMGMT_FIELD)
+};
+#define NET_IF_COUNTERS_WORDS (sizeof(struct net_if_counters) / 8)
+
+struct net_if_info {
+	char name[16];                  /* NUL padded */
+	uint64_t mac;                   /* first byte lowest */
+	uint32_t addr, mask, gw;        /* network byte order; 0 before DHCP */
+	uint32_t flags;                 /* NET_IF_* */
+	struct net_if_counters count;
+};
+#define NET_IF_UP   0x1             /* has an address */
+#define NET_IF_DHCP 0x2
+#define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
+
+struct net_proto_stats {
+	NET_PROTO_COUNTERS(NETMGMT_FIELD, NETMGMT_FIELD)
+};
+#define NET_PROTO_STATS_WORDS (sizeof(struct net_proto_stats) / 8)
+
+_Static_assert(NET_IF_INFO_WORDS <= IPC_MAX_WORDS && NET_PROTO_STATS_WORDS <= IPC_MAX_WORDS,
+	       "a management reply fits in one message");
+
+#endif

@@ -1,0 +1,45 @@
+/* Client of the netstack's management protocol: include/lib/netmgmt_client.h. */
+#include "lib/netmgmt_client.h"
+#include "lib/mica.h"
+
+/* One request: label and its words; the reply's first nout words in out. */
+static long netmgmt_call(cap_slot_t mgmt, uint64_t label, const uint64_t *w, unsigned n,
+			 uint64_t *out, unsigned nout)
+{
+	struct msg m = msg_from_words(label, w, n);
+	long err = ipc_call(mgmt, &m);
+
+	if (err)
+		return err;
+	if (ipc_tag_label(m.tag))
+		return -(long)ipc_tag_label(m.tag);
+	msg_to_words(&m, out, nout);
+	return 0;
+}
+
+long netmgmt_if_info(cap_slot_t mgmt, unsigned index, struct net_if_info *info)
+{
+	union {
+		struct net_if_info info;
+		uint64_t w[NET_IF_INFO_WORDS];
+	} out;
+	uint64_t w[1] = { index };
+	long err = netmgmt_call(mgmt, NETMGMT_IF_INFO, w, 1, out.w, NET_IF_INFO_WORDS);
+
+	if (!err)
+		*info = out.info;
+	return err;
+}
+
+long netmgmt_proto_stats(cap_slot_t mgmt, struct net_proto_stats *st)
+{
+	union {
+		struct net_proto_stats st;
+		uint64_t w[NET_PROTO_STATS_WORDS];
+	} out;
+	long err = netmgmt_call(mgmt, NETMGMT_PROTO_STATS, NULL, 0, out.w, NET_PROTO_STATS_WORDS);
+
+	if (!err)
+		*st = out.st;
+	return err;
+}

@@ -1,0 +1,95 @@
+/*
+ * The netstack's endpoint: the names it is published under, which service
+ * a request is for, and the capability a request may bring. The loop
+ * (main.c) receives on it; docs/netstack.md and docs/netmgmt.md.
+ *
+ * One endpoint (with the netstack's notification bound to its thread)
+ * serves every client. The capabilities to it are told apart by badge:
+ *
+ *   badge                 published as / given by     served by
+ *   0                     SOCK_SERVICE_NAME ("net")   socket_session.c: SOCK_SESSION
+ *   1..SOCK_MAX_SESSIONS  SOCK_SESSION's reply        socket_session.c: socket calls
+ *   SERVICE_BADGE_MGMT    NETMGMT_NAME ("netmgmt")    netmgmt.c
+ *
+ * The published copies carry no receive right (and the management one
+ * no grant right), so a client can only send requests.
+ */
+#include "netstack.h"
+
+#include "lib/names.h"
+#include "proto/socket.h"
+
+#define SERVICE_BADGE_MGMT (1UL << 32)  /* past every session's badge */
+_Static_assert(SERVICE_BADGE_MGMT > SOCK_MAX_SESSIONS, "the management badge is no session's");
+
+static cap_slot_t endpoint, recv_slot;
+static bool cap_arrived;                /* the request brought a capability into recv_slot */
+
+void service_answer(cap_slot_t reply, uint64_t err, const uint64_t *w, unsigned n)
+{
+	struct msg m = msg_from_words(err, w, err ? 0 : n);
+	ipc_reply(reply, &m);
+}
+
+/* A copy of the endpoint with rights and badge, published as name. */
+static long publish(const char *name, uint64_t rights, uint64_t badge)
+{
+	cap_slot_t cap = slot_alloc();
+	long e = cap == CAP_SLOT_NONE ? -ERR_NO_MEMORY
+				      : sys_cap_copy(endpoint, CAP_SLOT_SELF, cap, rights, badge);
+
+	if (e >= 0)
+		e = ns_register(name, cap);
+	if (e < 0)
+		printf("netstack: cannot register '%s': %s\n", name, mica_strerror(e));
+	return e;
+}
+
+long service_init(cap_slot_t ep)
+{
+	long e;
+
+	endpoint = ep;
+	recv_slot = slot_alloc();
+	socket_init(ep);
+	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT)) < 0 ||
+	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, 0)) < 0)
+		return e;
+	return 0;
+}
+
+long service_receive(struct msg *m, cap_slot_t reply)
+{
+	struct ipc_buffer *b = ipc_buffer();
+
+	/* Set each time: the netstack's own calls (names, drivers) use these too. */
+	b->recv_cap_slot = recv_slot;
+	b->recv_window = 0;
+	return ipc_recv(endpoint, reply, m);
+}
+
+cap_slot_t service_take_cap(void)
+{
+	if (!cap_arrived)
+		return CAP_SLOT_NONE;
+	cap_slot_t got = recv_slot;
+	recv_slot = slot_alloc();
+	cap_arrived = false;
+	return got;
+}
+
+bool service_request(struct msg *m, cap_slot_t reply)
+{
+	bool answered = true;
+
+	cap_arrived = ipc_buffer()->recv_cap_count != 0;
+	if (m->badge == SERVICE_BADGE_MGMT)
+		netmgmt_request(m, reply);
+	else
+		answered = socket_request(m, reply);
+	/* A capability the request brought and nobody kept. */
+	if (cap_arrived)
+		sys_cap_delete(recv_slot);
+	cap_arrived = false;
+	return answered;
+}

@@ -1,0 +1,133 @@
+/*
+ * The netstack's side of the socket service (proto/socket.h,
+ * docs/netstack.md), shared between its files:
+ *
+ *   socket_session.c  sessions (SOCK_SESSION, SOCK_END) and the calls on
+ *                     one, passed to the socket's type
+ *   socket_pending.c  deferred replies: a call that must wait keeps its
+ *                     reply object until socket_poll can answer it
+ *   socket_tcp.c      stream sockets over lwIP's raw TCP interface
+ *   socket_udp.c      datagram sockets over lwIP's raw UDP interface
+ *
+ * Everything runs on the netstack's one thread: lwIP's callbacks, the
+ * requests and socket_poll never overlap.
+ */
+#ifndef MICA_NETSTACK_SOCKET_SERVICE_H
+#define MICA_NETSTACK_SOCKET_SERVICE_H
+
+#include "netstack.h"
+#include "proto/socket.h"
+
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+
+#define UDP_QUEUE_MAX    64    /* datagrams waiting per socket */
+#define ACCEPT_QUEUE_MAX 16
+#define RXQ_MAX          8     /* received chains per TCP socket, each < 64 KiB */
+
+/* A call's outcome, from the functions below that may wait: 0 done (out
+ * filled), a SOCK_E* error number, or SOCK_WAIT: not yet. */
+#define SOCK_WAIT (-1)
+
+/* A call that waits: its reply object and its request (socket_pending.c). */
+struct pending {
+	cap_slot_t reply;               /* CAP_SLOT_NONE: nothing waits */
+	uint64_t label, w[6];
+};
+
+struct session;
+struct sock_ops;
+struct dgram;                           /* socket_udp.c */
+
+struct sock {
+	struct session *session;
+	const struct sock_ops *ops;     /* its type's calls */
+	uint8_t type;                   /* SOCK_STREAM, SOCK_DGRAM; 0: free */
+	bool listening, connecting, connected, eof, unaccepted;
+	int err;                        /* an error to report once (SOCK_E*) */
+	/* TCP. Received, not yet read, oldest first: a pbuf chain counts its
+	 * length in 16 bits, so data is kept in up to RXQ_MAX chains. */
+	struct tcp_pcb *tcp;
+	struct pbuf *rxq[RXQ_MAX];
+	unsigned rxq_head, rxq_n;
+	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
+	unsigned acc_n;
+	/* UDP: received datagrams, oldest first. */
+	struct udp_pcb *udp;
+	struct dgram *dq, *dq_tail;
+	unsigned dq_len;
+	struct pending rd, wr;          /* the receive side's and send side's waiting call */
+};
+
+struct session {
+	bool used, signal;              /* signal: a socket may have become ready */
+	uint8_t *buf;                   /* the shared buffer (the netstack's side) */
+	uint64_t size, client_va;
+	cap_slot_t notif;               /* the client's, for readiness; or CAP_SLOT_NONE */
+	struct sock socks[SOCK_MAX_SOCKETS];
+};
+
+/*
+ * What a socket type does for each call. w is the request's words as in
+ * proto/socket.h; out and *n the reply's words. A NULL call is not for
+ * this type (socket_session.c answers for it). The calls that may wait
+ * (connect, connect_done, recv, send, accept) return as SOCK_WAIT says.
+ */
+struct sock_ops {
+	int (*open)(struct sock *s);
+	int (*bind)(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out);
+	int (*connect)(struct sock *s, const ip_addr_t *a, uint16_t port);
+	int (*connect_done)(struct sock *s);
+	int (*recv)(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n);
+	int (*send)(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n);
+	int (*name)(struct sock *s, bool peer, uint64_t *out);
+	unsigned (*poll)(struct sock *s);       /* SOCK_POLL* bits but SOCK_POLLERR */
+	void (*close)(struct sock *s);          /* let go of what the type holds */
+	int (*listen)(struct sock *s, uint64_t backlog);
+	int (*accept)(struct sock *s, uint64_t *out, unsigned *n);
+	int (*shutdown)(struct sock *s, uint64_t how);
+	int (*setopt)(struct sock *s, uint64_t option, uint64_t value);
+};
+
+extern const struct sock_ops sock_tcp_ops, sock_udp_ops;
+
+/* socket_session.c */
+/* A free socket of the session, of type SOCK_STREAM or SOCK_DGRAM; NULL
+ * when all are used. Its type's open is not called. */
+struct sock *sock_alloc(struct session *se, uint8_t type);
+/* Answer its waiting calls (SOCK_EBADF), let go of everything, free it. */
+void sock_close(struct sock *s);
+/* Try a call that may wait (SOCK_ACCEPT, SOCK_RECV, SOCK_SEND; and
+ * SOCK_CONNECT, which here asks whether the connect started earlier is
+ * done), with the request's words w: as SOCK_WAIT says. */
+int sock_attempt(struct sock *s, uint64_t label, const uint64_t *w, uint64_t *out, unsigned *n);
+/* lwIP's error as an error number (SOCK_E*; 0 for ERR_OK). */
+int sock_errno(err_t e);
+
+/* socket_pending.c */
+/* Keep the reply object for the call in m (words w) in pd: false, the
+ * reply is deferred; or, if a call waits there already, answer
+ * SOCK_EBUSY: true. */
+bool pending_defer(struct pending *pd, cap_slot_t reply, const struct msg *m, const uint64_t *w);
+/* Answer the call waiting in pd and let go of its reply object. */
+void pending_complete(struct pending *pd, uint64_t err, const uint64_t *w, unsigned n);
+/* Try the socket's waiting calls again; answer those that are done. */
+void pending_retry(struct sock *s);
+/* Calls waiting, in all sessions. */
+unsigned pending_count(void);
+
+/* A socket of the session may have become readable or writable. */
+static inline void sock_changed(struct sock *s)
+{
+	s->session->signal = true;
+}
+
+/* The error to report now, if any (reported once). */
+static inline int sock_take_err(struct sock *s)
+{
+	int e = s->err;
+	s->err = 0;
+	return e;
+}
+
+#endif

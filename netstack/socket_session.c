@@ -1,0 +1,314 @@
+/*
+ * The socket service's sessions (proto/socket.h, docs/netstack.md): the
+ * SOCK_SESSION request on the unbadged capability, the session a client
+ * gets (a badged copy of the endpoint, and a buffer of the netstack's
+ * memory mapped into the client), and the calls on a session, checked
+ * here and passed to the socket's type (socket_tcp.c, socket_udp.c). A
+ * call that must wait is deferred (socket_pending.c).
+ */
+#include "socket_service.h"
+
+static struct session sessions[SOCK_MAX_SESSIONS];
+static cap_slot_t service_ep;
+
+int sock_errno(err_t e)
+{
+	switch (e) {
+	case ERR_OK: return 0;
+	case ERR_MEM: case ERR_BUF: return SOCK_ENOMEM;
+	case ERR_TIMEOUT: return SOCK_ETIMEDOUT;
+	case ERR_RTE: return SOCK_ENETUNREACH;
+	case ERR_INPROGRESS: return SOCK_EINPROGRESS;
+	case ERR_VAL: case ERR_ARG: return SOCK_EINVAL;
+	case ERR_USE: return SOCK_EADDRINUSE;
+	case ERR_ALREADY: return SOCK_EALREADY;
+	case ERR_ISCONN: return SOCK_EISCONN;
+	case ERR_CONN: return SOCK_ENOTCONN;
+	case ERR_ABRT: return SOCK_ECONNABORTED;
+	case ERR_RST: return SOCK_ECONNRESET;
+	case ERR_CLSD: return SOCK_ENOTCONN;
+	default: return SOCK_EIO;
+	}
+}
+
+/* ---- sockets ---- */
+
+struct sock *sock_alloc(struct session *se, uint8_t type)
+{
+	for (unsigned i = 0; i < SOCK_MAX_SOCKETS; i++) {
+		struct sock *s = &se->socks[i];
+		if (!s->type) {
+			*s = (struct sock){ .session = se, .type = type,
+					    .ops = type == SOCK_DGRAM ? &sock_udp_ops : &sock_tcp_ops,
+					    .rd.reply = CAP_SLOT_NONE, .wr.reply = CAP_SLOT_NONE };
+			return s;
+		}
+	}
+	return NULL;
+}
+
+void sock_close(struct sock *s)
+{
+	if (s->rd.reply != CAP_SLOT_NONE)
+		pending_complete(&s->rd, SOCK_EBADF, NULL, 0);
+	if (s->wr.reply != CAP_SLOT_NONE)
+		pending_complete(&s->wr, SOCK_EBADF, NULL, 0);
+	s->ops->close(s);
+	s->type = 0;
+}
+
+int sock_attempt(struct sock *s, uint64_t label, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	struct session *se = s->session;
+
+	switch (label) {
+	case SOCK_ACCEPT:
+		return s->ops->accept ? s->ops->accept(s, out, n) : SOCK_EINVAL;
+	case SOCK_CONNECT:
+		*n = 0;
+		return s->ops->connect_done ? s->ops->connect_done(s) : 0;
+	default:        /* SOCK_RECV, SOCK_SEND: [1] offset [2] length in the buffer */
+		if (w[1] > se->size || w[2] > se->size - w[1])
+			return SOCK_EFAULT;
+		return label == SOCK_RECV ? s->ops->recv(s, w, out, n) : s->ops->send(s, w, out, n);
+	}
+}
+
+static int sock_open(struct session *se, uint64_t type, uint64_t *out)
+{
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return SOCK_EPROTOTYPE;
+	struct sock *s = sock_alloc(se, (uint8_t)type);
+	if (!s)
+		return SOCK_EMFILE;
+	int r = s->ops->open(s);
+	if (r) {
+		s->type = 0;
+		return r;
+	}
+	out[0] = (uint64_t)(s - se->socks);
+	return 0;
+}
+
+/* ---- sessions ---- */
+
+/* SOCK_SESSION: 0 and the reply in m (with its items), or an error. The
+ * session's capability is left in *session_cap, to be deleted once the
+ * reply has given the client its copy. */
+static uint64_t session_open(struct msg *m, const uint64_t *w, cap_slot_t *session_cap)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t log2 = w[0], va = w[1];
+
+	if (log2 < 12 || log2 > SOCK_BUFFER_MAX_LOG2 || (va & ((1UL << log2) - 1)) ||
+	    va >= USER_SPACE_TOP)
+		return SOCK_EINVAL;
+	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
+		struct session *se = &sessions[i];
+		if (se->used)
+			continue;
+		cap_slot_t cap = slot_alloc();
+		if (cap == CAP_SLOT_NONE ||
+		    sys_cap_copy(service_ep, CAP_SLOT_SELF, cap, CAP_RIGHT_WRITE, i + 1) < 0) {
+			if (cap != CAP_SLOT_NONE)
+				slot_free(cap);
+			return SOCK_ENOMEM;
+		}
+		/* The buffer, taken from the heap the first time this slot is
+		 * used and aligned to the largest size; zeroed, so every page is
+		 * present and the map item carries all of it. */
+		if (!se->buf) {
+			uint64_t max = 1UL << SOCK_BUFFER_MAX_LOG2;
+			uint8_t *mem = mem_heap(2 * max);
+			if (!mem) {
+				sys_cap_delete(cap);
+				slot_free(cap);
+				return SOCK_ENOMEM;
+			}
+			se->buf = (uint8_t *)(((uintptr_t)mem + max - 1) & ~(max - 1));
+		}
+		se->size = 1UL << log2;
+		memset(se->buf, 0, se->size);
+		se->client_va = va;
+		se->used = true;
+		se->notif = service_take_cap();
+		*session_cap = cap;
+		*m = (struct msg){ .tag = ipc_tag(0, 0, 2) };
+		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+		b->items[0][1] = cap;
+		b->items[1][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, va);
+		b->items[1][1] = fpage((uint64_t)se->buf, (unsigned)log2);
+		return 0;
+	}
+	return SOCK_EMFILE;
+}
+
+static void session_end(struct session *se)
+{
+	for (unsigned i = 0; i < SOCK_MAX_SOCKETS; i++)
+		if (se->socks[i].type)
+			sock_close(&se->socks[i]);
+	/* Take the buffer back from the client (the netstack keeps its own). */
+	sys_mem_unmap(fpage((uint64_t)se->buf, log2_ceil(se->size)), 0);
+	if (se->notif != CAP_SLOT_NONE) {
+		sys_cap_delete(se->notif);
+		slot_free(se->notif);
+	}
+	se->used = false;
+}
+
+/* A call on the unbadged capability. */
+static void unbadged_request(struct msg *m, cap_slot_t reply, const uint64_t *w)
+{
+	if (ipc_tag_label(m->tag) != SOCK_SESSION) {
+		service_answer(reply, SOCK_ENOSYS, NULL, 0);
+		return;
+	}
+	cap_slot_t cap = CAP_SLOT_NONE;
+	uint64_t err = session_open(m, w, &cap);
+	if (err) {
+		service_answer(reply, err, NULL, 0);
+		return;
+	}
+	ipc_reply(reply, m);
+	sys_cap_delete(cap);   /* the client's copy stays */
+	slot_free(cap);
+}
+
+/* A call on socket s of a session that never waits: its error number;
+ * the reply's words in out, *n of them. */
+static int sock_call(struct sock *s, uint64_t label, const uint64_t *w, uint64_t *out,
+		     unsigned *n)
+{
+	switch (label) {
+	case SOCK_BIND: {
+		ip_addr_t a;
+		ip_addr_set_ip4_u32(&a, (uint32_t)w[1]);
+		*n = 1;
+		return w[2] > 0xFFFF ? SOCK_EINVAL : s->ops->bind(s, &a, (uint16_t)w[2], out);
+	}
+	case SOCK_LISTEN:
+		return s->ops->listen ? s->ops->listen(s, w[1]) : SOCK_EINVAL;
+	case SOCK_SHUTDOWN:
+		if (w[1] > SOCK_SHUT_RDWR)
+			return SOCK_EINVAL;
+		return s->ops->shutdown ? s->ops->shutdown(s, w[1]) : 0;
+	case SOCK_CLOSE:
+		sock_close(s);
+		return 0;
+	case SOCK_POLL:
+		out[0] = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);
+		*n = 1;
+		return 0;
+	case SOCK_NAME:
+		*n = 2;
+		return s->ops->name(s, w[1] != 0, out);
+	default:        /* SOCK_SETOPT */
+		return s->ops->setopt ? s->ops->setopt(s, w[1], w[2]) : SOCK_ENOPROTOOPT;
+	}
+}
+
+/* A call on a session; true when answered, false when deferred. */
+static bool session_request(struct session *se, struct msg *m, cap_slot_t reply, const uint64_t *w)
+{
+	uint64_t label = ipc_tag_label(m->tag), out[6] = { 0 };
+	unsigned n = 0;
+	int r;
+
+	if (label == SOCK_END) {
+		session_end(se);
+		service_answer(reply, 0, NULL, 0);
+		return true;
+	}
+	if (label == SOCK_OPEN) {
+		r = sock_open(se, w[0], out);
+		service_answer(reply, (uint64_t)r, out, 1);
+		return true;
+	}
+	if (label < SOCK_BIND || label > SOCK_SETOPT) {
+		service_answer(reply, SOCK_ENOSYS, NULL, 0);
+		return true;
+	}
+	if (w[0] >= SOCK_MAX_SOCKETS || !se->socks[w[0]].type || se->socks[w[0]].unaccepted) {
+		service_answer(reply, SOCK_EBADF, NULL, 0);
+		return true;
+	}
+	struct sock *s = &se->socks[w[0]];
+	struct pending *pd;
+	uint64_t flags;
+	switch (label) {
+	case SOCK_ACCEPT: pd = &s->rd; flags = w[1]; break;
+	case SOCK_RECV: pd = &s->rd; flags = w[3]; break;
+	case SOCK_CONNECT: pd = &s->wr; flags = w[3]; break;
+	case SOCK_SEND: pd = &s->wr; flags = w[3]; break;
+	default:
+		r = sock_call(s, label, w, out, &n);
+		service_answer(reply, (uint64_t)r, out, n);
+		return true;
+	}
+	/* A call that may wait: one per socket and direction. */
+	bool nonblock = flags & SOCK_NONBLOCK;
+	if (pd->reply != CAP_SLOT_NONE) {
+		r = SOCK_EBUSY;
+	} else if (label == SOCK_CONNECT) {
+		if (w[2] == 0 || w[2] > 0xFFFF) {
+			r = SOCK_EINVAL;
+		} else {
+			ip_addr_t a;
+			ip_addr_set_ip4_u32(&a, (uint32_t)w[1]);
+			r = s->ops->connect(s, &a, (uint16_t)w[2]);
+		}
+		if (r == SOCK_WAIT && nonblock)
+			r = SOCK_EINPROGRESS;
+	} else {
+		r = sock_attempt(s, label, w, out, &n);
+	}
+	if (r == SOCK_WAIT) {
+		if (nonblock) {
+			service_answer(reply, SOCK_EAGAIN, NULL, 0);
+			return true;
+		}
+		return pending_defer(pd, reply, m, w);
+	}
+	service_answer(reply, (uint64_t)r, out, n);
+	return true;
+}
+
+bool socket_request(struct msg *m, cap_slot_t reply)
+{
+	uint64_t w[8];
+
+	msg_to_words(m, w, 8);
+	if (!m->badge) {
+		unbadged_request(m, reply, w);
+		return true;
+	}
+	if (m->badge > SOCK_MAX_SESSIONS || !sessions[m->badge - 1].used) {
+		service_answer(reply, SOCK_EBADF, NULL, 0);
+		return true;
+	}
+	return session_request(&sessions[m->badge - 1], m, reply, w);
+}
+
+void socket_poll(void)
+{
+	for (unsigned i = 0; i < SOCK_MAX_SESSIONS && pending_count(); i++) {
+		struct session *se = &sessions[i];
+		if (!se->used)
+			continue;
+		for (unsigned k = 0; k < SOCK_MAX_SOCKETS; k++)
+			if (se->socks[k].type)
+				pending_retry(&se->socks[k]);
+	}
+	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
+		struct session *se = &sessions[i];
+		if (se->used && se->signal && se->notif != CAP_SLOT_NONE)
+			sys_notify_signal(se->notif, 1);
+		se->signal = false;
+	}
+}
+
+void socket_init(cap_slot_t endpoint)
+{
+	service_ep = endpoint;
+}

@@ -1,0 +1,322 @@
+/*
+ * The socket service's stream sockets (SOCK_STREAM) over lwIP's raw TCP
+ * interface. lwIP's callbacks note what happened in the socket and mark
+ * its session for a readiness signal; the calls (struct sock_ops) act on
+ * that state and return SOCK_WAIT when they must wait.
+ *
+ * Received data waits in the socket as lwIP gave it (pbufs that may still
+ * be driver pool buffers) and is acknowledged to lwIP (tcp_recved,
+ * opening the window again) only as the client reads it.
+ */
+#include "socket_service.h"
+
+/* ---- lwIP's callbacks ---- */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct sock *s = arg;
+
+	if (!p) {
+		s->eof = true;
+	} else {
+		struct pbuf **last = s->rxq_n ? &s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
+		if (last && (uint32_t)(*last)->tot_len + p->tot_len <= 0xFFFF)
+			pbuf_cat(*last, p);
+		else if (s->rxq_n < RXQ_MAX)
+			s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = p;
+		else
+			return ERR_MEM;         /* lwIP keeps it and offers it again */
+	}
+	sock_changed(s);
+	return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	sock_changed(arg);
+	return ERR_OK;
+}
+
+/* The pcb is gone (reset, timeout, abort): lwIP has freed it. */
+static void on_err(void *arg, err_t err)
+{
+	struct sock *s = arg;
+
+	if (!s)
+		return;
+	s->tcp = NULL;
+	s->err = err == ERR_RST && s->connecting ? SOCK_ECONNREFUSED : sock_errno(err);
+	s->connected = s->connecting = false;
+	s->eof = true;
+	sock_changed(s);
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct sock *s = arg;
+
+	s->connecting = false;
+	s->connected = true;
+	sock_changed(s);
+	return ERR_OK;
+}
+
+static void tcp_hooks(struct sock *s, struct tcp_pcb *pcb)
+{
+	s->tcp = pcb;
+	tcp_arg(pcb, s);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct sock *l = arg, *s;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	if (l->acc_n == ACCEPT_QUEUE_MAX || !(s = sock_alloc(l->session, SOCK_STREAM))) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	tcp_hooks(s, pcb);
+	s->connected = s->unaccepted = true;
+	l->accq[l->acc_n++] = (int)(s - l->session->socks);
+	sock_changed(l);
+	return ERR_OK;
+}
+
+/* ---- the calls ---- */
+
+static int tcp_sock_open(struct sock *s)
+{
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+
+	if (!pcb)
+		return SOCK_ENOMEM;
+	tcp_hooks(s, pcb);
+	return 0;
+}
+
+static int tcp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out)
+{
+	if (!s->tcp || s->listening || s->connected || s->connecting)
+		return SOCK_EINVAL;
+	ip_set_option(s->tcp, SOF_REUSEADDR);
+	err_t e = tcp_bind(s->tcp, a, port);
+	out[0] = s->tcp->local_port;
+	return sock_errno(e);
+}
+
+static int tcp_sock_listen(struct sock *s, uint64_t backlog)
+{
+	err_t e = ERR_OK;
+
+	if (!s->tcp || s->connected || s->connecting)
+		return SOCK_EINVAL;
+	if (s->listening)
+		return 0;
+	if (backlog == 0 || backlog > ACCEPT_QUEUE_MAX)
+		backlog = ACCEPT_QUEUE_MAX;
+	if (!s->tcp->local_port)
+		tcp_bind(s->tcp, IP4_ADDR_ANY, 0);
+	struct tcp_pcb *l = tcp_listen_with_backlog_and_err(s->tcp, (u8_t)backlog, &e);
+	if (!l)
+		return sock_errno(e);
+	s->tcp = l;             /* the old pcb is freed */
+	s->listening = true;
+	tcp_arg(l, s);
+	tcp_accept(l, on_accept);
+	return 0;
+}
+
+static int tcp_sock_accept(struct sock *l, uint64_t *out, unsigned *n)
+{
+	if (!l->listening)
+		return SOCK_EINVAL;
+	if (!l->acc_n)
+		return l->err ? sock_take_err(l) : SOCK_WAIT;
+	int idx = l->accq[0];
+	memmove(l->accq, l->accq + 1, --l->acc_n * sizeof(l->accq[0]));
+	struct sock *s = &l->session->socks[idx];
+	s->unaccepted = false;
+	out[0] = (uint64_t)idx;
+	out[1] = s->tcp ? ip4_addr_get_u32(ip_2_ip4(&s->tcp->remote_ip)) : 0;
+	out[2] = s->tcp ? s->tcp->remote_port : 0;
+	*n = 3;
+	return 0;
+}
+
+static int tcp_sock_connect(struct sock *s, const ip_addr_t *a, uint16_t port)
+{
+	if (s->listening || !s->tcp)
+		return SOCK_EINVAL;
+	if (s->connected)
+		return SOCK_EISCONN;
+	if (s->connecting)
+		return SOCK_EALREADY;
+	err_t e = tcp_connect(s->tcp, a, port, on_connected);
+	if (e != ERR_OK)
+		return sock_errno(e);
+	s->connecting = true;
+	return SOCK_WAIT;
+}
+
+static int tcp_sock_connect_done(struct sock *s)
+{
+	if (s->connecting)
+		return SOCK_WAIT;
+	if (s->connected)
+		return 0;
+	return s->err ? sock_take_err(s) : SOCK_ECONNABORTED;
+}
+
+static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	uint8_t *to = s->session->buf + w[1];
+	uint64_t len = w[2], done = 0;
+
+	if (s->listening)
+		return SOCK_EINVAL;
+	if (!s->rxq_n) {
+		if (s->err)
+			return sock_take_err(s);
+		if (!s->eof)
+			return s->connected || s->connecting ? SOCK_WAIT : SOCK_ENOTCONN;
+	}
+	while (s->rxq_n && done < len) {
+		struct pbuf **first = &s->rxq[s->rxq_head];
+		uint16_t copy = (uint16_t)((*first)->tot_len < len - done ? (*first)->tot_len
+									 : len - done);
+		pbuf_copy_partial(*first, to + done, copy, 0);
+		if (!(*first = pbuf_free_header(*first, copy))) {
+			s->rxq_head = (s->rxq_head + 1) % RXQ_MAX;
+			s->rxq_n--;
+		}
+		if (s->tcp)
+			tcp_recved(s->tcp, copy);
+		done += copy;
+	}
+	out[0] = done;          /* 0 at the end of the stream */
+	*n = 1;
+	return 0;
+}
+
+static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	uint64_t len = w[2];
+
+	if (s->err)
+		return sock_take_err(s);
+	if (!s->tcp || s->listening || (!s->connected && !s->connecting))
+		return s->eof ? SOCK_EPIPE : SOCK_ENOTCONN;
+	if (s->connecting)
+		return SOCK_WAIT;
+	uint32_t room = tcp_sndbuf(s->tcp);
+	if (tcp_sndqueuelen(s->tcp) >= TCP_SND_QUEUELEN - 4)
+		room = 0;
+	if (len && !room)
+		return SOCK_WAIT;
+	uint16_t chunk = (uint16_t)(len < room ? len : room);
+	err_t e = chunk ? tcp_write(s->tcp, s->session->buf + w[1], chunk, TCP_WRITE_FLAG_COPY)
+			: ERR_OK;
+	if (e == ERR_MEM)
+		return SOCK_WAIT;
+	if (e != ERR_OK)
+		return sock_errno(e);
+	tcp_output(s->tcp);
+	out[0] = chunk;
+	*n = 1;
+	return 0;
+}
+
+static int tcp_sock_name(struct sock *s, bool peer, uint64_t *out)
+{
+	if (!s->tcp || (peer && !s->connected))
+		return SOCK_ENOTCONN;
+	out[0] = ip4_addr_get_u32(ip_2_ip4(peer ? &s->tcp->remote_ip : &s->tcp->local_ip));
+	out[1] = peer ? s->tcp->remote_port : s->tcp->local_port;
+	return 0;
+}
+
+static unsigned tcp_sock_poll(struct sock *s)
+{
+	unsigned bits = 0;
+
+	if (s->listening)
+		return s->acc_n ? SOCK_POLLIN : 0;
+	if (s->rxq_n || s->eof)
+		bits |= SOCK_POLLIN;
+	if (s->eof && !s->rxq_n)
+		bits |= SOCK_POLLHUP;
+	if (s->tcp && s->connected && tcp_sndbuf(s->tcp) > 0 &&
+	    tcp_sndqueuelen(s->tcp) < TCP_SND_QUEUELEN)
+		bits |= SOCK_POLLOUT;
+	return bits;
+}
+
+static int tcp_sock_shutdown(struct sock *s, uint64_t how)
+{
+	if (!s->tcp || !s->connected)
+		return SOCK_ENOTCONN;
+	return sock_errno(tcp_shutdown(s->tcp, how != SOCK_SHUT_WR, how != SOCK_SHUT_RD));
+}
+
+static int tcp_sock_setopt(struct sock *s, uint64_t option, uint64_t value)
+{
+	if (!s->tcp)
+		return SOCK_ENOPROTOOPT;
+	switch (option) {
+	case SOCK_OPT_NODELAY:
+		if (value)
+			tcp_nagle_disable(s->tcp);
+		else
+			tcp_nagle_enable(s->tcp);
+		return 0;
+	case SOCK_OPT_KEEPALIVE:
+		if (value)
+			ip_set_option(s->tcp, SOF_KEEPALIVE);
+		else
+			ip_reset_option(s->tcp, SOF_KEEPALIVE);
+		return 0;
+	default:
+		return SOCK_ENOPROTOOPT;
+	}
+}
+
+static void tcp_sock_close(struct sock *s)
+{
+	if (s->tcp) {
+		tcp_arg(s->tcp, NULL);
+		if (s->listening) {
+			tcp_accept(s->tcp, NULL);
+		} else {
+			tcp_recv(s->tcp, NULL);
+			tcp_sent(s->tcp, NULL);
+			tcp_err(s->tcp, NULL);
+		}
+		if (tcp_close(s->tcp) != ERR_OK)
+			tcp_abort(s->tcp);
+	}
+	for (unsigned i = 0; i < s->acc_n; i++)
+		sock_close(&s->session->socks[s->accq[i]]);
+	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
+		pbuf_free(s->rxq[s->rxq_head]);
+}
+
+const struct sock_ops sock_tcp_ops = {
+	.open = tcp_sock_open,
+	.bind = tcp_sock_bind,
+	.connect = tcp_sock_connect,
+	.connect_done = tcp_sock_connect_done,
+	.recv = tcp_sock_recv,
+	.send = tcp_sock_send,
+	.name = tcp_sock_name,
+	.poll = tcp_sock_poll,
+	.close = tcp_sock_close,
+	.listen = tcp_sock_listen,
+	.accept = tcp_sock_accept,
+	.shutdown = tcp_sock_shutdown,
+	.setopt = tcp_sock_setopt,
+};

@@ -1,0 +1,151 @@
+/*
+ * The socket service's datagram sockets (SOCK_DGRAM) over lwIP's raw UDP
+ * interface. Received datagrams wait in the socket, up to UDP_QUEUE_MAX;
+ * more are dropped and counted (sock_udp_dropped, on the management
+ * protocol). Sending never waits.
+ */
+#include "socket_service.h"
+
+struct dgram {
+	struct dgram *next;
+	struct pbuf *p;
+	uint32_t addr;                  /* the sender's, network byte order */
+	uint16_t port;
+};
+
+static uint64_t udp_dropped;
+
+uint64_t socket_udp_dropped(void)
+{
+	return udp_dropped;
+}
+
+static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+	struct sock *s = arg;
+	struct dgram *d;
+
+	if (s->dq_len == UDP_QUEUE_MAX || !(d = mem_malloc(sizeof(*d)))) {
+		udp_dropped++;
+		pbuf_free(p);
+		return;
+	}
+	*d = (struct dgram){ .p = p, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port };
+	if (s->dq_tail)
+		s->dq_tail->next = d;
+	else
+		s->dq = d;
+	s->dq_tail = d;
+	s->dq_len++;
+	sock_changed(s);
+}
+
+static int udp_sock_open(struct sock *s)
+{
+	if (!(s->udp = udp_new_ip_type(IPADDR_TYPE_V4)))
+		return SOCK_ENOMEM;
+	udp_recv(s->udp, on_udp, s);
+	return 0;
+}
+
+static int udp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out)
+{
+	err_t e = udp_bind(s->udp, a, port);
+
+	out[0] = s->udp->local_port;
+	return sock_errno(e);
+}
+
+static int udp_sock_connect(struct sock *s, const ip_addr_t *a, uint16_t port)
+{
+	return sock_errno(udp_connect(s->udp, a, port));
+}
+
+/* The oldest datagram, cut to the read's length: [0] bytes [1] address
+ * [2] port [3] the datagram's whole length. */
+static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	struct dgram *d = s->dq;
+	uint64_t len = w[2];
+
+	if (!d)
+		return s->err ? sock_take_err(s) : SOCK_WAIT;
+	uint16_t copy = (uint16_t)(d->p->tot_len < len ? d->p->tot_len : len);
+	pbuf_copy_partial(d->p, s->session->buf + w[1], copy, 0);
+	out[0] = copy;
+	out[1] = d->addr;
+	out[2] = d->port;
+	out[3] = d->p->tot_len;
+	*n = 4;
+	if (!(s->dq = d->next))
+		s->dq_tail = NULL;
+	s->dq_len--;
+	pbuf_free(d->p);
+	mem_free(d);
+	return 0;
+}
+
+/* To w[4]:w[5], or (w[4] 0) to the connected peer. */
+static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	uint64_t len = w[2];
+
+	if (len > 65507)
+		return SOCK_EMSGSIZE;
+	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return SOCK_ENOMEM;
+	pbuf_take(p, s->session->buf + w[1], (u16_t)len);
+	ip_addr_t to;
+	err_t e;
+	if (w[4]) {
+		ip_addr_set_ip4_u32(&to, (uint32_t)w[4]);
+		e = udp_sendto(s->udp, p, &to, (u16_t)w[5]);
+	} else {
+		e = (s->udp->flags & UDP_FLAGS_CONNECTED) ? udp_send(s->udp, p) : ERR_CONN;
+	}
+	pbuf_free(p);
+	if (e == ERR_CONN)
+		return SOCK_ENOTCONN;
+	if (e != ERR_OK)
+		return sock_errno(e);
+	out[0] = len;
+	*n = 1;
+	return 0;
+}
+
+static int udp_sock_name(struct sock *s, bool peer, uint64_t *out)
+{
+	out[0] = ip4_addr_get_u32(ip_2_ip4(peer ? &s->udp->remote_ip : &s->udp->local_ip));
+	out[1] = peer ? s->udp->remote_port : s->udp->local_port;
+	return 0;
+}
+
+static unsigned udp_sock_poll(struct sock *s)
+{
+	return (s->dq ? SOCK_POLLIN : 0) | SOCK_POLLOUT;
+}
+
+static void udp_sock_close(struct sock *s)
+{
+	if (s->udp)
+		udp_remove(s->udp);
+	while (s->dq) {
+		struct dgram *d = s->dq;
+		s->dq = d->next;
+		pbuf_free(d->p);
+		mem_free(d);
+	}
+}
+
+/* No listen, accept, shutdown (a no-op) or options. */
+const struct sock_ops sock_udp_ops = {
+	.open = udp_sock_open,
+	.bind = udp_sock_bind,
+	.connect = udp_sock_connect,
+	.recv = udp_sock_recv,
+	.send = udp_sock_send,
+	.name = udp_sock_name,
+	.poll = udp_sock_poll,
+	.close = udp_sock_close,
+};

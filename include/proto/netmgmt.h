@@ -48,7 +48,7 @@ enum netmgmt_label {
  * start (the driver's: from its running instance's start).
  */
 
-/* One interface: the netstack's side (netstack/nic.c) and its driver's. */
+/* One interface: the netstack's side (netstack/iface.c) and its driver's. */
 #define NET_IF_COUNTERS(X)                                                      \
 	X(rx_packets)           /* frames handed to lwIP */                     \
 	X(rx_bytes)                                                             \

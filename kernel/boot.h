@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "memmap.h"
+#include "boot_memmap.h"
 
 #define BOOT_MAX_MODULES 32
 

@@ -1,6 +1,6 @@
 #include "cap.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 #include "task.h"
 
 #include "lib/string.h"

@@ -15,7 +15,7 @@
 #include "gdt.h"
 #include "klog.h"
 #include "layout.h"
-#include "mm.h"
+#include "kmem.h"
 #include "multiboot.h"
 #include "paging.h"
 #include "selftest.h"
@@ -273,14 +273,14 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	kinfo("mem: kernel image %lx-%lx (%lu KiB)\n", kernel_start, kernel_end,
 	      (kernel_end - kernel_start) >> 10);
 
-	mm_init(usable, nusable);
+	kmem_init(usable, nusable);
 	uint64_t top = 0;
 	for (int i = 0; i < nregions; i++)
 		if (regions[i].type == MM_AVAILABLE && regions[i].base + regions[i].len > top)
 			top = regions[i].base + regions[i].len;
 	paging_init(top, holds_ram);
 	kinfo("mem: %lu KiB free after paging setup (%lu frames)\n",
-	      (mm_frames.free * FRAME_SIZE) >> 10, mm_frames.free);
+	      (kmem_frames.free * FRAME_SIZE) >> 10, kmem_frames.free);
 	print_modules();
 
 	lapic_init();

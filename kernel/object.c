@@ -2,7 +2,7 @@
 #include "endpoint.h"
 #include "irq.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 #include "notification.h"
 #include "task.h"
 #include "thread.h"

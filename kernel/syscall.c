@@ -13,8 +13,9 @@
 #include "klog.h"
 #include "machine.h"
 #include "mapdb.h"
-#include "memory.h"
-#include "mm.h"
+#include "ioport.h"
+#include "memory_region.h"
+#include "kmem.h"
 #include "notification.h"
 #include "paging.h"
 #include "sched.h"
@@ -498,7 +499,7 @@ static long sys_task_info(u64 slot, u64 out, u64 a2, u64 a3, u64 a4, u64 a5, u64
 		.quota_limit = t->quota_limit,
 		.quota_used = t->quota_used,
 		.threads = t->nthreads,
-		.free_frames = mm_frames.free,
+		.free_frames = kmem_frames.free,
 		.cap_slots = t->caps.nslots,
 		.caps_used = t->caps.used,
 	};

@@ -3,7 +3,7 @@
 #include "gdt.h"
 #include "klog.h"
 #include "mapdb.h"
-#include "mm.h"
+#include "kmem.h"
 #include "notification.h"
 #include "paging.h"
 #include "thread.h"

@@ -3,7 +3,7 @@
 #include "gdt.h"
 #include "layout.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 #include "notification.h"
 #include "percpu.h"
 #include "sched.h"

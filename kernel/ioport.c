@@ -1,23 +1,11 @@
-#include "memory.h"
+#include "ioport.h"
 #include "gdt.h"
-#include "mm.h"
+#include "kmem.h"
 #include "sched.h"
 #include "task.h"
 
 #include "lib/string.h"
 #include "uapi/errors.h"
-
-struct memory_region *memory_region_create(uint64_t base, uint64_t size, bool mmio)
-{
-	struct memory_region *r = kobject_alloc(NULL, CAP_MEMORY, sizeof(*r));
-
-	if (r) {
-		r->base = base;
-		r->size = size;
-		r->mmio = mmio;
-	}
-	return r;
-}
 
 struct ioport_range *ioport_range_create(uint16_t base, uint32_t count)
 {

@@ -1,4 +1,5 @@
 #include "endpoint.h"
+#include "fault.h"
 #include "ipc.h"
 #include "klog.h"
 #include "notification.h"

@@ -33,13 +33,6 @@ void endpoint_bind_reply(struct reply *r, struct thread *caller);
 /* The reply object t's pending receive binds callers to (references). */
 void endpoint_set_receive_reply(struct thread *t, struct reply *reply);
 
-/* IPC fast path (fastpath.c): handle a call or reply_recv entirely if it
- * is the common case, else return false having changed nothing. */
-extern bool fastpath_enabled;
-extern uint64_t fastpath_hits;
-bool fastpath_call(struct trap_frame *f);
-bool fastpath_reply_recv(struct trap_frame *f);
-
 /* Remove t from whatever endpoint queue or reply it waits on. */
 void endpoint_cancel(struct thread *t);
 

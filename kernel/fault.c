@@ -5,6 +5,7 @@
  * the reply. With nobody to tell, the thread stops and its task's
  * supervisor notification is signalled.
  */
+#include "fault.h"
 #include "cpu.h"
 #include "endpoint.h"
 #include "ipc.h"

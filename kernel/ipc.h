@@ -33,12 +33,6 @@ unsigned ipc_read_message(struct thread *from, uint64_t *tag, uint64_t *words,
  * anywhere in to's space. Returns the number delivered. */
 unsigned ipc_deliver_fault_reply_items(struct thread *from, struct thread *to);
 
-/* Answer a thread blocked in a fault or exception message (fault.c). */
-void fault_reply(struct thread *faulter, struct thread *replier);
-
-/* A user-mode exception or page fault of the current thread (fault.c). */
-void fault_user_trap(struct trap_frame *frame);
-
 /* The kernel-made fault message pending in t: label and words. */
 void ipc_set_fault_message(struct thread *t, uint64_t label,
 			   const uint64_t *words, unsigned n);

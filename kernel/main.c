@@ -5,13 +5,13 @@
 #include <stdint.h>
 
 #include "apic.h"
-#include "endpoint.h"
-#include "boot.h"
 #include "mapdb.h"
 #include "percpu.h"
+#include "root.h"
 #include "sched.h"
 #include "cmdline.h"
 #include "cpu.h"
+#include "fastpath.h"
 #include "gdt.h"
 #include "klog.h"
 #include "layout.h"
@@ -32,8 +32,6 @@
 #define MAX_REGIONS  64
 #define MAX_MODULES  BOOT_MAX_MODULES
 #define MAX_RESERVED (8 + MAX_MODULES)
-
-extern char _load_start[], _kernel_end[];
 
 static char boot_cmdline[512];
 static struct mm_region regions[MAX_REGIONS];

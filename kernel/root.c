@@ -3,7 +3,7 @@
  * every resource the kernel does not keep for itself (RAM regions, the
  * device MMIO window, I/O ports, IRQ control, the modules) as capabilities.
  */
-#include "boot.h"
+#include "root.h"
 #include "klog.h"
 #include "mapdb.h"
 #include "ioport.h"
@@ -19,8 +19,8 @@
 #include "uapi/bootinfo.h"
 #include "uapi/ipc.h"
 
-extern struct task *root_task;
-extern struct thread *root_thread;
+struct task *root_task;
+struct thread *root_thread;
 
 _Static_assert(USER_TOP == USER_SPACE_TOP, "the kernel's and user space's map agree");
 

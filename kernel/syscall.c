@@ -8,6 +8,8 @@
 #include <stdarg.h>
 
 #include "endpoint.h"
+#include "fastpath.h"
+#include "fault.h"
 #include "ipc.h"
 #include "irq.h"
 #include "klog.h"
@@ -18,6 +20,7 @@
 #include "kmem.h"
 #include "notification.h"
 #include "paging.h"
+#include "root.h"
 #include "sched.h"
 #include "serial.h"
 #include "task.h"
@@ -33,9 +36,6 @@
 #include "uapi/syscalls.h"
 
 typedef uint64_t u64;
-
-struct task *root_task;
-struct thread *root_thread;
 
 static long reject(const char *fn, int line, int err, const char *fmt, ...)
 {
@@ -793,8 +793,6 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
 	MICA_SYSCALLS(MICA_SYSCALL_ENTRY)
 #undef MICA_SYSCALL_ENTRY
 };
-
-void fault_syscall_redirect(struct trap_frame *f);
 
 void syscall_entry_c(struct trap_frame *f)
 {

@@ -6,11 +6,6 @@
 
 #include "thread.h"
 
-/* Syscall handlers return this when the result was already written into
- * the thread's frame by whoever woke it. No call returns it: results are
- * >= 0 (a notification word never has bit 63) or small negative errors. */
-#define SYSCALL_NO_RESULT (-0x7FFFFFFFFFFFFFFFL - 1)
-
 /*
  * Copy the message `from` is sending (registers + IPC buffer, or its
  * pending fault message) to `to`, which is receiving: words (register

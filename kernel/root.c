@@ -4,7 +4,9 @@
  * device MMIO window, I/O ports, IRQ control, the modules) as capabilities.
  */
 #include "root.h"
+#include "fastpath.h"
 #include "klog.h"
+#include "machine.h"
 #include "mapdb.h"
 #include "ioport.h"
 #include "memory_region.h"
@@ -176,4 +178,11 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	kinfo("root: task '%s' entry %lx, %lu RAM regions (%lu MiB), %lu modules, quota %lu KiB\n",
 	      t->name, img.entry, bi->ram_count, bi->ram_bytes >> 20, bi->module_count,
 	      t->quota_limit >> 10);
+}
+
+void root_thread_exited(uint64_t status)
+{
+	kinfo("root task exited with status %lu (IPC fast path taken %lu times)\n",
+	      status, fastpath_hits);
+	machine_exit(status ? MACHINE_EXIT_FAIL : MACHINE_EXIT_PASS);
 }

@@ -19,4 +19,9 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 		      const char *cmdline, const struct mm_range *usable, int nusable,
 		      uint64_t kmem_bytes);
 
+/* The root thread has exited with status: report it and the fast-path hit
+ * count, and stop the machine (tests read their result from QEMU's exit
+ * status). */
+void root_thread_exited(uint64_t status) __attribute__((noreturn));
+
 #endif

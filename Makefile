@@ -212,7 +212,7 @@ gdb:
 	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 # Host unit tests of pure logic.
-UNIT_SRC := $(wildcard tests/unit/*.c) kernel/memmap.c kernel/frame.c kernel/cmdline.c lib/fmt.c \
+UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)

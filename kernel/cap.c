@@ -1,10 +1,24 @@
 #include "cap.h"
+#include "decode.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
+#include "sched.h"
+#include "syscall.h"
 #include "task.h"
+#include "uaccess.h"
 
 #include "lib/string.h"
 #include "uapi/errors.h"
+
+static const char *const type_names[CAP_TYPE_COUNT] = {
+	"null", "endpoint", "notification", "reply", "irq", "task", "thread",
+	"memory", "ioport", "irq-control",
+};
+
+const char *cap_type_name(unsigned type)
+{
+	return type < CAP_TYPE_COUNT ? type_names[type] : "unknown";
+}
 
 struct cap *cap_slot(struct cap_table *t, cap_slot_t slot)
 {
@@ -143,4 +157,79 @@ void cap_table_clear(struct cap_table *t)
 {
 	for (uint32_t i = 0; i < t->nslots; i++)
 		cap_clear(&t->slots[i]);
+}
+
+/* ---- system calls ---- */
+
+long sys_cap_copy(uint64_t src, uint64_t task_slot, uint64_t dest, uint64_t mask, uint64_t badge)
+{
+	struct cap *s, *d;
+	struct task *dt;
+
+	LOOKUP(s, src, CAP_NULL, 0);
+	LOOKUP_TASK(dt, task_slot, CAP_RIGHT_CONTROL);
+	NEED_EMPTY(d, dt, dest);
+	if (badge && s->obj->type != CAP_ENDPOINT && s->obj->type != CAP_NOTIFICATION)
+		REJECT(ERR_INVALID_ARG, "a %s cannot carry a badge", cap_type_name(s->obj->type));
+	/* notify_wait returns the word as a signed result: it must stay >= 0. */
+	if ((badge >> 63) && s->obj->type == CAP_NOTIFICATION)
+		REJECT(ERR_INVALID_ARG, "notification badge %#lx has bit 63 set", badge);
+	if (badge && s->badge)
+		REJECT(ERR_INVALID_ARG, "slot %lu is badged already", src);
+	cap_derive(s, d, (uint8_t)mask, badge);
+	return 0;
+}
+
+long sys_cap_move(uint64_t src, uint64_t task_slot, uint64_t dest)
+{
+	struct cap *s, *d;
+	struct task *dt;
+
+	LOOKUP(s, src, CAP_NULL, 0);
+	LOOKUP_TASK(dt, task_slot, CAP_RIGHT_CONTROL);
+	NEED_EMPTY(d, dt, dest);
+	cap_move_to(s, d);
+	return 0;
+}
+
+/*
+ * cap_delete and cap_revoke: any filled slot will do, one naming a
+ * destroyed object too (deleting is how such a slot is emptied). Either
+ * may destroy objects, the calling thread among them.
+ */
+static long remove_caps(uint64_t slot, void (*remove)(struct cap *))
+{
+	struct cap *c = cap_slot(&current->task->caps, slot);
+
+	if (!c || !c->obj)
+		REJECT(ERR_INVALID_CAP, "slot %lu is empty or out of range", slot);
+	remove(c);
+	return current->state == THREAD_READY ? 0 : SYSCALL_NO_RESULT;
+}
+
+long sys_cap_delete(uint64_t slot)
+{
+	return remove_caps(slot, cap_clear);
+}
+
+long sys_cap_revoke(uint64_t slot)
+{
+	return remove_caps(slot, cap_revoke_children);
+}
+
+long sys_cap_info(uint64_t slot, uint64_t out)
+{
+	struct cap *c = cap_slot(&current->task->caps, slot);
+	uint64_t info[3] = { 0, 0, 0 };
+
+	if (!c)
+		REJECT(ERR_INVALID_CAP, "slot %lu out of range", slot);
+	if (c->obj) {
+		info[0] = c->obj->dead ? CAP_NULL : c->obj->type;
+		info[1] = c->rights;
+		info[2] = c->badge;
+	}
+	if (copy_to_user(current->task, out, info, sizeof(info)))
+		REJECT(ERR_BAD_ADDRESS, "result buffer %lx not writable", out);
+	return 0;
 }

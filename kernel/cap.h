@@ -26,6 +26,9 @@ struct cap_table {
 	uint32_t used;
 };
 
+/* The name of a capability type (enum cap_type): "endpoint", ... */
+const char *cap_type_name(unsigned type);
+
 /* The capability in slot, or NULL if the slot is out of range. */
 struct cap *cap_slot(struct cap_table *t, cap_slot_t slot);
 

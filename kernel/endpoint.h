@@ -33,32 +33,28 @@ void endpoint_bind_reply(struct reply *r, struct thread *caller);
 /* The reply object t's pending receive binds callers to (references). */
 void endpoint_set_receive_reply(struct thread *t, struct reply *reply);
 
-/* IPC fast path (fastpath.c): handle a call or reply_recv entirely if it
- * is the common case, else return false having changed nothing. */
-extern bool fastpath_enabled;
-extern uint64_t fastpath_hits;
-bool fastpath_call(struct trap_frame *f);
-bool fastpath_reply_recv(struct trap_frame *f);
-
 /* Remove t from whatever endpoint queue or reply it waits on. */
 void endpoint_cancel(struct thread *t);
 
 /*
- * Send the message current holds (or, with fault set, its pending fault
- * message) to ep. call: wait for the reply. Blocks unless nonblock.
- * Returns a syscall result or SYSCALL_NO_RESULT when the partner set it.
+ * Send the message current holds to ep (live), badged with badge;
+ * can_grant: its capability items may be delivered. call: wait for the
+ * reply; a call that reaches a receiver without a free reply object fails
+ * with -ERR_DELETED. A pending fault message (fault_pending, always a
+ * call) is sent the same way; without a reply object to answer it the
+ * thread stops instead. Blocks unless nonblock (-ERR_WOULD_BLOCK). Returns
+ * the call's result, or SYSCALL_NO_RESULT when the thread blocked, stopped
+ * or its partner set the result.
  */
 long endpoint_send(struct endpoint *ep, uint64_t badge, bool can_grant,
 		   bool call, bool nonblock);
 
-/* Receive on ep, binding a caller to reply (may be NULL). */
+/* Receive on ep, binding a caller to reply (NULL, or one with no caller
+ * bound). Returns 0 or SYSCALL_NO_RESULT (message delivered, or blocked),
+ * -ERR_WOULD_BLOCK when nonblock finds no sender. */
 long endpoint_recv(struct endpoint *ep, struct reply *reply, bool nonblock);
 
-/* Answer the caller bound to r with current's message. */
-long reply_send(struct reply *r);
-
-/* Deliver a kernel-made fault message for t to its handler ep: t blocks as
- * a caller until a reply resumes it. Returns false if ep is NULL/dead. */
-bool endpoint_send_fault(struct thread *t, struct endpoint *ep, uint64_t badge);
+/* Answer the caller bound to r (there must be one) with current's message. */
+void reply_send(struct reply *r);
 
 #endif

@@ -7,6 +7,7 @@
  * endpoint.c takes over. Boot with `nofastpath` to use the general path
  * for everything (the kernel tests pass both ways).
  */
+#include "fastpath.h"
 #include "endpoint.h"
 #include "ipc.h"
 #include "notification.h"

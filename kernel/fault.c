@@ -5,6 +5,7 @@
  * the reply. With nobody to tell, the thread stops and its task's
  * supervisor notification is signalled.
  */
+#include "fault.h"
 #include "cpu.h"
 #include "endpoint.h"
 #include "ipc.h"
@@ -13,6 +14,17 @@
 #include "task.h"
 
 #include "uapi/ipc.h"
+
+/* t's fault message (label, n words) goes to its handler ep (live) as a
+ * call on its behalf, without GRANT: t waits for the reply, or stops if
+ * the handler cannot answer. */
+static void send_fault(struct thread *t, struct endpoint *ep, uint64_t badge,
+		       uint64_t label, const uint64_t *words, unsigned n)
+{
+	kassert(t == current);
+	ipc_set_fault_message(t, label, words, n);
+	endpoint_send(ep, badge, false, true, false);
+}
 
 static void send_exception(struct thread *t, struct trap_frame *f, uint64_t label,
 			   uint64_t vector, uint64_t address)
@@ -24,8 +36,8 @@ static void send_exception(struct thread *t, struct trap_frame *f, uint64_t labe
 	fr.error = f->error;
 	fr.address = address;
 	if (t->exc_handler && !t->exc_handler->obj.dead) {
-		ipc_set_fault_message(t, label, (const uint64_t *)&fr, FAULT_REGS_WORDS);
-		endpoint_send_fault(t, t->exc_handler, t->exc_badge);
+		send_fault(t, t->exc_handler, t->exc_badge, label, (const uint64_t *)&fr,
+			   FAULT_REGS_WORDS);
 		return;
 	}
 	kinfo("fault: thread %s (task %s): %s %lu at rip %lx, address %lx, error %lx\n",
@@ -43,8 +55,7 @@ void fault_user_trap(struct trap_frame *f)
 
 	if (f->vector == 14 && t->pager && !t->pager->obj.dead) {
 		uint64_t words[3] = { address, f->error, f->rip };
-		ipc_set_fault_message(t, IPC_LABEL_PAGE_FAULT, words, 3);
-		endpoint_send_fault(t, t->pager, t->pager_badge);
+		send_fault(t, t->pager, t->pager_badge, IPC_LABEL_PAGE_FAULT, words, 3);
 		return;
 	}
 	send_exception(t, f, IPC_LABEL_EXCEPTION, f->vector, address);

@@ -6,11 +6,6 @@
 
 #include "thread.h"
 
-/* Syscall handlers return this when the result was already written into
- * the thread's frame by whoever woke it. No call returns it: results are
- * >= 0 (a notification word never has bit 63) or small negative errors. */
-#define SYSCALL_NO_RESULT (-0x7FFFFFFFFFFFFFFFL - 1)
-
 /*
  * Copy the message `from` is sending (registers + IPC buffer, or its
  * pending fault message) to `to`, which is receiving: words (register
@@ -32,12 +27,6 @@ unsigned ipc_read_message(struct thread *from, uint64_t *tag, uint64_t *words,
 /* The memory items of from's reply to a page fault of `to`: they may land
  * anywhere in to's space. Returns the number delivered. */
 unsigned ipc_deliver_fault_reply_items(struct thread *from, struct thread *to);
-
-/* Answer a thread blocked in a fault or exception message (fault.c). */
-void fault_reply(struct thread *faulter, struct thread *replier);
-
-/* A user-mode exception or page fault of the current thread (fault.c). */
-void fault_user_trap(struct trap_frame *frame);
 
 /* The kernel-made fault message pending in t: label and words. */
 void ipc_set_fault_message(struct thread *t, uint64_t label,

@@ -1,8 +1,14 @@
 #include "irq.h"
 #include "apic.h"
+#include "decode.h"
 #include "klog.h"
 #include "notification.h"
+#include "sched.h"
+#include "syscall.h"
+#include "task.h"
 #include "trap.h"
+
+#include "uapi/errors.h"
 
 /*
  * The IRQ objects of each IOAPIC input. A level-triggered line may be
@@ -141,4 +147,51 @@ void irq_unbind_notification(struct notification *n)
 		for (int i = 0; i < IRQ_SHARE_MAX; i++)
 			if (owners[gsi][i] && owners[gsi][i]->notif == n)
 				irq_bind(owners[gsi][i], NULL, 0);
+}
+
+/* ---- system calls ---- */
+
+long sys_irq_create(uint64_t control, uint64_t gsi_flags, uint64_t dest)
+{
+	struct cap *c, *d;
+	unsigned gsi = gsi_flags & 0xFFFF;
+
+	LOOKUP(c, control, CAP_IRQ_CONTROL, CAP_RIGHT_CONTROL);
+	NEED_EMPTY(d, current->task, dest);
+	if (gsi_flags & ~(IRQ_FLAG_LEVEL | IRQ_FLAG_ACTIVE_LOW | 0xFFFF))
+		REJECT(ERR_INVALID_ARG, "unknown flags in %#lx", gsi_flags);
+	if (!irq_can_claim(gsi, gsi_flags & IRQ_FLAG_LEVEL, gsi_flags & IRQ_FLAG_ACTIVE_LOW))
+		REJECT(ERR_BUSY, "IRQ input %u does not exist, or is taken and cannot be shared",
+		       gsi);
+	struct irq *irq = irq_claim(current->task, gsi, gsi_flags & IRQ_FLAG_LEVEL,
+				    gsi_flags & IRQ_FLAG_ACTIVE_LOW);
+	if (!irq)
+		REJECT(ERR_NO_MEMORY, "quota exhausted");
+	cap_install(&current->task->caps, dest, &irq->obj, CAP_RIGHTS_ALL, 0);
+	kobject_put(&irq->obj);
+	return 0;
+}
+
+long sys_irq_bind(uint64_t slot, uint64_t notif_slot, uint64_t bits)
+{
+	struct irq *irq;
+	struct notification *n = NULL;
+
+	LOOKUP_OBJECT(irq, slot, CAP_IRQ, CAP_RIGHT_CONTROL);
+	if (notif_slot != CAP_SLOT_NONE) {
+		LOOKUP_OBJECT(n, notif_slot, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+		if (bits == 0 || (bits >> 63))
+			REJECT(ERR_INVALID_ARG, "bits %#lx: need 1..2^63-1", bits);
+	}
+	irq_bind(irq, n, bits);
+	return 0;
+}
+
+long sys_irq_ack(uint64_t slot)
+{
+	struct irq *irq;
+
+	LOOKUP_OBJECT(irq, slot, CAP_IRQ, CAP_RIGHT_WRITE);
+	irq_ack(irq);
+	return 0;
 }

@@ -5,17 +5,17 @@
 #include <stdint.h>
 
 #include "apic.h"
-#include "endpoint.h"
-#include "boot.h"
 #include "mapdb.h"
 #include "percpu.h"
+#include "root.h"
 #include "sched.h"
 #include "cmdline.h"
 #include "cpu.h"
+#include "fastpath.h"
 #include "gdt.h"
 #include "klog.h"
 #include "layout.h"
-#include "mm.h"
+#include "kmem.h"
 #include "multiboot.h"
 #include "paging.h"
 #include "selftest.h"
@@ -32,8 +32,6 @@
 #define MAX_REGIONS  64
 #define MAX_MODULES  BOOT_MAX_MODULES
 #define MAX_RESERVED (8 + MAX_MODULES)
-
-extern char _load_start[], _kernel_end[];
 
 static char boot_cmdline[512];
 static struct mm_region regions[MAX_REGIONS];
@@ -273,14 +271,14 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	kinfo("mem: kernel image %lx-%lx (%lu KiB)\n", kernel_start, kernel_end,
 	      (kernel_end - kernel_start) >> 10);
 
-	mm_init(usable, nusable);
+	kmem_init(usable, nusable);
 	uint64_t top = 0;
 	for (int i = 0; i < nregions; i++)
 		if (regions[i].type == MM_AVAILABLE && regions[i].base + regions[i].len > top)
 			top = regions[i].base + regions[i].len;
 	paging_init(top, holds_ram);
 	kinfo("mem: %lu KiB free after paging setup (%lu frames)\n",
-	      (mm_frames.free * FRAME_SIZE) >> 10, mm_frames.free);
+	      (kmem_frames.free * FRAME_SIZE) >> 10, kmem_frames.free);
 	print_modules();
 
 	lapic_init();

@@ -1,6 +1,6 @@
 #include "mapdb.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 #include "paging.h"
 #include "task.h"
 

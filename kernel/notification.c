@@ -1,9 +1,11 @@
 #include "notification.h"
+#include "decode.h"
+#include "endpoint.h"
 #include "irq.h"
 #include "ipc.h"
 #include "klog.h"
 #include "sched.h"
-#include "endpoint.h"
+#include "syscall.h"
 
 #include "uapi/errors.h"
 #include "uapi/ipc.h"
@@ -126,4 +128,40 @@ void notification_destroy(struct notification *n)
 		b->bound = NULL;
 		kobject_put(&n->obj);   /* the bound thread's reference */
 	}
+}
+
+/* ---- system calls ---- */
+
+long sys_notify_signal(uint64_t slot, uint64_t bits)
+{
+	struct cap *c;
+
+	LOOKUP(c, slot, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+	if (bits == 0 || (bits >> 63))
+		REJECT(ERR_INVALID_ARG, "bits %#lx: need 1..2^63-1", bits);
+	/* A badged capability signals its badge, whatever the caller asks:
+	 * that is how a waiter tells its signallers apart. */
+	notification_signal((struct notification *)c->obj, c->badge ? c->badge : bits);
+	return 0;
+}
+
+long sys_notify_wait(uint64_t slot, uint64_t ignored)
+{
+	struct notification *n;
+
+	LOOKUP_OBJECT(n, slot & IPC_SLOT_MASK, CAP_NOTIFICATION, CAP_RIGHT_READ);
+	return notification_wait(n, slot & IPC_NONBLOCK);
+}
+
+long sys_notify_timer(uint64_t slot, uint64_t bits, uint64_t deadline)
+{
+	struct cap *c;
+
+	LOOKUP(c, slot, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+	if (bits >> 63)
+		REJECT(ERR_INVALID_ARG, "bits %#lx: need 0..2^63-1", bits);
+	if (bits && c->badge)
+		bits = c->badge;
+	notification_timer_set((struct notification *)c->obj, bits, deadline);
+	return 0;
 }

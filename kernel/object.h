@@ -37,6 +37,10 @@ void *kobject_alloc(struct task *charged, uint8_t type, size_t size);
 
 static inline void kobject_get(struct kobject *o) { o->refs++; }
 
+/* Point *field at o (NULL: at nothing), taking a reference on o and then
+ * dropping the one *field held. */
+void kobject_set_ref(struct kobject **field, struct kobject *o);
+
 /* Drop a reference: destroy (if not yet) and free at zero. */
 void kobject_put(struct kobject *o);
 

@@ -3,11 +3,14 @@
  * every resource the kernel does not keep for itself (RAM regions, the
  * device MMIO window, I/O ports, IRQ control, the modules) as capabilities.
  */
-#include "boot.h"
+#include "root.h"
+#include "fastpath.h"
 #include "klog.h"
+#include "machine.h"
 #include "mapdb.h"
-#include "memory.h"
-#include "mm.h"
+#include "ioport.h"
+#include "memory_region.h"
+#include "kmem.h"
 #include "paging.h"
 #include "sched.h"
 #include "task.h"
@@ -18,8 +21,8 @@
 #include "uapi/bootinfo.h"
 #include "uapi/ipc.h"
 
-extern struct task *root_task;
-extern struct thread *root_thread;
+struct task *root_task;
+struct thread *root_thread;
 
 _Static_assert(USER_TOP == USER_SPACE_TOP, "the kernel's and user space's map agree");
 
@@ -30,7 +33,7 @@ _Static_assert(USER_TOP == USER_SPACE_TOP, "the kernel's and user space's map ag
  * charged: the root image is part of booting). */
 static void *map_new_page(struct task *t, uint64_t va, uint64_t flags)
 {
-	uint64_t frame = mm_alloc_frame_zeroed();
+	uint64_t frame = kmem_alloc_frame_zeroed();
 
 	if (!frame)
 		panic("root: out of memory loading the root task");
@@ -90,9 +93,9 @@ static void carve_user_memory(struct task *t, struct bootinfo *bi, uint64_t *slo
 		if (end - split < LARGE_PAGE_SIZE)
 			continue;
 		for (uint64_t pa = split; pa < end; pa += PAGE_SIZE)
-			if (!frame_is_free(&mm_frames, pa))
+			if (!frame_is_free(&kmem_frames, pa))
 				panic("root: frame %lx in the user pool is in use", pa);
-		frame_reserve_range(&mm_frames, split, end);
+		frame_reserve_range(&kmem_frames, split, end);
 		give(t, (*slot)++, &memory_region_create(split, end - split, false)->obj,
 		     CAP_RIGHTS_ALL);
 		bi->ram_count++;
@@ -167,7 +170,7 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 
 	/* Everything left in the kernel pool, less 1 MiB, is the root's to
 	 * spend on kernel objects (and pass on to the tasks it makes). */
-	uint64_t reserve = 1ULL << 20, pool = mm_frames.free * FRAME_SIZE;
+	uint64_t reserve = 1ULL << 20, pool = kmem_frames.free * FRAME_SIZE;
 	t->quota_limit = t->quota_used + (pool > reserve ? pool - reserve : 0);
 	bi->kernel_quota = t->quota_limit;
 
@@ -175,4 +178,11 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	kinfo("root: task '%s' entry %lx, %lu RAM regions (%lu MiB), %lu modules, quota %lu KiB\n",
 	      t->name, img.entry, bi->ram_count, bi->ram_bytes >> 20, bi->module_count,
 	      t->quota_limit >> 10);
+}
+
+void root_thread_exited(uint64_t status)
+{
+	kinfo("root task exited with status %lu (IPC fast path taken %lu times)\n",
+	      status, fastpath_hits);
+	machine_exit(status ? MACHINE_EXIT_FAIL : MACHINE_EXIT_PASS);
 }

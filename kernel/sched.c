@@ -3,6 +3,7 @@
 #include "gdt.h"
 #include "klog.h"
 #include "percpu.h"
+#include "syscall.h"
 #include "task.h"
 
 #include "lib/string.h"
@@ -202,4 +203,11 @@ void sched_start(void)
 	next->ticks_left = next->timeslice_ticks;
 	switch_to(next);
 	panic("sched: returned to the boot stack");
+}
+
+long sys_yield(void)
+{
+	current->ticks_left = 0;
+	sched_need_resched = true;
+	return 0;
 }

@@ -9,7 +9,7 @@
 #include "cpu.h"
 #include "klog.h"
 #include "machine.h"
-#include "mm.h"
+#include "kmem.h"
 #include "paging.h"
 #include "timer.h"
 
@@ -30,9 +30,9 @@ static void report(const char *name, int ok)
  * mapping, unmap, and give every table back. */
 static int check_paging(void)
 {
-	uint64_t free_before = mm_frames.free;
+	uint64_t free_before = kmem_frames.free;
 	uint64_t root = pt_create();
-	uint64_t page = mm_alloc_frame_zeroed();
+	uint64_t page = kmem_alloc_frame_zeroed();
 	const uint64_t va = 0x400000;
 	int ok = root && page;
 
@@ -53,10 +53,10 @@ static int check_paging(void)
 		ok &= pt_lookup(root, va) == 0;
 	}
 	if (page)
-		mm_free_frame(page);
+		kmem_free_frame(page);
 	if (root)
 		pt_destroy(root);
-	return ok && mm_frames.free == free_before;
+	return ok && kmem_frames.free == free_before;
 }
 
 static int check_kmalloc(void)
@@ -83,31 +83,31 @@ static int check_kmalloc(void)
 			kfree(held[i], sizes[s]);
 	}
 	/* Large blocks go back to the frame pool at once. */
-	uint64_t free_before = mm_frames.free;
+	uint64_t free_before = kmem_frames.free;
 	void *big = kmalloc(5 * PAGE_SIZE);
-	ok &= big && mm_frames.free == free_before - 5;
+	ok &= big && kmem_frames.free == free_before - 5;
 	kfree(big, 5 * PAGE_SIZE);
-	return ok && mm_frames.free == free_before;
+	return ok && kmem_frames.free == free_before;
 }
 
 static int check_frame_exhaustion(void)
 {
 	/* Take every free frame, see the allocator say no, give all back. */
-	uint64_t free_before = mm_frames.free;
+	uint64_t free_before = kmem_frames.free;
 	uint64_t head = 0, n = 0, f;
 
-	while ((f = mm_alloc_frame()) != FRAME_NONE) {
+	while ((f = kmem_alloc_frame()) != FRAME_NONE) {
 		*(uint64_t *)phys_to_virt(f) = head;   /* chain through the frames */
 		head = f;
 		n++;
 	}
-	int ok = n == free_before && mm_frames.free == 0 && kmalloc(8192) == NULL;
+	int ok = n == free_before && kmem_frames.free == 0 && kmalloc(8192) == NULL;
 	while (head) {
 		uint64_t next = *(uint64_t *)phys_to_virt(head);
-		mm_free_frame(head);
+		kmem_free_frame(head);
 		head = next;
 	}
-	return ok && mm_frames.free == free_before;
+	return ok && kmem_frames.free == free_before;
 }
 
 /* The clock interpolates within a tick and counts a tick whose interrupt

@@ -1,14 +1,19 @@
 #include "task.h"
 #include "cpu.h"
+#include "decode.h"
 #include "gdt.h"
 #include "klog.h"
 #include "mapdb.h"
-#include "mm.h"
+#include "kmem.h"
 #include "notification.h"
 #include "paging.h"
+#include "sched.h"
+#include "syscall.h"
 #include "thread.h"
+#include "uaccess.h"
 
 #include "lib/string.h"
+#include "uapi/errors.h"
 
 bool task_charge(struct task *t, uint64_t bytes)
 {
@@ -130,10 +135,7 @@ void task_destroy(struct task *t)
 		task_refund(t, 8192);
 		t->io_bitmap = NULL;
 	}
-	if (t->supervisor) {
-		kobject_put(&t->supervisor->obj);
-		t->supervisor = NULL;
-	}
+	kobject_set_ref((struct kobject **)&t->supervisor, NULL);
 	free_cap_table(t);
 	/* Nothing is charged to a dead task any more: what its quota does not
 	 * cover now goes back to the parent at once (a client keeping a
@@ -152,4 +154,54 @@ void task_free(struct task *t)
 	kassert(t->quota_used == 0);
 	if (t->quota_parent)
 		task_refund(t->quota_parent, t->quota_limit);
+}
+
+/* ---- system calls ---- */
+
+long sys_task_configure(uint64_t slot, uint64_t cfg_ptr)
+{
+	struct task *t;
+	struct task_config cfg;
+	struct cap *sup = NULL;
+
+	LOOKUP_TASK(t, slot, CAP_RIGHT_CONTROL);
+	if (copy_from_user(current->task, &cfg, cfg_ptr, sizeof(cfg)))
+		REJECT(ERR_BAD_ADDRESS, "config %lx not readable", cfg_ptr);
+	if (cfg.fields & ~3UL)
+		REJECT(ERR_INVALID_ARG, "unknown fields %#lx", cfg.fields);
+	/* The supervisor watches the task: the task itself cannot detach or
+	 * change it, whether it names itself by CAP_SLOT_SELF or a capability. */
+	if ((cfg.fields & TASK_CFG_SUPERVISOR) && t == current->task)
+		REJECT(ERR_NO_RIGHTS, "a task cannot change its own supervisor");
+	if ((cfg.fields & TASK_CFG_SUPERVISOR) && cfg.supervisor != CAP_SLOT_NONE) {
+		LOOKUP(sup, cfg.supervisor, CAP_NOTIFICATION, CAP_RIGHT_WRITE);
+		if (cfg.supervisor_bits == 0 || (cfg.supervisor_bits >> 63))
+			REJECT(ERR_INVALID_ARG, "supervisor bits %#lx: need 1..2^63-1",
+			       cfg.supervisor_bits);
+	}
+	if (cfg.fields & TASK_CFG_SUPERVISOR) {
+		kobject_set_ref((struct kobject **)&t->supervisor, sup ? sup->obj : NULL);
+		t->supervisor_bits = cfg.supervisor_bits;
+	}
+	if (cfg.fields & TASK_CFG_REDIRECT)
+		t->redirect_syscalls = cfg.redirect != 0;
+	return 0;
+}
+
+long sys_task_info(uint64_t slot, uint64_t out)
+{
+	struct task *t;
+
+	LOOKUP_TASK(t, slot, CAP_RIGHT_READ);
+	struct task_info info = {
+		.quota_limit = t->quota_limit,
+		.quota_used = t->quota_used,
+		.threads = t->nthreads,
+		.free_frames = kmem_frames.free,
+		.cap_slots = t->caps.nslots,
+		.caps_used = t->caps.used,
+	};
+	if (copy_to_user(current->task, out, &info, sizeof(info)))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+	return 0;
 }

@@ -1,15 +1,21 @@
 #include "thread.h"
+#include "decode.h"
 #include "endpoint.h"
 #include "gdt.h"
 #include "layout.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 #include "notification.h"
 #include "percpu.h"
+#include "root.h"
 #include "sched.h"
+#include "syscall.h"
 #include "task.h"
+#include "timer.h"
+#include "uaccess.h"
 
 #include "lib/string.h"
+#include "uapi/errors.h"
 
 #define DEFAULT_TIMESLICE_TICKS 5
 
@@ -107,15 +113,6 @@ void thread_wake(struct thread *t, long result)
 		sched_wake(t);
 }
 
-static void drop_ref(struct kobject **o)
-{
-	if (*o) {
-		struct kobject *x = *o;
-		*o = NULL;
-		kobject_put(x);
-	}
-}
-
 void thread_destroy(struct thread *t)
 {
 	thread_cancel_wait(t);
@@ -125,10 +122,10 @@ void thread_destroy(struct thread *t)
 	if (t->bound) {
 		t->bound->bound = NULL;
 	}
-	drop_ref((struct kobject **)&t->bound);
-	drop_ref((struct kobject **)&t->pager);
-	drop_ref((struct kobject **)&t->exc_handler);
-	drop_ref((struct kobject **)&t->reply);
+	kobject_set_ref((struct kobject **)&t->bound, NULL);
+	kobject_set_ref((struct kobject **)&t->pager, NULL);
+	kobject_set_ref((struct kobject **)&t->exc_handler, NULL);
+	kobject_set_ref((struct kobject **)&t->reply, NULL);
 	thread_set_task(t, NULL);
 	if (t == current)
 		sched_need_resched = true;
@@ -216,4 +213,170 @@ void thread_set_regs(struct thread *t, const struct user_regs *r)
 	if (t == current)
 		__asm__ volatile("wrmsr" : : "c"(0xC0000100), "a"((uint32_t)t->fs_base),
 				 "d"((uint32_t)(t->fs_base >> 32)));
+}
+
+/* ---- system calls ---- */
+
+long sys_thread_exit(uint64_t code)
+{
+	struct task *task = current->task;
+
+	if (current == root_thread)
+		root_thread_exited(code);
+	if (task->supervisor)
+		notification_signal(task->supervisor, task->supervisor_bits);
+	kobject_destroy(&current->obj);
+	return SYSCALL_NO_RESULT;
+}
+
+long sys_thread_configure(uint64_t slot, uint64_t cfg_ptr)
+{
+	struct thread *t;
+	struct thread_config cfg;
+	struct task *task = NULL;
+	struct cap *pager = NULL, *exc = NULL, *notif = NULL;
+
+	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	if (copy_from_user(current->task, &cfg, cfg_ptr, sizeof(cfg)))
+		REJECT(ERR_BAD_ADDRESS, "config %lx not readable", cfg_ptr);
+	if (cfg.fields & ~0xFFUL)
+		REJECT(ERR_INVALID_ARG, "unknown fields %#lx", cfg.fields);
+	if (cfg.fields & THREAD_CFG_TASK) {
+		LOOKUP_TASK(task, cfg.task, CAP_RIGHT_CONTROL);
+		if (t->ksp && task != t->task)
+			REJECT(ERR_BUSY, "thread already started in another task");
+	}
+	if ((cfg.fields & THREAD_CFG_PAGER) && cfg.pager != CAP_SLOT_NONE)
+		LOOKUP(pager, cfg.pager, CAP_ENDPOINT, CAP_RIGHT_WRITE);
+	if ((cfg.fields & THREAD_CFG_EXCEPTION) && cfg.exception != CAP_SLOT_NONE)
+		LOOKUP(exc, cfg.exception, CAP_ENDPOINT, CAP_RIGHT_WRITE);
+	if ((cfg.fields & THREAD_CFG_NOTIFY) && cfg.notification != CAP_SLOT_NONE) {
+		LOOKUP(notif, cfg.notification, CAP_NOTIFICATION, CAP_RIGHT_READ);
+		struct notification *n = (struct notification *)notif->obj;
+		if (n->bound && n->bound != t)
+			REJECT(ERR_BUSY, "notification bound to another thread");
+	}
+	if ((cfg.fields & THREAD_CFG_PRIORITY) && cfg.priority > current->priority)
+		REJECT(ERR_INVALID_ARG, "priority %lu above the caller's %u", cfg.priority,
+		       current->priority);
+	if ((cfg.fields & THREAD_CFG_TIMESLICE) && (cfg.timeslice_ms < 10 || cfg.timeslice_ms > 10000))
+		REJECT(ERR_INVALID_ARG, "time slice %lu ms outside 10..10000", cfg.timeslice_ms);
+	if ((cfg.fields & THREAD_CFG_IPC_BUFFER) &&
+	    (cfg.ipc_buffer % PAGE_SIZE || cfg.ipc_buffer >= USER_TOP))
+		REJECT(ERR_BAD_ADDRESS, "IPC buffer %lx not a page-aligned user address",
+		       cfg.ipc_buffer);
+
+	/* Checked; now apply. */
+	if (task)
+		thread_set_task(t, task);
+	if (cfg.fields & THREAD_CFG_PAGER) {
+		kobject_set_ref((struct kobject **)&t->pager, pager ? pager->obj : NULL);
+		t->pager_badge = pager ? pager->badge : 0;
+	}
+	if (cfg.fields & THREAD_CFG_EXCEPTION) {
+		kobject_set_ref((struct kobject **)&t->exc_handler, exc ? exc->obj : NULL);
+		t->exc_badge = exc ? exc->badge : 0;
+	}
+	if (cfg.fields & THREAD_CFG_NOTIFY) {
+		if (t->bound)
+			t->bound->bound = NULL;
+		kobject_set_ref((struct kobject **)&t->bound, notif ? notif->obj : NULL);
+		if (t->bound)
+			t->bound->bound = t;
+	}
+	if (cfg.fields & THREAD_CFG_PRIORITY) {
+		bool queued = t->state == THREAD_READY && t != current;
+		if (queued)
+			sched_dequeue(t);
+		t->priority = (uint8_t)cfg.priority;
+		if (queued)
+			sched_enqueue(t);
+		sched_need_resched = true;
+	}
+	if (cfg.fields & THREAD_CFG_TIMESLICE)
+		t->timeslice_ticks = (uint32_t)(cfg.timeslice_ms * TIMER_HZ / 1000);
+	if (cfg.fields & THREAD_CFG_IPC_BUFFER)
+		t->ipc_buffer = cfg.ipc_buffer;
+	if (cfg.fields & THREAD_CFG_NAME) {
+		memcpy(t->name, cfg.name, THREAD_NAME_LEN);
+		t->name[THREAD_NAME_LEN - 1] = 0;
+	}
+	return 0;
+}
+
+long sys_thread_start(uint64_t slot, uint64_t ip, uint64_t sp, uint64_t arg)
+{
+	struct thread *t;
+
+	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	if (t->ksp)
+		REJECT(ERR_BUSY, "thread '%s' was started already", t->name);
+	if (ip >= USER_TOP || sp >= USER_TOP)
+		REJECT(ERR_BAD_ADDRESS, "ip %lx or sp %lx outside user space", ip, sp);
+	thread_start(t, ip, sp, arg);
+	return 0;
+}
+
+long sys_thread_suspend(uint64_t slot)
+{
+	struct thread *t;
+
+	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	t->suspended = true;
+	if (t->state == THREAD_READY) {
+		if (t != current)
+			sched_dequeue(t);
+		t->state = THREAD_INACTIVE;
+	}
+	return t == current ? (thread_frame(t)->rax = 0, SYSCALL_NO_RESULT) : 0;
+}
+
+long sys_thread_resume(uint64_t slot)
+{
+	struct thread *t;
+
+	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	t->suspended = false;
+	if ((t->state == THREAD_INACTIVE && t->ksp) || t->state == THREAD_STOPPED) {
+		t->state = THREAD_READY;
+		sched_wake(t);
+	}
+	return 0;
+}
+
+/* The thread in slot, whose saved registers the caller reads or writes:
+ * not the caller itself, whose registers are live. */
+static long decode_saved_regs(uint64_t slot, unsigned rights, struct thread **t)
+{
+	LOOKUP_OBJECT(*t, slot, CAP_THREAD, rights);
+	if (*t == current)
+		REJECT(ERR_BUSY, "a thread cannot %s its own saved registers",
+		       rights == CAP_RIGHT_READ ? "read" : "write");
+	return 0;
+}
+
+long sys_thread_read_regs(uint64_t slot, uint64_t out)
+{
+	struct thread *t;
+	struct user_regs r;
+
+	DECODE_OR_RETURN(decode_saved_regs(slot, CAP_RIGHT_READ, &t));
+	thread_get_regs(t, &r);
+	if (copy_to_user(current->task, out, &r, sizeof(r)))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+	return 0;
+}
+
+long sys_thread_write_regs(uint64_t slot, uint64_t in)
+{
+	struct thread *t;
+	struct user_regs r;
+
+	DECODE_OR_RETURN(decode_saved_regs(slot, CAP_RIGHT_WRITE, &t));
+	if (copy_from_user(current->task, &r, in, sizeof(r)))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx not readable", in);
+	if (r.rip >= USER_TOP || r.rsp >= USER_TOP || r.fs_base >= USER_TOP)
+		REJECT(ERR_INVALID_ARG, "rip, rsp or fs_base outside user space");
+	thread_set_regs(t, &r);
+	return 0;
 }

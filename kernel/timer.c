@@ -3,6 +3,7 @@
 #include "klog.h"
 #include "notification.h"
 #include "sched.h"
+#include "syscall.h"
 #include "trap.h"
 
 #define NS_PER_TICK (1000000000ULL / TIMER_HZ)
@@ -71,4 +72,9 @@ uint64_t timer_uptime_ns(void)
 		return last_ns;
 	last_ns = ns;
 	return ns;
+}
+
+long sys_clock(void)
+{
+	return (long)timer_uptime_ns();
 }

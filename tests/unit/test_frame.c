@@ -1,7 +1,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "frame.h"
+#include "frame_allocator.h"
 #include "unit.h"
 
 #define MiB (1ULL << 20)

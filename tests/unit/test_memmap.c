@@ -1,7 +1,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "memmap.h"
+#include "boot_memmap.h"
 #include "unit.h"
 
 #define MiB (1ULL << 20)

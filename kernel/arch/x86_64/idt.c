@@ -12,7 +12,6 @@ struct idt_entry {
 } __attribute__((packed));
 
 static struct idt_entry idt[256];
-extern const uint64_t trap_stub_table[256];
 
 static void idt_set(unsigned v, uint64_t handler, unsigned ist, unsigned dpl)
 {

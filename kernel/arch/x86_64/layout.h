@@ -27,4 +27,9 @@
 #define PAGE_SIZE         4096
 #define LARGE_PAGE_SIZE   0x200000
 
+#ifndef __ASSEMBLER__
+/* The kernel image's bounds (linker.ld), virtual addresses. */
+extern char _load_start[], _kernel_end[];
+#endif
+
 #endif

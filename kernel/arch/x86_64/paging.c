@@ -1,7 +1,7 @@
 #include "paging.h"
 #include "cpu.h"
 #include "klog.h"
-#include "mm.h"
+#include "kmem.h"
 
 #include "lib/string.h"
 
@@ -32,7 +32,7 @@ static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create,
 		if (!(*e & PTE_PRESENT)) {
 			if (!create)
 				return NULL;
-			uint64_t frame = mm_alloc_frame_zeroed();
+			uint64_t frame = kmem_alloc_frame_zeroed();
 			if (!frame)
 				return NULL;
 			if (new_tables)
@@ -138,7 +138,7 @@ static void free_tree(uint64_t phys, int level)
 			if ((t[i] & PTE_PRESENT) && !(t[i] & PTE_LARGE))
 				free_tree(t[i] & PTE_ADDR, level - 1);
 	}
-	mm_free_frame(phys);
+	kmem_free_frame(phys);
 }
 
 void pt_destroy(uint64_t root)
@@ -148,12 +148,12 @@ void pt_destroy(uint64_t root)
 	for (int i = 0; i < 256; i++)
 		if (t[i] & PTE_PRESENT)
 			free_tree(t[i] & PTE_ADDR, 2);
-	mm_free_frame(root);
+	kmem_free_frame(root);
 }
 
 uint64_t pt_create(void)
 {
-	uint64_t root = mm_alloc_frame_zeroed();
+	uint64_t root = kmem_alloc_frame_zeroed();
 
 	if (root)
 		memcpy(table(root) + 256, table(kernel_root) + 256, 256 * 8);
@@ -171,7 +171,7 @@ void paging_init(uint64_t phys_top, uint64_t (*cacheable)(uint64_t, uint64_t))
 	uint64_t top = phys_top < four_gib ? four_gib : phys_top;
 
 	top = (top + LARGE_PAGE_SIZE - 1) & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
-	kernel_root = mm_alloc_frame_zeroed();
+	kernel_root = kmem_alloc_frame_zeroed();
 	if (!kernel_root)
 		panic("paging: no memory for the kernel page tables");
 	/* The kernel half uses two PML4 slots only: 256 (physical map) and 511
@@ -179,7 +179,7 @@ void paging_init(uint64_t phys_top, uint64_t (*cacheable)(uint64_t, uint64_t))
 	 * space made by pt_create shares them, including later additions. */
 	static const int kernel_slots[] = { 256, 511 };
 	for (int i = 0; i < 2; i++) {
-		uint64_t pdpt = mm_alloc_frame_zeroed();
+		uint64_t pdpt = kmem_alloc_frame_zeroed();
 		if (!pdpt)
 			panic("paging: no memory for the kernel page tables");
 		table(kernel_root)[kernel_slots[i]] = pdpt | PTE_PRESENT | PTE_WRITE;

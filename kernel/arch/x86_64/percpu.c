@@ -3,7 +3,6 @@
 #include "gdt.h"
 
 struct percpu cpu0;
-extern char syscall_entry[];
 
 void percpu_init(void)
 {

@@ -17,6 +17,9 @@ void percpu_init(void);
 /* Entering thread with kernel stack top at rsp0. */
 void percpu_set_kernel_stack(uint64_t rsp0);
 
+/* switch.S: the `syscall` entry point (LSTAR), the context switch and the
+ * first return to user mode of a new thread. */
+extern char syscall_entry[];
 void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
 extern char thread_first_entry[];
 

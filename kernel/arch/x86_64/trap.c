@@ -1,7 +1,7 @@
 #include "trap.h"
 #include "apic.h"
 #include "cpu.h"
-#include "ipc.h"
+#include "fault.h"
 #include "klog.h"
 #include "sched.h"
 

@@ -28,6 +28,9 @@ void idt_init(void);
  * earlier one. */
 void irq_set_handler(unsigned vector, irq_handler_fn fn, void *ctx);
 
+/* The entry stubs for the 256 vectors (entry.S). */
+extern const uint64_t trap_stub_table[256];
+
 /* Called from entry.S for every vector. */
 void trap_dispatch(struct trap_frame *frame);
 

@@ -1,12 +1,12 @@
-#include "mm.h"
+#include "kmem.h"
 #include "klog.h"
 #include "paging.h"
 
 #include "lib/string.h"
 
-struct frame_allocator mm_frames;
+struct frame_allocator kmem_frames;
 
-void mm_init(const struct mm_range *usable, int n)
+void kmem_init(const struct mm_range *usable, int n)
 {
 	if (n == 0)
 		panic("mm: no usable memory");
@@ -25,29 +25,29 @@ void mm_init(const struct mm_range *usable, int n)
 	}
 	if (!bitmap_phys)
 		panic("mm: no room for the %lu-byte frame bitmap", bytes);
-	frame_init(&mm_frames, phys_to_virt(bitmap_phys), top);
+	frame_init(&kmem_frames, phys_to_virt(bitmap_phys), top);
 	for (int i = 0; i < n; i++)
-		frame_add_range(&mm_frames, usable[i].start, usable[i].end);
-	frame_reserve_range(&mm_frames, bitmap_phys, bitmap_phys + bytes);
+		frame_add_range(&kmem_frames, usable[i].start, usable[i].end);
+	frame_reserve_range(&kmem_frames, bitmap_phys, bitmap_phys + bytes);
 }
 
-uint64_t mm_alloc_frame(void)
+uint64_t kmem_alloc_frame(void)
 {
-	return frame_alloc(&mm_frames);
+	return frame_alloc(&kmem_frames);
 }
 
-uint64_t mm_alloc_frame_zeroed(void)
+uint64_t kmem_alloc_frame_zeroed(void)
 {
-	uint64_t f = frame_alloc(&mm_frames);
+	uint64_t f = frame_alloc(&kmem_frames);
 
 	if (f)
 		memset(phys_to_virt(f), 0, FRAME_SIZE);
 	return f;
 }
 
-void mm_free_frame(uint64_t phys)
+void kmem_free_frame(uint64_t phys)
 {
-	if (!frame_free(&mm_frames, phys))
+	if (!frame_free(&kmem_frames, phys))
 		panic("mm: freeing frame %lx that is not allocated", phys);
 }
 
@@ -77,7 +77,7 @@ void *kmalloc(size_t size)
 		size = 1;
 	if (size > (1u << KMALLOC_MAX_SHIFT)) {
 		uint64_t pages = (size + FRAME_SIZE - 1) / FRAME_SIZE;
-		uint64_t phys = frame_alloc_contig(&mm_frames, pages, 1);
+		uint64_t phys = frame_alloc_contig(&kmem_frames, pages, 1);
 		if (!phys)
 			return NULL;
 		memset(phys_to_virt(phys), 0, pages * FRAME_SIZE);
@@ -85,7 +85,7 @@ void *kmalloc(size_t size)
 	}
 	int c = size_class(size);
 	if (!free_lists[c]) {
-		uint64_t frame = mm_alloc_frame();
+		uint64_t frame = kmem_alloc_frame();
 		if (!frame)
 			return NULL;
 		size_t block = (size_t)1 << (c + KMALLOC_MIN_SHIFT);
@@ -108,7 +108,7 @@ void kfree(void *p, size_t size)
 		return;
 	if (size > (1u << KMALLOC_MAX_SHIFT)) {
 		uint64_t pages = (size + FRAME_SIZE - 1) / FRAME_SIZE;
-		if (!frame_free_contig(&mm_frames, virt_to_phys(p), pages))
+		if (!frame_free_contig(&kmem_frames, virt_to_phys(p), pages))
 			panic("kfree: %p (%zu bytes) was not allocated", p, size);
 		return;
 	}

@@ -5,8 +5,8 @@
  *
  * Not thread-safe by itself: the kernel runs it with interrupts off.
  */
-#ifndef MICA_FRAME_H
-#define MICA_FRAME_H
+#ifndef MICA_FRAME_ALLOCATOR_H
+#define MICA_FRAME_ALLOCATOR_H
 
 #include <stdbool.h>
 #include <stdint.h>

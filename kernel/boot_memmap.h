@@ -1,9 +1,9 @@
 /*
- * Physical memory map: from the loader's description to the list of page
+ * The boot memory map: from the loader's description to the list of page
  * frames the kernel may hand out. Pure logic, unit-tested on the host.
  */
-#ifndef MICA_MEMMAP_H
-#define MICA_MEMMAP_H
+#ifndef MICA_BOOT_MEMMAP_H
+#define MICA_BOOT_MEMMAP_H
 
 #include <stddef.h>
 #include <stdint.h>

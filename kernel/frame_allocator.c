@@ -1,4 +1,4 @@
-#include "frame.h"
+#include "frame_allocator.h"
 
 static inline bool bit_get(const uint64_t *bm, uint64_t i)
 {

@@ -1,23 +1,13 @@
-#include "memory.h"
+#include "ioport.h"
+#include "decode.h"
 #include "gdt.h"
-#include "mm.h"
+#include "kmem.h"
 #include "sched.h"
+#include "syscall.h"
 #include "task.h"
 
 #include "lib/string.h"
 #include "uapi/errors.h"
-
-struct memory_region *memory_region_create(uint64_t base, uint64_t size, bool mmio)
-{
-	struct memory_region *r = kobject_alloc(NULL, CAP_MEMORY, sizeof(*r));
-
-	if (r) {
-		r->base = base;
-		r->size = size;
-		r->mmio = mmio;
-	}
-	return r;
-}
 
 struct ioport_range *ioport_range_create(uint16_t base, uint32_t count)
 {
@@ -54,5 +44,22 @@ int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
 	gdt_io_bitmap_changed(t->io_bitmap);
 	if (current && current->task == t)
 		gdt_load_io_bitmap(t->io_bitmap);
+	return 0;
+}
+
+/* ---- system calls ---- */
+
+long sys_ioport_map(uint64_t slot, uint64_t base, uint64_t count)
+{
+	struct ioport_range *r;
+
+	LOOKUP_OBJECT(r, slot, CAP_IOPORT, CAP_RIGHT_WRITE);
+	if (count == 0 || base < r->base || count > r->count || base - r->base > r->count - count)
+		REJECT(ERR_RANGE, "ports %lx+%lu outside the capability's range", base, count);
+	for (uint64_t p = base; p < base + count; p++)
+		if (ioport_reserved(p))
+			REJECT(ERR_RANGE, "port %lx belongs to the kernel", p);
+	if (task_allow_ioports(current->task, base, count))
+		REJECT(ERR_NO_MEMORY, "no quota for the I/O bitmap");
 	return 0;
 }

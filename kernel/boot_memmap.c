@@ -1,4 +1,4 @@
-#include "memmap.h"
+#include "boot_memmap.h"
 
 #define PAGE 4096ULL
 

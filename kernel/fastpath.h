@@ -1,0 +1,21 @@
+/*
+ * The IPC fast path (fastpath.c): ipc_call and ipc_reply_recv handled
+ * entirely when they are the common case. Each returns false, having
+ * changed nothing, when the general path (endpoint.c) must take the call;
+ * true when the call is done (the registers were set by whoever answered).
+ */
+#ifndef MICA_FASTPATH_H
+#define MICA_FASTPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trap.h"
+
+extern bool fastpath_enabled;   /* false: `nofastpath` on the command line */
+extern uint64_t fastpath_hits;  /* calls the fast path took */
+
+bool fastpath_call(struct trap_frame *f);
+bool fastpath_reply_recv(struct trap_frame *f);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * User-mode faults as messages: a page fault goes to the thread's pager,
+ * any other exception (and a redirected `syscall`) with all registers to
+ * its exception handler, as a call on the thread's behalf. With nobody to
+ * tell, the thread stops and its task's supervisor is signalled.
+ */
+#ifndef MICA_FAULT_H
+#define MICA_FAULT_H
+
+#include "thread.h"
+
+/* A user-mode exception or page fault of the current thread (trap.c). */
+void fault_user_trap(struct trap_frame *frame);
+
+/* The current thread's task has its system calls redirected: send this
+ * one, untouched, to the thread's exception handler (syscall.c). */
+void fault_syscall_redirect(struct trap_frame *frame);
+
+/* Answer faulter, blocked in a fault or exception message, with
+ * replier's message: its items, then new registers, a resume or a stop
+ * (reply_send, endpoint.c). */
+void fault_reply(struct thread *faulter, struct thread *replier);
+
+#endif

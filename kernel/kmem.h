@@ -1,0 +1,35 @@
+/*
+ * Kernel memory: the kernel's pool of physical frames (its size is kmem= on
+ * the command line; the rest of RAM goes to the root task) and the
+ * allocator for kernel objects, both set up at boot. Frames are reached
+ * through the physical map.
+ */
+#ifndef MICA_KMEM_H
+#define MICA_KMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame_allocator.h"
+#include "boot_memmap.h"
+
+extern struct frame_allocator kmem_frames;
+
+/* Set up the frame pool from the usable ranges; the bitmap is carved from
+ * the first range large enough. */
+void kmem_init(const struct mm_range *usable, int n);
+
+/* One frame (physical address), or 0 when memory is exhausted. */
+uint64_t kmem_alloc_frame(void);
+uint64_t kmem_alloc_frame_zeroed(void);
+void kmem_free_frame(uint64_t phys);
+
+/*
+ * Kernel object allocator: power-of-two size classes from 32 bytes to
+ * 2 KiB carved from frames, whole frames above that. kmalloc returns
+ * zeroed memory or NULL; kfree takes the size that was asked for.
+ */
+void *kmalloc(size_t size);
+void kfree(void *p, size_t size);
+
+#endif

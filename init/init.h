@@ -32,8 +32,9 @@ bool ram_init(void);
  * ROOT_RAM_WINDOW; NULL when RAM is exhausted. The lowest free one, so a
  * restarted program gets the pages its last instance had. */
 void *ram_page_alloc(void);
-/* n pages (a power of two), physically contiguous, aligned to n pages,
- * zeroed and mapped in ROOT_RAM_WINDOW with rights (IPC_MAP_*). Returns
+/* n pages (a power of two), physically contiguous, aligned to n pages
+ * within the region (page aligned physically: the region's start need not
+ * be aligned further), zeroed and mapped in ROOT_RAM_WINDOW with rights (IPC_MAP_*). Returns
  * the first page's index, or -1. */
 int64_t ram_run_alloc(uint64_t n, unsigned rights);
 /* Free a page: revoke it from everyone it went to, and from us; and the
@@ -64,7 +65,9 @@ const struct bootinfo_module *module_find(const char *name, const uint8_t **data
 
 /* ---- program.c ---- */
 
-#define PROGRAM_MAX_PAGES 1024          /* pages a program owns (image, stack, heap) */
+/* Pages a program may own: its image and start-up pages, stack and heap
+ * (the heap window's 64 MiB is the most of it). */
+#define PROGRAM_MAX_PAGES ((PROGRAM_HEAP_SIZE + PROGRAM_STACK_SIZE) / PAGE_SIZE + 4096)
 #define PROGRAM_MAX_DMA   8             /* DMA allocations */
 #define PROGRAM_MAX_CHUNKS 64           /* INIT_PAGES_ALLOC allocations */
 #define PROGRAM_MAX_PORT_RANGES 3       /* the manifest's, and the device's I/O BARs */
@@ -83,7 +86,6 @@ struct program {
 	uint64_t started_at, restart_at;        /* ms of uptime */
 	struct task_handle task;
 	struct aspace as;
-	struct as_page page_table[2 * PROGRAM_MAX_PAGES];
 	/* Supervision (supervisor.c). */
 	struct program_heartbeat *heartbeat;    /* ours, when it has heartbeat= */
 	uint64_t heartbeat_beats, heartbeat_next;       /* at the last look; when to look next */
@@ -124,7 +126,7 @@ bool program_claim_device(struct program *p);
  * program is then PROGRAM_NOT_STARTED and holds nothing). */
 long program_start(struct program *p);
 /* Everything it holds goes: device quiet, task, pages, names. DMA memory
- * is kept for its next instance (memory.c). */
+ * is kept for its next instance (dma.c). */
 void program_release(struct program *p);
 
 /* ---- pager.c ---- */

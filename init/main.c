@@ -74,6 +74,7 @@ static bool request(struct program *p, struct msg *m)
 
 static void serve(void)
 {
+	struct ipc_buffer *b = ipc_buffer();
 	struct msg m;
 	bool have_reply = false;
 
@@ -83,6 +84,11 @@ static void serve(void)
 		have_reply = false;
 		if (err)
 			continue;
+		/* A capability that came with a request no part kept (the name
+		 * service takes what it keeps and leaves a fresh slot) is
+		 * dropped: a full receive slot would refuse the next one. */
+		cap_slot_t cap_slot = b->recv_cap_slot;
+		bool cap_came = b->recv_cap_count != 0;
 		struct program *p;
 		if (ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY) {
 			supervisor_notified(m.badge);
@@ -92,6 +98,8 @@ static void serve(void)
 		} else if ((p = program_of(m.badge, BADGE_CLIENT))) {
 			have_reply = request(p, &m);
 		}
+		if (cap_came && b->recv_cap_slot == cap_slot)
+			sys_cap_delete(cap_slot);
 	}
 }
 

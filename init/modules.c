@@ -12,7 +12,8 @@ const struct bootinfo_module *module_find(const char *name, const uint8_t **data
 			continue;
 		uint64_t va = ROOT_MODULE_WINDOW + k * ROOT_MODULE_SPAN;
 		uint64_t pages = (m->size + PAGE_SIZE - 1) / PAGE_SIZE;
-		if (!module_mapped[k]) {
+		/* An empty module has nothing to map. */
+		if (!module_mapped[k] && pages) {
 			if (sys_mem_map(m->slot, 0, va, pages, IPC_MAP_READ) < 0)
 				return NULL;
 			module_mapped[k] = true;

@@ -22,7 +22,20 @@ static bool prepare(void *ctx, uint64_t source)
 	return mmio_page_prepare(source);
 }
 
-const struct as_ops program_as_ops = { page_alloc, page_free, prepare };
+/* The table of a program's pages: a run of init's pages. */
+static void *table_alloc(void *ctx, size_t bytes)
+{
+	int64_t first = ram_run_alloc(bytes / PAGE_SIZE, IPC_MAP_READ | IPC_MAP_WRITE);
+
+	return first < 0 ? NULL : ram_page_at((uint64_t)first);
+}
+
+static void table_free(void *ctx, void *table, size_t bytes)
+{
+	ram_run_free(((uint64_t)table - ROOT_RAM_WINDOW) / PAGE_SIZE, bytes / PAGE_SIZE);
+}
+
+const struct as_ops program_as_ops = { page_alloc, page_free, prepare, table_alloc, table_free };
 
 bool pager_fault(struct program *p, struct msg *m)
 {

@@ -146,7 +146,7 @@ static const char *space_build(struct program *p, uint64_t *entry,
 	const struct bootinfo_module *mod = module_find(m->module, &file);
 	static char why[96];
 
-	as_init(&p->as, &program_as_ops, p, p->page_table, 2 * PROGRAM_MAX_PAGES);
+	as_init(&p->as, &program_as_ops, p, PROGRAM_MAX_PAGES);
 	const char *err = !mod ? "no such boot module"
 			       : loader_load_elf(&p->as, file, mod->size, PROGRAM_IMAGE_BASE,
 						 PROGRAM_IMAGE_TOP, entry);

@@ -6,15 +6,12 @@
 
 #define PAGE_MASK (AS_PAGE_SIZE - 1)
 
-void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, struct as_page *table,
-	     unsigned capacity)
+void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, unsigned max_pages)
 {
 	memset(as, 0, sizeof(*as));
 	as->ops = ops;
 	as->ctx = ctx;
-	as->table = table;
-	as->capacity = capacity;
-	memset(table, 0, capacity * sizeof(*table));
+	as->max_pages = max_pages;
 }
 
 /* ---- the table of owned pages: open addressing, linear probing ---- */
@@ -26,6 +23,8 @@ static unsigned slot_of(const struct aspace *as, uint64_t va)
 
 static struct as_page *page_find(const struct aspace *as, uint64_t va)
 {
+	if (!as->capacity)
+		return NULL;
 	for (unsigned i = slot_of(as, va);; i = (i + 1) & (as->capacity - 1)) {
 		struct as_page *e = &as->table[i];
 		if (!e->page)
@@ -35,19 +34,52 @@ static struct as_page *page_find(const struct aspace *as, uint64_t va)
 	}
 }
 
-/* A fresh zeroed page owned at va (not present before), or NULL. */
-static void *page_add(struct aspace *as, uint64_t va)
+static void table_put(struct aspace *as, uint64_t va, void *page)
 {
-	if (as->npages >= as->capacity / 2)
-		return NULL;
-	void *page = as->ops->page_alloc(as->ctx);
-	if (!page)
-		return NULL;
 	unsigned i = slot_of(as, va);
+
 	while (as->table[i].page)
 		i = (i + 1) & (as->capacity - 1);
 	as->table[i].va = va;
 	as->table[i].page = page;
+}
+
+/* Room for one more owned page: the table doubles (from AS_TABLE_FIRST
+ * entries) when it would be more than half full. */
+static bool table_room(struct aspace *as)
+{
+	if (as->npages >= as->max_pages)
+		return false;
+	if (as->npages < as->capacity / 2)
+		return true;
+	unsigned capacity = as->capacity ? 2 * as->capacity : AS_TABLE_FIRST;
+	if (!as->ops->table_alloc || capacity < as->capacity)
+		return false;
+	struct as_page *table = as->ops->table_alloc(as->ctx, capacity * sizeof(*table));
+	if (!table)
+		return false;
+	struct as_page *old = as->table;
+	unsigned old_capacity = as->capacity;
+	memset(table, 0, capacity * sizeof(*table));
+	as->table = table;
+	as->capacity = capacity;
+	for (unsigned i = 0; i < old_capacity; i++)
+		if (old[i].page)
+			table_put(as, old[i].va, old[i].page);
+	if (old)
+		as->ops->table_free(as->ctx, old, old_capacity * sizeof(*old));
+	return true;
+}
+
+/* A fresh zeroed page owned at va (not present before), or NULL. */
+static void *page_add(struct aspace *as, uint64_t va)
+{
+	if (!table_room(as))
+		return NULL;
+	void *page = as->ops->page_alloc(as->ctx);
+	if (!page)
+		return NULL;
+	table_put(as, va, page);
 	as->npages++;
 	return page;
 }
@@ -86,9 +118,11 @@ const struct as_region *as_region_at(const struct aspace *as, uint64_t va)
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,
 		  uint64_t align, uint64_t *va)
 {
+	if (lo > UINT64_MAX - (align - 1))
+		return false;
 	uint64_t at = (lo + align - 1) & ~(align - 1);
 
-	while (at >= lo && at < hi && size <= hi - at) {
+	while (at < hi && size <= hi - at) {
 		/* Past the highest region that overlaps, or done. */
 		uint64_t next = at;
 		for (unsigned i = 0; i < as->nregions; i++)
@@ -99,6 +133,8 @@ bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t si
 			*va = at;
 			return true;
 		}
+		if (next > UINT64_MAX - (align - 1))
+			return false;
 		at = (next + align - 1) & ~(align - 1);
 	}
 	return false;
@@ -123,9 +159,17 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 
 static void free_owned(struct aspace *as, uint64_t start, uint64_t end)
 {
-	/* Walk the table rather than the range: a range may be far larger
-	 * than the pages it holds. Removal shifts entries back, so an entry
-	 * is looked at again after a removal. */
+	/* A short range page by page; a long one (which may be far larger
+	 * than the pages it holds) by walking the table. Removal shifts
+	 * entries back, so an entry is looked at again after a removal. */
+	if ((end - start) / AS_PAGE_SIZE <= as->capacity) {
+		for (uint64_t va = start; va < end; va += AS_PAGE_SIZE) {
+			struct as_page *e = page_find(as, va);
+			if (e)
+				page_remove(as, e);
+		}
+		return;
+	}
 	for (unsigned i = 0; i < as->capacity;) {
 		struct as_page *e = &as->table[i];
 		if (e->page && e->va >= start && e->va < end)
@@ -286,7 +330,10 @@ void as_release(struct aspace *as)
 	for (unsigned i = 0; i < as->capacity; i++)
 		if (as->table[i].page)
 			as->ops->page_free(as->ctx, as->table[i].page);
-	memset(as->table, 0, as->capacity * sizeof(*as->table));
+	if (as->table)
+		as->ops->table_free(as->ctx, as->table, as->capacity * sizeof(*as->table));
+	as->table = NULL;
+	as->capacity = 0;
 	as->npages = 0;
 	as->nregions = 0;
 }

@@ -64,6 +64,8 @@ struct session {
 	uint8_t *buf;                   /* the shared buffer (the netstack's side) */
 	uint64_t size, client_va;
 	cap_slot_t notif;               /* the client's, for readiness; or CAP_SLOT_NONE */
+	cap_slot_t cap;                 /* the session capability the client's derive
+					   from: revoked at the session's end */
 	struct sock socks[SOCK_MAX_SOCKETS];
 };
 

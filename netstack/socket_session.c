@@ -93,9 +93,10 @@ static int sock_open(struct session *se, uint64_t type, uint64_t *out)
 /* ---- sessions ---- */
 
 /* SOCK_SESSION: 0 and the reply in m (with its items), or an error. The
- * session's capability is left in *session_cap, to be deleted once the
- * reply has given the client its copy. */
-static uint64_t session_open(struct msg *m, const uint64_t *w, cap_slot_t *session_cap)
+ * session keeps its capability: the client's copy (and every copy of
+ * that) derives from it, so the session's end revokes them all before its
+ * badge is given to anybody else. */
+static uint64_t session_open(struct msg *m, const uint64_t *w)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	uint64_t log2 = w[0], va = w[1];
@@ -132,7 +133,7 @@ static uint64_t session_open(struct msg *m, const uint64_t *w, cap_slot_t *sessi
 		se->client_va = va;
 		se->used = true;
 		se->notif = service_take_cap();
-		*session_cap = cap;
+		se->cap = cap;
 		*m = (struct msg){ .tag = ipc_tag(0, 0, 2) };
 		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 		b->items[0][1] = cap;
@@ -148,8 +149,12 @@ static void session_end(struct session *se)
 	for (unsigned i = 0; i < SOCK_MAX_SOCKETS; i++)
 		if (se->socks[i].type)
 			sock_close(&se->socks[i]);
-	/* Take the buffer back from the client (the netstack keeps its own). */
+	/* Take the buffer and the session's capabilities back from the
+	 * client (the netstack keeps its own buffer). */
 	sys_mem_unmap(fpage((uint64_t)se->buf, log2_ceil(se->size)), 0);
+	sys_cap_revoke(se->cap);
+	sys_cap_delete(se->cap);
+	slot_free(se->cap);
 	if (se->notif != CAP_SLOT_NONE) {
 		sys_cap_delete(se->notif);
 		slot_free(se->notif);
@@ -164,15 +169,12 @@ static void unbadged_request(struct msg *m, cap_slot_t reply, const uint64_t *w)
 		service_answer(reply, SOCK_ENOSYS, NULL, 0);
 		return;
 	}
-	cap_slot_t cap = CAP_SLOT_NONE;
-	uint64_t err = session_open(m, w, &cap);
+	uint64_t err = session_open(m, w);
 	if (err) {
 		service_answer(reply, err, NULL, 0);
 		return;
 	}
 	ipc_reply(reply, m);
-	sys_cap_delete(cap);   /* the client's copy stays */
-	slot_free(cap);
 }
 
 /* A call on socket s of a session that never waits: its error number;

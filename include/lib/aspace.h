@@ -29,6 +29,7 @@
 
 #define AS_PAGE_SIZE   4096UL
 #define AS_MAX_REGIONS 128
+#define AS_TABLE_FIRST 256      /* entries of the first table of owned pages (4 KiB) */
 
 enum as_kind { AS_ANON, AS_SHARED };
 
@@ -54,6 +55,13 @@ struct as_ops {
 	/* For AS_SHARED regions with `prepare`: make the pager's page at
 	 * source present; false if it cannot. May be NULL otherwise. */
 	bool (*prepare)(void *ctx, uint64_t source);
+	/* Memory for the table of owned pages: bytes (a power of two, at
+	 * least 4 KiB), or NULL when there is none (the address space then
+	 * owns no more pages). The table starts empty and doubles when half
+	 * full; the old one is given back with table_free. Both NULL: the
+	 * address space never owns a page (shared regions only). */
+	void *(*table_alloc)(void *ctx, size_t bytes);
+	void (*table_free)(void *ctx, void *table, size_t bytes);
 };
 
 struct aspace {
@@ -62,14 +70,13 @@ struct aspace {
 	unsigned nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	struct as_page *table;  /* hash table of owned pages, capacity entries */
-	unsigned capacity;      /* a power of two */
+	unsigned capacity;      /* 0, or a power of two */
 	unsigned npages;        /* owned pages, at most capacity / 2 */
+	unsigned max_pages;     /* the most it may own */
 };
 
-/* An empty address space whose owned pages live in table[0..capacity)
- * (capacity a power of two, at least 2; it holds capacity / 2 pages). */
-void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, struct as_page *table,
-	     unsigned capacity);
+/* An empty address space that may own up to max_pages pages. */
+void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, unsigned max_pages);
 
 /* Add the region [start, start + size). 0, or -ERR_INVALID_ARG (not page
  * aligned, empty, wraps, no rights), -ERR_RANGE (overlaps a region),
@@ -109,7 +116,8 @@ void *as_page(struct aspace *as, uint64_t va);
  * pager's space (*source, page aligned) and the rights to map it with.
  * AS_ANON pages are allocated on first touch. 0, or -ERR_BAD_ADDRESS (no
  * region), -ERR_NO_RIGHTS (a write to a read-only or a fetch from a
- * non-executable region), -ERR_NO_MEMORY (no page, or the table is full).
+ * non-executable region), -ERR_NO_MEMORY (no page, max_pages owned, or no
+ * memory for the table).
  */
 long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *source,
 	      unsigned *rights);
@@ -126,7 +134,7 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 long as_copy_in(struct aspace *as, void *dst, uint64_t va, size_t len);
 long as_copy_out(struct aspace *as, uint64_t va, const void *src, size_t len);
 
-/* Free every owned page and forget every region. */
+/* Free every owned page and the table, and forget every region. */
 void as_release(struct aspace *as);
 
 #endif

@@ -93,7 +93,7 @@ void *pages_alloc(size_t size, long *err);
 long pages_free(void *pages);
 
 /* The heartbeat init watches when the manifest says heartbeat=MS
- * (proto/nameservice.h): call program_busy(true) on waking up with work
+ * (proto/program.h): call program_busy(true) on waking up with work
  * and at every round of it, program_busy(false) before sleeping. A
  * program found busy, without a beat since the look before, at two of
  * init's looks in a row (so 2 to 3 periods after its last beat) is

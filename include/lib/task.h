@@ -7,6 +7,7 @@
 #ifndef MICA_LIB_TASK_H
 #define MICA_LIB_TASK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "uapi/cap.h"
@@ -21,6 +22,8 @@ struct task_spec {
 	uint64_t ipc_buffer;        /* its first thread's IPC buffer, in its space */
 	cap_slot_t supervisor;      /* notification signalled when it ends */
 	uint64_t supervisor_bits;   /* ... with these bits (1..2^63-1) */
+	bool redirect_syscalls;     /* its `syscall` instructions come to the exception
+				       handler as IPC_LABEL_SYSCALL (a POSIX process) */
 };
 
 /* A task and its first thread, as slots of the caller's table (0: none). */

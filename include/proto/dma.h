@@ -1,5 +1,5 @@
 /*
- * DMA memory from init: physically contiguous, pinned (init never moves or
+ * DMA memory from init: physically contiguous, page aligned, pinned (init never moves or
  * reclaims it while the program lives), with its physical address known,
  * and charged to the program's `dma=` allowance in the boot manifest.
  * Served on init's endpoint (PROGRAM_INIT_SLOT; label in proto/init.h).
@@ -8,8 +8,9 @@
  *              least one page). Before calling, the caller sets its IPC
  *              buffer's recv_window to cover PROGRAM_DMA_BASE..+PROGRAM_DMA_SIZE
  *              (uapi/address_map.h).
- *              reply label: 0, or ERR_NO_MEMORY (allowance or RAM exhausted),
- *              ERR_INVALID_ARG (size 0 or above the allowance);
+ *              reply label: 0, or ERR_NO_MEMORY (above the allowance, allowance
+ *              or RAM exhausted, or PROGRAM_MAX_DMA allocations held),
+ *              ERR_INVALID_ARG (size 0);
  *              words: [0] physical address, [1] virtual address (in the
  *              DMA window, aligned to the size), [2] size;
  *              item: the memory, mapped read/write at that address.

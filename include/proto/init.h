@@ -21,8 +21,8 @@
  *                 from them) at that address. The pages are the caller's
  *                 to map on (grant or map to its clients).
  *                 ERR_NO_MEMORY: the allowance or init's RAM is used up,
- *                 or the window is full; ERR_INVALID_ARG: size 0 or above
- *                 INIT_PAGES_MAX.
+ *                 64 allocations are held, or the window is full;
+ *                 ERR_INVALID_ARG: size 0 or above INIT_PAGES_MAX.
  *   INIT_PAGES_FREE   words: [0] an address INIT_PAGES_ALLOC returned.
  *                 The whole allocation goes back to init: revoked from the
  *                 caller and from everyone it mapped it to, and no longer

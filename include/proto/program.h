@@ -24,8 +24,9 @@
 
 /* A boot module the manifest hands the program as a file (`file NAME`):
  * mapped read-only on first touch at addr (PROGRAM_FILE_BASE + k *
- * PROGRAM_FILE_SPAN for the k-th `file` line); size bytes. The pages past
- * size up to the next page boundary read as zero. */
+ * PROGRAM_FILE_SPAN for the k-th `file` line); size bytes. What the last
+ * page holds past size is unspecified (the boot loader's): read size
+ * bytes, no more. */
 struct program_file {
 	char name[32];              /* the module's name, NUL padded */
 	uint64_t addr;

@@ -41,7 +41,9 @@
  *                          | root task only: RAM, page i at     | ROOT_RAM_WINDOW
  *                          | + i * 4 KiB                        |
  *   0x0000_1000_0000_0000  +------------------------------------+ PROGRAM_IMAGE_TOP
- *                          | the executable's segments          |
+ *                          | the executable's segments; a       |
+ *                          | driver's device registers at their |
+ *                          | physical address (below 4 GiB)     |
  *   0x0000_0000_0040_0000  +------------------------------------+ PROGRAM_IMAGE_BASE (lib/user/user.ld)
  *                          | never mapped (NULL pointers fault) |
  *   0x0000_0000_0000_0000  +------------------------------------+

@@ -23,20 +23,9 @@ static union {
 
 /* What every child may see: this program's own image, shared (text
  * executable, read-only data read-only, the rest writable), except the
- * secret page. Nothing is owned, so no page is ever allocated. */
+ * secret page. It owns no pages, so it needs no operations. */
 static struct aspace image;
-static struct as_page image_table[2];
-
-static void *no_page(void *ctx)
-{
-	return NULL;
-}
-
-static void no_free(void *ctx, void *page)
-{
-}
-
-static const struct as_ops image_ops = { no_page, no_free, NULL };
+static const struct as_ops image_ops;
 
 static void image_share(uint64_t start, uint64_t end, unsigned rights)
 {
@@ -49,7 +38,7 @@ static void image_init(void)
 	uint64_t text_end = ((uint64_t)__text_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	uint64_t secret = (uint64_t)ktest_secret;
 
-	as_init(&image, &image_ops, NULL, image_table, 2);
+	as_init(&image, &image_ops, NULL, 0);
 	image_share((uint64_t)__image_start, text_end, IPC_MAP_READ | IPC_MAP_EXEC);
 	image_share(text_end, (uint64_t)__rodata_end, IPC_MAP_READ);
 	image_share((uint64_t)__rodata_end, secret, IPC_MAP_READ | IPC_MAP_WRITE);

@@ -5,7 +5,8 @@
  * its first N runs (to see init restart it); `file NAME` prints the file
  * the manifest gave it, `file-write NAME` writes into it (and crashes);
  * `pages` exercises INIT_PAGES_ALLOC/FREE and touches freed pages last
- * (and crashes).
+ * (and crashes); `capstuff` first sends init a capability with a request
+ * that takes none (init must drop it and still take the next one).
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -79,6 +80,14 @@ int main(uint64_t arg)
 	if (!strcmp(pi->args, "pages"))
 		return pages(pi);
 	long err = sys_obj_create(CAP_ENDPOINT, ep, 0);
+	if (!err && !strcmp(pi->args, "capstuff")) {
+		struct msg m = { .tag = ipc_tag(INIT_PAGES_FREE, 1, 1) };
+		ipc_buffer()->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+		ipc_buffer()->items[0][1] = ep;
+		ipc_call(PROGRAM_INIT_SLOT, &m);
+		printf("%s: a capability sent with INIT_PAGES_FREE: %s\n", pi->name,
+		       mica_strerror(-(long)ipc_tag_label(m.tag)));
+	}
 	if (!err)
 		err = ns_register(pi->name, ep);
 	if (!err)

@@ -89,6 +89,22 @@ def test_manifest_hands_a_boot_module_as_a_read_only_file(tmp_path):
         q.wait_for(r"^init: writer crashed; restart=never, left down$")
 
 
+def test_empty_file_is_a_file(tmp_path):
+    text = "program hello restart=never\n    file empty.conf\n    args file empty.conf\n"
+    with boot_with_manifest(tmp_path, text, "emptyfile", [("empty.conf", "")]) as q:
+        q.wait_for(r"^hello: file empty.conf: 0 bytes, first line ''$")
+        q.wait_for(r"^init: hello exited$")
+
+
+def test_a_capability_init_does_not_keep_is_dropped(tmp_path):
+    # A capability left in init's receive slot would make it refuse the
+    # next one: every later registration would fail.
+    text = "program hello restart=never\n    args capstuff\n"
+    with boot_with_manifest(tmp_path, text, "capstuff") as q:
+        q.wait_for(r"^hello: a capability sent with INIT_PAGES_FREE: argument out of range$")
+        q.wait_for(r"^hello: name service ok \(found a capability of type 1\)$")
+
+
 def test_missing_file_module_is_reported(tmp_path):
     text = ("program hello\n    file nowhere.conf\n    args file nowhere.conf\n"
             "program other\n    module hello\n")

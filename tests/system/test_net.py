@@ -471,3 +471,27 @@ def test_driver_corrupting_its_rings(model, tmp_path):
         assert_no_buffer_lost(stats)
         assert "init: netstack" not in rig.qemu.output()
         assert "init: eth0 crashed" not in rig.qemu.output()
+
+
+def test_socket_sessions_to_the_limit_and_revoked_at_their_end(tmp_path):
+    """Every session the netstack promises, each with the largest buffer
+    written through, leaves it running; a session's capability copied
+    before SOCK_END reaches nothing afterwards, not even the next session
+    given the same badge. No NIC is needed."""
+    manifest = tmp_path / "manifest"
+    manifest.write_text(
+        "program netstack dma=4096 priority=100 restart=never\n"
+        "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n"
+        "program sessions priority=90 quota=4096 restart=never\n")
+    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
+            (build_path("netstack.elf"), "netstack"),
+            (build_path("programs", "sessions.elf"), "sessions")]
+    q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+              "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name="sessions")
+    with q:
+        q.wait_for(r"^sessions: opened 32 of 32 with 256 KiB each, then refused$", timeout=120)
+        q.wait_for(r"^sessions: an ended session's capability: refused; the next session's "
+                   r"socket closed by its owner: yes$")
+        q.wait_for(r"^init: sessions exited$")
+        assert not re.search(r"^init: netstack (crashed|exited|hung)", q.output(), re.M), \
+            q.output()

@@ -39,14 +39,29 @@ static bool prepare(void *ctx, uint64_t source)
 	return true;
 }
 
-static const struct as_ops ops = { page_alloc, page_free, prepare };
-static struct as_page table[64];
+static int tables_live, out_of_tables;
+
+static void *table_alloc(void *ctx, size_t bytes)
+{
+	if (out_of_tables)
+		return NULL;
+	tables_live++;
+	return malloc(bytes);
+}
+
+static void table_free(void *ctx, void *table, size_t bytes)
+{
+	tables_live--;
+	free(table);
+}
+
+static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free };
 static struct aspace as;
 
 static void fresh(void)
 {
-	pages_live = prepared = out_of_pages = 0;
-	as_init(&as, &ops, NULL, table, 64);
+	pages_live = prepared = out_of_pages = out_of_tables = 0;
+	as_init(&as, &ops, NULL, 400);
 }
 
 TEST(aspace_regions_are_checked)
@@ -133,13 +148,53 @@ TEST(aspace_preset_pages_and_running_out)
 	CHECK(as_preset(&as, 0x9000, RW) == NULL);
 	CHECK(!as_region_at(&as, 0x9000));                      /* nothing left behind */
 	out_of_pages = 0;
-	/* The table holds capacity / 2 pages. */
-	CHECK_EQ(as_add(&as, 0x100000, 0x100000, RW, AS_ANON, 0, false), 0);
-	for (unsigned i = 1; i < 32; i++)
-		CHECK_EQ(as_fault(&as, 0x100000 + i * 4096, WRITE_ACCESS, &src, &rights), 0);
-	CHECK_EQ(as_fault(&as, 0x180000, WRITE_ACCESS, &src, &rights), -ERR_NO_MEMORY);
+	/* Up to max_pages (400) owned pages; the table grows on the way,
+	 * and every page stays found. */
+	CHECK_EQ(as_add(&as, 0x1000000, 0x1000000, RW, AS_ANON, 0, false), 0);
+	for (unsigned i = 1; i < 400; i++) {
+		CHECK_EQ(as_fault(&as, 0x1000000 + i * 4096, WRITE_ACCESS, &src, &rights), 0);
+		*(uint32_t *)src = i;
+	}
+	CHECK_EQ(as.capacity, 1024);
+	CHECK_EQ(tables_live, 1);
+	CHECK_EQ(as_fault(&as, 0x1800000, WRITE_ACCESS, &src, &rights), -ERR_NO_MEMORY);
+	for (unsigned i = 1; i < 400; i++) {
+		CHECK_EQ(as_fault(&as, 0x1000000 + i * 4096, 0, &src, &rights), 0);
+		CHECK_EQ(*(uint32_t *)src, i);
+	}
+	CHECK_EQ(pages_live, 400);
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(tables_live, 0);
+	/* No memory for a larger table: no more pages, nothing lost. */
+	fresh();
+	CHECK_EQ(as_add(&as, 0x1000000, 0x1000000, RW, AS_ANON, 0, false), 0);
+	for (unsigned i = 0; i < AS_TABLE_FIRST / 2; i++)
+		CHECK_EQ(as_fault(&as, 0x1000000 + i * 4096, WRITE_ACCESS, &src, &rights), 0);
+	out_of_tables = 1;
+	CHECK_EQ(as_fault(&as, 0x1800000, WRITE_ACCESS, &src, &rights), -ERR_NO_MEMORY);
+	CHECK_EQ(as_fault(&as, 0x1000000, 0, &src, &rights), 0);
+	CHECK_EQ(pages_live, AS_TABLE_FIRST / 2);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(tables_live, 0);
+}
+
+TEST(aspace_without_table_operations_owns_nothing)
+{
+	static const struct as_ops shared_only;
+	static uint8_t mem[4096] __attribute__((aligned(4096)));
+	uint64_t src;
+	unsigned rights;
+
+	as_init(&as, &shared_only, NULL, 0);
+	CHECK_EQ(as_add(&as, 0x5000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x6000, 0x1000, RW, AS_SHARED, (uint64_t)mem, false), 0);
+	CHECK_EQ(as_fault(&as, 0x5000, 0, &src, &rights), -ERR_NO_MEMORY);
+	CHECK_EQ(as_fault(&as, 0x6000, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)mem);
+	CHECK(as_preset(&as, 0x7000, RW) == NULL);
+	as_release(&as);
 }
 
 TEST(aspace_copies_check_every_byte)
@@ -224,6 +279,10 @@ TEST(aspace_finds_free_aligned_room)
 	CHECK_EQ(va, 0x110000);
 	CHECK(!as_find_free(&as, 0x100000, 0x110000, 0x8000, 0x8000, &va));
 	CHECK(!as_find_free(&as, 0x100000, 0x200000, 0x200000, 0x200000, &va));
+	/* Rounding up past 2^64 ends the search. */
+	CHECK_EQ(as_add(&as, 0x200000, 0xFFFFFFFFFFFFF000ULL - 0x200000, RW, AS_ANON, 0, false), 0);
+	CHECK(!as_find_free(&as, 0x200000, ~0ULL, 0x1000, 0x2000, &va));
+	CHECK(!as_find_free(&as, ~0ULL - 5, ~0ULL, 0x1000, 0x2000, &va));
 	as_release(&as);
 }
 

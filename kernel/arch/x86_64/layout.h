@@ -22,7 +22,8 @@
 #define KERNEL_VMA        0xFFFFFFFF80000000
 #define KERNEL_PHYS       0x100000
 #define PHYS_MAP_BASE     0xFFFF800000000000
-#define USER_TOP          0x0000800000000000
+#define USER_TOP          0x0000800000000000   /* = USER_SPACE_TOP (uapi/address_map.h;
+						   root.c checks), here for assembly */
 #define KERNEL_STACK_SIZE 16384
 #define PAGE_SIZE         4096
 #define LARGE_PAGE_SIZE   0x200000

@@ -127,6 +127,16 @@ def build_path(*parts):
     return path
 
 
+def boot_init(tmp_path, manifest_text, modules, name):
+    """A Qemu (not started) booting the kernel with init, this manifest and
+    more boot modules: (host path, module name) pairs."""
+    manifest = tmp_path / "manifest"
+    manifest.write_text(manifest_text)
+    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest")] + list(modules)
+    return Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                 "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name=name)
+
+
 def module_files():
     """The boot modules as (name, host path), from the TFTP tree's script."""
     script = build_path("tftp", "boot.ipxe")

@@ -3,23 +3,18 @@ import os
 
 import pytest
 
-from qemu import Qemu, build_path
+from qemu import boot_init, build_path
 
 
 def boot_with_manifest(tmp_path, text, name, files=()):
     """Boot init with this manifest, hello, and more boot modules
     (files: (module name, contents))."""
-    manifest = tmp_path / "manifest"
-    manifest.write_text(text)
-    modules = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
-               (build_path("programs", "hello.elf"), "hello")]
+    modules = [(build_path("programs", "hello.elf"), "hello")]
     for module, contents in files:
         path = tmp_path / module
         path.write_text(contents)
         modules.append((str(path), module))
-    args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-            "-initrd", ",".join(f"{p} {n}" for p, n in modules)]
-    return Qemu(args, name=name)
+    return boot_init(tmp_path, text, modules, name)
 
 
 def test_program_crash_restart_then_give_up(tmp_path):

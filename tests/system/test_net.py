@@ -21,7 +21,7 @@ import time
 import pytest
 
 from netns import Netns, can_run
-from qemu import Qemu, build_path
+from qemu import Qemu, boot_init, build_path
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -334,16 +334,12 @@ def test_netstack_refuses_bad_descriptors_and_reattaches(tmp_path):
     descriptors, then crashes holding buffers; init restarts it with another
     MAC address. The netstack must refuse and count every bad descriptor,
     reclaim exactly what the driver held, and re-attach."""
-    manifest = tmp_path / "manifest"
-    manifest.write_text(
-        "program fakenic priority=150 restart=on-crash retries=3\n    args name=eth0\n"
-        "program netstack dma=4096 priority=100\n"
-        "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n")
-    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
-            (build_path("programs", "fakenic.elf"), "fakenic"),
-            (build_path("netstack.elf"), "netstack")]
-    q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-              "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name="fakenic")
+    q = boot_init(tmp_path,
+                  "program fakenic priority=150 restart=on-crash retries=3\n    args name=eth0\n"
+                  "program netstack dma=4096 priority=100\n"
+                  "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n",
+                  [(build_path("programs", "fakenic.elf"), "fakenic"),
+                   (build_path("netstack.elf"), "netstack")], "fakenic")
     with q:
         q.wait_for(r"^netstack: eth0 attached, MAC 02:00:00:00:00:02, static address")
         done = q.wait_for(r"^fakenic: (all checks passed|FAILED)", timeout=120)
@@ -478,16 +474,12 @@ def test_socket_sessions_to_the_limit_and_revoked_at_their_end(tmp_path):
     written through, leaves it running; a session's capability copied
     before SOCK_END reaches nothing afterwards, not even the next session
     given the same badge. No NIC is needed."""
-    manifest = tmp_path / "manifest"
-    manifest.write_text(
-        "program netstack dma=4096 priority=100 restart=never\n"
-        "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n"
-        "program sessions priority=90 quota=4096 restart=never\n")
-    mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
-            (build_path("netstack.elf"), "netstack"),
-            (build_path("programs", "sessions.elf"), "sessions")]
-    q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-              "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name="sessions")
+    q = boot_init(tmp_path,
+                  "program netstack dma=4096 priority=100 restart=never\n"
+                  "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n"
+                  "program sessions priority=90 quota=4096 restart=never\n",
+                  [(build_path("netstack.elf"), "netstack"),
+                   (build_path("programs", "sessions.elf"), "sessions")], "sessions")
     with q:
         q.wait_for(r"^sessions: opened 32 of 32 with 256 KiB each, then refused$", timeout=120)
         q.wait_for(r"^sessions: an ended session's capability: refused; the next session's "

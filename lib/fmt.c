@@ -222,3 +222,28 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+char *fmt_count(char *buf, size_t size, unsigned long long n, const char *one,
+		const char *many)
+{
+	fmt_snprintf(buf, size, "%llu %s", n, n == 1 ? one : many);
+	return buf;
+}
+
+char *fmt_bytes(char *buf, size_t size, unsigned long long bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned u = 0;
+	unsigned long long whole = bytes, rest = 0;
+
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && whole >= 1024) {
+		rest = whole % 1024;
+		whole /= 1024;
+		u++;
+	}
+	if (rest * 10 / 1024)
+		fmt_snprintf(buf, size, "%llu.%llu %s", whole, rest * 10 / 1024, units[u]);
+	else
+		fmt_snprintf(buf, size, "%llu %s", whole, units[u]);
+	return buf;
+}

@@ -25,4 +25,18 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
+/*
+ * Counted words and sizes, so that every message says them one way:
+ *
+ *   fmt_count(buf, size, n, "restart", "restarts")  "1 restart", "3 restarts"
+ *   fmt_bytes(buf, size, bytes)                      "512 B", "4 KiB", "1.5 MiB"
+ *
+ * fmt_bytes uses the largest binary unit (B, KiB, MiB, GiB, TiB) the
+ * value reaches, with one decimal (rounded down) unless that is 0.
+ * Both write at most size bytes, NUL-terminated, and return buf.
+ */
+char *fmt_count(char *buf, size_t size, unsigned long long n, const char *one,
+		const char *many);
+char *fmt_bytes(char *buf, size_t size, unsigned long long bytes);
+
 #endif

@@ -65,3 +65,21 @@ TEST(fmt_snprintf_truncates_and_reports_length)
 	CHECK(!strcmp(buf, "abc"));
 	CHECK_EQ(fmt_snprintf(buf, 0, "xyz"), 3);
 }
+
+TEST(fmt_counts_and_sizes)
+{
+	char b[32];
+
+	CHECK(!strcmp(fmt_count(b, sizeof(b), 0, "restart", "restarts"), "0 restarts"));
+	CHECK(!strcmp(fmt_count(b, sizeof(b), 1, "restart", "restarts"), "1 restart"));
+	CHECK(!strcmp(fmt_count(b, sizeof(b), 2, "interface", "interfaces"), "2 interfaces"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 0), "0 B"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 1023), "1023 B"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 1024), "1 KiB"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 1536), "1.5 KiB"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 4096 * 1024), "4 MiB"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), (192ULL << 20) + 4096), "192 MiB"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 3ULL << 40), "3 TiB"));
+	CHECK(!strcmp(fmt_bytes(b, sizeof(b), 5ULL << 50), "5120 TiB"));
+	CHECK(!strcmp(fmt_bytes(b, 6, 1536), "1.5 K"));
+}

@@ -33,6 +33,7 @@ static const char *const state_names[] = {
 	[PROGRAM_DOWN] = "down",
 	[PROGRAM_EXITED] = "exited",
 	[PROGRAM_NOT_STARTED] = "not started",
+	[PROGRAM_NO_DEVICE] = "no device",
 };
 
 static void cmd_ps(char **arg)

@@ -33,8 +33,7 @@ static long start(struct program *from, struct program *p)
 		return ERR_INVALID_ARG;
 	if (p->state == PROGRAM_RUNNING || p->state == PROGRAM_WAITING)
 		return ERR_BUSY;
-	if (p->state == PROGRAM_NOT_STARTED && !p->dev && p->m->pci != PCI_MATCH_NONE &&
-	    !program_claim_device(p))
+	if (p->state == PROGRAM_NO_DEVICE && !program_claim_device(p))
 		return ERR_RANGE;
 	p->crashes = 0;
 	printf("init: starting %s (asked by %s)\n", p->m->name, from->m->name);

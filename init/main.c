@@ -111,7 +111,7 @@ static void start_all(void)
 		p->m = &manifest.programs[i];
 		p->index = (int)i;
 		if (!program_claim_device(p)) {
-			p->state = PROGRAM_NOT_STARTED;
+			p->state = PROGRAM_NO_DEVICE;
 			continue;
 		}
 		if (program_start(p) == 0)

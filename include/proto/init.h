@@ -77,7 +77,8 @@ enum program_state {
 	PROGRAM_WAITING = 1,    /* crashed; restarts after its backoff */
 	PROGRAM_DOWN = 2,       /* crashed and left down (restart=never, or retries used up) */
 	PROGRAM_EXITED = 3,     /* ended by itself */
-	PROGRAM_NOT_STARTED = 4,/* its device is missing, or its module would not load */
+	PROGRAM_NOT_STARTED = 4,/* it could not start: its module or a file would not load */
+	PROGRAM_NO_DEVICE = 5,  /* the PCI device its manifest names is missing or taken */
 };
 
 struct init_memory {

@@ -123,15 +123,19 @@ static void start_all(void)
 int main(uint64_t arg)
 {
 	bootinfo = (const struct bootinfo *)arg;
-	printf("init: Mica root task, %lu MiB of RAM, %lu modules\n", bootinfo->ram_bytes >> 20,
-	       bootinfo->module_count);
+	char ram[32], modules[32], count[32];
+
+	printf("init: Mica root task, %s of RAM, %s\n",
+	       fmt_bytes(ram, sizeof(ram), bootinfo->ram_bytes),
+	       fmt_count(modules, sizeof(modules), bootinfo->module_count, "module", "modules"));
 	if (bootinfo->ram_count == 0 || !ram_init()) {
 		printf("init: no usable RAM region\n");
 		return 1;
 	}
 	/* PCI configuration space is ours alone. */
 	if (sys_ioport_map(ROOT_SLOT_IOPORTS, 0xCF8, 8) == 0)
-		printf("init: %u PCI functions\n", pci_scan());
+		printf("init: %s\n", fmt_count(count, sizeof(count), pci_scan(), "PCI function",
+						 "PCI functions"));
 	service_ep = slot_alloc();
 	service_reply = slot_alloc();
 	supervisor_notif = slot_alloc();
@@ -156,7 +160,8 @@ int main(uint64_t arg)
 		printf("init: nothing started\n");
 		return 1;
 	}
-	printf("init: manifest: %u programs\n", manifest.nprograms);
+	printf("init: manifest: %s\n",
+	       fmt_count(count, sizeof(count), manifest.nprograms, "program", "programs"));
 	start_all();
 	supervise();
 	serve();

@@ -21,9 +21,12 @@ uint64_t now_ms(void)
 
 static void program_restart(struct program *p)
 {
+	char count[32];
+
 	p->restarts++;
 	if (program_start(p) == 0)
-		printf("init: %s restarted (%u restarts so far)\n", p->m->name, p->restarts);
+		printf("init: %s restarted (%s so far)\n", p->m->name,
+		       fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
 }
 
 void program_died(struct program *p, const char *how, enum death cause)
@@ -50,9 +53,11 @@ void program_died(struct program *p, const char *how, enum death cause)
 	if (was_stable)
 		p->crashes = 0;
 	if (p->crashes >= p->m->retries) {
+		char count[32];
+		p->crashes++;           /* this one too: what `ps` shows is what we say */
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s; gave up after %u crashes in a row, left down\n", p->m->name,
-		       how, p->crashes + 1);
+		printf("init: %s %s; gave up after %s in a row, left down\n", p->m->name, how,
+		       fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
 		return;
 	}
 	p->crashes++;

@@ -39,8 +39,9 @@ static void driver_gone(struct iface *ifc)
 	if (!was_attached)
 		return;         /* it died before it took anything */
 	ifc->counters.bufs_reclaimed += reclaimed;
-	printf("netstack: %s driver gone at %lu ms; link down, %u buffers reclaimed\n",
-	       ifc->cfg.name, now_ms(), reclaimed);
+	char count[32];
+	printf("netstack: %s driver gone at %lu ms; link down, %s reclaimed\n", ifc->cfg.name,
+	       now_ms(), fmt_count(count, sizeof(count), reclaimed, "buffer", "buffers"));
 }
 
 /* The first attach: the netif learns its MAC address and goes up. */

@@ -170,7 +170,16 @@ int main(uint64_t arg)
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
 	if (service_init(endpoint) < 0)
 		return 1;
-	printf("netstack: serving %u interface(s); sockets at 'net'%s\n", nifaces,
+	/* Which interfaces, and which still wait for their driver: with no
+	 * NIC for it, its driver never comes. */
+	char count[32], list[128] = "";
+	size_t used = 0;
+	for (unsigned i = 0; i < nifaces && used < sizeof(list); i++)
+		used += (size_t)fmt_snprintf(list + used, sizeof(list) - used, "%s%s%s",
+					     i ? ", " : "", ifaces[i].cfg.name,
+					     ifaces[i].attached ? "" : " (no driver yet)");
+	printf("netstack: serving %s: %s; sockets at 'net'%s\n",
+	       fmt_count(count, sizeof(count), nifaces, "interface", "interfaces"), list,
 	       strcmp(opt, "off") ? ", iperf server on TCP port 5001" : "");
 
 	struct msg m = msg_make(IPC_LABEL_NOTIFY, 0);

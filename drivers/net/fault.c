@@ -116,7 +116,13 @@ void fault_attached(struct nic_device *nic)
 
 void fault_inject(struct nic_device *nic, uint64_t kind)
 {
-	printf("%s: injecting fault %lu\n", nic->ifname, kind);
+	const char *name = netq_fault_name(kind);
+
+	if (!name) {
+		printf("%s: unknown fault %lu ignored\n", nic->ifname, kind);
+		return;
+	}
+	printf("%s: injecting fault %s\n", nic->ifname, name);
 	switch (kind) {
 	case NETQ_FAULT_CORRUPT_RINGS:
 		if (nic->attached)
@@ -146,5 +152,5 @@ void fault_inject(struct nic_device *nic, uint64_t kind)
 		for (;;)
 			__asm__ volatile("pause");
 	}
-	printf("%s: fault %lu had no effect\n", nic->ifname, kind);
+	printf("%s: fault %s had no effect\n", nic->ifname, name);
 }

@@ -33,6 +33,7 @@
 #define MICA_PROTO_NETQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "uapi/address_map.h"
@@ -186,13 +187,30 @@ enum netq_label {
 
 #define NETQ_SIGNAL_QUEUE 0x1   /* the notification bit each side signals */
 
+/* The faults a driver can be told to inject: X(NAME, number, short name,
+ * what it does), giving enum netq_fault (NETQ_FAULT_NAME) and the names
+ * the console and the driver's messages use. */
+#define NETQ_FAULTS(X)                                                              \
+	X(WILD_WRITE, 1, "wild", "write past the end of its device memory")         \
+	X(FOREIGN_PORT, 2, "port", "touch an I/O port it was not given")            \
+	X(KERNEL_READ, 3, "kernel", "read kernel memory")                           \
+	X(HANG, 4, "hang", "spin forever")                                          \
+	X(CORRUPT_RINGS, 5, "rings", "scribble on the shared rings, then go on")
+
 enum netq_fault {
-	NETQ_FAULT_WILD_WRITE = 1,   /* write past the end of its BAR */
-	NETQ_FAULT_FOREIGN_PORT = 2, /* touch an I/O port it was not given */
-	NETQ_FAULT_KERNEL_READ = 3,  /* read kernel memory */
-	NETQ_FAULT_HANG = 4,         /* spin forever */
-	NETQ_FAULT_CORRUPT_RINGS = 5,/* scribble on the shared rings, then go on */
+#define NETQ_FAULT_ENUM(name, value, word, what) NETQ_FAULT_##name = value,
+	NETQ_FAULTS(NETQ_FAULT_ENUM)
+#undef NETQ_FAULT_ENUM
 };
+
+/* A fault's short name ("rings"), or NULL for a number that is none. */
+static inline const char *netq_fault_name(uint64_t kind)
+{
+#define NETQ_FAULT_WORD(name, value, word, what) if (kind == value) return word;
+	NETQ_FAULTS(NETQ_FAULT_WORD)
+#undef NETQ_FAULT_WORD
+	return NULL;
+}
 
 /* Counters a driver keeps; NETQ_STATS returns them word by word. */
 struct netq_stats {

@@ -209,7 +209,9 @@ int main(uint64_t arg)
 			return 1;
 		}
 	}
-	printf("reflector: reflecting on %u interface(s)\n", nports);
+	char count[32];
+	printf("reflector: reflecting on %s\n",
+	       fmt_count(count, sizeof(count), nports, "interface", "interfaces"));
 	for (;;) {
 		bool busy = false;
 		for (unsigned i = 0; i < nports; i++)

@@ -214,11 +214,12 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c \
+	appliance/line_edit.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-iquote kernel -Iinclude -Iinit -Inetstack -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)

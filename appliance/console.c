@@ -23,6 +23,7 @@
 #define PROMPT       "mica> "
 #define SCREEN_WIDTH 80         /* columns the line under the log may use */
 #define MAX_WORDS    4
+#define CTRL_L       0x0C       /* the key that asks for the line again */
 
 static cap_slot_t irq = PROGRAM_IRQ_SLOT;
 cap_slot_t console_notif, console_scratch;
@@ -110,16 +111,18 @@ static void cmd_mem(char **arg)
 		return;
 	}
 	msg_to_words(&m, (uint64_t *)&mem, INIT_MEMORY_WORDS);
-	uint64_t ram_free = mem.ram_pages_free * PAGE_SIZE, kernel_free =
-		mem.kernel_frames_free * PAGE_SIZE;
+	/* Pages and frames are 4 KiB; everything is said in bytes. */
+	uint64_t ram_free = mem.ram_pages_free * PAGE_SIZE, ram_total = mem.ram_pages * PAGE_SIZE;
+	uint64_t kernel_free = mem.kernel_frames_free * PAGE_SIZE;
 	printf("memory: RAM %s free of %s; kernel memory %s free; kernel quota %s of %s used\n",
 	       fmt_bytes(free_ram, sizeof(free_ram), ram_free),
-	       fmt_bytes(ram, sizeof(ram), mem.ram_pages * PAGE_SIZE),
+	       fmt_bytes(ram, sizeof(ram), ram_total),
 	       fmt_bytes(kernel, sizeof(kernel), kernel_free),
 	       fmt_bytes(used, sizeof(used), mem.quota_used),
 	       fmt_bytes(limit, sizeof(limit), mem.quota_limit));
-	printf("    in bytes: RAM %lu free of %lu; kernel memory %lu free; kernel quota %lu of %lu used\n",
-	       ram_free, mem.ram_pages * PAGE_SIZE, kernel_free, mem.quota_used, mem.quota_limit);
+	/* Exact, for comparing (a leak of one page shows). */
+	printf("    in bytes: RAM %lu free of %lu; kernel memory %lu free; kernel quota %lu of %lu "
+	       "used\n", ram_free, ram_total, kernel_free, mem.quota_used, mem.quota_limit);
 }
 
 /* ---- commands ---- */
@@ -277,7 +280,7 @@ static void key(char c)
 		printf("console: a line holds at most %u characters\n", LINE_EDIT_MAX);
 		break;
 	case LINE_EDIT_REDRAW:
-		if (c == 0x0C)          /* ^L: draw it even if the kernel has it */
+		if (c == CTRL_L)        /* draw it even if the kernel has it */
 			show_line(false, true);
 		break;
 	case LINE_EDIT_NONE:

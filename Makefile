@@ -97,12 +97,14 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
 
-# The appliance's programs: the serial console.
+# The appliance's programs: the serial console (its commands, its network
+# half and the line editor).
 APPLIANCE := console
-$(B)/appliance/%.elf: $(B)/user/appliance/%.c.o $(B)/libmica.a lib/user/user.ld
+CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net line_edit)
+$(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $< $(B)/libmica.a
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(CONSOLE_OBJ) $(B)/libmica.a
 
 # NIC drivers: the common program (driver.c, with the injected faults in
 # fault.c) and one hardware half each.
@@ -149,7 +151,7 @@ $(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
--include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(patsubst %,$(B)/user/appliance/%.c.d,$(APPLIANCE))
+-include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(CONSOLE_OBJ:.o=.d)
 -include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
@@ -214,11 +216,12 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h)
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c \
+	appliance/line_edit.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-iquote kernel -Iinclude -Iinit -Inetstack -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)

@@ -2,28 +2,32 @@
  * The serial console: an operator's commands on COM1, answered on the
  * same line (the kernel's debug output). The kernel keeps the UART; the
  * console holds its IRQ (manifest `irq 4`), which entitles it to what
- * arrives (sys_serial_read). It asks the servers for the rest: init for
- * programs and memory (proto/init.h, with the manifest's control=yes),
- * the netstack's management service for interfaces (proto/netmgmt.h), a
- * driver for injected faults (proto/netq.h). It never waits on a driver:
- * a hung one would take the console with it.
+ * arrives (sys_serial_read) and to the line shown under the log
+ * (sys_serial_line: the prompt and what is being typed, which the kernel
+ * erases and draws again around other programs' output). Keys go through
+ * the line editor (line_edit.h). The console asks the servers for the
+ * rest: init for programs and memory (proto/init.h, with the manifest's
+ * control=yes), the netstack's management service for interfaces
+ * (proto/netmgmt.h, console_net.c), a driver for injected faults
+ * (proto/netq.h). It never waits on a driver: a hung one would take the
+ * console with it.
  *
  * The commands are the table `commands` (name, arguments, help, handler).
  * docs/console.md.
  */
-#include "lib/mica.h"
-#include "lib/names.h"
-#include "lib/netmgmt_client.h"
-#include "proto/init.h"
-#include "proto/nameservice.h"
+#include "console.h"
+#include "line_edit.h"
+
 #include "proto/program.h"
-#include "proto/netq.h"
 
-#define BIT_IRQ 0x1
-#define LINE_MAX 128
-#define MAX_WORDS 4
+#define PROMPT       "mica> "
+#define SCREEN_WIDTH 80         /* columns the line under the log may use */
+#define MAX_WORDS    4
+#define CTRL_L       0x0C       /* the key that asks for the line again */
 
-static cap_slot_t notif, irq = PROGRAM_IRQ_SLOT, scratch;
+static cap_slot_t irq = PROGRAM_IRQ_SLOT;
+cap_slot_t console_notif, console_scratch;
+static struct line_edit editor;
 
 /* ---- talking to init ---- */
 
@@ -36,22 +40,33 @@ static const char *const state_names[] = {
 	[PROGRAM_NO_DEVICE] = "no device",
 };
 
-static void cmd_ps(char **arg)
+/* Program i of the manifest: its name (NUL-terminated) and init's
+ * words for it (proto/init.h, INIT_PROGRAM); false past the last. */
+static bool program(uint64_t i, console_name name, uint64_t w[INIT_NAME_WORDS + 4])
 {
 	struct msg m;
+
+	if (init_control(INIT_PROGRAM, NULL, i, &m))
+		return false;
+	msg_to_words(&m, w, INIT_NAME_WORDS + 4);
+	memcpy(name, w, INIT_NAME_WORDS * 8);
+	name[INIT_NAME_WORDS * 8] = 0;
+	return true;
+}
+
+static void cmd_ps(char **arg)
+{
+	console_name name;
 	uint64_t w[INIT_NAME_WORDS + 4];
 
 	printf("%-16s %-12s %8s %8s\n", "NAME", "STATE", "RESTARTS", "CRASHES");
-	for (uint64_t i = 0; init_control(INIT_PROGRAM, NULL, i, &m) == 0; i++) {
-		char name[INIT_NAME_WORDS * 8 + 1] = { 0 };
-		msg_to_words(&m, w, INIT_NAME_WORDS + 4);
-		memcpy(name, w, INIT_NAME_WORDS * 8);
+	for (uint64_t i = 0; program(i, name, w); i++) {
 		const char *state = w[4] < sizeof(state_names) / sizeof(state_names[0])
 				    ? state_names[w[4]] : "?";
-		printf("%-16s %-12s %8lu %8lu", name, state, w[5], w[6]);
 		if (w[4] == PROGRAM_WAITING)
-			printf("  (in %lu ms)", w[7]);
-		printf("\n");
+			printf("%-16s %-12s %8lu %8lu  (in %lu ms)\n", name, state, w[5], w[6], w[7]);
+		else
+			printf("%-16s %-12s %8lu %8lu\n", name, state, w[5], w[6]);
 	}
 }
 
@@ -88,6 +103,7 @@ static void cmd_mem(char **arg)
 {
 	struct msg m;
 	struct init_memory mem;
+	char free_ram[16], ram[16], kernel[16], used[16], limit[16];
 	long err = init_control(INIT_MEMORY, NULL, 0, &m);
 
 	if (err) {
@@ -95,110 +111,46 @@ static void cmd_mem(char **arg)
 		return;
 	}
 	msg_to_words(&m, (uint64_t *)&mem, INIT_MEMORY_WORDS);
-	printf("memory: ram %lu of %lu pages free, kernel %lu frames free, "
-	       "quota %lu of %lu bytes used\n", mem.ram_pages_free, mem.ram_pages,
-	       mem.kernel_frames_free, mem.quota_used, mem.quota_limit);
-}
-
-/* ---- the netstack and the drivers ---- */
-
-static void cmd_ifconfig(char **arg)
-{
-	struct net_if_info in;
-
-	sys_cap_delete(scratch);
-	if (ns_lookup_now(NETMGMT_NAME, scratch, NULL) < 0) {
-		printf("console: ifconfig: the netstack is not running\n");
-		return;
-	}
-	for (unsigned i = 0; netmgmt_if_info(scratch, i, &in) == 0; i++) {
-		const struct net_if_counters *c = &in.count;
-		uint8_t *a = (uint8_t *)&in.addr;
-		unsigned prefix = 0;
-		for (uint32_t mask = in.mask; mask; mask &= mask - 1)
-			prefix++;
-		printf("%s: link %s, %u.%u.%u.%u/%u%s, MAC", in.name, c->link_up ? "up" : "down",
-		       a[0], a[1], a[2], a[3], prefix, in.flags & NET_IF_DHCP ? " (dhcp)" : "");
-		for (int k = 0; k < 6; k++)
-			printf("%c%02lx", k ? ':' : ' ', (in.mac >> (8 * k)) & 0xFF);
-		printf("\n    rx %lu packets %lu bytes %lu dropped; tx %lu packets %lu bytes "
-		       "%lu dropped\n    driver: %s, restarted %lu times; rx %lu, no buffer %lu, "
-		       "errors %lu; tx %lu, errors %lu; bad descriptors %lu\n"
-		       "    buffers: %lu free, %lu posted for rx, %lu in tx, %lu in the stack, "
-		       "%lu reclaimed from dead drivers\n",
-		       c->rx_packets, c->rx_bytes, c->rx_dropped, c->tx_packets, c->tx_bytes,
-		       c->tx_dropped, c->attached ? "attached" : "detached", c->driver_restarts,
-		       c->drv_rx_packets, c->drv_rx_no_buffer, c->drv_rx_errors, c->drv_tx_packets,
-		       c->drv_tx_errors, c->bad_desc, c->bufs_free, c->bufs_rx_posted, c->bufs_tx,
-		       c->bufs_lwip, c->bufs_reclaimed);
-	}
-	sys_cap_delete(scratch);
-}
-
-static const struct {
-	const char *name;
-	enum netq_fault kind;
-	const char *what;
-} faults[] = {
-	{ "wild", NETQ_FAULT_WILD_WRITE, "write past the end of its device memory" },
-	{ "port", NETQ_FAULT_FOREIGN_PORT, "touch an I/O port it was not given" },
-	{ "kernel", NETQ_FAULT_KERNEL_READ, "read kernel memory" },
-	{ "hang", NETQ_FAULT_HANG, "spin forever" },
-	{ "rings", NETQ_FAULT_CORRUPT_RINGS, "scribble on the shared rings" },
-};
-#define NFAULTS (sizeof(faults) / sizeof(faults[0]))
-
-static void cmd_fault(char **arg)
-{
-	const char *ifname = arg[0], *kind = arg[1];
-	unsigned i = 0;
-
-	while (i < NFAULTS && strcmp(faults[i].name, kind))
-		i++;
-	if (i == NFAULTS) {
-		printf("console: fault: unknown kind '%s' (wild, port, kernel, hang, rings)\n", kind);
-		return;
-	}
-	sys_cap_delete(scratch);
-	long err = ns_lookup_now(ifname, scratch, NULL);
-	if (err < 0) {
-		printf("console: fault: no driver registered as '%s'\n", ifname);
-		return;
-	}
-	/* A send, not a call: the driver is not expected to answer; and only
-	 * to a driver waiting for requests (a hung one would hold us). */
-	struct msg m = msg_make(NETQ_FAULT, 1);
-	m.w[0] = faults[i].kind;
-	err = ipc_send(scratch | IPC_NONBLOCK, &m);
-	sys_cap_delete(scratch);
-	if (err == -ERR_WOULD_BLOCK)
-		printf("console: fault: %s is busy (not waiting for requests); try again\n", ifname);
-	else if (err)
-		printf("console: fault %s: %s\n", ifname, mica_strerror(err));
-	else
-		printf("console: fault: told %s to %s\n", ifname, faults[i].what);
+	/* Pages and frames are 4 KiB; everything is said in bytes. */
+	uint64_t ram_free = mem.ram_pages_free * PAGE_SIZE, ram_total = mem.ram_pages * PAGE_SIZE;
+	uint64_t kernel_free = mem.kernel_frames_free * PAGE_SIZE;
+	printf("memory: RAM %s free of %s; kernel memory %s free; kernel quota %s of %s used\n",
+	       fmt_bytes(free_ram, sizeof(free_ram), ram_free),
+	       fmt_bytes(ram, sizeof(ram), ram_total),
+	       fmt_bytes(kernel, sizeof(kernel), kernel_free),
+	       fmt_bytes(used, sizeof(used), mem.quota_used),
+	       fmt_bytes(limit, sizeof(limit), mem.quota_limit));
+	/* Exact, for comparing (a leak of one page shows). */
+	printf("    in bytes: RAM %lu free of %lu; kernel memory %lu free; kernel quota %lu of %lu "
+	       "used\n", ram_free, ram_total, kernel_free, mem.quota_used, mem.quota_limit);
 }
 
 /* ---- commands ---- */
 
 static void cmd_help(char **arg);
 
+/* What a command's argument is, for Tab. */
+enum arg_kind { ARG_NONE, ARG_PROGRAM, ARG_INTERFACE, ARG_FAULT };
+
 static const struct command {
 	const char *name;
 	int args;
+	enum arg_kind arg_kind[MAX_WORDS - 1];
 	const char *usage;      /* name and arguments, as help shows them */
 	const char *help;
 	void (*run)(char **arg);        /* arg: the command's arguments */
 } commands[] = {
-	{ "ps", 0, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
-	{ "kill", 1, "kill NAME", "kill a program (restarted at once if its policy says so)",
-	  cmd_kill },
-	{ "start", 1, "start NAME", "start a program that is down", cmd_start },
-	{ "ifconfig", 0, "ifconfig", "interfaces, addresses and counters", cmd_ifconfig },
-	{ "mem", 0, "mem", "free memory: init's RAM, the kernel's frames and quota", cmd_mem },
-	{ "fault", 2, "fault IFNAME KIND",
+	{ "ps", 0, { 0 }, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
+	{ "kill", 1, { ARG_PROGRAM }, "kill NAME",
+	  "kill a program (restarted at once if its policy says so)", cmd_kill },
+	{ "start", 1, { ARG_PROGRAM }, "start NAME", "start a program that is down", cmd_start },
+	{ "ifconfig", 0, { 0 }, "ifconfig", "interfaces, addresses, gateways and counters",
+	  cmd_ifconfig },
+	{ "mem", 0, { 0 }, "mem", "free memory: init's RAM, the kernel's memory and quota",
+	  cmd_mem },
+	{ "fault", 2, { ARG_INTERFACE, ARG_FAULT }, "fault IFNAME KIND",
 	  "make a driver misbehave: wild, port, kernel, hang, rings", cmd_fault },
-	{ "help", 0, "help", "this list", cmd_help },
+	{ "help", 0, { 0 }, "help", "this list", cmd_help },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -207,6 +159,16 @@ static void cmd_help(char **arg)
 	printf("commands:\n");
 	for (unsigned c = 0; c < NCOMMANDS; c++)
 		printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+	printf("keys: Tab completes; Up/Down recall lines; Left/Right, Home/End (^A/^E) move;\n"
+	       "  ^U/^K delete to the start/end, ^W the word before the cursor; ^C abandons the line\n");
+}
+
+static const struct command *command_named(const char *name)
+{
+	for (unsigned c = 0; c < NCOMMANDS; c++)
+		if (!strcmp(commands[c].name, name))
+			return &commands[c];
+	return NULL;
 }
 
 static void execute(char *line)
@@ -225,72 +187,119 @@ static void execute(char *line)
 	}
 	if (n == 0)
 		return;
-	unsigned c = 0;
-	while (c < NCOMMANDS && strcmp(commands[c].name, w[0]))
-		c++;
-	if (c == NCOMMANDS) {
+	const struct command *c = command_named(w[0]);
+	if (!c) {
 		printf("console: unknown command '%s' (try help)\n", w[0]);
 		return;
 	}
-	if (n - 1 != commands[c].args) {
-		printf("console: usage: %s\n", commands[c].usage);
+	if (n - 1 != c->args) {
+		printf("console: usage: %s\n", c->usage);
 		return;
 	}
-	commands[c].run(w + 1);
+	c->run(w + 1);
 }
 
-/* ---- the UART ---- */
-
-static char line[LINE_MAX];
-static unsigned len;
-static bool overlong;
-
-static void received(char c)
+/* Tab's candidates (line_edit_candidates_fn): the commands, then what the
+ * command's argument names. The strings live until the next call. */
+static unsigned candidates(void *ctx, unsigned index, const char *const *words,
+			   const char **out, unsigned max)
 {
-	if (c == '\r' || c == '\n') {
-		if (overlong)
-			printf("console: line longer than %u characters ignored\n", LINE_MAX - 1);
-		else if (len) {
-			line[len] = 0;
-			execute(line);
-		}
-		len = 0;
-		overlong = false;
-	} else if (c == 0x7F || c == '\b') {
-		if (len)
-			len--;
-	} else if ((unsigned char)c >= ' ' && (unsigned char)c < 0x7F) {
-		if (len < LINE_MAX - 1)
-			line[len++] = c;
-		else
-			overlong = true;
+	static console_name names[LINE_EDIT_MATCHES];
+	uint64_t w[INIT_NAME_WORDS + 4];
+	const struct command *c;
+	unsigned n = 0;
+
+	if (index == 0) {
+		for (; n < NCOMMANDS && n < max; n++)
+			out[n] = commands[n].name;
+		return n;
+	}
+	if (!(c = command_named(words[0])) || index > (unsigned)c->args)
+		return 0;
+	switch (c->arg_kind[index - 1]) {
+	case ARG_PROGRAM:
+		for (; n < max && n < LINE_EDIT_MATCHES && program(n, names[n], w); n++)
+			out[n] = names[n];
+		return n;
+	case ARG_INTERFACE: {
+		long got = interface_names(names, max < LINE_EDIT_MATCHES ? max : LINE_EDIT_MATCHES);
+		for (; (long)n < got; n++)
+			out[n] = names[n];
+		return n;
+	}
+	case ARG_FAULT:
+		return fault_names(out, max);
+	default:
+		return 0;
 	}
 }
 
-/* Take what the UART has: echo it in one write (so a line typed at once
- * stays one line among other programs' output), then act on it. */
+/* ---- the UART and the line under the log ---- */
+
+/* Hand the kernel the line to show (prompt, what is typed, the cursor),
+ * unless it has it already; with no line (hidden) it shows none. */
+static void show_line(bool hidden, bool again)
+{
+	static char shown[SERIAL_LINE_MAX + 1];
+	static unsigned shown_len, shown_column;
+	char view[SERIAL_LINE_MAX + 1];
+	unsigned column = 0, n = 0;
+
+	if (!hidden)
+		n = line_edit_view(&editor, PROMPT, SCREEN_WIDTH, view, sizeof(view), &column);
+	if (!again && n == shown_len && column == shown_column && !memcmp(view, shown, n))
+		return;
+	sys_serial_line(irq, (uint64_t)view, n, column);
+	memcpy(shown, view, n);
+	shown_len = n;
+	shown_column = column;
+}
+
+static void key(char c)
+{
+	char line[LINE_EDIT_MAX + 1];
+
+	switch (line_edit_key(&editor, c)) {
+	case LINE_EDIT_ENTER:
+		/* The line stays on the screen as typed, the answer below it. */
+		show_line(true, false);
+		printf("%s%s\n", PROMPT, editor.entered);
+		memcpy(line, editor.entered, sizeof(line));
+		execute(line);
+		break;
+	case LINE_EDIT_CANCEL:
+		show_line(true, false);
+		printf("%s%s^C\n", PROMPT, editor.entered);
+		break;
+	case LINE_EDIT_LIST:
+		for (unsigned i = 0; i < editor.nmatches; i++)
+			printf("%s%s", i ? "  " : "", editor.matches[i]);
+		printf("\n");
+		break;
+	case LINE_EDIT_FULL:
+		printf("console: a line holds at most %u characters\n", LINE_EDIT_MAX);
+		break;
+	case LINE_EDIT_REDRAW:
+		if (c == CTRL_L)        /* draw it even if the kernel has it */
+			show_line(false, true);
+		break;
+	case LINE_EDIT_NONE:
+		break;
+	}
+}
+
+/* Take what the UART has, act on it key by key, then show the line. */
 static void drain(void)
 {
-	char in[64], echo[3 * sizeof(in) + 1];
-	long got = sys_serial_read(irq, (uint64_t)in, sizeof(in));
-	unsigned n = got > 0 ? (unsigned)got : 0, e = 0;
+	char in[64];
+	long got;
 
-	for (unsigned i = 0; i < n; i++) {
-		char c = in[i];
-		if (c == '\r' || c == '\n')
-			echo[e++] = '\n';
-		else if (c == 0x7F || c == '\b')
-			e += (unsigned)fmt_snprintf(echo + e, 4, "\b \b");
-		else if ((unsigned char)c >= ' ' && (unsigned char)c < 0x7F)
-			echo[e++] = c;
-	}
-	echo[e] = 0;
-	if (e)
-		puts_raw(echo);
-	for (unsigned i = 0; i < n; i++)
-		received(in[i]);
-	if (n == sizeof(in))
-		drain();
+	do {
+		got = sys_serial_read(irq, (uint64_t)in, sizeof(in));
+		for (long i = 0; i < got; i++)
+			key(in[i]);
+	} while (got == sizeof(in));
+	show_line(false, false);
 }
 
 int main(uint64_t arg)
@@ -298,20 +307,28 @@ int main(uint64_t arg)
 	long err;
 
 	(void)arg;
-	notif = slot_alloc();
-	scratch = slot_alloc();
-	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY, .notification = notif };
-	if ((err = sys_obj_create(CAP_NOTIFICATION, notif, 0)) < 0 ||
+	console_notif = slot_alloc();
+	console_scratch = slot_alloc();
+	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY, .notification = console_notif };
+	if ((err = sys_obj_create(CAP_NOTIFICATION, console_notif, 0)) < 0 ||
 	    (err = sys_thread_configure(PROGRAM_THREAD_SLOT, (uint64_t)&cfg)) < 0 ||
-	    (err = sys_irq_bind(irq, notif, BIT_IRQ)) < 0) {
+	    (err = sys_irq_bind(irq, console_notif, CONSOLE_BIT_IRQ)) < 0) {
 		printf("console: setting up (needs `irq 4`): %s\n", mica_strerror(err));
 		return 1;
 	}
+	line_edit_init(&editor, candidates, NULL);
 	printf("console: ready; type help\n");
+	drain();
 	for (;;) {
-		drain();
-		sys_notify_wait(notif, 0);
-		drain();
-		sys_irq_ack(irq);
+		long bits = sys_notify_wait(console_notif, 0);
+		if (bits & CONSOLE_BIT_TIMER)
+			faults_retry();
+		if (bits & CONSOLE_BIT_IRQ) {
+			/* What came before the acknowledgement, and while it was
+			 * on its way: an edge on the masked line is lost. */
+			drain();
+			sys_irq_ack(irq);
+			drain();
+		}
 	}
 }

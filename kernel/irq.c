@@ -1,5 +1,6 @@
 #include "irq.h"
 #include "apic.h"
+#include "console.h"
 #include "decode.h"
 #include "klog.h"
 #include "notification.h"
@@ -118,6 +119,7 @@ void irq_destroy(struct irq *irq)
 	unsigned gsi = irq->gsi;
 	bool last = true;
 
+	console_line_drop(irq);         /* the line it held under the log */
 	for (int i = 0; i < IRQ_SHARE_MAX; i++) {
 		if (owners[gsi][i] == irq)
 			owners[gsi][i] = NULL;

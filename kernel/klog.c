@@ -1,6 +1,6 @@
 #include "klog.h"
+#include "console.h"
 #include "cpu.h"
-#include "serial.h"
 #include "timer.h"
 #include "machine.h"
 
@@ -10,10 +10,10 @@ int klog_threshold = KLOG_INFO;
 
 static const char *const level_tag[] = { "ERROR: ", "warning: ", "", "debug: " };
 
-static void console_putc(void *ctx, char c)
+static void klog_putc(void *ctx, char c)
 {
 	(void)ctx;
-	serial_putc(c);
+	console_putc(c);
 }
 
 void kprintf(const char *fmt, ...)
@@ -21,8 +21,9 @@ void kprintf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fmt_vformat(console_putc, 0, fmt, ap);
+	fmt_vformat(klog_putc, 0, fmt, ap);
 	va_end(ap);
+	console_flush();
 }
 
 void klog(int level, const char *fmt, ...)
@@ -35,8 +36,9 @@ void klog(int level, const char *fmt, ...)
 	kprintf("[%5lu.%03lu] %s", (unsigned long)(ms / 1000),
 		(unsigned long)(ms % 1000), level_tag[level & 3]);
 	va_start(ap, fmt);
-	fmt_vformat(console_putc, 0, fmt, ap);
+	fmt_vformat(klog_putc, 0, fmt, ap);
 	va_end(ap);
+	console_flush();
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)
@@ -44,9 +46,10 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	va_list ap;
 
 	irq_disable();
+	console_line_drop(NULL);
 	kprintf("\nPANIC at %s:%d: ", file, line);
 	va_start(ap, fmt);
-	fmt_vformat(console_putc, 0, fmt, ap);
+	fmt_vformat(klog_putc, 0, fmt, ap);
 	va_end(ap);
 	kprintf("\n");
 	machine_halt_failure();

@@ -7,4 +7,10 @@
 #define IRQ_FLAG_LEVEL      (1UL << 32)
 #define IRQ_FLAG_ACTIVE_LOW (1UL << 33)
 
+/* The serial console (COM1): its input's IOAPIC input, whose IRQ
+ * capability entitles its holder to serial_read and serial_line, and the
+ * longest line serial_line keeps under the log (bytes). */
+#define SERIAL_GSI      4
+#define SERIAL_LINE_MAX 128
+
 #endif

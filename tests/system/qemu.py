@@ -1,8 +1,11 @@
 """Boot Mica in QEMU and read its serial console.
 
 Every QEMU started here has a deadline and is killed (by its own PID) when
-the test ends, pass or fail. Console output is collected by a reader thread;
-tests wait for regular expressions with a timeout.
+the test ends, pass or fail. Console output is collected by a reader thread
+as the rows a terminal would show (Screen): the console's line under the
+log, which the kernel erases and draws again around other output, leaves
+no trace in the rows that scroll up, so a log line printed above a prompt
+reads as itself. Tests wait for regular expressions with a timeout.
 """
 import os
 import re
@@ -23,6 +26,77 @@ EXIT_PASS = (0x10 << 1) | 1
 EXIT_FAIL = (0x11 << 1) | 1
 
 
+class Screen:
+    """A terminal's rows from the bytes sent to it: a row is finished at a
+    line feed; carriage return, backspace, erase in line (ESC [ K) and
+    cursor moves along the row (ESC [ n C, D, G) act as a VT100's do, and
+    other control bytes and escape sequences show nothing."""
+
+    def __init__(self):
+        self.row = bytearray()
+        self.col = 0
+        self.state = None           # None, "esc", "csi", "ss3"
+        self.params = b""
+
+    def text(self):
+        """The row being written (for example the console's prompt)."""
+        return self.row.decode("utf-8", "replace")
+
+    def feed(self, data):
+        """Take bytes; return the rows they finished."""
+        done = []
+        for b in data:
+            if self.state == "esc" and b >= 0x20:
+                self.state = {0x5B: "csi", 0x4F: "ss3"}.get(b)
+                self.params = b""
+            elif self.state == "ss3" and b >= 0x20:
+                self.state = None
+            elif self.state == "csi" and b >= 0x20:
+                if 0x40 <= b <= 0x7E:
+                    self.state = None
+                    self._csi(b)
+                else:
+                    self.params += bytes([b])
+            else:
+                self.state = None       # a control byte ends a sequence
+                self._byte(b, done)
+        return done
+
+    def _byte(self, b, done):
+        if b == 0x1B:
+            self.state = "esc"
+        elif b == 0x0A:
+            done.append(self.text())
+            self.row = bytearray()
+            self.col = 0
+        elif b == 0x0D:
+            self.col = 0
+        elif b == 0x08:
+            self.col = max(0, self.col - 1)
+        elif b >= 0x20 and b != 0x7F or b == 0x09:
+            if self.col > len(self.row):
+                self.row += b" " * (self.col - len(self.row))
+            self.row[self.col:self.col + 1] = bytes([b])
+            self.col += 1
+
+    def _csi(self, final):
+        first = self.params.split(b";")[0]
+        n = int(first) if first.isdigit() else 0
+        if final == ord("K"):
+            if n == 0:
+                del self.row[self.col:]
+            elif n == 1:
+                self.row[:self.col + 1] = b" " * min(self.col + 1, len(self.row))
+            else:
+                self.row = bytearray()
+        elif final == ord("C"):
+            self.col += max(n, 1)
+        elif final == ord("D"):
+            self.col = max(0, self.col - max(n, 1))
+        elif final == ord("G"):
+            self.col = max(n, 1) - 1
+
+
 class Qemu:
     def __init__(self, args, name="qemu", memory="256M", test_device=False, prefix=()):
         self.name = name
@@ -33,6 +107,7 @@ class Qemu:
             cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         self.cmd = cmd + list(args)
         self.lines = []
+        self.screen = Screen()
         self.lock = threading.Condition()
         self.proc = None
         self.reader = None
@@ -47,18 +122,43 @@ class Qemu:
         return self
 
     def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        for data in iter(lambda: self.proc.stdout.read1(4096), b""):
             with self.lock:
-                self.lines.append(line)
+                self.lines += self.screen.feed(data)
                 self.lock.notify_all()
         with self.lock:
             self.lock.notify_all()
 
     def send(self, line):
         """Type a line on the guest's serial console."""
-        self.proc.stdin.write(line.encode() + b"\n")
+        self.type(line + "\n")
+
+    def type(self, keys):
+        """Send keys as they are (escape sequences, control characters)."""
+        self.proc.stdin.write(keys.encode() if isinstance(keys, str) else keys)
         self.proc.stdin.flush()
+
+    def row(self):
+        """The row the cursor is on, not finished yet (the console's prompt
+        and what is typed on it)."""
+        with self.lock:
+            return self.screen.text()
+
+    def wait_row(self, pattern, timeout=30):
+        """Wait until the unfinished row matches pattern; return the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                m = regex.search(self.screen.text())
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    raise AssertionError(
+                        f"{self.name}: the row {self.screen.text()!r} does not match "
+                        f"{pattern!r} after {timeout:.0f} s; console so far:\n{self.output()}")
+                self.lock.wait(min(left, 0.5))
 
     def mark(self):
         """A position in the output, for wait_for(..., since=mark)."""

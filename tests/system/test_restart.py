@@ -75,8 +75,8 @@ def ping_ok(rig, count=5):
 
 
 def memory(rig):
-    m = console(rig, "mem", r"^memory: ram (\d+) of \d+ pages free, kernel (\d+) frames free, "
-                            r"quota (\d+) of \d+ bytes used$")
+    m = console(rig, "mem", r"^    in bytes: RAM (\d+) free of \d+; kernel memory (\d+) free; "
+                            r"kernel quota (\d+) of \d+ used$")
     return tuple(int(x) for x in m.groups())
 
 
@@ -188,7 +188,7 @@ def test_no_leak_after_50_kills(model, tmp_path):
         assert ping_ok(rig, 2)
         after = memory(rig)
         print(f"{model}: before {before}, after 50 kills {after} "
-              "(ram pages free, kernel frames free, quota bytes used)")
+              "(bytes: RAM free, kernel memory free, kernel quota used)")
         assert after == before
         console(rig, "ps", r"^eth0\s+running\s+51\s+0$")
 

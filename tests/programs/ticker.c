@@ -1,0 +1,35 @@
+/*
+ * ticker: log lines at a steady pace, for tests of the serial console
+ * (log output arriving while a line is being typed): `count=N period=MS`
+ * prints "ticker: tick K of N" every MS milliseconds, then exits.
+ */
+#include "lib/mica.h"
+#include "proto/program.h"
+
+static unsigned long number(const char *args, const char *key, unsigned long otherwise)
+{
+	char text[16];
+	unsigned long n = 0;
+
+	if (!program_arg(args, key, text, sizeof(text)) || !text[0])
+		return otherwise;
+	for (const char *p = text; *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	return n;
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)arg;
+	unsigned long count = number(pi->args, "count", 10), period = number(pi->args, "period", 100);
+	cap_slot_t timer = slot_alloc();
+
+	if (sys_obj_create(CAP_NOTIFICATION, timer, 0) < 0)
+		return 1;
+	for (unsigned long k = 1; k <= count; k++) {
+		sys_notify_timer(timer, 1, (uint64_t)sys_clock() + period * 1000000);
+		sys_notify_wait(timer, 0);
+		printf("ticker: tick %lu of %lu\n", k, count);
+	}
+	return 0;
+}

@@ -1,0 +1,195 @@
+"""The serial console as an operator uses it: a prompt, line editing with
+the keys a terminal sends, history, Tab completion, and log lines that
+come out whole above the line being typed (the kernel's serial_line), read
+off the screen as a terminal shows it (qemu.Screen). Then faults for a
+driver that is busy: queued and done, not refused.
+"""
+import re
+import subprocess
+import time
+
+import pytest
+
+from netns import Netns, can_run
+from qemu import boot_init, build_path
+from test_net import GUEST, NetRig
+
+PROMPT = "mica> "
+UP, DOWN, LEFT, RIGHT = "\x1b[A", "\x1b[B", "\x1b[D", "\x1b[C"
+HOME, END = "\x1b[H", "\x1bOF"
+CTRL_A, CTRL_C, CTRL_E, CTRL_U, CTRL_W = "\x01", "\x03", "\x05", "\x15", "\x17"
+
+
+def boot_console(tmp_path, ticks=0, period=100, name="console"):
+    """Boot init with the console, hello (exits at once) and, with ticks,
+    a ticker printing a log line every period ms."""
+    text = ("program console priority=160 control=yes\n    irq 4\n"
+            "program hello restart=never\n")
+    modules = [(build_path("appliance", "console.elf"), "console"),
+               (build_path("programs", "hello.elf"), "hello")]
+    if ticks:
+        text += f"program ticker priority=50 restart=never\n    args count={ticks} period={period}\n"
+        modules.append((build_path("programs", "ticker.elf"), "ticker"))
+    return boot_init(tmp_path, text, modules, name)
+
+
+def typed(q, keys, row):
+    """Type keys; wait until the line under the log reads row exactly."""
+    q.type(keys)
+    return q.wait_row("^" + re.escape(PROMPT + row) + "$")
+
+
+def command(q, keys, expect, timeout=30):
+    """Type keys that end a line; wait for a line matching expect."""
+    mark = q.mark()
+    q.type(keys)
+    return q.wait_for(expect, since=mark, timeout=timeout)
+
+
+def test_prompt_editing_keys_history_and_ctrl_c(tmp_path):
+    with boot_console(tmp_path) as q:
+        q.wait_for(r"^console: ready; type help$")
+        q.wait_for(r"^init: hello exited$")
+        q.wait_row(r"^mica> $")
+        # Left, insert, Home, End, Delete and Backspace edit in place.
+        typed(q, "pz", "pz")
+        typed(q, "\x7f" + "s", "ps")
+        typed(q, LEFT + LEFT + "x", "xps")
+        typed(q, "\x1b[3~", "xs")          # Delete: the character under the cursor
+        typed(q, HOME + "\x1b[3~p" + END, "ps")
+        command(q, "\r", r"^NAME\s+STATE\s+RESTARTS\s+CRASHES$")
+        q.wait_for(r"^mica> ps$")
+        q.wait_for(r"^hello\s+exited\s+0\s+0$")
+        # "garbage", Ctrl-C, "mem" runs mem, not "garbagemem".
+        typed(q, "garbage", "garbage")
+        typed(q, CTRL_C, "")
+        q.wait_for(r"^mica> garbage\^C$")
+        command(q, "mem\r", r"^memory: RAM (\d+(\.\d)? [KMG]iB) free of (\d+(\.\d)? [KMG]iB); "
+                                r"kernel memory \d+(\.\d)? [KMG]iB free; "
+                                r"kernel quota \d+(\.\d)? [KMG]iB of \d+(\.\d)? [KMG]iB used$")
+        q.wait_for(r"^    in bytes: RAM \d+ free of \d+; kernel memory \d+ free; "
+                   r"kernel quota \d+ of \d+ used$")
+        # Up recalls (never "[A" in the line), Down comes back.
+        typed(q, "he", "he")
+        typed(q, UP, "mem")
+        typed(q, UP, "ps")
+        typed(q, UP, "ps")                 # the oldest; Ctrl-C'd lines are not kept
+        typed(q, DOWN + DOWN, "he")
+        typed(q, CTRL_U, "")
+        # Ctrl-A/E, Ctrl-W, an unknown sequence (F5) swallowed whole.
+        typed(q, "kill hello" + CTRL_W, "kill ")
+        typed(q, CTRL_A + "x" + CTRL_E + "\x1b[15~" + "\x1bOP", "xkill ")
+        typed(q, CTRL_A + "\x1b[3~" + CTRL_E + "nobody", "kill nobody")
+        command(q, "\r", r"^console: kill: no program named 'nobody' \(see ps\)$")
+        assert "[A" not in q.output() and "unknown command" not in q.output()
+
+
+def test_tab_completes_commands_and_program_names(tmp_path):
+    with boot_console(tmp_path, ticks=100, period=300) as q:
+        q.wait_for(r"^console: ready")
+        q.wait_for(r"^init: hello exited$")
+        typed(q, "he\t", "help ")
+        command(q, "\r", r"^  ps\s+programs: state, restarts, crashes in a row$")
+        # Several candidates: the common part goes in, they are listed.
+        typed(q, "st\t", "start ")
+        command(q, "\t", r"^console  hello  ticker$")
+        q.wait_row(r"^mica> start $")
+        typed(q, "h\t", "start hello ")
+        mark = q.mark()
+        q.type("\r")
+        q.wait_for(r"^console: start hello: done$", since=mark)
+        q.wait_for(r"^hello: name service ok", since=mark)
+        typed(q, "kill t\t", "kill ticker ")
+        typed(q, CTRL_U, "")
+        # Interface names come from the netstack: none runs here.
+        typed(q, "fault \t", "fault ")
+        typed(q, "e\t", "fault e")
+        command(q, "\r", r"^console: usage: fault IFNAME KIND$")
+        command(q, "fault eth0 hang\r", r"^console: fault: the netstack is not running, so "
+                                        r"there are no interfaces$")
+        command(q, "fault eth0 sideways\r", r"^console: fault: unknown kind 'sideways' "
+                                            r"\(wild, port, kernel, hang, rings\)$")
+
+
+def test_log_lines_come_out_whole_above_a_half_typed_line(tmp_path):
+    """The ticker prints every 100 ms while a command is typed slowly, with
+    arrow keys and a sequence split across writes: every log line reads as
+    itself, the line being typed is drawn again under each, and the
+    command runs whole."""
+    with boot_console(tmp_path, ticks=300, period=100) as q:
+        q.wait_for(r"^console: ready")
+        q.wait_for(r"^ticker: tick 3 of 300$")
+        for keys in ["ki", "l", "x", LEFT, "l", RIGHT, "\x7f", " ", "\x1b", "[", "D", "\x1b[C",
+                     "ti", "ck", "er"]:
+            mark = q.mark()
+            q.type(keys)
+            q.wait_for(r"^ticker: tick \d+ of 300$", since=mark, timeout=10)
+        assert q.row() == PROMPT + "kill ticker"
+        mark = q.mark()
+        q.type("\r")
+        q.wait_for(r"^mica> kill ticker$", since=mark)
+        q.wait_for(r"^console: kill ticker: done$", since=mark)
+        q.wait_for(r"^init: ticker killed; restart=never, left down$", since=mark)
+        q.wait_row(r"^mica> $")
+        lines = q.output().splitlines()
+        ticks = [line for line in lines if "ticker: tick" in line]
+        assert len(ticks) >= 15, ticks
+        for line in ticks:
+            assert re.fullmatch(r"ticker: tick \d+ of 300", line), line
+        assert [line for line in lines if PROMPT in line] == [PROMPT + "kill ticker"]
+
+
+def test_an_overlong_line_is_refused_with_a_message(tmp_path):
+    with boot_console(tmp_path) as q:
+        q.wait_for(r"^console: ready")
+        q.wait_row(r"^mica> $")
+        command(q, "x" * 130, r"^console: a line holds at most 127 characters$")
+        # The row shows the end of the line, scrolled to fit 80 columns.
+        row = q.wait_row(r"^mica> x+$").group(0)
+        assert len(row) == 79, row
+        typed(q, CTRL_U + "ps", "ps")
+        command(q, "\r", r"^console\s+running\s+0\s+0$")
+
+
+@pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
+    """Under an iperf transfer the driver is seldom waiting for requests:
+    `fault eth0 hang` is done all the same (at once or from the queue), its
+    heartbeat stops, init restarts it; interface names are checked."""
+    with Netns("confault") as ns, \
+            NetRig(ns, tmp_path, "e1000", netecho=False, console=True,
+                   driver="restart=on-crash retries=3 heartbeat=250") as rig:
+        q = rig.qemu
+        q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        q.wait_for(r"^console: ready")
+        for _ in range(30):     # the management service comes after the address
+            m = command(q, "ifconfig\r", r"^(eth0: link .*|console: ifconfig: the netstack "
+                                          r"is not running)$")
+            if m.group(0).startswith("eth0"):
+                break
+            time.sleep(0.5)
+        assert m.group(0) == "eth0: link up, 10.1.0.2/24, gateway 10.1.0.1, MAC 52:54:00:00:00:01"
+        q.wait_for(r"^    driver: attached, restarted 0 times; ")
+        command(q, "fault eth9 hang\r", r"^console: fault: no interface named 'eth9' "
+                                        r"\(ifconfig lists them\)$")
+        iperf = subprocess.Popen(ns.prefix() + ["iperf", "-c", GUEST, "-t", "12"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(4)
+            mark = q.mark()
+            q.type("fault eth0 hang\r")
+            told = q.wait_for(r"^console: fault: (told eth0 to hang \(spin forever\)|"
+                              r"eth0 is busy; hang queued, retried for up to 3000 ms)$",
+                              since=mark)
+            if "queued" in told.group(0):
+                q.wait_for(r"^console: fault: told eth0 to hang \(spin forever\) after \d+ ms$",
+                           since=mark, timeout=10)
+            q.wait_for(r"^init: eth0 hung", since=mark)
+            q.wait_for(r"^netstack: eth0 re-attached to a new driver", since=mark)
+            out, _ = iperf.communicate(timeout=120)
+        finally:
+            if iperf.poll() is None:
+                iperf.kill()
+                iperf.wait()
+        assert "did not take" not in q.output()
+        command(q, "ifconfig\r", r"^    driver: attached, restarted 1 time; ")

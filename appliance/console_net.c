@@ -101,11 +101,9 @@ static const struct {
 	enum netq_fault kind;
 	const char *what;
 } faults[] = {
-	{ "wild", NETQ_FAULT_WILD_WRITE, "write past the end of its device memory" },
-	{ "port", NETQ_FAULT_FOREIGN_PORT, "touch an I/O port it was not given" },
-	{ "kernel", NETQ_FAULT_KERNEL_READ, "read kernel memory" },
-	{ "hang", NETQ_FAULT_HANG, "spin forever" },
-	{ "rings", NETQ_FAULT_CORRUPT_RINGS, "scribble on the shared rings" },
+#define CONSOLE_FAULT(name, value, word, what) { word, NETQ_FAULT_##name, what },
+	NETQ_FAULTS(CONSOLE_FAULT)
+#undef CONSOLE_FAULT
 };
 #define NFAULTS (sizeof(faults) / sizeof(faults[0]))
 

@@ -12,6 +12,7 @@
 # When gdb quits (or this script gets SIGTERM or SIGHUP), QEMU is stopped
 # and the sockets removed.
 set -euo pipefail
+. "$(dirname "$0")/stop-child.sh"
 
 [ $# -ge 4 ] || { echo "usage: $0 KERNEL GDB_SOCKET CONSOLE_SOCKET QEMU-COMMAND..." >&2; exit 2; }
 kernel=$1 gdb_sock=$2 con_sock=$3
@@ -23,15 +24,7 @@ qemu=""
 cleanup() {
 	local status=$?
 	trap - EXIT TERM HUP
-	if [ -n "$qemu" ] && kill -0 "$qemu" 2>/dev/null; then
-		kill -TERM "$qemu" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$qemu" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$qemu" 2>/dev/null || true
-		wait "$qemu" 2>/dev/null || true
-	fi
+	stop_child "$qemu"
 	rm -f "$gdb_sock" "$con_sock"
 	exit "$status"
 }

@@ -16,6 +16,7 @@
 #
 # Addresses: tapN is 10.1.N.0/24, the host side .1, the appliance .2.
 set -euo pipefail
+. "$(dirname "$0")/stop-child.sh"
 
 host_addr() { echo "10.1.$1.1"; }
 guest_addr() { echo "10.1.$1.2"; }
@@ -23,9 +24,10 @@ guest_addr() { echo "10.1.$1.2"; }
 make_manifest() {
 	local file=$1
 	[ -r "$file" ] || { echo "tapnet: cannot read manifest '$file'" >&2; exit 1; }
-	if ! grep -q 'eth0\.addr=dhcp' "$file"; then
-		echo "tapnet: $file has no 'eth0.addr=dhcp' to replace; booting it as it is" \
-		     "(give eth0 an address on 10.1.0.0/24 there)" >&2
+	if ! grep -q 'eth0\.addr=' "$file"; then
+		echo "tapnet: $file gives eth0 no address, so the netstack asks DHCP, which" \
+		     "the tap does not serve; add eth0.addr=dhcp to its args (NET=tap makes it" \
+		     "$(guest_addr 0)/24) or an address on 10.1.0.0/24" >&2
 	fi
 	sed "s|eth0\.addr=dhcp|eth0.addr=$(guest_addr 0)/24|g" "$file"
 }
@@ -37,15 +39,7 @@ taps=()
 cleanup() {
 	local status=$?
 	trap - EXIT INT TERM HUP
-	if [ -n "$qemu" ] && kill -0 "$qemu" 2>/dev/null; then
-		kill -TERM "$qemu" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$qemu" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$qemu" 2>/dev/null || true
-		wait "$qemu" 2>/dev/null || true
-	fi
+	stop_child "$qemu"
 	if [ -n "$ns" ]; then
 		for tap in "${taps[@]}"; do
 			ip -n "$ns" link delete "$tap" 2>/dev/null || true
@@ -103,12 +97,14 @@ run() {
 	     "(host side $(host_addr 0)/24 on tap0)"
 	for tap in "${taps[@]:1}"; do
 		n=${tap#tap}
-		echo "tapnet: $tap is $(host_addr "$n")/24 here; give the NIC on it" \
-		     "$(guest_addr "$n")/24 in the manifest"
+		echo "tapnet: $tap is $(host_addr "$n")/24 here (the manifest should give the NIC" \
+		     "on it $(guest_addr "$n")/24)"
+	done
+	echo "tapnet: from another terminal, as root:"
+	for tap in "${taps[@]}"; do
+		echo "    ip netns exec $ns ping $(guest_addr "${tap#tap}")"
 	done
 	cat <<EOF
-tapnet: from another terminal, as root:
-    ip netns exec $ns ping $(guest_addr 0)
     ip netns exec $ns iperf -c $(guest_addr 0)     # iperf 2 (Debian's iperf); iperf3 is not served yet
     ip netns exec $ns bash                  # a shell whose network is the namespace's
 tapnet: quit QEMU with Ctrl-A then X; the namespace is removed then.

@@ -16,15 +16,30 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
 
-# Boot-time settings for `make run` / `make pxe-run`. NIC=e1000 or
-# NIC=virtio-net-pci (a virtio 1.0 device: legacy interface off).
+# Boot-time settings for `make run`, `make pxe-run` and `make gdb` (`make
+# help` lists them). NIC=e1000 or NIC=virtio-net-pci (a virtio 1.0 device:
+# legacy interface off). MANIFEST is the boot manifest; NET=user is QEMU's
+# user-mode network (restrict=on), NET=tap (make run, as root) a tap in a
+# namespace NETNS (tools/tapnet.sh); QEMU_ARGS are added to QEMU's.
 MEM      ?= 256M
 NIC      ?= e1000
 NIC_DEVICE = $(NIC)$(if $(filter virtio-net-pci,$(NIC)),$(comma)disable-legacy=on)
 comma := ,
 CMDLINE  ?= loglevel=2
-QEMU_COMMON = -machine pc -cpu max -m $(MEM) -smp 1 -display none \
-	-serial mon:stdio -no-reboot -nic none
+MANIFEST ?= configs/boot.manifest
+NET      ?= user
+NETNS    ?= mica
+QEMU_ARGS ?=
+# make gdb: where QEMU's gdb stub and the serial console listen.
+GDB_SOCKET     ?= $(B)/gdb.sock
+CONSOLE_SOCKET ?= $(B)/console.sock
+QEMU_MACHINE = -machine pc -cpu max -m $(MEM) -smp 1 -display none -no-reboot -nic none
+QEMU_COMMON = $(QEMU_MACHINE) -serial mon:stdio
+NET_USER = -netdev user,id=net0,restrict=on -device $(NIC_DEVICE),netdev=net0
+NET_TAP  = -netdev tap,id=net0,ifname=tap0,script=no,downscript=no -device $(NIC_DEVICE),netdev=net0
+ifeq ($(filter user tap,$(NET)),)
+$(error NET=$(NET): say NET=user (QEMU's user-mode network) or NET=tap (a tap in a namespace))
+endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
@@ -155,16 +170,28 @@ $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 -include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d)
 
 # Boot modules, in load order: the file and the name it is known by.
-MODULES := $(B)/init.elf:init configs/boot.manifest:manifest \
+MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
+
+# The manifest booted: MANIFEST as it is, or with NET=tap the netstack's
+# DHCP address made the static one on the tap. Rewritten only when its text
+# changes, so the ISO and the TFTP tree are rebuilt exactly when another
+# manifest is chosen.
+MANIFEST_CMD = $(if $(filter tap,$(NET)),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
+$(B)/boot.manifest: FORCE
+	@mkdir -p $(@D)
+	$(Q)$(MANIFEST_CMD) > $@.new
+	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; \
+		echo "  MANIFEST $@ from $(MANIFEST)$(if $(filter tap,$(NET)), for NET=tap)"; fi
+FORCE:
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
 	@mkdir -p $(@D)
@@ -187,31 +214,39 @@ tftp: $(B)/tftp/boot.ipxe
 deps:
 	tools/install-deps.sh all
 
+# NET=tap is make run's alone: pxe-run gets its boot files from QEMU's
+# user-mode network, and gdb's stub listens outside any namespace.
+user_net_only = $(if $(filter tap,$(NET)),@echo "make $@: NET=tap is for make run; use NET=user" >&2; exit 2)
+
 run:
-	tools/install-deps.sh run
+	tools/install-deps.sh $(if $(filter tap,$(NET)),test,run)
 	$(MAKE) iso
+ifeq ($(NET),tap)
+	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG), $(NIC) on a tap in namespace $(NETNS). Quit with Ctrl-A then X."
+	tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
+else
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
-	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d \
-		-netdev user,id=net0,restrict=on -device $(NIC_DEVICE),netdev=net0
+	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
+endif
 
 # Network boot through QEMU's iPXE ROM and its built-in DHCP/TFTP server.
-# NIC=e1000 (default) or NIC=virtio-net-pci.
 pxe-run:
+	$(user_net_only)
 	tools/install-deps.sh run
 	$(MAKE) tftp
 	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -boot order=n \
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
-		-device $(NIC_DEVICE),netdev=net0
+		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)
 
+# QEMU in a session of its own (Ctrl-C is gdb's), its serial console and
+# gdb stub on Unix sockets; gdb with tools/gdbinit (tools/gdb-run.sh).
 gdb:
+	$(user_net_only)
 	tools/install-deps.sh test
 	$(MAKE) iso
-	@echo "Mica: QEMU waits for gdb on :1234; the kernel's symbols are loaded."
-	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d -S -gdb tcp:127.0.0.1:1234 & \
-	qemu=$$!; \
-	gdb -q $(B)/kernel.elf -ex 'target remote 127.0.0.1:1234' -ex 'hbreak kmain' -ex 'continue'; \
-	kill $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
+	tools/gdb-run.sh $(B)/kernel.elf $(GDB_SOCKET) $(CONSOLE_SOCKET) \
+		$(QEMU) $(QEMU_MACHINE) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
 
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
@@ -258,11 +293,29 @@ clean:
 	rm -rf $(B)
 
 help:
-	@echo "make run          build the ISO and boot it in QEMU (serial on this terminal)"
-	@echo "make pxe-run      network-boot through iPXE (NIC=e1000|virtio-net-pci)"
-	@echo "make gdb          boot with QEMU waiting for gdb, symbols loaded"
-	@echo "make test         unit tests, then boot tests; ends with a summary line"
-	@echo "make unit-test    host unit tests only (T=name for one)"
-	@echo "make system-test  QEMU boot tests only (T=expr for some)"
-	@echo "make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
-	@echo "make deps         install the Debian packages everything needs"
+	@echo "Targets:"
+	@echo "  make, make all    build everything: kernels, programs, ISO, TFTP tree"
+	@echo "  make run          build the ISO and boot it in QEMU; the serial console is this terminal"
+	@echo "  make run NET=tap  the same with the NIC on a tap in a namespace (as root): ping and iperf it"
+	@echo "  make pxe-run      network-boot through QEMU's iPXE ROM and built-in TFTP server"
+	@echo "  make gdb          boot with gdb attached (run to kmain); the console on a Unix socket"
+	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
+	@echo "  make unit-test    host unit tests only (T=name for some)"
+	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
+	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
+	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage (docs/benchmarks.md)"
+	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
+	@echo "  make iso          the GRUB ISO, build/mica.iso"
+	@echo "  make tftp         the network-boot tree, build/tftp/"
+	@echo "  make deps         install the Debian packages everything needs"
+	@echo "  make clean        remove build/"
+	@echo "  make help         this list"
+	@echo "Variables (run, pxe-run, gdb):"
+	@echo "  MANIFEST=FILE     the boot manifest (default configs/boot.manifest)"
+	@echo "  QEMU_ARGS='...'   more QEMU arguments (a second NIC, -s, ...)"
+	@echo "  NIC=e1000|virtio-net-pci  the NIC model (default e1000)"
+	@echo "  MEM=256M          guest memory; CMDLINE='loglevel=2' the kernel command line"
+	@echo "  NET=user|tap      run: QEMU's user network (restrict=on; default) or a tap"
+	@echo "  NETNS=mica        NET=tap: the namespace's name (it must not exist)"
+	@echo "  GDB_SOCKET=$(B)/gdb.sock CONSOLE_SOCKET=$(B)/console.sock  gdb: where they listen"
+	@echo "Build: CROSS_COMPILE=x86_64-linux-gnu- (cross toolchain), V=1 (full command lines)"

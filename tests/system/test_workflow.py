@@ -1,0 +1,303 @@
+"""The developer workflow as README.md tells it: `make run NET=tap` (the
+default manifest, and README's worked example of a second NIC) and
+`make gdb`, each run through make exactly as a user types it.
+
+make runs in a session of its own, so a signal the test sends (SIGINT for
+gdb's Ctrl-C) reaches make's process group only. Every wait is bounded;
+when a test ends, pass or fail, what it started is stopped: make's process
+group, then QEMU by its PID, then the namespace if it is still there.
+"""
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from netns import can_run
+from qemu import BOOT_TIMEOUT, ROOT, have_qemu
+
+pytestmark = pytest.mark.skipif(not have_qemu(), reason="needs QEMU")
+needs_root = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def make_env():
+    """The environment for an inner make: none of the outer make's flags
+    (its jobserver, its T=)."""
+    env = dict(os.environ)
+    for var in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"):
+        env.pop(var, None)
+    return env
+
+
+def netns_exists(name):
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return name in [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Lines:
+    """Text arriving on a stream, collected by a reader thread and searched
+    with a timeout."""
+
+    def __init__(self, name, read):
+        self.name = name
+        self.text = ""
+        self.cond = threading.Condition()
+        self.done = False
+        self.thread = threading.Thread(target=self._pump, args=(read,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, read):
+        while True:
+            try:
+                data = read()
+            except OSError:
+                data = b""
+            with self.cond:
+                if not data:
+                    self.done = True
+                    self.cond.notify_all()
+                    return
+                self.text += ANSI.sub("", data.decode("utf-8", "replace")).replace("\r", "")
+                self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.text)
+
+    def wait_for(self, pattern, timeout=BOOT_TIMEOUT, since=0):
+        """The first match of pattern (multiline) in the text from
+        position since on; fails after timeout seconds."""
+        regex = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = regex.search(self.text, since)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.done:
+                    raise AssertionError(f"{self.name}: nothing matching {pattern!r} within "
+                                         f"{timeout:.0f} s; so far:\n{self.text}")
+                self.cond.wait(min(left, 0.5))
+
+    def absent(self, pattern, seconds, since):
+        """True if nothing matching pattern arrives from since on within
+        seconds."""
+        try:
+            self.wait_for(pattern, timeout=seconds, since=since)
+        except AssertionError:
+            return True
+        return False
+
+
+class Make:
+    """`make ARGS...` in a session of its own, its output in self.out."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen(["make", *args], cwd=ROOT, env=make_env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.out = Lines("make " + " ".join(args), lambda: self.proc.stdout.read1(4096))
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def signal(self, sig):
+        """sig to make's process group, as a terminal sends Ctrl-C to the
+        foreground group."""
+        os.killpg(self.proc.pid, sig)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"make still running after {timeout} s; output:\n"
+                                 f"{self.out.text}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.signal(signal.SIGTERM)
+                self.proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    self.signal(signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=10)
+        self.out.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def restore_build():
+    """`make run NET=tap` and MANIFEST= leave their manifest in the ISO;
+    afterwards the ISO is made from the default one again, and holds it."""
+    yield
+    subprocess.run(["make", "-s", "iso"], cwd=ROOT, env=make_env(), check=True,
+                   capture_output=True, timeout=300)
+    with open(os.path.join(ROOT, "configs", "boot.manifest")) as want, \
+            open(os.path.join(ROOT, "build", "iso", "boot", "manifest")) as got:
+        assert got.read() == want.read(), "the ISO kept another manifest"
+
+
+def ping_until_up(command, deadline):
+    """Run the printed ping command, one probe at a time, until the guest
+    answers or the deadline passes; return the last run."""
+    while True:
+        run = subprocess.run(shlex.split(command) + ["-c", "1", "-W", "1"],
+                             capture_output=True, text=True, timeout=10)
+        if run.returncode == 0 or time.monotonic() > deadline:
+            return run
+        time.sleep(1)
+
+
+def run_net_tap(extra, guests):
+    """`make run NET=tap` with the extra arguments; ping each guest address
+    with the command it prints; quit QEMU with Ctrl-A X; the namespace must
+    be gone. Returns the printed commands and make's output."""
+    ns = f"mica-wf-{os.getpid()}"
+    assert not netns_exists(ns)
+    make = Make("run", "NET=tap", f"NETNS={ns}", *extra)
+    qemu_pid = None
+    try:
+        make.out.wait_for(r"^tapnet: from another terminal", timeout=300)
+        pings = {}
+        for guest in guests:
+            m = make.out.wait_for(rf"^\s+(ip netns exec {ns} ping {re.escape(guest)})$", timeout=10)
+            pings[guest] = m.group(1)
+        iperf = make.out.wait_for(rf"^\s+(ip netns exec {ns} iperf -c \S+)", timeout=10).group(1)
+        # QEMU is the process in the namespace (ip netns exec execs it).
+        out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
+        qemu_pid = int(out.split()[0]) if out.split() else None
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        for guest, command in pings.items():
+            run = ping_until_up(command, deadline)
+            assert run.returncode == 0, (f"{command}: no answer\n{run.stdout}{run.stderr}\n"
+                                         f"console:\n{make.out.text}")
+        make.send(b"\x01x")               # Ctrl-A X: QEMU quits
+        status = make.wait(timeout=30)
+        make.out.wait_for(rf"^tapnet: namespace {ns} removed", timeout=5)
+        assert status == 0, make.out.text
+        assert not netns_exists(ns)
+        assert qemu_pid is None or not pid_alive(qemu_pid)
+        return iperf, make.out.text
+    finally:
+        make.stop()
+        if qemu_pid and pid_alive(qemu_pid):
+            os.kill(qemu_pid, signal.SIGKILL)
+        if netns_exists(ns):
+            subprocess.run(["ip", "netns", "delete", ns], check=False)
+
+
+@needs_root
+def test_make_run_net_tap_ping_and_iperf(tmp_path, restore_build):
+    """The default manifest on a tap: the printed ping command reaches
+    10.1.0.2; the printed iperf command is printed for iperf 2."""
+    iperf, out = run_net_tap([], ["10.1.0.2"])
+    assert iperf == f"ip netns exec mica-wf-{os.getpid()} iperf -c 10.1.0.2"
+    assert "iperf3 is not served yet" in out
+
+
+def readme_two_nics():
+    """README's worked example: the manifest block and the command line."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    manifest = re.search(r"```\n(# two-nics\.manifest.*?)```", readme, re.S)
+    command = re.search(r"^sudo (make run NET=tap MANIFEST=two-nics\.manifest .*)$", readme, re.M)
+    assert manifest and command, "README's two-NIC example is missing"
+    return manifest.group(1), shlex.split(command.group(1))
+
+
+@needs_root
+def test_readme_second_nic_example(tmp_path, restore_build):
+    """README's two-NIC example as written there (MANIFEST= and
+    QEMU_ARGS=): both addresses answer pings."""
+    manifest, command = readme_two_nics()
+    path = tmp_path / "two-nics.manifest"
+    path.write_text(manifest)
+    assert command[:3] == ["make", "run", "NET=tap"]
+    args = [f"MANIFEST={path}" if a.startswith("MANIFEST=") else a for a in command[3:]]
+    assert any(a.startswith("MANIFEST=") for a in args)
+    assert any(a.startswith("QEMU_ARGS=") for a in args)
+    run_net_tap(args, ["10.1.0.2", "10.1.1.2"])
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
+def test_make_gdb_interrupt_and_continue(tmp_path):
+    """make gdb: gdb runs the guest to kmain; Ctrl-C (SIGINT to make's
+    process group) stops the guest without ending QEMU; gdb reads a symbol
+    and a register; the console, on its own socket, answers nothing while
+    the guest is stopped and answers after `continue`."""
+    gdb_sock = str(tmp_path / "gdb.sock")
+    con_sock = str(tmp_path / "console.sock")
+    make = Make("gdb", f"GDB_SOCKET={gdb_sock}", f"CONSOLE_SOCKET={con_sock}")
+    qemu_pid = None
+    con = None
+    try:
+        qemu_pid = int(make.out.wait_for(r"^gdb-run: QEMU pid (\d+)", timeout=300).group(1))
+        make.out.wait_for(r"Temporary breakpoint 1, kmain", timeout=BOOT_TIMEOUT)
+        con = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        con.connect(con_sock)
+        console = Lines("console", lambda: con.recv(4096))
+        make.send(b"continue\n")
+
+        # Running: the console's ps lists the netstack (asked again until
+        # the console has started).
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while True:
+            mark = console.mark()
+            con.sendall(b"ps\r")
+            if not console.absent(r"^netstack\s+\S", 3, since=mark):
+                break
+            assert time.monotonic() < deadline, f"no ps answer; console:\n{console.text}"
+
+        mark = make.out.mark()
+        make.signal(signal.SIGINT)        # Ctrl-C in gdb
+        make.out.wait_for(r"Program received signal SIGINT", timeout=30, since=mark)
+        assert pid_alive(qemu_pid), "QEMU ended on the SIGINT meant for gdb"
+        make.send(b"print &kmain\ninfo registers rip\nmica-user\n")
+        make.out.wait_for(r"\$1 = .* <kmain>", timeout=30, since=mark)
+        make.out.wait_for(r"\brip\s+0x[0-9a-f]+", timeout=30, since=mark)
+        make.out.wait_for(r"user programs: .*\bnetstack\b", timeout=30, since=mark)
+
+        # Stopped: typed text waits in the UART; nothing comes back.
+        mark = console.mark()
+        con.sendall(b"ps\r")
+        assert console.absent(r"^netstack\s+\S", 3, since=mark), \
+            f"the console answered while the guest was stopped:\n{console.text[mark:]}"
+        make.send(b"continue\n")
+        console.wait_for(r"^netstack\s+\S", timeout=30, since=mark)
+
+        mark = make.out.mark()
+        make.signal(signal.SIGINT)
+        make.out.wait_for(r"Program received signal SIGINT", timeout=30, since=mark)
+        make.send(b"quit\n")
+        make.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while pid_alive(qemu_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not pid_alive(qemu_pid), "QEMU still runs after gdb quit"
+        assert not os.path.exists(gdb_sock) and not os.path.exists(con_sock)
+    finally:
+        if con:
+            con.close()
+        make.stop()
+        if qemu_pid and pid_alive(qemu_pid):
+            os.kill(qemu_pid, signal.SIGKILL)

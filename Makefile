@@ -81,7 +81,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -175,7 +175,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
@@ -251,12 +251,23 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c \
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
 	appliance/line_edit.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+
+# The appliance configuration checker (tools/check-config.c): the
+# appliance's own parser, built for the host.
+$(B)/host/check-config: tools/check-config.c lib/appliance_config.c lib/config_parser.c lib/inet.c \
+		lib/fmt.c $(wildcard include/lib/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -Iinclude -o $@ tools/check-config.c \
+		lib/appliance_config.c lib/config_parser.c lib/inet.c lib/fmt.c
+
+check-config: $(B)/host/check-config
+	$(B)/host/check-config $(or $(CONFIG),$(wildcard configs/*.conf))
 
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
@@ -307,6 +318,7 @@ help:
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
 	@echo "  make iso          the GRUB ISO, build/mica.iso"
 	@echo "  make tftp         the network-boot tree, build/tftp/"
+	@echo "  make check-config check appliance configurations (CONFIG=FILE; default configs/*.conf)"
 	@echo "  make deps         install the Debian packages everything needs"
 	@echo "  make clean        remove build/"
 	@echo "  make help         this list"

@@ -46,19 +46,22 @@ taps=()
 tmp=""
 dnsmasq=""
 
+# Everything is removed before the closing line, which may find no one
+# reading any more (make killed, the terminal gone).
 cleanup() {
 	local status=$?
 	trap - EXIT INT TERM HUP
+	trap '' PIPE
 	stop_child "$qemu"
 	stop_child "$dnsmasq"
+	[ -z "$tmp" ] || rm -rf "$tmp"
 	if [ -n "$ns" ]; then
 		for tap in "${taps[@]}"; do
 			ip -n "$ns" link delete "$tap" 2>/dev/null || true
 		done
 		ip netns delete "$ns" 2>/dev/null || true
-		echo "tapnet: namespace $ns removed"
+		echo "tapnet: namespace $ns removed" 2>/dev/null || true
 	fi
-	[ -z "$tmp" ] || rm -rf "$tmp"
 	exit "$status"
 }
 

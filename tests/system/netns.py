@@ -1,9 +1,9 @@
 """Network namespaces with tap devices for tests that send real frames.
 
 Everything a test creates lives in a namespace it owns: the tap devices,
-QEMU (started inside it with `ip netns exec`, so its PID is QEMU's) and the
-raw sockets. Nothing is sent in the root namespace. The namespace is
-deleted when the test ends, pass or fail.
+QEMU (started inside it with `ip netns exec`, so its PID is QEMU's), dnsmasq
+(Dnsmasq) and the raw sockets. Nothing is sent in the root namespace. The
+namespace is deleted when the test ends, pass or fail.
 """
 import ctypes
 import json
@@ -12,6 +12,8 @@ import socket
 import subprocess
 import threading
 import time
+
+from qemu import stop_process
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -173,13 +175,7 @@ class Dnsmasq:
         self.stop()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def log(self):
         with open(self.log_path) as f:

@@ -19,8 +19,8 @@ VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unkn
 # Boot-time settings for `make run`, `make pxe-run` and `make gdb` (`make
 # help` lists them). NIC=e1000 or NIC=virtio-net-pci (a virtio 1.0 device:
 # legacy interface off). MANIFEST is the boot manifest; NET=user is QEMU's
-# user-mode network (restrict=on), NET=tap (make run, as root) a tap in a
-# namespace NETNS (tools/tapnet.sh); QEMU_ARGS are added to QEMU's.
+# user-mode network (restrict=on), NET=tap (make run and pxe-run, as root) a
+# tap in a namespace NETNS (tools/tapnet.sh); QEMU_ARGS are added to QEMU's.
 MEM      ?= 256M
 NIC      ?= e1000
 NIC_DEVICE = $(NIC)$(if $(filter virtio-net-pci,$(NIC)),$(comma)disable-legacy=on)
@@ -37,6 +37,9 @@ QEMU_MACHINE = -machine pc -cpu max -m $(MEM) -smp 1 -display none -no-reboot -n
 QEMU_COMMON = $(QEMU_MACHINE) -serial mon:stdio
 NET_USER = -netdev user,id=net0,restrict=on -device $(NIC_DEVICE),netdev=net0
 NET_TAP  = -netdev tap,id=net0,ifname=tap0,script=no,downscript=no -device $(NIC_DEVICE),netdev=net0
+# make pxe-run NET=tap: the NIC's MAC (QEMU's default, said aloud; it ends
+# NET_TAP's -device), to which dnsmasq gives the appliance's address.
+PXE_MAC  := 52:54:00:12:34:56
 ifeq ($(filter user tap,$(NET)),)
 $(error NET=$(NET): say NET=user (QEMU's user-mode network) or NET=tap (a tap in a namespace))
 endif
@@ -182,15 +185,17 @@ all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.e
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 # The manifest booted: MANIFEST as it is, or with NET=tap the netstack's
-# DHCP address made the static one on the tap. Rewritten only when its text
-# changes, so the ISO and the TFTP tree are rebuilt exactly when another
-# manifest is chosen.
-MANIFEST_CMD = $(if $(filter tap,$(NET)),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
+# DHCP address made the static one on the tap (TAP_STATIC; make pxe-run
+# NET=tap, whose tap has a DHCP server, clears it). Rewritten only when its
+# text changes, so the ISO and the TFTP tree are rebuilt exactly when
+# another manifest is chosen.
+TAP_STATIC ?= $(filter tap,$(NET))
+MANIFEST_CMD = $(if $(TAP_STATIC),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
 $(B)/boot.manifest: FORCE
 	@mkdir -p $(@D)
 	$(Q)$(MANIFEST_CMD) > $@.new
 	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; \
-		echo "  MANIFEST $@ from $(MANIFEST)$(if $(filter tap,$(NET)), for NET=tap)"; fi
+		echo "  MANIFEST $@ from $(MANIFEST)$(if $(TAP_STATIC), for NET=tap)"; fi
 FORCE:
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
@@ -214,9 +219,9 @@ tftp: $(B)/tftp/boot.ipxe
 deps:
 	tools/install-deps.sh all
 
-# NET=tap is make run's alone: pxe-run gets its boot files from QEMU's
-# user-mode network, and gdb's stub listens outside any namespace.
-user_net_only = $(if $(filter tap,$(NET)),@echo "make $@: NET=tap is for make run; use NET=user" >&2; exit 2)
+# NET=tap is not for make gdb: its stub and console listen outside any
+# namespace.
+user_net_only = $(if $(filter tap,$(NET)),@echo "make $@: NET=tap is for make run and make pxe-run; use NET=user" >&2; exit 2)
 
 run:
 	tools/install-deps.sh $(if $(filter tap,$(NET)),test,run)
@@ -229,15 +234,22 @@ else
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
 endif
 
-# Network boot through QEMU's iPXE ROM and its built-in DHCP/TFTP server.
+# Network boot through QEMU's iPXE ROM: from QEMU's built-in DHCP/TFTP
+# server, or with NET=tap from dnsmasq in the namespace (tools/tapnet.sh
+# pxe), which also gives the appliance its address.
 pxe-run:
-	$(user_net_only)
-	tools/install-deps.sh run
-	$(MAKE) tftp
+	tools/install-deps.sh $(if $(filter tap,$(NET)),test,run)
+	$(MAKE) tftp TAP_STATIC=
+ifeq ($(NET),tap)
+	@echo "Mica: PXE-booting with $(NIC) from dnsmasq in namespace $(NETNS), serving $(B)/tftp. Quit with Ctrl-A then X."
+	tools/tapnet.sh pxe $(NETNS) $(B)/tftp $(PXE_MAC) $(QEMU) $(QEMU_COMMON) -boot order=n \
+		$(NET_TAP),mac=$(PXE_MAC) $(QEMU_ARGS)
+else
 	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -boot order=n \
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
 		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)
+endif
 
 # QEMU in a session of its own (Ctrl-C is gdb's), its serial console and
 # gdb stub on Unix sockets; gdb with tools/gdbinit (tools/gdb-run.sh).
@@ -309,6 +321,7 @@ help:
 	@echo "  make run          build the ISO and boot it in QEMU; the serial console is this terminal"
 	@echo "  make run NET=tap  the same with the NIC on a tap in a namespace (as root): ping and iperf it"
 	@echo "  make pxe-run      network-boot through QEMU's iPXE ROM and built-in TFTP server"
+	@echo "  make pxe-run NET=tap  network-boot from dnsmasq (DHCP, TFTP) in a namespace (as root)"
 	@echo "  make gdb          boot with gdb attached (run to kmain); the console on a Unix socket"
 	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
 	@echo "  make unit-test    host unit tests only (T=name for some)"
@@ -327,7 +340,7 @@ help:
 	@echo "  QEMU_ARGS='...'   more QEMU arguments (a second NIC, -s, ...)"
 	@echo "  NIC=e1000|virtio-net-pci  the NIC model (default e1000)"
 	@echo "  MEM=256M          guest memory; CMDLINE='loglevel=2' the kernel command line"
-	@echo "  NET=user|tap      run: QEMU's user network (restrict=on; default) or a tap"
+	@echo "  NET=user|tap      run, pxe-run: QEMU's user network (restrict=on; default) or a tap"
 	@echo "  NETNS=mica        NET=tap: the namespace's name (it must not exist)"
 	@echo "  GDB_SOCKET=$(B)/gdb.sock CONSOLE_SOCKET=$(B)/console.sock  gdb: where they listen"
 	@echo "Build: CROSS_COMPILE=x86_64-linux-gnu- (cross toolchain), V=1 (full command lines)"

@@ -1,9 +1,9 @@
 """Network namespaces with tap devices for tests that send real frames.
 
 Everything a test creates lives in a namespace it owns: the tap devices,
-QEMU (started inside it with `ip netns exec`, so its PID is QEMU's) and the
-raw sockets. Nothing is sent in the root namespace. The namespace is
-deleted when the test ends, pass or fail.
+QEMU (started inside it with `ip netns exec`, so its PID is QEMU's), dnsmasq
+(Dnsmasq) and the raw sockets. Nothing is sent in the root namespace. The
+namespace is deleted when the test ends, pass or fail.
 """
 import ctypes
 import json
@@ -12,6 +12,8 @@ import socket
 import subprocess
 import threading
 import time
+
+from qemu import stop_process
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -132,3 +134,56 @@ class RawSocket:
         """Frames the kernel dropped for this socket since the last call."""
         raw = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
         return int.from_bytes(raw[4:8], "little")
+
+
+class Dnsmasq:
+    """dnsmasq in a namespace on one tap: DHCP from a range, fixed
+    addresses for some MACs, and with tftp_root TFTP from that directory,
+    boot.ipxe being the boot file for iPXE (which sends option 175); no DNS.
+    Its log (every DHCP exchange with --log-dhcp, every file sent) and its
+    leases are files in directory tmp. It runs as root (--no-daemon keeps
+    its user), so it reads any tree. Started with the block, once it says
+    so; stopped by its PID when the block ends, pass or fail."""
+
+    def __init__(self, ns, tap, tmp, dhcp_range, hosts=(), tftp_root=None):
+        self.log_path = os.path.join(tmp, "dnsmasq.log")
+        self.leases_path = os.path.join(tmp, "leases")
+        self.cmd = ns.prefix() + [
+            "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+            f"--interface={tap}", "--bind-interfaces", "--no-resolv", "--no-hosts",
+            f"--dhcp-range={dhcp_range}", f"--dhcp-leasefile={self.leases_path}",
+            "--log-dhcp"]
+        self.cmd += [f"--dhcp-host={mac},{addr}" for mac, addr in hosts]
+        if tftp_root:
+            self.cmd += ["--enable-tftp", f"--tftp-root={tftp_root}",
+                         "--dhcp-match=set:ipxe,175", "--dhcp-boot=tag:ipxe,boot.ipxe"]
+        self.proc = None
+
+    def __enter__(self):
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 10
+        while "dnsmasq: started" not in self.log():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"dnsmasq did not start:\n{self.log()}")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def leases(self):
+        try:
+            with open(self.leases_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""

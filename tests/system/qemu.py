@@ -26,6 +26,18 @@ EXIT_PASS = (0x10 << 1) | 1
 EXIT_FAIL = (0x11 << 1) | 1
 
 
+def stop_process(proc, grace=10):
+    """End a child started here: SIGTERM, up to grace seconds to exit,
+    then SIGKILL; reaped either way. Nothing if it has exited already."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Screen:
     """A terminal's rows from the bytes sent to it: a row is finished at a
     line feed; carriage return, backspace, erase in line (ESC [ K) and
@@ -203,13 +215,8 @@ class Qemu:
                 self.proc.stdin.close()
             except OSError:
                 pass
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc)
         if self.reader:
             self.reader.join(timeout=5)
 

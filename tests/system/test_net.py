@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from netns import Netns, can_run
+from netns import Dnsmasq, Netns, can_run
 from qemu import Qemu, boot_init, build_path
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -238,29 +238,15 @@ def test_dhcp_address_from_dnsmasq(model, tmp_path):
     with Netns("dhcp") as ns:
         ns.add_tap("tap0")
         ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", "tap0")
-        leases = tmp_path / "leases"
-        dnsmasq = subprocess.Popen(
-            ns.prefix() + ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
-                           "--interface=tap0", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                           "--dhcp-range=10.1.0.50,10.1.0.59,255.255.255.0,1h",
-                           f"--dhcp-leasefile={leases}", f"--pid-file={tmp_path / 'pid'}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            with NetRig(ns, tmp_path, model, netstack_args="nic=eth0", netecho=False,
-                        host_addr=False) as rig:
-                m = rig.qemu.wait_for(r"netstack: eth0 up, (10\.1\.0\.5\d)/24 \(dhcp\)",
-                                      timeout=120)
-                addr = m.group(1)
-                r = rig.run("ping", "-c", "5", "-i", "0.2", "-W", "5", addr, timeout=60)
-                assert " 0% packet loss" in r.stdout, r.stdout
-                assert addr in leases.read_text()
-        finally:
-            dnsmasq.terminate()
-            try:
-                dnsmasq.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                dnsmasq.kill()
-                dnsmasq.wait()
+        with Dnsmasq(ns, "tap0", tmp_path, "10.1.0.50,10.1.0.59,255.255.255.0,1h") as dnsmasq, \
+                NetRig(ns, tmp_path, model, netstack_args="nic=eth0", netecho=False,
+                       host_addr=False) as rig:
+            m = rig.qemu.wait_for(r"netstack: eth0 up, (10\.1\.0\.5\d)/24 \(dhcp\)",
+                                  timeout=120)
+            addr = m.group(1)
+            r = rig.run("ping", "-c", "5", "-i", "0.2", "-W", "5", addr, timeout=60)
+            assert " 0% packet loss" in r.stdout, r.stdout
+            assert addr in dnsmasq.leases()
 
 
 def ip_checksum(data):

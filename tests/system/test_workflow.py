@@ -1,6 +1,7 @@
 """The developer workflow as README.md tells it: `make run NET=tap` (the
-default manifest, and README's worked example of a second NIC) and
-`make gdb`, each run through make exactly as a user types it.
+default manifest, and README's worked example of a second NIC),
+`make pxe-run NET=tap` and `make gdb`, each run through make exactly as a
+user types it.
 
 make runs in a session of its own, so a signal the test sends (SIGINT for
 gdb's Ctrl-C) reaches make's process group only. Every wait is bounded;
@@ -20,7 +21,7 @@ import time
 import pytest
 
 from netns import can_run
-from qemu import BOOT_TIMEOUT, ROOT, have_qemu
+from qemu import BOOT_TIMEOUT, ROOT, have_qemu, module_files
 
 pytestmark = pytest.mark.skipif(not have_qemu(), reason="needs QEMU")
 needs_root = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -48,6 +49,20 @@ def pid_alive(pid):
     except ProcessLookupError:
         return False
     return True
+
+
+def qemu_pid_in(ns):
+    """QEMU's PID among the namespace's processes (ip netns exec execs it),
+    or None."""
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
+    for pid in out.split():
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().startswith("qemu"):
+                    return int(pid)
+        except FileNotFoundError:
+            pass
+    return None
 
 
 class Lines:
@@ -168,13 +183,15 @@ def ping_until_up(command, deadline):
         time.sleep(1)
 
 
-def run_net_tap(extra, guests):
-    """`make run NET=tap` with the extra arguments; ping each guest address
-    with the command it prints; quit QEMU with Ctrl-A X; the namespace must
-    be gone. Returns the printed commands and make's output."""
+def run_net_tap(extra, guests, target="run", up=None, check=None):
+    """`make TARGET NET=tap` with the extra arguments; once the console
+    shows up (a pattern), if given, ping each guest address with the
+    command it prints; check(make, ns), if given, while the guest answers;
+    quit QEMU with Ctrl-A X; the namespace must be gone. Returns the
+    printed iperf command and make's output."""
     ns = f"mica-wf-{os.getpid()}"
     assert not netns_exists(ns)
-    make = Make("run", "NET=tap", f"NETNS={ns}", *extra)
+    make = Make(target, "NET=tap", f"NETNS={ns}", *extra)
     qemu_pid = None
     try:
         make.out.wait_for(r"^tapnet: from another terminal", timeout=300)
@@ -183,20 +200,23 @@ def run_net_tap(extra, guests):
             m = make.out.wait_for(rf"^\s+(ip netns exec {ns} ping {re.escape(guest)})$", timeout=10)
             pings[guest] = m.group(1)
         iperf = make.out.wait_for(rf"^\s+(ip netns exec {ns} iperf -c \S+)", timeout=10).group(1)
-        # QEMU is the process in the namespace (ip netns exec execs it).
-        out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
-        qemu_pid = int(out.split()[0]) if out.split() else None
+        if up:
+            make.out.wait_for(up, timeout=BOOT_TIMEOUT)
         deadline = time.monotonic() + BOOT_TIMEOUT
         for guest, command in pings.items():
             run = ping_until_up(command, deadline)
             assert run.returncode == 0, (f"{command}: no answer\n{run.stdout}{run.stderr}\n"
                                          f"console:\n{make.out.text}")
+        qemu_pid = qemu_pid_in(ns)
+        assert qemu_pid, "no QEMU in the namespace"
+        if check:
+            check(make, ns)
         make.send(b"\x01x")               # Ctrl-A X: QEMU quits
         status = make.wait(timeout=30)
         make.out.wait_for(rf"^tapnet: namespace {ns} removed", timeout=5)
         assert status == 0, make.out.text
         assert not netns_exists(ns)
-        assert qemu_pid is None or not pid_alive(qemu_pid)
+        assert not pid_alive(qemu_pid)
         return iperf, make.out.text
     finally:
         make.stop()
@@ -237,6 +257,39 @@ def test_readme_second_nic_example(tmp_path, restore_build):
     assert any(a.startswith("MANIFEST=") for a in args)
     assert any(a.startswith("QEMU_ARGS=") for a in args)
     run_net_tap(args, ["10.1.0.2", "10.1.1.2"])
+
+
+@needs_root
+def test_make_pxe_run_net_tap(tmp_path, restore_build):
+    """make pxe-run NET=tap: iPXE boots from dnsmasq in the namespace (its
+    log names every file it sent, QEMU has no built-in TFTP), the appliance
+    gets 10.1.0.2 by DHCP from it, the printed ping reaches it; after
+    Ctrl-A X, dnsmasq, its directory and the namespace are gone."""
+    mac = "52:54:00:12:34:56"
+    files = ["boot.ipxe", "kernel"] + [name for name, _ in module_files()]
+    seen = {}
+
+    def check(make, ns):
+        m = make.out.wait_for(rf"^tapnet: dnsmasq \(PID (\d+)\) on tap0: DHCP \({mac} gets "
+                              r"10\.1\.0\.2\), TFTP from a copy of build/tftp; its log: (\S+)$",
+                              timeout=5)
+        seen["pid"], seen["log"] = int(m.group(1)), m.group(2)
+        assert pid_alive(seen["pid"])
+        with open(seen["log"]) as f:
+            log = f.read()
+        for name in files:
+            assert re.search(rf"sent \S+/tftp/{re.escape(name)} to 10\.1\.0\.2$", log, re.M), \
+                f"dnsmasq did not send {name}:\n{log}"
+        assert f"DHCPACK(tap0) 10.1.0.2 {mac} mica" in log, log
+        make.out.wait_for(r'boot: command line "tftp://10\.1\.0\.1/kernel ', timeout=5)
+
+    # iPXE answers ping at 10.1.0.2 too: the pings wait for the netstack.
+    _, out = run_net_tap([], ["10.1.0.2"], target="pxe-run",
+                         up=r"netstack: eth0 up, 10\.1\.0\.2/24 \(dhcp\)$", check=check)
+    m = re.search(r"^(tools/tapnet\.sh pxe .*(?:\n\t.*)*)", out, re.M)
+    assert m and "tftp=" not in m.group(1) and "-netdev user" not in m.group(1), out
+    assert not pid_alive(seen["pid"]), "dnsmasq still runs"
+    assert not os.path.exists(os.path.dirname(seen["log"])), "dnsmasq's directory is left"
 
 
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")

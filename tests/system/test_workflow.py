@@ -239,6 +239,33 @@ def test_readme_second_nic_example(tmp_path, restore_build):
     run_net_tap(args, ["10.1.0.2", "10.1.1.2"])
 
 
+def test_console_py_asks_for_the_line_on_attach(tmp_path):
+    """tools/console.py (make gdb's console client) sends Ctrl-L first, so
+    the console draws its prompt for the newcomer, then what is typed."""
+    path = str(tmp_path / "console.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    server.settimeout(10)
+    client = subprocess.Popen([os.path.join(ROOT, "tools", "console.py"), path],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        client.stdin.write(b"ps\r")
+        client.stdin.close()            # end of input: the client leaves
+        got = b""
+        while chunk := conn.recv(4096):
+            got += chunk
+        assert got == b"\x0cps\r", got
+        assert client.wait(timeout=10) == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        server.close()
+
+
 def test_a_bad_manifest_fails_make_with_its_line(tmp_path):
     """MANIFEST= naming a manifest init would refuse, or no file: make
     fails before anything boots, says which line of which file and what is

@@ -130,8 +130,8 @@ void cmd_fault(char **arg)
 	} else if (err == -ERR_INVALID_ARG) {
 		printf("console: fault: %s has no driver now (see ps); not done\n", ifname);
 	} else if (queued == FAULT_QUEUE) {
-		printf("console: fault: %s cannot take '%s' now and %u faults already wait; "
-		       "not done\n", ifname, faults[fault].name, FAULT_QUEUE);
+		printf("console: fault: %s cannot take '%s' now and %u faults wait; not done\n",
+		       ifname, faults[fault].name, FAULT_QUEUE);
 	} else {
 		struct queued_fault *q = &queue[queued++];
 		memcpy(q->ifname, ifname, strnlen(ifname, sizeof(q->ifname) - 1) + 1);
@@ -165,8 +165,8 @@ void faults_retry(void)
 		} else if (err == -ERR_DELETED) {
 			printf("console: fault: %s has a new driver; '%s' not done\n", q->ifname, name);
 		} else if (ms >= FAULT_PATIENCE_MS) {
-			printf("console: fault: %s did not take '%s' within %u ms (busy or hung); "
-			       "not done\n", q->ifname, name, FAULT_PATIENCE_MS);
+			printf("console: fault: %s did not take '%s' within %u ms; not done\n",
+			       q->ifname, name, FAULT_PATIENCE_MS);
 		} else {
 			queue[kept++] = *q;
 		}

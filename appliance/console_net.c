@@ -191,8 +191,7 @@ void cmd_ifconfig(char **arg)
 	char silence[64];
 
 	if (!net_refresh())
-		printf("console: ifconfig: %s; not waiting longer\n",
-		       net_silence(silence, sizeof(silence)));
+		printf("console: ifconfig: %s\n", net_silence(silence, sizeof(silence)));
 	else if (net.count < 0)
 		printf("console: ifconfig: the netstack is not running\n");
 	else if (net.count == 0)

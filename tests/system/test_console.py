@@ -46,6 +46,19 @@ def command(q, keys, expect, timeout=30):
     return q.wait_for(expect, since=mark, timeout=timeout)
 
 
+def first_interface(q):
+    """Once the console is ready, ifconfig until the netstack's management
+    service (registered after the address) answers; its first line."""
+    q.wait_for(r"^console: ready")
+    for _ in range(30):
+        m = command(q, "ifconfig\r", r"^(eth0: link .*|console: ifconfig: the netstack "
+                                      r"is not running)$")
+        if m.group(0).startswith("eth0"):
+            break
+        time.sleep(0.5)
+    return m.group(0)
+
+
 def test_prompt_editing_keys_history_and_ctrl_c(tmp_path):
     with boot_console(tmp_path) as q:
         q.wait_for(r"^console: ready; type help$")
@@ -168,14 +181,7 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
                    driver="restart=on-crash retries=3 heartbeat=250") as rig:
         q = rig.qemu
         q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
-        q.wait_for(r"^console: ready")
-        for _ in range(30):     # the management service comes after the address
-            m = command(q, "ifconfig\r", r"^(eth0: link .*|console: ifconfig: the netstack "
-                                          r"is not running)$")
-            if m.group(0).startswith("eth0"):
-                break
-            time.sleep(0.5)
-        assert m.group(0) == "eth0: link up, 10.1.0.2/24, gateway 10.1.0.1"
+        assert first_interface(q) == "eth0: link up, 10.1.0.2/24, gateway 10.1.0.1"
         q.wait_for(r"^    MAC 52:54:00:00:00:01, driver attached, re-attached 0 times$")
         command(q, "fault eth9 hang\r", r"^console: fault: no interface named 'eth9' "
                                         r"\(ifconfig lists them\)$")
@@ -223,24 +229,17 @@ def test_a_netstack_that_does_not_answer_does_not_hold_the_console_up(tmp_path):
     q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0,addr=3"]
     with q:
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
-        q.wait_for(r"^console: ready")
-        for _ in range(30):     # the management service comes after the address
-            m = command(q, "ifconfig\r", r"^(eth0: link .*|console: ifconfig: the netstack "
-                                          r"is not running)$")
-            if m.group(0).startswith("eth0"):
-                break
-            time.sleep(0.5)
-        assert m.group(0) == "eth0: link up, 10.0.2.15/24, gateway 10.0.2.2"
+        assert first_interface(q) == "eth0: link up, 10.0.2.15/24, gateway 10.0.2.2"
         command(q, "fault eth0 hang\r", r"^console: fault: sent eth0 the fault 'hang' "
                                         r"\(spin forever\)$")
         q.wait_for(r"^eth0: injecting fault hang$")
         # The netstack is starved; the console is not.
         command(q, "ps\r", r"^eth0\s+running\s+0\s+0$", timeout=10)
         first = command(q, "ifconfig\r", r"^console: ifconfig: the netstack has not answered "
-                                         r"for (\d+) ms; not waiting longer$", timeout=10)
+                                         r"for (\d+) ms$", timeout=10)
         assert int(first.group(1)) >= 1000, first.group(0)
         again = command(q, "ifconfig\r", r"^console: ifconfig: the netstack has not answered "
-                                         r"for (\d+) ms; not waiting longer$", timeout=10)
+                                         r"for (\d+) ms$", timeout=10)
         assert int(again.group(1)) > int(first.group(1)), (first.group(0), again.group(0))
         command(q, "help\r", r"^  ps\s+programs: state, restarts, crashes in a row$",
                 timeout=10)

@@ -72,10 +72,16 @@ static long fault_send(const char *ifname, unsigned fault, uint64_t *generation)
 	return err;
 }
 
-static void fault_sent(const char *ifname, unsigned fault, const char *after)
+/* The driver has the fault: say what it will do or, for one from the
+ * queue (whose message named it), how long it waited. */
+static void fault_sent(const char *ifname, unsigned fault, uint64_t after_ms, bool queued_first)
 {
-	printf("console: fault: sent %s the fault '%s' (%s)%s\n", ifname, faults[fault].name,
-	       faults[fault].what, after);
+	if (queued_first)
+		printf("console: fault: sent %s '%s' after %lu ms\n", ifname, faults[fault].name,
+		       after_ms);
+	else
+		printf("console: fault: sent %s '%s' (%s)\n", ifname, faults[fault].name,
+		       faults[fault].what);
 }
 
 /* Whether ifname is one of the netstack's interfaces; says why not. */
@@ -126,7 +132,7 @@ void cmd_fault(char **arg)
 		return;
 	long err = fault_send(ifname, fault, &generation);
 	if (!err) {
-		fault_sent(ifname, fault, "");
+		fault_sent(ifname, fault, 0, false);
 	} else if (err == -ERR_INVALID_ARG) {
 		printf("console: fault: %s has no driver now (see ps); not done\n", ifname);
 	} else if (queued == FAULT_QUEUE) {
@@ -150,7 +156,6 @@ void faults_retry(void)
 {
 	uint64_t now = (uint64_t)sys_clock();
 	unsigned kept = 0;
-	char after[32];
 
 	for (unsigned i = 0; i < queued; i++) {
 		struct queued_fault *q = &queue[i];
@@ -158,8 +163,7 @@ void faults_retry(void)
 		uint64_t ms = (now - q->since) / CONSOLE_MS;
 		const char *name = faults[q->fault].name;
 		if (!err) {
-			fmt_snprintf(after, sizeof(after), " after %lu ms", ms);
-			fault_sent(q->ifname, q->fault, after);
+			fault_sent(q->ifname, q->fault, ms, true);
 		} else if (err == -ERR_INVALID_ARG) {
 			printf("console: fault: %s lost its driver; '%s' not done\n", q->ifname, name);
 		} else if (err == -ERR_DELETED) {

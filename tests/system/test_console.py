@@ -11,7 +11,7 @@ import time
 import pytest
 
 from netns import Netns, can_run
-from qemu import boot_init, build_path
+from qemu import BOOT_TIMEOUT, boot_init, build_path
 from test_net import GUEST, NetRig
 
 PROMPT = "mica> "
@@ -233,26 +233,29 @@ def test_a_netstack_that_does_not_answer_does_not_hold_the_console_up(tmp_path):
         command(q, "fault eth0 hang\r", r"^console: fault: sent eth0 'hang' \(spin forever\)$")
         q.wait_for(r"^eth0: injecting fault hang$")
         # The netstack is starved; the console is not.
-        command(q, "ps\r", r"^eth0\s+running\s+0\s+0$", timeout=10)
+        command(q, "ps\r", r"^eth0\s+running\s+0\s+0$")
+        # A second of guest time: with the guest spinning on a loaded host,
+        # QEMU delivers timer ticks late and guest time runs slow.
         first = command(q, "ifconfig\r", r"^console: ifconfig: the netstack has not answered "
-                                         r"for (\d+) ms$", timeout=10)
+                                         r"for (\d+) ms$", timeout=BOOT_TIMEOUT)
         assert int(first.group(1)) >= 1000, first.group(0)
+        # Still the same request: said at once, counted from the same ask.
         again = command(q, "ifconfig\r", r"^console: ifconfig: the netstack has not answered "
-                                         r"for (\d+) ms$", timeout=10)
-        assert int(again.group(1)) > int(first.group(1)), (first.group(0), again.group(0))
-        command(q, "help\r", r"^  ps\s+programs: state, restarts, crashes in a row$",
-                timeout=10)
+                                         r"for (\d+) ms$", timeout=BOOT_TIMEOUT)
+        assert int(again.group(1)) >= int(first.group(1)), (first.group(0), again.group(0))
+        assert "the netstack answered" not in q.output()
+        command(q, "help\r", r"^  ps\s+programs: state, restarts, crashes in a row$")
         typed(q, "fault e\t", "fault eth0 ")     # the names the netstack gave last
         typed(q, CTRL_U, "")
         # The spinning driver takes no request: queued, then dropped with it.
         command(q, "fault eth0 wild\r", r"^console: fault: eth0 is busy; 'wild' queued, "
-                                        r"retried for up to 3000 ms$", timeout=10)
+                                        r"retried for up to 3000 ms$")
         mark = q.mark()
         q.type("kill eth0\r")
-        q.wait_for(r"^console: kill eth0: done$", since=mark, timeout=10)
+        q.wait_for(r"^console: kill eth0: done$", since=mark)
         q.wait_for(r"^init: eth0 killed at \d+ ms; restart=never, left down$", since=mark)
         q.wait_for(r"^console: fault: eth0 (lost its driver|has a new driver); 'wild' not done$",
-                   since=mark, timeout=10)
+                   since=mark)
         q.wait_for(r"^console: the netstack answered after \d+ ms$", since=mark)
         # No driver: refused, not queued for the next one.
         command(q, "fault eth0 hang\r", r"^console: fault: eth0 has no driver now \(see ps\); "

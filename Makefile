@@ -118,7 +118,7 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 # The appliance's programs: the serial console (its commands, its network
 # half and the line editor).
 APPLIANCE := console
-CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net line_edit)
+CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fault line_edit)
 $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -189,14 +189,25 @@ kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 # NET=tap, whose tap has a DHCP server, clears it). Rewritten only when its
 # text changes, so the ISO and the TFTP tree are rebuilt exactly when
 # another manifest is chosen.
+# It is checked first with init's own parser on the host
+# (tools/manifest-check.c): a bad one fails here as FILE:LINE: what is
+# wrong, and leaves nothing behind.
 TAP_STATIC ?= $(filter tap,$(NET))
 MANIFEST_CMD = $(if $(TAP_STATIC),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
-$(B)/boot.manifest: FORCE
+$(B)/boot.manifest: $(B)/host/manifest-check FORCE
 	@mkdir -p $(@D)
-	$(Q)$(MANIFEST_CMD) > $@.new
+	$(Q)[ -r "$(MANIFEST)" ] || { echo "make: MANIFEST=$(MANIFEST): no such file" >&2; exit 1; }
+	$(Q)$(MANIFEST_CMD) > $@.new || { rm -f $@.new; exit 1; }
+	$(Q)$(B)/host/manifest-check $@.new "$(MANIFEST)" || { rm -f $@.new; exit 1; }
 	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; \
 		echo "  MANIFEST $@ from $(MANIFEST)$(if $(TAP_STATIC), for NET=tap)"; fi
 FORCE:
+
+$(B)/host/manifest-check: tools/manifest-check.c init/manifest.c init/manifest.h lib/fmt.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -Iinclude -Iinit -o $@ tools/manifest-check.c \
+		init/manifest.c lib/fmt.c
 
 $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
 	@mkdir -p $(@D)

@@ -8,9 +8,10 @@
  * the line editor (line_edit.h). The console asks the servers for the
  * rest: init for programs and memory (proto/init.h, with the manifest's
  * control=yes), the netstack's management service for interfaces
- * (proto/netmgmt.h, console_net.c), a driver for injected faults
- * (proto/netq.h). It never waits on a driver: a hung one would take the
- * console with it.
+ * (proto/netmgmt.h, console_net.c: through a worker thread, waited for a
+ * bounded time), a driver for injected faults (proto/netq.h,
+ * console_fault.c: never waited for). A hung driver or netstack must not
+ * take the console with it.
  *
  * The commands are the table `commands` (name, arguments, help, handler).
  * docs/console.md.
@@ -27,6 +28,7 @@
 
 static cap_slot_t irq = PROGRAM_IRQ_SLOT;
 cap_slot_t console_notif, console_scratch;
+long console_deferred;
 static struct line_edit editor;
 
 /* ---- talking to init ---- */
@@ -78,8 +80,8 @@ static void cmd_kill_or_start(uint64_t label, const char *what, const char *name
 	if (err == -ERR_INVALID_ARG)
 		printf("console: %s: no program named '%s' (see ps)\n", what, name);
 	else if (err == -ERR_RANGE)
-		printf("console: %s: %s cannot start: its device is missing or its module does "
-		       "not load (see init's messages)\n", what, name);
+		printf("console: %s: %s cannot start: its device is missing or its module\n"
+		       "    does not load (see init's messages)\n", what, name);
 	else if (err == -ERR_BUSY)
 		printf("console: %s: %s is %s\n", what, name,
 		       label == INIT_KILL ? "not running" : "running or about to restart");
@@ -114,15 +116,15 @@ static void cmd_mem(char **arg)
 	/* Pages and frames are 4 KiB; everything is said in bytes. */
 	uint64_t ram_free = mem.ram_pages_free * PAGE_SIZE, ram_total = mem.ram_pages * PAGE_SIZE;
 	uint64_t kernel_free = mem.kernel_frames_free * PAGE_SIZE;
-	printf("memory: RAM %s free of %s; kernel memory %s free; kernel quota %s of %s used\n",
+	/* Then exact, for comparing (a leak of one page shows). */
+	printf("memory: RAM %s free of %s (%lu of %lu bytes)\n",
 	       fmt_bytes(free_ram, sizeof(free_ram), ram_free),
-	       fmt_bytes(ram, sizeof(ram), ram_total),
-	       fmt_bytes(kernel, sizeof(kernel), kernel_free),
+	       fmt_bytes(ram, sizeof(ram), ram_total), ram_free, ram_total);
+	printf("    kernel memory %s free (%lu bytes)\n",
+	       fmt_bytes(kernel, sizeof(kernel), kernel_free), kernel_free);
+	printf("    kernel quota %s of %s used (%lu of %lu bytes)\n",
 	       fmt_bytes(used, sizeof(used), mem.quota_used),
-	       fmt_bytes(limit, sizeof(limit), mem.quota_limit));
-	/* Exact, for comparing (a leak of one page shows). */
-	printf("    in bytes: RAM %lu free of %lu; kernel memory %lu free; kernel quota %lu of %lu "
-	       "used\n", ram_free, ram_total, kernel_free, mem.quota_used, mem.quota_limit);
+	       fmt_bytes(limit, sizeof(limit), mem.quota_limit), mem.quota_used, mem.quota_limit);
 }
 
 /* ---- commands ---- */
@@ -160,7 +162,9 @@ static void cmd_help(char **arg)
 	for (unsigned c = 0; c < NCOMMANDS; c++)
 		printf("  %-20s%s\n", commands[c].usage, commands[c].help);
 	printf("keys: Tab completes; Up/Down recall lines; Left/Right, Home/End (^A/^E) move;\n"
-	       "  ^U/^K delete to the start/end, ^W the word before the cursor; ^C abandons the line\n");
+	       "  ^U/^K delete to the start/end, ^W the word before the cursor;\n"
+	       "  ^C abandons the line, ^L draws it again. Under make run, ^A is QEMU's:\n"
+	       "  type ^A ^A for one ^A; ^A X quits QEMU\n");
 }
 
 static const struct command *command_named(const char *name)
@@ -222,6 +226,8 @@ static unsigned candidates(void *ctx, unsigned index, const char *const *words,
 			out[n] = names[n];
 		return n;
 	case ARG_INTERFACE: {
+		/* Fresh names if the netstack answers soon, else its last ones. */
+		net_refresh();
 		long got = interface_names(names, max < LINE_EDIT_MATCHES ? max : LINE_EDIT_MATCHES);
 		for (; (long)n < got; n++)
 			out[n] = names[n];
@@ -272,6 +278,9 @@ static void key(char c)
 		printf("%s%s^C\n", PROMPT, editor.entered);
 		break;
 	case LINE_EDIT_LIST:
+		/* The line as typed, the candidates under it, then the line again. */
+		show_line(true, false);
+		printf("%s%s\n", PROMPT, editor.buf);
 		for (unsigned i = 0; i < editor.nmatches; i++)
 			printf("%s%s", i ? "  " : "", editor.matches[i]);
 		printf("\n");
@@ -316,11 +325,19 @@ int main(uint64_t arg)
 		printf("console: setting up (needs `irq 4`): %s\n", mica_strerror(err));
 		return 1;
 	}
+	if ((err = net_start()) < 0)
+		printf("console: no worker for the netstack (%s): ifconfig will not answer\n",
+		       mica_strerror(err));
 	line_edit_init(&editor, candidates, NULL);
 	printf("console: ready; type help\n");
 	drain();
 	for (;;) {
-		long bits = sys_notify_wait(console_notif, 0);
+		/* What a command's wait took first, then what came since. */
+		long bits = sys_notify_wait(console_notif | (console_deferred ? IPC_NONBLOCK : 0), 0);
+		bits = (bits > 0 ? bits : 0) | console_deferred;
+		console_deferred = 0;
+		if (bits & CONSOLE_BIT_NET)
+			net_answered();
 		if (bits & CONSOLE_BIT_TIMER)
 			faults_retry();
 		if (bits & CONSOLE_BIT_IRQ) {

@@ -1,7 +1,9 @@
 /*
  * The serial console's parts (docs/console.md): console.c reads the keys,
- * runs the command table and talks to init; console_net.c talks to the
- * netstack and the drivers.
+ * runs the command table and talks to init; console_net.c asks the
+ * netstack, through a worker thread of its own, so that a netstack that
+ * does not answer never holds the keys up; console_fault.c hands the
+ * drivers their faults.
  */
 #ifndef MICA_APPLIANCE_CONSOLE_H
 #define MICA_APPLIANCE_CONSOLE_H
@@ -10,25 +12,50 @@
 #include "proto/init.h"
 
 #define CONSOLE_BIT_IRQ   0x1   /* console_notif: the UART has input */
-#define CONSOLE_BIT_TIMER 0x2   /* console_notif: time to retry queued faults */
+#define CONSOLE_BIT_TIMER 0x2   /* console_notif: its timer (fault retries, waits) */
+#define CONSOLE_BIT_NET   0x4   /* console_notif: the netstack worker has answered */
 
-/* The console's notification (its thread's, the UART's IRQ bound to it)
- * and an empty slot for looking names up. */
+#define CONSOLE_MS        1000000UL    /* clock nanoseconds in a millisecond */
+
+/* The console's notification (its main thread's, the UART's IRQ bound to
+ * it) and an empty slot for the main thread's name look-ups. */
 extern cap_slot_t console_notif, console_scratch;
-
-void cmd_ifconfig(char **arg);
-/* fault IFNAME KIND: tell the driver now, or queue the fault and retry
- * from the timer (faults_retry) until the driver takes it or the
- * patience runs out; either way, say which. */
-void cmd_fault(char **arg);
-void faults_retry(void);
+/* Bits of console_notif a wait in a command took but did not act on; the
+ * main loop acts on them next. Main thread only. */
+extern long console_deferred;
 
 /* A program's or an interface's name, NUL-terminated. */
 typedef char console_name[INIT_NAME_WORDS * 8 + 1];
 
-/* The netstack's interface names into names (at most max); their number,
- * or -1 when the netstack is not running. */
+/* ---- the netstack (console_net.c) ---- */
+
+/* Start the worker thread and its first reading of the interfaces. 0 or
+ * a negative error. */
+long net_start(void);
+/* The CONSOLE_BIT_NET arrived: take the worker's answer. */
+void net_answered(void);
+void cmd_ifconfig(char **arg);
+
+/* Ask the netstack for its interfaces again (the worker's call) and wait
+ * up to NET_WAIT_MS for the answer: true if it came (interface_names is
+ * fresh), false if the worker is still waiting for the netstack, from
+ * this request or an earlier one. Main thread only. */
+bool net_refresh(void);
+/* The interface names of the netstack's last answer into names (at most
+ * max): their number, or -1 when it was not running then or has never
+ * answered. */
 long interface_names(console_name *names, unsigned max);
+/* "the netstack has not answered for N ms" into buf, N since the worker
+ * asked it; returns buf. */
+char *net_silence(char *buf, size_t size);
+
+/* ---- faults (console_fault.c) ---- */
+
+/* fault IFNAME KIND: tell the driver now, or queue the fault and retry
+ * from the timer (faults_retry) until the driver takes it, its instance
+ * changes or the patience runs out; either way, say which. */
+void cmd_fault(char **arg);
+void faults_retry(void);
 /* The fault kinds' names (KIND of cmd_fault) into out; their number. */
 unsigned fault_names(const char **out, unsigned max);
 

@@ -42,7 +42,7 @@ void program_died(struct program *p, const char *how, enum death cause)
 	}
 	if (p->m->restart == RESTART_NEVER) {
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s; restart=never, left down\n", p->m->name, how);
+		printf("init: %s %s at %lu ms; restart=never, left down\n", p->m->name, how, now);
 		return;
 	}
 	if (cause == DIED_KILL) {
@@ -56,8 +56,8 @@ void program_died(struct program *p, const char *how, enum death cause)
 		char count[32];
 		p->crashes++;           /* this one too: what `ps` shows is what we say */
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s; gave up after %s in a row, left down\n", p->m->name, how,
-		       fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
+		printf("init: %s %s at %lu ms; gave up after %s in a row, left down\n", p->m->name,
+		       how, now, fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
 		return;
 	}
 	p->crashes++;

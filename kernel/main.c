@@ -23,6 +23,7 @@
 #include "timer.h"
 #include "trap.h"
 
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 #ifndef MICA_VERSION
@@ -124,19 +125,24 @@ static void read_boot_info(const struct multiboot_info *mbi,
 
 static void print_memory_map(void)
 {
-	kinfo("mem: memory map from the loader (%d regions):\n", nregions);
+	char count[32];
+
+	kinfo("mem: memory map from the loader (%s):\n",
+	      fmt_count(count, sizeof(count), (unsigned)nregions, "region", "regions"));
 	for (int i = 0; i < nregions; i++)
 		kinfo("mem:   %016lx-%016lx %10lu KiB %s\n", regions[i].base,
 		      regions[i].base + regions[i].len - 1, regions[i].len >> 10,
 		      memmap_type_name(regions[i].type));
 	uint64_t total = memmap_total(usable, nusable);
-	kinfo("mem: usable frames: %lu KiB (%lu MiB) in %d ranges\n", total >> 10,
-	      total >> 20, nusable);
+	kinfo("mem: usable frames: %lu KiB (%lu MiB) in %s\n", total >> 10, total >> 20,
+	      fmt_count(count, sizeof(count), (unsigned)nusable, "range", "ranges"));
 }
 
 static void print_modules(void)
 {
-	kinfo("boot: %d module%s\n", nmodules, nmodules == 1 ? "" : "s");
+	char count[32];
+
+	kinfo("boot: %s\n", fmt_count(count, sizeof(count), (unsigned)nmodules, "module", "modules"));
 	for (int i = 0; i < nmodules; i++) {
 		const char *name = modules[i].name;
 		const unsigned char *data = phys_to_virt(modules[i].start);

@@ -17,6 +17,7 @@
 #include "thread.h"
 
 #include "lib/elf.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "uapi/bootinfo.h"
 #include "uapi/ipc.h"
@@ -175,8 +176,11 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	bi->kernel_quota = t->quota_limit;
 
 	thread_start(th, img.entry, ROOT_STACK_TOP - 8, BOOTINFO_ADDR);
-	kinfo("root: task '%s' entry %lx, %lu RAM regions (%lu MiB), %lu modules, quota %lu KiB\n",
-	      t->name, img.entry, bi->ram_count, bi->ram_bytes >> 20, bi->module_count,
+	char regions[32], modules[32];
+	kinfo("root: task '%s' entry %lx, %s (%lu MiB), %s, quota %lu KiB\n", t->name, img.entry,
+	      fmt_count(regions, sizeof(regions), bi->ram_count, "RAM region", "RAM regions"),
+	      bi->ram_bytes >> 20,
+	      fmt_count(modules, sizeof(modules), bi->module_count, "module", "modules"),
 	      t->quota_limit >> 10);
 }
 

@@ -3,9 +3,11 @@
 
 Usage: tools/console.py [SOCKET]   (default: build/console.sock, make gdb's)
 
-What is typed goes to the guest, what it prints comes here. Ctrl-] leaves
-(QEMU keeps running; attach again later); Ctrl-A X quits QEMU and Ctrl-A C
-switches to its monitor, as in `make run`. Only Python's standard library
+What is typed goes to the guest, what it prints comes here. On attaching
+it sends the console a Ctrl-L, which makes Mica's console draw its prompt
+and the line being typed again (it was drawn before anyone listened).
+Ctrl-] leaves (QEMU keeps running; attach again later); Ctrl-A X quits
+QEMU and Ctrl-A C switches to its monitor, as in `make run`. Only Python's standard library
 is used, so nothing needs installing.
 """
 import os
@@ -17,6 +19,7 @@ import time
 import tty
 
 DETACH = b"\x1d"  # Ctrl-]
+REDRAW = b"\x0c"  # Ctrl-L: the guest's console draws its line again
 
 
 def connect(path, timeout=10.0):
@@ -62,6 +65,7 @@ def main():
         sock = connect(path)
     except OSError as e:
         sys.exit(f"console: cannot connect to {path}: {e.strerror} (is make gdb running?)")
+    sock.sendall(REDRAW)
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     saved = termios.tcgetattr(fd_in) if os.isatty(fd_in) else None
     if saved:

@@ -3,8 +3,9 @@
 #
 # Usage: tools/gdb-run.sh KERNEL GDB_SOCKET CONSOLE_SOCKET QEMU-COMMAND...
 #
-# QEMU runs in a session of its own, so the terminal's Ctrl-C reaches gdb
-# alone: gdb stops the guest and `continue` resumes it. QEMU's gdb stub
+# QEMU runs in a session of its own, so the terminal's Ctrl-C (SIGINT to
+# the foreground process group: make, this script, gdb) never reaches it:
+# gdb stops the guest and `continue` resumes it; this script carries on. QEMU's gdb stub
 # listens on GDB_SOCKET; the serial console (with QEMU's monitor behind
 # Ctrl-A C, as in `make run`) on CONSOLE_SOCKET, and everything the guest
 # prints is also written to CONSOLE_SOCKET's name with .log for .sock.

@@ -75,9 +75,14 @@ def ping_ok(rig, count=5):
 
 
 def memory(rig):
-    m = console(rig, "mem", r"^    in bytes: RAM (\d+) free of \d+; kernel memory (\d+) free; "
-                            r"kernel quota (\d+) of \d+ used$")
-    return tuple(int(x) for x in m.groups())
+    """Free RAM, free kernel memory and kernel quota in use, in bytes."""
+    mark = rig.qemu.mark()
+    rig.qemu.send("mem")
+    ram = rig.qemu.wait_for(r"^memory: RAM .* \((\d+) of \d+ bytes\)$", timeout=60, since=mark)
+    kernel = rig.qemu.wait_for(r"^    kernel memory .* \((\d+) bytes\)$", timeout=60, since=mark)
+    quota = rig.qemu.wait_for(r"^    kernel quota .* used \((\d+) of \d+ bytes\)$", timeout=60,
+                              since=mark)
+    return tuple(int(m.group(1)) for m in (ram, kernel, quota))
 
 
 def test_iperf_survives_five_kills(model, tmp_path):
@@ -144,8 +149,11 @@ def test_crash_hang_and_corrupt_rings_are_survived(model, tmp_path):
         rig.qemu.send("fault eth0 rings")
         rig.qemu.wait_for(r"^eth0: injecting fault rings$", since=mark)
         assert ping_ok(rig)
-        m = console(rig, "ifconfig", r"^\s+driver: attached, restarted 2 times; .*"
-                                     r"bad descriptors (\d+)$")
+        mark = rig.qemu.mark()
+        rig.qemu.send("ifconfig")
+        rig.qemu.wait_for(r"^    MAC [0-9a-f:]+, driver attached, re-attached 2 times$", since=mark)
+        m = rig.qemu.wait_for(r"^    bad descriptors (\d+), buffers reclaimed from dead drivers "
+                              r"\d+$", since=mark)
         assert int(m.group(1)) > 0, "the bad descriptors were not counted"
         ps = console(rig, "ps", r"^eth0\s+running\s+(\d+)\s+(\d+)$")
         assert ps.group(1) == "2"
@@ -162,7 +170,7 @@ def test_crash_at_start_backs_off_then_stays_down(model, tmp_path):
         q.wait_for(r"^init: eth0 crashed; restarting in 100 ms \(1 of 3\)$")
         q.wait_for(r"^init: eth0 crashed; restarting in 200 ms \(2 of 3\)$")
         q.wait_for(r"^init: eth0 crashed; restarting in 400 ms \(3 of 3\)$")
-        q.wait_for(r"^init: eth0 crashed; gave up after 4 crashes in a row, left down$")
+        q.wait_for(r"^init: eth0 crashed at \d+ ms; gave up after 4 crashes in a row, left down$")
         q.wait_for(r"^console: ready")
         console(rig, "ps", r"^eth0\s+down\s+3\s+4$")     # the log's 4 crashes
         console(rig, "ps", r"^netstack\s+running\s+0\s+0$")

@@ -292,6 +292,58 @@ def test_make_pxe_run_net_tap(tmp_path, restore_build):
     assert not os.path.exists(os.path.dirname(seen["log"])), "dnsmasq's directory is left"
 
 
+def test_console_py_asks_for_the_line_on_attach(tmp_path):
+    """tools/console.py (make gdb's console client) sends Ctrl-L first, so
+    the console draws its prompt for the newcomer, then what is typed."""
+    path = str(tmp_path / "console.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    server.settimeout(10)
+    client = subprocess.Popen([os.path.join(ROOT, "tools", "console.py"), path],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        client.stdin.write(b"ps\r")
+        client.stdin.close()            # end of input: the client leaves
+        got = b""
+        while chunk := conn.recv(4096):
+            got += chunk
+        assert got == b"\x0cps\r", got
+        assert client.wait(timeout=10) == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        server.close()
+
+
+def test_a_bad_manifest_fails_make_with_its_line(tmp_path):
+    """MANIFEST= naming a manifest init would refuse, or no file: make
+    fails before anything boots, says which line of which file and what is
+    wrong, and leaves the manifest it had (and no half-made one) behind."""
+    target = "build/boot.manifest"
+    booted = os.path.join(ROOT, target)
+    subprocess.run(["make", "-s", target], cwd=ROOT, env=make_env(), check=True,
+                   capture_output=True, timeout=300)
+    with open(booted) as f:
+        before = f.read()
+    bad = tmp_path / "bad.manifest"
+    bad.write_text("# a typo on line 3\nprogram hello\n    modul hello\n")
+    for manifest, message in [
+            (bad, rf"^{re.escape(str(bad))}:3: unknown keyword 'modul' \(module, file, "),
+            (tmp_path / "nonexistent", rf"^make: MANIFEST={re.escape(str(tmp_path))}/nonexistent: "
+                                       r"no such file$")]:
+        r = subprocess.run(["make", target, f"MANIFEST={manifest}"], cwd=ROOT, env=make_env(),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode != 0, r.stdout + r.stderr
+        assert re.search(message, r.stderr, re.M), r.stderr
+        assert not os.path.exists(booted + ".new")
+        with open(booted) as f:
+            assert f.read() == before
+
+
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
 def test_make_gdb_interrupt_and_continue(tmp_path):
     """make gdb: gdb runs the guest to kmain; Ctrl-C (SIGINT to make's

@@ -21,6 +21,8 @@ void percpu_set_kernel_stack(uint64_t rsp0);
  * first return to user mode of a new thread. */
 extern char syscall_entry[];
 void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
+void switch_abandon(uint64_t *save_ksp, uint64_t frame, uint64_t next_ksp)
+	__attribute__((noreturn));
 extern char thread_first_entry[];
 
 #endif

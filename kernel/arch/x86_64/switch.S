@@ -30,17 +30,60 @@ switch_context:
 	popq %rbx
 	ret
 
+/*
+ * void switch_abandon(uint64_t *save_ksp, uint64_t frame, uint64_t next_ksp)
+ * switch_context for a thread that blocked in a system call with nothing
+ * left to do in the kernel once it is woken but return to user mode
+ * through its frame (at `frame`, the top of its kernel stack): its kernel
+ * context is dropped, and the saved stack pointer made to resume at
+ * fast_resume instead, just below the frame (the six registers popped on
+ * the way are don't-cares). Does not return.
+ */
+	.globl switch_abandon
+switch_abandon:
+	leaq -56(%rsi), %rax
+	movq $fast_resume, 48(%rax)
+	movq %rax, (%rdi)
+	movq %rdx, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
+
+fast_resume:
+	call sched_resume_user
+	jmp syscall_exit
+
 /* A new thread's first switch returns here: leave through its trap frame. */
 	.globl thread_first_entry
 thread_first_entry:
 	call sched_finish_switch
 	jmp trap_return
 
+/* Offsets in struct trap_frame (trap.h). */
+#define F_R11    32
+#define F_RCX    96
+#define F_RIP    136
+#define F_RFLAGS 152
+#define F_RSP    160
+#define F_REGS   120                    /* the 15 general registers */
+
 /*
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
  * masked by FMASK. Build a struct trap_frame on the thread's kernel stack
- * (vector 0x100, error 0) and call syscall_entry_c(frame); return through
- * trap_return like any interrupt.
+ * (vector 0x100, error 0) and call syscall_entry_c(frame).
+ *
+ * The way back is `sysret` when the frame holds what sysret restores: rcx
+ * the return address and r11 the flags (as `syscall` left them, unless
+ * thread_write_regs or a fault reply changed them since) and a canonical
+ * user address (on Intel CPUs a sysret to a non-canonical address faults
+ * in ring 0, on the user's stack). The selectors need no check: nothing
+ * changes them in a user thread's frame, and sysret loads the same ones
+ * (STAR). Anything else leaves through trap_return's iretq, which
+ * restores any frame.
  */
 	.globl syscall_entry
 syscall_entry:
@@ -72,4 +115,33 @@ syscall_entry:
 	cld
 	movq %rsp, %rdi
 	call syscall_entry_c
-	jmp trap_return
+syscall_exit:
+	movq F_RIP(%rsp), %rcx
+	cmpq F_RCX(%rsp), %rcx
+	jne trap_return
+	movq %rcx, %rax
+	shrq $47, %rax                  /* 0 for a user address */
+	jnz trap_return
+	movq F_RFLAGS(%rsp), %rax
+	cmpq F_R11(%rsp), %rax
+	jne trap_return
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	/* Interrupts stay masked until sysret loads the user's flags, so
+	 * nothing runs between the stack switch and the return. */
+	movq (F_RSP - F_REGS)(%rsp), %rsp
+	swapgs
+	sysretq

@@ -64,10 +64,8 @@ thread_first_entry:
 	jmp trap_return
 
 /* Offsets in struct trap_frame (trap.h). */
-#define F_R11    32
-#define F_RCX    96
+#define F_VECTOR 120
 #define F_RIP    136
-#define F_RFLAGS 152
 #define F_RSP    160
 #define F_REGS   120                    /* the 15 general registers */
 
@@ -77,13 +75,14 @@ thread_first_entry:
  * (vector 0x100, error 0) and call syscall_entry_c(frame).
  *
  * The way back is `sysret` when the frame holds what sysret restores: rcx
- * the return address and r11 the flags (as `syscall` left them, unless
- * thread_write_regs or a fault reply changed them since) and a canonical
- * user address (on Intel CPUs a sysret to a non-canonical address faults
- * in ring 0, on the user's stack). The selectors need no check: nothing
- * changes them in a user thread's frame, and sysret loads the same ones
- * (STAR). Anything else leaves through trap_return's iretq, which
- * restores any frame.
+ * the return address and r11 the flags, as `syscall` left them (the
+ * vector word is still VEC_SYSCALL: thread_set_regs marks a frame it
+ * rewrites), and a canonical user address (a `syscall` in the last bytes
+ * of the lower half returns to 0x800000000000, and on Intel CPUs a sysret
+ * to a non-canonical address faults in ring 0, on the user's stack). The
+ * selectors need no check: nothing changes them in a user thread's frame,
+ * and sysret loads the same ones (STAR). Anything else leaves through
+ * trap_return's iretq, which restores any frame.
  */
 	.globl syscall_entry
 syscall_entry:
@@ -96,7 +95,7 @@ syscall_entry:
 	pushq $SEL_USER_CODE
 	pushq %rcx
 	pushq $0
-	pushq $0x100
+	pushq $0x100                    /* VEC_SYSCALL */
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -116,15 +115,10 @@ syscall_entry:
 	movq %rsp, %rdi
 	call syscall_entry_c
 syscall_exit:
-	movq F_RIP(%rsp), %rcx
-	cmpq F_RCX(%rsp), %rcx
+	cmpq $0x100, F_VECTOR(%rsp)     /* VEC_SYSCALL: not rewritten */
 	jne trap_return
-	movq %rcx, %rax
-	shrq $47, %rax                  /* 0 for a user address */
-	jnz trap_return
-	movq F_RFLAGS(%rsp), %rax
-	cmpq F_R11(%rsp), %rax
-	jne trap_return
+	btq $47, F_RIP(%rsp)            /* past the lower half */
+	jc trap_return
 	popq %r15
 	popq %r14
 	popq %r13

@@ -27,11 +27,12 @@
 bool fastpath_enabled = true;
 uint64_t fastpath_hits;
 
-/* The capability in slot of the current task, if it names a live object
+/* The capability in slot of self's task, if it names a live object
  * of type with rights; NULL otherwise. slot <= IPC_SLOT_MASK. */
-static inline struct cap *fast_cap(uint64_t slot, unsigned type, uint8_t rights)
+static inline struct cap *fast_cap(const struct thread *self, uint64_t slot, unsigned type,
+				   uint8_t rights)
 {
-	const struct cap_table *t = &current->task->caps;
+	const struct cap_table *t = &self->task->caps;
 	struct cap *c;
 
 	if (slot >= t->nslots)
@@ -59,10 +60,18 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 	struct ipc_buffer *tb = ipc_buffer_of(to);
 	unsigned n = ipc_tag_words(f->rsi);
 
-	tf->rdx = n > 0 ? f->rdx : 0;
-	tf->r10 = n > 1 ? f->r10 : 0;
-	tf->r8 = n > 2 ? f->r8 : 0;
-	tf->r9 = n > 3 ? f->r9 : 0;
+	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+
+	switch (n) {
+	case 4: w3 = f->r9;     /* fall through */
+	case 3: w2 = f->r8;     /* fall through */
+	case 2: w1 = f->r10;    /* fall through */
+	case 1: w0 = f->rdx;
+	}
+	tf->rdx = w0;
+	tf->r10 = w1;
+	tf->r8 = w2;
+	tf->r9 = w3;
 	tf->rsi = ipc_tag(ipc_tag_label(f->rsi), n, 0);
 	tf->rdi = badge;
 	tf->rax = 0;
@@ -72,26 +81,28 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 
 bool fastpath_call(struct trap_frame *f)
 {
+	struct thread *self = current;
 	struct cap *c;
 	struct endpoint *ep;
 	struct thread *receiver;
 	struct reply *reply;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
+	    self->task->redirect_syscalls)
 		return false;
-	if (!(c = fast_cap(f->rdi, CAP_ENDPOINT, CAP_RIGHT_WRITE)))
+	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_WRITE)))
 		return false;
 	ep = (struct endpoint *)c->obj;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    current->fault_pending || !sched_outranks_ready(receiver))
+	    self->fault_pending || !sched_outranks_ready(receiver))
 		return false;
 
 	/* Commit: the receiver takes the message and binds us to its reply
 	 * object; we wait for the answer, it runs. */
 	waitq_remove(&ep->receivers, receiver);
 	fast_transfer(f, receiver, c->badge);
-	endpoint_bind_reply(reply, current);
+	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
 	fastpath_hits++;
@@ -100,15 +111,17 @@ bool fastpath_call(struct trap_frame *f)
 
 bool fastpath_reply_recv(struct trap_frame *f)
 {
+	struct thread *self = current;
 	struct cap *c, *rc;
 	struct endpoint *ep;
 	struct reply *reply;
 	struct thread *caller;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
+	    self->task->redirect_syscalls)
 		return false;
-	if (!(c = fast_cap(f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
-	    !(rc = fast_cap(f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
+	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
+	    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
 		return false;
 	ep = (struct endpoint *)c->obj;
 	reply = (struct reply *)rc->obj;
@@ -116,7 +129,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	if (!caller || caller->fault_pending || caller->suspended)
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. */
-	if (!waitq_empty(&ep->senders) || (current->bound && current->bound->word))
+	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
 		return false;
 	if (!sched_outranks_ready(caller))
 		return false;
@@ -127,10 +140,11 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	caller->waiting_on = NULL;
 	fast_transfer(f, caller, 0);
 	caller->state = THREAD_READY;
-	current->state = THREAD_BLOCKED_RECV;
-	current->waiting_on = ep;
-	endpoint_set_receive_reply(current, reply);
-	waitq_push(&ep->receivers, current);
+	self->state = THREAD_BLOCKED_RECV;
+	self->waiting_on = ep;
+	if (self->reply != reply)
+		endpoint_set_receive_reply(self, reply);
+	waitq_push(&ep->receivers, self);
 	fastpath_hits++;
 	sched_switch_abandon(caller);
 }

@@ -26,7 +26,8 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
  * since it was looked up (pt_generation), so a short message pays no
  * page-table walk. */
 struct ipc_buffer *ipc_buffer_lookup(struct thread *t);
-static inline struct ipc_buffer *ipc_buffer_of(struct thread *t)
+static inline __attribute__((always_inline)) struct ipc_buffer *
+ipc_buffer_of(struct thread *t)
 {
 	if (t->ipc_buffer_cache.gen == pt_generation && t->ipc_buffer_cache.uva == t->ipc_buffer &&
 	    t->ipc_buffer_cache.task == t->task)

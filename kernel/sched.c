@@ -14,7 +14,7 @@ bool sched_need_resched;
 /* One circular queue per priority, and a bitmap of non-empty ones. */
 static struct thread *ready[256];
 static uint64_t ready_bits[4];
-static uint64_t ready_words;        /* bit w: ready_bits[w] is not 0 */
+uint64_t sched_ready_words;         /* bit w: ready_bits[w] is not 0 */
 static struct thread idle_thread;
 static uint8_t idle_stack[4096] __attribute__((aligned(16)));
 /* The thread we just switched away from. The running thread holds a
@@ -38,7 +38,7 @@ void sched_enqueue(struct thread *t)
 		t->queue_next = t->queue_prev = t;
 		*q = t;
 		ready_bits[t->priority / 64] |= 1ULL << (t->priority % 64);
-		ready_words |= 1ULL << (t->priority / 64);
+		sched_ready_words |= 1ULL << (t->priority / 64);
 	}
 }
 
@@ -52,7 +52,7 @@ void sched_dequeue(struct thread *t)
 		*q = NULL;
 		ready_bits[t->priority / 64] &= ~(1ULL << (t->priority % 64));
 		if (!ready_bits[t->priority / 64])
-			ready_words &= ~(1ULL << (t->priority / 64));
+			sched_ready_words &= ~(1ULL << (t->priority / 64));
 	} else {
 		t->queue_prev->queue_next = t->queue_next;
 		t->queue_next->queue_prev = t->queue_prev;
@@ -64,9 +64,9 @@ void sched_dequeue(struct thread *t)
 
 static inline struct thread *highest_ready(void)
 {
-	if (!ready_words)
+	if (!sched_ready_words)
 		return &idle_thread;
-	int w = 63 - __builtin_clzll(ready_words);
+	int w = 63 - __builtin_clzll(sched_ready_words);
 	return ready[w * 64 + 63 - __builtin_clzll(ready_bits[w])];
 }
 
@@ -83,7 +83,6 @@ static inline void switch_prepare(struct thread *prev, struct thread *next)
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
 	kobject_get(&next->obj);
-	switched_from = prev;
 	current = next;
 }
 
@@ -94,6 +93,7 @@ static void switch_to(struct thread *next)
 	if (next == prev)
 		return;
 	switch_prepare(prev, next);
+	switched_from = prev;
 	switch_context(&prev->ksp, next->ksp);
 	sched_finish_switch();      /* back on prev's stack */
 }
@@ -119,7 +119,7 @@ void schedule(void)
 	switch_to(next);
 }
 
-bool sched_outranks_ready(const struct thread *t)
+bool sched_outranks_ready_queued(const struct thread *t)
 {
 	return t->priority >= highest_ready()->priority;
 }
@@ -149,7 +149,15 @@ void sched_switch_abandon(struct thread *t)
 		t->ticks_left = t->timeslice_ticks;
 	sched_need_resched = false;
 	switch_prepare(prev, t);
-	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp);
+	/* Its reference to itself is not prev's last (the common case): drop
+	 * it now, and sched_finish_switch has nothing left to do, so
+	 * switch_abandon may skip it. */
+	bool finished = prev->obj.refs > 1;
+	if (finished)
+		prev->obj.refs--;
+	else
+		switched_from = prev;
+	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, finished);
 }
 
 void sched_resume_user(void)

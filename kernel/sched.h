@@ -48,8 +48,14 @@ void sched_switch_abandon(struct thread *t) __attribute__((noreturn));
 void sched_resume_user(void);
 
 /* t is at least as important as every ready thread (a direct switch to
- * it would not bypass anyone). */
-bool sched_outranks_ready(const struct thread *t);
+ * it would not bypass anyone); inline for the common case of nobody
+ * ready. */
+extern uint64_t sched_ready_words;
+bool sched_outranks_ready_queued(const struct thread *t);
+static inline bool sched_outranks_ready(const struct thread *t)
+{
+	return !sched_ready_words || sched_outranks_ready_queued(t);
+}
 
 /* Work left after a switch (freeing a dead thread's stack). */
 void sched_finish_switch(void);

@@ -61,3 +61,38 @@ KTEST(syscall_return_keeps_rewritten_rcx_r11)
 	ktest_join(t);
 	sys_cap_delete(entry_ep);
 }
+
+/* A `syscall` in the last two bytes of user space returns to the
+ * non-canonical 0x800000000000, where neither sysret nor iretq may go: the
+ * thread takes a general-protection fault there, the kernel carries on. */
+static volatile int top_returned;
+
+static void top_jumper(uint64_t target)
+{
+	__asm__ volatile("call *%0" : : "r"(target), "a"((uint64_t)SYS_yield)
+			 : "rcx", "r11", "memory");
+	top_returned = 1;
+}
+
+KTEST(syscall_at_the_top_of_user_space_faults)
+{
+	uint64_t page = USER_SPACE_TOP - PAGE_SIZE;
+	uint8_t *scratch = ktest_pages(1);      /* page i of the first RAM region */
+	struct user_regs r;
+
+	KCHECK(scratch);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, (uint64_t)scratch - ROOT_RAM_WINDOW, page, 1,
+			    IPC_MAP_READ | IPC_MAP_WRITE | IPC_MAP_EXEC), 0);
+	((volatile uint8_t *)page)[PAGE_SIZE - 2] = 0x0F;     /* syscall */
+	((volatile uint8_t *)page)[PAGE_SIZE - 1] = 0x05;
+	top_returned = 0;
+	cap_slot_t t = ktest_spawn(top_jumper, USER_SPACE_TOP - 2, 150);
+	ktest_settle();                                 /* it faulted: stopped */
+	KEXPECT(top_returned, 0);
+	KEXPECT(sys_thread_read_regs(t, (uint64_t)&r), 0);
+	KEXPECT(r.rip, USER_SPACE_TOP);
+	sys_obj_destroy(t);
+	ktest_join(t);
+	KEXPECT(sys_mem_unmap(fpage(page, 12), MEM_UNMAP_SELF), 0);
+	ktest_pages_free(scratch, 1);
+}

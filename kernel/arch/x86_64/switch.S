@@ -1,6 +1,7 @@
 /*
  * Kernel context switch and system call entry.
  */
+#include "frame.h"
 #include "gdt.h"
 
 #define CPU_KERNEL_RSP 0
@@ -21,6 +22,7 @@ switch_context:
 	pushq %r14
 	pushq %r15
 	movq %rsp, (%rdi)
+switch_load:                            /* to the stack at rsi */
 	movq %rsi, %rsp
 	popq %r15
 	popq %r14
@@ -54,14 +56,8 @@ switch_abandon:
 	jne 1f
 	leaq 56(%rdx), %rsp
 	jmp syscall_exit
-1:	movq %rdx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbp
-	popq %rbx
-	ret
+1:	movq %rdx, %rsi
+	jmp switch_load
 
 fast_resume:
 	call sched_resume_user
@@ -73,11 +69,6 @@ thread_first_entry:
 	call sched_finish_switch
 	jmp trap_return
 
-/* Offsets in struct trap_frame (trap.h). */
-#define F_VECTOR 120
-#define F_RIP    136
-#define F_RSP    160
-#define F_REGS   120                    /* the 15 general registers */
 
 /*
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
@@ -109,21 +100,7 @@ syscall_entry:
 	pushq %rcx
 	pushq $0
 	pushq $0x100                    /* VEC_SYSCALL */
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_REGS
 	cld
 	movq %rsp, %rdi
 	cmpq $21, %rax                  /* SYS_ipc_call (syscall.c checks) */
@@ -136,21 +113,7 @@ syscall_exit:
 	jc 4f
 	cmpq $0x100, F_VECTOR(%rsp)     /* VEC_SYSCALL: not rewritten */
 	jne trap_return
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_REGS
 	/* Interrupts stay masked until sysret loads the user's flags, so
 	 * nothing runs between the stack switch and the return. */
 	movq (F_RSP - F_REGS)(%rsp), %rsp

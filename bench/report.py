@@ -299,6 +299,8 @@ def main(argv):
         if old:
             moved.append(f"{name} (against {old['date']}, {old['commit']}):")
             moved += lines or ["  no figure moved"]
+        else:
+            moved.append(f"{name}: first measurement, nothing to compare with")
     with open(RESULTS, "w") as f:
         json.dump({"sections": sections}, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -6,8 +6,9 @@ Usage: bench/report.py [SECTION...]   SECTION: ipc nic net outage
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
-file is newer than build/bench/.started (made when `make bench` began),
-and is stamped with today's date, the commit and the QEMU version.
+file is newer than build/bench/.started (made when `make bench` began,
+holding the version it built and measured), and is stamped with today's
+date, that commit and the QEMU version.
 Every other section keeps what bench/results.json holds from an earlier
 run, with that run's stamp; so a partial run (`make bench BENCH=ipc`)
 regenerates the whole report. For each figure measured again, the change
@@ -39,6 +40,18 @@ EXACT, NOISY = 0.005, 0.10
 def git(*args):
     r = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
     return r.stdout.strip() if r.returncode == 0 else "unknown"
+
+
+def built_version():
+    """The commit make bench built (its .started), else the checkout's."""
+    try:
+        with open(os.path.join(BUILD, ".started")) as f:
+            version = f.read().strip()
+        if version:
+            return version
+    except OSError:
+        pass
+    return git("describe", "--always", "--dirty")
 
 
 def qemu_version():
@@ -283,7 +296,7 @@ def main(argv):
     except (OSError, ValueError):
         previous = {}
     today = datetime.date.today().isoformat()
-    commit, qemu = git("describe", "--always", "--dirty"), qemu_version()
+    commit, qemu = built_version(), qemu_version()
     sections, moved = {}, []
     for name in SECTIONS:
         data = fresh(name, ran)

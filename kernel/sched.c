@@ -131,7 +131,10 @@ void sched_wake(struct thread *t)
 		sched_need_resched = true;
 }
 
-void sched_switch_direct(struct thread *t)
+/* Current has blocked; t, the partner it just made ready (state READY,
+ * not queued), outranks every ready thread: switch straight to it, the
+ * queues untouched. Returns when current runs again. */
+static void switch_direct(struct thread *t)
 {
 	kassert(current->state != THREAD_READY);
 	if (t->ticks_left == 0)
@@ -172,7 +175,7 @@ void sched_block_switch(struct thread *t)
 	/* Direct process switch to the partner that just became ready, when
 	 * nothing more important waits; the queues are not touched. */
 	if (t && sched_outranks_ready(t)) {
-		sched_switch_direct(t);
+		switch_direct(t);
 		return;
 	}
 	kassert(current->state != THREAD_READY);

@@ -30,17 +30,13 @@ void sched_wake(struct thread *t);
  * current runs again. t may be NULL. */
 void sched_block_switch(struct thread *t);
 
-/* Current has blocked; t, the partner it just made ready (state READY,
- * not queued), outranks every ready thread (sched_outranks_ready, with
- * nothing queued since): switch straight to it, the queues untouched.
- * Returns when current runs again. */
-void sched_switch_direct(struct thread *t);
-
-/* sched_switch_direct for a current thread blocked in a system call with
- * nothing left to do once woken but return to user mode through its frame
- * (the fast path): its kernel stack is not kept, and when it runs again it
- * goes straight back to user mode (sched_resume_user, then the system
- * call's exit). Does not return. */
+/* Current has blocked in a system call with nothing left to do once
+ * woken but return to user mode through its frame (the fast path); t, the
+ * partner it just made ready (state READY, not queued), outranks every
+ * ready thread (sched_outranks_ready, with nothing queued since). Switch
+ * straight to t, the queues untouched, without keeping current's kernel
+ * stack: when it runs again it goes straight back to user mode
+ * (sched_resume_user, then the system call's exit). Does not return. */
 void sched_switch_abandon(struct thread *t) __attribute__((noreturn));
 
 /* Where a thread resumes after sched_switch_abandon: the switch's

@@ -59,7 +59,6 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 	struct trap_frame *tf = thread_frame(to);
 	struct ipc_buffer *tb = ipc_buffer_of(to);
 	unsigned n = ipc_tag_words(f->rsi);
-
 	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
 
 	switch (n) {

@@ -69,7 +69,6 @@ thread_first_entry:
 	call sched_finish_switch
 	jmp trap_return
 
-
 /*
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
  * masked by FMASK. Build a struct trap_frame on the thread's kernel stack

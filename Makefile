@@ -280,7 +280,7 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 BENCH ?= ipc nic net outage
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
-	@mkdir -p $(B)/bench && echo "$(VERSION)" > $(B)/bench/.started
+	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
 		case $$b in ipc|nic|net|outage) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \

@@ -2,13 +2,15 @@
 """Write docs/benchmarks.md, its plots and bench/results.json from the
 measurements of `make bench` (docs/benchmarks.md says what each measures).
 
-Usage: bench/report.py [SECTION...]   SECTION: ipc nic net outage
+Usage: bench/report.py --start         when make bench begins
+       bench/report.py [SECTION...]   SECTION: ipc nic net outage
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
-file is newer than build/bench/.started (made when `make bench` began,
-holding the version it built and measured), and is stamped with today's
-date, that commit and the QEMU version.
+file is newer than build/bench/.started (made by --start when `make
+bench` began, holding the version it built and measured: the commit, and
+"-dirty" if files other than this script's outputs differ from it), and is
+stamped with today's date, that version and the QEMU version.
 Every other section keeps what bench/results.json holds from an earlier
 run, with that run's stamp; so a partial run (`make bench BENCH=ipc`)
 regenerates the whole report. For each figure measured again, the change
@@ -42,8 +44,26 @@ def git(*args):
     return r.stdout.strip() if r.returncode == 0 else "unknown"
 
 
+# What this script writes: changes to them do not make a checkout dirty.
+OUTPUTS = ["docs/benchmarks.md", "docs/bench-*.png", "bench/results.json"]
+
+
+def source_version():
+    """The checkout's commit, "-dirty" if anything but OUTPUTS changed."""
+    commit = git("describe", "--always")
+    changed = git("status", "--porcelain", "--", ".", *(f":!{p}" for p in OUTPUTS))
+    return commit + ("-dirty" if changed else "")
+
+
+def start():
+    """make bench begins: build/bench/.started, holding the version built."""
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, ".started"), "w") as f:
+        f.write(source_version() + "\n")
+
+
 def built_version():
-    """The commit make bench built (its .started), else the checkout's."""
+    """The version make bench built (its .started), else the checkout's."""
     try:
         with open(os.path.join(BUILD, ".started")) as f:
             version = f.read().strip()
@@ -51,7 +71,7 @@ def built_version():
             return version
     except OSError:
         pass
-    return git("describe", "--always", "--dirty")
+    return source_version()
 
 
 def qemu_version():
@@ -289,6 +309,9 @@ def section_text(name, sec):
 
 
 def main(argv):
+    if argv[:1] == ["--start"]:
+        start()
+        return 0
     ran = [a for a in argv if a in SECTIONS]
     try:
         with open(RESULTS) as f:

@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -121,8 +122,7 @@ def figures(section, data):
     elif section == "outage":
         for r in data:
             for what in ("restarts_ms", "outages_ms"):
-                xs = sorted(r[what])
-                v = xs[len(xs) // 2] if xs else None
+                v = median(r[what])
                 out.append((f"{r['model']} {r['guest']} {what[:-4]} median ms", v, NOISY))
     return out
 
@@ -202,8 +202,9 @@ def plot_net(data):
 
 
 def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if xs else None
+    """As the benchmarks compute it (the mean of the middle two of an even
+    count)."""
+    return statistics.median(xs) if xs else None
 
 
 def plot_outage(data):

@@ -6,8 +6,9 @@ namespace and tap of its own, made and deleted here (tests/system/netns.py).
 The sender keeps a window of frames in flight (so the number measures the
 whole path: tap, QEMU's NIC model, driver, queues, reflector and back),
 for a bounded time. Prints a Markdown table, also written to
-build/bench/nic.md. Never fails: a configuration that breaks is reported.
+build/bench/nic.md and nic.json. Never fails: a configuration that breaks is reported.
 """
+import json
 import os
 import struct
 import sys
@@ -70,6 +71,11 @@ def main():
     os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "bench", "nic.md"), "w") as f:
         f.write(text)
+    with open(os.path.join(ROOT, "build", "bench", "nic.json"), "w") as f:
+        json.dump({"seconds": SECONDS, "window": WINDOW,
+                   "results": [{"nic": m, "frame": size, "fps": fps, "mbit": mbit}
+                               for m, size, fps, mbit in rows]}, f, indent=1)
+        f.write("\n")
     return 0
 
 

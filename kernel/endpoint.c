@@ -25,14 +25,6 @@
 
 #define NO_REPLY_OBJECT "fault handler received without a free reply object"
 
-void endpoint_bind_reply(struct reply *r, struct thread *caller)
-{
-	r->caller = caller;
-	caller->caller_of = r;
-	caller->state = THREAD_BLOCKED_REPLY;
-	caller->waiting_on = r;
-}
-
 /* The sender's message has been handed over to receiver. */
 static void sender_done(struct thread *sender, struct thread *receiver,
 			struct reply *reply)

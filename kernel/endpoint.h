@@ -4,6 +4,7 @@
 #define MICA_ENDPOINT_H
 
 #include "object.h"
+#include "thread.h"
 #include "waitq.h"
 
 struct endpoint {
@@ -28,7 +29,13 @@ void endpoint_destroy(struct endpoint *ep);
 void reply_destroy(struct reply *r);
 
 /* caller now waits for the reply through r. */
-void endpoint_bind_reply(struct reply *r, struct thread *caller);
+static inline void endpoint_bind_reply(struct reply *r, struct thread *caller)
+{
+	r->caller = caller;
+	caller->caller_of = r;
+	caller->state = THREAD_BLOCKED_REPLY;
+	caller->waiting_on = r;
+}
 
 /* The reply object t's pending receive binds callers to (references). */
 void endpoint_set_receive_reply(struct thread *t, struct reply *reply);

@@ -6,6 +6,14 @@
  * returns false before anything changed and the general path in
  * endpoint.c takes over. Boot with `nofastpath` to use the general path
  * for everything (the kernel tests pass both ways).
+ *
+ * The commit does only what a short message needs: the words the tag
+ * counts go register to register (the others arrive as 0, as on the
+ * general path), the receive counts in the receiver's IPC buffer are
+ * reset through its cached kernel pointer (ipc_buffer_of), and the switch
+ * is direct and drops the blocked thread's kernel context: all it will do
+ * when answered is return to user mode (sched_switch_abandon), through
+ * `sysret` (switch.S).
  */
 #include "fastpath.h"
 #include "endpoint.h"
@@ -19,74 +27,108 @@
 bool fastpath_enabled = true;
 uint64_t fastpath_hits;
 
-/* The endpoint capability in slot with rights, or NULL. */
-static struct endpoint *fast_endpoint(uint64_t slot, uint8_t rights, struct cap **out)
+/* The capability in slot of self's task, if it names a live object
+ * of type with rights; NULL otherwise. slot <= IPC_SLOT_MASK. */
+static inline struct cap *fast_cap(const struct thread *self, uint64_t slot, unsigned type,
+				   uint8_t rights)
 {
-	struct cap *c = cap_slot(&current->task->caps, slot);
+	const struct cap_table *t = &self->task->caps;
+	struct cap *c;
 
-	if (!c || !c->obj || c->obj->dead || c->obj->type != CAP_ENDPOINT ||
-	    (c->rights & rights) != rights)
+	if (slot >= t->nslots)
 		return NULL;
-	*out = c;
-	return (struct endpoint *)c->obj;
+	c = &t->slots[slot];
+	if (!c->obj || c->obj->dead || c->obj->type != type || (c->rights & rights) != rights)
+		return NULL;
+	return c;
 }
 
-/* Short, and not a kernel label (which the general path refuses). */
-static bool short_message(uint64_t tag)
+/* Short (the words fit the registers), no items, and not a kernel label
+ * (which the general path refuses). */
+static inline bool short_message(uint64_t tag)
 {
 	return ipc_tag_words(tag) <= IPC_REG_WORDS && ipc_tag_items(tag) == 0 &&
 	       ipc_tag_label(tag) < IPC_LABEL_NOTIFY;
 }
 
+/* Deliver the short message in frame f to `to`: the counted words, 0 for
+ * the rest; the tag, badge and result; the receive counts reset. */
+static inline __attribute__((always_inline)) void
+fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
+{
+	struct trap_frame *tf = thread_frame(to);
+	struct ipc_buffer *tb = ipc_buffer_of(to);
+	unsigned n = ipc_tag_words(f->rsi);
+	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+
+	switch (n) {
+	case 4: w3 = f->r9;     /* fall through */
+	case 3: w2 = f->r8;     /* fall through */
+	case 2: w1 = f->r10;    /* fall through */
+	case 1: w0 = f->rdx;
+	}
+	tf->rdx = w0;
+	tf->r10 = w1;
+	tf->r8 = w2;
+	tf->r9 = w3;
+	tf->rsi = ipc_tag(ipc_tag_label(f->rsi), n, 0);
+	tf->rdi = badge;
+	tf->rax = 0;
+	if (tb)
+		tb->recv_cap_count = tb->recv_pages = 0;
+}
+
 bool fastpath_call(struct trap_frame *f)
 {
+	struct thread *self = current;
 	struct cap *c;
 	struct endpoint *ep;
 	struct thread *receiver;
 	struct reply *reply;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
+	    self->task->redirect_syscalls)
 		return false;
-	if (!(ep = fast_endpoint(f->rdi, CAP_RIGHT_WRITE, &c)))
+	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_WRITE)))
 		return false;
+	ep = (struct endpoint *)c->obj;
 	receiver = ep->receivers.head;
-	if (!receiver || !reply_is_free(reply = receiver->reply))
-		return false;
-	if (!sched_outranks_ready(receiver))
+	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
+	    self->fault_pending || !sched_outranks_ready(receiver))
 		return false;
 
-	/* Commit. */
+	/* Commit: the receiver takes the message and binds us to its reply
+	 * object; we wait for the answer, it runs. */
 	waitq_remove(&ep->receivers, receiver);
+	fast_transfer(f, receiver, c->badge);
+	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
-	ipc_transfer(current, receiver, c->badge, false);
-	current->ipc_is_call = true;
-	endpoint_bind_reply(reply, current);
+	receiver->state = THREAD_READY;
 	fastpath_hits++;
-	sched_block_switch(thread_unblock(receiver) ? receiver : NULL);
-	return true;
+	sched_switch_abandon(receiver);
 }
 
 bool fastpath_reply_recv(struct trap_frame *f)
 {
+	struct thread *self = current;
 	struct cap *c, *rc;
 	struct endpoint *ep;
 	struct reply *reply;
 	struct thread *caller;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
+	    self->task->redirect_syscalls)
 		return false;
-	if (!(ep = fast_endpoint(f->rdi, CAP_RIGHT_READ, &c)))
+	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
+	    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
 		return false;
-	rc = cap_slot(&current->task->caps, f->r12);
-	if (!rc || !rc->obj || rc->obj->dead || rc->obj->type != CAP_REPLY ||
-	    !(rc->rights & CAP_RIGHT_WRITE))
-		return false;
+	ep = (struct endpoint *)c->obj;
 	reply = (struct reply *)rc->obj;
 	caller = reply->caller;
 	if (!caller || caller->fault_pending || caller->suspended)
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. */
-	if (!waitq_empty(&ep->senders) || (current->bound && current->bound->word))
+	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
 		return false;
 	if (!sched_outranks_ready(caller))
 		return false;
@@ -95,13 +137,13 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	ipc_transfer(current, caller, 0, false);
+	fast_transfer(f, caller, 0);
 	caller->state = THREAD_READY;
-	current->state = THREAD_BLOCKED_RECV;
-	current->waiting_on = ep;
-	endpoint_set_receive_reply(current, reply);
-	waitq_push(&ep->receivers, current);
+	self->state = THREAD_BLOCKED_RECV;
+	self->waiting_on = ep;
+	if (self->reply != reply)
+		endpoint_set_receive_reply(self, reply);
+	waitq_push(&ep->receivers, self);
 	fastpath_hits++;
-	sched_block_switch(caller);
-	return true;
+	sched_switch_abandon(caller);
 }

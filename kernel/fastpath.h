@@ -1,8 +1,10 @@
 /*
  * The IPC fast path (fastpath.c): ipc_call and ipc_reply_recv handled
  * entirely when they are the common case. Each returns false, having
- * changed nothing, when the general path (endpoint.c) must take the call;
- * true when the call is done (the registers were set by whoever answered).
+ * changed nothing, when the general path (endpoint.c) must take the call.
+ * When they take it they do not return: the thread blocks, and when its
+ * partner answers it goes straight back to user mode with the registers
+ * the answer set (sched_switch_abandon).
  */
 #ifndef MICA_FASTPATH_H
 #define MICA_FASTPATH_H

@@ -41,13 +41,17 @@ static void set_reg_word(struct trap_frame *f, unsigned i, uint64_t v)
 	}
 }
 
-/* Kernel pointer to t's IPC buffer, or NULL if it has none mapped
- * writable. */
-static struct ipc_buffer *ipc_buffer_of(struct thread *t)
+struct ipc_buffer *ipc_buffer_lookup(struct thread *t)
 {
-	if (!t->ipc_buffer || !t->task)
-		return NULL;
-	return user_page_ptr(t->task, t->ipc_buffer, true);
+	struct ipc_buffer *b = NULL;
+
+	if (t->ipc_buffer && t->task)
+		b = user_page_ptr(t->task, t->ipc_buffer, true);
+	t->ipc_buffer_cache.k = b;
+	t->ipc_buffer_cache.uva = t->ipc_buffer;
+	t->ipc_buffer_cache.task = t->task;
+	t->ipc_buffer_cache.gen = pt_generation;
+	return b;
 }
 
 static bool window_contains(uint64_t window, uint64_t dest, uint64_t size)

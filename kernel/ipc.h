@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "paging.h"
 #include "thread.h"
 
 /*
@@ -11,13 +12,28 @@
  * pending fault message) to `to`, which is receiving: words (register
  * words beyond the count become 0), then items, then tag and badge into
  * to's registers; the receive counts in to's IPC buffer start from 0.
- * Every path delivers messages through here, the fast path included.
+ * Every path delivers messages through here, except the fast path's short
+ * messages (fastpath.c), which follow the same rules.
  * to_window_all: memory items may land anywhere in to's space (a fault
  * reply); otherwise only inside to's receive window. Items that cannot be
  * delivered are dropped: the tag `to` sees counts only the delivered ones.
  */
 void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 		  bool to_window_all);
+
+/* Kernel pointer to t's IPC buffer, or NULL if it has none mapped
+ * writable. Cached in the thread while no mapping anywhere has changed
+ * since it was looked up (pt_generation), so a short message pays no
+ * page-table walk. */
+struct ipc_buffer *ipc_buffer_lookup(struct thread *t);
+static inline __attribute__((always_inline)) struct ipc_buffer *
+ipc_buffer_of(struct thread *t)
+{
+	if (t->ipc_buffer_cache.gen == pt_generation && t->ipc_buffer_cache.uva == t->ipc_buffer &&
+	    t->ipc_buffer_cache.task == t->task)
+		return t->ipc_buffer_cache.k;
+	return ipc_buffer_lookup(t);
+}
 
 /* Read the message from is sending: tag and up to max words; returns the
  * number of words. */

@@ -14,6 +14,7 @@ bool sched_need_resched;
 /* One circular queue per priority, and a bitmap of non-empty ones. */
 static struct thread *ready[256];
 static uint64_t ready_bits[4];
+uint64_t sched_ready_words;         /* bit w: ready_bits[w] is not 0 */
 static struct thread idle_thread;
 static uint8_t idle_stack[4096] __attribute__((aligned(16)));
 /* The thread we just switched away from. The running thread holds a
@@ -37,6 +38,7 @@ void sched_enqueue(struct thread *t)
 		t->queue_next = t->queue_prev = t;
 		*q = t;
 		ready_bits[t->priority / 64] |= 1ULL << (t->priority % 64);
+		sched_ready_words |= 1ULL << (t->priority / 64);
 	}
 }
 
@@ -49,6 +51,8 @@ void sched_dequeue(struct thread *t)
 	if (t->queue_next == t) {
 		*q = NULL;
 		ready_bits[t->priority / 64] &= ~(1ULL << (t->priority % 64));
+		if (!ready_bits[t->priority / 64])
+			sched_ready_words &= ~(1ULL << (t->priority / 64));
 	} else {
 		t->queue_prev->queue_next = t->queue_next;
 		t->queue_next->queue_prev = t->queue_prev;
@@ -58,20 +62,17 @@ void sched_dequeue(struct thread *t)
 	t->queue_next = t->queue_prev = NULL;
 }
 
-static struct thread *highest_ready(void)
+static inline struct thread *highest_ready(void)
 {
-	for (int w = 3; w >= 0; w--)
-		if (ready_bits[w])
-			return ready[w * 64 + 63 - __builtin_clzll(ready_bits[w])];
-	return &idle_thread;
+	if (!sched_ready_words)
+		return &idle_thread;
+	int w = 63 - __builtin_clzll(sched_ready_words);
+	return ready[w * 64 + 63 - __builtin_clzll(ready_bits[w])];
 }
 
-static void switch_to(struct thread *next)
+/* Everything of a switch from current to next but the stacks. */
+static inline void switch_prepare(struct thread *prev, struct thread *next)
 {
-	struct thread *prev = current;
-
-	if (next == prev)
-		return;
 	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
 	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
@@ -82,8 +83,17 @@ static void switch_to(struct thread *next)
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
 	kobject_get(&next->obj);
-	switched_from = prev;
 	current = next;
+}
+
+static void switch_to(struct thread *next)
+{
+	struct thread *prev = current;
+
+	if (next == prev)
+		return;
+	switch_prepare(prev, next);
+	switched_from = prev;
 	switch_context(&prev->ksp, next->ksp);
 	sched_finish_switch();      /* back on prev's stack */
 }
@@ -109,7 +119,7 @@ void schedule(void)
 	switch_to(next);
 }
 
-bool sched_outranks_ready(const struct thread *t)
+bool sched_outranks_ready_queued(const struct thread *t)
 {
 	return t->priority >= highest_ready()->priority;
 }
@@ -121,18 +131,54 @@ void sched_wake(struct thread *t)
 		sched_need_resched = true;
 }
 
-void sched_block_switch(struct thread *t)
+/* Current has blocked; t, the partner it just made ready (state READY,
+ * not queued), outranks every ready thread: switch straight to it, the
+ * queues untouched. Returns when current runs again. */
+static void switch_direct(struct thread *t)
 {
 	kassert(current->state != THREAD_READY);
+	if (t->ticks_left == 0)
+		t->ticks_left = t->timeslice_ticks;
+	sched_need_resched = false;
+	switch_to(t);
+}
+
+void sched_switch_abandon(struct thread *t)
+{
+	struct thread *prev = current;
+
+	kassert(prev->state != THREAD_READY);
+	if (t->ticks_left == 0)
+		t->ticks_left = t->timeslice_ticks;
+	sched_need_resched = false;
+	switch_prepare(prev, t);
+	/* Its reference to itself is not prev's last (the common case): drop
+	 * it now, and sched_finish_switch has nothing left to do, so
+	 * switch_abandon may skip it. */
+	bool finished = prev->obj.refs > 1;
+	if (finished)
+		prev->obj.refs--;
+	else
+		switched_from = prev;
+	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, finished);
+}
+
+void sched_resume_user(void)
+{
+	sched_finish_switch();
+	if (sched_need_resched || current->state != THREAD_READY)
+		schedule();
+}
+
+void sched_block_switch(struct thread *t)
+{
 	/* Direct process switch to the partner that just became ready, when
 	 * nothing more important waits; the queues are not touched. */
-	if (t && t->priority >= highest_ready()->priority) {
-		if (t->ticks_left == 0)
-			t->ticks_left = t->timeslice_ticks;
-		sched_need_resched = false;
-		switch_to(t);
+	if (t && sched_outranks_ready(t)) {
+		switch_direct(t);
 		return;
 	}
+	kassert(current->state != THREAD_READY);
 	if (t)
 		sched_enqueue(t);
 	schedule();
@@ -143,7 +189,11 @@ void sched_finish_switch(void)
 	struct thread *prev = switched_from;
 
 	switched_from = NULL;
-	if (prev)
+	/* Not the last reference (a blocked partner, the common case): no
+	 * need for kobject_put's teardown checks. */
+	if (prev && prev->obj.refs > 1)
+		prev->obj.refs--;
+	else if (prev)
 		kobject_put(&prev->obj);
 }
 

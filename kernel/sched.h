@@ -30,9 +30,28 @@ void sched_wake(struct thread *t);
  * current runs again. t may be NULL. */
 void sched_block_switch(struct thread *t);
 
+/* Current has blocked in a system call with nothing left to do once
+ * woken but return to user mode through its frame (the fast path); t, the
+ * partner it just made ready (state READY, not queued), outranks every
+ * ready thread (sched_outranks_ready, with nothing queued since). Switch
+ * straight to t, the queues untouched, without keeping current's kernel
+ * stack: when it runs again it goes straight back to user mode
+ * (sched_resume_user, then the system call's exit). Does not return. */
+void sched_switch_abandon(struct thread *t) __attribute__((noreturn));
+
+/* Where a thread resumes after sched_switch_abandon: the switch's
+ * leftovers, and a reschedule if one is due. */
+void sched_resume_user(void);
+
 /* t is at least as important as every ready thread (a direct switch to
- * it would not bypass anyone). */
-bool sched_outranks_ready(const struct thread *t);
+ * it would not bypass anyone); inline for the common case of nobody
+ * ready. */
+extern uint64_t sched_ready_words;
+bool sched_outranks_ready_queued(const struct thread *t);
+static inline bool sched_outranks_ready(const struct thread *t)
+{
+	return !sched_ready_words || sched_outranks_ready_queued(t);
+}
 
 /* Work left after a switch (freeing a dead thread's stack). */
 void sched_finish_switch(void);

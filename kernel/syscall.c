@@ -1,13 +1,14 @@
 /*
  * System-call dispatch. A redirected task's calls go to its exception
- * handler untouched; ipc_call and ipc_reply_recv try the fast path; every
- * other call goes to its handler (syscall.h) through an adapter generated
- * from the table in uapi/syscalls.h, which passes the handler as many
- * argument registers as the table gives the call.
+ * handler untouched; every other call goes to its handler (syscall.h)
+ * through an adapter generated from the table in uapi/syscalls.h, which
+ * passes the handler as many argument registers as the table gives the
+ * call. ipc_call and ipc_reply_recv come here only when the fast path
+ * (fastpath.c, tried first by the entry code in switch.S) did not take
+ * them.
  */
 #include "syscall.h"
 #include "decode.h"
-#include "fastpath.h"
 #include "fault.h"
 #include "sched.h"
 #include "task.h"
@@ -38,15 +39,16 @@ static long (*const syscall_table[SYS_COUNT])(const struct trap_frame *) = {
 #undef SYSCALL_ENTRY
 };
 
+/* switch.S sends these numbers to the fast path. */
+_Static_assert(SYS_ipc_call == 21 && SYS_ipc_reply_recv == 23,
+	       "switch.S: the fast path's system call numbers");
+
 void syscall_entry_c(struct trap_frame *f)
 {
 	struct thread *self = current;
 
 	if (self->task->redirect_syscalls) {
 		fault_syscall_redirect(f);
-	} else if ((f->rax == SYS_ipc_call && fastpath_call(f)) ||
-		   (f->rax == SYS_ipc_reply_recv && fastpath_reply_recv(f))) {
-		/* done: the registers were set by whoever answered */
 	} else {
 		long r;
 		if (f->rax >= SYS_COUNT)
@@ -56,6 +58,15 @@ void syscall_entry_c(struct trap_frame *f)
 		if (r != SYSCALL_NO_RESULT)
 			f->rax = (uint64_t)r;
 	}
+	if (sched_need_resched || current->state != THREAD_READY)
+		schedule();
+}
+
+void syscall_exit_noncanonical(struct trap_frame *f)
+{
+	f->vector = 13;                 /* general protection, as user mode */
+	f->error = 0;
+	fault_user_trap(f);
 	if (sched_need_resched || current->state != THREAD_READY)
 		schedule();
 }

@@ -39,7 +39,16 @@ MICA_SYSCALLS(SYSCALL_HANDLER)
 #undef SYSCALL_HANDLER
 
 /* Every `syscall` of a user thread enters here (switch.S), with the user
- * registers saved in frame; it leaves the result in frame->rax. */
+ * registers saved in frame, unless the IPC fast path took it; it leaves
+ * the result in frame->rax. */
 void syscall_entry_c(struct trap_frame *frame);
+
+/* The system call returns to a non-canonical address (a `syscall` in the
+ * last two bytes of the lower half): neither sysret nor iretq may go
+ * there (they would fault in the kernel), so the thread takes the
+ * general-protection fault (vector 13, error 0) at that address, as its
+ * exception handler sees it; returns when it is to run again (switch.S
+ * checks the address again). */
+void syscall_exit_noncanonical(struct trap_frame *frame);
 
 #endif

@@ -209,6 +209,8 @@ void thread_set_regs(struct thread *t, const struct user_regs *r)
 	f->rsi = r->rsi; f->rdi = r->rdi; f->rbp = r->rbp;
 	f->r8 = r->r8; f->r9 = r->r9; f->r10 = r->r10; f->r11 = r->r11;
 	f->r12 = r->r12; f->r13 = r->r13; f->r14 = r->r14; f->r15 = r->r15;
+	if (f->vector == VEC_SYSCALL)
+		f->vector = VEC_SYSCALL_REWRITTEN;     /* leaves by iretq */
 	t->fs_base = r->fs_base < USER_TOP ? r->fs_base : 0;
 	if (t == current)
 		__asm__ volatile("wrmsr" : : "c"(0xC0000100), "a"((uint32_t)t->fs_base),

@@ -43,6 +43,12 @@ struct thread {
 	uint8_t priority;
 	uint32_t timeslice_ticks, ticks_left;
 	uint64_t ipc_buffer;        /* user address, 0 = none */
+	struct {                    /* ipc_buffer_of's: the kernel pointer to */
+		struct ipc_buffer *k;   /* ipc_buffer in task, found while */
+		uint64_t uva;           /* pt_generation was gen */
+		struct task *task;
+		uint64_t gen;
+	} ipc_buffer_cache;
 
 	/* IPC */
 	struct thread *queue_next, *queue_prev; /* ready queue or wait queue */

@@ -5,7 +5,8 @@
 #   build  compiler and linker
 #   run    + QEMU, GRUB (ISO), iPXE ROMs
 #   test   + pytest, iproute2 (namespaces), traffic tools
-#   bench  + what bench/linux-guest.sh packs into the reference Linux guest
+#   bench  + what bench/linux-guest.sh packs into the reference Linux guest,
+#          gnuplot for the report's plots
 #   all    everything (default)
 #
 # Only missing packages are installed; a machine that has them all is not
@@ -17,7 +18,7 @@ want=${1:-all}
 pkgs_build=(gcc make binutils libc6-dev dpkg-dev)
 pkgs_run=(qemu-system-x86 qemu-utils ipxe-qemu grub-pc-bin grub-common xorriso mtools)
 pkgs_test=(python3 python3-pytest iproute2 gdb iperf dnsmasq-base iputils-ping)
-pkgs_bench=(busybox-static cpio gzip xz-utils)
+pkgs_bench=(busybox-static cpio gzip xz-utils gnuplot-nox)
 
 case "$want" in
 build) pkgs=("${pkgs_build[@]}") ;;

@@ -4,6 +4,7 @@
  * jumps to trap_common, which saves the general registers in the order of
  * struct trap_frame and calls trap_dispatch(frame).
  */
+#include "frame.h"
 #include "gdt.h"
 
 /* Vectors for which the CPU pushes an error code. */
@@ -33,44 +34,16 @@ trap_stub_\v:
 
 trap_common:
 	/* From user mode? Then swap to the kernel's GS. */
-	testb $3, 24(%rsp)
+	testb $3, 24(%rsp)              /* cs, above vector and error */
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	PUSH_REGS
 	cld
 	mov %rsp, %rdi
 	call trap_dispatch
 	.globl trap_return
 trap_return:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_REGS
 	addq $16, %rsp          /* vector, error */
 	testb $3, 8(%rsp)
 	jz 2f

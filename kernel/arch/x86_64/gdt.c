@@ -1,3 +1,5 @@
+#include <stddef.h>
+
 #include "gdt.h"
 #include "layout.h"
 
@@ -15,7 +17,8 @@ struct tss {
 } __attribute__((packed));
 
 static struct tss tss;
-static const uint8_t *loaded_bitmap;
+void *const gdt_tss_rsp0 = (uint8_t *)&tss + offsetof(struct tss, rsp);
+const uint8_t *gdt_loaded_io_bitmap;
 static uint64_t gdt[8];
 static uint8_t ist_stacks[2][KERNEL_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -60,26 +63,20 @@ void gdt_init(void)
 		: "rax", "memory");
 }
 
-void gdt_set_kernel_stack(uint64_t rsp0)
-{
-	tss.rsp[0] = rsp0;
-}
 
-void gdt_load_io_bitmap(const uint8_t *bitmap)
+void gdt_copy_io_bitmap(const uint8_t *bitmap)
 {
-	if (bitmap == loaded_bitmap)
-		return;
 	if (bitmap)
 		memcpy(tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
 	else
 		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
-	loaded_bitmap = bitmap;
+	gdt_loaded_io_bitmap = bitmap;
 }
 
 void gdt_io_bitmap_changed(const uint8_t *bitmap)
 {
-	if (bitmap == loaded_bitmap) {
-		loaded_bitmap = NULL;
+	if (bitmap == gdt_loaded_io_bitmap) {
+		gdt_loaded_io_bitmap = NULL;
 		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
 	}
 }

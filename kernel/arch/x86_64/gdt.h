@@ -21,13 +21,25 @@
 
 void gdt_init(void);
 
-/* Stack the CPU switches to on an interrupt or exception from user mode. */
-void gdt_set_kernel_stack(uint64_t rsp0);
+/* Stack the CPU switches to on an interrupt or exception from user mode
+ * (the TSS's rsp0, unaligned in the packed TSS). */
+extern void *const gdt_tss_rsp0;
+static inline void gdt_set_kernel_stack(uint64_t rsp0)
+{
+	__builtin_memcpy(gdt_tss_rsp0, &rsp0, sizeof(rsp0));
+}
 
 /* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the
  * CPU checks for user-mode port access. A task's bitmap is copied in when
- * one of its threads is switched to. */
-void gdt_load_io_bitmap(const uint8_t *bitmap);
+ * one of its threads is switched to (inline: most switches find it
+ * loaded already). */
+extern const uint8_t *gdt_loaded_io_bitmap;
+void gdt_copy_io_bitmap(const uint8_t *bitmap);
+static inline void gdt_load_io_bitmap(const uint8_t *bitmap)
+{
+	if (bitmap != gdt_loaded_io_bitmap)
+		gdt_copy_io_bitmap(bitmap);
+}
 
 /* bitmap changed or is about to be freed: forget the loaded copy. */
 void gdt_io_bitmap_changed(const uint8_t *bitmap);

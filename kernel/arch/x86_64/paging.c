@@ -6,6 +6,7 @@
 #include "lib/string.h"
 
 static uint64_t kernel_root;
+uint64_t pt_generation = 1;
 
 static inline uint64_t *table(uint64_t phys) { return phys_to_virt(phys & PTE_ADDR); }
 
@@ -60,6 +61,7 @@ static int map_at_level(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
 	if (*e & PTE_PRESENT)
 		return PT_EXISTS;
 	*e = pa | flags | PTE_PRESENT | (level ? PTE_LARGE : 0);
+	pt_generation++;
 	return PT_OK;
 }
 
@@ -95,6 +97,7 @@ bool pt_protect(uint64_t root, uint64_t va, uint64_t clear_flags)
 	if (!e || !(*e & PTE_PRESENT))
 		return false;
 	*e &= ~clear_flags;
+	pt_generation++;
 	if (root == read_cr3())
 		invlpg(va);
 	return true;
@@ -108,6 +111,7 @@ uint64_t pt_unmap(uint64_t root, uint64_t va)
 		return 0;
 	uint64_t old = *e;
 	*e = 0;
+	pt_generation++;
 	if (root == read_cr3())
 		invlpg(va);
 	return old;
@@ -145,6 +149,7 @@ void pt_destroy(uint64_t root)
 {
 	uint64_t *t = table(root);
 
+	pt_generation++;
 	for (int i = 0; i < 256; i++)
 		if (t[i] & PTE_PRESENT)
 			free_tree(t[i] & PTE_ADDR, 2);

@@ -66,6 +66,12 @@ uint64_t pt_unmap(uint64_t root, uint64_t va);
 /* The leaf entry for va (4 KiB or 2 MiB), or 0 when unmapped. */
 uint64_t pt_lookup(uint64_t root, uint64_t va);
 
+/* Counts the changes to mappings (pt_map, pt_map_large, pt_protect,
+ * pt_unmap, pt_destroy; never 0). What a page-table walk found (a kernel
+ * pointer, or that nothing is mapped) holds while this has not moved:
+ * ipc.c caches IPC buffers so. */
+extern uint64_t pt_generation;
+
 /* Free every user-half table of root and root itself (not the pages). */
 void pt_destroy(uint64_t root);
 

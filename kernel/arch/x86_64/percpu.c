@@ -25,9 +25,3 @@ void percpu_init(void)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
 	__asm__ volatile("fninit");
 }
-
-void percpu_set_kernel_stack(uint64_t rsp0)
-{
-	cpu0.kernel_rsp = rsp0;
-	gdt_set_kernel_stack(rsp0);
-}

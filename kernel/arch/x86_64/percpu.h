@@ -2,7 +2,10 @@
 #ifndef MICA_PERCPU_H
 #define MICA_PERCPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "gdt.h"
 
 struct percpu {
 	uint64_t kernel_rsp;    /* top of the current thread's kernel stack */
@@ -15,12 +18,18 @@ extern struct percpu cpu0;
 void percpu_init(void);
 
 /* Entering thread with kernel stack top at rsp0. */
-void percpu_set_kernel_stack(uint64_t rsp0);
+static inline void percpu_set_kernel_stack(uint64_t rsp0)
+{
+	cpu0.kernel_rsp = rsp0;
+	gdt_set_kernel_stack(rsp0);
+}
 
 /* switch.S: the `syscall` entry point (LSTAR), the context switch and the
  * first return to user mode of a new thread. */
 extern char syscall_entry[];
 void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
+void switch_abandon(uint64_t *save_ksp, uint64_t frame, uint64_t next_ksp, bool finished)
+	__attribute__((noreturn));
 extern char thread_first_entry[];
 
 #endif

@@ -19,6 +19,12 @@ struct trap_frame {
 #define VEC_PIC_BASE     0xE0    /* legacy PIC, remapped and masked */
 #define VEC_TIMER        0xF0    /* local APIC timer */
 #define VEC_SPURIOUS     0xFF
+/* The vector word of a frame built by `syscall` entry (switch.S), and of
+ * one whose registers were rewritten since (thread_set_regs): the exit
+ * returns with sysret only for VEC_SYSCALL, which holds rcx and r11 as
+ * `syscall` left them. */
+#define VEC_SYSCALL           0x100
+#define VEC_SYSCALL_REWRITTEN 0x101
 
 typedef void (*irq_handler_fn)(struct trap_frame *frame, void *ctx);
 

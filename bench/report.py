@@ -1,0 +1,363 @@
+#!/usr/bin/python3
+"""Write docs/benchmarks.md, its plots and bench/results.json from the
+measurements of `make bench` (docs/benchmarks.md says what each measures).
+
+Usage: bench/report.py --start         when make bench begins
+       bench/report.py [SECTION...]   SECTION: ipc nic net outage
+
+The named sections were measured in this run: each takes its numbers from
+build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
+file is newer than build/bench/.started (made by --start when `make
+bench` began, holding the version it built and measured: the commit, and
+"-dirty" if files other than this script's outputs differ from it), and is
+stamped with today's date, that version and the QEMU version.
+Every other section keeps what bench/results.json holds from an earlier
+run, with that run's stamp; so a partial run (`make bench BENCH=ipc`)
+regenerates the whole report. For each figure measured again, the change
+against the previous report is printed.
+
+Plots (PNG, gnuplot) go to docs/bench-*.png; without gnuplot they are
+left as they were. Never fails on what was measured: a section with no
+numbers says so.
+"""
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, "build", "bench")
+RESULTS = os.path.join(ROOT, "bench", "results.json")
+REPORT = os.path.join(ROOT, "docs", "benchmarks.md")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+SECTIONS = ["ipc", "nic", "net", "outage"]
+
+# How far a figure must move to be called a change: instruction counts
+# are exact; throughput and times vary from run to run under TCG.
+EXACT, NOISY = 0.005, 0.10
+
+
+def git(*args):
+    r = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else "unknown"
+
+
+# What this script writes: changes to them do not make a checkout dirty.
+OUTPUTS = ["docs/benchmarks.md", "docs/bench-*.png", "bench/results.json"]
+
+
+def source_version():
+    """The checkout's commit, "-dirty" if anything but OUTPUTS changed."""
+    commit = git("describe", "--always")
+    changed = git("status", "--porcelain", "--", ".", *(f":!{p}" for p in OUTPUTS))
+    return commit + ("-dirty" if changed else "")
+
+
+def start():
+    """make bench begins: build/bench/.started, holding the version built."""
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, ".started"), "w") as f:
+        f.write(source_version() + "\n")
+
+
+def built_version():
+    """The version make bench built (its .started), else the checkout's."""
+    try:
+        with open(os.path.join(BUILD, ".started")) as f:
+            version = f.read().strip()
+        if version:
+            return version
+    except OSError:
+        pass
+    return source_version()
+
+
+def qemu_version():
+    try:
+        r = subprocess.run([QEMU, "--version"], capture_output=True, text=True)
+        return r.stdout.splitlines()[0]
+    except (OSError, IndexError):
+        return "QEMU (version unknown)"
+
+
+def fresh(section, ran):
+    """This run's numbers for section, or None."""
+    path = os.path.join(BUILD, f"{section}.json")
+    started = os.path.join(BUILD, ".started")
+    if section not in ran or not os.path.exists(path):
+        return None
+    if os.path.exists(started) and os.path.getmtime(path) < os.path.getmtime(started):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+# ---- figures: (name, value, tolerance) per section, for the comparison ----
+
+def figures(section, data):
+    if not data:
+        return []
+    out = []
+    if section == "ipc":
+        for row in data["rows"]:
+            for c in data["configs"]:
+                if c["key"] == "ticks":
+                    continue            # host-speed dependent
+                v = data["results"].get(c["key"], {}).get(row["key"])
+                out.append((f"{row['label']}, {c['name']}", v, EXACT))
+    elif section == "nic":
+        for r in data["results"]:
+            out.append((f"{r['nic']} {r['frame']} B frames/s", r["fps"], NOISY))
+    elif section == "net":
+        for r in data["results"]:
+            out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
+            out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
+            out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+    elif section == "outage":
+        for r in data:
+            for what in ("restarts_ms", "outages_ms"):
+                v = median(r[what])
+                out.append((f"{r['model']} {r['guest']} {what[:-4]} median ms", v, NOISY))
+    return out
+
+
+def compare(section, old, new):
+    """Lines saying where this run's figures moved against the previous."""
+    before = {name: v for name, v, _ in figures(section, old)}
+    lines = []
+    for name, v, tol in figures(section, new):
+        b = before.get(name)
+        if v is None or b is None:
+            if v is not None or b is not None:
+                lines.append(f"  {name}: {fmt(b)} -> {fmt(v)}")
+            continue
+        if b == 0 or abs(v - b) / abs(b) > tol:
+            rel = f" ({(v - b) / abs(b) * 100:+.1f}%)" if b else ""
+            lines.append(f"  {name}: {fmt(b)} -> {fmt(v)}{rel}")
+    return lines
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.2f}"
+
+
+# ---- the plots ----
+
+def gnuplot(script, name):
+    """Run a gnuplot script writing docs/NAME; False without gnuplot."""
+    if not shutil.which("gnuplot"):
+        return False
+    head = ("set terminal pngcairo size 800,420 font 'sans,10'\n"
+            f"set output '{os.path.join(ROOT, 'docs', name)}'\n"
+            "set style data histograms\nset style histogram clustered gap 1\n"
+            "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+            "set grid ytics\nset key top left\nset yrange [0:*]\n")
+    r = subprocess.run(["gnuplot"], input=head + script, capture_output=True, text=True)
+    if r.returncode:
+        print(f"bench/report.py: gnuplot for {name}: {r.stderr.strip()}")
+    return r.returncode == 0
+
+
+def histogram(name, title, ylabel, rows, titles, extra=""):
+    """A clustered bar chart of rows (label, value per title); a series
+    with no value at all is left out (its table cell says why)."""
+    keep = [i for i in range(len(titles)) if any(r[i + 1] is not None for r in rows)]
+    if not keep:
+        return False
+    data = ["$d << EOD"]
+    for label, *vals in rows:
+        data.append(f'"{label}" ' + " ".join("NaN" if vals[i] is None else f"{vals[i]:g}"
+                                            for i in keep))
+    plots = [f"$d using {n + 2}" + (":xtic(1)" if n == 0 else "") + f" title '{titles[i]}'"
+             for n, i in enumerate(keep)]
+    return gnuplot("\n".join(data) + "\nEOD\n" + f"set title '{title}'\nset ylabel '{ylabel}'\n"
+                   + extra + "plot " + ", ".join(plots) + "\n", name)
+
+
+def plot_ipc(data):
+    labels = {"null_syscall": "null syscall", "clock_syscall": "clock",
+              "ipc_call_reply_cross_task": "call+reply",
+              "ipc_send_one_way_cross_task": "one-way send",
+              "mem_map_unmap_one_page": "map+unmap page"}
+    res = data["results"]
+    rows = [(labels.get(r["key"], r["key"]), res.get("fast", {}).get(r["key"]),
+             res.get("general", {}).get(r["key"])) for r in data["rows"]]
+    return histogram("bench-ipc.png", "Kernel costs in guest instructions (QEMU -icount)",
+                     "instructions per operation", rows, ["fast path", "general path"])
+
+
+def plot_net(data):
+    rows = [(f"{r['nic']} {r['direction']}", r["linux_mbit"], r["mica_mbit"])
+            for r in data["results"]]
+    return histogram("bench-net.png", "iperf TCP throughput, median of runs (TCG, one vCPU)",
+                     "Mbit/s", rows, ["Linux", "Mica"])
+
+
+def median(xs):
+    """As the benchmarks compute it (the mean of the middle two of an even
+    count)."""
+    return statistics.median(xs) if xs else None
+
+
+def plot_outage(data):
+    by = {}
+    for r in data:
+        by.setdefault(r["model"], {})[r["guest"]] = r
+    rows = [(model, *(median(g.get(guest, {}).get(what, []))
+                      for guest in ("Mica", "Linux") for what in ("restarts_ms", "outages_ms")))
+            for model, g in by.items()]
+    return histogram("bench-outage.png", "NIC driver restart under load, median per kill",
+                     "ms (log scale)", rows,
+                     ["Mica restart", "Mica outage", "Linux restart", "Linux outage"],
+                     "set logscale y\nset yrange [1:*]\n")
+
+
+# ---- the Markdown ----
+
+def stamp(sec):
+    return (f"Measured {sec['date']} at commit `{sec['commit']}` with {sec['qemu']}, "
+            "TCG (no KVM), machine `pc`, `-cpu max`, one vCPU.")
+
+
+def cell(v, digits=0):
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def md_ipc(sec):
+    data = sec["data"]
+    res = data["results"]
+    cols = data["configs"]
+    lines = ["| operation | " + " | ".join(c["name"] for c in cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    for r in data["rows"]:
+        lines.append(f"| {r['label']} | " + " | ".join(
+            cell(res.get(c["key"], {}).get(r["key"])) for c in cols) + " |")
+    hits = data.get("fastpath_hits", {})
+    fast = res.get("fast", {})
+    rt = fast.get("ipc_call_reply_cross_task")
+    one = fast.get("ipc_send_one_way_cross_task")
+    text = "\n".join(lines) + "\n\n"
+    text += (f"The kernel counted {cell(hits.get('fast'))} fast-path IPCs in the fast-path run "
+             f"and {cell(hits.get('general'))} with `nofastpath`.\n\n")
+    text += "![Kernel costs in guest instructions](bench-ipc.png)\n\n"
+    text += ("### Beside the published seL4 numbers\n\n"
+             "| | Mica (this table) | seL4 x86_64 (published) |\n|---|---|---|\n"
+             f"| call + reply round trip | {cell(rt)} guest instructions | call about 850 cycles "
+             "+ reply about 830 cycles (Skylake, seL4 performance page) |\n"
+             f"| one-way IPC | {cell(one)} guest instructions (general path) | 301 cycles "
+             "(Haswell, 2013 table of Elphinstone & Heiser's SOSP'13 paper) |\n\n")
+    return text
+
+
+def md_nic(sec):
+    lines = ["| NIC | frame | frames/s | Mbit/s (one way) |", "|---|---|---:|---:|"]
+    for r in sec["data"]["results"]:
+        lines.append(f"| {r['nic']} | {r['frame']} B | {r['fps']:.0f} | {r['mbit']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def rng(xs):
+    return f" ({min(xs):.0f}–{max(xs):.0f})" if len(xs) > 1 else ""
+
+
+def md_net(sec):
+    d = sec["data"]
+    lines = [f"iperf 2 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} runs; "
+             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
+             f"Linux guest {d.get('linux') or 'skipped'}.", "",
+             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
+             "|---|---|---:|---:|---:|"]
+    for r in d["results"]:
+        linux = cell(r["linux_mbit"]) + rng(r["linux_runs"]) if r["linux_mbit"] else "n/a"
+        mica = cell(r["mica_mbit"]) + rng(r["mica_runs"]) if r["mica_mbit"] else "n/a"
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(f"| {r['nic']} | {r['direction']} | {linux} | {mica} | {ratio} |")
+    for guest, why in (d.get("skipped") or {}).items():
+        lines += ["", f"{guest} was skipped in that run: {why}"]
+    return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
+
+
+def md_outage(sec):
+    lines = ["| NIC | guest | kills | restart median (min–max), ms | outage median (min–max), ms "
+             "| TCP transfer survived |", "|---|---|---:|---|---|---|"]
+    for r in sec["data"]:
+        s, o = r["restarts_ms"], r["outages_ms"]
+        if not o:
+            lines.append(f"| {r['model']} | {r['guest']} | 0 | — | — | {r['note'] or 'no'} |")
+            continue
+        lines.append(f"| {r['model']} | {r['guest']} | {len(o)} | {median(s):.0f} "
+                     f"({min(s)}–{max(s)}) | {median(o):.0f} ({min(o)}–{max(o)}) | "
+                     f"{'yes' if r['survived'] else 'no'} {r['note']} |")
+    return "\n".join(lines) + "\n\n![Driver restart and outage](bench-outage.png)\n"
+
+
+MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage}
+PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage}
+
+
+def section_text(name, sec):
+    if not sec:
+        return "Not measured yet: run `make bench`."
+    return (stamp(sec) + "\n\n" + MD[name](sec)).rstrip("\n")
+
+
+def main(argv):
+    if argv[:1] == ["--start"]:
+        start()
+        return 0
+    ran = [a for a in argv if a in SECTIONS]
+    try:
+        with open(RESULTS) as f:
+            previous = json.load(f).get("sections", {})
+    except (OSError, ValueError):
+        previous = {}
+    today = datetime.date.today().isoformat()
+    commit, qemu = built_version(), qemu_version()
+    sections, moved = {}, []
+    for name in SECTIONS:
+        data = fresh(name, ran)
+        old = previous.get(name)
+        if data is None:
+            sections[name] = old
+            if name in ran:
+                print(f"bench/report.py: {name}: no numbers from this run; keeping "
+                      + (f"those of {old['date']}" if old else "nothing"))
+            continue
+        sections[name] = {"date": today, "commit": commit, "qemu": qemu, "data": data}
+        lines = compare(name, old["data"] if old else None, data)
+        if old:
+            moved.append(f"{name} (against {old['date']}, {old['commit']}):")
+            moved += lines or ["  no figure moved"]
+        else:
+            moved.append(f"{name}: first measurement, nothing to compare with")
+    with open(RESULTS, "w") as f:
+        json.dump({"sections": sections}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    for name, plot in PLOT.items():
+        if sections.get(name) and (name in ran or not os.path.exists(
+                os.path.join(ROOT, "docs", f"bench-{name}.png"))):
+            plot(sections[name]["data"])
+    template = open(os.path.join(ROOT, "bench", "benchmarks.md.in")).read()
+    text = template
+    for name in SECTIONS:
+        text = text.replace(f"@{name.upper()}@", section_text(name, sections.get(name)))
+    with open(REPORT, "w") as f:
+        f.write(text)
+    print(f"bench/report.py: wrote {os.path.relpath(REPORT, ROOT)} and "
+          f"{os.path.relpath(RESULTS, ROOT)}")
+    if moved:
+        print("Changes against the previous report:")
+        print("\n".join(moved))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""bench/report.py, the writer of docs/benchmarks.md, on made-up
+measurements in a temporary tree (no QEMU): the sections measured in a run
+are stamped with the version that run built, the others keep their own
+numbers and stamps, and every figure that moved is printed."""
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_report(tmp):
+    """bench/report.py with its paths moved into tmp."""
+    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    (tmp / "bench").mkdir()
+    (tmp / "docs").mkdir()
+    (tmp / "build" / "bench").mkdir(parents=True)
+    shutil.copy(ROOT / "bench" / "benchmarks.md.in", tmp / "bench")
+    report.ROOT = str(tmp)
+    report.BUILD = str(tmp / "build" / "bench")
+    report.RESULTS = str(tmp / "bench" / "results.json")
+    report.REPORT = str(tmp / "docs" / "benchmarks.md")
+    return report
+
+
+def ipc(round_trip):
+    return {"qemu": "QEMU emulator version 0.0",
+            "configs": [{"key": "fast", "name": "instructions (fast path)"},
+                        {"key": "general", "name": "instructions (general path)"},
+                        {"key": "ticks", "name": "TCG ticks (fast path)"}],
+            "rows": [{"key": "ipc_call_reply_cross_task", "label": "round trip"}],
+            "results": {"fast": {"ipc_call_reply_cross_task": round_trip},
+                        "general": {"ipc_call_reply_cross_task": 1000.0},
+                        "ticks": {}},
+            "fastpath_hits": {"fast": 7, "general": 0, "ticks": 7}}
+
+
+NIC = {"seconds": 5, "window": 64,
+       "results": [{"nic": "e1000", "frame": 64, "fps": 1000.0, "mbit": 0.5}]}
+
+
+def run(report, tmp, version, measured, ran):
+    """One make bench: .started, then the measurements, then the report."""
+    bench = tmp / "build" / "bench"
+    (bench / ".started").write_text(version + "\n")
+    now = os.path.getmtime(bench / ".started")
+    for old in bench.glob("*.json"):                # earlier runs'
+        os.utime(old, (now - 100, now - 100))
+    os.utime(bench / ".started", (now - 10, now - 10))
+    for name, data in measured.items():
+        (bench / f"{name}.json").write_text(json.dumps(data))
+    assert report.main(ran) == 0
+    return (tmp / "docs" / "benchmarks.md").read_text()
+
+
+def test_report_keeps_sections_not_run_and_prints_what_moved(tmp_path, capsys):
+    report = load_report(tmp_path)
+    text = run(report, tmp_path, "v1", {"ipc": ipc(600.0), "nic": NIC}, ["ipc", "nic"])
+    assert "| round trip | 600 | 1000 | n/a |" in text
+    assert "| e1000 | 64 B | 1000 | 0.5 |" in text
+    assert text.count("at commit `v1`") == 2
+    assert "Not measured yet" in text              # net and outage
+    assert "@" not in text.replace("<!--", "")      # every placeholder filled
+    capsys.readouterr()
+
+    # The second run measures IPC only; its older nic.json is not this run's.
+    text = run(report, tmp_path, "v2", {"ipc": ipc(500.0)}, ["ipc", "nic"])
+    assert "| round trip | 500 | 1000 | n/a |" in text
+    assert "at commit `v2`" in text and "at commit `v1`" in text
+    out = capsys.readouterr().out
+    assert "round trip, instructions (fast path): 600 -> 500 (-16.7%)" in out
+    assert "general path" not in out                # 1000 -> 1000 did not move
+    assert "nic: no numbers from this run" in out
+    saved = json.loads((tmp_path / "bench" / "results.json").read_text())["sections"]
+    assert saved["ipc"]["commit"] == "v2" and saved["nic"]["commit"] == "v1"

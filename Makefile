@@ -254,7 +254,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
 	lib/siphash.c lib/firewall_config.c lib/firewall_rule.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/firewall.c \
 	appliance/line_edit.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h)
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread

@@ -192,6 +192,8 @@ static bool parse_list(struct fw_parser *p, enum fw_value *kind, uint16_t *first
 				return false;
 		if (p->ps->token.kind == CONFIG_TOKEN_CLOSE)
 			break;
+		if (p->ps->token.kind == CONFIG_TOKEN_END)
+			return config_fail_at(p->ps, &open, "no '}' closes this list");
 		if (p->ps->token.kind != CONFIG_TOKEN_COMMA)
 			return CONFIG_FAIL(p->ps, "expected ',' or '}' in the list");
 		if (!config_next(p->ps))

@@ -442,6 +442,9 @@ bool fw_parse_rule(struct fw_parser *p, enum fw_chain chain, unsigned line)
 
 	if (fw->nrules == FW_MAX_RULES)
 		return CONFIG_FAIL(ps, "at most %u rules", FW_MAX_RULES);
+	if (ps->token.kind != CONFIG_TOKEN_WORD)
+		return CONFIG_FAIL(ps, "unexpected '%s' (a rule starts with a match, a statement or a verdict)",
+				   ps->token.text);
 	while (ps->token.kind == CONFIG_TOKEN_WORD) {
 		struct config_token at = ps->token;
 		bool known, ok;

@@ -111,26 +111,24 @@ static bool match_ip(struct rule_parser *rp, const struct config_token *at)
 	       take_negation(ps, m) && fw_parse_values(rp->p, FW_VALUE_ADDRESS, m);
 }
 
-static const struct {
-	const char *name;
-	uint8_t bit;
-} tcp_flag_names[] = {
-	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
-	{ "ack", 0x10 }, { "urg", 0x20 }, { "ecn", 0x40 }, { "cwr", 0x80 },
-};
+/* TCP flags by bit: fin is 1 << 0 ... cwr 1 << 7. */
+static const char *const tcp_flag_names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
 
-/* FLAG[,FLAG...] */
-static bool take_flags(struct config_parser *ps, uint8_t *bits)
+/* NAME[,NAME...] of names[0..n) as bits 1 << index into *bits; else the
+ * error "expected WANTED" (for TCP flags, with a hint for 'syn/ack'). */
+static bool take_name_bits(struct config_parser *ps, const char *const *names, unsigned n, uint8_t *bits,
+			   const char *wanted)
 {
 	*bits = 0;
 	for (;;) {
 		unsigned k;
-		for (k = 0; k < 8 && !config_at_word(ps, tcp_flag_names[k].name); k++)
+		for (k = 0; k < n && !config_at_word(ps, names[k]); k++)
 			;
-		if (k == 8)
-			return CONFIG_FAIL(ps, "expected a TCP flag (fin, syn, rst, psh, ack, urg, ecn, cwr)%s",
-					   strchr(ps->token.text, '/') ? ": write 'syn / syn,ack' with spaces" : "");
-		*bits |= tcp_flag_names[k].bit;
+		if (k == n)
+			return CONFIG_FAIL(ps, "expected %s%s", wanted,
+					   names == tcp_flag_names && strchr(ps->token.text, '/')
+						   ? ": write 'syn / syn,ack' with spaces" : "");
+		*bits |= (uint8_t)(1U << k);
 		if (!config_next(ps))
 			return false;
 		if (ps->token.kind != CONFIG_TOKEN_COMMA)
@@ -138,6 +136,12 @@ static bool take_flags(struct config_parser *ps, uint8_t *bits)
 		if (!config_next(ps))
 			return false;
 	}
+}
+
+static bool take_flags(struct config_parser *ps, uint8_t *bits)
+{
+	return take_name_bits(ps, tcp_flag_names, 8, bits,
+			      "a TCP flag (fin, syn, rst, psh, ack, urg, ecn, cwr)");
 }
 
 /* tcp|udp sport|dport ..., tcp flags ..., icmp type ... */
@@ -186,22 +190,8 @@ static bool match_ct(struct rule_parser *rp, const struct config_token *at)
 
 	if (!config_at_word(ps, "state"))
 		return CONFIG_FAIL(ps, "expected 'state' after 'ct'");
-	if (!once(rp, M_CT, "ct state", at) || !config_next(ps))
-		return false;
-	for (;;) {
-		unsigned k;
-		for (k = 0; k < 4 && !config_at_word(ps, states[k]); k++)
-			;
-		if (k == 4)
-			return CONFIG_FAIL(ps, "expected a state: new, established, related or invalid");
-		rp->r.ct_states |= (uint8_t)(1U << k);
-		if (!config_next(ps))
-			return false;
-		if (ps->token.kind != CONFIG_TOKEN_COMMA)
-			return true;
-		if (!config_next(ps))
-			return false;
-	}
+	return once(rp, M_CT, "ct state", at) && config_next(ps) &&
+	       take_name_bits(ps, states, 4, &rp->r.ct_states, "a state: new, established, related or invalid");
 }
 
 /* limit rate [over] N/UNIT [burst N [packets]] */

@@ -64,6 +64,26 @@ static size_t build(uint8_t *pkt, uint8_t proto, uint32_t src, uint32_t dst, uin
 	return len;
 }
 
+/* An ICMP error from src to dst quoting quoted[0..qlen), checksums valid. */
+static size_t build_icmp_error(uint8_t *pkt, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+			       const uint8_t *quoted, size_t qlen)
+{
+	size_t len = 28 + qlen;
+
+	memset(pkt, 0, len);
+	pkt[0] = 0x45;
+	inet_put16(pkt + 2, (uint16_t)len);
+	pkt[9] = CT_PROTO_ICMP;
+	memcpy(pkt + 12, &src, 4);
+	memcpy(pkt + 16, &dst, 4);
+	pkt[20] = type;
+	pkt[21] = code;
+	memcpy(pkt + 28, quoted, qlen);
+	inet_put16(pkt + 22, inet_fold(inet_sum(pkt + 20, len - 20, 0)));
+	inet_put16(pkt + 10, inet_fold(inet_sum(pkt, 20, 0)));
+	return len;
+}
+
 /* Whether every checksum of the datagram verifies. */
 static bool checksums_ok(const uint8_t *pkt, size_t len)
 {
@@ -250,17 +270,7 @@ TEST(nat_icmp_error_translated_back)
 
 	/* What left by the WAN: WAN_ADDR:port -> SERVER:33434, quoted. */
 	size_t qlen = build(quoted, CT_PROTO_UDP, WAN_ADDR, SERVER, port, 33434, 12);
-	size_t len = 20 + 8 + qlen;
-	memset(pkt, 0, len);
-	pkt[0] = 0x45;
-	inet_put16(pkt + 2, (uint16_t)len);
-	pkt[9] = CT_PROTO_ICMP;
-	memcpy(pkt + 12, &(uint32_t){ ROUTER }, 4);
-	memcpy(pkt + 16, &(uint32_t){ WAN_ADDR }, 4);
-	pkt[20] = ICMP_TIME_EXCEEDED;
-	memcpy(pkt + 28, quoted, qlen);
-	inet_put16(pkt + 22, inet_fold(inet_sum(pkt + 20, len - 20, 0)));
-	inet_put16(pkt + 10, inet_fold(inet_sum(pkt, 20, 0)));
+	size_t len = build_icmp_error(pkt, ROUTER, WAN_ADDR, ICMP_TIME_EXCEEDED, 0, quoted, qlen);
 
 	struct ct_packet err = { .tuple = { ROUTER, WAN_ADDR, 0, 0, CT_PROTO_ICMP }, .icmp_type = ICMP_TIME_EXCEEDED,
 				 .quote = pkt + 28, .quote_len = qlen };
@@ -295,18 +305,7 @@ TEST(nat_icmp_error_from_the_port_forward_target)
 	CHECK_EQ(conntrack_confirm(&ct, &in, &reply, 0, &e), 0);
 	/* The LAN host answers port unreachable about SERVER:7777 -> LAN_HOST:53. */
 	size_t qlen = build(quoted, CT_PROTO_UDP, SERVER, LAN_HOST, 7777, 53, 4);
-	size_t len = 28 + qlen;
-	memset(pkt, 0, len);
-	pkt[0] = 0x45;
-	inet_put16(pkt + 2, (uint16_t)len);
-	pkt[9] = CT_PROTO_ICMP;
-	memcpy(pkt + 12, &(uint32_t){ LAN_HOST }, 4);
-	memcpy(pkt + 16, &(uint32_t){ SERVER }, 4);
-	pkt[20] = ICMP_DEST_UNREACH;
-	pkt[21] = 3;
-	memcpy(pkt + 28, quoted, qlen);
-	inet_put16(pkt + 22, inet_fold(inet_sum(pkt + 20, len - 20, 0)));
-	inet_put16(pkt + 10, inet_fold(inet_sum(pkt, 20, 0)));
+	size_t len = build_icmp_error(pkt, LAN_HOST, SERVER, ICMP_DEST_UNREACH, 3, quoted, qlen);
 	struct ct_packet err = { .tuple = { LAN_HOST, SERVER, 0, 0, CT_PROTO_ICMP }, .icmp_type = ICMP_DEST_UNREACH,
 				 .quote = pkt + 28, .quote_len = qlen };
 	conntrack_classify(&ct, &err, 1, &m);

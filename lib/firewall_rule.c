@@ -70,9 +70,9 @@ static bool match_iface(struct rule_parser *rp, bool in, const struct config_tok
 
 	if (!once(rp, in ? M_IIF : M_OIF, in ? "iif" : "oif", at))
 		return false;
-	if (in && (ch == FW_OUTPUT || ch == FW_POSTROUTING))
-		return config_fail_at(rp->p->ps, at, "'iif' in chain %s: its packets come from the appliance or "
-				      "are matched after routing (use 'oif')", fw_chain_name(ch));
+	if (in && ch == FW_OUTPUT)
+		return config_fail_at(rp->p->ps, at, "'iif' in chain output: packets the appliance sends have no "
+				      "input interface");
 	if (!in && (ch == FW_INPUT || ch == FW_PREROUTING))
 		return config_fail_at(rp->p->ps, at, "'oif' in chain %s: its packets have no output interface yet",
 				      fw_chain_name(ch));

@@ -35,7 +35,7 @@ TEST(firewall_config_example)
 		"}\n"
 		"chain forward { policy accept; udp sport 53 log; iif wan oif lan reject }\n"
 		"chain prerouting { iif wan tcp dport 8080 dnat to 192.168.1.20:80; iif wan udp dport 53 dnat to 192.168.1.2 }\n"
-		"chain postrouting { oif wan ip saddr 192.168.1.0/24 masquerade\n oif lan snat to 192.168.1.1; accept }\n";
+		"chain postrouting { iif lan oif wan ip saddr 192.168.1.0/24 masquerade\n oif lan snat to 192.168.1.1; accept }\n";
 	const struct firewall_config *fw = &c.firewall;
 
 	CHECK(parse(text));
@@ -98,6 +98,7 @@ TEST(firewall_config_example)
 	CHECK_EQ(rule(7)->nat_port, 0);
 	CHECK_EQ(rule(8)->verdict, FW_MASQUERADE);
 	CHECK_EQ(rule(8)->oif, 1);
+	CHECK_EQ(rule(8)->iif, 0);
 	CHECK_EQ(rule(9)->verdict, FW_SNAT);
 	CHECK_EQ(rule(9)->nat_addr, 0x0101a8c0);
 	CHECK_EQ(rule(10)->verdict, FW_ACCEPT);

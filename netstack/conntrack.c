@@ -97,6 +97,18 @@ int conntrack_set_timeout(struct conntrack *ct, enum ct_timeout_class c, uint32_
 	return 0;
 }
 
+unsigned conntrack_set_timeouts(struct conntrack *ct, const uint32_t seconds[CT_TIMEOUT_CLASSES])
+{
+	unsigned bad = 0;
+
+	for (unsigned c = 0; c < CT_TIMEOUT_CLASSES; c++)
+		if (!seconds[c] || conntrack_set_timeout(ct, (enum ct_timeout_class)c, seconds[c])) {
+			bad += seconds[c] != 0;
+			ct->timeout_ms[c] = (uint64_t)timeouts[c].seconds * 1000;
+		}
+	return bad;
+}
+
 void conntrack_flush(struct conntrack *ct)
 {
 	ct->counters.removed += ct->count;

@@ -190,6 +190,12 @@ int conntrack_init(struct conntrack *ct, void *memory, size_t size, uint32_t max
 #define CT_TIMEOUT_MAX (30U * 86400)
 int conntrack_set_timeout(struct conntrack *ct, enum ct_timeout_class c, uint32_t seconds);
 
+/* Set every class's timeout from seconds[class] (0: Linux's default), as
+ * the configuration's `conntrack timeout` lines give them (a reload puts
+ * back the defaults of lines removed). Values out of range are taken as
+ * 0; returns how many were. */
+unsigned conntrack_set_timeouts(struct conntrack *ct, const uint32_t seconds[CT_TIMEOUT_CLASSES]);
+
 /*
  * Classify packet p at time now: find its connection in either direction
  * (an ICMP error: the connection of the datagram it quotes), update its

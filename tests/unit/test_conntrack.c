@@ -372,3 +372,22 @@ TEST(conntrack_icmp_echo_and_errors)
 	CHECK_EQ(classify(&ts, S, &m), CT_NEW);
 	CHECK_EQ(conntrack_confirm(&ct, &ts, 0, 0, 0), -ERR_INVALID_ARG);
 }
+
+TEST(conntrack_timeouts_from_the_configuration)
+{
+	uint32_t seconds[CT_TIMEOUT_CLASSES] = { 0 };
+	struct ct_entry *e;
+
+	fresh(64);
+	seconds[CT_T_UDP_UNREPLIED] = 2;
+	seconds[CT_T_TCP_CLOSE] = CT_TIMEOUT_MAX + 1;   /* out of range: the default */
+	CHECK_EQ(conntrack_set_timeouts(&ct, seconds), 1);
+	CHECK_EQ(ct.timeout_ms[CT_T_UDP_UNREPLIED], 2000);
+	CHECK_EQ(ct.timeout_ms[CT_T_TCP_CLOSE], 10000);
+	struct ct_packet p = udp(LAN, 1, WAN, 2);
+	CHECK_EQ(conntrack_confirm(&ct, &p, 0, 0, &e), 0);
+	CHECK_EQ(e->expires, 2000);
+	seconds[CT_T_UDP_UNREPLIED] = 0;        /* a reload without the line */
+	CHECK_EQ(conntrack_set_timeouts(&ct, seconds), 1);
+	CHECK_EQ(ct.timeout_ms[CT_T_UDP_UNREPLIED], 30000);
+}

@@ -128,7 +128,7 @@ static bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct
 {
 	uint32_t end = seq_end(p);
 	uint32_t ack = p->tcp_flags & TCP_ACK ? p->ack : r->end;
-	uint32_t win = (uint32_t)p->window << s->wscale;
+	uint32_t win = (uint32_t)p->window << (s->wscale > 14 ? 0 : s->wscale);
 	uint32_t maxack = s->maxwin > 66000 ? s->maxwin : 66000;
 
 	if (seq_before(s->maxend, p->seq) || seq_before(end, s->end - r->maxwin) ||
@@ -167,6 +167,8 @@ bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *
 		if (dir == CT_REPLY ? !(p->tcp_flags & TCP_ACK) || p->ack != e->tcp[0].end
 				    : p->seq != e->tcp[0].end)
 			return false;
+	} else if (e->tcp[CT_REPLY].maxwin == 0) {
+		/* Reset before any SYN+ACK: no windows to check against. */
 	} else if (!in_window(&e->tcp[dir], &e->tcp[!dir], p)) {
 		return false;
 	}

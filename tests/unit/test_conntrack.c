@@ -257,6 +257,11 @@ TEST(conntrack_tcp_invalid_segments)
 	CHECK_EQ(classify(&rst, 1, &m), CT_ESTABLISHED);
 	CHECK_EQ(e->tcp_state, CT_TCP_CLOSE);
 	CHECK_EQ(e->expires, 1 + 10 * S);
+	/* Stragglers after a reset to the SYN: closed, no windows known. */
+	struct ct_packet late = tcp(LAN, 40000, WAN, 80, TCP_ACK, 1001, 0, 0);
+	late.window = 40000;
+	CHECK_EQ(classify(&late, 2, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_CLOSE);
 
 	conntrack_flush(&ct);
 	CHECK((e = handshake()));

@@ -73,3 +73,47 @@ TEST(firewall_fuzz_configuration)
 		free(copy);
 	}
 }
+
+/* Random segments near a real connection's windows, in every state. */
+TEST(firewall_fuzz_tcp_states)
+{
+	static uint64_t memory[(8 * sizeof(struct ct_entry) + 16 * 4) / 8 + 1];
+	static const uint8_t key[16] = { 4 };
+	struct conntrack ct;
+	struct ct_match m;
+	unsigned seen_states = 0;
+
+	CHECK_EQ(conntrack_init(&ct, memory, sizeof(memory), 8, key), 0);
+	srand(16);
+	for (int conn = 0; conn < 2000; conn++) {
+		uint32_t isn[2] = { (uint32_t)rand(), (uint32_t)rand() };
+		struct ct_tuple t[2] = { { 1, 2, 1000, 80, CT_PROTO_TCP }, { 2, 1, 80, 1000, CT_PROTO_TCP } };
+		struct ct_packet syn = { .tuple = t[0], .tcp_flags = TCP_SYN, .seq = isn[0], .window = 1000,
+					 .wscale = (uint8_t)(rand() % 3 ? rand() % 16 : CT_WSCALE_NONE) };
+		conntrack_flush(&ct);
+		CHECK_EQ(conntrack_confirm(&ct, &syn, 0, 0, 0), 0);
+		if (rand() % 4) {               /* mostly after a real handshake */
+			struct ct_packet sa = { .tuple = t[1], .tcp_flags = TCP_SYN | TCP_ACK, .seq = isn[1],
+						.ack = isn[0] + 1, .window = 2000, .wscale = (uint8_t)(rand() % 16) };
+			struct ct_packet a = { .tuple = t[0], .tcp_flags = TCP_ACK, .seq = isn[0] + 1,
+					       .ack = isn[1] + 1, .window = 3000 };
+			conntrack_classify(&ct, &sa, 0, &m);
+			conntrack_classify(&ct, &a, 0, &m);
+			isn[0]++;
+			isn[1]++;
+		}
+		for (int k = 0; k < 60; k++) {
+			int d = rand() % 2;
+			struct ct_packet p = { .tuple = t[d], .tcp_flags = (uint8_t)(rand() % 2 ? rand() : TCP_ACK),
+					       .seq = isn[d] + (uint32_t)(rand() % 3000) - 1000,
+					       .ack = isn[!d] + (uint32_t)(rand() % 3000) - 1000,
+					       .window = (uint16_t)rand(), .wscale = (uint8_t)rand(),
+					       .payload = (uint16_t)(rand() % 1500) };
+			conntrack_classify(&ct, &p, (uint64_t)k, &m);
+			if (m.entry)
+				seen_states |= 1U << m.entry->tcp_state;
+		}
+	}
+	/* Every state from established to close was reached. */
+	CHECK_EQ(seen_states & 0x1f8, 0x1f8);
+}

@@ -61,7 +61,9 @@ void firewall_init(struct firewall *fw, const struct firewall_config *cfg, uint6
  * or FW_REJECT; NAT chains FW_ACCEPT (no translation) or the translation.
  * A configuration without chains accepts everything. Counts, and takes
  * tokens from the limits the packet reaches; log is only reported (the
- * caller logs, rate-limited).
+ * caller logs, rate-limited). The caller answers a reject only where an
+ * answer is allowed: never to an ICMP error, a broadcast or multicast
+ * destination, or a later fragment (RFC 1122 3.2.2, RFC 1812 4.3.2.7).
  */
 void firewall_eval(struct firewall *fw, enum fw_chain chain, const struct fw_packet *p, uint64_t now,
 		   struct fw_result *r);

@@ -236,7 +236,7 @@ static bool parse_set(struct fw_parser *p, unsigned line)
 {
 	struct firewall_config *fw = &p->c->firewall;
 	struct config_token at = p->ps->token;
-	struct fw_named_set s = { .line = (uint16_t)line };
+	struct fw_named_set s = { .line = line };
 
 	if (!config_take_word(p->ps, s.name, sizeof(s.name), "a set name after 'set'"))
 		return false;
@@ -274,7 +274,7 @@ static bool parse_chain(struct fw_parser *p)
 	if (fw->chain_line[chain])
 		return CONFIG_FAIL(p->ps, "chain %s is declared twice (first on line %u)", chain_names[chain],
 				   fw->chain_line[chain]);
-	fw->chain_line[chain] = (uint16_t)at.line;
+	fw->chain_line[chain] = at.line;
 	fw->chain_first[chain] = (uint16_t)fw->nrules;
 	fw->present = true;
 	if (!config_next(p->ps))
@@ -338,7 +338,7 @@ static bool parse_conntrack(struct fw_parser *p)
 	if (config_at_word(ps, "max")) {
 		if (fw->ct_max_line)
 			return CONFIG_FAIL(ps, "'conntrack max' given twice (first on line %u)", fw->ct_max_line);
-		fw->ct_max_line = (uint16_t)ps->token.line;
+		fw->ct_max_line = ps->token.line;
 		if (!config_next(ps) || !parse_seconds(ps, FW_CT_MAX_LIMIT, &v, "a number of connections"))
 			return false;
 		fw->ct_max = (uint32_t)v;

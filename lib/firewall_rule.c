@@ -426,7 +426,7 @@ bool fw_parse_rule(struct fw_parser *p, enum fw_chain chain, unsigned line)
 {
 	struct firewall_config *fw = &p->c->firewall;
 	struct config_parser *ps = p->ps;
-	struct rule_parser rp = { .p = p, .r = { .line = (uint16_t)line, .chain = (uint8_t)chain,
+	struct rule_parser rp = { .p = p, .r = { .line = line, .chain = (uint8_t)chain,
 						  .iif = FW_NO_IFACE, .oif = FW_NO_IFACE } };
 	bool matches_done = false;
 

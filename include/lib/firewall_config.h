@@ -81,7 +81,7 @@ struct fw_set_match {
 };
 
 struct fw_rule {
-	uint16_t line;
+	uint32_t line;
 	uint8_t chain;                  /* enum fw_chain */
 	uint8_t verdict;                /* enum fw_verdict */
 	uint8_t iif, oif;               /* interface index or FW_NO_IFACE */
@@ -110,16 +110,16 @@ struct fw_named_set {
 	char name[FW_SET_NAME_MAX + 1];
 	uint8_t kind;                   /* enum fw_set_kind */
 	uint16_t first, count;          /* into ranges */
-	uint16_t line;
+	uint32_t line;
 };
 
 struct firewall_config {
 	bool present;                   /* the file has a chain: filter and NAT apply */
 	uint8_t policy[FW_CHAINS];      /* FW_ACCEPT (default) or FW_DROP */
-	uint16_t chain_line[FW_CHAINS]; /* where declared; 0: not */
+	uint32_t chain_line[FW_CHAINS]; /* where declared; 0: not */
 	uint16_t chain_first[FW_CHAINS], chain_count[FW_CHAINS];       /* its rules */
 	uint32_t ct_max;                /* entries; default FW_CT_MAX_DEFAULT */
-	uint16_t ct_max_line;           /* where set; 0: not */
+	uint32_t ct_max_line;           /* where set; 0: not */
 	uint32_t ct_timeout[CT_TIMEOUT_CLASSES];        /* seconds; 0: Linux's default */
 	unsigned nrules, nsets, nranges;
 	struct fw_rule rules[FW_MAX_RULES];

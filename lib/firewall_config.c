@@ -94,6 +94,14 @@ static const struct {
 	{ "timestamp-reply", 14 },
 };
 
+const char *fw_icmp_type_name(uint8_t type)
+{
+	for (unsigned k = 0; k < sizeof(icmp_types) / sizeof(icmp_types[0]); k++)
+		if (icmp_types[k].type == type)
+			return icmp_types[k].name;
+	return 0;
+}
+
 /* One element of a list, of the kind wanted, as a range; at the word. */
 static bool parse_element(struct config_parser *ps, enum fw_value kind, struct fw_range *out)
 {

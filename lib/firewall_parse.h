@@ -23,6 +23,13 @@ bool fw_parse_values(struct fw_parser *p, enum fw_value kind, struct fw_set_matc
 /* Whether name is a-z first, then a-z 0-9 - _, at most max characters. */
 bool fw_valid_name(const char *name, size_t max);
 
+/* Names as the file spells them: TCP flags by bit number, ct states by
+ * enum ct_state; an ICMP type's (0 if it has none), a reject code's. */
+extern const char *const fw_tcp_flag_names[8];
+extern const char *const fw_ct_state_names[4];
+const char *fw_icmp_type_name(uint8_t type);
+const char *fw_reject_name(uint8_t code);
+
 /* One rule of chain at the current token, to its end. */
 bool fw_parse_rule(struct fw_parser *p, enum fw_chain chain, unsigned line);
 

@@ -111,8 +111,8 @@ static bool match_ip(struct rule_parser *rp, const struct config_token *at)
 	       take_negation(ps, m) && fw_parse_values(rp->p, FW_VALUE_ADDRESS, m);
 }
 
-/* TCP flags by bit: fin is 1 << 0 ... cwr 1 << 7. */
-static const char *const tcp_flag_names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
+const char *const fw_tcp_flag_names[8] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
+const char *const fw_ct_state_names[4] = { "new", "established", "related", "invalid" };
 
 /* NAME[,NAME...] of names[0..n) as bits 1 << index into *bits; else the
  * error "expected WANTED" (for TCP flags, with a hint for 'syn/ack'). */
@@ -126,7 +126,7 @@ static bool take_name_bits(struct config_parser *ps, const char *const *names, u
 			;
 		if (k == n)
 			return CONFIG_FAIL(ps, "expected %s%s", wanted,
-					   names == tcp_flag_names && strchr(ps->token.text, '/')
+					   names == fw_tcp_flag_names && strchr(ps->token.text, '/')
 						   ? ": write 'syn / syn,ack' with spaces" : "");
 		*bits |= (uint8_t)(1U << k);
 		if (!config_next(ps))
@@ -140,7 +140,7 @@ static bool take_name_bits(struct config_parser *ps, const char *const *names, u
 
 static bool take_flags(struct config_parser *ps, uint8_t *bits)
 {
-	return take_name_bits(ps, tcp_flag_names, 8, bits,
+	return take_name_bits(ps, fw_tcp_flag_names, 8, bits,
 			      "a TCP flag (fin, syn, rst, psh, ack, urg, ecn, cwr)");
 }
 
@@ -185,13 +185,12 @@ static bool match_l4(struct rule_parser *rp, const struct config_token *at)
 /* ct state STATE[,STATE...] */
 static bool match_ct(struct rule_parser *rp, const struct config_token *at)
 {
-	static const char *const states[] = { "new", "established", "related", "invalid" };
 	struct config_parser *ps = rp->p->ps;
 
 	if (!config_at_word(ps, "state"))
 		return CONFIG_FAIL(ps, "expected 'state' after 'ct'");
 	return once(rp, M_CT, "ct state", at) && config_next(ps) &&
-	       take_name_bits(ps, states, 4, &rp->r.ct_states, "a state: new, established, related or invalid");
+	       take_name_bits(ps, fw_ct_state_names, 4, &rp->r.ct_states, "a state: new, established, related or invalid");
 }
 
 /* limit rate [over] N/UNIT [burst N [packets]] */
@@ -287,6 +286,14 @@ static const struct {
 	{ "port-unreachable", 3 }, { "net-prohibited", 9 }, { "host-prohibited", 10 },
 	{ "admin-prohibited", 13 },
 };
+
+const char *fw_reject_name(uint8_t code)
+{
+	for (unsigned k = 0; k < sizeof(reject_types) / sizeof(reject_types[0]); k++)
+		if (reject_types[k].code == code)
+			return reject_types[k].name;
+	return "port-unreachable";
+}
 
 /* reject [with tcp reset | with icmp type NAME] */
 static bool verdict_reject(struct rule_parser *rp, const struct config_token *at)

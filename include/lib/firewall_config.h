@@ -30,6 +30,7 @@
 #define MICA_LIB_FIREWALL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/config_parser.h"
@@ -148,6 +149,14 @@ bool firewall_config_statement(struct config_parser *ps, const struct config_tok
 
 /* Whether the ranges [first, first + count) hold v (binary search). */
 bool fw_ranges_contain(const struct firewall_config *fw, uint16_t first, uint16_t count, uint32_t v);
+
+/*
+ * Rule i of c->firewall as the file says it (lib/firewall_format.c),
+ * without its chain, line or counters: parsing the text gives the same
+ * rule (a set by its name; address lists as the prefixes they cover).
+ * Cut with "..." when longer than size. Returns buf.
+ */
+char *fw_format_rule(char *buf, size_t size, const struct appliance_config *c, unsigned i);
 
 /* Names as the file spells them. */
 const char *fw_chain_name(enum fw_chain c);

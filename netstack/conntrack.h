@@ -238,6 +238,15 @@ void conntrack_flush(struct conntrack *ct);
 struct ct_entry *conntrack_next(struct conntrack *ct, uint32_t *cursor);
 
 /*
+ * e as Linux's `conntrack -L` prints one, seconds left counted from now:
+ *   tcp 6 431999 ESTABLISHED src=A dst=B sport=P dport=Q src=B dst=C sport=Q dport=R
+ *   udp 17 29 src=A dst=B sport=P dport=Q [UNREPLIED] src=B dst=A sport=Q dport=P
+ *   icmp 1 29 src=A dst=B type=8 code=0 id=N src=B dst=A type=0 code=0 id=N
+ * (conntrack_format.c). Cut to size; returns buf.
+ */
+char *conntrack_format_entry(char *buf, size_t size, const struct ct_entry *e, uint64_t now);
+
+/*
  * The tuple of the datagram an ICMP error quotes: quote[0..len) is its IP
  * header and at least the first 8 bytes of its payload (RFC 792). False if
  * the quote is too short, not IPv4, has a bad header length or is a

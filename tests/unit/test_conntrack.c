@@ -396,3 +396,35 @@ TEST(conntrack_timeouts_from_the_configuration)
 	CHECK_EQ(conntrack_set_timeouts(&ct, seconds), 1);
 	CHECK_EQ(ct.timeout_ms[CT_T_UDP_UNREPLIED], 30000);
 }
+
+TEST(conntrack_format_like_linux)
+{
+	char buf[200], small[20];
+	struct ct_entry *e;
+	struct ct_match m;
+
+	fresh(64);
+	CHECK((e = handshake()));
+	conntrack_format_entry(buf, sizeof(buf), e, 2 + 1000);
+	CHECK(!strcmp(buf, "tcp 6 431999 ESTABLISHED src=192.168.1.10 dst=8.8.8.8 sport=40000 dport=80 "
+			   "src=8.8.8.8 dst=192.168.1.10 sport=80 dport=40000"));
+	struct ct_packet u = udp(LAN, 5000, WAN, 53);
+	struct ct_tuple masq = { WAN, 0x017100cbU, 53, 40000, CT_PROTO_UDP };
+	CHECK_EQ(conntrack_confirm(&ct, &u, &masq, 0, &e), 0);
+	conntrack_format_entry(buf, sizeof(buf), e, 1000);
+	CHECK(!strcmp(buf, "udp 17 29 src=192.168.1.10 dst=8.8.8.8 sport=5000 dport=53 [UNREPLIED] "
+			   "src=8.8.8.8 dst=203.0.113.1 sport=53 dport=40000"));
+	struct ct_packet req = { .tuple = { LAN, WAN, 77, ICMP_ECHO_REQUEST, CT_PROTO_ICMP },
+				 .icmp_type = ICMP_ECHO_REQUEST };
+	CHECK_EQ(conntrack_confirm(&ct, &req, 0, 0, &e), 0);
+	struct ct_packet rep = { .tuple = { WAN, LAN, 77, ICMP_ECHO_REPLY, CT_PROTO_ICMP },
+				 .icmp_type = ICMP_ECHO_REPLY };
+	conntrack_classify(&ct, &rep, 0, &m);
+	conntrack_format_entry(buf, sizeof(buf), e, 40 * S);
+	CHECK(!strcmp(buf, "icmp 1 0 src=192.168.1.10 dst=8.8.8.8 type=8 code=0 id=77 "
+			   "src=8.8.8.8 dst=192.168.1.10 type=0 code=0 id=77"));
+	conntrack_format_entry(small, sizeof(small), e, 0);
+	CHECK_EQ(strlen(small), sizeof(small) - 1);
+	for (size_t n = 0; n < 8; n++)
+		conntrack_format_entry(small, n, e, 0);         /* tiny buffers: no overrun (ASan) */
+}

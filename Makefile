@@ -84,7 +84,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -275,19 +275,20 @@ gdb:
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
+	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/nat.c netstack/packet_meta.c \
 	appliance/line_edit.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h)
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 # The appliance configuration checker (tools/check-config.c): the
 # appliance's own parser, built for the host.
-$(B)/host/check-config: tools/check-config.c lib/appliance_config.c lib/config_parser.c lib/inet.c \
-		lib/fmt.c $(wildcard include/lib/*.h)
+CHECK_CONFIG_SRC := tools/check-config.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c \
+	lib/firewall_rule.c lib/inet.c lib/fmt.c
+$(B)/host/check-config: $(CHECK_CONFIG_SRC) $(wildcard include/lib/*.h lib/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -Iinclude -o $@ tools/check-config.c \
-		lib/appliance_config.c lib/config_parser.c lib/inet.c lib/fmt.c
+	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -Iinclude -o $@ $(CHECK_CONFIG_SRC)
 
 check-config: $(B)/host/check-config
 	$(B)/host/check-config $(or $(CONFIG),$(wildcard configs/*.conf))

@@ -398,12 +398,15 @@ static bool parse_service(struct parser *ps, unsigned line)
 	return config_end_of_statement(&ps->lx, false);
 }
 
+#define KEYWORDS "forwarding, interface, route, service, set, chain or conntrack"
+
 bool appliance_config_parse(const char *text, size_t len, struct appliance_config *c,
 			    struct config_error *err)
 {
 	struct parser ps = { .c = c };
 
 	*c = (struct appliance_config){ 0 };
+	firewall_config_init(&c->firewall);
 	config_parser_start(&ps.lx, text, len, err);
 	if (!config_next(&ps.lx))
 		return false;
@@ -418,8 +421,8 @@ bool appliance_config_parse(const char *text, size_t len, struct appliance_confi
 		if (key.kind == CONFIG_TOKEN_CLOSE)
 			return CONFIG_FAIL(&ps.lx, "'}' without a block to close");
 		if (key.kind != CONFIG_TOKEN_WORD)
-			return CONFIG_FAIL(&ps.lx, "unexpected '%s' (a statement starts with forwarding, interface, "
-				    "route or service)", key.text);
+			return CONFIG_FAIL(&ps.lx, "unexpected '%s' (a statement starts with a keyword: %s)",
+				    key.text, KEYWORDS);
 		if (!config_next(&ps.lx))
 			return false;
 		if (!strcmp(key.text, "forwarding"))
@@ -430,9 +433,10 @@ bool appliance_config_parse(const char *text, size_t len, struct appliance_confi
 			ok = parse_route(&ps, key.line);
 		else if (!strcmp(key.text, "service"))
 			ok = parse_service(&ps, key.line);
+		else if (firewall_config_keyword(key.text))
+			ok = firewall_config_statement(&ps.lx, &key, c);
 		else
-			return config_fail_at(&ps.lx, &key, "unknown keyword '%s' (forwarding, interface, route or "
-				       "service)", key.text);
+			return config_fail_at(&ps.lx, &key, "unknown keyword '%s' (%s)", key.text, KEYWORDS);
 		if (!ok)
 			return false;
 	}

@@ -1,7 +1,8 @@
 /*
  * check-config FILE...: parse appliance configuration files on the host
  * exactly as the appliance will (lib/appliance_config.c) and print, for
- * each, "FILE: ok (N interfaces, N routes, N services)" or
+ * each, "FILE: ok (N interfaces, N routes, N services[, forwarding][, N
+ * firewall rules])" or
  * "FILE:LINE:COLUMN: message". Exit status 0 if every file parses, 1 if
  * one does not, 2 if one cannot be read.
  */
@@ -42,12 +43,18 @@ int main(int argc, char **argv)
 			printf("%s:%u:%u: %s\n", argv[i], err.line, err.column, err.message);
 			status = 1;
 		} else {
-			char ifaces[32], routes[32], services[32];
-			printf("%s: ok (%s, %s, %s%s)\n", argv[i],
+			char ifaces[32], routes[32], services[32], rules[48] = "";
+			if (c.firewall.present) {
+				rules[0] = ',';
+				rules[1] = ' ';
+				fmt_count(rules + 2, sizeof(rules) - 2, c.firewall.nrules, "firewall rule",
+					  "firewall rules");
+			}
+			printf("%s: ok (%s, %s, %s%s%s)\n", argv[i],
 			       fmt_count(ifaces, sizeof(ifaces), c.ninterfaces, "interface", "interfaces"),
 			       fmt_count(routes, sizeof(routes), c.nroutes, "route", "routes"),
 			       fmt_count(services, sizeof(services), c.nservices, "service", "services"),
-			       c.forwarding ? ", forwarding" : "");
+			       c.forwarding ? ", forwarding" : "", rules);
 		}
 	}
 	return status;

@@ -15,6 +15,7 @@
  *   route PREFIX/LEN|default via GATEWAY [dev NAME] [metric N]
  *   route PREFIX/LEN|default dev NAME [metric N]
  *   service ping|iperf|echo [port N] on NAME[, NAME...]|any
+ *   set, chain, conntrack                   the firewall: lib/firewall_config.h
  *
  * Addresses are in network byte order, as lwIP keeps them.
  */
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "lib/config_parser.h"
+#include "lib/firewall_config.h"
 
 #define APPLIANCE_MAX_INTERFACES 4      /* NICs one netstack serves */
 #define APPLIANCE_MAX_ROUTES 32         /* static routes */
@@ -85,6 +87,7 @@ struct appliance_config {
 	struct appliance_interface interfaces[APPLIANCE_MAX_INTERFACES];
 	struct appliance_route routes[APPLIANCE_MAX_ROUTES];
 	struct appliance_service services[APPLIANCE_MAX_SERVICES];
+	struct firewall_config firewall;        /* sets, chains, conntrack settings */
 };
 
 /*

@@ -1,0 +1,185 @@
+/*
+ * TCP connection tracking: the state machine and the window checks
+ * (netstack/conntrack.h; docs/firewall.md has the table in prose).
+ */
+#include "conntrack.h"
+
+enum flag_class { F_SYN, F_SYNACK, F_FIN, F_ACK, F_RST, F_NONE, F_CLASSES };
+
+/* Which of the table's rows a segment's flags select. FIN, RST and plain
+ * segments without ACK, SYN with FIN or RST, no flags: F_NONE (invalid). */
+static enum flag_class flag_class(uint8_t f)
+{
+	if (f & TCP_RST)
+		return f & TCP_SYN ? F_NONE : F_RST;
+	if (f & TCP_SYN)
+		return f & TCP_FIN ? F_NONE : f & TCP_ACK ? F_SYNACK : F_SYN;
+	if (!(f & TCP_ACK))
+		return F_NONE;
+	return f & TCP_FIN ? F_FIN : F_ACK;
+}
+
+#define NO CT_TCP_NONE
+#define SS CT_TCP_SYN_SENT
+#define SR CT_TCP_SYN_RECV
+#define ES CT_TCP_ESTABLISHED
+#define FW CT_TCP_FIN_WAIT
+#define CW CT_TCP_CLOSE_WAIT
+#define LA CT_TCP_LAST_ACK
+#define TW CT_TCP_TIME_WAIT
+#define CL CT_TCP_CLOSE
+#define IV 0xfe         /* invalid: the segment changes nothing */
+#define IG 0xfd         /* valid, the state stays (a retransmitted SYN+ACK) */
+
+/*
+ * The next state: [side][flags][state]. side 0 is the initiator up to
+ * ESTABLISHED and in CLOSE, the side that sent the first FIN from FIN_WAIT
+ * to TIME_WAIT; side 1 the other. A SYN of the initiator in TIME_WAIT or
+ * CLOSE reopens (ct_tcp_reopens), outside the table.
+ */
+static const uint8_t next_state[2][F_CLASSES][CT_TCP_STATES] = {
+	{
+		/*            NO  SS  SR  ES  FW  CW  LA  TW  CL */
+		[F_SYN] =    { SS, SS, IV, IV, IV, IV, IV, IV, IV },
+		[F_SYNACK] = { IV, IV, IV, IV, IV, IV, IV, IV, IV },
+		[F_FIN] =    { IV, IV, FW, FW, FW, CW, LA, TW, CL },
+		[F_ACK] =    { IV, IV, ES, ES, FW, CW, TW, TW, CL },
+		[F_RST] =    { IV, CL, CL, CL, CL, CL, CL, CL, CL },
+		[F_NONE] =   { IV, IV, IV, IV, IV, IV, IV, IV, IV },
+	},
+	{
+		[F_SYN] =    { IV, IV, IV, IV, IV, IV, IV, IV, IV },
+		[F_SYNACK] = { IV, SR, SR, IG, IV, IV, IV, IV, IV },
+		[F_FIN] =    { IV, IV, FW, FW, LA, LA, LA, TW, CL },
+		[F_ACK] =    { IV, IV, IG, ES, CW, CW, LA, TW, CL },
+		[F_RST] =    { IV, CL, CL, CL, CL, CL, CL, CL, CL },
+		[F_NONE] =   { IV, IV, IV, IV, IV, IV, IV, IV, IV },
+	},
+};
+
+static const char *const state_names[CT_TCP_STATES] = {
+	"none", "syn_sent", "syn_recv", "established", "fin_wait", "close_wait", "last_ack",
+	"time_wait", "close",
+};
+
+const char *ct_tcp_state_name(enum ct_tcp_state s)
+{
+	return (unsigned)s < CT_TCP_STATES ? state_names[s] : "?";
+}
+
+static bool seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static uint32_t seq_end(const struct ct_packet *p)
+{
+	return p->seq + p->payload + !!(p->tcp_flags & TCP_SYN) + !!(p->tcp_flags & TCP_FIN);
+}
+
+static uint32_t at_least_1(uint32_t w)
+{
+	return w ? w : 1;
+}
+
+void ct_tcp_start(struct ct_entry *e, const struct ct_packet *p)
+{
+	e->tcp_state = CT_TCP_SYN_SENT;
+	e->tcp[CT_REPLY] = (struct ct_tcp_side){ 0 };
+	e->tcp[CT_ORIGINAL] = (struct ct_tcp_side){
+		.end = seq_end(p), .maxend = seq_end(p), .maxwin = at_least_1(p->window),
+		.wscale = p->wscale,
+	};
+}
+
+bool ct_tcp_reopens(const struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p)
+{
+	return dir == CT_ORIGINAL && flag_class(p->tcp_flags) == F_SYN &&
+	       (e->tcp_state == CT_TCP_TIME_WAIT || e->tcp_state == CT_TCP_CLOSE);
+}
+
+/* The responder's SYN+ACK: it must acknowledge the SYN; it starts the
+ * reply side and fixes both window scales (RFC 7323 2.2: only when both
+ * SYNs carried the option; a SYN's own window is never scaled). */
+static bool start_reply(struct ct_entry *e, const struct ct_packet *p)
+{
+	struct ct_tcp_side *o = &e->tcp[CT_ORIGINAL], *r = &e->tcp[CT_REPLY];
+
+	if (p->ack != o->end)
+		return false;
+	if (e->tcp_state != CT_TCP_SYN_SENT)
+		return true;    /* a retransmission: the sides are set */
+	bool scaled = o->wscale != CT_WSCALE_NONE && p->wscale != CT_WSCALE_NONE;
+	o->wscale = scaled ? (o->wscale > 14 ? 14 : o->wscale) : 0;
+	*r = (struct ct_tcp_side){ .end = seq_end(p), .maxend = seq_end(p), .maxwin = at_least_1(p->window),
+				   .wscale = scaled ? (p->wscale > 14 ? 14 : p->wscale) : 0 };
+	o->maxend = p->ack + p->window + (p->window == 0);
+	return true;
+}
+
+/*
+ * Whether a segment from side s to side r fits what each has sent and
+ * allowed (Rooij's four bounds, as Linux's tcp_in_window()): it starts no
+ * later than r's window allows, ends no earlier than a window before what
+ * s already sent, and acknowledges nothing r has not sent nor more than a
+ * window behind it. If so, the sides advance.
+ */
+static bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct ct_packet *p)
+{
+	uint32_t end = seq_end(p);
+	uint32_t ack = p->tcp_flags & TCP_ACK ? p->ack : r->end;
+	uint32_t win = (uint32_t)p->window << (s->wscale > 14 ? 0 : s->wscale);
+	uint32_t maxack = s->maxwin > 66000 ? s->maxwin : 66000;
+
+	if (seq_before(s->maxend, p->seq) || seq_before(end, s->end - r->maxwin) ||
+	    seq_before(r->end, ack) || seq_before(ack, r->end - maxack))
+		return false;
+	if (seq_before(s->end, end))
+		s->end = end;
+	if (win > s->maxwin)
+		s->maxwin = win;
+	if (p->tcp_flags & TCP_ACK && seq_before(r->maxend, ack + win + (win == 0)))
+		r->maxend = ack + win + (win == 0);
+	return true;
+}
+
+bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p)
+{
+	enum flag_class fc = flag_class(p->tcp_flags);
+	unsigned state = e->tcp_state;
+	bool closing = state >= CT_TCP_FIN_WAIT && state <= CT_TCP_TIME_WAIT;
+	bool closer_reply = e->flags & CT_F_CLOSER_REPLY;
+	unsigned side = closing ? (dir == CT_REPLY) != closer_reply : dir == CT_REPLY;
+	unsigned next = next_state[side][fc][state];
+
+	if (next == IV)
+		return false;
+	if (state == CT_TCP_SYN_SENT && dir == CT_ORIGINAL && fc == F_SYN) {
+		ct_tcp_start(e, p);     /* a retransmission, maybe with a new ISN */
+		return true;
+	}
+	if (fc == F_SYNACK) {
+		if (!start_reply(e, p))
+			return false;
+	} else if (state == CT_TCP_SYN_SENT) {
+		/* Only a reset can come now: the responder's must acknowledge
+		 * the SYN (RFC 793 p. 37), the initiator's continue it. */
+		if (dir == CT_REPLY ? !(p->tcp_flags & TCP_ACK) || p->ack != e->tcp[0].end
+				    : p->seq != e->tcp[0].end)
+			return false;
+	} else if (e->tcp[CT_REPLY].maxwin == 0) {
+		/* Reset before any SYN+ACK: no windows to check against. */
+	} else if (!in_window(&e->tcp[dir], &e->tcp[!dir], p)) {
+		return false;
+	}
+	if (next == IG)
+		return true;
+	if (!closing && next == CT_TCP_FIN_WAIT) {
+		if (dir == CT_REPLY)
+			e->flags |= CT_F_CLOSER_REPLY;
+		else
+			e->flags &= (uint8_t)~CT_F_CLOSER_REPLY;
+	}
+	e->tcp_state = (uint8_t)next;
+	return true;
+}

@@ -1,12 +1,13 @@
 /*
  * The supervisor: what happens when a program ends, and its clock.
  *
- * Restart policy: a crash or hang waits BACKOFF_FIRST_MS, doubling with
- * each crash in a row up to BACKOFF_MAX_MS; a program up for STABLE_MS
- * starts counting from 0 again; after retries= crashes in a row it is
- * left down. A kill by the operator restarts it at once and is not
- * counted. A program that exits by itself is done. docs/manifest.md,
- * "Supervision", says the same for users.
+ * Restart policy: a crash, a hang or an exit with a nonzero status waits
+ * BACKOFF_FIRST_MS, doubling with each crash in a row up to
+ * BACKOFF_MAX_MS; a program up for STABLE_MS starts counting from 0
+ * again; after retries= crashes in a row it is left down. A kill by the
+ * operator restarts it at once and is not counted. A program that exits
+ * with status 0 is done, except under restart=always, where it counts as
+ * a crash. docs/manifest.md, "Supervision", says the same for users.
  */
 #include "init.h"
 
@@ -35,7 +36,7 @@ void program_died(struct program *p, const char *how, enum death cause)
 	bool was_stable = now - p->started_at >= STABLE_MS;
 
 	program_release(p);
-	if (cause == DIED_EXIT) {
+	if (cause == DIED_EXIT && p->m->restart != RESTART_ALWAYS) {
 		p->state = PROGRAM_EXITED;
 		printf("init: %s %s\n", p->m->name, how);
 		return;
@@ -81,12 +82,31 @@ static bool thread_alive(cap_slot_t thread)
 	return sys_cap_info(thread, (uint64_t)info) == 0 && info[0] == CAP_THREAD;
 }
 
+/* Its first thread is gone: an exit with status 0 is a clean end; a
+ * nonzero status, or a thread destroyed without exiting, is a crash. */
+static void program_ended(struct program *p)
+{
+	struct task_info info;
+	char how[48];
+	bool exited = sys_task_info(p->task.task, (uint64_t)&info) == 0 && info.exits > 0;
+
+	if (exited && info.exit_code == 0) {
+		program_died(p, "exited", DIED_EXIT);
+		return;
+	}
+	if (exited)
+		fmt_snprintf(how, sizeof(how), "exited with status %ld", (long)info.exit_code);
+	else
+		fmt_snprintf(how, sizeof(how), "ended without exiting");
+	program_died(p, how, DIED_CRASH);
+}
+
 void supervisor_notified(uint64_t bits)
 {
 	for (unsigned i = 0; i < manifest.nprograms; i++)
 		if ((bits & (1UL << i)) && programs[i].state == PROGRAM_RUNNING &&
 		    !thread_alive(programs[i].task.thread))
-			program_died(&programs[i], "exited", DIED_EXIT);
+			program_ended(&programs[i]);
 }
 
 void heartbeat_start(struct program *p, struct program_heartbeat *page)

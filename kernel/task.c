@@ -200,6 +200,8 @@ long sys_task_info(uint64_t slot, uint64_t out)
 		.free_frames = kmem_frames.free,
 		.cap_slots = t->caps.nslots,
 		.caps_used = t->caps.used,
+		.exits = t->exits,
+		.exit_code = t->exit_code,
 	};
 	if (copy_to_user(current->task, out, &info, sizeof(info)))
 		REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);

@@ -223,6 +223,8 @@ long sys_thread_exit(uint64_t code)
 
 	if (current == root_thread)
 		root_thread_exited(code);
+	task->exits++;
+	task->exit_code = code;
 	if (task->supervisor)
 		notification_signal(task->supervisor, task->supervisor_bits);
 	kobject_destroy(&current->obj);

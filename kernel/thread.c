@@ -173,7 +173,7 @@ void thread_free(struct thread *t)
 
 void thread_stop_faulted(struct thread *t, const char *why)
 {
-	kinfo("thread %s stopped: %s\n", t->name, why);
+	klog_limited(KLOG_INFO, "thread %s stopped: %s\n", t->name, why);
 	t->state = THREAD_STOPPED;
 	t->fault_pending = false;
 	if (t == current)

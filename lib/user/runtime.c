@@ -48,6 +48,22 @@ int printf(const char *fmt, ...)
 	return n;
 }
 
+void printf_limit(struct ratelimit *rl, const char *fmt, ...)
+{
+	char line[256], summary[96];
+	uint32_t held;
+	va_list ap;
+
+	if (!ratelimit_pass(rl, (uint64_t)sys_clock(), &held))
+		return;
+	va_start(ap, fmt);
+	fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (held)
+		puts_raw(ratelimit_summary(summary, sizeof(summary), line, held));
+	printf("%s", line);
+}
+
 void puts_raw(const char *s)
 {
 	sys_debug_write((uint64_t)s, strlen(s));

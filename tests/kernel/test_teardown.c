@@ -224,3 +224,31 @@ KTEST(task_destroy_returns_all_kernel_memory)
 	KEXPECT(after.caps_used, before.caps_used);
 	KEXPECT(after.free_frames, before.free_frames);
 }
+
+/* ---- how a task's threads ended ---- */
+
+static void exits_with(uint64_t code)
+{
+	sys_thread_exit(code);
+}
+
+/* A supervisor tells a clean end from a failure by the exit count and the
+ * last exit code task_info keeps after the thread is gone. */
+KTEST(task_info_keeps_the_exit_code)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	struct task_info info;
+
+	KCHECK(c);
+	KEXPECT(sys_task_info(c->task, (uint64_t)&info), 0);
+	KEXPECT(info.exits, 0);
+	KEXPECT(info.exit_code, 0);
+	KEXPECT(child_run(c, exits_with, 3), 0);
+	KCHECK(child_wait(c));
+	KCHECK(child_exited(c));
+	KEXPECT(sys_task_info(c->task, (uint64_t)&info), 0);
+	KEXPECT(info.exits, 1);
+	KEXPECT(info.exit_code, 3);
+	KEXPECT(info.threads, 0);
+	child_destroy(c);
+}

@@ -40,6 +40,17 @@ def test_kernel_suite_completes(ktest_run):
         assert hits == 0, out
 
 
+def test_kernel_fault_lines_are_rate_limited(ktest_run):
+    # unhandled_fault_lines_are_rate_limited faults 202 times without a
+    # handler within a few seconds: the kernel prints a burst, then one
+    # line a second, and says how many it held back.
+    out, _, _ = ktest_run
+    faults = re.findall(r"\] fault: thread ktest-child", out)
+    held = [int(n) for n in re.findall(r"\] fault: \(last message repeated (\d+) times\)", out)]
+    assert len(faults) < 40, out
+    assert held and sum(held) + len(faults) >= 202, out
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_kernel(ktest_run, name):
     out, _, _ = ktest_run

@@ -26,8 +26,8 @@ static void program_restart(struct program *p)
 
 	p->restarts++;
 	if (program_start(p) == 0)
-		printf("init: %s restarted (%s so far)\n", p->m->name,
-		       fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
+		printf_limit(&p->log_limit, "init: %s restarted (%s so far)\n", p->m->name,
+			     fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
 }
 
 void program_died(struct program *p, const char *how, enum death cause)
@@ -38,16 +38,17 @@ void program_died(struct program *p, const char *how, enum death cause)
 	program_release(p);
 	if (cause == DIED_EXIT && p->m->restart != RESTART_ALWAYS) {
 		p->state = PROGRAM_EXITED;
-		printf("init: %s %s\n", p->m->name, how);
+		printf_limit_always(&p->log_limit, "init: %s %s\n", p->m->name, how);
 		return;
 	}
 	if (p->m->restart == RESTART_NEVER) {
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s; restart=never, left down\n", p->m->name, how);
+		printf_limit_always(&p->log_limit, "init: %s %s; restart=never, left down\n",
+				    p->m->name, how);
 		return;
 	}
 	if (cause == DIED_KILL) {
-		printf("init: %s %s at %lu ms; restarting\n", p->m->name, how, now);
+		printf_limit(&p->log_limit, "init: %s %s at %lu ms; restarting\n", p->m->name, how, now);
 		program_restart(p);
 		return;
 	}
@@ -57,8 +58,9 @@ void program_died(struct program *p, const char *how, enum death cause)
 		char count[32];
 		p->crashes++;           /* this one too: what `ps` shows is what we say */
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s; gave up after %s in a row, left down\n", p->m->name, how,
-		       fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
+		printf_limit_always(&p->log_limit, "init: %s %s; gave up after %s in a row, left down\n",
+				    p->m->name, how,
+				    fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
 		return;
 	}
 	p->crashes++;
@@ -69,8 +71,8 @@ void program_died(struct program *p, const char *how, enum death cause)
 		delay = BACKOFF_MAX_MS;
 	p->state = PROGRAM_WAITING;
 	p->restart_at = now + delay;
-	printf("init: %s %s; restarting in %lu ms (%u of %u)\n", p->m->name, how, delay,
-	       p->crashes, p->m->retries);
+	printf_limit(&p->log_limit, "init: %s %s; restarting in %lu ms (%u of %u)\n", p->m->name,
+		     how, delay, p->crashes, p->m->retries);
 }
 
 /* A program's thread still exists (an exit signal may be older than its

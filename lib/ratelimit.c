@@ -31,6 +31,17 @@ bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ns, uint32_t *held)
 	return true;
 }
 
+uint32_t ratelimit_force(struct ratelimit *rl, uint64_t now_ns)
+{
+	uint32_t held;
+
+	if (ratelimit_pass(rl, now_ns, &held))
+		return held;
+	held = rl->held - 1;    /* this line was counted as held */
+	rl->held = 0;
+	return held;
+}
+
 char *ratelimit_summary(char *buf, size_t size, const char *line, uint32_t held)
 {
 	const char *colon = strchr(line, ':');

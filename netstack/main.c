@@ -76,9 +76,9 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 		[LWIPERF_TCP_ABORTED_LOCAL_TXERROR] = "aborted here (send error)",
 		[LWIPERF_TCP_ABORTED_REMOTE] = "aborted by the peer",
 	};
-	printf("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s\n",
-	       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
-	       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
+	printf_limited("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s\n",
+		       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
+		       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
 }
 
 static char iperf_client[32];

@@ -46,6 +46,10 @@ void puts_raw(const char *s);
  * than 255 characters are cut. printf_limited(...) gives each call site a
  * limiter of its own. */
 void printf_limit(struct ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line that ends such a series (a program left down): printed in any
+ * case, after the summary of what rl held back. */
+void printf_limit_always(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 #define printf_limited(...)                          \
 	do {                                         \
 		static struct ratelimit limit_;      \

@@ -41,6 +41,12 @@ struct ratelimit {
  * (and the count starts again from 0); otherwise this one is counted. */
 bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ns, uint32_t *held);
 
+/* For a line that must print whatever the budget (the one that ends a
+ * series, like a program left down for good): how many lines were held
+ * back before it (the count starts again from 0). Takes from the budget
+ * if there is any. */
+uint32_t ratelimit_force(struct ratelimit *rl, uint64_t now_ns);
+
 /* The summary of held lines for the line about to pass, in buf (size
  * bytes, NUL-terminated, newline-ended): "PREFIX: (last message repeated
  * N times)\n", PREFIX being line's text before its first ": " (none if it

@@ -65,3 +65,19 @@ TEST(ratelimit_summary_names_the_prefix)
 	ratelimit_summary(buf, 8, "netecho: x", 123456);
 	CHECK_EQ(strlen(buf), 7);
 }
+
+TEST(ratelimit_force_always_passes_and_reports)
+{
+	struct ratelimit rl = { 0 };
+	uint32_t held;
+
+	for (int i = 0; i < RATELIMIT_BURST + 4; i++)
+		ratelimit_pass(&rl, 0, &held);
+	CHECK_EQ(ratelimit_force(&rl, 0), 4);
+	CHECK(!ratelimit_pass(&rl, 0, &held));
+	/* With budget left it takes from it, and says what was held. */
+	CHECK_EQ(ratelimit_force(&rl, 2 * RATELIMIT_INTERVAL_NS), 1);
+	CHECK(ratelimit_pass(&rl, 2 * RATELIMIT_INTERVAL_NS, &held));
+	CHECK_EQ(held, 0);
+	CHECK(!ratelimit_pass(&rl, 2 * RATELIMIT_INTERVAL_NS, &held));
+}

@@ -252,3 +252,38 @@ KTEST(task_info_keeps_the_exit_code)
 	KEXPECT(info.threads, 0);
 	child_destroy(c);
 }
+
+/* Found by the fuzzer: moving a thread not yet started to another task
+ * unlinked it from the old task's list through the new list's links, so
+ * the old task's list led into the new one's and its end never finished. */
+KTEST(thread_moved_between_tasks_leaves_both_lists_whole)
+{
+	struct task_info me = ktest_info(), info;
+	cap_slot_t task = ktest_slot(), t1 = ktest_slot(), t2 = ktest_slot();
+	struct thread_config cfg = { .fields = THREAD_CFG_TASK, .task = task };
+
+	KEXPECT(sys_obj_create(CAP_TASK, task, 128 * 1024), 0);
+	KEXPECT(sys_obj_create(CAP_THREAD, t1, CAP_SLOT_SELF), 0);
+	KEXPECT(sys_obj_create(CAP_THREAD, t2, task), 0);
+	KEXPECT(sys_thread_configure(t1, (uint64_t)&cfg), 0);  /* ours -> the task's */
+	KEXPECT(sys_task_info(task, (uint64_t)&info), 0);
+	KEXPECT(info.threads, 2);
+	KEXPECT(ktest_info().threads, me.threads);
+	cfg.task = CAP_SLOT_SELF;
+	KEXPECT(sys_thread_configure(t2, (uint64_t)&cfg), 0);  /* the task's -> ours */
+	KEXPECT(sys_task_info(task, (uint64_t)&info), 0);
+	KEXPECT(info.threads, 1);
+	KEXPECT(ktest_info().threads, me.threads + 1);
+	/* The task's end stops the one thread left in it, and returns. */
+	KEXPECT(sys_obj_destroy(task), 0);
+	KEXPECT(ktest_info().threads, me.threads + 1);
+	KEXPECT(sys_obj_destroy(t2), 0);
+	KEXPECT(ktest_info().threads, me.threads);
+	sys_cap_delete(t1);
+	sys_cap_delete(t2);
+	sys_cap_delete(task);
+	slot_free(t1);
+	slot_free(t2);
+	slot_free(task);
+	KEXPECT(ktest_info().quota_used, me.quota_used);
+}

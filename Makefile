@@ -175,7 +175,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test system-test ktest soak soak-kernel bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
@@ -261,14 +261,27 @@ $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h inclu
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
 
-# Kernel tests: the ktest program as root task of the test kernel.
-# T=name[,name...] runs only those.
-ktest: $(B)/kernel-test.elf $(B)/ktest.elf
+# Kernel tests: the ktest program as root task of the test kernel, with
+# this kernel command line; QEMU's exit status 33 is a pass.
+define run_ktest
 	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio -nic none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-kernel $(B)/kernel-test.elf -append "root=ktest $(if $(T),ktest=$(T))" \
+		-kernel $(B)/kernel-test.elf -append "root=ktest $(1)" \
 		-initrd "$(B)/ktest.elf ktest"; \
 	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
+endef
+
+# T=name[,name...] runs only those.
+ktest: $(B)/kernel-test.elf $(B)/ktest.elf
+	$(call run_ktest,$(if $(T),ktest=$(T)))
+
+# Soak tests (never part of `make test`): the kernel's system-call fuzzer
+# with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without.
+FUZZ_SEED ?= 1
+soak: soak-kernel
+soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED))
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath)
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
@@ -303,6 +316,7 @@ help:
 	@echo "  make unit-test    host unit tests only (T=name for some)"
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
 	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
+	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task (FUZZ_SEED=1)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage (docs/benchmarks.md)"
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
 	@echo "  make iso          the GRUB ISO, build/mica.iso"

@@ -287,3 +287,49 @@ KTEST(thread_moved_between_tasks_leaves_both_lists_whole)
 	slot_free(task);
 	KEXPECT(ktest_info().quota_used, me.quota_used);
 }
+
+/* ---- a call taken by a held receiver ---- */
+
+static cap_slot_t held_ep, held_reply;
+
+static void held_receiver(uint64_t unused)
+{
+	struct msg m;
+
+	ipc_recv(held_ep, held_reply, &m);
+}
+
+static void held_caller(uint64_t unused)
+{
+	struct msg m = msg_make(1, 1);
+
+	ipc_call(held_ep | IPC_NONBLOCK, &m);
+}
+
+/* A call delivered to a receiver held by thread_suspend waits for its
+ * reply; destroying both threads then gives back all they used. */
+KTEST(call_to_a_held_receiver_then_both_destroyed)
+{
+	struct task_info before = ktest_info();
+
+	held_ep = ktest_create(CAP_ENDPOINT);
+	held_reply = ktest_create(CAP_REPLY);
+	cap_slot_t r = ktest_spawn(held_receiver, 0, KTEST_PRIORITY - 10);
+	ktest_settle();
+	KEXPECT(sys_thread_suspend(r), 0);
+	cap_slot_t c = ktest_spawn(held_caller, 0, KTEST_PRIORITY - 10);
+	ktest_settle();
+	KEXPECT(sys_obj_destroy(c), 0);
+	KEXPECT(sys_obj_destroy(r), 0);
+	ktest_join(c);
+	ktest_join(r);
+	sys_obj_destroy(held_ep);
+	sys_obj_destroy(held_reply);
+	sys_cap_delete(held_ep);
+	sys_cap_delete(held_reply);
+	slot_free(held_ep);
+	slot_free(held_reply);
+	struct task_info after = ktest_info();
+	KEXPECT(after.threads, before.threads);
+	KEXPECT(after.quota_used, before.quota_used);
+}

@@ -41,6 +41,7 @@ enum want { W_ANY, W_EP, W_NOTIF, W_REPLY, W_THREAD, W_TASK };
 
 static struct {
 	uint64_t rng, done, target, trace, unanswered;
+	uint64_t made[SYS_COUNT];       /* calls made of each system call */
 	uint64_t nr, args[7];           /* the call being made, for a hang report */
 } volatile fz;
 
@@ -462,10 +463,13 @@ static void fuzz_child(uint64_t unused)
 			printf("fuzz %lu: %lu(%lx, %lx, %lx, %lx, %lx, %lx, %lx)\n", fz.done, nr, a[0],
 			       a[1], a[2], a[3], a[4], a[5], a[6]);
 		long r = fuzz_syscall(nr, a);
+		if (nr < SYS_COUNT)
+			fz.made[nr]++;
 		if (fz.done >= fz.trace)
 			printf("fuzz %lu: = %ld\n", fz.done, r);
 		fz.done++;
 	}
+	fz.made[SYS_thread_exit]++;
 	sys_thread_exit(rnd());
 }
 
@@ -535,6 +539,8 @@ KTEST(syscall_fuzzer)
 
 	fz.rng = seed * 0x9E3779B97F4A7C15UL | 1;
 	fz.done = fz.unanswered = 0;
+	for (unsigned i = 0; i < SYS_COUNT; i++)
+		fz.made[i] = 0;
 	fz.target = cmdline_number("fuzzcalls", FUZZ_CALLS);
 	fz.trace = cmdline_number("fuzztrace", ~0UL);
 	while (fz.done < fz.target) {
@@ -543,6 +549,11 @@ KTEST(syscall_fuzzer)
 	}
 	printf("    fuzz: seed %lu: %lu calls in %u rounds (%lu calls left unanswered), %lu ms\n",
 	       seed, fz.done, rounds, fz.unanswered, ((uint64_t)sys_clock() - start) / 1000000);
+	for (unsigned i = 0; i < SYS_COUNT; i++)
+		if (!fz.made[i])
+			printf("    fuzz: system call %u never made\n", i);
+	for (unsigned i = 0; i < SYS_COUNT; i++)
+		KCHECK(fz.made[i] > 0);
 	struct task_info after = ktest_info();
 	KEXPECT(after.quota_used, before.quota_used);
 	/* Frames carved into small blocks stay the kernel's (docs/kernel.md,

@@ -55,7 +55,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-
 	-T kernel/arch/x86_64/linker.ld
 
 KERNEL_SRC := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S) \
-	lib/fmt.c lib/string.c lib/elf.c
+	lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c
 
 # Two kernels from the same sources: the normal one, and the test build
 # whose panics exit QEMU with a failure status (isa-debug-exit).
@@ -84,7 +84,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -178,7 +178,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
@@ -274,7 +274,7 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/nat.c netstack/packet_meta.c \
 	appliance/line_edit.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h)
@@ -296,14 +296,27 @@ check-config: $(B)/host/check-config
 unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
 
-# Kernel tests: the ktest program as root task of the test kernel.
-# T=name[,name...] runs only those.
-ktest: $(B)/kernel-test.elf $(B)/ktest.elf
+# Kernel tests: the ktest program as root task of the test kernel, with
+# this kernel command line; QEMU's exit status 33 is a pass.
+define run_ktest
 	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio -nic none \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-kernel $(B)/kernel-test.elf -append "root=ktest $(if $(T),ktest=$(T))" \
+		-kernel $(B)/kernel-test.elf -append "root=ktest $(1)" \
 		-initrd "$(B)/ktest.elf ktest"; \
 	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
+endef
+
+# T=name[,name...] runs only those.
+ktest: $(B)/kernel-test.elf $(B)/ktest.elf
+	$(call run_ktest,$(if $(T),ktest=$(T)))
+
+# Soak tests (never part of `make test`): the kernel's system-call fuzzer
+# with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without.
+FUZZ_SEED ?= 1
+soak: soak-kernel
+soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED))
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath)
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
@@ -347,6 +360,7 @@ help:
 	@echo "  make unit-test    host unit tests only (T=name for some)"
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
 	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
+	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task (FUZZ_SEED=1)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
 	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept)"
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"

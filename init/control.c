@@ -36,7 +36,7 @@ static long start(struct program *from, struct program *p)
 	if (p->state == PROGRAM_NO_DEVICE && !program_claim_device(p))
 		return ERR_RANGE;
 	p->crashes = 0;
-	printf("init: starting %s (asked by %s)\n", p->m->name, from->m->name);
+	printf_limited("init: starting %s (asked by %s)\n", p->m->name, from->m->name);
 	return program_start(p) < 0 ? ERR_RANGE : 0;
 }
 

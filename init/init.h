@@ -90,6 +90,7 @@ struct program {
 	struct program_heartbeat *heartbeat;    /* ours, when it has heartbeat= */
 	uint64_t heartbeat_beats, heartbeat_next;       /* at the last look; when to look next */
 	unsigned heartbeat_missed;
+	struct ratelimit log_limit;     /* its deaths' and restarts' lines */
 	/* Its device and what comes with it (program.c). */
 	cap_slot_t irqs[MANIFEST_MAX_IRQS], dev_irq;    /* ours, kept across restarts */
 	struct pci_found *dev;

@@ -29,11 +29,11 @@ static bool fault_message(struct program *p, struct msg *m)
 	if (label == IPC_LABEL_PAGE_FAULT && pager_fault(p, m))
 		return true;
 	if (label == IPC_LABEL_PAGE_FAULT)
-		printf("init: %s: page fault at %lx (ip %lx, %s) refused\n", p->m->name, m->w[0],
-		       m->w[2], m->w[1] & 2 ? "write" : "read");
+		printf_limit(&p->log_limit, "init: %s: page fault at %lx (ip %lx, %s) refused\n",
+			     p->m->name, m->w[0], m->w[2], m->w[1] & 2 ? "write" : "read");
 	else
-		printf("init: %s: exception %lu at ip %lx\n", p->m->name,
-		       ipc_buffer()->words[USER_REGS_WORDS], m->w[0]);
+		printf_limit(&p->log_limit, "init: %s: exception %lu at ip %lx\n", p->m->name,
+			     ipc_buffer()->words[USER_REGS_WORDS], m->w[0]);
 	/* Leave it stopped; the reply object is freed with it. */
 	*m = msg_make(IPC_REPLY_STOP, 0);
 	ipc_reply(service_reply, m);

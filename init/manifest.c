@@ -157,8 +157,10 @@ static int program_line(const struct line *l, struct manifest *m, char *err, siz
 				p->restart = RESTART_NEVER;
 			else if (!strcmp(val, "on-crash"))
 				p->restart = RESTART_ON_CRASH;
+			else if (!strcmp(val, "always"))
+				p->restart = RESTART_ALWAYS;
 			else
-				FAIL("restart must be never or on-crash, got '%s'", val);
+				FAIL("restart must be never, on-crash or always, got '%s'", val);
 		} else if (klen == 7 && !strncmp(w, "retries", 7)) {
 			if (parse_number(val, &v, 0) || v > 1000)
 				FAIL("retries must be 0..1000, got '%s'", val);

@@ -3,7 +3,7 @@
  * restart policy. A text file of lines; `#` starts a comment.
  *
  *   program NAME [priority=N] [quota=KIB] [dma=KIB] [memory=KIB]
- *                [restart=never|on-crash] [retries=N] [heartbeat=MS] [control=yes|no]
+ *                [restart=never|on-crash|always] [retries=N] [heartbeat=MS] [control=yes|no]
  *       module NAME        boot module holding its executable (default: NAME)
  *       file NAME          a boot module it reads as a file (read-only, up to 4)
  *       pci VVVV:DDDD      the PCI device it drives, by vendor:device (the first
@@ -33,10 +33,11 @@
 #define MANIFEST_MEMORY_MAX_KIB (4U << 20)      /* 4 GiB */
 #define MANIFEST_MAX_FILES 4
 
-/* A program that exits is done; one that crashes, hangs or is killed is
- * restarted under on-crash: a crash or hang after a backoff, at most
- * `retries` times in a row; a kill at once. */
-enum restart_policy { RESTART_NEVER, RESTART_ON_CRASH };
+/* A program that exits with status 0 is done; one that crashes, hangs,
+ * exits with a nonzero status or is killed is restarted under on-crash:
+ * a kill at once, the others after a backoff, at most `retries` times in
+ * a row. Under always, an exit with status 0 is restarted like a crash. */
+enum restart_policy { RESTART_NEVER, RESTART_ON_CRASH, RESTART_ALWAYS };
 
 /* How a `pci` line names its device. */
 enum pci_match { PCI_MATCH_NONE, PCI_MATCH_ID, PCI_MATCH_SLOT };

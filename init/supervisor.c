@@ -1,12 +1,13 @@
 /*
  * The supervisor: what happens when a program ends, and its clock.
  *
- * Restart policy: a crash or hang waits BACKOFF_FIRST_MS, doubling with
- * each crash in a row up to BACKOFF_MAX_MS; a program up for STABLE_MS
- * starts counting from 0 again; after retries= crashes in a row it is
- * left down. A kill by the operator restarts it at once and is not
- * counted. A program that exits by itself is done. docs/manifest.md,
- * "Supervision", says the same for users.
+ * Restart policy: a crash, a hang or an exit with a nonzero status waits
+ * BACKOFF_FIRST_MS, doubling with each crash in a row up to
+ * BACKOFF_MAX_MS; a program up for STABLE_MS starts counting from 0
+ * again; after retries= crashes in a row it is left down. A kill by the
+ * operator restarts it at once and is not counted. A program that exits
+ * with status 0 is done, except under restart=always, where it counts as
+ * a crash. docs/manifest.md, "Supervision", says the same for users.
  */
 #include "init.h"
 
@@ -25,8 +26,8 @@ static void program_restart(struct program *p)
 
 	p->restarts++;
 	if (program_start(p) == 0)
-		printf("init: %s restarted (%s so far)\n", p->m->name,
-		       fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
+		printf_limit(&p->log_limit, "init: %s restarted (%s so far)\n", p->m->name,
+			     fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
 }
 
 void program_died(struct program *p, const char *how, enum death cause)
@@ -35,18 +36,19 @@ void program_died(struct program *p, const char *how, enum death cause)
 	bool was_stable = now - p->started_at >= STABLE_MS;
 
 	program_release(p);
-	if (cause == DIED_EXIT) {
+	if (cause == DIED_EXIT && p->m->restart != RESTART_ALWAYS) {
 		p->state = PROGRAM_EXITED;
-		printf("init: %s %s\n", p->m->name, how);
+		printf_limit_always(&p->log_limit, "init: %s %s\n", p->m->name, how);
 		return;
 	}
 	if (p->m->restart == RESTART_NEVER) {
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s at %lu ms; restart=never, left down\n", p->m->name, how, now);
+		printf_limit_always(&p->log_limit, "init: %s %s at %lu ms; restart=never, left down\n",
+				    p->m->name, how, now);
 		return;
 	}
 	if (cause == DIED_KILL) {
-		printf("init: %s %s at %lu ms; restarting\n", p->m->name, how, now);
+		printf_limit(&p->log_limit, "init: %s %s at %lu ms; restarting\n", p->m->name, how, now);
 		program_restart(p);
 		return;
 	}
@@ -56,8 +58,9 @@ void program_died(struct program *p, const char *how, enum death cause)
 		char count[32];
 		p->crashes++;           /* this one too: what `ps` shows is what we say */
 		p->state = PROGRAM_DOWN;
-		printf("init: %s %s at %lu ms; gave up after %s in a row, left down\n", p->m->name,
-		       how, now, fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
+		printf_limit_always(&p->log_limit, "init: %s %s at %lu ms; gave up after %s in a row, "
+				    "left down\n", p->m->name, how, now,
+				    fmt_count(count, sizeof(count), p->crashes, "crash", "crashes"));
 		return;
 	}
 	p->crashes++;
@@ -68,8 +71,8 @@ void program_died(struct program *p, const char *how, enum death cause)
 		delay = BACKOFF_MAX_MS;
 	p->state = PROGRAM_WAITING;
 	p->restart_at = now + delay;
-	printf("init: %s %s; restarting in %lu ms (%u of %u)\n", p->m->name, how, delay,
-	       p->crashes, p->m->retries);
+	printf_limit(&p->log_limit, "init: %s %s; restarting in %lu ms (%u of %u)\n", p->m->name,
+		     how, delay, p->crashes, p->m->retries);
 }
 
 /* A program's thread still exists (an exit signal may be older than its
@@ -81,12 +84,31 @@ static bool thread_alive(cap_slot_t thread)
 	return sys_cap_info(thread, (uint64_t)info) == 0 && info[0] == CAP_THREAD;
 }
 
+/* Its first thread is gone: an exit with status 0 is a clean end; a
+ * nonzero status, or a thread destroyed without exiting, is a crash. */
+static void program_ended(struct program *p)
+{
+	struct task_info info;
+	char how[48];
+	bool exited = sys_task_info(p->task.task, (uint64_t)&info) == 0 && info.exits > 0;
+
+	if (exited && info.exit_code == 0) {
+		program_died(p, "exited", DIED_EXIT);
+		return;
+	}
+	if (exited)
+		fmt_snprintf(how, sizeof(how), "exited with status %ld", (long)info.exit_code);
+	else
+		fmt_snprintf(how, sizeof(how), "ended without exiting");
+	program_died(p, how, DIED_CRASH);
+}
+
 void supervisor_notified(uint64_t bits)
 {
 	for (unsigned i = 0; i < manifest.nprograms; i++)
 		if ((bits & (1UL << i)) && programs[i].state == PROGRAM_RUNNING &&
 		    !thread_alive(programs[i].task.thread))
-			program_died(&programs[i], "exited", DIED_EXIT);
+			program_ended(&programs[i]);
 }
 
 void heartbeat_start(struct program *p, struct program_heartbeat *page)

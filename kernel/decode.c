@@ -16,8 +16,8 @@ long reject(const char *fn, int line, int err, const char *fmt, ...)
 		va_start(ap, fmt);
 		fmt_vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		kdebug("reject: %s:%d thread '%s': %s (error %d)\n", fn, line,
-		       current->name, why, err);
+		klog_limited(KLOG_DEBUG, "reject: %s:%d thread '%s': %s (error %d)\n", fn, line,
+			     current->name, why, err);
 	}
 	return -err;
 }

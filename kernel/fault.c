@@ -40,10 +40,11 @@ static void send_exception(struct thread *t, struct trap_frame *f, uint64_t labe
 			   FAULT_REGS_WORDS);
 		return;
 	}
-	kinfo("fault: thread %s (task %s): %s %lu at rip %lx, address %lx, error %lx\n",
-	      t->name, t->task->name,
-	      vector == FAULT_VECTOR_SYSCALL ? "redirected syscall" : "exception",
-	      vector, f->rip, address, f->error);
+	klog_limited(KLOG_INFO,
+		     "fault: thread %s (task %s): %s %lu at rip %lx, address %lx, error %lx\n",
+		     t->name, t->task->name,
+		     vector == FAULT_VECTOR_SYSCALL ? "redirected syscall" : "exception",
+		     vector, f->rip, address, f->error);
 	thread_stop_faulted(t, "no exception handler");
 	schedule();
 }

@@ -5,6 +5,7 @@
 #include "machine.h"
 
 #include "lib/fmt.h"
+#include "lib/ratelimit.h"
 
 int klog_threshold = KLOG_INFO;
 
@@ -39,6 +40,22 @@ void klog(int level, const char *fmt, ...)
 	fmt_vformat(klog_putc, 0, fmt, ap);
 	va_end(ap);
 	console_flush();
+}
+
+void klog_limit(struct ratelimit *rl, int level, const char *fmt, ...)
+{
+	char line[256], summary[96];
+	uint32_t held;
+	va_list ap;
+
+	if (level > klog_threshold || !ratelimit_pass(rl, timer_uptime_ns(), &held))
+		return;
+	va_start(ap, fmt);
+	fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (held)
+		klog(level, "%s", ratelimit_summary(summary, sizeof(summary), line, held));
+	klog(level, "%s", line);
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)

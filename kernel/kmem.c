@@ -5,6 +5,7 @@
 #include "lib/string.h"
 
 struct frame_allocator kmem_frames;
+uint64_t kmem_small_frames;
 
 void kmem_init(const struct mm_range *usable, int n)
 {
@@ -90,6 +91,7 @@ void *kmalloc(size_t size)
 			return NULL;
 		size_t block = (size_t)1 << (c + KMALLOC_MIN_SHIFT);
 		char *base = phys_to_virt(frame);
+		kmem_small_frames++;
 		for (size_t off = 0; off < FRAME_SIZE; off += block) {
 			struct free_block *b = (struct free_block *)(base + off);
 			b->next = free_lists[c];

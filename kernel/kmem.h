@@ -14,6 +14,9 @@
 #include "boot_memmap.h"
 
 extern struct frame_allocator kmem_frames;
+/* Frames kmalloc has carved into small blocks: they never go back to
+ * kmem_frames (live objects or free lists), so a leak check adds them. */
+extern uint64_t kmem_small_frames;
 
 /* Set up the frame pool from the usable ranges; the bitmap is carved from
  * the first range large enough. */

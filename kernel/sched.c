@@ -212,6 +212,9 @@ void sched_tick(void)
 
 static void idle_loop(void)
 {
+	/* The first switch to idle "returns" here rather than into switch_to:
+	 * finish it, or the thread switched from keeps a reference for ever. */
+	sched_finish_switch();
 	for (;;) {
 		cpu_idle();             /* sti; hlt: the tick or an IRQ wakes us */
 		irq_disable();

@@ -17,7 +17,8 @@
 
 bool task_charge(struct task *t, uint64_t bytes)
 {
-	if (t->quota_used + bytes > t->quota_limit)
+	/* Compared as what is left, so a huge request cannot wrap around. */
+	if (bytes > t->quota_limit - t->quota_used)
 		return false;
 	t->quota_used += bytes;
 	return true;
@@ -198,8 +199,11 @@ long sys_task_info(uint64_t slot, uint64_t out)
 		.quota_used = t->quota_used,
 		.threads = t->nthreads,
 		.free_frames = kmem_frames.free,
+		.small_block_frames = kmem_small_frames,
 		.cap_slots = t->caps.nslots,
 		.caps_used = t->caps.used,
+		.exits = t->exits,
+		.exit_code = t->exit_code,
 	};
 	if (copy_to_user(current->task, out, &info, sizeof(info)))
 		REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);

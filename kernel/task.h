@@ -28,6 +28,8 @@ struct task {
 	struct notification *supervisor;
 	uint64_t supervisor_bits;
 	uint8_t *io_bitmap;         /* 8 KiB, 1 = denied; NULL = all denied */
+	uint64_t exits;             /* threads that ended by thread_exit */
+	uint64_t exit_code;         /* the code the last of them passed */
 	char name[16];
 };
 

@@ -137,16 +137,8 @@ void thread_set_task(struct thread *t, struct task *task)
 
 	if (old == task)
 		return;
-	if (task) {
-		kobject_get(&task->obj);
-		t->task_prev = NULL;
-		t->task_next = task->threads;
-		if (task->threads)
-			task->threads->task_prev = t;
-		task->threads = t;
-		task->nthreads++;
-	}
-	t->task = task;
+	/* Out of the old task's list before the links are reused for the
+	 * new one's. */
 	if (old) {
 		if (t->task_prev)
 			t->task_prev->task_next = t->task_next;
@@ -155,10 +147,19 @@ void thread_set_task(struct thread *t, struct task *task)
 		if (t->task_next)
 			t->task_next->task_prev = t->task_prev;
 		old->nthreads--;
-		kobject_put(&old->obj);
 	}
-	if (!task)
-		t->task_next = t->task_prev = NULL;
+	t->task_next = t->task_prev = NULL;
+	if (task) {
+		kobject_get(&task->obj);
+		t->task_next = task->threads;
+		if (task->threads)
+			task->threads->task_prev = t;
+		task->threads = t;
+		task->nthreads++;
+	}
+	t->task = task;
+	if (old)
+		kobject_put(&old->obj);
 }
 
 void thread_free(struct thread *t)
@@ -173,7 +174,7 @@ void thread_free(struct thread *t)
 
 void thread_stop_faulted(struct thread *t, const char *why)
 {
-	kinfo("thread %s stopped: %s\n", t->name, why);
+	klog_limited(KLOG_INFO, "thread %s stopped: %s\n", t->name, why);
 	t->state = THREAD_STOPPED;
 	t->fault_pending = false;
 	if (t == current)
@@ -225,6 +226,8 @@ long sys_thread_exit(uint64_t code)
 
 	if (current == root_thread)
 		root_thread_exited(code);
+	task->exits++;
+	task->exit_code = code;
 	if (task->supervisor)
 		notification_signal(task->supervisor, task->supervisor_bits);
 	kobject_destroy(&current->obj);

@@ -77,9 +77,9 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 		[LWIPERF_TCP_ABORTED_REMOTE] = "aborted by the peer",
 	};
 	/* lwiperf counts in 32 bits and hands us nothing wider. */
-	printf("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s (bytes mod 4 GiB)\n",
-	       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
-	       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
+	printf_limited("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s (bytes mod 4 GiB)\n",
+		       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
+		       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
 }
 
 static char iperf_client[32];

@@ -35,6 +35,7 @@ static void proto_stats(struct net_proto_stats *p)
 #undef OWN
 	/* The netstack's own, one line each. */
 	p->sock_udp_dropped = socket_udp_dropped();
+	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
 }
 
 void netmgmt_request(struct msg *m, cap_slot_t reply)

@@ -136,6 +136,9 @@ void socket_init(cap_slot_t endpoint);
 bool socket_request(struct msg *m, cap_slot_t reply);
 /* Answer deferred calls whose condition came true; signal sessions. */
 void socket_poll(void);
+/* Sessions open now, and sessions ended because their client died
+ * (sock_sessions, sock_clients_died). */
+void socket_sessions(uint64_t *open, uint64_t *died);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
 

@@ -8,8 +8,16 @@
  */
 #include "socket_service.h"
 
+#include "lwip/timeouts.h"
+
+#define CLIENT_CHECK_MS 250     /* how often sessions' clients are looked at */
+
 static struct session sessions[SOCK_MAX_SESSIONS];
 static cap_slot_t service_ep;
+static uint64_t sessions_open, clients_died;
+static bool client_check_armed;
+
+static void clients_check(void *unused);
 
 int sock_errno(err_t e)
 {
@@ -134,6 +142,11 @@ static uint64_t session_open(struct msg *m, const uint64_t *w)
 		se->used = true;
 		se->notif = service_take_cap();
 		se->cap = cap;
+		sessions_open++;
+		if (!client_check_armed) {
+			client_check_armed = true;
+			sys_timeout(CLIENT_CHECK_MS, clients_check, NULL);
+		}
 		*m = (struct msg){ .tag = ipc_tag(0, 0, 2) };
 		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 		b->items[0][1] = cap;
@@ -160,6 +173,46 @@ static void session_end(struct session *se)
 		slot_free(se->notif);
 	}
 	se->used = false;
+	sessions_open--;
+}
+
+static bool client_alive(const struct session *se)
+{
+	uint64_t info[3];
+
+	return se->notif == CAP_SLOT_NONE ||
+	       (sys_cap_info(se->notif, (uint64_t)info) == 0 && info[0] == CAP_NOTIFICATION);
+}
+
+/* A session whose client's notification died: objects die with the task
+ * that made them, so the client is gone (crashed, killed or exited
+ * without SOCK_END). Its sockets are closed (connections reset or closed,
+ * ports freed) and the session ends. Every session is looked at, since a
+ * client often has several. */
+static void clients_sweep(void)
+{
+	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++)
+		if (sessions[i].used && !client_alive(&sessions[i])) {
+			clients_died++;
+			session_end(&sessions[i]);
+		}
+}
+
+/* Every CLIENT_CHECK_MS while any session is open. */
+static void clients_check(void *unused)
+{
+	client_check_armed = false;
+	clients_sweep();
+	if (sessions_open) {
+		client_check_armed = true;
+		sys_timeout(CLIENT_CHECK_MS, clients_check, NULL);
+	}
+}
+
+void socket_sessions(uint64_t *open, uint64_t *died)
+{
+	*open = sessions_open;
+	*died = clients_died;
 }
 
 /* A call on the unbadged capability. */
@@ -304,8 +357,9 @@ void socket_poll(void)
 	}
 	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
 		struct session *se = &sessions[i];
-		if (se->used && se->signal && se->notif != CAP_SLOT_NONE)
-			sys_notify_signal(se->notif, 1);
+		if (se->used && se->signal && se->notif != CAP_SLOT_NONE &&
+		    sys_notify_signal(se->notif, 1) == -ERR_INVALID_CAP)
+			clients_sweep();
 		se->signal = false;
 	}
 }

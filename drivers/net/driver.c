@@ -181,7 +181,7 @@ static long attach(struct msg *m)
 	nic.attached = true;            /* from here on, detach() undoes it */
 	nic.tx_in_flight = 0;
 	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
-		printf("%s: attach refused: %s\n", nic.ifname, why);
+		printf_limited("%s: attach refused: %s\n", nic.ifname, why);
 		detach(true);
 		return ERR_INVALID_ARG;
 	}

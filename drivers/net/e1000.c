@@ -266,7 +266,7 @@ static void e1000_interrupt(struct nic_device *nic)
 
 	if (cause & ICR_LSC) {
 		nic->link = rd(STATUS) & STATUS_LU;
-		printf("%s: link %s\n", nic->ifname, nic->link ? "up" : "down");
+		printf_limited("%s: link %s\n", nic->ifname, nic->link ? "up" : "down");
 	}
 }
 

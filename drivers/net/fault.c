@@ -119,7 +119,7 @@ void fault_inject(struct nic_device *nic, uint64_t kind)
 	const char *name = netq_fault_name(kind);
 
 	if (!name) {
-		printf("%s: unknown fault %lu ignored\n", nic->ifname, kind);
+		printf_limited("%s: unknown fault %lu ignored\n", nic->ifname, kind);
 		return;
 	}
 	printf("%s: injecting fault %s\n", nic->ifname, name);

@@ -378,7 +378,7 @@ static void virtio_interrupt(struct nic_device *nic)
 	if (cause & 2) {
 		bool up = link_up();
 		if (up != nic->link)
-			printf("%s: link %s\n", nic->ifname, up ? "up" : "down");
+			printf_limited("%s: link %s\n", nic->ifname, up ? "up" : "down");
 		nic->link = up;
 	}
 }

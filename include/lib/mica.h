@@ -13,6 +13,7 @@
 #include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/ipc.h"
+#include "lib/ratelimit.h"
 #include "lib/string.h"
 #include "lib/syscall.h"
 #include "uapi/bootinfo.h"
@@ -38,6 +39,22 @@ static inline unsigned log2_ceil(uint64_t n)
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 void puts_raw(const char *s);
+
+/* A line that can repeat (an error in a loop, one per packet or request):
+ * printed through the limiter rl (lib/ratelimit.h: a burst, then one a
+ * second, with a "(last message repeated N times)" summary); lines longer
+ * than 255 characters are cut. printf_limited(...) gives each call site a
+ * limiter of its own. */
+void printf_limit(struct ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line that ends such a series (a program left down): printed in any
+ * case, after the summary of what rl held back. */
+void printf_limit_always(struct ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define printf_limited(...)                          \
+	do {                                         \
+		static struct ratelimit limit_;      \
+		printf_limit(&limit_, __VA_ARGS__);  \
+	} while (0)
 
 /* The text of an error code ("capability slot out of range or empty"). */
 const char *mica_strerror(long err);

@@ -18,11 +18,16 @@ struct net_session {
 	cap_slot_t cap;         /* the session (a badged endpoint) */
 	uint8_t *buf;           /* the shared buffer, mapped by the netstack */
 	size_t size;
+	cap_slot_t token;       /* a notification made for the session when the
+				   caller gave none (CAP_SLOT_NONE otherwise) */
 };
 
 /* Open a session through the "net" endpoint net, with a buffer of 2^log2
  * bytes placed at buf_va (aligned to its size, unused); notif, unless
- * CAP_SLOT_NONE, is signalled when a socket may have become ready. */
+ * CAP_SLOT_NONE, is signalled when a socket may have become ready. The
+ * netstack ends the session when that notification dies (with the task
+ * that made it: the client's death, docs/netstack.md); with
+ * CAP_SLOT_NONE a notification of the caller's own is made and given. */
 long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
 		      cap_slot_t notif);
 long net_session_end(struct net_session *s);

@@ -104,7 +104,9 @@ enum netmgmt_label {
 	LWIP(tcp_chkerr, tcp.chkerr)                                            \
 	LWIP(tcp_lenerr, tcp.lenerr)                                            \
 	LWIP(tcp_proterr, tcp.proterr)                                          \
-	OWN(sock_udp_dropped)   /* datagrams a full socket queue refused */
+	OWN(sock_udp_dropped)   /* datagrams a full socket queue refused */      \
+	OWN(sock_sessions)      /* socket sessions open now */                  \
+	OWN(sock_clients_died)  /* sessions ended because their client died */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

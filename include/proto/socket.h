@@ -22,7 +22,9 @@
  * wait per socket and direction (receive side: RECV, ACCEPT; send side:
  * SEND, CONNECT); a second gets SOCK_EBUSY. The session's notification,
  * if the client gave one, is signalled whenever a socket of the session
- * may have become readable or writable, for poll().
+ * may have become readable or writable, for poll(). It is also the
+ * client's token: when it dies (with the task that made it), the netstack
+ * ends the session as by SOCK_END within 250 ms.
  *
  * Every reply's label is 0 or an error number; error numbers are Linux's
  * errno values, so the POSIX server passes them on unchanged. Addresses

@@ -66,6 +66,10 @@ struct task_info {
 	uint64_t free_frames;       /* kernel-wide, for leak checks */
 	uint64_t cap_slots;
 	uint64_t caps_used;
+	uint64_t small_block_frames;/* kernel-wide: frames the kernel keeps for small
+				       objects, in use or not (never freed) */
+	uint64_t exits;             /* its threads that ended by thread_exit */
+	uint64_t exit_code;         /* the code the last of them passed (0 if none) */
 };
 
 #endif

@@ -22,16 +22,37 @@ long net_call(const struct net_session *s, uint64_t label, const uint64_t *w, un
 	return call(s->cap, label, w, n, out, nout);
 }
 
+/* The notification made for a session, if any, destroyed and its slot freed. */
+static void token_free(struct net_session *s)
+{
+	if (s->token == CAP_SLOT_NONE)
+		return;
+	sys_obj_destroy(s->token);
+	sys_cap_delete(s->token);
+	slot_free(s->token);
+	s->token = CAP_SLOT_NONE;
+}
+
 long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
 		      cap_slot_t notif)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	uint64_t size = 1UL << log2;
-	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 2, notif != CAP_SLOT_NONE) };
+	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 2, 1) };
 
+	s->token = CAP_SLOT_NONE;
+	if (notif == CAP_SLOT_NONE) {
+		notif = s->token = slot_alloc();
+		if (notif == CAP_SLOT_NONE || sys_obj_create(CAP_NOTIFICATION, notif, 0) < 0) {
+			token_free(s);
+			return -SOCK_ENOMEM;
+		}
+	}
 	s->cap = slot_alloc();
-	if (s->cap == CAP_SLOT_NONE)
+	if (s->cap == CAP_SLOT_NONE) {
+		token_free(s);
 		return -SOCK_EMFILE;
+	}
 	m.w[0] = log2;
 	m.w[1] = (uint64_t)buf_va;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
@@ -52,6 +73,7 @@ long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsig
 	if (err) {
 		sys_cap_delete(s->cap);
 		slot_free(s->cap);
+		token_free(s);
 		return err;
 	}
 	s->buf = buf_va;
@@ -65,6 +87,7 @@ long net_session_end(struct net_session *s)
 
 	sys_cap_delete(s->cap);
 	slot_free(s->cap);
+	token_free(s);
 	return err;
 }
 

@@ -48,6 +48,38 @@ int printf(const char *fmt, ...)
 	return n;
 }
 
+/* The line, after a summary of held lines if there were any. */
+static void print_held(uint32_t held, const char *fmt, va_list ap)
+{
+	char line[256], summary[96];
+
+	fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	if (held)
+		puts_raw(ratelimit_summary(summary, sizeof(summary), line, held));
+	puts_raw(line);
+}
+
+void printf_limit(struct ratelimit *rl, const char *fmt, ...)
+{
+	uint32_t held;
+	va_list ap;
+
+	if (!ratelimit_pass(rl, (uint64_t)sys_clock(), &held))
+		return;
+	va_start(ap, fmt);
+	print_held(held, fmt, ap);
+	va_end(ap);
+}
+
+void printf_limit_always(struct ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_held(ratelimit_force(rl, (uint64_t)sys_clock()), fmt, ap);
+	va_end(ap);
+}
+
 void puts_raw(const char *s)
 {
 	sys_debug_write((uint64_t)s, strlen(s));

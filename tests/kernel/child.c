@@ -62,9 +62,10 @@ static void record(struct child *c, uint64_t label, uint64_t address, uint64_t e
 static void handle(struct msg *m)
 {
 	struct ipc_buffer *b = &pager_ipc.b;
-	uint64_t badge = m->badge;
+	uint64_t badge = m->badge & ~CHILD_QUIET;
 	struct child *c = badge >= 1 && badge <= CHILD_MAX ? &children[badge - 1] : NULL;
 	uint64_t label = ipc_tag_label(m->tag);
+	bool quiet = m->badge & CHILD_QUIET;
 
 	if (!c) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
@@ -78,7 +79,12 @@ static void handle(struct msg *m)
 			c->page_faults++;
 			return;
 		}
-		record(c, label, addr, access, 14, ip);
+		if (!quiet)
+			record(c, label, addr, access, 14, ip);
+		*m = msg_make(IPC_REPLY_STOP, 0);
+		return;
+	}
+	if (quiet) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return;
 	}
@@ -199,6 +205,12 @@ long child_give(struct child *c, cap_slot_t ours, cap_slot_t theirs, unsigned ri
 long child_give_pager(struct child *c, cap_slot_t theirs)
 {
 	return sys_cap_copy(pager_ep, c->task, theirs, CAP_RIGHT_WRITE, (uint64_t)c->index + 1);
+}
+
+long child_give_quiet_pager(struct child *c, cap_slot_t theirs)
+{
+	return sys_cap_copy(pager_ep, c->task, theirs, CAP_RIGHT_WRITE,
+			    ((uint64_t)c->index + 1) | CHILD_QUIET);
 }
 
 struct child *child_start(void (*fn)(uint64_t), uint64_t arg, uint64_t quota,

@@ -51,6 +51,12 @@ long child_give(struct child *c, cap_slot_t ours, cap_slot_t theirs, unsigned ri
  * table at slot, for threads it makes itself. */
 long child_give_pager(struct child *c, cap_slot_t theirs);
 
+/* The same with a quiet badge: pages are mapped as for the first thread,
+ * but a refused fault or any exception stops the thread unrecorded (the
+ * child's own threads dying do not end the test's wait). */
+#define CHILD_QUIET 0x100
+long child_give_quiet_pager(struct child *c, cap_slot_t theirs);
+
 /*
  * Start fn(arg) in a new task with a kernel-memory quota of quota bytes;
  * with_handler: faults go to the pager (else the thread just stops and the

@@ -1,6 +1,35 @@
 /* System call argument checking and capability operations. */
 #include "ktest.h"
 
+static cap_slot_t idle_notif;
+
+static void blocks_last(uint64_t unused)
+{
+	sys_notify_wait(idle_notif, 0);
+}
+
+/* Found by the fuzzer: the idle thread's first run started in idle_loop
+ * without finishing the switch, so the thread that blocked just before it
+ * kept a reference for ever and was never freed (nor its quota given
+ * back). First in the suite, so that this is the kernel's first idle. */
+KTEST(first_idle_releases_the_thread_before_it)
+{
+	struct task_info before = ktest_info();
+	cap_slot_t timer = ktest_create(CAP_NOTIFICATION);
+
+	idle_notif = ktest_create(CAP_NOTIFICATION);
+	cap_slot_t t = ktest_spawn(blocks_last, 0, KTEST_PRIORITY - 10);
+	/* We block first; it runs and blocks; nothing is ready: idle. */
+	KEXPECT(ktest_wait(timer, 50), KTEST_TIMED_OUT);
+	KEXPECT(sys_obj_destroy(t), 0);
+	ktest_join(t);
+	sys_cap_delete(timer);
+	sys_cap_delete(idle_notif);
+	slot_free(timer);
+	slot_free(idle_notif);
+	KEXPECT(ktest_info().quota_used, before.quota_used);
+}
+
 KTEST(debug_write_checks_buffer)
 {
 	KEXPECT(sys_debug_write((uint64_t)"", 0), 0);

@@ -72,6 +72,29 @@ KTEST(unhandled_fault_stops_and_notifies_supervisor)
 	child_destroy(c);
 }
 
+/* A task that faults over and over without a handler cannot flood the
+ * serial console through the kernel's fault lines: they are rate-limited
+ * (test_kernel.py counts them), and a summary comes with the next line
+ * let through a second later. */
+KTEST(unhandled_fault_lines_are_rate_limited)
+{
+	cap_slot_t timer = ktest_create(CAP_NOTIFICATION);
+	struct child *c = child_start(child_ud2, 5, 256 * 1024, CHILD_STOP, false);
+	KCHECK(c);
+	KCHECK(child_wait(c));
+	for (int i = 0; i < 200; i++) {
+		KEXPECT(sys_thread_resume(c->thread), 0);
+		KCHECK(child_wait(c));
+	}
+	KEXPECT(ktest_wait(timer, 1100), KTEST_TIMED_OUT);
+	KEXPECT(sys_thread_resume(c->thread), 0);
+	KCHECK(child_wait(c));
+	KCHECK(!child_exited(c));
+	child_destroy(c);
+	sys_obj_destroy(timer);
+	sys_cap_delete(timer);
+}
+
 static void child_raw_syscall(uint64_t unused)
 {
 	long ret;

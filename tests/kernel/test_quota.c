@@ -66,6 +66,20 @@ KTEST(task_quota_is_carved_from_parent)
 	KEXPECT(ktest_info().quota_used, me.quota_used);
 }
 
+/* Found by the fuzzer: a quota so large that used + quota wrapped around
+ * passed the check, and the task's end refunded more than was charged. */
+KTEST(task_quota_too_large_to_add_is_refused)
+{
+	struct task_info me = ktest_info();
+	cap_slot_t t = ktest_slot();
+
+	KEXPECT(sys_obj_create(CAP_TASK, t, ~0UL), -ERR_NO_MEMORY);
+	KEXPECT(sys_obj_create(CAP_TASK, t, ~0UL - me.quota_used + 1), -ERR_NO_MEMORY);
+	KEXPECT(sys_obj_create(CAP_TASK, t, 1UL << 63), -ERR_NO_MEMORY);
+	KEXPECT(ktest_info().quota_used, me.quota_used);
+	slot_free(t);
+}
+
 static cap_slot_t stress_ep, stress_reply;
 
 static void stress_server(uint64_t rounds)

@@ -224,3 +224,112 @@ KTEST(task_destroy_returns_all_kernel_memory)
 	KEXPECT(after.caps_used, before.caps_used);
 	KEXPECT(after.free_frames, before.free_frames);
 }
+
+/* ---- how a task's threads ended ---- */
+
+static void exits_with(uint64_t code)
+{
+	sys_thread_exit(code);
+}
+
+/* A supervisor tells a clean end from a failure by the exit count and the
+ * last exit code task_info keeps after the thread is gone. */
+KTEST(task_info_keeps_the_exit_code)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	struct task_info info;
+
+	KCHECK(c);
+	KEXPECT(sys_task_info(c->task, (uint64_t)&info), 0);
+	KEXPECT(info.exits, 0);
+	KEXPECT(info.exit_code, 0);
+	KEXPECT(child_run(c, exits_with, 3), 0);
+	KCHECK(child_wait(c));
+	KCHECK(child_exited(c));
+	KEXPECT(sys_task_info(c->task, (uint64_t)&info), 0);
+	KEXPECT(info.exits, 1);
+	KEXPECT(info.exit_code, 3);
+	KEXPECT(info.threads, 0);
+	child_destroy(c);
+}
+
+/* Found by the fuzzer: moving a thread not yet started to another task
+ * unlinked it from the old task's list through the new list's links, so
+ * the old task's list led into the new one's and its end never finished. */
+KTEST(thread_moved_between_tasks_leaves_both_lists_whole)
+{
+	struct task_info me = ktest_info(), info;
+	cap_slot_t task = ktest_slot(), t1 = ktest_slot(), t2 = ktest_slot();
+	struct thread_config cfg = { .fields = THREAD_CFG_TASK, .task = task };
+
+	KEXPECT(sys_obj_create(CAP_TASK, task, 128 * 1024), 0);
+	KEXPECT(sys_obj_create(CAP_THREAD, t1, CAP_SLOT_SELF), 0);
+	KEXPECT(sys_obj_create(CAP_THREAD, t2, task), 0);
+	KEXPECT(sys_thread_configure(t1, (uint64_t)&cfg), 0);  /* ours -> the task's */
+	KEXPECT(sys_task_info(task, (uint64_t)&info), 0);
+	KEXPECT(info.threads, 2);
+	KEXPECT(ktest_info().threads, me.threads);
+	cfg.task = CAP_SLOT_SELF;
+	KEXPECT(sys_thread_configure(t2, (uint64_t)&cfg), 0);  /* the task's -> ours */
+	KEXPECT(sys_task_info(task, (uint64_t)&info), 0);
+	KEXPECT(info.threads, 1);
+	KEXPECT(ktest_info().threads, me.threads + 1);
+	/* The task's end stops the one thread left in it, and returns. */
+	KEXPECT(sys_obj_destroy(task), 0);
+	KEXPECT(ktest_info().threads, me.threads + 1);
+	KEXPECT(sys_obj_destroy(t2), 0);
+	KEXPECT(ktest_info().threads, me.threads);
+	sys_cap_delete(t1);
+	sys_cap_delete(t2);
+	sys_cap_delete(task);
+	slot_free(t1);
+	slot_free(t2);
+	slot_free(task);
+	KEXPECT(ktest_info().quota_used, me.quota_used);
+}
+
+/* ---- a call taken by a held receiver ---- */
+
+static cap_slot_t held_ep, held_reply;
+
+static void held_receiver(uint64_t unused)
+{
+	struct msg m;
+
+	ipc_recv(held_ep, held_reply, &m);
+}
+
+static void held_caller(uint64_t unused)
+{
+	struct msg m = msg_make(1, 1);
+
+	ipc_call(held_ep | IPC_NONBLOCK, &m);
+}
+
+/* A call delivered to a receiver held by thread_suspend waits for its
+ * reply; destroying both threads then gives back all they used. */
+KTEST(call_to_a_held_receiver_then_both_destroyed)
+{
+	struct task_info before = ktest_info();
+
+	held_ep = ktest_create(CAP_ENDPOINT);
+	held_reply = ktest_create(CAP_REPLY);
+	cap_slot_t r = ktest_spawn(held_receiver, 0, KTEST_PRIORITY - 10);
+	ktest_settle();
+	KEXPECT(sys_thread_suspend(r), 0);
+	cap_slot_t c = ktest_spawn(held_caller, 0, KTEST_PRIORITY - 10);
+	ktest_settle();
+	KEXPECT(sys_obj_destroy(c), 0);
+	KEXPECT(sys_obj_destroy(r), 0);
+	ktest_join(c);
+	ktest_join(r);
+	sys_obj_destroy(held_ep);
+	sys_obj_destroy(held_reply);
+	sys_cap_delete(held_ep);
+	sys_cap_delete(held_reply);
+	slot_free(held_ep);
+	slot_free(held_reply);
+	struct task_info after = ktest_info();
+	KEXPECT(after.threads, before.threads);
+	KEXPECT(after.quota_used, before.quota_used);
+}

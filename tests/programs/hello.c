@@ -2,7 +2,8 @@
  * A small program init starts from the manifest: it registers an endpoint
  * under its name, looks it up again through the name service, answers one
  * call to itself... then exits. With the argument `crash N` it crashes on
- * its first N runs (to see init restart it); `file NAME` prints the file
+ * its first N runs (to see init restart it); `exit N` exits at once with
+ * status N (0..9: a nonzero one is a crash to init); `file NAME` prints the file
  * the manifest gave it, `file-write NAME` writes into it (and crashes);
  * `pages` exercises INIT_PAGES_ALLOC/FREE and touches freed pages last
  * (and crashes); `capstuff` first sends init a capability with a request
@@ -72,6 +73,10 @@ int main(uint64_t arg)
 	if (!strncmp(pi->args, "crash ", 6) && pi->restarts < (uint64_t)(pi->args[6] - '0')) {
 		printf("%s: crashing on purpose\n", pi->name);
 		__asm__ volatile("movl $1, 0x10" ::: "memory");   /* unmapped: a page fault */
+	}
+	if (!strncmp(pi->args, "exit ", 5)) {
+		printf("%s: exiting with status %c\n", pi->name, pi->args[5]);
+		return pi->args[5] - '0';
 	}
 	if (!strncmp(pi->args, "file ", 5))
 		return show_file(pi, pi->args + 5, false);

@@ -42,9 +42,13 @@ static uint32_t client_addr;
 static uint16_t client_port;
 static uint8_t data[ROLES][1 << BUF_LOG2];
 
+/* An error of role r: rate-limited per role, since some repeat in a loop
+ * (every datagram's, once the netstack is gone). */
 static void fail(enum role r, const char *what, long err)
 {
-	printf("netecho: %s: %s: error %ld\n", role_names[r], what, -err);
+	static struct ratelimit limits[ROLES];
+
+	printf_limit(&limits[r], "netecho: %s: %s: error %ld\n", role_names[r], what, -err);
 }
 
 static void sleep_ms(unsigned ms)
@@ -106,7 +110,7 @@ static void tcp_echo(uint64_t unused)
 			continue;
 		}
 		long n = echo_stream(s, (int)c, data[TCP_ECHO]);
-		printf("netecho: tcp-echo: connection done, %ld bytes echoed\n", n);
+		printf_limited("netecho: tcp-echo: connection done, %ld bytes echoed\n", n);
 		sock_close(s, (int)c);
 	}
 	sys_thread_exit(1);
@@ -145,7 +149,7 @@ static void tcp_client(uint64_t unused)
 		long e = sock_connect(s, (int)c, client_addr, client_port);
 		if (e == 0) {
 			long n = echo_stream(s, (int)c, data[TCP_CLIENT]);
-			printf("netecho: tcp-client: connection done, %ld bytes echoed\n", n);
+			printf_limited("netecho: tcp-client: connection done, %ld bytes echoed\n", n);
 		}
 		sock_close(s, (int)c);
 		sleep_ms(e == 0 ? 100 : 1000);
@@ -248,8 +252,8 @@ static void control(uint64_t unused)
 			char *kind = strchr(arg, ' ');
 			if (kind)
 				*kind++ = 0;
-			printf("netecho: control: %s %s%s%s\n", line, arg, kind ? " " : "",
-			       kind ? kind : "");
+			printf_limited("netecho: control: %s %s%s%s\n", line, arg, kind ? " " : "",
+				       kind ? kind : "");
 			if (!strcmp(line, "kill"))
 				err = control_kill(arg);
 			else if (!strcmp(line, "fault") && kind)

@@ -1,5 +1,6 @@
 """init: the boot manifest, program loading, restart policy, name service."""
 import os
+import re
 
 import pytest
 
@@ -124,3 +125,20 @@ def test_pages_for_pagers_are_charged_and_revoked(tmp_path):
         q.wait_for(r"^pager: touching freed pages$")
         q.wait_for(r"^init: pager: page fault at 58[0-9a-f]{10} \(ip [0-9a-f]+, read\) refused$")
         q.wait_for(r"^init: pager crashed at \d+ ms; restart=never, left down$")
+
+
+def test_nonzero_exit_is_a_crash_and_zero_is_done(tmp_path):
+    # on-crash: status 3 is a failure, restarted after the backoff like a
+    # crash; status 0 is a clean end. always: status 0 is restarted too.
+    text = ("program failing restart=on-crash retries=1\n    module hello\n    args exit 3\n"
+            "program clean restart=on-crash\n    module hello\n    args exit 0\n"
+            "program again restart=always retries=1\n    module hello\n    args exit 0\n")
+    with boot_with_manifest(tmp_path, text, "exitstatus") as q:
+        q.wait_for(r"^init: failing exited with status 3; restarting in 100 ms \(1 of 1\)$")
+        q.wait_for(r"^failing: started \(run 2\)")
+        q.wait_for(r"^init: failing exited with status 3 at \d+ ms; gave up after 2 crashes in a row, "
+                   r"left down$")
+        q.wait_for(r"^init: again exited; restarting in 100 ms \(1 of 1\)$")
+        q.wait_for(r"^init: again exited at \d+ ms; gave up after 2 crashes in a row, left down$")
+        q.wait_for(r"^init: clean exited$")
+        assert not re.search(r"^clean: started \(run 2\)", q.output(), re.M)

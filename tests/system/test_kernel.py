@@ -40,6 +40,29 @@ def test_kernel_suite_completes(ktest_run):
         assert hits == 0, out
 
 
+def test_kernel_fault_lines_are_rate_limited(ktest_run):
+    # unhandled_fault_lines_are_rate_limited faults 202 times without a
+    # handler within a few seconds: the kernel prints a burst, then one
+    # line a second, and says how many it held back.
+    out, _, _ = ktest_run
+    faults = re.findall(r"\] fault: thread ktest-child", out)
+    held = [int(n) for n in re.findall(r"\] fault: \(last message repeated (\d+) times\)", out)]
+    assert len(faults) < 40, out
+    assert held and sum(held) + len(faults) >= 202, out
+
+
+def test_first_idle_alone():
+    # The kernel's first switch to idle is the one that once kept a
+    # reference to the thread before it: run that test where it is first.
+    name = "first_idle_releases_the_thread_before_it"
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", f"root=ktest ktest={name}",
+            "-initrd", f"{build_path('ktest.elf')} ktest"]
+    with Qemu(args, name="ktest-first-idle", test_device=True) as q:
+        q.wait_for(rf"^ktest {name}: (OK|FAIL)$", timeout=60)
+        assert f"ktest {name}: OK" in q.output(), q.output()
+        assert q.wait_exit(timeout=60) == EXIT_PASS
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_kernel(ktest_run, name):
     out, _, _ = ktest_run

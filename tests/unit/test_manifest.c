@@ -50,7 +50,9 @@ TEST(manifest_errors_name_the_line)
 	CHECK_EQ(parse("program a\n\n  irq 24\n"), 3);
 	CHECK(strstr(err, "irq"));
 	CHECK_EQ(parse("program a restart=sometimes\n"), 1);
-	CHECK(strstr(err, "never or on-crash"));
+	CHECK(strstr(err, "never, on-crash or always"));
+	CHECK_EQ(parse("program a restart=always\n"), 0);
+	CHECK_EQ(m.programs[0].restart, RESTART_ALWAYS);
 	CHECK_EQ(parse("program a quota=10\n"), 1);
 	CHECK_EQ(parse("program a prio=3\n"), 1);
 	CHECK(strstr(err, "unknown setting 'prio'"));

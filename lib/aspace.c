@@ -218,6 +218,24 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 	return 0;
 }
 
+long as_resize(struct aspace *as, uint64_t start, uint64_t end)
+{
+	struct as_region *r = NULL;
+
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start == start)
+			r = &as->regions[i];
+	if (!r || end & PAGE_MASK || end <= start)
+		return -ERR_INVALID_ARG;
+	if (end < r->end)
+		return as_remove(as, end, r->end - end);
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start >= r->end && as->regions[i].start < end)
+			return -ERR_RANGE;
+	r->end = end;
+	return 0;
+}
+
 /* ---- faults and copies ---- */
 
 /* The pager's page behind client page va in region r: an owned page

@@ -15,6 +15,7 @@ struct elf64_phdr {
 };
 
 #define PT_LOAD 1
+#define PT_PHDR 6
 #define ET_EXEC 2
 #define EM_X86_64 62
 
@@ -45,10 +46,15 @@ int elf_parse(const void *data, size_t size, uint64_t user_top, struct elf_image
 		return ELF_TOO_SMALL;
 
 	image->entry = eh.entry;
+	image->phoff = eh.phoff;
+	image->phnum = eh.phnum;
+	image->phdr_vaddr = 0;
 	image->nsegments = 0;
 	for (unsigned i = 0; i < eh.phnum; i++) {
 		struct elf64_phdr ph;
 		copy_bytes(&ph, bytes + eh.phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.type == PT_PHDR)
+			image->phdr_vaddr = ph.vaddr;
 		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
 		if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset)

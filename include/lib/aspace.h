@@ -91,6 +91,13 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
  * region slot and none is free; nothing changed). */
 long as_remove(struct aspace *as, uint64_t start, uint64_t size);
 
+/* Move the end of the region that starts at start to end: grown (the
+ * addresses up to end must be in no region), or shrunk (the owned pages
+ * at and above end freed, as as_remove). A process's brk. 0, or
+ * -ERR_INVALID_ARG (no region starts at start, end not page aligned or
+ * not above start), -ERR_RANGE (growing would overlap a region). */
+long as_resize(struct aspace *as, uint64_t start, uint64_t end);
+
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,

@@ -25,6 +25,9 @@ struct elf_segment {
 
 struct elf_image {
 	uint64_t entry;
+	uint64_t phoff;         /* the program headers: file offset, count (each 56 bytes) */
+	unsigned phnum;
+	uint64_t phdr_vaddr;    /* PT_PHDR's address, or 0 when it has none */
 	int nsegments;
 	struct elf_segment segments[ELF_MAX_SEGMENTS];
 };

@@ -385,3 +385,52 @@ TEST(loader_refuses_what_does_not_fit)
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }
+
+TEST(aspace_resize_grows_into_free_space_and_shrinks_freeing_pages)
+{
+	uint8_t b = 7;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x20000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_resize(&as, 0x11000, 0x12000), -ERR_INVALID_ARG);   /* no region starts there */
+	CHECK_EQ(as_resize(&as, 0x10000, 0x10000), -ERR_INVALID_ARG);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x12001), -ERR_INVALID_ARG);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x21000), -ERR_RANGE);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x20000), 0);
+	CHECK_EQ(as_copy_out(&as, 0x1F000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x10000, &b, 1), 0);
+	CHECK_EQ(pages_live, 2);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x11000), 0);
+	CHECK_EQ(pages_live, 1);
+	CHECK(!as_region_at(&as, 0x11000));
+	CHECK_EQ(as_copy_out(&as, 0x1F000, &b, 1), -ERR_BAD_ADDRESS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(loader_reports_program_headers_and_image_end)
+{
+	static struct test_elf e;
+	struct loader_image img;
+
+	make_elf(&e);
+	/* The first segment loads the file from offset 0: the headers come with it. */
+	e.ph[0].offset = 0;
+	e.ph[0].filesz = e.ph[0].memsz = sizeof(e);
+	e.ph[1].vaddr = 0x402ff8;
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, &img) == NULL);
+	CHECK_EQ(img.entry, 0x400010);
+	CHECK_EQ(img.phdr, 0x400000 + offsetof(struct test_elf, ph));
+	CHECK_EQ(img.phnum, 2);
+	CHECK_EQ(img.end, 0x406000);            /* 0x402ff8 + 0x3000, rounded up */
+	as_release(&as);
+	/* Headers in no loaded byte: no address for them. */
+	make_elf(&e);
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, &img) == NULL);
+	CHECK_EQ(img.phdr, 0);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}

@@ -186,6 +186,14 @@ $(B)/posix/%-glibc: tests/posix/%.c
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
+# The root filesystem: the programs in /bin of a cpio archive (newc), the
+# boot module `rootfs`.
+$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) posix-server/programs.list
+	@echo "  CPIO    $@"
+	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
+	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
+	$(Q)cd $(B)/posix/root && find . -mindepth 1 | LC_ALL=C sort | \
+		cpio -o -H newc -R 0:0 --reproducible --quiet > ../rootfs.cpio
 
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
@@ -198,13 +206,13 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console $(B)/posix-server.elf:posix-server \
-	$(foreach p,$(POSIX_PROGRAMS),$(B)/posix/$(p):$(p))
+	$(B)/posix/rootfs.cpio:rootfs
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
-	$(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS))
+	$(B)/posix/rootfs.cpio
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 # The manifest booted: MANIFEST as it is, or with NET=tap the netstack's
@@ -278,7 +286,7 @@ gdb:
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
-	appliance/line_edit.c posix-server/exec_stack.c
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h posix-server/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

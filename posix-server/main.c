@@ -2,9 +2,14 @@
  * The POSIX server's serve loop. Arguments (manifest `args`):
  *
  *   run=PROG[:ARG...][,PROG...]   programs to run, one after the other:
- *                                 PROG is a `file` of the manifest (a
- *                                 static x86_64 Linux executable), started
- *                                 with argv PROG ARG...
+ *                                 PROG is /bin/PROG of the root filesystem
+ *                                 (the manifest's `file rootfs`, a cpio
+ *                                 archive), or else a `file PROG` of the
+ *                                 manifest; a static x86_64 Linux
+ *                                 executable, started with argv PROG ARG...
+ *   runfile=FILE                  the same from a `file` of the manifest:
+ *                                 a program per line, its arguments after
+ *                                 it separated by spaces; `#` comments
  *   trace=1                       log every system call and its result
  *
  * Every message comes on one endpoint, badged per process: page faults
@@ -12,13 +17,14 @@
  * (syscall.c) and other exceptions (the process is killed with the
  * signal Linux would send).
  */
+#include "cpio.h"
 #include "posix.h"
 #include "syscall.h"
 
 #include "lib/pager.h"
 #include "proto/program.h"
 
-#define RUN_LIST_MAX 96
+#define RUN_LIST_MAX 1024
 
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
@@ -28,7 +34,65 @@ static cap_slot_t reply_slot;
 static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
 
 static char run_list[RUN_LIST_MAX];
+static const void *rootfs;
+static size_t rootfs_size;
 static char *run_next_item = run_list;
+
+/* run_list from the manifest's file named name: "prog arg arg" lines
+ * become "prog:arg:arg" items separated by commas. false: no such file,
+ * or it does not fit. */
+static bool run_list_from_file(const char *name)
+{
+	size_t size, n = 0;
+	const char *text = program_file(name, &size);
+	bool comment = false, space = false;
+
+	if (!text)
+		return false;
+	for (size_t i = 0; i < size && text[i]; i++) {
+		char c = text[i];
+		if (c == '\n') {
+			comment = space = false;
+			c = ',';
+		} else if (comment || c == '#') {
+			comment = true;
+			continue;
+		} else if (c == ' ' || c == '\t') {
+			space = true;
+			continue;
+		} else if (space) {
+			space = false;
+			if (n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
+				run_list[n++] = ':';
+		}
+		if (c == ',' && (!n || run_list[n - 1] == ','))
+			continue;       /* an empty line */
+		if (n == RUN_LIST_MAX - 1)
+			return false;
+		run_list[n++] = c;
+	}
+	run_list[n] = 0;
+	return true;
+}
+
+/* The executable called name: /bin/name of the root filesystem, or the
+ * manifest's `file name`; its path for AT_EXECFN in *path. */
+static bool program_find(const char *name, const void **file, size_t *size, const char **path)
+{
+	static char bin[64];
+	struct cpio_entry e;
+
+	fmt_snprintf(bin, sizeof(bin), "/bin/%s", name);
+	if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
+		*file = e.data;
+		*size = e.size;
+		*path = bin;
+		return true;
+	}
+	*path = name;
+	*file = program_file(name, size);
+	return *file != NULL;
+}
 
 /* Start the next program of run=, skipping those that cannot start. */
 static void run_next(void)
@@ -51,11 +115,11 @@ static void run_next(void)
 		}
 		for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
 			s.envp[s.envc++] = environment[i];
-		s.execfn = s.argv[0];
+		const void *file;
 		size_t size;
-		const void *file = program_file(s.argv[0], &size);
-		if (!file) {
-			printf("posix: %s: no such program (not a `file` of the manifest)\n", s.argv[0]);
+		if (!program_find(s.argv[0], &file, &size, &s.execfn)) {
+			printf("posix: %s: no such program (not in /bin of the root filesystem, "
+			       "not a `file` of the manifest)\n", s.argv[0]);
 			continue;
 		}
 		if (process_start(s.argv[0], file, size, &s))
@@ -132,8 +196,14 @@ int main(uint64_t arg)
 	long err;
 
 	posix_priority = (unsigned)pi->priority;
-	if (!program_arg(pi->args, "run", run_list, sizeof(run_list)))
+	char runfile[32];
+	if (program_arg(pi->args, "runfile", runfile, sizeof(runfile))) {
+		if (!run_list_from_file(runfile))
+			printf("posix: runfile=%s: no such file, or longer than %d bytes\n", runfile,
+			       RUN_LIST_MAX - 1);
+	} else if (!program_arg(pi->args, "run", run_list, sizeof(run_list))) {
 		run_list[0] = 0;
+	}
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
@@ -142,7 +212,8 @@ int main(uint64_t arg)
 		printf("posix: cannot make its endpoint: %s\n", mica_strerror(err));
 		return 1;
 	}
-	printf("posix: ready\n");
+	rootfs = program_file("rootfs", &rootfs_size);
+	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();
 
 	struct msg m;

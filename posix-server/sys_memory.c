@@ -1,6 +1,6 @@
 /*
- * A process's memory calls: brk (one region from the image's end, grown
- * and shrunk in place), anonymous private mmap and munmap (a region each,
+ * A process's memory calls: brk (from the image's end: the region below
+ * the break grown in place, or a new one), anonymous private mmap and munmap (a region each,
  * zero pages on first touch), mprotect and madvise accepted.
  */
 #include "layout.h"
@@ -11,20 +11,24 @@
 long posix_brk(struct process *p, struct user_regs *r)
 {
 	uint64_t want = r->rdi, old_end = PAGE_UP(p->brk), new_end = PAGE_UP(want);
+	const unsigned rw = IPC_MAP_READ | IPC_MAP_WRITE;
 	long err = 0;
 
 	/* Linux answers every failure with the break unchanged. */
 	if (want < p->brk_start || want - p->brk_start > POSIX_BRK_MAX)
 		return (long)p->brk;
-	if (new_end == old_end)
-		err = 0;
-	else if (old_end == p->brk_start)
-		err = as_add(&p->as, p->brk_start, new_end - p->brk_start, IPC_MAP_READ | IPC_MAP_WRITE,
-			     AS_ANON, 0, false);
-	else if (new_end == p->brk_start)
-		err = as_remove(&p->as, p->brk_start, old_end - p->brk_start);
-	else
-		err = as_resize(&p->as, p->brk_start, new_end);
+	if (new_end < old_end) {
+		err = as_remove(&p->as, new_end, old_end - new_end);
+	} else if (new_end > old_end) {
+		/* Extend the region below the break (the process may have cut
+		 * it, as musl's guard page does), or start one. */
+		const struct as_region *below =
+			old_end > p->brk_start ? as_region_at(&p->as, old_end - 1) : NULL;
+		if (below && below->end == old_end && below->kind == AS_ANON && below->rights == rw)
+			err = as_resize(&p->as, below->start, new_end);
+		else
+			err = as_add(&p->as, old_end, new_end - old_end, rw, AS_ANON, 0, false);
+	}
 	if (err == 0)
 		p->brk = want;
 	return (long)p->brk;

@@ -115,6 +115,8 @@ static void memory(void)
 	printf("brk shrinks back: %s\n", yes((char *)syscall(SYS_brk, cur) == cur));
 }
 
+/* Before each call the server may log about (an unsupported one), the
+ * lines so far go out, so that its log line falls between them. */
 static void errors(void)
 {
 	/* An address the compiler cannot see through, never mapped. */
@@ -122,6 +124,7 @@ static void errors(void)
 	errno = 0;
 	long n = write(1, (const void *)bad, 10);
 	printf("write of a bad pointer: %ld %s\n", n, errname(errno));
+	fflush(stdout);
 	errno = 0;
 	n = syscall(1000);
 	printf("syscall 1000: %ld %s\n", n, errname(errno));

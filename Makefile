@@ -186,6 +186,10 @@ $(B)/posix/%-glibc: tests/posix/%.c
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
+$(B)/posix/%-glibc-pie: tests/posix/%.c
+	@mkdir -p $(@D)
+	@echo "  GLIBC   $@ (static PIE)"
+	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
 # The root filesystem: the programs in /bin of a cpio archive (newc), the
 # boot module `rootfs`.
 $(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) posix-server/programs.list

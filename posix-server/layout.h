@@ -17,6 +17,10 @@
  *                          | brk heap: from the image's end,   | at most POSIX_BRK_MAX
  *                          | grows up                          |
  *                          +-----------------------------------+
+ *                          | a static PIE's segments (ET_DYN)  |
+ *   0x0000_5555_5555_4000  +-----------------------------------+ POSIX_DYN_BASE
+ *                          |              (unused)             |
+ *                          +-----------------------------------+
  *                          | the executable's segments, as     |
  *                          | linked (ET_EXEC)                  |
  *   0x0000_0000_0001_0000  +-----------------------------------+ POSIX_IMAGE_LO
@@ -32,6 +36,7 @@
 #define POSIX_PAGE_SIZE     4096UL
 #define POSIX_IMAGE_LO      0x0000000000010000UL
 #define POSIX_IMAGE_HI      POSIX_MMAP_BASE
+#define POSIX_DYN_BASE      0x0000555555554000UL  /* Linux's, without randomization */
 #define POSIX_BRK_MAX       (1UL << 30)
 #define POSIX_MMAP_BASE     0x00007F0000000000UL
 #define POSIX_MMAP_TOP      0x00007FF000000000UL

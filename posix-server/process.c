@@ -32,7 +32,8 @@ static uint64_t cpuid_1_edx(void)
 static const char *space_build(struct process *p, const void *file, size_t size,
 			       struct exec_start *s, uint64_t *sp)
 {
-	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI, &s->image);
+	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
+				      POSIX_DYN_BASE, &s->image);
 
 	if (why)
 		return why;

@@ -15,6 +15,7 @@ RUNS = [
     ("hello-glibc", ["one", "two"]),
     ("basics-musl", ["alpha", "beta"]),
     ("basics-glibc", ["alpha", "beta"]),
+    ("basics-glibc-pie", []),
     ("faults-musl", ["segv"]),
     ("faults-glibc", ["ill"]),
 ]

@@ -420,7 +420,7 @@ TEST(loader_reports_program_headers_and_image_end)
 	e.ph[0].filesz = e.ph[0].memsz = sizeof(e);
 	e.ph[1].vaddr = 0x402ff8;
 	fresh();
-	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, &img) == NULL);
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
 	CHECK_EQ(img.entry, 0x400010);
 	CHECK_EQ(img.phdr, 0x400000 + offsetof(struct test_elf, ph));
 	CHECK_EQ(img.phnum, 2);
@@ -429,8 +429,44 @@ TEST(loader_reports_program_headers_and_image_end)
 	/* Headers in no loaded byte: no address for them. */
 	make_elf(&e);
 	fresh();
-	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, &img) == NULL);
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
 	CHECK_EQ(img.phdr, 0);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(loader_moves_a_static_pie_and_refuses_an_interpreter)
+{
+	static struct test_elf e;
+	struct loader_image img;
+	uint64_t entry;
+	uint8_t b;
+
+	make_elf(&e);
+	e.type = 3;                             /* ET_DYN */
+	fresh();
+	/* init's loader takes ET_EXEC only. */
+	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
+		      "not a 64-bit little-endian x86-64 executable"));
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0x10000000, &img) == NULL);
+	CHECK_EQ(img.entry, 0x10400010);
+	CHECK_EQ(img.end, 0x10405000);
+	CHECK_EQ(as_region_at(&as, 0x10400000)->rights, RX);
+	CHECK(!as_region_at(&as, 0x400000));
+	CHECK_EQ(as_copy_in(&as, &b, 0x10400001, 1), 0);
+	CHECK_EQ(b, 0x91);
+	as_release(&as);
+	/* Moved past the window's top, or wrapping: refused. */
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0x1FF00000, &img) != NULL);
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0xFFFFFFFFFFC00000ULL, &img) != NULL);
+	as_release(&as);
+	/* PT_INTERP: a dynamically linked program. */
+	make_elf(&e);
+	e.ph[1].type = 3;
+	fresh();
+	CHECK(!strcmp(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img),
+		      "a dynamically linked program (PT_INTERP): not supported"));
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }

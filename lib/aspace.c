@@ -236,6 +236,65 @@ long as_resize(struct aspace *as, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/* Does [start, end) lie wholly in regions? */
+static bool covered(const struct aspace *as, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		const struct as_region *r = as_region_at(as, start);
+		if (!r)
+			return false;
+		start = r->end;
+	}
+	return true;
+}
+
+/* Cut the region strictly containing va (if any) in two at va; a free
+ * region slot must exist. */
+static void split_at(struct aspace *as, uint64_t va)
+{
+	for (unsigned i = 0; i < as->nregions; i++) {
+		struct as_region *r = &as->regions[i];
+		if (r->start < va && va < r->end) {
+			struct as_region upper = *r;
+			upper.source += r->kind == AS_SHARED ? va - r->start : 0;
+			upper.start = va;
+			r->end = va;
+			as->regions[as->nregions++] = upper;
+			return;
+		}
+	}
+}
+
+long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights)
+{
+	uint64_t end = start + size;
+	unsigned splits = 0;
+
+	if ((start | size) & PAGE_MASK || size == 0 || end < start)
+		return -ERR_INVALID_ARG;
+	if (!covered(as, start, end))
+		return -ERR_BAD_ADDRESS;
+	for (unsigned i = 0; i < as->nregions; i++) {
+		const struct as_region *r = &as->regions[i];
+		splits += (r->start < start && start < r->end) + (r->start < end && end < r->end);
+	}
+	if (as->nregions + splits > AS_MAX_REGIONS)
+		return -ERR_NO_MEMORY;
+	split_at(as, start);
+	split_at(as, end);
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start >= start && as->regions[i].end <= end)
+			as->regions[i].rights = rights;
+	return 0;
+}
+
+void *as_owned(const struct aspace *as, uint64_t va)
+{
+	const struct as_page *e = page_find(as, va & ~PAGE_MASK);
+
+	return e ? e->page : NULL;
+}
+
 /* ---- faults and copies ---- */
 
 /* The pager's page behind client page va in region r: an owned page
@@ -291,7 +350,7 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 
 	if (!r)
 		return -ERR_BAD_ADDRESS;
-	if (((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
+	if (!r->rights || ((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
 	    ((access & 16) && !(r->rights & IPC_MAP_EXEC)))
 		return -ERR_NO_RIGHTS;
 	void *page = backing(as, r, va, true, &err);

@@ -1,7 +1,9 @@
 /*
  * A process's memory calls: brk (from the image's end: the region below
  * the break grown in place, or a new one), anonymous private mmap and munmap (a region each,
- * zero pages on first touch), mprotect and madvise accepted.
+ * zero pages on first touch), mprotect (the regions' rights; the pages
+ * mapped in the range are revoked and come back with the new rights on
+ * the next touch), madvise accepted.
  */
 #include "layout.h"
 #include "syscall.h"
@@ -34,11 +36,31 @@ long posix_brk(struct process *p, struct user_regs *r)
 	return (long)p->brk;
 }
 
+/* A region's rights for prot: x86 pages are readable whenever they are
+ * mapped, so any access at all includes reading; PROT_NONE is none. */
 static unsigned rights_of(uint64_t prot)
 {
-	/* x86 pages are always readable: PROT_NONE reads as PROT_READ for now. */
+	if (!(prot & (LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)))
+		return 0;
 	return IPC_MAP_READ | (prot & LINUX_PROT_WRITE ? IPC_MAP_WRITE : 0) |
 	       (prot & LINUX_PROT_EXEC ? IPC_MAP_EXEC : 0);
+}
+
+/* Give [va, va + len) the rights of prot and take back the pages the
+ * process has mapped there (it faults them in again with the new
+ * rights). A Linux errno. */
+static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
+{
+	long err = as_protect(&p->as, va, len, rights_of(prot));
+
+	if (err)
+		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM : errno_of(err);
+	for (uint64_t at = va; at < va + len; at += POSIX_PAGE_SIZE) {
+		void *page = as_owned(&p->as, at);
+		if (page)
+			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+	}
+	return 0;
 }
 
 long posix_mmap(struct process *p, struct user_regs *r)
@@ -69,9 +91,15 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		   !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, len, POSIX_PAGE_SIZE, &va)) {
 		return -LINUX_ENOMEM;
 	}
-	/* A shared anonymous mapping is private until there is fork. */
-	if (as_add(&p->as, va, len, rights_of(prot), AS_ANON, 0, false) < 0)
+	/* A shared anonymous mapping is private until there is fork. A
+	 * PROT_NONE one is made readable, then closed. */
+	if (as_add(&p->as, va, len, rights_of(prot) ? rights_of(prot) : IPC_MAP_READ, AS_ANON, 0,
+		   false) < 0)
 		return -LINUX_ENOMEM;
+	if (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0) {
+		as_remove(&p->as, va, len);
+		return -LINUX_ENOMEM;
+	}
 	return (long)va;
 }
 
@@ -85,21 +113,13 @@ long posix_munmap(struct process *p, struct user_regs *r)
 	return as_remove(&p->as, addr, len) < 0 ? -LINUX_ENOMEM : 0;
 }
 
-/* Accepted for memory the process has; the protection itself is not
- * changed yet (regions keep the rights they were made with). */
 long posix_mprotect(struct process *p, struct user_regs *r)
 {
 	uint64_t addr = r->rdi, len = PAGE_UP(r->rsi);
 
 	if (addr & (POSIX_PAGE_SIZE - 1) || addr >= USER_SPACE_TOP || len > USER_SPACE_TOP - addr)
 		return -LINUX_EINVAL;
-	for (uint64_t va = addr; va < addr + len; va += POSIX_PAGE_SIZE) {
-		const struct as_region *reg = as_region_at(&p->as, va);
-		if (!reg)
-			return -LINUX_ENOMEM;
-		va = reg->end - POSIX_PAGE_SIZE;
-	}
-	return 0;
+	return len ? protect(p, addr, len, r->rdx) : 0;
 }
 
 /* Advice is only advice: accepted, nothing is done. */

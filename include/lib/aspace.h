@@ -98,6 +98,20 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size);
  * not above start), -ERR_RANGE (growing would overlap a region). */
 long as_resize(struct aspace *as, uint64_t start, uint64_t end);
 
+/* Give every byte of [start, start + size) the rights `rights` (0: none
+ * at all, a process's PROT_NONE: every fault and copy there is refused),
+ * splitting the regions at its ends; owned pages stay. The caller revokes
+ * the client's mappings in the range so that they are made again with the
+ * new rights. 0, or -ERR_INVALID_ARG (not page aligned, empty, wraps),
+ * -ERR_BAD_ADDRESS (a page of the range is in no region), -ERR_NO_MEMORY
+ * (the splits need region slots and none is free); nothing changes on an
+ * error. */
+long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);
+
+/* The page the address space owns at client page va, or NULL (not
+ * touched yet, shared, or no region). Never allocates. */
+void *as_owned(const struct aspace *as, uint64_t va);
+
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,

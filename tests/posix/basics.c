@@ -106,6 +106,23 @@ static void memory(void)
 	printf("mmap 1 MiB zeroed: %s\n", yes(zero));
 	printf("munmap: %d\n", m != MAP_FAILED ? munmap(m, 1 << 20) : -2);
 
+	/* Protection: a PROT_NONE page opened read-write, a written page
+	 * made read-only keeps its bytes, and the kernel side (write) cannot
+	 * read a PROT_NONE page either. */
+	unsigned char *q = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int opened = q != MAP_FAILED && mprotect(q, 4096, PROT_READ | PROT_WRITE) == 0;
+	if (opened)
+		q[100] = 42;
+	printf("mprotect PROT_NONE to read-write: %s\n", yes(opened && q[100] == 42));
+	printf("mprotect read-only keeps the bytes: %s\n",
+	       yes(opened && mprotect(q, 4096, PROT_READ) == 0 && q[100] == 42));
+	errno = 0;
+	long n = q != MAP_FAILED ? write(1, q + 4096, 1) : 0;
+	printf("write from a PROT_NONE page: %ld %s\n", n, errno == EFAULT ? "EFAULT" : "other");
+	errno = 0;
+	printf("mprotect of unmapped memory: %d %s\n", mprotect((void *)0x100000, 4096, PROT_READ),
+	       errno == ENOMEM ? "ENOMEM" : "other");
+
 	/* brk itself: up by 64 KiB, the memory usable, back down. */
 	char *cur = (char *)syscall(SYS_brk, 0);
 	char *up = (char *)syscall(SYS_brk, cur + 65536);

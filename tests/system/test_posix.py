@@ -18,6 +18,7 @@ RUNS = [
     ("basics-glibc-pie", []),
     ("faults-musl", ["segv"]),
     ("faults-glibc", ["ill"]),
+    ("faults-glibc", ["ro"]),
 ]
 # The environment the server gives every process (posix-server/main.c).
 ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
@@ -39,13 +40,14 @@ def on_linux(name, args):
     return done.stdout.decode().splitlines(), end
 
 
-def on_mica(output, name):
-    """(stdout lines, how it ended) of the program's run in the console
-    output: the lines between the server's start and end lines, less the
-    server's own."""
+def on_mica(output, name, nth=0):
+    """(stdout lines, how it ended) of the program's nth run in the
+    console output: the lines between the server's start and end lines,
+    less the server's own."""
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines)
-                 if re.match(rf"^posix: started {name} \(pid \d+\)$", line))
+    starts = [i for i, line in enumerate(lines)
+              if re.match(rf"^posix: started {name} \(pid \d+\)$", line)]
+    start = starts[nth]
     for i in range(start + 1, len(lines)):
         m = re.match(rf"^posix: {name} \(pid \d+\) (exited with status \d+|killed by signal \d+)$",
                      lines[i])
@@ -67,10 +69,11 @@ def mica_output(tmp_path_factory):
         return q.output()
 
 
-@pytest.mark.parametrize("name,args", RUNS, ids=[name for name, _ in RUNS])
+@pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])
 def test_posix_program_prints_as_on_linux(mica_output, name, args):
     linux_lines, linux_end = on_linux(name, args)
-    mica_lines, mica_end = on_mica(mica_output, name)
+    earlier = [n for n, _ in RUNS[:RUNS.index((name, args))]]
+    mica_lines, mica_end = on_mica(mica_output, name, earlier.count(name))
     assert mica_lines == linux_lines, f"{name}: Linux printed\n" + "\n".join(linux_lines)
     assert mica_end == linux_end
 

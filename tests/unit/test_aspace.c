@@ -470,3 +470,41 @@ TEST(loader_moves_a_static_pie_and_refuses_an_interpreter)
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }
+
+TEST(aspace_protect_splits_regions_and_keeps_pages)
+{
+	uint64_t src;
+	unsigned rights;
+	uint8_t b = 5;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x4000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x14000, 0x2000, RX, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), 0);
+	void *page = as_owned(&as, 0x11000);
+	CHECK(page != NULL);
+	CHECK(as_owned(&as, 0x12000) == NULL);                  /* never touched: not made */
+	CHECK_EQ(as_protect(&as, 0x11001, 0x1000, 0), -ERR_INVALID_ARG);
+	CHECK_EQ(as_protect(&as, 0x11000, 0, 0), -ERR_INVALID_ARG);
+	CHECK_EQ(as_protect(&as, 0x15000, 0x2000, 0), -ERR_BAD_ADDRESS);   /* past the end */
+	CHECK_EQ(as.nregions, 2);
+	/* The middle of the first and the start of the second, read-only. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x4000, IPC_MAP_READ), 0);
+	CHECK_EQ(as.nregions, 4);
+	CHECK_EQ(as_region_at(&as, 0x10000)->rights, RW);
+	CHECK_EQ(as_region_at(&as, 0x11000)->rights, IPC_MAP_READ);
+	CHECK_EQ(as_region_at(&as, 0x14FFF)->rights, IPC_MAP_READ);
+	CHECK_EQ(as_region_at(&as, 0x15000)->rights, RX);
+	CHECK(as_owned(&as, 0x11000) == page);
+	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), 0);
+	CHECK_EQ(b, 5);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_fault(&as, 0x11000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), 0);
+	/* No access at all. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x1000, 0), 0);
+	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), -ERR_BAD_ADDRESS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}

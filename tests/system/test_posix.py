@@ -92,3 +92,23 @@ def test_posix_fault_is_logged_with_its_address(mica_output):
                      r"SIGSEGV$", mica_output, re.M)
     assert re.search(r"^posix: faults-glibc \(pid \d+\): exception 6 at ip [0-9a-f]+ \(error 0\): "
                      r"signal 4$", mica_output, re.M)
+
+
+def test_posix_manifest_shipped_runs_its_programs(tmp_path):
+    # configs/posix.manifest (make run MANIFEST=configs/posix.manifest):
+    # the server beside the console, its run= list to the end.
+    path = os.path.join(os.path.dirname(BUILD), "configs", "posix.manifest")
+    with open(path) as f:
+        text = f.read()
+    runs = re.search(r"run=(\S+)", text).group(1).split(",")
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp_path, text, modules, "posix-manifest") as q:
+        q.wait_for(r"^console: ready; type help$")
+        q.wait_for(r"^posix: all programs ended$", timeout=120)
+        out = q.output()
+    for run in runs:
+        name = run.split(":")[0]
+        status = 3 if name.startswith("basics") else 0
+        assert re.search(rf"^posix: {name} \(pid \d+\) exited with status {status}$", out, re.M), out

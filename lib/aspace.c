@@ -288,11 +288,25 @@ long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned right
 	return 0;
 }
 
-void *as_owned(const struct aspace *as, uint64_t va)
+void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
+		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx)
 {
-	const struct as_page *e = page_find(as, va & ~PAGE_MASK);
-
-	return e ? e->page : NULL;
+	start &= ~PAGE_MASK;
+	if (end <= start)
+		return;
+	if ((end - start) / AS_PAGE_SIZE <= as->capacity) {
+		for (uint64_t va = start; va < end; va += AS_PAGE_SIZE) {
+			const struct as_page *e = page_find(as, va);
+			if (e)
+				fn(ctx, va, e->page);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < as->capacity; i++) {
+		const struct as_page *e = &as->table[i];
+		if (e->page && e->va >= start && e->va < end)
+			fn(ctx, e->va, e->page);
+	}
 }
 
 /* ---- faults and copies ---- */

@@ -46,6 +46,11 @@ static unsigned rights_of(uint64_t prot)
 	       (prot & LINUX_PROT_EXEC ? IPC_MAP_EXEC : 0);
 }
 
+static void revoke(void *ctx, uint64_t va, void *page)
+{
+	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
 /* Give [va, va + len) the rights of prot and take back the pages the
  * process has mapped there (it faults them in again with the new
  * rights). A Linux errno. */
@@ -55,11 +60,7 @@ static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 
 	if (err)
 		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM : errno_of(err);
-	for (uint64_t at = va; at < va + len; at += POSIX_PAGE_SIZE) {
-		void *page = as_owned(&p->as, at);
-		if (page)
-			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
-	}
+	as_each_owned(&p->as, va, va + len, revoke, NULL);
 	return 0;
 }
 

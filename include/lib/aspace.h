@@ -108,9 +108,12 @@ long as_resize(struct aspace *as, uint64_t start, uint64_t end);
  * error. */
 long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);
 
-/* The page the address space owns at client page va, or NULL (not
- * touched yet, shared, or no region). Never allocates. */
-void *as_owned(const struct aspace *as, uint64_t va);
+/* Call fn(ctx, va, page) for every page owned in [start, end), in no
+ * particular order; the time it takes is bounded by the smaller of the
+ * range's pages and the table's size, so a huge range costs no more than
+ * the pages there are. fn must not change the address space. */
+void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
+		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx);
 
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */

@@ -481,9 +481,7 @@ TEST(aspace_protect_splits_regions_and_keeps_pages)
 	CHECK_EQ(as_add(&as, 0x10000, 0x4000, RW, AS_ANON, 0, false), 0);
 	CHECK_EQ(as_add(&as, 0x14000, 0x2000, RX, AS_ANON, 0, false), 0);
 	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), 0);
-	void *page = as_owned(&as, 0x11000);
-	CHECK(page != NULL);
-	CHECK(as_owned(&as, 0x12000) == NULL);                  /* never touched: not made */
+	CHECK_EQ(pages_live, 1);
 	CHECK_EQ(as_protect(&as, 0x11001, 0x1000, 0), -ERR_INVALID_ARG);
 	CHECK_EQ(as_protect(&as, 0x11000, 0, 0), -ERR_INVALID_ARG);
 	CHECK_EQ(as_protect(&as, 0x15000, 0x2000, 0), -ERR_BAD_ADDRESS);   /* past the end */
@@ -495,7 +493,7 @@ TEST(aspace_protect_splits_regions_and_keeps_pages)
 	CHECK_EQ(as_region_at(&as, 0x11000)->rights, IPC_MAP_READ);
 	CHECK_EQ(as_region_at(&as, 0x14FFF)->rights, IPC_MAP_READ);
 	CHECK_EQ(as_region_at(&as, 0x15000)->rights, RX);
-	CHECK(as_owned(&as, 0x11000) == page);
+	CHECK_EQ(pages_live, 1);                               /* the page stays */
 	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), 0);
 	CHECK_EQ(b, 5);
 	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), -ERR_BAD_ADDRESS);
@@ -505,6 +503,33 @@ TEST(aspace_protect_splits_regions_and_keeps_pages)
 	CHECK_EQ(as_protect(&as, 0x11000, 0x1000, 0), 0);
 	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), -ERR_NO_RIGHTS);
 	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), -ERR_BAD_ADDRESS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+static void count_owned(void *ctx, uint64_t va, void *page)
+{
+	*(uint64_t *)ctx += va;
+}
+
+TEST(aspace_each_owned_visits_the_pages_of_a_range_small_or_huge)
+{
+	uint8_t b = 1;
+	uint64_t sum = 0;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 1UL << 40, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x13000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x10000 + (1UL << 39), &b, 1), 0);
+	as_each_owned(&as, 0x11000, 0x13000, count_owned, &sum);
+	CHECK_EQ(sum, 0x11000);
+	sum = 0;
+	as_each_owned(&as, 0x10000, 0x10000 + (1UL << 40), count_owned, &sum);   /* by the table */
+	CHECK_EQ(sum, 0x11000 + 0x13000 + 0x10000 + (1UL << 39));
+	sum = 0;
+	as_each_owned(&as, 0x14000, 0x10000 + (1UL << 39), count_owned, &sum);
+	CHECK_EQ(sum, 0);
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }

@@ -72,26 +72,19 @@ TEST(exec_stack_lays_out_argc_argv_envp_auxv)
 	CHECK_EQ(word(&as, sp + 24), 0);
 	CHECK(string_is(&as, word(&as, sp + 32), "HOME=/"));
 	CHECK_EQ(word(&as, sp + 40), 0);
+	static const uint64_t want_values[][2] = {
+		{ AT_PAGESZ, 4096 }, { AT_ENTRY, 0x401000 }, { AT_PHDR, 0x400040 }, { AT_PHNUM, 7 },
+		{ AT_PHENT, 56 }, { AT_HWCAP, 0x1234 }, { AT_CLKTCK, 100 }, { AT_SECURE, 0 },
+	};
 	uint64_t auxv = sp + 48, seen = 0;
 	for (unsigned i = 0; i < 40; i++, auxv += 16) {
 		uint64_t key = word(&as, auxv), value = word(&as, auxv + 8);
 		if (key == AT_NULL)
 			break;
 		seen |= 1UL << key;
-		if (key == AT_PAGESZ)
-			CHECK_EQ(value, 4096);
-		if (key == AT_ENTRY)
-			CHECK_EQ(value, 0x401000);
-		if (key == AT_PHDR)
-			CHECK_EQ(value, 0x400040);
-		if (key == AT_PHNUM)
-			CHECK_EQ(value, 7);
-		if (key == AT_PHENT)
-			CHECK_EQ(value, 56);
-		if (key == AT_HWCAP)
-			CHECK_EQ(value, 0x1234);
-		if (key == AT_CLKTCK)
-			CHECK_EQ(value, 100);
+		for (unsigned k = 0; k < sizeof(want_values) / sizeof(want_values[0]); k++)
+			if (key == want_values[k][0])
+				CHECK_EQ(value, want_values[k][1]);
 		if (key == AT_EXECFN)
 			CHECK(string_is(&as, value, "/bin/prog"));
 		if (key == AT_PLATFORM)

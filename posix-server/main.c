@@ -125,7 +125,12 @@ static void run_next(void)
 		if (process_start(s.argv[0], file, size, &s))
 			return;
 	}
-	printf("posix: all programs ended\n");
+	uint64_t used, reserve;
+	char in_use[16], kept[16];
+	memory_counts(&used, &reserve);
+	printf("posix: all programs ended; memory: %s in use, %s kept\n",
+	       fmt_bytes(in_use, sizeof(in_use), used * PAGE_SIZE),
+	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
 }
 
 /* p ended while its thread waits for our answer: stop it, free it, and

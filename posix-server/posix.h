@@ -60,7 +60,8 @@ void random_fill(void *buf, size_t n);
 /* ---- memory.c: the pages processes get, from init's INIT_PAGES_ALLOC ---- */
 
 extern const struct as_ops process_as_ops;
-/* Pages handed out and held in reserve, for the log. */
+/* Pages handed out to processes (and their tables), and pages from init
+ * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
 
 /* ---- process.c ---- */

@@ -57,15 +57,21 @@ def on_mica(output, name, nth=0):
     raise AssertionError(f"{name} never ended on Mica; console:\n{output}")
 
 
+# Programs run on Mica only, before and among the others: random system
+# calls (tests/posix/hostile.c); the server must carry on.
+HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+
+
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posix")
     runs = tmp / "runs"
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS))
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:]
+    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in order))
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
     with boot_init(tmp, MANIFEST, modules, "posix") as q:
-        q.wait_for(r"^posix: all programs ended$", timeout=120)
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
         return q.output()
 
 
@@ -106,9 +112,25 @@ def test_posix_manifest_shipped_runs_its_programs(tmp_path):
                (build_path("appliance", "console.elf"), "console")]
     with boot_init(tmp_path, text, modules, "posix-manifest") as q:
         q.wait_for(r"^console: ready; type help$")
-        q.wait_for(r"^posix: all programs ended$", timeout=120)
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
         out = q.output()
     for run in runs:
         name = run.split(":")[0]
         status = 3 if name.startswith("basics") else 0
         assert re.search(rf"^posix: {name} \(pid \d+\) exited with status {status}$", out, re.M), out
+
+
+@pytest.mark.parametrize("name", [name for name, _ in HOSTILE])
+def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, name):
+    lines, end = on_mica(mica_output, name)
+    assert lines == ["hostile: 10000 calls made, errors returned"]
+    assert end == "exited with status 0"
+    assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
+                     mica_output, re.M)
+
+
+def test_posix_memory_of_ended_processes_is_free(mica_output):
+    # Every page a process had (its image, stack, heap, mappings, the
+    # table of its pages) is back in the server's reserve.
+    assert re.search(r"^posix: all programs ended; memory: 0 B in use, \d+(\.\d)? MiB kept$",
+                     mica_output, re.M), mica_output

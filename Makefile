@@ -205,12 +205,16 @@ $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 -include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(CONSOLE_OBJ:.o=.d)
 -include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d) $(POSIX_OBJ:.o=.d)
 
+# The POSIX server and its root filesystem go in only when the manifest
+# starts the server: iPXE's multiboot loader takes at most 8 modules, and
+# the default image has 7.
+POSIX_IN_MANIFEST := $(shell grep -qs '^program posix-server' "$(MANIFEST)" && echo yes)
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
-	$(B)/appliance/console.elf:console $(B)/posix-server.elf:posix-server \
-	$(B)/posix/rootfs.cpio:rootfs
+	$(B)/appliance/console.elf:console \
+	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs)
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
@@ -231,7 +235,7 @@ $(B)/boot.manifest: FORCE
 		echo "  MANIFEST $@ from $(MANIFEST)$(if $(filter tap,$(NET)), for NET=tap)"; fi
 FORCE:
 
-$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
+$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 

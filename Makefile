@@ -166,22 +166,64 @@ $(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a
 
+# The POSIX server (docs/posix.md): its Linux system-call table comes
+# from the host's <asm/unistd_64.h>; the Linux programs it runs are built
+# from tests/posix/ as posix-server/programs.list names them.
+POSIX_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard posix-server/*.c))
+LINUX_UNISTD := /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(B)/posix-server/linux_syscalls.h: $(LINUX_UNISTD) tools/linux-syscalls.sh
+	@mkdir -p $(@D)
+	$(Q)tools/linux-syscalls.sh $(LINUX_UNISTD) > $@
+$(POSIX_OBJ): $(B)/posix-server/linux_syscalls.h
+$(POSIX_OBJ): USER_CFLAGS += -I$(B)/posix-server
+$(B)/posix-server.elf: $(POSIX_OBJ) $(B)/libmica.a lib/user/user.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(POSIX_OBJ) $(B)/libmica.a
+POSIX_PROGRAMS := $(shell sed -e 's/\#.*//' posix-server/programs.list)
+POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
+$(B)/posix/%-musl: tests/posix/%.c
+	@mkdir -p $(@D)
+	@echo "  MUSL    $@"
+	$(Q)musl-gcc $(POSIX_CFLAGS) -o $@ $<
+$(B)/posix/%-glibc: tests/posix/%.c
+	@mkdir -p $(@D)
+	@echo "  GLIBC   $@"
+	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
+$(B)/posix/%-glibc-pie: tests/posix/%.c
+	@mkdir -p $(@D)
+	@echo "  GLIBC   $@ (static PIE)"
+	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
+# The root filesystem: the programs in /bin of a cpio archive (newc), the
+# boot module `rootfs`.
+$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) posix-server/programs.list
+	@echo "  CPIO    $@"
+	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
+	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
+	$(Q)cd $(B)/posix/root && find . -mindepth 1 | LC_ALL=C sort | \
+		cpio -o -H newc -R 0:0 --reproducible --quiet > ../rootfs.cpio
+
 $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(BENCH_OBJ) $(B)/libmica.a
 -include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(CONSOLE_OBJ:.o=.d)
--include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d)
+-include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d) $(POSIX_OBJ:.o=.d)
 
+# The POSIX server and its root filesystem go in only when the manifest
+# starts the server: iPXE's multiboot loader takes at most 8 modules, and
+# the default image has 7.
+POSIX_IN_MANIFEST := $(shell grep -qs '^program posix-server' "$(MANIFEST)" && echo yes)
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
-	$(B)/appliance/console.elf:console
+	$(B)/appliance/console.elf:console \
+	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs)
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
-	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE))
+	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
+	$(B)/posix/rootfs.cpio
 kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 
 # The manifest booted: MANIFEST as it is, or with NET=tap the netstack's
@@ -209,7 +251,7 @@ $(B)/host/manifest-check: tools/manifest-check.c init/manifest.c init/manifest.h
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -Iinclude -Iinit -o $@ tools/manifest-check.c \
 		init/manifest.c lib/fmt.c
 
-$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh
+$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
@@ -276,11 +318,11 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/nat.c netstack/packet_meta.c \
-	appliance/line_edit.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h)
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Iposix-server -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 # The appliance configuration checker (tools/check-config.c): the
 # appliance's own parser, built for the host.

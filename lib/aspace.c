@@ -218,6 +218,97 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 	return 0;
 }
 
+long as_resize(struct aspace *as, uint64_t start, uint64_t end)
+{
+	struct as_region *r = NULL;
+
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start == start)
+			r = &as->regions[i];
+	if (!r || end & PAGE_MASK || end <= start)
+		return -ERR_INVALID_ARG;
+	if (end < r->end)
+		return as_remove(as, end, r->end - end);
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start >= r->end && as->regions[i].start < end)
+			return -ERR_RANGE;
+	r->end = end;
+	return 0;
+}
+
+/* Does [start, end) lie wholly in regions? */
+static bool covered(const struct aspace *as, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		const struct as_region *r = as_region_at(as, start);
+		if (!r)
+			return false;
+		start = r->end;
+	}
+	return true;
+}
+
+/* Cut the region strictly containing va (if any) in two at va; a free
+ * region slot must exist. */
+static void split_at(struct aspace *as, uint64_t va)
+{
+	for (unsigned i = 0; i < as->nregions; i++) {
+		struct as_region *r = &as->regions[i];
+		if (r->start < va && va < r->end) {
+			struct as_region upper = *r;
+			upper.source += r->kind == AS_SHARED ? va - r->start : 0;
+			upper.start = va;
+			r->end = va;
+			as->regions[as->nregions++] = upper;
+			return;
+		}
+	}
+}
+
+long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights)
+{
+	uint64_t end = start + size;
+	unsigned splits = 0;
+
+	if ((start | size) & PAGE_MASK || size == 0 || end < start)
+		return -ERR_INVALID_ARG;
+	if (!covered(as, start, end))
+		return -ERR_BAD_ADDRESS;
+	for (unsigned i = 0; i < as->nregions; i++) {
+		const struct as_region *r = &as->regions[i];
+		splits += (r->start < start && start < r->end) + (r->start < end && end < r->end);
+	}
+	if (as->nregions + splits > AS_MAX_REGIONS)
+		return -ERR_NO_MEMORY;
+	split_at(as, start);
+	split_at(as, end);
+	for (unsigned i = 0; i < as->nregions; i++)
+		if (as->regions[i].start >= start && as->regions[i].end <= end)
+			as->regions[i].rights = rights;
+	return 0;
+}
+
+void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
+		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx)
+{
+	start &= ~PAGE_MASK;
+	if (end <= start)
+		return;
+	if ((end - start) / AS_PAGE_SIZE <= as->capacity) {
+		for (uint64_t va = start; va < end; va += AS_PAGE_SIZE) {
+			const struct as_page *e = page_find(as, va);
+			if (e)
+				fn(ctx, va, e->page);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < as->capacity; i++) {
+		const struct as_page *e = &as->table[i];
+		if (e->page && e->va >= start && e->va < end)
+			fn(ctx, e->va, e->page);
+	}
+}
+
 /* ---- faults and copies ---- */
 
 /* The pager's page behind client page va in region r: an owned page
@@ -273,7 +364,7 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 
 	if (!r)
 		return -ERR_BAD_ADDRESS;
-	if (((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
+	if (!r->rights || ((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
 	    ((access & 16) && !(r->rights & IPC_MAP_EXEC)))
 		return -ERR_NO_RIGHTS;
 	void *page = backing(as, r, va, true, &err);

@@ -1,3 +1,5 @@
+#include <stdbool.h>
+
 #include "lib/elf.h"
 
 struct elf64_ehdr {
@@ -15,7 +17,10 @@ struct elf64_phdr {
 };
 
 #define PT_LOAD 1
+#define PT_INTERP 3
+#define PT_PHDR 6
 #define ET_EXEC 2
+#define ET_DYN 3
 #define EM_X86_64 62
 
 static void copy_bytes(void *dst, const void *src, size_t n)
@@ -27,7 +32,9 @@ static void copy_bytes(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
-int elf_parse(const void *data, size_t size, uint64_t user_top, struct elf_image *image)
+/* elf_parse, and with allow_dyn an ET_DYN file too, moved up by bias. */
+static int parse(const void *data, size_t size, uint64_t user_top, bool allow_dyn, uint64_t bias,
+		 struct elf_image *image)
 {
 	const unsigned char *bytes = data;
 	struct elf64_ehdr eh;
@@ -37,18 +44,33 @@ int elf_parse(const void *data, size_t size, uint64_t user_top, struct elf_image
 	copy_bytes(&eh, bytes, sizeof(eh));
 	if (eh.ident[0] != 0x7F || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F')
 		return ELF_BAD_MAGIC;
-	if (eh.ident[4] != 2 || eh.ident[5] != 1 || eh.type != ET_EXEC || eh.machine != EM_X86_64)
+	if (eh.ident[4] != 2 || eh.ident[5] != 1 || eh.machine != EM_X86_64 ||
+	    !(eh.type == ET_EXEC || (eh.type == ET_DYN && allow_dyn)))
 		return ELF_NOT_SUPPORTED;
+	if (eh.type == ET_EXEC)
+		bias = 0;
 	if (eh.phentsize != sizeof(struct elf64_phdr))
 		return ELF_NOT_SUPPORTED;
 	if (eh.phoff > size || (uint64_t)eh.phnum * sizeof(struct elf64_phdr) > size - eh.phoff)
 		return ELF_TOO_SMALL;
 
-	image->entry = eh.entry;
+	if (eh.entry > UINT64_MAX - bias)
+		return ELF_BAD_SEGMENT;
+	image->entry = eh.entry + bias;
+	image->phoff = eh.phoff;
+	image->phnum = eh.phnum;
+	image->phdr_vaddr = 0;
 	image->nsegments = 0;
 	for (unsigned i = 0; i < eh.phnum; i++) {
 		struct elf64_phdr ph;
 		copy_bytes(&ph, bytes + eh.phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.type == PT_INTERP)
+			return ELF_NEEDS_INTERPRETER;
+		if (ph.vaddr > UINT64_MAX - bias)
+			return ELF_BAD_SEGMENT;
+		ph.vaddr += bias;
+		if (ph.type == PT_PHDR)
+			image->phdr_vaddr = ph.vaddr;
 		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
 		if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset)
@@ -83,6 +105,17 @@ int elf_parse(const void *data, size_t size, uint64_t user_top, struct elf_image
 	return entry_ok ? ELF_OK : ELF_BAD_SEGMENT;
 }
 
+int elf_parse(const void *data, size_t size, uint64_t user_top, struct elf_image *image)
+{
+	return parse(data, size, user_top, false, 0, image);
+}
+
+int elf_parse_at(const void *data, size_t size, uint64_t user_top, uint64_t bias,
+		 struct elf_image *image)
+{
+	return parse(data, size, user_top, true, bias, image);
+}
+
 const char *elf_strerror(int err)
 {
 	switch (err) {
@@ -92,6 +125,7 @@ const char *elf_strerror(int err)
 	case ELF_NOT_SUPPORTED: return "not a 64-bit little-endian x86-64 executable";
 	case ELF_BAD_SEGMENT: return "a loadable segment is outside the file or user space, overlaps another, or the entry point is not in code";
 	case ELF_TOO_MANY: return "too many loadable segments";
+	case ELF_NEEDS_INTERPRETER: return "a dynamically linked program (PT_INTERP): not supported";
 	default: return "unknown error";
 	}
 }

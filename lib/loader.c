@@ -10,21 +10,26 @@ static unsigned segment_rights(uint32_t flags)
 	       (flags & ELF_SEG_EXEC ? IPC_MAP_EXEC : 0);
 }
 
-const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
-			    uint64_t hi, uint64_t *entry)
+/* The checked image img of file into as. */
+static const char *load(struct aspace *as, const void *file, const struct elf_image *img,
+			uint64_t lo, struct loader_image *image)
 {
-	struct elf_image img;
-	int err = elf_parse(file, size, hi, &img);
-
-	if (err)
-		return elf_strerror(err);
-	for (int i = 0; i < img.nsegments; i++)
-		if (img.segments[i].vaddr < lo)
+	for (int i = 0; i < img->nsegments; i++)
+		if (img->segments[i].vaddr < lo)
 			return "segment outside the program window";
-	for (int i = 0; i < img.nsegments; i++) {
-		const struct elf_segment *s = &img.segments[i];
+	image->phdr = img->phdr_vaddr;
+	image->phnum = img->phnum;
+	image->end = 0;
+	for (int i = 0; i < img->nsegments; i++) {
+		const struct elf_segment *s = &img->segments[i];
+		/* Without PT_PHDR, the headers are where a segment loads the
+		 * file's bytes that hold them (as Linux finds them). */
+		if (!img->phdr_vaddr && img->phoff >= s->offset && img->phoff < s->offset + s->filesz)
+			image->phdr = s->vaddr + (img->phoff - s->offset);
 		uint64_t first = s->vaddr & ~(AS_PAGE_SIZE - 1);
 		uint64_t end = (s->vaddr + s->memsz + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1);
+		if (end > image->end)
+			image->end = end;
 		if (as_add(as, first, end - first, segment_rights(s->flags), AS_ANON, 0, false) < 0)
 			return "segments overlap or too many regions";
 		/* Every page now, with the file's bytes where it has them. */
@@ -40,6 +45,28 @@ const char *loader_load_elf(struct aspace *as, const void *file, size_t size, ui
 				       to - from);
 		}
 	}
-	*entry = img.entry;
+	image->entry = img->entry;
 	return NULL;
+}
+
+const char *loader_load(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			uint64_t hi, uint64_t dyn_base, struct loader_image *image)
+{
+	struct elf_image img;
+	int err = elf_parse_at(file, size, hi, dyn_base, &img);
+
+	return err ? elf_strerror(err) : load(as, file, &img, lo, image);
+}
+
+const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			    uint64_t hi, uint64_t *entry)
+{
+	struct loader_image image;
+	struct elf_image img;
+	int e = elf_parse(file, size, hi, &img);
+	const char *err = e ? elf_strerror(e) : load(as, file, &img, lo, &image);
+
+	if (!err)
+		*entry = image.entry;
+	return err;
 }

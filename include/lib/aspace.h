@@ -91,6 +91,30 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
  * region slot and none is free; nothing changed). */
 long as_remove(struct aspace *as, uint64_t start, uint64_t size);
 
+/* Move the end of the region that starts at start to end: grown (the
+ * addresses up to end must be in no region), or shrunk (the owned pages
+ * at and above end freed, as as_remove). A process's brk. 0, or
+ * -ERR_INVALID_ARG (no region starts at start, end not page aligned or
+ * not above start), -ERR_RANGE (growing would overlap a region). */
+long as_resize(struct aspace *as, uint64_t start, uint64_t end);
+
+/* Give every byte of [start, start + size) the rights `rights` (0: none
+ * at all, a process's PROT_NONE: every fault and copy there is refused),
+ * splitting the regions at its ends; owned pages stay. The caller revokes
+ * the client's mappings in the range so that they are made again with the
+ * new rights. 0, or -ERR_INVALID_ARG (not page aligned, empty, wraps),
+ * -ERR_BAD_ADDRESS (a page of the range is in no region), -ERR_NO_MEMORY
+ * (the splits need region slots and none is free); nothing changes on an
+ * error. */
+long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);
+
+/* Call fn(ctx, va, page) for every page owned in [start, end), in no
+ * particular order; the time it takes is bounded by the smaller of the
+ * range's pages and the table's size, so a huge range costs no more than
+ * the pages there are. fn must not change the address space. */
+void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
+		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx);
+
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,

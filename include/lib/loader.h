@@ -13,15 +13,34 @@
 
 #include "lib/aspace.h"
 
+/* What a loaded executable looks like in its address space: what a
+ * process's start-up needs (the auxiliary vector's AT_ENTRY, AT_PHDR,
+ * AT_PHNUM) and where its image ends (a POSIX process's brk starts
+ * there). */
+struct loader_image {
+	uint64_t entry;             /* the entry point */
+	uint64_t phdr;              /* the program headers' address in the client's
+				       space (PT_PHDR, or where a loaded segment holds
+				       them); 0 when no segment does */
+	uint64_t phnum;             /* how many (each 56 bytes) */
+	uint64_t end;               /* the end of the highest segment, page aligned */
+};
+
 /*
- * Check file[0..size) as a static x86-64 executable (lib/elf.h) whose
- * loadable segments all lie in [lo, hi), then give each segment an AS_ANON
- * region with its rights (R, W, X from the program header) and pages
- * holding its bytes (the rest zero). *entry gets the entry point.
- * Returns NULL, or a short reason ("segment outside the program window",
- * "out of memory", an elf_strerror text); on failure the address space
- * may hold some of the segments: release it.
+ * Check file[0..size) as a static x86-64 executable (lib/elf.h: ET_EXEC
+ * at its own addresses, or ET_DYN, a static PIE, moved up by dyn_base, a
+ * page-aligned address) whose loadable segments all lie in [lo, hi), then
+ * give each segment an AS_ANON region with its rights (R, W, X from the
+ * program header) and pages holding its bytes (the rest zero); *image
+ * describes the result. Returns NULL, or a short reason ("segment outside
+ * the program window", "out of memory", an elf_strerror text); on failure
+ * the address space may hold some of the segments: release it.
  */
+const char *loader_load(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			uint64_t hi, uint64_t dyn_base, struct loader_image *image);
+
+/* Load an ET_EXEC executable as loader_load, for a caller that needs
+ * only the entry point (init's programs). */
 const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
 			    uint64_t hi, uint64_t *entry);
 

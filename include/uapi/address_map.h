@@ -49,7 +49,8 @@
  *   0x0000_0000_0000_0000  +------------------------------------+
  *
  * POSIX processes (the POSIX server's clients) have Linux's layout, not
- * this one; only the kernel's USER_SPACE_TOP applies to them.
+ * this one (posix-server/layout.h); only the kernel's USER_SPACE_TOP
+ * applies to them.
  */
 #ifndef MICA_UAPI_ADDRESS_MAP_H
 #define MICA_UAPI_ADDRESS_MAP_H

@@ -385,3 +385,151 @@ TEST(loader_refuses_what_does_not_fit)
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }
+
+TEST(aspace_resize_grows_into_free_space_and_shrinks_freeing_pages)
+{
+	uint8_t b = 7;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x20000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_resize(&as, 0x11000, 0x12000), -ERR_INVALID_ARG);   /* no region starts there */
+	CHECK_EQ(as_resize(&as, 0x10000, 0x10000), -ERR_INVALID_ARG);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x12001), -ERR_INVALID_ARG);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x21000), -ERR_RANGE);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x20000), 0);
+	CHECK_EQ(as_copy_out(&as, 0x1F000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x10000, &b, 1), 0);
+	CHECK_EQ(pages_live, 2);
+	CHECK_EQ(as_resize(&as, 0x10000, 0x11000), 0);
+	CHECK_EQ(pages_live, 1);
+	CHECK(!as_region_at(&as, 0x11000));
+	CHECK_EQ(as_copy_out(&as, 0x1F000, &b, 1), -ERR_BAD_ADDRESS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(loader_reports_program_headers_and_image_end)
+{
+	static struct test_elf e;
+	struct loader_image img;
+
+	make_elf(&e);
+	/* The first segment loads the file from offset 0: the headers come with it. */
+	e.ph[0].offset = 0;
+	e.ph[0].filesz = e.ph[0].memsz = sizeof(e);
+	e.ph[1].vaddr = 0x402ff8;
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
+	CHECK_EQ(img.entry, 0x400010);
+	CHECK_EQ(img.phdr, 0x400000 + offsetof(struct test_elf, ph));
+	CHECK_EQ(img.phnum, 2);
+	CHECK_EQ(img.end, 0x406000);            /* 0x402ff8 + 0x3000, rounded up */
+	as_release(&as);
+	/* Headers in no loaded byte: no address for them. */
+	make_elf(&e);
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
+	CHECK_EQ(img.phdr, 0);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(loader_moves_a_static_pie_and_refuses_an_interpreter)
+{
+	static struct test_elf e;
+	struct loader_image img;
+	uint64_t entry;
+	uint8_t b;
+
+	make_elf(&e);
+	e.type = 3;                             /* ET_DYN */
+	fresh();
+	/* init's loader takes ET_EXEC only. */
+	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
+		      "not a 64-bit little-endian x86-64 executable"));
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0x10000000, &img) == NULL);
+	CHECK_EQ(img.entry, 0x10400010);
+	CHECK_EQ(img.end, 0x10405000);
+	CHECK_EQ(as_region_at(&as, 0x10400000)->rights, RX);
+	CHECK(!as_region_at(&as, 0x400000));
+	CHECK_EQ(as_copy_in(&as, &b, 0x10400001, 1), 0);
+	CHECK_EQ(b, 0x91);
+	as_release(&as);
+	/* Moved past the window's top, or wrapping: refused. */
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0x1FF00000, &img) != NULL);
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0xFFFFFFFFFFC00000ULL, &img) != NULL);
+	as_release(&as);
+	/* PT_INTERP: a dynamically linked program. */
+	make_elf(&e);
+	e.ph[1].type = 3;
+	fresh();
+	CHECK(!strcmp(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img),
+		      "a dynamically linked program (PT_INTERP): not supported"));
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+TEST(aspace_protect_splits_regions_and_keeps_pages)
+{
+	uint64_t src;
+	unsigned rights;
+	uint8_t b = 5;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x4000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x14000, 0x2000, RX, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), 0);
+	CHECK_EQ(pages_live, 1);
+	CHECK_EQ(as_protect(&as, 0x11001, 0x1000, 0), -ERR_INVALID_ARG);
+	CHECK_EQ(as_protect(&as, 0x11000, 0, 0), -ERR_INVALID_ARG);
+	CHECK_EQ(as_protect(&as, 0x15000, 0x2000, 0), -ERR_BAD_ADDRESS);   /* past the end */
+	CHECK_EQ(as.nregions, 2);
+	/* The middle of the first and the start of the second, read-only. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x4000, IPC_MAP_READ), 0);
+	CHECK_EQ(as.nregions, 4);
+	CHECK_EQ(as_region_at(&as, 0x10000)->rights, RW);
+	CHECK_EQ(as_region_at(&as, 0x11000)->rights, IPC_MAP_READ);
+	CHECK_EQ(as_region_at(&as, 0x14FFF)->rights, IPC_MAP_READ);
+	CHECK_EQ(as_region_at(&as, 0x15000)->rights, RX);
+	CHECK_EQ(pages_live, 1);                               /* the page stays */
+	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), 0);
+	CHECK_EQ(b, 5);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_fault(&as, 0x11000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), 0);
+	/* No access at all. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x1000, 0), 0);
+	CHECK_EQ(as_fault(&as, 0x11000, 0, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_copy_in(&as, &b, 0x11000, 1), -ERR_BAD_ADDRESS);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
+static void count_owned(void *ctx, uint64_t va, void *page)
+{
+	*(uint64_t *)ctx += va;
+}
+
+TEST(aspace_each_owned_visits_the_pages_of_a_range_small_or_huge)
+{
+	uint8_t b = 1;
+	uint64_t sum = 0;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 1UL << 40, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_copy_out(&as, 0x11000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x13000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&as, 0x10000 + (1UL << 39), &b, 1), 0);
+	as_each_owned(&as, 0x11000, 0x13000, count_owned, &sum);
+	CHECK_EQ(sum, 0x11000);
+	sum = 0;
+	as_each_owned(&as, 0x10000, 0x10000 + (1UL << 40), count_owned, &sum);   /* by the table */
+	CHECK_EQ(sum, 0x11000 + 0x13000 + 0x10000 + (1UL << 39));
+	sum = 0;
+	as_each_owned(&as, 0x14000, 0x10000 + (1UL << 39), count_owned, &sum);
+	CHECK_EQ(sum, 0);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}

@@ -1,0 +1,234 @@
+/*
+ * The POSIX server's serve loop. Arguments (manifest `args`):
+ *
+ *   run=PROG[:ARG...][,PROG...]   programs to run, one after the other:
+ *                                 PROG is /bin/PROG of the root filesystem
+ *                                 (the manifest's `file rootfs`, a cpio
+ *                                 archive), or else a `file PROG` of the
+ *                                 manifest; a static x86_64 Linux
+ *                                 executable, started with argv PROG ARG...
+ *   runfile=FILE                  the same from a `file` of the manifest:
+ *                                 a program per line, its arguments after
+ *                                 it separated by spaces; `#` comments
+ *   trace=1                       log every system call and its result
+ *
+ * Every message comes on one endpoint, badged per process: page faults
+ * (answered from the process's address space), redirected system calls
+ * (syscall.c) and other exceptions (the process is killed with the
+ * signal Linux would send).
+ */
+#include "cpio.h"
+#include "posix.h"
+#include "syscall.h"
+
+#include "lib/pager.h"
+#include "proto/program.h"
+
+#define RUN_LIST_MAX 1024
+
+cap_slot_t posix_endpoint;
+unsigned posix_priority;
+static cap_slot_t reply_slot;
+
+/* The environment every process starts with. */
+static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
+
+static char run_list[RUN_LIST_MAX];
+static const void *rootfs;
+static size_t rootfs_size;
+static char *run_next_item = run_list;
+
+/* run_list from the manifest's file named name: "prog arg arg" lines
+ * become "prog:arg:arg" items separated by commas. false: no such file,
+ * or it does not fit. */
+static bool run_list_from_file(const char *name)
+{
+	size_t size, n = 0;
+	const char *text = program_file(name, &size);
+	bool comment = false, space = false;
+
+	if (!text)
+		return false;
+	for (size_t i = 0; i < size && text[i]; i++) {
+		char c = text[i];
+		if (c == '\n') {
+			comment = space = false;
+			c = ',';
+		} else if (comment || c == '#') {
+			comment = true;
+			continue;
+		} else if (c == ' ' || c == '\t') {
+			space = true;
+			continue;
+		} else if (space) {
+			space = false;
+			if (n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
+				run_list[n++] = ':';
+		}
+		if (c == ',' && (!n || run_list[n - 1] == ','))
+			continue;       /* an empty line */
+		if (n == RUN_LIST_MAX - 1)
+			return false;
+		run_list[n++] = c;
+	}
+	run_list[n] = 0;
+	return true;
+}
+
+/* The executable called name: /bin/name of the root filesystem, or the
+ * manifest's `file name`; its path for AT_EXECFN in *path. */
+static bool program_find(const char *name, const void **file, size_t *size, const char **path)
+{
+	static char bin[64];
+	struct cpio_entry e;
+
+	fmt_snprintf(bin, sizeof(bin), "/bin/%s", name);
+	if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
+		*file = e.data;
+		*size = e.size;
+		*path = bin;
+		return true;
+	}
+	*path = name;
+	*file = program_file(name, size);
+	return *file != NULL;
+}
+
+/* Start the next program of run=, skipping those that cannot start. */
+static void run_next(void)
+{
+	while (*run_next_item) {
+		char *item = run_next_item, *end = item;
+		while (*end && *end != ',')
+			end++;
+		run_next_item = *end ? end + 1 : end;
+		*end = 0;
+
+		struct exec_start s = { .argc = 0 };
+		for (char *word = item; word && s.argc < EXEC_MAX_ARGS;) {
+			char *colon = word;
+			while (*colon && *colon != ':')
+				colon++;
+			s.argv[s.argc++] = word;
+			word = *colon ? colon + 1 : NULL;
+			*colon = 0;
+		}
+		for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
+			s.envp[s.envc++] = environment[i];
+		const void *file;
+		size_t size;
+		if (!program_find(s.argv[0], &file, &size, &s.execfn)) {
+			printf("posix: %s: no such program (not in /bin of the root filesystem, "
+			       "not a `file` of the manifest)\n", s.argv[0]);
+			continue;
+		}
+		if (process_start(s.argv[0], file, size, &s))
+			return;
+	}
+	uint64_t used, reserve;
+	char in_use[16], kept[16];
+	memory_counts(&used, &reserve);
+	printf("posix: all programs ended; memory: %s in use, %s kept\n",
+	       fmt_bytes(in_use, sizeof(in_use), used * PAGE_SIZE),
+	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
+}
+
+/* p ended while its thread waits for our answer: stop it, free it, and
+ * start what comes next. */
+static void end_process(struct process *p, int status, int signal)
+{
+	struct msg stop = msg_make(IPC_REPLY_STOP, 0);
+
+	ipc_reply(reply_slot, &stop);
+	process_end(p, status, signal);
+	run_next();
+}
+
+/* Linux's signal for an x86 exception vector. */
+static int signal_of_vector(uint64_t vector)
+{
+	switch (vector) {
+	case 0: case 16: case 19: return 8;      /* divide error, x87, SIMD: SIGFPE */
+	case 1: case 3: return 5;                /* debug, breakpoint: SIGTRAP */
+	case 6: return 4;                        /* invalid opcode: SIGILL */
+	case 17: return 7;                       /* alignment check: SIGBUS */
+	default: return 11;                      /* SIGSEGV */
+	}
+}
+
+/* The answer to m, built in place: true to send it, false when the
+ * process has ended (its thread was stopped and freed already). */
+static bool handle(struct msg *m)
+{
+	struct process *p = process_of_badge(m->badge);
+	uint64_t label = ipc_tag_label(m->tag);
+	struct fault_regs fr;
+
+	if (!p) {
+		*m = msg_make(IPC_REPLY_STOP, 0);
+		return true;
+	}
+	switch (label) {
+	case IPC_LABEL_PAGE_FAULT:
+		if (pager_answer(&p->as, m) == 0)
+			return true;
+		printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name,
+		       p->pid, m->w[0], m->w[2],
+		       m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read");
+		end_process(p, 0, 11);
+		return false;
+	case IPC_LABEL_SYSCALL:
+		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		if (!syscall_dispatch(p, &fr.regs)) {
+			end_process(p, p->exit_status, 0);
+			return false;
+		}
+		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+		return true;
+	default:
+		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
+		       p->pid, fr.vector, fr.regs.rip, fr.error, signal_of_vector(fr.vector));
+		end_process(p, 0, signal_of_vector(fr.vector));
+		return false;
+	}
+}
+
+int main(uint64_t arg)
+{
+	const struct program_info *pi = (const struct program_info *)PROGRAM_INFO_ADDR;
+	char trace[4];
+	long err;
+
+	posix_priority = (unsigned)pi->priority;
+	char runfile[32];
+	if (program_arg(pi->args, "runfile", runfile, sizeof(runfile))) {
+		if (!run_list_from_file(runfile))
+			printf("posix: runfile=%s: no such file, or longer than %d bytes\n", runfile,
+			       RUN_LIST_MAX - 1);
+	} else if (!program_arg(pi->args, "run", run_list, sizeof(run_list))) {
+		run_list[0] = 0;
+	}
+	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
+	posix_endpoint = slot_alloc();
+	reply_slot = slot_alloc();
+	if ((err = sys_obj_create(CAP_ENDPOINT, posix_endpoint, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_REPLY, reply_slot, 0)) < 0) {
+		printf("posix: cannot make its endpoint: %s\n", mica_strerror(err));
+		return 1;
+	}
+	rootfs = program_file("rootfs", &rootfs_size);
+	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
+	run_next();
+
+	struct msg m;
+	err = ipc_recv(posix_endpoint, reply_slot, &m);
+	for (;;) {
+		if (err < 0)
+			err = ipc_recv(posix_endpoint, reply_slot, &m);
+		else if (handle(&m))
+			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
+		else
+			err = ipc_recv(posix_endpoint, reply_slot, &m);
+	}
+}

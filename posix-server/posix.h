@@ -1,0 +1,94 @@
+/*
+ * The POSIX server: pager and exception handler of every process it
+ * starts. A process is a task whose `syscall` instructions the kernel
+ * redirects to the server as messages (IPC_LABEL_SYSCALL), with one thread
+ * (threads come with clone). The server keeps each process's memory in an
+ * address-space record (lib/aspace.h) whose pages are its own, so copying
+ * to and from a process is as_copy_in/as_copy_out: a bad pointer is an
+ * error code, never a fault of the server. docs/posix.md describes it.
+ *
+ * One thread serves everything; nothing here is shared with another.
+ */
+#ifndef MICA_POSIX_POSIX_H
+#define MICA_POSIX_POSIX_H
+
+#include "lib/aspace.h"
+#include "lib/mica.h"
+#include "lib/task.h"
+
+#include "exec_stack.h"
+#include "linux.h"
+
+#define PROCESS_MAX        8            /* processes at once */
+#define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
+#define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
+#define PROCESS_BADGE_BASE 0x100        /* the badge of process slot i is base + i */
+
+enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED };
+
+struct process {
+	enum process_state state;
+	unsigned index;                 /* in processes[] */
+	int pid, ppid;
+	char name[32];                  /* the program's file name (for logs) */
+	struct task_handle task;
+	struct aspace as;
+	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
+	uint64_t clear_child_tid;       /* set_tid_address */
+	uint64_t sigmask;               /* rt_sigprocmask: recorded, nothing is delivered yet */
+	struct linux_sigaction actions[LINUX_NSIG];   /* rt_sigaction: recorded */
+	int exit_status;                /* 0..255, when it exited */
+	int exit_signal;                /* the signal that killed it, or 0 */
+	unsigned unsupported_logged;    /* lines about unsupported calls so far */
+	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
+};
+
+extern struct process processes[PROCESS_MAX];
+
+/* ---- main.c ---- */
+
+extern cap_slot_t posix_endpoint;       /* where processes' faults and calls arrive */
+extern unsigned posix_priority;         /* the server's thread's */
+
+/* ---- random.c: AT_RANDOM and getrandom ---- */
+
+/* n bytes from the server's generator: xoshiro256** seeded from the
+ * clock and the time-stamp counter (and RDRAND where the CPU has it).
+ * Not a cryptographic source yet. */
+void random_fill(void *buf, size_t n);
+
+/* ---- memory.c: the pages processes get, from init's INIT_PAGES_ALLOC ---- */
+
+extern const struct as_ops process_as_ops;
+/* Pages handed out to processes (and their tables), and pages from init
+ * held for the next, for the log. */
+void memory_counts(uint64_t *used, uint64_t *reserve);
+
+/* ---- process.c ---- */
+
+/* Start the program in file[0..size) as a new process named name with
+ * these arguments and environment (s: argv, envp, execfn; the rest is
+ * filled in). The process or NULL, having said why on the console. */
+struct process *process_start(const char *name, const void *file, size_t size,
+			      struct exec_start *s);
+
+/* End p: exited with status (0..255), or killed by signal (then status is
+ * ignored). Its task and memory go; p is free afterwards. The caller has
+ * answered its pending message (IPC_REPLY_STOP) or has none. */
+void process_end(struct process *p, int status, int signal);
+
+/* The process the badge of a message names, or NULL. */
+struct process *process_of_badge(uint64_t badge);
+
+/* ---- syscall.c ---- */
+
+/* Carry out the system call in regs (rax the number, arguments in rdi,
+ * rsi, rdx, r10, r8, r9) for p: the result goes into regs->rax (or regs
+ * change otherwise, as arch_prctl). false: p has ended (exit, exit_group)
+ * and must not be resumed. */
+bool syscall_dispatch(struct process *p, struct user_regs *regs);
+
+/* A Linux errno for a negative Mica ERR_* of the address-space calls. */
+long errno_of(long mica_err);
+
+#endif

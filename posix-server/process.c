@@ -1,0 +1,122 @@
+/*
+ * A process's life: its address space (the program's segments, the stack
+ * with argv, envp and the auxiliary vector, later brk and mmap), a task
+ * with syscall redirection whose pager and exception handler is the
+ * server, and at its end all of it given back.
+ */
+#include "layout.h"
+#include "posix.h"
+
+#include "lib/loader.h"
+
+struct process processes[PROCESS_MAX];
+static int next_pid = 1;
+
+struct process *process_of_badge(uint64_t badge)
+{
+	if (badge < PROCESS_BADGE_BASE || badge >= PROCESS_BADGE_BASE + PROCESS_MAX)
+		return NULL;
+	struct process *p = &processes[badge - PROCESS_BADGE_BASE];
+	return p->state == PROCESS_RUNNING ? p : NULL;
+}
+
+static uint64_t cpuid_1_edx(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d;
+}
+
+/* The address space at the start: segments, stack. NULL or why not. */
+static const char *space_build(struct process *p, const void *file, size_t size,
+			       struct exec_start *s, uint64_t *sp)
+{
+	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
+				      POSIX_DYN_BASE, &s->image);
+
+	if (why)
+		return why;
+	if (as_add(&p->as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
+		   IPC_MAP_READ | IPC_MAP_WRITE, AS_ANON, 0, false) < 0)
+		return "the stack overlaps the image";
+	random_fill(s->random, sizeof(s->random));
+	s->hwcap = cpuid_1_edx();
+	s->hwcap2 = 0;
+	s->uid = s->gid = 0;
+	s->clock_ticks = 100;
+	long err = exec_stack_build(&p->as, POSIX_STACK_TOP, s, sp);
+	if (err)
+		return err == -ERR_NO_MEMORY ? "out of memory" : "the arguments do not fit";
+	p->brk_start = p->brk = s->image.end;
+	return NULL;
+}
+
+/* The task: the server as pager and exception handler (badged with the
+ * process's slot), its calls redirected. */
+static long task_build(struct process *p, uint64_t entry, uint64_t sp)
+{
+	cap_slot_t badged = slot_alloc();
+	long err;
+
+	if (badged == CAP_SLOT_NONE)
+		return -ERR_NO_MEMORY;
+	struct task_spec spec = {
+		.quota = PROCESS_QUOTA, .name = p->name,
+		.priority = posix_priority > 1 ? posix_priority - 1 : 1,
+		.pager = badged, .exception = badged, .ipc_buffer = 0,
+		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = true,
+	};
+	if ((err = sys_cap_copy(posix_endpoint, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
+				PROCESS_BADGE_BASE + p->index)) >= 0 &&
+	    (err = task_new(&spec, &p->task)) >= 0)
+		err = sys_thread_start(p->task.thread, entry, sp, 0);
+	sys_cap_delete(badged);
+	slot_free(badged);
+	return err;
+}
+
+struct process *process_start(const char *name, const void *file, size_t size,
+			      struct exec_start *s)
+{
+	struct process *p = NULL;
+	uint64_t sp = 0;
+
+	for (unsigned i = 0; i < PROCESS_MAX && !p; i++)
+		if (processes[i].state == PROCESS_FREE)
+			p = &processes[i];
+	if (!p) {
+		printf("posix: %s: cannot start: %u processes already\n", name, PROCESS_MAX);
+		return NULL;
+	}
+	memset(p, 0, sizeof(*p));
+	p->index = (unsigned)(p - processes);
+	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
+	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	const char *why = space_build(p, file, size, s, &sp);
+	long err = why ? 0 : task_build(p, s->image.entry, sp);
+	if (why || err < 0) {
+		printf("posix: %s: cannot start: %s\n", name, why ? why : mica_strerror(err));
+		task_delete(&p->task);
+		as_release(&p->as);
+		return NULL;
+	}
+	p->pid = next_pid++;
+	p->ppid = 0;
+	p->state = PROCESS_RUNNING;
+	printf("posix: started %s (pid %d)\n", p->name, p->pid);
+	return p;
+}
+
+void process_end(struct process *p, int status, int signal)
+{
+	task_delete(&p->task);
+	as_release(&p->as);
+	p->exit_status = status & 0xFF;
+	p->exit_signal = signal;
+	if (signal)
+		printf("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
+	else
+		printf("posix: %s (pid %d) exited with status %d\n", p->name, p->pid, p->exit_status);
+	p->state = PROCESS_FREE;
+}

@@ -1,0 +1,132 @@
+/*
+ * A process's memory calls: brk (from the image's end: the region below
+ * the break grown in place, or a new one), anonymous private mmap and munmap (a region each,
+ * zero pages on first touch), mprotect (the regions' rights; the pages
+ * mapped in the range are revoked and come back with the new rights on
+ * the next touch), madvise accepted.
+ */
+#include "layout.h"
+#include "syscall.h"
+
+#define PAGE_UP(x) (((x) + POSIX_PAGE_SIZE - 1) & ~(POSIX_PAGE_SIZE - 1))
+
+long posix_brk(struct process *p, struct user_regs *r)
+{
+	uint64_t want = r->rdi, old_end = PAGE_UP(p->brk), new_end = PAGE_UP(want);
+	const unsigned rw = IPC_MAP_READ | IPC_MAP_WRITE;
+	long err = 0;
+
+	/* Linux answers every failure with the break unchanged. */
+	if (want < p->brk_start || want - p->brk_start > POSIX_BRK_MAX)
+		return (long)p->brk;
+	if (new_end < old_end) {
+		err = as_remove(&p->as, new_end, old_end - new_end);
+	} else if (new_end > old_end) {
+		/* Extend the region below the break (the process may have cut
+		 * it, as musl's guard page does), or start one. */
+		const struct as_region *below =
+			old_end > p->brk_start ? as_region_at(&p->as, old_end - 1) : NULL;
+		if (below && below->end == old_end && below->kind == AS_ANON && below->rights == rw)
+			err = as_resize(&p->as, below->start, new_end);
+		else
+			err = as_add(&p->as, old_end, new_end - old_end, rw, AS_ANON, 0, false);
+	}
+	if (err == 0)
+		p->brk = want;
+	return (long)p->brk;
+}
+
+/* A region's rights for prot: x86 pages are readable whenever they are
+ * mapped, so any access at all includes reading; PROT_NONE is none. */
+static unsigned rights_of(uint64_t prot)
+{
+	if (!(prot & (LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC)))
+		return 0;
+	return IPC_MAP_READ | (prot & LINUX_PROT_WRITE ? IPC_MAP_WRITE : 0) |
+	       (prot & LINUX_PROT_EXEC ? IPC_MAP_EXEC : 0);
+}
+
+static void revoke(void *ctx, uint64_t va, void *page)
+{
+	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
+/* Give [va, va + len) the rights of prot and take back the pages the
+ * process has mapped there (it faults them in again with the new
+ * rights). A Linux errno. */
+static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
+{
+	long err = as_protect(&p->as, va, len, rights_of(prot));
+
+	if (err)
+		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM : errno_of(err);
+	as_each_owned(&p->as, va, va + len, revoke, NULL);
+	return 0;
+}
+
+long posix_mmap(struct process *p, struct user_regs *r)
+{
+	uint64_t addr = r->rdi, len = r->rsi, prot = r->rdx, flags = r->r10, va;
+	uint64_t type = flags & LINUX_MAP_TYPE;
+
+	if (!(flags & LINUX_MAP_ANONYMOUS))
+		return (int64_t)r->r8 >= 0 && r->r8 <= 2 ? -LINUX_ENODEV : -LINUX_EBADF;
+	if (len == 0 || len > POSIX_MMAP_TOP - POSIX_MMAP_BASE || addr & (POSIX_PAGE_SIZE - 1) ||
+	    (type != LINUX_MAP_PRIVATE && type != LINUX_MAP_SHARED))
+		return -LINUX_EINVAL;
+	len = PAGE_UP(len);
+	bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
+	if (fixed) {
+		if (addr < POSIX_IMAGE_LO || addr >= USER_SPACE_TOP || len > USER_SPACE_TOP - addr)
+			return -LINUX_EINVAL;
+		if (flags & LINUX_MAP_FIXED_NOREPLACE) {
+			if (!as_find_free(&p->as, addr, addr + len, len, POSIX_PAGE_SIZE, &va))
+				return -LINUX_EEXIST;
+		} else if (as_remove(&p->as, addr, len) < 0) {
+			return -LINUX_ENOMEM;
+		}
+		va = addr;
+	} else if (!(addr >= POSIX_IMAGE_LO && addr < USER_SPACE_TOP &&
+		     len <= USER_SPACE_TOP - addr &&
+		     as_find_free(&p->as, addr, addr + len, len, POSIX_PAGE_SIZE, &va)) &&
+		   !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, len, POSIX_PAGE_SIZE, &va)) {
+		return -LINUX_ENOMEM;
+	}
+	/* A shared anonymous mapping is private until there is fork. A
+	 * PROT_NONE one is made readable, then closed. */
+	if (as_add(&p->as, va, len, rights_of(prot) ? rights_of(prot) : IPC_MAP_READ, AS_ANON, 0,
+		   false) < 0)
+		return -LINUX_ENOMEM;
+	if (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0) {
+		as_remove(&p->as, va, len);
+		return -LINUX_ENOMEM;
+	}
+	return (long)va;
+}
+
+long posix_munmap(struct process *p, struct user_regs *r)
+{
+	uint64_t addr = r->rdi, len = PAGE_UP(r->rsi);
+
+	if (addr & (POSIX_PAGE_SIZE - 1) || len == 0 || addr >= USER_SPACE_TOP ||
+	    len > USER_SPACE_TOP - addr)
+		return -LINUX_EINVAL;
+	return as_remove(&p->as, addr, len) < 0 ? -LINUX_ENOMEM : 0;
+}
+
+long posix_mprotect(struct process *p, struct user_regs *r)
+{
+	uint64_t addr = r->rdi, len = PAGE_UP(r->rsi);
+
+	if (addr & (POSIX_PAGE_SIZE - 1) || addr >= USER_SPACE_TOP || len > USER_SPACE_TOP - addr)
+		return -LINUX_EINVAL;
+	return len ? protect(p, addr, len, r->rdx) : 0;
+}
+
+/* Advice is only advice: accepted, nothing is done. */
+long posix_madvise(struct process *p, struct user_regs *r)
+{
+	if (r->rdi & (POSIX_PAGE_SIZE - 1))
+		return -LINUX_EINVAL;
+	return 0;
+}

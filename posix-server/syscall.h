@@ -1,0 +1,48 @@
+/*
+ * The Linux system calls the server carries out: one line each in
+ * POSIX_SYSCALLS, which builds the dispatch table (syscall.c) and declares
+ * the handlers (posix_NAME, in sys_io.c, sys_memory.c, sys_process.c,
+ * sys_info.c). Numbers and names are Linux's, from linux_syscalls.h (made
+ * by the build from the host's <asm/unistd_64.h>). Every other number is
+ * answered -ENOSYS and logged once per process by name.
+ *
+ * A handler gets the process and its registers (arguments in rdi, rsi,
+ * rdx, r10, r8, r9) and returns the result for rax: >= 0, or -errno. It
+ * may change other registers (arch_prctl sets fs_base) and may end the
+ * process (exit), after which its result is not used.
+ */
+#ifndef MICA_POSIX_SYSCALL_H
+#define MICA_POSIX_SYSCALL_H
+
+#include "linux_syscalls.h"
+#include "posix.h"
+
+enum linux_syscall {
+#define LINUX_NR_ENUM(nr, name) LINUX_NR_##name = nr,
+	LINUX_SYSCALLS(LINUX_NR_ENUM)
+#undef LINUX_NR_ENUM
+};
+#define LINUX_SYSCALL_MAX 512   /* numbers from here on are nobody's */
+
+#define POSIX_SYSCALLS(X)                                                        \
+	/* sys_io.c: the console as descriptors 0, 1, 2; no files yet */         \
+	X(read) X(write) X(writev) X(open) X(openat) X(close) X(fstat)           \
+	X(newfstatat) X(lseek) X(ioctl) X(readlink) X(readlinkat) X(access)      \
+	X(faccessat)                                                             \
+	/* sys_memory.c */                                                       \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                          \
+	/* sys_process.c */                                                      \
+	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
+	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
+	X(arch_prctl) X(rt_sigaction) X(rt_sigprocmask) X(sched_yield)           \
+	/* sys_info.c */                                                         \
+	X(uname) X(clock_gettime) X(getrandom)
+
+#define POSIX_SYSCALL_DECLARE(name) long posix_##name(struct process *p, struct user_regs *r);
+POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)
+#undef POSIX_SYSCALL_DECLARE
+
+/* Log every call with its arguments and result (args trace=1). */
+extern bool syscall_trace;
+
+#endif

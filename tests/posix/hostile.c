@@ -1,0 +1,60 @@
+/*
+ * A hostile process, for Mica only (never run on the host: its calls
+ * would act on the host): `hostile N SEED` makes N system calls with
+ * random numbers and random arguments — bad pointers, bad descriptors,
+ * numbers nobody has. It leaves out the calls that would end it or take
+ * away its own memory or thread pointer (exit, exit_group, mmap, munmap,
+ * mprotect, mremap, brk, arch_prctl), so it lives to say how many it made.
+ * The server must answer each with an error or a result and carry on.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uint64_t state;
+
+static uint64_t next(void)
+{
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+/* An argument: a small number, a small address, or any 64 bits. */
+static long argument(void)
+{
+	switch (next() % 4) {
+	case 0: return (long)(next() % 5);
+	case 1: return (long)(next() % 0x10000);
+	default: return (long)next();
+	}
+}
+
+static int spared(long nr)
+{
+	return nr == SYS_exit || nr == SYS_exit_group || nr == SYS_mmap || nr == SYS_munmap ||
+	       nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_brk || nr == SYS_arch_prctl;
+}
+
+int main(int argc, char **argv)
+{
+	long count = argc > 1 ? atol(argv[1]) : 10000, made = 0, errors = 0;
+
+	state = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x9E3779B97F4A7C15ULL;
+	if (!state)
+		state = 1;
+	while (made < count) {
+		long nr = next() % 8 ? (long)(next() % 460) : (long)next();
+		if (spared(nr))
+			continue;
+		long a = argument(), b = argument(), c = argument(), d = argument(), e = argument(),
+		     f = argument();
+		errors += syscall(nr, a, b, c, d, e, f) < 0;
+		made++;
+	}
+	printf("hostile: %ld calls made, %s\n", made, errors ? "errors returned" : "no errors");
+	return 0;
+}

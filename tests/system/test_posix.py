@@ -1,0 +1,136 @@
+"""The POSIX server: the same static Linux binaries (tests/posix/, built
+with musl and with glibc) run on the host's Linux and on Mica must print
+the same lines and end the same way. One boot runs them all in turn."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from qemu import BUILD, boot_init, build_path
+
+# (program, arguments): each as posix-server/programs.list builds it.
+RUNS = [
+    ("hello-musl", ["one", "two"]),
+    ("hello-glibc", ["one", "two"]),
+    ("basics-musl", ["alpha", "beta"]),
+    ("basics-glibc", ["alpha", "beta"]),
+    ("basics-glibc-pie", []),
+    ("faults-musl", ["segv"]),
+    ("faults-glibc", ["ill"]),
+    ("faults-glibc", ["ro"]),
+]
+# The environment the server gives every process (posix-server/main.c).
+ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
+
+MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
+    file rootfs
+    file runs
+    args runfile=runs
+"""
+
+
+def on_linux(name, args):
+    """(stdout lines, how it ended) of the program run on the host."""
+    path = build_path("posix", name)
+    done = subprocess.run([name] + args, executable=path, env=ENV, stdout=subprocess.PIPE,
+                          timeout=30)
+    rc = done.returncode
+    end = f"killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+    return done.stdout.decode().splitlines(), end
+
+
+def on_mica(output, name, nth=0):
+    """(stdout lines, how it ended) of the program's nth run in the
+    console output: the lines between the server's start and end lines,
+    less the server's own."""
+    lines = output.splitlines()
+    starts = [i for i, line in enumerate(lines)
+              if re.match(rf"^posix: started {name} \(pid \d+\)$", line)]
+    start = starts[nth]
+    for i in range(start + 1, len(lines)):
+        m = re.match(rf"^posix: {name} \(pid \d+\) (exited with status \d+|killed by signal \d+)$",
+                     lines[i])
+        if m:
+            body = [line for line in lines[start + 1:i] if not line.startswith("posix: ")]
+            return body, m.group(1)
+    raise AssertionError(f"{name} never ended on Mica; console:\n{output}")
+
+
+# Programs run on Mica only, before and among the others: random system
+# calls (tests/posix/hostile.c); the server must carry on.
+HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+
+
+@pytest.fixture(scope="module")
+def mica_output(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("posix")
+    runs = tmp / "runs"
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:]
+    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in order))
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
+    with boot_init(tmp, MANIFEST, modules, "posix") as q:
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        return q.output()
+
+
+@pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])
+def test_posix_program_prints_as_on_linux(mica_output, name, args):
+    linux_lines, linux_end = on_linux(name, args)
+    earlier = [n for n, _ in RUNS[:RUNS.index((name, args))]]
+    mica_lines, mica_end = on_mica(mica_output, name, earlier.count(name))
+    assert mica_lines == linux_lines, f"{name}: Linux printed\n" + "\n".join(linux_lines)
+    assert mica_end == linux_end
+
+
+def test_posix_unsupported_syscall_logged_once_by_name(mica_output):
+    # syscall(1000) has no name; glibc's start-up asks for rseq, which the
+    # server does not have yet: each once per process, whatever the count.
+    assert len(re.findall(r"^posix: basics-musl \(pid \d+\): unknown syscall 1000: ENOSYS$",
+                          mica_output, re.M)) == 1
+    assert len(re.findall(r"^posix: basics-glibc \(pid \d+\): unsupported syscall rseq \(334\): "
+                          r"ENOSYS$", mica_output, re.M)) == 1
+
+
+def test_posix_fault_is_logged_with_its_address(mica_output):
+    assert re.search(r"^posix: faults-musl \(pid \d+\): page fault at 0 \(ip [0-9a-f]+, write\): "
+                     r"SIGSEGV$", mica_output, re.M)
+    assert re.search(r"^posix: faults-glibc \(pid \d+\): exception 6 at ip [0-9a-f]+ \(error 0\): "
+                     r"signal 4$", mica_output, re.M)
+
+
+def test_posix_manifest_shipped_runs_its_programs(tmp_path):
+    # configs/posix.manifest (make run MANIFEST=configs/posix.manifest):
+    # the server beside the console, its run= list to the end.
+    path = os.path.join(os.path.dirname(BUILD), "configs", "posix.manifest")
+    with open(path) as f:
+        text = f.read()
+    runs = re.search(r"run=(\S+)", text).group(1).split(",")
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp_path, text, modules, "posix-manifest") as q:
+        q.wait_for(r"^console: ready; type help$")
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        out = q.output()
+    for run in runs:
+        name = run.split(":")[0]
+        status = 3 if name.startswith("basics") else 0
+        assert re.search(rf"^posix: {name} \(pid \d+\) exited with status {status}$", out, re.M), out
+
+
+@pytest.mark.parametrize("name", [name for name, _ in HOSTILE])
+def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, name):
+    lines, end = on_mica(mica_output, name)
+    assert lines == ["hostile: 10000 calls made, errors returned"]
+    assert end == "exited with status 0"
+    assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
+                     mica_output, re.M)
+
+
+def test_posix_memory_of_ended_processes_is_free(mica_output):
+    # Every page a process had (its image, stack, heap, mappings, the
+    # table of its pages) is back in the server's reserve.
+    assert re.search(r"^posix: all programs ended; memory: 0 B in use, \d+(\.\d)? MiB kept$",
+                     mica_output, re.M), mica_output

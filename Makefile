@@ -134,7 +134,8 @@ $(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
 DRIVER_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard drivers/net/*.c))
 
 # The netstack: lwIP from Debian's source package (tools/fetch-lwip.sh
-# unpacks it into build/; nothing of it is committed) and the port.
+# unpacks it into build/ and applies netstack/port/patches; nothing of it
+# is committed) and the port.
 LWIP_DIR := $(B)/third_party/lwip-2.1.3
 LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c \
@@ -145,8 +146,9 @@ LWIP_OBJ := $(patsubst %,$(B)/lwip/%.o,$(LWIP_FILES))
 LWIP_INC := -Inetstack/port/include -Inetstack/port -Inetstack -I$(LWIP_DIR)/src/include
 # lwIP's own code is built without the project's warning set.
 LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wextra,$(USER_CFLAGS)) -w $(LWIP_INC)
-$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh
-	tools/fetch-lwip.sh $(B)/third_party
+LWIP_PATCHES := $(sort $(wildcard netstack/port/patches/*.patch))
+$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh $(LWIP_PATCHES)
+	tools/fetch-lwip.sh $(B)/third_party netstack/port/patches
 	touch $@
 $(patsubst %,$(LWIP_DIR)/src/%,$(LWIP_FILES)): $(LWIP_DIR)/.unpacked
 	@test -f $@

@@ -253,7 +253,7 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c \
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c init/manifest.c netstack/config.c netstack/idgen.c \
 	appliance/line_edit.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h kernel/*.h include/lib/*.h init/*.h appliance/*.h)
 	@mkdir -p $(@D)

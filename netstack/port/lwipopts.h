@@ -69,6 +69,10 @@ extern unsigned char *netstack_heap;
  * from that pool here but from the driver pool (iface.c). */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_OOSEQ_MAX_PBUFS         128
+/* Out-of-order segments hold pool buffers (or heap copies): fewer per
+ * connection while the pools run low (netstack/guard.c, declared in
+ * netstack_hooks.h, which tcp_in.c includes). */
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb)  guard_ooseq_pbufs_limit(pcb)
 #define TCP_LISTEN_BACKLOG          1
 #define TCP_DEFAULT_LISTEN_BACKLOG  16
 #define LWIP_TCP_KEEPALIVE          1
@@ -91,6 +95,10 @@ extern unsigned char *netstack_heap;
 #define MEM_STATS                   1
 #define MEMP_STATS                  1
 #define SYS_STATS                   0
+
+/* What the netstack checks beyond lwIP on input from the wire, and its
+ * TCP initial sequence numbers: netstack/guard.c, through lwIP's hooks. */
+#define LWIP_HOOK_FILENAME          "netstack_hooks.h"
 
 #define LWIP_NETIF_HOSTNAME         1
 #define LWIP_NETIF_API              0

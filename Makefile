@@ -147,7 +147,12 @@ LWIP_INC := -Inetstack/port/include -Inetstack/port -Inetstack -I$(LWIP_DIR)/src
 # lwIP's own code is built without the project's warning set.
 LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wextra,$(USER_CFLAGS)) -w $(LWIP_INC)
 LWIP_PATCHES := $(sort $(wildcard netstack/port/patches/*.patch))
-$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh $(LWIP_PATCHES)
+# Which patches there are (a patch taken away must make the tree again too).
+LWIP_PATCH_LIST := $(B)/third_party/lwip-patches.txt
+$(LWIP_PATCH_LIST): FORCE
+	@mkdir -p $(@D)
+	@echo "$(LWIP_PATCHES)" | cmp -s - $@ || echo "$(LWIP_PATCHES)" > $@
+$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh $(LWIP_PATCHES) $(LWIP_PATCH_LIST)
 	tools/fetch-lwip.sh $(B)/third_party netstack/port/patches
 	touch $@
 $(patsubst %,$(LWIP_DIR)/src/%,$(LWIP_FILES)): $(LWIP_DIR)/.unpacked

@@ -6,9 +6,11 @@
  * The pool is the netstack's (DMA memory from init). Each buffer has one
  * place (enum iface_buf_place): the free stack, the driver's (given to
  * rx-free, or a copied frame given to tx-ready), or lwIP's (a received
- * frame, as the custom pbuf bufs[i]). Received frames are never copied:
- * the pbuf lwIP gets points into the pool, and freeing it puts the buffer
- * back in rx-free. A frame to send is copied into a free buffer, unless it
+ * frame, as the custom pbuf bufs[i]). Received frames are not copied
+ * while lwIP holds less than its share of the pool (a quarter): the pbuf
+ * lwIP gets points into the pool, and freeing it puts the buffer back in
+ * rx-free; past the share they are copied into lwIP's heap, so that what a
+ * remote host makes lwIP keep never takes the NIC's buffers. A frame to send is copied into a free buffer, unless it
  * is a received frame still lying in its own buffer of this interface (an
  * ICMP echo answered in place, later forwarding): then it goes out from
  * there and the buffer is held (tx_hold) until the driver hands it back.

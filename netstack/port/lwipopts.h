@@ -5,8 +5,9 @@
  *
  * Memory: the lwIP heap (MEM_SIZE) lives in the program's heap window
  * (netstack_heap, from mem_heap()), paged in on first touch; the fixed
- * pools (MEMP_*) are in the program's data. Received frames are never
- * copied into lwIP memory: they stay in the driver pool (custom pbufs).
+ * pools (MEMP_*) are in the program's data. Received frames stay in the
+ * driver pool (custom pbufs) while lwIP holds less than its share of it,
+ * and are copied into the heap past that (netstack/iface.c).
  */
 #ifndef MICA_NETSTACK_LWIPOPTS_H
 #define MICA_NETSTACK_LWIPOPTS_H

@@ -13,14 +13,12 @@ short frames as they are.
 """
 import random
 import re
-import socket
-import threading
 import time
 
 import pytest
 
 from netns import Netns, can_run
-from test_net import GUEST, GUEST_MAC, HOST, NetRig, wait_up
+from test_net import GUEST, GUEST_MAC, HOST, NetRig, tcp_echo, wait_up
 
 scapy_l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
 scapy_inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
@@ -138,19 +136,8 @@ def guest_ip_frames(frames):
 
 def tcp_echo_works(rig, size=256 * 1024):
     payload = random.Random(size).randbytes(size)
-    s = rig.connect(7)
-    s.settimeout(60)
-    sender = threading.Thread(target=lambda: (s.sendall(payload), s.shutdown(socket.SHUT_WR)))
-    sender.start()
-    got = bytearray()
-    while True:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        got += chunk
-    sender.join(60)
-    s.close()
-    assert bytes(got) == payload, f"TCP echo: {len(got)} of {size} bytes came back"
+    got = tcp_echo(rig, payload)
+    assert got == payload, f"TCP echo: {len(got)} of {size} bytes came back"
 
 
 def assert_healthy(rig):

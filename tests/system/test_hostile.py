@@ -191,13 +191,14 @@ class Rig:
 
 def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
     """Instance 1: with the receive window of an unread connection nearly
-    full, a 1-byte segment at rcv_nxt+1, a 1000-byte one ending 100 bytes
+    full (netecho serves 8 echo connections at a time: the ninth waits
+    unread), a 1-byte segment at rcv_nxt+1, a 1000-byte one ending 100 bytes
     past the window's right edge, a 1300-byte one at the same sequence
     number, then the data before it: lwIP 2.1.3 asserted ("ooseq tcplen >
     rcv_wnd") and the netstack exited."""
     with Rig(tmp_path, "ooseq") as t:
         t.wire.introduce()
-        busy = t.rig.connect(7)             # netecho serves it and reads no other
+        busy = [t.rig.connect(7) for _ in range(8)]     # every slot of netecho's echo
         c = RawTcp(t.wire, 7, 40001)
         c.connect()
         c.send(b"x")
@@ -226,7 +227,8 @@ def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
         time.sleep(0.5)
         c.snd_nxt = ack[TCP].ack
         c.reset()
-        busy.close()
+        for b in busy:
+            b.close()
         assert_healthy(t.rig)
 
 
@@ -282,9 +284,14 @@ def test_tiny_mss_is_raised_and_served(tmp_path, mss, most):
     send needed more segments than lwIP's queue holds) and netecho was
     stuck for everybody; MSS 0 was taken as 1460. Now MSS is raised to
     Linux's floor (48), 0 means the default (536), and sends are cut to
-    what the queue holds."""
+    what the queue holds. A peer that stalls its own echo (it never
+    acknowledges, window 0) holds up nobody else's."""
     with Rig(tmp_path, f"mss{mss}") as t:
         t.wire.introduce()
+        stalled = RawTcp(t.wire, 7, 42001)
+        stalled.connect()
+        stalled.segment(data=b"s" * 1000, window=0)
+        stalled.snd_nxt += 1000
         c = RawTcp(t.wire, 7, 42000, mss=mss)
         c.connect()
         want = random.Random(mss).randbytes(2000)
@@ -293,7 +300,8 @@ def test_tiny_mss_is_raised_and_served(tmp_path, mss, most):
         assert got == want, f"{len(got)} of 2000 bytes echoed"
         assert 0 < largest <= most, largest
         assert t.rig.stats()["tcp_mss_raised"] >= 1
-        assert_healthy(t.rig)
+        assert_healthy(t.rig)                   # while the stalled one is still there
+        stalled.reset()
 
 
 IMPOSSIBLE_SOURCES = ["0.0.0.0", "255.255.255.255", "10.1.0.255", "224.0.0.1", "127.0.0.1",

@@ -401,6 +401,9 @@ def test_isn_and_ip_id_unpredictable(tmp_path):
     of the connection plus a 4 µs clock), IDs a keyed permutation per
     destination."""
     with Rig(tmp_path, "isn") as t:
+        key = t.rig.qemu.wait_for(r"^netstack: TCP sequence numbers and IP IDs keyed from "
+                                  r"(RDSEED and TSC jitter|RDRAND and TSC jitter|TSC jitter)$")
+        print(f"the netstack's key: {key.group(1)}")
         t.wire.introduce()
         isns = []
         for port in range(43000, 43004):

@@ -137,7 +137,8 @@ $(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
 DRIVER_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard drivers/net/*.c))
 
 # The netstack: lwIP from Debian's source package (tools/fetch-lwip.sh
-# unpacks it into build/; nothing of it is committed) and the port.
+# unpacks it into build/ and applies netstack/port/patches; nothing of it
+# is committed) and the port.
 LWIP_DIR := $(B)/third_party/lwip-2.1.3
 LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c \
@@ -148,8 +149,14 @@ LWIP_OBJ := $(patsubst %,$(B)/lwip/%.o,$(LWIP_FILES))
 LWIP_INC := -Inetstack/port/include -Inetstack/port -Inetstack -I$(LWIP_DIR)/src/include
 # lwIP's own code is built without the project's warning set.
 LWIP_CFLAGS := $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wextra,$(USER_CFLAGS)) -w $(LWIP_INC)
-$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh
-	tools/fetch-lwip.sh $(B)/third_party
+LWIP_PATCHES := $(sort $(wildcard netstack/port/patches/*.patch))
+# Which patches there are (a patch taken away must make the tree again too).
+LWIP_PATCH_LIST := $(B)/third_party/lwip-patches.txt
+$(LWIP_PATCH_LIST): FORCE
+	@mkdir -p $(@D)
+	@echo "$(LWIP_PATCHES)" | cmp -s - $@ || echo "$(LWIP_PATCHES)" > $@
+$(LWIP_DIR)/.unpacked: tools/fetch-lwip.sh $(LWIP_PATCHES) $(LWIP_PATCH_LIST)
+	tools/fetch-lwip.sh $(B)/third_party netstack/port/patches
 	touch $@
 $(patsubst %,$(LWIP_DIR)/src/%,$(LWIP_FILES)): $(LWIP_DIR)/.unpacked
 	@test -f $@
@@ -316,7 +323,7 @@ gdb:
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
 	lib/aspace.c lib/loader.c \
-	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c \
+	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/nat.c netstack/packet_meta.c \
 	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)

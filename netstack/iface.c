@@ -6,9 +6,11 @@
  * The pool is the netstack's (DMA memory from init). Each buffer has one
  * place (enum iface_buf_place): the free stack, the driver's (given to
  * rx-free, or a copied frame given to tx-ready), or lwIP's (a received
- * frame, as the custom pbuf bufs[i]). Received frames are never copied:
- * the pbuf lwIP gets points into the pool, and freeing it puts the buffer
- * back in rx-free. A frame to send is copied into a free buffer, unless it
+ * frame, as the custom pbuf bufs[i]). Received frames are not copied
+ * while lwIP holds less than its share of the pool (a quarter): the pbuf
+ * lwIP gets points into the pool, and freeing it puts the buffer back in
+ * rx-free; past the share they are copied into lwIP's heap, so that what a
+ * remote host makes lwIP keep never takes the NIC's buffers. A frame to send is copied into a free buffer, unless it
  * is a received frame still lying in its own buffer of this interface (an
  * ICMP echo answered in place, later forwarding): then it goes out from
  * there and the buffer is held (tx_hold) until the driver hands it back.
@@ -90,7 +92,24 @@ static void rxbuf_free(struct pbuf *p)
 {
 	struct iface_buf *b = (struct iface_buf *)p;
 
+	b->iface->nlwip--;
 	buf_release(b->iface, b);
+}
+
+/* The most buffers lwIP may hold: a quarter of the pool, so that what a
+ * remote host makes it keep (out-of-order segments, fragments, frames
+ * waiting for ARP) never takes what the NIC needs. */
+static uint32_t lwip_share(const struct iface *ifc)
+{
+	return ifc->nbufs / 4;
+}
+
+bool iface_pool_low(void)
+{
+	for (unsigned i = 0; i < nifaces; i++)
+		if (ifaces[i].nlwip >= lwip_share(&ifaces[i]))
+			return true;
+	return false;
 }
 
 static bool in_own_buffer(struct iface *ifc, struct pbuf *p)
@@ -147,6 +166,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 			goto drop;
 		b = buf_at(ifc, ifc->free_stack[--ifc->nfree]);
 		pbuf_copy_partial(p, ifc->area + b->start, p->tot_len, 0);
+		guard_ip_id(ifc->area + b->start, p->tot_len);
 		b->place = BUF_TX;
 		d = (struct netq_desc){ b->start, p->tot_len, 0 };
 	}
@@ -237,7 +257,7 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
 	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
 	ip4_addr_set_u32(&gw, ifc->cfg.gw);
-	if (!netif_add(&ifc->netif, &addr, &mask, &gw, ifc, iface_netif_init, ethernet_input))
+	if (!netif_add(&ifc->netif, &addr, &mask, &gw, ifc, iface_netif_init, guard_ethernet_input))
 		return -ERR_NO_MEMORY;
 	netif_set_status_callback(&ifc->netif, status_changed);
 
@@ -300,6 +320,33 @@ static bool take_tx_done(struct iface *ifc)
 	return budget < NETQ_RING_SIZE;
 }
 
+/* The pbuf for lwIP of a received frame in b: the buffer itself, or, while
+ * lwIP holds its share of the pool, a copy in lwIP's heap (b goes back to
+ * the NIC at once). NULL when there is no memory for the copy (b is
+ * released). */
+static struct pbuf *rx_pbuf(struct iface *ifc, struct iface_buf *b, struct netq_desc d)
+{
+	if (ifc->nlwip >= lwip_share(ifc)) {
+		struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)d.len, PBUF_RAM);
+		if (q) {
+			pbuf_take(q, ifc->area + d.offset, (u16_t)d.len);
+			ifc->counters.rx_copied++;
+		}
+		buf_release(ifc, b);
+		return q;
+	}
+	b->place = BUF_LWIP;
+	ifc->nlwip++;
+	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)d.len, PBUF_RAM, &b->pc,
+					     ifc->area + d.offset,
+					     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
+	if (!p) {
+		ifc->nlwip--;
+		buf_release(ifc, b);
+	}
+	return p;
+}
+
 /* Received frames into lwIP: only in buffers we gave to rx-free. True if
  * anything came. */
 static bool take_rx_ready(struct iface *ifc)
@@ -323,20 +370,15 @@ static bool take_rx_ready(struct iface *ifc)
 		}
 		if (ifc->first_frame_pending)
 			iface_first_frame(ifc);
-		b->place = BUF_LWIP;
 		LINK_STATS_INC(link.recv);
 		ifc->counters.rx_packets++;
 		ifc->counters.rx_bytes += d.len;
-		struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, d.len, PBUF_RAM, &b->pc,
-						     ifc->area + d.offset,
-						     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
+		struct pbuf *p = rx_pbuf(ifc, b, d);
 		if (!p || ifc->netif.input(p, &ifc->netif) != ERR_OK) {
 			ifc->counters.rx_dropped++;
 			LINK_STATS_INC(link.drop);
 			if (p)
 				pbuf_free(p);
-			else
-				buf_release(ifc, b);
 		}
 	}
 	return budget < NETQ_RING_SIZE;
@@ -398,6 +440,7 @@ void iface_counters(struct iface *ifc, struct net_if_counters *c)
 	c->link_up = ifc->attached && drv->link_up;
 	c->attached = ifc->attached;
 	c->bufs_total = ifc->nbufs;
+	c->bufs_lwip_max = lwip_share(ifc);
 	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
 	for (uint32_t i = 0; i < ifc->nbufs; i++) {
 		const struct iface_buf *b = &ifc->bufs[i];

@@ -34,9 +34,9 @@ u32_t sys_now(void)
 
 uint32_t netstack_random(void)
 {
-	/* xorshift64*, seeded from the time stamp counter. */
+	/* xorshift64*, seeded from the secret key (guard_init). */
 	if (!rand_state)
-		rand_state = __builtin_ia32_rdtsc() | 1;
+		rand_state = guard_seed() | 1;
 	rand_state ^= rand_state >> 12;
 	rand_state ^= rand_state << 25;
 	rand_state ^= rand_state >> 27;
@@ -148,6 +148,7 @@ int main(uint64_t arg)
 		printf("netstack: setting up: %s\n", mica_strerror(e));
 		return 1;
 	}
+	guard_init();
 	lwip_init();
 	for (unsigned i = 0; i < nifaces; i++) {
 		struct iface *n = &ifaces[i];

@@ -36,6 +36,9 @@ static void proto_stats(struct net_proto_stats *p)
 	/* The netstack's own, one line each. */
 	p->sock_udp_dropped = socket_udp_dropped();
 	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
+	p->ip_bad_src = guard_counters()->ip_bad_src;
+	p->udp_trimmed = guard_counters()->udp_trimmed;
+	p->tcp_mss_raised = guard_counters()->tcp_mss_raised;
 }
 
 void netmgmt_request(struct msg *m, cap_slot_t reply)

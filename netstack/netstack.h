@@ -21,6 +21,7 @@
 #include "proto/netmgmt.h"
 
 #include "config.h"
+#include "idgen.h"
 
 /* Notification bits of the netstack's one notification (bound to its
  * thread): one per NIC for its driver's queue signals, then the timer,
@@ -70,6 +71,7 @@ struct iface {
 	struct iface_buf *bufs;         /* one per pool buffer */
 	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
 	uint32_t nfree;
+	uint32_t nlwip;                 /* BUF_LWIP buffers */
 	bool attached, up_reported;
 	bool netif_started;             /* the first attach set the netif up */
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
@@ -101,6 +103,36 @@ void iface_flush(struct iface *ifc);
 bool iface_may_sleep(struct iface *ifc);
 /* The interface counters, with the driver's (NETMGMT_IF_INFO). */
 void iface_counters(struct iface *ifc, struct net_if_counters *c);
+/* True while lwIP holds its whole share of some interface's pool (what
+ * arrives is then copied out of the pool, iface.c). */
+bool iface_pool_low(void);
+
+/* Checks on what arrives from the wire beyond lwIP's, and the TCP
+ * sequence numbers and IP IDs (guard.c; lwIP's hooks are declared in
+ * port/netstack_hooks.h). */
+struct guard_counters {
+	uint64_t ip_bad_src;            /* datagrams from a source no host can have */
+	uint64_t udp_trimmed;           /* UDP datagrams cut to their length field */
+	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
+};
+/* Choose the secret key (entropy.c) and say where it came from; before
+ * lwip_init. */
+void guard_init(void);
+/* A seed for LWIP_RAND, from the key. */
+uint64_t guard_seed(void);
+const struct guard_counters *guard_counters(void);
+/* The netif's input: ethernet_input after the checks lwIP lacks. */
+err_t guard_ethernet_input(struct pbuf *p, struct netif *netif);
+/* A UDP datagram about to be queued for a socket (lwIP's current IP
+ * header is its own): false when its length field is wrong (p is freed,
+ * the drop counted); else p is cut to the field. */
+bool guard_udp_datagram(struct pbuf *p);
+/* An outgoing frame, copied for the driver: its IPv4 ID becomes the
+ * keyed permutation of lwIP's counter (idgen_ip_id). */
+void guard_ip_id(uint8_t *frame, size_t len);
+/* The secret key: RDSEED or RDRAND if the CPU has them, and the TSC's
+ * jitter; returns which (entropy.c). */
+const char *entropy_key(struct idgen_key *k);
 
 /* Between iface.c (the pool, the data path) and iface_driver.c (the
  * driver's attach, death and re-attach). */

@@ -22,8 +22,10 @@
 #include "lwip/udp.h"
 
 #define UDP_QUEUE_MAX    64    /* datagrams waiting per socket */
+#define UDP_QUEUE_BYTES  (256 * 1024)  /* and their bytes */
 #define ACCEPT_QUEUE_MAX 16
-#define RXQ_MAX          8     /* received chains per TCP socket, each < 64 KiB */
+#define RX_CHUNK         16384 /* received TCP data is copied into chunks this big */
+#define RXQ_MAX          12    /* chunks per TCP socket: the window (128 KiB) and more */
 
 /* A call's outcome, from the functions below that may wait: 0 done (out
  * filled), a SOCK_E* error number, or SOCK_WAIT: not yet. */
@@ -45,17 +47,23 @@ struct sock {
 	uint8_t type;                   /* SOCK_STREAM, SOCK_DGRAM; 0: free */
 	bool listening, connecting, connected, eof, unaccepted;
 	int err;                        /* an error to report once (SOCK_E*) */
-	/* TCP. Received, not yet read, oldest first: a pbuf chain counts its
-	 * length in 16 bits, so data is kept in up to RXQ_MAX chains. */
+	/* TCP. Received, not yet read, oldest first: chunks of lwIP's heap
+	 * (RX_CHUNK bytes, one pbuf each) that received data is copied into,
+	 * so a peer's small segments cost what they carry and no pool
+	 * buffer waits for a reader. The last one (rx_tail) is filled up to
+	 * rx_tail_end. */
 	struct tcp_pcb *tcp;
 	struct pbuf *rxq[RXQ_MAX];
 	unsigned rxq_head, rxq_n;
+	struct pbuf *rx_tail;
+	uint8_t *rx_tail_end;
 	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
 	unsigned acc_n;
 	/* UDP: received datagrams, oldest first. */
 	struct udp_pcb *udp;
 	struct dgram *dq, *dq_tail;
 	unsigned dq_len;
+	uint32_t dq_bytes;
 	struct pending rd, wr;          /* the receive side's and send side's waiting call */
 };
 

@@ -4,29 +4,75 @@
  * its session for a readiness signal; the calls (struct sock_ops) act on
  * that state and return SOCK_WAIT when they must wait.
  *
- * Received data waits in the socket as lwIP gave it (pbufs that may still
- * be driver pool buffers) and is acknowledged to lwIP (tcp_recved,
- * opening the window again) only as the client reads it.
+ * Received data is copied out of what lwIP gave (pbufs that may be driver
+ * pool buffers) into the socket's chunks and acknowledged to lwIP
+ * (tcp_recved, opening the window again) only as the client reads it.
  */
 #include "socket_service.h"
 
 /* ---- lwIP's callbacks ---- */
 
+/* Room left in the last chunk. */
+static uint32_t tail_room(const struct sock *s)
+{
+	const struct pbuf *t = s->rx_tail;
+
+	return t ? (uint32_t)(s->rx_tail_end - ((uint8_t *)t->payload + t->len)) : 0;
+}
+
+/* Copy n bytes of p from offset into the last chunk's room. */
+static void tail_fill(struct sock *s, struct pbuf *p, uint16_t offset, uint16_t n)
+{
+	struct pbuf *t = s->rx_tail;
+
+	pbuf_copy_partial(p, (uint8_t *)t->payload + t->len, n, offset);
+	t->len = (u16_t)(t->len + n);
+	t->tot_len = t->len;
+}
+
+/* Data into the socket's chunks: the last one's room, then new ones.
+ * ERR_MEM when there is no memory or no room in rxq: lwIP keeps p and
+ * offers it again. */
+static err_t rx_append(struct sock *s, struct pbuf *p)
+{
+	uint32_t room = tail_room(s), len = p->tot_len;
+	unsigned need = len > room ? (len - room + RX_CHUNK - 1) / RX_CHUNK : 0;
+	struct pbuf *fresh[(0xFFFF + RX_CHUNK - 1) / RX_CHUNK + 1];
+
+	if (s->rxq_n + need > RXQ_MAX)
+		return ERR_MEM;
+	for (unsigned i = 0; i < need; i++) {
+		if (!(fresh[i] = pbuf_alloc(PBUF_RAW, RX_CHUNK, PBUF_RAM))) {
+			while (i--)
+				pbuf_free(fresh[i]);
+			return ERR_MEM;
+		}
+	}
+	uint16_t done = (uint16_t)(len < room ? len : room);
+	if (done)
+		tail_fill(s, p, 0, done);
+	for (unsigned i = 0; i < need; i++) {
+		struct pbuf *c = fresh[i];
+		s->rx_tail = c;
+		s->rx_tail_end = (uint8_t *)c->payload + RX_CHUNK;
+		c->len = c->tot_len = 0;
+		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = c;
+		uint16_t n = (uint16_t)(len - done < RX_CHUNK ? len - done : RX_CHUNK);
+		tail_fill(s, p, done, n);
+		done = (uint16_t)(done + n);
+	}
+	pbuf_free(p);
+	return ERR_OK;
+}
+
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct sock *s = arg;
 
-	if (!p) {
+	if (!p)
 		s->eof = true;
-	} else {
-		struct pbuf **last = s->rxq_n ? &s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
-		if (last && (uint32_t)(*last)->tot_len + p->tot_len <= 0xFFFF)
-			pbuf_cat(*last, p);
-		else if (s->rxq_n < RXQ_MAX)
-			s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = p;
-		else
-			return ERR_MEM;         /* lwIP keeps it and offers it again */
-	}
+	else if (rx_append(s, p) != ERR_OK)
+		return ERR_MEM;         /* lwIP keeps it and offers it again */
 	sock_changed(s);
 	return ERR_OK;
 }
@@ -186,13 +232,15 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 			return s->connected || s->connecting ? SOCK_WAIT : SOCK_ENOTCONN;
 	}
 	while (s->rxq_n && done < len) {
-		struct pbuf **first = &s->rxq[s->rxq_head];
+		struct pbuf **first = &s->rxq[s->rxq_head], *was = *first;
 		uint16_t copy = (uint16_t)((*first)->tot_len < len - done ? (*first)->tot_len
 									 : len - done);
 		pbuf_copy_partial(*first, to + done, copy, 0);
 		if (!(*first = pbuf_free_header(*first, copy))) {
 			s->rxq_head = (s->rxq_head + 1) % RXQ_MAX;
 			s->rxq_n--;
+			if (was == s->rx_tail)
+				s->rx_tail = NULL;
 		}
 		if (s->tcp)
 			tcp_recved(s->tcp, copy);
@@ -201,6 +249,18 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	out[0] = done;          /* 0 at the end of the stream */
 	*n = 1;
 	return 0;
+}
+
+/* The segment size tcp_write cuts data into (as it computes it): a write
+ * needs a send queue entry per segment, so a longer one than the queue
+ * holds would fail however long it waited (a peer's tiny MSS or window). */
+static uint32_t send_mss(const struct tcp_pcb *pcb)
+{
+	uint32_t mss = pcb->mss, half_window = pcb->snd_wnd_max / 2;
+
+	if (half_window && half_window < mss)
+		mss = half_window;
+	return mss ? mss : 1;
 }
 
 static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
@@ -213,9 +273,11 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		return s->eof ? SOCK_EPIPE : SOCK_ENOTCONN;
 	if (s->connecting)
 		return SOCK_WAIT;
-	uint32_t room = tcp_sndbuf(s->tcp);
-	if (tcp_sndqueuelen(s->tcp) >= TCP_SND_QUEUELEN - 4)
+	uint32_t room = tcp_sndbuf(s->tcp), queued = tcp_sndqueuelen(s->tcp);
+	if (queued >= TCP_SND_QUEUELEN - 4)
 		room = 0;
+	else if (room > (TCP_SND_QUEUELEN - 4 - queued) * send_mss(s->tcp))
+		room = (TCP_SND_QUEUELEN - 4 - queued) * send_mss(s->tcp);
 	if (len && !room)
 		return SOCK_WAIT;
 	uint16_t chunk = (uint16_t)(len < room ? len : room);
@@ -303,6 +365,7 @@ static void tcp_sock_close(struct sock *s)
 		sock_close(&s->session->socks[s->accq[i]]);
 	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
 		pbuf_free(s->rxq[s->rxq_head]);
+	s->rx_tail = NULL;
 }
 
 const struct sock_ops sock_tcp_ops = {

@@ -1,8 +1,9 @@
 /*
  * The socket service's datagram sockets (SOCK_DGRAM) over lwIP's raw UDP
- * interface. Received datagrams wait in the socket, up to UDP_QUEUE_MAX;
- * more are dropped and counted (sock_udp_dropped, on the management
- * protocol). Sending never waits.
+ * interface. Received datagrams wait in the socket, copied out of the
+ * pool, up to UDP_QUEUE_MAX of them and UDP_QUEUE_BYTES; more are dropped
+ * and counted (sock_udp_dropped, on the management protocol). Sending
+ * never waits.
  */
 #include "socket_service.h"
 
@@ -23,14 +24,22 @@ uint64_t socket_udp_dropped(void)
 static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
 {
 	struct sock *s = arg;
-	struct dgram *d;
+	struct dgram *d = NULL;
+	struct pbuf *q = NULL;
 
-	if (s->dq_len == UDP_QUEUE_MAX || !(d = mem_malloc(sizeof(*d)))) {
+	if (!guard_udp_datagram(p))
+		return;         /* its length field is wrong: dropped, counted */
+	if (s->dq_len == UDP_QUEUE_MAX || s->dq_bytes + p->tot_len > UDP_QUEUE_BYTES ||
+	    !(d = mem_malloc(sizeof(*d))) || !(q = pbuf_clone(PBUF_RAW, PBUF_RAM, p))) {
 		udp_dropped++;
 		pbuf_free(p);
+		if (d)
+			mem_free(d);
 		return;
 	}
-	*d = (struct dgram){ .p = p, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port };
+	pbuf_free(p);
+	*d = (struct dgram){ .p = q, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port };
+	s->dq_bytes += q->tot_len;
 	if (s->dq_tail)
 		s->dq_tail->next = d;
 	else
@@ -80,6 +89,7 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	if (!(s->dq = d->next))
 		s->dq_tail = NULL;
 	s->dq_len--;
+	s->dq_bytes -= d->p->tot_len;
 	pbuf_free(d->p);
 	mem_free(d);
 	return 0;

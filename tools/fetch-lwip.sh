@@ -1,20 +1,57 @@
 #!/usr/bin/env bash
-# Unpack lwIP's source from Debian's `lwip` source package into build/.
+# Unpack lwIP's source from Debian's `lwip` source package into build/,
+# and apply the project's patches to it.
 #
-# Usage: tools/fetch-lwip.sh [DESTDIR]   (default build/third_party)
+# Usage: tools/fetch-lwip.sh [DESTDIR [PATCHDIR]]
+#        (default build/third_party and netstack/port/patches)
 #
 # lwIP is never committed: the build takes it from Debian's archive. When
 # apt has no deb-src line, this script adds the project's own sources file
 # (/etc/apt/sources.list.d/mica-deb-src.sources) for the suites the machine
-# already uses, then runs `apt-get source lwip`. Prints the unpacked tree's
-# path on success. Needs root (or sudo) only to add the sources file.
+# already uses, then runs `apt-get source lwip`. The unpacked source is kept
+# as DESTDIR/lwip-2.1.3.orig; DESTDIR/lwip-2.1.3 is a copy of it with every
+# PATCHDIR/*.patch applied in name order (each is an upstream lwIP fix
+# newer than 2.1.3: docs/netstack.md), made again whenever the patches
+# change. Prints the patched tree's path on success. Needs root (or sudo)
+# only to add the sources file.
 set -euo pipefail
 
 dest=${1:-build/third_party}
+patches=${2:-netstack/port/patches}
 want_version=2.1.3
 tree="$dest/lwip-$want_version"
-if [ -f "$tree/src/core/tcp.c" ]; then
+orig="$tree.orig"
+stamp="$tree/.mica-patches"
+patch_sum=$(cat "$patches"/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ -f "$tree/src/core/tcp.c" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$patch_sum" ]; then
 	echo "$tree"
+	exit 0
+fi
+
+# The patched tree: a copy of the pristine one, then the patches. lwIP's
+# sources have CRLF line ends; the patches are kept with LF and given CRLF
+# for applying.
+make_tree() {
+	rm -rf "$tree"
+	cp -R "$orig" "$tree"      # new times: everything of lwIP is built again
+	for p in "$patches"/*.patch; do
+		[ -f "$p" ] || continue
+		echo "fetch-lwip: applying ${p##*/}" >&2
+		sed 's/$/\r/' "$p" | patch -s -p1 --binary -d "$tree" || {
+			echo "fetch-lwip: ${p##*/} does not apply" >&2
+			exit 1
+		}
+	done
+	echo "$patch_sum" > "$stamp"
+	echo "$tree"
+}
+
+# A tree unpacked before patches were carried is the pristine source.
+if [ ! -d "$orig" ] && [ -f "$tree/src/core/tcp.c" ] && [ ! -f "$stamp" ]; then
+	mv "$tree" "$orig"
+fi
+if [ -f "$orig/src/core/tcp.c" ]; then
+	make_tree
 	exit 0
 fi
 
@@ -59,6 +96,6 @@ case "$version" in
 "$want_version"*) ;;
 *) echo "fetch-lwip: got lwIP $version, the port is written for $want_version" >&2; exit 1 ;;
 esac
-rm -rf "$tree"
-mv "$got" "$tree"
-echo "$tree"
+rm -rf "$orig"
+mv "$got" "$orig"
+make_tree

@@ -75,7 +75,11 @@ enum netmgmt_label {
 	X(bufs_rx_posted)       /* the driver's: rx-free and posted, */         \
 	X(bufs_tx)              /* tx-ready and in flight (also a buffer sent    \
 				   in place, which lwIP holds too), */          \
-	X(bufs_lwip)            /* lwIP's: received frames */
+	X(bufs_lwip)            /* lwIP's: received frames */                   \
+	X(bufs_lwip_max)        /* lwIP's share: past it, what arrives is copied \
+				   out of the pool */                           \
+	X(rx_copied)            /* frames copied out of the pool (lwIP held its  \
+				   share) */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */
@@ -85,6 +89,7 @@ enum netmgmt_label {
 	LWIP(link_err, link.err)                                                \
 	LWIP(arp_recv, etharp.recv)                                             \
 	LWIP(arp_drop, etharp.drop)                                             \
+	LWIP(arp_lenerr, etharp.lenerr)                                         \
 	LWIP(ip_recv, ip.recv)                                                  \
 	LWIP(ip_drop, ip.drop)                                                  \
 	LWIP(ip_chkerr, ip.chkerr)                                              \
@@ -106,7 +111,11 @@ enum netmgmt_label {
 	LWIP(tcp_proterr, tcp.proterr)                                          \
 	OWN(sock_udp_dropped)   /* datagrams a full socket queue refused */      \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
-	OWN(sock_clients_died)  /* sessions ended because their client died */
+	OWN(sock_clients_died)  /* sessions ended because their client died */ \
+	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
+				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
+	OWN(udp_trimmed)        /* UDP datagrams cut to their length field */   \
+	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

@@ -5,8 +5,9 @@
  *
  * Memory: the lwIP heap (MEM_SIZE) lives in the program's heap window
  * (netstack_heap, from mem_heap()), paged in on first touch; the fixed
- * pools (MEMP_*) are in the program's data. Received frames are never
- * copied into lwIP memory: they stay in the driver pool (custom pbufs).
+ * pools (MEMP_*) are in the program's data. Received frames stay in the
+ * driver pool (custom pbufs) while lwIP holds less than its share of it,
+ * and are copied into the heap past that (netstack/iface.c).
  */
 #ifndef MICA_NETSTACK_LWIPOPTS_H
 #define MICA_NETSTACK_LWIPOPTS_H
@@ -69,6 +70,10 @@ extern unsigned char *netstack_heap;
  * from that pool here but from the driver pool (iface.c). */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define TCP_OOSEQ_MAX_PBUFS         128
+/* Out-of-order segments hold pool buffers (or heap copies): fewer per
+ * connection while the pools run low (netstack/guard.c, declared in
+ * netstack_hooks.h, which tcp_in.c includes). */
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb)  guard_ooseq_pbufs_limit(pcb)
 #define TCP_LISTEN_BACKLOG          1
 #define TCP_DEFAULT_LISTEN_BACKLOG  16
 #define LWIP_TCP_KEEPALIVE          1
@@ -91,6 +96,10 @@ extern unsigned char *netstack_heap;
 #define MEM_STATS                   1
 #define MEMP_STATS                  1
 #define SYS_STATS                   0
+
+/* What the netstack checks beyond lwIP on input from the wire, and its
+ * TCP initial sequence numbers: netstack/guard.c, through lwIP's hooks. */
+#define LWIP_HOOK_FILENAME          "netstack_hooks.h"
 
 #define LWIP_NETIF_HOSTNAME         1
 #define LWIP_NETIF_API              0

@@ -2,8 +2,10 @@
  * netecho: a native client of the netstack's socket service, for tests.
  * One thread and one session per role:
  *
- *   TCP echo server on port 7: every connection, in turn, gets back what
- *     it sends until it closes;
+ *   TCP echo server on port 7: up to ECHO_CONNS connections at a time each
+ *     get back what they send until they close (one that stalls, not
+ *     reading what comes back, holds up no other); more wait to be
+ *     accepted;
  *   UDP echo server on port 7: every datagram goes back to its sender;
  *   TCP client (args client=A.B.C.D:PORT): connects (retrying each second),
  *     echoes what the server sends until it closes, says how much, and
@@ -37,7 +39,7 @@ static const char *const role_names[ROLES] = { "tcp-echo", "udp-echo", "tcp-clie
 					       "control" };
 
 static struct net_session sessions[ROLES];
-static cap_slot_t net, mgmt, timer_notif;
+static cap_slot_t net, mgmt, timer_notif, echo_notif;
 static uint32_t client_addr;
 static uint16_t client_port;
 static uint8_t data[ROLES][1 << BUF_LOG2];
@@ -97,21 +99,89 @@ static int listener(enum role r, uint16_t port)
 	return (int)l;
 }
 
+/* The TCP echo's connections: each has its slice of the session buffer,
+ * which holds what it received until all of it went back. */
+#define ECHO_CONNS 8
+#define ECHO_SLICE ((1UL << BUF_LOG2) / ECHO_CONNS)
+
+struct echo_conn {
+	long sock;                      /* -1: a free slot */
+	uint64_t pending, sent;         /* in its slice: received, sent back */
+	long total;                     /* bytes echoed; -1 after an error */
+};
+
+static void echo_done(const struct net_session *s, struct echo_conn *c)
+{
+	printf_limited("netecho: tcp-echo: connection done, %ld bytes echoed\n", c->total);
+	sock_close(s, (int)c->sock);
+	c->sock = -1;
+}
+
+/* One step of a connection, never waiting: send back what is pending, or
+ * receive more. True if anything happened. */
+static bool echo_step(const struct net_session *s, struct echo_conn *c, uint64_t slice)
+{
+	uint64_t out[3];
+	long err;
+
+	if (c->sent < c->pending) {
+		uint64_t w[6] = { (uint64_t)c->sock, slice + c->sent, c->pending - c->sent,
+				  SOCK_NONBLOCK, 0, 0 };
+		if ((err = net_call(s, SOCK_SEND, w, 6, out, 1)) == -SOCK_EAGAIN)
+			return false;
+		if (err) {
+			c->total = -1;
+			echo_done(s, c);
+		} else if ((c->sent += out[0]) == c->pending) {
+			c->sent = c->pending = 0;
+		}
+		return true;
+	}
+	uint64_t w[4] = { (uint64_t)c->sock, slice, ECHO_SLICE, SOCK_NONBLOCK };
+	if ((err = net_call(s, SOCK_RECV, w, 4, out, 3)) == -SOCK_EAGAIN)
+		return false;
+	if (err || !out[0]) {
+		if (err)
+			c->total = -1;
+		echo_done(s, c);
+	} else {
+		c->pending = out[0];
+		c->total += (long)out[0];
+	}
+	return true;
+}
+
 static void tcp_echo(uint64_t unused)
 {
 	const struct net_session *s = &sessions[TCP_ECHO];
 	int l = listener(TCP_ECHO, 7);
+	struct echo_conn conns[ECHO_CONNS];
 
+	for (int i = 0; i < ECHO_CONNS; i++)
+		conns[i].sock = -1;
 	while (l >= 0) {
-		long c = sock_accept(s, l, NULL, NULL);
-		if (c < 0) {
-			fail(TCP_ECHO, "accept", c);
-			sleep_ms(100);
-			continue;
+		bool moved = false;
+		for (int i = 0; i < ECHO_CONNS; i++) {
+			if (conns[i].sock >= 0) {
+				moved |= echo_step(s, &conns[i], (uint64_t)i * ECHO_SLICE);
+				continue;
+			}
+			uint64_t w[2] = { (uint64_t)l, SOCK_NONBLOCK }, out[3];
+			long err = net_call(s, SOCK_ACCEPT, w, 2, out, 3);
+			if (err == 0) {
+				conns[i] = (struct echo_conn){ .sock = (long)out[0] };
+				moved = true;
+			} else if (err != -SOCK_EAGAIN) {
+				fail(TCP_ECHO, "accept", err);
+				sleep_ms(100);
+			}
 		}
-		long n = echo_stream(s, (int)c, data[TCP_ECHO]);
-		printf_limited("netecho: tcp-echo: connection done, %ld bytes echoed\n", n);
-		sock_close(s, (int)c);
+		/* Nothing could move: wait for the netstack's readiness signal
+		 * (or a second, should one be missed). */
+		if (!moved) {
+			sys_notify_timer(echo_notif, 2, (uint64_t)sys_clock() + 1000000000ULL);
+			sys_notify_wait(echo_notif, 0);
+		}
 	}
 	sys_thread_exit(1);
 }
@@ -295,9 +365,11 @@ int main(uint64_t arg)
 	net = slot_alloc();
 	mgmt = slot_alloc();
 	timer_notif = slot_alloc();
+	echo_notif = slot_alloc();
 	if ((err = ns_lookup(SOCK_SERVICE_NAME, net)) < 0 ||
 	    (err = ns_lookup(NETMGMT_NAME, mgmt)) < 0 ||
-	    (err = sys_obj_create(CAP_NOTIFICATION, timer_notif, 0)) < 0) {
+	    (err = sys_obj_create(CAP_NOTIFICATION, timer_notif, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_NOTIFICATION, echo_notif, 0)) < 0) {
 		printf("netecho: no netstack: %s\n", mica_strerror(err));
 		return 1;
 	}
@@ -305,7 +377,8 @@ int main(uint64_t arg)
 		if (r == TCP_CLIENT && !client_addr)
 			continue;
 		void *va = (void *)(BUF_WINDOW + ((uint64_t)r << BUF_LOG2));
-		if ((err = net_session_open(&sessions[r], net, va, BUF_LOG2, CAP_SLOT_NONE)) < 0) {
+		if ((err = net_session_open(&sessions[r], net, va, BUF_LOG2,
+					    r == TCP_ECHO ? echo_notif : CAP_SLOT_NONE)) < 0) {
 			fail(r, "session", err);
 			return 1;
 		}

@@ -65,6 +65,11 @@ class Netns:
         """Command prefix that runs a program inside the namespace."""
         return ["ip", "netns", "exec", self.name]
 
+    def link_mac(self, dev):
+        """A device's MAC address, aa:bb:cc:dd:ee:ff."""
+        out = ip("-j", "-n", self.name, "link", "show", dev).stdout
+        return json.loads(out)[0]["address"]
+
     def link_stats(self, dev):
         out = ip("-j", "-s", "-n", self.name, "link", "show", dev).stdout
         return json.loads(out)[0]["stats64"]

@@ -157,26 +157,32 @@ def test_iperf_client_against_lwiperf(model, tmp_path):
         assert int(m.group(1)) > 0
 
 
+def tcp_echo(rig, payload):
+    """payload through netecho's TCP echo; what came back."""
+    s = rig.connect(7)
+    s.settimeout(60)
+    # A thread sends while this one receives, so neither side's
+    # buffers need to hold it all.
+    sender = threading.Thread(target=lambda: (s.sendall(payload), s.shutdown(socket.SHUT_WR)))
+    sender.start()
+    got = bytearray()
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+    sender.join(60)
+    s.close()
+    return bytes(got)
+
+
 def test_tcp_echo_1mib_random(model, tmp_path):
     payload = random.Random(5).randbytes(1 << 20)
     with Netns("tcpecho") as ns, NetRig(ns, tmp_path, model) as rig:
         wait_up(rig)
-        s = rig.connect(7)
-        s.settimeout(60)
-        # A thread sends while this one receives, so neither side's
-        # buffers need to hold it all.
-        sender = threading.Thread(target=lambda: (s.sendall(payload), s.shutdown(socket.SHUT_WR)))
-        sender.start()
-        got = bytearray()
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            got += chunk
-        sender.join(60)
-        s.close()
+        got = tcp_echo(rig, payload)
         assert len(got) == len(payload)
-        assert bytes(got) == payload
+        assert got == payload
         rig.qemu.wait_for(r"netecho: tcp-echo: connection done, 1048576 bytes echoed", timeout=30)
 
 

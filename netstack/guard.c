@@ -1,0 +1,227 @@
+/*
+ * What the netstack checks in what arrives from the wire, beyond lwIP
+ * 2.1.3's own checks, through lwIP's hooks (port/netstack_hooks.h) and the
+ * netif's input: a hostile host must get no answer to a datagram from an
+ * impossible source, no length field may disagree with what arrived, a
+ * peer cannot make its connection unusable with a tiny MSS, and TCP
+ * initial sequence numbers are RFC 6528's. docs/netstack.md, "Hardening".
+ */
+#include "netstack.h"
+
+#include "idgen.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/etharp.h"
+#include "lwip/prot/ethernet.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "netif/ethernet.h"
+
+#define MSS_FLOOR   48          /* Linux's tcp_min_snd_mss */
+#define MSS_DEFAULT 536         /* RFC 9293: what a peer without the option gets */
+#define OOSEQ_PBUFS_LOW 8       /* per connection while a pool runs low */
+
+static struct idgen_key key;
+static struct guard_counters counters;
+
+void guard_init(void)
+{
+	const char *source = entropy_key(&key);
+	printf("netstack: TCP sequence numbers and IP IDs keyed from %s\n", source);
+}
+
+uint64_t guard_seed(void)
+{
+	return idgen_siphash(&key, "LWIP_RAND", 9);
+}
+
+const struct guard_counters *guard_counters(void)
+{
+	return &counters;
+}
+
+/* A source no host can have: "this network" (0/8), loopback, multicast,
+ * reserved and the limited broadcast (224/3), the interface's subnet
+ * broadcast, or an address of our own (a reply would come back to us). */
+static bool bad_source(const ip4_addr_t *src, struct netif *inp)
+{
+	uint8_t first = ip4_addr1(src);
+	struct netif *n;
+
+	if (first == 0 || first == 127 || first >= 224 || ip4_addr_isbroadcast(src, inp))
+		return true;
+	NETIF_FOREACH(n)
+		if (ip4_addr_cmp(src, netif_ip4_addr(n)))
+			return true;
+	return false;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Set a 16-bit header field that the IPv4 header checksum covers, keeping
+ * the checksum right (or as wrong as it was: RFC 1624). */
+static void ip4_set16(uint8_t *iph, unsigned at, uint16_t v)
+{
+	put16(iph + 10, idgen_csum_adjust(get16(iph + 10), get16(iph + at), v));
+	put16(iph + at, v);
+}
+
+/* A UDP datagram's length field against the IP payload it came in:
+ * -1 when it cannot be right (smaller than the header, or past the
+ * payload), else the length to keep. */
+static long udp_length(uint16_t field, uint32_t payload)
+{
+	if (field < 8 || field > payload)
+		return -1;
+	return field;
+}
+
+static void udp_length_drop(struct pbuf *p)
+{
+	UDP_STATS_INC(udp.lenerr);
+	UDP_STATS_INC(udp.drop);
+	pbuf_free(p);
+}
+
+int guard_ip4_input(struct pbuf *p, struct netif *inp)
+{
+	uint8_t *iph = p->payload;
+
+	/* lwIP drops and counts what is too short to hold its header. */
+	if (p->len < IP_HLEN)
+		return 0;
+	ip4_addr_t src;
+	memcpy(&src, iph + 12, sizeof(src));
+	if (bad_source(&src, inp)) {
+		counters.ip_bad_src++;
+		IP_STATS_INC(ip.drop);
+		pbuf_free(p);
+		return 1;
+	}
+	/* A whole UDP datagram: its length field must agree with the IP
+	 * payload. (Fragments are checked once reassembled, socket_udp.c.) */
+	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = get16(iph + 2);
+	bool fragment = (get16(iph + 6) & 0x3FFF) != 0;
+	if (iph[9] != IP_PROTO_UDP || fragment || hlen < IP_HLEN || hlen + 8 > p->len ||
+	    iplen < hlen || iplen > p->tot_len)
+		return 0;       /* lwIP's own checks take it from here */
+	long keep = udp_length(get16(iph + hlen + 4), iplen - hlen);
+	if (keep < 0) {
+		udp_length_drop(p);
+		return 1;
+	}
+	if ((unsigned)keep < iplen - hlen) {
+		ip4_set16(iph, 2, (uint16_t)(hlen + keep));    /* lwIP trims to it */
+		counters.udp_trimmed++;
+	}
+	return 0;
+}
+
+bool guard_udp_datagram(struct pbuf *p)
+{
+	const struct ip_hdr *iph = ip4_current_header();
+	const uint8_t *udph = (const uint8_t *)iph + IPH_HL_BYTES(iph);
+	long keep = udp_length(get16(udph + 4), (uint32_t)p->tot_len + 8);
+
+	if (keep < 0) {
+		udp_length_drop(p);
+		return false;
+	}
+	if ((unsigned)keep < (uint32_t)p->tot_len + 8) {
+		pbuf_realloc(p, (u16_t)(keep - 8));
+		counters.udp_trimmed++;
+	}
+	return true;
+}
+
+err_t guard_ethernet_input(struct pbuf *p, struct netif *netif)
+{
+	/* lwIP's ARP reads its 28 bytes without looking at the length. */
+	if (p->len >= SIZEOF_ETH_HDR &&
+	    get16((const uint8_t *)p->payload + 12) == ETHTYPE_ARP &&
+	    p->tot_len < SIZEOF_ETH_HDR + SIZEOF_ETHARP_HDR) {
+		ETHARP_STATS_INC(etharp.lenerr);
+		ETHARP_STATS_INC(etharp.drop);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	return ethernet_input(p, netif);
+}
+
+/* Byte i of the TCP options, which may be split over two pbufs. */
+static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_t *opt2)
+{
+	return opt2 && i >= opt1len ? opt2 + (i - opt1len) : (uint8_t *)(hdr + 1) + i;
+}
+
+signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
+			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
+{
+	/* A SYN's MSS below the floor is raised to it (0, which means
+	 * nothing, to the default): lwIP would take 0 as its own MSS and
+	 * cut a send into more segments than its queue holds for tiny ones. */
+	if (!(TCPH_FLAGS(hdr) & TCP_SYN))
+		return ERR_OK;
+	for (unsigned i = 0; i < optlen;) {
+		uint8_t kind = *opt_at(hdr, i, opt1len, opt2);
+		if (kind == LWIP_TCP_OPT_EOL)
+			break;
+		if (kind == LWIP_TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= optlen)
+			break;
+		unsigned len = *opt_at(hdr, i + 1, opt1len, opt2);
+		if (len < 2 || i + len > optlen)
+			break;
+		if (kind == LWIP_TCP_OPT_MSS && len == LWIP_TCP_OPT_LEN_MSS) {
+			uint8_t *hi = opt_at(hdr, i + 2, opt1len, opt2);
+			uint8_t *lo = opt_at(hdr, i + 3, opt1len, opt2);
+			unsigned mss = (unsigned)*hi << 8 | *lo;
+			if (mss < MSS_FLOOR) {
+				mss = mss ? MSS_FLOOR : MSS_DEFAULT;
+				*hi = (uint8_t)(mss >> 8);
+				*lo = (uint8_t)mss;
+				counters.tcp_mss_raised++;
+			}
+		}
+		i += len;
+	}
+	return ERR_OK;
+}
+
+unsigned guard_tcp_isn(const struct ip4_addr *local_ip, unsigned short local_port,
+		       const struct ip4_addr *remote_ip, unsigned short remote_port)
+{
+	return idgen_tcp_isn(&key, ip4_addr_get_u32(local_ip), local_port,
+			     ip4_addr_get_u32(remote_ip), remote_port, (uint64_t)sys_clock());
+}
+
+unsigned guard_ooseq_pbufs_limit(struct tcp_pcb *pcb)
+{
+	return iface_pool_low() ? OOSEQ_PBUFS_LOW : TCP_OOSEQ_MAX_PBUFS;
+}
+
+void guard_ip_id(uint8_t *frame, size_t len)
+{
+	if (len < SIZEOF_ETH_HDR + IP_HLEN || get16(frame + 12) != ETHTYPE_IP)
+		return;
+	uint8_t *iph = frame + SIZEOF_ETH_HDR;
+	uint32_t src, dst;
+	if (iph[0] >> 4 != 4)
+		return;
+	memcpy(&src, iph + 12, 4);
+	memcpy(&dst, iph + 16, 4);
+	ip4_set16(iph, 4, idgen_ip_id(&key, get16(iph + 4), src, dst, iph[9]));
+}

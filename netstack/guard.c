@@ -167,6 +167,19 @@ static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
 {
+	/* A segment more than 2^30 (the largest window) from what the
+	 * connection expects next cannot be right, and lwIP's sequence
+	 * comparisons wrap half the sequence space away: a segment there
+	 * asserted ("insane offset!", tcp_receive). hdr->seqno is in host
+	 * order by now. */
+	if (pcb->state >= SYN_RCVD) {
+		int32_t distance = (int32_t)(hdr->seqno - pcb->rcv_nxt);
+		if (distance > (1 << 30) || distance < -(1 << 30)) {
+			counters.tcp_far_seq++;
+			TCP_STATS_INC(tcp.drop);
+			return ERR_VAL;
+		}
+	}
 	/* A SYN's MSS below the floor is raised to it (0, which means
 	 * nothing, to the default): lwIP would take 0 as its own MSS and
 	 * cut a send into more segments than its queue holds for tiny ones. */

@@ -114,6 +114,7 @@ struct guard_counters {
 	uint64_t ip_bad_src;            /* datagrams from a source no host can have */
 	uint64_t udp_trimmed;           /* UDP datagrams cut to their length field */
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
+	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
 };
 /* Choose the secret key (entropy.c) and say where it came from; before
  * lwip_init. */

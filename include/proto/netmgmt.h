@@ -115,7 +115,9 @@ enum netmgmt_label {
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
 	OWN(udp_trimmed)        /* UDP datagrams cut to their length field */   \
-	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */
+	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */     \
+	OWN(tcp_far_seq)        /* segments dropped for a sequence number more   \
+				   than 2^30 from the connection's next */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

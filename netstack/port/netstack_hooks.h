@@ -14,8 +14,9 @@ struct tcp_hdr;
 /* A datagram before lwIP's IPv4 input looks at it: 1 when it was dropped
  * (and freed) here, 0 to let lwIP go on. */
 int guard_ip4_input(struct pbuf *p, struct netif *inp);
-/* A TCP segment about to go to a connection or listener: raises a SYN's
- * too small MSS. Always ERR_OK. */
+/* A TCP segment about to go to a connection or listener: drops one whose
+ * sequence number is absurdly far from the connection's (not ERR_OK), and
+ * raises a SYN's too small MSS. */
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p);
 /* RFC 6528 initial sequence number for a connection. */

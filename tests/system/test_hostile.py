@@ -51,13 +51,20 @@ class Wire:
         self.sock.send(frame)
 
     def frames(self, timeout):
-        """Every frame from the guest for timeout seconds, parsed."""
+        """Every frame from the guest for timeout seconds, parsed. The
+        made-up host answers the guest's ARP requests for it on the way
+        (the guest's ARP table may have let it go)."""
         deadline = time.monotonic() + timeout
         while True:
             data = self.sock.recv(max(0.0, deadline - time.monotonic()))
             if data is None:
                 return
-            yield Ether(data)
+            f = Ether(data)
+            if ARP in f and f[ARP].op == 1 and f[ARP].pdst == FAKE_IP:
+                self.send_raw(bytes(Ether(src=FAKE_MAC, dst=f[ARP].hwsrc) /
+                                    ARP(op=2, hwsrc=FAKE_MAC, psrc=FAKE_IP,
+                                        hwdst=f[ARP].hwsrc, pdst=f[ARP].psrc)))
+            yield f
 
     def wait(self, match, timeout=5):
         """The first frame from the guest that match() accepts, or None."""
@@ -98,9 +105,9 @@ class RawTcp:
                   ack=self.rcv_nxt or 0, window=window)
         self.wire.send(IP(src=FAKE_IP, dst=GUEST) / tcp / data)
 
-    def connect(self, timeout=5):
+    def connect(self, timeout=5, tries=3):
         """The handshake; returns the guest's SYN-ACK."""
-        for _ in range(3):
+        for _ in range(tries):
             self.wire.send(IP(src=FAKE_IP, dst=GUEST) /
                            TCP(sport=self.sport, dport=self.dport, flags="S",
                                seq=self.snd_nxt, window=65535, options=self.options))
@@ -164,15 +171,15 @@ def assert_pool_accounted(stats):
 
 
 class Rig:
-    """Namespace, QEMU with virtio-net, netecho, and a wire."""
+    """Namespace, QEMU with virtio-net (or model), netecho, and a wire."""
 
-    def __init__(self, tmp_path, hint):
-        self.tmp_path, self.hint = tmp_path, hint
+    def __init__(self, tmp_path, hint, model=MODEL):
+        self.tmp_path, self.hint, self.model = tmp_path, hint, model
 
     def __enter__(self):
         self.ns = Netns(self.hint).__enter__()
         try:
-            self.rig = NetRig(self.ns, self.tmp_path, MODEL).__enter__()
+            self.rig = NetRig(self.ns, self.tmp_path, self.model).__enter__()
             wait_up(self.rig)
             self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
             self.wire = Wire(self.ns)
@@ -229,6 +236,18 @@ def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
         c.reset()
         for b in busy:
             b.close()
+        # Found by the packet fuzzer: a data segment half the sequence
+        # space from rcv_nxt passed lwIP's wrapping comparisons and
+        # asserted ("insane offset!").
+        far = RawTcp(t.wire, 5001, 40002)
+        far.connect()
+        before = t.rig.stats()["tcp_far_seq"]
+        far.segment(seq=far.snd_nxt - (1 << 31), data=b"x")
+        far.segment(seq=far.snd_nxt + (1 << 31) - 1, data=b"y" * 100)
+        far.send(b"z")
+        assert far.wait_ack(far.snd_nxt), ("no ACK after the far segments", t.rig.qemu.output())
+        assert t.rig.stats()["tcp_far_seq"] - before == 2
+        far.reset()
         assert_healthy(t.rig)
 
 

@@ -8,6 +8,8 @@
  */
 #include "netstack.h"
 
+#include "lib/inet_csum.h"
+
 #include "idgen.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
@@ -57,23 +59,12 @@ static bool bad_source(const ip4_addr_t *src, struct netif *inp)
 	return false;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Set a 16-bit header field that the IPv4 header checksum covers, keeping
  * the checksum right (or as wrong as it was: RFC 1624). */
 static void ip4_set16(uint8_t *iph, unsigned at, uint16_t v)
 {
-	put16(iph + 10, idgen_csum_adjust(get16(iph + 10), get16(iph + at), v));
-	put16(iph + at, v);
+	inet_put16(iph + 10, inet_csum_replace16(inet_get16(iph + 10), inet_get16(iph + at), v));
+	inet_put16(iph + at, v);
 }
 
 /* A UDP datagram's length field against the IP payload it came in:
@@ -110,12 +101,12 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 	}
 	/* A whole UDP datagram: its length field must agree with the IP
 	 * payload. (Fragments are checked once reassembled, socket_udp.c.) */
-	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = get16(iph + 2);
-	bool fragment = (get16(iph + 6) & 0x3FFF) != 0;
+	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
+	bool fragment = (inet_get16(iph + 6) & 0x3FFF) != 0;
 	if (iph[9] != IP_PROTO_UDP || fragment || hlen < IP_HLEN || hlen + 8 > p->len ||
 	    iplen < hlen || iplen > p->tot_len)
 		return 0;       /* lwIP's own checks take it from here */
-	long keep = udp_length(get16(iph + hlen + 4), iplen - hlen);
+	long keep = udp_length(inet_get16(iph + hlen + 4), iplen - hlen);
 	if (keep < 0) {
 		udp_length_drop(p);
 		return 1;
@@ -131,7 +122,7 @@ bool guard_udp_datagram(struct pbuf *p)
 {
 	const struct ip_hdr *iph = ip4_current_header();
 	const uint8_t *udph = (const uint8_t *)iph + IPH_HL_BYTES(iph);
-	long keep = udp_length(get16(udph + 4), (uint32_t)p->tot_len + 8);
+	long keep = udp_length(inet_get16(udph + 4), (uint32_t)p->tot_len + 8);
 
 	if (keep < 0) {
 		udp_length_drop(p);
@@ -148,7 +139,7 @@ err_t guard_ethernet_input(struct pbuf *p, struct netif *netif)
 {
 	/* lwIP's ARP reads its 28 bytes without looking at the length. */
 	if (p->len >= SIZEOF_ETH_HDR &&
-	    get16((const uint8_t *)p->payload + 12) == ETHTYPE_ARP &&
+	    inet_get16((const uint8_t *)p->payload + 12) == ETHTYPE_ARP &&
 	    p->tot_len < SIZEOF_ETH_HDR + SIZEOF_ETHARP_HDR) {
 		ETHARP_STATS_INC(etharp.lenerr);
 		ETHARP_STATS_INC(etharp.drop);
@@ -228,7 +219,7 @@ unsigned guard_ooseq_pbufs_limit(struct tcp_pcb *pcb)
 
 void guard_ip_id(uint8_t *frame, size_t len)
 {
-	if (len < SIZEOF_ETH_HDR + IP_HLEN || get16(frame + 12) != ETHTYPE_IP)
+	if (len < SIZEOF_ETH_HDR + IP_HLEN || inet_get16(frame + 12) != ETHTYPE_IP)
 		return;
 	uint8_t *iph = frame + SIZEOF_ETH_HDR;
 	uint32_t src, dst;
@@ -236,5 +227,5 @@ void guard_ip_id(uint8_t *frame, size_t len)
 		return;
 	memcpy(&src, iph + 12, 4);
 	memcpy(&dst, iph + 16, 4);
-	ip4_set16(iph, 4, idgen_ip_id(&key, get16(iph + 4), src, dst, iph[9]));
+	ip4_set16(iph, 4, idgen_ip_id(&key, inet_get16(iph + 4), src, dst, iph[9]));
 }

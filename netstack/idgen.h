@@ -37,9 +37,4 @@ uint32_t idgen_tcp_isn(const struct idgen_key *key, uint32_t local_addr, uint16_
 uint16_t idgen_ip_id(const struct idgen_key *key, uint16_t counter, uint32_t src, uint32_t dst,
 		     uint8_t proto);
 
-/* The IPv4 (or any Internet) checksum csum after a 16-bit word it covers
- * changed from old to new (RFC 1624): right if it was right, wrong if it
- * was wrong. Words as read in network byte order. */
-uint16_t idgen_csum_adjust(uint16_t csum, uint16_t old, uint16_t new);
-
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "idgen.h"
+#include "lib/inet_csum.h"
 #include "unit.h"
 
 /* The key 00 01 .. 0f, as in SipHash's reference vectors. */
@@ -63,7 +64,7 @@ static uint16_t header_sum(const uint16_t *w, unsigned n)
 	return (uint16_t)~sum;
 }
 
-TEST(idgen_csum_adjust_keeps_right_and_wrong)
+TEST(inet_csum_replace16_keeps_right_and_wrong)
 {
 	/* An IPv4 header as 16-bit words; [5] is the checksum. */
 	uint16_t h[10] = { 0x4500, 0x0073, 0x0000, 0x4000, 0x4011, 0, 0xc0a8, 0x0001, 0xc0a8, 0x00c7 };
@@ -73,12 +74,12 @@ TEST(idgen_csum_adjust_keeps_right_and_wrong)
 		uint16_t g[10];
 		for (int i = 0; i < 10; i++)
 			g[i] = h[i];
-		g[5] = idgen_csum_adjust(g[5], g[2], (uint16_t)v);
+		g[5] = inet_csum_replace16(g[5], g[2], (uint16_t)v);
 		g[2] = (uint16_t)v;
 		CHECK_EQ(header_sum(g, 10), 0);
 		g[5] ^= 0x0100;                 /* wrong stays wrong */
 		uint16_t wrong = g[5];
-		g[5] = idgen_csum_adjust(g[5], g[1], 0x0040);
+		g[5] = inet_csum_replace16(g[5], g[1], 0x0040);
 		g[1] = 0x0040;
 		CHECK(header_sum(g, 10) != 0 && g[5] != wrong);
 	}

@@ -143,8 +143,7 @@ LWIP_DIR := $(B)/third_party/lwip-2.1.3
 LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c core/memp.c \
 	core/netif.c core/pbuf.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c \
 	core/timeouts.c core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c \
-	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c \
-	apps/lwiperf/lwiperf.c
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c
 LWIP_OBJ := $(patsubst %,$(B)/lwip/%.o,$(LWIP_FILES))
 LWIP_INC := -Inetstack/port/include -Inetstack/port -Inetstack -I$(LWIP_DIR)/src/include
 # lwIP's own code is built without the project's warning set.
@@ -226,7 +225,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/appliance/console.elf:console \
 	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs)
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
@@ -360,9 +359,15 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 	$(call run_ktest,$(if $(T),ktest=$(T)))
 
 # Soak tests (never part of `make test`): the kernel's system-call fuzzer
-# with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without.
+# with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without;
+# the packet fuzzer (tests/system/test_fuzz.py) with FUZZ_FRAMES frames per
+# NIC model from the same seed (as root).
 FUZZ_SEED ?= 1
-soak: soak-kernel
+FUZZ_FRAMES ?= 200000
+soak: soak-kernel soak-packets
+soak-packets: kernel iso tftp
+	MICA_FUZZ_SEED=$(FUZZ_SEED) MICA_FUZZ_FRAMES=$(FUZZ_FRAMES) \
+		$(PYTHON) -m pytest -q tests/system/test_fuzz.py
 soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED))
 	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath)
@@ -409,7 +414,8 @@ help:
 	@echo "  make unit-test    host unit tests only (T=name for some)"
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
 	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
-	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task (FUZZ_SEED=1)"
+	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
+	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
 	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept)"
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"

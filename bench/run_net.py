@@ -19,7 +19,7 @@ guest's own count if that saw no complete connection).
 
 The Linux guest is Debian 12's kernel with a busybox initramfs
 (bench/linux-guest.sh). The Mica guest is the kernel, init, the NIC driver
-and the netstack (lwIP, whose lwiperf serves iperf 2); it is skipped while
+and the netstack (lwIP; its own iperf 2 server); it is skipped while
 build/netstack.elf does not exist.
 
 Prints a Markdown table, also written to build/bench/net.md and, with every
@@ -164,7 +164,7 @@ class LinuxGuest:
 
 
 class MicaGuest:
-    """Mica's kernel, init, NIC driver and netstack (lwIP with lwiperf).
+    """Mica's kernel, init, NIC driver and netstack (lwIP and its iperf 2 server).
     The boot modules follow tests/system/test_nic.py."""
     name = "Mica"
     ready = r"^netstack: eth0 up, 10\.1\.0\.2/24"

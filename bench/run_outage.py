@@ -4,14 +4,14 @@ Runs as root.
 
 For each NIC model: Mica in QEMU on tap0 in a namespace (the same rig as
 tests/system/test_restart.py: driver, netstack, serial console), an iperf 2
-transfer from the namespace to the guest's lwiperf, and KILLS kills of the
+transfer from the namespace to the guest's iperf server, and KILLS kills of the
 driver from the console, one every few seconds. Two times per kill, in
 guest time from init's "killed at T ms": the restart, to the netstack's
 "re-attached to a new driver at T ms" (what Mica itself takes), and the
 outage, to its "first frame through the new driver at T ms" (which also
 waits for the sender's TCP retransmission, and for the NIC model's own
 delays after a reset); the transfer must survive
-every kill (iperf ends normally and lwiperf received every byte written).
+every kill (iperf ends normally and the netstack received every byte written).
 
 The reference, in the same run on the same QEMU machine, NIC model and
 tap: the Linux guest of bench/run_net.py (bench/linux-guest.sh) serving
@@ -41,8 +41,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from netns import Netns, can_run                  # noqa: E402
 from qemu import Qemu                             # noqa: E402
 from test_net import GUEST, GUEST_MAC, HOST, MODELS, NetRig  # noqa: E402
-from test_restart import (LWIPERF_DONE, iperf_writes, kill_and_wait,  # noqa: E402
-                          lwiperf_count, start_iperf)
+from test_restart import (IPERF_DONE, iperf_writes, kill_and_wait,  # noqa: E402
+                          iperf_server_count, start_iperf)
 
 KILLS = int(os.environ.get("MICA_BENCH_OUTAGE_KILLS", "10"))
 GAP = 3             # seconds between a restart and the next kill
@@ -75,27 +75,27 @@ def one_model(model):
                 iperf.kill()
                 iperf.wait()
         try:
-            done = q.wait_for(LWIPERF_DONE, timeout=60)
+            done = q.wait_for(IPERF_DONE, timeout=60)
             result["survived"] = (iperf.returncode == 0 and done.group(1) == "server done" and
                                   iperf_survived(out, int(done.group(2))))
             if not result["survived"]:
                 result["note"] = f"(iperf exit {iperf.returncode}; {done.group(0)})"
                 print(out)
         except AssertionError:
-            result["note"] = result["note"] or "lwiperf reported nothing"
+            result["note"] = result["note"] or "the netstack's iperf server reported nothing"
     return result
 
 
 LINUX_MODULE = {"e1000": "e1000", "virtio-net": "virtio_net"}
 
 
-def iperf_survived(out, lwiperf_bytes=None):
+def iperf_survived(out, server_bytes=None):
     """iperf wrote without errors and (when the receiver counted) every
     byte arrived."""
     writes = iperf_writes(out)
     if not writes or writes[1] != 0:
         return False
-    return lwiperf_bytes is None or lwiperf_bytes == lwiperf_count(writes[0], LENGTH)
+    return server_bytes is None or server_bytes == iperf_server_count(writes[0], LENGTH)
 
 
 def linux_model(model):

@@ -12,9 +12,9 @@
  * next timeout) wakes it.
  */
 #include "netstack.h"
+#include "iperf.h"
 
 #include "lib/inet.h"
-#include "lwip/apps/lwiperf.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 
@@ -62,25 +62,7 @@ int atoi(const char *s)
 	return sign * v;
 }
 
-/* ---- iperf (lwIP's lwiperf, iperf 2 compatible) ---- */
-
-static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local,
-			 u16_t local_port, const ip_addr_t *remote, u16_t remote_port,
-			 u32_t bytes, u32_t ms, u32_t kbps)
-{
-	static const char *const kinds[] = {
-		[LWIPERF_TCP_DONE_SERVER] = "server done",
-		[LWIPERF_TCP_DONE_CLIENT] = "client done",
-		[LWIPERF_TCP_ABORTED_LOCAL] = "aborted here",
-		[LWIPERF_TCP_ABORTED_LOCAL_DATAERROR] = "aborted here (data error)",
-		[LWIPERF_TCP_ABORTED_LOCAL_TXERROR] = "aborted here (send error)",
-		[LWIPERF_TCP_ABORTED_REMOTE] = "aborted by the peer",
-	};
-	/* lwiperf counts in 32 bits and hands us nothing wider. */
-	printf_limited("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s (bytes mod 4 GiB)\n",
-		       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
-		       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
-}
+/* ---- iperf (iperf.c) ---- */
 
 static char iperf_client[32];
 static bool iperf_client_started;
@@ -102,7 +84,7 @@ static void iperf_client_poll(void)
 		}
 		ip_addr_t remote;
 		ip_addr_set_ip4_u32(&remote, a);
-		if (!lwiperf_start_tcp_client_default(&remote, iperf_report, NULL))
+		if (!iperf_client_start(&remote, 5001, 10))
 			printf("netstack: iperf: cannot start the client\n");
 		return;
 	}
@@ -168,7 +150,8 @@ int main(uint64_t arg)
 	for (unsigned i = 0; i < nifaces; i++)
 		iface_driver_changed(&ifaces[i]);
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
-		lwiperf_start_tcp_server_default(iperf_report, NULL);
+		if (!iperf_server_start(5001))
+			printf("netstack: iperf: cannot listen on TCP port 5001\n");
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
 	if (service_init(endpoint) < 0)
 		return 1;

@@ -251,6 +251,38 @@ def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
         assert_healthy(t.rig)
 
 
+def test_iperf_server_takes_a_short_first_segment(tmp_path):
+    """Found by the packet fuzzer: at each 128 KiB of a test, lwIP's iperf
+    server (lwiperf) looked for iperf 2's 24-byte header again and
+    asserted ("pbuf_remove_header failed") when the segment chain it got
+    began with a shorter pbuf: an out-of-order segment, then the 10 bytes
+    before it. The netstack's own server counts every byte and carries on."""
+    with Rig(tmp_path, "iperfhdr") as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 5001, 40003)
+        c.connect()
+        c.send(bytes(24))                       # iperf 2's header: no test back
+        sent = 24
+        while sent < 24 + 128 * 1024:
+            for _ in range(8):
+                n = min(1460, 24 + 128 * 1024 - sent)
+                if n <= 0:
+                    break
+                c.send(b"0" * n)
+                sent += n
+                time.sleep(0.001)
+            assert c.wait_ack(c.snd_nxt), ("no ACK", sent, t.rig.qemu.output())
+        c.segment(seq=c.snd_nxt + 10, data=b"b" * 1000)       # out of order
+        c.segment(seq=c.snd_nxt, data=b"a" * 10)              # then the gap
+        c.snd_nxt += 1010
+        sent += 1010
+        assert c.wait_ack(c.snd_nxt), ("no ACK after the gap", t.rig.qemu.output())
+        c.reset()
+        t.rig.qemu.wait_for(rf"^netstack: iperf: aborted by the peer with {FAKE_IP}:40003, "
+                            rf"{sent} bytes in \d+ ms", timeout=30)
+        assert_healthy(t.rig)
+
+
 def test_ooseq_flood_leaves_the_nic_buffers(tmp_path):
     """Instance 2: four connections to the iperf server, each sent 128
     one-byte segments out of order, took every receive buffer (lwIP's

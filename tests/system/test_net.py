@@ -146,7 +146,7 @@ def wait_up(rig):
     rig.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
 
 
-def test_iperf_client_against_lwiperf(model, tmp_path):
+def test_iperf_client_against_the_netstack(model, tmp_path):
     with Netns("iperf") as ns, NetRig(ns, tmp_path, model, netecho=False) as rig:
         rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
         r = rig.run("iperf", "-c", GUEST, "-t", "3", "-f", "k", timeout=90)

@@ -1,0 +1,263 @@
+/*
+ * The netstack's iperf 2 server and client over TCP (iperf.h).
+ *
+ * A test is a TCP connection: the client sends iperf 2's 24-byte header
+ * (flags, threads, port, buffer length, window, amount; network order)
+ * and then data until its time is up, and closes. The server counts every
+ * byte (the header too, as iperf 2's own server does in its total) and
+ * reports when the connection ends. Nothing the peer sends is parsed
+ * beyond the header's flags, so no byte sequence can trip it; byte counts
+ * are 64-bit.
+ *
+ * lwIP ships such a server (apps/lwiperf), but it asserts on a segment
+ * chain whose first pbuf is shorter than the header at a 128 KiB boundary,
+ * which a remote host can arrange (docs/netstack.md, "Hardening").
+ */
+#include "iperf.h"
+
+#include "lib/mica.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+#define IPERF_CONNS 8                   /* tests at once, client included */
+#define IPERF_HEADER 24                 /* iperf 2's client_hdr_v1 */
+#define IPERF_IDLE_POLLS 20             /* 10 s of tcp_poll at 500 ms */
+#define IPERF_FLAG_RUN_BACK 0x80000000u /* the client wants a test back (-r, -d) */
+
+struct iperf_conn {
+	struct tcp_pcb *pcb;            /* NULL: the slot is free */
+	bool client;
+	uint64_t bytes;                 /* received (server) or acknowledged (client) */
+	uint32_t started_ms;
+	unsigned seconds;               /* client: how long to send */
+	uint32_t until_ms;              /* client: when to stop */
+	unsigned idle_polls;
+	uint8_t header[IPERF_HEADER];   /* server: the first bytes, for the flags */
+	ip_addr_t peer;
+	u16_t peer_port;
+};
+
+static struct iperf_conn conns[IPERF_CONNS];
+
+/* What the client sends: the digits iperf 2 sends, in a buffer lwIP
+ * references rather than copies. */
+static uint8_t pattern[8192];
+
+static void report(struct iperf_conn *c, const char *how)
+{
+	uint32_t ms = sys_now() - c->started_ms;
+	unsigned long kbps = ms ? (unsigned long)(c->bytes * 8 / ms) : 0;
+
+	printf_limited("netstack: iperf: %s with %s:%u, %lu bytes in %u ms, %lu kbit/s\n", how,
+		       ipaddr_ntoa(&c->peer), c->peer_port, (unsigned long)c->bytes, ms, kbps);
+}
+
+/* Report, forget the connection's callbacks and free its slot; the pcb is
+ * closed, or aborted when closing fails for memory: then ERR_ABRT, which
+ * the lwIP callback that called this must return. */
+static err_t finish(struct iperf_conn *c, const char *how)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	report(c, how);
+	c->pcb = NULL;
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+	if (tcp_close(pcb) == ERR_OK)
+		return ERR_OK;
+	tcp_abort(pcb);
+	return ERR_ABRT;
+}
+
+/* lwIP freed the pcb already (reset, or aborted for memory). */
+static void conn_error(void *arg, err_t err)
+{
+	struct iperf_conn *c = arg;
+
+	if (!c || !c->pcb)
+		return;
+	c->pcb = NULL;
+	report(c, err == ERR_RST ? "aborted by the peer" : "aborted here");
+}
+
+static err_t server_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct iperf_conn *c = arg;
+
+	if (!p)
+		return finish(c, "server done");
+	if (c->bytes < IPERF_HEADER) {
+		u16_t n = pbuf_copy_partial(p, c->header + c->bytes,
+					    (u16_t)(IPERF_HEADER - c->bytes), 0);
+		if (c->bytes + n == IPERF_HEADER && (c->header[0] << 24 & IPERF_FLAG_RUN_BACK))
+			printf_limited("netstack: iperf: %s asked for a test back (-r, -d): "
+				       "not served; this direction only\n", ipaddr_ntoa(&c->peer));
+	}
+	c->bytes += p->tot_len;
+	c->idle_polls = 0;
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+static struct iperf_conn *slot(void)
+{
+	for (unsigned i = 0; i < IPERF_CONNS; i++)
+		if (!conns[i].pcb)
+			return &conns[i];
+	return NULL;
+}
+
+/* Every 500 ms: a test that has not moved for 10 s ends. */
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb);
+
+static void conn_start(struct iperf_conn *c, struct tcp_pcb *pcb, bool client)
+{
+	*c = (struct iperf_conn){ .pcb = pcb, .client = client, .started_ms = sys_now(),
+				  .peer_port = pcb->remote_port };
+	ip_addr_copy(c->peer, pcb->remote_ip);
+	tcp_arg(pcb, c);
+	tcp_err(pcb, conn_error);
+	tcp_poll(pcb, conn_poll, 1);
+}
+
+static err_t server_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct iperf_conn *c = slot();
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	if (!c) {
+		printf_limited("netstack: iperf: %u tests at once already; refused one from %s\n",
+			       IPERF_CONNS, ipaddr_ntoa(&pcb->remote_ip));
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	conn_start(c, pcb, false);
+	tcp_recv(pcb, server_recv);
+	return ERR_OK;
+}
+
+bool iperf_server_start(u16_t port)
+{
+	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4), *listener;
+
+	if (!pcb)
+		return false;
+	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK || !(listener = tcp_listen(pcb))) {
+		tcp_abort(pcb);
+		return false;
+	}
+	tcp_accept(listener, server_accept);
+	return true;
+}
+
+/* ---- the client ---- */
+
+/* Queue data while there is room and time; close when the time is up and
+ * everything sent was acknowledged. */
+static err_t client_send(struct iperf_conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if ((s32_t)(sys_now() - c->until_ms) >= 0) {
+		if (!pcb->unsent && !pcb->unacked)
+			return finish(c, "client done");
+		return ERR_OK;
+	}
+	for (;;) {      /* until the send buffer or queue is full */
+		u16_t room = tcp_sndbuf(pcb);
+		if (room > sizeof(pattern))
+			room = sizeof(pattern);
+		if (!room || tcp_write(pcb, pattern, room, TCP_WRITE_FLAG_MORE) != ERR_OK)
+			break;
+	}
+	tcp_output(pcb);
+	return ERR_OK;
+}
+
+static err_t client_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct iperf_conn *c = arg;
+
+	c->bytes += len;
+	c->idle_polls = 0;
+	return client_send(c);
+}
+
+/* The server may send; nothing of it is read. */
+static err_t client_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct iperf_conn *c = arg;
+
+	if (!p)
+		return finish(c, "client done (closed by the server)");
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+static void put32(uint8_t *at, uint32_t v)
+{
+	at[0] = (uint8_t)(v >> 24);
+	at[1] = (uint8_t)(v >> 16);
+	at[2] = (uint8_t)(v >> 8);
+	at[3] = (uint8_t)v;
+}
+
+static err_t client_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct iperf_conn *c = arg;
+	static uint8_t header[IPERF_HEADER];
+
+	if (err != ERR_OK)
+		return err;
+	c->started_ms = sys_now();
+	c->until_ms = c->started_ms + c->seconds * 1000;
+	put32(header + 4, 1);                   /* one thread */
+	put32(header + 8, pcb->remote_port);
+	put32(header + 20, (uint32_t)-(int32_t)(c->seconds * 100));    /* time, in 10 ms */
+	if (tcp_write(pcb, header, IPERF_HEADER, TCP_WRITE_FLAG_COPY) != ERR_OK)
+		return finish(c, "aborted here (send error)");
+	return client_send(c);
+}
+
+bool iperf_client_start(const ip_addr_t *server, u16_t port, unsigned seconds)
+{
+	struct iperf_conn *c = slot();
+	struct tcp_pcb *pcb;
+
+	if (!c || !(pcb = tcp_new_ip_type(IPADDR_TYPE_V4)))
+		return false;
+	for (unsigned i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)('0' + i % 10);
+	conn_start(c, pcb, true);
+	ip_addr_copy(c->peer, *server);
+	c->peer_port = port;
+	c->seconds = seconds;
+	tcp_sent(pcb, client_sent);
+	tcp_recv(pcb, client_recv);
+	if (tcp_connect(pcb, server, port, client_connected) != ERR_OK) {
+		c->pcb = NULL;
+		tcp_abort(pcb);
+		return false;
+	}
+	return true;
+}
+
+static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct iperf_conn *c = arg;
+
+	if (!c)
+		return ERR_OK;
+	if (++c->idle_polls >= IPERF_IDLE_POLLS)
+		return finish(c, "aborted here (idle for 10 s)");
+	if (c->client && pcb->state == ESTABLISHED)
+		return client_send(c);
+	return ERR_OK;
+}

@@ -126,7 +126,7 @@ static void attach_retry(void *arg)
 }
 
 /*
- * Attach to the driver in ifc->driver: fresh rings over the same pool,
+ * Attach to the driver in ifc->driver: fresh rings over the shared pool,
  * rx-free filled, NETQ_ATTACH. The call is made only if the driver is
  * waiting for one (IPC_NONBLOCK), so a driver that is busy or hung cannot
  * stop the loop; then it is tried again from lwIP's timers.
@@ -138,12 +138,13 @@ static void try_attach(struct iface *ifc)
 	if (ifc->attached || !ifc->generation)
 		return;
 	iface_reclaim(ifc);     /* from an earlier try: nobody took them */
-	netq_area_init(ifc->area, ifc->area_log2);
+	netq_area_init(ifc->rings, pool.log2);
 	iface_refill_rx(ifc);
 	ifc->pushed_since_flush = false;
-	long err = netq_attach(ifc->driver | IPC_NONBLOCK, ifc->area, ifc->area_phys,
-			       ifc->area_log2, ifc->notify, NETSTACK_BIT_NIC(ifc->index),
-			       ifc->driver_notif, &link);
+	struct netq_memory mem = { .rings = ifc->rings, .pool = pool.mem,
+				   .pool_phys = pool.phys, .pool_log2 = pool.log2 };
+	long err = netq_attach(ifc->driver | IPC_NONBLOCK, &mem, ifc->notify,
+			       NETSTACK_BIT_NIC(ifc->index), ifc->driver_notif, &link);
 	if (err == -ERR_WOULD_BLOCK) {
 		ifc->retry_ms = ifc->retry_ms ? ifc->retry_ms * 2 : RETRY_FIRST_MS;
 		if (ifc->retry_ms > RETRY_MAX_MS)

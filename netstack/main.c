@@ -150,6 +150,10 @@ int main(uint64_t arg)
 	}
 	guard_init();
 	lwip_init();
+	if ((e = pool_init(nifaces)) < 0) {
+		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
+		return 1;
+	}
 	for (unsigned i = 0; i < nifaces; i++) {
 		struct iface *n = &ifaces[i];
 		n->cfg = cfg[i];

@@ -30,8 +30,9 @@
 #define NETSTACK_BIT_TIMER     (1UL << 32)
 #define NETSTACK_BIT_DRIVERS   (1UL << 33)
 
-/* Where a pool buffer is (iface.c). A buffer sent in place (tx_hold) is
- * lwIP's and also the driver's until tx-done brings it back. */
+/* Where a pool buffer is (pool.c, iface.c). A buffer sent in place
+ * (tx_hold) is lwIP's and also the sending driver's until that driver's
+ * tx-done brings it back. */
 enum iface_buf_place {
 	BUF_FREE,               /* on the netstack's free stack */
 	BUF_RX_POSTED,          /* given to rx-free: the driver's, to receive into */
@@ -42,12 +43,42 @@ enum iface_buf_place {
 /* One pool buffer, and its pbuf while lwIP holds a received frame in it. */
 struct iface_buf {
 	struct pbuf_custom pc;
-	struct iface *iface;
-	uint32_t start;                 /* the buffer's offset in the area */
+	struct iface *iface;            /* BUF_RX_POSTED, BUF_TX: whose driver holds it;
+					   BUF_LWIP: where the frame arrived */
+	struct iface *tx_iface;         /* tx_hold: whose driver sends it in place */
+	uint32_t start;                 /* the buffer's offset (NETQ_POOL_OFFSET + ...) */
 	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold) */
 	enum iface_buf_place place;
 	struct pbuf *tx_hold;           /* sent in place: released at tx-done */
 };
+
+/* The pool every interface shares (pool.c): DMA memory mapped into every
+ * driver; offsets are the drivers' (netq.h: NETQ_POOL_OFFSET + byte). */
+struct netstack_pool {
+	uint8_t *mem;
+	uint64_t phys;
+	unsigned log2;
+	uint32_t nbufs;
+	struct iface_buf *bufs;         /* one per buffer */
+	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
+	uint32_t nfree;
+	uint32_t nlwip;                 /* BUF_LWIP buffers */
+};
+extern struct netstack_pool pool;
+
+/* The pool for this many interfaces (2 MiB for one or two, 4 MiB for
+ * three or four), every buffer free; 0 or a negative ERR_*. */
+long pool_init(unsigned interfaces);
+/* The buffer holding the byte at offset, or NULL outside the pool. */
+struct iface_buf *pool_buf_at(uint32_t offset);
+/* The byte at offset, in our mapping of the pool. */
+uint8_t *pool_byte(uint32_t offset);
+/* Onto the free stack; off it (NULL when empty); the one on top. */
+void pool_to_free_stack(struct iface_buf *b);
+struct iface_buf *pool_take_free(void);
+struct iface_buf *pool_peek_free(void);
+/* lwIP's share of the pool: past it, received frames are copied. */
+uint32_t pool_lwip_share(void);
 
 /*
  * One interface: an lwIP netif over one NIC driver's queues. Its driver
@@ -63,15 +94,9 @@ struct iface {
 	cap_slot_t notify;              /* our notification (badged copies go to the driver) */
 	cap_slot_t driver, driver_notif;
 	uint64_t generation;            /* of the driver's name; 0: no driver known */
-	uint8_t *area;                  /* the shared area (the pool): ours */
-	uint64_t area_phys;
-	unsigned area_log2;
-	uint32_t nbufs;
+	uint8_t *rings;                 /* the driver's own rings (and header): ours */
+	uint64_t rings_phys;
 	struct netq_area geom;          /* our copy: the shared header is the driver's to scribble on */
-	struct iface_buf *bufs;         /* one per pool buffer */
-	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
-	uint32_t nfree;
-	uint32_t nlwip;                 /* BUF_LWIP buffers */
 	bool attached, up_reported;
 	bool netif_started;             /* the first attach set the netif up */
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
@@ -103,8 +128,8 @@ void iface_flush(struct iface *ifc);
 bool iface_may_sleep(struct iface *ifc);
 /* The interface counters, with the driver's (NETMGMT_IF_INFO). */
 void iface_counters(struct iface *ifc, struct net_if_counters *c);
-/* True while lwIP holds its whole share of some interface's pool (what
- * arrives is then copied out of the pool, iface.c). */
+/* True while lwIP holds its whole share of the pool (what arrives is
+ * then copied out of the pool, iface.c). */
 bool iface_pool_low(void);
 
 /* Checks on what arrives from the wire beyond lwIP's, and the TCP
@@ -138,8 +163,8 @@ const char *entropy_key(struct idgen_key *k);
  * driver's attach, death and re-attach). */
 /* Every buffer the driver held is ours again; returns how many. */
 unsigned iface_reclaim(struct iface *ifc);
-/* Move free buffers to rx-free while the free stack holds more than half
- * the pool. */
+/* Move free buffers to this driver's rx-free while the free stack holds
+ * more than half the pool. */
 void iface_refill_rx(struct iface *ifc);
 /* Frames can go again: let TCP send what linkoutput refused. */
 void iface_tx_room_again(struct iface *ifc);

@@ -6,6 +6,7 @@
  *   eth0.addr=A.B.C.D/LEN   a static address and prefix length, or
  *   eth0.addr=dhcp          an address from DHCP (the default)
  *   eth0.gw=A.B.C.D         the default gateway through this interface
+ *   eth0.mtu=BYTES          576..1500 (default 1500)
  *
  * Pure string work, so the host unit tests run it.
  */
@@ -13,6 +14,7 @@
 
 #include <stdarg.h>
 
+#include "lib/appliance_config.h"
 #include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/inet.h"
@@ -70,7 +72,7 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 		if (!len || len > NS_NAME_MAX)
 			return fail(err, errsize, "nic=: bad interface name in '%s'", list);
 		struct nic_config *c = &out[n++];
-		*c = (struct nic_config){ .dhcp = true };
+		*c = (struct nic_config){ .dhcp = true, .mtu = NIC_MTU_MAX };
 		memcpy(c->name, s, len);
 		for (unsigned i = 0; i + 1 < n; i++)
 			if (!strcmp(out[i].name, c->name))
@@ -86,6 +88,15 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 				return fail(err, errsize, "%s: expected A.B.C.D", key);
 			if (!c->dhcp && (c->gw & c->mask) != (c->addr & c->mask))
 				return fail(err, errsize, "%s: the gateway is not on the interface's network", key);
+		}
+		fmt_snprintf(key, sizeof(key), "%s.mtu", c->name);
+		if (program_arg(args, key, v, sizeof(v))) {
+			unsigned mtu = 0;
+			for (const char *p = v; *p >= '0' && *p <= '9' && mtu < 100000; p++)
+				mtu = mtu * 10 + (unsigned)(*p - '0');
+			if (mtu < APPLIANCE_MTU_MIN || mtu > NIC_MTU_MAX)
+				return fail(err, errsize, "%s: expected 576..1500", key);
+			c->mtu = mtu;
 		}
 	}
 	return n;

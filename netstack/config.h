@@ -16,7 +16,9 @@ struct nic_config {
 	char name[NS_NAME_MAX + 1];
 	bool dhcp;
 	uint32_t addr, mask, gw;        /* network byte order; gw 0: none */
+	unsigned mtu;                   /* bytes of IP datagram, 576..1500 */
 };
+#define NIC_MTU_MAX 1500                /* what a NETQ_FRAME_MAX frame carries */
 
 /* Parse the program's arguments into up to max interfaces; 0 and a
  * message in err (naming the argument) when they are wrong. */

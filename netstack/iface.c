@@ -127,6 +127,10 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	 * again or a new driver (see iface_tx_room_again). */
 	if (!ifc->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
 		goto drop;
+	if (!forward_sending() && !netstack_decide(DECIDE_OUTPUT, p, NULL, netif)) {
+		ifc->counters.tx_dropped++;
+		return ERR_OK;          /* refused: as if sent */
+	}
 	if (in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
 		pbuf_ref(p);
@@ -190,7 +194,7 @@ static err_t iface_netif_init(struct netif *netif)
 {
 	netif->name[0] = 'e';
 	netif->name[1] = 'n';
-	netif->mtu = 1500;
+	netif->mtu = (u16_t)((struct iface *)netif->state)->cfg.mtu;
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;

@@ -171,6 +171,8 @@ int main(uint64_t arg)
 	 * come (the same path as a restarted driver's). */
 	for (unsigned i = 0; i < nifaces; i++)
 		iface_driver_changed(&ifaces[i]);
+	forward_configure(program_arg(pi->args, "forwarding", opt, sizeof(opt)) &&
+			  !strcmp(opt, "on"), NULL, 0);
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
 		lwiperf_start_tcp_server_default(iperf_report, NULL);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));

@@ -22,6 +22,8 @@
 
 #include "config.h"
 #include "idgen.h"
+#include "lib/appliance_config.h"
+#include "route.h"
 
 /* Notification bits of the netstack's one notification (bound to its
  * thread): one per NIC for its driver's queue signals, then the timer,
@@ -198,6 +200,28 @@ void socket_poll(void);
 void socket_sessions(uint64_t *open, uint64_t *died);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
+
+/* Forwarding (forward.c). On or off, and the static routes (copied). */
+void forward_configure(bool on, const struct appliance_route *routes, unsigned n);
+/* A datagram from lwIP's IPv4 input hook (after guard.c's checks): 1 when
+ * it was taken here (forwarded, or dropped and counted: p is freed), 0
+ * when it is lwIP's (for the appliance, or not to be forwarded). */
+int forward_ip4(struct pbuf *p, struct netif *inp);
+/* True while forward.c hands a datagram to an interface's output. */
+bool forward_sending(void);
+/* The routing table as it is now (rebuilt when an address changed). */
+const struct route_table *forward_table(void);
+
+/* The firewall's decision points (decide.c): true to let p go on. */
+enum decide_point {
+	DECIDE_PREROUTING,
+	DECIDE_INPUT,
+	DECIDE_FORWARD,
+	DECIDE_POSTROUTING,
+	DECIDE_OUTPUT,
+};
+bool netstack_decide(enum decide_point point, struct pbuf *p, struct netif *in,
+		     struct netif *out);
 
 /* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
 void netmgmt_request(struct msg *m, cap_slot_t reply);

@@ -79,7 +79,20 @@ enum netmgmt_label {
 	X(bufs_lwip_max)        /* lwIP's share: past it, what arrives is copied \
 				   out of the pool */                           \
 	X(rx_copied)            /* frames copied out of the pool (lwIP held its  \
-				   share) */
+				   share) */                                    \
+	X(fwd_packets)          /* datagrams that arrived here and were         \
+				   forwarded (docs/netstack.md, Forwarding) */  \
+	X(fwd_fragmented)       /* ... of them, sent in fragments */            \
+	X(fwd_no_route)         /* dropped: no route (ICMP net unreachable) */  \
+	X(fwd_ttl)              /* dropped: TTL ran out (ICMP time exceeded) */ \
+	X(fwd_martian)          /* dropped: a martian or link-local address */  \
+	X(fwd_too_big)          /* dropped: DF and the way out's MTU smaller     \
+				   (ICMP fragmentation needed) */               \
+	X(fwd_not_sent)         /* dropped on the way out: ARP queue full, no    \
+				   driver, no room */                           \
+	X(fwd_refused)          /* dropped at a decision point (the firewall) */ \
+	X(fwd_icmp_sent)        /* ICMP errors sent about datagrams from here */ \
+	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */

@@ -187,11 +187,12 @@ static void print_interface(const struct net_if_info *in)
 	if (!c->fwd_packets && !c->fwd_no_route && !c->fwd_ttl && !c->fwd_martian &&
 	    !c->fwd_too_big && !c->fwd_not_sent && !c->fwd_refused)
 		return;         /* nothing was forwarded from here */
-	printf("    forwarded %lu (%lu fragmented); ICMP errors %lu sent, %lu held back\n",
-	       c->fwd_packets, c->fwd_fragmented, c->fwd_icmp_sent, c->fwd_icmp_limited);
-	printf("    not forwarded: no route %lu, TTL %lu, martian %lu, too big %lu,\n",
-	       c->fwd_no_route, c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
-	printf("        not sent %lu, refused %lu\n", c->fwd_not_sent, c->fwd_refused);
+	printf("    forwarded %lu, fragmented %lu, refused %lu\n", c->fwd_packets,
+	       c->fwd_fragmented, c->fwd_refused);
+	printf("    dropped: no route %lu, TTL %lu, martian %lu, too big %lu,\n", c->fwd_no_route,
+	       c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
+	printf("        not sent %lu; ICMP errors sent %lu, held back %lu\n", c->fwd_not_sent,
+	       c->fwd_icmp_sent, c->fwd_icmp_limited);
 }
 
 void cmd_ifconfig(char **arg)

@@ -19,6 +19,7 @@
 #include "lib/fmt.h"
 #include "lib/inet.h"
 #include "lib/string.h"
+#include "proto/netq.h"
 
 static unsigned fail(char *err, size_t size, const char *fmt, ...)
 {
@@ -100,4 +101,40 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 		}
 	}
 	return n;
+}
+
+void config_interface(const struct appliance_config *ac, unsigned k, struct nic_config *out)
+{
+	const struct appliance_interface *i = &ac->interfaces[k];
+
+	*out = (struct nic_config){ .dhcp = i->dhcp, .addr = i->addr, .mask = i->mask,
+				    .mtu = i->mtu < NIC_MTU_MAX ? i->mtu : NIC_MTU_MAX };
+	memcpy(out->name, i->name, sizeof(out->name) - 1);
+	for (unsigned r = 0; r < ac->nroutes && !out->gw; r++) {
+		const struct appliance_route *rt = &ac->routes[r];
+		bool here = rt->iface == (int)k ||
+			    (rt->iface < 0 && !i->dhcp && (rt->gateway & i->mask) == (i->addr & i->mask));
+		if (!rt->prefix_len && rt->gateway && here)
+			out->gw = rt->gateway;
+	}
+}
+
+int config_bind(const struct appliance_config *ac, unsigned taken, uint64_t pci_slot,
+		const uint8_t mac[6])
+{
+	int any = -1;
+
+	for (unsigned k = 0; k < ac->ninterfaces; k++) {
+		const struct appliance_interface *i = &ac->interfaces[k];
+		if (taken & (1U << k))
+			continue;
+		if (i->device == DEVICE_PCI && pci_slot &&
+		    NETQ_PCI_SLOT(i->pci_bus, i->pci_devfn >> 3, i->pci_devfn & 7) == pci_slot)
+			return (int)k;
+		if (i->device == DEVICE_MAC && !memcmp(i->mac, mac, 6))
+			return (int)k;
+		if (i->device == DEVICE_ANY && any < 0)
+			any = (int)k;
+	}
+	return any;
 }

@@ -85,8 +85,11 @@ static void table_rebuild(void)
 	}
 	for (unsigned i = 0; i < nstatics; i++) {
 		const struct appliance_route *r = &statics[i];
+		int iface = r->iface < 0 ? -1 : forward_iface_of(r->iface);
+		if (r->iface >= 0 && iface < 0)
+			continue;       /* its interface has no NIC (yet) */
 		route_add(&table, &(struct route){ .dest = r->dest, .prefix_len = (uint8_t)r->prefix_len,
-						   .origin = ROUTE_STATIC, .iface = (int8_t)r->iface,
+						   .origin = ROUTE_STATIC, .iface = (int8_t)iface,
 						   .metric = (uint16_t)r->metric, .gateway = r->gateway });
 	}
 	table_stale = false;

@@ -180,7 +180,7 @@ static void status_changed(struct netif *netif)
 	struct iface *ifc = netif->state;
 	const ip4_addr_t *a = netif_ip4_addr(netif);
 
-	if (ip4_addr_isany(a) || ifc->up_reported)
+	if (!netif_is_up(netif) || ip4_addr_isany(a) || ifc->up_reported)
 		return;
 	ifc->up_reported = true;
 	unsigned prefix = 0;
@@ -194,13 +194,24 @@ static err_t iface_netif_init(struct netif *netif)
 {
 	netif->name[0] = 'e';
 	netif->name[1] = 'n';
-	netif->mtu = (u16_t)((struct iface *)netif->state)->cfg.mtu;
+	netif->mtu = NIC_MTU_MAX;
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;
 	netif->linkoutput = iface_linkoutput;
 	netif_set_hostname(netif, "mica");
 	return ERR_OK;
+}
+
+void iface_configure(struct iface *ifc)
+{
+	ip4_addr_t addr, mask, gw;
+
+	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
+	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
+	ip4_addr_set_u32(&gw, ifc->cfg.gw);
+	ifc->netif.mtu = (u16_t)ifc->cfg.mtu;
+	netif_set_addr(&ifc->netif, &addr, &mask, &gw);
 }
 
 long iface_init(struct iface *ifc, cap_slot_t notify)
@@ -221,11 +232,7 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	for (uint32_t i = 0; i < pool.nbufs; i++)
 		pool.bufs[i].pc.custom_free_function = rxbuf_free;
 
-	ip4_addr_t addr, mask, gw;
-	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
-	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
-	ip4_addr_set_u32(&gw, ifc->cfg.gw);
-	if (!netif_add(&ifc->netif, &addr, &mask, &gw, ifc, iface_netif_init, guard_ethernet_input))
+	if (!netif_add(&ifc->netif, NULL, NULL, NULL, ifc, iface_netif_init, guard_ethernet_input))
 		return -ERR_NO_MEMORY;
 	netif_set_status_callback(&ifc->netif, status_changed);
 
@@ -233,7 +240,7 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	 * notification, so the signal says what it is about. */
 	if ((err = sys_cap_copy(notify, CAP_SLOT_SELF, watch, CAP_RIGHT_WRITE,
 				NETSTACK_BIT_DRIVERS)) < 0 ||
-	    (err = ns_watch(ifc->cfg.name, watch)) < 0)
+	    (err = ns_watch(ifc->driver_name, watch)) < 0)
 		return err;
 	sys_cap_delete(watch);
 	slot_free(watch);

@@ -44,11 +44,15 @@ static void driver_gone(struct iface *ifc)
 	       now_ms(), fmt_count(count, sizeof(count), reclaimed, "buffer", "buffers"));
 }
 
-/* The first attach: the netif learns its MAC address and goes up. */
+/* The first attach: the interface learns which it is in the
+ * configuration, the netif its MAC address, and it goes up. */
 static void netif_start(struct iface *ifc, const struct netq_link *link)
 {
 	memcpy(ifc->netif.hwaddr, link->mac, 6);
 	ifc->netif_started = true;
+	if (!netstack_bind(ifc, link->pci_slot, link->mac))
+		return;
+	iface_configure(ifc);
 	printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n", ifc->cfg.name,
 	       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4], link->mac[5],
 	       ifc->cfg.dhcp ? "asking DHCP for an address" : "static address");
@@ -180,7 +184,7 @@ void iface_driver_changed(struct iface *ifc)
 
 	if (got == CAP_SLOT_NONE)
 		return;
-	long err = ns_lookup_now(ifc->cfg.name, got, &generation);
+	long err = ns_lookup_now(ifc->driver_name, got, &generation);
 	if (ifc->generation && (err < 0 || generation != ifc->generation))
 		driver_gone(ifc);
 	if (err == 0 && !ifc->generation) {

@@ -90,7 +90,9 @@ uint32_t pool_lwip_share(void);
  * sends are dropped. Only the netstack's one thread touches it.
  */
 struct iface {
-	struct nic_config cfg;
+	struct nic_config cfg;          /* the interface as configured (its name: cfg.name) */
+	char driver_name[NS_NAME_MAX + 1];      /* the driver's registered name */
+	int conf;                       /* the appliance configuration's interface, or -1 */
 	unsigned index;                 /* in ifaces[]; its NETSTACK_BIT_NIC */
 	struct netif netif;
 	cap_slot_t notify;              /* our notification (badged copies go to the driver) */
@@ -161,6 +163,14 @@ void guard_ip_id(uint8_t *frame, size_t len);
  * jitter; returns which (entropy.c). */
 const char *entropy_key(struct idgen_key *k);
 
+/* A driver attached for the first time: give the interface its place in
+ * the appliance configuration (main.c). False when the configuration has
+ * no interface for this NIC: it stays down. */
+bool netstack_bind(struct iface *ifc, uint64_t pci_slot, const uint8_t mac[6]);
+/* The interface's configuration is known: its netif takes the address and
+ * MTU (iface.c). */
+void iface_configure(struct iface *ifc);
+
 /* Between iface.c (the pool, the data path) and iface_driver.c (the
  * driver's attach, death and re-attach). */
 /* Every buffer the driver held is ours again; returns how many. */
@@ -207,6 +217,9 @@ void forward_configure(bool on, const struct appliance_route *routes, unsigned n
  * it was taken here (forwarded, or dropped and counted: p is freed), 0
  * when it is lwIP's (for the appliance, or not to be forwarded). */
 int forward_ip4(struct pbuf *p, struct netif *inp);
+/* The interface (ifaces[] index) bound to the appliance configuration's
+ * interface conf, or -1 (main.c). */
+int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
 /* The routing table as it is now (rebuilt when an address changed). */

@@ -37,13 +37,15 @@ class Router:
     namespaces (entered by the caller's `with`)."""
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
-                 netstack_args=""):
+                 netstack_args="", conf=None, expect_up=True):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
         self.models = models
         self.wan_mtu = wan_mtu
         self.netstack_args = netstack_args
+        self.conf = conf            # an appliance configuration: the drivers are nic0, nic1
+        self.expect_up = expect_up
         self.qemu = None
 
     def _link(self, i, host, addr, via_net, via):
@@ -71,18 +73,24 @@ class Router:
             mtu = f" eth1.mtu={self.wan_mtu}" if self.wan_mtu else ""
             manifest = ""
             args = []
+            name = "nic" if self.conf else "eth"
             for i, model in enumerate(self.models):
                 device, module = MODELS[model]
-                manifest += (f"program eth{i} dma=64 priority=150 restart=on-crash retries=3\n"
+                manifest += (f"program {name}{i} dma=64 priority=150 restart=on-crash retries=3\n"
                              f"    module {module}\n    pci 00:{3 + i:02x}.0\n"
-                             f"    args name=eth{i}\n")
+                             f"    args name={name}{i}\n")
                 args += ["-netdev", f"tap,id=n{i},ifname={taps[i]},script=no,downscript=no",
                          "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
-            manifest += ("program netstack dma=4096 priority=100\n"
-                         f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 "
-                         f"eth1.addr={WAN_ROUTER}/24{mtu} forwarding=on "
-                         f"{self.netstack_args}\n"
-                         "program netecho priority=90 control=yes\n")
+            if self.conf:
+                manifest += ("program netstack dma=4096 priority=100\n"
+                             "    file router.conf\n    args config=router.conf\n")
+                (self.tmp_path / "router.conf").write_text(self.conf)
+            else:
+                manifest += ("program netstack dma=4096 priority=100\n"
+                             f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 "
+                             f"eth1.addr={WAN_ROUTER}/24{mtu} forwarding=on "
+                             f"{self.netstack_args}\n")
+            manifest += "program netecho priority=90 control=yes\n"
             path = self.tmp_path / "manifest"
             path.write_text(manifest)
             mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
@@ -90,13 +98,18 @@ class Router:
                     (build_path("drivers", "virtio-net.elf"), "virtio-net"),
                     (build_path("netstack.elf"), "netstack"),
                     (build_path("programs", "netecho.elf"), "netecho")]
+            if self.conf:
+                mods.append((str(self.tmp_path / "router.conf"), "router.conf"))
             args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
                     "-initrd", ",".join(f"{p} {n}" for p, n in mods)] + args
             self.qemu = Qemu(args, name="router-" + "-".join(self.models),
                              prefix=self.ns.prefix())
             self.qemu.start()
-            self.qemu.wait_for(r"netstack: eth1 up, 10\.99\.0\.1/24")
-            self.qemu.wait_for(r"netstack: eth0 up, 192\.168\.10\.1/24")
+            if not self.expect_up:
+                return self
+            lan_name, wan_name = ("lan", "wan") if self.conf else ("eth0", "eth1")
+            self.qemu.wait_for(rf"netstack: {wan_name} up, 10\.99\.0\.1/24")
+            self.qemu.wait_for(rf"netstack: {lan_name} up, 192\.168\.10\.1/24")
             # The first datagrams wait for ARP on three links and the
             # bridges' learning: one exchange each way before the tests.
             for ns, peer in ((self.lan, WAN_HOST), (self.wan, LAN_HOST)):
@@ -250,3 +263,51 @@ def test_tcp_transfer_survives_lan_driver_killed(tmp_path):
                 r.control("kill eth0"))).start())
         assert count == 8 << 20 and received == sent, answers
         r.qemu.wait_for(r"netstack: eth0 re-attached to a new driver")
+
+
+# The WAN declared first, yet on the second NIC (00:04.0): the PCI slot,
+# not the order, binds an interface to its NIC.
+ROUTER_CONF = f"""forwarding on
+interface wan {{
+    device pci 00:04.0
+    address {WAN_ROUTER}/24
+    mtu 1400
+}}
+interface lan {{
+    device pci 00:03.0
+    address {LAN_ROUTER}/24
+}}
+route 172.16.0.0/16 via {WAN_HOST} metric 5
+"""
+
+
+def test_router_from_its_configuration_file(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, conf=ROUTER_CONF) as r:
+        r.qemu.wait_for(r"netstack: nic0 is lan")
+        r.qemu.wait_for(r"netstack: nic1 is wan")
+        out = run(lan, "ping", "-c", "5", "-i", "0.05", "-W", "5", WAN_HOST, timeout=60).stdout
+        assert " 0% packet loss" in out, out
+        out = run(lan, "ping", "-c", "1", "-W", "5", "-M", "do", "-s", "1472", WAN_HOST,
+                  check=False).stdout
+        assert re.search(r"Frag needed and DF set \(mtu = 1400\)", out), out
+        # 172.16/16 has a static route (to the WAN host, which drops it);
+        # 172.17/16 has none.
+        run(lan, "ping", "-c", "1", "-W", "2", "172.16.1.1", check=False)
+        out = run(lan, "ping", "-c", "1", "-W", "5", "172.17.1.1", check=False).stdout
+        assert re.search(rf"From {LAN_ROUTER} .*Destination Net Unreachable", out), out
+        k = r.stats()
+        assert k["lan.fwd_packets"] >= 6 and k["lan.fwd_no_route"] == 1, k
+        assert k["lan.fwd_too_big"] == 1, k
+
+
+def test_bad_configuration_named_by_file_line_and_column(tmp_path):
+    """A wrong line stops the network, named; the netstack stays up."""
+    lan, wan = hosts()
+    bad = ROUTER_CONF.replace("mtu 1400", "mtu 14000")
+    with lan, wan, Router(tmp_path, lan, wan, conf=bad, expect_up=False) as r:
+        r.qemu.wait_for(r"netstack: router\.conf:5:9: .*9000")
+        r.qemu.wait_for(r"netstack: no network until the configuration is right")
+        r.qemu.wait_for(r"netstack: serving 0 interfaces")
+        time.sleep(1)
+        assert not re.search(r"^init: netstack ", r.qemu.output(), re.M), r.qemu.output()

@@ -51,7 +51,8 @@ void forward_configure(bool on, const struct appliance_route *routes, unsigned n
 {
 	forwarding = on;
 	nstatics = n < APPLIANCE_MAX_ROUTES ? n : APPLIANCE_MAX_ROUTES;
-	memcpy(statics, routes, nstatics * sizeof(*statics));
+	if (nstatics)
+		memcpy(statics, routes, nstatics * sizeof(*statics));
 	table_stale = true;
 }
 
@@ -243,7 +244,7 @@ static bool for_us(const ip4_addr_t *dst)
 {
 	struct netif *n;
 
-	if (ip4_addr_ismulticast(dst) || ip4_addr_isbroadcast_u32(ip4_addr_get_u32(dst), netif_default))
+	if (ip4_addr_ismulticast(dst) || ip4_addr_get_u32(dst) == IPADDR_BROADCAST)
 		return true;
 	NETIF_FOREACH(n)
 		if (ip4_addr_cmp(dst, netif_ip4_addr(n)) || ip4_addr_isbroadcast(dst, n))

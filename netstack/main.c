@@ -192,9 +192,11 @@ bool netstack_bind(struct iface *ifc, uint64_t pci_slot, const uint8_t mac[6])
 			taken |= 1U << ifaces[i].conf;
 	int k = config_bind(&appliance, taken, pci_slot, mac);
 	if (k < 0) {
-		printf("netstack: %s (PCI %02lx:%02lx.%lx): no interface of %s is this NIC; left down\n",
-		       ifc->driver_name, (pci_slot - 1) >> 8, ((pci_slot - 1) >> 3) & 0x1F,
-		       (pci_slot - 1) & 7, file_name);
+		uint64_t s = pci_slot ? pci_slot - 1 : 0;
+		printf("netstack: %s (PCI %02lx:%02lx.%lx, MAC %02x:%02x:%02x:%02x:%02x:%02x): "
+		       "no interface of %s is this NIC; left down\n", ifc->driver_name, s >> 8,
+		       (s >> 3) & 0x1F, s & 7, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+		       file_name);
 		return false;
 	}
 	config_interface(&appliance, (unsigned)k, &ifc->cfg);

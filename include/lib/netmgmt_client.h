@@ -16,5 +16,9 @@
 long netmgmt_if_info(cap_slot_t mgmt, unsigned index, struct net_if_info *info);
 /* lwIP's protocol counters and the socket service's own. */
 long netmgmt_proto_stats(cap_slot_t mgmt, struct net_proto_stats *st);
+/* The index-th route (longest prefix first); -ERR_RANGE past the last. */
+long netmgmt_route(cap_slot_t mgmt, unsigned index, struct net_route *r);
+/* Slot index of the ARP table (addr 0: empty); -ERR_RANGE past it. */
+long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a);
 
 #endif

@@ -17,6 +17,12 @@
  *                        reply: struct net_if_info. ERR_RANGE past the
  *                        last interface.
  *   NETMGMT_PROTO_STATS  reply: struct net_proto_stats.
+ *   NETMGMT_ARP_GET      words: [0] slot of lwIP's ARP table (0, 1, ...).
+ *                        reply: struct net_arp (addr 0: an empty slot).
+ *                        ERR_RANGE past the table's last slot.
+ *   NETMGMT_ROUTE_GET    words: [0] index in the routing table (0, 1, ...:
+ *                        longest prefix first, then lowest metric).
+ *                        reply: struct net_route. ERR_RANGE past the last.
  *
  * A label the netstack does not know is answered ERR_NO_SYSCALL.
  */
@@ -37,6 +43,8 @@
 enum netmgmt_label {
 	NETMGMT_IF_INFO = 1,
 	NETMGMT_PROTO_STATS = 2,
+	NETMGMT_ARP_GET = 3,
+	NETMGMT_ROUTE_GET = 16,
 };
 
 /*
@@ -149,6 +157,27 @@ struct net_if_info {
 #define NET_IF_UP   0x1             /* has an address */
 #define NET_IF_DHCP 0x2
 #define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
+
+/* A route (netstack/route.h): to dest/mask, by gateway (0: on the link)
+ * out of interface iface (an NETMGMT_IF_INFO index). */
+struct net_route {
+	uint32_t dest, mask, gateway;   /* network byte order */
+	int32_t iface;
+	uint32_t metric;
+	uint32_t origin;                /* NET_ROUTE_* */
+};
+#define NET_ROUTE_CONNECTED 0       /* an interface's own network */
+#define NET_ROUTE_STATIC    1       /* the configuration */
+#define NET_ROUTE_DHCP      2       /* a DHCP lease's router */
+#define NET_ROUTE_WORDS (sizeof(struct net_route) / 8)
+
+/* A neighbour in lwIP's ARP table. */
+struct net_arp {
+	uint32_t addr;                  /* network byte order; 0: an empty slot */
+	int32_t iface;                  /* an NETMGMT_IF_INFO index */
+	uint64_t mac;                   /* first byte lowest */
+};
+#define NET_ARP_WORDS (sizeof(struct net_arp) / 8)
 
 struct net_proto_stats {
 	NET_PROTO_COUNTERS(NETMGMT_FIELD, NETMGMT_FIELD)

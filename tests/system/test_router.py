@@ -19,6 +19,7 @@ import pytest
 
 from netns import Netns, can_run, ip
 from qemu import Qemu, build_path
+from test_console import command
 from test_net import NetRig
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -37,7 +38,7 @@ class Router:
     namespaces (entered by the caller's `with`)."""
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
-                 netstack_args="", conf=None, expect_up=True):
+                 netstack_args="", conf=None, expect_up=True, console=False):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
@@ -46,6 +47,7 @@ class Router:
         self.netstack_args = netstack_args
         self.conf = conf            # an appliance configuration: the drivers are nic0, nic1
         self.expect_up = expect_up
+        self.console = console
         self.qemu = None
 
     def _link(self, i, host, addr, via_net, via):
@@ -91,13 +93,16 @@ class Router:
                              f"eth1.addr={WAN_ROUTER}/24{mtu} forwarding=on "
                              f"{self.netstack_args}\n")
             manifest += "program netecho priority=90 control=yes\n"
+            if self.console:
+                manifest += "program console priority=160 control=yes\n    irq 4\n"
             path = self.tmp_path / "manifest"
             path.write_text(manifest)
             mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
                     (build_path("drivers", "e1000.elf"), "e1000"),
                     (build_path("drivers", "virtio-net.elf"), "virtio-net"),
                     (build_path("netstack.elf"), "netstack"),
-                    (build_path("programs", "netecho.elf"), "netecho")]
+                    (build_path("programs", "netecho.elf"), "netecho"),
+                    (build_path("appliance", "console.elf"), "console")]
             if self.conf:
                 mods.append((str(self.tmp_path / "router.conf"), "router.conf"))
             args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
@@ -311,3 +316,21 @@ def test_bad_configuration_named_by_file_line_and_column(tmp_path):
         r.qemu.wait_for(r"netstack: serving 0 interfaces")
         time.sleep(1)
         assert not re.search(r"^init: netstack ", r.qemu.output(), re.M), r.qemu.output()
+
+
+def test_console_route_arp_and_ifconfig(tmp_path):
+    """The console shows the routing table, the neighbours and what was
+    forwarded (through the management protocol)."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, conf=ROUTER_CONF, console=True) as r:
+        q = r.qemu
+        q.wait_for(r"^console: ready")
+        run(lan, "ping", "-c", "1", "-W", "5", "172.17.1.1", check=False)
+        command(q, "route\r", r"^destination\s+gateway\s+interface\s+metric\s+from$")
+        q.wait_for(r"^192\.168\.10\.0/24\s+-\s+lan\s+0  connected$")
+        q.wait_for(r"^172\.16\.0\.0/16\s+10\.99\.0\.2\s+wan\s+5  static$")
+        wan_mac = wan.link_mac("h1")
+        command(q, "arp\r", r"^address\s+MAC\s+interface$")
+        q.wait_for(rf"^10\.99\.0\.2\s+{wan_mac}\s+wan$")
+        command(q, "ifconfig\r", r"^    forwarded \d+, fragmented 0, refused 0$")
+        q.wait_for(r"^    dropped: no route 1, TTL 0, martian 0, too big 0,$")

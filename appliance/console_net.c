@@ -11,6 +11,8 @@
  */
 #include "console.h"
 
+#include "lib/config_parser.h"
+#include "lib/inet.h"
 #include "lib/names.h"
 #include "lib/netmgmt_client.h"
 
@@ -37,6 +39,11 @@ static struct {
 	unsigned nroutes, narp;
 	struct net_route routes[NET_MAX_ROUTES];
 	struct net_arp arp[NET_MAX_ARP];
+	/* A route to add or delete before reading (route add|del). */
+	enum { CHANGE_NONE, CHANGE_ADD, CHANGE_DEL } change;
+	uint32_t change_dest, change_gw;
+	unsigned change_prefix;
+	long change_metric, change_err;
 } net;
 
 static cap_slot_t worker_notif, worker_scratch;
@@ -72,6 +79,14 @@ static void net_worker(uint64_t arg)
 					break;
 			if (n == 0 && err != -ERR_RANGE)
 				n = -1;         /* it ended while asked */
+			if (net.change == CHANGE_ADD)
+				net.change_err = netmgmt_route_add(worker_scratch, net.change_dest,
+								   net.change_prefix, net.change_gw,
+								   (unsigned)net.change_metric);
+			else if (net.change == CHANGE_DEL)
+				net.change_err = netmgmt_route_del(worker_scratch, net.change_dest,
+								   net.change_prefix,
+								   (int)net.change_metric);
 			if (n > 0)
 				read_tables();
 		}
@@ -249,12 +264,71 @@ static const char *if_name(int32_t i, char *buf)
 	return buf;
 }
 
+/* `add|del NET/LEN|default [via GW] [metric N]` into net.change_*;
+ * false (said) when it is not that. */
+static bool route_change(char **arg)
+{
+	const char *net_arg = arg[1], *slash;
+	unsigned long prefix = 0;
+
+	net.change_metric = -1;
+	net.change_gw = 0;
+	if (!net_arg)
+		return false;
+	if (!strcmp(net_arg, "default")) {
+		net.change_dest = 0;
+	} else if (!(slash = strchr(net_arg, '/')) ||
+		   !inet_parse_ipv4(net_arg, (size_t)(slash - net_arg), &net.change_dest) ||
+		   !config_parse_uint(slash + 1, 32, &prefix)) {
+		printf("console: route: expected NET/LEN or default, not '%s'\n", net_arg);
+		return false;
+	}
+	net.change_prefix = (unsigned)prefix;
+	for (char **a = arg + 2; *a; a += 2) {
+		unsigned long metric;
+		if (!strcmp(a[0], "via") && a[1] && inet_parse_ipv4(a[1], strlen(a[1]), &net.change_gw))
+			continue;
+		if (!strcmp(a[0], "metric") && a[1] && config_parse_uint(a[1], 0xFFFF, &metric)) {
+			net.change_metric = (long)metric;
+			continue;
+		}
+		printf("console: route: expected 'via A.B.C.D' or 'metric N', not '%s'\n", a[0]);
+		return false;
+	}
+	if (net.change == CHANGE_ADD && !net.change_gw) {
+		printf("console: route: add needs 'via GATEWAY'\n");
+		return false;
+	}
+	if (net.change == CHANGE_ADD && net.change_metric < 0)
+		net.change_metric = 0;
+	return true;
+}
+
 void cmd_route(char **arg)
 {
 	static const char *const origins[] = { "connected", "static", "dhcp" };
 	char dest[24], gw[16], name[17];
 
-	if (!net_ready("route"))
+	net.change = !arg[0] ? CHANGE_NONE : !strcmp(arg[0], "add") ? CHANGE_ADD :
+		     !strcmp(arg[0], "del") ? CHANGE_DEL : -1;
+	if ((int)net.change < 0) {
+		printf("console: route: expected add or del, not '%s'\n", arg[0]);
+		net.change = CHANGE_NONE;
+		return;
+	}
+	if (net.change != CHANGE_NONE && !route_change(arg)) {
+		net.change = CHANGE_NONE;
+		return;
+	}
+	bool ready = net_ready("route");
+	if (net.change != CHANGE_NONE && ready) {
+		if (net.change_err)
+			printf("console: route %s: %s\n", arg[0], mica_strerror(net.change_err));
+		else
+			printf("console: route %s: done\n", arg[0]);
+	}
+	net.change = CHANGE_NONE;
+	if (!ready || arg[0])
 		return;
 	printf("%-19s %-15s %-16s %6s  %s\n", "destination", "gateway", "interface", "metric",
 	       "from");

@@ -19,6 +19,7 @@
  */
 #include "netstack.h"
 
+#include "lib/inet_csum.h"
 #include "lwip/icmp.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/ip4_frag.h"
@@ -35,6 +36,8 @@ static bool table_stale = true;
 static uint32_t seen[NETSTACK_MAX_NICS][3];     /* address, mask, gateway the table was made from */
 static struct appliance_route statics[APPLIANCE_MAX_ROUTES];
 static unsigned nstatics;
+static struct route added[ROUTE_MAX / 4];       /* from the console */
+static unsigned nadded;
 
 static struct {
 	uint64_t at_ns;         /* tokens count from here */
@@ -93,6 +96,8 @@ static void table_rebuild(void)
 						   .origin = ROUTE_STATIC, .iface = (int8_t)iface,
 						   .metric = (uint16_t)r->metric, .gateway = r->gateway });
 	}
+	for (unsigned i = 0; i < nadded; i++)
+		route_add(&table, &added[i]);
 	table_stale = false;
 }
 
@@ -129,6 +134,64 @@ static uint32_t up_mask(void)
 	return up;
 }
 
+long forward_route_add(uint32_t dest, uint64_t prefix_len, uint32_t gateway, uint64_t metric)
+{
+	if (prefix_len > 32 || metric > 0xFFFF || !gateway)
+		return -ERR_INVALID_ARG;
+	struct route r = { .dest = dest, .prefix_len = (uint8_t)prefix_len, .origin = ROUTE_STATIC,
+			   .iface = -1, .metric = (uint16_t)metric, .gateway = gateway };
+	/* By the interface whose network holds the gateway, as the file's. */
+	for (unsigned i = 0; i < nifaces && r.iface < 0; i++) {
+		struct netif *n = &ifaces[i].netif;
+		uint32_t mask = ip4_addr_get_u32(netif_ip4_netmask(n));
+		if (!ip4_addr_isany(netif_ip4_addr(n)) &&
+		    (gateway & mask) == (ip4_addr_get_u32(netif_ip4_addr(n)) & mask))
+			r.iface = (int8_t)i;
+	}
+	if (r.iface < 0)
+		return -ERR_INVALID_ARG;        /* on no interface's network */
+	if (nadded == sizeof(added) / sizeof(added[0]))
+		return -ERR_NO_MEMORY;
+	/* The table says whether it may be: it checks the route and refuses
+	 * a second one to the same place with the same metric. */
+	int err = route_add((struct route_table *)forward_table(), &r);
+	if (err)
+		return err;
+	added[nadded++] = r;
+	return 0;
+}
+
+long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric)
+{
+	const struct route_table *t = forward_table();
+	const struct route *found = NULL;
+
+	for (unsigned i = 0; i < t->n && !found; i++) {
+		const struct route *r = &t->routes[i];
+		if (r->dest == dest && r->prefix_len == prefix_len && r->origin == ROUTE_STATIC &&
+		    (metric < 0 || r->metric == metric))
+			found = r;
+	}
+	if (!found)
+		return -ERR_INVALID_ARG;
+	unsigned m = found->metric;
+	bool removed = false;
+	for (unsigned i = 0; i < nadded && !removed; i++)
+		if (added[i].dest == dest && added[i].prefix_len == prefix_len && added[i].metric == m) {
+			added[i] = added[--nadded];
+			removed = true;
+		}
+	for (unsigned i = 0; i < nstatics && !removed; i++)
+		if (statics[i].dest == dest && statics[i].prefix_len == prefix_len &&
+		    statics[i].metric == m) {
+			statics[i] = statics[--nstatics];
+			removed = true;
+		}
+	table_stale = true;
+	/* Not ours to remove: an interface's own gateway (its argument). */
+	return removed ? 0 : -ERR_INVALID_ARG;
+}
+
 static bool lookup(uint32_t dst, struct route_hop *hop)
 {
 	return route_lookup(forward_table(), dst, up_mask(), hop);
@@ -144,17 +207,6 @@ const ip4_addr_t *forward_gateway(struct netif *netif, const ip4_addr_t *dest)
 		return NULL;
 	ip4_addr_set_u32(&next, hop.next_hop);
 	return &next;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 /* One ICMP error may go now (the token bucket). */
@@ -193,7 +245,7 @@ static void icmp_error(struct iface *in, struct pbuf *p, unsigned hlen, unsigned
 	struct route_hop hop;
 
 	memcpy(&src, iph + 12, 4);
-	if (get16(iph + 6) & IP_OFFMASK)
+	if (inet_get16(iph + 6) & IP_OFFMASK)
 		return;
 	if (iph[9] == IP_PROTO_ICMP && total > hlen) {
 		uint8_t t;
@@ -215,7 +267,7 @@ static void icmp_error(struct iface *in, struct pbuf *p, unsigned hlen, unsigned
 	memset(icmp, 0, 8);
 	icmp[0] = type;
 	icmp[1] = code;
-	put16(icmp + 6, mtu);
+	inet_put16(icmp + 6, mtu);
 	pbuf_copy_partial(p, icmp + 8, (u16_t)quote, 0);
 	u16_t sum = inet_chksum(icmp, (u16_t)(8 + quote));     /* in network order */
 	memcpy(icmp + 2, &sum, 2);
@@ -269,7 +321,7 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	/* What lwIP would refuse, it refuses (and counts). */
 	if (p->len < IP_HLEN)
 		return 0;
-	unsigned hlen = (iph[0] & 0xFu) * 4, total = get16(iph + 2);
+	unsigned hlen = (iph[0] & 0xFu) * 4, total = inet_get16(iph + 2);
 	if (hlen < IP_HLEN || hlen > p->len || total < hlen || total > p->tot_len)
 		return 0;
 	memcpy(&src, iph + 12, 4);
@@ -295,15 +347,15 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	struct iface *out = &ifaces[hop.iface];
 	if (!netstack_decide(DECIDE_FORWARD, p, inp, &out->netif))
 		return drop(p, &in->counters.fwd_refused);
-	bool df = get16(iph + 6) & IP_DF;
+	bool df = inet_get16(iph + 6) & IP_DF;
 	if (total > out->netif.mtu && df) {
 		icmp_error(in, p, hlen, total, ICMP_DUR, ICMP_DUR_FRAG, out->netif.mtu);
 		return drop(p, &in->counters.fwd_too_big);
 	}
 	/* TTL - 1: the word at 8 is TTL and protocol. */
-	uint16_t word = get16(iph + 8), less = (uint16_t)(word - 0x100);
-	put16(iph + 10, idgen_csum_adjust(get16(iph + 10), word, less));
-	put16(iph + 8, less);
+	uint16_t word = inet_get16(iph + 8), less = (uint16_t)(word - 0x100);
+	inet_put16(iph + 10, inet_csum_replace16(inet_get16(iph + 10), word, less));
+	inet_put16(iph + 8, less);
 	if (!netstack_decide(DECIDE_POSTROUTING, p, inp, &out->netif))
 		return drop(p, &in->counters.fwd_refused);
 

@@ -84,9 +84,9 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		struct net_arp arp;
 		uint64_t w[IPC_MAX_WORDS];
 	} out;
-	uint64_t w[1];
+	uint64_t w[4];
 
-	msg_to_words(m, w, 1);
+	msg_to_words(m, w, 4);
 	switch (ipc_tag_label(m->tag)) {
 	case NETMGMT_IF_INFO:
 		service_answer(reply, if_info(w[0], &out.info), out.w, NET_IF_INFO_WORDS);
@@ -97,6 +97,15 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		return;
 	case NETMGMT_ROUTE_GET:
 		service_answer(reply, route_get(w[0], &out.route), out.w, NET_ROUTE_WORDS);
+		return;
+	case NETMGMT_ROUTE_ADD:
+		service_answer(reply, (uint64_t)-forward_route_add((uint32_t)w[0], w[1], (uint32_t)w[2],
+								   w[3]), NULL, 0);
+		return;
+	case NETMGMT_ROUTE_DEL:
+		service_answer(reply, (uint64_t)-forward_route_del((uint32_t)w[0], w[1],
+								   w[2] > 0xFFFF ? -1 : (long)w[2]),
+			       NULL, 0);
 		return;
 	case NETMGMT_ARP_GET:
 		service_answer(reply, arp_get(w[0], &out.arp), out.w, NET_ARP_WORDS);

@@ -222,6 +222,11 @@ int forward_ip4(struct pbuf *p, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* A static route from the console (kept over rebuilds); remove a static
+ * route, the configuration's too (metric -1: the lowest). 0 or a negative
+ * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */
+long forward_route_add(uint32_t dest, uint64_t prefix_len, uint32_t gateway, uint64_t metric);
+long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric);
 /* The routing table as it is now (rebuilt when an address changed). */
 const struct route_table *forward_table(void);
 

@@ -23,6 +23,15 @@
  *   NETMGMT_ROUTE_GET    words: [0] index in the routing table (0, 1, ...:
  *                        longest prefix first, then lowest metric).
  *                        reply: struct net_route. ERR_RANGE past the last.
+ *   NETMGMT_ROUTE_ADD    words: [0] destination, [1] prefix length, [2]
+ *                        gateway (network byte order), [3] metric: a static
+ *                        route by a gateway on an interface's network.
+ *                        ERR_INVALID_ARG (host bits set, no gateway, ...),
+ *                        ERR_BUSY (the same destination and metric exists),
+ *                        ERR_NO_MEMORY (no room).
+ *   NETMGMT_ROUTE_DEL    words: [0] destination, [1] prefix length, [2]
+ *                        metric, or ~0 for the one with the lowest: removes
+ *                        a static route. ERR_INVALID_ARG: no such route.
  *
  * A label the netstack does not know is answered ERR_NO_SYSCALL.
  */
@@ -45,6 +54,8 @@ enum netmgmt_label {
 	NETMGMT_PROTO_STATS = 2,
 	NETMGMT_ARP_GET = 3,
 	NETMGMT_ROUTE_GET = 16,
+	NETMGMT_ROUTE_ADD = 17,
+	NETMGMT_ROUTE_DEL = 18,
 };
 
 /*

@@ -55,3 +55,18 @@ long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a)
 {
 	return indexed(mgmt, NETMGMT_ARP_GET, index, a, NET_ARP_WORDS);
 }
+
+long netmgmt_route_add(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, uint32_t gateway,
+		       unsigned metric)
+{
+	uint64_t w[4] = { dest, prefix_len, gateway, metric };
+
+	return netmgmt_call(mgmt, NETMGMT_ROUTE_ADD, w, 4, NULL, 0);
+}
+
+long netmgmt_route_del(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, int metric)
+{
+	uint64_t w[3] = { dest, prefix_len, metric < 0 ? ~0ULL : (uint64_t)metric };
+
+	return netmgmt_call(mgmt, NETMGMT_ROUTE_DEL, w, 3, NULL, 0);
+}

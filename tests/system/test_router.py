@@ -334,3 +334,19 @@ def test_console_route_arp_and_ifconfig(tmp_path):
         q.wait_for(rf"^10\.99\.0\.2\s+{wan_mac}\s+wan$")
         command(q, "ifconfig\r", r"^    forwarded \d+, fragmented 0, refused 0$")
         q.wait_for(r"^    dropped: no route 1, TTL 0, martian 0, too big 0,$")
+        # A route added at the console carries 172.18/16; deleted, it is
+        # gone, and deleting it again says so.
+        command(q, "route add 172.18.0.0/16 via 10.99.0.2 metric 3\r",
+                r"^console: route add: done$")
+        command(q, "route\r", r"^172\.18\.0\.0/16\s+10\.99\.0\.2\s+wan\s+3  static$")
+        run(lan, "ping", "-c", "1", "-W", "2", "172.18.1.1", check=False)
+        assert r.stats()["lan.fwd_no_route"] == 1
+        m = command(q, "route add 172.18.0.0/16 via 10.99.0.2 metric 3\r",
+                    r"^console: route add: .+$")
+        assert m.group(0) != "console: route add: done", m.group(0)
+        command(q, "route del 172.18.0.0/16\r", r"^console: route del: done$")
+        run(lan, "ping", "-c", "1", "-W", "2", "172.18.1.1", check=False)
+        assert r.stats()["lan.fwd_no_route"] == 2
+        m = command(q, "route del 172.18.0.0/16\r", r"^console: route del: .+$")
+        assert m.group(0) != "console: route del: done"
+        command(q, "route add 10.0.0.0/8\r", r"^console: route: add needs 'via GATEWAY'$")

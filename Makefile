@@ -218,12 +218,15 @@ $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 # starts the server: iPXE's multiboot loader takes at most 8 modules, and
 # the default image has 7.
 POSIX_IN_MANIFEST := $(shell grep -qs '^program posix-server' "$(MANIFEST)" && echo yes)
+# The files the manifest hands its programs (`file NAME`), from configs/.
+MANIFEST_FILES := $(shell sed -n 's/^[[:space:]]*file[[:space:]]\+\([^[:space:]#]*\).*/\1/p' "$(MANIFEST)" 2>/dev/null)
 # Boot modules, in load order: the file and the name it is known by.
 MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console \
-	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs)
+	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs) \
+	$(foreach f,$(MANIFEST_FILES),configs/$(f):$(f))
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \

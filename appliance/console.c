@@ -23,7 +23,7 @@
 
 #define PROMPT       "mica> "
 #define SCREEN_WIDTH 80         /* columns the line under the log may use */
-#define MAX_WORDS    4
+#define MAX_WORDS    7
 #define CTRL_L       0x0C       /* the key that asks for the line again */
 
 static cap_slot_t irq = PROGRAM_IRQ_SLOT;
@@ -136,11 +136,11 @@ enum arg_kind { ARG_NONE, ARG_PROGRAM, ARG_INTERFACE, ARG_FAULT };
 
 static const struct command {
 	const char *name;
-	int args;
+	int args;                       /* how many; negative: at most -args */
 	enum arg_kind arg_kind[MAX_WORDS - 1];
 	const char *usage;      /* name and arguments, as help shows them */
 	const char *help;
-	void (*run)(char **arg);        /* arg: the command's arguments */
+	void (*run)(char **arg);        /* arg: the command's arguments, NULL after them */
 } commands[] = {
 	{ "ps", 0, { 0 }, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
 	{ "kill", 1, { ARG_PROGRAM }, "kill NAME",
@@ -148,6 +148,9 @@ static const struct command {
 	{ "start", 1, { ARG_PROGRAM }, "start NAME", "start a program that is down", cmd_start },
 	{ "ifconfig", 0, { 0 }, "ifconfig", "interfaces, addresses, gateways and counters",
 	  cmd_ifconfig },
+	{ "route", -6, { 0 }, "route [add|del NET/LEN|default via GW [metric N]]",
+	  "the routing table; add or delete a static route", cmd_route },
+	{ "arp", 0, { 0 }, "arp", "the neighbours: IPv4 and MAC addresses", cmd_arp },
 	{ "mem", 0, { 0 }, "mem", "free memory: init's RAM, the kernel's memory and quota",
 	  cmd_mem },
 	{ "fault", 2, { ARG_INTERFACE, ARG_FAULT }, "fault IFNAME KIND",
@@ -165,6 +168,12 @@ static void cmd_help(char **arg)
 	       "  ^U/^K delete to the start/end, ^W the word before the cursor;\n"
 	       "  ^C abandons the line, ^L draws it again. Under make run, ^A is QEMU's:\n"
 	       "  type ^A ^A for one ^A; ^A X quits QEMU\n");
+}
+
+/* The most arguments c takes. */
+static int most_args(const struct command *c)
+{
+	return c->args < 0 ? -c->args : c->args;
 }
 
 static const struct command *command_named(const char *name)
@@ -196,10 +205,11 @@ static void execute(char *line)
 		printf("console: unknown command '%s' (try help)\n", w[0]);
 		return;
 	}
-	if (n - 1 != c->args) {
+	if (n - 1 > most_args(c) || (c->args >= 0 && n - 1 != c->args)) {
 		printf("console: usage: %s\n", c->usage);
 		return;
 	}
+	w[n] = NULL;
 	c->run(w + 1);
 }
 
@@ -218,7 +228,7 @@ static unsigned candidates(void *ctx, unsigned index, const char *const *words,
 			out[n] = commands[n].name;
 		return n;
 	}
-	if (!(c = command_named(words[0])) || index > (unsigned)c->args)
+	if (!(c = command_named(words[0])) || index > (unsigned)most_args(c))
 		return 0;
 	switch (c->arg_kind[index - 1]) {
 	case ARG_PROGRAM:

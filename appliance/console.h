@@ -35,6 +35,9 @@ long net_start(void);
 /* The CONSOLE_BIT_NET arrived: take the worker's answer. */
 void net_answered(void);
 void cmd_ifconfig(char **arg);
+/* The netstack's routing table and its neighbours (ARP). */
+void cmd_route(char **arg);
+void cmd_arp(char **arg);
 
 /* Ask the netstack for its interfaces again (the worker's call) and wait
  * up to NET_WAIT_MS for the answer: true if it came (interface_names is

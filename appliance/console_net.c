@@ -11,10 +11,14 @@
  */
 #include "console.h"
 
+#include "lib/config_parser.h"
+#include "lib/inet.h"
 #include "lib/names.h"
 #include "lib/netmgmt_client.h"
 
 #define NET_MAX_IFS       8
+#define NET_MAX_ROUTES    64            /* ROUTE_MAX (netstack/route.h) */
+#define NET_MAX_ARP       16            /* lwIP's ARP table: 10 */
 #define NET_WAIT_MS       1000          /* the longest a command waits for the netstack */
 #define NET_WORKER_STACK  (16 * 1024)
 #define WORKER_BIT_ASK    0x1
@@ -32,6 +36,14 @@ static struct {
 	uint64_t asked_at;      /* clock ns */
 	long count;             /* interfaces read; -1: no netstack registered */
 	struct net_if_info info[NET_MAX_IFS];
+	unsigned nroutes, narp;
+	struct net_route routes[NET_MAX_ROUTES];
+	struct net_arp arp[NET_MAX_ARP];
+	/* A route to add or delete before reading (route add|del). */
+	enum { CHANGE_NONE, CHANGE_ADD, CHANGE_DEL } change;
+	uint32_t change_dest, change_gw;
+	unsigned change_prefix;
+	long change_metric, change_err;
 } net;
 
 static cap_slot_t worker_notif, worker_scratch;
@@ -41,8 +53,19 @@ static long names_count = -1;
 
 /* ---- the worker ---- */
 
-/* Read every interface, each time it is asked; may block on the netstack
- * for as long as it does not answer. */
+/* The routes and the ARP table, as far as they go. */
+static void read_tables(void)
+{
+	net.nroutes = net.narp = 0;
+	while (net.nroutes < NET_MAX_ROUTES &&
+	       netmgmt_route(worker_scratch, net.nroutes, &net.routes[net.nroutes]) == 0)
+		net.nroutes++;
+	while (net.narp < NET_MAX_ARP && netmgmt_arp(worker_scratch, net.narp, &net.arp[net.narp]) == 0)
+		net.narp++;
+}
+
+/* Read every interface, the routes and the neighbours, each time it is
+ * asked; may block on the netstack for as long as it does not answer. */
 static void net_worker(uint64_t arg)
 {
 	for (;;) {
@@ -56,6 +79,16 @@ static void net_worker(uint64_t arg)
 					break;
 			if (n == 0 && err != -ERR_RANGE)
 				n = -1;         /* it ended while asked */
+			if (net.change == CHANGE_ADD)
+				net.change_err = netmgmt_route_add(worker_scratch, net.change_dest,
+								   net.change_prefix, net.change_gw,
+								   (unsigned)net.change_metric);
+			else if (net.change == CHANGE_DEL)
+				net.change_err = netmgmt_route_del(worker_scratch, net.change_dest,
+								   net.change_prefix,
+								   (int)net.change_metric);
+			if (n > 0)
+				read_tables();
 		}
 		sys_cap_delete(worker_scratch);
 		net.count = n;
@@ -139,6 +172,23 @@ long interface_names(console_name *names, unsigned max)
 
 /* ---- ifconfig ---- */
 
+/* The answer is in (and names an interface), or why not is said. */
+static bool net_ready(const char *cmd)
+{
+	char silence[64];
+
+	if (!net_refresh())
+		printf("console: %s: %s\n", cmd, net_silence(silence, sizeof(silence)));
+	else if (net.count < 0)
+		printf("console: %s: the netstack is not running\n", cmd);
+	else if (net.count == 0)
+		printf("console: %s: the netstack has no interfaces\n", cmd);
+	else
+		return true;
+	return false;
+}
+
+
 static char *ipv4(char *buf, size_t size, uint32_t addr)
 {
 	const uint8_t *a = (const uint8_t *)&addr;
@@ -184,18 +234,135 @@ static void print_interface(const struct net_if_info *in)
 	       c->bufs_free, c->bufs_rx_posted, c->bufs_tx, c->bufs_lwip);
 	printf("    bad descriptors %lu, buffers reclaimed from dead drivers %lu\n", c->bad_desc,
 	       c->bufs_reclaimed);
+	if (!c->fwd_packets && !c->fwd_no_route && !c->fwd_ttl && !c->fwd_martian &&
+	    !c->fwd_too_big && !c->fwd_not_sent && !c->fwd_refused)
+		return;         /* nothing was forwarded from here */
+	printf("    forwarded %lu, fragmented %lu, refused %lu\n", c->fwd_packets,
+	       c->fwd_fragmented, c->fwd_refused);
+	printf("    dropped: no route %lu, TTL %lu, martian %lu, too big %lu,\n", c->fwd_no_route,
+	       c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
+	printf("        not sent %lu; ICMP errors sent %lu, held back %lu\n", c->fwd_not_sent,
+	       c->fwd_icmp_sent, c->fwd_icmp_limited);
 }
 
 void cmd_ifconfig(char **arg)
 {
-	char silence[64];
-
-	if (!net_refresh())
-		printf("console: ifconfig: %s\n", net_silence(silence, sizeof(silence)));
-	else if (net.count < 0)
-		printf("console: ifconfig: the netstack is not running\n");
-	else if (net.count == 0)
-		printf("console: ifconfig: the netstack has no interfaces\n");
-	for (long i = 0; !net.busy && i < net.count; i++)
+	if (!net_ready("ifconfig"))
+		return;
+	for (long i = 0; i < net.count; i++)
 		print_interface(&net.info[i]);
+}
+
+/* ---- route, arp ---- */
+
+static const char *if_name(int32_t i, char *buf)
+{
+	if (i < 0 || i >= net.count)
+		return "-";
+	memcpy(buf, net.info[i].name, sizeof(net.info[i].name));
+	buf[sizeof(net.info[i].name)] = 0;
+	return buf;
+}
+
+/* `add|del NET/LEN|default [via GW] [metric N]` into net.change_*;
+ * false (said) when it is not that. */
+static bool route_change(char **arg)
+{
+	const char *net_arg = arg[1], *slash;
+	unsigned long prefix = 0;
+
+	net.change_metric = -1;
+	net.change_gw = 0;
+	if (!net_arg)
+		return false;
+	if (!strcmp(net_arg, "default")) {
+		net.change_dest = 0;
+	} else if (!(slash = strchr(net_arg, '/')) ||
+		   !inet_parse_ipv4(net_arg, (size_t)(slash - net_arg), &net.change_dest) ||
+		   !config_parse_uint(slash + 1, 32, &prefix)) {
+		printf("console: route: expected NET/LEN or default, not '%s'\n", net_arg);
+		return false;
+	}
+	net.change_prefix = (unsigned)prefix;
+	for (char **a = arg + 2; *a; a += 2) {
+		unsigned long metric;
+		if (!strcmp(a[0], "via") && a[1] && inet_parse_ipv4(a[1], strlen(a[1]), &net.change_gw))
+			continue;
+		if (!strcmp(a[0], "metric") && a[1] && config_parse_uint(a[1], 0xFFFF, &metric)) {
+			net.change_metric = (long)metric;
+			continue;
+		}
+		printf("console: route: expected 'via A.B.C.D' or 'metric N', not '%s'\n", a[0]);
+		return false;
+	}
+	if (net.change == CHANGE_ADD && !net.change_gw) {
+		printf("console: route: add needs 'via GATEWAY'\n");
+		return false;
+	}
+	if (net.change == CHANGE_ADD && net.change_metric < 0)
+		net.change_metric = 0;
+	return true;
+}
+
+void cmd_route(char **arg)
+{
+	static const char *const origins[] = { "connected", "static", "dhcp" };
+	char dest[24], gw[16], name[17];
+
+	net.change = !arg[0] ? CHANGE_NONE : !strcmp(arg[0], "add") ? CHANGE_ADD :
+		     !strcmp(arg[0], "del") ? CHANGE_DEL : -1;
+	if ((int)net.change < 0) {
+		printf("console: route: expected add or del, not '%s'\n", arg[0]);
+		net.change = CHANGE_NONE;
+		return;
+	}
+	if (net.change != CHANGE_NONE && !route_change(arg)) {
+		net.change = CHANGE_NONE;
+		return;
+	}
+	bool ready = net_ready("route");
+	if (net.change != CHANGE_NONE && ready) {
+		if (net.change_err)
+			printf("console: route %s: %s\n", arg[0], mica_strerror(net.change_err));
+		else
+			printf("console: route %s: done\n", arg[0]);
+	}
+	net.change = CHANGE_NONE;
+	if (!ready || arg[0])
+		return;
+	printf("%-19s %-15s %-16s %6s  %s\n", "destination", "gateway", "interface", "metric",
+	       "from");
+	for (unsigned i = 0; i < net.nroutes; i++) {
+		const struct net_route *r = &net.routes[i];
+		unsigned prefix = 0;
+		for (uint32_t m = r->mask; m; m &= m - 1)
+			prefix++;
+		if (!prefix)
+			fmt_snprintf(dest, sizeof(dest), "default");
+		else
+			fmt_snprintf(dest, sizeof(dest), "%s/%u", ipv4(gw, sizeof(gw), r->dest), prefix);
+		if (r->gateway)
+			ipv4(gw, sizeof(gw), r->gateway);
+		else
+			fmt_snprintf(gw, sizeof(gw), "-");
+		printf("%-19s %-15s %-16s %6u  %s\n", dest, gw, if_name(r->iface, name), r->metric,
+		       r->origin < 3 ? origins[r->origin] : "?");
+	}
+}
+
+void cmd_arp(char **arg)
+{
+	char addr[16], name[17];
+
+	if (!net_ready("arp"))
+		return;
+	printf("%-15s %-17s %s\n", "address", "MAC", "interface");
+	for (unsigned i = 0; i < net.narp; i++) {
+		const struct net_arp *a = &net.arp[i];
+		if (!a->addr)
+			continue;
+		printf("%-15s %02lx:%02lx:%02lx:%02lx:%02lx:%02lx %s\n", ipv4(addr, sizeof(addr), a->addr),
+		       a->mac & 0xFF, (a->mac >> 8) & 0xFF, (a->mac >> 16) & 0xFF, (a->mac >> 24) & 0xFF,
+		       (a->mac >> 32) & 0xFF, (a->mac >> 40) & 0xFF, if_name(a->iface, name));
+	}
 }

@@ -131,17 +131,16 @@ bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_
 	return d.len > 0 && in + d.len <= NETQ_BUF_SIZE;
 }
 
-const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size)
+const char *netq_area_check(const struct netq_area *a, uint64_t pool_size)
 {
 	if (a->magic != NETQ_MAGIC || a->version != NETQ_VERSION)
 		return "not a netq area (magic or version)";
 	if (a->ring_size != NETQ_RING_SIZE || a->buf_size != NETQ_BUF_SIZE ||
 	    a->pool_offset != NETQ_POOL_OFFSET)
 		return "ring size, buffer size or pool offset differ from this driver's";
-	if (a->area_size != mapped_size)
-		return "area size differs from what was mapped";
-	if (a->nbufs == 0 ||
-	    (uint64_t)a->pool_offset + (uint64_t)a->nbufs * NETQ_BUF_SIZE > mapped_size)
-		return "the pool does not fit the area";
+	if (a->pool_size != pool_size)
+		return "pool size differs from what was mapped";
+	if (a->nbufs == 0 || (uint64_t)a->nbufs * NETQ_BUF_SIZE > pool_size)
+		return "the buffers do not fit the pool";
 	return 0;
 }

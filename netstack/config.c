@@ -6,6 +6,7 @@
  *   eth0.addr=A.B.C.D/LEN   a static address and prefix length, or
  *   eth0.addr=dhcp          an address from DHCP (the default)
  *   eth0.gw=A.B.C.D         the default gateway through this interface
+ *   eth0.mtu=BYTES          576..1500 (default 1500)
  *
  * Pure string work, so the host unit tests run it.
  */
@@ -13,10 +14,12 @@
 
 #include <stdarg.h>
 
+#include "lib/appliance_config.h"
 #include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/inet.h"
 #include "lib/string.h"
+#include "proto/netq.h"
 
 static unsigned fail(char *err, size_t size, const char *fmt, ...)
 {
@@ -70,7 +73,7 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 		if (!len || len > NS_NAME_MAX)
 			return fail(err, errsize, "nic=: bad interface name in '%s'", list);
 		struct nic_config *c = &out[n++];
-		*c = (struct nic_config){ .dhcp = true };
+		*c = (struct nic_config){ .dhcp = true, .mtu = NIC_MTU_MAX };
 		memcpy(c->name, s, len);
 		for (unsigned i = 0; i + 1 < n; i++)
 			if (!strcmp(out[i].name, c->name))
@@ -87,6 +90,51 @@ unsigned config_parse(const char *args, struct nic_config *out, unsigned max, ch
 			if (!c->dhcp && (c->gw & c->mask) != (c->addr & c->mask))
 				return fail(err, errsize, "%s: the gateway is not on the interface's network", key);
 		}
+		fmt_snprintf(key, sizeof(key), "%s.mtu", c->name);
+		if (program_arg(args, key, v, sizeof(v))) {
+			unsigned mtu = 0;
+			for (const char *p = v; *p >= '0' && *p <= '9' && mtu < 100000; p++)
+				mtu = mtu * 10 + (unsigned)(*p - '0');
+			if (mtu < APPLIANCE_MTU_MIN || mtu > NIC_MTU_MAX)
+				return fail(err, errsize, "%s: expected 576..1500", key);
+			c->mtu = mtu;
+		}
 	}
 	return n;
+}
+
+void config_interface(const struct appliance_config *ac, unsigned k, struct nic_config *out)
+{
+	const struct appliance_interface *i = &ac->interfaces[k];
+
+	*out = (struct nic_config){ .dhcp = i->dhcp, .addr = i->addr, .mask = i->mask,
+				    .mtu = i->mtu < NIC_MTU_MAX ? i->mtu : NIC_MTU_MAX };
+	memcpy(out->name, i->name, sizeof(out->name) - 1);
+	for (unsigned r = 0; r < ac->nroutes && !out->gw; r++) {
+		const struct appliance_route *rt = &ac->routes[r];
+		bool here = rt->iface == (int)k ||
+			    (rt->iface < 0 && !i->dhcp && (rt->gateway & i->mask) == (i->addr & i->mask));
+		if (!rt->prefix_len && rt->gateway && here)
+			out->gw = rt->gateway;
+	}
+}
+
+int config_bind(const struct appliance_config *ac, unsigned taken, uint64_t pci_slot,
+		const uint8_t mac[6])
+{
+	int any = -1;
+
+	for (unsigned k = 0; k < ac->ninterfaces; k++) {
+		const struct appliance_interface *i = &ac->interfaces[k];
+		if (taken & (1U << k))
+			continue;
+		if (i->device == DEVICE_PCI && pci_slot &&
+		    NETQ_PCI_SLOT(i->pci_bus, i->pci_devfn >> 3, i->pci_devfn & 7) == pci_slot)
+			return (int)k;
+		if (i->device == DEVICE_MAC && !memcmp(i->mac, mac, 6))
+			return (int)k;
+		if (i->device == DEVICE_ANY && any < 0)
+			any = (int)k;
+	}
+	return any;
 }

@@ -99,6 +99,13 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
+	if (forward_ip4(p, inp))
+		return 1;       /* forwarded, or dropped there */
+	if (!netstack_decide(DECIDE_INPUT, p, inp, NULL)) {
+		IP_STATS_INC(ip.drop);
+		pbuf_free(p);
+		return 1;
+	}
 	/* A whole UDP datagram: its length field must agree with the IP
 	 * payload. (Fragments are checked once reassembled, socket_udp.c.) */
 	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
@@ -227,5 +234,13 @@ void guard_ip_id(uint8_t *frame, size_t len)
 		return;
 	memcpy(&src, iph + 12, 4);
 	memcpy(&dst, iph + 16, 4);
+	/* Only our own datagrams: a forwarded one keeps the ID its source
+	 * gave it (its fragments must keep agreeing). */
+	struct netif *n;
+	bool ours = false;
+	NETIF_FOREACH(n)
+		ours |= ip4_addr_get_u32(netif_ip4_addr(n)) == src;
+	if (!ours)
+		return;
 	ip4_set16(iph, 4, idgen_ip_id(&key, inet_get16(iph + 4), src, dst, iph[9]));
 }

@@ -1,25 +1,29 @@
 /*
  * One lwIP netif per NIC, over its driver's queues (proto/netq.h): the
- * pool's buffers and the data path. The driver's attach, death and
- * re-attach are iface_driver.c's.
+ * data path between the shared pool (pool.c) and the driver's own rings.
+ * The driver's attach, death and re-attach are iface_driver.c's.
  *
- * The pool is the netstack's (DMA memory from init). Each buffer has one
- * place (enum iface_buf_place): the free stack, the driver's (given to
- * rx-free, or a copied frame given to tx-ready), or lwIP's (a received
- * frame, as the custom pbuf bufs[i]). Received frames are not copied
+ * The pool is the netstack's (DMA memory from init), one for every
+ * interface and mapped into every driver. Each buffer has one place (enum
+ * iface_buf_place): the free stack, a driver's (given to its rx-free, or a
+ * copied frame given to its tx-ready: b->iface says whose), or lwIP's (a
+ * received frame, as the custom pbuf). Received frames are not copied
  * while lwIP holds less than its share of the pool (a quarter): the pbuf
  * lwIP gets points into the pool, and freeing it puts the buffer back in
- * rx-free; past the share they are copied into lwIP's heap, so that what a
- * remote host makes lwIP keep never takes the NIC's buffers. A frame to send is copied into a free buffer, unless it
- * is a received frame still lying in its own buffer of this interface (an
- * ICMP echo answered in place, later forwarding): then it goes out from
- * there and the buffer is held (tx_hold) until the driver hands it back.
+ * the rx-free of the interface it came from; past the share they are
+ * copied into lwIP's heap, so that what a remote host makes lwIP keep
+ * never takes the NICs' buffers. A frame to send is copied into a free
+ * buffer, unless it is a received frame still lying in its pool buffer
+ * (an ICMP echo answered in place; a datagram forwarded from any
+ * interface): then it goes out from there and the buffer is held
+ * (tx_hold, tx_iface) until the sending driver hands it back.
  *
- * A descriptor from the driver is taken only when it names a buffer the
- * driver holds in that role (rx-ready: one given to rx-free; tx-done: the
- * very offset given to tx-ready); anything else is counted (bad_desc) and
- * dropped, so a driver scribbling on the rings cannot make us use a
- * buffer twice. When the driver dies, every buffer it held is ours again.
+ * A descriptor from a driver is taken only when it names a buffer that
+ * driver holds in that role (rx-ready: one given to its rx-free; tx-done:
+ * the very offset given to its tx-ready); anything else, a buffer another
+ * driver holds included, is counted (bad_desc) and dropped, so a driver
+ * scribbling on its rings cannot make us use a buffer twice. When a
+ * driver dies, every buffer it held is ours again.
  *
  * The received-frame pbufs are of lwIP's PBUF_RAM kind, so lwIP may put
  * back headers it took off (the echo reply, ethernet_output of a forwarded
@@ -37,54 +41,36 @@
 #include "lwip/stats.h"
 #include "netif/ethernet.h"
 
-#define AREA_LOG2 21            /* 2 MiB: 1014 buffers per interface */
-#define IFACE_MAX_BUFS (((1U << AREA_LOG2) - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE)
-
-static struct iface_buf bufs_of[NETSTACK_MAX_NICS][IFACE_MAX_BUFS];
-
 static struct netq_ring *ring(struct iface *ifc, enum netq_ring_id id)
 {
-	return netq_ring(ifc->area, id);
+	return netq_ring(ifc->rings, id);
 }
 
-/* The buffer holding the byte at offset, or NULL outside the pool. */
-static struct iface_buf *buf_at(struct iface *ifc, uint32_t offset)
-{
-	if (offset < NETQ_POOL_OFFSET || (offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE >= ifc->nbufs)
-		return NULL;
-	return &ifc->bufs[(offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE];
-}
-
-static void buf_to_free_stack(struct iface *ifc, struct iface_buf *b)
-{
-	b->place = BUF_FREE;
-	ifc->free_stack[ifc->nfree++] = b->start;
-}
-
-/* Give a buffer to rx-free; false when the ring is full. */
+/* Give a buffer to this driver's rx-free; false when the ring is full. */
 static bool buf_post(struct iface *ifc, struct iface_buf *b)
 {
 	if (!netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
 		return false;
 	b->place = BUF_RX_POSTED;
+	b->iface = ifc;
 	ifc->pushed_since_flush = true;
 	return true;
 }
 
-/* A buffer is ours again: to rx-free for the NIC, or the free stack. */
+/* A buffer is ours again: to the rx-free of ifc (the interface it came
+ * from or went out of), or the free stack. */
 static void buf_release(struct iface *ifc, struct iface_buf *b)
 {
-	if (!ifc->attached || ifc->nfree < ifc->nbufs / 2 || !buf_post(ifc, b))
-		buf_to_free_stack(ifc, b);
+	if (!ifc || !ifc->attached || pool.nfree < pool.nbufs / 2 || !buf_post(ifc, b))
+		pool_to_free_stack(b);
 }
 
 /* Half the pool is for receiving: while the free stack holds more than
  * the other half, move buffers from it to rx-free (as far as it takes). */
 void iface_refill_rx(struct iface *ifc)
 {
-	while (ifc->nfree > ifc->nbufs / 2 &&
-	       buf_post(ifc, buf_at(ifc, ifc->free_stack[ifc->nfree - 1])))
-		ifc->nfree--;
+	while (pool.nfree > pool.nbufs / 2 && buf_post(ifc, pool_peek_free()))
+		pool.nfree--;
 }
 
 /* lwIP let go of a received frame. */
@@ -92,50 +78,37 @@ static void rxbuf_free(struct pbuf *p)
 {
 	struct iface_buf *b = (struct iface_buf *)p;
 
-	b->iface->nlwip--;
+	pool.nlwip--;
 	buf_release(b->iface, b);
 }
 
-/* The most buffers lwIP may hold: a quarter of the pool, so that what a
- * remote host makes it keep (out-of-order segments, fragments, frames
- * waiting for ARP) never takes what the NIC needs. */
-static uint32_t lwip_share(const struct iface *ifc)
-{
-	return ifc->nbufs / 4;
-}
-
-bool iface_pool_low(void)
-{
-	for (unsigned i = 0; i < nifaces; i++)
-		if (ifaces[i].nlwip >= lwip_share(&ifaces[i]))
-			return true;
-	return false;
-}
-
-static bool in_own_buffer(struct iface *ifc, struct pbuf *p)
+/* A received frame still alone in its pool buffer, whichever interface it
+ * came from: it can be sent from there. */
+static bool in_pool_buffer(struct pbuf *p)
 {
 	if (p->next || !(p->flags & PBUF_FLAG_IS_CUSTOM))
 		return false;
 	struct iface_buf *b = (struct iface_buf *)p;
-	return b->pc.custom_free_function == rxbuf_free && b->iface == ifc;
+	return b->pc.custom_free_function == rxbuf_free;
 }
 
-/* Every buffer the driver held is ours again (it is dead, or never took
- * them); a frame sent in place goes back to lwIP. Returns how many. */
+/* Every buffer this driver held is ours again (it is dead, or never took
+ * them); a frame it sent in place goes back to lwIP. Returns how many. */
 unsigned iface_reclaim(struct iface *ifc)
 {
 	unsigned count = 0;
 
-	for (uint32_t i = 0; i < ifc->nbufs; i++) {
-		struct iface_buf *b = &ifc->bufs[i];
-		if (b->place == BUF_RX_POSTED || b->place == BUF_TX) {
-			buf_to_free_stack(ifc, b);
+	for (uint32_t i = 0; i < pool.nbufs; i++) {
+		struct iface_buf *b = &pool.bufs[i];
+		if ((b->place == BUF_RX_POSTED || b->place == BUF_TX) && b->iface == ifc) {
+			pool_to_free_stack(b);
 			count++;
 		}
-		if (b->tx_hold) {
+		if (b->tx_hold && b->tx_iface == ifc) {
 			struct pbuf *p = b->tx_hold;
 			b->tx_hold = NULL;
-			pbuf_free(p);   /* lwIP's last reference frees it to the stack */
+			b->tx_iface = NULL;
+			pbuf_free(p);   /* lwIP's last reference frees it */
 			count++;
 		}
 	}
@@ -154,20 +127,26 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	 * again or a new driver (see iface_tx_room_again). */
 	if (!ifc->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
 		goto drop;
-	if (in_own_buffer(ifc, p) && !((struct iface_buf *)p)->tx_hold) {
+	if (!forward_sending() && !netstack_decide(DECIDE_OUTPUT, p, NULL, netif)) {
+		ifc->counters.tx_dropped++;
+		return ERR_OK;          /* refused: as if sent */
+	}
+	if (in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
 		pbuf_ref(p);
 		b->tx_hold = p;
-		d = (struct netq_desc){ (uint32_t)((uint8_t *)p->payload - ifc->area), p->len, 0 };
+		b->tx_iface = ifc;
+		d = (struct netq_desc){ (uint32_t)((uint8_t *)p->payload - pool.mem) + NETQ_POOL_OFFSET,
+					p->len, 0 };
 		ifc->counters.tx_zero_copy++;
 	} else {
 		/* Copied (also a frame already on its way out once). */
-		if (!ifc->nfree)
+		if (!(b = pool_take_free()))
 			goto drop;
-		b = buf_at(ifc, ifc->free_stack[--ifc->nfree]);
-		pbuf_copy_partial(p, ifc->area + b->start, p->tot_len, 0);
-		guard_ip_id(ifc->area + b->start, p->tot_len);
+		pbuf_copy_partial(p, pool_byte(b->start), p->tot_len, 0);
+		guard_ip_id(pool_byte(b->start), p->tot_len);
 		b->place = BUF_TX;
+		b->iface = ifc;
 		d = (struct netq_desc){ b->start, p->tot_len, 0 };
 	}
 	b->tx_offset = d.offset;
@@ -201,7 +180,7 @@ static void status_changed(struct netif *netif)
 	struct iface *ifc = netif->state;
 	const ip4_addr_t *a = netif_ip4_addr(netif);
 
-	if (ip4_addr_isany(a) || ifc->up_reported)
+	if (!netif_is_up(netif) || ip4_addr_isany(a) || ifc->up_reported)
 		return;
 	ifc->up_reported = true;
 	unsigned prefix = 0;
@@ -215,13 +194,24 @@ static err_t iface_netif_init(struct netif *netif)
 {
 	netif->name[0] = 'e';
 	netif->name[1] = 'n';
-	netif->mtu = 1500;
+	netif->mtu = NIC_MTU_MAX;
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;
 	netif->linkoutput = iface_linkoutput;
 	netif_set_hostname(netif, "mica");
 	return ERR_OK;
+}
+
+void iface_configure(struct iface *ifc)
+{
+	ip4_addr_t addr, mask, gw;
+
+	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
+	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
+	ip4_addr_set_u32(&gw, ifc->cfg.gw);
+	ifc->netif.mtu = (u16_t)ifc->cfg.mtu;
+	netif_set_addr(&ifc->netif, &addr, &mask, &gw);
 }
 
 long iface_init(struct iface *ifc, cap_slot_t notify)
@@ -235,29 +225,14 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	if (watch == CAP_SLOT_NONE || ifc->driver == CAP_SLOT_NONE ||
 	    ifc->driver_notif == CAP_SLOT_NONE)
 		return -ERR_NO_MEMORY;
-	if (!(ifc->area = dma_alloc(1UL << AREA_LOG2, &ifc->area_phys)))
+	if (!(ifc->rings = dma_alloc(NETQ_RINGS_SIZE, &ifc->rings_phys)))
 		return -ERR_NO_MEMORY;
-	if ((uintptr_t)bufs_of[NETSTACK_MAX_NICS - 1] >= (uintptr_t)ifc->area)
-		return -ERR_RANGE;      /* see the comment at the top */
-	ifc->area_log2 = AREA_LOG2;
-	ifc->nbufs = netq_area_init(ifc->area, AREA_LOG2);
-	ifc->geom = *(const struct netq_area *)ifc->area;
-	ifc->bufs = bufs_of[ifc->index];
-	ifc->free_stack = mem_heap(ifc->nbufs * sizeof(*ifc->free_stack));
-	if (!ifc->free_stack)
-		return -ERR_NO_MEMORY;
-	for (uint32_t i = ifc->nbufs; i-- > 0;) {
-		ifc->bufs[i] = (struct iface_buf){ .iface = ifc,
-						   .start = NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE };
-		ifc->bufs[i].pc.custom_free_function = rxbuf_free;
-		buf_to_free_stack(ifc, &ifc->bufs[i]);
-	}
+	netq_area_init(ifc->rings, pool.log2);
+	ifc->geom = *(const struct netq_area *)ifc->rings;
+	for (uint32_t i = 0; i < pool.nbufs; i++)
+		pool.bufs[i].pc.custom_free_function = rxbuf_free;
 
-	ip4_addr_t addr, mask, gw;
-	ip4_addr_set_u32(&addr, ifc->cfg.dhcp ? 0 : ifc->cfg.addr);
-	ip4_addr_set_u32(&mask, ifc->cfg.dhcp ? 0 : ifc->cfg.mask);
-	ip4_addr_set_u32(&gw, ifc->cfg.gw);
-	if (!netif_add(&ifc->netif, &addr, &mask, &gw, ifc, iface_netif_init, guard_ethernet_input))
+	if (!netif_add(&ifc->netif, NULL, NULL, NULL, ifc, iface_netif_init, guard_ethernet_input))
 		return -ERR_NO_MEMORY;
 	netif_set_status_callback(&ifc->netif, status_changed);
 
@@ -265,7 +240,7 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	 * notification, so the signal says what it is about. */
 	if ((err = sys_cap_copy(notify, CAP_SLOT_SELF, watch, CAP_RIGHT_WRITE,
 				NETSTACK_BIT_DRIVERS)) < 0 ||
-	    (err = ns_watch(ifc->cfg.name, watch)) < 0)
+	    (err = ns_watch(ifc->driver_name, watch)) < 0)
 		return err;
 	sys_cap_delete(watch);
 	slot_free(watch);
@@ -291,7 +266,7 @@ static bool take_next(struct iface *ifc, struct netq_ring *r, unsigned *budget,
 		return false;
 	(*budget)--;
 	ifc->popped_since_flush = true;
-	*b = buf_at(ifc, d->offset);
+	*b = pool_buf_at(d->offset);
 	return true;
 }
 
@@ -305,13 +280,16 @@ static bool take_tx_done(struct iface *ifc)
 	struct iface_buf *b;
 
 	while (take_next(ifc, r, &budget, &d, &b)) {
-		if (!b || b->tx_offset != d.offset || (b->place != BUF_TX && !b->tx_hold)) {
+		bool sent_copy = b && b->place == BUF_TX && b->iface == ifc;
+		bool sent_in_place = b && b->tx_hold && b->tx_iface == ifc;
+		if (!b || b->tx_offset != d.offset || (!sent_copy && !sent_in_place)) {
 			ifc->counters.bad_desc++;
 			continue;
 		}
-		if (b->tx_hold) {
+		if (sent_in_place) {
 			struct pbuf *p = b->tx_hold;
 			b->tx_hold = NULL;
+			b->tx_iface = NULL;
 			pbuf_free(p);
 		} else {
 			buf_release(ifc, b);
@@ -326,22 +304,22 @@ static bool take_tx_done(struct iface *ifc)
  * released). */
 static struct pbuf *rx_pbuf(struct iface *ifc, struct iface_buf *b, struct netq_desc d)
 {
-	if (ifc->nlwip >= lwip_share(ifc)) {
+	if (pool.nlwip >= pool_lwip_share()) {
 		struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)d.len, PBUF_RAM);
 		if (q) {
-			pbuf_take(q, ifc->area + d.offset, (u16_t)d.len);
+			pbuf_take(q, pool_byte(d.offset), (u16_t)d.len);
 			ifc->counters.rx_copied++;
 		}
 		buf_release(ifc, b);
 		return q;
 	}
 	b->place = BUF_LWIP;
-	ifc->nlwip++;
+	pool.nlwip++;
 	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)d.len, PBUF_RAM, &b->pc,
-					     ifc->area + d.offset,
+					     pool_byte(d.offset),
 					     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
 	if (!p) {
-		ifc->nlwip--;
+		pool.nlwip--;
 		buf_release(ifc, b);
 	}
 	return p;
@@ -357,7 +335,7 @@ static bool take_rx_ready(struct iface *ifc)
 	struct iface_buf *b;
 
 	while (take_next(ifc, r, &budget, &d, &b)) {
-		if (!b || b->place != BUF_RX_POSTED) {
+		if (!b || b->place != BUF_RX_POSTED || b->iface != ifc) {
 			ifc->counters.bad_desc++;
 			ifc->counters.rx_dropped++;
 			continue;
@@ -439,14 +417,17 @@ void iface_counters(struct iface *ifc, struct net_if_counters *c)
 	c->drv_tx_errors = drv->tx_errors;
 	c->link_up = ifc->attached && drv->link_up;
 	c->attached = ifc->attached;
-	c->bufs_total = ifc->nbufs;
-	c->bufs_lwip_max = lwip_share(ifc);
+	/* The pool is everybody's: total, free and lwIP's are the pool's;
+	 * posted and sending are this driver's. */
+	c->bufs_total = pool.nbufs;
+	c->bufs_lwip_max = pool_lwip_share();
 	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
-	for (uint32_t i = 0; i < ifc->nbufs; i++) {
-		const struct iface_buf *b = &ifc->bufs[i];
+	for (uint32_t i = 0; i < pool.nbufs; i++) {
+		const struct iface_buf *b = &pool.bufs[i];
 		c->bufs_free += b->place == BUF_FREE;
-		c->bufs_rx_posted += b->place == BUF_RX_POSTED;
-		c->bufs_tx += b->place == BUF_TX || b->tx_hold;
+		c->bufs_rx_posted += b->place == BUF_RX_POSTED && b->iface == ifc;
+		c->bufs_tx += (b->place == BUF_TX && b->iface == ifc) ||
+			      (b->tx_hold && b->tx_iface == ifc);
 		c->bufs_lwip += b->place == BUF_LWIP;
 	}
 }

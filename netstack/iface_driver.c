@@ -44,11 +44,15 @@ static void driver_gone(struct iface *ifc)
 	       now_ms(), fmt_count(count, sizeof(count), reclaimed, "buffer", "buffers"));
 }
 
-/* The first attach: the netif learns its MAC address and goes up. */
+/* The first attach: the interface learns which it is in the
+ * configuration, the netif its MAC address, and it goes up. */
 static void netif_start(struct iface *ifc, const struct netq_link *link)
 {
 	memcpy(ifc->netif.hwaddr, link->mac, 6);
 	ifc->netif_started = true;
+	if (!netstack_bind(ifc, link->pci_slot, link->mac))
+		return;
+	iface_configure(ifc);
 	printf("netstack: %s attached, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s\n", ifc->cfg.name,
 	       link->mac[0], link->mac[1], link->mac[2], link->mac[3], link->mac[4], link->mac[5],
 	       ifc->cfg.dhcp ? "asking DHCP for an address" : "static address");
@@ -126,7 +130,7 @@ static void attach_retry(void *arg)
 }
 
 /*
- * Attach to the driver in ifc->driver: fresh rings over the same pool,
+ * Attach to the driver in ifc->driver: fresh rings over the shared pool,
  * rx-free filled, NETQ_ATTACH. The call is made only if the driver is
  * waiting for one (IPC_NONBLOCK), so a driver that is busy or hung cannot
  * stop the loop; then it is tried again from lwIP's timers.
@@ -138,12 +142,13 @@ static void try_attach(struct iface *ifc)
 	if (ifc->attached || !ifc->generation)
 		return;
 	iface_reclaim(ifc);     /* from an earlier try: nobody took them */
-	netq_area_init(ifc->area, ifc->area_log2);
+	netq_area_init(ifc->rings, pool.log2);
 	iface_refill_rx(ifc);
 	ifc->pushed_since_flush = false;
-	long err = netq_attach(ifc->driver | IPC_NONBLOCK, ifc->area, ifc->area_phys,
-			       ifc->area_log2, ifc->notify, NETSTACK_BIT_NIC(ifc->index),
-			       ifc->driver_notif, &link);
+	struct netq_memory mem = { .rings = ifc->rings, .pool = pool.mem,
+				   .pool_phys = pool.phys, .pool_log2 = pool.log2 };
+	long err = netq_attach(ifc->driver | IPC_NONBLOCK, &mem, ifc->notify,
+			       NETSTACK_BIT_NIC(ifc->index), ifc->driver_notif, &link);
 	if (err == -ERR_WOULD_BLOCK) {
 		ifc->retry_ms = ifc->retry_ms ? ifc->retry_ms * 2 : RETRY_FIRST_MS;
 		if (ifc->retry_ms > RETRY_MAX_MS)
@@ -179,7 +184,7 @@ void iface_driver_changed(struct iface *ifc)
 
 	if (got == CAP_SLOT_NONE)
 		return;
-	long err = ns_lookup_now(ifc->cfg.name, got, &generation);
+	long err = ns_lookup_now(ifc->driver_name, got, &generation);
 	if (ifc->generation && (err < 0 || generation != ifc->generation))
 		driver_gone(ifc);
 	if (err == 0 && !ifc->generation) {

@@ -24,6 +24,9 @@ unsigned char *netstack_heap;
 
 static cap_slot_t notif;
 static uint64_t rand_state;
+static struct appliance_config appliance;      /* from the file (args config=NAME) */
+static bool from_file;
+static char file_name[32];
 
 /* ---- what lwIP needs from its platform (arch/cc.h, sys.h) ---- */
 
@@ -90,6 +93,110 @@ static void iperf_client_poll(void)
 	}
 }
 
+/* ---- the configuration ---- */
+
+/* The appliance configuration file: ifaces[] for its drivers (nic=, or
+ * nic0, nic1 ... one per interface), each bound to its interface when its
+ * driver first attaches (netstack_bind). A file that is wrong stops the
+ * network, not the netstack: no interfaces, the message on the console. */
+static void configure_from_file(const char *args)
+{
+	struct config_error err = { 0 };
+	size_t size;
+	const char *text = program_file(file_name, &size);
+	char list[64];
+
+	if (!text) {
+		printf("netstack: config=%s: no such file (the manifest's `file` line)\n", file_name);
+		return;
+	}
+	if (!appliance_config_parse(text, size, &appliance, &err)) {
+		printf("netstack: %s:%u:%u: %s\n", file_name, err.line, err.column, err.message);
+		printf("netstack: no network until the configuration is right\n");
+		return;
+	}
+	from_file = true;
+	if (!program_arg(args, "nic", list, sizeof(list)))
+		list[0] = 0;
+	for (char *s = list; nifaces < NETSTACK_MAX_NICS;) {
+		struct iface *n = &ifaces[nifaces];
+		if (list[0]) {
+			char *e = s;
+			while (*e && *e != ',')
+				e++;
+			if (e == s || (size_t)(e - s) > NS_NAME_MAX)
+				break;
+			memcpy(n->driver_name, s, (size_t)(e - s));
+			s = *e ? e + 1 : e;
+		} else if (nifaces < appliance.ninterfaces) {
+			fmt_snprintf(n->driver_name, sizeof(n->driver_name), "nic%u", nifaces);
+		} else {
+			break;
+		}
+		memcpy(n->cfg.name, n->driver_name, sizeof(n->cfg.name));
+		n->cfg.mtu = NIC_MTU_MAX;
+		n->conf = -1;
+		nifaces++;
+		if (list[0] && !*s)
+			break;
+	}
+	forward_configure(appliance.forwarding, appliance.routes, appliance.nroutes);
+}
+
+/* The interfaces from the arguments (nic=eth0 eth0.addr=...): one per
+ * driver, bound to it by name. 0 when they are wrong (said). */
+static unsigned configure_from_args(const char *args)
+{
+	struct nic_config cfg[NETSTACK_MAX_NICS];
+	char err[128], opt[8];
+	unsigned n = config_parse(args, cfg, NETSTACK_MAX_NICS, err, sizeof(err));
+
+	if (!n)
+		printf("netstack: %s\n", err);
+	for (unsigned i = 0; i < n; i++) {
+		ifaces[i].cfg = cfg[i];
+		memcpy(ifaces[i].driver_name, cfg[i].name, sizeof(ifaces[i].driver_name));
+		ifaces[i].conf = -1;
+	}
+	forward_configure(program_arg(args, "forwarding", opt, sizeof(opt)) && !strcmp(opt, "on"),
+			  NULL, 0);
+	return n;
+}
+
+bool netstack_bind(struct iface *ifc, uint64_t pci_slot, const uint8_t mac[6])
+{
+	unsigned taken = 0;
+
+	if (!from_file)
+		return true;    /* bound by its driver's name */
+	for (unsigned i = 0; i < nifaces; i++)
+		if (ifaces[i].conf >= 0)
+			taken |= 1U << ifaces[i].conf;
+	int k = config_bind(&appliance, taken, pci_slot, mac);
+	if (k < 0) {
+		uint64_t s = pci_slot ? pci_slot - 1 : 0;
+		printf("netstack: %s (PCI %02lx:%02lx.%lx, MAC %02x:%02x:%02x:%02x:%02x:%02x): "
+		       "no interface of %s is this NIC; left down\n", ifc->driver_name, s >> 8,
+		       (s >> 3) & 0x1F, s & 7, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+		       file_name);
+		return false;
+	}
+	config_interface(&appliance, (unsigned)k, &ifc->cfg);
+	ifc->conf = k;
+	printf("netstack: %s is %s\n", ifc->driver_name, ifc->cfg.name);
+	if (ifc->cfg.gw || (ifc->cfg.dhcp && !netif_default))
+		netif_set_default(&ifc->netif);
+	return true;
+}
+
+int forward_iface_of(int conf)
+{
+	for (unsigned i = 0; i < nifaces; i++)
+		if (ifaces[i].conf == conf)
+			return (int)i;
+	return -1;
+}
+
 /* ---- the loop ---- */
 
 static void sleep_until_woken(struct msg *m, cap_slot_t reply)
@@ -106,15 +213,13 @@ static void sleep_until_woken(struct msg *m, cap_slot_t reply)
 int main(uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
-	struct nic_config cfg[NETSTACK_MAX_NICS];
-	char err[128], opt[32];
+	char opt[32];
 	long e;
 
-	nifaces = config_parse(pi->args, cfg, NETSTACK_MAX_NICS, err, sizeof(err));
-	if (!nifaces) {
-		printf("netstack: %s\n", err);
+	if (program_arg(pi->args, "config", file_name, sizeof(file_name)))
+		configure_from_file(pi->args);
+	else if (!(nifaces = configure_from_args(pi->args)))
 		return 1;
-	}
 	if (!(netstack_heap = mem_heap(MEM_SIZE + 64))) {
 		printf("netstack: no heap for lwIP\n");
 		return 1;
@@ -132,18 +237,21 @@ int main(uint64_t arg)
 	}
 	guard_init();
 	lwip_init();
+	if ((e = pool_init(nifaces)) < 0) {
+		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
+		return 1;
+	}
 	for (unsigned i = 0; i < nifaces; i++) {
 		struct iface *n = &ifaces[i];
-		n->cfg = cfg[i];
 		n->index = i;
 		if ((e = iface_init(n, notif)) < 0) {
 			printf("netstack: %s: cannot set up: %s\n", n->cfg.name, mica_strerror(e));
 			return 1;
 		}
-		if (n->cfg.gw || (i == 0 && n->cfg.dhcp))
+		if (!from_file && (n->cfg.gw || (i == 0 && n->cfg.dhcp)))
 			netif_set_default(&n->netif);
 	}
-	if (!netif_default)
+	if (!netif_default && nifaces)
 		netif_set_default(&ifaces[0].netif);
 	/* Attach to the drivers already there; the others when their names
 	 * come (the same path as a restarted driver's). */
@@ -157,8 +265,10 @@ int main(uint64_t arg)
 		return 1;
 	/* Which interfaces, and which still wait for their driver: with no
 	 * NIC for it, its driver never comes. */
-	char count[32], list[128] = "";
+	char count[32], list[128] = "none";
 	size_t used = 0;
+	if (nifaces)
+		list[0] = 0;
 	for (unsigned i = 0; i < nifaces && used < sizeof(list); i++)
 		used += (size_t)fmt_snprintf(list + used, sizeof(list) - used, "%s%s%s",
 					     i ? ", " : "", ifaces[i].cfg.name,

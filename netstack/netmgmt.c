@@ -7,6 +7,7 @@
  */
 #include "netstack.h"
 
+#include "lwip/etharp.h"
 #include "lwip/stats.h"
 
 static uint64_t if_info(uint64_t index, struct net_if_info *info)
@@ -23,6 +24,39 @@ static uint64_t if_info(uint64_t index, struct net_if_info *info)
 	info->gw = ip4_addr_get_u32(netif_ip4_gw(&n->netif));
 	info->flags = (info->addr ? NET_IF_UP : 0) | (n->cfg.dhcp ? NET_IF_DHCP : 0);
 	iface_counters(n, &info->count);
+	return 0;
+}
+
+_Static_assert(NET_ROUTE_CONNECTED == ROUTE_CONNECTED && NET_ROUTE_STATIC == ROUTE_STATIC &&
+	       NET_ROUTE_DHCP == ROUTE_DHCP, "the protocol's origins are route.h's");
+
+static uint64_t route_get(uint64_t index, struct net_route *out)
+{
+	const struct route_table *t = forward_table();
+
+	if (index >= t->n)
+		return ERR_RANGE;
+	const struct route *r = &t->routes[index];
+	*out = (struct net_route){ .dest = r->dest, .mask = r->mask, .gateway = r->gateway,
+				   .iface = r->iface, .metric = r->metric, .origin = r->origin };
+	return 0;
+}
+
+static uint64_t arp_get(uint64_t index, struct net_arp *out)
+{
+	ip4_addr_t *addr;
+	struct netif *netif;
+	struct eth_addr *mac;
+
+	if (index >= ARP_TABLE_SIZE)
+		return ERR_RANGE;
+	*out = (struct net_arp){ .iface = -1 };
+	if (!etharp_get_entry((size_t)index, &addr, &netif, &mac))
+		return 0;
+	out->addr = ip4_addr_get_u32(addr);
+	out->iface = (int32_t)((struct iface *)netif->state)->index;
+	for (int i = 0; i < 6; i++)
+		out->mac |= (uint64_t)mac->addr[i] << (8 * i);
 	return 0;
 }
 
@@ -47,11 +81,13 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 	union {
 		struct net_if_info info;
 		struct net_proto_stats proto;
+		struct net_route route;
+		struct net_arp arp;
 		uint64_t w[IPC_MAX_WORDS];
 	} out;
-	uint64_t w[1];
+	uint64_t w[4];
 
-	msg_to_words(m, w, 1);
+	msg_to_words(m, w, 4);
 	switch (ipc_tag_label(m->tag)) {
 	case NETMGMT_IF_INFO:
 		service_answer(reply, if_info(w[0], &out.info), out.w, NET_IF_INFO_WORDS);
@@ -59,6 +95,21 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 	case NETMGMT_PROTO_STATS:
 		proto_stats(&out.proto);
 		service_answer(reply, 0, out.w, NET_PROTO_STATS_WORDS);
+		return;
+	case NETMGMT_ROUTE_GET:
+		service_answer(reply, route_get(w[0], &out.route), out.w, NET_ROUTE_WORDS);
+		return;
+	case NETMGMT_ROUTE_ADD:
+		service_answer(reply, (uint64_t)-forward_route_add((uint32_t)w[0], w[1], (uint32_t)w[2],
+								   w[3]), NULL, 0);
+		return;
+	case NETMGMT_ROUTE_DEL:
+		service_answer(reply, (uint64_t)-forward_route_del((uint32_t)w[0], w[1],
+								   w[2] > 0xFFFF ? -1 : (long)w[2]),
+			       NULL, 0);
+		return;
+	case NETMGMT_ARP_GET:
+		service_answer(reply, arp_get(w[0], &out.arp), out.w, NET_ARP_WORDS);
 		return;
 	default:
 		service_answer(reply, ERR_NO_SYSCALL, NULL, 0);

@@ -22,6 +22,8 @@
 
 #include "config.h"
 #include "idgen.h"
+#include "lib/appliance_config.h"
+#include "route.h"
 
 /* Notification bits of the netstack's one notification (bound to its
  * thread): one per NIC for its driver's queue signals, then the timer,
@@ -30,8 +32,9 @@
 #define NETSTACK_BIT_TIMER     (1UL << 32)
 #define NETSTACK_BIT_DRIVERS   (1UL << 33)
 
-/* Where a pool buffer is (iface.c). A buffer sent in place (tx_hold) is
- * lwIP's and also the driver's until tx-done brings it back. */
+/* Where a pool buffer is (pool.c, iface.c). A buffer sent in place
+ * (tx_hold) is lwIP's and also the sending driver's until that driver's
+ * tx-done brings it back. */
 enum iface_buf_place {
 	BUF_FREE,               /* on the netstack's free stack */
 	BUF_RX_POSTED,          /* given to rx-free: the driver's, to receive into */
@@ -42,12 +45,42 @@ enum iface_buf_place {
 /* One pool buffer, and its pbuf while lwIP holds a received frame in it. */
 struct iface_buf {
 	struct pbuf_custom pc;
-	struct iface *iface;
-	uint32_t start;                 /* the buffer's offset in the area */
+	struct iface *iface;            /* BUF_RX_POSTED, BUF_TX: whose driver holds it;
+					   BUF_LWIP: where the frame arrived */
+	struct iface *tx_iface;         /* tx_hold: whose driver sends it in place */
+	uint32_t start;                 /* the buffer's offset (NETQ_POOL_OFFSET + ...) */
 	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold) */
 	enum iface_buf_place place;
 	struct pbuf *tx_hold;           /* sent in place: released at tx-done */
 };
+
+/* The pool every interface shares (pool.c): DMA memory mapped into every
+ * driver; offsets are the drivers' (netq.h: NETQ_POOL_OFFSET + byte). */
+struct netstack_pool {
+	uint8_t *mem;
+	uint64_t phys;
+	unsigned log2;
+	uint32_t nbufs;
+	struct iface_buf *bufs;         /* one per buffer */
+	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
+	uint32_t nfree;
+	uint32_t nlwip;                 /* BUF_LWIP buffers */
+};
+extern struct netstack_pool pool;
+
+/* The pool for this many interfaces (2 MiB for one or two, 4 MiB for
+ * three or four), every buffer free; 0 or a negative ERR_*. */
+long pool_init(unsigned interfaces);
+/* The buffer holding the byte at offset, or NULL outside the pool. */
+struct iface_buf *pool_buf_at(uint32_t offset);
+/* The byte at offset, in our mapping of the pool. */
+uint8_t *pool_byte(uint32_t offset);
+/* Onto the free stack; off it (NULL when empty); the one on top. */
+void pool_to_free_stack(struct iface_buf *b);
+struct iface_buf *pool_take_free(void);
+struct iface_buf *pool_peek_free(void);
+/* lwIP's share of the pool: past it, received frames are copied. */
+uint32_t pool_lwip_share(void);
 
 /*
  * One interface: an lwIP netif over one NIC driver's queues. Its driver
@@ -57,21 +90,17 @@ struct iface_buf {
  * sends are dropped. Only the netstack's one thread touches it.
  */
 struct iface {
-	struct nic_config cfg;
+	struct nic_config cfg;          /* the interface as configured (its name: cfg.name) */
+	char driver_name[NS_NAME_MAX + 1];      /* the driver's registered name */
+	int conf;                       /* the appliance configuration's interface, or -1 */
 	unsigned index;                 /* in ifaces[]; its NETSTACK_BIT_NIC */
 	struct netif netif;
 	cap_slot_t notify;              /* our notification (badged copies go to the driver) */
 	cap_slot_t driver, driver_notif;
 	uint64_t generation;            /* of the driver's name; 0: no driver known */
-	uint8_t *area;                  /* the shared area (the pool): ours */
-	uint64_t area_phys;
-	unsigned area_log2;
-	uint32_t nbufs;
+	uint8_t *rings;                 /* the driver's own rings (and header): ours */
+	uint64_t rings_phys;
 	struct netq_area geom;          /* our copy: the shared header is the driver's to scribble on */
-	struct iface_buf *bufs;         /* one per pool buffer */
-	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
-	uint32_t nfree;
-	uint32_t nlwip;                 /* BUF_LWIP buffers */
 	bool attached, up_reported;
 	bool netif_started;             /* the first attach set the netif up */
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
@@ -103,8 +132,8 @@ void iface_flush(struct iface *ifc);
 bool iface_may_sleep(struct iface *ifc);
 /* The interface counters, with the driver's (NETMGMT_IF_INFO). */
 void iface_counters(struct iface *ifc, struct net_if_counters *c);
-/* True while lwIP holds its whole share of some interface's pool (what
- * arrives is then copied out of the pool, iface.c). */
+/* True while lwIP holds its whole share of the pool (what arrives is
+ * then copied out of the pool, iface.c). */
 bool iface_pool_low(void);
 
 /* Checks on what arrives from the wire beyond lwIP's, and the TCP
@@ -135,12 +164,20 @@ void guard_ip_id(uint8_t *frame, size_t len);
  * jitter; returns which (entropy.c). */
 const char *entropy_key(struct idgen_key *k);
 
+/* A driver attached for the first time: give the interface its place in
+ * the appliance configuration (main.c). False when the configuration has
+ * no interface for this NIC: it stays down. */
+bool netstack_bind(struct iface *ifc, uint64_t pci_slot, const uint8_t mac[6]);
+/* The interface's configuration is known: its netif takes the address and
+ * MTU (iface.c). */
+void iface_configure(struct iface *ifc);
+
 /* Between iface.c (the pool, the data path) and iface_driver.c (the
  * driver's attach, death and re-attach). */
 /* Every buffer the driver held is ours again; returns how many. */
 unsigned iface_reclaim(struct iface *ifc);
-/* Move free buffers to rx-free while the free stack holds more than half
- * the pool. */
+/* Move free buffers to this driver's rx-free while the free stack holds
+ * more than half the pool. */
 void iface_refill_rx(struct iface *ifc);
 /* Frames can go again: let TCP send what linkoutput refused. */
 void iface_tx_room_again(struct iface *ifc);
@@ -174,6 +211,36 @@ void socket_poll(void);
 void socket_sessions(uint64_t *open, uint64_t *died);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
+
+/* Forwarding (forward.c). On or off, and the static routes (copied). */
+void forward_configure(bool on, const struct appliance_route *routes, unsigned n);
+/* A datagram from lwIP's IPv4 input hook (after guard.c's checks): 1 when
+ * it was taken here (forwarded, or dropped and counted: p is freed), 0
+ * when it is lwIP's (for the appliance, or not to be forwarded). */
+int forward_ip4(struct pbuf *p, struct netif *inp);
+/* The interface (ifaces[] index) bound to the appliance configuration's
+ * interface conf, or -1 (main.c). */
+int forward_iface_of(int conf);
+/* True while forward.c hands a datagram to an interface's output. */
+bool forward_sending(void);
+/* A static route from the console (kept over rebuilds); remove a static
+ * route, the configuration's too (metric -1: the lowest). 0 or a negative
+ * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */
+long forward_route_add(uint32_t dest, uint64_t prefix_len, uint32_t gateway, uint64_t metric);
+long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric);
+/* The routing table as it is now (rebuilt when an address changed). */
+const struct route_table *forward_table(void);
+
+/* The firewall's decision points (decide.c): true to let p go on. */
+enum decide_point {
+	DECIDE_PREROUTING,
+	DECIDE_INPUT,
+	DECIDE_FORWARD,
+	DECIDE_POSTROUTING,
+	DECIDE_OUTPUT,
+};
+bool netstack_decide(enum decide_point point, struct pbuf *p, struct netif *in,
+		     struct netif *out);
 
 /* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
 void netmgmt_request(struct msg *m, cap_slot_t reply);

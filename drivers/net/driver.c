@@ -29,7 +29,7 @@ uintptr_t nic_bar(struct nic_device *n, int bar)
 
 static uint64_t phys_of(uint32_t offset)
 {
-	return nic.area_phys + offset;
+	return nic.pool_phys + (offset - NETQ_POOL_OFFSET);
 }
 
 /* The client's side of a ring changed, or the hardware's did: move
@@ -128,7 +128,7 @@ static void detach(bool unmap)
 		return;
 	nic.ops->stop(&nic);            /* no DMA into the old area from here on */
 	if (unmap)
-		sys_mem_unmap(fpage((uint64_t)nic.area, log2_ceil(nic.area_size)), MEM_UNMAP_SELF);
+		sys_mem_unmap(fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2), MEM_UNMAP_SELF);
 	nic.attached = false;
 	if (nic.client_notif != CAP_SLOT_NONE) {
 		sys_cap_delete(nic.client_notif);
@@ -152,7 +152,8 @@ static void drop_dead_client(void)
 	detach(false);
 }
 
-/* NETQ_ATTACH: take the client's area and notification, start the NIC. */
+/* NETQ_ATTACH: take the client's rings, pool and notification, start the
+ * NIC. */
 static long attach(struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
@@ -162,8 +163,8 @@ static long attach(struct msg *m)
 	drop_dead_client();     /* a restarted client takes over */
 	if (nic.attached)
 		return ERR_BUSY;
-	if (log2 < 16 || log2 > NETQ_AREA_MAX_LOG2 || b->recv_cap_count != 1 ||
-	    b->recv_pages != (1UL << log2) / PAGE_SIZE) {
+	if (log2 < 16 || log2 > NETQ_POOL_LOG2_MAX || b->recv_cap_count != 1 ||
+	    b->recv_pages != (NETQ_RINGS_SIZE + (1UL << log2)) / PAGE_SIZE) {
 		/* Whatever did arrive goes again. */
 		if (b->recv_pages)
 			sys_mem_unmap(fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2), MEM_UNMAP_SELF);
@@ -174,13 +175,13 @@ static long attach(struct msg *m)
 	nic.client_notif = b->recv_cap_slot;
 	b->recv_cap_slot = slot_alloc();
 	nic.area = (uint8_t *)NETQ_DRIVER_AREA;
-	nic.area_phys = m->w[0];
-	nic.area_size = 1UL << log2;
+	nic.pool_phys = m->w[0];
+	nic.pool_size = 1UL << log2;
 	/* Our copy of the header: the client could change its own at any time. */
 	memcpy(&nic.geom, nic.area, sizeof(nic.geom));
 	nic.attached = true;            /* from here on, detach() undoes it */
 	nic.tx_in_flight = 0;
-	if ((why = netq_area_check(&nic.geom, nic.area_size))) {
+	if ((why = netq_area_check(&nic.geom, nic.pool_size))) {
 		printf_limited("%s: attach refused: %s\n", nic.ifname, why);
 		detach(true);
 		return ERR_INVALID_ARG;
@@ -213,13 +214,14 @@ static void request(struct msg *m)
 	switch (label) {
 	case NETQ_ATTACH:
 		err = attach(m);
-		*m = msg_make((uint64_t)err, 2);
+		*m = msg_make((uint64_t)err, 3);
 		if (err)
 			return;
 		for (int i = 0; i < 6; i++)
 			m->w[0] |= (uint64_t)nic.mac[i] << (8 * i);
 		m->w[1] = nic.link;
-		m->tag = ipc_tag(0, 2, 1);
+		m->w[2] = NETQ_PCI_SLOT(nic.pci->bus, nic.pci->dev, nic.pci->fn);
+		m->tag = ipc_tag(0, 3, 1);
 		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 		b->items[0][1] = notif;
 		return;

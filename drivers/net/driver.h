@@ -69,8 +69,8 @@ struct nic_device {
 	uint8_t mac[6];
 	bool link;
 	bool attached;
-	uint8_t *area;                  /* the client's shared area, mapped here */
-	uint64_t area_phys, area_size;
+	uint8_t *area;                  /* the client's rings, then its pool, mapped here */
+	uint64_t pool_phys, pool_size;  /* the pool (maybe shared with other drivers) */
 	struct netq_area geom;          /* our copy of its header, checked */
 	struct netq_stats stats;
 	unsigned tx_in_flight;          /* frames given to the NIC, not yet taken back */

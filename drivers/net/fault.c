@@ -56,7 +56,8 @@ static uint32_t next_client_buffer(const struct nic_device *nic, uint32_t from)
  */
 static void corrupt_rings(struct nic_device *nic)
 {
-	const uint32_t pool = nic->geom.pool_offset, size = nic->geom.area_size;
+	const uint32_t pool = nic->geom.pool_offset;
+	const uint32_t size = pool + nic->geom.pool_size;      /* the area's end */
 	const uint32_t end = pool + nic->geom.nbufs * NETQ_BUF_SIZE;
 	find_client_buffers(nic);
 	uint32_t buf = next_client_buffer(nic, 0);

@@ -12,23 +12,35 @@
 #include "proto/netq.h"
 #include "uapi/cap.h"
 
-/* Write the area header for an area of 2^log2 bytes and reset the rings;
- * returns the number of pool buffers. Every buffer is the client's. */
-uint32_t netq_area_init(void *area, unsigned log2);
+/* Write the header, for a pool of 2^pool_log2 bytes, into one driver's
+ * rings (NETQ_RINGS_SIZE bytes) and reset the rings; returns the number of
+ * pool buffers. Every buffer is the client's. */
+uint32_t netq_area_init(void *rings, unsigned pool_log2);
+
+/* What a client maps into a driver: that driver's own rings (NETQ_RINGS_SIZE
+ * bytes, aligned to it) and the pool (2^pool_log2 bytes at physical
+ * pool_phys, aligned to its size), which may be shared by several drivers. */
+struct netq_memory {
+	void *rings;
+	void *pool;
+	uint64_t pool_phys;
+	unsigned pool_log2;
+};
 
 struct netq_link {
 	uint8_t mac[6];
 	bool up;
+	uint64_t pci_slot;      /* NETQ_PCI_SLOT(bus, dev, fn), or 0 */
 };
 
 /*
- * NETQ_ATTACH: map the area (at virtual address area, physical phys,
- * 2^log2 bytes, laid out by netq_area_init) into the driver, hand it a copy
- * of notify badged with badge (the driver signals it when rx-ready or
- * tx-done got entries), and receive the driver's notification into
- * driver_notif. Returns 0 and the link in *link, or a negative ERR_*.
+ * NETQ_ATTACH: map the rings and the pool (the rings laid out by
+ * netq_area_init) into the driver, hand it a copy of notify badged with
+ * badge (the driver signals it when rx-ready or tx-done got entries), and
+ * receive the driver's notification into driver_notif. Returns 0 and the
+ * link in *link, or a negative ERR_*.
  */
-long netq_attach(cap_slot_t driver, void *area, uint64_t phys, unsigned log2, cap_slot_t notify,
+long netq_attach(cap_slot_t driver, const struct netq_memory *mem, cap_slot_t notify,
 		 uint64_t badge, cap_slot_t driver_notif, struct netq_link *link);
 
 /* NETQ_STATS into *s; 0 or a negative ERR_*. */

@@ -17,6 +17,21 @@
  *                        reply: struct net_if_info. ERR_RANGE past the
  *                        last interface.
  *   NETMGMT_PROTO_STATS  reply: struct net_proto_stats.
+ *   NETMGMT_ARP_GET      words: [0] slot of lwIP's ARP table (0, 1, ...).
+ *                        reply: struct net_arp (addr 0: an empty slot).
+ *                        ERR_RANGE past the table's last slot.
+ *   NETMGMT_ROUTE_GET    words: [0] index in the routing table (0, 1, ...:
+ *                        longest prefix first, then lowest metric).
+ *                        reply: struct net_route. ERR_RANGE past the last.
+ *   NETMGMT_ROUTE_ADD    words: [0] destination, [1] prefix length, [2]
+ *                        gateway (network byte order), [3] metric: a static
+ *                        route by a gateway on an interface's network.
+ *                        ERR_INVALID_ARG (host bits set, no gateway, ...),
+ *                        ERR_BUSY (the same destination and metric exists),
+ *                        ERR_NO_MEMORY (no room).
+ *   NETMGMT_ROUTE_DEL    words: [0] destination, [1] prefix length, [2]
+ *                        metric, or ~0 for the one with the lowest: removes
+ *                        a static route. ERR_INVALID_ARG: no such route.
  *
  * A label the netstack does not know is answered ERR_NO_SYSCALL.
  */
@@ -37,6 +52,10 @@
 enum netmgmt_label {
 	NETMGMT_IF_INFO = 1,
 	NETMGMT_PROTO_STATS = 2,
+	NETMGMT_ARP_GET = 3,
+	NETMGMT_ROUTE_GET = 16,
+	NETMGMT_ROUTE_ADD = 17,
+	NETMGMT_ROUTE_DEL = 18,
 };
 
 /*
@@ -79,7 +98,20 @@ enum netmgmt_label {
 	X(bufs_lwip_max)        /* lwIP's share: past it, what arrives is copied \
 				   out of the pool */                           \
 	X(rx_copied)            /* frames copied out of the pool (lwIP held its  \
-				   share) */
+				   share) */                                    \
+	X(fwd_packets)          /* datagrams that arrived here and were         \
+				   forwarded (docs/netstack.md, Forwarding) */  \
+	X(fwd_fragmented)       /* ... of them, sent in fragments */            \
+	X(fwd_no_route)         /* dropped: no route (ICMP net unreachable) */  \
+	X(fwd_ttl)              /* dropped: TTL ran out (ICMP time exceeded) */ \
+	X(fwd_martian)          /* dropped: a martian or link-local address */  \
+	X(fwd_too_big)          /* dropped: DF and the way out's MTU smaller     \
+				   (ICMP fragmentation needed) */               \
+	X(fwd_not_sent)         /* dropped on the way out: ARP queue full, no    \
+				   driver, no room */                           \
+	X(fwd_refused)          /* dropped at a decision point (the firewall) */ \
+	X(fwd_icmp_sent)        /* ICMP errors sent about datagrams from here */ \
+	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */
@@ -138,6 +170,27 @@ struct net_if_info {
 #define NET_IF_UP   0x1             /* has an address */
 #define NET_IF_DHCP 0x2
 #define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
+
+/* A route (netstack/route.h): to dest/mask, by gateway (0: on the link)
+ * out of interface iface (an NETMGMT_IF_INFO index). */
+struct net_route {
+	uint32_t dest, mask, gateway;   /* network byte order */
+	int32_t iface;
+	uint32_t metric;
+	uint32_t origin;                /* NET_ROUTE_* */
+};
+#define NET_ROUTE_CONNECTED 0       /* an interface's own network */
+#define NET_ROUTE_STATIC    1       /* the configuration */
+#define NET_ROUTE_DHCP      2       /* a DHCP lease's router */
+#define NET_ROUTE_WORDS (sizeof(struct net_route) / 8)
+
+/* A neighbour in lwIP's ARP table. */
+struct net_arp {
+	uint32_t addr;                  /* network byte order; 0: an empty slot */
+	int32_t iface;                  /* an NETMGMT_IF_INFO index */
+	uint64_t mac;                   /* first byte lowest */
+};
+#define NET_ARP_WORDS (sizeof(struct net_arp) / 8)
 
 struct net_proto_stats {
 	NET_PROTO_COUNTERS(NETMGMT_FIELD, NETMGMT_FIELD)

@@ -2,16 +2,21 @@
  * Packet queues between a NIC driver and its client (the netstack; the
  * reflector and fakenic in tests). docs/netq.md explains the rules; in short:
  *
- * The client owns one shared area of physically contiguous memory (from
- * init's DMA service) and maps it into the driver with NETQ_ATTACH:
+ * The client owns two kinds of memory and maps both into the driver with
+ * NETQ_ATTACH: the driver's rings, private to it (NETQ_RINGS_SIZE bytes),
+ * and a pool of packet buffers (physically contiguous DMA memory from
+ * init), which one client may share between several drivers so that a
+ * frame received by one NIC leaves by another from the same buffer. The
+ * driver sees both as one area, offsets from NETQ_DRIVER_AREA:
  *
  *   offset 0                 struct netq_area (written by the client)
  *   NETQ_RING_OFFSET(i)      ring i, one page each: rx-free, rx-ready,
  *                            tx-ready, tx-done
- *   pool_offset              nbufs packet buffers of NETQ_BUF_SIZE bytes
+ *   NETQ_POOL_OFFSET         the pool: nbufs packet buffers of
+ *                            NETQ_BUF_SIZE bytes (pool_size bytes mapped)
  *
  * Each ring is single-producer/single-consumer and carries descriptors
- * (offset, length) naming bytes inside the area:
+ * (offset, length) naming bytes inside the pool, as offsets in that area:
  *
  *   rx-free   client -> driver   empty buffers for the NIC to receive into
  *   rx-ready  driver -> client   received frames
@@ -39,13 +44,16 @@
 #include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
-#define NETQ_VERSION    1
+#define NETQ_VERSION    2            /* 2: rings and pool mapped apart */
 #define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_PAGE       4096
 #define NETQ_RING_OFFSET(i) ((uint32_t)NETQ_PAGE * (1 + (i)))
-#define NETQ_POOL_OFFSET (NETQ_RING_OFFSET(NETQ_RINGS))
+#define NETQ_RINGS_LOG2  15          /* the header and rings: 32 KiB (5 pages used) */
+#define NETQ_RINGS_SIZE  (1U << NETQ_RINGS_LOG2)
+#define NETQ_POOL_LOG2_MAX 29        /* a pool of at most 512 MiB */
+#define NETQ_POOL_OFFSET (1U << NETQ_POOL_LOG2_MAX)  /* where the pool lies in the area */
 
 enum netq_ring_id {
 	NETQ_RX_FREE = 0,
@@ -91,12 +99,18 @@ struct netq_area {
 	uint32_t buf_size;      /* NETQ_BUF_SIZE */
 	uint32_t pool_offset;   /* NETQ_POOL_OFFSET */
 	uint32_t nbufs;
-	uint32_t area_size;     /* bytes, a power of two */
+	uint32_t pool_size;     /* bytes mapped, a power of two (nbufs * buf_size) */
 };
 
 static inline struct netq_ring *netq_ring(void *area, enum netq_ring_id id)
 {
 	return (struct netq_ring *)((uint8_t *)area + NETQ_RING_OFFSET(id));
+}
+
+/* Where the byte at offset (in the pool) is in a pool mapped at pool. */
+static inline uint8_t *netq_pool_byte(uint8_t *pool, uint32_t offset)
+{
+	return pool + (offset - NETQ_POOL_OFFSET);
 }
 
 /* The start of the pool buffer holding the byte at offset (in the pool). */
@@ -143,16 +157,19 @@ bool netq_space_wake_needed(struct netq_ring *r);
 /* Check a descriptor from the other side against the area: a whole frame
  * inside one pool buffer. rx-free descriptors must name a buffer start. */
 bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start);
-/* Check an area header written by the client; NULL if fine, else why. */
-const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size);
+/* Check an area header written by the client against the pool's size as
+ * mapped; NULL if fine, else why. */
+const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
 
 /*
  * Driver IPC protocol (the driver's endpoint, registered with the name
  * service under its interface name, e.g. "eth0").
  *
- *   NETQ_ATTACH  words: [0] physical address of the area, [1] log2 of
- *                its size. items: the area (IPC_ITEM_MAP, read/write, to
- *                NETQ_DRIVER_AREA in the driver; every page present),
+ *   NETQ_ATTACH  words: [0] physical address of the pool, [1] log2 of
+ *                its size (16..NETQ_POOL_LOG2_MAX). items: the rings
+ *                (IPC_ITEM_MAP, read/write, NETQ_RINGS_SIZE bytes, to
+ *                NETQ_DRIVER_AREA), the pool (IPC_ITEM_MAP, read/write, to
+ *                NETQ_DRIVER_AREA + NETQ_POOL_OFFSET; every page present),
  *                and the client's notification (IPC_ITEM_CAP), which the
  *                driver signals with NETQ_SIGNAL_QUEUE when rx-ready or
  *                tx-done got entries while the client waited.
@@ -160,14 +177,16 @@ const char *netq_area_check(const struct netq_area *a, uint64_t mapped_size);
  *                takes the new one (rings must be reset by the client),
  *                and starts the NIC.
  *                reply: label 0 or an ERR_* code; words: [0] MAC address
- *                (6 bytes, first byte lowest), [1] link up (1) or down;
+ *                (6 bytes, first byte lowest), [1] link up (1) or down,
+ *                [2] the NIC's PCI slot, NETQ_PCI_SLOT(bus, dev, fn);
  *                item: the driver's notification (badged), for the client
  *                to signal when it filled rx-free or tx-ready while the
  *                driver waited.
  *                A driver already attached answers ERR_BUSY: detach first.
  *   NETQ_DETACH  The driver stops the NIC (no DMA into the area after the
  *                reply), returns nothing to the rings, unmaps the area and
- *                drops the notification. The client then owns every buffer.
+ *                drops the notification. The client then owns every buffer
+ *                it had given this driver.
  *   NETQ_STATS   reply words: struct netq_stats (NETQ_STATS_WORDS words).
  *   NETQ_FAULT   words: [0] a NETQ_FAULT_* to inject (tests of isolation):
  *                the driver does the wrong thing and is expected to die,
@@ -181,9 +200,16 @@ enum netq_label {
 	NETQ_DETACH = 4,
 };
 
-/* A driver receives the area at NETQ_DRIVER_AREA (uapi/address_map.h);
- * its log2 size is at most NETQ_AREA_MAX_LOG2. */
+/* A driver receives the area at NETQ_DRIVER_AREA (uapi/address_map.h):
+ * its window is 2^NETQ_AREA_MAX_LOG2 bytes, the rings and the pool. */
 #define NETQ_AREA_MAX_LOG2  30
+_Static_assert(NETQ_RINGS_SIZE <= NETQ_POOL_OFFSET && NETQ_POOL_OFFSET * 2ULL <=
+	       1ULL << NETQ_AREA_MAX_LOG2, "rings, then the pool, inside the window");
+
+/* A PCI slot as NETQ_ATTACH answers it: bus, device and function, plus
+ * one so that 0 says "none". */
+#define NETQ_PCI_SLOT(bus, dev, fn) \
+	((((uint64_t)(bus) << 8) | ((uint64_t)(dev) << 3) | (uint64_t)(fn)) + 1)
 
 #define NETQ_SIGNAL_QUEUE 0x1   /* the notification bit each side signals */
 

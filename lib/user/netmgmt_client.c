@@ -17,18 +17,20 @@ static long netmgmt_call(cap_slot_t mgmt, uint64_t label, const uint64_t *w, uns
 	return 0;
 }
 
-long netmgmt_if_info(cap_slot_t mgmt, unsigned index, struct net_if_info *info)
+/* A request with one index word, whose reply is nout words into out. */
+static long indexed(cap_slot_t mgmt, uint64_t label, unsigned index, void *out, unsigned nout)
 {
-	union {
-		struct net_if_info info;
-		uint64_t w[NET_IF_INFO_WORDS];
-	} out;
-	uint64_t w[1] = { index };
-	long err = netmgmt_call(mgmt, NETMGMT_IF_INFO, w, 1, out.w, NET_IF_INFO_WORDS);
+	uint64_t w[1] = { index }, words[IPC_MAX_WORDS];
+	long err = netmgmt_call(mgmt, label, w, 1, words, nout);
 
 	if (!err)
-		*info = out.info;
+		memcpy(out, words, nout * sizeof(uint64_t));
 	return err;
+}
+
+long netmgmt_if_info(cap_slot_t mgmt, unsigned index, struct net_if_info *info)
+{
+	return indexed(mgmt, NETMGMT_IF_INFO, index, info, NET_IF_INFO_WORDS);
 }
 
 long netmgmt_proto_stats(cap_slot_t mgmt, struct net_proto_stats *st)
@@ -42,4 +44,29 @@ long netmgmt_proto_stats(cap_slot_t mgmt, struct net_proto_stats *st)
 	if (!err)
 		*st = out.st;
 	return err;
+}
+
+long netmgmt_route(cap_slot_t mgmt, unsigned index, struct net_route *r)
+{
+	return indexed(mgmt, NETMGMT_ROUTE_GET, index, r, NET_ROUTE_WORDS);
+}
+
+long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a)
+{
+	return indexed(mgmt, NETMGMT_ARP_GET, index, a, NET_ARP_WORDS);
+}
+
+long netmgmt_route_add(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, uint32_t gateway,
+		       unsigned metric)
+{
+	uint64_t w[4] = { dest, prefix_len, gateway, metric };
+
+	return netmgmt_call(mgmt, NETMGMT_ROUTE_ADD, w, 4, NULL, 0);
+}
+
+long netmgmt_route_del(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, int metric)
+{
+	uint64_t w[3] = { dest, prefix_len, metric < 0 ? ~0ULL : (uint64_t)metric };
+
+	return netmgmt_call(mgmt, NETMGMT_ROUTE_DEL, w, 3, NULL, 0);
 }

@@ -2,23 +2,23 @@
 #include "lib/netq_client.h"
 #include "lib/mica.h"
 
-uint32_t netq_area_init(void *area, unsigned log2)
+uint32_t netq_area_init(void *rings, unsigned pool_log2)
 {
-	struct netq_area *a = area;
-	uint64_t size = 1UL << log2;
+	struct netq_area *a = rings;
+	uint64_t size = 1UL << pool_log2;
 
-	memset(area, 0, NETQ_POOL_OFFSET);
+	memset(rings, 0, NETQ_RINGS_SIZE);
 	*a = (struct netq_area){ .magic = NETQ_MAGIC, .version = NETQ_VERSION,
 				 .ring_size = NETQ_RING_SIZE, .buf_size = NETQ_BUF_SIZE,
 				 .pool_offset = NETQ_POOL_OFFSET,
-				 .nbufs = (uint32_t)((size - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE),
-				 .area_size = (uint32_t)size };
+				 .nbufs = (uint32_t)(size / NETQ_BUF_SIZE),
+				 .pool_size = (uint32_t)size };
 	for (int i = 0; i < NETQ_RINGS; i++)
-		netq_ring_reset(netq_ring(area, i));
+		netq_ring_reset(netq_ring(rings, i));
 	return a->nbufs;
 }
 
-long netq_attach(cap_slot_t driver, void *area, uint64_t phys, unsigned log2, cap_slot_t notify,
+long netq_attach(cap_slot_t driver, const struct netq_memory *mem, cap_slot_t notify,
 		 uint64_t badge, cap_slot_t driver_notif, struct netq_link *link)
 {
 	struct ipc_buffer *b = ipc_buffer();
@@ -31,13 +31,16 @@ long netq_attach(cap_slot_t driver, void *area, uint64_t phys, unsigned log2, ca
 		slot_free(badged);
 		return err;
 	}
-	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, 2, 2) };
-	m.w[0] = phys;
-	m.w[1] = log2;
+	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, 2, 3) };
+	m.w[0] = mem->pool_phys;
+	m.w[1] = mem->pool_log2;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, NETQ_DRIVER_AREA);
-	b->items[0][1] = fpage((uint64_t)area, log2);
-	b->items[1][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
-	b->items[1][1] = badged;
+	b->items[0][1] = fpage((uint64_t)mem->rings, NETQ_RINGS_LOG2);
+	b->items[1][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE,
+					NETQ_DRIVER_AREA + NETQ_POOL_OFFSET);
+	b->items[1][1] = fpage((uint64_t)mem->pool, mem->pool_log2);
+	b->items[2][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[2][1] = badged;
 	cap_slot_t saved = b->recv_cap_slot;
 	b->recv_cap_slot = driver_notif;
 	err = ipc_call(driver, &m);
@@ -53,6 +56,7 @@ long netq_attach(cap_slot_t driver, void *area, uint64_t phys, unsigned log2, ca
 	for (int i = 0; i < 6; i++)
 		link->mac[i] = (uint8_t)(m.w[0] >> (8 * i));
 	link->up = m.w[1] != 0;
+	link->pci_slot = ipc_tag_words(m.tag) > 2 ? m.w[2] : 0;
 	return 0;
 }
 

@@ -26,7 +26,12 @@ unsigned guard_tcp_isn(const struct ip4_addr *local_ip, unsigned short local_por
  * interfaces' pools run low). */
 unsigned guard_ooseq_pbufs_limit(struct tcp_pcb *pcb);
 
+/* The next hop lwIP's ARP uses for dest off the netif's network: the
+ * routing table's gateway (forward.c), or NULL for the netif's own. */
+const struct ip4_addr *forward_gateway(struct netif *netif, const struct ip4_addr *dest);
+
 #define LWIP_HOOK_IP4_INPUT(p, inp) guard_ip4_input((p), (inp))
+#define LWIP_HOOK_ETHARP_GET_GW(netif, dest) forward_gateway((netif), (dest))
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	guard_tcp_inpacket((pcb), (hdr), (optlen), (opt1len), (opt2), (p))
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) guard_tcp_isn((lip), (lport), (rip), (rport))

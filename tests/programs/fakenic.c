@@ -298,7 +298,7 @@ static unsigned scribble(void)
 	/* Outside the pool. */
 	netq_push(rx, (struct netq_desc){ 0, 60, 0 });
 	netq_push(rx, (struct netq_desc){ 0xFFFFFFF0u, 60, 0 });
-	netq_push(rx, (struct netq_desc){ geom.area_size + 4096, 60, 0 });
+	netq_push(rx, (struct netq_desc){ geom.pool_offset + geom.pool_size + 4096, 60, 0 });
 	bad += 3;
 	/* Buffers we hold, with bad lengths: refused, but given back. */
 	uint32_t returned = take_held();

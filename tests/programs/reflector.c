@@ -1,10 +1,12 @@
 /*
  * The reflector: a client of NIC drivers that lets drivers be tested before
  * the netstack exists. For each interface named in its arguments
- * (nic=eth0,eth1) it owns a pool (DMA memory from init), attaches to the
- * driver, and sends every received frame back where it came from, in the
- * same buffer (zero copy): destination := source, source := the old
- * destination (our address if that was a group address).
+ * (nic=eth0,eth1) it attaches to the driver with rings of its own and a
+ * share of one pool (DMA memory from init, mapped into every driver: each
+ * port uses its own slice of the buffers), and sends every received frame
+ * back where it came from, in the same buffer (zero copy): destination :=
+ * source, source := the old destination (our address if that was a group
+ * address).
  *
  * A frame of EtherType REFLECTOR_STATS_TYPE is answered instead with one
  * line of counters (the reflector's and the driver's), for tests. Frames
@@ -22,15 +24,16 @@
 #include "proto/netq.h"
 
 #define REFLECTOR_STATS_TYPE 0x88B6
-#define AREA_LOG2 20
+#define POOL_LOG2 20
 #define MAX_PORTS 4
-#define MAX_BUFS ((1u << AREA_LOG2) / NETQ_BUF_SIZE)
+#define MAX_BUFS ((1u << POOL_LOG2) / NETQ_BUF_SIZE)
 
 struct port {
 	char name[NS_NAME_MAX + 1];
 	cap_slot_t driver, driver_notif;
-	uint8_t *area;
-	uint64_t phys;
+	uint8_t *rings;
+	uint64_t rings_phys;
+	uint32_t first, nbufs;          /* its slice of the pool, in buffers */
 	uint8_t mac[6];
 	uint64_t rx, reflected, malformed, no_room, stats_requests, bad_desc;
 	struct netq_area geom;          /* our header, as we wrote it */
@@ -42,10 +45,12 @@ struct port {
 static struct port ports[MAX_PORTS];
 static unsigned nports;
 static cap_slot_t wake;
+static uint8_t *pool;
+static uint64_t pool_phys;
 
 static struct netq_ring *ring(struct port *p, enum netq_ring_id id)
 {
-	return netq_ring(p->area, id);
+	return netq_ring(p->rings, id);
 }
 
 static uint32_t buffer_index(struct port *p, uint32_t offset)
@@ -70,7 +75,8 @@ static bool take_back(struct port *p, uint32_t offset)
 {
 	uint32_t buf = buffer_index(p, offset);
 
-	if (offset < p->geom.pool_offset || buf >= p->geom.nbufs || !p->driver_has[buf]) {
+	if (offset < p->geom.pool_offset || buf < p->first || buf >= p->first + p->nbufs ||
+	    !p->driver_has[buf]) {
 		p->bad_desc++;
 		return false;
 	}
@@ -81,17 +87,20 @@ static bool take_back(struct port *p, uint32_t offset)
 static long attach(struct port *p)
 {
 	struct netq_link link;
-	uint32_t nbufs = netq_area_init(p->area, AREA_LOG2);
+	uint32_t nbufs = netq_area_init(p->rings, POOL_LOG2);
 
-	/* Every buffer is ours; as many as fit go to rx-free. */
-	memcpy(&p->geom, p->area, sizeof(p->geom));
+	/* Every buffer of our slice is ours; as many as fit go to rx-free. */
+	memcpy(&p->geom, p->rings, sizeof(p->geom));
 	memset(p->driver_has, 0, sizeof(p->driver_has));
 	p->nspare = 0;
-	for (uint32_t i = 0; i < nbufs; i++)
+	p->nbufs = nbufs / nports;
+	p->first = (uint32_t)(p - ports) * p->nbufs;
+	for (uint32_t i = p->first; i < p->first + p->nbufs; i++)
 		recycle(p, NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE);
 	p->driver_notif = slot_alloc();
-	long err = netq_attach(p->driver, p->area, p->phys, AREA_LOG2, wake, 1UL << (p - ports),
-			       p->driver_notif, &link);
+	struct netq_memory mem = { .rings = p->rings, .pool = pool, .pool_phys = pool_phys,
+				   .pool_log2 = POOL_LOG2 };
+	long err = netq_attach(p->driver, &mem, wake, 1UL << (p - ports), p->driver_notif, &link);
 	if (err)
 		return err;
 	memcpy(p->mac, link.mac, 6);
@@ -141,7 +150,7 @@ static bool service(struct port *p)
 			continue;
 		}
 		p->rx++;
-		uint8_t *f = p->area + d.offset;
+		uint8_t *f = netq_pool_byte(pool, d.offset);
 		if (d.len < 14 || (f[6] & 1)) {
 			p->malformed++;
 			recycle(p, d.offset);
@@ -198,14 +207,18 @@ int main(uint64_t arg)
 		memcpy(p->name, s, (size_t)(e - s) < NS_NAME_MAX ? (size_t)(e - s) : NS_NAME_MAX);
 		s = *e ? e + 1 : e;
 	}
+	if (!(pool = dma_alloc(1UL << POOL_LOG2, &pool_phys))) {
+		printf("reflector: no DMA memory for the pool (manifest dma=)\n");
+		return 1;
+	}
 	for (unsigned i = 0; i < nports; i++) {
 		struct port *p = &ports[i];
 		p->driver = slot_alloc();
 		if ((err = ns_lookup(p->name, p->driver)) < 0 ||
-		    !(p->area = dma_alloc(1UL << AREA_LOG2, &p->phys)) ||
+		    !(p->rings = dma_alloc(NETQ_RINGS_SIZE, &p->rings_phys)) ||
 		    (err = attach(p)) < 0) {
 			printf("reflector: %s: cannot attach: %s\n", p->name,
-			       p->area ? mica_strerror(err) : "no DMA memory (manifest dma=)");
+			       p->rings ? mica_strerror(err) : "no DMA memory (manifest dma=)");
 			return 1;
 		}
 	}

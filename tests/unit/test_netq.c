@@ -6,20 +6,21 @@
 #include "proto/netq.h"
 #include "unit.h"
 
-static _Alignas(4096) uint8_t area_mem[1 << 20];
+static _Alignas(4096) uint8_t area_mem[NETQ_RINGS_SIZE];
+#define POOL_SIZE (1u << 20)    /* the pool is mapped apart; only its size matters here */
 
 static struct netq_area *area_init(void)
 {
 	struct netq_area *a = (struct netq_area *)area_mem;
 
-	memset(area_mem, 0, NETQ_POOL_OFFSET);
+	memset(area_mem, 0, sizeof(area_mem));
 	a->magic = NETQ_MAGIC;
 	a->version = NETQ_VERSION;
 	a->ring_size = NETQ_RING_SIZE;
 	a->buf_size = NETQ_BUF_SIZE;
 	a->pool_offset = NETQ_POOL_OFFSET;
-	a->nbufs = (sizeof(area_mem) - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE;
-	a->area_size = sizeof(area_mem);
+	a->nbufs = POOL_SIZE / NETQ_BUF_SIZE;
+	a->pool_size = POOL_SIZE;
 	for (int i = 0; i < NETQ_RINGS; i++)
 		netq_ring_reset(netq_ring(area_mem, i));
 	return a;
@@ -104,13 +105,14 @@ TEST(netq_descriptors_are_checked_against_the_area)
 	CHECK(!netq_desc_valid(a, (struct netq_desc){ pool + a->nbufs * NETQ_BUF_SIZE, 60, 0 },
 			       false));
 	CHECK(!netq_desc_valid(a, (struct netq_desc){ 0xFFFFFF00u, 60, 0 }, false));
-	CHECK(netq_area_check(a, sizeof(area_mem)) == NULL);
-	CHECK(netq_area_check(a, sizeof(area_mem) / 2) != NULL);
-	a->nbufs = 100000;
-	CHECK(netq_area_check(a, sizeof(area_mem)) != NULL);
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ NETQ_RINGS_SIZE, 60, 0 }, false));
+	CHECK(netq_area_check(a, POOL_SIZE) == NULL);
+	CHECK(netq_area_check(a, POOL_SIZE / 2) != NULL);
+	a->nbufs = POOL_SIZE / NETQ_BUF_SIZE + 1;
+	CHECK(netq_area_check(a, POOL_SIZE) != NULL);
 	a->nbufs = 1;
 	a->magic = 0;
-	CHECK(netq_area_check(a, sizeof(area_mem)) != NULL);
+	CHECK(netq_area_check(a, POOL_SIZE) != NULL);
 }
 
 /* Two threads through one ring with the wait handshake: every item

@@ -1,0 +1,81 @@
+/*
+ * The one pool of packet buffers every interface shares (docs/netstack.md,
+ * "Buffers"): DMA memory from init, mapped into every NIC driver beside
+ * that driver's own rings, so that a frame received by one NIC can leave
+ * by another from the buffer it arrived in. Here: the buffers' records,
+ * the free stack and lwIP's share; which driver holds what, and moving
+ * buffers through the rings, are iface.c's.
+ */
+#include "netstack.h"
+
+#define POOL_LOG2_SMALL 21      /* 2 MiB, 1024 buffers: one or two interfaces */
+#define POOL_LOG2_LARGE 22      /* 4 MiB, 2048 buffers: three or four */
+#define POOL_MAX_BUFS ((1U << POOL_LOG2_LARGE) / NETQ_BUF_SIZE)
+
+struct netstack_pool pool;
+
+/* The records of the buffers; lwIP's pbufs for received frames are in
+ * them, so they must lie below the DMA window (see iface.c). */
+static struct iface_buf bufs[POOL_MAX_BUFS];
+
+long pool_init(unsigned interfaces)
+{
+	unsigned log2 = interfaces > 2 ? POOL_LOG2_LARGE : POOL_LOG2_SMALL;
+
+	if (!(pool.mem = dma_alloc(1UL << log2, &pool.phys)))
+		return -ERR_NO_MEMORY;
+	if ((uintptr_t)&bufs[POOL_MAX_BUFS - 1] >= (uintptr_t)pool.mem)
+		return -ERR_RANGE;
+	pool.log2 = log2;
+	pool.nbufs = (1U << log2) / NETQ_BUF_SIZE;
+	pool.bufs = bufs;
+	if (!(pool.free_stack = mem_heap(pool.nbufs * sizeof(*pool.free_stack))))
+		return -ERR_NO_MEMORY;
+	for (uint32_t i = pool.nbufs; i-- > 0;) {
+		bufs[i] = (struct iface_buf){ .start = NETQ_POOL_OFFSET + i * NETQ_BUF_SIZE };
+		pool_to_free_stack(&bufs[i]);
+	}
+	return 0;
+}
+
+struct iface_buf *pool_buf_at(uint32_t offset)
+{
+	if (offset < NETQ_POOL_OFFSET || (offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE >= pool.nbufs)
+		return NULL;
+	return &pool.bufs[(offset - NETQ_POOL_OFFSET) / NETQ_BUF_SIZE];
+}
+
+uint8_t *pool_byte(uint32_t offset)
+{
+	return netq_pool_byte(pool.mem, offset);
+}
+
+void pool_to_free_stack(struct iface_buf *b)
+{
+	b->place = BUF_FREE;
+	b->iface = NULL;
+	pool.free_stack[pool.nfree++] = b->start;
+}
+
+struct iface_buf *pool_take_free(void)
+{
+	return pool.nfree ? pool_buf_at(pool.free_stack[--pool.nfree]) : NULL;
+}
+
+struct iface_buf *pool_peek_free(void)
+{
+	return pool.nfree ? pool_buf_at(pool.free_stack[pool.nfree - 1]) : NULL;
+}
+
+/* The most buffers lwIP may hold: a quarter of the pool, so that what a
+ * remote host makes it keep (out-of-order segments, fragments, frames
+ * waiting for ARP) never takes what the NICs need. */
+uint32_t pool_lwip_share(void)
+{
+	return pool.nbufs / 4;
+}
+
+bool iface_pool_low(void)
+{
+	return pool.nlwip >= pool_lwip_share();
+}

@@ -1,0 +1,352 @@
+"""Mica as a router between a LAN host and a WAN host.
+
+Three namespaces, made and deleted by each test: the router's (QEMU with
+two NICs on tap0 and tap1, each tap bridged to a veth), the LAN host's
+(192.168.10.2/24, routes via the router's 192.168.10.1) and the WAN
+host's (10.99.0.2/24, the LAN via the router's 10.99.0.1). The router
+forwards with static addresses (docs/netstack.md, "Forwarding"); netecho
+answers its counters on TCP port 9000 at 192.168.10.1.
+"""
+import hashlib
+import random
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from netns import Netns, can_run, ip
+from qemu import Qemu, build_path
+from test_console import command
+from test_net import NetRig
+
+pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+
+LAN_ROUTER, LAN_HOST = "192.168.10.1", "192.168.10.2"
+WAN_ROUTER, WAN_HOST = "10.99.0.1", "10.99.0.2"
+
+MODELS = {
+    "e1000": ("e1000", "e1000"),
+    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
+}
+
+
+class Router:
+    """The router's namespace with QEMU; lan and wan are the hosts'
+    namespaces (entered by the caller's `with`)."""
+
+    def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
+                 netstack_args="", conf=None, expect_up=True, console=False):
+        self.lan, self.wan = lan, wan
+        self.ns = Netns("router")
+        self.tmp_path = tmp_path
+        self.models = models
+        self.wan_mtu = wan_mtu
+        self.netstack_args = netstack_args
+        self.conf = conf            # an appliance configuration: the drivers are nic0, nic1
+        self.expect_up = expect_up
+        self.console = console
+        self.qemu = None
+
+    def _link(self, i, host, addr, via_net, via):
+        """tap{i} in the router's namespace, bridged to a veth whose
+        other end is host's, with addr and a route to via_net by via."""
+        ns = self.ns.name
+        tap = self.ns.add_tap(f"tap{i}")
+        ip("-n", ns, "link", "add", f"br{i}", "type", "bridge")
+        ip("-n", ns, "link", "add", f"v{i}", "type", "veth", "peer", "name", f"h{i}")
+        ip("-n", ns, "link", "set", f"h{i}", "netns", host.name)
+        for dev in (tap, f"v{i}"):
+            ip("-n", ns, "link", "set", dev, "master", f"br{i}")
+        for dev in (f"v{i}", f"br{i}"):
+            ip("-n", ns, "link", "set", dev, "up")
+        ip("-n", host.name, "addr", "add", f"{addr}/24", "dev", f"h{i}")
+        ip("-n", host.name, "link", "set", f"h{i}", "up")
+        ip("-n", host.name, "route", "add", via_net, "via", via)
+        return tap
+
+    def __enter__(self):
+        self.ns.__enter__()
+        try:
+            taps = [self._link(0, self.lan, LAN_HOST, "default", LAN_ROUTER),
+                    self._link(1, self.wan, WAN_HOST, "192.168.10.0/24", WAN_ROUTER)]
+            mtu = f" eth1.mtu={self.wan_mtu}" if self.wan_mtu else ""
+            manifest = ""
+            args = []
+            name = "nic" if self.conf else "eth"
+            for i, model in enumerate(self.models):
+                device, module = MODELS[model]
+                manifest += (f"program {name}{i} dma=64 priority=150 restart=on-crash retries=3\n"
+                             f"    module {module}\n    pci 00:{3 + i:02x}.0\n"
+                             f"    args name={name}{i}\n")
+                args += ["-netdev", f"tap,id=n{i},ifname={taps[i]},script=no,downscript=no",
+                         "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
+            if self.conf:
+                manifest += ("program netstack dma=4096 priority=100\n"
+                             "    file router.conf\n    args config=router.conf\n")
+                (self.tmp_path / "router.conf").write_text(self.conf)
+            else:
+                manifest += ("program netstack dma=4096 priority=100\n"
+                             f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 "
+                             f"eth1.addr={WAN_ROUTER}/24{mtu} forwarding=on "
+                             f"{self.netstack_args}\n")
+            manifest += "program netecho priority=90 control=yes\n"
+            if self.console:
+                manifest += "program console priority=160 control=yes\n    irq 4\n"
+            path = self.tmp_path / "manifest"
+            path.write_text(manifest)
+            mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
+                    (build_path("drivers", "e1000.elf"), "e1000"),
+                    (build_path("drivers", "virtio-net.elf"), "virtio-net"),
+                    (build_path("netstack.elf"), "netstack"),
+                    (build_path("programs", "netecho.elf"), "netecho"),
+                    (build_path("appliance", "console.elf"), "console")]
+            if self.conf:
+                mods.append((str(self.tmp_path / "router.conf"), "router.conf"))
+            args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                    "-initrd", ",".join(f"{p} {n}" for p, n in mods)] + args
+            self.qemu = Qemu(args, name="router-" + "-".join(self.models),
+                             prefix=self.ns.prefix())
+            self.qemu.start()
+            if not self.expect_up:
+                return self
+            lan_name, wan_name = ("lan", "wan") if self.conf else ("eth0", "eth1")
+            self.qemu.wait_for(rf"netstack: {wan_name} up, 10\.99\.0\.1/24")
+            self.qemu.wait_for(rf"netstack: {lan_name} up, 192\.168\.10\.1/24")
+            # The first datagrams wait for ARP on three links and the
+            # bridges' learning: one exchange each way before the tests.
+            for ns, peer in ((self.lan, WAN_HOST), (self.wan, LAN_HOST)):
+                run(ns, "ping", "-c", "1", "-w", "20", peer, timeout=30)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.qemu:
+            self.qemu.stop()
+        self.ns.__exit__()
+
+    def stats(self):
+        """The netstack's counters (netecho's line on TCP port 9000)."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                s = self.lan.in_ns(lambda: socket.create_connection((LAN_ROUTER, 9000),
+                                                                     timeout=10))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        line = NetRig._answer(s, 30)
+        return {k: int(v) for k, v in re.findall(r"([\w.]+)=(\d+)", line)}
+
+    def control(self, command, timeout=60):
+        """A command to netecho's control port (`kill eth0`)."""
+        s = self.lan.in_ns(lambda: socket.create_connection((LAN_ROUTER, 9001), timeout=30))
+        s.sendall(command.encode() + b"\n")
+        return NetRig._answer(s, timeout).strip()
+
+
+
+def run(ns, *cmd, timeout=60, check=True):
+    r = subprocess.run(ns.prefix() + list(cmd), capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{cmd} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def hosts():
+    return Netns("lan"), Netns("wan")
+
+
+@pytest.fixture(params=[("e1000", "virtio-net"), ("virtio-net", "virtio-net"),
+                        ("e1000", "e1000")], ids=lambda m: "+".join(m))
+def models(request):
+    return request.param
+
+
+def test_ping_through_both_ways(models, tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, models) as r:
+        for size in (56, 1472, 4000):
+            out = run(lan, "ping", "-c", "20", "-i", "0.02", "-W", "5", "-s", str(size),
+                      WAN_HOST, timeout=120).stdout
+            assert " 0% packet loss" in out, out
+            out = run(wan, "ping", "-c", "20", "-i", "0.02", "-W", "5", "-s", str(size),
+                      LAN_HOST, timeout=120).stdout
+            assert " 0% packet loss" in out, out
+        k = r.stats()
+        # 4000 bytes travel as three fragments each way, forwarded as they are.
+        assert k["eth0.fwd_packets"] >= 20 * 5 and k["eth1.fwd_packets"] >= 20 * 5, k
+        assert k["eth0.tx_zero_copy"] + k["eth1.tx_zero_copy"] >= 2 * 20 * 5, k
+        for name in ("eth0", "eth1"):
+            assert k[f"{name}.bufs_free"] + k["eth0.bufs_rx_posted"] + k["eth1.bufs_rx_posted"] + \
+                k["eth0.bufs_tx"] + k["eth1.bufs_tx"] + k[f"{name}.bufs_lwip"] == \
+                k[f"{name}.bufs_total"], k
+
+
+def test_ttl_1_gets_time_exceeded_and_no_route_net_unreachable(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        out = run(lan, "ping", "-c", "1", "-W", "5", "-t", "1", WAN_HOST, check=False).stdout
+        assert re.search(rf"From {LAN_ROUTER} .*Time to live exceeded", out), out
+        out = run(lan, "ping", "-c", "1", "-W", "5", "172.16.1.1", check=False).stdout
+        assert re.search(rf"From {LAN_ROUTER} .*Destination Net Unreachable", out), out
+        k = r.stats()
+        assert k["eth0.fwd_ttl"] == 1 and k["eth0.fwd_no_route"] == 1, k
+        assert k["eth0.fwd_icmp_sent"] == 2, k
+
+
+def test_df_over_smaller_wan_mtu_gets_fragmentation_needed(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, wan_mtu=1400) as r:
+        # Without DF the router cuts it: the WAN host answers. (First: once
+        # the LAN host learns the path's MTU, it cuts them itself.)
+        out = run(lan, "ping", "-c", "5", "-W", "5", "-M", "dont", "-s", "1472", WAN_HOST,
+                  timeout=60).stdout
+        assert " 0% packet loss" in out, out
+        out = run(lan, "ping", "-c", "1", "-W", "5", "-M", "do", "-s", "1472", WAN_HOST,
+                  check=False).stdout
+        assert re.search(r"Frag needed and DF set \(mtu = 1400\)", out), out
+        k = r.stats()
+        assert k["eth0.fwd_too_big"] == 1 and k["eth0.fwd_fragmented"] == 5, k
+
+
+def tcp_transfer(lan, wan, nbytes, during=None):
+    """nbytes of random data from the LAN host to the WAN host through the
+    router; returns (sent digest, received digest, received count)."""
+    data = random.Random(13).randbytes(nbytes)
+    listener = wan.in_ns(lambda: socket.create_server((WAN_HOST, 5555)))
+    listener.settimeout(60)
+    got = {}
+
+    def receive():
+        c, _ = listener.accept()
+        c.settimeout(60)
+        h, n = hashlib.sha256(), 0
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            h.update(chunk)
+            n += len(chunk)
+        c.close()
+        got["digest"], got["count"] = h.hexdigest(), n
+
+    t = threading.Thread(target=receive)
+    t.start()
+    s = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5555), timeout=30))
+    s.settimeout(60)
+    for off in range(0, nbytes, 65536):
+        if during and off == nbytes // 4 // 65536 * 65536:
+            during()
+        s.sendall(data[off:off + 65536])
+    s.close()
+    t.join(timeout=120)
+    listener.close()
+    return hashlib.sha256(data).hexdigest(), got.get("digest"), got.get("count")
+
+
+def test_tcp_transfer_through(models, tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, models):
+        sent, received, count = tcp_transfer(lan, wan, 8 << 20)
+        assert count == 8 << 20 and received == sent
+
+
+def test_tcp_transfer_survives_lan_driver_killed(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        answers = []
+        sent, received, count = tcp_transfer(
+            lan, wan, 8 << 20,
+            during=lambda: threading.Thread(target=lambda: answers.append(
+                r.control("kill eth0"))).start())
+        assert count == 8 << 20 and received == sent, answers
+        r.qemu.wait_for(r"netstack: eth0 re-attached to a new driver")
+
+
+# The WAN declared first, yet on the second NIC (00:04.0): the PCI slot,
+# not the order, binds an interface to its NIC.
+ROUTER_CONF = f"""forwarding on
+interface wan {{
+    device pci 00:04.0
+    address {WAN_ROUTER}/24
+    mtu 1400
+}}
+interface lan {{
+    device pci 00:03.0
+    address {LAN_ROUTER}/24
+}}
+route 172.16.0.0/16 via {WAN_HOST} metric 5
+"""
+
+
+def test_router_from_its_configuration_file(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, conf=ROUTER_CONF) as r:
+        r.qemu.wait_for(r"netstack: nic0 is lan")
+        r.qemu.wait_for(r"netstack: nic1 is wan")
+        out = run(lan, "ping", "-c", "5", "-i", "0.05", "-W", "5", WAN_HOST, timeout=60).stdout
+        assert " 0% packet loss" in out, out
+        out = run(lan, "ping", "-c", "1", "-W", "5", "-M", "do", "-s", "1472", WAN_HOST,
+                  check=False).stdout
+        assert re.search(r"Frag needed and DF set \(mtu = 1400\)", out), out
+        # 172.16/16 has a static route (to the WAN host, which drops it);
+        # 172.17/16 has none.
+        run(lan, "ping", "-c", "1", "-W", "2", "172.16.1.1", check=False)
+        out = run(lan, "ping", "-c", "1", "-W", "5", "172.17.1.1", check=False).stdout
+        assert re.search(rf"From {LAN_ROUTER} .*Destination Net Unreachable", out), out
+        k = r.stats()
+        assert k["lan.fwd_packets"] >= 6 and k["lan.fwd_no_route"] == 1, k
+        assert k["lan.fwd_too_big"] == 1, k
+
+
+def test_bad_configuration_named_by_file_line_and_column(tmp_path):
+    """A wrong line stops the network, named; the netstack stays up."""
+    lan, wan = hosts()
+    bad = ROUTER_CONF.replace("mtu 1400", "mtu 14000")
+    with lan, wan, Router(tmp_path, lan, wan, conf=bad, expect_up=False) as r:
+        r.qemu.wait_for(r"netstack: router\.conf:5:9: .*9000")
+        r.qemu.wait_for(r"netstack: no network until the configuration is right")
+        r.qemu.wait_for(r"netstack: serving 0 interfaces")
+        time.sleep(1)
+        assert not re.search(r"^init: netstack ", r.qemu.output(), re.M), r.qemu.output()
+
+
+def test_console_route_arp_and_ifconfig(tmp_path):
+    """The console shows the routing table, the neighbours and what was
+    forwarded (through the management protocol)."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, conf=ROUTER_CONF, console=True) as r:
+        q = r.qemu
+        q.wait_for(r"^console: ready")
+        run(lan, "ping", "-c", "1", "-W", "5", "172.17.1.1", check=False)
+        command(q, "route\r", r"^destination\s+gateway\s+interface\s+metric\s+from$")
+        q.wait_for(r"^192\.168\.10\.0/24\s+-\s+lan\s+0  connected$")
+        q.wait_for(r"^172\.16\.0\.0/16\s+10\.99\.0\.2\s+wan\s+5  static$")
+        wan_mac = wan.link_mac("h1")
+        command(q, "arp\r", r"^address\s+MAC\s+interface$")
+        q.wait_for(rf"^10\.99\.0\.2\s+{wan_mac}\s+wan$")
+        command(q, "ifconfig\r", r"^    forwarded \d+, fragmented 0, refused 0$")
+        q.wait_for(r"^    dropped: no route 1, TTL 0, martian 0, too big 0,$")
+        # A route added at the console carries 172.18/16; deleted, it is
+        # gone, and deleting it again says so.
+        command(q, "route add 172.18.0.0/16 via 10.99.0.2 metric 3\r",
+                r"^console: route add: done$")
+        command(q, "route\r", r"^172\.18\.0\.0/16\s+10\.99\.0\.2\s+wan\s+3  static$")
+        run(lan, "ping", "-c", "1", "-W", "2", "172.18.1.1", check=False)
+        assert r.stats()["lan.fwd_no_route"] == 1
+        m = command(q, "route add 172.18.0.0/16 via 10.99.0.2 metric 3\r",
+                    r"^console: route add: .+$")
+        assert m.group(0) != "console: route add: done", m.group(0)
+        command(q, "route del 172.18.0.0/16\r", r"^console: route del: done$")
+        run(lan, "ping", "-c", "1", "-W", "2", "172.18.1.1", check=False)
+        assert r.stats()["lan.fwd_no_route"] == 2
+        m = command(q, "route del 172.18.0.0/16\r", r"^console: route del: .+$")
+        assert m.group(0) != "console: route del: done"
+        command(q, "route add 10.0.0.0/8\r", r"^console: route: add needs 'via GATEWAY'$")

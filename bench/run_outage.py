@@ -42,7 +42,7 @@ from netns import Netns, can_run                  # noqa: E402
 from qemu import Qemu                             # noqa: E402
 from test_net import GUEST, GUEST_MAC, HOST, MODELS, NetRig  # noqa: E402
 from test_restart import (IPERF_DONE, iperf_writes, kill_and_wait,  # noqa: E402
-                          iperf_server_count, start_iperf)
+                          iperf_header_bytes, iperf_server_count, start_iperf)
 
 KILLS = int(os.environ.get("MICA_BENCH_OUTAGE_KILLS", "10"))
 GAP = 3             # seconds between a restart and the next kill
@@ -58,6 +58,8 @@ def one_model(model):
         q = rig.qemu
         q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
         q.wait_for(r"^console: ready")
+        header = iperf_header_bytes(ns, rig, LENGTH)
+        mark = q.mark()
         iperf = start_iperf(ns, seconds, LENGTH)
         try:
             time.sleep(GAP)
@@ -75,9 +77,9 @@ def one_model(model):
                 iperf.kill()
                 iperf.wait()
         try:
-            done = q.wait_for(IPERF_DONE, timeout=60)
+            done = q.wait_for(IPERF_DONE, timeout=60, since=mark)
             result["survived"] = (iperf.returncode == 0 and done.group(1) == "server done" and
-                                  iperf_survived(out, int(done.group(2))))
+                                  iperf_survived(out, int(done.group(2)), header))
             if not result["survived"]:
                 result["note"] = f"(iperf exit {iperf.returncode}; {done.group(0)})"
                 print(out)
@@ -89,13 +91,13 @@ def one_model(model):
 LINUX_MODULE = {"e1000": "e1000", "virtio-net": "virtio_net"}
 
 
-def iperf_survived(out, server_bytes=None):
+def iperf_survived(out, server_bytes=None, header=0):
     """iperf wrote without errors and (when the receiver counted) every
     byte arrived."""
     writes = iperf_writes(out)
     if not writes or writes[1] != 0:
         return False
-    return server_bytes is None or server_bytes == iperf_server_count(writes[0], LENGTH)
+    return server_bytes is None or server_bytes == iperf_server_count(writes[0], LENGTH, header)
 
 
 def linux_model(model):

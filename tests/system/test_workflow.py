@@ -344,6 +344,53 @@ def test_a_bad_manifest_fails_make_with_its_line(tmp_path):
             assert f.read() == before
 
 
+def test_a_manifest_naming_a_module_make_does_not_build_fails_make(tmp_path):
+    """A program (or a file) that no boot module holds: make fails with the
+    manifest's FILE:LINE before anything boots."""
+    target = "build/boot.manifest"
+    for text, message in [
+            ("# no such program\nprogram foo priority=120\n",
+             r":2: program foo: no boot module 'foo' "),
+            ("program console\n    file nosuch\n",
+             r":1: program console: file 'nosuch' is no boot module$")]:
+        bad = tmp_path / "bad.manifest"
+        bad.write_text(text)
+        r = subprocess.run(["make", target, f"MANIFEST={bad}"], cwd=ROOT, env=make_env(),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode != 0, r.stdout + r.stderr
+        assert re.search("^" + re.escape(str(bad)) + message, r.stderr, re.M), r.stderr
+        assert not os.path.exists(os.path.join(ROOT, target + ".new"))
+
+
+def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
+    """CMDLINE= reaches the ISO's grub.cfg and the TFTP tree's boot.ipxe
+    though both exist already, and going back to the default is seen too."""
+    grub = os.path.join(ROOT, "build", "iso", "boot", "grub", "grub.cfg")
+    ipxe = os.path.join(ROOT, "build", "tftp", "boot.ipxe")
+
+    def make(*args):
+        subprocess.run(["make", "-s", "iso", "tftp", *args], cwd=ROOT, env=make_env(),
+                       check=True, capture_output=True, timeout=300)
+
+    def kernel_lines():
+        lines = []
+        for path in (grub, ipxe):
+            with open(path) as f:
+                lines += [line for line in f if re.match(r"\s*(multiboot|kernel)\b", line)]
+        assert len(lines) == 2, lines
+        return lines
+
+    make()
+    try:
+        make("CMDLINE=loglevel=3 mica.test=1")
+        for line in kernel_lines():
+            assert "loglevel=3 mica.test=1" in line, line
+    finally:
+        make()
+    for line in kernel_lines():
+        assert "loglevel=2" in line and "mica.test" not in line, line
+
+
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
 def test_make_gdb_interrupt_and_continue(tmp_path):
     """make gdb: gdb runs the guest to kmain; Ctrl-C (SIGINT to make's

@@ -64,6 +64,55 @@ int atoi(const char *s)
 
 /* ---- iperf (lwIP's lwiperf, iperf 2 compatible) ---- */
 
+/*
+ * lwiperf counts a session's bytes in 32 bits and hands us nothing wider,
+ * so its count (and its rate) is the true one only if the session moved
+ * less than 4 GiB. The interfaces' 64-bit byte counters bound that: they
+ * are sampled about once a second (and 0 at the start), and what all
+ * interfaces moved since the newest sample taken before the session began
+ * is at least what the session moved.
+ */
+#define IPERF_SAMPLES 64
+static struct { u32_t ms; uint64_t bytes; } iperf_samples[IPERF_SAMPLES];
+static unsigned iperf_nsamples;
+
+static uint64_t iperf_iface_bytes(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < nifaces; i++)
+		sum += ifaces[i].counters.rx_bytes + ifaces[i].counters.tx_bytes;
+	return sum;
+}
+
+static void iperf_sample_poll(void)
+{
+	u32_t now = sys_now();
+	unsigned last = (iperf_nsamples - 1) % IPERF_SAMPLES;
+
+	if (iperf_nsamples && now - iperf_samples[last].ms < 1000)
+		return;
+	iperf_samples[iperf_nsamples % IPERF_SAMPLES].ms = now;
+	iperf_samples[iperf_nsamples % IPERF_SAMPLES].bytes = iperf_iface_bytes();
+	iperf_nsamples++;
+}
+
+/* At least what a session that began `ms` ago moved. */
+static uint64_t iperf_bytes_bound(u32_t ms)
+{
+	u32_t now = sys_now();
+	uint64_t before = 0;            /* the start: nothing moved yet */
+
+	for (unsigned n = 0; n < iperf_nsamples && n < IPERF_SAMPLES; n++) {
+		unsigned k = (iperf_nsamples - 1 - n) % IPERF_SAMPLES;
+		if (now - iperf_samples[k].ms >= ms) {
+			before = iperf_samples[k].bytes;
+			break;
+		}
+	}
+	return iperf_iface_bytes() - before;
+}
+
 static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local,
 			 u16_t local_port, const ip_addr_t *remote, u16_t remote_port,
 			 u32_t bytes, u32_t ms, u32_t kbps)
@@ -76,10 +125,16 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 		[LWIPERF_TCP_ABORTED_LOCAL_TXERROR] = "aborted here (send error)",
 		[LWIPERF_TCP_ABORTED_REMOTE] = "aborted by the peer",
 	};
-	/* lwiperf counts in 32 bits and hands us nothing wider. */
-	printf_limited("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s (bytes mod 4 GiB)\n",
-		       type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?",
-		       ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
+	const char *kind = type < sizeof(kinds) / sizeof(kinds[0]) ? kinds[type] : "?";
+
+	if (iperf_bytes_bound(ms) < (1ull << 32)) {
+		printf_limited("netstack: iperf: %s with %s:%u, %u bytes in %u ms, %u kbit/s\n",
+			       kind, ipaddr_ntoa(remote), remote_port, bytes, ms, kbps);
+	} else {
+		printf_limited("netstack: iperf: %s with %s:%u after %u ms; it may have moved "
+			       "4 GiB or more, which lwiperf cannot count: no rate\n",
+			       kind, ipaddr_ntoa(remote), remote_port, ms);
+	}
 }
 
 static char iperf_client[32];
@@ -205,6 +260,7 @@ int main(uint64_t arg)
 				busy |= iface_service(&ifaces[i]);
 			sys_check_timeouts();
 			iperf_client_poll();
+			iperf_sample_poll();
 			socket_poll();
 			for (unsigned i = 0; i < nifaces; i++)
 				iface_flush(&ifaces[i]);

@@ -56,6 +56,18 @@ static bool program(uint64_t i, console_name name, uint64_t w[INIT_NAME_WORDS + 
 	return true;
 }
 
+const char *netstack_absence(void)
+{
+	console_name name;
+	uint64_t w[INIT_NAME_WORDS + 4];
+
+	for (uint64_t i = 0; program(i, name, w); i++)
+		if (!strcmp(name, "netstack") &&
+		    (w[4] == PROGRAM_RUNNING || w[4] == PROGRAM_WAITING))
+			return "the netstack is starting (not registered yet)";
+	return "the netstack is not running";
+}
+
 static void cmd_ps(char **arg)
 {
 	console_name name;

@@ -193,7 +193,7 @@ void cmd_ifconfig(char **arg)
 	if (!net_refresh())
 		printf("console: ifconfig: %s\n", net_silence(silence, sizeof(silence)));
 	else if (net.count < 0)
-		printf("console: ifconfig: the netstack is not running\n");
+		printf("console: ifconfig: %s\n", netstack_absence());
 	else if (net.count == 0)
 		printf("console: ifconfig: the netstack has no interfaces\n");
 	for (long i = 0; !net.busy && i < net.count; i++)

@@ -52,7 +52,7 @@ def first_interface(q):
     q.wait_for(r"^console: ready")
     for _ in range(30):
         m = command(q, "ifconfig\r", r"^(eth0: link .*|console: ifconfig: the netstack "
-                                      r"is not running)$")
+                                      r"is (not running|starting \(not registered yet\)))$")
         if m.group(0).startswith("eth0"):
             break
         time.sleep(0.5)
@@ -226,6 +226,31 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
                 iperf.wait()
         assert "did not take" not in q.output()
         command(q, "ifconfig\r", r"^    MAC 52:54:00:00:00:01, driver attached, re-attached 1 time$")
+
+
+def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
+    """The driver spins from its start at a priority above the netstack's,
+    so the netstack runs (says ps) but has not registered: ifconfig and
+    fault say it is starting, not that it is not running."""
+    text = ("program eth0 priority=150 dma=64 restart=never\n"
+            "    module e1000\n    pci 8086:100e\n    args name=eth0 fault=4\n"
+            "program netstack priority=100 dma=4096 restart=never\n"
+            "    args nic=eth0 eth0.addr=10.0.2.15/24\n"
+            "program console priority=160 control=yes\n    irq 4\n")
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
+                                   (build_path("netstack.elf"), "netstack"),
+                                   (build_path("appliance", "console.elf"), "console")],
+                  "console-netstack-starting")
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0,addr=3"]
+    with q:
+        q.wait_for(r"^eth0: injecting fault hang$")
+        q.wait_for(r"^console: ready")
+        command(q, "ps\r", r"^netstack\s+running\s+0\s+0$")
+        command(q, "ifconfig\r", r"^console: ifconfig: the netstack is starting "
+                                  r"\(not registered yet\)$")
+        command(q, "fault eth0 hang\r", r"^console: fault: the netstack is starting \(not "
+                                         r"registered yet\), so there are no interfaces$")
+        assert "the netstack is not running" not in q.output()
 
 
 def test_a_netstack_that_does_not_answer_does_not_hold_the_console_up(tmp_path):

@@ -119,9 +119,10 @@ static void start_all(void)
 			p->state = PROGRAM_NO_DEVICE;
 			continue;
 		}
+		char quota[32];
 		if (program_start(p) == 0)
-			printf("init: started %s (priority %u, quota %lu KiB)\n", p->m->name,
-			       p->m->priority, p->m->quota >> 10);
+			printf("init: started %s (priority %u, quota %s)\n", p->m->name,
+			       p->m->priority, fmt_bytes(quota, sizeof(quota), p->m->quota));
 	}
 }
 

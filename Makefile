@@ -40,6 +40,9 @@ NET_TAP  = -netdev tap,id=net0,ifname=tap0,script=no,downscript=no -device $(NIC
 # make pxe-run NET=tap: the NIC's MAC (QEMU's default, said aloud; it ends
 # NET_TAP's -device), to which dnsmasq gives the appliance's address.
 PXE_MAC  := 52:54:00:12:34:56
+ifeq ($(filter e1000 virtio-net-pci,$(NIC)),)
+$(error NIC=$(NIC): say NIC=e1000 or NIC=virtio-net-pci (the models the drivers drive))
+endif
 ifeq ($(filter user tap,$(NET)),)
 $(error NET=$(NET): say NET=user (QEMU's user-mode network) or NET=tap (a tap in a namespace))
 endif

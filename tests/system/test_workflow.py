@@ -362,6 +362,19 @@ def test_a_manifest_naming_a_module_make_does_not_build_fails_make(tmp_path):
         assert not os.path.exists(os.path.join(ROOT, target + ".new"))
 
 
+@pytest.mark.parametrize("variable, message", [
+    ("NIC=rtl8139", r"NIC=rtl8139: say NIC=e1000 or NIC=virtio-net-pci "),
+    ("NET=bridge", r"NET=bridge: say NET=user "),
+])
+def test_an_unknown_nic_or_net_fails_make(variable, message):
+    """A NIC model no driver drives, or a network make does not know:
+    make stops before doing anything and says what it takes."""
+    r = subprocess.run(["make", "-n", "run", variable], cwd=ROOT, env=make_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, r.stdout
+    assert re.search(message, r.stderr), r.stderr
+
+
 def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
     """CMDLINE= reaches the ISO's grub.cfg and the TFTP tree's boot.ipxe
     though both exist already, and going back to the default is seen too."""

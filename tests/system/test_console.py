@@ -253,6 +253,25 @@ def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
         assert "the netstack is not running" not in q.output()
 
 
+def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):
+    """No driver has come for eth0 or eth1: ifconfig says so and shows no
+    MAC, link or zero address; a static address is still shown."""
+    text = ("program netstack priority=100 dma=4096 restart=never\n"
+            "    args nic=eth0,eth1 eth0.addr=10.0.2.15/24 eth0.gw=10.0.2.2\n"
+            "program console priority=160 control=yes\n    irq 4\n")
+    q = boot_init(tmp_path, text, [(build_path("netstack.elf"), "netstack"),
+                                   (build_path("appliance", "console.elf"), "console")],
+                  "console-no-driver")
+    with q:
+        q.wait_for(r"^netstack: serving 2 interfaces: eth0 \(no driver yet\), "
+                   r"eth1 \(no driver yet\)")
+        q.wait_for(r"^console: ready")
+        mark = q.mark()
+        command(q, "ifconfig\r", r"^eth0: no driver yet, 10\.0\.2\.15/24, gateway 10\.0\.2\.2$")
+        q.wait_for(r"^eth1: no driver yet$", since=mark)
+        assert "00:00:00:00:00:00" not in q.output() and "0.0.0.0/0" not in q.output()
+
+
 def test_a_netstack_that_does_not_answer_does_not_hold_the_console_up(tmp_path):
     """The driver spins at a priority above the netstack's (no heartbeat
     to catch it), so the netstack never runs: the console answers all the

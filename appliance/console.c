@@ -300,6 +300,14 @@ static void key(char c)
 	case LINE_EDIT_FULL:
 		printf("console: a line holds at most %u characters\n", LINE_EDIT_MAX);
 		break;
+	case LINE_EDIT_TOO_LONG:
+		show_line(true, false);
+		printf("%s%s\n", PROMPT, editor.entered);
+		printf("console: not run: the line was longer than %u characters\n", LINE_EDIT_MAX);
+		break;
+	case LINE_EDIT_BELL:
+		puts_raw("\a");
+		break;
 	case LINE_EDIT_REDRAW:
 		if (c == CTRL_L)        /* draw it even if the kernel has it */
 			show_line(false, true);

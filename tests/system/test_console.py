@@ -125,6 +125,15 @@ def test_tab_completes_commands_and_program_names(tmp_path):
         q.wait_for(r"^init: hello exited$")
         typed(q, "he\t", "help ")
         command(q, "\r", r"^  ps\s+programs: state, restarts, crashes in a row$")
+        # Nothing to complete: the bell, and the line stays as it was.
+        bells = q.screen.bells
+        typed(q, "zz", "zz")
+        q.type("\t")
+        deadline = time.monotonic() + 10
+        while q.screen.bells == bells and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert q.screen.bells == bells + 1
+        typed(q, CTRL_U, "")
         # Several candidates: the common part goes in, they are listed.
         typed(q, "st\t", "start ")
         mark = q.mark()
@@ -189,6 +198,11 @@ def test_an_overlong_line_is_refused_with_a_message(tmp_path):
         assert len(row) == 79, row
         typed(q, CTRL_U + "ps", "ps")
         command(q, "\r", r"^console\s+running\s+0\s+0$")
+        # Pasted past the end, then Enter: the cut-off line is not run.
+        q.type("help " + "y" * 130)
+        command(q, "\r", r"^console: not run: the line was longer than 127 characters$")
+        assert "usage: help" not in q.output() and "unknown command" not in q.output()
+        q.wait_row(r"^mica> $")
 
 
 @pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")

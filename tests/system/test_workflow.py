@@ -404,6 +404,26 @@ def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
         assert "loglevel=2" in line and "mica.test" not in line, line
 
 
+def test_gdb_run_leaves_a_live_socket_alone(tmp_path):
+    """A socket something listens on (another make gdb's) is not taken
+    over: tools/gdb-run.sh refuses, says so, and the socket stays."""
+    live = tmp_path / "gdb.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(live))
+    server.listen(4)
+    try:
+        r = subprocess.run([os.path.join(ROOT, "tools", "gdb-run.sh"), "build/kernel.elf",
+                            str(live), str(tmp_path / "console.sock"), "true"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert re.search(rf"^gdb-run: {re.escape(str(live))} is in use \(another make gdb\?\)",
+                         r.stderr, re.M), r.stderr
+        assert live.is_socket()
+        assert "QEMU pid" not in r.stdout
+    finally:
+        server.close()
+
+
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
 def test_make_gdb_interrupt_and_continue(tmp_path):
     """make gdb: gdb runs the guest to kmain; Ctrl-C (SIGINT to make's

@@ -375,6 +375,24 @@ def test_an_unknown_nic_or_net_fails_make(variable, message):
     assert re.search(message, r.stderr), r.stderr
 
 
+def test_net_tap_manifest_says_static_where_it_said_dhcp():
+    """The manifest NET=tap boots: eth0's address is static, no comment
+    still says it comes from DHCP, and every line keeps its number (a bad
+    line is reported where it is in MANIFEST=)."""
+    src = os.path.join(ROOT, "configs", "boot.manifest")
+    out = subprocess.run([os.path.join(ROOT, "tools", "tapnet.sh"), "manifest", src],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    with open(src) as f:
+        original = f.read().splitlines()
+    lines = out.splitlines()
+    assert not [line for line in lines[:len(original)] if "eth0.addr=dhcp" in line]
+    assert any("eth0.addr=10.1.0.2/24" in line for line in lines if not line.startswith("#"))
+    assert not [line for line in lines if line.lstrip().startswith("#") and "from DHCP" in line]
+    assert len(lines) == len(original) + 1 and lines[-1].startswith("# NET=tap: ")
+    for mine, theirs in zip(lines, original):
+        assert mine.lstrip().startswith("#") == theirs.lstrip().startswith("#")
+
+
 def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
     """CMDLINE= reaches the ISO's grub.cfg and the TFTP tree's boot.ipxe
     though both exist already, and going back to the default is seen too."""

@@ -242,21 +242,29 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
         command(q, "ifconfig\r", r"^    MAC 52:54:00:00:00:01, driver attached, re-attached 1 time$")
 
 
-def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
-    """The driver spins from its start at a priority above the netstack's,
-    so the netstack runs (says ps) but has not registered: ifconfig and
-    fault say it is starting, not that it is not running."""
+def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args):
+    """Boot e1000 (as eth0, priority 150, with more args), the netstack
+    (priority 100, 10.0.2.15/24 and more args) and the console, with an
+    e1000 on QEMU's user network."""
     text = ("program eth0 priority=150 dma=64 restart=never\n"
-            "    module e1000\n    pci 8086:100e\n    args name=eth0 fault=4\n"
+            f"    module e1000\n    pci 8086:100e\n    args name=eth0 {driver_args}\n"
             "program netstack priority=100 dma=4096 restart=never\n"
-            "    args nic=eth0 eth0.addr=10.0.2.15/24\n"
+            f"    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
             "program console priority=160 control=yes\n    irq 4\n")
     q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
                                    (build_path("netstack.elf"), "netstack"),
                                    (build_path("appliance", "console.elf"), "console")],
-                  "console-netstack-starting")
+                  name)
     q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0,addr=3"]
-    with q:
+    return q
+
+
+def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
+    """The driver spins from its start at a priority above the netstack's,
+    so the netstack runs (says ps) but has not registered: ifconfig and
+    fault say it is starting, not that it is not running."""
+    with boot_driver_netstack_console(tmp_path, "console-netstack-starting", "fault=4",
+                                      "") as q:
         q.wait_for(r"^eth0: injecting fault hang$")
         q.wait_for(r"^console: ready")
         command(q, "ps\r", r"^netstack\s+running\s+0\s+0$")
@@ -295,17 +303,8 @@ def test_a_netstack_that_does_not_answer_does_not_hold_the_console_up(tmp_path):
     is queued, and dropped when the driver goes; a fault for an interface
     whose driver is down is refused, not queued for the next one. Once the
     driver is killed the netstack answers, and ifconfig works again."""
-    text = ("program eth0 priority=150 dma=64 restart=never\n"
-            "    module e1000\n    pci 8086:100e\n    args name=eth0\n"
-            "program netstack priority=100 dma=4096 restart=never\n"
-            "    args nic=eth0 eth0.addr=10.0.2.15/24 eth0.gw=10.0.2.2\n"
-            "program console priority=160 control=yes\n    irq 4\n")
-    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
-                                   (build_path("netstack.elf"), "netstack"),
-                                   (build_path("appliance", "console.elf"), "console")],
-                  "console-netstack")
-    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0,addr=3"]
-    with q:
+    with boot_driver_netstack_console(tmp_path, "console-netstack", "",
+                                      "eth0.gw=10.0.2.2") as q:
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
         assert first_interface(q) == "eth0: link up, 10.0.2.15/24, gateway 10.0.2.2"
         command(q, "fault eth0 hang\r", r"^console: fault: sent eth0 'hang' \(spin forever\)$")

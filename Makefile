@@ -40,6 +40,9 @@ NET_TAP  = -netdev tap,id=net0,ifname=tap0,script=no,downscript=no -device $(NIC
 # make pxe-run NET=tap: the NIC's MAC (QEMU's default, said aloud; it ends
 # NET_TAP's -device), to which dnsmasq gives the appliance's address.
 PXE_MAC  := 52:54:00:12:34:56
+ifeq ($(filter e1000 virtio-net-pci,$(NIC)),)
+$(error NIC=$(NIC): say NIC=e1000 or NIC=virtio-net-pci (the models the drivers drive))
+endif
 ifeq ($(filter user tap,$(NET)),)
 $(error NET=$(NET): say NET=user (QEMU's user-mode network) or NET=tap (a tap in a namespace))
 endif
@@ -241,15 +244,17 @@ kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 # text changes, so the ISO and the TFTP tree are rebuilt exactly when
 # another manifest is chosen.
 # It is checked first with init's own parser on the host
-# (tools/manifest-check.c): a bad one fails here as FILE:LINE: what is
-# wrong, and leaves nothing behind.
+# (tools/manifest-check.c), and the boot modules it names against
+# MODULES: a bad one fails here as FILE:LINE: what is wrong, and leaves
+# nothing behind.
 TAP_STATIC ?= $(filter tap,$(NET))
 MANIFEST_CMD = $(if $(TAP_STATIC),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
 $(B)/boot.manifest: $(B)/host/manifest-check FORCE
 	@mkdir -p $(@D)
 	$(Q)[ -r "$(MANIFEST)" ] || { echo "make: MANIFEST=$(MANIFEST): no such file" >&2; exit 1; }
 	$(Q)$(MANIFEST_CMD) > $@.new || { rm -f $@.new; exit 1; }
-	$(Q)$(B)/host/manifest-check $@.new "$(MANIFEST)" || { rm -f $@.new; exit 1; }
+	$(Q)$(B)/host/manifest-check $@.new "$(MANIFEST)" $(foreach m,$(MODULES),$(lastword $(subst :, ,$(m)))) \
+		|| { rm -f $@.new; exit 1; }
 	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; \
 		echo "  MANIFEST $@ from $(MANIFEST)$(if $(TAP_STATIC), for NET=tap)"; fi
 FORCE:
@@ -260,7 +265,13 @@ $(B)/host/manifest-check: tools/manifest-check.c init/manifest.c init/manifest.h
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -Iinclude -Iinit -o $@ tools/manifest-check.c \
 		init/manifest.c lib/fmt.c
 
-$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest
+# The kernel command line (CMDLINE=) as a file, rewritten only when it
+# changes, so that grub.cfg and boot.ipxe are made again exactly then.
+$(B)/cmdline: FORCE
+	@mkdir -p $(@D)
+	@printf "%s\n" "$(CMDLINE)" | cmp -s - $@ || printf "%s\n" "$(CMDLINE)" > $@
+
+$(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest $(B)/cmdline
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
@@ -271,7 +282,8 @@ $(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES
 iso: $(B)/mica.iso
 
 # The network-boot tree: what a TFTP server serves for iPXE.
-$(B)/tftp/boot.ipxe: $(B)/kernel.elf $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) tools/mkipxe.sh Makefile
+$(B)/tftp/boot.ipxe: $(B)/kernel.elf $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) tools/mkipxe.sh Makefile \
+		$(B)/cmdline
 	@mkdir -p $(@D)
 	cp $(B)/kernel.elf $(B)/tftp/kernel
 	for m in $(MODULES); do cp $${m%%:*} $(B)/tftp/$${m##*:}; done

@@ -56,6 +56,18 @@ static bool program(uint64_t i, console_name name, uint64_t w[INIT_NAME_WORDS + 
 	return true;
 }
 
+const char *netstack_absence(void)
+{
+	console_name name;
+	uint64_t w[INIT_NAME_WORDS + 4];
+
+	for (uint64_t i = 0; program(i, name, w); i++)
+		if (!strcmp(name, "netstack") &&
+		    (w[4] == PROGRAM_RUNNING || w[4] == PROGRAM_WAITING))
+			return "the netstack is starting (not registered yet)";
+	return "the netstack is not running";
+}
+
 static void cmd_ps(char **arg)
 {
 	console_name name;
@@ -297,6 +309,14 @@ static void key(char c)
 		break;
 	case LINE_EDIT_FULL:
 		printf("console: a line holds at most %u characters\n", LINE_EDIT_MAX);
+		break;
+	case LINE_EDIT_TOO_LONG:
+		show_line(true, false);
+		printf("%s%s\n", PROMPT, editor.entered);
+		printf("console: not run: the line was longer than %u characters\n", LINE_EDIT_MAX);
+		break;
+	case LINE_EDIT_BELL:
+		puts_raw("\a");
 		break;
 	case LINE_EDIT_REDRAW:
 		if (c == CTRL_L)        /* draw it even if the kernel has it */

@@ -29,6 +29,12 @@ typedef char console_name[INIT_NAME_WORDS * 8 + 1];
 
 /* ---- the netstack (console_net.c) ---- */
 
+/* Why the netstack's services are not there, as init sees the program
+ * named netstack: "the netstack is starting (not registered yet)" while
+ * it runs or waits to restart, else "the netstack is not running".
+ * (console.c) */
+const char *netstack_absence(void);
+
 /* Start the worker thread and its first reading of the interfaces. 0 or
  * a negative error. */
 long net_start(void);

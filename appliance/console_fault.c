@@ -105,7 +105,7 @@ static bool interface_checked(const char *ifname)
 		if (!strcmp(names[i], ifname))
 			return true;
 	if (n < 0)
-		printf("console: fault: the netstack is not running, so there are no interfaces\n");
+		printf("console: fault: %s, so there are no interfaces\n", netstack_absence());
 	else
 		printf("console: fault: no interface named '%s' (ifconfig lists them)\n", ifname);
 	return false;

@@ -180,7 +180,7 @@ static bool net_ready(const char *cmd)
 	if (!net_refresh())
 		printf("console: %s: %s\n", cmd, net_silence(silence, sizeof(silence)));
 	else if (net.count < 0)
-		printf("console: %s: the netstack is not running\n", cmd);
+		printf("console: %s: %s\n", cmd, netstack_absence());
 	else if (net.count == 0)
 		printf("console: %s: the netstack has no interfaces\n", cmd);
 	else
@@ -212,6 +212,15 @@ static void print_interface(const struct net_if_info *in)
 		fmt_snprintf(gw, sizeof(gw), "gateway %s", ipv4(addr, sizeof(addr), in->gw));
 	else
 		fmt_snprintf(gw, sizeof(gw), "no gateway");
+	if (!c->attached && !in->mac && !c->driver_restarts) {
+		/* Never had a driver: no MAC, no link; an address only if set. */
+		if (in->addr)
+			printf("%.16s: no driver yet, %s/%u, %s\n", in->name,
+			       ipv4(addr, sizeof(addr), in->addr), prefix, gw);
+		else
+			printf("%.16s: no driver yet\n", in->name);
+		return;
+	}
 	for (int k = 0, n = 0; k < 6; k++)
 		n += fmt_snprintf(mac + n, sizeof(mac) - n, "%s%02lx", k ? ":" : "",
 				  (in->mac >> (8 * k)) & 0xFF);

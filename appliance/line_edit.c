@@ -144,7 +144,7 @@ static enum line_edit_result complete(struct line_edit *e)
 		if (!strncmp(cands[i], prefix, plen))
 			e->matches[e->nmatches++] = cands[i];
 	if (e->nmatches == 0)
-		return LINE_EDIT_NONE;
+		return LINE_EDIT_BELL;
 	/* What all matches share beyond the prefix goes in; a unique match
 	 * also gets the space after it. */
 	unsigned common = (unsigned)strlen(e->matches[0]);
@@ -205,13 +205,19 @@ static enum line_edit_result act(struct line_edit *e, enum action a)
 	case ACT_COMPLETE:
 		return complete(e);
 	case ACT_ENTER:
-	case ACT_CANCEL:
+	case ACT_CANCEL: {
+		/* A line that lost characters (and was not shortened since) is
+		 * not what was meant: not run, not kept. */
+		bool too_long = a == ACT_ENTER && e->full_reported;
 		memcpy(e->entered, e->buf, LINE_EDIT_MAX + 1);
-		if (a == ACT_ENTER)
+		if (a == ACT_ENTER && !too_long)
 			history_add(e, e->entered);
 		set_line(e, "");
 		e->browse = 0;
+		if (too_long)
+			return LINE_EDIT_TOO_LONG;
 		return a == ACT_ENTER ? LINE_EDIT_ENTER : LINE_EDIT_CANCEL;
+	}
 	default:
 		return LINE_EDIT_NONE;
 	}

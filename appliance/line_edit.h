@@ -14,13 +14,14 @@
  *   ^W                  delete the word before the cursor
  *   ^C                  abandon the line
  *   ^L                  draw the line again
- *   Tab                 complete the word before the cursor
+ *   Tab                 complete the word before the cursor (BELL: nothing does)
  *   Enter (CR or LF; CR LF counts once)
  * Cursor keys arrive as escape sequences, CSI (ESC [ ... final byte) or
  * SS3 (ESC O letter): A B C D H F, and CSI 1~ 7~ (Home), 4~ 8~ (End),
  * 3~ (Delete). Any other sequence is swallowed whole, however the
  * terminal splits it across reads; a control character inside one ends
- * it and counts as itself. Other control characters are ignored.
+ * it and counts as itself. Other control characters, and bytes 0x80 and
+ * above, are ignored.
  */
 #ifndef MICA_APPLIANCE_LINE_EDIT_H
 #define MICA_APPLIANCE_LINE_EDIT_H
@@ -50,6 +51,9 @@ enum line_edit_result {
 	LINE_EDIT_CANCEL,       /* ^C: the line was abandoned (it is in `entered`) */
 	LINE_EDIT_LIST,         /* Tab found several candidates: matches[0..nmatches) */
 	LINE_EDIT_FULL,         /* a character did not fit (once, until the line shrinks) */
+	LINE_EDIT_TOO_LONG,     /* Enter on a line that lost characters that did not fit:
+				   not to be run (it is in `entered`); the editor is empty */
+	LINE_EDIT_BELL,         /* Tab found nothing to complete: ring the bell */
 };
 
 struct line_edit {

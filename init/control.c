@@ -22,7 +22,7 @@ static void program_report(struct program *p, struct msg *m)
 	memcpy(w, p->m->name, strnlen(p->m->name, INIT_NAME_WORDS * 8));
 	w[4] = p->state;
 	w[5] = p->restarts;
-	w[6] = p->crashes;
+	w[6] = program_crashes_in_a_row(p, now);
 	w[7] = p->state == PROGRAM_WAITING && p->restart_at > now ? p->restart_at - now : 0;
 	*m = msg_from_words(0, w, INIT_NAME_WORDS + 4);
 }

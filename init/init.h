@@ -166,6 +166,10 @@ long grant_run(struct program *p, struct grant *g, uint64_t base, uint64_t size,
 enum death { DIED_EXIT, DIED_CRASH, DIED_KILL };
 
 uint64_t now_ms(void);
+/* Its crashes in a row as of now: 0 once it has run STABLE_MS (5 s)
+ * since its last start, else the crashes counted so far (what `ps`
+ * shows and the restart policy counts). */
+unsigned program_crashes_in_a_row(const struct program *p, uint64_t now);
 /* A program ended: free everything, then restart it as its policy says. */
 void program_died(struct program *p, const char *how, enum death cause);
 /* Death notice bits from the supervisor notification: programs whose

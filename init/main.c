@@ -64,6 +64,11 @@ static bool request(struct program *p, struct msg *m)
 		err = name_request(p->index, m, &service_reply, &deferred);
 		if (deferred)
 			return false;
+		int holder = label == NS_REGISTER && err == ERR_SLOT_IN_USE ? name_owner(m->w) : -1;
+		if (holder >= 0)
+			printf_limit(&p->log_limit, "init: %s asked for the name '%.*s', which %s has\n",
+				     p->m->name, NS_NAME_WORDS * 8, (const char *)m->w,
+				     programs[holder].m->name);
 		*m = msg_make((uint64_t)err, 0);
 		return true;
 	}
@@ -114,9 +119,10 @@ static void start_all(void)
 			p->state = PROGRAM_NO_DEVICE;
 			continue;
 		}
+		char quota[32];
 		if (program_start(p) == 0)
-			printf("init: started %s (priority %u, quota %lu KiB)\n", p->m->name,
-			       p->m->priority, p->m->quota >> 10);
+			printf("init: started %s (priority %u, quota %s)\n", p->m->name,
+			       p->m->priority, fmt_bytes(quota, sizeof(quota), p->m->quota));
 	}
 }
 

@@ -80,6 +80,13 @@ void names_release(int owner)
 			drop_cap(&watches[k].notif);
 }
 
+int name_owner(const uint64_t *name)
+{
+	int i = name_find(name);
+
+	return i < 0 ? -1 : names[i].owner;
+}
+
 static long name_register(int owner, const uint64_t *w)
 {
 	struct ipc_buffer *b = ipc_buffer();

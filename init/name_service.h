@@ -13,6 +13,10 @@
  * keeps *reply, which is then replaced by a fresh reply object). */
 long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred);
 
+/* The program holding the name (NS_NAME_WORDS words, zero-padded), or
+ * -1 when nobody does. */
+int name_owner(const uint64_t *name);
+
 /* Program `owner` ended: its names, waiting lookups and watches go; the
  * names' watchers are signalled. */
 void names_release(int owner);

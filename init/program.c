@@ -117,8 +117,9 @@ static const char *add_files(struct program *p, struct program_info *pi)
 			return why;
 		}
 		if (mod->size > PROGRAM_FILE_SPAN) {
-			fmt_snprintf(why, sizeof(why), "file '%s': larger than %lu MiB", name,
-				     PROGRAM_FILE_SPAN >> 20);
+			char span[32];
+			fmt_snprintf(why, sizeof(why), "file '%s': larger than %s", name,
+				     fmt_bytes(span, sizeof(span), PROGRAM_FILE_SPAN));
 			return why;
 		}
 		if (mod->size && as_add(&p->as, va, (mod->size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),

@@ -30,11 +30,18 @@ static void program_restart(struct program *p)
 			     fmt_count(count, sizeof(count), p->restarts, "restart", "restarts"));
 }
 
+unsigned program_crashes_in_a_row(const struct program *p, uint64_t now)
+{
+	if (p->state == PROGRAM_RUNNING && now - p->started_at >= STABLE_MS)
+		return 0;
+	return p->crashes;
+}
+
 void program_died(struct program *p, const char *how, enum death cause)
 {
 	uint64_t now = now_ms();
-	bool was_stable = now - p->started_at >= STABLE_MS;
 
+	p->crashes = program_crashes_in_a_row(p, now);  /* before started_at moves */
 	program_release(p);
 	if (cause == DIED_EXIT && p->m->restart != RESTART_ALWAYS) {
 		p->state = PROGRAM_EXITED;
@@ -52,8 +59,6 @@ void program_died(struct program *p, const char *how, enum death cause)
 		program_restart(p);
 		return;
 	}
-	if (was_stable)
-		p->crashes = 0;
 	if (p->crashes >= p->m->retries) {
 		char count[32];
 		p->crashes++;           /* this one too: what `ps` shows is what we say */

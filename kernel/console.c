@@ -62,6 +62,10 @@ static void line_draw(void)
 
 void console_putc(char c)
 {
+	if (c == '\a') {               /* the bell: nothing moves, the line stays */
+		serial_putc(c);
+		return;
+	}
 	line_erase();
 	serial_putc(c);
 	mid_line = c != '\n';

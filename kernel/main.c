@@ -125,16 +125,17 @@ static void read_boot_info(const struct multiboot_info *mbi,
 
 static void print_memory_map(void)
 {
-	char count[32];
+	char count[32], size[32];
 
 	kinfo("mem: memory map from the loader (%s):\n",
 	      fmt_count(count, sizeof(count), (unsigned)nregions, "region", "regions"));
 	for (int i = 0; i < nregions; i++)
-		kinfo("mem:   %016lx-%016lx %10lu KiB %s\n", regions[i].base,
-		      regions[i].base + regions[i].len - 1, regions[i].len >> 10,
+		kinfo("mem:   %016lx-%016lx %10s %s\n", regions[i].base,
+		      regions[i].base + regions[i].len - 1,
+		      fmt_bytes(size, sizeof(size), regions[i].len),
 		      memmap_type_name(regions[i].type));
 	uint64_t total = memmap_total(usable, nusable);
-	kinfo("mem: usable frames: %lu KiB (%lu MiB) in %s\n", total >> 10, total >> 20,
+	kinfo("mem: usable frames: %s in %s\n", fmt_bytes(size, sizeof(size), total),
 	      fmt_count(count, sizeof(count), (unsigned)nusable, "range", "ranges"));
 }
 
@@ -274,8 +275,9 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	if (dropped)
 		kwarn("mem: %d memory ranges ignored (table full)\n", dropped);
 	print_memory_map();
-	kinfo("mem: kernel image %lx-%lx (%lu KiB)\n", kernel_start, kernel_end,
-	      (kernel_end - kernel_start) >> 10);
+	char size[32], frames[32];
+	kinfo("mem: kernel image %lx-%lx (%s)\n", kernel_start, kernel_end,
+	      fmt_bytes(size, sizeof(size), kernel_end - kernel_start));
 
 	kmem_init(usable, nusable);
 	uint64_t top = 0;
@@ -283,8 +285,9 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 		if (regions[i].type == MM_AVAILABLE && regions[i].base + regions[i].len > top)
 			top = regions[i].base + regions[i].len;
 	paging_init(top, holds_ram);
-	kinfo("mem: %lu KiB free after paging setup (%lu frames)\n",
-	      (kmem_frames.free * FRAME_SIZE) >> 10, kmem_frames.free);
+	kinfo("mem: %s free after paging setup (%s)\n",
+	      fmt_bytes(size, sizeof(size), kmem_frames.free * FRAME_SIZE),
+	      fmt_count(frames, sizeof(frames), kmem_frames.free, "frame", "frames"));
 	print_modules();
 
 	lapic_init();

@@ -101,8 +101,9 @@ static void carve_user_memory(struct task *t, struct bootinfo *bi, uint64_t *slo
 		     CAP_RIGHTS_ALL);
 		bi->ram_count++;
 		bi->ram_bytes += end - split;
-		kinfo("root: RAM region %lx-%lx (%lu MiB) for user space\n", split, end - 1,
-		      (end - split) >> 20);
+		char size[32];
+		kinfo("root: RAM region %lx-%lx (%s) for user space\n", split, end - 1,
+		      fmt_bytes(size, sizeof(size), end - split));
 	}
 }
 
@@ -176,12 +177,12 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	bi->kernel_quota = t->quota_limit;
 
 	thread_start(th, img.entry, ROOT_STACK_TOP - 8, BOOTINFO_ADDR);
-	char regions[32], modules[32];
-	kinfo("root: task '%s' entry %lx, %s (%lu MiB), %s, quota %lu KiB\n", t->name, img.entry,
+	char regions[32], ram[32], modules[32], quota[32];
+	kinfo("root: task '%s' entry %lx, %s (%s), %s, quota %s\n", t->name, img.entry,
 	      fmt_count(regions, sizeof(regions), bi->ram_count, "RAM region", "RAM regions"),
-	      bi->ram_bytes >> 20,
+	      fmt_bytes(ram, sizeof(ram), bi->ram_bytes),
 	      fmt_count(modules, sizeof(modules), bi->module_count, "module", "modules"),
-	      t->quota_limit >> 10);
+	      fmt_bytes(quota, sizeof(quota), t->quota_limit));
 }
 
 void root_thread_exited(uint64_t status)

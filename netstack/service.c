@@ -40,7 +40,10 @@ static long publish(const char *name, uint64_t rights, uint64_t badge)
 
 	if (e >= 0)
 		e = ns_register(name, cap);
-	if (e < 0)
+	if (e == -ERR_SLOT_IN_USE)
+		printf("netstack: '%s' is taken by another program (init says which): "
+		       "is a second netstack in the manifest?\n", name);
+	else if (e < 0)
 		printf("netstack: cannot register '%s': %s\n", name, mica_strerror(e));
 	return e;
 }

@@ -11,7 +11,8 @@
 # prints is also written to CONSOLE_SOCKET's name with .log for .sock.
 # gdb starts with KERNEL's symbols and tools/gdbinit, and runs to kmain.
 # When gdb quits (or this script gets SIGTERM or SIGHUP), QEMU is stopped
-# and the sockets removed.
+# and the sockets removed. A socket something still listens on (another
+# `make gdb`) is left alone: the script refuses to start.
 set -euo pipefail
 . "$(dirname "$0")/stop-child.sh"
 
@@ -20,6 +21,21 @@ kernel=$1 gdb_sock=$2 con_sock=$3
 shift 3
 con_log=${con_sock%.sock}.log
 here=$(cd "$(dirname "$0")" && pwd)
+
+# Something listens on it: a connection is taken (and closed at once).
+listening() {
+	[ -S "$1" ] && python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(1)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
+}
+for sock in "$gdb_sock" "$con_sock"; do
+	if listening "$sock"; then
+		echo "gdb-run: $sock is in use (another make gdb?); stop that one, or give" \
+		     "GDB_SOCKET= and CONSOLE_SOCKET= other paths" >&2
+		exit 1
+	fi
+done
 
 qemu=""
 cleanup() {

@@ -4,14 +4,17 @@
  * with the file, the line and what is wrong, before anything boots. The
  * Makefile runs it on the manifest it puts in the ISO and the TFTP tree.
  *
- * Usage: manifest-check FILE [NAME]
+ * Usage: manifest-check FILE [NAME [MODULE...]]
  *   NAME is how messages call the file (default FILE): make checks a
- *   copy, but names the MANIFEST= it came from.
- * Exit status: 0 the manifest parses (nothing is printed); 1 it does
- * not, with "NAME:LINE: what is wrong" on stderr; 2 usage, or the file
- * cannot be read.
+ *   copy, but names the MANIFEST= it came from. MODULEs, if given, are
+ *   the boot modules there will be: each program's `module` and `file`
+ *   must be one of them.
+ * Exit status: 0 the manifest parses and names only given modules
+ * (nothing is printed); 1 it does not, with "NAME:LINE: what is wrong"
+ * on stderr (LINE: the program's); 2 usage, or the file cannot be read.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,17 +22,47 @@
 
 #define MANIFEST_MAX_BYTES (1 << 20)
 
+static bool is_module(const char *name, char **modules, int nmodules)
+{
+	for (int i = 0; i < nmodules; i++)
+		if (strcmp(modules[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Returns 0, or the line of the first program naming a boot module not
+ * among modules[0..nmodules), with the message in err. */
+static unsigned check_modules(const struct manifest *m, char **modules, int nmodules,
+			      char *err, size_t err_size)
+{
+	for (unsigned i = 0; i < m->nprograms; i++) {
+		const struct manifest_program *p = &m->programs[i];
+		if (!is_module(p->module, modules, nmodules)) {
+			snprintf(err, err_size, "program %s: no boot module '%s' (the Makefile's MODULES lists them)",
+				 p->name, p->module);
+			return p->line;
+		}
+		for (unsigned f = 0; f < p->nfiles; f++)
+			if (!is_module(p->files[f], modules, nmodules)) {
+				snprintf(err, err_size, "program %s: file '%s' is no boot module",
+					 p->name, p->files[f]);
+				return p->line;
+			}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char text[MANIFEST_MAX_BYTES];
 	static struct manifest m;
-	char err[160];
+	char err[256];
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s FILE [NAME]\n", argv[0]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s FILE [NAME [MODULE...]]\n", argv[0]);
 		return 2;
 	}
-	const char *name = argc == 3 ? argv[2] : argv[1];
+	const char *name = argc >= 3 ? argv[2] : argv[1];
 	FILE *f = fopen(argv[1], "r");
 	if (!f) {
 		fprintf(stderr, "%s: cannot read: %s\n", name, strerror(errno));
@@ -44,6 +77,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	unsigned line = manifest_parse(text, len, &m, err, sizeof(err));
+	if (!line && argc > 3)
+		line = check_modules(&m, argv + 3, argc - 3, err, sizeof(err));
 	if (line) {
 		fprintf(stderr, "%s:%u: %s\n", name, line, err);
 		return 1;

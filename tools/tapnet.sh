@@ -5,7 +5,9 @@
 #
 # Usage: tools/tapnet.sh manifest FILE
 #          FILE with the netstack's `eth0.addr=dhcp` made the static address
-#          the appliance has on the tap (10.1.0.2/24), on stdout.
+#          the appliance has on the tap (10.1.0.2/24), said in a last
+#          comment line (the others keep their numbers) and in the
+#          comments that said "an address from DHCP", on stdout.
 #        tools/tapnet.sh run NETNS QEMU-COMMAND...
 #          Creates namespace NETNS (it must not exist) with tap0, the host
 #          side 10.1.0.1/24, and for every other `ifname=tapN` in the QEMU
@@ -37,7 +39,15 @@ make_manifest() {
 		     "the tap does not serve; add eth0.addr=dhcp to its args (NET=tap makes it" \
 		     "$(guest_addr 0)/24) or an address on 10.1.0.0/24" >&2
 	fi
-	sed "s|eth0\.addr=dhcp|eth0.addr=$(guest_addr 0)/24|g" "$file"
+	if ! grep -q 'eth0\.addr=dhcp' "$file"; then
+		cat "$file"
+		return
+	fi
+	# The comments that said DHCP say what it is now.
+	local addr; addr="$(guest_addr 0)/24"
+	sed -e "\$ a # NET=tap: tools/tapnet.sh made eth0.addr=dhcp the static eth0.addr=$addr (the tap serves no DHCP)." \
+	    -e "/^[[:space:]]*#/ s|an address from DHCP|the static address $addr (NET=tap)|g" \
+	    -e "s|eth0\.addr=dhcp|eth0.addr=$addr|g" "$file"
 }
 
 ns=""

@@ -287,7 +287,12 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 	struct ipc_buffer *b = ipc_buffer();
 	b->recv_cap_slot = slot_alloc();
 	b->recv_window = fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2);
-	if ((err = ns_register(nic.ifname, endpoint)) < 0) {
+	if ((err = ns_register(nic.ifname, endpoint)) == -ERR_SLOT_IN_USE) {
+		printf("%s: %s is taken by another program (init says which); give this driver "
+		       "another name= in the manifest\n", nic.ifname, nic.ifname);
+		return 1;
+	}
+	if (err < 0) {
 		printf("%s: cannot register the name: %s\n", nic.ifname, mica_strerror(err));
 		return 1;
 	}

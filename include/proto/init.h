@@ -36,8 +36,9 @@
  *
  *   INIT_PROGRAM  words: [0] index (0, 1, ... in manifest order).
  *                 reply: words 0..3 the name, [4] enum program_state,
- *                 [5] restarts so far, [6] crashes in a row (what the
- *                 backoff and the retries= limit count), [7] milliseconds
+ *                 [5] restarts so far, [6] crashes in a row as of now
+ *                 (what the backoff and the retries= limit count; 0 once
+ *                 it has been up 5 s), [7] milliseconds
  *                 until a waiting restart. ERR_RANGE past the last one.
  *   INIT_KILL     words: name. The program is killed (its task destroyed,
  *                 everything it held freed) and, if its restart policy

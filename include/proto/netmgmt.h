@@ -46,7 +46,7 @@
 
 /* Labels by area, so that each area can grow in its own range:
  *    1..15  interfaces and protocol counters
- *   16..31  routes (the router issue)
+ *   16..31  routes (none defined yet)
  *   32..47  firewall rules
  *   48..63  connection table and NAT */
 enum netmgmt_label {

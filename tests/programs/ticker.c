@@ -1,7 +1,9 @@
 /*
  * ticker: log lines at a steady pace, for tests of the serial console
  * (log output arriving while a line is being typed): `count=N period=MS`
- * prints "ticker: tick K of N" every MS milliseconds, then exits.
+ * prints "ticker: tick K of N" every MS milliseconds, then exits. With
+ * `crash=N` it crashes at once on its first N runs (for init's count of
+ * crashes in a row).
  */
 #include "lib/mica.h"
 #include "proto/program.h"
@@ -23,6 +25,11 @@ int main(uint64_t arg)
 	const struct program_info *pi = (const struct program_info *)arg;
 	unsigned long count = number(pi->args, "count", 10), period = number(pi->args, "period", 100);
 	cap_slot_t timer = slot_alloc();
+
+	if (pi->restarts < number(pi->args, "crash", 0)) {
+		printf("ticker: crashing on purpose\n");
+		__asm__ volatile("movl $1, 0x10" ::: "memory");   /* unmapped: a page fault */
+	}
 
 	if (sys_obj_create(CAP_NOTIFICATION, timer, 0) < 0)
 		return 1;

@@ -49,6 +49,7 @@ class Screen:
         self.col = 0
         self.state = None           # None, "esc", "csi", "ss3"
         self.params = b""
+        self.bells = 0              # BEL bytes seen
 
     def text(self):
         """The row being written (for example the console's prompt)."""
@@ -77,6 +78,8 @@ class Screen:
     def _byte(self, b, done):
         if b == 0x1B:
             self.state = "esc"
+        elif b == 0x07:
+            self.bells += 1
         elif b == 0x0A:
             done.append(self.text())
             self.row = bytearray()

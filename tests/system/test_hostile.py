@@ -1,6 +1,6 @@
-"""A hostile host on the wire: the instances of issue 15 replayed against the
-netstack, each with the behaviour it must have now (docs/netstack.md,
-"Hardening"). After each: no program restarted, no lwIP assertion, ping
+"""A hostile host on the wire: public bug reports against lwIP and other
+small stacks replayed against the netstack, each with the behaviour it
+must have now (docs/netstack.md, "Hardening"). After each: no program restarted, no lwIP assertion, ping
 works and a TCP transfer works (and, where the pool was attacked, every
 buffer is accounted for).
 

@@ -142,3 +142,24 @@ def test_nonzero_exit_is_a_crash_and_zero_is_done(tmp_path):
         q.wait_for(r"^init: again exited at \d+ ms; gave up after 2 crashes in a row, left down$")
         q.wait_for(r"^init: clean exited$")
         assert not re.search(r"^clean: started \(run 2\)", q.output(), re.M)
+
+
+def test_two_drivers_asking_for_one_name_are_told_who_has_it(tmp_path):
+    """Two NICs, both drivers named eth0: the second is told the name is
+    taken and what to do, and init says which program holds it."""
+    text = ("program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
+            "    args name=eth0\n"
+            "program virtio-net priority=150 dma=64 restart=never\n    pci 1af4:1041\n"
+            "    args name=eth0\n")
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
+                                   (build_path("drivers", "virtio-net.elf"), "virtio-net")],
+                  "two-eth0")
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0",
+              "-netdev", "user,id=n1,restrict=on",
+              "-device", "virtio-net-pci,disable-legacy=on,netdev=n1"]
+    with q:
+        q.wait_for(r"^init: virtio-net asked for the name 'eth0', which e1000 has$")
+        q.wait_for(r"^eth0: eth0 is taken by another program \(init says which\); give this "
+                   r"driver another name= in the manifest$")
+        q.wait_for(r"^init: virtio-net exited with status 1 at \d+ ms; restart=never, left down$")
+        assert "destination slot is not empty" not in q.output()

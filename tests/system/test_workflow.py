@@ -344,6 +344,104 @@ def test_a_bad_manifest_fails_make_with_its_line(tmp_path):
             assert f.read() == before
 
 
+def test_a_manifest_naming_a_module_make_does_not_build_fails_make(tmp_path):
+    """A program (or a file) that no boot module holds: make fails with the
+    manifest's FILE:LINE before anything boots."""
+    target = "build/boot.manifest"
+    for text, message in [
+            ("# no such program\nprogram foo priority=120\n",
+             r":2: program foo: no boot module 'foo' "),
+            ("program console\n    file nosuch\n",
+             r":1: program console: file 'nosuch' is no boot module$")]:
+        bad = tmp_path / "bad.manifest"
+        bad.write_text(text)
+        r = subprocess.run(["make", target, f"MANIFEST={bad}"], cwd=ROOT, env=make_env(),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode != 0, r.stdout + r.stderr
+        assert re.search("^" + re.escape(str(bad)) + message, r.stderr, re.M), r.stderr
+        assert not os.path.exists(os.path.join(ROOT, target + ".new"))
+
+
+@pytest.mark.parametrize("variable, message", [
+    ("NIC=rtl8139", r"NIC=rtl8139: say NIC=e1000 or NIC=virtio-net-pci "),
+    ("NET=bridge", r"NET=bridge: say NET=user "),
+])
+def test_an_unknown_nic_or_net_fails_make(variable, message):
+    """A NIC model no driver drives, or a network make does not know:
+    make stops before doing anything and says what it takes."""
+    r = subprocess.run(["make", "-n", "run", variable], cwd=ROOT, env=make_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, r.stdout
+    assert re.search(message, r.stderr), r.stderr
+
+
+def test_net_tap_manifest_says_static_where_it_said_dhcp():
+    """The manifest NET=tap boots: eth0's address is static, no comment
+    still says it comes from DHCP, and every line keeps its number (a bad
+    line is reported where it is in MANIFEST=)."""
+    src = os.path.join(ROOT, "configs", "boot.manifest")
+    out = subprocess.run([os.path.join(ROOT, "tools", "tapnet.sh"), "manifest", src],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    with open(src) as f:
+        original = f.read().splitlines()
+    lines = out.splitlines()
+    assert not [line for line in lines[:len(original)] if "eth0.addr=dhcp" in line]
+    assert any("eth0.addr=10.1.0.2/24" in line for line in lines if not line.startswith("#"))
+    assert not [line for line in lines if line.lstrip().startswith("#") and "from DHCP" in line]
+    assert len(lines) == len(original) + 1 and lines[-1].startswith("# NET=tap: ")
+    for mine, theirs in zip(lines, original):
+        assert mine.lstrip().startswith("#") == theirs.lstrip().startswith("#")
+
+
+def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
+    """CMDLINE= reaches the ISO's grub.cfg and the TFTP tree's boot.ipxe
+    though both exist already, and going back to the default is seen too."""
+    grub = os.path.join(ROOT, "build", "iso", "boot", "grub", "grub.cfg")
+    ipxe = os.path.join(ROOT, "build", "tftp", "boot.ipxe")
+
+    def make(*args):
+        subprocess.run(["make", "-s", "iso", "tftp", *args], cwd=ROOT, env=make_env(),
+                       check=True, capture_output=True, timeout=300)
+
+    def kernel_lines():
+        lines = []
+        for path in (grub, ipxe):
+            with open(path) as f:
+                lines += [line for line in f if re.match(r"\s*(multiboot|kernel)\b", line)]
+        assert len(lines) == 2, lines
+        return lines
+
+    make()
+    try:
+        make("CMDLINE=loglevel=3 mica.test=1")
+        for line in kernel_lines():
+            assert "loglevel=3 mica.test=1" in line, line
+    finally:
+        make()
+    for line in kernel_lines():
+        assert "loglevel=2" in line and "mica.test" not in line, line
+
+
+def test_gdb_run_leaves_a_live_socket_alone(tmp_path):
+    """A socket something listens on (another make gdb's) is not taken
+    over: tools/gdb-run.sh refuses, says so, and the socket stays."""
+    live = tmp_path / "gdb.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(live))
+    server.listen(4)
+    try:
+        r = subprocess.run([os.path.join(ROOT, "tools", "gdb-run.sh"), "build/kernel.elf",
+                            str(live), str(tmp_path / "console.sock"), "true"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert re.search(rf"^gdb-run: {re.escape(str(live))} is in use \(another make gdb\?\)",
+                         r.stderr, re.M), r.stderr
+        assert live.is_socket()
+        assert "QEMU pid" not in r.stdout
+    finally:
+        server.close()
+
+
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
 def test_make_gdb_interrupt_and_continue(tmp_path):
     """make gdb: gdb runs the guest to kmain; Ctrl-C (SIGINT to make's

@@ -241,8 +241,20 @@ TEST(line_edit_line_length_is_bounded)
 	feed(&e, "z");
 	CHECK_EQ(line_edit_key(&e, 'x'), LINE_EDIT_FULL);      /* ... each time it fills */
 	CHECK_EQ(e.buf[LINE_EDIT_MAX - 1], 'z');
+	/* Enter on a line that lost characters: not to be run, not kept. */
+	CHECK_EQ(feed(&e, "\r"), LINE_EDIT_TOO_LONG);
+	CHECK_EQ(strlen(e.entered), LINE_EDIT_MAX);
+	CHECK_LINE(&e, "", 0);
+	CHECK_EQ(feed(&e, UP), LINE_EDIT_NONE);
+	/* A line exactly full, or shortened after it overflowed, runs. */
+	for (int i = 0; i < LINE_EDIT_MAX; i++)
+		line_edit_key(&e, 'a');
 	CHECK_EQ(feed(&e, "\r"), LINE_EDIT_ENTER);
 	CHECK_EQ(strlen(e.entered), LINE_EDIT_MAX);
+	for (int i = 0; i < LINE_EDIT_MAX + 3; i++)
+		line_edit_key(&e, 'b');
+	CHECK_EQ(feed(&e, "\x7f\r"), LINE_EDIT_ENTER);
+	CHECK_EQ(strlen(e.entered), LINE_EDIT_MAX - 1);
 }
 
 /* Candidates as the console gives them: commands, then by command. */
@@ -293,13 +305,13 @@ TEST(line_edit_completes_commands_and_arguments)
 	CHECK(!strcmp(e.matches[0], "eth0") && !strcmp(e.matches[1], "eth1"));
 	CHECK_EQ(feed(&e, "1\t"), LINE_EDIT_REDRAW);
 	CHECK_LINE(&e, "fault eth1 ", 11);
-	CHECK_EQ(feed(&e, "\t"), LINE_EDIT_NONE);      /* no candidates for the kind here */
+	CHECK_EQ(feed(&e, "\t"), LINE_EDIT_BELL);      /* no candidates for the kind here */
 	CHECK_EQ(last_index, 2);
 	feed(&e, "\x15");
 	CHECK_EQ(feed(&e, "\t"), LINE_EDIT_LIST);      /* every command */
 	CHECK_EQ(e.nmatches, 7);
 	CHECK_LINE(&e, "", 0);
-	CHECK_EQ(feed(&e, "x\t"), LINE_EDIT_NONE);     /* no match */
+	CHECK_EQ(feed(&e, "x\t"), LINE_EDIT_BELL);     /* no match: the bell */
 	CHECK_LINE(&e, "x", 1);
 	/* In the middle of a line: the word before the cursor, and no second
 	 * space before one already there. */

@@ -229,7 +229,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console \
 	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs) \
-	$(foreach f,$(MANIFEST_FILES),configs/$(f):$(f))
+	$(foreach f,$(MANIFEST_FILES),$(if $(wildcard configs/$(f)),configs/$(f):$(f)))
 
 .PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \

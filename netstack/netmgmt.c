@@ -22,6 +22,12 @@ static uint64_t if_info(uint64_t index, struct net_if_info *info)
 	info->addr = ip4_addr_get_u32(netif_ip4_addr(&n->netif));
 	info->mask = ip4_addr_get_u32(netif_ip4_netmask(&n->netif));
 	info->gw = ip4_addr_get_u32(netif_ip4_gw(&n->netif));
+	if (!n->netif_started && !n->cfg.dhcp) {
+		/* no driver yet: the static address it will have */
+		info->addr = n->cfg.addr;
+		info->mask = n->cfg.mask;
+		info->gw = n->cfg.gw;
+	}
 	info->flags = (info->addr ? NET_IF_UP : 0) | (n->cfg.dhcp ? NET_IF_DHCP : 0);
 	iface_counters(n, &info->count);
 	return 0;

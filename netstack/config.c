@@ -49,8 +49,7 @@ static bool parse_addr(const char *v, struct nic_config *c)
 	}
 	if (len < 1 || len > 30)
 		return false;
-	uint32_t host_mask = ~0U << (32 - len);
-	c->mask = __builtin_bswap32(host_mask);
+	c->mask = config_prefix_mask(len);
 	c->dhcp = false;
 	return true;
 }

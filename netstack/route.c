@@ -1,13 +1,9 @@
 /* The IPv4 routing table: netstack/route.h. */
 #include "route.h"
 
+#include "lib/config_parser.h"
 #include "lib/string.h"
 #include "uapi/errors.h"
-
-static uint32_t mask_of(unsigned prefix_len)
-{
-	return __builtin_bswap32(prefix_len ? ~0U << (32 - prefix_len) : 0);
-}
 
 /* Whether a sorts before b: longer prefix, then lower metric. */
 static bool before(const struct route *a, const struct route *b)
@@ -29,7 +25,7 @@ int route_add(struct route_table *t, const struct route *r)
 
 	if (add.prefix_len > 32 || add.iface >= 32 || (add.iface < 0 && !add.gateway))
 		return -ERR_INVALID_ARG;
-	add.mask = mask_of(add.prefix_len);
+	add.mask = config_prefix_mask(add.prefix_len);
 	if (add.dest & ~add.mask)
 		return -ERR_INVALID_ARG;
 	for (unsigned i = 0; i < t->n; i++)

@@ -12,17 +12,27 @@
  * lwIP ships such a server (apps/lwiperf), but it asserts on a segment
  * chain whose first pbuf is shorter than the header at a 128 KiB boundary,
  * which a remote host can arrange (docs/netstack.md, "Hardening").
+ *
+ * The slots are shared fairly: one host has at most IPERF_PER_SOURCE of
+ * them (a test past that is reset after its handshake); when all are
+ * taken a newcomer ends the least active server test (fewest bytes in its
+ * last two periods of 10 s) rather than being refused; and a test that
+ * moves fewer than IPERF_FLOOR bytes in a period of 10 s is ended, so a
+ * trickle of bytes cannot hold a slot.
  */
 #include "iperf.h"
 
+#include "lib/fmt.h"
 #include "lib/mica.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
 #define IPERF_CONNS 8                   /* tests at once, client included */
+#define IPERF_PER_SOURCE (IPERF_CONNS / 4)      /* server tests from one host at once */
 #define IPERF_HEADER 24                 /* iperf 2's client_hdr_v1 */
-#define IPERF_IDLE_POLLS 20             /* 10 s of tcp_poll at 500 ms */
+#define IPERF_PERIOD_POLLS 20           /* a period: 10 s of tcp_poll at 500 ms */
+#define IPERF_FLOOR (8 * 1024)          /* bytes a test must move in each period */
 #define IPERF_FLAG_RUN_BACK 0x80000000u /* the client wants a test back (-r, -d) */
 
 struct iperf_conn {
@@ -32,7 +42,9 @@ struct iperf_conn {
 	uint32_t started_ms;
 	unsigned seconds;               /* client: how long to send */
 	uint32_t until_ms;              /* client: when to stop */
-	unsigned idle_polls;
+	uint64_t period_bytes;          /* moved in the current period */
+	uint64_t last_period_bytes;     /* in the one before; IPERF_FLOOR for a new test */
+	unsigned period_polls;
 	uint8_t header[IPERF_HEADER];   /* server: the first bytes, for the flags */
 	ip_addr_t peer;
 	u16_t peer_port;
@@ -98,7 +110,7 @@ static err_t server_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
 				       "not served; this direction only\n", ipaddr_ntoa(&c->peer));
 	}
 	c->bytes += p->tot_len;
-	c->idle_polls = 0;
+	c->period_bytes += p->tot_len;
 	tcp_recved(pcb, p->tot_len);
 	pbuf_free(p);
 	return ERR_OK;
@@ -112,28 +124,80 @@ static struct iperf_conn *slot(void)
 	return NULL;
 }
 
-/* Every 500 ms: a test that has not moved for 10 s ends. */
+/* Every 500 ms: at the end of each period, a test that moved less than
+ * IPERF_FLOOR in it ends. */
 static err_t conn_poll(void *arg, struct tcp_pcb *pcb);
 
 static void conn_start(struct iperf_conn *c, struct tcp_pcb *pcb, bool client)
 {
 	*c = (struct iperf_conn){ .pcb = pcb, .client = client, .started_ms = sys_now(),
-				  .peer_port = pcb->remote_port };
+				  .peer_port = pcb->remote_port, .last_period_bytes = IPERF_FLOOR };
 	ip_addr_copy(c->peer, pcb->remote_ip);
 	tcp_arg(pcb, c);
 	tcp_err(pcb, conn_error);
 	tcp_poll(pcb, conn_poll, 1);
 }
 
+/* How much a test moved lately: its current period and the one before. */
+static uint64_t activity(const struct iperf_conn *c)
+{
+	return c->period_bytes + c->last_period_bytes;
+}
+
+/* End a server test to make room (the peer gets a reset). */
+static void evict(struct iperf_conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	report(c, "aborted here (the least active test, for a newcomer)");
+	c->pcb = NULL;
+	tcp_arg(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_abort(pcb);
+}
+
+/* A slot for a new server test from pcb's host: a free one, unless the
+ * host has its share already (*same: its tests); else the least active
+ * server test's. NULL when it gets none. */
+static struct iperf_conn *server_slot(const struct tcp_pcb *pcb, unsigned *same_host)
+{
+	struct iperf_conn *free_slot = NULL, *least = NULL;
+	unsigned same = 0;
+
+	for (unsigned i = 0; i < IPERF_CONNS; i++) {
+		struct iperf_conn *c = &conns[i];
+		if (!c->pcb) {
+			free_slot = free_slot ? free_slot : c;
+		} else if (!c->client) {
+			same += ip_addr_cmp(&c->peer, &pcb->remote_ip);
+			if (!least || activity(c) < activity(least))
+				least = c;
+		}
+	}
+	*same_host = same;
+	if (same >= IPERF_PER_SOURCE)
+		return NULL;
+	if (free_slot || !least)
+		return free_slot;
+	evict(least);
+	return least;
+}
+
 static err_t server_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct iperf_conn *c = slot();
+	struct iperf_conn *c;
+	unsigned same;
 
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	if (!c) {
-		printf_limited("netstack: iperf: %u tests at once already; refused one from %s\n",
-			       IPERF_CONNS, ipaddr_ntoa(&pcb->remote_ip));
+	if (!(c = server_slot(pcb, &same))) {
+		if (same >= IPERF_PER_SOURCE)
+			printf_limited("netstack: iperf: refused a test from %s (reset): it has %u "
+				       "already, the most one host may have\n",
+				       ipaddr_ntoa(&pcb->remote_ip), same);
+		else
+			printf_limited("netstack: iperf: refused a test from %s (reset): every slot "
+				       "is the netstack's own client's\n", ipaddr_ntoa(&pcb->remote_ip));
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
@@ -185,7 +249,7 @@ static err_t client_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct iperf_conn *c = arg;
 
 	c->bytes += len;
-	c->idle_polls = 0;
+	c->period_bytes += len;
 	return client_send(c);
 }
 
@@ -255,8 +319,18 @@ static err_t conn_poll(void *arg, struct tcp_pcb *pcb)
 
 	if (!c)
 		return ERR_OK;
-	if (++c->idle_polls >= IPERF_IDLE_POLLS)
-		return finish(c, "aborted here (idle for 10 s)");
+	if (++c->period_polls >= IPERF_PERIOD_POLLS) {
+		if (c->period_bytes < IPERF_FLOOR) {
+			static char how[64];
+			char n[16];
+			fmt_snprintf(how, sizeof(how), "aborted here (%s in 10 s, under 8 KiB)",
+				     fmt_bytes(n, sizeof(n), c->period_bytes));
+			return finish(c, how);
+		}
+		c->last_period_bytes = c->period_bytes;
+		c->period_bytes = 0;
+		c->period_polls = 0;
+	}
 	if (c->client && pcb->state == ESTABLISHED)
 		return client_send(c);
 	return ERR_OK;

@@ -5,8 +5,9 @@
  *   netstack: iperf: server done with A.B.C.D:PORT, BYTES bytes in MS ms, KBPS kbit/s
  *
  * ("client done", "aborted by the peer", "aborted here (...)" for the
- * other ends), byte counts 64-bit. At most 8 tests at once; a test idle
- * for 10 s is ended.
+ * other ends), byte counts 64-bit. At most 8 tests at once, 2 from one
+ * host; when all are taken a newcomer ends the least active; a test
+ * moving under 8 KiB in 10 s is ended.
  */
 #ifndef MICA_NETSTACK_IPERF_H
 #define MICA_NETSTACK_IPERF_H

@@ -11,7 +11,9 @@ struct dgram {
 	struct dgram *next;
 	struct pbuf *p;
 	uint32_t addr;                  /* the sender's, network byte order */
+	uint32_t to;                    /* where it was sent, network byte order */
 	uint16_t port;
+	uint8_t flags;                  /* SOCK_RECV_* */
 };
 
 static uint64_t udp_dropped;
@@ -38,7 +40,11 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 		return;
 	}
 	pbuf_free(p);
-	*d = (struct dgram){ .p = q, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port };
+	const ip_addr_t *to = ip_current_dest_addr();
+	bool broadcast = ip_addr_ismulticast(to) || ip_addr_isbroadcast(to, ip_current_netif());
+	*d = (struct dgram){ .p = q, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port,
+			     .to = ip4_addr_get_u32(ip_2_ip4(to)),
+			     .flags = broadcast ? SOCK_RECV_BROADCAST : 0 };
 	s->dq_bytes += q->tot_len;
 	if (s->dq_tail)
 		s->dq_tail->next = d;
@@ -71,7 +77,8 @@ static int udp_sock_connect(struct sock *s, const ip_addr_t *a, uint16_t port)
 }
 
 /* The oldest datagram, cut to the read's length: [0] bytes [1] address
- * [2] port [3] the datagram's whole length. */
+ * [2] port [3] the datagram's whole length [4] the address it was sent to
+ * [5] SOCK_RECV_* flags. */
 static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
 	struct dgram *d = s->dq;
@@ -85,7 +92,9 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	out[1] = d->addr;
 	out[2] = d->port;
 	out[3] = d->p->tot_len;
-	*n = 4;
+	out[4] = d->to;
+	out[5] = d->flags;
+	*n = 6;
 	if (!(s->dq = d->next))
 		s->dq_tail = NULL;
 	s->dq_len--;

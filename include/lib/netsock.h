@@ -48,6 +48,18 @@ long sock_send(const struct net_session *s, int sock, const void *data, size_t l
 /* Receive up to len bytes into data; 0 is the end of the stream. */
 long sock_recv(const struct net_session *s, int sock, void *data, size_t len, uint32_t *addr,
 	       uint16_t *port);
+
+/* A UDP datagram's sender and where it was sent (SOCK_RECV's words). */
+struct sock_dgram_info {
+	uint32_t addr;          /* the sender (network byte order) */
+	uint16_t port;
+	uint32_t to;            /* the address it was sent to (network byte order) */
+	unsigned flags;         /* SOCK_RECV_BROADCAST: to a broadcast or multicast address */
+};
+
+/* Receive one datagram (cut to len) into data, and what info says. */
+long sock_recv_dgram(const struct net_session *s, int sock, void *data, size_t len,
+		     struct sock_dgram_info *info);
 long sock_close(const struct net_session *s, int sock);
 
 #endif

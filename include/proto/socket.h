@@ -58,7 +58,9 @@ enum sock_label {
 				   [4] addr [5] port (UDP, 0: the connected peer)
 				   -> [0] bytes taken */
 	SOCK_RECV = 23,         /* [0] socket [1] offset [2] length [3] flags
-				   -> [0] bytes (0: end of stream) [1] addr [2] port */
+				   -> [0] bytes (0: end of stream) [1] addr [2] port;
+				   UDP also [3] the datagram's whole length [4] the
+				   address it was sent to [5] SOCK_RECV_* flags */
 	SOCK_SHUTDOWN = 24,     /* [0] socket [1] SOCK_SHUT_RD/WR/RDWR */
 	SOCK_CLOSE = 25,        /* [0] socket */
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
@@ -70,6 +72,13 @@ enum sock_label {
 #define SOCK_DGRAM  2
 
 #define SOCK_NONBLOCK 0x1       /* flags: answer now, never wait */
+
+/* SOCK_RECV's [5], UDP: the datagram was sent to a broadcast (limited or
+ * the interface's subnet) or multicast address, not to this host alone
+ * (what Linux's IP_PKTINFO tells, as a bit). A server that answers every
+ * datagram should not answer these: one datagram would draw an answer
+ * from every such server on the link. */
+#define SOCK_RECV_BROADCAST 0x1
 
 #define SOCK_SHUT_RD   0
 #define SOCK_SHUT_WR   1

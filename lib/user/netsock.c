@@ -162,6 +162,23 @@ long sock_recv(const struct net_session *s, int sock, void *data, size_t len, ui
 	return (long)out[0];
 }
 
+long sock_recv_dgram(const struct net_session *s, int sock, void *data, size_t len,
+		     struct sock_dgram_info *info)
+{
+	uint64_t out[6];
+
+	if (len > s->size)
+		len = s->size;
+	uint64_t w[4] = { (uint64_t)sock, 0, len, 0 };
+	long err = call(s->cap, SOCK_RECV, w, 4, out, 6);
+	if (err)
+		return err;
+	memcpy(data, s->buf, out[0]);
+	*info = (struct sock_dgram_info){ .addr = (uint32_t)out[1], .port = (uint16_t)out[2],
+					  .to = (uint32_t)out[4], .flags = (unsigned)out[5] };
+	return (long)out[0];
+}
+
 long sock_close(const struct net_session *s, int sock)
 {
 	uint64_t w[1] = { (uint64_t)sock };

@@ -6,7 +6,9 @@
  *     get back what they send until they close (one that stalls, not
  *     reading what comes back, holds up no other); more wait to be
  *     accepted;
- *   UDP echo server on port 7: every datagram goes back to its sender;
+ *   UDP echo server on port 7: every datagram goes back to its sender,
+ *     except one sent to a broadcast or multicast address or from a
+ *     service's port (udp_refused): those are dropped and counted;
  *   TCP client (args client=A.B.C.D:PORT): connects (retrying each second),
  *     echoes what the server sends until it closes, says how much, and
  *     starts again;
@@ -20,6 +22,8 @@
  *     in the manifest) or `fault DRIVER N` (NETQ_FAULT N to the driver
  *     registered as DRIVER), and gets back `ok` or `error N`.
  */
+#include "lib/config_parser.h"
+#include "lib/fmt.h"
 #include "lib/inet.h"
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -186,6 +190,50 @@ static void tcp_echo(uint64_t unused)
 	sys_thread_exit(1);
 }
 
+/* Source ports whose datagrams get no echo: those below 1024, where the
+ * services that answer every datagram live (echo 7, daytime 13, qotd 17,
+ * chargen 19, time 37, DNS 53, NTP 123, ...: two of them answering each
+ * other never stop, CVE-1999-0103, and one forged datagram starts them),
+ * and NFS's 2049, which trusts a client by its source port. This is
+ * OpenBSD inetd's rule (dg_badinput in usr.sbin/inetd/inetd.c, Debian's
+ * openbsd-inetd; BusyBox's inetd refuses below 1024 too). */
+#define ECHO_FIRST_PORT 1024
+#define ECHO_PORT_NFS   2049
+
+enum udp_refusal { TO_BROADCAST, FROM_SERVICE_PORT, REFUSALS };
+
+/* Why a datagram gets no echo, or REFUSALS when it gets one. A datagram
+ * to a broadcast or multicast address would draw an echo from every echo
+ * server on the link to one (perhaps forged) sender. */
+static enum udp_refusal udp_refused(const struct sock_dgram_info *in)
+{
+	if (in->flags & SOCK_RECV_BROADCAST)
+		return TO_BROADCAST;
+	if (in->port < ECHO_FIRST_PORT || in->port == ECHO_PORT_NFS)
+		return FROM_SERVICE_PORT;
+	return REFUSALS;
+}
+
+/* Count a datagram dropped for why; say so, rate-limited. */
+static void udp_drop(enum udp_refusal why, const struct sock_dgram_info *in)
+{
+	static const char *const reasons[REFUSALS] = {
+		"sent to a broadcast or multicast address",
+		"from a service's port (below 1024, or NFS's 2049)",
+	};
+	static uint64_t dropped[REFUSALS];
+	static struct ratelimit limits[REFUSALS];
+	char from[16], to[16], n[48];
+
+	dropped[why]++;
+	config_format_ipv4(from, sizeof(from), in->addr);
+	config_format_ipv4(to, sizeof(to), in->to);
+	printf_limit(&limits[why], "netecho: udp-echo: no echo to %s:%u (to %s): %s; %s\n", from,
+		     in->port, to, reasons[why],
+		     fmt_count(n, sizeof(n), dropped[why], "such datagram dropped",
+			       "such datagrams dropped"));
+}
+
 static void udp_echo(uint64_t unused)
 {
 	const struct net_session *s = &sessions[UDP_ECHO];
@@ -196,11 +244,15 @@ static void udp_echo(uint64_t unused)
 		sys_thread_exit(1);
 	}
 	for (;;) {
-		uint32_t addr;
-		uint16_t port;
-		long n = sock_recv(s, (int)u, data[UDP_ECHO], 1 << BUF_LOG2, &addr, &port);
+		struct sock_dgram_info in;
+		long n = sock_recv_dgram(s, (int)u, data[UDP_ECHO], 1 << BUF_LOG2, &in);
+		enum udp_refusal why = n >= 0 ? udp_refused(&in) : REFUSALS;
+		if (why != REFUSALS) {
+			udp_drop(why, &in);
+			continue;
+		}
 		if (n >= 0)
-			n = sock_send(s, (int)u, data[UDP_ECHO], (size_t)n, addr, port);
+			n = sock_send(s, (int)u, data[UDP_ECHO], (size_t)n, in.addr, in.port);
 		if (n < 0)
 			fail(UDP_ECHO, "echo", n);
 	}

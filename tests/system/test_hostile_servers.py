@@ -13,8 +13,13 @@ import time
 import pytest
 
 from netns import can_run
-from test_hostile import Rig, assert_healthy
+from test_hostile import FAKE_IP, FAKE_MAC, Rig, assert_healthy
 from test_net import GUEST, HOST
+
+scapy_l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
+scapy_inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
+Ether = scapy_l2.Ether
+IP, UDP = scapy_inet.IP, scapy_inet.UDP
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -111,4 +116,50 @@ def test_iperf_slots_cannot_be_hogged(tmp_path):
             t.rig.qemu.output()
         for _, s in hogs:
             s.close()
+        assert_healthy(t.rig)
+
+
+# Source ports of services that answer every datagram (echo, daytime, qotd,
+# chargen, time, DNS, NTP) and NFS's: netecho's UDP echo answers none.
+REFLECTOR_PORTS = [7, 13, 17, 19, 37, 53, 123, 1023, 2049]
+BROADCASTS = [("10.1.0.255", "ff:ff:ff:ff:ff:ff"), ("255.255.255.255", "ff:ff:ff:ff:ff:ff"),
+              ("224.0.0.1", "01:00:5e:00:00:01")]
+
+
+def test_udp_echo_answers_no_broadcast_and_no_service_port(tmp_path):
+    """Finding 2: netecho's UDP echo answered a datagram sent to the
+    subnet's broadcast address (every echo server on the link answers
+    one forged datagram) and one from port 7 (two echo servers, or an echo
+    and a chargen, answer each other for ever). The netstack tells a
+    server where a datagram was sent (SOCK_RECV_BROADCAST); netecho drops
+    and counts those and datagrams from ports below 1024 and NFS's, as
+    OpenBSD's inetd does."""
+    with Rig(tmp_path, "udprefl") as t:
+        t.wire.introduce()
+
+        def echoes(sport, timeout=1.5):
+            return [f for f in t.wire.frames(timeout)
+                    if UDP in f and f[IP].src == GUEST and f[UDP].dport == sport]
+
+        for i, (dst, mac) in enumerate(BROADCASTS):
+            t.wire.send_raw(bytes(Ether(src=FAKE_MAC, dst=mac) /
+                                  IP(src=FAKE_IP, dst=dst) / UDP(sport=6100 + i, dport=7) /
+                                  b"amplify"))
+            assert not echoes(6100 + i), f"a datagram to {dst} was echoed"
+        for sport in REFLECTOR_PORTS:
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST) / UDP(sport=sport, dport=7) / b"loop")
+            assert not echoes(sport), f"a datagram from port {sport} was echoed"
+        for sport in (1024, 6200):                      # the rest are answered
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST) / UDP(sport=sport, dport=7) / b"fine")
+            got = echoes(sport, 3)
+            assert [bytes(f[UDP].payload) for f in got] == [b"fine"], (sport, got)
+        out = t.rig.qemu.output()
+        for i, (dst, _) in enumerate(BROADCASTS):
+            assert re.search(rf"^netecho: udp-echo: no echo to {FAKE_IP}:{6100 + i} "
+                             rf"\(to {re.escape(dst)}\): sent to a broadcast or multicast "
+                             rf"address; {i + 1} such datagrams? dropped$", out, re.M), out
+        for i, sport in enumerate(REFLECTOR_PORTS):
+            assert re.search(rf"^netecho: udp-echo: no echo to {FAKE_IP}:{sport} "
+                             rf"\(to {GUEST}\): from a service's port \(below 1024, or NFS's "
+                             rf"2049\); {i + 1} such datagrams? dropped$", out, re.M), out
         assert_healthy(t.rig)

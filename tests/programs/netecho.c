@@ -63,31 +63,45 @@ static void sleep_ms(unsigned ms)
 	sys_notify_wait(timer_notif, 0);
 }
 
-/* Send all of len bytes; false on error. */
-static bool send_all(const struct net_session *s, int sock, const uint8_t *p, size_t len)
+/* Send all of len bytes: 0, or the error (negative). */
+static long send_all(const struct net_session *s, int sock, const uint8_t *p, size_t len)
 {
 	while (len) {
 		long n = sock_send(s, sock, p, len, 0, 0);
 		if (n < 0)
-			return false;
+			return n;
 		p += n;
 		len -= (size_t)n;
 	}
-	return true;
+	return 0;
 }
 
-/* Echo a stream until its end; the bytes echoed, or -1 on error. */
-static long echo_stream(const struct net_session *s, int sock, uint8_t *buf)
+/* The end of an echoed connection: `connection done, N bytes echoed`, or
+ * `connection failed (error E) after N bytes echoed`. */
+static void echo_report(enum role r, uint64_t echoed, long err)
 {
-	long total = 0;
+	char n[48];
 
+	fmt_count(n, sizeof(n), echoed, "byte echoed", "bytes echoed");
+	if (err)
+		printf_limited("netecho: %s: connection failed (error %ld) after %s\n", role_names[r],
+			       -err, n);
+	else
+		printf_limited("netecho: %s: connection done, %s\n", role_names[r], n);
+}
+
+/* Echo a stream until its end: 0, or the error (negative); *echoed the
+ * bytes echoed either way. */
+static long echo_stream(const struct net_session *s, int sock, uint8_t *buf, uint64_t *echoed)
+{
+	*echoed = 0;
 	for (;;) {
-		long n = sock_recv(s, sock, buf, 1 << BUF_LOG2, NULL, NULL);
+		long n = sock_recv(s, sock, buf, 1 << BUF_LOG2, NULL, NULL), err;
 		if (n <= 0)
-			return n < 0 ? -1 : total;
-		if (!send_all(s, sock, buf, (size_t)n))
-			return -1;
-		total += n;
+			return n;
+		if ((err = send_all(s, sock, buf, (size_t)n)) < 0)
+			return err;
+		*echoed += (uint64_t)n;
 	}
 }
 
@@ -111,12 +125,13 @@ static int listener(enum role r, uint16_t port)
 struct echo_conn {
 	long sock;                      /* -1: a free slot */
 	uint64_t pending, sent;         /* in its slice: received, sent back */
-	long total;                     /* bytes echoed; -1 after an error */
+	uint64_t echoed;                /* bytes sent back */
 };
 
-static void echo_done(const struct net_session *s, struct echo_conn *c)
+/* err: 0 at the end of the stream, else the error (negative). */
+static void echo_done(const struct net_session *s, struct echo_conn *c, long err)
 {
-	printf_limited("netecho: tcp-echo: connection done, %ld bytes echoed\n", c->total);
+	echo_report(TCP_ECHO, c->echoed, err);
 	sock_close(s, (int)c->sock);
 	c->sock = -1;
 }
@@ -134,24 +149,22 @@ static bool echo_step(const struct net_session *s, struct echo_conn *c, uint64_t
 		if ((err = net_call(s, SOCK_SEND, w, 6, out, 1)) == -SOCK_EAGAIN)
 			return false;
 		if (err) {
-			c->total = -1;
-			echo_done(s, c);
-		} else if ((c->sent += out[0]) == c->pending) {
-			c->sent = c->pending = 0;
+			echo_done(s, c, err);
+		} else {
+			c->sent += out[0];
+			c->echoed += out[0];
+			if (c->sent == c->pending)
+				c->sent = c->pending = 0;
 		}
 		return true;
 	}
 	uint64_t w[4] = { (uint64_t)c->sock, slice, ECHO_SLICE, SOCK_NONBLOCK };
 	if ((err = net_call(s, SOCK_RECV, w, 4, out, 3)) == -SOCK_EAGAIN)
 		return false;
-	if (err || !out[0]) {
-		if (err)
-			c->total = -1;
-		echo_done(s, c);
-	} else {
+	if (err || !out[0])
+		echo_done(s, c, err);
+	else
 		c->pending = out[0];
-		c->total += (long)out[0];
-	}
 	return true;
 }
 
@@ -270,8 +283,9 @@ static void tcp_client(uint64_t unused)
 		}
 		long e = sock_connect(s, (int)c, client_addr, client_port);
 		if (e == 0) {
-			long n = echo_stream(s, (int)c, data[TCP_CLIENT]);
-			printf_limited("netecho: tcp-client: connection done, %ld bytes echoed\n", n);
+			uint64_t echoed;
+			long err = echo_stream(s, (int)c, data[TCP_CLIENT], &echoed);
+			echo_report(TCP_CLIENT, echoed, err);
 		}
 		sock_close(s, (int)c);
 		sleep_ms(e == 0 ? 100 : 1000);

@@ -7,6 +7,7 @@ test replays what was found, checks the behaviour it must have now
 """
 import re
 import socket
+import struct
 import subprocess
 import time
 
@@ -162,4 +163,30 @@ def test_udp_echo_answers_no_broadcast_and_no_service_port(tmp_path):
             assert re.search(rf"^netecho: udp-echo: no echo to {FAKE_IP}:{sport} "
                              rf"\(to {GUEST}\): from a service's port \(below 1024, or NFS's "
                              rf"2049\); {i + 1} such datagrams? dropped$", out, re.M), out
+        assert_healthy(t.rig)
+
+
+def test_echo_reset_is_reported_as_an_error(tmp_path):
+    """Finding 3: after a peer reset its connection, netecho said
+    "connection done, -1 bytes echoed". An error is reported as one, with
+    what was echoed before it."""
+    with Rig(tmp_path, "echorst") as t:
+        s = t.rig.connect(7)
+        s.settimeout(10)
+        s.sendall(b"e" * 1000)
+        got = b""
+        while len(got) < 1000:
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()                                       # a reset
+        t.rig.qemu.wait_for(r"^netecho: tcp-echo: connection failed \(error \d+\) after 1000 "
+                            r"bytes echoed$", timeout=30)
+        s = t.rig.connect(7)
+        s.sendall(b"x")
+        assert s.recv(16) == b"x"
+        s.close()
+        t.rig.qemu.wait_for(r"^netecho: tcp-echo: connection done, 1 byte echoed$", timeout=30)
+        assert "-1 bytes" not in t.rig.qemu.output()
         assert_healthy(t.rig)

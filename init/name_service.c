@@ -2,39 +2,59 @@
  * init's name service (protocol: include/proto/nameservice.h). A name
  * belongs to the program that registered it and goes when that program
  * ends; whoever watches it (NS_WATCH) is signalled on both.
+ *
+ * The three tables (names, lookups waiting for a name, watches) are
+ * shared by every program, so each program may hold at most a quarter of
+ * each: one that registers, waits or watches without end is refused
+ * (init says so) before it can starve the others.
  */
 #include "name_service.h"
 
+#include "init.h"
 #include "lib/mica.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
 
 #define MAX_NAMES 32
-#define MAX_PENDING 8
-#define MAX_WATCHES 16
+#define MAX_PENDING 16
+#define MAX_WATCHES 32
 
-static struct {
+/* A name with a capability: a registration (the endpoint published), a
+ * waiting lookup (the caller's reply object) or a watch (the watcher's
+ * notification). cap 0: a free entry. */
+struct entry {
 	uint64_t name[NS_NAME_WORDS];
 	cap_slot_t cap;
 	int owner;              /* program index */
-	uint64_t generation;
-} names[MAX_NAMES];
+	uint64_t generation;    /* registrations only */
+};
+
+static struct entry names[MAX_NAMES], pending[MAX_PENDING], watches[MAX_WATCHES];
 static uint64_t generations;
-static struct {
-	uint64_t name[NS_NAME_WORDS];
-	cap_slot_t reply;
-	int owner;
-} pending[MAX_PENDING];
-static struct {
-	uint64_t name[NS_NAME_WORDS];
-	cap_slot_t notif;
-	int owner;
-} watches[MAX_WATCHES];
+
+/* What one program may hold of each table. */
+struct table {
+	struct entry *e;
+	int size;
+	const char *what;       /* for init's line: "3 names" */
+	const char *one;
+	long full;              /* the error when the table or the share is full */
+};
+
+static const struct table name_table = { names, MAX_NAMES, "names", "name", ERR_NO_MEMORY };
+static const struct table pending_table = { pending, MAX_PENDING, "lookups waiting",
+					    "lookup waiting", ERR_BUSY };
+static const struct table watch_table = { watches, MAX_WATCHES, "watches", "watch", ERR_NO_MEMORY };
+
+static bool same_name(const struct entry *e, const uint64_t *w)
+{
+	return e->cap && !memcmp(e->name, w, sizeof(e->name));
+}
 
 static int name_find(const uint64_t *w)
 {
 	for (int i = 0; i < MAX_NAMES; i++)
-		if (names[i].cap && !memcmp(names[i].name, w, sizeof(names[i].name)))
+		if (same_name(&names[i], w))
 			return i;
 	return -1;
 }
@@ -46,11 +66,41 @@ static void drop_cap(cap_slot_t *slot)
 	*slot = 0;
 }
 
+/* A free entry of t for program owner, filled with name w and cap; NULL
+ * (and *err) when the table is full or owner has its share of it, a
+ * quarter (init says which, rate-limited per program). */
+static struct entry *entry_take(const struct table *t, int owner, const uint64_t *w,
+				cap_slot_t cap, long *err)
+{
+	struct entry *free_entry = NULL;
+	int held = 0;
+
+	for (int i = 0; i < t->size; i++) {
+		if (!t->e[i].cap)
+			free_entry = free_entry ? free_entry : &t->e[i];
+		else
+			held += t->e[i].owner == owner;
+	}
+	*err = t->full;
+	if (held >= t->size / 4) {
+		struct program *p = &programs[owner];
+		printf_limit(&p->log_limit, "init: %s holds %d %s, the most one program may; "
+			     "refused '%.*s'\n", p->m->name, held, held == 1 ? t->one : t->what,
+			     NS_NAME_MAX, (const char *)w);
+		return NULL;
+	}
+	if (!free_entry)
+		return NULL;
+	*free_entry = (struct entry){ .cap = cap, .owner = owner };
+	memcpy(free_entry->name, w, sizeof(free_entry->name));
+	return free_entry;
+}
+
 static void name_changed(const uint64_t *w)
 {
 	for (int k = 0; k < MAX_WATCHES; k++)
-		if (watches[k].notif && !memcmp(watches[k].name, w, sizeof(watches[k].name)))
-			sys_notify_signal(watches[k].notif, 1);
+		if (same_name(&watches[k], w))
+			sys_notify_signal(watches[k].cap, 1);
 }
 
 /* Answer a lookup with the capability (a copy of ours). */
@@ -73,11 +123,11 @@ void names_release(int owner)
 			name_changed(names[i].name);
 		}
 	for (int k = 0; k < MAX_PENDING; k++)
-		if (pending[k].reply && pending[k].owner == owner)
-			drop_cap(&pending[k].reply);
+		if (pending[k].cap && pending[k].owner == owner)
+			drop_cap(&pending[k].cap);
 	for (int k = 0; k < MAX_WATCHES; k++)
-		if (watches[k].notif && watches[k].owner == owner)
-			drop_cap(&watches[k].notif);
+		if (watches[k].cap && watches[k].owner == owner)
+			drop_cap(&watches[k].cap);
 }
 
 int name_owner(const uint64_t *name)
@@ -91,29 +141,22 @@ static long name_register(int owner, const uint64_t *w)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	cap_slot_t got = b->recv_cap_slot;
+	struct entry *e;
+	long err = ERR_SLOT_IN_USE;
 
 	if (!b->recv_cap_count)
 		return ERR_INVALID_ARG;
 	b->recv_cap_slot = slot_alloc();        /* for the next one */
-	int i = name_find(w);
-	if (i < 0)
-		for (i = 0; i < MAX_NAMES && names[i].cap; i++)
-			;
-	else
-		i = -2;
-	if (i < 0 || i == MAX_NAMES) {
+	if (name_find(w) >= 0 || !(e = entry_take(&name_table, owner, w, got, &err))) {
 		drop_cap(&got);
-		return i == -2 ? ERR_SLOT_IN_USE : ERR_NO_MEMORY;
+		return err;
 	}
-	memcpy(names[i].name, w, sizeof(names[i].name));
-	names[i].cap = got;
-	names[i].owner = owner;
-	names[i].generation = ++generations;
+	e->generation = ++generations;
 	/* Whoever waited for this name gets it now. */
 	for (int k = 0; k < MAX_PENDING; k++)
-		if (pending[k].reply && !memcmp(pending[k].name, w, sizeof(pending[k].name))) {
-			send_name(pending[k].reply, i);
-			drop_cap(&pending[k].reply);
+		if (same_name(&pending[k], w)) {
+			send_name(pending[k].cap, (int)(e - names));
+			drop_cap(&pending[k].cap);
 		}
 	name_changed(w);
 	return 0;
@@ -123,6 +166,7 @@ static long name_lookup(int owner, const uint64_t *w, uint64_t flags, cap_slot_t
 			bool *deferred)
 {
 	int i = name_find(w);
+	long err;
 
 	if (i >= 0) {
 		send_name(*reply, i);
@@ -131,20 +175,14 @@ static long name_lookup(int owner, const uint64_t *w, uint64_t flags, cap_slot_t
 	}
 	if (flags & NS_LOOKUP_NOWAIT)
 		return ERR_WOULD_BLOCK;
-	for (int k = 0; k < MAX_PENDING; k++) {
-		if (pending[k].reply)
-			continue;
-		/* Keep this caller's reply object; take a fresh one for the
-		 * next receive. */
-		memcpy(pending[k].name, w, sizeof(pending[k].name));
-		pending[k].reply = *reply;
-		pending[k].owner = owner;
-		*reply = slot_alloc();
-		sys_obj_create(CAP_REPLY, *reply, 0);
-		*deferred = true;
-		return 0;
-	}
-	return ERR_BUSY;
+	/* Keep this caller's reply object; take a fresh one for the next
+	 * receive. */
+	if (!entry_take(&pending_table, owner, w, *reply, &err))
+		return err;
+	*reply = slot_alloc();
+	sys_obj_create(CAP_REPLY, *reply, 0);
+	*deferred = true;
+	return 0;
 }
 
 static long name_watch(int owner, const uint64_t *w)
@@ -152,24 +190,17 @@ static long name_watch(int owner, const uint64_t *w)
 	struct ipc_buffer *b = ipc_buffer();
 	cap_slot_t got = b->recv_cap_slot;
 	uint64_t info[3];       /* type, rights, badge */
+	long err = ERR_WRONG_TYPE;
 
 	if (!b->recv_cap_count)
 		return ERR_INVALID_ARG;
 	b->recv_cap_slot = slot_alloc();
-	if (sys_cap_info(got, (uint64_t)info) < 0 || info[0] != CAP_NOTIFICATION) {
+	if (sys_cap_info(got, (uint64_t)info) < 0 || info[0] != CAP_NOTIFICATION ||
+	    !entry_take(&watch_table, owner, w, got, &err)) {
 		drop_cap(&got);
-		return ERR_WRONG_TYPE;
+		return err;
 	}
-	for (int k = 0; k < MAX_WATCHES; k++) {
-		if (watches[k].notif)
-			continue;
-		memcpy(watches[k].name, w, sizeof(watches[k].name));
-		watches[k].notif = got;
-		watches[k].owner = owner;
-		return 0;
-	}
-	drop_cap(&got);
-	return ERR_NO_MEMORY;
+	return 0;
 }
 
 /* One name-service request of program `owner`, received with the reply
@@ -195,4 +226,3 @@ long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred)
 	}
 	return ERR_NO_SYSCALL;
 }
-

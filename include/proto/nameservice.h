@@ -7,7 +7,8 @@
  *
  *   NS_REGISTER  words: name; item: one capability (IPC_ITEM_CAP).
  *                reply label: 0, or an ERR_* code (ERR_SLOT_IN_USE: the
- *                name is taken; ERR_INVALID_ARG: no capability came).
+ *                name is taken; ERR_INVALID_ARG: no capability came;
+ *                ERR_NO_MEMORY: the table or the program's share is full).
  *   NS_LOOKUP    words: name, [3] flags (NS_LOOKUP_NOWAIT). The reply
  *                carries the capability (set ipc_buffer.recv_cap_slot
  *                first); label 0; word 0: the registration's generation
@@ -20,6 +21,11 @@
  *                the caller with the bits it wants). init signals it each
  *                time the name is registered or removed, until the caller
  *                ends. ERR_NO_MEMORY: the watch table is full.
+ *
+ * Each program may hold at most a quarter of each of init's tables (8 of
+ * 32 names, 4 of 16 waiting lookups, 8 of 32 watches); past that it is
+ * refused as if the table were full (ERR_NO_MEMORY; ERR_BUSY for a
+ * lookup), and init logs which share it reached.
  *
  * A name belongs to the program that registered it: when that program
  * ends (exit, crash, kill), init removes the name and signals its

@@ -7,7 +7,9 @@
  * the manifest gave it, `file-write NAME` writes into it (and crashes);
  * `pages` exercises INIT_PAGES_ALLOC/FREE and touches freed pages last
  * (and crashes); `capstuff` first sends init a capability with a request
- * that takes none (init must drop it and still take the next one).
+ * that takes none (init must drop it and still take the next one);
+ * `names` registers, watches and waits for names until init refuses,
+ * and says how many it got of each.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -32,6 +34,60 @@ static int show_file(const struct program_info *pi, const char *name, bool write
 		printf("%s: writing to file %s\n", pi->name, name);
 		*(volatile char *)text = 'x';
 	}
+	return 0;
+}
+
+/* `names`: as many names, watches and waiting lookups as init allows. */
+#define NAMES_TRIES 64
+#define LOOKUP_THREADS 8
+
+static volatile long lookup_result[LOOKUP_THREADS];
+
+/* One lookup of a name nobody registers: it waits, or is refused. */
+static void lookup_thread(uint64_t i)
+{
+	char name[NS_NAME_MAX + 1];
+	cap_slot_t dest = slot_alloc();
+
+	fmt_snprintf(name, sizeof(name), "nobody-%lu", i);
+	lookup_result[i] = ns_lookup(name, dest);
+	sys_thread_exit(0);
+}
+
+static int names(const struct program_info *pi)
+{
+	cap_slot_t ep = slot_alloc(), notif = slot_alloc(), timer = slot_alloc();
+	char name[NS_NAME_MAX + 1];
+	long err = 0;
+	unsigned n, waiting = 0, refused = 0;
+
+	if (sys_obj_create(CAP_ENDPOINT, ep, 0) < 0 || sys_obj_create(CAP_NOTIFICATION, notif, 0) < 0 ||
+	    sys_obj_create(CAP_NOTIFICATION, timer, 0) < 0)
+		return 1;
+	for (n = 0; n < NAMES_TRIES && !err; n++) {
+		fmt_snprintf(name, sizeof(name), "%s-%u", pi->name, n);
+		err = ns_register(name, ep);
+	}
+	printf("%s: names: %u registered, then %s\n", pi->name, n - 1, mica_strerror(err));
+	for (n = 0, err = 0; n < NAMES_TRIES && !err; n++) {
+		fmt_snprintf(name, sizeof(name), "watched-%u", n);
+		err = ns_watch(name, notif);
+	}
+	printf("%s: watches: %u taken, then %s\n", pi->name, n - 1, mica_strerror(err));
+	for (unsigned i = 0; i < LOOKUP_THREADS; i++) {
+		lookup_result[i] = 1;          /* still waiting */
+		if (program_thread(lookup_thread, i, 16384, "lookup") < 0)
+			return 1;
+	}
+	sys_notify_timer(timer, 1, (uint64_t)sys_clock() + 500000000ULL);
+	sys_notify_wait(timer, 0);
+	for (unsigned i = 0; i < LOOKUP_THREADS; i++) {
+		waiting += lookup_result[i] == 1;
+		refused += lookup_result[i] < 0;
+		err = lookup_result[i] < 0 ? lookup_result[i] : err;
+	}
+	printf("%s: lookups: %u waiting, %u refused (%s)\n", pi->name, waiting, refused,
+	       mica_strerror(err));
 	return 0;
 }
 
@@ -84,6 +140,8 @@ int main(uint64_t arg)
 		return show_file(pi, pi->args + 11, true);
 	if (!strcmp(pi->args, "pages"))
 		return pages(pi);
+	if (!strcmp(pi->args, "names"))
+		return names(pi);
 	long err = sys_obj_create(CAP_ENDPOINT, ep, 0);
 	if (!err && !strcmp(pi->args, "capstuff")) {
 		struct msg m = { .tag = ipc_tag(INIT_PAGES_FREE, 1, 1) };

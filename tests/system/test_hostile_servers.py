@@ -14,6 +14,7 @@ import time
 import pytest
 
 from netns import can_run
+from test_init import boot_with_manifest
 from test_hostile import FAKE_IP, FAKE_MAC, Rig, assert_healthy
 from test_net import GUEST, HOST
 
@@ -190,3 +191,28 @@ def test_echo_reset_is_reported_as_an_error(tmp_path):
         t.rig.qemu.wait_for(r"^netecho: tcp-echo: connection done, 1 byte echoed$", timeout=30)
         assert "-1 bytes" not in t.rig.qemu.output()
         assert_healthy(t.rig)
+
+
+def test_one_program_cannot_fill_the_name_service(tmp_path):
+    """Finding 4: a program could register names, watch names and wait for
+    names until init's tables were full, and every other program was
+    refused. Each program now gets a quarter of each table (8 names, 8
+    watches, 4 lookups waiting); init says when it refuses one, and the
+    others are served."""
+    text = ("program hog priority=150 restart=never\n    module hello\n    args names\n"
+            "program hello priority=50 restart=never\n")
+    with boot_with_manifest(tmp_path, text, "nshog") as q:
+        q.wait_for(r"^hog: names: 8 registered, then kernel memory quota or physical memory "
+                   r"exhausted$")
+        q.wait_for(r"^init: hog holds 8 names, the most one program may; refused 'hog-8'$")
+        q.wait_for(r"^hog: watches: 8 taken, then kernel memory quota or physical memory "
+                   r"exhausted$")
+        q.wait_for(r"^init: hog holds 8 watches, the most one program may; refused "
+                   r"'watched-8'$")
+        q.wait_for(r"^hog: lookups: 4 waiting, 4 refused \(object is in a state that forbids "
+                   r"this\)$")
+        q.wait_for(r"^init: hog holds 4 lookups waiting, the most one program may; refused "
+                   r"'nobody-\d'$")
+        q.wait_for(r"^hello: name service ok \(found a capability of type 1\)$")
+        q.wait_for(r"^init: hog exited$")
+        q.wait_for(r"^init: hello exited$")

@@ -402,13 +402,9 @@ bool iface_may_sleep(struct iface *ifc)
 
 void iface_counters(struct iface *ifc, struct net_if_counters *c)
 {
-	struct netq_stats s;
 	const struct netq_stats *drv = &ifc->driver_stats;
 
-	/* Only a driver waiting for calls is asked, so a hung one cannot
-	 * stop the netstack; otherwise its counters as last read. */
-	if (ifc->attached && netq_get_stats(ifc->driver | IPC_NONBLOCK, &s) == 0)
-		ifc->driver_stats = s;
+	iface_read_driver_stats(ifc);
 	*c = ifc->counters;
 	c->drv_rx_packets = drv->rx_packets;
 	c->drv_rx_no_buffer = drv->rx_no_buffer;

@@ -2,8 +2,10 @@
  * An interface's driver coming and going (docs/netstack.md, "Surviving a
  * driver restart"): attaching to a driver found under the interface's
  * name, noticing that it died (its buffers are reclaimed, iface.c), and
- * attaching to its next instance with lwIP's state kept. Never waits for
- * a driver: the attach call goes only to one waiting in its receive.
+ * attaching to its next instance with lwIP's state kept, and asking it
+ * for its counters. Never waits for a driver: the attach call goes only
+ * to one waiting in its receive, and the counters call is made by a
+ * thread of the interface's own, waited for a few milliseconds at most.
  */
 #include "netstack.h"
 
@@ -16,6 +18,8 @@
 
 #define RETRY_FIRST_MS 10       /* attach retries while a new driver is not receiving yet */
 #define RETRY_MAX_MS   500
+#define STATS_WAIT_MS  30       /* the most NETMGMT_IF_INFO waits for a driver's counters */
+#define STATS_STACK    (16 * 1024)
 
 static uint64_t now_ms(void)
 {
@@ -198,4 +202,86 @@ void iface_driver_changed(struct iface *ifc)
 	}
 	sys_cap_delete(got);
 	slot_free(got);
+}
+
+/*
+ * The driver's counters (NETQ_STATS). IPC_NONBLOCK sends only to a driver
+ * waiting in its receive, but the wait for the answer has no limit (IPC
+ * has no timeouts but 0 and infinity): a driver that takes the call and
+ * never answers (hung while serving it, or hostile) would hold the
+ * netstack. So the call is made by a thread of the interface's own
+ * (started at the first), which never touches lwIP; the loop waits for it
+ * at most STATS_WAIT_MS and otherwise uses the counters as last read. While
+ * a call is still out, no other is made, and nothing is waited for: the
+ * thread is free again when the driver answers or dies (ERR_DELETED).
+ */
+static struct stats_call {
+	bool started;
+	volatile bool busy;             /* a call is out: the thread owns the rest */
+	cap_slot_t go, done;            /* the thread waits on go; the loop on done */
+	cap_slot_t driver;              /* what to call */
+	uint64_t generation;            /* the driver's registration, when asked */
+	long err;
+	struct netq_stats s;
+} stats_calls[NETSTACK_MAX_NICS];
+
+#define STATS_BIT_DONE  1
+#define STATS_BIT_TIMER 2
+
+static void stats_thread(uint64_t index)
+{
+	struct stats_call *c = &stats_calls[index];
+
+	for (;;) {
+		sys_notify_wait(c->go, 0);
+		c->err = netq_get_stats(c->driver | IPC_NONBLOCK, &c->s);
+		__atomic_store_n(&c->busy, false, __ATOMIC_RELEASE);
+		sys_notify_signal(c->done, STATS_BIT_DONE);
+	}
+}
+
+static bool stats_start(struct iface *ifc, struct stats_call *c)
+{
+	if (c->started)
+		return true;
+	c->go = slot_alloc();
+	c->done = slot_alloc();
+	if (c->go == CAP_SLOT_NONE || c->done == CAP_SLOT_NONE ||
+	    sys_obj_create(CAP_NOTIFICATION, c->go, 0) < 0 ||
+	    sys_obj_create(CAP_NOTIFICATION, c->done, 0) < 0 ||
+	    program_thread(stats_thread, ifc->index, STATS_STACK, "driver-stats") < 0) {
+		printf_limited("netstack: %s: no thread for the driver's counters; "
+			       "they are not read\n", ifc->cfg.name);
+		return false;
+	}
+	c->started = true;
+	return true;
+}
+
+void iface_read_driver_stats(struct iface *ifc)
+{
+	struct stats_call *c = &stats_calls[ifc->index];
+
+	if (!ifc->attached || !stats_start(ifc, c))
+		return;
+	if (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE))
+		return;         /* the last call is still out: not again */
+	c->driver = ifc->driver;
+	c->generation = ifc->generation;
+	c->busy = true;
+	sys_notify_wait(c->done | IPC_NONBLOCK, 0);     /* a late timer's bits */
+	sys_notify_signal(c->go, 1);
+	uint64_t deadline = (uint64_t)sys_clock() + STATS_WAIT_MS * 1000000ULL;
+	while (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE) && (uint64_t)sys_clock() < deadline) {
+		sys_notify_timer(c->done, STATS_BIT_TIMER, deadline);
+		sys_notify_wait(c->done, 0);
+	}
+	sys_notify_timer(c->done, 0, 0);
+	if (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE)) {
+		printf_limited("netstack: %s: the driver took NETQ_STATS and has not answered in "
+			       "%u ms; its counters as last read\n", ifc->cfg.name, STATS_WAIT_MS);
+		return;
+	}
+	if (c->err == 0 && ifc->attached && c->generation == ifc->generation)
+		ifc->driver_stats = c->s;
 }

@@ -132,6 +132,10 @@ void iface_flush(struct iface *ifc);
 bool iface_may_sleep(struct iface *ifc);
 /* The interface counters, with the driver's (NETMGMT_IF_INFO). */
 void iface_counters(struct iface *ifc, struct net_if_counters *c);
+/* Ask the driver for its counters into ifc->driver_stats, waiting a few
+ * milliseconds at most: one that does not answer in time (or has not
+ * answered the last call yet) leaves them as last read (iface_driver.c). */
+void iface_read_driver_stats(struct iface *ifc);
 /* True while lwIP holds its whole share of the pool (what arrives is
  * then copied out of the pool, iface.c). */
 bool iface_pool_low(void);

@@ -15,6 +15,10 @@
  * the netstack must re-attach, its buffer accounting must be exact, and
  * the exchanges must work again. Every check prints one line; the last
  * is `fakenic: all checks passed` or `fakenic: FAILED ...`.
+ *
+ * With `calls=mute` (args name=eth0 calls=mute): after the attach it takes every call
+ * and answers none but NETQ_ATTACH's (a driver hung while serving a call,
+ * or a hostile one); the netstack must go on without its counters.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -362,6 +366,25 @@ static void compare_counters(const char *when, long want_bad, uint64_t want_rest
 	      c->bufs_lwip == 0 && c->bufs_free + c->bufs_rx_posted == c->bufs_total, what);
 }
 
+/* `calls=mute`: take calls, answer none; each kept reply object stays ours. */
+static void serve_mute(void)
+{
+	struct msg m;
+
+	printf("fakenic: mute: taking calls and answering none\n");
+	for (unsigned kept = 0;;) {
+		if (ipc_recv(endpoint, reply, &m) != 0 || ipc_tag_label(m.tag) == IPC_LABEL_NOTIFY)
+			continue;
+		printf("fakenic: mute: call %lu taken, not answered (%u kept)\n",
+		       ipc_tag_label(m.tag), ++kept);
+		reply = slot_alloc();
+		if (reply == CAP_SLOT_NONE || sys_obj_create(CAP_REPLY, reply, 0) < 0) {
+			for (;;)
+				sleep_ms(1000);
+		}
+	}
+}
+
 int main(uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
@@ -385,6 +408,9 @@ int main(uint64_t arg)
 		our_mac[5] = 0x03;      /* a different NIC: the netstack must notice */
 	printf("fakenic: run %lu registered as %s\n", pi->restarts + 1, name);
 	serve_attach();
+	char calls[8];
+	if (program_arg(pi->args, "calls", calls, sizeof(calls)) && !strcmp(calls, "mute"))
+		serve_mute();
 	take_rx_free(HELD_MAX);
 	drain_tx();             /* a gratuitous ARP, maybe */
 

@@ -13,10 +13,12 @@ import time
 
 import pytest
 
-from netns import can_run
-from test_init import boot_with_manifest
+from netns import Netns, can_run
+from qemu import Qemu, build_path
+from test_console import command
 from test_hostile import FAKE_IP, FAKE_MAC, Rig, assert_healthy
-from test_net import GUEST, HOST
+from test_init import boot_with_manifest
+from test_net import GUEST, GUEST_MAC, HOST, MODELS, NetRig, tcp_echo
 
 scapy_l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
 scapy_inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
@@ -216,3 +218,103 @@ def test_one_program_cannot_fill_the_name_service(tmp_path):
         q.wait_for(r"^hello: name service ok \(found a capability of type 1\)$")
         q.wait_for(r"^init: hog exited$")
         q.wait_for(r"^init: hello exited$")
+
+
+class TwoNicRig(NetRig):
+    """eth0 as eth0_program says (the manifest lines after `program eth0`,
+    with its module), eth1 virtio-net on tap0 (the guest 10.1.0.2, where
+    the traffic is); netecho and the console. An e1000 eth0 sits on tap1,
+    where nothing is sent."""
+
+    def __init__(self, ns, tmp_path, eth0_program, eth0_module):
+        self.ns = ns
+        tap = ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
+        device, module = MODELS["virtio-net"]
+        manifest = (f"program eth0 {eth0_program}\n"
+                    f"program eth1 dma=64 priority=150 restart=never\n    module {module}\n"
+                    "    pci 00:03.0\n    args name=eth1\n"
+                    "program netstack dma=4096 priority=100\n"
+                    f"    args nic=eth0,eth1 eth0.addr=10.9.0.2/24 eth1.addr={GUEST}/24\n"
+                    "program netecho priority=90\n"
+                    "program console priority=160 control=yes\n    irq 4\n")
+        path = tmp_path / "manifest"
+        path.write_text(manifest)
+        mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
+                (eth0_module, "eth0mod"),
+                (build_path("drivers", f"{module}.elf"), module),
+                (build_path("netstack.elf"), "netstack"),
+                (build_path("programs", "netecho.elf"), "netecho"),
+                (build_path("appliance", "console.elf"), "console")]
+        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
+        if "pci 00:04.0" in eth0_program:
+            other = ns.add_tap("tap1")
+            args += ["-netdev", f"tap,id=n1,ifname={other},script=no,downscript=no",
+                     "-device", "e1000,netdev=n1,mac=52:54:00:00:01:01,addr=4"]
+        self.qemu = Qemu(args, name="twonic", prefix=ns.prefix())
+
+
+def test_a_driver_that_takes_the_counters_call_and_never_answers(tmp_path):
+    """Finding 5: the netstack asked a driver for its counters (NETQ_STATS)
+    with IPC_NONBLOCK, which sends only to a driver waiting for calls, but
+    then waited for the answer without limit: a driver that took the call
+    and never answered held the netstack, and with it every interface.
+    The call is now made by a thread of the interface's and waited for 30
+    ms at most; the counters stay as last read."""
+    eth0 = "priority=150 restart=never\n    module eth0mod\n    args name=eth0 calls=mute"
+    with Netns("mutenic") as ns, \
+            TwoNicRig(ns, tmp_path, eth0, build_path("programs", "fakenic.elf")) as rig:
+        q = rig.qemu
+        q.wait_for(r"^fakenic: mute: taking calls and answering none$")
+        q.wait_for(rf"netstack: eth1 up, {re.escape(GUEST)}/24")
+        q.wait_for(r"netecho: echo on TCP and UDP port 7")
+        for _ in range(3):                      # the first call is kept, the rest not made
+            stats = rig.stats()
+            assert stats["eth1.attached"] == 1 and stats["eth0.attached"] == 1, stats
+        q.wait_for(r"^fakenic: mute: call 2 taken, not answered \(1 kept\)$")
+        q.wait_for(r"^netstack: eth0: the driver took NETQ_STATS and has not answered in 30 ms; "
+                   r"its counters as last read$")
+        command(q, "ifconfig\r", r"^eth1: link up, 10\.1\.0\.2/24")
+        r = rig.run("ping", "-c", "5", "-i", "0.2", "-W", "5", GUEST, timeout=60, check=False)
+        assert " 0% packet loss" in r.stdout, (r.stdout, q.output())
+        payload = bytes(range(256)) * 1024
+        assert tcp_echo(rig, payload) == payload
+        assert "fakenic: mute: call 2 taken" in q.output()
+        assert "call 3 taken" not in q.output()         # nothing asked while one is out
+
+
+def test_a_hung_driver_holds_neither_ifconfig_nor_the_other_nic(tmp_path):
+    """Finding 5, as the console does it: `fault eth0 hang` makes eth0's
+    driver spin. Drivers run above the netstack, so the spinning one
+    takes the CPU until its heartbeat (250 ms, as in configs/) shows it
+    hung and init replaces it; meanwhile and afterwards ifconfig answers
+    and eth1's traffic goes on without a loss."""
+    eth0 = ("dma=64 priority=150 restart=on-crash retries=3 heartbeat=250\n"
+            "    module eth0mod\n    pci 00:04.0\n    args name=eth0")
+    with Netns("hangnic") as ns, \
+            TwoNicRig(ns, tmp_path, eth0, build_path("drivers", "e1000.elf")) as rig:
+        q = rig.qemu
+        q.wait_for(rf"netstack: eth1 up, {re.escape(GUEST)}/24")
+        q.wait_for(r"netstack: eth0 up, 10\.9\.0\.2/24")
+        q.wait_for(r"^console: ready")
+        ping = subprocess.Popen(ns.prefix() + ["ping", "-c", "30", "-i", "0.1", "-W", "5", GUEST],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(0.5)
+            command(q, "fault eth0 hang\r", r"^console: fault: sent eth0 'hang'")
+            q.wait_for(r"^init: eth0 hung", timeout=30)
+            q.wait_for(r"^netstack: eth0 re-attached to a new driver", timeout=30)
+            out, _ = ping.communicate(timeout=60)
+        finally:
+            if ping.poll() is None:
+                ping.kill()
+                ping.wait()
+        assert " 0% packet loss" in out, (out, q.output())
+        command(q, "ifconfig\r", rf"^eth1: link up, {re.escape(GUEST)}/24")
+        stats = rig.stats()
+        assert stats["eth0.attached"] == 1 and stats["eth0.driver_restarts"] == 1, stats
+        payload = bytes(range(256)) * 1024
+        assert tcp_echo(rig, payload) == payload

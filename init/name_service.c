@@ -11,6 +11,7 @@
 #include "name_service.h"
 
 #include "init.h"
+#include "lib/fmt.h"
 #include "lib/mica.h"
 #include "proto/nameservice.h"
 #include "proto/program.h"
@@ -36,15 +37,15 @@ static uint64_t generations;
 struct table {
 	struct entry *e;
 	int size;
-	const char *what;       /* for init's line: "3 names" */
-	const char *one;
+	const char *one, *many; /* what an entry is, for init's line */
 	long full;              /* the error when the table or the share is full */
 };
 
-static const struct table name_table = { names, MAX_NAMES, "names", "name", ERR_NO_MEMORY };
-static const struct table pending_table = { pending, MAX_PENDING, "lookups waiting",
-					    "lookup waiting", ERR_BUSY };
-static const struct table watch_table = { watches, MAX_WATCHES, "watches", "watch", ERR_NO_MEMORY };
+static const struct table name_table = { names, MAX_NAMES, "name", "names", ERR_NO_MEMORY };
+static const struct table pending_table = { pending, MAX_PENDING, "lookup waiting",
+					    "lookups waiting", ERR_BUSY };
+static const struct table watch_table = { watches, MAX_WATCHES, "watch", "watches",
+					  ERR_NO_MEMORY };
 
 static bool same_name(const struct entry *e, const uint64_t *w)
 {
@@ -84,9 +85,11 @@ static struct entry *entry_take(const struct table *t, int owner, const uint64_t
 	*err = t->full;
 	if (held >= t->size / 4) {
 		struct program *p = &programs[owner];
-		printf_limit(&p->log_limit, "init: %s holds %d %s, the most one program may; "
-			     "refused '%.*s'\n", p->m->name, held, held == 1 ? t->one : t->what,
-			     NS_NAME_MAX, (const char *)w);
+		char n[32];
+		printf_limit(&p->log_limit, "init: %s holds %s, the most one program may; "
+			     "refused '%.*s'\n", p->m->name,
+			     fmt_count(n, sizeof(n), (unsigned)held, t->one, t->many), NS_NAME_MAX,
+			     (const char *)w);
 		return NULL;
 	}
 	if (!free_entry)

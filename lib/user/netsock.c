@@ -143,40 +143,45 @@ long sock_send(const struct net_session *s, int sock, const void *data, size_t l
 	return err ? err : (long)out[0];
 }
 
+/* SOCK_RECV of up to len bytes into data; its reply words in out[nout]. */
+static long recv_words(const struct net_session *s, int sock, void *data, size_t len,
+		       uint64_t *out, unsigned nout)
+{
+	if (len > s->size)
+		len = s->size;
+	uint64_t w[4] = { (uint64_t)sock, 0, len, 0 };
+	long err = call(s->cap, SOCK_RECV, w, 4, out, nout);
+	if (err)
+		return err;
+	memcpy(data, s->buf, out[0]);
+	return (long)out[0];
+}
+
 long sock_recv(const struct net_session *s, int sock, void *data, size_t len, uint32_t *addr,
 	       uint16_t *port)
 {
 	uint64_t out[3];
+	long n = recv_words(s, sock, data, len, out, 3);
 
-	if (len > s->size)
-		len = s->size;
-	uint64_t w[4] = { (uint64_t)sock, 0, len, 0 };
-	long err = call(s->cap, SOCK_RECV, w, 4, out, 3);
-	if (err)
-		return err;
-	memcpy(data, s->buf, out[0]);
-	if (addr)
+	if (n >= 0 && addr)
 		*addr = (uint32_t)out[1];
-	if (port)
+	if (n >= 0 && port)
 		*port = (uint16_t)out[2];
-	return (long)out[0];
+	return n;
 }
 
 long sock_recv_dgram(const struct net_session *s, int sock, void *data, size_t len,
 		     struct sock_dgram_info *info)
 {
 	uint64_t out[6];
+	long n = recv_words(s, sock, data, len, out, 6);
 
-	if (len > s->size)
-		len = s->size;
-	uint64_t w[4] = { (uint64_t)sock, 0, len, 0 };
-	long err = call(s->cap, SOCK_RECV, w, 4, out, 6);
-	if (err)
-		return err;
-	memcpy(data, s->buf, out[0]);
-	*info = (struct sock_dgram_info){ .addr = (uint32_t)out[1], .port = (uint16_t)out[2],
-					  .to = (uint32_t)out[4], .flags = (unsigned)out[5] };
-	return (long)out[0];
+	if (n >= 0)
+		*info = (struct sock_dgram_info){ .addr = (uint32_t)out[1],
+						  .port = (uint16_t)out[2],
+						  .to = (uint32_t)out[4],
+						  .flags = (unsigned)out[5] };
+	return n;
 }
 
 long sock_close(const struct net_session *s, int sock)

@@ -20,6 +20,7 @@
 #include "cpio.h"
 #include "posix.h"
 #include "syscall.h"
+#include "vfs.h"
 
 #include "lib/pager.h"
 #include "proto/program.h"
@@ -218,6 +219,11 @@ int main(uint64_t arg)
 		return 1;
 	}
 	rootfs = program_file("rootfs", &rootfs_size);
+	if (!vfs_init(&vfs_page_ops, rootfs, rootfs_size)) {
+		printf("posix: the root filesystem (boot module rootfs) is malformed or has more than "
+		       "%d entries\n", VFS_NODES);
+		return 1;
+	}
 	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();
 

@@ -18,11 +18,29 @@
 
 #include "exec_stack.h"
 #include "linux.h"
+#include "vfs.h"
 
 #define PROCESS_MAX        8            /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
 #define PROCESS_BADGE_BASE 0x100        /* the badge of process slot i is base + i */
+#define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
+#define FILE_MAX           512          /* open file descriptions in the server */
+#define EXE_PATH_MAX       128          /* /proc/self/exe's target */
+
+/* An open file description: what open made, shared by dup's descriptors. */
+struct file {
+	unsigned refs;          /* descriptors on it; 0: free */
+	int node;               /* in the file tree (vfs.h) */
+	uint64_t offset;
+	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
+};
+
+/* A descriptor: files[file - 1], or free when file is 0. */
+struct fd_slot {
+	uint16_t file;
+	bool cloexec;
+};
 
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED };
 
@@ -39,6 +57,11 @@ struct process {
 	struct linux_sigaction actions[LINUX_NSIG];   /* rt_sigaction: recorded */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
+	struct fd_slot fds[FD_MAX];
+	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
+	int cwd;                        /* the working directory's node */
+	uint32_t umask;
+	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -60,9 +83,42 @@ void random_fill(void *buf, size_t n);
 /* ---- memory.c: the pages processes get, from init's INIT_PAGES_ALLOC ---- */
 
 extern const struct as_ops process_as_ops;
+/* The same pages for tmpfs files (vfs.h). */
+extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+
+/* ---- file.c: open file descriptions, descriptor tables ---- */
+
+extern struct file files[FILE_MAX];
+
+/* A new description of node with open flags: its index, or -ENFILE. */
+long file_open(int node, uint32_t flags);
+/* Drop a reference to files[index]; at the last the node is closed. */
+void file_put(int index);
+/* The lowest free descriptor >= min (below p->nofile) for files[file],
+ * which the caller has a reference on for it: the descriptor or -EMFILE. */
+long fd_install(struct process *p, int file, uint64_t min, bool cloexec);
+/* The description behind descriptor fd, or NULL (not open). */
+struct file *fd_file(struct process *p, uint64_t fd);
+/* 0, or -EBADF. */
+long fd_close(struct process *p, uint64_t fd);
+void fd_close_all(struct process *p);
+/* Descriptors 0, 1 and 2 on one description of the console. 0 or -ENFILE. */
+long fd_console(struct process *p);
+
+/* ---- sys_file.c: paths ---- */
+
+/* The path at user address va into path[LINUX_PATH_MAX]: 0, -EFAULT or
+ * -ENAMETOOLONG. */
+long path_in(struct process *p, uint64_t va, char *path);
+/* struct stat of node to user address out: 0 or -EFAULT. */
+long node_stat(struct process *p, int node, uint64_t out);
+/* getdents64's type of node (DT_*). */
+uint8_t node_dirent_type(int node);
+/* p's working directory is node now (counted as an open of it). */
+void process_set_cwd(struct process *p, int node);
 
 /* ---- process.c ---- */
 

@@ -6,6 +6,7 @@
  */
 #include "layout.h"
 #include "posix.h"
+#include "vfs.h"
 
 #include "lib/loader.h"
 
@@ -76,6 +77,19 @@ static long task_build(struct process *p, uint64_t entry, uint64_t sp)
 	return err;
 }
 
+/* Everything p holds: task, memory, descriptors, working directory. */
+static void process_release(struct process *p)
+{
+	task_delete(&p->task);
+	as_release(&p->as);
+	fd_close_all(p);
+	if (p->cwd >= 0) {
+		vfs_nodes[p->cwd].opens--;
+		vfs_closed(p->cwd);
+		p->cwd = -1;
+	}
+}
+
 struct process *process_start(const char *name, const void *file, size_t size,
 			      struct exec_start *s)
 {
@@ -93,14 +107,21 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->index = (unsigned)(p - processes);
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	p->cwd = -1;
+	p->nofile = FD_MAX;
+	p->umask = 022;
+	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
 	const char *why = space_build(p, file, size, s, &sp);
-	long err = why ? 0 : task_build(p, s->image.entry, sp);
+	long err = why ? 0 : fd_console(p);
+	if (!why && err == 0)
+		err = task_build(p, s->image.entry, sp);
 	if (why || err < 0) {
-		printf("posix: %s: cannot start: %s\n", name, why ? why : mica_strerror(err));
-		task_delete(&p->task);
-		as_release(&p->as);
+		printf("posix: %s: cannot start: %s\n", name,
+		       why ? why : err == -LINUX_ENFILE ? "no open file left" : mica_strerror(err));
+		process_release(p);
 		return NULL;
 	}
+	process_set_cwd(p, VFS_ROOT);
 	p->pid = next_pid++;
 	p->ppid = 0;
 	p->state = PROCESS_RUNNING;
@@ -110,8 +131,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 
 void process_end(struct process *p, int status, int signal)
 {
-	task_delete(&p->task);
-	as_release(&p->as);
+	process_release(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)

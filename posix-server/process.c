@@ -29,15 +29,50 @@ static uint64_t cpuid_1_edx(void)
 	return d;
 }
 
-/* The address space at the start: segments, stack. NULL or why not. */
+/* The interpreter a dynamically linked program names (glibc's ld.so,
+ * from the root filesystem), loaded at POSIX_INTERP_BASE: NULL or why
+ * not; its entry point in *entry. */
+static const char *interp_load(struct process *p, const char *path, uint64_t *entry)
+{
+	static char why[96];
+	struct vfs_lookup l;
+	struct loader_image img;
+
+	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, p->exe, &l) < 0 ||
+	    vfs_nodes[l.node].type != VFS_FILE || !vfs_nodes[l.node].data) {
+		fmt_snprintf(why, sizeof(why), "its interpreter %s is not in the root filesystem",
+			     path);
+		return why;
+	}
+	const char *err = loader_load(&p->as, vfs_nodes[l.node].data, vfs_nodes[l.node].size,
+				      POSIX_INTERP_BASE, POSIX_STACK_TOP - POSIX_STACK_SIZE,
+				      POSIX_INTERP_BASE, &img);
+	if (err || img.interp) {
+		fmt_snprintf(why, sizeof(why), "its interpreter %s: %s", path,
+			     err ? err : "asks for an interpreter itself");
+		return why;
+	}
+	*entry = img.entry;
+	return NULL;
+}
+
+/* The address space at the start: segments (the interpreter's too),
+ * stack. NULL or why not; where the thread starts in *entry. */
 static const char *space_build(struct process *p, const void *file, size_t size,
-			       struct exec_start *s, uint64_t *sp)
+			       struct exec_start *s, uint64_t *entry, uint64_t *sp)
 {
 	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
 				      POSIX_DYN_BASE, &s->image);
 
 	if (why)
 		return why;
+	*entry = s->image.entry;
+	s->base = 0;
+	if (s->image.interp) {
+		if ((why = interp_load(p, s->image.interp, entry)))
+			return why;
+		s->base = POSIX_INTERP_BASE;
+	}
 	if (as_add(&p->as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
 		   IPC_MAP_READ | IPC_MAP_WRITE, AS_ANON, 0, false) < 0)
 		return "the stack overlaps the image";
@@ -94,7 +129,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 			      struct exec_start *s)
 {
 	struct process *p = NULL;
-	uint64_t sp = 0;
+	uint64_t sp = 0, entry = 0;
 
 	for (unsigned i = 0; i < PROCESS_MAX && !p; i++)
 		if (processes[i].state == PROCESS_FREE)
@@ -111,10 +146,10 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->nofile = FD_MAX;
 	p->umask = 022;
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
-	const char *why = space_build(p, file, size, s, &sp);
+	const char *why = space_build(p, file, size, s, &entry, &sp);
 	long err = why ? 0 : fd_console(p);
 	if (!why && err == 0)
-		err = task_build(p, s->image.entry, sp);
+		err = task_build(p, entry, sp);
 	if (why || err < 0) {
 		printf("posix: %s: cannot start: %s\n", name,
 		       why ? why : err == -LINUX_ENFILE ? "no open file left" : mica_strerror(err));

@@ -26,7 +26,14 @@ RUNS = [
     ("faults-glibc", ["ro"]),
     ("files-musl", []),
     ("files-glibc", []),
+    ("hello-dyn", ["one", "two"]),
+    ("basics-dyn", ["gamma"]),
+    ("files-dyn", []),
+    ("echo", ["hello", "from", "Debian's", "echo"]),
 ]
+# Programs of Debian's packages (posix-server/programs.list), run on the
+# host from where the build unpacked them.
+DEBIAN = {"echo": ("coreutils", "bin/echo")}
 # The environment the server gives every process (posix-server/main.c).
 ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
 
@@ -41,7 +48,7 @@ def on_linux(name, args, timeout=30):
     """(stdout lines, how it ended) of the program run on the host, its
     standard output a terminal; in its own /tmp directory's parent, the
     host's /tmp."""
-    path = build_path("posix", name)
+    path = build_path("posix", "debs", *DEBIAN[name]) if name in DEBIAN else build_path("posix", name)
     master, slave = pty.openpty()
     proc = subprocess.Popen([name] + args, executable=path, env=ENV, stdin=subprocess.DEVNULL,
                             stdout=slave, stderr=subprocess.DEVNULL)

@@ -32,6 +32,8 @@ void file_put(int index)
 
 	if (--f->refs)
 		return;
+	if (vfs_nodes[f->node].type == VFS_PIPE)
+		pipe_closed(f);
 	vfs_nodes[f->node].opens--;
 	vfs_closed(f->node);
 }

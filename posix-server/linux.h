@@ -85,6 +85,7 @@
 /* Signals. */
 #define LINUX_NSIG    64
 #define LINUX_SIGKILL 9
+#define LINUX_SIGPIPE 13
 #define LINUX_SIGSTOP 19
 #define LINUX_SIG_BLOCK   0
 #define LINUX_SIG_UNBLOCK 1

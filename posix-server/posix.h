@@ -30,7 +30,7 @@
 
 /* An open file description: what open made, shared by dup's descriptors. */
 struct file {
-	unsigned refs;          /* descriptors on it; 0: free */
+	unsigned refs;          /* descriptors (of every process) on it; 0: free */
 	int node;               /* in the file tree (vfs.h) */
 	uint64_t offset;
 	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
@@ -42,7 +42,9 @@ struct fd_slot {
 	bool cloexec;
 };
 
-enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED };
+/* RUNNING: alive (its call may be blocked); ENDED: its call ended it,
+ * for a moment; ZOMBIE: ended, its status kept for its parent's wait. */
+enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
 struct process {
 	enum process_state state;
@@ -52,7 +54,12 @@ struct process {
 	struct task_handle task;
 	struct aspace as;
 	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
-	uint64_t clear_child_tid;       /* set_tid_address */
+	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
+	bool blocked;                   /* its system call waits: saved, reply */
+	bool wake;                      /* what it waits for changed: try the call again */
+	struct user_regs saved;         /* the registers of the call that waits */
+	cap_slot_t reply;               /* the reply object it waits on */
+	uint64_t io_done;               /* bytes a waiting write has moved so far */
 	uint64_t sigmask;               /* rt_sigprocmask: recorded, nothing is delivered yet */
 	struct linux_sigaction actions[LINUX_NSIG];   /* rt_sigaction: recorded */
 	int exit_status;                /* 0..255, when it exited */
@@ -108,6 +115,18 @@ void fd_close_all(struct process *p);
 /* Descriptors 0, 1 and 2 on one description of the console. 0 or -ENFILE. */
 long fd_console(struct process *p);
 
+/* ---- pipe.c ---- */
+
+/* A pipe end's read or write of user memory: bytes moved, 0 (end of
+ * file), -EAGAIN, -EPIPE, -EFAULT, or SYSCALL_BLOCK (nothing can move
+ * yet; the caller waits). */
+long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* Bytes the pipe holds (FIONREAD). */
+uint64_t pipe_bytes(const struct file *f);
+/* f, an end of a pipe, is closed (its last descriptor went). */
+void pipe_closed(const struct file *f);
+
 /* ---- sys_file.c: paths ---- */
 
 /* The path at user address va into path[LINUX_PATH_MAX]: 0, -EFAULT or
@@ -136,13 +155,39 @@ void process_end(struct process *p, int status, int signal);
 /* The process the badge of a message names, or NULL. */
 struct process *process_of_badge(uint64_t badge);
 
+/* p's parent if it is alive, or NULL. */
+struct process *process_parent(const struct process *p);
+
+/* Whether any process is alive. */
+bool process_any_alive(void);
+
+/* A copy of p (fork): its memory copied page by page, its descriptors
+ * shared, its thread started with regs (the child's result in rax).
+ * The child, or NULL with *err a Linux errno (-EAGAIN: no slot, -ENOMEM). */
+struct process *process_fork(struct process *p, const struct user_regs *regs, long *err);
+
+/* Replace p's program (execve): the file at node with these arguments;
+ * on success *regs are the new thread's (entry, stack) and 0 is
+ * returned; on failure p is as it was and the result is -errno. */
+long process_exec(struct process *p, int node, struct exec_start *s, struct user_regs *regs);
+
 /* ---- syscall.c ---- */
+
+enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_BLOCKED };
 
 /* Carry out the system call in regs (rax the number, arguments in rdi,
  * rsi, rdx, r10, r8, r9) for p: the result goes into regs->rax (or regs
- * change otherwise, as arch_prctl). false: p has ended (exit, exit_group)
- * and must not be resumed. */
-bool syscall_dispatch(struct process *p, struct user_regs *regs);
+ * change otherwise, as arch_prctl, execve): DISPATCH_REPLY. Or
+ * DISPATCH_ENDED: p has ended (exit, exit_group, SIGPIPE) and must not be
+ * resumed; DISPATCH_BLOCKED: the call waits (enum in syscall.h). */
+enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *regs);
+
+/* What p waits for has changed: its call is tried again (main.c). */
+static inline void process_wake(struct process *p)
+{
+	if (p && p->blocked)
+		p->wake = true;
+}
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */
 long errno_of(long mica_err);

@@ -32,19 +32,19 @@ static uint64_t cpuid_1_edx(void)
 /* The interpreter a dynamically linked program names (glibc's ld.so,
  * from the root filesystem), loaded at POSIX_INTERP_BASE: NULL or why
  * not; its entry point in *entry. */
-static const char *interp_load(struct process *p, const char *path, uint64_t *entry)
+static const char *interp_load(struct aspace *as, const char *path, uint64_t *entry)
 {
 	static char why[96];
 	struct vfs_lookup l;
 	struct loader_image img;
 
-	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, p->exe, &l) < 0 ||
+	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, "", &l) < 0 ||
 	    vfs_nodes[l.node].type != VFS_FILE || !vfs_nodes[l.node].data) {
 		fmt_snprintf(why, sizeof(why), "its interpreter %s is not in the root filesystem",
 			     path);
 		return why;
 	}
-	const char *err = loader_load(&p->as, vfs_nodes[l.node].data, vfs_nodes[l.node].size,
+	const char *err = loader_load(as, vfs_nodes[l.node].data, vfs_nodes[l.node].size,
 				      POSIX_INTERP_BASE, POSIX_STACK_TOP - POSIX_STACK_SIZE,
 				      POSIX_INTERP_BASE, &img);
 	if (err || img.interp) {
@@ -58,10 +58,10 @@ static const char *interp_load(struct process *p, const char *path, uint64_t *en
 
 /* The address space at the start: segments (the interpreter's too),
  * stack. NULL or why not; where the thread starts in *entry. */
-static const char *space_build(struct process *p, const void *file, size_t size,
+static const char *space_build(struct aspace *as, const void *file, size_t size,
 			       struct exec_start *s, uint64_t *entry, uint64_t *sp)
 {
-	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
+	const char *why = loader_load(as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
 				      POSIX_DYN_BASE, &s->image);
 
 	if (why)
@@ -69,11 +69,11 @@ static const char *space_build(struct process *p, const void *file, size_t size,
 	*entry = s->image.entry;
 	s->base = 0;
 	if (s->image.interp) {
-		if ((why = interp_load(p, s->image.interp, entry)))
+		if ((why = interp_load(as, s->image.interp, entry)))
 			return why;
 		s->base = POSIX_INTERP_BASE;
 	}
-	if (as_add(&p->as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
+	if (as_add(as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
 		   IPC_MAP_READ | IPC_MAP_WRITE, AS_ANON, 0, false) < 0)
 		return "the stack overlaps the image";
 	random_fill(s->random, sizeof(s->random));
@@ -81,10 +81,9 @@ static const char *space_build(struct process *p, const void *file, size_t size,
 	s->hwcap2 = 0;
 	s->uid = s->gid = 0;
 	s->clock_ticks = 100;
-	long err = exec_stack_build(&p->as, POSIX_STACK_TOP, s, sp);
+	long err = exec_stack_build(as, POSIX_STACK_TOP, s, sp);
 	if (err)
 		return err == -ERR_NO_MEMORY ? "out of memory" : "the arguments do not fit";
-	p->brk_start = p->brk = s->image.end;
 	return NULL;
 }
 
@@ -146,7 +145,8 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->nofile = FD_MAX;
 	p->umask = 022;
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
-	const char *why = space_build(p, file, size, s, &entry, &sp);
+	const char *why = space_build(&p->as, file, size, s, &entry, &sp);
+	p->brk_start = p->brk = s->image.end;
 	long err = why ? 0 : fd_console(p);
 	if (!why && err == 0)
 		err = task_build(p, entry, sp);
@@ -164,8 +164,26 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	return p;
 }
 
+struct process *process_parent(const struct process *p)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING && processes[i].pid == p->ppid)
+			return &processes[i];
+	return NULL;
+}
+
+bool process_any_alive(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING)
+			return true;
+	return false;
+}
+
 void process_end(struct process *p, int status, int signal)
 {
+	struct process *parent = process_parent(p);
+
 	process_release(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
@@ -173,5 +191,140 @@ void process_end(struct process *p, int status, int signal)
 		printf("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
 	else
 		printf("posix: %s (pid %d) exited with status %d\n", p->name, p->pid, p->exit_status);
-	p->state = PROCESS_FREE;
+	/* Its children have no parent to wait for them now. */
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *c = &processes[i];
+		if (c->state == PROCESS_ZOMBIE && c->ppid == p->pid)
+			c->state = PROCESS_FREE;
+		else if (c->state == PROCESS_RUNNING && c->ppid == p->pid)
+			c->ppid = 0;
+	}
+	p->state = parent ? PROCESS_ZOMBIE : PROCESS_FREE;
+	process_wake(parent);
+}
+
+static struct process *slot_new(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_FREE)
+			return &processes[i];
+	return NULL;
+}
+
+struct copy {
+	struct aspace *to;
+	bool failed;
+};
+
+static void page_copy(void *ctx, uint64_t va, void *page)
+{
+	struct copy *c = ctx;
+	void *dst = as_page(c->to, va);
+
+	if (dst)
+		memcpy(dst, page, AS_PAGE_SIZE);
+	else
+		c->failed = true;
+}
+
+/* to: a copy of from's regions and of every page it owns. 0 or -ENOMEM. */
+static long space_copy(struct aspace *to, const struct aspace *from)
+{
+	struct copy c = { to, false };
+
+	for (unsigned i = 0; i < from->nregions; i++) {
+		const struct as_region *r = &from->regions[i];
+		uint64_t size = r->end - r->start;
+		if (as_add(to, r->start, size, r->rights ? r->rights : IPC_MAP_READ, r->kind, r->source,
+			   r->prepare) < 0 ||
+		    (!r->rights && as_protect(to, r->start, size, 0) < 0))
+			return -LINUX_ENOMEM;
+	}
+	as_each_owned(from, 0, USER_SPACE_TOP, page_copy, &c);
+	return c.failed ? -LINUX_ENOMEM : 0;
+}
+
+struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
+{
+	struct process *c = slot_new();
+	long e;
+
+	if (!c) {
+		*err = -LINUX_EAGAIN;
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->index = (unsigned)(c - processes);
+	memcpy(c->name, p->name, sizeof(c->name));
+	memcpy(c->exe, p->exe, sizeof(c->exe));
+	c->brk_start = p->brk_start;
+	c->brk = p->brk;
+	c->sigmask = p->sigmask;
+	memcpy(c->actions, p->actions, sizeof(c->actions));
+	c->nofile = p->nofile;
+	c->umask = p->umask;
+	c->cwd = -1;
+	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
+	if ((e = space_copy(&c->as, &p->as)) < 0 ||
+	    (e = task_build(c, regs->rip, regs->rsp)) < 0 ||
+	    (e = sys_thread_write_regs(c->task.thread, (uint64_t)regs)) < 0) {
+		process_release(c);
+		*err = e == -LINUX_ENOMEM || e == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
+		return NULL;
+	}
+	/* The thread is below the server's priority: it has not run yet
+	 * when its registers are written (one CPU). */
+	for (unsigned fd = 0; fd < FD_MAX; fd++) {
+		c->fds[fd] = p->fds[fd];
+		if (c->fds[fd].file)
+			files[c->fds[fd].file - 1].refs++;
+	}
+	process_set_cwd(c, p->cwd);
+	c->pid = next_pid++;
+	c->ppid = p->pid;
+	c->state = PROCESS_RUNNING;
+	return c;
+}
+
+long process_exec(struct process *p, int node, struct exec_start *s, struct user_regs *regs)
+{
+	static struct aspace as;
+	const struct vfs_node *n = &vfs_nodes[node];
+	uint64_t entry = 0, sp = 0;
+	long err = 0;
+	void *copy = NULL;
+	const void *file = n->data;
+
+	/* A tmpfs file's bytes are in pages: made one run for the loader. */
+	if (!file) {
+		uint64_t size = (n->size + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1);
+		if (!size || !(copy = pages_alloc(size, NULL)))
+			return size ? -LINUX_ENOMEM : -LINUX_ENOEXEC;
+		vfs_read(node, 0, copy, n->size);
+		file = copy;
+	}
+	as_init(&as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	const char *why = space_build(&as, file, n->size, s, &entry, &sp);
+	if (copy)
+		pages_free(copy);
+	if (why) {
+		as_release(&as);
+		return !strcmp(why, "out of memory") ? -LINUX_ENOMEM
+		       : !strcmp(why, "the arguments do not fit") ? -LINUX_E2BIG : -LINUX_ENOEXEC;
+	}
+	as_release(&p->as);
+	p->as = as;
+	p->brk_start = p->brk = s->image.end;
+	for (unsigned fd = 0; fd < FD_MAX; fd++)
+		if (p->fds[fd].file && p->fds[fd].cloexec)
+			fd_close(p, fd);
+	/* Caught signals go back to their default action; ignored stay. */
+	for (unsigned i = 0; i < LINUX_NSIG; i++)
+		if (p->actions[i].handler > 1)
+			memset(&p->actions[i], 0, sizeof(p->actions[i]));
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = entry;
+	regs->rsp = sp;
+	regs->rflags = 0x202;
+	return err;
 }

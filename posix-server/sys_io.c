@@ -47,6 +47,8 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		return -LINUX_EISDIR;
 	if (len > RW_MAX)
 		len = RW_MAX;
+	if (vfs_nodes[f->node].type == VFS_PIPE)
+		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
 		return (long)len;
 	if (!write && (dev == DEV_CONSOLE || dev == DEV_NULL))
@@ -89,14 +91,78 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 /* Positional calls need a file that seeks. */
 static bool seekable(const struct file *f)
 {
-	return device_of(f) != DEV_CONSOLE;
+	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE;
+}
+
+/* A write to a pipe nobody reads: Linux's SIGPIPE, whose default action
+ * ends the process; ignored (or caught: there is no delivery yet) the
+ * write is EPIPE. */
+static long broken_pipe(struct process *p)
+{
+	uint64_t handler = p->actions[LINUX_SIGPIPE - 1].handler;
+
+	if (handler == 0) {
+		printf("posix: %s (pid %d): write to a pipe nobody reads: SIGPIPE\n", p->name, p->pid);
+		p->state = PROCESS_ENDED;
+		p->exit_signal = LINUX_SIGPIPE;
+	}
+	return -LINUX_EPIPE;
+}
+
+/* Move the buffers of a read or write: one (single) or count iovecs at
+ * user address iov. A call that waited comes here again: p->io_done
+ * bytes moved before are skipped. A blocking write to a pipe moves every
+ * byte before it returns (waiting for room); a read returns what it got. */
+static long moves(struct process *p, struct file *f, const struct linux_iovec *single,
+		  uint64_t iov, uint64_t count, uint64_t *off, bool write)
+{
+	uint64_t total = 0, skip = p->io_done;
+	bool pipe = vfs_nodes[f->node].type == VFS_PIPE;
+
+	for (uint64_t i = 0; i < count; i++) {
+		struct linux_iovec v;
+		if (single)
+			v = *single;
+		else
+			as_copy_in(&p->as, &v, iov + i * sizeof(v), sizeof(v));  /* checked before */
+		if (v.len <= skip) {
+			skip -= v.len;
+			total += v.len;
+			continue;
+		}
+		total += skip;
+		long n = transfer(p, f, v.base + skip, v.len - skip, off, write);
+		uint64_t want = v.len - skip;
+		skip = 0;
+		if (n == SYSCALL_BLOCK && (write || !total)) {
+			p->io_done = total;
+			return SYSCALL_BLOCK;
+		}
+		if (n < 0 && n != SYSCALL_BLOCK) {
+			if (n == -LINUX_EPIPE && !total)
+				return broken_pipe(p);
+			return total ? (long)total : n;
+		}
+		if (n == SYSCALL_BLOCK)
+			break;
+		total += (uint64_t)n;
+		if ((uint64_t)n < want) {
+			if (pipe && write && !(f->flags & LINUX_O_NONBLOCK)) {
+				p->io_done = total;
+				return SYSCALL_BLOCK;
+			}
+			break;
+		}
+	}
+	return (long)total;
 }
 
 static long rw(struct process *p, struct user_regs *r, bool write)
 {
 	struct file *f = fd_file(p, r->rdi);
+	struct linux_iovec v = { r->rsi, r->rdx };
 
-	return f ? transfer(p, f, r->rsi, r->rdx, &f->offset, write) : -LINUX_EBADF;
+	return f ? moves(p, f, &v, 0, 1, &f->offset, write) : -LINUX_EBADF;
 }
 
 long posix_read(struct process *p, struct user_regs *r)
@@ -137,8 +203,8 @@ long posix_pwrite64(struct process *p, struct user_regs *r)
 static long vector(struct process *p, struct user_regs *r, bool write)
 {
 	struct file *f = fd_file(p, r->rdi);
-	uint64_t iov = r->rsi, count = r->rdx, total = 0;
-	struct linux_iovec v[16];
+	uint64_t iov = r->rsi, count = r->rdx;
+	struct linux_iovec v[1];
 
 	if (!f)
 		return -LINUX_EBADF;
@@ -151,18 +217,7 @@ static long vector(struct process *p, struct user_regs *r, bool write)
 		if ((int64_t)v[0].len < 0)
 			return -LINUX_EINVAL;
 	}
-	for (uint64_t i = 0; i < count; i++) {
-		as_copy_in(&p->as, v, iov + i * sizeof(v[0]), sizeof(v[0]));
-		if (!v[0].len)
-			continue;
-		long n = transfer(p, f, v[0].base, v[0].len, &f->offset, write);
-		if (n < 0)
-			return total ? (long)total : n;
-		total += (uint64_t)n;
-		if ((uint64_t)n < v[0].len)
-			break;
-	}
-	return (long)total;
+	return moves(p, f, NULL, iov, count, &f->offset, write);
 }
 
 long posix_readv(struct process *p, struct user_regs *r)
@@ -309,6 +364,10 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 		f->flags = value ? f->flags | LINUX_O_NONBLOCK : f->flags & ~LINUX_O_NONBLOCK;
 		return 0;
 	case LINUX_FIONREAD:
+		if (vfs_nodes[f->node].type == VFS_PIPE) {
+			value = (int)pipe_bytes(f);
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
 		if (vfs_nodes[f->node].type == VFS_FILE) {
 			uint64_t size = vfs_nodes[f->node].size;
 			value = f->offset < size ? (int)(size - f->offset) : 0;

@@ -24,6 +24,11 @@ enum linux_syscall {
 };
 #define LINUX_SYSCALL_MAX 512   /* numbers from here on are nobody's */
 
+/* A handler's answer when the call must wait (a pipe, wait4): the
+ * process's thread is not answered; when what it waits for changes
+ * (process_wake), the call is made again with the same registers. */
+#define SYSCALL_BLOCK (-100000L)
+
 #define POSIX_SYSCALLS(X)                                                        \
 	/* sys_io.c: descriptors */                                              \
 	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(lseek)      \
@@ -41,6 +46,10 @@ enum linux_syscall {
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
 	X(arch_prctl) X(rt_sigaction) X(rt_sigprocmask) X(sched_yield)           \
 	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
+	/* sys_exec.c */                                                         \
+	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
+	/* pipe.c */                                                             \
+	X(pipe) X(pipe2)                                                         \
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(getrandom)
 

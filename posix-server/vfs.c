@@ -41,6 +41,7 @@ static int node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_
 		case LINUX_S_IFDIR: n->type = VFS_DIR; break;
 		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
 		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
+		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
 		default: n->type = VFS_FILE; break;
 		}
 		n->mode = mode;
@@ -239,6 +240,16 @@ long vfs_create(int dir, const char *name, uint32_t mode)
 		return -LINUX_EEXIST;
 	int n = node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
 	return n < 0 ? -LINUX_ENOSPC : n;
+}
+
+long vfs_detached(uint32_t mode, uint8_t fs)
+{
+	int n = node_new(-1, "", 0, mode, fs);
+
+	if (n < 0)
+		return -LINUX_ENFILE;
+	vfs_nodes[n].unlinked = true;
+	return n;
 }
 
 static bool dir_empty(int dir)

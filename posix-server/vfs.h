@@ -23,10 +23,10 @@
 #define TMPFS_PAGES    4096     /* pages all tmpfs files together may hold (16 MiB): then ENOSPC */
 
 /* The file systems (a node's st_dev): only the tmpfs ones are writable. */
-enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC };
+enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
-enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE };
+enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE };
 
 /* Devices (/dev) and the one node whose contents depend on who reads it. */
 enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE };
@@ -44,6 +44,7 @@ struct vfs_node {
 	const uint8_t *data;    /* the root filesystem's bytes (files, link targets) */
 	void **index;           /* tmpfs file: a page of pointers to pages of page pointers */
 	uint64_t pages;         /* tmpfs file: pages it holds (data and index) */
+	int pipe;               /* VFS_PIPE: its pipe (pipe.c) */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
@@ -83,6 +84,10 @@ const char *vfs_link_target(int node, const char *exe, size_t *len);
 /* A new node name in the directory dir (a tmpfs one): mode's type is
  * S_IFREG, S_IFDIR. The node, or -EROFS, -EEXIST, -ENOSPC (no node). */
 long vfs_create(int dir, const char *name, uint32_t mode);
+
+/* A node in no directory (a pipe's): freed at its last close. The node
+ * or -ENFILE. */
+long vfs_detached(uint32_t mode, uint8_t fs);
 
 /* Remove dir's entry for node (unlink, rmdir: the caller checked the
  * kind); freed now, or at its last close. -EROFS, -ENOTEMPTY, -EBUSY. */

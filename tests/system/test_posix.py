@@ -29,6 +29,9 @@ RUNS = [
     ("hello-dyn", ["one", "two"]),
     ("basics-dyn", ["gamma"]),
     ("files-dyn", []),
+    ("procs-musl", []),
+    ("procs-glibc", []),
+    ("procs-dyn", []),
     ("echo", ["hello", "from", "Debian's", "echo"]),
 ]
 # Programs of Debian's packages (posix-server/programs.list), run on the
@@ -81,11 +84,12 @@ def on_mica(output, name, nth=0):
     console output: the lines between the server's start and end lines,
     less the server's own."""
     lines = output.splitlines()
-    starts = [i for i, line in enumerate(lines)
-              if re.match(rf"^posix: started {name} \(pid \d+\)$", line)]
-    start = starts[nth]
+    starts = [(i, m.group(1)) for i, line in enumerate(lines)
+              if (m := re.match(rf"^posix: started {name} \(pid (\d+)\)$", line))]
+    start, pid = starts[nth]
     for i in range(start + 1, len(lines)):
-        m = re.match(rf"^posix: {name} \(pid \d+\) (exited with status \d+|killed by signal \d+)$",
+        # Its own end (a child it forked ends as pid N too, another N).
+        m = re.match(rf"^posix: \S+ \(pid {pid}\) (exited with status \d+|killed by signal \d+)$",
                      lines[i])
         if m:
             body = [line for line in lines[start + 1:i] if not line.startswith("posix: ")]

@@ -9,7 +9,8 @@
  *                                 executable, started with argv PROG ARG...
  *   runfile=FILE                  the same from a `file` of the manifest:
  *                                 a program per line, its arguments after
- *                                 it separated by spaces; `#` comments
+ *                                 it separated by spaces ('quoted' ones
+ *                                 may hold spaces); `#` comments
  *   trace=1                       log every system call and its result
  *
  * Every message comes on one endpoint, badged per process: page faults
@@ -46,25 +47,34 @@ static size_t rootfs_size;
 static char *run_next_item = run_list;
 
 /* run_list from the manifest's file named name: "prog arg arg" lines
- * become "prog:arg:arg" items separated by commas. false: no such file,
- * or it does not fit. */
+ * become "prog:arg:arg" items separated by commas; a word in single
+ * quotes may hold spaces ('echo a | cat'), not ':' or ','. false: no such
+ * file, or it does not fit. */
 static bool run_list_from_file(const char *name)
 {
 	size_t size, n = 0;
 	const char *text = program_file(name, &size);
-	bool comment = false, space = false;
+	bool comment = false, space = false, quoted = false;
 
 	if (!text)
 		return false;
 	for (size_t i = 0; i < size && text[i]; i++) {
 		char c = text[i];
 		if (c == '\n') {
-			comment = space = false;
+			comment = space = quoted = false;
 			c = ',';
-		} else if (comment || c == '#') {
+		} else if (comment) {
+			continue;
+		} else if (c == '\'') {
+			quoted = !quoted;
+			if (space && n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
+				run_list[n++] = ':';
+			space = false;
+			continue;
+		} else if (!quoted && c == '#') {
 			comment = true;
 			continue;
-		} else if (c == ' ' || c == '\t') {
+		} else if (!quoted && (c == ' ' || c == '\t')) {
 			space = true;
 			continue;
 		} else if (space) {

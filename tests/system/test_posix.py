@@ -32,11 +32,13 @@ RUNS = [
     ("procs-musl", []),
     ("procs-glibc", []),
     ("procs-dyn", []),
-    ("echo", ["hello", "from", "Debian's", "echo"]),
+    ("echo", ["hello", "from", "Debian", "coreutils"]),
+    ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
+    ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
 ]
 # Programs of Debian's packages (posix-server/programs.list), run on the
 # host from where the build unpacked them.
-DEBIAN = {"echo": ("coreutils", "bin/echo")}
+DEBIAN = {"echo": ("coreutils", "bin/echo"), "busybox": ("busybox-static", "bin/busybox")}
 # The environment the server gives every process (posix-server/main.c).
 ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
 
@@ -52,8 +54,11 @@ def on_linux(name, args, timeout=30):
     standard output a terminal; in its own /tmp directory's parent, the
     host's /tmp."""
     path = build_path("posix", "debs", *DEBIAN[name]) if name in DEBIAN else build_path("posix", name)
+    env = dict(ENV)
+    if name in DEBIAN:      # what it runs by name is the package's too
+        env["PATH"] = os.path.dirname(path) + ":" + env["PATH"]
     master, slave = pty.openpty()
-    proc = subprocess.Popen([name] + args, executable=path, env=ENV, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([name] + args, executable=path, env=env, stdin=subprocess.DEVNULL,
                             stdout=slave, stderr=subprocess.DEVNULL)
     os.close(slave)
     out, deadline = b"", time.monotonic() + timeout
@@ -109,7 +114,8 @@ def mica_output(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posix")
     runs = tmp / "runs"
     order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [ENOSPC]
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in order))
+    quoted = lambda arg: f"'{arg}'" if " " in arg else arg
+    runs.write_text("".join(f"{name} {' '.join(map(quoted, args))}\n" for name, args in order))
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
     with boot_init(tmp, MANIFEST, modules, "posix") as q:

@@ -308,10 +308,11 @@ long posix_ftruncate(struct process *p, struct user_regs *r)
 {
 	struct file *f = fd_file(p, r->rdi);
 
-	if (!f)
+	if (!f || (f->flags & LINUX_O_PATH))
 		return -LINUX_EBADF;
+	/* Linux: EINVAL too for a descriptor not open for writing. */
 	if ((int64_t)r->rsi < 0 || vfs_nodes[f->node].type != VFS_FILE || !writable(f))
-		return (int64_t)r->rsi < 0 || writable(f) ? -LINUX_EINVAL : -LINUX_EBADF;
+		return -LINUX_EINVAL;
 	return vfs_truncate(f->node, r->rsi);
 }
 

@@ -234,6 +234,8 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 
 long vfs_create(int dir, const char *name, uint32_t mode)
 {
+	if (vfs_nodes[dir].unlinked)        /* a removed directory takes nothing new */
+		return -LINUX_ENOENT;
 	if (!VFS_WRITABLE(&vfs_nodes[dir]))
 		return -LINUX_EROFS;
 	if (child(dir, name, strlen(name)) >= 0)
@@ -319,6 +321,8 @@ long vfs_rename(int node, int dir, const char *name)
 {
 	struct vfs_node *n = &vfs_nodes[node];
 
+	if (vfs_nodes[dir].unlinked)
+		return -LINUX_ENOENT;
 	if (n->fs != vfs_nodes[dir].fs)
 		return -LINUX_EXDEV;
 	if (!VFS_WRITABLE(n) || !VFS_WRITABLE(&vfs_nodes[dir]) || n->parent < 0)

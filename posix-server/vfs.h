@@ -82,7 +82,8 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 const char *vfs_link_target(int node, const char *exe, size_t *len);
 
 /* A new node name in the directory dir (a tmpfs one): mode's type is
- * S_IFREG, S_IFDIR. The node, or -EROFS, -EEXIST, -ENOSPC (no node). */
+ * S_IFREG, S_IFDIR. The node, or -EROFS, -EEXIST, -ENOSPC (no node),
+ * -ENOENT (dir was removed). */
 long vfs_create(int dir, const char *name, uint32_t mode);
 
 /* A node in no directory (a pipe's): freed at its last close. The node
@@ -95,7 +96,7 @@ long vfs_remove(int node, bool is_dir);
 
 /* Move node to the name in dir, replacing what is there (checked by the
  * caller: same kind, empty directory). -EROFS, -EXDEV, -EINVAL (into
- * itself), -ENOTEMPTY, -EISDIR, -ENOTDIR. */
+ * itself), -ENOTEMPTY, -EISDIR, -ENOTDIR, -ENOENT (dir was removed). */
 long vfs_rename(int node, int dir, const char *name);
 
 /* A directory's entry at or after *pos (the node index to look from):

@@ -238,6 +238,9 @@ static void sizes(void)
 	fstat(fd, &st);
 	printf("size now %ld\n", (long)st.st_size);
 	report("ftruncate negative", ftruncate(fd, -1));
+	int ro = open("t", O_RDONLY);
+	report("ftruncate of a read-only descriptor", ftruncate(ro, 0));
+	close(ro);
 	report("write far on", pwrite(fd, "z", 1, 100000));
 	fstat(fd, &st);
 	printf("size now %ld\n", (long)st.st_size);
@@ -281,6 +284,13 @@ static void places(const char *dir)
 	close(fd);
 	unlink("f");
 	rmdir("d");
+	mkdir("gone", 0700);
+	chdir("gone");
+	report("rmdir the working directory", rmdir("../gone"));
+	report("create in the removed directory", open("x", O_CREAT | O_WRONLY, 0600));
+	report("mkdir in it", mkdir("y", 0700));
+	report("getcwd in it", getcwd(buf, sizeof(buf)) ? 0 : -1);
+	report("chdir back", chdir(dir));
 }
 
 static void devices(void)

@@ -135,7 +135,12 @@ TEST(vfs_directories_remove_rename_and_path)
 	vfs_nodes[f].opens = 0;
 	vfs_closed(f);
 	CHECK_EQ(vfs_nodes[f].type, VFS_FREE);
+	vfs_nodes[d].opens = 1;                 /* a working directory */
 	CHECK_EQ(vfs_remove(d, true), 0);
+	CHECK_EQ(vfs_create(d, "n", LINUX_S_IFREG | 0600), -LINUX_ENOENT);
+	CHECK_EQ(vfs_path(d, path, sizeof(path)), -LINUX_ENOENT);
+	vfs_nodes[d].opens = 0;
+	vfs_closed(d);
 	CHECK_EQ(resolve("/tmp", 0, &l), 0);
 	CHECK_EQ(vfs_remove(l.node, true), -LINUX_EROFS);
 }

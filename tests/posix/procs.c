@@ -4,8 +4,9 @@
  * statuses and signals, getppid, descriptors shared with a child,
  * execve (of itself, with arguments and close-on-exec descriptors) and
  * its errors, pipes (blocking both ways past their 64 KiB, EOF, EPIPE
- * and SIGPIPE, O_NONBLOCK, PIPE_BUF), 50 fork/exit/wait cycles.
- * `procs exec-child FD FD` is what the exec check runs.
+ * and SIGPIPE, O_NONBLOCK, PIPE_BUF), 16 MiB through a pipe into an
+ * exec'd child (its standard input), 50 fork/exit/wait cycles.
+ * `procs exec-child FD FD` and `procs sink` are what the checks run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -231,6 +232,65 @@ static int exec_child(int argc, char **argv, char **envp)
 	return 5;
 }
 
+/* FNV-1a, 64 bits: a checksum both sides compute alike. */
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n--)
+		h = (h ^ *p++) * 0x100000001B3ULL;
+	return h;
+}
+
+#define FNV_START 0xCBF29CE484222325ULL
+
+/* Its standard input to the end: how many bytes, their checksum. */
+static int sink(void)
+{
+	static unsigned char buf[32768];
+	uint64_t h = FNV_START, total = 0;
+	ssize_t n;
+
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		h = fnv(h, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	printf("sink: %llu bytes, checksum %016llx, then %ld\n", (unsigned long long)total,
+	       (unsigned long long)h, (long)n);
+	return 0;
+}
+
+/* 16 MiB of pseudo-random bytes through a pipe into an exec'd child. */
+static void pipe_to_exec(void)
+{
+	static unsigned char block[65536];
+	uint64_t h = FNV_START, x = 88172645463325252ULL;
+	int fd[2], status, ok = 1;
+
+	pipe(fd);
+	pid_t child = spawn();
+	if (child == 0) {
+		dup2(fd[0], 0);
+		close(fd[0]);
+		close(fd[1]);
+		char *argv[] = { "procs", "sink", NULL };
+		execve("/proc/self/exe", argv, argv + 2);
+		_exit(99);
+	}
+	close(fd[0]);
+	for (int i = 0; i < 256; i++) {
+		for (size_t k = 0; k < sizeof(block); k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			block[k] = (unsigned char)x;
+		}
+		h = fnv(h, block, sizeof(block));
+		ok &= write(fd[1], block, sizeof(block)) == (ssize_t)sizeof(block);
+	}
+	close(fd[1]);
+	waitpid(child, &status, 0);
+	printf("sent 16 MiB, checksum %016llx, every write whole: %s\n", (unsigned long long)h,
+	       yes(ok));
+	ended("the sink", status);
+}
+
 static void cycles(void)
 {
 	int ok = 0, status;
@@ -249,10 +309,13 @@ int main(int argc, char **argv, char **envp)
 {
 	if (argc > 3 && !strcmp(argv[1], "exec-child"))
 		return exec_child(argc, argv, envp);
+	if (argc > 1 && !strcmp(argv[1], "sink"))
+		return sink();
 	fork_wait();
 	shared_descriptors();
 	pipes();
 	exec(argv[0]);
+	pipe_to_exec();
 	cycles();
 	printf("procs: done\n");
 	return 0;

@@ -277,7 +277,8 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 		} else {
 			name = vfs_nodes[node].name;
 		}
-		size_t len = strlen(name), reclen = (sizeof(*d) + len + 1 + 7) & ~7UL;
+		size_t len = strlen(name);
+		size_t reclen = (__builtin_offsetof(struct linux_dirent64, name) + len + 1 + 7) & ~7UL;
 		if (used + reclen > size) {
 			if (!used)
 				return -LINUX_EINVAL;

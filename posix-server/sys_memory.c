@@ -138,9 +138,9 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		   !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, len, POSIX_PAGE_SIZE, &va)) {
 		return -LINUX_ENOMEM;
 	}
-	/* A shared mapping is private until there is fork (and a file's is
-	 * a copy: writes to it stay in the process). A PROT_NONE one is made
-	 * readable, then closed. */
+	/* A shared mapping is private for now: fork copies it, and a
+	 * file's is a copy (writes to it stay in the process). A PROT_NONE
+	 * one is made readable, then closed. */
 	if (as_add(&p->as, va, len, rights_of(prot) ? rights_of(prot) : IPC_MAP_READ, AS_ANON, 0,
 		   false) < 0)
 		return -LINUX_ENOMEM;

@@ -188,7 +188,13 @@ $(POSIX_OBJ): USER_CFLAGS += -I$(B)/posix-server
 $(B)/posix-server.elf: $(POSIX_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(POSIX_OBJ) $(B)/libmica.a
-POSIX_PROGRAMS := $(shell sed -e 's/\#.*//' posix-server/programs.list)
+# programs.list: NAME-musl, NAME-glibc, NAME-glibc-pie, NAME-dyn built
+# from tests/posix/NAME.c; PACKAGE:PATH a file of a Debian binary package,
+# as shipped (apt-get download, unpacked into $(B)/posix/debs/PACKAGE).
+POSIX_LIST := $(shell sed -e 's/\#.*//' posix-server/programs.list)
+POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
+POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
+POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
 $(B)/posix/%-musl: tests/posix/%.c
 	@mkdir -p $(@D)
@@ -202,12 +208,28 @@ $(B)/posix/%-glibc-pie: tests/posix/%.c
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (static PIE)"
 	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
-# The root filesystem: the programs in /bin of a cpio archive (newc), the
-# boot module `rootfs`.
-$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) posix-server/programs.list
+$(B)/posix/%-dyn: tests/posix/%.c
+	@mkdir -p $(@D)
+	@echo "  GLIBC   $@ (dynamically linked)"
+	$(Q)$(HOSTCC) $(filter-out -static,$(POSIX_CFLAGS)) -o $@ $<
+# A Debian binary package unpacked as shipped (the version apt has).
+$(B)/posix/debs/%/.unpacked:
+	@echo "  DEB     $*"
+	$(Q)rm -rf $(B)/posix/debs/$* $(B)/posix/debs/$*.dl && mkdir -p $(B)/posix/debs/$*.dl
+	$(Q)cd $(B)/posix/debs/$*.dl && { apt-get -q download $* 2>&1 | \
+		grep -v '^W: Download is performed unsandboxed'; ls *.deb > /dev/null; }
+	$(Q)dpkg-deb -x $(B)/posix/debs/$*.dl/*.deb $(B)/posix/debs/$*
+	$(Q)rm -rf $(B)/posix/debs/$*.dl && touch $@
+# The root filesystem: the built programs in /bin and the packages' files
+# at their paths, in a cpio archive (newc), the boot module `rootfs`.
+$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
+		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
 	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
+	$(Q)for f in $(POSIX_DEB_FILES); do p=$${f%%:*}; path=$${f#*:}; \
+		mkdir -p $(B)/posix/root/$$(dirname $$path) && \
+		cp -a $(B)/posix/debs/$$p/$$path $(B)/posix/root/$$path || exit 1; done
 	$(Q)cd $(B)/posix/root && find . -mindepth 1 | LC_ALL=C sort | \
 		cpio -o -H newc -R 0:0 --reproducible --quiet > ../rootfs.cpio
 
@@ -339,7 +361,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/nat.c netstack/packet_meta.c \
-	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c posix-server/vfs.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

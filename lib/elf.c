@@ -60,12 +60,21 @@ static int parse(const void *data, size_t size, uint64_t user_top, bool allow_dy
 	image->phoff = eh.phoff;
 	image->phnum = eh.phnum;
 	image->phdr_vaddr = 0;
+	image->interp_offset = image->interp_size = 0;
 	image->nsegments = 0;
 	for (unsigned i = 0; i < eh.phnum; i++) {
 		struct elf64_phdr ph;
 		copy_bytes(&ph, bytes + eh.phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.type == PT_INTERP)
-			return ELF_NEEDS_INTERPRETER;
+		if (ph.type == PT_INTERP) {
+			if (!allow_dyn)
+				return ELF_NEEDS_INTERPRETER;
+			if (ph.filesz == 0 || ph.offset > size || ph.filesz > size - ph.offset ||
+			    bytes[ph.offset + ph.filesz - 1] != 0)
+				return ELF_BAD_SEGMENT;
+			image->interp_offset = ph.offset;
+			image->interp_size = ph.filesz;
+			continue;
+		}
 		if (ph.vaddr > UINT64_MAX - bias)
 			return ELF_BAD_SEGMENT;
 		ph.vaddr += bias;

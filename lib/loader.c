@@ -46,6 +46,7 @@ static const char *load(struct aspace *as, const void *file, const struct elf_im
 		}
 	}
 	image->entry = img->entry;
+	image->interp = img->interp_size ? (const char *)file + img->interp_offset : NULL;
 	return NULL;
 }
 

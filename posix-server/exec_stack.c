@@ -48,7 +48,7 @@ long exec_stack_build(struct aspace *as, uint64_t top, const struct exec_start *
 
 	const uint64_t auxv[AUXV_PAIRS][2] = {
 		{ AT_PHDR, s->image.phdr }, { AT_PHENT, 56 }, { AT_PHNUM, s->image.phnum },
-		{ AT_PAGESZ, 4096 }, { AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, s->image.entry },
+		{ AT_PAGESZ, 4096 }, { AT_BASE, s->base }, { AT_FLAGS, 0 }, { AT_ENTRY, s->image.entry },
 		{ AT_UID, s->uid }, { AT_EUID, s->uid }, { AT_GID, s->gid }, { AT_EGID, s->gid },
 		{ AT_PLATFORM, platform }, { AT_HWCAP, s->hwcap }, { AT_HWCAP2, s->hwcap2 },
 		{ AT_CLKTCK, s->clock_ticks }, { AT_SECURE, 0 }, { AT_RANDOM, random },

@@ -24,6 +24,7 @@ struct exec_start {
 	const char *envp[EXEC_MAX_ARGS];
 	const char *execfn;         /* AT_EXECFN: the path it was started as */
 	struct loader_image image;  /* AT_ENTRY, AT_PHDR, AT_PHNUM */
+	uint64_t base;              /* AT_BASE: where the interpreter is, or 0 */
 	uint8_t random[16];         /* AT_RANDOM's bytes */
 	uint64_t hwcap, hwcap2;     /* AT_HWCAP (CPUID 1 EDX), AT_HWCAP2 */
 	uint64_t uid, gid;          /* AT_UID and AT_EUID, AT_GID and AT_EGID */

@@ -8,7 +8,9 @@
  *                          | and vectors at the top, grows down| POSIX_STACK_SIZE (8 MiB)
  *                          +-----------------------------------+
  *                          |              (unused)             |
- *   0x0000_7FF0_0000_0000  +-----------------------------------+ POSIX_MMAP_TOP
+ *                          +-----------------------------------+
+ *                          | the interpreter (PT_INTERP: ld.so)|
+ *   0x0000_7FF0_0000_0000  +-----------------------------------+ POSIX_MMAP_TOP, POSIX_INTERP_BASE
  *                          | mmap without MAP_FIXED: the       |
  *                          | lowest free range                 |
  *   0x0000_7F00_0000_0000  +-----------------------------------+ POSIX_MMAP_BASE
@@ -40,6 +42,7 @@
 #define POSIX_BRK_MAX       (1UL << 30)
 #define POSIX_MMAP_BASE     0x00007F0000000000UL
 #define POSIX_MMAP_TOP      0x00007FF000000000UL
+#define POSIX_INTERP_BASE   POSIX_MMAP_TOP
 #define POSIX_STACK_TOP     0x00007FFFFFFFF000UL
 #define POSIX_STACK_SIZE    (8UL << 20)
 

@@ -14,17 +14,35 @@
 #define LINUX_ENOENT   2
 #define LINUX_ESRCH    3
 #define LINUX_EINTR    4
+#define LINUX_EIO      5
+#define LINUX_E2BIG    7
+#define LINUX_ENOEXEC  8
 #define LINUX_EBADF    9
+#define LINUX_ECHILD   10
+#define LINUX_EAGAIN   11
 #define LINUX_ENOMEM   12
+#define LINUX_EACCES   13
 #define LINUX_EFAULT   14
+#define LINUX_EBUSY    16
 #define LINUX_EEXIST   17
+#define LINUX_EXDEV    18
 #define LINUX_ENODEV   19
+#define LINUX_ENOTDIR  20
+#define LINUX_EISDIR   21
 #define LINUX_EINVAL   22
+#define LINUX_ENFILE   23
+#define LINUX_EMFILE   24
 #define LINUX_ENOTTY   25
+#define LINUX_EFBIG    27
+#define LINUX_ENOSPC   28
 #define LINUX_ESPIPE   29
+#define LINUX_EROFS    30
+#define LINUX_EPIPE    32
 #define LINUX_ERANGE   34
 #define LINUX_ENAMETOOLONG 36
 #define LINUX_ENOSYS   38
+#define LINUX_ENOTEMPTY 39
+#define LINUX_ELOOP    40
 
 /* Auxiliary vector keys (getauxval(3)). */
 #define AT_NULL     0
@@ -67,6 +85,7 @@
 /* Signals. */
 #define LINUX_NSIG    64
 #define LINUX_SIGKILL 9
+#define LINUX_SIGPIPE 13
 #define LINUX_SIGSTOP 19
 #define LINUX_SIG_BLOCK   0
 #define LINUX_SIG_UNBLOCK 1
@@ -84,10 +103,120 @@
 
 /* Files. */
 #define LINUX_AT_FDCWD        (-100)
+#define LINUX_AT_SYMLINK_NOFOLLOW 0x100
+#define LINUX_AT_REMOVEDIR    0x200
+#define LINUX_AT_EACCESS      0x200
+#define LINUX_AT_SYMLINK_FOLLOW 0x400
 #define LINUX_AT_EMPTY_PATH   0x1000
+#define LINUX_S_IFMT          0170000
+#define LINUX_S_IFIFO         0010000
 #define LINUX_S_IFCHR         0020000
+#define LINUX_S_IFDIR         0040000
+#define LINUX_S_IFREG         0100000
+#define LINUX_S_IFLNK         0120000
 #define LINUX_IOV_MAX         1024
 #define LINUX_PATH_MAX        4096
+
+#define LINUX_O_ACCMODE   03
+#define LINUX_O_RDONLY    00
+#define LINUX_O_WRONLY    01
+#define LINUX_O_RDWR      02
+#define LINUX_O_CREAT     0100
+#define LINUX_O_EXCL      0200
+#define LINUX_O_NOCTTY    0400
+#define LINUX_O_TRUNC     01000
+#define LINUX_O_APPEND    02000
+#define LINUX_O_NONBLOCK  04000
+#define LINUX_O_LARGEFILE 0100000
+#define LINUX_O_DIRECTORY 0200000
+#define LINUX_O_NOFOLLOW  0400000
+#define LINUX_O_CLOEXEC   02000000
+#define LINUX_O_PATH      010000000
+#define LINUX_O_TMPFILE   020000000
+
+#define LINUX_F_DUPFD     0
+#define LINUX_F_GETFD     1
+#define LINUX_F_SETFD     2
+#define LINUX_F_GETFL     3
+#define LINUX_F_SETFL     4
+#define LINUX_F_DUPFD_CLOEXEC 1030
+#define LINUX_FD_CLOEXEC  1
+
+#define LINUX_SEEK_SET 0
+#define LINUX_SEEK_CUR 1
+#define LINUX_SEEK_END 2
+
+#define LINUX_R_OK 4
+#define LINUX_W_OK 2
+#define LINUX_X_OK 1
+
+#define LINUX_DT_FIFO 1
+#define LINUX_DT_CHR  2
+#define LINUX_DT_DIR  4
+#define LINUX_DT_REG  8
+#define LINUX_DT_LNK  10
+
+/* ioctl requests. */
+#define LINUX_TCGETS     0x5401
+#define LINUX_TCSETS     0x5402
+#define LINUX_TCSETSW    0x5403
+#define LINUX_TCSETSF    0x5404
+#define LINUX_TIOCGPGRP  0x540F
+#define LINUX_TIOCSPGRP  0x5410
+#define LINUX_TIOCGWINSZ 0x5413
+#define LINUX_TIOCSWINSZ 0x5414
+#define LINUX_FIONREAD   0x541B
+#define LINUX_FIONBIO    0x5421
+#define LINUX_FIONCLEX   0x5450
+#define LINUX_FIOCLEX    0x5451
+
+/* Resource limits (prlimit64). */
+#define LINUX_RLIMIT_STACK  3
+#define LINUX_RLIMIT_NOFILE 7
+#define LINUX_RLIM_NLIMITS  16
+#define LINUX_RLIM_INFINITY (~0UL)
+
+struct linux_rlimit {
+	uint64_t cur, max;
+};
+
+/* The terminal's settings (the kernel's struct termios, 36 bytes). */
+struct linux_termios {
+	uint32_t iflag, oflag, cflag, lflag;
+	uint8_t line, cc[19];
+};
+
+struct linux_winsize {
+	uint16_t row, col, xpixel, ypixel;
+};
+
+/* getdents64's record: the name follows, the record is padded to 8. */
+struct linux_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	uint16_t reclen;
+	uint8_t type;
+	char name[];
+};
+
+struct linux_statx_timestamp {
+	int64_t sec;
+	uint32_t nsec;
+	int32_t reserved;
+};
+
+/* statx's struct: 256 bytes. */
+struct linux_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, pad0;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct linux_statx_timestamp atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare[14];
+};
+#define LINUX_STATX_BASIC_STATS 0x7FF
 
 struct linux_iovec {
 	uint64_t base, len;

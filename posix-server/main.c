@@ -9,7 +9,8 @@
  *                                 executable, started with argv PROG ARG...
  *   runfile=FILE                  the same from a `file` of the manifest:
  *                                 a program per line, its arguments after
- *                                 it separated by spaces; `#` comments
+ *                                 it separated by spaces ('quoted' ones
+ *                                 may hold spaces); `#` comments
  *   trace=1                       log every system call and its result
  *
  * Every message comes on one endpoint, badged per process: page faults
@@ -20,6 +21,7 @@
 #include "cpio.h"
 #include "posix.h"
 #include "syscall.h"
+#include "vfs.h"
 
 #include "lib/pager.h"
 #include "proto/program.h"
@@ -28,7 +30,13 @@
 
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
+
+/* Reply objects: the one the next message is received with, and the
+ * free ones. A process whose call waits keeps the one its call came
+ * with (p->reply) until it is answered. */
 static cap_slot_t reply_slot;
+static cap_slot_t reply_free[PROCESS_MAX];
+static unsigned reply_nfree;
 
 /* The environment every process starts with. */
 static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
@@ -39,25 +47,34 @@ static size_t rootfs_size;
 static char *run_next_item = run_list;
 
 /* run_list from the manifest's file named name: "prog arg arg" lines
- * become "prog:arg:arg" items separated by commas. false: no such file,
- * or it does not fit. */
+ * become "prog:arg:arg" items separated by commas; a word in single
+ * quotes may hold spaces ('echo a | cat'), not ':' or ','. false: no such
+ * file, or it does not fit. */
 static bool run_list_from_file(const char *name)
 {
 	size_t size, n = 0;
 	const char *text = program_file(name, &size);
-	bool comment = false, space = false;
+	bool comment = false, space = false, quoted = false;
 
 	if (!text)
 		return false;
 	for (size_t i = 0; i < size && text[i]; i++) {
 		char c = text[i];
 		if (c == '\n') {
-			comment = space = false;
+			comment = space = quoted = false;
 			c = ',';
-		} else if (comment || c == '#') {
+		} else if (comment) {
+			continue;
+		} else if (c == '\'') {
+			quoted = !quoted;
+			if (space && n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
+				run_list[n++] = ':';
+			space = false;
+			continue;
+		} else if (!quoted && c == '#') {
 			comment = true;
 			continue;
-		} else if (c == ' ' || c == '\t') {
+		} else if (!quoted && (c == ' ' || c == '\t')) {
 			space = true;
 			continue;
 		} else if (space) {
@@ -133,15 +150,64 @@ static void run_next(void)
 	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
 }
 
-/* p ended while its thread waits for our answer: stop it, free it, and
- * start what comes next. */
-static void end_process(struct process *p, int status, int signal)
+/* p ended while its thread waits for our answer on reply: stop it, free
+ * it, and when no process is left start what comes next. */
+static void end_process(struct process *p, cap_slot_t reply, int status, int signal)
 {
 	struct msg stop = msg_make(IPC_REPLY_STOP, 0);
 
-	ipc_reply(reply_slot, &stop);
+	ipc_reply(reply, &stop);
 	process_end(p, status, signal);
-	run_next();
+	if (!process_any_alive())
+		run_next();
+}
+
+/* Answer the system call of p that waited, now carried out. */
+static void answer_waiting(struct process *p)
+{
+	struct user_regs r = p->saved;
+	cap_slot_t reply = p->reply;
+
+	p->wake = false;
+	switch (syscall_dispatch(p, &r)) {
+	case DISPATCH_BLOCKED:
+		return;
+	case DISPATCH_ENDED:
+		p->blocked = false;
+		end_process(p, reply, p->exit_status, p->exit_signal);
+		break;
+	case DISPATCH_REPLY: {
+		struct msg m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&r, USER_REGS_WORDS);
+		p->blocked = false;
+		ipc_reply(reply, &m);
+		break;
+	}
+	}
+	reply_free[reply_nfree++] = reply;
+}
+
+static bool wake_pending(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING && processes[i].blocked && processes[i].wake)
+			return true;
+	return false;
+}
+
+/* Try again the calls of the processes whose waits something changed,
+ * until none is left (each try either finishes or waits again). */
+static void wake_waiting(void)
+{
+	for (bool again = true; again;) {
+		again = false;
+		for (unsigned i = 0; i < PROCESS_MAX; i++) {
+			struct process *p = &processes[i];
+			if (p->state == PROCESS_RUNNING && p->blocked && p->wake) {
+				answer_waiting(p);
+				again = true;
+			}
+		}
+	}
 }
 
 /* Linux's signal for an x86 exception vector. */
@@ -175,13 +241,25 @@ static bool handle(struct msg *m)
 		printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name,
 		       p->pid, m->w[0], m->w[2],
 		       m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read");
-		end_process(p, 0, 11);
+		end_process(p, reply_slot, 0, 11);
 		return false;
 	case IPC_LABEL_SYSCALL:
 		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
-		if (!syscall_dispatch(p, &fr.regs)) {
-			end_process(p, p->exit_status, 0);
+		switch (syscall_dispatch(p, &fr.regs)) {
+		case DISPATCH_ENDED:
+			end_process(p, reply_slot, p->exit_status, p->exit_signal);
 			return false;
+		case DISPATCH_BLOCKED:
+			/* It keeps this reply object; the next message comes
+			 * with a free one (there is one per process). */
+			p->blocked = true;
+			p->wake = false;
+			p->saved = fr.regs;
+			p->reply = reply_slot;
+			reply_slot = reply_free[--reply_nfree];
+			return false;
+		case DISPATCH_REPLY:
+			break;
 		}
 		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
 		return true;
@@ -189,7 +267,7 @@ static bool handle(struct msg *m)
 		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
 		       p->pid, fr.vector, fr.regs.rip, fr.error, signal_of_vector(fr.vector));
-		end_process(p, 0, signal_of_vector(fr.vector));
+		end_process(p, reply_slot, 0, signal_of_vector(fr.vector));
 		return false;
 	}
 }
@@ -217,18 +295,39 @@ int main(uint64_t arg)
 		printf("posix: cannot make its endpoint: %s\n", mica_strerror(err));
 		return 1;
 	}
+	for (reply_nfree = 0; reply_nfree < PROCESS_MAX; reply_nfree++) {
+		reply_free[reply_nfree] = slot_alloc();
+		if ((err = sys_obj_create(CAP_REPLY, reply_free[reply_nfree], 0)) < 0) {
+			printf("posix: cannot make its reply objects: %s\n", mica_strerror(err));
+			return 1;
+		}
+	}
 	rootfs = program_file("rootfs", &rootfs_size);
+	if (!vfs_init(&vfs_page_ops, rootfs, rootfs_size)) {
+		printf("posix: the root filesystem (boot module rootfs) is malformed or has more than "
+		       "%d entries\n", VFS_NODES);
+		return 1;
+	}
 	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();
 
 	struct msg m;
 	err = ipc_recv(posix_endpoint, reply_slot, &m);
 	for (;;) {
-		if (err < 0)
+		if (err < 0) {
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
-		else if (handle(&m))
+			continue;
+		}
+		bool answer = handle(&m);
+		if (wake_pending()) {
+			if (answer)
+				ipc_reply(reply_slot, &m);
+			wake_waiting();
+			err = ipc_recv(posix_endpoint, reply_slot, &m);
+		} else if (answer) {
 			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
-		else
+		} else {
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
+		}
 	}
 }

@@ -6,6 +6,7 @@
  * for the next; the runs stay the server's until it ends.
  */
 #include "posix.h"
+#include "vfs.h"
 
 #define MEMORY_RUN (4UL << 20)
 
@@ -69,6 +70,18 @@ static void table_free(void *ctx, void *table, size_t bytes)
 	else
 		pages_free(table);
 }
+
+static void *tmpfs_page_alloc(void)
+{
+	return page_alloc(NULL);
+}
+
+static void tmpfs_page_free(void *page)
+{
+	page_free(NULL, page);
+}
+
+const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free };
 
 const struct as_ops process_as_ops = { page_alloc, page_free, NULL, table_alloc, table_free };
 

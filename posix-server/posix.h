@@ -18,13 +18,33 @@
 
 #include "exec_stack.h"
 #include "linux.h"
+#include "vfs.h"
 
 #define PROCESS_MAX        8            /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
 #define PROCESS_BADGE_BASE 0x100        /* the badge of process slot i is base + i */
+#define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
+#define FILE_MAX           512          /* open file descriptions in the server */
+#define EXE_PATH_MAX       128          /* /proc/self/exe's target */
 
-enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED };
+/* An open file description: what open made, shared by dup's descriptors. */
+struct file {
+	unsigned refs;          /* descriptors (of every process) on it; 0: free */
+	int node;               /* in the file tree (vfs.h) */
+	uint64_t offset;
+	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
+};
+
+/* A descriptor: files[file - 1], or free when file is 0. */
+struct fd_slot {
+	uint16_t file;
+	bool cloexec;
+};
+
+/* RUNNING: alive (its call may be blocked); ENDED: its call ended it,
+ * for a moment; ZOMBIE: ended, its status kept for its parent's wait. */
+enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
 struct process {
 	enum process_state state;
@@ -34,11 +54,21 @@ struct process {
 	struct task_handle task;
 	struct aspace as;
 	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
-	uint64_t clear_child_tid;       /* set_tid_address */
+	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
+	bool blocked;                   /* its system call waits: saved, reply */
+	bool wake;                      /* what it waits for changed: try the call again */
+	struct user_regs saved;         /* the registers of the call that waits */
+	cap_slot_t reply;               /* the reply object it waits on */
+	uint64_t io_done;               /* bytes a waiting write has moved so far */
 	uint64_t sigmask;               /* rt_sigprocmask: recorded, nothing is delivered yet */
 	struct linux_sigaction actions[LINUX_NSIG];   /* rt_sigaction: recorded */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
+	struct fd_slot fds[FD_MAX];
+	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
+	int cwd;                        /* the working directory's node */
+	uint32_t umask;
+	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -60,9 +90,54 @@ void random_fill(void *buf, size_t n);
 /* ---- memory.c: the pages processes get, from init's INIT_PAGES_ALLOC ---- */
 
 extern const struct as_ops process_as_ops;
+/* The same pages for tmpfs files (vfs.h). */
+extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+
+/* ---- file.c: open file descriptions, descriptor tables ---- */
+
+extern struct file files[FILE_MAX];
+
+/* A new description of node with open flags: its index, or -ENFILE. */
+long file_open(int node, uint32_t flags);
+/* Drop a reference to files[index]; at the last the node is closed. */
+void file_put(int index);
+/* The lowest free descriptor >= min (below p->nofile) for files[file],
+ * which the caller has a reference on for it: the descriptor or -EMFILE. */
+long fd_install(struct process *p, int file, uint64_t min, bool cloexec);
+/* The description behind descriptor fd, or NULL (not open). */
+struct file *fd_file(struct process *p, uint64_t fd);
+/* 0, or -EBADF. */
+long fd_close(struct process *p, uint64_t fd);
+void fd_close_all(struct process *p);
+/* Descriptors 0, 1 and 2 on one description of the console. 0 or -ENFILE. */
+long fd_console(struct process *p);
+
+/* ---- pipe.c ---- */
+
+/* A pipe end's read or write of user memory: bytes moved, 0 (end of
+ * file), -EAGAIN, -EPIPE, -EFAULT, or SYSCALL_BLOCK (nothing can move
+ * yet; the caller waits). */
+long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* Bytes the pipe holds (FIONREAD). */
+uint64_t pipe_bytes(const struct file *f);
+/* f, an end of a pipe, is closed (its last descriptor went). */
+void pipe_closed(const struct file *f);
+
+/* ---- sys_file.c: paths ---- */
+
+/* The path at user address va into path[LINUX_PATH_MAX]: 0, -EFAULT or
+ * -ENAMETOOLONG. */
+long path_in(struct process *p, uint64_t va, char *path);
+/* struct stat of node to user address out: 0 or -EFAULT. */
+long node_stat(struct process *p, int node, uint64_t out);
+/* getdents64's type of node (DT_*). */
+uint8_t node_dirent_type(int node);
+/* p's working directory is node now (counted as an open of it). */
+void process_set_cwd(struct process *p, int node);
 
 /* ---- process.c ---- */
 
@@ -80,13 +155,39 @@ void process_end(struct process *p, int status, int signal);
 /* The process the badge of a message names, or NULL. */
 struct process *process_of_badge(uint64_t badge);
 
+/* p's parent if it is alive, or NULL. */
+struct process *process_parent(const struct process *p);
+
+/* Whether any process is alive. */
+bool process_any_alive(void);
+
+/* A copy of p (fork): its memory copied page by page, its descriptors
+ * shared, its thread started with regs (the child's result in rax).
+ * The child, or NULL with *err a Linux errno (-EAGAIN: no slot, -ENOMEM). */
+struct process *process_fork(struct process *p, const struct user_regs *regs, long *err);
+
+/* Replace p's program (execve): the file at node with these arguments;
+ * on success *regs are the new thread's (entry, stack) and 0 is
+ * returned; on failure p is as it was and the result is -errno. */
+long process_exec(struct process *p, int node, struct exec_start *s, struct user_regs *regs);
+
 /* ---- syscall.c ---- */
+
+enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_BLOCKED };
 
 /* Carry out the system call in regs (rax the number, arguments in rdi,
  * rsi, rdx, r10, r8, r9) for p: the result goes into regs->rax (or regs
- * change otherwise, as arch_prctl). false: p has ended (exit, exit_group)
- * and must not be resumed. */
-bool syscall_dispatch(struct process *p, struct user_regs *regs);
+ * change otherwise, as arch_prctl, execve): DISPATCH_REPLY. Or
+ * DISPATCH_ENDED: p has ended (exit, exit_group, SIGPIPE) and must not be
+ * resumed; DISPATCH_BLOCKED: the call waits (enum in syscall.h). */
+enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *regs);
+
+/* What p waits for has changed: its call is tried again (main.c). */
+static inline void process_wake(struct process *p)
+{
+	if (p && p->blocked)
+		p->wake = true;
+}
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */
 long errno_of(long mica_err);

@@ -6,6 +6,7 @@
  */
 #include "layout.h"
 #include "posix.h"
+#include "vfs.h"
 
 #include "lib/loader.h"
 
@@ -28,16 +29,51 @@ static uint64_t cpuid_1_edx(void)
 	return d;
 }
 
-/* The address space at the start: segments, stack. NULL or why not. */
-static const char *space_build(struct process *p, const void *file, size_t size,
-			       struct exec_start *s, uint64_t *sp)
+/* The interpreter a dynamically linked program names (glibc's ld.so,
+ * from the root filesystem), loaded at POSIX_INTERP_BASE: NULL or why
+ * not; its entry point in *entry. */
+static const char *interp_load(struct aspace *as, const char *path, uint64_t *entry)
 {
-	const char *why = loader_load(&p->as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
+	static char why[96];
+	struct vfs_lookup l;
+	struct loader_image img;
+
+	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, "", &l) < 0 ||
+	    vfs_nodes[l.node].type != VFS_FILE || !vfs_nodes[l.node].data) {
+		fmt_snprintf(why, sizeof(why), "its interpreter %s is not in the root filesystem",
+			     path);
+		return why;
+	}
+	const char *err = loader_load(as, vfs_nodes[l.node].data, vfs_nodes[l.node].size,
+				      POSIX_INTERP_BASE, POSIX_STACK_TOP - POSIX_STACK_SIZE,
+				      POSIX_INTERP_BASE, &img);
+	if (err || img.interp) {
+		fmt_snprintf(why, sizeof(why), "its interpreter %s: %s", path,
+			     err ? err : "asks for an interpreter itself");
+		return why;
+	}
+	*entry = img.entry;
+	return NULL;
+}
+
+/* The address space at the start: segments (the interpreter's too),
+ * stack. NULL or why not; where the thread starts in *entry. */
+static const char *space_build(struct aspace *as, const void *file, size_t size,
+			       struct exec_start *s, uint64_t *entry, uint64_t *sp)
+{
+	const char *why = loader_load(as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
 				      POSIX_DYN_BASE, &s->image);
 
 	if (why)
 		return why;
-	if (as_add(&p->as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
+	*entry = s->image.entry;
+	s->base = 0;
+	if (s->image.interp) {
+		if ((why = interp_load(as, s->image.interp, entry)))
+			return why;
+		s->base = POSIX_INTERP_BASE;
+	}
+	if (as_add(as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
 		   IPC_MAP_READ | IPC_MAP_WRITE, AS_ANON, 0, false) < 0)
 		return "the stack overlaps the image";
 	random_fill(s->random, sizeof(s->random));
@@ -45,10 +81,9 @@ static const char *space_build(struct process *p, const void *file, size_t size,
 	s->hwcap2 = 0;
 	s->uid = s->gid = 0;
 	s->clock_ticks = 100;
-	long err = exec_stack_build(&p->as, POSIX_STACK_TOP, s, sp);
+	long err = exec_stack_build(as, POSIX_STACK_TOP, s, sp);
 	if (err)
 		return err == -ERR_NO_MEMORY ? "out of memory" : "the arguments do not fit";
-	p->brk_start = p->brk = s->image.end;
 	return NULL;
 }
 
@@ -76,11 +111,24 @@ static long task_build(struct process *p, uint64_t entry, uint64_t sp)
 	return err;
 }
 
+/* Everything p holds: task, memory, descriptors, working directory. */
+static void process_release(struct process *p)
+{
+	task_delete(&p->task);
+	as_release(&p->as);
+	fd_close_all(p);
+	if (p->cwd >= 0) {
+		vfs_nodes[p->cwd].opens--;
+		vfs_closed(p->cwd);
+		p->cwd = -1;
+	}
+}
+
 struct process *process_start(const char *name, const void *file, size_t size,
 			      struct exec_start *s)
 {
 	struct process *p = NULL;
-	uint64_t sp = 0;
+	uint64_t sp = 0, entry = 0;
 
 	for (unsigned i = 0; i < PROCESS_MAX && !p; i++)
 		if (processes[i].state == PROCESS_FREE)
@@ -93,14 +141,22 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->index = (unsigned)(p - processes);
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
-	const char *why = space_build(p, file, size, s, &sp);
-	long err = why ? 0 : task_build(p, s->image.entry, sp);
+	p->cwd = -1;
+	p->nofile = FD_MAX;
+	p->umask = 022;
+	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
+	const char *why = space_build(&p->as, file, size, s, &entry, &sp);
+	p->brk_start = p->brk = s->image.end;
+	long err = why ? 0 : fd_console(p);
+	if (!why && err == 0)
+		err = task_build(p, entry, sp);
 	if (why || err < 0) {
-		printf("posix: %s: cannot start: %s\n", name, why ? why : mica_strerror(err));
-		task_delete(&p->task);
-		as_release(&p->as);
+		printf("posix: %s: cannot start: %s\n", name,
+		       why ? why : err == -LINUX_ENFILE ? "no open file left" : mica_strerror(err));
+		process_release(p);
 		return NULL;
 	}
+	process_set_cwd(p, VFS_ROOT);
 	p->pid = next_pid++;
 	p->ppid = 0;
 	p->state = PROCESS_RUNNING;
@@ -108,15 +164,167 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	return p;
 }
 
+struct process *process_parent(const struct process *p)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING && processes[i].pid == p->ppid)
+			return &processes[i];
+	return NULL;
+}
+
+bool process_any_alive(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING)
+			return true;
+	return false;
+}
+
 void process_end(struct process *p, int status, int signal)
 {
-	task_delete(&p->task);
-	as_release(&p->as);
+	struct process *parent = process_parent(p);
+
+	process_release(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)
 		printf("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
 	else
 		printf("posix: %s (pid %d) exited with status %d\n", p->name, p->pid, p->exit_status);
-	p->state = PROCESS_FREE;
+	/* Its children have no parent to wait for them now. */
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *c = &processes[i];
+		if (c->state == PROCESS_ZOMBIE && c->ppid == p->pid)
+			c->state = PROCESS_FREE;
+		else if (c->state == PROCESS_RUNNING && c->ppid == p->pid)
+			c->ppid = 0;
+	}
+	p->state = parent ? PROCESS_ZOMBIE : PROCESS_FREE;
+	process_wake(parent);
+}
+
+static struct process *slot_new(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_FREE)
+			return &processes[i];
+	return NULL;
+}
+
+struct copy {
+	struct aspace *to;
+	bool failed;
+};
+
+static void page_copy(void *ctx, uint64_t va, void *page)
+{
+	struct copy *c = ctx;
+	void *dst = as_page(c->to, va);
+
+	if (dst)
+		memcpy(dst, page, AS_PAGE_SIZE);
+	else
+		c->failed = true;
+}
+
+/* to: a copy of from's regions and of every page it owns. 0 or -ENOMEM. */
+static long space_copy(struct aspace *to, const struct aspace *from)
+{
+	struct copy c = { to, false };
+
+	for (unsigned i = 0; i < from->nregions; i++) {
+		const struct as_region *r = &from->regions[i];
+		uint64_t size = r->end - r->start;
+		if (as_add(to, r->start, size, r->rights ? r->rights : IPC_MAP_READ, r->kind, r->source,
+			   r->prepare) < 0 ||
+		    (!r->rights && as_protect(to, r->start, size, 0) < 0))
+			return -LINUX_ENOMEM;
+	}
+	as_each_owned(from, 0, USER_SPACE_TOP, page_copy, &c);
+	return c.failed ? -LINUX_ENOMEM : 0;
+}
+
+struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
+{
+	struct process *c = slot_new();
+	long e;
+
+	if (!c) {
+		*err = -LINUX_EAGAIN;
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->index = (unsigned)(c - processes);
+	memcpy(c->name, p->name, sizeof(c->name));
+	memcpy(c->exe, p->exe, sizeof(c->exe));
+	c->brk_start = p->brk_start;
+	c->brk = p->brk;
+	c->sigmask = p->sigmask;
+	memcpy(c->actions, p->actions, sizeof(c->actions));
+	c->nofile = p->nofile;
+	c->umask = p->umask;
+	c->cwd = -1;
+	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
+	if ((e = space_copy(&c->as, &p->as)) < 0 ||
+	    (e = task_build(c, regs->rip, regs->rsp)) < 0 ||
+	    (e = sys_thread_write_regs(c->task.thread, (uint64_t)regs)) < 0) {
+		process_release(c);
+		*err = e == -LINUX_ENOMEM || e == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
+		return NULL;
+	}
+	/* The thread is below the server's priority: it has not run yet
+	 * when its registers are written (one CPU). */
+	for (unsigned fd = 0; fd < FD_MAX; fd++) {
+		c->fds[fd] = p->fds[fd];
+		if (c->fds[fd].file)
+			files[c->fds[fd].file - 1].refs++;
+	}
+	process_set_cwd(c, p->cwd);
+	c->pid = next_pid++;
+	c->ppid = p->pid;
+	c->state = PROCESS_RUNNING;
+	return c;
+}
+
+long process_exec(struct process *p, int node, struct exec_start *s, struct user_regs *regs)
+{
+	static struct aspace as;
+	const struct vfs_node *n = &vfs_nodes[node];
+	uint64_t entry = 0, sp = 0;
+	long err = 0;
+	void *copy = NULL;
+	const void *file = n->data;
+
+	/* A tmpfs file's bytes are in pages: made one run for the loader. */
+	if (!file) {
+		uint64_t size = (n->size + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1);
+		if (!size || !(copy = pages_alloc(size, NULL)))
+			return size ? -LINUX_ENOMEM : -LINUX_ENOEXEC;
+		vfs_read(node, 0, copy, n->size);
+		file = copy;
+	}
+	as_init(&as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	const char *why = space_build(&as, file, n->size, s, &entry, &sp);
+	if (copy)
+		pages_free(copy);
+	if (why) {
+		as_release(&as);
+		return !strcmp(why, "out of memory") ? -LINUX_ENOMEM
+		       : !strcmp(why, "the arguments do not fit") ? -LINUX_E2BIG : -LINUX_ENOEXEC;
+	}
+	as_release(&p->as);
+	p->as = as;
+	p->brk_start = p->brk = s->image.end;
+	for (unsigned fd = 0; fd < FD_MAX; fd++)
+		if (p->fds[fd].file && p->fds[fd].cloexec)
+			fd_close(p, fd);
+	/* Caught signals go back to their default action; ignored stay. */
+	for (unsigned i = 0; i < LINUX_NSIG; i++)
+		if (p->actions[i].handler > 1)
+			memset(&p->actions[i], 0, sizeof(p->actions[i]));
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = entry;
+	regs->rsp = sp;
+	regs->rflags = 0x202;
+	return err;
 }

@@ -1,164 +1,466 @@
 /*
- * Descriptors, for now: 0, 1 and 2 are the console. What a process writes
- * to 1 or 2 goes to the serial console through the kernel's debug channel
- * (debug_write), as it is; reading 0 gives end of file. There is no file
- * system yet: every path is missing (ENOENT), after its pointer is checked.
+ * Calls on descriptors: read and write (and their vector and positional
+ * forms), lseek, getdents64, fstat, ftruncate, ioctl, fcntl, dup and
+ * close. What a descriptor reaches is a node of the file tree (vfs.h): a
+ * file of the root filesystem or of tmpfs, a directory, or a device — the
+ * console (written through the kernel's debug channel as it is; reading
+ * it gives end of file for now), /dev/null, /dev/zero, /dev/urandom.
+ * Bytes move through the server in chunks; a bad user buffer is EFAULT,
+ * or a short count when some bytes moved (as Linux).
  */
 #include "syscall.h"
+#include "vfs.h"
 
-#define CONSOLE_CHUNK 512       /* bytes copied and written at a time */
+#define CHUNK 4096              /* bytes copied at a time */
+#define RW_MAX 0x7FFFF000UL     /* Linux's most bytes one call moves */
 
-static bool is_console(uint64_t fd)
+static bool readable(const struct file *f)
 {
-	return fd <= 2;
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY && !(f->flags & LINUX_O_PATH);
 }
 
-/* Write len bytes at user address buf to the console: how many, or
- * -EFAULT when not even the first chunk is readable (as Linux, a fault
- * after some bytes ends the write short). */
-static long console_write(struct process *p, uint64_t buf, uint64_t len)
+static bool writable(const struct file *f)
 {
-	char chunk[CONSOLE_CHUNK];
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY && !(f->flags & LINUX_O_PATH);
+}
+
+/* The device behind f, or 0 for files and directories. */
+static unsigned device_of(const struct file *f)
+{
+	const struct vfs_node *n = &vfs_nodes[f->node];
+
+	return n->type == VFS_DEVICE ? n->device : 0;
+}
+
+/* Move up to len bytes between the process's buf and f at *off (the
+ * console ignores it): the count, or -errno when nothing moved. */
+static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t len, uint64_t *off,
+		     bool write)
+{
+	static uint8_t chunk[CHUNK];
+	unsigned dev = device_of(f);
 	uint64_t done = 0;
 
+	if (write ? !writable(f) : !readable(f))
+		return -LINUX_EBADF;
+	if (vfs_nodes[f->node].type == VFS_DIR)
+		return -LINUX_EISDIR;
+	if (len > RW_MAX)
+		len = RW_MAX;
+	if (vfs_nodes[f->node].type == VFS_PIPE)
+		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
+	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
+		return (long)len;
+	if (!write && (dev == DEV_CONSOLE || dev == DEV_NULL))
+		return 0;
+	if (write && !dev && (f->flags & LINUX_O_APPEND))
+		*off = vfs_nodes[f->node].size;
 	while (done < len) {
-		uint64_t n = len - done < CONSOLE_CHUNK ? len - done : CONSOLE_CHUNK;
-		if (as_copy_in(&p->as, chunk, buf + done, n) < 0)
-			return done ? (long)done : -LINUX_EFAULT;
-		sys_debug_write((uint64_t)chunk, n);
-		done += n;
+		uint64_t n = len - done < CHUNK ? len - done : CHUNK;
+		long got;
+		if (write) {
+			if (as_copy_in(&p->as, chunk, buf + done, n) < 0) {
+				got = -LINUX_EFAULT;
+			} else if (dev == DEV_CONSOLE) {
+				sys_debug_write((uint64_t)chunk, n);
+				got = (long)n;
+			} else {
+				got = vfs_write(f->node, *off, chunk, n);
+			}
+		} else {
+			if (dev == DEV_ZERO)
+				memset(chunk, 0, n), got = (long)n;
+			else if (dev == DEV_RANDOM)
+				random_fill(chunk, n), got = (long)n;
+			else
+				got = vfs_read(f->node, *off, chunk, n);
+			if (got > 0 && as_copy_out(&p->as, buf + done, chunk, (size_t)got) < 0)
+				got = -LINUX_EFAULT;
+		}
+		if (got <= 0)
+			return done ? (long)done : got;
+		done += (uint64_t)got;
+		if (!dev)
+			*off += (uint64_t)got;
+		if ((uint64_t)got < n)
+			break;
 	}
 	return (long)done;
 }
 
-/* A path argument: copied (to check it) into path[LINUX_PATH_MAX]. 0,
- * -EFAULT, or -ENAMETOOLONG. */
-static long path_in(struct process *p, uint64_t va, char *path)
+/* Positional calls need a file that seeks. */
+static bool seekable(const struct file *f)
 {
-	for (unsigned i = 0; i < LINUX_PATH_MAX; i++) {
-		if (as_copy_in(&p->as, &path[i], va + i, 1) < 0)
-			return -LINUX_EFAULT;
-		if (!path[i])
-			return 0;
+	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE;
+}
+
+/* A write to a pipe nobody reads: Linux's SIGPIPE, whose default action
+ * ends the process; ignored (or caught: there is no delivery yet) the
+ * write is EPIPE. */
+static long broken_pipe(struct process *p)
+{
+	uint64_t handler = p->actions[LINUX_SIGPIPE - 1].handler;
+
+	if (handler == 0) {
+		printf("posix: %s (pid %d): write to a pipe nobody reads: SIGPIPE\n", p->name, p->pid);
+		p->state = PROCESS_ENDED;
+		p->exit_signal = LINUX_SIGPIPE;
 	}
-	return -LINUX_ENAMETOOLONG;
+	return -LINUX_EPIPE;
 }
 
-static long missing_path(struct process *p, uint64_t va)
+/* Move the buffers of a read or write: one (single) or count iovecs at
+ * user address iov. A call that waited comes here again: p->io_done
+ * bytes moved before are skipped. A blocking write to a pipe moves every
+ * byte before it returns (waiting for room); a read returns what it got. */
+static long moves(struct process *p, struct file *f, const struct linux_iovec *single,
+		  uint64_t iov, uint64_t count, uint64_t *off, bool write)
 {
-	static char path[LINUX_PATH_MAX];
-	long err = path_in(p, va, path);
+	uint64_t total = 0, skip = p->io_done;
+	bool pipe = vfs_nodes[f->node].type == VFS_PIPE;
 
-	return err ? err : -LINUX_ENOENT;
-}
-
-long posix_read(struct process *p, struct user_regs *r)
-{
-	return r->rdi == 0 ? 0 : -LINUX_EBADF;
-}
-
-long posix_write(struct process *p, struct user_regs *r)
-{
-	if (r->rdi != 1 && r->rdi != 2)
-		return -LINUX_EBADF;
-	return console_write(p, r->rsi, r->rdx);
-}
-
-long posix_writev(struct process *p, struct user_regs *r)
-{
-	uint64_t fd = r->rdi, iov = r->rsi, count = r->rdx, total = 0;
-
-	if (fd != 1 && fd != 2)
-		return -LINUX_EBADF;
-	if (count > LINUX_IOV_MAX)
-		return -LINUX_EINVAL;
 	for (uint64_t i = 0; i < count; i++) {
 		struct linux_iovec v;
-		if (as_copy_in(&p->as, &v, iov + i * sizeof(v), sizeof(v)) < 0)
-			return total ? (long)total : -LINUX_EFAULT;
-		if ((int64_t)v.len < 0)
-			return -LINUX_EINVAL;
-		long n = console_write(p, v.base, v.len);
-		if (n < 0)
+		if (single)
+			v = *single;
+		else
+			as_copy_in(&p->as, &v, iov + i * sizeof(v), sizeof(v));  /* checked before */
+		if (v.len <= skip) {
+			skip -= v.len;
+			total += v.len;
+			continue;
+		}
+		total += skip;
+		long n = transfer(p, f, v.base + skip, v.len - skip, off, write);
+		uint64_t want = v.len - skip;
+		skip = 0;
+		if (n == SYSCALL_BLOCK && (write || !total)) {
+			p->io_done = total;
+			return SYSCALL_BLOCK;
+		}
+		if (n < 0 && n != SYSCALL_BLOCK) {
+			if (n == -LINUX_EPIPE && !total)
+				return broken_pipe(p);
 			return total ? (long)total : n;
-		total += (uint64_t)n;
-		if ((uint64_t)n < v.len)
+		}
+		if (n == SYSCALL_BLOCK)
 			break;
+		total += (uint64_t)n;
+		if ((uint64_t)n < want) {
+			if (pipe && write && !(f->flags & LINUX_O_NONBLOCK)) {
+				p->io_done = total;
+				return SYSCALL_BLOCK;
+			}
+			break;
+		}
 	}
 	return (long)total;
 }
 
-long posix_open(struct process *p, struct user_regs *r)
+static long rw(struct process *p, struct user_regs *r, bool write)
 {
-	return missing_path(p, r->rdi);
+	struct file *f = fd_file(p, r->rdi);
+	struct linux_iovec v = { r->rsi, r->rdx };
+
+	return f ? moves(p, f, &v, 0, 1, &f->offset, write) : -LINUX_EBADF;
 }
 
-long posix_openat(struct process *p, struct user_regs *r)
+long posix_read(struct process *p, struct user_regs *r)
 {
-	return missing_path(p, r->rsi);
+	return rw(p, r, false);
 }
 
-long posix_close(struct process *p, struct user_regs *r)
+long posix_write(struct process *p, struct user_regs *r)
 {
-	return is_console(r->rdi) ? 0 : -LINUX_EBADF;
+	return rw(p, r, true);
 }
 
-/* The console's status: a character device, read-write for its owner. */
-static long console_stat(struct process *p, uint64_t out)
+static long prw(struct process *p, struct user_regs *r, bool write)
 {
-	struct linux_stat st = {
-		.dev = 5, .ino = 1, .nlink = 1, .mode = LINUX_S_IFCHR | 0620, .rdev = (5 << 8) | 1,
-		.blksize = 1024,
-	};
+	struct file *f = fd_file(p, r->rdi);
+	uint64_t off = r->r10;
 
-	return as_copy_out(&p->as, out, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
+	if (!f)
+		return -LINUX_EBADF;
+	if (!seekable(f))
+		return -LINUX_ESPIPE;
+	if ((int64_t)off < 0)
+		return -LINUX_EINVAL;
+	/* Linux's pwrite on an O_APPEND file appends; transfer does that. */
+	return transfer(p, f, r->rsi, r->rdx, &off, write);
 }
 
-long posix_fstat(struct process *p, struct user_regs *r)
+long posix_pread64(struct process *p, struct user_regs *r)
 {
-	return is_console(r->rdi) ? console_stat(p, r->rsi) : -LINUX_EBADF;
+	return prw(p, r, false);
 }
 
-long posix_newfstatat(struct process *p, struct user_regs *r)
+long posix_pwrite64(struct process *p, struct user_regs *r)
 {
-	static char path[LINUX_PATH_MAX];
-	long err = path_in(p, r->rsi, path);
+	return prw(p, r, true);
+}
 
-	if (err)
-		return err;
-	if (path[0] || !(r->r10 & LINUX_AT_EMPTY_PATH))
-		return -LINUX_ENOENT;
-	return is_console(r->rdi) ? console_stat(p, r->rdx) : -LINUX_EBADF;
+static long vector(struct process *p, struct user_regs *r, bool write)
+{
+	struct file *f = fd_file(p, r->rdi);
+	uint64_t iov = r->rsi, count = r->rdx;
+	struct linux_iovec v[1];
+
+	if (!f)
+		return -LINUX_EBADF;
+	if (count > LINUX_IOV_MAX)
+		return -LINUX_EINVAL;
+	for (uint64_t i = 0; i < count; i++) {
+		/* Linux checks the whole vector first: a bad one moves nothing. */
+		if (as_copy_in(&p->as, v, iov + i * sizeof(v[0]), sizeof(v[0])) < 0)
+			return -LINUX_EFAULT;
+		if ((int64_t)v[0].len < 0)
+			return -LINUX_EINVAL;
+	}
+	return moves(p, f, NULL, iov, count, &f->offset, write);
+}
+
+long posix_readv(struct process *p, struct user_regs *r)
+{
+	return vector(p, r, false);
+}
+
+long posix_writev(struct process *p, struct user_regs *r)
+{
+	return vector(p, r, true);
 }
 
 long posix_lseek(struct process *p, struct user_regs *r)
 {
-	return is_console(r->rdi) ? -LINUX_ESPIPE : -LINUX_EBADF;
+	struct file *f = fd_file(p, r->rdi);
+	int64_t off = (int64_t)r->rsi, base;
+
+	if (!f)
+		return -LINUX_EBADF;
+	if (!seekable(f))
+		return -LINUX_ESPIPE;
+	switch (r->rdx) {
+	case LINUX_SEEK_SET: base = 0; break;
+	case LINUX_SEEK_CUR: base = (int64_t)f->offset; break;
+	case LINUX_SEEK_END: base = (int64_t)vfs_nodes[f->node].size; break;
+	default: return -LINUX_EINVAL;
+	}
+	if ((off < 0 && base + off < 0) || (off > 0 && base > INT64_MAX - off))
+		return -LINUX_EINVAL;
+	f->offset = (uint64_t)(base + off);
+	return (long)f->offset;
 }
 
-/* No terminal yet: the console answers no terminal request (TCGETS,
- * TIOCGWINSZ, ...), so programs treat it as a file. */
+long posix_getdents64(struct process *p, struct user_regs *r)
+{
+	struct file *f = fd_file(p, r->rdi);
+	uint64_t buf = r->rsi, size = r->rdx, used = 0;
+	uint8_t rec[sizeof(struct linux_dirent64) + VFS_NAME_MAX + 8];
+
+	if (!f || (f->flags & LINUX_O_PATH))
+		return -LINUX_EBADF;
+	if (vfs_nodes[f->node].type != VFS_DIR)
+		return -LINUX_ENOTDIR;
+	/* Positions: 0 is ".", 1 "..", 2 + k the scan of the table from k. */
+	for (;;) {
+		struct linux_dirent64 *d = (struct linux_dirent64 *)rec;
+		unsigned pos = f->offset < 2 ? 0 : (unsigned)(f->offset - 2);
+		int node;
+		const char *name;
+		if (f->offset == 0) {
+			node = f->node, name = ".";
+		} else if (f->offset == 1) {
+			node = vfs_nodes[f->node].parent < 0 ? f->node : vfs_nodes[f->node].parent;
+			name = "..";
+		} else if ((node = vfs_child_next(f->node, &pos)) < 0) {
+			break;
+		} else {
+			name = vfs_nodes[node].name;
+		}
+		size_t len = strlen(name);
+		size_t reclen = (__builtin_offsetof(struct linux_dirent64, name) + len + 1 + 7) & ~7UL;
+		if (used + reclen > size) {
+			if (!used)
+				return -LINUX_EINVAL;
+			break;
+		}
+		memset(rec, 0, reclen);
+		d->ino = (uint64_t)node + 1;
+		d->off = f->offset < 2 ? (int64_t)f->offset + 1 : (int64_t)pos + 2;
+		d->reclen = (uint16_t)reclen;
+		d->type = node_dirent_type(node);
+		memcpy(d->name, name, len);
+		if (as_copy_out(&p->as, buf + used, rec, reclen) < 0)
+			return used ? (long)used : -LINUX_EFAULT;
+		used += reclen;
+		f->offset = (uint64_t)d->off;
+	}
+	return (long)used;
+}
+
+long posix_fstat(struct process *p, struct user_regs *r)
+{
+	struct file *f = fd_file(p, r->rdi);
+
+	return f ? node_stat(p, f->node, r->rsi) : -LINUX_EBADF;
+}
+
+long posix_ftruncate(struct process *p, struct user_regs *r)
+{
+	struct file *f = fd_file(p, r->rdi);
+
+	if (!f || (f->flags & LINUX_O_PATH))
+		return -LINUX_EBADF;
+	/* Linux: EINVAL too for a descriptor not open for writing. */
+	if ((int64_t)r->rsi < 0 || vfs_nodes[f->node].type != VFS_FILE || !writable(f))
+		return -LINUX_EINVAL;
+	return vfs_truncate(f->node, r->rsi);
+}
+
+/* The console as a terminal: its settings (a serial line at 38400 baud,
+ * canonical input with echo, output newlines as CR LF), accepted and
+ * kept when set; its size 80 by 24. */
+static struct linux_termios console_termios = {
+	.iflag = 0x500, .oflag = 0x5, .cflag = 0xBF, .lflag = 0x8A3B,
+	.cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22 },
+};
+
+static long console_ioctl(struct process *p, uint64_t req, uint64_t arg)
+{
+	struct linux_winsize ws = { .row = 24, .col = 80 };
+	int pgrp = p->pid;
+
+	switch (req) {
+	case LINUX_TCGETS:
+		return as_copy_out(&p->as, arg, &console_termios, sizeof(console_termios)) < 0
+			       ? -LINUX_EFAULT : 0;
+	case LINUX_TCSETS: case LINUX_TCSETSW: case LINUX_TCSETSF:
+		return as_copy_in(&p->as, &console_termios, arg, sizeof(console_termios)) < 0
+			       ? -LINUX_EFAULT : 0;
+	case LINUX_TIOCGWINSZ:
+		return as_copy_out(&p->as, arg, &ws, sizeof(ws)) < 0 ? -LINUX_EFAULT : 0;
+	case LINUX_TIOCGPGRP:
+		return as_copy_out(&p->as, arg, &pgrp, sizeof(pgrp)) < 0 ? -LINUX_EFAULT : 0;
+	case LINUX_TIOCSWINSZ: case LINUX_TIOCSPGRP:
+		return 0;
+	default:
+		return -LINUX_ENOTTY;
+	}
+}
+
 long posix_ioctl(struct process *p, struct user_regs *r)
 {
-	return is_console(r->rdi) ? -LINUX_ENOTTY : -LINUX_EBADF;
+	struct file *f = fd_file(p, r->rdi);
+	uint64_t req = r->rsi & 0xFFFFFFFF, arg = r->rdx;
+	int value;
+
+	if (!f || (f->flags & LINUX_O_PATH))
+		return -LINUX_EBADF;
+	switch (req) {
+	case LINUX_FIOCLEX: case LINUX_FIONCLEX:
+		p->fds[r->rdi].cloexec = req == LINUX_FIOCLEX;
+		return 0;
+	case LINUX_FIONBIO:
+		if (as_copy_in(&p->as, &value, arg, sizeof(value)) < 0)
+			return -LINUX_EFAULT;
+		f->flags = value ? f->flags | LINUX_O_NONBLOCK : f->flags & ~LINUX_O_NONBLOCK;
+		return 0;
+	case LINUX_FIONREAD:
+		if (vfs_nodes[f->node].type == VFS_PIPE) {
+			value = (int)pipe_bytes(f);
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
+		if (vfs_nodes[f->node].type == VFS_FILE) {
+			uint64_t size = vfs_nodes[f->node].size;
+			value = f->offset < size ? (int)(size - f->offset) : 0;
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
+		break;
+	}
+	if (device_of(f) == DEV_CONSOLE)
+		return console_ioctl(p, req, arg);
+	return vfs_nodes[f->node].type == VFS_DIR && req == LINUX_FIONREAD ? -LINUX_EINVAL
+									    : -LINUX_ENOTTY;
 }
 
-long posix_readlink(struct process *p, struct user_regs *r)
+/* Another descriptor for fd's description: the lowest free one from min. */
+static long dup_from(struct process *p, uint64_t fd, uint64_t min, bool cloexec)
 {
-	return missing_path(p, r->rdi);
+	if (!fd_file(p, fd))
+		return -LINUX_EBADF;
+	int file = p->fds[fd].file - 1;
+	long nfd = fd_install(p, file, min, cloexec);
+	if (nfd >= 0)
+		files[file].refs++;
+	return nfd;
 }
 
-long posix_readlinkat(struct process *p, struct user_regs *r)
+long posix_fcntl(struct process *p, struct user_regs *r)
 {
-	return missing_path(p, r->rsi);
+	struct file *f = fd_file(p, r->rdi);
+	const uint32_t settable = LINUX_O_APPEND | LINUX_O_NONBLOCK;
+	uint64_t arg = r->rdx;
+
+	if (!f)
+		return -LINUX_EBADF;
+	switch (r->rsi) {
+	case LINUX_F_DUPFD: case LINUX_F_DUPFD_CLOEXEC:
+		if (arg >= p->nofile)
+			return -LINUX_EINVAL;
+		return dup_from(p, r->rdi, arg, r->rsi == LINUX_F_DUPFD_CLOEXEC);
+	case LINUX_F_GETFD:
+		return p->fds[r->rdi].cloexec ? LINUX_FD_CLOEXEC : 0;
+	case LINUX_F_SETFD:
+		p->fds[r->rdi].cloexec = arg & LINUX_FD_CLOEXEC;
+		return 0;
+	case LINUX_F_GETFL:
+		return f->flags;
+	case LINUX_F_SETFL:
+		if (!(f->flags & LINUX_O_PATH))
+			f->flags = (f->flags & ~settable) | ((uint32_t)arg & settable);
+		return 0;
+	default:
+		return -LINUX_EINVAL;
+	}
 }
 
-long posix_access(struct process *p, struct user_regs *r)
+long posix_dup(struct process *p, struct user_regs *r)
 {
-	return missing_path(p, r->rdi);
+	return dup_from(p, r->rdi, 0, false);
 }
 
-long posix_faccessat(struct process *p, struct user_regs *r)
+static long dup_to(struct process *p, uint64_t old, uint64_t new, bool cloexec)
 {
-	return missing_path(p, r->rsi);
+	if (!fd_file(p, old))
+		return -LINUX_EBADF;
+	if (new >= p->nofile)
+		return -LINUX_EBADF;
+	int file = p->fds[old].file - 1;
+	files[file].refs++;
+	if (p->fds[new].file)
+		fd_close(p, new);
+	p->fds[new].file = (uint16_t)(file + 1);
+	p->fds[new].cloexec = cloexec;
+	return (long)new;
+}
+
+long posix_dup2(struct process *p, struct user_regs *r)
+{
+	if (r->rdi == r->rsi)
+		return fd_file(p, r->rdi) ? (long)r->rsi : -LINUX_EBADF;
+	return dup_to(p, r->rdi, r->rsi, false);
+}
+
+long posix_dup3(struct process *p, struct user_regs *r)
+{
+	if (r->rdx & ~(uint64_t)LINUX_O_CLOEXEC)
+		return -LINUX_EINVAL;
+	if (r->rdi == r->rsi)
+		return -LINUX_EINVAL;
+	return dup_to(p, r->rdi, r->rsi, r->rdx & LINUX_O_CLOEXEC);
+}
+
+long posix_close(struct process *p, struct user_regs *r)
+{
+	return fd_close(p, r->rdi);
 }

@@ -1,12 +1,14 @@
 /*
  * A process's memory calls: brk (from the image's end: the region below
- * the break grown in place, or a new one), anonymous private mmap and munmap (a region each,
- * zero pages on first touch), mprotect (the regions' rights; the pages
+ * the break grown in place, or a new one), mmap and munmap (a region
+ * each: anonymous memory is zero pages on first touch; a file's pages are
+ * copied in at once — private copies, shared or not), mprotect (the regions' rights; the pages
  * mapped in the range are revoked and come back with the new rights on
  * the next touch), madvise accepted.
  */
 #include "layout.h"
 #include "syscall.h"
+#include "vfs.h"
 
 #define PAGE_UP(x) (((x) + POSIX_PAGE_SIZE - 1) & ~(POSIX_PAGE_SIZE - 1))
 
@@ -64,13 +66,57 @@ static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 	return 0;
 }
 
+/* The file node mmap maps for descriptor fd (or -1: anonymous memory,
+ * as /dev/zero gives): 0 or -EBADF, -EACCES, -ENODEV. */
+static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t prot, int *node)
+{
+	struct file *f = fd_file(p, fd);
+
+	*node = -1;
+	if (!f || (f->flags & LINUX_O_PATH))
+		return -LINUX_EBADF;
+	const struct vfs_node *n = &vfs_nodes[f->node];
+	if (n->type == VFS_DEVICE && n->device == DEV_ZERO)
+		return 0;
+	if (n->type != VFS_FILE)
+		return -LINUX_ENODEV;
+	unsigned acc = f->flags & LINUX_O_ACCMODE;
+	if (acc == LINUX_O_WRONLY ||
+	    (type == LINUX_MAP_SHARED && (prot & LINUX_PROT_WRITE) && acc != LINUX_O_RDWR))
+		return -LINUX_EACCES;
+	*node = f->node;
+	return 0;
+}
+
+/* Copy node's bytes from offset into the new region [va, va + len). */
+static long map_fill(struct process *p, int node, uint64_t offset, uint64_t va, uint64_t len)
+{
+	uint64_t size = vfs_nodes[node].size;
+
+	for (uint64_t at = 0; at < len && offset + at < size; at += POSIX_PAGE_SIZE) {
+		void *page = as_page(&p->as, va + at);
+		uint64_t n = size - (offset + at) < POSIX_PAGE_SIZE ? size - (offset + at)
+								     : POSIX_PAGE_SIZE;
+		if (!page)
+			return -LINUX_ENOMEM;
+		vfs_read(node, offset + at, page, n);
+	}
+	return 0;
+}
+
 long posix_mmap(struct process *p, struct user_regs *r)
 {
 	uint64_t addr = r->rdi, len = r->rsi, prot = r->rdx, flags = r->r10, va;
-	uint64_t type = flags & LINUX_MAP_TYPE;
+	uint64_t type = flags & LINUX_MAP_TYPE, offset = r->r9;
+	int node = -1;
+	long err;
 
-	if (!(flags & LINUX_MAP_ANONYMOUS))
-		return (int64_t)r->r8 >= 0 && r->r8 <= 2 ? -LINUX_ENODEV : -LINUX_EBADF;
+	if (!(flags & LINUX_MAP_ANONYMOUS)) {
+		if (offset & (POSIX_PAGE_SIZE - 1))
+			return -LINUX_EINVAL;
+		if ((err = map_source(p, r->r8, type, prot, &node)))
+			return err;
+	}
 	if (len == 0 || len > POSIX_MMAP_TOP - POSIX_MMAP_BASE || addr & (POSIX_PAGE_SIZE - 1) ||
 	    (type != LINUX_MAP_PRIVATE && type != LINUX_MAP_SHARED))
 		return -LINUX_EINVAL;
@@ -92,12 +138,14 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		   !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, len, POSIX_PAGE_SIZE, &va)) {
 		return -LINUX_ENOMEM;
 	}
-	/* A shared anonymous mapping is private until there is fork. A
-	 * PROT_NONE one is made readable, then closed. */
+	/* A shared mapping is private for now: fork copies it, and a
+	 * file's is a copy (writes to it stay in the process). A PROT_NONE
+	 * one is made readable, then closed. */
 	if (as_add(&p->as, va, len, rights_of(prot) ? rights_of(prot) : IPC_MAP_READ, AS_ANON, 0,
 		   false) < 0)
 		return -LINUX_ENOMEM;
-	if (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0) {
+	if ((node >= 0 && map_fill(p, node, offset, va, len) < 0) ||
+	    (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0)) {
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
 	}

@@ -3,6 +3,7 @@
  * pointer (arch_prctl), and the signal calls, which record what the
  * process asks (nothing delivers signals yet).
  */
+#include "layout.h"
 #include "syscall.h"
 
 long posix_exit(struct process *p, struct user_regs *r)
@@ -127,4 +128,47 @@ long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
 long posix_sched_yield(struct process *p, struct user_regs *r)
 {
 	return 0;
+}
+
+/* Resource limits: RLIMIT_NOFILE is the process's (at most FD_MAX, which
+ * is also its hard limit); the stack is 8 MiB; nothing else is limited.
+ * A new limit of another resource is accepted and not kept. */
+static long rlimit(struct process *p, uint64_t resource, uint64_t new, uint64_t old)
+{
+	struct linux_rlimit lim = { LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY }, want;
+
+	if (resource >= LINUX_RLIM_NLIMITS)
+		return -LINUX_EINVAL;
+	if (resource == LINUX_RLIMIT_NOFILE)
+		lim = (struct linux_rlimit){ p->nofile, FD_MAX };
+	else if (resource == LINUX_RLIMIT_STACK)
+		lim.cur = POSIX_STACK_SIZE;
+	if (new && as_copy_in(&p->as, &want, new, sizeof(want)) < 0)
+		return -LINUX_EFAULT;
+	if (new && want.cur > want.max)
+		return -LINUX_EINVAL;
+	if (new && resource == LINUX_RLIMIT_NOFILE && want.max > FD_MAX)
+		return -LINUX_EPERM;
+	if (old && as_copy_out(&p->as, old, &lim, sizeof(lim)) < 0)
+		return -LINUX_EFAULT;
+	if (new && resource == LINUX_RLIMIT_NOFILE)
+		p->nofile = want.cur;
+	return 0;
+}
+
+long posix_prlimit64(struct process *p, struct user_regs *r)
+{
+	if (r->rdi && (int)r->rdi != p->pid)
+		return -LINUX_ESRCH;
+	return rlimit(p, r->rsi, r->rdx, r->r10);
+}
+
+long posix_getrlimit(struct process *p, struct user_regs *r)
+{
+	return rlimit(p, r->rdi, 0, r->rsi);
+}
+
+long posix_setrlimit(struct process *p, struct user_regs *r)
+{
+	return rlimit(p, r->rdi, r->rsi, 0);
 }

@@ -55,7 +55,7 @@ static void log_unsupported(struct process *p, uint64_t nr)
 		printf("posix: %s (pid %d): unknown syscall %lu: ENOSYS\n", p->name, p->pid, nr);
 }
 
-bool syscall_dispatch(struct process *p, struct user_regs *r)
+enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *r)
 {
 	uint64_t nr = r->rax;
 	syscall_fn fn = nr < LINUX_SYSCALL_MAX ? handlers[nr] : NULL;
@@ -67,12 +67,15 @@ bool syscall_dispatch(struct process *p, struct user_regs *r)
 	} else {
 		result = fn(p, r);
 	}
+	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING)
+		return DISPATCH_BLOCKED;
+	p->io_done = 0;
 	if (syscall_trace)
 		printf("posix: %s (pid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name, p->pid,
 		       nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi, r->rsi, r->rdx,
 		       r->r10, r->r8, r->r9, result);
 	if (p->state != PROCESS_RUNNING)
-		return false;
+		return DISPATCH_ENDED;
 	r->rax = (uint64_t)result;
-	return true;
+	return DISPATCH_REPLY;
 }

@@ -24,17 +24,32 @@ enum linux_syscall {
 };
 #define LINUX_SYSCALL_MAX 512   /* numbers from here on are nobody's */
 
+/* A handler's answer when the call must wait (a pipe, wait4): the
+ * process's thread is not answered; when what it waits for changes
+ * (process_wake), the call is made again with the same registers. */
+#define SYSCALL_BLOCK (-100000L)
+
 #define POSIX_SYSCALLS(X)                                                        \
-	/* sys_io.c: the console as descriptors 0, 1, 2; no files yet */         \
-	X(read) X(write) X(writev) X(open) X(openat) X(close) X(fstat)           \
-	X(newfstatat) X(lseek) X(ioctl) X(readlink) X(readlinkat) X(access)      \
-	X(faccessat)                                                             \
+	/* sys_io.c: descriptors */                                              \
+	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(lseek)      \
+	X(getdents64) X(fstat) X(ftruncate) X(ioctl) X(fcntl) X(dup) X(dup2)     \
+	X(dup3) X(close)                                                         \
+	/* sys_file.c: paths */                                                  \
+	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
+	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
+	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
+	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
 	/* sys_memory.c */                                                       \
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                          \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
 	X(arch_prctl) X(rt_sigaction) X(rt_sigprocmask) X(sched_yield)           \
+	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
+	/* sys_exec.c */                                                         \
+	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
+	/* pipe.c */                                                             \
+	X(pipe) X(pipe2)                                                         \
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(getrandom)
 

@@ -24,12 +24,16 @@ struct loader_image {
 				       them); 0 when no segment does */
 	uint64_t phnum;             /* how many (each 56 bytes) */
 	uint64_t end;               /* the end of the highest segment, page aligned */
+	const char *interp;         /* PT_INTERP: the interpreter's path (in the file),
+				       or NULL for a static program */
 };
 
 /*
- * Check file[0..size) as a static x86-64 executable (lib/elf.h: ET_EXEC
- * at its own addresses, or ET_DYN, a static PIE, moved up by dyn_base, a
- * page-aligned address) whose loadable segments all lie in [lo, hi), then
+ * Check file[0..size) as an x86-64 executable (lib/elf.h: ET_EXEC at its
+ * own addresses, or ET_DYN, a PIE or a dynamic loader, moved up by
+ * dyn_base, a page-aligned address; one asking for an interpreter says
+ * which in image->interp and the caller loads it) whose loadable segments
+ * all lie in [lo, hi), then
  * give each segment an AS_ANON region with its rights (R, W, X from the
  * program header) and pages holding its bytes (the rest zero); *image
  * describes the result. Returns NULL, or a short reason ("segment outside

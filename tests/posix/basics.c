@@ -65,6 +65,8 @@ static void auxv(void)
 	printf("AT_CLKTCK %lu\n", getauxval(AT_CLKTCK));
 	printf("AT_HWCAP set: %s\n", yes(getauxval(AT_HWCAP) != 0));
 	printf("AT_EXECFN set: %s\n", yes(getauxval(AT_EXECFN) != 0));
+	/* The interpreter's address: a dynamically linked program's only. */
+	printf("AT_BASE set: %s\n", yes(getauxval(AT_BASE) != 0));
 	printf("AT_PLATFORM %s\n", (const char *)getauxval(AT_PLATFORM));
 }
 

@@ -1,9 +1,14 @@
 """The POSIX server: the same static Linux binaries (tests/posix/, built
 with musl and with glibc) run on the host's Linux and on Mica must print
-the same lines and end the same way. One boot runs them all in turn."""
+the same lines and end the same way. One boot runs them all in turn.
+On the host a program's standard output is a terminal (a pty), as Mica's
+console is, so that libc buffers it the same way on both."""
 import os
+import pty
 import re
+import select
 import subprocess
+import time
 
 import pytest
 
@@ -19,7 +24,21 @@ RUNS = [
     ("faults-musl", ["segv"]),
     ("faults-glibc", ["ill"]),
     ("faults-glibc", ["ro"]),
+    ("files-musl", []),
+    ("files-glibc", []),
+    ("hello-dyn", ["one", "two"]),
+    ("basics-dyn", ["gamma"]),
+    ("files-dyn", []),
+    ("procs-musl", []),
+    ("procs-glibc", []),
+    ("procs-dyn", []),
+    ("echo", ["hello", "from", "Debian", "coreutils"]),
+    ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
+    ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
 ]
+# Programs of Debian's packages (posix-server/programs.list), run on the
+# host from where the build unpacked them.
+DEBIAN = {"echo": ("coreutils", "bin/echo"), "busybox": ("busybox-static", "bin/busybox")}
 # The environment the server gives every process (posix-server/main.c).
 ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
 
@@ -30,14 +49,39 @@ MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
 """
 
 
-def on_linux(name, args):
-    """(stdout lines, how it ended) of the program run on the host."""
-    path = build_path("posix", name)
-    done = subprocess.run([name] + args, executable=path, env=ENV, stdout=subprocess.PIPE,
-                          timeout=30)
-    rc = done.returncode
+def on_linux(name, args, timeout=30):
+    """(stdout lines, how it ended) of the program run on the host, its
+    standard output a terminal; in its own /tmp directory's parent, the
+    host's /tmp."""
+    path = build_path("posix", "debs", *DEBIAN[name]) if name in DEBIAN else build_path("posix", name)
+    env = dict(ENV)
+    if name in DEBIAN:      # what it runs by name is the package's too
+        env["PATH"] = os.path.dirname(path) + ":" + env["PATH"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([name] + args, executable=path, env=env, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:     # EIO: every writer is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        rc = proc.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
     end = f"killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-    return done.stdout.decode().splitlines(), end
+    return out.decode().splitlines(), end
 
 
 def on_mica(output, name, nth=0):
@@ -45,11 +89,12 @@ def on_mica(output, name, nth=0):
     console output: the lines between the server's start and end lines,
     less the server's own."""
     lines = output.splitlines()
-    starts = [i for i, line in enumerate(lines)
-              if re.match(rf"^posix: started {name} \(pid \d+\)$", line)]
-    start = starts[nth]
+    starts = [(i, m.group(1)) for i, line in enumerate(lines)
+              if (m := re.match(rf"^posix: started {name} \(pid (\d+)\)$", line))]
+    start, pid = starts[nth]
     for i in range(start + 1, len(lines)):
-        m = re.match(rf"^posix: {name} \(pid \d+\) (exited with status \d+|killed by signal \d+)$",
+        # Its own end (a child it forked ends as pid N too, another N).
+        m = re.match(rf"^posix: \S+ \(pid {pid}\) (exited with status \d+|killed by signal \d+)$",
                      lines[i])
         if m:
             body = [line for line in lines[start + 1:i] if not line.startswith("posix: ")]
@@ -60,14 +105,17 @@ def on_mica(output, name, nth=0):
 # Programs run on Mica only, before and among the others: random system
 # calls (tests/posix/hostile.c); the server must carry on.
 HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+# Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
+ENOSPC = ("files-musl", ["enospc"])
 
 
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posix")
     runs = tmp / "runs"
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:]
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in order))
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [ENOSPC]
+    quoted = lambda arg: f"'{arg}'" if " " in arg else arg
+    runs.write_text("".join(f"{name} {' '.join(map(quoted, args))}\n" for name, args in order))
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
     with boot_init(tmp, MANIFEST, modules, "posix") as q:
@@ -127,6 +175,15 @@ def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, na
     assert end == "exited with status 0"
     assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
                      mica_output, re.M)
+
+
+def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):
+    # tmpfs holds at most 16 MiB (TMPFS_PAGES, its index pages included).
+    lines, end = on_mica(mica_output, ENOSPC[0], RUNS.count((ENOSPC[0], [])))
+    m = re.match(r"^files: wrote (\d+) KiB, then ENOSPC$", lines[0])
+    assert m and 15 * 1024 < int(m.group(1)) <= 16 * 1024, lines
+    assert lines[1:] == ["unlink: 0 0", "a write after the space came back: 65536 0"]
+    assert end == "exited with status 0"
 
 
 def test_posix_memory_of_ended_processes_is_free(mica_output):

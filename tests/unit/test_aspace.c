@@ -435,7 +435,7 @@ TEST(loader_reports_program_headers_and_image_end)
 	CHECK_EQ(pages_live, 0);
 }
 
-TEST(loader_moves_a_static_pie_and_refuses_an_interpreter)
+TEST(loader_moves_a_static_pie_and_names_an_interpreter)
 {
 	static struct test_elf e;
 	struct loader_image img;
@@ -461,12 +461,23 @@ TEST(loader_moves_a_static_pie_and_refuses_an_interpreter)
 	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0x1FF00000, &img) != NULL);
 	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x20000000, 0xFFFFFFFFFFC00000ULL, &img) != NULL);
 	as_release(&as);
-	/* PT_INTERP: a dynamically linked program. */
+	/* PT_INTERP: a dynamically linked program names its interpreter;
+	 * init's loader refuses it. */
 	make_elf(&e);
 	e.ph[1].type = 3;
+	e.data[sizeof(e.data) - 1] = 0;
 	fresh();
-	CHECK(!strcmp(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img),
+	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
 		      "a dynamically linked program (PT_INTERP): not supported"));
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
+	CHECK(img.interp == (const char *)&e + e.ph[1].offset);
+	as_release(&as);
+	/* A path without its NUL in the file: refused. */
+	e.ph[1].offset = sizeof(e) - 1;
+	e.ph[1].filesz = 1;
+	((uint8_t *)&e)[sizeof(e) - 1] = 'x';
+	fresh();
+	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) != NULL);
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
 }

@@ -1,0 +1,175 @@
+/*
+ * Pipes: 64 KiB each in pages of the server's (taken as they fill, given
+ * back when the pipe goes), a node of the file tree in no directory, read
+ * and written through two open file descriptions. A read of an empty pipe
+ * and a write to a full one wait (SYSCALL_BLOCK) unless O_NONBLOCK
+ * (EAGAIN); a write of at most PIPE_BUF bytes goes in whole or not at
+ * all; with no writer left a read gives end of file, with no reader left
+ * a write is EPIPE (and SIGPIPE, sys_io.c). Every change wakes the
+ * waiting processes, which try their calls again.
+ */
+#include "syscall.h"
+#include "vfs.h"
+
+#define PIPE_MAX   32
+#define PIPE_SIZE  65536UL
+#define PIPE_PAGES (PIPE_SIZE / PAGE_SIZE)
+#define PIPE_BUF   4096UL
+
+struct pipe {
+	bool used;
+	void *pages[PIPE_PAGES];
+	uint64_t head, count;           /* the oldest byte, bytes held */
+	unsigned readers, writers;      /* open descriptions of each end */
+};
+
+static struct pipe pipes[PIPE_MAX];
+
+static void wake_all(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING)
+			process_wake(&processes[i]);
+}
+
+static struct pipe *pipe_of(const struct file *f)
+{
+	return &pipes[vfs_nodes[f->node].pipe];
+}
+
+/* The page holding byte at of the ring (made when make), or NULL. */
+static uint8_t *ring_page(struct pipe *pp, uint64_t at, bool make)
+{
+	void **page = &pp->pages[(at % PIPE_SIZE) / PAGE_SIZE];
+
+	if (!*page && make)
+		*page = process_as_ops.page_alloc(NULL);
+	return *page;
+}
+
+long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
+{
+	struct pipe *pp = pipe_of(f);
+	uint64_t done = 0;
+
+	if (!pp->count) {
+		if (!pp->writers || !len)
+			return 0;
+		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	}
+	while (done < len && pp->count) {
+		uint64_t off = pp->head % PAGE_SIZE, n = PAGE_SIZE - off;
+		n = n < pp->count ? n : pp->count;
+		n = n < len - done ? n : len - done;
+		if (as_copy_out(&p->as, buf + done, ring_page(pp, pp->head, false) + off, n) < 0) {
+			if (!done)
+				return -LINUX_EFAULT;
+			break;
+		}
+		pp->head = (pp->head + n) % PIPE_SIZE;
+		pp->count -= n;
+		done += n;
+	}
+	wake_all();
+	return (long)done;
+}
+
+long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len)
+{
+	struct pipe *pp = pipe_of(f);
+	uint64_t done = 0, space = PIPE_SIZE - pp->count;
+
+	if (!pp->readers)
+		return -LINUX_EPIPE;
+	if (!len)
+		return 0;
+	if (!space || (len <= PIPE_BUF && space < len))
+		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	while (done < len && pp->count < PIPE_SIZE) {
+		uint64_t tail = pp->head + pp->count, off = tail % PAGE_SIZE, n = PAGE_SIZE - off;
+		n = n < PIPE_SIZE - pp->count ? n : PIPE_SIZE - pp->count;
+		n = n < len - done ? n : len - done;
+		uint8_t *page = ring_page(pp, tail, true);
+		if (!page || as_copy_in(&p->as, page + off, buf + done, n) < 0) {
+			if (!done)
+				return page ? -LINUX_EFAULT : -LINUX_ENOMEM;
+			break;
+		}
+		pp->count += n;
+		done += n;
+	}
+	wake_all();
+	return (long)done;
+}
+
+uint64_t pipe_bytes(const struct file *f)
+{
+	return pipe_of(f)->count;
+}
+
+void pipe_closed(const struct file *f)
+{
+	struct pipe *pp = pipe_of(f);
+
+	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
+		pp->readers--;
+	else
+		pp->writers--;
+	if (!pp->readers && !pp->writers) {
+		for (unsigned i = 0; i < PIPE_PAGES; i++)
+			if (pp->pages[i])
+				process_as_ops.page_free(NULL, pp->pages[i]);
+		memset(pp, 0, sizeof(*pp));
+	}
+	wake_all();
+}
+
+static long pipe_make(struct process *p, uint64_t out, uint64_t flags)
+{
+	long node, rd = -1, wr = -1, fd[2] = { -1, -1 };
+	unsigned i;
+
+	if (flags & ~(uint64_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK))
+		return -LINUX_EINVAL;
+	for (i = 0; i < PIPE_MAX && pipes[i].used; i++)
+		;
+	if (i == PIPE_MAX || (node = vfs_detached(LINUX_S_IFIFO | 0600, FS_PIPE)) < 0)
+		return -LINUX_ENFILE;
+	memset(&pipes[i], 0, sizeof(pipes[i]));
+	pipes[i].used = true;
+	vfs_nodes[node].pipe = (int)i;
+	uint32_t nb = (uint32_t)flags & LINUX_O_NONBLOCK;
+	bool cloexec = flags & LINUX_O_CLOEXEC;
+	if ((rd = file_open((int)node, LINUX_O_RDONLY | nb)) >= 0)
+		pipes[i].readers = 1;
+	if (rd >= 0 && (wr = file_open((int)node, LINUX_O_WRONLY | nb)) >= 0)
+		pipes[i].writers = 1;
+	if (rd >= 0 && wr >= 0 && (fd[0] = fd_install(p, (int)rd, 0, cloexec)) >= 0)
+		fd[1] = fd_install(p, (int)wr, 0, cloexec);
+	int pair[2] = { (int)fd[0], (int)fd[1] };
+	if (fd[1] >= 0 && as_copy_out(&p->as, out, pair, sizeof(pair)) == 0)
+		return 0;
+	long err = fd[1] >= 0 ? -LINUX_EFAULT : rd < 0 || wr < 0 ? -LINUX_ENFILE : -LINUX_EMFILE;
+	for (int e = 0; e < 2; e++) {
+		long file = e ? wr : rd;
+		if (fd[e] >= 0)
+			fd_close(p, (uint64_t)fd[e]);
+		else if (file >= 0)
+			file_put((int)file);
+	}
+	if (rd < 0) {           /* no description took the node: free it here */
+		pipes[i].used = false;
+		vfs_closed((int)node);
+	}
+	return err;
+}
+
+long posix_pipe(struct process *p, struct user_regs *r)
+{
+	return pipe_make(p, r->rdi, 0);
+}
+
+long posix_pipe2(struct process *p, struct user_regs *r)
+{
+	return pipe_make(p, r->rdi, r->rsi);
+}

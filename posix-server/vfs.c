@@ -1,0 +1,514 @@
+/* The POSIX server's file tree (vfs.h). */
+#include "vfs.h"
+#include "cpio.h"
+#include "linux.h"
+
+#include "lib/string.h"
+
+#define PAGE 4096UL
+#define PTRS (PAGE / sizeof(void *))        /* page pointers in one index page */
+#define FILE_MAX ((uint64_t)PTRS * PTRS * PAGE)  /* a tmpfs file's largest size */
+
+struct vfs_node vfs_nodes[VFS_NODES];
+int vfs_console;
+static const struct vfs_ops *ops;
+static uint64_t tmpfs_pages;
+
+static bool name_is(const char *name, size_t len, const char *s)
+{
+	return strlen(s) == len && !memcmp(name, s, len);
+}
+
+/* dir's child called name[0..len), or -1. */
+static int child(int dir, const char *name, size_t len)
+{
+	for (int i = 0; i < VFS_NODES; i++) {
+		const struct vfs_node *n = &vfs_nodes[i];
+		if (n->type != VFS_FREE && n->parent == dir && i != dir && name_is(name, len, n->name))
+			return i;
+	}
+	return -1;
+}
+
+static int node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t fs)
+{
+	for (int i = 1; i < VFS_NODES; i++) {
+		struct vfs_node *n = &vfs_nodes[i];
+		if (n->type != VFS_FREE)
+			continue;
+		memset(n, 0, sizeof(*n));
+		switch (mode & LINUX_S_IFMT) {
+		case LINUX_S_IFDIR: n->type = VFS_DIR; break;
+		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
+		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
+		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
+		default: n->type = VFS_FILE; break;
+		}
+		n->mode = mode;
+		n->parent = dir;
+		n->fs = fs;
+		memcpy(n->name, name, len);
+		return i;
+	}
+	return -1;
+}
+
+/* The node at path (relative to the root, components separated by '/'),
+ * directories on the way made as needed with mode 0755; the last one made
+ * with mode if new. -1 when the table is full or a name is too long or a
+ * component is not a directory. */
+static int node_make(const char *path, uint32_t mode, uint8_t fs)
+{
+	int cur = VFS_ROOT;
+
+	for (;;) {
+		while (*path == '/')
+			path++;
+		if (path[0] == '.' && (path[1] == '/' || !path[1])) {
+			path++;
+			continue;
+		}
+		if (!*path)
+			return cur;
+		const char *end = strchr(path, '/');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		while (end && *end == '/')
+			end++;
+		bool last = !end || !*end;
+		if (len > VFS_NAME_MAX || vfs_nodes[cur].type != VFS_DIR)
+			return -1;
+		int next = child(cur, path, len);
+		if (next < 0)
+			next = node_new(cur, path, len, last ? mode : (LINUX_S_IFDIR | 0755),
+					last ? fs : vfs_nodes[cur].fs);
+		if (next < 0)
+			return -1;
+		if (last)
+			return next;
+		cur = next;
+		path = end;
+	}
+}
+
+static bool device(const char *path, enum vfs_device dev, uint32_t perm)
+{
+	int n = node_make(path, LINUX_S_IFCHR | perm, FS_DEV);
+
+	if (n < 0)
+		return false;
+	vfs_nodes[n].device = (uint8_t)dev;
+	if (dev == DEV_CONSOLE && !vfs_console)
+		vfs_console = n;
+	return true;
+}
+
+bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
+{
+	struct cpio_entry e;
+	size_t offset = 0;
+	int r;
+
+	ops = page_ops;
+	tmpfs_pages = 0;
+	vfs_console = 0;
+	memset(vfs_nodes, 0, sizeof(vfs_nodes));
+	vfs_nodes[VFS_ROOT] = (struct vfs_node){ .type = VFS_DIR, .mode = LINUX_S_IFDIR | 0755,
+						 .parent = VFS_ROOT, .fs = FS_ROOT };
+	while (cpio && (r = cpio_next(cpio, size, &offset, &e)) == 1) {
+		int n = node_make(e.name, e.mode, FS_ROOT);
+		if (n < 0)
+			return false;
+		vfs_nodes[n].mode = e.mode;
+		if (vfs_nodes[n].type != VFS_DIR) {
+			vfs_nodes[n].data = e.data;
+			vfs_nodes[n].size = e.size;
+		}
+	}
+	if (cpio && r < 0)
+		return false;
+	int tmp = node_make("tmp", LINUX_S_IFDIR | 01777, FS_TMP);
+	int var = node_make("var", LINUX_S_IFDIR | 0755, FS_VAR);
+	int self = node_make("proc/self/exe", LINUX_S_IFLNK | 0777, FS_PROC);
+	if (tmp < 0 || var < 0 || self < 0)
+		return false;
+	vfs_nodes[tmp].fs = FS_TMP;
+	vfs_nodes[var].fs = FS_VAR;
+	vfs_nodes[self].device = DEV_SELF_EXE;
+	return device("dev/console", DEV_CONSOLE, 0600) && device("dev/tty", DEV_CONSOLE, 0666) &&
+	       device("dev/null", DEV_NULL, 0666) && device("dev/zero", DEV_ZERO, 0666) &&
+	       device("dev/random", DEV_RANDOM, 0666) && device("dev/urandom", DEV_RANDOM, 0666);
+}
+
+const char *vfs_link_target(int node, const char *exe, size_t *len)
+{
+	const struct vfs_node *n = &vfs_nodes[node];
+
+	if (n->device == DEV_SELF_EXE) {
+		*len = strlen(exe);
+		return exe;
+	}
+	*len = n->size;
+	return (const char *)n->data;
+}
+
+long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
+		 struct vfs_lookup *out)
+{
+	static char buf[2][LINUX_PATH_MAX];
+	unsigned links = 0, which = 0;
+	int cur = path[0] == '/' ? VFS_ROOT : start;
+
+	if (!path[0])
+		return -LINUX_ENOENT;
+	for (;;) {
+		while (*path == '/')
+			path++;
+		if (!*path) {           /* "/" or a path ending in "/." and the like */
+			out->node = cur;
+			out->parent = vfs_nodes[cur].parent;
+			memcpy(out->last, ".", 2);
+			out->dir_wanted = true;
+			return 0;
+		}
+		const char *end = path;
+		while (*end && *end != '/')
+			end++;
+		size_t len = (size_t)(end - path);
+		const char *rest = end;
+		while (*rest == '/')
+			rest++;
+		bool last = !*rest, slash = last && *end == '/';
+		if (vfs_nodes[cur].type != VFS_DIR)
+			return -LINUX_ENOTDIR;
+		if (len > VFS_NAME_MAX)
+			return -LINUX_ENAMETOOLONG;
+		int next;
+		if (name_is(path, len, "."))
+			next = cur;
+		else if (name_is(path, len, ".."))
+			next = vfs_nodes[cur].parent;
+		else
+			next = child(cur, path, len);
+		if (next < 0) {
+			if (!last || !(flags & VFS_PARENT))
+				return -LINUX_ENOENT;
+			out->node = -1;
+			out->parent = cur;
+			memcpy(out->last, path, len);
+			out->last[len] = 0;
+			out->dir_wanted = slash;
+			return 0;
+		}
+		if (vfs_nodes[next].type == VFS_SYMLINK && (!last || slash || (flags & VFS_FOLLOW))) {
+			size_t tlen, rlen = strlen(end);
+			const char *target = vfs_link_target(next, exe, &tlen);
+			if (++links > VFS_LINKS_MAX)
+				return -LINUX_ELOOP;
+			if (tlen == 0)
+				return -LINUX_ENOENT;
+			if (tlen + rlen >= LINUX_PATH_MAX)
+				return -LINUX_ENAMETOOLONG;
+			char *b = buf[which];
+			which ^= 1;
+			memmove(b + tlen, end, rlen + 1);
+			memcpy(b, target, tlen);
+			if (b[0] == '/')
+				cur = VFS_ROOT;
+			path = b;
+			continue;
+		}
+		if (last) {
+			if (slash && vfs_nodes[next].type != VFS_DIR)
+				return -LINUX_ENOTDIR;
+			out->node = next;
+			out->parent = cur;
+			memcpy(out->last, path, len);
+			out->last[len] = 0;
+			out->dir_wanted = slash;
+			return 0;
+		}
+		cur = next;
+		path = rest;
+	}
+}
+
+long vfs_create(int dir, const char *name, uint32_t mode)
+{
+	if (vfs_nodes[dir].unlinked)        /* a removed directory takes nothing new */
+		return -LINUX_ENOENT;
+	if (!VFS_WRITABLE(&vfs_nodes[dir]))
+		return -LINUX_EROFS;
+	if (child(dir, name, strlen(name)) >= 0)
+		return -LINUX_EEXIST;
+	int n = node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
+	return n < 0 ? -LINUX_ENOSPC : n;
+}
+
+long vfs_detached(uint32_t mode, uint8_t fs)
+{
+	int n = node_new(-1, "", 0, mode, fs);
+
+	if (n < 0)
+		return -LINUX_ENFILE;
+	vfs_nodes[n].unlinked = true;
+	return n;
+}
+
+static bool dir_empty(int dir)
+{
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent == dir && i != dir)
+			return false;
+	return true;
+}
+
+/* Free a tmpfs file's pages from page `from` on (all: 0). */
+static void pages_drop(struct vfs_node *n, uint64_t from)
+{
+	if (!n->index)
+		return;
+	for (uint64_t i = 0; i < PTRS; i++) {
+		void **leaf = n->index[i];
+		if (!leaf)
+			continue;
+		for (uint64_t k = 0; k < PTRS; k++) {
+			if (leaf[k] && i * PTRS + k >= from) {
+				ops->page_free(leaf[k]);
+				leaf[k] = NULL;
+				n->pages--;
+			}
+		}
+		if (i * PTRS >= from) {
+			ops->page_free(leaf);
+			n->index[i] = NULL;
+			n->pages--;
+		}
+	}
+	if (from == 0) {
+		ops->page_free(n->index);
+		n->index = NULL;
+		n->pages--;
+	}
+}
+
+static void node_free(struct vfs_node *n)
+{
+	tmpfs_pages -= n->pages;
+	pages_drop(n, 0);
+	n->type = VFS_FREE;
+}
+
+long vfs_remove(int node, bool is_dir)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (node == VFS_ROOT || n->parent < 0)
+		return -LINUX_EBUSY;
+	if (!VFS_WRITABLE(&vfs_nodes[n->parent]))
+		return -LINUX_EROFS;
+	if (is_dir && !dir_empty(node))
+		return -LINUX_ENOTEMPTY;
+	if (!VFS_WRITABLE(n))       /* /tmp, /var themselves */
+		return -LINUX_EBUSY;
+	n->parent = -1;
+	n->unlinked = true;
+	if (!n->opens)
+		node_free(n);
+	return 0;
+}
+
+long vfs_rename(int node, int dir, const char *name)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (vfs_nodes[dir].unlinked)
+		return -LINUX_ENOENT;
+	if (n->fs != vfs_nodes[dir].fs)
+		return -LINUX_EXDEV;
+	if (!VFS_WRITABLE(n) || !VFS_WRITABLE(&vfs_nodes[dir]) || n->parent < 0)
+		return -LINUX_EROFS;
+	for (int d = dir; ; d = vfs_nodes[d].parent) {
+		if (d == node)
+			return -LINUX_EINVAL;
+		if (d == VFS_ROOT || vfs_nodes[d].parent == d)
+			break;
+	}
+	int old = child(dir, name, strlen(name));
+	if (old == node)
+		return 0;
+	if (old >= 0) {
+		bool old_dir = vfs_nodes[old].type == VFS_DIR;
+		if (n->type == VFS_DIR && !old_dir)
+			return -LINUX_ENOTDIR;
+		if (n->type != VFS_DIR && old_dir)
+			return -LINUX_EISDIR;
+		long err = vfs_remove(old, old_dir);
+		if (err)
+			return err;
+	}
+	n->parent = dir;
+	memset(n->name, 0, sizeof(n->name));
+	memcpy(n->name, name, strlen(name));
+	return 0;
+}
+
+int vfs_child_next(int dir, unsigned *pos)
+{
+	for (unsigned i = *pos; i < VFS_NODES; i++) {
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent == dir && (int)i != dir) {
+			*pos = i + 1;
+			return (int)i;
+		}
+	}
+	*pos = VFS_NODES;
+	return -1;
+}
+
+void vfs_closed(int node)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (n->opens == 0 && n->unlinked && n->type != VFS_FREE)
+		node_free(n);
+}
+
+/* A tmpfs page pointer's slot for page number pg, index pages made when
+ * make is true: NULL when there is none (or no memory: *full). */
+static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
+{
+	void **leaf;
+
+	if (!n->index) {
+		if (!make)
+			return NULL;
+		if (tmpfs_pages >= TMPFS_PAGES || !(n->index = ops->page_alloc()))
+			return *full = true, NULL;
+		tmpfs_pages++;
+		n->pages++;
+	}
+	if (!(leaf = n->index[pg / PTRS])) {
+		if (!make)
+			return NULL;
+		if (tmpfs_pages >= TMPFS_PAGES || !(leaf = ops->page_alloc()))
+			return *full = true, NULL;
+		n->index[pg / PTRS] = leaf;
+		tmpfs_pages++;
+		n->pages++;
+	}
+	return &leaf[pg % PTRS];
+}
+
+long vfs_read(int node, uint64_t offset, void *buf, size_t len)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	uint8_t *out = buf;
+
+	if (offset >= n->size)
+		return 0;
+	if (len > n->size - offset)
+		len = n->size - offset;
+	if (n->data) {
+		memcpy(out, n->data + offset, len);
+		return (long)len;
+	}
+	for (size_t done = 0; done < len;) {
+		uint64_t at = offset + done, in = at % PAGE;
+		size_t chunk = PAGE - in < len - done ? PAGE - in : len - done;
+		bool full = false;
+		void **slot = page_slot(n, at / PAGE, false, &full);
+		if (slot && *slot)
+			memcpy(out + done, (uint8_t *)*slot + in, chunk);
+		else
+			memset(out + done, 0, chunk);
+		done += chunk;
+	}
+	return (long)len;
+}
+
+long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	const uint8_t *in = buf;
+	size_t done = 0;
+
+	if (!VFS_WRITABLE(n))
+		return -LINUX_EROFS;
+	if (offset >= FILE_MAX)
+		return -LINUX_EFBIG;
+	if (len > FILE_MAX - offset)
+		len = FILE_MAX - offset;
+	while (done < len) {
+		uint64_t at = offset + done, off = at % PAGE;
+		size_t chunk = PAGE - off < len - done ? PAGE - off : len - done;
+		bool full = false;
+		void **slot = page_slot(n, at / PAGE, true, &full);
+		if (slot && !*slot) {
+			if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
+				full = true;
+			else
+				tmpfs_pages++, n->pages++;
+		}
+		if (full)
+			break;
+		memcpy((uint8_t *)*slot + off, in + done, chunk);
+		done += chunk;
+	}
+	if (offset + done > n->size)
+		n->size = offset + done;
+	return done ? (long)done : -LINUX_ENOSPC;
+}
+
+long vfs_truncate(int node, uint64_t size)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (!VFS_WRITABLE(n))
+		return -LINUX_EROFS;
+	if (size > FILE_MAX)
+		return -LINUX_EFBIG;
+	if (size < n->size) {
+		uint64_t before = n->pages;
+		pages_drop(n, (size + PAGE - 1) / PAGE);
+		tmpfs_pages -= before - n->pages;
+		bool full = false;
+		void **slot = size % PAGE ? page_slot(n, size / PAGE, false, &full) : NULL;
+		if (slot && *slot)      /* the tail of the last page reads as zeros */
+			memset((uint8_t *)*slot + size % PAGE, 0, PAGE - size % PAGE);
+	}
+	n->size = size;
+	return 0;
+}
+
+uint64_t vfs_tmpfs_pages(void)
+{
+	return tmpfs_pages;
+}
+
+long vfs_path(int dir, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size < 2)
+		return -LINUX_ERANGE;
+	buf[0] = 0;
+	/* Build it backwards at the end of buf, then move it to the front. */
+	char *at = buf + size - 1;
+	*at = 0;
+	for (int d = dir; d != VFS_ROOT; d = vfs_nodes[d].parent) {
+		if (d < 0)
+			return -LINUX_ENOENT;
+		size_t n = strlen(vfs_nodes[d].name);
+		if (len + n + 1 > size - 1)
+			return -LINUX_ERANGE;
+		at -= n;
+		memcpy(at, vfs_nodes[d].name, n);
+		*--at = '/';
+		len += n + 1;
+	}
+	if (!len) {
+		*--at = '/';
+		len = 1;
+	}
+	memmove(buf, at, len + 1);
+	return (long)len;
+}

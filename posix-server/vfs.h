@@ -1,0 +1,126 @@
+/*
+ * The POSIX server's file tree: one table of nodes (directories, files,
+ * symbolic links, devices) holding the read-only root filesystem, taken
+ * from the cpio boot module (its file bytes stay in the archive), and the
+ * writable tmpfs directories (/tmp, /var) whose files keep their bytes in
+ * pages of the server's. Paths are resolved here, with Linux's errors.
+ *
+ * Pure logic (host unit tests, tests/unit/test_vfs.c): pages come from
+ * the ops given to vfs_init; nothing here makes a system call. Errors are
+ * Linux errno values, negated (linux.h).
+ */
+#ifndef MICA_POSIX_VFS_H
+#define MICA_POSIX_VFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VFS_NODES      1024     /* nodes in all (files, directories, links, devices) */
+#define VFS_NAME_MAX   59       /* bytes of one name (Linux's is 255: longer is ENAMETOOLONG) */
+#define VFS_ROOT       0        /* the root directory's node */
+#define VFS_LINKS_MAX  8        /* symbolic links followed in one path (then ELOOP) */
+#define TMPFS_PAGES    4096     /* pages all tmpfs files together may hold (16 MiB): then ENOSPC */
+
+/* The file systems (a node's st_dev): only the tmpfs ones are writable. */
+enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
+#define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
+
+enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE };
+
+/* Devices (/dev) and the one node whose contents depend on who reads it. */
+enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE };
+
+struct vfs_node {
+	uint8_t type;           /* enum vfs_type */
+	uint8_t device;         /* VFS_DEVICE, VFS_SYMLINK /proc/self/exe: enum vfs_device */
+	uint8_t fs;             /* enum vfs_fs: which file system (st_dev) */
+	bool unlinked;          /* removed while open: freed at the last close */
+	uint32_t mode;          /* st_mode: type and permissions */
+	int parent;             /* its directory (the root's is itself); -1 once unlinked */
+	unsigned opens;         /* open file descriptions on it */
+	char name[VFS_NAME_MAX + 1];
+	uint64_t size;          /* bytes (files, symbolic links) */
+	const uint8_t *data;    /* the root filesystem's bytes (files, link targets) */
+	void **index;           /* tmpfs file: a page of pointers to pages of page pointers */
+	uint64_t pages;         /* tmpfs file: pages it holds (data and index) */
+	int pipe;               /* VFS_PIPE: its pipe (pipe.c) */
+};
+
+extern struct vfs_node vfs_nodes[VFS_NODES];
+extern int vfs_console;         /* /dev/console's node */
+
+/* Where tmpfs pages come from: a zeroed page or NULL; back. */
+struct vfs_ops {
+	void *(*page_alloc)(void);
+	void (*page_free)(void *page);
+};
+
+/* The tree from the cpio archive (may be NULL), then /tmp and /var
+ * (tmpfs), /dev and /proc/self/exe. false: the archive is malformed or
+ * has more entries than the table. */
+bool vfs_init(const struct vfs_ops *ops, const void *cpio, size_t size);
+
+/* What a path resolves to. */
+struct vfs_lookup {
+	int node;               /* the node, or -1: missing last name (VFS_PARENT) */
+	int parent;             /* the directory holding the last name */
+	char last[VFS_NAME_MAX + 1];
+	bool dir_wanted;        /* the path ends in '/' */
+};
+
+#define VFS_FOLLOW 1            /* follow a symbolic link at the end too */
+#define VFS_PARENT 2            /* a missing last name is not an error (node -1) */
+
+/* Resolve path from the directory start (relative paths) for a process
+ * whose executable is exe (/proc/self/exe). 0, or -ENOENT, -ENOTDIR,
+ * -ELOOP, -ENAMETOOLONG. */
+long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
+		 struct vfs_lookup *out);
+
+/* A symbolic link's target (for exe's /proc/self/exe: exe) and length. */
+const char *vfs_link_target(int node, const char *exe, size_t *len);
+
+/* A new node name in the directory dir (a tmpfs one): mode's type is
+ * S_IFREG, S_IFDIR. The node, or -EROFS, -EEXIST, -ENOSPC (no node),
+ * -ENOENT (dir was removed). */
+long vfs_create(int dir, const char *name, uint32_t mode);
+
+/* A node in no directory (a pipe's): freed at its last close. The node
+ * or -ENFILE. */
+long vfs_detached(uint32_t mode, uint8_t fs);
+
+/* Remove dir's entry for node (unlink, rmdir: the caller checked the
+ * kind); freed now, or at its last close. -EROFS, -ENOTEMPTY, -EBUSY. */
+long vfs_remove(int node, bool is_dir);
+
+/* Move node to the name in dir, replacing what is there (checked by the
+ * caller: same kind, empty directory). -EROFS, -EXDEV, -EINVAL (into
+ * itself), -ENOTEMPTY, -EISDIR, -ENOTDIR, -ENOENT (dir was removed). */
+long vfs_rename(int node, int dir, const char *name);
+
+/* A directory's entry at or after *pos (the node index to look from):
+ * the node and *pos past it, or -1 at the end. */
+int vfs_child_next(int dir, unsigned *pos);
+
+/* The last open of node closed: an unlinked one is freed. */
+void vfs_closed(int node);
+
+/* Bytes of a file at offset: read (up to its size), written (a tmpfs
+ * file, grown as needed: -ENOSPC when the tmpfs is full or -EFBIG, short
+ * if some went in). The byte count or -errno. */
+long vfs_read(int node, uint64_t offset, void *buf, size_t len);
+long vfs_write(int node, uint64_t offset, const void *buf, size_t len);
+
+/* A tmpfs file's new size: bytes past it are freed (zeros when it grows
+ * again). -EROFS for the root filesystem's. */
+long vfs_truncate(int node, uint64_t size);
+
+/* Pages tmpfs holds in all. */
+uint64_t vfs_tmpfs_pages(void);
+
+/* The absolute path of directory dir into buf (size bytes): its length,
+ * or -ERANGE, -ENOENT (it was removed). */
+long vfs_path(int dir, char *buf, size_t size);
+
+#endif

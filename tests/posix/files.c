@@ -1,0 +1,394 @@
+/*
+ * Files, one line per check, the same on Linux and on Mica
+ * (tests/system/test_posix.py compares them): in a new directory under
+ * /tmp, open/creat with their flags, read, write, the vector and
+ * positional forms, lseek, the stat family and statx, getdents64 through
+ * readdir, dup/dup2/dup3 and fcntl, mkdir, rename, unlink, rmdir,
+ * truncate, getcwd and chdir, access, readlink of /proc/self/exe, the
+ * devices, RLIMIT_NOFILE, stdio on a file, and the errors of each.
+ * `files enospc` (Mica only) writes to /tmp until it is full.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+	static const struct { int e; const char *name; } names[] = {
+		{ 0, "0" }, { ENOENT, "ENOENT" }, { EBADF, "EBADF" }, { EEXIST, "EEXIST" },
+		{ ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" },
+		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { ENOSPC, "ENOSPC" },
+		{ ESPIPE, "ESPIPE" }, { ENOTEMPTY, "ENOTEMPTY" }, { ERANGE, "ERANGE" },
+		{ EFAULT, "EFAULT" }, { ELOOP, "ELOOP" }, { EROFS, "EROFS" },
+		{ EACCES, "EACCES" }, { EPERM, "EPERM" }, { EXDEV, "EXDEV" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].e == e)
+			return names[i].name;
+	return "other";
+}
+
+/* "what: result errno" for a call that may fail. */
+static void report(const char *what, long result)
+{
+	printf("%s: %ld %s\n", what, result, result < 0 ? errname(errno) : "0");
+	errno = 0;
+}
+
+static const char *yes(int ok)
+{
+	return ok ? "yes" : "no";
+}
+
+static void read_write(void)
+{
+	char buf[64] = { 0 };
+	struct iovec v[3] = { { "one ", 4 }, { "two ", 4 }, { "three\n", 6 } };
+
+	int fd = open("a", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	report("open creates", fd);
+	report("write", write(fd, "hello, file\n", 12));
+	report("writev", writev(fd, v, 3));
+	report("lseek SEEK_CUR", lseek(fd, 0, SEEK_CUR));
+	report("pwrite at 0", pwrite(fd, "J", 1, 0));
+	report("lseek after pwrite", lseek(fd, 0, SEEK_CUR));
+	report("read of a write-only descriptor", read(fd, buf, 1));
+	report("close", close(fd));
+	report("close again", close(fd));
+
+	fd = open("a", O_RDONLY);
+	report("open read-only", fd);
+	report("read", read(fd, buf, sizeof(buf) - 1));
+	printf("content: %s", buf);
+	report("read at the end", read(fd, buf, sizeof(buf)));
+	memset(buf, 0, sizeof(buf));
+	report("pread 3 at 13", pread(fd, buf, 3, 13));
+	printf("pread bytes: %s\n", buf);
+	report("lseek SEEK_END", lseek(fd, 0, SEEK_END));
+	report("lseek before 0", lseek(fd, -100, SEEK_SET));
+	report("lseek bad whence", lseek(fd, 0, 7));
+	report("write to a read-only descriptor", write(fd, "x", 1));
+	memset(buf, 0, sizeof(buf));
+	struct iovec r[2] = { { buf, 5 }, { buf + 10, 6 } };
+	lseek(fd, 0, SEEK_SET);
+	report("readv", readv(fd, r, 2));
+	printf("readv bytes: %.5s|%.6s\n", buf, buf + 10);
+	report("isatty of a file", isatty(fd));
+	close(fd);
+
+	fd = open("a", O_WRONLY | O_APPEND);
+	report("open O_APPEND", fd);
+	lseek(fd, 0, SEEK_SET);
+	report("append write", write(fd, "end\n", 4));
+	report("position after append", lseek(fd, 0, SEEK_CUR));
+	close(fd);
+	report("write to a closed descriptor", write(fd, "x", 1));
+	report("pread of the console", pread(1, buf, 1, 0));
+	report("lseek of the console", lseek(1, 0, SEEK_SET));
+}
+
+static void status(void)
+{
+	struct stat st;
+	/* statx's leading fields (its struct is 256 bytes). */
+	struct { uint32_t mask, blksize; uint64_t attributes; uint32_t nlink, uid, gid;
+		 uint16_t mode, pad; uint64_t ino, size; char rest[200]; } sx;
+
+	report("stat", stat("a", &st));
+	printf("stat: regular %s, size %ld, nlink %ld, mode %o\n", yes(S_ISREG(st.st_mode)),
+	       (long)st.st_size, (long)st.st_nlink, st.st_mode & 07777);
+	report("stat of a missing file", stat("missing", &st));
+	report("stat through a file", stat("a/b", &st));
+	report("stat of a file with a slash", stat("a/", &st));
+	report("lstat of the directory", lstat(".", &st));
+	printf("lstat: directory %s\n", yes(S_ISDIR(st.st_mode)));
+	int fd = open("a", O_RDONLY);
+	report("fstat", fstat(fd, &st));
+	printf("fstat: size %ld\n", (long)st.st_size);
+	report("fstatat AT_EMPTY_PATH", fstatat(fd, "", &st, AT_EMPTY_PATH));
+	report("statx", syscall(SYS_statx, AT_FDCWD, "a", 0, 0x7ff, &sx));
+	printf("statx: regular %s, size %lu\n", yes(S_ISREG(sx.mode)), (unsigned long)sx.size);
+	report("fstat of a bad descriptor", fstat(99, &st));
+	report("stat of a bad pointer", syscall(SYS_newfstatat, AT_FDCWD, (char *)16, &st, 0));
+	close(fd);
+}
+
+static void open_errors(const char *dir)
+{
+	report("O_CREAT|O_EXCL of an existing file", open("a", O_CREAT | O_EXCL | O_WRONLY, 0600));
+	report("open a directory to write", open(dir, O_WRONLY));
+	report("O_DIRECTORY of a file", open("a", O_RDONLY | O_DIRECTORY));
+	report("O_CREAT in a missing directory", open("missing/x", O_CREAT | O_WRONLY, 0600));
+	report("open missing", open("missing", O_RDONLY));
+	report("open an empty path", open("", O_RDONLY));
+	int fd = open(".", O_RDONLY | O_DIRECTORY);
+	report("open the directory", fd);
+	char c;
+	report("read of a directory", read(fd, &c, 1));
+	close(fd);
+}
+
+static void descriptors(void)
+{
+	int fd = open("a", O_RDONLY);
+	char c = 0;
+
+	report("dup", dup(fd));
+	report("dup2 to 10", dup2(fd, 10));
+	report("dup2 to itself", dup2(fd, fd));
+	report("dup2 of a bad descriptor", dup2(77, 11));
+	lseek(10, 4, SEEK_SET);
+	report("a dup shares the offset", lseek(fd, 0, SEEK_CUR));
+	report("read through the dup", read(10, &c, 1));
+	printf("byte: %c\n", c);
+	report("F_GETFD", fcntl(10, F_GETFD));
+	report("dup3 O_CLOEXEC to 12", dup3(fd, 12, O_CLOEXEC));
+	report("F_GETFD of it", fcntl(12, F_GETFD));
+	report("F_SETFD 0", fcntl(12, F_SETFD, 0));
+	report("F_GETFD now", fcntl(12, F_GETFD));
+	report("dup3 to itself", dup3(fd, fd, 0));
+	report("F_DUPFD from 20", fcntl(fd, F_DUPFD, 20));
+	report("F_DUPFD_CLOEXEC from 20", fcntl(fd, F_DUPFD_CLOEXEC, 20));
+	report("F_GETFD of that", fcntl(21, F_GETFD));
+	report("F_GETFL & (O_ACCMODE|O_APPEND)", fcntl(fd, F_GETFL) & (O_ACCMODE | O_APPEND));
+	report("F_SETFL O_APPEND", fcntl(fd, F_SETFL, O_APPEND));
+	report("F_GETFL now", fcntl(fd, F_GETFL) & (O_ACCMODE | O_APPEND));
+	report("fcntl of a bad descriptor", fcntl(55, F_GETFD));
+	report("fcntl bad command", fcntl(fd, 9999));
+	int fds[] = { fd, fd + 1, 10, 12, 20, 21 };
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
+	report("the lowest descriptor again", fd = open("a", O_RDONLY));
+	close(fd);
+}
+
+static int compare(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void directories(void)
+{
+	struct stat st;
+
+	report("mkdir", mkdir("sub", 0755));
+	report("mkdir again", mkdir("sub", 0755));
+	report("mkdir in a missing directory", mkdir("no/sub", 0755));
+	report("rename into it", rename("a", "sub/b"));
+	report("stat the old name", stat("a", &st));
+	report("stat the new name", stat("sub/b", &st));
+	report("rmdir of a full directory", rmdir("sub"));
+	report("unlink of a directory", unlink("sub"));
+	report("rmdir of a file", rmdir("sub/b"));
+	report("rename a directory into itself", rename("sub", "sub/c"));
+	mkdir("e", 0700);
+	report("rename a file over a directory", rename("sub/b", "e"));
+	report("rename a directory over a file", rename("e", "sub/b"));
+	mkdir("e2", 0700);
+	report("rename a directory over an empty one", rename("e", "e2"));
+	report("stat the moved one's old name", stat("e", &st));
+	report("rmdir the moved one", rmdir("e2"));
+	for (const char *n = "xyz"; *n; n++) {
+		char name[8] = { 's', 'u', 'b', '/', *n, 0 };
+		close(open(name, O_CREAT | O_WRONLY, 0644));
+	}
+	DIR *d = opendir("sub");
+	char *names[16];
+	int count = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) && count < 16)
+		names[count++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, (size_t)count, sizeof(names[0]), compare);
+	printf("sub holds:");
+	for (int i = 0; i < count; i++)
+		printf(" %s", names[i]), free(names[i]);
+	printf("\n");
+	report("unlink", unlink("sub/b"));
+	report("unlink again", unlink("sub/b"));
+	unlink("sub/x");
+	unlink("sub/y");
+	unlink("sub/z");
+	report("rmdir", rmdir("sub"));
+}
+
+static void sizes(void)
+{
+	struct stat st;
+	char buf[8];
+
+	int fd = open("t", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(fd, "abcdefgh", 8);
+	report("ftruncate to 3", ftruncate(fd, 3));
+	report("ftruncate to 6", ftruncate(fd, 6));
+	memset(buf, 'x', sizeof(buf));
+	report("pread after growing", pread(fd, buf, 8, 0));
+	printf("bytes: %c%c%c %d %d %d\n", buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]);
+	report("truncate by name to 1", truncate("t", 1));
+	fstat(fd, &st);
+	printf("size now %ld\n", (long)st.st_size);
+	report("ftruncate negative", ftruncate(fd, -1));
+	int ro = open("t", O_RDONLY);
+	report("ftruncate of a read-only descriptor", ftruncate(ro, 0));
+	close(ro);
+	report("write far on", pwrite(fd, "z", 1, 100000));
+	fstat(fd, &st);
+	printf("size now %ld\n", (long)st.st_size);
+	report("unlink while open", unlink("t"));
+	report("read after unlink", pread(fd, buf, 1, 0));
+	printf("byte: %c\n", buf[0]);
+	close(fd);
+}
+
+static void places(const char *dir)
+{
+	char buf[256], *slash;
+
+	report("getcwd", getcwd(buf, sizeof(buf)) ? 0 : -1);
+	printf("getcwd is the directory: %s\n", yes(!strcmp(buf, dir)));
+	report("getcwd too small", syscall(SYS_getcwd, buf, 4));
+	report("chdir to a file", (mkdir("d", 0700), close(open("f", O_CREAT | O_WRONLY, 0600)),
+				   chdir("f")));
+	report("chdir relative", chdir("d"));
+	report("chdir ..", chdir(".."));
+	report("getcwd back", getcwd(buf, sizeof(buf)) && !strcmp(buf, dir) ? 0 : -1);
+	report("chdir missing", chdir("missing"));
+	report("access F_OK", access("f", F_OK));
+	report("access X_OK of a 0600 file", access("f", X_OK));
+	report("access missing", access("missing", R_OK));
+	report("access bad mode", access("f", 64));
+	report("faccessat", faccessat(AT_FDCWD, "d", R_OK | X_OK, 0));
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	slash = strrchr(buf, '/');
+	printf("readlink /proc/self/exe: %s\n", slash ? slash + 1 : "none");
+	report("readlink of a file", readlink("f", buf, sizeof(buf)));
+	report("access /proc/self/exe X_OK", access("/proc/self/exe", X_OK));
+	int fd = open("/proc/self/exe", O_RDONLY);
+	report("open /proc/self/exe", fd >= 0 ? 0 : -1);
+	report("read its ELF header", read(fd, buf, 4));
+	printf("ELF magic: %s\n", yes(!memcmp(buf, "\177ELF", 4)));
+	struct stat st;
+	fstat(fd, &st);
+	printf("lseek SEEK_END is its size: %s\n", yes(lseek(fd, 0, SEEK_END) == st.st_size));
+	close(fd);
+	unlink("f");
+	rmdir("d");
+	mkdir("gone", 0700);
+	chdir("gone");
+	report("rmdir the working directory", rmdir("../gone"));
+	report("create in the removed directory", open("x", O_CREAT | O_WRONLY, 0600));
+	report("mkdir in it", mkdir("y", 0700));
+	report("getcwd in it", getcwd(buf, sizeof(buf)) ? 0 : -1);
+	report("chdir back", chdir(dir));
+}
+
+static void devices(void)
+{
+	char buf[16];
+
+	int fd = open("/dev/null", O_RDWR);
+	report("write /dev/null", write(fd, "abc", 3));
+	report("read /dev/null", read(fd, buf, sizeof(buf)));
+	close(fd);
+	fd = open("/dev/zero", O_RDONLY);
+	memset(buf, 1, sizeof(buf));
+	report("read /dev/zero", read(fd, buf, sizeof(buf)));
+	printf("zeros: %s\n", yes(buf[0] == 0 && buf[15] == 0));
+	close(fd);
+	fd = open("/dev/urandom", O_RDONLY);
+	report("read /dev/urandom", read(fd, buf, sizeof(buf)));
+	close(fd);
+	report("isatty of the console", isatty(1));
+}
+
+static void limits(void)
+{
+	struct rlimit old, l;
+	int fds[32], count = 0, fd;
+
+	getrlimit(RLIMIT_NOFILE, &old);
+	l.rlim_cur = 16;
+	l.rlim_max = old.rlim_max;
+	report("setrlimit RLIMIT_NOFILE 16", setrlimit(RLIMIT_NOFILE, &l));
+	while (count < 32 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		fds[count++] = fd;
+	printf("opened until %s: %d\n", errname(errno), count);
+	errno = 0;
+	report("dup2 past the limit", dup2(0, 20));
+	while (count > 0)
+		close(fds[--count]);
+	report("setrlimit back", setrlimit(RLIMIT_NOFILE, &old));
+}
+
+static void stdio(void)
+{
+	char line[64] = { 0 };
+
+	FILE *f = fopen("s", "w");
+	report("fopen to write", f ? 0 : -1);
+	fprintf(f, "line %d\nline %d\n", 1, 2);
+	report("fclose", fclose(f));
+	f = fopen("s", "r");
+	report("fgets", fgets(line, sizeof(line), f) ? 0 : -1);
+	printf("first: %s", line);
+	fgets(line, sizeof(line), f);
+	printf("second: %s", line);
+	report("fgets at the end", fgets(line, sizeof(line), f) ? 0 : -1);
+	fclose(f);
+	unlink("s");
+}
+
+/* Write to /tmp until it is full (Mica's tmpfs has a size). */
+static int enospc(void)
+{
+	static char block[65536];
+	long total = 0, n;
+
+	int fd = open("/tmp/full", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	while ((n = write(fd, block, sizeof(block))) > 0 && total < (1L << 30))
+		total += n;
+	printf("files: wrote %ld KiB, then %s\n", total >> 10, errname(errno));
+	close(fd);
+	report("unlink", unlink("/tmp/full"));
+	fd = open("/tmp/again", O_WRONLY | O_CREAT, 0600);
+	report("a write after the space came back", write(fd, block, sizeof(block)));
+	close(fd);
+	unlink("/tmp/again");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char dir[64];
+
+	if (argc > 1 && !strcmp(argv[1], "enospc"))
+		return enospc();
+	snprintf(dir, sizeof(dir), "/tmp/mica-files-%d", (int)getpid());
+	report("mkdir the directory", mkdir(dir, 0700));
+	report("chdir to it", chdir(dir));
+	read_write();
+	status();
+	open_errors(dir);
+	descriptors();
+	directories();
+	sizes();
+	places(dir);
+	devices();
+	limits();
+	stdio();
+	report("chdir /", chdir("/"));
+	report("rmdir the directory", rmdir(dir));
+	printf("files: done\n");
+	return 0;
+}

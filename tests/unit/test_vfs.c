@@ -1,0 +1,146 @@
+/* The POSIX server's file tree (posix-server/vfs.c): paths, tmpfs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "linux.h"
+#include "unit.h"
+#include "vfs.h"
+
+static unsigned pages_out;
+
+static void *page_alloc(void)
+{
+	pages_out++;
+	return calloc(1, 4096);
+}
+
+static void page_free(void *page)
+{
+	pages_out--;
+	free(page);
+}
+
+static const struct vfs_ops ops = { page_alloc, page_free };
+
+static void add(char *archive, size_t *used, const char *name, const char *data, unsigned mode)
+{
+	size_t namesize = strlen(name) + 1, filesize = strlen(data);
+
+	*used += (size_t)sprintf(archive + *used,
+				 "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1,
+				 mode, 0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, 0);
+	memcpy(archive + *used, name, namesize);
+	*used = (*used + namesize + 3) & ~(size_t)3;
+	memcpy(archive + *used, data, filesize);
+	*used = (*used + filesize + 3) & ~(size_t)3;
+}
+
+static void init_tree(void)
+{
+	static char archive[4096];
+	size_t used = 0;
+
+	memset(archive, 0, sizeof(archive));
+	add(archive, &used, "bin", "", 040755);
+	add(archive, &used, "bin/hello", "hello bytes", 0100755);
+	add(archive, &used, "lib/ld.so", "/bin/hello", 0120777);
+	add(archive, &used, "lib/loop", "loop", 0120777);
+	add(archive, &used, "TRAILER!!!", "", 0);
+	CHECK(vfs_init(&ops, archive, used));
+}
+
+static long resolve(const char *path, unsigned flags, struct vfs_lookup *l)
+{
+	return vfs_resolve(VFS_ROOT, path, flags, "/bin/hello", l);
+}
+
+TEST(vfs_resolves_paths_links_and_errors)
+{
+	struct vfs_lookup l;
+	char buf[16] = { 0 };
+
+	init_tree();
+	CHECK_EQ(resolve("/bin/hello", 0, &l), 0);
+	CHECK_EQ(vfs_read(l.node, 6, buf, sizeof(buf)), 5);
+	CHECK(!strcmp(buf, "bytes"));
+	CHECK_EQ(resolve("/lib/../bin/./hello", 0, &l), 0);
+	CHECK_EQ(resolve("/lib/ld.so", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].type, VFS_FILE);
+	CHECK_EQ(resolve("/lib/ld.so", 0, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].type, VFS_SYMLINK);
+	CHECK_EQ(resolve("/proc/self/exe", VFS_FOLLOW, &l), 0);
+	CHECK(!strcmp(vfs_nodes[l.node].name, "hello"));
+	CHECK_EQ(resolve("/lib/loop", VFS_FOLLOW, &l), -LINUX_ELOOP);
+	CHECK_EQ(resolve("/bin/hello/x", 0, &l), -LINUX_ENOTDIR);
+	CHECK_EQ(resolve("/bin/hello/", 0, &l), -LINUX_ENOTDIR);
+	CHECK_EQ(resolve("/nope/x", VFS_PARENT, &l), -LINUX_ENOENT);
+	CHECK_EQ(resolve("/bin/new", VFS_PARENT, &l), 0);
+	CHECK_EQ(l.node, -1);
+	CHECK_EQ(vfs_create(l.parent, l.last, LINUX_S_IFREG | 0644), -LINUX_EROFS);
+	CHECK_EQ(resolve("", 0, &l), -LINUX_ENOENT);
+}
+
+TEST(vfs_tmpfs_files_grow_shrink_and_fill_up)
+{
+	struct vfs_lookup l;
+	static char block[65536];
+	char buf[8];
+	long total = 0, n;
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp/f", VFS_PARENT, &l), 0);
+	int f = (int)vfs_create(l.parent, l.last, LINUX_S_IFREG | 0600);
+	CHECK(f > 0);
+	CHECK_EQ(vfs_create(l.parent, "f", LINUX_S_IFREG | 0600), -LINUX_EEXIST);
+	CHECK_EQ(vfs_write(f, 10000, "abc", 3), 3);
+	CHECK_EQ(vfs_nodes[f].size, 10003);
+	CHECK_EQ(vfs_read(f, 9998, buf, 8), 5);
+	CHECK(buf[0] == 0 && buf[2] == 'a' && buf[4] == 'c');
+	CHECK_EQ(vfs_truncate(f, 10001), 0);
+	CHECK_EQ(vfs_truncate(f, 10003), 0);
+	CHECK_EQ(vfs_read(f, 10000, buf, 3), 3);
+	CHECK(buf[0] == 'a' && buf[1] == 0 && buf[2] == 0);
+	while ((n = vfs_write(f, (uint64_t)total, block, sizeof(block))) > 0)
+		total += n;
+	CHECK_EQ(n, -LINUX_ENOSPC);
+	CHECK_EQ(vfs_tmpfs_pages(), TMPFS_PAGES);
+	CHECK_EQ(vfs_remove(f, false), 0);
+	CHECK_EQ(vfs_tmpfs_pages(), 0);
+	CHECK_EQ(pages_out, 0);
+}
+
+TEST(vfs_directories_remove_rename_and_path)
+{
+	struct vfs_lookup l;
+	char path[64];
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp/d", VFS_PARENT, &l), 0);
+	int d = (int)vfs_create(l.parent, l.last, LINUX_S_IFDIR | 0700);
+	int f = (int)vfs_create(d, "f", LINUX_S_IFREG | 0600);
+	CHECK(d > 0 && f > 0);
+	CHECK_EQ(vfs_path(d, path, sizeof(path)), 6);
+	CHECK(!strcmp(path, "/tmp/d"));
+	CHECK_EQ(vfs_path(d, path, 4), -LINUX_ERANGE);
+	CHECK_EQ(vfs_remove(d, true), -LINUX_ENOTEMPTY);
+	CHECK_EQ(vfs_rename(d, d, "x"), -LINUX_EINVAL);
+	CHECK_EQ(resolve("/bin", 0, &l), 0);
+	CHECK_EQ(vfs_rename(f, l.node, "f"), -LINUX_EXDEV);
+	CHECK_EQ(vfs_rename(f, vfs_nodes[d].parent, "g"), 0);
+	CHECK_EQ(resolve("/tmp/g", 0, &l), 0);
+	CHECK_EQ(l.node, f);
+	vfs_nodes[f].opens = 1;
+	CHECK_EQ(vfs_remove(f, false), 0);
+	CHECK_EQ(vfs_nodes[f].type, VFS_FILE);      /* open: kept */
+	vfs_nodes[f].opens = 0;
+	vfs_closed(f);
+	CHECK_EQ(vfs_nodes[f].type, VFS_FREE);
+	vfs_nodes[d].opens = 1;                 /* a working directory */
+	CHECK_EQ(vfs_remove(d, true), 0);
+	CHECK_EQ(vfs_create(d, "n", LINUX_S_IFREG | 0600), -LINUX_ENOENT);
+	CHECK_EQ(vfs_path(d, path, sizeof(path)), -LINUX_ENOENT);
+	vfs_nodes[d].opens = 0;
+	vfs_closed(d);
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	CHECK_EQ(vfs_remove(l.node, true), -LINUX_EROFS);
+}

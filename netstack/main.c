@@ -12,6 +12,7 @@
  * next timeout) wakes it.
  */
 #include "netstack.h"
+#include "filter.h"
 #include "iperf.h"
 
 #include "lib/inet.h"
@@ -116,6 +117,7 @@ static void configure_from_file(const char *args)
 		return;
 	}
 	from_file = true;
+	filter_init(&appliance, file_name);
 	if (!program_arg(args, "nic", list, sizeof(list)))
 		list[0] = 0;
 	for (char *s = list; nifaces < NETSTACK_MAX_NICS;) {
@@ -299,6 +301,7 @@ int main(uint64_t arg)
 			sys_check_timeouts();
 			iperf_client_poll();
 			socket_poll();
+			filter_housekeeping();
 			for (unsigned i = 0; i < nifaces; i++)
 				iface_flush(&ifaces[i]);
 		} while (busy);

@@ -117,7 +117,6 @@ static void configure_from_file(const char *args)
 		return;
 	}
 	from_file = true;
-	filter_init(&appliance, file_name);
 	if (!program_arg(args, "nic", list, sizeof(list)))
 		list[0] = 0;
 	for (char *s = list; nifaces < NETSTACK_MAX_NICS;) {
@@ -238,6 +237,8 @@ int main(uint64_t arg)
 		return 1;
 	}
 	guard_init();
+	if (from_file)
+		filter_init(&appliance, file_name);     /* its hash key from guard's */
 	lwip_init();
 	if ((e = pool_init(nifaces)) < 0) {
 		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));

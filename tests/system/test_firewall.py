@@ -344,4 +344,4 @@ def test_many_connections_scan_and_driver_killed(tmp_path):
             during=lambda: threading.Thread(target=lambda: answers.append(
                 r.control("kill nic1"))).start())
         assert count == 8 << 20 and received == sent, answers
-        r.qemu.wait_for(r"netstack: nic1 re-attached to a new driver")
+        r.qemu.wait_for(r"netstack: wan re-attached to a new driver")

@@ -345,3 +345,80 @@ def test_many_connections_scan_and_driver_killed(tmp_path):
                 r.control("kill nic1"))).start())
         assert count == 8 << 20 and received == sent, answers
         r.qemu.wait_for(r"netstack: wan re-attached to a new driver")
+
+
+SHORT = "\n".join(["conntrack max 16"] +
+                  [f"conntrack timeout {c} 2" for c in (
+                      "tcp syn_sent", "tcp syn_recv", "tcp fin_wait", "tcp close_wait",
+                      "tcp last_ack", "tcp time_wait", "tcp close", "udp unreplied",
+                      "udp replied", "icmp unreplied", "icmp replied")] +
+                  ["conntrack timeout tcp established 8", ""])
+SHORT_CONF = IFACES + SHORT + RULES
+BAD = SHORT_CONF.replace("udp dport 6001 counter reject", "udp dport 6001 counter rejekt")
+GOOD = SHORT_CONF.replace("tcp dport 5556 counter reject", "tcp dport 5556 counter accept")
+
+
+def test_full_table_short_timeouts_and_reload(tmp_path):
+    lan, wan = hosts()
+    with lan, wan, FirewallRouter(tmp_path, lan, wan, conf=SHORT_CONF,
+                                  files={"bad.conf": BAD, "good.conf": GOOD}) as r:
+        q = r.qemu
+        servers = [Server(wan, WAN_HOST, 5555), Server(wan, WAN_HOST, 5556)]
+        socks = []
+        try:
+            time.sleep(3)       # the first ping's connection times out
+            count, counters, text = r.conntrack()
+            assert count == 0, text
+            # A table of 16: sixteen connections, then new ones are refused.
+            results = []
+            for _ in range(17):
+                try:
+                    socks.append(lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5555),
+                                                                           timeout=1.5)))
+                    results.append("open")
+                except (socket.timeout, TimeoutError):
+                    results.append("timeout")
+            assert results == ["open"] * 16 + ["timeout"], results
+            count, counters, text = r.conntrack()
+            assert count == 16 and counters["refused_full"] >= 1, text
+            # Idle past the established timeout (8 s), they are gone: a new
+            # connection gets in.
+            time.sleep(9)
+            count, counters, text = r.conntrack()
+            assert count == 0 and counters["expired"] >= 16, text
+            assert echo_through(lan, WAN_HOST, 5555, 4096)
+            # A wrong file: said with its line and column, the rules stay.
+            kept = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5555), timeout=5))
+            kept.settimeout(10)
+            bad_line = line_of(BAD, "rejekt")
+            command(q, "reload bad.conf\r",
+                    rf"^console: reload: bad\.conf:{bad_line}:\d+: .*; the rules in force stay$")
+            assert connect(lan, WAN_HOST, 5556) == "refused"
+            # A good one: in force at once, the open connection kept.
+            command(q, "reload good.conf\r",
+                    r"^console: reload: good\.conf: 19 rules in force, \d+ connections? kept$")
+            kept.sendall(b"still there")
+            assert kept.recv(64) == b"still there"
+            kept.close()
+            assert connect(lan, WAN_HOST, 5556) == "open"
+        finally:
+            for s in socks:
+                s.close()
+            for s in servers:
+                s.close()
+
+
+def test_bad_firewall_at_boot_fails_closed(tmp_path):
+    """A wrong rule at start: named, no interface comes up, nothing goes
+    through, the console says there are no rules."""
+    lan, wan = hosts()
+    bad_line = line_of(BAD, "rejekt")
+    with lan, wan, Router(tmp_path, lan, wan, conf=BAD, expect_up=False, console=True) as r:
+        q = r.qemu
+        q.wait_for(rf"netstack: router\.conf:{bad_line}:\d+: ")
+        q.wait_for(r"netstack: no network until the configuration is right")
+        q.wait_for(r"^console: ready")
+        out = run(lan, "ping", "-c", "2", "-W", "1", WAN_HOST, check=False).stdout
+        assert " 100% packet loss" in out, out
+        command(q, "rules\r", r"^console: rules: the netstack has no firewall")
+        command(q, "reload\r", r"^console: reload: the netstack runs without a configuration")

@@ -30,32 +30,14 @@
 #include "netstack.h"
 #include "filter.h"
 #include "packet_meta.h"
+#include "packet_view.h"
 
 #include "lib/inet_csum.h"
 #include "lwip/prot/ethernet.h"
 #include "lwip/prot/ip4.h"
 
-#define VIEW_MAX 128            /* header bytes parsed from a copy (see view_of) */
 #define FRAG_SLOTS 64           /* first fragments remembered for their followers */
 #define FRAG_LIFE_MS 30000      /* as long as a reassembly may take (RFC 791's 15 s, doubled) */
-
-/*
- * A datagram's bytes for the parser and NAT. In place when its first pbuf
- * holds it all and it is not a first fragment; otherwise its first bytes
- * (VIEW_MAX at most: the headers) are copied to buf, and the copy's length
- * and fragment fields say "whole" so that the parser reads its transport
- * header; a rewrite of the copy is put back into the pbuf (the headers
- * only) with those fields as they were.
- */
-struct view {
-	uint8_t *ip;
-	size_t len;             /* bytes at ip */
-	uint32_t total;         /* the datagram's length */
-	unsigned offset;        /* of its IP header in the pbuf */
-	bool copied;
-	uint16_t length_field, frag_field;      /* the real ones, of a copy */
-	uint8_t buf[VIEW_MAX];
-};
 
 /* What a datagram is, between the points of its way. */
 struct judged {
@@ -66,7 +48,7 @@ struct judged {
 	struct nat_request nat;         /* prerouting's decision for a new connection */
 	bool follower;                  /* a later fragment: its first decided */
 	struct ct_tuple target;         /* a follower's translation */
-	struct view v;
+	struct packet_view v;
 };
 
 static struct {
@@ -87,56 +69,6 @@ static struct frag_slot {
 } frags[FRAG_SLOTS];
 
 static struct ratelimit log_limit;
-
-/* ---- the datagram's bytes ---- */
-
-static bool view_of(struct pbuf *p, unsigned offset, struct view *v)
-{
-	if (p->len < offset + IP_HLEN)
-		return false;
-	uint8_t *ip = (uint8_t *)p->payload + offset;
-	uint16_t frag = inet_get16(ip + 6);
-
-	v->offset = offset;
-	v->total = inet_get16(ip + 2);
-	v->copied = (p->len < offset + v->total) || ((frag & IP_MF) && !(frag & IP_OFFMASK));
-	if (!v->copied) {
-		v->ip = ip;
-		v->len = p->tot_len - offset;
-		return true;
-	}
-	size_t n = p->tot_len - offset;
-	if (n > v->total)
-		n = v->total;
-	if (n > VIEW_MAX)
-		n = VIEW_MAX;
-	if (pbuf_copy_partial(p, v->buf, (u16_t)n, (u16_t)offset) != n)
-		return false;
-	v->ip = v->buf;
-	v->len = n;
-	v->length_field = inet_get16(v->buf + 2);
-	v->frag_field = frag;
-	inet_put16(v->buf + 2, (uint16_t)n);
-	inet_put16(v->buf + 6, frag & IP_DF);
-	return true;
-}
-
-/* A rewritten copy goes back into the pbuf. */
-static void view_put_back(struct pbuf *p, struct view *v)
-{
-	if (!v->copied)
-		return;
-	inet_put16(v->buf + 2, v->length_field);
-	inet_put16(v->buf + 6, v->frag_field);
-	pbuf_take_at(p, v->buf, (u16_t)v->len, (u16_t)v->offset);
-	inet_put16(v->buf + 2, (uint16_t)v->len);
-	inet_put16(v->buf + 6, v->frag_field & IP_DF);
-}
-
-static bool later_fragment(const struct view *v)
-{
-	return (v->copied ? v->frag_field : inet_get16(v->ip + 6)) & IP_OFFMASK;
-}
 
 /* ---- fragments after the first ---- */
 
@@ -182,7 +114,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 {
 	j->follower = false;
 	j->nat = (struct nat_request){ 0 };
-	if (!view_of(p, offset, &j->v)) {
+	if (!packet_view(p, offset, &j->v)) {
 		filter.count.malformed++;
 		return false;
 	}
@@ -190,7 +122,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 	j->arrived = j->ct.tuple;
 	j->fw.iif = filter_iface_of(in);
 	j->fw.oif = FW_NO_IFACE;
-	if (r == PACKET_META_FRAGMENT && later_fragment(&j->v))
+	if (r == PACKET_META_FRAGMENT && packet_view_later_fragment(&j->v))
 		return frag_follow(j);
 	if (r != PACKET_META_OK) {
 		filter.count.malformed++;
@@ -220,7 +152,7 @@ static void rewrite(struct pbuf *p, struct judged *j, const struct ct_tuple *t, 
 {
 	struct ct_tuple to = *t;
 
-	if (j->v.copied && !view_of(p, j->v.offset, &j->v))
+	if (j->v.copied && !packet_view(p, j->v.offset, &j->v))
 		return;         /* (the copy again: forwarding changed the TTL since) */
 	const uint8_t *ip = j->v.ip, *l4 = ip + (ip[0] & 0xF) * 4;
 	if (!whole) {
@@ -233,7 +165,7 @@ static void rewrite(struct pbuf *p, struct judged *j, const struct ct_tuple *t, 
 			to.sport = inet_get16(l4 + 4);     /* the echo identifier */
 	}
 	if (nat_rewrite(j->v.ip, j->v.len, &to) == 0)
-		view_put_back(p, &j->v);
+		packet_view_put_back(p, &j->v);
 	else
 		filter.nat.malformed++;
 }

@@ -268,6 +268,11 @@ def test_filter_counters_masquerade_port_forward_and_related_icmp(tmp_path):
             # ICMP: echo through, the reply back to the LAN host.
             out = run(lan, "ping", "-c", "3", "-i", "0.2", "-W", "5", WAN_HOST).stdout
             assert " 0% packet loss" in out, out
+            # In fragments (4000 bytes: three each way), the later ones
+            # follow their first, translated alike.
+            out = run(lan, "ping", "-c", "3", "-i", "0.2", "-W", "5", "-s", "4000",
+                      WAN_HOST).stdout
+            assert " 0% packet loss" in out, out
             # Related ICMP: the WAN host's port unreachable about a
             # masqueraded datagram reaches the LAN host, its quote
             # translated back (else its socket would not see it).
@@ -401,6 +406,9 @@ def test_full_table_short_timeouts_and_reload(tmp_path):
             assert kept.recv(64) == b"still there"
             kept.close()
             assert connect(lan, WAN_HOST, 5556) == "open"
+            command(q, "conntrack flush\r", r"^console: conntrack: flushed \d+ connections?$")
+            count, counters, text = r.conntrack()
+            assert count == 0 and counters["removed"] >= 1, text
         finally:
             for s in socks:
                 s.close()
@@ -422,3 +430,26 @@ def test_bad_firewall_at_boot_fails_closed(tmp_path):
         assert " 100% packet loss" in out, out
         command(q, "rules\r", r"^console: rules: the netstack has no firewall")
         command(q, "reload\r", r"^console: reload: the netstack runs without a configuration")
+
+
+def test_path_mtu_through_masquerade(tmp_path):
+    """A WAN link of 1400 bytes: the router's fragmentation needed reaches
+    the LAN host about its own datagram (DF ping, and TCP's path-MTU
+    discovery on a masqueraded connection)."""
+    lan, wan = hosts()
+    conf = CONF.replace(f"address {WAN_ROUTER}/24", f"address {WAN_ROUTER}/24\n    mtu 1400")
+    with lan, wan, FirewallRouter(tmp_path, lan, wan, conf=conf) as r:
+        # TCP first: its segments of 1500 bytes get fragmentation needed
+        # and it goes on in smaller ones.
+        server = Server(wan, WAN_HOST, 5555)
+        try:
+            assert echo_through(lan, WAN_HOST, 5555, 1 << 20)
+            assert {p[0] for p in server.peers} == {WAN_ROUTER}
+        finally:
+            server.close()
+        assert r.stats()["lan.fwd_too_big"] >= 1
+        # The host now knows the path's MTU, or learns it from this ping.
+        out = run(lan, "ping", "-c", "1", "-W", "5", "-M", "do", "-s", "1472", WAN_HOST,
+                  check=False)
+        assert re.search(r"Frag needed and DF set \(mtu = 1400\)|message too long, mtu=1400",
+                         out.stdout + out.stderr), out

@@ -333,6 +333,18 @@ static bool done(struct judged *j, const struct ct_entry *e)
 	return true;
 }
 
+/* A DHCP client's exchange on an interface whose address comes from
+ * DHCP (server port 67, client port 68, either way): let through
+ * untracked, before the rules, as Linux's DHCP clients get their replies
+ * on a raw socket beside netfilter. */
+static bool dhcp_client(const struct judged *j, const struct netif *n, bool arriving)
+{
+	const struct iface *ifc = n ? n->state : NULL;
+
+	return ifc && ifc->cfg.dhcp && j->fw.proto == CT_PROTO_UDP && !j->follower &&
+	       j->fw.sport == (arriving ? 67 : 68) && j->fw.dport == (arriving ? 68 : 67);
+}
+
 static bool input(struct pbuf *p, struct netif *in)
 {
 	struct judged *j = current(p, in);
@@ -340,6 +352,10 @@ static bool input(struct pbuf *p, struct netif *in)
 
 	if (!j)
 		return !header_ok(p);   /* lwIP drops a bad header; we, a bad datagram */
+	if (dhcp_client(j, in, true)) {
+		cur.p = NULL;
+		return true;
+	}
 	if (!judge(FW_INPUT, p, in, j) || !confirm(j, &e)) {
 		cur.p = NULL;
 		return false;
@@ -410,6 +426,8 @@ static bool output(struct pbuf *p, struct netif *out)
 		return true;
 	if (!classify(p, SIZEOF_ETH_HDR, NULL, &j))
 		return false;
+	if (dhcp_client(&j, out, false))
+		return true;
 	j.fw.oif = filter_iface_of(out);
 	if (!judge(FW_OUTPUT, p, NULL, &j) || !confirm(&j, &e))
 		return false;

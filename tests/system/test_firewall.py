@@ -453,3 +453,24 @@ def test_path_mtu_through_masquerade(tmp_path):
                   check=False)
         assert re.search(r"Frag needed and DF set \(mtu = 1400\)|message too long, mtu=1400",
                          out.stdout + out.stderr), out
+
+
+def test_masquerade_to_an_address_from_dhcp(tmp_path):
+    """The WAN address comes from a DHCP server on the WAN (the input
+    chain drops everything unasked): masquerade uses it."""
+    from netns import Dnsmasq
+    lan, wan = hosts()
+    leased = "10.99.0.77"
+    conf = CONF.replace(f"address {WAN_ROUTER}/24", "address dhcp")
+    with lan, wan, Router(tmp_path, lan, wan, conf=conf, expect_up=False, console=True) as r, \
+            Dnsmasq(wan, "h1", tmp_path, "10.99.0.50,10.99.0.60,255.255.255.0,1h",
+                    hosts=[("52:54:00:00:01:01", leased)]):
+        r.qemu.wait_for(rf"netstack: wan up, {re.escape(leased)}/24 \(dhcp\)", timeout=60)
+        r.qemu.wait_for(r"netstack: lan up, 192\.168\.10\.1/24")
+        run(lan, "ping", "-c", "1", "-w", "20", WAN_HOST, timeout=30)
+        server = Server(wan, WAN_HOST, 5555)
+        try:
+            assert echo_through(lan, WAN_HOST, 5555, 256 << 10)
+            assert {p[0] for p in server.peers} == {leased}
+        finally:
+            server.close()

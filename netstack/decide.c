@@ -47,6 +47,7 @@ struct judged {
 	struct ct_tuple arrived;        /* its tuple as it arrived */
 	struct nat_request nat;         /* prerouting's decision for a new connection */
 	bool follower;                  /* a later fragment: its first decided */
+	uint64_t now;                   /* ms, read once per datagram (a system call) */
 	struct ct_tuple target;         /* a follower's translation */
 	struct packet_view v;
 };
@@ -84,7 +85,7 @@ static void frag_remember(const struct judged *j, const struct ct_tuple *target)
 	struct frag_slot *s = frag_slot(j->arrived.src, j->arrived.dst, id, j->arrived.proto);
 
 	*s = (struct frag_slot){ .src = j->arrived.src, .dst = j->arrived.dst, .id = id,
-				 .proto = j->arrived.proto, .used = true, .at = filter_now(),
+				 .proto = j->arrived.proto, .used = true, .at = j->now,
 				 .target = *target };
 }
 
@@ -98,7 +99,7 @@ static bool frag_follow(struct judged *j)
 	memcpy(&dst, ip + 16, 4);
 	struct frag_slot *s = frag_slot(src, dst, inet_get16(ip + 4), ip[9]);
 	if (!s->used || s->src != src || s->dst != dst || s->id != inet_get16(ip + 4) ||
-	    s->proto != ip[9] || filter_now() - s->at > FRAG_LIFE_MS) {
+	    s->proto != ip[9] || j->now - s->at > FRAG_LIFE_MS) {
 		filter.count.fragments_dropped++;
 		return false;
 	}
@@ -114,6 +115,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 {
 	j->follower = false;
 	j->nat = (struct nat_request){ 0 };
+	j->now = filter_now();
 	if (!packet_view(p, offset, &j->v)) {
 		filter.count.malformed++;
 		return false;
@@ -131,7 +133,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 	j->fw.len = j->v.total;
 	if (j->v.copied && j->ct.tuple.proto == CT_PROTO_TCP)
 		j->ct.payload = (uint16_t)(j->ct.payload + (j->v.total - j->v.len));
-	conntrack_classify(&filter.ct, &j->ct, filter_now(), &j->m);
+	conntrack_classify(&filter.ct, &j->ct, j->now, &j->m);
 	j->fw.ct_state = j->m.state;
 	return true;
 }
@@ -222,7 +224,7 @@ static bool judge(enum fw_chain chain, struct pbuf *p, struct netif *in, struct 
 
 	if (j->follower)
 		return true;
-	firewall_eval(filter.fw, chain, &j->fw, filter_now(), &r);
+	firewall_eval(filter.fw, chain, &j->fw, j->now, &r);
 	if (r.log_rule >= 0)
 		log_packet(j, r.log_rule, fw_verdict_name(r.verdict));
 	if (r.verdict == FW_ACCEPT)
@@ -243,7 +245,7 @@ static bool judge(enum fw_chain chain, struct pbuf *p, struct netif *in, struct 
 static bool confirm(struct judged *j, struct ct_entry **e)
 {
 	struct ct_tuple reply;
-	uint64_t now = filter_now();
+	uint64_t now = j->now;
 
 	*e = NULL;
 	if (j->m.entry || j->m.state != CT_NEW)
@@ -286,7 +288,7 @@ static bool prerouting(struct pbuf *p, struct netif *in)
 		rewrite(p, j, &t, false);
 	} else if (!e && j->m.state == CT_NEW) {
 		struct fw_result r;
-		firewall_eval(filter.fw, FW_PREROUTING, &j->fw, filter_now(), &r);
+		firewall_eval(filter.fw, FW_PREROUTING, &j->fw, j->now, &r);
 		if (r.verdict == FW_DNAT) {
 			const struct fw_rule *rule = &filter.cfg->firewall.rules[r.rule];
 			j->nat = (struct nat_request){ .dnat = true, .dnat_addr = rule->nat_addr,
@@ -391,7 +393,7 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 	}
 	if (!j->m.entry && j->m.state == CT_NEW) {
 		struct fw_result r;
-		firewall_eval(filter.fw, FW_POSTROUTING, &j->fw, filter_now(), &r);
+		firewall_eval(filter.fw, FW_POSTROUTING, &j->fw, j->now, &r);
 		if (r.verdict == FW_MASQUERADE || r.verdict == FW_SNAT) {
 			j->nat.snat = true;
 			j->nat.snat_addr = r.verdict == FW_SNAT ? filter.cfg->firewall.rules[r.rule].nat_addr

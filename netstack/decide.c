@@ -23,9 +23,10 @@
  * A datagram's way from prerouting to input or postrouting is one call
  * chain on the netstack's one thread; what prerouting found is kept for
  * the points after it (`cur`). Translation rewrites the headers in the
- * buffer the datagram arrived in, with incremental checksums (nat.c); no
- * payload byte is copied. Without a chain in the configuration nothing
- * here runs.
+ * buffer the datagram arrived in, with incremental checksums (nat.c); the
+ * payload stays where it is (a first fragment's or a chained datagram's
+ * headers are read from a copy, packet_view.h). Without a chain in the
+ * configuration nothing here runs.
  */
 #include "netstack.h"
 #include "filter.h"

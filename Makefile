@@ -121,7 +121,7 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 # The appliance's programs: the serial console (its commands, its network
 # half and the line editor).
 APPLIANCE := console
-CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fault line_edit)
+CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fw console_fault line_edit)
 $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -412,16 +412,18 @@ soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
 # through the reflector; iperf TCP throughput beside a reference Linux
-# guest; driver restart outage. BENCH names the parts to run (ipc nic net
-# outage); bench/report.py then writes docs/benchmarks.md, its plots and
-# bench/results.json, keeping the parts not run, and prints what moved.
+# guest; driver restart outage; the firewall through the router beside
+# Linux with nftables (firewall: not run by default). BENCH names the
+# parts to run (ipc nic net outage firewall); bench/report.py then writes
+# docs/benchmarks.md, its plots and bench/results.json, keeping the parts
+# not run, and prints what moved.
 # Never fails on what a benchmark measured.
 BENCH ?= ipc nic net outage
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
 	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
-		case $$b in ipc|nic|net|outage) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage)"; exit 2;; esac; \
+		case $$b in ipc|nic|net|outage|firewall) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage firewall)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \
 		$(PYTHON) bench/run_$$b.py || echo "make bench: bench/run_$$b.py exited with status $$? (reported, not fatal)"; \
 	done
@@ -454,7 +456,8 @@ help:
 	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
 	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
-	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept)"
+	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept;"
+	@echo "                    BENCH=firewall: the firewall through the router beside nftables)"
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"
 	@echo "  make iso          the GRUB ISO, build/mica.iso"
 	@echo "  make tftp         the network-boot tree, build/tftp/"

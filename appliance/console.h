@@ -58,6 +58,17 @@ long interface_names(console_name *names, unsigned max);
  * asked it; returns buf. */
 char *net_silence(char *buf, size_t size);
 
+/* As net_refresh, and then the worker runs job with the management
+ * capability (for a command's own requests); true when it ran, else why
+ * not is said, naming cmd. Main thread only. */
+bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt));
+
+/* ---- the firewall (console_fw.c) ---- */
+/* rules; conntrack [flush]; reload [FILE]. */
+void cmd_rules(char **arg);
+void cmd_conntrack(char **arg);
+void cmd_reload(char **arg);
+
 /* ---- faults (console_fault.c) ---- */
 
 /* fault IFNAME KIND: tell the driver now, or queue the fault and retry

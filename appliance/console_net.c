@@ -44,6 +44,8 @@ static struct {
 	uint32_t change_dest, change_gw;
 	unsigned change_prefix;
 	long change_metric, change_err;
+	/* More to ask after the interfaces (net_ask_more): the worker runs it. */
+	void (*job)(cap_slot_t mgmt);
 } net;
 
 static cap_slot_t worker_notif, worker_scratch;
@@ -89,6 +91,8 @@ static void net_worker(uint64_t arg)
 								   (int)net.change_metric);
 			if (n > 0)
 				read_tables();
+			if (n >= 0 && net.job)
+				net.job(worker_scratch);
 		}
 		sys_cap_delete(worker_scratch);
 		net.count = n;
@@ -252,6 +256,22 @@ static void print_interface(const struct net_if_info *in)
 	       c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
 	printf("        not sent %lu; ICMP errors sent %lu, held back %lu\n", c->fwd_not_sent,
 	       c->fwd_icmp_sent, c->fwd_icmp_limited);
+}
+
+bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt))
+{
+	char silence[64];
+	bool ready;
+
+	net.job = job;
+	ready = net_refresh();
+	if (!ready)
+		printf("console: %s: %s\n", cmd, net_silence(silence, sizeof(silence)));
+	else if (net.count < 0)
+		printf("console: %s: %s\n", cmd, netstack_absence());
+	if (ready)
+		net.job = NULL;
+	return ready && net.count >= 0;
 }
 
 void cmd_ifconfig(char **arg)

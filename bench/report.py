@@ -3,7 +3,7 @@
 measurements of `make bench` (docs/benchmarks.md says what each measures).
 
 Usage: bench/report.py --start         when make bench begins
-       bench/report.py [SECTION...]   SECTION: ipc nic net outage
+       bench/report.py [SECTION...]   SECTION: ipc nic net outage firewall
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
@@ -33,7 +33,7 @@ BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results.json")
 REPORT = os.path.join(ROOT, "docs", "benchmarks.md")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
-SECTIONS = ["ipc", "nic", "net", "outage"]
+SECTIONS = ["ipc", "nic", "net", "outage", "firewall"]
 
 # How far a figure must move to be called a change: instruction counts
 # are exact; throughput and times vary from run to run under TCG.
@@ -124,6 +124,11 @@ def figures(section, data):
             for what in ("restarts_ms", "outages_ms"):
                 v = median(r[what])
                 out.append((f"{r['model']} {r['guest']} {what[:-4]} median ms", v, NOISY))
+    elif section == "firewall":
+        for r in data["results"]:
+            for what in ("tcp_mbit", "udp64_pps", "conn_per_s"):
+                if what in r:
+                    out.append((f"{r['guest']} {r['set']} {what}", r[what], NOISY))
     return out
 
 
@@ -299,7 +304,52 @@ def md_outage(sec):
     return "\n".join(lines) + "\n\n![Driver restart and outage](bench-outage.png)\n"
 
 
-MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage}
+FIREWALL_SETS = ["route", "masq50", "rules-10", "rules-100", "rules-1000"]
+
+
+def firewall_cost_us(rows, guest, key):
+    """The per-packet cost of a rule set against forwarding alone, µs:
+    1/rate(set) - 1/rate(route) for 64-byte datagrams."""
+    rate = {r["set"]: r.get("udp64_pps") for r in rows if r["guest"] == guest}
+    if not rate.get("route") or not rate.get(key):
+        return None
+    return (1.0 / rate[key] - 1.0 / rate["route"]) * 1e6
+
+
+def md_firewall_table(d):
+    """The firewall section's tables from bench/run_firewall.py's data."""
+    rows = d["results"]
+
+    def get(guest, key, what):
+        return next((r.get(what) for r in rows if r["guest"] == guest and r["set"] == key), None)
+
+    lines = [f"iperf 2 through the router (LAN e1000, WAN virtio-net), {d['seconds']} s each; "
+             f"Linux router {d.get('linux') or 'skipped'}.", "",
+             "| rule set | Linux TCP Mbit/s | Mica TCP Mbit/s | Mica/Linux | Linux 64 B datagrams/s "
+             "| Mica 64 B datagrams/s |", "|---|---:|---:|---:|---:|---:|"]
+    for key in FIREWALL_SETS:
+        lx, mc = get("Linux", key, "tcp_mbit"), get("Mica", key, "tcp_mbit")
+        ratio = mc / lx if mc and lx else None
+        lines.append(f"| {key} | {cell(lx)} | {cell(mc)} | {cell(ratio, 2)} | "
+                     f"{cell(get('Linux', key, 'udp64_pps'))} | {cell(get('Mica', key, 'udp64_pps'))} |")
+    lines += ["", "| | Linux | Mica |", "|---|---:|---:|",
+              f"| new TCP connections/s through NAT (masq50) | "
+              f"{cell(get('Linux', 'masq50', 'conn_per_s'))} | {cell(get('Mica', 'masq50', 'conn_per_s'))} |"]
+    for key in FIREWALL_SETS[2:]:
+        lines.append(f"| per-packet cost of {key[6:]} rules, µs (64 B datagrams, against route) | "
+                     f"{cell(firewall_cost_us(rows, 'Linux', key), 2)} | "
+                     f"{cell(firewall_cost_us(rows, 'Mica', key), 2)} |")
+    errors = [f"{r['guest']} {r['set']}: {r['error']}" for r in rows if r.get("error")]
+    if errors:
+        lines += ["", "Not completed: " + "; ".join(errors) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def md_firewall(sec):
+    return md_firewall_table(sec["data"])
+
+
+MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage, "firewall": md_firewall}
 PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage}
 
 

@@ -324,10 +324,10 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	unsigned hlen = (iph[0] & 0xFu) * 4, total = inet_get16(iph + 2);
 	if (hlen < IP_HLEN || hlen > p->len || total < hlen || total > p->tot_len)
 		return 0;
-	memcpy(&src, iph + 12, 4);
-	memcpy(&dst, iph + 16, 4);
 	if (!netstack_decide(DECIDE_PREROUTING, p, inp, NULL))
 		return drop(p, &in->counters.fwd_refused);
+	memcpy(&src, iph + 12, 4);      /* as destination NAT left them */
+	memcpy(&dst, iph + 16, 4);
 	if (for_us(&dst) || !forwarding || ip4_addr_isany(netif_ip4_addr(inp)) ||
 	    inet_chksum(iph, (u16_t)hlen))
 		return 0;       /* lwIP's: delivered, or dropped as not ours */
@@ -378,4 +378,16 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	in->counters.fwd_packets++;
 	pbuf_free(p);
 	return 1;
+}
+
+void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code)
+{
+	const uint8_t *iph = p->payload;
+
+	icmp_error(in, p, (iph[0] & 0xFu) * 4, inet_get16(iph + 2), type, code, 0);
+}
+
+bool forward_answer_token(void)
+{
+	return icmp_token();
 }

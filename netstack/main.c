@@ -12,6 +12,7 @@
  * next timeout) wakes it.
  */
 #include "netstack.h"
+#include "filter.h"
 #include "iperf.h"
 
 #include "lib/inet.h"
@@ -236,6 +237,8 @@ int main(uint64_t arg)
 		return 1;
 	}
 	guard_init();
+	if (from_file)
+		filter_init(&appliance, file_name);     /* its hash key from guard's */
 	lwip_init();
 	if ((e = pool_init(nifaces)) < 0) {
 		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
@@ -299,6 +302,7 @@ int main(uint64_t arg)
 			sys_check_timeouts();
 			iperf_client_poll();
 			socket_poll();
+			filter_housekeeping();
 			for (unsigned i = 0; i < nifaces; i++)
 				iface_flush(&ifaces[i]);
 		} while (busy);

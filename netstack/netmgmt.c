@@ -6,6 +6,7 @@
  * iface_counters).
  */
 #include "netstack.h"
+#include "filter.h"
 
 #include "lwip/etharp.h"
 #include "lwip/stats.h"
@@ -118,6 +119,8 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		service_answer(reply, arp_get(w[0], &out.arp), out.w, NET_ARP_WORDS);
 		return;
 	default:
+		if (filter_mgmt_request(m, reply))
+			return;
 		service_answer(reply, ERR_NO_SYSCALL, NULL, 0);
 		return;
 	}

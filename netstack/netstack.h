@@ -235,6 +235,13 @@ long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric);
 /* The routing table as it is now (rebuilt when an address changed). */
 const struct route_table *forward_table(void);
 
+/* An ICMP error of type and code about the datagram at p (its IPv4
+ * header, checked), which came in by in, as forwarding sends them: not
+ * about an ICMP error or a later fragment, rate-limited. One answer (an
+ * ICMP error, the firewall's reset) may go now: the same token bucket. */
+void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code);
+bool forward_answer_token(void);
+
 /* The firewall's decision points (decide.c): true to let p go on. */
 enum decide_point {
 	DECIDE_PREROUTING,

@@ -5,7 +5,8 @@
 #   build  compiler and linker
 #   run    + QEMU, GRUB (ISO), iPXE ROMs
 #   test   + pytest, iproute2 (namespaces), traffic tools
-#   bench  + what bench/linux-guest.sh packs into the reference Linux guest,
+#   bench  + what bench/linux-guest.sh and bench/linux-router.py pack into the
+#          reference Linux guests (nftables for the firewall benchmark),
 #          gnuplot for the report's plots
 #   all    everything (default)
 #
@@ -17,8 +18,8 @@ want=${1:-all}
 
 pkgs_build=(gcc make binutils libc6-dev dpkg-dev musl-tools cpio)
 pkgs_run=(qemu-system-x86 qemu-utils ipxe-qemu grub-pc-bin grub-common xorriso mtools)
-pkgs_test=(python3 python3-pytest python3-scapy iproute2 gdb iperf dnsmasq-base iputils-ping)
-pkgs_bench=(busybox-static cpio gzip xz-utils gnuplot-nox)
+pkgs_test=(python3 python3-pytest python3-scapy iproute2 gdb iperf dnsmasq-base iputils-ping traceroute)
+pkgs_bench=(busybox-static cpio gzip xz-utils gnuplot-nox nftables)
 
 case "$want" in
 build) pkgs=("${pkgs_build[@]}") ;;

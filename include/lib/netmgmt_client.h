@@ -26,4 +26,19 @@ long netmgmt_route_del(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, int 
 /* Slot index of the ARP table (addr 0: empty); -ERR_RANGE past it. */
 long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a);
 
+/* The firewall's rule or policy row index (proto/netmgmt.h,
+ * NETMGMT_FW_RULE); -ERR_RANGE past the last. */
+long netmgmt_fw_rule(cap_slot_t mgmt, unsigned index, struct net_fw_rule *r);
+/* Reload the rules from file (one of the netstack's files; NULL or "":
+ * the one in force): the outcome in *r. -ERR_INVALID_ARG: a name longer
+ * than 31 bytes. */
+long netmgmt_fw_reload(cap_slot_t mgmt, const char *file, struct net_fw_reload *r);
+/* The connection table's, NAT's and the filter's counters. */
+long netmgmt_ct_stats(cap_slot_t mgmt, struct net_ct_stats *s);
+/* The connection at or after cursor (0 to begin; e->next for the one
+ * after); -ERR_RANGE past the last. */
+long netmgmt_ct_entry(cap_slot_t mgmt, uint64_t cursor, struct net_ct_entry *e);
+/* Remove every connection. */
+long netmgmt_ct_flush(cap_slot_t mgmt);
+
 #endif

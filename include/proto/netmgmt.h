@@ -32,6 +32,19 @@
  *   NETMGMT_ROUTE_DEL    words: [0] destination, [1] prefix length, [2]
  *                        metric, or ~0 for the one with the lowest: removes
  *                        a static route. ERR_INVALID_ARG: no such route.
+ *   NETMGMT_FW_RULE      words: [0] index: the firewall's rules (0 ..
+ *                        rules - 1, in file order), then one row per chain
+ *                        for its policy. reply: struct net_fw_rule.
+ *                        ERR_RANGE past the last.
+ *   NETMGMT_FW_RELOAD    words: the name of one of the netstack's files
+ *                        (NUL padded, at most 31 bytes; empty: the one it
+ *                        started with). reply: struct net_fw_reload (its
+ *                        err is the reload's: 0, or the old rules stay).
+ *   NETMGMT_CT_STATS     reply: struct net_ct_stats.
+ *   NETMGMT_CT_GET       words: [0] cursor (0 to begin). reply: struct
+ *                        net_ct_entry (the next connection, and the cursor
+ *                        after it). ERR_RANGE past the last.
+ *   NETMGMT_CT_FLUSH     removes every connection; reply: none.
  *
  * A label the netstack does not know is answered ERR_NO_SYSCALL.
  */
@@ -56,6 +69,11 @@ enum netmgmt_label {
 	NETMGMT_ROUTE_GET = 16,
 	NETMGMT_ROUTE_ADD = 17,
 	NETMGMT_ROUTE_DEL = 18,
+	NETMGMT_FW_RULE = 32,
+	NETMGMT_FW_RELOAD = 33,
+	NETMGMT_CT_STATS = 48,
+	NETMGMT_CT_GET = 49,
+	NETMGMT_CT_FLUSH = 50,
 };
 
 /*
@@ -192,12 +210,69 @@ struct net_arp {
 };
 #define NET_ARP_WORDS (sizeof(struct net_arp) / 8)
 
+/* A firewall rule as the file says it (or a chain's policy), with its
+ * counter (rules with a `counter` statement; a policy counts always). */
+struct net_fw_rule {
+	uint64_t packets, bytes;
+	uint32_t chain;                 /* 0 input, 1 forward, 2 output, 3 prerouting, 4 postrouting */
+	uint32_t line;                  /* in the file; 0: a chain not written */
+	uint32_t flags;                 /* NET_FW_* */
+	uint32_t reserved;
+	char text[224];                 /* NUL-terminated; "policy accept" for a policy row */
+};
+#define NET_FW_COUNTED 0x1          /* packets and bytes count */
+#define NET_FW_POLICY  0x2          /* the chain's policy, not a rule */
+#define NET_FW_RULE_WORDS (sizeof(struct net_fw_rule) / 8)
+
+struct net_fw_reload {
+	int64_t err;                    /* 0 or a negative ERR_* */
+	char message[192];              /* what changed, or FILE:LINE:COLUMN: why not */
+};
+#define NET_FW_RELOAD_WORDS (sizeof(struct net_fw_reload) / 8)
+
+/* The connection table's and NAT's counters, and the filter's. */
+#define NET_CT_COUNTERS(X)                                                      \
+	X(ct_count)             /* connections now */                           \
+	X(ct_max)               /* the table's size (0: no firewall) */         \
+	X(ct_memory)            /* its bytes */                                 \
+	X(ct_inserted)          /* connections added */                         \
+	X(ct_expired)           /* timed out */                                 \
+	X(ct_early_dropped)     /* unreplied ones dropped for a new one */       \
+	X(ct_refused_full)      /* new ones refused: the table was full */      \
+	X(ct_invalid)           /* packets classified invalid */                \
+	X(ct_removed)           /* removed by a flush or a reopen */            \
+	X(nat_translated)       /* connections translated */                    \
+	X(nat_ports_exhausted)  /* new ones refused: no free port */             \
+	X(nat_clashes)          /* new ones refused: the translation is in use */ \
+	X(nat_malformed)        /* packets not rewritten */                     \
+	X(fw_rules)             /* rules in force */                            \
+	X(fw_dropped)           /* packets dropped by a rule or policy */       \
+	X(fw_rejected)          /* ... rejected */                              \
+	X(fw_not_tracked)       /* new connections dropped: no entry or port */  \
+	X(fw_fragments_dropped) /* later fragments without their first */       \
+	X(fw_malformed)         /* datagrams shorter than their headers say */
+
+struct net_ct_stats {
+	NET_CT_COUNTERS(NETMGMT_FIELD)
+	char file[32];                  /* the rules' file */
+};
+#define NET_CT_STATS_WORDS (sizeof(struct net_ct_stats) / 8)
+
+/* One connection as Linux's `conntrack -L` prints it. */
+struct net_ct_entry {
+	uint64_t next;                  /* the cursor for the one after it */
+	char text[240];
+};
+#define NET_CT_ENTRY_WORDS (sizeof(struct net_ct_entry) / 8)
+
 struct net_proto_stats {
 	NET_PROTO_COUNTERS(NETMGMT_FIELD, NETMGMT_FIELD)
 };
 #define NET_PROTO_STATS_WORDS (sizeof(struct net_proto_stats) / 8)
 
-_Static_assert(NET_IF_INFO_WORDS <= IPC_MAX_WORDS && NET_PROTO_STATS_WORDS <= IPC_MAX_WORDS,
+_Static_assert(NET_IF_INFO_WORDS <= IPC_MAX_WORDS && NET_PROTO_STATS_WORDS <= IPC_MAX_WORDS &&
+		       NET_FW_RULE_WORDS <= IPC_MAX_WORDS && NET_FW_RELOAD_WORDS <= IPC_MAX_WORDS &&
+		       NET_CT_STATS_WORDS <= IPC_MAX_WORDS && NET_CT_ENTRY_WORDS <= IPC_MAX_WORDS,
 	       "a management reply fits in one message");
 
 #endif

@@ -70,3 +70,47 @@ long netmgmt_route_del(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, int 
 
 	return netmgmt_call(mgmt, NETMGMT_ROUTE_DEL, w, 3, NULL, 0);
 }
+
+long netmgmt_fw_rule(cap_slot_t mgmt, unsigned index, struct net_fw_rule *r)
+{
+	return indexed(mgmt, NETMGMT_FW_RULE, index, r, NET_FW_RULE_WORDS);
+}
+
+long netmgmt_fw_reload(cap_slot_t mgmt, const char *file, struct net_fw_reload *r)
+{
+	uint64_t w[4] = { 0 }, words[IPC_MAX_WORDS];
+	size_t n = file ? strlen(file) : 0;
+
+	if (n >= sizeof(w))
+		return -ERR_INVALID_ARG;
+	memcpy(w, file, n);
+	long err = netmgmt_call(mgmt, NETMGMT_FW_RELOAD, w, 4, words, NET_FW_RELOAD_WORDS);
+	if (!err)
+		memcpy(r, words, sizeof(*r));
+	return err;
+}
+
+long netmgmt_ct_stats(cap_slot_t mgmt, struct net_ct_stats *s)
+{
+	uint64_t words[IPC_MAX_WORDS];
+	long err = netmgmt_call(mgmt, NETMGMT_CT_STATS, NULL, 0, words, NET_CT_STATS_WORDS);
+
+	if (!err)
+		memcpy(s, words, sizeof(*s));
+	return err;
+}
+
+long netmgmt_ct_entry(cap_slot_t mgmt, uint64_t cursor, struct net_ct_entry *e)
+{
+	uint64_t w[1] = { cursor }, words[IPC_MAX_WORDS];
+	long err = netmgmt_call(mgmt, NETMGMT_CT_GET, w, 1, words, NET_CT_ENTRY_WORDS);
+
+	if (!err)
+		memcpy(e, words, sizeof(*e));
+	return err;
+}
+
+long netmgmt_ct_flush(cap_slot_t mgmt)
+{
+	return netmgmt_call(mgmt, NETMGMT_CT_FLUSH, NULL, 0, NULL, 0);
+}

@@ -38,7 +38,7 @@ class Router:
     namespaces (entered by the caller's `with`)."""
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
-                 netstack_args="", conf=None, expect_up=True, console=False):
+                 netstack_args="", conf=None, expect_up=True, console=False, files=None):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
@@ -48,6 +48,7 @@ class Router:
         self.conf = conf            # an appliance configuration: the drivers are nic0, nic1
         self.expect_up = expect_up
         self.console = console
+        self.files = files or {}    # more files for the netstack: name -> text
         self.qemu = None
 
     def _link(self, i, host, addr, via_net, via):
@@ -85,8 +86,12 @@ class Router:
                          "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
             if self.conf:
                 manifest += ("program netstack dma=4096 priority=100\n"
-                             "    file router.conf\n    args config=router.conf\n")
+                             "    file router.conf\n" +
+                             "".join(f"    file {n}\n" for n in self.files) +
+                             "    args config=router.conf\n")
                 (self.tmp_path / "router.conf").write_text(self.conf)
+                for n, text in self.files.items():
+                    (self.tmp_path / n).write_text(text)
             else:
                 manifest += ("program netstack dma=4096 priority=100\n"
                              f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 "
@@ -104,7 +109,7 @@ class Router:
                     (build_path("programs", "netecho.elf"), "netecho"),
                     (build_path("appliance", "console.elf"), "console")]
             if self.conf:
-                mods.append((str(self.tmp_path / "router.conf"), "router.conf"))
+                mods += [(str(self.tmp_path / n), n) for n in ["router.conf", *self.files]]
             args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
                     "-initrd", ",".join(f"{p} {n}" for p, n in mods)] + args
             self.qemu = Qemu(args, name="router-" + "-".join(self.models),

@@ -223,6 +223,19 @@ int forward_ip4(struct pbuf *p, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* A forwarded datagram (p at its IPv4 header, TTL already less) out of
+ * out to the neighbour next, whose address ARP knows: whole, or cut to
+ * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).
+ * Takes p. */
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+/* Tell the source of p (at its IPv4 header) why it went no further
+ * (ICMP type, code, and the MTU for fragmentation needed), unless it was
+ * an ICMP error or a later fragment, or over the rate; counted on in. */
+void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code, uint16_t mtu);
+/* Out to next now if ARP knows it, else held until it does (a bounded
+ * queue per neighbour), or dropped with ICMP host unreachable when it
+ * does not answer (nexthop.c). Takes p. */
+void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

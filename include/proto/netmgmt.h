@@ -107,6 +107,8 @@ enum netmgmt_label {
 	X(fwd_martian)          /* dropped: a martian or link-local address */  \
 	X(fwd_too_big)          /* dropped: DF and the way out's MTU smaller     \
 				   (ICMP fragmentation needed) */               \
+	X(fwd_host_unreachable) /* dropped: the next hop never answered ARP      \
+				   (ICMP host unreachable) */                   \
 	X(fwd_not_sent)         /* dropped on the way out: ARP queue full, no    \
 				   driver, no room */                           \
 	X(fwd_refused)          /* dropped at a decision point (the firewall) */ \

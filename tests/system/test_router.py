@@ -216,6 +216,31 @@ def test_df_over_smaller_wan_mtu_gets_fragmentation_needed(tmp_path):
         assert k["eth0.fwd_too_big"] == 1 and k["eth0.fwd_fragmented"] == 5, k
 
 
+def test_silent_next_hop_gets_host_unreachable(tmp_path):
+    """A next hop that never answers ARP: what waited for it (at most 4
+    datagrams per neighbour, the oldest dropped) is answered with ICMP host
+    unreachable after 3 s; forwarding to the others goes on meanwhile."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        silent = "10.99.0.77"       # on the WAN's network; nobody has it
+        pinger = subprocess.Popen(lan.prefix() + ["ping", "-D", "-c", "6", "-i", "0.2", "-W", "6",
+                                                   silent], stdout=subprocess.PIPE, text=True)
+        try:
+            out = run(lan, "ping", "-c", "5", "-i", "0.2", "-W", "5", WAN_HOST).stdout
+            assert " 0% packet loss" in out, out
+            out, _ = pinger.communicate(timeout=30)
+        finally:
+            if pinger.poll() is None:
+                pinger.kill()
+                pinger.wait()
+        unreachable = re.findall(rf"\] From {LAN_ROUTER} icmp_seq=(\d+) Destination Host Unreachable",
+                                 out)
+        assert unreachable == ["3", "4", "5", "6"], out
+        k = r.stats()
+        assert k["eth0.fwd_host_unreachable"] == 4 and k["eth0.fwd_not_sent"] == 2, k
+        assert k["eth0.fwd_icmp_sent"] == 4, k
+
+
 def tcp_transfer(lan, wan, nbytes, during=None):
     """nbytes of random data from the LAN host to the WAN host through the
     router; returns (sent digest, received digest, received count)."""

@@ -8,6 +8,7 @@ forwards with static addresses (docs/netstack.md, "Forwarding"); netecho
 answers its counters on TCP port 9000 at 192.168.10.1.
 """
 import hashlib
+import json
 import random
 import re
 import socket
@@ -38,12 +39,13 @@ class Router:
     namespaces (entered by the caller's `with`)."""
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
-                 netstack_args="", conf=None, expect_up=True, console=False):
+                 netstack_args="", conf=None, expect_up=True, console=False, wan_tap_mtu=1500):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
         self.models = models
         self.wan_mtu = wan_mtu
+        self.wan_tap_mtu = wan_tap_mtu     # the WAN tap's (the router's link); the WAN host's stays 1500
         self.netstack_args = netstack_args
         self.conf = conf            # an appliance configuration: the drivers are nic0, nic1
         self.expect_up = expect_up
@@ -54,7 +56,7 @@ class Router:
         """tap{i} in the router's namespace, bridged to a veth whose
         other end is host's, with addr and a route to via_net by via."""
         ns = self.ns.name
-        tap = self.ns.add_tap(f"tap{i}")
+        tap = self.ns.add_tap(f"tap{i}", mtu=self.wan_tap_mtu if i == 1 else 1500)
         ip("-n", ns, "link", "add", f"br{i}", "type", "bridge")
         ip("-n", ns, "link", "add", f"v{i}", "type", "veth", "peer", "name", f"h{i}")
         ip("-n", ns, "link", "set", f"h{i}", "netns", host.name)
@@ -293,6 +295,112 @@ def test_tcp_transfer_survives_lan_driver_killed(tmp_path):
                 r.control("kill eth0"))).start())
         assert count == 8 << 20 and received == sent, answers
         r.qemu.wait_for(r"netstack: eth0 re-attached to a new driver")
+
+
+class Iperf3:
+    """iperf3 (Debian's) through the router: the server in the WAN host's
+    namespace for one test, the client in the LAN host's; both answer in
+    JSON. Every run is bounded by its own -t or -n and a timeout here."""
+
+    def __init__(self, lan, wan):
+        self.lan, self.wan = lan, wan
+
+    def run(self, *args, during=(), timeout=90):
+        server = subprocess.Popen(self.wan.prefix() + ["iperf3", "-s", "-1", "-J", "-B", WAN_HOST],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while ":5201" not in run(self.wan, "ss", "-Hltn").stdout:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+            client = subprocess.Popen(self.lan.prefix() + ["iperf3", "-J", "-c", WAN_HOST,
+                                                           "--connect-timeout", "10000", *args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                for at, action in during:
+                    threading.Timer(at, action).start()
+                out, err = client.communicate(timeout=timeout)
+                assert client.returncode == 0, out + err
+                sout, _ = server.communicate(timeout=30)
+            finally:
+                if client.poll() is None:
+                    client.kill()
+                    client.wait()
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        return json.loads(out), json.loads(sout)
+
+    def tcp(self, *args, **kw):
+        """A TCP test with 256 KiB socket buffers; returns the client's and
+        the server's JSON. The receiver's count is the sender's, less at
+        most what the two buffers held when the test ended (iperf3 stops
+        counting then: its counts never agree exactly)."""
+        client, server = self.run("-w", "256K", *args, **kw)
+        end = client["end"]
+        sent, received = end["sum_sent"]["bytes"], end["sum_received"]["bytes"]
+        assert 0 < received <= sent and sent - received <= 4 * 256 * 1024, end
+        return client, server
+
+
+def test_iperf3_tcp_both_ways_and_udp_and_traceroute(models, tmp_path):
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, models) as r:
+        out = run(lan, "traceroute", "-n", "-q", "1", "-w", "3", "-m", "4", WAN_HOST,
+                  timeout=60).stdout
+        assert re.search(rf"^ 1  {re.escape(LAN_ROUTER)} ", out, re.M), out
+        assert re.search(rf"^ 2  {re.escape(WAN_HOST)} ", out, re.M), out
+        perf = Iperf3(lan, wan)
+        up = perf.tcp("-t", "2")[0]["end"]["sum_received"]["bytes"]
+        down = perf.tcp("-t", "2", "-R")[0]["end"]["sum_received"]["bytes"]
+        # UDP at a rate TCG keeps up with; what the server counted is what
+        # the client sent, less what it counted as lost.
+        client, server = perf.run("-u", "-b", "20M", "-l", "1400", "-t", "2")
+        sent, udp = client["end"]["sum_sent"], server["end"]["sum_received"]
+        assert udp["packets"] > 0 and udp["lost_packets"] <= udp["packets"] // 100, udp
+        assert udp["packets"] == sent["packets"] and sent["bytes"] == sent["packets"] * 1400, \
+            (sent, udp)
+        assert udp["bytes"] == (udp["packets"] - udp["lost_packets"]) * 1400, udp
+        k = r.stats()
+        assert k["eth0.fwd_packets"] >= up // 1448 and k["eth1.fwd_packets"] >= down // 1448, k
+
+
+def test_pmtu_discovery_over_smaller_wan_mtu(tmp_path):
+    """The router's WAN link (its tap and interface) has MTU 1400, the hosts
+    1500: the LAN host's full-size segments with DF get fragmentation needed
+    (mtu 1400), its kernel lowers the path MTU and the transfer completes."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, wan_mtu=1400, wan_tap_mtu=1400) as r:
+        Iperf3(lan, wan).tcp("-t", "2")
+        assert re.search(r"\bmtu 1400\b", run(lan, "ip", "route", "get", WAN_HOST).stdout)
+        k = r.stats()
+        assert k["eth0.fwd_too_big"] >= 1 and k["eth0.fwd_icmp_sent"] >= 1, k
+
+
+def test_iperf3_survives_lan_then_wan_driver_killed(tmp_path):
+    """A routed iperf3 while the LAN driver and then the WAN driver are
+    killed: the transfer completes, every byte sent arrived; while one
+    driver was gone the netstack kept answering on the other interface."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        answers, pings = [], []
+
+        def kill(name, other_ns, other_addr):
+            answers.append(r.control(f"kill {name}"))
+            pings.append(run(other_ns, "ping", "-c", "3", "-i", "0.2", "-W", "5", other_addr,
+                             check=False).stdout)
+
+        perf = Iperf3(lan, wan)
+        _, server = perf.tcp("-t", "8", during=[(2, lambda: kill("eth0", wan, WAN_ROUTER)),
+                                                (5, lambda: kill("eth1", lan, LAN_ROUTER))])
+        # Data arrived in the last second: after both drivers came back.
+        assert server["intervals"][-1]["sum"]["bytes"] > 0, server["intervals"]
+        r.qemu.wait_for(r"netstack: eth0 re-attached to a new driver")
+        r.qemu.wait_for(r"netstack: eth1 re-attached to a new driver")
+        assert len(pings) == 2 and all(" 0% packet loss" in p for p in pings), (answers, pings)
+        k = r.stats()
+        assert k["eth0.driver_restarts"] == 1 and k["eth1.driver_restarts"] == 1, k
 
 
 # The WAN declared first, yet on the second NIC (00:04.0): the PCI slot,

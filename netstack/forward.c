@@ -358,9 +358,10 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	memcpy(&dst, iph + 16, 4);
 	if (!netstack_decide(DECIDE_PREROUTING, p, inp, NULL))
 		return drop(p, &in->counters.fwd_refused);
-	if (for_us(&dst) || !forwarding || ip4_addr_isany(netif_ip4_addr(inp)) ||
-	    inet_chksum(iph, (u16_t)hlen))
-		return 0;       /* lwIP's: delivered, or dropped as not ours */
+	if (for_us(&dst))
+		return listen_admits(p, in) ? 0 : drop(p, &in->counters.svc_refused);
+	if (!forwarding || ip4_addr_isany(netif_ip4_addr(inp)) || inet_chksum(iph, (u16_t)hlen))
+		return 0;       /* lwIP's: dropped as not ours */
 	if (martian(ip4_addr_get_u32(&src)) || martian(ip4_addr_get_u32(&dst)))
 		return drop(p, &in->counters.fwd_martian);
 	pbuf_realloc(p, (u16_t)total);  /* the Ethernet padding goes */

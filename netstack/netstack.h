@@ -244,6 +244,16 @@ long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric);
 /* The routing table as it is now (rebuilt when an address changed). */
 const struct route_table *forward_table(void);
 
+/* The appliance's services on its interfaces (listen.c): the file's
+ * `service` lines apply from now on (without them every service answers
+ * everywhere). */
+void listen_configure(const struct appliance_config *c);
+/* A datagram for the appliance (p at its IPv4 header) that arrived by in:
+ * false when it asks for a service that is not on in. */
+bool listen_admits(struct pbuf *p, struct iface *in);
+/* The TCP port the iperf server listens on; 0: not at all. */
+uint16_t listen_iperf_port(void);
+
 /* The firewall's decision points (decide.c): true to let p go on. */
 enum decide_point {
 	DECIDE_PREROUTING,

@@ -113,7 +113,9 @@ enum netmgmt_label {
 				   driver, no room */                           \
 	X(fwd_refused)          /* dropped at a decision point (the firewall) */ \
 	X(fwd_icmp_sent)        /* ICMP errors sent about datagrams from here */ \
-	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */
+	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */          \
+	X(svc_refused)          /* for one of the appliance's services, which    \
+				   is not on this interface (dropped) */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */

@@ -439,6 +439,38 @@ def test_router_from_its_configuration_file(tmp_path):
         assert k["lan.fwd_too_big"] == 1, k
 
 
+def connects(ns, addr, port, timeout=3):
+    """True when a TCP connection to addr:port is accepted within timeout."""
+    try:
+        ns.in_ns(lambda: socket.create_connection((addr, port), timeout=timeout)).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_services_answer_only_where_the_configuration_says(tmp_path):
+    """service ping, iperf and echo on lan: the LAN host reaches them (at
+    either of the router's addresses), the WAN host gets no answer (and the
+    drops are counted); what is not a service (netecho's statistics port,
+    forwarding) is not touched."""
+    conf = ROUTER_CONF + "service ping on lan\nservice iperf on lan\nservice echo on lan\n"
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, conf=conf) as r:
+        r.qemu.wait_for(r"iperf server on TCP port 5001")
+        for addr in (LAN_ROUTER, WAN_ROUTER):
+            out = run(lan, "ping", "-c", "2", "-i", "0.2", "-W", "5", addr).stdout
+            assert " 0% packet loss" in out, out
+            assert connects(lan, addr, 5001) and connects(lan, addr, 7)
+        out = run(wan, "ping", "-c", "2", "-i", "0.2", "-W", "2", WAN_ROUTER, check=False).stdout
+        assert " 100% packet loss" in out, out
+        assert not connects(wan, WAN_ROUTER, 5001) and not connects(wan, WAN_ROUTER, 7)
+        assert connects(wan, WAN_ROUTER, 9000)
+        out = run(wan, "ping", "-c", "2", "-i", "0.2", "-W", "5", LAN_HOST).stdout
+        assert " 0% packet loss" in out, out
+        k = r.stats()
+        assert k["wan.svc_refused"] >= 4 and k["lan.svc_refused"] == 0, k
+
+
 def test_bad_configuration_named_by_file_line_and_column(tmp_path):
     """A wrong line stops the network, named; the netstack stays up."""
     lan, wan = hosts()

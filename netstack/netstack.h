@@ -69,8 +69,12 @@ struct netstack_pool {
 extern struct netstack_pool pool;
 
 /* The pool for this many interfaces (2 MiB for one or two, 4 MiB for
- * three or four), every buffer free; 0 or a negative ERR_*. */
+ * three or four when the manifest's dma= has room for it, else 2 MiB,
+ * said), every buffer free, and each interface's rings; 0 or a negative
+ * ERR_*. */
 long pool_init(unsigned interfaces);
+/* Interface i's rings (NETQ_RINGS_SIZE bytes, from pool_init). */
+uint8_t *pool_rings(unsigned i, uint64_t *phys);
 /* The buffer holding the byte at offset, or NULL outside the pool. */
 struct iface_buf *pool_buf_at(uint32_t offset);
 /* The byte at offset, in our mapping of the pool. */
@@ -107,6 +111,7 @@ struct iface {
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
 	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
 	unsigned retry_ms;
+	unsigned rx_posted;             /* buffers in BUF_RX_POSTED for this driver */
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */

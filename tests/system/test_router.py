@@ -403,6 +403,87 @@ def test_iperf3_survives_lan_then_wan_driver_killed(tmp_path):
         assert k["eth0.driver_restarts"] == 1 and k["eth1.driver_restarts"] == 1, k
 
 
+def test_four_nics_mixed_forward_among_them(tmp_path):
+    """Four NICs (e1000, virtio-net, e1000, virtio-net), each on its own
+    host's network 10.8.N.0/24, from a configuration file: every host
+    reaches every other through the router; with the first NIC's driver
+    killed, the other three go on forwarding among themselves, and the
+    first rejoins."""
+    models = ("e1000", "virtio-net", "e1000", "virtio-net")
+    nets = [f"10.8.{i}" for i in range(4)]
+    hosts4 = [Netns(f"h{i}") for i in range(4)]
+    ns = Netns("router4")
+    with hosts4[0], hosts4[1], hosts4[2], hosts4[3], ns:
+        manifest, args = "", []
+        for i, model in enumerate(models):
+            device, module = MODELS[model]
+            tap = ns.add_tap(f"tap{i}")
+            ip("-n", ns.name, "link", "add", f"br{i}", "type", "bridge")
+            ip("-n", ns.name, "link", "add", f"v{i}", "type", "veth", "peer", "name", f"h{i}")
+            ip("-n", ns.name, "link", "set", f"h{i}", "netns", hosts4[i].name)
+            for dev in (tap, f"v{i}"):
+                ip("-n", ns.name, "link", "set", dev, "master", f"br{i}")
+            for dev in (f"v{i}", f"br{i}"):
+                ip("-n", ns.name, "link", "set", dev, "up")
+            ip("-n", hosts4[i].name, "addr", "add", f"{nets[i]}.2/24", "dev", f"h{i}")
+            ip("-n", hosts4[i].name, "link", "set", f"h{i}", "up")
+            ip("-n", hosts4[i].name, "route", "add", "default", "via", f"{nets[i]}.1")
+            manifest += (f"program eth{i} dma=64 priority=150 restart=on-crash retries=3\n"
+                         f"    module {module}\n    pci 00:{3 + i:02x}.0\n    args name=eth{i}\n")
+            args += ["-netdev", f"tap,id=n{i},ifname={tap},script=no,downscript=no",
+                     "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
+        conf = "forwarding on\n" + "".join(
+            f"interface eth{i} {{ device pci 00:{3 + i:02x}.0; address {nets[i]}.1/24 }}\n"
+            for i in range(4))
+        (tmp_path / "router.conf").write_text(conf)
+        manifest += ("program netstack dma=4096 priority=100\n"
+                     "    file router.conf\n    args config=router.conf nic=eth0,eth1,eth2,eth3\n"
+                     "program netecho priority=90 control=yes\n")
+        path = tmp_path / "manifest"
+        path.write_text(manifest)
+        mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
+                (str(tmp_path / "router.conf"), "router.conf"),
+                (build_path("drivers", "e1000.elf"), "e1000"),
+                (build_path("drivers", "virtio-net.elf"), "virtio-net"),
+                (build_path("netstack.elf"), "netstack"),
+                (build_path("programs", "netecho.elf"), "netecho")]
+        q = Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                  "-initrd", ",".join(f"{p} {n}" for p, n in mods)] + args,
+                 name="router-4-nics", prefix=ns.prefix())
+        with q:
+            # dma=4096, as for two NICs, has no room for a 4 MiB pool beside
+            # four rings: the 2 MiB one, shared fairly.
+            q.wait_for(r"netstack: a 2 MiB pool for 4 interfaces: .*\(dma=4224 would\)")
+            for i in range(4):
+                q.wait_for(rf"netstack: eth{i} up, 10\.8\.{i}\.1/24")
+
+            def ping_all(pairs, count=3):
+                for a, b in pairs:
+                    out = run(hosts4[a], "ping", "-c", str(count), "-i", "0.1", "-W", "5",
+                              f"{nets[b]}.2", timeout=40).stdout
+                    assert " 0% packet loss" in out, (a, b, out)
+
+            # The first datagrams wait for ARP on both links and the bridges'
+            # learning: one each way before counting.
+            for a in range(4):
+                run(hosts4[a], "ping", "-c", "1", "-w", "20", f"{nets[(a + 1) % 4]}.2", timeout=30)
+            ping_all([(a, b) for a in range(4) for b in range(4) if a != b], count=2)
+            killer = subprocess.Popen(hosts4[1].prefix() + [
+                "python3", "-c", "import socket,sys; s=socket.create_connection(('10.8.1.1', 9001), 10); "
+                "s.sendall(b'kill eth0\\n'); print(s.recv(100).decode())"],
+                stdout=subprocess.PIPE, text=True)
+            try:
+                assert "ok" in killer.communicate(timeout=30)[0]
+            finally:
+                if killer.poll() is None:
+                    killer.kill()
+                    killer.wait()
+            # eth0's driver is gone or coming back: the others forward on.
+            ping_all([(1, 2), (2, 3), (3, 1)], count=5)
+            q.wait_for(r"netstack: eth0 re-attached to a new driver")
+            ping_all([(0, 3), (3, 0)])
+
+
 # The WAN declared first, yet on the second NIC (00:04.0): the PCI slot,
 # not the order, binds an interface to its NIC.
 ROUTER_CONF = f"""forwarding on

@@ -231,7 +231,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs) \
 	$(foreach f,$(MANIFEST_FILES),$(if $(wildcard configs/$(f)),configs/$(f):$(f)))
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
@@ -324,6 +324,24 @@ else
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
 		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)
 endif
+
+# Mica as a router between a LAN host and a WAN host (as root): the tree
+# for configs/router.manifest, network-booted by iPXE from dnsmasq in the
+# LAN host's namespace (the LAN NIC, an e1000 at 00:03.0, boots first:
+# bootindex), the WAN NIC a virtio-net at 00:04.0 (tools/tapnet.sh router).
+ROUTER_MANIFEST ?= configs/router.manifest
+ROUTER_LAN_MAC := 52:54:00:12:34:56
+ROUTER_WAN_MAC := 52:54:00:12:34:57
+router-demo:
+	tools/install-deps.sh test
+	$(MAKE) tftp TAP_STATIC= MANIFEST=$(ROUTER_MANIFEST)
+	@echo "Mica: PXE-booting the router from dnsmasq in namespace $(NETNS)-lan, serving $(B)/tftp. Quit with Ctrl-A then X."
+	tools/tapnet.sh router $(NETNS) $(B)/tftp $(ROUTER_LAN_MAC) $(ROUTER_WAN_MAC) \
+		$(QEMU) $(QEMU_COMMON) \
+		-netdev tap,id=lan,ifname=tap0,script=no,downscript=no \
+		-device e1000,netdev=lan,mac=$(ROUTER_LAN_MAC),addr=3,bootindex=1 \
+		-netdev tap,id=wan,ifname=tap1,script=no,downscript=no \
+		-device virtio-net-pci,disable-legacy=on,netdev=wan,mac=$(ROUTER_WAN_MAC),addr=4 $(QEMU_ARGS)
 
 # QEMU in a session of its own (Ctrl-C is gdb's), its serial console and
 # gdb stub on Unix sockets; gdb with tools/gdbinit (tools/gdb-run.sh).
@@ -424,6 +442,7 @@ help:
 	@echo "  make run NET=tap  the same with the NIC on a tap in a namespace (as root): ping and iperf it"
 	@echo "  make pxe-run      network-boot through QEMU's iPXE ROM and built-in TFTP server"
 	@echo "  make pxe-run NET=tap  network-boot from dnsmasq (DHCP, TFTP) in a namespace (as root)"
+	@echo "  make router-demo  Mica as a router between a LAN and a WAN host, PXE-booted from dnsmasq (as root)"
 	@echo "  make gdb          boot with gdb attached (run to kmain); the console on a Unix socket"
 	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
 	@echo "  make unit-test    host unit tests only (T=name for some)"

@@ -9,8 +9,11 @@ answers its counters on TCP port 9000 at 192.168.10.1.
 """
 import hashlib
 import json
+import os
 import random
 import re
+import shlex
+import signal
 import socket
 import subprocess
 import threading
@@ -19,9 +22,10 @@ import time
 import pytest
 
 from netns import Netns, can_run, ip
-from qemu import Qemu, build_path
+from qemu import BOOT_TIMEOUT, ROOT, Qemu, build_path
 from test_console import command
 from test_net import NetRig
+from test_workflow import Make, make_env, netns_exists, pid_alive, qemu_pid_in
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -596,3 +600,60 @@ def test_console_route_arp_and_ifconfig(tmp_path):
         m = command(q, "route del 172.18.0.0/16\r", r"^console: route del: .+$")
         assert m.group(0) != "console: route del: done"
         command(q, "route add 10.0.0.0/8\r", r"^console: route: add needs 'via GATEWAY'$")
+
+
+@pytest.fixture
+def restore_tree():
+    """make router-demo builds the ISO's manifest and the TFTP tree for
+    configs/router.manifest; afterwards both hold the default one again."""
+    yield
+    subprocess.run(["make", "-s", "iso", "tftp"], cwd=ROOT, env=make_env(), check=True,
+                   capture_output=True, timeout=300)
+
+
+def test_make_router_demo_boots_by_pxe_and_routes(restore_tree):
+    """make router-demo as a user types it: the router PXE-boots from the
+    LAN host's dnsmasq, gets its WAN address by DHCP from the WAN host's,
+    and the printed ping, traceroute and iperf3 commands work from the LAN
+    host to the WAN host; after Ctrl-A X every namespace is gone."""
+    ns = f"mica-demo-{os.getpid()}"
+    names = [ns, f"{ns}-lan", f"{ns}-wan"]
+    make = Make("router-demo", f"NETNS={ns}")
+    qemu_pid = None
+    try:
+        printed = {}
+        for what in ("ping", "traceroute -n", "iperf3 -c"):
+            m = make.out.wait_for(rf"^\s+(ip netns exec {ns}-lan {what} 10\.99\.0\.2)\b", timeout=300)
+            printed[what] = shlex.split(m.group(1))
+        make.out.wait_for(r"boot: loaded by iPXE", timeout=BOOT_TIMEOUT)
+        make.out.wait_for(r'boot: command line "tftp://192\.168\.10\.2/kernel ', timeout=30)
+        make.out.wait_for(r"netstack: lan up, 192\.168\.10\.1/24", timeout=BOOT_TIMEOUT)
+        make.out.wait_for(r"netstack: wan up, 10\.99\.0\.1/24 \(dhcp\)", timeout=60)
+        qemu_pid = qemu_pid_in(ns)
+        assert qemu_pid, "no QEMU in the router's namespace"
+        deadline = time.monotonic() + 30
+        while True:
+            r = subprocess.run(printed["ping"] + ["-c", "1", "-W", "2"], capture_output=True,
+                               text=True, timeout=10)
+            if r.returncode == 0 or time.monotonic() > deadline:
+                break
+        assert r.returncode == 0, r.stdout + r.stderr + make.out.text
+        r = subprocess.run(printed["traceroute -n"] + ["-q", "1", "-w", "3", "-m", "4"],
+                           capture_output=True, text=True, timeout=60)
+        assert re.search(r"^ 1  192\.168\.10\.1 ", r.stdout, re.M), r.stdout
+        r = subprocess.run(printed["iperf3 -c"] + ["-n", "4M", "--connect-timeout", "10000"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "receiver" in r.stdout, r.stdout + r.stderr
+        make.send(b"\x01x")               # Ctrl-A X: QEMU quits
+        assert make.wait(timeout=60) == 0, make.out.text
+        for name in names:
+            make.out.wait_for(rf"^tapnet: namespace {name} removed", timeout=5)
+            assert not netns_exists(name)
+        assert not pid_alive(qemu_pid)
+    finally:
+        make.stop()
+        if qemu_pid and pid_alive(qemu_pid):
+            os.kill(qemu_pid, signal.SIGKILL)
+        for name in names:
+            if netns_exists(name):
+                subprocess.run(["ip", "netns", "delete", name], check=False)

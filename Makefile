@@ -412,12 +412,12 @@ soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 # outage); bench/report.py then writes docs/benchmarks.md, its plots and
 # bench/results.json, keeping the parts not run, and prints what moved.
 # Never fails on what a benchmark measured.
-BENCH ?= ipc nic net outage
+BENCH ?= ipc nic net outage router
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
 	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
-		case $$b in ipc|nic|net|outage) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage)"; exit 2;; esac; \
+		case $$b in ipc|nic|net|outage|router) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage router)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \
 		$(PYTHON) bench/run_$$b.py || echo "make bench: bench/run_$$b.py exited with status $$? (reported, not fatal)"; \
 	done

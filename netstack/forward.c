@@ -5,9 +5,11 @@
  * one less (the checksum adjusted, RFC 1624), from the pool buffer it
  * arrived in. What cannot go is answered with ICMP as RFC 1812 asks (time
  * exceeded, net unreachable, fragmentation needed with the next hop's MTU,
- * RFC 1191; host unreachable from nexthop.c), at most FWD_ICMP_RATE a second; a datagram too big without DF
- * is cut by lwIP's ip4_frag. Broadcast, multicast, martian and link-local
- * addresses are never forwarded.
+ * RFC 1191; host unreachable from nexthop.c), at most FWD_ICMP_RATE a
+ * second; a datagram too big without DF is cut by lwIP's ip4_frag.
+ * Broadcast, multicast, martian and link-local addresses are never
+ * forwarded. Datagrams for the appliance pass listen.c's check of the
+ * services on the interface they came by.
  *
  * The path is our own, entered from lwIP's IPv4 input hook (guard.c), not
  * lwIP's ip4_forward: the firewall's forward decision needs the interface

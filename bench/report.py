@@ -206,7 +206,7 @@ def plot_net(data):
 
 
 def plot_router(data):
-    rows = [(f"{r['nics']} {r['test']}", r["linux"], r["mica"])
+    rows = [(f"{r['nics'].split('+')[0]} {r['test'][4:]}", r["linux"], r["mica"])
             for r in data["results"] if r["unit"] == "Mbit/s"]
     return histogram("bench-router.png", "iperf3 TCP through the router, median of runs (TCG)",
                      "Mbit/s", rows, ["Linux", "Mica"])

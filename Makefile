@@ -253,7 +253,7 @@ MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
 	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs) \
 	$(foreach f,$(MANIFEST_FILES),$(if $(wildcard configs/$(f)),configs/$(f):$(f)))
 
-.PHONY: all kernel iso tftp run pxe-run gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
@@ -347,6 +347,24 @@ else
 		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)
 endif
 
+# Mica as a router between a LAN host and a WAN host (as root): the tree
+# for configs/router.manifest, network-booted by iPXE from dnsmasq in the
+# LAN host's namespace (the LAN NIC, an e1000 at 00:03.0, boots first:
+# bootindex), the WAN NIC a virtio-net at 00:04.0 (tools/tapnet.sh router).
+ROUTER_MANIFEST ?= configs/router.manifest
+ROUTER_LAN_MAC := 52:54:00:12:34:56
+ROUTER_WAN_MAC := 52:54:00:12:34:57
+router-demo:
+	tools/install-deps.sh test
+	$(MAKE) tftp TAP_STATIC= MANIFEST=$(ROUTER_MANIFEST)
+	@echo "Mica: PXE-booting the router from dnsmasq in namespace $(NETNS)-lan, serving $(B)/tftp. Quit with Ctrl-A then X."
+	tools/tapnet.sh router $(NETNS) $(B)/tftp $(ROUTER_LAN_MAC) $(ROUTER_WAN_MAC) \
+		$(QEMU) $(QEMU_COMMON) \
+		-netdev tap,id=lan,ifname=tap0,script=no,downscript=no \
+		-device e1000,netdev=lan,mac=$(ROUTER_LAN_MAC),addr=3,bootindex=1 \
+		-netdev tap,id=wan,ifname=tap1,script=no,downscript=no \
+		-device virtio-net-pci,disable-legacy=on,netdev=wan,mac=$(ROUTER_WAN_MAC),addr=4 $(QEMU_ARGS)
+
 # QEMU in a session of its own (Ctrl-C is gdb's), its serial console and
 # gdb stub on Unix sockets; gdb with tools/gdbinit (tools/gdb-run.sh).
 gdb:
@@ -412,18 +430,19 @@ soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
 # through the reflector; iperf TCP throughput beside a reference Linux
-# guest; driver restart outage; the firewall through the router beside
-# Linux with nftables (firewall: not run by default). BENCH names the
-# parts to run (ipc nic net outage firewall); bench/report.py then writes
+# guest; driver restart outage; forwarding through the router beside a
+# Linux router; the firewall through the router beside Linux with nftables
+# (firewall: not run by default). BENCH names the parts to run (ipc nic
+# net outage router firewall); bench/report.py then writes
 # docs/benchmarks.md, its plots and bench/results.json, keeping the parts
 # not run, and prints what moved.
 # Never fails on what a benchmark measured.
-BENCH ?= ipc nic net outage
+BENCH ?= ipc nic net outage router
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
 	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
-		case $$b in ipc|nic|net|outage|firewall) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage firewall)"; exit 2;; esac; \
+		case $$b in ipc|nic|net|outage|router|firewall) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net outage router firewall)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \
 		$(PYTHON) bench/run_$$b.py || echo "make bench: bench/run_$$b.py exited with status $$? (reported, not fatal)"; \
 	done
@@ -448,6 +467,7 @@ help:
 	@echo "  make run NET=tap  the same with the NIC on a tap in a namespace (as root): ping and iperf it"
 	@echo "  make pxe-run      network-boot through QEMU's iPXE ROM and built-in TFTP server"
 	@echo "  make pxe-run NET=tap  network-boot from dnsmasq (DHCP, TFTP) in a namespace (as root)"
+	@echo "  make router-demo  Mica as a router between a LAN and a WAN host, PXE-booted from dnsmasq (as root)"
 	@echo "  make gdb          boot with gdb attached (run to kmain); the console on a Unix socket"
 	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
 	@echo "  make unit-test    host unit tests only (T=name for some)"

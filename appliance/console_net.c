@@ -248,14 +248,14 @@ static void print_interface(const struct net_if_info *in)
 	printf("    bad descriptors %lu, buffers reclaimed from dead drivers %lu\n", c->bad_desc,
 	       c->bufs_reclaimed);
 	if (!c->fwd_packets && !c->fwd_no_route && !c->fwd_ttl && !c->fwd_martian &&
-	    !c->fwd_too_big && !c->fwd_not_sent && !c->fwd_refused)
+	    !c->fwd_too_big && !c->fwd_host_unreachable && !c->fwd_not_sent && !c->fwd_refused)
 		return;         /* nothing was forwarded from here */
 	printf("    forwarded %lu, fragmented %lu, refused %lu\n", c->fwd_packets,
 	       c->fwd_fragmented, c->fwd_refused);
 	printf("    dropped: no route %lu, TTL %lu, martian %lu, too big %lu,\n", c->fwd_no_route,
 	       c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
-	printf("        not sent %lu; ICMP errors sent %lu, held back %lu\n", c->fwd_not_sent,
-	       c->fwd_icmp_sent, c->fwd_icmp_limited);
+	printf("        no ARP answer %lu, not sent %lu; ICMP errors sent %lu, held back %lu\n",
+	       c->fwd_host_unreachable, c->fwd_not_sent, c->fwd_icmp_sent, c->fwd_icmp_limited);
 }
 
 bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt))

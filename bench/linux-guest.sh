@@ -18,6 +18,10 @@
 #                                  address, link up) and time it until the
 #                                  gateway GW answers a ping
 #                                  (bench/run_outage.py's reference)
+#   mica.if=MAC,A.B.C.D/LEN        (any number of them) the interface with
+#                                  this MAC address gets this address
+#   mica.forward=1                 a router (bench/run_router.py's
+#                                  reference): ip_forward=1, stays up
 # and prints `linux-guest: ready ...` on the console when it is ready.
 set -euo pipefail
 
@@ -122,12 +126,14 @@ for m in $(cat /lib/modules/load-order); do
 	insmod /lib/modules/$m || echo "linux-guest: insmod $m failed"
 done
 
-addr= iperf= reload=
+addr= iperf= reload= ifs= forward=
 for word in $(cat /proc/cmdline); do
 	case "$word" in
-	mica.addr=*)   addr=${word#mica.addr=} ;;
-	mica.iperf=*)  iperf=${word#mica.iperf=} ;;
-	mica.reload=*) reload=${word#mica.reload=} ;;
+	mica.addr=*)    addr=${word#mica.addr=} ;;
+	mica.iperf=*)   iperf=${word#mica.iperf=} ;;
+	mica.reload=*)  reload=${word#mica.reload=} ;;
+	mica.if=*)      ifs="$ifs ${word#mica.if=}" ;;
+	mica.forward=*) forward=${word#mica.forward=} ;;
 	esac
 done
 
@@ -145,7 +151,23 @@ uptime_ms() {
 }
 
 ip link set lo up
-eth0_up
+[ -n "$addr" ] && eth0_up
+
+# mica.if: the interface by its MAC address (the order drivers probe in
+# is not the PCI slots').
+for spec in $ifs; do
+	mac=${spec%%,*} a=${spec#*,} dev= i=0
+	while [ -z "$dev" ] && [ $i -lt 1000 ]; do
+		for d in /sys/class/net/*; do
+			[ "$(cat "$d/address" 2>/dev/null)" = "$mac" ] && dev=${d##*/}
+		done
+		[ -n "$dev" ] || { usleep 1000; i=$((i + 1)); }
+	done
+	[ -n "$dev" ] || { echo "linux-guest: no interface with MAC $mac"; continue; }
+	ip addr add "$a" dev "$dev"
+	ip link set "$dev" up
+	echo "linux-guest: $dev ($mac) is $a"
+done
 
 # The driver reloaded as Mica's is killed: time from the unload until the
 # gateway answers through the new instance.
@@ -200,6 +222,11 @@ client:*)
 	echo "linux-guest: iperf client done"
 	;;
 *)
+	if [ "$forward" = 1 ]; then
+		echo 1 > /proc/sys/net/ipv4/ip_forward
+		echo "linux-guest: ready router, ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+		while :; do sleep 3600; done
+	fi
 	echo "linux-guest: ready eth0 $addr"
 	;;
 esac

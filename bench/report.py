@@ -3,7 +3,7 @@
 measurements of `make bench` (docs/benchmarks.md says what each measures).
 
 Usage: bench/report.py --start         when make bench begins
-       bench/report.py [SECTION...]   SECTION: ipc nic net outage firewall
+       bench/report.py [SECTION...]   SECTION: ipc nic net outage router firewall
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
@@ -33,7 +33,7 @@ BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results.json")
 REPORT = os.path.join(ROOT, "docs", "benchmarks.md")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
-SECTIONS = ["ipc", "nic", "net", "outage", "firewall"]
+SECTIONS = ["ipc", "nic", "net", "outage", "router", "firewall"]
 
 # How far a figure must move to be called a change: instruction counts
 # are exact; throughput and times vary from run to run under TCG.
@@ -119,6 +119,10 @@ def figures(section, data):
             out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+    elif section == "router":
+        for r in data["results"]:
+            for who in ("linux", "mica", "ratio"):
+                out.append((f"{r['nics']} {r['test']}, {who}", r[who], NOISY))
     elif section == "outage":
         for r in data:
             for what in ("restarts_ms", "outages_ms"):
@@ -206,6 +210,13 @@ def plot_net(data):
                      "Mbit/s", rows, ["Linux", "Mica"])
 
 
+def plot_router(data):
+    rows = [(f"{r['nics'].split('+')[0]} {r['test'][4:]}", r["linux"], r["mica"])
+            for r in data["results"] if r["unit"] == "Mbit/s"]
+    return histogram("bench-router.png", "iperf3 TCP through the router, median of runs (TCG)",
+                     "Mbit/s", rows, ["Linux", "Mica"])
+
+
 def median(xs):
     """As the benchmarks compute it (the mean of the middle two of an even
     count)."""
@@ -273,6 +284,11 @@ def rng(xs):
     return f" ({min(xs):.0f}–{max(xs):.0f})" if len(xs) > 1 else ""
 
 
+def with_range(v, runs):
+    """A median and the range of the runs it is the median of."""
+    return cell(v) + rng(runs) if v else "n/a"
+
+
 def md_net(sec):
     d = sec["data"]
     lines = [f"iperf 2 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} runs; "
@@ -281,10 +297,10 @@ def md_net(sec):
              "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
              "|---|---|---:|---:|---:|"]
     for r in d["results"]:
-        linux = cell(r["linux_mbit"]) + rng(r["linux_runs"]) if r["linux_mbit"] else "n/a"
-        mica = cell(r["mica_mbit"]) + rng(r["mica_runs"]) if r["mica_mbit"] else "n/a"
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nic']} | {r['direction']} | {linux} | {mica} | {ratio} |")
+        lines.append(f"| {r['nic']} | {r['direction']} | "
+                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
+                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
     for guest, why in (d.get("skipped") or {}).items():
         lines += ["", f"{guest} was skipped in that run: {why}"]
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
@@ -302,6 +318,23 @@ def md_outage(sec):
                      f"({min(s)}–{max(s)}) | {median(o):.0f} ({min(o)}–{max(o)}) | "
                      f"{'yes' if r['survived'] else 'no'} {r['note']} |")
     return "\n".join(lines) + "\n\n![Driver restart and outage](bench-outage.png)\n"
+
+
+def md_router(sec):
+    d = sec["data"]
+    lines = [f"iperf3, {d['seconds']} s per test, median (and range) of {d['runs']} runs; "
+             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
+             f"Linux guest {d.get('linux') or 'skipped'}.", "",
+             "| NICs | test | unit | Linux | Mica | Mica/Linux |", "|---|---|---|---:|---:|---:|"]
+    for r in d["results"]:
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(f"| {r['nics']} | {r['test']} | {r['unit']} | "
+                     f"{with_range(r['linux'], r['linux_runs'])} | "
+                     f"{with_range(r['mica'], r['mica_runs'])} | {ratio} |")
+    for guest, why in (d.get("skipped") or {}).items():
+        lines += ["", f"{guest} was skipped in that run: {why}"]
+    return "\n".join(lines) + "\n\n![TCP through the router, Mica beside Linux](bench-router.png)\n"
+
 
 
 FIREWALL_SETS = ["route", "masq50", "rules-10", "rules-100", "rules-1000"]
@@ -349,8 +382,9 @@ def md_firewall(sec):
     return md_firewall_table(sec["data"])
 
 
-MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage, "firewall": md_firewall}
-PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage}
+MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage, "router": md_router,
+      "firewall": md_firewall}
+PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage, "router": plot_router}
 
 
 def section_text(name, sec):

@@ -307,8 +307,39 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def side_by_side(runs, *key):
+    """Linux's and Mica's runs for key, their medians and Mica/Linux."""
+    linux, mica = runs.get(("Linux", *key), []), runs.get(("Mica", *key), [])
+    lm, mm = median(linux), median(mica)
+    return linux, mica, lm, mm, mm / lm if lm and mm is not None else None
+
+
 def cell(x):
     return "n/a" if x is None else f"{x:.1f}"
+
+
+def available_guests(script):
+    """{name: guest} of those that can run, and {name: why not} of the
+    others (said)."""
+    guests, skipped = {}, {}
+    for guest in (LinuxGuest(), MicaGuest()):
+        why = guest.available()
+        if why:
+            skipped[guest.name] = why
+            print(f"{script}: {guest.name} skipped: {why}")
+        else:
+            guests[guest.name] = guest
+    return guests, skipped
+
+
+def write_results(name, text, report):
+    """build/bench/NAME.md and NAME.json, for bench/report.py."""
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    with open(os.path.join(BUILD, "bench", f"{name}.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(BUILD, "bench", f"{name}.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
 
 
 def main():
@@ -316,15 +347,7 @@ def main():
         print("bench/run_net.py: needs root and /dev/net/tun; skipped")
         return 0
     began = time.monotonic()
-    guests = {}
-    skipped = {}
-    for guest in (LinuxGuest(), MicaGuest()):
-        why = guest.available()
-        if why:
-            skipped[guest.name] = why
-            print(f"bench/run_net.py: {guest.name} skipped: {why}")
-        else:
-            guests[guest.name] = guest
+    guests, skipped = available_guests("bench/run_net.py")
 
     load = os.getloadavg()[0]
     runs = {}                       # (guest, model, direction) -> [Mbit/s]
@@ -337,13 +360,10 @@ def main():
     rows = []
     for model in NICS:
         for direction in DIRECTIONS:
-            linux = runs.get(("Linux", model, direction), [])
-            mica = runs.get(("Mica", model, direction), [])
-            lm, mm = median(linux), median(mica)
+            linux, mica, lm, mm, ratio = side_by_side(runs, model, direction)
             rows.append({"nic": model, "direction": direction,
                          "linux_mbit": lm, "linux_runs": linux,
-                         "mica_mbit": mm, "mica_runs": mica,
-                         "ratio": mm / lm if lm and mm is not None else None})
+                         "mica_mbit": mm, "mica_runs": mica, "ratio": ratio})
 
     mica_note = f"skipped: {skipped['Mica']}" if "Mica" in skipped else None
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
@@ -364,9 +384,6 @@ def main():
         text += f"\nMica {mica_note}\n"
     print(text)
 
-    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
-    with open(os.path.join(BUILD, "bench", "net.md"), "w") as f:
-        f.write(text)
     report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
               "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
               "host_load_at_start": round(load, 2),
@@ -374,9 +391,7 @@ def main():
               "linux": guests["Linux"].version() if "Linux" in guests else None,
               "mica": guests["Mica"].version() if "Mica" in guests else None,
               "skipped": skipped, "results": rows}
-    with open(os.path.join(BUILD, "bench", "net.json"), "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    write_results("net", text, report)
     return 0
 
 

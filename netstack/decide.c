@@ -207,7 +207,7 @@ static void answer(struct pbuf *p, struct netif *in, const struct judged *j, con
 	if (!in || j->follower || ip4_addr_ismulticast(&to) || ip4_addr_isbroadcast(&to, in))
 		return;
 	if (r->reject_with == FW_REJECT_ICMP) {
-		forward_icmp_error(in->state, p, ICMP_DEST_UNREACH, r->reject_code);
+		forward_icmp_error(in->state, p, ICMP_DEST_UNREACH, r->reject_code, 0);
 		return;
 	}
 	if (a->proto != CT_PROTO_TCP || (j->ct.tcp_flags & TCP_RST) || !forward_answer_token())

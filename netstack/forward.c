@@ -5,17 +5,20 @@
  * one less (the checksum adjusted, RFC 1624), from the pool buffer it
  * arrived in. What cannot go is answered with ICMP as RFC 1812 asks (time
  * exceeded, net unreachable, fragmentation needed with the next hop's MTU,
- * RFC 1191), at most FWD_ICMP_RATE a second; a datagram too big without DF
- * is cut by lwIP's ip4_frag. Broadcast, multicast, martian and link-local
- * addresses are never forwarded.
+ * RFC 1191; host unreachable from nexthop.c), at most FWD_ICMP_RATE a
+ * second; a datagram too big without DF is cut by lwIP's ip4_frag.
+ * Broadcast, multicast, martian and link-local addresses are never
+ * forwarded. Datagrams for the appliance pass listen.c's check of the
+ * services on the interface they came by.
  *
  * The path is our own, entered from lwIP's IPv4 input hook (guard.c), not
  * lwIP's ip4_forward: the firewall's forward decision needs the interface
  * a datagram leaves by, which ip4_forward never shows a hook; and our
  * routing table (static routes, metrics) is not lwIP's one-gateway-per-
- * netif. ARP on the way out is lwIP's (etharp_output: its bounded table
- * and queue); the next hop for lwIP's own traffic comes from the same
- * table (LWIP_HOOK_ETHARP_GET_GW, forward_gateway).
+ * netif. ARP on the way out is lwIP's (etharp_output, its bounded table);
+ * what waits for a next hop's address waits in nexthop.c; the next hop
+ * for lwIP's own traffic comes from the same table
+ * (LWIP_HOOK_ETHARP_GET_GW, forward_gateway).
  */
 #include "netstack.h"
 
@@ -279,6 +282,13 @@ static void icmp_error(struct iface *in, struct pbuf *p, unsigned hlen, unsigned
 	in->counters.fwd_icmp_sent++;
 }
 
+void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code, uint16_t mtu)
+{
+	const uint8_t *iph = p->payload;
+
+	icmp_error(in, p, (iph[0] & 0xFu) * 4, inet_get16(iph + 2), type, code, mtu);
+}
+
 /* An address no datagram may be forwarded from or to: "this network",
  * loopback, link-local (RFC 3927: never routed), class E and the limited
  * broadcast. (Multicast and broadcast to us are lwIP's, never forwarded.) */
@@ -312,6 +322,28 @@ static int drop(struct pbuf *p, uint64_t *counter)
 	return 1;
 }
 
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next)
+{
+	unsigned total = inet_get16((const uint8_t *)p->payload + 2);
+	err_t err;
+
+	sending = true;
+	if (total > out->netif.mtu) {
+		err = ip4_frag(p, &out->netif, next);
+		if (err == ERR_OK)
+			in->counters.fwd_fragmented++;
+	} else {
+		err = out->netif.output(&out->netif, p, next);
+	}
+	sending = false;
+	if (err != ERR_OK) {
+		drop(p, &in->counters.fwd_not_sent);
+		return;
+	}
+	in->counters.fwd_packets++;
+	pbuf_free(p);
+}
+
 int forward_ip4(struct pbuf *p, struct netif *inp)
 {
 	struct iface *in = inp->state;
@@ -328,9 +360,10 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 		return drop(p, &in->counters.fwd_refused);
 	memcpy(&src, iph + 12, 4);      /* as destination NAT left them */
 	memcpy(&dst, iph + 16, 4);
-	if (for_us(&dst) || !forwarding || ip4_addr_isany(netif_ip4_addr(inp)) ||
-	    inet_chksum(iph, (u16_t)hlen))
-		return 0;       /* lwIP's: delivered, or dropped as not ours */
+	if (for_us(&dst))
+		return listen_admits(p, in) ? 0 : drop(p, &in->counters.svc_refused);
+	if (!forwarding || ip4_addr_isany(netif_ip4_addr(inp)) || inet_chksum(iph, (u16_t)hlen))
+		return 0;       /* lwIP's: dropped as not ours */
 	if (martian(ip4_addr_get_u32(&src)) || martian(ip4_addr_get_u32(&dst)))
 		return drop(p, &in->counters.fwd_martian);
 	pbuf_realloc(p, (u16_t)total);  /* the Ethernet padding goes */
@@ -361,30 +394,8 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 
 	ip4_addr_t next;
 	ip4_addr_set_u32(&next, hop.next_hop);
-	err_t err;
-	if (total > out->netif.mtu) {
-		sending = true;
-		err = ip4_frag(p, &out->netif, &next);
-		sending = false;
-		if (err == ERR_OK)
-			in->counters.fwd_fragmented++;
-	} else {
-		sending = true;
-		err = out->netif.output(&out->netif, p, &next);
-		sending = false;
-	}
-	if (err != ERR_OK)
-		return drop(p, &in->counters.fwd_not_sent);
-	in->counters.fwd_packets++;
-	pbuf_free(p);
+	nexthop_output(in, out, p, &next);
 	return 1;
-}
-
-void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code)
-{
-	const uint8_t *iph = p->payload;
-
-	icmp_error(in, p, (iph[0] & 0xFu) * 4, inet_get16(iph + 2), type, code, 0);
 }
 
 bool forward_answer_token(void)

@@ -46,13 +46,17 @@ static struct netq_ring *ring(struct iface *ifc, enum netq_ring_id id)
 	return netq_ring(ifc->rings, id);
 }
 
-/* Give a buffer to this driver's rx-free; false when the ring is full. */
+/* Give a buffer to this driver's rx-free; false when the ring is full or
+ * the driver holds its share of the receive half of the pool (so that
+ * every NIC can receive, whichever attached first). */
 static bool buf_post(struct iface *ifc, struct iface_buf *b)
 {
-	if (!netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
+	if (ifc->rx_posted >= pool.nbufs / 2 / (nifaces ? nifaces : 1) ||
+	    !netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
 		return false;
 	b->place = BUF_RX_POSTED;
 	b->iface = ifc;
+	ifc->rx_posted++;
 	ifc->pushed_since_flush = true;
 	return true;
 }
@@ -112,6 +116,7 @@ unsigned iface_reclaim(struct iface *ifc)
 			count++;
 		}
 	}
+	ifc->rx_posted = 0;
 	return count;
 }
 
@@ -225,7 +230,7 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	if (watch == CAP_SLOT_NONE || ifc->driver == CAP_SLOT_NONE ||
 	    ifc->driver_notif == CAP_SLOT_NONE)
 		return -ERR_NO_MEMORY;
-	if (!(ifc->rings = dma_alloc(NETQ_RINGS_SIZE, &ifc->rings_phys)))
+	if (!(ifc->rings = pool_rings(ifc->index, &ifc->rings_phys)))
 		return -ERR_NO_MEMORY;
 	netq_area_init(ifc->rings, pool.log2);
 	ifc->geom = *(const struct netq_area *)ifc->rings;
@@ -340,6 +345,7 @@ static bool take_rx_ready(struct iface *ifc)
 			ifc->counters.rx_dropped++;
 			continue;
 		}
+		ifc->rx_posted--;
 		if (!netq_desc_valid(&ifc->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
 			ifc->counters.bad_desc++;       /* the driver gave it back, though */
 			ifc->counters.rx_dropped++;

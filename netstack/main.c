@@ -142,6 +142,7 @@ static void configure_from_file(const char *args)
 			break;
 	}
 	forward_configure(appliance.forwarding, appliance.routes, appliance.nroutes);
+	listen_configure(&appliance);
 }
 
 /* The interfaces from the arguments (nic=eth0 eth0.addr=...): one per
@@ -260,9 +261,10 @@ int main(uint64_t arg)
 	 * come (the same path as a restarted driver's). */
 	for (unsigned i = 0; i < nifaces; i++)
 		iface_driver_changed(&ifaces[i]);
+	uint16_t iperf_port = listen_iperf_port();
 	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
-		if (!iperf_server_start(5001))
-			printf("netstack: iperf: cannot listen on TCP port 5001\n");
+		if (iperf_port && !iperf_server_start(iperf_port))
+			printf("netstack: iperf: cannot listen on TCP port %u\n", iperf_port);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
 	if (service_init(endpoint) < 0)
 		return 1;
@@ -276,9 +278,11 @@ int main(uint64_t arg)
 		used += (size_t)fmt_snprintf(list + used, sizeof(list) - used, "%s%s%s",
 					     i ? ", " : "", ifaces[i].cfg.name,
 					     ifaces[i].attached ? "" : " (no driver yet)");
+	char iperf[40] = "";
+	if (iperf_port && strcmp(opt, "off"))
+		fmt_snprintf(iperf, sizeof(iperf), ", iperf server on TCP port %u", iperf_port);
 	printf("netstack: serving %s: %s; sockets at 'net'%s\n",
-	       fmt_count(count, sizeof(count), nifaces, "interface", "interfaces"), list,
-	       strcmp(opt, "off") ? ", iperf server on TCP port 5001" : "");
+	       fmt_count(count, sizeof(count), nifaces, "interface", "interfaces"), list, iperf);
 
 	struct msg m = msg_make(IPC_LABEL_NOTIFY, 0);
 	for (;;) {

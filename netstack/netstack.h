@@ -69,8 +69,12 @@ struct netstack_pool {
 extern struct netstack_pool pool;
 
 /* The pool for this many interfaces (2 MiB for one or two, 4 MiB for
- * three or four), every buffer free; 0 or a negative ERR_*. */
+ * three or four when the manifest's dma= has room for it, else 2 MiB,
+ * said), every buffer free, and each interface's rings; 0 or a negative
+ * ERR_*. */
 long pool_init(unsigned interfaces);
+/* Interface i's rings (NETQ_RINGS_SIZE bytes, from pool_init). */
+uint8_t *pool_rings(unsigned i, uint64_t *phys);
 /* The buffer holding the byte at offset, or NULL outside the pool. */
 struct iface_buf *pool_buf_at(uint32_t offset);
 /* The byte at offset, in our mapping of the pool. */
@@ -107,6 +111,7 @@ struct iface {
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
 	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
 	unsigned retry_ms;
+	unsigned rx_posted;             /* buffers in BUF_RX_POSTED for this driver */
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */
@@ -227,6 +232,19 @@ int forward_ip4(struct pbuf *p, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* A forwarded datagram (p at its IPv4 header, TTL already less) out of
+ * out to the neighbour next, whose address ARP knows: whole, or cut to
+ * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).
+ * Takes p. */
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+/* Tell the source of p (at its IPv4 header) why it went no further
+ * (ICMP type, code, and the MTU for fragmentation needed), unless it was
+ * an ICMP error or a later fragment, or over the rate; counted on in. */
+void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code, uint16_t mtu);
+/* Out to next now if ARP knows it, else held until it does (a bounded
+ * queue per neighbour), or dropped with ICMP host unreachable when it
+ * does not answer (nexthop.c). Takes p. */
+void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */
@@ -235,11 +253,17 @@ long forward_route_del(uint32_t dest, uint64_t prefix_len, long metric);
 /* The routing table as it is now (rebuilt when an address changed). */
 const struct route_table *forward_table(void);
 
-/* An ICMP error of type and code about the datagram at p (its IPv4
- * header, checked), which came in by in, as forwarding sends them: not
- * about an ICMP error or a later fragment, rate-limited. One answer (an
- * ICMP error, the firewall's reset) may go now: the same token bucket. */
-void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t code);
+/* The appliance's services on its interfaces (listen.c): the file's
+ * `service` lines apply from now on (without them every service answers
+ * everywhere). */
+void listen_configure(const struct appliance_config *c);
+/* A datagram for the appliance (p at its IPv4 header) that arrived by in:
+ * false when it asks for a service that is not on in. */
+bool listen_admits(struct pbuf *p, struct iface *in);
+/* The TCP port the iperf server listens on; 0: not at all. */
+uint16_t listen_iperf_port(void);
+/* One answer (an ICMP error, the firewall's reset) may go now: forwarding's
+ * ICMP token bucket, taken. */
 bool forward_answer_token(void);
 
 /* The firewall's decision points (decide.c): true to let p go on. */

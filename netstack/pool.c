@@ -9,7 +9,7 @@
 #include "netstack.h"
 
 #define POOL_LOG2_SMALL 21      /* 2 MiB, 1024 buffers: one or two interfaces */
-#define POOL_LOG2_LARGE 22      /* 4 MiB, 2048 buffers: three or four */
+#define POOL_LOG2_LARGE 22      /* 4 MiB, 2048 buffers: three or four, if dma= allows */
 #define POOL_MAX_BUFS ((1U << POOL_LOG2_LARGE) / NETQ_BUF_SIZE)
 
 struct netstack_pool pool;
@@ -18,11 +18,30 @@ struct netstack_pool pool;
  * them, so they must lie below the DMA window (see iface.c). */
 static struct iface_buf bufs[POOL_MAX_BUFS];
 
+static struct {
+	uint8_t *mem;
+	uint64_t phys;
+} rings[NETSTACK_MAX_NICS];
+
 long pool_init(unsigned interfaces)
 {
 	unsigned log2 = interfaces > 2 ? POOL_LOG2_LARGE : POOL_LOG2_SMALL;
 
-	if (!(pool.mem = dma_alloc(1UL << log2, &pool.phys)))
+	/* The rings first: they are needed whatever the pool's size. */
+	for (unsigned i = 0; i < interfaces && i < NETSTACK_MAX_NICS; i++)
+		if (!(rings[i].mem = dma_alloc(NETQ_RINGS_SIZE, &rings[i].phys)))
+			return -ERR_NO_MEMORY;
+	pool.mem = dma_alloc(1UL << log2, &pool.phys);
+	if (!pool.mem && log2 == POOL_LOG2_LARGE) {
+		/* The manifest's dma= (4096 KiB, as for one or two) leaves no
+		 * room for the large pool beside the rings: the small one. */
+		log2 = POOL_LOG2_SMALL;
+		if ((pool.mem = dma_alloc(1UL << log2, &pool.phys)))
+			printf("netstack: a 2 MiB pool for %u interfaces: dma= has no room for 4 MiB "
+			       "beside the rings (dma=%u would)\n", interfaces,
+			       (1U << (POOL_LOG2_LARGE - 10)) + interfaces * (NETQ_RINGS_SIZE >> 10));
+	}
+	if (!pool.mem)
 		return -ERR_NO_MEMORY;
 	if ((uintptr_t)&bufs[POOL_MAX_BUFS - 1] >= (uintptr_t)pool.mem)
 		return -ERR_RANGE;
@@ -36,6 +55,12 @@ long pool_init(unsigned interfaces)
 		pool_to_free_stack(&bufs[i]);
 	}
 	return 0;
+}
+
+uint8_t *pool_rings(unsigned i, uint64_t *phys)
+{
+	*phys = rings[i].phys;
+	return rings[i].mem;
 }
 
 struct iface_buf *pool_buf_at(uint32_t offset)

@@ -18,7 +18,7 @@ want=${1:-all}
 
 pkgs_build=(gcc make binutils libc6-dev dpkg-dev musl-tools cpio)
 pkgs_run=(qemu-system-x86 qemu-utils ipxe-qemu grub-pc-bin grub-common xorriso mtools)
-pkgs_test=(python3 python3-pytest python3-scapy iproute2 gdb iperf dnsmasq-base iputils-ping traceroute)
+pkgs_test=(python3 python3-pytest python3-scapy iproute2 gdb iperf iperf3 traceroute dnsmasq-base iputils-ping)
 pkgs_bench=(busybox-static cpio gzip xz-utils gnuplot-nox nftables)
 
 case "$want" in

@@ -125,11 +125,15 @@ enum netmgmt_label {
 	X(fwd_martian)          /* dropped: a martian or link-local address */  \
 	X(fwd_too_big)          /* dropped: DF and the way out's MTU smaller     \
 				   (ICMP fragmentation needed) */               \
+	X(fwd_host_unreachable) /* dropped: the next hop never answered ARP      \
+				   (ICMP host unreachable) */                   \
 	X(fwd_not_sent)         /* dropped on the way out: ARP queue full, no    \
 				   driver, no room */                           \
 	X(fwd_refused)          /* dropped at a decision point (the firewall) */ \
 	X(fwd_icmp_sent)        /* ICMP errors sent about datagrams from here */ \
-	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */
+	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */          \
+	X(svc_refused)          /* for one of the appliance's services, which    \
+				   is not on this interface (dropped) */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */

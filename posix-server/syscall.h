@@ -44,8 +44,11 @@ enum linux_syscall {
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
-	X(arch_prctl) X(rt_sigaction) X(rt_sigprocmask) X(sched_yield)           \
-	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
+	X(arch_prctl) X(sched_yield) X(prlimit64) X(getrlimit) X(setrlimit)     \
+	/* signal.c: signals, sleeping, alarms */                                \
+	X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)       \
+	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
+	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
 	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
 	/* pipe.c */                                                             \

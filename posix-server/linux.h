@@ -128,6 +128,22 @@
 #define LINUX_SIG_UNBLOCK 1
 #define LINUX_SIG_SETMASK 2
 
+/* poll's events (and epoll's, the same bits). */
+#define LINUX_POLLIN   0x001
+#define LINUX_POLLPRI  0x002
+#define LINUX_POLLOUT  0x004
+#define LINUX_POLLERR  0x008
+#define LINUX_POLLHUP  0x010
+#define LINUX_POLLNVAL 0x020
+#define LINUX_POLLRDNORM 0x040
+#define LINUX_POLLWRNORM 0x100
+#define LINUX_EPOLL_CTL_ADD 1
+#define LINUX_EPOLL_CTL_DEL 2
+#define LINUX_EPOLL_CTL_MOD 3
+#define LINUX_EPOLLONESHOT (1U << 30)
+#define LINUX_EPOLLET      (1U << 31)
+#define LINUX_EPOLL_WAKE_FLAGS (3U << 28)      /* EPOLLEXCLUSIVE, EPOLLWAKEUP: accepted */
+
 /* Clocks. */
 #define LINUX_CLOCK_REALTIME           0
 #define LINUX_CLOCK_MONOTONIC          1
@@ -269,6 +285,17 @@ struct linux_timeval {
 
 struct linux_itimerval {
 	struct linux_timeval interval, value;
+};
+
+struct linux_pollfd {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+/* epoll_event: packed on x86_64 (12 bytes). */
+struct __attribute__((packed)) linux_epoll_event {
+	uint32_t events;
+	uint64_t data;
 };
 
 /* sigaltstack's stack_t. */

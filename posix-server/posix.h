@@ -46,6 +46,8 @@ struct fd_slot {
  * for a moment; ZOMBIE: ended, its status kept for its parent's wait. */
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
+#define SLEEP_FOREVER UINT64_MAX
+
 /* Who sent a pending signal, for its siginfo (signal.c). */
 struct signal_source {
 	int code, pid, status;
@@ -72,7 +74,8 @@ struct process {
 	struct linux_stack altstack;    /* sigaltstack; size 0: none */
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
 	uint64_t sigsuspend_old;
-	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's deadline (ns of sys_clock), rem */
+	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's or poll's deadline (ns of
+					 * sys_clock; SLEEP_FOREVER: none), rem */
 	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
@@ -136,8 +139,17 @@ long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
+/* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
+ * POLLOUT (room for PIPE_BUF), POLLHUP (no writer left), POLLERR (no
+ * reader left). */
+unsigned pipe_poll(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
+
+/* ---- poll.c ---- */
+
+/* files[index] is an epoll instance: its last descriptor went. */
+void epoll_closed(int index);
 
 /* ---- sys_file.c: paths ---- */
 
@@ -173,6 +185,12 @@ bool signal_deliver(struct process *p, struct user_regs *r);
  * becomes -EINTR, what a write moved so far, or (SA_RESTART) the call is
  * made again after the handler. */
 void signal_interrupt(struct process *p, struct user_regs *r);
+/* A call that waits with the mask at user address va (size bytes):
+ * set at its first try, p's own kept (as rt_sigsuspend). 0, -EINVAL,
+ * -EFAULT. */
+long signal_wait_mask(struct process *p, uint64_t va, uint64_t size);
+/* The call ended without a signal: p's own mask back. */
+void signal_wait_mask_end(struct process *p);
 /* The timer armed for the earliest deadline of every process; and what
  * to do when it fires. */
 void signal_timer_arm(void);

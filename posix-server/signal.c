@@ -166,7 +166,9 @@ static bool restartable(uint64_t nr)
 {
 	switch (nr) {
 	case LINUX_NR_pause: case LINUX_NR_rt_sigsuspend: case LINUX_NR_nanosleep:
-	case LINUX_NR_clock_nanosleep:
+	case LINUX_NR_clock_nanosleep: case LINUX_NR_poll: case LINUX_NR_ppoll:
+	case LINUX_NR_select: case LINUX_NR_pselect6: case LINUX_NR_epoll_wait:
+	case LINUX_NR_epoll_pwait:
 		return false;
 	default:
 		return true;
@@ -178,7 +180,7 @@ void signal_interrupt(struct process *p, struct user_regs *r)
 	int sig = next_signal(p);
 	uint64_t nr = r->rax, now = (uint64_t)sys_clock();
 
-	if (p->sleep_at && p->sleep_rem) {
+	if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && p->sleep_rem) {
 		uint64_t left = p->sleep_at > now ? p->sleep_at - now : 0;
 		struct linux_timespec ts = { (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
 		as_copy_out(&p->as, p->sleep_rem, &ts, sizeof(ts));
@@ -280,18 +282,33 @@ long posix_rt_sigreturn(struct process *p, struct user_regs *r)
 
 long posix_rt_sigsuspend(struct process *p, struct user_regs *r)
 {
+	long err = signal_wait_mask(p, r->rdi, r->rsi);
+
+	return err ? err : SYSCALL_BLOCK;       /* until a signal: signal_interrupt */
+}
+
+long signal_wait_mask(struct process *p, uint64_t va, uint64_t size)
+{
 	uint64_t mask;
 
-	if (r->rsi != 8)
+	if (size != 8)
 		return -LINUX_EINVAL;
-	if (!p->in_sigsuspend) {
-		if (as_copy_in(&p->as, &mask, r->rdi, 8) < 0)
-			return -LINUX_EFAULT;
-		p->sigsuspend_old = p->sigmask;
-		p->sigmask = mask & ~UNBLOCKABLE;
-		p->in_sigsuspend = true;
+	if (p->in_sigsuspend)
+		return 0;
+	if (as_copy_in(&p->as, &mask, va, 8) < 0)
+		return -LINUX_EFAULT;
+	p->sigsuspend_old = p->sigmask;
+	p->sigmask = mask & ~UNBLOCKABLE;
+	p->in_sigsuspend = true;
+	return 0;
+}
+
+void signal_wait_mask_end(struct process *p)
+{
+	if (p->in_sigsuspend) {
+		p->sigmask = p->sigsuspend_old;
+		p->in_sigsuspend = false;
 	}
-	return SYSCALL_BLOCK;   /* until a signal: signal_interrupt */
 }
 
 long posix_pause(struct process *p, struct user_regs *r)
@@ -386,7 +403,7 @@ void signal_timer_arm(void)
 		const struct process *p = &processes[i];
 		if (p->state != PROCESS_RUNNING)
 			continue;
-		if (p->sleep_at && (!first || p->sleep_at < first))
+		if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && (!first || p->sleep_at < first))
 			first = p->sleep_at;
 		if (p->alarm_at && (!first || p->alarm_at < first))
 			first = p->alarm_at;

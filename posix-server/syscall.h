@@ -53,6 +53,9 @@ enum linux_syscall {
 	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
 	/* pipe.c */                                                             \
 	X(pipe) X(pipe2)                                                         \
+	/* poll.c */                                                             \
+	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
+	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(getrandom)
 

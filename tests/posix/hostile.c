@@ -7,8 +7,9 @@
  * mprotect, mremap, brk, arch_prctl) or make another process or replace
  * it (fork, vfork, clone, clone3, execve, execveat), send signals, catch
  * them or return from a handler (kill, tkill, tgkill, rt_sigaction,
- * rt_sigreturn, alarm, setitimer) or wait for ever (pause, rt_sigsuspend,
- * nanosleep, clock_nanosleep), so it lives to say how many it made.
+ * rt_sigreturn, alarm, setitimer) or may wait for ever (pause,
+ * rt_sigsuspend, nanosleep, clock_nanosleep, poll, ppoll, select,
+ * pselect6, epoll_wait, epoll_pwait), so it lives to say how many it made.
  * The server must answer each with an error or a result and carry on.
  */
 #include <fcntl.h>
@@ -47,7 +48,9 @@ static int spared(long nr)
 	       nr == SYS_execve || nr == SYS_execveat || nr == SYS_kill || nr == SYS_tkill ||
 	       nr == SYS_tgkill || nr == SYS_rt_sigaction || nr == SYS_rt_sigreturn ||
 	       nr == SYS_alarm || nr == SYS_setitimer || nr == SYS_pause || nr == SYS_rt_sigsuspend ||
-	       nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+	       nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr == SYS_poll ||
+	       nr == SYS_ppoll || nr == SYS_select || nr == SYS_pselect6 || nr == SYS_epoll_wait ||
+	       nr == SYS_epoll_pwait;
 }
 
 int main(int argc, char **argv)

@@ -338,6 +338,12 @@ struct linux_rt_sigframe {
 	struct linux_siginfo info;
 };
 
+_Static_assert(sizeof(struct linux_siginfo) == 128, "siginfo_t is 128 bytes");
+_Static_assert(sizeof(struct linux_sigcontext) == 256, "struct sigcontext is 256 bytes");
+_Static_assert(offsetof(struct linux_rt_sigframe, uc.mcontext) == 48, "uc_mcontext at 40 of uc");
+_Static_assert(offsetof(struct linux_rt_sigframe, info) == 312, "siginfo after the ucontext");
+_Static_assert(sizeof(struct linux_epoll_event) == 12, "epoll_event is packed on x86_64");
+
 /* rt_sigaction's struct (the kernel's, not libc's). */
 struct linux_sigaction {
 	uint64_t handler, flags, restorer, mask;

@@ -165,9 +165,6 @@ void process_set_cwd(struct process *p, int node);
 
 /* ---- signal.c ---- */
 
-/* The server's notification (bound to its thread): its timer wakes
- * sleeps and fires alarms. */
-extern cap_slot_t signal_notification;
 /* Send sig to p (nothing if p is not alive; dropped if p ignores it and
  * does not block it), with code, the sender's pid and (SIGCHLD) status
  * for its siginfo. A signal p will take marks it (p->wake). */
@@ -191,6 +188,12 @@ void signal_interrupt(struct process *p, struct user_regs *r);
 long signal_wait_mask(struct process *p, uint64_t va, uint64_t size);
 /* The call ended without a signal: p's own mask back. */
 void signal_wait_mask_end(struct process *p);
+
+/* ---- timer.c ---- */
+
+/* The server's notification (bound to its thread): its timer wakes
+ * sleeps and fires alarms. */
+extern cap_slot_t signal_notification;
 /* The timer armed for the earliest deadline of every process; and what
  * to do when it fires. */
 void signal_timer_arm(void);

@@ -7,6 +7,7 @@
 #ifndef MICA_POSIX_LINUX_H
 #define MICA_POSIX_LINUX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* errno values (returned negated). */

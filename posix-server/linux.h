@@ -121,6 +121,10 @@
 #define LINUX_SI_USER      0
 #define LINUX_SI_KERNEL    0x80
 #define LINUX_SI_TKILL     (-6)
+#define LINUX_ILL_ILLOPN   2
+#define LINUX_FPE_INTDIV   1
+#define LINUX_TRAP_BRKPT   1
+#define LINUX_BUS_ADRALN   1
 #define LINUX_CLD_EXITED   1
 #define LINUX_CLD_KILLED   2
 #define LINUX_ITIMER_REAL  0
@@ -309,9 +313,14 @@ struct linux_stack {
 /* siginfo_t (128 bytes): the fields kill, tgkill and SIGCHLD fill. */
 struct linux_siginfo {
 	int32_t signo, errno_, code, pad;
-	int32_t pid, uid;
-	int32_t status, pad2;           /* SIGCHLD's */
-	int64_t utime, stime;           /* SIGCHLD's */
+	union {
+		struct {
+			int32_t pid, uid;
+			int32_t status, pad2;   /* SIGCHLD's */
+			int64_t utime, stime;   /* SIGCHLD's */
+		};
+		uint64_t addr;                  /* a fault's (SIGILL, SIGFPE...) */
+	};
 	uint8_t rest[128 - 48];
 };
 

@@ -247,15 +247,17 @@ static void wake_waiting(void)
 	}
 }
 
-/* Linux's signal for an x86 exception vector. */
-static int signal_of_vector(uint64_t vector)
+/* Linux's signal for an x86 exception vector, and its si_code. */
+static int signal_of_vector(uint64_t vector, int *code)
 {
+	*code = LINUX_SI_KERNEL;
 	switch (vector) {
-	case 0: case 16: case 19: return 8;      /* divide error, x87, SIMD: SIGFPE */
-	case 1: case 3: return 5;                /* debug, breakpoint: SIGTRAP */
-	case 6: return 4;                        /* invalid opcode: SIGILL */
-	case 17: return 7;                       /* alignment check: SIGBUS */
-	default: return 11;                      /* SIGSEGV */
+	case 0: *code = LINUX_FPE_INTDIV; return 8;     /* divide error: SIGFPE */
+	case 16: case 19: *code = 0; return 8;           /* x87, SIMD: SIGFPE */
+	case 1: case 3: *code = LINUX_TRAP_BRKPT; return 5;     /* debug, breakpoint: SIGTRAP */
+	case 6: *code = LINUX_ILL_ILLOPN; return 4;     /* invalid opcode: SIGILL */
+	case 17: *code = LINUX_BUS_ADRALN; return 7;    /* alignment check: SIGBUS */
+	default: return 11;                              /* SIGSEGV */
 	}
 }
 
@@ -308,12 +310,19 @@ static bool handle(struct msg *m)
 		}
 		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
 		return true;
-	default:
+	default: {
+		int code, sig;
 		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		sig = signal_of_vector(fr.vector, &code);
+		if (signal_fault(p, &fr.regs, sig, code)) {
+			*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+			return true;
+		}
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
-		       p->pid, fr.vector, fr.regs.rip, fr.error, signal_of_vector(fr.vector));
-		end_process(p, reply_slot, 0, signal_of_vector(fr.vector));
+		       p->pid, fr.vector, fr.regs.rip, fr.error, sig);
+		end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
 		return false;
+	}
 	}
 }
 

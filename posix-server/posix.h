@@ -51,6 +51,7 @@ enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBI
 /* Who sent a pending signal, for its siginfo (signal.c). */
 struct signal_source {
 	int code, pid, status;
+	uint64_t addr;          /* a fault's: the instruction's address */
 };
 
 struct process {
@@ -169,6 +170,11 @@ void process_set_cwd(struct process *p, int node);
  * does not block it), with code, the sender's pid and (SIGCHLD) status
  * for its siginfo. A signal p will take marks it (p->wake). */
 void signal_send(struct process *p, int sig, int code, int from, int status);
+/* The exception that sig stands for, at instruction ip, in p's thread
+ * (its registers r): true when p catches it, r then entering the handler
+ * (si_addr ip, si_code code); false when it ends p (a signal of a fault
+ * that p blocks or ignores ends it too, as Linux). */
+bool signal_fault(struct process *p, struct user_regs *r, int sig, int code);
 /* Whether p has a pending signal it neither blocks nor ignores. */
 bool signal_deliverable(const struct process *p);
 /* Such a signal that ends p by its default action, or 0. */

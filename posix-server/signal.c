@@ -75,7 +75,7 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	if (!(p->sigmask & SIG_BIT(sig)) && ignored(p, sig))
 		return;
 	p->sigpending |= SIG_BIT(sig);
-	p->siginfo[sig - 1] = (struct signal_source){ code, from, status };
+	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
 	if (signal_deliverable(p))
 		p->wake = true;
 }
@@ -110,8 +110,12 @@ static bool frame_push(struct process *p, struct user_regs *r, int sig, struct l
 	mc->oldmask = f.uc.sigmask;
 	f.info.signo = sig;
 	f.info.code = src->code;
-	f.info.pid = src->pid;
-	f.info.status = src->status;
+	if (src->addr) {
+		f.info.addr = src->addr;
+	} else {
+		f.info.pid = src->pid;
+		f.info.status = src->status;
+	}
 	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
 		return false;
 	r->rsp = sp;
@@ -152,6 +156,18 @@ bool signal_deliver(struct process *p, struct user_regs *r)
 		p->in_sigsuspend = false;
 	}
 	return true;
+}
+
+bool signal_fault(struct process *p, struct user_regs *r, int sig, int code)
+{
+	const struct linux_sigaction *act = &p->actions[sig - 1];
+
+	if ((p->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
+	    act->handler == LINUX_SIG_DFL)
+		return false;
+	p->sigpending |= SIG_BIT(sig);
+	p->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
+	return signal_deliver(p, r);
 }
 
 /* Calls that are not started again after a handler, even with SA_RESTART

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,18 @@ static void on_alt(int sig)
 	int here;
 	handler_sp = (uintptr_t)&here;
 	count[sig]++;
+}
+
+static sigjmp_buf fault_jump;
+static volatile int fault_code, fault_addr_set;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	count[sig]++;
+	fault_code = si->si_code;
+	fault_addr_set = si->si_addr != NULL;
+	siglongjmp(fault_jump, 1);
 }
 
 static void on_alarm_write(int sig)
@@ -407,6 +420,43 @@ static void interrupted(void)
 	handle(SIGALRM, SIG_DFL, 0);
 }
 
+/* A fault's signal caught: the handler leaves by siglongjmp (its mask
+ * back as sigsetjmp saved it). */
+static void faults(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	volatile int zero = 0, x = 1;
+	if (!sigsetjmp(fault_jump, 1))
+		x = x / zero;
+	printf("SIGFPE caught: %d, code FPE_INTDIV %d, address %d\n", count[SIGFPE],
+	       fault_code == FPE_INTDIV, fault_addr_set);
+	if (!sigsetjmp(fault_jump, 1))
+		__builtin_trap();
+	printf("SIGILL caught: %d, code ILL_ILLOPN %d, address %d\n", count[SIGILL],
+	       fault_code == ILL_ILLOPN, fault_addr_set);
+	sigset_t now;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	printf("after siglongjmp: SIGILL blocked %d\n", sigismember(&now, SIGILL));
+	/* Blocked, a fault's signal ends the process anyway (in a child). */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t ill;
+		sigemptyset(&ill);
+		sigaddset(&ill, SIGILL);
+		sigprocmask(SIG_BLOCK, &ill, NULL);
+		__builtin_trap();
+	}
+	report_child("SIGILL blocked", pid);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+}
+
 static void errors(void)
 {
 	struct sigaction sa;
@@ -429,6 +479,7 @@ int main(void)
 	defaults();
 	children();
 	interrupted();
+	faults();
 	errors();
 	/* The default action of an uncaught SIGALRM ends the program. */
 	printf("last: SIGALRM by default\n");

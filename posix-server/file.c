@@ -34,6 +34,7 @@ void file_put(int index)
 		return;
 	if (vfs_nodes[f->node].type == VFS_PIPE)
 		pipe_closed(f);
+	epoll_closed(index);
 	vfs_nodes[f->node].opens--;
 	vfs_closed(f->node);
 }

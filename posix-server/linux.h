@@ -7,6 +7,7 @@
 #ifndef MICA_POSIX_LINUX_H
 #define MICA_POSIX_LINUX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* errno values (returned negated). */
@@ -84,12 +85,69 @@
 
 /* Signals. */
 #define LINUX_NSIG    64
+#define LINUX_SIGILL  4
+#define LINUX_SIGTRAP 5
+#define LINUX_SIGABRT 6
+#define LINUX_SIGBUS  7
+#define LINUX_SIGFPE  8
 #define LINUX_SIGKILL 9
+#define LINUX_SIGSEGV 11
 #define LINUX_SIGPIPE 13
+#define LINUX_SIGALRM 14
+#define LINUX_SIGCHLD 17
+#define LINUX_SIGCONT 18
 #define LINUX_SIGSTOP 19
+#define LINUX_SIGTSTP 20
+#define LINUX_SIGTTIN 21
+#define LINUX_SIGTTOU 22
+#define LINUX_SIGURG  23
+#define LINUX_SIGXCPU 24
+#define LINUX_SIGXFSZ 25
+#define LINUX_SIGWINCH 28
+#define LINUX_SIGSYS  31
+#define LINUX_SIG_DFL 0
+#define LINUX_SIG_IGN 1
+#define LINUX_SA_NOCLDWAIT 0x00000002UL
+#define LINUX_SA_SIGINFO   0x00000004UL
+#define LINUX_SA_RESTORER  0x04000000UL
+#define LINUX_SA_ONSTACK   0x08000000UL
+#define LINUX_SA_RESTART   0x10000000UL
+#define LINUX_SA_NODEFER   0x40000000UL
+#define LINUX_SA_RESETHAND 0x80000000UL
+#define LINUX_SS_ONSTACK   1
+#define LINUX_SS_DISABLE   2
+#define LINUX_MINSIGSTKSZ  2048
+/* siginfo's si_code */
+#define LINUX_SI_USER      0
+#define LINUX_SI_KERNEL    0x80
+#define LINUX_SI_TKILL     (-6)
+#define LINUX_ILL_ILLOPN   2
+#define LINUX_FPE_INTDIV   1
+#define LINUX_TRAP_BRKPT   1
+#define LINUX_BUS_ADRALN   1
+#define LINUX_CLD_EXITED   1
+#define LINUX_CLD_KILLED   2
+#define LINUX_ITIMER_REAL  0
+#define LINUX_TIMER_ABSTIME 1
 #define LINUX_SIG_BLOCK   0
 #define LINUX_SIG_UNBLOCK 1
 #define LINUX_SIG_SETMASK 2
+
+/* poll's events (and epoll's, the same bits). */
+#define LINUX_POLLIN   0x001
+#define LINUX_POLLPRI  0x002
+#define LINUX_POLLOUT  0x004
+#define LINUX_POLLERR  0x008
+#define LINUX_POLLHUP  0x010
+#define LINUX_POLLNVAL 0x020
+#define LINUX_POLLRDNORM 0x040
+#define LINUX_POLLWRNORM 0x100
+#define LINUX_EPOLL_CTL_ADD 1
+#define LINUX_EPOLL_CTL_DEL 2
+#define LINUX_EPOLL_CTL_MOD 3
+#define LINUX_EPOLLONESHOT (1U << 30)
+#define LINUX_EPOLLET      (1U << 31)
+#define LINUX_EPOLL_WAKE_FLAGS (3U << 28)      /* EPOLLEXCLUSIVE, EPOLLWAKEUP: accepted */
 
 /* Clocks. */
 #define LINUX_CLOCK_REALTIME           0
@@ -225,6 +283,76 @@ struct linux_iovec {
 struct linux_timespec {
 	int64_t sec, nsec;
 };
+
+struct linux_timeval {
+	int64_t sec, usec;
+};
+
+struct linux_itimerval {
+	struct linux_timeval interval, value;
+};
+
+struct linux_pollfd {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+/* epoll_event: packed on x86_64 (12 bytes). */
+struct __attribute__((packed)) linux_epoll_event {
+	uint32_t events;
+	uint64_t data;
+};
+
+/* sigaltstack's stack_t. */
+struct linux_stack {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+/* siginfo_t (128 bytes): the fields kill, tgkill and SIGCHLD fill. */
+struct linux_siginfo {
+	int32_t signo, errno_, code, pad;
+	union {
+		struct {
+			int32_t pid, uid;
+			int32_t status, pad2;   /* SIGCHLD's */
+			int64_t utime, stime;   /* SIGCHLD's */
+		};
+		uint64_t addr;                  /* a fault's (SIGILL, SIGFPE...) */
+	};
+	uint8_t rest[128 - 48];
+};
+
+/* The x86_64 signal frame at the handler's stack pointer: the return
+ * address (sa_restorer), the ucontext, the siginfo (arch/x86's struct
+ * rt_sigframe). uc_mcontext is struct sigcontext. */
+struct linux_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate;
+	uint64_t reserved[8];
+};
+
+struct linux_ucontext {
+	uint64_t flags, link;
+	struct linux_stack stack;
+	struct linux_sigcontext mcontext;
+	uint64_t sigmask;
+};
+
+struct linux_rt_sigframe {
+	uint64_t pretcode;
+	struct linux_ucontext uc;
+	struct linux_siginfo info;
+};
+
+_Static_assert(sizeof(struct linux_siginfo) == 128, "siginfo_t is 128 bytes");
+_Static_assert(sizeof(struct linux_sigcontext) == 256, "struct sigcontext is 256 bytes");
+_Static_assert(offsetof(struct linux_rt_sigframe, uc.mcontext) == 48, "uc_mcontext at 40 of uc");
+_Static_assert(offsetof(struct linux_rt_sigframe, info) == 312, "siginfo after the ucontext");
+_Static_assert(sizeof(struct linux_epoll_event) == 12, "epoll_event is packed on x86_64");
 
 /* rt_sigaction's struct (the kernel's, not libc's). */
 struct linux_sigaction {

@@ -162,7 +162,20 @@ static void end_process(struct process *p, cap_slot_t reply, int status, int sig
 		run_next();
 }
 
-/* Answer the system call of p that waited, now carried out. */
+/* Answer p's call with the registers r (its result in rax), delivering
+ * its pending signals first; a signal's default action may end it. */
+static void answer(struct process *p, cap_slot_t reply, struct user_regs *r)
+{
+	if (!signal_deliver(p, r)) {
+		end_process(p, reply, 0, p->exit_signal);
+		return;
+	}
+	struct msg m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)r, USER_REGS_WORDS);
+	ipc_reply(reply, &m);
+}
+
+/* Carry out again the system call of p that waited: answered if it no
+ * longer waits, or if a signal came for p (interrupted, signal.c). */
 static void answer_waiting(struct process *p)
 {
 	struct user_regs r = p->saved;
@@ -171,17 +184,21 @@ static void answer_waiting(struct process *p)
 	p->wake = false;
 	switch (syscall_dispatch(p, &r)) {
 	case DISPATCH_BLOCKED:
-		return;
+		if (!signal_deliverable(p))
+			return;
+		r = p->saved;
+		signal_interrupt(p, &r);
+		p->blocked = false;
+		answer(p, reply, &r);
+		break;
 	case DISPATCH_ENDED:
 		p->blocked = false;
 		end_process(p, reply, p->exit_status, p->exit_signal);
 		break;
-	case DISPATCH_REPLY: {
-		struct msg m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&r, USER_REGS_WORDS);
+	case DISPATCH_REPLY:
 		p->blocked = false;
-		ipc_reply(reply, &m);
+		answer(p, reply, &r);
 		break;
-	}
 	}
 	reply_free[reply_nfree++] = reply;
 }
@@ -189,36 +206,58 @@ static void answer_waiting(struct process *p)
 static bool wake_pending(void)
 {
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING && processes[i].blocked && processes[i].wake)
+		if (processes[i].state == PROCESS_RUNNING && processes[i].wake)
 			return true;
 	return false;
 }
 
+/* A signal that ends p by default came while p runs (its thread is not
+ * waiting for the server): it ends now. One it catches waits for its
+ * next system call. */
+static void signal_running(struct process *p)
+{
+	int sig = signal_fatal(p);
+
+	p->wake = false;
+	if (!sig)
+		return;
+	sys_thread_suspend(p->task.thread);
+	process_end(p, 0, sig);
+	if (!process_any_alive())
+		run_next();
+}
+
 /* Try again the calls of the processes whose waits something changed,
- * until none is left (each try either finishes or waits again). */
+ * and take the signals sent to running ones, until none is left (each
+ * try either finishes or waits again). */
 static void wake_waiting(void)
 {
 	for (bool again = true; again;) {
 		again = false;
 		for (unsigned i = 0; i < PROCESS_MAX; i++) {
 			struct process *p = &processes[i];
-			if (p->state == PROCESS_RUNNING && p->blocked && p->wake) {
+			if (p->state != PROCESS_RUNNING || !p->wake)
+				continue;
+			if (p->blocked)
 				answer_waiting(p);
-				again = true;
-			}
+			else
+				signal_running(p);
+			again = true;
 		}
 	}
 }
 
-/* Linux's signal for an x86 exception vector. */
-static int signal_of_vector(uint64_t vector)
+/* Linux's signal for an x86 exception vector, and its si_code. */
+static int signal_of_vector(uint64_t vector, int *code)
 {
+	*code = LINUX_SI_KERNEL;
 	switch (vector) {
-	case 0: case 16: case 19: return 8;      /* divide error, x87, SIMD: SIGFPE */
-	case 1: case 3: return 5;                /* debug, breakpoint: SIGTRAP */
-	case 6: return 4;                        /* invalid opcode: SIGILL */
-	case 17: return 7;                       /* alignment check: SIGBUS */
-	default: return 11;                      /* SIGSEGV */
+	case 0: *code = LINUX_FPE_INTDIV; return 8;     /* divide error: SIGFPE */
+	case 16: case 19: *code = 0; return 8;           /* x87, SIMD: SIGFPE */
+	case 1: case 3: *code = LINUX_TRAP_BRKPT; return 5;     /* debug, breakpoint: SIGTRAP */
+	case 6: *code = LINUX_ILL_ILLOPN; return 4;     /* invalid opcode: SIGILL */
+	case 17: *code = LINUX_BUS_ADRALN; return 7;    /* alignment check: SIGBUS */
+	default: return 11;                              /* SIGSEGV */
 	}
 }
 
@@ -230,6 +269,10 @@ static bool handle(struct msg *m)
 	uint64_t label = ipc_tag_label(m->tag);
 	struct fault_regs fr;
 
+	if (label == IPC_LABEL_NOTIFY) {
+		signal_timers();
+		return false;
+	}
 	if (!p) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return true;
@@ -253,7 +296,7 @@ static bool handle(struct msg *m)
 			/* It keeps this reply object; the next message comes
 			 * with a free one (there is one per process). */
 			p->blocked = true;
-			p->wake = false;
+			p->wake = signal_deliverable(p);
 			p->saved = fr.regs;
 			p->reply = reply_slot;
 			reply_slot = reply_free[--reply_nfree];
@@ -261,14 +304,25 @@ static bool handle(struct msg *m)
 		case DISPATCH_REPLY:
 			break;
 		}
+		if (!signal_deliver(p, &fr.regs)) {
+			end_process(p, reply_slot, 0, p->exit_signal);
+			return false;
+		}
 		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
 		return true;
-	default:
+	default: {
+		int code, sig;
 		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		sig = signal_of_vector(fr.vector, &code);
+		if (signal_fault(p, &fr.regs, sig, code)) {
+			*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+			return true;
+		}
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
-		       p->pid, fr.vector, fr.regs.rip, fr.error, signal_of_vector(fr.vector));
-		end_process(p, reply_slot, 0, signal_of_vector(fr.vector));
+		       p->pid, fr.vector, fr.regs.rip, fr.error, sig);
+		end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
 		return false;
+	}
 	}
 }
 
@@ -290,8 +344,12 @@ int main(uint64_t arg)
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
+	signal_notification = slot_alloc();
+	struct thread_config tc = { .fields = THREAD_CFG_NOTIFY, .notification = signal_notification };
 	if ((err = sys_obj_create(CAP_ENDPOINT, posix_endpoint, 0)) < 0 ||
-	    (err = sys_obj_create(CAP_REPLY, reply_slot, 0)) < 0) {
+	    (err = sys_obj_create(CAP_REPLY, reply_slot, 0)) < 0 ||
+	    (err = sys_obj_create(CAP_NOTIFICATION, signal_notification, 0)) < 0 ||
+	    (err = sys_thread_configure(PROGRAM_THREAD_SLOT, (uint64_t)&tc)) < 0) {
 		printf("posix: cannot make its endpoint: %s\n", mica_strerror(err));
 		return 1;
 	}

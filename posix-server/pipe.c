@@ -107,6 +107,16 @@ uint64_t pipe_bytes(const struct file *f)
 	return pipe_of(f)->count;
 }
 
+unsigned pipe_poll(const struct file *f)
+{
+	const struct pipe *pp = pipe_of(f);
+
+	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
+		return (pp->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) | (pp->writers ? 0 : LINUX_POLLHUP);
+	return (PIPE_SIZE - pp->count >= PIPE_BUF ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
+	       (pp->readers ? 0 : LINUX_POLLERR);
+}
+
 void pipe_closed(const struct file *f)
 {
 	struct pipe *pp = pipe_of(f);

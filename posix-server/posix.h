@@ -46,6 +46,14 @@ struct fd_slot {
  * for a moment; ZOMBIE: ended, its status kept for its parent's wait. */
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
+#define SLEEP_FOREVER UINT64_MAX
+
+/* Who sent a pending signal, for its siginfo (signal.c). */
+struct signal_source {
+	int code, pid, status;
+	uint64_t addr;          /* a fault's: the instruction's address */
+};
+
 struct process {
 	enum process_state state;
 	unsigned index;                 /* in processes[] */
@@ -56,12 +64,20 @@ struct process {
 	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
 	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
 	bool blocked;                   /* its system call waits: saved, reply */
-	bool wake;                      /* what it waits for changed: try the call again */
+	bool wake;                      /* what it waits for changed, or a signal came: look again */
 	struct user_regs saved;         /* the registers of the call that waits */
 	cap_slot_t reply;               /* the reply object it waits on */
 	uint64_t io_done;               /* bytes a waiting write has moved so far */
-	uint64_t sigmask;               /* rt_sigprocmask: recorded, nothing is delivered yet */
-	struct linux_sigaction actions[LINUX_NSIG];   /* rt_sigaction: recorded */
+	uint64_t sigmask;               /* blocked signals: bit sig - 1 */
+	uint64_t sigpending;            /* sent and not yet delivered */
+	struct linux_sigaction actions[LINUX_NSIG];
+	struct signal_source siginfo[LINUX_NSIG];       /* of each pending signal */
+	struct linux_stack altstack;    /* sigaltstack; size 0: none */
+	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
+	uint64_t sigsuspend_old;
+	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's or poll's deadline (ns of
+					 * sys_clock; SLEEP_FOREVER: none), rem */
+	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
 	struct fd_slot fds[FD_MAX];
@@ -124,8 +140,17 @@ long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
+/* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
+ * POLLOUT (room for PIPE_BUF), POLLHUP (no writer left), POLLERR (no
+ * reader left). */
+unsigned pipe_poll(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
+
+/* ---- poll.c ---- */
+
+/* files[index] is an epoll instance: its last descriptor went. */
+void epoll_closed(int index);
 
 /* ---- sys_file.c: paths ---- */
 
@@ -138,6 +163,47 @@ long node_stat(struct process *p, int node, uint64_t out);
 uint8_t node_dirent_type(int node);
 /* p's working directory is node now (counted as an open of it). */
 void process_set_cwd(struct process *p, int node);
+
+/* ---- signal.c ---- */
+
+/* Send sig to p (nothing if p is not alive; dropped if p ignores it and
+ * does not block it), with code, the sender's pid and (SIGCHLD) status
+ * for its siginfo. A signal p will take marks it (p->wake). */
+void signal_send(struct process *p, int sig, int code, int from, int status);
+/* The exception that sig stands for, at instruction ip, in p's thread
+ * (its registers r): true when p catches it, r then entering the handler
+ * (si_addr ip, si_code code); false when it ends p (a signal of a fault
+ * that p blocks or ignores ends it too, as Linux). */
+bool signal_fault(struct process *p, struct user_regs *r, int sig, int code);
+/* Whether p has a pending signal it neither blocks nor ignores. */
+bool signal_deliverable(const struct process *p);
+/* Such a signal that ends p by its default action, or 0. */
+int signal_fatal(const struct process *p);
+/* Deliver p's pending signals into the registers r its thread resumes
+ * with (its call's result in rax): a handler's frame on its stack for
+ * each caught one. false: a signal ended p (p->state PROCESS_ENDED,
+ * p->exit_signal); its thread must not resume. */
+bool signal_deliver(struct process *p, struct user_regs *r);
+/* p's call (registers r, as saved) waits and a signal came: r's result
+ * becomes -EINTR, what a write moved so far, or (SA_RESTART) the call is
+ * made again after the handler. */
+void signal_interrupt(struct process *p, struct user_regs *r);
+/* A call that waits with the mask at user address va (size bytes):
+ * set at its first try, p's own kept (as rt_sigsuspend). 0, -EINVAL,
+ * -EFAULT. */
+long signal_wait_mask(struct process *p, uint64_t va, uint64_t size);
+/* The call ended without a signal: p's own mask back. */
+void signal_wait_mask_end(struct process *p);
+
+/* ---- timer.c ---- */
+
+/* The server's notification (bound to its thread): its timer wakes
+ * sleeps and fires alarms. */
+extern cap_slot_t signal_notification;
+/* The timer armed for the earliest deadline of every process; and what
+ * to do when it fires. */
+void signal_timer_arm(void);
+void signal_timers(void);
 
 /* ---- process.c ---- */
 

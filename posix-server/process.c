@@ -199,7 +199,13 @@ void process_end(struct process *p, int status, int signal)
 		else if (c->state == PROCESS_RUNNING && c->ppid == p->pid)
 			c->ppid = 0;
 	}
-	p->state = parent ? PROCESS_ZOMBIE : PROCESS_FREE;
+	/* No zombie for a parent that ignores SIGCHLD (or asked with
+	 * SA_NOCLDWAIT): as Linux, its children are reaped at once. */
+	const struct linux_sigaction *chld = parent ? &parent->actions[LINUX_SIGCHLD - 1] : NULL;
+	bool reaped = chld && (chld->handler == LINUX_SIG_IGN || (chld->flags & LINUX_SA_NOCLDWAIT));
+	p->state = parent && !reaped ? PROCESS_ZOMBIE : PROCESS_FREE;
+	signal_send(parent, LINUX_SIGCHLD, signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED, p->pid,
+		    signal ? signal : p->exit_status);
 	process_wake(parent);
 }
 
@@ -259,7 +265,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->brk_start = p->brk_start;
 	c->brk = p->brk;
-	c->sigmask = p->sigmask;
+	c->sigmask = p->sigmask;       /* nothing pending, no timers: as Linux */
+	c->altstack = p->altstack;
 	memcpy(c->actions, p->actions, sizeof(c->actions));
 	c->nofile = p->nofile;
 	c->umask = p->umask;
@@ -318,7 +325,9 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	for (unsigned fd = 0; fd < FD_MAX; fd++)
 		if (p->fds[fd].file && p->fds[fd].cloexec)
 			fd_close(p, fd);
-	/* Caught signals go back to their default action; ignored stay. */
+	/* Caught signals go back to their default action; ignored stay;
+	 * the mask, pending signals and the alarm stay, the altstack goes. */
+	memset(&p->altstack, 0, sizeof(p->altstack));
 	for (unsigned i = 0; i < LINUX_NSIG; i++)
 		if (p->actions[i].handler > 1)
 			memset(&p->actions[i], 0, sizeof(p->actions[i]));

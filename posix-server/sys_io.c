@@ -94,18 +94,14 @@ static bool seekable(const struct file *f)
 	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE;
 }
 
-/* A write to a pipe nobody reads: Linux's SIGPIPE, whose default action
- * ends the process; ignored (or caught: there is no delivery yet) the
- * write is EPIPE. */
+/* A write to a pipe nobody reads: EPIPE, and Linux's SIGPIPE, whose
+ * default action ends the process (delivered on the way back). */
 static long broken_pipe(struct process *p)
 {
-	uint64_t handler = p->actions[LINUX_SIGPIPE - 1].handler;
-
-	if (handler == 0) {
+	if (p->actions[LINUX_SIGPIPE - 1].handler == LINUX_SIG_DFL &&
+	    !(p->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
 		printf("posix: %s (pid %d): write to a pipe nobody reads: SIGPIPE\n", p->name, p->pid);
-		p->state = PROCESS_ENDED;
-		p->exit_signal = LINUX_SIGPIPE;
-	}
+	signal_send(p, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
 	return -LINUX_EPIPE;
 }
 

@@ -1,7 +1,6 @@
 /*
  * A process's identity, end and thread state: exit, ids, the thread
- * pointer (arch_prctl), and the signal calls, which record what the
- * process asks (nothing delivers signals yet).
+ * pointer (arch_prctl), resource limits. Signals are signal.c's.
  */
 #include "layout.h"
 #include "syscall.h"
@@ -80,49 +79,6 @@ long posix_arch_prctl(struct process *p, struct user_regs *r)
 	default:
 		return -LINUX_EINVAL;
 	}
-}
-
-long posix_rt_sigaction(struct process *p, struct user_regs *r)
-{
-	uint64_t sig = r->rdi, act = r->rsi, old = r->rdx;
-	struct linux_sigaction a;
-
-	if (r->r10 != 8 || sig < 1 || sig > LINUX_NSIG)
-		return -LINUX_EINVAL;
-	if (act && (sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP))
-		return -LINUX_EINVAL;
-	if (act && as_copy_in(&p->as, &a, act, sizeof(a)) < 0)
-		return -LINUX_EFAULT;
-	if (old && as_copy_out(&p->as, old, &p->actions[sig - 1], sizeof(a)) < 0)
-		return -LINUX_EFAULT;
-	if (act)
-		p->actions[sig - 1] = a;
-	return 0;
-}
-
-long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
-{
-	uint64_t how = r->rdi, set = r->rsi, old = r->rdx, mask = 0;
-	const uint64_t unblockable = 1UL << (LINUX_SIGKILL - 1) | 1UL << (LINUX_SIGSTOP - 1);
-
-	if (r->r10 != 8)
-		return -LINUX_EINVAL;
-	if (set && as_copy_in(&p->as, &mask, set, 8) < 0)
-		return -LINUX_EFAULT;
-	if (set && how > LINUX_SIG_SETMASK)
-		return -LINUX_EINVAL;
-	if (old && as_copy_out(&p->as, old, &p->sigmask, 8) < 0)
-		return -LINUX_EFAULT;
-	if (set) {
-		if (how == LINUX_SIG_BLOCK)
-			p->sigmask |= mask;
-		else if (how == LINUX_SIG_UNBLOCK)
-			p->sigmask &= ~mask;
-		else
-			p->sigmask = mask;
-		p->sigmask &= ~unblockable;
-	}
-	return 0;
 }
 
 long posix_sched_yield(struct process *p, struct user_regs *r)

@@ -1,8 +1,7 @@
 /*
  * The Linux system calls the server carries out: one line each in
  * POSIX_SYSCALLS, which builds the dispatch table (syscall.c) and declares
- * the handlers (posix_NAME, in sys_io.c, sys_memory.c, sys_process.c,
- * sys_info.c). Numbers and names are Linux's, from linux_syscalls.h (made
+ * the handlers (posix_NAME, in the files each group names). Numbers and names are Linux's, from linux_syscalls.h (made
  * by the build from the host's <asm/unistd_64.h>). Every other number is
  * answered -ENOSYS and logged once per process by name.
  *
@@ -44,12 +43,19 @@ enum linux_syscall {
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
-	X(arch_prctl) X(rt_sigaction) X(rt_sigprocmask) X(sched_yield)           \
-	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
+	X(arch_prctl) X(sched_yield) X(prlimit64) X(getrlimit) X(setrlimit)     \
+	/* signal.c */                                                           \
+	X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)       \
+	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
+	/* timer.c: sleeping, alarms */                                          \
+	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
 	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
 	/* pipe.c */                                                             \
 	X(pipe) X(pipe2)                                                         \
+	/* poll.c */                                                             \
+	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
+	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(getrandom)
 

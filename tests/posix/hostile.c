@@ -5,8 +5,11 @@
  * numbers nobody has. It leaves out the calls that would end it or take
  * away its own memory or thread pointer (exit, exit_group, mmap, munmap,
  * mprotect, mremap, brk, arch_prctl) or make another process or replace
- * it (fork, vfork, clone, clone3, execve, execveat), so it lives to say
- * how many it made.
+ * it (fork, vfork, clone, clone3, execve, execveat), send signals, catch
+ * them or return from a handler (kill, tkill, tgkill, rt_sigaction,
+ * rt_sigreturn, alarm, setitimer) or may wait for ever (pause,
+ * rt_sigsuspend, nanosleep, clock_nanosleep, poll, ppoll, select,
+ * pselect6, epoll_wait, epoll_pwait), so it lives to say how many it made.
  * The server must answer each with an error or a result and carry on.
  */
 #include <fcntl.h>
@@ -42,7 +45,12 @@ static int spared(long nr)
 	return nr == SYS_exit || nr == SYS_exit_group || nr == SYS_mmap || nr == SYS_munmap ||
 	       nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_brk || nr == SYS_arch_prctl ||
 	       nr == SYS_fork || nr == SYS_vfork || nr == SYS_clone || nr == SYS_clone3 ||
-	       nr == SYS_execve || nr == SYS_execveat;
+	       nr == SYS_execve || nr == SYS_execveat || nr == SYS_kill || nr == SYS_tkill ||
+	       nr == SYS_tgkill || nr == SYS_rt_sigaction || nr == SYS_rt_sigreturn ||
+	       nr == SYS_alarm || nr == SYS_setitimer || nr == SYS_pause || nr == SYS_rt_sigsuspend ||
+	       nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr == SYS_poll ||
+	       nr == SYS_ppoll || nr == SYS_select || nr == SYS_pselect6 || nr == SYS_epoll_wait ||
+	       nr == SYS_epoll_pwait;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,404 @@
+/*
+ * Signals: sending (kill, tgkill, tkill, SIGCHLD, SIGALRM, SIGPIPE),
+ * actions, masks, and delivery. A signal is delivered when its process's
+ * thread is in the server's hands: on the way back from a system call
+ * (its answer's registers rewritten to enter the handler on a frame laid
+ * out as Linux's), or at once when the process waits in a call (the call
+ * ends with EINTR, or starts again after the handler with SA_RESTART). A
+ * signal whose default action ends the process ends it at once wherever
+ * it is. A process that makes no system call meets a caught signal at
+ * its next call.
+ * Sleeping and alarms are timer.c's.
+ */
+#include "layout.h"
+#include "syscall.h"
+
+#define SIG_BIT(sig)   (1UL << ((sig) - 1))
+#define UNBLOCKABLE    (SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP))
+#define NS_PER_SEC     1000000000UL
+#define RED_ZONE       128
+#define SYSCALL_INSN   2        /* bytes of the `syscall` instruction */
+#define RFLAGS_TF      0x100UL
+#define RFLAGS_DF      0x400UL
+#define RFLAGS_RESTORE 0xDD5UL  /* CF PF AF ZF SF TF DF OF: what sigreturn restores */
+
+/* Signals whose default action is nothing. The stop signals are
+ * nothing too: processes are not stopped yet. */
+static bool default_ignored(int sig)
+{
+	switch (sig) {
+	case LINUX_SIGCHLD: case LINUX_SIGCONT: case LINUX_SIGURG: case LINUX_SIGWINCH:
+	case LINUX_SIGSTOP: case LINUX_SIGTSTP: case LINUX_SIGTTIN: case LINUX_SIGTTOU:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool ignored(const struct process *p, int sig)
+{
+	uint64_t handler = p->actions[sig - 1].handler;
+
+	if (sig == LINUX_SIGKILL)
+		return false;
+	return handler == LINUX_SIG_IGN || (handler == LINUX_SIG_DFL && default_ignored(sig));
+}
+
+/* The lowest pending signal p does not block and does not ignore, or 0. */
+static int next_signal(const struct process *p)
+{
+	uint64_t ready = p->sigpending & ~p->sigmask;
+
+	for (int sig = 1; ready; sig++, ready >>= 1)
+		if ((ready & 1) && !ignored(p, sig))
+			return sig;
+	return 0;
+}
+
+bool signal_deliverable(const struct process *p)
+{
+	return next_signal(p) != 0;
+}
+
+/* A deliverable signal that ends p by its default action, or 0. */
+int signal_fatal(const struct process *p)
+{
+	int sig = next_signal(p);
+
+	return sig && p->actions[sig - 1].handler == LINUX_SIG_DFL ? sig : 0;
+}
+
+void signal_send(struct process *p, int sig, int code, int from, int status)
+{
+	if (!p || p->state != PROCESS_RUNNING || sig < 1 || sig > LINUX_NSIG)
+		return;
+	if (!(p->sigmask & SIG_BIT(sig)) && ignored(p, sig))
+		return;
+	p->sigpending |= SIG_BIT(sig);
+	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
+	if (signal_deliverable(p))
+		p->wake = true;
+}
+
+/* The frame for sig on p's stack, and r set to enter act's handler on it.
+ * false: it cannot be (no restorer, the stack is not writable). */
+static bool frame_push(struct process *p, struct user_regs *r, int sig, struct linux_sigaction *act)
+{
+	struct linux_rt_sigframe f;
+	const struct signal_source *src = &p->siginfo[sig - 1];
+	const struct linux_stack *alt = &p->altstack;
+	bool on_alt = alt->size && r->rsp - alt->sp < alt->size;
+	uint64_t sp = r->rsp - RED_ZONE;
+
+	if (!(act->flags & LINUX_SA_RESTORER))
+		return false;
+	if ((act->flags & LINUX_SA_ONSTACK) && alt->size && !on_alt)
+		sp = alt->sp + alt->size;
+	sp = ((sp - sizeof(f)) & ~15UL) - 8;    /* as after a call: sp + 8 aligned */
+	memset(&f, 0, sizeof(f));
+	f.pretcode = act->restorer;
+	f.uc.stack = (struct linux_stack){ alt->sp, alt->size ? (on_alt ? LINUX_SS_ONSTACK : 0)
+						    : LINUX_SS_DISABLE, 0, alt->size };
+	struct linux_sigcontext *mc = &f.uc.mcontext;
+	*mc = (struct linux_sigcontext){
+		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11, .r12 = r->r12,
+		.r13 = r->r13, .r14 = r->r14, .r15 = r->r15, .rdi = r->rdi, .rsi = r->rsi,
+		.rbp = r->rbp, .rbx = r->rbx, .rdx = r->rdx, .rax = r->rax, .rcx = r->rcx,
+		.rsp = r->rsp, .rip = r->rip, .eflags = r->rflags, .cs = 0x33, .ss = 0x2b,
+	};
+	f.uc.sigmask = p->in_sigsuspend ? p->sigsuspend_old : p->sigmask;
+	mc->oldmask = f.uc.sigmask;
+	f.info.signo = sig;
+	f.info.code = src->code;
+	if (src->addr) {
+		f.info.addr = src->addr;
+	} else {
+		f.info.pid = src->pid;
+		f.info.status = src->status;
+	}
+	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
+		return false;
+	r->rsp = sp;
+	r->rip = act->handler;
+	r->rdi = (uint64_t)sig;
+	r->rsi = sp + offsetof(struct linux_rt_sigframe, info);
+	r->rdx = sp + offsetof(struct linux_rt_sigframe, uc);
+	r->rax = 0;
+	r->rflags &= ~(RFLAGS_TF | RFLAGS_DF);
+	p->sigmask |= act->mask | (act->flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
+	p->sigmask &= ~UNBLOCKABLE;
+	if (act->flags & LINUX_SA_RESETHAND)
+		act->handler = LINUX_SIG_DFL;
+	p->in_sigsuspend = false;
+	return true;
+}
+
+bool signal_deliver(struct process *p, struct user_regs *r)
+{
+	int sig;
+
+	while ((sig = next_signal(p))) {
+		struct linux_sigaction *act = &p->actions[sig - 1];
+		p->sigpending &= ~SIG_BIT(sig);
+		if (act->handler == LINUX_SIG_DFL || !frame_push(p, r, sig, act)) {
+			if (act->handler != LINUX_SIG_DFL)
+				printf("posix: %s (pid %d): no room for signal %d's frame: SIGSEGV\n",
+				       p->name, p->pid, sig);
+			p->state = PROCESS_ENDED;
+			p->exit_signal = act->handler == LINUX_SIG_DFL ? sig : LINUX_SIGSEGV;
+			return false;
+		}
+	}
+	/* Drop what is pending, unblocked and ignored. */
+	p->sigpending &= p->sigmask;
+	if (p->in_sigsuspend) {
+		p->sigmask = p->sigsuspend_old;
+		p->in_sigsuspend = false;
+	}
+	return true;
+}
+
+bool signal_fault(struct process *p, struct user_regs *r, int sig, int code)
+{
+	const struct linux_sigaction *act = &p->actions[sig - 1];
+
+	if ((p->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
+	    act->handler == LINUX_SIG_DFL)
+		return false;
+	p->sigpending |= SIG_BIT(sig);
+	p->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
+	return signal_deliver(p, r);
+}
+
+/* Calls that are not started again after a handler, even with SA_RESTART
+ * (as Linux: they return EINTR). */
+static bool restartable(uint64_t nr)
+{
+	switch (nr) {
+	case LINUX_NR_pause: case LINUX_NR_rt_sigsuspend: case LINUX_NR_nanosleep:
+	case LINUX_NR_clock_nanosleep: case LINUX_NR_poll: case LINUX_NR_ppoll:
+	case LINUX_NR_select: case LINUX_NR_pselect6: case LINUX_NR_epoll_wait:
+	case LINUX_NR_epoll_pwait:
+		return false;
+	default:
+		return true;
+	}
+}
+
+void signal_interrupt(struct process *p, struct user_regs *r)
+{
+	int sig = next_signal(p);
+	uint64_t nr = r->rax, now = (uint64_t)sys_clock();
+
+	if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && p->sleep_rem) {
+		uint64_t left = p->sleep_at > now ? p->sleep_at - now : 0;
+		struct linux_timespec ts = { (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
+		as_copy_out(&p->as, p->sleep_rem, &ts, sizeof(ts));
+	}
+	p->sleep_at = 0;
+	if (p->io_done) {
+		r->rax = p->io_done;
+	} else if (sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr)) {
+		r->rip -= SYSCALL_INSN;         /* rax still holds the call's number */
+	} else {
+		r->rax = (uint64_t)-LINUX_EINTR;
+	}
+	p->io_done = 0;
+}
+
+/* ---- the calls ---- */
+
+long posix_rt_sigaction(struct process *p, struct user_regs *r)
+{
+	uint64_t sig = r->rdi, act = r->rsi, old = r->rdx;
+	struct linux_sigaction a;
+
+	if (r->r10 != 8 || sig < 1 || sig > LINUX_NSIG)
+		return -LINUX_EINVAL;
+	if (act && (sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP))
+		return -LINUX_EINVAL;
+	if (act && as_copy_in(&p->as, &a, act, sizeof(a)) < 0)
+		return -LINUX_EFAULT;
+	if (old && as_copy_out(&p->as, old, &p->actions[sig - 1], sizeof(a)) < 0)
+		return -LINUX_EFAULT;
+	if (act) {
+		a.mask &= ~UNBLOCKABLE;
+		p->actions[sig - 1] = a;
+		if (ignored(p, (int)sig))       /* a pending one goes, as Linux */
+			p->sigpending &= ~SIG_BIT(sig);
+	}
+	return 0;
+}
+
+long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
+{
+	uint64_t how = r->rdi, set = r->rsi, old = r->rdx, mask = 0;
+
+	if (r->r10 != 8)
+		return -LINUX_EINVAL;
+	if (set && as_copy_in(&p->as, &mask, set, 8) < 0)
+		return -LINUX_EFAULT;
+	if (set && how > LINUX_SIG_SETMASK)
+		return -LINUX_EINVAL;
+	if (old && as_copy_out(&p->as, old, &p->sigmask, 8) < 0)
+		return -LINUX_EFAULT;
+	if (set) {
+		if (how == LINUX_SIG_BLOCK)
+			p->sigmask |= mask;
+		else if (how == LINUX_SIG_UNBLOCK)
+			p->sigmask &= ~mask;
+		else
+			p->sigmask = mask;
+		p->sigmask &= ~UNBLOCKABLE;
+	}
+	return 0;
+}
+
+long posix_rt_sigpending(struct process *p, struct user_regs *r)
+{
+	uint64_t set = p->sigpending & p->sigmask;
+
+	if (r->rsi > 8)
+		return -LINUX_EINVAL;
+	return as_copy_out(&p->as, r->rdi, &set, r->rsi) < 0 ? -LINUX_EFAULT : 0;
+}
+
+/* The frame the handler returns through: registers and mask back as
+ * they were. A frame that cannot be read or is not valid is SIGSEGV. */
+long posix_rt_sigreturn(struct process *p, struct user_regs *r)
+{
+	struct linux_ucontext uc;
+
+	if (as_copy_in(&p->as, &uc, r->rsp, sizeof(uc)) < 0 || uc.mcontext.rip >= USER_SPACE_TOP ||
+	    uc.mcontext.rsp >= USER_SPACE_TOP) {
+		printf("posix: %s (pid %d): rt_sigreturn with a bad frame at %lx: SIGSEGV\n", p->name,
+		       p->pid, r->rsp);
+		p->state = PROCESS_ENDED;
+		p->exit_signal = LINUX_SIGSEGV;
+		return 0;
+	}
+	const struct linux_sigcontext *mc = &uc.mcontext;
+	*r = (struct user_regs){
+		.rip = mc->rip, .rsp = mc->rsp,
+		.rflags = (r->rflags & ~RFLAGS_RESTORE) | (mc->eflags & RFLAGS_RESTORE),
+		.rax = mc->rax, .rbx = mc->rbx, .rcx = mc->rcx, .rdx = mc->rdx, .rsi = mc->rsi,
+		.rdi = mc->rdi, .rbp = mc->rbp, .r8 = mc->r8, .r9 = mc->r9, .r10 = mc->r10,
+		.r11 = mc->r11, .r12 = mc->r12, .r13 = mc->r13, .r14 = mc->r14, .r15 = mc->r15,
+		.fs_base = r->fs_base,
+	};
+	p->sigmask = uc.sigmask & ~UNBLOCKABLE;
+	return (long)mc->rax;
+}
+
+long posix_rt_sigsuspend(struct process *p, struct user_regs *r)
+{
+	long err = signal_wait_mask(p, r->rdi, r->rsi);
+
+	return err ? err : SYSCALL_BLOCK;       /* until a signal: signal_interrupt */
+}
+
+long signal_wait_mask(struct process *p, uint64_t va, uint64_t size)
+{
+	uint64_t mask;
+
+	if (size != 8)
+		return -LINUX_EINVAL;
+	if (p->in_sigsuspend)
+		return 0;
+	if (as_copy_in(&p->as, &mask, va, 8) < 0)
+		return -LINUX_EFAULT;
+	p->sigsuspend_old = p->sigmask;
+	p->sigmask = mask & ~UNBLOCKABLE;
+	p->in_sigsuspend = true;
+	return 0;
+}
+
+void signal_wait_mask_end(struct process *p)
+{
+	if (p->in_sigsuspend) {
+		p->sigmask = p->sigsuspend_old;
+		p->in_sigsuspend = false;
+	}
+}
+
+long posix_pause(struct process *p, struct user_regs *r)
+{
+	return SYSCALL_BLOCK;
+}
+
+long posix_sigaltstack(struct process *p, struct user_regs *r)
+{
+	struct linux_stack ss, old = p->altstack;
+	bool on_alt = old.size && r->rsp - old.sp < old.size;
+
+	old.flags = on_alt ? LINUX_SS_ONSTACK : old.size ? 0 : LINUX_SS_DISABLE;
+	if (r->rdi) {
+		if (as_copy_in(&p->as, &ss, r->rdi, sizeof(ss)) < 0)
+			return -LINUX_EFAULT;
+		if (on_alt)
+			return -LINUX_EPERM;
+		if (ss.flags & ~LINUX_SS_DISABLE)
+			return -LINUX_EINVAL;
+		if (!(ss.flags & LINUX_SS_DISABLE) && ss.size < LINUX_MINSIGSTKSZ)
+			return -LINUX_ENOMEM;
+	}
+	if (r->rsi && as_copy_out(&p->as, r->rsi, &old, sizeof(old)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rdi)
+		p->altstack = ss.flags & LINUX_SS_DISABLE ? (struct linux_stack){ 0 }
+							  : (struct linux_stack){ ss.sp, 0, 0, ss.size };
+	return 0;
+}
+
+/* kill's targets: pid > 0 that process; -1 every other process; 0 and
+ * -pgid the caller itself, or process pgid (no process groups yet). */
+long posix_kill(struct process *p, struct user_regs *r)
+{
+	int pid = (int)r->rdi, sig = (int)r->rsi;
+	bool found = false;
+
+	if (sig < 0 || sig > LINUX_NSIG)
+		return -LINUX_EINVAL;
+	if (pid == 0)
+		pid = p->pid;
+	else if (pid < -1)
+		pid = -pid;
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *t = &processes[i];
+		if ((t->state != PROCESS_RUNNING && t->state != PROCESS_ZOMBIE) ||
+		    (pid == -1 ? t == p : t->pid != pid))
+			continue;
+		found = true;
+		if (sig)
+			signal_send(t, sig, LINUX_SI_USER, p->pid, 0);
+	}
+	return found ? 0 : -LINUX_ESRCH;
+}
+
+/* One thread a process: its tid is its pid. */
+static long thread_kill(struct process *p, int tgid, int tid, int sig)
+{
+	if (tid <= 0 || sig < 0 || sig > LINUX_NSIG)
+		return -LINUX_EINVAL;
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *t = &processes[i];
+		if (t->state != PROCESS_RUNNING || t->pid != tid || (tgid > 0 && t->pid != tgid))
+			continue;
+		if (sig)
+			signal_send(t, sig, LINUX_SI_TKILL, p->pid, 0);
+		return 0;
+	}
+	return -LINUX_ESRCH;
+}
+
+long posix_tgkill(struct process *p, struct user_regs *r)
+{
+	if ((int)r->rdi <= 0)
+		return -LINUX_EINVAL;
+	return thread_kill(p, (int)r->rdi, (int)r->rsi, (int)r->rdx);
+}
+
+long posix_tkill(struct process *p, struct user_regs *r)
+{
+	return thread_kill(p, 0, (int)r->rdi, (int)r->rsi);
+}

@@ -1,0 +1,187 @@
+/*
+ * The calls about time that wait: nanosleep, clock_nanosleep, alarm,
+ * setitimer, getitimer. The server's one notification (bound to its
+ * thread) has a one-shot timer, armed for the earliest deadline of any
+ * process (signal_timer_arm): a sleep's or a poll's (p->sleep_at) or an
+ * alarm's (p->alarm_at). Its signal comes as a message: signal_timers
+ * wakes the sleepers whose time has come and sends SIGALRM.
+ */
+#include "syscall.h"
+
+#define NS_PER_SEC 1000000000UL
+
+cap_slot_t signal_notification;
+
+void signal_timer_arm(void)
+{
+	uint64_t first = 0;
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		const struct process *p = &processes[i];
+		if (p->state != PROCESS_RUNNING)
+			continue;
+		if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && (!first || p->sleep_at < first))
+			first = p->sleep_at;
+		if (p->alarm_at && (!first || p->alarm_at < first))
+			first = p->alarm_at;
+	}
+	sys_notify_timer(signal_notification, first ? 1 : 0, first);
+}
+
+void signal_timers(void)
+{
+	uint64_t now = (uint64_t)sys_clock();
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *p = &processes[i];
+		if (p->state != PROCESS_RUNNING)
+			continue;
+		if (p->sleep_at && p->sleep_at <= now)
+			process_wake(p);
+		if (p->alarm_at && p->alarm_at <= now) {
+			p->alarm_at = p->alarm_interval ? p->alarm_at + p->alarm_interval : 0;
+			if (p->alarm_at && p->alarm_at <= now)
+				p->alarm_at = now + p->alarm_interval;
+			signal_send(p, LINUX_SIGALRM, LINUX_SI_KERNEL, 0, 0);
+		}
+	}
+	signal_timer_arm();
+}
+
+/* Sleep until deadline (ns of the clock); rem: where an interrupted sleep
+ * writes what was left (0: nowhere). The first try sets the deadline;
+ * the tries after it end the call once it has passed. */
+static long sleep_until(struct process *p, uint64_t deadline, uint64_t rem)
+{
+	if (!p->sleep_at) {
+		if (deadline <= (uint64_t)sys_clock())
+			return 0;
+		p->sleep_at = deadline;
+		p->sleep_rem = rem;
+		signal_timer_arm();
+		return SYSCALL_BLOCK;
+	}
+	if (p->sleep_at > (uint64_t)sys_clock())
+		return SYSCALL_BLOCK;
+	p->sleep_at = 0;
+	return 0;
+}
+
+/* A timespec at va in nanoseconds into *ns: 0, -EFAULT or -EINVAL. */
+static long timespec_in(struct process *p, uint64_t va, uint64_t *ns)
+{
+	struct linux_timespec ts;
+
+	if (as_copy_in(&p->as, &ts, va, sizeof(ts)) < 0)
+		return -LINUX_EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)ts.sec > UINT64_MAX / 2 / NS_PER_SEC ? UINT64_MAX / 2
+							      : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+	return 0;
+}
+
+long posix_nanosleep(struct process *p, struct user_regs *r)
+{
+	uint64_t ns = 0;
+	long err;
+
+	if (!p->sleep_at && (err = timespec_in(p, r->rdi, &ns)))
+		return err;
+	return sleep_until(p, (uint64_t)sys_clock() + ns, r->rsi);
+}
+
+long posix_clock_nanosleep(struct process *p, struct user_regs *r)
+{
+	uint64_t ns = 0, flags = r->rsi;
+	long err;
+
+	switch (r->rdi) {
+	case LINUX_CLOCK_REALTIME: case LINUX_CLOCK_MONOTONIC: case LINUX_CLOCK_BOOTTIME:
+	case LINUX_CLOCK_PROCESS_CPUTIME_ID:
+		break;
+	default:
+		return -LINUX_EINVAL;
+	}
+	if (!p->sleep_at && (err = timespec_in(p, r->rdx, &ns)))
+		return err;
+	if (flags & LINUX_TIMER_ABSTIME)
+		return sleep_until(p, ns ? ns : 1, 0);
+	return sleep_until(p, (uint64_t)sys_clock() + ns, r->r10);
+}
+
+/* ITIMER_REAL's value now into *it. */
+static void itimer_get(const struct process *p, struct linux_itimerval *it)
+{
+	uint64_t now = (uint64_t)sys_clock(), left = p->alarm_at > now ? p->alarm_at - now : 0;
+
+	if (p->alarm_at && !left)
+		left = 1000;    /* due: not yet signalled */
+	it->value = (struct linux_timeval){ (int64_t)(left / NS_PER_SEC),
+					    (int64_t)(left % NS_PER_SEC / 1000) };
+	it->interval = (struct linux_timeval){ (int64_t)(p->alarm_interval / NS_PER_SEC),
+					       (int64_t)(p->alarm_interval % NS_PER_SEC / 1000) };
+}
+
+static void itimer_set(struct process *p, uint64_t value_ns, uint64_t interval_ns)
+{
+	p->alarm_at = value_ns ? (uint64_t)sys_clock() + value_ns : 0;
+	p->alarm_interval = value_ns ? interval_ns : 0;
+	signal_timer_arm();
+}
+
+long posix_alarm(struct process *p, struct user_regs *r)
+{
+	struct linux_itimerval old;
+	uint64_t secs = (uint32_t)r->rdi;
+
+	itimer_get(p, &old);
+	itimer_set(p, secs * NS_PER_SEC, 0);
+	if (!old.value.sec && !old.value.usec)
+		return 0;
+	/* Rounded to the nearest second, and at least 1 (as Linux). */
+	long left = old.value.sec + (old.value.usec >= 500000);
+	return left ? left : 1;
+}
+
+static long timeval_ns(const struct linux_timeval *tv, uint64_t *ns)
+{
+	if (tv->sec < 0 || tv->usec < 0 || tv->usec >= 1000000)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)tv->sec * NS_PER_SEC + (uint64_t)tv->usec * 1000;
+	return 0;
+}
+
+/* ITIMER_REAL is kept; ITIMER_VIRTUAL and ITIMER_PROF are accepted and
+ * never fire (no CPU-time accounting yet). */
+long posix_setitimer(struct process *p, struct user_regs *r)
+{
+	struct linux_itimerval it, old = { { 0, 0 }, { 0, 0 } };
+	uint64_t value = 0, interval = 0;
+	long err;
+
+	if (r->rdi > 2)
+		return -LINUX_EINVAL;
+	if (r->rsi && as_copy_in(&p->as, &it, r->rsi, sizeof(it)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rsi && ((err = timeval_ns(&it.value, &value)) || (err = timeval_ns(&it.interval, &interval))))
+		return err;
+	if (r->rdi == LINUX_ITIMER_REAL)
+		itimer_get(p, &old);
+	if (r->rdx && as_copy_out(&p->as, r->rdx, &old, sizeof(old)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rsi && r->rdi == LINUX_ITIMER_REAL)
+		itimer_set(p, value, interval);
+	return 0;
+}
+
+long posix_getitimer(struct process *p, struct user_regs *r)
+{
+	struct linux_itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	if (r->rdi > 2)
+		return -LINUX_EINVAL;
+	if (r->rdi == LINUX_ITIMER_REAL)
+		itimer_get(p, &it);
+	return as_copy_out(&p->as, r->rsi, &it, sizeof(it)) < 0 ? -LINUX_EFAULT : 0;
+}

@@ -80,7 +80,11 @@ extern unsigned char *netstack_heap;
 #define TCP_OVERSIZE                TCP_MSS
 #define LWIP_TCP_TIMESTAMPS         0
 #define SO_REUSE                    1
-#define LWIP_CHECKSUM_ON_COPY       1
+/* Checksums per frame and per interface (netstack/offload.c): lwIP checks
+ * only what the NIC did not, and never computes TCP's (offload.c does, or
+ * leaves it to the NIC), so it need not sum data as it copies it. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY       0
 
 /* Statistics, read on the management protocol (NETMGMT_PROTO_STATS); 32-bit counters. */
 #define LWIP_STATS                  1

@@ -7,6 +7,48 @@
 #define PROTO_TCP 6
 #define PROTO_UDP 17
 
+uint16_t netq_sum_native(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t sum = 0;
+	uint32_t a, b;
+	uint16_t h;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		__builtin_memcpy(&a, p, 4);
+		__builtin_memcpy(&b, p + 4, 4);
+		sum += (uint64_t)a + b;
+	}
+	if (len >= 4) {
+		__builtin_memcpy(&a, p, 4);
+		sum += a;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		__builtin_memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		h = 0;
+		__builtin_memcpy(&h, p, 1);     /* the byte in memory order, then a zero */
+		sum += h;
+	}
+	sum = (sum & 0xFFFFFFFF) + (sum >> 32);
+	sum = (sum & 0xFFFFFFFF) + (sum >> 32);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* inet_sum's big-endian sum of data[0..len), folded. */
+static uint32_t sum_be(const uint8_t *data, size_t len)
+{
+	return netq_swap16(netq_sum_native(data, len));
+}
+
 bool netq_frame_l4(const uint8_t *f, unsigned len, struct netq_l4 *l4)
 {
 	if (len < ETH_HLEN + 20 || f[12] != 0x08 || f[13] != 0x00)
@@ -45,7 +87,7 @@ void netq_csum_leave(uint8_t *f, const struct netq_l4 *l4, struct netq_desc *d)
 
 void netq_csum_complete(uint8_t *f, unsigned end, unsigned start, unsigned offset)
 {
-	uint16_t c = inet_fold(inet_sum(f + start, end - start, 0));
+	uint16_t c = inet_fold(sum_be(f + start, end - start));
 
 	inet_put16(f + start + offset, c ? c : 0xFFFF);
 }
@@ -60,7 +102,7 @@ bool netq_csum_ok(const uint8_t *f, const struct netq_l4 *l4)
 {
 	if (l4->proto == PROTO_UDP && !inet_get16(f + l4->csum))
 		return true;
-	uint32_t sum = inet_sum(f + l4->l4, (unsigned)(l4->end - l4->l4), 0);
+	uint32_t sum = sum_be(f + l4->l4, (unsigned)(l4->end - l4->l4));
 	sum += (uint16_t)~inet_fold(inet_sum(f + l4->ip + 12, 8, 0) + l4->proto +
 				    (uint32_t)(l4->end - l4->l4));
 	return inet_fold(sum) == 0;

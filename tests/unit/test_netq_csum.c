@@ -177,3 +177,23 @@ TEST(netq_meta_valid_accepts_only_what_is_defined)
 				.csum_offset = 0xFFFF };        /* no overflow */
 	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN));
 }
+
+TEST(netq_sum_native_is_inet_sum_swapped_at_any_length_and_alignment)
+{
+	static uint8_t buf[2100];
+
+	srand(7);
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand();
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned at = (unsigned)rand() % 16, len = (unsigned)rand() % 2048;
+		if (round % 7 == 0)
+			memset(buf + at, 0xff, len);    /* sums near the carries */
+		uint16_t want = (uint16_t)~inet_fold(inet_sum(buf + at, len, 0));
+		CHECK_EQ(netq_swap16(netq_sum_native(buf + at, len)), want);
+		if (round % 7 == 0)
+			for (unsigned i = at; i < at + len; i++)
+				buf[i] = (uint8_t)rand();
+	}
+	CHECK_EQ(netq_sum_native(buf, 0), 0);
+}

@@ -224,6 +224,9 @@ int forward_ip4(struct pbuf *p, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* True when forwarding is on (then prerouting NAT may rewrite a datagram
+ * to us and send it on: offload.c). */
+bool forward_enabled(void);
 
 /* Checksum offload, per frame (offload.c): the netif's flags at its
  * start; a received frame's checks set before netif->input and reset

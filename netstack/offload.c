@@ -9,11 +9,14 @@
  * from that frame's descriptor: TCP and UDP are not checked for an
  * unfragmented IPv4 frame the device vouched for (CSUM_VALID) or that
  * came from the host's memory with its checksum left partial (CSUM_PARTIAL,
- * to one of our addresses); the IPv4 header is not checked when the device
- * did (IP_VALID). Every other frame, fragments included (their datagram's
- * checksum is checked after reassembly), is checked by lwIP as before,
- * and a wrong one is dropped and counted in lwIP's chkerr. A partial frame
- * to any other address (to be forwarded, or a broadcast) has its checksum
+ * to one of our addresses, while the appliance does not forward); the IPv4
+ * header is not checked when the device did (IP_VALID). Every other frame,
+ * fragments included (their datagram's checksum is checked after
+ * reassembly), is checked by lwIP as before, and a wrong one is dropped
+ * and counted in lwIP's chkerr. A partial frame to any other address (to
+ * be forwarded, or a broadcast), or any partial frame while forwarding is
+ * on (prerouting NAT may send one to us on elsewhere, and NAT's
+ * incremental updates assume a complete checksum), has its checksum
  * completed here, in software, before lwIP or the forwarding path sees
  * it: it may leave by any NIC, be fragmented or rewritten by NAT.
  *
@@ -61,11 +64,13 @@ void offload_rx(struct iface *ifc, uint8_t *f, struct netq_desc d)
 	if (d.flags & NETQ_F_IP_VALID)
 		flags &= (u16_t)~NETIF_CHECKSUM_CHECK_IP;
 	if ((d.flags & (NETQ_F_CSUM_VALID | NETQ_F_CSUM_PARTIAL)) && netq_frame_l4(f, d.len, &l4)) {
-		if (!(d.flags & NETQ_F_CSUM_PARTIAL) || to_us(f, &l4)) {
+		if (!(d.flags & NETQ_F_CSUM_PARTIAL) || (!forward_enabled() && to_us(f, &l4))) {
 			flags &= (u16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 			ifc->counters.rx_csum_trusted++;
 		} else if (d.csum_start == l4.l4 && l4.l4 + d.csum_offset == l4.csum) {
+			/* Right by construction: lwIP need not sum it again. */
 			netq_csum_complete(f, l4.end, d.csum_start, d.csum_offset);
+			flags &= (u16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 			ifc->counters.rx_csum_completed++;
 		}
 		/* A partial checksum elsewhere than this frame's is left as

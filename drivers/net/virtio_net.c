@@ -80,7 +80,7 @@ struct vq_desc {
 };
 
 /* The rings with room for EVENT_IDX's word after the last entry: at
- * ring[size], wherever size (<= QSIZE) puts it (vq_event). */
+ * ring[size], wherever size (<= QSIZE) puts it (used_event, avail_event). */
 struct vq_avail {
 	uint16_t flags, idx;
 	uint16_t ring[QSIZE + 1];

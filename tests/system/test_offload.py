@@ -135,3 +135,4 @@ def test_forwarded_partial_checksums_are_completed(tmp_path):
         k = r.stats()
         assert k["eth0.rx_csum_completed"] >= (4 << 20) // 1460, k
         assert k["eth0.fwd_packets"] >= (4 << 20) // 1460, k
+

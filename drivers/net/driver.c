@@ -77,10 +77,11 @@ static void driver_poll(void)
 
 	/* Received frames to the client; bad ones straight back to the NIC. */
 	while (ops->rx_take(&nic, &rx)) {
-		d = (struct netq_desc){ rx.offset, (uint16_t)rx.len, rx.flags, rx.csum_start,
-					rx.csum_offset, 0, 0 };
+		d = (struct netq_desc){ .offset = rx.offset, .len = (uint16_t)rx.len,
+					.flags = rx.flags, .csum_start = rx.csum_start,
+					.csum_offset = rx.csum_offset };
 		if (rx.st == NIC_RX_CONTINUED)
-			;
+			;       /* the rest of an oversize frame: counted with its first */
 		else if (rx.st == NIC_RX_OK && rx.len > NETQ_FRAME_MAX)
 			nic.stats.rx_oversize++;
 		else if (rx.st != NIC_RX_OK || rx.len < 14)

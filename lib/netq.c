@@ -144,3 +144,12 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size)
 		return "the buffers do not fit the pool";
 	return 0;
 }
+
+bool netq_meta_valid(struct netq_desc d, uint16_t known)
+{
+	if ((d.flags & ~known) || d.seg_size || d.reserved)
+		return false;
+	if (!(d.flags & NETQ_F_CSUM_PARTIAL))
+		return !d.csum_start && !d.csum_offset;
+	return d.csum_start >= 34 && (uint32_t)d.csum_start + d.csum_offset + 2 <= d.len;
+}

@@ -53,6 +53,11 @@ bool forward_sending(void)
 	return sending;
 }
 
+bool forward_enabled(void)
+{
+	return forwarding;
+}
+
 void forward_configure(bool on, const struct appliance_route *routes, unsigned n)
 {
 	forwarding = on;

@@ -52,7 +52,7 @@ static struct netq_ring *ring(struct iface *ifc, enum netq_ring_id id)
 static bool buf_post(struct iface *ifc, struct iface_buf *b)
 {
 	if (ifc->rx_posted >= pool.nbufs / 2 / (nifaces ? nifaces : 1) ||
-	    !netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ b->start, 0, 0 }))
+	    !netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ .offset = b->start }))
 		return false;
 	b->place = BUF_RX_POSTED;
 	b->iface = ifc;
@@ -141,8 +141,9 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		pbuf_ref(p);
 		b->tx_hold = p;
 		b->tx_iface = ifc;
-		d = (struct netq_desc){ (uint32_t)((uint8_t *)p->payload - pool.mem) + NETQ_POOL_OFFSET,
-					p->len, 0 };
+		d = (struct netq_desc){ .offset = (uint32_t)((uint8_t *)p->payload - pool.mem) +
+						  NETQ_POOL_OFFSET,
+					.len = p->len };
 		ifc->counters.tx_zero_copy++;
 	} else {
 		/* Copied (also a frame already on its way out once). */
@@ -152,8 +153,9 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		guard_ip_id(pool_byte(b->start), p->tot_len);
 		b->place = BUF_TX;
 		b->iface = ifc;
-		d = (struct netq_desc){ b->start, p->tot_len, 0 };
+		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
 	}
+	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
 	netq_push(tx, d);
 	ifc->counters.tx_packets++;
@@ -204,6 +206,7 @@ static err_t iface_netif_init(struct netif *netif)
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;
 	netif->linkoutput = iface_linkoutput;
+	offload_init(netif);
 	netif_set_hostname(netif, "mica");
 	return ERR_OK;
 }
@@ -346,7 +349,8 @@ static bool take_rx_ready(struct iface *ifc)
 			continue;
 		}
 		ifc->rx_posted--;
-		if (!netq_desc_valid(&ifc->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
+		if (!netq_desc_valid(&ifc->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX ||
+		    !netq_meta_valid(d, NETQ_F_RX_KNOWN)) {
 			ifc->counters.bad_desc++;       /* the driver gave it back, though */
 			ifc->counters.rx_dropped++;
 			buf_release(ifc, b);
@@ -357,6 +361,7 @@ static bool take_rx_ready(struct iface *ifc)
 		LINK_STATS_INC(link.recv);
 		ifc->counters.rx_packets++;
 		ifc->counters.rx_bytes += d.len;
+		offload_rx(ifc, pool_byte(d.offset), d);
 		struct pbuf *p = rx_pbuf(ifc, b, d);
 		if (!p || ifc->netif.input(p, &ifc->netif) != ERR_OK) {
 			ifc->counters.rx_dropped++;
@@ -364,6 +369,7 @@ static bool take_rx_ready(struct iface *ifc)
 			if (p)
 				pbuf_free(p);
 		}
+		offload_rx_done(ifc);
 	}
 	return budget < NETQ_RING_SIZE;
 }

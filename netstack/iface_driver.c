@@ -173,6 +173,7 @@ static void try_attach(struct iface *ifc)
 		return;
 	}
 	ifc->attached = true;
+	ifc->offloads = link.offloads;
 	ifc->driver_stats = (struct netq_stats){ .link_up = link.up };
 	if (!ifc->netif_started)
 		netif_start(ifc, &link);

@@ -115,6 +115,7 @@ struct iface {
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */
+	uint32_t offloads;              /* NETQ_OFFLOAD_* the attached driver offers */
 	struct net_if_counters counters;        /* the interface's own */
 };
 
@@ -245,6 +246,18 @@ void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t 
  * queue per neighbour), or dropped with ICMP host unreachable when it
  * does not answer (nexthop.c). Takes p. */
 void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+/* True when forwarding is on (then prerouting NAT may rewrite a datagram
+ * to us and send it on: offload.c). */
+bool forward_enabled(void);
+
+/* Checksum offload, per frame (offload.c): the netif's flags at its
+ * start; a received frame's checks set before netif->input and reset
+ * after it; a frame to send finished for its driver (its descriptor's
+ * metadata filled in). */
+void offload_init(struct netif *netif);
+void offload_rx(struct iface *ifc, uint8_t *frame, struct netq_desc d);
+void offload_rx_done(struct iface *ifc);
+void offload_tx(struct iface *ifc, uint8_t *frame, struct netq_desc *d);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

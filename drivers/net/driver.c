@@ -27,6 +27,34 @@ uintptr_t nic_bar(struct nic_device *n, int bar)
 	return n->pci->bars[bar].kind == PCI_BAR_MEM ? (uintptr_t)n->pci->bars[bar].base : 0;
 }
 
+bool nic_arg_on(struct nic_device *n, const char *key, bool dflt)
+{
+	char v[8];
+
+	if (!program_arg(n->args, key, v, sizeof(v)))
+		return dflt;
+	if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "0"))
+		return false;
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "1"))
+		return true;
+	return dflt;
+}
+
+unsigned long nic_arg_num(struct nic_device *n, const char *key, unsigned long dflt)
+{
+	char v[16];
+	unsigned long x = 0;
+
+	if (!program_arg(n->args, key, v, sizeof(v)) || !v[0])
+		return dflt;
+	for (const char *c = v; *c; c++) {
+		if (*c < '0' || *c > '9' || x > 100000000)
+			return dflt;
+		x = x * 10 + (unsigned long)(*c - '0');
+	}
+	return x;
+}
+
 static uint64_t phys_of(uint32_t offset)
 {
 	return nic.pool_phys + (offset - NETQ_POOL_OFFSET);
@@ -42,26 +70,34 @@ static void driver_poll(void)
 	struct netq_ring *tx_ready = netq_ring(nic.area, NETQ_TX_READY);
 	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
 	struct netq_desc d;
-	uint32_t off, len;
-	enum nic_rx_status st;
+	struct nic_rx rx;
+	uint32_t off;
 	bool pushed = false;
+	const uint16_t tx_known = nic.offloads & NETQ_OFFLOAD_TX_CSUM ? NETQ_F_TX_KNOWN : 0;
 
 	/* Received frames to the client; bad ones straight back to the NIC. */
-	while (ops->rx_take(&nic, &off, &len, &st)) {
-		if (st == NIC_RX_OK && len > NETQ_FRAME_MAX)
+	while (ops->rx_take(&nic, &rx)) {
+		d = (struct netq_desc){ .offset = rx.offset, .len = (uint16_t)rx.len,
+					.flags = rx.flags, .csum_start = rx.csum_start,
+					.csum_offset = rx.csum_offset };
+		if (rx.st == NIC_RX_CONTINUED)
+			;       /* the rest of an oversize frame: counted with its first */
+		else if (rx.st == NIC_RX_OK && rx.len > NETQ_FRAME_MAX)
 			nic.stats.rx_oversize++;
-		else if (st != NIC_RX_OK || len < 14)
+		else if (rx.st != NIC_RX_OK || rx.len < 14)
 			nic.stats.rx_errors++;
-		else if (!netq_push(rx_ready, (struct netq_desc){ off, (uint16_t)len, 0 }))
+		else if (!netq_meta_valid(d, NETQ_F_RX_KNOWN))
+			nic.stats.rx_errors++;          /* the device's offsets are wrong */
+		else if (!netq_push(rx_ready, d))
 			nic.stats.rx_no_buffer++;      /* the client is not keeping up */
 		else {
 			nic.stats.rx_packets++;
-			nic.stats.rx_bytes += len;
+			nic.stats.rx_bytes += rx.len;
 			pushed = true;
 			continue;
 		}
 		/* Back to the NIC, from its buffer's start. */
-		off = netq_buffer_start(off);
+		off = netq_buffer_start(rx.offset);
 		ops->rx_give(&nic, off, phys_of(off));
 	}
 	/* Empty buffers from the client to the NIC. */
@@ -74,7 +110,7 @@ static void driver_poll(void)
 	/* Sent buffers back to the client: tx-done always has room for every
 	 * frame in flight (see below). */
 	while (ops->tx_take(&nic, &off)) {
-		netq_push(tx_done, (struct netq_desc){ off, 0, 0 });
+		netq_push(tx_done, (struct netq_desc){ .offset = off });
 		nic.tx_in_flight--;
 		pushed = true;
 	}
@@ -82,13 +118,14 @@ static void driver_poll(void)
 	 * tx-done can take back when they complete. */
 	while (ops->tx_room(&nic) && netq_space(tx_done) > nic.tx_in_flight &&
 	       netq_pop(tx_ready, &d)) {
-		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX) {
+		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX ||
+		    !netq_meta_valid(d, tx_known)) {
 			nic.stats.tx_errors++;
 			netq_push(tx_done, d);
 			pushed = true;
 			continue;
 		}
-		ops->tx_give(&nic, d.offset, phys_of(d.offset), d.len);
+		ops->tx_give(&nic, &d, phys_of(d.offset));
 		nic.tx_in_flight++;
 		nic.stats.tx_packets++;
 		nic.stats.tx_bytes += d.len;
@@ -214,14 +251,15 @@ static void request(struct msg *m)
 	switch (label) {
 	case NETQ_ATTACH:
 		err = attach(m);
-		*m = msg_make((uint64_t)err, 3);
+		*m = msg_make((uint64_t)err, 4);
 		if (err)
 			return;
 		for (int i = 0; i < 6; i++)
 			m->w[0] |= (uint64_t)nic.mac[i] << (8 * i);
 		m->w[1] = nic.link;
 		m->w[2] = NETQ_PCI_SLOT(nic.pci->bus, nic.pci->dev, nic.pci->fn);
-		m->tag = ipc_tag(0, 3, 1);
+		m->w[3] = nic.offloads;
+		m->tag = ipc_tag(0, 4, 1);
 		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 		b->items[0][1] = notif;
 		return;
@@ -250,6 +288,7 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 	program_busy(true);             /* starting up is work: a hang here is seen */
 	nic.ops = ops;
 	nic.pci = &pi->pci;
+	nic.args = pi->args;
 	if (!program_arg(pi->args, "name", nic.ifname, sizeof(nic.ifname)))
 		memcpy(nic.ifname, pi->name, sizeof(nic.ifname) - 1);
 	if (!pi->pci.present) {
@@ -261,10 +300,12 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 		       pi->pci.fn, why);
 		return 1;
 	}
-	printf("%s: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, irq %d\n", nic.ifname,
-	       ops->kind, pi->pci.bus, pi->pci.dev, pi->pci.fn, nic.mac[0], nic.mac[1], nic.mac[2],
-	       nic.mac[3], nic.mac[4], nic.mac[5],
-	       pi->pci.irq_line == 0xFF ? -1 : pi->pci.irq_line);
+	printf("%s: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, irq %d, checksum "
+	       "offload: tx %s, rx %s\n", nic.ifname, ops->kind, pi->pci.bus, pi->pci.dev, pi->pci.fn,
+	       nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5],
+	       pi->pci.irq_line == 0xFF ? -1 : pi->pci.irq_line,
+	       nic.offloads & NETQ_OFFLOAD_TX_CSUM ? "on" : "off",
+	       nic.offloads & NETQ_OFFLOAD_RX_CSUM ? "on" : "off");
 
 	endpoint = slot_alloc();
 	reply = slot_alloc();

@@ -19,7 +19,22 @@
 #include "proto/pci.h"
 
 /* What the hardware says about a received buffer. */
-enum nic_rx_status { NIC_RX_OK, NIC_RX_ERROR, NIC_RX_FRAGMENT };
+enum nic_rx_status {
+	NIC_RX_OK,
+	NIC_RX_ERROR,
+	NIC_RX_FRAGMENT,        /* part of a frame longer than a buffer: dropped */
+	NIC_RX_CONTINUED,       /* the rest of such a frame, counted with its first */
+};
+
+/* A received buffer as the hardware half returns it: where the frame
+ * starts (offset, as given, plus any header the NIC put first), its
+ * length, the status, and the checksum metadata for rx-ready
+ * (NETQ_F_* and, with CSUM_PARTIAL, the offsets; proto/netq.h). */
+struct nic_rx {
+	uint32_t offset, len;
+	enum nic_rx_status st;
+	uint16_t flags, csum_start, csum_offset;
+};
 
 struct nic_device;
 
@@ -38,12 +53,13 @@ struct nic_ops {
 	unsigned (*rx_room)(struct nic_device *);
 	void (*rx_give)(struct nic_device *, uint32_t offset, uint64_t phys);
 	unsigned (*tx_room)(struct nic_device *);
-	void (*tx_give)(struct nic_device *, uint32_t offset, uint64_t phys, uint32_t len);
+	/* A frame to send (checked: its metadata is within nic->offloads),
+	 * at phys. */
+	void (*tx_give)(struct nic_device *, const struct netq_desc *d, uint64_t phys);
 	/* Tell the device about buffers given since the last flush. */
 	void (*flush)(struct nic_device *);
 	/* Buffers the hardware is done with, oldest first; false when none. */
-	bool (*rx_take)(struct nic_device *, uint32_t *offset, uint32_t *len,
-			enum nic_rx_status *st);
+	bool (*rx_take)(struct nic_device *, struct nic_rx *rx);
 	bool (*tx_take)(struct nic_device *, uint32_t *offset);
 	/* Interrupt: read and acknowledge the cause; update nic->link. */
 	void (*interrupt)(struct nic_device *);
@@ -61,11 +77,15 @@ struct nic_ops {
 #define NIC_HELD_MAX (2 * NETQ_RING_SIZE)
 
 /* The one device a driver program drives, and its client. The hardware
- * half reads pci, ifname and area; writes mac (probe), link and stats. */
+ * half reads pci, ifname, args and area; writes mac and offloads (probe),
+ * link and stats. */
 struct nic_device {
 	const struct nic_ops *ops;
 	const struct pci_device_info *pci;
 	char ifname[NS_NAME_MAX + 1];
+	const char *args;               /* the manifest's arguments (nic_arg_on) */
+	uint32_t offloads;              /* NETQ_OFFLOAD_* the NIC offers and the
+					   manifest allows */
 	uint8_t mac[6];
 	bool link;
 	bool attached;
@@ -81,6 +101,11 @@ struct nic_device {
 void *nic_dma(struct nic_device *nic, size_t size, uint64_t *phys);
 /* A memory BAR's registers (mapped at their physical address). */
 uintptr_t nic_bar(struct nic_device *nic, int bar);
+/* A switch from the manifest's arguments: `key=off` (or `no`, `0`) is
+ * false, `key=on` (`yes`, `1`) true, absent or anything else: dflt. */
+bool nic_arg_on(struct nic_device *nic, const char *key, bool dflt);
+/* A number from the manifest's arguments (decimal), or dflt. */
+unsigned long nic_arg_num(struct nic_device *nic, const char *key, unsigned long dflt);
 
 /* The driver program, given its hardware half: never returns but on a
  * failure at start (then the program's exit status). */

@@ -1,11 +1,22 @@
 /*
- * Intel 82540EM (QEMU `-device e1000`): legacy descriptors, one RX and one
- * TX ring in DMA memory whose buffers are the client's pool buffers.
- * Register and bit names follow Intel's 8254x Software Developer's Manual.
+ * Intel 82540EM (QEMU `-device e1000`): one RX and one TX ring in DMA
+ * memory whose buffers are the client's pool buffers. Register and bit
+ * names follow Intel's 8254x Software Developer's Manual.
+ *
+ * Offloads (each switched off by a manifest argument, docs/drivers.md):
+ * transmit checksums through a TCP/IP context descriptor (written only
+ * when a frame's offsets differ from the last one's) and extended data
+ * descriptors with TXSM; receive checksums (RXCSUM: IPCS and TCPCS in a
+ * descriptor's status, IPE and TCPE in its errors; a frame the NIC found
+ * wrong goes up unverified, so that the netstack checks and counts it);
+ * interrupt moderation (ITR, and TIDV/TADV for transmit completions).
+ * QEMU's model sets IXSM (no indication) on every received frame, so
+ * under QEMU the netstack verifies every checksum itself.
  */
 #include "driver.h"
 
 #include "lib/io.h"
+#include "lib/netq_csum.h"
 
 /* Registers (byte offsets in BAR 0). */
 #define CTRL   0x0000
@@ -14,6 +25,7 @@
 #define ICR    0x00C0
 #define IMS    0x00D0
 #define IMC    0x00D8
+#define ITR    0x00C4   /* minimum interval between interrupts, 256 ns units */
 #define RCTL   0x0100
 #define TCTL   0x0400
 #define TIPG   0x0410
@@ -27,6 +39,9 @@
 #define TDLEN  0x3808
 #define TDH    0x3810
 #define TDT    0x3818
+#define TIDV   0x3820   /* transmit interrupt delay, 1.024 us units */
+#define TADV   0x382C   /* ... and its absolute limit */
+#define RXCSUM 0x5000
 #define MTA    0x5200   /* 128 registers */
 #define RAL0   0x5400
 #define RAH0   0x5404
@@ -54,12 +69,25 @@
 #define ICR_RXO    (1u << 6)
 #define ICR_RXT0   (1u << 7)
 
-#define RX_DD  0x01
-#define RX_EOP 0x02
+#define RXCSUM_IPOFL (1u << 8)
+#define RXCSUM_TUOFL (1u << 9)
+
+#define RX_DD    0x01
+#define RX_EOP   0x02
+#define RX_IXSM  0x04   /* ignore the checksum bits */
+#define RX_TCPCS 0x20   /* TCP/UDP checksum computed (TCPE says if wrong) */
+#define RX_IPCS  0x40   /* IPv4 header checksum computed (IPE) */
+#define RX_ERR_TCPE 0x20
+#define RX_ERR_IPE  0x40
 #define TX_EOP 0x01
 #define TX_IFCS 0x02
 #define TX_RS  0x08
+#define TX_DEXT 0x20    /* an extended descriptor: context or data */
+#define TX_IDE 0x80     /* delay the completion interrupt (TIDV/TADV) */
 #define TX_DD  0x01
+#define TX_DTYP_DATA    (1u << 20)      /* in the extended descriptors' length word */
+#define TX_POPTS_TXSM   0x02
+#define CTX_SLOT        UINT32_MAX      /* tx_off of a context descriptor's slot */
 
 #define RING 256        /* descriptors per ring: 4 KiB each */
 
@@ -77,6 +105,26 @@ struct tx_desc {
 	uint16_t special;
 };
 
+/* The TCP/IP context descriptor and the extended data descriptor. */
+struct tx_context {
+	uint8_t ipcss, ipcso;
+	uint16_t ipcse;
+	uint8_t tucss, tucso;
+	uint16_t tucse;
+	uint32_t cmd_len;       /* PAYLEN, DTYP 0, TUCMD << 24 */
+	uint8_t status, hdrlen;
+	uint16_t mss;
+};
+
+struct tx_data {
+	uint64_t addr;
+	uint32_t cmd_len;       /* DTALEN, DTYP 1, DCMD << 24 */
+	uint8_t status, popts;
+	uint16_t special;
+};
+_Static_assert(sizeof(struct tx_context) == 16 && sizeof(struct tx_data) == 16,
+	       "descriptors are 16 bytes");
+
 static uintptr_t regs;
 static volatile struct rx_desc *rx;
 static volatile struct tx_desc *tx;
@@ -85,6 +133,8 @@ static uint64_t rx_phys, tx_phys;
  * completes, tail = next we fill. Free-running, mod RING. */
 static uint32_t rx_off[RING], tx_off[RING];
 static uint32_t rx_head, rx_tail, tx_head, tx_tail;
+static uint16_t ctx_start, ctx_offset;  /* the context the NIC has (0: none yet) */
+static uint32_t itr, tx_delay;          /* moderation, from the manifest */
 
 static uint32_t rd(uint32_t reg) { return mmio_read32(regs + reg); }
 static void wr(uint32_t reg, uint32_t v) { mmio_write32(regs + reg, v); }
@@ -143,6 +193,14 @@ static const char *e1000_probe(struct nic_device *nic)
 		nic->mac[2 * w] = (uint8_t)(v >> 16);
 		nic->mac[2 * w + 1] = (uint8_t)(v >> 24);
 	}
+	nic->offloads = (nic_arg_on(nic, "txcsum", true) ? NETQ_OFFLOAD_TX_CSUM : 0) |
+			(nic_arg_on(nic, "rxcsum", true) ? NETQ_OFFLOAD_RX_CSUM : 0);
+	/* 488 x 256 ns: at most ~8000 interrupts a second. The first after a
+	 * quiet spell is not delayed, so a ping's answer is not either. */
+	itr = (uint32_t)nic_arg_num(nic, "itr", 488) & 0xFFFF;
+	tx_delay = (uint32_t)nic_arg_num(nic, "txdelay", 0) & 0xFFFF;
+	printf("%s: interrupt moderation: itr %u x 256 ns, transmit delay %u us\n", nic->ifname,
+	       itr, tx_delay);
 	if (!(rx = nic_dma(nic, 2 * 4096, &rx_phys)))
 		return "no DMA memory for the descriptor rings (manifest dma=)";
 	tx = (volatile struct tx_desc *)((uint8_t *)rx + 4096);
@@ -157,6 +215,7 @@ static const char *e1000_start(struct nic_device *nic)
 	memset((void *)rx, 0, 4096);
 	memset((void *)tx, 0, 4096);
 	rx_head = rx_tail = tx_head = tx_tail = 0;
+	ctx_start = ctx_offset = 0;
 	wr(CTRL, rd(CTRL) | CTRL_SLU);
 	/* Our address in receive-address slot 0; no multicast. */
 	wr(RAL0, (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 | (uint32_t)nic->mac[2] << 16 |
@@ -176,6 +235,10 @@ static const char *e1000_start(struct nic_device *nic)
 	wr(TDT, 0);
 	wr(TIPG, 10 | 8 << 10 | 6 << 20);
 	wr(TCTL, TCTL_EN | TCTL_PSP | 0x0F << 4 | 0x40 << 12);
+	wr(RXCSUM, nic->offloads & NETQ_OFFLOAD_RX_CSUM ? RXCSUM_IPOFL | RXCSUM_TUOFL : 0);
+	wr(ITR, itr);
+	wr(TIDV, tx_delay);
+	wr(TADV, tx_delay * 4);
 	wr(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
 	wr(IMS, ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
 	nic->link = rd(STATUS) & STATUS_LU;
@@ -188,9 +251,15 @@ static void e1000_stop(struct nic_device *nic)
 		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
-/* One descriptor stays empty: RDT == RDH means "no buffers". */
+/* One descriptor stays empty: RDT == RDH means "no buffers". On transmit
+ * a frame may need two (a context descriptor first). */
 static unsigned e1000_rx_room(struct nic_device *nic) { return RING - 1 - (rx_tail - rx_head); }
-static unsigned e1000_tx_room(struct nic_device *nic) { return RING - 1 - (tx_tail - tx_head); }
+static unsigned e1000_tx_room(struct nic_device *nic)
+{
+	unsigned used = tx_tail - tx_head;
+
+	return used + 2 < RING ? RING - 2 - used : 0;
+}
 
 static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys)
 {
@@ -202,15 +271,61 @@ static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys
 	rx_tail++;
 }
 
-static void e1000_tx_give(struct nic_device *nic, uint32_t offset, uint64_t phys, uint32_t len)
+/* A context descriptor for the checksum at csum_start + csum_offset,
+ * summed from csum_start to the frame's end (TUCSE 0). It takes a slot of
+ * its own, completed (RS) like a frame's, whose tx_off is CTX_SLOT. */
+static void tx_context(uint16_t csum_start, uint16_t csum_offset)
 {
-	volatile struct tx_desc *d = &tx[tx_tail % RING];
+	volatile struct tx_context *c = (volatile struct tx_context *)&tx[tx_tail % RING];
 
-	tx_off[tx_tail % RING] = offset;
-	d->addr = phys;
-	d->length = (uint16_t)len;
-	d->cmd = TX_EOP | TX_IFCS | TX_RS;
-	d->status = 0;
+	tx_off[tx_tail % RING] = CTX_SLOT;
+	c->ipcss = c->ipcso = 0;
+	c->ipcse = 0;
+	c->tucss = (uint8_t)csum_start;
+	c->tucso = (uint8_t)(csum_start + csum_offset);
+	c->tucse = 0;
+	c->cmd_len = (uint32_t)(TX_DEXT | TX_RS) << 24;
+	c->status = 0;
+	c->hdrlen = 0;
+	c->mss = 0;
+	ctx_start = csum_start;
+	ctx_offset = csum_offset;
+	tx_tail++;
+}
+
+static void e1000_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+{
+	uint8_t ide = tx_delay ? TX_IDE : 0;
+
+	if (d->flags & NETQ_F_CSUM_PARTIAL) {
+		/* The context's offsets are bytes: a start past 255 is sent
+		 * complete (the driver checked it fits the frame). */
+		if (d->csum_start + d->csum_offset > 255) {
+			netq_csum_complete(nic->area + d->offset, d->len, d->csum_start,
+					   d->csum_offset);
+		} else {
+			if (d->csum_start != ctx_start || d->csum_offset != ctx_offset)
+				tx_context(d->csum_start, d->csum_offset);
+			volatile struct tx_data *x = (volatile struct tx_data *)&tx[tx_tail % RING];
+			tx_off[tx_tail % RING] = d->offset;
+			x->addr = phys;
+			x->cmd_len = d->len | TX_DTYP_DATA |
+				     (uint32_t)(TX_EOP | TX_IFCS | TX_RS | TX_DEXT | ide) << 24;
+			x->status = 0;
+			x->popts = TX_POPTS_TXSM;
+			x->special = 0;
+			tx_tail++;
+			return;
+		}
+	}
+	volatile struct tx_desc *t = &tx[tx_tail % RING];
+	tx_off[tx_tail % RING] = d->offset;
+	t->addr = phys;
+	t->length = d->len;
+	t->cso = t->css = 0;
+	t->cmd = TX_EOP | TX_IFCS | TX_RS | ide;
+	t->status = 0;
+	t->special = 0;
 	tx_tail++;
 }
 
@@ -223,30 +338,41 @@ static void e1000_flush(struct nic_device *nic)
 		wr(TDT, tx_tail % RING);
 }
 
-static bool e1000_rx_take(struct nic_device *nic, uint32_t *offset, uint32_t *len,
-			  enum nic_rx_status *st)
+static bool e1000_rx_take(struct nic_device *nic, struct nic_rx *r)
 {
 	volatile struct rx_desc *d = &rx[rx_head % RING];
 
 	if (rx_head == rx_tail || !(d->status & RX_DD))
 		return false;
 	io_barrier();           /* the status before the rest */
-	*offset = rx_off[rx_head % RING];
-	*len = d->length;
+	uint8_t status = d->status, errors = d->errors;
+	*r = (struct nic_rx){ .offset = rx_off[rx_head % RING], .len = d->length };
+	/* Checksum errors are not the frame's: it goes up unverified (the
+	 * netstack checks it, finds it wrong, and counts it). */
+	uint8_t frame_errors = errors & (uint8_t)~(RX_ERR_TCPE | RX_ERR_IPE);
 	/* A frame longer than one buffer spans descriptors (only without
 	 * EOP): we do not reassemble, we drop. */
-	*st = d->errors ? NIC_RX_ERROR : !(d->status & RX_EOP) ? NIC_RX_FRAGMENT : NIC_RX_OK;
+	r->st = frame_errors ? NIC_RX_ERROR : !(status & RX_EOP) ? NIC_RX_FRAGMENT : NIC_RX_OK;
+	if ((nic->offloads & NETQ_OFFLOAD_RX_CSUM) && !(status & RX_IXSM)) {
+		if ((status & RX_IPCS) && !(errors & RX_ERR_IPE))
+			r->flags |= NETQ_F_IP_VALID;
+		if ((status & RX_TCPCS) && !(errors & RX_ERR_TCPE))
+			r->flags |= NETQ_F_CSUM_VALID;
+	}
 	rx_head++;
 	return true;
 }
 
 static bool e1000_tx_take(struct nic_device *nic, uint32_t *offset)
 {
-	if (tx_head == tx_tail || !(tx[tx_head % RING].status & TX_DD))
-		return false;
-	*offset = tx_off[tx_head % RING];
-	tx_head++;
-	return true;
+	for (;;) {
+		if (tx_head == tx_tail || !(tx[tx_head % RING].status & TX_DD))
+			return false;
+		*offset = tx_off[tx_head % RING];
+		tx_head++;
+		if (*offset != CTX_SLOT)
+			return true;
+	}
 }
 
 static unsigned e1000_held(struct nic_device *nic, uint32_t *offsets, unsigned max)
@@ -256,7 +382,8 @@ static unsigned e1000_held(struct nic_device *nic, uint32_t *offsets, unsigned m
 	for (uint32_t i = rx_head; i != rx_tail && n < max; i++)
 		offsets[n++] = rx_off[i % RING];
 	for (uint32_t i = tx_head; i != tx_tail && n < max; i++)
-		offsets[n++] = tx_off[i % RING];
+		if (tx_off[i % RING] != CTX_SLOT)
+			offsets[n++] = tx_off[i % RING];
 	return n;
 }
 

@@ -63,22 +63,28 @@ static void corrupt_rings(struct nic_device *nic)
 	uint32_t buf = next_client_buffer(nic, 0);
 	const uint32_t theirs = pool + (buf < SEARCHED_BUFS ? buf : 0) * NETQ_BUF_SIZE;
 	const struct netq_desc bad[] = {
-		{ 0, 60, 0 },                                   /* the header */
-		{ NETQ_RING_OFFSET(NETQ_TX_READY), 60, 0 },     /* a ring */
-		{ pool - 4, 60, 0 },                            /* just before the pool */
-		{ end, 60, 0 },                                 /* just after it */
-		{ size, 60, 0 },                                /* past the area */
-		{ size - 1, 60, 0 },                            /* across its end */
-		{ 0xFFFFFFF0u, 60, 0 },                         /* wraps around */
-		{ theirs + 1, 60, 0 },                          /* misaligned */
-		{ theirs + NETQ_BUF_SIZE - 2, 60, 0 },          /* across a buffer's end */
-		{ theirs, 0, 0 },                               /* empty frame */
-		{ theirs, 1, 0 },                               /* shorter than a header */
-		{ theirs, 13, 0 },
-		{ theirs, NETQ_FRAME_MAX + 1, 0 },              /* too long */
-		{ theirs, NETQ_BUF_SIZE + 1, 0 },               /* longer than a buffer */
-		{ theirs, 0xFFFF, 0 },
-		{ theirs, 60, 0xFFFF },                         /* flags nobody defined */
+		{ .offset = 0, .len = 60 },                             /* the header */
+		{ .offset = NETQ_RING_OFFSET(NETQ_TX_READY), .len = 60 }, /* a ring */
+		{ .offset = pool - 4, .len = 60 },                      /* just before the pool */
+		{ .offset = end, .len = 60 },                           /* just after it */
+		{ .offset = size, .len = 60 },                          /* past the area */
+		{ .offset = size - 1, .len = 60 },                      /* across its end */
+		{ .offset = 0xFFFFFFF0u, .len = 60 },                   /* wraps around */
+		{ .offset = theirs + 1, .len = 60 },                    /* misaligned */
+		{ .offset = theirs + NETQ_BUF_SIZE - 2, .len = 60 },    /* across a buffer's end */
+		{ .offset = theirs },                                   /* empty frame */
+		{ .offset = theirs, .len = 1 },                         /* shorter than a header */
+		{ .offset = theirs, .len = 13 },
+		{ .offset = theirs, .len = NETQ_FRAME_MAX + 1 },        /* too long */
+		{ .offset = theirs, .len = NETQ_BUF_SIZE + 1 },         /* longer than a buffer */
+		{ .offset = theirs, .len = 0xFFFF },
+		{ .offset = theirs, .len = 60, .flags = 0xFFFF },       /* flags nobody defined */
+		{ .offset = theirs, .len = 60, .flags = NETQ_F_CSUM_PARTIAL,
+		  .csum_start = 50, .csum_offset = 16 },                /* a checksum past the end */
+		{ .offset = theirs, .len = 60, .flags = NETQ_F_CSUM_PARTIAL,
+		  .csum_start = 4, .csum_offset = 2 },                  /* inside the Ethernet header */
+		{ .offset = theirs, .len = 60, .csum_start = 34 },      /* offsets without the flag */
+		{ .offset = theirs, .len = 60, .seg_size = 1460 },      /* segmentation: not defined */
 	};
 	const unsigned nbad = sizeof(bad) / sizeof(bad[0]);
 	struct netq_ring *rx_ready = netq_ring(nic->area, NETQ_RX_READY);
@@ -92,7 +98,7 @@ static void corrupt_rings(struct nic_device *nic)
 		if (i >= nbad) {
 			if (buf >= SEARCHED_BUFS)
 				break;
-			d = (struct netq_desc){ pool + buf * NETQ_BUF_SIZE, 60, 0 };
+			d = (struct netq_desc){ .offset = pool + buf * NETQ_BUF_SIZE, .len = 60 };
 			buf = next_client_buffer(nic, buf + 1);
 		}
 		n_rx += netq_push(rx_ready, d);

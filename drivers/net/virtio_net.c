@@ -3,8 +3,18 @@
  * `-device virtio-net-pci`): split virtqueues, receive queue 0 and transmit
  * queue 1, INTx interrupts. Receive buffers are pool buffers (one
  * descriptor each: the 12-byte virtio-net header, then the frame); a frame
- * to send is two descriptors: a zero header of ours, then the pool buffer.
- * Structure and field names follow the virtio 1.0 specification.
+ * to send is two descriptors: a header of ours (one per transmit slot),
+ * then the pool buffer. Structure and field names follow the virtio 1.x
+ * specification.
+ *
+ * Features (each but VERSION_1, MAC and STATUS switched off by a manifest
+ * argument, docs/drivers.md): CSUM (the device completes checksums we
+ * leave partial, NEEDS_CSUM on transmit), GUEST_CSUM (received frames say
+ * DATA_VALID or NEEDS_CSUM), MRG_RXBUF (a frame longer than one buffer
+ * arrives over several, num_buffers, and is counted as oversize instead
+ * of being lost silently inside QEMU) and RING_EVENT_IDX (each side says
+ * at which index it wants to be notified: one kick and one interrupt per
+ * batch).
  */
 #include "driver.h"
 
@@ -37,9 +47,13 @@
 #define STATUS_DRIVER_OK   4
 #define STATUS_FEATURES_OK 8
 
-#define F_MAC       (1ull << 5)
-#define F_STATUS    (1ull << 16)
-#define F_VERSION_1 (1ull << 32)
+#define F_CSUM       (1ull << 0)
+#define F_GUEST_CSUM (1ull << 1)
+#define F_MAC        (1ull << 5)
+#define F_MRG_RXBUF  (1ull << 15)
+#define F_STATUS     (1ull << 16)
+#define F_EVENT_IDX  (1ull << 29)
+#define F_VERSION_1  (1ull << 32)
 #define NET_S_LINK_UP 1
 #define NO_VECTOR 0xFFFF
 
@@ -48,6 +62,15 @@
 #define USED_F_NO_NOTIFY 1
 
 #define HDR_LEN 12      /* struct virtio_net_hdr with num_buffers (VERSION_1) */
+#define HDR_F_NEEDS_CSUM 1
+#define HDR_F_DATA_VALID 2
+
+/* struct virtio_net_hdr (little-endian fields, as x86 has them). */
+struct net_hdr {
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset, num_buffers;
+};
+_Static_assert(sizeof(struct net_hdr) == HDR_LEN, "the 1.x header");
 #define QSIZE 256
 
 struct vq_desc {
@@ -56,16 +79,20 @@ struct vq_desc {
 	uint16_t flags, next;
 };
 
+/* The rings with room for EVENT_IDX's word after the last entry: at
+ * ring[size], wherever size (<= QSIZE) puts it (used_event, avail_event). */
 struct vq_avail {
 	uint16_t flags, idx;
-	uint16_t ring[QSIZE];
+	uint16_t ring[QSIZE + 1];
+};
+
+struct vq_used_elem {
+	uint32_t id, len;
 };
 
 struct vq_used {
 	uint16_t flags, idx;
-	struct {
-		uint32_t id, len;
-	} ring[QSIZE];
+	struct vq_used_elem ring[QSIZE + 1];
 };
 
 struct vq {
@@ -86,7 +113,9 @@ static uintptr_t common, isr, device_cfg, notify_base;
 static uint32_t notify_mul;
 static uint64_t features;
 static struct vq rxq, txq;
-static uint64_t tx_hdr_phys;            /* one zero header for every frame sent */
+static volatile struct net_hdr *tx_hdr; /* one per transmit pair, by head / 2 */
+static uint64_t tx_hdr_phys;
+static unsigned rx_continued;           /* buffers still to come of an oversize frame */
 
 static const char *find_caps(struct nic_device *nic)
 {
@@ -211,16 +240,28 @@ static const char *virtio_probe(struct nic_device *nic)
 	features = device_features();
 	if (!(features & F_VERSION_1))
 		return "the device does not offer VIRTIO_F_VERSION_1";
-	features &= F_VERSION_1 | F_MAC | F_STATUS;
+	uint64_t want = F_VERSION_1 | F_MAC | F_STATUS;
+	if (nic_arg_on(nic, "txcsum", true))
+		want |= F_CSUM;
+	if (nic_arg_on(nic, "rxcsum", true))
+		want |= F_GUEST_CSUM;
+	if (nic_arg_on(nic, "mrgrxbuf", true))
+		want |= F_MRG_RXBUF;
+	if (nic_arg_on(nic, "eventidx", true))
+		want |= F_EVENT_IDX;
+	features &= want;
+	nic->offloads = (features & F_CSUM ? NETQ_OFFLOAD_TX_CSUM : 0) |
+			(features & F_GUEST_CSUM ? NETQ_OFFLOAD_RX_CSUM : 0);
 	if (!(features & F_MAC))
 		return "the device has no MAC address (VIRTIO_NET_F_MAC)";
 	for (int i = 0; i < 6; i++)
 		nic->mac[i] = mmio_read8(device_cfg + (uintptr_t)i);
 	if ((why = vq_alloc(nic, &rxq, 0)) || (why = vq_alloc(nic, &txq, 1)))
 		return why;
-	uint8_t *hdr = nic_dma(nic, 4096, &tx_hdr_phys);
-	if (!hdr)
-		return "no DMA memory for the transmit header";
+	if (!(tx_hdr = nic_dma(nic, 4096, &tx_hdr_phys)))
+		return "no DMA memory for the transmit headers";
+	printf("%s: virtio features: mergeable buffers %s, event index %s\n", nic->ifname,
+	       features & F_MRG_RXBUF ? "on" : "off", features & F_EVENT_IDX ? "on" : "off");
 	return NULL;
 }
 
@@ -243,8 +284,9 @@ static const char *virtio_start(struct nic_device *nic)
 	if ((why = vq_setup(&rxq, 1)) || (why = vq_setup(&txq, 2)))
 		return why;
 	/* Transmit pairs: header descriptor chained to the frame's. */
+	rx_continued = 0;
 	for (uint16_t h = 0; h + 1 < txq.size; h += 2) {
-		txq.desc[h].addr = tx_hdr_phys;
+		txq.desc[h].addr = tx_hdr_phys + (uint64_t)(h / 2) * sizeof(struct net_hdr);
 		txq.desc[h].len = HDR_LEN;
 		txq.desc[h].flags = DESC_F_NEXT;
 		txq.desc[h].next = h + 1;
@@ -281,14 +323,26 @@ static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phy
 	publish(&rxq, h, offset);
 }
 
-static void virtio_tx_give(struct nic_device *nic, uint32_t offset, uint64_t phys, uint32_t len)
+static void virtio_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
 {
 	uint16_t h = txq.free[--txq.nfree];
+	volatile struct net_hdr *hdr = &tx_hdr[h / 2];
 
+	hdr->flags = d->flags & NETQ_F_CSUM_PARTIAL ? HDR_F_NEEDS_CSUM : 0;
+	hdr->csum_start = d->csum_start;
+	hdr->csum_offset = d->csum_offset;
 	txq.desc[h + 1].addr = phys;
-	txq.desc[h + 1].len = len;
+	txq.desc[h + 1].len = d->len;
 	txq.desc[h + 1].flags = 0;
-	publish(&txq, h, offset);
+	publish(&txq, h, d->offset);
+}
+
+/* EVENT_IDX's words: the driver's used_event after the available ring,
+ * the device's avail_event after the used ring (virtio 1.x, 2.7.10). */
+static volatile uint16_t *used_event(struct vq *q) { return &q->avail->ring[q->size]; }
+static volatile uint16_t *avail_event(struct vq *q)
+{
+	return (volatile uint16_t *)&q->used->ring[q->size];
 }
 
 static void kick(struct vq *q)
@@ -297,10 +351,20 @@ static void kick(struct vq *q)
 		return;
 	io_barrier();                   /* descriptors and ring before idx */
 	q->avail->idx = q->avail_idx;
+	if (q == &txq && (features & F_EVENT_IDX))
+		*used_event(q) = (uint16_t)(q->avail_idx - 1);  /* when the last is sent */
 	io_mb();                        /* idx before we read the device's flags */
+	uint16_t old = q->notified_idx, event;
 	q->notified_idx = q->avail_idx;
-	if (!(q->used->flags & USED_F_NO_NOTIFY))
+	if (features & F_EVENT_IDX) {
+		/* Notify only if the device asked to be told of an index in
+		 * (old, new]. */
+		event = *avail_event(q);
+		if ((uint16_t)(q->avail_idx - event - 1) < (uint16_t)(q->avail_idx - old))
+			mmio_write16(q->notify, q->index);
+	} else if (!(q->used->flags & USED_F_NO_NOTIFY)) {
 		mmio_write16(q->notify, q->index);
+	}
 }
 
 static void virtio_flush(struct nic_device *nic)
@@ -309,11 +373,25 @@ static void virtio_flush(struct nic_device *nic)
 	kick(&txq);
 }
 
+/* With EVENT_IDX: interrupt us when the device has used the entry at
+ * index `at` (receive: the next one; transmit: the last one given). */
+static void want_interrupt_at(struct vq *q, uint16_t at)
+{
+	*used_event(q) = at;
+	io_mb();                        /* before we look at idx again */
+}
+
 /* The next used element, if the device returned one. */
 static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
 {
-	if (q->last_used == q->used->idx)
-		return false;
+	if (q->last_used == q->used->idx) {
+		if (!(features & F_EVENT_IDX))
+			return false;
+		/* Receive: the next frame; transmit: once all given are sent. */
+		want_interrupt_at(q, q == &rxq ? q->last_used : (uint16_t)(q->avail_idx - 1));
+		if (q->last_used == q->used->idx)
+			return false;
+	}
 	io_barrier();                   /* idx before the element */
 	uint32_t id = q->used->ring[q->last_used % q->size].id;
 	*len = q->used->ring[q->last_used % q->size].len;
@@ -323,18 +401,43 @@ static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
 	return true;
 }
 
-static bool virtio_rx_take(struct nic_device *nic, uint32_t *offset, uint32_t *len,
-			   enum nic_rx_status *st)
+static bool virtio_rx_take(struct nic_device *nic, struct nic_rx *rx)
 {
 	uint16_t h;
 	uint32_t n;
 
 	if (!used_next(&rxq, &h, &n))
 		return false;
+	*rx = (struct nic_rx){ .offset = rxq.off[h] };
+	if (rx_continued) {
+		/* More of an oversize frame (MRG_RXBUF): counted with its first. */
+		rx_continued--;
+		rx->st = NIC_RX_CONTINUED;
+		return true;
+	}
 	/* The frame follows the header in the same buffer. */
-	*offset = rxq.off[h] + HDR_LEN;
-	*len = n > HDR_LEN ? n - HDR_LEN : 0;
-	*st = n > HDR_LEN ? NIC_RX_OK : NIC_RX_ERROR;
+	rx->offset += HDR_LEN;
+	rx->len = n > HDR_LEN ? n - HDR_LEN : 0;
+	rx->st = n > HDR_LEN ? NIC_RX_OK : NIC_RX_ERROR;
+	if (rx->st != NIC_RX_OK)
+		return true;
+	struct net_hdr hdr;
+	__builtin_memcpy(&hdr, nic->area + rxq.off[h], sizeof(hdr));   /* inlined: a few moves */
+	if ((features & F_MRG_RXBUF) && hdr.num_buffers > 1) {
+		/* Longer than a buffer: the rest follows; all of it dropped. */
+		rx_continued = hdr.num_buffers - 1u < QSIZE ? hdr.num_buffers - 1u : QSIZE;
+		rx->len = NETQ_FRAME_MAX + 1;
+		return true;
+	}
+	if (!(features & F_GUEST_CSUM))
+		return true;
+	if (hdr.flags & HDR_F_NEEDS_CSUM) {
+		rx->flags = NETQ_F_CSUM_PARTIAL;
+		rx->csum_start = hdr.csum_start;
+		rx->csum_offset = hdr.csum_offset;
+	} else if (hdr.flags & HDR_F_DATA_VALID) {
+		rx->flags = NETQ_F_CSUM_VALID;
+	}
 	return true;
 }
 

@@ -31,6 +31,7 @@ struct netq_link {
 	uint8_t mac[6];
 	bool up;
 	uint64_t pci_slot;      /* NETQ_PCI_SLOT(bus, dev, fn), or 0 */
+	uint32_t offloads;      /* NETQ_OFFLOAD_* the driver offers */
 };
 
 /*

@@ -96,6 +96,13 @@ enum netmgmt_label {
 	X(tx_dropped)           /* no driver, no pool buffer or ring room,       \
 				   or too long */                               \
 	X(tx_zero_copy)         /* sent from the pool buffer they arrived in */ \
+	X(rx_csum_trusted)      /* TCP/UDP checksums lwIP did not check: the    \
+				   NIC verified them, or the host left them     \
+				   partial (docs/netstack.md) */                \
+	X(rx_csum_completed)    /* partial checksums completed in software      \
+				   (frames not to us) */                        \
+	X(tx_csum_offloaded)    /* TCP checksums left to the NIC */             \
+	X(tx_csum_software)     /* TCP checksums summed here (no offload) */    \
 	X(drv_rx_packets)       /* the running driver instance's counters */    \
 	X(drv_rx_no_buffer)                                                     \
 	X(drv_rx_errors)                                                        \

@@ -16,7 +16,8 @@
  *                            NETQ_BUF_SIZE bytes (pool_size bytes mapped)
  *
  * Each ring is single-producer/single-consumer and carries descriptors
- * (offset, length) naming bytes inside the pool, as offsets in that area:
+ * (offset, length, offload metadata) naming bytes inside the pool, as
+ * offsets in that area:
  *
  *   rx-free   client -> driver   empty buffers for the NIC to receive into
  *   rx-ready  driver -> client   received frames
@@ -44,13 +45,14 @@
 #include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
-#define NETQ_VERSION    2            /* 2: rings and pool mapped apart */
+#define NETQ_VERSION    3            /* 2: rings and pool mapped apart; 3: offload metadata */
 #define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_PAGE       4096
-#define NETQ_RING_OFFSET(i) ((uint32_t)NETQ_PAGE * (1 + (i)))
-#define NETQ_RINGS_LOG2  15          /* the header and rings: 32 KiB (5 pages used) */
+#define NETQ_RING_PAGES  2            /* a ring's size in pages */
+#define NETQ_RING_OFFSET(i) ((uint32_t)NETQ_PAGE * (1 + NETQ_RING_PAGES * (i)))
+#define NETQ_RINGS_LOG2  16          /* the header and rings: 64 KiB (9 pages used) */
 #define NETQ_RINGS_SIZE  (1U << NETQ_RINGS_LOG2)
 #define NETQ_POOL_LOG2_MAX 29        /* a pool of at most 512 MiB */
 #define NETQ_POOL_OFFSET (1U << NETQ_POOL_LOG2_MAX)  /* where the pool lies in the area */
@@ -63,15 +65,55 @@ enum netq_ring_id {
 	NETQ_RINGS = 4,
 };
 
-/* What travels in the rings: where a frame (or an empty buffer) is, as a
- * byte offset from the start of the area, and its length. For rx-free the
- * offset is a buffer's start and len is ignored. A frame never crosses its
- * buffer's end. */
+/*
+ * What travels in the rings: where a frame (or an empty buffer) is, as a
+ * byte offset from the start of the area, its length, and what the NIC
+ * did or is to do about its checksum (docs/netq.md, "Offloads"). For
+ * rx-free the offset is a buffer's start and the rest is ignored (zero).
+ * A frame never crosses its buffer's end. tx-done returns descriptors
+ * unchanged.
+ *
+ * flags (NETQ_F_*):
+ *   CSUM_PARTIAL  tx-ready: the device is to complete the checksum: sum
+ *                 the frame from csum_start (bytes from the frame's first
+ *                 byte) to its end, fold, invert (0 sent as 0xffff) and
+ *                 store it big-endian at csum_start + csum_offset, where
+ *                 the sender left the folded, uninverted pseudo-header
+ *                 sum (RFC 793/768). Only to a driver that offers
+ *                 NETQ_OFFLOAD_TX_CSUM.
+ *                 rx-ready: the frame's checksum is in that state (the
+ *                 host left it to us, virtio NEEDS_CSUM); its data came
+ *                 from the host's memory, not the wire, so it is not
+ *                 verified; a client that sends it on completes it.
+ *   CSUM_VALID    rx-ready: the device verified the TCP or UDP checksum
+ *                 of this unfragmented IPv4 frame (virtio DATA_VALID,
+ *                 e1000 TCPCS without TCPE).
+ *   IP_VALID      rx-ready: the device verified the IPv4 header checksum
+ *                 (e1000 IPCS without IPE).
+ * csum_start, csum_offset: with CSUM_PARTIAL only (else 0).
+ * seg_size: reserved for segmentation offload (TSO): 0.
+ */
 struct netq_desc {
 	uint32_t offset;
 	uint16_t len;
-	uint16_t flags;         /* none defined yet: 0 */
+	uint16_t flags;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t seg_size;
+	uint16_t reserved;      /* 0 */
 };
+#define NETQ_F_CSUM_PARTIAL 0x1
+#define NETQ_F_CSUM_VALID   0x2
+#define NETQ_F_IP_VALID     0x4
+#define NETQ_F_RX_KNOWN     (NETQ_F_CSUM_PARTIAL | NETQ_F_CSUM_VALID | NETQ_F_IP_VALID)
+#define NETQ_F_TX_KNOWN     NETQ_F_CSUM_PARTIAL
+
+/* What a driver offers, NETQ_ATTACH's reply word 3 (NETQ_OFFLOAD_*):
+ * TX_CSUM: it completes CSUM_PARTIAL frames on tx-ready; RX_CSUM: its
+ * rx-ready frames may carry CSUM_VALID, IP_VALID or CSUM_PARTIAL. Each is
+ * switched off by the driver's manifest arguments (docs/drivers.md). */
+#define NETQ_OFFLOAD_TX_CSUM 0x1
+#define NETQ_OFFLOAD_RX_CSUM 0x2
 
 /*
  * Indices run freely (they wrap at 2^32); the ring holds head - tail
@@ -90,7 +132,9 @@ struct netq_ring {
 	uint8_t pad1[56];
 	struct netq_desc desc[NETQ_RING_SIZE];
 };
-_Static_assert(sizeof(struct netq_ring) <= NETQ_PAGE, "a ring fits one page");
+_Static_assert(sizeof(struct netq_desc) == 16, "a descriptor is 16 bytes");
+_Static_assert(sizeof(struct netq_ring) <= NETQ_RING_PAGES * NETQ_PAGE, "a ring fits its pages");
+_Static_assert(NETQ_RING_OFFSET(NETQ_RINGS) <= 1U << NETQ_RINGS_LOG2, "the rings fit the area");
 
 struct netq_area {
 	uint64_t magic;         /* NETQ_MAGIC */
@@ -157,6 +201,13 @@ bool netq_space_wake_needed(struct netq_ring *r);
 /* Check a descriptor from the other side against the area: a whole frame
  * inside one pool buffer. rx-free descriptors must name a buffer start. */
 bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start);
+/* Check a descriptor's offload metadata (its frame already checked with
+ * netq_desc_valid): only the flags `known` allows (NETQ_F_RX_KNOWN,
+ * NETQ_F_TX_KNOWN or fewer), seg_size and reserved 0, and with
+ * CSUM_PARTIAL a checksum field inside the frame past an Ethernet and an
+ * IPv4 header (csum_start >= 34, csum_start + csum_offset + 2 <= len);
+ * without it, csum_start and csum_offset 0. */
+bool netq_meta_valid(struct netq_desc d, uint16_t known);
 /* Check an area header written by the client against the pool's size as
  * mapped; NULL if fine, else why. */
 const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
@@ -178,7 +229,8 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
  *                and starts the NIC.
  *                reply: label 0 or an ERR_* code; words: [0] MAC address
  *                (6 bytes, first byte lowest), [1] link up (1) or down,
- *                [2] the NIC's PCI slot, NETQ_PCI_SLOT(bus, dev, fn);
+ *                [2] the NIC's PCI slot, NETQ_PCI_SLOT(bus, dev, fn),
+ *                [3] the offloads it offers (NETQ_OFFLOAD_*);
  *                item: the driver's notification (badged), for the client
  *                to signal when it filled rx-free or tx-ready while the
  *                driver waited.

@@ -57,6 +57,7 @@ long netq_attach(cap_slot_t driver, const struct netq_memory *mem, cap_slot_t no
 		link->mac[i] = (uint8_t)(m.w[0] >> (8 * i));
 	link->up = m.w[1] != 0;
 	link->pci_slot = ipc_tag_words(m.tag) > 2 ? m.w[2] : 0;
+	link->offloads = ipc_tag_words(m.tag) > 3 ? (uint32_t)m.w[3] : 0;
 	return 0;
 }
 

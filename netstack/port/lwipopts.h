@@ -82,7 +82,17 @@ extern unsigned char *netstack_heap;
 #define TCP_OVERSIZE                TCP_MSS
 #define LWIP_TCP_TIMESTAMPS         0
 #define SO_REUSE                    1
-#define LWIP_CHECKSUM_ON_COPY       1
+/* Checksums per frame and per interface (netstack/offload.c): lwIP checks
+ * only what the NIC did not, and never computes TCP's (offload.c does, or
+ * leaves it to the NIC), so it need not sum data as it copies it. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY       0
+/* What checksums and copies lwIP still does, eight bytes a round rather
+ * than one or two (lib/netq_csum.c, port/netstack_copy.h). */
+#include "lib/netq_csum.h"
+#include "netstack_copy.h"
+#define LWIP_CHKSUM(data, len)      netq_sum_native(data, (size_t)(len))
+#define MEMCPY(dst, src, len)       netstack_copy(dst, src, len)
 
 /* Statistics, read on the management protocol (NETMGMT_PROTO_STATS); 32-bit counters. */
 #define LWIP_STATS                  1

@@ -161,7 +161,7 @@ static void deliver(const uint8_t *frame, unsigned len)
 	uint32_t off = take_held();
 
 	memcpy(area + off, frame, len);
-	netq_push(ring(NETQ_RX_READY), (struct netq_desc){ off, (uint16_t)len, 0 });
+	netq_push(ring(NETQ_RX_READY), (struct netq_desc){ .offset = off, .len = (uint16_t)len });
 	kick();
 }
 
@@ -233,7 +233,7 @@ static uint32_t wait_frame(enum frame_kind want, bool keep)
 			bool ours = netq_desc_valid(&geom, d, false) &&
 				    classify(area + d.offset, d.len) == want;
 			if (!ours || !keep) {
-				netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ d.offset, 0, 0 });
+				netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ .offset = d.offset });
 				kick();
 			}
 			if (ours)
@@ -251,7 +251,7 @@ static void drain_tx(void)
 	struct netq_desc d;
 
 	while (netq_pop(ring(NETQ_TX_READY), &d))
-		netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ d.offset, 0, 0 });
+		netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ .offset = d.offset });
 	kick();
 }
 
@@ -287,8 +287,8 @@ static unsigned exchanges(const char *when, bool dup)
 	check(arp && ping, what);
 	if (!dup || !arp || !ping)
 		return 0;
-	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ arp, 0, 0 });
-	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ ping, 0, 0 });
+	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ .offset = arp });
+	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ .offset = ping });
 	kick();
 	return 2;
 }
@@ -300,16 +300,17 @@ static unsigned scribble(void)
 	unsigned bad = 0;
 
 	/* Outside the pool. */
-	netq_push(rx, (struct netq_desc){ 0, 60, 0 });
-	netq_push(rx, (struct netq_desc){ 0xFFFFFFF0u, 60, 0 });
-	netq_push(rx, (struct netq_desc){ geom.pool_offset + geom.pool_size + 4096, 60, 0 });
+	netq_push(rx, (struct netq_desc){ .offset = 0, .len = 60 });
+	netq_push(rx, (struct netq_desc){ .offset = 0xFFFFFFF0u, .len = 60 });
+	netq_push(rx, (struct netq_desc){ .offset = geom.pool_offset + geom.pool_size + 4096,
+					  .len = 60 });
 	bad += 3;
 	/* Buffers we hold, with bad lengths: refused, but given back. */
 	uint32_t returned = take_held();
-	netq_push(rx, (struct netq_desc){ returned, 0, 0 });
-	netq_push(rx, (struct netq_desc){ take_held(), 2049, 0 });
-	netq_push(rx, (struct netq_desc){ take_held() + 2000, 100, 0 });
-	netq_push(rx, (struct netq_desc){ take_held(), 10, 0 });
+	netq_push(rx, (struct netq_desc){ .offset = returned });
+	netq_push(rx, (struct netq_desc){ .offset = take_held(), .len = 2049 });
+	netq_push(rx, (struct netq_desc){ .offset = take_held() + 2000, .len = 100 });
+	netq_push(rx, (struct netq_desc){ .offset = take_held(), .len = 10 });
 	bad += 4;
 	/* Well formed, naming a buffer the netstack holds: one it never gave
 	 * us, and one we just gave back. */
@@ -319,12 +320,12 @@ static unsigned scribble(void)
 		if (!is_held(off) && !in_rx_free(off))
 			foreign = off;
 	}
-	netq_push(rx, (struct netq_desc){ foreign, 60, 0 });
-	netq_push(rx, (struct netq_desc){ returned, 60, 0 });
+	netq_push(rx, (struct netq_desc){ .offset = foreign, .len = 60 });
+	netq_push(rx, (struct netq_desc){ .offset = returned, .len = 60 });
 	bad += 2;
 	/* tx-done: a buffer that was never sent, and a wild offset. */
-	netq_push(done, (struct netq_desc){ held[0], 0, 0 });
-	netq_push(done, (struct netq_desc){ 12345, 0, 0 });
+	netq_push(done, (struct netq_desc){ .offset = held[0] });
+	netq_push(done, (struct netq_desc){ .offset = 12345 });
 	bad += 2;
 	wait_consumed(rx);
 	wait_consumed(done);

@@ -62,7 +62,7 @@ static uint32_t buffer_index(struct port *p, uint32_t offset)
 static void recycle(struct port *p, uint32_t offset)
 {
 	offset = netq_buffer_start(offset);
-	if (netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ offset, 0, 0 }))
+	if (netq_push(ring(p, NETQ_RX_FREE), (struct netq_desc){ .offset = offset }))
 		p->driver_has[buffer_index(p, offset)] = true;
 	else
 		p->spare[p->nspare++] = offset;
@@ -144,7 +144,8 @@ static bool service(struct port *p)
 		busy = true;
 		if (!take_back(p, d.offset))
 			continue;
-		if (!netq_desc_valid(&p->geom, d, false) || d.len > NETQ_FRAME_MAX || d.flags) {
+		if (!netq_desc_valid(&p->geom, d, false) || d.len > NETQ_FRAME_MAX ||
+		    !netq_meta_valid(d, NETQ_F_RX_KNOWN)) {
 			p->bad_desc++;
 			recycle(p, d.offset);
 			continue;
@@ -165,7 +166,7 @@ static bool service(struct port *p)
 			memcpy(f + 6, p->mac, 6);
 			d.len = stats_reply(p, f);
 		}
-		if (netq_push(ring(p, NETQ_TX_READY), (struct netq_desc){ d.offset, d.len, 0 })) {
+		if (netq_push(ring(p, NETQ_TX_READY), (struct netq_desc){ .offset = d.offset, .len = d.len })) {
 			p->driver_has[buffer_index(p, d.offset)] = true;
 			p->reflected++;
 		} else {

@@ -289,31 +289,38 @@ def malformed_frames(host_mac):
     }
 
 
+def flood_malformed(rig, ns, per_kind, only=None):
+    """per_kind of each of malformed_frames (those named in only, if
+    given), paced, from the namespace's side of tap0; returns the kinds,
+    how every counter moved, and how many frames the driver or NIC lost."""
+    rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60)
+    before = rig.stats()
+    host_mac = bytes.fromhex(json.loads(subprocess.run(
+        ["ip", "-j", "-n", ns.name, "link", "show", "tap0"], capture_output=True,
+        text=True, check=True).stdout)[0]["address"].replace(":", ""))
+    kinds = {k: v for k, v in malformed_frames(host_mac).items() if not only or k in only}
+    sock = ns.raw_socket("tap0")
+    try:
+        for i in range(per_kind):
+            for frame in kinds.values():
+                sock.send(frame)
+            time.sleep(0.002)        # paced: counted drops, not overruns
+    finally:
+        sock.close()
+    time.sleep(1)
+    after = rig.stats()
+    delta = {k: after[k] - before[k] for k in after}
+    return kinds, delta, delta["eth0.drv_rx_no_buffer"] + delta["eth0.drv_rx_errors"]
+
+
 def test_malformed_flood_dropped_counted_then_ping(model, tmp_path):
     per_kind = 200
     with Netns("malformed") as ns, NetRig(ns, tmp_path, model) as rig:
         wait_up(rig)
-        rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60)
-        before = rig.stats()
-        host_mac = bytes.fromhex(json.loads(subprocess.run(
-            ["ip", "-j", "-n", ns.name, "link", "show", "tap0"], capture_output=True,
-            text=True, check=True).stdout)[0]["address"].replace(":", ""))
-        kinds = malformed_frames(host_mac)
-        sock = ns.raw_socket("tap0")
-        try:
-            for i in range(per_kind):
-                for frame in kinds.values():
-                    sock.send(frame)
-                time.sleep(0.002)        # paced: counted drops, not overruns
-        finally:
-            sock.close()
-        time.sleep(1)
-        after = rig.stats()
-        delta = {k: after[k] - before[k] for k in after}
+        kinds, delta, lost = flood_malformed(rig, ns, per_kind)
         want = {}
         for kind in kinds:
             want[kind.strip()] = want.get(kind.strip(), 0) + per_kind
-        lost = delta["eth0.drv_rx_no_buffer"] + delta["eth0.drv_rx_errors"]
         for counter, n in want.items():
             assert n - lost <= delta[counter] <= n, f"{counter}: {delta[counter]} of {n}; {delta}"
         assert delta["eth0.rx_packets"] >= per_kind * len(kinds) - lost

@@ -270,7 +270,8 @@ def test_driver_corrupting_the_rings_is_survived(model, tmp_path):
             Rig(ns, tmp_path, [model], driver_args={0: "fault=5"}) as rig:
         m = rig.qemu.wait_for(r"^eth0: pushed (\d+) bad descriptors to rx-ready, (\d+) to tx-done$")
         pushed = int(m.group(1)) + int(m.group(2))
-        assert int(m.group(1)) == int(m.group(2)) == 24
+        # 20 kinds of wrong, then 8 frames in buffers the driver does not hold.
+        assert int(m.group(1)) == int(m.group(2)) == 28
         sent, got = exchange(rig, 0, sweep(100))
         assert len(got) == len(sent), f"{len(sent) - len(got)} of {len(sent)} frames lost"
         assert all(got[s] == expected_reflection(f) for s, f in sent.items())

@@ -466,7 +466,7 @@ def test_four_nics_mixed_forward_among_them(tmp_path):
         with q:
             # dma=4096, as for two NICs, has no room for a 4 MiB pool beside
             # four rings: the 2 MiB one, shared fairly.
-            q.wait_for(r"netstack: a 2 MiB pool for 4 interfaces: .*\(dma=4224 would\)")
+            q.wait_for(r"netstack: a 2 MiB pool for 4 interfaces: .*\(dma=4352 would\)")
             for i in range(4):
                 q.wait_for(rf"netstack: eth{i} up, 10\.8\.{i}\.1/24")
 

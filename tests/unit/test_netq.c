@@ -96,16 +96,17 @@ TEST(netq_descriptors_are_checked_against_the_area)
 	struct netq_area *a = area_init();
 	uint32_t pool = NETQ_POOL_OFFSET;
 
-	CHECK(netq_desc_valid(a, (struct netq_desc){ pool, 60, 0 }, false));
-	CHECK(netq_desc_valid(a, (struct netq_desc){ pool + NETQ_BUF_SIZE, 0, 0 }, true));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ pool + 2, 0, 0 }, true));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ 0, 60, 0 }, false));      /* the rings */
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ pool + 100, NETQ_BUF_SIZE - 99, 0 }, false));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ pool, 0, 0 }, false));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ pool + a->nbufs * NETQ_BUF_SIZE, 60, 0 },
-			       false));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ 0xFFFFFF00u, 60, 0 }, false));
-	CHECK(!netq_desc_valid(a, (struct netq_desc){ NETQ_RINGS_SIZE, 60, 0 }, false));
+	CHECK(netq_desc_valid(a, (struct netq_desc){ .offset = pool, .len = 60 }, false));
+	CHECK(netq_desc_valid(a, (struct netq_desc){ .offset = pool + NETQ_BUF_SIZE }, true));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = pool + 2 }, true));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = 0, .len = 60 }, false)); /* the rings */
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = pool + 100,
+						       .len = NETQ_BUF_SIZE - 99 }, false));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = pool }, false));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = pool + a->nbufs * NETQ_BUF_SIZE,
+						       .len = 60 }, false));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = 0xFFFFFF00u, .len = 60 }, false));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = NETQ_RINGS_SIZE, .len = 60 }, false));
 	CHECK(netq_area_check(a, POOL_SIZE) == NULL);
 	CHECK(netq_area_check(a, POOL_SIZE / 2) != NULL);
 	a->nbufs = POOL_SIZE / NETQ_BUF_SIZE + 1;

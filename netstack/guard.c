@@ -18,11 +18,14 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #define MSS_FLOOR   48          /* Linux's tcp_min_snd_mss */
 #define MSS_DEFAULT 536         /* RFC 9293: what a peer without the option gets */
 #define OOSEQ_PBUFS_LOW 8       /* per connection while a pool runs low */
+#define OOSEQ_AGE_MS    10000   /* out-of-order data kept after a connection's last segment */
+#define OOSEQ_AGE_LOW_MS 1000   /* ... while the pool runs low */
 
 static struct idgen_key key;
 static struct guard_counters counters;
@@ -31,6 +34,30 @@ void guard_init(void)
 {
 	const char *source = entropy_key(&key);
 	printf("netstack: TCP sequence numbers and IP IDs keyed from %s\n", source);
+}
+
+/* lwIP frees a connection's out-of-order queue 6 RTOs after its last
+ * segment, but the RTO doubles with each retransmission: a peer that goes
+ * silent while we retransmit (our FIN, data it never acknowledges) left
+ * its segments held for minutes. Here they go OOSEQ_AGE_MS after the
+ * connection's last segment whatever its state and RTO (the peer sends
+ * them again after the gap; lwIP 2.1.3 sends no SACK). */
+static void ooseq_age(void *arg)
+{
+	u32_t age = (iface_pool_low() ? OOSEQ_AGE_LOW_MS : OOSEQ_AGE_MS) / TCP_SLOW_INTERVAL;
+
+	(void)arg;
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		if (pcb->ooseq && tcp_ticks - pcb->tmr >= age) {
+			tcp_free_ooseq(pcb);
+			counters.tcp_ooseq_aged++;
+		}
+	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
+}
+
+void guard_start(void)
+{
+	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
 }
 
 uint64_t guard_seed(void)

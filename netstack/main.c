@@ -237,6 +237,7 @@ int main(uint64_t arg)
 	}
 	guard_init();
 	lwip_init();
+	guard_start();
 	if ((e = pool_init(nifaces)) < 0) {
 		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
 		return 1;

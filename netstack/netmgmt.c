@@ -80,6 +80,7 @@ static void proto_stats(struct net_proto_stats *p)
 	p->udp_trimmed = guard_counters()->udp_trimmed;
 	p->tcp_mss_raised = guard_counters()->tcp_mss_raised;
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;
+	p->tcp_ooseq_aged = guard_counters()->tcp_ooseq_aged;
 }
 
 void netmgmt_request(struct msg *m, cap_slot_t reply)

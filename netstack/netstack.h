@@ -144,10 +144,13 @@ struct guard_counters {
 	uint64_t udp_trimmed;           /* UDP datagrams cut to their length field */
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
+	uint64_t tcp_ooseq_aged;        /* out-of-order queues freed for age */
 };
 /* Choose the secret key (entropy.c) and say where it came from; before
  * lwip_init. */
 void guard_init(void);
+/* Start the guard's timer (the out-of-order queues' age); after lwip_init. */
+void guard_start(void);
 /* A seed for LWIP_RAND, from the key. */
 uint64_t guard_seed(void);
 const struct guard_counters *guard_counters(void);

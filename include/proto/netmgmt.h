@@ -149,7 +149,9 @@ enum netmgmt_label {
 	OWN(udp_trimmed)        /* UDP datagrams cut to their length field */   \
 	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */     \
 	OWN(tcp_far_seq)        /* segments dropped for a sequence number more   \
-				   than 2^30 from the connection's next */
+				   than 2^30 from the connection's next */      \
+	OWN(tcp_ooseq_aged)     /* out-of-order queues freed 10 s after their    \
+				   connection's last segment */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

@@ -53,7 +53,9 @@ extern unsigned char *netstack_heap;
 #define MEMP_NUM_FRAG_PBUF          64
 #define MEMP_NUM_ARP_QUEUE          64
 #include "config.h"                 /* NETSTACK_MAX_NICS */
-#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS)  /* + an attach retry per NIC */
+/* + an attach retry per NIC, the guard's timer (guard.c) and the socket
+ * clients' check (socket_session.c) */
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS + 2)
 #define PBUF_POOL_SIZE              64
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
 

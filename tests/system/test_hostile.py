@@ -132,6 +132,27 @@ class RawTcp:
     def reset(self):
         self.segment(flags="R")
 
+    def resync(self, timeout=1):
+        """Learn the sequence number the guest expects next from its ACK to
+        a segment below the window (after segments that moved it where
+        snd_nxt does not know); False when the guest answers with a reset
+        or not at all (the connection is gone)."""
+        list(self.wire.frames(0.05))            # older answers
+        self.segment(seq=self.snd_nxt - 100000)
+        ack = self.wire.wait(self.mine, timeout)
+        if not ack or ack[TCP].flags.R:
+            return False
+        self.snd_nxt = ack[TCP].ack
+        return True
+
+    def abort(self):
+        """A reset the guest takes, wherever the connection's sequence went
+        (until the guest answers with a reset of its own)."""
+        for _ in range(3):
+            if not self.resync():
+                return
+            self.reset()
+
 
 def guest_ip_frames(frames):
     """IP frames from the guest, less TCP with the namespace's address
@@ -322,6 +343,44 @@ def test_ooseq_flood_leaves_the_nic_buffers(tmp_path):
                 break
             time.sleep(2)
         assert after["bufs_lwip"] <= 8, (during, after)
+
+
+def test_ooseq_of_a_silent_peer_ages_out(tmp_path):
+    """Found by the packet fuzzer (seed 99): pool buffers held 40 s after
+    the run. lwIP frees a connection's out-of-order segments 6 RTOs after
+    its last segment, but the RTO doubles with every retransmission: a
+    peer that leaves segments out of order and goes silent while the
+    netstack retransmits to it (the iperf server's FIN once the test is
+    idle, netecho's echo that is never acknowledged) kept them for
+    minutes. They go 10 s after the connection's last segment."""
+    with Rig(tmp_path, "ooseqage") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        iperf = RawTcp(t.wire, 5001, 41200)             # closed by the server when idle
+        echo = RawTcp(t.wire, 7, 41201)                 # its echo is never acknowledged
+        for c in (iperf, echo):
+            c.connect()
+            c.send(b"e" * 100)
+            for k in range(10):
+                c.segment(seq=c.snd_nxt + 2 * k + 1, data=b"o")
+        assert echo.wire.wait(lambda f: echo.mine(f) and len(f[TCP].payload) > 0, 5), \
+            "no echo"
+        time.sleep(1)
+        held = t.rig.stats()
+        assert held["eth0.bufs_lwip"] >= before["eth0.bufs_lwip"] + 20, (before, held)
+        silent = time.monotonic()
+        while True:
+            after = assert_pool_accounted(t.rig.stats())
+            if after["bufs_lwip"] <= before["eth0.bufs_lwip"] or time.monotonic() > silent + 30:
+                break
+            time.sleep(1)
+        took = time.monotonic() - silent
+        assert after["bufs_lwip"] <= before["eth0.bufs_lwip"], (before, held, after)
+        assert took < 16, took
+        assert t.rig.stats()["tcp_ooseq_aged"] - before["tcp_ooseq_aged"] == 2
+        iperf.reset()
+        echo.reset()
+        assert_healthy(t.rig)
 
 
 def echo_through_raw_peer(c, want, timeout=30):

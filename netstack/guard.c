@@ -11,6 +11,7 @@
 #include "lib/inet_csum.h"
 
 #include "idgen.h"
+#include "ip4_options.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
 #include "lwip/prot/ethernet.h"
@@ -111,6 +112,32 @@ static void udp_length_drop(struct pbuf *p)
 	pbuf_free(p);
 }
 
+/* A header's options: malformed ones (ip4_options.h) and source routes
+ * (as Linux with accept_source_route=0) are dropped here, to us and to be
+ * forwarded alike, and counted; others are ignored. False when p was
+ * dropped (and freed). A header longer than the frame is lwIP's to drop. */
+static bool ip4_options_pass(struct pbuf *p)
+{
+	const uint8_t *iph = p->payload;
+	unsigned hlen = (iph[0] & 0xF) * 4u;
+
+	if (hlen <= IP_HLEN || hlen > p->len)
+		return true;
+	switch (ip4_options_check(iph + IP_HLEN, hlen - IP_HLEN)) {
+	case IP4_OPTIONS_OK:
+		return true;
+	case IP4_OPTIONS_MALFORMED:
+		IP_STATS_INC(ip.opterr);
+		break;
+	case IP4_OPTIONS_SOURCE_ROUTE:
+		counters.ip_source_route++;
+		break;
+	}
+	IP_STATS_INC(ip.drop);
+	pbuf_free(p);
+	return false;
+}
+
 int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
@@ -126,6 +153,8 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
+	if (!ip4_options_pass(p))
+		return 1;
 	if (forward_ip4(p, inp))
 		return 1;       /* forwarded, or dropped there */
 	if (!netstack_decide(DECIDE_INPUT, p, inp, NULL)) {

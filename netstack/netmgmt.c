@@ -77,6 +77,7 @@ static void proto_stats(struct net_proto_stats *p)
 	p->sock_udp_dropped = socket_udp_dropped();
 	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
 	p->ip_bad_src = guard_counters()->ip_bad_src;
+	p->ip_source_route = guard_counters()->ip_source_route;
 	p->udp_trimmed = guard_counters()->udp_trimmed;
 	p->tcp_mss_raised = guard_counters()->tcp_mss_raised;
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;

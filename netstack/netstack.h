@@ -141,6 +141,7 @@ bool iface_pool_low(void);
  * port/netstack_hooks.h). */
 struct guard_counters {
 	uint64_t ip_bad_src;            /* datagrams from a source no host can have */
+	uint64_t ip_source_route;       /* datagrams dropped for a source route option */
 	uint64_t udp_trimmed;           /* UDP datagrams cut to their length field */
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */

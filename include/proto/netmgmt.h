@@ -146,6 +146,8 @@ enum netmgmt_label {
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
+	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \
+				   source route option */                       \
 	OWN(udp_trimmed)        /* UDP datagrams cut to their length field */   \
 	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */     \
 	OWN(tcp_far_seq)        /* segments dropped for a sequence number more   \

@@ -465,6 +465,64 @@ def test_no_answer_to_impossible_sources(tmp_path):
         assert_healthy(t.rig)
 
 
+def ip_with_options(src, options, payload, proto):
+    """An IPv4 datagram (bytes) from src to the guest with these header
+    options (bytes, a multiple of 4, as they are: scapy would mend them)."""
+    body = bytes(payload)
+    hdr = bytearray(bytes(IP(src=src, dst=GUEST, proto=proto))[:20])
+    hdr[0] = 0x40 | (5 + len(options) // 4)
+    hdr[2:4] = (20 + len(options) + len(body)).to_bytes(2, "big")
+    hdr[10:12] = b"\0\0"
+    hdr += options
+    s = sum(int.from_bytes(hdr[i:i + 2], "big") for i in range(0, len(hdr), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    hdr[10:12] = (~s & 0xFFFF).to_bytes(2, "big")
+    return IP(bytes(hdr) + body)
+
+
+MALFORMED_OPTIONS = [
+    bytes([7, 0, 0, 0]),                        # record route, length 0
+    bytes([25, 1, 0, 0]),                       # length 1
+    bytes([1, 1, 25, 8]),                       # runs past the header
+    bytes([1, 1, 1, 25]),                       # no length byte
+    bytes([7, 7, 3, 0, 0, 0, 0, 0]),            # a pointer before its first slot
+    bytes([68, 8, 5, 2, 0, 0, 0, 0]),           # a timestamp flag there is not
+    bytes([7, 3, 4, 7, 3, 4, 0, 0]),            # record route twice
+]
+SOURCE_ROUTES = [bytes([131, 7, 4, 10, 1, 0, 1, 0]), bytes([137, 7, 4, 10, 1, 0, 1, 0])]
+WELL_FORMED_OPTIONS = [bytes([1, 1, 1, 0]), bytes([7, 7, 4, 0, 0, 0, 0, 0]),
+                       bytes([68, 8, 5, 0, 0, 0, 0, 0]), bytes([148, 4, 0, 0])]
+
+
+def test_ip_options_checked(tmp_path):
+    """An echo request with an option whose length byte was 0, 1 or ran
+    past the header was answered. A header's options are checked as RFC
+    791 has them: malformed is dropped (ip_opterr) and gets no answer of
+    any kind, a source route (loose or strict) is dropped as Linux does
+    with accept_source_route=0 (ip_source_route); other options are
+    ignored, and their datagrams answered."""
+    with Rig(tmp_path, "ipopts") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        list(t.wire.frames(0.3))
+        for n, opts in enumerate(MALFORMED_OPTIONS + SOURCE_ROUTES):
+            t.wire.send(ip_with_options(FAKE_IP, opts, ICMP(id=n, seq=1) / b"opt", 1))
+            t.wire.send(ip_with_options(FAKE_IP, opts, UDP(sport=5555, dport=9999) / b"u", 17))
+            t.wire.send(ip_with_options(FAKE_IP, opts, TCP(sport=5555, dport=9999, flags="S"), 6))
+        answers = [f for f in guest_ip_frames(t.wire.frames(2))]
+        assert not answers, [f.summary() for f in answers]
+        after = t.rig.stats()
+        assert after["ip_opterr"] - before["ip_opterr"] == 3 * len(MALFORMED_OPTIONS), after
+        assert after["ip_source_route"] - before["ip_source_route"] == 3 * len(SOURCE_ROUTES)
+        for n, opts in enumerate(WELL_FORMED_OPTIONS):
+            t.wire.send(ip_with_options(FAKE_IP, opts, ICMP(id=100 + n, seq=1) / b"opt", 1))
+            assert t.wire.wait(lambda f: ICMP in f and f[IP].src == GUEST and
+                               f[ICMP].type == 0 and f[ICMP].id == 100 + n, 3), opts
+        assert t.rig.stats()["ip_opterr"] == after["ip_opterr"]
+        assert_healthy(t.rig)
+
+
 def test_length_fields_agree_with_what_arrived(tmp_path):
     """Instance 5: a UDP datagram whose length field said 4 was echoed with
     the whole IP payload. Every length field is checked: smaller than its

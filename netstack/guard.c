@@ -10,8 +10,10 @@
 
 #include "lib/inet_csum.h"
 
+#include "dhcp_reply.h"
 #include "idgen.h"
 #include "ip4_options.h"
+#include "lwip/dhcp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
 #include "lwip/prot/ethernet.h"
@@ -138,6 +140,46 @@ static bool ip4_options_pass(struct pbuf *p)
 	return false;
 }
 
+/* A DHCP offer or acknowledgement to an interface that asks DHCP for its
+ * address: dropped (counted, and said) unless within reason, its lease
+ * raised to the floor (dhcp_reply.h); one in fragments is refused (a
+ * server's reply fits in 576 bytes, and all of it must be checked). Only
+ * a first fragment shows the ports; the others cannot be reassembled
+ * without it. False when p was dropped (and freed). */
+static bool dhcp_reply_pass(struct pbuf *p, struct netif *inp)
+{
+	uint8_t *iph = p->payload;
+	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
+	uint16_t frag = inet_get16(iph + 6);
+
+	if (iph[9] != IP_PROTO_UDP || !netif_dhcp_data(inp) || (frag & 0x1FFF) != 0 ||
+	    hlen < IP_HLEN || hlen + 8 > p->len)
+		return true;
+	uint8_t *udp = iph + hlen;
+	unsigned udplen = inet_get16(udp + 4);
+	if (inet_get16(udp) != 67 || inet_get16(udp + 2) != 68 || udplen < 8 ||
+	    iplen > p->len || udplen > iplen - hlen)
+		return true;    /* not one, or lwIP or the length check drops it */
+	const char *why = "in fragments";
+	if (!(frag & 0x2000)) {
+		switch (dhcp_reply_check(udp, udplen, &why)) {
+		case DHCP_REPLY_LEASE_RAISED:
+			counters.dhcp_lease_raised++;
+			return true;
+		case DHCP_REPLY_REFUSED:
+			break;
+		default:
+			return true;
+		}
+	}
+	counters.dhcp_refused++;
+	printf_limited("netstack: %s: DHCP reply from %u.%u.%u.%u refused: %s\n",
+		       ((struct iface *)inp->state)->cfg.name, iph[12], iph[13], iph[14], iph[15], why);
+	UDP_STATS_INC(udp.drop);
+	pbuf_free(p);
+	return false;
+}
+
 int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
@@ -153,7 +195,7 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
-	if (!ip4_options_pass(p))
+	if (!ip4_options_pass(p) || !dhcp_reply_pass(p, inp))
 		return 1;
 	if (forward_ip4(p, inp))
 		return 1;       /* forwarded, or dropped there */

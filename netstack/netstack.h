@@ -146,6 +146,8 @@ struct guard_counters {
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
 	uint64_t tcp_ooseq_aged;        /* out-of-order queues freed for age */
+	uint64_t dhcp_refused;          /* DHCP offers and acks refused */
+	uint64_t dhcp_lease_raised;     /* ... taken with their lease raised to the floor */
 };
 /* Choose the secret key (entropy.c) and say where it came from; before
  * lwip_init. */

@@ -153,7 +153,10 @@ enum netmgmt_label {
 	OWN(tcp_far_seq)        /* segments dropped for a sequence number more   \
 				   than 2^30 from the connection's next */      \
 	OWN(tcp_ooseq_aged)     /* out-of-order queues freed 10 s after their    \
-				   connection's last segment */
+				   connection's last segment */                 \
+	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
+				   (docs/netstack.md, Hardening) */             \
+	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

@@ -29,6 +29,9 @@
 #define OOSEQ_PBUFS_LOW 8       /* per connection while a pool runs low */
 #define OOSEQ_AGE_MS    10000   /* out-of-order data kept after a connection's last segment */
 #define OOSEQ_AGE_LOW_MS 1000   /* ... while the pool runs low */
+#define HALF_OPEN_PER_LISTENER 16       /* connections in SYN_RCVD */
+#define HALF_OPEN_PER_SOURCE   4        /* ... from one address, per listener */
+#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (64) */
 
 static struct idgen_key key;
 static struct guard_counters counters;
@@ -260,6 +263,49 @@ static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_
 	return opt2 && i >= opt1len ? opt2 + (i - opt1len) : (uint8_t *)(hdr + 1) + i;
 }
 
+/* The oldest of a and b (the later in tcp_active_pcbs, which lists the
+ * newest first, when their timers say the same). */
+static struct tcp_pcb *older(struct tcp_pcb *a, struct tcp_pcb *b)
+{
+	return a && tcp_ticks - a->tmr > tcp_ticks - b->tmr ? a : b;
+}
+
+/* A SYN for a listener: lwIP 2.1.3 has no SYN cookies, and its half-open
+ * connections (SYN_RCVD) count in the listener's backlog until they time
+ * out (20 s), so a few SYNs from spoofed sources shut a listener. Before
+ * lwIP takes this one, the oldest half-open connection goes (no reset
+ * sent) when the source already has HALF_OPEN_PER_SOURCE on this
+ * listener (its own oldest), the listener HALF_OPEN_PER_LISTENER or its
+ * whole backlog, or all listeners HALF_OPEN_MAX. */
+static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t *src)
+{
+	struct tcp_pcb *all = NULL, *mine = NULL, *from_src = NULL;
+	unsigned n_all = 0, n_mine = 0, n_src = 0;
+
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->state != SYN_RCVD)
+			continue;
+		n_all++;
+		all = older(all, pcb);
+		if (pcb->listener != listener)
+			continue;
+		n_mine++;
+		mine = older(mine, pcb);
+		if (ip_addr_cmp(&pcb->remote_ip, src)) {
+			n_src++;
+			from_src = older(from_src, pcb);
+		}
+	}
+	struct tcp_pcb *victim = n_src >= HALF_OPEN_PER_SOURCE ? from_src :
+				 n_mine >= HALF_OPEN_PER_LISTENER ||
+				 (n_mine && listener->accepts_pending >= listener->backlog) ? mine :
+				 n_all >= HALF_OPEN_MAX ? all : NULL;
+	if (victim) {
+		tcp_abandon(victim, 0);
+		counters.tcp_half_open_evicted++;
+	}
+}
+
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
 {
@@ -276,6 +322,8 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 			return ERR_VAL;
 		}
 	}
+	if (pcb->state == LISTEN && (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+		half_open_make_room((struct tcp_pcb_listen *)pcb, ip_current_src_addr());
 	/* A SYN's MSS below the floor is raised to it (0, which means
 	 * nothing, to the default): lwIP would take 0 as its own MSS and
 	 * cut a send into more segments than its queue holds for tiny ones. */

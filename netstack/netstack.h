@@ -146,6 +146,7 @@ struct guard_counters {
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
 	uint64_t tcp_ooseq_aged;        /* out-of-order queues freed for age */
+	uint64_t tcp_half_open_evicted; /* SYN_RCVD connections dropped for a new SYN */
 	uint64_t dhcp_refused;          /* DHCP offers and acks refused */
 	uint64_t dhcp_lease_raised;     /* ... taken with their lease raised to the floor */
 };

@@ -154,6 +154,8 @@ enum netmgmt_label {
 				   than 2^30 from the connection's next */      \
 	OWN(tcp_ooseq_aged)     /* out-of-order queues freed 10 s after their    \
 				   connection's last segment */                 \
+	OWN(tcp_half_open_evicted) /* half-open connections dropped for a     \
+				   newer SYN (a bound per listener, source) */  \
 	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
 				   (docs/netstack.md, Hardening) */             \
 	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */

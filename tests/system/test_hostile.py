@@ -13,6 +13,7 @@ short frames as they are.
 """
 import random
 import re
+import threading
 import time
 
 import pytest
@@ -462,6 +463,54 @@ def test_no_answer_to_impossible_sources(tmp_path):
             if TCP in f and f[TCP].flags.R:
                 kinds.add("rst")
         assert kinds == {0, 3, "rst"}, kinds
+        assert_healthy(t.rig)
+
+
+def test_syn_flood_leaves_room_for_a_real_client(tmp_path):
+    """No SYN cookies in lwIP 2.1.3: 16 SYNs from spoofed sources filled a
+    listener's backlog for 20 s (SYN_RCVD's timeout), and no one else could
+    connect. Half-open connections are bounded per source (4), per listener
+    (16, or its backlog) and in all (32); a new SYN evicts the oldest. A
+    real client connects to netecho during a flood of 2000 SYNs from
+    random addresses of the namespace's subnet."""
+    with Rig(tmp_path, "synflood") as t:
+        before = t.rig.stats()
+        # One source: it keeps at most 4 half-open, its oldest go.
+        for port in range(30000, 30040):
+            t.wire.send(IP(src="10.1.0.77", dst=GUEST) /
+                        TCP(sport=port, dport=5001, flags="S", seq=port))
+        time.sleep(1)
+        after = t.rig.stats()
+        assert after["tcp_half_open_evicted"] - before["tcp_half_open_evicted"] == 36, after
+        rng = random.Random(4)
+        frames = [bytes(Ether(src="02:00:00:00:%02x:%02x" % (i >> 8, i & 0xFF), dst=GUEST_MAC) /
+                        IP(src=f"10.1.0.{rng.randrange(3, 255)}", dst=GUEST) /
+                        TCP(sport=rng.randrange(1024, 65536), dport=7, flags="S",
+                            seq=rng.getrandbits(32)))
+                  for i in range(2000)]
+
+        def flood():
+            for i in range(0, len(frames), 20):            # about 3 s
+                for f in frames[i:i + 20]:
+                    t.wire.send_raw(f)
+                time.sleep(0.03)
+
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            s = t.rig.connect(7, timeout=5)
+            took = time.monotonic() - started
+            s.sendall(b"through the flood")
+            s.settimeout(10)
+            assert s.recv(100) == b"through the flood"
+            s.close()
+        finally:
+            flooder.join()
+        assert took < 5, took
+        stats = t.rig.stats()
+        assert stats["tcp_half_open_evicted"] - after["tcp_half_open_evicted"] > 1000, stats
         assert_healthy(t.rig)
 
 

@@ -195,13 +195,15 @@ def assert_pool_accounted(stats):
 class Rig:
     """Namespace, QEMU with virtio-net (or model), netecho, and a wire."""
 
-    def __init__(self, tmp_path, hint, model=MODEL):
+    def __init__(self, tmp_path, hint, model=MODEL, console=False):
         self.tmp_path, self.hint, self.model = tmp_path, hint, model
+        self.console = console
 
     def __enter__(self):
         self.ns = Netns(self.hint).__enter__()
         try:
-            self.rig = NetRig(self.ns, self.tmp_path, self.model).__enter__()
+            self.rig = NetRig(self.ns, self.tmp_path, self.model,
+                              console=self.console).__enter__()
             wait_up(self.rig)
             self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
             self.wire = Wire(self.ns)
@@ -551,7 +553,7 @@ def test_ip_options_checked(tmp_path):
     any kind, a source route (loose or strict) is dropped as Linux does
     with accept_source_route=0 (ip_source_route); other options are
     ignored, and their datagrams answered."""
-    with Rig(tmp_path, "ipopts") as t:
+    with Rig(tmp_path, "ipopts", console=True) as t:
         t.wire.introduce()
         before = t.rig.stats()
         list(t.wire.frames(0.3))
@@ -569,6 +571,13 @@ def test_ip_options_checked(tmp_path):
             assert t.wire.wait(lambda f: ICMP in f and f[IP].src == GUEST and
                                f[ICMP].type == 0 and f[ICMP].id == 100 + n, 3), opts
         assert t.rig.stats()["ip_opterr"] == after["ip_opterr"]
+        # The console's ifconfig shows what the netstack refused.
+        q = t.rig.qemu
+        q.wait_for(r"^console: ready")
+        mark = q.mark()
+        q.type("ifconfig\r")
+        q.wait_for(rf"^from the wire: bad source \d+, bad IP options {after['ip_opterr']}, "
+                   rf"source routes {after['ip_source_route']}$", since=mark, timeout=30)
         assert_healthy(t.rig)
 
 

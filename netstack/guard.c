@@ -143,38 +143,54 @@ static bool ip4_options_pass(struct pbuf *p)
 	return false;
 }
 
-/* A DHCP offer or acknowledgement to an interface that asks DHCP for its
- * address: dropped (counted, and said) unless within reason, its lease
- * raised to the floor (dhcp_reply.h); one in fragments is refused (a
- * server's reply fits in 576 bytes, and all of it must be checked). Only
- * a first fragment shows the ports; the others cannot be reassembled
- * without it. False when p was dropped (and freed). */
+/* Why a DHCP reply (UDP from port 67 to 68, the header at hlen) to inp
+ * is refused, or NULL to let it go on (its lease perhaps raised). Only
+ * offers and acknowledgements to inp's MAC (chaddr, at byte 28 of the
+ * message) are judged (dhcp_reply.h); one in fragments is refused (a
+ * server's reply fits in 576 bytes, and all of it must be checked: only
+ * a first fragment shows the ports, and the others are never reassembled
+ * without it). */
+static const char *dhcp_refusal(struct pbuf *p, struct netif *inp, unsigned hlen, bool fragment)
+{
+	uint8_t *udp = (uint8_t *)p->payload + hlen;
+	unsigned iplen = inet_get16((uint8_t *)p->payload + 2), udplen = inet_get16(udp + 4);
+	const char *why;
+
+	if (fragment)
+		return "in fragments";
+	if (udplen < 8 + 28 + ETH_HWADDR_LEN || iplen > p->tot_len || iplen < hlen + udplen)
+		return NULL;    /* lwIP or the length check drops it */
+	if (iplen > p->len)
+		return "not in one buffer";
+	if (memcmp(udp + 8 + 28, inp->hwaddr, ETH_HWADDR_LEN) != 0)
+		return NULL;    /* another client's: lwIP ignores it */
+	switch (dhcp_reply_check(udp, udplen, &why)) {
+	case DHCP_REPLY_LEASE_RAISED:
+		counters.dhcp_lease_raised++;
+		return NULL;
+	case DHCP_REPLY_REFUSED:
+		return why;
+	default:
+		return NULL;
+	}
+}
+
+/* A DHCP reply to an interface that asks DHCP for its address: dropped,
+ * counted and said when refused (dhcp_refusal). False when p was dropped
+ * (and freed). */
 static bool dhcp_reply_pass(struct pbuf *p, struct netif *inp)
 {
-	uint8_t *iph = p->payload;
-	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
+	const uint8_t *iph = p->payload;
+	unsigned hlen = (iph[0] & 0xF) * 4u;
 	uint16_t frag = inet_get16(iph + 6);
 
 	if (iph[9] != IP_PROTO_UDP || !netif_dhcp_data(inp) || (frag & 0x1FFF) != 0 ||
-	    hlen < IP_HLEN || hlen + 8 > p->len)
+	    hlen < IP_HLEN || hlen + 8 > p->len ||
+	    inet_get16(iph + hlen) != 67 || inet_get16(iph + hlen + 2) != 68)
 		return true;
-	uint8_t *udp = iph + hlen;
-	unsigned udplen = inet_get16(udp + 4);
-	if (inet_get16(udp) != 67 || inet_get16(udp + 2) != 68 || udplen < 8 ||
-	    iplen > p->len || udplen > iplen - hlen)
-		return true;    /* not one, or lwIP or the length check drops it */
-	const char *why = "in fragments";
-	if (!(frag & 0x2000)) {
-		switch (dhcp_reply_check(udp, udplen, &why)) {
-		case DHCP_REPLY_LEASE_RAISED:
-			counters.dhcp_lease_raised++;
-			return true;
-		case DHCP_REPLY_REFUSED:
-			break;
-		default:
-			return true;
-		}
-	}
+	const char *why = dhcp_refusal(p, inp, hlen, frag & 0x2000);
+	if (!why)
+		return true;
 	counters.dhcp_refused++;
 	printf_limited("netstack: %s: DHCP reply from %u.%u.%u.%u refused: %s\n",
 		       ((struct iface *)inp->state)->cfg.name, iph[12], iph[13], iph[14], iph[15], why);

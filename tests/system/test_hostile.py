@@ -355,7 +355,8 @@ def test_ooseq_of_a_silent_peer_ages_out(tmp_path):
     peer that leaves segments out of order and goes silent while the
     netstack retransmits to it (the iperf server's FIN once the test is
     idle, netecho's echo that is never acknowledged) kept them for
-    minutes. They go 10 s after the connection's last segment."""
+    minutes. They go 10 s after the connection's last segment (the guest's
+    clock)."""
     with Rig(tmp_path, "ooseqage") as t:
         t.wire.introduce()
         before = t.rig.stats()
@@ -371,16 +372,20 @@ def test_ooseq_of_a_silent_peer_ages_out(tmp_path):
         time.sleep(1)
         held = t.rig.stats()
         assert held["eth0.bufs_lwip"] >= before["eth0.bufs_lwip"] + 20, (before, held)
+        # 10 s of the guest's clock, which runs slower than ours when the
+        # machine is busy (QEMU's TCG; the kernel calibrates its timer at
+        # boot and loses ticks): 90 s here at most. Without the bound,
+        # lwIP's own 6 RTOs are minutes of the guest's clock by then.
         silent = time.monotonic()
         while True:
             after = assert_pool_accounted(t.rig.stats())
-            if after["bufs_lwip"] <= before["eth0.bufs_lwip"] or time.monotonic() > silent + 30:
+            if after["bufs_lwip"] <= before["eth0.bufs_lwip"] or time.monotonic() > silent + 90:
                 break
             time.sleep(1)
-        took = time.monotonic() - silent
-        assert after["bufs_lwip"] <= before["eth0.bufs_lwip"], (before, held, after)
-        assert took < 16, took
-        assert t.rig.stats()["tcp_ooseq_aged"] - before["tcp_ooseq_aged"] == 2
+        aged = t.rig.stats()["tcp_ooseq_aged"] - before["tcp_ooseq_aged"]
+        assert after["bufs_lwip"] <= before["eth0.bufs_lwip"], (before, held, after, aged)
+        assert aged == 2, aged
+        print(f"out-of-order segments freed {time.monotonic() - silent:.1f} s after the last")
         iperf.reset()
         echo.reset()
         assert_healthy(t.rig)

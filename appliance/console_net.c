@@ -39,6 +39,8 @@ static struct {
 	unsigned nroutes, narp;
 	struct net_route routes[NET_MAX_ROUTES];
 	struct net_arp arp[NET_MAX_ARP];
+	struct net_proto_stats proto;   /* read with the interfaces */
+	bool proto_read;
 	/* A route to add or delete before reading (route add|del). */
 	enum { CHANGE_NONE, CHANGE_ADD, CHANGE_DEL } change;
 	uint32_t change_dest, change_gw;
@@ -91,6 +93,8 @@ static void net_worker(uint64_t arg)
 								   (int)net.change_metric);
 			if (n > 0)
 				read_tables();
+			net.proto_read = n > 0 &&
+					 netmgmt_proto_stats(worker_scratch, &net.proto) == 0;
 			if (n >= 0 && net.job)
 				net.job(worker_scratch);
 		}
@@ -274,12 +278,27 @@ bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt))
 	return ready && net.count >= 0;
 }
 
+/* What the netstack refused or cut from the wire beyond lwIP's own checks
+ * (docs/netstack.md, "Hardening"), for every interface. */
+static void print_guard(const struct net_proto_stats *p)
+{
+	printf("from the wire: bad source %lu, bad IP options %lu, source routes %lu\n",
+	       p->ip_bad_src, p->ip_opterr, p->ip_source_route);
+	printf("    UDP length bad %lu, trimmed %lu; TCP far sequence %lu, MSS raised %lu\n",
+	       p->udp_lenerr, p->udp_trimmed, p->tcp_far_seq, p->tcp_mss_raised);
+	printf("    half-open evicted %lu, out-of-order aged %lu; DHCP refused %lu, "
+	       "leases raised %lu\n", p->tcp_half_open_evicted, p->tcp_ooseq_aged,
+	       p->dhcp_refused, p->dhcp_lease_raised);
+}
+
 void cmd_ifconfig(char **arg)
 {
 	if (!net_ready("ifconfig"))
 		return;
 	for (long i = 0; i < net.count; i++)
 		print_interface(&net.info[i]);
+	if (net.proto_read)
+		print_guard(&net.proto);
 }
 
 /* ---- route, arp ---- */

@@ -10,7 +10,10 @@
 
 #include "lib/inet_csum.h"
 
+#include "dhcp_reply.h"
 #include "idgen.h"
+#include "ip4_options.h"
+#include "lwip/dhcp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
 #include "lwip/prot/ethernet.h"
@@ -18,11 +21,17 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #define MSS_FLOOR   48          /* Linux's tcp_min_snd_mss */
 #define MSS_DEFAULT 536         /* RFC 9293: what a peer without the option gets */
 #define OOSEQ_PBUFS_LOW 8       /* per connection while a pool runs low */
+#define OOSEQ_AGE_MS    10000   /* out-of-order data kept after a connection's last segment */
+#define OOSEQ_AGE_LOW_MS 1000   /* ... while the pool runs low */
+#define HALF_OPEN_PER_LISTENER 16       /* connections in SYN_RCVD */
+#define HALF_OPEN_PER_SOURCE   4        /* ... from one address, per listener */
+#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (64) */
 
 static struct idgen_key key;
 static struct guard_counters counters;
@@ -31,6 +40,30 @@ void guard_init(void)
 {
 	const char *source = entropy_key(&key);
 	printf("netstack: TCP sequence numbers and IP IDs keyed from %s\n", source);
+}
+
+/* lwIP frees a connection's out-of-order queue 6 RTOs after its last
+ * segment, but the RTO doubles with each retransmission: a peer that goes
+ * silent while we retransmit (our FIN, data it never acknowledges) left
+ * its segments held for minutes. Here they go OOSEQ_AGE_MS after the
+ * connection's last segment whatever its state and RTO (the peer sends
+ * them again after the gap; lwIP 2.1.3 sends no SACK). */
+static void ooseq_age(void *arg)
+{
+	u32_t age = (iface_pool_low() ? OOSEQ_AGE_LOW_MS : OOSEQ_AGE_MS) / TCP_SLOW_INTERVAL;
+
+	(void)arg;
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		if (pcb->ooseq && tcp_ticks - pcb->tmr >= age) {
+			tcp_free_ooseq(pcb);
+			counters.tcp_ooseq_aged++;
+		}
+	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
+}
+
+void guard_start(void)
+{
+	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
 }
 
 uint64_t guard_seed(void)
@@ -84,6 +117,88 @@ static void udp_length_drop(struct pbuf *p)
 	pbuf_free(p);
 }
 
+/* A header's options: malformed ones (ip4_options.h) and source routes
+ * (as Linux with accept_source_route=0) are dropped here, to us and to be
+ * forwarded alike, and counted; others are ignored. False when p was
+ * dropped (and freed). A header longer than the frame is lwIP's to drop. */
+static bool ip4_options_pass(struct pbuf *p)
+{
+	const uint8_t *iph = p->payload;
+	unsigned hlen = (iph[0] & 0xF) * 4u;
+
+	if (hlen <= IP_HLEN || hlen > p->len)
+		return true;
+	switch (ip4_options_check(iph + IP_HLEN, hlen - IP_HLEN)) {
+	case IP4_OPTIONS_OK:
+		return true;
+	case IP4_OPTIONS_MALFORMED:
+		IP_STATS_INC(ip.opterr);
+		break;
+	case IP4_OPTIONS_SOURCE_ROUTE:
+		counters.ip_source_route++;
+		break;
+	}
+	IP_STATS_INC(ip.drop);
+	pbuf_free(p);
+	return false;
+}
+
+/* Why a DHCP reply (UDP from port 67 to 68, the header at hlen) to inp
+ * is refused, or NULL to let it go on (its lease perhaps raised). Only
+ * offers and acknowledgements to inp's MAC (chaddr, at byte 28 of the
+ * message) are judged (dhcp_reply.h); one in fragments is refused (a
+ * server's reply fits in 576 bytes, and all of it must be checked: only
+ * a first fragment shows the ports, and the others are never reassembled
+ * without it). */
+static const char *dhcp_refusal(struct pbuf *p, struct netif *inp, unsigned hlen, bool fragment)
+{
+	uint8_t *udp = (uint8_t *)p->payload + hlen;
+	unsigned iplen = inet_get16((uint8_t *)p->payload + 2), udplen = inet_get16(udp + 4);
+	const char *why;
+
+	if (fragment)
+		return "in fragments";
+	if (udplen < 8 + 28 + ETH_HWADDR_LEN || iplen > p->tot_len || iplen < hlen + udplen)
+		return NULL;    /* lwIP or the length check drops it */
+	if (iplen > p->len)
+		return "not in one buffer";
+	if (memcmp(udp + 8 + 28, inp->hwaddr, ETH_HWADDR_LEN) != 0)
+		return NULL;    /* another client's: lwIP ignores it */
+	switch (dhcp_reply_check(udp, udplen, &why)) {
+	case DHCP_REPLY_LEASE_RAISED:
+		counters.dhcp_lease_raised++;
+		return NULL;
+	case DHCP_REPLY_REFUSED:
+		return why;
+	default:
+		return NULL;
+	}
+}
+
+/* A DHCP reply to an interface that asks DHCP for its address: dropped,
+ * counted and said when refused (dhcp_refusal). False when p was dropped
+ * (and freed). */
+static bool dhcp_reply_pass(struct pbuf *p, struct netif *inp)
+{
+	const uint8_t *iph = p->payload;
+	unsigned hlen = (iph[0] & 0xF) * 4u;
+	uint16_t frag = inet_get16(iph + 6);
+
+	if (iph[9] != IP_PROTO_UDP || !netif_dhcp_data(inp) || (frag & 0x1FFF) != 0 ||
+	    hlen < IP_HLEN || hlen + 8 > p->len ||
+	    inet_get16(iph + hlen) != 67 || inet_get16(iph + hlen + 2) != 68)
+		return true;
+	const char *why = dhcp_refusal(p, inp, hlen, frag & 0x2000);
+	if (!why)
+		return true;
+	counters.dhcp_refused++;
+	printf_limited("netstack: %s: DHCP reply from %u.%u.%u.%u refused: %s\n",
+		       ((struct iface *)inp->state)->cfg.name, iph[12], iph[13], iph[14], iph[15], why);
+	UDP_STATS_INC(udp.drop);
+	pbuf_free(p);
+	return false;
+}
+
 int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
@@ -99,6 +214,8 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
+	if (!ip4_options_pass(p) || !dhcp_reply_pass(p, inp))
+		return 1;
 	if (forward_ip4(p, inp))
 		return 1;       /* forwarded, or dropped there */
 	if (!netstack_decide(DECIDE_INPUT, p, inp, NULL)) {
@@ -162,6 +279,49 @@ static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_
 	return opt2 && i >= opt1len ? opt2 + (i - opt1len) : (uint8_t *)(hdr + 1) + i;
 }
 
+/* The oldest of a and b (the later in tcp_active_pcbs, which lists the
+ * newest first, when their timers say the same). */
+static struct tcp_pcb *older(struct tcp_pcb *a, struct tcp_pcb *b)
+{
+	return a && tcp_ticks - a->tmr > tcp_ticks - b->tmr ? a : b;
+}
+
+/* A SYN for a listener: lwIP 2.1.3 has no SYN cookies, and its half-open
+ * connections (SYN_RCVD) count in the listener's backlog until they time
+ * out (20 s), so a few SYNs from spoofed sources shut a listener. Before
+ * lwIP takes this one, the oldest half-open connection goes (no reset
+ * sent) when the source already has HALF_OPEN_PER_SOURCE on this
+ * listener (its own oldest), the listener HALF_OPEN_PER_LISTENER or its
+ * whole backlog, or all listeners HALF_OPEN_MAX. */
+static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t *src)
+{
+	struct tcp_pcb *all = NULL, *mine = NULL, *from_src = NULL;
+	unsigned n_all = 0, n_mine = 0, n_src = 0;
+
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->state != SYN_RCVD)
+			continue;
+		n_all++;
+		all = older(all, pcb);
+		if (pcb->listener != listener)
+			continue;
+		n_mine++;
+		mine = older(mine, pcb);
+		if (ip_addr_cmp(&pcb->remote_ip, src)) {
+			n_src++;
+			from_src = older(from_src, pcb);
+		}
+	}
+	struct tcp_pcb *victim = n_src >= HALF_OPEN_PER_SOURCE ? from_src :
+				 n_mine >= HALF_OPEN_PER_LISTENER ||
+				 (n_mine && listener->accepts_pending >= listener->backlog) ? mine :
+				 n_all >= HALF_OPEN_MAX ? all : NULL;
+	if (victim) {
+		tcp_abandon(victim, 0);
+		counters.tcp_half_open_evicted++;
+	}
+}
+
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
 {
@@ -178,6 +338,8 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 			return ERR_VAL;
 		}
 	}
+	if (pcb->state == LISTEN && (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+		half_open_make_room((struct tcp_pcb_listen *)pcb, ip_current_src_addr());
 	/* A SYN's MSS below the floor is raised to it (0, which means
 	 * nothing, to the default): lwIP would take 0 as its own MSS and
 	 * cut a send into more segments than its queue holds for tiny ones. */

@@ -241,6 +241,7 @@ int main(uint64_t arg)
 	if (from_file)
 		filter_init(&appliance, file_name);     /* its hash key from guard's */
 	lwip_init();
+	guard_start();
 	if ((e = pool_init(nifaces)) < 0) {
 		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
 		return 1;

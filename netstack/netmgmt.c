@@ -78,9 +78,14 @@ static void proto_stats(struct net_proto_stats *p)
 	p->sock_udp_dropped = socket_udp_dropped();
 	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
 	p->ip_bad_src = guard_counters()->ip_bad_src;
+	p->ip_source_route = guard_counters()->ip_source_route;
 	p->udp_trimmed = guard_counters()->udp_trimmed;
 	p->tcp_mss_raised = guard_counters()->tcp_mss_raised;
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;
+	p->tcp_ooseq_aged = guard_counters()->tcp_ooseq_aged;
+	p->tcp_half_open_evicted = guard_counters()->tcp_half_open_evicted;
+	p->dhcp_refused = guard_counters()->dhcp_refused;
+	p->dhcp_lease_raised = guard_counters()->dhcp_lease_raised;
 }
 
 void netmgmt_request(struct msg *m, cap_slot_t reply)

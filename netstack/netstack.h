@@ -151,13 +151,20 @@ bool iface_pool_low(void);
  * port/netstack_hooks.h). */
 struct guard_counters {
 	uint64_t ip_bad_src;            /* datagrams from a source no host can have */
+	uint64_t ip_source_route;       /* datagrams dropped for a source route option */
 	uint64_t udp_trimmed;           /* UDP datagrams cut to their length field */
 	uint64_t tcp_mss_raised;        /* SYNs whose MSS was raised to the floor */
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
+	uint64_t tcp_ooseq_aged;        /* out-of-order queues freed for age */
+	uint64_t tcp_half_open_evicted; /* SYN_RCVD connections dropped for a new SYN */
+	uint64_t dhcp_refused;          /* DHCP offers and acks refused */
+	uint64_t dhcp_lease_raised;     /* ... taken with their lease raised to the floor */
 };
 /* Choose the secret key (entropy.c) and say where it came from; before
  * lwip_init. */
 void guard_init(void);
+/* Start the guard's timer (the out-of-order queues' age); after lwip_init. */
+void guard_start(void);
 /* A seed for LWIP_RAND, from the key. */
 uint64_t guard_seed(void);
 const struct guard_counters *guard_counters(void);

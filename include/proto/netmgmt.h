@@ -175,10 +175,19 @@ enum netmgmt_label {
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
+	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \
+				   source route option */                       \
 	OWN(udp_trimmed)        /* UDP datagrams cut to their length field */   \
 	OWN(tcp_mss_raised)     /* SYNs whose MSS was raised to the floor */     \
 	OWN(tcp_far_seq)        /* segments dropped for a sequence number more   \
-				   than 2^30 from the connection's next */
+				   than 2^30 from the connection's next */      \
+	OWN(tcp_ooseq_aged)     /* out-of-order queues freed 10 s after their    \
+				   connection's last segment */                 \
+	OWN(tcp_half_open_evicted) /* half-open connections dropped for a     \
+				   newer SYN (a bound per listener, source) */  \
+	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
+				   (docs/netstack.md, Hardening) */             \
+	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

@@ -53,9 +53,10 @@ extern unsigned char *netstack_heap;
 #define MEMP_NUM_FRAG_PBUF          64
 #define MEMP_NUM_ARP_QUEUE          64
 #include "config.h"                 /* NETSTACK_MAX_NICS */
-/* + an attach retry per NIC, the socket service's client check and the
- * forwarded datagrams' wait for ARP (nexthop.c) */
-#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS + 2)
+/* + an attach retry per NIC, the socket service's client check, the
+ * forwarded datagrams' wait for ARP (nexthop.c) and the guard's timer
+ * (guard.c) */
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS + 3)
 #define PBUF_POOL_SIZE              64
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
 

@@ -13,6 +13,7 @@ short frames as they are.
 """
 import random
 import re
+import threading
 import time
 
 import pytest
@@ -132,6 +133,27 @@ class RawTcp:
     def reset(self):
         self.segment(flags="R")
 
+    def resync(self, timeout=1):
+        """Learn the sequence number the guest expects next from its ACK to
+        a segment below the window (after segments that moved it where
+        snd_nxt does not know); False when the guest answers with a reset
+        or not at all (the connection is gone)."""
+        list(self.wire.frames(0.05))            # older answers
+        self.segment(seq=self.snd_nxt - 100000)
+        ack = self.wire.wait(self.mine, timeout)
+        if not ack or ack[TCP].flags.R:
+            return False
+        self.snd_nxt = ack[TCP].ack
+        return True
+
+    def abort(self):
+        """A reset the guest takes, wherever the connection's sequence went
+        (until the guest answers with a reset of its own)."""
+        for _ in range(3):
+            if not self.resync():
+                return
+            self.reset()
+
 
 def guest_ip_frames(frames):
     """IP frames from the guest, less TCP with the namespace's address
@@ -173,13 +195,15 @@ def assert_pool_accounted(stats):
 class Rig:
     """Namespace, QEMU with virtio-net (or model), netecho, and a wire."""
 
-    def __init__(self, tmp_path, hint, model=MODEL):
+    def __init__(self, tmp_path, hint, model=MODEL, console=False):
         self.tmp_path, self.hint, self.model = tmp_path, hint, model
+        self.console = console
 
     def __enter__(self):
         self.ns = Netns(self.hint).__enter__()
         try:
-            self.rig = NetRig(self.ns, self.tmp_path, self.model).__enter__()
+            self.rig = NetRig(self.ns, self.tmp_path, self.model,
+                              console=self.console).__enter__()
             wait_up(self.rig)
             self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
             self.wire = Wire(self.ns)
@@ -314,14 +338,58 @@ def test_ooseq_flood_leaves_the_nic_buffers(tmp_path):
         time.sleep(0.5)
         assert_healthy(t.rig)
         # Once reassembly (15 s) and ARP (5 s) give up, lwIP holds only
-        # what the statistics connection uses.
-        deadline = time.monotonic() + 40
+        # what the statistics connection uses (the guest's clock, slower
+        # than ours when the machine is busy: 90 s here at most).
+        deadline = time.monotonic() + 90
         while True:
             after = assert_pool_accounted(t.rig.stats())
             if after["bufs_lwip"] <= 8 or time.monotonic() > deadline:
                 break
             time.sleep(2)
         assert after["bufs_lwip"] <= 8, (during, after)
+
+
+def test_ooseq_of_a_silent_peer_ages_out(tmp_path):
+    """Found by the packet fuzzer (seed 99): pool buffers held 40 s after
+    the run. lwIP frees a connection's out-of-order segments 6 RTOs after
+    its last segment, but the RTO doubles with every retransmission: a
+    peer that leaves segments out of order and goes silent while the
+    netstack retransmits to it (the iperf server's FIN once the test is
+    idle, netecho's echo that is never acknowledged) kept them for
+    minutes. They go 10 s after the connection's last segment (the guest's
+    clock)."""
+    with Rig(tmp_path, "ooseqage") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        iperf = RawTcp(t.wire, 5001, 41200)             # closed by the server when idle
+        echo = RawTcp(t.wire, 7, 41201)                 # its echo is never acknowledged
+        for c in (iperf, echo):
+            c.connect()
+            c.send(b"e" * 100)
+            for k in range(10):
+                c.segment(seq=c.snd_nxt + 2 * k + 1, data=b"o")
+        assert echo.wire.wait(lambda f: echo.mine(f) and len(f[TCP].payload) > 0, 5), \
+            "no echo"
+        time.sleep(1)
+        held = t.rig.stats()
+        assert held["eth0.bufs_lwip"] >= before["eth0.bufs_lwip"] + 20, (before, held)
+        # 10 s of the guest's clock, which runs slower than ours when the
+        # machine is busy (QEMU's TCG; the kernel calibrates its timer at
+        # boot and loses ticks): 90 s here at most. Without the bound,
+        # lwIP's own 6 RTOs are minutes of the guest's clock by then.
+        silent = time.monotonic()
+        while True:
+            after = assert_pool_accounted(t.rig.stats())
+            if after["bufs_lwip"] <= before["eth0.bufs_lwip"] or time.monotonic() > silent + 90:
+                break
+            time.sleep(1)
+        aged = t.rig.stats()["tcp_ooseq_aged"] - before["tcp_ooseq_aged"]
+        assert after["bufs_lwip"] <= before["eth0.bufs_lwip"], (before, held, after, aged)
+        assert aged == 2, aged
+        print(f"out-of-order segments freed {time.monotonic() - silent:.1f} s after the last")
+        iperf.reset()
+        echo.reset()
+        assert_healthy(t.rig)
 
 
 def echo_through_raw_peer(c, want, timeout=30):
@@ -403,6 +471,119 @@ def test_no_answer_to_impossible_sources(tmp_path):
             if TCP in f and f[TCP].flags.R:
                 kinds.add("rst")
         assert kinds == {0, 3, "rst"}, kinds
+        assert_healthy(t.rig)
+
+
+def test_syn_flood_leaves_room_for_a_real_client(tmp_path):
+    """No SYN cookies in lwIP 2.1.3: 16 SYNs from spoofed sources filled a
+    listener's backlog for 20 s (SYN_RCVD's timeout), and no one else could
+    connect. Half-open connections are bounded per source (4), per listener
+    (16, or its backlog) and in all (32); a new SYN evicts the oldest. A
+    real client connects to netecho during a flood of 2000 SYNs from
+    random addresses of the namespace's subnet."""
+    with Rig(tmp_path, "synflood") as t:
+        before = t.rig.stats()
+        # One source: it keeps at most 4 half-open, its oldest go.
+        for port in range(30000, 30040):
+            t.wire.send(IP(src="10.1.0.77", dst=GUEST) /
+                        TCP(sport=port, dport=5001, flags="S", seq=port))
+        time.sleep(1)
+        after = t.rig.stats()
+        assert after["tcp_half_open_evicted"] - before["tcp_half_open_evicted"] == 36, after
+        rng = random.Random(4)
+        frames = [bytes(Ether(src="02:00:00:00:%02x:%02x" % (i >> 8, i & 0xFF), dst=GUEST_MAC) /
+                        IP(src=f"10.1.0.{rng.randrange(3, 255)}", dst=GUEST) /
+                        TCP(sport=rng.randrange(1024, 65536), dport=7, flags="S",
+                            seq=rng.getrandbits(32)))
+                  for i in range(2000)]
+
+        def flood():
+            for i in range(0, len(frames), 20):            # about 3 s
+                for f in frames[i:i + 20]:
+                    t.wire.send_raw(f)
+                time.sleep(0.03)
+
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            s = t.rig.connect(7, timeout=5)
+            took = time.monotonic() - started
+            s.sendall(b"through the flood")
+            s.settimeout(10)
+            assert s.recv(100) == b"through the flood"
+            s.close()
+        finally:
+            flooder.join()
+        assert took < 5, took
+        stats = t.rig.stats()
+        assert stats["tcp_half_open_evicted"] - after["tcp_half_open_evicted"] > 1000, stats
+        assert_healthy(t.rig)
+
+
+def ip_with_options(src, options, payload, proto):
+    """An IPv4 datagram (bytes) from src to the guest with these header
+    options (bytes, a multiple of 4, as they are: scapy would mend them)."""
+    body = bytes(payload)
+    hdr = bytearray(bytes(IP(src=src, dst=GUEST, proto=proto))[:20])
+    hdr[0] = 0x40 | (5 + len(options) // 4)
+    hdr[2:4] = (20 + len(options) + len(body)).to_bytes(2, "big")
+    hdr[10:12] = b"\0\0"
+    hdr += options
+    s = sum(int.from_bytes(hdr[i:i + 2], "big") for i in range(0, len(hdr), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    hdr[10:12] = (~s & 0xFFFF).to_bytes(2, "big")
+    return IP(bytes(hdr) + body)
+
+
+MALFORMED_OPTIONS = [
+    bytes([7, 0, 0, 0]),                        # record route, length 0
+    bytes([25, 1, 0, 0]),                       # length 1
+    bytes([1, 1, 25, 8]),                       # runs past the header
+    bytes([1, 1, 1, 25]),                       # no length byte
+    bytes([7, 7, 3, 0, 0, 0, 0, 0]),            # a pointer before its first slot
+    bytes([68, 8, 5, 2, 0, 0, 0, 0]),           # a timestamp flag there is not
+    bytes([7, 3, 4, 7, 3, 4, 0, 0]),            # record route twice
+]
+SOURCE_ROUTES = [bytes([131, 7, 4, 10, 1, 0, 1, 0]), bytes([137, 7, 4, 10, 1, 0, 1, 0])]
+WELL_FORMED_OPTIONS = [bytes([1, 1, 1, 0]), bytes([7, 7, 4, 0, 0, 0, 0, 0]),
+                       bytes([68, 8, 5, 0, 0, 0, 0, 0]), bytes([148, 4, 0, 0])]
+
+
+def test_ip_options_checked(tmp_path):
+    """An echo request with an option whose length byte was 0, 1 or ran
+    past the header was answered. A header's options are checked as RFC
+    791 has them: malformed is dropped (ip_opterr) and gets no answer of
+    any kind, a source route (loose or strict) is dropped as Linux does
+    with accept_source_route=0 (ip_source_route); other options are
+    ignored, and their datagrams answered."""
+    with Rig(tmp_path, "ipopts", console=True) as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        list(t.wire.frames(0.3))
+        for n, opts in enumerate(MALFORMED_OPTIONS + SOURCE_ROUTES):
+            t.wire.send(ip_with_options(FAKE_IP, opts, ICMP(id=n, seq=1) / b"opt", 1))
+            t.wire.send(ip_with_options(FAKE_IP, opts, UDP(sport=5555, dport=9999) / b"u", 17))
+            t.wire.send(ip_with_options(FAKE_IP, opts, TCP(sport=5555, dport=9999, flags="S"), 6))
+        answers = [f for f in guest_ip_frames(t.wire.frames(2))]
+        assert not answers, [f.summary() for f in answers]
+        after = t.rig.stats()
+        assert after["ip_opterr"] - before["ip_opterr"] == 3 * len(MALFORMED_OPTIONS), after
+        assert after["ip_source_route"] - before["ip_source_route"] == 3 * len(SOURCE_ROUTES)
+        for n, opts in enumerate(WELL_FORMED_OPTIONS):
+            t.wire.send(ip_with_options(FAKE_IP, opts, ICMP(id=100 + n, seq=1) / b"opt", 1))
+            assert t.wire.wait(lambda f: ICMP in f and f[IP].src == GUEST and
+                               f[ICMP].type == 0 and f[ICMP].id == 100 + n, 3), opts
+        assert t.rig.stats()["ip_opterr"] == after["ip_opterr"]
+        # The console's ifconfig shows what the netstack refused.
+        q = t.rig.qemu
+        q.wait_for(r"^console: ready")
+        mark = q.mark()
+        q.type("ifconfig\r")
+        q.wait_for(rf"^from the wire: bad source \d+, bad IP options {after['ip_opterr']}, "
+                   rf"source routes {after['ip_source_route']}$", since=mark, timeout=30)
         assert_healthy(t.rig)
 
 

@@ -111,6 +111,7 @@ void cmd_rules(char **arg)
 		printf("console: rules: the netstack has no firewall (no configuration file)\n");
 		return;
 	}
+	bool shown = false;
 	for (unsigned c = 0; c < NCHAINS; c++) {
 		const struct net_fw_rule *p = &fw.policy[c];
 		bool any = false;
@@ -118,6 +119,7 @@ void cmd_rules(char **arg)
 			any = fw.rules[i].chain == c;
 		if (!any && (!fw.have_policy[c] || !p->line))
 			continue;
+		shown = true;
 		if (c < 3) {
 			char packets[32], bytes[16];
 			printf("chain %s (line %u): %s  [%s, %s]\n", chain_names[c], p->line, p->text,
@@ -130,6 +132,9 @@ void cmd_rules(char **arg)
 			if (fw.rules[i].chain == c)
 				print_rule(&fw.rules[i]);
 	}
+	if (!shown)
+		printf("console: rules: the configuration has no chain: no filter rules, every packet "
+		       "is accepted (policy accept)\n");
 	if (fw.more_rules)
 		printf("console: rules: the first %u shown\n", RULES_SHOWN);
 }

@@ -111,6 +111,8 @@ unsigned conntrack_set_timeouts(struct conntrack *ct, const uint32_t seconds[CT_
 
 void conntrack_flush(struct conntrack *ct)
 {
+	if (!ct->max)
+		return;         /* never made: no memory */
 	ct->counters.removed += ct->count;
 	ct->count = 0;
 	for (uint32_t i = 0; i < ct->max; i++)
@@ -206,6 +208,8 @@ void conntrack_remove(struct conntrack *ct, struct ct_entry *e)
  * the way is removed. */
 static struct ct_entry *find(struct conntrack *ct, const struct ct_tuple *t, uint64_t now, enum ct_dir *dir)
 {
+	if (!ct->max)
+		return 0;       /* never made: empty */
 	uint32_t node = ct->buckets[bucket_of(ct, t)];
 
 	while (node != CT_NIL) {
@@ -235,6 +239,8 @@ unsigned conntrack_expire(struct conntrack *ct, uint64_t now, unsigned budget)
 {
 	unsigned removed = 0;
 
+	if (!ct->max)
+		return 0;       /* never made: its lists are not set up */
 	for (unsigned c = 0; c < CT_TIMEOUT_CLASSES && removed < budget; c++) {
 		while (removed < budget && ct->lru[c].head != CT_NIL &&
 		       ct->entries[ct->lru[c].head].expires <= now) {
@@ -341,6 +347,8 @@ static struct ct_entry *take_slot(struct conntrack *ct)
 	struct ct_entry *oldest = 0;
 	uint64_t oldest_seen = 0;
 
+	if (!ct->max)
+		return 0;
 	if (ct->free_head == CT_NIL) {
 		for (unsigned k = 0; k < sizeof(unreplied) / sizeof(unreplied[0]); k++) {
 			enum ct_timeout_class c = unreplied[k];

@@ -185,6 +185,9 @@ size_t conntrack_memory_size(uint32_t max);
  */
 int conntrack_init(struct conntrack *ct, void *memory, size_t size, uint32_t max, const uint8_t key[16]);
 
+/* A table never made (all zero, as a static one starts) is empty: lookups
+ * find nothing, expire and flush do nothing, confirm refuses (full). */
+
 /* Set one class's timeout (seconds, 1..CT_TIMEOUT_MAX); existing entries
  * keep theirs until their next packet. -ERR_INVALID_ARG if out of range. */
 #define CT_TIMEOUT_MAX (30U * 86400)

@@ -40,7 +40,8 @@ static void ct_stats(struct net_ct_stats *s)
 {
 	const struct ct_counters *c = &filter.ct.counters;
 
-	conntrack_expire(&filter.ct, filter_now(), ~0U);
+	if (filter.ct.max)
+		conntrack_expire(&filter.ct, filter_now(), ~0U);
 	*s = (struct net_ct_stats){
 		.ct_count = filter.ct.count, .ct_max = filter.ct.max,
 		.ct_memory = filter.ct.max ? conntrack_memory_size(filter.ct.max) : 0,

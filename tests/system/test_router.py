@@ -609,6 +609,15 @@ def test_console_route_arp_and_ifconfig(tmp_path):
         m = command(q, "route del 172.18.0.0/16\r", r"^console: route del: .+$")
         assert m.group(0) != "console: route del: done"
         command(q, "route add 10.0.0.0/8\r", r"^console: route: add needs 'via GATEWAY'$")
+        # Without chains there is no connection table: conntrack says so
+        # (the netstack does not crash), rules says everything is accepted.
+        command(q, "conntrack\r", r"^console: conntrack: no connection table \(the configuration "
+                r"has no chain\)$")
+        command(q, "conntrack flush\r", r"^console: conntrack: no connection table .*$")
+        command(q, "rules\r", r"^console: rules: the configuration has no chain: no filter rules, "
+                r"every packet is accepted \(policy accept\)$")
+        command(q, "route\r", r"^172\.16\.0\.0/16\s+10\.99\.0\.2\s+wan\s+5  static$")
+        assert not re.search(r"^init: netstack ", q.output(), re.M), q.output()
 
 
 @pytest.fixture

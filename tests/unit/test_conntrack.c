@@ -54,6 +54,23 @@ TEST(conntrack_init_errors)
 	CHECK(!strcmp(ct_timeout_name(CT_T_UDP_UNREPLIED), "udp unreplied"));
 }
 
+TEST(conntrack_unmade_table_is_empty)
+{
+	struct conntrack none = { 0 };
+	struct ct_match m;
+	struct ct_packet out = udp(LAN, 5000, WAN, 53);
+	uint32_t cursor = 0;
+
+	CHECK_EQ(conntrack_expire(&none, 1000 * S, ~0U), 0);
+	conntrack_flush(&none);
+	conntrack_classify(&none, &out, 0, &m);
+	CHECK_EQ(m.state, CT_NEW);
+	CHECK(!conntrack_tuple_taken(&none, &out.tuple, 0));
+	CHECK_EQ(conntrack_confirm(&none, &out, 0, 0, 0), -ERR_NO_MEMORY);
+	CHECK(!conntrack_next(&none, &cursor));
+	CHECK_EQ(none.count, 0);
+}
+
 TEST(conntrack_udp_new_reply_expire)
 {
 	struct ct_match m;

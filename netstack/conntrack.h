@@ -104,7 +104,9 @@ struct ct_tcp_side {
 	uint32_t end;           /* highest seq + len sent */
 	uint32_t maxend;        /* highest the other side's ack + window allow */
 	uint32_t maxwin;        /* largest window (scaled) it advertised; 0: unknown yet */
+	uint32_t maxack;        /* highest ack it sent (valid once acked) */
 	uint8_t wscale;         /* its window scale, 0..14 */
+	uint8_t acked;          /* it sent an ACK: maxack holds */
 };
 
 /* Entry flags. */
@@ -204,7 +206,11 @@ unsigned conntrack_set_timeouts(struct conntrack *ct, const uint32_t seconds[CT_
  * (an ICMP error: the connection of the datagram it quotes), update its
  * state, timeout and TCP window, and say what it is for the rules. A TCP
  * segment out of the window or not fitting the state machine is INVALID
- * and changes nothing. A SYN of the initiator to a connection in TIME_WAIT
+ * and changes nothing. A reset of a connection past the handshake closes
+ * it only at the exact sequence the receiver expects (the highest it
+ * acknowledged, or the sender's next): other in-window resets pass and
+ * change nothing, those before the receiver's acknowledgement are INVALID
+ * (RFC 5961 3.2, as Linux's tracker: a blind reset cannot close). A SYN of the initiator to a connection in TIME_WAIT
  * or CLOSE removes it (the segment is NEW: a new connection reuses the
  * ports). Never fails: whatever the packet holds, the result is one of the
  * states.

@@ -113,6 +113,8 @@ static bool start_reply(struct ct_entry *e, const struct ct_packet *p)
 	o->wscale = scaled ? (o->wscale > 14 ? 14 : o->wscale) : 0;
 	*r = (struct ct_tcp_side){ .end = seq_end(p), .maxend = seq_end(p), .maxwin = at_least_1(p->window),
 				   .wscale = scaled ? (p->wscale > 14 ? 14 : p->wscale) : 0 };
+	r->maxack = p->ack;
+	r->acked = 1;
 	o->maxend = p->ack + p->window + (p->window == 0);
 	return true;
 }
@@ -140,7 +142,28 @@ static bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct
 		s->maxwin = win;
 	if (p->tcp_flags & TCP_ACK && seq_before(r->maxend, ack + win + (win == 0)))
 		r->maxend = ack + win + (win == 0);
+	if (p->tcp_flags & TCP_ACK && (!s->acked || seq_before(s->maxack, ack))) {
+		s->maxack = ack;
+		s->acked = 1;
+	}
 	return true;
+}
+
+/*
+ * A reset past the handshake (RFC 5961 3.2, as Linux's tracker): -1 if
+ * its seq is before what the receiver acknowledged (invalid), 1 if it is
+ * exactly what the receiver expects (the highest it acknowledged) or the
+ * sender's next sequence (it closes), 0 otherwise (it may be real, as a
+ * reset after data the receiver has not acknowledged yet: it passes, so
+ * that the receiver can answer with a challenge ACK, and changes nothing).
+ */
+static int reset_fits(const struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p)
+{
+	const struct ct_tcp_side *r = &e->tcp[!dir];
+
+	if (r->acked && seq_before(p->seq, r->maxack))
+		return -1;
+	return (r->acked && p->seq == r->maxack) || p->seq == e->tcp[dir].end;
 }
 
 bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p)
@@ -169,6 +192,17 @@ bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *
 			return false;
 	} else if (e->tcp[CT_REPLY].maxwin == 0) {
 		/* Reset before any SYN+ACK: no windows to check against. */
+	} else if (fc == F_RST && state >= CT_TCP_ESTABLISHED && state != CT_TCP_CLOSE) {
+		int fits = reset_fits(e, dir, p);
+		struct ct_tcp_side sides[2] = { e->tcp[0], e->tcp[1] };
+		if (fits < 0 || !in_window(&e->tcp[dir], &e->tcp[!dir], p))
+			return false;
+		if (!fits) {
+			/* Passes, moves nothing: not even the window edges. */
+			e->tcp[0] = sides[0];
+			e->tcp[1] = sides[1];
+			return true;
+		}
 	} else if (!in_window(&e->tcp[dir], &e->tcp[!dir], p)) {
 		return false;
 	}

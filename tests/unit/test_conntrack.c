@@ -296,7 +296,29 @@ TEST(conntrack_tcp_invalid_segments)
 	CHECK_EQ(classify(&sa, 3, &m), CT_INVALID);
 	struct ct_packet rsyn = tcp(WAN, 80, LAN, 40000, TCP_SYN, 1, 0, 0);
 	CHECK_EQ(classify(&rsyn, 3, &m), CT_INVALID);
-	/* An in-window reset closes. */
+	/* A blind reset inside the window but not at the expected sequence
+	 * passes and changes nothing (twice: it does not move the edge the
+	 * next one is checked against); one before what the receiver
+	 * acknowledged is invalid. */
+	struct ct_packet blind = tcp(WAN, 80, LAN, 40000, TCP_RST, 5001 + 1000, 0, 0);
+	CHECK_EQ(classify(&blind, 4, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_ESTABLISHED);
+	CHECK_EQ(classify(&blind, 4, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_ESTABLISHED);
+	CHECK_EQ(e->tcp[CT_REPLY].end, 5001);
+	struct ct_packet behind = tcp(WAN, 80, LAN, 40000, TCP_RST, 5000, 0, 0);
+	CHECK_EQ(classify(&behind, 4, &m), CT_INVALID);
+	CHECK_EQ(e->tcp_state, CT_TCP_ESTABLISHED);
+	/* The responder sends data the initiator has not acknowledged yet:
+	 * a reset at the sender's next sequence closes too. */
+	struct ct_packet data = tcp(WAN, 80, LAN, 40000, TCP_ACK, 5001, 1001, 300);
+	CHECK_EQ(classify(&data, 4, &m), CT_ESTABLISHED);
+	struct ct_packet next = tcp(WAN, 80, LAN, 40000, TCP_RST, 5301, 0, 0);
+	CHECK_EQ(classify(&next, 4, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_CLOSE);
+	conntrack_flush(&ct);
+	CHECK((e = handshake()));
+	/* The reset at the expected sequence closes. */
 	struct ct_packet in = tcp(WAN, 80, LAN, 40000, TCP_RST, 5001, 0, 0);
 	CHECK_EQ(classify(&in, 4, &m), CT_ESTABLISHED);
 	CHECK_EQ(e->tcp_state, CT_TCP_CLOSE);

@@ -307,6 +307,18 @@ static void classify_icmp_error(struct conntrack *ct, const struct ct_packet *p,
 		m->state = CT_RELATED;
 }
 
+/* Before e's flags take packet p (as Linux's): TCP is assured once
+ * established, UDP (and the rest) by a packet after its reply; ICMP
+ * never. */
+static void assure(struct ct_entry *e)
+{
+	uint8_t proto = e->tuple[CT_ORIGINAL].proto;
+
+	if (proto == CT_PROTO_TCP ? e->tcp_state == CT_TCP_ESTABLISHED
+				  : proto != CT_PROTO_ICMP && (e->flags & CT_F_REPLIED))
+		e->flags |= CT_F_ASSURED;
+}
+
 void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_t now, struct ct_match *m)
 {
 	*m = (struct ct_match){ .state = CT_INVALID };
@@ -325,6 +337,7 @@ void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_
 			if (starts_connection(p))
 				m->state = CT_NEW;
 		} else if (e->tuple[0].proto != CT_PROTO_TCP || ct_tcp_update(e, m->dir, p)) {
+			assure(e);
 			if (m->dir == CT_REPLY)
 				e->flags |= CT_F_REPLIED;
 			touch(ct, e, now);
@@ -338,27 +351,31 @@ void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_
 	}
 }
 
-/* A slot for a new entry: a free one, else the oldest unreplied entry's
- * (as Linux's early_drop), else none. */
+#define EARLY_DROP_SCAN 8        /* entries looked at from each class's head */
+
+/* A slot for a new entry: a free one, else the oldest entry not assured
+ * among the first EARLY_DROP_SCAN of each class (as Linux's early_drop,
+ * which looks at a few of one bucket), else none. */
 static struct ct_entry *take_slot(struct conntrack *ct)
 {
-	static const enum ct_timeout_class unreplied[] = { CT_T_TCP_SYN_SENT, CT_T_UDP_UNREPLIED,
-							  CT_T_ICMP_UNREPLIED };
 	struct ct_entry *oldest = 0;
 	uint64_t oldest_seen = 0;
 
 	if (!ct->max)
 		return 0;
 	if (ct->free_head == CT_NIL) {
-		for (unsigned k = 0; k < sizeof(unreplied) / sizeof(unreplied[0]); k++) {
-			enum ct_timeout_class c = unreplied[k];
-			if (ct->lru[c].head == CT_NIL)
-				continue;
-			struct ct_entry *e = &ct->entries[ct->lru[c].head];
-			uint64_t seen = e->expires - ct->timeout_ms[c];
-			if (!oldest || seen < oldest_seen) {
-				oldest = e;
-				oldest_seen = seen;
+		for (unsigned c = 0; c < CT_TIMEOUT_CLASSES; c++) {
+			uint32_t i = ct->lru[c].head;
+			for (unsigned k = 0; k < EARLY_DROP_SCAN && i != CT_NIL; k++, i = ct->entries[i].lru_next) {
+				struct ct_entry *e = &ct->entries[i];
+				uint64_t seen = e->expires - ct->timeout_ms[c];
+				if (e->flags & CT_F_ASSURED)
+					continue;
+				if (!oldest || seen < oldest_seen) {
+					oldest = e;
+					oldest_seen = seen;
+				}
+				break;
 			}
 		}
 		if (!oldest)

@@ -115,6 +115,8 @@ struct ct_tcp_side {
 #define CT_F_SNAT 0x04          /* the reply tuple's destination differs: source NAT */
 #define CT_F_DNAT 0x08          /* the reply tuple's source differs: destination NAT */
 #define CT_F_CLOSER_REPLY 0x10  /* TCP: the responder sent the first FIN */
+#define CT_F_ASSURED 0x20       /* not early-dropped: TCP past the handshake, UDP seen
+				 * again after its reply (ICMP never) */
 
 struct ct_entry {
 	struct ct_tuple tuple[2];       /* [enum ct_dir] */
@@ -131,7 +133,7 @@ struct ct_entry {
 #define CT_COUNTERS(X)                                                  \
 	X(inserted, "connections added")                                \
 	X(expired, "connections that timed out")                        \
-	X(early_dropped, "unreplied connections dropped for a new one in a full table") \
+	X(early_dropped, "connections not assured dropped for a new one in a full table") \
 	X(refused_full, "new connections refused: the table was full")  \
 	X(invalid, "packets classified invalid")                        \
 	X(removed, "connections removed (flush, reopen)")
@@ -224,8 +226,9 @@ void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_
  * start a connection: a TCP segment other than a SYN, an ICMP message
  * other than an echo request), -ERR_BUSY (either tuple is in the table:
  * the caller classified p wrongly or the NAT clashes), -ERR_NO_MEMORY (the
- * table is full and has no unreplied connection to drop: counted in
- * refused_full).
+ * table is full and has no connection to drop: counted in refused_full).
+ * A full table drops the oldest connection not assured (CT_F_ASSURED, as
+ * Linux's early drop), among the first few of each timeout class.
  */
 int conntrack_confirm(struct conntrack *ct, const struct ct_packet *p, const struct ct_tuple *reply,
 		      uint64_t now, struct ct_entry **out);

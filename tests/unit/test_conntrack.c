@@ -128,10 +128,14 @@ TEST(conntrack_full_table_early_drop_then_refuse)
 		struct ct_packet p = udp(LAN, (uint16_t)(1000 + i), WAN, 53);
 		CHECK_EQ(conntrack_confirm(&ct, &p, 0, i * S, 0), 0);
 	}
-	/* Replies to 1001..1003: only 1000 stays unreplied. */
+	/* Replies to 1001..1003, then another packet: assured; 1000 is not. */
 	for (uint16_t i = 1; i < 4; i++) {
 		struct ct_packet r = udp(WAN, 53, LAN, (uint16_t)(1000 + i));
+		struct ct_packet again = udp(LAN, (uint16_t)(1000 + i), WAN, 53);
 		CHECK_EQ(classify(&r, 5 * S, &m), CT_ESTABLISHED);
+		CHECK(!(m.entry->flags & CT_F_ASSURED));
+		CHECK_EQ(classify(&again, 5 * S, &m), CT_ESTABLISHED);
+		CHECK(m.entry->flags & CT_F_ASSURED);
 	}
 	struct ct_packet p = udp(LAN, 2000, WAN, 53), q = udp(LAN, 2001, WAN, 53);
 	CHECK_EQ(conntrack_confirm(&ct, &p, 0, 6 * S, 0), 0);     /* drops 1000 */
@@ -140,12 +144,59 @@ TEST(conntrack_full_table_early_drop_then_refuse)
 	CHECK(!conntrack_tuple_taken(&ct, &old.tuple, 6 * S));
 	struct ct_packet r = udp(WAN, 53, LAN, 2000);
 	CHECK_EQ(classify(&r, 7 * S, &m), CT_ESTABLISHED);
+	CHECK_EQ(classify(&p, 7 * S, &m), CT_ESTABLISHED);
 	CHECK_EQ(conntrack_confirm(&ct, &q, 0, 8 * S, 0), -ERR_NO_MEMORY);
 	CHECK_EQ(ct.counters.refused_full, 1);
 	CHECK_EQ(ct.count, 4);
 	conntrack_flush(&ct);
 	CHECK_EQ(ct.count, 0);
 	CHECK_EQ(conntrack_confirm(&ct, &q, 0, 8 * S, 0), 0);
+}
+
+static struct ct_entry *handshake(void);
+
+/* A table filled from the WAN with half-open TCP (SYN_RECV) and answered
+ * pings still takes a new connection: neither is assured. */
+TEST(conntrack_full_table_drops_syn_recv_and_icmp_replied)
+{
+	struct ct_match m;
+	struct ct_entry *e;
+
+	fresh(4);
+	for (uint16_t i = 0; i < 2; i++) {
+		struct ct_packet syn = tcp(WAN, (uint16_t)(30000 + i), LAN, 80, TCP_SYN, 1000, 0, 0);
+		struct ct_packet sa = tcp(LAN, 80, WAN, (uint16_t)(30000 + i), TCP_SYN | TCP_ACK, 7000,
+					  1001, 0);
+		CHECK_EQ(conntrack_confirm(&ct, &syn, 0, i * S, &e), 0);
+		CHECK_EQ(classify(&sa, i * S, &m), CT_ESTABLISHED);
+		CHECK_EQ(e->tcp_state, CT_TCP_SYN_RECV);
+		CHECK(!(e->flags & CT_F_ASSURED));
+	}
+	for (uint16_t i = 0; i < 2; i++) {
+		struct ct_packet echo = { .tuple = { WAN, LAN, (uint16_t)(50 + i), ICMP_ECHO_REQUEST,
+						     CT_PROTO_ICMP }, .icmp_type = ICMP_ECHO_REQUEST };
+		struct ct_packet reply = { .tuple = { LAN, WAN, (uint16_t)(50 + i), ICMP_ECHO_REPLY,
+						      CT_PROTO_ICMP }, .icmp_type = ICMP_ECHO_REPLY };
+		CHECK_EQ(conntrack_confirm(&ct, &echo, 0, (2 + i) * S, 0), 0);
+		CHECK_EQ(classify(&reply, (2 + i) * S, &m), CT_ESTABLISHED);
+		CHECK_EQ(classify(&echo, (2 + i) * S, &m), CT_ESTABLISHED);
+		CHECK(!(m.entry->flags & CT_F_ASSURED));
+	}
+	/* The oldest (the first SYN_RECV) goes, then the next, then a ping. */
+	for (uint16_t i = 0; i < 3; i++) {
+		struct ct_packet p = udp(LAN, (uint16_t)(2000 + i), WAN, 53);
+		CHECK_EQ(conntrack_confirm(&ct, &p, 0, 10 * S, 0), 0);
+		CHECK_EQ(ct.counters.early_dropped, i + 1u);
+	}
+	struct ct_packet first = tcp(WAN, 30000, LAN, 80, TCP_SYN, 1000, 0, 0);
+	struct ct_packet ping1 = { .tuple = { WAN, LAN, 51, ICMP_ECHO_REQUEST, CT_PROTO_ICMP } };
+	CHECK(!conntrack_tuple_taken(&ct, &first.tuple, 10 * S));
+	CHECK(conntrack_tuple_taken(&ct, &ping1.tuple, 10 * S));
+	CHECK_EQ(ct.counters.refused_full, 0);
+	/* An established TCP connection is assured. */
+	conntrack_flush(&ct);
+	CHECK((e = handshake()));
+	CHECK(e->flags & CT_F_ASSURED);
 }
 
 TEST(conntrack_nat_reply_tuple_is_found)

@@ -172,9 +172,10 @@ void cmd_conntrack(char **arg)
 	       s->ct_refused_full, s->ct_invalid, s->ct_removed);
 	printf("    nat: translated %lu, ports_exhausted %lu, clashes %lu, malformed %lu\n",
 	       s->nat_translated, s->nat_ports_exhausted, s->nat_clashes, s->nat_malformed);
-	printf("    firewall: %lu rules from %.31s; dropped %lu, rejected %lu, not_tracked %lu, "
-	       "fragments_dropped %lu, malformed %lu\n", s->fw_rules, s->file, s->fw_dropped,
-	       s->fw_rejected, s->fw_not_tracked, s->fw_fragments_dropped, s->fw_malformed);
+	printf("    firewall: %lu rules from %.31s; dropped %lu, rejected %lu, table_full %lu, "
+	       "nat_failed %lu, fragments_dropped %lu, malformed %lu\n", s->fw_rules, s->file,
+	       s->fw_dropped, s->fw_rejected, s->fw_table_full, s->fw_nat_failed,
+	       s->fw_fragments_dropped, s->fw_malformed);
 	for (unsigned i = 0; i < fw.nct; i++)
 		printf("%s\n", fw.ct[i].text);
 	if (fw.ct_more)

@@ -473,10 +473,10 @@ bool fw_parse_rule(struct fw_parser *p, enum fw_chain chain, unsigned line)
 		if (!verdict(&rp, &at, &known) && (known || ps->failed))
 			return false;
 		if (!known)
-			return CONFIG_FAIL(ps, "unknown word '%s' in a rule (a match: iif, oif, ip, tcp, udp, icmp, "
-					   "ct; a statement: counter, limit, log; a verdict: %s)", at.text,
-					   chain >= FW_PREROUTING ? "accept, masquerade, snat, dnat"
-								  : "accept, drop, reject");
+			return CONFIG_FAIL(ps, "unknown word '%.24s' in a rule (matches: iif oif ip tcp udp "
+					   "icmp ct; statements: counter limit log; verdicts: %s)", at.text,
+					   chain >= FW_PREROUTING ? "accept masquerade snat dnat"
+								  : "accept drop reject");
 	}
 	if (chain >= FW_PREROUTING && !rp.r.verdict)
 		return CONFIG_FAIL(ps, "a NAT rule ends with %s", chain == FW_PREROUTING ? "'dnat to ...' or 'accept'"

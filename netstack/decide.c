@@ -254,14 +254,17 @@ static bool confirm(struct judged *j, struct ct_entry **e)
 	j->ct.tuple = j->arrived;
 	if (nat_reply_tuple(&filter.ct, &j->arrived, &j->nat, now, netstack_random(), &reply,
 			    &filter.nat) < 0) {
-		filter.count.not_tracked++;
+		filter.count.nat_failed++;
 		return false;
 	}
 	int err = conntrack_confirm(&filter.ct, &j->ct, &reply, now, e);
 	if (err == -ERR_INVALID_ARG)
 		return true;
 	if (err < 0) {
-		filter.count.not_tracked++;
+		if (err == -ERR_NO_MEMORY)
+			filter.count.table_full++;
+		else
+			filter.count.nat_failed++;
 		return false;
 	}
 	return true;
@@ -400,7 +403,7 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 			j->nat.snat_addr = r.verdict == FW_SNAT ? filter.cfg->firewall.rules[r.rule].nat_addr
 								: ip4_addr_get_u32(netif_ip4_addr(out));
 			if (!j->nat.snat_addr) {
-				filter.count.not_tracked++;
+				filter.count.nat_failed++;
 				cur.p = NULL;
 				return false;
 			}

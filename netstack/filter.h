@@ -26,7 +26,8 @@ struct netif;
 #define FILTER_COUNTERS(X)                                                              \
 	X(dropped, "packets dropped by a rule or a policy")                             \
 	X(rejected, "packets rejected (a reset or an ICMP error sent, if the rate allowed)") \
-	X(not_tracked, "new connections dropped: no room in the table or no NAT port")   \
+	X(table_full, "new connections dropped: no room in the connection table")       \
+	X(nat_failed, "new connections dropped: no NAT port or address, or a clash")    \
 	X(fragments_dropped, "later fragments whose first fragment was not seen or not let through") \
 	X(malformed, "datagrams whose headers are shorter than they say (dropped)")
 

@@ -52,7 +52,7 @@ static void ct_stats(struct net_ct_stats *s)
 		.nat_clashes = filter.nat.clashes, .nat_malformed = filter.nat.malformed,
 		.fw_rules = filter.cfg ? filter.cfg->firewall.nrules : 0,
 		.fw_dropped = filter.count.dropped, .fw_rejected = filter.count.rejected,
-		.fw_not_tracked = filter.count.not_tracked,
+		.fw_table_full = filter.count.table_full, .fw_nat_failed = filter.count.nat_failed,
 		.fw_fragments_dropped = filter.count.fragments_dropped,
 		.fw_malformed = filter.count.malformed,
 	};

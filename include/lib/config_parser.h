@@ -20,7 +20,7 @@
 /* Where a file is wrong and why (the message names no position). */
 struct config_error {
 	unsigned line, column;
-	char message[120];
+	char message[160];      /* fits FILE:LINE:COLUMN: before it in a reload's 192 */
 };
 
 enum config_token_kind {

@@ -257,7 +257,7 @@ struct net_fw_reload {
 	X(ct_memory)            /* its bytes */                                 \
 	X(ct_inserted)          /* connections added */                         \
 	X(ct_expired)           /* timed out */                                 \
-	X(ct_early_dropped)     /* unreplied ones dropped for a new one */       \
+	X(ct_early_dropped)     /* ones not assured dropped for a new one */     \
 	X(ct_refused_full)      /* new ones refused: the table was full */      \
 	X(ct_invalid)           /* packets classified invalid */                \
 	X(ct_removed)           /* removed by a flush or a reopen */            \
@@ -268,7 +268,8 @@ struct net_fw_reload {
 	X(fw_rules)             /* rules in force */                            \
 	X(fw_dropped)           /* packets dropped by a rule or policy */       \
 	X(fw_rejected)          /* ... rejected */                              \
-	X(fw_not_tracked)       /* new connections dropped: no entry or port */  \
+	X(fw_table_full)        /* new connections dropped: the table was full */ \
+	X(fw_nat_failed)        /* ... no NAT port or address, or a clash */     \
 	X(fw_fragments_dropped) /* later fragments without their first */       \
 	X(fw_malformed)         /* datagrams shorter than their headers say */
 

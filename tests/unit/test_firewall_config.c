@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,50 @@ TEST(firewall_config_absent_by_default)
 }
 
 /* Every error: the text after IFACES, where (line, column) and what. */
+/* docs/firewall.md's example (the first block after "Examples:") parses. */
+TEST(firewall_config_doc_example_parses)
+{
+	static char doc[64 * 1024], text[8192];
+	FILE *f = fopen("docs/firewall.md", "r");
+	size_t n = f ? fread(doc, 1, sizeof(doc) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	CHECK(n > 0);
+	doc[n] = 0;
+	const char *at = strstr(doc, "Examples:\n\n```\n");
+	CHECK(at);
+	if (!at)
+		return;
+	at += strlen("Examples:\n\n```\n");
+	const char *end = strstr(at, "```");
+	CHECK(end);
+	if (!end)
+		return;
+	snprintf(text, sizeof(text), IFACES "%.*s", (int)(end - at), at);
+	bool ok = parse(text);
+	if (!ok)
+		printf("  %u:%u: %s\n", err.line, err.column, err.message);
+	CHECK(ok);
+	CHECK(c.firewall.nrules >= 10);
+}
+
+/* A long unknown word: the message is whole (it ends with its ')'). */
+TEST(firewall_config_unknown_word_message_whole)
+{
+	static const char *const chains[] = { "input", "postrouting" };
+
+	for (unsigned i = 0; i < 2; i++) {
+		char text[512];
+		snprintf(text, sizeof(text), IFACES "chain %s { %s }\n", chains[i],
+			 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu");
+		CHECK(!parse(text));
+		size_t len = strlen(err.message);
+		CHECK(len > 0 && len < sizeof(err.message) - 1 && err.message[len - 1] == ')');
+		CHECK(strstr(err.message, "unknown word 'abcdefghijklmnopqrstuvwx' in a rule"));
+	}
+}
+
 static const struct {
 	const char *text;
 	unsigned line, column;

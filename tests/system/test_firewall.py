@@ -110,16 +110,21 @@ class FirewallRouter(Router):
         return found
 
     def conntrack(self):
-        """The console's conntrack: its counters and connection lines."""
+        """The console's conntrack: its counters and connection lines.
+        Each line parsed is waited for. The count line is not anchored at
+        the row's start: another program's line longer than one write
+        (120 bytes, lib/user/runtime.c) may be unfinished when the
+        console's line comes, and then the two share a row."""
         q = self.qemu
         mark = q.mark()
         q.type("conntrack\r")
-        q.wait_for(r"^    firewall: ", since=mark)
+        m = q.wait_for(r"conntrack: (\d+) connections? of \d+ \(", since=mark)
+        q.wait_for(r"    added \d+, expired \d+, .*, removed \d+$", since=mark)
+        q.wait_for(r"    firewall: \d+ rules? from ", since=mark)
         q.wait_row(r"^mica> $")
         text = "\n".join(q.output().splitlines()[mark:])
-        count = int(re.search(r"^conntrack: (\d+) connections? of", text, re.M).group(1))
         counters = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", text)}
-        return count, counters, text
+        return int(m.group(1)), counters, text
 
 
 class Server:

@@ -119,6 +119,19 @@ def test_ps_counts_crashes_in_a_row_as_of_now(tmp_path):
         command(q, "ps\r", r"^ticker\s+running\s+2\s+0$")
 
 
+def test_ps_counts_the_crash_of_a_program_left_down(tmp_path):
+    """restart=never: the crash that left it down shows in ps."""
+    text = ("program console priority=160 control=yes\n    irq 4\n"
+            "program ticker priority=50 restart=never\n"
+            "    args crash=1 count=60 period=500\n")
+    modules = [(build_path("appliance", "console.elf"), "console"),
+               (build_path("programs", "ticker.elf"), "ticker")]
+    with boot_init(tmp_path, text, modules, "console-never") as q:
+        q.wait_for(r"^console: ready; type help$")
+        q.wait_for(r"^init: ticker crashed at \d+ ms; restart=never, left down$")
+        command(q, "ps\r", r"^ticker\s+down\s+0\s+1$")
+
+
 def test_tab_completes_commands_and_program_names(tmp_path):
     with boot_console(tmp_path, ticks=100, period=300) as q:
         q.wait_for(r"^console: ready")

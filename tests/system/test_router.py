@@ -267,6 +267,40 @@ def test_lan_sources_from_the_wan_are_neither_forwarded_nor_answered(tmp_path):
         assert " 0% packet loss" in out, out
 
 
+def test_malformed_options_and_source_routes_are_not_forwarded(tmp_path):
+    """A datagram to be forwarded passes the same check of its IP options
+    as one to the router: malformed options (a length of 40 in a 4-byte
+    area) and source routes (as Linux's accept_source_route=0) are
+    dropped and counted, well-formed ones (no operation) go through."""
+    from test_hostile import ip_with_options
+    inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
+    l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        on_wan, on_lan = wan.raw_socket("h1"), lan.raw_socket("h0")
+        try:
+            before = r.stats()
+            frame = l2.Ether(src=wan.link_mac("h1"), dst="52:54:00:00:01:01")
+            sent = {
+                b"opt-bad": bytes([7, 40, 4, 0]),            # record route, 40 bytes in 4
+                b"opt-lsrr": bytes([131, 7, 4]) + socket.inet_aton(LAN_HOST) + bytes([0]),
+                b"opt-ssrr": bytes([137, 7, 4]) + socket.inet_aton(LAN_HOST) + bytes([0]),
+                b"opt-good": bytes([1, 1, 1, 0]),            # no operation, end
+            }
+            for marker, options in sent.items():
+                pkt = ip_with_options(WAN_HOST, options, inet.UDP(sport=7000, dport=5556) / marker,
+                                      17, dst=LAN_HOST)
+                on_wan.send(bytes(frame / pkt))
+            seen = frames_with([on_lan], list(sent), 3)
+            assert seen == {b"opt-good"}, seen
+            after = r.stats()
+        finally:
+            on_wan.close()
+            on_lan.close()
+        assert after["ip_opterr"] - before["ip_opterr"] == 1, (before, after)
+        assert after["ip_source_route"] - before["ip_source_route"] == 2, (before, after)
+
+
 def test_df_over_smaller_wan_mtu_gets_fragmentation_needed(tmp_path):
     lan, wan = hosts()
     with lan, wan, Router(tmp_path, lan, wan, wan_mtu=1400) as r:

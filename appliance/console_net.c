@@ -252,7 +252,8 @@ static void print_interface(const struct net_if_info *in)
 	printf("    bad descriptors %lu, buffers reclaimed from dead drivers %lu\n", c->bad_desc,
 	       c->bufs_reclaimed);
 	if (!c->fwd_packets && !c->fwd_no_route && !c->fwd_ttl && !c->fwd_martian &&
-	    !c->fwd_too_big && !c->fwd_host_unreachable && !c->fwd_not_sent && !c->fwd_refused)
+	    !c->fwd_too_big && !c->fwd_host_unreachable && !c->fwd_not_sent && !c->fwd_refused &&
+	    !c->ip_rp_filter)
 		return;         /* nothing was forwarded from here */
 	printf("    forwarded %lu, fragmented %lu, refused %lu\n", c->fwd_packets,
 	       c->fwd_fragmented, c->fwd_refused);
@@ -260,6 +261,7 @@ static void print_interface(const struct net_if_info *in)
 	       c->fwd_ttl, c->fwd_martian, c->fwd_too_big);
 	printf("        no ARP answer %lu, not sent %lu; ICMP errors sent %lu, held back %lu\n",
 	       c->fwd_host_unreachable, c->fwd_not_sent, c->fwd_icmp_sent, c->fwd_icmp_limited);
+	printf("    dropped, to us or on: wrong way back (reverse path) %lu\n", c->ip_rp_filter);
 }
 
 bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt))

@@ -49,6 +49,8 @@ void program_died(struct program *p, const char *how, enum death cause)
 		return;
 	}
 	if (p->m->restart == RESTART_NEVER) {
+		if (cause == DIED_CRASH)
+			p->crashes++;   /* left down, but `ps` shows it crashed */
 		p->state = PROGRAM_DOWN;
 		printf_limit_always(&p->log_limit, "init: %s %s at %lu ms; restart=never, left down\n",
 				    p->m->name, how, now);

@@ -205,6 +205,15 @@ static bool lookup(uint32_t dst, struct route_hop *hop)
 	return route_lookup(forward_table(), dst, up_mask(), hop);
 }
 
+bool forward_source_valid(const ip4_addr_t *src, struct netif *inp)
+{
+	struct route_hop hop;
+
+	if (ip4_addr_isany(netif_ip4_addr(inp)) || ip4_addr_isany(src))
+		return true;    /* a DHCP client asking, or lwIP's to judge */
+	return lookup(ip4_addr_get_u32(src), &hop) && &ifaces[hop.iface].netif == inp;
+}
+
 const ip4_addr_t *forward_gateway(struct netif *netif, const ip4_addr_t *dest)
 {
 	static ip4_addr_t next;

@@ -77,18 +77,27 @@ const struct guard_counters *guard_counters(void)
 }
 
 /* A source no host can have: "this network" (0/8), loopback, multicast,
- * reserved and the limited broadcast (224/3), the interface's subnet
- * broadcast, or an address of our own (a reply would come back to us). */
+ * reserved and the limited broadcast (224/3), the arrival interface's
+ * subnet broadcast, an address of our own (a reply would come back to
+ * us), or the network or broadcast address of any of our networks of /30
+ * or wider (/31 and /32 have neither, RFC 3021). */
 static bool bad_source(const ip4_addr_t *src, struct netif *inp)
 {
 	uint8_t first = ip4_addr1(src);
+	uint32_t a = ip4_addr_get_u32(src);
 	struct netif *n;
 
 	if (first == 0 || first == 127 || first >= 224 || ip4_addr_isbroadcast(src, inp))
 		return true;
-	NETIF_FOREACH(n)
+	NETIF_FOREACH(n) {
+		uint32_t mask = ip4_addr_get_u32(netif_ip4_netmask(n));
+		uint32_t net = ip4_addr_get_u32(netif_ip4_addr(n)) & mask;
 		if (ip4_addr_cmp(src, netif_ip4_addr(n)))
 			return true;
+		if (!ip4_addr_isany(netif_ip4_addr(n)) && lwip_ntohl(~mask) >= 3 &&
+		    (a == net || a == (net | ~mask)))
+			return true;
+	}
 	return false;
 }
 
@@ -210,6 +219,12 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 	memcpy(&src, iph + 12, sizeof(src));
 	if (bad_source(&src, inp)) {
 		counters.ip_bad_src++;
+		IP_STATS_INC(ip.drop);
+		pbuf_free(p);
+		return 1;
+	}
+	if (!forward_source_valid(&src, inp)) {
+		((struct iface *)inp->state)->counters.ip_rp_filter++;
 		IP_STATS_INC(ip.drop);
 		pbuf_free(p);
 		return 1;

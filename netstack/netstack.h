@@ -235,6 +235,12 @@ void forward_configure(bool on, const struct appliance_route *routes, unsigned n
  * it was taken here (forwarded, or dropped and counted: p is freed), 0
  * when it is lwIP's (for the appliance, or not to be forwarded). */
 int forward_ip4(struct pbuf *p, struct netif *inp);
+/* Strict reverse-path filtering (as Linux's rp_filter=1): whether a
+ * datagram from src that arrived on inp may be taken, that is, a reply to
+ * src would leave by inp (the routing table's route for src; a default
+ * route's interface takes what no more specific route sends elsewhere).
+ * True when inp has no address yet (a DHCP client) or src is 0.0.0.0. */
+bool forward_source_valid(const ip4_addr_t *src, struct netif *inp);
 /* The interface (ifaces[] index) bound to the appliance configuration's
  * interface conf, or -1 (main.c). */
 int forward_iface_of(int conf);

@@ -140,7 +140,10 @@ enum netmgmt_label {
 	X(fwd_icmp_sent)        /* ICMP errors sent about datagrams from here */ \
 	X(fwd_icmp_limited)     /* ... not sent: over the rate limit */          \
 	X(svc_refused)          /* for one of the appliance's services, which    \
-				   is not on this interface (dropped) */
+				   is not on this interface (dropped) */        \
+	X(ip_rp_filter)         /* dropped, to us or to be forwarded: a reply to \
+				   its source would not leave by here (strict   \
+				   reverse path, as Linux's rp_filter=1) */
 
 /* The protocols: lwIP's counters (LWIP: what arrived at each layer and
  * what it dropped, and why) and the socket service's own (OWN). */

@@ -63,6 +63,19 @@ static void sleep_ms(unsigned ms)
 	sys_notify_wait(timer_notif, 0);
 }
 
+/* After an error that comes back at once (the netstack is gone, or not
+ * there yet): wait *ms, twice the last wait, from BACKOFF_FIRST_MS up to
+ * BACKOFF_MAX_MS, so a loop on it neither spins nor floods the log.
+ * *ms = 0 after a success starts again from the shortest. */
+#define BACKOFF_FIRST_MS 10
+#define BACKOFF_MAX_MS   1000
+
+static void back_off(unsigned *ms)
+{
+	*ms = !*ms ? BACKOFF_FIRST_MS : *ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : *ms * 2;
+	sleep_ms(*ms);
+}
+
 /* Send all of len bytes: 0, or the error (negative). */
 static long send_all(const struct net_session *s, int sock, const uint8_t *p, size_t len)
 {
@@ -173,6 +186,7 @@ static void tcp_echo(uint64_t unused)
 	const struct net_session *s = &sessions[TCP_ECHO];
 	int l = listener(TCP_ECHO, 7);
 	struct echo_conn conns[ECHO_CONNS];
+	unsigned wait = 0;
 
 	for (int i = 0; i < ECHO_CONNS; i++)
 		conns[i].sock = -1;
@@ -188,9 +202,12 @@ static void tcp_echo(uint64_t unused)
 			if (err == 0) {
 				conns[i] = (struct echo_conn){ .sock = (long)out[0] };
 				moved = true;
+				wait = 0;
 			} else if (err != -SOCK_EAGAIN) {
 				fail(TCP_ECHO, "accept", err);
-				sleep_ms(100);
+				back_off(&wait);
+				moved = true;   /* waited: try again from the first */
+				break;
 			}
 		}
 		/* Nothing could move: wait for the netstack's readiness signal
@@ -256,16 +273,21 @@ static void udp_echo(uint64_t unused)
 		fail(UDP_ECHO, "bind", u < 0 ? u : e);
 		sys_thread_exit(1);
 	}
-	for (;;) {
+	for (unsigned wait = 0;;) {
 		struct sock_dgram_info in;
 		long n = sock_recv_dgram(s, (int)u, data[UDP_ECHO], 1 << BUF_LOG2, &in);
-		enum udp_refusal why = n >= 0 ? udp_refused(&in) : REFUSALS;
+		if (n < 0) {
+			fail(UDP_ECHO, "receive", n);
+			back_off(&wait);
+			continue;
+		}
+		wait = 0;
+		enum udp_refusal why = udp_refused(&in);
 		if (why != REFUSALS) {
 			udp_drop(why, &in);
 			continue;
 		}
-		if (n >= 0)
-			n = sock_send(s, (int)u, data[UDP_ECHO], (size_t)n, in.addr, in.port);
+		n = sock_send(s, (int)u, data[UDP_ECHO], (size_t)n, in.addr, in.port);
 		if (n < 0)
 			fail(UDP_ECHO, "echo", n);
 	}
@@ -297,20 +319,22 @@ static void stats(uint64_t unused)
 	const struct net_session *s = &sessions[STATS];
 	int l = listener(STATS, 9000);
 	char *line = (char *)data[STATS];
+	unsigned wait = 0;
 
 	while (l >= 0) {
 		long c = sock_accept(s, l, NULL, NULL);
 		if (c < 0) {
-			sleep_ms(100);
+			back_off(&wait);
 			continue;
 		}
+		wait = 0;
 		size_t len = 0;
 		struct net_if_info info;
 		for (unsigned i = 0; netmgmt_if_info(mgmt, i, &info) == 0; i++) {
 			static const char *const names[] = { NET_IF_COUNTERS(NETMGMT_NAME_OF) };
 			const uint64_t *w = (const uint64_t *)&info.count;
 			for (unsigned k = 0; k < NET_IF_COUNTERS_WORDS; k++)
-				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s.%s=%lu ",
+				len += (size_t)fmt_snprintf(line + len, sizeof(data[STATS]) - len, "%s.%s=%lu ",
 							    info.name, names[k], w[k]);
 		}
 		struct net_proto_stats p;
@@ -320,7 +344,8 @@ static void stats(uint64_t unused)
 			};
 			const uint64_t *w = (const uint64_t *)&p;
 			for (unsigned i = 0; i < NET_PROTO_STATS_WORDS; i++)
-				len += (size_t)fmt_snprintf(line + len, 4096 - len, "%s=%lu ", names[i], w[i]);
+				len += (size_t)fmt_snprintf(line + len, sizeof(data[STATS]) - len, "%s=%lu ",
+							    names[i], w[i]);
 		}
 		line[len++] = '\n';
 		send_all(s, (int)c, (const uint8_t *)line, len);
@@ -363,13 +388,15 @@ static void control(uint64_t unused)
 	const struct net_session *s = &sessions[CONTROL];
 	int l = listener(CONTROL, 9001);
 	char *line = (char *)data[CONTROL];
+	unsigned wait = 0;
 
 	while (l >= 0) {
 		long c = sock_accept(s, l, NULL, NULL);
 		if (c < 0) {
-			sleep_ms(100);
+			back_off(&wait);
 			continue;
 		}
+		wait = 0;
 		size_t len = 0;
 		long n;
 		line[0] = 0;

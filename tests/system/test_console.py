@@ -99,16 +99,22 @@ def test_prompt_editing_keys_history_and_ctrl_c(tmp_path):
         assert "[A" not in q.output() and "unknown command" not in q.output()
 
 
+def boot_crashing_ticker(tmp_path, restart, name):
+    """The console and a ticker that crashes on its first run, restarted
+    as restart says; ready for commands."""
+    text = ("program console priority=160 control=yes\n    irq 4\n"
+            f"program ticker priority=50 {restart}\n"
+            "    args crash=1 count=60 period=500\n")
+    modules = [(build_path("appliance", "console.elf"), "console"),
+               (build_path("programs", "ticker.elf"), "ticker")]
+    return boot_init(tmp_path, text, modules, name)
+
+
 def test_ps_counts_crashes_in_a_row_as_of_now(tmp_path):
     """A crash shows in ps; once the program has been up 5 s it shows 0
     (docs/manifest.md), and a kill after that does not bring the old
     crash back."""
-    text = ("program console priority=160 control=yes\n    irq 4\n"
-            "program ticker priority=50 restart=on-crash retries=3\n"
-            "    args crash=1 count=60 period=500\n")
-    modules = [(build_path("appliance", "console.elf"), "console"),
-               (build_path("programs", "ticker.elf"), "ticker")]
-    with boot_init(tmp_path, text, modules, "console") as q:
+    with boot_crashing_ticker(tmp_path, "restart=on-crash retries=3", "console") as q:
         q.wait_for(r"^console: ready; type help$")
         q.wait_for(r"^init: ticker crashed; restarting in 100 ms \(1 of 3\)$")
         q.wait_for(r"^ticker: tick 1 of 60$")
@@ -117,6 +123,14 @@ def test_ps_counts_crashes_in_a_row_as_of_now(tmp_path):
         command(q, "ps\r", r"^ticker\s+running\s+1\s+0$")
         command(q, "kill ticker\r", r"^init: ticker killed at \d+ ms; restarting$")
         command(q, "ps\r", r"^ticker\s+running\s+2\s+0$")
+
+
+def test_ps_counts_the_crash_of_a_program_left_down(tmp_path):
+    """restart=never: the crash that left it down shows in ps."""
+    with boot_crashing_ticker(tmp_path, "restart=never", "console-never") as q:
+        q.wait_for(r"^console: ready; type help$")
+        q.wait_for(r"^init: ticker crashed at \d+ ms; restart=never, left down$")
+        command(q, "ps\r", r"^ticker\s+down\s+0\s+1$")
 
 
 def test_tab_completes_commands_and_program_names(tmp_path):

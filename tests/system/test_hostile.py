@@ -522,11 +522,11 @@ def test_syn_flood_leaves_room_for_a_real_client(tmp_path):
         assert_healthy(t.rig)
 
 
-def ip_with_options(src, options, payload, proto):
-    """An IPv4 datagram (bytes) from src to the guest with these header
+def ip_with_options(src, options, payload, proto, dst=GUEST):
+    """An IPv4 datagram (bytes) from src to dst (the guest) with these header
     options (bytes, a multiple of 4, as they are: scapy would mend them)."""
     body = bytes(payload)
-    hdr = bytearray(bytes(IP(src=src, dst=GUEST, proto=proto))[:20])
+    hdr = bytearray(bytes(IP(src=src, dst=dst, proto=proto))[:20])
     hdr[0] = 0x40 | (5 + len(options) // 4)
     hdr[2:4] = (20 + len(options) + len(body)).to_bytes(2, "big")
     hdr[10:12] = b"\0\0"

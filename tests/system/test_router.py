@@ -213,6 +213,94 @@ def test_ttl_1_gets_time_exceeded_and_no_route_net_unreachable(tmp_path):
         assert k["eth0.fwd_icmp_sent"] == 2, k
 
 
+def frames_with(sockets, markers, timeout):
+    """The markers (bytes) seen in frames on any of the raw sockets
+    within timeout seconds."""
+    seen = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for s in sockets:
+            data = s.recv(0.05)
+            while data is not None:
+                seen |= {m for m in markers if m in data}
+                data = s.recv(0.01)
+    return seen
+
+
+def test_lan_sources_from_the_wan_are_neither_forwarded_nor_answered(tmp_path):
+    """Strict reverse path (as Linux's rp_filter=1) and the network and
+    broadcast addresses of every one of the router's networks: from the
+    WAN, a SYN with the LAN host's own address as its source (a LAND
+    packet) and datagrams from the LAN's broadcast or network address are
+    not forwarded to the LAN, a ping to the router with a LAN source is
+    not answered; each is counted. A WAN source goes through meanwhile."""
+    inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
+    l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
+    IP, TCP, UDP, ICMP, Ether = inet.IP, inet.TCP, inet.UDP, inet.ICMP, l2.Ether
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        on_wan, on_lan = wan.raw_socket("h1"), lan.raw_socket("h0")
+        try:
+            before = r.stats()
+            frame = Ether(src=wan.link_mac("h1"), dst="52:54:00:00:01:01")
+            bad = {
+                b"rpf-land": IP(src=LAN_HOST, dst=LAN_HOST) / TCP(sport=5555, dport=5555, flags="S"),
+                b"rpf-ping": IP(src=LAN_HOST, dst=WAN_ROUTER) / ICMP(id=77, seq=1),
+                b"rpf-bcast": IP(src="192.168.10.255", dst=LAN_HOST) / UDP(sport=7, dport=5556),
+                b"rpf-net": IP(src="192.168.10.0", dst=LAN_HOST) / UDP(sport=7, dport=5556),
+            }
+            for marker, pkt in bad.items():
+                on_wan.send(bytes(frame / pkt / marker))
+            good = IP(src=WAN_HOST, dst=LAN_HOST) / UDP(sport=7, dport=5556) / b"rpf-good"
+            on_wan.send(bytes(frame / good))
+            seen = frames_with([on_lan, on_wan], [*bad, b"rpf-good"], 3)
+            assert seen == {b"rpf-good"}, seen
+            after = r.stats()
+        finally:
+            on_wan.close()
+            on_lan.close()
+        assert after["eth1.ip_rp_filter"] - before["eth1.ip_rp_filter"] == 2, (before, after)
+        assert after["ip_bad_src"] - before["ip_bad_src"] == 2, (before, after)
+        assert after["eth0.ip_rp_filter"] == 0, after
+        # The LAN host's own traffic to the router and through it is not touched.
+        out = run(lan, "ping", "-c", "2", "-i", "0.2", "-W", "5", WAN_ROUTER).stdout
+        assert " 0% packet loss" in out, out
+
+
+def test_malformed_options_and_source_routes_are_not_forwarded(tmp_path):
+    """A datagram to be forwarded passes the same check of its IP options
+    as one to the router: malformed options (a length of 40 in a 4-byte
+    area) and source routes (as Linux's accept_source_route=0) are
+    dropped and counted, well-formed ones (no operation) go through."""
+    from test_hostile import ip_with_options
+    inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scapy")
+    l2 = pytest.importorskip("scapy.layers.l2", reason="needs python3-scapy")
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan) as r:
+        on_wan, on_lan = wan.raw_socket("h1"), lan.raw_socket("h0")
+        try:
+            before = r.stats()
+            frame = l2.Ether(src=wan.link_mac("h1"), dst="52:54:00:00:01:01")
+            sent = {
+                b"opt-bad": bytes([7, 40, 4, 0]),            # record route, 40 bytes in 4
+                b"opt-lsrr": bytes([131, 7, 4]) + socket.inet_aton(LAN_HOST) + bytes([0]),
+                b"opt-ssrr": bytes([137, 7, 4]) + socket.inet_aton(LAN_HOST) + bytes([0]),
+                b"opt-good": bytes([1, 1, 1, 0]),            # no operation, end
+            }
+            for marker, options in sent.items():
+                pkt = ip_with_options(WAN_HOST, options, inet.UDP(sport=7000, dport=5556) / marker,
+                                      17, dst=LAN_HOST)
+                on_wan.send(bytes(frame / pkt))
+            seen = frames_with([on_lan], list(sent), 3)
+            assert seen == {b"opt-good"}, seen
+            after = r.stats()
+        finally:
+            on_wan.close()
+            on_lan.close()
+        assert after["ip_opterr"] - before["ip_opterr"] == 1, (before, after)
+        assert after["ip_source_route"] - before["ip_source_route"] == 2, (before, after)
+
+
 def test_df_over_smaller_wan_mtu_gets_fragmentation_needed(tmp_path):
     lan, wan = hosts()
     with lan, wan, Router(tmp_path, lan, wan, wan_mtu=1400) as r:

@@ -14,27 +14,31 @@ struct ipc_buffer *ipc_buffer(void)
 	return b;
 }
 
+/* printf's line: written whole by one debug_write (which no other
+ * program's output can split) when it ends or fills. */
+struct console_line {
+	size_t len;
+	char text[256];
+};
+
 static void console_putc(void *ctx, char c)
 {
-	char *buf = ctx;
-	size_t n = (size_t)(unsigned char)buf[0];
+	struct console_line *l = ctx;
 
-	buf[1 + n] = c;
-	buf[0] = (char)(n + 1);
-	if (n + 1 == 120 || c == '\n') {
-		sys_debug_write((uint64_t)(buf + 1), n + 1);
-		buf[0] = 0;
+	l->text[l->len++] = c;
+	if (l->len == sizeof(l->text) || c == '\n') {
+		sys_debug_write((uint64_t)l->text, l->len);
+		l->len = 0;
 	}
 }
 
 int vprintf(const char *fmt, va_list ap)
 {
-	char buf[128];
+	struct console_line l = { .len = 0 };
 
-	buf[0] = 0;
-	int n = fmt_vformat(console_putc, buf, fmt, ap);
-	if (buf[0])
-		sys_debug_write((uint64_t)(buf + 1), (unsigned char)buf[0]);
+	int n = fmt_vformat(console_putc, &l, fmt, ap);
+	if (l.len)
+		sys_debug_write((uint64_t)l.text, l.len);
 	return n;
 }
 

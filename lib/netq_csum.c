@@ -7,42 +7,6 @@
 #define PROTO_TCP 6
 #define PROTO_UDP 17
 
-uint16_t netq_sum_native(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t sum = 0;
-	uint32_t a, b;
-	uint16_t h;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		__builtin_memcpy(&a, p, 4);
-		__builtin_memcpy(&b, p + 4, 4);
-		sum += (uint64_t)a + b;
-	}
-	if (len >= 4) {
-		__builtin_memcpy(&a, p, 4);
-		sum += a;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		__builtin_memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		h = 0;
-		__builtin_memcpy(&h, p, 1);     /* the byte in memory order, then a zero */
-		sum += h;
-	}
-	sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-	sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-	sum = (sum & 0xFFFF) + (sum >> 16);
-	sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* inet_sum's big-endian sum of data[0..len), folded. */
 static uint32_t sum_be(const uint8_t *data, size_t len)
 {

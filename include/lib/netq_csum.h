@@ -13,15 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/inet_csum.h"
 #include "proto/netq.h"
 
 /* The one's-complement sum of data[0..len) as 16-bit words in memory
- * order (an odd last byte padded with zero), folded to 16 bits, not
- * inverted: lwIP's LWIP_CHKSUM (netstack/port/lwipopts.h), and the
- * checksums below. Eight bytes a round into a 64-bit sum: a quarter of
- * the rounds of a 16-bit loop, which matters under TCG, where every guest
- * instruction costs. Byte-swapped (netq_swap16) it is inet_sum's, folded. */
-uint16_t netq_sum_native(const void *data, size_t len);
+ * order, folded, not inverted: lwIP's LWIP_CHKSUM
+ * (netstack/port/lwipopts.h) and the checksums below; inet_sum_native
+ * (lib/inet_csum.c). Byte-swapped (netq_swap16) it is inet_sum's, folded. */
+static inline uint16_t netq_sum_native(const void *data, size_t len)
+{
+	return inet_sum_native(data, len);
+}
 
 static inline uint16_t netq_swap16(uint16_t v)
 {

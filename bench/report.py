@@ -3,7 +3,7 @@
 measurements of `make bench` (docs/benchmarks.md says what each measures).
 
 Usage: bench/report.py --start         when make bench begins
-       bench/report.py [SECTION...]   SECTION: ipc nic net outage router firewall
+       bench/report.py [SECTION...]   SECTION: ipc nic net profile outage router firewall
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
@@ -33,11 +33,14 @@ BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results.json")
 REPORT = os.path.join(ROOT, "docs", "benchmarks.md")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
-SECTIONS = ["ipc", "nic", "net", "outage", "router", "firewall"]
+SECTIONS = ["ipc", "nic", "net", "profile", "outage", "router", "firewall"]
 
 # How far a figure must move to be called a change: instruction counts
 # are exact; throughput and times vary from run to run under TCG.
 EXACT, NOISY = 0.005, 0.10
+# Shares in percent move by a few points from run to run: a change is
+# more than this many points (an absolute tolerance).
+POINTS = ("points", 5.0)
 
 
 def git(*args):
@@ -119,6 +122,16 @@ def figures(section, data):
             out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+    elif section == "profile":
+        for r in data["results"]:
+            s = r.get("summary")
+            if not s:
+                continue
+            cell_name = f"{r['nic']} {r['direction']}"
+            out.append((f"{cell_name}, host µs per data frame", s["us_per_frame"], NOISY))
+            for c in PROFILE_COMPONENTS:
+                out.append((f"{cell_name}, {c} % of samples",
+                            100 * s["components"].get(c, 0), POINTS))
     elif section == "router":
         for r in data["results"]:
             for who in ("linux", "mica", "ratio"):
@@ -145,6 +158,10 @@ def compare(section, old, new):
         if v is None or b is None:
             if v is not None or b is not None:
                 lines.append(f"  {name}: {fmt(b)} -> {fmt(v)}")
+            continue
+        if isinstance(tol, tuple):
+            if abs(v - b) > tol[1]:
+                lines.append(f"  {name}: {fmt(b)} -> {fmt(v)} ({v - b:+.0f} points)")
             continue
         if b == 0 or abs(v - b) / abs(b) > tol:
             rel = f" ({(v - b) / abs(b) * 100:+.1f}%)" if b else ""
@@ -336,6 +353,63 @@ def md_router(sec):
     return "\n".join(lines) + "\n\n![TCP through the router, Mica beside Linux](bench-router.png)\n"
 
 
+PROFILE_COMPONENTS = ["idle", "kernel", "driver", "netstack"]
+
+
+def pct(x):
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+def md_profile_tables(rows):
+    """bench/run_profile.py's tables: the components' shares per run, the
+    netstack's parts, the top functions."""
+    ok = [r for r in rows if r.get("summary")]
+    lines = ["| NIC | direction | samples | data frames/s | host µs per data frame | "
+             "QEMU vCPU thread | QEMU other threads | idle | kernel | driver | netstack |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        s = r.get("summary")
+        if not s:
+            lines.append(f"| {r['nic']} | {r['direction']} |" + " — |" * 9)
+            continue
+        c = s["components"]
+        lines.append(f"| {r['nic']} | {r['direction']} | {r['samples']} | "
+                     f"{s['frames_per_s']:.0f} | {cell(s['us_per_frame'], 1)} | "
+                     f"{pct(s.get('qemu_vcpu_cpu'))} | {pct(s.get('qemu_other_cpu'))} | "
+                     + " | ".join(pct(c.get(k)) for k in PROFILE_COMPONENTS) + " |")
+    errors = [f"{r['nic']} {r['direction']}: {r['error']}" for r in rows if r.get("error")]
+    if errors:
+        lines += ["", "Not completed: " + "; ".join(errors) + "."]
+    if not ok:
+        return "\n".join(lines) + "\n"
+    parts = sorted({p for r in ok for p in r["summary"]["parts"] if p.startswith("netstack:")},
+                   key=lambda p: -max(r["summary"]["parts"].get(p, 0) for r in ok))
+    shown = [p for p in parts if max(r["summary"]["parts"].get(p, 0) for r in ok) >= 0.01]
+    rest = [p for p in parts if p not in shown]
+    lines += ["", "The netstack's samples by part (percent of all samples; parts under 1% "
+              "everywhere together as \"the rest\"):", "",
+              "| part | " + " | ".join(f"{r['nic']} {r['direction']}" for r in ok) + " |",
+              "|---|" + "---:|" * len(ok)]
+    for p in shown:
+        lines.append(f"| {p[len('netstack: '):]} | "
+                     + " | ".join(pct(r["summary"]["parts"].get(p, 0)) for r in ok) + " |")
+    if rest:
+        lines.append("| the rest | " + " | ".join(
+            pct(sum(r["summary"]["parts"].get(p, 0) for p in rest)) for r in ok) + " |")
+    lines += ["", "The functions with the most samples (percent of all samples; the idle "
+              "`hlt` left out):", "", "| NIC | direction | functions |", "|---|---|---|"]
+    for r in ok:
+        lines.append(f"| {r['nic']} | {r['direction']} | "
+                     + ", ".join(f"{f} {pct(v)}" for f, v in r["summary"]["top"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def md_profile(sec):
+    d = sec["data"]
+    head = (f"A sample every {d['sample_ms']:g} ms for {d['window_s']:g} s of each transfer; "
+            f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start.")
+    return head + "\n\n" + md_profile_tables(d["results"])
+
 
 FIREWALL_SETS = ["route", "masq50", "rules-10", "rules-100", "rules-1000"]
 
@@ -382,8 +456,8 @@ def md_firewall(sec):
     return md_firewall_table(sec["data"])
 
 
-MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "outage": md_outage, "router": md_router,
-      "firewall": md_firewall}
+MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "profile": md_profile, "outage": md_outage,
+      "router": md_router, "firewall": md_firewall}
 PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage, "router": plot_router}
 
 

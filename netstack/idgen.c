@@ -4,7 +4,10 @@
  */
 #include "idgen.h"
 
+#include <stdbool.h>
+
 #include "lib/siphash.h"
+#include "lib/string.h"
 
 uint64_t idgen_siphash(const struct idgen_key *key, const void *data, size_t len)
 {
@@ -43,9 +46,22 @@ uint16_t idgen_ip_id(const struct idgen_key *key, uint16_t counter, uint32_t src
 		flow[4 + b] = (uint8_t)(dst >> (8 * b));
 	}
 	flow[8] = proto;
+	/* The flow's hash, kept for the next datagram of the same flow and
+	 * key (a transfer sends thousands a second, each a SipHash here). */
+	static struct idgen_key last_key;
+	static uint8_t last_flow[sizeof(flow)];
+	static uint64_t last_hash;
+	static bool have_last;
+	if (!have_last || last_key.k0 != key->k0 || last_key.k1 != key->k1 ||
+	    memcmp(last_flow, flow, sizeof(flow))) {
+		last_hash = idgen_siphash(key, flow, sizeof(flow));
+		last_key = *key;
+		memcpy(last_flow, flow, sizeof(flow));
+		have_last = true;
+	}
 	/* Four Feistel rounds over the counter's two bytes, the round keys
 	 * from the flow's hash: a bijection whatever the round function. */
-	uint64_t k = idgen_siphash(key, flow, sizeof(flow));
+	uint64_t k = last_hash;
 	uint8_t l = (uint8_t)(counter >> 8), r = (uint8_t)counter;
 	for (unsigned round = 0; round < 4; round++) {
 		uint8_t rk = (uint8_t)(k >> (16 * round)), rk2 = (uint8_t)(k >> (16 * round + 8));

@@ -54,6 +54,32 @@ TEST(idgen_ip_id_is_a_permutation_per_flow)
 	CHECK(same < 10);
 }
 
+/* The flow's hash is kept between calls: flows, protocols and keys taking
+ * turns get the IDs each gets alone. */
+TEST(idgen_ip_id_same_whichever_flow_came_before)
+{
+	struct idgen_key other = { ref_key.k0 ^ 1, ref_key.k1 };
+	uint16_t a[50], b[50], c[50], d[50];
+
+	for (unsigned n = 0; n < 50; n++) {
+		a[n] = idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0101010a, 6);
+		b[n] = idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0901010a, 6);
+		c[n] = idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0101010a, 17);
+		d[n] = idgen_ip_id(&other, (uint16_t)n, 0x0201010a, 0x0101010a, 6);
+	}
+	unsigned differ = 0;
+	for (unsigned n = 0; n < 50; n++) {
+		CHECK_EQ(idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0101010a, 6), a[n]);
+		differ += a[n] != b[n] && a[n] != c[n] && a[n] != d[n];
+	}
+	for (unsigned n = 0; n < 50; n++) {
+		CHECK_EQ(idgen_ip_id(&other, (uint16_t)n, 0x0201010a, 0x0101010a, 6), d[n]);
+		CHECK_EQ(idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0101010a, 17), c[n]);
+		CHECK_EQ(idgen_ip_id(&ref_key, (uint16_t)n, 0x0201010a, 0x0901010a, 6), b[n]);
+	}
+	CHECK(differ > 40);
+}
+
 static uint16_t header_sum(const uint16_t *w, unsigned n)
 {
 	uint32_t sum = 0;

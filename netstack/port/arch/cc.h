@@ -30,6 +30,11 @@ void netstack_assert_failed(const char *what, const char *file, int line)
 	__attribute__((noreturn));
 #define LWIP_PLATFORM_ASSERT(x) netstack_assert_failed((x), __FILE__, __LINE__)
 
+/* Byte order as the compiler's builtins (one instruction each), not
+ * lwIP's out-of-line functions in def.c: called several times a frame. */
+#define lwip_htons(x) ((u16_t)__builtin_bswap16((u16_t)(x)))
+#define lwip_htonl(x) ((u32_t)__builtin_bswap32((u32_t)(x)))
+
 uint32_t netstack_random(void);
 #define LWIP_RAND() netstack_random()
 

@@ -56,7 +56,7 @@ SAMPLE_MS = float(os.environ.get("MICA_BENCH_PROFILE_SAMPLE_MS", "2"))
 # before the end.
 WARMUP_S = 1.5
 WINDOW_S = float(os.environ.get("MICA_BENCH_PROFILE_SECONDS", "5"))
-THREADS_S = 1.5                 # QEMU's threads measured before the sampling
+THREADS_S = 2.0                 # QEMU's threads measured before the sampling
 TRANSFER_S = 10                 # the netstack's iperf client sends for 10 s
 TOP = 8                         # functions listed per run
 MSS = 1460                      # TCP payload of a full frame (no timestamps)
@@ -151,7 +151,8 @@ def thread_times(pid):
 def tcp_bytes(ns, direction):
     """The payload bytes the namespace's end of the iperf connection has had
     acknowledged (to guest) or has received (from guest), from `ss -ti`."""
-    out = subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established"],
+    out = subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established", "(", "sport", "=",
+                                        f":{PORT}", "or", "dport", "=", f":{PORT}", ")"],
                          capture_output=True, text=True, timeout=10).stdout
     key = "bytes_acked" if direction == "to guest" else "bytes_received"
     return sum(int(m.group(1)) for m in re.finditer(key + r":(\d+)", out))
@@ -285,14 +286,17 @@ def profile(ns, model, direction, tmp, images):
         mon = Monitor(mon_path)
         if not client:
             sender = Background(ns, ["iperf", "-c", GUEST_ADDR, "-p", str(PORT), "-t",
-                                     str(TRANSFER_S), "-f", "k"], lifetime=TRANSFER_S + 60)
+                                     str(TRANSFER_S + 2), "-f", "k"], lifetime=TRANSFER_S + 60)
         time.sleep(WARMUP_S)
         # QEMU's threads, before the sampling disturbs them: the virtual
         # CPU's, and the rest (the main loop: the tap, device timers).
-        c0, w0 = thread_times(qemu.proc.pid), time.monotonic()
+        c0, w0, q0 = thread_times(qemu.proc.pid), time.monotonic(), tcp_bytes(ns, direction)
         time.sleep(THREADS_S)
-        c1, w1 = thread_times(qemu.proc.pid), time.monotonic()
+        c1, w1, q1 = thread_times(qemu.proc.pid), time.monotonic(), tcp_bytes(ns, direction)
         threads = {k: (c1[k] - c0[k]) / (w1 - w0) for k in ("vcpu", "other")}
+        frames = (q1 - q0) // MSS
+        threads["us_per_frame"] = ((c1["vcpu"] + c1["other"] - c0["vcpu"] - c0["other"])
+                                   * 1e6 / frames if frames else None)
         b0 = tcp_bytes(ns, direction)
         t0 = time.monotonic()
         samples = sample(mon, WINDOW_S, images["kernel"].stubs())
@@ -313,6 +317,8 @@ def profile(ns, model, direction, tmp, images):
                 "init": images["init"]}
     attributed = attribute(samples, images["kernel"], programs)
     data_frames = (b1 - b0) // MSS
+    if data_frames <= 0 or not threads.get("us_per_frame"):
+        return {"error": "the transfer did not last through the sampling"}
     return {"seconds": round(elapsed, 2), "samples": len(attributed),
             "data_frames": data_frames, "attributed": attributed, "threads": threads,
             "raw": [list(x) for x in samples]}
@@ -340,6 +346,7 @@ def summarize(run):
         "frames_per_s": run["data_frames"] / run["seconds"] if run["seconds"] else None,
         "qemu_vcpu_cpu": threads.get("vcpu"),
         "qemu_other_cpu": threads.get("other"),
+        "qemu_us_per_frame": threads.get("us_per_frame"),
     }
 
 

@@ -77,3 +77,36 @@ def test_report_keeps_sections_not_run_and_prints_what_moved(tmp_path, capsys):
     assert "nic: no numbers from this run" in out
     saved = json.loads((tmp_path / "bench" / "results.json").read_text())["sections"]
     assert saved["ipc"]["commit"] == "v2" and saved["nic"]["commit"] == "v1"
+
+
+def profile(netstack_share, us):
+    summary = {"components": {"idle": 0.1, "kernel": 0.1, "driver": 0.8 - netstack_share,
+                              "netstack": netstack_share},
+               "parts": {"netstack: lwIP TCP": netstack_share / 2,
+                         "netstack: checksums": netstack_share / 2, "driver": 0.3},
+               "top": [["netstack: tcp_input", 0.2]], "us_per_frame": us,
+               "frames_per_s": 1000.0, "qemu_vcpu_cpu": 0.75, "qemu_other_cpu": 0.2,
+               "qemu_us_per_frame": us}
+    return {"sample_ms": 2, "window_s": 5, "elapsed_s": 30, "host_load_at_start": 1.0,
+            "results": [{"nic": "e1000", "direction": "to guest", "samples": 2000,
+                         "data_frames": 5000, "summary": summary},
+                        {"nic": "virtio-net", "direction": "to guest",
+                         "error": "the transfer did not last through the sampling"}]}
+
+
+def test_report_profile_section(tmp_path, capsys):
+    report = load_report(tmp_path)
+    text = run(report, tmp_path, "v1", {"profile": profile(0.5, 10.0)}, ["profile"])
+    assert ("| e1000 | to guest | 10.0 | 75% | 20% | 2000 | 1000 | 10.0 | 10% | 10% | 30% "
+            "| 50% |") in text
+    assert "| virtio-net | to guest | — |" in text
+    assert "Not completed: virtio-net to guest: the transfer did not last" in text
+    assert "| lwIP TCP | 25% |" in text and "| checksums | 25% |" in text
+    assert "| e1000 | to guest | netstack: tcp_input 20% |" in text
+    capsys.readouterr()
+    # Shares move in points (more than 5), times relatively (more than 10%).
+    run(report, tmp_path, "v2", {"profile": profile(0.4, 10.5)}, ["profile"])
+    out = capsys.readouterr().out
+    assert "e1000 to guest, netstack % of samples: 50.00 -> 40.00 (-10 points)" in out
+    assert "e1000 to guest, driver % of samples: 30.00 -> 40.00 (+10 points)" in out
+    assert "QEMU CPU µs per data frame" not in out

@@ -21,15 +21,21 @@ User programs are all linked at the same address, so a sample's program is
 found from its CR3: the program whose instructions start at the most of
 that address space's sampled RIPs (objdump -d). The TCP payload moved
 during the sampling window (`ss -ti` in the namespace), in 1460-byte
-frames, makes a component's share host microseconds per data frame; the
-CPU time of QEMU's threads (/proc) over a window just before says how
-much of the host CPU the virtual CPU's thread had. Under TCG a guest instruction's
-host cost varies (an MMIO access or an address-space switch is thousands
-of host instructions), so these are host time, not instruction counts.
+frames, turns a component's share into host microseconds per data frame.
+Under TCG a guest instruction's host cost varies (an MMIO access or an
+address-space switch is thousands of host instructions), so these are
+host time, not instruction counts.
 
-Prints Markdown tables, also written to build/bench/profile.md and, with
-every sample's attribution, build/bench/profile.json, for
-bench/report.py. Never fails: what does not complete is reported as such.
+Before the sampling, over THREADS_S in STEPS steps, the CPU time of
+QEMU's threads (/proc schedstat) per data frame, the median of the steps:
+the figure to compare runs by (throughput moves with the host's load, the
+CPU a frame costs much less), and how much of a host CPU the virtual
+CPU's thread and the others had.
+
+Prints Markdown tables, also written to build/bench/profile.md and
+build/bench/profile.json (for bench/report.py); every sample, with its
+attribution, goes to build/bench/profile-samples.json. Never fails: what
+does not complete is reported as such.
 """
 import bisect
 import collections
@@ -53,8 +59,8 @@ from netns import Netns, can_run                                 # noqa: E402
 from qemu import QEMU, Qemu                                      # noqa: E402
 
 SAMPLE_MS = float(os.environ.get("MICA_BENCH_PROFILE_SAMPLE_MS", "2"))
-# The sampling window inside each 10 s transfer: after the slow start,
-# before the end.
+# Inside each 10 s transfer, after the slow start and before the end: the
+# CPU per frame, then the sampling.
 WARMUP_S = 1.5
 WINDOW_S = float(os.environ.get("MICA_BENCH_PROFILE_SECONDS", "4"))
 THREADS_S = 3.0                 # QEMU's threads measured before the sampling,

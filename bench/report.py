@@ -383,6 +383,12 @@ def md_profile_tables(rows):
     errors = [f"{r['nic']} {r['direction']}: {r['error']}" for r in rows if r.get("error")]
     if errors:
         lines += ["", "Not completed: " + "; ".join(errors) + "."]
+    windows = [f"{r['nic']} {pct(r['summary']['rwnd_limited'])}" for r in ok
+               if r["summary"].get("rwnd_limited") is not None]
+    if windows:
+        lines += ["", "The namespace's sender (to guest) waited for Mica's receive window "
+                  "for this share of its busy time (Linux's `rwnd_limited`, over the whole "
+                  "connection): " + ", ".join(windows) + "."]
     if not ok:
         return "\n".join(lines) + "\n"
     parts = sorted({p for r in ok for p in r["summary"]["parts"] if p.startswith("netstack:")},

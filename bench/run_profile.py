@@ -177,14 +177,26 @@ def cpu_per_frame(pid, ns, direction):
     return dict(shares)
 
 
+def iperf_socket(ns):
+    """`ss -ti` of the namespace's end of the iperf connection."""
+    return subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established", "(", "sport",
+                                         "=", f":{PORT}", "or", "dport", "=", f":{PORT}", ")"],
+                          capture_output=True, text=True, timeout=10).stdout
+
+
 def tcp_bytes(ns, direction):
     """The payload bytes the namespace's end of the iperf connection has had
-    acknowledged (to guest) or has received (from guest), from `ss -ti`."""
-    out = subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established", "(", "sport", "=",
-                                        f":{PORT}", "or", "dport", "=", f":{PORT}", ")"],
-                         capture_output=True, text=True, timeout=10).stdout
+    acknowledged (to guest) or has received (from guest)."""
     key = "bytes_acked" if direction == "to guest" else "bytes_received"
-    return sum(int(m.group(1)) for m in re.finditer(key + r":(\d+)", out))
+    return sum(int(m.group(1)) for m in re.finditer(key + r":(\d+)", iperf_socket(ns)))
+
+
+def rwnd_limited(ns):
+    """The share of its busy time the namespace's sender (to guest) spent
+    waiting for the guest's receive window to open, since the connection
+    began (Linux's tcp_info, as `ss` prints it), or None."""
+    m = re.search(r"rwnd_limited:\d+ms\(([\d.]+)%\)", iperf_socket(ns))
+    return float(m.group(1)) / 100 if m else None
 
 
 # ---- symbols ----
@@ -325,6 +337,7 @@ def profile(ns, model, direction, tmp, images):
         samples = sample(mon, WINDOW_S, images["kernel"].stubs())
         elapsed = time.monotonic() - t0
         b1 = tcp_bytes(ns, direction)
+        window = rwnd_limited(ns) if not client else None
         # Let the transfer end normally before the guest is stopped.
         (server or sender).wait_for(run_net.REPORT, TRANSFER_S + 30)
     except (AssertionError, OSError) as e:
@@ -342,6 +355,7 @@ def profile(ns, model, direction, tmp, images):
     data_frames = max((b1 - b0) // MSS, 0)
     return {"seconds": round(elapsed, 2), "samples": len(attributed),
             "data_frames": data_frames, "attributed": attributed, "threads": threads,
+            "rwnd_limited": window,
             "raw": [list(x) for x in samples]}
 
 
@@ -368,6 +382,7 @@ def summarize(run):
         "qemu_vcpu_cpu": threads.get("vcpu"),
         "qemu_other_cpu": threads.get("other"),
         "qemu_us_per_frame": threads.get("us_per_frame"),
+        "rwnd_limited": run.get("rwnd_limited"),
     }
 
 

@@ -86,7 +86,7 @@ def profile(netstack_share, us):
                          "netstack: checksums": netstack_share / 2, "driver": 0.3},
                "top": [["netstack: tcp_input", 0.2]], "us_per_frame": us,
                "frames_per_s": 1000.0, "qemu_vcpu_cpu": 0.75, "qemu_other_cpu": 0.2,
-               "qemu_us_per_frame": us}
+               "qemu_us_per_frame": us, "rwnd_limited": 0.4}
     return {"sample_ms": 2, "window_s": 5, "elapsed_s": 30, "host_load_at_start": 1.0,
             "results": [{"nic": "e1000", "direction": "to guest", "samples": 2000,
                          "data_frames": 5000, "summary": summary},
@@ -103,6 +103,7 @@ def test_report_profile_section(tmp_path, capsys):
     assert "Not completed: virtio-net to guest: the transfer did not last" in text
     assert "| lwIP TCP | 25% |" in text and "| checksums | 25% |" in text
     assert "| e1000 | to guest | netstack: tcp_input 20% |" in text
+    assert "busy time (Linux's `rwnd_limited`, over the whole connection): e1000 40%." in text
     capsys.readouterr()
     # Shares move in points (more than 5), times relatively (more than 10%).
     run(report, tmp_path, "v2", {"profile": profile(0.4, 10.5)}, ["profile"])

@@ -133,6 +133,9 @@ static uint64_t rx_phys, tx_phys;
  * completes, tail = next we fill. Free-running, mod RING. */
 static uint32_t rx_off[RING], tx_off[RING];
 static uint32_t rx_head, rx_tail, tx_head, tx_tail;
+/* What RDT and TDT were last set to: reading them back is a register
+ * access (under QEMU, a trip out of the translated code) per poll. */
+static uint32_t rdt_set, tdt_set;
 static uint16_t ctx_start, ctx_offset;  /* the context the NIC has (0: none yet) */
 static uint32_t itr, tx_delay;          /* moderation, from the manifest */
 
@@ -215,6 +218,7 @@ static const char *e1000_start(struct nic_device *nic)
 	memset((void *)rx, 0, 4096);
 	memset((void *)tx, 0, 4096);
 	rx_head = rx_tail = tx_head = tx_tail = 0;
+	rdt_set = tdt_set = 0;
 	ctx_start = ctx_offset = 0;
 	wr(CTRL, rd(CTRL) | CTRL_SLU);
 	/* Our address in receive-address slot 0; no multicast. */
@@ -332,10 +336,10 @@ static void e1000_tx_give(struct nic_device *nic, const struct netq_desc *d, uin
 static void e1000_flush(struct nic_device *nic)
 {
 	io_barrier();           /* descriptors before the tail moves */
-	if (rd(RDT) != rx_tail % RING)
-		wr(RDT, rx_tail % RING);
-	if (rd(TDT) != tx_tail % RING)
-		wr(TDT, tx_tail % RING);
+	if (rdt_set != rx_tail % RING)
+		wr(RDT, rdt_set = rx_tail % RING);
+	if (tdt_set != tx_tail % RING)
+		wr(TDT, tdt_set = tx_tail % RING);
 }
 
 static bool e1000_rx_take(struct nic_device *nic, struct nic_rx *r)

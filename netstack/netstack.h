@@ -200,6 +200,15 @@ void iface_refill_rx(struct iface *ifc);
 void iface_tx_room_again(struct iface *ifc);
 /* The first frame from a new driver arrived (first_frame_pending). */
 void iface_first_frame(struct iface *ifc);
+/* p is a received frame's pool buffer (one of a chain, maybe): it can be
+ * sent from there. */
+bool iface_in_pool_buffer(struct pbuf *p);
+
+/* A forwarded TCP aggregate (p: its frame, Ethernet header first) out of
+ * ifc: whole to a NIC that cuts it (NETQ_OFFLOAD_TX_TSO4), else cut here
+ * into segments of at most seg_size and the MTU (segment.c). False when
+ * not all of it went (counted by the caller). */
+bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size);
 
 /* The endpoint's services (service.c). Publish the endpoint's names;
  * 0 or a negative ERR_* (said on the console). */
@@ -246,11 +255,14 @@ bool forward_source_valid(const ip4_addr_t *src, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* While it does, the segment size of the TCP aggregate it hands over, or 0. */
+uint16_t forward_seg_size(void);
 /* A forwarded datagram (p at its IPv4 header, TTL already less) out of
  * out to the neighbour next, whose address ARP knows: whole, or cut to
  * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).
  * Takes p. */
-void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		      uint16_t seg_size);
 /* Tell the source of p (at its IPv4 header) why it went no further
  * (ICMP type, code, and the MTU for fragmentation needed), unless it was
  * an ICMP error or a later fragment, or over the rate; counted on in. */
@@ -258,7 +270,8 @@ void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t 
 /* Out to next now if ARP knows it, else held until it does (a bounded
  * queue per neighbour), or dropped with ICMP host unreachable when it
  * does not answer (nexthop.c). Takes p. */
-void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		    uint16_t seg_size);
 /* True when forwarding is on (then prerouting NAT may rewrite a datagram
  * to us and send it on: offload.c). */
 bool forward_enabled(void);
@@ -270,6 +283,12 @@ bool forward_enabled(void);
 void offload_init(struct netif *netif);
 void offload_rx(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 void offload_rx_done(struct iface *ifc);
+/* The same for a frame over several buffers (d: its first descriptor,
+ * frame its bytes there); a TCP aggregate's segment size is kept for the
+ * forwarding path until offload_rx_done (offload_rx_seg_size). */
+void offload_rx_chain(struct iface *ifc, uint8_t *frame, struct netq_desc d);
+/* The segment size of the aggregate lwIP's input is handling now, or 0. */
+uint16_t offload_rx_seg_size(void);
 void offload_tx(struct iface *ifc, uint8_t *frame, struct netq_desc *d);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative

@@ -44,7 +44,7 @@ class Router:
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
                  netstack_args="", conf=None, expect_up=True, console=False, files=None,
-                 wan_tap_mtu=1500):
+                 wan_tap_mtu=1500, driver_args=None):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
@@ -56,6 +56,7 @@ class Router:
         self.expect_up = expect_up
         self.console = console
         self.files = files or {}    # more files for the netstack: name -> text
+        self.driver_args = driver_args or ("",) * len(models)    # more args, per driver
         self.qemu = None
 
     def _link(self, i, host, addr, via_net, via):
@@ -88,7 +89,7 @@ class Router:
                 device, module = MODELS[model]
                 manifest += (f"program {name}{i} dma=64 priority=150 restart=on-crash retries=3\n"
                              f"    module {module}\n    pci 00:{3 + i:02x}.0\n"
-                             f"    args name={name}{i}\n")
+                             f"    args name={name}{i} {self.driver_args[i]}\n")
                 args += ["-netdev", f"tap,id=n{i},ifname={taps[i]},script=no,downscript=no",
                          "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
             if self.conf:

@@ -25,7 +25,7 @@ from test_router import Router, hosts, tcp_transfer
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
 OFF = {"e1000": "txcsum=off rxcsum=off itr=0",
-       "virtio-net": "txcsum=off rxcsum=off mrgrxbuf=off eventidx=off"}
+       "virtio-net": "txcsum=off rxcsum=off mrgrxbuf=off eventidx=off rxtso=off txtso=off"}
 ECHO_BYTES = 16 << 20
 
 
@@ -47,7 +47,7 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
         rig.qemu.wait_for(rf"eth0: {model} at .* checksum offload: tx {onoff}, rx {onoff}")
         if model == "virtio-net":
             rig.qemu.wait_for(rf"eth0: virtio features: mergeable buffers {onoff}, "
-                              rf"event index {onoff}")
+                              rf"event index {onoff}, large segments: rx {onoff}, tx {onoff}")
         else:
             itr = 488 if onoff == "on" else 0
             rig.qemu.wait_for(rf"eth0: interrupt moderation: itr {itr} x 256 ns")

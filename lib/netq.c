@@ -192,7 +192,7 @@ bool netq_chain_valid(const struct netq_chain *c, uint16_t known)
 
 	if (c->bad || c->n == 0 || c->len < 14 || c->len > max)
 		return false;
-	if (c->n > 1 && !(known & NETQ_F_MORE))
+	if (c->n > 1 && (!(known & NETQ_F_MORE) || c->first.len < NETQ_CHAIN_HEAD_MIN))
 		return false;
 	return netq_meta_valid(c->first, known);
 }

@@ -51,6 +51,7 @@
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_CHAIN_MAX  36           /* descriptors (buffers) of one frame at most */
+#define NETQ_CHAIN_HEAD_MIN 128      /* a chain's first descriptor holds its headers */
 #define NETQ_GSO_FRAME_MAX 65535     /* largest TSO4 frame, Ethernet header included */
 #define NETQ_SEG_MIN    64           /* a TSO4 frame's segment size (TCP payload bytes) */
 #define NETQ_SEG_MAX    (NETQ_FRAME_MAX - 14 - 20 - 20)
@@ -101,7 +102,8 @@ enum netq_ring_id {
  *                 is at most NETQ_CHAIN_MAX descriptors, published at once
  *                 (netq_push_chain): one whose last visible descriptor
  *                 still says MORE is refused. The first descriptor carries
- *                 the frame's metadata; the others only MORE (or nothing,
+ *                 the frame's metadata and at least NETQ_CHAIN_HEAD_MIN
+ *                 bytes (its headers); the others only MORE (or nothing,
  *                 the last). Only with NETQ_OFFLOAD_RX_TSO4 (rx-ready) or
  *                 TX_TSO4 (tx-ready).
  *   TSO4          the frame is a TCP/IPv4 aggregate of segments of
@@ -256,8 +258,9 @@ struct netq_chain {
 bool netq_chain_add(struct netq_chain *c, struct netq_desc d);
 /* The whole frame: not bad, at most NETQ_CHAIN_MAX descriptors, 14 bytes
  * at least, at most NETQ_FRAME_MAX (NETQ_GSO_FRAME_MAX with TSO4), its
- * first descriptor's metadata valid for `known`, and MORE in `known` if
- * it is a chain. */
+ * first descriptor's metadata valid for `known`; if it is a chain, MORE in
+ * `known` and NETQ_CHAIN_HEAD_MIN bytes in its first descriptor (so that
+ * every header lies in one piece). */
 bool netq_chain_valid(const struct netq_chain *c, uint16_t known);
 /* Check an area header written by the client against the pool's size as
  * mapped; NULL if fine, else why. */

@@ -298,8 +298,10 @@ TEST(netq_chains_are_bounded_and_checked)
 	CHECK(!chain_of(2, 1000, 0, 0, rx));            /* 2000 bytes, not an aggregate */
 	CHECK(chain_of(33, 1985, agg, 1448, rx));       /* 65505 bytes */
 	CHECK(!chain_of(33, 1990, agg, 1448, rx));      /* 65670: past NETQ_GSO_FRAME_MAX */
-	CHECK(!chain_of(NETQ_CHAIN_MAX + 1, 100, agg, 1448, rx));
-	CHECK(chain_of(NETQ_CHAIN_MAX, 100, agg, 1448, rx));
+	CHECK(!chain_of(NETQ_CHAIN_MAX + 1, 200, agg, 1448, rx));
+	CHECK(chain_of(NETQ_CHAIN_MAX, 200, agg, 1448, rx));
+	CHECK(!chain_of(2, NETQ_CHAIN_HEAD_MIN - 1, 0, 0, rx));        /* headers may be split */
+	CHECK(chain_of(2, NETQ_CHAIN_HEAD_MIN, 0, 0, rx));
 	CHECK(!chain_of(3, 2000, agg, 0, rx));          /* TSO4 without a segment size */
 	CHECK(!chain_of(3, 2000, agg, NETQ_SEG_MAX + 1, rx));
 	CHECK(!chain_of(3, 2000, agg, NETQ_SEG_MIN - 1, rx));

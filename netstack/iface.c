@@ -115,6 +115,7 @@ unsigned iface_reclaim(struct iface *ifc)
 		}
 	}
 	ifc->rx_posted = 0;
+	ifc->coalesce.n = 0;    /* its buffers were BUF_TX, ifc's: reclaimed above */
 	return count;
 }
 
@@ -132,6 +133,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		goto drop;
 	if (forward_seg_size()) {
 		/* A forwarded aggregate: whole to a NIC that cuts it, else cut here. */
+		segment_flush(ifc);
 		if (!segment_output(ifc, p, forward_seg_size()))
 			goto drop;
 		return ERR_OK;
@@ -160,10 +162,14 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		b->place = BUF_TX;
 		b->iface = ifc;
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
+		if (segment_coalesce(ifc, b, d))
+			goto sent;
 	}
+	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
 	netq_push(tx, d);
+sent:
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);
@@ -470,6 +476,7 @@ void iface_flush(struct iface *ifc)
 
 	if (!ifc->attached)
 		return;
+	segment_flush(ifc);
 	/* Only what we did can be what the driver waits for; taking its
 	 * flags otherwise would wake it for nothing. */
 	if (ifc->pushed_since_flush) {

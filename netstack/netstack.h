@@ -115,6 +115,15 @@ struct iface {
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */
+	struct tx_coalesce {            /* lwIP's TCP segments merged for a TX_TSO4 NIC (segment.c) */
+		struct netq_desc d[NETQ_CHAIN_MAX];     /* the first frame whole, then payloads */
+		unsigned n;
+		uint32_t len;           /* bytes in all */
+		uint32_t next_seq;      /* the sequence number that may follow */
+		uint16_t seg;           /* the first segment's payload: the segment size */
+		uint16_t last;          /* the last one's */
+		bool psh;
+	} coalesce;
 	uint32_t offloads;              /* NETQ_OFFLOAD_* the attached driver offers */
 	struct net_if_counters counters;        /* the interface's own */
 };
@@ -209,6 +218,18 @@ bool iface_in_pool_buffer(struct pbuf *p);
  * into segments of at most seg_size and the MTU (segment.c). False when
  * not all of it went (counted by the caller). */
 bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size);
+/* One of lwIP's own frames, copied into b (BUF_TX, ifc's), for a NIC
+ * offering NETQ_OFFLOAD_TX_TSO4: a full-sized TCP segment starts an
+ * aggregate, and the segments that follow it on the same connection are
+ * added to it (their payloads as more descriptors, not copied again),
+ * until segment_flush hands it to the driver as one TSO4 chain, which the
+ * NIC cuts back into the very same segments. True when b was taken (it
+ * is counted by the caller as sent); false: not a segment that can be
+ * merged (the caller flushes, then sends it as it is). */
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d);
+/* What is being merged goes to tx-ready now (before any other frame, and
+ * at the end of every round of the loop). */
+void segment_flush(struct iface *ifc);
 
 /* The endpoint's services (service.c). Publish the endpoint's names;
  * 0 or a negative ERR_* (said on the console). */

@@ -342,11 +342,12 @@ def test_silent_next_hop_gets_host_unreachable(tmp_path):
         assert k["eth0.fwd_icmp_sent"] == 4, k
 
 
-def tcp_transfer(lan, wan, nbytes, during=None):
+def tcp_transfer(lan, wan, nbytes, during=None, to=WAN_HOST, port=5555):
     """nbytes of random data from the LAN host to the WAN host through the
-    router; returns (sent digest, received digest, received count)."""
+    router (or from the host in `lan` to the one in `wan` at `to`);
+    returns (sent digest, received digest, received count)."""
     data = random.Random(13).randbytes(nbytes)
-    listener = wan.in_ns(lambda: socket.create_server((WAN_HOST, 5555)))
+    listener = wan.in_ns(lambda: socket.create_server((to, port)))
     listener.settimeout(60)
     got = {}
 
@@ -365,7 +366,7 @@ def tcp_transfer(lan, wan, nbytes, during=None):
 
     t = threading.Thread(target=receive)
     t.start()
-    s = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5555), timeout=30))
+    s = lan.in_ns(lambda: socket.create_connection((to, port), timeout=30))
     s.settimeout(60)
     for off in range(0, nbytes, 65536):
         if during and off == nbytes // 4 // 65536 * 65536:

@@ -11,16 +11,12 @@ counters say which path the frames took. The endpoint's 16 MiB echo with
 offloads on and off is test_offload's; the hostile driver's chains are
 test_net's fakenic test.
 """
-import hashlib
-import random
 import re
-import socket
-import threading
 
 import pytest
 
 from netns import can_run
-from test_router import (LAN_HOST, WAN_HOST, Iperf3, Router, hosts, run)
+from test_router import LAN_HOST, WAN_HOST, Iperf3, Router, hosts, run, tcp_transfer
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -28,42 +24,9 @@ NBYTES = 16 << 20
 OFF = "rxtso=off txtso=off"
 
 
-def transfer(src, dst, dst_addr, nbytes, port=5556):
-    """nbytes of random data from a host in src to one in dst (listening
-    on dst_addr) through the router; returns (sent digest, received
-    digest, received count)."""
-    data = random.Random(port + nbytes).randbytes(nbytes)
-    listener = dst.in_ns(lambda: socket.create_server((dst_addr, port)))
-    listener.settimeout(60)
-    got = {}
-
-    def receive():
-        c, _ = listener.accept()
-        c.settimeout(60)
-        h, n = hashlib.sha256(), 0
-        while True:
-            chunk = c.recv(1 << 20)
-            if not chunk:
-                break
-            h.update(chunk)
-            n += len(chunk)
-        c.close()
-        got["digest"], got["count"] = h.hexdigest(), n
-
-    t = threading.Thread(target=receive)
-    t.start()
-    s = src.in_ns(lambda: socket.create_connection((dst_addr, port), timeout=30))
-    s.settimeout(60)
-    s.sendall(data)
-    s.close()
-    t.join(timeout=180)
-    listener.close()
-    return hashlib.sha256(data).hexdigest(), got.get("digest"), got.get("count")
-
-
 def both_ways(lan, wan):
     for src, dst, addr in ((lan, wan, WAN_HOST), (wan, lan, LAN_HOST)):
-        sent, received, count = transfer(src, dst, addr, NBYTES)
+        sent, received, count = tcp_transfer(src, dst, NBYTES, to=addr, port=5556)
         assert count == NBYTES and received == sent
 
 
@@ -110,7 +73,7 @@ def test_software_segmentation_without_tx_tso(tmp_path):
     lan, wan = hosts()
     with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "virtio-net"),
                           driver_args=("", "txtso=off")) as r:
-        sent, received, count = transfer(lan, wan, WAN_HOST, NBYTES)
+        sent, received, count = tcp_transfer(lan, wan, NBYTES)
         assert count == NBYTES and received == sent
         k = r.stats()
         assert k["eth0.rx_aggregates"] > 0 and k["eth1.tx_gso_segments"] > 0, k
@@ -130,5 +93,5 @@ def test_pmtu_discovery_against_the_segment_size(tmp_path):
         k = r.stats()
         assert k["eth0.fwd_too_big"] >= 1 and k["eth0.fwd_icmp_sent"] >= 1, k
         assert k["eth0.rx_aggregates"] > 0, k
-        sent, received, count = transfer(lan, wan, WAN_HOST, 4 << 20)
+        sent, received, count = tcp_transfer(lan, wan, 4 << 20)
         assert count == 4 << 20 and received == sent

@@ -61,7 +61,6 @@ static bool send_whole(struct iface *ifc, struct pbuf *p, const struct netq_gso 
 	netq_push_chain(netq_ring(ifc->rings, NETQ_TX_READY), d, n);
 	ifc->counters.tx_tso++;
 	ifc->counters.tx_zero_copy++;
-	ifc->counters.tx_csum_offloaded++;
 	return true;
 }
 
@@ -89,13 +88,10 @@ static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g
 			pool_to_free_stack(b);  /* cannot be: the headers were checked */
 			return false;
 		}
-		if (ifc->offloads & NETQ_OFFLOAD_TX_CSUM) {
+		if (ifc->offloads & NETQ_OFFLOAD_TX_CSUM)
 			netq_csum_leave(f, &l4, &d);
-			ifc->counters.tx_csum_offloaded++;
-		} else {
+		else
 			netq_csum_fill(f, &l4);
-			ifc->counters.tx_csum_software++;
-		}
 		b->place = BUF_TX;
 		b->iface = ifc;
 		b->tx_offset = d.offset;
@@ -213,7 +209,7 @@ void segment_flush(struct iface *ifc)
 			c->d[i].flags |= NETQ_F_MORE;
 		netq_push_chain(tx, c->d, c->n);
 		ifc->counters.tx_tso++;
-		ifc->counters.tx_csum_offloaded++;
+		ifc->counters.tx_csum_offloaded += c->n;        /* each segment's, by the NIC */
 	}
 	c->n = 0;
 	ifc->pushed_since_flush = true;

@@ -230,6 +230,8 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 /* What is being merged goes to tx-ready now (before any other frame, and
  * at the end of every round of the loop). */
 void segment_flush(struct iface *ifc);
+/* Merge lwIP's segments at all (the netstack's `merge=on`; off by default). */
+void segment_merge_configure(bool on);
 
 /* The endpoint's services (service.c). Publish the endpoint's names;
  * 0 or a negative ERR_* (said on the console). */

@@ -13,10 +13,11 @@
  * addresses); the NIC or GSO sums each segment afresh from its data.
  *
  * lwIP's own TCP builds segments of at most its MSS (docs/drivers.md says
- * why it cannot be made to build larger ones); toward a NIC that cuts
- * aggregates, the segments one round of the loop sends on a connection are
- * merged back into one (segment_coalesce): the NIC then handles one frame
- * where it had dozens, and cuts it into exactly the segments lwIP made.
+ * why it cannot be made to build larger ones); with `merge=on`, toward a
+ * NIC that cuts aggregates, the segments one round of the loop sends on a
+ * connection are merged back into one (segment_coalesce): the NIC then
+ * handles one frame where it had dozens, and cuts it into exactly the
+ * segments lwIP made. Off by default: docs/netstack.md, "Large segments".
  */
 #include "netstack.h"
 
@@ -138,6 +139,13 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
 #define TCP_ACK 0x10
 #define TCP_PSH 0x08
 
+static bool merging;
+
+void segment_merge_configure(bool on)
+{
+	merging = on;
+}
+
 /* A TCP segment of lwIP's that may be merged: IPv4 without options, only
  * ACK (and PSH), a payload, its checksum still to be made (lwIP leaves
  * TCP's 0, offload.c). Fills l4 and *payload. */
@@ -222,7 +230,7 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 	struct netq_l4 l4;
 	unsigned payload;
 
-	if ((ifc->offloads & (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM)) !=
+	if (!merging || (ifc->offloads & (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM)) !=
 	    (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM) || forward_sending() ||
 	    !mergeable(f, d.len, &l4, &payload) || l4.end != d.len)
 		return false;

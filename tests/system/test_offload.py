@@ -70,8 +70,6 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
                 # segments merged (GUEST_TSO4), which lwIP takes whole.
                 assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 4, d
                 assert d["eth0.rx_aggregates"] > 0, d
-                # ... and takes ours merged, to cut them again (HOST_TSO4).
-                assert d["eth0.tx_tso"] > 0, d
         else:
             assert d["eth0.tx_csum_software"] >= segments and d["eth0.tx_csum_offloaded"] == 0, d
             assert d["eth0.rx_csum_trusted"] == 0, d

@@ -8,14 +8,18 @@ Byte-identical (sha256) transfers through the router both ways for
 virtio->virtio with large segments on and off, virtio->e1000 and
 e1000->virtio; path-MTU discovery against the segments' size; the
 counters say which path the frames took. The endpoint's 16 MiB echo with
-offloads on and off is test_offload's; the hostile driver's chains are
-test_net's fakenic test.
+offloads on and off is test_offload's, here with the netstack's own
+segments merged (merge=on); the hostile driver's chains are test_net's
+fakenic test.
 """
+import hashlib
+import random
 import re
 
 import pytest
 
-from netns import can_run
+from netns import Netns, can_run
+from test_net import GUEST, HOST, NetRig, tcp_echo, wait_up
 from test_router import LAN_HOST, WAN_HOST, Iperf3, Router, hosts, run, tcp_transfer
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -95,3 +99,20 @@ def test_pmtu_discovery_against_the_segment_size(tmp_path):
         assert k["eth0.rx_aggregates"] > 0, k
         sent, received, count = tcp_transfer(lan, wan, 4 << 20)
         assert count == 4 << 20 and received == sent
+
+
+def test_merged_segments_echo_byte_identical(tmp_path):
+    """With merge=on the netstack's own segments leave merged (tx_tso) and
+    virtio-net's host cuts them: 16 MiB of TCP echo come back intact."""
+    payload = random.Random(17).randbytes(NBYTES)
+    with Netns("merge") as ns, NetRig(ns, tmp_path, "virtio-net",
+                                          netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 "
+                                                        f"eth0.gw={HOST} merge=on") as rig:
+        wait_up(rig)
+        before = rig.stats()
+        got = tcp_echo(rig, payload)
+        assert len(got) == len(payload)
+        assert hashlib.sha256(got).hexdigest() == hashlib.sha256(payload).hexdigest()
+        k = rig.stats()
+        d = {key: k[key] - before[key] for key in k}
+        assert d["eth0.tx_tso"] > 0 and d["tcp_chkerr"] == 0, d

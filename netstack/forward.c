@@ -369,8 +369,14 @@ void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const
 		      uint16_t seg_size)
 {
 	unsigned total = inet_get16((const uint8_t *)p->payload + 2);
+	unsigned hlen = (*(const uint8_t *)p->payload & 0xFu) * 4, segments = 1;
 	err_t err;
 
+	if (seg_size) {
+		unsigned headers = hlen + aggregate_tcp_hlen(p, hlen);
+		if (total > headers)
+			segments = (total - headers + seg_size - 1) / seg_size;
+	}
 	sending = true;
 	sending_seg = seg_size;
 	if (seg_size) {
@@ -389,7 +395,8 @@ void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const
 		drop(p, &in->counters.fwd_not_sent);
 		return;
 	}
-	in->counters.fwd_packets++;
+	/* An aggregate counts as the segments it holds, as on the wire. */
+	in->counters.fwd_packets += segments;
 	pbuf_free(p);
 }
 

@@ -51,6 +51,16 @@ bool netq_push(struct netq_ring *r, struct netq_desc d)
 	return true;
 }
 
+bool netq_push_chain(struct netq_ring *r, const struct netq_desc *d, unsigned n)
+{
+	if (netq_space(r) < n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		r->desc[(r->head + i) % NETQ_RING_SIZE] = d[i];
+	__atomic_store_n(&r->head, r->head + n, __ATOMIC_RELEASE);
+	return true;
+}
+
 /* Take a waiting flag from 1 to 0 after a full fence (the other half of
  * the store/load pair described above). */
 static bool take_flag(uint32_t *flag)
@@ -147,9 +157,42 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size)
 
 bool netq_meta_valid(struct netq_desc d, uint16_t known)
 {
-	if ((d.flags & ~known) || d.seg_size || d.reserved)
+	if ((d.flags & ~known) || d.reserved)
 		return false;
+	if (d.flags & NETQ_F_TSO4) {
+		if (!(d.flags & (NETQ_F_CSUM_PARTIAL | NETQ_F_CSUM_VALID)) ||
+		    d.seg_size < NETQ_SEG_MIN || d.seg_size > NETQ_SEG_MAX)
+			return false;
+	} else if (d.seg_size) {
+		return false;
+	}
 	if (!(d.flags & NETQ_F_CSUM_PARTIAL))
 		return !d.csum_start && !d.csum_offset;
 	return d.csum_start >= 34 && (uint32_t)d.csum_start + d.csum_offset + 2 <= d.len;
+}
+
+bool netq_chain_add(struct netq_chain *c, struct netq_desc d)
+{
+	if (c->n == 0)
+		c->first = d;
+	else if ((d.flags & ~NETQ_F_MORE) || d.csum_start || d.csum_offset || d.seg_size ||
+		 d.reserved)
+		c->bad = true;
+	if (c->n >= NETQ_CHAIN_MAX)
+		c->bad = true;
+	else
+		c->n++;
+	c->len += d.len;
+	return d.flags & NETQ_F_MORE;
+}
+
+bool netq_chain_valid(const struct netq_chain *c, uint16_t known)
+{
+	uint32_t max = c->first.flags & NETQ_F_TSO4 ? NETQ_GSO_FRAME_MAX : NETQ_FRAME_MAX;
+
+	if (c->bad || c->n == 0 || c->len < 14 || c->len > max)
+		return false;
+	if (c->n > 1 && (!(known & NETQ_F_MORE) || c->first.len < NETQ_CHAIN_HEAD_MIN))
+		return false;
+	return netq_meta_valid(c->first, known);
 }

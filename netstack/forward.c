@@ -34,6 +34,7 @@
 
 static bool forwarding;
 static bool sending;
+static uint16_t sending_seg;    /* the aggregate being sent: its segment size */
 static struct route_table table;
 static bool table_stale = true;
 static uint32_t seen[NETSTACK_MAX_NICS][3];     /* address, mask, gateway the table was made from */
@@ -51,6 +52,11 @@ static struct {
 bool forward_sending(void)
 {
 	return sending;
+}
+
+uint16_t forward_seg_size(void)
+{
+	return sending_seg;
 }
 
 bool forward_enabled(void)
@@ -328,6 +334,29 @@ static bool for_us(const ip4_addr_t *dst)
 	return false;
 }
 
+/* The TCP header's length of the datagram at p (IPv4 header hlen bytes). */
+static unsigned aggregate_tcp_hlen(struct pbuf *p, unsigned hlen)
+{
+	return (unsigned)(pbuf_get_at(p, (u16_t)(hlen + 12)) >> 4) * 4;
+}
+
+/* The segment size when the datagram at p (IPv4 header hlen bytes, total
+ * long) is a TCP aggregate that arrived over several buffers (iface.c,
+ * offload.c; lwIP may hold a copy in one pbuf) and still is one:
+ * unfragmented TCP whose headers are in the first pbuf; else 0 (it goes
+ * as any datagram). */
+static uint16_t aggregate_seg_size(struct pbuf *p, unsigned hlen, unsigned total)
+{
+	const uint8_t *iph = p->payload;
+	uint16_t seg = offload_rx_seg_size();
+
+	if (!seg || iph[9] != IP_PROTO_TCP || (inet_get16(iph + 6) & (IP_MF | IP_OFFMASK)) ||
+	    p->len < hlen + 20 || aggregate_tcp_hlen(p, hlen) < 20 ||
+	    p->len < hlen + aggregate_tcp_hlen(p, hlen) || total > NETQ_GSO_FRAME_MAX - 14)
+		return 0;
+	return seg;
+}
+
 static int drop(struct pbuf *p, uint64_t *counter)
 {
 	(*counter)++;
@@ -336,13 +365,24 @@ static int drop(struct pbuf *p, uint64_t *counter)
 	return 1;
 }
 
-void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next)
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		      uint16_t seg_size)
 {
 	unsigned total = inet_get16((const uint8_t *)p->payload + 2);
+	unsigned hlen = (*(const uint8_t *)p->payload & 0xFu) * 4, segments = 1;
 	err_t err;
 
+	if (seg_size) {
+		unsigned headers = hlen + aggregate_tcp_hlen(p, hlen);
+		if (total > headers)
+			segments = (total - headers + seg_size - 1) / seg_size;
+	}
 	sending = true;
-	if (total > out->netif.mtu) {
+	sending_seg = seg_size;
+	if (seg_size) {
+		/* An aggregate: its segments fit the MTU (segment.c). */
+		err = out->netif.output(&out->netif, p, next);
+	} else if (total > out->netif.mtu) {
 		err = ip4_frag(p, &out->netif, next);
 		if (err == ERR_OK)
 			in->counters.fwd_fragmented++;
@@ -350,11 +390,13 @@ void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const
 		err = out->netif.output(&out->netif, p, next);
 	}
 	sending = false;
+	sending_seg = 0;
 	if (err != ERR_OK) {
 		drop(p, &in->counters.fwd_not_sent);
 		return;
 	}
-	in->counters.fwd_packets++;
+	/* An aggregate counts as the segments it holds, as on the wire. */
+	in->counters.fwd_packets += segments;
 	pbuf_free(p);
 }
 
@@ -395,7 +437,14 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 	if (!netstack_decide(DECIDE_FORWARD, p, inp, &out->netif))
 		return drop(p, &in->counters.fwd_refused);
 	bool df = inet_get16(iph + 6) & IP_DF;
-	if (total > out->netif.mtu && df) {
+	uint16_t seg = aggregate_seg_size(p, hlen, total);
+	if (seg && df && hlen + aggregate_tcp_hlen(p, hlen) + seg > out->netif.mtu) {
+		/* As Linux for GSO: against the segments' size, not the
+		 * aggregate's. */
+		icmp_error(in, p, hlen, total, ICMP_DUR, ICMP_DUR_FRAG, out->netif.mtu);
+		return drop(p, &in->counters.fwd_too_big);
+	}
+	if (!seg && total > out->netif.mtu && df) {
 		icmp_error(in, p, hlen, total, ICMP_DUR, ICMP_DUR_FRAG, out->netif.mtu);
 		return drop(p, &in->counters.fwd_too_big);
 	}
@@ -408,7 +457,7 @@ int forward_ip4(struct pbuf *p, struct netif *inp)
 
 	ip4_addr_t next;
 	ip4_addr_set_u32(&next, hop.next_hop);
-	nexthop_output(in, out, p, &next);
+	nexthop_output(in, out, p, &next, seg);
 	return 1;
 }
 

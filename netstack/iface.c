@@ -86,11 +86,9 @@ static void rxbuf_free(struct pbuf *p)
 	buf_release(b->iface, b);
 }
 
-/* A received frame still alone in its pool buffer, whichever interface it
- * came from: it can be sent from there. */
-static bool in_pool_buffer(struct pbuf *p)
+bool iface_in_pool_buffer(struct pbuf *p)
 {
-	if (p->next || !(p->flags & PBUF_FLAG_IS_CUSTOM))
+	if (!(p->flags & PBUF_FLAG_IS_CUSTOM))
 		return false;
 	struct iface_buf *b = (struct iface_buf *)p;
 	return b->pc.custom_free_function == rxbuf_free;
@@ -117,6 +115,7 @@ unsigned iface_reclaim(struct iface *ifc)
 		}
 	}
 	ifc->rx_posted = 0;
+	ifc->coalesce.n = 0;    /* its buffers were BUF_TX, ifc's: reclaimed above */
 	return count;
 }
 
@@ -130,13 +129,22 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	/* No driver, or no room: the error makes TCP keep the segment (in
 	 * unsent, TF_NAGLEMEMERR); tcp_txnow() sends it once there is room
 	 * again or a new driver (see iface_tx_room_again). */
-	if (!ifc->attached || p->tot_len > NETQ_FRAME_MAX || !netq_space(tx))
+	if (!ifc->attached || !netq_space(tx))
+		goto drop;
+	if (forward_seg_size()) {
+		/* A forwarded aggregate: whole to a NIC that cuts it, else cut here. */
+		segment_flush(ifc);
+		if (!segment_output(ifc, p, forward_seg_size()))
+			goto drop;
+		return ERR_OK;
+	}
+	if (p->tot_len > NETQ_FRAME_MAX)
 		goto drop;
 	if (!forward_sending() && !netstack_decide(DECIDE_OUTPUT, p, NULL, netif)) {
 		ifc->counters.tx_dropped++;
 		return ERR_OK;          /* refused: as if sent */
 	}
-	if (in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
+	if (!p->next && iface_in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
 		pbuf_ref(p);
 		b->tx_hold = p;
@@ -154,10 +162,14 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		b->place = BUF_TX;
 		b->iface = ifc;
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
+		if (segment_coalesce(ifc, b, d))
+			goto sent;
 	}
+	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
 	netq_push(tx, d);
+sent:
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);
@@ -306,31 +318,113 @@ static bool take_tx_done(struct iface *ifc)
 	return budget < NETQ_RING_SIZE;
 }
 
-/* The pbuf for lwIP of a received frame in b: the buffer itself, or, while
- * lwIP holds its share of the pool, a copy in lwIP's heap (b goes back to
- * the NIC at once). NULL when there is no memory for the copy (b is
- * released). */
-static struct pbuf *rx_pbuf(struct iface *ifc, struct iface_buf *b, struct netq_desc d)
+/* A received frame as it came: its buffers and descriptors (one unless
+ * it is a chain, NETQ_F_MORE). */
+struct rx_frame {
+	struct iface_buf *b[NETQ_CHAIN_MAX];
+	struct netq_desc d[NETQ_CHAIN_MAX];
+	unsigned n;
+	uint32_t len;
+};
+
+static void rx_frame_release(struct iface *ifc, struct rx_frame *f)
 {
-	if (pool.nlwip >= pool_lwip_share()) {
-		struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)d.len, PBUF_RAM);
-		if (q) {
-			pbuf_take(q, pool_byte(d.offset), (u16_t)d.len);
+	for (unsigned i = 0; i < f->n; i++)
+		buf_release(ifc, f->b[i]);
+}
+
+/* The pbuf for lwIP of a received frame: its buffers themselves (a chain
+ * of custom pbufs, one per buffer), or, while lwIP holds its share of the
+ * pool, a copy in lwIP's heap (the buffers go back to the NIC at once).
+ * NULL when there is no memory (the buffers are released). */
+static struct pbuf *rx_pbuf(struct iface *ifc, struct rx_frame *f)
+{
+	struct pbuf *p = NULL;
+
+	if (pool.nlwip + f->n > pool_lwip_share()) {
+		p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_RAM);
+		for (unsigned i = 0, at = 0; p && i < f->n; at += f->d[i++].len)
+			pbuf_take_at(p, pool_byte(f->d[i].offset), f->d[i].len, (u16_t)at);
+		if (p)
 			ifc->counters.rx_copied++;
-		}
-		buf_release(ifc, b);
-		return q;
+		rx_frame_release(ifc, f);
+		return p;
 	}
-	b->place = BUF_LWIP;
-	pool.nlwip++;
-	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, (u16_t)d.len, PBUF_RAM, &b->pc,
-					     pool_byte(d.offset),
-					     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
-	if (!p) {
-		pool.nlwip--;
-		buf_release(ifc, b);
+	for (unsigned i = 0; i < f->n; i++) {
+		struct iface_buf *b = f->b[i];
+		struct netq_desc d = f->d[i];
+		b->place = BUF_LWIP;
+		pool.nlwip++;
+		struct pbuf *q = pbuf_alloced_custom(PBUF_RAW, d.len, PBUF_RAM, &b->pc,
+						     pool_byte(d.offset),
+						     (u16_t)(b->start + NETQ_BUF_SIZE - d.offset));
+		if (!q) {
+			/* Cannot happen (the structures are the buffers'): still, whatever was made goes. */
+			pool.nlwip--;
+			for (unsigned k = i; k < f->n; k++)
+				buf_release(ifc, f->b[k]);
+			if (p)
+				pbuf_free(p);
+			return NULL;
+		}
+		if (p)
+			pbuf_cat(p, q);
+		else
+			p = q;
 	}
 	return p;
+}
+
+/* The next frame in rx-ready into f, every descriptor of a chain taken
+ * (within the round's budget at its start; a chain is at most a ring
+ * long): true when there was one. f->n is 0 when it was refused (counted,
+ * its buffers ours again). */
+static bool take_frame(struct iface *ifc, struct netq_ring *r, unsigned *budget,
+		       struct rx_frame *f)
+{
+	const uint16_t known = NETQ_F_RX_KNOWN |
+			       (ifc->offloads & NETQ_OFFLOAD_RX_TSO4 ? NETQ_F_TSO_KNOWN : 0);
+	struct netq_chain c = { 0 };
+	struct netq_desc d;
+	struct iface_buf *b;
+	unsigned taken = 0;
+
+	f->n = 0;
+	if (!take_next(ifc, r, budget, &d, &b))
+		return false;
+	for (bool more = true; more;) {
+		bool ours = b && b->place == BUF_RX_POSTED && b->iface == ifc;
+		if (ours) {
+			ifc->rx_posted--;
+			b->place = BUF_LWIP;    /* taken: for a moment, neither posted nor free */
+			if (f->n < NETQ_CHAIN_MAX) {
+				f->b[f->n] = b;
+				f->d[f->n++] = d;
+			} else {
+				buf_release(ifc, b);
+			}
+			if (!netq_desc_valid(&ifc->geom, d, false))
+				c.bad = true;
+		} else {
+			c.bad = true;           /* a buffer it does not hold: not ours to take */
+		}
+		more = netq_chain_add(&c, d);
+		if (more && (++taken >= NETQ_RING_SIZE || !netq_pop(r, &d))) {
+			c.bad = true;           /* MORE with nothing after it */
+			more = false;
+		} else if (more) {
+			ifc->popped_since_flush = true;
+			b = pool_buf_at(d.offset);
+		}
+	}
+	f->len = c.len;
+	if (!netq_chain_valid(&c, known)) {
+		ifc->counters.bad_desc++;       /* the driver gave them back, though */
+		ifc->counters.rx_dropped++;
+		rx_frame_release(ifc, f);
+		f->n = 0;
+	}
+	return true;
 }
 
 /* Received frames into lwIP: only in buffers we gave to rx-free. True if
@@ -339,30 +433,21 @@ static bool take_rx_ready(struct iface *ifc)
 {
 	struct netq_ring *r = ring(ifc, NETQ_RX_READY);
 	unsigned budget = round_start(ifc, r);
-	struct netq_desc d;
-	struct iface_buf *b;
+	struct rx_frame f;
 
-	while (take_next(ifc, r, &budget, &d, &b)) {
-		if (!b || b->place != BUF_RX_POSTED || b->iface != ifc) {
-			ifc->counters.bad_desc++;
-			ifc->counters.rx_dropped++;
+	while (take_frame(ifc, r, &budget, &f)) {
+		if (!f.n)
 			continue;
-		}
-		ifc->rx_posted--;
-		if (!netq_desc_valid(&ifc->geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX ||
-		    !netq_meta_valid(d, NETQ_F_RX_KNOWN)) {
-			ifc->counters.bad_desc++;       /* the driver gave it back, though */
-			ifc->counters.rx_dropped++;
-			buf_release(ifc, b);
-			continue;
-		}
 		if (ifc->first_frame_pending)
 			iface_first_frame(ifc);
 		LINK_STATS_INC(link.recv);
 		ifc->counters.rx_packets++;
-		ifc->counters.rx_bytes += d.len;
-		offload_rx(ifc, pool_byte(d.offset), d);
-		struct pbuf *p = rx_pbuf(ifc, b, d);
+		ifc->counters.rx_bytes += f.len;
+		if (f.n == 1)
+			offload_rx(ifc, pool_byte(f.d[0].offset), f.d[0]);
+		else
+			offload_rx_chain(ifc, pool_byte(f.d[0].offset), f.d[0]);
+		struct pbuf *p = rx_pbuf(ifc, &f);
 		if (!p || ifc->netif.input(p, &ifc->netif) != ERR_OK) {
 			ifc->counters.rx_dropped++;
 			LINK_STATS_INC(link.drop);
@@ -391,6 +476,7 @@ void iface_flush(struct iface *ifc)
 
 	if (!ifc->attached)
 		return;
+	segment_flush(ifc);
 	/* Only what we did can be what the driver waits for; taking its
 	 * flags otherwise would wake it for nothing. */
 	if (ifc->pushed_since_flush) {
@@ -410,32 +496,4 @@ bool iface_may_sleep(struct iface *ifc)
 {
 	return !ifc->attached || (netq_prepare_wait(ring(ifc, NETQ_RX_READY)) &&
 				  netq_prepare_wait(ring(ifc, NETQ_TX_DONE)));
-}
-
-void iface_counters(struct iface *ifc, struct net_if_counters *c)
-{
-	const struct netq_stats *drv = &ifc->driver_stats;
-
-	iface_read_driver_stats(ifc);
-	*c = ifc->counters;
-	c->drv_rx_packets = drv->rx_packets;
-	c->drv_rx_no_buffer = drv->rx_no_buffer;
-	c->drv_rx_errors = drv->rx_errors + drv->rx_oversize + drv->rx_bad_desc;
-	c->drv_tx_packets = drv->tx_packets;
-	c->drv_tx_errors = drv->tx_errors;
-	c->link_up = ifc->attached && drv->link_up;
-	c->attached = ifc->attached;
-	/* The pool is everybody's: total, free and lwIP's are the pool's;
-	 * posted and sending are this driver's. */
-	c->bufs_total = pool.nbufs;
-	c->bufs_lwip_max = pool_lwip_share();
-	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
-	for (uint32_t i = 0; i < pool.nbufs; i++) {
-		const struct iface_buf *b = &pool.bufs[i];
-		c->bufs_free += b->place == BUF_FREE;
-		c->bufs_rx_posted += b->place == BUF_RX_POSTED && b->iface == ifc;
-		c->bufs_tx += (b->place == BUF_TX && b->iface == ifc) ||
-			      (b->tx_hold && b->tx_iface == ifc);
-		c->bufs_lwip += b->place == BUF_LWIP;
-	}
 }

@@ -286,3 +286,31 @@ void iface_read_driver_stats(struct iface *ifc)
 	if (c->err == 0 && ifc->attached && c->generation == ifc->generation)
 		ifc->driver_stats = c->s;
 }
+
+void iface_counters(struct iface *ifc, struct net_if_counters *c)
+{
+	const struct netq_stats *drv = &ifc->driver_stats;
+
+	iface_read_driver_stats(ifc);
+	*c = ifc->counters;
+	c->drv_rx_packets = drv->rx_packets;
+	c->drv_rx_no_buffer = drv->rx_no_buffer;
+	c->drv_rx_errors = drv->rx_errors + drv->rx_oversize + drv->rx_bad_desc;
+	c->drv_tx_packets = drv->tx_packets;
+	c->drv_tx_errors = drv->tx_errors;
+	c->link_up = ifc->attached && drv->link_up;
+	c->attached = ifc->attached;
+	/* The pool is everybody's: total, free and lwIP's are the pool's;
+	 * posted and sending are this driver's. */
+	c->bufs_total = pool.nbufs;
+	c->bufs_lwip_max = pool_lwip_share();
+	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
+	for (uint32_t i = 0; i < pool.nbufs; i++) {
+		const struct iface_buf *b = &pool.bufs[i];
+		c->bufs_free += b->place == BUF_FREE;
+		c->bufs_rx_posted += b->place == BUF_RX_POSTED && b->iface == ifc;
+		c->bufs_tx += (b->place == BUF_TX && b->iface == ifc) ||
+			      (b->tx_hold && b->tx_iface == ifc);
+		c->bufs_lwip += b->place == BUF_LWIP;
+	}
+}

@@ -267,6 +267,7 @@ int main(uint64_t arg)
 		if (iperf_port && !iperf_server_start(iperf_port))
 			printf("netstack: iperf: cannot listen on TCP port %u\n", iperf_port);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
+	segment_merge_configure(program_arg(pi->args, "merge", opt, sizeof(opt)) && !strcmp(opt, "on"));
 	if (service_init(endpoint) < 0)
 		return 1;
 	/* Which interfaces, and which still wait for their driver: with no

@@ -115,6 +115,15 @@ struct iface {
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */
+	struct tx_coalesce {            /* lwIP's TCP segments merged for a TX_TSO4 NIC (segment.c) */
+		struct netq_desc d[NETQ_CHAIN_MAX];     /* the first frame whole, then payloads */
+		unsigned n;
+		uint32_t len;           /* bytes in all */
+		uint32_t next_seq;      /* the sequence number that may follow */
+		uint16_t seg;           /* the first segment's payload: the segment size */
+		uint16_t last;          /* the last one's */
+		bool psh;
+	} coalesce;
 	uint32_t offloads;              /* NETQ_OFFLOAD_* the attached driver offers */
 	struct net_if_counters counters;        /* the interface's own */
 };
@@ -200,6 +209,29 @@ void iface_refill_rx(struct iface *ifc);
 void iface_tx_room_again(struct iface *ifc);
 /* The first frame from a new driver arrived (first_frame_pending). */
 void iface_first_frame(struct iface *ifc);
+/* p is a received frame's pool buffer (one of a chain, maybe): it can be
+ * sent from there. */
+bool iface_in_pool_buffer(struct pbuf *p);
+
+/* A forwarded TCP aggregate (p: its frame, Ethernet header first) out of
+ * ifc: whole to a NIC that cuts it (NETQ_OFFLOAD_TX_TSO4), else cut here
+ * into segments of at most seg_size and the MTU (segment.c). False when
+ * not all of it went (counted by the caller). */
+bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size);
+/* One of lwIP's own frames, copied into b (BUF_TX, ifc's), for a NIC
+ * offering NETQ_OFFLOAD_TX_TSO4: a full-sized TCP segment starts an
+ * aggregate, and the segments that follow it on the same connection are
+ * added to it (their payloads as more descriptors, not copied again),
+ * until segment_flush hands it to the driver as one TSO4 chain, which the
+ * NIC cuts back into the very same segments. True when b was taken (it
+ * is counted by the caller as sent); false: not a segment that can be
+ * merged (the caller flushes, then sends it as it is). */
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d);
+/* What is being merged goes to tx-ready now (before any other frame, and
+ * at the end of every round of the loop). */
+void segment_flush(struct iface *ifc);
+/* Merge lwIP's segments at all (the netstack's `merge=on`; off by default). */
+void segment_merge_configure(bool on);
 
 /* The endpoint's services (service.c). Publish the endpoint's names;
  * 0 or a negative ERR_* (said on the console). */
@@ -246,11 +278,14 @@ bool forward_source_valid(const ip4_addr_t *src, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
+/* While it does, the segment size of the TCP aggregate it hands over, or 0. */
+uint16_t forward_seg_size(void);
 /* A forwarded datagram (p at its IPv4 header, TTL already less) out of
  * out to the neighbour next, whose address ARP knows: whole, or cut to
  * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).
  * Takes p. */
-void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		      uint16_t seg_size);
 /* Tell the source of p (at its IPv4 header) why it went no further
  * (ICMP type, code, and the MTU for fragmentation needed), unless it was
  * an ICMP error or a later fragment, or over the rate; counted on in. */
@@ -258,7 +293,8 @@ void forward_icmp_error(struct iface *in, struct pbuf *p, uint8_t type, uint8_t 
 /* Out to next now if ARP knows it, else held until it does (a bounded
  * queue per neighbour), or dropped with ICMP host unreachable when it
  * does not answer (nexthop.c). Takes p. */
-void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next);
+void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		    uint16_t seg_size);
 /* True when forwarding is on (then prerouting NAT may rewrite a datagram
  * to us and send it on: offload.c). */
 bool forward_enabled(void);
@@ -270,6 +306,12 @@ bool forward_enabled(void);
 void offload_init(struct netif *netif);
 void offload_rx(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 void offload_rx_done(struct iface *ifc);
+/* The same for a frame over several buffers (d: its first descriptor,
+ * frame its bytes there); a TCP aggregate's segment size is kept for the
+ * forwarding path until offload_rx_done (offload_rx_seg_size). */
+void offload_rx_chain(struct iface *ifc, uint8_t *frame, struct netq_desc d);
+/* The segment size of the aggregate lwIP's input is handling now, or 0. */
+uint16_t offload_rx_seg_size(void);
 void offload_tx(struct iface *ifc, uint8_t *frame, struct netq_desc *d);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative

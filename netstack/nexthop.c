@@ -35,6 +35,7 @@ struct waiting {
 	struct {
 		struct pbuf *p;
 		struct iface *in;
+		uint16_t seg_size;      /* a TCP aggregate's (forward_transmit) */
 	} q[NEXTHOP_QUEUE];
 };
 
@@ -61,7 +62,7 @@ static struct waiting *find(struct iface *out, const ip4_addr_t *next)
 static void send_queue(struct waiting *w)
 {
 	for (unsigned i = 0; i < w->n; i++)
-		forward_transmit(w->q[i].in, w->out, w->q[i].p, &w->next);
+		forward_transmit(w->q[i].in, w->out, w->q[i].p, &w->next, w->q[i].seg_size);
 	w->out = NULL;
 	w->n = 0;
 }
@@ -95,14 +96,15 @@ static void tick(void *arg)
 		sys_timeout(NEXTHOP_TICK_MS, tick, NULL);
 }
 
-void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next)
+void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const ip4_addr_t *next,
+		    uint16_t seg_size)
 {
 	struct waiting *w = find(out, next);
 
 	if (resolved(out, next)) {
 		if (w)
 			send_queue(w);  /* answered since the last tick: those first */
-		forward_transmit(in, out, p, next);
+		forward_transmit(in, out, p, next, seg_size);
 		return;
 	}
 	if (!w) {
@@ -125,6 +127,7 @@ void nexthop_output(struct iface *in, struct iface *out, struct pbuf *p, const i
 	}
 	w->q[w->n].p = p;
 	w->q[w->n].in = in;
+	w->q[w->n].seg_size = seg_size;
 	w->n++;
 	if (!ticking) {
 		ticking = true;

@@ -79,8 +79,38 @@ void offload_rx(struct iface *ifc, uint8_t *f, struct netq_desc d)
 	NETIF_SET_CHECKSUM_CTRL(&ifc->netif, flags);
 }
 
+static uint16_t rx_seg_size;    /* the aggregate in lwIP's input now */
+
+/*
+ * A frame over several buffers: a TCP aggregate (TSO4) came from the
+ * host's memory, its checksum partial, or was verified by the device
+ * (netq_chain_valid insists on one of the two), so its TCP checksum is
+ * not checked (there is none for the whole: the host sums each segment
+ * it made, and so do we, segment.c). Any other chain is checked as usual.
+ */
+void offload_rx_chain(struct iface *ifc, uint8_t *f, struct netq_desc d)
+{
+	u16_t flags = BASE_FLAGS;
+
+	if (d.flags & NETQ_F_IP_VALID)
+		flags &= (u16_t)~NETIF_CHECKSUM_CHECK_IP;
+	if (d.flags & NETQ_F_TSO4) {
+		flags &= (u16_t)~NETIF_CHECKSUM_CHECK_TCP;
+		rx_seg_size = d.seg_size;
+		ifc->counters.rx_csum_trusted++;
+		ifc->counters.rx_aggregates++;
+	}
+	NETIF_SET_CHECKSUM_CTRL(&ifc->netif, flags);
+}
+
+uint16_t offload_rx_seg_size(void)
+{
+	return rx_seg_size;
+}
+
 void offload_rx_done(struct iface *ifc)
 {
+	rx_seg_size = 0;
 	NETIF_SET_CHECKSUM_CTRL(&ifc->netif, BASE_FLAGS);
 }
 

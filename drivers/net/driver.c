@@ -60,6 +60,118 @@ static uint64_t phys_of(uint32_t offset)
 	return nic.pool_phys + (offset - NETQ_POOL_OFFSET);
 }
 
+/* A frame the NIC returns buffer by buffer (rx.more), gathered here until
+ * its last: its descriptors and whether it is to be dropped, and why. */
+static struct {
+	struct netq_desc d[NETQ_CHAIN_MAX];
+	unsigned n;
+	uint32_t len;
+	enum nic_rx_status st;
+	bool oversize;
+} rx_frame;
+
+static void rx_give_back(uint32_t offset)
+{
+	uint32_t off = netq_buffer_start(offset);
+
+	nic.ops->rx_give(&nic, off, phys_of(off));
+}
+
+/* One more buffer of the frame being received; at its last, the frame to
+ * the client (pushed at once) or, if bad, every buffer back to the NIC. */
+static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
+{
+	struct netq_desc d = { .offset = rx->offset, .len = (uint16_t)rx->len };
+	const uint16_t rx_known = NETQ_F_RX_KNOWN |
+				  (nic.offloads & NETQ_OFFLOAD_RX_TSO4 ? NETQ_F_TSO_KNOWN : 0);
+
+	if (rx->st == NIC_RX_CONTINUED) {
+		rx_give_back(rx->offset);       /* the rest of an oversize frame: counted with its first */
+		return false;
+	}
+	if (!rx_frame.n) {
+		d.flags = rx->flags;
+		d.csum_start = rx->csum_start;
+		d.csum_offset = rx->csum_offset;
+		d.seg_size = rx->seg_size;
+		rx_frame.st = rx->st;
+	} else if (rx->st != NIC_RX_OK) {
+		rx_frame.st = rx->st;
+	}
+	if (rx->more && !(nic.offloads & NETQ_OFFLOAD_RX_TSO4))
+		rx_frame.oversize = true;       /* longer than a buffer, and no chains */
+	if (rx->more)
+		d.flags |= NETQ_F_MORE;
+	rx_frame.len += rx->len;
+	if (rx_frame.n < NETQ_CHAIN_MAX)
+		rx_frame.d[rx_frame.n++] = d;
+	else {
+		rx_frame.oversize = true;
+		rx_give_back(rx->offset);
+	}
+	if (rx->more)
+		return false;
+	/* The frame is whole. */
+	struct netq_chain c = { 0 };
+	for (unsigned i = 0; i < rx_frame.n; i++)
+		netq_chain_add(&c, rx_frame.d[i]);
+	bool pushed = false;
+	uint32_t max = rx_frame.d[0].flags & NETQ_F_TSO4 ? NETQ_GSO_FRAME_MAX : NETQ_FRAME_MAX;
+	if (rx_frame.st == NIC_RX_OK && (rx_frame.oversize || rx_frame.len > max))
+		nic.stats.rx_oversize++;
+	else if (rx_frame.st != NIC_RX_OK || rx_frame.len < 14)
+		nic.stats.rx_errors++;
+	else if (!netq_chain_valid(&c, rx_known))
+		nic.stats.rx_errors++;          /* the device's offsets are wrong */
+	else if (!netq_push_chain(rx_ready, rx_frame.d, rx_frame.n))
+		nic.stats.rx_no_buffer++;      /* the client is not keeping up */
+	else {
+		nic.stats.rx_packets++;
+		nic.stats.rx_bytes += rx_frame.len;
+		pushed = true;
+	}
+	if (!pushed)
+		for (unsigned i = 0; i < rx_frame.n; i++)
+			rx_give_back(rx_frame.d[i].offset);
+	rx_frame.n = 0;
+	rx_frame.len = 0;
+	rx_frame.oversize = false;
+	return pushed;
+}
+
+/* The next frame in tx-ready, its descriptors into d (at most
+ * NETQ_CHAIN_MAX + 1: one more says it is too long), without taking them;
+ * returns how many, 0 when none. *whole: the frame's end is in the ring
+ * (a chain whose last visible descriptor says MORE is not). */
+static unsigned tx_peek_frame(struct netq_ring *tx_ready, struct netq_desc *d, bool *whole)
+{
+	unsigned n = 0;
+
+	*whole = false;
+	while (n <= NETQ_CHAIN_MAX && netq_peek(tx_ready, n, &d[n])) {
+		if (!(d[n++].flags & NETQ_F_MORE)) {
+			*whole = true;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Is this frame of n descriptors one we may send? */
+static bool tx_frame_valid(const struct netq_desc *d, unsigned n)
+{
+	uint16_t known = (nic.offloads & NETQ_OFFLOAD_TX_CSUM ? NETQ_F_TX_KNOWN : 0) |
+			 (nic.offloads & NETQ_OFFLOAD_TX_TSO4 ? NETQ_F_TSO_KNOWN : 0);
+	struct netq_chain c = { 0 };
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!netq_desc_valid(&nic.geom, d[i], false))
+			c.bad = true;
+		netq_chain_add(&c, d[i]);
+	}
+	return netq_chain_valid(&c, known);
+}
+
 /* The client's side of a ring changed, or the hardware's did: move
  * everything that can move, then wake the client if it waits. */
 static void driver_poll(void)
@@ -69,37 +181,15 @@ static void driver_poll(void)
 	struct netq_ring *rx_ready = netq_ring(nic.area, NETQ_RX_READY);
 	struct netq_ring *tx_ready = netq_ring(nic.area, NETQ_TX_READY);
 	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
-	struct netq_desc d;
+	struct netq_desc d, frame[NETQ_CHAIN_MAX + 1];
 	struct nic_rx rx;
 	uint32_t off;
-	bool pushed = false;
-	const uint16_t tx_known = nic.offloads & NETQ_OFFLOAD_TX_CSUM ? NETQ_F_TX_KNOWN : 0;
+	bool pushed = false, whole;
+	unsigned n;
 
 	/* Received frames to the client; bad ones straight back to the NIC. */
-	while (ops->rx_take(&nic, &rx)) {
-		d = (struct netq_desc){ .offset = rx.offset, .len = (uint16_t)rx.len,
-					.flags = rx.flags, .csum_start = rx.csum_start,
-					.csum_offset = rx.csum_offset };
-		if (rx.st == NIC_RX_CONTINUED)
-			;       /* the rest of an oversize frame: counted with its first */
-		else if (rx.st == NIC_RX_OK && rx.len > NETQ_FRAME_MAX)
-			nic.stats.rx_oversize++;
-		else if (rx.st != NIC_RX_OK || rx.len < 14)
-			nic.stats.rx_errors++;
-		else if (!netq_meta_valid(d, NETQ_F_RX_KNOWN))
-			nic.stats.rx_errors++;          /* the device's offsets are wrong */
-		else if (!netq_push(rx_ready, d))
-			nic.stats.rx_no_buffer++;      /* the client is not keeping up */
-		else {
-			nic.stats.rx_packets++;
-			nic.stats.rx_bytes += rx.len;
-			pushed = true;
-			continue;
-		}
-		/* Back to the NIC, from its buffer's start. */
-		off = netq_buffer_start(rx.offset);
-		ops->rx_give(&nic, off, phys_of(off));
-	}
+	while (ops->rx_take(&nic, &rx))
+		pushed |= rx_gather(&rx, rx_ready);
 	/* Empty buffers from the client to the NIC. */
 	while (ops->rx_room(&nic) && netq_pop(rx_free, &d)) {
 		if (netq_desc_valid(&nic.geom, d, true))
@@ -108,27 +198,42 @@ static void driver_poll(void)
 			nic.stats.rx_bad_desc++;
 	}
 	/* Sent buffers back to the client: tx-done always has room for every
-	 * frame in flight (see below). */
+	 * buffer in flight (see below). */
 	while (ops->tx_take(&nic, &off)) {
 		netq_push(tx_done, (struct netq_desc){ .offset = off });
 		nic.tx_in_flight--;
 		pushed = true;
 	}
-	/* Frames to send; a bad descriptor goes back unsent. Only as many as
-	 * tx-done can take back when they complete. */
-	while (ops->tx_room(&nic) && netq_space(tx_done) > nic.tx_in_flight &&
-	       netq_pop(tx_ready, &d)) {
-		if (!netq_desc_valid(&nic.geom, d, false) || d.len < 14 || d.len > NETQ_FRAME_MAX ||
-		    !netq_meta_valid(d, tx_known)) {
+	/* Frames to send; a bad one goes back unsent, each of its
+	 * descriptors. Only as many as tx-done can take back when they
+	 * complete. */
+	while ((n = tx_peek_frame(tx_ready, frame, &whole)) &&
+	       netq_space(tx_done) >= nic.tx_in_flight + n) {
+		bool valid = whole && tx_frame_valid(frame, n) && (n == 1 || ops->tx_give_chain);
+		if (valid && ops->tx_room(&nic) < n)
+			break;                  /* a transmit interrupt will come */
+		for (unsigned i = 0; i < n; i++)
+			netq_pop(tx_ready, &frame[i]);
+		if (!valid) {
 			nic.stats.tx_errors++;
-			netq_push(tx_done, d);
+			for (unsigned i = 0; i < n; i++)
+				netq_push(tx_done, frame[i]);
 			pushed = true;
 			continue;
 		}
-		ops->tx_give(&nic, &d, phys_of(d.offset));
-		nic.tx_in_flight++;
+		uint64_t phys[NETQ_CHAIN_MAX];
+		uint32_t len = 0;
+		for (unsigned i = 0; i < n; i++) {
+			phys[i] = phys_of(frame[i].offset);
+			len += frame[i].len;
+		}
+		if (n == 1)
+			ops->tx_give(&nic, &frame[0], phys[0]);
+		else
+			ops->tx_give_chain(&nic, frame, phys, n);
+		nic.tx_in_flight += n;
 		nic.stats.tx_packets++;
-		nic.stats.tx_bytes += d.len;
+		nic.stats.tx_bytes += len;
 	}
 	ops->flush(&nic);
 	/* Signal only for what we pushed: taking the client's flags
@@ -149,10 +254,13 @@ static bool driver_may_sleep(void)
 
 	if (nic.ops->rx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_RX_FREE)))
 		return false;
-	if (!nic.ops->tx_room(&nic))
+	struct netq_desc frame[NETQ_CHAIN_MAX + 1];
+	bool whole;
+	unsigned n = tx_peek_frame(netq_ring(nic.area, NETQ_TX_READY), frame, &whole);
+	if (nic.ops->tx_room(&nic) < (n ? n : 1))
 		return true;            /* a transmit interrupt will come */
-	if (netq_space(tx_done) <= nic.tx_in_flight)
-		return netq_prepare_wait_space(tx_done, nic.tx_in_flight + 1);
+	if (netq_space(tx_done) < nic.tx_in_flight + (n ? n : 1))
+		return netq_prepare_wait_space(tx_done, nic.tx_in_flight + (n ? n : 1));
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));
 }
 

@@ -27,13 +27,16 @@ enum nic_rx_status {
 };
 
 /* A received buffer as the hardware half returns it: where the frame
- * starts (offset, as given, plus any header the NIC put first), its
- * length, the status, and the checksum metadata for rx-ready
- * (NETQ_F_* and, with CSUM_PARTIAL, the offsets; proto/netq.h). */
+ * (or its part) starts (offset, as given, plus any header the NIC put
+ * first), its length, the status, and for a frame's first buffer the
+ * metadata for rx-ready (NETQ_F_* and, with CSUM_PARTIAL, the offsets;
+ * with TSO4 the segment size; proto/netq.h). `more`: the next buffer
+ * continues this frame (only from a NIC offering NETQ_OFFLOAD_RX_TSO4). */
 struct nic_rx {
 	uint32_t offset, len;
 	enum nic_rx_status st;
-	uint16_t flags, csum_start, csum_offset;
+	uint16_t flags, csum_start, csum_offset, seg_size;
+	bool more;
 };
 
 struct nic_device;
@@ -52,10 +55,17 @@ struct nic_ops {
 	/* Room in the hardware rings, and giving buffers to them. */
 	unsigned (*rx_room)(struct nic_device *);
 	void (*rx_give)(struct nic_device *, uint32_t offset, uint64_t phys);
+	/* How many buffers one frame could take now (a frame of one buffer
+	 * goes when it is at least 1). */
 	unsigned (*tx_room)(struct nic_device *);
 	/* A frame to send (checked: its metadata is within nic->offloads),
 	 * at phys. */
 	void (*tx_give)(struct nic_device *, const struct netq_desc *d, uint64_t phys);
+	/* A frame of n buffers (2..NETQ_CHAIN_MAX, n <= tx_room; checked as
+	 * a chain), d[i] at phys[i]: only a NIC offering NETQ_OFFLOAD_TX_TSO4
+	 * has it. Each buffer comes back from tx_take on its own. */
+	void (*tx_give_chain)(struct nic_device *, const struct netq_desc *d, const uint64_t *phys,
+			      unsigned n);
 	/* Tell the device about buffers given since the last flush. */
 	void (*flush)(struct nic_device *);
 	/* Buffers the hardware is done with, oldest first; false when none. */

@@ -2,19 +2,25 @@
  * virtio-net over the virtio 1.0 ("modern") PCI transport (QEMU
  * `-device virtio-net-pci`): split virtqueues, receive queue 0 and transmit
  * queue 1, INTx interrupts. Receive buffers are pool buffers (one
- * descriptor each: the 12-byte virtio-net header, then the frame); a frame
- * to send is two descriptors: a header of ours (one per transmit slot),
- * then the pool buffer. Structure and field names follow the virtio 1.x
- * specification.
+ * descriptor each: the 12-byte virtio-net header, then the frame; with
+ * MRG_RXBUF a longer frame goes on in the next buffers, num_buffers in
+ * all); a frame to send is a header of ours (one per head descriptor)
+ * chained to its pool buffers, one descriptor each. Structure and field
+ * names follow the virtio 1.x specification.
  *
  * Features (each but VERSION_1, MAC and STATUS switched off by a manifest
  * argument, docs/drivers.md): CSUM (the device completes checksums we
  * leave partial, NEEDS_CSUM on transmit), GUEST_CSUM (received frames say
  * DATA_VALID or NEEDS_CSUM), MRG_RXBUF (a frame longer than one buffer
- * arrives over several, num_buffers, and is counted as oversize instead
- * of being lost silently inside QEMU) and RING_EVENT_IDX (each side says
- * at which index it wants to be notified: one kick and one interrupt per
- * batch).
+ * arrives over several, num_buffers: a chain on rx-ready with GUEST_TSO4,
+ * else counted as oversize instead of being lost silently inside QEMU),
+ * GUEST_TSO4 (with GUEST_CSUM and MRG_RXBUF: the host hands us TCP
+ * aggregates of up to 64 KiB, gso_size their segment size: NETQ_F_TSO4),
+ * HOST_TSO4 (with CSUM: we hand it such aggregates, NETQ_F_TSO4 chains,
+ * and it cuts them) and RING_EVENT_IDX (each side says at which index it
+ * wants to be notified: one kick and one interrupt per batch). ECN
+ * (GUEST_ECN, HOST_ECN) is not negotiated: the host then cuts an
+ * aggregate with CWR set itself, and never sends us one.
  */
 #include "driver.h"
 
@@ -50,6 +56,8 @@
 #define F_CSUM       (1ull << 0)
 #define F_GUEST_CSUM (1ull << 1)
 #define F_MAC        (1ull << 5)
+#define F_GUEST_TSO4 (1ull << 7)
+#define F_HOST_TSO4  (1ull << 11)
 #define F_MRG_RXBUF  (1ull << 15)
 #define F_STATUS     (1ull << 16)
 #define F_EVENT_IDX  (1ull << 29)
@@ -64,6 +72,8 @@
 #define HDR_LEN 12      /* struct virtio_net_hdr with num_buffers (VERSION_1) */
 #define HDR_F_NEEDS_CSUM 1
 #define HDR_F_DATA_VALID 2
+#define GSO_NONE  0
+#define GSO_TCPV4 1
 
 /* struct virtio_net_hdr (little-endian fields, as x86 has them). */
 struct net_hdr {
@@ -104,18 +114,22 @@ struct vq {
 	uintptr_t notify;               /* where to write the queue index */
 	uint16_t avail_idx, last_used;
 	uint16_t notified_idx;          /* avail_idx at the last notification */
-	uint16_t free[QSIZE];           /* free heads (descriptor or pair) */
+	uint16_t free[QSIZE];           /* free descriptors */
 	unsigned nfree;
-	uint32_t off[QSIZE];            /* pool offset by head */
+	uint32_t off[QSIZE];            /* pool offset by descriptor (transmit
+					   headers: NO_OFFSET) */
 };
+#define NO_OFFSET 0xFFFFFFFFu
 
 static uintptr_t common, isr, device_cfg, notify_base;
 static uint32_t notify_mul;
 static uint64_t features;
 static struct vq rxq, txq;
-static volatile struct net_hdr *tx_hdr; /* one per transmit pair, by head / 2 */
+static volatile struct net_hdr *tx_hdr; /* one per transmit head descriptor */
 static uint64_t tx_hdr_phys;
-static unsigned rx_continued;           /* buffers still to come of an oversize frame */
+static unsigned rx_continued;           /* buffers still to come of the frame received */
+static uint32_t tx_done[NETQ_CHAIN_MAX]; /* a sent frame's buffers, for tx_take */
+static unsigned tx_done_n, tx_done_at;
 
 static const char *find_caps(struct nic_device *nic)
 {
@@ -201,7 +215,7 @@ static const char *vq_alloc(struct nic_device *nic, struct vq *q, uint16_t index
 	return NULL;
 }
 
-static const char *vq_setup(struct vq *q, unsigned per_head)
+static const char *vq_setup(struct vq *q)
 {
 	mmio_write16(common + QUEUE_SELECT, q->index);
 	uint16_t max = mmio_read16(common + QUEUE_SIZE);
@@ -213,7 +227,7 @@ static const char *vq_setup(struct vq *q, unsigned per_head)
 	memset((void *)q->desc, 0, 3 * 4096);
 	q->avail_idx = q->last_used = q->notified_idx = 0;
 	q->nfree = 0;
-	for (unsigned h = 0; h + per_head <= q->size; h += per_head)
+	for (unsigned h = 0; h < q->size; h++)
 		q->free[q->nfree++] = (uint16_t)h;
 	mmio_write16(common + QUEUE_SIZE, q->size);
 	mmio_write16(common + QUEUE_MSIX_VECTOR, NO_VECTOR);
@@ -249,9 +263,21 @@ static const char *virtio_probe(struct nic_device *nic)
 		want |= F_MRG_RXBUF;
 	if (nic_arg_on(nic, "eventidx", true))
 		want |= F_EVENT_IDX;
+	/* Large segments need the checksums they depend on (virtio 1.x,
+	 * 5.1.3.1), and receiving them buffers that can hold them. */
+	if (nic_arg_on(nic, "rxtso", true) && (want & F_GUEST_CSUM) && (want & F_MRG_RXBUF))
+		want |= F_GUEST_TSO4;
+	if (nic_arg_on(nic, "txtso", true) && (want & F_CSUM))
+		want |= F_HOST_TSO4;
 	features &= want;
+	if (!(features & F_GUEST_CSUM) || !(features & F_MRG_RXBUF))
+		features &= ~F_GUEST_TSO4;
+	if (!(features & F_CSUM))
+		features &= ~F_HOST_TSO4;
 	nic->offloads = (features & F_CSUM ? NETQ_OFFLOAD_TX_CSUM : 0) |
-			(features & F_GUEST_CSUM ? NETQ_OFFLOAD_RX_CSUM : 0);
+			(features & F_GUEST_CSUM ? NETQ_OFFLOAD_RX_CSUM : 0) |
+			(features & F_GUEST_TSO4 ? NETQ_OFFLOAD_RX_TSO4 : 0) |
+			(features & F_HOST_TSO4 ? NETQ_OFFLOAD_TX_TSO4 : 0);
 	if (!(features & F_MAC))
 		return "the device has no MAC address (VIRTIO_NET_F_MAC)";
 	for (int i = 0; i < 6; i++)
@@ -260,8 +286,10 @@ static const char *virtio_probe(struct nic_device *nic)
 		return why;
 	if (!(tx_hdr = nic_dma(nic, 4096, &tx_hdr_phys)))
 		return "no DMA memory for the transmit headers";
-	printf("%s: virtio features: mergeable buffers %s, event index %s\n", nic->ifname,
-	       features & F_MRG_RXBUF ? "on" : "off", features & F_EVENT_IDX ? "on" : "off");
+	printf("%s: virtio features: mergeable buffers %s, event index %s, large segments: "
+	       "rx %s, tx %s\n", nic->ifname, features & F_MRG_RXBUF ? "on" : "off",
+	       features & F_EVENT_IDX ? "on" : "off", features & F_GUEST_TSO4 ? "on" : "off",
+	       features & F_HOST_TSO4 ? "on" : "off");
 	return NULL;
 }
 
@@ -281,16 +309,10 @@ static const char *virtio_start(struct nic_device *nic)
 	if (!(mmio_read8(common + DEVICE_STATUS) & STATUS_FEATURES_OK))
 		return "the device refused our features";
 	mmio_write16(common + MSIX_CONFIG, NO_VECTOR);
-	if ((why = vq_setup(&rxq, 1)) || (why = vq_setup(&txq, 2)))
+	if ((why = vq_setup(&rxq)) || (why = vq_setup(&txq)))
 		return why;
-	/* Transmit pairs: header descriptor chained to the frame's. */
 	rx_continued = 0;
-	for (uint16_t h = 0; h + 1 < txq.size; h += 2) {
-		txq.desc[h].addr = tx_hdr_phys + (uint64_t)(h / 2) * sizeof(struct net_hdr);
-		txq.desc[h].len = HDR_LEN;
-		txq.desc[h].flags = DESC_F_NEXT;
-		txq.desc[h].next = h + 1;
-	}
+	tx_done_n = tx_done_at = 0;
 	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER |
 					    STATUS_FEATURES_OK | STATUS_DRIVER_OK);
 	nic->link = link_up();
@@ -304,7 +326,8 @@ static void virtio_stop(struct nic_device *nic)
 }
 
 static unsigned virtio_rx_room(struct nic_device *nic) { return rxq.nfree; }
-static unsigned virtio_tx_room(struct nic_device *nic) { return txq.nfree; }
+/* A frame takes a header descriptor and one per buffer. */
+static unsigned virtio_tx_room(struct nic_device *nic) { return txq.nfree ? txq.nfree - 1 : 0; }
 
 static void publish(struct vq *q, uint16_t head, uint32_t offset)
 {
@@ -323,18 +346,54 @@ static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phy
 	publish(&rxq, h, offset);
 }
 
-static void virtio_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+/* A frame of n buffers: a header descriptor of ours (from d[0]'s
+ * metadata) chained to one descriptor per buffer; the head is published. */
+static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
+		     unsigned n)
 {
-	uint16_t h = txq.free[--txq.nfree];
-	volatile struct net_hdr *hdr = &tx_hdr[h / 2];
+	uint16_t h = txq.free[--txq.nfree], prev = h;
+	volatile struct net_hdr *hdr = &tx_hdr[h];
 
 	hdr->flags = d->flags & NETQ_F_CSUM_PARTIAL ? HDR_F_NEEDS_CSUM : 0;
 	hdr->csum_start = d->csum_start;
 	hdr->csum_offset = d->csum_offset;
-	txq.desc[h + 1].addr = phys;
-	txq.desc[h + 1].len = d->len;
-	txq.desc[h + 1].flags = 0;
-	publish(&txq, h, d->offset);
+	hdr->gso_type = GSO_NONE;
+	hdr->gso_size = hdr->hdr_len = 0;
+	if (d->flags & NETQ_F_TSO4) {
+		/* The headers' length: to the TCP header's end (its data
+		 * offset; the checksum field, checked, lies past it). */
+		unsigned thl = (nic->area[d->offset + d->csum_start + 12] >> 4) * 4u;
+		unsigned hlen = d->csum_start + thl;
+		hdr->gso_type = GSO_TCPV4;
+		hdr->gso_size = d->seg_size;
+		hdr->hdr_len = (uint16_t)(hlen < d->len ? hlen : d->len);
+	}
+	txq.desc[h].addr = tx_hdr_phys + (uint64_t)h * sizeof(struct net_hdr);
+	txq.desc[h].len = HDR_LEN;
+	txq.off[h] = NO_OFFSET;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t b = txq.free[--txq.nfree];
+		txq.desc[prev].flags = DESC_F_NEXT;
+		txq.desc[prev].next = b;
+		txq.desc[b].addr = phys[i];
+		txq.desc[b].len = d[i].len;
+		txq.desc[b].flags = 0;
+		txq.off[b] = d[i].offset;
+		prev = b;
+	}
+	txq.avail->ring[txq.avail_idx % txq.size] = h;
+	txq.avail_idx++;
+}
+
+static void virtio_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+{
+	tx_frame(nic, d, &phys, 1);
+}
+
+static void virtio_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
+				 const uint64_t *phys, unsigned n)
+{
+	tx_frame(nic, d, phys, n);
 }
 
 /* EVENT_IDX's words: the driver's used_event after the available ring,
@@ -397,7 +456,6 @@ static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
 	*len = q->used->ring[q->last_used % q->size].len;
 	q->last_used++;
 	*head = (uint16_t)(id < q->size ? id : 0);
-	q->free[q->nfree++] = *head;
 	return true;
 }
 
@@ -408,11 +466,14 @@ static bool virtio_rx_take(struct nic_device *nic, struct nic_rx *rx)
 
 	if (!used_next(&rxq, &h, &n))
 		return false;
+	rxq.free[rxq.nfree++] = h;
 	*rx = (struct nic_rx){ .offset = rxq.off[h] };
 	if (rx_continued) {
-		/* More of an oversize frame (MRG_RXBUF): counted with its first. */
+		/* More of a frame over several buffers (MRG_RXBUF): no header. */
 		rx_continued--;
-		rx->st = NIC_RX_CONTINUED;
+		rx->len = n < NETQ_BUF_SIZE ? n : NETQ_BUF_SIZE;
+		rx->st = n ? NIC_RX_OK : NIC_RX_ERROR;
+		rx->more = rx_continued > 0;
 		return true;
 	}
 	/* The frame follows the header in the same buffer. */
@@ -421,57 +482,81 @@ static bool virtio_rx_take(struct nic_device *nic, struct nic_rx *rx)
 	rx->st = n > HDR_LEN ? NIC_RX_OK : NIC_RX_ERROR;
 	if (rx->st != NIC_RX_OK)
 		return true;
+	if (rx->len > NETQ_BUF_SIZE - HDR_LEN)
+		rx->len = NETQ_BUF_SIZE - HDR_LEN;
 	struct net_hdr hdr;
 	__builtin_memcpy(&hdr, nic->area + rxq.off[h], sizeof(hdr));   /* inlined: a few moves */
 	if ((features & F_MRG_RXBUF) && hdr.num_buffers > 1) {
-		/* Longer than a buffer: the rest follows; all of it dropped. */
+		/* Longer than a buffer: the rest follows (driver.c makes it a
+		 * chain, or drops it all as oversize). */
 		rx_continued = hdr.num_buffers - 1u < QSIZE ? hdr.num_buffers - 1u : QSIZE;
-		rx->len = NETQ_FRAME_MAX + 1;
+		rx->more = true;
+	}
+	if (hdr.gso_type == GSO_TCPV4 && (features & F_GUEST_TSO4)) {
+		rx->flags = NETQ_F_TSO4;
+		rx->seg_size = hdr.gso_size;
+	} else if (hdr.gso_type != GSO_NONE) {
+		rx->st = NIC_RX_ERROR;          /* a kind we did not ask for */
 		return true;
 	}
 	if (!(features & F_GUEST_CSUM))
 		return true;
 	if (hdr.flags & HDR_F_NEEDS_CSUM) {
-		rx->flags = NETQ_F_CSUM_PARTIAL;
+		rx->flags |= NETQ_F_CSUM_PARTIAL;
 		rx->csum_start = hdr.csum_start;
 		rx->csum_offset = hdr.csum_offset;
 	} else if (hdr.flags & HDR_F_DATA_VALID) {
-		rx->flags = NETQ_F_CSUM_VALID;
+		rx->flags |= NETQ_F_CSUM_VALID;
 	}
 	return true;
 }
 
+/* A sent frame's descriptors go back to the free list, its buffers'
+ * offsets to tx_done, one tx_take each. */
 static bool virtio_tx_take(struct nic_device *nic, uint32_t *offset)
 {
 	uint16_t h;
 	uint32_t n;
 
-	if (!used_next(&txq, &h, &n))
-		return false;
-	*offset = txq.off[h];
+	while (tx_done_at == tx_done_n) {
+		if (!used_next(&txq, &h, &n))
+			return false;
+		tx_done_n = tx_done_at = 0;
+		for (unsigned i = 0; i <= NETQ_CHAIN_MAX; i++) {
+			txq.free[txq.nfree++] = h;
+			if (txq.off[h] != NO_OFFSET)
+				tx_done[tx_done_n++] = txq.off[h];
+			if (!(txq.desc[h].flags & DESC_F_NEXT))
+				break;
+			h = txq.desc[h].next;
+		}
+	}
+	*offset = tx_done[tx_done_at++];
 	return true;
 }
 
-/* The offsets of the heads given to the device and not used yet (every
- * per_head-th descriptor is a head). */
-static unsigned vq_held(const struct vq *q, unsigned per_head, uint32_t *offsets, unsigned max)
+/* The offsets of the buffers given to the device and not used yet. */
+static unsigned vq_held(const struct vq *q, uint32_t *offsets, unsigned max)
 {
 	bool is_free[QSIZE] = { false };
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < q->nfree; i++)
 		is_free[q->free[i]] = true;
-	for (unsigned h = 0; h + per_head <= q->size && n < max; h += per_head)
-		if (!is_free[h])
+	for (unsigned h = 0; h < q->size && n < max; h++)
+		if (!is_free[h] && q->off[h] != NO_OFFSET)
 			offsets[n++] = q->off[h];
 	return n;
 }
 
 static unsigned virtio_held(struct nic_device *nic, uint32_t *offsets, unsigned max)
 {
-	unsigned n = vq_held(&rxq, 1, offsets, max);
+	unsigned n = vq_held(&rxq, offsets, max);
 
-	return n + vq_held(&txq, 2, offsets + n, max - n);
+	n += vq_held(&txq, offsets + n, max - n);
+	for (unsigned i = tx_done_at; i < tx_done_n && n < max; i++)
+		offsets[n++] = tx_done[i];      /* sent, not yet handed back */
+	return n;
 }
 
 static void virtio_interrupt(struct nic_device *nic)
@@ -500,6 +585,7 @@ static const struct nic_ops virtio_ops = {
 	.rx_give = virtio_rx_give,
 	.tx_room = virtio_tx_room,
 	.tx_give = virtio_tx_give,
+	.tx_give_chain = virtio_tx_give_chain,
 	.flush = virtio_flush,
 	.rx_take = virtio_rx_take,
 	.tx_take = virtio_tx_take,

@@ -103,6 +103,10 @@ enum netmgmt_label {
 				   (frames not to us) */                        \
 	X(tx_csum_offloaded)    /* TCP checksums left to the NIC */             \
 	X(tx_csum_software)     /* TCP checksums summed here (no offload) */    \
+	X(rx_aggregates)        /* TCP aggregates received over several buffers \
+				   (NETQ_F_TSO4 chains) */                      \
+	X(tx_tso)               /* aggregates sent whole for the NIC to cut */  \
+	X(tx_gso_segments)      /* segments cut here from aggregates (GSO) */   \
 	X(drv_rx_packets)       /* the running driver instance's counters */    \
 	X(drv_rx_no_buffer)                                                     \
 	X(drv_rx_errors)                                                        \

@@ -45,10 +45,16 @@
 #include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
-#define NETQ_VERSION    3            /* 2: rings and pool mapped apart; 3: offload metadata */
+#define NETQ_VERSION    4            /* 2: rings and pool mapped apart; 3: offload metadata;
+					4: frames over several buffers, TSO */
 #define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
+#define NETQ_CHAIN_MAX  36           /* descriptors (buffers) of one frame at most */
+#define NETQ_CHAIN_HEAD_MIN 128      /* a chain's first descriptor holds its headers */
+#define NETQ_GSO_FRAME_MAX 65535     /* largest TSO4 frame, Ethernet header included */
+#define NETQ_SEG_MIN    64           /* a TSO4 frame's segment size (TCP payload bytes) */
+#define NETQ_SEG_MAX    (NETQ_FRAME_MAX - 14 - 20 - 20)
 #define NETQ_PAGE       4096
 #define NETQ_RING_PAGES  2            /* a ring's size in pages */
 #define NETQ_RING_OFFSET(i) ((uint32_t)NETQ_PAGE * (1 + NETQ_RING_PAGES * (i)))
@@ -68,10 +74,11 @@ enum netq_ring_id {
 /*
  * What travels in the rings: where a frame (or an empty buffer) is, as a
  * byte offset from the start of the area, its length, and what the NIC
- * did or is to do about its checksum (docs/netq.md, "Offloads"). For
- * rx-free the offset is a buffer's start and the rest is ignored (zero).
- * A frame never crosses its buffer's end. tx-done returns descriptors
- * unchanged.
+ * did or is to do about its checksum and segmentation (docs/netq.md,
+ * "Offloads"). For rx-free the offset is a buffer's start and the rest is
+ * ignored (zero). A descriptor never crosses its buffer's end; a frame
+ * longer than a buffer is a chain of descriptors (MORE). tx-done returns
+ * descriptors unchanged, one by one (a chain's too).
  *
  * flags (NETQ_F_*):
  *   CSUM_PARTIAL  tx-ready: the device is to complete the checksum: sum
@@ -90,8 +97,23 @@ enum netq_ring_id {
  *                 e1000 TCPCS without TCPE).
  *   IP_VALID      rx-ready: the device verified the IPv4 header checksum
  *                 (e1000 IPCS without IPE).
+ *   MORE          rx-ready, tx-ready: the next descriptor in this ring
+ *                 continues this frame (its bytes follow these). A frame
+ *                 is at most NETQ_CHAIN_MAX descriptors, published at once
+ *                 (netq_push_chain): one whose last visible descriptor
+ *                 still says MORE is refused. The first descriptor carries
+ *                 the frame's metadata and at least NETQ_CHAIN_HEAD_MIN
+ *                 bytes (its headers); the others only MORE (or nothing,
+ *                 the last). Only with NETQ_OFFLOAD_RX_TSO4 (rx-ready) or
+ *                 TX_TSO4 (tx-ready).
+ *   TSO4          the frame is a TCP/IPv4 aggregate of segments of
+ *                 seg_size payload bytes (virtio's GSO_TCPV4, gso_size):
+ *                 rx-ready: the host merged them (with CSUM_PARTIAL or
+ *                 CSUM_VALID); tx-ready: the device is to cut it into
+ *                 segments of seg_size (with CSUM_PARTIAL). Up to
+ *                 NETQ_GSO_FRAME_MAX bytes in all (else NETQ_FRAME_MAX).
  * csum_start, csum_offset: with CSUM_PARTIAL only (else 0).
- * seg_size: reserved for segmentation offload (TSO): 0.
+ * seg_size: with TSO4 only, NETQ_SEG_MIN..NETQ_SEG_MAX (else 0).
  */
 struct netq_desc {
 	uint32_t offset;
@@ -105,15 +127,22 @@ struct netq_desc {
 #define NETQ_F_CSUM_PARTIAL 0x1
 #define NETQ_F_CSUM_VALID   0x2
 #define NETQ_F_IP_VALID     0x4
+#define NETQ_F_MORE         0x8
+#define NETQ_F_TSO4         0x10
 #define NETQ_F_RX_KNOWN     (NETQ_F_CSUM_PARTIAL | NETQ_F_CSUM_VALID | NETQ_F_IP_VALID)
 #define NETQ_F_TX_KNOWN     NETQ_F_CSUM_PARTIAL
+#define NETQ_F_TSO_KNOWN    (NETQ_F_MORE | NETQ_F_TSO4)
 
 /* What a driver offers, NETQ_ATTACH's reply word 3 (NETQ_OFFLOAD_*):
  * TX_CSUM: it completes CSUM_PARTIAL frames on tx-ready; RX_CSUM: its
- * rx-ready frames may carry CSUM_VALID, IP_VALID or CSUM_PARTIAL. Each is
- * switched off by the driver's manifest arguments (docs/drivers.md). */
+ * rx-ready frames may carry CSUM_VALID, IP_VALID or CSUM_PARTIAL; RX_TSO4:
+ * its rx-ready frames may be chains (MORE) and TSO4 aggregates; TX_TSO4:
+ * it takes chains and TSO4 frames on tx-ready. Each is switched off by
+ * the driver's manifest arguments (docs/drivers.md). */
 #define NETQ_OFFLOAD_TX_CSUM 0x1
 #define NETQ_OFFLOAD_RX_CSUM 0x2
+#define NETQ_OFFLOAD_RX_TSO4 0x4
+#define NETQ_OFFLOAD_TX_TSO4 0x8
 
 /*
  * Indices run freely (they wrap at 2^32); the ring holds head - tail
@@ -169,6 +198,9 @@ unsigned netq_count(const struct netq_ring *r);            /* entries ready (con
 unsigned netq_space(const struct netq_ring *r);            /* free slots (producer) */
 /* Producer: push one; false when full. Does not signal. */
 bool netq_push(struct netq_ring *r, struct netq_desc d);
+/* Producer: push n descriptors (a frame's chain) and publish them at
+ * once; false (nothing pushed) when fewer than n slots are free. */
+bool netq_push_chain(struct netq_ring *r, const struct netq_desc *d, unsigned n);
 /* Producer, after a batch of pushes: true when the consumer was waiting
  * (it is no longer), so the caller must signal it. */
 bool netq_wake_needed(struct netq_ring *r);
@@ -203,11 +235,33 @@ bool netq_space_wake_needed(struct netq_ring *r);
 bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start);
 /* Check a descriptor's offload metadata (its frame already checked with
  * netq_desc_valid): only the flags `known` allows (NETQ_F_RX_KNOWN,
- * NETQ_F_TX_KNOWN or fewer), seg_size and reserved 0, and with
- * CSUM_PARTIAL a checksum field inside the frame past an Ethernet and an
- * IPv4 header (csum_start >= 34, csum_start + csum_offset + 2 <= len);
- * without it, csum_start and csum_offset 0. */
+ * NETQ_F_TX_KNOWN or fewer, with NETQ_F_TSO_KNOWN's for a TSO driver),
+ * reserved 0; with CSUM_PARTIAL a checksum field inside this descriptor's
+ * bytes past an Ethernet and an IPv4 header (csum_start >= 34,
+ * csum_start + csum_offset + 2 <= len); without it, csum_start and
+ * csum_offset 0; with TSO4, CSUM_PARTIAL or CSUM_VALID and seg_size
+ * NETQ_SEG_MIN..NETQ_SEG_MAX; without it, seg_size 0. */
 bool netq_meta_valid(struct netq_desc d, uint16_t known);
+
+/* A frame's descriptors as the consumer takes them, one by one
+ * (netq_chain_add), then judged whole (netq_chain_valid). */
+struct netq_chain {
+	struct netq_desc first; /* the frame's first descriptor: its metadata */
+	uint32_t len;           /* bytes in all */
+	unsigned n;             /* descriptors */
+	bool bad;               /* one broke a rule (the caller may set it too) */
+};
+/* Add d (c zeroed before the first); returns true while the frame goes
+ * on (d says MORE). A descriptor past NETQ_CHAIN_MAX, or one after the
+ * first carrying anything but MORE, makes the frame bad; the caller keeps
+ * taking until the frame's end, so the next frame starts where it should. */
+bool netq_chain_add(struct netq_chain *c, struct netq_desc d);
+/* The whole frame: not bad, at most NETQ_CHAIN_MAX descriptors, 14 bytes
+ * at least, at most NETQ_FRAME_MAX (NETQ_GSO_FRAME_MAX with TSO4), its
+ * first descriptor's metadata valid for `known`; if it is a chain, MORE in
+ * `known` and NETQ_CHAIN_HEAD_MIN bytes in its first descriptor (so that
+ * every header lies in one piece). */
+bool netq_chain_valid(const struct netq_chain *c, uint16_t known);
 /* Check an area header written by the client against the pool's size as
  * mapped; NULL if fine, else why. */
 const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);

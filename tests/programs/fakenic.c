@@ -8,7 +8,9 @@
  *
  * First run: ARP and ping exchanges; then descriptors the netstack must
  * refuse and count (wild offsets, bad lengths, buffers it holds itself,
- * buffers given back twice, indices far ahead); then the netstack's
+ * buffers given back twice, indices far ahead, chains of buffers that
+ * are too long, cut off at the ring's end or carry a nonsense segment
+ * size, and a good ping over two buffers); then the netstack's
  * counters (NETMGMT_IF_INFO) must match exactly what this side did; then it
  * keeps two sent frames and crashes, saying how many buffers the netstack
  * must reclaim. Second run (init restarts it): a different MAC address;
@@ -28,7 +30,7 @@
 #include "proto/program.h"
 #include "proto/netq.h"
 
-#define HELD_MAX 64             /* rx-free buffers this side keeps */
+#define HELD_MAX 128            /* rx-free buffers this side keeps */
 
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t peer_ip[4] = { 10, 9, 0, 1 }, stack_ip[4] = { 10, 9, 0, 2 };
@@ -83,11 +85,13 @@ static void serve_attach(void)
 		memcpy(&geom, area, sizeof(geom));
 		const char *why = netq_area_check(&geom, 1UL << m.w[1]);
 		check(!why, why ? why : "the area's header");
-		m = msg_make(0, 2);
+		m = msg_make(0, 4);
 		for (int i = 0; i < 6; i++)
 			m.w[0] |= (uint64_t)our_mac[i] << (8 * i);
 		m.w[1] = 1;
-		m.tag = ipc_tag(0, 2, 1);
+		m.w[2] = 0;
+		m.w[3] = NETQ_OFFLOAD_RX_CSUM | NETQ_OFFLOAD_RX_TSO4;  /* chains may come */
+		m.tag = ipc_tag(0, 4, 1);
 		b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 		b->items[0][1] = wake;
 		ipc_reply(reply, &m);
@@ -155,13 +159,24 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* A frame from the peer into one of our buffers, to rx-ready. */
+/* A frame from the peer into our buffers, to rx-ready: in one, or (with
+ * split_next, if long enough) its first NETQ_CHAIN_HEAD_MIN bytes in one
+ * and the rest in another, a chain. */
+static bool split_next;
+static unsigned ping_payload = 32;
+
 static void deliver(const uint8_t *frame, unsigned len)
 {
-	uint32_t off = take_held();
+	unsigned split = split_next && len > NETQ_CHAIN_HEAD_MIN ? NETQ_CHAIN_HEAD_MIN : 0;
+	struct netq_desc d[2] = { { .offset = take_held(), .len = (uint16_t)(split ? split : len) } };
 
-	memcpy(area + off, frame, len);
-	netq_push(ring(NETQ_RX_READY), (struct netq_desc){ .offset = off, .len = (uint16_t)len });
+	memcpy(area + d[0].offset, frame, d[0].len);
+	if (split) {
+		d[0].flags = NETQ_F_MORE;
+		d[1] = (struct netq_desc){ .offset = take_held(), .len = (uint16_t)(len - split) };
+		memcpy(area + d[1].offset, frame + split, d[1].len);
+	}
+	netq_push_chain(ring(NETQ_RX_READY), d, split ? 2 : 1);
 	kick();
 }
 
@@ -185,14 +200,15 @@ static void send_arp_request(void)
 
 static void send_ping(uint16_t seq)
 {
-	uint8_t f[14 + 20 + 8 + 32] = { 0 };
+	uint8_t f[14 + 20 + 8 + 600] = { 0 };
+	unsigned len = 14 + 20 + 8 + ping_payload;
 	uint8_t *ip = f + 14, *icmp = ip + 20;
 
 	memcpy(f, our_mac, 6);
 	memcpy(f + 6, peer_mac, 6);
 	put16(f + 12, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, 20 + 8 + 32);
+	put16(ip + 2, (uint16_t)(len - 14));
 	put16(ip + 4, seq);
 	ip[8] = 64;
 	ip[9] = 1;
@@ -202,10 +218,10 @@ static void send_ping(uint16_t seq)
 	icmp[0] = 8;
 	put16(icmp + 4, 0x1234);
 	put16(icmp + 6, seq);
-	for (int i = 0; i < 32; i++)
+	for (unsigned i = 0; i < ping_payload; i++)
 		icmp[8 + i] = (uint8_t)('a' + i % 26);
-	put16(icmp + 2, ip_sum(icmp, 8 + 32));
-	deliver(f, sizeof(f));
+	put16(icmp + 2, ip_sum(icmp, 8 + ping_payload));
+	deliver(f, len);
 }
 
 enum frame_kind { FRAME_OTHER, FRAME_ARP_REPLY, FRAME_PING_REPLY };
@@ -282,7 +298,7 @@ static unsigned exchanges(const char *when, bool dup)
 	uint32_t arp = wait_frame(FRAME_ARP_REPLY, false);
 	send_ping(1);
 	uint32_t ping = wait_frame(FRAME_PING_REPLY, false);
-	char what[64];
+	char what[96];
 	fmt_snprintf(what, sizeof(what), "ARP and ping answered (%s)", when);
 	check(arp && ping, what);
 	if (!dup || !arp || !ping)
@@ -291,6 +307,40 @@ static unsigned exchanges(const char *when, bool dup)
 	netq_push(ring(NETQ_TX_DONE), (struct netq_desc){ .offset = ping });
 	kick();
 	return 2;
+}
+
+/* A chain of n of our buffers, len bytes each, pushed at once: the first
+ * with flags and seg_size; `open`: the last says MORE too; meta_at: a
+ * later descriptor carrying a segment size (0: none). */
+static void push_chain(unsigned n, uint16_t len, uint16_t flags, uint16_t seg, bool open,
+		       unsigned meta_at)
+{
+	struct netq_desc d[NETQ_CHAIN_MAX + 1];
+
+	for (unsigned i = 0; i < n; i++)
+		d[i] = (struct netq_desc){ .offset = take_held(), .len = len,
+					   .flags = i + 1 < n || open ? NETQ_F_MORE : 0,
+					   .seg_size = i == meta_at ? 1448 : 0 };
+	d[0].flags |= flags;
+	d[0].seg_size = seg;
+	netq_push_chain(ring(NETQ_RX_READY), d, n);
+	wait_consumed(ring(NETQ_RX_READY));
+}
+
+/* Chains the netstack must refuse, each counted once; returns how many. */
+static unsigned bad_chains(void)
+{
+	const uint16_t agg = NETQ_F_TSO4 | NETQ_F_CSUM_VALID;
+
+	push_chain(2, 60, 0, 0, true, 0);               /* MORE at the ring's end */
+	push_chain(NETQ_CHAIN_MAX + 1, 100, agg, 1448, false, 0);      /* too long */
+	push_chain(3, 2000, agg, 1, false, 0);          /* a segment size below the least */
+	push_chain(3, 2000, agg, 1448, false, 2);       /* a segment size on a later one */
+	push_chain(3, 2000, NETQ_F_TSO4, 1448, false, 0);       /* nobody vouched for its sums */
+	push_chain(2, 1000, 0, 0, false, 0);            /* 2000 bytes and not an aggregate */
+	push_chain(1, 60, 0, 1448, false, 0);           /* a segment size without TSO4 */
+	push_chain(2, 100, 0, 0, false, 0);             /* headers maybe split: first too short */
+	return 8;
 }
 
 /* Descriptors the netstack must refuse; returns how many were pushed. */
@@ -420,6 +470,12 @@ int main(uint64_t arg)
 		wait_rx_free_full();
 		bad += scribble();
 		exchanges("after the bad descriptors", false);
+		bad += bad_chains();
+		split_next = true;
+		ping_payload = 600;
+		exchanges("a ping over two buffers, after the bad chains", false);
+		split_next = false;
+		ping_payload = 32;
 		compare_counters("first driver", (long)bad, 0);
 		printf("fakenic: expect %u refused descriptors\n", bad);
 		/* Two frames stay unreturned (a copy and one sent in place). */

@@ -25,7 +25,7 @@ from test_router import Router, hosts, tcp_transfer
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
 OFF = {"e1000": "txcsum=off rxcsum=off itr=0",
-       "virtio-net": "txcsum=off rxcsum=off mrgrxbuf=off eventidx=off"}
+       "virtio-net": "txcsum=off rxcsum=off mrgrxbuf=off eventidx=off rxtso=off txtso=off"}
 ECHO_BYTES = 16 << 20
 
 
@@ -40,6 +40,20 @@ def rig_for(ns, tmp_path, setting):
     return NetRig(ns, tmp_path, model, driver_args=OFF[model] if onoff == "off" else "")
 
 
+def echo_byte_identical(rig, payload):
+    """payload through netecho's TCP echo, back byte-identical (sha256),
+    no checksum error counted; returns the counters' changes."""
+    wait_up(rig)
+    before = rig.stats()
+    got = tcp_echo(rig, payload)
+    assert len(got) == len(payload)
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(payload).hexdigest()
+    k = rig.stats()
+    d = {key: k[key] - before[key] for key in k}
+    assert d["tcp_chkerr"] == 0 and d["ip_chkerr"] == 0, d
+    return d
+
+
 def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
     model, onoff = setting
     payload = random.Random(16).randbytes(ECHO_BYTES)
@@ -47,26 +61,22 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
         rig.qemu.wait_for(rf"eth0: {model} at .* checksum offload: tx {onoff}, rx {onoff}")
         if model == "virtio-net":
             rig.qemu.wait_for(rf"eth0: virtio features: mergeable buffers {onoff}, "
-                              rf"event index {onoff}")
+                              rf"event index {onoff}, large segments: rx {onoff}, tx {onoff}")
         else:
             itr = 488 if onoff == "on" else 0
             rig.qemu.wait_for(rf"eth0: interrupt moderation: itr {itr} x 256 ns")
-        wait_up(rig)
-        before = rig.stats()
-        got = tcp_echo(rig, payload)
-        assert len(got) == len(payload)
-        assert hashlib.sha256(got).hexdigest() == hashlib.sha256(payload).hexdigest()
-        k = rig.stats()
-        d = {key: k[key] - before[key] for key in k}
-        assert d["tcp_chkerr"] == 0 and d["ip_chkerr"] == 0, d
+        d = echo_byte_identical(rig, payload)
         # Every segment the netstack sent had its checksum finished one
         # way or the other: by the NIC, or by the netstack itself.
         segments = ECHO_BYTES // 1460
         if onoff == "on":
             assert d["eth0.tx_csum_offloaded"] >= segments and d["eth0.tx_csum_software"] == 0, d
             if model == "virtio-net":
-                # The host left its checksums partial or vouched for them.
-                assert d["eth0.rx_csum_trusted"] >= segments, d
+                # The host left its checksums partial or vouched for
+                # them, every frame's (ARP aside); it hands us its
+                # segments merged (GUEST_TSO4), which lwIP takes whole.
+                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 4, d
+                assert d["eth0.rx_aggregates"] > 0, d
         else:
             assert d["eth0.tx_csum_software"] >= segments and d["eth0.tx_csum_offloaded"] == 0, d
             assert d["eth0.rx_csum_trusted"] == 0, d
@@ -123,16 +133,27 @@ def test_tcp_urgent_data_and_ip_options_echoed(setting, tmp_path):
         assert ns.in_ns(exchange) == first + b"!" + second
 
 
-def test_forwarded_partial_checksums_are_completed(tmp_path):
+@pytest.mark.parametrize("tso", ["on", "off"], ids=lambda t: f"tso-{t}")
+def test_forwarded_partial_checksums_are_completed(tso, tmp_path):
     """The LAN side is virtio-net, whose host leaves the LAN host's
     checksums partial; the router completes them before they leave by
     e1000, whose host checks them (a wrong one would stall the transfer).
-    The other way, e1000 frames arrive complete and leave as they are."""
+    With large segments on, the host hands them over merged (GUEST_TSO4)
+    and the router cuts them for e1000, each segment's checksum summed
+    afresh. The other way, e1000 frames arrive complete and leave as they
+    are."""
     lan, wan = hosts()
-    with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "e1000")) as r:
+    args = ("" if tso == "on" else "rxtso=off txtso=off", "")
+    with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "e1000"), driver_args=args) as r:
         sent, received, count = tcp_transfer(lan, wan, 4 << 20)
         assert count == 4 << 20 and received == sent
         k = r.stats()
-        assert k["eth0.rx_csum_completed"] >= (4 << 20) // 1460, k
-        assert k["eth0.fwd_packets"] >= (4 << 20) // 1460, k
-
+        segments = (4 << 20) // 1460
+        if tso == "off":
+            assert k["eth0.rx_csum_completed"] >= segments, k
+            assert k["eth0.fwd_packets"] >= segments, k
+            assert k["eth0.rx_aggregates"] == 0 and k["eth1.tx_gso_segments"] == 0, k
+        else:
+            assert k["eth0.rx_aggregates"] > 0 and k["eth1.tx_tso"] == 0, k
+            assert k["eth0.rx_csum_completed"] + k["eth1.tx_gso_segments"] >= segments, k
+            assert k["eth1.tx_packets"] >= segments, k

@@ -44,7 +44,7 @@ class Router:
 
     def __init__(self, tmp_path, lan, wan, models=("e1000", "virtio-net"), wan_mtu=None,
                  netstack_args="", conf=None, expect_up=True, console=False, files=None,
-                 wan_tap_mtu=1500):
+                 wan_tap_mtu=1500, driver_args=None):
         self.lan, self.wan = lan, wan
         self.ns = Netns("router")
         self.tmp_path = tmp_path
@@ -56,6 +56,7 @@ class Router:
         self.expect_up = expect_up
         self.console = console
         self.files = files or {}    # more files for the netstack: name -> text
+        self.driver_args = driver_args or ("",) * len(models)    # more args, per driver
         self.qemu = None
 
     def _link(self, i, host, addr, via_net, via):
@@ -88,7 +89,7 @@ class Router:
                 device, module = MODELS[model]
                 manifest += (f"program {name}{i} dma=64 priority=150 restart=on-crash retries=3\n"
                              f"    module {module}\n    pci 00:{3 + i:02x}.0\n"
-                             f"    args name={name}{i}\n")
+                             f"    args name={name}{i} {self.driver_args[i]}\n")
                 args += ["-netdev", f"tap,id=n{i},ifname={taps[i]},script=no,downscript=no",
                          "-device", f"{device},netdev=n{i},mac=52:54:00:00:0{i}:01,addr={3 + i}"]
             if self.conf:
@@ -341,11 +342,12 @@ def test_silent_next_hop_gets_host_unreachable(tmp_path):
         assert k["eth0.fwd_icmp_sent"] == 4, k
 
 
-def tcp_transfer(lan, wan, nbytes, during=None):
+def tcp_transfer(lan, wan, nbytes, during=None, to=WAN_HOST, port=5555):
     """nbytes of random data from the LAN host to the WAN host through the
-    router; returns (sent digest, received digest, received count)."""
+    router (or from the host in `lan` to the one in `wan` at `to`);
+    returns (sent digest, received digest, received count)."""
     data = random.Random(13).randbytes(nbytes)
-    listener = wan.in_ns(lambda: socket.create_server((WAN_HOST, 5555)))
+    listener = wan.in_ns(lambda: socket.create_server((to, port)))
     listener.settimeout(60)
     got = {}
 
@@ -364,7 +366,7 @@ def tcp_transfer(lan, wan, nbytes, during=None):
 
     t = threading.Thread(target=receive)
     t.start()
-    s = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5555), timeout=30))
+    s = lan.in_ns(lambda: socket.create_connection((to, port), timeout=30))
     s.settimeout(60)
     for off in range(0, nbytes, 65536):
         if during and off == nbytes // 4 // 65536 * 65536:

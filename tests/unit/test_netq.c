@@ -247,3 +247,78 @@ TEST(netq_skip_overrun_only_past_a_ring)
 	CHECK(netq_pop(r, &d));
 	CHECK_EQ(d.offset, 7);
 }
+
+TEST(netq_push_chain_publishes_all_or_nothing)
+{
+	struct netq_ring *r = netq_ring(area_init(), NETQ_TX_READY);
+	struct netq_desc d[3] = { { .offset = 1, .flags = NETQ_F_MORE }, { .offset = 2, .flags = NETQ_F_MORE },
+				  { .offset = 3 } };
+	struct netq_desc got;
+
+	for (unsigned i = 0; i < NETQ_RING_SIZE - 2; i++)
+		CHECK(netq_push(r, (struct netq_desc){ .offset = 100 }));
+	CHECK(!netq_push_chain(r, d, 3));               /* two free slots: nothing pushed */
+	CHECK_EQ(netq_count(r), NETQ_RING_SIZE - 2);
+	for (unsigned i = 0; i < NETQ_RING_SIZE - 2; i++)
+		CHECK(netq_pop(r, &got));
+	CHECK(netq_push_chain(r, d, 3));
+	CHECK_EQ(netq_count(r), 3);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(netq_pop(r, &got));
+		CHECK_EQ(got.offset, i + 1);
+	}
+}
+
+/* A chain of n descriptors of len bytes each (the first with flags and
+ * seg_size), through netq_chain_add; returns what netq_chain_valid says. */
+static bool chain_of(unsigned n, uint16_t len, uint16_t flags, uint16_t seg, uint16_t known)
+{
+	struct netq_chain c = { 0 };
+
+	for (unsigned i = 0; i < n; i++) {
+		struct netq_desc d = { .len = len, .flags = i + 1 < n ? NETQ_F_MORE : 0 };
+		if (i == 0) {
+			d.flags |= flags;
+			d.seg_size = seg;
+		}
+		if (netq_chain_add(&c, d) != (i + 1 < n))
+			return false;
+	}
+	return netq_chain_valid(&c, known);
+}
+
+TEST(netq_chains_are_bounded_and_checked)
+{
+	const uint16_t rx = NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN;
+	const uint16_t agg = NETQ_F_TSO4 | NETQ_F_CSUM_VALID;
+
+	CHECK(chain_of(1, 60, 0, 0, NETQ_F_RX_KNOWN));
+	CHECK(chain_of(2, 700, 0, 0, rx));              /* 1400 bytes over two buffers */
+	CHECK(!chain_of(2, 700, 0, 0, NETQ_F_RX_KNOWN)); /* chains from a driver without TSO */
+	CHECK(!chain_of(2, 1000, 0, 0, rx));            /* 2000 bytes, not an aggregate */
+	CHECK(chain_of(33, 1985, agg, 1448, rx));       /* 65505 bytes */
+	CHECK(!chain_of(33, 1990, agg, 1448, rx));      /* 65670: past NETQ_GSO_FRAME_MAX */
+	CHECK(!chain_of(NETQ_CHAIN_MAX + 1, 200, agg, 1448, rx));
+	CHECK(chain_of(NETQ_CHAIN_MAX, 200, agg, 1448, rx));
+	CHECK(!chain_of(2, NETQ_CHAIN_HEAD_MIN - 1, 0, 0, rx));        /* headers may be split */
+	CHECK(chain_of(2, NETQ_CHAIN_HEAD_MIN, 0, 0, rx));
+	CHECK(!chain_of(3, 2000, agg, 0, rx));          /* TSO4 without a segment size */
+	CHECK(!chain_of(3, 2000, agg, NETQ_SEG_MAX + 1, rx));
+	CHECK(!chain_of(3, 2000, agg, NETQ_SEG_MIN - 1, rx));
+	CHECK(!chain_of(3, 2000, NETQ_F_TSO4, 1448, rx));       /* nobody vouched for its sums */
+	CHECK(!chain_of(1, 60, 0, 1448, rx));           /* a segment size without TSO4 */
+	CHECK(!chain_of(1, 8, 0, 0, rx));               /* a runt */
+
+	/* Metadata on a later descriptor, or a too long chain: bad, and the
+	 * caller is told to go on to the chain's end. */
+	struct netq_chain c = { 0 };
+	CHECK(netq_chain_add(&c, (struct netq_desc){ .len = 100, .flags = NETQ_F_MORE }));
+	CHECK(!netq_chain_add(&c, (struct netq_desc){ .len = 100, .seg_size = 1 }));
+	CHECK(!netq_chain_valid(&c, rx));
+	c = (struct netq_chain){ 0 };
+	for (unsigned i = 0; i < 3 * NETQ_CHAIN_MAX; i++)
+		CHECK(netq_chain_add(&c, (struct netq_desc){ .len = 100, .flags = NETQ_F_MORE }));
+	CHECK(c.bad && c.n == NETQ_CHAIN_MAX);
+	CHECK(!netq_chain_add(&c, (struct netq_desc){ .len = 100 }));
+	CHECK(!netq_chain_valid(&c, rx));
+}

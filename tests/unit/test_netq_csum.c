@@ -171,6 +171,14 @@ TEST(netq_meta_valid_accepts_only_what_is_defined)
 	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN));
 	d = (struct netq_desc){ .len = 60, .seg_size = 1460 };
 	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN));
+	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN)); /* seg_size without TSO4 */
+	d.flags = NETQ_F_TSO4 | NETQ_F_CSUM_VALID;
+	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN));    /* a driver without RX_TSO4 */
+	CHECK(netq_meta_valid(d, NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN));
+	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN)); /* tx: partial only */
+	d = (struct netq_desc){ .len = 60, .flags = NETQ_F_TSO4 | NETQ_F_CSUM_PARTIAL,
+				.csum_start = 34, .csum_offset = 16, .seg_size = 1448 };
+	CHECK(netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
 	d = (struct netq_desc){ .len = 60, .reserved = 1 };
 	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN));
 	d = (struct netq_desc){ .len = 0xFFFF, .flags = NETQ_F_CSUM_PARTIAL, .csum_start = 0xFFFF,

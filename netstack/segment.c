@@ -1,0 +1,263 @@
+/*
+ * Large segments on the way out (docs/netstack.md, "Large segments"): a
+ * TCP aggregate received over several pool buffers (NETQ_F_TSO4, iface.c)
+ * and forwarded leaves whole, from the buffers it arrived in, to a driver
+ * that offers NETQ_OFFLOAD_TX_TSO4: the NIC cuts it into segments of its
+ * segment size. To any other (e1000, the switch off), it is cut here
+ * (GSO): each segment is the aggregate's headers rewritten for it
+ * (lib/netq_gso.c) and its part of the payload, copied into a free pool
+ * buffer, its TCP checksum left to the NIC or summed here.
+ *
+ * The aggregate's own TCP checksum is never trusted on the way out: it
+ * may be partial (the host left it so) or stale (NAT rewrote the
+ * addresses); the NIC or GSO sums each segment afresh from its data.
+ *
+ * lwIP's own TCP builds segments of at most its MSS (docs/drivers.md says
+ * why it cannot be made to build larger ones); with `merge=on`, toward a
+ * NIC that cuts aggregates, the segments one round of the loop sends on a
+ * connection are merged back into one (segment_coalesce): the NIC then
+ * handles one frame where it had dozens, and cuts it into exactly the
+ * segments lwIP made. Off by default: docs/netstack.md, "Large segments".
+ */
+#include "netstack.h"
+
+#include "lib/inet_csum.h"
+#include "lib/netq_csum.h"
+#include "lib/netq_gso.h"
+#include "lwip/stats.h"
+
+/* Whole, zero-copy: every pbuf of p is a pool buffer not on its way out
+ * yet; each is held (with a reference to p) until the driver gives it
+ * back. False when p cannot go so (then it is cut here). */
+static bool send_whole(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
+{
+	struct netq_desc d[NETQ_CHAIN_MAX];
+	unsigned n = 0;
+
+	for (struct pbuf *q = p; q; q = q->next) {
+		if (n == NETQ_CHAIN_MAX || !q->len || !iface_in_pool_buffer(q) ||
+		    ((struct iface_buf *)q)->tx_hold)
+			return false;
+		d[n++] = (struct netq_desc){ .offset = (uint32_t)((uint8_t *)q->payload - pool.mem) +
+						       NETQ_POOL_OFFSET,
+					     .len = q->len, .flags = NETQ_F_MORE };
+	}
+	if (n < 2 || netq_space(netq_ring(ifc->rings, NETQ_TX_READY)) < n)
+		return false;
+	d[n - 1].flags = 0;
+	uint8_t *f = p->payload;
+	struct netq_l4 l4 = { .ip = g->ip, .l4 = g->tcp, .csum = (uint16_t)(g->tcp + 16),
+			      .end = (uint16_t)(g->hdr_len + g->payload), .proto = 6 };
+	netq_csum_leave(f, &l4, &d[0]);
+	d[0].flags |= NETQ_F_TSO4;
+	d[0].seg_size = g->seg_size;
+	unsigned i = 0;
+	for (struct pbuf *q = p; q; q = q->next, i++) {
+		struct iface_buf *b = (struct iface_buf *)q;
+		pbuf_ref(p);
+		b->tx_hold = p;
+		b->tx_iface = ifc;
+		b->tx_offset = d[i].offset;
+	}
+	netq_push_chain(netq_ring(ifc->rings, NETQ_TX_READY), d, n);
+	ifc->counters.tx_tso++;
+	ifc->counters.tx_zero_copy++;
+	return true;
+}
+
+/* Cut here: one pool buffer per segment. False when not all could go
+ * (no buffer or ring room: the rest is dropped; TCP sends it again). */
+static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
+{
+	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
+	uint8_t hdr[14 + 60 + 60];
+	uint32_t at = 0;
+
+	if (pbuf_copy_partial(p, hdr, g->hdr_len, 0) != g->hdr_len)
+		return false;
+	for (unsigned i = 0; i < g->nsegs; i++) {
+		struct iface_buf *b;
+		if (!netq_space(tx) || !(b = pool_take_free()))
+			return false;
+		uint8_t *f = pool_byte(b->start);
+		unsigned len = netq_gso_headers(hdr, g, i, f);
+		pbuf_copy_partial(p, f + g->hdr_len, (u16_t)len, (u16_t)(g->hdr_len + at));
+		at += len;
+		struct netq_desc d = { .offset = b->start, .len = (uint16_t)(g->hdr_len + len) };
+		struct netq_l4 l4;
+		if (!netq_frame_l4(f, d.len, &l4)) {
+			pool_to_free_stack(b);  /* cannot be: the headers were checked */
+			return false;
+		}
+		if (ifc->offloads & NETQ_OFFLOAD_TX_CSUM)
+			netq_csum_leave(f, &l4, &d);
+		else
+			netq_csum_fill(f, &l4);
+		b->place = BUF_TX;
+		b->iface = ifc;
+		b->tx_offset = d.offset;
+		netq_push(tx, d);
+		ifc->counters.tx_gso_segments++;
+		ifc->counters.tx_packets++;
+		ifc->counters.tx_bytes += d.len;
+		LINK_STATS_INC(link.xmit);
+	}
+	return true;
+}
+
+bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
+{
+	struct netq_gso g;
+
+	/* The headers are in the first pbuf (the received frame's first
+	 * buffer, where the driver put them). */
+	if (!netq_gso_parse(p->payload, p->len, p->tot_len, seg_size, &g))
+		return false;
+	bool whole = (ifc->offloads & NETQ_OFFLOAD_TX_TSO4) &&
+		     g.hdr_len - g.ip + (unsigned)seg_size <= ifc->netif.mtu;
+	if (whole && send_whole(ifc, p, &g)) {
+		ifc->counters.tx_packets++;
+		ifc->counters.tx_bytes += p->tot_len;
+		LINK_STATS_INC(link.xmit);
+		ifc->pushed_since_flush = true;
+		return true;
+	}
+	/* Segments no longer than the MTU allows (forward.c refused an
+	 * aggregate with DF whose segments are longer). */
+	unsigned room = ifc->netif.mtu > g.hdr_len - g.ip ? ifc->netif.mtu - (g.hdr_len - g.ip) : 0;
+	if (room < 8)
+		return false;
+	if (g.seg_size > room) {
+		g.seg_size = (uint16_t)room;
+		g.nsegs = g.payload ? (g.payload + room - 1) / room : 1;
+	}
+	bool all = send_cut(ifc, p, &g);
+	ifc->pushed_since_flush = true;
+	return all;
+}
+
+#define TCP_ACK 0x10
+#define TCP_PSH 0x08
+
+static bool merging;
+
+void segment_merge_configure(bool on)
+{
+	merging = on;
+}
+
+/* A TCP segment of lwIP's that may be merged: IPv4 without options, only
+ * ACK (and PSH), a payload, its checksum still to be made (lwIP leaves
+ * TCP's 0, offload.c). Fills l4 and *payload. */
+static bool mergeable(const uint8_t *f, unsigned len, struct netq_l4 *l4, unsigned *payload)
+{
+	if (!netq_frame_l4(f, len, l4) || l4->proto != 6 || f[14] != 0x45 || inet_get16(f + l4->csum))
+		return false;
+	unsigned thl = (f[l4->l4 + 12] >> 4) * 4u;
+	if (l4->l4 + thl > l4->end || (f[l4->l4 + 13] & (uint8_t)~TCP_PSH) != TCP_ACK)
+		return false;
+	*payload = l4->end - l4->l4 - thl;
+	return *payload > 0;
+}
+
+static uint32_t seq_of(const uint8_t *f, const struct netq_l4 *l4)
+{
+	return (uint32_t)inet_get16(f + l4->l4 + 4) << 16 | inet_get16(f + l4->l4 + 6);
+}
+
+/* Does the segment f (parsed) continue the aggregate c, whose first frame
+ * is first? The same addresses, ports, acknowledgement, window, TCP
+ * header and options, TTL and DF; the next sequence number; no longer
+ * than the segment size, after full-sized segments only. */
+static bool continues(const struct tx_coalesce *c, const uint8_t *first, const uint8_t *f,
+		      const struct netq_l4 *l4, unsigned payload)
+{
+	unsigned hdr = l4->end - payload;
+
+	return hdr == (unsigned)(c->d[0].len - c->seg) && c->last == c->seg && payload <= c->seg &&
+	       seq_of(f, l4) == c->next_seq && c->len + payload <= NETQ_GSO_FRAME_MAX &&
+	       first[15] == f[15] &&                            /* TOS */
+	       !memcmp(first + 22, f + 22, 2) &&                /* TTL, protocol */
+	       inet_get16(first + 20) == inet_get16(f + 20) &&  /* DF, no fragment */
+	       !memcmp(first + 26, f + 26, 8) &&                /* addresses */
+	       !memcmp(first + 34, f + 34, 4) &&                /* ports */
+	       !memcmp(first + 42, f + 42, 5) &&                /* ack, data offset */
+	       !memcmp(first + 48, f + 48, 2) &&                /* window */
+	       !memcmp(first + 54, f + 54, hdr - 54);           /* options */
+}
+
+void segment_flush(struct iface *ifc)
+{
+	struct tx_coalesce *c = &ifc->coalesce;
+	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
+
+	if (!c->n)
+		return;
+	uint8_t *f = pool_byte(c->d[0].offset);
+	if (c->n == 1) {
+		/* As offload_tx would (it may be a forwarded frame's turn now). */
+		struct netq_l4 l4;
+		if (netq_frame_l4(f, c->d[0].len, &l4))
+			netq_csum_leave(f, &l4, &c->d[0]);
+		netq_push(tx, c->d[0]);
+		ifc->counters.tx_csum_offloaded++;
+	} else {
+		/* The first frame's headers become the aggregate's. */
+		inet_put16(f + 16, (uint16_t)(c->len - 14));
+		inet_put16(f + 24, 0);
+		inet_put16(f + 24, inet_fold(inet_sum(f + 14, 20, 0)));
+		if (c->psh)
+			f[34 + 13] |= TCP_PSH;
+		struct netq_l4 l4 = { .ip = 14, .l4 = 34, .csum = 34 + 16, .end = (uint16_t)c->len,
+				      .proto = 6 };
+		netq_csum_leave(f, &l4, &c->d[0]);
+		c->d[0].flags |= NETQ_F_TSO4;
+		c->d[0].seg_size = c->seg;
+		for (unsigned i = 0; i + 1 < c->n; i++)
+			c->d[i].flags |= NETQ_F_MORE;
+		netq_push_chain(tx, c->d, c->n);
+		ifc->counters.tx_tso++;
+		ifc->counters.tx_csum_offloaded += c->n;        /* each segment's, by the NIC */
+	}
+	c->n = 0;
+	ifc->pushed_since_flush = true;
+}
+
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d)
+{
+	struct tx_coalesce *c = &ifc->coalesce;
+	const uint8_t *f = pool_byte(d.offset);
+	struct netq_l4 l4;
+	unsigned payload;
+
+	if (!merging || (ifc->offloads & (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM)) !=
+	    (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM) || forward_sending() ||
+	    !mergeable(f, d.len, &l4, &payload) || l4.end != d.len)
+		return false;
+	bool psh = f[l4.l4 + 13] & TCP_PSH;
+	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
+	if (c->n && c->n < NETQ_CHAIN_MAX && netq_space(tx) >= c->n + 2 &&
+	    continues(c, pool_byte(c->d[0].offset), f, &l4, payload)) {
+		/* Its payload, where it lies, as the aggregate's next part. */
+		c->d[c->n++] = (struct netq_desc){ .offset = d.offset + (d.len - payload),
+						   .len = (uint16_t)payload };
+		b->tx_offset = d.offset + (d.len - payload);
+		c->len += payload;
+		c->next_seq += payload;
+		c->last = (uint16_t)payload;
+		c->psh = psh;
+		if (psh || payload < c->seg)
+			segment_flush(ifc);     /* nothing can follow it */
+		return true;
+	}
+	segment_flush(ifc);
+	/* A new aggregate starts with a full segment that may be cut again. */
+	if (psh || payload < NETQ_SEG_MIN || payload > NETQ_SEG_MAX || d.len < NETQ_CHAIN_HEAD_MIN ||
+	    netq_space(tx) < 3)
+		return false;
+	*c = (struct tx_coalesce){ .n = 1, .len = d.len, .seg = (uint16_t)payload,
+				   .last = (uint16_t)payload, .next_seq = seq_of(f, &l4) + payload };
+	c->d[0] = d;
+	b->tx_offset = d.offset;
+	return true;
+}

@@ -11,6 +11,7 @@
  */
 #include "netstack.h"
 #include "filter.h"
+#include "filter_clock.h"
 
 #define EXPIRE_BUDGET 1024      /* connections removed by one housekeeping call */
 
@@ -25,7 +26,12 @@ static uint32_t addr_seen[NETSTACK_MAX_NICS];   /* for masquerade's address chan
 
 uint64_t filter_now(void)
 {
-	return (uint64_t)sys_clock() / 1000000;
+	static struct filter_clock clock;
+	uint64_t tsc = __builtin_ia32_rdtsc();
+
+	if (!filter_clock_fresh(&clock, tsc))
+		filter_clock_set(&clock, tsc, (uint64_t)sys_clock() / 1000000);
+	return clock.ms;
 }
 
 uint8_t filter_iface_of(const struct netif *n)

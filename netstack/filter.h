@@ -50,7 +50,9 @@ struct filter_state {
 };
 extern struct filter_state filter;
 
-/* Milliseconds of the monotonic clock, as the tracker counts. */
+/* Milliseconds of the monotonic clock, as the tracker counts: late by at
+ * most about a quarter of a millisecond, read again only that often
+ * (filter_clock.h). */
 uint64_t filter_now(void);
 
 /* At start, with the configuration read from file: its rules from now on

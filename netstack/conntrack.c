@@ -44,14 +44,17 @@ bool ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 	       a->proto == b->proto;
 }
 
+/* The tuple's bucket: SipHash of its fields as two 8-byte words (fixed
+ * copies: __builtin_memcpy, which the freestanding build would otherwise
+ * make a call to a byte loop for every packet). */
 static uint32_t bucket_of(const struct conntrack *ct, const struct ct_tuple *t)
 {
-	uint8_t b[13];
+	uint8_t b[16] = { 0 };
 
-	memcpy(b, &t->src, 4);
-	memcpy(b + 4, &t->dst, 4);
-	memcpy(b + 8, &t->sport, 2);
-	memcpy(b + 10, &t->dport, 2);
+	__builtin_memcpy(b, &t->src, 4);
+	__builtin_memcpy(b + 4, &t->dst, 4);
+	__builtin_memcpy(b + 8, &t->sport, 2);
+	__builtin_memcpy(b + 10, &t->dport, 2);
 	b[12] = t->proto;
 	return (uint32_t)siphash24(ct->key, b, sizeof(b)) & ct->bucket_mask;
 }
@@ -172,10 +175,14 @@ static enum ct_timeout_class class_of(const struct ct_entry *e)
 /* Seen now: the entry moves to the tail of its (maybe new) class. */
 static void touch(struct conntrack *ct, struct ct_entry *e, uint64_t now)
 {
-	lru_unlink(ct, e);
-	e->timeout_class = (uint8_t)class_of(e);
-	e->expires = now + ct->timeout_ms[e->timeout_class];
-	lru_append(ct, e);
+	uint8_t c = (uint8_t)class_of(e);
+
+	if (c != e->timeout_class || e->lru_next != CT_NIL) {   /* else already last of its class */
+		lru_unlink(ct, e);
+		e->timeout_class = c;
+		lru_append(ct, e);
+	}
+	e->expires = now + ct->timeout_ms[c];
 }
 
 static void chain_unlink(struct conntrack *ct, struct ct_entry *e, enum ct_dir d)
@@ -267,8 +274,8 @@ bool ct_parse_quote(const uint8_t *q, size_t len, struct ct_tuple *t)
 	if (ihl < 20 || len < ihl + 8 || (frag & 0x1fff))
 		return false;
 	*t = (struct ct_tuple){ .proto = q[9] };
-	memcpy(&t->src, q + 12, 4);
-	memcpy(&t->dst, q + 16, 4);
+	__builtin_memcpy(&t->src, q + 12, 4);
+	__builtin_memcpy(&t->dst, q + 16, 4);
 	const uint8_t *l4 = q + ihl;
 	if (t->proto == CT_PROTO_TCP || t->proto == CT_PROTO_UDP) {
 		t->sport = (uint16_t)(l4[0] << 8 | l4[1]);

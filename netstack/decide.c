@@ -26,7 +26,8 @@
  * buffer the datagram arrived in, with incremental checksums (nat.c); the
  * payload stays where it is (a first fragment's or a chained datagram's
  * headers are read from a copy, packet_view.h). Without a chain in the
- * configuration nothing here runs.
+ * configuration nothing here runs. Fixed-size copies are __builtin_memcpy:
+ * inline, where the freestanding build would call a byte loop.
  */
 #include "netstack.h"
 #include "filter.h"
@@ -96,8 +97,8 @@ static bool frag_follow(struct judged *j)
 	const uint8_t *ip = j->v.ip;
 	uint32_t src, dst;
 
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
+	__builtin_memcpy(&src, ip + 12, 4);
+	__builtin_memcpy(&dst, ip + 16, 4);
 	struct frag_slot *s = frag_slot(src, dst, inet_get16(ip + 4), ip[9]);
 	if (!s->used || s->src != src || s->dst != dst || s->id != inet_get16(ip + 4) ||
 	    s->proto != ip[9] || j->now - s->at > FRAG_LIFE_MS) {
@@ -160,7 +161,7 @@ static void rewrite(struct pbuf *p, struct judged *j, const struct ct_tuple *t, 
 	const uint8_t *ip = j->v.ip, *l4 = ip + (ip[0] & 0xF) * 4;
 	if (!whole) {
 		/* The source part stays as the packet has it now. */
-		memcpy(&to.src, ip + 12, 4);
+		__builtin_memcpy(&to.src, ip + 12, 4);
 		bool ports = to.proto == CT_PROTO_TCP || to.proto == CT_PROTO_UDP;
 		if (ports && l4 + 2 <= ip + j->v.len)
 			to.sport = inet_get16(l4);
@@ -305,21 +306,32 @@ static bool prerouting(struct pbuf *p, struct netif *in)
 		}
 	}
 	/* The rules after routing see the destination as it is now. */
-	memcpy(&j->fw.daddr, j->v.ip + 16, 4);
+	__builtin_memcpy(&j->fw.daddr, j->v.ip + 16, 4);
 	if (!j->follower && (j->fw.proto == CT_PROTO_TCP || j->fw.proto == CT_PROTO_UDP))
 		j->fw.dport = inet_get16(j->v.ip + (j->v.ip[0] & 0xF) * 4 + 2);
 	cur.p = p;
-	memcpy(cur.header, p->payload, sizeof(cur.header));
+	__builtin_memcpy(cur.header, p->payload, sizeof(cur.header));
 	return true;
+}
+
+/* Whether the IP header at ip is the one prerouting left (TTL, protocol
+ * and checksum aside): two 8-byte compares. */
+static bool same_header(const uint8_t *ip)
+{
+	uint64_t was[2], is[2];
+
+	__builtin_memcpy(&was[0], cur.header, 8);
+	__builtin_memcpy(&was[1], cur.header + 12, 8);
+	__builtin_memcpy(&is[0], ip, 8);
+	__builtin_memcpy(&is[1], ip + 12, 8);
+	return was[0] == is[0] && was[1] == is[1];
 }
 
 /* What prerouting found about p, or (a datagram that did not pass there)
  * found now; NULL to drop it. */
 static struct judged *current(struct pbuf *p, struct netif *in)
 {
-	const uint8_t *ip = p->payload;
-
-	if (cur.p == p && !memcmp(cur.header, ip, 8) && !memcmp(cur.header + 12, ip + 12, 8))
+	if (cur.p == p && same_header(p->payload))
 		return &cur.j;
 	cur.p = NULL;
 	if (!header_ok(p))

@@ -98,10 +98,10 @@ static void replace_addr(const struct datagram *d, unsigned at, uint32_t addr)
 	bool udp;
 	uint8_t *c = l4_csum(d, &udp);
 
-	memcpy(&old, d->ip + at, 4);
+	__builtin_memcpy(&old, d->ip + at, 4);          /* inline, not a call */
 	if (old == addr)
 		return;
-	memcpy(d->ip + at, &addr, 4);
+	__builtin_memcpy(d->ip + at, &addr, 4);
 	inet_put16(d->ip + IP_CSUM, inet_csum_replace32(inet_get16(d->ip + IP_CSUM), old, addr));
 	if (c && d->proto != CT_PROTO_ICMP)
 		inet_put16(c, udp ? inet_udp_csum_replace32(inet_get16(c), old, addr)
@@ -125,12 +125,31 @@ static void replace_l4_word(const struct datagram *d, unsigned at, uint16_t v)
 				  : inet_csum_replace16(inet_get16(c), old, v));
 }
 
+/* Whether d already carries to (most packets of a connection translated
+ * one way need nothing done the other way). */
+static bool already(const struct datagram *d, const struct ct_tuple *to)
+{
+	uint32_t src, dst;
+
+	__builtin_memcpy(&src, d->ip + IP_SRC, 4);
+	__builtin_memcpy(&dst, d->ip + IP_DST, 4);
+	if (src != to->src || dst != to->dst)
+		return false;
+	if (d->proto == CT_PROTO_TCP || d->proto == CT_PROTO_UDP)
+		return d->l4_len >= 4 && inet_get16(d->l4) == to->sport && inet_get16(d->l4 + 2) == to->dport;
+	if (d->proto == CT_PROTO_ICMP)
+		return d->l4_len >= ICMP_ID + 2 && inet_get16(d->l4 + ICMP_ID) == to->sport;
+	return true;
+}
+
 int nat_rewrite(uint8_t *pkt, size_t len, const struct ct_tuple *to)
 {
 	struct datagram d;
 
 	if (!parse(pkt, len, &d) || d.proto != to->proto)
 		return -ERR_INVALID_ARG;
+	if (already(&d, to))
+		return 0;
 	replace_addr(&d, IP_SRC, to->src);
 	replace_addr(&d, IP_DST, to->dst);
 	if (d.proto == CT_PROTO_TCP || d.proto == CT_PROTO_UDP) {

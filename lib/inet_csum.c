@@ -17,13 +17,6 @@ uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
 	return (uint32_t)s;
 }
 
-uint16_t inet_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 uint16_t inet_csum_replace16(uint16_t check, uint16_t old, uint16_t new_word)
 {
 	return inet_fold((uint32_t)(uint16_t)~check + (uint16_t)~old + new_word);

@@ -26,18 +26,6 @@ uint32_t ct_timeout_default(enum ct_timeout_class c)
 	return (unsigned)c < CT_TIMEOUT_CLASSES ? timeouts[c].seconds : 0;
 }
 
-struct ct_tuple ct_tuple_invert(const struct ct_tuple *t)
-{
-	struct ct_tuple r = { .src = t->dst, .dst = t->src, .sport = t->dport, .dport = t->sport,
-			      .proto = t->proto };
-
-	if (t->proto == CT_PROTO_ICMP) {
-		r.sport = t->sport;
-		r.dport = t->dport == ICMP_ECHO_REQUEST ? ICMP_ECHO_REPLY : ICMP_ECHO_REQUEST;
-	}
-	return r;
-}
-
 bool ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 {
 	return a->src == b->src && a->dst == b->dst && a->sport == b->sport && a->dport == b->dport &&
@@ -336,7 +324,8 @@ void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_
 		m->state = CT_NEW;      /* untracked (timestamps, router adverts): the rules decide */
 	} else {
 		struct ct_entry *e = find(ct, &p->tuple, now, &m->dir);
-		if (e && e->tuple[0].proto == CT_PROTO_TCP && ct_tcp_reopens(e, m->dir, p)) {
+		if (e && e->tuple[0].proto == CT_PROTO_TCP && e->tcp_state >= CT_TCP_TIME_WAIT &&
+		    ct_tcp_reopens(e, m->dir, p)) {
 			conntrack_remove(ct, e);
 			e = 0;
 		}

@@ -66,8 +66,19 @@ struct ct_tuple {
 enum ct_dir { CT_ORIGINAL, CT_REPLY };
 
 /* The tuple a reply to a packet of t carries (addresses and ports swapped;
- * ICMP echo request and reply swapped). */
-struct ct_tuple ct_tuple_invert(const struct ct_tuple *t);
+ * ICMP echo request and reply swapped). Inline: every translated packet
+ * asks. */
+static inline struct ct_tuple ct_tuple_invert(const struct ct_tuple *t)
+{
+	struct ct_tuple r = { .src = t->dst, .dst = t->src, .sport = t->dport, .dport = t->sport,
+			      .proto = t->proto };
+
+	if (t->proto == CT_PROTO_ICMP) {
+		r.sport = t->sport;
+		r.dport = t->dport == ICMP_ECHO_REQUEST ? ICMP_ECHO_REPLY : ICMP_ECHO_REQUEST;
+	}
+	return r;
+}
 bool ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b);
 
 /* The class's name as the configuration spells it ("tcp established"). */

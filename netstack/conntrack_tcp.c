@@ -126,7 +126,7 @@ static bool start_reply(struct ct_entry *e, const struct ct_packet *p)
  * s already sent, and acknowledges nothing r has not sent nor more than a
  * window behind it. If so, the sides advance.
  */
-static bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct ct_packet *p)
+static inline __attribute__((always_inline)) bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct ct_packet *p)
 {
 	uint32_t end = seq_end(p);
 	uint32_t ack = p->tcp_flags & TCP_ACK ? p->ack : r->end;

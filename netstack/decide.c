@@ -73,6 +73,14 @@ static struct frag_slot {
 
 static struct ratelimit log_limit;
 
+/* The fw_packet interface index of a netif (FW_NO_IFACE for none). */
+static uint8_t iface_of(const struct netif *n)
+{
+	const struct iface *ifc = n ? n->state : NULL;
+
+	return ifc && ifc->conf >= 0 ? (uint8_t)ifc->conf : FW_NO_IFACE;
+}
+
 /* ---- fragments after the first ---- */
 
 static struct frag_slot *frag_slot(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
@@ -124,7 +132,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 	}
 	enum packet_meta_result r = packet_meta_parse(j->v.ip, j->v.len, &j->ct, &j->fw);
 	j->arrived = j->ct.tuple;
-	j->fw.iif = filter_iface_of(in);
+	j->fw.iif = iface_of(in);
 	j->fw.oif = FW_NO_IFACE;
 	if (r == PACKET_META_FRAGMENT && packet_view_later_fragment(&j->v))
 		return frag_follow(j);
@@ -146,8 +154,13 @@ static bool header_ok(const struct pbuf *p)
 {
 	const uint8_t *ip = p->payload;
 	unsigned hlen = (ip[0] & 0xFu) * 4;
+	uint32_t sum = 0;
 
-	return p->len >= IP_HLEN && hlen >= IP_HLEN && hlen <= p->len && !inet_fold(inet_sum(ip, hlen, 0));
+	if (p->len < IP_HLEN || hlen < IP_HLEN || hlen > p->len)
+		return false;
+	for (unsigned i = 0; i < hlen; i += 2)
+		sum += inet_get16(ip + i);
+	return !inet_fold(sum);
 }
 
 /* Rewrite to t's destination part (destination NAT, or a reply coming
@@ -387,7 +400,7 @@ static bool forward(struct pbuf *p, struct netif *in, struct netif *out)
 
 	if (!j)
 		return false;
-	j->fw.oif = filter_iface_of(out);
+	j->fw.oif = iface_of(out);
 	if (!judge(FW_FORWARD, p, in, j)) {
 		cur.p = NULL;
 		return false;
@@ -402,7 +415,7 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 
 	if (!j)
 		return false;
-	j->fw.oif = filter_iface_of(out);
+	j->fw.oif = iface_of(out);
 	if (j->follower) {
 		rewrite(p, j, &j->target, true);
 		return done(j, NULL);
@@ -446,7 +459,7 @@ static bool output(struct pbuf *p, struct netif *out)
 		return false;
 	if (dhcp_client(&j, out, false))
 		return true;
-	j.fw.oif = filter_iface_of(out);
+	j.fw.oif = iface_of(out);
 	if (!judge(FW_OUTPUT, p, NULL, &j) || !confirm(&j, &e))
 		return false;
 	if (!j.follower && j.v.copied && (j.v.frag_field & IP_MF))

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "conntrack.h"
+#include "filter_clock.h"
 #include "firewall.h"
 #include "lib/appliance_config.h"
 #include "uapi/cap.h"
@@ -52,8 +53,15 @@ extern struct filter_state filter;
 
 /* Milliseconds of the monotonic clock, as the tracker counts: late by at
  * most about a quarter of a millisecond, read again only that often
- * (filter_clock.h). */
-uint64_t filter_now(void);
+ * (filter_clock.h; inline, as every packet asks). */
+extern struct filter_clock filter_clock;
+uint64_t filter_clock_read(uint64_t tsc);
+static inline uint64_t filter_now(void)
+{
+	uint64_t tsc = __builtin_ia32_rdtsc();
+
+	return filter_clock_fresh(&filter_clock, tsc) ? filter_clock.ms : filter_clock_read(tsc);
+}
 
 /* At start, with the configuration read from file: its rules from now on
  * (c is copied), the table sized by it. A table that cannot be had closes
@@ -86,8 +94,5 @@ bool filter_reset_sending(void);
  * proto/netmgmt.h): answered, true; false when the label is not one. */
 struct msg;
 bool filter_mgmt_request(struct msg *m, cap_slot_t reply);
-
-/* The fw_packet interface index of a netif (FW_NO_IFACE for none). */
-uint8_t filter_iface_of(const struct netif *n);
 
 #endif

@@ -1,11 +1,6 @@
 /* The firewall's clock for packets: netstack/filter_clock.h. */
 #include "filter_clock.h"
 
-bool filter_clock_fresh(const struct filter_clock *c, uint64_t tsc)
-{
-	return c->stale_ticks && tsc >= c->tsc && tsc - c->tsc < c->stale_ticks;
-}
-
 void filter_clock_set(struct filter_clock *c, uint64_t tsc, uint64_t ms)
 {
 	if (!c->cal_tsc || tsc < c->cal_tsc || ms < c->cal_ms) {

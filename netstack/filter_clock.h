@@ -29,8 +29,12 @@ struct filter_clock {
 	uint64_t stale_ticks;           /* counter ticks in FILTER_CLOCK_STALE_US; 0: unknown */
 };
 
-/* Whether the last read still serves with the counter at tsc. */
-bool filter_clock_fresh(const struct filter_clock *c, uint64_t tsc);
+/* Whether the last read still serves with the counter at tsc (inline:
+ * every packet asks). */
+static inline bool filter_clock_fresh(const struct filter_clock *c, uint64_t tsc)
+{
+	return c->stale_ticks && tsc >= c->tsc && tsc - c->tsc < c->stale_ticks;
+}
 
 /* The clock read ms at counter value tsc: remember it, learn the rate. */
 void filter_clock_set(struct filter_clock *c, uint64_t tsc, uint64_t ms);

@@ -108,7 +108,32 @@ bool firewall_rule_matches(const struct firewall_config *cfg, const struct fw_ru
  * order); the interval of lo[0..n) (lo[0] = 0, ascending) that holds v. */
 void fw_index_build(struct fw_index *x, const struct firewall_config *cfg);
 const char *fw_index_field_name(enum fw_index_field f);
-uint32_t fw_index_value(enum fw_index_field f, const struct fw_packet *p);
-unsigned fw_index_interval(const uint32_t *lo, unsigned n, uint32_t v);
+static inline uint32_t fw_index_value(enum fw_index_field f, const struct fw_packet *p)
+{
+	switch (f) {
+	case FW_INDEX_SADDR:
+		return __builtin_bswap32(p->saddr);
+	case FW_INDEX_DADDR:
+		return __builtin_bswap32(p->daddr);
+	case FW_INDEX_SPORT:
+		return p->sport;
+	default:
+		return p->dport;
+	}
+}
+
+static inline unsigned fw_index_interval(const uint32_t *lo, unsigned n, uint32_t v)
+{
+	unsigned a = 0, b = n;          /* lo[a] <= v, and v < lo[b] (lo[n]: past the end) */
+
+	while (b - a > 1) {
+		unsigned mid = (a + b) / 2;
+		if (lo[mid] <= v)
+			a = mid;
+		else
+			b = mid;
+	}
+	return a;
+}
 
 #endif

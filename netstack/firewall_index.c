@@ -54,34 +54,6 @@ const char *fw_index_field_name(enum fw_index_field f)
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
-uint32_t fw_index_value(enum fw_index_field f, const struct fw_packet *p)
-{
-	switch (f) {
-	case FW_INDEX_SADDR:
-		return __builtin_bswap32(p->saddr);
-	case FW_INDEX_DADDR:
-		return __builtin_bswap32(p->daddr);
-	case FW_INDEX_SPORT:
-		return p->sport;
-	default:
-		return p->dport;
-	}
-}
-
-unsigned fw_index_interval(const uint32_t *lo, unsigned n, uint32_t v)
-{
-	unsigned a = 0, b = n;          /* lo[a] <= v, and v < lo[b] (lo[n]: past the end) */
-
-	while (b - a > 1) {
-		unsigned mid = (a + b) / 2;
-		if (lo[mid] <= v)
-			a = mid;
-		else
-			b = mid;
-	}
-	return a;
-}
-
 /* Heapsort (no recursion, no memory), then duplicates out: the new n. */
 static unsigned sort_unique(uint32_t *a, unsigned n)
 {

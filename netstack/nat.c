@@ -13,11 +13,6 @@
 #define ICMP_CSUM 2
 #define ICMP_ID 4
 
-struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir)
-{
-	return ct_tuple_invert(&e->tuple[!dir]);
-}
-
 int nat_reply_tuple(struct conntrack *ct, const struct ct_tuple *orig, const struct nat_request *req,
 		    uint64_t now, uint32_t random, struct ct_tuple *reply, struct nat_counters *counters)
 {
@@ -61,7 +56,7 @@ struct datagram {
 	uint8_t proto;
 };
 
-static bool parse(uint8_t *pkt, size_t len, struct datagram *d)
+static inline __attribute__((always_inline)) bool parse(uint8_t *pkt, size_t len, struct datagram *d)
 {
 	if (len < 20 || pkt[0] >> 4 != 4)
 		return false;

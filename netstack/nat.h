@@ -60,7 +60,10 @@ int nat_reply_tuple(struct conntrack *ct, const struct ct_tuple *orig, const str
 
 /* The tuple a packet of e in direction dir leaves with: the other
  * direction's tuple inverted. Equal to the packet's own without NAT. */
-struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir);
+static inline struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir)
+{
+	return ct_tuple_invert(&e->tuple[!dir]);
+}
 
 /*
  * Rewrite the datagram pkt[0..len) to carry tuple to (addresses; ports or

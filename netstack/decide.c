@@ -38,9 +38,6 @@
 #include "lwip/prot/ethernet.h"
 #include "lwip/prot/ip4.h"
 
-#define FRAG_SLOTS 64           /* first fragments remembered for their followers */
-#define FRAG_LIFE_MS 30000      /* as long as a reassembly may take (RFC 791's 15 s, doubled) */
-
 /* What a datagram is, between the points of its way. */
 struct judged {
 	struct ct_packet ct;
@@ -61,16 +58,6 @@ static struct {
 	struct judged j;
 } cur;
 
-/* A first fragment's fate, for the fragments after it. */
-static struct frag_slot {
-	uint32_t src, dst;
-	uint16_t id;
-	uint8_t proto;
-	bool used;
-	uint64_t at;
-	struct ct_tuple target;
-} frags[FRAG_SLOTS];
-
 static struct ratelimit log_limit;
 
 /* The fw_packet interface index of a netif (FW_NO_IFACE for none). */
@@ -81,40 +68,23 @@ static uint8_t iface_of(const struct netif *n)
 	return ifc && ifc->conf >= 0 ? (uint8_t)ifc->conf : FW_NO_IFACE;
 }
 
-/* ---- fragments after the first ---- */
-
-static struct frag_slot *frag_slot(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
-{
-	return &frags[(src ^ dst ^ id ^ proto) % FRAG_SLOTS];
-}
+/* ---- fragments after the first (filter_frag.c) ---- */
 
 /* A first fragment went through, to be translated as target. */
 static void frag_remember(const struct judged *j, const struct ct_tuple *target)
 {
-	uint16_t id = inet_get16(j->v.ip + 4);
-	struct frag_slot *s = frag_slot(j->arrived.src, j->arrived.dst, id, j->arrived.proto);
-
-	*s = (struct frag_slot){ .src = j->arrived.src, .dst = j->arrived.dst, .id = id,
-				 .proto = j->arrived.proto, .used = true, .at = j->now,
-				 .target = *target };
+	filter_frag_remember(j->arrived.src, j->arrived.dst, inet_get16(j->v.ip + 4), j->arrived.proto,
+			     j->now, target);
 }
 
 /* A later fragment follows its first: false when that was not let through. */
 static bool frag_follow(struct judged *j)
 {
-	const uint8_t *ip = j->v.ip;
-	uint32_t src, dst;
-
-	__builtin_memcpy(&src, ip + 12, 4);
-	__builtin_memcpy(&dst, ip + 16, 4);
-	struct frag_slot *s = frag_slot(src, dst, inet_get16(ip + 4), ip[9]);
-	if (!s->used || s->src != src || s->dst != dst || s->id != inet_get16(ip + 4) ||
-	    s->proto != ip[9] || j->now - s->at > FRAG_LIFE_MS) {
+	if (!filter_frag_follow(j->v.ip, j->now, &j->target)) {
 		filter.count.fragments_dropped++;
 		return false;
 	}
 	j->follower = true;
-	j->target = s->target;
 	return true;
 }
 
@@ -446,6 +416,31 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 	return done(j, e);
 }
 
+/*
+ * An ICMP error of the appliance's own (time exceeded, no route, fragmentation
+ * needed, a reject's) about a datagram it translated quotes that datagram
+ * as it was sent, as Linux's NAT does: about a connection in the table,
+ * translated back as an error that crossed the router would be; about a
+ * port forward's first datagram (added only after routing), from what
+ * prerouting found about the datagram being forwarded now.
+ */
+static void quote_back(const struct judged *j)
+{
+	if (j->v.copied)
+		return;                 /* (lwIP makes errors in one buffer) */
+	if (j->m.state == CT_RELATED && translated(j->m.entry)) {
+		if (nat_rewrite_icmp_error(j->v.ip, j->v.len, j->m.entry, j->m.dir))
+			filter.nat.malformed++;
+	} else if (cur.p && !cur.j.follower) {
+		struct ct_tuple now = cur.j.arrived;
+		now.dst = cur.j.fw.daddr;
+		if (now.proto == CT_PROTO_TCP || now.proto == CT_PROTO_UDP)
+			now.dport = cur.j.fw.dport;
+		if (!ct_tuple_equal(&now, &cur.j.arrived))
+			nat_rewrite_icmp_quote(j->v.ip, j->v.len, &cur.j.arrived, &now);
+	}
+}
+
 /* A frame of the appliance's own: chain output, the connection added. */
 static bool output(struct pbuf *p, struct netif *out)
 {
@@ -457,6 +452,8 @@ static bool output(struct pbuf *p, struct netif *out)
 		return true;
 	if (!classify(p, SIZEOF_ETH_HDR, NULL, &j))
 		return false;
+	if (j.ct.quote)
+		quote_back(&j);
 	if (dhcp_client(&j, out, false))
 		return true;
 	j.fw.oif = iface_of(out);

@@ -83,6 +83,14 @@ long filter_reload(const char *file, char *msg, size_t size);
  * interface no longer has go. */
 void filter_housekeeping(void);
 
+/* filter_frag.c: a first fragment (source, destination, IP ID and
+ * protocol as it arrived) went through at now, to be translated to
+ * target; whether the later fragment at ip (its IPv4 header) follows one
+ * (and to what target). */
+void filter_frag_remember(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, uint64_t now,
+			  const struct ct_tuple *target);
+bool filter_frag_follow(const uint8_t *ip, uint64_t now, struct ct_tuple *target);
+
 /* A TCP reset from local:local_port to remote:remote_port (addresses in
  * network order) with seq and ack, sent as lwIP's own (filter_reset.c);
  * true while it is being sent (the output point lets it go unjudged). */

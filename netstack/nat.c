@@ -176,6 +176,21 @@ int nat_rewrite_icmp_error(uint8_t *pkt, size_t len, const struct ct_entry *e, e
 	return 0;
 }
 
+int nat_rewrite_icmp_quote(uint8_t *pkt, size_t len, const struct ct_tuple *sent,
+			   const struct ct_tuple *translated)
+{
+	/* As an error about a connection whose original tuple is what was
+	 * sent and whose reply tuple is the translated one inverted. */
+	struct ct_entry e = { .tuple = { *sent, ct_tuple_invert(translated) } };
+	struct ct_tuple quoted;
+	struct datagram d;
+
+	if (!parse(pkt, len, &d) || d.proto != CT_PROTO_ICMP || d.l4_len < 8 ||
+	    !ct_parse_quote(d.l4 + 8, d.l4_len - 8, &quoted) || !ct_tuple_equal(&quoted, translated))
+		return -ERR_INVALID_ARG;
+	return nat_rewrite_icmp_error(pkt, len, &e, CT_REPLY);
+}
+
 unsigned nat_forget_address(struct conntrack *ct, uint32_t addr)
 {
 	uint32_t cursor = 0;

@@ -85,6 +85,17 @@ int nat_rewrite(uint8_t *pkt, size_t len, const struct ct_tuple *to);
  */
 int nat_rewrite_icmp_error(uint8_t *pkt, size_t len, const struct ct_entry *e, enum ct_dir dir);
 
+/*
+ * An ICMP error the appliance itself makes about a datagram it translated
+ * (sent as sent, now carrying translated: a port forward's first datagram,
+ * not yet a connection in the table): its quote back to what was sent,
+ * checksums too (the ICMP one summed again). Returns 0, or
+ * -ERR_INVALID_ARG (malformed, or the quote is not of translated: nothing
+ * changed).
+ */
+int nat_rewrite_icmp_quote(uint8_t *pkt, size_t len, const struct ct_tuple *sent,
+			   const struct ct_tuple *translated);
+
 /* Remove the source-NAT entries translated to addr (an interface's address
  * went away, as Linux's masquerade does); returns how many. Walks the
  * table: for address changes, not per packet. */

@@ -223,6 +223,47 @@ def udp_exchange(ns, addr, port, payload=b"0123456789", timeout=2):
         s.close()
 
 
+def time_exceeded_quote(ns, addr, port, udp=True, before=False, wait=5):
+    """(destination, port) quoted by the ICMP time exceeded that a datagram
+    from ns to addr:port with TTL 1 gets (None: none came within wait s).
+    UDP; before: a datagram with the usual TTL first (answered: the
+    connection is in the router's table); TCP: a SYN."""
+    raw = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
+    s = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM))
+    try:
+        s.bind(("", 0))
+        sport = s.getsockname()[1]
+        if before:
+            s.settimeout(3)
+            s.connect((addr, port))
+            s.send(b"first")
+            assert s.recv(2048) == b"first"
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+        if udp:
+            s.sendto(b"ttl 1", (addr, port))
+        else:
+            s.setblocking(False)
+            s.connect_ex((addr, port))
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            raw.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                pkt = raw.recv(2048)
+            except (socket.timeout, TimeoutError):
+                break
+            ihl = (pkt[0] & 15) * 4
+            icmp, quote = pkt[ihl:ihl + 8], pkt[ihl + 8:]
+            if icmp[0] != 11 or len(quote) < 28:
+                continue
+            qihl = (quote[0] & 15) * 4
+            if int.from_bytes(quote[qihl:qihl + 2], "big") == sport:
+                return socket.inet_ntoa(quote[16:20]), int.from_bytes(quote[qihl + 2:qihl + 4], "big")
+        return None
+    finally:
+        s.close()
+        raw.close()
+
+
 def scan_tcp(ns, addr, ports, wait=3):
     """The ports of addr a TCP connect from ns opens (non-blocking, 400
     at a time, each batch bounded by wait seconds)."""
@@ -293,6 +334,13 @@ def test_filter_counters_masquerade_port_forward_and_related_icmp(tmp_path):
             assert udp_exchange(wan, WAN_ROUTER, 53) == "answer"
             assert connect(wan, LAN_HOST, 8081, timeout=2) == "timeout"
             assert not servers[5].peers
+            # The router's own ICMP errors about forwarded datagrams quote
+            # them as their sender sent them (the port forward's address
+            # and port, not the LAN host's): a first datagram, one of a
+            # connection in the table, a first SYN.
+            assert time_exceeded_quote(wan, WAN_ROUTER, 53) == (WAN_ROUTER, 53)
+            assert time_exceeded_quote(wan, WAN_ROUTER, 53, before=True) == (WAN_ROUTER, 53)
+            assert time_exceeded_quote(wan, WAN_ROUTER, 1080, udp=False) == (WAN_ROUTER, 1080)
             # The counters say what was sent: one SYN (60 bytes) to 5556,
             # one datagram of 38 bytes to 6001.
             counted = r.rules()

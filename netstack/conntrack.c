@@ -277,11 +277,14 @@ bool ct_parse_quote(const uint8_t *q, size_t len, struct ct_tuple *t)
 	return true;
 }
 
-/* Whether p may start a connection. */
+/* Whether p may start a connection: for TCP a SYN, or an ACK without
+ * SYN, FIN or RST (picked up in the middle). */
 static bool starts_connection(const struct ct_packet *p)
 {
-	if (p->tuple.proto == CT_PROTO_TCP)
-		return (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
+	if (p->tuple.proto == CT_PROTO_TCP) {
+		uint8_t f = p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN);
+		return f == TCP_SYN || f == TCP_ACK;
+	}
 	if (p->tuple.proto == CT_PROTO_ICMP)
 		return p->icmp_type == ICMP_ECHO_REQUEST;
 	return true;
@@ -303,13 +306,14 @@ static void classify_icmp_error(struct conntrack *ct, const struct ct_packet *p,
 }
 
 /* Before e's flags take packet p (as Linux's): TCP is assured once
- * established, UDP (and the rest) by a packet after its reply; ICMP
- * never. */
+ * established and answered (a connection picked up in the middle by a
+ * packet after its first reply), UDP (and the rest) by a packet after its
+ * reply; ICMP never. */
 static void assure(struct ct_entry *e)
 {
 	uint8_t proto = e->tuple[CT_ORIGINAL].proto;
 
-	if (proto == CT_PROTO_TCP ? e->tcp_state == CT_TCP_ESTABLISHED
+	if (proto == CT_PROTO_TCP ? e->tcp_state == CT_TCP_ESTABLISHED && (e->flags & CT_F_REPLIED)
 				  : proto != CT_PROTO_ICMP && (e->flags & CT_F_REPLIED))
 		e->flags |= CT_F_ASSURED;
 }
@@ -417,8 +421,10 @@ int conntrack_confirm(struct conntrack *ct, const struct ct_packet *p, const str
 		e->flags |= CT_F_SNAT;
 	if (reply->src != inverted.src || (!icmp && reply->sport != inverted.sport))
 		e->flags |= CT_F_DNAT;
-	if (p->tuple.proto == CT_PROTO_TCP)
+	if (p->tuple.proto == CT_PROTO_TCP && (p->tcp_flags & TCP_SYN))
 		ct_tcp_start(e, p);
+	else if (p->tuple.proto == CT_PROTO_TCP)
+		ct_tcp_pick_up(e, p);
 	e->timeout_class = (uint8_t)class_of(e);
 	e->expires = now + ct->timeout_ms[e->timeout_class];
 	lru_append(ct, e);

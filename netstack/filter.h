@@ -52,7 +52,7 @@ struct filter_state {
 extern struct filter_state filter;
 
 /* Milliseconds of the monotonic clock, as the tracker counts: late by at
- * most about a quarter of a millisecond, read again only that often
+ * most about a millisecond, read again only that often
  * (filter_clock.h; inline, as every packet asks). */
 extern struct filter_clock filter_clock;
 uint64_t filter_clock_read(uint64_t tsc);

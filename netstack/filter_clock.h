@@ -4,8 +4,10 @@
  * counter says that FILTER_CLOCK_STALE_US may have passed since the last
  * read. A read is a system call that reads the local APIC's timer
  * (sys_clock: about 3 µs under QEMU's TCG, a quarter of what forwarding a
- * datagram through the firewall cost); the tracker's timeouts (seconds)
- * and the rules' limits (milliseconds) need no more than this.
+ * datagram through the firewall cost, and a point where the kernel may
+ * run another thread first); the tracker's timeouts (seconds) and the
+ * rules' limits (a token bucket: late time refills it in larger steps, at
+ * the same rate) need no more than a millisecond.
  *
  * The counter's rate is learned from the reads (over at least
  * FILTER_CLOCK_CALIBRATE_MS); until it is known, and whenever the counter
@@ -20,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FILTER_CLOCK_STALE_US 250
+#define FILTER_CLOCK_STALE_US 1000
 #define FILTER_CLOCK_CALIBRATE_MS 64
 
 struct filter_clock {

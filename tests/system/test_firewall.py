@@ -538,3 +538,41 @@ def test_masquerade_to_an_address_from_dhcp(tmp_path):
             assert {p[0] for p in server.peers} == {leased}
         finally:
             server.close()
+
+
+HAIRPIN = IFACES + f"""chain forward {{
+    policy drop
+    ct state established,related accept
+    iif lan oif wan accept
+    oif lan ct state new ip daddr {LAN_HOST} tcp dport 8080 accept
+}}
+chain prerouting {{ ip daddr {WAN_ROUTER} tcp dport 1080 dnat to {LAN_HOST}:8080 }}
+chain postrouting {{
+    oif wan masquerade
+    iif lan oif lan ip daddr {LAN_HOST} tcp dport 8080 masquerade
+}}
+"""
+
+
+def test_hairpin_port_forward(tmp_path):
+    """A LAN host reaches a port forward by the WAN address (hairpin NAT),
+    with rules written for it as in nftables: the destination translated
+    whichever way the datagram came, the source too when it goes back to
+    the LAN (else the server would answer the client directly)."""
+    lan, wan = hosts()
+    with lan, wan, FirewallRouter(tmp_path, lan, wan, conf=HAIRPIN) as r:
+        server = Server(lan, LAN_HOST, 8080)
+        wan_server = Server(wan, WAN_HOST, 5555)
+        try:
+            assert echo_through(lan, WAN_ROUTER, 1080, 256 << 10)
+            assert {p[0] for p in server.peers} == {LAN_ROUTER}
+            assert echo_through(wan, WAN_ROUTER, 1080, 256 << 10)
+            assert WAN_HOST in {p[0] for p in server.peers}
+            assert echo_through(lan, WAN_HOST, 5555, 256 << 10)
+            assert {p[0] for p in wan_server.peers} == {WAN_ROUTER}
+            count, counters, text = r.conntrack()
+            assert re.search(rf"^tcp +6 \d+ \w+ src={LAN_HOST} dst={WAN_ROUTER} sport=\d+ dport=1080 "
+                             rf"src={LAN_HOST} dst={LAN_ROUTER} sport=8080 ", text, re.M), text
+        finally:
+            server.close()
+            wan_server.close()

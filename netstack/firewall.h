@@ -104,10 +104,9 @@ bool firewall_rule_matches(const struct firewall_config *cfg, const struct fw_ru
 			   const struct fw_packet *p);
 
 /* firewall_index.c: index every chain of cfg in x (firewall_init does);
- * a field's name as rules write it; a packet's value of a field (host
- * order); the interval of lo[0..n) (lo[0] = 0, ascending) that holds v. */
+ * then, inline: a packet's value of a field (host order); the interval of
+ * lo[0..n) (lo[0] = 0, ascending) that holds v. */
 void fw_index_build(struct fw_index *x, const struct firewall_config *cfg);
-const char *fw_index_field_name(enum fw_index_field f);
 static inline uint32_t fw_index_value(enum fw_index_field f, const struct fw_packet *p)
 {
 	switch (f) {

@@ -47,13 +47,6 @@ static const struct fw_set_match *ranged(const struct fw_rule *r, enum fw_index_
 	return m->count && !m->negate ? m : 0;
 }
 
-const char *fw_index_field_name(enum fw_index_field f)
-{
-	static const char *const names[] = { "none", "ip saddr", "ip daddr", "sport", "dport" };
-
-	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
-}
-
 /* Heapsort (no recursion, no memory), then duplicates out: the new n. */
 static unsigned sort_unique(uint32_t *a, unsigned n)
 {

@@ -31,23 +31,6 @@ bool firewall_config_keyword(const char *key)
 	return !strcmp(key, "set") || !strcmp(key, "chain") || !strcmp(key, "conntrack");
 }
 
-bool fw_ranges_contain(const struct firewall_config *fw, uint16_t first, uint16_t count, uint32_t v)
-{
-	const struct fw_range *r = fw->ranges + first;
-	unsigned lo = 0, hi = count;
-
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		if (v < r[mid].lo)
-			hi = mid;
-		else if (v > r[mid].hi)
-			lo = mid + 1;
-		else
-			return true;
-	}
-	return false;
-}
-
 /* Sort ranges[first..first+*count) by lo (Shell's sort: no recursion, no
  * memory) and merge those that overlap or touch; *count shrinks. */
 static void sort_and_merge(struct fw_range *r, uint16_t *count)

@@ -65,13 +65,6 @@ uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
 	return (uint32_t)((s & 0xFFFFFFFF) + (s >> 32));
 }
 
-uint16_t inet_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 uint16_t inet_csum_replace16(uint16_t check, uint16_t old, uint16_t new_word)
 {
 	return inet_fold((uint32_t)(uint16_t)~check + (uint16_t)~old + new_word);
@@ -82,7 +75,7 @@ static void words(uint32_t addr, uint16_t w[2])
 {
 	uint8_t b[4];
 
-	memcpy(b, &addr, 4);
+	__builtin_memcpy(b, &addr, 4);          /* inline, not a call */
 	w[0] = inet_get16(b);
 	w[1] = inet_get16(b + 2);
 }

@@ -26,32 +26,23 @@ uint32_t ct_timeout_default(enum ct_timeout_class c)
 	return (unsigned)c < CT_TIMEOUT_CLASSES ? timeouts[c].seconds : 0;
 }
 
-struct ct_tuple ct_tuple_invert(const struct ct_tuple *t)
-{
-	struct ct_tuple r = { .src = t->dst, .dst = t->src, .sport = t->dport, .dport = t->sport,
-			      .proto = t->proto };
-
-	if (t->proto == CT_PROTO_ICMP) {
-		r.sport = t->sport;
-		r.dport = t->dport == ICMP_ECHO_REQUEST ? ICMP_ECHO_REPLY : ICMP_ECHO_REQUEST;
-	}
-	return r;
-}
-
 bool ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 {
 	return a->src == b->src && a->dst == b->dst && a->sport == b->sport && a->dport == b->dport &&
 	       a->proto == b->proto;
 }
 
+/* The tuple's bucket: SipHash of its fields as two 8-byte words (fixed
+ * copies: __builtin_memcpy, which the freestanding build would otherwise
+ * make a call to a byte loop for every packet). */
 static uint32_t bucket_of(const struct conntrack *ct, const struct ct_tuple *t)
 {
-	uint8_t b[13];
+	uint8_t b[16] = { 0 };
 
-	memcpy(b, &t->src, 4);
-	memcpy(b + 4, &t->dst, 4);
-	memcpy(b + 8, &t->sport, 2);
-	memcpy(b + 10, &t->dport, 2);
+	__builtin_memcpy(b, &t->src, 4);
+	__builtin_memcpy(b + 4, &t->dst, 4);
+	__builtin_memcpy(b + 8, &t->sport, 2);
+	__builtin_memcpy(b + 10, &t->dport, 2);
 	b[12] = t->proto;
 	return (uint32_t)siphash24(ct->key, b, sizeof(b)) & ct->bucket_mask;
 }
@@ -172,10 +163,14 @@ static enum ct_timeout_class class_of(const struct ct_entry *e)
 /* Seen now: the entry moves to the tail of its (maybe new) class. */
 static void touch(struct conntrack *ct, struct ct_entry *e, uint64_t now)
 {
-	lru_unlink(ct, e);
-	e->timeout_class = (uint8_t)class_of(e);
-	e->expires = now + ct->timeout_ms[e->timeout_class];
-	lru_append(ct, e);
+	uint8_t c = (uint8_t)class_of(e);
+
+	if (c != e->timeout_class || e->lru_next != CT_NIL) {   /* else already last of its class */
+		lru_unlink(ct, e);
+		e->timeout_class = c;
+		lru_append(ct, e);
+	}
+	e->expires = now + ct->timeout_ms[c];
 }
 
 static void chain_unlink(struct conntrack *ct, struct ct_entry *e, enum ct_dir d)
@@ -267,8 +262,8 @@ bool ct_parse_quote(const uint8_t *q, size_t len, struct ct_tuple *t)
 	if (ihl < 20 || len < ihl + 8 || (frag & 0x1fff))
 		return false;
 	*t = (struct ct_tuple){ .proto = q[9] };
-	memcpy(&t->src, q + 12, 4);
-	memcpy(&t->dst, q + 16, 4);
+	__builtin_memcpy(&t->src, q + 12, 4);
+	__builtin_memcpy(&t->dst, q + 16, 4);
 	const uint8_t *l4 = q + ihl;
 	if (t->proto == CT_PROTO_TCP || t->proto == CT_PROTO_UDP) {
 		t->sport = (uint16_t)(l4[0] << 8 | l4[1]);
@@ -282,11 +277,14 @@ bool ct_parse_quote(const uint8_t *q, size_t len, struct ct_tuple *t)
 	return true;
 }
 
-/* Whether p may start a connection. */
+/* Whether p may start a connection: for TCP a SYN, or an ACK without
+ * SYN, FIN or RST (picked up in the middle). */
 static bool starts_connection(const struct ct_packet *p)
 {
-	if (p->tuple.proto == CT_PROTO_TCP)
-		return (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
+	if (p->tuple.proto == CT_PROTO_TCP) {
+		uint8_t f = p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN);
+		return f == TCP_SYN || f == TCP_ACK;
+	}
 	if (p->tuple.proto == CT_PROTO_ICMP)
 		return p->icmp_type == ICMP_ECHO_REQUEST;
 	return true;
@@ -308,13 +306,14 @@ static void classify_icmp_error(struct conntrack *ct, const struct ct_packet *p,
 }
 
 /* Before e's flags take packet p (as Linux's): TCP is assured once
- * established, UDP (and the rest) by a packet after its reply; ICMP
- * never. */
+ * established and answered (a connection picked up in the middle by a
+ * packet after its first reply), UDP (and the rest) by a packet after its
+ * reply; ICMP never. */
 static void assure(struct ct_entry *e)
 {
 	uint8_t proto = e->tuple[CT_ORIGINAL].proto;
 
-	if (proto == CT_PROTO_TCP ? e->tcp_state == CT_TCP_ESTABLISHED
+	if (proto == CT_PROTO_TCP ? e->tcp_state == CT_TCP_ESTABLISHED && (e->flags & CT_F_REPLIED)
 				  : proto != CT_PROTO_ICMP && (e->flags & CT_F_REPLIED))
 		e->flags |= CT_F_ASSURED;
 }
@@ -329,7 +328,8 @@ void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_
 		m->state = CT_NEW;      /* untracked (timestamps, router adverts): the rules decide */
 	} else {
 		struct ct_entry *e = find(ct, &p->tuple, now, &m->dir);
-		if (e && e->tuple[0].proto == CT_PROTO_TCP && ct_tcp_reopens(e, m->dir, p)) {
+		if (e && e->tuple[0].proto == CT_PROTO_TCP && e->tcp_state >= CT_TCP_TIME_WAIT &&
+		    ct_tcp_reopens(e, m->dir, p)) {
 			conntrack_remove(ct, e);
 			e = 0;
 		}
@@ -421,8 +421,10 @@ int conntrack_confirm(struct conntrack *ct, const struct ct_packet *p, const str
 		e->flags |= CT_F_SNAT;
 	if (reply->src != inverted.src || (!icmp && reply->sport != inverted.sport))
 		e->flags |= CT_F_DNAT;
-	if (p->tuple.proto == CT_PROTO_TCP)
+	if (p->tuple.proto == CT_PROTO_TCP && (p->tcp_flags & TCP_SYN))
 		ct_tcp_start(e, p);
+	else if (p->tuple.proto == CT_PROTO_TCP)
+		ct_tcp_pick_up(e, p);
 	e->timeout_class = (uint8_t)class_of(e);
 	e->expires = now + ct->timeout_ms[e->timeout_class];
 	lru_append(ct, e);

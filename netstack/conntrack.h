@@ -66,8 +66,19 @@ struct ct_tuple {
 enum ct_dir { CT_ORIGINAL, CT_REPLY };
 
 /* The tuple a reply to a packet of t carries (addresses and ports swapped;
- * ICMP echo request and reply swapped). */
-struct ct_tuple ct_tuple_invert(const struct ct_tuple *t);
+ * ICMP echo request and reply swapped). Inline: every translated packet
+ * asks. */
+static inline struct ct_tuple ct_tuple_invert(const struct ct_tuple *t)
+{
+	struct ct_tuple r = { .src = t->dst, .dst = t->src, .sport = t->dport, .dport = t->sport,
+			      .proto = t->proto };
+
+	if (t->proto == CT_PROTO_ICMP) {
+		r.sport = t->sport;
+		r.dport = t->dport == ICMP_ECHO_REQUEST ? ICMP_ECHO_REPLY : ICMP_ECHO_REQUEST;
+	}
+	return r;
+}
 bool ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b);
 
 /* The class's name as the configuration spells it ("tcp established"). */
@@ -115,8 +126,10 @@ struct ct_tcp_side {
 #define CT_F_SNAT 0x04          /* the reply tuple's destination differs: source NAT */
 #define CT_F_DNAT 0x08          /* the reply tuple's source differs: destination NAT */
 #define CT_F_CLOSER_REPLY 0x10  /* TCP: the responder sent the first FIN */
-#define CT_F_ASSURED 0x20       /* not early-dropped: TCP past the handshake, UDP seen
-				 * again after its reply (ICMP never) */
+#define CT_F_ASSURED 0x20       /* not early-dropped: TCP established and answered, UDP
+				 * seen again after its reply (ICMP never) */
+#define CT_F_PICKED_UP 0x40     /* TCP: tracked from the middle (no handshake seen):
+				 * windows followed but not enforced */
 
 struct ct_entry {
 	struct ct_tuple tuple[2];       /* [enum ct_dir] */
@@ -214,7 +227,10 @@ unsigned conntrack_set_timeouts(struct conntrack *ct, const uint32_t seconds[CT_
  * change nothing, those before the receiver's acknowledgement are INVALID
  * (RFC 5961 3.2, as Linux's tracker: a blind reset cannot close). A SYN of the initiator to a connection in TIME_WAIT
  * or CLOSE removes it (the segment is NEW: a new connection reuses the
- * ports). Never fails: whatever the packet holds, the result is one of the
+ * ports). A TCP segment without a connection is NEW when it is a SYN, or
+ * an ACK without SYN, FIN or RST (a connection picked up in the middle,
+ * after a flush or a restart, as Linux's nf_conntrack_tcp_loose=1, its
+ * default); other segments are INVALID. Never fails: whatever the packet holds, the result is one of the
  * states.
  */
 void conntrack_classify(struct conntrack *ct, const struct ct_packet *p, uint64_t now, struct ct_match *m);
@@ -267,9 +283,12 @@ char *conntrack_format_entry(char *buf, size_t size, const struct ct_entry *e, u
 bool ct_parse_quote(const uint8_t *quote, size_t len, struct ct_tuple *t);
 
 /* conntrack_tcp.c, for conntrack.c: the TCP tracker. Start e's TCP state
- * from the SYN p; update e for p in direction dir, returning false (and
- * changing nothing) when p is invalid; whether p reopens e. */
+ * from the SYN p, or (p an ACK without SYN, FIN or RST: a connection
+ * picked up in the middle) as established; update e for p in direction
+ * dir, returning false (and changing nothing) when p is invalid; whether
+ * p reopens e. */
 void ct_tcp_start(struct ct_entry *e, const struct ct_packet *p);
+void ct_tcp_pick_up(struct ct_entry *e, const struct ct_packet *p);
 bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p);
 bool ct_tcp_reopens(const struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p);
 

@@ -92,6 +92,39 @@ void ct_tcp_start(struct ct_entry *e, const struct ct_packet *p)
 	};
 }
 
+/*
+ * A connection picked up in the middle (no handshake seen: the table was
+ * flushed, or the netstack restarted), from an ACK of its initiator, as
+ * Linux's loose tracking: established; the sender's side from this
+ * segment, the receiver's from what it acknowledges until it sends
+ * itself. The window scales are unknown, so windows are followed but not
+ * enforced (Linux's "be liberal" for such connections); the state machine
+ * and the reset rules hold.
+ */
+void ct_tcp_pick_up(struct ct_entry *e, const struct ct_packet *p)
+{
+	uint32_t end = seq_end(p), win = at_least_1(p->window);
+
+	e->tcp_state = CT_TCP_ESTABLISHED;
+	e->flags |= CT_F_PICKED_UP;
+	e->tcp[CT_ORIGINAL] = (struct ct_tcp_side){ .end = end, .maxend = end + win, .maxwin = win,
+						    .maxack = p->ack, .acked = 1 };
+	e->tcp[CT_REPLY] = (struct ct_tcp_side){ .end = p->ack, .maxend = p->ack };
+}
+
+/* The first segment from the side of a picked-up connection not heard
+ * yet: its side starts from it. */
+static void pick_up_side(struct ct_tcp_side *s, const struct ct_packet *p)
+{
+	uint32_t end = seq_end(p), win = at_least_1(p->window);
+
+	*s = (struct ct_tcp_side){ .end = end, .maxend = end + win, .maxwin = win };
+	if (p->tcp_flags & TCP_ACK) {
+		s->maxack = p->ack;
+		s->acked = 1;
+	}
+}
+
 bool ct_tcp_reopens(const struct ct_entry *e, enum ct_dir dir, const struct ct_packet *p)
 {
 	return dir == CT_ORIGINAL && flag_class(p->tcp_flags) == F_SYN &&
@@ -126,15 +159,16 @@ static bool start_reply(struct ct_entry *e, const struct ct_packet *p)
  * s already sent, and acknowledges nothing r has not sent nor more than a
  * window behind it. If so, the sides advance.
  */
-static bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r, const struct ct_packet *p)
+static inline __attribute__((always_inline)) bool in_window(struct ct_tcp_side *s, struct ct_tcp_side *r,
+							     const struct ct_packet *p, bool liberal)
 {
 	uint32_t end = seq_end(p);
 	uint32_t ack = p->tcp_flags & TCP_ACK ? p->ack : r->end;
 	uint32_t win = (uint32_t)p->window << (s->wscale > 14 ? 0 : s->wscale);
 	uint32_t maxack = s->maxwin > 66000 ? s->maxwin : 66000;
 
-	if (seq_before(s->maxend, p->seq) || seq_before(end, s->end - r->maxwin) ||
-	    seq_before(r->end, ack) || seq_before(ack, r->end - maxack))
+	if (!liberal && (seq_before(s->maxend, p->seq) || seq_before(end, s->end - r->maxwin) ||
+			 seq_before(r->end, ack) || seq_before(ack, r->end - maxack)))
 		return false;
 	if (seq_before(s->end, end))
 		s->end = end;
@@ -174,6 +208,7 @@ bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *
 	bool closer_reply = e->flags & CT_F_CLOSER_REPLY;
 	unsigned side = closing ? (dir == CT_REPLY) != closer_reply : dir == CT_REPLY;
 	unsigned next = next_state[side][fc][state];
+	bool liberal = e->flags & CT_F_PICKED_UP;
 
 	if (next == IV)
 		return false;
@@ -190,12 +225,16 @@ bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *
 		if (dir == CT_REPLY ? !(p->tcp_flags & TCP_ACK) || p->ack != e->tcp[0].end
 				    : p->seq != e->tcp[0].end)
 			return false;
-	} else if (e->tcp[CT_REPLY].maxwin == 0) {
+	} else if ((e->flags & CT_F_PICKED_UP) && e->tcp[dir].maxwin == 0) {
+		if (fc == F_RST && reset_fits(e, dir, p) <= 0)
+			return false;   /* a reset from the side not heard yet: only the exact one */
+		pick_up_side(&e->tcp[dir], p);
+	} else if (e->tcp[CT_REPLY].maxwin == 0 && !liberal) {
 		/* Reset before any SYN+ACK: no windows to check against. */
 	} else if (fc == F_RST && state >= CT_TCP_ESTABLISHED && state != CT_TCP_CLOSE) {
 		int fits = reset_fits(e, dir, p);
 		struct ct_tcp_side sides[2] = { e->tcp[0], e->tcp[1] };
-		if (fits < 0 || !in_window(&e->tcp[dir], &e->tcp[!dir], p))
+		if (fits < 0 || !in_window(&e->tcp[dir], &e->tcp[!dir], p, liberal))
 			return false;
 		if (!fits) {
 			/* Passes, moves nothing: not even the window edges. */
@@ -203,7 +242,7 @@ bool ct_tcp_update(struct ct_entry *e, enum ct_dir dir, const struct ct_packet *
 			e->tcp[1] = sides[1];
 			return true;
 		}
-	} else if (!in_window(&e->tcp[dir], &e->tcp[!dir], p)) {
+	} else if (!in_window(&e->tcp[dir], &e->tcp[!dir], p, liberal)) {
 		return false;
 	}
 	if (next == IG)

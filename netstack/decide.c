@@ -26,7 +26,8 @@
  * buffer the datagram arrived in, with incremental checksums (nat.c); the
  * payload stays where it is (a first fragment's or a chained datagram's
  * headers are read from a copy, packet_view.h). Without a chain in the
- * configuration nothing here runs.
+ * configuration nothing here runs. Fixed-size copies are __builtin_memcpy:
+ * inline, where the freestanding build would call a byte loop.
  */
 #include "netstack.h"
 #include "filter.h"
@@ -36,9 +37,6 @@
 #include "lib/inet_csum.h"
 #include "lwip/prot/ethernet.h"
 #include "lwip/prot/ip4.h"
-
-#define FRAG_SLOTS 64           /* first fragments remembered for their followers */
-#define FRAG_LIFE_MS 30000      /* as long as a reassembly may take (RFC 791's 15 s, doubled) */
 
 /* What a datagram is, between the points of its way. */
 struct judged {
@@ -60,52 +58,33 @@ static struct {
 	struct judged j;
 } cur;
 
-/* A first fragment's fate, for the fragments after it. */
-static struct frag_slot {
-	uint32_t src, dst;
-	uint16_t id;
-	uint8_t proto;
-	bool used;
-	uint64_t at;
-	struct ct_tuple target;
-} frags[FRAG_SLOTS];
-
 static struct ratelimit log_limit;
 
-/* ---- fragments after the first ---- */
-
-static struct frag_slot *frag_slot(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
+/* The fw_packet interface index of a netif (FW_NO_IFACE for none). */
+static uint8_t iface_of(const struct netif *n)
 {
-	return &frags[(src ^ dst ^ id ^ proto) % FRAG_SLOTS];
+	const struct iface *ifc = n ? n->state : NULL;
+
+	return ifc && ifc->conf >= 0 ? (uint8_t)ifc->conf : FW_NO_IFACE;
 }
+
+/* ---- fragments after the first (filter_frag.c) ---- */
 
 /* A first fragment went through, to be translated as target. */
 static void frag_remember(const struct judged *j, const struct ct_tuple *target)
 {
-	uint16_t id = inet_get16(j->v.ip + 4);
-	struct frag_slot *s = frag_slot(j->arrived.src, j->arrived.dst, id, j->arrived.proto);
-
-	*s = (struct frag_slot){ .src = j->arrived.src, .dst = j->arrived.dst, .id = id,
-				 .proto = j->arrived.proto, .used = true, .at = j->now,
-				 .target = *target };
+	filter_frag_remember(j->arrived.src, j->arrived.dst, inet_get16(j->v.ip + 4), j->arrived.proto,
+			     j->now, target);
 }
 
 /* A later fragment follows its first: false when that was not let through. */
 static bool frag_follow(struct judged *j)
 {
-	const uint8_t *ip = j->v.ip;
-	uint32_t src, dst;
-
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	struct frag_slot *s = frag_slot(src, dst, inet_get16(ip + 4), ip[9]);
-	if (!s->used || s->src != src || s->dst != dst || s->id != inet_get16(ip + 4) ||
-	    s->proto != ip[9] || j->now - s->at > FRAG_LIFE_MS) {
+	if (!filter_frag_follow(j->v.ip, j->now, &j->target)) {
 		filter.count.fragments_dropped++;
 		return false;
 	}
 	j->follower = true;
-	j->target = s->target;
 	return true;
 }
 
@@ -123,7 +102,7 @@ static bool classify(struct pbuf *p, unsigned offset, struct netif *in, struct j
 	}
 	enum packet_meta_result r = packet_meta_parse(j->v.ip, j->v.len, &j->ct, &j->fw);
 	j->arrived = j->ct.tuple;
-	j->fw.iif = filter_iface_of(in);
+	j->fw.iif = iface_of(in);
 	j->fw.oif = FW_NO_IFACE;
 	if (r == PACKET_META_FRAGMENT && packet_view_later_fragment(&j->v))
 		return frag_follow(j);
@@ -145,8 +124,13 @@ static bool header_ok(const struct pbuf *p)
 {
 	const uint8_t *ip = p->payload;
 	unsigned hlen = (ip[0] & 0xFu) * 4;
+	uint32_t sum = 0;
 
-	return p->len >= IP_HLEN && hlen >= IP_HLEN && hlen <= p->len && !inet_fold(inet_sum(ip, hlen, 0));
+	if (p->len < IP_HLEN || hlen < IP_HLEN || hlen > p->len)
+		return false;
+	for (unsigned i = 0; i < hlen; i += 2)
+		sum += inet_get16(ip + i);
+	return !inet_fold(sum);
 }
 
 /* Rewrite to t's destination part (destination NAT, or a reply coming
@@ -160,7 +144,7 @@ static void rewrite(struct pbuf *p, struct judged *j, const struct ct_tuple *t, 
 	const uint8_t *ip = j->v.ip, *l4 = ip + (ip[0] & 0xF) * 4;
 	if (!whole) {
 		/* The source part stays as the packet has it now. */
-		memcpy(&to.src, ip + 12, 4);
+		__builtin_memcpy(&to.src, ip + 12, 4);
 		bool ports = to.proto == CT_PROTO_TCP || to.proto == CT_PROTO_UDP;
 		if (ports && l4 + 2 <= ip + j->v.len)
 			to.sport = inet_get16(l4);
@@ -305,21 +289,32 @@ static bool prerouting(struct pbuf *p, struct netif *in)
 		}
 	}
 	/* The rules after routing see the destination as it is now. */
-	memcpy(&j->fw.daddr, j->v.ip + 16, 4);
+	__builtin_memcpy(&j->fw.daddr, j->v.ip + 16, 4);
 	if (!j->follower && (j->fw.proto == CT_PROTO_TCP || j->fw.proto == CT_PROTO_UDP))
 		j->fw.dport = inet_get16(j->v.ip + (j->v.ip[0] & 0xF) * 4 + 2);
 	cur.p = p;
-	memcpy(cur.header, p->payload, sizeof(cur.header));
+	__builtin_memcpy(cur.header, p->payload, sizeof(cur.header));
 	return true;
+}
+
+/* Whether the IP header at ip is the one prerouting left (TTL, protocol
+ * and checksum aside): two 8-byte compares. */
+static bool same_header(const uint8_t *ip)
+{
+	uint64_t was[2], is[2];
+
+	__builtin_memcpy(&was[0], cur.header, 8);
+	__builtin_memcpy(&was[1], cur.header + 12, 8);
+	__builtin_memcpy(&is[0], ip, 8);
+	__builtin_memcpy(&is[1], ip + 12, 8);
+	return was[0] == is[0] && was[1] == is[1];
 }
 
 /* What prerouting found about p, or (a datagram that did not pass there)
  * found now; NULL to drop it. */
 static struct judged *current(struct pbuf *p, struct netif *in)
 {
-	const uint8_t *ip = p->payload;
-
-	if (cur.p == p && !memcmp(cur.header, ip, 8) && !memcmp(cur.header + 12, ip + 12, 8))
+	if (cur.p == p && same_header(p->payload))
 		return &cur.j;
 	cur.p = NULL;
 	if (!header_ok(p))
@@ -375,7 +370,7 @@ static bool forward(struct pbuf *p, struct netif *in, struct netif *out)
 
 	if (!j)
 		return false;
-	j->fw.oif = filter_iface_of(out);
+	j->fw.oif = iface_of(out);
 	if (!judge(FW_FORWARD, p, in, j)) {
 		cur.p = NULL;
 		return false;
@@ -390,7 +385,7 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 
 	if (!j)
 		return false;
-	j->fw.oif = filter_iface_of(out);
+	j->fw.oif = iface_of(out);
 	if (j->follower) {
 		rewrite(p, j, &j->target, true);
 		return done(j, NULL);
@@ -421,6 +416,31 @@ static bool postrouting(struct pbuf *p, struct netif *in, struct netif *out)
 	return done(j, e);
 }
 
+/*
+ * An ICMP error of the appliance's own (time exceeded, no route, fragmentation
+ * needed, a reject's) about a datagram it translated quotes that datagram
+ * as it was sent, as Linux's NAT does: about a connection in the table,
+ * translated back as an error that crossed the router would be; about a
+ * port forward's first datagram (added only after routing), from what
+ * prerouting found about the datagram being forwarded now.
+ */
+static void quote_back(const struct judged *j)
+{
+	if (j->v.copied)
+		return;                 /* (lwIP makes errors in one buffer) */
+	if (j->m.state == CT_RELATED && translated(j->m.entry)) {
+		if (nat_rewrite_icmp_error(j->v.ip, j->v.len, j->m.entry, j->m.dir))
+			filter.nat.malformed++;
+	} else if (cur.p && !cur.j.follower) {
+		struct ct_tuple now = cur.j.arrived;
+		now.dst = cur.j.fw.daddr;
+		if (now.proto == CT_PROTO_TCP || now.proto == CT_PROTO_UDP)
+			now.dport = cur.j.fw.dport;
+		if (!ct_tuple_equal(&now, &cur.j.arrived))
+			nat_rewrite_icmp_quote(j->v.ip, j->v.len, &cur.j.arrived, &now);
+	}
+}
+
 /* A frame of the appliance's own: chain output, the connection added. */
 static bool output(struct pbuf *p, struct netif *out)
 {
@@ -432,9 +452,11 @@ static bool output(struct pbuf *p, struct netif *out)
 		return true;
 	if (!classify(p, SIZEOF_ETH_HDR, NULL, &j))
 		return false;
+	if (j.ct.quote)
+		quote_back(&j);
 	if (dhcp_client(&j, out, false))
 		return true;
-	j.fw.oif = filter_iface_of(out);
+	j.fw.oif = iface_of(out);
 	if (!judge(FW_OUTPUT, p, NULL, &j) || !confirm(&j, &e))
 		return false;
 	if (!j.follower && j.v.copied && (j.v.frag_field & IP_MF))

@@ -23,16 +23,12 @@ static struct firewall firewalls[2];
 static unsigned in_force;
 static uint32_t addr_seen[NETSTACK_MAX_NICS];   /* for masquerade's address changes */
 
-uint64_t filter_now(void)
-{
-	return (uint64_t)sys_clock() / 1000000;
-}
+struct filter_clock filter_clock;
 
-uint8_t filter_iface_of(const struct netif *n)
+uint64_t filter_clock_read(uint64_t tsc)
 {
-	const struct iface *ifc = n ? n->state : NULL;
-
-	return ifc && ifc->conf >= 0 ? (uint8_t)ifc->conf : FW_NO_IFACE;
+	filter_clock_set(&filter_clock, tsc, (uint64_t)sys_clock() / 1000000);
+	return filter_clock.ms;
 }
 
 /* The table, sized by the configuration at start (its size cannot change

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "conntrack.h"
+#include "filter_clock.h"
 #include "firewall.h"
 #include "lib/appliance_config.h"
 #include "uapi/cap.h"
@@ -50,8 +51,17 @@ struct filter_state {
 };
 extern struct filter_state filter;
 
-/* Milliseconds of the monotonic clock, as the tracker counts. */
-uint64_t filter_now(void);
+/* Milliseconds of the monotonic clock, as the tracker counts: late by at
+ * most about a millisecond, read again only that often
+ * (filter_clock.h; inline, as every packet asks). */
+extern struct filter_clock filter_clock;
+uint64_t filter_clock_read(uint64_t tsc);
+static inline uint64_t filter_now(void)
+{
+	uint64_t tsc = __builtin_ia32_rdtsc();
+
+	return filter_clock_fresh(&filter_clock, tsc) ? filter_clock.ms : filter_clock_read(tsc);
+}
 
 /* At start, with the configuration read from file: its rules from now on
  * (c is copied), the table sized by it. A table that cannot be had closes
@@ -73,6 +83,14 @@ long filter_reload(const char *file, char *msg, size_t size);
  * interface no longer has go. */
 void filter_housekeeping(void);
 
+/* filter_frag.c: a first fragment (source, destination, IP ID and
+ * protocol as it arrived) went through at now, to be translated to
+ * target; whether the later fragment at ip (its IPv4 header) follows one
+ * (and to what target). */
+void filter_frag_remember(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, uint64_t now,
+			  const struct ct_tuple *target);
+bool filter_frag_follow(const uint8_t *ip, uint64_t now, struct ct_tuple *target);
+
 /* A TCP reset from local:local_port to remote:remote_port (addresses in
  * network order) with seq and ack, sent as lwIP's own (filter_reset.c);
  * true while it is being sent (the output point lets it go unjudged). */
@@ -84,8 +102,5 @@ bool filter_reset_sending(void);
  * proto/netmgmt.h): answered, true; false when the label is not one. */
 struct msg;
 bool filter_mgmt_request(struct msg *m, cap_slot_t reply);
-
-/* The fw_packet interface index of a netif (FW_NO_IFACE for none). */
-uint8_t filter_iface_of(const struct netif *n);
 
 #endif

@@ -16,6 +16,7 @@ void firewall_init(struct firewall *fw, const struct firewall_config *cfg, uint6
 		fw->state[i].tokens = (uint64_t)r->limit_burst * r->limit_unit_ms;
 		fw->state[i].last_ms = now;
 	}
+	fw_index_build(&fw->index, cfg);
 }
 
 static bool set_matches(const struct firewall_config *cfg, const struct fw_set_match *m, uint32_t v)
@@ -87,6 +88,55 @@ static bool run_statements(struct firewall *fw, unsigned i, const struct fw_pack
 	return true;
 }
 
+/* Try rule i on p: true when it decides (res says how). */
+static bool decides(struct firewall *fw, unsigned i, const struct fw_packet *p, uint64_t now,
+		    struct fw_result *res)
+{
+	const struct fw_rule *r = &fw->cfg->rules[i];
+
+	if (!firewall_rule_matches(fw->cfg, r, p) || !run_statements(fw, i, p, now, res) ||
+	    r->verdict == FW_CONTINUE)
+		return false;
+	res->verdict = (enum fw_verdict)r->verdict;
+	res->rule = (int)i;
+	if (r->verdict == FW_REJECT) {
+		res->reject_with = r->reject_with;
+		res->reject_code = r->reject_code;
+		if (r->reject_with == FW_REJECT_DEFAULT) {
+			res->reject_with = p->proto == CT_PROTO_TCP ? FW_REJECT_TCP_RESET : FW_REJECT_ICMP;
+			res->reject_code = 3;   /* port unreachable */
+		}
+	}
+	return true;
+}
+
+/* Whether a rule of chain c decides p, trying only those the index
+ * leaves: p's interval's and the wildcards, merged in rule order. */
+static bool indexed_decides(struct firewall *fw, enum fw_chain c, const struct fw_packet *p,
+			    uint64_t now, struct fw_result *res)
+{
+	const struct fw_index *x = &fw->index;
+	const struct fw_chain_index *ci = &x->chain[c];
+	unsigned k = ci->first + fw_index_interval(x->lo + ci->first, ci->intervals,
+						    fw_index_value((enum fw_index_field)ci->field, p));
+	const uint16_t *a = x->entries + x->first[k], *b = x->entries + ci->wild_first;
+	unsigned na = x->count[k], nb = ci->wild_count;
+
+	while (na || nb) {
+		unsigned i;
+		if (nb && (!na || *b < *a)) {
+			i = *b++;
+			nb--;
+		} else {
+			i = *a++;
+			na--;
+		}
+		if (decides(fw, i, p, now, res))
+			return true;
+	}
+	return false;
+}
+
 void firewall_eval(struct firewall *fw, enum fw_chain chain, const struct fw_packet *p, uint64_t now,
 		   struct fw_result *res)
 {
@@ -95,24 +145,14 @@ void firewall_eval(struct firewall *fw, enum fw_chain chain, const struct fw_pac
 	*res = (struct fw_result){ .verdict = FW_ACCEPT, .rule = -1, .log_rule = -1 };
 	if (!cfg->present || (unsigned)chain >= FW_CHAINS)
 		return;
-	unsigned first = cfg->chain_first[chain], end = first + cfg->chain_count[chain];
-	for (unsigned i = first; i < end; i++) {
-		const struct fw_rule *r = &cfg->rules[i];
-		if (!firewall_rule_matches(cfg, r, p) || !run_statements(fw, i, p, now, res))
-			continue;
-		if (r->verdict == FW_CONTINUE)
-			continue;
-		res->verdict = (enum fw_verdict)r->verdict;
-		res->rule = (int)i;
-		if (r->verdict == FW_REJECT) {
-			res->reject_with = r->reject_with;
-			res->reject_code = r->reject_code;
-			if (r->reject_with == FW_REJECT_DEFAULT) {
-				res->reject_with = p->proto == CT_PROTO_TCP ? FW_REJECT_TCP_RESET : FW_REJECT_ICMP;
-				res->reject_code = 3;   /* port unreachable */
-			}
-		}
-		return;
+	if (fw->index.chain[chain].field != FW_INDEX_NONE) {
+		if (indexed_decides(fw, chain, p, now, res))
+			return;
+	} else {
+		unsigned first = cfg->chain_first[chain], end = first + cfg->chain_count[chain];
+		for (unsigned i = first; i < end; i++)
+			if (decides(fw, i, p, now, res))
+				return;
 	}
 	res->verdict = (enum fw_verdict)cfg->policy[chain];
 	fw->policy_packets[chain]++;

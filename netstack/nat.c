@@ -13,11 +13,6 @@
 #define ICMP_CSUM 2
 #define ICMP_ID 4
 
-struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir)
-{
-	return ct_tuple_invert(&e->tuple[!dir]);
-}
-
 int nat_reply_tuple(struct conntrack *ct, const struct ct_tuple *orig, const struct nat_request *req,
 		    uint64_t now, uint32_t random, struct ct_tuple *reply, struct nat_counters *counters)
 {
@@ -61,7 +56,7 @@ struct datagram {
 	uint8_t proto;
 };
 
-static bool parse(uint8_t *pkt, size_t len, struct datagram *d)
+static inline __attribute__((always_inline)) bool parse(uint8_t *pkt, size_t len, struct datagram *d)
 {
 	if (len < 20 || pkt[0] >> 4 != 4)
 		return false;
@@ -98,10 +93,10 @@ static void replace_addr(const struct datagram *d, unsigned at, uint32_t addr)
 	bool udp;
 	uint8_t *c = l4_csum(d, &udp);
 
-	memcpy(&old, d->ip + at, 4);
+	__builtin_memcpy(&old, d->ip + at, 4);          /* inline, not a call */
 	if (old == addr)
 		return;
-	memcpy(d->ip + at, &addr, 4);
+	__builtin_memcpy(d->ip + at, &addr, 4);
 	inet_put16(d->ip + IP_CSUM, inet_csum_replace32(inet_get16(d->ip + IP_CSUM), old, addr));
 	if (c && d->proto != CT_PROTO_ICMP)
 		inet_put16(c, udp ? inet_udp_csum_replace32(inet_get16(c), old, addr)
@@ -125,12 +120,31 @@ static void replace_l4_word(const struct datagram *d, unsigned at, uint16_t v)
 				  : inet_csum_replace16(inet_get16(c), old, v));
 }
 
+/* Whether d already carries to (most packets of a connection translated
+ * one way need nothing done the other way). */
+static bool already(const struct datagram *d, const struct ct_tuple *to)
+{
+	uint32_t src, dst;
+
+	__builtin_memcpy(&src, d->ip + IP_SRC, 4);
+	__builtin_memcpy(&dst, d->ip + IP_DST, 4);
+	if (src != to->src || dst != to->dst)
+		return false;
+	if (d->proto == CT_PROTO_TCP || d->proto == CT_PROTO_UDP)
+		return d->l4_len >= 4 && inet_get16(d->l4) == to->sport && inet_get16(d->l4 + 2) == to->dport;
+	if (d->proto == CT_PROTO_ICMP)
+		return d->l4_len >= ICMP_ID + 2 && inet_get16(d->l4 + ICMP_ID) == to->sport;
+	return true;
+}
+
 int nat_rewrite(uint8_t *pkt, size_t len, const struct ct_tuple *to)
 {
 	struct datagram d;
 
 	if (!parse(pkt, len, &d) || d.proto != to->proto)
 		return -ERR_INVALID_ARG;
+	if (already(&d, to))
+		return 0;
 	replace_addr(&d, IP_SRC, to->src);
 	replace_addr(&d, IP_DST, to->dst);
 	if (d.proto == CT_PROTO_TCP || d.proto == CT_PROTO_UDP) {
@@ -160,6 +174,21 @@ int nat_rewrite_icmp_error(uint8_t *pkt, size_t len, const struct ct_entry *e, e
 	inet_put16(d.l4 + ICMP_CSUM, 0);
 	inet_put16(d.l4 + ICMP_CSUM, inet_fold(inet_sum(d.l4, d.l4_len, 0)));
 	return 0;
+}
+
+int nat_rewrite_icmp_quote(uint8_t *pkt, size_t len, const struct ct_tuple *sent,
+			   const struct ct_tuple *translated)
+{
+	/* As an error about a connection whose original tuple is what was
+	 * sent and whose reply tuple is the translated one inverted. */
+	struct ct_entry e = { .tuple = { *sent, ct_tuple_invert(translated) } };
+	struct ct_tuple quoted;
+	struct datagram d;
+
+	if (!parse(pkt, len, &d) || d.proto != CT_PROTO_ICMP || d.l4_len < 8 ||
+	    !ct_parse_quote(d.l4 + 8, d.l4_len - 8, &quoted) || !ct_tuple_equal(&quoted, translated))
+		return -ERR_INVALID_ARG;
+	return nat_rewrite_icmp_error(pkt, len, &e, CT_REPLY);
 }
 
 unsigned nat_forget_address(struct conntrack *ct, uint32_t addr)

@@ -60,7 +60,10 @@ int nat_reply_tuple(struct conntrack *ct, const struct ct_tuple *orig, const str
 
 /* The tuple a packet of e in direction dir leaves with: the other
  * direction's tuple inverted. Equal to the packet's own without NAT. */
-struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir);
+static inline struct ct_tuple nat_target(const struct ct_entry *e, enum ct_dir dir)
+{
+	return ct_tuple_invert(&e->tuple[!dir]);
+}
 
 /*
  * Rewrite the datagram pkt[0..len) to carry tuple to (addresses; ports or
@@ -81,6 +84,17 @@ int nat_rewrite(uint8_t *pkt, size_t len, const struct ct_tuple *to);
  * Returns 0 or -ERR_INVALID_ARG (malformed: nothing changed).
  */
 int nat_rewrite_icmp_error(uint8_t *pkt, size_t len, const struct ct_entry *e, enum ct_dir dir);
+
+/*
+ * An ICMP error the appliance itself makes about a datagram it translated
+ * (sent as sent, now carrying translated: a port forward's first datagram,
+ * not yet a connection in the table): its quote back to what was sent,
+ * checksums too (the ICMP one summed again). Returns 0, or
+ * -ERR_INVALID_ARG (malformed, or the quote is not of translated: nothing
+ * changed).
+ */
+int nat_rewrite_icmp_quote(uint8_t *pkt, size_t len, const struct ct_tuple *sent,
+			   const struct ct_tuple *translated);
 
 /* Remove the source-NAT entries translated to addr (an interface's address
  * went away, as Linux's masquerade does); returns how many. Walks the

@@ -5,23 +5,9 @@
 #include "lib/inet_csum.h"
 #include "lwip/prot/ip4.h"
 
-bool packet_view(struct pbuf *p, unsigned offset, struct packet_view *v)
+bool packet_view_copy(struct pbuf *p, unsigned offset, struct packet_view *v)
 {
-	if (p->len < offset + IP_HLEN)
-		return false;
-	uint8_t *ip = (uint8_t *)p->payload + offset;
-	uint16_t frag = inet_get16(ip + 6);
-
-	v->offset = offset;
-	v->total = inet_get16(ip + 2);
-	if (p->tot_len < offset + v->total)
-		return false;
-	v->copied = p->len < offset + v->total || ((frag & IP_MF) && !(frag & IP_OFFMASK));
-	if (!v->copied) {
-		v->ip = ip;
-		v->len = p->len - offset;
-		return true;
-	}
+	uint16_t frag = inet_get16((const uint8_t *)p->payload + offset + 6);
 	size_t n = v->total < PACKET_VIEW_MAX ? v->total : PACKET_VIEW_MAX;
 	if (n < IP_HLEN || pbuf_copy_partial(p, v->buf, (u16_t)n, (u16_t)offset) != n)
 		return false;

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/inet_csum.h"
 #include "lwip/pbuf.h"
+#include "lwip/prot/ip4.h"
 
 #define PACKET_VIEW_MAX 128     /* header bytes parsed from a copy */
 
@@ -28,9 +30,30 @@ struct packet_view {
 	uint8_t buf[PACKET_VIEW_MAX];
 };
 
+/* packet_view's copy (v->offset, total and copied set). */
+bool packet_view_copy(struct pbuf *p, unsigned offset, struct packet_view *v);
+
 /* The datagram whose IPv4 header is at offset in p; false when p holds
- * less than its header or than its length field says. */
-bool packet_view(struct pbuf *p, unsigned offset, struct packet_view *v);
+ * less than its header or than its length field says. Inline: a datagram
+ * in place (most) costs no call. */
+static inline bool packet_view(struct pbuf *p, unsigned offset, struct packet_view *v)
+{
+	if (p->len < offset + IP_HLEN)
+		return false;
+	uint8_t *ip = (uint8_t *)p->payload + offset;
+	uint16_t frag = inet_get16(ip + 6);
+
+	v->offset = offset;
+	v->total = inet_get16(ip + 2);
+	if (p->tot_len < offset + v->total)
+		return false;
+	v->copied = p->len < offset + v->total || ((frag & IP_MF) && !(frag & IP_OFFMASK));
+	if (v->copied)
+		return packet_view_copy(p, offset, v);
+	v->ip = ip;
+	v->len = p->len - offset;
+	return true;
+}
 /* A rewritten copy goes back into p (nothing to do in place). */
 void packet_view_put_back(struct pbuf *p, struct packet_view *v);
 /* It is a fragment other than the first. */

@@ -147,8 +147,25 @@ bool firewall_config_keyword(const char *key);
 bool firewall_config_statement(struct config_parser *ps, const struct config_token *key,
 			       struct appliance_config *c);
 
-/* Whether the ranges [first, first + count) hold v (binary search). */
-bool fw_ranges_contain(const struct firewall_config *fw, uint16_t first, uint16_t count, uint32_t v);
+/* Whether the ranges [first, first + count) hold v (binary search; inline,
+ * as the rules ask it for every packet). */
+static inline bool fw_ranges_contain(const struct firewall_config *fw, uint16_t first, uint16_t count,
+				     uint32_t v)
+{
+	const struct fw_range *r = fw->ranges + first;
+	unsigned lo = 0, hi = count;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (v < r[mid].lo)
+			hi = mid;
+		else if (v > r[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
 
 /*
  * Rule i of c->firewall as the file says it (lib/firewall_format.c),

@@ -26,7 +26,12 @@ uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
 uint16_t inet_sum_native(const void *data, size_t len);
 
 /* The checksum field for a sum: folded and inverted. */
-uint16_t inet_fold(uint32_t sum);
+static inline uint16_t inet_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 /* RFC 1624 equation 3: the checksum after one 16-bit word covered by it
  * changed from old to new: HC' = ~(~HC + ~m + m'). */

@@ -223,6 +223,47 @@ def udp_exchange(ns, addr, port, payload=b"0123456789", timeout=2):
         s.close()
 
 
+def time_exceeded_quote(ns, addr, port, udp=True, before=False, wait=5):
+    """(destination, port) quoted by the ICMP time exceeded that a datagram
+    from ns to addr:port with TTL 1 gets (None: none came within wait s).
+    UDP; before: a datagram with the usual TTL first (answered: the
+    connection is in the router's table); TCP: a SYN."""
+    raw = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
+    s = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM))
+    try:
+        s.bind(("", 0))
+        sport = s.getsockname()[1]
+        if before:
+            s.settimeout(3)
+            s.connect((addr, port))
+            s.send(b"first")
+            assert s.recv(2048) == b"first"
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+        if udp:
+            s.sendto(b"ttl 1", (addr, port))
+        else:
+            s.setblocking(False)
+            s.connect_ex((addr, port))
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            raw.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                pkt = raw.recv(2048)
+            except (socket.timeout, TimeoutError):
+                break
+            ihl = (pkt[0] & 15) * 4
+            icmp, quote = pkt[ihl:ihl + 8], pkt[ihl + 8:]
+            if icmp[0] != 11 or len(quote) < 28:
+                continue
+            qihl = (quote[0] & 15) * 4
+            if int.from_bytes(quote[qihl:qihl + 2], "big") == sport:
+                return socket.inet_ntoa(quote[16:20]), int.from_bytes(quote[qihl + 2:qihl + 4], "big")
+        return None
+    finally:
+        s.close()
+        raw.close()
+
+
 def scan_tcp(ns, addr, ports, wait=3):
     """The ports of addr a TCP connect from ns opens (non-blocking, 400
     at a time, each batch bounded by wait seconds)."""
@@ -293,6 +334,13 @@ def test_filter_counters_masquerade_port_forward_and_related_icmp(tmp_path):
             assert udp_exchange(wan, WAN_ROUTER, 53) == "answer"
             assert connect(wan, LAN_HOST, 8081, timeout=2) == "timeout"
             assert not servers[5].peers
+            # The router's own ICMP errors about forwarded datagrams quote
+            # them as their sender sent them (the port forward's address
+            # and port, not the LAN host's): a first datagram, one of a
+            # connection in the table, a first SYN.
+            assert time_exceeded_quote(wan, WAN_ROUTER, 53) == (WAN_ROUTER, 53)
+            assert time_exceeded_quote(wan, WAN_ROUTER, 53, before=True) == (WAN_ROUTER, 53)
+            assert time_exceeded_quote(wan, WAN_ROUTER, 1080, udp=False) == (WAN_ROUTER, 1080)
             # The counters say what was sent: one SYN (60 bytes) to 5556,
             # one datagram of 38 bytes to 6001.
             counted = r.rules()
@@ -315,7 +363,7 @@ def test_filter_counters_masquerade_port_forward_and_related_icmp(tmp_path):
 def test_many_connections_scan_and_driver_killed(tmp_path):
     """500 LAN connections at once, all masqueraded and tracked; a scan
     of the WAN address opens exactly the forwarded ports; a NAT'd transfer
-    survives the WAN driver's death."""
+    survives the WAN driver's death, and a flush of the table."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
     lan, wan = hosts()
@@ -355,6 +403,17 @@ def test_many_connections_scan_and_driver_killed(tmp_path):
                 r.control("kill nic1"))).start())
         assert count == 8 << 20 and received == sent, answers
         r.qemu.wait_for(r"netstack: wan re-attached to a new driver")
+        # The table flushed in the middle of a masqueraded transfer: the
+        # LAN host's next segments pick the connection up again (as
+        # Linux's nf_conntrack_tcp_loose=1), masqueraded to the same port
+        # (kept, as it was free), and the transfer completes.
+        flushed = []
+        sent, received, count = tcp_transfer(
+            lan, wan, 8 << 20,
+            during=lambda: flushed.append(command(r.qemu, "conntrack flush\r",
+                                                  r"^console: conntrack: flushed (\d+)")))
+        assert flushed and int(flushed[0].group(1)) >= 1
+        assert count == 8 << 20 and received == sent
 
 
 SHORT = "\n".join(["conntrack max 16"] +
@@ -483,3 +542,41 @@ def test_masquerade_to_an_address_from_dhcp(tmp_path):
             assert {p[0] for p in server.peers} == {leased}
         finally:
             server.close()
+
+
+HAIRPIN = IFACES + f"""chain forward {{
+    policy drop
+    ct state established,related accept
+    iif lan oif wan accept
+    oif lan ct state new ip daddr {LAN_HOST} tcp dport 8080 accept
+}}
+chain prerouting {{ ip daddr {WAN_ROUTER} tcp dport 1080 dnat to {LAN_HOST}:8080 }}
+chain postrouting {{
+    oif wan masquerade
+    iif lan oif lan ip daddr {LAN_HOST} tcp dport 8080 masquerade
+}}
+"""
+
+
+def test_hairpin_port_forward(tmp_path):
+    """A LAN host reaches a port forward by the WAN address (hairpin NAT),
+    with rules written for it as in nftables: the destination translated
+    whichever way the datagram came, the source too when it goes back to
+    the LAN (else the server would answer the client directly)."""
+    lan, wan = hosts()
+    with lan, wan, FirewallRouter(tmp_path, lan, wan, conf=HAIRPIN) as r:
+        server = Server(lan, LAN_HOST, 8080)
+        wan_server = Server(wan, WAN_HOST, 5555)
+        try:
+            assert echo_through(lan, WAN_ROUTER, 1080, 256 << 10)
+            assert {p[0] for p in server.peers} == {LAN_ROUTER}
+            assert echo_through(wan, WAN_ROUTER, 1080, 256 << 10)
+            assert WAN_HOST in {p[0] for p in server.peers}
+            assert echo_through(lan, WAN_HOST, 5555, 256 << 10)
+            assert {p[0] for p in wan_server.peers} == {WAN_ROUTER}
+            count, counters, text = r.conntrack()
+            assert re.search(rf"^tcp +6 \d+ \w+ src={LAN_HOST} dst={WAN_ROUTER} sport=\d+ dport=1080 "
+                             rf"src={LAN_HOST} dst={LAN_ROUTER} sport=8080 ", text, re.M), text
+        finally:
+            server.close()
+            wan_server.close()

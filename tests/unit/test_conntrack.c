@@ -306,12 +306,19 @@ TEST(conntrack_tcp_invalid_segments)
 	struct ct_entry *e;
 
 	fresh(64);
-	/* No connection: only a SYN is new. */
-	struct ct_packet ack = tcp(LAN, 1, WAN, 80, TCP_ACK, 1, 1, 0);
-	CHECK_EQ(classify(&ack, 0, &m), CT_INVALID);
-	CHECK_EQ(conntrack_confirm(&ct, &ack, 0, 0, 0), -ERR_INVALID_ARG);
-	struct ct_packet synfin = tcp(LAN, 1, WAN, 80, TCP_SYN | TCP_FIN, 1, 0, 0);
-	CHECK_EQ(classify(&synfin, 0, &m), CT_INVALID);
+	/* No connection: a SYN or an ACK (picked up) is new; a FIN, a reset,
+	 * a SYN+ACK or a SYN with FIN is not. */
+	static const uint8_t not_new[] = { TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK, TCP_SYN | TCP_ACK,
+					   TCP_SYN | TCP_FIN, 0, TCP_PSH };
+	for (unsigned i = 0; i < sizeof(not_new); i++) {
+		struct ct_packet bad = tcp(LAN, 1, WAN, 80, not_new[i], 1, 1, 0);
+		CHECK_EQ(classify(&bad, 0, &m), CT_INVALID);
+		CHECK_EQ(conntrack_confirm(&ct, &bad, 0, 0, 0), -ERR_INVALID_ARG);
+	}
+	struct ct_packet ack = tcp(LAN, 1, WAN, 80, TCP_ACK | TCP_PSH, 1, 1, 10);
+	CHECK_EQ(classify(&ack, 0, &m), CT_NEW);
+	CHECK(!m.entry);
+	CHECK_EQ(ct.count, 0);
 	/* A SYN+ACK that does not acknowledge the SYN. */
 	struct ct_packet syn = tcp(LAN, 40000, WAN, 80, TCP_SYN, 1000, 0, 0);
 	CHECK_EQ(conntrack_confirm(&ct, &syn, 0, 0, &e), 0);
@@ -396,6 +403,56 @@ TEST(conntrack_tcp_window_scale)
 	CHECK_EQ(classify(&data, 3, &m), CT_ESTABLISHED);
 	struct ct_packet past = tcp(LAN, 40000, WAN, 80, TCP_ACK, 1001 + 130000, 5001, 1000);
 	CHECK_EQ(classify(&past, 3, &m), CT_INVALID);
+}
+
+/* After a flush (or a restart), a connection's next segments pick it up
+ * in the middle, as Linux's nf_conntrack_tcp_loose=1: established, windows
+ * followed from what is seen but not enforced (the scales are unknown),
+ * assured once answered, closed by resets at the exact sequence only. */
+TEST(conntrack_tcp_picked_up_in_the_middle)
+{
+	struct ct_match m;
+	struct ct_entry *e;
+
+	fresh(64);
+	/* Scaled windows (7) the tracker never saw: 300 << 7 open. */
+	struct ct_packet data = tcp(LAN, 40000, WAN, 80, TCP_ACK | TCP_PSH, 100000, 7000, 1400);
+	data.window = 300;
+	CHECK_EQ(classify(&data, 0, &m), CT_NEW);               /* the rules see a new connection */
+	CHECK_EQ(conntrack_confirm(&ct, &data, 0, 0, &e), 0);
+	CHECK_EQ(e->tcp_state, CT_TCP_ESTABLISHED);
+	CHECK(e->flags & CT_F_PICKED_UP);
+	CHECK(!(e->flags & CT_F_ASSURED));
+	CHECK_EQ(e->tcp[CT_ORIGINAL].end, 101400);
+	CHECK_EQ(e->tcp[CT_REPLY].end, 7000);
+	CHECK_EQ(e->expires, 432000 * S);
+	/* More data beyond what 300 unscaled bytes allow: followed. */
+	struct ct_packet more = tcp(LAN, 40000, WAN, 80, TCP_ACK, 101400 + 20000, 7000, 1400);
+	CHECK_EQ(classify(&more, 1, &m), CT_NEW);               /* no reply yet */
+	CHECK(m.entry == e);
+	CHECK_EQ(e->tcp[CT_ORIGINAL].end, 122800);
+	/* A blind reset from the side not heard yet: invalid; then its ACK. */
+	struct ct_packet blind = tcp(WAN, 80, LAN, 40000, TCP_RST, 7000 + 500, 0, 0);
+	CHECK_EQ(classify(&blind, 2, &m), CT_INVALID);
+	struct ct_packet reply = tcp(WAN, 80, LAN, 40000, TCP_ACK, 7000, 122800, 0);
+	reply.window = 500;
+	CHECK_EQ(classify(&reply, 2, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp[CT_REPLY].maxwin, 500);
+	CHECK(!(e->flags & CT_F_ASSURED));
+	CHECK_EQ(classify(&more, 3, &m), CT_ESTABLISHED);
+	CHECK(e->flags & CT_F_ASSURED);
+	/* Its FIN and a reset at the exact sequence close as ever. */
+	struct ct_packet fin = tcp(LAN, 40000, WAN, 80, TCP_FIN | TCP_ACK, 122800, 7000, 0);
+	CHECK_EQ(classify(&fin, 4, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_FIN_WAIT);
+	struct ct_packet rst = tcp(WAN, 80, LAN, 40000, TCP_RST, 7000, 0, 0);
+	CHECK_EQ(classify(&rst, 5, &m), CT_ESTABLISHED);
+	CHECK_EQ(e->tcp_state, CT_TCP_CLOSE);
+	/* A segment of the other side first: it is the initiator now. */
+	conntrack_flush(&ct);
+	CHECK_EQ(classify(&reply, 6, &m), CT_NEW);
+	CHECK_EQ(conntrack_confirm(&ct, &reply, 0, 6, &e), 0);
+	CHECK_EQ(e->tuple[CT_ORIGINAL].src, WAN);
 }
 
 static void put_quote(uint8_t *q, uint8_t ihl, uint32_t src, uint32_t dst, uint8_t proto,

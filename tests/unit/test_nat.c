@@ -331,3 +331,43 @@ TEST(nat_forget_address_removes_its_entries)
 	CHECK_EQ(nat_forget_address(&ct, WAN_ADDR), 3);
 	CHECK_EQ(ct.count, 2);
 }
+
+/* The router's own error about a port forward's datagram: its quote shows
+ * what the sender sent (WAN_ADDR:1080), whether the connection is in the
+ * table (related) or the datagram is its first (from what was sent). */
+TEST(nat_router_error_quotes_what_was_sent)
+{
+	uint8_t pkt[200], quoted[64], sent_pkt[64];
+	struct ct_tuple reply;
+	struct ct_entry *e;
+	struct ct_match m;
+	struct nat_request fwd = { .dnat = true, .dnat_addr = LAN_HOST, .dnat_port = 8080 };
+	struct ct_tuple sent = { SERVER, WAN_ADDR, 7777, 1080, CT_PROTO_TCP };
+	struct ct_tuple now = { SERVER, LAN_HOST, 7777, 8080, CT_PROTO_TCP };
+
+	/* The first datagram: TTL 1, so the router's time exceeded. */
+	fresh();
+	size_t slen = build(sent_pkt, CT_PROTO_TCP, SERVER, WAN_ADDR, 7777, 1080, 4);
+	size_t qlen = build(quoted, CT_PROTO_TCP, SERVER, LAN_HOST, 7777, 8080, 4);
+	size_t len = build_icmp_error(pkt, ROUTER, SERVER, ICMP_TIME_EXCEEDED, 0, quoted, qlen);
+	CHECK_EQ(nat_rewrite_icmp_quote(pkt, len, &sent, &now), 0);
+	CHECK(checksums_ok(pkt, len));
+	CHECK(!memcmp(pkt + 12, &(uint32_t){ ROUTER }, 4));     /* the outer header stays */
+	CHECK(!memcmp(pkt + 16, &(uint32_t){ SERVER }, 4));
+	CHECK(!memcmp(pkt + 28, sent_pkt, slen));               /* the quote is what was sent */
+	CHECK_EQ(nat_rewrite_icmp_quote(pkt, len, &sent, &now), -ERR_INVALID_ARG);  /* not now's */
+
+	/* A later one: the connection is in the table, the error related. */
+	struct ct_packet in = { .tuple = sent, .tcp_flags = TCP_SYN };
+	CHECK_EQ(nat_reply_tuple(&ct, &in.tuple, &fwd, 0, 1, &reply, &counters), 0);
+	CHECK_EQ(conntrack_confirm(&ct, &in, &reply, 0, &e), 0);
+	len = build_icmp_error(pkt, ROUTER, SERVER, ICMP_TIME_EXCEEDED, 0, quoted, qlen);
+	struct ct_packet err = { .tuple = { ROUTER, SERVER, 0, 0, CT_PROTO_ICMP }, .icmp_type = ICMP_TIME_EXCEEDED,
+				 .quote = pkt + 28, .quote_len = qlen };
+	conntrack_classify(&ct, &err, 1, &m);
+	CHECK_EQ(m.state, CT_RELATED);
+	CHECK_EQ(nat_rewrite_icmp_error(pkt, len, m.entry, m.dir), 0);
+	CHECK(checksums_ok(pkt, len));
+	CHECK(!memcmp(pkt + 12, &(uint32_t){ ROUTER }, 4));
+	CHECK(!memcmp(pkt + 28, sent_pkt, slen));
+}

@@ -261,6 +261,39 @@ static int signal_of_vector(uint64_t vector, int *code)
 	}
 }
 
+/* A page fault answered this many times in a row at one page, with one
+ * access, did not get its page mapped: the kernel could not (the
+ * process's kernel quota, PROCESS_QUOTA, is spent on its mappings). A
+ * page revoked from it by another process (copy-on-write) is faulted in
+ * again once, not this often. */
+#define FAULT_REPEATS_MAX 16
+
+/* p's page fault m: true with m its answer, false when p has been ended
+ * (out of memory: SIGKILL, as Linux's OOM killer; refused: SIGSEGV). */
+static bool page_fault(struct process *p, struct msg *m)
+{
+	uint64_t at = (m->w[0] & ~(PAGE_SIZE - 1)) | (m->w[1] & 0xFFF);
+	long err;
+
+	p->fault_repeats = at == p->fault_at ? p->fault_repeats + 1 : 0;
+	p->fault_at = at;
+	if (p->fault_repeats >= FAULT_REPEATS_MAX)
+		err = -ERR_NO_MEMORY;
+	else if ((err = pager_answer(&p->as, m)) == 0)
+		return true;
+	const char *access = m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read";
+	if (err == -ERR_NO_MEMORY) {
+		printf("posix: %s (pid %d): out of memory at %lx (ip %lx, %s): SIGKILL\n", p->name,
+		       p->pid, m->w[0], m->w[2], access);
+		end_process(p, reply_slot, 0, LINUX_SIGKILL);
+		return false;
+	}
+	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name, p->pid,
+	       m->w[0], m->w[2], access);
+	end_process(p, reply_slot, 0, 11);
+	return false;
+}
+
 /* The answer to m, built in place: true to send it, false when the
  * process has ended (its thread was stopped and freed already). */
 static bool handle(struct msg *m)
@@ -279,13 +312,7 @@ static bool handle(struct msg *m)
 	}
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
-		if (pager_answer(&p->as, m) == 0)
-			return true;
-		printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name,
-		       p->pid, m->w[0], m->w[2],
-		       m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read");
-		end_process(p, reply_slot, 0, 11);
-		return false;
+		return page_fault(p, m);
 	case IPC_LABEL_SYSCALL:
 		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
 		switch (syscall_dispatch(p, &fr.regs)) {

@@ -4,11 +4,20 @@
  * out one 4 KiB page at a time through the address-space operations. A
  * page given back is revoked from the process it was mapped to and kept
  * for the next; the runs stay the server's until it ends.
+ *
+ * Copy-on-write: after a fork a page is owned by the parent and the
+ * child at once (lib/aspace.h, as_share). Each page of a run has a count
+ * of its owners beyond the first; the page goes back to the free list
+ * when its last owner gives it up.
  */
 #include "posix.h"
 #include "vfs.h"
 
-#define MEMORY_RUN (4UL << 20)
+#include "uapi/memory.h"
+
+#define MEMORY_RUN       (4UL << 20)
+#define MEMORY_RUN_PAGES (MEMORY_RUN / PAGE_SIZE)
+#define MEMORY_RUNS_MAX  256            /* 1 GiB */
 
 struct free_page {
 	struct free_page *next;
@@ -17,14 +26,30 @@ struct free_page {
 static struct free_page *free_pages;
 static uint64_t pages_reserve, pages_used;
 
+/* The runs, and for each page of them its owners beyond the first. */
+static uint8_t *runs[MEMORY_RUNS_MAX];
+static uint16_t extra_owners[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
+static unsigned nruns;
+
+/* The count of page's owners beyond the first, or NULL (not a page of
+ * a run: a table or a pipe's buffer from elsewhere). */
+static uint16_t *owners_of(const void *page)
+{
+	for (unsigned i = 0; i < nruns; i++)
+		if ((const uint8_t *)page >= runs[i] && (const uint8_t *)page < runs[i] + MEMORY_RUN)
+			return &extra_owners[i][((const uint8_t *)page - runs[i]) / PAGE_SIZE];
+	return NULL;
+}
+
 /* One more run from init, cut into free pages: false when refused. */
 static bool memory_grow(void)
 {
 	long err;
-	uint8_t *run = pages_alloc(MEMORY_RUN, &err);
+	uint8_t *run = nruns < MEMORY_RUNS_MAX ? pages_alloc(MEMORY_RUN, &err) : NULL;
 
 	if (!run)
 		return false;
+	runs[nruns++] = run;
 	for (uint64_t off = 0; off < MEMORY_RUN; off += PAGE_SIZE) {
 		struct free_page *f = (struct free_page *)(run + off);
 		f->next = free_pages;
@@ -48,6 +73,18 @@ static void *page_alloc(void *ctx)
 
 static void page_free(void *ctx, void *page)
 {
+	const struct process *owner = ctx;
+	uint16_t *extra = owners_of(page);
+
+	if (extra && *extra) {
+		/* The other owners keep it. A process whose task is gone
+		 * (its end) has no mapping of it left; a live one (munmap,
+		 * exec) loses it with every other's, who fault it in again. */
+		(*extra)--;
+		if (!owner || owner->task.task)
+			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+		return;
+	}
 	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
 	struct free_page *f = page;
 	f->next = free_pages;
@@ -83,7 +120,33 @@ static void tmpfs_page_free(void *page)
 
 const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free };
 
-const struct as_ops process_as_ops = { page_alloc, page_free, NULL, table_alloc, table_free };
+/* Copy-on-write (lib/aspace.h): write access revoked from every process
+ * the page is mapped to; the next write faults and gets a copy. */
+static void page_share(void *ctx, void *page)
+{
+	uint16_t *extra = owners_of(page);
+
+	if (!extra || *extra == UINT16_MAX)
+		return;         /* never: every owned page is of a run, PROCESS_MAX owners */
+	(*extra)++;
+	sys_mem_unmap(fpage((uint64_t)page, 12), MEM_UNMAP_WRITE_ONLY);
+}
+
+static unsigned page_owners(void *ctx, void *page)
+{
+	uint16_t *extra = owners_of(page);
+
+	return extra ? *extra + 1U : 1U;
+}
+
+static void page_unmap(void *ctx, void *page)
+{
+	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
+const struct as_ops process_as_ops = {
+	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners, page_unmap,
+};
 
 void memory_counts(uint64_t *used, uint64_t *reserve)
 {

@@ -85,6 +85,8 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
+	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
+	unsigned fault_repeats;         /* how often in a row, answered */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -227,7 +229,7 @@ struct process *process_parent(const struct process *p);
 /* Whether any process is alive. */
 bool process_any_alive(void);
 
-/* A copy of p (fork): its memory copied page by page, its descriptors
+/* A copy of p (fork): its memory shared copy-on-write, its descriptors
  * shared, its thread started with regs (the child's result in rax).
  * The child, or NULL with *err a Linux errno (-EAGAIN: no slot, -ENOMEM). */
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err);

@@ -12,6 +12,9 @@
  *                                 it separated by spaces ('quoted' ones
  *                                 may hold spaces); `#` comments
  *   trace=1                       log every system call and its result
+ *   memlog=1                      log the server's memory and kernel quota
+ *                                 before each program of the run list and
+ *                                 after the last (leak tests)
  *
  * Every message comes on one endpoint, badged per process: page faults
  * (answered from the process's address space), redirected system calls
@@ -45,6 +48,7 @@ static char run_list[RUN_LIST_MAX];
 static const void *rootfs;
 static size_t rootfs_size;
 static char *run_next_item = run_list;
+static bool memlog;
 
 /* run_list from the manifest's file named name: "prog arg arg" lines
  * become "prog:arg:arg" items separated by commas; a word in single
@@ -139,9 +143,13 @@ static void run_next(void)
 			       "not a `file` of the manifest)\n", s.argv[0]);
 			continue;
 		}
+		if (memlog)
+			memory_log();
 		if (process_start(s.argv[0], file, size, &s))
 			return;
 	}
+	if (memlog)
+		memory_log();
 	uint64_t used, reserve;
 	char in_use[16], kept[16];
 	memory_counts(&used, &reserve);
@@ -261,12 +269,14 @@ static int signal_of_vector(uint64_t vector, int *code)
 	}
 }
 
-/* A page fault answered this many times in a row at one page, with one
- * access, did not get its page mapped: the kernel could not (the
- * process's kernel quota, PROCESS_QUOTA, is spent on its mappings). A
- * page revoked from it by another process (copy-on-write) is faulted in
- * again once, not this often. */
-#define FAULT_REPEATS_MAX 16
+/* A page fault answered at one page, with one access, FAULT_TRIM_AT
+ * times in a row did not get its page mapped: the process's kernel quota
+ * (PROCESS_QUOTA) is spent on its mappings' records. Its other pages are
+ * revoked to free them (it faults in again what it uses); if that does
+ * not help either, FAULT_REPEATS_MAX in a row end it. (A page revoked by
+ * another process, copy-on-write, is faulted in again once, not twice.) */
+#define FAULT_TRIM_AT     2
+#define FAULT_REPEATS_MAX 8
 
 /* p's page fault m: true with m its answer, false when p has been ended
  * (out of memory: SIGKILL, as Linux's OOM killer; refused: SIGSEGV). */
@@ -277,6 +287,8 @@ static bool page_fault(struct process *p, struct msg *m)
 
 	p->fault_repeats = at == p->fault_at ? p->fault_repeats + 1 : 0;
 	p->fault_at = at;
+	if (p->fault_repeats == FAULT_TRIM_AT)
+		memory_trim(p, m->w[0]);
 	if (p->fault_repeats >= FAULT_REPEATS_MAX)
 		err = -ERR_NO_MEMORY;
 	else if ((err = pager_answer(&p->as, m)) == 0)
@@ -369,6 +381,7 @@ int main(uint64_t arg)
 		run_list[0] = 0;
 	}
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
+	memlog = program_arg(pi->args, "memlog", trace, sizeof(trace)) && trace[0] == '1';
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
 	signal_notification = slot_alloc();

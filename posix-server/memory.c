@@ -153,3 +153,24 @@ void memory_counts(uint64_t *used, uint64_t *reserve)
 	*used = pages_used;
 	*reserve = pages_reserve;
 }
+
+void memory_log(void)
+{
+	struct task_info ti = { 0 };
+
+	sys_task_info(CAP_SLOT_SELF, (uint64_t)&ti);
+	printf("posix: memory: %lu pages in use, %lu kept; kernel quota %lu bytes used\n",
+	       pages_used, pages_reserve, ti.quota_used);
+}
+
+static void trim_page(void *ctx, uint64_t va, void *page)
+{
+	if (va != *(uint64_t *)ctx)
+		sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
+void memory_trim(struct process *p, uint64_t keep)
+{
+	keep &= ~(PAGE_SIZE - 1);
+	as_each_owned(&p->as, 0, USER_SPACE_TOP, trim_page, &keep);
+}

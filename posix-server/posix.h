@@ -113,6 +113,15 @@ extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+/* Log those counts in pages and the server's own kernel quota in use, in
+ * bytes (`memlog=1`: before each program of the run list and at its end,
+ * for leak tests). */
+void memory_log(void);
+/* Revoke every page p owns but the one at keep from its mappings (and
+ * from every other process sharing them): their kernel mapping records,
+ * charged to p's kernel quota, are freed; p faults in again what it
+ * uses. For a process whose quota no longer covers a new mapping. */
+void memory_trim(struct process *p, uint64_t keep);
 
 /* ---- file.c: open file descriptions, descriptor tables ---- */
 

@@ -158,6 +158,34 @@ static void run_next(void)
 	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
 }
 
+/* The registers of a syscall or exception message (msg_to_words, with
+ * the IPC buffer looked up once rather than per word: every system call
+ * comes through here). */
+static void regs_in(const struct msg *m, struct fault_regs *fr)
+{
+	const uint64_t *b = ipc_buffer()->words;
+	unsigned have = ipc_tag_words(m->tag);
+	uint64_t *w = (uint64_t *)fr;
+
+	for (unsigned i = 0; i < FAULT_REGS_WORDS; i++)
+		w[i] = i >= have ? 0 : i < IPC_REG_WORDS ? m->w[i] : b[i];
+}
+
+/* The answer that resumes a thread with registers r (msg_from_words,
+ * likewise). */
+static struct msg regs_out(const struct user_regs *r)
+{
+	struct msg m = msg_make(IPC_REPLY_RESUME, USER_REGS_WORDS);
+	uint64_t *b = ipc_buffer()->words;
+	const uint64_t *w = (const uint64_t *)r;
+
+	for (unsigned i = 0; i < IPC_REG_WORDS; i++)
+		m.w[i] = w[i];
+	for (unsigned i = IPC_REG_WORDS; i < USER_REGS_WORDS; i++)
+		b[i] = w[i];
+	return m;
+}
+
 /* p ended while its thread waits for our answer on reply: stop it, free
  * it, and when no process is left start what comes next. */
 static void end_process(struct process *p, cap_slot_t reply, int status, int signal)
@@ -178,7 +206,7 @@ static void answer(struct process *p, cap_slot_t reply, struct user_regs *r)
 		end_process(p, reply, 0, p->exit_signal);
 		return;
 	}
-	struct msg m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)r, USER_REGS_WORDS);
+	struct msg m = regs_out(r);
 	ipc_reply(reply, &m);
 }
 
@@ -326,7 +354,7 @@ static bool handle(struct msg *m)
 	case IPC_LABEL_PAGE_FAULT:
 		return page_fault(p, m);
 	case IPC_LABEL_SYSCALL:
-		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		regs_in(m, &fr);
 		switch (syscall_dispatch(p, &fr.regs)) {
 		case DISPATCH_ENDED:
 			end_process(p, reply_slot, p->exit_status, p->exit_signal);
@@ -347,14 +375,14 @@ static bool handle(struct msg *m)
 			end_process(p, reply_slot, 0, p->exit_signal);
 			return false;
 		}
-		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+		*m = regs_out(&fr.regs);
 		return true;
 	default: {
 		int code, sig;
-		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		regs_in(m, &fr);
 		sig = signal_of_vector(fr.vector, &code);
 		if (signal_fault(p, &fr.regs, sig, code)) {
-			*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+			*m = regs_out(&fr.regs);
 			return true;
 		}
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
@@ -417,7 +445,21 @@ int main(uint64_t arg)
 			continue;
 		}
 		bool answer = handle(&m);
-		if (wake_pending()) {
+		if (wake_pending() && answer && ipc_tag_items(m.tag) == 0) {
+			/* The calls this one woke are answered first (a pipe's
+			 * reader, as soon as the writer wrote), then this one
+			 * with the next receive: a kernel call less. Their
+			 * answers use the IPC buffer too: this one's words
+			 * there are kept aside meanwhile. */
+			uint64_t *b = ipc_buffer()->words, kept[IPC_MAX_WORDS];
+			unsigned n = ipc_tag_words(m.tag);
+			for (unsigned i = IPC_REG_WORDS; i < n; i++)
+				kept[i] = b[i];
+			wake_waiting();
+			for (unsigned i = IPC_REG_WORDS; i < n; i++)
+				b[i] = kept[i];
+			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
+		} else if (wake_pending()) {
 			if (answer)
 				ipc_reply(reply_slot, &m);
 			wake_waiting();

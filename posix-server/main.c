@@ -164,11 +164,16 @@ static void run_next(void)
 static void regs_in(const struct msg *m, struct fault_regs *fr)
 {
 	const uint64_t *b = ipc_buffer()->words;
-	unsigned have = ipc_tag_words(m->tag);
+	unsigned have = ipc_tag_words(m->tag), i;
 	uint64_t *w = (uint64_t *)fr;
 
-	for (unsigned i = 0; i < FAULT_REGS_WORDS; i++)
-		w[i] = i >= have ? 0 : i < IPC_REG_WORDS ? m->w[i] : b[i];
+	/* Words past the count arrive as 0 in the registers too. */
+	for (i = 0; i < IPC_REG_WORDS; i++)
+		w[i] = m->w[i];
+	for (; i < have && i < FAULT_REGS_WORDS; i++)
+		w[i] = b[i];
+	for (; i < FAULT_REGS_WORDS; i++)
+		w[i] = 0;
 }
 
 /* The answer that resumes a thread with registers r (msg_from_words,

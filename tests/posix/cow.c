@@ -5,7 +5,10 @@
  * the other way round; 16 MiB through a pipe between a forked parent and
  * an exec'd child, the SHA-256 of both sides printed; fork/exit/wait
  * cycles (`cow cycles N` runs N of them alone and says how many went
- * right: the POSIX server's leak test runs 1000).
+ * right: the POSIX server's leak test runs 1000). `cow big N` touches N
+ * MiB, forks, and the child writes all of it (a copy of every page): on
+ * Mica with less memory than twice that, the child is killed (SIGKILL,
+ * out of memory) and the parent carries on with its memory as it was.
  *
  * Every line it prints is the same on Linux and on Mica.
  */
@@ -309,6 +312,33 @@ static int cycles(int n)
 	return ok;
 }
 
+/* n MiB touched, then a child that writes every page of them. */
+static void big(int n)
+{
+	size_t bytes = (size_t)n << 20;
+	unsigned char *heap = malloc(bytes);
+
+	if (!heap) {
+		printf("big: malloc failed\n");
+		return;
+	}
+	set_pages(heap, bytes, 'a');
+	printf("big: %d MiB touched\n", n);
+	pid_t pid = fork();
+	if (pid == 0) {
+		set_pages(heap, bytes, 'c');
+		_exit(all_pages(heap, bytes, 'c') ? 0 : 1);
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status))
+		printf("big: the child was killed by signal %d\n", WTERMSIG(status));
+	else
+		printf("big: the child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	printf("big: the parent's memory as it was: %d\n", all_pages(heap, bytes, 'a'));
+	free(heap);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "sink"))
@@ -316,6 +346,10 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "cycles")) {
 		int n = atoi(argv[2]);
 		printf("%d fork/exit/wait cycles: %d right\n", n, cycles(n));
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "big")) {
+		big(atoi(argv[2]));
 		return 0;
 	}
 	/* Line-buffered as on a terminal, also when run by the tests'

@@ -19,13 +19,17 @@ MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
 # each.
 RUNS = [("cow-musl", ["cycles", "1"]), ("cow-glibc", ["cycles", "1"]), ("cow-musl", []),
         ("cow-glibc", []), ("cow-musl", ["cycles", "1000"]), ("cow-glibc", ["cycles", "1000"])]
+# Then out of memory: 40 MiB touched (far more pages than a process's
+# kernel quota maps at once) and a child that writes all of them, with
+# 64 MiB for every process together: the child cannot have its copies.
+BIG = [("cow-musl", ["big", "20"]), ("cow-musl", ["big", "40"]), ("cow-musl", ["cycles", "10"])]
 MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
                     r"kernel quota (\d+) bytes used$", re.M)
 
 
 def test_posix_fork_cycles_and_cow_give_back_memory_and_quota(tmp_path):
     runs = tmp_path / "runs"
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS))
+    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS + BIG))
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
     with boot_init(tmp_path, MANIFEST, modules, "posix-fork") as q:
@@ -35,11 +39,23 @@ def test_posix_fork_cycles_and_cow_give_back_memory_and_quota(tmp_path):
     assert len(re.findall(r"^1000 fork/exit/wait cycles: 1000 right$", out, re.M)) == 2, out
     assert len(re.findall(r"^the child saw its own writes, not the parent's: yes$", out,
                           re.M)) == 2, out
-    assert not re.search(r"out of memory|SIGKILL|SIGSEGV", out), out
+    before_big = out[:out.index("big: 20 MiB touched")]
+    assert not re.search(r"out of memory|SIGKILL|SIGSEGV", before_big), out
     memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
-    assert len(memory) == len(RUNS) + 1, out
+    assert len(memory) == len(RUNS + BIG) + 1, out
     # Nothing in use between programs; after the first forks of the big
     # heap (which the reserve grows for) the reserve and the quota stay
     # where they were, however many forks come after.
     assert all(used == 0 for used, _, _ in memory), memory
     assert memory[3][1:] == memory[4][1:] == memory[5][1:] == memory[6][1:], memory
+    # 20 MiB and a copy of it fit; 40 MiB and a copy do not: the child
+    # is killed as Linux's OOM killer would, the parent's memory is intact,
+    # the server carries on (the next program forks), nothing is left.
+    after = out[out.index("big: 20 MiB touched"):]
+    assert re.search(r"^big: the child exited 0$", after, re.M), after
+    assert re.search(r"^posix: cow-musl \(pid \d+\): out of memory at [0-9a-f]+ "
+                     r"\(ip [0-9a-f]+, write\): SIGKILL$", after, re.M), after
+    assert re.search(r"^big: the child was killed by signal 9$", after, re.M), after
+    assert len(re.findall(r"^big: the parent's memory as it was: 1$", after, re.M)) == 2, after
+    assert re.search(r"^10 fork/exit/wait cycles: 10 right$", after, re.M), after
+    assert memory[-1][0] == 0, memory

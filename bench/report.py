@@ -129,10 +129,13 @@ def figures(section, data):
                 v = median(r[what])
                 out.append((f"{r['model']} {r['guest']} {what[:-4]} median ms", v, NOISY))
     elif section == "posix":
+        # Instruction counts, but Linux's fork and copies move by several
+        # percent from boot to boot (its timer and memory layout).
         for r in data["results"]:
+            tol = EXACT if r["key"] in ("getpid", "pipe_latency") else NOISY
             for who in ("linux", "mica"):
-                out.append((f"{r['key']}, {who} instructions", r[who], EXACT))
-            out.append((f"{r['key']}, Mica/Linux", r["ratio"], EXACT))
+                out.append((f"{r['key']}, {who} instructions", r[who], tol))
+            out.append((f"{r['key']}, Mica/Linux", r["ratio"], tol))
     elif section == "firewall":
         for r in data["results"]:
             for what in ("tcp_mbit", "udp64_pps", "conn_per_s"):

@@ -331,6 +331,20 @@ long as_share(struct aspace *to, const struct aspace *from)
 	return 0;
 }
 
+long as_adopt(struct aspace *as, uint64_t va, void *page)
+{
+	const struct as_region *r = as_region_at(as, va);
+
+	if (!r || r->kind != AS_ANON || va & PAGE_MASK || page_find(as, va) || !as->ops->page_share)
+		return -ERR_INVALID_ARG;
+	if (!table_room(as))
+		return -ERR_NO_MEMORY;
+	table_put(as, va, page);
+	as->npages++;
+	as->ops->page_share(as->ctx, page);
+	return 0;
+}
+
 /* ---- faults and copies ---- */
 
 /* Whether the owned page is shared with another address space. */

@@ -9,6 +9,13 @@
  * child at once (lib/aspace.h, as_share). Each page of a run has a count
  * of its owners beyond the first; the page goes back to the free list
  * when its last owner gives it up.
+ *
+ * The file cache: a page of a root-filesystem file that a process maps
+ * (mmap, memory_file_page) is read into a page once, kept in a table by
+ * (node, page index), and owned by the cache and by every process that
+ * maps it, copy-on-write like a fork's. When the last process lets it go,
+ * the cache does too (the root filesystem never changes; tmpfs files are
+ * not cached: their pages are copied at mmap).
  */
 #include "posix.h"
 #include "vfs.h"
@@ -29,16 +36,66 @@ static uint64_t pages_reserve, pages_used;
 /* The runs, and for each page of them its owners beyond the first. */
 static uint8_t *runs[MEMORY_RUNS_MAX];
 static uint16_t extra_owners[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
+static uint16_t cache_slot[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];   /* slot + 1, or 0 */
 static unsigned nruns;
 
-/* The count of page's owners beyond the first, or NULL (not a page of
- * a run: a table or a pipe's buffer from elsewhere). */
-static uint16_t *owners_of(const void *page)
+/* The count of page's owners beyond the first (and its slot in the file
+ * cache, if slot), or NULL (not a page of a run: a table or a pipe's
+ * buffer from elsewhere). */
+static uint16_t *owners_of(const void *page, uint16_t **slot)
 {
 	for (unsigned i = 0; i < nruns; i++)
-		if ((const uint8_t *)page >= runs[i] && (const uint8_t *)page < runs[i] + MEMORY_RUN)
-			return &extra_owners[i][((const uint8_t *)page - runs[i]) / PAGE_SIZE];
+		if ((const uint8_t *)page >= runs[i] && (const uint8_t *)page < runs[i] + MEMORY_RUN) {
+			unsigned at = (unsigned)(((const uint8_t *)page - runs[i]) / PAGE_SIZE);
+			if (slot)
+				*slot = &cache_slot[i][at];
+			return &extra_owners[i][at];
+		}
+	static uint16_t no_slot;
+	if (slot)
+		*slot = &no_slot;
 	return NULL;
+}
+
+/* ---- the file cache: open addressing, linear probing ---- */
+
+#define CACHE_SLOTS 8192                /* at most half used: 16 MiB of files */
+
+struct cache_entry {
+	int node;
+	uint32_t index;                 /* the page's in the file */
+	void *page;                     /* NULL: a free slot */
+};
+
+static struct cache_entry cache[CACHE_SLOTS];
+static unsigned cache_used;
+
+static unsigned cache_home(int node, uint32_t index)
+{
+	return (unsigned)((((uint64_t)node << 32 | index) * 0x9E3779B97F4A7C15ULL) >> 40) &
+	       (CACHE_SLOTS - 1);
+}
+
+/* Remove page (cached) from the table, closing the gap so that every
+ * entry stays reachable from its home slot. */
+static void cache_drop(void *page)
+{
+	uint16_t *slot;
+
+	owners_of(page, &slot);
+	unsigned mask = CACHE_SLOTS - 1, hole = *slot - 1U;
+	*slot = 0;
+	for (unsigned i = (hole + 1) & mask; cache[i].page; i = (i + 1) & mask) {
+		unsigned home = cache_home(cache[i].node, cache[i].index);
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			cache[hole] = cache[i];
+			owners_of(cache[hole].page, &slot);
+			*slot = (uint16_t)(hole + 1);
+			hole = i;
+		}
+	}
+	cache[hole].page = NULL;
+	cache_used--;
 }
 
 /* One more run from init, cut into free pages: false when refused. */
@@ -74,7 +131,7 @@ static void *page_alloc(void *ctx)
 static void page_free(void *ctx, void *page)
 {
 	const struct process *owner = ctx;
-	uint16_t *extra = owners_of(page);
+	uint16_t *slot, *extra = owners_of(page, &slot);
 
 	if (extra && *extra) {
 		/* The other owners keep it. A process whose task is gone
@@ -83,7 +140,9 @@ static void page_free(void *ctx, void *page)
 		(*extra)--;
 		if (!owner || owner->task.task)
 			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
-		return;
+		if (*extra || !*slot)
+			return;
+		cache_drop(page);       /* only the file cache had it still */
 	}
 	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
 	struct free_page *f = page;
@@ -124,7 +183,7 @@ const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free };
  * the page is mapped to; the next write faults and gets a copy. */
 static void page_share(void *ctx, void *page)
 {
-	uint16_t *extra = owners_of(page);
+	uint16_t *extra = owners_of(page, NULL);
 
 	if (!extra || *extra == UINT16_MAX)
 		return;         /* never: every owned page is of a run, PROCESS_MAX owners */
@@ -134,7 +193,7 @@ static void page_share(void *ctx, void *page)
 
 static unsigned page_owners(void *ctx, void *page)
 {
-	uint16_t *extra = owners_of(page);
+	uint16_t *extra = owners_of(page, NULL);
 
 	return extra ? *extra + 1U : 1U;
 }
@@ -152,6 +211,39 @@ void memory_counts(uint64_t *used, uint64_t *reserve)
 {
 	*used = pages_used;
 	*reserve = pages_reserve;
+}
+
+void *memory_file_page(int node, uint64_t index)
+{
+	unsigned i = cache_home(node, (uint32_t)index);
+	const struct vfs_node *n = &vfs_nodes[node];
+
+	if (!n->data || index >= UINT32_MAX)
+		return NULL;
+	for (; cache[i].page; i = (i + 1) & (CACHE_SLOTS - 1))
+		if (cache[i].node == node && cache[i].index == index)
+			return cache[i].page;
+	uint64_t off = index * PAGE_SIZE;
+	void *page = cache_used < CACHE_SLOTS / 2 && off < n->size ? page_alloc(NULL) : NULL;
+	uint16_t *slot;
+	if (!page)
+		return NULL;
+	memcpy(page, n->data + off, n->size - off < PAGE_SIZE ? n->size - off : PAGE_SIZE);
+	cache[i] = (struct cache_entry){ node, (uint32_t)index, page };
+	cache_used++;
+	owners_of(page, &slot);
+	*slot = (uint16_t)(i + 1);
+	return page;
+}
+
+void memory_file_page_unused(void *page)
+{
+	uint16_t *slot, *extra = owners_of(page, &slot);
+
+	if (extra && !*extra && *slot) {
+		cache_drop(page);
+		page_free(NULL, page);
+	}
 }
 
 void memory_log(void)

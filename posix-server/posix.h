@@ -113,6 +113,14 @@ extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+/* The page of the root-filesystem file at node (its data in the
+ * archive) at page index, from the file cache (read in on first use; the
+ * bytes past the file's end zeros): for a process to own with as_adopt
+ * (copy-on-write). NULL: not a root-filesystem file, past its end, the
+ * cache full, no memory. memory_file_page_unused(page) when no process
+ * took it after all. */
+void *memory_file_page(int node, uint64_t index);
+void memory_file_page_unused(void *page);
 /* Log those counts in pages and the server's own kernel quota in use, in
  * bytes (`memlog=1`: before each program of the run list and at its end,
  * for leak tests). */

@@ -136,6 +136,13 @@ void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
  * table: to is left empty). */
 long as_share(struct aspace *to, const struct aspace *from);
 
+/* Own page, a page of the pager's that others own too (a file's page
+ * in a cache), at va: an AS_ANON page not owned yet. Shared as as_share
+ * shares (ops->page_share): read-only until written, a write copies. 0,
+ * or -ERR_INVALID_ARG (no AS_ANON region at va, va owned already, the ops
+ * cannot share), -ERR_NO_MEMORY (max_pages, or no memory for the table). */
+long as_adopt(struct aspace *as, uint64_t va, void *page);
+
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,

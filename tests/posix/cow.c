@@ -214,6 +214,34 @@ static void cow(void)
 	munmap(map, 2 * PAGE);
 	close(fd);
 	unlink("/tmp/cow-file");
+
+	/* The program's own file (on Mica a root-filesystem file, whose
+	 * pages every mapping shares until written): a child's write to
+	 * its private mapping is neither the parent's nor a new mapping's. */
+	fd = open("/proc/self/exe", O_RDONLY);
+	unsigned char *exe = fd < 0 ? MAP_FAILED
+		: mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (exe == MAP_FAILED) {
+		printf("cow: mapping the program failed\n");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		exe[1] = 'X';
+		_exit(exe[1] == 'X' && exe[0] == 0x7f ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	unsigned char *again = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	printf("the program's file mapped: the child wrote its own %s, the parent sees %c, "
+	       "a new mapping %c\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "no",
+	       exe[1], again == MAP_FAILED ? '?' : again[1]);
+	exe[1] = 'Y';
+	printf("the parent's write: %c, a new mapping still %c\n", exe[1],
+	       again == MAP_FAILED ? '?' : again[1]);
+	munmap(exe, PAGE);
+	if (again != MAP_FAILED)
+		munmap(again, PAGE);
+	close(fd);
 	free(heap);
 	close(to_child[0]);
 	close(to_child[1]);

@@ -679,6 +679,29 @@ TEST(aspace_share_is_copy_on_write)
 	CHECK_EQ(as_fault(&child, 0x13000, 0, &src, &rights), 0);
 	CHECK_EQ(rights, IPC_MAP_READ);         /* still shared */
 
+	/* A page of the pager's own (a file's, cached) adopted by two:
+	 * read-only for both, a write copies, the pager's copy stays. */
+	void *cached = page_alloc(NULL);
+	(void)owners_of(cached);                /* the cache is its first owner */
+	((uint8_t *)cached)[5] = 9;
+	CHECK_EQ(as_add(&other, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_adopt(&other, 0x40000, cached), 0);
+	CHECK_EQ(as_adopt(&other, 0x40000, cached), -ERR_INVALID_ARG);  /* owned already */
+	CHECK_EQ(as_adopt(&other, 0x50000, cached), -ERR_INVALID_ARG);  /* no region */
+	CHECK_EQ(as_add(&child, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_adopt(&child, 0x40000, cached), 0);
+	CHECK_EQ(*owners_of(cached), 3);
+	CHECK_EQ(as_fault(&other, 0x40000, 0, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)cached);
+	CHECK_EQ(rights, IPC_MAP_READ);
+	CHECK_EQ(as_fault(&child, 0x40005, WRITE_ACCESS, &src, &rights), 0);
+	CHECK(src != (uint64_t)cached);
+	CHECK_EQ(((uint8_t *)src)[5], 9);
+	CHECK_EQ(*owners_of(cached), 2);
+	as_release(&other);
+	CHECK_EQ(*owners_of(cached), 1);
+	cow_page_free(NULL, cached);
+
 	as_release(&child);
 	as_release(&parent);
 	CHECK_EQ(pages_live, 0);

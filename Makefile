@@ -435,17 +435,18 @@ soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 # guest, and a sampled profile of where Mica's transfers spend the time;
 # driver restart outage; forwarding through the router beside a
 # Linux router; the firewall through the router beside Linux with nftables
-# (firewall: not run by default). BENCH names the parts to run (ipc nic
-# net profile outage router firewall); bench/report.py then writes
+# (firewall: not run by default); POSIX system calls beside the Linux
+# guest. BENCH names the parts to run (ipc nic net profile outage router
+# firewall posix); bench/report.py then writes
 # docs/benchmarks.md, its plots and bench/results.json, keeping the parts
 # not run, and prints what moved.
 # Never fails on what a benchmark measured.
-BENCH ?= ipc nic net profile outage router
+BENCH ?= ipc nic net profile outage router posix
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
 	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
-		case $$b in ipc|nic|net|profile|outage|router|firewall) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net profile outage router firewall)"; exit 2;; esac; \
+		case $$b in ipc|nic|net|profile|outage|router|firewall|posix) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net profile outage router firewall posix)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \
 		$(PYTHON) bench/run_$$b.py || echo "make bench: bench/run_$$b.py exited with status $$? (reported, not fatal)"; \
 	done

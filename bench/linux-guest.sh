@@ -22,6 +22,9 @@
 #                                  this MAC address gets this address
 #   mica.forward=1                 a router (bench/run_router.py's
 #                                  reference): ip_forward=1, stays up
+#   mica.pbench=1                  run /bin/pbench (build/posix/pbench-musl,
+#                                  the POSIX benchmark, bench/run_posix.py's
+#                                  reference), then power off
 # and prints `linux-guest: ready ...` on the console when it is ready.
 set -euo pipefail
 
@@ -43,7 +46,8 @@ fi
 kver=${pkg#linux-image-}
 
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/kernel-package" ] &&
-	[ "$(cat "$out/kernel-package")" = "$pkg" ] && [ "$out/initrd.img" -nt "$0" ]; then
+	[ "$(cat "$out/kernel-package")" = "$pkg" ] && [ "$out/initrd.img" -nt "$0" ] &&
+	{ [ ! -f "$root/build/posix/pbench-musl" ] || [ "$out/initrd.img" -nt "$root/build/posix/pbench-musl" ]; }; then
 	exit 0
 fi
 
@@ -109,6 +113,11 @@ for lib in $(ldd "$iperf" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/
 	cp -L "$lib" "$rootfs$lib"
 done
 
+# The POSIX benchmark: the same static binary Mica's POSIX server runs.
+if [ -f "$root/build/posix/pbench-musl" ]; then
+	cp "$root/build/posix/pbench-musl" "$rootfs/bin/pbench"
+fi
+
 # `iperf -v` exits with 1; its output says whether it ran.
 if [ "$(id -u)" -eq 0 ] && [[ "$(chroot "$rootfs" /bin/iperf -v 2>&1 || true)" != "iperf version"* ]]; then
 	echo "linux-guest: iperf does not run in the initramfs (a library missing?)" >&2
@@ -126,9 +135,10 @@ for m in $(cat /lib/modules/load-order); do
 	insmod /lib/modules/$m || echo "linux-guest: insmod $m failed"
 done
 
-addr= iperf= reload= ifs= forward=
+addr= iperf= reload= ifs= forward= pbench=
 for word in $(cat /proc/cmdline); do
 	case "$word" in
+	mica.pbench=*)  pbench=${word#mica.pbench=} ;;
 	mica.addr=*)    addr=${word#mica.addr=} ;;
 	mica.iperf=*)   iperf=${word#mica.iperf=} ;;
 	mica.reload=*)  reload=${word#mica.reload=} ;;
@@ -149,6 +159,12 @@ uptime_ms() {
 	frac=${up#*.}
 	echo $(( ${up%.*} * 1000 + ${frac#0} * 10 ))
 }
+
+if [ -n "$pbench" ]; then
+	echo "linux-guest: ready pbench"
+	/bin/pbench
+	poweroff -f
+fi
 
 ip link set lo up
 [ -n "$addr" ] && eth0_up

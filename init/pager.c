@@ -35,7 +35,8 @@ static void table_free(void *ctx, void *table, size_t bytes)
 	ram_run_free(((uint64_t)table - ROOT_RAM_WINDOW) / PAGE_SIZE, bytes / PAGE_SIZE);
 }
 
-const struct as_ops program_as_ops = { page_alloc, page_free, prepare, table_alloc, table_free };
+const struct as_ops program_as_ops = { page_alloc, page_free, prepare, table_alloc, table_free,
+				       NULL, NULL, NULL };
 
 bool pager_fault(struct program *p, struct msg *m)
 {

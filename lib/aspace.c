@@ -309,13 +309,72 @@ void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
 	}
 }
 
+long as_share(struct aspace *to, const struct aspace *from)
+{
+	if (to->nregions || to->capacity || !from->ops->page_share || from->npages > to->max_pages)
+		return from->npages > to->max_pages ? -ERR_NO_MEMORY : -ERR_INVALID_ARG;
+	if (from->capacity) {
+		size_t bytes = from->capacity * sizeof(*from->table);
+		struct as_page *table = to->ops->table_alloc(to->ctx, bytes);
+		if (!table)
+			return -ERR_NO_MEMORY;
+		memcpy(table, from->table, bytes);
+		to->table = table;
+		to->capacity = from->capacity;
+		to->npages = from->npages;
+		for (unsigned i = 0; i < from->capacity; i++)
+			if (table[i].page)
+				from->ops->page_share(from->ctx, table[i].page);
+	}
+	memcpy(to->regions, from->regions, from->nregions * sizeof(from->regions[0]));
+	to->nregions = from->nregions;
+	return 0;
+}
+
+long as_adopt(struct aspace *as, uint64_t va, void *page)
+{
+	const struct as_region *r = as_region_at(as, va);
+
+	if (!r || r->kind != AS_ANON || va & PAGE_MASK || page_find(as, va) || !as->ops->page_share)
+		return -ERR_INVALID_ARG;
+	if (!table_room(as))
+		return -ERR_NO_MEMORY;
+	table_put(as, va, page);
+	as->npages++;
+	as->ops->page_share(as->ctx, page);
+	return 0;
+}
+
 /* ---- faults and copies ---- */
 
+/* Whether the owned page is shared with another address space. */
+static bool shared(const struct aspace *as, void *page)
+{
+	return as->ops->page_owners && as->ops->page_owners(as->ctx, page) > 1;
+}
+
+/* The owned page at e, shared, becomes a copy of this address space's
+ * own (the shared one loses an owner and is revoked from every client).
+ * false: no page for the copy. */
+static bool unshare(struct aspace *as, struct as_page *e)
+{
+	if (!shared(as, e->page))
+		return true;
+	void *copy = as->ops->page_alloc(as->ctx);
+	if (!copy)
+		return false;
+	memcpy(copy, e->page, AS_PAGE_SIZE);
+	as->ops->page_free(as->ctx, e->page);
+	e->page = copy;
+	return true;
+}
+
 /* The pager's page behind client page va in region r: an owned page
- * (allocated when create), or the shared source. NULL: none (an untouched
- * AS_ANON page without create), or no memory. */
+ * (allocated when create; made the writer's own first when write and it
+ * is shared), or the shared source. NULL: none (an untouched AS_ANON page
+ * without create), or no memory. */
 static void *backing(struct aspace *as, const struct as_region *r, uint64_t va, bool create,
-		     long *err)
+		     bool write, long *err)
 {
 	*err = 0;
 	if (r->kind == AS_SHARED) {
@@ -327,6 +386,10 @@ static void *backing(struct aspace *as, const struct as_region *r, uint64_t va, 
 		return (void *)source;
 	}
 	struct as_page *e = page_find(as, va);
+	if (e && write && !unshare(as, e)) {
+		*err = -ERR_NO_MEMORY;
+		return NULL;
+	}
 	if (e)
 		return e->page;
 	if (!create)
@@ -342,7 +405,7 @@ void *as_page(struct aspace *as, uint64_t va)
 	const struct as_region *r = as_region_at(as, va);
 	long err;
 
-	return r ? backing(as, r, va, true, &err) : NULL;
+	return r ? backing(as, r, va, true, true, &err) : NULL;
 }
 
 void *as_preset(struct aspace *as, uint64_t va, unsigned rights)
@@ -367,11 +430,19 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 	if (!r->rights || ((access & 2) && !(r->rights & IPC_MAP_WRITE)) ||
 	    ((access & 16) && !(r->rights & IPC_MAP_EXEC)))
 		return -ERR_NO_RIGHTS;
-	void *page = backing(as, r, va, true, &err);
+	bool write = access & 2;
+	void *page = backing(as, r, va, true, write, &err);
 	if (!page)
 		return err;
 	*source = (uint64_t)page;
 	*rights = r->rights;
+	if (r->kind == AS_ANON && !write && shared(as, page))
+		*rights &= ~IPC_MAP_WRITE;
+	/* A write to a page the client has read-only (bit 0: present): it
+	 * was shared, and the mapping must go before a writable one can
+	 * take its place. */
+	if (r->kind == AS_ANON && write && (access & 1) && as->ops->page_unmap)
+		as->ops->page_unmap(as->ctx, page);
 	return 0;
 }
 
@@ -386,7 +457,7 @@ static long copy(struct aspace *as, uint64_t va, uint8_t *buf, size_t len, bool 
 		long err;
 		if (!r || !(r->rights & (out ? IPC_MAP_WRITE : IPC_MAP_READ)))
 			return -ERR_BAD_ADDRESS;
-		uint8_t *page = backing(as, r, page_va, out, &err);
+		uint8_t *page = backing(as, r, page_va, out, out, &err);
 		if (err)
 			return err;
 		if (out)

@@ -12,6 +12,9 @@
  *                                 it separated by spaces ('quoted' ones
  *                                 may hold spaces); `#` comments
  *   trace=1                       log every system call and its result
+ *   memlog=1                      log the server's memory and kernel quota
+ *                                 before each program of the run list and
+ *                                 after the last (leak tests)
  *
  * Every message comes on one endpoint, badged per process: page faults
  * (answered from the process's address space), redirected system calls
@@ -45,6 +48,7 @@ static char run_list[RUN_LIST_MAX];
 static const void *rootfs;
 static size_t rootfs_size;
 static char *run_next_item = run_list;
+static bool memlog;
 
 /* run_list from the manifest's file named name: "prog arg arg" lines
  * become "prog:arg:arg" items separated by commas; a word in single
@@ -139,15 +143,52 @@ static void run_next(void)
 			       "not a `file` of the manifest)\n", s.argv[0]);
 			continue;
 		}
+		if (memlog)
+			memory_log();
 		if (process_start(s.argv[0], file, size, &s))
 			return;
 	}
+	if (memlog)
+		memory_log();
 	uint64_t used, reserve;
 	char in_use[16], kept[16];
 	memory_counts(&used, &reserve);
 	printf("posix: all programs ended; memory: %s in use, %s kept\n",
 	       fmt_bytes(in_use, sizeof(in_use), used * PAGE_SIZE),
 	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
+}
+
+/* The registers of a syscall or exception message (msg_to_words, with
+ * the IPC buffer looked up once rather than per word: every system call
+ * comes through here). */
+static void regs_in(const struct msg *m, struct fault_regs *fr)
+{
+	const uint64_t *b = ipc_buffer()->words;
+	unsigned have = ipc_tag_words(m->tag), i;
+	uint64_t *w = (uint64_t *)fr;
+
+	/* Words past the count arrive as 0 in the registers too. */
+	for (i = 0; i < IPC_REG_WORDS; i++)
+		w[i] = m->w[i];
+	for (; i < have && i < FAULT_REGS_WORDS; i++)
+		w[i] = b[i];
+	for (; i < FAULT_REGS_WORDS; i++)
+		w[i] = 0;
+}
+
+/* The answer that resumes a thread with registers r (msg_from_words,
+ * likewise). */
+static struct msg regs_out(const struct user_regs *r)
+{
+	struct msg m = msg_make(IPC_REPLY_RESUME, USER_REGS_WORDS);
+	uint64_t *b = ipc_buffer()->words;
+	const uint64_t *w = (const uint64_t *)r;
+
+	for (unsigned i = 0; i < IPC_REG_WORDS; i++)
+		m.w[i] = w[i];
+	for (unsigned i = IPC_REG_WORDS; i < USER_REGS_WORDS; i++)
+		b[i] = w[i];
+	return m;
 }
 
 /* p ended while its thread waits for our answer on reply: stop it, free
@@ -170,7 +211,7 @@ static void answer(struct process *p, cap_slot_t reply, struct user_regs *r)
 		end_process(p, reply, 0, p->exit_signal);
 		return;
 	}
-	struct msg m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)r, USER_REGS_WORDS);
+	struct msg m = regs_out(r);
 	ipc_reply(reply, &m);
 }
 
@@ -261,6 +302,43 @@ static int signal_of_vector(uint64_t vector, int *code)
 	}
 }
 
+/* A page fault answered at one page, with one access, FAULT_TRIM_AT
+ * times in a row did not get its page mapped: the process's kernel quota
+ * (PROCESS_QUOTA) is spent on its mappings' records. Its other pages are
+ * revoked to free them (it faults in again what it uses); if that does
+ * not help either, FAULT_REPEATS_MAX in a row end it. (A page revoked by
+ * another process, copy-on-write, is faulted in again once, not twice.) */
+#define FAULT_TRIM_AT     2
+#define FAULT_REPEATS_MAX 8
+
+/* p's page fault m: true with m its answer, false when p has been ended
+ * (out of memory: SIGKILL, as Linux's OOM killer; refused: SIGSEGV). */
+static bool page_fault(struct process *p, struct msg *m)
+{
+	uint64_t at = (m->w[0] & ~(PAGE_SIZE - 1)) | (m->w[1] & 0xFFF);
+	long err;
+
+	p->fault_repeats = at == p->fault_at ? p->fault_repeats + 1 : 0;
+	p->fault_at = at;
+	if (p->fault_repeats == FAULT_TRIM_AT)
+		memory_trim(p, m->w[0]);
+	if (p->fault_repeats >= FAULT_REPEATS_MAX)
+		err = -ERR_NO_MEMORY;
+	else if ((err = pager_answer(&p->as, m)) == 0)
+		return true;
+	const char *access = m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read";
+	if (err == -ERR_NO_MEMORY) {
+		printf("posix: %s (pid %d): out of memory at %lx (ip %lx, %s): SIGKILL\n", p->name,
+		       p->pid, m->w[0], m->w[2], access);
+		end_process(p, reply_slot, 0, LINUX_SIGKILL);
+		return false;
+	}
+	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name, p->pid,
+	       m->w[0], m->w[2], access);
+	end_process(p, reply_slot, 0, 11);
+	return false;
+}
+
 /* The answer to m, built in place: true to send it, false when the
  * process has ended (its thread was stopped and freed already). */
 static bool handle(struct msg *m)
@@ -279,15 +357,9 @@ static bool handle(struct msg *m)
 	}
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
-		if (pager_answer(&p->as, m) == 0)
-			return true;
-		printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name,
-		       p->pid, m->w[0], m->w[2],
-		       m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read");
-		end_process(p, reply_slot, 0, 11);
-		return false;
+		return page_fault(p, m);
 	case IPC_LABEL_SYSCALL:
-		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		regs_in(m, &fr);
 		switch (syscall_dispatch(p, &fr.regs)) {
 		case DISPATCH_ENDED:
 			end_process(p, reply_slot, p->exit_status, p->exit_signal);
@@ -308,14 +380,14 @@ static bool handle(struct msg *m)
 			end_process(p, reply_slot, 0, p->exit_signal);
 			return false;
 		}
-		*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+		*m = regs_out(&fr.regs);
 		return true;
 	default: {
 		int code, sig;
-		msg_to_words(m, (uint64_t *)&fr, FAULT_REGS_WORDS);
+		regs_in(m, &fr);
 		sig = signal_of_vector(fr.vector, &code);
 		if (signal_fault(p, &fr.regs, sig, code)) {
-			*m = msg_from_words(IPC_REPLY_RESUME, (const uint64_t *)&fr.regs, USER_REGS_WORDS);
+			*m = regs_out(&fr.regs);
 			return true;
 		}
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
@@ -342,6 +414,7 @@ int main(uint64_t arg)
 		run_list[0] = 0;
 	}
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
+	memlog = program_arg(pi->args, "memlog", trace, sizeof(trace)) && trace[0] == '1';
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
 	signal_notification = slot_alloc();
@@ -377,7 +450,21 @@ int main(uint64_t arg)
 			continue;
 		}
 		bool answer = handle(&m);
-		if (wake_pending()) {
+		if (wake_pending() && answer && ipc_tag_items(m.tag) == 0) {
+			/* The calls this one woke are answered first (a pipe's
+			 * reader, as soon as the writer wrote), then this one
+			 * with the next receive: a kernel call less. Their
+			 * answers use the IPC buffer too: this one's words
+			 * there are kept aside meanwhile. */
+			uint64_t *b = ipc_buffer()->words, kept[IPC_MAX_WORDS];
+			unsigned n = ipc_tag_words(m.tag);
+			for (unsigned i = IPC_REG_WORDS; i < n; i++)
+				kept[i] = b[i];
+			wake_waiting();
+			for (unsigned i = IPC_REG_WORDS; i < n; i++)
+				b[i] = kept[i];
+			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
+		} else if (wake_pending()) {
 			if (answer)
 				ipc_reply(reply_slot, &m);
 			wake_waiting();

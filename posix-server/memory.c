@@ -4,11 +4,27 @@
  * out one 4 KiB page at a time through the address-space operations. A
  * page given back is revoked from the process it was mapped to and kept
  * for the next; the runs stay the server's until it ends.
+ *
+ * Copy-on-write: after a fork a page is owned by the parent and the
+ * child at once (lib/aspace.h, as_share). Each page of a run has a count
+ * of its owners beyond the first; the page goes back to the free list
+ * when its last owner gives it up.
+ *
+ * The file cache: a page of a root-filesystem file that a process maps
+ * (mmap, memory_file_page) is read into a page once, kept in a table by
+ * (node, page index), and owned by the cache and by every process that
+ * maps it, copy-on-write like a fork's. When the last process lets it go,
+ * the cache does too (the root filesystem never changes; tmpfs files are
+ * not cached: their pages are copied at mmap).
  */
 #include "posix.h"
 #include "vfs.h"
 
-#define MEMORY_RUN (4UL << 20)
+#include "uapi/memory.h"
+
+#define MEMORY_RUN       (4UL << 20)
+#define MEMORY_RUN_PAGES (MEMORY_RUN / PAGE_SIZE)
+#define MEMORY_RUNS_MAX  256            /* 1 GiB */
 
 struct free_page {
 	struct free_page *next;
@@ -17,14 +33,80 @@ struct free_page {
 static struct free_page *free_pages;
 static uint64_t pages_reserve, pages_used;
 
+/* The runs, and for each page of them its owners beyond the first. */
+static uint8_t *runs[MEMORY_RUNS_MAX];
+static uint16_t extra_owners[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
+static uint16_t cache_slot[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];   /* slot + 1, or 0 */
+static unsigned nruns;
+
+/* The count of page's owners beyond the first (and its slot in the file
+ * cache, if slot), or NULL (not a page of a run: a table or a pipe's
+ * buffer from elsewhere). */
+static uint16_t *owners_of(const void *page, uint16_t **slot)
+{
+	for (unsigned i = 0; i < nruns; i++)
+		if ((const uint8_t *)page >= runs[i] && (const uint8_t *)page < runs[i] + MEMORY_RUN) {
+			unsigned at = (unsigned)(((const uint8_t *)page - runs[i]) / PAGE_SIZE);
+			if (slot)
+				*slot = &cache_slot[i][at];
+			return &extra_owners[i][at];
+		}
+	static uint16_t no_slot;
+	if (slot)
+		*slot = &no_slot;
+	return NULL;
+}
+
+/* ---- the file cache: open addressing, linear probing ---- */
+
+#define CACHE_SLOTS 8192                /* at most half used: 16 MiB of files */
+
+struct cache_entry {
+	int node;
+	uint32_t index;                 /* the page's in the file */
+	void *page;                     /* NULL: a free slot */
+};
+
+static struct cache_entry cache[CACHE_SLOTS];
+static unsigned cache_used;
+
+static unsigned cache_home(int node, uint32_t index)
+{
+	return (unsigned)((((uint64_t)node << 32 | index) * 0x9E3779B97F4A7C15ULL) >> 40) &
+	       (CACHE_SLOTS - 1);
+}
+
+/* Remove page (cached) from the table, closing the gap so that every
+ * entry stays reachable from its home slot. */
+static void cache_drop(void *page)
+{
+	uint16_t *slot;
+
+	owners_of(page, &slot);
+	unsigned mask = CACHE_SLOTS - 1, hole = *slot - 1U;
+	*slot = 0;
+	for (unsigned i = (hole + 1) & mask; cache[i].page; i = (i + 1) & mask) {
+		unsigned home = cache_home(cache[i].node, cache[i].index);
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			cache[hole] = cache[i];
+			owners_of(cache[hole].page, &slot);
+			*slot = (uint16_t)(hole + 1);
+			hole = i;
+		}
+	}
+	cache[hole].page = NULL;
+	cache_used--;
+}
+
 /* One more run from init, cut into free pages: false when refused. */
 static bool memory_grow(void)
 {
 	long err;
-	uint8_t *run = pages_alloc(MEMORY_RUN, &err);
+	uint8_t *run = nruns < MEMORY_RUNS_MAX ? pages_alloc(MEMORY_RUN, &err) : NULL;
 
 	if (!run)
 		return false;
+	runs[nruns++] = run;
 	for (uint64_t off = 0; off < MEMORY_RUN; off += PAGE_SIZE) {
 		struct free_page *f = (struct free_page *)(run + off);
 		f->next = free_pages;
@@ -48,6 +130,20 @@ static void *page_alloc(void *ctx)
 
 static void page_free(void *ctx, void *page)
 {
+	const struct process *owner = ctx;
+	uint16_t *slot, *extra = owners_of(page, &slot);
+
+	if (extra && *extra) {
+		/* The other owners keep it. A process whose task is gone
+		 * (its end) has no mapping of it left; a live one (munmap,
+		 * exec) loses it with every other's, who fault it in again. */
+		(*extra)--;
+		if (!owner || owner->task.task)
+			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+		if (*extra || !*slot)
+			return;
+		cache_drop(page);       /* only the file cache had it still */
+	}
 	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
 	struct free_page *f = page;
 	f->next = free_pages;
@@ -83,10 +179,90 @@ static void tmpfs_page_free(void *page)
 
 const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free };
 
-const struct as_ops process_as_ops = { page_alloc, page_free, NULL, table_alloc, table_free };
+/* Copy-on-write (lib/aspace.h): write access revoked from every process
+ * the page is mapped to; the next write faults and gets a copy. */
+static void page_share(void *ctx, void *page)
+{
+	uint16_t *extra = owners_of(page, NULL);
+
+	if (!extra || *extra == UINT16_MAX)
+		return;         /* never: every owned page is of a run, PROCESS_MAX owners */
+	(*extra)++;
+	sys_mem_unmap(fpage((uint64_t)page, 12), MEM_UNMAP_WRITE_ONLY);
+}
+
+static unsigned page_owners(void *ctx, void *page)
+{
+	uint16_t *extra = owners_of(page, NULL);
+
+	return extra ? *extra + 1U : 1U;
+}
+
+static void page_unmap(void *ctx, void *page)
+{
+	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
+const struct as_ops process_as_ops = {
+	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners, page_unmap,
+};
 
 void memory_counts(uint64_t *used, uint64_t *reserve)
 {
 	*used = pages_used;
 	*reserve = pages_reserve;
+}
+
+void *memory_file_page(int node, uint64_t index)
+{
+	unsigned i = cache_home(node, (uint32_t)index);
+	const struct vfs_node *n = &vfs_nodes[node];
+
+	if (!n->data || index >= UINT32_MAX)
+		return NULL;
+	for (; cache[i].page; i = (i + 1) & (CACHE_SLOTS - 1))
+		if (cache[i].node == node && cache[i].index == index)
+			return cache[i].page;
+	uint64_t off = index * PAGE_SIZE;
+	void *page = cache_used < CACHE_SLOTS / 2 && off < n->size ? page_alloc(NULL) : NULL;
+	uint16_t *slot;
+	if (!page)
+		return NULL;
+	memcpy(page, n->data + off, n->size - off < PAGE_SIZE ? n->size - off : PAGE_SIZE);
+	cache[i] = (struct cache_entry){ node, (uint32_t)index, page };
+	cache_used++;
+	owners_of(page, &slot);
+	*slot = (uint16_t)(i + 1);
+	return page;
+}
+
+void memory_file_page_unused(void *page)
+{
+	uint16_t *slot, *extra = owners_of(page, &slot);
+
+	if (extra && !*extra && *slot) {
+		cache_drop(page);
+		page_free(NULL, page);
+	}
+}
+
+void memory_log(void)
+{
+	struct task_info ti = { 0 };
+
+	sys_task_info(CAP_SLOT_SELF, (uint64_t)&ti);
+	printf("posix: memory: %lu pages in use, %lu kept; kernel quota %lu bytes used\n",
+	       pages_used, pages_reserve, ti.quota_used);
+}
+
+static void trim_page(void *ctx, uint64_t va, void *page)
+{
+	if (va != *(uint64_t *)ctx)
+		sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+}
+
+void memory_trim(struct process *p, uint64_t keep)
+{
+	keep &= ~(PAGE_SIZE - 1);
+	as_each_owned(&p->as, 0, USER_SPACE_TOP, trim_page, &keep);
 }

@@ -85,6 +85,8 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
+	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
+	unsigned fault_repeats;         /* how often in a row, answered */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -111,6 +113,23 @@ extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+/* The page of the root-filesystem file at node (its data in the
+ * archive) at page index, from the file cache (read in on first use; the
+ * bytes past the file's end zeros): for a process to own with as_adopt
+ * (copy-on-write). NULL: not a root-filesystem file, past its end, the
+ * cache full, no memory. memory_file_page_unused(page) when no process
+ * took it after all. */
+void *memory_file_page(int node, uint64_t index);
+void memory_file_page_unused(void *page);
+/* Log those counts in pages and the server's own kernel quota in use, in
+ * bytes (`memlog=1`: before each program of the run list and at its end,
+ * for leak tests). */
+void memory_log(void);
+/* Revoke every page p owns but the one at keep from its mappings (and
+ * from every other process sharing them): their kernel mapping records,
+ * charged to p's kernel quota, are freed; p faults in again what it
+ * uses. For a process whose quota no longer covers a new mapping. */
+void memory_trim(struct process *p, uint64_t keep);
 
 /* ---- file.c: open file descriptions, descriptor tables ---- */
 
@@ -227,7 +246,7 @@ struct process *process_parent(const struct process *p);
 /* Whether any process is alive. */
 bool process_any_alive(void);
 
-/* A copy of p (fork): its memory copied page by page, its descriptors
+/* A copy of p (fork): its memory shared copy-on-write, its descriptors
  * shared, its thread started with regs (the child's result in rax).
  * The child, or NULL with *err a Linux errno (-EAGAIN: no slot, -ENOMEM). */
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err);

@@ -217,39 +217,6 @@ static struct process *slot_new(void)
 	return NULL;
 }
 
-struct copy {
-	struct aspace *to;
-	bool failed;
-};
-
-static void page_copy(void *ctx, uint64_t va, void *page)
-{
-	struct copy *c = ctx;
-	void *dst = as_page(c->to, va);
-
-	if (dst)
-		memcpy(dst, page, AS_PAGE_SIZE);
-	else
-		c->failed = true;
-}
-
-/* to: a copy of from's regions and of every page it owns. 0 or -ENOMEM. */
-static long space_copy(struct aspace *to, const struct aspace *from)
-{
-	struct copy c = { to, false };
-
-	for (unsigned i = 0; i < from->nregions; i++) {
-		const struct as_region *r = &from->regions[i];
-		uint64_t size = r->end - r->start;
-		if (as_add(to, r->start, size, r->rights ? r->rights : IPC_MAP_READ, r->kind, r->source,
-			   r->prepare) < 0 ||
-		    (!r->rights && as_protect(to, r->start, size, 0) < 0))
-			return -LINUX_ENOMEM;
-	}
-	as_each_owned(from, 0, USER_SPACE_TOP, page_copy, &c);
-	return c.failed ? -LINUX_ENOMEM : 0;
-}
-
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
 {
 	struct process *c = slot_new();
@@ -272,7 +239,9 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->umask = p->umask;
 	c->cwd = -1;
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
-	if ((e = space_copy(&c->as, &p->as)) < 0 ||
+	/* Copy-on-write: every page shared, read-only for both until one
+	 * writes it (lib/aspace.h). */
+	if ((e = as_share(&c->as, &p->as)) < 0 ||
 	    (e = task_build(c, regs->rip, regs->rsp)) < 0 ||
 	    (e = sys_thread_write_regs(c->task.thread, (uint64_t)regs)) < 0) {
 		process_release(c);

@@ -1,7 +1,7 @@
 /*
  * Processes making processes: fork (and vfork, and clone as fork — what
  * glibc's fork and posix_spawn call), execve, wait4. A child's memory is
- * copied at fork, page by page (no copy-on-write yet); its descriptors
+ * the parent's pages shared copy-on-write (process_fork); its descriptors
  * share their open file descriptions with the parent's. execve replaces
  * the program in place (same process, same pid): descriptors marked
  * close-on-exec are closed. wait4 waits (the call blocks) until a child
@@ -49,7 +49,8 @@ long posix_fork(struct process *p, struct user_regs *r)
 	return fork_with(p, r, 0, &c);
 }
 
-/* vfork's child runs in a copy, so the parent need not wait for it. */
+/* vfork's child runs in a copy-on-write copy, so the parent need not
+ * wait for it. */
 long posix_vfork(struct process *p, struct user_regs *r)
 {
 	return posix_fork(p, r);

@@ -2,7 +2,8 @@
  * A process's memory calls: brk (from the image's end: the region below
  * the break grown in place, or a new one), mmap and munmap (a region
  * each: anonymous memory is zero pages on first touch; a file's pages are
- * copied in at once — private copies, shared or not), mprotect (the regions' rights; the pages
+ * there at once — a root-filesystem file's shared copy-on-write with the
+ * file cache, a tmpfs file's copied; private, shared or not), mprotect (the regions' rights; the pages
  * mapped in the range are revoked and come back with the new rights on
  * the next touch), madvise accepted.
  */
@@ -88,12 +89,19 @@ static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t p
 	return 0;
 }
 
-/* Copy node's bytes from offset into the new region [va, va + len). */
+/* node's bytes from offset into the new region [va, va + len): a root
+ * filesystem file's pages from the file cache, shared copy-on-write
+ * (memory.c), a tmpfs file's copied. */
 static long map_fill(struct process *p, int node, uint64_t offset, uint64_t va, uint64_t len)
 {
 	uint64_t size = vfs_nodes[node].size;
 
 	for (uint64_t at = 0; at < len && offset + at < size; at += POSIX_PAGE_SIZE) {
+		void *cached = memory_file_page(node, (offset + at) / POSIX_PAGE_SIZE);
+		if (cached && as_adopt(&p->as, va + at, cached) == 0)
+			continue;
+		if (cached)
+			memory_file_page_unused(cached);
 		void *page = as_page(&p->as, va + at);
 		uint64_t n = size - (offset + at) < POSIX_PAGE_SIZE ? size - (offset + at)
 								     : POSIX_PAGE_SIZE;

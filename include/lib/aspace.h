@@ -11,7 +11,10 @@
  * Two kinds of region:
  *   AS_ANON    memory of the client's own: a zeroed page of the pager's on
  *              first touch (or preset by as_preset/as_load_elf), owned by
- *              the address space and freed with it.
+ *              the address space and freed with it. An owned page may be
+ *              owned by several address spaces at once (as_share, a
+ *              fork): copy-on-write, mapped read-only until one of them
+ *              writes it, which then gets a copy of its own.
  *   AS_SHARED  memory the pager already has (DMA memory, device registers,
  *              files): page va is the pager's source + (va - start); never
  *              freed here. With `prepare`, ops->prepare is asked to make
@@ -62,6 +65,16 @@ struct as_ops {
 	 * address space never owns a page (shared regions only). */
 	void *(*table_alloc)(void *ctx, size_t bytes);
 	void (*table_free)(void *ctx, void *table, size_t bytes);
+	/* Copy-on-write (all three, or none: then pages are never shared).
+	 * page_share: one more address space owns page (count it, and
+	 * revoke write access from every client it is mapped to);
+	 * page_owners: how many own it (1: only the caller); page_unmap:
+	 * revoke it from every client, the pager keeps it. With them,
+	 * page_free drops one owner: the page is given back at the last, and
+	 * revoked from every client either way. */
+	void (*page_share)(void *ctx, void *page);
+	unsigned (*page_owners)(void *ctx, void *page);
+	void (*page_unmap)(void *ctx, void *page);
 };
 
 struct aspace {
@@ -115,6 +128,21 @@ long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned right
 void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
 		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx);
 
+/* to (empty, with the same ops) gets every region of from and owns
+ * every page from owns, shared (ops->page_share): a fork. A write to a
+ * shared page, by a client's fault or by as_copy_out/as_page, first
+ * gives the writer a copy of its own. 0, or -ERR_INVALID_ARG (to is not
+ * empty, or the ops cannot share), -ERR_NO_MEMORY (no memory for the
+ * table: to is left empty). */
+long as_share(struct aspace *to, const struct aspace *from);
+
+/* Own page, a page of the pager's that others own too (a file's page
+ * in a cache), at va: an AS_ANON page not owned yet. Shared as as_share
+ * shares (ops->page_share): read-only until written, a write copies. 0,
+ * or -ERR_INVALID_ARG (no AS_ANON region at va, va owned already, the ops
+ * cannot share), -ERR_NO_MEMORY (max_pages, or no memory for the table). */
+long as_adopt(struct aspace *as, uint64_t va, void *page);
+
 /* The lowest address in [lo, hi) aligned to align (a power of two) where
  * size bytes overlap no region: true and *va, or false. */
 bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t size,
@@ -138,7 +166,10 @@ void *as_page(struct aspace *as, uint64_t va);
  * A page fault at addr with the x86 page-fault error code `access` (bit 1
  * write, bit 4 instruction fetch): where the page comes from in the
  * pager's space (*source, page aligned) and the rights to map it with.
- * AS_ANON pages are allocated on first touch. 0, or -ERR_BAD_ADDRESS (no
+ * AS_ANON pages are allocated on first touch. A shared page (as_share)
+ * is answered without write access, unless the fault is a write: then
+ * the writer gets a copy of its own (or, the last owner, the page
+ * itself, revoked first when the fault says it is mapped read-only). 0, or -ERR_BAD_ADDRESS (no
  * region), -ERR_NO_RIGHTS (a write to a read-only or a fetch from a
  * non-executable region), -ERR_NO_MEMORY (no page, max_pages owned, or no
  * memory for the table).

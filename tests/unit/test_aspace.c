@@ -55,7 +55,8 @@ static void table_free(void *ctx, void *table, size_t bytes)
 	free(table);
 }
 
-static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free };
+static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free, NULL,
+				   NULL, NULL };
 static struct aspace as;
 
 static void fresh(void)
@@ -543,4 +544,166 @@ TEST(aspace_each_owned_visits_the_pages_of_a_range_small_or_huge)
 	CHECK_EQ(sum, 0);
 	as_release(&as);
 	CHECK_EQ(pages_live, 0);
+}
+
+/* Copy-on-write: pages with a count of their owners (as the POSIX
+ * server's memory.c keeps them). */
+#define COW_PAGES 16
+static void *cow_page[COW_PAGES];
+static unsigned cow_owners[COW_PAGES], cow_write_revoked, cow_unmapped;
+
+static unsigned *owners_of(void *page)
+{
+	for (unsigned i = 0; i < COW_PAGES; i++)
+		if (cow_page[i] == page)
+			return &cow_owners[i];
+	for (unsigned i = 0; i < COW_PAGES; i++)
+		if (!cow_page[i]) {
+			cow_page[i] = page;
+			cow_owners[i] = 1;
+			return &cow_owners[i];
+		}
+	abort();
+}
+
+static void cow_page_free(void *ctx, void *page)
+{
+	unsigned *n = owners_of(page);
+
+	cow_unmapped++;
+	if (--*n)
+		return;
+	for (unsigned i = 0; i < COW_PAGES; i++)
+		if (cow_page[i] == page)
+			cow_page[i] = NULL;
+	page_free(ctx, page);
+}
+
+static void cow_page_share(void *ctx, void *page)
+{
+	++*owners_of(page);
+	cow_write_revoked++;
+}
+
+static unsigned cow_page_owners(void *ctx, void *page)
+{
+	return *owners_of(page);
+}
+
+static void cow_page_unmap(void *ctx, void *page)
+{
+	cow_unmapped++;
+}
+
+static const struct as_ops cow_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
+				       cow_page_share, cow_page_owners, cow_page_unmap };
+
+TEST(aspace_share_is_copy_on_write)
+{
+	static struct aspace parent, child, other;
+	uint64_t src, src2, src3;
+	unsigned rights;
+	uint8_t b;
+
+	fresh();
+	as_init(&parent, &cow_ops, NULL, 400);
+	as_init(&child, &cow_ops, NULL, 400);
+	CHECK_EQ(as_add(&parent, 0x10000, 0x4000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&parent, 0x20000, 0x1000, RX, AS_ANON, 0, false), 0);
+	b = 1;
+	CHECK_EQ(as_copy_out(&parent, 0x10000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&parent, 0x11000, &b, 1), 0);
+	CHECK_EQ(as_copy_out(&parent, 0x13000, &b, 1), 0);
+	CHECK_EQ(as_fault(&parent, 0x20000, FETCH_ACCESS, &src, &rights), 0);
+	CHECK_EQ(pages_live, 4);
+	CHECK_EQ(as_share(&child, &parent), 0);
+	CHECK_EQ(as_share(&child, &parent), -ERR_INVALID_ARG);   /* not empty */
+	CHECK_EQ(pages_live, 4);        /* no page copied; a table of its own */
+	CHECK_EQ(tables_live, 2);
+	CHECK_EQ(cow_write_revoked, 4);
+	CHECK_EQ(child.nregions, 2);
+	CHECK_EQ(child.npages, 4);
+
+	/* Both read the same page, without write access. */
+	CHECK_EQ(as_fault(&parent, 0x10000, 0, &src, &rights), 0);
+	CHECK_EQ(as_fault(&child, 0x10000, 0, &src2, &rights), 0);
+	CHECK_EQ(src, src2);
+	CHECK_EQ(rights, IPC_MAP_READ);
+	CHECK_EQ(as_fault(&child, 0x20000, FETCH_ACCESS, &src2, &rights), 0);
+	CHECK_EQ(rights, RX);
+
+	/* The child's write (a fault) gets a copy; the parent keeps its. */
+	CHECK_EQ(as_fault(&child, 0x10000, WRITE_ACCESS | 1, &src2, &rights), 0);
+	CHECK(src2 != src);
+	CHECK_EQ(rights, RW);
+	CHECK_EQ(pages_live, 5);
+	((uint8_t *)src2)[0] = 2;
+	CHECK_EQ(as_copy_in(&parent, &b, 0x10000, 1), 0);
+	CHECK_EQ(b, 1);
+	CHECK_EQ(as_copy_in(&child, &b, 0x10000, 1), 0);
+	CHECK_EQ(b, 2);
+	/* The parent, the last owner now, writes its page itself: the
+	 * read-only mapping it has goes first. */
+	unsigned unmapped = cow_unmapped;
+	CHECK_EQ(as_fault(&parent, 0x10000, WRITE_ACCESS | 1, &src3, &rights), 0);
+	CHECK_EQ(src3, src);
+	CHECK_EQ(rights, RW);
+	CHECK_EQ(cow_unmapped, unmapped + 1);
+
+	/* The parent's copy_out (a read into its buffer) gets a copy too. */
+	b = 3;
+	CHECK_EQ(as_copy_out(&parent, 0x11000, &b, 1), 0);
+	CHECK_EQ(pages_live, 6);
+	CHECK_EQ(as_copy_in(&child, &b, 0x11000, 1), 0);
+	CHECK_EQ(b, 1);
+	/* A page never touched before the fork is each one's own. */
+	CHECK_EQ(as_fault(&child, 0x12000, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(as_fault(&parent, 0x12000, WRITE_ACCESS, &src2, &rights), 0);
+	CHECK(src != src2);
+
+	/* No room for the table: the fork fails, nothing is shared. */
+	as_init(&other, &cow_ops, NULL, 400);
+	out_of_tables = 1;
+	CHECK_EQ(as_share(&other, &parent), -ERR_NO_MEMORY);
+	out_of_tables = 0;
+	CHECK_EQ(other.nregions, 0);
+	/* No page for the copy: the write is refused, the page stays shared. */
+	as_release(&other);
+	as_init(&other, &cow_ops, NULL, 2);
+	CHECK_EQ(as_share(&other, &parent), -ERR_NO_MEMORY);     /* owns more than 2 */
+	out_of_pages = 1;
+	CHECK_EQ(as_fault(&child, 0x20000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_fault(&child, 0x13000, WRITE_ACCESS | 1, &src, &rights), -ERR_NO_MEMORY);
+	CHECK_EQ(as_copy_out(&child, 0x13000, &b, 1), -ERR_NO_MEMORY);
+	out_of_pages = 0;
+	CHECK_EQ(as_fault(&child, 0x13000, 0, &src, &rights), 0);
+	CHECK_EQ(rights, IPC_MAP_READ);         /* still shared */
+
+	/* A page of the pager's own (a file's, cached) adopted by two:
+	 * read-only for both, a write copies, the pager's copy stays. */
+	void *cached = page_alloc(NULL);
+	(void)owners_of(cached);                /* the cache is its first owner */
+	((uint8_t *)cached)[5] = 9;
+	CHECK_EQ(as_add(&other, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_adopt(&other, 0x40000, cached), 0);
+	CHECK_EQ(as_adopt(&other, 0x40000, cached), -ERR_INVALID_ARG);  /* owned already */
+	CHECK_EQ(as_adopt(&other, 0x50000, cached), -ERR_INVALID_ARG);  /* no region */
+	CHECK_EQ(as_add(&child, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_adopt(&child, 0x40000, cached), 0);
+	CHECK_EQ(*owners_of(cached), 3);
+	CHECK_EQ(as_fault(&other, 0x40000, 0, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)cached);
+	CHECK_EQ(rights, IPC_MAP_READ);
+	CHECK_EQ(as_fault(&child, 0x40005, WRITE_ACCESS, &src, &rights), 0);
+	CHECK(src != (uint64_t)cached);
+	CHECK_EQ(((uint8_t *)src)[5], 9);
+	CHECK_EQ(*owners_of(cached), 2);
+	as_release(&other);
+	CHECK_EQ(*owners_of(cached), 1);
+	cow_page_free(NULL, cached);
+
+	as_release(&child);
+	as_release(&parent);
+	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(tables_live, 0);
 }

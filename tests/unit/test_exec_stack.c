@@ -29,7 +29,8 @@ static void table_free(void *ctx, void *table, size_t bytes)
 	free(table);
 }
 
-static const struct as_ops ops = { page_alloc, page_free, NULL, table_alloc, table_free };
+static const struct as_ops ops = { page_alloc, page_free, NULL, table_alloc, table_free, NULL, NULL,
+				   NULL };
 
 #define TOP 0x7FFFF000UL
 

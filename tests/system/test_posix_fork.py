@@ -1,0 +1,67 @@
+"""fork with copy-on-write in the POSIX server, Mica only (the same
+programs run differentially against Linux in test_posix.py): many
+fork/exit/wait cycles and forks of a big heap must give back every page
+and every byte of kernel quota they took. The server logs its memory
+(pages in use, pages kept from init) and its kernel quota in use before
+each program of its run list and after the last (`memlog=1`)."""
+import re
+
+from qemu import boot_init, build_path
+
+MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
+    file rootfs
+    file runs
+    args runfile=runs memlog=1
+"""
+# A warm-up (the server's first processes; each program's file read from
+# the root filesystem once, which maps the boot module's pages into the
+# server), forks of an 8 MiB heap with each libc, then 1000 cycles with
+# each, and dynamically linked (its libraries' pages shared from the file
+# cache, which must let them go too).
+RUNS = [("cow-musl", ["cycles", "1"]), ("cow-glibc", ["cycles", "1"]), ("cow-dyn", ["cycles", "1"]),
+        ("cow-musl", []), ("cow-glibc", []), ("cow-musl", ["cycles", "1000"]),
+        ("cow-glibc", ["cycles", "1000"]), ("cow-dyn", ["cycles", "1000"])]
+# The memory logged before this run of RUNS and every later one must be
+# the same (after the first fork of the big heap).
+STEADY_FROM = 4
+# Then out of memory: 40 MiB touched (far more pages than a process's
+# kernel quota maps at once) and a child that writes all of them, with
+# 64 MiB for every process together: the child cannot have its copies.
+BIG = [("cow-musl", ["big", "20"]), ("cow-musl", ["big", "40"]), ("cow-musl", ["cycles", "10"])]
+MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
+                    r"kernel quota (\d+) bytes used$", re.M)
+
+
+def test_posix_fork_cycles_and_cow_give_back_memory_and_quota(tmp_path):
+    runs = tmp_path / "runs"
+    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS + BIG))
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
+    with boot_init(tmp_path, MANIFEST, modules, "posix-fork") as q:
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=600)
+        out = q.output()
+    (tmp_path / "console.log").write_text(out)
+    assert len(re.findall(r"^1000 fork/exit/wait cycles: 1000 right$", out, re.M)) == 3, out
+    assert len(re.findall(r"^the child saw its own writes, not the parent's: yes$", out,
+                          re.M)) == 2, out
+    before_big = out[:out.index("big: 20 MiB touched")]
+    assert not re.search(r"out of memory|SIGKILL|SIGSEGV", before_big), out
+    memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
+    assert len(memory) == len(RUNS + BIG) + 1, out
+    # Nothing in use between programs; after the first forks of the big
+    # heap (which the reserve grows for) the reserve and the quota stay
+    # where they were, however many forks come after.
+    assert all(used == 0 for used, _, _ in memory), memory
+    steady = [m[1:] for m in memory[STEADY_FROM:len(RUNS) + 1]]
+    assert len(steady) == 5 and all(m == steady[0] for m in steady), memory
+    # 20 MiB and a copy of it fit; 40 MiB and a copy do not: the child
+    # is killed as Linux's OOM killer would, the parent's memory is intact,
+    # the server carries on (the next program forks), nothing is left.
+    after = out[out.index("big: 20 MiB touched"):]
+    assert re.search(r"^big: the child exited 0$", after, re.M), after
+    assert re.search(r"^posix: cow-musl \(pid \d+\): out of memory at [0-9a-f]+ "
+                     r"\(ip [0-9a-f]+, write\): SIGKILL$", after, re.M), after
+    assert re.search(r"^big: the child was killed by signal 9$", after, re.M), after
+    assert len(re.findall(r"^big: the parent's memory as it was: 1$", after, re.M)) == 2, after
+    assert re.search(r"^10 fork/exit/wait cycles: 10 right$", after, re.M), after
+    assert memory[-1][0] == 0, memory

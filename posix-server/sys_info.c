@@ -1,7 +1,7 @@
 /*
  * What a process can ask about the system: uname, the clocks (all from
  * the kernel's clock since boot: there is no calendar time yet, so
- * CLOCK_REALTIME starts at the epoch) and random bytes.
+ * CLOCK_REALTIME starts at the epoch), random bytes and resource usage.
  */
 #include "syscall.h"
 
@@ -50,4 +50,18 @@ long posix_getrandom(struct process *p, struct user_regs *r)
 		done += n;
 	}
 	return (long)done;
+}
+
+/* getrusage: the largest resident set (the pages the process holds);
+ * CPU times are not measured yet (0), nor are the counters. */
+long posix_getrusage(struct process *p, struct user_regs *r)
+{
+	struct linux_rusage u = { .maxrss = 0 };
+	int who = (int)r->rdi;
+
+	if (who != 0 && who != -1 && who != 1)         /* SELF, CHILDREN, THREAD */
+		return -LINUX_EINVAL;
+	if (who != -1)
+		u.maxrss = (int64_t)(p->as.npages * (AS_PAGE_SIZE / 1024));
+	return as_copy_out(&p->as, r->rsi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
 }

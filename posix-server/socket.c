@@ -1,0 +1,512 @@
+/*
+ * Sockets: the link to the netstack's socket service and the sockets
+ * the server's processes have (socket.h, docs/posix.md "Sockets").
+ *
+ * The link: the netstack's "net" endpoint (looked up without waiting;
+ * its name watched, so that its end or a new netstack is a notification
+ * bit) and up to SOCKET_SESSIONS sessions shared by every process, each
+ * with a 256 KiB buffer mapped at PROGRAM_OWN_BASE. The server is one
+ * thread and every call to the netstack is SOCK_NONBLOCK, so a call
+ * stages its data in the buffer, makes the call and is done with the
+ * buffer before the next: one buffer serves every socket of a session.
+ * A socket lives as long as its open file description (fork shares it),
+ * not as long as the process that made it.
+ *
+ * When the netstack goes (a call's IPC fails, or init says its name
+ * went), every socket is dead: the next call says ECONNRESET (once),
+ * then writes are EPIPE and reads the end of the stream; waiting calls
+ * are woken. A new socket opens a new session once the netstack is back.
+ */
+#include "socket.h"
+#include "syscall.h"
+
+#include "lib/names.h"
+#include "lib/netsock.h"
+
+#define SESSION_LOG2 SOCK_BUFFER_MAX_LOG2
+#define UDP_MAX      65507      /* the largest IPv4 datagram's data */
+
+struct session {
+	struct net_session ns;
+	bool open;
+	unsigned sockets;               /* sockets of ours in it */
+};
+
+static struct psock socks[SOCKET_MAX];
+static struct session sessions[SOCKET_SESSIONS];
+static cap_slot_t net_ep = CAP_SLOT_NONE;      /* the netstack's "net" */
+static uint64_t net_generation;
+static cap_slot_t ready_notif, net_notif;       /* badged copies of the server's */
+
+static void wake_all(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING)
+			process_wake(&processes[i]);
+}
+
+/* The netstack went: every session and socket with it. */
+static void net_lost(void)
+{
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
+		struct session *se = &sessions[i];
+		if (!se->open)
+			continue;
+		sys_cap_delete(se->ns.cap);
+		slot_free(se->ns.cap);
+		sys_mem_unmap(fpage((uint64_t)se->ns.buf, SESSION_LOG2), MEM_UNMAP_SELF);
+		se->open = false;
+	}
+	for (unsigned i = 0; i < SOCKET_MAX; i++) {
+		struct psock *s = &socks[i];
+		if (s->used && !s->dead) {
+			s->dead = true;
+			s->err = s->type == LINUX_SOCK_STREAM && (s->connected || s->connecting)
+					 ? LINUX_ECONNRESET : 0;
+			s->connecting = false;
+		}
+	}
+	if (net_ep != CAP_SLOT_NONE) {
+		sys_cap_delete(net_ep);
+		slot_free(net_ep);
+		net_ep = CAP_SLOT_NONE;
+	}
+	printf("posix: the netstack went: its sockets are closed\n");
+	wake_all();
+}
+
+/* A session with room for one more socket: its index, or -errno
+ * (-ENETDOWN: no netstack now). */
+static long session_with_room(void)
+{
+	long free = -1, err;
+
+	if (net_ep == CAP_SLOT_NONE) {
+		net_ep = slot_alloc();
+		if (net_ep == CAP_SLOT_NONE)
+			return -LINUX_ENOMEM;
+		if (ns_lookup_now(SOCK_SERVICE_NAME, net_ep, &net_generation) < 0) {
+			slot_free(net_ep);
+			net_ep = CAP_SLOT_NONE;
+			return -LINUX_ENETDOWN;
+		}
+	}
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
+		if (sessions[i].open && sessions[i].sockets < SOCK_MAX_SOCKETS)
+			return i;
+		if (!sessions[i].open && free < 0)
+			free = i;
+	}
+	if (free < 0)
+		return -LINUX_ENFILE;
+	struct session *se = &sessions[free];
+	void *va = (void *)(PROGRAM_OWN_BASE + ((uint64_t)free << SESSION_LOG2));
+	if ((err = net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
+		if (err == -SOCK_EIO)
+			net_lost();
+		return err == -SOCK_EIO ? -LINUX_ENETDOWN : err;
+	}
+	se->open = true;
+	se->sockets = 0;
+	return free;
+}
+
+struct psock *socket_of(const struct file *f)
+{
+	const struct vfs_node *n = &vfs_nodes[f->node];
+
+	return n->type == VFS_SOCKET ? &socks[n->socket] : NULL;
+}
+
+uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
+{
+	*size = sessions[s->session].ns.size;
+	return sessions[s->session].ns.buf;
+}
+
+long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
+		 unsigned nout)
+{
+	if (s->dead)
+		return -LINUX_ECONNRESET;
+	long r = net_call(&sessions[s->session].ns, label, w, n, out, nout);
+	if (r == -SOCK_EIO) {
+		net_lost();
+		return -LINUX_ECONNRESET;
+	}
+	return r;
+}
+
+long socket_make(struct process *p, int type, uint16_t family, int session, int id,
+		 uint64_t flags)
+{
+	unsigned i;
+	long node = -1, file = -1, fd, err;
+
+	for (i = 0; i < SOCKET_MAX && socks[i].used; i++)
+		;
+	if (i == SOCKET_MAX && id < 0)
+		return -LINUX_ENFILE;
+	struct psock *s = &socks[i < SOCKET_MAX ? i : 0], spare;
+	if (i == SOCKET_MAX)
+		s = &spare;     /* only to close the accepted socket below */
+	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
+			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : 262144,
+			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
+			     .ttl = 64, .session = (uint8_t)session };
+	if (id < 0) {
+		if ((session = (int)session_with_room()) < 0)
+			return session;
+		uint64_t w[1] = { type == LINUX_SOCK_STREAM ? SOCK_STREAM : SOCK_DGRAM }, out[1];
+		s->session = (uint8_t)session;
+		if ((err = socket_call(s, SOCK_OPEN, w, 1, out, 1)) < 0)
+			return err == -LINUX_EMFILE ? -LINUX_ENFILE : err;
+		s->id = (int)out[0];
+	}
+	if (i < SOCKET_MAX && (node = vfs_detached(LINUX_S_IFSOCK | 0777, FS_PIPE)) >= 0)
+		file = file_open((int)node, LINUX_O_RDWR);
+	if (file < 0) {
+		if (node >= 0)
+			vfs_closed((int)node);
+		uint64_t w[1] = { (uint64_t)s->id };
+		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
+		return -LINUX_ENFILE;
+	}
+	s->used = true;
+	sessions[session].sockets++;
+	vfs_nodes[node].socket = (int)i;
+	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);
+	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
+		file_put((int)file);
+	return fd;
+}
+
+void socket_closed(const struct file *f)
+{
+	if (!f)
+		return;
+	struct psock *s = socket_of(f);
+	uint64_t w[1] = { (uint64_t)s->id };
+
+	if (!s->dead) {
+		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
+		sessions[s->session].sockets--;
+	}
+	s->used = false;
+	wake_all();
+}
+
+int socket_take_error(struct psock *s)
+{
+	int e = s->err;
+
+	s->err = 0;
+	if (e || s->dead || s->type != LINUX_SOCK_STREAM)
+		return e;
+	/* The netstack keeps a connection's error until a call reports it:
+	 * an empty SEND takes it when the socket polls an error. */
+	uint64_t w[1] = { (uint64_t)s->id }, out[1], sw[6] = { (uint64_t)s->id, 0, 0,
+							       SOCK_NONBLOCK, 0, 0 };
+	if (socket_call(s, SOCK_POLL, w, 1, out, 1) == 0 && (out[0] & SOCK_POLLERR)) {
+		long r = socket_call(s, SOCK_SEND, sw, 6, out, 1);
+		if (r < 0 && r != -LINUX_EAGAIN)
+			e = (int)-r;
+		s->connecting = false;
+	}
+	return e;
+}
+
+/* ---- user buffers ---- */
+
+static bool uio_vec(struct process *p, const struct uio *u, uint64_t i, struct linux_iovec *v)
+{
+	if (u->single) {
+		*v = *u->single;
+		return true;
+	}
+	return as_copy_in(&p->as, v, u->va + i * sizeof(*v), sizeof(*v)) == 0;
+}
+
+long uio_total(struct process *p, const struct uio *u)
+{
+	uint64_t total = 0;
+	struct linux_iovec v;
+
+	for (uint64_t i = 0; i < u->count; i++) {
+		if (!uio_vec(p, u, i, &v))
+			return -LINUX_EFAULT;
+		if ((int64_t)v.len < 0 || total + v.len > 0x7FFFF000UL)
+			return -LINUX_EINVAL;
+		total += v.len;
+	}
+	return (long)total;
+}
+
+/* Copy n bytes between buf and the user buffer u from its byte skip on
+ * (out: into u). 0 or -EFAULT. */
+static long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
+		     uint64_t n, bool out)
+{
+	struct linux_iovec v;
+
+	for (uint64_t i = 0; i < u->count && n; i++) {
+		if (!uio_vec(p, u, i, &v))
+			return -LINUX_EFAULT;
+		if (v.len <= skip) {
+			skip -= v.len;
+			continue;
+		}
+		uint64_t k = v.len - skip < n ? v.len - skip : n;
+		long r = out ? as_copy_out(&p->as, v.base + skip, buf, k)
+			     : as_copy_in(&p->as, buf, v.base + skip, k);
+		if (r < 0)
+			return -LINUX_EFAULT;
+		buf += k;
+		n -= k;
+		skip = 0;
+	}
+	return 0;
+}
+
+/* ---- sending and receiving ---- */
+
+/* A write that cannot go (EPIPE): Linux's SIGPIPE unless MSG_NOSIGNAL. */
+static long broken(struct process *p, uint64_t flags)
+{
+	if (!(flags & LINUX_MSG_NOSIGNAL)) {
+		if (p->actions[LINUX_SIGPIPE - 1].handler == LINUX_SIG_DFL &&
+		    !(p->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
+			printf("posix: %s (pid %d): write to a socket that cannot send: SIGPIPE\n",
+			       p->name, p->pid);
+		signal_send(p, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
+	}
+	return -LINUX_EPIPE;
+}
+
+static bool nonblocking(const struct file *f, uint64_t flags)
+{
+	return (f->flags & LINUX_O_NONBLOCK) || (flags & LINUX_MSG_DONTWAIT);
+}
+
+static long send_dgram(struct process *p, struct psock *s, const struct uio *u, uint64_t total,
+		       const struct sock_addr *to)
+{
+	uint64_t size, out[1];
+	uint8_t *buf = socket_buffer(s, &size);
+
+	if (total > UDP_MAX)
+		return -LINUX_EMSGSIZE;
+	if (!to && !s->connected)
+		return -LINUX_EDESTADDRREQ;
+	if (s->dead)
+		return -LINUX_ENETDOWN;
+	if (uio_copy(p, u, 0, buf, total, false) < 0)
+		return -LINUX_EFAULT;
+	uint64_t w[6] = { (uint64_t)s->id, 0, total, SOCK_NONBLOCK, to ? to->addr : 0,
+			  to ? to->port : 0 };
+	long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
+	if (r < 0)
+		return r;
+	s->bound = true;
+	return (long)out[0];
+}
+
+long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 const struct sock_addr *to)
+{
+	struct psock *s = socket_of(f);
+	long total = uio_total(p, u);
+	uint64_t size, done = p->io_done, out[1];
+	uint8_t *buf = socket_buffer(s, &size);
+
+	if (total < 0)
+		return total;
+	if (s->type == LINUX_SOCK_DGRAM)
+		return send_dgram(p, s, u, (uint64_t)total, to);
+	if (s->err && !done)
+		return -socket_take_error(s);
+	if (s->shut_wr || s->dead)
+		return broken(p, flags);
+	if (s->connecting)
+		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	if (!s->connected)
+		return s->listening ? -LINUX_ENOTCONN : broken(p, flags);
+	while (done < (uint64_t)total) {
+		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
+		if (uio_copy(p, u, done, buf, chunk, false) < 0)
+			return done ? (long)done : -LINUX_EFAULT;
+		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK, 0, 0 };
+		long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
+		if (r == -LINUX_EAGAIN) {
+			if (nonblocking(f, flags))
+				return done ? (long)done : -LINUX_EAGAIN;
+			p->io_done = done;
+			return SYSCALL_BLOCK;
+		}
+		if (r < 0) {
+			if (done)
+				return (long)done;
+			if (r == -LINUX_EPIPE || r == -LINUX_ENOTCONN)
+				return broken(p, flags);
+			return r;
+		}
+		done += out[0];
+	}
+	return (long)done;
+}
+
+static long recv_dgram(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+		       uint64_t total, uint64_t flags, struct sock_addr *from, bool *truncated,
+		       uint64_t *whole)
+{
+	uint64_t size, out[6];
+	uint8_t *buf = socket_buffer(s, &size);
+	uint64_t w[4] = { (uint64_t)s->id, 0, total < size ? total : size, SOCK_NONBLOCK };
+
+	if (s->dead)
+		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	long r = socket_call(s, SOCK_RECV, w, 4, out, 6);
+	if (r == -LINUX_EAGAIN)
+		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	if (r < 0)
+		return r;
+	if (uio_copy(p, u, 0, buf, out[0], true) < 0)
+		return -LINUX_EFAULT;
+	if (from)
+		*from = (struct sock_addr){ (uint32_t)out[1], (uint16_t)out[2] };
+	*truncated = out[3] > out[0];
+	*whole = out[3];
+	return (long)out[0];
+}
+
+long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 struct sock_addr *from, bool *truncated, uint64_t *whole)
+{
+	struct psock *s = socket_of(f);
+	long total = uio_total(p, u);
+	uint64_t size, done = p->io_done, out[3];
+	uint8_t *buf = socket_buffer(s, &size);
+
+	*truncated = false;
+	*whole = 0;
+	if (total < 0)
+		return total;
+	if (flags & (LINUX_MSG_PEEK | LINUX_MSG_OOB))
+		return -LINUX_EOPNOTSUPP;
+	if (s->type == LINUX_SOCK_DGRAM)
+		return recv_dgram(p, f, s, u, (uint64_t)total, flags, from, truncated, whole);
+	if (s->err && !done)
+		return -socket_take_error(s);
+	if (s->dead || s->shut_rd)
+		return (long)done;
+	if (s->connecting)
+		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	if (!s->connected)
+		return -LINUX_ENOTCONN;
+	if (!total)
+		return 0;
+	while (done < (uint64_t)total) {
+		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
+		uint64_t w[4] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK };
+		long r = socket_call(s, SOCK_RECV, w, 4, out, 3);
+		if (r == -LINUX_EAGAIN) {
+			if (nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
+				return done ? (long)done : -LINUX_EAGAIN;
+			p->io_done = done;
+			return SYSCALL_BLOCK;
+		}
+		if (r < 0)
+			return done ? (long)done : r;
+		if (!out[0])
+			break;                  /* the end of the stream */
+		if (uio_copy(p, u, done, buf, out[0], true) < 0)
+			return done ? (long)done : -LINUX_EFAULT;
+		if (from)
+			*from = (struct sock_addr){ (uint32_t)out[1], (uint16_t)out[2] };
+		done += out[0];
+		if (!(flags & LINUX_MSG_WAITALL))
+			break;
+	}
+	return (long)done;
+}
+
+long socket_io(struct process *p, struct file *f, const struct uio *u, bool write)
+{
+	bool truncated;
+	uint64_t whole;
+
+	if (write)
+		return socket_send(p, f, u, 0, NULL);
+	return socket_recv(p, f, u, 0, NULL, &truncated, &whole);
+}
+
+/* ---- readiness ---- */
+
+unsigned socket_poll(const struct file *f)
+{
+	struct psock *s = socket_of(f);
+	uint64_t w[1] = { (uint64_t)s->id }, out[1];
+	unsigned bits = 0;
+
+	if (s->dead)
+		return LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM |
+		       LINUX_POLLHUP | (s->err ? LINUX_POLLERR : 0);
+	if (s->type == LINUX_SOCK_STREAM && !s->listening && !s->connected && !s->connecting)
+		return LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLHUP;
+	if (socket_call(s, SOCK_POLL, w, 1, out, 1) < 0)
+		return socket_poll(f);          /* dead now */
+	if (out[0] & SOCK_POLLIN)
+		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
+	if (out[0] & SOCK_POLLOUT)
+		bits |= LINUX_POLLOUT | LINUX_POLLWRNORM;
+	if (out[0] & SOCK_POLLHUP)
+		bits |= LINUX_POLLHUP | LINUX_POLLRDHUP;
+	if (out[0] & SOCK_POLLERR)
+		bits |= LINUX_POLLERR;
+	if (s->err)
+		bits |= LINUX_POLLERR;
+	if (s->connecting && (out[0] & (SOCK_POLLOUT | SOCK_POLLERR))) {
+		/* The connect ended: connected, or its error stays for SO_ERROR. */
+		s->connecting = false;
+		s->connected = out[0] & SOCK_POLLOUT;
+	}
+	if (s->shut_rd)
+		bits |= LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDHUP;
+	if (s->shut_wr)
+		bits |= LINUX_POLLOUT | LINUX_POLLWRNORM;
+	if (s->shut_rd && s->shut_wr)
+		bits |= LINUX_POLLHUP;
+	return bits;
+}
+
+void socket_notified(uint64_t bits)
+{
+	if (bits & SOCKET_NOTIFY_NET) {
+		/* The netstack's name changed: gone, or a new netstack. */
+		cap_slot_t probe = slot_alloc();
+		uint64_t generation = 0;
+		bool same = probe != CAP_SLOT_NONE &&
+			    ns_lookup_now(SOCK_SERVICE_NAME, probe, &generation) == 0 &&
+			    generation == net_generation;
+		if (probe != CAP_SLOT_NONE) {
+			sys_cap_delete(probe);
+			slot_free(probe);
+		}
+		if (!same && net_ep != CAP_SLOT_NONE)
+			net_lost();
+	}
+	if (bits & (SOCKET_NOTIFY_READY | SOCKET_NOTIFY_NET))
+		wake_all();
+}
+
+void socket_init(void)
+{
+	ready_notif = slot_alloc();
+	net_notif = slot_alloc();
+	if (sys_cap_copy(signal_notification, CAP_SLOT_SELF, ready_notif, CAP_RIGHT_WRITE,
+			 SOCKET_NOTIFY_READY) < 0 ||
+	    sys_cap_copy(signal_notification, CAP_SLOT_SELF, net_notif, CAP_RIGHT_WRITE,
+			 SOCKET_NOTIFY_NET) < 0 ||
+	    ns_watch(SOCK_SERVICE_NAME, net_notif) < 0)
+		printf("posix: cannot watch the netstack's name: sockets will not notice its end\n");
+}

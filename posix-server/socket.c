@@ -5,7 +5,10 @@
  * The link: the netstack's "net" endpoint (looked up without waiting;
  * its name watched, so that its end or a new netstack is a notification
  * bit) and up to SOCKET_SESSIONS sessions shared by every process, each
- * with a 256 KiB buffer mapped at PROGRAM_OWN_BASE. The server is one
+ * with a 256 KiB buffer (the netstack's memory) mapped into the server's
+ * heap window: when the netstack dies its pages go from under the server,
+ * and a copy that touches them then gets a zero page from init's pager
+ * (which backs the heap window) instead of killing the server. The server is one
  * thread and every call to the netstack is SOCK_NONBLOCK, so a call
  * stages its data in the buffer, makes the call and is done with the
  * buffer before the next: one buffer serves every socket of a session.
@@ -37,6 +40,7 @@ static struct session sessions[SOCKET_SESSIONS];
 static cap_slot_t net_ep = CAP_SLOT_NONE;      /* the netstack's "net" */
 static uint64_t net_generation;
 static cap_slot_t ready_notif, net_notif;       /* badged copies of the server's */
+static uint8_t *windows[SOCKET_SESSIONS];       /* where each session's buffer goes */
 
 static void wake_all(void)
 {
@@ -54,6 +58,8 @@ static void net_lost(void)
 			continue;
 		sys_cap_delete(se->ns.cap);
 		slot_free(se->ns.cap);
+		/* What is left there (zero pages a copy faulted in): the
+		 * next session's buffer goes in its place. */
 		sys_mem_unmap(fpage((uint64_t)se->ns.buf, SESSION_LOG2), MEM_UNMAP_SELF);
 		se->open = false;
 	}
@@ -100,7 +106,9 @@ static long session_with_room(void)
 	if (free < 0)
 		return -LINUX_ENFILE;
 	struct session *se = &sessions[free];
-	void *va = (void *)(PROGRAM_OWN_BASE + ((uint64_t)free << SESSION_LOG2));
+	void *va = windows[free];
+	if (!va)
+		return -LINUX_ENOMEM;
 	if ((err = net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
 		if (err == -SOCK_EIO)
 			net_lost();
@@ -364,7 +372,7 @@ static long recv_dgram(struct process *p, struct file *f, struct psock *s, const
 	uint64_t w[4] = { (uint64_t)s->id, 0, total < size ? total : size, SOCK_NONBLOCK };
 
 	if (s->dead)
-		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		return -LINUX_ENETDOWN;
 	long r = socket_call(s, SOCK_RECV, w, 4, out, 6);
 	if (r == -LINUX_EAGAIN)
 		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
@@ -501,6 +509,12 @@ void socket_notified(uint64_t bits)
 
 void socket_init(void)
 {
+	uint64_t size = 1UL << SESSION_LOG2;
+
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
+		uint8_t *raw = mem_heap(2 * size);     /* aligned to its size within */
+		windows[i] = raw ? (uint8_t *)(((uintptr_t)raw + size - 1) & ~(size - 1)) : NULL;
+	}
 	ready_notif = slot_alloc();
 	net_notif = slot_alloc();
 	if (sys_cap_copy(signal_notification, CAP_SLOT_SELF, ready_notif, CAP_RIGHT_WRITE,

@@ -13,6 +13,7 @@
 #define SOCKADDR_MAX 128        /* sizeof(struct sockaddr_storage) */
 #define SIN6_LEN_MIN 24         /* sockaddr_in6 without scope_id (RFC 2133) */
 #define LISTEN_MAX   16         /* the netstack's accept queue */
+#define NETSTACK_WAIT (10UL * 1000000000)  /* ns socket waits for a netstack */
 
 static uint16_t swap16(uint16_t v)
 {
@@ -130,7 +131,21 @@ long posix_socket(struct process *p, struct user_regs *r)
 		return -LINUX_EPROTONOSUPPORT;
 	if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM)
 		return -LINUX_ESOCKTNOSUPPORT;
-	return socket_make(p, (int)type, (uint16_t)domain, 0, -1, flags);
+	long fd = socket_make(p, (int)type, (uint16_t)domain, 0, -1, flags);
+	/* No netstack now (it is starting, or starting again after a
+	 * crash): wait for its name, up to NETSTACK_WAIT, before ENETDOWN;
+	 * a server such as iperf3 would otherwise exit at once. */
+	uint64_t now = (uint64_t)sys_clock();
+	if (fd != -LINUX_ENETDOWN || (p->sleep_at && p->sleep_at <= now)) {
+		p->sleep_at = 0;
+		return fd;
+	}
+	if (!p->sleep_at) {
+		p->sleep_at = now + NETSTACK_WAIT;
+		p->sleep_rem = 0;
+		signal_timer_arm();
+	}
+	return SYSCALL_BLOCK;
 }
 
 long posix_socketpair(struct process *p, struct user_regs *r)
@@ -200,7 +215,9 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return -LINUX_EINVAL;
 	uint64_t w[2] = { (uint64_t)s->id, SOCK_NONBLOCK };
 	err = socket_call(s, SOCK_ACCEPT, w, 2, out, 3);
-	if (err == -LINUX_EAGAIN || (s->dead && err == -LINUX_ECONNRESET))
+	if (s->dead)
+		return -LINUX_ECONNABORTED;     /* the netstack went: listen again */
+	if (err == -LINUX_EAGAIN)
 		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (err < 0)
 		return err;

@@ -250,9 +250,7 @@ long uio_total(struct process *p, const struct uio *u)
 	return (long)total;
 }
 
-/* Copy n bytes between buf and the user buffer u from its byte skip on
- * (out: into u). 0 or -EFAULT. */
-static long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
+long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
 		     uint64_t n, bool out)
 {
 	struct linux_iovec v;
@@ -399,8 +397,20 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 	*whole = 0;
 	if (total < 0)
 		return total;
-	if (flags & (LINUX_MSG_PEEK | LINUX_MSG_OOB))
-		return -LINUX_EOPNOTSUPP;
+	if (flags & LINUX_MSG_OOB)
+		return s->type == LINUX_SOCK_DGRAM ? -LINUX_EOPNOTSUPP : -LINUX_EINVAL;
+	if (!s->stashed && (flags & LINUX_MSG_PEEK) && !done && !s->err && total) {
+		long r = stash_fill(s, (unsigned)(s - socks));
+		if (r == -LINUX_EAGAIN && !s->dead)
+			return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		if (r < 0 && r != -LINUX_EAGAIN)
+			return r == -LINUX_ECONNRESET && s->type == LINUX_SOCK_STREAM ? 0 : r;
+		if (r == 0 && !s->stashed)
+			return 0;       /* the end of the stream */
+	}
+	if (s->stashed && !done)
+		return stash_take(p, s, (unsigned)(s - socks), u, (uint64_t)total,
+				  flags & LINUX_MSG_PEEK, from, truncated, whole);
 	if (s->type == LINUX_SOCK_DGRAM)
 		return recv_dgram(p, f, s, u, (uint64_t)total, flags, from, truncated, whole);
 	if (s->err && !done)
@@ -456,11 +466,13 @@ unsigned socket_poll(const struct file *f)
 	uint64_t w[1] = { (uint64_t)s->id }, out[1];
 	unsigned bits = 0;
 
+	if (s->stashed)
+		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
 	if (s->dead)
-		return LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM |
+		return bits | LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM |
 		       LINUX_POLLHUP | (s->err ? LINUX_POLLERR : 0);
 	if (s->type == LINUX_SOCK_STREAM && !s->listening && !s->connected && !s->connecting)
-		return LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLHUP;
+		return bits | LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLHUP;
 	if (socket_call(s, SOCK_POLL, w, 1, out, 1) < 0)
 		return socket_poll(f);          /* dead now */
 	if (out[0] & SOCK_POLLIN)
@@ -523,4 +535,14 @@ void socket_init(void)
 			 SOCKET_NOTIFY_NET) < 0 ||
 	    ns_watch(SOCK_SERVICE_NAME, net_notif) < 0)
 		printf("posix: cannot watch the netstack's name: sockets will not notice its end\n");
+}
+
+long socket_fionread(const struct file *f)
+{
+	struct psock *s = socket_of(f);
+
+	if (s->listening)
+		return -LINUX_EINVAL;
+	long r = stash_fill(s, (unsigned)(s - socks));
+	return r < 0 ? 0 : r;   /* nothing yet, not connected, gone: 0, as Linux */
 }

@@ -24,6 +24,12 @@
 #define SOCKET_NOTIFY_READY 0x2         /* bits of the server's notification */
 #define SOCKET_NOTIFY_NET   0x4
 
+/* An IPv4 endpoint (network byte order address, host order port). */
+struct sock_addr {
+	uint32_t addr;
+	uint16_t port;
+};
+
 struct psock {
 	bool used;
 	bool dead;                      /* its session ended (the netstack went) */
@@ -40,6 +46,10 @@ struct psock {
 	int rcvbuf, sndbuf, maxseg, keepidle, keepintvl, keepcnt;
 	struct linux_linger linger;
 	struct linux_timeval rcvtimeo, sndtimeo;
+	/* Received and not read yet (MSG_PEEK, FIONREAD: socket_peek.c). */
+	bool stashed, stash_dgram;
+	uint32_t stash_len, stash_whole;
+	struct sock_addr stash_from;
 };
 
 /* A user buffer: one (base, len), or count iovecs at user address va
@@ -47,12 +57,6 @@ struct psock {
 struct uio {
 	const struct linux_iovec *single;
 	uint64_t va, count;
-};
-
-/* An IPv4 endpoint (network byte order address, host order port). */
-struct sock_addr {
-	uint32_t addr;
-	uint16_t port;
 };
 
 /* ---- socket.c ---- */
@@ -95,5 +99,21 @@ void socket_notified(uint64_t bits);
 void socket_init(void);
 /* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
 long uio_total(struct process *p, const struct uio *u);
+/* Copy n bytes between buf and the user buffer u from its byte skip on
+ * (out: into u). 0 or -EFAULT. */
+long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf, uint64_t n,
+	      bool out);
+/* FIONREAD of socket f: bytes (what the stash holds once filled). */
+long socket_fionread(const struct file *f);
+
+/* ---- socket_peek.c ---- */
+
+/* Fill s's stash (its slot in the table) from the netstack, if empty:
+ * bytes held, 0 at a stream's end, or -errno (-EAGAIN: nothing yet). */
+long stash_fill(struct psock *s, unsigned slot);
+/* Give up to total bytes of the stash to u (peek: keep them): bytes; a
+ * datagram's sender in *from, *truncated and *whole as socket_recv's. */
+long stash_take(struct process *p, struct psock *s, unsigned slot, const struct uio *u,
+		uint64_t total, bool peek, struct sock_addr *from, bool *truncated, uint64_t *whole);
 
 #endif

@@ -372,6 +372,13 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 			value = (int)pipe_bytes(f);
 			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 		}
+		if (vfs_nodes[f->node].type == VFS_SOCKET) {
+			long n = socket_fionread(f);
+			if (n < 0)
+				return n;
+			value = (int)n;
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
 		if (vfs_nodes[f->node].type == VFS_FILE) {
 			uint64_t size = vfs_nodes[f->node].size;
 			value = f->offset < size ? (int)(size - f->offset) : 0;

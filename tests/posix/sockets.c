@@ -6,7 +6,7 @@
  * Linux (run inside the namespace) and on Mica (over the tap): socket's
  * errors and flags, blocking and non-blocking connect (EINPROGRESS,
  * SO_ERROR), refused connections, TCP echo through write/writev/
- * sendmsg and read/readv/recvmsg, MSG_DONTWAIT, FIONBIO, poll, select
+ * sendmsg and read/readv/recvmsg, MSG_PEEK, FIONREAD, MSG_DONTWAIT, FIONBIO, poll, select
  * and epoll on sockets, shutdown, a reset (ECONNRESET, then EPIPE),
  * SIGPIPE, listen/accept/accept4 of a connection the peer makes back,
  * UDP sendto/recvfrom/connect/MSG_TRUNC, the options, AF_INET6 with an
@@ -269,7 +269,16 @@ static void echo(void)
 	show("recvmsg waitall", recvmsg(s, &m, MSG_WAITALL));
 	printf("recvmsg: %.2s|%.5s flags %d namelen %d\n", r1, r2, m.msg_flags, (int)m.msg_namelen);
 
-	char c;
+	char c, peek[8] = { 0 };
+	int avail = -1;
+	struct pollfd pf = { s, POLLIN, 0 };
+	write(s, "hello", 5);
+	poll(&pf, 1, 10000);
+	show("FIONREAD", ioctl(s, FIONREAD, &avail));
+	printf("FIONREAD %d\n", avail);
+	show("recv peek", recv(s, peek, 3, MSG_PEEK));
+	show("recv after peek", recv(s, peek + 3, 5, 0));
+	printf("peeked %.3s read %.5s\n", peek, peek + 3);
 	show("recv dontwait", recv(s, &c, 1, MSG_DONTWAIT));
 	int on = 1;
 	ioctl(s, FIONBIO, &on);
@@ -383,6 +392,15 @@ static void udp(void)
 	printf("recvmsg: %.3s trunc %d namelen %d\n", buf, (m.msg_flags & MSG_TRUNC) != 0,
 	       (int)m.msg_namelen);
 	show("recv dontwait", recv(u, buf, 1, MSG_DONTWAIT));
+	int avail = -1;
+	struct pollfd pf = { u, POLLIN, 0 };
+	send(u, "datagram10", 10, 0);
+	poll(&pf, 1, 10000);
+	show("udp FIONREAD", ioctl(u, FIONREAD, &avail));
+	printf("udp FIONREAD %d\n", avail);
+	show("udp peek", recv(u, buf, 4, MSG_PEEK));
+	show("udp after peek", recv(u, buf, sizeof(buf), 0));
+	printf("udp read %.10s\n", buf);
 	close(u);
 }
 

@@ -10,7 +10,8 @@
  * and epoll on sockets, shutdown, a reset (ECONNRESET, then EPIPE),
  * SIGPIPE, listen/accept/accept4 of a connection the peer makes back,
  * UDP sendto/recvfrom/connect/MSG_TRUNC, the options, AF_INET6 with an
- * IPv4-mapped peer, and a socket shared with a forked child.
+ * IPv4-mapped peer, a socket shared with a forked child, and a child's
+ * listening socket closed by its end.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -442,6 +443,39 @@ static void forked(void)
 	close(s);
 }
 
+/* A process's end closes its sockets: a child's listening port is free
+ * for its parent once the child has ended without closing it. */
+static void child_end(void)
+{
+	int p[2], one = 1, port = 0;
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		socklen_t len = sizeof(sa);
+		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		bind(l, (struct sockaddr *)&sa, sizeof(sa));
+		listen(l, 1);
+		getsockname(l, (struct sockaddr *)&sa, &len);
+		port = ntohs(sa.sin_port);
+		write(p[1], &port, sizeof(port));
+		_exit(0);
+	}
+	read(p[0], &port, sizeof(port));
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	show("bind the ended child's port", bind(l, (struct sockaddr *)&sa, sizeof(sa)));
+	show("listen on it", listen(l, 1));
+	close(l);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -458,6 +492,7 @@ int main(int argc, char **argv)
 	udp();
 	inet6();
 	forked();
+	child_end();
 	printf("sockets: done\n");
 	return 0;
 }

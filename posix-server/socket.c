@@ -158,11 +158,12 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 	struct psock *s = &socks[i < SOCKET_MAX ? i : 0], spare;
 	if (i == SOCKET_MAX)
 		s = &spare;     /* only to close the accepted socket below */
+	bool net = family != LINUX_AF_UNIX;
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
 			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : 262144,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
-			     .ttl = 64, .session = (uint8_t)session };
-	if (id < 0) {
+			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1 };
+	if (net && id < 0) {
 		if ((session = (int)session_with_room()) < 0)
 			return session;
 		uint64_t w[1] = { type == LINUX_SOCK_STREAM ? SOCK_STREAM : SOCK_DGRAM }, out[1];
@@ -177,11 +178,13 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 		if (node >= 0)
 			vfs_closed((int)node);
 		uint64_t w[1] = { (uint64_t)s->id };
-		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
+		if (net)
+			socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
 		return -LINUX_ENFILE;
 	}
 	s->used = true;
-	sessions[session].sockets++;
+	if (net)
+		sessions[session].sockets++;
 	vfs_nodes[node].socket = (int)i;
 	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
@@ -196,7 +199,9 @@ void socket_closed(const struct file *f)
 	struct psock *s = socket_of(f);
 	uint64_t w[1] = { (uint64_t)s->id };
 
-	if (!s->dead) {
+	if (s->family == LINUX_AF_UNIX) {
+		unix_closed(s);
+	} else if (!s->dead) {
 		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
 		sessions[s->session].sockets--;
 	}
@@ -209,7 +214,7 @@ int socket_take_error(struct psock *s)
 	int e = s->err;
 
 	s->err = 0;
-	if (e || s->dead || s->type != LINUX_SOCK_STREAM)
+	if (e || s->dead || s->type != LINUX_SOCK_STREAM || s->family == LINUX_AF_UNIX)
 		return e;
 	/* The netstack keeps a connection's error until a call reports it:
 	 * an empty SEND takes it when the socket polls an error. */
@@ -277,7 +282,7 @@ long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *bu
 /* ---- sending and receiving ---- */
 
 /* A write that cannot go (EPIPE): Linux's SIGPIPE unless MSG_NOSIGNAL. */
-static long broken(struct process *p, uint64_t flags)
+long socket_broken(struct process *p, uint64_t flags)
 {
 	if (!(flags & LINUX_MSG_NOSIGNAL)) {
 		if (p->actions[LINUX_SIGPIPE - 1].handler == LINUX_SIG_DFL &&
@@ -289,7 +294,7 @@ static long broken(struct process *p, uint64_t flags)
 	return -LINUX_EPIPE;
 }
 
-static bool nonblocking(const struct file *f, uint64_t flags)
+bool socket_nonblocking(const struct file *f, uint64_t flags)
 {
 	return (f->flags & LINUX_O_NONBLOCK) || (flags & LINUX_MSG_DONTWAIT);
 }
@@ -327,16 +332,18 @@ long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_
 
 	if (total < 0)
 		return total;
+	if (s->family == LINUX_AF_UNIX)
+		return unix_send(p, f, s, u, flags);
 	if (s->type == LINUX_SOCK_DGRAM)
 		return send_dgram(p, s, u, (uint64_t)total, to);
 	if (s->err && !done)
 		return -socket_take_error(s);
 	if (s->shut_wr || s->dead)
-		return broken(p, flags);
+		return socket_broken(p, flags);
 	if (s->connecting)
-		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (!s->connected)
-		return s->listening ? -LINUX_ENOTCONN : broken(p, flags);
+		return s->listening ? -LINUX_ENOTCONN : socket_broken(p, flags);
 	while (done < (uint64_t)total) {
 		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
 		if (uio_copy(p, u, done, buf, chunk, false) < 0)
@@ -344,7 +351,7 @@ long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_
 		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK, 0, 0 };
 		long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
 		if (r == -LINUX_EAGAIN) {
-			if (nonblocking(f, flags))
+			if (socket_nonblocking(f, flags))
 				return done ? (long)done : -LINUX_EAGAIN;
 			p->io_done = done;
 			return SYSCALL_BLOCK;
@@ -353,7 +360,7 @@ long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_
 			if (done)
 				return (long)done;
 			if (r == -LINUX_EPIPE || r == -LINUX_ENOTCONN)
-				return broken(p, flags);
+				return socket_broken(p, flags);
 			return r;
 		}
 		done += out[0];
@@ -373,7 +380,7 @@ static long recv_dgram(struct process *p, struct file *f, struct psock *s, const
 		return -LINUX_ENETDOWN;
 	long r = socket_call(s, SOCK_RECV, w, 4, out, 6);
 	if (r == -LINUX_EAGAIN)
-		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (r < 0)
 		return r;
 	if (uio_copy(p, u, 0, buf, out[0], true) < 0)
@@ -399,10 +406,12 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 		return total;
 	if (flags & LINUX_MSG_OOB)
 		return s->type == LINUX_SOCK_DGRAM ? -LINUX_EOPNOTSUPP : -LINUX_EINVAL;
+	if (s->family == LINUX_AF_UNIX)
+		return unix_recv(p, f, s, u, flags);
 	if (!s->stashed && (flags & LINUX_MSG_PEEK) && !done && !s->err && total) {
 		long r = stash_fill(s, (unsigned)(s - socks));
 		if (r == -LINUX_EAGAIN && !s->dead)
-			return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+			return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 		if (r < 0 && r != -LINUX_EAGAIN)
 			return r == -LINUX_ECONNRESET && s->type == LINUX_SOCK_STREAM ? 0 : r;
 		if (r == 0 && !s->stashed)
@@ -418,7 +427,7 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 	if (s->dead || s->shut_rd)
 		return (long)done;
 	if (s->connecting)
-		return nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (!s->connected)
 		return -LINUX_ENOTCONN;
 	if (!total)
@@ -428,7 +437,7 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 		uint64_t w[4] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK };
 		long r = socket_call(s, SOCK_RECV, w, 4, out, 3);
 		if (r == -LINUX_EAGAIN) {
-			if (nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
+			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
 			p->io_done = done;
 			return SYSCALL_BLOCK;
@@ -466,6 +475,8 @@ unsigned socket_poll(const struct file *f)
 	uint64_t w[1] = { (uint64_t)s->id }, out[1];
 	unsigned bits = 0;
 
+	if (s->family == LINUX_AF_UNIX)
+		return unix_poll(s);
 	if (s->stashed)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
 	if (s->dead)
@@ -543,6 +554,8 @@ long socket_fionread(const struct file *f)
 
 	if (s->listening)
 		return -LINUX_EINVAL;
+	if (s->family == LINUX_AF_UNIX)
+		return s->rx >= 0 ? (long)pipe_bytes(&files[s->rx]) : 0;
 	long r = stash_fill(s, (unsigned)(s - socks));
 	return r < 0 ? 0 : r;   /* nothing yet, not connected, gone: 0, as Linux */
 }

@@ -50,6 +50,9 @@ struct psock {
 	bool stashed, stash_dgram;
 	uint32_t stash_len, stash_whole;
 	struct sock_addr stash_from;
+	/* AF_UNIX (socketpair): the pipes it reads and writes, files[rx],
+	 * files[tx] (-1: none, or shut). */
+	int rx, tx;
 };
 
 /* A user buffer: one (base, len), or count iovecs at user address va
@@ -105,6 +108,22 @@ long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *bu
 	      bool out);
 /* FIONREAD of socket f: bytes (what the stash holds once filled). */
 long socket_fionread(const struct file *f);
+
+/* A write that cannot go: EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
+long socket_broken(struct process *p, uint64_t flags);
+/* Whether a call on f with these MSG_* flags must not wait. */
+bool socket_nonblocking(const struct file *f, uint64_t flags);
+
+/* ---- socket_unix.c: AF_UNIX stream sockets of socketpair ---- */
+
+long unix_send(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+	       uint64_t flags);
+long unix_recv(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+	       uint64_t flags);
+unsigned unix_poll(const struct psock *s);
+void unix_closed(struct psock *s);
+/* shutdown: how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
+void unix_shutdown(struct psock *s, uint64_t how);
 
 /* ---- socket_peek.c ---- */
 

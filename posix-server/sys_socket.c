@@ -94,7 +94,10 @@ static long addr_out(struct process *p, const struct psock *s, uint64_t va, uint
 	if (!va)
 		return 0;
 	memset(&u, 0, sizeof(u));
-	if (s->family == LINUX_AF_INET) {
+	if (s->family == LINUX_AF_UNIX) {
+		u.in.family = LINUX_AF_UNIX;    /* unnamed: the family alone */
+		size = sizeof(u.in.family);
+	} else if (s->family == LINUX_AF_INET) {
 		u.in = (struct linux_sockaddr_in){ LINUX_AF_INET, swap16(a->port), a->addr, { 0 } };
 		size = sizeof(u.in);
 	} else {
@@ -148,13 +151,6 @@ long posix_socket(struct process *p, struct user_regs *r)
 	return SYSCALL_BLOCK;
 }
 
-long posix_socketpair(struct process *p, struct user_regs *r)
-{
-	if (r->rdi == LINUX_AF_INET || r->rdi == LINUX_AF_INET6)
-		return -LINUX_EOPNOTSUPP;
-	return -LINUX_EAFNOSUPPORT;     /* AF_UNIX is not there yet */
-}
-
 long posix_bind(struct process *p, struct user_regs *r)
 {
 	struct sock_addr a;
@@ -165,6 +161,8 @@ long posix_bind(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (s->family == LINUX_AF_UNIX)
+		return -LINUX_EINVAL;   /* a socketpair's: bound already */
 	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
 		return err;
 	if (unspec && s->family == LINUX_AF_INET && !a.addr)
@@ -266,6 +264,8 @@ long posix_connect(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (s->family == LINUX_AF_UNIX)         /* an address without a path: EINVAL, as Linux */
+		return r->rdx <= sizeof(uint16_t) ? -LINUX_EINVAL : -LINUX_EISCONN;
 	if (s->type == LINUX_SOCK_STREAM && s->connect_waiter == p->pid)
 		return connect_wait(f, s);
 	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
@@ -432,6 +432,10 @@ long posix_shutdown(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	if (!s->connected && !s->connecting && !s->dead)
 		return -LINUX_ENOTCONN;
+	if (s->family == LINUX_AF_UNIX) {
+		unix_shutdown(s, how);
+		return 0;
+	}
 	/* Only the sending side reaches the netstack: lwIP answers data
 	 * arriving after its receive side is shut with a reset, Linux does
 	 * not (the reading side is the server's: reads give the end). */
@@ -456,7 +460,7 @@ static long name_common(struct process *p, struct user_regs *r, bool peer)
 		return err;
 	if (peer && !s->connected)
 		return -LINUX_ENOTCONN;
-	if (!s->dead) {
+	if (s->family != LINUX_AF_UNIX && !s->dead) {
 		uint64_t w[2] = { (uint64_t)s->id, peer };
 		if ((err = socket_call(s, SOCK_NAME, w, 2, out, 2)) < 0 && peer)
 			return err;

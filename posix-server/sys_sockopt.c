@@ -44,7 +44,7 @@ static long opt_out(struct process *p, uint64_t va, uint64_t lenva, const void *
 /* An option of one int kept in s: where, or NULL. */
 static int *int_option(struct psock *s, uint64_t level, uint64_t name)
 {
-	bool tcp = s->type == LINUX_SOCK_STREAM;
+	bool tcp = s->type == LINUX_SOCK_STREAM && s->family != LINUX_AF_UNIX;
 
 	switch (level) {
 	case LINUX_SOL_SOCKET:
@@ -69,6 +69,8 @@ static int *int_option(struct psock *s, uint64_t level, uint64_t name)
 		}
 		return NULL;
 	case LINUX_IPPROTO_IP:
+		if (s->family == LINUX_AF_UNIX)
+			return NULL;
 		switch (name) {
 		case LINUX_IP_TOS: return &s->tos;
 		case LINUX_IP_TTL: return &s->ttl;
@@ -96,6 +98,8 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return f ? -LINUX_ENOTSOCK : -LINUX_EBADF;
+	if (s->family == LINUX_AF_UNIX && level != LINUX_SOL_SOCKET)
+		return -LINUX_EOPNOTSUPP;       /* as Linux: no protocol level */
 	if (level == LINUX_SOL_SOCKET && (name == LINUX_SO_RCVTIMEO || name == LINUX_SO_SNDTIMEO)) {
 		if ((uint32_t)len < sizeof(struct linux_timeval))
 			return -LINUX_EINVAL;
@@ -107,7 +111,8 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 			return -LINUX_EINVAL;
 		return as_copy_in(&p->as, &s->linger, va, sizeof(s->linger)) < 0 ? -LINUX_EFAULT : 0;
 	}
-	if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_CONGESTION && s->type == LINUX_SOCK_STREAM) {
+	if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_CONGESTION && s->type == LINUX_SOCK_STREAM &&
+	    s->family != LINUX_AF_UNIX) {
 		char want[16] = { 0 };
 		if (as_copy_in(&p->as, want, va, len < sizeof(want) - 1 ? len : sizeof(want) - 1) < 0)
 			return -LINUX_EFAULT;
@@ -134,7 +139,7 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 	bool to_net = (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_NODELAY) ||
 		      (level == LINUX_SOL_SOCKET && name == LINUX_SO_KEEPALIVE &&
 		       s->type == LINUX_SOCK_STREAM);
-	if (to_net && !s->listening && !s->dead) {
+	if (to_net && !s->listening && !s->dead && s->family != LINUX_AF_UNIX) {
 		uint64_t w[3] = { (uint64_t)s->id,
 				  name == LINUX_TCP_NODELAY && level == LINUX_IPPROTO_TCP
 					  ? SOCK_OPT_NODELAY : SOCK_OPT_KEEPALIVE, v != 0 };
@@ -168,6 +173,8 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return f ? -LINUX_ENOTSOCK : -LINUX_EBADF;
+	if (s->family == LINUX_AF_UNIX && level != LINUX_SOL_SOCKET)
+		return -LINUX_EOPNOTSUPP;
 	if (level == LINUX_SOL_SOCKET) {
 		switch (name) {
 		case LINUX_SO_TYPE: v = s->type; return opt_out(p, va, lenva, &v, sizeof(v));
@@ -183,7 +190,7 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 		case LINUX_SO_LINGER: return opt_out(p, va, lenva, &s->linger, sizeof(s->linger));
 		}
 	}
-	if (level == LINUX_IPPROTO_TCP && s->type == LINUX_SOCK_STREAM) {
+	if (level == LINUX_IPPROTO_TCP && s->type == LINUX_SOCK_STREAM && s->family != LINUX_AF_UNIX) {
 		struct linux_tcp_info t;
 		switch (name) {
 		case LINUX_TCP_INFO:

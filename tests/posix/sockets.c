@@ -11,7 +11,7 @@
  * SIGPIPE, listen/accept/accept4 of a connection the peer makes back,
  * UDP sendto/recvfrom/connect/MSG_TRUNC, the options, AF_INET6 with an
  * IPv4-mapped peer, a socket shared with a forked child, and a child's
- * listening socket closed by its end.
+ * listening socket closed by its end; socketpair(AF_UNIX, SOCK_STREAM).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -476,6 +476,67 @@ static void child_end(void)
 	close(l);
 }
 
+/* socketpair(AF_UNIX, SOCK_STREAM): both ways, iovecs, a forked peer,
+ * non-blocking, FIONREAD, poll, shutdown, the peer's end. */
+static void pairs(void)
+{
+	int sv[2], avail = -1;
+	char buf[64] = { 0 };
+
+	show("socketpair inet", socketpair(AF_INET, SOCK_STREAM, 0, sv));
+	show("socketpair bad", socketpair(AF_UNIX, SOCK_STREAM, 99, sv));
+	show("socketpair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	printf("pair cloexec %d\n", fcntl(sv[1], F_GETFD) == FD_CLOEXEC);
+	show("pair write", write(sv[0], "ping", 4));
+	show("pair FIONREAD", ioctl(sv[1], FIONREAD, &avail));
+	printf("pair FIONREAD %d\n", avail);
+	show("pair read", read(sv[1], buf, sizeof(buf)));
+	char a[2] = "ab", b[3] = "cde";
+	struct iovec v[2] = { { a, 2 }, { b, 3 } };
+	show("pair writev back", writev(sv[1], v, 2));
+	show("pair recv", recv(sv[0], buf, sizeof(buf), 0));
+	printf("pair got %.5s\n", buf);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	show("pair getsockname", getsockname(sv[0], (struct sockaddr *)&ss, &len));
+	printf("pair name family %d len %d\n", ss.ss_family, (int)len);
+	int v1, one = 1;
+	len = sizeof(v1);
+	getsockopt(sv[0], SOL_SOCKET, SO_DOMAIN, &v1, &len);
+	printf("pair SO_DOMAIN %d\n", v1);
+	show("pair TCP_NODELAY", setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ? -1 : 0);
+	show("pair connect", connect(sv[0], (struct sockaddr *)&ss, sizeof(ss.ss_family)));
+	show("pair read dontwait", recv(sv[0], buf, 1, MSG_DONTWAIT));
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		char c[16];
+		long n = read(sv[1], c, sizeof(c));
+		for (long i = 0; i < n; i++)
+			c[i] = (char)(c[i] - 'a' + 'A');
+		write(sv[1], c, (size_t)n);
+		_exit(0);
+	}
+	write(sv[0], "child", 5);
+	struct pollfd pf = { sv[0], POLLIN, 0 };
+	show("pair poll", poll(&pf, 1, 10000));
+	show("pair read child's", read(sv[0], buf, sizeof(buf)));
+	printf("pair from child %.5s\n", buf);
+	waitpid(pid, NULL, 0);
+	show("pair shutdown", shutdown(sv[0], SHUT_WR));
+	show("pair read end", read(sv[1], buf, 1));
+	close(sv[1]);
+	pf = (struct pollfd){ sv[0], POLLIN | POLLOUT, 0 };
+	show("pair poll peer gone", poll(&pf, 1, 1000));
+	printf("pair revents in %d hup %d\n", (pf.revents & POLLIN) != 0, (pf.revents & POLLHUP) != 0);
+	show("pair read peer gone", read(sv[0], buf, 1));
+	signal(SIGPIPE, SIG_IGN);
+	show("pair write peer gone", write(sv[0], "x", 1));
+	signal(SIGPIPE, SIG_DFL);
+	close(sv[0]);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -493,6 +554,7 @@ int main(int argc, char **argv)
 	inet6();
 	forked();
 	child_end();
+	pairs();
 	printf("sockets: done\n");
 	return 0;
 }

@@ -1,9 +1,11 @@
 /*
  * Sockets of the POSIX server (docs/posix.md, "Sockets"): AF_INET and
  * AF_INET6 (IPv4-mapped only) TCP and UDP sockets through the netstack's
- * socket service (proto/socket.h). socket.c holds the link to the
- * netstack — a few shared sessions, never one call that waits — and
- * the sockets; sys_socket.c the system calls.
+ * socket service (proto/socket.h), and AF_UNIX stream pairs inside the
+ * server. socket.c holds the link to the netstack — a few shared
+ * sessions, never one call that waits — and the sockets; socket_peek.c
+ * what was received and not read (MSG_PEEK, FIONREAD); socket_unix.c
+ * socketpair; sys_socket.c and sys_sockopt.c the system calls.
  *
  * Every call to the netstack carries SOCK_NONBLOCK: the server never
  * waits for the netstack. A call that cannot finish returns

@@ -1,8 +1,8 @@
 /*
  * The socket system calls (socket.h; docs/posix.md "Sockets"): socket,
  * bind, listen, accept, accept4, connect, sendto, recvfrom, sendmsg,
- * recvmsg, shutdown, getsockname, getpeername, setsockopt, getsockopt,
- * socketpair. Addresses are struct sockaddr_in, or sockaddr_in6 holding
+ * recvmsg, shutdown, getsockname, getpeername (socketpair is in
+ * socket_unix.c, the options in sys_sockopt.c). Addresses are struct sockaddr_in, or sockaddr_in6 holding
  * the unspecified address or an IPv4-mapped one (::ffff:a.b.c.d): an
  * AF_INET6 socket is an IPv4 socket that speaks IPv6's addresses, as a
  * dual-stack Linux socket on a host without IPv6 addresses.

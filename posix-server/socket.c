@@ -137,6 +137,8 @@ long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint6
 {
 	if (s->dead)
 		return -LINUX_ECONNRESET;
+	if (label != SOCK_POLL)
+		s->poll_valid = false;
 	long r = net_call(&sessions[s->session].ns, label, w, n, out, nout);
 	if (r == -SOCK_EIO) {
 		net_lost();
@@ -484,8 +486,14 @@ unsigned socket_poll(const struct file *f)
 		       LINUX_POLLHUP | (s->err ? LINUX_POLLERR : 0);
 	if (s->type == LINUX_SOCK_STREAM && !s->listening && !s->connected && !s->connecting)
 		return bits | LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLHUP;
-	if (socket_call(s, SOCK_POLL, w, 1, out, 1) < 0)
+	if (s->poll_valid) {
+		out[0] = s->poll_bits;
+	} else if (socket_call(s, SOCK_POLL, w, 1, out, 1) < 0) {
 		return socket_poll(f);          /* dead now */
+	} else {
+		s->poll_bits = (unsigned)out[0];
+		s->poll_valid = true;
+	}
 	if (out[0] & SOCK_POLLIN)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
 	if (out[0] & SOCK_POLLOUT)
@@ -526,8 +534,11 @@ void socket_notified(uint64_t bits)
 		if (!same && net_ep != CAP_SLOT_NONE)
 			net_lost();
 	}
-	if (bits & (SOCKET_NOTIFY_READY | SOCKET_NOTIFY_NET))
+	if (bits & (SOCKET_NOTIFY_READY | SOCKET_NOTIFY_NET)) {
+		for (unsigned i = 0; i < SOCKET_MAX; i++)
+			socks[i].poll_valid = false;
 		wake_all();
+	}
 }
 
 void socket_init(void)

@@ -52,6 +52,10 @@ struct psock {
 	bool stashed, stash_dgram;
 	uint32_t stash_len, stash_whole;
 	struct sock_addr stash_from;
+	/* The netstack's SOCK_POLL bits, until a notification or a call on
+	 * the socket may have changed them. */
+	bool poll_valid;
+	unsigned poll_bits;
 	/* AF_UNIX (socketpair): the pipes it reads and writes, files[rx],
 	 * files[tx] (-1: none, or shut). */
 	int rx, tx;

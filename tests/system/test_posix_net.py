@@ -9,6 +9,7 @@ in the middle of a test and the next run still served, the netstack
 killed and new tests served once it is back. Every run is bounded in
 time (-t, and a timeout on each client and peer connection)."""
 import json
+import os
 import re
 import signal
 import socket
@@ -18,8 +19,8 @@ import time
 
 import pytest
 
-from netns import Netns, can_run
-from qemu import Qemu, build_path
+from netns import Dnsmasq, Netns, can_run
+from qemu import BUILD, Qemu, build_path
 from test_posix import on_mica
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -315,3 +316,35 @@ def test_iperf3_served_again_after_the_netstack_is_killed(rig):
             time.sleep(2)
     assert res["end"]["sum_received"]["bytes"] > 0
     assert rig.client("-t", "2", "-R")["end"]["sum_received"]["bytes"] > 0
+
+
+def test_iperf3_manifest_shipped_serves(tmp_path):
+    """configs/iperf3.manifest as shipped (the appliance with the POSIX
+    server running `iperf3 -s`): its address from DHCP in the namespace,
+    then a TCP test from there."""
+    with open(os.path.join(os.path.dirname(BUILD), "configs", "iperf3.manifest")) as f:
+        text = f.read()
+    (tmp_path / "manifest").write_text(text)
+    with Netns("iperf3cfg") as ns:
+        tap = ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
+        mods = [(build_path("init.elf"), "init"), (str(tmp_path / "manifest"), "manifest"),
+                (build_path("drivers", "e1000.elf"), "e1000"),
+                (build_path("drivers", "virtio-net.elf"), "virtio-net"),
+                (build_path("netstack.elf"), "netstack"),
+                (build_path("posix-server.elf"), "posix-server"),
+                (build_path("posix", "rootfs.cpio"), "rootfs"),
+                (build_path("appliance", "console.elf"), "console")]
+        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", f"e1000,netdev=n0,mac={GUEST_MAC},addr=3"]
+        with Dnsmasq(ns, tap, str(tmp_path), f"{GUEST},{GUEST},255.255.255.0,1h"), \
+                Qemu(args, name="iperf3-manifest", memory="512M", prefix=ns.prefix()) as q:
+            q.wait_for(rf"^netstack: eth0 up, {re.escape(GUEST)}/24", timeout=120)
+            q.wait_for(r"^Server listening on 5201", timeout=120)
+            time.sleep(1)
+            r = subprocess.run(ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "2"],
+                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
+            assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{q.output()}"
+            assert json.loads(r.stdout)["end"]["sum_received"]["bytes"] > 0

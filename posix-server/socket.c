@@ -1,122 +1,25 @@
 /*
- * Sockets: the link to the netstack's socket service and the sockets
- * the server's processes have (socket.h, docs/posix.md "Sockets").
+ * Sockets: the table of the sockets the server's processes have, and
+ * sending, receiving and readiness on them (socket.h, docs/posix.md
+ * "Sockets"). The link to the netstack is socket_net.c.
  *
- * The link: the netstack's "net" endpoint (looked up without waiting;
- * its name watched, so that its end or a new netstack is a notification
- * bit) and up to SOCKET_SESSIONS sessions shared by every process, each
- * with a 256 KiB buffer (the netstack's memory) mapped into the server's
- * heap window: when the netstack dies its pages go from under the server,
- * and a copy that touches them then gets a zero page from init's pager
- * (which backs the heap window) instead of killing the server. The server is one
- * thread and every call to the netstack is SOCK_NONBLOCK, so a call
- * stages its data in the buffer, makes the call and is done with the
- * buffer before the next: one buffer serves every socket of a session.
  * A socket lives as long as its open file description (fork shares it),
- * not as long as the process that made it.
- *
- * When the netstack goes (a call's IPC fails, or init says its name
- * went), every socket is dead: the next call says ECONNRESET (once),
- * then writes are EPIPE and reads the end of the stream; waiting calls
- * are woken. A new socket opens a new session once the netstack is back.
+ * not as long as the process that made it. When the netstack goes,
+ * every socket is dead (socket_all_dead): the next call says ECONNRESET
+ * (once), then writes are EPIPE and reads the end of the stream.
  */
 #include "socket.h"
 #include "syscall.h"
 
-#include "lib/names.h"
-#include "lib/netsock.h"
-
-#define SESSION_LOG2 SOCK_BUFFER_MAX_LOG2
 #define UDP_MAX      65507      /* the largest IPv4 datagram's data */
 
-struct session {
-	struct net_session ns;
-	bool open;
-	unsigned sockets;               /* sockets of ours in it */
-};
-
 static struct psock socks[SOCKET_MAX];
-static struct session sessions[SOCKET_SESSIONS];
-static cap_slot_t net_ep = CAP_SLOT_NONE;      /* the netstack's "net" */
-static uint64_t net_generation;
-static cap_slot_t ready_notif, net_notif;       /* badged copies of the server's */
-static uint8_t *windows[SOCKET_SESSIONS];       /* where each session's buffer goes */
 
-static void wake_all(void)
+void socket_wake_all(void)
 {
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
 		if (processes[i].state == PROCESS_RUNNING)
 			process_wake(&processes[i]);
-}
-
-/* The netstack went: every session and socket with it. */
-static void net_lost(void)
-{
-	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
-		struct session *se = &sessions[i];
-		if (!se->open)
-			continue;
-		sys_cap_delete(se->ns.cap);
-		slot_free(se->ns.cap);
-		/* What is left there (zero pages a copy faulted in): the
-		 * next session's buffer goes in its place. */
-		sys_mem_unmap(fpage((uint64_t)se->ns.buf, SESSION_LOG2), MEM_UNMAP_SELF);
-		se->open = false;
-	}
-	for (unsigned i = 0; i < SOCKET_MAX; i++) {
-		struct psock *s = &socks[i];
-		if (s->used && !s->dead) {
-			s->dead = true;
-			s->err = s->type == LINUX_SOCK_STREAM && (s->connected || s->connecting)
-					 ? LINUX_ECONNRESET : 0;
-			s->connecting = false;
-		}
-	}
-	if (net_ep != CAP_SLOT_NONE) {
-		sys_cap_delete(net_ep);
-		slot_free(net_ep);
-		net_ep = CAP_SLOT_NONE;
-	}
-	printf("posix: the netstack went: its sockets are closed\n");
-	wake_all();
-}
-
-/* A session with room for one more socket: its index, or -errno
- * (-ENETDOWN: no netstack now). */
-static long session_with_room(void)
-{
-	long free = -1, err;
-
-	if (net_ep == CAP_SLOT_NONE) {
-		net_ep = slot_alloc();
-		if (net_ep == CAP_SLOT_NONE)
-			return -LINUX_ENOMEM;
-		if (ns_lookup_now(SOCK_SERVICE_NAME, net_ep, &net_generation) < 0) {
-			slot_free(net_ep);
-			net_ep = CAP_SLOT_NONE;
-			return -LINUX_ENETDOWN;
-		}
-	}
-	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
-		if (sessions[i].open && sessions[i].sockets < SOCK_MAX_SOCKETS)
-			return i;
-		if (!sessions[i].open && free < 0)
-			free = i;
-	}
-	if (free < 0)
-		return -LINUX_ENFILE;
-	struct session *se = &sessions[free];
-	void *va = windows[free];
-	if (!va)
-		return -LINUX_ENOMEM;
-	if ((err = net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
-		if (err == -SOCK_EIO)
-			net_lost();
-		return err == -SOCK_EIO ? -LINUX_ENETDOWN : err;
-	}
-	se->open = true;
-	se->sockets = 0;
-	return free;
 }
 
 struct psock *socket_of(const struct file *f)
@@ -124,27 +27,6 @@ struct psock *socket_of(const struct file *f)
 	const struct vfs_node *n = &vfs_nodes[f->node];
 
 	return n->type == VFS_SOCKET ? &socks[n->socket] : NULL;
-}
-
-uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
-{
-	*size = sessions[s->session].ns.size;
-	return sessions[s->session].ns.buf;
-}
-
-long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
-		 unsigned nout)
-{
-	if (s->dead)
-		return -LINUX_ECONNRESET;
-	if (label != SOCK_POLL)
-		s->poll_valid = false;
-	long r = net_call(&sessions[s->session].ns, label, w, n, out, nout);
-	if (r == -SOCK_EIO) {
-		net_lost();
-		return -LINUX_ECONNRESET;
-	}
-	return r;
 }
 
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
@@ -166,7 +48,7 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
 			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1 };
 	if (net && id < 0) {
-		if ((session = (int)session_with_room()) < 0)
+		if ((session = (int)socket_session_take()) < 0)
 			return session;
 		uint64_t w[1] = { type == LINUX_SOCK_STREAM ? SOCK_STREAM : SOCK_DGRAM }, out[1];
 		s->session = (uint8_t)session;
@@ -186,7 +68,7 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 	}
 	s->used = true;
 	if (net)
-		sessions[session].sockets++;
+		socket_session_count(session, 1);
 	vfs_nodes[node].socket = (int)i;
 	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
@@ -205,10 +87,10 @@ void socket_closed(const struct file *f)
 		unix_closed(s);
 	} else if (!s->dead) {
 		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
-		sessions[s->session].sockets--;
+		socket_session_count(s->session, -1);
 	}
 	s->used = false;
-	wake_all();
+	socket_wake_all();
 }
 
 int socket_take_error(struct psock *s)
@@ -518,47 +400,6 @@ unsigned socket_poll(const struct file *f)
 	return bits;
 }
 
-void socket_notified(uint64_t bits)
-{
-	if (bits & SOCKET_NOTIFY_NET) {
-		/* The netstack's name changed: gone, or a new netstack. */
-		cap_slot_t probe = slot_alloc();
-		uint64_t generation = 0;
-		bool same = probe != CAP_SLOT_NONE &&
-			    ns_lookup_now(SOCK_SERVICE_NAME, probe, &generation) == 0 &&
-			    generation == net_generation;
-		if (probe != CAP_SLOT_NONE) {
-			sys_cap_delete(probe);
-			slot_free(probe);
-		}
-		if (!same && net_ep != CAP_SLOT_NONE)
-			net_lost();
-	}
-	if (bits & (SOCKET_NOTIFY_READY | SOCKET_NOTIFY_NET)) {
-		for (unsigned i = 0; i < SOCKET_MAX; i++)
-			socks[i].poll_valid = false;
-		wake_all();
-	}
-}
-
-void socket_init(void)
-{
-	uint64_t size = 1UL << SESSION_LOG2;
-
-	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
-		uint8_t *raw = mem_heap(2 * size);     /* aligned to its size within */
-		windows[i] = raw ? (uint8_t *)(((uintptr_t)raw + size - 1) & ~(size - 1)) : NULL;
-	}
-	ready_notif = slot_alloc();
-	net_notif = slot_alloc();
-	if (sys_cap_copy(signal_notification, CAP_SLOT_SELF, ready_notif, CAP_RIGHT_WRITE,
-			 SOCKET_NOTIFY_READY) < 0 ||
-	    sys_cap_copy(signal_notification, CAP_SLOT_SELF, net_notif, CAP_RIGHT_WRITE,
-			 SOCKET_NOTIFY_NET) < 0 ||
-	    ns_watch(SOCK_SERVICE_NAME, net_notif) < 0)
-		printf("posix: cannot watch the netstack's name: sockets will not notice its end\n");
-}
-
 long socket_fionread(const struct file *f)
 {
 	struct psock *s = socket_of(f);
@@ -569,4 +410,23 @@ long socket_fionread(const struct file *f)
 		return s->rx >= 0 ? (long)pipe_bytes(&files[s->rx]) : 0;
 	long r = stash_fill(s, (unsigned)(s - socks));
 	return r < 0 ? 0 : r;   /* nothing yet, not connected, gone: 0, as Linux */
+}
+
+void socket_all_dead(void)
+{
+	for (unsigned i = 0; i < SOCKET_MAX; i++) {
+		struct psock *s = &socks[i];
+		if (s->used && !s->dead && s->family != LINUX_AF_UNIX) {
+			s->dead = true;
+			s->err = s->type == LINUX_SOCK_STREAM && (s->connected || s->connecting)
+					 ? LINUX_ECONNRESET : 0;
+			s->connecting = false;
+		}
+	}
+}
+
+void socket_polls_stale(void)
+{
+	for (unsigned i = 0; i < SOCKET_MAX; i++)
+		socks[i].poll_valid = false;
 }

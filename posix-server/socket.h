@@ -2,8 +2,8 @@
  * Sockets of the POSIX server (docs/posix.md, "Sockets"): AF_INET and
  * AF_INET6 (IPv4-mapped only) TCP and UDP sockets through the netstack's
  * socket service (proto/socket.h), and AF_UNIX stream pairs inside the
- * server. socket.c holds the link to the netstack — a few shared
- * sessions, never one call that waits — and the sockets; socket_peek.c
+ * server. socket_net.c holds the link to the netstack — a few shared
+ * sessions, never one call that waits —, socket.c the sockets; socket_peek.c
  * what was received and not read (MSG_PEEK, FIONREAD); socket_unix.c
  * socketpair; sys_socket.c and sys_sockopt.c the system calls.
  *
@@ -68,7 +68,32 @@ struct uio {
 	uint64_t va, count;
 };
 
+/* ---- socket_net.c: the link to the netstack ---- */
+
+/* A session with room for one more socket: its index, or -errno
+ * (-ENETDOWN: no netstack now); socket_session_count says how many of
+ * ours it holds. */
+long socket_session_take(void);
+void socket_session_count(int session, int delta);
+/* One call on s's session (label, words in, words out): 0 or -errno
+ * (Linux's). The netstack gone: its sockets are dead, -ECONNRESET. */
+long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
+		 unsigned nout);
+/* s's session's buffer and its size. */
+uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
+/* The server's notification came with bits (main.c). */
+void socket_notified(uint64_t bits);
+/* Watch the netstack's name (main.c, at the start). */
+void socket_init(void);
+
 /* ---- socket.c ---- */
+
+/* Every socket of the netstack's is dead (it went). */
+void socket_all_dead(void);
+/* The netstack's readiness answers kept are stale. */
+void socket_polls_stale(void);
+/* Try every waiting call again. */
+void socket_wake_all(void);
 
 /* The socket behind f, or NULL when f is not one. */
 struct psock *socket_of(const struct file *f);
@@ -78,12 +103,6 @@ struct psock *socket_of(const struct file *f);
  * descriptor or -errno. */
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
 		 uint64_t flags);
-/* One call on s's session (label, words in, words out): 0 or -errno
- * (Linux's). The netstack gone: its sockets are dead, -ECONNRESET. */
-long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
-		 unsigned nout);
-/* s's session's buffer and its size. */
-uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
 /* The error SO_ERROR reports now (taken: reported once). */
 int socket_take_error(struct psock *s);
 /* Send what u holds on f (MSG_* flags; to: a datagram's destination or
@@ -102,10 +121,6 @@ long socket_io(struct process *p, struct file *f, const struct uio *u, bool writ
 unsigned socket_poll(const struct file *f);
 /* f, a socket, is closed (its last descriptor went). */
 void socket_closed(const struct file *f);
-/* The server's notification came with bits (main.c). */
-void socket_notified(uint64_t bits);
-/* Watch the netstack's name (main.c, at the start). */
-void socket_init(void);
 /* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
 long uio_total(struct process *p, const struct uio *u);
 /* Copy n bytes between buf and the user buffer u from its byte skip on

@@ -206,8 +206,8 @@ static long send_dgram(struct process *p, struct psock *s, const struct uio *u, 
 	return (long)out[0];
 }
 
-long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
-		 const struct sock_addr *to)
+static long send_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		     const struct sock_addr *to)
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
@@ -276,8 +276,8 @@ static long recv_dgram(struct process *p, struct file *f, struct psock *s, const
 	return (long)out[0];
 }
 
-long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
-		 struct sock_addr *from, bool *truncated, uint64_t *whole)
+static long recv_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		     struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
@@ -339,6 +339,41 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 			break;
 	}
 	return (long)done;
+}
+
+long socket_timed(struct process *p, const struct linux_timeval *limit, long r)
+{
+	uint64_t now = (uint64_t)sys_clock();
+
+	if (limit->sec <= 0 && limit->usec <= 0)
+		return r;
+	if (r != SYSCALL_BLOCK) {
+		p->sleep_at = 0;
+		return r;
+	}
+	if (!p->sleep_at) {
+		p->sleep_at = now + (uint64_t)limit->sec * 1000000000UL + (uint64_t)limit->usec * 1000;
+		p->sleep_rem = 0;
+		signal_timer_arm();
+		return SYSCALL_BLOCK;
+	}
+	if (now < p->sleep_at)
+		return SYSCALL_BLOCK;
+	p->sleep_at = 0;
+	return p->io_done ? (long)p->io_done : -LINUX_EAGAIN;
+}
+
+long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 const struct sock_addr *to)
+{
+	return socket_timed(p, &socket_of(f)->sndtimeo, send_any(p, f, u, flags, to));
+}
+
+long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 struct sock_addr *from, bool *truncated, uint64_t *whole)
+{
+	return socket_timed(p, &socket_of(f)->rcvtimeo,
+			    recv_any(p, f, u, flags, from, truncated, whole));
 }
 
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write)

@@ -115,6 +115,10 @@ long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_
  * longer than u (then *whole its length). */
 long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 struct sock_addr *from, bool *truncated, uint64_t *whole);
+/* A blocking socket call's result r under its SO_RCVTIMEO or
+ * SO_SNDTIMEO limit (none: 0): past the limit, what a write moved or
+ * -EAGAIN, as Linux. */
+long socket_timed(struct process *p, const struct linux_timeval *limit, long r);
 /* read/write/readv/writev on a socket (sys_io.c). */
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write);
 /* What a poll of socket f sees now (LINUX_POLL* bits). */

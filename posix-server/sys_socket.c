@@ -216,7 +216,9 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 	if (s->dead)
 		return -LINUX_ECONNABORTED;     /* the netstack went: listen again */
 	if (err == -LINUX_EAGAIN)
-		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN
+						   : socket_timed(p, &s->rcvtimeo, SYSCALL_BLOCK);
+	socket_timed(p, &s->rcvtimeo, 0);      /* its deadline, if any, is done */
 	if (err < 0)
 		return err;
 	if ((fd = socket_make(p, LINUX_SOCK_STREAM, s->family, s->session, (int)out[0], flags)) < 0)

@@ -2,7 +2,8 @@
  * setsockopt and getsockopt (docs/posix.md "Sockets"). TCP_NODELAY and
  * SO_KEEPALIVE reach the netstack; the other options a program sets are
  * kept and read back as Linux would (the buffer sizes doubled, as Linux
- * does) but change nothing in the netstack, whose windows are fixed.
+ * does) but change nothing in the netstack, whose windows are fixed;
+ * SO_RCVTIMEO and SO_SNDTIMEO bound the calls that wait (socket_timed).
  * What is not here is ENOPROTOOPT, as from a kernel without it.
  */
 #include "socket.h"

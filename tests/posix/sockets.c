@@ -7,7 +7,7 @@
  * errors and flags, blocking and non-blocking connect (EINPROGRESS,
  * SO_ERROR), refused connections, TCP echo through write/writev/
  * sendmsg and read/readv/recvmsg, MSG_PEEK, FIONREAD, MSG_DONTWAIT, FIONBIO, poll, select
- * and epoll on sockets, shutdown, a reset (ECONNRESET, then EPIPE),
+ * and epoll on sockets, SO_RCVTIMEO, shutdown, a reset (ECONNRESET, then EPIPE),
  * SIGPIPE, listen/accept/accept4 of a connection the peer makes back,
  * UDP sendto/recvfrom/connect/MSG_TRUNC, the options, AF_INET6 with an
  * IPv4-mapped peer, a socket shared with a forked child, and a child's
@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONTROL 7770
@@ -304,6 +305,15 @@ static void echo(void)
 	read(s, &c, 1);
 	close(ep);
 
+	struct timeval limit = { 0, 200000 }, none = { 0, 0 };
+	struct timespec t0, t1;
+	show("SO_RCVTIMEO", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	show("recv timed out", recv(s, &c, 1, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("waited at least 150 ms %d\n", waited >= 150);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	show("shutdown write", shutdown(s, SHUT_WR));
 	show("read end", read(s, &c, 1));
 	show("shutdown bad", shutdown(s, 7));

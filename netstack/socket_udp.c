@@ -65,6 +65,7 @@ static int udp_sock_open(struct sock *s)
 
 static int udp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out)
 {
+	ip_set_option(s->udp, SOF_REUSEADDR);   /* as TCP: SO_REUSEADDR is every socket's */
 	err_t e = udp_bind(s->udp, a, port);
 
 	out[0] = s->udp->local_port;

@@ -5,6 +5,7 @@
  * child; it goes when the last descriptor on it is closed. A process has
  * up to its RLIMIT_NOFILE descriptors (FD_MAX at most).
  */
+#include "socket.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -34,6 +35,8 @@ void file_put(int index)
 		return;
 	if (vfs_nodes[f->node].type == VFS_PIPE)
 		pipe_closed(f);
+	if (vfs_nodes[f->node].type == VFS_SOCKET)
+		socket_closed(f);
 	epoll_closed(index);
 	vfs_nodes[f->node].opens--;
 	vfs_closed(f->node);

@@ -172,6 +172,7 @@
 #define LINUX_S_IFDIR         0040000
 #define LINUX_S_IFREG         0100000
 #define LINUX_S_IFLNK         0120000
+#define LINUX_S_IFSOCK        0140000
 #define LINUX_IOV_MAX         1024
 #define LINUX_PATH_MAX        4096
 
@@ -290,6 +291,13 @@ struct linux_timeval {
 
 struct linux_itimerval {
 	struct linux_timeval interval, value;
+};
+
+/* struct rusage (getrusage). */
+struct linux_rusage {
+	struct { int64_t sec, usec; } utime, stime;
+	int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
+		msgrcv, nsignals, nvcsw, nivcsw;
 };
 
 struct linux_pollfd {

@@ -2,7 +2,7 @@
  * The POSIX server's serve loop. Arguments (manifest `args`):
  *
  *   run=PROG[:ARG...][,PROG...]   programs to run, one after the other:
- *                                 PROG is /bin/PROG of the root filesystem
+ *                                 PROG is /bin/PROG (or /usr/bin/PROG) of the root filesystem
  *                                 (the manifest's `file rootfs`, a cpio
  *                                 archive), or else a `file PROG` of the
  *                                 manifest; a static x86_64 Linux
@@ -23,6 +23,7 @@
  */
 #include "cpio.h"
 #include "posix.h"
+#include "socket.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -96,19 +97,22 @@ static bool run_list_from_file(const char *name)
 	return true;
 }
 
-/* The executable called name: /bin/name of the root filesystem, or the
- * manifest's `file name`; its path for AT_EXECFN in *path. */
+/* The executable called name: /bin/name or /usr/bin/name of the root
+ * filesystem, or the manifest's `file name`; its path for AT_EXECFN in
+ * *path. */
 static bool program_find(const char *name, const void **file, size_t *size, const char **path)
 {
 	static char bin[64];
 	struct cpio_entry e;
 
-	fmt_snprintf(bin, sizeof(bin), "/bin/%s", name);
-	if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
-		*file = e.data;
-		*size = e.size;
-		*path = bin;
-		return true;
+	for (unsigned i = 0; i < 2; i++) {
+		fmt_snprintf(bin, sizeof(bin), i ? "/usr/bin/%s" : "/bin/%s", name);
+		if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
+			*file = e.data;
+			*size = e.size;
+			*path = bin;
+			return true;
+		}
 	}
 	*path = name;
 	*file = program_file(name, size);
@@ -348,6 +352,7 @@ static bool handle(struct msg *m)
 	struct fault_regs fr;
 
 	if (label == IPC_LABEL_NOTIFY) {
+		socket_notified(m->badge);
 		signal_timers();
 		return false;
 	}
@@ -433,6 +438,7 @@ int main(uint64_t arg)
 			return 1;
 		}
 	}
+	socket_init();
 	rootfs = program_file("rootfs", &rootfs_size);
 	if (!vfs_init(&vfs_page_ops, rootfs, rootfs_size)) {
 		printf("posix: the root filesystem (boot module rootfs) is malformed or has more than "

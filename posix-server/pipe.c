@@ -134,13 +134,12 @@ void pipe_closed(const struct file *f)
 	wake_all();
 }
 
-static long pipe_make(struct process *p, uint64_t out, uint64_t flags)
+long pipe_files(uint32_t nonblock, long *rd, long *wr)
 {
-	long node, rd = -1, wr = -1, fd[2] = { -1, -1 };
+	long node;
 	unsigned i;
 
-	if (flags & ~(uint64_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK))
-		return -LINUX_EINVAL;
+	*rd = *wr = -1;
 	for (i = 0; i < PIPE_MAX && pipes[i].used; i++)
 		;
 	if (i == PIPE_MAX || (node = vfs_detached(LINUX_S_IFIFO | 0600, FS_PIPE)) < 0)
@@ -148,28 +147,43 @@ static long pipe_make(struct process *p, uint64_t out, uint64_t flags)
 	memset(&pipes[i], 0, sizeof(pipes[i]));
 	pipes[i].used = true;
 	vfs_nodes[node].pipe = (int)i;
-	uint32_t nb = (uint32_t)flags & LINUX_O_NONBLOCK;
-	bool cloexec = flags & LINUX_O_CLOEXEC;
-	if ((rd = file_open((int)node, LINUX_O_RDONLY | nb)) >= 0)
+	if ((*rd = file_open((int)node, LINUX_O_RDONLY | nonblock)) >= 0)
 		pipes[i].readers = 1;
-	if (rd >= 0 && (wr = file_open((int)node, LINUX_O_WRONLY | nb)) >= 0)
+	if (*rd >= 0 && (*wr = file_open((int)node, LINUX_O_WRONLY | nonblock)) >= 0)
 		pipes[i].writers = 1;
-	if (rd >= 0 && wr >= 0 && (fd[0] = fd_install(p, (int)rd, 0, cloexec)) >= 0)
+	if (*wr >= 0)
+		return 0;
+	if (*rd >= 0) {
+		file_put((int)*rd);
+	} else {                /* no description took the node: free it here */
+		pipes[i].used = false;
+		vfs_closed((int)node);
+	}
+	*rd = -1;
+	return -LINUX_ENFILE;
+}
+
+static long pipe_make(struct process *p, uint64_t out, uint64_t flags)
+{
+	long rd, wr, fd[2] = { -1, -1 }, err;
+
+	if (flags & ~(uint64_t)(LINUX_O_CLOEXEC | LINUX_O_NONBLOCK))
+		return -LINUX_EINVAL;
+	if ((err = pipe_files((uint32_t)flags & LINUX_O_NONBLOCK, &rd, &wr)) < 0)
+		return err;
+	bool cloexec = flags & LINUX_O_CLOEXEC;
+	if ((fd[0] = fd_install(p, (int)rd, 0, cloexec)) >= 0)
 		fd[1] = fd_install(p, (int)wr, 0, cloexec);
 	int pair[2] = { (int)fd[0], (int)fd[1] };
 	if (fd[1] >= 0 && as_copy_out(&p->as, out, pair, sizeof(pair)) == 0)
 		return 0;
-	long err = fd[1] >= 0 ? -LINUX_EFAULT : rd < 0 || wr < 0 ? -LINUX_ENFILE : -LINUX_EMFILE;
+	err = fd[1] >= 0 ? -LINUX_EFAULT : -LINUX_EMFILE;
 	for (int e = 0; e < 2; e++) {
 		long file = e ? wr : rd;
 		if (fd[e] >= 0)
 			fd_close(p, (uint64_t)fd[e]);
-		else if (file >= 0)
+		else
 			file_put((int)file);
-	}
-	if (rd < 0) {           /* no description took the node: free it here */
-		pipes[i].used = false;
-		vfs_closed((int)node);
 	}
 	return err;
 }

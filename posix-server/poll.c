@@ -9,6 +9,7 @@
  * rt_sigsuspend does. Files and devices are always ready; the console's
  * input too (a read of it is end of file for now).
  */
+#include "socket.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -47,6 +48,8 @@ static unsigned file_ready(const struct file *f)
 {
 	if (vfs_nodes[f->node].type == VFS_PIPE)
 		return pipe_poll(f);
+	if (vfs_nodes[f->node].type == VFS_SOCKET)
+		return socket_poll(f);
 	return epoll_of(f) ? 0 : DEFAULT_READY;
 }
 
@@ -293,7 +296,7 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (epoll_of(f))
 		return -LINUX_EINVAL;
-	if (n->type != VFS_PIPE && !(n->type == VFS_DEVICE && (n->device == DEV_CONSOLE ||
+	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && !(n->type == VFS_DEVICE && (n->device == DEV_CONSOLE ||
 							      n->device == DEV_RANDOM)))
 		return -LINUX_EPERM;
 	for (w = 0; w < e->n && !(e->w[w].fd == (int)fd && e->w[w].file == f - files); w++)

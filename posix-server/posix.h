@@ -165,6 +165,9 @@ uint64_t pipe_bytes(const struct file *f);
 unsigned pipe_poll(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
+/* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
+ * no descriptor yet: 0, or -ENFILE. */
+long pipe_files(uint32_t nonblock, long *rd, long *wr);
 
 /* ---- poll.c ---- */
 

@@ -1,7 +1,7 @@
 /*
  * What a process can ask about the system: uname, the clocks (all from
  * the kernel's clock since boot: there is no calendar time yet, so
- * CLOCK_REALTIME starts at the epoch) and random bytes.
+ * CLOCK_REALTIME starts at the epoch), random bytes and resource usage.
  */
 #include "syscall.h"
 
@@ -32,6 +32,30 @@ long posix_clock_gettime(struct process *p, struct user_regs *r)
 	return as_copy_out(&p->as, r->rsi, &ts, sizeof(ts)) < 0 ? -LINUX_EFAULT : 0;
 }
 
+/* time and gettimeofday: CLOCK_REALTIME's seconds (and microseconds),
+ * for programs whose libc has no vDSO to ask. */
+long posix_time(struct process *p, struct user_regs *r)
+{
+	int64_t sec = (int64_t)((uint64_t)sys_clock() / 1000000000);
+
+	if (r->rdi && as_copy_out(&p->as, r->rdi, &sec, sizeof(sec)) < 0)
+		return -LINUX_EFAULT;
+	return sec;
+}
+
+long posix_gettimeofday(struct process *p, struct user_regs *r)
+{
+	uint64_t ns = (uint64_t)sys_clock();
+	struct linux_timeval tv = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000) };
+	uint64_t zone[1] = { 0 };       /* struct timezone: UTC, no DST */
+
+	if (r->rdi && as_copy_out(&p->as, r->rdi, &tv, sizeof(tv)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rsi && as_copy_out(&p->as, r->rsi, zone, sizeof(zone)) < 0)
+		return -LINUX_EFAULT;
+	return 0;
+}
+
 long posix_getrandom(struct process *p, struct user_regs *r)
 {
 	uint8_t chunk[256];
@@ -50,4 +74,18 @@ long posix_getrandom(struct process *p, struct user_regs *r)
 		done += n;
 	}
 	return (long)done;
+}
+
+/* getrusage: the largest resident set (the pages the process holds);
+ * CPU times are not measured yet (0), nor are the counters. */
+long posix_getrusage(struct process *p, struct user_regs *r)
+{
+	struct linux_rusage u = { .maxrss = 0 };
+	int who = (int)r->rdi;
+
+	if (who != 0 && who != -1 && who != 1)         /* SELF, CHILDREN, THREAD */
+		return -LINUX_EINVAL;
+	if (who != -1)
+		u.maxrss = (int64_t)(p->as.npages * (AS_PAGE_SIZE / 1024));
+	return as_copy_out(&p->as, r->rsi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
 }

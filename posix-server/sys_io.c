@@ -8,6 +8,7 @@
  * Bytes move through the server in chunks; a bad user buffer is EFAULT,
  * or a short count when some bytes moved (as Linux).
  */
+#include "socket.h"
 #include "syscall.h"
 #include "vfs.h"
 
@@ -91,7 +92,8 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 /* Positional calls need a file that seeks. */
 static bool seekable(const struct file *f)
 {
-	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE;
+	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE &&
+	       vfs_nodes[f->node].type != VFS_SOCKET;
 }
 
 /* A write to a pipe nobody reads: EPIPE, and Linux's SIGPIPE, whose
@@ -114,6 +116,10 @@ static long moves(struct process *p, struct file *f, const struct linux_iovec *s
 {
 	uint64_t total = 0, skip = p->io_done;
 	bool pipe = vfs_nodes[f->node].type == VFS_PIPE;
+	struct uio u = { single, iov, count };
+
+	if (vfs_nodes[f->node].type == VFS_SOCKET)
+		return socket_io(p, f, &u, write);
 
 	for (uint64_t i = 0; i < count; i++) {
 		struct linux_iovec v;
@@ -364,6 +370,13 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 	case LINUX_FIONREAD:
 		if (vfs_nodes[f->node].type == VFS_PIPE) {
 			value = (int)pipe_bytes(f);
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
+		if (vfs_nodes[f->node].type == VFS_SOCKET) {
+			long n = socket_fionread(f);
+			if (n < 0)
+				return n;
+			value = (int)n;
 			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 		}
 		if (vfs_nodes[f->node].type == VFS_FILE) {

@@ -57,7 +57,12 @@ enum linux_syscall {
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
-	X(uname) X(clock_gettime) X(getrandom)
+	X(uname) X(clock_gettime) X(getrandom) X(getrusage) X(time)              \
+	X(gettimeofday)                                                          \
+	/* sys_socket.c, sys_sockopt.c: sockets */                               \
+	X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4)           \
+	X(connect) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown)       \
+	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)
 
 #define POSIX_SYSCALL_DECLARE(name) long posix_##name(struct process *p, struct user_regs *r);
 POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)

@@ -42,6 +42,7 @@ static int node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_
 		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
 		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
 		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
+		case LINUX_S_IFSOCK: n->type = VFS_SOCKET; break;
 		default: n->type = VFS_FILE; break;
 		}
 		n->mode = mode;

@@ -1,0 +1,163 @@
+/*
+ * Sockets of the POSIX server (docs/posix.md, "Sockets"): AF_INET and
+ * AF_INET6 (IPv4-mapped only) TCP and UDP sockets through the netstack's
+ * socket service (proto/socket.h), and AF_UNIX stream pairs inside the
+ * server. socket_net.c holds the link to the netstack — a few shared
+ * sessions, never one call that waits —, socket.c the sockets; socket_peek.c
+ * what was received and not read (MSG_PEEK, FIONREAD); socket_unix.c
+ * socketpair; sys_socket.c and sys_sockopt.c the system calls.
+ *
+ * Every call to the netstack carries SOCK_NONBLOCK: the server never
+ * waits for the netstack. A call that cannot finish returns
+ * SYSCALL_BLOCK and is made again when the sessions' notification (bound
+ * to the server's thread, bit SOCKET_NOTIFY_READY) says a socket may
+ * have changed, or when init says the netstack's name changed
+ * (SOCKET_NOTIFY_NET: it ended or a new one started).
+ */
+#ifndef MICA_POSIX_SOCKET_H
+#define MICA_POSIX_SOCKET_H
+
+#include "linux_socket.h"
+#include "posix.h"
+#include "proto/socket.h"
+
+#define SOCKET_SESSIONS     2           /* sessions with the netstack, opened as needed */
+#define SOCKET_MAX          (SOCKET_SESSIONS * SOCK_MAX_SOCKETS)
+#define SOCKET_NOTIFY_READY 0x2         /* bits of the server's notification */
+#define SOCKET_NOTIFY_NET   0x4
+
+/* An IPv4 endpoint (network byte order address, host order port). */
+struct sock_addr {
+	uint32_t addr;
+	uint16_t port;
+};
+
+struct psock {
+	bool used;
+	bool dead;                      /* its session ended (the netstack went) */
+	bool listening, connecting, connected, bound;
+	bool shut_rd, shut_wr;
+	uint8_t type;                   /* LINUX_SOCK_STREAM, LINUX_SOCK_DGRAM */
+	uint16_t family;                /* LINUX_AF_INET, LINUX_AF_INET6 */
+	uint8_t session;                /* which of the server's sessions */
+	int id;                         /* the netstack's socket number */
+	int err;                        /* SO_ERROR to report (an errno), 0: none */
+	int connect_waiter;             /* pid whose blocking connect waits on it, or 0 */
+	/* Options kept here (the netstack has no such knobs). */
+	int reuseaddr, reuseport, keepalive, nodelay, broadcast, v6only, tos, ttl, tclass;
+	int rcvbuf, sndbuf, maxseg, keepidle, keepintvl, keepcnt;
+	struct linux_linger linger;
+	struct linux_timeval rcvtimeo, sndtimeo;
+	/* Received and not read yet (MSG_PEEK, FIONREAD: socket_peek.c). */
+	bool stashed, stash_dgram;
+	uint32_t stash_len, stash_whole;
+	struct sock_addr stash_from;
+	/* The netstack's SOCK_POLL bits, until a notification or a call on
+	 * the socket may have changed them. */
+	bool poll_valid;
+	unsigned poll_bits;
+	/* AF_UNIX (socketpair): the pipes it reads and writes, files[rx],
+	 * files[tx] (-1: none, or shut). */
+	int rx, tx;
+};
+
+/* A user buffer: one (base, len), or count iovecs at user address va
+ * (already checked readable by the caller). */
+struct uio {
+	const struct linux_iovec *single;
+	uint64_t va, count;
+};
+
+/* ---- socket_net.c: the link to the netstack ---- */
+
+/* A session with room for one more socket: its index, or -errno
+ * (-ENETDOWN: no netstack now); socket_session_count says how many of
+ * ours it holds. */
+long socket_session_take(void);
+void socket_session_count(int session, int delta);
+/* One call on s's session (label, words in, words out): 0 or -errno
+ * (Linux's). The netstack gone: its sockets are dead, -ECONNRESET. */
+long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
+		 unsigned nout);
+/* s's session's buffer and its size. */
+uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
+/* The server's notification came with bits (main.c). */
+void socket_notified(uint64_t bits);
+/* Watch the netstack's name (main.c, at the start). */
+void socket_init(void);
+
+/* ---- socket.c ---- */
+
+/* Every socket of the netstack's is dead (it went). */
+void socket_all_dead(void);
+/* The netstack's readiness answers kept are stale. */
+void socket_polls_stale(void);
+/* Try every waiting call again. */
+void socket_wake_all(void);
+
+/* The socket behind f, or NULL when f is not one. */
+struct psock *socket_of(const struct file *f);
+/* A new socket of type (LINUX_SOCK_*) and family on a descriptor of p
+ * (flags: SOCK_NONBLOCK, SOCK_CLOEXEC); the netstack's socket number id
+ * (session) when it exists already (accept), else -1 to open one. The
+ * descriptor or -errno. */
+long socket_make(struct process *p, int type, uint16_t family, int session, int id,
+		 uint64_t flags);
+/* The error SO_ERROR reports now (taken: reported once). */
+int socket_take_error(struct psock *s);
+/* Send what u holds on f (MSG_* flags; to: a datagram's destination or
+ * NULL). Bytes sent, SYSCALL_BLOCK, or -errno (EPIPE with SIGPIPE unless
+ * MSG_NOSIGNAL). */
+long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 const struct sock_addr *to);
+/* Receive into u (MSG_* flags): bytes, 0 at the end of the stream,
+ * SYSCALL_BLOCK or -errno; from: the sender; *truncated: a datagram
+ * longer than u (then *whole its length). */
+long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
+		 struct sock_addr *from, bool *truncated, uint64_t *whole);
+/* A blocking socket call's result r under its SO_RCVTIMEO or
+ * SO_SNDTIMEO limit (none: 0): past the limit, what a write moved or
+ * -EAGAIN, as Linux. */
+long socket_timed(struct process *p, const struct linux_timeval *limit, long r);
+/* read/write/readv/writev on a socket (sys_io.c). */
+long socket_io(struct process *p, struct file *f, const struct uio *u, bool write);
+/* What a poll of socket f sees now (LINUX_POLL* bits). */
+unsigned socket_poll(const struct file *f);
+/* f, a socket, is closed (its last descriptor went). */
+void socket_closed(const struct file *f);
+/* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
+long uio_total(struct process *p, const struct uio *u);
+/* Copy n bytes between buf and the user buffer u from its byte skip on
+ * (out: into u). 0 or -EFAULT. */
+long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf, uint64_t n,
+	      bool out);
+/* FIONREAD of socket f: bytes (what the stash holds once filled). */
+long socket_fionread(const struct file *f);
+
+/* A write that cannot go: EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
+long socket_broken(struct process *p, uint64_t flags);
+/* Whether a call on f with these MSG_* flags must not wait. */
+bool socket_nonblocking(const struct file *f, uint64_t flags);
+
+/* ---- socket_unix.c: AF_UNIX stream sockets of socketpair ---- */
+
+long unix_send(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+	       uint64_t flags);
+long unix_recv(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+	       uint64_t flags);
+unsigned unix_poll(const struct psock *s);
+void unix_closed(struct psock *s);
+/* shutdown: how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
+void unix_shutdown(struct psock *s, uint64_t how);
+
+/* ---- socket_peek.c ---- */
+
+/* Fill s's stash (its slot in the table) from the netstack, if empty:
+ * bytes held, 0 at a stream's end, or -errno (-EAGAIN: nothing yet). */
+long stash_fill(struct psock *s, unsigned slot);
+/* Give up to total bytes of the stash to u (peek: keep them): bytes; a
+ * datagram's sender in *from, *truncated and *whole as socket_recv's. */
+long stash_take(struct process *p, struct psock *s, unsigned slot, const struct uio *u,
+		uint64_t total, bool peek, struct sock_addr *from, bool *truncated, uint64_t *whole);
+
+#endif

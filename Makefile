@@ -122,7 +122,7 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 # The appliance's programs: the serial console (its commands, its network
 # half and the line editor).
 APPLIANCE := console
-CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fw console_fault line_edit)
+CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fw console_fault console_posix line_edit)
 $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"

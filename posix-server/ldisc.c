@@ -5,7 +5,7 @@
  */
 #include "ldisc.h"
 
-#include <string.h>
+#include "lib/string.h"
 
 #define CTRL(c)  ((c) & 0x1F)
 #define DEL      0x7F

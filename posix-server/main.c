@@ -273,6 +273,10 @@ static bool handle(struct msg *m)
 		signal_timers();
 		return false;
 	}
+	if (m->badge == POSIX_CONTROL_BADGE) {
+		control_request(m);
+		return true;
+	}
 	if (!p) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return true;
@@ -367,6 +371,7 @@ int main(uint64_t arg)
 		return 1;
 	}
 	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
+	control_init();
 	run_next();
 
 	struct msg m;

@@ -354,19 +354,19 @@ long posix_sigaltstack(struct process *p, struct user_regs *r)
  * -pgid the caller itself, or process pgid (no process groups yet). */
 long posix_kill(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi, sig = (int)r->rsi;
+	int pid = (int)r->rdi, sig = (int)r->rsi, pgrp = 0;
 	bool found = false;
 
-	if (sig < 0 || sig > LINUX_NSIG)
+	if (sig < 0 || sig > LINUX_NSIG || pid == INT32_MIN)
 		return -LINUX_EINVAL;
 	if (pid == 0)
-		pid = p->pid;
+		pgrp = p->pgid;         /* the caller's process group */
 	else if (pid < -1)
-		pid = -pid;
+		pgrp = -pid;            /* process group -pid */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *t = &processes[i];
 		if ((t->state != PROCESS_RUNNING && t->state != PROCESS_ZOMBIE) ||
-		    (pid == -1 ? t == p : t->pid != pid))
+		    (pid == -1 ? t == p : pgrp ? t->pgid != pgrp : t->pid != pid))
 			continue;
 		found = true;
 		if (sig)

@@ -221,12 +221,15 @@ $(B)/posix/debs/%/.unpacked:
 		grep -v '^W: Download is performed unsandboxed'; ls *.deb > /dev/null; }
 	$(Q)dpkg-deb -x $(B)/posix/debs/$*.dl/*.deb $(B)/posix/debs/$*
 	$(Q)rm -rf $(B)/posix/debs/$*.dl && touch $@
-# The root filesystem: the built programs in /bin and the packages' files
-# at their paths, in a cpio archive (newc), the boot module `rootfs`.
+# The root filesystem: the tree posix-server/rootfs/ (/etc), the built
+# programs in /bin and the packages' files at their paths, in a cpio
+# archive (newc), the boot module `rootfs`.
 $(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
-		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list
+		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
+		$(shell find posix-server/rootfs -type f)
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
+	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/
 	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
 	$(Q)for f in $(POSIX_DEB_FILES); do p=$${f%%:*}; path=$${f#*:}; \
 		mkdir -p $(B)/posix/root/$$(dirname $$path) && \

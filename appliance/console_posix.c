@@ -142,6 +142,8 @@ void posix_kill(char **arg)
 		printf("console: kill %ld: %s\n", pid, mica_strerror(err));
 	else if ((long)m.w[0] < 0)
 		printf("console: kill %ld: %s\n", pid, posix_error((long)m.w[0]));
+	else if (!sig)
+		printf("console: kill %ld: there is such a process\n", pid);
 	else
 		printf("console: kill %ld: sent SIG%s (%ld)\n", pid, signal_name(sig), sig);
 }
@@ -181,6 +183,7 @@ void posix_ps(void)
 void posix_run(char **arg)
 {
 	static char bytes[POSIX_RUN_BYTES];
+	static uint64_t w[1 + POSIX_RUN_BYTES / 8];
 	struct msg m;
 	size_t used = 0;
 	unsigned argc = 0;
@@ -198,8 +201,9 @@ void posix_run(char **arg)
 		printf("console: run: the POSIX server is not running\n");
 		return;
 	}
-	m = (struct msg){ .tag = ipc_tag(POSIX_RUN, 1 + (unsigned)(used + 7) / 8, 0), .w = { argc } };
-	memcpy(&m.w[1], bytes, used);
+	w[0] = argc;
+	memcpy(&w[1], bytes, used);
+	m = msg_from_words(POSIX_RUN, w, 1 + (unsigned)(used + 7) / 8);
 	long err = posix_call(&m);
 	long pid = (long)m.w[0];
 	if (err) {
@@ -228,12 +232,12 @@ bool posix_job_active(void)
 /* n typed bytes to the job (0: only ask how it is); its end said. */
 static void terminal(const char *in, unsigned n)
 {
-	struct msg m = msg_make(POSIX_TERMINAL, 1 + (n + 7) / 8);
+	uint64_t w[1 + POSIX_TERMINAL_BYTES / 8] = { n };
 	struct posix_job j;
 
-	m.w[0] = n;
 	if (n)
-		memcpy(&m.w[1], in, n);
+		memcpy(&w[1], in, n);
+	struct msg m = msg_from_words(POSIX_TERMINAL, w, 1 + (n + 7) / 8);
 	long err = posix_call(&m);
 	if (err) {
 		printf("\nconsole: the POSIX server is gone (%s); the terminal is closed\n",

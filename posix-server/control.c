@@ -28,10 +28,10 @@ void control_init(void)
 		       mica_strerror(err));
 }
 
-static void control_ps(struct msg *m)
+static void control_ps(struct msg *m, const uint64_t *w)
 {
 	struct posix_ps e;
-	uint64_t slot = m->w[0];
+	uint64_t slot = w[0];
 
 	if (slot >= PROCESS_MAX) {
 		*m = msg_make(ERR_RANGE, 0);
@@ -54,11 +54,11 @@ static void control_ps(struct msg *m)
 	*m = msg_from_words(0, (const uint64_t *)&e, POSIX_PS_WORDS);
 }
 
-static void control_kill(struct msg *m)
+static void control_kill(struct msg *m, const uint64_t *w)
 {
 	struct process from = { .pid = 0, .pgid = 0 };
-	struct user_regs r = { .rdi = m->w[0], .rsi = m->w[1] };
-	int64_t pid = (int64_t)m->w[0];
+	struct user_regs r = { .rdi = w[0], .rsi = w[1] };
+	int64_t pid = (int64_t)w[0];
 	long result;
 
 	/* As a kill(2) from outside every process group: pid 0 and -1 are
@@ -89,11 +89,11 @@ static long program_node(const char *name, char *path, size_t size)
 	return l.node;
 }
 
-static void run(struct msg *m, unsigned words)
+static void run(struct msg *m, const uint64_t *w, unsigned words)
 {
 	static char args[POSIX_RUN_BYTES + 1], path[EXE_PATH_MAX];
 	struct exec_start s;
-	uint64_t argc = m->w[0];
+	uint64_t argc = w[0];
 	bool ended;
 	int status, sig, job = tty_job(&ended, &status, &sig);
 	long result;
@@ -103,7 +103,7 @@ static void run(struct msg *m, unsigned words)
 		return;
 	}
 	memset(args, 0, sizeof(args));
-	memcpy(args, &m->w[1], (words - 1) * 8);
+	memcpy(args, &w[1], (words - 1) * 8);
 	*m = msg_make(0, 2);
 	if (job && !ended) {
 		m->w[0] = (uint64_t)-LINUX_EBUSY;
@@ -138,9 +138,9 @@ static void run(struct msg *m, unsigned words)
 	m->w[1] = 0;
 }
 
-static void terminal(struct msg *m, unsigned words)
+static void terminal(struct msg *m, const uint64_t *w, unsigned words)
 {
-	uint64_t n = m->w[0];
+	uint64_t n = w[0];
 	struct posix_job j = { 0, POSIX_JOB_NONE, 0, 0 };
 	bool ended;
 	int status, sig;
@@ -150,7 +150,7 @@ static void terminal(struct msg *m, unsigned words)
 		return;
 	}
 	if (n)
-		tty_input((const uint8_t *)&m->w[1], (unsigned)n);
+		tty_input((const uint8_t *)&w[1], (unsigned)n);
 	j.pid = tty_job(&ended, &status, &sig);
 	if (j.pid) {
 		j.state = ended ? POSIX_JOB_ENDED : POSIX_JOB_RUNNING;
@@ -164,24 +164,26 @@ static void terminal(struct msg *m, unsigned words)
 
 void control_request(struct msg *m)
 {
+	static uint64_t w[IPC_MAX_WORDS];
 	unsigned words = (unsigned)ipc_tag_words(m->tag);
 
+	msg_to_words(m, w, IPC_MAX_WORDS);
 	switch (ipc_tag_label(m->tag)) {
 	case POSIX_PS:
 		if (words < 1)
 			break;
-		control_ps(m);
+		control_ps(m, w);
 		return;
 	case POSIX_KILL:
 		if (words < 2)
 			break;
-		control_kill(m);
+		control_kill(m, w);
 		return;
 	case POSIX_RUN:
-		run(m, words);
+		run(m, w, words);
 		return;
 	case POSIX_TERMINAL:
-		terminal(m, words);
+		terminal(m, w, words);
 		return;
 	default:
 		*m = msg_make(ERR_NO_SYSCALL, 0);

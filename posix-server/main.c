@@ -370,8 +370,8 @@ int main(uint64_t arg)
 		       "%d entries\n", VFS_NODES);
 		return 1;
 	}
-	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	control_init();
+	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();
 
 	struct msg m;

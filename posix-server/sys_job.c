@@ -50,14 +50,19 @@ long posix_setpgid(struct process *p, struct user_regs *r)
 	return 0;
 }
 
-long posix_getpgid(struct process *p, struct user_regs *r)
+/* pid's (0: p's) group or session: ESRCH for nobody. */
+static long id_of(struct process *p, int pid, bool session)
 {
-	int pid = (int)r->rdi;
 	const struct process *t = pid ? by_pid(pid, true) : p;
 
-	if (pid < 0)
+	if (pid < 0 || !t)
 		return -LINUX_ESRCH;
-	return t ? t->pgid : -LINUX_ESRCH;
+	return session ? t->sid : t->pgid;
+}
+
+long posix_getpgid(struct process *p, struct user_regs *r)
+{
+	return id_of(p, (int)r->rdi, false);
 }
 
 long posix_getpgrp(struct process *p, struct user_regs *r)
@@ -79,10 +84,5 @@ long posix_setsid(struct process *p, struct user_regs *r)
 
 long posix_getsid(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi;
-	const struct process *t = pid ? by_pid(pid, true) : p;
-
-	if (pid < 0)
-		return -LINUX_ESRCH;
-	return t ? t->sid : -LINUX_ESRCH;
+	return id_of(p, (int)r->rdi, true);
 }

@@ -4,7 +4,7 @@
  * ids, setpgid from both sides as a shell does, kill and waitpid of a
  * group (-pgid, 0), setsid, a session leader taking its terminal
  * (TIOCSCTTY), tcsetpgrp and tcgetpgrp, and the terminal's modes:
- * non-canonical reads with VMIN and VTIME, poll, FIONREAD. Standard
+ * non-canonical reads with VMIN and VTIME, poll, select, epoll, FIONREAD. Standard
  * output is a terminal on both (a pty on the host, the console on Mica),
  * not the program's controlling one.
  */
@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -239,6 +241,17 @@ static void modes(void)
 	yes("it waited VTIME", took >= 0.15 && took < 2);
 	struct pollfd pf = { 1, POLLIN, 0 };
 	report("poll for input", poll(&pf, 1, 0));
+	fd_set in;
+	struct timeval zero = { 0, 0 };
+	FD_ZERO(&in);
+	FD_SET(1, &in);
+	report("select for input", select(2, &in, NULL, NULL, &zero));
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT }, got;
+	report("epoll_ctl of the terminal", epoll_ctl(ep, EPOLL_CTL_ADD, 1, &ev));
+	report("epoll_wait", epoll_wait(ep, &got, 1, 0));
+	yes("  writable, nothing to read", (got.events & (EPOLLIN | EPOLLOUT)) == EPOLLOUT);
+	close(ep);
 	report("FIONREAD", ioctl(1, FIONREAD, &n));
 	printf("  bytes %d\n", n);
 	report("tcflush", tcflush(1, TCIFLUSH));

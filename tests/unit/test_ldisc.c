@@ -136,3 +136,22 @@ TEST(ldisc_disabled_characters_and_full_lines)
 	CHECK_EQ(got(&l, out, sizeof(out)), LDISC_LINE_MAX + 1);
 	CHECK_EQ(out[LDISC_LINE_MAX], '\n');
 }
+
+TEST(ldisc_kill_of_a_full_line_of_control_characters_fits_the_echo)
+{
+	static char big[LDISC_ECHO_MAX + 16];
+	struct ldisc l;
+	unsigned n = 0;
+
+	ldisc_init(&l);
+	memset(big, 0x7E, sizeof(big));
+	for (unsigned i = 0; i < LDISC_LINE_MAX; i++) {
+		n = 0;
+		ldisc_input(&l, 0x01, big, &n);  /* ^A, echoed as two columns */
+	}
+	n = 0;
+	ldisc_input(&l, 0x15, big, &n);          /* ^U: three bytes per column */
+	CHECK_EQ(n, 6 * LDISC_LINE_MAX);
+	CHECK(n <= LDISC_ECHO_MAX);
+	CHECK_EQ(big[LDISC_ECHO_MAX], 0x7E);
+}

@@ -20,6 +20,7 @@ program console priority=160 control=yes
 PROMPT = "mica> "
 SHELL = r"~ # "         # busybox ash's prompt, as root in / (which is $HOME)
 CTRL_C, CTRL_D, CTRL_U, CTRL_RBRACKET, DEL = "\x03", "\x04", "\x15", "\x1d", "\x7f"
+CTRL_BACKSLASH = "\x1c"
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,19 @@ def test_a_shell_on_the_console(q):
     q.wait_for(r"(^|\^C)posix: busybox \(pid (?!%d\))\d+\) killed by signal 2$" % pid, since=mark)
     q.wait_row("^" + SHELL + "$")
     shell_line(q, "echo after", r"^after$")
+    # ^\ is SIGQUIT for the foreground job.
+    mark = q.mark()
+    q.type("sleep 200\r")
+    q.wait_for(SHELL + "sleep 200$", since=mark)
+    time.sleep(1)
+    q.type(CTRL_BACKSLASH)
+    q.wait_for(r"posix: busybox \(pid (?!%d\))\d+\) killed by signal 3$" % pid, since=mark)
+    q.wait_row("^" + SHELL + "$")
+    # The shell's own line editing (the terminal in non-canonical mode).
+    mark = q.mark()
+    q.type("echo hx" + DEL + "i\r")
+    q.wait_for(r"^hi$", since=mark)
+    q.wait_row("^" + SHELL + "$")
     # A command that reads the terminal: its keys, then ^C.
     mark = q.mark()
     q.type("cat\r")

@@ -25,7 +25,7 @@
 
 #define LDISC_LINE_MAX  255     /* a canonical line's characters (then only its end goes in) */
 #define LDISC_BUF       1024    /* bytes ready to be read (then input is dropped) */
-#define LDISC_ECHO_MAX  (6 * LDISC_LINE_MAX + 8)  /* the most one byte's echo takes (^U of a line of ^X) */
+#define LDISC_ECHO_MAX  (6 * LDISC_LINE_MAX + 8)  /* one byte's echo at most (^U of a line of ^X) */
 #define LDISC_EOF       0x100   /* in the ready ring: VEOF ended a line (not a byte) */
 
 /* termios's numbers (Linux's, <asm-generic/termbits.h>). */

@@ -350,8 +350,9 @@ long posix_sigaltstack(struct process *p, struct user_regs *r)
 	return 0;
 }
 
-/* kill's targets: pid > 0 that process; -1 every other process; 0 and
- * -pgid the caller itself, or process pgid (no process groups yet). */
+/* kill's targets: pid > 0 that process; -1 every other process; 0 the
+ * caller's process group; -pgid that group (sys_job.c). The console's
+ * kill comes here too, from a process of pid 0 (control.c). */
 long posix_kill(struct process *p, struct user_regs *r)
 {
 	int pid = (int)r->rdi, sig = (int)r->rsi, pgrp = 0;

@@ -196,8 +196,12 @@ static const struct command {
 static void cmd_help(char **arg)
 {
 	printf("commands:\n");
+	/* A usage too wide for its column has the help under it. */
 	for (unsigned c = 0; c < NCOMMANDS; c++)
-		printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+		if (strlen(commands[c].usage) < 20)
+			printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+		else
+			printf("  %s\n%22s%s\n", commands[c].usage, "", commands[c].help);
 	printf("keys: Tab completes; Up/Down recall lines; Left/Right, Home/End (^A/^E) move;\n"
 	       "  ^U/^K delete to the start/end, ^W the word before the cursor;\n"
 	       "  ^C abandons the line, ^L draws it again. Under make run, ^A is QEMU's:\n"

@@ -62,6 +62,20 @@ def start_shell(q):
     return int(m.group(1))
 
 
+def interrupt(q, line, key, sig, shell):
+    """Start line at the shell, then type key: the job (not the shell,
+    pid shell) is killed by signal sig and the shell's prompt is back."""
+    mark = q.mark()
+    q.type(line + "\r")
+    q.wait_for(SHELL + re.escape(line) + "$", since=mark)
+    time.sleep(1)
+    q.type(key)
+    # (after the echoed ^C, on its row: the shell's newline comes later)
+    q.wait_for(r"(^|\^.)posix: busybox \(pid (?!%d\))\d+\) killed by signal %d$" % (shell, sig),
+               since=mark)
+    q.wait_row("^" + SHELL + "$")
+
+
 def test_a_shell_on_the_console(q):
     pid = start_shell(q)
     shell_line(q, "echo hi", r"^hi$")
@@ -70,24 +84,11 @@ def test_a_shell_on_the_console(q):
     shell_line(q, "cat /etc/passwd", r"^root:x:0:0:root:/:/bin/sh$")
     shell_line(q, "echo one two three | wc -w", r"^3$")
     shell_line(q, "x=$(echo sub | cat); echo got $x", r"^got sub$")
-    # ^C interrupts the foreground job (its own process group), not the shell.
-    mark = q.mark()
-    q.type("sleep 100\r")
-    q.wait_for(SHELL + "sleep 100$", since=mark)
-    time.sleep(1)
-    q.type(CTRL_C)
-    # (after the echoed ^C, on its row: the shell's newline comes later)
-    q.wait_for(r"(^|\^C)posix: busybox \(pid (?!%d\))\d+\) killed by signal 2$" % pid, since=mark)
-    q.wait_row("^" + SHELL + "$")
+    # ^C interrupts the foreground job (its own process group), not the
+    # shell; ^\ is SIGQUIT for it.
+    interrupt(q, "sleep 100", CTRL_C, 2, pid)
     shell_line(q, "echo after", r"^after$")
-    # ^\ is SIGQUIT for the foreground job.
-    mark = q.mark()
-    q.type("sleep 200\r")
-    q.wait_for(SHELL + "sleep 200$", since=mark)
-    time.sleep(1)
-    q.type(CTRL_BACKSLASH)
-    q.wait_for(r"posix: busybox \(pid (?!%d\))\d+\) killed by signal 3$" % pid, since=mark)
-    q.wait_row("^" + SHELL + "$")
+    interrupt(q, "sleep 200", CTRL_BACKSLASH, 3, pid)
     # The shell's own line editing (the terminal in non-canonical mode).
     mark = q.mark()
     q.type("echo hx" + DEL + "i\r")

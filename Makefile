@@ -122,7 +122,7 @@ $(B)/programs/%.elf: $(B)/user/tests/programs/%.c.o $(B)/libmica.a lib/user/user
 # The appliance's programs: the serial console (its commands, its network
 # half and the line editor).
 APPLIANCE := console
-CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fw console_fault line_edit)
+CONSOLE_OBJ := $(patsubst %,$(B)/user/appliance/%.c.o,console console_net console_fw console_fault console_posix line_edit)
 $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -221,12 +221,15 @@ $(B)/posix/debs/%/.unpacked:
 		grep -v '^W: Download is performed unsandboxed'; ls *.deb > /dev/null; }
 	$(Q)dpkg-deb -x $(B)/posix/debs/$*.dl/*.deb $(B)/posix/debs/$*
 	$(Q)rm -rf $(B)/posix/debs/$*.dl && touch $@
-# The root filesystem: the built programs in /bin and the packages' files
-# at their paths, in a cpio archive (newc), the boot module `rootfs`.
+# The root filesystem: the tree posix-server/rootfs/ (/etc), the built
+# programs in /bin and the packages' files at their paths, in a cpio
+# archive (newc), the boot module `rootfs`.
 $(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
-		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list
+		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
+		$(shell find posix-server/rootfs -type f)
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
+	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/
 	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
 	$(Q)for f in $(POSIX_DEB_FILES); do p=$${f%%:*}; path=$${f#*:}; \
 		mkdir -p $(B)/posix/root/$$(dirname $$path) && \
@@ -380,7 +383,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c netstack/ip4_options.c netstack/dhcp_reply.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/firewall_index.c netstack/nat.c netstack/packet_meta.c netstack/filter_clock.c \
-	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c posix-server/vfs.c
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c posix-server/vfs.c \
+	posix-server/ldisc.c
 UNIT_SRC += lib/netq_csum.c lib/netq_gso.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)
 	@mkdir -p $(@D)

@@ -23,7 +23,7 @@
 
 #define PROMPT       "mica> "
 #define SCREEN_WIDTH 80         /* columns the line under the log may use */
-#define MAX_WORDS    7
+#define MAX_WORDS    16       /* a command and its arguments */
 #define CTRL_L       0x0C       /* the key that asks for the line again */
 
 static cap_slot_t irq = PROGRAM_IRQ_SLOT;
@@ -82,6 +82,7 @@ static void cmd_ps(char **arg)
 		else
 			printf("%-16s %-12s %8lu %8lu\n", name, state, w[5], w[6]);
 	}
+	posix_ps();
 }
 
 static void cmd_kill_or_start(uint64_t label, const char *what, const char *name)
@@ -105,7 +106,20 @@ static void cmd_kill_or_start(uint64_t label, const char *what, const char *name
 
 static void cmd_kill(char **arg)
 {
-	cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
+	if (!arg[0])
+		printf("console: usage: kill NAME|[-SIGNAL] PID\n");
+	else if (arg[1] || posix_pid_word(arg[0]))
+		posix_kill(arg);
+	else
+		cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
+}
+
+static void cmd_run(char **arg)
+{
+	if (!arg[0])
+		printf("console: usage: run PROGRAM [ARGS]\n");
+	else
+		posix_run(arg);
 }
 
 static void cmd_start(char **arg)
@@ -155,8 +169,11 @@ static const struct command {
 	void (*run)(char **arg);        /* arg: the command's arguments, NULL after them */
 } commands[] = {
 	{ "ps", 0, { 0 }, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
-	{ "kill", 1, { ARG_PROGRAM }, "kill NAME",
-	  "kill a program (restarted at once if its policy says so)", cmd_kill },
+	{ "kill", -2, { ARG_PROGRAM }, "kill NAME|[-SIGNAL] PID",
+	  "kill a program (restarted at once if its policy says so);\n"
+	  "                      signal a POSIX process (TERM; -PGID: its group)", cmd_kill },
+	{ "run", -(MAX_WORDS - 1), { 0 }, "run PROGRAM [ARGS]",
+	  "run a POSIX program on this terminal until it ends (^] leaves it)", cmd_run },
 	{ "start", 1, { ARG_PROGRAM }, "start NAME", "start a program that is down", cmd_start },
 	{ "ifconfig", 0, { 0 }, "ifconfig", "interfaces, addresses, gateways and counters",
 	  cmd_ifconfig },
@@ -179,12 +196,17 @@ static const struct command {
 static void cmd_help(char **arg)
 {
 	printf("commands:\n");
+	/* A usage too wide for its column has the help under it. */
 	for (unsigned c = 0; c < NCOMMANDS; c++)
-		printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+		if (strlen(commands[c].usage) < 20)
+			printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+		else
+			printf("  %s\n%22s%s\n", commands[c].usage, "", commands[c].help);
 	printf("keys: Tab completes; Up/Down recall lines; Left/Right, Home/End (^A/^E) move;\n"
 	       "  ^U/^K delete to the start/end, ^W the word before the cursor;\n"
 	       "  ^C abandons the line, ^L draws it again. Under make run, ^A is QEMU's:\n"
-	       "  type ^A ^A for one ^A; ^A X quits QEMU\n");
+	       "  type ^A ^A for one ^A; ^A X quits QEMU. While a program runs here (run),\n"
+	       "  keys are its own and ^] brings the prompt back\n");
 }
 
 /* The most arguments c takes. */
@@ -340,10 +362,16 @@ static void drain(void)
 
 	do {
 		got = sys_serial_read(irq, (uint64_t)in, sizeof(in));
-		for (long i = 0; i < got; i++)
+		for (long i = 0; i < got; i++) {
+			if (posix_job_active()) {
+				/* The program has the keys; the rest of them too. */
+				posix_keys(in + i, (unsigned)(got - i));
+				break;
+			}
 			key(in[i]);
+		}
 	} while (got == sizeof(in));
-	show_line(false, false);
+	show_line(posix_job_active(), false);
 }
 
 int main(uint64_t arg)
@@ -373,8 +401,13 @@ int main(uint64_t arg)
 		console_deferred = 0;
 		if (bits & CONSOLE_BIT_NET)
 			net_answered();
-		if (bits & CONSOLE_BIT_TIMER)
+		if (bits & CONSOLE_BIT_TIMER) {
+			bool was = posix_job_active();
+			posix_tick();
 			faults_retry();
+			if (was && !posix_job_active())
+				show_line(false, false);        /* the prompt is back */
+		}
 		if (bits & CONSOLE_BIT_IRQ) {
 			/* What came before the acknowledgement, and while it was
 			 * on its way: an edge on the masked line is lost. */

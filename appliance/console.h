@@ -63,6 +63,24 @@ char *net_silence(char *buf, size_t size);
  * not is said, naming cmd. Main thread only. */
 bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt));
 
+/* ---- the POSIX server (console_posix.c) ---- */
+
+/* ps's second table: the POSIX processes (nothing if the server is not
+ * running). */
+void posix_ps(void);
+/* Whether word is a pid (or -PGID), for kill: else it names a program. */
+bool posix_pid_word(const char *word);
+/* kill [-SIGNAL] PID: arg[0], arg[1] (NULL when one word). */
+void posix_kill(char **arg);
+/* run PROGRAM [ARGS]: the program on this terminal (posix_job_active). */
+void posix_run(char **arg);
+/* Whether a program run here has the keys. */
+bool posix_job_active(void);
+/* Keys typed while it has them (^] takes them back). */
+void posix_keys(const char *in, unsigned n);
+/* The console's timer fired: is the job still there? */
+void posix_tick(void);
+
 /* ---- the firewall (console_fw.c) ---- */
 /* rules; conntrack [flush]; reload [FILE]. */
 void cmd_rules(char **arg);

@@ -356,6 +356,10 @@ static bool handle(struct msg *m)
 		signal_timers();
 		return false;
 	}
+	if (m->badge == POSIX_CONTROL_BADGE) {
+		control_request(m);
+		return true;
+	}
 	if (!p) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return true;
@@ -445,6 +449,7 @@ int main(uint64_t arg)
 		       "%d entries\n", VFS_NODES);
 		return 1;
 	}
+	control_init();
 	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();
 

@@ -6,8 +6,8 @@
  * process), its timeout passes (p->sleep_at, on the server's timer,
  * signal.c) or a signal comes (EINTR: these calls are never restarted).
  * ppoll, pselect6 and epoll_pwait wait with the mask they are given, as
- * rt_sigsuspend does. Files and devices are always ready; the console's
- * input too (a read of it is end of file for now).
+ * rt_sigsuspend does. Files and devices are always ready; the console
+ * when a read would not wait (tty.c, which wakes the waiting on input).
  */
 #include "socket.h"
 #include "syscall.h"
@@ -50,6 +50,8 @@ static unsigned file_ready(const struct file *f)
 		return pipe_poll(f);
 	if (vfs_nodes[f->node].type == VFS_SOCKET)
 		return socket_poll(f);
+	if (vfs_nodes[f->node].type == VFS_DEVICE && vfs_nodes[f->node].device == DEV_CONSOLE)
+		return tty_poll();
 	return epoll_of(f) ? 0 : DEFAULT_READY;
 }
 

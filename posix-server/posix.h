@@ -24,6 +24,7 @@
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
 #define PROCESS_BADGE_BASE 0x100        /* the badge of process slot i is base + i */
+#define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
 #define FILE_MAX           512          /* open file descriptions in the server */
 #define EXE_PATH_MAX       128          /* /proc/self/exe's target */
@@ -58,6 +59,7 @@ struct process {
 	enum process_state state;
 	unsigned index;                 /* in processes[] */
 	int pid, ppid;
+	int pgid, sid;                  /* process group, session (sys_job.c) */
 	char name[32];                  /* the program's file name (for logs) */
 	struct task_handle task;
 	struct aspace as;
@@ -173,6 +175,41 @@ long pipe_files(uint32_t nonblock, long *rd, long *wr);
 
 /* files[index] is an epoll instance: its last descriptor went. */
 void epoll_closed(int index);
+
+/* ---- tty.c: the console as a terminal ---- */
+
+/* A read of the terminal: bytes, 0 (end of file, or VMIN/VTIME's), -EAGAIN,
+ * -EFAULT, or SYSCALL_BLOCK (nothing to read yet). */
+long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* POLLIN (something to read), POLLOUT (always). */
+unsigned tty_poll(void);
+/* Bytes typed and not read (FIONREAD). */
+unsigned tty_nread(void);
+/* The terminal's ioctl requests: 0 or -errno (-ENOTTY for others). */
+long tty_ioctl(struct process *p, uint64_t req, uint64_t arg);
+/* Bytes typed at the console (control.c), through the line discipline. */
+void tty_input(const uint8_t *bytes, unsigned n);
+/* Send sig to every live process of group pgrp (> 0). */
+void tty_signal_group(int pgrp, int sig);
+/* p, a new session, gets the terminal (fresh settings, its group in
+ * front) and is the console's job (tty_job). */
+void tty_attach(struct process *p);
+/* p has ended (process_end): the console's job's status kept; a session
+ * leader's terminal hung up. */
+void tty_process_ended(const struct process *p);
+/* The console's job: its pid (0: none) and whether it ended, how. */
+int tty_job(bool *ended, int *status, int *signal);
+/* Its end was told to the console: no job now. */
+void tty_job_told(void);
+/* The foreground group of the terminal if session sid has it, else 0. */
+int tty_foreground(int sid);
+
+/* ---- control.c: the console's requests (proto/posix.h) ---- */
+
+/* Register the control capability (POSIX_NAME). */
+void control_init(void);
+/* A request on it (badge POSIX_CONTROL_BADGE): the answer built in m. */
+void control_request(struct msg *m);
 
 /* ---- sys_file.c: paths ---- */
 

@@ -159,6 +159,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	process_set_cwd(p, VFS_ROOT);
 	p->pid = next_pid++;
 	p->ppid = 0;
+	p->pgid = p->sid = p->pid;
 	p->state = PROCESS_RUNNING;
 	printf("posix: started %s (pid %d)\n", p->name, p->pid);
 	return p;
@@ -207,6 +208,7 @@ void process_end(struct process *p, int status, int signal)
 	signal_send(parent, LINUX_SIGCHLD, signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED, p->pid,
 		    signal ? signal : p->exit_status);
 	process_wake(parent);
+	tty_process_ended(p);
 }
 
 static struct process *slot_new(void)
@@ -258,6 +260,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	process_set_cwd(c, p->cwd);
 	c->pid = next_pid++;
 	c->ppid = p->pid;
+	c->pgid = p->pgid;
+	c->sid = p->sid;
 	c->state = PROCESS_RUNNING;
 	return c;
 }

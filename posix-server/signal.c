@@ -350,23 +350,24 @@ long posix_sigaltstack(struct process *p, struct user_regs *r)
 	return 0;
 }
 
-/* kill's targets: pid > 0 that process; -1 every other process; 0 and
- * -pgid the caller itself, or process pgid (no process groups yet). */
+/* kill's targets: pid > 0 that process; -1 every other process; 0 the
+ * caller's process group; -pgid that group (sys_job.c). The console's
+ * kill comes here too, from a process of pid 0 (control.c). */
 long posix_kill(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi, sig = (int)r->rsi;
+	int pid = (int)r->rdi, sig = (int)r->rsi, pgrp = 0;
 	bool found = false;
 
-	if (sig < 0 || sig > LINUX_NSIG)
+	if (sig < 0 || sig > LINUX_NSIG || pid == INT32_MIN)
 		return -LINUX_EINVAL;
 	if (pid == 0)
-		pid = p->pid;
+		pgrp = p->pgid;         /* the caller's process group */
 	else if (pid < -1)
-		pid = -pid;
+		pgrp = -pid;            /* process group -pid */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *t = &processes[i];
 		if ((t->state != PROCESS_RUNNING && t->state != PROCESS_ZOMBIE) ||
-		    (pid == -1 ? t == p : t->pid != pid))
+		    (pid == -1 ? t == p : pgrp ? t->pgid != pgrp : t->pid != pid))
 			continue;
 		found = true;
 		if (sig)

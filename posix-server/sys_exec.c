@@ -166,9 +166,10 @@ long posix_wait4(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *c = &processes[i];
-		/* No process groups yet: 0 and -pgid mean any child. */
+		/* A pid, -1 any child, 0 one of the caller's group, -pgid of that group. */
 		if ((c->state != PROCESS_RUNNING && c->state != PROCESS_ZOMBIE) ||
-		    c->ppid != p->pid || (want > 0 && c->pid != want))
+		    c->ppid != p->pid || (want > 0 && c->pid != want) ||
+		    (want == 0 && c->pgid != p->pgid) || (want < -1 && c->pgid != -want))
 			continue;
 		any = true;
 		if (c->state != PROCESS_ZOMBIE)

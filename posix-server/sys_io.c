@@ -3,8 +3,8 @@
  * forms), lseek, getdents64, fstat, ftruncate, ioctl, fcntl, dup and
  * close. What a descriptor reaches is a node of the file tree (vfs.h): a
  * file of the root filesystem or of tmpfs, a directory, or a device — the
- * console (written through the kernel's debug channel as it is; reading
- * it gives end of file for now), /dev/null, /dev/zero, /dev/urandom.
+ * console (written through the kernel's debug channel as it is; read
+ * through its line discipline, tty.c), /dev/null, /dev/zero, /dev/urandom.
  * Bytes move through the server in chunks; a bad user buffer is EFAULT,
  * or a short count when some bytes moved (as Linux).
  */
@@ -52,7 +52,9 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
 		return (long)len;
-	if (!write && (dev == DEV_CONSOLE || dev == DEV_NULL))
+	if (!write && dev == DEV_CONSOLE)
+		return tty_read(p, f, buf, len);
+	if (!write && dev == DEV_NULL)
 		return 0;
 	if (write && !dev && (f->flags & LINUX_O_APPEND))
 		*off = vfs_nodes[f->node].size;
@@ -319,37 +321,6 @@ long posix_ftruncate(struct process *p, struct user_regs *r)
 	return vfs_truncate(f->node, r->rsi);
 }
 
-/* The console as a terminal: its settings (a serial line at 38400 baud,
- * canonical input with echo, output newlines as CR LF), accepted and
- * kept when set; its size 80 by 24. */
-static struct linux_termios console_termios = {
-	.iflag = 0x500, .oflag = 0x5, .cflag = 0xBF, .lflag = 0x8A3B,
-	.cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22 },
-};
-
-static long console_ioctl(struct process *p, uint64_t req, uint64_t arg)
-{
-	struct linux_winsize ws = { .row = 24, .col = 80 };
-	int pgrp = p->pid;
-
-	switch (req) {
-	case LINUX_TCGETS:
-		return as_copy_out(&p->as, arg, &console_termios, sizeof(console_termios)) < 0
-			       ? -LINUX_EFAULT : 0;
-	case LINUX_TCSETS: case LINUX_TCSETSW: case LINUX_TCSETSF:
-		return as_copy_in(&p->as, &console_termios, arg, sizeof(console_termios)) < 0
-			       ? -LINUX_EFAULT : 0;
-	case LINUX_TIOCGWINSZ:
-		return as_copy_out(&p->as, arg, &ws, sizeof(ws)) < 0 ? -LINUX_EFAULT : 0;
-	case LINUX_TIOCGPGRP:
-		return as_copy_out(&p->as, arg, &pgrp, sizeof(pgrp)) < 0 ? -LINUX_EFAULT : 0;
-	case LINUX_TIOCSWINSZ: case LINUX_TIOCSPGRP:
-		return 0;
-	default:
-		return -LINUX_ENOTTY;
-	}
-}
-
 long posix_ioctl(struct process *p, struct user_regs *r)
 {
 	struct file *f = fd_file(p, r->rdi);
@@ -379,6 +350,10 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 			value = (int)n;
 			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 		}
+		if (device_of(f) == DEV_CONSOLE) {
+			value = (int)tty_nread();
+			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
+		}
 		if (vfs_nodes[f->node].type == VFS_FILE) {
 			uint64_t size = vfs_nodes[f->node].size;
 			value = f->offset < size ? (int)(size - f->offset) : 0;
@@ -387,7 +362,7 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 		break;
 	}
 	if (device_of(f) == DEV_CONSOLE)
-		return console_ioctl(p, req, arg);
+		return tty_ioctl(p, req, arg);
 	return vfs_nodes[f->node].type == VFS_DIR && req == LINUX_FIONREAD ? -LINUX_EINVAL
 									    : -LINUX_ENOTTY;
 }

@@ -51,6 +51,8 @@ enum linux_syscall {
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
 	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
+	/* sys_job.c: process groups, sessions */                               \
+	X(setpgid) X(getpgid) X(getpgrp) X(setsid) X(getsid)                     \
 	/* pipe.c */                                                             \
 	X(pipe) X(pipe2)                                                         \
 	/* poll.c */                                                             \

@@ -13,6 +13,9 @@
  * accept or connect would wait on for ever: the other socket calls meet
  * bad descriptors), so it lives to say how many it made.
  * The server must answer each with an error or a result and carry on.
+ * Its standard descriptors are made such that no read of them waits for
+ * ever (a read of the console waits for a key): 0 is /dev/null, 1 and 2
+ * the console for writing only.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -59,6 +62,11 @@ int main(int argc, char **argv)
 {
 	long count = argc > 1 ? atol(argv[1]) : 10000, made = 0, errors = 0;
 
+	int null = open("/dev/null", O_RDONLY), out = open("/dev/console", O_WRONLY);
+	if (null < 0 || out < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		return 2;
+	close(null);
+	close(out);
 	state = argc > 2 ? strtoull(argv[2], NULL, 0) : 0x9E3779B97F4A7C15ULL;
 	if (!state)
 		state = 1;

@@ -1,0 +1,151 @@
+"""The POSIX server's programs at the serial console: `run PROGRAM [ARGS]`
+gives a program the console as its terminal (the server's line
+discipline: echo, erase, kill line, end of file, ^C as SIGINT to the
+foreground process group), the prompt comes back when it ends; `ps` lists
+the POSIX processes beside init's programs and `kill [-SIGNAL] PID` signals
+one. Driven through QEMU's serial line as an operator types, read off the
+screen as a terminal shows it (qemu.Screen)."""
+import re
+import time
+
+import pytest
+
+from qemu import boot_init, build_path
+
+MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
+    file rootfs
+program console priority=160 control=yes
+    irq 4
+"""
+PROMPT = "mica> "
+SHELL = r"~ # "         # busybox ash's prompt, as root in / (which is $HOME)
+CTRL_C, CTRL_D, CTRL_U, CTRL_RBRACKET, DEL = "\x03", "\x04", "\x15", "\x1d", "\x7f"
+CTRL_BACKSLASH = "\x1c"
+
+
+@pytest.fixture(scope="module")
+def q(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("posix_console")
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp, MANIFEST, modules, "posix-console") as q:
+        q.wait_for(r"^posix: ready; ")
+        q.wait_for(r"^console: ready; type help$")
+        yield q
+
+
+def command(q, keys, expect, timeout=30):
+    """Type keys; wait for a line (from now on) matching expect."""
+    mark = q.mark()
+    q.type(keys)
+    return q.wait_for(expect, since=mark, timeout=timeout)
+
+
+def shell_line(q, line, expect, timeout=30):
+    """Type a line at busybox's shell; wait for its prompt to come back
+    and return the lines between, after checking one matches expect."""
+    mark = q.mark()
+    q.type(line + "\r")
+    q.wait_for(SHELL + re.escape(line) + "$", since=mark, timeout=timeout)
+    q.wait_row("^" + SHELL + "$", timeout=timeout)
+    lines = q.output().splitlines()[mark:]
+    body = [l for l in lines[1:] if not l.startswith("posix: ")]
+    assert any(re.search(expect, l) for l in body), \
+        f"{line!r}: no line matching {expect!r} in {body!r}"
+    return body
+
+
+def start_shell(q):
+    m = command(q, "run busybox sh\r", r"^console: busybox runs as pid (\d+) on this terminal")
+    q.wait_row("^" + SHELL + "$")
+    return int(m.group(1))
+
+
+def interrupt(q, line, key, sig, shell):
+    """Start line at the shell, then type key: the job (not the shell,
+    pid shell) is killed by signal sig and the shell's prompt is back."""
+    mark = q.mark()
+    q.type(line + "\r")
+    q.wait_for(SHELL + re.escape(line) + "$", since=mark)
+    time.sleep(1)
+    q.type(key)
+    # (after the echoed ^C, on its row: the shell's newline comes later)
+    q.wait_for(r"(^|\^.)posix: busybox \(pid (?!%d\))\d+\) killed by signal %d$" % (shell, sig),
+               since=mark)
+    q.wait_row("^" + SHELL + "$")
+
+
+def test_a_shell_on_the_console(q):
+    pid = start_shell(q)
+    shell_line(q, "echo hi", r"^hi$")
+    body = shell_line(q, "ls /", r"\bbin\b")
+    assert any("etc" in l for l in body) and any("tmp" in l for l in body), body
+    shell_line(q, "cat /etc/passwd", r"^root:x:0:0:root:/:/bin/sh$")
+    shell_line(q, "echo one two three | wc -w", r"^3$")
+    shell_line(q, "x=$(echo sub | cat); echo got $x", r"^got sub$")
+    # ^C interrupts the foreground job (its own process group), not the
+    # shell; ^\ is SIGQUIT for it.
+    interrupt(q, "sleep 100", CTRL_C, 2, pid)
+    shell_line(q, "echo after", r"^after$")
+    interrupt(q, "sleep 200", CTRL_BACKSLASH, 3, pid)
+    # The shell's own line editing (the terminal in non-canonical mode).
+    mark = q.mark()
+    q.type("echo hx" + DEL + "i\r")
+    q.wait_for(r"^hi$", since=mark)
+    q.wait_row("^" + SHELL + "$")
+    # A command that reads the terminal: its keys, then ^C.
+    mark = q.mark()
+    q.type("cat\r")
+    q.wait_for(SHELL + "cat$", since=mark)
+    time.sleep(0.5)
+    typed = q.mark()
+    q.type("typed line\r")
+    q.wait_for(r"^typed line$", since=typed)          # the terminal's echo
+    q.wait_for(r"^typed line$", since=typed + 1)      # cat's
+    q.type(CTRL_C)
+    q.wait_for(r"(^|\^C)posix: busybox \(pid \d+\) killed by signal 2$", since=mark)
+    q.wait_row("^" + SHELL + "$")
+    m = command(q, "exit 3\r", r"^console: busybox \(pid (\d+)\) exited with status 3$")
+    assert int(m.group(1)) == pid
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
+def test_canonical_input_erase_kill_and_end_of_file(q):
+    command(q, "run busybox cat\r", r"^console: busybox runs as pid \d+ on this terminal")
+    time.sleep(0.5)
+    # Echoed by the terminal, then written back by cat: the line twice.
+    mark = q.mark()
+    q.type("ab" + DEL + "c\r")
+    q.wait_for(r"^ac$", since=mark)
+    q.wait_for(r"^ac$", since=mark + 1)
+    mark = q.mark()
+    q.type("wrong" + CTRL_U + "right\r")
+    q.wait_for(r"^right$", since=mark + 1)
+    # ^D on an empty line: end of file; cat ends and the prompt is back.
+    command(q, CTRL_D, r"^console: busybox \(pid \d+\) exited with status 0$")
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
+def test_ps_and_kill_of_posix_processes(q):
+    pid = start_shell(q)
+    # ^] gives the prompt back and leaves the shell running.
+    command(q, CTRL_RBRACKET, r"^console: busybox \(pid %d\) left running \(kill %d ends it\)$"
+            % (pid, pid))
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    command(q, "ps\r", r"^\s+PID\s+PPID\s+PGID\s+SID\s+STATE\s+TTY\s+COMMAND$")
+    # (waiting for a key, or still on its way there)
+    q.wait_for(r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
+               % (pid, pid, pid))
+    command(q, "run busybox sh\r",
+            r"^console: run: pid %d still has the terminal \(kill %d ends it\)$" % (pid, pid))
+    command(q, "kill 999\r", r"^console: kill 999: no such process$")
+    command(q, "kill -BOGUS %d\r" % pid, r"^console: kill: unknown signal '-BOGUS'")
+    command(q, "kill -0 %d\r" % pid, r"^console: kill %d: there is such a process$" % pid)
+    # An interactive shell ignores SIGTERM (as on Linux); SIGKILL ends it.
+    mark = q.mark()
+    command(q, "kill -KILL %d\r" % pid, r"^console: kill %d: sent SIGKILL \(9\)$" % pid)
+    q.wait_for(r"^posix: busybox \(pid %d\) killed by signal 9$" % pid, since=mark)
+    command(q, "ps\r", r"^\(no POSIX processes\)$")
+    command(q, "run nosuch\r", r"^console: run: nosuch: no such program in the root filesystem$")
+    command(q, "run\r", r"^console: usage: run PROGRAM \[ARGS\]$")

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+from report import qemu_version
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build")
@@ -57,8 +58,7 @@ def run(extra, cmdline):
 
 def main():
     results = [(key, name, *run(extra, cmdline)) for key, name, extra, cmdline in CONFIGS]
-    version = subprocess.run([QEMU, "--version"], capture_output=True,
-                             text=True).stdout.splitlines()[0]
+    version = qemu_version()
     lines = [f"Measured with {version}, TCG (no KVM), machine pc, -cpu max.", "",
              "| operation | " + " | ".join(name for _, name, _, _ in results) + " |",
              "|---|" + "---:|" * len(results)]

@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
 from netns import Netns, can_run          # noqa: E402
 from qemu import Qemu, QEMU               # noqa: E402
+from report import qemu_version  # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_NET_SECONDS", "10"))
 RUNS = int(os.environ.get("MICA_BENCH_NET_RUNS", "3"))
@@ -373,8 +374,7 @@ def main():
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
         table.append(f"| {r['nic']} | {r['direction']} | {cell(r['linux_mbit'])} | "
                      f"{mica} | {ratio} |")
-    version = subprocess.run([QEMU, "--version"], capture_output=True,
-                             text=True).stdout.splitlines()[0]
+    version = qemu_version()
     elapsed = time.monotonic() - began
     text = (f"iperf 2 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG, "
             f"-machine pc -cpu max -m 256M -smp 1; {elapsed:.0f} s in all; "

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from report import qemu_version
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build")
@@ -109,8 +110,7 @@ def main():
     start = time.monotonic()
     m, mica_out = mica()
     lx, linux_out = linux()
-    version = subprocess.run([QEMU, "--version"], capture_output=True,
-                             text=True).stdout.splitlines()[0]
+    version = qemu_version()
     os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
     for name, out in (("mica", mica_out), ("linux", linux_out)):
         with open(os.path.join(BUILD, "bench", f"posix-{name}.log"), "w") as f:

@@ -40,6 +40,7 @@ from netns import Netns, can_run, ip      # noqa: E402
 from qemu import Qemu, QEMU               # noqa: E402
 from run_net import (IPERF_PIN, NICS, QEMU_PIN, available_guests,  # noqa: E402
                      side_by_side, write_results)
+from report import qemu_version  # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_ROUTER_SECONDS", "5"))
 RUNS = int(os.environ.get("MICA_BENCH_ROUTER_RUNS", "3"))
@@ -210,8 +211,7 @@ def main():
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
         table.append(f"| {r['nics']} | {r['test']} | {r['unit']} | {cells[0]} | {cells[1]} "
                      f"| {ratio} |")
-    version = subprocess.run([QEMU, "--version"], capture_output=True,
-                             text=True).stdout.splitlines()[0]
+    version = qemu_version()
     elapsed = time.monotonic() - began
     text = (f"iperf3 through the router, {SECONDS} s per test, median of {RUNS}; {version}, "
             f"TCG; {elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"

@@ -9,11 +9,12 @@
  * and sigaltstack, CLONE_CHILD_CLEARTID (set_tid_address) seen through a
  * futex, a robust mutex whose owner died, CPU-time clocks, exit of one
  * thread (the main one too) against exit_group from a thread, fork from
- * a thread, execve from a thread.
+ * a thread, execve from a thread, a thread's fault ending its process.
  *
  * Mica only (its limits are not the host's): `threads limit` creates
  * threads until it cannot (EAGAIN or ENOMEM) and joins them;
- * `threads cycles N` creates and joins N threads one after the other.
+ * `threads cycles N` creates and joins N threads one after the other;
+ * `threads crashes N` forks N children whose third thread faults.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -606,6 +607,14 @@ static void *last_one_exits(void *arg)
 	exit(5);
 }
 
+static int wait_child(pid_t pid)
+{
+	int status = 0;
+
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static void *forks(void *arg)
 {
 	(void)arg;
@@ -625,6 +634,31 @@ static void *spins(void *arg)
 	return NULL;
 }
 
+static void *faults(void *arg)
+{
+	(void)arg;
+	usleep(10000);
+	*(volatile int *)arg = 1;       /* arg is NULL: SIGSEGV, the whole process */
+	return NULL;
+}
+
+/* A child whose thread faults (two others wait and spin): how it ended. */
+static int child_faults(void)
+{
+	pthread_t t;
+
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_create(&t, NULL, spins, NULL);
+		pthread_create(&t, NULL, spins, NULL);
+		pthread_create(&t, NULL, faults, NULL);
+		for (;;)
+			pause();
+	}
+	return wait_child(pid);
+}
+
 static void *execs(void *arg)
 {
 	(void)arg;
@@ -633,13 +667,6 @@ static void *execs(void *arg)
 	_exit(99);
 }
 
-static int wait_child(pid_t pid)
-{
-	int status = 0;
-
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static void ends(void)
 {
@@ -677,6 +704,7 @@ static void ends(void)
 			pause();
 	}
 	printf("execve in a thread: exited %d\n", wait_child(pid));
+	printf("a thread's fault: the process ended %d\n", child_faults());
 }
 
 /* ---- Mica only: limits and cycles ---- */
@@ -737,6 +765,17 @@ static int cycles(long n)
 	return 0;
 }
 
+/* n children whose threads fault (Mica only: the server's log). */
+static int crashes(long n)
+{
+	long right = 0;
+
+	for (long i = 0; i < n; i++)
+		right += child_faults() == 128 + SIGSEGV;
+	printf("%ld children killed by a thread's fault: %ld right\n", n, right);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "exec-probe")) {
@@ -748,6 +787,8 @@ int main(int argc, char **argv)
 		return limit();
 	if (argc > 2 && !strcmp(argv[1], "cycles"))
 		return cycles(atol(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "crashes"))
+		return crashes(atol(argv[2]));
 	create_join();
 	mutex_counter();
 	condition_variable();

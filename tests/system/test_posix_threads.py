@@ -2,8 +2,9 @@
 differentially against Linux in test_posix.py): a process that creates
 threads until it cannot gets EAGAIN or ENOMEM, joins them all and makes
 one more, and the server carries on; thousands of pthread_create and
-pthread_join cycles give back every page and every byte of kernel quota
-they took. The server logs its memory and kernel quota before each
+pthread_join cycles, and children whose thread faults (every thread of
+theirs ends with them), give back every page and every byte of kernel
+quota they took. The server logs its memory and kernel quota before each
 program of its run list and after the last (`memlog=1`), as in
 test_posix_fork.py."""
 import re
@@ -16,13 +17,15 @@ MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
     args runfile=runs memlog=1
 """
 # Warm-up (each program's file read once, the server's tables grown to
-# their size), the limits, then the cycles: from STEADY_FROM on, the
-# memory logged before each run and after the last must not change.
+# their size: the first fork's kernel objects too), the limits, then the
+# cycles: from STEADY_FROM on, the memory logged before each run and
+# after the last must not change.
 RUNS = [("threads-musl", ["cycles", "1"]), ("threads-glibc", ["cycles", "1"]),
-        ("threads-dyn", ["cycles", "1"]),
+        ("threads-dyn", ["cycles", "1"]), ("threads-musl", ["crashes", "1"]),
         ("threads-musl", ["limit"]), ("threads-glibc", ["limit"]),
         ("threads-musl", ["cycles", "1000"]), ("threads-glibc", ["cycles", "1000"]),
-        ("threads-dyn", ["cycles", "300"]), ("threads-musl", ["limit"])]
+        ("threads-dyn", ["cycles", "300"]), ("threads-musl", ["crashes", "20"]),
+        ("threads-glibc", ["crashes", "20"]), ("threads-musl", ["limit"])]
 STEADY_FROM = 4
 MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
                     r"kernel quota (\d+) bytes used$", re.M)
@@ -43,9 +46,12 @@ def test_posix_threads_limit_and_cycles_give_back_memory_and_quota(tmp_path):
     assert len(re.findall(r"^one more after them: 0$", out, re.M)) == 3, out
     assert len(re.findall(r"^1000 thread create/join cycles: 1000 right$", out, re.M)) == 2, out
     assert re.search(r"^300 thread create/join cycles: 300 right$", out, re.M), out
-    assert not re.search(r"killed by signal|out of memory|page fault|exception", out), out
+    assert len(re.findall(r"^20 children killed by a thread's fault: 20 right$", out, re.M)) == 2, out
+    # Each logged by the server: the fault's address, the process ended.
+    assert len(re.findall(r"^posix: threads-\w+ \(pid \d+\): page fault at 0 ", out, re.M)) == 41, out
+    assert not re.search(r"out of memory", out), out
     memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
     assert len(memory) == len(RUNS) + 1, out
     assert all(used == 0 for used, _, _ in memory), memory
     steady = [m[1:] for m in memory[STEADY_FROM:]]
-    assert len(steady) == 6 and all(m == steady[0] for m in steady), memory
+    assert len(steady) == 9 and all(m == steady[0] for m in steady), memory

@@ -134,6 +134,16 @@ extern unsigned posix_priority;         /* the server's thread's */
  * destroyed without an answer). */
 void reply_put(cap_slot_t reply);
 
+/* ---- runlist.c: the programs to run ---- */
+
+/* The run list from the server's arguments (run=, runfile=, memlog=). */
+void run_list_setup(const char *args);
+/* The root filesystem's archive, where programs are looked for first. */
+void run_list_rootfs(const void *archive, size_t size);
+/* Start the next program of the list, skipping those that cannot start;
+ * when none is left, say so with the memory. */
+void run_next(void);
+
 /* ---- random.c: AT_RANDOM and getrandom ---- */
 
 /* n bytes from the server's generator: xoshiro256** seeded from the

@@ -144,16 +144,16 @@ static void answer_waiting(struct thread *t)
 			return;
 		r = t->saved;
 		signal_interrupt(t, &r);
-		t->blocked = false;
+		thread_set_blocked(t, false);
 		answer(t, reply, &r);
 		break;
 	case DISPATCH_ENDED:
 	case DISPATCH_THREAD_ENDED:
-		t->blocked = false;
+		thread_set_blocked(t, false);
 		end_call(t, reply, d);
 		break;
 	case DISPATCH_REPLY:
-		t->blocked = false;
+		thread_set_blocked(t, false);
 		answer(t, reply, &r);
 		break;
 	}
@@ -293,7 +293,7 @@ static bool handle(struct msg *m)
 		case DISPATCH_BLOCKED:
 			/* It keeps this reply object; the next message comes
 			 * with a free one (there is one per thread). */
-			t->blocked = true;
+			thread_set_blocked(t, true);
 			if (signal_deliverable(t))
 				thread_mark(t);
 			t->saved = fr.regs;

@@ -308,6 +308,9 @@ void signal_wait_mask_end(struct process *p);
 
 /* Some thread is marked (thread_mark): main.c looks at them all. */
 extern bool threads_marked;
+/* Bit i: threads[i] waits in a call (its blocked). */
+extern uint64_t threads_waiting;
+_Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
 
 /* The thread the badge of a message names (alive, of a live process),
  * or NULL. */
@@ -342,6 +345,18 @@ static inline void thread_mark(struct thread *t)
 	t->wake = true;
 	threads_marked = true;
 }
+/* t's call waits (saved, reply) or no longer does. */
+static inline void thread_set_blocked(struct thread *t, bool blocked)
+{
+	t->blocked = blocked;
+	if (blocked)
+		threads_waiting |= 1UL << t->index;
+	else
+		threads_waiting &= ~(1UL << t->index);
+}
+/* Every waiting call of every process is tried again (what a pipe, a
+ * socket or the terminal changed may be what it waits for). */
+void threads_wake_all(void);
 
 /* ---- futex.c ---- */
 
@@ -412,11 +427,11 @@ enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *regs);
  * tried again (main.c). */
 static inline void process_wake(struct process *p)
 {
-	if (!p)
-		return;
-	for (unsigned i = 0; i < THREAD_MAX; i++)
-		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p && threads[i].blocked)
-			thread_mark(&threads[i]);
+	for (uint64_t w = p ? threads_waiting : 0; w; w &= w - 1) {
+		struct thread *t = &threads[__builtin_ctzl(w)];
+		if (t->proc == p)
+			thread_mark(t);
+	}
 }
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */

@@ -17,9 +17,7 @@ static struct psock socks[SOCKET_MAX];
 
 void socket_wake_all(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING)
-			process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 struct psock *socket_of(const struct file *f)

@@ -12,6 +12,13 @@
 
 struct thread threads[THREAD_MAX];
 bool threads_marked;
+uint64_t threads_waiting;
+
+void threads_wake_all(void)
+{
+	for (uint64_t w = threads_waiting; w; w &= w - 1)
+		thread_mark(&threads[__builtin_ctzl(w)]);
+}
 
 struct thread *thread_of_badge(uint64_t badge)
 {
@@ -114,7 +121,8 @@ void thread_release(struct thread *t)
 	kthread_drop(t);
 	if (t->blocked)
 		reply_put(t->reply);    /* free again: its waiter is gone */
-	t->blocked = t->wake = false;
+	thread_set_blocked(t, false);
+	t->wake = false;
 	t->state = THREAD_FREE;
 	t->proc->nthreads--;
 	if (t->proc->current == t)

@@ -61,8 +61,7 @@ void tty_signal_group(int pgrp, int sig)
 
 static void wake_everybody(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 void tty_input(const uint8_t *bytes, unsigned n)

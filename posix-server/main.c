@@ -21,12 +21,12 @@
  * (syscall.c) and other exceptions (the process is killed with the
  * signal Linux would send).
  */
-#include "cpio.h"
 #include "posix.h"
 #include "socket.h"
 #include "syscall.h"
 #include "vfs.h"
 
+#include "lib/cpio.h"
 #include "lib/pager.h"
 #include "proto/program.h"
 

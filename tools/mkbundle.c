@@ -38,13 +38,25 @@ static long pad4(long n)
 	return (n + 3) & ~3L;
 }
 
+/* n bytes of buf, or n NULs when buf is NULL; false when writing fails. */
+static int put(FILE *out, const void *buf, long n)
+{
+	static const char zeros[PAGE];
+
+	while (!buf && n > PAGE) {
+		if (fwrite(zeros, 1, PAGE, out) != PAGE)
+			return 0;
+		n -= PAGE;
+	}
+	return n == 0 || fwrite(buf ? buf : zeros, 1, (size_t)n, out) == (size_t)n;
+}
+
 /* One entry: header, name padded with NULs to namesize, padding to 4
  * bytes, data, padding to 4 bytes. at: the entry's offset; returns the
  * next entry's, or -1 when writing fails. */
 static long put_entry(FILE *out, long at, unsigned ino, unsigned mode, const char *name,
 		      long namesize, const void *data, long size)
 {
-	static const char zeros[PAGE];
 	char header[HEADER + 1];
 
 	snprintf(header, sizeof(header),
@@ -53,10 +65,9 @@ static long put_entry(FILE *out, long at, unsigned ino, unsigned mode, const cha
 		 (unsigned long)namesize, 0u);
 	long len = (long)strlen(name);
 	long data_at = pad4(at + HEADER + namesize), end = pad4(data_at + size);
-	if (fwrite(header, 1, HEADER, out) != HEADER || fwrite(name, 1, (size_t)len, out) != (size_t)len ||
-	    fwrite(zeros, 1, (size_t)(data_at - at - HEADER - len), out) != (size_t)(data_at - at - HEADER - len) ||
-	    (size && fwrite(data, 1, (size_t)size, out) != (size_t)size) ||
-	    fwrite(zeros, 1, (size_t)(end - data_at - size), out) != (size_t)(end - data_at - size))
+	if (!put(out, header, HEADER) || !put(out, name, len) ||
+	    !put(out, NULL, data_at - at - HEADER - len) || !put(out, data, size) ||
+	    !put(out, NULL, end - data_at - size))
 		return -1;
 	return end;
 }

@@ -77,7 +77,7 @@ struct module {
  * modules are reused on restart). false: no such module, or it cannot be
  * mapped. */
 bool module_find(const char *name, struct module *out);
-/* Say what the bundle holds ("init: bundle: 9 modules, 22.4 MiB"), and
+/* Say what the bundle holds ("init: bundle: 7 modules, 21.7 MiB"), and
  * where it is malformed if it is. */
 void modules_report(void);
 

@@ -12,9 +12,9 @@
  * from where the loader put the bundle, with no copy: the loader puts the
  * bundle on a page (the kernel's Multiboot header asks for page-aligned
  * modules), and each name is padded with NULs up to the length that
- * brings its data there. A name ends at its first NUL for every reader
- * (GNU cpio, bsdcpio, Linux's initramfs and lib/cpio.c), so the padding
- * is invisible: `cpio -t < build/bundle` lists the modules.
+ * brings its data there (namesize counts them). The name ends at its
+ * first NUL for lib/cpio.c as for GNU cpio, so the padding is invisible:
+ * `cpio -t < build/bundle` lists the modules, `cpio -i` extracts them.
  *
  * Usage: mkbundle OUT FILE:NAME...
  *   NAME: 1 to 31 characters, no '/' and no ':' (a boot module's name, as

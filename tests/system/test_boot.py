@@ -2,6 +2,7 @@
 NIC models, and the test kernel's exception path."""
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -84,6 +85,45 @@ def test_direct_kernel_boot():
               name="direct") as q:
         q.wait_for(r"boot: loaded by qemu")
         check_common_boot(q)
+
+
+def newc_entries(data):
+    """(name, data offset, size) of each entry of a cpio newc archive, as
+    cpio(5) lays it out (read here independently of lib/cpio.c)."""
+    at, entries = 0, []
+    while True:
+        assert data[at:at + 6] == b"070701", at
+        size, namesize = int(data[at + 54:at + 62], 16), int(data[at + 94:at + 102], 16)
+        name = data[at + 110:at + 110 + namesize]
+        assert name.endswith(b"\0"), name
+        name = name.split(b"\0")[0].decode()
+        offset = (at + 110 + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries.append((name, offset, size))
+        at = (offset + size + 3) & ~3
+
+
+def test_bundle_holds_the_modules_each_on_a_page():
+    """The default image's bundle (tools/mkbundle.c): every module but init
+    and the manifest, each one's bytes as built and starting on a page of
+    the archive; GNU cpio lists the same names."""
+    path = dict(module_files())["bundle"]
+    with open(path, "rb") as f:
+        data = f.read()
+    entries = newc_entries(data)
+    built = {"e1000": ("drivers", "e1000.elf"), "virtio-net": ("drivers", "virtio-net.elf"),
+             "reflector": ("programs", "reflector.elf"), "netstack": ("netstack.elf",),
+             "console": ("appliance", "console.elf"), "posix-server": ("posix-server.elf",),
+             "rootfs": ("posix", "rootfs.cpio")}
+    assert [name for name, _, _ in entries] == list(built)
+    for name, offset, size in entries:
+        assert offset % 4096 == 0, (name, offset)
+        with open(build_path(*built[name]), "rb") as f:
+            assert data[offset:offset + size] == f.read(), name
+    listed = subprocess.run(["cpio", "-t", "--quiet"], input=data, capture_output=True,
+                            check=True).stdout.decode().split()
+    assert listed == list(built)
 
 
 def test_kernel_without_init_idles_with_timer():

@@ -178,7 +178,6 @@ class ApplianceRig(Rig):
 
     def __init__(self, ns, tmp_path):
         super().__init__(ns)
-        self.tmp = tmp_path
         tap = ns.add_tap("tap0")
         ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
         with open(build_path("tftp", "manifest")) as f:

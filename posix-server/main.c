@@ -26,7 +26,6 @@
 #include "syscall.h"
 #include "vfs.h"
 
-#include "lib/cpio.h"
 #include "lib/pager.h"
 #include "proto/program.h"
 

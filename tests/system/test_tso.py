@@ -8,9 +8,9 @@ Byte-identical (sha256) transfers through the router both ways for
 virtio->virtio with large segments on and off, virtio->e1000 and
 e1000->virtio; path-MTU discovery against the segments' size; the
 counters say which path the frames took. The endpoint's 16 MiB echo with
-offloads on and off is test_offload's, here with the netstack's own
-segments merged (merge=on); the hostile driver's chains are test_net's
-fakenic test.
+offloads on and off is test_offload's (the netstack's own segments
+merged, the default), here with merging on and off (merge=off); the
+hostile driver's chains are test_net's fakenic test.
 """
 import random
 import re
@@ -101,12 +101,17 @@ def test_pmtu_discovery_against_the_segment_size(tmp_path):
         assert count == 4 << 20 and received == sent
 
 
-def test_merged_segments_echo_byte_identical(tmp_path):
-    """With merge=on the netstack's own segments leave merged (tx_tso) and
-    virtio-net's host cuts them: 16 MiB of TCP echo come back intact."""
+@pytest.mark.parametrize("merge", ["", "merge=off"], ids=["merge-default", "merge-off"])
+def test_merged_segments_echo_byte_identical(merge, tmp_path):
+    """By default the netstack's own segments leave merged (tx_tso) and
+    virtio-net's host cuts them; with merge=off each leaves alone: 16 MiB
+    of TCP echo come back intact either way."""
     payload = random.Random(17).randbytes(NBYTES)
     with Netns("merge") as ns, NetRig(ns, tmp_path, "virtio-net",
                                           netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 "
-                                                        f"eth0.gw={HOST} merge=on") as rig:
+                                                        f"eth0.gw={HOST} {merge}") as rig:
         d = echo_byte_identical(rig, payload)
-        assert d["eth0.tx_tso"] > 0, d
+        if merge:
+            assert d["eth0.tx_tso"] == 0, d
+        else:
+            assert d["eth0.tx_tso"] > 0, d

@@ -12,9 +12,11 @@ offloads on and off is test_offload's (the netstack's own segments
 merged, the default), here with merging on and off (merge=off); the
 hostile driver's chains are test_net's fakenic test.
 """
+import os
 import random
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -149,3 +151,49 @@ def test_netstack_iperf_client_sends_merged(model, tmp_path):
         out = server.stdout.read()
         rates = re.findall(r"\s(\d+) Kbits/sec", out)
         assert rates and int(rates[-1]) > 0, out
+
+
+SOAK_RUNS = int(os.environ.get("MICA_SOAK_SEND_RUNS", "0"))
+
+
+def received_bytes(ns, port):
+    """What the namespace's connections on local port have received (ss)."""
+    out = subprocess.run(ns.prefix() + ["ss", "-Hti", f"sport = :{port}"],
+                         capture_output=True, text=True, timeout=10).stdout
+    return sum(int(n) for n in re.findall(r"bytes_received:(\d+)", out))
+
+
+@pytest.mark.skipif(SOAK_RUNS <= 0, reason="a soak: `make soak-send` (MICA_SOAK_SEND_RUNS=N)")
+def test_netstack_sends_soak(tmp_path):
+    """`make soak-send`: MICA_SOAK_SEND_RUNS runs, each on a fresh boot, of
+    the netstack's own iperf client sending merged segments over
+    virtio-net for 3 s (its clock) to `iperf -s` in the namespace. A run
+    fails when the server receives nothing for 20 s before the netstack
+    says it is done; the console and the server's output are shown."""
+    with Netns("soak") as ns:
+        ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", "tap0")
+        for i in range(SOAK_RUNS):
+            server = subprocess.Popen(ns.prefix() + ["timeout", "600", "iperf", "-s", "-p",
+                                                     "5001", "-f", "k"],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True)
+            try:
+                with NetRig(ns, tmp_path, "virtio-net", netecho=False, host_addr=False,
+                            netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST} "
+                                          f"iperf.client={HOST} iperf.time=3") as rig:
+                    rig.qemu.wait_for(r"netstack: eth0 up")
+                    got, moved, began = 0, time.monotonic(), time.monotonic()
+                    while "netstack: iperf: client done" not in rig.qemu.output():
+                        assert "netstack: iperf: aborted" not in rig.qemu.output(), \
+                            f"run {i}:\n{rig.qemu.output()}"
+                        now = received_bytes(ns, 5001)
+                        if now != got:
+                            got, moved = now, time.monotonic()
+                        assert time.monotonic() - moved < 20 and time.monotonic() - began < 300, \
+                            f"run {i}: stalled at {got} bytes received; console:\n" \
+                            f"{rig.qemu.output()}"
+                        time.sleep(1)
+                    print(f"run {i}: {got} bytes received", flush=True)
+            finally:
+                stop_process(server)

@@ -203,7 +203,7 @@ class MicaGuest:
 
     def args(self, model, tmp, client):
         module = NICS[model][1]
-        extra = f" iperf.client={HOST_ADDR}" if client else ""
+        extra = f" iperf.client={HOST_ADDR} iperf.time={SECONDS}" if client else ""
         manifest = os.path.join(tmp, "manifest")
         with open(manifest, "w") as f:
             f.write(f"program eth0 dma=64 priority=150 restart=never\n"

@@ -277,7 +277,7 @@ $(B)/host/mkbundle: tools/mkbundle.c
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -o $@ $<
 
-.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets soak-send bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
@@ -446,7 +446,12 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 # NIC model from the same seed (as root).
 FUZZ_SEED ?= 1
 FUZZ_FRAMES ?= 200000
-soak: soak-kernel soak-packets
+soak: soak-kernel soak-packets soak-send
+# The netstack's own TCP sender, merged segments over virtio-net: SEND_RUNS
+# short transfers, each on a fresh boot (as root; docs/netstack.md).
+SEND_RUNS ?= 100
+soak-send: kernel iso tftp
+	MICA_SOAK_SEND_RUNS=$(SEND_RUNS) $(PYTHON) -m pytest -q -s tests/system/test_tso.py -k sends_soak
 soak-packets: kernel iso tftp
 	MICA_FUZZ_SEED=$(FUZZ_SEED) MICA_FUZZ_FRAMES=$(FUZZ_FRAMES) \
 		$(PYTHON) -m pytest -q tests/system/test_fuzz.py
@@ -503,7 +508,8 @@ help:
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
 	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
 	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
-	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root)"
+	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root),"
+	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
 	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept;"
 	@echo "                    BENCH=firewall: the firewall through the router beside nftables)"

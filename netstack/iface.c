@@ -443,7 +443,11 @@ static bool take_rx_ready(struct iface *ifc)
 		LINK_STATS_INC(link.recv);
 		ifc->counters.rx_packets++;
 		ifc->counters.rx_bytes += f.len;
-		if (f.n == 1)
+		/* Every TCP aggregate takes the aggregate's path, in one buffer
+		 * or over several: its segment size goes with it into lwIP, so
+		 * forwarding cuts it into segments (never IP fragments, never
+		 * fragmentation needed against its whole length). */
+		if (f.n == 1 && !(f.d[0].flags & NETQ_F_TSO4))
 			offload_rx(ifc, pool_byte(f.d[0].offset), f.d[0]);
 		else
 			offload_rx_chain(ifc, pool_byte(f.d[0].offset), f.d[0]);

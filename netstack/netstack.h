@@ -306,8 +306,9 @@ bool forward_enabled(void);
 void offload_init(struct netif *netif);
 void offload_rx(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 void offload_rx_done(struct iface *ifc);
-/* The same for a frame over several buffers (d: its first descriptor,
- * frame its bytes there); a TCP aggregate's segment size is kept for the
+/* The same for a frame over several buffers, and for every TCP
+ * aggregate (TSO4), in one buffer or several (d: its first descriptor,
+ * frame its bytes there); an aggregate's segment size is kept for the
  * forwarding path until offload_rx_done (offload_rx_seg_size). */
 void offload_rx_chain(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 /* The segment size of the aggregate lwIP's input is handling now, or 0. */

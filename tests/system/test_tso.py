@@ -20,7 +20,7 @@ import pytest
 from netns import Netns, can_run
 from test_net import GUEST, HOST, NetRig
 from test_offload import echo_byte_identical
-from test_router import LAN_HOST, WAN_HOST, Iperf3, Router, hosts, run, tcp_transfer
+from test_router import LAN_HOST, LAN_ROUTER, WAN_HOST, Iperf3, Router, hosts, run, tcp_transfer
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -99,6 +99,25 @@ def test_pmtu_discovery_against_the_segment_size(tmp_path):
         assert k["eth0.rx_aggregates"] > 0, k
         sent, received, count = tcp_transfer(lan, wan, 4 << 20)
         assert count == 4 << 20 and received == sent
+
+
+def test_one_buffer_aggregates_are_cut_into_segments(tmp_path):
+    """An aggregate small enough for one pool buffer (the LAN host sends
+    segments of 914 bytes, at most two per aggregate: 1882 bytes with
+    their headers) is an aggregate all the same: forwarded as segments
+    that fit the WAN's MTU 1500, never as one 1868-byte datagram cut into
+    IP fragments (the route's MTU is locked, so Linux sends without DF)
+    or answered with fragmentation needed."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "virtio-net")) as r:
+        run(lan, "ip", "link", "set", "h0", "gso_max_segs", "2")
+        run(lan, "ip", "route", "replace", "default", "via", LAN_ROUTER, "mtu", "lock", "954")
+        sent, received, count = tcp_transfer(lan, wan, 4 << 20)
+        assert count == 4 << 20 and received == sent
+        k = r.stats()
+        assert (k["eth0.fwd_fragmented"], k["eth0.fwd_too_big"]) == (0, 0)
+        assert k["eth0.rx_aggregates"] > 0, k
+        assert k["eth1.tx_tso"] + k["eth1.tx_gso_segments"] > 0, k
 
 
 def test_merged_segments_echo_byte_identical(tmp_path):

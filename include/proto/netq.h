@@ -240,7 +240,10 @@ bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_
  * bytes past an Ethernet and an IPv4 header (csum_start >= 34,
  * csum_start + csum_offset + 2 <= len); without it, csum_start and
  * csum_offset 0; with TSO4, CSUM_PARTIAL or CSUM_VALID and seg_size
- * NETQ_SEG_MIN..NETQ_SEG_MAX; without it, seg_size 0. */
+ * NETQ_SEG_MIN..NETQ_SEG_MAX, and with CSUM_PARTIAL too, TCP's checksum
+ * field (csum_offset 16) and a whole TCP header in this descriptor
+ * (csum_start + 20 <= len: a driver reads the header's data offset
+ * there); without TSO4, seg_size 0. */
 bool netq_meta_valid(struct netq_desc d, uint16_t known);
 
 /* A frame's descriptors as the consumer takes them, one by one

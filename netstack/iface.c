@@ -131,10 +131,13 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	 * again or a new driver (see iface_tx_room_again). */
 	if (!ifc->attached || !netq_space(tx))
 		goto drop;
-	if (forward_seg_size()) {
-		/* A forwarded aggregate: whole to a NIC that cuts it, else cut here. */
+	uint16_t seg_size = forward_seg_size(p);
+	if (seg_size) {
+		/* A forwarded aggregate: whole to a NIC that cuts it, else cut
+		 * here. Only the aggregate itself: an ARP request lwIP sends
+		 * before it (refreshing the next hop's entry) goes as any frame. */
 		segment_flush(ifc);
-		if (!segment_output(ifc, p, forward_seg_size()))
+		if (!segment_output(ifc, p, seg_size))
 			goto drop;
 		return ERR_OK;
 	}

@@ -278,8 +278,11 @@ bool forward_source_valid(const ip4_addr_t *src, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
-/* While it does, the segment size of the TCP aggregate it hands over, or 0. */
-uint16_t forward_seg_size(void);
+/* While it does, the segment size of the TCP aggregate it hands over
+ * when p is that aggregate (the very pbuf, its Ethernet header put in
+ * front by etharp_output), else 0: a frame lwIP sends on the way (an ARP
+ * request refreshing the next hop's entry) is a frame like any other. */
+uint16_t forward_seg_size(const struct pbuf *p);
 /* A forwarded datagram (p at its IPv4 header, TTL already less) out of
  * out to the neighbour next, whose address ARP knows: whole, or cut to
  * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).

@@ -12,15 +12,20 @@ offloads on and off is test_offload's, here with the netstack's own
 segments merged (merge=on); the hostile driver's chains are test_net's
 fakenic test.
 """
+import os
 import random
 import re
+import socket
+import struct
+import threading
+import time
 
 import pytest
 
 from netns import Netns, can_run
 from test_net import GUEST, HOST, NetRig
 from test_offload import echo_byte_identical
-from test_router import LAN_HOST, LAN_ROUTER, WAN_HOST, Iperf3, Router, hosts, run, tcp_transfer
+from test_router import LAN_HOST, LAN_ROUTER, WAN_HOST, WAN_ROUTER, Iperf3, Router, hosts, run, tcp_transfer
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -129,3 +134,75 @@ def test_merged_segments_echo_byte_identical(tmp_path):
                                                         f"eth0.gw={HOST} merge=on") as rig:
         d = echo_byte_identical(rig, payload)
         assert d["eth0.tx_tso"] > 0, d
+
+
+ETH_P_ARP = 0x0806
+ROUTER_WAN_MAC = bytes.fromhex("525400000101")   # Router: eth1's mac=52:54:00:00:01:01
+
+
+@pytest.mark.skipif(not os.environ.get("MICA_SOAK"),
+                    reason="five minutes of traffic: run by `make soak-arp`")
+def test_arp_refresh_while_forwarding_aggregates(tmp_path):
+    """lwIP refreshes the ARP entry of a next hop in use 270 s after
+    learning it (ARP_AGE_REREQUEST_USED_UNICAST): a unicast request sent
+    from etharp_output just before the datagram that uses it. When that
+    datagram is a forwarded aggregate, the request is a frame of its own
+    and must go out as one, not be taken for the aggregate (and dropped,
+    the entry then lost at 300 s). The WAN host never asks the router
+    (a permanent neighbour entry), so nothing else refreshes the router's
+    entry; from the LAN host only paced bulk TCP goes out, every data
+    frame an aggregate, for 295 s."""
+    lan, wan = hosts()
+    with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "virtio-net")) as r:
+        learnt = time.monotonic()       # Router's pings made the entry
+        run(wan, "ip", "neigh", "replace", WAN_ROUTER, "lladdr", ROUTER_WAN_MAC.hex(":"),
+            "dev", "h1", "nud", "permanent")
+        wan_mac = bytes.fromhex(re.search(r"link/ether ([0-9a-f:]+)",
+                                          run(wan, "ip", "link", "show", "h1").stdout)
+                                .group(1).replace(":", ""))
+        sniffer = wan.in_ns(lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                                                  socket.htons(ETH_P_ARP)))
+        sniffer.bind(("h1", 0))
+        sniffer.settimeout(1)
+        seen, stop = [], threading.Event()
+
+        def sniff():
+            while not stop.is_set():
+                try:
+                    f = sniffer.recv(128)
+                except socket.timeout:
+                    continue
+                if len(f) >= 42 and f[6:12] == ROUTER_WAN_MAC:
+                    seen.append((round(time.monotonic() - learnt), f[:6].hex(),
+                                 struct.unpack("!H", f[20:22])[0]))
+
+        listener = wan.in_ns(lambda: socket.create_server((WAN_HOST, 5557)))
+        listener.settimeout(60)
+
+        def receive():
+            c, _ = listener.accept()
+            c.settimeout(60)
+            while c.recv(1 << 20):
+                pass
+            c.close()
+
+        threads = [threading.Thread(target=sniff), threading.Thread(target=receive)]
+        for t in threads:
+            t.start()
+        try:
+            s = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5557), timeout=30))
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_MAX_PACING_RATE", 47), 4 << 20)
+            block = bytes(1 << 16)
+            while time.monotonic() - learnt < 295:
+                s.sendall(block)
+            s.close()
+        finally:
+            threads[1].join(timeout=90)
+            stop.set()
+            threads[0].join(timeout=10)
+            listener.close()
+            sniffer.close()
+        k = r.stats()
+        assert k["eth0.rx_aggregates"] > 1000, k
+        unicast = [x for x in seen if x[1] == wan_mac.hex() and x[2] == 1]
+        assert unicast, seen

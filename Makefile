@@ -428,7 +428,7 @@ FUZZ_SEED ?= 1
 FUZZ_FRAMES ?= 200000
 soak: soak-kernel soak-packets soak-arp
 # lwIP's ARP refresh (at 270 s) of a next hop while aggregates are
-# forwarded to it: five minutes of traffic through the router (as root).
+# forwarded to it: five to ten minutes of traffic through the router (as root).
 soak-arp: kernel iso tftp
 	MICA_SOAK=1 $(PYTHON) -m pytest -q tests/system/test_tso.py -k arp_refresh
 soak-packets: kernel iso tftp

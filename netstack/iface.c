@@ -137,9 +137,11 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		 * here. Only the aggregate itself: an ARP request lwIP sends
 		 * before it (refreshing the next hop's entry) goes as any frame. */
 		segment_flush(ifc);
-		if (!segment_output(ifc, p, seg_size))
-			goto drop;
-		return ERR_OK;
+		if (segment_output(ifc, p, seg_size))
+			return ERR_OK;
+		LINK_STATS_INC(link.drop);      /* tx_dropped: each segment not sent */
+		ifc->tx_refused = true;
+		return ifc->attached ? ERR_MEM : ERR_IF;
 	}
 	if (p->tot_len > NETQ_FRAME_MAX)
 		goto drop;
@@ -165,14 +167,16 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		b->place = BUF_TX;
 		b->iface = ifc;
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
-		if (segment_coalesce(ifc, b, d))
-			goto sent;
+		if (segment_coalesce(ifc, b, d)) {
+			/* Counted as the one frame the driver gets (segment_flush). */
+			LINK_STATS_INC(link.xmit);
+			return ERR_OK;
+		}
 	}
 	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
 	netq_push(tx, d);
-sent:
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);

@@ -74,6 +74,10 @@ def test_virtio_and_e1000_byte_identical_both_ways(models, tmp_path):
         v, e = (0, 1) if models[0] == "virtio-net" else (1, 0)
         assert k[f"eth{v}.rx_aggregates"] > 0 and k[f"eth{e}.tx_gso_segments"] > 0, k
         assert k[f"eth{e}.tx_tso"] == 0, k
+        # Each segment cut here had its TCP checksum left to e1000 or
+        # summed here, and says so.
+        assert k[f"eth{e}.tx_csum_offloaded"] + k[f"eth{e}.tx_csum_software"] >= \
+            k[f"eth{e}.tx_gso_segments"], k
 
 
 def test_software_segmentation_without_tx_tso(tmp_path):
@@ -133,7 +137,11 @@ def test_merged_segments_echo_byte_identical(tmp_path):
                                           netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 "
                                                         f"eth0.gw={HOST} merge=on") as rig:
         d = echo_byte_identical(rig, payload)
-        assert d["eth0.tx_tso"] > 0, d
+        assert d["eth0.tx_tso"] > 8, d
+        # tx_packets counts frames given to the driver, a merged
+        # aggregate as one, as the driver counts what it takes (a few
+        # may be in tx-ready when either is read).
+        assert abs(d["eth0.tx_packets"] - d["eth0.drv_tx_packets"]) <= 8, d
 
 
 ETH_P_ARP = 0x0806
@@ -151,7 +159,7 @@ def test_arp_refresh_while_forwarding_aggregates(tmp_path):
     the entry then lost at 300 s). The WAN host never asks the router
     (a permanent neighbour entry), so nothing else refreshes the router's
     entry; from the LAN host only paced bulk TCP goes out, every data
-    frame an aggregate, for 295 s."""
+    frame an aggregate, until the router asks (at most 10 minutes)."""
     lan, wan = hosts()
     with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "virtio-net")) as r:
         learnt = time.monotonic()       # Router's pings made the entry
@@ -191,9 +199,11 @@ def test_arp_refresh_while_forwarding_aggregates(tmp_path):
             t.start()
         try:
             s = lan.in_ns(lambda: socket.create_connection((WAN_HOST, 5557), timeout=30))
-            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_MAX_PACING_RATE", 47), 4 << 20)
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_MAX_PACING_RATE", 47), 1 << 20)
             block = bytes(1 << 16)
-            while time.monotonic() - learnt < 295:
+            # Until the router asks for the WAN host's address again: 270
+            # s of the guest's clock, which may lag the host's under load.
+            while not seen and time.monotonic() - learnt < 600:
                 s.sendall(block)
             s.close()
         finally:
@@ -204,5 +214,6 @@ def test_arp_refresh_while_forwarding_aggregates(tmp_path):
             sniffer.close()
         k = r.stats()
         assert k["eth0.rx_aggregates"] > 1000, k
-        unicast = [x for x in seen if x[1] == wan_mac.hex() and x[2] == 1]
-        assert unicast, seen
+        # The first is the refresh, to the WAN host itself; had it been
+        # dropped, the first would be the broadcast after the entry died.
+        assert seen and seen[0][1:] == (wan_mac.hex(), 1), seen

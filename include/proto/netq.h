@@ -51,7 +51,8 @@
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_CHAIN_MAX  36           /* descriptors (buffers) of one frame at most */
-#define NETQ_CHAIN_HEAD_MIN 128      /* a chain's first descriptor holds its headers */
+#define NETQ_CHAIN_HEAD_MIN (14 + 60 + 60) /* a chain's first descriptor holds its headers:
+					      Ethernet, IPv4 and TCP with the most options */
 #define NETQ_GSO_FRAME_MAX 65535     /* largest TSO4 frame, Ethernet header included */
 #define NETQ_SEG_MIN    64           /* a TSO4 frame's segment size (TCP payload bytes) */
 #define NETQ_SEG_MAX    (NETQ_FRAME_MAX - 14 - 20 - 20)

@@ -302,7 +302,10 @@ $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest $(B)
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
+# The ISO's /boot and the TFTP tree hold exactly the kernel and the
+# current MODULES: what an earlier manifest added goes first.
 $(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
+	find $(B)/iso/boot -maxdepth 1 -type f -delete
 	cp $(B)/kernel.elf $(B)/iso/boot/kernel
 	for m in $(MODULES); do cp $${m%%:*} $(B)/iso/boot/$${m##*:}; done
 	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
@@ -312,6 +315,7 @@ iso: $(B)/mica.iso
 $(B)/tftp/boot.ipxe: $(B)/kernel.elf $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) tools/mkipxe.sh Makefile \
 		$(B)/cmdline
 	@mkdir -p $(@D)
+	find $(B)/tftp -maxdepth 1 -type f -delete
 	cp $(B)/kernel.elf $(B)/tftp/kernel
 	for m in $(MODULES); do cp $${m%%:*} $(B)/tftp/$${m##*:}; done
 	tools/mkipxe.sh "$(CMDLINE)" $(MODULES) > $@

@@ -333,7 +333,7 @@ run:
 	$(MAKE) iso
 ifeq ($(NET),tap)
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG), $(NIC) on a tap in namespace $(NETNS). Quit with Ctrl-A then X."
-	tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
+	TAPNET_MANIFEST=$(B)/boot.manifest tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
 else
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)

@@ -232,7 +232,26 @@ def test_make_run_net_tap_ping_and_iperf(tmp_path, restore_build):
     10.1.0.2; the printed iperf command is printed for iperf 2."""
     iperf, out = run_net_tap([], ["10.1.0.2"])
     assert iperf == f"ip netns exec mica-wf-{os.getpid()} iperf -c 10.1.0.2"
-    assert "iperf3 is not served yet" in out
+    with open(os.path.join(ROOT, "configs", "boot.manifest")) as f:
+        iperf3 = re.search(r"^[^#]*run=iperf3", f.read(), re.M)
+    assert bool(re.search(r"^\s+ip netns exec \S+ iperf3 -c 10\.1\.0\.2", out, re.M)) == \
+        bool(iperf3), out
+    assert "not served yet" not in out
+
+
+@needs_root
+def test_make_run_net_tap_iperf3_as_printed(tmp_path, restore_build):
+    """configs/iperf3.manifest on a tap: the printed iperf3 command
+    reaches Debian's iperf3 -s run by the POSIX server."""
+    def check(make, ns):
+        m = re.search(rf"^\s+(ip netns exec {ns} iperf3 -c 10\.1\.0\.2)\s", make.out.text, re.M)
+        assert m, make.out.text
+        r = subprocess.run(m.group(1).split() + ["-t", "2", "--connect-timeout", "10000"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr + make.out.text
+
+    run_net_tap(["MANIFEST=configs/iperf3.manifest"], ["10.1.0.2"],
+                up=r"Server listening on 5201", check=check)
 
 
 def readme_two_nics():

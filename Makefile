@@ -133,7 +133,8 @@ $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 DRIVERS := e1000 virtio-net
 DRIVER_COMMON := $(B)/user/drivers/net/driver.c.o $(B)/user/drivers/net/fault.c.o
 $(B)/drivers/e1000.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/e1000.c.o
-$(B)/drivers/virtio-net.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/virtio_net.c.o
+$(B)/drivers/virtio-net.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/virtio_net.c.o \
+	$(B)/user/drivers/net/virtq_desc.c.o
 $(B)/drivers/%.elf: $(B)/libmica.a lib/user/user.ld
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -277,7 +278,7 @@ $(B)/host/mkbundle: tools/mkbundle.c
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -o $@ $<
 
-.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets soak-send bench deps clean help FORCE
+.PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets soak-send soak-arp bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
 	$(patsubst %,$(B)/drivers/%.elf,$(DRIVERS)) $(B)/netstack.elf \
 	$(patsubst %,$(B)/appliance/%.elf,$(APPLIANCE)) $(B)/posix-server.elf \
@@ -321,6 +322,8 @@ $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest $(B)
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
+# The ISO's /boot and the TFTP tree hold exactly the kernel and the
+# current MODULES: what an earlier manifest added goes first.
 $(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(call module_files,$(MODULES))
 	find $(B)/iso/boot -maxdepth 1 -type f -delete
 	cp $(B)/kernel.elf $(B)/iso/boot/kernel
@@ -349,7 +352,7 @@ run:
 	$(MAKE) iso
 ifeq ($(NET),tap)
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG), $(NIC) on a tap in namespace $(NETNS). Quit with Ctrl-A then X."
-	tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
+	TAPNET_MANIFEST=$(B)/boot.manifest tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
 else
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
@@ -406,11 +409,11 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/firewall_index.c netstack/nat.c netstack/packet_meta.c netstack/filter_clock.c \
 	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c \
 	posix-server/ldisc.c
-UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)
+UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c drivers/net/virtq_desc.c
+$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Iposix-server -Itests/unit -o $@ $(UNIT_SRC) -lpthread
+		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Iposix-server -Idrivers/net -Itests/unit -o $@ $(UNIT_SRC) -lpthread
 
 # The appliance configuration checker (tools/check-config.c): the
 # appliance's own parser, built for the host.
@@ -446,12 +449,16 @@ ktest: $(B)/kernel-test.elf $(B)/ktest.elf
 # NIC model from the same seed (as root).
 FUZZ_SEED ?= 1
 FUZZ_FRAMES ?= 200000
-soak: soak-kernel soak-packets soak-send
+soak: soak-kernel soak-packets soak-send soak-arp
 # The netstack's own TCP sender, merged segments over virtio-net: SEND_RUNS
 # short transfers, each on a fresh boot (as root; docs/netstack.md).
 SEND_RUNS ?= 100
 soak-send: kernel iso tftp
 	MICA_SOAK_SEND_RUNS=$(SEND_RUNS) $(PYTHON) -m pytest -q -s tests/system/test_tso.py -k sends_soak
+# lwIP's ARP refresh (at 270 s) of a next hop while aggregates are
+# forwarded to it: five to ten minutes of traffic through the router (as root).
+soak-arp: kernel iso tftp
+	MICA_SOAK=1 $(PYTHON) -m pytest -q tests/system/test_tso.py -k arp_refresh
 soak-packets: kernel iso tftp
 	MICA_FUZZ_SEED=$(FUZZ_SEED) MICA_FUZZ_FRAMES=$(FUZZ_FRAMES) \
 		$(PYTHON) -m pytest -q tests/system/test_fuzz.py
@@ -509,7 +516,8 @@ help:
 	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
 	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
 	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root),"
-	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100)"
+	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100), and"
+	@echo "                    five minutes through the router for lwIP's ARP refresh (soak-arp)"
 	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
 	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept;"
 	@echo "                    BENCH=firewall: the firewall through the router beside nftables)"

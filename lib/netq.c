@@ -168,6 +168,9 @@ bool netq_meta_valid(struct netq_desc d, uint16_t known)
 	}
 	if (!(d.flags & NETQ_F_CSUM_PARTIAL))
 		return !d.csum_start && !d.csum_offset;
+	if ((d.flags & NETQ_F_TSO4) &&
+	    (d.csum_offset != 16 || (uint32_t)d.csum_start + 20 > d.len))
+		return false;   /* TCP's checksum field, in a whole TCP header here */
 	return d.csum_start >= 34 && (uint32_t)d.csum_start + d.csum_offset + 2 <= d.len;
 }
 

@@ -35,6 +35,7 @@
 static bool forwarding;
 static bool sending;
 static uint16_t sending_seg;    /* the aggregate being sent: its segment size */
+static const struct pbuf *sending_p;    /* and its pbuf (the frame linkoutput gets) */
 static struct route_table table;
 static bool table_stale = true;
 static uint32_t seen[NETSTACK_MAX_NICS][3];     /* address, mask, gateway the table was made from */
@@ -54,9 +55,9 @@ bool forward_sending(void)
 	return sending;
 }
 
-uint16_t forward_seg_size(void)
+uint16_t forward_seg_size(const struct pbuf *p)
 {
-	return sending_seg;
+	return p == sending_p ? sending_seg : 0;
 }
 
 bool forward_enabled(void)
@@ -379,6 +380,7 @@ void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const
 	}
 	sending = true;
 	sending_seg = seg_size;
+	sending_p = p;
 	if (seg_size) {
 		/* An aggregate: its segments fit the MTU (segment.c). */
 		err = out->netif.output(&out->netif, p, next);
@@ -391,6 +393,7 @@ void forward_transmit(struct iface *in, struct iface *out, struct pbuf *p, const
 	}
 	sending = false;
 	sending_seg = 0;
+	sending_p = NULL;
 	if (err != ERR_OK) {
 		drop(p, &in->counters.fwd_not_sent);
 		return;

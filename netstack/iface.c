@@ -131,12 +131,17 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	 * again or a new driver (see iface_tx_room_again). */
 	if (!ifc->attached || !netq_space(tx))
 		goto drop;
-	if (forward_seg_size()) {
-		/* A forwarded aggregate: whole to a NIC that cuts it, else cut here. */
+	uint16_t seg_size = forward_seg_size(p);
+	if (seg_size) {
+		/* A forwarded aggregate: whole to a NIC that cuts it, else cut
+		 * here. Only the aggregate itself: an ARP request lwIP sends
+		 * before it (refreshing the next hop's entry) goes as any frame. */
 		segment_flush(ifc);
-		if (!segment_output(ifc, p, forward_seg_size()))
-			goto drop;
-		return ERR_OK;
+		if (segment_output(ifc, p, seg_size))
+			return ERR_OK;
+		LINK_STATS_INC(link.drop);      /* tx_dropped: each segment not sent */
+		ifc->tx_refused = true;
+		return ifc->attached ? ERR_MEM : ERR_IF;
 	}
 	if (p->tot_len > NETQ_FRAME_MAX)
 		goto drop;
@@ -162,14 +167,16 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		b->place = BUF_TX;
 		b->iface = ifc;
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
-		if (segment_coalesce(ifc, b, d))
-			goto sent;
+		if (segment_coalesce(ifc, b, d)) {
+			/* Counted as the one frame the driver gets (segment_flush). */
+			LINK_STATS_INC(link.xmit);
+			return ERR_OK;
+		}
 	}
 	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
 	netq_push(tx, d);
-sent:
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);
@@ -443,7 +450,11 @@ static bool take_rx_ready(struct iface *ifc)
 		LINK_STATS_INC(link.recv);
 		ifc->counters.rx_packets++;
 		ifc->counters.rx_bytes += f.len;
-		if (f.n == 1)
+		/* Every TCP aggregate takes the aggregate's path, in one buffer
+		 * or over several: its segment size goes with it into lwIP, so
+		 * forwarding cuts it into segments (never IP fragments, never
+		 * fragmentation needed against its whole length). */
+		if (f.n == 1 && !(f.d[0].flags & NETQ_F_TSO4))
 			offload_rx(ifc, pool_byte(f.d[0].offset), f.d[0]);
 		else
 			offload_rx_chain(ifc, pool_byte(f.d[0].offset), f.d[0]);

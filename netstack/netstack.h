@@ -278,8 +278,11 @@ bool forward_source_valid(const ip4_addr_t *src, struct netif *inp);
 int forward_iface_of(int conf);
 /* True while forward.c hands a datagram to an interface's output. */
 bool forward_sending(void);
-/* While it does, the segment size of the TCP aggregate it hands over, or 0. */
-uint16_t forward_seg_size(void);
+/* While it does, the segment size of the TCP aggregate it hands over
+ * when p is that aggregate (the very pbuf, its Ethernet header put in
+ * front by etharp_output), else 0: a frame lwIP sends on the way (an ARP
+ * request refreshing the next hop's entry) is a frame like any other. */
+uint16_t forward_seg_size(const struct pbuf *p);
 /* A forwarded datagram (p at its IPv4 header, TTL already less) out of
  * out to the neighbour next, whose address ARP knows: whole, or cut to
  * the MTU; counted on in (fwd_packets, fwd_fragmented, fwd_not_sent).
@@ -306,8 +309,9 @@ bool forward_enabled(void);
 void offload_init(struct netif *netif);
 void offload_rx(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 void offload_rx_done(struct iface *ifc);
-/* The same for a frame over several buffers (d: its first descriptor,
- * frame its bytes there); a TCP aggregate's segment size is kept for the
+/* The same for a frame over several buffers, and for every TCP
+ * aggregate (TSO4), in one buffer or several (d: its first descriptor,
+ * frame its bytes there); an aggregate's segment size is kept for the
  * forwarding path until offload_rx_done (offload_rx_seg_size). */
 void offload_rx_chain(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 /* The segment size of the aggregate lwIP's input is handling now, or 0. */

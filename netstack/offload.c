@@ -82,7 +82,8 @@ void offload_rx(struct iface *ifc, uint8_t *f, struct netq_desc d)
 static uint16_t rx_seg_size;    /* the aggregate in lwIP's input now */
 
 /*
- * A frame over several buffers: a TCP aggregate (TSO4) came from the
+ * A frame over several buffers, or a TCP aggregate in one (iface.c sends
+ * every TSO4 frame here): a TCP aggregate (TSO4) came from the
  * host's memory, its checksum partial, or was verified by the device
  * (netq_chain_valid insists on one of the two), so its TCP checksum is
  * not checked (there is none for the whole: the host sums each segment

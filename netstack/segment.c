@@ -63,23 +63,29 @@ static bool send_whole(struct iface *ifc, struct pbuf *p, const struct netq_gso 
 	netq_push_chain(netq_ring(ifc->rings, NETQ_TX_READY), d, n);
 	ifc->counters.tx_tso++;
 	ifc->counters.tx_zero_copy++;
+	ifc->counters.tx_csum_offloaded += g->nsegs;   /* each segment's, by the NIC */
 	return true;
 }
 
 /* Cut here: one pool buffer per segment. False when not all could go
- * (no buffer or ring room: the rest is dropped; TCP sends it again). */
+ * (no buffer or ring room: the rest is dropped and counted, tx_dropped;
+ * TCP sends it again). */
 static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
 {
 	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
 	uint8_t hdr[14 + 60 + 60];
 	uint32_t at = 0;
 
-	if (pbuf_copy_partial(p, hdr, g->hdr_len, 0) != g->hdr_len)
+	if (pbuf_copy_partial(p, hdr, g->hdr_len, 0) != g->hdr_len) {
+		ifc->counters.tx_dropped += g->nsegs;
 		return false;
+	}
 	for (unsigned i = 0; i < g->nsegs; i++) {
 		struct iface_buf *b;
-		if (!netq_space(tx) || !(b = pool_take_free()))
+		if (!netq_space(tx) || !(b = pool_take_free())) {
+			ifc->counters.tx_dropped += g->nsegs - i;
 			return false;
+		}
 		uint8_t *f = pool_byte(b->start);
 		unsigned len = netq_gso_headers(hdr, g, i, f);
 		pbuf_copy_partial(p, f + g->hdr_len, (u16_t)len, (u16_t)(g->hdr_len + at));
@@ -88,12 +94,16 @@ static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g
 		struct netq_l4 l4;
 		if (!netq_frame_l4(f, d.len, &l4)) {
 			pool_to_free_stack(b);  /* cannot be: the headers were checked */
+			ifc->counters.tx_dropped += g->nsegs - i;
 			return false;
 		}
-		if (ifc->offloads & NETQ_OFFLOAD_TX_CSUM)
+		if (ifc->offloads & NETQ_OFFLOAD_TX_CSUM) {
 			netq_csum_leave(f, &l4, &d);
-		else
+			ifc->counters.tx_csum_offloaded++;
+		} else {
 			netq_csum_fill(f, &l4);
+			ifc->counters.tx_csum_software++;
+		}
 		b->place = BUF_TX;
 		b->iface = ifc;
 		b->tx_offset = d.offset;
@@ -112,8 +122,10 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
 
 	/* The headers are in the first pbuf (the received frame's first
 	 * buffer, where the driver put them). */
-	if (!netq_gso_parse(p->payload, p->len, p->tot_len, seg_size, &g))
+	if (!netq_gso_parse(p->payload, p->len, p->tot_len, seg_size, &g)) {
+		ifc->counters.tx_dropped++;
 		return false;
+	}
 	bool whole = (ifc->offloads & NETQ_OFFLOAD_TX_TSO4) &&
 		     g.hdr_len - g.ip + (unsigned)seg_size <= ifc->netif.mtu;
 	if (whole && send_whole(ifc, p, &g)) {
@@ -126,8 +138,10 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
 	/* Segments no longer than the MTU allows (forward.c refused an
 	 * aggregate with DF whose segments are longer). */
 	unsigned room = ifc->netif.mtu > g.hdr_len - g.ip ? ifc->netif.mtu - (g.hdr_len - g.ip) : 0;
-	if (room < 8)
+	if (room < 8) {
+		ifc->counters.tx_dropped++;
 		return false;
+	}
 	if (g.seg_size > room) {
 		g.seg_size = (uint16_t)room;
 		g.nsegs = g.payload ? (g.payload + room - 1) / room : 1;
@@ -202,6 +216,7 @@ void segment_flush(struct iface *ifc)
 			netq_csum_leave(f, &l4, &c->d[0]);
 		netq_push(tx, c->d[0]);
 		ifc->counters.tx_csum_offloaded++;
+		ifc->counters.tx_bytes += c->d[0].len;
 	} else {
 		/* The first frame's headers become the aggregate's. */
 		inet_put16(f + 16, (uint16_t)(c->len - 14));
@@ -219,7 +234,9 @@ void segment_flush(struct iface *ifc)
 		netq_push_chain(tx, c->d, c->n);
 		ifc->counters.tx_tso++;
 		ifc->counters.tx_csum_offloaded += c->n;        /* each segment's, by the NIC */
+		ifc->counters.tx_bytes += c->len;
 	}
+	ifc->counters.tx_packets++;     /* one frame for the driver, merged or not */
 	c->n = 0;
 	ifc->pushed_since_flush = true;
 }

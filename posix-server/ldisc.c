@@ -72,7 +72,8 @@ static void line_done(struct ldisc *l, int end)
 	}
 	for (unsigned i = 0; i < l->line_len; i++)
 		ring_put(l, (uint8_t)l->line[i]);
-	ring_put(l, (uint16_t)end);
+	/* Marked: the line ends here whatever VEOL says when it is read. */
+	ring_put(l, end == LDISC_EOF ? LDISC_EOF : (uint16_t)(end | LDISC_LINE_END));
 	l->line_len = 0;
 	l->lines++;
 }
@@ -195,8 +196,8 @@ unsigned ldisc_read(struct ldisc *l, char *out, unsigned len)
 			}
 			continue;
 		}
-		out[n++] = (char)v;
-		if (canon && (v == '\n' || (l->t.cc[LDISC_VEOL] && v == l->t.cc[LDISC_VEOL]))) {
+		out[n++] = (char)(v & 0xFF);
+		if (canon && (v & LDISC_LINE_END)) {
 			l->lines--;
 			break;
 		}
@@ -223,10 +224,13 @@ void ldisc_set(struct ldisc *l, const struct linux_termios *t)
 			typed[i] = l->ring[(l->head + i) % LDISC_BUF];
 		ldisc_flush(l);
 		for (unsigned i = 0; i < n; i++) {
-			if (typed[i] == '\n')
+			uint16_t v = typed[i] & 0xFF;
+			if (typed[i] == LDISC_EOF)
+				continue;
+			if (v == '\n')
 				line_done(l, '\n');
-			else if (typed[i] != LDISC_EOF && l->line_len < LDISC_LINE_MAX)
-				l->line[l->line_len++] = (char)typed[i];
+			else if (l->line_len < LDISC_LINE_MAX)
+				l->line[l->line_len++] = (char)v;
 		}
 	}
 }

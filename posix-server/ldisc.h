@@ -27,6 +27,8 @@
 #define LDISC_BUF       1024    /* bytes ready to be read (then input is dropped) */
 #define LDISC_ECHO_MAX  (6 * LDISC_LINE_MAX + 8)  /* one byte's echo at most (^U of a line of ^X) */
 #define LDISC_EOF       0x100   /* in the ready ring: VEOF ended a line (not a byte) */
+#define LDISC_LINE_END  0x200   /* in the ready ring, or'ed to a byte: it ended a line
+				   (as n_tty's read_flags: what the settings said then) */
 
 /* termios's numbers (Linux's, <asm-generic/termbits.h>). */
 #define LDISC_VINTR   0
@@ -58,7 +60,8 @@ struct ldisc {
 	struct linux_termios t;
 	char line[LDISC_LINE_MAX];      /* the canonical line being typed */
 	unsigned line_len;
-	uint16_t ring[LDISC_BUF];       /* ready to read: bytes, LDISC_EOF marks */
+	uint16_t ring[LDISC_BUF];       /* ready to read: bytes (LDISC_LINE_END on a
+					   line's last), LDISC_EOF marks */
 	unsigned head, count;           /* the oldest entry, entries */
 	unsigned lines;                 /* complete lines in the ring (canonical) */
 };

@@ -39,6 +39,7 @@
 #define LINUX_ESPIPE   29
 #define LINUX_EROFS    30
 #define LINUX_EPIPE    32
+#define LINUX_EDOM     33
 #define LINUX_ERANGE   34
 #define LINUX_ENAMETOOLONG 36
 #define LINUX_ENOSYS   38

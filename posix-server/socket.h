@@ -47,7 +47,8 @@ struct psock {
 	int reuseaddr, reuseport, keepalive, nodelay, broadcast, v6only, tos, ttl, tclass;
 	int rcvbuf, sndbuf, maxseg, keepidle, keepintvl, keepcnt;
 	struct linux_linger linger;
-	struct linux_timeval rcvtimeo, sndtimeo;
+	struct linux_timeval rcvtimeo, sndtimeo;   /* {0, 0}: for ever; sec SOCKET_TIMEO_NOWAIT:
+						      not at all (a negative time was set) */
 	/* Received and not read yet (MSG_PEEK, FIONREAD: socket_peek.c). */
 	bool stashed, stash_dgram;
 	uint32_t stash_len, stash_whole;
@@ -115,6 +116,9 @@ long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_
  * longer than u (then *whole its length). */
 long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 struct sock_addr *from, bool *truncated, uint64_t *whole);
+/* SO_RCVTIMEO, SO_SNDTIMEO set to a negative time: a blocking call does
+ * not wait at all (Linux's timeout of 0 jiffies); read back as 0. */
+#define SOCKET_TIMEO_NOWAIT (-1)
 /* A blocking socket call's result r under its SO_RCVTIMEO or
  * SO_SNDTIMEO limit (none: 0): past the limit, what a write moved or
  * -EAGAIN, as Linux. */

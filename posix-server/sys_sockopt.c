@@ -102,10 +102,19 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 	if (s->family == LINUX_AF_UNIX && level != LINUX_SOL_SOCKET)
 		return -LINUX_EOPNOTSUPP;       /* as Linux: no protocol level */
 	if (level == LINUX_SOL_SOCKET && (name == LINUX_SO_RCVTIMEO || name == LINUX_SO_SNDTIMEO)) {
-		if ((uint32_t)len < sizeof(struct linux_timeval))
+		struct linux_timeval tv;
+		if ((uint32_t)len < sizeof(tv))
 			return -LINUX_EINVAL;
-		return as_copy_in(&p->as, name == LINUX_SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo, va,
-				  sizeof(struct linux_timeval)) < 0 ? -LINUX_EFAULT : 0;
+		if (as_copy_in(&p->as, &tv, va, sizeof(tv)) < 0)
+			return -LINUX_EFAULT;
+		/* As Linux's sock_set_timeout (socket(7)): microseconds out
+		 * of range are EDOM; a negative time means not waiting at all. */
+		if (tv.usec < 0 || tv.usec >= 1000000)
+			return -LINUX_EDOM;
+		if (tv.sec < 0)
+			tv = (struct linux_timeval){ .sec = SOCKET_TIMEO_NOWAIT, .usec = 0 };
+		*(name == LINUX_SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo) = tv;
+		return 0;
 	}
 	if (level == LINUX_SOL_SOCKET && name == LINUX_SO_LINGER) {
 		if ((uint32_t)len < sizeof(s->linger))
@@ -185,9 +194,12 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 			return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_ACCEPTCONN: v = s->listening; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_ERROR: v = socket_take_error(s); return opt_out(p, va, lenva, &v, sizeof(v));
-		case LINUX_SO_RCVTIMEO: case LINUX_SO_SNDTIMEO:
-			return opt_out(p, va, lenva, name == LINUX_SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo,
-				       sizeof(struct linux_timeval));
+		case LINUX_SO_RCVTIMEO: case LINUX_SO_SNDTIMEO: {
+			struct linux_timeval tv = name == LINUX_SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
+			if (tv.sec == SOCKET_TIMEO_NOWAIT)
+				tv.sec = 0;     /* Linux's 0 jiffies reads back as 0 */
+			return opt_out(p, va, lenva, &tv, sizeof(tv));
+		}
 		case LINUX_SO_LINGER: return opt_out(p, va, lenva, &s->linger, sizeof(s->linger));
 		}
 	}

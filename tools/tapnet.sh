@@ -12,7 +12,10 @@
 #          Creates namespace NETNS (it must not exist) with tap0, the host
 #          side 10.1.0.1/24, and for every other `ifname=tapN` in the QEMU
 #          command a tapN with 10.1.N.1/24; prints the commands that reach
-#          the appliance from another terminal; runs the QEMU command inside
+#          the appliance from another terminal (the iperf servers the
+#          booted manifest runs: $TAPNET_MANIFEST, by default
+#          build/boot.manifest; pxe: TFTP-DIR/manifest); runs the QEMU
+#          command inside
 #          the namespace; deletes the taps and the namespace when QEMU exits
 #          (Ctrl-A X) or this script gets SIGINT, SIGTERM or SIGHUP (QEMU is
 #          stopped first). Needs root.
@@ -205,7 +208,8 @@ start_dnsmasq() {
 		"$(guest_addr 0)" "$tmp/tftp"
 }
 
-# print_commands: what reaches the appliance from another terminal.
+# print_commands MANIFEST: what reaches the appliance booted with
+# MANIFEST from another terminal.
 print_commands() {
 	local tap n
 	echo "tapnet: namespace $ns; here ${taps[*]}; Mica's eth0 is $(guest_addr 0)" \
@@ -219,12 +223,26 @@ print_commands() {
 	for tap in "${taps[@]}"; do
 		echo "    ip netns exec $ns ping $(guest_addr "${tap#tap}")"
 	done
+	iperf_lines "$1"
 	cat <<EOF
-    ip netns exec $ns iperf3 -c $(guest_addr 0)    # Debian's iperf3 -s on Mica (the default manifest)
-    ip netns exec $ns iperf -c $(guest_addr 0)     # iperf 2 (Debian's iperf): the netstack's own
     ip netns exec $ns bash                  # a shell whose network is the namespace's
 tapnet: quit QEMU with Ctrl-A then X; the namespace is removed then.
 EOF
+}
+
+# iperf_lines MANIFEST: the iperf servers the booted manifest runs, and
+# how to reach them: the netstack's own iperf 2 (unless iperf=off), and
+# Debian's iperf3 when the POSIX server runs it (run=iperf3).
+iperf_lines() {
+	local manifest=$1 addr; addr=$(guest_addr 0)
+	if ! grep -qs '^[^#]*iperf=off' "$manifest"; then
+		echo "    ip netns exec $ns iperf -c $addr     # iperf 2 (Debian's iperf): the netstack's own server"
+	fi
+	if grep -qs '^[^#]*run=iperf3' "$manifest"; then
+		echo "    ip netns exec $ns iperf3 -c $addr    # Debian's iperf3 -s, run by the POSIX server"
+	else
+		echo "    # iperf3: boot a manifest whose POSIX server runs it (run=iperf3:-s, as configs/boot.manifest)"
+	fi
 }
 
 # run_qemu QEMU-COMMAND...: QEMU in the namespace; this script exits with
@@ -243,7 +261,7 @@ run_qemu() {
 run() {
 	local want=$1; shift
 	make_namespace run "$want" "$@"
-	print_commands
+	print_commands "${TAPNET_MANIFEST:-$(dirname "$0")/../build/boot.manifest}"
 	run_qemu "$@"
 }
 
@@ -254,7 +272,7 @@ pxe() {
 	start_dnsmasq "$tree" "$mac"
 	echo "tapnet: dnsmasq (PID $dnsmasq) on tap0: DHCP ($mac gets $(guest_addr 0))," \
 	     "TFTP from a copy of $tree; its log: $tmp/dnsmasq.log"
-	print_commands
+	print_commands "$tree/manifest"
 	run_qemu "$@"
 }
 

@@ -25,6 +25,7 @@
 #include "driver.h"
 
 #include "lib/io.h"
+#include "virtq_desc.h"
 
 /* Capability types (cfg_type) of the vendor-specific PCI capabilities. */
 #define CAP_COMMON 1
@@ -114,8 +115,7 @@ struct vq {
 	uintptr_t notify;               /* where to write the queue index */
 	uint16_t avail_idx, last_used;
 	uint16_t notified_idx;          /* avail_idx at the last notification */
-	uint16_t free[QSIZE];           /* free descriptors */
-	unsigned nfree;
+	struct virtq_descs descs;       /* which are free, which the device holds */
 	uint32_t off[QSIZE];            /* pool offset by descriptor (transmit
 					   headers: NO_OFFSET) */
 };
@@ -226,9 +226,7 @@ static const char *vq_setup(struct vq *q)
 		return "queue size is not a power of two";
 	memset((void *)q->desc, 0, 3 * 4096);
 	q->avail_idx = q->last_used = q->notified_idx = 0;
-	q->nfree = 0;
-	for (unsigned h = 0; h < q->size; h++)
-		q->free[q->nfree++] = (uint16_t)h;
+	virtq_descs_init(&q->descs, q->size);
 	mmio_write16(common + QUEUE_SIZE, q->size);
 	mmio_write16(common + QUEUE_MSIX_VECTOR, NO_VECTOR);
 	mmio_write64(common + QUEUE_DESC, q->desc_phys);
@@ -325,9 +323,12 @@ static void virtio_stop(struct nic_device *nic)
 		printf("%s: the device reset did not complete\n", nic->ifname);
 }
 
-static unsigned virtio_rx_room(struct nic_device *nic) { return rxq.nfree; }
+static unsigned virtio_rx_room(struct nic_device *nic) { return rxq.descs.nfree; }
 /* A frame takes a header descriptor and one per buffer. */
-static unsigned virtio_tx_room(struct nic_device *nic) { return txq.nfree ? txq.nfree - 1 : 0; }
+static unsigned virtio_tx_room(struct nic_device *nic)
+{
+	return txq.descs.nfree ? txq.descs.nfree - 1u : 0;
+}
 
 static void publish(struct vq *q, uint16_t head, uint32_t offset)
 {
@@ -338,8 +339,10 @@ static void publish(struct vq *q, uint16_t head, uint32_t offset)
 
 static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys)
 {
-	uint16_t h = rxq.free[--rxq.nfree];
+	uint16_t h;
 
+	if (!virtq_descs_take(&rxq.descs, 1, &h))
+		return;                 /* cannot happen: driver.c asked rx_room */
 	rxq.desc[h].addr = phys;
 	rxq.desc[h].len = NETQ_BUF_SIZE;
 	rxq.desc[h].flags = DESC_F_WRITE;
@@ -351,7 +354,11 @@ static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phy
 static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
 		     unsigned n)
 {
-	uint16_t h = txq.free[--txq.nfree], prev = h;
+	uint16_t id[NETQ_CHAIN_MAX + 1];
+
+	if (!virtq_descs_take(&txq.descs, n + 1, id))
+		return;                 /* cannot happen: driver.c asked tx_room */
+	uint16_t h = id[0], prev = h;
 	volatile struct net_hdr *hdr = &tx_hdr[h];
 
 	hdr->flags = d->flags & NETQ_F_CSUM_PARTIAL ? HDR_F_NEEDS_CSUM : 0;
@@ -372,7 +379,7 @@ static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const ui
 	txq.desc[h].len = HDR_LEN;
 	txq.off[h] = NO_OFFSET;
 	for (unsigned i = 0; i < n; i++) {
-		uint16_t b = txq.free[--txq.nfree];
+		uint16_t b = id[i + 1];
 		txq.desc[prev].flags = DESC_F_NEXT;
 		txq.desc[prev].next = b;
 		txq.desc[b].addr = phys[i];
@@ -440,9 +447,12 @@ static void want_interrupt_at(struct vq *q, uint16_t at)
 	io_mb();                        /* before we look at idx again */
 }
 
-/* The next used element, if the device returned one. */
-static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
+/* The next entry of the used ring, if the device returned one: its id
+ * as the device wrote it (unchecked) and length. A used index claiming
+ * more entries than the queue holds is skipped to (*overrun). */
+static bool used_element(struct vq *q, uint32_t *id, uint32_t *len, bool *overrun)
 {
+	*overrun = false;
 	if (q->last_used == q->used->idx) {
 		if (!(features & F_EVENT_IDX))
 			return false;
@@ -451,22 +461,47 @@ static bool used_next(struct vq *q, uint16_t *head, uint32_t *len)
 		if (q->last_used == q->used->idx)
 			return false;
 	}
+	uint16_t idx = q->used->idx;
+	if ((uint16_t)(idx - q->last_used) > q->size) {
+		q->last_used = idx;
+		*overrun = true;
+		return true;
+	}
 	io_barrier();                   /* idx before the element */
-	uint32_t id = q->used->ring[q->last_used % q->size].id;
+	*id = q->used->ring[q->last_used % q->size].id;
 	*len = q->used->ring[q->last_used % q->size].len;
 	q->last_used++;
-	*head = (uint16_t)(id < q->size ? id : 0);
 	return true;
+}
+
+/* The next chain the device used, freed: its ids (head first) into
+ * id[0..max), how many into *n, the used length into *len. A used id that
+ * is not the head of a chain the device holds (given back twice, never
+ * given, past the queue), and a used index claiming more than the queue
+ * holds, are refused and counted in *bad: no descriptor is freed twice.
+ * False when the device returned nothing more. */
+static bool used_next(struct vq *q, uint16_t *id, unsigned max, unsigned *n, uint32_t *len,
+		      uint64_t *bad)
+{
+	uint32_t used_id;
+	bool overrun;
+
+	while (used_element(q, &used_id, len, &overrun)) {
+		if (!overrun && (*n = virtq_descs_used(&q->descs, used_id, id, max)))
+			return true;
+		(*bad)++;
+	}
+	return false;
 }
 
 static bool virtio_rx_take(struct nic_device *nic, struct nic_rx *rx)
 {
 	uint16_t h;
 	uint32_t n;
+	unsigned count;
 
-	if (!used_next(&rxq, &h, &n))
+	if (!used_next(&rxq, &h, 1, &count, &n, &nic->stats.rx_errors))
 		return false;
-	rxq.free[rxq.nfree++] = h;
 	*rx = (struct nic_rx){ .offset = rxq.off[h] };
 	if (rx_continued) {
 		/* More of a frame over several buffers (MRG_RXBUF): no header. */
@@ -515,21 +550,17 @@ static bool virtio_rx_take(struct nic_device *nic, struct nic_rx *rx)
  * offsets to tx_done, one tx_take each. */
 static bool virtio_tx_take(struct nic_device *nic, uint32_t *offset)
 {
-	uint16_t h;
-	uint32_t n;
+	uint16_t id[NETQ_CHAIN_MAX + 1];
+	unsigned n;
+	uint32_t len;
 
 	while (tx_done_at == tx_done_n) {
-		if (!used_next(&txq, &h, &n))
+		if (!used_next(&txq, id, NETQ_CHAIN_MAX + 1, &n, &len, &nic->stats.tx_errors))
 			return false;
 		tx_done_n = tx_done_at = 0;
-		for (unsigned i = 0; i <= NETQ_CHAIN_MAX; i++) {
-			txq.free[txq.nfree++] = h;
-			if (txq.off[h] != NO_OFFSET)
-				tx_done[tx_done_n++] = txq.off[h];
-			if (!(txq.desc[h].flags & DESC_F_NEXT))
-				break;
-			h = txq.desc[h].next;
-		}
+		for (unsigned i = 0; i < n; i++)
+			if (txq.off[id[i]] != NO_OFFSET)
+				tx_done[tx_done_n++] = txq.off[id[i]];
 	}
 	*offset = tx_done[tx_done_at++];
 	return true;
@@ -551,13 +582,10 @@ static bool virtio_tx_pending(struct nic_device *nic)
 /* The offsets of the buffers given to the device and not used yet. */
 static unsigned vq_held(const struct vq *q, uint32_t *offsets, unsigned max)
 {
-	bool is_free[QSIZE] = { false };
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < q->nfree; i++)
-		is_free[q->free[i]] = true;
 	for (unsigned h = 0; h < q->size && n < max; h++)
-		if (!is_free[h] && q->off[h] != NO_OFFSET)
+		if (q->descs.state[h] != VIRTQ_DESC_FREE && q->off[h] != NO_OFFSET)
 			offsets[n++] = q->off[h];
 	return n;
 }

@@ -91,20 +91,21 @@ enum netmgmt_label {
 	X(rx_bytes)                                                             \
 	X(rx_dropped)           /* refused rx-ready descriptors (also in         \
 				   bad_desc), frames lwIP refused */            \
-	X(tx_packets)           /* frames given to the driver */                \
+	X(tx_packets)           /* frames given to the driver (an aggregate     \
+				   for the NIC to cut is one) */                \
 	X(tx_bytes)                                                             \
 	X(tx_dropped)           /* no driver, no pool buffer or ring room,       \
-				   or too long */                               \
+				   or too long (a cut aggregate: per segment) */ \
 	X(tx_zero_copy)         /* sent from the pool buffer they arrived in */ \
 	X(rx_csum_trusted)      /* TCP/UDP checksums lwIP did not check: the    \
 				   NIC verified them, or the host left them     \
 				   partial (docs/netstack.md) */                \
 	X(rx_csum_completed)    /* partial checksums completed in software      \
 				   (frames not to us) */                        \
-	X(tx_csum_offloaded)    /* TCP checksums left to the NIC */             \
+	X(tx_csum_offloaded)    /* TCP checksums left to the NIC (per segment) */ \
 	X(tx_csum_software)     /* TCP checksums summed here (no offload) */    \
-	X(rx_aggregates)        /* TCP aggregates received over several buffers \
-				   (NETQ_F_TSO4 chains) */                      \
+	X(rx_aggregates)        /* TCP aggregates received (NETQ_F_TSO4), in    \
+				   one buffer or over several */                \
 	X(tx_tso)               /* aggregates sent whole for the NIC to cut */  \
 	X(tx_gso_segments)      /* segments cut here from aggregates (GSO) */   \
 	X(drv_rx_packets)       /* the running driver instance's counters */    \

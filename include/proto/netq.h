@@ -51,7 +51,8 @@
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_CHAIN_MAX  36           /* descriptors (buffers) of one frame at most */
-#define NETQ_CHAIN_HEAD_MIN 128      /* a chain's first descriptor holds its headers */
+#define NETQ_CHAIN_HEAD_MIN (14 + 60 + 60) /* a chain's first descriptor holds its headers:
+					      Ethernet, IPv4 and TCP with the most options */
 #define NETQ_GSO_FRAME_MAX 65535     /* largest TSO4 frame, Ethernet header included */
 #define NETQ_SEG_MIN    64           /* a TSO4 frame's segment size (TCP payload bytes) */
 #define NETQ_SEG_MAX    (NETQ_FRAME_MAX - 14 - 20 - 20)
@@ -240,7 +241,10 @@ bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_
  * bytes past an Ethernet and an IPv4 header (csum_start >= 34,
  * csum_start + csum_offset + 2 <= len); without it, csum_start and
  * csum_offset 0; with TSO4, CSUM_PARTIAL or CSUM_VALID and seg_size
- * NETQ_SEG_MIN..NETQ_SEG_MAX; without it, seg_size 0. */
+ * NETQ_SEG_MIN..NETQ_SEG_MAX, and with CSUM_PARTIAL too, TCP's checksum
+ * field (csum_offset 16) and a whole TCP header in this descriptor
+ * (csum_start + 20 <= len: a driver reads the header's data offset
+ * there); without TSO4, seg_size 0. */
 bool netq_meta_valid(struct netq_desc d, uint16_t known);
 
 /* A frame's descriptors as the consumer takes them, one by one

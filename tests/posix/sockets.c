@@ -63,6 +63,7 @@ static const char *err(int e)
 	case EDESTADDRREQ: return "EDESTADDRREQ";
 	case ESPIPE: return "ESPIPE";
 	case EFAULT: return "EFAULT";
+	case EDOM: return "EDOM";
 	default: return strerror(e);
 	}
 }
@@ -313,6 +314,22 @@ static void echo(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	printf("waited at least 150 ms %d\n", waited >= 150);
+	/* socket(7), setsockopt(2): a tv_usec outside 0..999999 is EDOM and
+	 * changes nothing; a negative tv_sec means no waiting at all (Linux's
+	 * sock_set_timeout) and reads back as 0. */
+	struct timeval usec_big = { 0, 1000000 }, usec_neg = { 1, -1 }, sec_neg = { -1, 500000 };
+	struct timeval back = { 7, 7 };
+	socklen_t back_len = sizeof(back);
+	show("SO_RCVTIMEO usec 1000000", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &usec_big,
+						   sizeof(usec_big)));
+	show("SO_SNDTIMEO usec -1", setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &usec_neg,
+					       sizeof(usec_neg)));
+	show("get SO_RCVTIMEO", getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &back, &back_len));
+	printf("SO_RCVTIMEO kept %ld %ld\n", (long)back.tv_sec, (long)back.tv_usec);
+	show("SO_RCVTIMEO sec -1", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &sec_neg, sizeof(sec_neg)));
+	show("get SO_RCVTIMEO", getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &back, &back_len));
+	printf("SO_RCVTIMEO now %ld %ld\n", (long)back.tv_sec, (long)back.tv_usec);
+	show("recv without waiting", recv(s, &c, 1, 0));
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	show("shutdown write", shutdown(s, SHUT_WR));
 	show("read end", read(s, &c, 1));

@@ -253,6 +253,7 @@ def test_make_run_net_tap_ping_and_iperf3(tmp_path, restore_build):
     iperf, out = run_net_tap([], ["10.1.0.2"], check=check)
     assert iperf == f"ip netns exec {ns} iperf -c 10.1.0.2"
     assert results["bytes"] > 0
+    assert "not served yet" not in out
 
 
 def readme_two_nics():
@@ -440,6 +441,35 @@ def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
         make()
     for line in kernel_lines():
         assert "loglevel=2" in line and "mica.test" not in line, line
+
+
+def test_iso_and_tftp_hold_exactly_the_current_modules(restore_build):
+    """A manifest with more boot modules (the router's, with its
+    configuration file), then the default one: the ISO's /boot and the
+    TFTP tree hold the kernel and what grub.cfg and boot.ipxe load, and
+    nothing an earlier manifest left there."""
+    boot = os.path.join(ROOT, "build", "iso", "boot")
+    tftp = os.path.join(ROOT, "build", "tftp")
+
+    def make(*args):
+        subprocess.run(["make", "-s", "iso", "tftp", *args], cwd=ROOT, env=make_env(),
+                       check=True, capture_output=True, timeout=600)
+
+    def loaded(path, pattern):
+        with open(path) as f:
+            return {m.group(1) for m in re.finditer(pattern, f.read(), re.M)}
+
+    def files(d):
+        return {n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n))}
+
+    make("MANIFEST=configs/router.manifest")
+    assert "router.conf" in files(tftp) and "router.conf" in files(boot)
+    make()
+    want = loaded(os.path.join(boot, "grub", "grub.cfg"), r"^\s*module /boot/(\S+)")
+    assert "router.conf" not in want
+    assert files(boot) == want | {"kernel"}
+    want = loaded(os.path.join(tftp, "boot.ipxe"), r"^module (\S+)")
+    assert files(tftp) == want | {"kernel", "boot.ipxe"}
 
 
 def test_gdb_run_leaves_a_live_socket_alone(tmp_path):

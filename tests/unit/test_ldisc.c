@@ -155,3 +155,40 @@ TEST(ldisc_kill_of_a_full_line_of_control_characters_fits_the_echo)
 	CHECK(n <= LDISC_ECHO_MAX);
 	CHECK_EQ(big[LDISC_ECHO_MAX], 0x7E);
 }
+
+/* As Linux's n_tty (read_flags marks where each line ended): a queued
+ * line ends where it ended when it was completed, whatever VEOL and VEOF
+ * say by the time it is read. */
+TEST(ldisc_queued_lines_keep_their_ends_across_new_settings)
+{
+	struct ldisc l;
+	struct linux_termios t;
+	char out[64];
+
+	ldisc_init(&l);
+	t = l.t;
+	t.cc[LDISC_VEOL] = '!';
+	ldisc_set(&l, &t);
+	type(&l, "ab!");                /* ended by VEOL */
+	type(&l, "c?d\n");              /* '?' is an ordinary byte here */
+	type(&l, "e\x04");              /* ended by VEOF */
+	t.cc[LDISC_VEOL] = '?';         /* now '?' ends lines, '!' does not */
+	t.cc[LDISC_VEOF] = 'e';
+	ldisc_set(&l, &t);
+	CHECK_EQ(ldisc_readable(&l), 1);
+	CHECK_EQ(got(&l, out, sizeof(out)), 3);
+	CHECK(!strcmp(out, "ab!"));
+	CHECK_EQ(got(&l, out, sizeof(out)), 4);
+	CHECK(!strcmp(out, "c?d\n"));
+	CHECK_EQ(got(&l, out, sizeof(out)), 1);
+	CHECK(!strcmp(out, "e"));
+	CHECK_EQ(ldisc_readable(&l), 0);
+	t.cc[LDISC_VEOL] = 0;
+	ldisc_set(&l, &t);
+	type(&l, "x?y!z\n");            /* completed with VEOL disabled: one line */
+	t.cc[LDISC_VEOL] = '?';
+	ldisc_set(&l, &t);
+	CHECK_EQ(got(&l, out, sizeof(out)), 6);
+	CHECK(!strcmp(out, "x?y!z\n"));
+	CHECK_EQ(ldisc_readable(&l), 0);
+}

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/inet_csum.h"
+#include "lib/netq_gso.h"
 #include "proto/netq.h"
 #include "unit.h"
 
@@ -321,4 +323,46 @@ TEST(netq_chains_are_bounded_and_checked)
 	CHECK(c.bad && c.n == NETQ_CHAIN_MAX);
 	CHECK(!netq_chain_add(&c, (struct netq_desc){ .len = 100 }));
 	CHECK(!netq_chain_valid(&c, rx));
+}
+
+/* A chain's first descriptor holds every header an aggregate can have:
+ * Ethernet, then IPv4 and TCP with 40 bytes of options each. */
+TEST(netq_chain_head_holds_the_longest_headers)
+{
+	CHECK_EQ(NETQ_CHAIN_HEAD_MIN, 14 + 60 + 60);
+	const uint16_t rx = NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN;
+	struct netq_chain c = { 0 };
+	netq_chain_add(&c, (struct netq_desc){ .len = 14 + 60 + 60 - 1, .flags = NETQ_F_MORE |
+					       NETQ_F_TSO4 | NETQ_F_CSUM_VALID, .seg_size = 1448 });
+	netq_chain_add(&c, (struct netq_desc){ .len = 1000 });
+	CHECK(!netq_chain_valid(&c, rx));       /* the TCP header's last option byte would be apart */
+	c = (struct netq_chain){ 0 };
+	netq_chain_add(&c, (struct netq_desc){ .len = 14 + 60 + 60, .flags = NETQ_F_MORE |
+					       NETQ_F_TSO4 | NETQ_F_CSUM_VALID, .seg_size = 1448 });
+	netq_chain_add(&c, (struct netq_desc){ .len = 1000 });
+	CHECK(netq_chain_valid(&c, rx));
+}
+
+/* A crafted first buffer cannot make the aggregate's parser read past
+ * it: each length up to the longest headers, in a block of exactly that
+ * size (the sanitizer sees any byte read beyond), headers claiming the
+ * most options; parsed only once they all fit. */
+TEST(netq_gso_parse_reads_only_the_first_buffer)
+{
+	uint8_t h[14 + 60 + 60] = { 0 };
+	struct netq_gso g;
+
+	h[12] = 0x08;
+	h[14] = 0x4F;                           /* IHL 15: 60 bytes */
+	inet_put16(h + 16, 60 + 60 + 1000);
+	h[14 + 9] = 6;
+	h[14 + 60 + 12] = 0xF0;                 /* data offset 15: 60 bytes */
+	for (unsigned first = 0; first <= sizeof(h); first++) {
+		uint8_t *f = malloc(first ? first : 1);
+		memcpy(f, h, first);
+		bool ok = netq_gso_parse(f, first, 14 + 60 + 60 + 1000, 1448, &g);
+		free(f);
+		CHECK_EQ(ok, first == sizeof(h));
+	}
+	CHECK_EQ(g.hdr_len, NETQ_CHAIN_HEAD_MIN);
 }

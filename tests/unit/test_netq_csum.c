@@ -179,6 +179,23 @@ TEST(netq_meta_valid_accepts_only_what_is_defined)
 	d = (struct netq_desc){ .len = 60, .flags = NETQ_F_TSO4 | NETQ_F_CSUM_PARTIAL,
 				.csum_start = 34, .csum_offset = 16, .seg_size = 1448 };
 	CHECK(netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+	CHECK(netq_meta_valid(d, NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN));
+	/* An aggregate's partial checksum is TCP's field, in a whole TCP
+	 * header inside the descriptor (virtio-net's tx_frame reads the data
+	 * offset at csum_start + 12). */
+	d.csum_offset = 6;                              /* UDP's field */
+	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN));
+	d.csum_offset = 0;
+	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+	d.csum_offset = 16;
+	d.csum_start = 41;                              /* 41 + 20 > 60: past the buffer */
+	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN | NETQ_F_TSO_KNOWN));
+	d.csum_start = 40;                              /* 40 + 20 = 60: the header ends there */
+	CHECK(netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+	d.len = 59;
+	CHECK(!netq_meta_valid(d, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
 	d = (struct netq_desc){ .len = 60, .reserved = 1 };
 	CHECK(!netq_meta_valid(d, NETQ_F_RX_KNOWN));
 	d = (struct netq_desc){ .len = 0xFFFF, .flags = NETQ_F_CSUM_PARTIAL, .csum_start = 0xFFFF,

@@ -344,7 +344,7 @@ long socket_timed(struct process *p, const struct linux_timeval *limit, long r)
 	uint64_t now = (uint64_t)sys_clock();
 
 	if (limit->sec == SOCKET_TIMEO_NOWAIT && r == SYSCALL_BLOCK)
-		return p->io_done ? (long)p->io_done : -LINUX_EAGAIN;
+		return p->current->io_done ? (long)p->current->io_done : -LINUX_EAGAIN;
 	if (limit->sec <= 0 && limit->usec <= 0)
 		return r;
 	if (r != SYSCALL_BLOCK) {

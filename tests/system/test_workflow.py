@@ -445,9 +445,10 @@ def test_cmdline_change_remakes_grub_cfg_and_boot_ipxe():
 
 def test_iso_and_tftp_hold_exactly_the_current_modules(restore_build):
     """A manifest with more boot modules (the router's, with its
-    configuration file), then the default one: the ISO's /boot and the
-    TFTP tree hold the kernel and what grub.cfg and boot.ipxe load, and
-    nothing an earlier manifest left there."""
+    configuration file in the bundle), then the default one: the ISO's
+    /boot and the TFTP tree hold the kernel and what grub.cfg and
+    boot.ipxe load, the bundle what the manifest names, and nothing an
+    earlier manifest left there."""
     boot = os.path.join(ROOT, "build", "iso", "boot")
     tftp = os.path.join(ROOT, "build", "tftp")
 
@@ -462,11 +463,15 @@ def test_iso_and_tftp_hold_exactly_the_current_modules(restore_build):
     def files(d):
         return {n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n))}
 
+    def bundled(d):
+        return set(subprocess.run(["cpio", "-t", "--quiet", "-F", os.path.join(d, "bundle")],
+                                  capture_output=True, text=True, check=True).stdout.split())
+
     make("MANIFEST=configs/router.manifest")
-    assert "router.conf" in files(tftp) and "router.conf" in files(boot)
+    assert "router.conf" in bundled(tftp) and "router.conf" in bundled(boot)
     make()
+    assert "router.conf" not in bundled(tftp) | bundled(boot)
     want = loaded(os.path.join(boot, "grub", "grub.cfg"), r"^\s*module /boot/(\S+)")
-    assert "router.conf" not in want
     assert files(boot) == want | {"kernel"}
     want = loaded(os.path.join(tftp, "boot.ipxe"), r"^module (\S+)")
     assert files(tftp) == want | {"kernel", "boot.ipxe"}

@@ -171,6 +171,18 @@ void pipe_closed(const struct file *f);
  * no descriptor yet: 0, or -ENFILE. */
 long pipe_files(uint32_t nonblock, long *rd, long *wr);
 
+/* ---- eventfd.c ---- */
+
+/* An eventfd's read or write of 8 bytes at user address buf: 8,
+ * -EINVAL (len < 8, a write of 2^64 - 1), -EAGAIN, -EFAULT, or
+ * SYSCALL_BLOCK (a read of 0, a write past the largest count). */
+long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+long eventfd_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* POLLIN (the count is not 0), POLLOUT (1 more fits). */
+unsigned eventfd_poll(const struct file *f);
+/* f, an eventfd, is closed (its last descriptor went). */
+void eventfd_closed(const struct file *f);
+
 /* ---- poll.c ---- */
 
 /* files[index] is an epoll instance: its last descriptor went. */

@@ -50,11 +50,13 @@ enum linux_syscall {
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
-	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
+	X(fork) X(vfork) X(clone) X(execve) X(wait4) X(waitid)                   \
 	/* sys_job.c: process groups, sessions */                               \
 	X(setpgid) X(getpgid) X(getpgrp) X(setsid) X(getsid)                     \
 	/* pipe.c */                                                             \
 	X(pipe) X(pipe2)                                                         \
+	/* eventfd.c */                                                          \
+	X(eventfd) X(eventfd2)                                                   \
 	/* poll.c */                                                             \
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \

@@ -26,7 +26,8 @@
 enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
-enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET };
+enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
+		VFS_EVENTFD };
 
 /* Devices (/dev) and the one node whose contents depend on who reads it. */
 enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE };
@@ -46,6 +47,7 @@ struct vfs_node {
 	uint64_t pages;         /* tmpfs file: pages it holds (data and index) */
 	int pipe;               /* VFS_PIPE: its pipe (pipe.c) */
 	int socket;             /* VFS_SOCKET: its socket (socket.c) */
+	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];

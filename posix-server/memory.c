@@ -213,6 +213,11 @@ void memory_counts(uint64_t *used, uint64_t *reserve)
 	*reserve = pages_reserve;
 }
 
+uint64_t memory_cache_pages(void)
+{
+	return cache_used;
+}
+
 void *memory_file_page(int node, uint64_t index)
 {
 	unsigned i = cache_home(node, (uint32_t)index);

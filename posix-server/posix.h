@@ -115,6 +115,8 @@ extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+/* Pages the file cache holds (/proc/meminfo's Cached). */
+uint64_t memory_cache_pages(void);
 /* The page of the root-filesystem file at node (its data in the
  * archive) at page index, from the file cache (read in on first use; the
  * bytes past the file's end zeros): for a process to own with as_adopt
@@ -170,6 +172,22 @@ void pipe_closed(const struct file *f);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
  * no descriptor yet: 0, or -ENFILE. */
 long pipe_files(uint32_t nonblock, long *rd, long *wr);
+
+/* ---- procfs.c, procfs_net.c: the files of /proc made when read ---- */
+
+/* Whether node is such a file (a VFS_FILE of FS_PROC). */
+bool procfs_file(int node);
+/* Its bytes from *off (advanced) into user buffer buf: bytes, 0 at
+ * the end, -EFAULT, or SYSCALL_BLOCK (net/dev: waiting for the
+ * netstack's answer, a bounded time). */
+long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, uint64_t *off);
+/* Add to the file being made (fmt's formats). */
+void procfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* net/dev's lines into the file being made; a read at offset 0 first
+ * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
+long procfs_net_dev(struct process *p, uint64_t off);
+/* The server's notification came with bits: the netstack's answer. */
+void procfs_notified(uint64_t bits);
 
 /* ---- eventfd.c ---- */
 

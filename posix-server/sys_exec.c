@@ -213,7 +213,7 @@ static long info_out(struct process *p, uint64_t va, const struct linux_siginfo 
  * WNOHANG and no child ended, 0 and a siginfo of zeros, as Linux. */
 long posix_waitid(struct process *p, struct user_regs *r)
 {
-	uint64_t idtype = r->rdi, options = r->rdx, infop = r->r10, rusage_va = r->r8;
+	uint64_t idtype = r->rdi, infop = r->rdx, options = r->r10, rusage_va = r->r8;
 	int id = (int)r->rsi;
 	const uint64_t known = WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WALL_FLAGS;
 	struct linux_siginfo info;

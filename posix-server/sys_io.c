@@ -52,6 +52,8 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		return write ? eventfd_write(p, f, buf, len) : eventfd_read(p, f, buf, len);
+	if (!write && procfs_file(f->node))
+		return procfs_read(p, f, buf, len, off);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
 		return (long)len;
 	if (!write && dev == DEV_CONSOLE)

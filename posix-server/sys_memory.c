@@ -79,7 +79,7 @@ static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t p
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (n->type == VFS_DEVICE && n->device == DEV_ZERO)
 		return 0;
-	if (n->type != VFS_FILE)
+	if (n->type != VFS_FILE || n->fs == FS_PROC)
 		return -LINUX_ENODEV;
 	unsigned acc = f->flags & LINUX_O_ACCMODE;
 	if (acc == LINUX_O_WRONLY ||

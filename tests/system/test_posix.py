@@ -50,6 +50,13 @@ RUNS = [
     ("waitid-musl", []),
     ("waitid-glibc", []),
     ("waitid-dyn", []),
+    ("sysfiles-musl", []),
+    # glibc's getaddrinfo needs futex, which the server has not yet.
+    ("sysfiles-glibc", ["no-getaddrinfo"]),
+    ("sysfiles-dyn", ["no-getaddrinfo"]),
+    ("unix-musl", []),
+    ("unix-glibc", []),
+    ("unix-dyn", []),
     ("echo", ["hello", "from", "Debian", "coreutils"]),
     ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
     ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),

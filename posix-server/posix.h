@@ -135,6 +135,22 @@ void memory_log(void);
  * uses. For a process whose quota no longer covers a new mapping. */
 void memory_trim(struct process *p, uint64_t keep);
 
+/* ---- shmem.c: the objects of shared mappings (AS_OBJECT) ---- */
+
+/* lib/aspace.h's object operations (process_as_ops): the object is a
+ * tmpfs node; ctx the process (NULL: none). */
+long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+void shmem_hold(void *ctx, uint64_t object);
+void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last);
+/* Revoke the object pages p maps in [start, end) from every process
+ * (they fault them in again): after mprotect, or to free p's kernel
+ * mapping records (memory_trim). */
+void shmem_revoke(struct process *p, uint64_t start, uint64_t end);
+/* A new object for MAP_SHARED|MAP_ANONYMOUS of size bytes (zeros): its
+ * node, which the first region's hold keeps (vfs_closed frees it when
+ * none took it), or -ENOMEM. */
+long shmem_anonymous(uint64_t size);
+
 /* ---- file.c: open file descriptions, descriptor tables ---- */
 
 extern struct file files[FILE_MAX];

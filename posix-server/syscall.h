@@ -39,7 +39,7 @@ enum linux_syscall {
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
 	/* sys_memory.c */                                                       \
-	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                          \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \

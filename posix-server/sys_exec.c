@@ -232,8 +232,11 @@ long posix_waitid(struct process *p, struct user_regs *r)
 		if ((c->state != PROCESS_RUNNING && c->state != PROCESS_ZOMBIE) || c->ppid != p->pid ||
 		    (idtype == P_PID && c->pid != id) || (idtype == P_PGID && c->pgid != id))
 			continue;
+		/* As Linux: an ended child is none without WEXITED (ECHILD). */
+		if (c->state == PROCESS_ZOMBIE && !(options & WEXITED))
+			continue;
 		any = true;
-		if (c->state != PROCESS_ZOMBIE || !(options & WEXITED))
+		if (c->state != PROCESS_ZOMBIE)
 			continue;
 		info.signo = LINUX_SIGCHLD;
 		info.code = c->exit_signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED;

@@ -61,6 +61,23 @@ static void info(const char *what, const siginfo_t *si, pid_t child)
 	       si->si_pid ? si->si_uid == getuid() : si->si_uid == 0, si->si_status);
 }
 
+/* A child that exits with status once the parent closes fd (the write
+ * end of a pipe it reads), so it is alive for sure until then. */
+static pid_t child_exiting_after(int status, int fds[2])
+{
+	pipe(fds);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char c;
+		close(fds[1]);
+		read(fds[0], &c, 1);
+		_exit(status);
+	}
+	close(fds[0]);
+	return pid;
+}
+
 static pid_t child_exiting(int status, long after_ms)
 {
 	pid_t pid = fork();
@@ -122,11 +139,13 @@ static void killed(void)
 static void nohang(void)
 {
 	siginfo_t si;
-	pid_t pid = child_exiting(5, 200);
+	int fds[2];
+	pid_t pid = child_exiting_after(5, fds);
 
 	memset(&si, 0x55, sizeof(si));
 	show("waitid WNOHANG before it ends", waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG));
 	info("nothing yet", &si, pid);
+	close(fds[1]);
 	show("waitid waits for it", waitid(P_PID, (id_t)pid, &si, WEXITED));
 	info("ended", &si, pid);
 
@@ -165,7 +184,8 @@ static void groups(void)
 static void errors(void)
 {
 	siginfo_t si;
-	pid_t pid = child_exiting(0, 100);
+	int fds[2];
+	pid_t pid = child_exiting_after(0, fds);
 
 	show("waitid no options", waitid(P_ALL, 0, &si, 0));
 	show("waitid bad option", waitid(P_ALL, 0, &si, WEXITED | 0x40));
@@ -173,7 +193,11 @@ static void errors(void)
 	show("waitid P_PID 0", waitid(P_PID, 0, &si, WEXITED));
 	show("waitid not a child", waitid(P_PID, (id_t)getpid(), &si, WEXITED));
 	show("waitid WSTOPPED only, WNOHANG", waitid(P_ALL, 0, &si, WSTOPPED | WNOHANG));
-	show("waitid null infop", waitid(P_PID, (id_t)pid, NULL, WEXITED));
+	close(fds[1]);
+	show("waitid null infop", waitid(P_PID, (id_t)pid, NULL, WEXITED | WNOWAIT));
+	/* An ended child is no child to WSTOPPED alone (Linux: ECHILD). */
+	show("waitid WSTOPPED only, the child ended", waitid(P_ALL, 0, &si, WSTOPPED | WNOHANG));
+	show("waitid takes it", waitid(P_ALL, 0, &si, WEXITED));
 	show("nothing left", waitid(P_ALL, 0, &si, WEXITED));
 }
 

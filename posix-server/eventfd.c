@@ -29,9 +29,7 @@ static struct eventfd *eventfd_of(const struct file *f)
 
 static void wake_all(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING)
-			process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)

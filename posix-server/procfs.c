@@ -181,19 +181,19 @@ static void self_stat(const struct process *p)
 	int fg = tty_foreground(p->sid);
 
 	/* proc(5)'s 52 fields; signals, times and faults not counted are 0. */
-	procfs_printf("%d (%.15s) R %d %d %d %d %d 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 %lu %u "
+	procfs_printf("%d (%.15s) R %d %d %d %d %d 4194304 0 0 0 0 0 0 0 0 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      p->pid, p->name, p->ppid, p->pgid, p->sid, fg ? 5 << 8 | 1 : 0, fg ? fg : -1,
-		      vm_kib(p) * 1024, p->as.npages);
+		      p->nthreads, vm_kib(p) * 1024, p->as.npages);
 }
 
 static void self_status(const struct process *p)
 {
 	procfs_printf("Name:\t%.15s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
 		      "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-		      "FDSize:\t%lu\nGroups:\t\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t1\n",
+		      "FDSize:\t%lu\nGroups:\t\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%u\n",
 		      p->name, p->umask, p->pid, p->pid, p->ppid, p->nofile, vm_kib(p),
-		      KIB((uint64_t)p->as.npages));
+		      KIB((uint64_t)p->as.npages), p->nthreads);
 }
 
 /* ---- the read ---- */

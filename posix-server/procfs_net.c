@@ -84,31 +84,30 @@ void procfs_notified(uint64_t bits)
 	last_count = (unsigned)n;
 	last_at = (uint64_t)sys_clock();
 	busy = false;
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING)
-			process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 long procfs_net_dev(struct process *p, uint64_t off)
 {
 	uint64_t now = (uint64_t)sys_clock();
+	struct thread *t = p->current;          /* the thread whose read it is */
 
-	if (off == 0 && !p->sleep_at && start()) {
+	if (off == 0 && !t->sleep_at && start()) {
 		if (!busy) {
 			busy = true;
 			asked_count = -1;
 			sys_notify_signal(worker_notif, WORKER_ASK);
 		}
-		p->sleep_at = now + NETDEV_WAIT;
-		p->sleep_rem = 0;
+		t->sleep_at = now + NETDEV_WAIT;
+		t->sleep_rem = 0;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
 	}
-	if (off == 0 && p->sleep_at) {
+	if (off == 0 && t->sleep_at) {
 		/* An answer since this read began, or its time is up. */
-		if (last_at < p->sleep_at - NETDEV_WAIT && now < p->sleep_at)
+		if (last_at < t->sleep_at - NETDEV_WAIT && now < t->sleep_at)
 			return SYSCALL_BLOCK;
-		p->sleep_at = 0;
+		t->sleep_at = 0;
 	}
 	procfs_printf("Inter-|   Receive                                                |  Transmit\n"
 		      " face |bytes    packets errs drop fifo frame compressed multicast|"

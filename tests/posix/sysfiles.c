@@ -8,7 +8,7 @@
  * (Linux's two header lines, then "name: 16 numbers" lines),
  * /proc/self/stat and /proc/self/status (this process's ids, its name,
  * running), stat of a /proc file (size 0); /etc/hosts through
- * getaddrinfo (localhost; not with the argument no-getaddrinfo), /etc/services and /etc/protocols through
+ * getaddrinfo (localhost), /etc/services and /etc/protocols through
  * getservbyname, getservbyport and getprotobyname, /etc/resolv.conf's
  * nameserver line.
  */
@@ -164,8 +164,8 @@ static void self(const char *argv0)
 	       (long long)st.st_size);
 }
 
-/* /etc/hosts through getaddrinfo (glibc's needs futex: its resolver's
- * set-up runs under pthread_once, which wakes waiters by futex). */
+/* /etc/hosts through getaddrinfo (glibc's resolver sets itself up under
+ * pthread_once, which wakes its waiters by futex). */
 static void hosts(void)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
@@ -205,10 +205,9 @@ static void etc(void)
 	       yes(!strncmp(text, "nameserver ", 11) || strstr(text, "\nnameserver ")));
 }
 
-/* `sysfiles no-getaddrinfo` leaves getaddrinfo out (glibc's, until the
- * server has futex). */
 int main(int argc, char **argv)
 {
+	(void)argc;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	meminfo();
 	cpuinfo();
@@ -216,8 +215,7 @@ int main(int argc, char **argv)
 	mounts();
 	net_dev();
 	self(argv[0]);
-	if (argc < 2 || strcmp(argv[1], "no-getaddrinfo"))
-		hosts();
+	hosts();
 	etc();
 	printf("sysfiles: done\n");
 	return 0;

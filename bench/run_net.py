@@ -52,6 +52,13 @@ GUEST_MAC = "52:54:00:00:00:01"
 PORT = 5001
 # Slack on top of SECONDS for connecting and reporting under TCG.
 SLACK = 60
+# From the guest: the guest counts its SECONDS on its own clock, which
+# loses timer ticks while the host is loaded (QEMU drops the APIC timer's
+# missed periods), so its run may last several times SECONDS of ours. It
+# is waited for while the namespace's server receives, and given up after
+# STALL seconds without a byte (or LONGEST in all).
+STALL = 30
+LONGEST = 10 * SECONDS + SLACK
 
 NICS = {
     # model: (QEMU device, Mica driver module)
@@ -120,6 +127,17 @@ def mbit_from_report(m):
     return int(m.group(3)) / 1000.0
 
 
+def received_bytes(ns, port):
+    """What the namespace's TCP connections on local port have received
+    (ss's bytes_received), 0 when there are none, -1 if ss did not answer."""
+    try:
+        out = subprocess.run(ns.prefix() + ["ss", "-Hti", f"sport = :{port}"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except subprocess.TimeoutExpired:
+        return -1                     # unknown: counts as a change
+    return sum(int(n) for n in re.findall(r"bytes_received:(\d+)", out))
+
+
 def wait_listening(ns, port, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -185,7 +203,7 @@ class MicaGuest:
 
     def args(self, model, tmp, client):
         module = NICS[model][1]
-        extra = f" iperf.client={HOST_ADDR}" if client else ""
+        extra = f" iperf.client={HOST_ADDR} iperf.time={SECONDS}" if client else ""
         manifest = os.path.join(tmp, "manifest")
         with open(manifest, "w") as f:
             f.write(f"program eth0 dma=64 priority=150 restart=never\n"
@@ -243,7 +261,7 @@ def to_guest(guest, ns, model, tmp):
 def from_guest(guest, ns, model, tmp):
     """One run: `iperf -s` in the namespace, the guest sends. Mbit/s or None."""
     server = Background(ns, ["iperf", "-s", "-p", str(PORT), "-f", "k"],
-                        lifetime=SECONDS + SLACK + 120)
+                        lifetime=LONGEST + 120)
     qemu = None
     try:
         if not wait_listening(ns, PORT):
@@ -252,16 +270,24 @@ def from_guest(guest, ns, model, tmp):
         qemu = start_guest(guest, ns, model, tmp, client=True)
         qemu.wait_for(guest.ready)
         # The server's report, once the guest has sent; if the guest is
-        # done (or gone) without one, the guest's own count.
+        # done (or gone) without one, the guest's own count. Waited for
+        # while bytes arrive (STALL).
         m = None
-        deadline = time.monotonic() + SECONDS + SLACK
+        began = moved = time.monotonic()
+        got = 0
         finished = None
-        while m is None and time.monotonic() < deadline:
+        while m is None and time.monotonic() - began < LONGEST:
             m = server.wait_for(REPORT, 1.0)
             if finished is None and (guest.done.search(qemu.output())
                                      or qemu.proc.poll() is not None):
                 finished = time.monotonic()
             if finished is not None and time.monotonic() - finished > 5:
+                break
+            now = received_bytes(ns, PORT)
+            if now != got:
+                got, moved = now, time.monotonic()
+            elif time.monotonic() - moved > STALL:
+                print(f"  {guest.name} {model} from guest: nothing received for {STALL} s")
                 break
         if m:
             return mbit_from_report(m)

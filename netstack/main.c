@@ -69,6 +69,7 @@ int atoi(const char *s)
 /* ---- iperf (iperf.c) ---- */
 
 static char iperf_client[32];
+static unsigned iperf_client_seconds = 10;     /* iperf.time=S, 1..3600 */
 static bool iperf_client_started;
 
 /* Start the iperf client (iperf.client=A.B.C.D) once an interface is up. */
@@ -88,7 +89,7 @@ static void iperf_client_poll(void)
 		}
 		ip_addr_t remote;
 		ip_addr_set_ip4_u32(&remote, a);
-		if (!iperf_client_start(&remote, 5001, 10))
+		if (!iperf_client_start(&remote, 5001, iperf_client_seconds))
 			printf("netstack: iperf: cannot start the client\n");
 		return;
 	}
@@ -263,11 +264,22 @@ int main(uint64_t arg)
 	for (unsigned i = 0; i < nifaces; i++)
 		iface_driver_changed(&ifaces[i]);
 	uint16_t iperf_port = listen_iperf_port();
-	if (!program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off"))
-		if (iperf_port && !iperf_server_start(iperf_port))
-			printf("netstack: iperf: cannot listen on TCP port %u\n", iperf_port);
+	bool iperf_on = !program_arg(pi->args, "iperf", opt, sizeof(opt)) || strcmp(opt, "off");
+	if (iperf_on && iperf_port && !iperf_server_start(iperf_port))
+		printf("netstack: iperf: cannot listen on TCP port %u\n", iperf_port);
 	program_arg(pi->args, "iperf.client", iperf_client, sizeof(iperf_client));
-	segment_merge_configure(program_arg(pi->args, "merge", opt, sizeof(opt)) && !strcmp(opt, "on"));
+	if (program_arg(pi->args, "iperf.time", opt, sizeof(opt))) {
+		int t = atoi(opt);
+		bool digits = opt[0] != 0;
+		for (const char *c = opt; *c; c++)
+			digits &= *c >= '0' && *c <= '9';
+		if (digits && strlen(opt) <= 4 && t >= 1 && t <= 3600)
+			iperf_client_seconds = (unsigned)t;
+		else
+			printf("netstack: iperf.time=%s: expected 1..3600 (seconds); 10 s\n", opt);
+	}
+	/* Merging lwIP's segments (segment.c) is on unless merge=off. */
+	segment_merge_configure(!program_arg(pi->args, "merge", opt, sizeof(opt)) || strcmp(opt, "off"));
 	if (service_init(endpoint) < 0)
 		return 1;
 	/* Which interfaces, and which still wait for their driver: with no
@@ -281,7 +293,7 @@ int main(uint64_t arg)
 					     i ? ", " : "", ifaces[i].cfg.name,
 					     ifaces[i].attached ? "" : " (no driver yet)");
 	char iperf[40] = "";
-	if (iperf_port && strcmp(opt, "off"))
+	if (iperf_port && iperf_on)
 		fmt_snprintf(iperf, sizeof(iperf), ", iperf server on TCP port %u", iperf_port);
 	printf("netstack: serving %s: %s; sockets at 'net'%s\n",
 	       fmt_count(count, sizeof(count), nifaces, "interface", "interfaces"), list, iperf);

@@ -13,11 +13,12 @@
  * addresses); the NIC or GSO sums each segment afresh from its data.
  *
  * lwIP's own TCP builds segments of at most its MSS (docs/drivers.md says
- * why it cannot be made to build larger ones); with `merge=on`, toward a
- * NIC that cuts aggregates, the segments one round of the loop sends on a
- * connection are merged back into one (segment_coalesce): the NIC then
- * handles one frame where it had dozens, and cuts it into exactly the
- * segments lwIP made. Off by default: docs/netstack.md, "Large segments".
+ * why it cannot be made to build larger ones); toward a NIC that cuts
+ * aggregates, the segments one round of the loop sends on a connection
+ * are merged back into one (segment_coalesce): the NIC then handles one
+ * frame where it had dozens, and cuts it into exactly the segments lwIP
+ * made. On unless the netstack's `merge=off`: docs/netstack.md, "Large
+ * segments".
  */
 #include "netstack.h"
 

@@ -4,7 +4,7 @@
  * says how), each from /bin or /usr/bin of the root filesystem or a
  * `file` of the manifest, the next when no process is left.
  */
-#include "cpio.h"
+#include "lib/cpio.h"
 #include "posix.h"
 
 #include "proto/program.h"

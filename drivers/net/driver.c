@@ -258,7 +258,8 @@ static bool driver_may_sleep(void)
 	bool whole;
 	unsigned n = tx_peek_frame(netq_ring(nic.area, NETQ_TX_READY), frame, &whole);
 	if (nic.ops->tx_room(&nic) < (n ? n : 1))
-		return true;            /* a transmit interrupt will come */
+		/* A transmit interrupt will come, unless it came already. */
+		return !nic.ops->tx_pending || !nic.ops->tx_pending(&nic);
 	if (netq_space(tx_done) < nic.tx_in_flight + (n ? n : 1))
 		return netq_prepare_wait_space(tx_done, nic.tx_in_flight + (n ? n : 1));
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));

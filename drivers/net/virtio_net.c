@@ -535,6 +535,19 @@ static bool virtio_tx_take(struct nic_device *nic, uint32_t *offset)
 	return true;
 }
 
+/* Before sleeping for transmit room: an interrupt once the last frame
+ * given is sent, and whether the device sent any meanwhile. kick() asks
+ * for that interrupt only after publishing, so the device may have sent
+ * everything under the old request (which it had passed) and raise none. */
+static bool virtio_tx_pending(struct nic_device *nic)
+{
+	if (tx_done_at != tx_done_n)
+		return true;
+	if (features & F_EVENT_IDX)
+		want_interrupt_at(&txq, (uint16_t)(txq.avail_idx - 1));
+	return txq.last_used != txq.used->idx;
+}
+
 /* The offsets of the buffers given to the device and not used yet. */
 static unsigned vq_held(const struct vq *q, uint32_t *offsets, unsigned max)
 {
@@ -589,6 +602,7 @@ static const struct nic_ops virtio_ops = {
 	.flush = virtio_flush,
 	.rx_take = virtio_rx_take,
 	.tx_take = virtio_tx_take,
+	.tx_pending = virtio_tx_pending,
 	.interrupt = virtio_interrupt,
 	.counters = virtio_counters,
 	.held = virtio_held,

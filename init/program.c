@@ -178,6 +178,7 @@ static const char *space_build(struct program *p, uint64_t *entry,
 	pi->restarts = p->restarts;
 	pi->priority = m->priority;
 	pi->heartbeat_ms = m->heartbeat_ms;
+	pi->memory = m->memory;
 	if (p->dev) {
 		pi->pci = p->dev->info;
 		pi->pci.irq_slot = PROGRAM_IRQ_SLOT + m->nirqs;

@@ -140,6 +140,41 @@ bool as_find_free(const struct aspace *as, uint64_t lo, uint64_t hi, uint64_t si
 	return false;
 }
 
+/* The object's part of region r from va to end is no longer mapped here;
+ * last: r itself goes. */
+static void object_release(struct aspace *as, const struct as_region *r, uint64_t va,
+			   uint64_t end, bool last)
+{
+	if (r->kind == AS_OBJECT)
+		as->ops->object_release(as->ctx, r->object, r->source + (va - r->start), end - va,
+					last);
+}
+
+/* A region's part from va on, as a region of its own (a split). */
+static struct as_region upper_part(struct aspace *as, const struct as_region *r, uint64_t va)
+{
+	struct as_region upper = *r;
+
+	upper.source += r->kind != AS_ANON ? va - r->start : 0;
+	upper.start = va;
+	if (r->kind == AS_OBJECT)
+		as->ops->object_hold(as->ctx, r->object);
+	return upper;
+}
+
+long as_add_object(struct aspace *as, uint64_t start, uint64_t size, unsigned rights,
+		   uint64_t object, uint64_t offset)
+{
+	if (!as->ops->object_page)
+		return -ERR_INVALID_ARG;
+	long err = as_add(as, start, size, rights, AS_OBJECT, offset, false);
+	if (err)
+		return err;
+	as->regions[as->nregions - 1].object = object;
+	as->ops->object_hold(as->ctx, object);
+	return 0;
+}
+
 long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, enum as_kind kind,
 	    uint64_t source, bool prepare)
 {
@@ -198,17 +233,18 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 		}
 		if (r->start < start && r->end > end) {
 			/* Cut in two: the upper part becomes a region of its own. */
-			struct as_region upper = *r;
-			upper.source += r->kind == AS_SHARED ? end - r->start : 0;
-			upper.start = end;
-			as->regions[as->nregions++] = upper;
+			as->regions[as->nregions++] = upper_part(as, r, end);
+			object_release(as, r, start, end, false);
 			r->end = start;
 		} else if (r->start < start) {
+			object_release(as, r, start, r->end, false);
 			r->end = start;
 		} else if (r->end > end) {
-			r->source += r->kind == AS_SHARED ? end - r->start : 0;
+			object_release(as, r, r->start, end, false);
+			r->source += r->kind != AS_ANON ? end - r->start : 0;
 			r->start = end;
 		} else {
+			object_release(as, r, r->start, r->end, true);
 			as->regions[i] = as->regions[--as->nregions];
 			continue;
 		}
@@ -255,11 +291,8 @@ static void split_at(struct aspace *as, uint64_t va)
 	for (unsigned i = 0; i < as->nregions; i++) {
 		struct as_region *r = &as->regions[i];
 		if (r->start < va && va < r->end) {
-			struct as_region upper = *r;
-			upper.source += r->kind == AS_SHARED ? va - r->start : 0;
-			upper.start = va;
-			r->end = va;
-			as->regions[as->nregions++] = upper;
+			as->regions[as->nregions++] = upper_part(as, r, va);
+			as->regions[i].end = va;
 			return;
 		}
 	}
@@ -328,6 +361,9 @@ long as_share(struct aspace *to, const struct aspace *from)
 	}
 	memcpy(to->regions, from->regions, from->nregions * sizeof(from->regions[0]));
 	to->nregions = from->nregions;
+	for (unsigned i = 0; i < to->nregions; i++)
+		if (to->regions[i].kind == AS_OBJECT)
+			to->ops->object_hold(to->ctx, to->regions[i].object);
 	return 0;
 }
 
@@ -377,6 +413,12 @@ static void *backing(struct aspace *as, const struct as_region *r, uint64_t va, 
 		     bool write, long *err)
 {
 	*err = 0;
+	if (r->kind == AS_OBJECT) {
+		void *page = NULL;
+		*err = as->ops->object_page(as->ctx, r->object, r->source + (va - r->start), create,
+					    &page);
+		return page;
+	}
 	if (r->kind == AS_SHARED) {
 		uint64_t source = r->source + (va - r->start);
 		if (r->prepare && !as->ops->prepare(as->ctx, source)) {
@@ -497,5 +539,7 @@ void as_release(struct aspace *as)
 	as->table = NULL;
 	as->capacity = 0;
 	as->npages = 0;
+	for (unsigned i = 0; i < as->nregions; i++)
+		object_release(as, &as->regions[i], as->regions[i].start, as->regions[i].end, true);
 	as->nregions = 0;
 }

@@ -37,6 +37,8 @@ void file_put(int index)
 		pipe_closed(f);
 	if (vfs_nodes[f->node].type == VFS_SOCKET)
 		socket_closed(f);
+	if (vfs_nodes[f->node].type == VFS_EVENTFD)
+		eventfd_closed(f);
 	epoll_closed(index);
 	vfs_nodes[f->node].opens--;
 	vfs_closed(f->node);

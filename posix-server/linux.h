@@ -16,6 +16,7 @@
 #define LINUX_ESRCH    3
 #define LINUX_EINTR    4
 #define LINUX_EIO      5
+#define LINUX_ENXIO    6
 #define LINUX_E2BIG    7
 #define LINUX_ENOEXEC  8
 #define LINUX_EBADF    9
@@ -218,6 +219,7 @@
 #define LINUX_DT_DIR  4
 #define LINUX_DT_REG  8
 #define LINUX_DT_LNK  10
+#define LINUX_DT_SOCK 12
 
 /* ioctl requests. */
 #define LINUX_TCGETS     0x5401

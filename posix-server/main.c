@@ -268,6 +268,7 @@ static bool handle(struct msg *m)
 
 	if (label == IPC_LABEL_NOTIFY) {
 		socket_notified(m->badge);
+		procfs_notified(m->badge);
 		signal_timers();
 		return false;
 	}

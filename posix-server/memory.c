@@ -205,12 +205,18 @@ static void page_unmap(void *ctx, void *page)
 
 const struct as_ops process_as_ops = {
 	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners, page_unmap,
+	shmem_page, shmem_hold, shmem_release,
 };
 
 void memory_counts(uint64_t *used, uint64_t *reserve)
 {
 	*used = pages_used;
 	*reserve = pages_reserve;
+}
+
+uint64_t memory_cache_pages(void)
+{
+	return cache_used;
 }
 
 void *memory_file_page(int node, uint64_t index)
@@ -265,4 +271,7 @@ void memory_trim(struct process *p, uint64_t keep)
 {
 	keep &= ~(PAGE_SIZE - 1);
 	as_each_owned(&p->as, 0, USER_SPACE_TOP, trim_page, &keep);
+	if (keep)
+		shmem_revoke(p, 0, keep);
+	shmem_revoke(p, keep + PAGE_SIZE, USER_SPACE_TOP);
 }

@@ -159,6 +159,8 @@ extern const struct vfs_ops vfs_page_ops;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);
+/* Pages the file cache holds (/proc/meminfo's Cached). */
+uint64_t memory_cache_pages(void);
 /* The page of the root-filesystem file at node (its data in the
  * archive) at page index, from the file cache (read in on first use; the
  * bytes past the file's end zeros): for a process to own with as_adopt
@@ -176,6 +178,22 @@ void memory_log(void);
  * charged to p's kernel quota, are freed; p faults in again what it
  * uses. For a process whose quota no longer covers a new mapping. */
 void memory_trim(struct process *p, uint64_t keep);
+
+/* ---- shmem.c: the objects of shared mappings (AS_OBJECT) ---- */
+
+/* lib/aspace.h's object operations (process_as_ops): the object is a
+ * tmpfs node; ctx the process (NULL: none). */
+long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+void shmem_hold(void *ctx, uint64_t object);
+void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last);
+/* Revoke the object pages p maps in [start, end) from every process
+ * (they fault them in again): after mprotect, or to free p's kernel
+ * mapping records (memory_trim). */
+void shmem_revoke(struct process *p, uint64_t start, uint64_t end);
+/* A new object for MAP_SHARED|MAP_ANONYMOUS of size bytes (zeros): its
+ * node, which the first region's hold keeps (vfs_closed frees it when
+ * none took it), or -ENOMEM. */
+long shmem_anonymous(uint64_t size);
 
 /* ---- file.c: open file descriptions, descriptor tables ---- */
 
@@ -214,6 +232,34 @@ void pipe_closed(const struct file *f);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
  * no descriptor yet: 0, or -ENFILE. */
 long pipe_files(uint32_t nonblock, long *rd, long *wr);
+
+/* ---- procfs.c, procfs_net.c: the files of /proc made when read ---- */
+
+/* Whether node is such a file (a VFS_FILE of FS_PROC). */
+bool procfs_file(int node);
+/* Its bytes from *off (advanced) into user buffer buf: bytes, 0 at
+ * the end, -EFAULT, or SYSCALL_BLOCK (net/dev: waiting for the
+ * netstack's answer, a bounded time). */
+long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, uint64_t *off);
+/* Add to the file being made (fmt's formats). */
+void procfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* net/dev's lines into the file being made; a read at offset 0 first
+ * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
+long procfs_net_dev(struct process *p, uint64_t off);
+/* The server's notification came with bits: the netstack's answer. */
+void procfs_notified(uint64_t bits);
+
+/* ---- eventfd.c ---- */
+
+/* An eventfd's read or write of 8 bytes at user address buf: 8,
+ * -EINVAL (len < 8, a write of 2^64 - 1), -EAGAIN, -EFAULT, or
+ * SYSCALL_BLOCK (a read of 0, a write past the largest count). */
+long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+long eventfd_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* POLLIN (the count is not 0), POLLOUT (1 more fits). */
+unsigned eventfd_poll(const struct file *f);
+/* f, an eventfd, is closed (its last descriptor went). */
+void eventfd_closed(const struct file *f);
 
 /* ---- poll.c ---- */
 

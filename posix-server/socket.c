@@ -13,7 +13,7 @@
 
 #define UDP_MAX      65507      /* the largest IPv4 datagram's data */
 
-static struct psock socks[SOCKET_MAX];
+struct psock socks[SOCKET_MAX];
 
 void socket_wake_all(void)
 {
@@ -24,7 +24,7 @@ struct psock *socket_of(const struct file *f)
 {
 	const struct vfs_node *n = &vfs_nodes[f->node];
 
-	return n->type == VFS_SOCKET ? &socks[n->socket] : NULL;
+	return n->type == VFS_SOCKET ? &socks[n->socket] : NULL;   /* never a name's node */
 }
 
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
@@ -44,7 +44,8 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
 			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : 262144,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
-			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1 };
+			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1,
+			     .name_node = -1 };
 	if (net && id < 0) {
 		if ((session = (int)socket_session_take()) < 0)
 			return session;

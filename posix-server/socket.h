@@ -25,6 +25,7 @@
 #define SOCKET_MAX          (SOCKET_SESSIONS * SOCK_MAX_SOCKETS)
 #define SOCKET_NOTIFY_READY 0x2         /* bits of the server's notification */
 #define SOCKET_NOTIFY_NET   0x4
+#define UNIX_PATH_MAX       108         /* sockaddr_un's sun_path */
 
 /* An IPv4 endpoint (network byte order address, host order port). */
 struct sock_addr {
@@ -57,10 +58,22 @@ struct psock {
 	 * the socket may have changed them. */
 	bool poll_valid;
 	unsigned poll_bits;
-	/* AF_UNIX (socketpair): the pipes it reads and writes, files[rx],
-	 * files[tx] (-1: none, or shut). */
+	/* AF_UNIX (socketpair, connect, accept): the pipes it reads and
+	 * writes, files[rx], files[tx] (-1: none, or shut). */
 	int rx, tx;
+	/* AF_UNIX names (socket_unix.c): its own and its peer's, as
+	 * sockaddr_un's bytes after the family (a path and its NUL, or an
+	 * abstract name led by a 0 byte; length 0: unnamed); the tmpfs node
+	 * a path name made (-1: none); the peer's pid (SO_PEERCRED); a
+	 * listener's backlog. */
+	uint8_t name_len, peer_len;
+	char name[UNIX_PATH_MAX], peer[UNIX_PATH_MAX];
+	int name_node;
+	int peer_pid;
+	int backlog;
 };
+
+extern struct psock socks[SOCKET_MAX];
 
 /* A user buffer: one (base, len), or count iovecs at user address va
  * (already checked readable by the caller). */
@@ -151,6 +164,18 @@ long unix_recv(struct process *p, struct file *f, struct psock *s, const struct 
 	       uint64_t flags);
 unsigned unix_poll(const struct psock *s);
 void unix_closed(struct psock *s);
+/* bind, listen, connect, accept of AF_UNIX stream sockets with names
+ * (a path: a socket node in tmpfs; or abstract): 0 (accept: the
+ * descriptor), SYSCALL_BLOCK, or -errno as Linux's unix(7). */
+long unix_bind(struct process *p, struct psock *s, uint64_t va, uint64_t len);
+long unix_listen(struct process *p, struct psock *s, int backlog);
+long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t va, uint64_t len);
+long unix_accept(struct process *p, struct file *f, struct psock *s, uint64_t addr,
+		 uint64_t lenva, uint64_t flags);
+/* s's name (peer: its peer's) as a sockaddr_un at user address va, its
+ * length at lenva (the room in, the whole length out). */
+long unix_name_out(struct process *p, const struct psock *s, bool peer, uint64_t va,
+		   uint64_t lenva);
 /* shutdown: how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
 void unix_shutdown(struct psock *s, uint64_t how);
 

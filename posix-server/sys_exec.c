@@ -6,8 +6,9 @@
  * the parent's pages shared copy-on-write (process_fork); its descriptors
  * share their open file descriptions with the parent's. execve replaces
  * the program in place (same process, same pid): descriptors marked
- * close-on-exec are closed. wait4 waits (the call blocks) until a child
- * has ended, with its status as Linux encodes it.
+ * close-on-exec are closed. wait4 and waitid wait (the call blocks) until
+ * a child has ended, with its status as Linux encodes it (wait4) or its
+ * siginfo (waitid).
  */
 #include "syscall.h"
 #include "vfs.h"
@@ -41,6 +42,12 @@ struct linux_clone_args {
 #define WNOHANG   1
 #define WUNTRACED 2
 #define WCONTINUED 8
+#define WEXITED   4             /* waitid's: which changes it waits for */
+#define WSTOPPED  2
+#define WNOWAIT   0x01000000    /* waitid: leave the child waitable */
+#define P_ALL     0
+#define P_PID     1
+#define P_PGID    2
 #define WALL_FLAGS 0xE0000000UL     /* __WNOTHREAD, __WALL, __WCLONE */
 
 #define EXEC_STRINGS 32768          /* bytes of argv and envp strings execve takes */
@@ -277,4 +284,66 @@ long posix_wait4(struct process *p, struct user_regs *r)
 	if (!any)
 		return -LINUX_ECHILD;
 	return options & WNOHANG ? 0 : SYSCALL_BLOCK;
+}
+
+/* The fields of a siginfo that Linux's waitid writes (si_signo, si_errno,
+ * si_code; si_pid, si_uid, si_status), the others left as they were. */
+static long info_out(struct process *p, uint64_t va, const struct linux_siginfo *info)
+{
+	if (as_copy_out(&p->as, va, info, 12) < 0 ||
+	    as_copy_out(&p->as, va + 16, (const uint8_t *)info + 16, 12) < 0)
+		return -LINUX_EFAULT;
+	return 0;
+}
+
+/* waitid (Linux's waitid(2)): idtype P_PID (id > 0), P_PGID (id, or 0:
+ * the caller's group), P_ALL; WEXITED (nothing stops here, so WSTOPPED
+ * and WCONTINUED alone never see a child), WNOHANG, WNOWAIT (the child
+ * stays a zombie). The child's siginfo at infop: SIGCHLD, si_code
+ * CLD_EXITED with the exit status, or CLD_KILLED with the signal
+ * (CLD_DUMPED never: no core is written), si_pid, si_uid 0. With
+ * WNOHANG and no child ended, 0 and a siginfo of zeros, as Linux. */
+long posix_waitid(struct process *p, struct user_regs *r)
+{
+	uint64_t idtype = r->rdi, infop = r->rdx, options = r->r10, rusage_va = r->r8;
+	int id = (int)r->rsi;
+	const uint64_t known = WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WALL_FLAGS;
+	struct linux_siginfo info;
+	static const uint8_t zero[144];
+	bool any = false;
+
+	if (options & ~known || !(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -LINUX_EINVAL;
+	if (idtype == P_PGID && id == 0)
+		id = p->pgid;
+	if (idtype > P_PGID || (idtype != P_ALL && id <= 0))
+		return -LINUX_EINVAL;
+	memset(&info, 0, sizeof(info));
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *c = &processes[i];
+		if ((c->state != PROCESS_RUNNING && c->state != PROCESS_ZOMBIE) || c->ppid != p->pid ||
+		    (idtype == P_PID && c->pid != id) || (idtype == P_PGID && c->pgid != id))
+			continue;
+		/* As Linux: an ended child is none without WEXITED (ECHILD). */
+		if (c->state == PROCESS_ZOMBIE && !(options & WEXITED))
+			continue;
+		any = true;
+		if (c->state != PROCESS_ZOMBIE)
+			continue;
+		info.signo = LINUX_SIGCHLD;
+		info.code = c->exit_signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED;
+		info.status = c->exit_signal ? c->exit_signal : c->exit_status & 0xFF;
+		info.pid = c->pid;
+		if ((infop && info_out(p, infop, &info) < 0) ||
+		    (rusage_va && as_copy_out(&p->as, rusage_va, zero, sizeof(zero)) < 0))
+			return -LINUX_EFAULT;
+		if (!(options & WNOWAIT))
+			c->state = PROCESS_FREE;
+		return 0;
+	}
+	if (!any)
+		return -LINUX_ECHILD;
+	if (!(options & WNOHANG))
+		return SYSCALL_BLOCK;
+	return infop && info_out(p, infop, &info) < 0 ? -LINUX_EFAULT : 0;
 }

@@ -61,6 +61,7 @@ uint8_t node_dirent_type(int node)
 	case VFS_DIR: return LINUX_DT_DIR;
 	case VFS_SYMLINK: return LINUX_DT_LNK;
 	case VFS_DEVICE: return LINUX_DT_CHR;
+	case VFS_SOCKET_NAME: return LINUX_DT_SOCK;
 	default: return LINUX_DT_REG;
 	}
 }
@@ -226,6 +227,8 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 			return -LINUX_EEXIST;
 		if (n->type == VFS_SYMLINK && !path_only)
 			return -LINUX_ELOOP;
+		if (n->type == VFS_SOCKET_NAME && !path_only)
+			return -LINUX_ENXIO;    /* a socket is reached by connect */
 		if ((flags & LINUX_O_DIRECTORY) && n->type != VFS_DIR)
 			return -LINUX_ENOTDIR;
 		if (n->type == VFS_DIR && !path_only && (acc != LINUX_O_RDONLY || create))

@@ -50,6 +50,10 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		len = RW_MAX;
 	if (vfs_nodes[f->node].type == VFS_PIPE)
 		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
+	if (vfs_nodes[f->node].type == VFS_EVENTFD)
+		return write ? eventfd_write(p, f, buf, len) : eventfd_read(p, f, buf, len);
+	if (!write && procfs_file(f->node))
+		return procfs_read(p, f, buf, len, off);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
 		return (long)len;
 	if (!write && dev == DEV_CONSOLE)
@@ -95,7 +99,7 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 static bool seekable(const struct file *f)
 {
 	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE &&
-	       vfs_nodes[f->node].type != VFS_SOCKET;
+	       vfs_nodes[f->node].type != VFS_SOCKET && vfs_nodes[f->node].type != VFS_EVENTFD;
 }
 
 /* A write to a pipe nobody reads: EPIPE, and Linux's SIGPIPE, whose
@@ -241,6 +245,8 @@ long posix_lseek(struct process *p, struct user_regs *r)
 
 	if (!f)
 		return -LINUX_EBADF;
+	if (vfs_nodes[f->node].type == VFS_EVENTFD)
+		return 0;       /* Linux's noop_llseek: the position stays 0 */
 	if (!seekable(f))
 		return -LINUX_ESPIPE;
 	switch (r->rdx) {

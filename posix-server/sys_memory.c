@@ -64,6 +64,7 @@ static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 	if (err)
 		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM : errno_of(err);
 	as_each_owned(&p->as, va, va + len, revoke, NULL);
+	shmem_revoke(p, va, va + len);
 	return 0;
 }
 
@@ -79,7 +80,7 @@ static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t p
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (n->type == VFS_DEVICE && n->device == DEV_ZERO)
 		return 0;
-	if (n->type != VFS_FILE)
+	if (n->type != VFS_FILE || n->fs == FS_PROC)
 		return -LINUX_ENODEV;
 	unsigned acc = f->flags & LINUX_O_ACCMODE;
 	if (acc == LINUX_O_WRONLY ||
@@ -110,6 +111,28 @@ static long map_fill(struct process *p, int node, uint64_t offset, uint64_t va, 
 		vfs_read(node, offset + at, page, n);
 	}
 	return 0;
+}
+
+/* A shared mapping: of a tmpfs file (node), its own pages from offset;
+ * anonymous (node -1), a new object of len bytes that a fork's child
+ * maps too (shmem.c). none: PROT_NONE. The address, or -ENOMEM. */
+static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va, uint64_t len,
+		       unsigned rights, bool none)
+{
+	long object = node;
+
+	if (node < 0 && (object = shmem_anonymous(len)) < 0)
+		return object;
+	if (as_add_object(&p->as, va, len, rights, (uint64_t)object, node < 0 ? 0 : offset) < 0) {
+		if (node < 0)
+			vfs_closed((int)object);
+		return -LINUX_ENOMEM;
+	}
+	if (none && as_protect(&p->as, va, len, 0) < 0) {
+		as_remove(&p->as, va, len);
+		return -LINUX_ENOMEM;
+	}
+	return (long)va;
 }
 
 long posix_mmap(struct process *p, struct user_regs *r)
@@ -146,11 +169,11 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		   !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, len, POSIX_PAGE_SIZE, &va)) {
 		return -LINUX_ENOMEM;
 	}
-	/* A shared mapping is private for now: fork copies it, and a
-	 * file's is a copy (writes to it stay in the process). A PROT_NONE
-	 * one is made readable, then closed. */
-	if (as_add(&p->as, va, len, rights_of(prot) ? rights_of(prot) : IPC_MAP_READ, AS_ANON, 0,
-		   false) < 0)
+	/* A PROT_NONE mapping is made readable, then closed. */
+	unsigned rights = rights_of(prot) ? rights_of(prot) : IPC_MAP_READ;
+	if (type == LINUX_MAP_SHARED && (node < 0 || VFS_WRITABLE(&vfs_nodes[node])))
+		return map_shared(p, node, offset, va, len, rights, !rights_of(prot));
+	if (as_add(&p->as, va, len, rights, AS_ANON, 0, false) < 0)
 		return -LINUX_ENOMEM;
 	if ((node >= 0 && map_fill(p, node, offset, va, len) < 0) ||
 	    (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0)) {
@@ -177,6 +200,27 @@ long posix_mprotect(struct process *p, struct user_regs *r)
 	if (addr & (POSIX_PAGE_SIZE - 1) || addr >= USER_SPACE_TOP || len > USER_SPACE_TOP - addr)
 		return -LINUX_EINVAL;
 	return len ? protect(p, addr, len, r->rdx) : 0;
+}
+
+/* msync: the pages of a shared mapping are the file's own, so there is
+ * nothing to write back; as Linux, EINVAL for an address not page
+ * aligned or bad flags (MS_ASYNC with MS_SYNC), ENOMEM for a range not
+ * all mapped. */
+long posix_msync(struct process *p, struct user_regs *r)
+{
+	uint64_t addr = r->rdi, len = PAGE_UP(r->rsi), flags = r->rdx;
+	const uint64_t ms_async = 1, ms_invalidate = 2, ms_sync = 4;
+
+	if (addr & (POSIX_PAGE_SIZE - 1) || flags & ~(ms_async | ms_invalidate | ms_sync) ||
+	    ((flags & ms_async) && (flags & ms_sync)) || addr + len < addr)
+		return -LINUX_EINVAL;
+	for (uint64_t va = addr; va < addr + len;) {
+		const struct as_region *reg = as_region_at(&p->as, va);
+		if (!reg)
+			return -LINUX_ENOMEM;
+		va = reg->end;
+	}
+	return 0;
 }
 
 /* Advice is only advice: accepted, nothing is done. */

@@ -124,10 +124,18 @@ long posix_socket(struct process *p, struct user_regs *r)
 	uint64_t domain = r->rdi, type = r->rsi & LINUX_SOCK_TYPE_MASK, proto = r->rdx;
 	uint64_t flags = r->rsi & ~(uint64_t)LINUX_SOCK_TYPE_MASK;
 
-	if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6)
+	if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6 && domain != LINUX_AF_UNIX)
 		return -LINUX_EAFNOSUPPORT;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC) || type > 10)
 		return -LINUX_EINVAL;
+	if (domain == LINUX_AF_UNIX) {
+		/* Streams only: datagram and seqpacket sockets are not there yet. */
+		if (proto && proto != LINUX_AF_UNIX)
+			return -LINUX_EPROTONOSUPPORT;
+		if (type != LINUX_SOCK_STREAM)
+			return -LINUX_ESOCKTNOSUPPORT;
+		return socket_make(p, (int)type, LINUX_AF_UNIX, 0, -1, flags);
+	}
 	if (type == LINUX_SOCK_STREAM && proto && proto != LINUX_IPPROTO_TCP)
 		return -LINUX_EPROTONOSUPPORT;
 	if (type == LINUX_SOCK_DGRAM && proto && proto != LINUX_IPPROTO_UDP)
@@ -162,7 +170,7 @@ long posix_bind(struct process *p, struct user_regs *r)
 	if (!s)
 		return err;
 	if (s->family == LINUX_AF_UNIX)
-		return -LINUX_EINVAL;   /* a socketpair's: bound already */
+		return unix_bind(p, s, r->rsi, r->rdx);
 	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
 		return err;
 	if (unspec && s->family == LINUX_AF_INET && !a.addr)
@@ -188,6 +196,8 @@ long posix_listen(struct process *p, struct user_regs *r)
 		return err;
 	if (s->type != LINUX_SOCK_STREAM)
 		return -LINUX_EOPNOTSUPP;
+	if (s->family == LINUX_AF_UNIX)
+		return unix_listen(p, s, backlog);
 	if (s->connected || s->connecting)
 		return -LINUX_EINVAL;
 	uint64_t w[2] = { (uint64_t)s->id, backlog < 1 ? 1 : backlog > LISTEN_MAX ? LISTEN_MAX
@@ -209,6 +219,8 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
+	if (s->family == LINUX_AF_UNIX)
+		return unix_accept(p, f, s, r->rsi, r->rdx, flags);
 	if (!s->listening)
 		return -LINUX_EINVAL;
 	uint64_t w[2] = { (uint64_t)s->id, SOCK_NONBLOCK };
@@ -266,8 +278,8 @@ long posix_connect(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
-	if (s->family == LINUX_AF_UNIX)         /* an address without a path: EINVAL, as Linux */
-		return r->rdx <= sizeof(uint16_t) ? -LINUX_EINVAL : -LINUX_EISCONN;
+	if (s->family == LINUX_AF_UNIX)
+		return unix_connect(p, f, s, r->rsi, r->rdx);
 	if (s->type == LINUX_SOCK_STREAM && s->connect_waiter == p->pid)
 		return connect_wait(f, s);
 	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
@@ -462,7 +474,9 @@ static long name_common(struct process *p, struct user_regs *r, bool peer)
 		return err;
 	if (peer && !s->connected)
 		return -LINUX_ENOTCONN;
-	if (s->family != LINUX_AF_UNIX && !s->dead) {
+	if (s->family == LINUX_AF_UNIX)
+		return unix_name_out(p, s, peer, r->rsi, r->rdx);
+	if (!s->dead) {
 		uint64_t w[2] = { (uint64_t)s->id, peer };
 		if ((err = socket_call(s, SOCK_NAME, w, 2, out, 2)) < 0 && peer)
 			return err;

@@ -190,8 +190,17 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 		case LINUX_SO_TYPE: v = s->type; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_DOMAIN: v = s->family; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_PROTOCOL:
-			v = s->type == LINUX_SOCK_STREAM ? LINUX_IPPROTO_TCP : LINUX_IPPROTO_UDP;
+			v = s->family == LINUX_AF_UNIX ? 0 : s->type == LINUX_SOCK_STREAM ? LINUX_IPPROTO_TCP
+											  : LINUX_IPPROTO_UDP;
 			return opt_out(p, va, lenva, &v, sizeof(v));
+		case LINUX_SO_PEERCRED: {
+			/* struct ucred: the peer's pid, uid and gid (everybody is
+			 * root); a socket without a peer: pid 0 and the overflow ids. */
+			int32_t cred[3] = { s->peer_pid, s->peer_pid ? 0 : 65534, s->peer_pid ? 0 : 65534 };
+			if (s->family != LINUX_AF_UNIX || (!s->connected && !s->listening))
+				cred[0] = 0, cred[1] = cred[2] = 65534;
+			return opt_out(p, va, lenva, cred, sizeof(cred));
+		}
 		case LINUX_SO_ACCEPTCONN: v = s->listening; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_ERROR: v = socket_take_error(s); return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_RCVTIMEO: case LINUX_SO_SNDTIMEO: {

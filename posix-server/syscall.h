@@ -39,7 +39,7 @@ enum linux_syscall {
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
 	/* sys_memory.c */                                                       \
-	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                          \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address)                       \
@@ -52,11 +52,13 @@ enum linux_syscall {
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
-	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(wait4)                   \
+	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(wait4) X(waitid)         \
 	/* sys_job.c: process groups, sessions */                               \
 	X(setpgid) X(getpgid) X(getpgrp) X(setsid) X(getsid)                     \
 	/* pipe.c */                                                             \
 	X(pipe) X(pipe2)                                                         \
+	/* eventfd.c */                                                          \
+	X(eventfd) X(eventfd2)                                                   \
 	/* poll.c */                                                             \
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \

@@ -42,7 +42,7 @@ static int node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_
 		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
 		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
 		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
-		case LINUX_S_IFSOCK: n->type = VFS_SOCKET; break;
+		case LINUX_S_IFSOCK: n->type = fs == FS_PIPE ? VFS_SOCKET : VFS_SOCKET_NAME; break;
 		default: n->type = VFS_FILE; break;
 		}
 		n->mode = mode;
@@ -135,6 +135,18 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 	vfs_nodes[tmp].fs = FS_TMP;
 	vfs_nodes[var].fs = FS_VAR;
 	vfs_nodes[self].device = DEV_SELF_EXE;
+	static const struct { const char *path; enum vfs_device file; } proc[] = {
+		{ "proc/meminfo", PROC_MEMINFO }, { "proc/cpuinfo", PROC_CPUINFO },
+		{ "proc/uptime", PROC_UPTIME }, { "proc/mounts", PROC_MOUNTS },
+		{ "proc/net/dev", PROC_NET_DEV }, { "proc/self/stat", PROC_SELF_STAT },
+		{ "proc/self/status", PROC_SELF_STATUS },
+	};
+	for (unsigned i = 0; i < sizeof(proc) / sizeof(proc[0]); i++) {
+		int n = node_make(proc[i].path, LINUX_S_IFREG | 0444, FS_PROC);
+		if (n < 0)
+			return false;
+		vfs_nodes[n].device = (uint8_t)proc[i].file;
+	}
 	return device("dev/console", DEV_CONSOLE, 0600) && device("dev/tty", DEV_CONSOLE, 0666) &&
 	       device("dev/null", DEV_NULL, 0666) && device("dev/zero", DEV_ZERO, 0666) &&
 	       device("dev/random", DEV_RANDOM, 0666) && device("dev/urandom", DEV_RANDOM, 0666);
@@ -457,6 +469,29 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
 	if (offset + done > n->size)
 		n->size = offset + done;
 	return done ? (long)done : -LINUX_ENOSPC;
+}
+
+long vfs_page(int node, uint64_t index, bool create, void **page)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	bool full = false;
+
+	*page = NULL;
+	if (!VFS_WRITABLE(n) || n->type != VFS_FILE)
+		return -LINUX_EROFS;
+	if (index >= (n->size + PAGE - 1) / PAGE)
+		return -LINUX_ENXIO;
+	void **slot = page_slot(n, index, create, &full);
+	if (slot && !*slot && create) {
+		if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
+			full = true;
+		else
+			tmpfs_pages++, n->pages++;
+	}
+	if (full)
+		return -LINUX_ENOSPC;
+	*page = slot ? *slot : NULL;
+	return 0;
 }
 
 long vfs_truncate(int node, uint64_t size)

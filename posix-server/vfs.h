@@ -26,14 +26,19 @@
 enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
-enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET };
+enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
+		VFS_EVENTFD, VFS_SOCKET_NAME };
 
-/* Devices (/dev) and the one node whose contents depend on who reads it. */
-enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE };
+/* Devices (/dev), the one link whose target depends on who reads it, and
+ * the files of /proc made when they are read (procfs.c). */
+enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE,
+		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV,
+		  PROC_SELF_STAT, PROC_SELF_STATUS };
 
 struct vfs_node {
 	uint8_t type;           /* enum vfs_type */
-	uint8_t device;         /* VFS_DEVICE, VFS_SYMLINK /proc/self/exe: enum vfs_device */
+	uint8_t device;         /* VFS_DEVICE, VFS_SYMLINK /proc/self/exe, a /proc
+				 * file (VFS_FILE of FS_PROC): enum vfs_device */
 	uint8_t fs;             /* enum vfs_fs: which file system (st_dev) */
 	bool unlinked;          /* removed while open: freed at the last close */
 	uint32_t mode;          /* st_mode: type and permissions */
@@ -45,7 +50,9 @@ struct vfs_node {
 	void **index;           /* tmpfs file: a page of pointers to pages of page pointers */
 	uint64_t pages;         /* tmpfs file: pages it holds (data and index) */
 	int pipe;               /* VFS_PIPE: its pipe (pipe.c) */
-	int socket;             /* VFS_SOCKET: its socket (socket.c) */
+	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
+				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
+	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
@@ -58,7 +65,7 @@ struct vfs_ops {
 };
 
 /* The tree from the cpio archive (may be NULL), then /tmp and /var
- * (tmpfs), /dev and /proc/self/exe. false: the archive is malformed or
+ * (tmpfs), /dev and /proc (self/exe and the files of enum vfs_device). false: the archive is malformed or
  * has more entries than the table. */
 bool vfs_init(const struct vfs_ops *ops, const void *cpio, size_t size);
 
@@ -83,7 +90,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 const char *vfs_link_target(int node, const char *exe, size_t *len);
 
 /* A new node name in the directory dir (a tmpfs one): mode's type is
- * S_IFREG, S_IFDIR. The node, or -EROFS, -EEXIST, -ENOSPC (no node),
+ * S_IFREG, S_IFDIR, S_IFSOCK (a socket's name). The node, or -EROFS, -EEXIST, -ENOSPC (no node),
  * -ENOENT (dir was removed). */
 long vfs_create(int dir, const char *name, uint32_t mode);
 
@@ -112,6 +119,13 @@ void vfs_closed(int node);
  * if some went in). The byte count or -errno. */
 long vfs_read(int node, uint64_t offset, void *buf, size_t len);
 long vfs_write(int node, uint64_t offset, const void *buf, size_t len);
+
+/* The page of a tmpfs file at page index (for a shared mapping of it,
+ * written in place): into *page, made (zeroed, counted in the file and
+ * in tmpfs) if create, else NULL when there is none. 0, or -ENXIO
+ * (past the page holding the file's last byte), -ENOSPC (tmpfs full),
+ * -EROFS (not a tmpfs file). */
+long vfs_page(int node, uint64_t index, bool create, void **page);
 
 /* A tmpfs file's new size: bytes past it are freed (zeros when it grows
  * again). -EROFS for the root filesystem's. */

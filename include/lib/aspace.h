@@ -19,6 +19,12 @@
  *              files): page va is the pager's source + (va - start); never
  *              freed here. With `prepare`, ops->prepare is asked to make
  *              the pager's own page present before it is handed out.
+ *   AS_OBJECT  the pages of a memory object of the pager's (a file, shared
+ *              memory) from byte `source` of it on: page va is the object's
+ *              page at source + (va - start), from ops->object_page, the
+ *              same for every address space that maps it, written in place
+ *              (never copy-on-write); never freed here. Each region holds
+ *              the object (ops->object_hold, object_release).
  *
  * Addresses are byte addresses; every region is page aligned. Errors are
  * the kernel's ERR_* numbers, negated (uapi/errors.h).
@@ -34,14 +40,16 @@
 #define AS_MAX_REGIONS 128
 #define AS_TABLE_FIRST 256      /* entries of the first table of owned pages (4 KiB) */
 
-enum as_kind { AS_ANON, AS_SHARED };
+enum as_kind { AS_ANON, AS_SHARED, AS_OBJECT };
 
 struct as_region {
 	uint64_t start, end;    /* [start, end), page aligned */
 	unsigned rights;        /* IPC_MAP_READ | IPC_MAP_WRITE | IPC_MAP_EXEC */
 	enum as_kind kind;
-	uint64_t source;        /* AS_SHARED: the pager's address of start */
+	uint64_t source;        /* AS_SHARED: the pager's address of start;
+				 * AS_OBJECT: the offset of start in the object */
 	bool prepare;           /* AS_SHARED: ops->prepare each page first */
+	uint64_t object;        /* AS_OBJECT: the pager's name of the object */
 };
 
 /* One page the address space owns: the client's va, the pager's page. */
@@ -75,6 +83,18 @@ struct as_ops {
 	void (*page_share)(void *ctx, void *page);
 	unsigned (*page_owners)(void *ctx, void *page);
 	void (*page_unmap)(void *ctx, void *page);
+	/* AS_OBJECT regions (all three, or none: then there are none).
+	 * object_page: the page of object at offset (page aligned) into
+	 * *page — made if create, else NULL when there is none yet —: 0, or
+	 * -ERR_BAD_ADDRESS (past the object's end), -ERR_NO_MEMORY.
+	 * object_hold: one more region maps object. object_release: the
+	 * address space no longer maps [offset, offset + size) of object
+	 * (revoke its client's mappings of those pages); last: a whole
+	 * region went (drop its hold). */
+	long (*object_page)(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+	void (*object_hold)(void *ctx, uint64_t object);
+	void (*object_release)(void *ctx, uint64_t object, uint64_t offset, uint64_t size,
+			       bool last);
 };
 
 struct aspace {
@@ -96,6 +116,12 @@ void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, unsigned ma
  * -ERR_NO_MEMORY (AS_MAX_REGIONS in use). */
 long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, enum as_kind kind,
 	    uint64_t source, bool prepare);
+
+/* An AS_OBJECT region [start, start + size) of object from its byte
+ * offset on (page aligned), held (ops->object_hold). 0, or as_add's
+ * errors; -ERR_INVALID_ARG too when the ops have no objects. */
+long as_add_object(struct aspace *as, uint64_t start, uint64_t size, unsigned rights,
+		   uint64_t object, uint64_t offset);
 
 /* Remove [start, start + size) from every region it touches (splitting a
  * region it cuts in two) and free the owned pages in it. The caller
@@ -189,7 +215,8 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 long as_copy_in(struct aspace *as, void *dst, uint64_t va, size_t len);
 long as_copy_out(struct aspace *as, uint64_t va, const void *src, size_t len);
 
-/* Free every owned page and the table, and forget every region. */
+/* Free every owned page and the table, and forget every region (an
+ * AS_OBJECT one's object released). */
 void as_release(struct aspace *as);
 
 #endif

@@ -42,6 +42,8 @@ struct program_info {
 	uint64_t priority;          /* its thread's priority (for threads it makes) */
 	struct pci_device_info pci; /* the device it drives (manifest `pci`) */
 	uint64_t heartbeat_ms;      /* manifest heartbeat=MS, or 0: no heartbeat page */
+	uint64_t memory;            /* manifest memory=: bytes of pages it may ask for
+	                               (INIT_PAGES_ALLOC) */
 	uint64_t nfiles;            /* files[0..nfiles) are valid */
 	struct program_file files[PROGRAM_MAX_FILES];
 };

@@ -215,7 +215,7 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS)
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS) + "busybox cat /proc/net/dev\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
         peer = Peer(ns)
@@ -257,6 +257,20 @@ def test_posix_sockets_print_as_on_linux(rig, name):
         f"{a!r:60} {b!r}" for a, b in zip(linux_lines + [""] * 99, mica_lines + [""] * 99)
         if a or b)
     assert (mica_end, linux_end) == ("exited with status 0", "exited with status 0")
+
+
+def test_proc_net_dev_shows_the_netstacks_interface_and_counters(rig):
+    # After the sockets programs' traffic: Linux's two header lines, then
+    # the netstack's interface (asked over netmgmt) with packets counted
+    # both ways.
+    lines, end = on_mica(rig.qemu.output(), "busybox")
+    assert end == "exited with status 0"
+    with open("/proc/net/dev") as f:
+        assert lines[:2] == f.read().splitlines()[:2]
+    counted = [line for line in lines[2:]
+               if (m := re.match(r"^ *(\S+): +(\d+) +(\d+)( +\d+){6} +(\d+) +(\d+)( +\d+){6}$", line))
+               and int(m.group(3)) > 0 and int(m.group(6)) > 0]
+    assert len(counted) >= 1, lines
 
 
 def tcp_bits(result, key):

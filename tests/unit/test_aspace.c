@@ -56,7 +56,7 @@ static void table_free(void *ctx, void *table, size_t bytes)
 }
 
 static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free, NULL,
-				   NULL, NULL };
+				   NULL, NULL, NULL, NULL, NULL };
 static struct aspace as;
 
 static void fresh(void)
@@ -596,7 +596,8 @@ static void cow_page_unmap(void *ctx, void *page)
 }
 
 static const struct as_ops cow_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
-				       cow_page_share, cow_page_owners, cow_page_unmap };
+				       cow_page_share, cow_page_owners, cow_page_unmap, NULL, NULL,
+				       NULL };
 
 TEST(aspace_share_is_copy_on_write)
 {
@@ -704,6 +705,109 @@ TEST(aspace_share_is_copy_on_write)
 
 	as_release(&child);
 	as_release(&parent);
+	CHECK_EQ(pages_live, 0);
+	CHECK_EQ(tables_live, 0);
+}
+
+/* ---- AS_OBJECT: a memory object's pages, the same for every mapper ---- */
+
+#define OBJ_PAGES 8
+static void *obj_page[OBJ_PAGES];
+static int obj_holds, obj_released_pages, obj_last;
+
+static long obj_get(void *ctx, uint64_t object, uint64_t offset, bool create, void **page)
+{
+	uint64_t i = offset / 4096;
+
+	*page = NULL;
+	if (object != 7 || i >= OBJ_PAGES)
+		return -ERR_BAD_ADDRESS;
+	if (!obj_page[i] && create && !(obj_page[i] = page_alloc(NULL)))
+		return -ERR_NO_MEMORY;
+	*page = obj_page[i];
+	return 0;
+}
+
+static void obj_hold(void *ctx, uint64_t object)
+{
+	obj_holds++;
+}
+
+static void obj_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last)
+{
+	obj_released_pages += (int)(size / 4096);
+	if (last) {
+		obj_holds--;
+		obj_last++;
+	}
+}
+
+static const struct as_ops obj_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
+				       cow_page_share, cow_page_owners, cow_page_unmap,
+				       obj_get, obj_hold, obj_release };
+
+TEST(aspace_object_regions_share_the_objects_pages)
+{
+	static struct aspace a, b;
+	uint64_t src, src2;
+	unsigned rights;
+	uint8_t v;
+
+	fresh();
+	as_init(&a, &obj_ops, NULL, 400);
+	as_init(&b, &obj_ops, NULL, 400);
+	CHECK_EQ(as_add_object(&as, 0x10000, 0x2000, RW, 7, 0), -ERR_INVALID_ARG);  /* no object ops */
+	CHECK_EQ(as_add_object(&a, 0x10000, 0x4000, RW, 7, 0x2000), 0);
+	CHECK_EQ(obj_holds, 1);
+	CHECK_EQ(as_add_object(&a, 0x12000, 0x1000, RW, 7, 0), -ERR_RANGE);
+	CHECK_EQ(obj_holds, 1);
+	/* A write, by fault or copy, goes into the object's page itself. */
+	CHECK_EQ(as_fault(&a, 0x10000, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)obj_page[2]);
+	CHECK_EQ(rights, RW);
+	v = 5;
+	CHECK_EQ(as_copy_out(&a, 0x11003, &v, 1), 0);
+	CHECK_EQ(((uint8_t *)obj_page[3])[3], 5);
+	CHECK_EQ(as_copy_in(&a, &v, 0x12000, 1), 0);        /* no page yet: zeros, none made */
+	CHECK_EQ(v, 0);
+	CHECK(obj_page[4] == NULL);
+	CHECK_EQ(a.npages, 0);                              /* the object's, not owned */
+	/* A fork's child maps the same pages, writable, not copied. */
+	CHECK_EQ(as_share(&b, &a), 0);
+	CHECK_EQ(obj_holds, 2);
+	CHECK_EQ(as_fault(&b, 0x11000, WRITE_ACCESS | 1, &src2, &rights), 0);
+	CHECK_EQ(src2, (uint64_t)obj_page[3]);
+	CHECK_EQ(rights, RW);
+	/* Past the object's end: refused. */
+	CHECK_EQ(as_add_object(&b, 0x30000, 0x8000, RW, 7, 0x4000), 0);
+	CHECK_EQ(as_fault(&b, 0x34000, 0, &src, &rights), -ERR_BAD_ADDRESS);
+	CHECK_EQ(as_copy_out(&b, 0x34000, &v, 1), -ERR_BAD_ADDRESS);
+	/* Cut in the middle: the upper part holds it too; the middle is
+	 * released, not the hold. */
+	obj_released_pages = obj_last = 0;
+	CHECK_EQ(as_remove(&a, 0x11000, 0x1000), 0);
+	CHECK_EQ(obj_holds, 4);
+	CHECK_EQ(obj_released_pages, 1);
+	CHECK_EQ(obj_last, 0);
+	CHECK_EQ(as_fault(&a, 0x12000, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)obj_page[4]);               /* the offset moved with it */
+	CHECK_EQ(as_protect(&a, 0x13000, 0x1000, IPC_MAP_READ), 0);
+	CHECK_EQ(obj_holds, 5);
+	CHECK_EQ(as_fault(&a, 0x13000, WRITE_ACCESS, &src, &rights), -ERR_NO_RIGHTS);
+	CHECK_EQ(as_fault(&a, 0x13000, 0, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)obj_page[5]);
+	CHECK_EQ(rights, IPC_MAP_READ);
+	as_release(&a);
+	CHECK_EQ(obj_holds, 2);
+	as_release(&b);
+	CHECK_EQ(obj_holds, 0);
+	CHECK_EQ(obj_released_pages, 1 + 3 + 4 + 8);   /* the cut; a's three; b's two */
+	for (int i = 0; i < OBJ_PAGES; i++)
+		if (obj_page[i]) {
+			free(obj_page[i]);
+			pages_live--;
+			obj_page[i] = NULL;
+		}
 	CHECK_EQ(pages_live, 0);
 	CHECK_EQ(tables_live, 0);
 }

@@ -144,3 +144,44 @@ TEST(vfs_directories_remove_rename_and_path)
 	CHECK_EQ(resolve("/tmp", 0, &l), 0);
 	CHECK_EQ(vfs_remove(l.node, true), -LINUX_EROFS);
 }
+
+TEST(vfs_pages_of_a_shared_mapping_and_socket_names)
+{
+	struct vfs_lookup l;
+	void *page, *again;
+	char buf[4];
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp/m", VFS_PARENT, &l), 0);
+	int f = (int)vfs_create(l.parent, l.last, LINUX_S_IFREG | 0600);
+	CHECK_EQ(vfs_truncate(f, 5000), 0);
+	CHECK_EQ(vfs_page(f, 1, false, &page), 0);
+	CHECK(page == NULL);                    /* a hole: none made */
+	CHECK_EQ(vfs_page(f, 1, true, &page), 0);
+	CHECK(page != NULL);
+	CHECK_EQ(vfs_page(f, 1, false, &again), 0);
+	CHECK(again == page);
+	memcpy((char *)page + 404, "abc", 3);   /* byte 4500 */
+	CHECK_EQ(vfs_read(f, 4500, buf, 3), 3);
+	CHECK(!memcmp(buf, "abc", 3));          /* the file's read sees the page's bytes */
+	CHECK_EQ(vfs_write(f, 4096, "xyz", 3), 3);
+	CHECK(!memcmp(page, "xyz", 3));         /* and the page sees the file's writes */
+	CHECK_EQ(vfs_page(f, 2, true, &page), -LINUX_ENXIO);    /* past the end */
+	CHECK_EQ(vfs_page(VFS_ROOT, 0, true, &page), -LINUX_EROFS);
+	/* A detached one (shared anonymous memory) lives until closed. */
+	long anon = vfs_detached(LINUX_S_IFREG | 0600, FS_TMP);
+	CHECK(anon > 0);
+	CHECK_EQ(vfs_truncate((int)anon, 4096), 0);
+	CHECK_EQ(vfs_page((int)anon, 0, true, &page), 0);
+	vfs_closed((int)anon);
+	CHECK_EQ(vfs_nodes[anon].type, VFS_FREE);
+	/* A socket's name in tmpfs is a node of its own type. */
+	CHECK_EQ(resolve("/tmp/sock", VFS_PARENT, &l), 0);
+	long s = vfs_create(l.parent, l.last, LINUX_S_IFSOCK | 0755);
+	CHECK(s > 0);
+	CHECK_EQ(vfs_nodes[s].type, VFS_SOCKET_NAME);
+	CHECK_EQ(vfs_remove((int)s, false), 0);
+	CHECK_EQ(vfs_remove(f, false), 0);
+	CHECK_EQ(vfs_tmpfs_pages(), 0);
+	CHECK_EQ(pages_out, 0);
+}

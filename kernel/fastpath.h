@@ -20,4 +20,9 @@ extern uint64_t fastpath_hits;  /* calls the fast path took */
 bool fastpath_call(struct trap_frame *f);
 bool fastpath_reply_recv(struct trap_frame *f);
 
+/* A redirected `syscall` of current (its task TASK_REDIRECT_ARGS) handed
+ * straight to its exception handler waiting in receive. Returns, having
+ * changed nothing, when the general path (fault.c) must send it. */
+void fastpath_syscall(struct trap_frame *f);
+
 #endif

@@ -34,6 +34,7 @@
 
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
+bool process_wakes;
 
 /* Reply objects: the one the next message is received with, and the
  * free ones. A process whose call waits keeps the one its call came
@@ -180,10 +181,26 @@ static void regs_in(const struct msg *m, struct fault_regs *fr)
 		w[i] = 0;
 }
 
+/* The registers of a call that came as struct syscall_args: rax and the
+ * six arguments, the others 0 until regs_fetch (regs_complete). */
+static void args_in(const struct msg *m, struct user_regs *r)
+{
+	const uint64_t *b = ipc_buffer()->words;
+
+	*r = (struct user_regs){ .rax = m->w[0], .rdi = m->w[1], .rsi = m->w[2], .rdx = m->w[3],
+				 .r10 = b[4], .r8 = b[5], .r9 = b[6] };
+}
+
 /* The answer that resumes a thread with registers r (msg_from_words,
- * likewise). */
+ * likewise): all of them when they are complete, else the result in rax
+ * alone (one word: the kernel's fast path takes it). */
 static struct msg regs_out(const struct user_regs *r)
 {
+	if (!regs_complete(r)) {
+		struct msg m = msg_make(IPC_REPLY_RESUME, 1);
+		m.w[0] = r->rax;
+		return m;
+	}
 	struct msg m = msg_make(IPC_REPLY_RESUME, USER_REGS_WORDS);
 	uint64_t *b = ipc_buffer()->words;
 	const uint64_t *w = (const uint64_t *)r;
@@ -193,6 +210,18 @@ static struct msg regs_out(const struct user_regs *r)
 	for (unsigned i = IPC_REG_WORDS; i < USER_REGS_WORDS; i++)
 		b[i] = w[i];
 	return m;
+}
+
+/* Deliver p's pending signals into r (signal_deliver), its registers
+ * completed first when a signal's frame needs them. */
+static bool deliver_signals(struct process *p, struct user_regs *r)
+{
+	if (!regs_complete(r) && signal_deliverable(p) && regs_fetch(p, r) < 0) {
+		p->state = PROCESS_ENDED;
+		p->exit_signal = LINUX_SIGKILL;
+		return false;
+	}
+	return signal_deliver(p, r);
 }
 
 /* p ended while its thread waits for our answer on reply: stop it, free
@@ -211,7 +240,7 @@ static void end_process(struct process *p, cap_slot_t reply, int status, int sig
  * its pending signals first; a signal's default action may end it. */
 static void answer(struct process *p, cap_slot_t reply, struct user_regs *r)
 {
-	if (!signal_deliver(p, r)) {
+	if (!deliver_signals(p, r)) {
 		end_process(p, reply, 0, p->exit_signal);
 		return;
 	}
@@ -232,6 +261,11 @@ static void answer_waiting(struct process *p)
 		if (!signal_deliverable(p))
 			return;
 		r = p->saved;
+		if (!regs_complete(&r) && regs_fetch(p, &r) < 0) {
+			p->blocked = false;
+			end_process(p, reply, 0, LINUX_SIGKILL);
+			break;
+		}
 		signal_interrupt(p, &r);
 		p->blocked = false;
 		answer(p, reply, &r);
@@ -250,10 +284,7 @@ static void answer_waiting(struct process *p)
 
 static bool wake_pending(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING && processes[i].wake)
-			return true;
-	return false;
+	return process_wakes;
 }
 
 /* A signal that ends p by default came while p runs (its thread is not
@@ -279,6 +310,7 @@ static void wake_waiting(void)
 {
 	for (bool again = true; again;) {
 		again = false;
+		process_wakes = false;
 		for (unsigned i = 0; i < PROCESS_MAX; i++) {
 			struct process *p = &processes[i];
 			if (p->state != PROCESS_RUNNING || !p->wake)
@@ -367,8 +399,12 @@ static bool handle(struct msg *m)
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
 		return page_fault(p, m);
+	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
-		regs_in(m, &fr);
+		if (label == IPC_LABEL_SYSCALL_ARGS)
+			args_in(m, &fr.regs);
+		else
+			regs_in(m, &fr);
 		switch (syscall_dispatch(p, &fr.regs)) {
 		case DISPATCH_ENDED:
 			end_process(p, reply_slot, p->exit_status, p->exit_signal);
@@ -378,6 +414,7 @@ static bool handle(struct msg *m)
 			 * with a free one (there is one per process). */
 			p->blocked = true;
 			p->wake = signal_deliverable(p);
+			process_wakes |= p->wake;
 			p->saved = fr.regs;
 			p->reply = reply_slot;
 			reply_slot = reply_free[--reply_nfree];
@@ -385,7 +422,7 @@ static bool handle(struct msg *m)
 		case DISPATCH_REPLY:
 			break;
 		}
-		if (!signal_deliver(p, &fr.regs)) {
+		if (!deliver_signals(p, &fr.regs)) {
 			end_process(p, reply_slot, 0, p->exit_signal);
 			return false;
 		}

@@ -307,12 +307,31 @@ enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_BLOCKED };
  * resumed; DISPATCH_BLOCKED: the call waits (enum in syscall.h). */
 enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *regs);
 
+/* Some process's wake is set: the serve loop looks at them all
+ * (main.c's wake_waiting clears it). */
+extern bool process_wakes;
+
 /* What p waits for has changed: its call is tried again (main.c). */
 static inline void process_wake(struct process *p)
 {
 	if (p && p->blocked)
-		p->wake = true;
+		p->wake = process_wakes = true;
 }
+
+/* A call comes as struct syscall_args (IPC_LABEL_SYSCALL_ARGS): its
+ * registers hold rax (the number) and the six arguments only, and rflags
+ * is 0 (a thread's real rflags never is: bit 1 is always set) until
+ * regs_fetch reads the others from the kernel. The answer to a call
+ * whose registers are complete sets them all, else only rax (main.c). */
+static inline bool regs_complete(const struct user_regs *r)
+{
+	return r->rflags != 0;
+}
+
+/* Complete r, p's call's registers, from its waiting thread (rax and the
+ * arguments as r has them). 0, or a negative ERR_* (the thread is not
+ * waiting: it cannot be). */
+long regs_fetch(struct process *p, struct user_regs *r);
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */
 long errno_of(long mica_err);

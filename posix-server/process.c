@@ -21,6 +21,26 @@ struct process *process_of_badge(uint64_t badge)
 	return p->state == PROCESS_RUNNING ? p : NULL;
 }
 
+long regs_fetch(struct process *p, struct user_regs *r)
+{
+	struct user_regs all;
+	long err;
+
+	if (regs_complete(r))
+		return 0;
+	if ((err = sys_thread_read_regs(p->task.thread, (uint64_t)&all)) < 0)
+		return err;
+	all.rax = r->rax;
+	all.rdi = r->rdi;
+	all.rsi = r->rsi;
+	all.rdx = r->rdx;
+	all.r10 = r->r10;
+	all.r8 = r->r8;
+	all.r9 = r->r9;
+	*r = all;
+	return 0;
+}
+
 static uint64_t cpuid_1_edx(void)
 {
 	uint32_t a = 1, b, c = 0, d;
@@ -100,7 +120,7 @@ static long task_build(struct process *p, uint64_t entry, uint64_t sp)
 		.quota = PROCESS_QUOTA, .name = p->name,
 		.priority = posix_priority > 1 ? posix_priority - 1 : 1,
 		.pager = badged, .exception = badged, .ipc_buffer = 0,
-		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = true,
+		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = TASK_REDIRECT_ARGS,
 	};
 	if ((err = sys_cap_copy(posix_endpoint, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
 				PROCESS_BADGE_BASE + p->index)) >= 0 &&

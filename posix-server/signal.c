@@ -77,7 +77,7 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	p->sigpending |= SIG_BIT(sig);
 	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
 	if (signal_deliverable(p))
-		p->wake = true;
+		p->wake = process_wakes = true;
 }
 
 /* The frame for sig on p's stack, and r set to enter act's handler on it.

@@ -182,13 +182,21 @@ static void regs_in(const struct msg *m, struct fault_regs *fr)
 }
 
 /* The registers of a call that came as struct syscall_args: rax and the
- * six arguments, the others 0 until regs_fetch (regs_complete). */
+ * six arguments; rflags 0 says the others are not there (regs_complete)
+ * until regs_fetch reads them. Nothing else is written: every call
+ * comes through here. */
 static void args_in(const struct msg *m, struct user_regs *r)
 {
 	const uint64_t *b = ipc_buffer()->words;
 
-	*r = (struct user_regs){ .rax = m->w[0], .rdi = m->w[1], .rsi = m->w[2], .rdx = m->w[3],
-				 .r10 = b[4], .r8 = b[5], .r9 = b[6] };
+	r->rax = m->w[0];
+	r->rdi = m->w[1];
+	r->rsi = m->w[2];
+	r->rdx = m->w[3];
+	r->r10 = b[4];
+	r->r8 = b[5];
+	r->r9 = b[6];
+	r->rflags = 0;
 }
 
 /* The answer that resumes a thread with registers r (msg_from_words,
@@ -212,9 +220,7 @@ static struct msg regs_out(const struct user_regs *r)
 	return m;
 }
 
-/* Deliver p's pending signals into r (signal_deliver), its registers
- * completed first when a signal's frame needs them. */
-static bool deliver_signals(struct process *p, struct user_regs *r)
+static bool deliver_signals_now(struct process *p, struct user_regs *r)
 {
 	if (!regs_complete(r) && signal_deliverable(p) && regs_fetch(p, r) < 0) {
 		p->state = PROCESS_ENDED;
@@ -222,6 +228,18 @@ static bool deliver_signals(struct process *p, struct user_regs *r)
 		return false;
 	}
 	return signal_deliver(p, r);
+}
+
+/* Deliver p's pending signals into r (signal_deliver), its registers
+ * completed first when a signal's frame needs them. Nothing pending and
+ * unblocked, no rt_sigsuspend to end: nothing to do (the common case,
+ * checked inline: every call comes through here). */
+static inline __attribute__((always_inline)) bool deliver_signals(struct process *p,
+								  struct user_regs *r)
+{
+	if (!(p->sigpending & ~p->sigmask) && !p->in_sigsuspend)
+		return true;
+	return deliver_signals_now(p, r);
 }
 
 /* p ended while its thread waits for our answer on reply: stop it, free

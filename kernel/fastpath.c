@@ -133,7 +133,8 @@ void fastpath_syscall(struct trap_frame *f)
 	struct reply *reply;
 	struct ipc_buffer *tb;
 
-	if (!fastpath_enabled || !ep || ep->obj.dead || self->fault_pending)
+	if (!fastpath_enabled || self->task->redirect_syscalls != TASK_REDIRECT_ARGS || !ep ||
+	    ep->obj.dead || self->fault_pending)
 		return;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
@@ -187,7 +188,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply = (struct reply *)rc->obj;
 	caller = reply->caller;
 	if (!caller || caller->suspended ||
-	    (caller->fault_pending && !syscall_result_only(caller, f->rsi)))
+	    (__builtin_expect(caller->fault_pending, 0) && !syscall_result_only(caller, f->rsi)))
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. */
 	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
@@ -199,7 +200,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	if (caller->fault_pending) {
+	if (__builtin_expect(caller->fault_pending, 0)) {
 		caller->fault_pending = false;
 		thread_frame(caller)->rax = f->rdx;
 	} else {

@@ -48,9 +48,8 @@ void syscall_entry_c(struct trap_frame *f)
 {
 	struct thread *self = current;
 
-	if (self->task->redirect_syscalls) {
-		if (self->task->redirect_syscalls == TASK_REDIRECT_ARGS)
-			fastpath_syscall(f);    /* returns when it did not take it */
+	if (__builtin_expect(self->task->redirect_syscalls, 0)) {
+		fastpath_syscall(f);    /* returns when it did not take it */
 		fault_syscall_redirect(f);
 	} else {
 		long r;

@@ -88,7 +88,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
 LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
-LIBMICA_SRC += lib/netq_csum.c lib/netq_gso.c
+LIBMICA_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -243,19 +243,39 @@ $(B)/ipcbench.elf: $(BENCH_OBJ) $(B)/libmica.a lib/user/user.ld
 -include $(LIBMICA_OBJ:.o=.d) $(KTEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(INIT_OBJ:.o=.d) $(DRIVER_OBJ:.o=.d) $(CONSOLE_OBJ:.o=.d)
 -include $(LWIP_OBJ:.o=.d) $(NETSTACK_OBJ:.o=.d) $(POSIX_OBJ:.o=.d)
 
-# The POSIX server and its root filesystem go in only when the manifest
-# starts the server: iPXE's multiboot loader takes at most 8 modules, and
-# the default image has 7.
+# Boot modules. The loader (GRUB, iPXE, QEMU) loads three, in this order:
+# init (the root task), the manifest, and the bundle: one cpio archive of
+# all the other modules (tools/mkbundle.c; docs/boot.md), which init reads
+# as modules of their own. So the image holds any number of programs and
+# files while iPXE's multiboot loader, which takes at most 8 modules, gets
+# three. Both lists are `file:name` pairs.
+# The POSIX server and its root filesystem (20 MiB, with the test programs)
+# go in when the manifest starts the server (the default one does).
 POSIX_IN_MANIFEST := $(shell grep -qs '^program posix-server' "$(MANIFEST)" && echo yes)
 # The files the manifest hands its programs (`file NAME`), from configs/.
 MANIFEST_FILES := $(shell sed -n 's/^[[:space:]]*file[[:space:]]\+\([^[:space:]#]*\).*/\1/p' "$(MANIFEST)" 2>/dev/null)
-# Boot modules, in load order: the file and the name it is known by.
-MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest \
-	$(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
+BUNDLE := $(B)/drivers/e1000.elf:e1000 $(B)/drivers/virtio-net.elf:virtio-net \
 	$(B)/programs/reflector.elf:reflector $(B)/netstack.elf:netstack \
 	$(B)/appliance/console.elf:console \
 	$(if $(POSIX_IN_MANIFEST),$(B)/posix-server.elf:posix-server $(B)/posix/rootfs.cpio:rootfs) \
 	$(foreach f,$(MANIFEST_FILES),$(if $(wildcard configs/$(f)),configs/$(f):$(f)))
+MODULES := $(B)/init.elf:init $(B)/boot.manifest:manifest $(B)/bundle:bundle
+# Every module name init will find: the manifest is checked against them.
+MODULE_NAMES := $(foreach m,$(MODULES) $(BUNDLE),$(lastword $(subst :, ,$(m))))
+module_files = $(foreach m,$(1),$(firstword $(subst :, ,$(m))))
+
+# The bundle, made again when a module in it changes or the list does.
+BUNDLE_LIST := $(B)/bundle.list
+$(BUNDLE_LIST): FORCE
+	@mkdir -p $(@D)
+	@echo "$(BUNDLE)" | cmp -s - $@ || echo "$(BUNDLE)" > $@
+$(B)/bundle: $(B)/host/mkbundle $(BUNDLE_LIST) $(call module_files,$(BUNDLE))
+	@echo "  BUNDLE  $@"
+	$(Q)$(B)/host/mkbundle $@ $(BUNDLE)
+$(B)/host/mkbundle: tools/mkbundle.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -o $@ $<
 
 .PHONY: all kernel iso tftp run pxe-run router-demo gdb test unit-test check-config system-test ktest soak soak-kernel soak-packets bench deps clean help FORCE
 all: kernel iso tftp $(B)/ktest.elf $(B)/init.elf $(patsubst %,$(B)/programs/%.elf,$(PROGRAMS)) \
@@ -271,15 +291,15 @@ kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 # another manifest is chosen.
 # It is checked first with init's own parser on the host
 # (tools/manifest-check.c), and the boot modules it names against
-# MODULES: a bad one fails here as FILE:LINE: what is wrong, and leaves
-# nothing behind.
+# MODULE_NAMES (the loader's and the bundle's): a bad one fails here as
+# FILE:LINE: what is wrong, and leaves nothing behind.
 TAP_STATIC ?= $(filter tap,$(NET))
 MANIFEST_CMD = $(if $(TAP_STATIC),tools/tapnet.sh manifest,cat) "$(MANIFEST)"
 $(B)/boot.manifest: $(B)/host/manifest-check FORCE
 	@mkdir -p $(@D)
 	$(Q)[ -r "$(MANIFEST)" ] || { echo "make: MANIFEST=$(MANIFEST): no such file" >&2; exit 1; }
 	$(Q)$(MANIFEST_CMD) > $@.new || { rm -f $@.new; exit 1; }
-	$(Q)$(B)/host/manifest-check $@.new "$(MANIFEST)" $(foreach m,$(MODULES),$(lastword $(subst :, ,$(m)))) \
+	$(Q)$(B)/host/manifest-check $@.new "$(MANIFEST)" $(MODULE_NAMES) \
 		|| { rm -f $@.new; exit 1; }
 	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; \
 		echo "  MANIFEST $@ from $(MANIFEST)$(if $(TAP_STATIC), for NET=tap)"; fi
@@ -301,16 +321,17 @@ $(B)/iso/boot/grub/grub.cfg: Makefile tools/mkgrubcfg.sh $(B)/boot.manifest $(B)
 	@mkdir -p $(@D)
 	tools/mkgrubcfg.sh "$(CMDLINE)" $(MODULES) > $@
 
-$(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m))))
+$(B)/mica.iso: $(B)/kernel.elf $(B)/iso/boot/grub/grub.cfg $(call module_files,$(MODULES))
+	find $(B)/iso/boot -maxdepth 1 -type f -delete
 	cp $(B)/kernel.elf $(B)/iso/boot/kernel
 	for m in $(MODULES); do cp $${m%%:*} $(B)/iso/boot/$${m##*:}; done
 	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 iso: $(B)/mica.iso
 
 # The network-boot tree: what a TFTP server serves for iPXE.
-$(B)/tftp/boot.ipxe: $(B)/kernel.elf $(foreach m,$(MODULES),$(firstword $(subst :, ,$(m)))) tools/mkipxe.sh Makefile \
+$(B)/tftp/boot.ipxe: $(B)/kernel.elf $(call module_files,$(MODULES)) tools/mkipxe.sh Makefile \
 		$(B)/cmdline
-	@mkdir -p $(@D)
+	rm -rf $(B)/tftp && mkdir -p $(@D)
 	cp $(B)/kernel.elf $(B)/tftp/kernel
 	for m in $(MODULES); do cp $${m%%:*} $(B)/tftp/$${m##*:}; done
 	tools/mkipxe.sh "$(CMDLINE)" $(MODULES) > $@
@@ -383,9 +404,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/aspace.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c netstack/ip4_options.c netstack/dhcp_reply.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/firewall_index.c netstack/nat.c netstack/packet_meta.c netstack/filter_clock.c \
-	appliance/line_edit.c posix-server/exec_stack.c posix-server/cpio.c posix-server/vfs.c \
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c \
 	posix-server/ldisc.c
-UNIT_SRC += lib/netq_csum.c lib/netq_gso.c
+UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -3,7 +3,7 @@
  * endpoint (main.c); each part answers its own requests:
  *
  *   ram.c         physical memory (sigma0): init's pages, one RAM region
- *   modules.c     boot modules, mapped read-only into init
+ *   modules.c     boot modules (and those in the bundle), read-only in init
  *   program.c     a program's life: device, loading, start, release
  *   pager.c       page faults of programs (lib/aspace.h, lib/pager.h)
  *   supervisor.c  deaths, restarts with backoff, the heartbeat watchdog
@@ -58,10 +58,28 @@ bool mmio_page_prepare(uint64_t window_addr);
 
 extern const struct bootinfo *bootinfo;         /* from the kernel (main.c) */
 
-/* The boot module named name, mapped read-only into ROOT_MODULE_WINDOW
- * (once; modules are reused on restart); its bytes in *data. NULL: no
- * such module, or it cannot be mapped. */
-const struct bootinfo_module *module_find(const char *name, const uint8_t **data);
+/* The boot module whose modules init reads from inside it: a cpio "newc"
+ * archive (tools/mkbundle.c writes it, each entry's data on a page), each
+ * regular file in it a module named by its file name (docs/boot.md). */
+#define MODULE_BUNDLE "bundle"
+
+/* A boot module's bytes, read-only, where the loader put them. */
+struct module {
+	const char *name;
+	const uint8_t *data;        /* in ROOT_MODULE_WINDOW; page aligned, except
+				       a bundle's entry from an archive not made
+				       by tools/mkbundle.c */
+	uint64_t size;              /* bytes */
+};
+
+/* The module named name: a boot module of that name, else a file of that
+ * name in the bundle; mapped read-only into ROOT_MODULE_WINDOW (once;
+ * modules are reused on restart). false: no such module, or it cannot be
+ * mapped. */
+bool module_find(const char *name, struct module *out);
+/* Say what the bundle holds ("init: bundle: 7 modules, 21.7 MiB"), and
+ * where it is malformed if it is. */
+void modules_report(void);
 
 /* ---- program.c ---- */
 

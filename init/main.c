@@ -153,14 +153,14 @@ int main(uint64_t arg)
 				     .notification = supervisor_notif, .priority = INIT_PRIORITY };
 	sys_thread_configure(ROOT_SLOT_THREAD, (uint64_t)&cfg);
 
-	const uint8_t *text;
-	const struct bootinfo_module *mod = module_find("manifest", &text);
-	if (!mod) {
+	modules_report();
+	struct module mod;
+	if (!module_find("manifest", &mod)) {
 		printf("init: no boot module named 'manifest': nothing to start\n");
 		return 1;
 	}
 	char err[160];
-	unsigned line = manifest_parse((const char *)text, mod->size, &manifest, err, sizeof(err));
+	unsigned line = manifest_parse((const char *)mod.data, mod.size, &manifest, err, sizeof(err));
 	if (line) {
 		printf("init: manifest:%u: %s\n", line, err);
 		printf("init: nothing started\n");

@@ -101,33 +101,38 @@ static long add_device_memory(struct program *p, uint64_t base, uint64_t size)
 	return 0;
 }
 
-/* The program's files (manifest `file`): boot modules, read-only. */
+/* The program's files (manifest `file`): boot modules, read-only, mapped
+ * from where they lie (no copy). */
 static const char *add_files(struct program *p, struct program_info *pi)
 {
 	static char why[96];
 
 	for (unsigned k = 0; k < p->m->nfiles; k++) {
 		const char *name = p->m->files[k];
-		const uint8_t *data;
-		const struct bootinfo_module *mod = module_find(name, &data);
+		struct module mod;
 		uint64_t va = PROGRAM_FILE_BASE + k * PROGRAM_FILE_SPAN;
-		if (!mod) {
+		if (!module_find(name, &mod)) {
 			fmt_snprintf(why, sizeof(why), "file '%s': no such boot module (manifest line %u)",
 				     name, p->m->line);
 			return why;
 		}
-		if (mod->size > PROGRAM_FILE_SPAN) {
+		if ((uint64_t)mod.data & (PAGE_SIZE - 1)) {
+			fmt_snprintf(why, sizeof(why), "file '%s': not on a page in the bundle "
+				     "(tools/mkbundle.c puts it there)", name);
+			return why;
+		}
+		if (mod.size > PROGRAM_FILE_SPAN) {
 			char span[32];
 			fmt_snprintf(why, sizeof(why), "file '%s': larger than %s", name,
 				     fmt_bytes(span, sizeof(span), PROGRAM_FILE_SPAN));
 			return why;
 		}
-		if (mod->size && as_add(&p->as, va, (mod->size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),
-					IPC_MAP_READ, AS_SHARED, (uint64_t)data, false) < 0)
+		if (mod.size && as_add(&p->as, va, (mod.size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),
+				       IPC_MAP_READ, AS_SHARED, (uint64_t)mod.data, false) < 0)
 			return "out of address-space regions";
 		memcpy(pi->files[k].name, name, strnlen(name, sizeof(pi->files[k].name) - 1));
 		pi->files[k].addr = va;
-		pi->files[k].size = mod->size;
+		pi->files[k].size = mod.size;
 		pi->nfiles = k + 1;
 	}
 	return NULL;
@@ -143,14 +148,16 @@ static const char *space_build(struct program *p, uint64_t *entry,
 			       struct program_heartbeat **heartbeat)
 {
 	const struct manifest_program *m = p->m;
-	const uint8_t *file;
-	const struct bootinfo_module *mod = module_find(m->module, &file);
+	struct module mod;
 	static char why[96];
 
+	/* The executable is read where the loader put it (in the bundle or
+	 * not): its segments are copied into the program's own pages. */
 	as_init(&p->as, &program_as_ops, p, PROGRAM_MAX_PAGES);
-	const char *err = !mod ? "no such boot module"
-			       : loader_load_elf(&p->as, file, mod->size, PROGRAM_IMAGE_BASE,
-						 PROGRAM_IMAGE_TOP, entry);
+	const char *err = !module_find(m->module, &mod)
+		? "no such boot module"
+		: loader_load_elf(&p->as, mod.data, mod.size, PROGRAM_IMAGE_BASE, PROGRAM_IMAGE_TOP,
+				  entry);
 	if (err) {
 		fmt_snprintf(why, sizeof(why), "cannot load module '%s': %s", m->module, err);
 		return why;

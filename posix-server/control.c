@@ -38,6 +38,10 @@ static void control_ps(struct msg *m, const uint64_t *w)
 		return;
 	}
 	const struct process *p = &processes[slot];
+	bool waiting = true;    /* every thread of it waits in a call */
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p && !threads[i].blocked)
+			waiting = false;
 	memset(&e, 0, sizeof(e));
 	if (p->state == PROCESS_RUNNING || p->state == PROCESS_ZOMBIE) {
 		int pgrp = tty_foreground(p->sid);
@@ -46,7 +50,7 @@ static void control_ps(struct msg *m, const uint64_t *w)
 		e.pgid = p->pgid;
 		e.sid = p->sid;
 		e.state = p->state == PROCESS_ZOMBIE ? POSIX_STATE_ZOMBIE
-			  : p->blocked ? POSIX_STATE_WAITING : POSIX_STATE_RUNNING;
+			  : waiting ? POSIX_STATE_WAITING : POSIX_STATE_RUNNING;
 		e.flags = (pgrp ? POSIX_PS_TERMINAL : 0) |
 			  (pgrp && pgrp == p->pgid ? POSIX_PS_FOREGROUND : 0);
 		memcpy(e.name, p->name, sizeof(e.name) - 1);

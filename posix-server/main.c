@@ -16,12 +16,11 @@
  *                                 before each program of the run list and
  *                                 after the last (leak tests)
  *
- * Every message comes on one endpoint, badged per process: page faults
+ * (The run list is runlist.c's.) Every message comes on one endpoint, badged per thread: page faults
  * (answered from the process's address space), redirected system calls
  * (syscall.c) and other exceptions (the process is killed with the
  * signal Linux would send).
  */
-#include "cpio.h"
 #include "posix.h"
 #include "socket.h"
 #include "syscall.h"
@@ -30,137 +29,19 @@
 #include "lib/pager.h"
 #include "proto/program.h"
 
-#define RUN_LIST_MAX 1024
-
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
-bool process_wakes;
 
 /* Reply objects: the one the next message is received with, and the
- * free ones. A process whose call waits keeps the one its call came
- * with (p->reply) until it is answered. */
+ * free ones. A thread whose call waits keeps the one its call came
+ * with (t->reply) until it is answered. */
 static cap_slot_t reply_slot;
-static cap_slot_t reply_free[PROCESS_MAX];
+static cap_slot_t reply_free[THREAD_MAX];
 static unsigned reply_nfree;
 
-/* The environment every process starts with. */
-static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
-
-static char run_list[RUN_LIST_MAX];
-static const void *rootfs;
-static size_t rootfs_size;
-static char *run_next_item = run_list;
-static bool memlog;
-
-/* run_list from the manifest's file named name: "prog arg arg" lines
- * become "prog:arg:arg" items separated by commas; a word in single
- * quotes may hold spaces ('echo a | cat'), not ':' or ','. false: no such
- * file, or it does not fit. */
-static bool run_list_from_file(const char *name)
+void reply_put(cap_slot_t reply)
 {
-	size_t size, n = 0;
-	const char *text = program_file(name, &size);
-	bool comment = false, space = false, quoted = false;
-
-	if (!text)
-		return false;
-	for (size_t i = 0; i < size && text[i]; i++) {
-		char c = text[i];
-		if (c == '\n') {
-			comment = space = quoted = false;
-			c = ',';
-		} else if (comment) {
-			continue;
-		} else if (c == '\'') {
-			quoted = !quoted;
-			if (space && n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
-				run_list[n++] = ':';
-			space = false;
-			continue;
-		} else if (!quoted && c == '#') {
-			comment = true;
-			continue;
-		} else if (!quoted && (c == ' ' || c == '\t')) {
-			space = true;
-			continue;
-		} else if (space) {
-			space = false;
-			if (n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
-				run_list[n++] = ':';
-		}
-		if (c == ',' && (!n || run_list[n - 1] == ','))
-			continue;       /* an empty line */
-		if (n == RUN_LIST_MAX - 1)
-			return false;
-		run_list[n++] = c;
-	}
-	run_list[n] = 0;
-	return true;
-}
-
-/* The executable called name: /bin/name or /usr/bin/name of the root
- * filesystem, or the manifest's `file name`; its path for AT_EXECFN in
- * *path. */
-static bool program_find(const char *name, const void **file, size_t *size, const char **path)
-{
-	static char bin[64];
-	struct cpio_entry e;
-
-	for (unsigned i = 0; i < 2; i++) {
-		fmt_snprintf(bin, sizeof(bin), i ? "/usr/bin/%s" : "/bin/%s", name);
-		if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
-			*file = e.data;
-			*size = e.size;
-			*path = bin;
-			return true;
-		}
-	}
-	*path = name;
-	*file = program_file(name, size);
-	return *file != NULL;
-}
-
-/* Start the next program of run=, skipping those that cannot start. */
-static void run_next(void)
-{
-	while (*run_next_item) {
-		char *item = run_next_item, *end = item;
-		while (*end && *end != ',')
-			end++;
-		run_next_item = *end ? end + 1 : end;
-		*end = 0;
-
-		struct exec_start s = { .argc = 0 };
-		for (char *word = item; word && s.argc < EXEC_MAX_ARGS;) {
-			char *colon = word;
-			while (*colon && *colon != ':')
-				colon++;
-			s.argv[s.argc++] = word;
-			word = *colon ? colon + 1 : NULL;
-			*colon = 0;
-		}
-		for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
-			s.envp[s.envc++] = environment[i];
-		const void *file;
-		size_t size;
-		if (!program_find(s.argv[0], &file, &size, &s.execfn)) {
-			printf("posix: %s: no such program (not in /bin of the root filesystem, "
-			       "not a `file` of the manifest)\n", s.argv[0]);
-			continue;
-		}
-		if (memlog)
-			memory_log();
-		if (process_start(s.argv[0], file, size, &s))
-			return;
-	}
-	if (memlog)
-		memory_log();
-	uint64_t used, reserve;
-	char in_use[16], kept[16];
-	memory_counts(&used, &reserve);
-	printf("posix: all programs ended; memory: %s in use, %s kept\n",
-	       fmt_bytes(in_use, sizeof(in_use), used * PAGE_SIZE),
-	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
+	reply_free[reply_nfree++] = reply;
 }
 
 /* The registers of a syscall or exception message (msg_to_words, with
@@ -220,30 +101,32 @@ static struct msg regs_out(const struct user_regs *r)
 	return m;
 }
 
-static bool deliver_signals_now(struct process *p, struct user_regs *r)
+static bool deliver_signals_now(struct thread *t, struct user_regs *r)
 {
-	if (!regs_complete(r) && signal_deliverable(p) && regs_fetch(p, r) < 0) {
-		p->state = PROCESS_ENDED;
-		p->exit_signal = LINUX_SIGKILL;
+	if (!regs_complete(r) && signal_deliverable(t) && regs_fetch(t, r) < 0) {
+		t->proc->state = PROCESS_ENDED;
+		t->proc->exit_signal = LINUX_SIGKILL;
 		return false;
 	}
-	return signal_deliver(p, r);
+	return signal_deliver(t, r);
 }
 
-/* Deliver p's pending signals into r (signal_deliver), its registers
- * completed first when a signal's frame needs them. Nothing pending and
- * unblocked, no rt_sigsuspend to end: nothing to do (the common case,
- * checked inline: every call comes through here). */
-static inline __attribute__((always_inline)) bool deliver_signals(struct process *p,
+/* Deliver t's pending signals into r (signal_deliver), its registers
+ * completed first when a signal's frame needs them. Nothing pending for
+ * it or its process that it does not block, no rt_sigsuspend to end:
+ * nothing to do (the common case, checked inline: every call comes
+ * through here). */
+static inline __attribute__((always_inline)) bool deliver_signals(struct thread *t,
 								  struct user_regs *r)
 {
-	if (!(p->sigpending & ~p->sigmask) && !p->in_sigsuspend)
+	if (!((t->sigpending | t->proc->sigpending) & ~t->sigmask) && !t->in_sigsuspend)
 		return true;
-	return deliver_signals_now(p, r);
+	return deliver_signals_now(t, r);
 }
 
 /* p ended while its thread waits for our answer on reply: stop it, free
- * it, and when no process is left start what comes next. */
+ * it (and its other threads), and when no process is left start what
+ * comes next. */
 static void end_process(struct process *p, cap_slot_t reply, int status, int signal)
 {
 	struct msg stop = msg_make(IPC_REPLY_STOP, 0);
@@ -254,90 +137,120 @@ static void end_process(struct process *p, cap_slot_t reply, int status, int sig
 		run_next();
 }
 
-/* Answer p's call with the registers r (its result in rax), delivering
- * its pending signals first; a signal's default action may end it. */
-static void answer(struct process *p, cap_slot_t reply, struct user_regs *r)
+/* t's call ended it alone (exit): stop it and let it go; the last
+ * thread's end is its process's. */
+static void end_thread(struct thread *t, cap_slot_t reply)
 {
-	if (!deliver_signals(p, r)) {
-		end_process(p, reply, 0, p->exit_signal);
+	struct msg stop = msg_make(IPC_REPLY_STOP, 0);
+	struct process *p = t->proc;
+
+	ipc_reply(reply, &stop);
+	if (!thread_exit(t)) {
+		process_end(p, p->exit_status, 0);
+		if (!process_any_alive())
+			run_next();
+	}
+}
+
+/* The end of a call that DISPATCH_ENDED or DISPATCH_THREAD_ENDED. */
+static void end_call(struct thread *t, cap_slot_t reply, enum dispatch_result d)
+{
+	struct process *p = t->proc;
+
+	if (d == DISPATCH_THREAD_ENDED)
+		end_thread(t, reply);
+	else
+		end_process(p, reply, p->exit_status, p->exit_signal);
+}
+
+/* Answer t's call with the registers r (its result in rax), delivering
+ * its pending signals first; a signal's default action may end it. */
+static void answer(struct thread *t, cap_slot_t reply, struct user_regs *r)
+{
+	if (!deliver_signals(t, r)) {
+		end_process(t->proc, reply, 0, t->proc->exit_signal);
 		return;
 	}
 	struct msg m = regs_out(r);
 	ipc_reply(reply, &m);
 }
 
-/* Carry out again the system call of p that waited: answered if it no
- * longer waits, or if a signal came for p (interrupted, signal.c). */
-static void answer_waiting(struct process *p)
+/* Carry out again the system call of t that waited: answered if it no
+ * longer waits, or if a signal came for it (interrupted, signal.c). */
+static void answer_waiting(struct thread *t)
 {
-	struct user_regs r = p->saved;
-	cap_slot_t reply = p->reply;
+	struct user_regs r = t->saved;
+	cap_slot_t reply = t->reply;
+	enum dispatch_result d;
 
-	p->wake = false;
-	switch (syscall_dispatch(p, &r)) {
+	t->wake = false;
+	t->proc->current = t;
+	switch ((d = syscall_dispatch(t, &r))) {
 	case DISPATCH_BLOCKED:
-		if (!signal_deliverable(p))
+		if (!signal_deliverable(t))
 			return;
-		r = p->saved;
-		if (!regs_complete(&r) && regs_fetch(p, &r) < 0) {
-			p->blocked = false;
-			end_process(p, reply, 0, LINUX_SIGKILL);
+		r = t->saved;
+		if (!regs_complete(&r) && regs_fetch(t, &r) < 0) {
+			thread_set_blocked(t, false);
+			end_process(t->proc, reply, 0, LINUX_SIGKILL);
 			break;
 		}
-		signal_interrupt(p, &r);
-		p->blocked = false;
-		answer(p, reply, &r);
+		signal_interrupt(t, &r);
+		thread_set_blocked(t, false);
+		answer(t, reply, &r);
 		break;
 	case DISPATCH_ENDED:
-		p->blocked = false;
-		end_process(p, reply, p->exit_status, p->exit_signal);
+	case DISPATCH_THREAD_ENDED:
+		thread_set_blocked(t, false);
+		end_call(t, reply, d);
 		break;
 	case DISPATCH_REPLY:
-		p->blocked = false;
-		answer(p, reply, &r);
+		thread_set_blocked(t, false);
+		answer(t, reply, &r);
 		break;
 	}
-	reply_free[reply_nfree++] = reply;
+	reply_put(reply);
 }
 
 static bool wake_pending(void)
 {
-	return process_wakes;
+	return threads_marked;
 }
 
-/* A signal that ends p by default came while p runs (its thread is not
- * waiting for the server): it ends now. One it catches waits for its
- * next system call. */
-static void signal_running(struct process *p)
+/* A signal that ends its process by default came while t runs (it is
+ * not waiting for the server): the process ends now. One it catches
+ * waits for its next system call. */
+static void signal_running(struct thread *t)
 {
-	int sig = signal_fatal(p);
+	int sig = signal_fatal(t);
+	struct process *p = t->proc;
 
-	p->wake = false;
+	t->wake = false;
 	if (!sig)
 		return;
-	sys_thread_suspend(p->task.thread);
+	sys_thread_suspend(t->kthread);
 	process_end(p, 0, sig);
 	if (!process_any_alive())
 		run_next();
 }
 
-/* Try again the calls of the processes whose waits something changed,
+/* Try again the calls of the threads whose waits something changed,
  * and take the signals sent to running ones, until none is left (each
  * try either finishes or waits again). */
 static void wake_waiting(void)
 {
-	for (bool again = true; again;) {
-		again = false;
-		process_wakes = false;
-		for (unsigned i = 0; i < PROCESS_MAX; i++) {
-			struct process *p = &processes[i];
-			if (p->state != PROCESS_RUNNING || !p->wake)
+	while (threads_marked) {
+		threads_marked = false;
+		for (unsigned i = 0; i < THREAD_MAX; i++) {
+			struct thread *t = &threads[i];
+			if (t->state != THREAD_RUNNING || !t->wake)
 				continue;
-			if (p->blocked)
-				answer_waiting(p);
+			if (t->proc->state != PROCESS_RUNNING)
+				t->wake = false;
+			else if (t->blocked)
+				answer_waiting(t);
 			else
-				signal_running(p);
-			again = true;
+				signal_running(t);
 		}
 	}
 }
@@ -365,18 +278,20 @@ static int signal_of_vector(uint64_t vector, int *code)
 #define FAULT_TRIM_AT     2
 #define FAULT_REPEATS_MAX 8
 
-/* p's page fault m: true with m its answer, false when p has been ended
- * (out of memory: SIGKILL, as Linux's OOM killer; refused: SIGSEGV). */
-static bool page_fault(struct process *p, struct msg *m)
+/* t's page fault m: true with m its answer, false when its process has
+ * been ended (out of memory: SIGKILL, as Linux's OOM killer; refused:
+ * SIGSEGV). */
+static bool page_fault(struct thread *t, struct msg *m)
 {
+	struct process *p = t->proc;
 	uint64_t at = (m->w[0] & ~(PAGE_SIZE - 1)) | (m->w[1] & 0xFFF);
 	long err;
 
-	p->fault_repeats = at == p->fault_at ? p->fault_repeats + 1 : 0;
-	p->fault_at = at;
-	if (p->fault_repeats == FAULT_TRIM_AT)
+	t->fault_repeats = at == t->fault_at ? t->fault_repeats + 1 : 0;
+	t->fault_at = at;
+	if (t->fault_repeats == FAULT_TRIM_AT)
 		memory_trim(p, m->w[0]);
-	if (p->fault_repeats >= FAULT_REPEATS_MAX)
+	if (t->fault_repeats >= FAULT_REPEATS_MAX)
 		err = -ERR_NO_MEMORY;
 	else if ((err = pager_answer(&p->as, m)) == 0)
 		return true;
@@ -397,9 +312,11 @@ static bool page_fault(struct process *p, struct msg *m)
  * process has ended (its thread was stopped and freed already). */
 static bool handle(struct msg *m)
 {
-	struct process *p = process_of_badge(m->badge);
+	struct thread *t = thread_of_badge(m->badge);
+	struct process *p = t ? t->proc : NULL;
 	uint64_t label = ipc_tag_label(m->tag);
 	struct fault_regs fr;
+	enum dispatch_result d;
 
 	if (label == IPC_LABEL_NOTIFY) {
 		socket_notified(m->badge);
@@ -414,33 +331,35 @@ static bool handle(struct msg *m)
 		*m = msg_make(IPC_REPLY_STOP, 0);
 		return true;
 	}
+	p->current = t;
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
-		return page_fault(p, m);
+		return page_fault(t, m);
 	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
 		if (label == IPC_LABEL_SYSCALL_ARGS)
 			args_in(m, &fr.regs);
 		else
 			regs_in(m, &fr);
-		switch (syscall_dispatch(p, &fr.regs)) {
+		switch ((d = syscall_dispatch(t, &fr.regs))) {
 		case DISPATCH_ENDED:
-			end_process(p, reply_slot, p->exit_status, p->exit_signal);
+		case DISPATCH_THREAD_ENDED:
+			end_call(t, reply_slot, d);
 			return false;
 		case DISPATCH_BLOCKED:
 			/* It keeps this reply object; the next message comes
-			 * with a free one (there is one per process). */
-			p->blocked = true;
-			p->wake = signal_deliverable(p);
-			process_wakes |= p->wake;
-			p->saved = fr.regs;
-			p->reply = reply_slot;
+			 * with a free one (there is one per thread). */
+			thread_set_blocked(t, true);
+			if (signal_deliverable(t))
+				thread_mark(t);
+			t->saved = fr.regs;
+			t->reply = reply_slot;
 			reply_slot = reply_free[--reply_nfree];
 			return false;
 		case DISPATCH_REPLY:
 			break;
 		}
-		if (!deliver_signals(p, &fr.regs)) {
+		if (!deliver_signals(t, &fr.regs)) {
 			end_process(p, reply_slot, 0, p->exit_signal);
 			return false;
 		}
@@ -450,7 +369,7 @@ static bool handle(struct msg *m)
 		int code, sig;
 		regs_in(m, &fr);
 		sig = signal_of_vector(fr.vector, &code);
-		if (signal_fault(p, &fr.regs, sig, code)) {
+		if (signal_fault(t, &fr.regs, sig, code)) {
 			*m = regs_out(&fr.regs);
 			return true;
 		}
@@ -469,16 +388,8 @@ int main(uint64_t arg)
 	long err;
 
 	posix_priority = (unsigned)pi->priority;
-	char runfile[32];
-	if (program_arg(pi->args, "runfile", runfile, sizeof(runfile))) {
-		if (!run_list_from_file(runfile))
-			printf("posix: runfile=%s: no such file, or longer than %d bytes\n", runfile,
-			       RUN_LIST_MAX - 1);
-	} else if (!program_arg(pi->args, "run", run_list, sizeof(run_list))) {
-		run_list[0] = 0;
-	}
+	run_list_setup(pi->args);
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
-	memlog = program_arg(pi->args, "memlog", trace, sizeof(trace)) && trace[0] == '1';
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
 	signal_notification = slot_alloc();
@@ -490,7 +401,7 @@ int main(uint64_t arg)
 		printf("posix: cannot make its endpoint: %s\n", mica_strerror(err));
 		return 1;
 	}
-	for (reply_nfree = 0; reply_nfree < PROCESS_MAX; reply_nfree++) {
+	for (reply_nfree = 0; reply_nfree < THREAD_MAX; reply_nfree++) {
 		reply_free[reply_nfree] = slot_alloc();
 		if ((err = sys_obj_create(CAP_REPLY, reply_free[reply_nfree], 0)) < 0) {
 			printf("posix: cannot make its reply objects: %s\n", mica_strerror(err));
@@ -498,7 +409,9 @@ int main(uint64_t arg)
 		}
 	}
 	socket_init();
-	rootfs = program_file("rootfs", &rootfs_size);
+	size_t rootfs_size;
+	const void *rootfs = program_file("rootfs", &rootfs_size);
+	run_list_rootfs(rootfs, rootfs_size);
 	if (!vfs_init(&vfs_page_ops, rootfs, rootfs_size)) {
 		printf("posix: the root filesystem (boot module rootfs) is malformed or has more than "
 		       "%d entries\n", VFS_NODES);

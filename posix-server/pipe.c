@@ -27,9 +27,7 @@ static struct pipe pipes[PIPE_MAX];
 
 static void wake_all(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING)
-			process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 static struct pipe *pipe_of(const struct file *f)

@@ -3,7 +3,7 @@
  * (epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait).
  * Each try looks at every descriptor; when none is ready the call waits
  * (SYSCALL_BLOCK) until a pipe changes (pipe.c wakes every waiting
- * process), its timeout passes (p->sleep_at, on the server's timer,
+ * process), its timeout passes (p->current->sleep_at, on the server's timer,
  * signal.c) or a signal comes (EINTR: these calls are never restarted).
  * ppoll, pselect6 and epoll_pwait wait with the mask they are given, as
  * rt_sigsuspend does. Files and devices are always ready; the console
@@ -61,16 +61,16 @@ static long wait_more(struct process *p, uint64_t timeout)
 {
 	uint64_t now = (uint64_t)sys_clock();
 
-	if (!p->sleep_at) {
+	if (!p->current->sleep_at) {
 		if (!timeout)
 			return 0;
-		p->sleep_at = timeout == TIMEOUT_NONE ? SLEEP_FOREVER : now + timeout;
-		p->sleep_rem = 0;
+		p->current->sleep_at = timeout == TIMEOUT_NONE ? SLEEP_FOREVER : now + timeout;
+		p->current->sleep_rem = 0;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
 	}
-	if (p->sleep_at != SLEEP_FOREVER && p->sleep_at <= now) {
-		p->sleep_at = 0;
+	if (p->current->sleep_at != SLEEP_FOREVER && p->current->sleep_at <= now) {
+		p->current->sleep_at = 0;
 		return 0;
 	}
 	return SYSCALL_BLOCK;
@@ -83,7 +83,7 @@ static long wait_result(struct process *p, long n, uint64_t timeout)
 		n = wait_more(p, timeout);
 	if (n == SYSCALL_BLOCK)
 		return n;
-	p->sleep_at = 0;
+	p->current->sleep_at = 0;
 	signal_wait_mask_end(p);
 	return n;
 }

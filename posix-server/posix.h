@@ -1,8 +1,8 @@
 /*
  * The POSIX server: pager and exception handler of every process it
  * starts. A process is a task whose `syscall` instructions the kernel
- * redirects to the server as messages (IPC_LABEL_SYSCALL), with one thread
- * (threads come with clone). The server keeps each process's memory in an
+ * redirects to the server as messages (IPC_LABEL_SYSCALL), with its threads
+ * (struct thread: one for each kernel thread of the task). The server keeps each process's memory in an
  * address-space record (lib/aspace.h) whose pages are its own, so copying
  * to and from a process is as_copy_in/as_copy_out: a bad pointer is an
  * error code, never a fault of the server. docs/posix.md describes it.
@@ -23,7 +23,8 @@
 #define PROCESS_MAX        8            /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
-#define PROCESS_BADGE_BASE 0x100        /* the badge of process slot i is base + i */
+#define THREAD_MAX         64           /* threads of all processes at once */
+#define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
 #define FILE_MAX           512          /* open file descriptions in the server */
@@ -55,30 +56,61 @@ struct signal_source {
 	uint64_t addr;          /* a fault's: the instruction's address */
 };
 
-struct process {
-	enum process_state state;
-	unsigned index;                 /* in processes[] */
-	int pid, ppid;
-	int pgid, sid;                  /* process group, session (sys_job.c) */
-	char name[32];                  /* the program's file name (for logs) */
-	struct task_handle task;
-	struct aspace as;
-	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
-	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
+/* A thread of a process: a kernel thread in the process's task, whose
+ * page faults and redirected calls come badged PROCESS_BADGE_BASE +
+ * index (thread.c). What Linux keeps per thread is here: the waiting
+ * call, the signal mask and the signals sent to this thread, the
+ * alternate stack, the futex it waits on; the rest is the process's. */
+/* THREAD_ENDED: its call (exit) ended it, for a moment. */
+enum thread_state { THREAD_FREE, THREAD_RUNNING, THREAD_ENDED };
+
+/* Where a thread is with FUTEX_WAIT (futex.c). */
+enum futex_state { FUTEX_NONE, FUTEX_WAITING, FUTEX_WOKEN };
+
+struct thread {
+	enum thread_state state;
+	unsigned index;                 /* in threads[] */
+	struct process *proc;
+	int tid;                        /* the main thread's is the pid */
+	cap_slot_t kthread;             /* the kernel thread */
+	uint64_t started;               /* sys_clock at its start */
 	bool blocked;                   /* its system call waits: saved, reply */
 	bool wake;                      /* what it waits for changed, or a signal came: look again */
 	struct user_regs saved;         /* the registers of the call that waits */
 	cap_slot_t reply;               /* the reply object it waits on */
 	uint64_t io_done;               /* bytes a waiting write has moved so far */
 	uint64_t sigmask;               /* blocked signals: bit sig - 1 */
-	uint64_t sigpending;            /* sent and not yet delivered */
-	struct linux_sigaction actions[LINUX_NSIG];
-	struct signal_source siginfo[LINUX_NSIG];       /* of each pending signal */
+	uint64_t sigpending;            /* sent to this thread and not yet delivered */
+	struct signal_source siginfo[LINUX_NSIG];       /* of each of those */
 	struct linux_stack altstack;    /* sigaltstack; size 0: none */
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
 	uint64_t sigsuspend_old;
-	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's or poll's deadline (ns of
-					 * sys_clock; SLEEP_FOREVER: none), rem */
+	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
+					 * of sys_clock; SLEEP_FOREVER: none), rem */
+	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
+	uint64_t robust_list;           /* set_robust_list's head (0: none) */
+	enum futex_state futex;         /* FUTEX_WAIT's */
+	uint64_t futex_addr;            /* the word it waits on */
+	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
+	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
+	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
+	unsigned fault_repeats;         /* how often in a row, answered */
+};
+
+struct process {
+	enum process_state state;
+	unsigned index;                 /* in processes[] */
+	int pid, ppid;
+	int pgid, sid;                  /* process group, session (sys_job.c) */
+	char name[32];                  /* the program's file name (for logs) */
+	struct task_handle task;        /* the task (its thread slot unused: threads[]) */
+	struct thread *current;         /* the thread whose message the server handles */
+	unsigned nthreads;              /* threads alive */
+	struct aspace as;
+	uint64_t brk_start, brk;        /* the heap: from brk_start (page aligned) to brk */
+	uint64_t sigpending;            /* sent to the process and not yet delivered */
+	struct linux_sigaction actions[LINUX_NSIG];
+	struct signal_source siginfo[LINUX_NSIG];       /* of each pending signal */
 	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
@@ -87,18 +119,30 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
-	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
-	unsigned fault_repeats;         /* how often in a row, answered */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
 
 extern struct process processes[PROCESS_MAX];
+extern struct thread threads[THREAD_MAX];
 
 /* ---- main.c ---- */
 
 extern cap_slot_t posix_endpoint;       /* where processes' faults and calls arrive */
 extern unsigned posix_priority;         /* the server's thread's */
+/* A reply object a thread that waited held, free again (its thread was
+ * destroyed without an answer). */
+void reply_put(cap_slot_t reply);
+
+/* ---- runlist.c: the programs to run ---- */
+
+/* The run list from the server's arguments (run=, runfile=, memlog=). */
+void run_list_setup(const char *args);
+/* The root filesystem's archive, where programs are looked for first. */
+void run_list_rootfs(const void *archive, size_t size);
+/* Start the next program of the list, skipping those that cannot start;
+ * when none is left, say so with the memory. */
+void run_next(void);
 
 /* ---- random.c: AT_RANDOM and getrandom ---- */
 
@@ -225,34 +269,104 @@ void process_set_cwd(struct process *p, int node);
 
 /* ---- signal.c ---- */
 
-/* Send sig to p (nothing if p is not alive; dropped if p ignores it and
- * does not block it), with code, the sender's pid and (SIGCHLD) status
- * for its siginfo. A signal p will take marks it (p->wake). */
+/* Send sig to p, the process (nothing if p is not alive; dropped if no
+ * thread of p blocks it and p ignores it), with code, the sender's pid
+ * and (SIGCHLD) status for its siginfo. A thread that can take it now is
+ * marked (thread_mark): one that waits in a call, the main thread first;
+ * else one that runs (a signal whose default action ends p ends it). */
 void signal_send(struct process *p, int sig, int code, int from, int status);
-/* The exception that sig stands for, at instruction ip, in p's thread
- * (its registers r): true when p catches it, r then entering the handler
- * (si_addr ip, si_code code); false when it ends p (a signal of a fault
- * that p blocks or ignores ends it too, as Linux). */
-bool signal_fault(struct process *p, struct user_regs *r, int sig, int code);
-/* Whether p has a pending signal it neither blocks nor ignores. */
-bool signal_deliverable(const struct process *p);
-/* Such a signal that ends p by its default action, or 0. */
-int signal_fatal(const struct process *p);
-/* Deliver p's pending signals into the registers r its thread resumes
- * with (its call's result in rax): a handler's frame on its stack for
- * each caught one. false: a signal ended p (p->state PROCESS_ENDED,
- * p->exit_signal); its thread must not resume. */
-bool signal_deliver(struct process *p, struct user_regs *r);
-/* p's call (registers r, as saved) waits and a signal came: r's result
+/* Send sig to thread t alone (tgkill, tkill, SIGPIPE), as signal_send. */
+void signal_send_thread(struct thread *t, int sig, int code, int from, int status);
+/* The exception that sig stands for, at instruction ip, in thread t (its
+ * registers r): true when its process catches it, r then entering the
+ * handler (si_addr ip, si_code code); false when it ends the process (a
+ * signal of a fault that t blocks or its process ignores ends it too, as
+ * Linux). */
+bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code);
+/* Whether t has a pending signal (its own or its process's) it neither
+ * blocks nor ignores. */
+bool signal_deliverable(const struct thread *t);
+/* Such a signal that ends the process by its default action, or 0. */
+int signal_fatal(const struct thread *t);
+/* Deliver t's pending signals into the registers r it resumes with (its
+ * call's result in rax): a handler's frame on its stack for each caught
+ * one. false: a signal ended the process (state PROCESS_ENDED,
+ * exit_signal); t must not resume. */
+bool signal_deliver(struct thread *t, struct user_regs *r);
+/* t's call (registers r, as saved) waits and a signal came: r's result
  * becomes -EINTR, what a write moved so far, or (SA_RESTART) the call is
  * made again after the handler. */
-void signal_interrupt(struct process *p, struct user_regs *r);
-/* A call that waits with the mask at user address va (size bytes):
- * set at its first try, p's own kept (as rt_sigsuspend). 0, -EINVAL,
- * -EFAULT. */
+void signal_interrupt(struct thread *t, struct user_regs *r);
+/* A call of p->current that waits with the mask at user address va
+ * (size bytes): set at its first try, the thread's own kept (as
+ * rt_sigsuspend). 0, -EINVAL, -EFAULT. */
 long signal_wait_mask(struct process *p, uint64_t va, uint64_t size);
-/* The call ended without a signal: p's own mask back. */
+/* The call ended without a signal: the thread's own mask back. */
 void signal_wait_mask_end(struct process *p);
+
+/* ---- thread.c: the threads of processes ---- */
+
+/* Some thread is marked (thread_mark): main.c looks at them all. */
+extern bool threads_marked;
+/* Bit i: threads[i] waits in a call (its blocked). */
+extern uint64_t threads_waiting;
+_Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
+
+/* The thread the badge of a message names (alive, of a live process),
+ * or NULL. */
+struct thread *thread_of_badge(uint64_t badge);
+/* The live thread with this tid, or NULL. */
+struct thread *thread_of_tid(int tid);
+/* A new thread record of p (tid given, signal state empty, no kernel
+ * thread yet), or NULL when THREAD_MAX are in use. */
+struct thread *thread_new(struct process *p, int tid);
+/* Its badged endpoint (the server's endpoint badged with t's slot) in a
+ * new slot of the server, to name as pager and exception handler;
+ * CAP_SLOT_NONE when it cannot be made. The caller deletes it. */
+cap_slot_t thread_badged_endpoint(const struct thread *t);
+/* Make t's kernel thread in its process's task and start it with regs
+ * (clone). 0 or a negative Mica error (t then has none). */
+long thread_run(struct thread *t, const struct user_regs *regs);
+/* t is gone: its kernel thread destroyed, a reply object it waited on
+ * free again (reply_put), its record free; its process has one less. */
+void thread_release(struct thread *t);
+/* Every thread of p released (its end, its image replaced) but keep
+ * (NULL: none). */
+void threads_release(struct process *p, const struct thread *keep);
+/* t ends on its own (exit, not exit_group): its CLEARTID word cleared
+ * and woken, its robust futexes released, then released (its kernel
+ * thread waits for our answer: the caller stops it first). false when
+ * it was its process's last: the caller ends the process instead. */
+bool thread_exit(struct thread *t);
+/* Look at t again in main.c's loop: its call is tried again, or a
+ * signal for it taken. */
+static inline void thread_mark(struct thread *t)
+{
+	t->wake = true;
+	threads_marked = true;
+}
+/* t's call waits (saved, reply) or no longer does. */
+static inline void thread_set_blocked(struct thread *t, bool blocked)
+{
+	t->blocked = blocked;
+	if (blocked)
+		threads_waiting |= 1UL << t->index;
+	else
+		threads_waiting &= ~(1UL << t->index);
+}
+/* Every waiting call of every process is tried again (what a pipe, a
+ * socket or the terminal changed may be what it waits for). */
+void threads_wake_all(void);
+
+/* ---- futex.c ---- */
+
+/* Wake at most n threads of p waiting on the word at addr whose bitset
+ * meets bitset: how many woke. */
+long futex_wake(struct process *p, uint64_t addr, uint64_t n, uint32_t bitset);
+/* t ends: the word at its clear_child_tid set to 0 and woken (one
+ * waiter), and each robust futex it holds marked FUTEX_OWNER_DIED and
+ * woken, as Linux does at a thread's exit. */
+void futex_thread_gone(struct thread *t);
 
 /* ---- timer.c ---- */
 
@@ -277,8 +391,8 @@ struct process *process_start(const char *name, const void *file, size_t size,
  * answered its pending message (IPC_REPLY_STOP) or has none. */
 void process_end(struct process *p, int status, int signal);
 
-/* The process the badge of a message names, or NULL. */
-struct process *process_of_badge(uint64_t badge);
+/* A new process id (thread ids come from the same numbers). */
+int pid_next(void);
 
 /* p's parent if it is alive, or NULL. */
 struct process *process_parent(const struct process *p);
@@ -298,25 +412,16 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 
 /* ---- syscall.c ---- */
 
-enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_BLOCKED };
+enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_THREAD_ENDED, DISPATCH_BLOCKED };
 
 /* Carry out the system call in regs (rax the number, arguments in rdi,
- * rsi, rdx, r10, r8, r9) for p: the result goes into regs->rax (or regs
- * change otherwise, as arch_prctl, execve): DISPATCH_REPLY. Or
- * DISPATCH_ENDED: p has ended (exit, exit_group, SIGPIPE) and must not be
- * resumed; DISPATCH_BLOCKED: the call waits (enum in syscall.h). */
-enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *regs);
-
-/* Some process's wake is set: the serve loop looks at them all
- * (main.c's wake_waiting clears it). */
-extern bool process_wakes;
-
-/* What p waits for has changed: its call is tried again (main.c). */
-static inline void process_wake(struct process *p)
-{
-	if (p && p->blocked)
-		p->wake = process_wakes = true;
-}
+ * rsi, rdx, r10, r8, r9) for thread t: the result goes into regs->rax
+ * (or regs change otherwise, as arch_prctl, execve): DISPATCH_REPLY. Or
+ * DISPATCH_ENDED: its process has ended (exit_group, SIGPIPE) and must
+ * not be resumed; DISPATCH_THREAD_ENDED: t alone ends (exit, with other
+ * threads left: thread_exit); DISPATCH_BLOCKED: the call waits (enum in
+ * syscall.h). */
+enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *regs);
 
 /* A call comes as struct syscall_args (IPC_LABEL_SYSCALL_ARGS): its
  * registers hold rax (the number) and the six arguments only, and rflags
@@ -328,10 +433,21 @@ static inline bool regs_complete(const struct user_regs *r)
 	return r->rflags != 0;
 }
 
-/* Complete r, p's call's registers, from its waiting thread (rax and the
- * arguments as r has them). 0, or a negative ERR_* (the thread is not
- * waiting: it cannot be). */
-long regs_fetch(struct process *p, struct user_regs *r);
+/* Complete r, the registers of t's call, from its kernel thread, which
+ * waits for the answer (rax and the arguments as r has them). 0, or a
+ * negative ERR_* (it is not waiting: it cannot be). process.c. */
+long regs_fetch(struct thread *t, struct user_regs *r);
+
+/* What p waits for has changed: the calls of its threads that wait are
+ * tried again (main.c). */
+static inline void process_wake(struct process *p)
+{
+	for (uint64_t w = p ? threads_waiting : 0; w; w &= w - 1) {
+		struct thread *t = &threads[__builtin_ctzl(w)];
+		if (t->proc == p)
+			thread_mark(t);
+	}
+}
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */
 long errno_of(long mica_err);

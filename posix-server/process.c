@@ -13,22 +13,19 @@
 struct process processes[PROCESS_MAX];
 static int next_pid = 1;
 
-struct process *process_of_badge(uint64_t badge)
+int pid_next(void)
 {
-	if (badge < PROCESS_BADGE_BASE || badge >= PROCESS_BADGE_BASE + PROCESS_MAX)
-		return NULL;
-	struct process *p = &processes[badge - PROCESS_BADGE_BASE];
-	return p->state == PROCESS_RUNNING ? p : NULL;
+	return next_pid++;
 }
 
-long regs_fetch(struct process *p, struct user_regs *r)
+long regs_fetch(struct thread *t, struct user_regs *r)
 {
 	struct user_regs all;
 	long err;
 
 	if (regs_complete(r))
 		return 0;
-	if ((err = sys_thread_read_regs(p->task.thread, (uint64_t)&all)) < 0)
+	if ((err = sys_thread_read_regs(t->kthread, (uint64_t)&all)) < 0)
 		return err;
 	all.rax = r->rax;
 	all.rdi = r->rdi;
@@ -107,11 +104,11 @@ static const char *space_build(struct aspace *as, const void *file, size_t size,
 	return NULL;
 }
 
-/* The task: the server as pager and exception handler (badged with the
- * process's slot), its calls redirected. */
-static long task_build(struct process *p, uint64_t entry, uint64_t sp)
+/* The task and its first thread, t's: the server as pager and exception
+ * handler (badged with t's slot), its calls redirected. */
+static long task_build(struct process *p, struct thread *t, uint64_t entry, uint64_t sp)
 {
-	cap_slot_t badged = slot_alloc();
+	cap_slot_t badged = thread_badged_endpoint(t);
 	long err;
 
 	if (badged == CAP_SLOT_NONE)
@@ -122,18 +119,22 @@ static long task_build(struct process *p, uint64_t entry, uint64_t sp)
 		.pager = badged, .exception = badged, .ipc_buffer = 0,
 		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = TASK_REDIRECT_ARGS,
 	};
-	if ((err = sys_cap_copy(posix_endpoint, CAP_SLOT_SELF, badged, CAP_RIGHT_WRITE,
-				PROCESS_BADGE_BASE + p->index)) >= 0 &&
-	    (err = task_new(&spec, &p->task)) >= 0)
-		err = sys_thread_start(p->task.thread, entry, sp, 0);
+	if ((err = task_new(&spec, &p->task)) >= 0) {
+		/* The thread is t's from now on (thread.c destroys it). */
+		t->kthread = p->task.thread;
+		p->task.thread = CAP_SLOT_NONE;
+		err = sys_thread_start(t->kthread, entry, sp, 0);
+	}
 	sys_cap_delete(badged);
 	slot_free(badged);
 	return err;
 }
 
-/* Everything p holds: task, memory, descriptors, working directory. */
+/* Everything p holds: threads, task, memory, descriptors, working
+ * directory. */
 static void process_release(struct process *p)
 {
+	threads_release(p, NULL);
 	task_delete(&p->task);
 	as_release(&p->as);
 	fd_close_all(p);
@@ -148,6 +149,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 			      struct exec_start *s)
 {
 	struct process *p = NULL;
+	struct thread *t;
 	uint64_t sp = 0, entry = 0;
 
 	for (unsigned i = 0; i < PROCESS_MAX && !p; i++)
@@ -158,6 +160,10 @@ struct process *process_start(const char *name, const void *file, size_t size,
 		return NULL;
 	}
 	memset(p, 0, sizeof(*p));
+	if (!(t = thread_new(p, 0))) {
+		printf("posix: %s: cannot start: %u threads already\n", name, THREAD_MAX);
+		return NULL;
+	}
 	p->index = (unsigned)(p - processes);
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
@@ -169,7 +175,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->brk_start = p->brk = s->image.end;
 	long err = why ? 0 : fd_console(p);
 	if (!why && err == 0)
-		err = task_build(p, entry, sp);
+		err = task_build(p, t, entry, sp);
 	if (why || err < 0) {
 		printf("posix: %s: cannot start: %s\n", name,
 		       why ? why : err == -LINUX_ENFILE ? "no open file left" : mica_strerror(err));
@@ -177,7 +183,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 		return NULL;
 	}
 	process_set_cwd(p, VFS_ROOT);
-	p->pid = next_pid++;
+	p->pid = t->tid = next_pid++;
 	p->ppid = 0;
 	p->pgid = p->sid = p->pid;
 	p->state = PROCESS_RUNNING;
@@ -242,20 +248,24 @@ static struct process *slot_new(void)
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
 {
 	struct process *c = slot_new();
+	struct thread *ct, *pt = p->current;
 	long e;
 
-	if (!c) {
+	if (c)
+		memset(c, 0, sizeof(*c));
+	if (!c || !(ct = thread_new(c, 0))) {
 		*err = -LINUX_EAGAIN;
 		return NULL;
 	}
-	memset(c, 0, sizeof(*c));
 	c->index = (unsigned)(c - processes);
 	memcpy(c->name, p->name, sizeof(c->name));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->brk_start = p->brk_start;
 	c->brk = p->brk;
-	c->sigmask = p->sigmask;       /* nothing pending, no timers: as Linux */
-	c->altstack = p->altstack;
+	/* Only the calling thread is copied, with its mask and altstack;
+	 * nothing pending, no timers: as Linux. */
+	ct->sigmask = pt->sigmask;
+	ct->altstack = pt->altstack;
 	memcpy(c->actions, p->actions, sizeof(c->actions));
 	c->nofile = p->nofile;
 	c->umask = p->umask;
@@ -264,8 +274,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	/* Copy-on-write: every page shared, read-only for both until one
 	 * writes it (lib/aspace.h). */
 	if ((e = as_share(&c->as, &p->as)) < 0 ||
-	    (e = task_build(c, regs->rip, regs->rsp)) < 0 ||
-	    (e = sys_thread_write_regs(c->task.thread, (uint64_t)regs)) < 0) {
+	    (e = task_build(c, ct, regs->rip, regs->rsp)) < 0 ||
+	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0) {
 		process_release(c);
 		*err = e == -LINUX_ENOMEM || e == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
 		return NULL;
@@ -278,7 +288,7 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 			files[c->fds[fd].file - 1].refs++;
 	}
 	process_set_cwd(c, p->cwd);
-	c->pid = next_pid++;
+	c->pid = ct->tid = next_pid++;
 	c->ppid = p->pid;
 	c->pgid = p->pgid;
 	c->sid = p->sid;
@@ -312,6 +322,12 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 		return !strcmp(why, "out of memory") ? -LINUX_ENOMEM
 		       : !strcmp(why, "the arguments do not fit") ? -LINUX_E2BIG : -LINUX_ENOEXEC;
 	}
+	/* The other threads end; the caller goes on as the main thread,
+	 * with the pid as its tid (as Linux). */
+	struct thread *t = p->current;
+	threads_release(p, t);
+	t->tid = p->pid;
+	t->clear_child_tid = t->robust_list = 0;
 	as_release(&p->as);
 	p->as = as;
 	p->brk_start = p->brk = s->image.end;
@@ -320,7 +336,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 			fd_close(p, fd);
 	/* Caught signals go back to their default action; ignored stay;
 	 * the mask, pending signals and the alarm stay, the altstack goes. */
-	memset(&p->altstack, 0, sizeof(p->altstack));
+	memset(&t->altstack, 0, sizeof(t->altstack));
 	for (unsigned i = 0; i < LINUX_NSIG; i++)
 		if (p->actions[i].handler > 1)
 			memset(&p->actions[i], 0, sizeof(p->actions[i]));

@@ -1,13 +1,16 @@
 /*
  * Signals: sending (kill, tgkill, tkill, SIGCHLD, SIGALRM, SIGPIPE),
- * actions, masks, and delivery. A signal is delivered when its process's
- * thread is in the server's hands: on the way back from a system call
- * (its answer's registers rewritten to enter the handler on a frame laid
- * out as Linux's), or at once when the process waits in a call (the call
- * ends with EINTR, or starts again after the handler with SA_RESTART). A
- * signal whose default action ends the process ends it at once wherever
- * it is. A process that makes no system call meets a caught signal at
- * its next call.
+ * actions, masks, and delivery. The actions are the process's; the mask,
+ * the alternate stack and the signals sent to one thread (tgkill, a
+ * fault, SIGPIPE) are each thread's; a signal sent to the process is
+ * pending in the process until a thread that does not block it takes it.
+ * A signal is delivered when a thread is in the server's hands: on the
+ * way back from a system call (its answer's registers rewritten to enter
+ * the handler on a frame laid out as Linux's), or at once when the
+ * thread waits in a call (the call ends with EINTR, or starts again
+ * after the handler with SA_RESTART). A signal whose default action ends
+ * the process ends it (every thread) at once wherever it is. A thread
+ * that makes no system call meets a caught signal at its next call.
  * Sleeping and alarms are timer.c's.
  */
 #include "layout.h"
@@ -44,49 +47,103 @@ static bool ignored(const struct process *p, int sig)
 	return handler == LINUX_SIG_IGN || (handler == LINUX_SIG_DFL && default_ignored(sig));
 }
 
-/* The lowest pending signal p does not block and does not ignore, or 0. */
-static int next_signal(const struct process *p)
+/* The lowest pending signal t does not block and its process does not
+ * ignore, or 0: those sent to t first, then its process's (*shared). */
+static int next_signal(const struct thread *t, bool *shared)
 {
-	uint64_t ready = p->sigpending & ~p->sigmask;
+	const struct process *p = t->proc;
+	uint64_t own = t->sigpending & ~t->sigmask, all = p->sigpending & ~t->sigmask;
 
-	for (int sig = 1; ready; sig++, ready >>= 1)
-		if ((ready & 1) && !ignored(p, sig))
+	for (int sig = 1; own; sig++, own >>= 1)
+		if ((own & 1) && !ignored(p, sig)) {
+			*shared = false;
 			return sig;
+		}
+	for (int sig = 1; all; sig++, all >>= 1)
+		if ((all & 1) && !ignored(p, sig)) {
+			*shared = true;
+			return sig;
+		}
 	return 0;
 }
 
-bool signal_deliverable(const struct process *p)
+bool signal_deliverable(const struct thread *t)
 {
-	return next_signal(p) != 0;
+	bool shared;
+
+	return next_signal(t, &shared) != 0;
 }
 
-/* A deliverable signal that ends p by its default action, or 0. */
-int signal_fatal(const struct process *p)
+int signal_fatal(const struct thread *t)
 {
-	int sig = next_signal(p);
+	bool shared;
+	int sig = next_signal(t, &shared);
 
-	return sig && p->actions[sig - 1].handler == LINUX_SIG_DFL ? sig : 0;
+	return sig && t->proc->actions[sig - 1].handler == LINUX_SIG_DFL ? sig : 0;
+}
+
+/* Whether some thread of p blocks sig. */
+static bool blocked_by_any(const struct process *p, int sig)
+{
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p &&
+		    (threads[i].sigmask & SIG_BIT(sig)))
+			return true;
+	return false;
 }
 
 void signal_send(struct process *p, int sig, int code, int from, int status)
 {
+	struct thread *pick = NULL;
+	unsigned best = 0;
+
 	if (!p || p->state != PROCESS_RUNNING || sig < 1 || sig > LINUX_NSIG)
 		return;
-	if (!(p->sigmask & SIG_BIT(sig)) && ignored(p, sig))
+	if (ignored(p, sig) && !blocked_by_any(p, sig))
 		return;
 	p->sigpending |= SIG_BIT(sig);
 	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
-	if (signal_deliverable(p))
-		p->wake = process_wakes = true;
+	if (ignored(p, sig))
+		return;
+	/* Who takes it: a thread that does not block it, one that waits in
+	 * a call (it can be answered now) before one that runs, the main
+	 * thread before the others (as Linux tries it first). */
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (t->state != THREAD_RUNNING || t->proc != p || (t->sigmask & SIG_BIT(sig)))
+			continue;
+		unsigned score = 1 + (t->blocked ? 2 : 0) + (t->tid == p->pid ? 1 : 0);
+		if (score > best) {
+			best = score;
+			pick = t;
+		}
+	}
+	if (pick)
+		thread_mark(pick);
 }
 
-/* The frame for sig on p's stack, and r set to enter act's handler on it.
- * false: it cannot be (no restorer, the stack is not writable). */
-static bool frame_push(struct process *p, struct user_regs *r, int sig, struct linux_sigaction *act)
+void signal_send_thread(struct thread *t, int sig, int code, int from, int status)
 {
+	if (!t || t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING || sig < 1 ||
+	    sig > LINUX_NSIG)
+		return;
+	if (!(t->sigmask & SIG_BIT(sig)) && ignored(t->proc, sig))
+		return;
+	t->sigpending |= SIG_BIT(sig);
+	t->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
+	if (signal_deliverable(t))
+		thread_mark(t);
+}
+
+/* The frame for sig (sent by src) on t's stack, and r set to enter act's
+ * handler on it. false: it cannot be (no restorer, the stack is not
+ * writable). */
+static bool frame_push(struct thread *t, struct user_regs *r, int sig,
+		       const struct signal_source *src, struct linux_sigaction *act)
+{
+	struct process *p = t->proc;
 	struct linux_rt_sigframe f;
-	const struct signal_source *src = &p->siginfo[sig - 1];
-	const struct linux_stack *alt = &p->altstack;
+	const struct linux_stack *alt = &t->altstack;
 	bool on_alt = alt->size && r->rsp - alt->sp < alt->size;
 	uint64_t sp = r->rsp - RED_ZONE;
 
@@ -106,7 +163,7 @@ static bool frame_push(struct process *p, struct user_regs *r, int sig, struct l
 		.rbp = r->rbp, .rbx = r->rbx, .rdx = r->rdx, .rax = r->rax, .rcx = r->rcx,
 		.rsp = r->rsp, .rip = r->rip, .eflags = r->rflags, .cs = 0x33, .ss = 0x2b,
 	};
-	f.uc.sigmask = p->in_sigsuspend ? p->sigsuspend_old : p->sigmask;
+	f.uc.sigmask = t->in_sigsuspend ? t->sigsuspend_old : t->sigmask;
 	mc->oldmask = f.uc.sigmask;
 	f.info.signo = sig;
 	f.info.code = src->code;
@@ -125,22 +182,28 @@ static bool frame_push(struct process *p, struct user_regs *r, int sig, struct l
 	r->rdx = sp + offsetof(struct linux_rt_sigframe, uc);
 	r->rax = 0;
 	r->rflags &= ~(RFLAGS_TF | RFLAGS_DF);
-	p->sigmask |= act->mask | (act->flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
-	p->sigmask &= ~UNBLOCKABLE;
+	t->sigmask |= act->mask | (act->flags & LINUX_SA_NODEFER ? 0 : SIG_BIT(sig));
+	t->sigmask &= ~UNBLOCKABLE;
 	if (act->flags & LINUX_SA_RESETHAND)
 		act->handler = LINUX_SIG_DFL;
-	p->in_sigsuspend = false;
+	t->in_sigsuspend = false;
 	return true;
 }
 
-bool signal_deliver(struct process *p, struct user_regs *r)
+bool signal_deliver(struct thread *t, struct user_regs *r)
 {
+	struct process *p = t->proc;
+	bool shared;
 	int sig;
 
-	while ((sig = next_signal(p))) {
+	while ((sig = next_signal(t, &shared))) {
 		struct linux_sigaction *act = &p->actions[sig - 1];
-		p->sigpending &= ~SIG_BIT(sig);
-		if (act->handler == LINUX_SIG_DFL || !frame_push(p, r, sig, act)) {
+		struct signal_source src = shared ? p->siginfo[sig - 1] : t->siginfo[sig - 1];
+		if (shared)
+			p->sigpending &= ~SIG_BIT(sig);
+		else
+			t->sigpending &= ~SIG_BIT(sig);
+		if (act->handler == LINUX_SIG_DFL || !frame_push(t, r, sig, &src, act)) {
 			if (act->handler != LINUX_SIG_DFL)
 				printf("posix: %s (pid %d): no room for signal %d's frame: SIGSEGV\n",
 				       p->name, p->pid, sig);
@@ -150,31 +213,34 @@ bool signal_deliver(struct process *p, struct user_regs *r)
 		}
 	}
 	/* Drop what is pending, unblocked and ignored. */
-	p->sigpending &= p->sigmask;
-	if (p->in_sigsuspend) {
-		p->sigmask = p->sigsuspend_old;
-		p->in_sigsuspend = false;
+	t->sigpending &= t->sigmask;
+	p->sigpending &= t->sigmask;
+	if (t->in_sigsuspend) {
+		t->sigmask = t->sigsuspend_old;
+		t->in_sigsuspend = false;
 	}
 	return true;
 }
 
-bool signal_fault(struct process *p, struct user_regs *r, int sig, int code)
+bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code)
 {
-	const struct linux_sigaction *act = &p->actions[sig - 1];
+	const struct linux_sigaction *act = &t->proc->actions[sig - 1];
 
-	if ((p->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
+	if ((t->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
 	    act->handler == LINUX_SIG_DFL)
 		return false;
-	p->sigpending |= SIG_BIT(sig);
-	p->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
-	return signal_deliver(p, r);
+	t->sigpending |= SIG_BIT(sig);
+	t->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
+	return signal_deliver(t, r);
 }
 
 /* Calls that are not started again after a handler, even with SA_RESTART
- * (as Linux: they return EINTR). */
-static bool restartable(uint64_t nr)
+ * (as Linux: they return EINTR; a futex wait with a timeout too). */
+static bool restartable(uint64_t nr, const struct user_regs *r)
 {
 	switch (nr) {
+	case LINUX_NR_futex:
+		return !r->r10;
 	case LINUX_NR_pause: case LINUX_NR_rt_sigsuspend: case LINUX_NR_nanosleep:
 	case LINUX_NR_clock_nanosleep: case LINUX_NR_poll: case LINUX_NR_ppoll:
 	case LINUX_NR_select: case LINUX_NR_pselect6: case LINUX_NR_epoll_wait:
@@ -185,25 +251,28 @@ static bool restartable(uint64_t nr)
 	}
 }
 
-void signal_interrupt(struct process *p, struct user_regs *r)
+void signal_interrupt(struct thread *t, struct user_regs *r)
 {
-	int sig = next_signal(p);
+	struct process *p = t->proc;
+	bool shared;
+	int sig = next_signal(t, &shared);
 	uint64_t nr = r->rax, now = (uint64_t)sys_clock();
 
-	if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && p->sleep_rem) {
-		uint64_t left = p->sleep_at > now ? p->sleep_at - now : 0;
+	if (t->sleep_at && t->sleep_at != SLEEP_FOREVER && t->sleep_rem) {
+		uint64_t left = t->sleep_at > now ? t->sleep_at - now : 0;
 		struct linux_timespec ts = { (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
-		as_copy_out(&p->as, p->sleep_rem, &ts, sizeof(ts));
+		as_copy_out(&p->as, t->sleep_rem, &ts, sizeof(ts));
 	}
-	p->sleep_at = 0;
-	if (p->io_done) {
-		r->rax = p->io_done;
-	} else if (sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr)) {
+	t->sleep_at = 0;
+	t->futex = FUTEX_NONE;
+	if (t->io_done) {
+		r->rax = t->io_done;
+	} else if (sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr, r)) {
 		r->rip -= SYSCALL_INSN;         /* rax still holds the call's number */
 	} else {
 		r->rax = (uint64_t)-LINUX_EINTR;
 	}
-	p->io_done = 0;
+	t->io_done = 0;
 }
 
 /* ---- the calls ---- */
@@ -224,14 +293,19 @@ long posix_rt_sigaction(struct process *p, struct user_regs *r)
 	if (act) {
 		a.mask &= ~UNBLOCKABLE;
 		p->actions[sig - 1] = a;
-		if (ignored(p, (int)sig))       /* a pending one goes, as Linux */
+		if (ignored(p, (int)sig)) {     /* a pending one goes, as Linux */
 			p->sigpending &= ~SIG_BIT(sig);
+			for (unsigned i = 0; i < THREAD_MAX; i++)
+				if (threads[i].proc == p)
+					threads[i].sigpending &= ~SIG_BIT(sig);
+		}
 	}
 	return 0;
 }
 
 long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
 {
+	struct thread *t = p->current;
 	uint64_t how = r->rdi, set = r->rsi, old = r->rdx, mask = 0;
 
 	if (r->r10 != 8)
@@ -240,23 +314,30 @@ long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
 		return -LINUX_EFAULT;
 	if (set && how > LINUX_SIG_SETMASK)
 		return -LINUX_EINVAL;
-	if (old && as_copy_out(&p->as, old, &p->sigmask, 8) < 0)
+	if (old && as_copy_out(&p->as, old, &t->sigmask, 8) < 0)
 		return -LINUX_EFAULT;
 	if (set) {
+		uint64_t was = t->sigmask;
 		if (how == LINUX_SIG_BLOCK)
-			p->sigmask |= mask;
+			t->sigmask |= mask;
 		else if (how == LINUX_SIG_UNBLOCK)
-			p->sigmask &= ~mask;
+			t->sigmask &= ~mask;
 		else
-			p->sigmask = mask;
-		p->sigmask &= ~UNBLOCKABLE;
+			t->sigmask = mask;
+		t->sigmask &= ~UNBLOCKABLE;
+		/* Process-wide signals it blocked now may be another's. */
+		uint64_t newly = t->sigmask & ~was & p->sigpending;
+		for (int sig = 1; newly; sig++, newly >>= 1)
+			if (newly & 1)
+				signal_send(p, sig, p->siginfo[sig - 1].code, p->siginfo[sig - 1].pid,
+					    p->siginfo[sig - 1].status);
 	}
 	return 0;
 }
 
 long posix_rt_sigpending(struct process *p, struct user_regs *r)
 {
-	uint64_t set = p->sigpending & p->sigmask;
+	uint64_t set = (p->current->sigpending | p->sigpending) & p->current->sigmask;
 
 	if (r->rsi > 8)
 		return -LINUX_EINVAL;
@@ -286,7 +367,7 @@ long posix_rt_sigreturn(struct process *p, struct user_regs *r)
 		.r11 = mc->r11, .r12 = mc->r12, .r13 = mc->r13, .r14 = mc->r14, .r15 = mc->r15,
 		.fs_base = r->fs_base,
 	};
-	p->sigmask = uc.sigmask & ~UNBLOCKABLE;
+	p->current->sigmask = uc.sigmask & ~UNBLOCKABLE;
 	return (long)mc->rax;
 }
 
@@ -299,25 +380,28 @@ long posix_rt_sigsuspend(struct process *p, struct user_regs *r)
 
 long signal_wait_mask(struct process *p, uint64_t va, uint64_t size)
 {
+	struct thread *t = p->current;
 	uint64_t mask;
 
 	if (size != 8)
 		return -LINUX_EINVAL;
-	if (p->in_sigsuspend)
+	if (t->in_sigsuspend)
 		return 0;
 	if (as_copy_in(&p->as, &mask, va, 8) < 0)
 		return -LINUX_EFAULT;
-	p->sigsuspend_old = p->sigmask;
-	p->sigmask = mask & ~UNBLOCKABLE;
-	p->in_sigsuspend = true;
+	t->sigsuspend_old = t->sigmask;
+	t->sigmask = mask & ~UNBLOCKABLE;
+	t->in_sigsuspend = true;
 	return 0;
 }
 
 void signal_wait_mask_end(struct process *p)
 {
-	if (p->in_sigsuspend) {
-		p->sigmask = p->sigsuspend_old;
-		p->in_sigsuspend = false;
+	struct thread *t = p->current;
+
+	if (t->in_sigsuspend) {
+		t->sigmask = t->sigsuspend_old;
+		t->in_sigsuspend = false;
 	}
 }
 
@@ -328,7 +412,8 @@ long posix_pause(struct process *p, struct user_regs *r)
 
 long posix_sigaltstack(struct process *p, struct user_regs *r)
 {
-	struct linux_stack ss, old = p->altstack;
+	struct thread *t = p->current;
+	struct linux_stack ss, old = t->altstack;
 	bool on_alt = old.size && r->rsp - old.sp < old.size;
 
 	old.flags = on_alt ? LINUX_SS_ONSTACK : old.size ? 0 : LINUX_SS_DISABLE;
@@ -345,7 +430,7 @@ long posix_sigaltstack(struct process *p, struct user_regs *r)
 	if (r->rsi && as_copy_out(&p->as, r->rsi, &old, sizeof(old)) < 0)
 		return -LINUX_EFAULT;
 	if (r->rdi)
-		p->altstack = ss.flags & LINUX_SS_DISABLE ? (struct linux_stack){ 0 }
+		t->altstack = ss.flags & LINUX_SS_DISABLE ? (struct linux_stack){ 0 }
 							  : (struct linux_stack){ ss.sp, 0, 0, ss.size };
 	return 0;
 }
@@ -373,23 +458,24 @@ long posix_kill(struct process *p, struct user_regs *r)
 		if (sig)
 			signal_send(t, sig, LINUX_SI_USER, p->pid, 0);
 	}
-	return found ? 0 : -LINUX_ESRCH;
+	/* A thread's id names its process too. */
+	struct thread *th = pid > 0 && !found ? thread_of_tid(pid) : NULL;
+	if (th && sig)
+		signal_send(th->proc, sig, LINUX_SI_USER, p->pid, 0);
+	return found || th ? 0 : -LINUX_ESRCH;
 }
 
-/* One thread a process: its tid is its pid. */
+/* sig to the thread tid alone (of process tgid, if > 0). */
 static long thread_kill(struct process *p, int tgid, int tid, int sig)
 {
 	if (tid <= 0 || sig < 0 || sig > LINUX_NSIG)
 		return -LINUX_EINVAL;
-	for (unsigned i = 0; i < PROCESS_MAX; i++) {
-		struct process *t = &processes[i];
-		if (t->state != PROCESS_RUNNING || t->pid != tid || (tgid > 0 && t->pid != tgid))
-			continue;
-		if (sig)
-			signal_send(t, sig, LINUX_SI_TKILL, p->pid, 0);
-		return 0;
-	}
-	return -LINUX_ESRCH;
+	struct thread *t = thread_of_tid(tid);
+	if (!t || (tgid > 0 && t->proc->pid != tgid))
+		return -LINUX_ESRCH;
+	if (sig)
+		signal_send_thread(t, sig, LINUX_SI_TKILL, p->pid, 0);
+	return 0;
 }
 
 long posix_tgkill(struct process *p, struct user_regs *r)

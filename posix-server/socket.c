@@ -17,9 +17,7 @@ static struct psock socks[SOCKET_MAX];
 
 void socket_wake_all(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_RUNNING)
-			process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 struct psock *socket_of(const struct file *f)
@@ -170,10 +168,10 @@ long socket_broken(struct process *p, uint64_t flags)
 {
 	if (!(flags & LINUX_MSG_NOSIGNAL)) {
 		if (p->actions[LINUX_SIGPIPE - 1].handler == LINUX_SIG_DFL &&
-		    !(p->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
+		    !(p->current->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
 			printf("posix: %s (pid %d): write to a socket that cannot send: SIGPIPE\n",
 			       p->name, p->pid);
-		signal_send(p, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
+		signal_send_thread(p->current, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
 	}
 	return -LINUX_EPIPE;
 }
@@ -211,7 +209,7 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->io_done, out[1];
+	uint64_t size, done = p->current->io_done, out[1];
 	uint8_t *buf = socket_buffer(s, &size);
 
 	if (total < 0)
@@ -237,7 +235,7 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags))
 				return done ? (long)done : -LINUX_EAGAIN;
-			p->io_done = done;
+			p->current->io_done = done;
 			return SYSCALL_BLOCK;
 		}
 		if (r < 0) {
@@ -281,7 +279,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->io_done, out[3];
+	uint64_t size, done = p->current->io_done, out[3];
 	uint8_t *buf = socket_buffer(s, &size);
 
 	*truncated = false;
@@ -323,7 +321,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
-			p->io_done = done;
+			p->current->io_done = done;
 			return SYSCALL_BLOCK;
 		}
 		if (r < 0)
@@ -348,19 +346,19 @@ long socket_timed(struct process *p, const struct linux_timeval *limit, long r)
 	if (limit->sec <= 0 && limit->usec <= 0)
 		return r;
 	if (r != SYSCALL_BLOCK) {
-		p->sleep_at = 0;
+		p->current->sleep_at = 0;
 		return r;
 	}
-	if (!p->sleep_at) {
-		p->sleep_at = now + (uint64_t)limit->sec * 1000000000UL + (uint64_t)limit->usec * 1000;
-		p->sleep_rem = 0;
+	if (!p->current->sleep_at) {
+		p->current->sleep_at = now + (uint64_t)limit->sec * 1000000000UL + (uint64_t)limit->usec * 1000;
+		p->current->sleep_rem = 0;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
 	}
-	if (now < p->sleep_at)
+	if (now < p->current->sleep_at)
 		return SYSCALL_BLOCK;
-	p->sleep_at = 0;
-	return p->io_done ? (long)p->io_done : -LINUX_EAGAIN;
+	p->current->sleep_at = 0;
+	return p->current->io_done ? (long)p->current->io_done : -LINUX_EAGAIN;
 }
 
 long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,

@@ -20,7 +20,7 @@ static struct file *end_of(int index, bool nonblock)
 long unix_send(struct process *p, struct file *f, struct psock *s, const struct uio *u,
 	       uint64_t flags)
 {
-	uint64_t done = 0, skip = p->io_done;
+	uint64_t done = 0, skip = p->current->io_done;
 	struct linux_iovec v;
 	bool nonblock = socket_nonblocking(f, flags);
 
@@ -44,7 +44,7 @@ long unix_send(struct process *p, struct file *f, struct psock *s, const struct 
 		if (n == -LINUX_EPIPE)
 			return done ? (long)done : socket_broken(p, flags);
 		if (n == SYSCALL_BLOCK || (n >= 0 && (uint64_t)n < want && !nonblock)) {
-			p->io_done = done + (n > 0 ? (uint64_t)n : 0);
+			p->current->io_done = done + (n > 0 ? (uint64_t)n : 0);
 			return SYSCALL_BLOCK;
 		}
 		if (n < 0)

@@ -1,6 +1,8 @@
 /*
- * Processes making processes: fork (and vfork, and clone as fork — what
- * glibc's fork and posix_spawn call), execve, wait4. A child's memory is
+ * Processes making processes and threads: fork (and vfork, and clone or
+ * clone3 as fork — what glibc's fork and posix_spawn call), clone and
+ * clone3 with CLONE_THREAD (pthread_create's: thread.c), execve, wait4.
+ * A child's memory is
  * the parent's pages shared copy-on-write (process_fork); its descriptors
  * share their open file descriptions with the parent's. execve replaces
  * the program in place (same process, same pid): descriptors marked
@@ -16,10 +18,25 @@
 #define CLONE_SIGHAND        0x00000800UL
 #define CLONE_VFORK          0x00004000UL
 #define CLONE_THREAD         0x00010000UL
+#define CLONE_SYSVSEM        0x00040000UL
+#define CLONE_SETTLS         0x00080000UL
 #define CLONE_PARENT_SETTID  0x00100000UL
 #define CLONE_CHILD_CLEARTID 0x00200000UL
+#define CLONE_DETACHED       0x00400000UL
 #define CLONE_CHILD_SETTID   0x01000000UL
 #define CSIGNAL              0xFFUL
+
+/* What a thread shares (all of it: what glibc's and musl's
+ * pthread_create ask for), and what it may ask besides. */
+#define CLONE_THREAD_NEEDS   (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
+#define CLONE_THREAD_MAY     (CLONE_THREAD_NEEDS | CLONE_SYSVSEM | CLONE_SETTLS |          \
+			      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | \
+			      CLONE_CHILD_SETTID)
+
+/* struct clone_args of clone3, as far as it is used (CLONE_ARGS_SIZE_VER0). */
+struct linux_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
 
 #define WNOHANG   1
 #define WUNTRACED 2
@@ -56,16 +73,65 @@ long posix_vfork(struct process *p, struct user_regs *r)
 	return posix_fork(p, r);
 }
 
-/* clone as fork: no thread (CLONE_THREAD is ENOSYS until threads come);
- * CLONE_VM|CLONE_VFORK (posix_spawn) gets a copy too. */
-long posix_clone(struct process *p, struct user_regs *r)
+/* A new thread of p (CLONE_THREAD): the caller's registers with rax 0,
+ * its stack newsp and (CLONE_SETTLS) its thread pointer tls, the
+ * caller's signal mask. Its tid, or -EAGAIN (THREAD_MAX threads),
+ * -ENOMEM (no kernel memory for it), -EPERM (tls outside user space). */
+static long clone_thread(struct process *p, struct user_regs *r, uint64_t flags, uint64_t newsp,
+			 uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
-	uint64_t flags = r->rdi, newsp = r->rsi, ptid = r->rdx, ctid = r->r10;
+	struct user_regs regs = *r;
+	struct thread *c;
+	long err;
+
+	if ((flags & CLONE_SETTLS) && tls >= USER_SPACE_TOP)
+		return -LINUX_EPERM;
+	if (!(c = thread_new(p, pid_next())))
+		return -LINUX_EAGAIN;
+	regs.rax = 0;
+	if (newsp)
+		regs.rsp = newsp;
+	if (flags & CLONE_SETTLS)
+		regs.fs_base = tls;
+	c->sigmask = p->current->sigmask;
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = ctid;
+	/* Both before it runs: pthread_join may look at once. */
+	if (flags & CLONE_PARENT_SETTID)
+		as_copy_out(&p->as, ptid, &c->tid, sizeof(c->tid));
+	if (flags & CLONE_CHILD_SETTID)
+		as_copy_out(&p->as, ctid, &c->tid, sizeof(c->tid));
+	if ((err = thread_run(c, &regs)) < 0) {
+		thread_release(c);
+		return err == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
+	}
+	if (syscall_trace)
+		printf("posix: %s (pid %d): thread %d\n", p->name, p->pid, c->tid);
+	return c->tid;
+}
+
+/* clone and clone3: a thread (CLONE_THREAD, with everything shared), or
+ * a child as fork (CLONE_VM|CLONE_VFORK, posix_spawn's, gets a copy
+ * too); CLONE_SIGHAND, CLONE_FS or CLONE_FILES without a thread are not
+ * there (ENOSYS). */
+static long clone_common(struct process *p, struct user_regs *r, uint64_t flags, uint64_t newsp,
+			 uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
 	const uint64_t known = CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID |
 			       CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
 	struct process *c;
 
-	if (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES))
+	if (flags & CLONE_THREAD) {
+		/* As Linux: a thread shares the signal actions, and they the
+		 * memory; the rest of what it does not share is not here. */
+		if ((flags & (CLONE_SIGHAND | CLONE_VM)) != (CLONE_SIGHAND | CLONE_VM) ||
+		    (flags & ~(CLONE_THREAD_MAY | CSIGNAL)))
+			return -LINUX_EINVAL;
+		if ((flags & CLONE_THREAD_NEEDS) != CLONE_THREAD_NEEDS)
+			return -LINUX_ENOSYS;
+		return clone_thread(p, r, flags, newsp, ptid, ctid, tls);
+	}
+	if (flags & (CLONE_SIGHAND | CLONE_FS | CLONE_FILES))
 		return -LINUX_ENOSYS;
 	if (flags & ~known)
 		return -LINUX_EINVAL;
@@ -78,8 +144,34 @@ long posix_clone(struct process *p, struct user_regs *r)
 	if (flags & CLONE_CHILD_SETTID)
 		as_copy_out(&c->as, ctid, &tid, sizeof(tid));
 	if (flags & CLONE_CHILD_CLEARTID)
-		c->clear_child_tid = ctid;
+		thread_of_tid(c->pid)->clear_child_tid = ctid;
 	return pid;
+}
+
+/* clone(flags, newsp, parent_tid, child_tid, tls): x86_64's order. */
+long posix_clone(struct process *p, struct user_regs *r)
+{
+	return clone_common(p, r, r->rdi, r->rsi, r->rdx, r->r10, r->r8);
+}
+
+/* clone3(args, size): the same from a struct clone_args; the stack is
+ * [stack, stack + stack_size). */
+long posix_clone3(struct process *p, struct user_regs *r)
+{
+	struct linux_clone_args a;
+
+	if (r->rsi < sizeof(a))
+		return -LINUX_EINVAL;
+	if (r->rsi > AS_PAGE_SIZE)
+		return -LINUX_E2BIG;
+	if (as_copy_in(&p->as, &a, r->rdi, sizeof(a)) < 0)
+		return -LINUX_EFAULT;
+	if ((a.flags & (CSIGNAL | ~0xFFFFFFFFUL)) || a.exit_signal > LINUX_NSIG ||
+	    ((a.flags & CLONE_THREAD) && a.exit_signal) || (a.stack && !a.stack_size) ||
+	    (!a.stack && a.stack_size))
+		return -LINUX_EINVAL;
+	return clone_common(p, r, a.flags | a.exit_signal, a.stack ? a.stack + a.stack_size : 0,
+			    a.parent_tid, a.child_tid, a.tls);
 }
 
 /* A vector of strings (argv, envp) at va into out[], the strings into

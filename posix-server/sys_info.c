@@ -15,20 +15,58 @@ long posix_uname(struct process *p, struct user_regs *r)
 	return as_copy_out(&p->as, r->rdi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
 }
 
+/* A CPU-time clock's id (Linux's encoding, pthread_getcpuclockid and
+ * clock_getcpuclockid make them): ~id << 3, bit 2 for a thread, the low
+ * bits the kind (2: CPUCLOCK_SCHED, 7 a clock descriptor). */
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_MASK      7
+
+/* The kernel does not count a thread's CPU time yet: a thread's CPU
+ * clock is the time since it began (its CPU time's bound from above,
+ * exact for a thread that never waited), a process's the time since
+ * boot. ns: the clock's value, or -EINVAL. */
+static long cpu_clock(struct process *p, int64_t id, uint64_t now, uint64_t *ns)
+{
+	const struct thread *t = p->current;
+
+	if (id == LINUX_CLOCK_PROCESS_CPUTIME_ID || (id < 0 && !(id & CPUCLOCK_PERTHREAD))) {
+		int pid = id < 0 ? ~(int)(id >> 3) : 0;
+		if ((id & CPUCLOCK_MASK) == CPUCLOCK_MASK || (pid && pid != p->pid))
+			return -LINUX_EINVAL;
+		*ns = now;
+		return 0;
+	}
+	if (id < 0) {
+		int tid = ~(int)(id >> 3);
+		if ((id & CPUCLOCK_MASK) == CPUCLOCK_MASK)
+			return -LINUX_EINVAL;
+		if (tid && (!(t = thread_of_tid(tid)) || t->proc != p))
+			return -LINUX_EINVAL;
+	}
+	*ns = now - t->started;
+	return 0;
+}
+
 long posix_clock_gettime(struct process *p, struct user_regs *r)
 {
 	uint64_t ns = (uint64_t)sys_clock();
-	struct linux_timespec ts = { .sec = (int64_t)(ns / 1000000000), .nsec = (int64_t)(ns % 1000000000) };
+	int64_t id = (int64_t)(int32_t)r->rdi;
 
-	switch (r->rdi) {
-	case LINUX_CLOCK_REALTIME: case LINUX_CLOCK_MONOTONIC: case LINUX_CLOCK_PROCESS_CPUTIME_ID:
-	case LINUX_CLOCK_THREAD_CPUTIME_ID: case LINUX_CLOCK_MONOTONIC_RAW:
+	switch (id) {
+	case LINUX_CLOCK_REALTIME: case LINUX_CLOCK_MONOTONIC: case LINUX_CLOCK_MONOTONIC_RAW:
 	case LINUX_CLOCK_REALTIME_COARSE: case LINUX_CLOCK_MONOTONIC_COARSE:
 	case LINUX_CLOCK_BOOTTIME:
 		break;
-	default:
-		return -LINUX_EINVAL;
+	case LINUX_CLOCK_PROCESS_CPUTIME_ID: case LINUX_CLOCK_THREAD_CPUTIME_ID:
+		cpu_clock(p, id, ns, &ns);
+		break;
+	default: {
+		long err = id < 0 ? cpu_clock(p, id, ns, &ns) : -LINUX_EINVAL;
+		if (err)
+			return err;
 	}
+	}
+	struct linux_timespec ts = { .sec = (int64_t)(ns / 1000000000), .nsec = (int64_t)(ns % 1000000000) };
 	return as_copy_out(&p->as, r->rsi, &ts, sizeof(ts)) < 0 ? -LINUX_EFAULT : 0;
 }
 

@@ -103,20 +103,20 @@ static bool seekable(const struct file *f)
 static long broken_pipe(struct process *p)
 {
 	if (p->actions[LINUX_SIGPIPE - 1].handler == LINUX_SIG_DFL &&
-	    !(p->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
+	    !(p->current->sigmask & 1UL << (LINUX_SIGPIPE - 1)))
 		printf("posix: %s (pid %d): write to a pipe nobody reads: SIGPIPE\n", p->name, p->pid);
-	signal_send(p, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
+	signal_send_thread(p->current, LINUX_SIGPIPE, LINUX_SI_USER, p->pid, 0);
 	return -LINUX_EPIPE;
 }
 
 /* Move the buffers of a read or write: one (single) or count iovecs at
- * user address iov. A call that waited comes here again: p->io_done
+ * user address iov. A call that waited comes here again: p->current->io_done
  * bytes moved before are skipped. A blocking write to a pipe moves every
  * byte before it returns (waiting for room); a read returns what it got. */
 static long moves(struct process *p, struct file *f, const struct linux_iovec *single,
 		  uint64_t iov, uint64_t count, uint64_t *off, bool write)
 {
-	uint64_t total = 0, skip = p->io_done;
+	uint64_t total = 0, skip = p->current->io_done;
 	bool pipe = vfs_nodes[f->node].type == VFS_PIPE;
 	struct uio u = { single, iov, count };
 
@@ -139,7 +139,7 @@ static long moves(struct process *p, struct file *f, const struct linux_iovec *s
 		uint64_t want = v.len - skip;
 		skip = 0;
 		if (n == SYSCALL_BLOCK && (write || !total)) {
-			p->io_done = total;
+			p->current->io_done = total;
 			return SYSCALL_BLOCK;
 		}
 		if (n < 0 && n != SYSCALL_BLOCK) {
@@ -152,7 +152,7 @@ static long moves(struct process *p, struct file *f, const struct linux_iovec *s
 		total += (uint64_t)n;
 		if ((uint64_t)n < want) {
 			if (pipe && write && !(f->flags & LINUX_O_NONBLOCK)) {
-				p->io_done = total;
+				p->current->io_done = total;
 				return SYSCALL_BLOCK;
 			}
 			break;

@@ -1,21 +1,30 @@
 /*
- * A process's identity, end and thread state: exit, ids, the thread
- * pointer (arch_prctl), resource limits. Signals are signal.c's.
+ * A process's identity, end and thread state: exit (of a thread) and
+ * exit_group (of them all), ids, the thread pointer (arch_prctl),
+ * resource limits. Signals are signal.c's, threads thread.c's.
  */
 #include "layout.h"
 #include "syscall.h"
 
+/* The calling thread ends; the last one's end is its process's, with
+ * its status. */
 long posix_exit(struct process *p, struct user_regs *r)
 {
-	/* One thread per process: its end is the process's. */
+	if (p->nthreads > 1) {
+		p->current->state = THREAD_ENDED;       /* thread_exit, main.c */
+		return 0;
+	}
 	p->state = PROCESS_ENDED;
 	p->exit_status = (int)(r->rdi & 0xFF);
 	return 0;
 }
 
+/* Every thread ends, and the process with the status. */
 long posix_exit_group(struct process *p, struct user_regs *r)
 {
-	return posix_exit(p, r);
+	p->state = PROCESS_ENDED;
+	p->exit_status = (int)(r->rdi & 0xFF);
+	return 0;
 }
 
 long posix_getpid(struct process *p, struct user_regs *r)
@@ -30,7 +39,7 @@ long posix_getppid(struct process *p, struct user_regs *r)
 
 long posix_gettid(struct process *p, struct user_regs *r)
 {
-	return p->pid;
+	return p->current->tid;
 }
 
 /* Everybody is root, for now. */
@@ -54,16 +63,11 @@ long posix_getegid(struct process *p, struct user_regs *r)
 	return 0;
 }
 
+/* Where the thread's end writes 0 and wakes a futex waiter (futex.c). */
 long posix_set_tid_address(struct process *p, struct user_regs *r)
 {
-	p->clear_child_tid = r->rdi;
-	return p->pid;
-}
-
-/* The robust-futex list matters when threads die holding locks: accepted. */
-long posix_set_robust_list(struct process *p, struct user_regs *r)
-{
-	return r->rsi == 24 ? 0 : -LINUX_EINVAL;
+	p->current->clear_child_tid = r->rdi;
+	return p->current->tid;
 }
 
 long posix_arch_prctl(struct process *p, struct user_regs *r)

@@ -139,13 +139,13 @@ long posix_socket(struct process *p, struct user_regs *r)
 	 * crash): wait for its name, up to NETSTACK_WAIT, before ENETDOWN;
 	 * a server such as iperf3 would otherwise exit at once. */
 	uint64_t now = (uint64_t)sys_clock();
-	if (fd != -LINUX_ENETDOWN || (p->sleep_at && p->sleep_at <= now)) {
-		p->sleep_at = 0;
+	if (fd != -LINUX_ENETDOWN || (p->current->sleep_at && p->current->sleep_at <= now)) {
+		p->current->sleep_at = 0;
 		return fd;
 	}
-	if (!p->sleep_at) {
-		p->sleep_at = now + NETSTACK_WAIT;
-		p->sleep_rem = 0;
+	if (!p->current->sleep_at) {
+		p->current->sleep_at = now + NETSTACK_WAIT;
+		p->current->sleep_rem = 0;
 		signal_timer_arm();
 	}
 	return SYSCALL_BLOCK;

@@ -61,8 +61,9 @@ static void log_unsupported(struct process *p, uint64_t nr)
 		printf("posix: %s (pid %d): unknown syscall %lu: ENOSYS\n", p->name, p->pid, nr);
 }
 
-enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *r)
+enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *r)
 {
+	struct process *p = t->proc;
 	uint64_t nr = r->rax;
 	syscall_fn fn = nr < LINUX_SYSCALL_MAX ? handlers[nr] : NULL;
 	long result;
@@ -70,20 +71,23 @@ enum dispatch_result syscall_dispatch(struct process *p, struct user_regs *r)
 	if (!fn) {
 		log_unsupported(p, nr);
 		result = -LINUX_ENOSYS;
-	} else if (all_regs[nr] && !regs_complete(r) && regs_fetch(p, r) < 0) {
+	} else if (all_regs[nr] && !regs_complete(r) && regs_fetch(t, r) < 0) {
 		result = -LINUX_EFAULT;
 	} else {
+		p->current = t;
 		result = fn(p, r);
 	}
-	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING)
+	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
 		return DISPATCH_BLOCKED;
-	p->io_done = 0;
+	t->io_done = 0;
 	if (syscall_trace)
-		printf("posix: %s (pid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name, p->pid,
-		       nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi, r->rsi, r->rdx,
-		       r->r10, r->r8, r->r9, result);
+		printf("posix: %s (pid %d, tid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name,
+		       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
+		       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
 	if (p->state != PROCESS_RUNNING)
 		return DISPATCH_ENDED;
+	if (t->state == THREAD_ENDED)
+		return DISPATCH_THREAD_ENDED;
 	r->rax = (uint64_t)result;
 	return DISPATCH_REPLY;
 }

@@ -42,15 +42,17 @@ enum linux_syscall {
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise)                          \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
-	X(geteuid) X(getgid) X(getegid) X(set_tid_address) X(set_robust_list)    \
+	X(geteuid) X(getgid) X(getegid) X(set_tid_address)                       \
 	X(arch_prctl) X(sched_yield) X(prlimit64) X(getrlimit) X(setrlimit)     \
+	/* futex.c */                                                            \
+	X(futex) X(set_robust_list) X(get_robust_list)                           \
 	/* signal.c */                                                           \
 	X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)       \
 	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* sys_exec.c */                                                         \
-	X(fork) X(vfork) X(clone) X(execve) X(wait4)                             \
+	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(wait4)                   \
 	/* sys_job.c: process groups, sessions */                               \
 	X(setpgid) X(getpgid) X(getpgrp) X(setsid) X(getsid)                     \
 	/* pipe.c */                                                             \
@@ -71,8 +73,8 @@ enum linux_syscall {
  * syscall_dispatch completes a call's registers for them first
  * (regs_fetch, posix.h). */
 #define POSIX_SYSCALLS_ALL_REGS(X)                                               \
-	X(fork) X(vfork) X(clone) X(execve) X(rt_sigreturn) X(sigaltstack)      \
-	X(arch_prctl)
+	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(rt_sigreturn)            \
+	X(sigaltstack) X(arch_prctl)
 
 #define POSIX_SYSCALL_DECLARE(name) long posix_##name(struct process *p, struct user_regs *r);
 POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)

@@ -2,8 +2,8 @@
  * The calls about time that wait: nanosleep, clock_nanosleep, alarm,
  * setitimer, getitimer. The server's one notification (bound to its
  * thread) has a one-shot timer, armed for the earliest deadline of any
- * process (signal_timer_arm): a sleep's or a poll's (p->sleep_at) or an
- * alarm's (p->alarm_at). Its signal comes as a message: signal_timers
+ * thread or process (signal_timer_arm): a sleep's, a poll's or a futex
+ * wait's (t->sleep_at) or an alarm's (p->alarm_at). Its signal comes as a message: signal_timers
  * wakes the sleepers whose time has come and sends SIGALRM.
  */
 #include "syscall.h"
@@ -16,12 +16,16 @@ void signal_timer_arm(void)
 {
 	uint64_t first = 0;
 
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		const struct thread *t = &threads[i];
+		if (t->state == THREAD_RUNNING && t->sleep_at && t->sleep_at != SLEEP_FOREVER &&
+		    (!first || t->sleep_at < first))
+			first = t->sleep_at;
+	}
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		const struct process *p = &processes[i];
 		if (p->state != PROCESS_RUNNING)
 			continue;
-		if (p->sleep_at && p->sleep_at != SLEEP_FOREVER && (!first || p->sleep_at < first))
-			first = p->sleep_at;
 		if (p->alarm_at && (!first || p->alarm_at < first))
 			first = p->alarm_at;
 	}
@@ -32,12 +36,15 @@ void signal_timers(void)
 {
 	uint64_t now = (uint64_t)sys_clock();
 
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (t->state == THREAD_RUNNING && t->blocked && t->sleep_at && t->sleep_at <= now)
+			thread_mark(t);
+	}
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *p = &processes[i];
 		if (p->state != PROCESS_RUNNING)
 			continue;
-		if (p->sleep_at && p->sleep_at <= now)
-			process_wake(p);
 		if (p->alarm_at && p->alarm_at <= now) {
 			p->alarm_at = p->alarm_interval ? p->alarm_at + p->alarm_interval : 0;
 			if (p->alarm_at && p->alarm_at <= now)
@@ -53,17 +60,17 @@ void signal_timers(void)
  * the tries after it end the call once it has passed. */
 static long sleep_until(struct process *p, uint64_t deadline, uint64_t rem)
 {
-	if (!p->sleep_at) {
+	if (!p->current->sleep_at) {
 		if (deadline <= (uint64_t)sys_clock())
 			return 0;
-		p->sleep_at = deadline;
-		p->sleep_rem = rem;
+		p->current->sleep_at = deadline;
+		p->current->sleep_rem = rem;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
 	}
-	if (p->sleep_at > (uint64_t)sys_clock())
+	if (p->current->sleep_at > (uint64_t)sys_clock())
 		return SYSCALL_BLOCK;
-	p->sleep_at = 0;
+	p->current->sleep_at = 0;
 	return 0;
 }
 
@@ -86,7 +93,7 @@ long posix_nanosleep(struct process *p, struct user_regs *r)
 	uint64_t ns = 0;
 	long err;
 
-	if (!p->sleep_at && (err = timespec_in(p, r->rdi, &ns)))
+	if (!p->current->sleep_at && (err = timespec_in(p, r->rdi, &ns)))
 		return err;
 	return sleep_until(p, (uint64_t)sys_clock() + ns, r->rsi);
 }
@@ -103,7 +110,7 @@ long posix_clock_nanosleep(struct process *p, struct user_regs *r)
 	default:
 		return -LINUX_EINVAL;
 	}
-	if (!p->sleep_at && (err = timespec_in(p, r->rdx, &ns)))
+	if (!p->current->sleep_at && (err = timespec_in(p, r->rdx, &ns)))
 		return err;
 	if (flags & LINUX_TIMER_ABSTIME)
 		return sleep_until(p, ns ? ns : 1, 0);

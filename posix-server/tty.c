@@ -61,8 +61,7 @@ void tty_signal_group(int pgrp, int sig)
 
 static void wake_everybody(void)
 {
-	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		process_wake(&processes[i]);
+	threads_wake_all();
 }
 
 void tty_input(const uint8_t *bytes, unsigned n)
@@ -95,13 +94,13 @@ static long read_wait(struct process *p, unsigned vtime)
 
 	if (!vtime)
 		return SYSCALL_BLOCK;
-	if (!p->sleep_at) {
-		p->sleep_at = now + vtime * DECISECOND;
-		p->sleep_rem = 0;
+	if (!p->current->sleep_at) {
+		p->current->sleep_at = now + vtime * DECISECOND;
+		p->current->sleep_rem = 0;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
 	}
-	return p->sleep_at <= now ? 0 : SYSCALL_BLOCK;
+	return p->current->sleep_at <= now ? 0 : SYSCALL_BLOCK;
 }
 
 long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
@@ -138,7 +137,7 @@ long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 			}
 		}
 	}
-	p->sleep_at = 0;
+	p->current->sleep_at = 0;
 	unsigned n = ldisc_read(l, chunk, (unsigned)len);
 	if (n && as_copy_out(&p->as, buf, chunk, n) < 0)
 		return -LINUX_EFAULT;

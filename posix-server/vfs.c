@@ -1,8 +1,8 @@
 /* The POSIX server's file tree (vfs.h). */
 #include "vfs.h"
-#include "cpio.h"
 #include "linux.h"
 
+#include "lib/cpio.h"
 #include "lib/string.h"
 
 #define PAGE 4096UL

@@ -7,8 +7,8 @@
  * Usage: manifest-check FILE [NAME [MODULE...]]
  *   NAME is how messages call the file (default FILE): make checks a
  *   copy, but names the MANIFEST= it came from. MODULEs, if given, are
- *   the boot modules there will be: each program's `module` and `file`
- *   must be one of them.
+ *   the boot modules there will be (the loader's and the bundle's): each
+ *   program's `module` and `file` must be one of them.
  * Exit status: 0 the manifest parses and names only given modules
  * (nothing is printed); 1 it does not, with "NAME:LINE: what is wrong"
  * on stderr (LINE: the program's); 2 usage, or the file cannot be read.
@@ -38,8 +38,9 @@ static unsigned check_modules(const struct manifest *m, char **modules, int nmod
 	for (unsigned i = 0; i < m->nprograms; i++) {
 		const struct manifest_program *p = &m->programs[i];
 		if (!is_module(p->module, modules, nmodules)) {
-			snprintf(err, err_size, "program %s: no boot module '%s' (the Makefile's MODULES lists them)",
-				 p->name, p->module);
+			snprintf(err, err_size,
+				 "program %s: no boot module '%s' (the Makefile's MODULES and BUNDLE "
+				 "list them)", p->name, p->module);
 			return p->line;
 		}
 		for (unsigned f = 0; f < p->nfiles; f++)

@@ -220,7 +220,8 @@ print_commands() {
 		echo "    ip netns exec $ns ping $(guest_addr "${tap#tap}")"
 	done
 	cat <<EOF
-    ip netns exec $ns iperf -c $(guest_addr 0)     # iperf 2 (Debian's iperf); iperf3 is not served yet
+    ip netns exec $ns iperf3 -c $(guest_addr 0)    # Debian's iperf3 -s on Mica (the default manifest)
+    ip netns exec $ns iperf -c $(guest_addr 0)     # iperf 2 (Debian's iperf): the netstack's own
     ip netns exec $ns bash                  # a shell whose network is the namespace's
 tapnet: quit QEMU with Ctrl-A then X; the namespace is removed then.
 EOF

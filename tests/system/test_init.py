@@ -1,6 +1,7 @@
 """init: the boot manifest, program loading, restart policy, name service."""
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -108,6 +109,75 @@ def test_missing_file_module_is_reported(tmp_path):
         q.wait_for(r"^init: hello: file 'nowhere.conf': no such boot module "
                    r"\(manifest line 1\)$")
         q.wait_for(r"^other: name service ok")
+
+
+def mkbundle(tmp_path, files):
+    """build/bundle's way (tools/mkbundle.c): files (module name, host
+    path) in a cpio archive, each one's data on a page; its path."""
+    out = tmp_path / "bundle"
+    subprocess.run([build_path("host", "mkbundle"), str(out)] + [f"{p}:{n}" for n, p in files],
+                   check=True)
+    return out
+
+
+def test_programs_and_files_come_from_the_bundle(tmp_path):
+    """Modules in the bundle are modules: a program's executable, its
+    files (read-only, mapped from the bundle), and the same messages for
+    one that is missing; a module given to the loader beside the bundle
+    is taken before the bundle's of the same name."""
+    notes = "first line of the file\nsecond line\n" + "x" * 5000
+    (tmp_path / "notes.conf").write_text(notes)
+    (tmp_path / "which.conf").write_text("the bundle's\n")
+    (tmp_path / "plain.conf").write_text("the loader's own\n")
+    bundle = mkbundle(tmp_path, [("hello", build_path("programs", "hello.elf")),
+                                 ("notes.conf", tmp_path / "notes.conf"),
+                                 ("which.conf", tmp_path / "which.conf")])
+    text = ("program reader restart=never\n    module hello\n    file notes.conf\n"
+            "    args file notes.conf\n"
+            "program writer restart=never\n    module hello\n    file notes.conf\n"
+            "    args file-write notes.conf\n"
+            "program which restart=never\n    module hello\n    file which.conf\n"
+            "    args file which.conf\n"
+            "program ghost\n"
+            "program nofile\n    module hello\n    file nowhere.conf\n")
+    modules = [(str(bundle), "bundle"), (str(tmp_path / "plain.conf"), "which.conf")]
+    with boot_init(tmp_path, text, modules, "bundle") as q:
+        q.wait_for(r"^init: bundle: 3 modules, ")
+        q.wait_for(rf"^reader: file notes.conf: {len(notes)} bytes, "
+                   r"first line 'first line of the file'$")
+        q.wait_for(r"^init: reader exited$")
+        q.wait_for(r"^init: writer: page fault at 380000000000 \(ip [0-9a-f]+, write\) refused$")
+        q.wait_for(r"^which: file which.conf: 17 bytes, first line 'the loader's own'$")
+        q.wait_for(r"^init: ghost: cannot load module 'ghost': no such boot module$")
+        q.wait_for(r"^init: nofile: file 'nowhere.conf': no such boot module "
+                   r"\(manifest line 14\)$")
+
+
+def test_a_bundle_from_plain_cpio_runs_programs_but_maps_no_files(tmp_path):
+    """A bundle written by GNU cpio (data on 4 bytes, not pages) and cut
+    short in its third entry: the program in it runs, its file (which
+    would have to be copied to be mapped) is refused with why, and init
+    says where the archive breaks."""
+    (tmp_path / "hello").write_bytes(open(build_path("programs", "hello.elf"), "rb").read())
+    (tmp_path / "notes.conf").write_text("some notes\n")
+    (tmp_path / "lost.conf").write_text("y" * 1000)
+    archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=tmp_path,
+                             input=b"hello\nnotes.conf\nlost.conf\n", capture_output=True,
+                             check=True).stdout
+    cut = archive.index(b"lost.conf") + 100
+    (tmp_path / "bundle").write_bytes(archive[:cut])
+    text = ("program hello restart=never\n"
+            "program reader restart=never\n    module hello\n    file notes.conf\n"
+            "    args file notes.conf\n"
+            "program lost restart=never\n    module hello\n    file lost.conf\n")
+    with boot_init(tmp_path, text, [(str(tmp_path / "bundle"), "bundle")], "cpio-bundle") as q:
+        q.wait_for(r"^init: bundle: 2 modules, ")
+        start = archive.index(b"070701", archive.index(b"notes.conf"))
+        q.wait_for(rf"^init: bundle: malformed at byte {start}: the modules from there on are "
+                   r"missing$")
+        q.wait_for(r"^hello: name service ok")
+        q.wait_for(r"^init: reader: file 'notes.conf': not on a page in the bundle ")
+        q.wait_for(r"^init: lost: file 'lost.conf': no such boot module \(manifest line 6\)$")
 
 
 def test_pages_for_pagers_are_charged_and_revoked(tmp_path):

@@ -1,15 +1,18 @@
-"""Sockets of Mica's POSIX server over a tap in a test namespace, in one
-boot: tests/posix/sockets.c (musl, glibc, dynamically linked) against a
+"""Sockets of Mica's POSIX server over a tap in a test namespace: in one
+boot, tests/posix/sockets.c (musl, glibc, dynamically linked) against a
 peer in the namespace prints the same lines on Mica as on the host's
-Linux (run in the namespace against the same peer); then Debian's iperf3
-as shipped, `iperf3 -s` on Mica, and Debian's iperf3 client (the host's)
-in the namespace against it: TCP both ways, UDP at 100 Mbit/s, four
-parallel streams, JSON output parsed, runs back to back, a client killed
-in the middle of a test and the next run still served, the netstack
-killed and new tests served once it is back. Every run is bounded in
-time (-t, and a timeout on each client and peer connection)."""
+Linux (run in the namespace against the same peer). In another, the
+default appliance as built (build/tftp's init, manifest and bundle;
+configs/boot.manifest: its address from DHCP, the POSIX server running
+Debian's iperf3 as shipped, `iperf3 -s`) with Debian's iperf3 client
+(the host's) in the namespace against it: TCP both ways, UDP at 100
+Mbit/s, four parallel streams, JSON output parsed, runs back to back, a
+client killed in the middle of a test and the next run still served, the
+NIC driver and the netstack killed and new tests served once they are
+back, and the POSIX server killed: init starts it again and it starts
+`iperf3 -s` again. Every run is bounded in time (-t, and a timeout on
+each client and peer connection)."""
 import json
-import os
 import re
 import signal
 import socket
@@ -20,7 +23,7 @@ import time
 import pytest
 
 from netns import Dnsmasq, Netns, can_run
-from qemu import BUILD, Qemu, build_path
+from qemu import Qemu, build_path, module_files
 from test_posix import on_mica
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -106,37 +109,13 @@ class Peer:
             conn.close()
 
 
-class PosixRig:
-    """QEMU on tap0 in a namespace: e1000, the netstack (restarted on a
-    crash), the POSIX server running `runs` (one program a line) and the
-    console."""
+class Rig:
+    """QEMU on tap0 in a namespace (the test's), and Debian's iperf3
+    client against it."""
 
-    def __init__(self, ns, tmp_path, runs):
+    def __init__(self, ns):
         self.ns = ns
-        tap = ns.add_tap("tap0")
-        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
-        (tmp_path / "runs").write_text(runs)
-        manifest = ("program eth0 dma=64 priority=150 restart=on-crash retries=3\n"
-                    "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
-                    "program netstack dma=4096 priority=100 restart=on-crash retries=3\n"
-                    f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
-                    "program posix-server priority=90 quota=4096 memory=131072\n"
-                    "    file rootfs\n    file runs\n    args runfile=runs\n"
-                    "program console priority=160 control=yes\n    irq 4\n")
-        path = tmp_path / "manifest"
-        path.write_text(manifest)
-        mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
-                (build_path("drivers", "e1000.elf"), "e1000"),
-                (build_path("netstack.elf"), "netstack"),
-                (build_path("posix-server.elf"), "posix-server"),
-                (build_path("posix", "rootfs.cpio"), "rootfs"),
-                (str(tmp_path / "runs"), "runs"),
-                (build_path("appliance", "console.elf"), "console")]
-        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
-                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
-                "-device", f"e1000,netdev=n0,mac={GUEST_MAC},addr=3"]
-        self.qemu = Qemu(args, name="posix-iperf3", memory="512M", prefix=ns.prefix())
+        self.qemu = None
 
     def __enter__(self):
         self.qemu.start()
@@ -161,23 +140,102 @@ class PosixRig:
         return res
 
 
-def wait_listening(rig, timeout=120):
-    rig.qemu.wait_for(r"^Server listening on 5201", timeout=timeout)
+class PosixRig(Rig):
+    """e1000, the netstack and the POSIX server running `runs` (one
+    program a line)."""
+
+    def __init__(self, ns, tmp_path, runs):
+        super().__init__(ns)
+        tap = ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
+        (tmp_path / "runs").write_text(runs)
+        manifest = ("program eth0 dma=64 priority=150 restart=on-crash retries=3\n"
+                    "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
+                    "program netstack dma=4096 priority=100 restart=on-crash retries=3\n"
+                    f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
+                    "program posix-server priority=90 quota=4096 memory=131072\n"
+                    "    file rootfs\n    file runs\n    args runfile=runs\n")
+        path = tmp_path / "manifest"
+        path.write_text(manifest)
+        mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
+                (build_path("drivers", "e1000.elf"), "e1000"),
+                (build_path("netstack.elf"), "netstack"),
+                (build_path("posix-server.elf"), "posix-server"),
+                (build_path("posix", "rootfs.cpio"), "rootfs"),
+                (str(tmp_path / "runs"), "runs")]
+        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", f"e1000,netdev=n0,mac={GUEST_MAC},addr=3"]
+        self.qemu = Qemu(args, name="posix-sockets", memory="512M", prefix=ns.prefix())
+
+
+class ApplianceRig(Rig):
+    """The default appliance as `make tftp` built it (init, the manifest
+    and the bundle, the modules iPXE and GRUB load) with an e1000 on tap0,
+    QEMU's memory as every test's (256 MiB): the netstack gets GUEST from
+    dnsmasq in the namespace (the NIC's fixed address there)."""
+
+    def __init__(self, ns, tmp_path):
+        super().__init__(ns)
+        tap = ns.add_tap("tap0")
+        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
+        with open(build_path("tftp", "manifest")) as f:
+            assert re.search(r"\beth0\.addr=dhcp\b", f.read()), \
+                "build/tftp/manifest does not ask DHCP (built with NET=tap?): run make tftp"
+        mods = module_files()
+        assert [n for n, _ in mods] == ["init", "manifest", "bundle"], mods
+        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for n, p in mods),
+                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", f"e1000,netdev=n0,mac={GUEST_MAC},addr=3"]
+        self.qemu = Qemu(args, name="appliance-iperf3", prefix=ns.prefix())
+        self.dnsmasq = Dnsmasq(ns, tap, str(tmp_path), f"{GUEST},{GUEST},255.255.255.0,1h",
+                               hosts=[(GUEST_MAC, GUEST)])
+
+    def __enter__(self):
+        self.dnsmasq.__enter__()
+        try:
+            return super().__enter__()
+        except BaseException:
+            self.dnsmasq.stop()
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            super().__exit__(*exc)
+        finally:
+            self.dnsmasq.stop()
+
+
+def wait_listening(rig, timeout=120, since=0):
+    rig.qemu.wait_for(r"^Server listening on 5201", timeout=timeout, since=since)
 
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS) + "iperf3 -s\n"
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS)
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
         peer = Peer(ns)
         try:
             with rig as r:
-                wait_listening(r, timeout=300)
+                r.qemu.wait_for(r"^posix: all programs ended", timeout=300)
                 yield r
         finally:
             peer.close()
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("appliance")
+    with Netns("posixapp") as ns:
+        with ApplianceRig(ns, tmp) as r:
+            r.qemu.wait_for(rf"^netstack: eth0 up, {re.escape(GUEST)}/24 \(dhcp\)$",
+                            timeout=120)
+            wait_listening(r, timeout=180)
+            yield r
 
 
 def on_linux_in_ns(ns, name):
@@ -205,20 +263,20 @@ def tcp_bits(result, key):
     return result["end"][key]["bits_per_second"]
 
 
-def test_iperf3_tcp_to_mica(rig):
-    res = rig.client("-t", "10")
+def test_iperf3_tcp_to_mica(appliance):
+    res = appliance.client("-t", "10")
     assert res["end"]["sum_received"]["bytes"] > 1 << 20, res["end"]
     assert tcp_bits(res, "sum_received") > 1e6
 
 
-def test_iperf3_tcp_from_mica_reverse(rig):
-    res = rig.client("-t", "10", "-R")
+def test_iperf3_tcp_from_mica_reverse(appliance):
+    res = appliance.client("-t", "10", "-R")
     assert res["start"]["test_start"]["reverse"] == 1
     assert res["end"]["sum_received"]["bytes"] > 1 << 20, res["end"]
 
 
-def test_iperf3_udp_100mbit(rig):
-    res = rig.client("-u", "-b", "100M", "-t", "3")
+def test_iperf3_udp_100mbit(appliance):
+    res = appliance.client("-u", "-b", "100M", "-t", "3")
     end = res["end"]["sum"]
     print(f"UDP at 100 Mbit/s: {end['lost_percent']:.1f}% lost of {end['packets']}")
     assert end["packets"] > 1000, end
@@ -228,27 +286,27 @@ def test_iperf3_udp_100mbit(rig):
     assert end["lost_packets"] < end["packets"], end
 
 
-def test_iperf3_four_parallel_streams(rig):
-    res = rig.client("-t", "3", "-P", "4")
+def test_iperf3_four_parallel_streams(appliance):
+    res = appliance.client("-t", "3", "-P", "4")
     assert len(res["end"]["streams"]) == 4
     assert all(s["receiver"]["bytes"] > 0 for s in res["end"]["streams"]), res["end"]["streams"]
 
 
-def test_iperf3_four_parallel_streams_from_mica(rig):
-    res = rig.client("-t", "3", "-P", "4", "-R")
+def test_iperf3_four_parallel_streams_from_mica(appliance):
+    res = appliance.client("-t", "3", "-P", "4", "-R")
     assert len(res["end"]["streams"]) == 4
     assert all(s["receiver"]["bytes"] > 0 for s in res["end"]["streams"]), res["end"]["streams"]
 
 
-def test_iperf3_second_client_is_told_busy(rig):
+def test_iperf3_second_client_is_told_busy(appliance):
     """A client while a test runs is accepted and told the server is busy
     (iperf3's own answer); the running test completes."""
     time.sleep(1)           # the last test's listener is remade (PosixRig.client)
-    first = subprocess.Popen(rig.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "5"],
+    first = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "5"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(2.5)
-        r = subprocess.run(rig.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "1"],
+        r = subprocess.run(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "1"],
                            capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
         # (iperf3 3.12 with -J exits 0 then: its JSON says the error)
         assert "busy" in json.loads(r.stdout).get("error", ""), (r.stdout, first.poll())
@@ -261,16 +319,16 @@ def test_iperf3_second_client_is_told_busy(rig):
     assert json.loads(out)["end"]["sum_received"]["bytes"] > 0
 
 
-def test_iperf3_runs_back_to_back(rig):
+def test_iperf3_runs_back_to_back(appliance):
     for i in range(20):
         args = [["-t", "1"], ["-t", "1", "-R"], ["-u", "-b", "20M", "-t", "1"]][i % 3]
-        res = rig.client(*args)
-        assert "error" not in res, (args, res["error"], rig.qemu.output())
+        res = appliance.client(*args)
+        assert "error" not in res, (args, res["error"], appliance.qemu.output())
         assert res["end"]["sum_received" if "-u" not in args else "sum"]["bytes"] > 0, res
 
 
-def test_iperf3_client_killed_mid_test_next_run_served(rig):
-    proc = subprocess.Popen(rig.ns.prefix() + ["iperf3", "-c", GUEST, "-t", "30"],
+def test_iperf3_client_killed_mid_test_next_run_served(appliance):
+    proc = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-t", "30"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
@@ -281,7 +339,7 @@ def test_iperf3_client_killed_mid_test_next_run_served(rig):
     deadline = time.monotonic() + 60
     while True:
         try:
-            res = rig.client("-t", "2")
+            res = appliance.client("-t", "2")
             break
         except AssertionError:
             if time.monotonic() > deadline:
@@ -291,95 +349,79 @@ def test_iperf3_client_killed_mid_test_next_run_served(rig):
 
 
 
-def test_iperf3_asks_for_no_call_the_server_lacks_but_rseq(rig):
+def test_iperf3_asks_for_no_call_the_server_lacks_but_rseq(appliance):
     """Of the calls iperf3 made in every test so far, the server lacks
     only rseq (glibc carries on without it)."""
     lacking = set(re.findall(r"^posix: iperf3 \(pid \d+\): unsupported syscall (\w+)",
-                             rig.qemu.output(), re.M))
+                             appliance.qemu.output(), re.M))
     assert lacking <= {"rseq"}, lacking
 
 
-def console(rig, line, expect, timeout=60):
-    mark = rig.qemu.mark()
-    rig.qemu.send(line)
-    return rig.qemu.wait_for(expect, timeout=timeout, since=mark)
+def console(appliance, line, expect, timeout=60):
+    mark = appliance.qemu.mark()
+    appliance.qemu.send(line)
+    return appliance.qemu.wait_for(expect, timeout=timeout, since=mark)
 
 
-def test_iperf3_transfer_survives_nic_driver_killed(rig):
+def test_iperf3_transfer_survives_nic_driver_killed(appliance):
     """The NIC driver killed during a transfer to Mica's iperf3: init
     restarts it, the netstack attaches again, TCP retransmits, and the
     test completes."""
-    proc = subprocess.Popen(rig.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "8"],
+    proc = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "8"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(3)
-        console(rig, "kill eth0", r"^init: eth0 killed at \d+ ms; restarting$")
+        console(appliance, "kill e1000", r"^init: e1000 killed at \d+ ms; restarting$")
         out, errs = proc.communicate(timeout=CLIENT_TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, f"{out}\n{errs}\n{rig.qemu.output()}"
+    assert proc.returncode == 0, f"{out}\n{errs}\n{appliance.qemu.output()}"
     res = json.loads(out)
     assert res["end"]["sum_received"]["bytes"] > 1 << 20, res["end"]
 
 
-def test_iperf3_served_again_after_the_netstack_is_killed(rig):
+def test_iperf3_served_again_after_the_netstack_is_killed(appliance):
     """The netstack killed in the middle of a test: Mica's iperf3 sees its
     sockets fail (the client's test fails too), the POSIX server does not
     hang, and once init has started the netstack again the next tests are
     served (iperf3's next socket waits for the new netstack)."""
-    proc = subprocess.Popen(rig.ns.prefix() + ["iperf3", "-c", GUEST, "-t", "20"],
+    proc = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-t", "20"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
-        console(rig, "kill netstack", r"^init: netstack killed at \d+ ms; restarting$")
+        console(appliance, "kill netstack", r"^init: netstack killed at \d+ ms; restarting$")
         proc.wait(timeout=CLIENT_TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    rig.qemu.wait_for(r"^posix: the netstack went: its sockets are closed$")
+    appliance.qemu.wait_for(r"^posix: the netstack went: its sockets are closed$")
     deadline = time.monotonic() + 90
     while True:
         try:
-            res = rig.client("-t", "2")
+            res = appliance.client("-t", "2")
             break
         except (AssertionError, subprocess.TimeoutExpired):
             if time.monotonic() > deadline:
                 raise
             time.sleep(2)
     assert res["end"]["sum_received"]["bytes"] > 0
-    assert rig.client("-t", "2", "-R")["end"]["sum_received"]["bytes"] > 0
+    assert appliance.client("-t", "2", "-R")["end"]["sum_received"]["bytes"] > 0
 
 
-def test_iperf3_manifest_shipped_serves(tmp_path):
-    """configs/iperf3.manifest as shipped (the appliance with the POSIX
-    server running `iperf3 -s`): its address from DHCP in the namespace,
-    then a TCP test from there."""
-    with open(os.path.join(os.path.dirname(BUILD), "configs", "iperf3.manifest")) as f:
-        text = f.read()
-    (tmp_path / "manifest").write_text(text)
-    with Netns("iperf3cfg") as ns:
-        tap = ns.add_tap("tap0")
-        ns.exec_quiet("ip", "addr", "add", f"{HOST}/24", "dev", tap)
-        mods = [(build_path("init.elf"), "init"), (str(tmp_path / "manifest"), "manifest"),
-                (build_path("drivers", "e1000.elf"), "e1000"),
-                (build_path("drivers", "virtio-net.elf"), "virtio-net"),
-                (build_path("netstack.elf"), "netstack"),
-                (build_path("posix-server.elf"), "posix-server"),
-                (build_path("posix", "rootfs.cpio"), "rootfs"),
-                (build_path("appliance", "console.elf"), "console")]
-        args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-                "-initrd", ",".join(f"{p} {n}" for p, n in mods),
-                "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
-                "-device", f"e1000,netdev=n0,mac={GUEST_MAC},addr=3"]
-        with Dnsmasq(ns, tap, str(tmp_path), f"{GUEST},{GUEST},255.255.255.0,1h"), \
-                Qemu(args, name="iperf3-manifest", memory="512M", prefix=ns.prefix()) as q:
-            q.wait_for(rf"^netstack: eth0 up, {re.escape(GUEST)}/24", timeout=120)
-            q.wait_for(r"^Server listening on 5201", timeout=120)
-            time.sleep(1)
-            r = subprocess.run(ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "2"],
-                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
-            assert r.returncode == 0, f"{r.stdout}\n{r.stderr}\n{q.output()}"
-            assert json.loads(r.stdout)["end"]["sum_received"]["bytes"] > 0
+def test_posix_server_killed_starts_iperf3_again(appliance):
+    """The POSIX server killed from the console (iperf3 with it): init
+    starts it again at once (the default manifest's restart=on-crash),
+    it starts `iperf3 -s` again, the new iperf3 gets port 5201 (the
+    netstack closed the dead one's sockets) and serves a test."""
+    q = appliance.qemu
+    mark = q.mark()
+    console(appliance, "kill posix-server", r"^init: posix-server killed at \d+ ms; restarting$")
+    q.wait_for(r"^init: posix-server restarted \(1 restart so far\)$", since=mark, timeout=30)
+    q.wait_for(r"^posix: started iperf3 \(pid 1\)$", since=mark, timeout=60)
+    wait_listening(appliance, since=mark)
+    res = appliance.client("-t", "2")
+    assert res["end"]["sum_received"]["bytes"] > 0
+    assert appliance.client("-t", "2", "-R")["end"]["sum_received"]["bytes"] > 0

@@ -8,6 +8,7 @@ gdb's Ctrl-C) reaches make's process group only. Every wait is bounded;
 when a test ends, pass or fail, what it started is stopped: make's process
 group, then QEMU by its PID, then the namespace if it is still there.
 """
+import json
 import os
 import re
 import shlex
@@ -227,12 +228,31 @@ def run_net_tap(extra, guests, target="run", up=None, check=None):
 
 
 @needs_root
-def test_make_run_net_tap_ping_and_iperf(tmp_path, restore_build):
+def test_make_run_net_tap_ping_and_iperf3(tmp_path, restore_build):
     """The default manifest on a tap: the printed ping command reaches
-    10.1.0.2; the printed iperf command is printed for iperf 2."""
-    iperf, out = run_net_tap([], ["10.1.0.2"])
-    assert iperf == f"ip netns exec mica-wf-{os.getpid()} iperf -c 10.1.0.2"
-    assert "iperf3 is not served yet" in out
+    10.1.0.2, and the printed iperf3 command, as README tells it, runs a
+    test against Debian's `iperf3 -s` on Mica; the iperf 2 command is
+    printed too."""
+    ns = f"mica-wf-{os.getpid()}"
+    results = {}
+
+    def check(make, ns_name):
+        iperf3 = make.out.wait_for(rf"^\s+(ip netns exec {ns} iperf3 -c 10\.1\.0\.2)\s+#",
+                                   timeout=5).group(1)
+        # (the console redraws its prompt around the log: not at a line start)
+        make.out.wait_for(r"Server listening on 5201", timeout=BOOT_TIMEOUT)
+        time.sleep(1)
+        run = subprocess.run(shlex.split(iperf3) + ["-t", "2", "-J"], capture_output=True,
+                             text=True, timeout=60)
+        assert run.returncode == 0, f"{iperf3}: {run.stdout}{run.stderr}\n{make.out.text}"
+        results["bytes"] = json.loads(run.stdout)["end"]["sum_received"]["bytes"]
+
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert "ip netns exec mica iperf3 -c 10.1.0.2" in f.read(), \
+            "README does not say how to reach iperf3 -s"
+    iperf, out = run_net_tap([], ["10.1.0.2"], check=check)
+    assert iperf == f"ip netns exec {ns} iperf -c 10.1.0.2"
+    assert results["bytes"] > 0
 
 
 def readme_two_nics():

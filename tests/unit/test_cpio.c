@@ -1,25 +1,33 @@
-/* The POSIX server's root filesystem archive (posix-server/cpio.c). */
+/* cpio newc archives (lib/cpio.c): the POSIX server's root filesystem
+ * and init's boot-module bundle. */
 #include <stdio.h>
 #include <string.h>
 
-#include "cpio.h"
+#include "lib/cpio.h"
 #include "unit.h"
 
-static char archive[4096];
+static char archive[3 * 4096] __attribute__((aligned(4096)));
 static size_t used;
 
-/* Append one newc entry, as `cpio -H newc` writes it. */
-static void add(const char *name, const char *data, unsigned mode)
+/* Append one newc entry whose name field is namesize bytes (the name,
+ * then NULs). */
+static void add_named(const char *name, size_t namesize, const char *data, unsigned mode)
 {
-	size_t namesize = strlen(name) + 1, filesize = strlen(data);
+	size_t filesize = strlen(data);
 
 	used += (size_t)sprintf(archive + used,
 				"070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1, mode,
 				0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, 0);
-	memcpy(archive + used, name, namesize);
+	memcpy(archive + used, name, strlen(name));
 	used = (used + namesize + 3) & ~(size_t)3;
 	memcpy(archive + used, data, filesize);
 	used = (used + filesize + 3) & ~(size_t)3;
+}
+
+/* Append one newc entry, as `cpio -H newc` writes it. */
+static void add(const char *name, const char *data, unsigned mode)
+{
+	add_named(name, strlen(name) + 1, data, mode);
 }
 
 static void build(void)
@@ -48,6 +56,26 @@ TEST(cpio_finds_entries_by_path)
 	CHECK_EQ(e.mode, 040755);
 	CHECK(!cpio_find(archive, used, "bin/hell", &e));
 	CHECK(!cpio_find(archive, used, "TRAILER!!!", &e));
+}
+
+/* tools/mkbundle.c's bundle: names padded with NULs so that each entry's
+ * data starts on a page; a name is read up to its first NUL. */
+TEST(cpio_reads_names_padded_to_put_data_on_a_page)
+{
+	struct cpio_entry e;
+
+	memset(archive, 0, sizeof(archive));
+	used = 0;
+	add_named("e1000", 4096 - 110, "driver", 0100444);
+	add_named("notes.conf", 2 * 4096 - used - 110, "some notes", 0100444);
+	add("TRAILER!!!", "", 0);
+	CHECK(cpio_find(archive, used, "e1000", &e));
+	CHECK(e.data == archive + 4096);
+	CHECK_EQ(e.size, 6);
+	CHECK(cpio_find(archive, used, "notes.conf", &e));
+	CHECK(e.data == archive + 2 * 4096);
+	CHECK(!memcmp(e.data, "some notes", 10));
+	CHECK(!strcmp(e.name, "notes.conf"));
 }
 
 TEST(cpio_walks_to_the_trailer)

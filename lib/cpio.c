@@ -1,5 +1,5 @@
-/* The root filesystem's cpio archive (cpio.h). */
-#include "cpio.h"
+/* cpio "newc" archives (include/lib/cpio.h). */
+#include "lib/cpio.h"
 
 #include "lib/string.h"
 

@@ -1,20 +1,22 @@
 /*
- * The POSIX server's root filesystem, for now: a cpio archive in the
- * "newc" format (what `cpio -H newc` writes; the Linux initramfs format)
- * handed to the server as a boot module, read-only. Entries are found by
- * path; nothing is copied.
+ * cpio archives in the "newc" format (what `cpio -H newc` writes; the
+ * Linux initramfs format), read in place: the POSIX server's root
+ * filesystem (a boot module handed to it read-only) and init's boot-module
+ * bundle (docs/boot.md). Entries are found by path; nothing is copied.
  *
  * newc: each entry is a 110-byte ASCII header ("070701", then 13 fields of
  * 8 hex digits: ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
  * devminor, rdevmajor, rdevminor, namesize, check), the name (namesize
  * bytes with its NUL), padding to 4 bytes, the data, padding to 4 bytes.
- * The entry named "TRAILER!!!" ends the archive.
+ * The entry named "TRAILER!!!" ends the archive. A name is read up to its
+ * first NUL: the bundle's writer (tools/mkbundle.c) pads names with more
+ * NULs so that each entry's data starts on a page.
  *
  * Pure logic (host unit tests); every length is checked against the
  * archive's size before it is trusted.
  */
-#ifndef MICA_POSIX_CPIO_H
-#define MICA_POSIX_CPIO_H
+#ifndef MICA_LIB_CPIO_H
+#define MICA_LIB_CPIO_H
 
 #include <stdbool.h>
 #include <stddef.h>

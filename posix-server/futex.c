@@ -1,0 +1,295 @@
+/*
+ * Futexes (Linux's futex(2), futex(7)): a thread waits until another
+ * wakes it at the same word of their process's memory. A wait is a call
+ * that waits like a pipe's read (SYSCALL_BLOCK, main.c): the thread's
+ * record keeps the word's address, its bitset and when it began
+ * (t->futex*); FUTEX_WAKE marks the waiters it wakes (thread_mark), and
+ * their calls, tried again, return 0. The server runs alone on the CPU
+ * above its processes' threads, so reading the word and parking the
+ * thread is one step, as Linux's futex_wait promises. A futex is named
+ * by its process and address, with or without FUTEX_PRIVATE_FLAG (as
+ * Linux names a futex in private memory), so no futex is shared between
+ * processes. Also set_robust_list and get_robust_list, and what a
+ * thread's end does to futexes (CLONE_CHILD_CLEARTID, the robust list).
+ */
+#include "linux_socket.h"
+#include "syscall.h"
+
+#define FUTEX_WAIT              0
+#define FUTEX_WAKE              1
+#define FUTEX_REQUEUE           3
+#define FUTEX_CMP_REQUEUE       4
+#define FUTEX_WAKE_OP           5
+#define FUTEX_WAIT_BITSET       9
+#define FUTEX_WAKE_BITSET       10
+#define FUTEX_PRIVATE_FLAG      128
+#define FUTEX_CLOCK_REALTIME    256
+#define FUTEX_BITSET_MATCH_ANY  0xFFFFFFFFU
+
+#define FUTEX_WAITERS           0x80000000U
+#define FUTEX_OWNER_DIED        0x40000000U
+#define FUTEX_TID_MASK          0x3FFFFFFFU
+#define ROBUST_LIST_LIMIT       2048    /* entries walked at a thread's end, as Linux */
+#define ROBUST_HEAD_SIZE        24      /* struct robust_list_head */
+
+#define NS_PER_SEC              1000000000UL
+
+static uint64_t wait_count;     /* the order threads began to wait in */
+
+long futex_wake(struct process *p, uint64_t addr, uint64_t n, uint32_t bitset)
+{
+	long woken = 0;
+
+	while ((uint64_t)woken < n) {
+		struct thread *first = NULL;
+		for (unsigned i = 0; i < THREAD_MAX; i++) {
+			struct thread *t = &threads[i];
+			if (t->state == THREAD_RUNNING && t->proc == p && t->futex == FUTEX_WAITING &&
+			    t->futex_addr == addr && (t->futex_bitset & bitset) &&
+			    (!first || t->futex_seq < first->futex_seq))
+				first = t;
+		}
+		if (!first)
+			break;
+		first->futex = FUTEX_WOKEN;
+		thread_mark(first);
+		woken++;
+	}
+	return woken;
+}
+
+/* Move at most n waiters of p from addr to addr2 (FUTEX_REQUEUE): how many. */
+static long futex_requeue(struct process *p, uint64_t addr, uint64_t addr2, uint64_t n)
+{
+	long moved = 0;
+
+	for (unsigned i = 0; i < THREAD_MAX && (uint64_t)moved < n; i++) {
+		struct thread *t = &threads[i];
+		if (t->state == THREAD_RUNNING && t->proc == p && t->futex == FUTEX_WAITING &&
+		    t->futex_addr == addr) {
+			t->futex_addr = addr2;
+			moved++;
+		}
+	}
+	return moved;
+}
+
+/* FUTEX_WAIT and FUTEX_WAIT_BITSET: the first try compares the word and
+ * parks the thread with its deadline (absolute: of CLOCK_MONOTONIC, or
+ * CLOCK_REALTIME, which is the same clock here: sys_info.c); the tries
+ * after it end the call when it was woken (0) or its time is up
+ * (-ETIMEDOUT). A signal ends it through signal_interrupt. */
+static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
+		       uint32_t bitset, bool absolute)
+{
+	struct thread *t = p->current;
+	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
+	uint32_t word;
+
+	if (t->futex == FUTEX_WOKEN || t->futex == FUTEX_WAITING) {
+		bool woken = t->futex == FUTEX_WOKEN;
+		if (!woken && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
+			return SYSCALL_BLOCK;
+		t->futex = FUTEX_NONE;
+		t->sleep_at = 0;
+		return woken ? 0 : -LINUX_ETIMEDOUT;
+	}
+	if (timeout) {
+		struct linux_timespec ts;
+		if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
+			return -LINUX_EFAULT;
+		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+			return -LINUX_EINVAL;
+		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
+			      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+		deadline = absolute ? ns : now + ns;
+	}
+	if (as_copy_in(&p->as, &word, addr, sizeof(word)) < 0)
+		return -LINUX_EFAULT;
+	if (word != val)
+		return -LINUX_EAGAIN;
+	if (deadline <= now)
+		return -LINUX_ETIMEDOUT;
+	t->futex = FUTEX_WAITING;
+	t->futex_addr = addr;
+	t->futex_bitset = bitset;
+	t->futex_seq = ++wait_count;
+	t->sleep_at = deadline;
+	t->sleep_rem = 0;
+	if (deadline != SLEEP_FOREVER)
+		signal_timer_arm();
+	return SYSCALL_BLOCK;
+}
+
+/* FUTEX_WAKE_OP's operation on the word at addr2: its old value, or -EFAULT. */
+static long wake_op_apply(struct process *p, uint64_t addr2, uint32_t val3, uint32_t *old)
+{
+	unsigned op = (val3 >> 28) & 7;
+	int32_t oparg = (int32_t)(val3 << 8) >> 20;     /* bits 12..23, signed */
+	uint32_t now;
+
+	if (val3 & (8U << 28))          /* FUTEX_OP_OPARG_SHIFT */
+		oparg = oparg < 0 || oparg > 31 ? 0 : 1 << oparg;
+	if (as_copy_in(&p->as, old, addr2, 4) < 0)
+		return -LINUX_EFAULT;
+	switch (op) {
+	case 0: now = (uint32_t)oparg; break;                   /* FUTEX_OP_SET */
+	case 1: now = *old + (uint32_t)oparg; break;            /* FUTEX_OP_ADD */
+	case 2: now = *old | (uint32_t)oparg; break;            /* FUTEX_OP_OR */
+	case 3: now = *old & ~(uint32_t)oparg; break;           /* FUTEX_OP_ANDN */
+	case 4: now = *old ^ (uint32_t)oparg; break;            /* FUTEX_OP_XOR */
+	default: return -LINUX_ENOSYS;
+	}
+	return as_copy_out(&p->as, addr2, &now, 4) < 0 ? -LINUX_EFAULT : 0;
+}
+
+static bool wake_op_compare(uint32_t val3, uint32_t old)
+{
+	int32_t cmparg = (int32_t)(val3 << 20) >> 20;   /* bits 0..11, signed */
+	int32_t o = (int32_t)old;
+
+	switch ((val3 >> 24) & 15) {
+	case 0: return o == cmparg;
+	case 1: return o != cmparg;
+	case 2: return o < cmparg;
+	case 3: return o <= cmparg;
+	case 4: return o > cmparg;
+	case 5: return o >= cmparg;
+	default: return false;
+	}
+}
+
+/* futex(uaddr, op, val, timeout or val2, uaddr2, val3). */
+long posix_futex(struct process *p, struct user_regs *r)
+{
+	uint64_t addr = r->rdi, timeout = r->r10, addr2 = r->r8;
+	unsigned op = (unsigned)r->rsi, cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+	uint32_t val = (uint32_t)r->rdx, val3 = (uint32_t)r->r9;
+	int32_t nwake = (int32_t)val, val2 = (int32_t)timeout;
+
+	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+		return -LINUX_ENOSYS;
+	if (addr & 3)
+		return -LINUX_EINVAL;
+	switch (cmd) {
+	case FUTEX_WAIT:
+		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false);
+	case FUTEX_WAIT_BITSET:
+		if (!val3)
+			return -LINUX_EINVAL;
+		return futex_wait(p, addr, val, timeout, val3, true);
+	case FUTEX_WAKE:
+		val3 = FUTEX_BITSET_MATCH_ANY;
+		/* fall through */
+	case FUTEX_WAKE_BITSET:
+		if (!val3)
+			return -LINUX_EINVAL;
+		return futex_wake(p, addr, nwake > 0 ? (uint64_t)nwake : 1, val3);
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_REQUEUE: {
+		uint32_t word;
+		if (nwake < 0 || val2 < 0)
+			return -LINUX_EINVAL;
+		if (cmd == FUTEX_CMP_REQUEUE) {
+			if (as_copy_in(&p->as, &word, addr, 4) < 0)
+				return -LINUX_EFAULT;
+			if (word != val3)
+				return -LINUX_EAGAIN;
+		}
+		long woken = futex_wake(p, addr, (uint64_t)nwake, FUTEX_BITSET_MATCH_ANY);
+		return woken + futex_requeue(p, addr, addr2, (uint64_t)val2);
+	}
+	case FUTEX_WAKE_OP: {
+		uint32_t old;
+		long err;
+		if (addr2 & 3)
+			return -LINUX_EINVAL;
+		if ((err = wake_op_apply(p, addr2, val3, &old)) < 0)
+			return err;
+		long woken = futex_wake(p, addr, nwake > 0 ? (uint64_t)nwake : 1,
+					FUTEX_BITSET_MATCH_ANY);
+		if (wake_op_compare(val3, old))
+			woken += futex_wake(p, addr2, val2 > 0 ? (uint64_t)val2 : 1,
+					    FUTEX_BITSET_MATCH_ANY);
+		return woken;
+	}
+	default:
+		/* The priority-inheritance futexes, FUTEX_FD. */
+		return -LINUX_ENOSYS;
+	}
+}
+
+/* ---- the robust list, and a thread's end ---- */
+
+long posix_set_robust_list(struct process *p, struct user_regs *r)
+{
+	if (r->rsi != ROBUST_HEAD_SIZE)
+		return -LINUX_EINVAL;
+	p->current->robust_list = r->rdi;
+	return 0;
+}
+
+/* get_robust_list(tid, head_ptr, len_ptr): tid 0 is the caller. */
+long posix_get_robust_list(struct process *p, struct user_regs *r)
+{
+	struct thread *t = r->rdi ? thread_of_tid((int)r->rdi) : p->current;
+	uint64_t len = ROBUST_HEAD_SIZE;
+
+	if (!t)
+		return -LINUX_ESRCH;
+	if (as_copy_out(&p->as, r->rsi, &t->robust_list, 8) < 0 ||
+	    as_copy_out(&p->as, r->rdx, &len, 8) < 0)
+		return -LINUX_EFAULT;
+	return 0;
+}
+
+/* A robust futex at addr held by t, which ends: marked FUTEX_OWNER_DIED
+ * (its waiters bit kept), and a waiter woken. */
+static void futex_owner_died(struct thread *t, uint64_t addr)
+{
+	struct process *p = t->proc;
+	uint32_t word, now;
+
+	if (addr & 3 || as_copy_in(&p->as, &word, addr, 4) < 0 ||
+	    (word & FUTEX_TID_MASK) != (uint32_t)t->tid)
+		return;
+	now = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+	if (as_copy_out(&p->as, addr, &now, 4) < 0)
+		return;
+	if (word & FUTEX_WAITERS)
+		futex_wake(p, addr, 1, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* The robust list (struct robust_list_head: next, futex_offset,
+ * list_op_pending; an entry's bit 0 flags a PI futex), walked as Linux's
+ * exit_robust_list walks it. */
+static void robust_list_release(struct thread *t)
+{
+	struct process *p = t->proc;
+	uint64_t head[3], entry, next;
+
+	if (!t->robust_list || as_copy_in(&p->as, head, t->robust_list, sizeof(head)) < 0)
+		return;
+	int64_t offset = (int64_t)head[1];
+	uint64_t pending = head[2] & ~1UL;
+	entry = head[0] & ~1UL;
+	for (unsigned n = 0; entry != t->robust_list && n < ROBUST_LIST_LIMIT; n++) {
+		if (as_copy_in(&p->as, &next, entry, 8) < 0)
+			return;
+		if (entry != pending)
+			futex_owner_died(t, entry + (uint64_t)offset);
+		entry = next & ~1UL;
+	}
+	if (pending)
+		futex_owner_died(t, pending + (uint64_t)offset);
+}
+
+void futex_thread_gone(struct thread *t)
+{
+	uint32_t zero = 0;
+
+	robust_list_release(t);
+	if (t->clear_child_tid &&
+	    as_copy_out(&t->proc->as, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+		futex_wake(t->proc, t->clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY);
+}

@@ -1,0 +1,57 @@
+"""Threads in the POSIX server, Mica only (tests/posix/threads.c runs
+differentially against Linux in test_posix.py): a process that creates
+threads until it cannot gets EAGAIN or ENOMEM, joins them all and makes
+one more, and the server carries on; thousands of pthread_create and
+pthread_join cycles, and children whose thread faults (every thread of
+theirs ends with them), give back every page and every byte of kernel
+quota they took. The server logs its memory and kernel quota before each
+program of its run list and after the last (`memlog=1`), as in
+test_posix_fork.py."""
+import re
+
+from qemu import boot_init, build_path
+
+MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
+    file rootfs
+    file runs
+    args runfile=runs memlog=1
+"""
+# Warm-up (each program's file read once, the server's tables grown to
+# their size: the first fork's kernel objects too), the limits, then the
+# cycles: from STEADY_FROM on, the memory logged before each run and
+# after the last must not change.
+RUNS = [("threads-musl", ["cycles", "1"]), ("threads-glibc", ["cycles", "1"]),
+        ("threads-dyn", ["cycles", "1"]), ("threads-musl", ["crashes", "1"]),
+        ("threads-musl", ["limit"]), ("threads-glibc", ["limit"]),
+        ("threads-musl", ["cycles", "1000"]), ("threads-glibc", ["cycles", "1000"]),
+        ("threads-dyn", ["cycles", "300"]), ("threads-musl", ["crashes", "20"]),
+        ("threads-glibc", ["crashes", "20"]), ("threads-musl", ["limit"])]
+STEADY_FROM = 4
+MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
+                    r"kernel quota (\d+) bytes used$", re.M)
+
+
+def test_posix_threads_limit_and_cycles_give_back_memory_and_quota(tmp_path):
+    runs = tmp_path / "runs"
+    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS))
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
+    with boot_init(tmp_path, MANIFEST, modules, "posix-threads") as q:
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=600)
+        out = q.output()
+    (tmp_path / "console.log").write_text(out)
+    assert len(re.findall(r"^threads until it failed: more than 10: yes, then EAGAIN or ENOMEM$",
+                          out, re.M)) == 3, out
+    assert len(re.findall(r"^all were joined$", out, re.M)) == 3, out
+    assert len(re.findall(r"^one more after them: 0$", out, re.M)) == 3, out
+    assert len(re.findall(r"^1000 thread create/join cycles: 1000 right$", out, re.M)) == 2, out
+    assert re.search(r"^300 thread create/join cycles: 300 right$", out, re.M), out
+    assert len(re.findall(r"^20 children killed by a thread's fault: 20 right$", out, re.M)) == 2, out
+    # Each logged by the server: the fault's address, the process ended.
+    assert len(re.findall(r"^posix: threads-\w+ \(pid \d+\): page fault at 0 ", out, re.M)) == 41, out
+    assert not re.search(r"out of memory", out), out
+    memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
+    assert len(memory) == len(RUNS) + 1, out
+    assert all(used == 0 for used, _, _ in memory), memory
+    steady = [m[1:] for m in memory[STEADY_FROM:]]
+    assert len(steady) == 9 and all(m == steady[0] for m in steady), memory

@@ -214,7 +214,7 @@ static void answer_waiting(struct thread *t)
 
 static bool wake_pending(void)
 {
-	return threads_marked;
+	return threads_marked != 0;
 }
 
 /* A signal that ends its process by default came while t runs (it is
@@ -240,9 +240,14 @@ static void signal_running(struct thread *t)
 static void wake_waiting(void)
 {
 	while (threads_marked) {
-		threads_marked = false;
-		for (unsigned i = 0; i < THREAD_MAX; i++) {
-			struct thread *t = &threads[i];
+		uint64_t w;
+		/* The marked ones in index order, as a scan of the table
+		 * would take them: those marked meanwhile above i in this
+		 * round, those below in the next. */
+		for (unsigned i = 0; i < THREAD_MAX && (w = threads_marked & (~0UL << i));) {
+			i = (unsigned)__builtin_ctzl(w);
+			threads_marked &= ~(1UL << i);
+			struct thread *t = &threads[i++];
 			if (t->state != THREAD_RUNNING || !t->wake)
 				continue;
 			if (t->proc->state != PROCESS_RUNNING)

@@ -306,8 +306,8 @@ void signal_wait_mask_end(struct process *p);
 
 /* ---- thread.c: the threads of processes ---- */
 
-/* Some thread is marked (thread_mark): main.c looks at them all. */
-extern bool threads_marked;
+/* Bit i: threads[i] is marked (thread_mark): main.c looks at those. */
+extern uint64_t threads_marked;
 /* Bit i: threads[i] waits in a call (its blocked). */
 extern uint64_t threads_waiting;
 _Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
@@ -343,7 +343,7 @@ bool thread_exit(struct thread *t);
 static inline void thread_mark(struct thread *t)
 {
 	t->wake = true;
-	threads_marked = true;
+	threads_marked |= 1UL << t->index;
 }
 /* t's call waits (saved, reply) or no longer does. */
 static inline void thread_set_blocked(struct thread *t, bool blocked)

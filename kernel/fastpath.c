@@ -14,6 +14,15 @@
  * is direct and drops the blocked thread's kernel context: all it will do
  * when answered is return to user mode (sched_switch_abandon), through
  * `sysret` (switch.S).
+ *
+ * A third entry carries a redirected `syscall` of a TASK_REDIRECT_ARGS
+ * task to its exception handler waiting in receive (fastpath_syscall):
+ * the number and six arguments go from the caller's frame to the
+ * handler's registers and IPC buffer as the general path's fault message
+ * would (fault.c), and the caller waits for the answer as a faulting
+ * thread does. fastpath_reply_recv takes the answer when it is the
+ * result alone (one word, label IPC_REPLY_RESUME): only rax changes, so
+ * the caller leaves with `sysret`.
  */
 #include "fastpath.h"
 #include "endpoint.h"
@@ -108,6 +117,59 @@ bool fastpath_call(struct trap_frame *f)
 	sched_switch_abandon(receiver);
 }
 
+/* caller waits for the answer to a redirected syscall, and tag is the
+ * result alone: a resume with one word, for rax. */
+static inline bool syscall_result_only(const struct thread *caller, uint64_t tag)
+{
+	return tag == ipc_tag(IPC_REPLY_RESUME, 1, 0) &&
+	       ipc_tag_label(caller->fault_tag) == IPC_LABEL_SYSCALL_ARGS;
+}
+
+void fastpath_syscall(struct trap_frame *f)
+{
+	struct thread *self = current;
+	struct endpoint *ep = self->exc_handler;
+	struct thread *receiver;
+	struct reply *reply;
+	struct ipc_buffer *tb;
+
+	if (!fastpath_enabled || self->task->redirect_syscalls != TASK_REDIRECT_ARGS || !ep ||
+	    ep->obj.dead || self->fault_pending)
+		return;
+	receiver = ep->receivers.head;
+	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
+	    !sched_outranks_ready(receiver) || !(tb = ipc_buffer_of(receiver)))
+		return;
+
+	/* Commit: the handler takes struct syscall_args (words 0..3 in
+	 * registers, 4..6 in its IPC buffer) and binds us to its reply
+	 * object; we wait for the answer as a faulting thread. */
+	struct trap_frame *tf = thread_frame(receiver);
+	uint64_t tag = ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
+
+	waitq_remove(&ep->receivers, receiver);
+	tf->rdx = f->rax;
+	tf->r10 = f->rdi;
+	tf->r8 = f->rsi;
+	tf->r9 = f->rdx;
+	tb->words[4] = f->r10;
+	tb->words[5] = f->r8;
+	tb->words[6] = f->r9;
+	tb->recv_cap_count = tb->recv_pages = 0;
+	tf->rsi = tag;
+	tf->rdi = self->exc_badge;
+	tf->rax = 0;
+	self->fault_tag = tag;
+	self->fault_pending = true;
+	self->ipc_is_call = true;
+	self->ipc_can_grant = false;
+	endpoint_bind_reply(reply, self);
+	receiver->waiting_on = NULL;
+	receiver->state = THREAD_READY;
+	fastpath_hits++;
+	sched_switch_abandon(receiver);
+}
+
 bool fastpath_reply_recv(struct trap_frame *f)
 {
 	struct thread *self = current;
@@ -125,7 +187,8 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	ep = (struct endpoint *)c->obj;
 	reply = (struct reply *)rc->obj;
 	caller = reply->caller;
-	if (!caller || caller->fault_pending || caller->suspended)
+	if (!caller || caller->suspended ||
+	    (__builtin_expect(caller->fault_pending, 0) && !syscall_result_only(caller, f->rsi)))
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. */
 	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
@@ -137,7 +200,12 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	fast_transfer(f, caller, 0);
+	if (__builtin_expect(caller->fault_pending, 0)) {
+		caller->fault_pending = false;
+		thread_frame(caller)->rax = f->rdx;
+	} else {
+		fast_transfer(f, caller, 0);
+	}
 	caller->state = THREAD_READY;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;

@@ -20,4 +20,10 @@ extern uint64_t fastpath_hits;  /* calls the fast path took */
 bool fastpath_call(struct trap_frame *f);
 bool fastpath_reply_recv(struct trap_frame *f);
 
+/* A redirected `syscall` of current handed straight to its exception
+ * handler waiting in receive, when its task is TASK_REDIRECT_ARGS.
+ * Returns, having changed nothing, when the general path (fault.c) must
+ * send it. */
+void fastpath_syscall(struct trap_frame *f);
+
 #endif

@@ -26,18 +26,13 @@ static void send_fault(struct thread *t, struct endpoint *ep, uint64_t badge,
 	endpoint_send(ep, badge, false, true, false);
 }
 
-static void send_exception(struct thread *t, struct trap_frame *f, uint64_t label,
-			   uint64_t vector, uint64_t address)
+/* t's exception message (label, n words) to its exception handler; with
+ * none (or a dead one) t stops and its supervisor hears of it. */
+static void send_to_handler(struct thread *t, struct trap_frame *f, uint64_t label,
+			    const uint64_t *words, unsigned n, uint64_t vector, uint64_t address)
 {
-	struct fault_regs fr;
-
-	thread_get_regs(t, &fr.regs);
-	fr.vector = vector;
-	fr.error = f->error;
-	fr.address = address;
 	if (t->exc_handler && !t->exc_handler->obj.dead) {
-		send_fault(t, t->exc_handler, t->exc_badge, label, (const uint64_t *)&fr,
-			   FAULT_REGS_WORDS);
+		send_fault(t, t->exc_handler, t->exc_badge, label, words, n);
 		return;
 	}
 	klog_limited(KLOG_INFO,
@@ -47,6 +42,18 @@ static void send_exception(struct thread *t, struct trap_frame *f, uint64_t labe
 		     vector, f->rip, address, f->error);
 	thread_stop_faulted(t, "no exception handler");
 	schedule();
+}
+
+static void send_exception(struct thread *t, struct trap_frame *f, uint64_t label,
+			   uint64_t vector, uint64_t address)
+{
+	struct fault_regs fr;
+
+	thread_get_regs(t, &fr.regs);
+	fr.vector = vector;
+	fr.error = f->error;
+	fr.address = address;
+	send_to_handler(t, f, label, (const uint64_t *)&fr, FAULT_REGS_WORDS, vector, address);
 }
 
 void fault_user_trap(struct trap_frame *f)
@@ -64,13 +71,21 @@ void fault_user_trap(struct trap_frame *f)
 
 void fault_syscall_redirect(struct trap_frame *f)
 {
+	if (current->task->redirect_syscalls == TASK_REDIRECT_ARGS) {
+		struct syscall_args a = { f->rax, { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 } };
+		send_to_handler(current, f, IPC_LABEL_SYSCALL_ARGS, (const uint64_t *)&a,
+				SYSCALL_ARGS_WORDS, FAULT_VECTOR_SYSCALL, 0);
+		return;
+	}
 	send_exception(current, f, IPC_LABEL_SYSCALL, FAULT_VECTOR_SYSCALL, 0);
 }
 
 void fault_reply(struct thread *faulter, struct thread *replier)
 {
 	uint64_t tag, words[FAULT_REGS_WORDS];
-	bool page_fault = ipc_tag_label(faulter->fault_tag) == IPC_LABEL_PAGE_FAULT;
+	uint64_t label = ipc_tag_label(faulter->fault_tag);
+	bool page_fault = label == IPC_LABEL_PAGE_FAULT;
+	bool syscall = label == IPC_LABEL_SYSCALL || label == IPC_LABEL_SYSCALL_ARGS;
 
 	faulter->fault_pending = false;
 	unsigned n = ipc_read_message(replier, &tag, words, FAULT_REGS_WORDS);
@@ -81,6 +96,8 @@ void fault_reply(struct thread *faulter, struct thread *replier)
 	}
 	if (!page_fault && n >= USER_REGS_WORDS)
 		thread_set_regs(faulter, (const struct user_regs *)words);
+	else if (syscall && n == 1)
+		thread_frame(faulter)->rax = words[0];  /* the result alone: sysret allowed */
 	if (thread_unblock(faulter))
 		sched_wake(faulter);
 }

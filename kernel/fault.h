@@ -13,11 +13,14 @@
 void fault_user_trap(struct trap_frame *frame);
 
 /* The current thread's task has its system calls redirected: send this
- * one, untouched, to the thread's exception handler (syscall.c). */
+ * one, untouched, to the thread's exception handler (syscall.c): all
+ * registers (TASK_REDIRECT_REGS) or the number and arguments
+ * (TASK_REDIRECT_ARGS; fastpath_syscall carries the common case). */
 void fault_syscall_redirect(struct trap_frame *frame);
 
 /* Answer faulter, blocked in a fault or exception message, with
- * replier's message: its items, then new registers, a resume or a stop
+ * replier's message: its items, then new registers (all of them, or rax
+ * alone from a one-word answer to a syscall message), a resume or a stop
  * (reply_send, endpoint.c). */
 void fault_reply(struct thread *faulter, struct thread *replier);
 

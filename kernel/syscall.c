@@ -9,6 +9,7 @@
  */
 #include "syscall.h"
 #include "decode.h"
+#include "fastpath.h"
 #include "fault.h"
 #include "sched.h"
 #include "task.h"
@@ -47,7 +48,8 @@ void syscall_entry_c(struct trap_frame *f)
 {
 	struct thread *self = current;
 
-	if (self->task->redirect_syscalls) {
+	if (__builtin_expect(self->task->redirect_syscalls, 0)) {
+		fastpath_syscall(f);    /* returns when it did not take it */
 		fault_syscall_redirect(f);
 	} else {
 		long r;

@@ -180,12 +180,14 @@ long sys_task_configure(uint64_t slot, uint64_t cfg_ptr)
 			REJECT(ERR_INVALID_ARG, "supervisor bits %#lx: need 1..2^63-1",
 			       cfg.supervisor_bits);
 	}
+	if ((cfg.fields & TASK_CFG_REDIRECT) && cfg.redirect > TASK_REDIRECT_ARGS)
+		REJECT(ERR_INVALID_ARG, "redirect %lu: not a TASK_REDIRECT_ value", cfg.redirect);
 	if (cfg.fields & TASK_CFG_SUPERVISOR) {
 		kobject_set_ref((struct kobject **)&t->supervisor, sup ? sup->obj : NULL);
 		t->supervisor_bits = cfg.supervisor_bits;
 	}
 	if (cfg.fields & TASK_CFG_REDIRECT)
-		t->redirect_syscalls = cfg.redirect != 0;
+		t->redirect_syscalls = (uint8_t)cfg.redirect;
 	return 0;
 }
 

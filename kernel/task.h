@@ -24,7 +24,7 @@ struct task {
 	struct kobject objects;     /* list head: objects charged here */
 	uint32_t nthreads;
 	struct thread *threads;     /* every thread running in it (thread.task_next) */
-	bool redirect_syscalls;
+	uint8_t redirect_syscalls;  /* TASK_REDIRECT_*: 0 = its syscalls are the kernel's */
 	struct notification *supervisor;
 	uint64_t supervisor_bits;
 	uint8_t *io_bitmap;         /* 8 KiB, 1 = denied; NULL = all denied */

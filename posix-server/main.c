@@ -62,10 +62,34 @@ static void regs_in(const struct msg *m, struct fault_regs *fr)
 		w[i] = 0;
 }
 
+/* The registers of a call that came as struct syscall_args: rax and the
+ * six arguments; rflags 0 says the others are not there (regs_complete)
+ * until regs_fetch reads them. Nothing else is written: every call
+ * comes through here. */
+static void args_in(const struct msg *m, struct user_regs *r)
+{
+	const uint64_t *b = ipc_buffer()->words;
+
+	r->rax = m->w[0];
+	r->rdi = m->w[1];
+	r->rsi = m->w[2];
+	r->rdx = m->w[3];
+	r->r10 = b[4];
+	r->r8 = b[5];
+	r->r9 = b[6];
+	r->rflags = 0;
+}
+
 /* The answer that resumes a thread with registers r (msg_from_words,
- * likewise). */
+ * likewise): all of them when they are complete, else the result in rax
+ * alone (one word: the kernel's fast path takes it). */
 static struct msg regs_out(const struct user_regs *r)
 {
+	if (!regs_complete(r)) {
+		struct msg m = msg_make(IPC_REPLY_RESUME, 1);
+		m.w[0] = r->rax;
+		return m;
+	}
 	struct msg m = msg_make(IPC_REPLY_RESUME, USER_REGS_WORDS);
 	uint64_t *b = ipc_buffer()->words;
 	const uint64_t *w = (const uint64_t *)r;
@@ -75,6 +99,29 @@ static struct msg regs_out(const struct user_regs *r)
 	for (unsigned i = IPC_REG_WORDS; i < USER_REGS_WORDS; i++)
 		b[i] = w[i];
 	return m;
+}
+
+static bool deliver_signals_now(struct thread *t, struct user_regs *r)
+{
+	if (!regs_complete(r) && signal_deliverable(t) && regs_fetch(t, r) < 0) {
+		t->proc->state = PROCESS_ENDED;
+		t->proc->exit_signal = LINUX_SIGKILL;
+		return false;
+	}
+	return signal_deliver(t, r);
+}
+
+/* Deliver t's pending signals into r (signal_deliver), its registers
+ * completed first when a signal's frame needs them. Nothing pending for
+ * it or its process that it does not block, no rt_sigsuspend to end:
+ * nothing to do (the common case, checked inline: every call comes
+ * through here). */
+static inline __attribute__((always_inline)) bool deliver_signals(struct thread *t,
+								  struct user_regs *r)
+{
+	if (!((t->sigpending | t->proc->sigpending) & ~t->sigmask) && !t->in_sigsuspend)
+		return true;
+	return deliver_signals_now(t, r);
 }
 
 /* p ended while its thread waits for our answer on reply: stop it, free
@@ -120,7 +167,7 @@ static void end_call(struct thread *t, cap_slot_t reply, enum dispatch_result d)
  * its pending signals first; a signal's default action may end it. */
 static void answer(struct thread *t, cap_slot_t reply, struct user_regs *r)
 {
-	if (!signal_deliver(t, r)) {
+	if (!deliver_signals(t, r)) {
 		end_process(t->proc, reply, 0, t->proc->exit_signal);
 		return;
 	}
@@ -143,6 +190,11 @@ static void answer_waiting(struct thread *t)
 		if (!signal_deliverable(t))
 			return;
 		r = t->saved;
+		if (!regs_complete(&r) && regs_fetch(t, &r) < 0) {
+			thread_set_blocked(t, false);
+			end_process(t->proc, reply, 0, LINUX_SIGKILL);
+			break;
+		}
 		signal_interrupt(t, &r);
 		thread_set_blocked(t, false);
 		answer(t, reply, &r);
@@ -162,7 +214,7 @@ static void answer_waiting(struct thread *t)
 
 static bool wake_pending(void)
 {
-	return threads_marked;
+	return threads_marked != 0;
 }
 
 /* A signal that ends its process by default came while t runs (it is
@@ -188,9 +240,14 @@ static void signal_running(struct thread *t)
 static void wake_waiting(void)
 {
 	while (threads_marked) {
-		threads_marked = false;
-		for (unsigned i = 0; i < THREAD_MAX; i++) {
-			struct thread *t = &threads[i];
+		uint64_t w;
+		/* The marked ones in index order, as a scan of the table
+		 * would take them: those marked meanwhile above i in this
+		 * round, those below in the next. */
+		for (unsigned i = 0; i < THREAD_MAX && (w = threads_marked & (~0UL << i));) {
+			i = (unsigned)__builtin_ctzl(w);
+			threads_marked &= ~(1UL << i);
+			struct thread *t = &threads[i++];
 			if (t->state != THREAD_RUNNING || !t->wake)
 				continue;
 			if (t->proc->state != PROCESS_RUNNING)
@@ -284,8 +341,12 @@ static bool handle(struct msg *m)
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
 		return page_fault(t, m);
+	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
-		regs_in(m, &fr);
+		if (label == IPC_LABEL_SYSCALL_ARGS)
+			args_in(m, &fr.regs);
+		else
+			regs_in(m, &fr);
 		switch ((d = syscall_dispatch(t, &fr.regs))) {
 		case DISPATCH_ENDED:
 		case DISPATCH_THREAD_ENDED:
@@ -304,7 +365,7 @@ static bool handle(struct msg *m)
 		case DISPATCH_REPLY:
 			break;
 		}
-		if (!signal_deliver(t, &fr.regs)) {
+		if (!deliver_signals(t, &fr.regs)) {
 			end_process(p, reply_slot, 0, p->exit_signal);
 			return false;
 		}

@@ -352,8 +352,8 @@ void signal_wait_mask_end(struct process *p);
 
 /* ---- thread.c: the threads of processes ---- */
 
-/* Some thread is marked (thread_mark): main.c looks at them all. */
-extern bool threads_marked;
+/* Bit i: threads[i] is marked (thread_mark): main.c looks at those. */
+extern uint64_t threads_marked;
 /* Bit i: threads[i] waits in a call (its blocked). */
 extern uint64_t threads_waiting;
 _Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
@@ -389,7 +389,7 @@ bool thread_exit(struct thread *t);
 static inline void thread_mark(struct thread *t)
 {
 	t->wake = true;
-	threads_marked = true;
+	threads_marked |= 1UL << t->index;
 }
 /* t's call waits (saved, reply) or no longer does. */
 static inline void thread_set_blocked(struct thread *t, bool blocked)
@@ -468,6 +468,21 @@ enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_THREAD_ENDED, DI
  * threads left: thread_exit); DISPATCH_BLOCKED: the call waits (enum in
  * syscall.h). */
 enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *regs);
+
+/* A call comes as struct syscall_args (IPC_LABEL_SYSCALL_ARGS): its
+ * registers hold rax (the number) and the six arguments only, and rflags
+ * is 0 (a thread's real rflags never is: bit 1 is always set) until
+ * regs_fetch reads the others from the kernel. The answer to a call
+ * whose registers are complete sets them all, else only rax (main.c). */
+static inline bool regs_complete(const struct user_regs *r)
+{
+	return r->rflags != 0;
+}
+
+/* Complete r, the registers of t's call, from its kernel thread, which
+ * waits for the answer (rax and the arguments as r has them). 0, or a
+ * negative ERR_* (it is not waiting: it cannot be). process.c. */
+long regs_fetch(struct thread *t, struct user_regs *r);
 
 /* What p waits for has changed: the calls of its threads that wait are
  * tried again (main.c). */

@@ -18,6 +18,26 @@ int pid_next(void)
 	return next_pid++;
 }
 
+long regs_fetch(struct thread *t, struct user_regs *r)
+{
+	struct user_regs all;
+	long err;
+
+	if (regs_complete(r))
+		return 0;
+	if ((err = sys_thread_read_regs(t->kthread, (uint64_t)&all)) < 0)
+		return err;
+	all.rax = r->rax;
+	all.rdi = r->rdi;
+	all.rsi = r->rsi;
+	all.rdx = r->rdx;
+	all.r10 = r->r10;
+	all.r8 = r->r8;
+	all.r9 = r->r9;
+	*r = all;
+	return 0;
+}
+
 static uint64_t cpuid_1_edx(void)
 {
 	uint32_t a = 1, b, c = 0, d;
@@ -97,7 +117,7 @@ static long task_build(struct process *p, struct thread *t, uint64_t entry, uint
 		.quota = PROCESS_QUOTA, .name = p->name,
 		.priority = posix_priority > 1 ? posix_priority - 1 : 1,
 		.pager = badged, .exception = badged, .ipc_buffer = 0,
-		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = true,
+		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = TASK_REDIRECT_ARGS,
 	};
 	if ((err = task_new(&spec, &p->task)) >= 0) {
 		/* The thread is t's from now on (thread.c destroys it). */

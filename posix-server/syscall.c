@@ -16,6 +16,12 @@ static const syscall_fn handlers[LINUX_SYSCALL_MAX] = {
 #undef POSIX_SYSCALL_ENTRY
 };
 
+static const bool all_regs[LINUX_SYSCALL_MAX] = {
+#define POSIX_ALL_REGS_ENTRY(name) [LINUX_NR_##name] = true,
+	POSIX_SYSCALLS_ALL_REGS(POSIX_ALL_REGS_ENTRY)
+#undef POSIX_ALL_REGS_ENTRY
+};
+
 static const char *const names[LINUX_SYSCALL_MAX] = {
 #define LINUX_NAME_ENTRY(nr, name) [nr] = #name,
 	LINUX_SYSCALLS(LINUX_NAME_ENTRY)
@@ -65,6 +71,8 @@ enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *r)
 	if (!fn) {
 		log_unsupported(p, nr);
 		result = -LINUX_ENOSYS;
+	} else if (all_regs[nr] && !regs_complete(r) && regs_fetch(t, r) < 0) {
+		result = -LINUX_EFAULT;
 	} else {
 		p->current = t;
 		result = fn(p, r);

@@ -70,6 +70,14 @@ enum linux_syscall {
 	X(connect) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown)       \
 	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)
 
+/* The calls whose handlers read or set registers other than rax and the
+ * arguments (the stack, the instruction pointer, fs_base, all of them):
+ * syscall_dispatch completes a call's registers for them first
+ * (regs_fetch, posix.h). */
+#define POSIX_SYSCALLS_ALL_REGS(X)                                               \
+	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(rt_sigreturn)            \
+	X(sigaltstack) X(arch_prctl)
+
 #define POSIX_SYSCALL_DECLARE(name) long posix_##name(struct process *p, struct user_regs *r);
 POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)
 #undef POSIX_SYSCALL_DECLARE

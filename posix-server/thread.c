@@ -11,7 +11,7 @@
 #include "syscall.h"
 
 struct thread threads[THREAD_MAX];
-bool threads_marked;
+uint64_t threads_marked;
 uint64_t threads_waiting;
 
 void threads_wake_all(void)

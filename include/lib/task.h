@@ -22,8 +22,9 @@ struct task_spec {
 	uint64_t ipc_buffer;        /* its first thread's IPC buffer, in its space */
 	cap_slot_t supervisor;      /* notification signalled when it ends */
 	uint64_t supervisor_bits;   /* ... with these bits (1..2^63-1) */
-	bool redirect_syscalls;     /* its `syscall` instructions come to the exception
-				       handler as IPC_LABEL_SYSCALL (a POSIX process) */
+	uint8_t redirect_syscalls;  /* TASK_REDIRECT_*: its `syscall` instructions come to
+				       the exception handler (a POSIX process) as
+				       IPC_LABEL_SYSCALL or IPC_LABEL_SYSCALL_ARGS */
 };
 
 /* A task and its first thread, as slots of the caller's table (0: none). */

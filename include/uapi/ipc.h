@@ -89,10 +89,12 @@ struct ipc_buffer {
 #define IPC_LABEL_EXCEPTION  0xFFFFFFFFFFF02UL  /* words: struct fault_regs */
 #define IPC_LABEL_SYSCALL    0xFFFFFFFFFFF03UL  /* redirected syscall; words: struct fault_regs */
 #define IPC_LABEL_THREAD_STOPPED 0xFFFFFFFFFFF04UL
+#define IPC_LABEL_SYSCALL_ARGS 0xFFFFFFFFFFF05UL  /* redirected syscall; words: struct syscall_args */
 
 /* Replying to an exception or syscall message: label 0 resumes (with the
- * registers in the reply's words if it carries FAULT_REGS_WORDS of them),
- * IPC_REPLY_STOP leaves the thread stopped. */
+ * registers in the reply's words if it carries USER_REGS_WORDS of them;
+ * to a syscall message, one word alone is the result for rax and changes
+ * nothing else), IPC_REPLY_STOP leaves the thread stopped. */
 #define IPC_REPLY_RESUME 0
 #define IPC_REPLY_STOP   1
 

@@ -22,6 +22,17 @@ struct fault_regs {
 #define FAULT_REGS_WORDS (sizeof(struct fault_regs) / 8)
 #define FAULT_VECTOR_SYSCALL 0x100   /* a redirected `syscall` */
 
+/* A redirected `syscall` of a task with TASK_REDIRECT_ARGS: the number
+ * and the six argument registers, in Linux's order (rdi, rsi, rdx, r10,
+ * r8, r9); label IPC_LABEL_SYSCALL_ARGS. Words 0..3 arrive in registers,
+ * 4..6 in the receiver's IPC buffer. The rest of the caller's registers
+ * are read with thread_read_regs while it waits for the answer. */
+struct syscall_args {
+	uint64_t nr;
+	uint64_t arg[6];
+};
+#define SYSCALL_ARGS_WORDS (sizeof(struct syscall_args) / 8)
+
 #define THREAD_PRIORITY_MAX 255
 #define THREAD_NAME_LEN 16
 
@@ -55,8 +66,17 @@ struct task_config {
 	uint64_t fields;
 	uint64_t supervisor;        /* notification slot */
 	uint64_t supervisor_bits;   /* bits to signal */
-	uint64_t redirect;          /* 1 = redirect syscalls, 0 = not */
+	uint64_t redirect;          /* TASK_REDIRECT_*: how `syscall` travels */
 };
+
+/* task_config.redirect: a thread's `syscall` goes to its exception
+ * handler as a call on its behalf, with all registers (struct fault_regs,
+ * IPC_LABEL_SYSCALL) or with the number and arguments only (struct
+ * syscall_args, IPC_LABEL_SYSCALL_ARGS: short enough for the kernel's
+ * fast path). */
+#define TASK_REDIRECT_OFF  0
+#define TASK_REDIRECT_REGS 1
+#define TASK_REDIRECT_ARGS 2
 
 /* task_info result. */
 struct task_info {

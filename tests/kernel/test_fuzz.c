@@ -195,7 +195,7 @@ static void fill_task_config(void *p)
 	c->fields = bad() ? rnd() : rnd() & 3;
 	c->supervisor = bad() ? gen_slot() : PICK(S_NOTIF, S_NOTIF2, CAP_SLOT_NONE);
 	c->supervisor_bits = bad() ? gen_word() : 1UL << (rnd() % 63);
-	c->redirect = rnd() % 4 ? 0 : PICK(1, rnd());
+	c->redirect = rnd() % 4 ? 0 : PICK(1, 2, rnd());
 }
 
 static void fill_regs(void *p)

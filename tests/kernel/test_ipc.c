@@ -202,7 +202,7 @@ KTEST(ipc_kernel_labels_refused)
 	cap_slot_t ep = ktest_create(CAP_ENDPOINT);
 	cap_slot_t r = ktest_create(CAP_REPLY);
 
-	for (uint64_t label = IPC_LABEL_NOTIFY; label <= IPC_LABEL_THREAD_STOPPED; label++) {
+	for (uint64_t label = IPC_LABEL_NOTIFY; label <= IPC_LABEL_SYSCALL_ARGS; label++) {
 		struct msg m = msg_make(label, 0);
 		KEXPECT(ipc_send(ep | IPC_NONBLOCK, &m), -ERR_INVALID_ARG);
 		m = msg_make(label, 0);

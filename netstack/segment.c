@@ -120,11 +120,9 @@ struct slice_at {
 };
 
 /* Can p's payload go as slices? Every pbuf is a pool buffer not on its
- * way out yet, fewer than NETQ_CHAIN_MAX of them (so a segment's chain,
- * its header and one slice per pbuf it touches, is never too long); and
- * the ring has room for the most descriptors the cut can take (each
- * segment its header and one slice, plus one more per pbuf boundary). */
-static bool sliceable(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
+ * way out yet, and fewer than NETQ_CHAIN_MAX of them (so a segment's
+ * chain, its header and one slice per pbuf it touches, is never too long). */
+static bool sliceable(struct pbuf *p)
 {
 	unsigned npbufs = 0;
 
@@ -132,7 +130,7 @@ static bool sliceable(struct iface *ifc, struct pbuf *p, const struct netq_gso *
 		if (!q->len || !iface_in_pool_buffer(q) || ((struct iface_buf *)q)->tx_hold ||
 		    npbufs + 1 >= NETQ_CHAIN_MAX)
 			return false;
-	return netq_space(netq_ring(ifc->rings, NETQ_TX_READY)) >= 2 * g->nsegs + npbufs;
+	return true;
 }
 
 /* Hold a buffer of the aggregate p for one more slice on ifc. */
@@ -150,59 +148,67 @@ static void slice_hold(struct iface *ifc, struct pbuf *p, struct iface_buf *b)
 
 /*
  * Cut here without copying the payload (ifc gathers chains and completes
- * checksums; sliceable said yes): each segment is a chain of its headers
- * (rewritten into a header buffer, NETQ_TX_CHAIN_HEAD_MIN bytes at least,
- * TCP checksum partial) and the slices of p's buffers holding its payload.
- * Cannot fail half-way: the room was checked, and a header buffer is
- * taken before anything is pushed.
+ * checksums; p is sliceable): each segment is a chain of its headers
+ * (rewritten into a slot of a header buffer shared by the segments,
+ * NETQ_TX_CHAIN_HEAD_MIN bytes at least, TCP checksum partial) and the
+ * slices of p's buffers holding its payload. A segment goes only whole:
+ * false when the ring or the pool has no room for the next (the rest is
+ * dropped, as send_cut does; TCP sends it again).
  */
 static bool send_sliced(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
 {
 	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
-	unsigned stride = (g->hdr_len + 7u) & ~7u, per_buf = NETQ_BUF_SIZE / stride;
-	unsigned nhdr_bufs = (g->nsegs + per_buf - 1) / per_buf;
-	struct iface_buf *hb[NETQ_RING_SIZE / 2 + 1];
+	unsigned stride = (g->hdr_len + 7u) & ~7u, per_buf = NETQ_BUF_SIZE / stride, used = per_buf;
 	const uint8_t *hdr = p->payload;        /* the headers lie in the first pbuf */
 	struct slice_at at = { p, g->hdr_len };
+	struct iface_buf *h = NULL;
 
-	if (nhdr_bufs > sizeof(hb) / sizeof(hb[0]) || pool.nfree < nhdr_bufs)
-		return false;
-	for (unsigned k = 0; k < nhdr_bufs; k++) {
-		hb[k] = pool_take_free();
-		hb[k]->place = BUF_TX;
-		hb[k]->iface = ifc;
-		hb[k]->tx_offset = TX_SLICES;
-		hb[k]->tx_refs = 0;
-	}
 	for (unsigned i = 0; i < g->nsegs; i++) {
 		struct netq_desc d[1 + NETQ_CHAIN_MAX];
-		struct iface_buf *h = hb[i / per_buf];
-		uint32_t hoff = h->start + (i % per_buf) * stride;
+		struct pbuf *from[1 + NETQ_CHAIN_MAX];
+		uint32_t first = i * (uint32_t)g->seg_size;
+		unsigned len = g->payload - first < g->seg_size ? g->payload - first : g->seg_size;
+		unsigned n = 1;
+		struct slice_at next = at;
+		/* The slices, planned before anything is taken. */
+		for (unsigned left = len; left;) {
+			while (next.off >= next.q->len) {
+				next.q = next.q->next;
+				next.off = 0;
+			}
+			unsigned take = next.q->len - next.off < left ? next.q->len - next.off : left;
+			uint32_t off = (uint32_t)((uint8_t *)next.q->payload + next.off - pool.mem) +
+				       NETQ_POOL_OFFSET;
+			from[n] = next.q;
+			d[n++] = (struct netq_desc){ .offset = off, .len = (uint16_t)take,
+						     .flags = NETQ_F_MORE };
+			next.off += take;
+			left -= take;
+		}
+		if (netq_space(tx) < n)
+			return false;
+		if (used == per_buf) {
+			if (!(h = pool_take_free()))
+				return false;
+			h->place = BUF_TX;
+			h->iface = ifc;
+			h->tx_offset = TX_SLICES;
+			h->tx_refs = 0;
+			used = 0;
+		}
+		uint32_t hoff = h->start + used++ * stride;
 		uint8_t *f = pool_byte(hoff);
-		unsigned len = netq_gso_headers(hdr, g, i, f), n = 1;
+		netq_gso_headers(hdr, g, i, f);
 		struct netq_l4 l4 = { .ip = g->ip, .l4 = g->tcp, .csum = (uint16_t)(g->tcp + 16),
 				      .end = (uint16_t)(g->hdr_len + len), .proto = 6 };
 		d[0] = (struct netq_desc){ .offset = hoff, .len = g->hdr_len, .flags = NETQ_F_MORE };
 		netq_csum_leave(f, &l4, &d[0]);
 		h->tx_refs++;
-		for (unsigned left = len; left;) {
-			while (at.off >= at.q->len) {
-				at.q = at.q->next;
-				at.off = 0;
-			}
-			unsigned take = at.q->len - at.off < left ? at.q->len - at.off : left;
-			uint32_t off = (uint32_t)((uint8_t *)at.q->payload + at.off - pool.mem) +
-				       NETQ_POOL_OFFSET;
-			d[n++] = (struct netq_desc){ .offset = off, .len = (uint16_t)take,
-						     .flags = NETQ_F_MORE };
-			slice_hold(ifc, p, (struct iface_buf *)at.q);
-			at.off += take;
-			left -= take;
-		}
+		for (unsigned k = 1; k < n; k++)
+			slice_hold(ifc, p, (struct iface_buf *)from[k]);
 		d[n - 1].flags &= (uint16_t)~NETQ_F_MORE;
-		if (n == 1)
-			d[0].flags &= (uint16_t)~NETQ_F_MORE;
 		netq_push_chain(tx, d, n);
+		at = next;
 		ifc->counters.tx_gso_segments++;
 		ifc->counters.tx_gso_zero_copy++;
 		ifc->counters.tx_csum_offloaded++;
@@ -240,8 +246,8 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
 		g.nsegs = g.payload ? (g.payload + room - 1) / room : 1;
 	}
 	const uint32_t gather = NETQ_OFFLOAD_TX_SG | NETQ_OFFLOAD_TX_CSUM;
-	bool all = (ifc->offloads & gather) == gather && g.payload && sliceable(ifc, p, &g) ?
-		   send_sliced(ifc, p, &g) || send_cut(ifc, p, &g) : send_cut(ifc, p, &g);
+	bool all = (ifc->offloads & gather) == gather && g.payload && sliceable(p) ?
+		   send_sliced(ifc, p, &g) : send_cut(ifc, p, &g);
 	ifc->pushed_since_flush = true;
 	return all;
 }

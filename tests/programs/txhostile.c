@@ -5,7 +5,8 @@
  * this order: TSO4 frames that are each wrong in one way (BAD_CASES
  * below: a segment size out of range, the checksum elsewhere than TCP's
  * field, an IPv4 length past the frame, not IPv4, headers past the first
- * descriptor, segments longer than a frame, a fragment, no payload); a
+ * descriptor, segments longer than a frame, a fragment, no payload) and a
+ * chain one descriptor longer than NETQ_CHAIN_MAX; a
  * good TSO4 aggregate (a header-only first descriptor and two payload
  * buffers: 3000 bytes in segments of 1000) and a plain frame, both to
  * `dst=` (the test's tap, 12 hex digits); and last a chain whose end never
@@ -160,6 +161,18 @@ int main(uint64_t arg)
 	d[0].flags |= NETQ_F_MORE;
 	bad += netq_push_chain(tx, d, 2);
 	pushed = bad + 1;
+	/* A chain one descriptor too long: slices of one buffer. */
+	struct netq_desc longc[NETQ_CHAIN_MAX + 1];
+	headers(buf(b), 20 + 20 + (NETQ_CHAIN_MAX + 1) * 40 - 54, 20, BAD_PORT);
+	for (unsigned i = 0; i <= NETQ_CHAIN_MAX; i++)
+		longc[i] = (struct netq_desc){ .offset = buf_offset(b) + i * 40, .len = 40,
+					       .flags = i < NETQ_CHAIN_MAX ? NETQ_F_MORE : 0 };
+	longc[0].len = 54;
+	for (unsigned i = 1; i <= NETQ_CHAIN_MAX; i++)
+		longc[i].offset += 14;
+	b++;
+	bad += netq_push_chain(tx, longc, NETQ_CHAIN_MAX + 1);
+	pushed += NETQ_CHAIN_MAX + 1;
 
 	/* The good aggregate: headers alone in one buffer, the payload in
 	 * two more, as the netstack's zero-copy cut lays a segment out. */

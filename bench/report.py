@@ -238,7 +238,10 @@ def plot_net(data):
 
 
 def plot_router(data):
-    rows = [(f"{r['nics'].split('+')[0]} {r['test'][4:]}", r["linux"], r["mica"])
+    def nics(pair):         # one name for a pair of one model, both for a mixed one
+        models = pair.split("+")
+        return models[0] if len(set(models)) == 1 else pair
+    rows = [(f"{nics(r['nics'])} {r['test'][4:]}", r["linux"], r["mica"])
             for r in data["results"] if r["unit"] == "Mbit/s"]
     return histogram("bench-router.png", "iperf3 TCP through the router, median of runs (TCG)",
                      "Mbit/s", rows, ["Linux", "Mica"])

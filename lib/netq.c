@@ -192,10 +192,11 @@ bool netq_chain_add(struct netq_chain *c, struct netq_desc d)
 bool netq_chain_valid(const struct netq_chain *c, uint16_t known)
 {
 	uint32_t max = c->first.flags & NETQ_F_TSO4 ? NETQ_GSO_FRAME_MAX : NETQ_FRAME_MAX;
+	unsigned head_min = c->tx ? NETQ_TX_CHAIN_HEAD_MIN : NETQ_CHAIN_HEAD_MIN;
 
 	if (c->bad || c->n == 0 || c->len < 14 || c->len > max)
 		return false;
-	if (c->n > 1 && (!(known & NETQ_F_MORE) || c->first.len < NETQ_CHAIN_HEAD_MIN))
+	if (c->n > 1 && (!(known & NETQ_F_MORE) || c->first.len < head_min))
 		return false;
 	return netq_meta_valid(c->first, known);
 }

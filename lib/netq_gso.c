@@ -5,6 +5,7 @@
 
 #include "lib/inet_csum.h"
 #include "lib/string.h"
+#include "proto/netq.h"
 
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
@@ -53,4 +54,22 @@ unsigned netq_gso_headers(const uint8_t *hdr, const struct netq_gso *g, unsigned
 		tcp[13] &= (uint8_t)~TCP_CWR;
 	inet_put16(tcp + 16, 0);
 	return len;
+}
+
+bool netq_gso_tso_check(const uint8_t *hdr, unsigned first, uint32_t total,
+			const struct netq_desc *d0, unsigned max_frame, struct netq_gso *g)
+{
+	if (!(d0->flags & NETQ_F_TSO4) || !(d0->flags & NETQ_F_CSUM_PARTIAL) || first > d0->len ||
+	    !netq_gso_parse(hdr, first, total, d0->seg_size, g))
+		return false;
+	return g->hdr_len <= NETQ_GSO_HDR_MAX && g->ip + inet_get16(hdr + g->ip + 2) == total &&
+	       g->payload > 0 && d0->csum_start == g->tcp && d0->csum_offset == 16 &&
+	       (unsigned)g->hdr_len + g->seg_size <= max_frame;
+}
+
+uint16_t netq_gso_pseudo_sum0(const uint8_t *hdr, const struct netq_gso *g)
+{
+	uint8_t proto[2] = { 0, 6 };
+
+	return (uint16_t)~inet_fold(inet_sum(proto, 2, inet_sum(hdr + g->ip + 12, 8, 0)));
 }

@@ -110,6 +110,7 @@ unsigned iface_reclaim(struct iface *ifc)
 			struct pbuf *p = b->tx_hold;
 			b->tx_hold = NULL;
 			b->tx_iface = NULL;
+			b->tx_refs = 0;
 			pbuf_free(p);   /* lwIP's last reference frees it */
 			count++;
 		}
@@ -176,6 +177,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
 	b->tx_offset = d.offset;
+	b->tx_refs = 1;
 	netq_push(tx, d);
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
@@ -309,10 +311,15 @@ static bool take_tx_done(struct iface *ifc)
 	while (take_next(ifc, r, &budget, &d, &b)) {
 		bool sent_copy = b && b->place == BUF_TX && b->iface == ifc;
 		bool sent_in_place = b && b->tx_hold && b->tx_iface == ifc;
-		if (!b || b->tx_offset != d.offset || (!sent_copy && !sent_in_place)) {
+		bool given = b && b->tx_refs &&
+			     (b->tx_offset == d.offset ||
+			      (b->tx_offset == TX_SLICES && netq_buffer_start(d.offset) == b->start));
+		if (!given || (!sent_copy && !sent_in_place)) {
 			ifc->counters.bad_desc++;
 			continue;
 		}
+		if (--b->tx_refs)
+			continue;               /* slices of it are still out */
 		if (sent_in_place) {
 			struct pbuf *p = b->tx_hold;
 			b->tx_hold = NULL;

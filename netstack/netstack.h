@@ -49,10 +49,17 @@ struct iface_buf {
 					   BUF_LWIP: where the frame arrived */
 	struct iface *tx_iface;         /* tx_hold: whose driver sends it in place */
 	uint32_t start;                 /* the buffer's offset (NETQ_POOL_OFFSET + ...) */
-	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold) */
+	uint32_t tx_offset;             /* the offset given to tx-ready (BUF_TX, tx_hold),
+					   or TX_SLICES */
+	uint16_t tx_refs;               /* its descriptors in tx-ready or in flight: 1, or
+					   with TX_SLICES each slice (segment.c) */
 	enum iface_buf_place place;
 	struct pbuf *tx_hold;           /* sent in place: released at tx-done */
 };
+/* tx_offset of a buffer given as several slices (segments' headers, or
+ * payload shared by segments): tx-done may name any offset inside it, each
+ * taking one of tx_refs; the buffer is released at the last. */
+#define TX_SLICES 0
 
 /* The pool every interface shares (pool.c): DMA memory mapped into every
  * driver; offsets are the drivers' (netq.h: NETQ_POOL_OFFSET + byte). */

@@ -79,6 +79,7 @@ void pool_to_free_stack(struct iface_buf *b)
 {
 	b->place = BUF_FREE;
 	b->iface = NULL;
+	b->tx_refs = 0;
 	pool.free_stack[pool.nfree++] = b->start;
 }
 

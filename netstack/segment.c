@@ -3,10 +3,16 @@
  * TCP aggregate received over several pool buffers (NETQ_F_TSO4, iface.c)
  * and forwarded leaves whole, from the buffers it arrived in, to a driver
  * that offers NETQ_OFFLOAD_TX_TSO4: the NIC cuts it into segments of its
- * segment size. To any other (e1000, the switch off), it is cut here
- * (GSO): each segment is the aggregate's headers rewritten for it
- * (lib/netq_gso.c) and its part of the payload, copied into a free pool
- * buffer, its TCP checksum left to the NIC or summed here.
+ * segment size. To any other (the switch off, a smaller MTU), it is cut
+ * here (GSO): each segment is the aggregate's headers rewritten for it
+ * (lib/netq_gso.c) and its part of the payload. To a NIC that gathers a
+ * frame from several buffers (NETQ_OFFLOAD_TX_SG) and completes checksums,
+ * without copying the payload: a segment is a chain of its headers, in a
+ * header buffer shared by many segments, and slices of the buffers the
+ * aggregate arrived in, each buffer held until the last slice of it comes
+ * back (tx_refs, TX_SLICES). To any other, the payload is copied into a
+ * free pool buffer per segment, its TCP checksum left to the NIC or
+ * summed here.
  *
  * The aggregate's own TCP checksum is never trusted on the way out: it
  * may be partial (the host left it so) or stale (NAT rewrote the
@@ -59,6 +65,7 @@ static bool send_whole(struct iface *ifc, struct pbuf *p, const struct netq_gso 
 		b->tx_hold = p;
 		b->tx_iface = ifc;
 		b->tx_offset = d[i].offset;
+		b->tx_refs = 1;
 	}
 	netq_push_chain(netq_ring(ifc->rings, NETQ_TX_READY), d, n);
 	ifc->counters.tx_tso++;
@@ -107,10 +114,117 @@ static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g
 		b->place = BUF_TX;
 		b->iface = ifc;
 		b->tx_offset = d.offset;
+		b->tx_refs = 1;
 		netq_push(tx, d);
 		ifc->counters.tx_gso_segments++;
 		ifc->counters.tx_packets++;
 		ifc->counters.tx_bytes += d.len;
+		LINK_STATS_INC(link.xmit);
+	}
+	return true;
+}
+
+/* Where the next payload byte is: a pbuf of the aggregate and a byte in it. */
+struct slice_at {
+	struct pbuf *q;
+	unsigned off;
+};
+
+/* Can p's payload go as slices? Every pbuf is a pool buffer not on its
+ * way out yet, and fewer than NETQ_CHAIN_MAX of them (so a segment's
+ * chain, its header and one slice per pbuf it touches, is never too long). */
+static bool sliceable(struct pbuf *p)
+{
+	unsigned npbufs = 0;
+
+	for (struct pbuf *q = p; q; q = q->next, npbufs++)
+		if (!q->len || !iface_in_pool_buffer(q) || ((struct iface_buf *)q)->tx_hold ||
+		    npbufs + 1 >= NETQ_CHAIN_MAX)
+			return false;
+	return true;
+}
+
+/* Hold a buffer of the aggregate p for one more slice on ifc. */
+static void slice_hold(struct iface *ifc, struct pbuf *p, struct iface_buf *b)
+{
+	if (!b->tx_hold) {
+		pbuf_ref(p);
+		b->tx_hold = p;
+		b->tx_iface = ifc;
+		b->tx_offset = TX_SLICES;
+		b->tx_refs = 0;
+	}
+	b->tx_refs++;
+}
+
+/*
+ * Cut here without copying the payload (ifc gathers chains and completes
+ * checksums; p is sliceable): each segment is a chain of its headers
+ * (rewritten into a slot of a header buffer shared by the segments,
+ * NETQ_TX_CHAIN_HEAD_MIN bytes at least, TCP checksum partial) and the
+ * slices of p's buffers holding its payload. A segment goes only whole:
+ * false when the ring or the pool has no room for the next (the rest is
+ * dropped, as send_cut does; TCP sends it again).
+ */
+static bool send_sliced(struct iface *ifc, struct pbuf *p, const struct netq_gso *g)
+{
+	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
+	unsigned stride = (g->hdr_len + 7u) & ~7u, per_buf = NETQ_BUF_SIZE / stride, used = per_buf;
+	const uint8_t *hdr = p->payload;        /* the headers lie in the first pbuf */
+	struct slice_at at = { p, g->hdr_len };
+	struct iface_buf *h = NULL;
+
+	for (unsigned i = 0; i < g->nsegs; i++) {
+		struct netq_desc d[1 + NETQ_CHAIN_MAX];
+		struct pbuf *from[1 + NETQ_CHAIN_MAX];
+		uint32_t first = i * (uint32_t)g->seg_size;
+		unsigned len = g->payload - first < g->seg_size ? g->payload - first : g->seg_size;
+		unsigned n = 1;
+		struct slice_at next = at;
+		/* The slices, planned before anything is taken. */
+		for (unsigned left = len; left;) {
+			while (next.off >= next.q->len) {
+				next.q = next.q->next;
+				next.off = 0;
+			}
+			unsigned take = next.q->len - next.off < left ? next.q->len - next.off : left;
+			uint32_t off = (uint32_t)((uint8_t *)next.q->payload + next.off - pool.mem) +
+				       NETQ_POOL_OFFSET;
+			from[n] = next.q;
+			d[n++] = (struct netq_desc){ .offset = off, .len = (uint16_t)take,
+						     .flags = NETQ_F_MORE };
+			next.off += take;
+			left -= take;
+		}
+		if (netq_space(tx) < n)
+			return false;
+		if (used == per_buf) {
+			if (!(h = pool_take_free()))
+				return false;
+			h->place = BUF_TX;
+			h->iface = ifc;
+			h->tx_offset = TX_SLICES;
+			h->tx_refs = 0;
+			used = 0;
+		}
+		uint32_t hoff = h->start + used++ * stride;
+		uint8_t *f = pool_byte(hoff);
+		netq_gso_headers(hdr, g, i, f);
+		struct netq_l4 l4 = { .ip = g->ip, .l4 = g->tcp, .csum = (uint16_t)(g->tcp + 16),
+				      .end = (uint16_t)(g->hdr_len + len), .proto = 6 };
+		d[0] = (struct netq_desc){ .offset = hoff, .len = g->hdr_len, .flags = NETQ_F_MORE };
+		netq_csum_leave(f, &l4, &d[0]);
+		h->tx_refs++;
+		for (unsigned k = 1; k < n; k++)
+			slice_hold(ifc, p, (struct iface_buf *)from[k]);
+		d[n - 1].flags &= (uint16_t)~NETQ_F_MORE;
+		netq_push_chain(tx, d, n);
+		at = next;
+		ifc->counters.tx_gso_segments++;
+		ifc->counters.tx_gso_zero_copy++;
+		ifc->counters.tx_csum_offloaded++;
+		ifc->counters.tx_packets++;
+		ifc->counters.tx_bytes += g->hdr_len + len;
 		LINK_STATS_INC(link.xmit);
 	}
 	return true;
@@ -146,7 +260,9 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size)
 		g.seg_size = (uint16_t)room;
 		g.nsegs = g.payload ? (g.payload + room - 1) / room : 1;
 	}
-	bool all = send_cut(ifc, p, &g);
+	const uint32_t gather = NETQ_OFFLOAD_TX_SG | NETQ_OFFLOAD_TX_CSUM;
+	bool all = (ifc->offloads & gather) == gather && g.payload && sliceable(p) ?
+		   send_sliced(ifc, p, &g) : send_cut(ifc, p, &g);
 	ifc->pushed_since_flush = true;
 	return all;
 }
@@ -260,6 +376,7 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 		c->d[c->n++] = (struct netq_desc){ .offset = d.offset + (d.len - payload),
 						   .len = (uint16_t)payload };
 		b->tx_offset = d.offset + (d.len - payload);
+		b->tx_refs = 1;
 		c->len += payload;
 		c->next_seq += payload;
 		c->last = (uint16_t)payload;
@@ -277,5 +394,6 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 				   .last = (uint16_t)payload, .next_seq = seq_of(f, &l4) + payload };
 	c->d[0] = d;
 	b->tx_offset = d.offset;
+	b->tx_refs = 1;
 	return true;
 }

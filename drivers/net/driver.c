@@ -157,17 +157,22 @@ static unsigned tx_peek_frame(struct netq_ring *tx_ready, struct netq_desc *d, b
 	return n;
 }
 
-/* Is this frame of n descriptors one we may send? */
+/* Is this frame of n descriptors one we may send? Every one but the
+ * last says MORE (they are the copies taken, which may differ from what
+ * was peeked), each lies in one pool buffer, and the whole is a frame we
+ * offer to send. */
 static bool tx_frame_valid(const struct netq_desc *d, unsigned n)
 {
 	uint16_t known = (nic.offloads & NETQ_OFFLOAD_TX_CSUM ? NETQ_F_TX_KNOWN : 0) |
-			 (nic.offloads & NETQ_OFFLOAD_TX_TSO4 ? NETQ_F_TSO_KNOWN : 0);
-	struct netq_chain c = { 0 };
+			 (nic.offloads & NETQ_OFFLOAD_TX_TSO4 ? NETQ_F_TSO_KNOWN : 0) |
+			 (nic.offloads & NETQ_OFFLOAD_TX_SG ? NETQ_F_SG_KNOWN : 0);
+	struct netq_chain c = { .tx = true };
 
 	for (unsigned i = 0; i < n; i++) {
 		if (!netq_desc_valid(&nic.geom, d[i], false))
 			c.bad = true;
-		netq_chain_add(&c, d[i]);
+		if (netq_chain_add(&c, d[i]) != (i + 1 < n))
+			c.bad = true;
 	}
 	return netq_chain_valid(&c, known);
 }
@@ -209,11 +214,24 @@ static void driver_poll(void)
 	 * complete. */
 	while ((n = tx_peek_frame(tx_ready, frame, &whole)) &&
 	       netq_space(tx_done) >= nic.tx_in_flight + n) {
-		bool valid = whole && tx_frame_valid(frame, n) && (n == 1 || ops->tx_give_chain);
-		if (valid && ops->tx_room(&nic) < n)
+		if (whole && n <= NETQ_CHAIN_MAX && ops->tx_room(&nic) < n)
 			break;                  /* a transmit interrupt will come */
+		/* Judged as taken: the client can rewrite a slot after the
+		 * peek, so only the copies popped are checked and used. */
 		for (unsigned i = 0; i < n; i++)
 			netq_pop(tx_ready, &frame[i]);
+		bool valid = whole && tx_frame_valid(frame, n) && (n == 1 || ops->tx_give_chain);
+		uint64_t phys[NETQ_CHAIN_MAX];
+		uint32_t len = 0;
+		for (unsigned i = 0; valid && i < n; i++) {
+			phys[i] = phys_of(frame[i].offset);
+			len += frame[i].len;
+		}
+		/* The model's own checks come first in its give: false, and
+		 * nothing of the frame reached the NIC. */
+		if (valid)
+			valid = n == 1 ? ops->tx_give(&nic, &frame[0], phys[0])
+				       : ops->tx_give_chain(&nic, frame, phys, n);
 		if (!valid) {
 			nic.stats.tx_errors++;
 			for (unsigned i = 0; i < n; i++)
@@ -221,16 +239,6 @@ static void driver_poll(void)
 			pushed = true;
 			continue;
 		}
-		uint64_t phys[NETQ_CHAIN_MAX];
-		uint32_t len = 0;
-		for (unsigned i = 0; i < n; i++) {
-			phys[i] = phys_of(frame[i].offset);
-			len += frame[i].len;
-		}
-		if (n == 1)
-			ops->tx_give(&nic, &frame[0], phys[0]);
-		else
-			ops->tx_give_chain(&nic, frame, phys, n);
 		nic.tx_in_flight += n;
 		nic.stats.tx_packets++;
 		nic.stats.tx_bytes += len;

@@ -59,12 +59,15 @@ struct nic_ops {
 	 * goes when it is at least 1). */
 	unsigned (*tx_room)(struct nic_device *);
 	/* A frame to send (checked: its metadata is within nic->offloads),
-	 * at phys. */
-	void (*tx_give)(struct nic_device *, const struct netq_desc *d, uint64_t phys);
+	 * at phys. false: the NIC model refuses it after checks of its own
+	 * (a TSO4 frame whose headers it cannot cut by); nothing was given,
+	 * the caller counts it and returns the buffer unsent. */
+	bool (*tx_give)(struct nic_device *, const struct netq_desc *d, uint64_t phys);
 	/* A frame of n buffers (2..NETQ_CHAIN_MAX, n <= tx_room; checked as
-	 * a chain), d[i] at phys[i]: only a NIC offering NETQ_OFFLOAD_TX_TSO4
-	 * has it. Each buffer comes back from tx_take on its own. */
-	void (*tx_give_chain)(struct nic_device *, const struct netq_desc *d, const uint64_t *phys,
+	 * a chain), d[i] at phys[i]: only a NIC offering NETQ_OFFLOAD_TX_SG
+	 * or TX_TSO4 has it. Each buffer comes back from tx_take on its own.
+	 * false as for tx_give: nothing given. */
+	bool (*tx_give_chain)(struct nic_device *, const struct netq_desc *d, const uint64_t *phys,
 			      unsigned n);
 	/* Tell the device about buffers given since the last flush. */
 	void (*flush)(struct nic_device *);

@@ -9,14 +9,23 @@
  * descriptors with TXSM; receive checksums (RXCSUM: IPCS and TCPCS in a
  * descriptor's status, IPE and TCPE in its errors; a frame the NIC found
  * wrong goes up unverified, so that the netstack checks and counts it);
- * interrupt moderation (ITR, and TIDV/TADV for transmit completions).
+ * interrupt moderation (ITR, and TIDV/TADV for transmit completions);
+ * frames gathered from several buffers (a chain: one data descriptor per
+ * buffer, EOP on the last; NETQ_OFFLOAD_TX_SG) and TCP segmentation
+ * (NETQ_OFFLOAD_TX_TSO4: a TCP/IP context descriptor with TSE, HDRLEN,
+ * MSS and PAYLEN, then data descriptors with TSE; manual 3.5 and 3.6).
+ * Nothing of a TSO4 frame is believed before it is checked: its headers
+ * are copied out of the pool, parsed and checked (netq_gso_tso_check), and
+ * the context is written from that copy, never from the client's offsets.
  * QEMU's model sets IXSM (no indication) on every received frame, so
  * under QEMU the netstack verifies every checksum itself.
  */
 #include "driver.h"
 
 #include "lib/io.h"
+#include "lib/inet_csum.h"
 #include "lib/netq_csum.h"
+#include "lib/netq_gso.h"
 
 /* Registers (byte offsets in BAR 0). */
 #define CTRL   0x0000
@@ -81,12 +90,18 @@
 #define RX_ERR_IPE  0x40
 #define TX_EOP 0x01
 #define TX_IFCS 0x02
+#define TX_TSE 0x04    /* DCMD: this frame is segmented (with a TSE context) */
 #define TX_RS  0x08
 #define TX_DEXT 0x20    /* an extended descriptor: context or data */
 #define TX_IDE 0x80     /* delay the completion interrupt (TIDV/TADV) */
 #define TX_DD  0x01
 #define TX_DTYP_DATA    (1u << 20)      /* in the extended descriptors' length word */
-#define TX_POPTS_TXSM   0x02
+#define TX_POPTS_IXSM   0x01            /* insert the IPv4 header checksum */
+#define TX_POPTS_TXSM   0x02            /* insert the TCP/UDP checksum */
+#define CTX_TUCMD_TCP   0x01            /* TUCMD: TCP (not UDP) */
+#define CTX_TUCMD_IP    0x02            /* TUCMD: IPv4 (not IPv6) */
+#define CTX_TUCMD_TSE   0x04            /* TUCMD: a segmentation context */
+#define ETH_FRAME_MAX   1514            /* one segment, without FCS */
 #define CTX_SLOT        UINT32_MAX      /* tx_off of a context descriptor's slot */
 
 #define RING 256        /* descriptors per ring: 4 KiB each */
@@ -197,7 +212,15 @@ static const char *e1000_probe(struct nic_device *nic)
 		nic->mac[2 * w + 1] = (uint8_t)(v >> 24);
 	}
 	nic->offloads = (nic_arg_on(nic, "txcsum", true) ? NETQ_OFFLOAD_TX_CSUM : 0) |
-			(nic_arg_on(nic, "rxcsum", true) ? NETQ_OFFLOAD_RX_CSUM : 0);
+			(nic_arg_on(nic, "rxcsum", true) ? NETQ_OFFLOAD_RX_CSUM : 0) |
+			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0);
+	/* Segmentation needs the checksums it inserts, and chains. */
+	if (nic_arg_on(nic, "txtso", true) && (nic->offloads & NETQ_OFFLOAD_TX_CSUM) &&
+	    (nic->offloads & NETQ_OFFLOAD_TX_SG))
+		nic->offloads |= NETQ_OFFLOAD_TX_TSO4;
+	printf("%s: transmit: chains %s, segmentation (TSO) %s\n", nic->ifname,
+	       nic->offloads & NETQ_OFFLOAD_TX_SG ? "on" : "off",
+	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off");
 	/* 488 x 256 ns: at most ~8000 interrupts a second. The first after a
 	 * quiet spell is not delayed, so a ping's answer is not either. */
 	itr = (uint32_t)nic_arg_num(nic, "itr", 488) & 0xFFFF;
@@ -256,7 +279,8 @@ static void e1000_stop(struct nic_device *nic)
 }
 
 /* One descriptor stays empty: RDT == RDH means "no buffers". On transmit
- * a frame may need two (a context descriptor first). */
+ * a frame takes one per buffer and may need one more (a context
+ * descriptor first). */
 static unsigned e1000_rx_room(struct nic_device *nic) { return RING - 1 - (rx_tail - rx_head); }
 static unsigned e1000_tx_room(struct nic_device *nic)
 {
@@ -297,40 +321,117 @@ static void tx_context(uint16_t csum_start, uint16_t csum_offset)
 	tx_tail++;
 }
 
-static void e1000_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+/* One data descriptor of a frame: extended (a context applies) or legacy. */
+static void tx_data(uint32_t offset, uint64_t phys, uint16_t len, bool ext, uint8_t cmd,
+		    uint8_t popts)
+{
+	tx_off[tx_tail % RING] = offset;
+	if (ext) {
+		volatile struct tx_data *x = (volatile struct tx_data *)&tx[tx_tail % RING];
+		x->addr = phys;
+		x->cmd_len = len | TX_DTYP_DATA | (uint32_t)(cmd | TX_DEXT) << 24;
+		x->status = 0;
+		x->popts = popts;
+		x->special = 0;
+	} else {
+		volatile struct tx_desc *t = &tx[tx_tail % RING];
+		t->addr = phys;
+		t->length = len;
+		t->cso = t->css = 0;
+		t->cmd = cmd;
+		t->status = 0;
+		t->special = 0;
+	}
+	tx_tail++;
+}
+
+/*
+ * A TSO4 frame: check it on a copy of its headers, put the checksum fields
+ * in the state the NIC wants (IPv4's 0; TCP's the pseudo-header sum
+ * without a length, which the NIC adds per segment: 8254x manual 3.5.1),
+ * then a segmentation context from the checked values and the data
+ * descriptors. false (nothing written to the ring) when the frame is not
+ * one the NIC can cut. The client may rewrite its headers after the check:
+ * the NIC then sends what it finds, within the context's lengths.
+ */
+static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
+		   unsigned n, uint8_t ide)
+{
+	uint8_t hdr[NETQ_GSO_HDR_MAX];
+	unsigned first = d[0].len < sizeof(hdr) ? d[0].len : sizeof(hdr);
+	uint32_t total = 0;
+	struct netq_gso g;
+
+	for (unsigned i = 0; i < n; i++)
+		total += d[i].len;
+	memcpy(hdr, nic->area + d[0].offset, first);
+	if (!netq_gso_tso_check(hdr, first, total, &d[0], ETH_FRAME_MAX, &g))
+		return false;
+	uint8_t *f = nic->area + d[0].offset;
+	inet_put16(f + g.ip + 10, 0);
+	inet_put16(f + g.tcp + 16, netq_gso_pseudo_sum0(hdr, &g));
+
+	volatile struct tx_context *c = (volatile struct tx_context *)&tx[tx_tail % RING];
+	tx_off[tx_tail % RING] = CTX_SLOT;
+	c->ipcss = (uint8_t)g.ip;
+	c->ipcso = (uint8_t)(g.ip + 10);
+	c->ipcse = (uint16_t)(g.tcp - 1);
+	c->tucss = (uint8_t)g.tcp;
+	c->tucso = (uint8_t)(g.tcp + 16);
+	c->tucse = 0;
+	c->cmd_len = (total - g.hdr_len) |
+		     (uint32_t)(TX_DEXT | TX_RS | CTX_TUCMD_TSE | CTX_TUCMD_IP | CTX_TUCMD_TCP) << 24;
+	c->status = 0;
+	c->hdrlen = (uint8_t)g.hdr_len;
+	c->mss = g.seg_size;
+	tx_tail++;
+	/* The NIC has one context: the checksum one is to be written again. */
+	ctx_start = ctx_offset = 0;
+	for (unsigned i = 0; i < n; i++)
+		tx_data(d[i].offset, phys[i], d[i].len, true,
+			(uint8_t)(TX_IFCS | TX_RS | TX_TSE | ide | (i + 1 == n ? TX_EOP : 0)),
+			TX_POPTS_IXSM | TX_POPTS_TXSM);
+	return true;
+}
+
+/* A frame of n buffers (one, or a chain), checked by driver.c against
+ * what we offer; TSO4 and checksum offsets are checked here. */
+static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
+		     unsigned n)
 {
 	uint8_t ide = tx_delay ? TX_IDE : 0;
+	bool partial = d[0].flags & NETQ_F_CSUM_PARTIAL;
 
-	if (d->flags & NETQ_F_CSUM_PARTIAL) {
-		/* The context's offsets are bytes: a start past 255 is sent
-		 * complete (the driver checked it fits the frame). */
-		if (d->csum_start + d->csum_offset > 255) {
-			netq_csum_complete(nic->area + d->offset, d->len, d->csum_start,
-					   d->csum_offset);
-		} else {
-			if (d->csum_start != ctx_start || d->csum_offset != ctx_offset)
-				tx_context(d->csum_start, d->csum_offset);
-			volatile struct tx_data *x = (volatile struct tx_data *)&tx[tx_tail % RING];
-			tx_off[tx_tail % RING] = d->offset;
-			x->addr = phys;
-			x->cmd_len = d->len | TX_DTYP_DATA |
-				     (uint32_t)(TX_EOP | TX_IFCS | TX_RS | TX_DEXT | ide) << 24;
-			x->status = 0;
-			x->popts = TX_POPTS_TXSM;
-			x->special = 0;
-			tx_tail++;
-			return;
-		}
+	if (d[0].flags & NETQ_F_TSO4)
+		return tx_tso(nic, d, phys, n, ide);
+	/* The context's offsets are bytes: a start past 255 is sent
+	 * complete, which only a frame in one buffer can be here (the
+	 * checksummed bytes are in it; driver.c checked the field is). */
+	if (partial && d[0].csum_start + d[0].csum_offset > 255) {
+		if (n > 1)
+			return false;
+		netq_csum_complete(nic->area + d[0].offset, d[0].len, d[0].csum_start,
+				   d[0].csum_offset);
+		partial = false;
 	}
-	volatile struct tx_desc *t = &tx[tx_tail % RING];
-	tx_off[tx_tail % RING] = d->offset;
-	t->addr = phys;
-	t->length = d->len;
-	t->cso = t->css = 0;
-	t->cmd = TX_EOP | TX_IFCS | TX_RS | ide;
-	t->status = 0;
-	t->special = 0;
-	tx_tail++;
+	if (partial && (d[0].csum_start != ctx_start || d[0].csum_offset != ctx_offset))
+		tx_context(d[0].csum_start, d[0].csum_offset);
+	for (unsigned i = 0; i < n; i++)
+		tx_data(d[i].offset, phys[i], d[i].len, partial,
+			(uint8_t)(TX_IFCS | TX_RS | ide | (i + 1 == n ? TX_EOP : 0)),
+			partial ? TX_POPTS_TXSM : 0);
+	return true;
+}
+
+static bool e1000_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+{
+	return tx_frame(nic, d, &phys, 1);
+}
+
+static bool e1000_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
+				const uint64_t *phys, unsigned n)
+{
+	return tx_frame(nic, d, phys, n);
 }
 
 static void e1000_flush(struct nic_device *nic)
@@ -417,6 +518,7 @@ static const struct nic_ops e1000_ops = {
 	.rx_give = e1000_rx_give,
 	.tx_room = e1000_tx_room,
 	.tx_give = e1000_tx_give,
+	.tx_give_chain = e1000_tx_give_chain,
 	.flush = e1000_flush,
 	.rx_take = e1000_rx_take,
 	.tx_take = e1000_tx_take,

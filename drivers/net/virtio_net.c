@@ -26,6 +26,7 @@
 
 #include "lib/io.h"
 #include "virtq_desc.h"
+#include "lib/netq_gso.h"
 
 /* Capability types (cfg_type) of the vendor-specific PCI capabilities. */
 #define CAP_COMMON 1
@@ -275,7 +276,8 @@ static const char *virtio_probe(struct nic_device *nic)
 	nic->offloads = (features & F_CSUM ? NETQ_OFFLOAD_TX_CSUM : 0) |
 			(features & F_GUEST_CSUM ? NETQ_OFFLOAD_RX_CSUM : 0) |
 			(features & F_GUEST_TSO4 ? NETQ_OFFLOAD_RX_TSO4 : 0) |
-			(features & F_HOST_TSO4 ? NETQ_OFFLOAD_TX_TSO4 : 0);
+			(features & F_HOST_TSO4 ? NETQ_OFFLOAD_TX_TSO4 : 0) |
+			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0);
 	if (!(features & F_MAC))
 		return "the device has no MAC address (VIRTIO_NET_F_MAC)";
 	for (int i = 0; i < 6; i++)
@@ -350,14 +352,28 @@ static void virtio_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phy
 }
 
 /* A frame of n buffers: a header descriptor of ours (from d[0]'s
- * metadata) chained to one descriptor per buffer; the head is published. */
-static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
+ * metadata) chained to one descriptor per buffer; the head is published.
+ * A TSO4 frame's headers are checked first, on a copy (the client may
+ * change its own): false, and nothing given, when they are not an
+ * aggregate the host can cut (netq_gso_tso_check). */
+static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
 		     unsigned n)
 {
-	uint16_t id[NETQ_CHAIN_MAX + 1];
+	struct netq_gso g = { 0 };
 
+	if (d->flags & NETQ_F_TSO4) {
+		uint8_t copy[NETQ_GSO_HDR_MAX];
+		unsigned first = d->len < sizeof(copy) ? d->len : sizeof(copy);
+		uint32_t total = 0;
+		for (unsigned i = 0; i < n; i++)
+			total += d[i].len;
+		memcpy(copy, nic->area + d->offset, first);
+		if (!netq_gso_tso_check(copy, first, total, d, 1514, &g))
+			return false;
+	}
+	uint16_t id[NETQ_CHAIN_MAX + 1];
 	if (!virtq_descs_take(&txq.descs, n + 1, id))
-		return;                 /* cannot happen: driver.c asked tx_room */
+		return false;           /* cannot happen: driver.c asked tx_room */
 	uint16_t h = id[0], prev = h;
 	volatile struct net_hdr *hdr = &tx_hdr[h];
 
@@ -367,13 +383,9 @@ static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const ui
 	hdr->gso_type = GSO_NONE;
 	hdr->gso_size = hdr->hdr_len = 0;
 	if (d->flags & NETQ_F_TSO4) {
-		/* The headers' length: to the TCP header's end (its data
-		 * offset; the checksum field, checked, lies past it). */
-		unsigned thl = (nic->area[d->offset + d->csum_start + 12] >> 4) * 4u;
-		unsigned hlen = d->csum_start + thl;
 		hdr->gso_type = GSO_TCPV4;
 		hdr->gso_size = d->seg_size;
-		hdr->hdr_len = (uint16_t)(hlen < d->len ? hlen : d->len);
+		hdr->hdr_len = g.hdr_len;
 	}
 	txq.desc[h].addr = tx_hdr_phys + (uint64_t)h * sizeof(struct net_hdr);
 	txq.desc[h].len = HDR_LEN;
@@ -390,17 +402,18 @@ static void tx_frame(struct nic_device *nic, const struct netq_desc *d, const ui
 	}
 	txq.avail->ring[txq.avail_idx % txq.size] = h;
 	txq.avail_idx++;
+	return true;
 }
 
-static void virtio_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+static bool virtio_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
 {
-	tx_frame(nic, d, &phys, 1);
+	return tx_frame(nic, d, &phys, 1);
 }
 
-static void virtio_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
+static bool virtio_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
 				 const uint64_t *phys, unsigned n)
 {
-	tx_frame(nic, d, phys, n);
+	return tx_frame(nic, d, phys, n);
 }
 
 /* EVENT_IDX's words: the driver's used_event after the available ring,

@@ -40,4 +40,27 @@ bool netq_gso_parse(const uint8_t *f, unsigned first, uint32_t total, uint16_t s
  * which start at payload byte i * seg_size. */
 unsigned netq_gso_headers(const uint8_t *hdr, const struct netq_gso *g, unsigned i, uint8_t *out);
 
+/*
+ * What a NIC that cuts aggregates itself (e1000's TCP segmentation) needs,
+ * checked against a tx-ready frame from a client it does not trust: hdr
+ * holds the frame's first `first` bytes (a copy: the client may change its
+ * own meanwhile), total is the frame's length, d0 its first descriptor.
+ * True, with *g filled, for a TSO4 frame (CSUM_PARTIAL at the TCP checksum
+ * field, proto/netq.h) that netq_gso_parse takes, whose IPv4 total length
+ * is exactly the rest of the frame (no padding to cut as payload), with a
+ * payload, whose headers are at most NETQ_GSO_HDR_MAX bytes and lie in
+ * the first descriptor, and whose segments (headers plus seg_size) fit
+ * max_frame bytes (an Ethernet frame without FCS, 1514).
+ */
+#define NETQ_GSO_HDR_MAX (14 + 60 + 60)
+struct netq_desc;
+bool netq_gso_tso_check(const uint8_t *hdr, unsigned first, uint32_t total,
+			const struct netq_desc *d0, unsigned max_frame, struct netq_gso *g);
+
+/* The folded, uninverted pseudo-header sum of a parsed aggregate without
+ * its length (addresses and protocol only): what a NIC that adds each
+ * segment's TCP length itself (e1000, 8254x manual 3.5) wants in the
+ * checksum field. */
+uint16_t netq_gso_pseudo_sum0(const uint8_t *hdr, const struct netq_gso *g);
+
 #endif

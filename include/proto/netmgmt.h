@@ -108,6 +108,9 @@ enum netmgmt_label {
 				   one buffer or over several */                \
 	X(tx_tso)               /* aggregates sent whole for the NIC to cut */  \
 	X(tx_gso_segments)      /* segments cut here from aggregates (GSO) */   \
+	X(tx_gso_zero_copy)     /* ... of them, their payload not copied: a      \
+				   header buffer and slices of the aggregate's  \
+				   own buffers (NETQ_OFFLOAD_TX_SG) */          \
 	X(drv_rx_packets)       /* the running driver instance's counters */    \
 	X(drv_rx_no_buffer)                                                     \
 	X(drv_rx_errors)                                                        \

@@ -45,14 +45,16 @@
 #include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
-#define NETQ_VERSION    4            /* 2: rings and pool mapped apart; 3: offload metadata;
-					4: frames over several buffers, TSO */
+#define NETQ_VERSION    5            /* 2: rings and pool mapped apart; 3: offload metadata;
+					4: frames over several buffers, TSO; 5: transmit
+					chains without TSO (TX_SG), short chain heads */
 #define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
 #define NETQ_CHAIN_MAX  36           /* descriptors (buffers) of one frame at most */
-#define NETQ_CHAIN_HEAD_MIN (14 + 60 + 60) /* a chain's first descriptor holds its headers:
+#define NETQ_CHAIN_HEAD_MIN (14 + 60 + 60) /* a received chain's first descriptor holds its headers:
 					      Ethernet, IPv4 and TCP with the most options */
+#define NETQ_TX_CHAIN_HEAD_MIN 54    /* a transmitted chain's: Ethernet, IPv4, TCP at least */
 #define NETQ_GSO_FRAME_MAX 65535     /* largest TSO4 frame, Ethernet header included */
 #define NETQ_SEG_MIN    64           /* a TSO4 frame's segment size (TCP payload bytes) */
 #define NETQ_SEG_MAX    (NETQ_FRAME_MAX - 14 - 20 - 20)
@@ -103,15 +105,22 @@ enum netq_ring_id {
  *                 is at most NETQ_CHAIN_MAX descriptors, published at once
  *                 (netq_push_chain): one whose last visible descriptor
  *                 still says MORE is refused. The first descriptor carries
- *                 the frame's metadata and at least NETQ_CHAIN_HEAD_MIN
- *                 bytes (its headers); the others only MORE (or nothing,
- *                 the last). Only with NETQ_OFFLOAD_RX_TSO4 (rx-ready) or
- *                 TX_TSO4 (tx-ready).
+ *                 the frame's metadata and its headers: on rx-ready at
+ *                 least NETQ_CHAIN_HEAD_MIN bytes, on tx-ready at least
+ *                 NETQ_TX_CHAIN_HEAD_MIN (a header buffer of its own, the
+ *                 payload in slices of other buffers; a driver that
+ *                 needs more of the headers, TSO4's TCP options, refuses
+ *                 a frame whose first descriptor does not hold them);
+ *                 the others only MORE (or nothing, the last). Only with
+ *                 NETQ_OFFLOAD_RX_TSO4 (rx-ready) or TX_SG or TX_TSO4
+ *                 (tx-ready).
  *   TSO4          the frame is a TCP/IPv4 aggregate of segments of
  *                 seg_size payload bytes (virtio's GSO_TCPV4, gso_size):
  *                 rx-ready: the host merged them (with CSUM_PARTIAL or
  *                 CSUM_VALID); tx-ready: the device is to cut it into
- *                 segments of seg_size (with CSUM_PARTIAL). Up to
+ *                 segments of seg_size (with CSUM_PARTIAL at the TCP
+ *                 header's checksum field; the driver may rewrite the
+ *                 headers' checksum fields in place). Up to
  *                 NETQ_GSO_FRAME_MAX bytes in all (else NETQ_FRAME_MAX).
  * csum_start, csum_offset: with CSUM_PARTIAL only (else 0).
  * seg_size: with TSO4 only, NETQ_SEG_MIN..NETQ_SEG_MAX (else 0).
@@ -133,17 +142,21 @@ struct netq_desc {
 #define NETQ_F_RX_KNOWN     (NETQ_F_CSUM_PARTIAL | NETQ_F_CSUM_VALID | NETQ_F_IP_VALID)
 #define NETQ_F_TX_KNOWN     NETQ_F_CSUM_PARTIAL
 #define NETQ_F_TSO_KNOWN    (NETQ_F_MORE | NETQ_F_TSO4)
+#define NETQ_F_SG_KNOWN     NETQ_F_MORE
 
 /* What a driver offers, NETQ_ATTACH's reply word 3 (NETQ_OFFLOAD_*):
  * TX_CSUM: it completes CSUM_PARTIAL frames on tx-ready; RX_CSUM: its
  * rx-ready frames may carry CSUM_VALID, IP_VALID or CSUM_PARTIAL; RX_TSO4:
  * its rx-ready frames may be chains (MORE) and TSO4 aggregates; TX_TSO4:
- * it takes chains and TSO4 frames on tx-ready. Each is switched off by
- * the driver's manifest arguments (docs/drivers.md). */
+ * it takes chains and TSO4 frames on tx-ready; TX_SG: it takes chains
+ * (MORE) on tx-ready, frames of at most NETQ_FRAME_MAX gathered from
+ * several buffers (Linux's NETIF_F_SG). Each is switched off by the
+ * driver's manifest arguments (docs/drivers.md). */
 #define NETQ_OFFLOAD_TX_CSUM 0x1
 #define NETQ_OFFLOAD_RX_CSUM 0x2
 #define NETQ_OFFLOAD_RX_TSO4 0x4
 #define NETQ_OFFLOAD_TX_TSO4 0x8
+#define NETQ_OFFLOAD_TX_SG   0x10
 
 /*
  * Indices run freely (they wrap at 2^32); the ring holds head - tail
@@ -254,6 +267,8 @@ struct netq_chain {
 	uint32_t len;           /* bytes in all */
 	unsigned n;             /* descriptors */
 	bool bad;               /* one broke a rule (the caller may set it too) */
+	bool tx;                /* set by a consumer of tx-ready before the first:
+				   its head rule is NETQ_TX_CHAIN_HEAD_MIN */
 };
 /* Add d (c zeroed before the first); returns true while the frame goes
  * on (d says MORE). A descriptor past NETQ_CHAIN_MAX, or one after the
@@ -263,8 +278,9 @@ bool netq_chain_add(struct netq_chain *c, struct netq_desc d);
 /* The whole frame: not bad, at most NETQ_CHAIN_MAX descriptors, 14 bytes
  * at least, at most NETQ_FRAME_MAX (NETQ_GSO_FRAME_MAX with TSO4), its
  * first descriptor's metadata valid for `known`; if it is a chain, MORE in
- * `known` and NETQ_CHAIN_HEAD_MIN bytes in its first descriptor (so that
- * every header lies in one piece). */
+ * `known` and NETQ_CHAIN_HEAD_MIN bytes in its first descriptor
+ * (NETQ_TX_CHAIN_HEAD_MIN with c->tx), so that the headers lie in one
+ * piece. */
 bool netq_chain_valid(const struct netq_chain *c, uint16_t known);
 /* Check an area header written by the client against the pool's size as
  * mapped; NULL if fine, else why. */

@@ -139,9 +139,9 @@ def test_forwarded_partial_checksums_are_completed(tso, tmp_path):
     checksums partial; the router completes them before they leave by
     e1000, whose host checks them (a wrong one would stall the transfer).
     With large segments on, the host hands them over merged (GUEST_TSO4)
-    and the router cuts them for e1000, each segment's checksum summed
-    afresh. The other way, e1000 frames arrive complete and leave as they
-    are."""
+    and they leave whole for e1000 to cut (its TSO), each segment's
+    checksum summed afresh by the NIC. The other way, e1000 frames arrive
+    complete and leave as they are."""
     lan, wan = hosts()
     args = ("" if tso == "on" else "rxtso=off txtso=off", "")
     with lan, wan, Router(tmp_path, lan, wan, ("virtio-net", "e1000"), driver_args=args) as r:
@@ -154,6 +154,5 @@ def test_forwarded_partial_checksums_are_completed(tso, tmp_path):
             assert k["eth0.fwd_packets"] >= segments, k
             assert k["eth0.rx_aggregates"] == 0 and k["eth1.tx_gso_segments"] == 0, k
         else:
-            assert k["eth0.rx_aggregates"] > 0 and k["eth1.tx_tso"] == 0, k
-            assert k["eth0.rx_csum_completed"] + k["eth1.tx_gso_segments"] >= segments, k
-            assert k["eth1.tx_packets"] >= segments, k
+            assert k["eth0.rx_aggregates"] > 0 and k["eth1.tx_tso"] > 0, k
+            assert k["eth1.tx_bytes"] >= 4 << 20, k

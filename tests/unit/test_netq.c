@@ -366,3 +366,33 @@ TEST(netq_gso_parse_reads_only_the_first_buffer)
 	}
 	CHECK_EQ(g.hdr_len, NETQ_CHAIN_HEAD_MIN);
 }
+
+/* Transmit chains (netq 5): a header descriptor of its own may be as short
+ * as Ethernet, IPv4 and TCP headers (the payload in slices of other
+ * buffers), to a driver that takes chains (TX_SG: MORE only) or TSO4. */
+TEST(netq_transmit_chains_may_have_short_heads)
+{
+	const uint16_t sg = NETQ_F_TX_KNOWN | NETQ_F_SG_KNOWN;
+	struct netq_chain c = { .tx = true };
+
+	CHECK(netq_chain_add(&c, (struct netq_desc){ .len = NETQ_TX_CHAIN_HEAD_MIN,
+						     .flags = NETQ_F_MORE }));
+	CHECK(!netq_chain_add(&c, (struct netq_desc){ .len = 1448 }));
+	CHECK(netq_chain_valid(&c, sg));
+	CHECK(!netq_chain_valid(&c, NETQ_F_TX_KNOWN));  /* chains only to a driver taking them */
+	c.tx = false;
+	CHECK(!netq_chain_valid(&c, sg));               /* received chains keep the longer head */
+	c = (struct netq_chain){ .tx = true };
+	netq_chain_add(&c, (struct netq_desc){ .len = NETQ_TX_CHAIN_HEAD_MIN - 1,
+					       .flags = NETQ_F_MORE });
+	netq_chain_add(&c, (struct netq_desc){ .len = 1448 });
+	CHECK(!netq_chain_valid(&c, sg));
+	/* TSO4 needs the TSO flag known: SG alone is not enough. */
+	c = (struct netq_chain){ .tx = true };
+	netq_chain_add(&c, (struct netq_desc){ .len = 66, .flags = NETQ_F_MORE | NETQ_F_TSO4 |
+							       NETQ_F_CSUM_PARTIAL,
+					       .csum_start = 34, .csum_offset = 16, .seg_size = 1448 });
+	netq_chain_add(&c, (struct netq_desc){ .len = 2000 });
+	CHECK(!netq_chain_valid(&c, sg));
+	CHECK(netq_chain_valid(&c, NETQ_F_TX_KNOWN | NETQ_F_TSO_KNOWN));
+}

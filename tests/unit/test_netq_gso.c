@@ -108,3 +108,59 @@ TEST(netq_gso_parse_refuses_what_it_cannot_segment)
 	agg[12] = 0x81;                                 /* VLAN */
 	CHECK(!netq_gso_parse(agg, 54, n, 1448, &g));
 }
+
+/* What a NIC cutting aggregates itself is given (netq_gso_tso_check): each
+ * way a client could lie about one is refused. */
+TEST(netq_gso_tso_check_refuses_what_a_nic_must_not_cut)
+{
+	unsigned n = make_aggregate(20, 32, 0x10);
+	struct netq_desc d0 = { .len = 200, .flags = NETQ_F_TSO4 | NETQ_F_CSUM_PARTIAL | NETQ_F_MORE,
+				.csum_start = 34, .csum_offset = 16, .seg_size = 1448 };
+	struct netq_gso g;
+
+	CHECK(netq_gso_tso_check(agg, 134, n, &d0, 1514, &g));
+	CHECK_EQ(g.hdr_len, 14 + 20 + 32);
+	CHECK(!netq_gso_tso_check(agg, 134, n + 1, &d0, 1514, &g));     /* bytes past the datagram */
+	CHECK(!netq_gso_tso_check(agg, 60, n, &d0, 1514, &g));  /* headers past the first bytes */
+	struct netq_desc bad = d0;
+	bad.csum_start = 36;
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));        /* not the TCP field */
+	bad = d0;
+	bad.csum_offset = 6;
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));
+	bad = d0;
+	bad.flags &= (uint16_t)~NETQ_F_CSUM_PARTIAL;
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));
+	bad = d0;
+	bad.flags &= (uint16_t)~NETQ_F_TSO4;
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));
+	bad = d0;
+	bad.seg_size = 1449;                    /* 66 + 1449 > 1514 */
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));
+	bad.seg_size = 1448;
+	bad.len = 50;                           /* first descriptor shorter than the bytes given */
+	CHECK(!netq_gso_tso_check(agg, 134, n, &bad, 1514, &g));
+	agg[14 + 9] = 17;                       /* UDP */
+	CHECK(!netq_gso_tso_check(agg, 134, n, &d0, 1514, &g));
+	n = make_aggregate(20, 20, 0x10);
+	inet_put16(agg + 14 + 6, 0x2000);       /* a fragment (MF) */
+	CHECK(!netq_gso_tso_check(agg, 134, n, &d0, 1514, &g));
+	/* No payload: nothing to segment. */
+	n = make_aggregate(20, 20, 0x10);
+	inet_put16(agg + 16, 40);
+	CHECK(!netq_gso_tso_check(agg, 134, 54, &d0, 1514, &g));
+}
+
+/* The pseudo-header sum without a length, plus a segment's TCP length in
+ * ones' complement, is the pseudo-header sum with it (what e1000 adds). */
+TEST(netq_gso_pseudo_sum0_plus_length_is_the_pseudo_sum)
+{
+	unsigned n = make_aggregate(20, 20, 0x10);
+	struct netq_gso g;
+	struct netq_l4 l4;
+
+	CHECK(netq_gso_parse(agg, 54, n, 1448, &g));
+	CHECK(netq_frame_l4(agg, n, &l4));
+	uint32_t s = (uint32_t)netq_gso_pseudo_sum0(agg, &g) + (uint32_t)(l4.end - l4.l4);
+	CHECK_EQ((uint16_t)~inet_fold(s), netq_pseudo_sum(agg, &l4));
+}

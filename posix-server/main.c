@@ -203,20 +203,6 @@ static void wake_waiting(void)
 	}
 }
 
-/* Linux's signal for an x86 exception vector, and its si_code. */
-static int signal_of_vector(uint64_t vector, int *code)
-{
-	*code = LINUX_SI_KERNEL;
-	switch (vector) {
-	case 0: *code = LINUX_FPE_INTDIV; return 8;     /* divide error: SIGFPE */
-	case 16: case 19: *code = 0; return 8;           /* x87, SIMD: SIGFPE */
-	case 1: case 3: *code = LINUX_TRAP_BRKPT; return 5;     /* debug, breakpoint: SIGTRAP */
-	case 6: *code = LINUX_ILL_ILLOPN; return 4;     /* invalid opcode: SIGILL */
-	case 17: *code = LINUX_BUS_ADRALN; return 7;    /* alignment check: SIGBUS */
-	default: return 11;                              /* SIGSEGV */
-	}
-}
-
 /* A page fault answered at one page, with one access, FAULT_TRIM_AT
  * times in a row did not get its page mapped: the process's kernel quota
  * (PROCESS_QUOTA) is spent on its mappings' records. Its other pages are
@@ -250,9 +236,16 @@ static bool page_fault(struct thread *t, struct msg *m)
 		end_process(p, reply_slot, 0, LINUX_SIGKILL);
 		return false;
 	}
+	if (signal_page_fault(t, m->w[0], err == -ERR_NO_RIGHTS ? LINUX_SEGV_ACCERR
+								 : LINUX_SEGV_MAPERR)) {
+		t->fault_repeats = 0;   /* a refused fault is not a page that will not map */
+		t->fault_at = 0;
+		*m = msg_make(IPC_REPLY_RESUME, 0);     /* into its handler */
+		return true;
+	}
 	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name, p->pid,
 	       m->w[0], m->w[2], access);
-	end_process(p, reply_slot, 0, 11);
+	end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : LINUX_SIGSEGV);
 	return false;
 }
 
@@ -312,8 +305,9 @@ static bool handle(struct msg *m)
 	default: {
 		int code, sig;
 		regs_in(m, &fr);
-		sig = signal_of_vector(fr.vector, &code);
-		if (signal_fault(t, &fr.regs, sig, code)) {
+		sig = signal_of_vector(t, fr.vector, &code);
+		if (signal_fault(t, &fr.regs, sig, code,
+				 sig == LINUX_SIGSEGV || sig == LINUX_SIGBUS ? 0 : fr.regs.rip)) {
 			*m = regs_out(&fr.regs);
 			return true;
 		}

@@ -11,7 +11,8 @@
  * after the handler with SA_RESTART). A signal whose default action ends
  * the process ends it (every thread) at once wherever it is. A thread
  * that makes no system call meets a caught signal at its next call.
- * Sleeping and alarms are timer.c's.
+ * Sleeping and alarms are timer.c's; faults and the frame's FPU state
+ * signal_fault.c's.
  */
 #include "layout.h"
 #include "syscall.h"
@@ -149,8 +150,12 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 
 	if (!(act->flags & LINUX_SA_RESTORER))
 		return false;
+	uint64_t fpstate;
+
 	if ((act->flags & LINUX_SA_ONSTACK) && alt->size && !on_alt)
 		sp = alt->sp + alt->size;
+	if (!signal_fpu_push(t, &sp, &fpstate))
+		return false;
 	sp = ((sp - sizeof(f)) & ~15UL) - 8;    /* as after a call: sp + 8 aligned */
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
@@ -162,6 +167,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 		.r13 = r->r13, .r14 = r->r14, .r15 = r->r15, .rdi = r->rdi, .rsi = r->rsi,
 		.rbp = r->rbp, .rbx = r->rbx, .rdx = r->rdx, .rax = r->rax, .rcx = r->rcx,
 		.rsp = r->rsp, .rip = r->rip, .eflags = r->rflags, .cs = 0x33, .ss = 0x2b,
+		.fpstate = fpstate,
 	};
 	f.uc.sigmask = t->in_sigsuspend ? t->sigsuspend_old : t->sigmask;
 	mc->oldmask = f.uc.sigmask;
@@ -175,6 +181,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	}
 	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
 		return false;
+	signal_fpu_enter(t);
 	r->rsp = sp;
 	r->rip = act->handler;
 	r->rdi = (uint64_t)sig;
@@ -220,18 +227,6 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 		t->in_sigsuspend = false;
 	}
 	return true;
-}
-
-bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code)
-{
-	const struct linux_sigaction *act = &t->proc->actions[sig - 1];
-
-	if ((t->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
-	    act->handler == LINUX_SIG_DFL)
-		return false;
-	t->sigpending |= SIG_BIT(sig);
-	t->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
-	return signal_deliver(t, r);
 }
 
 /* Calls that are not started again after a handler, even with SA_RESTART
@@ -351,7 +346,7 @@ long posix_rt_sigreturn(struct process *p, struct user_regs *r)
 	struct linux_ucontext uc;
 
 	if (as_copy_in(&p->as, &uc, r->rsp, sizeof(uc)) < 0 || uc.mcontext.rip >= USER_SPACE_TOP ||
-	    uc.mcontext.rsp >= USER_SPACE_TOP) {
+	    uc.mcontext.rsp >= USER_SPACE_TOP || !signal_fpu_return(p->current, uc.mcontext.fpstate)) {
 		printf("posix: %s (pid %d): rt_sigreturn with a bad frame at %lx: SIGSEGV\n", p->name,
 		       p->pid, r->rsp);
 		p->state = PROCESS_ENDED;

@@ -195,6 +195,8 @@ static void wake_waiting(void)
 				continue;
 			if (t->proc->state != PROCESS_RUNNING)
 				t->wake = false;
+			else if (t->proc->stopped)
+				continue;       /* parked until SIGCONT marks it again */
 			else if (t->blocked)
 				answer_waiting(t);
 			else

@@ -97,6 +97,9 @@ struct thread {
 	unsigned fault_repeats;         /* how often in a row, answered */
 };
 
+/* What a process's parent's wait4 (WUNTRACED, WCONTINUED) has to hear. */
+enum job_report { JOB_REPORT_NONE, JOB_REPORT_STOPPED, JOB_REPORT_CONTINUED };
+
 struct process {
 	enum process_state state;
 	unsigned index;                 /* in processes[] */
@@ -119,6 +122,9 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
+	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
+	int stop_signal;                /* the signal that stopped it */
+	enum job_report job_report;     /* a stop or continue wait4 has not reported */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -283,6 +289,15 @@ void signal_send_thread(struct thread *t, int sig, int code, int from, int statu
  * signal of a fault that t blocks or its process ignores ends it too, as
  * Linux). */
 bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code, uint64_t addr);
+/* (signal_stop.c) Whether sig is a stop signal (SIGSTOP, SIGTSTP,
+ * SIGTTIN, SIGTTOU). */
+bool signal_is_stop(int sig);
+/* What sending sig to p does to its being stopped: SIGCONT and SIGKILL
+ * continue it, a stop signal with its default action stops it (true:
+ * that was all, nothing is pending). */
+bool job_signal(struct process *p, int sig);
+/* Stop p by sig (its threads suspended; the parent told). */
+void job_stop(struct process *p, int sig);
 /* Linux's signal for exception vector, and its si_code (*code; an FPU
  * exception's from t's FPU state). */
 int signal_of_vector(const struct thread *t, uint64_t vector, int *code);

@@ -26,13 +26,12 @@
 #define RFLAGS_DF      0x400UL
 #define RFLAGS_RESTORE 0xDD5UL  /* CF PF AF ZF SF TF DF OF: what sigreturn restores */
 
-/* Signals whose default action is nothing. The stop signals are
- * nothing too: processes are not stopped yet. */
+/* Signals whose default action is nothing (the stop signals' is to
+ * stop: signal_stop.c). */
 static bool default_ignored(int sig)
 {
 	switch (sig) {
 	case LINUX_SIGCHLD: case LINUX_SIGCONT: case LINUX_SIGURG: case LINUX_SIGWINCH:
-	case LINUX_SIGSTOP: case LINUX_SIGTSTP: case LINUX_SIGTTIN: case LINUX_SIGTTOU:
 		return true;
 	default:
 		return false;
@@ -80,7 +79,8 @@ int signal_fatal(const struct thread *t)
 	bool shared;
 	int sig = next_signal(t, &shared);
 
-	return sig && t->proc->actions[sig - 1].handler == LINUX_SIG_DFL ? sig : 0;
+	return sig && t->proc->actions[sig - 1].handler == LINUX_SIG_DFL && !signal_is_stop(sig)
+		       ? sig : 0;
 }
 
 /* Whether some thread of p blocks sig. */
@@ -99,6 +99,8 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	unsigned best = 0;
 
 	if (!p || p->state != PROCESS_RUNNING || sig < 1 || sig > LINUX_NSIG)
+		return;
+	if (job_signal(p, sig))
 		return;
 	if (ignored(p, sig) && !blocked_by_any(p, sig))
 		return;
@@ -127,6 +129,8 @@ void signal_send_thread(struct thread *t, int sig, int code, int from, int statu
 {
 	if (!t || t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING || sig < 1 ||
 	    sig > LINUX_NSIG)
+		return;
+	if (job_signal(t->proc, sig))
 		return;
 	if (!(t->sigmask & SIG_BIT(sig)) && ignored(t->proc, sig))
 		return;
@@ -210,6 +214,10 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 			p->sigpending &= ~SIG_BIT(sig);
 		else
 			t->sigpending &= ~SIG_BIT(sig);
+		if (act->handler == LINUX_SIG_DFL && signal_is_stop(sig)) {
+			job_stop(p, sig);       /* t is held when answered */
+			continue;
+		}
 		if (act->handler == LINUX_SIG_DFL || !frame_push(t, r, sig, &src, act)) {
 			if (act->handler != LINUX_SIG_DFL)
 				printf("posix: %s (pid %d): no room for signal %d's frame: SIGSEGV\n",

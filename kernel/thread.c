@@ -327,13 +327,16 @@ long sys_thread_suspend(uint64_t slot)
 	struct thread *t;
 
 	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	/* 1: it waits in an IPC or a notification (its saved registers are
+	 * those of the call, which its completion will change). */
+	long blocked = t->state >= THREAD_BLOCKED_SEND && t->state <= THREAD_BLOCKED_NOTIFY;
 	t->suspended = true;
 	if (t->state == THREAD_READY) {
 		if (t != current)
 			sched_dequeue(t);
 		t->state = THREAD_INACTIVE;
 	}
-	return t == current ? (thread_frame(t)->rax = 0, SYSCALL_NO_RESULT) : 0;
+	return t == current ? (thread_frame(t)->rax = 0, SYSCALL_NO_RESULT) : blocked;
 }
 
 long sys_thread_resume(uint64_t slot)

@@ -172,6 +172,7 @@ KTEST(thread_fpu_state_read_write)
 	KCHECK(c);
 	KEXPECT(child_run(c, child_xmm_ud2, 0x1122334455667788UL), 0);
 	KCHECK(child_wait(c));              /* stopped at the ud2 */
+	KEXPECT(sys_thread_suspend(c->thread), 0);      /* not blocked: stopped */
 	KEXPECT(sys_thread_read_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), 0);
 	memcpy(&xmm0, fpu + 160, 8);        /* XMM0 at byte 160 of the fxsave area */
 	KEXPECT(xmm0, 0x1122334455667788UL);

@@ -165,17 +165,37 @@ static bool wake_pending(void)
 	return threads_marked;
 }
 
-/* A signal that ends its process by default came while t runs (it is
- * not waiting for the server): the process ends now. One it catches
- * waits for its next system call. */
+/* A signal came while t runs (it is not waiting for the server). One
+ * that ends its process by default ends it now. A caught one is
+ * delivered now if t is in user mode: suspended, its registers read,
+ * the frame pushed, written back, resumed. (If it is on its way to the
+ * server with a call — the kernel says it was blocked —, the call's
+ * answer delivers it.) */
 static void signal_running(struct thread *t)
 {
 	int sig = signal_fatal(t);
 	struct process *p = t->proc;
+	struct user_regs r;
 
 	t->wake = false;
-	if (!sig)
+	if (!sig) {
+		if (!signal_deliverable(t))
+			return;
+		if (sys_thread_suspend(t->kthread) == 0 &&
+		    sys_thread_read_regs(t->kthread, (uint64_t)&r) == 0) {
+			p->current = t;
+			if (!signal_deliver(t, &r)) {
+				process_end(p, 0, p->exit_signal);
+				if (!process_any_alive())
+					run_next();
+				return;
+			}
+			sys_thread_write_regs(t->kthread, (uint64_t)&r);
+		}
+		if (!p->stopped)        /* (a stop signal among them keeps it held) */
+			sys_thread_resume(t->kthread);
 		return;
+	}
 	sys_thread_suspend(t->kthread);
 	process_end(p, 0, sig);
 	if (!process_any_alive())

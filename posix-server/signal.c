@@ -9,8 +9,9 @@
  * the handler on a frame laid out as Linux's), or at once when the
  * thread waits in a call (the call ends with EINTR, or starts again
  * after the handler with SA_RESTART). A signal whose default action ends
- * the process ends it (every thread) at once wherever it is. A thread
- * that makes no system call meets a caught signal at its next call.
+ * the process ends it (every thread) at once wherever it is; a caught
+ * one reaches a thread that computes without system calls by having it
+ * suspended and its registers rewritten (main.c's signal_running).
  * Sleeping and alarms are timer.c's; faults and the frame's FPU state
  * signal_fault.c's.
  */

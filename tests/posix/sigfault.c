@@ -9,7 +9,8 @@
  * frame carries the FPU state: a handler that clobbers every xmm
  * register and MXCSR leaves the interrupted code's as they were, starts
  * with MXCSR 0x1f80, and sees the interrupted xmm0 in uc_mcontext's
- * fpregs. Without a handler, or with SIGSEGV blocked, the fault ends the
+ * fpregs. SIGALRM's handler reaches a loop that makes no system call.
+ * Without a handler, or with SIGSEGV blocked, the fault ends the
  * process: the parent's wait says SIGSEGV, no core (RLIMIT_CORE 0).
  */
 #define _GNU_SOURCE
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -70,6 +72,15 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		return;                 /* the write runs again */
 	}
 	siglongjmp(jump, sig);
+}
+
+static volatile int alarmed;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	clobber_sse();
+	alarmed++;
 }
 
 static void on_usr1(int sig)
@@ -243,6 +254,17 @@ int main(void)
 		if (!sigsetjmp(jump, 1))
 			depth(0);
 		printf("stack overflow: signal %d %s\n", got_signo, code_name(got_signo, got_code));
+	}
+
+	/* A caught signal reaches a loop that makes no system call. */
+	{
+		struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+		volatile unsigned long n = 0;
+		signal(SIGALRM, on_alarm);
+		setitimer(ITIMER_REAL, &it, NULL);
+		while (!alarmed)
+			n++;
+		printf("busy loop: SIGALRM handler ran %d\n", alarmed);
 	}
 
 	child_fault("uncaught", 0);

@@ -327,13 +327,16 @@ long sys_thread_suspend(uint64_t slot)
 	struct thread *t;
 
 	LOOKUP_OBJECT(t, slot, CAP_THREAD, CAP_RIGHT_CONTROL);
+	/* 1: it waits in an IPC or a notification (its saved registers are
+	 * those of the call, which its completion will change). */
+	long blocked = t->state >= THREAD_BLOCKED_SEND && t->state <= THREAD_BLOCKED_NOTIFY;
 	t->suspended = true;
 	if (t->state == THREAD_READY) {
 		if (t != current)
 			sched_dequeue(t);
 		t->state = THREAD_INACTIVE;
 	}
-	return t == current ? (thread_frame(t)->rax = 0, SYSCALL_NO_RESULT) : 0;
+	return t == current ? (thread_frame(t)->rax = 0, SYSCALL_NO_RESULT) : blocked;
 }
 
 long sys_thread_resume(uint64_t slot)
@@ -360,11 +363,27 @@ static long decode_saved_regs(uint64_t slot, unsigned rights, struct thread **t)
 	return 0;
 }
 
+/* The MXCSR bits this CPU accepts (fxsave's MXCSR_MASK; 0 there means
+ * the default, 0xFFBF): fxrstor of any other bit faults in the kernel. */
+static uint32_t mxcsr_mask(void)
+{
+	uint32_t mask;
+
+	memcpy(&mask, fpu_template + FPU_MXCSR_MASK_OFFSET, sizeof(mask));
+	return mask ? mask : 0xFFBF;
+}
+
 long sys_thread_read_regs(uint64_t slot, uint64_t out)
 {
 	struct thread *t;
 	struct user_regs r;
 
+	if (slot & THREAD_REGS_FPU) {
+		DECODE_OR_RETURN(decode_saved_regs(slot & ~THREAD_REGS_FPU, CAP_RIGHT_READ, &t));
+		if (copy_to_user(current->task, out, t->fpu, sizeof(t->fpu)))
+			REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+		return 0;
+	}
 	DECODE_OR_RETURN(decode_saved_regs(slot, CAP_RIGHT_READ, &t));
 	thread_get_regs(t, &r);
 	if (copy_to_user(current->task, out, &r, sizeof(r)))
@@ -377,6 +396,18 @@ long sys_thread_write_regs(uint64_t slot, uint64_t in)
 	struct thread *t;
 	struct user_regs r;
 
+	if (slot & THREAD_REGS_FPU) {
+		uint8_t fpu[sizeof(t->fpu)];
+		uint32_t mxcsr;
+		DECODE_OR_RETURN(decode_saved_regs(slot & ~THREAD_REGS_FPU, CAP_RIGHT_WRITE, &t));
+		if (copy_from_user(current->task, fpu, in, sizeof(fpu)))
+			REJECT(ERR_BAD_ADDRESS, "buffer %lx not readable", in);
+		memcpy(&mxcsr, fpu + FPU_MXCSR_OFFSET, sizeof(mxcsr));
+		if (mxcsr & ~mxcsr_mask())
+			REJECT(ERR_INVALID_ARG, "MXCSR %x has reserved bits", mxcsr);
+		memcpy(t->fpu, fpu, sizeof(fpu));
+		return 0;
+	}
 	DECODE_OR_RETURN(decode_saved_regs(slot, CAP_RIGHT_WRITE, &t));
 	if (copy_from_user(current->task, &r, in, sizeof(r)))
 		REJECT(ERR_BAD_ADDRESS, "buffer %lx not readable", in);

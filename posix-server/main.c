@@ -217,17 +217,37 @@ static bool wake_pending(void)
 	return threads_marked != 0;
 }
 
-/* A signal that ends its process by default came while t runs (it is
- * not waiting for the server): the process ends now. One it catches
- * waits for its next system call. */
+/* A signal came while t runs (it is not waiting for the server). One
+ * that ends its process by default ends it now. A caught one is
+ * delivered now if t is in user mode: suspended, its registers read,
+ * the frame pushed, written back, resumed. (If it is on its way to the
+ * server with a call — the kernel says it was blocked —, the call's
+ * answer delivers it.) */
 static void signal_running(struct thread *t)
 {
 	int sig = signal_fatal(t);
 	struct process *p = t->proc;
+	struct user_regs r;
 
 	t->wake = false;
-	if (!sig)
+	if (!sig) {
+		if (!signal_deliverable(t))
+			return;
+		if (sys_thread_suspend(t->kthread) == 0 &&
+		    sys_thread_read_regs(t->kthread, (uint64_t)&r) == 0) {
+			p->current = t;
+			if (!signal_deliver(t, &r)) {
+				process_end(p, 0, p->exit_signal);
+				if (!process_any_alive())
+					run_next();
+				return;
+			}
+			sys_thread_write_regs(t->kthread, (uint64_t)&r);
+		}
+		if (!p->stopped)        /* (a stop signal among them keeps it held) */
+			sys_thread_resume(t->kthread);
 		return;
+	}
 	sys_thread_suspend(t->kthread);
 	process_end(p, 0, sig);
 	if (!process_any_alive())
@@ -252,25 +272,13 @@ static void wake_waiting(void)
 				continue;
 			if (t->proc->state != PROCESS_RUNNING)
 				t->wake = false;
+			else if (t->proc->stopped)
+				continue;       /* parked until SIGCONT marks it again */
 			else if (t->blocked)
 				answer_waiting(t);
 			else
 				signal_running(t);
 		}
-	}
-}
-
-/* Linux's signal for an x86 exception vector, and its si_code. */
-static int signal_of_vector(uint64_t vector, int *code)
-{
-	*code = LINUX_SI_KERNEL;
-	switch (vector) {
-	case 0: *code = LINUX_FPE_INTDIV; return 8;     /* divide error: SIGFPE */
-	case 16: case 19: *code = 0; return 8;           /* x87, SIMD: SIGFPE */
-	case 1: case 3: *code = LINUX_TRAP_BRKPT; return 5;     /* debug, breakpoint: SIGTRAP */
-	case 6: *code = LINUX_ILL_ILLOPN; return 4;     /* invalid opcode: SIGILL */
-	case 17: *code = LINUX_BUS_ADRALN; return 7;    /* alignment check: SIGBUS */
-	default: return 11;                              /* SIGSEGV */
 	}
 }
 
@@ -307,9 +315,16 @@ static bool page_fault(struct thread *t, struct msg *m)
 		end_process(p, reply_slot, 0, LINUX_SIGKILL);
 		return false;
 	}
+	if (signal_page_fault(t, m->w[0], err == -ERR_NO_RIGHTS ? LINUX_SEGV_ACCERR
+								 : LINUX_SEGV_MAPERR)) {
+		t->fault_repeats = 0;   /* a refused fault is not a page that will not map */
+		t->fault_at = 0;
+		*m = msg_make(IPC_REPLY_RESUME, 0);     /* into its handler */
+		return true;
+	}
 	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name, p->pid,
 	       m->w[0], m->w[2], access);
-	end_process(p, reply_slot, 0, 11);
+	end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : LINUX_SIGSEGV);
 	return false;
 }
 
@@ -374,8 +389,9 @@ static bool handle(struct msg *m)
 	default: {
 		int code, sig;
 		regs_in(m, &fr);
-		sig = signal_of_vector(fr.vector, &code);
-		if (signal_fault(t, &fr.regs, sig, code)) {
+		sig = signal_of_vector(t, fr.vector, &code);
+		if (signal_fault(t, &fr.regs, sig, code,
+				 sig == LINUX_SIGSEGV || sig == LINUX_SIGBUS ? 0 : fr.regs.rip)) {
 			*m = regs_out(&fr.regs);
 			return true;
 		}

@@ -97,6 +97,9 @@ struct thread {
 	unsigned fault_repeats;         /* how often in a row, answered */
 };
 
+/* What a process's parent's wait4 (WUNTRACED, WCONTINUED) has to hear. */
+enum job_report { JOB_REPORT_NONE, JOB_REPORT_STOPPED, JOB_REPORT_CONTINUED };
+
 struct process {
 	enum process_state state;
 	unsigned index;                 /* in processes[] */
@@ -119,6 +122,9 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
+	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
+	int stop_signal;                /* the signal that stopped it */
+	enum job_report job_report;     /* a stop or continue wait4 has not reported */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -323,12 +329,38 @@ void process_set_cwd(struct process *p, int node);
 void signal_send(struct process *p, int sig, int code, int from, int status);
 /* Send sig to thread t alone (tgkill, tkill, SIGPIPE), as signal_send. */
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status);
-/* The exception that sig stands for, at instruction ip, in thread t (its
+/* (signal_fault.c) The exception that sig stands for in thread t (its
  * registers r): true when its process catches it, r then entering the
- * handler (si_addr ip, si_code code); false when it ends the process (a
+ * handler (si_code code, si_addr addr); false when it ends the process (a
  * signal of a fault that t blocks or its process ignores ends it too, as
  * Linux). */
-bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code);
+bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code, uint64_t addr);
+/* (signal_stop.c) Whether sig is a stop signal (SIGSTOP, SIGTSTP,
+ * SIGTTIN, SIGTTOU). */
+bool signal_is_stop(int sig);
+/* What sending sig to p does to its being stopped: SIGCONT and SIGKILL
+ * continue it, a stop signal with its default action stops it (true:
+ * that was all, nothing is pending). */
+bool job_signal(struct process *p, int sig);
+/* Stop p by sig (its threads suspended; the parent told). */
+void job_stop(struct process *p, int sig);
+/* Linux's signal for exception vector, and its si_code (*code; an FPU
+ * exception's from t's FPU state). */
+int signal_of_vector(const struct thread *t, uint64_t vector, int *code);
+/* A page fault at addr that t's process may not make (code SEGV_MAPERR:
+ * nothing mapped; SEGV_ACCERR: not with that access): true when its
+ * SIGSEGV handler is entered (t's registers rewritten; the fault's
+ * answer resumes it there), false when the fault ends the process. */
+bool signal_page_fault(struct thread *t, uint64_t addr, int code);
+/* The FPU state of t saved below *sp for a frame (*sp moved below it,
+ * *fpstate its address, or 0 when the kernel had none): false when it
+ * cannot be written. */
+bool signal_fpu_push(struct thread *t, uint64_t *sp, uint64_t *fpstate);
+/* t's FPU state as a handler starts with it. */
+void signal_fpu_enter(struct thread *t);
+/* rt_sigreturn: t's FPU state back from the frame's fpstate (0: the
+ * initial state); false when it cannot be read or is not valid. */
+bool signal_fpu_return(struct thread *t, uint64_t fpstate);
 /* Whether t has a pending signal (its own or its process's) it neither
  * blocks nor ignores. */
 bool signal_deliverable(const struct thread *t);

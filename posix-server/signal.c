@@ -9,9 +9,11 @@
  * the handler on a frame laid out as Linux's), or at once when the
  * thread waits in a call (the call ends with EINTR, or starts again
  * after the handler with SA_RESTART). A signal whose default action ends
- * the process ends it (every thread) at once wherever it is. A thread
- * that makes no system call meets a caught signal at its next call.
- * Sleeping and alarms are timer.c's.
+ * the process ends it (every thread) at once wherever it is; a caught
+ * one reaches a thread that computes without system calls by having it
+ * suspended and its registers rewritten (main.c's signal_running).
+ * Sleeping and alarms are timer.c's; faults and the frame's FPU state
+ * signal_fault.c's.
  */
 #include "layout.h"
 #include "syscall.h"
@@ -25,13 +27,12 @@
 #define RFLAGS_DF      0x400UL
 #define RFLAGS_RESTORE 0xDD5UL  /* CF PF AF ZF SF TF DF OF: what sigreturn restores */
 
-/* Signals whose default action is nothing. The stop signals are
- * nothing too: processes are not stopped yet. */
+/* Signals whose default action is nothing (the stop signals' is to
+ * stop: signal_stop.c). */
 static bool default_ignored(int sig)
 {
 	switch (sig) {
 	case LINUX_SIGCHLD: case LINUX_SIGCONT: case LINUX_SIGURG: case LINUX_SIGWINCH:
-	case LINUX_SIGSTOP: case LINUX_SIGTSTP: case LINUX_SIGTTIN: case LINUX_SIGTTOU:
 		return true;
 	default:
 		return false;
@@ -79,7 +80,8 @@ int signal_fatal(const struct thread *t)
 	bool shared;
 	int sig = next_signal(t, &shared);
 
-	return sig && t->proc->actions[sig - 1].handler == LINUX_SIG_DFL ? sig : 0;
+	return sig && t->proc->actions[sig - 1].handler == LINUX_SIG_DFL && !signal_is_stop(sig)
+		       ? sig : 0;
 }
 
 /* Whether some thread of p blocks sig. */
@@ -98,6 +100,8 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	unsigned best = 0;
 
 	if (!p || p->state != PROCESS_RUNNING || sig < 1 || sig > LINUX_NSIG)
+		return;
+	if (job_signal(p, sig))
 		return;
 	if (ignored(p, sig) && !blocked_by_any(p, sig))
 		return;
@@ -127,6 +131,8 @@ void signal_send_thread(struct thread *t, int sig, int code, int from, int statu
 	if (!t || t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING || sig < 1 ||
 	    sig > LINUX_NSIG)
 		return;
+	if (job_signal(t->proc, sig))
+		return;
 	if (!(t->sigmask & SIG_BIT(sig)) && ignored(t->proc, sig))
 		return;
 	t->sigpending |= SIG_BIT(sig);
@@ -149,8 +155,12 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 
 	if (!(act->flags & LINUX_SA_RESTORER))
 		return false;
+	uint64_t fpstate;
+
 	if ((act->flags & LINUX_SA_ONSTACK) && alt->size && !on_alt)
 		sp = alt->sp + alt->size;
+	if (!signal_fpu_push(t, &sp, &fpstate))
+		return false;
 	sp = ((sp - sizeof(f)) & ~15UL) - 8;    /* as after a call: sp + 8 aligned */
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
@@ -162,6 +172,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 		.r13 = r->r13, .r14 = r->r14, .r15 = r->r15, .rdi = r->rdi, .rsi = r->rsi,
 		.rbp = r->rbp, .rbx = r->rbx, .rdx = r->rdx, .rax = r->rax, .rcx = r->rcx,
 		.rsp = r->rsp, .rip = r->rip, .eflags = r->rflags, .cs = 0x33, .ss = 0x2b,
+		.fpstate = fpstate,
 	};
 	f.uc.sigmask = t->in_sigsuspend ? t->sigsuspend_old : t->sigmask;
 	mc->oldmask = f.uc.sigmask;
@@ -175,6 +186,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	}
 	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
 		return false;
+	signal_fpu_enter(t);
 	r->rsp = sp;
 	r->rip = act->handler;
 	r->rdi = (uint64_t)sig;
@@ -203,6 +215,10 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 			p->sigpending &= ~SIG_BIT(sig);
 		else
 			t->sigpending &= ~SIG_BIT(sig);
+		if (act->handler == LINUX_SIG_DFL && signal_is_stop(sig)) {
+			job_stop(p, sig);       /* t is held when answered */
+			continue;
+		}
 		if (act->handler == LINUX_SIG_DFL || !frame_push(t, r, sig, &src, act)) {
 			if (act->handler != LINUX_SIG_DFL)
 				printf("posix: %s (pid %d): no room for signal %d's frame: SIGSEGV\n",
@@ -220,18 +236,6 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 		t->in_sigsuspend = false;
 	}
 	return true;
-}
-
-bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code)
-{
-	const struct linux_sigaction *act = &t->proc->actions[sig - 1];
-
-	if ((t->sigmask & SIG_BIT(sig)) || act->handler == LINUX_SIG_IGN ||
-	    act->handler == LINUX_SIG_DFL)
-		return false;
-	t->sigpending |= SIG_BIT(sig);
-	t->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, r->rip };
-	return signal_deliver(t, r);
 }
 
 /* Calls that are not started again after a handler, even with SA_RESTART
@@ -351,7 +355,7 @@ long posix_rt_sigreturn(struct process *p, struct user_regs *r)
 	struct linux_ucontext uc;
 
 	if (as_copy_in(&p->as, &uc, r->rsp, sizeof(uc)) < 0 || uc.mcontext.rip >= USER_SPACE_TOP ||
-	    uc.mcontext.rsp >= USER_SPACE_TOP) {
+	    uc.mcontext.rsp >= USER_SPACE_TOP || !signal_fpu_return(p->current, uc.mcontext.fpstate)) {
 		printf("posix: %s (pid %d): rt_sigreturn with a bad frame at %lx: SIGSEGV\n", p->name,
 		       p->pid, r->rsp);
 		p->state = PROCESS_ENDED;

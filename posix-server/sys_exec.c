@@ -7,8 +7,9 @@
  * share their open file descriptions with the parent's. execve replaces
  * the program in place (same process, same pid): descriptors marked
  * close-on-exec are closed. wait4 and waitid wait (the call blocks) until
- * a child has ended, with its status as Linux encodes it (wait4) or its
- * siginfo (waitid).
+ * a child has ended (or, with WUNTRACED or WCONTINUED, stopped or
+ * continued: signal_stop.c), with its status as Linux encodes it (wait4)
+ * or its siginfo (waitid).
  */
 #include "syscall.h"
 #include "vfs.h"
@@ -271,14 +272,25 @@ long posix_wait4(struct process *p, struct user_regs *r)
 		    (want == 0 && c->pgid != p->pgid) || (want < -1 && c->pgid != -want))
 			continue;
 		any = true;
-		if (c->state != PROCESS_ZOMBIE)
+		/* A stop (WUNTRACED) or a continue (WCONTINUED) not told yet:
+		 * told once, as Linux encodes it (0x7f | sig << 8; 0xffff). */
+		int status;
+		if (c->state == PROCESS_ZOMBIE)
+			status = wait_status(c);
+		else if (c->job_report == JOB_REPORT_STOPPED && c->stopped && (options & WUNTRACED))
+			status = 0x7f | c->stop_signal << 8;
+		else if (c->job_report == JOB_REPORT_CONTINUED && (options & WCONTINUED))
+			status = 0xffff;
+		else
 			continue;
-		int status = wait_status(c);
 		static const uint8_t zero[144];
 		if ((status_va && as_copy_out(&p->as, status_va, &status, sizeof(status)) < 0) ||
 		    (rusage_va && as_copy_out(&p->as, rusage_va, zero, sizeof(zero)) < 0))
 			return -LINUX_EFAULT;
-		c->state = PROCESS_FREE;
+		if (c->state == PROCESS_ZOMBIE)
+			c->state = PROCESS_FREE;
+		else
+			c->job_report = JOB_REPORT_NONE;
 		return c->pid;
 	}
 	if (!any)

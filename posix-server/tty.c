@@ -16,9 +16,9 @@
  * programs have none (as a program run from a script without one), and
  * one may take it with setsid and TIOCSCTTY. When the session leader
  * ends, the foreground group gets SIGHUP and the terminal is nobody's.
- * Not done: SIGTTIN and SIGTTOU (a background group reads and sets the
- * terminal as the foreground one does), stopping (^Z sends SIGTSTP,
- * whose default action is nothing here).
+ * ^Z sends SIGTSTP to the foreground group (stopping it: signal_stop.c);
+ * a background group's read gets SIGTTIN, its TCSETS* and TIOCSPGRP
+ * SIGTTOU (background()). Not done: TOSTOP (a background write goes out).
  */
 #include "ldisc.h"
 #include "syscall.h"
@@ -103,6 +103,29 @@ static long read_wait(struct process *p, unsigned vtime)
 	return p->current->sleep_at <= now ? 0 : SYSCALL_BLOCK;
 }
 
+/* Whether p's controlling terminal is the console. */
+static bool controls(const struct process *p)
+{
+	return tty.sid && p->sid == tty.sid;
+}
+
+/* A read (SIGTTIN) or a change of the terminal (SIGTTOU) by a process
+ * of a background group of the terminal's session (Linux's
+ * __tty_check_change): 0 to go on. Otherwise sig goes to its group and
+ * the call waits: tried again when the group continues (and stopped
+ * again if still in the background), or ended by a handler (EINTR, or
+ * made again with SA_RESTART). With sig blocked or ignored, a read is
+ * EIO and a change goes on. */
+static long background(struct process *p, int sig)
+{
+	if (!controls(p) || p->pgid == tty.pgrp)
+		return 0;
+	if ((p->current->sigmask & (1UL << (sig - 1))) || p->actions[sig - 1].handler == LINUX_SIG_IGN)
+		return sig == LINUX_SIGTTIN ? -LINUX_EIO : 0;
+	tty_signal_group(p->pgid, sig);
+	return SYSCALL_BLOCK;
+}
+
 long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 {
 	static char chunk[LDISC_BUF];
@@ -110,7 +133,10 @@ long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 	unsigned avail = ldisc_readable(l), vmin = l->t.cc[LDISC_VMIN];
 	unsigned vtime = l->t.cc[LDISC_VTIME];
 	bool nonblock = f->flags & LINUX_O_NONBLOCK;
+	long err;
 
+	if ((err = background(p, LINUX_SIGTTIN)))
+		return err;
 	if (!len)
 		return 0;
 	if (len > sizeof(chunk))
@@ -147,12 +173,6 @@ long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 unsigned tty_nread(void)
 {
 	return ld()->count;
-}
-
-/* Whether p's controlling terminal is the console. */
-static bool controls(const struct process *p)
-{
-	return tty.sid && p->sid == tty.sid;
 }
 
 /* A process group of the caller's session for TIOCSPGRP: 0, -ESRCH
@@ -204,6 +224,8 @@ long tty_ioctl(struct process *p, uint64_t req, uint64_t arg)
 	case LINUX_TCGETS:
 		return copy_out(p, arg, &ld()->t, sizeof(t));
 	case LINUX_TCSETS: case LINUX_TCSETSW: case LINUX_TCSETSF:
+		if ((err = background(p, LINUX_SIGTTOU)))
+			return err;
 		if (as_copy_in(&p->as, &t, arg, sizeof(t)) < 0)
 			return -LINUX_EFAULT;
 		if (req == LINUX_TCSETSF)
@@ -225,6 +247,8 @@ long tty_ioctl(struct process *p, uint64_t req, uint64_t arg)
 	case LINUX_TIOCSPGRP:
 		if (!controls(p))
 			return -LINUX_ENOTTY;
+		if ((err = background(p, LINUX_SIGTTOU)))
+			return err;
 		if (as_copy_in(&p->as, &pgrp, arg, sizeof(pgrp)) < 0)
 			return -LINUX_EFAULT;
 		if (pgrp < 0)

@@ -33,6 +33,15 @@ struct syscall_args {
 };
 #define SYSCALL_ARGS_WORDS (sizeof(struct syscall_args) / 8)
 
+/* thread_read_regs/thread_write_regs with this bit in the slot argument
+ * read or write the thread's x87/SSE state instead: the 512-byte area of
+ * the fxsave64 instruction (Intel SDM vol. 1, 10.5.1), whose MXCSR is at
+ * FPU_MXCSR_OFFSET and the CPU's MXCSR_MASK at FPU_MXCSR_MASK_OFFSET. */
+#define THREAD_REGS_FPU        (1ULL << 32)
+#define FPU_STATE_SIZE         512
+#define FPU_MXCSR_OFFSET       24
+#define FPU_MXCSR_MASK_OFFSET  28
+
 #define THREAD_PRIORITY_MAX 255
 #define THREAD_NAME_LEN 16
 

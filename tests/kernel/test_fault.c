@@ -150,6 +150,58 @@ KTEST(thread_registers_read_write)
 	child_destroy(c);
 }
 
+/* Loads 'value' into xmm0, stops at a ud2, then stores xmm0's low word
+ * (what the handler left there) in fault_result. */
+static void child_xmm_ud2(uint64_t value)
+{
+	uint64_t out;
+
+	__asm__ volatile("movq %1, %%xmm0\n\tud2\n\tmovq %%xmm0, %0"
+			 : "=r"(out) : "r"(value) : "xmm0");
+	fault_result = out;
+}
+
+KTEST(thread_fpu_state_read_write)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	uint64_t xmm0;
+	uint32_t mxcsr;
+	struct user_regs r;
+
+	KCHECK(c);
+	KEXPECT(child_run(c, child_xmm_ud2, 0x1122334455667788UL), 0);
+	KCHECK(child_wait(c));              /* stopped at the ud2 */
+	KEXPECT(sys_thread_suspend(c->thread), 0);      /* not blocked: stopped */
+	KEXPECT(sys_thread_read_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), 0);
+	memcpy(&xmm0, fpu + 160, 8);        /* XMM0 at byte 160 of the fxsave area */
+	KEXPECT(xmm0, 0x1122334455667788UL);
+	memcpy(&mxcsr, fpu + FPU_MXCSR_OFFSET, 4);
+	KEXPECT(mxcsr, 0x1F80);             /* as every thread starts */
+	KEXPECT(sys_thread_read_regs(ROOT_SLOT_THREAD | THREAD_REGS_FPU, (uint64_t)fpu), -ERR_BUSY);
+	KEXPECT(sys_thread_read_regs(c->thread | THREAD_REGS_FPU, 0x10), -ERR_BAD_ADDRESS);
+	/* A reserved MXCSR bit would fault fxrstor: refused, nothing changed. */
+	uint32_t bad = 0xFFFF0000U;
+	uint8_t keep[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	memcpy(keep, fpu, sizeof(keep));
+	memcpy(fpu + FPU_MXCSR_OFFSET, &bad, 4);
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), -ERR_INVALID_ARG);
+	memcpy(fpu, keep, sizeof(fpu));
+	xmm0 = 0xCAFEF00DUL;
+	memcpy(fpu + 160, &xmm0, 8);
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), 0);
+	sys_thread_read_regs(c->thread, (uint64_t)&r);
+	r.rip += 2;
+	KEXPECT(sys_thread_write_regs(c->thread, (uint64_t)&r), 0);
+	fault_result = 0;
+	c->stopped = 0;
+	KEXPECT(sys_thread_resume(c->thread), 0);
+	KCHECK(child_wait(c));
+	KCHECK(child_exited(c));
+	KEXPECT(fault_result, 0xCAFEF00DUL);
+	child_destroy(c);
+}
+
 KTEST(thread_calls_check_state)
 {
 	cap_slot_t t = ktest_slot();

@@ -499,7 +499,7 @@ KTEST(ipc_suspended_receiver_stays_held)
 		held_label = 0;
 		cap_slot_t r = ktest_spawn(held_receiver, 0, 150);
 		ktest_settle();                         /* it waits */
-		KEXPECT(sys_thread_suspend(r), 0);
+		KEXPECT(sys_thread_suspend(r), 1);     /* it was blocked (receiving) */
 		cap_slot_t s;
 		if (round < 2) {
 			s = ktest_spawn(held_caller, round ? 8 : 1, 150);

@@ -316,7 +316,7 @@ KTEST(call_to_a_held_receiver_then_both_destroyed)
 	held_reply = ktest_create(CAP_REPLY);
 	cap_slot_t r = ktest_spawn(held_receiver, 0, KTEST_PRIORITY - 10);
 	ktest_settle();
-	KEXPECT(sys_thread_suspend(r), 0);
+	KEXPECT(sys_thread_suspend(r), 1);     /* it was blocked (receiving) */
 	cap_slot_t c = ktest_spawn(held_caller, 0, KTEST_PRIORITY - 10);
 	ktest_settle();
 	KEXPECT(sys_obj_destroy(c), 0);

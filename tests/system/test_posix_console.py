@@ -20,7 +20,7 @@ program console priority=160 control=yes
 PROMPT = "mica> "
 SHELL = r"~ # "         # busybox ash's prompt, as root in / (which is $HOME)
 CTRL_C, CTRL_D, CTRL_U, CTRL_RBRACKET, DEL = "\x03", "\x04", "\x15", "\x1d", "\x7f"
-CTRL_BACKSLASH = "\x1c"
+CTRL_BACKSLASH, CTRL_Z = "\x1c", "\x1a"
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +124,47 @@ def test_canonical_input_erase_kill_and_end_of_file(q):
     q.wait_for(r"^right$", since=mark + 1)
     # ^D on an empty line: end of file; cat ends and the prompt is back.
     command(q, CTRL_D, r"^console: busybox \(pid \d+\) exited with status 0$")
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
+def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
+    pid = start_shell(q)
+    # ^Z: SIGTSTP to the foreground job, which stops; the shell (its
+    # wait4 with WUNTRACED) says so and its prompt is back.
+    mark = q.mark()
+    q.type("sleep 100\r")
+    q.wait_for(SHELL + "sleep 100$", since=mark)
+    time.sleep(1)
+    q.type(CTRL_Z)
+    q.wait_for(r"Stopped\s+sleep 100$", since=mark)
+    q.wait_row("^" + SHELL + "$")
+    shell_line(q, "jobs", r"Stopped\s+sleep 100$")
+    # fg: SIGCONT, the job in the foreground again; ^C ends it.
+    mark = q.mark()
+    q.type("fg\r")
+    q.wait_for(r"^sleep 100$", since=mark)
+    time.sleep(1)
+    q.type(CTRL_C)
+    q.wait_for(r"(^|\^C)posix: busybox \(pid (?!%d\))\d+\) killed by signal 2$" % pid, since=mark)
+    q.wait_row("^" + SHELL + "$")
+    # A background job that reads the terminal gets SIGTTIN and stops.
+    mark = q.mark()
+    q.type("cat &\r")
+    q.wait_row("^" + SHELL + "$")
+    time.sleep(1)
+    mark = q.mark()
+    q.type("jobs\r")         # (the server's lines may have come after the prompt)
+    q.wait_for(r"^\[1\]\+\s+Stopped.*\s+cat$", since=mark)
+    q.wait_row("^" + SHELL + "$")
+    mark = q.mark()
+    q.type("kill -9 %1\r")
+    q.wait_for(r"posix: busybox \(pid (?!%d\))\d+\) killed by signal 9$" % pid, since=mark)
+    q.wait_row("^" + SHELL + "$")
+    mark = q.mark()
+    q.type("jobs\r")         # the shell's wait4 has seen it: none is left
+    q.wait_for(r"Killed\s+cat$", since=mark)
+    q.wait_row("^" + SHELL + "$")
+    command(q, "exit 0\r", r"^console: busybox \(pid %d\) exited with status 0$" % pid)
     q.wait_row("^" + re.escape(PROMPT) + "$")
 
 

@@ -14,11 +14,14 @@ void percpu_init(void)
 	wrmsr(MSR_STAR, (0x18ULL << 48) | ((uint64_t)SEL_KERNEL_CODE << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_FMASK, 0x40700);
-	/* SSE for user code: CR0.MP on, EM and TS off; CR4.OSFXSR and
-	 * OSXMMEXCPT. The kernel itself never uses FPU registers. */
+	/* SSE for user code: CR0.MP on, EM and TS off; CR0.NE on, so an
+	 * unmasked x87 exception is #MF (vector 16) to the thread's handler,
+	 * not the PC's FERR#/IRQ 13; CR4.OSFXSR and OSXMMEXCPT. The kernel
+	 * itself never uses FPU registers (fxsave/fxrstor do not raise a
+	 * pending x87 exception). */
 	uint64_t cr0, cr4;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	cr0 = (cr0 | 0x2) & ~0xCULL;
+	cr0 = (cr0 | 0x22) & ~0xCULL;
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= (1 << 9) | (1 << 10);

@@ -1,0 +1,136 @@
+/*
+ * Faults turned into signals, and the x87/SSE state a signal frame
+ * carries. An exception (its message has the registers) or a page fault
+ * the server cannot answer (it reads the thread's registers with
+ * thread_read_regs: a pager's message has none) becomes the signal Linux
+ * sends, with si_code and si_addr as Linux's (arch/x86/kernel/traps.c,
+ * arch/x86/mm/fault.c): a handler runs on the faulting thread and, if it
+ * returns, the instruction runs again; without one, or blocked or
+ * ignored, the process ends by it.
+ *
+ * A frame holds the interrupted FPU state in fxsave format (512 bytes,
+ * 64-aligned above the rt_sigframe, uc_mcontext.fpstate pointing at it);
+ * the handler starts with the state a new thread has, and rt_sigreturn
+ * puts the frame's back. The kernel reads and writes a thread's state
+ * with thread_read_regs/thread_write_regs and THREAD_REGS_FPU.
+ */
+#include "layout.h"
+#include "syscall.h"
+
+#define FPE_FLTDIV 3
+#define FPE_FLTOVF 4
+#define FPE_FLTUND 5
+#define FPE_FLTRES 6
+#define FPE_FLTINV 7
+#define FPSTATE_ALIGN 64
+
+/* Linux's si_code for an x87 or SIMD exception from the exception bits
+ * that are raised and not masked (fpu__exception_code). */
+static int fpe_code(const struct thread *t, uint64_t vector)
+{
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	unsigned err;
+
+	if (sys_thread_read_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu) < 0)
+		return 0;
+	if (vector == 16) {     /* x87: status word & ~control word */
+		uint16_t cwd = (uint16_t)(fpu[0] | fpu[1] << 8), swd = (uint16_t)(fpu[2] | fpu[3] << 8);
+		err = swd & ~cwd;
+	} else {                /* SIMD: MXCSR's flags not masked */
+		uint32_t mxcsr;
+		memcpy(&mxcsr, fpu + FPU_MXCSR_OFFSET, 4);
+		err = ~(mxcsr >> 7) & mxcsr;
+	}
+	if (err & 0x001)
+		return FPE_FLTINV;
+	if (err & 0x004)
+		return FPE_FLTDIV;
+	if (err & 0x008)
+		return FPE_FLTOVF;
+	if (err & 0x012)
+		return FPE_FLTUND;
+	if (err & 0x020)
+		return FPE_FLTRES;
+	return 0;
+}
+
+int signal_of_vector(const struct thread *t, uint64_t vector, int *code)
+{
+	*code = LINUX_SI_KERNEL;
+	switch (vector) {
+	case 0: *code = LINUX_FPE_INTDIV; return LINUX_SIGFPE;  /* divide error */
+	case 16: case 19: *code = fpe_code(t, vector); return LINUX_SIGFPE;     /* x87, SIMD */
+	case 1: case 3: *code = LINUX_TRAP_BRKPT; return LINUX_SIGTRAP;
+	case 6: *code = LINUX_ILL_ILLOPN; return LINUX_SIGILL;  /* invalid opcode */
+	case 17: *code = LINUX_BUS_ADRALN; return LINUX_SIGBUS; /* alignment check */
+	default: return LINUX_SIGSEGV;  /* general protection and the rest: SI_KERNEL */
+	}
+}
+
+bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code, uint64_t addr)
+{
+	const struct linux_sigaction *act = &t->proc->actions[sig - 1];
+
+	if ((t->sigmask & (1UL << (sig - 1))) || act->handler == LINUX_SIG_IGN ||
+	    act->handler == LINUX_SIG_DFL)
+		return false;
+	t->sigpending |= 1UL << (sig - 1);
+	t->siginfo[sig - 1] = (struct signal_source){ code, 0, 0, addr };
+	return signal_deliver(t, r);
+}
+
+bool signal_page_fault(struct thread *t, uint64_t addr, int code)
+{
+	struct user_regs r;
+
+	if (sys_thread_read_regs(t->kthread, (uint64_t)&r) < 0 ||
+	    !signal_fault(t, &r, LINUX_SIGSEGV, code, addr))
+		return false;
+	return sys_thread_write_regs(t->kthread, (uint64_t)&r) == 0;
+}
+
+/* The state a new thread has (fninit, default MXCSR): the handler's. */
+static long fpu_reset(const struct thread *t)
+{
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	uint32_t mxcsr = 0x1F80;
+
+	memset(fpu, 0, sizeof(fpu));
+	fpu[0] = 0x7F;          /* FCW 0x037F */
+	fpu[1] = 0x03;
+	memcpy(fpu + FPU_MXCSR_OFFSET, &mxcsr, 4);
+	return sys_thread_write_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu);
+}
+
+bool signal_fpu_push(struct thread *t, uint64_t *sp, uint64_t *fpstate)
+{
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	uint64_t at = (*sp - FPU_STATE_SIZE) & ~(uint64_t)(FPSTATE_ALIGN - 1);
+
+	*fpstate = 0;
+	if (sys_thread_read_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu) < 0)
+		return true;    /* no state to save: fpstate stays null */
+	if (as_copy_out(&t->proc->as, at, fpu, sizeof(fpu)) < 0)
+		return false;
+	*sp = at;
+	*fpstate = at;
+	return true;
+}
+
+void signal_fpu_enter(struct thread *t)
+{
+	fpu_reset(t);
+}
+
+bool signal_fpu_return(struct thread *t, uint64_t fpstate)
+{
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+
+	if (!fpstate) {         /* as Linux: no saved state is the initial one */
+		fpu_reset(t);
+		return true;
+	}
+	if (as_copy_in(&t->proc->as, fpu, fpstate, sizeof(fpu)) < 0)
+		return false;
+	return sys_thread_write_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu) == 0;
+}

@@ -129,7 +129,7 @@ static long wake_op_apply(struct process *p, uint64_t addr2, uint32_t val3, uint
 	uint32_t now;
 
 	if (val3 & (8U << 28))          /* FUTEX_OP_OPARG_SHIFT */
-		oparg = oparg < 0 || oparg > 31 ? 0 : 1 << oparg;
+		oparg = (int32_t)(1U << (oparg & 31));  /* as Linux: a shift past 31 is taken mod 32 */
 	if (as_copy_in(&p->as, old, addr2, 4) < 0)
 		return -LINUX_EFAULT;
 	switch (op) {

@@ -129,7 +129,7 @@ static long wake_op_apply(struct process *p, uint64_t addr2, uint32_t val3, uint
 	uint32_t now;
 
 	if (val3 & (8U << 28))          /* FUTEX_OP_OPARG_SHIFT */
-		oparg = oparg < 0 || oparg > 31 ? 0 : 1 << oparg;
+		oparg = (int32_t)(1U << (oparg & 31));  /* as Linux: a shift past 31 is taken mod 32 */
 	if (as_copy_in(&p->as, old, addr2, 4) < 0)
 		return -LINUX_EFAULT;
 	switch (op) {
@@ -169,8 +169,12 @@ long posix_futex(struct process *p, struct user_regs *r)
 
 	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
 		return -LINUX_ENOSYS;
+	/* As Linux's get_futex_key: unaligned is EINVAL, outside user
+	 * space EFAULT (even for a wake, which reads nothing). */
 	if (addr & 3)
 		return -LINUX_EINVAL;
+	if (addr > USER_SPACE_TOP - 4)
+		return -LINUX_EFAULT;
 	switch (cmd) {
 	case FUTEX_WAIT:
 		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false);
@@ -188,8 +192,10 @@ long posix_futex(struct process *p, struct user_regs *r)
 	case FUTEX_CMP_REQUEUE:
 	case FUTEX_REQUEUE: {
 		uint32_t word;
-		if (nwake < 0 || val2 < 0)
-			return -LINUX_EINVAL;
+		if (nwake < 0 || val2 < 0 || addr2 & 3)
+			return -LINUX_EINVAL;   /* waiters moved to an unaligned word would be lost */
+		if (addr2 > USER_SPACE_TOP - 4)
+			return -LINUX_EFAULT;
 		if (cmd == FUTEX_CMP_REQUEUE) {
 			if (as_copy_in(&p->as, &word, addr, 4) < 0)
 				return -LINUX_EFAULT;
@@ -204,6 +210,8 @@ long posix_futex(struct process *p, struct user_regs *r)
 		long err;
 		if (addr2 & 3)
 			return -LINUX_EINVAL;
+		if (addr2 > USER_SPACE_TOP - 4)
+			return -LINUX_EFAULT;
 		if ((err = wake_op_apply(p, addr2, val3, &old)) < 0)
 			return err;
 		long woken = futex_wake(p, addr, nwake > 0 ? (uint64_t)nwake : 1,

@@ -221,8 +221,8 @@ static bool wake_pending(void)
  * that ends its process by default ends it now. A caught one is
  * delivered now if t is in user mode: suspended, its registers read,
  * the frame pushed, written back, resumed. (If it is on its way to the
- * server with a call — the kernel says it was blocked —, the call's
- * answer delivers it.) */
+ * server with a call or a page fault — the kernel says it was blocked —,
+ * the call's answer delivers it, or the page's marks it again: handle.) */
 static void signal_running(struct thread *t)
 {
 	int sig = signal_fatal(t);
@@ -355,7 +355,15 @@ static bool handle(struct msg *m)
 	p->current = t;
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
-		return page_fault(t, m);
+		if (!page_fault(t, m))
+			return false;
+		/* A caught signal that came while it waited for the page
+		 * (signal_running left it to this answer): taken once the
+		 * answer has gone (main's loop replies before wake_waiting
+		 * when the answer maps a page). */
+		if (signal_deliverable(t))
+			thread_mark(t);
+		return true;
 	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
 		if (label == IPC_LABEL_SYSCALL_ARGS)

@@ -43,7 +43,9 @@
 #define FUTEX_WAIT_BITSET_PRIVATE (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)
 #define FUTEX_CMP_REQUEUE_PRIVATE (FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG)
 #define FUTEX_BITSET_MATCH_ANY   0xFFFFFFFFU
+#define FUTEX_OP_SET             0
 #define FUTEX_OP_ADD             1
+#define FUTEX_OP_OPARG_SHIFT     8
 #define FUTEX_OP_CMP_EQ          0
 #define FUTEX_OP(op, oparg, cmp, cmparg) \
 	((((op) & 0xF) << 28) | (((cmp) & 0xF) << 24) | (((oparg) & 0xFFF) << 12) | ((cmparg) & 0xFFF))
@@ -318,6 +320,16 @@ static void futex_calls(void)
 		   futex(&word, FUTEX_WAKE_OP, 1, (struct timespec *)1, (uint32_t *)&word2,
 			 FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_EQ, 0)));
 	printf("  word2 now %u\n", word2);
+	show_futex("FUTEX_CMP_REQUEUE, unaligned uaddr2",
+		   futex(&word, FUTEX_CMP_REQUEUE, 1, (struct timespec *)1,
+			 (uint32_t *)((char *)&word2 + 1), word));
+	word2 = 0;
+	show_futex("FUTEX_WAKE_OP (word2 = 1 << 33: the shift is taken mod 32)",
+		   futex(&word, FUTEX_WAKE_OP, 1, (struct timespec *)1, (uint32_t *)&word2,
+			 FUTEX_OP(FUTEX_OP_SET | FUTEX_OP_OPARG_SHIFT, 33, FUTEX_OP_CMP_EQ, 0)));
+	printf("  word2 now %u\n", word2);
+	show_futex("FUTEX_WAKE, an address past user space",
+		   futex((uint32_t *)0xffff800000000000UL, FUTEX_WAKE, 1, NULL, NULL, 0));
 
 	/* A waiter woken by another thread: woken once it waits (the
 	 * wake counts it). */

@@ -8,7 +8,8 @@
  * iface_buf_place): the free stack, a driver's (given to its rx-free, or a
  * copied frame given to its tx-ready: b->iface says whose), or lwIP's (a
  * received frame, as the custom pbuf). Received frames are not copied
- * while lwIP holds less than its share of the pool (a quarter): the pbuf
+ * while lwIP keeps less than its share of the pool (a quarter; frames
+ * waiting in a tx ring to go out in place do not count): the pbuf
  * lwIP gets points into the pool, and freeing it puts the buffer back in
  * the rx-free of the interface it came from; past the share they are
  * copied into lwIP's heap, so that what a remote host makes lwIP keep
@@ -107,11 +108,8 @@ unsigned iface_reclaim(struct iface *ifc)
 			count++;
 		}
 		if (b->tx_hold && b->tx_iface == ifc) {
-			struct pbuf *p = b->tx_hold;
-			b->tx_hold = NULL;
-			b->tx_iface = NULL;
 			b->tx_refs = 0;
-			pbuf_free(p);   /* lwIP's last reference frees it */
+			pbuf_free(pool_tx_unhold(b));   /* lwIP's last reference frees it */
 			count++;
 		}
 	}
@@ -152,9 +150,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	}
 	if (!p->next && iface_in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
-		pbuf_ref(p);
-		b->tx_hold = p;
-		b->tx_iface = ifc;
+		pool_tx_hold(b, p, ifc);
 		d = (struct netq_desc){ .offset = (uint32_t)((uint8_t *)p->payload - pool.mem) +
 						  NETQ_POOL_OFFSET,
 					.len = p->len };
@@ -320,14 +316,10 @@ static bool take_tx_done(struct iface *ifc)
 		}
 		if (--b->tx_refs)
 			continue;               /* slices of it are still out */
-		if (sent_in_place) {
-			struct pbuf *p = b->tx_hold;
-			b->tx_hold = NULL;
-			b->tx_iface = NULL;
-			pbuf_free(p);
-		} else {
+		if (sent_in_place)
+			pbuf_free(pool_tx_unhold(b));
+		else
 			buf_release(ifc, b);
-		}
 	}
 	return budget < NETQ_RING_SIZE;
 }
@@ -355,7 +347,7 @@ static struct pbuf *rx_pbuf(struct iface *ifc, struct rx_frame *f)
 {
 	struct pbuf *p = NULL;
 
-	if (pool.nlwip + f->n > pool_lwip_share()) {
+	if (pool_lwip_kept() + f->n > pool_lwip_share()) {
 		p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_RAM);
 		for (unsigned i = 0, at = 0; p && i < f->n; at += f->d[i++].len)
 			pbuf_take_at(p, pool_byte(f->d[i].offset), f->d[i].len, (u16_t)at);

@@ -72,6 +72,8 @@ struct netstack_pool {
 	uint32_t *free_stack;           /* BUF_FREE buffers (their offsets) */
 	uint32_t nfree;
 	uint32_t nlwip;                 /* BUF_LWIP buffers */
+	uint32_t ntx_hold;              /* of those, sent in place (tx_hold): held for a
+					   driver's tx ring, not kept by lwIP */
 };
 extern struct netstack_pool pool;
 
@@ -92,6 +94,14 @@ struct iface_buf *pool_take_free(void);
 struct iface_buf *pool_peek_free(void);
 /* lwIP's share of the pool: past it, received frames are copied. */
 uint32_t pool_lwip_share(void);
+/* The buffers lwIP keeps: BUF_LWIP ones not also waiting in a driver's
+ * tx ring (those are bounded by the rings, whatever a remote host does). */
+uint32_t pool_lwip_kept(void);
+/* A received frame's buffer b goes out in place on ifc as (part of) the
+ * pbuf p, which it references until tx-done (pool_tx_unhold returns p,
+ * for the caller to free). */
+void pool_tx_hold(struct iface_buf *b, struct pbuf *p, struct iface *ifc);
+struct pbuf *pool_tx_unhold(struct iface_buf *b);
 
 /*
  * One interface: an lwIP netif over one NIC driver's queues. Its driver

@@ -101,7 +101,32 @@ uint32_t pool_lwip_share(void)
 	return pool.nbufs / 4;
 }
 
+/* What lwIP keeps: a buffer also waiting in a driver's tx ring is bounded
+ * by that ring, not by anything a remote host sends. */
+uint32_t pool_lwip_kept(void)
+{
+	return pool.nlwip - pool.ntx_hold;
+}
+
+void pool_tx_hold(struct iface_buf *b, struct pbuf *p, struct iface *ifc)
+{
+	pbuf_ref(p);
+	b->tx_hold = p;
+	b->tx_iface = ifc;
+	pool.ntx_hold++;
+}
+
+struct pbuf *pool_tx_unhold(struct iface_buf *b)
+{
+	struct pbuf *p = b->tx_hold;
+
+	b->tx_hold = NULL;
+	b->tx_iface = NULL;
+	pool.ntx_hold--;
+	return p;
+}
+
 bool iface_pool_low(void)
 {
-	return pool.nlwip >= pool_lwip_share();
+	return pool_lwip_kept() >= pool_lwip_share();
 }

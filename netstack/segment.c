@@ -61,9 +61,7 @@ static bool send_whole(struct iface *ifc, struct pbuf *p, const struct netq_gso 
 	unsigned i = 0;
 	for (struct pbuf *q = p; q; q = q->next, i++) {
 		struct iface_buf *b = (struct iface_buf *)q;
-		pbuf_ref(p);
-		b->tx_hold = p;
-		b->tx_iface = ifc;
+		pool_tx_hold(b, p, ifc);
 		b->tx_offset = d[i].offset;
 		b->tx_refs = 1;
 	}
@@ -148,9 +146,7 @@ static bool sliceable(struct pbuf *p)
 static void slice_hold(struct iface *ifc, struct pbuf *p, struct iface_buf *b)
 {
 	if (!b->tx_hold) {
-		pbuf_ref(p);
-		b->tx_hold = p;
-		b->tx_iface = ifc;
+		pool_tx_hold(b, p, ifc);
 		b->tx_offset = TX_SLICES;
 		b->tx_refs = 0;
 	}

@@ -309,12 +309,14 @@ static long info_out(struct process *p, uint64_t va, const struct linux_siginfo 
 }
 
 /* waitid (Linux's waitid(2)): idtype P_PID (id > 0), P_PGID (id, or 0:
- * the caller's group), P_ALL; WEXITED (nothing stops here, so WSTOPPED
- * and WCONTINUED alone never see a child), WNOHANG, WNOWAIT (the child
- * stays a zombie). The child's siginfo at infop: SIGCHLD, si_code
- * CLD_EXITED with the exit status, or CLD_KILLED with the signal
- * (CLD_DUMPED never: no core is written), si_pid, si_uid 0. With
- * WNOHANG and no child ended, 0 and a siginfo of zeros, as Linux. */
+ * the caller's group), P_ALL; WEXITED, WSTOPPED and WCONTINUED (a stop
+ * or a continue not told yet, as wait4's WUNTRACED and WCONTINUED:
+ * signal_stop.c), WNOHANG, WNOWAIT (the child stays a zombie, or its stop
+ * or continue stays untold). The child's siginfo at infop: SIGCHLD,
+ * si_code CLD_EXITED with the exit status, CLD_KILLED with the signal
+ * (CLD_DUMPED never: no core is written), CLD_STOPPED with the stop
+ * signal or CLD_CONTINUED with SIGCONT, si_pid, si_uid 0. With WNOHANG and
+ * nothing to tell, 0 and a siginfo of zeros, as Linux. */
 long posix_waitid(struct process *p, struct user_regs *r)
 {
 	uint64_t idtype = r->rdi, infop = r->rdx, options = r->r10, rusage_va = r->r8;
@@ -340,17 +342,29 @@ long posix_waitid(struct process *p, struct user_regs *r)
 		if (c->state == PROCESS_ZOMBIE && !(options & WEXITED))
 			continue;
 		any = true;
-		if (c->state != PROCESS_ZOMBIE)
+		if (c->state == PROCESS_ZOMBIE) {
+			info.code = c->exit_signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED;
+			info.status = c->exit_signal ? c->exit_signal : c->exit_status & 0xFF;
+		} else if (c->job_report == JOB_REPORT_STOPPED && c->stopped && (options & WSTOPPED)) {
+			info.code = LINUX_CLD_STOPPED;
+			info.status = c->stop_signal;
+		} else if (c->job_report == JOB_REPORT_CONTINUED && (options & WCONTINUED)) {
+			info.code = LINUX_CLD_CONTINUED;
+			info.status = LINUX_SIGCONT;
+		} else {
 			continue;
+		}
 		info.signo = LINUX_SIGCHLD;
-		info.code = c->exit_signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED;
-		info.status = c->exit_signal ? c->exit_signal : c->exit_status & 0xFF;
 		info.pid = c->pid;
 		if ((infop && info_out(p, infop, &info) < 0) ||
 		    (rusage_va && as_copy_out(&p->as, rusage_va, zero, sizeof(zero)) < 0))
 			return -LINUX_EFAULT;
-		if (!(options & WNOWAIT))
-			c->state = PROCESS_FREE;
+		if (!(options & WNOWAIT)) {
+			if (c->state == PROCESS_ZOMBIE)
+				c->state = PROCESS_FREE;
+			else
+				c->job_report = JOB_REPORT_NONE;
+		}
 		return 0;
 	}
 	if (!any)

@@ -5,7 +5,9 @@
  * after); the siginfo's si_signo, si_code (CLD_EXITED, CLD_KILLED, and
  * CLD_DUMPED only where wait4's status says a core was written), si_pid,
  * si_uid, si_status; the errors (ECHILD, EINVAL) and a waitid that waits
- * for a child that ends later.
+ * for a child that ends later; WSTOPPED and WCONTINUED (CLD_STOPPED with
+ * the stop signal, CLD_CONTINUED with SIGCONT, each told once, WNOWAIT
+ * leaving it untold).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +51,8 @@ static const char *code_name(int code)
 	case CLD_EXITED: return "CLD_EXITED";
 	case CLD_KILLED: return "CLD_KILLED";
 	case CLD_DUMPED: return "CLD_DUMPED";
+	case CLD_STOPPED: return "CLD_STOPPED";
+	case CLD_CONTINUED: return "CLD_CONTINUED";
 	default: return "other";
 	}
 }
@@ -161,6 +165,35 @@ static void nohang(void)
 	show("wait4 after: none left", waitpid(pid, &status, WNOHANG));
 }
 
+/* A child that stops itself, then is continued and killed. */
+static void stops(void)
+{
+	siginfo_t si;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		raise(SIGSTOP);
+		for (;;)
+			pause();
+	}
+	show("waitid WSTOPPED|WNOWAIT", waitid(P_PID, (id_t)pid, &si, WSTOPPED | WNOWAIT));
+	info("stopped, seen", &si, pid);
+	show("waitid WSTOPPED", waitid(P_PID, (id_t)pid, &si, WSTOPPED));
+	info("stopped, told", &si, pid);
+	memset(&si, 0x55, sizeof(si));
+	show("waitid WSTOPPED|WNOHANG again", waitid(P_PID, (id_t)pid, &si, WSTOPPED | WNOHANG));
+	info("told once", &si, pid);
+	kill(pid, SIGCONT);
+	show("waitid WCONTINUED", waitid(P_PID, (id_t)pid, &si, WCONTINUED));
+	info("continued", &si, pid);
+	memset(&si, 0x55, sizeof(si));
+	show("waitid WCONTINUED|WNOHANG again", waitid(P_PID, (id_t)pid, &si, WCONTINUED | WNOHANG));
+	info("told once", &si, pid);
+	kill(pid, SIGKILL);
+	show("waitid WEXITED", waitid(P_PID, (id_t)pid, &si, WEXITED));
+	info("killed", &si, pid);
+}
+
 static void groups(void)
 {
 	siginfo_t si;
@@ -208,6 +241,7 @@ int main(void)
 	killed();
 	nohang();
 	groups();
+	stops();
 	errors();
 	printf("waitid: done\n");
 	return 0;

@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
 
@@ -85,6 +86,20 @@ MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
 """
 
 
+def default_signals():
+    """For a program started on the host: every signal's default action
+    and none blocked, as a process starts on Mica. What this test runner
+    inherited (a background job's SIGINT and SIGQUIT ignored, nohup's
+    SIGHUP) would otherwise pass through exec to the reference run."""
+    for s in signal.valid_signals():
+        if s not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                signal.signal(s, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def on_linux(name, args, timeout=30):
     """(stdout lines, how it ended) of the program run on the host, its
     standard output a terminal; in its own /tmp directory's parent, the
@@ -95,7 +110,7 @@ def on_linux(name, args, timeout=30):
         env["PATH"] = os.path.dirname(path) + ":" + env["PATH"]
     master, slave = pty.openpty()
     proc = subprocess.Popen([name] + args, executable=path, env=env, stdin=subprocess.DEVNULL,
-                            stdout=slave, stderr=subprocess.DEVNULL)
+                            stdout=slave, stderr=subprocess.DEVNULL, preexec_fn=default_signals)
     os.close(slave)
     out, deadline = b"", time.monotonic() + timeout
     try:

@@ -24,7 +24,7 @@ import pytest
 
 from netns import Dnsmasq, Netns, can_run
 from qemu import Qemu, build_path, module_files
-from test_posix import on_mica
+from test_posix import default_signals, on_mica
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -242,7 +242,7 @@ def on_linux_in_ns(ns, name):
     """(stdout lines, how it ended) of the program run on the host inside
     the namespace, against the same peer."""
     r = subprocess.run(ns.prefix() + [build_path("posix", name), HOST], capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, preexec_fn=default_signals)
     end = f"killed by signal {-r.returncode}" if r.returncode < 0 else \
         f"exited with status {r.returncode}"
     return r.stdout.splitlines(), end

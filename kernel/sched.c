@@ -21,8 +21,6 @@ static uint8_t idle_stack[4096] __attribute__((aligned(16)));
  * reference to itself, dropped only once we are off its stack, so a thread
  * that destroys itself is freed after the switch. */
 static struct thread *switched_from;
-/* The time-stamp counter at the last switch: current has run since. */
-static uint64_t switch_tsc;
 
 void sched_enqueue(struct thread *t)
 {
@@ -75,10 +73,12 @@ static inline struct thread *highest_ready(void)
 /* Everything of a switch from current to next but the stacks. */
 static inline void switch_prepare(struct thread *prev, struct thread *next)
 {
+	/* CPU time: prev has run until now; next's count holds its total
+	 * minus the TSC at its start while it runs (sched_cpu_cycles). */
 	uint64_t now = rdtsc();
 
-	prev->cpu_cycles += now - switch_tsc;
-	switch_tsc = now;
+	prev->cpu_cycles += now;
+	next->cpu_cycles -= now;
 	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
 	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
@@ -192,7 +192,7 @@ void sched_block_switch(struct thread *t)
 
 uint64_t sched_cpu_cycles(const struct thread *t)
 {
-	return t->cpu_cycles + (t == current ? rdtsc() - switch_tsc : 0);
+	return t == current ? t->cpu_cycles + rdtsc() : t->cpu_cycles;
 }
 
 void sched_finish_switch(void)
@@ -265,7 +265,6 @@ void sched_start(void)
 	struct thread *next = highest_ready();
 	sched_dequeue(next);
 	next->ticks_left = next->timeslice_ticks;
-	switch_tsc = rdtsc();
 	switch_to(next);
 	panic("sched: returned to the boot stack");
 }

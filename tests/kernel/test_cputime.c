@@ -45,8 +45,9 @@ KTEST(cputime_blocked_thread_does_not_grow)
 	cap_slot_t timer = ktest_create(CAP_NOTIFICATION);
 
 	blocker_notif = ktest_create(CAP_NOTIFICATION);
-	cap_slot_t t = ktest_spawn(blocker, 0, KTEST_PRIORITY + 10);   /* runs and blocks */
+	cap_slot_t t = ktest_spawn(blocker, 0, KTEST_PRIORITY);
 	KCHECK(t != CAP_SLOT_NONE);
+	ktest_settle();                                 /* it ran and blocks */
 	long first = cpu_ns(t);
 	KCHECK(first > 0);                              /* it ran to its wait */
 	uint64_t start = (uint64_t)sys_clock();
@@ -54,7 +55,8 @@ KTEST(cputime_blocked_thread_does_not_grow)
 		;                                       /* we spin */
 	KEXPECT(ktest_wait(timer, 20), KTEST_TIMED_OUT); /* idle runs */
 	KEXPECT(cpu_ns(t), first);
-	KEXPECT(sys_notify_signal(blocker_notif, 1), 0); /* it runs to its next wait */
+	KEXPECT(sys_notify_signal(blocker_notif, 1), 0);
+	ktest_settle();                                 /* it ran to its next wait */
 	KCHECK(cpu_ns(t) > first);
 	KEXPECT(sys_notify_signal(blocker_notif, 1), 0); /* and to its end */
 	ktest_join(t);

@@ -13,7 +13,7 @@ static long cpu_ns(cap_slot_t thread)
 /* Spinning for 40 ms of the kernel's clock counts as running: at least
  * half of it (nothing else is ready), and not more than the time passed
  * (a generous bound for the calibration: cycles mistaken for ns would
- * be two or three times it). */
+ * be two or three times it), nor more in all than the time since boot. */
 KTEST(cputime_spinning_thread_grows)
 {
 	long before = cpu_ns(ROOT_SLOT_THREAD);
@@ -28,6 +28,8 @@ KTEST(cputime_spinning_thread_grows)
 		printf("    spun %lu ns of the clock, CPU time grew %ld ns\n", wall, after - before);
 	KCHECK(after - before >= (long)wall / 2);
 	KCHECK(after - before <= (long)(wall + wall / 2));
+	/* No thread has run longer than the kernel has. */
+	KCHECK(after <= sys_clock() + sys_clock() / 2);
 }
 
 static cap_slot_t blocker_notif;

@@ -73,6 +73,12 @@ static inline struct thread *highest_ready(void)
 /* Everything of a switch from current to next but the stacks. */
 static inline void switch_prepare(struct thread *prev, struct thread *next)
 {
+	/* CPU time: prev has run until now; next's count holds its total
+	 * minus the TSC at its start while it runs (sched_cpu_cycles). */
+	uint64_t now = rdtsc();
+
+	prev->cpu_cycles += now;
+	next->cpu_cycles -= now;
 	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
 	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
@@ -182,6 +188,11 @@ void sched_block_switch(struct thread *t)
 	if (t)
 		sched_enqueue(t);
 	schedule();
+}
+
+uint64_t sched_cpu_cycles(const struct thread *t)
+{
+	return t == current ? t->cpu_cycles + rdtsc() : t->cpu_cycles;
 }
 
 void sched_finish_switch(void)

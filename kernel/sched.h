@@ -53,6 +53,11 @@ static inline bool sched_outranks_ready(const struct thread *t)
 	return !sched_ready_words || sched_outranks_ready_queued(t);
 }
 
+/* The time-stamp counter cycles t has run on the CPU, in user and kernel
+ * mode (interrupts taken while it runs included): counted at each switch,
+ * plus the current run if t is current. Never decreases. */
+uint64_t sched_cpu_cycles(const struct thread *t);
+
 /* Work left after a switch (freeing a dead thread's stack). */
 void sched_finish_switch(void);
 

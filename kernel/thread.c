@@ -378,6 +378,13 @@ long sys_thread_read_regs(uint64_t slot, uint64_t out)
 	struct thread *t;
 	struct user_regs r;
 
+	if (slot & THREAD_REGS_CPUTIME) {
+		LOOKUP_OBJECT(t, slot & ~THREAD_REGS_CPUTIME, CAP_THREAD, CAP_RIGHT_READ);
+		uint64_t ns = timer_cycles_to_ns(sched_cpu_cycles(t));
+		if (copy_to_user(current->task, out, &ns, sizeof(ns)))
+			REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+		return 0;
+	}
 	if (slot & THREAD_REGS_FPU) {
 		DECODE_OR_RETURN(decode_saved_regs(slot & ~THREAD_REGS_FPU, CAP_RIGHT_READ, &t));
 		if (copy_to_user(current->task, out, t->fpu, sizeof(t->fpu)))

@@ -42,6 +42,8 @@ struct thread {
 	uint64_t fs_base;
 	uint8_t priority;
 	uint32_t timeslice_ticks, ticks_left;
+	uint64_t cpu_cycles;        /* TSC cycles it has run; while it runs, that
+				       minus the TSC at its start (sched.c) */
 	uint64_t ipc_buffer;        /* user address, 0 = none */
 	struct {                    /* ipc_buffer_of's: the kernel pointer to */
 		struct ipc_buffer *k;   /* ipc_buffer in task, found while */

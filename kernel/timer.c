@@ -11,6 +11,7 @@
 static volatile uint64_t ticks;
 static uint32_t period;         /* APIC timer counts per tick */
 static uint64_t last_ns;        /* the latest time timer_uptime_ns returned */
+static uint64_t tsc_ns_mult;    /* ns per TSC cycle, times 2^32 */
 
 static void timer_tick(struct trap_frame *frame, void *ctx)
 {
@@ -24,15 +25,23 @@ static void timer_tick(struct trap_frame *frame, void *ctx)
 
 void timer_init(void)
 {
-	uint32_t per_ms = lapic_timer_calibrate();
+	uint64_t tsc_per_ms;
+	uint32_t per_ms = lapic_timer_calibrate(&tsc_per_ms);
 
 	if (per_ms == 0)
 		panic("timer: local APIC timer does not count");
 	period = per_ms * (1000 / TIMER_HZ);
+	if (tsc_per_ms)
+		tsc_ns_mult = (1000000ULL << 32) / tsc_per_ms;
 	irq_set_handler(VEC_TIMER, timer_tick, 0);
 	lapic_timer_start(period);
-	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz\n",
-	      per_ms, TIMER_HZ);
+	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz; TSC %lu cycles/ms\n",
+	      per_ms, TIMER_HZ, tsc_per_ms);
+}
+
+uint64_t timer_cycles_to_ns(uint64_t cycles)
+{
+	return (uint64_t)(((unsigned __int128)cycles * tsc_ns_mult) >> 32);
 }
 
 uint64_t timer_ticks(void)

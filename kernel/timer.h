@@ -14,4 +14,8 @@ uint64_t timer_ticks(void);
 uint64_t timer_uptime_ms(void);
 uint64_t timer_uptime_ns(void);
 
+/* Time-stamp counter cycles in nanoseconds, at the rate measured against
+ * the PIT by timer_init (0 before, or if the counter did not count). */
+uint64_t timer_cycles_to_ns(uint64_t cycles);
+
 #endif

@@ -168,6 +168,12 @@
 #define LINUX_CLOCK_REALTIME_COARSE    5
 #define LINUX_CLOCK_MONOTONIC_COARSE   6
 #define LINUX_CLOCK_BOOTTIME           7
+/* times(2)'s unit: clock ticks a second (AT_CLKTCK, sysconf(_SC_CLK_TCK)). */
+#define LINUX_CLOCKS_PER_SEC           100
+/* getrusage(2)'s who. */
+#define LINUX_RUSAGE_SELF              0
+#define LINUX_RUSAGE_CHILDREN          (-1)
+#define LINUX_RUSAGE_THREAD            1
 
 /* Files. */
 #define LINUX_AT_FDCWD        (-100)

@@ -73,7 +73,6 @@ struct thread {
 	struct process *proc;
 	int tid;                        /* the main thread's is the pid */
 	cap_slot_t kthread;             /* the kernel thread */
-	uint64_t started;               /* sys_clock at its start */
 	bool blocked;                   /* its system call waits: saved, reply */
 	bool wake;                      /* what it waits for changed, or a signal came: look again */
 	struct user_regs saved;         /* the registers of the call that waits */
@@ -117,6 +116,8 @@ struct process {
 	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
+	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
+	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
 	struct fd_slot fds[FD_MAX];
 	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
 	int cwd;                        /* the working directory's node */
@@ -435,6 +436,24 @@ static inline void thread_set_blocked(struct thread *t, bool blocked)
 /* Every waiting call of every process is tried again (what a pipe, a
  * socket or the terminal changed may be what it waits for). */
 void threads_wake_all(void);
+
+/* ---- cputime.c: CPU time from the kernel's count per thread ---- */
+
+/* t's CPU time in ns (0 without a kernel thread). */
+uint64_t thread_cpu_ns(const struct thread *t);
+/* p's: its live threads' and its ended threads' (all of it once ended). */
+uint64_t process_cpu_ns(const struct process *p);
+/* p's wait reaped its ended child c: c's time and its children's become
+ * p's children's (RUSAGE_CHILDREN, times' cutime). */
+void process_reaped(struct process *p, const struct process *c);
+/* The rusage a wait for the ended child c reports (its time and its
+ * children's, as Linux's wait4). */
+void rusage_of_child(const struct process *c, struct linux_rusage *u);
+/* The value of CPU-time clock id (CLOCK_PROCESS_CPUTIME_ID,
+ * CLOCK_THREAD_CPUTIME_ID, or a negative id from pthread_getcpuclockid
+ * or clock_getcpuclockid) for p's current thread, in ns: 0, or -EINVAL
+ * for another id or a thread or process that does not exist. */
+long cpu_clock(struct process *p, int64_t id, uint64_t *ns);
 
 /* ---- futex.c ---- */
 

@@ -97,7 +97,7 @@ static const char *space_build(struct aspace *as, const void *file, size_t size,
 	s->hwcap = cpuid_1_edx();
 	s->hwcap2 = 0;
 	s->uid = s->gid = 0;
-	s->clock_ticks = 100;
+	s->clock_ticks = LINUX_CLOCKS_PER_SEC;
 	long err = exec_stack_build(as, POSIX_STACK_TOP, s, sp);
 	if (err)
 		return err == -ERR_NO_MEMORY ? "out of memory" : "the arguments do not fit";

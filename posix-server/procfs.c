@@ -180,10 +180,13 @@ static void self_stat(const struct process *p)
 {
 	int fg = tty_foreground(p->sid);
 
-	/* proc(5)'s 52 fields; signals, times and faults not counted are 0. */
-	procfs_printf("%d (%.15s) R %d %d %d %d %d 4194304 0 0 0 0 0 0 0 0 20 0 %u 0 0 %lu %u "
+	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
+	 * and cutime in clock ticks (cputime.c: no system time). */
+	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
+	procfs_printf("%d (%.15s) R %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      p->pid, p->name, p->ppid, p->pgid, p->sid, fg ? 5 << 8 | 1 : 0, fg ? fg : -1,
+		      process_cpu_ns(p) / ns_per_tick, p->cpu_children_ns / ns_per_tick,
 		      p->nthreads, vm_kib(p) * 1024, p->as.npages);
 }
 

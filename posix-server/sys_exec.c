@@ -283,13 +283,19 @@ long posix_wait4(struct process *p, struct user_regs *r)
 			status = 0xffff;
 		else
 			continue;
-		static const uint8_t zero[144];
+		/* The child's times (an ended one's; 0 for a stop or a
+		 * continue: Linux's are the child's so far, not counted here). */
+		struct linux_rusage ru;
+		rusage_of_child(c, &ru);
+		if (c->state != PROCESS_ZOMBIE)
+			memset(&ru, 0, sizeof(ru));
 		if ((status_va && as_copy_out(&p->as, status_va, &status, sizeof(status)) < 0) ||
-		    (rusage_va && as_copy_out(&p->as, rusage_va, zero, sizeof(zero)) < 0))
+		    (rusage_va && as_copy_out(&p->as, rusage_va, &ru, sizeof(ru)) < 0))
 			return -LINUX_EFAULT;
-		if (c->state == PROCESS_ZOMBIE)
+		if (c->state == PROCESS_ZOMBIE) {
+			process_reaped(p, c);
 			c->state = PROCESS_FREE;
-		else
+		} else
 			c->job_report = JOB_REPORT_NONE;
 		return c->pid;
 	}
@@ -323,7 +329,6 @@ long posix_waitid(struct process *p, struct user_regs *r)
 	int id = (int)r->rsi;
 	const uint64_t known = WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WALL_FLAGS;
 	struct linux_siginfo info;
-	static const uint8_t zero[144];
 	bool any = false;
 
 	if (options & ~known || !(options & (WEXITED | WSTOPPED | WCONTINUED)))
@@ -356,14 +361,20 @@ long posix_waitid(struct process *p, struct user_regs *r)
 		}
 		info.signo = LINUX_SIGCHLD;
 		info.pid = c->pid;
+		struct linux_rusage ru;
+		rusage_of_child(c, &ru);
+		if (c->state != PROCESS_ZOMBIE)
+			memset(&ru, 0, sizeof(ru));     /* as wait4's */
 		if ((infop && info_out(p, infop, &info) < 0) ||
-		    (rusage_va && as_copy_out(&p->as, rusage_va, zero, sizeof(zero)) < 0))
+		    (rusage_va && as_copy_out(&p->as, rusage_va, &ru, sizeof(ru)) < 0))
 			return -LINUX_EFAULT;
 		if (!(options & WNOWAIT)) {
-			if (c->state == PROCESS_ZOMBIE)
+			if (c->state == PROCESS_ZOMBIE) {
+				process_reaped(p, c);
 				c->state = PROCESS_FREE;
-			else
+			} else {
 				c->job_report = JOB_REPORT_NONE;
+			}
 		}
 		return 0;
 	}

@@ -1,7 +1,8 @@
 /*
  * What a process can ask about the system: uname, the clocks (all from
  * the kernel's clock since boot: there is no calendar time yet, so
- * CLOCK_REALTIME starts at the epoch), random bytes and resource usage.
+ * CLOCK_REALTIME starts at the epoch; the CPU-time clocks in cputime.c)
+ * and random bytes.
  */
 #include "syscall.h"
 
@@ -15,38 +16,6 @@ long posix_uname(struct process *p, struct user_regs *r)
 	return as_copy_out(&p->as, r->rdi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
 }
 
-/* A CPU-time clock's id (Linux's encoding, pthread_getcpuclockid and
- * clock_getcpuclockid make them): ~id << 3, bit 2 for a thread, the low
- * bits the kind (2: CPUCLOCK_SCHED, 7 a clock descriptor). */
-#define CPUCLOCK_PERTHREAD 4
-#define CPUCLOCK_MASK      7
-
-/* The kernel does not count a thread's CPU time yet: a thread's CPU
- * clock is the time since it began (its CPU time's bound from above,
- * exact for a thread that never waited), a process's the time since
- * boot. ns: the clock's value, or -EINVAL. */
-static long cpu_clock(struct process *p, int64_t id, uint64_t now, uint64_t *ns)
-{
-	const struct thread *t = p->current;
-
-	if (id == LINUX_CLOCK_PROCESS_CPUTIME_ID || (id < 0 && !(id & CPUCLOCK_PERTHREAD))) {
-		int pid = id < 0 ? ~(int)(id >> 3) : 0;
-		if ((id & CPUCLOCK_MASK) == CPUCLOCK_MASK || (pid && pid != p->pid))
-			return -LINUX_EINVAL;
-		*ns = now;
-		return 0;
-	}
-	if (id < 0) {
-		int tid = ~(int)(id >> 3);
-		if ((id & CPUCLOCK_MASK) == CPUCLOCK_MASK)
-			return -LINUX_EINVAL;
-		if (tid && (!(t = thread_of_tid(tid)) || t->proc != p))
-			return -LINUX_EINVAL;
-	}
-	*ns = now - t->started;
-	return 0;
-}
-
 long posix_clock_gettime(struct process *p, struct user_regs *r)
 {
 	uint64_t ns = (uint64_t)sys_clock();
@@ -57,11 +26,8 @@ long posix_clock_gettime(struct process *p, struct user_regs *r)
 	case LINUX_CLOCK_REALTIME_COARSE: case LINUX_CLOCK_MONOTONIC_COARSE:
 	case LINUX_CLOCK_BOOTTIME:
 		break;
-	case LINUX_CLOCK_PROCESS_CPUTIME_ID: case LINUX_CLOCK_THREAD_CPUTIME_ID:
-		cpu_clock(p, id, ns, &ns);
-		break;
 	default: {
-		long err = id < 0 ? cpu_clock(p, id, ns, &ns) : -LINUX_EINVAL;
+		long err = cpu_clock(p, id, &ns);      /* cputime.c */
 		if (err)
 			return err;
 	}
@@ -112,18 +78,4 @@ long posix_getrandom(struct process *p, struct user_regs *r)
 		done += n;
 	}
 	return (long)done;
-}
-
-/* getrusage: the largest resident set (the pages the process holds);
- * CPU times are not measured yet (0), nor are the counters. */
-long posix_getrusage(struct process *p, struct user_regs *r)
-{
-	struct linux_rusage u = { .maxrss = 0 };
-	int who = (int)r->rdi;
-
-	if (who != 0 && who != -1 && who != 1)         /* SELF, CHILDREN, THREAD */
-		return -LINUX_EINVAL;
-	if (who != -1)
-		u.maxrss = (int64_t)(p->as.npages * (AS_PAGE_SIZE / 1024));
-	return as_copy_out(&p->as, r->rsi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
 }

@@ -63,8 +63,9 @@ enum linux_syscall {
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
-	X(uname) X(clock_gettime) X(getrandom) X(getrusage) X(time)              \
-	X(gettimeofday)                                                          \
+	X(uname) X(clock_gettime) X(getrandom) X(time) X(gettimeofday)           \
+	/* cputime.c */                                                          \
+	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \
 	X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4)           \
 	X(connect) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown)       \

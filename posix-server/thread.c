@@ -48,7 +48,6 @@ struct thread *thread_new(struct process *p, int tid)
 		t->proc = p;
 		t->tid = tid;
 		t->kthread = CAP_SLOT_NONE;
-		t->started = (uint64_t)sys_clock();
 		t->state = THREAD_RUNNING;
 		p->nthreads++;
 		return t;
@@ -69,9 +68,11 @@ cap_slot_t thread_badged_endpoint(const struct thread *t)
 	return badged;
 }
 
+/* Its kernel thread destroyed, its CPU time kept in its process's. */
 static void kthread_drop(struct thread *t)
 {
 	if (t->kthread != CAP_SLOT_NONE) {
+		t->proc->cpu_ended_ns += thread_cpu_ns(t);
 		sys_obj_destroy(t->kthread);
 		sys_cap_delete(t->kthread);
 		slot_free(t->kthread);

@@ -42,6 +42,12 @@ struct syscall_args {
 #define FPU_MXCSR_OFFSET       24
 #define FPU_MXCSR_MASK_OFFSET  28
 
+/* thread_read_regs with this bit in the slot argument reads the thread's
+ * CPU time instead: one uint64_t, the nanoseconds it has run on the CPU
+ * (user and kernel mode) since it was created. Any thread the caller
+ * holds with READ, itself included. */
+#define THREAD_REGS_CPUTIME    (1ULL << 33)
+
 #define THREAD_PRIORITY_MAX 255
 #define THREAD_NAME_LEN 16
 

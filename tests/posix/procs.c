@@ -5,7 +5,10 @@
  * execve (of itself, with arguments and close-on-exec descriptors) and
  * its errors, pipes (blocking both ways past their 64 KiB, EOF, EPIPE
  * and SIGPIPE, O_NONBLOCK, PIPE_BUF), 16 MiB through a pipe into an
- * exec'd child (its standard input), 50 fork/exit/wait cycles.
+ * exec'd child (its standard input), 50 fork/exit/wait cycles, CPU time
+ * (the thread's and process's clocks over a busy loop and a sleep,
+ * getrusage, /proc/self/stat, a busy child's time in wait4's rusage, RUSAGE_CHILDREN and
+ * times(2) once waited for, not before).
  * `procs exec-child FD FD` and `procs sink` are what the checks run.
  */
 #define _GNU_SOURCE
@@ -16,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/times.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -305,6 +311,107 @@ static void cycles(void)
 	printf("50 fork/exit/wait cycles: %d right\n", ok);
 }
 
+/* ---- CPU time ---- */
+
+#define MS 1000000ULL
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	if (clock_gettime(c, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rusage_ns(const struct rusage *ru)
+{
+	return (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000ULL +
+	       (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000ULL;
+}
+
+/* Compute until clock c has advanced by ns; 0 if 10 s of the monotonic
+ * clock passed first. */
+static int spin_on(clockid_t c, uint64_t ns)
+{
+	uint64_t start = clock_ns(c), deadline = clock_ns(CLOCK_MONOTONIC) + 10000 * MS;
+	volatile unsigned sum = 0;
+
+	while (clock_ns(c) - start < ns) {
+		if (clock_ns(CLOCK_MONOTONIC) > deadline)
+			return 0;
+		for (unsigned i = 0; i < 100000; i++)
+			sum += i;
+	}
+	return 1;
+}
+
+/* /proc/self/stat's utime + stime (fields 14 and 15, clock ticks), or -1. */
+static long stat_ticks(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/stat", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	unsigned long utime, stime;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &utime, &stime) != 2)
+		return -1;
+	return (long)(utime + stime);
+}
+
+static void cpu_times(void)
+{
+	struct rusage self, thread, before, between, after, ru;
+	struct tms tb, ta;
+	struct timespec nap = { 0, 50 * MS };
+
+	printf("busy loop: the thread's CPU clock advances 20 ms: %s\n",
+	       spin_on(CLOCK_THREAD_CPUTIME_ID, 20 * MS) ? "yes" : "no");
+	uint64_t mine = clock_ns(CLOCK_THREAD_CPUTIME_ID), all = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	printf("  the process's CPU clock >= the thread's: %s\n", all >= mine ? "yes" : "no");
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_THREAD, &thread);
+	printf("  getrusage SELF and THREAD user+system >= 20 ms: %s %s\n",
+	       rusage_ns(&self) >= 20 * MS ? "yes" : "no", rusage_ns(&thread) >= 20 * MS ? "yes" : "no");
+	printf("  /proc/self/stat utime+stime >= 2 ticks: %s\n", stat_ticks() >= 2 ? "yes" : "no");
+	mine = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	nanosleep(&nap, NULL);
+	printf("sleeping 50 ms: the thread's CPU clock advances less than 10 ms: %s\n",
+	       clock_ns(CLOCK_THREAD_CPUTIME_ID) - mine < 10 * MS ? "yes" : "no");
+
+	/* A child computes 30 ms of its CPU clock; ended, it counts as our
+	 * children's only once reaped. */
+	getrusage(RUSAGE_CHILDREN, &before);
+	times(&tb);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(spin_on(CLOCK_PROCESS_CPUTIME_ID, 30 * MS) ? 0 : 1);
+	siginfo_t info;
+	int status = -1;
+	waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT);
+	getrusage(RUSAGE_CHILDREN, &between);
+	printf("busy child ended, not yet reaped: RUSAGE_CHILDREN unchanged: %s\n",
+	       rusage_ns(&between) == rusage_ns(&before) ? "yes" : "no");
+	memset(&ru, 0, sizeof(ru));
+	pid_t waited = wait4(pid, &status, 0, &ru);
+	printf("  wait4: %s, status %d\n", waited == pid ? "the child" : "?",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	getrusage(RUSAGE_CHILDREN, &after);
+	times(&ta);
+	printf("  wait4's rusage user+system >= 30 ms: %s\n", rusage_ns(&ru) >= 30 * MS ? "yes" : "no");
+	printf("  RUSAGE_CHILDREN grew >= 30 ms: %s\n",
+	       rusage_ns(&after) - rusage_ns(&before) >= 30 * MS ? "yes" : "no");
+	printf("  times: tms_cutime + tms_cstime grew >= 2 ticks: %s\n",
+	       (ta.tms_cutime + ta.tms_cstime) - (tb.tms_cutime + tb.tms_cstime) >= 2 ? "yes" : "no");
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	if (argc > 3 && !strcmp(argv[1], "exec-child"))
@@ -317,6 +424,7 @@ int main(int argc, char **argv, char **envp)
 	exec(argv[0]);
 	pipe_to_exec();
 	cycles();
+	cpu_times();
 	printf("procs: done\n");
 	return 0;
 }

@@ -7,7 +7,8 @@
  * one thread (pthread_kill, tgkill) and to the process (the one thread
  * that does not block it takes it), a thread's own mask, pending set
  * and sigaltstack, CLONE_CHILD_CLEARTID (set_tid_address) seen through a
- * futex, a robust mutex whose owner died, CPU-time clocks, exit of one
+ * futex, a robust mutex whose owner died, CPU-time clocks (a spinning
+ * thread's advances, the process's is at least its threads'), exit of one
  * thread (the main one too) against exit_group from a thread, fork from
  * a thread, execve from a thread, a thread's fault ending its process.
  *
@@ -563,6 +564,41 @@ static void *cpu_clock_thread(void *arg)
 	return NULL;
 }
 
+static void *cpu_spinner(void *arg)
+{
+	(void)arg;
+	while (!go)
+		;
+	return NULL;
+}
+
+/* Another thread's CPU clock counts its time: it advances while it spins
+ * (we sleep until it has, at most 5 s), and the process's clock holds
+ * both threads' times (read last, so at least their sum). */
+static void cpu_clock_of_spinner(void)
+{
+	pthread_t t;
+	clockid_t cid;
+	struct timespec nap = { 0, 10000000 };
+
+	go = 0;
+	pthread_create(&t, NULL, cpu_spinner, NULL);
+	pthread_getcpuclockid(t, &cid);
+	uint64_t start = ns_of(cid), now = start;
+	for (int i = 0; i < 500 && now == start; i++) {
+		nanosleep(&nap, NULL);
+		now = ns_of(cid);
+	}
+	printf("a spinning thread's CPU clock (pthread_getcpuclockid) advances: %s\n",
+	       now > start ? "yes" : "no");
+	uint64_t mine = ns_of(CLOCK_THREAD_CPUTIME_ID), its = ns_of(cid);
+	uint64_t all = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	printf("  the process's CPU clock >= the sum of both threads': %s\n",
+	       all >= mine + its ? "yes" : "no");
+	go = 1;
+	pthread_join(t, NULL);
+}
+
 static void tid_robust_clocks(void)
 {
 	pthread_t t;
@@ -599,6 +635,7 @@ static void tid_robust_clocks(void)
 	printf("CLOCK_THREAD_CPUTIME_ID goes forward: %s\n", b >= a ? "yes" : "no");
 	printf("CLOCK_PROCESS_CPUTIME_ID: %s\n",
 	       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 ? "0" : err(errno));
+	cpu_clock_of_spinner();
 }
 
 /* ---- exit, exit_group, fork and execve from threads ---- */

@@ -74,22 +74,27 @@ static void pit_wait_ms(unsigned ms)
 		cpu_relax();
 }
 
-uint32_t lapic_timer_calibrate(void)
+uint32_t lapic_timer_calibrate(uint64_t *tsc_per_ms)
 {
 	const unsigned ms = 10;
 	uint32_t best = 0;
 
+	*tsc_per_ms = 0;
 	/* Take the largest of a few runs: a run can only lose ticks to
 	 * emulator scheduling, not gain them. */
 	for (int run = 0; run < 3; run++) {
 		lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
 		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 		lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
+		uint64_t tsc = rdtsc();
 		pit_wait_ms(ms);
 		uint32_t elapsed = 0xFFFFFFFF - lapic_read(LAPIC_TIMER_CUR);
+		tsc = rdtsc() - tsc;
 		lapic_write(LAPIC_TIMER_INIT, 0);
-		if (elapsed / ms > best)
+		if (elapsed / ms > best) {
 			best = elapsed / ms;
+			*tsc_per_ms = tsc / ms;
+		}
 	}
 	return best;
 }

@@ -10,8 +10,9 @@ void lapic_init(void);
 void lapic_eoi(void);
 
 /* Measure the APIC timer against the PIT; returns timer ticks per ms
- * (with the divider lapic_timer_start uses). */
-uint32_t lapic_timer_calibrate(void);
+ * (with the divider lapic_timer_start uses), and the time-stamp counter's
+ * cycles per ms over the same run into *tsc_per_ms. */
+uint32_t lapic_timer_calibrate(uint64_t *tsc_per_ms);
 
 /* Periodic interrupts on VEC_TIMER every `count` timer ticks. */
 void lapic_timer_start(uint32_t count);

@@ -184,6 +184,8 @@ long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int
 		vfs_nodes[n].used = ++proc_clock;
 		return n;
 	}
+	if (n >= 0 && !VFS_PROC_NODE(&vfs_nodes[n]))
+		return -LINUX_ENFILE;   /* a fixed node has that name */
 	if (n >= 0 || proc_nodes >= VFS_PROC_NODES) {
 		/* The one there is stands for something else (an old
 		 * process's): it goes, or the least recently used one. */

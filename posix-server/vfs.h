@@ -172,6 +172,11 @@ long vfs_truncate(int node, uint64_t size);
 /* Pages tmpfs holds in all. */
 uint64_t vfs_tmpfs_pages(void);
 
+/* (tmpfs.c, for vfs.c) Pages from ops, none held; a node's pages all
+ * given back (it is being freed). */
+void tmpfs_init(const struct vfs_ops *ops);
+void tmpfs_free(struct vfs_node *n);
+
 /* The absolute path of directory dir into buf (size bytes): its length,
  * or -ERANGE, -ENOENT (it was removed). */
 long vfs_path(int dir, char *buf, size_t size);

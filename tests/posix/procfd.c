@@ -129,7 +129,7 @@ static void fdinfo(int fd, const char *what)
 	printf("fdinfo of %s: %s; %s\n", what, text, flags ? flags + 1 : "no flags");
 }
 
-static void reopen(int file, int rd, int wr, int sock)
+static void reopen(int file, int rd, int wr, int sock, int efd)
 {
 	char path[64], a[8] = "", b[8] = "";
 
@@ -156,6 +156,10 @@ static void reopen(int file, int rd, int wr, int sock)
 	errno = 0;
 	int s = open(path, O_RDWR);
 	printf("open of a socket's link: %d %s\n", s < 0 ? -1 : 0, err_name(errno));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
+	errno = 0;
+	int e = open(path, O_RDWR);
+	printf("open of an eventfd's link: %d %s\n", e < 0 ? -1 : 0, err_name(errno));
 	struct stat st, lst, fst;
 	fstat(sock, &fst);
 	int r1 = stat(path, &st), r2 = lstat(path, &lst);
@@ -289,7 +293,7 @@ int main(int argc, char **argv)
 	fdinfo(null, "/dev/null (O_WRONLY|O_CLOEXEC)");
 	fdinfo(gone, "a closed fd");
 	closed(gone);
-	reopen(file, p[0], p[1], sv[0]);
+	reopen(file, p[0], p[1], sv[0], efd);
 	self(argc, argv);
 	child(argv);
 	return 0;

@@ -327,7 +327,7 @@ static void pid_fdinfo(struct process *p, int fd)
 long procfs_pid_file(int node)
 {
 	const struct vfs_node *n = &vfs_nodes[node];
-	struct process *p = process_of_pid(n->pid, n->device != PROC_FDINFO);
+	struct process *p = process_of_pid(n->pid, n->device == PROC_FDINFO);
 
 	if (!p)
 		return -LINUX_ESRCH;

@@ -161,6 +161,7 @@ static void reopen(int file, int rd, int wr, int sock, int efd)
 	int e = open(path, O_RDWR);
 	printf("open of an eventfd's link: %d %s\n", e < 0 ? -1 : 0, err_name(errno));
 	struct stat st, lst, fst;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", sock);
 	fstat(sock, &fst);
 	int r1 = stat(path, &st), r2 = lstat(path, &lst);
 	printf("stat of it: %d socket %s same inode %s; lstat: %d link %s\n", r1, yes(S_ISSOCK(st.st_mode)),

@@ -83,7 +83,7 @@ static long program_node(const char *name, char *path, size_t size)
 
 	if (fmt_snprintf(path, size, "%s%s", strchr(name, '/') ? "" : "/bin/", name) >= (int)size)
 		return -LINUX_ENOENT;
-	if ((err = vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, "", &l)))
+	if ((err = vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, NULL, &l)))
 		return err;
 	const struct vfs_node *n = &vfs_nodes[l.node];
 	if (n->type != VFS_FILE || !(n->mode & 0111))

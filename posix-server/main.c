@@ -447,6 +447,7 @@ int main(uint64_t arg)
 		       "%d entries\n", VFS_NODES);
 		return 1;
 	}
+	vfs_set_proc(&procfs_ops);
 	control_init();
 	printf("posix: ready; root filesystem %s\n", rootfs ? "from the boot module rootfs" : "none");
 	run_next();

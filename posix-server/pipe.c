@@ -115,6 +115,17 @@ unsigned pipe_poll(const struct file *f)
 	       (pp->readers ? 0 : LINUX_POLLERR);
 }
 
+void pipe_opened(const struct file *f)
+{
+	struct pipe *pp = pipe_of(f);
+
+	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
+		pp->readers++;
+	else
+		pp->writers++;
+	wake_all();
+}
+
 void pipe_closed(const struct file *f)
 {
 	struct pipe *pp = pipe_of(f);

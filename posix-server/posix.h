@@ -123,6 +123,7 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
+	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
@@ -234,6 +235,9 @@ uint64_t pipe_bytes(const struct file *f);
  * POLLOUT (room for PIPE_BUF), POLLHUP (no writer left), POLLERR (no
  * reader left). */
 unsigned pipe_poll(const struct file *f);
+/* f, a new description of a pipe (open of /proc/PID/fd/N), is one
+ * more end: a reader (O_RDONLY) or a writer. */
+void pipe_opened(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
@@ -248,8 +252,22 @@ bool procfs_file(int node);
  * the end, -EFAULT, or SYSCALL_BLOCK (net/dev: waiting for the
  * netstack's answer, a bounded time). */
 long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, uint64_t *off);
-/* Add to the file being made (fmt's formats). */
+/* Add to the file being made (fmt's formats); n bytes (false: they did
+ * not all fit). */
 void procfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool procfs_append(const void *bytes, size_t n);
+/* (procfs_pid.c) /proc's nodes that depend on who looks (vfs_set_proc). */
+extern const struct vfs_proc_ops procfs_ops;
+/* The file of /proc/PID at node into the file being made: 0, or -ESRCH
+ * (the process is gone), -ENOENT (fdinfo: the descriptor is closed). */
+long procfs_pid_file(int node);
+/* Whether node is a directory of /proc whose entries depend on the
+ * processes (/proc, /proc/PID, its fd and fdinfo). */
+bool procfs_dir(int node);
+/* Its entry at *pos (>= 2: getdents64's offset; "." and ".." are the
+ * caller's) or after: its name (size bytes), DT_ type and inode number,
+ * and *pos past it; false at the end. */
+bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *type, uint64_t *ino);
 /* net/dev's lines into the file being made; a read at offset 0 first
  * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
 long procfs_net_dev(struct process *p, uint64_t off);

@@ -55,7 +55,7 @@ static const char *interp_load(struct aspace *as, const char *path, uint64_t *en
 	struct vfs_lookup l;
 	struct loader_image img;
 
-	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, "", &l) < 0 ||
+	if (vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, NULL, &l) < 0 ||
 	    vfs_nodes[l.node].type != VFS_FILE || !vfs_nodes[l.node].data) {
 		fmt_snprintf(why, sizeof(why), "its interpreter %s is not in the root filesystem",
 			     path);
@@ -102,6 +102,21 @@ static const char *space_build(struct aspace *as, const void *file, size_t size,
 	if (err)
 		return err == -ERR_NO_MEMORY ? "out of memory" : "the arguments do not fit";
 	return NULL;
+}
+
+/* Where the argument strings exec_stack_build laid out for s (stack
+ * pointer sp) are: from argv[0]'s, one after the other (/proc/PID/cmdline). */
+static void args_find(struct process *p, struct aspace *as, const struct exec_start *s,
+		      uint64_t sp)
+{
+	uint64_t at = 0, len = 0;
+
+	for (unsigned i = 0; i < s->argc; i++)
+		len += strlen(s->argv[i]) + 1;
+	if (!s->argc || as_copy_in(as, &at, sp + 8, sizeof(at)) < 0)
+		at = len = 0;
+	p->arg_start = at;
+	p->arg_end = at + len;
 }
 
 /* The task and its first thread, t's: the server as pager and exception
@@ -173,6 +188,8 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
 	const char *why = space_build(&p->as, file, size, s, &entry, &sp);
 	p->brk_start = p->brk = s->image.end;
+	if (!why)
+		args_find(p, &p->as, s, sp);
 	long err = why ? 0 : fd_console(p);
 	if (!why && err == 0)
 		err = task_build(p, t, entry, sp);
@@ -260,6 +277,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->index = (unsigned)(c - processes);
 	memcpy(c->name, p->name, sizeof(c->name));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
+	c->arg_start = p->arg_start;
+	c->arg_end = p->arg_end;
 	c->brk_start = p->brk_start;
 	c->brk = p->brk;
 	/* Only the calling thread is copied, with its mask and altstack;
@@ -331,6 +350,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	as_release(&p->as);
 	p->as = as;
 	p->brk_start = p->brk = s->image.end;
+	args_find(p, &p->as, s, sp);
 	for (unsigned fd = 0; fd < FD_MAX; fd++)
 		if (p->fds[fd].file && p->fds[fd].cloexec)
 			fd_close(p, fd);

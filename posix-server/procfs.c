@@ -3,9 +3,9 @@
  * formats of Linux's proc(5): meminfo (from the server's pages and the
  * manifest's memory= allowance), cpuinfo (CPUID), uptime (the kernel's
  * clock), mounts (the server's file systems), net/dev (the netstack's
- * interfaces: procfs_net.c), self/stat and self/status (the reader's
- * process). A read makes the whole file and gives the part at the
- * description's offset; stat says size 0, as Linux.
+ * interfaces: procfs_net.c), and those of /proc/PID (procfs_pid.c). A
+ * read makes the whole file and gives the part at the description's
+ * offset; stat says size 0, as Linux.
  */
 #include "layout.h"
 #include "syscall.h"
@@ -28,6 +28,17 @@ void procfs_printf(const char *fmt, ...)
 	int n = fmt_vsnprintf(text + text_len, TEXT_MAX - text_len, fmt, ap);
 	va_end(ap);
 	text_len += (size_t)n < TEXT_MAX - text_len ? (size_t)n : TEXT_MAX - 1 - text_len;
+}
+
+bool procfs_append(const void *bytes, size_t n)
+{
+	bool all = n <= TEXT_MAX - text_len;
+
+	if (!all)
+		n = TEXT_MAX - text_len;
+	memcpy(text + text_len, bytes, n);
+	text_len += n;
+	return all;
 }
 
 /* ---- meminfo ---- */
@@ -164,41 +175,6 @@ static void mounts(void)
 		      KIB((uint64_t)TMPFS_PAGES), KIB((uint64_t)TMPFS_PAGES));
 }
 
-/* ---- self/stat, self/status ---- */
-
-/* The bytes of p's regions, in KiB. */
-static uint64_t vm_kib(const struct process *p)
-{
-	uint64_t bytes = 0;
-
-	for (unsigned i = 0; i < p->as.nregions; i++)
-		bytes += p->as.regions[i].end - p->as.regions[i].start;
-	return bytes / 1024;
-}
-
-static void self_stat(const struct process *p)
-{
-	int fg = tty_foreground(p->sid);
-
-	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
-	 * and cutime in clock ticks (cputime.c: no system time). */
-	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
-	procfs_printf("%d (%.15s) R %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
-		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		      p->pid, p->name, p->ppid, p->pgid, p->sid, fg ? 5 << 8 | 1 : 0, fg ? fg : -1,
-		      process_cpu_ns(p) / ns_per_tick, p->cpu_children_ns / ns_per_tick,
-		      p->nthreads, vm_kib(p) * 1024, p->as.npages);
-}
-
-static void self_status(const struct process *p)
-{
-	procfs_printf("Name:\t%.15s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\n"
-		      "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
-		      "FDSize:\t%lu\nGroups:\t\nVmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%u\n",
-		      p->name, p->umask, p->pid, p->pid, p->ppid, p->nofile, vm_kib(p),
-		      KIB((uint64_t)p->as.npages), p->nthreads);
-}
-
 /* ---- the read ---- */
 
 bool procfs_file(int node)
@@ -217,8 +193,13 @@ long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, 
 	case PROC_CPUINFO: cpuinfo(); break;
 	case PROC_UPTIME: uptime(); break;
 	case PROC_MOUNTS: mounts(); break;
-	case PROC_SELF_STAT: self_stat(p); break;
-	case PROC_SELF_STATUS: self_status(p); break;
+	case PROC_PID_STAT: case PROC_PID_STATUS: case PROC_PID_CMDLINE: case PROC_PID_COMM:
+	case PROC_FDINFO: {
+		long r = procfs_pid_file(f->node);
+		if (r < 0)
+			return r;
+		break;
+	}
 	case PROC_NET_DEV: {
 		long r = procfs_net_dev(p, *off);
 		if (r < 0 || r == SYSCALL_BLOCK)

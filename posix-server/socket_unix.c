@@ -315,7 +315,7 @@ long unix_bind(struct process *p, struct psock *s, uint64_t va, uint64_t len)
 	} else {
 		struct vfs_lookup l;
 		memcpy(path, name, (size_t)n);
-		if ((err = vfs_resolve(p->cwd, path, VFS_PARENT, p->exe, &l)) < 0)
+		if ((err = vfs_resolve(p->cwd, path, VFS_PARENT, p, &l)) < 0)
 			return err;
 		if (l.node >= 0)
 			return -LINUX_EADDRINUSE;
@@ -375,7 +375,7 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 			return -LINUX_ECONNREFUSED;
 	} else {
 		struct vfs_lookup l;
-		if ((err = vfs_resolve(p->cwd, name, VFS_FOLLOW, p->exe, &l)) < 0)
+		if ((err = vfs_resolve(p->cwd, name, VFS_FOLLOW, p, &l)) < 0)
 			return err;
 		const struct vfs_node *node = &vfs_nodes[l.node];
 		if (node->type != VFS_SOCKET_NAME || !node->socket)

@@ -218,7 +218,7 @@ long posix_execve(struct process *p, struct user_regs *r)
 	long err, n;
 
 	if ((err = path_in(p, r->rdi, path)) ||
-	    (err = vfs_resolve(p->cwd, path, VFS_FOLLOW, p->exe, &l)))
+	    (err = vfs_resolve(p->cwd, path, VFS_FOLLOW, p, &l)))
 		return err;
 	const struct vfs_node *node = &vfs_nodes[l.node];
 	if (node->type != VFS_FILE || !(node->mode & 0111))

@@ -52,7 +52,7 @@ static long lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flag
 
 	if (!err)
 		err = start_of(p, dirfd, path, &start);
-	return err ? err : vfs_resolve(start, path, flags, p->exe, out);
+	return err ? err : vfs_resolve(start, path, flags, p, out);
 }
 
 uint8_t node_dirent_type(int node)
@@ -154,7 +154,7 @@ static long at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 	int start;
 	if ((err = start_of(p, dirfd, path, &start)) ||
 	    (err = vfs_resolve(start, path, flags & LINUX_AT_SYMLINK_NOFOLLOW ? 0 : VFS_FOLLOW,
-			       p->exe, &l)))
+			       p, &l)))
 		return err;
 	*node = l.node;
 	return 0;
@@ -227,8 +227,10 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 			return -LINUX_EEXIST;
 		if (n->type == VFS_SYMLINK && !path_only)
 			return -LINUX_ELOOP;
-		if (n->type == VFS_SOCKET_NAME && !path_only)
-			return -LINUX_ENXIO;    /* a socket is reached by connect */
+		if ((n->type == VFS_SOCKET_NAME || (n->fs == FS_PIPE && n->type != VFS_PIPE)) &&
+		    !path_only)
+			return -LINUX_ENXIO;    /* a socket is reached by connect; /proc/PID/fd/N
+						 * of a socket, eventfd, epoll opens nothing */
 		if ((flags & LINUX_O_DIRECTORY) && n->type != VFS_DIR)
 			return -LINUX_ENOTDIR;
 		if (n->type == VFS_DIR && !path_only && (acc != LINUX_O_RDONLY || create))
@@ -246,6 +248,8 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 		vfs_closed(node);
 		return file;
 	}
+	if (vfs_nodes[node].type == VFS_PIPE)   /* through /proc/PID/fd/N: one more end */
+		pipe_opened(&files[file]);
 	long fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC);
 	if (fd < 0)
 		file_put((int)file);
@@ -317,7 +321,9 @@ static long readlink_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t
 		return err;
 	if (vfs_nodes[l.node].type != VFS_SYMLINK)
 		return -LINUX_EINVAL;
-	const char *target = vfs_link_target(l.node, p->exe, &len);
+	const char *target = vfs_link_target(l.node, p, &len);
+	if (!target)
+		return -LINUX_ENOENT;
 	if (len > size)
 		len = size;
 	return as_copy_out(&p->as, buf, target, len) < 0 ? -LINUX_EFAULT : (long)len;

@@ -271,10 +271,16 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 		return -LINUX_EBADF;
 	if (vfs_nodes[f->node].type != VFS_DIR)
 		return -LINUX_ENOTDIR;
-	/* Positions: 0 is ".", 1 "..", 2 + k the scan of the table from k. */
+	/* Positions: 0 is ".", 1 "..", 2 + k the scan of the table from k
+	 * (or what procfs_dirent says for /proc's that depend on the
+	 * processes). */
+	bool proc = procfs_dir(f->node);
 	for (;;) {
 		struct linux_dirent64 *d = (struct linux_dirent64 *)rec;
 		unsigned pos = f->offset < 2 ? 0 : (unsigned)(f->offset - 2);
+		uint64_t next = f->offset + 1, ino = 0;
+		char proc_name[VFS_NAME_MAX + 1];
+		uint8_t type = 0;
 		int node;
 		const char *name;
 		if (f->offset == 0) {
@@ -282,10 +288,21 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 		} else if (f->offset == 1) {
 			node = vfs_nodes[f->node].parent < 0 ? f->node : vfs_nodes[f->node].parent;
 			name = "..";
+		} else if (proc) {
+			next = f->offset;
+			if (!procfs_dirent(f->node, &next, proc_name, sizeof(proc_name), &type, &ino))
+				break;
+			node = -1;
+			name = proc_name;
 		} else if ((node = vfs_child_next(f->node, &pos)) < 0) {
 			break;
 		} else {
 			name = vfs_nodes[node].name;
+			next = (uint64_t)pos + 2;
+		}
+		if (node >= 0) {
+			ino = (uint64_t)node + 1;
+			type = node_dirent_type(node);
 		}
 		size_t len = strlen(name);
 		size_t reclen = (__builtin_offsetof(struct linux_dirent64, name) + len + 1 + 7) & ~7UL;
@@ -295,10 +312,10 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 			break;
 		}
 		memset(rec, 0, reclen);
-		d->ino = (uint64_t)node + 1;
-		d->off = f->offset < 2 ? (int64_t)f->offset + 1 : (int64_t)pos + 2;
+		d->ino = ino;
+		d->off = (int64_t)next;
 		d->reclen = (uint16_t)reclen;
-		d->type = node_dirent_type(node);
+		d->type = type;
 		memcpy(d->name, name, len);
 		if (as_copy_out(&p->as, buf + used, rec, reclen) < 0)
 			return used ? (long)used : -LINUX_EFAULT;

@@ -5,14 +5,12 @@
 #include "lib/cpio.h"
 #include "lib/string.h"
 
-#define PAGE 4096UL
-#define PTRS (PAGE / sizeof(void *))        /* page pointers in one index page */
-#define FILE_MAX ((uint64_t)PTRS * PTRS * PAGE)  /* a tmpfs file's largest size */
 
 struct vfs_node vfs_nodes[VFS_NODES];
 int vfs_console;
-static const struct vfs_ops *ops;
-static uint64_t tmpfs_pages;
+static const struct vfs_proc_ops *proc_ops;
+static unsigned proc_nodes;     /* VFS_PROC_NODEs in the table */
+static uint64_t proc_clock;     /* counts their lookups: their `used` */
 
 static bool name_is(const char *name, size_t len, const char *s)
 {
@@ -109,8 +107,7 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 	size_t offset = 0;
 	int r;
 
-	ops = page_ops;
-	tmpfs_pages = 0;
+	tmpfs_init(page_ops);
 	vfs_console = 0;
 	memset(vfs_nodes, 0, sizeof(vfs_nodes));
 	vfs_nodes[VFS_ROOT] = (struct vfs_node){ .type = VFS_DIR, .mode = LINUX_S_IFDIR | 0755,
@@ -129,42 +126,127 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 		return false;
 	int tmp = node_make("tmp", LINUX_S_IFDIR | 01777, FS_TMP);
 	int var = node_make("var", LINUX_S_IFDIR | 0755, FS_VAR);
-	int self = node_make("proc/self/exe", LINUX_S_IFLNK | 0777, FS_PROC);
-	if (tmp < 0 || var < 0 || self < 0)
+	int proc = node_make("proc", LINUX_S_IFDIR | 0555, FS_PROC);
+	int self = node_make("proc/self", LINUX_S_IFLNK | 0777, FS_PROC);
+	if (tmp < 0 || var < 0 || proc < 0 || self < 0)
 		return false;
 	vfs_nodes[tmp].fs = FS_TMP;
 	vfs_nodes[var].fs = FS_VAR;
-	vfs_nodes[self].device = DEV_SELF_EXE;
-	static const struct { const char *path; enum vfs_device file; } proc[] = {
+	vfs_nodes[proc].fs = FS_PROC;
+	vfs_nodes[proc].device = PROC_ROOT;
+	vfs_nodes[self].device = PROC_SELF;
+	static const struct { const char *path; enum vfs_device file; } files[] = {
 		{ "proc/meminfo", PROC_MEMINFO }, { "proc/cpuinfo", PROC_CPUINFO },
 		{ "proc/uptime", PROC_UPTIME }, { "proc/mounts", PROC_MOUNTS },
-		{ "proc/net/dev", PROC_NET_DEV }, { "proc/self/stat", PROC_SELF_STAT },
-		{ "proc/self/status", PROC_SELF_STATUS },
+		{ "proc/net/dev", PROC_NET_DEV },
 	};
-	for (unsigned i = 0; i < sizeof(proc) / sizeof(proc[0]); i++) {
-		int n = node_make(proc[i].path, LINUX_S_IFREG | 0444, FS_PROC);
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int n = node_make(files[i].path, LINUX_S_IFREG | 0444, FS_PROC);
 		if (n < 0)
 			return false;
-		vfs_nodes[n].device = (uint8_t)proc[i].file;
+		vfs_nodes[n].device = (uint8_t)files[i].file;
 	}
+	proc_nodes = 0;
 	return device("dev/console", DEV_CONSOLE, 0600) && device("dev/tty", DEV_CONSOLE, 0666) &&
 	       device("dev/null", DEV_NULL, 0666) && device("dev/zero", DEV_ZERO, 0666) &&
 	       device("dev/random", DEV_RANDOM, 0666) && device("dev/urandom", DEV_RANDOM, 0666);
 }
 
-const char *vfs_link_target(int node, const char *exe, size_t *len)
+void vfs_set_proc(const struct vfs_proc_ops *proc)
+{
+	proc_ops = proc;
+}
+
+/* Whether a VFS_PROC_NODE may go: not open, no node in it. */
+static bool proc_node_idle(int node)
+{
+	if (vfs_nodes[node].opens)
+		return false;
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent == node && i != node)
+			return false;
+	return true;
+}
+
+long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int pid, int fd)
+{
+	size_t len = strlen(name);
+	int n = child(dir, name, len);
+
+	if (n >= 0 && vfs_nodes[n].device == device && vfs_nodes[n].pid == pid &&
+	    vfs_nodes[n].fd == fd) {
+		vfs_nodes[n].used = ++proc_clock;
+		return n;
+	}
+	if (n >= 0 && !VFS_PROC_NODE(&vfs_nodes[n]))
+		return -LINUX_ENFILE;   /* a fixed node has that name */
+	if (n >= 0 || proc_nodes >= VFS_PROC_NODES) {
+		/* The one there is stands for something else (an old
+		 * process's): it goes, or the least recently used one. */
+		int victim = n >= 0 && proc_node_idle(n) ? n : -1;
+		for (int i = 0; i < VFS_NODES && victim < 0 && n < 0; i++) {
+			const struct vfs_node *v = &vfs_nodes[i];
+			if (v->type == VFS_FREE || !VFS_PROC_NODE(v) || i == dir || !proc_node_idle(i))
+				continue;
+			if (victim < 0 || v->used < vfs_nodes[victim].used)
+				victim = i;
+		}
+		if (victim < 0)
+			return -LINUX_ENFILE;
+		vfs_nodes[victim].type = VFS_FREE;
+		proc_nodes--;
+	}
+	if (len > VFS_NAME_MAX || (n = node_new(dir, name, len, mode, FS_PROC)) < 0)
+		return -LINUX_ENFILE;
+	vfs_nodes[n].device = device;
+	vfs_nodes[n].pid = pid;
+	vfs_nodes[n].fd = fd;
+	vfs_nodes[n].used = ++proc_clock;
+	proc_nodes++;
+	return n;
+}
+
+const char *vfs_link_target(int node, void *caller, size_t *len)
 {
 	const struct vfs_node *n = &vfs_nodes[node];
 
-	if (n->device == DEV_SELF_EXE) {
-		*len = strlen(exe);
-		return exe;
+	if (n->fs == FS_PROC) {
+		const char *t = proc_ops ? proc_ops->link(caller, node, len) : NULL;
+		if (!t)
+			*len = 0;
+		return t;
 	}
 	*len = n->size;
 	return (const char *)n->data;
 }
 
-long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
+/* Whether name[0..len) is a number, as /proc spells them (no sign, no
+ * leading zero). */
+static bool numeric(const char *name, size_t len)
+{
+	if (!len || (name[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
+/* dir's child name[0..len): /proc's that depend on who looks from the
+ * vfs_proc_ops, the others from the table. The node, or -errno. */
+static long lookup_child(int dir, const char *name, size_t len, void *caller)
+{
+	const struct vfs_node *d = &vfs_nodes[dir];
+
+	if (d->fs == FS_PROC && ((d->device == PROC_ROOT && numeric(name, len)) ||
+				 d->device == PROC_PID || d->device == PROC_PID_FD ||
+				 d->device == PROC_PID_FDINFO))
+		return proc_ops ? proc_ops->child(caller, dir, name, len) : -LINUX_ENOENT;
+	int n = child(dir, name, len);
+	return n < 0 ? -LINUX_ENOENT : n;
+}
+
+long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		 struct vfs_lookup *out)
 {
 	static char buf[2][LINUX_PATH_MAX];
@@ -195,13 +277,15 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 			return -LINUX_ENOTDIR;
 		if (len > VFS_NAME_MAX)
 			return -LINUX_ENAMETOOLONG;
-		int next;
+		long next;
 		if (name_is(path, len, "."))
 			next = cur;
 		else if (name_is(path, len, ".."))
 			next = vfs_nodes[cur].parent;
 		else
-			next = child(cur, path, len);
+			next = lookup_child(cur, path, len, caller);
+		if (next == -LINUX_ENFILE)
+			return next;
 		if (next < 0) {
 			if (!last || !(flags & VFS_PARENT))
 				return -LINUX_ENOENT;
@@ -212,9 +296,28 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 			out->dir_wanted = slash;
 			return 0;
 		}
-		if (vfs_nodes[next].type == VFS_SYMLINK && (!last || slash || (flags & VFS_FOLLOW))) {
+		bool follow = vfs_nodes[next].type == VFS_SYMLINK && (!last || slash || (flags & VFS_FOLLOW));
+		if (follow && vfs_nodes[next].fs == FS_PROC && vfs_nodes[next].device == PROC_FD) {
+			/* Not a path: the descriptor's own node, as Linux's. */
+			if (++links > VFS_LINKS_MAX)
+				return -LINUX_ELOOP;
+			next = proc_ops ? proc_ops->follow(caller, (int)next) : -LINUX_ENOENT;
+			if (next < 0)
+				return next;
+			follow = false;
+			if (last) {     /* the node's own directory and name */
+				if (slash && vfs_nodes[next].type != VFS_DIR)
+					return -LINUX_ENOTDIR;
+				out->node = (int)next;
+				out->parent = vfs_nodes[next].parent >= 0 ? vfs_nodes[next].parent : cur;
+				memcpy(out->last, vfs_nodes[next].name, VFS_NAME_MAX + 1);
+				out->dir_wanted = slash;
+				return 0;
+			}
+		}
+		if (follow) {
 			size_t tlen, rlen = strlen(end);
-			const char *target = vfs_link_target(next, exe, &tlen);
+			const char *target = vfs_link_target((int)next, caller, &tlen);
 			if (++links > VFS_LINKS_MAX)
 				return -LINUX_ELOOP;
 			if (tlen == 0)
@@ -233,14 +336,14 @@ long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
 		if (last) {
 			if (slash && vfs_nodes[next].type != VFS_DIR)
 				return -LINUX_ENOTDIR;
-			out->node = next;
+			out->node = (int)next;
 			out->parent = cur;
 			memcpy(out->last, path, len);
 			out->last[len] = 0;
 			out->dir_wanted = slash;
 			return 0;
 		}
-		cur = next;
+		cur = (int)next;
 		path = rest;
 	}
 }
@@ -275,39 +378,9 @@ static bool dir_empty(int dir)
 	return true;
 }
 
-/* Free a tmpfs file's pages from page `from` on (all: 0). */
-static void pages_drop(struct vfs_node *n, uint64_t from)
-{
-	if (!n->index)
-		return;
-	for (uint64_t i = 0; i < PTRS; i++) {
-		void **leaf = n->index[i];
-		if (!leaf)
-			continue;
-		for (uint64_t k = 0; k < PTRS; k++) {
-			if (leaf[k] && i * PTRS + k >= from) {
-				ops->page_free(leaf[k]);
-				leaf[k] = NULL;
-				n->pages--;
-			}
-		}
-		if (i * PTRS >= from) {
-			ops->page_free(leaf);
-			n->index[i] = NULL;
-			n->pages--;
-		}
-	}
-	if (from == 0) {
-		ops->page_free(n->index);
-		n->index = NULL;
-		n->pages--;
-	}
-}
-
 static void node_free(struct vfs_node *n)
 {
-	tmpfs_pages -= n->pages;
-	pages_drop(n, 0);
+	tmpfs_free(n);
 	n->type = VFS_FREE;
 }
 
@@ -383,141 +456,6 @@ void vfs_closed(int node)
 
 	if (n->opens == 0 && n->unlinked && n->type != VFS_FREE)
 		node_free(n);
-}
-
-/* A tmpfs page pointer's slot for page number pg, index pages made when
- * make is true: NULL when there is none (or no memory: *full). */
-static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
-{
-	void **leaf;
-
-	if (!n->index) {
-		if (!make)
-			return NULL;
-		if (tmpfs_pages >= TMPFS_PAGES || !(n->index = ops->page_alloc()))
-			return *full = true, NULL;
-		tmpfs_pages++;
-		n->pages++;
-	}
-	if (!(leaf = n->index[pg / PTRS])) {
-		if (!make)
-			return NULL;
-		if (tmpfs_pages >= TMPFS_PAGES || !(leaf = ops->page_alloc()))
-			return *full = true, NULL;
-		n->index[pg / PTRS] = leaf;
-		tmpfs_pages++;
-		n->pages++;
-	}
-	return &leaf[pg % PTRS];
-}
-
-long vfs_read(int node, uint64_t offset, void *buf, size_t len)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-	uint8_t *out = buf;
-
-	if (offset >= n->size)
-		return 0;
-	if (len > n->size - offset)
-		len = n->size - offset;
-	if (n->data) {
-		memcpy(out, n->data + offset, len);
-		return (long)len;
-	}
-	for (size_t done = 0; done < len;) {
-		uint64_t at = offset + done, in = at % PAGE;
-		size_t chunk = PAGE - in < len - done ? PAGE - in : len - done;
-		bool full = false;
-		void **slot = page_slot(n, at / PAGE, false, &full);
-		if (slot && *slot)
-			memcpy(out + done, (uint8_t *)*slot + in, chunk);
-		else
-			memset(out + done, 0, chunk);
-		done += chunk;
-	}
-	return (long)len;
-}
-
-long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-	const uint8_t *in = buf;
-	size_t done = 0;
-
-	if (!VFS_WRITABLE(n))
-		return -LINUX_EROFS;
-	if (offset >= FILE_MAX)
-		return -LINUX_EFBIG;
-	if (len > FILE_MAX - offset)
-		len = FILE_MAX - offset;
-	while (done < len) {
-		uint64_t at = offset + done, off = at % PAGE;
-		size_t chunk = PAGE - off < len - done ? PAGE - off : len - done;
-		bool full = false;
-		void **slot = page_slot(n, at / PAGE, true, &full);
-		if (slot && !*slot) {
-			if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
-				full = true;
-			else
-				tmpfs_pages++, n->pages++;
-		}
-		if (full)
-			break;
-		memcpy((uint8_t *)*slot + off, in + done, chunk);
-		done += chunk;
-	}
-	if (offset + done > n->size)
-		n->size = offset + done;
-	return done ? (long)done : -LINUX_ENOSPC;
-}
-
-long vfs_page(int node, uint64_t index, bool create, void **page)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-	bool full = false;
-
-	*page = NULL;
-	if (!VFS_WRITABLE(n) || n->type != VFS_FILE)
-		return -LINUX_EROFS;
-	if (index >= (n->size + PAGE - 1) / PAGE)
-		return -LINUX_ENXIO;
-	void **slot = page_slot(n, index, create, &full);
-	if (slot && !*slot && create) {
-		if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
-			full = true;
-		else
-			tmpfs_pages++, n->pages++;
-	}
-	if (full)
-		return -LINUX_ENOSPC;
-	*page = slot ? *slot : NULL;
-	return 0;
-}
-
-long vfs_truncate(int node, uint64_t size)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-
-	if (!VFS_WRITABLE(n))
-		return -LINUX_EROFS;
-	if (size > FILE_MAX)
-		return -LINUX_EFBIG;
-	if (size < n->size) {
-		uint64_t before = n->pages;
-		pages_drop(n, (size + PAGE - 1) / PAGE);
-		tmpfs_pages -= before - n->pages;
-		bool full = false;
-		void **slot = size % PAGE ? page_slot(n, size / PAGE, false, &full) : NULL;
-		if (slot && *slot)      /* the tail of the last page reads as zeros */
-			memset((uint8_t *)*slot + size % PAGE, 0, PAGE - size % PAGE);
-	}
-	n->size = size;
-	return 0;
-}
-
-uint64_t vfs_tmpfs_pages(void)
-{
-	return tmpfs_pages;
 }
 
 long vfs_path(int dir, char *buf, size_t size)

@@ -29,16 +29,28 @@ enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
 		VFS_EVENTFD, VFS_SOCKET_NAME };
 
-/* Devices (/dev), the one link whose target depends on who reads it, and
- * the files of /proc made when they are read (procfs.c). */
-enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_SELF_EXE,
+/* Devices (/dev), the files of /proc made when they are read (procfs.c),
+ * and /proc's nodes that depend on who looks (procfs_pid.c): /proc itself
+ * (its numeric names are the live pids), /proc/self (a link to the
+ * caller's pid), and from PROC_PID on the nodes that stand for something
+ * of a process, made when looked up (vfs_proc_node). */
+enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
 		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV,
-		  PROC_SELF_STAT, PROC_SELF_STATUS };
+		  PROC_ROOT = 32, PROC_SELF,
+		  PROC_PID = 40,        /* /proc/PID: a directory */
+		  PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_COMM, PROC_FDINFO,
+		  PROC_PID_EXE,         /* links: the executable's path, the working directory's */
+		  PROC_PID_CWD,
+		  PROC_FD,              /* /proc/PID/fd/N: a link that opens what the descriptor has */
+		  PROC_PID_FD,          /* directories: /proc/PID/fd, /proc/PID/fdinfo */
+		  PROC_PID_FDINFO };
+/* A node vfs_proc_node made (it goes when not open and room is wanted). */
+#define VFS_PROC_NODE(n) ((n)->fs == FS_PROC && (n)->device >= PROC_PID)
+#define VFS_PROC_NODES 128      /* such nodes at most (then the least recently used goes) */
 
 struct vfs_node {
 	uint8_t type;           /* enum vfs_type */
-	uint8_t device;         /* VFS_DEVICE, VFS_SYMLINK /proc/self/exe, a /proc
-				 * file (VFS_FILE of FS_PROC): enum vfs_device */
+	uint8_t device;         /* VFS_DEVICE, a node of /proc (FS_PROC): enum vfs_device */
 	uint8_t fs;             /* enum vfs_fs: which file system (st_dev) */
 	bool unlinked;          /* removed while open: freed at the last close */
 	uint32_t mode;          /* st_mode: type and permissions */
@@ -53,6 +65,8 @@ struct vfs_node {
 	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
 				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
 	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
+	int pid, fd;            /* VFS_PROC_NODE: the process and descriptor it stands for */
+	uint64_t used;          /* VFS_PROC_NODE: when it was last looked up (a count) */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
@@ -64,10 +78,33 @@ struct vfs_ops {
 	void (*page_free)(void *page);
 };
 
+/* /proc's nodes that depend on who looks (procfs_pid.c; NULL: /proc has
+ * only its fixed files). caller is what vfs_resolve was given (the
+ * process whose path it is, or NULL). */
+struct vfs_proc_ops {
+	/* dir's (device PROC_ROOT: a numeric name; PROC_PID, PROC_PID_FD,
+	 * PROC_PID_FDINFO: any) child called name[0..len): its node
+	 * (vfs_proc_node), or -ENOENT, -ENFILE. */
+	long (*child)(void *caller, int dir, const char *name, size_t len);
+	/* The target of the link node (PROC_SELF, PROC_PID_EXE, PROC_PID_CWD,
+	 * PROC_FD) and its length, or NULL: it is gone. */
+	const char *(*link)(void *caller, int node, size_t *len);
+	/* What the link node (PROC_FD) opens: a node, or -ENOENT. */
+	long (*follow)(void *caller, int node);
+};
+
 /* The tree from the cpio archive (may be NULL), then /tmp and /var
- * (tmpfs), /dev and /proc (self/exe and the files of enum vfs_device). false: the archive is malformed or
- * has more entries than the table. */
+ * (tmpfs), /dev and /proc (the files of enum vfs_device, /proc/self);
+ * proc (may be NULL) makes the rest of /proc. false: the archive is
+ * malformed or has more entries than the table. */
 bool vfs_init(const struct vfs_ops *ops, const void *cpio, size_t size);
+void vfs_set_proc(const struct vfs_proc_ops *proc);
+
+/* The node dir's child name with device, pid and fd (a VFS_PROC_NODE):
+ * the one there is (marked as just used) or a new one with mode, taking
+ * the place of the least recently used such node that is not open and
+ * has no child once VFS_PROC_NODES exist. The node or -ENFILE. */
+long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int pid, int fd);
 
 /* What a path resolves to. */
 struct vfs_lookup {
@@ -80,14 +117,15 @@ struct vfs_lookup {
 #define VFS_FOLLOW 1            /* follow a symbolic link at the end too */
 #define VFS_PARENT 2            /* a missing last name is not an error (node -1) */
 
-/* Resolve path from the directory start (relative paths) for a process
- * whose executable is exe (/proc/self/exe). 0, or -ENOENT, -ENOTDIR,
- * -ELOOP, -ENAMETOOLONG. */
-long vfs_resolve(int start, const char *path, unsigned flags, const char *exe,
+/* Resolve path from the directory start (relative paths) for caller
+ * (given to the vfs_proc_ops: /proc/self). 0, or -ENOENT, -ENOTDIR,
+ * -ELOOP, -ENAMETOOLONG, -ENFILE (no node for a /proc name). */
+long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		 struct vfs_lookup *out);
 
-/* A symbolic link's target (for exe's /proc/self/exe: exe) and length. */
-const char *vfs_link_target(int node, const char *exe, size_t *len);
+/* A symbolic link's target (/proc's for caller) and length; NULL (len
+ * 0): a /proc link whose process or descriptor is gone. */
+const char *vfs_link_target(int node, void *caller, size_t *len);
 
 /* A new node name in the directory dir (a tmpfs one): mode's type is
  * S_IFREG, S_IFDIR, S_IFSOCK (a socket's name). The node, or -EROFS, -EEXIST, -ENOSPC (no node),
@@ -133,6 +171,11 @@ long vfs_truncate(int node, uint64_t size);
 
 /* Pages tmpfs holds in all. */
 uint64_t vfs_tmpfs_pages(void);
+
+/* (tmpfs.c, for vfs.c) Pages from ops, none held; a node's pages all
+ * given back (it is being freed). */
+void tmpfs_init(const struct vfs_ops *ops);
+void tmpfs_free(struct vfs_node *n);
 
 /* The absolute path of directory dir into buf (size bytes): its length,
  * or -ERANGE, -ENOENT (it was removed). */

@@ -63,6 +63,9 @@ RUNS = [
     ("sysfiles-musl", []),
     ("sysfiles-glibc", []),
     ("sysfiles-dyn", []),
+    ("procfd-musl", []),
+    ("procfd-glibc", ["one", "two"]),
+    ("procfd-dyn", []),
     ("unix-musl", []),
     ("unix-glibc", []),
     ("unix-dyn", []),
@@ -156,6 +159,9 @@ def on_mica(output, name, nth=0):
 # Programs run on Mica only, before and among the others: random system
 # calls (tests/posix/hostile.c); the server must carry on.
 HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+# Mica only: busybox's ps lists the processes from /proc/PID/ (stat,
+# cmdline): the shell that runs it, waiting, and ps itself.
+PS = ("busybox", ["sh", "-c", "busybox ps; exit 0"])
 # Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
 ENOSPC = ("files-musl", ["enospc"])
 
@@ -164,7 +170,7 @@ ENOSPC = ("files-musl", ["enospc"])
 def mica_output(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posix")
     runs = tmp / "runs"
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [ENOSPC]
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, ENOSPC]
     quoted = lambda arg: f"'{arg}'" if " " in arg else arg
     runs.write_text("".join(f"{name} {' '.join(map(quoted, args))}\n" for name, args in order))
     modules = [(build_path("posix-server.elf"), "posix-server"),
@@ -226,6 +232,19 @@ def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, na
     assert end == "exited with status 0"
     assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
                      mica_output, re.M)
+
+
+def test_posix_busybox_ps_lists_the_shell_and_itself(mica_output):
+    nth = [name for name, _ in RUNS].count(PS[0])
+    lines, end = on_mica(mica_output, PS[0], nth)
+    shell = re.findall(r"^posix: started busybox \(pid (\d+)\)$", mica_output, re.M)[nth]
+    assert end == "exited with status 0", lines
+    assert re.match(r"^\s*PID\s+USER\s+(TIME\s+)?COMMAND$", lines[0]), lines
+    rows = [re.match(r"^\s*(\d+)\s+root\s+(?:\d+:\d+\s+)?(.*)$", line) for line in lines[1:]]
+    assert all(rows), lines
+    commands = {int(m.group(1)): m.group(2) for m in rows}
+    assert commands.get(int(shell)) == "busybox sh -c busybox ps; exit 0", lines
+    assert [pid for pid, c in commands.items() if c == "busybox ps" and pid > int(shell)], lines
 
 
 def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):

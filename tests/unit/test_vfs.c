@@ -1,4 +1,5 @@
 /* The POSIX server's file tree (posix-server/vfs.c): paths, tmpfs. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ static void init_tree(void)
 
 static long resolve(const char *path, unsigned flags, struct vfs_lookup *l)
 {
-	return vfs_resolve(VFS_ROOT, path, flags, "/bin/hello", l);
+	return vfs_resolve(VFS_ROOT, path, flags, NULL, l);
 }
 
 TEST(vfs_resolves_paths_links_and_errors)
@@ -68,8 +69,7 @@ TEST(vfs_resolves_paths_links_and_errors)
 	CHECK_EQ(vfs_nodes[l.node].type, VFS_FILE);
 	CHECK_EQ(resolve("/lib/ld.so", 0, &l), 0);
 	CHECK_EQ(vfs_nodes[l.node].type, VFS_SYMLINK);
-	CHECK_EQ(resolve("/proc/self/exe", VFS_FOLLOW, &l), 0);
-	CHECK(!strcmp(vfs_nodes[l.node].name, "hello"));
+	CHECK_EQ(resolve("/proc/self/exe", VFS_FOLLOW, &l), -LINUX_ENOENT);     /* no procfs */
 	CHECK_EQ(resolve("/lib/loop", VFS_FOLLOW, &l), -LINUX_ELOOP);
 	CHECK_EQ(resolve("/bin/hello/x", 0, &l), -LINUX_ENOTDIR);
 	CHECK_EQ(resolve("/bin/hello/", 0, &l), -LINUX_ENOTDIR);
@@ -184,4 +184,102 @@ TEST(vfs_pages_of_a_shared_mapping_and_socket_names)
 	CHECK_EQ(vfs_remove(f, false), 0);
 	CHECK_EQ(vfs_tmpfs_pages(), 0);
 	CHECK_EQ(pages_out, 0);
+}
+
+/* A /proc of processes 1..1000, each with /bin/hello as exe and fd 3
+ * (procfs_pid.c's shape, without processes). */
+static int hello_node;
+
+static long fake_child(void *caller, int dir, const char *name, size_t len)
+{
+	const struct vfs_node *d = &vfs_nodes[dir];
+	char n[16] = { 0 };
+
+	(void)caller;
+	memcpy(n, name, len < 15 ? len : 15);
+	if (d->device == PROC_ROOT) {
+		int pid = atoi(n);
+		if (pid < 1 || pid > 1000)
+			return -LINUX_ENOENT;
+		return vfs_proc_node(dir, n, LINUX_S_IFDIR | 0555, PROC_PID, pid, -1);
+	}
+	if (d->device == PROC_PID && !strcmp(n, "exe"))
+		return vfs_proc_node(dir, n, LINUX_S_IFLNK | 0777, PROC_PID_EXE, d->pid, -1);
+	if (d->device == PROC_PID && !strcmp(n, "fd"))
+		return vfs_proc_node(dir, n, LINUX_S_IFDIR | 0500, PROC_PID_FD, d->pid, -1);
+	if (d->device == PROC_PID_FD && !strcmp(n, "3"))
+		return vfs_proc_node(dir, n, LINUX_S_IFLNK | 0700, PROC_FD, d->pid, 3);
+	return -LINUX_ENOENT;
+}
+
+static const char *fake_link(void *caller, int node, size_t *len)
+{
+	const char *t = vfs_nodes[node].device == PROC_SELF ? "7" : "/bin/hello";
+
+	(void)caller;
+	*len = strlen(t);
+	return t;
+}
+
+static long fake_follow(void *caller, int node)
+{
+	(void)caller;
+	return vfs_nodes[node].fd == 3 ? hello_node : -LINUX_ENOENT;
+}
+
+static const struct vfs_proc_ops fake_proc = { fake_child, fake_link, fake_follow };
+
+static unsigned proc_nodes_in_table(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < VFS_NODES; i++)
+		n += vfs_nodes[i].type != VFS_FREE && VFS_PROC_NODE(&vfs_nodes[i]);
+	return n;
+}
+
+TEST(vfs_proc_nodes_follow_descriptors_and_stay_bounded)
+{
+	struct vfs_lookup l;
+	char path[32];
+
+	init_tree();
+	vfs_set_proc(&fake_proc);
+	CHECK_EQ(resolve("/bin/hello", 0, &l), 0);
+	hello_node = l.node;
+	int bin = l.parent;
+	CHECK_EQ(resolve("/proc/self/exe", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(l.node, hello_node);
+	CHECK_EQ(resolve("/proc/self", 0, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].type, VFS_SYMLINK);
+	CHECK_EQ(resolve("/proc/7/fd/3", 0, &l), 0);        /* the link itself */
+	CHECK_EQ(vfs_nodes[l.node].device, PROC_FD);
+	int link = l.node;
+	/* Followed, it is the descriptor's node, not a path: its own
+	 * directory and name. */
+	CHECK_EQ(resolve("/proc/7/fd/3", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(l.node, hello_node);
+	CHECK_EQ(l.parent, bin);
+	CHECK(!strcmp(l.last, "hello"));
+	CHECK_EQ(resolve("/proc/7/fd/3/x", 0, &l), -LINUX_ENOTDIR);
+	CHECK_EQ(resolve("/proc/7/fd/4", VFS_FOLLOW, &l), -LINUX_ENOENT);
+	CHECK_EQ(resolve("/proc/07", 0, &l), -LINUX_ENOENT);
+	CHECK_EQ(resolve("/proc/0", 0, &l), -LINUX_ENOENT);
+	CHECK_EQ(resolve("/proc/meminfo", 0, &l), 0);
+	CHECK_EQ(resolve("/proc/self/fd/../exe", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(l.node, hello_node);
+	/* Many lookups: the made nodes stay at most VFS_PROC_NODES; an open
+	 * one (and the directories holding it) stays. */
+	vfs_nodes[link].opens = 1;
+	for (int pid = 1; pid <= 1000; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		CHECK_EQ(resolve(path, VFS_FOLLOW, &l), 0);
+		CHECK(proc_nodes_in_table() <= VFS_PROC_NODES);
+	}
+	CHECK_EQ(vfs_nodes[link].type, VFS_SYMLINK);
+	CHECK_EQ(vfs_nodes[link].device, PROC_FD);
+	CHECK_EQ(resolve("/proc/7/fd/3", 0, &l), 0);
+	CHECK_EQ(l.node, link);
+	vfs_nodes[link].opens = 0;
+	vfs_set_proc(NULL);
 }

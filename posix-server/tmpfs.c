@@ -1,0 +1,191 @@
+/* The bytes of tmpfs files (vfs.h): a two-level index of pages of the
+ * server's, taken from the vfs_ops as a file grows, at most TMPFS_PAGES
+ * in all. Pure logic (host unit tests, tests/unit/test_vfs.c). */
+#include "vfs.h"
+#include "linux.h"
+
+#include "lib/string.h"
+
+#define PAGE 4096UL
+#define PTRS (PAGE / sizeof(void *))        /* page pointers in one index page */
+#define FILE_MAX ((uint64_t)PTRS * PTRS * PAGE)  /* a tmpfs file's largest size */
+
+static const struct vfs_ops *ops;
+static uint64_t tmpfs_pages;
+
+void tmpfs_init(const struct vfs_ops *page_ops)
+{
+	ops = page_ops;
+	tmpfs_pages = 0;
+}
+
+/* Free a tmpfs file's pages from page `from` on (all: 0). */
+static void pages_drop(struct vfs_node *n, uint64_t from)
+{
+	if (!n->index)
+		return;
+	for (uint64_t i = 0; i < PTRS; i++) {
+		void **leaf = n->index[i];
+		if (!leaf)
+			continue;
+		for (uint64_t k = 0; k < PTRS; k++) {
+			if (leaf[k] && i * PTRS + k >= from) {
+				ops->page_free(leaf[k]);
+				leaf[k] = NULL;
+				n->pages--;
+			}
+		}
+		if (i * PTRS >= from) {
+			ops->page_free(leaf);
+			n->index[i] = NULL;
+			n->pages--;
+		}
+	}
+	if (from == 0) {
+		ops->page_free(n->index);
+		n->index = NULL;
+		n->pages--;
+	}
+}
+
+void tmpfs_free(struct vfs_node *n)
+{
+	tmpfs_pages -= n->pages;
+	pages_drop(n, 0);
+}
+
+/* A tmpfs page pointer's slot for page number pg, index pages made when
+ * make is true: NULL when there is none (or no memory: *full). */
+static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
+{
+	void **leaf;
+
+	if (!n->index) {
+		if (!make)
+			return NULL;
+		if (tmpfs_pages >= TMPFS_PAGES || !(n->index = ops->page_alloc()))
+			return *full = true, NULL;
+		tmpfs_pages++;
+		n->pages++;
+	}
+	if (!(leaf = n->index[pg / PTRS])) {
+		if (!make)
+			return NULL;
+		if (tmpfs_pages >= TMPFS_PAGES || !(leaf = ops->page_alloc()))
+			return *full = true, NULL;
+		n->index[pg / PTRS] = leaf;
+		tmpfs_pages++;
+		n->pages++;
+	}
+	return &leaf[pg % PTRS];
+}
+
+long vfs_read(int node, uint64_t offset, void *buf, size_t len)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	uint8_t *out = buf;
+
+	if (offset >= n->size)
+		return 0;
+	if (len > n->size - offset)
+		len = n->size - offset;
+	if (n->data) {
+		memcpy(out, n->data + offset, len);
+		return (long)len;
+	}
+	for (size_t done = 0; done < len;) {
+		uint64_t at = offset + done, in = at % PAGE;
+		size_t chunk = PAGE - in < len - done ? PAGE - in : len - done;
+		bool full = false;
+		void **slot = page_slot(n, at / PAGE, false, &full);
+		if (slot && *slot)
+			memcpy(out + done, (uint8_t *)*slot + in, chunk);
+		else
+			memset(out + done, 0, chunk);
+		done += chunk;
+	}
+	return (long)len;
+}
+
+long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	const uint8_t *in = buf;
+	size_t done = 0;
+
+	if (!VFS_WRITABLE(n))
+		return -LINUX_EROFS;
+	if (offset >= FILE_MAX)
+		return -LINUX_EFBIG;
+	if (len > FILE_MAX - offset)
+		len = FILE_MAX - offset;
+	while (done < len) {
+		uint64_t at = offset + done, off = at % PAGE;
+		size_t chunk = PAGE - off < len - done ? PAGE - off : len - done;
+		bool full = false;
+		void **slot = page_slot(n, at / PAGE, true, &full);
+		if (slot && !*slot) {
+			if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
+				full = true;
+			else
+				tmpfs_pages++, n->pages++;
+		}
+		if (full)
+			break;
+		memcpy((uint8_t *)*slot + off, in + done, chunk);
+		done += chunk;
+	}
+	if (offset + done > n->size)
+		n->size = offset + done;
+	return done ? (long)done : -LINUX_ENOSPC;
+}
+
+long vfs_page(int node, uint64_t index, bool create, void **page)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	bool full = false;
+
+	*page = NULL;
+	if (!VFS_WRITABLE(n) || n->type != VFS_FILE)
+		return -LINUX_EROFS;
+	if (index >= (n->size + PAGE - 1) / PAGE)
+		return -LINUX_ENXIO;
+	void **slot = page_slot(n, index, create, &full);
+	if (slot && !*slot && create) {
+		if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
+			full = true;
+		else
+			tmpfs_pages++, n->pages++;
+	}
+	if (full)
+		return -LINUX_ENOSPC;
+	*page = slot ? *slot : NULL;
+	return 0;
+}
+
+long vfs_truncate(int node, uint64_t size)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (!VFS_WRITABLE(n))
+		return -LINUX_EROFS;
+	if (size > FILE_MAX)
+		return -LINUX_EFBIG;
+	if (size < n->size) {
+		uint64_t before = n->pages;
+		pages_drop(n, (size + PAGE - 1) / PAGE);
+		tmpfs_pages -= before - n->pages;
+		bool full = false;
+		void **slot = size % PAGE ? page_slot(n, size / PAGE, false, &full) : NULL;
+		if (slot && *slot)      /* the tail of the last page reads as zeros */
+			memset((uint8_t *)*slot + size % PAGE, 0, PAGE - size % PAGE);
+	}
+	n->size = size;
+	return 0;
+}
+
+uint64_t vfs_tmpfs_pages(void)
+{
+	return tmpfs_pages;
+}
+

@@ -177,6 +177,21 @@ void unix_closed(struct psock *s)
 	s->name_len = 0;
 }
 
+/* Two pipes, a and b (each read end, write end), the two directions of a
+ * stream connection; both or neither (the error). */
+static long pipe_pairs(long a[2], long b[2])
+{
+	long err = pipe_files(0, &a[0], &a[1]);
+
+	if (err < 0)
+		return err;
+	if ((err = pipe_files(0, &b[0], &b[1])) < 0) {
+		file_put((int)a[0]);
+		file_put((int)a[1]);
+	}
+	return err;
+}
+
 long posix_socketpair(struct process *p, struct user_regs *r)
 {
 	uint64_t type = r->rsi & LINUX_SOCK_TYPE_MASK, flags = r->rsi & ~(uint64_t)LINUX_SOCK_TYPE_MASK;
@@ -192,13 +207,8 @@ long posix_socketpair(struct process *p, struct user_regs *r)
 		return -LINUX_EPROTONOSUPPORT;
 	if (type != LINUX_SOCK_STREAM)
 		return -LINUX_EOPNOTSUPP;       /* datagram and seqpacket pairs: not yet */
-	if ((err = pipe_files(0, &a[0], &a[1])) < 0)
+	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
-	if ((err = pipe_files(0, &b[0], &b[1])) < 0) {
-		file_put((int)a[0]);
-		file_put((int)a[1]);
-		return err;
-	}
 	/* Socket 0 reads a and writes b; socket 1 reads b and writes a. */
 	for (int i = 0; i < 2; i++) {
 		fd[i] = socket_make(p, LINUX_SOCK_STREAM, LINUX_AF_UNIX, 0, -1, flags);
@@ -393,13 +403,8 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 	if (queued(li) >= (unsigned)l->backlog || slot == UNIX_PENDING_MAX)
 		return socket_nonblocking(f, 0) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	long a[2], b[2];
-	if ((err = pipe_files(0, &a[0], &a[1])) < 0)
+	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
-	if ((err = pipe_files(0, &b[0], &b[1])) < 0) {
-		file_put((int)a[0]);
-		file_put((int)a[1]);
-		return err;
-	}
 	/* This socket reads a and writes b; the one accept makes, the other way. */
 	struct unix_pending *e = &pending[slot];
 	*e = (struct unix_pending){ li, (int)b[0], (int)a[1], p->pid, pending_seq++, s->name_len, { 0 } };

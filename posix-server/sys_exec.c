@@ -256,6 +256,33 @@ static int wait_status(const struct process *c)
 	return c->exit_signal ? c->exit_signal & 0x7F : (c->exit_status & 0xFF) << 8;
 }
 
+/* What a wait may tell of child c with these options (WUNTRACED is
+ * WSTOPPED): its end, or a stop or a continue not told yet. */
+enum child_news { NEWS_NONE, NEWS_ENDED, NEWS_STOPPED, NEWS_CONTINUED };
+
+static enum child_news child_news(const struct process *c, uint64_t options)
+{
+	if (c->state == PROCESS_ZOMBIE)
+		return NEWS_ENDED;
+	if (c->job_report == JOB_REPORT_STOPPED && c->stopped && (options & WUNTRACED))
+		return NEWS_STOPPED;
+	if (c->job_report == JOB_REPORT_CONTINUED && (options & WCONTINUED))
+		return NEWS_CONTINUED;
+	return NEWS_NONE;
+}
+
+/* Told to its parent p: an ended child is reaped, a stop or a continue
+ * is told once. */
+static void child_told(struct process *p, struct process *c)
+{
+	if (c->state == PROCESS_ZOMBIE) {
+		process_reaped(p, c);
+		c->state = PROCESS_FREE;
+	} else {
+		c->job_report = JOB_REPORT_NONE;
+	}
+}
+
 long posix_wait4(struct process *p, struct user_regs *r)
 {
 	int want = (int)r->rdi;
@@ -274,15 +301,11 @@ long posix_wait4(struct process *p, struct user_regs *r)
 		any = true;
 		/* A stop (WUNTRACED) or a continue (WCONTINUED) not told yet:
 		 * told once, as Linux encodes it (0x7f | sig << 8; 0xffff). */
-		int status;
-		if (c->state == PROCESS_ZOMBIE)
-			status = wait_status(c);
-		else if (c->job_report == JOB_REPORT_STOPPED && c->stopped && (options & WUNTRACED))
-			status = 0x7f | c->stop_signal << 8;
-		else if (c->job_report == JOB_REPORT_CONTINUED && (options & WCONTINUED))
-			status = 0xffff;
-		else
+		enum child_news news = child_news(c, options);
+		if (news == NEWS_NONE)
 			continue;
+		int status = news == NEWS_ENDED ? wait_status(c) :
+			     news == NEWS_STOPPED ? 0x7f | c->stop_signal << 8 : 0xffff;
 		/* The child's times (an ended one's; 0 for a stop or a
 		 * continue: Linux's are the child's so far, not counted here). */
 		struct linux_rusage ru;
@@ -292,11 +315,7 @@ long posix_wait4(struct process *p, struct user_regs *r)
 		if ((status_va && as_copy_out(&p->as, status_va, &status, sizeof(status)) < 0) ||
 		    (rusage_va && as_copy_out(&p->as, rusage_va, &ru, sizeof(ru)) < 0))
 			return -LINUX_EFAULT;
-		if (c->state == PROCESS_ZOMBIE) {
-			process_reaped(p, c);
-			c->state = PROCESS_FREE;
-		} else
-			c->job_report = JOB_REPORT_NONE;
+		child_told(p, c);
 		return c->pid;
 	}
 	if (!any)
@@ -347,17 +366,18 @@ long posix_waitid(struct process *p, struct user_regs *r)
 		if (c->state == PROCESS_ZOMBIE && !(options & WEXITED))
 			continue;
 		any = true;
-		if (c->state == PROCESS_ZOMBIE) {
+		enum child_news news = child_news(c, options);
+		if (news == NEWS_NONE)
+			continue;
+		if (news == NEWS_ENDED) {
 			info.code = c->exit_signal ? LINUX_CLD_KILLED : LINUX_CLD_EXITED;
 			info.status = c->exit_signal ? c->exit_signal : c->exit_status & 0xFF;
-		} else if (c->job_report == JOB_REPORT_STOPPED && c->stopped && (options & WSTOPPED)) {
+		} else if (news == NEWS_STOPPED) {
 			info.code = LINUX_CLD_STOPPED;
 			info.status = c->stop_signal;
-		} else if (c->job_report == JOB_REPORT_CONTINUED && (options & WCONTINUED)) {
+		} else {
 			info.code = LINUX_CLD_CONTINUED;
 			info.status = LINUX_SIGCONT;
-		} else {
-			continue;
 		}
 		info.signo = LINUX_SIGCHLD;
 		info.pid = c->pid;
@@ -368,14 +388,8 @@ long posix_waitid(struct process *p, struct user_regs *r)
 		if ((infop && info_out(p, infop, &info) < 0) ||
 		    (rusage_va && as_copy_out(&p->as, rusage_va, &ru, sizeof(ru)) < 0))
 			return -LINUX_EFAULT;
-		if (!(options & WNOWAIT)) {
-			if (c->state == PROCESS_ZOMBIE) {
-				process_reaped(p, c);
-				c->state = PROCESS_FREE;
-			} else {
-				c->job_report = JOB_REPORT_NONE;
-			}
-		}
+		if (!(options & WNOWAIT))
+			child_told(p, c);
 		return 0;
 	}
 	if (!any)

@@ -112,6 +112,7 @@ struct program {
 	/* Its device and what comes with it (program.c). */
 	cap_slot_t irqs[MANIFEST_MAX_IRQS], dev_irq;    /* ours, kept across restarts */
 	struct pci_found *dev;
+	void *blank;    /* a driver's stand-in for its dead client's area (pager.c) */
 	bool ports_given;
 	unsigned nports;
 	uint32_t port_first[PROGRAM_MAX_PORT_RANGES], port_count[PROGRAM_MAX_PORT_RANGES];

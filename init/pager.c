@@ -6,6 +6,7 @@
 #include "init.h"
 
 #include "lib/pager.h"
+#include "proto/netq.h"
 
 static void *page_alloc(void *ctx)
 {
@@ -38,13 +39,42 @@ static void table_free(void *ctx, void *table, size_t bytes)
 const struct as_ops program_as_ops = { page_alloc, page_free, prepare, table_alloc, table_free,
 				       NULL, NULL, NULL, NULL, NULL, NULL };
 
+/*
+ * A driver's client died while the driver was inside its poll: the rings
+ * and pool the client mapped to it at NETQ_DRIVER_AREA (proto/netq.h) were
+ * revoked under it. One blank page of the driver's own stands in wherever
+ * it touches that window, so that the poll ends instead of the driver;
+ * the driver sees its client dead right after and unmaps the window
+ * (drivers/net/driver.c). Only drivers, only that window; the page goes
+ * with the driver (program_release).
+ */
+static bool client_area_fault(struct program *p, struct msg *m)
+{
+	uint64_t addr = m->w[0];
+	struct ipc_buffer *b = ipc_buffer();
+
+	if (!p->dev || addr < NETQ_DRIVER_AREA ||
+	    addr - NETQ_DRIVER_AREA >= 1ULL << NETQ_AREA_MAX_LOG2)
+		return false;
+	if (!p->blank && !(p->blank = ram_page_alloc()))
+		return false;
+	printf_limit(&p->log_limit,
+		     "init: %s: page fault at %lx in its client's area, which is gone: a blank page "
+		     "stands in\n", p->m->name, addr);
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE,
+					addr & ~(PAGE_SIZE - 1));
+	b->items[0][1] = fpage((uint64_t)p->blank, 12);
+	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, 1);
+	return true;
+}
+
 bool pager_fault(struct program *p, struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	unsigned nitems = 1;
 
 	if (pager_answer(&p->as, m) < 0)
-		return false;
+		return client_area_fault(p, m);
 	/* Its I/O ports, as naturally aligned power-of-two flexpages. */
 	for (unsigned i = 0; !p->ports_given && i < p->nports; i++) {
 		uint64_t first = p->port_first[i], count = p->port_count[i];

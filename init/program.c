@@ -294,6 +294,9 @@ void program_release(struct program *p)
 	if (p->dev)
 		pci_set_state(p->dev, PCI_DEV_QUIET);
 	task_delete(&p->task);
+	if (p->blank)
+		ram_page_free(p->blank);
+	p->blank = NULL;
 	as_release(&p->as);
 	pages_release(p);
 	dma_release(p);

@@ -294,8 +294,12 @@ static void detach(bool unmap)
 /* Our client is gone when its notification is: its task was destroyed,
  * and our mapping of its pool with it. Then the NIC is stopped (init
  * keeps the pool's memory for the client's next instance, which attaches
- * again). Checked at every wake-up, before the rings are touched. */
-static void drop_dead_client(void)
+ * again). Checked at every wake-up, before the rings are touched, and
+ * after every poll: a client that died during one took its area from
+ * under us, and init's blank pages stood in (init/pager.c); they go now.
+ * `unmap` is false only in NETQ_ATTACH, where the window may already hold
+ * the next client's area. */
+static void drop_dead_client(bool unmap)
 {
 	uint64_t info[3];
 
@@ -303,7 +307,7 @@ static void drop_dead_client(void)
 	    (sys_cap_info(nic.client_notif, (uint64_t)info) == 0 && info[0] != CAP_NULL))
 		return;
 	printf("%s: the client died; NIC stopped, detached from its pool\n", nic.ifname);
-	detach(false);
+	detach(unmap);
 }
 
 /* NETQ_ATTACH: take the client's rings, pool and notification, start the
@@ -314,7 +318,7 @@ static long attach(struct msg *m)
 	unsigned log2 = (unsigned)m->w[1];
 	const char *why;
 
-	drop_dead_client();     /* a restarted client takes over */
+	drop_dead_client(false);        /* a restarted client takes over */
 	if (nic.attached)
 		return ERR_BUSY;
 	if (log2 < 16 || log2 > NETQ_POOL_LOG2_MAX || b->recv_cap_count != 1 ||
@@ -478,12 +482,13 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 			request(&m);
 			have_reply = true;
 		}
-		drop_dead_client();
+		drop_dead_client(true);
 		if (!nic.attached)
 			continue;
 		do {
 			program_busy(true);
 			driver_poll();
 		} while (!driver_may_sleep());
+		drop_dead_client(true);
 	}
 }

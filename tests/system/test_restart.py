@@ -239,3 +239,40 @@ def test_killed_netstack_is_restarted_and_the_driver_carries_on(model, tmp_path)
         console(rig, "ps", r"^eth0\s+running\s+0\s+0$")
         console(rig, "ps", r"^netstack\s+running\s+3\s+0$")
         assert "init: eth0 crashed" not in q.output()
+
+
+def test_netstack_killed_under_load_never_takes_the_driver(model, tmp_path):
+    """The netstack killed while the driver is busy with its frames: the
+    client's rings and pool are revoked under the driver, maybe inside its
+    poll. init stands a blank page in for what it touches then
+    (init/pager.c); the driver sees its client dead, lets go of the area and
+    serves the next instance. It must never crash: eth0 has no restart."""
+    with Netns("stackload") as ns, \
+            NetRig(ns, tmp_path, model, netecho=False, driver=SUPERVISED, console=True,
+                   netstack="restart=on-crash retries=20") as rig:
+        q = rig.qemu
+        q.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+        q.wait_for(r"^console: ready")
+        kills = 8
+        # UDP at a bounded rate for a bounded time keeps the driver polling;
+        # no reply is needed, so the flood goes on across the kills.
+        flood = subprocess.Popen(
+            ns.prefix() + ["iperf", "-u", "-c", GUEST, "-b", "60M", "-l", "1400",
+                           "-t", str(6 * kills)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for i in range(kills):
+                time.sleep(0.2 + 0.4 * (i % 3))
+                mark = q.mark()
+                q.send("kill netstack")
+                # (init's own line about the kill is rate-limited: not each time)
+                q.wait_for(r"^console: kill netstack: done$", since=mark)
+                q.wait_for(r"^netstack: eth0 up, 10\.1\.0\.2/24", since=mark, timeout=90)
+        finally:
+            flood.kill()
+            flood.wait()
+        assert ping_ok(rig, 5) or ping_ok(rig, 5), q.output()[-3000:]
+        console(rig, "ps", r"^eth0\s+running\s+0\s+0$")
+        assert "init: eth0 crashed" not in q.output()
+        assert not re.search(r"init: eth0: page fault at \w+ \(ip .* refused", q.output())
+        print("blank pages stood in:", q.output().count("which is gone: a blank page"))

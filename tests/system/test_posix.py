@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from posix_runs import run_list
 from qemu import BUILD, boot_init, build_path
 
 # (program, arguments): each as posix-server/programs.list builds it.
@@ -81,13 +82,6 @@ RUNS = [
 DEBIAN = {"echo": ("coreutils", "bin/echo"), "busybox": ("busybox-static", "bin/busybox")}
 # The environment the server gives every process (posix-server/main.c).
 ENV = {"HOME": "/", "PATH": "/bin:/usr/bin", "TERM": "vt100"}
-
-MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
-    file rootfs
-    file runs
-    args runfile=runs
-"""
-
 
 def default_signals():
     """For a program started on the host: every signal's default action
@@ -168,16 +162,8 @@ ENOSPC = ("files-musl", ["enospc"])
 
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("posix")
-    runs = tmp / "runs"
     order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, ENOSPC]
-    quoted = lambda arg: f"'{arg}'" if " " in arg else arg
-    runs.write_text("".join(f"{name} {' '.join(map(quoted, args))}\n" for name, args in order))
-    modules = [(build_path("posix-server.elf"), "posix-server"),
-               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
-    with boot_init(tmp, MANIFEST, modules, "posix") as q:
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
-        return q.output()
+    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=120)
 
 
 @pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])

@@ -6,13 +6,8 @@ and every byte of kernel quota they took. The server logs its memory
 each program of its run list and after the last (`memlog=1`)."""
 import re
 
-from qemu import boot_init, build_path
+from posix_runs import MEMORY, run_list
 
-MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
-    file rootfs
-    file runs
-    args runfile=runs memlog=1
-"""
 # A warm-up (the server's first processes; each program's file read from
 # the root filesystem once, which maps the boot module's pages into the
 # server), forks of an 8 MiB heap with each libc, then 1000 cycles with
@@ -28,19 +23,10 @@ STEADY_FROM = 4
 # kernel quota maps at once) and a child that writes all of them, with
 # 64 MiB for every process together: the child cannot have its copies.
 BIG = [("cow-musl", ["big", "20"]), ("cow-musl", ["big", "40"]), ("cow-musl", ["cycles", "10"])]
-MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
-                    r"kernel quota (\d+) bytes used$", re.M)
 
 
 def test_posix_fork_cycles_and_cow_give_back_memory_and_quota(tmp_path):
-    runs = tmp_path / "runs"
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS + BIG))
-    modules = [(build_path("posix-server.elf"), "posix-server"),
-               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
-    with boot_init(tmp_path, MANIFEST, modules, "posix-fork") as q:
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=600)
-        out = q.output()
-    (tmp_path / "console.log").write_text(out)
+    out = run_list(tmp_path, "posix-fork", RUNS + BIG, memlog=True)
     assert len(re.findall(r"^1000 fork/exit/wait cycles: 1000 right$", out, re.M)) == 3, out
     assert len(re.findall(r"^the child saw its own writes, not the parent's: yes$", out,
                           re.M)) == 2, out

@@ -9,13 +9,8 @@ program of its run list and after the last (`memlog=1`), as in
 test_posix_fork.py."""
 import re
 
-from qemu import boot_init, build_path
+from posix_runs import MEMORY, run_list
 
-MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
-    file rootfs
-    file runs
-    args runfile=runs memlog=1
-"""
 # Warm-up (each program's file read once, the server's tables grown to
 # their size: the first fork's kernel objects too, and — the first
 # `limit` — every record of its thread table touched, whose pages the
@@ -30,19 +25,10 @@ RUNS = [("threads-musl", ["cycles", "1"]), ("threads-glibc", ["cycles", "1"]),
         ("threads-dyn", ["cycles", "300"]), ("threads-musl", ["crashes", "20"]),
         ("threads-glibc", ["crashes", "20"]), ("threads-musl", ["limit"])]
 STEADY_FROM = 5
-MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "
-                    r"kernel quota (\d+) bytes used$", re.M)
 
 
 def test_posix_threads_limit_and_cycles_give_back_memory_and_quota(tmp_path):
-    runs = tmp_path / "runs"
-    runs.write_text("".join(f"{name} {' '.join(args)}\n" for name, args in RUNS))
-    modules = [(build_path("posix-server.elf"), "posix-server"),
-               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
-    with boot_init(tmp_path, MANIFEST, modules, "posix-threads") as q:
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=600)
-        out = q.output()
-    (tmp_path / "console.log").write_text(out)
+    out = run_list(tmp_path, "posix-threads", RUNS, memlog=True)
     assert len(re.findall(r"^threads until it failed: more than 10: yes, then EAGAIN or ENOMEM$",
                           out, re.M)) == 3, out
     assert len(re.findall(r"^all were joined$", out, re.M)) == 3, out

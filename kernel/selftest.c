@@ -110,10 +110,9 @@ static int check_frame_exhaustion(void)
 	return ok && kmem_frames.free == free_before;
 }
 
-/* The clock interpolates within a tick and counts a tick whose interrupt
- * is pending but not handled: with interrupts off from just after one
- * tick, it must pass the next tick's time (the tick count standing still)
- * without ever going back, in small steps. */
+/* The clock is the TSC, not the tick count: with interrupts off from just
+ * after one tick, it must pass the next tick's time (the tick count
+ * standing still) without ever going back, in small steps. */
 static int check_clock_interpolates(void)
 {
 	uint64_t k = timer_ticks();

@@ -1,17 +1,21 @@
 #include "timer.h"
 #include "apic.h"
+#include "cpu.h"
 #include "klog.h"
 #include "notification.h"
 #include "sched.h"
+#include "decode.h"
 #include "syscall.h"
+#include "task.h"
 #include "trap.h"
+#include "uaccess.h"
+
+#include "uapi/errors.h"
 
 #define NS_PER_TICK (1000000000ULL / TIMER_HZ)
 
 static volatile uint64_t ticks;
-static uint32_t period;         /* APIC timer counts per tick */
-static uint64_t last_ns;        /* the latest time timer_uptime_ns returned */
-static uint64_t tsc_ns_mult;    /* ns per TSC cycle, times 2^32 */
+static struct clock_params params;      /* fixed by timer_init */
 
 static void timer_tick(struct trap_frame *frame, void *ctx)
 {
@@ -25,23 +29,27 @@ static void timer_tick(struct trap_frame *frame, void *ctx)
 
 void timer_init(void)
 {
-	uint64_t tsc_per_ms;
-	uint32_t per_ms = lapic_timer_calibrate(&tsc_per_ms);
+	uint64_t tsc_cycles;
+	uint32_t per_ms = lapic_timer_calibrate(&tsc_cycles);
 
 	if (per_ms == 0)
 		panic("timer: local APIC timer does not count");
-	period = per_ms * (1000 / TIMER_HZ);
-	if (tsc_per_ms)
-		tsc_ns_mult = (1000000ULL << 32) / tsc_per_ms;
+	if (tsc_cycles == 0)
+		panic("timer: time-stamp counter does not count");
+	uint32_t period = per_ms * (1000 / TIMER_HZ);
+	params.mult = ((uint64_t)LAPIC_CALIBRATE_MS * 1000000ULL << MICA_CLOCK_SHIFT) / tsc_cycles;
+	params.tsc_per_ms = tsc_cycles / LAPIC_CALIBRATE_MS;
+	params.tick_ns = NS_PER_TICK;
 	irq_set_handler(VEC_TIMER, timer_tick, 0);
+	params.tsc_base = rdtsc();
 	lapic_timer_start(period);
 	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz; TSC %lu cycles/ms\n",
-	      per_ms, TIMER_HZ, tsc_per_ms);
+	      per_ms, TIMER_HZ, params.tsc_per_ms);
 }
 
 uint64_t timer_cycles_to_ns(uint64_t cycles)
 {
-	return (uint64_t)(((unsigned __int128)cycles * tsc_ns_mult) >> 32);
+	return (uint64_t)(((unsigned __int128)cycles * params.mult) >> MICA_CLOCK_SHIFT);
 }
 
 uint64_t timer_ticks(void)
@@ -51,39 +59,30 @@ uint64_t timer_ticks(void)
 
 uint64_t timer_uptime_ms(void)
 {
-	return ticks * (1000 / TIMER_HZ);
+	return timer_uptime_ns() / 1000000;
 }
 
 /*
- * Ticks handled, plus the part of the current tick the APIC timer has
- * counted down. Called with interrupts off (always, in the kernel). A tick
- * that has expired but is not handled yet shows as a reloaded count with
- * its interrupt pending in the IRR: then it is counted too. The IRR is
- * read on both sides of the count so that an expiry in between is seen
- * (read again); IRR only goes from 0 to 1 while interrupts are off. Ticks
- * lost while interrupts were off for longer than one period, or merged
- * by an emulator, could still make the result step back; the last value
- * returned is the floor, so the clock never goes backwards.
+ * The TSC since timer_init, at the rate calibrated against the PIT: the
+ * clock keeps real time when an emulator drops timer interrupts, which
+ * the tick count does not. One CPU and a counter that only counts up make
+ * it monotonic. 0 before timer_init.
  */
 uint64_t timer_uptime_ns(void)
 {
-	if (!period)
-		return ticks * NS_PER_TICK;
-	bool due;
-	uint32_t count;
-	do {
-		due = lapic_pending(VEC_TIMER);
-		count = lapic_timer_current();
-	} while (due != lapic_pending(VEC_TIMER));
-	uint32_t elapsed = count <= period ? period - count : 0;
-	uint64_t ns = (ticks + due) * NS_PER_TICK + (uint64_t)elapsed * NS_PER_TICK / period;
-	if (ns < last_ns)
-		return last_ns;
-	last_ns = ns;
-	return ns;
+	if (!params.mult)
+		return 0;
+	return clock_from_tsc(&params, rdtsc());
 }
 
 long sys_clock(void)
 {
 	return (long)timer_uptime_ns();
+}
+
+long sys_clock_params(uint64_t out)
+{
+	if (copy_to_user(current->task, out, &params, sizeof(params)))
+		REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include "lib/syscall.h"
 #include "uapi/bootinfo.h"
 #include "uapi/cap.h"
+#include "uapi/clock.h"
 #include "uapi/errors.h"
 #include "uapi/irq.h"
 #include "uapi/memory.h"

@@ -46,7 +46,8 @@
 	X(32, ioport_map, 3)               \
 	X(33, notify_timer, 3)             \
 	X(34, serial_read, 3)              \
-	X(35, serial_line, 4)
+	X(35, serial_line, 4)              \
+	X(36, clock_params, 1)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(nr, name, nargs) SYS_##name = nr,

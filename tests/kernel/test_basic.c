@@ -229,3 +229,32 @@ KTEST(clock_is_monotonic_with_fine_resolution)
 	KCHECK(now >= start + 35000000);
 	KCHECK(fine > reads / 2);
 }
+
+static inline uint64_t read_tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* User code may read the TSC (CR4.TSD clear), and the clock computed from
+ * it with clock_params' parameters lies between the `clock` readings taken
+ * around it: the same function of the same counter. */
+KTEST(clock_params_give_the_clock_from_the_tsc)
+{
+	struct clock_params p;
+
+	KEXPECT(sys_clock_params(0x10), -ERR_BAD_ADDRESS);
+	KEXPECT(sys_clock_params((uint64_t)&p), 0);
+	KCHECK(p.mult > 0 && p.tsc_per_ms > 0 && p.tick_ns == 10000000);
+	/* mult and tsc_per_ms say the same rate, within the rounding. */
+	uint64_t ns_per_ms = (uint64_t)(((unsigned __int128)p.tsc_per_ms * p.mult) >> MICA_CLOCK_SHIFT);
+	KCHECK(ns_per_ms > 999000 && ns_per_ms < 1001000);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t before = (uint64_t)sys_clock();
+		uint64_t mine = clock_from_tsc(&p, read_tsc());
+		uint64_t after = (uint64_t)sys_clock();
+		KCHECK(before <= mine && mine <= after);
+	}
+}

@@ -365,6 +365,9 @@ static void gen_args(uint64_t nr, uint64_t *a)
 	case SYS_serial_line:
 		a[0] = gen_slot(), a[1] = (uint64_t)fuzz_quiet + rnd() % 4096, a[2] = gen_len();
 		break;
+	case SYS_clock_params:
+		a[0] = gen_out(sizeof(struct clock_params));
+		break;
 	}
 }
 

@@ -3,7 +3,9 @@
  * (log output arriving while a line is being typed): `count=N period=MS`
  * prints "ticker: tick K of N" every MS milliseconds, then exits. With
  * `crash=N` it crashes at once on its first N runs (for init's count of
- * crashes in a row).
+ * crashes in a row). With `clock=1` each line ends with the kernel clock
+ * in milliseconds ("at clock T ms"), for the test that the clock keeps
+ * real time (tests/system/test_clock.py).
  */
 #include "lib/mica.h"
 #include "proto/program.h"
@@ -24,6 +26,7 @@ int main(uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
 	unsigned long count = number(pi->args, "count", 10), period = number(pi->args, "period", 100);
+	int show_clock = number(pi->args, "clock", 0) != 0;
 	cap_slot_t timer = slot_alloc();
 
 	if (pi->restarts < number(pi->args, "crash", 0)) {
@@ -36,7 +39,11 @@ int main(uint64_t arg)
 	for (unsigned long k = 1; k <= count; k++) {
 		sys_notify_timer(timer, 1, (uint64_t)sys_clock() + period * 1000000);
 		sys_notify_wait(timer, 0);
-		printf("ticker: tick %lu of %lu\n", k, count);
+		if (show_clock)
+			printf("ticker: tick %lu of %lu at clock %lu ms\n", k, count,
+			       (uint64_t)sys_clock() / 1000000);
+		else
+			printf("ticker: tick %lu of %lu\n", k, count);
 	}
 	return 0;
 }

@@ -74,14 +74,16 @@ static void pit_wait_ms(unsigned ms)
 		cpu_relax();
 }
 
-uint32_t lapic_timer_calibrate(uint64_t *tsc_per_ms)
+uint32_t lapic_timer_calibrate(uint64_t *tsc_cycles)
 {
-	const unsigned ms = 10;
+	const unsigned ms = LAPIC_CALIBRATE_MS;
 	uint32_t best = 0;
 
-	*tsc_per_ms = 0;
-	/* Take the largest of a few runs: a run can only lose ticks to
-	 * emulator scheduling, not gain them. */
+	*tsc_cycles = 0;
+	/* A few runs. The end of a run is seen late when the emulator is
+	 * descheduled, which only adds to both counts over the same real
+	 * window: the TSC takes the smallest count; the APIC timer (which
+	 * an emulator may also let lose time) the largest, as it always has. */
 	for (int run = 0; run < 3; run++) {
 		lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
 		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
@@ -91,10 +93,10 @@ uint32_t lapic_timer_calibrate(uint64_t *tsc_per_ms)
 		uint32_t elapsed = 0xFFFFFFFF - lapic_read(LAPIC_TIMER_CUR);
 		tsc = rdtsc() - tsc;
 		lapic_write(LAPIC_TIMER_INIT, 0);
-		if (elapsed / ms > best) {
+		if (elapsed / ms > best)
 			best = elapsed / ms;
-			*tsc_per_ms = tsc / ms;
-		}
+		if (tsc && (*tsc_cycles == 0 || tsc < *tsc_cycles))
+			*tsc_cycles = tsc;
 	}
 	return best;
 }

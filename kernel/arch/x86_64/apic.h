@@ -9,10 +9,15 @@
 void lapic_init(void);
 void lapic_eoi(void);
 
-/* Measure the APIC timer against the PIT; returns timer ticks per ms
- * (with the divider lapic_timer_start uses), and the time-stamp counter's
- * cycles per ms over the same run into *tsc_per_ms. */
-uint32_t lapic_timer_calibrate(uint64_t *tsc_per_ms);
+/* The PIT window of one calibration run (the PIT's 16-bit count allows
+ * up to 54 ms). */
+#define LAPIC_CALIBRATE_MS 50
+
+/* Measure the APIC timer against the PIT over three windows of
+ * LAPIC_CALIBRATE_MS; returns timer ticks per ms (with the divider
+ * lapic_timer_start uses), and the time-stamp counter's cycles in one
+ * window into *tsc_cycles (0 if it did not count). */
+uint32_t lapic_timer_calibrate(uint64_t *tsc_cycles);
 
 /* Periodic interrupts on VEC_TIMER every `count` timer ticks. */
 void lapic_timer_start(uint32_t count);

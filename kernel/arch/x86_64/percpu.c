@@ -18,13 +18,14 @@ void percpu_init(void)
 	 * unmasked x87 exception is #MF (vector 16) to the thread's handler,
 	 * not the PC's FERR#/IRQ 13; CR4.OSFXSR and OSXMMEXCPT. The kernel
 	 * itself never uses FPU registers (fxsave/fxrstor do not raise a
-	 * pending x87 exception). */
+	 * pending x87 exception). CR4.TSD off: user code may read the TSC
+	 * (rdtsc, rdtscp), as the POSIX server's vDSO does for the clock. */
 	uint64_t cr0, cr4;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	cr0 = (cr0 | 0x22) & ~0xCULL;
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	cr4 |= (1 << 9) | (1 << 10);
+	cr4 = (cr4 | (1 << 9) | (1 << 10)) & ~(1ULL << 2);
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
 	__asm__ volatile("fninit");
 }

@@ -187,6 +187,28 @@ $(B)/posix-server/linux_syscalls.h: $(LINUX_UNISTD) tools/linux-syscalls.sh
 	$(Q)tools/linux-syscalls.sh $(LINUX_UNISTD) > $@
 $(POSIX_OBJ): $(B)/posix-server/linux_syscalls.h
 $(POSIX_OBJ): USER_CFLAGS += -I$(B)/posix-server
+# The vDSO the server maps into every process (posix-server/vdso/): a
+# shared object without relocations or writable data, built into the
+# server's image (vdso_image.S).
+VDSO_CFLAGS := -std=gnu11 -O2 $(WARN) -fPIC -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -Iposix-server
+VDSO_LDFLAGS := -shared -nostdlib -Wl,-T,posix-server/vdso/vdso.lds \
+	-Wl,--version-script=posix-server/vdso/vdso.map -Wl,--hash-style=both \
+	-Wl,-soname=linux-vdso.so.1 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,--no-undefined
+$(B)/posix-server/vdso.so: posix-server/vdso/vdso.c posix-server/vdso/vdso_data.h \
+		posix-server/vdso/vdso.lds posix-server/vdso/vdso.map include/uapi/clock.h
+	@mkdir -p $(@D)
+	@echo "  VDSO    $@"
+	$(Q)$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -o $@ posix-server/vdso/vdso.c
+	$(Q)if $(CROSS_COMPILE)readelf -rW $@ | grep -q R_X86_64; then \
+		echo "$@: the vDSO has relocations"; rm -f $@; exit 1; fi
+	$(Q)if [ "$$($(CROSS_COMPILE)readelf -lW $@ | grep -c ' LOAD ')" != 1 ] || \
+		$(CROSS_COMPILE)readelf -lW $@ | grep ' LOAD ' | grep -q 'RW'; then \
+		echo "$@: the vDSO must be one read-only PT_LOAD"; rm -f $@; exit 1; fi
+POSIX_OBJ += $(B)/user/posix-server/vdso/vdso_image.S.o
+$(B)/user/posix-server/vdso/vdso_image.S.o: $(B)/posix-server/vdso.so
+$(B)/user/posix-server/vdso/vdso_image.S.o: USER_CFLAGS += -DVDSO_FILE='"$(B)/posix-server/vdso.so"'
 $(B)/posix-server.elf: $(POSIX_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(POSIX_OBJ) $(B)/libmica.a

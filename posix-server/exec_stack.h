@@ -29,6 +29,7 @@ struct exec_start {
 	uint64_t hwcap, hwcap2;     /* AT_HWCAP (CPUID 1 EDX), AT_HWCAP2 */
 	uint64_t uid, gid;          /* AT_UID and AT_EUID, AT_GID and AT_EGID */
 	uint64_t clock_ticks;       /* AT_CLKTCK (times(2) units per second) */
+	uint64_t sysinfo_ehdr;      /* AT_SYSINFO_EHDR: the vDSO's ELF header, or 0 */
 };
 
 /* Lay out the stack whose highest byte is below top (writable memory of

@@ -9,6 +9,11 @@
  *                          +-----------------------------------+
  *                          |              (unused)             |
  *                          +-----------------------------------+
+ *                          | the vDSO's image (AT_SYSINFO_EHDR)| POSIX_VDSO_BASE
+ *   0x0000_7FFF_F7FF_0000  | its data page (vvar), read-only   | POSIX_VVAR_BASE
+ *                          +-----------------------------------+
+ *                          |              (unused)             |
+ *                          +-----------------------------------+
  *                          | the interpreter (PT_INTERP: ld.so)|
  *   0x0000_7FF0_0000_0000  +-----------------------------------+ POSIX_MMAP_TOP, POSIX_INTERP_BASE
  *                          | mmap without MAP_FIXED: the       |
@@ -45,5 +50,7 @@
 #define POSIX_INTERP_BASE   POSIX_MMAP_TOP
 #define POSIX_STACK_TOP     0x00007FFFFFFFF000UL
 #define POSIX_STACK_SIZE    (8UL << 20)
+#define POSIX_VVAR_BASE     0x00007FFFF7FF0000UL  /* vdso_map.c: the data page, */
+#define POSIX_VDSO_BASE     (POSIX_VVAR_BASE + 0x1000UL) /* then the image */
 
 #endif

@@ -49,6 +49,7 @@
 
 /* Auxiliary vector keys (getauxval(3)). */
 #define AT_NULL     0
+#define AT_IGNORE   1
 #define AT_PHDR     3
 #define AT_PHENT    4
 #define AT_PHNUM    5
@@ -67,6 +68,7 @@
 #define AT_RANDOM   25
 #define AT_HWCAP2   26
 #define AT_EXECFN   31
+#define AT_SYSINFO_EHDR 33
 
 /* mmap, mprotect. */
 #define LINUX_PROT_READ   0x1

@@ -438,6 +438,10 @@ int main(uint64_t arg)
 			return 1;
 		}
 	}
+	if ((err = vdso_init()) < 0) {
+		printf("posix: cannot set up the vDSO: %s\n", mica_strerror(err));
+		return 1;
+	}
 	socket_init();
 	size_t rootfs_size;
 	const void *rootfs = program_file("rootfs", &rootfs_size);

@@ -18,6 +18,7 @@
 
 #include "exec_stack.h"
 #include "linux.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #define PROCESS_MAX        8            /* processes at once */

@@ -93,6 +93,9 @@ static const char *space_build(struct aspace *as, const void *file, size_t size,
 	if (as_add(as, POSIX_STACK_TOP - POSIX_STACK_SIZE, POSIX_STACK_SIZE,
 		   IPC_MAP_READ | IPC_MAP_WRITE, AS_ANON, 0, false) < 0)
 		return "the stack overlaps the image";
+	if (vdso_map(as) < 0)
+		return "the vDSO overlaps the image";
+	s->sysinfo_ehdr = POSIX_VDSO_BASE;
 	random_fill(s->random, sizeof(s->random));
 	s->hwcap = cpuid_1_edx();
 	s->hwcap2 = 0;

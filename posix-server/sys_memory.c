@@ -59,6 +59,10 @@ static void revoke(void *ctx, uint64_t va, void *page)
  * rights). A Linux errno. */
 static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 {
+	/* The vDSO's pages are every process's: never writable (Linux would
+	 * give a private copy; nothing needs one). */
+	if ((prot & LINUX_PROT_WRITE) && vdso_overlaps(va, len))
+		return -LINUX_EACCES;
 	long err = as_protect(&p->as, va, len, rights_of(prot));
 
 	if (err)

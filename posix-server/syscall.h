@@ -63,7 +63,8 @@ enum linux_syscall {
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
-	X(uname) X(clock_gettime) X(getrandom) X(time) X(gettimeofday)           \
+	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
+	X(gettimeofday)                                                          \
 	/* cputime.c */                                                          \
 	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \

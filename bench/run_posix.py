@@ -12,6 +12,8 @@ systems are compared instruction for instruction):
   pipe bandwidth   64 KiB writes and reads between two processes
                    (bw_pipe), per chunk, and MiB/s of guest time
   fork             fork + exit + wait, per cycle (lat_proc fork)
+  clock_gettime    libc's clock_gettime(CLOCK_MONOTONIC): through the
+                   vDSO on both (musl uses it)
 
 Writes build/bench/posix.md (a table) and build/bench/posix.json
 (bench/report.py reads it). The issue's targets: getpid at most 1.5x the
@@ -38,6 +40,7 @@ ROWS = [
     ("pipe_latency", "pipe latency: 1-byte round trip between two processes", 0.75),
     ("pipe_bandwidth", "pipe bandwidth: one 64 KiB chunk written and read", None),
     ("fork", "fork + exit + wait", None),
+    ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC), libc (the vDSO)", None),
 ]
 LINE = re.compile(r"^pbench (\w+): (\d+) iterations, ([\d.]+) ticks each(?:, ([\d.]+) MiB/s)?",
                   re.M)

@@ -11,6 +11,8 @@
  *                  other (bw_pipe), MiB per second of guest time
  *   fork           fork + the child's exit + wait, per cycle (lat_proc
  *                  fork)
+ *   clock_gettime  libc's clock_gettime(CLOCK_MONOTONIC): the vDSO where
+ *                  there is one (musl uses it), else a system call
  *
  * Each prints `pbench NAME: N iterations, T ticks each` (and `, B
  * MiB/s` for the bandwidth, from the clock). Without arguments it runs
@@ -134,6 +136,17 @@ static void bench_fork(long n)
 	report("fork", n, ticks() - t);
 }
 
+static void bench_clock_gettime(long n)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);    /* warm: musl looks the vDSO up */
+	uint64_t t = ticks();
+	for (long i = 0; i < n; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	report("clock_gettime", n, ticks() - t);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -145,6 +158,7 @@ int main(int argc, char **argv)
 		{ "pipe_latency", bench_pipe_latency, 10000 },
 		{ "pipe_bandwidth", bench_pipe_bandwidth, 256 },
 		{ "fork", bench_fork, 200 },
+		{ "clock_gettime", bench_clock_gettime, 100000 },
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)

@@ -38,4 +38,6 @@ def test_clock_keeps_host_time_across_a_stopped_qemu(tmp_path):
         # The guest's clock went on through the stop (a tick-count clock
         # advanced by one period or so), and not faster than the host's.
         assert guest_s >= 0.8 * stopped, f"guest {guest_s:.3f} s over a {stopped:.3f} s stop"
-        assert guest_s <= host_s + 1.0, f"guest {guest_s:.3f} s, host {host_s:.3f} s"
+        # (The host side is when the test read each line: allow for the
+        # delay of reading the first.)
+        assert guest_s <= host_s + 1.5, f"guest {guest_s:.3f} s, host {host_s:.3f} s"

@@ -56,8 +56,11 @@ def check_common_boot(q, modules=None, user_space=True, nic=None):
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24 \(dhcp\)$", timeout=60)
     else:
         q.wait_for(r"mica: boot complete, idle")
+        # The uptime is the clock (the TSC), the ticks the timer
+        # interrupts handled: 100 a second, fewer when QEMU drops periods
+        # on a loaded host, never more.
         ticks = q.wait_for(r"timer: uptime 1 s, (\d+) ticks")
-        assert int(ticks.group(1)) >= 100
+        assert 0 < int(ticks.group(1)) <= 102
 
 
 def test_iso_boots_with_grub():

@@ -294,7 +294,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	 * writes it (lib/aspace.h). */
 	if ((e = as_share(&c->as, &p->as)) < 0 ||
 	    (e = task_build(c, ct, regs->rip, regs->rsp)) < 0 ||
-	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0) {
+	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0 ||
+	    (e = thread_fpu_copy(ct, pt)) < 0) {
 		process_release(c);
 		*err = e == -LINUX_ENOMEM || e == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
 		return NULL;

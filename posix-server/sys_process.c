@@ -85,8 +85,13 @@ long posix_arch_prctl(struct process *p, struct user_regs *r)
 	}
 }
 
+/* sched_yield: answered with ipc_reply, which queues the caller behind
+ * the threads of its priority that are ready (abi.md, yield), and not
+ * with the next receive, whose fast path would switch straight back to
+ * it (main.c). */
 long posix_sched_yield(struct process *p, struct user_regs *r)
 {
+	call_yields = true;
 	return 0;
 }
 

@@ -127,6 +127,7 @@ struct process {
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
+	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
@@ -275,8 +276,15 @@ extern const struct vfs_proc_ops procfs_ops;
 /* The file of /proc/PID at node into the file being made: 0, or -ESRCH
  * (the process is gone), -ENOENT (fdinfo: the descriptor is closed). */
 long procfs_pid_file(int node);
+/* (procfs_maps.c) /proc/PID/maps and environ of p into the file being
+ * made. */
+void procfs_maps(const struct process *p);
+void procfs_environ(struct process *p);
+/* (procfs.c) /proc/stat's processes line: pids and tids given so far
+ * (process.c). */
+int pids_given(void);
 /* Whether node is a directory of /proc whose entries depend on the
- * processes (/proc, /proc/PID, its fd and fdinfo). */
+ * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
 bool procfs_dir(int node);
 /* Its entry at *pos (>= 2: getdents64's offset; "." and ".." are the
  * caller's) or after: its name (size bytes), DT_ type and inode number,
@@ -393,7 +401,7 @@ bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code);
  * *fpstate its address, or 0 when the kernel had none): false when it
  * cannot be written. */
 bool signal_fpu_push(struct thread *t, uint64_t *sp, uint64_t *fpstate);
-/* t's FPU state as a handler starts with it. */
+/* t's FPU state as a handler (and a new program) starts with it. */
 void signal_fpu_enter(struct thread *t);
 /* rt_sigreturn: t's FPU state back from the frame's fpstate (0: the
  * initial state); false when it cannot be read or is not valid. */
@@ -483,6 +491,12 @@ void threads_wake_all(void);
 uint64_t thread_cpu_ns(const struct thread *t);
 /* p's: its live threads' and its ended threads' (all of it once ended). */
 uint64_t process_cpu_ns(const struct process *p);
+/* p has ended (its threads released): its time counts in
+ * processes_cpu_ns for good. */
+void process_cpu_ended(const struct process *p);
+/* The CPU time of every process since the server started, the live and
+ * the ended (/proc/stat). */
+uint64_t processes_cpu_ns(void);
 /* p's wait reaped its ended child c: c's time and its children's become
  * p's children's (RUSAGE_CHILDREN, times' cutime). */
 void process_reaped(struct process *p, const struct process *c);

@@ -18,6 +18,11 @@ int pid_next(void)
 	return next_pid++;
 }
 
+int pids_given(void)
+{
+	return next_pid - 1;
+}
+
 long regs_fetch(struct thread *t, struct user_regs *r)
 {
 	struct user_regs all;
@@ -117,6 +122,14 @@ static void args_find(struct process *p, struct aspace *as, const struct exec_st
 		at = len = 0;
 	p->arg_start = at;
 	p->arg_end = at + len;
+	/* envp[0] after argv's NULL; the environment's strings likewise. */
+	at = len = 0;
+	for (unsigned i = 0; i < s->envc; i++)
+		len += strlen(s->envp[i]) + 1;
+	if (!s->envc || as_copy_in(as, &at, sp + 8 * (s->argc + 2), sizeof(at)) < 0)
+		at = len = 0;
+	p->env_start = at;
+	p->env_end = at + len;
 }
 
 /* The task and its first thread, t's: the server as pager and exception
@@ -229,6 +242,7 @@ void process_end(struct process *p, int status, int signal)
 	struct process *parent = process_parent(p);
 
 	process_release(p);
+	process_cpu_ended(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)
@@ -279,6 +293,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->arg_start = p->arg_start;
 	c->arg_end = p->arg_end;
+	c->env_start = p->env_start;
+	c->env_end = p->env_end;
 	c->brk_start = p->brk_start;
 	c->brk = p->brk;
 	/* Only the calling thread is copied, with its mask and altstack;
@@ -358,6 +374,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	/* Caught signals go back to their default action; ignored stay;
 	 * the mask, pending signals and the alarm stay, the altstack goes. */
 	memset(&t->altstack, 0, sizeof(t->altstack));
+	signal_fpu_enter(t);    /* the FPU state a new program starts with, as Linux */
 	for (unsigned i = 0; i < LINUX_NSIG; i++)
 		if (p->actions[i].handler > 1)
 			memset(&p->actions[i], 0, sizeof(p->actions[i]));

@@ -192,13 +192,16 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 	return 0;
 }
 
-void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag)
+void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag,
+	      uint64_t offset)
 {
 	for (unsigned i = 0; i < as->nregions; i++) {
 		struct as_region *r = &as->regions[i];
 		if (r->start >= start && r->end <= start + size) {
 			r->max_rights = max_rights;
 			r->tag = tag;
+			if (r->kind == AS_ANON)
+				r->source = offset + (r->start - start);
 		}
 	}
 }

@@ -6,9 +6,10 @@
  * the device and inode that stat gives for the mapped file (or 00:00 0)
  * and the file's path, [heap] for the break's region, [stack] for the
  * stack's. A root-filesystem file mapped privately is named by its
- * region's tag (sys_memory.c), a shared file by its object; a tmpfs file
+ * region's tag (sys_memory.c; the program's and its interpreter's
+ * segments too, process.c), a shared file by its object; a tmpfs file
  * mapped privately is copied and named by nothing (its pages are the
- * process's own), and the program's own image is not named yet. environ
+ * process's own). environ
  * is the environment's strings as they are in its memory now.
  */
 #include "layout.h"

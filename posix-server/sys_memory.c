@@ -142,7 +142,7 @@ static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va
 			vfs_closed((int)object);
 		return -LINUX_ENOMEM;
 	}
-	as_label(&p->as, va, len, max_rights, 0);
+	as_label(&p->as, va, len, max_rights, 0, 0);
 	if (none && as_protect(&p->as, va, len, 0) < 0) {
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
@@ -202,7 +202,8 @@ long posix_mmap(struct process *p, struct user_regs *r)
 	}
 	/* The root filesystem's nodes stay for good: a region may name one. */
 	as_label(&p->as, va, len, max_rights,
-		 node >= 0 && !VFS_WRITABLE(&vfs_nodes[node]) ? MAP_TAG_FILE + (uint64_t)node : 0);
+		 node >= 0 && !VFS_WRITABLE(&vfs_nodes[node]) ? MAP_TAG_FILE + (uint64_t)node : 0,
+		 node >= 0 ? offset : 0);
 	if ((node >= 0 && map_fill(p, node, offset, va, filled) < 0) ||
 	    (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0)) {
 		as_remove(&p->as, va, len);

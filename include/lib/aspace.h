@@ -130,8 +130,10 @@ long as_add_object(struct aspace *as, uint64_t start, uint64_t size, unsigned ri
 		   uint64_t object, uint64_t offset);
 
 /* Set max_rights and tag of every region wholly in [start, start +
- * size) (those as_add or as_add_object just made there). */
-void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag);
+ * size) (those as_add, as_add_object or the loader just made there), and
+ * an AS_ANON one's source to offset + (its start - start). */
+void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag,
+	      uint64_t offset);
 
 /* Remove [start, start + size) from every region it touches (splitting a
  * region it cuts in two) and free the owned pages in it. The caller

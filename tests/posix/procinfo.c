@@ -111,6 +111,8 @@ static void proc_stat(void)
 	       cpu_line_ticks() - before >= 20);
 }
 
+int main(void);
+
 /* ---- maps ---- */
 
 struct map_line {
@@ -239,6 +241,11 @@ static void maps(void)
 	       m.inode == st.st_ino, !strcmp(m.path, exe));
 	munmap(e, PAGE);
 	close(fd);
+	/* The program's own code: its file, executable. */
+	slurp("/proc/self/maps");
+	map_of(buf, (unsigned long)&main, &m);
+	printf("maps: main's line: %s, inode %d, path %d\n", m.perms, m.inode == st.st_ino,
+	       !strcmp(m.path, exe));
 }
 
 /* ---- environ ---- */

@@ -171,6 +171,10 @@ HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
 # Mica only: busybox's ps lists the processes from /proc/PID/ (stat,
 # cmdline): the shell that runs it, waiting, and ps itself.
 PS = ("busybox", ["sh", "-c", "busybox ps; exit 0"])
+# Mica only: busybox's ps shows each process's state from /proc/PID/stat:
+# a stopped child T, the shell waiting for ps S, ps itself R.
+PS_STATES = ("busybox", ["sh", "-c", "busybox sleep 30 & echo $!; kill -STOP $!; "
+                         "busybox ps -o pid,stat,args; kill -9 $!; exit 0"])
 # Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
 ENOSPC = ("files-musl", ["enospc"])
 
@@ -179,13 +183,13 @@ ENOSPC = ("files-musl", ["enospc"])
 def mica_output(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posix")
     runs = tmp / "runs"
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, ENOSPC]
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC]
     quoted = lambda arg: f"'{arg}'" if " " in arg else arg
     runs.write_text("".join(f"{name} {' '.join(map(quoted, args))}\n" for name, args in order))
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
     with boot_init(tmp, MANIFEST, modules, "posix") as q:
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=300)
         return q.output()
 
 
@@ -254,6 +258,20 @@ def test_posix_busybox_ps_lists_the_shell_and_itself(mica_output):
     commands = {int(m.group(1)): m.group(2) for m in rows}
     assert commands.get(int(shell)) == "busybox sh -c busybox ps; exit 0", lines
     assert [pid for pid, c in commands.items() if c == "busybox ps" and pid > int(shell)], lines
+
+
+def test_posix_busybox_ps_shows_the_states(mica_output):
+    nth = [name for name, _ in RUNS].count(PS_STATES[0]) + 1
+    lines, end = on_mica(mica_output, PS_STATES[0], nth)
+    shell = int(re.findall(r"^posix: started busybox \(pid (\d+)\)$", mica_output, re.M)[nth])
+    assert end == "exited with status 0", lines
+    stopped = int(lines[0])
+    assert re.match(r"^\s*PID\s+STAT\s+COMMAND$", lines[1]), lines
+    rows = {int(m.group(1)): (m.group(2), m.group(3)) for line in lines[2:]
+            if (m := re.match(r"^\s*(\d+)\s+(\S+)\s+(.*)$", line))}
+    assert rows[stopped][0] == "T", lines
+    assert rows[shell][0] == "S", lines
+    assert [s for s, args in rows.values() if args == "busybox ps -o pid,stat,args"] == ["R"], lines
 
 
 def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):

@@ -526,7 +526,7 @@ TEST(aspace_label_limits_protect_and_splits_keep_offset_and_tag)
 	CHECK_EQ(as_add(&as, 0x14000, 0x1000, IPC_MAP_READ, AS_ANON, 0, false), 0);
 	CHECK_EQ(as_region_at(&as, 0x10000)->max_rights, ~0u);
 	CHECK_EQ(as_region_at(&as, 0x10000)->tag, 0);
-	as_label(&as, 0x10000, 0x4000, RX, 77);
+	as_label(&as, 0x10000, 0x4000, RX, 77, 0x3000);
 	CHECK_EQ(as_region_at(&as, 0x14000)->tag, 0);           /* outside: untouched */
 	/* Beyond its max_rights anywhere in the range: refused, nothing changes. */
 	CHECK_EQ(as_protect(&as, 0x11000, 0x4000, RW), -ERR_NO_RIGHTS);

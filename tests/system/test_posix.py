@@ -174,7 +174,7 @@ PS = ("busybox", ["sh", "-c", "busybox ps; exit 0"])
 # Mica only: busybox's ps shows each process's state from /proc/PID/stat:
 # a stopped child T, the shell waiting for ps S, ps itself R.
 PS_STATES = ("busybox", ["sh", "-c", "busybox sleep 30 & echo $!; kill -STOP $!; "
-                         "busybox ps -o pid,stat,args; kill -9 $!; exit 0"])
+                         "busybox ps -o pid -o stat -o args; kill -9 $!; exit 0"])
 # Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
 ENOSPC = ("files-musl", ["enospc"])
 
@@ -271,7 +271,7 @@ def test_posix_busybox_ps_shows_the_states(mica_output):
             if (m := re.match(r"^\s*(\d+)\s+(\S+)\s+(.*)$", line))}
     assert rows[stopped][0] == "T", lines
     assert rows[shell][0] == "S", lines
-    assert [s for s, args in rows.values() if args == "busybox ps -o pid,stat,args"] == ["R"], lines
+    assert [s for s, args in rows.values() if args == "busybox ps -o pid -o stat -o args"] == ["R"], lines
 
 
 def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):

@@ -10,13 +10,15 @@
  * kernel's count of its threads (cputime.c; it does not split user from
  * system time, so both count the same). A process's CPU time grows no
  * faster than the clock (one CPU), so the earliest its timer can expire
- * is now plus what is left: the timer is armed for then, and there the
- * count is read again — SIGVTALRM or SIGPROF, or armed again for what is
- * left. A computing process gets its signal within a tick of the expiry.
+ * is now plus what is left (a tick at least): the timer is armed for
+ * then, and there the count is read again — SIGVTALRM or SIGPROF, or
+ * armed again for what is left. A computing process gets its signal
+ * within a tick of the expiry.
  */
 #include "syscall.h"
 
 #define NS_PER_SEC 1000000000UL
+#define CPU_TIMER_MIN (NS_PER_SEC / 100)      /* a tick */
 
 cap_slot_t signal_notification;
 
@@ -42,8 +44,11 @@ void signal_timer_arm(void)
 		uint64_t cpu = process_cpu_ns(p);
 		now = now ? now : (uint64_t)sys_clock();
 		for (unsigned k = 0; k < 2; k++) {
-			uint64_t at = p->cpu_timer_at[k];
-			uint64_t when = !at ? 0 : at > cpu ? now + (at - cpu) : now;
+			/* At least a tick ahead: a process that does not run
+			 * (stopped, waiting) is looked at 100 times a second. */
+			uint64_t at = p->cpu_timer_at[k], left = at > cpu ? at - cpu : 0;
+			uint64_t when = !at ? 0 : !left ? now
+					: now + (left > CPU_TIMER_MIN ? left : CPU_TIMER_MIN);
 			if (when && (!first || when < first))
 				first = when;
 		}

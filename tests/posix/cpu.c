@@ -51,7 +51,7 @@ static long cpu_ms(void)
 
 /* ---- sched_yield ---- */
 
-#define TURNS 200
+#define TURNS 50
 
 static void yields(void)
 {
@@ -110,13 +110,13 @@ static void on_timer(int sig)
 	fired[sig]++;
 }
 
-/* Compute until sig has come n times, or 3 s of CPU time. */
+/* Compute until sig has come n times, or 10 s of CPU time. */
 static void compute_until(int sig, int n)
 {
 	long start = cpu_ms();
 	volatile unsigned long x = 0;
 
-	while (fired[sig] < n && cpu_ms() - start < 3000)
+	while (fired[sig] < n && cpu_ms() - start < 10000)
 		for (int i = 0; i < 10000; i++)
 			x += i;
 }

@@ -155,7 +155,7 @@ static struct as_region upper_part(struct aspace *as, const struct as_region *r,
 {
 	struct as_region upper = *r;
 
-	upper.source += r->kind != AS_ANON ? va - r->start : 0;
+	upper.source += va - r->start;
 	upper.start = va;
 	if (r->kind == AS_OBJECT)
 		as->ops->object_hold(as->ctx, r->object);
@@ -187,9 +187,23 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 		return -ERR_NO_MEMORY;
 	as->regions[as->nregions++] = (struct as_region){
 		.start = start, .end = start + size, .rights = rights, .kind = kind,
-		.source = source, .prepare = prepare,
+		.source = source, .prepare = prepare, .max_rights = ~0u,
 	};
 	return 0;
+}
+
+void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag,
+	      uint64_t offset)
+{
+	for (unsigned i = 0; i < as->nregions; i++) {
+		struct as_region *r = &as->regions[i];
+		if (r->start >= start && r->end <= start + size) {
+			r->max_rights = max_rights;
+			r->tag = tag;
+			if (r->kind == AS_ANON)
+				r->source = offset + (r->start - start);
+		}
+	}
 }
 
 static void free_owned(struct aspace *as, uint64_t start, uint64_t end)
@@ -241,7 +255,7 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 			r->end = start;
 		} else if (r->end > end) {
 			object_release(as, r, r->start, end, false);
-			r->source += r->kind != AS_ANON ? end - r->start : 0;
+			r->source += end - r->start;
 			r->start = end;
 		} else {
 			object_release(as, r, r->start, r->end, true);
@@ -309,6 +323,8 @@ long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned right
 		return -ERR_BAD_ADDRESS;
 	for (unsigned i = 0; i < as->nregions; i++) {
 		const struct as_region *r = &as->regions[i];
+		if (r->start < end && start < r->end && (rights & ~r->max_rights))
+			return -ERR_NO_RIGHTS;
 		splits += (r->start < start && start < r->end) + (r->start < end && end < r->end);
 	}
 	if (as->nregions + splits > AS_MAX_REGIONS)

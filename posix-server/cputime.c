@@ -33,6 +33,24 @@ uint64_t process_cpu_ns(const struct process *p)
 	return ns;
 }
 
+/* The CPU time of the processes that ended since the server started. */
+static uint64_t ended_ns;
+
+void process_cpu_ended(const struct process *p)
+{
+	ended_ns += p->cpu_ended_ns;
+}
+
+uint64_t processes_cpu_ns(void)
+{
+	uint64_t ns = ended_ns;
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_RUNNING)
+			ns += process_cpu_ns(&processes[i]);
+	return ns;
+}
+
 void process_reaped(struct process *p, const struct process *c)
 {
 	p->cpu_children_ns += c->cpu_ended_ns + c->cpu_children_ns;

@@ -31,6 +31,7 @@
 
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
+bool call_yields;
 
 /* Reply objects: the one the next message is received with, and the
  * free ones. A thread whose call waits keeps the one its call came
@@ -315,16 +316,16 @@ static bool page_fault(struct thread *t, struct msg *m)
 		end_process(p, reply_slot, 0, LINUX_SIGKILL);
 		return false;
 	}
-	if (signal_page_fault(t, m->w[0], err == -ERR_NO_RIGHTS ? LINUX_SEGV_ACCERR
-								 : LINUX_SEGV_MAPERR)) {
+	int code, sig = signal_of_page_fault(p, m->w[0], err, &code);
+	if (signal_page_fault(t, m->w[0], sig, code)) {
 		t->fault_repeats = 0;   /* a refused fault is not a page that will not map */
 		t->fault_at = 0;
 		*m = msg_make(IPC_REPLY_RESUME, 0);     /* into its handler */
 		return true;
 	}
-	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): SIGSEGV\n", p->name, p->pid,
-	       m->w[0], m->w[2], access);
-	end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : LINUX_SIGSEGV);
+	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): %s\n", p->name, p->pid,
+	       m->w[0], m->w[2], access, sig == LINUX_SIGBUS ? "SIGBUS" : "SIGSEGV");
+	end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
 	return false;
 }
 
@@ -464,6 +465,12 @@ int main(uint64_t arg)
 			continue;
 		}
 		bool answer = handle(&m);
+		if (call_yields) {      /* the caller goes behind its equals */
+			call_yields = false;
+			if (answer)
+				ipc_reply(reply_slot, &m);
+			answer = false;
+		}
 		if (wake_pending() && answer && ipc_tag_items(m.tag) == 0) {
 			/* The calls this one woke are answered first (a pipe's
 			 * reader, as soon as the writer wrote), then this one

@@ -115,6 +115,9 @@ struct process {
 	struct linux_sigaction actions[LINUX_NSIG];
 	struct signal_source siginfo[LINUX_NSIG];       /* of each pending signal */
 	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
+	uint64_t cpu_timer_at[2];       /* ITIMER_VIRTUAL, ITIMER_PROF: when its CPU time
+					 * (process_cpu_ns) reaches it (0: off) */
+	uint64_t cpu_timer_interval[2];
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
@@ -125,6 +128,7 @@ struct process {
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
+	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
@@ -139,6 +143,10 @@ extern struct thread threads[THREAD_MAX];
 
 extern cap_slot_t posix_endpoint;       /* where processes' faults and calls arrive */
 extern unsigned posix_priority;         /* the server's thread's */
+/* The call just handled yields (sched_yield): its answer goes with
+ * ipc_reply, behind the ready threads of its priority, not with the
+ * next receive. */
+extern bool call_yields;
 /* A reply object a thread that waited held, free again (its thread was
  * destroyed without an answer). */
 void reply_put(cap_slot_t reply);
@@ -189,6 +197,13 @@ void memory_log(void);
 void memory_trim(struct process *p, uint64_t keep);
 
 /* ---- shmem.c: the objects of shared mappings (AS_OBJECT) ---- */
+
+/* The object of the part of a file mapping past the page holding the
+ * file's end: it has no page, so a touch is SIGBUS (sys_memory.c). */
+#define SHMEM_PAST_END UINT64_MAX
+/* A region's tag (lib/aspace.h) for a mapping of the root filesystem's
+ * file at node: MAP_TAG_FILE + node (/proc/PID/maps names it); 0: none. */
+#define MAP_TAG_FILE 1
 
 /* lib/aspace.h's object operations (process_as_ops): the object is a
  * tmpfs node; ctx the process (NULL: none). */
@@ -262,8 +277,15 @@ extern const struct vfs_proc_ops procfs_ops;
 /* The file of /proc/PID at node into the file being made: 0, or -ESRCH
  * (the process is gone), -ENOENT (fdinfo: the descriptor is closed). */
 long procfs_pid_file(int node);
+/* (procfs_maps.c) /proc/PID/maps and environ of p into the file being
+ * made. */
+void procfs_maps(const struct process *p);
+void procfs_environ(struct process *p);
+/* (procfs.c) /proc/stat's processes line: pids and tids given so far
+ * (process.c). */
+int pids_given(void);
 /* Whether node is a directory of /proc whose entries depend on the
- * processes (/proc, /proc/PID, its fd and fdinfo). */
+ * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
 bool procfs_dir(int node);
 /* Its entry at *pos (>= 2: getdents64's offset; "." and ".." are the
  * caller's) or after: its name (size bytes), DT_ type and inode number,
@@ -367,16 +389,20 @@ void job_stop(struct process *p, int sig);
 /* Linux's signal for exception vector, and its si_code (*code; an FPU
  * exception's from t's FPU state). */
 int signal_of_vector(const struct thread *t, uint64_t vector, int *code);
-/* A page fault at addr that t's process may not make (code SEGV_MAPERR:
- * nothing mapped; SEGV_ACCERR: not with that access): true when its
- * SIGSEGV handler is entered (t's registers rewritten; the fault's
- * answer resumes it there), false when the fault ends the process. */
-bool signal_page_fault(struct thread *t, uint64_t addr, int code);
+/* The signal of a page fault at addr that p may not make, as_fault's
+ * err, and its si_code (*code): SIGSEGV SEGV_MAPERR (nothing mapped),
+ * SEGV_ACCERR (not with that access), SIGBUS BUS_ADRERR (a page of an
+ * object that has none: past a file's end). */
+int signal_of_page_fault(const struct process *p, uint64_t addr, long err, int *code);
+/* That fault of t's, signal sig with code: true when its handler is
+ * entered (t's registers rewritten; the fault's answer resumes it
+ * there), false when the fault ends the process. */
+bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code);
 /* The FPU state of t saved below *sp for a frame (*sp moved below it,
  * *fpstate its address, or 0 when the kernel had none): false when it
  * cannot be written. */
 bool signal_fpu_push(struct thread *t, uint64_t *sp, uint64_t *fpstate);
-/* t's FPU state as a handler starts with it. */
+/* t's FPU state as a handler (and a new program) starts with it. */
 void signal_fpu_enter(struct thread *t);
 /* rt_sigreturn: t's FPU state back from the frame's fpstate (0: the
  * initial state); false when it cannot be read or is not valid. */
@@ -425,6 +451,10 @@ cap_slot_t thread_badged_endpoint(const struct thread *t);
 /* Make t's kernel thread in its process's task and start it with regs
  * (clone). 0 or a negative Mica error (t then has none). */
 long thread_run(struct thread *t, const struct user_regs *regs);
+/* to's x87/SSE state (control words, MXCSR, registers) a copy of
+ * from's, as Linux's clone and fork copy it; to has not run yet. 0 or a
+ * negative Mica error. */
+long thread_fpu_copy(struct thread *to, const struct thread *from);
 /* t is gone: its kernel thread destroyed, a reply object it waited on
  * free again (reply_put), its record free; its process has one less. */
 void thread_release(struct thread *t);
@@ -462,6 +492,12 @@ void threads_wake_all(void);
 uint64_t thread_cpu_ns(const struct thread *t);
 /* p's: its live threads' and its ended threads' (all of it once ended). */
 uint64_t process_cpu_ns(const struct process *p);
+/* p has ended (its threads released): its time counts in
+ * processes_cpu_ns for good. */
+void process_cpu_ended(const struct process *p);
+/* The CPU time of every process since the server started, the live and
+ * the ended (/proc/stat). */
+uint64_t processes_cpu_ns(void);
 /* p's wait reaped its ended child c: c's time and its children's become
  * p's children's (RUSAGE_CHILDREN, times' cutime). */
 void process_reaped(struct process *p, const struct process *c);

@@ -8,6 +8,7 @@
 #include "posix.h"
 #include "vfs.h"
 
+#include "lib/elf.h"
 #include "lib/loader.h"
 
 struct process processes[PROCESS_MAX];
@@ -16,6 +17,11 @@ static int next_pid = 1;
 int pid_next(void)
 {
 	return next_pid++;
+}
+
+int pids_given(void)
+{
+	return next_pid - 1;
 }
 
 long regs_fetch(struct thread *t, struct user_regs *r)
@@ -46,6 +52,28 @@ static uint64_t cpuid_1_edx(void)
 	return d;
 }
 
+/* Name the regions the loader made for the segments of node's file
+ * (moved by bias, as loaded) by the file and their offsets in it, for
+ * /proc/PID/maps, when node is a root-filesystem file (its node stays
+ * for good); a file elsewhere (tmpfs, a boot module) is named by
+ * nothing. */
+static void image_label(struct aspace *as, int node, uint64_t bias)
+{
+	const struct vfs_node *n = node >= 0 ? &vfs_nodes[node] : NULL;
+	struct elf_image img;
+
+	if (!n || VFS_WRITABLE(n) || !n->data ||
+	    elf_parse_at(n->data, n->size, USER_SPACE_TOP, bias, &img) != ELF_OK)
+		return;
+	for (int i = 0; i < img.nsegments; i++) {
+		const struct elf_segment *sg = &img.segments[i];
+		uint64_t first = sg->vaddr & ~(AS_PAGE_SIZE - 1);
+		uint64_t end = (sg->vaddr + sg->memsz + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1);
+		as_label(as, first, end - first, ~0u, MAP_TAG_FILE + (uint64_t)node,
+			 sg->offset & ~(AS_PAGE_SIZE - 1));
+	}
+}
+
 /* The interpreter a dynamically linked program names (glibc's ld.so,
  * from the root filesystem), loaded at POSIX_INTERP_BASE: NULL or why
  * not; its entry point in *entry. */
@@ -70,19 +98,22 @@ static const char *interp_load(struct aspace *as, const char *path, uint64_t *en
 		return why;
 	}
 	*entry = img.entry;
+	image_label(as, l.node, POSIX_INTERP_BASE);
 	return NULL;
 }
 
 /* The address space at the start: segments (the interpreter's too),
- * stack. NULL or why not; where the thread starts in *entry. */
+ * stack; node: the program's file in the file tree (-1: none). NULL or
+ * why not; where the thread starts in *entry. */
 static const char *space_build(struct aspace *as, const void *file, size_t size,
-			       struct exec_start *s, uint64_t *entry, uint64_t *sp)
+			       struct exec_start *s, int node, uint64_t *entry, uint64_t *sp)
 {
 	const char *why = loader_load(as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
 				      POSIX_DYN_BASE, &s->image);
 
 	if (why)
 		return why;
+	image_label(as, node, POSIX_DYN_BASE);
 	*entry = s->image.entry;
 	s->base = 0;
 	if (s->image.interp) {
@@ -120,6 +151,14 @@ static void args_find(struct process *p, struct aspace *as, const struct exec_st
 		at = len = 0;
 	p->arg_start = at;
 	p->arg_end = at + len;
+	/* envp[0] after argv's NULL; the environment's strings likewise. */
+	at = len = 0;
+	for (unsigned i = 0; i < s->envc; i++)
+		len += strlen(s->envp[i]) + 1;
+	if (!s->envc || as_copy_in(as, &at, sp + 8 * (s->argc + 2), sizeof(at)) < 0)
+		at = len = 0;
+	p->env_start = at;
+	p->env_end = at + len;
 }
 
 /* The task and its first thread, t's: the server as pager and exception
@@ -189,7 +228,11 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	p->nofile = FD_MAX;
 	p->umask = 022;
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
-	const char *why = space_build(&p->as, file, size, s, &entry, &sp);
+	/* The program's node, if the file is the root filesystem's at execfn. */
+	struct vfs_lookup l;
+	int node = vfs_resolve(VFS_ROOT, s->execfn, VFS_FOLLOW, NULL, &l) >= 0 &&
+		   vfs_nodes[l.node].data == file ? l.node : -1;
+	const char *why = space_build(&p->as, file, size, s, node, &entry, &sp);
 	p->brk_start = p->brk = s->image.end;
 	if (!why)
 		args_find(p, &p->as, s, sp);
@@ -232,6 +275,7 @@ void process_end(struct process *p, int status, int signal)
 	struct process *parent = process_parent(p);
 
 	process_release(p);
+	process_cpu_ended(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)
@@ -282,6 +326,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->arg_start = p->arg_start;
 	c->arg_end = p->arg_end;
+	c->env_start = p->env_start;
+	c->env_end = p->env_end;
 	c->brk_start = p->brk_start;
 	c->brk = p->brk;
 	/* Only the calling thread is copied, with its mask and altstack;
@@ -297,7 +343,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	 * writes it (lib/aspace.h). */
 	if ((e = as_share(&c->as, &p->as)) < 0 ||
 	    (e = task_build(c, ct, regs->rip, regs->rsp)) < 0 ||
-	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0) {
+	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0 ||
+	    (e = thread_fpu_copy(ct, pt)) < 0) {
 		process_release(c);
 		*err = e == -LINUX_ENOMEM || e == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
 		return NULL;
@@ -336,7 +383,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 		file = copy;
 	}
 	as_init(&as, &process_as_ops, p, PROCESS_MAX_PAGES);
-	const char *why = space_build(&as, file, n->size, s, &entry, &sp);
+	const char *why = space_build(&as, file, n->size, s, node, &entry, &sp);
 	if (copy)
 		pages_free(copy);
 	if (why) {
@@ -360,6 +407,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	/* Caught signals go back to their default action; ignored stay;
 	 * the mask, pending signals and the alarm stay, the altstack goes. */
 	memset(&t->altstack, 0, sizeof(t->altstack));
+	signal_fpu_enter(t);    /* the FPU state a new program starts with, as Linux */
 	for (unsigned i = 0; i < LINUX_NSIG; i++)
 		if (p->actions[i].handler > 1)
 			memset(&p->actions[i], 0, sizeof(p->actions[i]));

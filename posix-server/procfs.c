@@ -2,7 +2,8 @@
  * The files of /proc whose bytes are made when they are read, in the
  * formats of Linux's proc(5): meminfo (from the server's pages and the
  * manifest's memory= allowance), cpuinfo (CPUID), uptime (the kernel's
- * clock), mounts (the server's file systems), net/dev (the netstack's
+ * clock), stat (CPU times: the processes', the server's, the rest), mounts
+ * (the server's file systems), net/dev (the netstack's
  * interfaces: procfs_net.c), and those of /proc/PID (procfs_pid.c). A
  * read makes the whole file and gives the part at the description's
  * offset; stat says size 0, as Linux.
@@ -14,7 +15,7 @@
 #include "lib/fmt.h"
 #include "proto/program.h"
 
-#define TEXT_MAX 8192
+#define TEXT_MAX 16384
 #define KIB(pages) ((pages) * (PAGE_SIZE / 1024))
 
 static char text[TEXT_MAX];
@@ -165,6 +166,39 @@ static void uptime(void)
 	procfs_printf("%lu.%02lu 0.00\n", cs / 100, cs % 100);
 }
 
+/* /proc/stat: one CPU (cpu and cpu0 alike) whose user time is the CPU
+ * time of the POSIX processes (all of them since the server started:
+ * the kernel's count of their threads), system time the server's own
+ * thread's (the work it does for them), idle the rest of the time since
+ * boot — which includes the other Mica servers' and the kernel's, whose
+ * counts the server cannot read. In clock ticks (USER_HZ, 100 a second).
+ * btime is CLOCK_REALTIME at boot (sys_info.c: the epoch, until there is
+ * calendar time); processes the pids and tids given; procs_running the
+ * threads not waiting in a call. Interrupts and context switches are not
+ * counted (0). */
+static void stat(void)
+{
+	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
+	uint64_t now = (uint64_t)sys_clock(), server = 0, running = 0;
+	/* CLOCK_REALTIME less the time since boot: both are the kernel's
+	 * clock today (sys_info.c), so the epoch. */
+	const uint64_t btime = 0;
+
+	sys_thread_read_regs(PROGRAM_THREAD_SLOT | THREAD_REGS_CPUTIME, (uint64_t)&server);
+	uint64_t user = processes_cpu_ns() / ns_per_tick, system = server / ns_per_tick;
+	uint64_t total = now / ns_per_tick, idle = total > user + system ? total - user - system : 0;
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		running += threads[i].state == THREAD_RUNNING &&
+			   threads[i].proc->state == PROCESS_RUNNING && !threads[i].blocked &&
+			   !threads[i].proc->stopped;
+	for (unsigned cpu = 0; cpu < 2; cpu++)
+		procfs_printf(cpu ? "cpu0 %lu 0 %lu %lu 0 0 0 0 0 0\n" : "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n",
+			      user, system, idle);
+	procfs_printf("intr 0\nctxt 0\nbtime %lu\nprocesses %d\nprocs_running %lu\n"
+		      "procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+		      btime, pids_given(), running);
+}
+
 static void mounts(void)
 {
 	procfs_printf("rootfs / rootfs ro 0 0\n"
@@ -192,9 +226,11 @@ long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, 
 	case PROC_MEMINFO: meminfo(); break;
 	case PROC_CPUINFO: cpuinfo(); break;
 	case PROC_UPTIME: uptime(); break;
+	case PROC_STAT: stat(); break;
 	case PROC_MOUNTS: mounts(); break;
 	case PROC_PID_STAT: case PROC_PID_STATUS: case PROC_PID_CMDLINE: case PROC_PID_COMM:
-	case PROC_FDINFO: {
+	case PROC_FDINFO: case PROC_PID_MAPS: case PROC_PID_ENVIRON: case PROC_TASK_STAT:
+	case PROC_TASK_STATUS: case PROC_TASK_COMM: {
 		long r = procfs_pid_file(f->node);
 		if (r < 0)
 			return r;

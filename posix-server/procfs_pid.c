@@ -2,7 +2,9 @@
  * The parts of /proc that depend on who looks, as Linux's proc(5) has
  * them: /proc lists the live processes (zombies too) as directories named
  * by their pids, /proc/self is a link to the caller's pid, and /proc/PID/
- * holds stat, status, cmdline, comm, exe, cwd, fd/ and fdinfo/.
+ * holds stat, status, cmdline, comm, exe, cwd, fd/, fdinfo/, maps and
+ * environ (procfs_maps.c) and task/, a directory per thread (its tid)
+ * with its own stat, status and comm.
  * /proc/PID/fd/N is a link whose text is what Linux shows (a path,
  * `pipe:[INO]`, `socket:[INO]`, `anon_inode:[eventfd]`) and which opens
  * the descriptor's own node, not a path (vfs.c follows it through
@@ -33,8 +35,20 @@ static const struct {
 	{ "status", LINUX_S_IFREG | 0444, PROC_PID_STATUS },
 	{ "cmdline", LINUX_S_IFREG | 0444, PROC_PID_CMDLINE },
 	{ "comm", LINUX_S_IFREG | 0644, PROC_PID_COMM },
+	{ "maps", LINUX_S_IFREG | 0444, PROC_PID_MAPS },
+	{ "environ", LINUX_S_IFREG | 0400, PROC_PID_ENVIRON },
+	{ "task", LINUX_S_IFDIR | 0555, PROC_PID_TASK },
 };
 #define PID_ENTRIES (sizeof(pid_entries) / sizeof(pid_entries[0]))
+
+/* The entries of /proc/PID/task/TID: the thread's own. */
+static const struct {
+	const char *name;
+	uint8_t device;
+} task_entries[] = {
+	{ "stat", PROC_TASK_STAT }, { "status", PROC_TASK_STATUS }, { "comm", PROC_TASK_COMM },
+};
+#define TASK_ENTRIES (sizeof(task_entries) / sizeof(task_entries[0]))
 
 /* The process with pid, alive or a zombie (alive only: live), or NULL. */
 static struct process *process_of_pid(int pid, bool live)
@@ -45,6 +59,15 @@ static struct process *process_of_pid(int pid, bool live)
 				      (!live && p->state == PROCESS_ZOMBIE)))
 			return p;
 	}
+	return NULL;
+}
+
+/* Thread tid of p (alive), or NULL. */
+static struct thread *thread_of(const struct process *p, long tid)
+{
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p && threads[i].tid == tid)
+			return &threads[i];
 	return NULL;
 }
 
@@ -79,6 +102,21 @@ static long procfs_child(void *caller, int dir, const char *name, size_t len)
 			if (strlen(pid_entries[i].name) == len && !memcmp(pid_entries[i].name, name, len))
 				return vfs_proc_node(dir, pid_entries[i].name, pid_entries[i].mode,
 						     pid_entries[i].device, d->pid, -1);
+		return -LINUX_ENOENT;
+	case PROC_PID_TASK: {
+		long tid = number(name, len);
+		if (!(p = process_of_pid(d->pid, true)) || !thread_of(p, tid))
+			return -LINUX_ENOENT;
+		fmt_snprintf(text, sizeof(text), "%ld", tid);
+		return vfs_proc_node(dir, text, LINUX_S_IFDIR | 0555, PROC_TASK_TID, d->pid, (int)tid);
+	}
+	case PROC_TASK_TID:
+		if (!(p = process_of_pid(d->pid, true)) || !thread_of(p, d->fd))
+			return -LINUX_ENOENT;
+		for (unsigned i = 0; i < TASK_ENTRIES; i++)
+			if (strlen(task_entries[i].name) == len && !memcmp(task_entries[i].name, name, len))
+				return vfs_proc_node(dir, task_entries[i].name, LINUX_S_IFREG | 0444,
+						     task_entries[i].device, d->pid, d->fd);
 		return -LINUX_ENOENT;
 	default: {              /* PROC_PID_FD, PROC_PID_FDINFO */
 		bool digits = len > 0 && len < 8 && (name[0] != '0' || len == 1);
@@ -169,7 +207,8 @@ bool procfs_dir(int node)
 	const struct vfs_node *n = &vfs_nodes[node];
 
 	return n->fs == FS_PROC && (n->device == PROC_ROOT || n->device == PROC_PID ||
-				    n->device == PROC_PID_FD || n->device == PROC_PID_FDINFO);
+				    n->device == PROC_PID_FD || n->device == PROC_PID_FDINFO ||
+				    n->device == PROC_PID_TASK || n->device == PROC_TASK_TID);
 }
 
 bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *type, uint64_t *ino)
@@ -217,6 +256,30 @@ bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *typ
 		*ino = ((uint64_t)d->pid << 16) + VFS_NODES + *pos;
 		(*pos)++;
 		return true;
+	case PROC_PID_TASK:
+		/* The threads at 2 + their slot. */
+		if (!(p = process_of_pid(d->pid, true)))
+			return false;
+		for (uint64_t i = *pos - 2; i < THREAD_MAX; i++) {
+			const struct thread *t = &threads[i];
+			if (t->state != THREAD_RUNNING || t->proc != p)
+				continue;
+			fmt_snprintf(name, size, "%d", t->tid);
+			*type = LINUX_DT_DIR;
+			*ino = ((uint64_t)t->tid << 16) + VFS_NODES;
+			*pos = i + 3;
+			return true;
+		}
+		return false;
+	case PROC_TASK_TID:
+		if (*pos - 2 >= TASK_ENTRIES || !(p = process_of_pid(d->pid, true)) ||
+		    !thread_of(p, d->fd))
+			return false;
+		fmt_snprintf(name, size, "%s", task_entries[*pos - 2].name);
+		*type = LINUX_DT_REG;
+		*ino = ((uint64_t)d->fd << 16) + VFS_NODES + *pos;
+		(*pos)++;
+		return true;
 	default:                /* PROC_PID_FD, PROC_PID_FDINFO */
 		if (!(p = process_of_pid(d->pid, true)))
 			return false;
@@ -245,16 +308,18 @@ static uint64_t vm_kib(const struct process *p)
 	return bytes / 1024;
 }
 
-/* proc(5)'s state letter: Z a zombie, T stopped, R a thread runs (the
- * reader's own call is not waiting), else S. */
-static char state_of(const struct process *p)
+/* proc(5)'s state letter of p, or of its thread t (NULL: the process):
+ * Z a zombie, T stopped, R a thread runs (the reader's own call is not
+ * waiting), else S. */
+static char state_of(const struct process *p, const struct thread *t)
 {
 	if (p->state == PROCESS_ZOMBIE)
 		return 'Z';
 	if (p->stopped)
 		return 'T';
 	for (unsigned i = 0; i < THREAD_MAX; i++)
-		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p && !threads[i].blocked)
+		if (threads[i].state == THREAD_RUNNING && threads[i].proc == p && !threads[i].blocked &&
+		    (!t || t == &threads[i]))
 			return 'R';
 	return 'S';
 }
@@ -269,28 +334,31 @@ static const char *state_name(char s)
 	}
 }
 
-static void pid_stat(const struct process *p)
+/* stat of p, or of its thread t (NULL: the process's). */
+static void pid_stat(const struct process *p, const struct thread *t)
 {
 	int fg = tty_foreground(p->sid);
+	uint64_t ns = t ? thread_cpu_ns(t) : process_cpu_ns(p);
 
 	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
 	 * and cutime in clock ticks (cputime.c: no system time). */
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
 	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		      p->pid, p->name, state_of(p), p->ppid, p->pgid, p->sid,
-		      fg ? 5 << 8 | 1 : 0, fg ? fg : -1, process_cpu_ns(p) / ns_per_tick,
+		      t ? t->tid : p->pid, p->name, state_of(p, t), p->ppid, p->pgid, p->sid,
+		      fg ? 5 << 8 | 1 : 0, fg ? fg : -1, ns / ns_per_tick,
 		      p->cpu_children_ns / ns_per_tick, p->nthreads,
 		      p->state == PROCESS_ZOMBIE ? 0 : vm_kib(p) * 1024,
 		      p->state == PROCESS_ZOMBIE ? 0 : p->as.npages);
 }
 
-static void pid_status(const struct process *p)
+static void pid_status(const struct process *p, const struct thread *t)
 {
 	procfs_printf("Name:\t%.15s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nNgid:\t0\n"
 		      "Pid:\t%d\nPPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
 		      "FDSize:\t%lu\nGroups:\t\n",
-		      p->name, p->umask, state_name(state_of(p)), p->pid, p->pid, p->ppid, p->nofile);
+		      p->name, p->umask, state_name(state_of(p, t)), p->pid, t ? t->tid : p->pid,
+		      p->ppid, p->nofile);
 	if (p->state != PROCESS_ZOMBIE)
 		procfs_printf("VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\n", vm_kib(p),
 			      KIB((uint64_t)p->as.npages));
@@ -330,13 +398,20 @@ static void pid_fdinfo(struct process *p, int fd)
 long procfs_pid_file(int node)
 {
 	const struct vfs_node *n = &vfs_nodes[node];
-	struct process *p = process_of_pid(n->pid, n->device == PROC_FDINFO);
+	bool task = n->device >= PROC_TASK_STAT && n->device <= PROC_TASK_COMM;
+	struct process *p = process_of_pid(n->pid, n->device == PROC_FDINFO || task);
+	const struct thread *t = p && task ? thread_of(p, n->fd) : NULL;
 
-	if (!p)
+	if (!p || (task && !t))
 		return -LINUX_ESRCH;
 	switch (n->device) {
-	case PROC_PID_STAT: pid_stat(p); break;
-	case PROC_PID_STATUS: pid_status(p); break;
+	case PROC_PID_STAT: pid_stat(p, NULL); break;
+	case PROC_PID_STATUS: pid_status(p, NULL); break;
+	case PROC_TASK_STAT: pid_stat(p, t); break;
+	case PROC_TASK_STATUS: pid_status(p, t); break;
+	case PROC_TASK_COMM: procfs_printf("%.15s\n", p->name); break;
+	case PROC_PID_MAPS: procfs_maps(p); break;
+	case PROC_PID_ENVIRON: procfs_environ(p); break;
 	case PROC_PID_CMDLINE: pid_cmdline(p); break;
 	case PROC_PID_COMM: procfs_printf("%.15s\n", p->name); break;
 	case PROC_FDINFO:

@@ -8,7 +8,8 @@
  * maps it; its pages are tmpfs pages (bounded by TMPFS_PAGES with the
  * files of /tmp and /var), made on first touch and freed with the file.
  * A page no longer mapped by a live process (munmap, exec, mprotect) is
- * revoked from every process, which fault it in again.
+ * revoked from every process, which fault it in again. The object
+ * SHMEM_PAST_END (past a file's end) has no page and holds nothing.
  */
 #include "syscall.h"
 #include "vfs.h"
@@ -17,6 +18,9 @@
 
 long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page)
 {
+	*page = NULL;
+	if (object == SHMEM_PAST_END)
+		return -ERR_BAD_ADDRESS;
 	long err = vfs_page((int)object, offset / PAGE_SIZE, create, page);
 
 	if (err == -LINUX_ENOSPC)
@@ -26,13 +30,16 @@ long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void *
 
 void shmem_hold(void *ctx, uint64_t object)
 {
-	vfs_nodes[object].opens++;
+	if (object != SHMEM_PAST_END)
+		vfs_nodes[object].opens++;
 }
 
 void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last)
 {
 	const struct process *owner = ctx;
 
+	if (object == SHMEM_PAST_END)
+		return;
 	/* A process whose task is gone (its end) has no mapping left. */
 	if (!owner || owner->task.task)
 		for (uint64_t at = offset; at < offset + size; at += PAGE_SIZE) {

@@ -4,7 +4,8 @@
  * the server cannot answer (it reads the thread's registers with
  * thread_read_regs: a pager's message has none) becomes the signal Linux
  * sends, with si_code and si_addr as Linux's (arch/x86/kernel/traps.c,
- * arch/x86/mm/fault.c): a handler runs on the faulting thread and, if it
+ * arch/x86/mm/fault.c; SIGBUS BUS_ADRERR past a mapped file's end, as
+ * mm/filemap.c): a handler runs on the faulting thread and, if it
  * returns, the instruction runs again; without one, or blocked or
  * ignored, the process ends by it.
  *
@@ -79,12 +80,25 @@ bool signal_fault(struct thread *t, struct user_regs *r, int sig, int code, uint
 	return signal_deliver(t, r);
 }
 
-bool signal_page_fault(struct thread *t, uint64_t addr, int code)
+int signal_of_page_fault(const struct process *p, uint64_t addr, long err, int *code)
+{
+	const struct as_region *reg = as_region_at(&p->as, addr);
+
+	/* A region of an object without the page: past a file's end. */
+	if (err == -ERR_BAD_ADDRESS && reg && reg->kind == AS_OBJECT) {
+		*code = LINUX_BUS_ADRERR;
+		return LINUX_SIGBUS;
+	}
+	*code = err == -ERR_NO_RIGHTS ? LINUX_SEGV_ACCERR : LINUX_SEGV_MAPERR;
+	return LINUX_SIGSEGV;
+}
+
+bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code)
 {
 	struct user_regs r;
 
 	if (sys_thread_read_regs(t->kthread, (uint64_t)&r) < 0 ||
-	    !signal_fault(t, &r, LINUX_SIGSEGV, code, addr))
+	    !signal_fault(t, &r, sig, code, addr))
 		return false;
 	return sys_thread_write_regs(t->kthread, (uint64_t)&r) == 0;
 }

@@ -109,7 +109,7 @@ static long clone_thread(struct process *p, struct user_regs *r, uint64_t flags,
 		as_copy_out(&p->as, ptid, &c->tid, sizeof(c->tid));
 	if (flags & CLONE_CHILD_SETTID)
 		as_copy_out(&p->as, ctid, &c->tid, sizeof(c->tid));
-	if ((err = thread_run(c, &regs)) < 0) {
+	if ((err = thread_run(c, &regs)) < 0 || (err = thread_fpu_copy(c, p->current)) < 0) {
 		thread_release(c);
 		return err == -ERR_NO_MEMORY ? -LINUX_ENOMEM : -LINUX_EAGAIN;
 	}

@@ -6,6 +6,14 @@
  * file cache, a tmpfs file's copied; private, shared or not), mprotect (the regions' rights; the pages
  * mapped in the range are revoked and come back with the new rights on
  * the next touch), madvise accepted.
+ *
+ * As Linux: a shared mapping of a file not opened for writing may never
+ * be made writable (the region's max_rights: mprotect is EACCES), and
+ * the pages of a file mapping past the page holding the file's end are
+ * nobody's (a region of the object SHMEM_PAST_END, which has no page):
+ * touching them is SIGBUS (signal_fault.c). A region of a file records
+ * it (tag: MAP_TAG_FILE + node, for /proc/PID/maps; source: the file's
+ * offset of its start).
  */
 #include "layout.h"
 #include "syscall.h"
@@ -66,19 +74,24 @@ static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 	long err = as_protect(&p->as, va, len, rights_of(prot));
 
 	if (err)
-		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM : errno_of(err);
+		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM
+		       : err == -ERR_NO_RIGHTS ? -LINUX_EACCES : errno_of(err);
 	as_each_owned(&p->as, va, va + len, revoke, NULL);
 	shmem_revoke(p, va, va + len);
 	return 0;
 }
 
 /* The file node mmap maps for descriptor fd (or -1: anonymous memory,
- * as /dev/zero gives): 0 or -EBADF, -EACCES, -ENODEV. */
-static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t prot, int *node)
+ * as /dev/zero gives) and whether a shared mapping of it may be written
+ * (*writable: the file is open for writing): 0 or -EBADF, -EACCES,
+ * -ENODEV. */
+static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t prot, int *node,
+		       bool *writable)
 {
 	struct file *f = fd_file(p, fd);
 
 	*node = -1;
+	*writable = true;
 	if (!f || (f->flags & LINUX_O_PATH))
 		return -LINUX_EBADF;
 	const struct vfs_node *n = &vfs_nodes[f->node];
@@ -87,6 +100,7 @@ static long map_source(struct process *p, uint64_t fd, uint64_t type, uint64_t p
 	if (n->type != VFS_FILE || n->fs == FS_PROC)
 		return -LINUX_ENODEV;
 	unsigned acc = f->flags & LINUX_O_ACCMODE;
+	*writable = acc == LINUX_O_RDWR;
 	if (acc == LINUX_O_WRONLY ||
 	    (type == LINUX_MAP_SHARED && (prot & LINUX_PROT_WRITE) && acc != LINUX_O_RDWR))
 		return -LINUX_EACCES;
@@ -121,7 +135,7 @@ static long map_fill(struct process *p, int node, uint64_t offset, uint64_t va, 
  * anonymous (node -1), a new object of len bytes that a fork's child
  * maps too (shmem.c). none: PROT_NONE. The address, or -ENOMEM. */
 static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va, uint64_t len,
-		       unsigned rights, bool none)
+		       unsigned rights, bool none, unsigned max_rights)
 {
 	long object = node;
 
@@ -132,6 +146,7 @@ static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va
 			vfs_closed((int)object);
 		return -LINUX_ENOMEM;
 	}
+	as_label(&p->as, va, len, max_rights, 0, 0);
 	if (none && as_protect(&p->as, va, len, 0) < 0) {
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
@@ -144,12 +159,13 @@ long posix_mmap(struct process *p, struct user_regs *r)
 	uint64_t addr = r->rdi, len = r->rsi, prot = r->rdx, flags = r->r10, va;
 	uint64_t type = flags & LINUX_MAP_TYPE, offset = r->r9;
 	int node = -1;
+	bool writable = true;
 	long err;
 
 	if (!(flags & LINUX_MAP_ANONYMOUS)) {
 		if (offset & (POSIX_PAGE_SIZE - 1))
 			return -LINUX_EINVAL;
-		if ((err = map_source(p, r->r8, type, prot, &node)))
+		if ((err = map_source(p, r->r8, type, prot, &node, &writable)))
 			return err;
 	}
 	if (len == 0 || len > POSIX_MMAP_TOP - POSIX_MMAP_BASE || addr & (POSIX_PAGE_SIZE - 1) ||
@@ -175,11 +191,24 @@ long posix_mmap(struct process *p, struct user_regs *r)
 	}
 	/* A PROT_NONE mapping is made readable, then closed. */
 	unsigned rights = rights_of(prot) ? rights_of(prot) : IPC_MAP_READ;
+	unsigned max_rights = type == LINUX_MAP_SHARED && !writable ? ~(unsigned)IPC_MAP_WRITE : ~0u;
 	if (type == LINUX_MAP_SHARED && (node < 0 || VFS_WRITABLE(&vfs_nodes[node])))
-		return map_shared(p, node, offset, va, len, rights, !rights_of(prot));
-	if (as_add(&p->as, va, len, rights, AS_ANON, 0, false) < 0)
+		return map_shared(p, node, offset, va, len, rights, !rights_of(prot), max_rights);
+	/* A file's pages up to the one holding its end, then none. */
+	uint64_t filled = len;
+	if (node >= 0 && PAGE_UP(vfs_nodes[node].size) < offset + len)
+		filled = PAGE_UP(vfs_nodes[node].size) > offset ? PAGE_UP(vfs_nodes[node].size) - offset : 0;
+	if ((filled && as_add(&p->as, va, filled, rights, AS_ANON, node >= 0 ? offset : 0, false) < 0) ||
+	    (filled < len && as_add_object(&p->as, va + filled, len - filled, rights, SHMEM_PAST_END,
+					   offset + filled) < 0)) {
+		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
-	if ((node >= 0 && map_fill(p, node, offset, va, len) < 0) ||
+	}
+	/* The root filesystem's nodes stay for good: a region may name one. */
+	as_label(&p->as, va, len, max_rights,
+		 node >= 0 && !VFS_WRITABLE(&vfs_nodes[node]) ? MAP_TAG_FILE + (uint64_t)node : 0,
+		 node >= 0 ? offset : 0);
+	if ((node >= 0 && map_fill(p, node, offset, va, filled) < 0) ||
 	    (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0)) {
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;

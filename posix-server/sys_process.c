@@ -85,9 +85,50 @@ long posix_arch_prctl(struct process *p, struct user_regs *r)
 	}
 }
 
+/* sched_yield: answered with ipc_reply, which queues the caller behind
+ * the threads of its priority that are ready (abi.md, yield), and not
+ * with the next receive, whose fast path would switch straight back to
+ * it (main.c). */
 long posix_sched_yield(struct process *p, struct user_regs *r)
 {
+	call_yields = true;
 	return 0;
+}
+
+/* The CPUs a thread may run on (sched_setaffinity(2)): there is one,
+ * CPU 0, in a mask of one long. pid 0 or a live thread's tid. */
+static long affinity_check(struct process *p, uint64_t pid, uint64_t len)
+{
+	if (pid && !thread_of_tid((int)pid))
+		return -LINUX_ESRCH;
+	if (len < sizeof(uint64_t) || (len & (sizeof(uint64_t) - 1)))
+		return -LINUX_EINVAL;
+	return 0;
+}
+
+long posix_sched_getaffinity(struct process *p, struct user_regs *r)
+{
+	uint64_t mask = 1;
+	long err = affinity_check(p, r->rdi, r->rsi);
+
+	if (err)
+		return err;
+	return as_copy_out(&p->as, r->rdx, &mask, sizeof(mask)) < 0 ? -LINUX_EFAULT
+								     : (long)sizeof(mask);
+}
+
+/* Any mask with CPU 0 in it is kept as it is: the one CPU. */
+long posix_sched_setaffinity(struct process *p, struct user_regs *r)
+{
+	uint64_t mask = 0;
+
+	if (r->rdi && !thread_of_tid((int)r->rdi))
+		return -LINUX_ESRCH;
+	if (as_copy_in(&p->as, &mask, r->rdx, r->rsi < sizeof(mask) ? r->rsi : sizeof(mask)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rsi < sizeof(mask))
+		mask &= (1UL << (8 * r->rsi)) - 1;
+	return mask & 1 ? 0 : -LINUX_EINVAL;
 }
 
 /* Resource limits: RLIMIT_NOFILE is the process's (at most FD_MAX, which

@@ -43,7 +43,8 @@ enum linux_syscall {
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(set_tid_address)                       \
-	X(arch_prctl) X(sched_yield) X(prlimit64) X(getrlimit) X(setrlimit)     \
+	X(arch_prctl) X(sched_yield) X(sched_getaffinity) X(sched_setaffinity)   \
+	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
 	/* futex.c */                                                            \
 	X(futex) X(set_robust_list) X(get_robust_list)                           \
 	/* signal.c */                                                           \

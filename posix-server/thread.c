@@ -115,6 +115,14 @@ long thread_run(struct thread *t, const struct user_regs *regs)
 	return err;
 }
 
+long thread_fpu_copy(struct thread *to, const struct thread *from)
+{
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
+	long err = sys_thread_read_regs(from->kthread | THREAD_REGS_FPU, (uint64_t)fpu);
+
+	return err < 0 ? err : sys_thread_write_regs(to->kthread | THREAD_REGS_FPU, (uint64_t)fpu);
+}
+
 void thread_release(struct thread *t)
 {
 	if (t->state == THREAD_FREE)

@@ -5,10 +5,20 @@
  * thread or process (signal_timer_arm): a sleep's, a poll's or a futex
  * wait's (t->sleep_at) or an alarm's (p->alarm_at). Its signal comes as a message: signal_timers
  * wakes the sleepers whose time has come and sends SIGALRM.
+ *
+ * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time, the
+ * kernel's count of its threads (cputime.c; it does not split user from
+ * system time, so both count the same). A process's CPU time grows no
+ * faster than the clock (one CPU), so the earliest its timer can expire
+ * is now plus what is left (a tick at least): the timer is armed for
+ * then, and there the count is read again — SIGVTALRM or SIGPROF, or
+ * armed again for what is left. A computing process gets its signal
+ * within a tick of the expiry.
  */
 #include "syscall.h"
 
 #define NS_PER_SEC 1000000000UL
+#define CPU_TIMER_MIN (NS_PER_SEC / 100)      /* a tick */
 
 cap_slot_t signal_notification;
 
@@ -22,14 +32,49 @@ void signal_timer_arm(void)
 		    (!first || t->sleep_at < first))
 			first = t->sleep_at;
 	}
+	uint64_t now = 0;
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		const struct process *p = &processes[i];
 		if (p->state != PROCESS_RUNNING)
 			continue;
 		if (p->alarm_at && (!first || p->alarm_at < first))
 			first = p->alarm_at;
+		if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
+			continue;
+		uint64_t cpu = process_cpu_ns(p);
+		now = now ? now : (uint64_t)sys_clock();
+		for (unsigned k = 0; k < 2; k++) {
+			/* At least a tick ahead: a process that does not run
+			 * (stopped, waiting) is looked at 100 times a second. */
+			uint64_t at = p->cpu_timer_at[k], left = at > cpu ? at - cpu : 0;
+			uint64_t when = !at ? 0 : !left ? now
+					: now + (left > CPU_TIMER_MIN ? left : CPU_TIMER_MIN);
+			if (when && (!first || when < first))
+				first = when;
+		}
 	}
 	sys_notify_timer(signal_notification, first ? 1 : 0, first);
+}
+
+/* p's CPU-time timers whose time has come: their signals sent, each
+ * armed again for its interval (0: off). */
+static void cpu_timers(struct process *p)
+{
+	static const int sigs[2] = { LINUX_SIGVTALRM, LINUX_SIGPROF };
+	uint64_t cpu;
+
+	if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
+		return;
+	cpu = process_cpu_ns(p);
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t *at = &p->cpu_timer_at[k], interval = p->cpu_timer_interval[k];
+		if (!*at || *at > cpu)
+			continue;
+		*at = interval ? *at + interval : 0;
+		if (*at && *at <= cpu)
+			*at = cpu + interval;
+		signal_send(p, sigs[k], LINUX_SI_KERNEL, 0, 0);
+	}
 }
 
 void signal_timers(void)
@@ -51,6 +96,8 @@ void signal_timers(void)
 				p->alarm_at = now + p->alarm_interval;
 			signal_send(p, LINUX_SIGALRM, LINUX_SI_KERNEL, 0, 0);
 		}
+		if (p->state == PROCESS_RUNNING)
+			cpu_timers(p);
 	}
 	signal_timer_arm();
 }
@@ -117,23 +164,41 @@ long posix_clock_nanosleep(struct process *p, struct user_regs *r)
 	return sleep_until(p, (uint64_t)sys_clock() + ns, r->r10);
 }
 
-/* ITIMER_REAL's value now into *it. */
-static void itimer_get(const struct process *p, struct linux_itimerval *it)
+static struct linux_timeval ns_timeval(uint64_t ns)
 {
-	uint64_t now = (uint64_t)sys_clock(), left = p->alarm_at > now ? p->alarm_at - now : 0;
-
-	if (p->alarm_at && !left)
-		left = 1000;    /* due: not yet signalled */
-	it->value = (struct linux_timeval){ (int64_t)(left / NS_PER_SEC),
-					    (int64_t)(left % NS_PER_SEC / 1000) };
-	it->interval = (struct linux_timeval){ (int64_t)(p->alarm_interval / NS_PER_SEC),
-					       (int64_t)(p->alarm_interval % NS_PER_SEC / 1000) };
+	return (struct linux_timeval){ (int64_t)(ns / NS_PER_SEC), (int64_t)(ns % NS_PER_SEC / 1000) };
 }
 
-static void itimer_set(struct process *p, uint64_t value_ns, uint64_t interval_ns)
+/* Timer which's value now into *it (left before it expires, interval). */
+static void itimer_get(const struct process *p, uint64_t which, struct linux_itimerval *it)
 {
-	p->alarm_at = value_ns ? (uint64_t)sys_clock() + value_ns : 0;
-	p->alarm_interval = value_ns ? interval_ns : 0;
+	uint64_t at, now, interval;
+
+	if (which == LINUX_ITIMER_REAL) {
+		at = p->alarm_at;
+		now = (uint64_t)sys_clock();
+		interval = p->alarm_interval;
+	} else {
+		at = p->cpu_timer_at[which - 1];
+		now = at ? process_cpu_ns(p) : 0;
+		interval = p->cpu_timer_interval[which - 1];
+	}
+	uint64_t left = at > now ? at - now : 0;
+	if (at && !left)
+		left = 1000;    /* due: not yet signalled */
+	it->value = ns_timeval(left);
+	it->interval = ns_timeval(interval);
+}
+
+static void itimer_set(struct process *p, uint64_t which, uint64_t value_ns, uint64_t interval_ns)
+{
+	if (which == LINUX_ITIMER_REAL) {
+		p->alarm_at = value_ns ? (uint64_t)sys_clock() + value_ns : 0;
+		p->alarm_interval = value_ns ? interval_ns : 0;
+	} else {
+		p->cpu_timer_at[which - 1] = value_ns ? process_cpu_ns(p) + value_ns : 0;
+		p->cpu_timer_interval[which - 1] = value_ns ? interval_ns : 0;
+	}
 	signal_timer_arm();
 }
 
@@ -142,8 +207,8 @@ long posix_alarm(struct process *p, struct user_regs *r)
 	struct linux_itimerval old;
 	uint64_t secs = (uint32_t)r->rdi;
 
-	itimer_get(p, &old);
-	itimer_set(p, secs * NS_PER_SEC, 0);
+	itimer_get(p, LINUX_ITIMER_REAL, &old);
+	itimer_set(p, LINUX_ITIMER_REAL, secs * NS_PER_SEC, 0);
 	if (!old.value.sec && !old.value.usec)
 		return 0;
 	/* Rounded to the nearest second, and at least 1 (as Linux). */
@@ -159,8 +224,9 @@ static long timeval_ns(const struct linux_timeval *tv, uint64_t *ns)
 	return 0;
 }
 
-/* ITIMER_REAL is kept; ITIMER_VIRTUAL and ITIMER_PROF are accepted and
- * never fire (no CPU-time accounting yet). */
+/* setitimer: ITIMER_REAL on the clock, ITIMER_VIRTUAL and ITIMER_PROF
+ * on the process's CPU time. A value below the clock's resolution is
+ * kept as it is (Linux rounds up to a tick). */
 long posix_setitimer(struct process *p, struct user_regs *r)
 {
 	struct linux_itimerval it, old = { { 0, 0 }, { 0, 0 } };
@@ -173,12 +239,11 @@ long posix_setitimer(struct process *p, struct user_regs *r)
 		return -LINUX_EFAULT;
 	if (r->rsi && ((err = timeval_ns(&it.value, &value)) || (err = timeval_ns(&it.interval, &interval))))
 		return err;
-	if (r->rdi == LINUX_ITIMER_REAL)
-		itimer_get(p, &old);
+	itimer_get(p, r->rdi, &old);
 	if (r->rdx && as_copy_out(&p->as, r->rdx, &old, sizeof(old)) < 0)
 		return -LINUX_EFAULT;
-	if (r->rsi && r->rdi == LINUX_ITIMER_REAL)
-		itimer_set(p, value, interval);
+	if (r->rsi)
+		itimer_set(p, r->rdi, value, interval);
 	return 0;
 }
 
@@ -188,7 +253,6 @@ long posix_getitimer(struct process *p, struct user_regs *r)
 
 	if (r->rdi > 2)
 		return -LINUX_EINVAL;
-	if (r->rdi == LINUX_ITIMER_REAL)
-		itimer_get(p, &it);
+	itimer_get(p, r->rdi, &it);
 	return as_copy_out(&p->as, r->rsi, &it, sizeof(it)) < 0 ? -LINUX_EFAULT : 0;
 }

@@ -138,7 +138,7 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 	static const struct { const char *path; enum vfs_device file; } files[] = {
 		{ "proc/meminfo", PROC_MEMINFO }, { "proc/cpuinfo", PROC_CPUINFO },
 		{ "proc/uptime", PROC_UPTIME }, { "proc/mounts", PROC_MOUNTS },
-		{ "proc/net/dev", PROC_NET_DEV },
+		{ "proc/net/dev", PROC_NET_DEV }, { "proc/stat", PROC_STAT },
 	};
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		int n = node_make(files[i].path, LINUX_S_IFREG | 0444, FS_PROC);
@@ -240,7 +240,8 @@ static long lookup_child(int dir, const char *name, size_t len, void *caller)
 
 	if (d->fs == FS_PROC && ((d->device == PROC_ROOT && numeric(name, len)) ||
 				 d->device == PROC_PID || d->device == PROC_PID_FD ||
-				 d->device == PROC_PID_FDINFO))
+				 d->device == PROC_PID_FDINFO || d->device == PROC_PID_TASK ||
+				 d->device == PROC_TASK_TID))
 		return proc_ops ? proc_ops->child(caller, dir, name, len) : -LINUX_ENOENT;
 	int n = child(dir, name, len);
 	return n < 0 ? -LINUX_ENOENT : n;

@@ -35,7 +35,7 @@ enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, 
  * caller's pid), and from PROC_PID on the nodes that stand for something
  * of a process, made when looked up (vfs_proc_node). */
 enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
-		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV,
+		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV, PROC_STAT,
 		  PROC_ROOT = 32, PROC_SELF,
 		  PROC_PID = 40,        /* /proc/PID: a directory */
 		  PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_COMM, PROC_FDINFO,
@@ -43,7 +43,11 @@ enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
 		  PROC_PID_CWD,
 		  PROC_FD,              /* /proc/PID/fd/N: a link that opens what the descriptor has */
 		  PROC_PID_FD,          /* directories: /proc/PID/fd, /proc/PID/fdinfo */
-		  PROC_PID_FDINFO };
+		  PROC_PID_FDINFO,
+		  PROC_PID_MAPS, PROC_PID_ENVIRON,
+		  PROC_PID_TASK,        /* directories: /proc/PID/task, /proc/PID/task/TID (fd: TID) */
+		  PROC_TASK_TID,
+		  PROC_TASK_STAT, PROC_TASK_STATUS, PROC_TASK_COMM };   /* of thread fd */
 /* A node vfs_proc_node made (it goes when not open and room is wanted). */
 #define VFS_PROC_NODE(n) ((n)->fs == FS_PROC && (n)->device >= PROC_PID)
 #define VFS_PROC_NODES 128      /* such nodes at most (then the least recently used goes) */

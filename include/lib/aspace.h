@@ -47,9 +47,15 @@ struct as_region {
 	unsigned rights;        /* IPC_MAP_READ | IPC_MAP_WRITE | IPC_MAP_EXEC */
 	enum as_kind kind;
 	uint64_t source;        /* AS_SHARED: the pager's address of start;
-				 * AS_OBJECT: the offset of start in the object */
+				 * AS_OBJECT: the offset of start in the object;
+				 * AS_ANON: the pager's own note (a mapped file's
+				 * offset of start), never read here */
 	bool prepare;           /* AS_SHARED: ops->prepare each page first */
 	uint64_t object;        /* AS_OBJECT: the pager's name of the object */
+	unsigned max_rights;    /* the most as_protect may give (as_add: all;
+				 * Linux's VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC) */
+	uint64_t tag;           /* the pager's own word about what it maps (0 from
+				 * as_add); splits and as_share keep it */
 };
 
 /* One page the address space owns: the client's va, the pager's page. */
@@ -123,6 +129,12 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 long as_add_object(struct aspace *as, uint64_t start, uint64_t size, unsigned rights,
 		   uint64_t object, uint64_t offset);
 
+/* Set max_rights and tag of every region wholly in [start, start +
+ * size) (those as_add, as_add_object or the loader just made there), and
+ * an AS_ANON one's source to offset + (its start - start). */
+void as_label(struct aspace *as, uint64_t start, uint64_t size, unsigned max_rights, uint64_t tag,
+	      uint64_t offset);
+
 /* Remove [start, start + size) from every region it touches (splitting a
  * region it cuts in two) and free the owned pages in it. The caller
  * revokes the client's mappings (page_free does for owned pages). 0, or
@@ -142,7 +154,8 @@ long as_resize(struct aspace *as, uint64_t start, uint64_t end);
  * splitting the regions at its ends; owned pages stay. The caller revokes
  * the client's mappings in the range so that they are made again with the
  * new rights. 0, or -ERR_INVALID_ARG (not page aligned, empty, wraps),
- * -ERR_BAD_ADDRESS (a page of the range is in no region), -ERR_NO_MEMORY
+ * -ERR_BAD_ADDRESS (a page of the range is in no region), -ERR_NO_RIGHTS
+ * (rights beyond a region's max_rights), -ERR_NO_MEMORY
  * (the splits need region slots and none is free); nothing changes on an
  * error. */
 long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);

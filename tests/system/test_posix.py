@@ -76,6 +76,15 @@ RUNS = [
     ("vdso-musl", []),
     ("vdso-glibc", []),
     ("vdso-dyn", []),
+    ("cpu-musl", []),
+    ("cpu-glibc", []),
+    ("cpu-dyn", []),
+    ("mapfile-musl", []),
+    ("mapfile-glibc", []),
+    ("mapfile-dyn", []),
+    ("procinfo-musl", []),
+    ("procinfo-glibc", []),
+    ("procinfo-dyn", []),
     ("echo", ["hello", "from", "Debian", "coreutils"]),
     ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
     ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
@@ -159,14 +168,18 @@ HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
 # Mica only: busybox's ps lists the processes from /proc/PID/ (stat,
 # cmdline): the shell that runs it, waiting, and ps itself.
 PS = ("busybox", ["sh", "-c", "busybox ps; exit 0"])
+# Mica only: busybox's ps shows each process's state from /proc/PID/stat:
+# a stopped child T, the shell waiting for ps S, ps itself R.
+PS_STATES = ("busybox", ["sh", "-c", "busybox sleep 30 & echo $!; kill -STOP $!; "
+                         "busybox ps -o pid -o stat -o args; kill -9 $!; exit 0"])
 # Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
 ENOSPC = ("files-musl", ["enospc"])
 
 
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, ENOSPC]
-    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=120)
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC]
+    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=600)
 
 
 @pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])
@@ -234,6 +247,20 @@ def test_posix_busybox_ps_lists_the_shell_and_itself(mica_output):
     commands = {int(m.group(1)): m.group(2) for m in rows}
     assert commands.get(int(shell)) == "busybox sh -c busybox ps; exit 0", lines
     assert [pid for pid, c in commands.items() if c == "busybox ps" and pid > int(shell)], lines
+
+
+def test_posix_busybox_ps_shows_the_states(mica_output):
+    nth = [name for name, _ in RUNS].count(PS_STATES[0]) + 1
+    lines, end = on_mica(mica_output, PS_STATES[0], nth)
+    shell = int(re.findall(r"^posix: started busybox \(pid (\d+)\)$", mica_output, re.M)[nth])
+    assert end == "exited with status 0", lines
+    stopped = int(lines[0])
+    assert re.match(r"^\s*PID\s+STAT\s+COMMAND$", lines[1]), lines
+    rows = {int(m.group(1)): (m.group(2), m.group(3)) for line in lines[2:]
+            if (m := re.match(r"^\s*(\d+)\s+(\S+)\s+(.*)$", line))}
+    assert rows[stopped][0] == "T", lines
+    assert rows[shell][0] == "S", lines
+    assert [s for s, args in rows.values() if args == "busybox ps -o pid -o stat -o args"] == ["R"], lines
 
 
 def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):

@@ -519,6 +519,32 @@ TEST(aspace_protect_splits_regions_and_keeps_pages)
 	CHECK_EQ(pages_live, 0);
 }
 
+TEST(aspace_label_limits_protect_and_splits_keep_offset_and_tag)
+{
+	fresh();
+	CHECK_EQ(as_add(&as, 0x10000, 0x4000, IPC_MAP_READ, AS_ANON, 0x3000, false), 0);
+	CHECK_EQ(as_add(&as, 0x14000, 0x1000, IPC_MAP_READ, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_region_at(&as, 0x10000)->max_rights, ~0u);
+	CHECK_EQ(as_region_at(&as, 0x10000)->tag, 0);
+	as_label(&as, 0x10000, 0x4000, RX, 77, 0x3000);
+	CHECK_EQ(as_region_at(&as, 0x14000)->tag, 0);           /* outside: untouched */
+	/* Beyond its max_rights anywhere in the range: refused, nothing changes. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x4000, RW), -ERR_NO_RIGHTS);
+	CHECK_EQ(as.nregions, 2);
+	CHECK_EQ(as_protect(&as, 0x14000, 0x1000, RW), 0);
+	/* Within: split, each part keeps the tag and its offset. */
+	CHECK_EQ(as_protect(&as, 0x11000, 0x1000, RX), 0);
+	CHECK_EQ(as_region_at(&as, 0x11000)->tag, 77);
+	CHECK_EQ(as_region_at(&as, 0x11000)->source, 0x4000);
+	CHECK_EQ(as_region_at(&as, 0x12000)->source, 0x5000);
+	CHECK_EQ(as_region_at(&as, 0x12000)->max_rights, RX);
+	CHECK_EQ(as_remove(&as, 0x12000, 0x1000), 0);
+	CHECK_EQ(as_region_at(&as, 0x13000)->source, 0x6000);
+	CHECK_EQ(as_region_at(&as, 0x13000)->tag, 77);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
 static void count_owned(void *ctx, uint64_t va, void *page)
 {
 	*(uint64_t *)ctx += va;

@@ -55,6 +55,10 @@ static void region_line(const struct process *p, const struct as_region *r)
 		fmt_snprintf(name, sizeof(name), "[heap]");
 	else if (!n && r->start < POSIX_STACK_TOP && r->end >= POSIX_STACK_TOP)
 		fmt_snprintf(name, sizeof(name), "[stack]");
+	else if (!n && r->start == POSIX_VVAR_BASE)
+		fmt_snprintf(name, sizeof(name), "[vvar]");
+	else if (!n && r->start == POSIX_VDSO_BASE)
+		fmt_snprintf(name, sizeof(name), "[vdso]");
 	if (name[0]) {
 		while (len < MAPS_PATH_COLUMN && len < (int)sizeof(line) - 1)
 			line[len++] = ' ';

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -182,6 +183,9 @@ static void maps(void)
 	printf("maps: well formed %d\n", maps_well_formed(buf));
 	printf("maps: the stack's line [stack] %d\n", map_of(buf, (unsigned long)&local, &m) &&
 	       !strcmp(m.path, "[stack]") && !strcmp(m.perms, "rw-p"));
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+	printf("maps: the vDSO's line [vdso] r-xp %d\n", vdso && map_of(buf, vdso, &m) &&
+	       !strcmp(m.path, "[vdso]") && !strcmp(m.perms, "r-xp"));
 	unsigned long brk0 = syscall(SYS_brk, 0);
 	unsigned long brk1 = syscall(SYS_brk, brk0 + 3 * PAGE);
 	*(volatile char *)(brk1 - 1) = 1;

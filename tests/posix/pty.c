@@ -520,9 +520,9 @@ static void orphans(void)
 	}
 	close(p[1]);
 	waitpid(g, &status, 0);
-	ended("  its parent", status);
-	read(p[0], &c, 1);
+	read(p[0], &c, 1);      /* end of file: the member has ended */
 	close(p[0]);
+	ended("  its parent", status);
 
 	/* And with SIGHUP's default action: it ends the stopped member. */
 	pipe(p);

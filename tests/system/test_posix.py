@@ -169,7 +169,7 @@ ENOSPC = ("files-musl", ["enospc"])
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
     order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, ENOSPC]
-    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=120)
+    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=180)
 
 
 @pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])
@@ -209,7 +209,7 @@ def test_posix_manifest_shipped_runs_its_programs(tmp_path):
                (build_path("appliance", "console.elf"), "console")]
     with boot_init(tmp_path, text, modules, "posix-manifest") as q:
         q.wait_for(r"^console: ready; type help$")
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=180)
         out = q.output()
     for run in runs:
         name = run.split(":")[0]

@@ -29,6 +29,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER 0x5441      /* Linux 4.13's; older headers lack it */
+#endif
+
 static const char *errname(int e)
 {
 	switch (e) {
@@ -160,9 +164,15 @@ static void opening(void)
 	snprintf(want, sizeof(want), "/dev/pts/%u", n);
 	yes("  it is ptsname's number", name && !strcmp(want, name));
 	report("open of the locked slave", open(want, O_RDWR | O_NOCTTY));
+	report("TIOCGPTPEER of the locked slave", ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY));
 	report("unlockpt", unlockpt(m));
 	int s = open(want, O_RDWR | O_NOCTTY);
 	yes("open of the slave", s >= 0);
+	int peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	fstat(s, &st);
+	fstat(peer, &st2);
+	yes("TIOCGPTPEER opens it too", peer >= 0 && st.st_rdev == st2.st_rdev);
+	close(peer);
 	yes("both are terminals", isatty(m) && isatty(s));
 	report("TIOCGPTN of the slave", ioctl(s, TIOCGPTN, &n));
 	fstat(s, &st);

@@ -154,7 +154,7 @@ static void terminal(struct msg *m, const uint64_t *w, unsigned words)
 		return;
 	}
 	if (n)
-		tty_input((const uint8_t *)&w[1], (unsigned)n);
+		tty_console_input((const uint8_t *)&w[1], (unsigned)n);
 	j.pid = tty_job(&ended, &status, &sig);
 	if (j.pid) {
 		j.state = ended ? POSIX_JOB_ENDED : POSIX_JOB_RUNNING;

@@ -39,6 +39,8 @@ void file_put(int index)
 		socket_closed(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		eventfd_closed(f);
+	if (tty_file(f))
+		tty_closed(f);
 	epoll_closed(index);
 	vfs_nodes[f->node].opens--;
 	vfs_closed(f->node);

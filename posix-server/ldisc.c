@@ -179,6 +179,15 @@ unsigned ldisc_readable(const struct ldisc *l)
 	return l->count;
 }
 
+unsigned ldisc_room(const struct ldisc *l)
+{
+	unsigned used = l->count;
+
+	if (l->t.lflag & LDISC_ICANON)
+		used += LDISC_LINE_MAX + 1;
+	return used < LDISC_BUF ? LDISC_BUF - used : 0;
+}
+
 unsigned ldisc_read(struct ldisc *l, char *out, unsigned len)
 {
 	bool canon = l->t.lflag & LDISC_ICANON;

@@ -55,6 +55,10 @@
 #define LDISC_ECHOCTL 0x200
 #define LDISC_ECHOKE  0x800
 #define LDISC_IEXTEN  0x8000
+#define LDISC_TOSTOP  0x100     /* the writer's (tty.c): a background write gets SIGTTOU */
+#define LDISC_OPOST   0x1       /* output (pty.c; the console's serial line has its own) */
+#define LDISC_ONLCR   0x4
+#define LDISC_OCRNL   0x8
 
 struct ldisc {
 	struct linux_termios t;
@@ -83,6 +87,12 @@ unsigned ldisc_readable(const struct ldisc *l);
  * "\n" included), an end of file consumed (0 when it comes first);
  * otherwise what there is. The count. */
 unsigned ldisc_read(struct ldisc *l, char *out, unsigned len);
+
+/* Bytes more that input may bring now without any being dropped for
+ * want of room (a pty's master's write waits when it is 0): what the
+ * ready ring has left, less a canonical line's room (the line typed and
+ * its end). */
+unsigned ldisc_room(const struct ldisc *l);
 
 /* New settings (TCSETS*): leaving canonical mode makes the line typed
  * so far readable, as Linux. */

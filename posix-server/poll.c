@@ -52,8 +52,8 @@ static unsigned file_ready(const struct file *f)
 		return socket_poll(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		return eventfd_poll(f);
-	if (vfs_nodes[f->node].type == VFS_DEVICE && vfs_nodes[f->node].device == DEV_CONSOLE)
-		return tty_poll();
+	if (tty_file(f))
+		return tty_file_poll(f);
 	return epoll_of(f) ? 0 : DEFAULT_READY;
 }
 
@@ -300,7 +300,7 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (epoll_of(f))
 		return -LINUX_EINVAL;
-	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD && !(n->type == VFS_DEVICE && (n->device == DEV_CONSOLE ||
+	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD && !(n->type == VFS_DEVICE && (tty_file(f) ||
 							      n->device == DEV_RANDOM)))
 		return -LINUX_EPERM;
 	for (w = 0; w < e->n && !(e->w[w].fd == (int)fd && e->w[w].file == f - files); w++)

@@ -314,32 +314,50 @@ void eventfd_closed(const struct file *f);
 /* files[index] is an epoll instance: its last descriptor went. */
 void epoll_closed(int index);
 
-/* ---- tty.c: the console as a terminal ---- */
+/* ---- tty.c, tty_console.c, pty.c: terminals (tty.h) ---- */
 
-/* A read of the terminal: bytes, 0 (end of file, or VMIN/VTIME's), -EAGAIN,
- * -EFAULT, or SYSCALL_BLOCK (nothing to read yet). */
-long tty_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
-/* POLLIN (something to read), POLLOUT (always). */
-unsigned tty_poll(void);
-/* Bytes typed and not read (FIONREAD). */
-unsigned tty_nread(void);
-/* The terminal's ioctl requests: 0 or -errno (-ENOTTY for others). */
-long tty_ioctl(struct process *p, uint64_t req, uint64_t arg);
+/* Whether f is a terminal's: the console, a pty's master or slave. */
+bool tty_file(const struct file *f);
+/* A read of a terminal: bytes, 0 (end of file, VMIN/VTIME's, a hung-up
+ * slave), -EAGAIN, -EIO (a background read that may not stop, a
+ * master whose slave closed), -EFAULT, or SYSCALL_BLOCK (nothing to read
+ * yet, or stopped by SIGTTIN). */
+long tty_file_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* A write: bytes taken (fewer when a pty's buffer filled), -EAGAIN,
+ * -EIO (hung up; TOSTOP in an orphaned group), -EFAULT, or SYSCALL_BLOCK
+ * (no room yet, or stopped by SIGTTOU with TOSTOP). */
+long tty_file_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* POLLIN, POLLOUT, POLLHUP (and POLLERR for a hung-up slave). */
+unsigned tty_file_poll(const struct file *f);
+/* The terminal requests (tty_ioctl(4), pty(7)), FIONREAD included: 0 or
+ * -errno (-ENOTTY for others). */
+long tty_file_ioctl(struct process *p, struct file *f, uint64_t req, uint64_t arg);
+/* Before an open of *node: /dev/tty becomes the caller's controlling
+ * terminal's node (-ENXIO: none); a pty's slave may be opened (-EIO:
+ * locked, or hung up). 0 to go on. */
+long tty_open(struct process *p, int *node);
+/* After it, on the new description f (open's flags): /dev/ptmx makes a
+ * pty, f its master (-ENOSPC: none free; the caller drops f); a slave
+ * opened without O_NOCTTY by a session leader without a terminal becomes
+ * its controlling terminal if nobody has it. */
+long tty_opened(struct process *p, struct file *f, uint64_t flags);
+/* f, a terminal's, is closed (its last descriptor went). */
+void tty_closed(const struct file *f);
 /* Bytes typed at the console (control.c), through the line discipline. */
-void tty_input(const uint8_t *bytes, unsigned n);
+void tty_console_input(const uint8_t *bytes, unsigned n);
 /* Send sig to every live process of group pgrp (> 0). */
 void tty_signal_group(int pgrp, int sig);
-/* p, a new session, gets the terminal (fresh settings, its group in
+/* p, a new session, gets the console (fresh settings, its group in
  * front) and is the console's job (tty_job). */
 void tty_attach(struct process *p);
 /* p has ended (process_end): the console's job's status kept; a session
- * leader's terminal hung up. */
+ * leader's terminal let go, its foreground group sent SIGHUP. */
 void tty_process_ended(const struct process *p);
 /* The console's job: its pid (0: none) and whether it ended, how. */
 int tty_job(bool *ended, int *status, int *signal);
 /* Its end was told to the console: no job now. */
 void tty_job_told(void);
-/* The foreground group of the terminal if session sid has it, else 0. */
+/* The foreground group of the console if session sid has it, else 0. */
 int tty_foreground(int sid);
 
 /* ---- control.c: the console's requests (proto/posix.h) ---- */
@@ -386,6 +404,14 @@ bool signal_is_stop(int sig);
 bool job_signal(struct process *p, int sig);
 /* Stop p by sig (its threads suspended; the parent told). */
 void job_stop(struct process *p, int sig);
+/* (sys_job.c) Whether process group pgid is orphaned (POSIX: no member
+ * has a parent in another group of its session), ignore (may be NULL)
+ * counted neither as a member nor as a parent. */
+bool pgrp_orphaned(int pgid, const struct process *ignore);
+/* p is ending (before its children lose it): each group its end
+ * orphans — its own, its children's — that has a stopped member is sent
+ * SIGHUP, then SIGCONT (POSIX _exit, Linux's kill_orphaned_pgrp). */
+void job_orphans_at_exit(const struct process *p);
 /* Linux's signal for exception vector, and its si_code (*code; an FPU
  * exception's from t's FPU state). */
 int signal_of_vector(const struct thread *t, uint64_t vector, int *code);

@@ -282,6 +282,7 @@ void process_end(struct process *p, int status, int signal)
 		printf("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
 	else
 		printf("posix: %s (pid %d) exited with status %d\n", p->name, p->pid, p->exit_status);
+	job_orphans_at_exit(p);
 	/* Its children have no parent to wait for them now. */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *c = &processes[i];

@@ -216,7 +216,9 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 		else
 			t->sigpending &= ~SIG_BIT(sig);
 		if (act->handler == LINUX_SIG_DFL && signal_is_stop(sig)) {
-			job_stop(p, sig);       /* t is held when answered */
+			/* In an orphaned group only SIGSTOP stops (signal_stop.c). */
+			if (sig == LINUX_SIGSTOP || !pgrp_orphaned(p->pgid, NULL))
+				job_stop(p, sig);       /* t is held when answered */
 			continue;
 		}
 		if (act->handler == LINUX_SIG_DFL || !frame_push(t, r, sig, &src, act)) {

@@ -14,8 +14,10 @@
  * pending stop signals. The parent learns both: SIGCHLD with
  * CLD_STOPPED or CLD_CONTINUED (not with SA_NOCLDSTOP), and wait4 with
  * WUNTRACED or WCONTINUED reports it once (sys_exec.c).
- * Not done: a stop signal other than SIGSTOP sent to an orphaned process
- * group is not dropped (Linux drops it).
+ * A stop signal other than SIGSTOP with its default action, sent to a
+ * process of an orphaned process group (sys_job.c), is discarded: nobody
+ * would be left to continue it (POSIX; Linux drops it when it would be
+ * delivered, here when it is sent).
  */
 #include "syscall.h"
 
@@ -106,6 +108,8 @@ bool job_signal(struct process *p, int sig)
 				!(threads[i].sigmask & SIG_BIT(sig));
 		if (!taken)
 			return false;   /* pending until a thread unblocks it */
+		if (pgrp_orphaned(p->pgid, NULL))
+			return true;    /* discarded */
 	}
 	job_stop(p, sig);
 	return true;

@@ -66,18 +66,20 @@ uint8_t node_dirent_type(int node)
 	}
 }
 
-/* A device's numbers: the console 5:1, /dev/null 1:3, /dev/zero 1:5,
- * /dev/urandom 1:9. */
+/* A device's numbers (Linux's devices.txt): the console 5:1, /dev/tty
+ * 5:0, /dev/ptmx and a pty's master 5:2, its slave 136:N, /dev/null
+ * 1:3, /dev/zero 1:5, /dev/urandom 1:9. */
 static void device_numbers(const struct vfs_node *n, uint32_t *major, uint32_t *minor)
 {
 	static const uint8_t numbers[][2] = {
 		[DEV_CONSOLE] = { 5, 1 }, [DEV_NULL] = { 1, 3 }, [DEV_ZERO] = { 1, 5 },
-		[DEV_RANDOM] = { 1, 9 },
+		[DEV_RANDOM] = { 1, 9 }, [DEV_TTY] = { 5, 0 }, [DEV_PTMX] = { 5, 2 },
+		[DEV_PTY_MASTER] = { 5, 2 }, [DEV_PTY_SLAVE] = { 136, 0 },
 	};
-	bool dev = n->type == VFS_DEVICE && n->device <= DEV_RANDOM;
+	bool dev = n->type == VFS_DEVICE && n->device <= DEV_PTY_SLAVE;
 
 	*major = dev ? numbers[n->device][0] : 0;
-	*minor = dev ? numbers[n->device][1] : 0;
+	*minor = dev ? numbers[n->device][1] + (n->device == DEV_PTY_SLAVE ? n->pty : 0) : 0;
 }
 
 static uint64_t nlink_of(int node)
@@ -233,6 +235,8 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 						 * of a socket, eventfd, epoll opens nothing */
 		if ((flags & LINUX_O_DIRECTORY) && n->type != VFS_DIR)
 			return -LINUX_ENOTDIR;
+		if (!path_only && (err = tty_open(p, &node)))
+			return err;     /* /dev/tty without a terminal, a locked pty */
 		if (n->type == VFS_DIR && !path_only && (acc != LINUX_O_RDONLY || create))
 			return -LINUX_EISDIR;
 		bool writes = acc != LINUX_O_RDONLY || (flags & LINUX_O_TRUNC);
@@ -250,6 +254,10 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 	}
 	if (vfs_nodes[node].type == VFS_PIPE)   /* through /proc/PID/fd/N: one more end */
 		pipe_opened(&files[file]);
+	if (!path_only && (err = tty_opened(p, &files[file], flags))) {
+		file_put((int)file);    /* /dev/ptmx: no pty free */
+		return err;
+	}
 	long fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC);
 	if (fd < 0)
 		file_put((int)file);

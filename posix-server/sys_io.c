@@ -2,9 +2,9 @@
  * Calls on descriptors: read and write (and their vector and positional
  * forms), lseek, getdents64, fstat, ftruncate, ioctl, fcntl, dup and
  * close. What a descriptor reaches is a node of the file tree (vfs.h): a
- * file of the root filesystem or of tmpfs, a directory, or a device — the
- * console (written through the kernel's debug channel as it is; read
- * through its line discipline, tty.c), /dev/null, /dev/zero, /dev/urandom.
+ * file of the root filesystem or of tmpfs, a directory, or a device — a
+ * terminal (the console, a pty's master or slave: tty.c), /dev/null,
+ * /dev/zero, /dev/urandom.
  * Bytes move through the server in chunks; a bad user buffer is EFAULT,
  * or a short count when some bytes moved (as Linux).
  */
@@ -56,8 +56,8 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		return procfs_read(p, f, buf, len, off);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
 		return (long)len;
-	if (!write && dev == DEV_CONSOLE)
-		return tty_read(p, f, buf, len);
+	if (tty_file(f))
+		return write ? tty_file_write(p, f, buf, len) : tty_file_read(p, f, buf, len);
 	if (!write && dev == DEV_NULL)
 		return 0;
 	if (write && !dev && (f->flags & LINUX_O_APPEND))
@@ -68,9 +68,6 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		if (write) {
 			if (as_copy_in(&p->as, chunk, buf + done, n) < 0) {
 				got = -LINUX_EFAULT;
-			} else if (dev == DEV_CONSOLE) {
-				sys_debug_write((uint64_t)chunk, n);
-				got = (long)n;
 			} else {
 				got = vfs_write(f->node, *off, chunk, n);
 			}
@@ -98,7 +95,7 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 /* Positional calls need a file that seeks. */
 static bool seekable(const struct file *f)
 {
-	return device_of(f) != DEV_CONSOLE && vfs_nodes[f->node].type != VFS_PIPE &&
+	return !tty_file(f) && vfs_nodes[f->node].type != VFS_PIPE &&
 	       vfs_nodes[f->node].type != VFS_SOCKET && vfs_nodes[f->node].type != VFS_EVENTFD;
 }
 
@@ -121,7 +118,7 @@ static long moves(struct process *p, struct file *f, const struct linux_iovec *s
 		  uint64_t iov, uint64_t count, uint64_t *off, bool write)
 {
 	uint64_t total = 0, skip = p->current->io_done;
-	bool pipe = vfs_nodes[f->node].type == VFS_PIPE;
+	bool pipe = vfs_nodes[f->node].type == VFS_PIPE || tty_file(f);   /* writes wait for room */
 	struct uio u = { single, iov, count };
 
 	if (vfs_nodes[f->node].type == VFS_SOCKET)
@@ -373,10 +370,8 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 			value = (int)n;
 			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 		}
-		if (device_of(f) == DEV_CONSOLE) {
-			value = (int)tty_nread();
-			return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
-		}
+		if (tty_file(f))
+			return tty_file_ioctl(p, f, req, arg);
 		if (vfs_nodes[f->node].type == VFS_FILE) {
 			uint64_t size = vfs_nodes[f->node].size;
 			value = f->offset < size ? (int)(size - f->offset) : 0;
@@ -384,8 +379,8 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 		}
 		break;
 	}
-	if (device_of(f) == DEV_CONSOLE)
-		return tty_ioctl(p, req, arg);
+	if (tty_file(f))
+		return tty_file_ioctl(p, f, req, arg);
 	return vfs_nodes[f->node].type == VFS_DIR && req == LINUX_FIONREAD ? -LINUX_EINVAL
 									    : -LINUX_ENOTTY;
 }

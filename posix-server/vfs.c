@@ -8,6 +8,7 @@
 
 struct vfs_node vfs_nodes[VFS_NODES];
 int vfs_console;
+int vfs_pts;
 static const struct vfs_proc_ops *proc_ops;
 static unsigned proc_nodes;     /* VFS_PROC_NODEs in the table */
 static uint64_t proc_clock;     /* counts their lookups: their `used` */
@@ -147,7 +148,9 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 		vfs_nodes[n].device = (uint8_t)files[i].file;
 	}
 	proc_nodes = 0;
-	return device("dev/console", DEV_CONSOLE, 0600) && device("dev/tty", DEV_CONSOLE, 0666) &&
+	vfs_pts = node_make("dev/pts", LINUX_S_IFDIR | 0755, FS_DEV);
+	return vfs_pts > 0 && device("dev/console", DEV_CONSOLE, 0600) &&
+	       device("dev/tty", DEV_TTY, 0666) && device("dev/ptmx", DEV_PTMX, 0666) &&
 	       device("dev/null", DEV_NULL, 0666) && device("dev/zero", DEV_ZERO, 0666) &&
 	       device("dev/random", DEV_RANDOM, 0666) && device("dev/urandom", DEV_RANDOM, 0666);
 }
@@ -383,6 +386,24 @@ static void node_free(struct vfs_node *n)
 {
 	tmpfs_free(n);
 	n->type = VFS_FREE;
+}
+
+long vfs_device(int dir, const char *name, uint32_t mode, uint8_t device)
+{
+	int n = node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
+
+	if (n < 0)
+		return -LINUX_ENOSPC;
+	vfs_nodes[n].device = device;
+	return n;
+}
+
+void vfs_device_gone(int node)
+{
+	vfs_nodes[node].parent = -1;
+	vfs_nodes[node].unlinked = true;
+	if (!vfs_nodes[node].opens)
+		node_free(&vfs_nodes[node]);
 }
 
 long vfs_remove(int node, bool is_dir)

@@ -35,6 +35,10 @@ enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, 
  * caller's pid), and from PROC_PID on the nodes that stand for something
  * of a process, made when looked up (vfs_proc_node). */
 enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
+		  DEV_TTY,              /* /dev/tty: opens the caller's controlling terminal */
+		  DEV_PTMX,             /* /dev/ptmx: opens the master of a new pty (pty.c) */
+		  DEV_PTY_MASTER,       /* a pty's master (a node in no directory), */
+		  DEV_PTY_SLAVE,        /* its slave /dev/pts/N: node->pty is N */
 		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV, PROC_STAT,
 		  PROC_ROOT = 32, PROC_SELF,
 		  PROC_PID = 40,        /* /proc/PID: a directory */
@@ -69,12 +73,14 @@ struct vfs_node {
 	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
 				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
 	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
+	int pty;                /* DEV_PTY_MASTER, DEV_PTY_SLAVE: the pty's number (pty.c) */
 	int pid, fd;            /* VFS_PROC_NODE: the process and descriptor it stands for */
 	uint64_t used;          /* VFS_PROC_NODE: when it was last looked up (a count) */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
 extern int vfs_console;         /* /dev/console's node */
+extern int vfs_pts;             /* /dev/pts, the ptys' slaves' directory */
 
 /* Where tmpfs pages come from: a zeroed page or NULL; back. */
 struct vfs_ops {
@@ -139,6 +145,12 @@ long vfs_create(int dir, const char *name, uint32_t mode);
 /* A node in no directory (a pipe's): freed at its last close. The node
  * or -ENFILE. */
 long vfs_detached(uint32_t mode, uint8_t fs);
+
+/* A device node name in dir (any file system: /dev/pts), mode S_IFCHR
+ * with permissions: the node or -ENOSPC. vfs_device_gone(node) takes it
+ * out of its directory again (freed now, or at its last close). */
+long vfs_device(int dir, const char *name, uint32_t mode, uint8_t device);
+void vfs_device_gone(int node);
 
 /* Remove dir's entry for node (unlink, rmdir: the caller checked the
  * kind); freed now, or at its last close. -EROFS, -ENOTEMPTY, -EBUSY. */

@@ -52,6 +52,9 @@ RUNS = [
     ("jobs-musl", []),
     ("jobs-glibc", []),
     ("jobs-dyn", []),
+    ("pty-musl", []),
+    ("pty-glibc", []),
+    ("pty-dyn", []),
     ("threads-musl", []),
     ("threads-glibc", []),
     ("threads-dyn", []),
@@ -219,7 +222,7 @@ def test_posix_manifest_shipped_runs_its_programs(tmp_path):
                (build_path("appliance", "console.elf"), "console")]
     with boot_init(tmp_path, text, modules, "posix-manifest") as q:
         q.wait_for(r"^console: ready; type help$")
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=180)
         out = q.output()
     for run in runs:
         name = run.split(":")[0]

@@ -192,3 +192,31 @@ TEST(ldisc_queued_lines_keep_their_ends_across_new_settings)
 	CHECK(!strcmp(out, "x?y!z\n"));
 	CHECK_EQ(ldisc_readable(&l), 0);
 }
+
+/* ldisc_room (a pty's master waits when it is 0): what the ready ring
+ * has left, less a whole canonical line's room; raw input fills it to 0
+ * and a read gives room back. */
+TEST(ldisc_room_counts_what_input_may_still_bring)
+{
+	struct ldisc l;
+	struct linux_termios t;
+	char out[LDISC_BUF];
+
+	ldisc_init(&l);
+	echo_len = 0;
+	CHECK_EQ(ldisc_room(&l), LDISC_BUF - LDISC_LINE_MAX - 1);
+	type(&l, "abc\n");
+	CHECK_EQ(ldisc_room(&l), LDISC_BUF - LDISC_LINE_MAX - 1 - 4);
+	t = l.t;
+	t.lflag &= ~(uint32_t)(LDISC_ICANON | LDISC_ECHO);
+	ldisc_set(&l, &t);
+	CHECK_EQ(ldisc_room(&l), LDISC_BUF - 4);
+	for (unsigned i = 0; i < LDISC_BUF - 4; i++)
+		ldisc_input(&l, 'x', echo, &echo_len);
+	CHECK_EQ(ldisc_room(&l), 0);
+	ldisc_input(&l, 'y', echo, &echo_len);         /* no room: dropped */
+	CHECK_EQ(ldisc_read(&l, out, 10), 10);
+	CHECK_EQ(ldisc_room(&l), 10);
+	CHECK_EQ(ldisc_read(&l, out, sizeof(out)), LDISC_BUF - 10);
+	CHECK_EQ(ldisc_room(&l), LDISC_BUF);
+}

@@ -229,6 +229,13 @@ long fd_console(struct process *p);
  * yet; the caller waits). */
 long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* pipe_write of len bytes of the server's own at buf (sendfile). */
+long pipe_put(struct file *f, const void *buf, uint64_t len);
+/* The readiness edges of f's pipe so far (epoll's EPOLLET, poll.c):
+ * edges[0] counts the news for readers (a write, an end opened or
+ * closed), edges[1] for writers (room made in a full pipe, an end
+ * opened or closed), as Linux's pipe wakes its two queues. */
+void pipe_edges(const struct file *f, uint32_t edges[2]);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
 /* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
@@ -283,6 +290,8 @@ long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 long eventfd_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 /* POLLIN (the count is not 0), POLLOUT (1 more fits). */
 unsigned eventfd_poll(const struct file *f);
+/* Its readiness edges so far (as pipe_edges): [0] writes, [1] reads. */
+void eventfd_edges(const struct file *f, uint32_t edges[2]);
 /* f, an eventfd, is closed (its last descriptor went). */
 void eventfd_closed(const struct file *f);
 
@@ -454,6 +463,9 @@ static inline void thread_set_blocked(struct thread *t, bool blocked)
 /* Every waiting call of every process is tried again (what a pipe, a
  * socket or the terminal changed may be what it waits for). */
 void threads_wake_all(void);
+/* How many times threads_wake_all was called (the console's readiness
+ * edges for epoll's EPOLLET, poll.c). */
+extern uint32_t threads_wakes;
 
 /* ---- cputime.c: CPU time from the kernel's count per thread ---- */
 

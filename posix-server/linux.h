@@ -43,6 +43,7 @@
 #define LINUX_EDOM     33
 #define LINUX_ERANGE   34
 #define LINUX_ENAMETOOLONG 36
+#define LINUX_EDEADLK  35
 #define LINUX_ENOSYS   38
 #define LINUX_ENOTEMPTY 39
 #define LINUX_ELOOP    40

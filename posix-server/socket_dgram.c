@@ -4,8 +4,10 @@
  * a record (struct record, the sender's name, the bytes) in a ring of
  * the server's pages taken as it fills and given back when it empties.
  * A send puts one whole message into the receiver's queue or nothing: a
- * queue that has no room (DGRAM_RING bytes, or DGRAM_QLEN messages from
- * senders the receiver is not connected to, as Linux's max_dgram_qlen)
+ * queue that has no room (DGRAM_BUDGET bytes, each message charged its
+ * length and DGRAM_COST, as Linux charges a sender's buffer; or
+ * DGRAM_QLEN messages from senders the receiver is not connected to, as
+ * Linux's max_dgram_qlen)
  * is EAGAIN for a non-blocking send, and a blocking one waits
  * (SYSCALL_BLOCK) until a receive makes room — the server never waits.
  * A receive takes one message (MSG_PEEK: looks at it), cut to the
@@ -18,7 +20,10 @@
 #include "socket.h"
 #include "syscall.h"
 
-#define DGRAM_RING    (256UL * 1024)    /* bytes a receive queue holds */
+#define DGRAM_RING    (256UL * 1024)    /* bytes a receive queue's ring holds */
+#define DGRAM_BUDGET  212992UL          /* what a queue takes: Linux's default SO_SNDBUF */
+#define DGRAM_COST    768UL             /* charged per message beside its bytes (as
+					 * Linux's socket buffer's overhead, about) */
 #define DGRAM_PAGES   (DGRAM_RING / PAGE_SIZE)
 #define DGRAM_QLEN    10                /* Linux's net.unix.max_dgram_qlen default */
 #define DGRAM_MSG_MAX (212992UL - 32)   /* Linux: the default SO_SNDBUF less 32 */
@@ -34,6 +39,7 @@ struct record {
 struct dgram_queue {
 	void *pages[DGRAM_PAGES];
 	uint64_t head, bytes;           /* the oldest record's ring offset, bytes held */
+	uint64_t charge;                /* what its messages cost (DGRAM_BUDGET) */
 	unsigned count;                 /* messages held */
 	int peer;                       /* connected: socks[] index sent to; -1: none */
 	bool peer_gone;                 /* the peer closed: the next send is refused */
@@ -93,6 +99,7 @@ static void queue_drop(struct dgram_queue *q)
 	uint64_t size = sizeof(h) + h.name_len + h.len;
 	q->head = (q->head + size) % DGRAM_RING;
 	q->bytes -= size;
+	q->charge -= h.len + DGRAM_COST;
 	q->count--;
 	if (!q->count) {
 		for (unsigned i = 0; i < DGRAM_PAGES; i++)
@@ -100,7 +107,7 @@ static void queue_drop(struct dgram_queue *q)
 				process_as_ops.page_free(NULL, q->pages[i]);
 				q->pages[i] = NULL;
 			}
-		q->head = q->bytes = 0;
+		q->head = q->bytes = q->charge = 0;
 	}
 	room_news++;
 	threads_wake_all();     /* senders waiting for room */
@@ -111,7 +118,8 @@ static bool room_for(const struct psock *s, int to, uint64_t len)
 {
 	const struct dgram_queue *q = &queues[to];
 
-	if (q->bytes + sizeof(struct record) + s->name_len + len > DGRAM_RING)
+	/* The largest message (DGRAM_MSG_MAX) fits an empty queue. */
+	if (q->count && q->charge + len + DGRAM_COST > DGRAM_BUDGET)
 		return false;
 	/* As Linux: the count bounds only senders the receiver is not
 	 * connected to (a pair's are bounded by the bytes). */
@@ -169,6 +177,7 @@ long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const s
 			     true)) < 0)
 		return err;     /* nothing counted: the record is not there */
 	rq->bytes += sizeof(h) + s->name_len + (uint64_t)total;
+	rq->charge += (uint64_t)total + DGRAM_COST;
 	rq->count++;
 	r->edges[0]++;
 	threads_wake_all();     /* its readers */

@@ -145,9 +145,10 @@ long posix_copy_file_range(struct process *p, struct user_regs *r)
 
 	if (!in || !out)
 		return -LINUX_EBADF;
-	if (r->rsi ? as_copy_in(&p->as, &pos_in, r->rsi, 8) < 0 : (pos_in = (int64_t)in->offset, 0))
-		return -LINUX_EFAULT;
-	if (r->r10 ? as_copy_in(&p->as, &pos_out, r->r10, 8) < 0 : (pos_out = (int64_t)out->offset, 0))
+	pos_in = (int64_t)in->offset;
+	pos_out = (int64_t)out->offset;
+	if ((r->rsi && as_copy_in(&p->as, &pos_in, r->rsi, 8) < 0) ||
+	    (r->r10 && as_copy_in(&p->as, &pos_out, r->r10, 8) < 0))
 		return -LINUX_EFAULT;
 	if (r->r9)
 		return -LINUX_EINVAL;
@@ -180,9 +181,12 @@ long posix_copy_file_range(struct process *p, struct user_regs *r)
 		pos_out += n;
 		done += (uint64_t)n;
 	}
-	if (r->rsi ? as_copy_out(&p->as, r->rsi, &pos_in, 8) < 0 : (in->offset = (uint64_t)pos_in, 0))
-		return -LINUX_EFAULT;
-	if (r->r10 ? as_copy_out(&p->as, r->r10, &pos_out, 8) < 0 : (out->offset = (uint64_t)pos_out, 0))
+	if (!r->rsi)
+		in->offset = (uint64_t)pos_in;
+	if (!r->r10)
+		out->offset = (uint64_t)pos_out;
+	if ((r->rsi && as_copy_out(&p->as, r->rsi, &pos_in, 8) < 0) ||
+	    (r->r10 && as_copy_out(&p->as, r->r10, &pos_out, 8) < 0))
 		return -LINUX_EFAULT;
 	return (long)done;
 }

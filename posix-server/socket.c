@@ -69,7 +69,7 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 	s->used = true;
 	if (net)
 		socket_session_count(session, 1);
-	else if (type == LINUX_SOCK_DGRAM)
+	else if (type != LINUX_SOCK_STREAM)
 		unix_dgram_made(s);
 	vfs_nodes[node].socket = (int)i;
 	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);

@@ -201,9 +201,9 @@ long unix_find(struct process *p, const char *name, long n);
 long unix_addr_out(struct process *p, const char *name, unsigned len, uint64_t va,
 		   uint64_t lenva);
 
-/* ---- socket_dgram.c: AF_UNIX datagram sockets ---- */
+/* ---- socket_dgram.c: AF_UNIX datagram and seqpacket sockets ---- */
 
-/* Whether s is an AF_UNIX SOCK_DGRAM socket. */
+/* Whether s is an AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socket. */
 bool unix_dgram(const struct psock *s);
 /* s, an AF_UNIX datagram socket, was made: its queue empty. */
 void unix_dgram_made(struct psock *s);
@@ -237,10 +237,13 @@ void unix_dgram_edges(const struct psock *s, uint32_t edges[2]);
 long unix_dgram_connect(struct process *p, struct psock *s, uint64_t va, uint64_t len);
 /* s is closed: its queue goes, and the sockets connected to it hear. */
 void unix_dgram_closed(struct psock *s);
-/* socketpair(AF_UNIX, SOCK_DGRAM): two sockets connected to each other
- * (flags: SOCK_NONBLOCK, SOCK_CLOEXEC), their descriptors at user
- * address va. 0 or -errno. */
-long unix_dgram_pair(struct process *p, uint64_t flags, uint64_t va);
+/* socketpair(AF_UNIX, type: SOCK_DGRAM or SOCK_SEQPACKET): two sockets
+ * connected to each other (flags: SOCK_NONBLOCK, SOCK_CLOEXEC), their
+ * descriptors at user address va. 0 or -errno. */
+long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va);
+/* shutdown (how: SHUT_RD, SHUT_WR, SHUT_RDWR); a seqpacket socket's
+ * peer hears it, as Linux's unix_shutdown. */
+void unix_dgram_shutdown(struct psock *s, uint64_t how);
 
 /* ---- socket_peek.c ---- */
 

@@ -16,6 +16,13 @@
  * another is EPERM, to a path without a socket ECONNREFUSED, and a
  * socket whose connected peer closed has its next send ECONNREFUSED
  * (and is disconnected: ENOTCONN after).
+ *
+ * SOCK_SEQPACKET pairs (socketpair) are datagram pairs that end as a
+ * connection does (Linux's unix_seqpacket_*): a peer's shutdown of
+ * writing, or its end, is the end of the messages (a receive then
+ * returns 0, a send is EPIPE, poll says POLLRDHUP, POLLHUP when both
+ * ways are shut); a peer that ends with messages unread leaves
+ * ECONNRESET, reported once by the next call.
  */
 #include "socket.h"
 #include "syscall.h"
@@ -56,7 +63,21 @@ static struct dgram_queue *queue_of(const struct psock *s)
 
 bool unix_dgram(const struct psock *s)
 {
-	return s->family == LINUX_AF_UNIX && s->type == LINUX_SOCK_DGRAM;
+	return s->family == LINUX_AF_UNIX && s->type != LINUX_SOCK_STREAM;
+}
+
+static bool seqpacket(const struct psock *s)
+{
+	return s->type == LINUX_SOCK_SEQPACKET;
+}
+
+/* s's error to report (SO_ERROR), taken: -errno, or 0. */
+static long take_error(struct psock *s)
+{
+	int e = s->err;
+
+	s->err = 0;
+	return -(long)e;
 }
 
 void unix_dgram_made(struct psock *s)
@@ -137,24 +158,34 @@ long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const s
 		return total;
 	if (flags & LINUX_MSG_OOB)
 		return -LINUX_EOPNOTSUPP;
+	if (seqpacket(s) && !s->connected)
+		return -LINUX_ENOTCONN;
+	if (seqpacket(s))
+		va = 0;                 /* as Linux: a connection's address is ignored */
+	long n = 0;
+	if (va && (n = unix_name_in(p, va, len, name)) <= 0)
+		return n ? n : -LINUX_EINVAL;
+	if (!va && q->peer < 0)
+		return -LINUX_ENOTCONN;
+	/* Linux's order: the size, the sender's error and shutdown, then
+	 * the receiver. */
+	if ((uint64_t)total > DGRAM_MSG_MAX)
+		return -LINUX_EMSGSIZE;
+	if (s->err)
+		return take_error(s);
+	if (s->shut_wr)
+		return -LINUX_EPIPE;
 	if (va) {
-		long n = unix_name_in(p, va, len, name);
-		if (n <= 0)
-			return n ? n : -LINUX_EINVAL;
-		if ((uint64_t)total > DGRAM_MSG_MAX)
-			return -LINUX_EMSGSIZE;
 		if ((to = unix_find(p, name, n)) < 0)
 			return to;
 		if (socks[to].type != s->type)
 			return -LINUX_EPROTOTYPE;
 	} else {
-		if (q->peer < 0)
-			return -LINUX_ENOTCONN;
-		if ((uint64_t)total > DGRAM_MSG_MAX)
-			return -LINUX_EMSGSIZE;
 		to = q->peer;
 	}
 	if (to == q->peer && q->peer_gone) {
+		if (seqpacket(s))
+			return -LINUX_EPIPE;
 		q->peer = -1;           /* as Linux: refused once, then not connected */
 		q->peer_gone = false;
 		s->connected = false;
@@ -197,6 +228,10 @@ long unix_dgram_recv(struct process *p, struct file *f, struct psock *s, const s
 	*whole = 0;
 	if (total < 0)
 		return total;
+	if (seqpacket(s) && !s->connected)
+		return -LINUX_ENOTCONN;
+	if (s->err)
+		return take_error(s);   /* as Linux: before what is queued */
 	if (!q->count) {
 		if (s->shut_rd)
 			return 0;
@@ -232,6 +267,8 @@ unsigned unix_dgram_poll(const struct psock *s)
 	const struct dgram_queue *q = queue_of(s);
 	unsigned bits = q->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0;
 
+	if (s->err)
+		bits |= LINUX_POLLERR;
 	if (s->shut_rd)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDHUP;
 	if (s->shut_rd && s->shut_wr)
@@ -254,6 +291,11 @@ long unix_dgram_connect(struct process *p, struct psock *s, uint64_t va, uint64_
 	uint16_t family;
 	long n, to;
 
+	if (seqpacket(s)) {     /* only pairs here: connected */
+		if ((n = unix_name_in(p, va, len, name)) <= 0)
+			return n ? n : -LINUX_EINVAL;
+		return (to = unix_find(p, name, n)) < 0 ? to : -LINUX_EISCONN;
+	}
 	if ((uint32_t)len < sizeof(family))
 		return -LINUX_EINVAL;
 	if (as_copy_in(&p->as, &family, va, sizeof(family)) < 0)
@@ -286,6 +328,7 @@ void unix_dgram_closed(struct psock *s)
 {
 	struct dgram_queue *q = queue_of(s);
 	int si = (int)(s - socks);
+	bool unread = q->count;
 
 	while (q->count)
 		queue_drop(q);
@@ -293,16 +336,42 @@ void unix_dgram_closed(struct psock *s)
 	for (unsigned i = 0; i < SOCKET_MAX; i++)
 		if (socks[i].used && unix_dgram(&socks[i]) && queues[i].peer == si) {
 			queues[i].peer_gone = true;
+			if (seqpacket(&socks[i])) {
+				/* As Linux: the connection ends both ways. */
+				socks[i].shut_rd = socks[i].shut_wr = true;
+				if (unread)
+					socks[i].err = LINUX_ECONNRESET;
+				socks[i].edges[0]++;
+			}
 			socks[i].edges[1]++;
 		}
 }
 
-long unix_dgram_pair(struct process *p, uint64_t flags, uint64_t va)
+void unix_dgram_shutdown(struct psock *s, uint64_t how)
+{
+	struct dgram_queue *q = queue_of(s);
+	bool rd = how != LINUX_SHUT_WR, wr = how != LINUX_SHUT_RD;
+
+	s->shut_rd |= rd;
+	s->shut_wr |= wr;
+	s->edges[0]++;
+	s->edges[1]++;
+	if (seqpacket(s) && q->peer >= 0 && !q->peer_gone) {
+		struct psock *peer = &socks[q->peer];
+		peer->shut_rd |= wr;    /* our writing shut: its reading ends */
+		peer->shut_wr |= rd;
+		peer->edges[0]++;
+		peer->edges[1]++;
+	}
+	threads_wake_all();
+}
+
+long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va)
 {
 	long fd[2] = { -1, -1 };
 
 	for (int i = 0; i < 2; i++)
-		if ((fd[i] = socket_make(p, LINUX_SOCK_DGRAM, LINUX_AF_UNIX, 0, -1, flags)) < 0) {
+		if ((fd[i] = socket_make(p, type, LINUX_AF_UNIX, 0, -1, flags)) < 0) {
 			if (i)
 				fd_close(p, (uint64_t)fd[0]);
 			return fd[i];

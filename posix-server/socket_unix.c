@@ -209,10 +209,10 @@ long posix_socketpair(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	if (r->rdx)
 		return -LINUX_EPROTONOSUPPORT;
-	if (type == LINUX_SOCK_DGRAM)
-		return unix_dgram_pair(p, flags, r->r10);
+	if (type == LINUX_SOCK_DGRAM || type == LINUX_SOCK_SEQPACKET)
+		return unix_dgram_pair(p, (int)type, flags, r->r10);
 	if (type != LINUX_SOCK_STREAM)
-		return -LINUX_EOPNOTSUPP;       /* seqpacket pairs: not yet */
+		return -LINUX_EOPNOTSUPP;
 	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
 	/* Socket 0 reads a and writes b; socket 1 reads b and writes a. */

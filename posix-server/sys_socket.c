@@ -194,7 +194,7 @@ long posix_listen(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
-	if (s->type != LINUX_SOCK_STREAM)
+	if (s->type != LINUX_SOCK_STREAM && s->type != LINUX_SOCK_SEQPACKET)
 		return -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_listen(p, s, backlog);
@@ -219,8 +219,8 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
-	if (unix_dgram(s))
-		return -LINUX_EOPNOTSUPP;
+	if (unix_dgram(s))      /* a seqpacket pair's: not listening */
+		return s->type == LINUX_SOCK_SEQPACKET ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_accept(p, f, s, r->rsi, r->rdx, flags);
 	if (!s->listening)
@@ -459,10 +459,12 @@ long posix_shutdown(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	if (!s->connected && !s->connecting && !s->dead && !unix_dgram(s))
 		return -LINUX_ENOTCONN;
+	if (unix_dgram(s)) {
+		unix_dgram_shutdown(s, how);
+		return 0;
+	}
 	if (s->family == LINUX_AF_UNIX) {
 		unix_shutdown(s, how);
-		s->shut_rd |= how != LINUX_SHUT_WR;
-		s->shut_wr |= how != LINUX_SHUT_RD;
 		return 0;
 	}
 	/* Only the sending side reaches the netstack: lwIP answers data

@@ -11,7 +11,11 @@
  * another, AF_UNSPEC disconnects; ECONNREFUSED to a path whose socket
  * closed, ENOENT to none, EPROTOTYPE to a stream socket's; a pair's
  * peer closed: ECONNREFUSED, then ENOTCONN; EMSGSIZE; accept and listen
- * EOPNOTSUPP. Counts that depend on the host's limits are not printed.
+ * EOPNOTSUPP. SOCK_SEQPACKET pairs: boundaries and truncation, a
+ * peer's shutdown (EPIPE to its sends, 0 to reads, POLLRDHUP), a peer
+ * that closes with messages unread (ECONNRESET once, then EPIPE and 0;
+ * no SIGPIPE), connect EISCONN, listen and accept EINVAL. Counts that
+ * depend on the host's limits are not printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +49,8 @@ static const char *err(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EADDRINUSE: return "EADDRINUSE";
 	case EISCONN: return "EISCONN";
+	case EPIPE: return "EPIPE";
+	case ECONNRESET: return "ECONNRESET";
 	default: return strerror(e);
 	}
 }
@@ -251,6 +257,48 @@ static void names(void)
 	unlink(xa.sun_path);
 }
 
+static void seqpackets(void)
+{
+	int sv[2];
+	char buf[64];
+	struct pollfd pf;
+
+	show("socketpair SOCK_SEQPACKET", socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	show("send", send(sv[0], "hello", 5, 0));
+	show("send", send(sv[0], "world!", 6, 0));
+	struct iovec v = { buf, 3 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+	long n = recvmsg(sv[1], &m, 0);
+	printf("recvmsg into 3: %ld MSG_TRUNC %d\n", n, !!(m.msg_flags & MSG_TRUNC));
+	show("recv", recv(sv[1], buf, sizeof(buf), 0));
+	show("connect", connect(sv[0], (struct sockaddr *)&(struct sockaddr_un){ AF_UNIX, "x" }, 4));
+	show("listen", listen(sv[0], 1));
+	show("accept", accept(sv[0], NULL, NULL));
+	show("shutdown SHUT_WR", shutdown(sv[0], SHUT_WR));
+	show("send after it", send(sv[0], "x", 1, 0));
+	show("the peer's recv", recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+	pf = (struct pollfd){ sv[1], POLLIN | POLLOUT | POLLRDHUP, 0 };
+	poll(&pf, 1, 0);
+	printf("the peer's poll: in %d out %d rdhup %d hup %d\n", !!(pf.revents & POLLIN),
+	       !!(pf.revents & POLLOUT), !!(pf.revents & POLLRDHUP), !!(pf.revents & POLLHUP));
+	show("the peer sends back", send(sv[1], "y", 1, 0));
+	close(sv[0]);
+	pf = (struct pollfd){ sv[1], POLLIN | POLLOUT | POLLRDHUP, 0 };
+	poll(&pf, 1, 0);
+	printf("closed with a message unread; poll: in %d out %d rdhup %d hup %d err %d\n",
+	       !!(pf.revents & POLLIN), !!(pf.revents & POLLOUT), !!(pf.revents & POLLRDHUP),
+	       !!(pf.revents & POLLHUP), !!(pf.revents & POLLERR));
+	show("recv", recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+	show("recv again", recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+	show("send", send(sv[1], "y", 1, 0));
+	close(sv[1]);
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	close(sv[1]);
+	show("send to a closed peer, nothing unread", send(sv[0], "z", 1, 0));
+	show("recv", recv(sv[0], buf, sizeof(buf), 0));
+	close(sv[0]);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -261,6 +309,7 @@ int main(void)
 	}
 	pairs();
 	names();
+	seqpackets();
 	rmdir(dir);
 	printf("dgram: done\n");
 	return 0;

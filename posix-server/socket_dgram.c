@@ -193,8 +193,8 @@ long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const s
 	}
 	struct psock *r = &socks[to];
 	struct dgram_queue *rq = &queues[to];
-	if (rq->peer >= 0 && rq->peer != (int)(s - socks))
-		return -LINUX_EPERM;    /* it is connected to another */
+	if (rq->peer >= 0 && (rq->peer != (int)(s - socks) || rq->peer_gone))
+		return -LINUX_EPERM;    /* it is connected to another (or one gone) */
 	if (r->shut_rd)
 		return -LINUX_EPIPE;
 	if (!room_for(s, (int)to, (uint64_t)total))
@@ -241,9 +241,12 @@ long unix_dgram_recv(struct process *p, struct file *f, struct psock *s, const s
 	ring_move(NULL, q, q->head + sizeof(h), name, NULL, 0, h.name_len, false);
 	*name_len = h.name_len;
 	uint64_t n = (uint64_t)total < h.len ? (uint64_t)total : h.len;
-	/* As Linux: a bad buffer is EFAULT and the message stays. */
-	if (ring_move(p, q, q->head + sizeof(h) + h.name_len, NULL, u, 0, n, false) < 0)
+	/* As Linux: a bad buffer is EFAULT, the message taken all the same. */
+	if (ring_move(p, q, q->head + sizeof(h) + h.name_len, NULL, u, 0, n, false) < 0) {
+		if (!(flags & LINUX_MSG_PEEK))
+			queue_drop(q);
 		return -LINUX_EFAULT;
+	}
 	*truncated = n < h.len;
 	*whole = h.len;
 	if (!(flags & LINUX_MSG_PEEK))

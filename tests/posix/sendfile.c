@@ -49,15 +49,24 @@ static void show(const char *what, long r)
 	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
 }
 
-/* Read n bytes from fd and compare them with data from at. */
-static void check(const char *what, int fd, long at, long n)
+/* Read n bytes from fd: whether they are data's from at; *got how many. */
+static int read_right(int fd, long at, long n, long *got)
 {
 	static unsigned char buf[SIZE];
-	long got = 0, r;
+	long r;
 
-	while (got < n && (r = read(fd, buf + got, (size_t)(n - got))) > 0)
-		got += r;
-	printf("%s: %ld bytes, right %s\n", what, got, got == n && !memcmp(buf, data + at, (size_t)n) ? "yes" : "no");
+	*got = 0;
+	while (*got < n && (r = read(fd, buf + *got, (size_t)(n - *got))) > 0)
+		*got += r;
+	return *got == n && !memcmp(buf, data + at, (size_t)n);
+}
+
+static void check(const char *what, int fd, long at, long n)
+{
+	long got;
+	int right = read_right(fd, at, n, &got);
+
+	printf("%s: %ld bytes, right %s\n", what, got, right ? "yes" : "no");
 }
 
 static void to_pipes(int in)
@@ -107,13 +116,15 @@ static void to_socket(int in)
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	pid_t child = fork();
 	if (child == 0) {
+		long got;
 		close(sv[0]);
-		check("the child read", sv[1], 0, SIZE);
-		_exit(0);
+		_exit(read_right(sv[1], 0, SIZE, &got) ? 0 : 1);
 	}
 	close(sv[1]);
 	show("sendfile everything to a socket", sendfile(sv[0], in, &off, SIZE));
-	waitpid(child, NULL, 0);
+	int st;
+	waitpid(child, &st, 0);
+	printf("the child read them all, right: %s\n", WIFEXITED(st) && !WEXITSTATUS(st) ? "yes" : "no");
 	close(sv[0]);
 }
 

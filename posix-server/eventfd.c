@@ -18,6 +18,7 @@ struct eventfd {
 	bool used;
 	bool semaphore;
 	uint64_t count;
+	uint32_t edges[2];      /* eventfd_edges: writes, reads (Linux wakes on each) */
 };
 
 static struct eventfd eventfds[EVENTFD_MAX];
@@ -44,6 +45,7 @@ long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 	 * buffer is bad. */
 	uint64_t value = e->semaphore ? 1 : e->count;
 	e->count -= value;
+	e->edges[1]++;
 	wake_all();
 	return as_copy_out(&p->as, buf, &value, 8) < 0 ? -LINUX_EFAULT : 8;
 }
@@ -62,9 +64,18 @@ long eventfd_write(struct process *p, struct file *f, uint64_t buf, uint64_t len
 	if (value > EVENTFD_COUNT_MAX - e->count)
 		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	e->count += value;
+	e->edges[0]++;
 	if (value)
 		wake_all();
 	return 8;
+}
+
+void eventfd_edges(const struct file *f, uint32_t edges[2])
+{
+	const struct eventfd *e = eventfd_of(f);
+
+	edges[0] = e->edges[0];
+	edges[1] = e->edges[1];
 }
 
 unsigned eventfd_poll(const struct file *f)
@@ -97,7 +108,7 @@ static long eventfd_make(struct process *p, uint64_t initval, uint64_t flags)
 		vfs_closed((int)node);
 		return file;
 	}
-	eventfds[i] = (struct eventfd){ true, flags & EFD_SEMAPHORE, (uint32_t)initval };
+	eventfds[i] = (struct eventfd){ true, flags & EFD_SEMAPHORE, (uint32_t)initval, { 0, 0 } };
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC)) < 0)
 		file_put((int)file);
 	return fd;

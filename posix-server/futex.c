@@ -7,10 +7,13 @@
  * their calls, tried again, return 0. The server runs alone on the CPU
  * above its processes' threads, so reading the word and parking the
  * thread is one step, as Linux's futex_wait promises. A futex is named
- * by its process and address, with or without FUTEX_PRIVATE_FLAG (as
- * Linux names a futex in private memory), so no futex is shared between
- * processes. Also set_robust_list and get_robust_list, and what a
- * thread's end does to futexes (CLONE_CHILD_CLEARTID, the robust list).
+ * by a struct futex_key (posix.h): its process and address in private
+ * memory (or with FUTEX_PRIVATE_FLAG), the memory object and offset in
+ * a shared mapping without it — so a process-shared mutex, condition
+ * variable or semaphore in MAP_SHARED memory works across fork, as
+ * Linux's. The priority-inheritance futexes are futex_pi.c. Also
+ * set_robust_list and get_robust_list, and what a thread's end does to
+ * futexes (CLONE_CHILD_CLEARTID, the robust list).
  */
 #include "linux_socket.h"
 #include "syscall.h"
@@ -20,11 +23,15 @@
 #define FUTEX_REQUEUE           3
 #define FUTEX_CMP_REQUEUE       4
 #define FUTEX_WAKE_OP           5
+#define FUTEX_LOCK_PI           6
+#define FUTEX_UNLOCK_PI         7
+#define FUTEX_TRYLOCK_PI        8
 #define FUTEX_WAIT_BITSET       9
 #define FUTEX_WAKE_BITSET       10
 #define FUTEX_PRIVATE_FLAG      128
 #define FUTEX_CLOCK_REALTIME    256
 #define FUTEX_BITSET_MATCH_ANY  0xFFFFFFFFU
+#define FUTEX_LOCK_PI2          13
 
 #define FUTEX_WAITERS           0x80000000U
 #define FUTEX_OWNER_DIED        0x40000000U
@@ -36,16 +43,37 @@
 
 static uint64_t wait_count;     /* the order threads began to wait in */
 
-long futex_wake(struct process *p, uint64_t addr, uint64_t n, uint32_t bitset)
+struct futex_key futex_key_of(struct process *p, uint64_t addr, bool private)
+{
+	if (!private) {
+		const struct as_region *r = as_region_at(&p->as, addr);
+		if (r && r->kind == AS_OBJECT)
+			return (struct futex_key){ NULL, r->object, r->source + (addr - r->start) };
+	}
+	return (struct futex_key){ p, 0, addr };
+}
+
+static bool same_key(const struct futex_key *a, const struct futex_key *b)
+{
+	return a->proc == b->proc && a->object == b->object && a->offset == b->offset;
+}
+
+long futex_wake(const struct futex_key *key, uint64_t n, uint32_t bitset)
 {
 	long woken = 0;
 
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		const struct thread *t = &threads[i];
+		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING && t->futex_pi &&
+		    same_key(&t->futex_key, key))
+			return -LINUX_EINVAL;   /* a PI futex's waiters are not for FUTEX_WAKE */
+	}
 	while ((uint64_t)woken < n) {
 		struct thread *first = NULL;
 		for (unsigned i = 0; i < THREAD_MAX; i++) {
 			struct thread *t = &threads[i];
-			if (t->state == THREAD_RUNNING && t->proc == p && t->futex == FUTEX_WAITING &&
-			    t->futex_addr == addr && (t->futex_bitset & bitset) &&
+			if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING &&
+			    same_key(&t->futex_key, key) && (t->futex_bitset & bitset) &&
 			    (!first || t->futex_seq < first->futex_seq))
 				first = t;
 		}
@@ -58,16 +86,20 @@ long futex_wake(struct process *p, uint64_t addr, uint64_t n, uint32_t bitset)
 	return woken;
 }
 
-/* Move at most n waiters of p from addr to addr2 (FUTEX_REQUEUE): how many. */
-static long futex_requeue(struct process *p, uint64_t addr, uint64_t addr2, uint64_t n)
+/* Move at most n waiters from key to key2 (FUTEX_REQUEUE; addr2: key2's
+ * address in p): how many. */
+static long futex_requeue(struct process *p, const struct futex_key *key,
+			  const struct futex_key *key2, uint64_t addr2, uint64_t n)
 {
 	long moved = 0;
 
 	for (unsigned i = 0; i < THREAD_MAX && (uint64_t)moved < n; i++) {
 		struct thread *t = &threads[i];
-		if (t->state == THREAD_RUNNING && t->proc == p && t->futex == FUTEX_WAITING &&
-		    t->futex_addr == addr) {
-			t->futex_addr = addr2;
+		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING && !t->futex_pi &&
+		    same_key(&t->futex_key, key)) {
+			t->futex_key = *key2;
+			if (t->proc == p)
+				t->futex_addr = addr2;
 			moved++;
 		}
 	}
@@ -80,7 +112,7 @@ static long futex_requeue(struct process *p, uint64_t addr, uint64_t addr2, uint
  * after it end the call when it was woken (0) or its time is up
  * (-ETIMEDOUT). A signal ends it through signal_interrupt. */
 static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
-		       uint32_t bitset, bool absolute)
+		       uint32_t bitset, bool absolute, bool private)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
@@ -111,7 +143,9 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 	if (deadline <= now)
 		return -LINUX_ETIMEDOUT;
 	t->futex = FUTEX_WAITING;
+	t->futex_key = futex_key_of(p, addr, private);
 	t->futex_addr = addr;
+	t->futex_pi = false;
 	t->futex_bitset = bitset;
 	t->futex_seq = ++wait_count;
 	t->sleep_at = deadline;
@@ -166,8 +200,11 @@ long posix_futex(struct process *p, struct user_regs *r)
 	unsigned op = (unsigned)r->rsi, cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	uint32_t val = (uint32_t)r->rdx, val3 = (uint32_t)r->r9;
 	int32_t nwake = (int32_t)val, val2 = (int32_t)timeout;
+	bool private = op & FUTEX_PRIVATE_FLAG;
+	struct futex_key key, key2;
 
-	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
+	    cmd != FUTEX_LOCK_PI2)
 		return -LINUX_ENOSYS;
 	/* As Linux's get_futex_key: unaligned is EINVAL, outside user
 	 * space EFAULT (even for a wake, which reads nothing). */
@@ -177,18 +214,19 @@ long posix_futex(struct process *p, struct user_regs *r)
 		return -LINUX_EFAULT;
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false);
+		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false, private);
 	case FUTEX_WAIT_BITSET:
 		if (!val3)
 			return -LINUX_EINVAL;
-		return futex_wait(p, addr, val, timeout, val3, true);
+		return futex_wait(p, addr, val, timeout, val3, true, private);
 	case FUTEX_WAKE:
 		val3 = FUTEX_BITSET_MATCH_ANY;
 		/* fall through */
 	case FUTEX_WAKE_BITSET:
 		if (!val3)
 			return -LINUX_EINVAL;
-		return futex_wake(p, addr, nwake > 0 ? (uint64_t)nwake : 1, val3);
+		key = futex_key_of(p, addr, private);
+		return futex_wake(&key, nwake > 0 ? (uint64_t)nwake : 1, val3);
 	case FUTEX_CMP_REQUEUE:
 	case FUTEX_REQUEUE: {
 		uint32_t word;
@@ -202,8 +240,12 @@ long posix_futex(struct process *p, struct user_regs *r)
 			if (word != val3)
 				return -LINUX_EAGAIN;
 		}
-		long woken = futex_wake(p, addr, (uint64_t)nwake, FUTEX_BITSET_MATCH_ANY);
-		return woken + futex_requeue(p, addr, addr2, (uint64_t)val2);
+		key = futex_key_of(p, addr, private);
+		key2 = futex_key_of(p, addr2, private);
+		long woken = futex_wake(&key, (uint64_t)nwake, FUTEX_BITSET_MATCH_ANY);
+		if (woken < 0)
+			return woken;
+		return woken + futex_requeue(p, &key, &key2, addr2, (uint64_t)val2);
 	}
 	case FUTEX_WAKE_OP: {
 		uint32_t old;
@@ -214,15 +256,21 @@ long posix_futex(struct process *p, struct user_regs *r)
 			return -LINUX_EFAULT;
 		if ((err = wake_op_apply(p, addr2, val3, &old)) < 0)
 			return err;
-		long woken = futex_wake(p, addr, nwake > 0 ? (uint64_t)nwake : 1,
-					FUTEX_BITSET_MATCH_ANY);
-		if (wake_op_compare(val3, old))
-			woken += futex_wake(p, addr2, val2 > 0 ? (uint64_t)val2 : 1,
-					    FUTEX_BITSET_MATCH_ANY);
-		return woken;
+		key = futex_key_of(p, addr, private);
+		key2 = futex_key_of(p, addr2, private);
+		long woken = futex_wake(&key, nwake > 0 ? (uint64_t)nwake : 1,
+					FUTEX_BITSET_MATCH_ANY), more = 0;
+		if (woken >= 0 && wake_op_compare(val3, old))
+			more = futex_wake(&key2, val2 > 0 ? (uint64_t)val2 : 1, FUTEX_BITSET_MATCH_ANY);
+		return woken < 0 ? woken : more < 0 ? more : woken + more;
 	}
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_TRYLOCK_PI:
+	case FUTEX_UNLOCK_PI:
+		return futex_pi(p, cmd, addr, timeout, private);
 	default:
-		/* The priority-inheritance futexes, FUTEX_FD. */
+		/* FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI, FUTEX_FD. */
 		return -LINUX_ENOSYS;
 	}
 }
@@ -252,8 +300,9 @@ long posix_get_robust_list(struct process *p, struct user_regs *r)
 }
 
 /* A robust futex at addr held by t, which ends: marked FUTEX_OWNER_DIED
- * (its waiters bit kept), and a waiter woken. */
-static void futex_owner_died(struct thread *t, uint64_t addr)
+ * (its waiters bit kept), and a waiter woken — a PI futex's waiter gets
+ * it later, from futex_pi_owner_gone, as Linux's exit_pi_state_list. */
+static void futex_owner_died(struct thread *t, uint64_t addr, bool pi)
 {
 	struct process *p = t->proc;
 	uint32_t word, now;
@@ -264,8 +313,9 @@ static void futex_owner_died(struct thread *t, uint64_t addr)
 	now = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
 	if (as_copy_out(&p->as, addr, &now, 4) < 0)
 		return;
-	if (word & FUTEX_WAITERS)
-		futex_wake(p, addr, 1, FUTEX_BITSET_MATCH_ANY);
+	struct futex_key key = futex_key_of(p, addr, false);
+	if ((word & FUTEX_WAITERS) && !pi)
+		futex_wake(&key, 1, FUTEX_BITSET_MATCH_ANY);
 }
 
 /* The robust list (struct robust_list_head: next, futex_offset,
@@ -280,24 +330,37 @@ static void robust_list_release(struct thread *t)
 		return;
 	int64_t offset = (int64_t)head[1];
 	uint64_t pending = head[2] & ~1UL;
+	bool pi = head[0] & 1;
 	entry = head[0] & ~1UL;
 	for (unsigned n = 0; entry != t->robust_list && n < ROBUST_LIST_LIMIT; n++) {
 		if (as_copy_in(&p->as, &next, entry, 8) < 0)
 			return;
 		if (entry != pending)
-			futex_owner_died(t, entry + (uint64_t)offset);
+			futex_owner_died(t, entry + (uint64_t)offset, pi);
+		pi = next & 1;
 		entry = next & ~1UL;
 	}
 	if (pending)
-		futex_owner_died(t, pending + (uint64_t)offset);
+		futex_owner_died(t, pending + (uint64_t)offset, head[2] & 1);
 }
 
 void futex_thread_gone(struct thread *t)
 {
 	uint32_t zero = 0;
 
+	t->futex = FUTEX_NONE;          /* it waits no more */
 	robust_list_release(t);
+	futex_pi_owner_gone(t);
 	if (t->clear_child_tid &&
-	    as_copy_out(&t->proc->as, t->clear_child_tid, &zero, sizeof(zero)) == 0)
-		futex_wake(t->proc, t->clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY);
+	    as_copy_out(&t->proc->as, t->clear_child_tid, &zero, sizeof(zero)) == 0) {
+		struct futex_key key = futex_key_of(t->proc, t->clear_child_tid, false);
+		futex_wake(&key, 1, FUTEX_BITSET_MATCH_ANY);
+	}
+}
+
+bool futex_restarts_always(const struct user_regs *r)
+{
+	unsigned cmd = (unsigned)r->rsi & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+
+	return cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2;
 }

@@ -43,6 +43,7 @@
 #define LINUX_EDOM     33
 #define LINUX_ERANGE   34
 #define LINUX_ENAMETOOLONG 36
+#define LINUX_EDEADLK  35
 #define LINUX_ENOSYS   38
 #define LINUX_ENOTEMPTY 39
 #define LINUX_ELOOP    40
@@ -164,7 +165,8 @@
 #define LINUX_EPOLL_CTL_MOD 3
 #define LINUX_EPOLLONESHOT (1U << 30)
 #define LINUX_EPOLLET      (1U << 31)
-#define LINUX_EPOLL_WAKE_FLAGS (3U << 28)      /* EPOLLEXCLUSIVE, EPOLLWAKEUP: accepted */
+#define LINUX_EPOLLEXCLUSIVE (1U << 28)
+#define LINUX_EPOLLWAKEUP    (1U << 29)
 
 /* Clocks. */
 #define LINUX_CLOCK_REALTIME           0

@@ -21,6 +21,7 @@ struct pipe {
 	void *pages[PIPE_PAGES];
 	uint64_t head, count;           /* the oldest byte, bytes held */
 	unsigned readers, writers;      /* open descriptions of each end */
+	uint32_t edges[2];              /* readiness edges (pipe_edges): readers', writers' */
 };
 
 static struct pipe pipes[PIPE_MAX];
@@ -55,6 +56,7 @@ long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 			return 0;
 		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	}
+	bool was_full = PIPE_SIZE - pp->count < PIPE_BUF;
 	while (done < len && pp->count) {
 		uint64_t off = pp->head % PAGE_SIZE, n = PAGE_SIZE - off;
 		n = n < pp->count ? n : pp->count;
@@ -68,11 +70,16 @@ long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 		pp->count -= n;
 		done += n;
 	}
+	if (was_full && done)
+		pp->edges[1]++;         /* as Linux: writers hear of room made in a full pipe */
 	wake_all();
 	return (long)done;
 }
 
-long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len)
+/* pipe_write's work: from the process's buf, or from the server's kbuf
+ * when it is not NULL. */
+static long pipe_in(struct process *p, struct file *f, uint64_t buf, const uint8_t *kbuf,
+		    uint64_t len)
 {
 	struct pipe *pp = pipe_of(f);
 	uint64_t done = 0, space = PIPE_SIZE - pp->count;
@@ -88,7 +95,9 @@ long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 		n = n < PIPE_SIZE - pp->count ? n : PIPE_SIZE - pp->count;
 		n = n < len - done ? n : len - done;
 		uint8_t *page = ring_page(pp, tail, true);
-		if (!page || as_copy_in(&p->as, page + off, buf + done, n) < 0) {
+		if (page && kbuf)
+			memcpy(page + off, kbuf + done, n);
+		if (!page || (!kbuf && as_copy_in(&p->as, page + off, buf + done, n) < 0)) {
 			if (!done)
 				return page ? -LINUX_EFAULT : -LINUX_ENOMEM;
 			break;
@@ -96,8 +105,27 @@ long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 		pp->count += n;
 		done += n;
 	}
+	pp->edges[0]++;                 /* as Linux: every write is news to the readers */
 	wake_all();
 	return (long)done;
+}
+
+long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len)
+{
+	return pipe_in(p, f, buf, NULL, len);
+}
+
+long pipe_put(struct file *f, const void *buf, uint64_t len)
+{
+	return pipe_in(NULL, f, 0, buf, len);
+}
+
+void pipe_edges(const struct file *f, uint32_t edges[2])
+{
+	const struct pipe *pp = pipe_of(f);
+
+	edges[0] = pp->edges[0];
+	edges[1] = pp->edges[1];
 }
 
 uint64_t pipe_bytes(const struct file *f)
@@ -123,6 +151,8 @@ void pipe_opened(const struct file *f)
 		pp->readers++;
 	else
 		pp->writers++;
+	pp->edges[0]++;
+	pp->edges[1]++;
 	wake_all();
 }
 
@@ -134,6 +164,8 @@ void pipe_closed(const struct file *f)
 		pp->readers--;
 	else
 		pp->writers--;
+	pp->edges[0]++;                 /* an end gone: news to both sides */
+	pp->edges[1]++;
 	if (!pp->readers && !pp->writers) {
 		for (unsigned i = 0; i < PIPE_PAGES; i++)
 			if (pp->pages[i])

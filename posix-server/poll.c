@@ -8,6 +8,17 @@
  * ppoll, pselect6 and epoll_pwait wait with the mask they are given, as
  * rt_sigsuspend does. Files and devices are always ready; the console
  * when a read would not wait (tty.c, which wakes the waiting on input).
+ *
+ * epoll's watches are level-triggered, or edge-triggered (EPOLLET) as
+ * Linux's: a watch is queued (Linux's ready list) by EPOLL_CTL_ADD and
+ * _MOD and by each readiness edge of its file since it was last looked
+ * at — the file's count of news for readers or for writers moved
+ * (pipe_edges, eventfd_edges, socket_edges), as Linux's wake-up with a
+ * key that meets the watch's events —; a wait reports a queued watch
+ * whose file is ready and unqueues it. EPOLLONESHOT disables a watch
+ * once reported until EPOLL_CTL_MOD; EPOLLEXCLUSIVE is taken (there is
+ * no herd of waiters to thin here: every waiter is tried again) with
+ * Linux's rules on it, EPOLLWAKEUP is taken and does nothing.
  */
 #include "socket.h"
 #include "syscall.h"
@@ -19,6 +30,12 @@
 #define DEFAULT_READY   (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
 #define SELECT_IN       (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLHUP | LINUX_POLLERR)
 #define SELECT_OUT      (LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLERR)
+#define EDGE_IN         (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDHUP)
+#define EDGE_OUT        (LINUX_POLLOUT | LINUX_POLLWRNORM)
+/* What EPOLLEXCLUSIVE may come with (Linux's EPOLLEXCLUSIVE_OK_BITS). */
+#define EXCLUSIVE_OK    (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM | \
+			 LINUX_POLLERR | LINUX_POLLHUP | LINUX_EPOLLWAKEUP | LINUX_EPOLLET |  \
+			 LINUX_EPOLLEXCLUSIVE)
 
 /* An epoll instance: the open file descriptions it watches (as Linux,
  * a watch goes when its description's last descriptor closes). */
@@ -29,6 +46,8 @@ struct epoll {
 		int fd, file;
 		uint32_t events;    /* 0: disabled (EPOLLONESHOT after an event) */
 		uint64_t data;
+		bool queued;        /* EPOLLET: an edge not reported yet */
+		uint32_t seen[2];   /* its file's edges when last looked at */
 	} w[EPOLL_WATCHES];
 };
 
@@ -55,6 +74,25 @@ static unsigned file_ready(const struct file *f)
 	if (tty_file(f))
 		return tty_file_poll(f);
 	return epoll_of(f) ? 0 : DEFAULT_READY;
+}
+
+/* f's readiness edges so far: [0] news for readers, [1] for writers.
+ * A file with no count of its own (the console) has the server's wakes. */
+static void file_edges(const struct file *f, uint32_t edges[2])
+{
+	switch (vfs_nodes[f->node].type) {
+	case VFS_PIPE:
+		pipe_edges(f, edges);
+		return;
+	case VFS_EVENTFD:
+		eventfd_edges(f, edges);
+		return;
+	case VFS_SOCKET:
+		socket_edges(f, edges);
+		return;
+	default:
+		edges[0] = edges[1] = threads_wakes;
+	}
 }
 
 /* A poll-like call found nothing ready: wait until the timeout (ns, or
@@ -305,6 +343,13 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 		return -LINUX_EPERM;
 	for (w = 0; w < e->n && !(e->w[w].fd == (int)fd && e->w[w].file == f - files); w++)
 		;
+	/* As Linux: EPOLLEXCLUSIVE only when added, with few other bits;
+	 * a watch added with it cannot be changed. */
+	if ((ev.events & LINUX_EPOLLEXCLUSIVE) && op == LINUX_EPOLL_CTL_ADD &&
+	    (ev.events & ~EXCLUSIVE_OK))
+		return -LINUX_EINVAL;
+	if ((ev.events & LINUX_EPOLLEXCLUSIVE) && op == LINUX_EPOLL_CTL_MOD)
+		return -LINUX_EINVAL;
 	switch (op) {
 	case LINUX_EPOLL_CTL_ADD:
 		if (w < e->n)
@@ -318,8 +363,12 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	case LINUX_EPOLL_CTL_MOD:
 		if (w == e->n)
 			return -LINUX_ENOENT;
-		e->w[w].events = (ev.events & ~LINUX_EPOLL_WAKE_FLAGS) | LINUX_POLLERR | LINUX_POLLHUP;
+		if (op == LINUX_EPOLL_CTL_MOD && (e->w[w].events & LINUX_EPOLLEXCLUSIVE))
+			return -LINUX_EINVAL;
+		e->w[w].events = (ev.events & ~LINUX_EPOLLWAKEUP) | LINUX_POLLERR | LINUX_POLLHUP;
 		e->w[w].data = ev.data;
+		e->w[w].queued = true;  /* looked at by the next wait, as Linux's ep_insert */
+		file_edges(f, e->w[w].seen);
 		return 0;
 	case LINUX_EPOLL_CTL_DEL:
 		if (w == e->n)
@@ -331,8 +380,29 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	}
 }
 
-/* Level-triggered: every watch ready now is reported (EPOLLET is taken
- * as level-triggered for now; EPOLLONESHOT disables the watch). */
+/* Whether watch w of e is to be reported if ready: level-triggered,
+ * always; EPOLLET, when queued — by its file's edges since it was last
+ * looked at, or by EPOLL_CTL_ADD, _MOD — (unqueued now: a watch not
+ * ready goes off the list, as Linux's). */
+static bool epoll_looks(struct epoll *e, unsigned w)
+{
+	uint32_t now[2], events = e->w[w].events;
+
+	file_edges(&files[e->w[w].file], now);
+	if ((now[0] != e->w[w].seen[0] && (events & EDGE_IN)) ||
+	    (now[1] != e->w[w].seen[1] && (events & EDGE_OUT)))
+		e->w[w].queued = true;
+	e->w[w].seen[0] = now[0];
+	e->w[w].seen[1] = now[1];
+	if (!(events & LINUX_EPOLLET))
+		return true;
+	bool queued = e->w[w].queued;
+	e->w[w].queued = false;
+	return queued;
+}
+
+/* Every watch that epoll_looks lets through and whose file is ready is
+ * reported; EPOLLONESHOT then disables it. */
 static long epoll_wait_common(struct process *p, struct user_regs *r, uint64_t timeout)
 {
 	static struct linux_epoll_event out[EPOLL_WATCHES];
@@ -343,14 +413,17 @@ static long epoll_wait_common(struct process *p, struct user_regs *r, uint64_t t
 	if (!e || max <= 0)
 		return wait_result(p, e ? -LINUX_EINVAL : err, 0);
 	for (unsigned w = 0; w < e->n && n < max; w++) {
+		if (!(e->w[w].events & ~(LINUX_EPOLLONESHOT | LINUX_EPOLLET | LINUX_EPOLLEXCLUSIVE)) ||
+		    !epoll_looks(e, w))
+			continue;
 		unsigned ready = file_ready(&files[e->w[w].file]) & e->w[w].events;
-		if (!ready || !e->w[w].events)
+		if (!ready)
 			continue;
 		out[n] = (struct linux_epoll_event){ ready, e->w[w].data };
 		if (as_copy_out(&p->as, r->rsi + (uint64_t)n * sizeof(out[0]), &out[n], sizeof(out[0])) < 0)
 			return wait_result(p, -LINUX_EFAULT, 0);
 		if (e->w[w].events & LINUX_EPOLLONESHOT)
-			e->w[w].events = 0;
+			e->w[w].events = 0;     /* disabled until EPOLL_CTL_MOD */
 		n++;
 	}
 	return wait_result(p, n, timeout);

@@ -65,8 +65,19 @@ struct signal_source {
 /* THREAD_ENDED: its call (exit) ended it, for a moment. */
 enum thread_state { THREAD_FREE, THREAD_RUNNING, THREAD_ENDED };
 
-/* Where a thread is with FUTEX_WAIT (futex.c). */
+/* Where a thread is with FUTEX_WAIT or FUTEX_LOCK_PI (futex.c, futex_pi.c). */
 enum futex_state { FUTEX_NONE, FUTEX_WAITING, FUTEX_WOKEN };
+
+/* A futex's name (futex.c, as Linux's get_futex_key): a word of private
+ * memory — with FUTEX_PRIVATE_FLAG, or in a private mapping — is its
+ * process and address; a word of a shared mapping (an AS_OBJECT region)
+ * is the memory object and the byte's offset in it, the same in every
+ * process that maps it, wherever. */
+struct futex_key {
+	const struct process *proc;     /* private: its process; NULL: shared */
+	uint64_t object;                /* shared: the memory object (shmem.c) */
+	uint64_t offset;                /* private: the address; shared: the offset */
+};
 
 struct thread {
 	enum thread_state state;
@@ -89,8 +100,11 @@ struct thread {
 					 * of sys_clock; SLEEP_FOREVER: none), rem */
 	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
 	uint64_t robust_list;           /* set_robust_list's head (0: none) */
-	enum futex_state futex;         /* FUTEX_WAIT's */
-	uint64_t futex_addr;            /* the word it waits on */
+	enum futex_state futex;         /* FUTEX_WAIT's, FUTEX_LOCK_PI's */
+	struct futex_key futex_key;     /* the futex it waits on */
+	uint64_t futex_addr;            /* its word's address in this thread's process */
+	bool futex_pi;                  /* waits in FUTEX_LOCK_PI: woken owning the lock */
+	int futex_pi_owner;             /* FUTEX_LOCK_PI: the owner's tid it waits behind */
 	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
 	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
 	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
@@ -245,6 +259,13 @@ long fd_console(struct process *p);
  * yet; the caller waits). */
 long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 long pipe_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* pipe_write of len bytes of the server's own at buf (sendfile). */
+long pipe_put(struct file *f, const void *buf, uint64_t len);
+/* The readiness edges of f's pipe so far (epoll's EPOLLET, poll.c):
+ * edges[0] counts the news for readers (a write, an end opened or
+ * closed), edges[1] for writers (room made in a full pipe, an end
+ * opened or closed), as Linux's pipe wakes its two queues. */
+void pipe_edges(const struct file *f, uint32_t edges[2]);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
 /* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
@@ -306,6 +327,8 @@ long eventfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 long eventfd_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 /* POLLIN (the count is not 0), POLLOUT (1 more fits). */
 unsigned eventfd_poll(const struct file *f);
+/* Its readiness edges so far (as pipe_edges): [0] writes, [1] reads. */
+void eventfd_edges(const struct file *f, uint32_t edges[2]);
 /* f, an eventfd, is closed (its last descriptor went). */
 void eventfd_closed(const struct file *f);
 
@@ -511,6 +534,9 @@ static inline void thread_set_blocked(struct thread *t, bool blocked)
 /* Every waiting call of every process is tried again (what a pipe, a
  * socket or the terminal changed may be what it waits for). */
 void threads_wake_all(void);
+/* How many times threads_wake_all was called (the console's readiness
+ * edges for epoll's EPOLLET, poll.c). */
+extern uint32_t threads_wakes;
 
 /* ---- cputime.c: CPU time from the kernel's count per thread ---- */
 
@@ -538,9 +564,23 @@ long cpu_clock(struct process *p, int64_t id, uint64_t *ns);
 
 /* ---- futex.c ---- */
 
-/* Wake at most n threads of p waiting on the word at addr whose bitset
- * meets bitset: how many woke. */
-long futex_wake(struct process *p, uint64_t addr, uint64_t n, uint32_t bitset);
+/* The futex at addr of p (private: FUTEX_PRIVATE_FLAG was given). */
+struct futex_key futex_key_of(struct process *p, uint64_t addr, bool private);
+/* Wake at most n threads waiting on key (FUTEX_WAIT) whose bitset meets
+ * bitset, the first to wait first: how many woke, or -EINVAL when a
+ * FUTEX_LOCK_PI waits there (as Linux). */
+long futex_wake(const struct futex_key *key, uint64_t n, uint32_t bitset);
+/* (futex_pi.c) FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI,
+ * FUTEX_UNLOCK_PI (cmd) of the word at addr (timeout: a user timespec,
+ * absolute, or 0): 0, SYSCALL_BLOCK, or -errno as Linux's futex(2). */
+long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool private);
+/* t ends: each PI futex it held that others wait for goes to the first
+ * of them (its word: that one's tid, FUTEX_WAITERS, FUTEX_OWNER_DIED
+ * kept), as Linux's exit_pi_state_list. */
+void futex_pi_owner_gone(struct thread *t);
+/* Whether a futex call (its registers) is restarted after a signal
+ * whatever SA_RESTART says (FUTEX_LOCK_PI, as Linux's ERESTARTNOINTR). */
+bool futex_restarts_always(const struct user_regs *r);
 /* t ends: the word at its clear_child_tid set to 0 and woken (one
  * waiter), and each robust futex it holds marked FUTEX_OWNER_DIED and
  * woken, as Linux does at a thread's exit. */

@@ -191,6 +191,11 @@ static long task_build(struct process *p, struct thread *t, uint64_t entry, uint
  * directory. */
 static void process_release(struct process *p)
 {
+	/* As Linux at each thread's exit: robust futexes marked, PI futexes
+	 * handed on, clear_child_tid written, while the memory is there. */
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		if (threads[i].state != THREAD_FREE && threads[i].proc == p)
+			futex_thread_gone(&threads[i]);
 	threads_release(p, NULL);
 	task_delete(&p->task);
 	as_release(&p->as);

@@ -273,7 +273,8 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 	t->futex = FUTEX_NONE;
 	if (t->io_done) {
 		r->rax = t->io_done;
-	} else if (sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr, r)) {
+	} else if ((sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr, r)) ||
+		   (nr == LINUX_NR_futex && futex_restarts_always(r))) {
 		r->rip -= SYSCALL_INSN;         /* rax still holds the call's number */
 	} else {
 		r->rax = (uint64_t)-LINUX_EINTR;

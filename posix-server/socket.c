@@ -14,6 +14,7 @@
 #define UDP_MAX      65507      /* the largest IPv4 datagram's data */
 
 struct psock socks[SOCKET_MAX];
+static uint32_t net_edges;      /* the netstack's notifications that sockets changed */
 
 void socket_wake_all(void)
 {
@@ -68,6 +69,8 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 	s->used = true;
 	if (net)
 		socket_session_count(session, 1);
+	else if (type != LINUX_SOCK_STREAM)
+		unix_dgram_made(s);
 	vfs_nodes[node].socket = (int)i;
 	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
@@ -83,6 +86,8 @@ void socket_closed(const struct file *f)
 	uint64_t w[1] = { (uint64_t)s->id };
 
 	if (s->family == LINUX_AF_UNIX) {
+		if (unix_dgram(s))
+			unix_dgram_closed(s);
 		unix_closed(s);
 	} else if (!s->dead) {
 		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
@@ -151,8 +156,12 @@ long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *bu
 			continue;
 		}
 		uint64_t k = v.len - skip < n ? v.len - skip : n;
-		long r = out ? as_copy_out(&p->as, v.base + skip, buf, k)
-			     : as_copy_in(&p->as, buf, v.base + skip, k);
+		long r = 0;
+		if (u->kernel && !out)
+			memcpy(buf, u->kernel + skip, k);
+		else
+			r = out ? as_copy_out(&p->as, v.base + skip, buf, k)
+				: as_copy_in(&p->as, buf, v.base + skip, k);
 		if (r < 0)
 			return -LINUX_EFAULT;
 		buf += k;
@@ -215,6 +224,8 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 
 	if (total < 0)
 		return total;
+	if (unix_dgram(s))
+		return unix_dgram_send(p, f, s, u, flags, 0, 0);
 	if (s->family == LINUX_AF_UNIX)
 		return unix_send(p, f, s, u, flags);
 	if (s->type == LINUX_SOCK_DGRAM)
@@ -289,6 +300,11 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		return total;
 	if (flags & LINUX_MSG_OOB)
 		return s->type == LINUX_SOCK_DGRAM ? -LINUX_EOPNOTSUPP : -LINUX_EINVAL;
+	if (unix_dgram(s)) {
+		char name[UNIX_PATH_MAX];
+		unsigned name_len;
+		return unix_dgram_recv(p, f, s, u, flags, name, &name_len, truncated, whole);
+	}
 	if (s->family == LINUX_AF_UNIX)
 		return unix_recv(p, f, s, u, flags);
 	if (!s->stashed && (flags & LINUX_MSG_PEEK) && !done && !s->err && total) {
@@ -395,6 +411,8 @@ unsigned socket_poll(const struct file *f)
 	uint64_t w[1] = { (uint64_t)s->id }, out[1];
 	unsigned bits = 0;
 
+	if (unix_dgram(s))
+		return unix_dgram_poll(s);
 	if (s->family == LINUX_AF_UNIX)
 		return unix_poll(s);
 	if (s->stashed)
@@ -442,6 +460,8 @@ long socket_fionread(const struct file *f)
 
 	if (s->listening)
 		return -LINUX_EINVAL;
+	if (unix_dgram(s))
+		return unix_dgram_next(s);
 	if (s->family == LINUX_AF_UNIX)
 		return s->rx >= 0 ? (long)pipe_bytes(&files[s->rx]) : 0;
 	long r = stash_fill(s, (unsigned)(s - socks));
@@ -461,8 +481,36 @@ void socket_all_dead(void)
 	}
 }
 
+void socket_edges(const struct file *f, uint32_t edges[2])
+{
+	const struct psock *s = socket_of(f);
+	uint32_t pipe[2];
+
+	if (unix_dgram(s)) {
+		unix_dgram_edges(s, edges);
+		return;
+	}
+	edges[0] = s->edges[0];
+	edges[1] = s->edges[1];
+	if (s->family != LINUX_AF_UNIX) {
+		edges[0] += net_edges;
+		edges[1] += net_edges;
+		return;
+	}
+	/* A stream: what its pipes tell their reader and writer. */
+	if (s->rx >= 0) {
+		pipe_edges(&files[s->rx], pipe);
+		edges[0] += pipe[0];
+	}
+	if (s->tx >= 0) {
+		pipe_edges(&files[s->tx], pipe);
+		edges[1] += pipe[1];
+	}
+}
+
 void socket_polls_stale(void)
 {
+	net_edges++;
 	for (unsigned i = 0; i < SOCKET_MAX; i++)
 		socks[i].poll_valid = false;
 }

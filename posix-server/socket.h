@@ -71,15 +71,20 @@ struct psock {
 	int name_node;
 	int peer_pid;
 	int backlog;
+	/* Readiness edges of its own (epoll's EPOLLET, socket_edges): news
+	 * for readers (a datagram queued), for writers (a peer gone). */
+	uint32_t edges[2];
 };
 
 extern struct psock socks[SOCKET_MAX];
 
 /* A user buffer: one (base, len), or count iovecs at user address va
- * (already checked readable by the caller). */
+ * (already checked readable by the caller); or, when kernel is not
+ * NULL, single->len bytes of the server's own at kernel (sendfile). */
 struct uio {
 	const struct linux_iovec *single;
 	uint64_t va, count;
+	const uint8_t *kernel;
 };
 
 /* ---- socket_net.c: the link to the netstack ---- */
@@ -140,6 +145,10 @@ long socket_timed(struct process *p, const struct linux_timeval *limit, long r);
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write);
 /* What a poll of socket f sees now (LINUX_POLL* bits). */
 unsigned socket_poll(const struct file *f);
+/* Its readiness edges so far (epoll's EPOLLET, as pipe_edges): an
+ * AF_UNIX socket's from its pipes and queue; a netstack socket's are
+ * the netstack's notifications, which do not say which socket changed. */
+void socket_edges(const struct file *f, uint32_t edges[2]);
 /* f, a socket, is closed (its last descriptor went). */
 void socket_closed(const struct file *f);
 /* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
@@ -178,6 +187,63 @@ long unix_name_out(struct process *p, const struct psock *s, bool peer, uint64_t
 		   uint64_t lenva);
 /* shutdown: how is SHUT_RD, SHUT_WR or SHUT_RDWR. */
 void unix_shutdown(struct psock *s, uint64_t how);
+
+/* (socket_unix.c) The sockaddr_un at user address va (len bytes) into
+ * name (UNIX_PATH_MAX bytes): the length of its bytes after the family
+ * (0: the family alone; a path keeps one NUL), or -EINVAL, -EFAULT. */
+long unix_name_in(struct process *p, uint64_t va, uint64_t len, char *name);
+/* The socket (socks[] index) bound to name (n bytes, as unix_name_in
+ * gives): the index, or -ECONNREFUSED (none), -ENOENT and the other
+ * errors of a path's lookup. */
+long unix_find(struct process *p, const char *name, long n);
+/* name (len bytes after the family) as a sockaddr_un at user address
+ * va, its whole length at lenva (the room in). va 0: nothing. */
+long unix_addr_out(struct process *p, const char *name, unsigned len, uint64_t va,
+		   uint64_t lenva);
+
+/* ---- socket_dgram.c: AF_UNIX datagram and seqpacket sockets ---- */
+
+/* Whether s is an AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socket. */
+bool unix_dgram(const struct psock *s);
+/* s, an AF_UNIX datagram socket, was made: its queue empty. */
+void unix_dgram_made(struct psock *s);
+/* Send u as one message from s: to the socket named at user address va
+ * (len bytes), or (va 0) to its connected peer. Bytes sent,
+ * SYSCALL_BLOCK (no room, blocking), or -errno as Linux's: EAGAIN,
+ * EMSGSIZE, ENOTCONN, ECONNREFUSED, ENOENT, EPROTOTYPE, EPERM, EPIPE,
+ * EINVAL, EFAULT, ENOMEM. */
+long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+		     uint64_t flags, uint64_t va, uint64_t len);
+/* Receive one message into u (MSG_PEEK: keep it): bytes, 0 (shut for
+ * reading and empty), SYSCALL_BLOCK, -EAGAIN, -EFAULT; its sender's
+ * name (*name_len bytes, 0: unnamed) into name (UNIX_PATH_MAX bytes);
+ * *truncated when cut, *whole its length. */
+long unix_dgram_recv(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+		     uint64_t flags, char *name, unsigned *name_len, bool *truncated,
+		     uint64_t *whole);
+/* recvfrom and recvmsg: unix_dgram_recv under SO_RCVTIMEO, the
+ * sender's name at va (its length at lenva: 0 for an unnamed sender, as
+ * Linux), and for recvmsg (msg: the msghdr's address, else 0) its
+ * controllen 0 and msg_flags (MSG_TRUNC). Bytes (MSG_TRUNC: the whole
+ * length), SYSCALL_BLOCK or -errno. */
+long unix_dgram_recv_named(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+			   uint64_t flags, uint64_t va, uint64_t lenva, uint64_t msg);
+/* The next message's length (FIONREAD), 0 when none. */
+long unix_dgram_next(const struct psock *s);
+/* What a poll of s sees now; its readiness edges (socket_edges). */
+unsigned unix_dgram_poll(const struct psock *s);
+void unix_dgram_edges(const struct psock *s, uint32_t edges[2]);
+/* connect: the peer named at va (AF_UNSPEC: none). 0 or -errno. */
+long unix_dgram_connect(struct process *p, struct psock *s, uint64_t va, uint64_t len);
+/* s is closed: its queue goes, and the sockets connected to it hear. */
+void unix_dgram_closed(struct psock *s);
+/* socketpair(AF_UNIX, type: SOCK_DGRAM or SOCK_SEQPACKET): two sockets
+ * connected to each other (flags: SOCK_NONBLOCK, SOCK_CLOEXEC), their
+ * descriptors at user address va. 0 or -errno. */
+long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va);
+/* shutdown (how: SHUT_RD, SHUT_WR, SHUT_RDWR); a seqpacket socket's
+ * peer hears it, as Linux's unix_shutdown. */
+void unix_dgram_shutdown(struct psock *s, uint64_t how);
 
 /* ---- socket_peek.c ---- */
 

@@ -1,5 +1,6 @@
 /*
- * AF_UNIX stream sockets (socket.h, Linux's unix(7)), inside the server:
+ * AF_UNIX stream sockets (socket.h, Linux's unix(7)), inside the server
+ * (datagram sockets: socket_dgram.c, which shares the names made here):
  * a connected pair is two pipes crossed — each socket reads one and
  * writes the other (pipe.c: 64 KiB each way, waiting and waking as a
  * pipe's). The pipes' descriptions are the sockets' own, in no
@@ -72,7 +73,8 @@ long unix_send(struct process *p, struct file *f, struct psock *s, const struct 
 		}
 		done += skip;
 		uint64_t want = v.len - skip;
-		long n = pipe_write(p, tx, v.base + skip, want);
+		long n = u->kernel ? pipe_put(tx, u->kernel + skip, want)
+				   : pipe_write(p, tx, v.base + skip, want);
 		skip = 0;
 		if (n == -LINUX_EPIPE)
 			return done ? (long)done : socket_broken(p, flags);
@@ -147,6 +149,8 @@ unsigned unix_poll(const struct psock *s)
 
 void unix_shutdown(struct psock *s, uint64_t how)
 {
+	s->edges[0]++;
+	s->edges[1]++;
 	if (how != LINUX_SHUT_WR && s->rx >= 0) {
 		file_put(s->rx);
 		s->rx = -1;
@@ -205,8 +209,10 @@ long posix_socketpair(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	if (r->rdx)
 		return -LINUX_EPROTONOSUPPORT;
+	if (type == LINUX_SOCK_DGRAM || type == LINUX_SOCK_SEQPACKET)
+		return unix_dgram_pair(p, (int)type, flags, r->r10);
 	if (type != LINUX_SOCK_STREAM)
-		return -LINUX_EOPNOTSUPP;       /* datagram and seqpacket pairs: not yet */
+		return -LINUX_EOPNOTSUPP;
 	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
 	/* Socket 0 reads a and writes b; socket 1 reads b and writes a. */
@@ -244,7 +250,7 @@ long posix_socketpair(struct process *p, struct user_regs *r)
 /* The sockaddr_un at user address va (len bytes) into name (the bytes
  * after the family): its length (0: the family alone), or -EINVAL,
  * -EFAULT. A path is cut at its first NUL and keeps one. */
-static long name_in(struct process *p, uint64_t va, uint64_t len, char *name)
+long unix_name_in(struct process *p, uint64_t va, uint64_t len, char *name)
 {
 	uint16_t family;
 
@@ -277,18 +283,18 @@ static int abstract_owner(const char *name, size_t len)
 	return -1;
 }
 
-long unix_name_out(struct process *p, const struct psock *s, bool peer, uint64_t va,
+long unix_addr_out(struct process *p, const char *name, unsigned len, uint64_t va,
 		   uint64_t lenva)
 {
 	uint8_t addr[SUN_OFFSET + UNIX_PATH_MAX];
-	uint32_t size = SUN_OFFSET + (peer ? s->peer_len : s->name_len);
+	uint32_t size = SUN_OFFSET + len;
 	int32_t room;
 
 	if (!va)
 		return 0;
 	addr[0] = LINUX_AF_UNIX & 0xFF;
 	addr[1] = LINUX_AF_UNIX >> 8;
-	memcpy(addr + SUN_OFFSET, peer ? s->peer : s->name, size - SUN_OFFSET);
+	memcpy(addr + SUN_OFFSET, name, len);
 	if (as_copy_in(&p->as, &room, lenva, sizeof(room)) < 0)
 		return -LINUX_EFAULT;
 	if (room < 0)
@@ -299,10 +305,17 @@ long unix_name_out(struct process *p, const struct psock *s, bool peer, uint64_t
 	return 0;
 }
 
+long unix_name_out(struct process *p, const struct psock *s, bool peer, uint64_t va,
+		   uint64_t lenva)
+{
+	return unix_addr_out(p, peer ? s->peer : s->name, peer ? s->peer_len : s->name_len, va,
+			     lenva);
+}
+
 long unix_bind(struct process *p, struct psock *s, uint64_t va, uint64_t len)
 {
 	char name[UNIX_PATH_MAX], path[UNIX_PATH_MAX];
-	long n = name_in(p, va, len, name), err;
+	long n = unix_name_in(p, va, len, name), err;
 
 	if (n < 0)
 		return n;
@@ -366,13 +379,30 @@ static unsigned queued(int listener)
 	return n;
 }
 
+long unix_find(struct process *p, const char *name, long n)
+{
+	struct vfs_lookup l;
+	long err, li;
+
+	if (!name[0])
+		return (li = abstract_owner(name, (size_t)n)) < 0 ? -LINUX_ECONNREFUSED : li;
+	if ((err = vfs_resolve(p->cwd, name, VFS_FOLLOW, p, &l)) < 0)
+		return err;
+	const struct vfs_node *node = &vfs_nodes[l.node];
+	if (node->type != VFS_SOCKET_NAME || !node->socket)
+		return -LINUX_ECONNREFUSED;
+	return node->socket - 1;
+}
+
 long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t va, uint64_t len)
 {
 	char name[UNIX_PATH_MAX];
-	long n = name_in(p, va, len, name), err;
+	long n, err;
 	int li;
 
-	if (n < 0)
+	if (s->type != LINUX_SOCK_STREAM)
+		return unix_dgram_connect(p, s, va, len);
+	if ((n = unix_name_in(p, va, len, name)) < 0)
 		return n;
 	if (n == 0)
 		return -LINUX_EINVAL;
@@ -380,18 +410,8 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 		return -LINUX_EISCONN;
 	if (s->listening)
 		return -LINUX_EINVAL;
-	if (!name[0]) {
-		if ((li = abstract_owner(name, (size_t)n)) < 0)
-			return -LINUX_ECONNREFUSED;
-	} else {
-		struct vfs_lookup l;
-		if ((err = vfs_resolve(p->cwd, name, VFS_FOLLOW, p, &l)) < 0)
-			return err;
-		const struct vfs_node *node = &vfs_nodes[l.node];
-		if (node->type != VFS_SOCKET_NAME || !node->socket)
-			return -LINUX_ECONNREFUSED;
-		li = node->socket - 1;
-	}
+	if ((li = (int)unix_find(p, name, n)) < 0)
+		return li;
 	struct psock *l = &socks[li];
 	if (l->type != s->type)
 		return -LINUX_EPROTOTYPE;
@@ -415,6 +435,7 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 	memcpy(s->peer, l->name, l->name_len);
 	s->peer_len = l->name_len;
 	s->peer_pid = l->peer_pid;
+	l->edges[0]++;                  /* news for the listener's readers */
 	wake_all();                     /* the accepting process */
 	return 0;
 }

@@ -119,7 +119,7 @@ static long moves(struct process *p, struct file *f, const struct linux_iovec *s
 {
 	uint64_t total = 0, skip = p->current->io_done;
 	bool pipe = vfs_nodes[f->node].type == VFS_PIPE || tty_file(f);   /* writes wait for room */
-	struct uio u = { single, iov, count };
+	struct uio u = { single, iov, count, NULL };
 
 	if (vfs_nodes[f->node].type == VFS_SOCKET)
 		return socket_io(p, f, &u, write);

@@ -129,10 +129,10 @@ long posix_socket(struct process *p, struct user_regs *r)
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC) || type > 10)
 		return -LINUX_EINVAL;
 	if (domain == LINUX_AF_UNIX) {
-		/* Streams only: datagram and seqpacket sockets are not there yet. */
+		/* Streams and datagrams: seqpacket sockets are not there yet. */
 		if (proto && proto != LINUX_AF_UNIX)
 			return -LINUX_EPROTONOSUPPORT;
-		if (type != LINUX_SOCK_STREAM)
+		if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM)
 			return -LINUX_ESOCKTNOSUPPORT;
 		return socket_make(p, (int)type, LINUX_AF_UNIX, 0, -1, flags);
 	}
@@ -194,7 +194,7 @@ long posix_listen(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
-	if (s->type != LINUX_SOCK_STREAM)
+	if (s->type != LINUX_SOCK_STREAM && s->type != LINUX_SOCK_SEQPACKET)
 		return -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_listen(p, s, backlog);
@@ -219,6 +219,8 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
+	if (unix_dgram(s))      /* a seqpacket pair's: not listening */
+		return s->type == LINUX_SOCK_SEQPACKET ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_accept(p, f, s, r->rsi, r->rdx, flags);
 	if (!s->listening)
@@ -325,12 +327,14 @@ long posix_sendto(struct process *p, struct user_regs *r)
 	long err;
 	struct psock *s = sock_fd(p, r->rdi, &f, &err);
 	struct linux_iovec v = { r->rsi, r->rdx };
-	struct uio u = { &v, 0, 1 };
+	struct uio u = { &v, 0, 1, NULL };
 	struct sock_addr to;
 	bool unspec;
 
 	if (!s)
 		return err;
+	if (unix_dgram(s))
+		return socket_timed(p, &s->sndtimeo, unix_dgram_send(p, f, s, &u, r->r10, r->r8, r->r9));
 	if (r->r8 && s->type == LINUX_SOCK_DGRAM) {
 		if ((err = addr_in(p, s, r->r8, r->r9, &to, &unspec)) < 0)
 			return err;
@@ -346,7 +350,7 @@ long posix_recvfrom(struct process *p, struct user_regs *r)
 	long err, n;
 	struct psock *s = sock_fd(p, r->rdi, &f, &err);
 	struct linux_iovec v = { r->rsi, r->rdx };
-	struct uio u = { &v, 0, 1 };
+	struct uio u = { &v, 0, 1, NULL };
 	struct sock_addr from = { 0, 0 };
 	bool truncated;
 	uint64_t whole, flags = r->r10;
@@ -354,6 +358,8 @@ long posix_recvfrom(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (unix_dgram(s))
+		return unix_dgram_recv_named(p, f, s, &u, flags, r->r8, r->r9, 0);
 	n = socket_recv(p, f, &u, flags, &from, &truncated, &whole);
 	if (n < 0)
 		return n;
@@ -371,7 +377,7 @@ static long msg_in(struct process *p, uint64_t va, struct linux_msghdr *m, struc
 		return -LINUX_EFAULT;
 	if (m->iovlen > LINUX_IOV_MAX)
 		return -LINUX_EMSGSIZE;
-	*u = (struct uio){ NULL, m->iov, m->iovlen };
+	*u = (struct uio){ NULL, m->iov, m->iovlen, NULL };
 	long total = uio_total(p, u);
 	return total < 0 ? total : 0;
 }
@@ -390,6 +396,9 @@ long posix_sendmsg(struct process *p, struct user_regs *r)
 		return err;
 	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
 		return err;
+	if (unix_dgram(s))
+		return socket_timed(p, &s->sndtimeo,
+				    unix_dgram_send(p, f, s, &u, r->rdx, m.name, m.namelen));
 	named = m.name && s->type == LINUX_SOCK_DGRAM;
 	if (named && (err = addr_in(p, s, m.name, m.namelen, &to, &unspec)) < 0)
 		return err;
@@ -413,6 +422,10 @@ long posix_recvmsg(struct process *p, struct user_regs *r)
 		return err;
 	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
 		return err;
+	if (unix_dgram(s))
+		return unix_dgram_recv_named(p, f, s, &u, flags, m.name,
+					     r->rsi + __builtin_offsetof(struct linux_msghdr, namelen),
+					     r->rsi);
 	n = socket_recv(p, f, &u, flags, &from, &truncated, &whole);
 	if (n < 0)
 		return n;
@@ -444,8 +457,12 @@ long posix_shutdown(struct process *p, struct user_regs *r)
 		return err;
 	if (how > LINUX_SHUT_RDWR)
 		return -LINUX_EINVAL;
-	if (!s->connected && !s->connecting && !s->dead)
+	if (!s->connected && !s->connecting && !s->dead && !unix_dgram(s))
 		return -LINUX_ENOTCONN;
+	if (unix_dgram(s)) {
+		unix_dgram_shutdown(s, how);
+		return 0;
+	}
 	if (s->family == LINUX_AF_UNIX) {
 		unix_shutdown(s, how);
 		return 0;

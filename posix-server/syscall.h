@@ -33,6 +33,8 @@ enum linux_syscall {
 	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(lseek)      \
 	X(getdents64) X(fstat) X(ftruncate) X(ioctl) X(fcntl) X(dup) X(dup2)     \
 	X(dup3) X(close)                                                         \
+	/* sys_sendfile.c */                                                     \
+	X(sendfile) X(copy_file_range)                                           \
 	/* sys_file.c: paths */                                                  \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \

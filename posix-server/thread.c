@@ -14,8 +14,11 @@ struct thread threads[THREAD_MAX];
 uint64_t threads_marked;
 uint64_t threads_waiting;
 
+uint32_t threads_wakes;
+
 void threads_wake_all(void)
 {
+	threads_wakes++;
 	for (uint64_t w = threads_waiting; w; w &= w - 1)
 		thread_mark(&threads[__builtin_ctzl(w)]);
 }

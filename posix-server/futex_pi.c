@@ -1,0 +1,186 @@
+/*
+ * Priority-inheritance futexes (Linux's futex(2), "Priority-inheritance
+ * futexes"; Documentation/locking/pi-futex.rst): FUTEX_LOCK_PI,
+ * FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI and FUTEX_UNLOCK_PI, which glibc's
+ * and musl's PTHREAD_PRIO_INHERIT mutexes use. The word holds its
+ * owner's tid, FUTEX_WAITERS when a thread waits for it in the server
+ * (the owner's unlock must then come here) and FUTEX_OWNER_DIED when a
+ * robust owner ended (futex.c's robust list). A lock of a word whose
+ * owner is the caller is EDEADLK, of one whose owner does not exist
+ * ESRCH; an unlock by another than the owner is EPERM. An unlock hands
+ * the lock to the first waiter (its tid and FUTEX_WAITERS in the word),
+ * which returns 0 owning it; so does an owner's end (futex_pi_owner_gone,
+ * FUTEX_OWNER_DIED kept), as Linux's exit_pi_state_list. Waiters are
+ * kept in the order they came: every process thread runs at one
+ * priority here, so the priority boost Linux gives an owner has nothing
+ * to change and is not done. A waiting FUTEX_LOCK_PI is started again
+ * after a signal's handler (Linux's ERESTARTNOINTR: futex_restarts_always).
+ */
+#include "linux_socket.h"
+#include "syscall.h"
+
+#define FUTEX_LOCK_PI           6
+#define FUTEX_UNLOCK_PI         7
+#define FUTEX_TRYLOCK_PI        8
+#define FUTEX_LOCK_PI2          13
+#define FUTEX_WAITERS           0x80000000U
+#define FUTEX_OWNER_DIED        0x40000000U
+#define FUTEX_TID_MASK          0x3FFFFFFFU
+#define NS_PER_SEC              1000000000UL
+
+static uint64_t pi_count;       /* the order threads began to wait in */
+
+static bool same_key(const struct futex_key *a, const struct futex_key *b)
+{
+	return a->proc == b->proc && a->object == b->object && a->offset == b->offset;
+}
+
+static bool pi_waiting(const struct thread *t)
+{
+	return t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING && t->futex_pi;
+}
+
+/* The first thread waiting in FUTEX_LOCK_PI on key, or NULL. */
+static struct thread *first_waiter(const struct futex_key *key)
+{
+	struct thread *first = NULL;
+
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (pi_waiting(t) && same_key(&t->futex_key, key) &&
+		    (!first || t->futex_seq < first->futex_seq))
+			first = t;
+	}
+	return first;
+}
+
+/* The lock goes to w, the first waiter on its key: word (as w's process
+ * sees it) written with keep's bits of the old word, w's tid and
+ * FUTEX_WAITERS; the others on the key wait behind w now. 0 or -EFAULT. */
+static long hand_to(struct thread *w, struct process *writer, uint64_t addr, uint32_t keep)
+{
+	uint32_t word;
+
+	if (as_copy_in(&writer->as, &word, addr, 4) < 0)
+		return -LINUX_EFAULT;
+	word = (word & keep) | FUTEX_WAITERS | (uint32_t)w->tid;
+	if (as_copy_out(&writer->as, addr, &word, 4) < 0)
+		return -LINUX_EFAULT;
+	w->futex = FUTEX_WOKEN;
+	thread_mark(w);
+	for (unsigned i = 0; i < THREAD_MAX; i++)
+		if (pi_waiting(&threads[i]) && same_key(&threads[i].futex_key, &w->futex_key))
+			threads[i].futex_pi_owner = w->tid;
+	return 0;
+}
+
+/* FUTEX_UNLOCK_PI. */
+static long unlock_pi(struct process *p, uint64_t addr, bool private)
+{
+	struct futex_key key = futex_key_of(p, addr, private);
+	uint32_t word, zero = 0;
+
+	if (as_copy_in(&p->as, &word, addr, 4) < 0)
+		return -LINUX_EFAULT;
+	if ((word & FUTEX_TID_MASK) != (uint32_t)p->current->tid)
+		return -LINUX_EPERM;
+	struct thread *w = first_waiter(&key);
+	if (w)
+		return hand_to(w, p, addr, 0);  /* as Linux: FUTEX_OWNER_DIED dropped */
+	/* Nobody waits: the word free, neither bit kept (as Linux). */
+	return as_copy_out(&p->as, addr, &zero, 4) < 0 ? -LINUX_EFAULT : 0;
+}
+
+/* FUTEX_LOCK_PI, _LOCK_PI2, _TRYLOCK_PI: the first try takes a free
+ * word, or sets FUTEX_WAITERS and waits (a trylock: EAGAIN) until
+ * handed the lock (0) or past the absolute deadline (-ETIMEDOUT). */
+static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool private,
+		    bool trylock)
+{
+	struct thread *t = p->current;
+	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
+	uint32_t word, now_word;
+
+	if (t->futex != FUTEX_NONE && t->futex_pi) {    /* tried again */
+		bool owner = t->futex == FUTEX_WOKEN;
+		if (!owner && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
+			return SYSCALL_BLOCK;
+		t->futex = FUTEX_NONE;
+		t->futex_pi = false;
+		t->sleep_at = 0;
+		return owner ? 0 : -LINUX_ETIMEDOUT;
+	}
+	if (timeout && !trylock) {
+		struct linux_timespec ts;
+		if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
+			return -LINUX_EFAULT;
+		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+			return -LINUX_EINVAL;
+		deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
+			   ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+	}
+	if (as_copy_in(&p->as, &word, addr, 4) < 0)
+		return -LINUX_EFAULT;
+	if ((word & FUTEX_TID_MASK) == (uint32_t)t->tid)
+		return -LINUX_EDEADLK;
+	struct futex_key key = futex_key_of(p, addr, private);
+	struct thread *w = first_waiter(&key);
+	if (!(word & FUTEX_TID_MASK)) {
+		/* Free: taken, FUTEX_OWNER_DIED kept (as Linux's futex_lock_pi_atomic). */
+		now_word = (word & FUTEX_OWNER_DIED) | (uint32_t)t->tid | (w ? FUTEX_WAITERS : 0);
+		return as_copy_out(&p->as, addr, &now_word, 4) < 0 ? -LINUX_EFAULT : 0;
+	}
+	now_word = word | FUTEX_WAITERS;        /* first: the owner's unlock comes here */
+	if (now_word != word && as_copy_out(&p->as, addr, &now_word, 4) < 0)
+		return -LINUX_EFAULT;
+	int owner = (int)(word & FUTEX_TID_MASK);
+	if (!w && !thread_of_tid(owner))
+		return -LINUX_ESRCH;
+	if (trylock)
+		return -LINUX_EAGAIN;
+	if (deadline <= now)
+		return -LINUX_ETIMEDOUT;
+	t->futex = FUTEX_WAITING;
+	t->futex_pi = true;
+	t->futex_key = key;
+	t->futex_addr = addr;
+	t->futex_pi_owner = w ? w->futex_pi_owner : owner;
+	t->futex_seq = ++pi_count;
+	t->sleep_at = deadline;
+	t->sleep_rem = 0;
+	if (deadline != SLEEP_FOREVER)
+		signal_timer_arm();
+	return SYSCALL_BLOCK;
+}
+
+long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool private)
+{
+	switch (cmd) {
+	case FUTEX_UNLOCK_PI:
+		return unlock_pi(p, addr, private);
+	case FUTEX_TRYLOCK_PI:
+		return lock_pi(p, addr, 0, private, true);
+	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2: one clock here (sys_info.c) */
+		return lock_pi(p, addr, timeout, private, false);
+	}
+}
+
+void futex_pi_owner_gone(struct thread *t)
+{
+	for (;;) {
+		struct thread *w = NULL;
+		for (unsigned i = 0; i < THREAD_MAX && !w; i++)
+			if (pi_waiting(&threads[i]) && &threads[i] != t &&
+			    threads[i].futex_pi_owner == t->tid)
+				w = &threads[i];
+		if (!w)
+			return;
+		w = first_waiter(&w->futex_key);
+		/* Written through the waiter's own mapping of the word. */
+		if (hand_to(w, w->proc, w->futex_addr, FUTEX_OWNER_DIED) < 0) {
+			w->futex = FUTEX_NONE;  /* its word is gone: it waits no more */
+			w->futex_pi = false;
+			thread_mark(w);
+		}
+	}
+}

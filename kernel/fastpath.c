@@ -29,9 +29,19 @@
 #include "ipc.h"
 #include "notification.h"
 #include "sched.h"
+#include "sched_switch.h"
 #include "task.h"
 
+#include "frame.h"
+
+#include <stddef.h>
+
 #include "uapi/ipc.h"
+
+_Static_assert(offsetof(struct thread, task) == T_TASK &&
+		       offsetof(struct task, redirect_syscalls) == TASK_REDIRECT &&
+		       TASK_REDIRECT_ARGS == 2,
+	       "switch.S: the offsets and mode the system call entry reads");
 
 bool fastpath_enabled = true;
 uint64_t fastpath_hits;
@@ -61,12 +71,13 @@ static inline bool short_message(uint64_t tag)
 }
 
 /* Deliver the short message in frame f to `to`: the counted words, 0 for
- * the rest; the tag, badge and result; the receive counts reset. */
+ * the rest; the tag, badge and result; the receive counts reset. to's
+ * IPC buffer pointer is fresh (ipc_buffer_fresh). */
 static inline __attribute__((always_inline)) void
 fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 {
 	struct trap_frame *tf = thread_frame(to);
-	struct ipc_buffer *tb = ipc_buffer_of(to);
+	struct ipc_buffer *tb = to->ipc_buffer_cache.k;
 	unsigned n = ipc_tag_words(f->rsi);
 	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
 
@@ -87,6 +98,13 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 		tb->recv_cap_count = tb->recv_pages = 0;
 }
 
+/* The commit's last step: current, blocked, switches straight to `to`. */
+static inline __attribute__((always_inline, noreturn)) void fast_switch(struct thread *to)
+{
+	fastpath_hits++;
+	sched_switch_abandon_inline(to);
+}
+
 bool fastpath_call(struct trap_frame *f)
 {
 	struct thread *self = current;
@@ -95,15 +113,14 @@ bool fastpath_call(struct trap_frame *f)
 	struct thread *receiver;
 	struct reply *reply;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
-	    self->task->redirect_syscalls)
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
 		return false;
 	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_WRITE)))
 		return false;
 	ep = (struct endpoint *)c->obj;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    self->fault_pending || !sched_outranks_ready(receiver))
+	    self->fault_pending || !ipc_buffer_fresh(receiver) || !sched_outranks_ready(receiver))
 		return false;
 
 	/* Commit: the receiver takes the message and binds us to its reply
@@ -113,16 +130,20 @@ bool fastpath_call(struct trap_frame *f)
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fastpath_hits++;
-	sched_switch_abandon(receiver);
+	fast_switch(receiver);
 }
 
+/* The answer to a redirected call that is its result alone: a resume
+ * with one word, for rax. */
+#define SYSCALL_RESULT_TAG ipc_tag(IPC_REPLY_RESUME, 1, 0)
+
 /* caller waits for the answer to a redirected syscall, and tag is the
- * result alone: a resume with one word, for rax. */
+ * result alone. (Its fault tag is the one fastpath_syscall and fault.c
+ * give a call as struct syscall_args.) */
 static inline bool syscall_result_only(const struct thread *caller, uint64_t tag)
 {
-	return tag == ipc_tag(IPC_REPLY_RESUME, 1, 0) &&
-	       ipc_tag_label(caller->fault_tag) == IPC_LABEL_SYSCALL_ARGS;
+	return tag == SYSCALL_RESULT_TAG &&
+	       caller->fault_tag == ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
 }
 
 void fastpath_syscall(struct trap_frame *f)
@@ -133,12 +154,12 @@ void fastpath_syscall(struct trap_frame *f)
 	struct reply *reply;
 	struct ipc_buffer *tb;
 
-	if (!fastpath_enabled || self->task->redirect_syscalls != TASK_REDIRECT_ARGS || !ep ||
-	    ep->obj.dead || self->fault_pending)
+	if (!fastpath_enabled || !ep || ep->obj.dead || self->fault_pending)
 		return;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    !sched_outranks_ready(receiver) || !(tb = ipc_buffer_of(receiver)))
+	    !ipc_buffer_fresh(receiver) || !(tb = receiver->ipc_buffer_cache.k) ||
+	    !sched_outranks_ready(receiver))
 		return;
 
 	/* Commit: the handler takes struct syscall_args (words 0..3 in
@@ -166,8 +187,7 @@ void fastpath_syscall(struct trap_frame *f)
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fastpath_hits++;
-	sched_switch_abandon(receiver);
+	fast_switch(receiver);
 }
 
 bool fastpath_reply_recv(struct trap_frame *f)
@@ -177,9 +197,11 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	struct endpoint *ep;
 	struct reply *reply;
 	struct thread *caller;
+	uint64_t tag = f->rsi;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
-	    self->task->redirect_syscalls)
+	/* (A redirected call's answer is the common case: one compare.) */
+	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK ||
+	    (tag != SYSCALL_RESULT_TAG && !short_message(tag)))
 		return false;
 	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
 	    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
@@ -188,10 +210,14 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply = (struct reply *)rc->obj;
 	caller = reply->caller;
 	if (!caller || caller->suspended ||
-	    (__builtin_expect(caller->fault_pending, 0) && !syscall_result_only(caller, f->rsi)))
+	    (caller->fault_pending ? !syscall_result_only(caller, tag) : !ipc_buffer_fresh(caller)))
 		return false;
-	/* Nobody queued to send, no signal pending: we will block. */
-	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
+	/* Nobody queued to send, no signal pending: we will block. A
+	 * receive reply object that changes is not the last reference to
+	 * the one before (endpoint_set_receive_reply's kobject_put would
+	 * tear it down). */
+	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word) ||
+	    (self->reply != reply && self->reply && self->reply->obj.refs <= 1))
 		return false;
 	if (!sched_outranks_ready(caller))
 		return false;
@@ -200,7 +226,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	if (__builtin_expect(caller->fault_pending, 0)) {
+	if (caller->fault_pending) {
 		caller->fault_pending = false;
 		thread_frame(caller)->rax = f->rdx;
 	} else {
@@ -209,9 +235,12 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	caller->state = THREAD_READY;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;
-	if (self->reply != reply)
-		endpoint_set_receive_reply(self, reply);
+	if (self->reply != reply) {     /* endpoint_set_receive_reply */
+		kobject_get(&reply->obj);
+		if (self->reply)
+			self->reply->obj.refs--;
+		self->reply = reply;
+	}
 	waitq_push(&ep->receivers, self);
-	fastpath_hits++;
-	sched_switch_abandon(caller);
+	fast_switch(caller);
 }

@@ -47,9 +47,7 @@ struct thread {
 	uint64_t ipc_buffer;        /* user address, 0 = none */
 	struct {                    /* ipc_buffer_of's: the kernel pointer to */
 		struct ipc_buffer *k;   /* ipc_buffer in task, found while */
-		uint64_t uva;           /* pt_generation was gen */
-		struct task *task;
-		uint64_t gen;
+		uint64_t gen;           /* pt_generation was gen (0: none) */
 	} ipc_buffer_cache;
 
 	/* IPC */

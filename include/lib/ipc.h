@@ -23,7 +23,8 @@ struct ipc_buffer *ipc_buffer(void);
 
 /* One IPC system call with the message in registers, updated in place
  * from what comes back. Returns rax. */
-static inline long ipc_syscall(uint64_t nr, uint64_t cap, struct msg *m, uint64_t extra)
+static inline __attribute__((always_inline)) long ipc_syscall(uint64_t nr, uint64_t cap,
+							       struct msg *m, uint64_t extra)
 {
 	register uint64_t rsi __asm__("rsi") = m->tag;
 	register uint64_t rdi __asm__("rdi") = cap;
@@ -47,21 +48,24 @@ static inline long ipc_syscall(uint64_t nr, uint64_t cap, struct msg *m, uint64_
 	return ret;
 }
 
-static inline long ipc_send(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_send, ep, m, 0); }
-static inline long ipc_call(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_call, ep, m, 0); }
-static inline long ipc_reply(cap_slot_t reply, struct msg *m) { return ipc_syscall(SYS_ipc_reply, reply, m, 0); }
+/* The stubs are inline always: each is the system call itself. */
+#define IPC_STUB static inline __attribute__((always_inline)) long
+IPC_STUB ipc_send(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_send, ep, m, 0); }
+IPC_STUB ipc_call(cap_slot_t ep, struct msg *m) { return ipc_syscall(SYS_ipc_call, ep, m, 0); }
+IPC_STUB ipc_reply(cap_slot_t reply, struct msg *m) { return ipc_syscall(SYS_ipc_reply, reply, m, 0); }
 
-static inline long ipc_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
+IPC_STUB ipc_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
 {
 	/* ipc_recv takes the reply slot in rsi. */
 	*m = (struct msg){ .tag = reply };
 	return ipc_syscall(SYS_ipc_recv, ep, m, 0);
 }
 
-static inline long ipc_reply_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
+IPC_STUB ipc_reply_recv(cap_slot_t ep, cap_slot_t reply, struct msg *m)
 {
 	return ipc_syscall(SYS_ipc_reply_recv, ep, m, reply);
 }
+#undef IPC_STUB
 
 static inline struct msg msg_make(uint64_t label, unsigned words)
 {

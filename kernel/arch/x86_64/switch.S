@@ -73,7 +73,9 @@ thread_first_entry:
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
  * masked by FMASK. Build a struct trap_frame on the thread's kernel stack
  * (vector 0x100, error 0) and call syscall_entry_c(frame); ipc_call and
- * ipc_reply_recv try the fast path (fastpath.c) first.
+ * ipc_reply_recv try the fast path (fastpath.c) first, and so does a
+ * redirected task's call when its task is TASK_REDIRECT_ARGS (a
+ * redirected task's number is Linux's: never Mica's fast path).
  *
  * The way back is `sysret` when the frame holds what sysret restores: rcx
  * the return address and r11 the flags, as `syscall` left them (the
@@ -102,6 +104,11 @@ syscall_entry:
 	PUSH_REGS
 	cld
 	movq %rsp, %rdi
+	movq current(%rip), %rcx        /* current->task->redirect_syscalls */
+	movq T_TASK(%rcx), %rcx
+	movzbl TASK_REDIRECT(%rcx), %ecx
+	testl %ecx, %ecx
+	jnz 5f
 	cmpq $21, %rax                  /* SYS_ipc_call (syscall.c checks) */
 	je 2f
 	cmpq $23, %rax                  /* SYS_ipc_reply_recv */
@@ -127,5 +134,12 @@ syscall_exit:
 	movq %rsp, %rdi
 	jmp 1b
 3:	call fastpath_reply_recv
+	movq %rsp, %rdi
+	jmp 1b
+	/* A redirected task's `syscall`: TASK_REDIRECT_ARGS tries the fast
+	 * path to its handler; the general path sends what it leaves. */
+5:	cmpl $2, %ecx                   /* TASK_REDIRECT_ARGS */
+	jne 1b
+	call fastpath_syscall
 	movq %rsp, %rdi
 	jmp 1b

@@ -203,11 +203,25 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK ||
 	    (tag != SYSCALL_RESULT_TAG && !short_message(tag)))
 		return false;
-	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
-	    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
-		return false;
-	ep = (struct endpoint *)c->obj;
-	reply = (struct reply *)rc->obj;
+	if (self->recv_caps.gen == cap_generation && self->recv_caps.ep_slot == f->rdi &&
+	    self->recv_caps.reply_slot == f->r12) {
+		/* The slots of the last time still name them. */
+		ep = self->recv_caps.ep;
+		reply = self->recv_caps.reply;
+		if (ep->obj.dead || reply->obj.dead)
+			return false;
+	} else {
+		if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
+		    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
+			return false;
+		ep = (struct endpoint *)c->obj;
+		reply = (struct reply *)rc->obj;
+		self->recv_caps.ep_slot = f->rdi;
+		self->recv_caps.reply_slot = f->r12;
+		self->recv_caps.ep = ep;
+		self->recv_caps.reply = reply;
+		self->recv_caps.gen = cap_generation;
+	}
 	caller = reply->caller;
 	if (!caller || caller->suspended ||
 	    (caller->fault_pending ? !syscall_result_only(caller, tag) : !ipc_buffer_fresh(caller)))

@@ -139,6 +139,7 @@ void thread_set_task(struct thread *t, struct task *task)
 	if (old == task)
 		return;
 	ipc_buffer_forget(t);
+	t->recv_caps.gen = 0;           /* another capability table */
 	/* Out of the old task's list before the links are reused for the
 	 * new one's. */
 	if (old) {

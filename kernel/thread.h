@@ -50,6 +50,14 @@ struct thread {
 		uint64_t gen;           /* pt_generation was gen (0: none) */
 	} ipc_buffer_cache;
 
+	struct {                    /* fastpath_reply_recv's: what the slots */
+		uint64_t ep_slot;       /* of its task named (an endpoint to */
+		uint64_t reply_slot;    /* read, a reply object to write) while */
+		struct endpoint *ep;    /* cap_generation was gen (0: nothing) */
+		struct reply *reply;
+		uint64_t gen;
+	} recv_caps;
+
 	/* IPC */
 	struct thread *queue_next, *queue_prev; /* ready queue or wait queue */
 	void *waiting_on;           /* endpoint / notification / reply object */

@@ -81,6 +81,9 @@ $(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld
 endef
 $(eval $(call kernel_variant,kernel,))
 $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
+# The IPC fast path without frame pointers: it never returns when it takes
+# a call, and two registers fewer saved are instructions on every one.
+$(B)/kernel/kernel/fastpath.c.o $(B)/kernel-test/kernel/fastpath.c.o: KERNEL_CFLAGS += -fomit-frame-pointer
 
 # User-level code: the runtime library and programs linked against it.
 USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \

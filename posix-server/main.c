@@ -383,10 +383,8 @@ static bool handle(struct msg *m)
 	uint64_t label = ipc_tag_label(m->tag);
 
 	/* The common case first: a redirected call of a live thread. */
-	if (__builtin_expect(label == IPC_LABEL_SYSCALL_ARGS && t != NULL, 1)) {
-		t->proc->current = t;
-		return handle_syscall(t, m, label);
-	}
+	if (__builtin_expect(label == IPC_LABEL_SYSCALL_ARGS && t != NULL, 1))
+		return handle_syscall(t, m, label);     /* (syscall_dispatch sets current) */
 
 	struct process *p = t ? t->proc : NULL;
 	struct fault_regs fr;
@@ -505,6 +503,9 @@ int main(uint64_t arg)
 				ipc_reply(reply_slot, &m);
 			wake_waiting();
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
+		} else if (answer && m.tag == ipc_tag(IPC_REPLY_RESUME, 1, 0)) {
+			/* A call's result alone, the common case */
+			err = ipc_reply_recv_word(posix_endpoint, reply_slot, m.tag, m.w[0], &m);
 		} else if (answer) {
 			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
 		} else {

@@ -109,15 +109,14 @@ syscall_dispatch(struct thread *t, struct user_regs *r)
 	syscall_fn fn = nr < LINUX_SYSCALL_MAX ? syscall_handlers[nr] : NULL;
 	long result;
 
-	if (__builtin_expect(!fn, 0)) {
+	p->current = t;
+	if (__builtin_expect(!fn, 0))
 		result = syscall_unsupported(p, nr);
-	} else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&
-		   regs_fetch(t, r) < 0) {
+	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&
+		 regs_fetch(t, r) < 0)
 		result = -LINUX_EFAULT;
-	} else {
-		p->current = t;
+	else
 		result = fn(p, r);
-	}
 	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
 		return DISPATCH_BLOCKED;
 	t->io_done = 0;

@@ -74,3 +74,8 @@ void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r
 	       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
 	       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
 }
+
+enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs *r)
+{
+	return syscall_dispatch_body(t, r, true);
+}

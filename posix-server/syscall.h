@@ -99,10 +99,9 @@ long syscall_unsupported(struct process *p, uint64_t nr);
 /* The trace=1 line of t's call nr (arguments in r) with its result. */
 void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r, long result);
 
-/* posix.h's syscall_dispatch: inline, since every call comes through it
- * (the server's loop, a waiting call tried again). */
+/* posix.h's syscall_dispatch, with the trace=1 line when trace. */
 static inline __attribute__((always_inline)) enum dispatch_result
-syscall_dispatch(struct thread *t, struct user_regs *r)
+syscall_dispatch_body(struct thread *t, struct user_regs *r, bool trace)
 {
 	struct process *p = t->proc;
 	uint64_t nr = r->rax;
@@ -120,7 +119,7 @@ syscall_dispatch(struct thread *t, struct user_regs *r)
 	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
 		return DISPATCH_BLOCKED;
 	t->io_done = 0;
-	if (__builtin_expect(syscall_trace, 0))
+	if (trace)
 		syscall_trace_line(t, nr, r, result);
 	if (p->state != PROCESS_RUNNING)
 		return DISPATCH_ENDED;
@@ -128,6 +127,19 @@ syscall_dispatch(struct thread *t, struct user_regs *r)
 		return DISPATCH_THREAD_ENDED;
 	r->rax = (uint64_t)result;
 	return DISPATCH_REPLY;
+}
+
+/* syscall_dispatch_body traced (syscall.c). */
+enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs *r);
+
+/* posix.h's syscall_dispatch: inline, since every call comes through it
+ * (the server's loop, a waiting call tried again). */
+static inline __attribute__((always_inline)) enum dispatch_result
+syscall_dispatch(struct thread *t, struct user_regs *r)
+{
+	if (__builtin_expect(syscall_trace, 0))
+		return syscall_dispatch_traced(t, r);
+	return syscall_dispatch_body(t, r, false);
 }
 
 #endif

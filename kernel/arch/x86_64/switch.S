@@ -110,9 +110,8 @@ syscall_entry:
 	SYSCALL_FRAME
 	movq current(%rip), %rcx        /* current->task->redirect_syscalls */
 	movq T_TASK(%rcx), %rcx
-	movzbl TASK_REDIRECT(%rcx), %ecx
-	testl %ecx, %ecx
-	jnz 5f
+	cmpb $0, TASK_REDIRECT(%rcx)
+	jne 5f
 	cmpq $21, %rax                  /* SYS_ipc_call (syscall.c checks) */
 	je 2f
 	cmpq $23, %rax                  /* SYS_ipc_reply_recv */
@@ -142,7 +141,7 @@ syscall_exit:
 	jmp 1b
 	/* A redirected task's `syscall`: TASK_REDIRECT_ARGS tries the fast
 	 * path to its handler; the general path sends what it leaves. */
-5:	cmpl $2, %ecx                   /* TASK_REDIRECT_ARGS */
+5:	cmpb $2, TASK_REDIRECT(%rcx)    /* TASK_REDIRECT_ARGS */
 	jne 1b
 	call fastpath_syscall
 	movq %rsp, %rdi

@@ -13,8 +13,10 @@
  * general path), the receive counts in the receiver's IPC buffer are
  * reset through its cached kernel pointer (ipc_buffer_of), and the switch
  * is direct and drops the blocked thread's kernel context: all it will do
- * when answered is return to user mode (sched_switch_abandon), through
- * `sysret` (switch.S).
+ * when answered is return to user mode (sched_switch_abandon_inline),
+ * through `sysret` (switch.S). The switch is inline, and nothing else is
+ * called in the common case: every instruction here is paid by every
+ * fast call.
  *
  * A third entry carries a redirected `syscall` of a TASK_REDIRECT_ARGS
  * task to its exception handler waiting in receive (fastpath_syscall):
@@ -72,13 +74,12 @@ static inline bool short_message(uint64_t tag)
 }
 
 /* Deliver the short message in frame f to `to`: the counted words, 0 for
- * the rest; the tag, badge and result; the receive counts reset. to's
- * IPC buffer pointer is fresh (ipc_buffer_fresh). */
+ * the rest; the tag, badge and result; the receive counts reset. */
 static inline __attribute__((always_inline)) void
 fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 {
 	struct trap_frame *tf = thread_frame(to);
-	struct ipc_buffer *tb = to->ipc_buffer_cache.k;
+	struct ipc_buffer *tb = ipc_buffer_of(to);
 	unsigned n = ipc_tag_words(f->rsi);
 	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
 
@@ -121,7 +122,7 @@ bool fastpath_call(struct trap_frame *f)
 	ep = (struct endpoint *)c->obj;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    self->fault_pending || !ipc_buffer_fresh(receiver) || !sched_outranks_ready(receiver))
+	    self->fault_pending || !sched_outranks_ready(receiver))
 		return false;
 
 	/* Commit: the receiver takes the message and binds us to its reply
@@ -159,8 +160,7 @@ void fastpath_syscall(struct trap_frame *f)
 		return;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    !ipc_buffer_fresh(receiver) || !(tb = receiver->ipc_buffer_cache.k) ||
-	    !sched_outranks_ready(receiver))
+	    !sched_outranks_ready(receiver) || !(tb = ipc_buffer_of(receiver)))
 		return;
 
 	/* Commit: the handler takes struct syscall_args (words 0..3 in
@@ -224,7 +224,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	}
 	caller = reply->caller;
 	if (!caller || caller->suspended ||
-	    (caller->fault_pending ? !syscall_result_only(caller, tag) : !ipc_buffer_fresh(caller)))
+	    (caller->fault_pending && !syscall_result_only(caller, tag)))
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. A
 	 * receive reply object that changes is not the last reference to

@@ -27,13 +27,6 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
  * page-table walk; whatever changes t's task or its buffer's address
  * drops the cache (ipc_buffer_forget). */
 struct ipc_buffer *ipc_buffer_lookup(struct thread *t);
-/* ipc_buffer_of(t) would not look it up: t->ipc_buffer_cache.k is it.
- * (The fast path, which calls nothing before its switch, leaves a miss
- * to the general path, which looks it up.) */
-static inline bool ipc_buffer_fresh(const struct thread *t)
-{
-	return t->ipc_buffer_cache.gen == pt_generation;
-}
 static inline void ipc_buffer_forget(struct thread *t)
 {
 	t->ipc_buffer_cache.gen = 0;    /* pt_generation never is */

@@ -82,7 +82,7 @@ endef
 $(eval $(call kernel_variant,kernel,))
 $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
 # The IPC fast path without frame pointers: it never returns when it takes
-# a call, and two registers fewer saved are instructions on every one.
+# a call, and every instruction of its setup is paid by every fast call.
 $(B)/kernel/kernel/fastpath.c.o $(B)/kernel-test/kernel/fastpath.c.o: KERNEL_CFLAGS += -fomit-frame-pointer
 
 # User-level code: the runtime library and programs linked against it.

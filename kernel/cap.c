@@ -47,6 +47,8 @@ static void unlink(struct cap *c)
 	c->parent = c->next_sibling = c->prev_sibling = NULL;
 }
 
+uint64_t cap_generation = 1;
+
 int cap_install(struct cap_table *t, cap_slot_t slot, struct kobject *obj,
 		uint8_t rights, uint64_t badge)
 {
@@ -96,6 +98,7 @@ void cap_move_to(struct cap *src, struct cap *dst)
 		ch->parent = dst;
 	src->table->used--;
 	dt->used++;
+	cap_generation++;
 	src->obj = NULL;
 	src->parent = src->first_child = src->next_sibling = src->prev_sibling = NULL;
 	src->rights = 0;
@@ -116,6 +119,7 @@ void cap_clear(struct cap *c)
 		link_child(parent, ch);
 	}
 	unlink(c);
+	cap_generation++;
 	c->obj = NULL;
 	c->rights = 0;
 	c->badge = 0;

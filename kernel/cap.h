@@ -26,6 +26,13 @@ struct cap_table {
 	uint32_t used;
 };
 
+/* Counts the capabilities emptied anywhere (cap_clear, cap_move_to):
+ * what a thread decoded while it had a value still names the same object
+ * with the same rights, the slot filled since. (The fast path keeps the
+ * slots it decoded last: fastpath.c.) Filling an empty slot does not
+ * count. */
+extern uint64_t cap_generation;
+
 /* The name of a capability type (enum cap_type): "endpoint", ... */
 const char *cap_type_name(unsigned type);
 

@@ -5,15 +5,18 @@
  * switch allowed), then the commit, which cannot fail. Anything unusual
  * returns false before anything changed and the general path in
  * endpoint.c takes over. Boot with `nofastpath` to use the general path
- * for everything (the kernel tests pass both ways).
+ * for everything (the system call entry is then one that never comes
+ * here, percpu_init; the kernel tests pass both ways).
  *
  * The commit does only what a short message needs: the words the tag
  * counts go register to register (the others arrive as 0, as on the
  * general path), the receive counts in the receiver's IPC buffer are
  * reset through its cached kernel pointer (ipc_buffer_of), and the switch
  * is direct and drops the blocked thread's kernel context: all it will do
- * when answered is return to user mode (sched_switch_abandon), through
- * `sysret` (switch.S).
+ * when answered is return to user mode (sched_switch_abandon_inline),
+ * through `sysret` (switch.S). The switch is inline, and nothing else is
+ * called in the common case: every instruction here is paid by every
+ * fast call.
  *
  * A third entry carries a redirected `syscall` of a TASK_REDIRECT_ARGS
  * task to its exception handler waiting in receive (fastpath_syscall):
@@ -29,9 +32,19 @@
 #include "ipc.h"
 #include "notification.h"
 #include "sched.h"
+#include "sched_switch.h"
 #include "task.h"
 
+#include "frame.h"
+
+#include <stddef.h>
+
 #include "uapi/ipc.h"
+
+_Static_assert(offsetof(struct thread, task) == T_TASK &&
+		       offsetof(struct task, redirect_syscalls) == TASK_REDIRECT &&
+		       TASK_REDIRECT_ARGS == 2,
+	       "switch.S: the offsets and mode the system call entry reads");
 
 bool fastpath_enabled = true;
 uint64_t fastpath_hits;
@@ -87,6 +100,13 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 		tb->recv_cap_count = tb->recv_pages = 0;
 }
 
+/* The commit's last step: current, blocked, switches straight to `to`. */
+static inline __attribute__((always_inline, noreturn)) void fast_switch(struct thread *to)
+{
+	fastpath_hits++;
+	sched_switch_abandon_inline(to);
+}
+
 bool fastpath_call(struct trap_frame *f)
 {
 	struct thread *self = current;
@@ -95,8 +115,7 @@ bool fastpath_call(struct trap_frame *f)
 	struct thread *receiver;
 	struct reply *reply;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
-	    self->task->redirect_syscalls)
+	if (f->rdi > IPC_SLOT_MASK || !short_message(f->rsi))
 		return false;
 	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_WRITE)))
 		return false;
@@ -113,16 +132,20 @@ bool fastpath_call(struct trap_frame *f)
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fastpath_hits++;
-	sched_switch_abandon(receiver);
+	fast_switch(receiver);
 }
 
+/* The answer to a redirected call that is its result alone: a resume
+ * with one word, for rax. */
+#define SYSCALL_RESULT_TAG ipc_tag(IPC_REPLY_RESUME, 1, 0)
+
 /* caller waits for the answer to a redirected syscall, and tag is the
- * result alone: a resume with one word, for rax. */
+ * result alone. (Its fault tag is the one fastpath_syscall and fault.c
+ * give a call as struct syscall_args.) */
 static inline bool syscall_result_only(const struct thread *caller, uint64_t tag)
 {
-	return tag == ipc_tag(IPC_REPLY_RESUME, 1, 0) &&
-	       ipc_tag_label(caller->fault_tag) == IPC_LABEL_SYSCALL_ARGS;
+	return tag == SYSCALL_RESULT_TAG &&
+	       caller->fault_tag == ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
 }
 
 void fastpath_syscall(struct trap_frame *f)
@@ -133,8 +156,7 @@ void fastpath_syscall(struct trap_frame *f)
 	struct reply *reply;
 	struct ipc_buffer *tb;
 
-	if (!fastpath_enabled || self->task->redirect_syscalls != TASK_REDIRECT_ARGS || !ep ||
-	    ep->obj.dead || self->fault_pending)
+	if (!ep || ep->obj.dead || self->fault_pending)
 		return;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
@@ -166,8 +188,7 @@ void fastpath_syscall(struct trap_frame *f)
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fastpath_hits++;
-	sched_switch_abandon(receiver);
+	fast_switch(receiver);
 }
 
 bool fastpath_reply_recv(struct trap_frame *f)
@@ -177,21 +198,40 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	struct endpoint *ep;
 	struct reply *reply;
 	struct thread *caller;
+	uint64_t tag = f->rsi;
 
-	if (!fastpath_enabled || f->rdi > IPC_SLOT_MASK || !short_message(f->rsi) ||
-	    self->task->redirect_syscalls)
+	/* (A redirected call's answer is the common case: one compare.) */
+	if (f->rdi > IPC_SLOT_MASK || (tag != SYSCALL_RESULT_TAG && !short_message(tag)))
 		return false;
-	if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
-	    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
-		return false;
-	ep = (struct endpoint *)c->obj;
-	reply = (struct reply *)rc->obj;
+	if (self->recv_caps.gen == cap_generation && self->recv_caps.ep_slot == f->rdi &&
+	    self->recv_caps.reply_slot == f->r12) {
+		/* The slots of the last time still name them. */
+		ep = self->recv_caps.ep;
+		reply = self->recv_caps.reply;
+		if (ep->obj.dead || reply->obj.dead)
+			return false;
+	} else {
+		if (!(c = fast_cap(self, f->rdi, CAP_ENDPOINT, CAP_RIGHT_READ)) ||
+		    !(rc = fast_cap(self, f->r12, CAP_REPLY, CAP_RIGHT_WRITE)))
+			return false;
+		ep = (struct endpoint *)c->obj;
+		reply = (struct reply *)rc->obj;
+		self->recv_caps.ep_slot = f->rdi;
+		self->recv_caps.reply_slot = f->r12;
+		self->recv_caps.ep = ep;
+		self->recv_caps.reply = reply;
+		self->recv_caps.gen = cap_generation;
+	}
 	caller = reply->caller;
 	if (!caller || caller->suspended ||
-	    (__builtin_expect(caller->fault_pending, 0) && !syscall_result_only(caller, f->rsi)))
+	    (caller->fault_pending && !syscall_result_only(caller, tag)))
 		return false;
-	/* Nobody queued to send, no signal pending: we will block. */
-	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
+	/* Nobody queued to send, no signal pending: we will block. A
+	 * receive reply object that changes is not the last reference to
+	 * the one before (endpoint_set_receive_reply's kobject_put would
+	 * tear it down). */
+	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word) ||
+	    (self->reply != reply && self->reply && self->reply->obj.refs <= 1))
 		return false;
 	if (!sched_outranks_ready(caller))
 		return false;
@@ -200,7 +240,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	if (__builtin_expect(caller->fault_pending, 0)) {
+	if (caller->fault_pending) {
 		caller->fault_pending = false;
 		thread_frame(caller)->rax = f->rdx;
 	} else {
@@ -209,9 +249,12 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	caller->state = THREAD_READY;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;
-	if (self->reply != reply)
-		endpoint_set_receive_reply(self, reply);
+	if (self->reply != reply) {     /* endpoint_set_receive_reply */
+		kobject_get(&reply->obj);
+		if (self->reply)
+			self->reply->obj.refs--;
+		self->reply = reply;
+	}
 	waitq_push(&ep->receivers, self);
-	fastpath_hits++;
-	sched_switch_abandon(caller);
+	fast_switch(caller);
 }

@@ -17,13 +17,14 @@
 extern bool fastpath_enabled;   /* false: `nofastpath` on the command line */
 extern uint64_t fastpath_hits;  /* calls the fast path took */
 
+/* Never called for a redirected task's `syscall` (switch.S). */
 bool fastpath_call(struct trap_frame *f);
 bool fastpath_reply_recv(struct trap_frame *f);
 
-/* A redirected `syscall` of current handed straight to its exception
- * handler waiting in receive, when its task is TASK_REDIRECT_ARGS.
- * Returns, having changed nothing, when the general path (fault.c) must
- * send it. */
+/* A redirected `syscall` of current, whose task is TASK_REDIRECT_ARGS
+ * (switch.S calls it for those only), handed straight to its exception
+ * handler waiting in receive. Returns, having changed nothing, when the
+ * general path (fault.c) must send it. */
 void fastpath_syscall(struct trap_frame *f);
 
 #endif

@@ -48,8 +48,6 @@ struct ipc_buffer *ipc_buffer_lookup(struct thread *t)
 	if (t->ipc_buffer && t->task)
 		b = user_page_ptr(t->task, t->ipc_buffer, true);
 	t->ipc_buffer_cache.k = b;
-	t->ipc_buffer_cache.uva = t->ipc_buffer;
-	t->ipc_buffer_cache.task = t->task;
 	t->ipc_buffer_cache.gen = pt_generation;
 	return b;
 }

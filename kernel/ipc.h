@@ -24,13 +24,17 @@ void ipc_transfer(struct thread *from, struct thread *to, uint64_t badge,
 /* Kernel pointer to t's IPC buffer, or NULL if it has none mapped
  * writable. Cached in the thread while no mapping anywhere has changed
  * since it was looked up (pt_generation), so a short message pays no
- * page-table walk. */
+ * page-table walk; whatever changes t's task or its buffer's address
+ * drops the cache (ipc_buffer_forget). */
 struct ipc_buffer *ipc_buffer_lookup(struct thread *t);
+static inline void ipc_buffer_forget(struct thread *t)
+{
+	t->ipc_buffer_cache.gen = 0;    /* pt_generation never is */
+}
 static inline __attribute__((always_inline)) struct ipc_buffer *
 ipc_buffer_of(struct thread *t)
 {
-	if (t->ipc_buffer_cache.gen == pt_generation && t->ipc_buffer_cache.uva == t->ipc_buffer &&
-	    t->ipc_buffer_cache.task == t->task)
+	if (t->ipc_buffer_cache.gen == pt_generation)
 		return t->ipc_buffer_cache.k;
 	return ipc_buffer_lookup(t);
 }

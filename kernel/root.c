@@ -5,6 +5,7 @@
  */
 #include "root.h"
 #include "fastpath.h"
+#include "ipc.h"
 #include "klog.h"
 #include "machine.h"
 #include "mapdb.h"
@@ -141,6 +142,7 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
 	th->priority = THREAD_PRIORITY_MAX;
 	root_thread = th;
 	th->ipc_buffer = ROOT_IPC_BUFFER;
+	ipc_buffer_forget(th);
 	memcpy(th->name, root->name, THREAD_NAME_LEN - 1);
 
 	give(t, ROOT_SLOT_TASK, &t->obj, CAP_RIGHTS_ALL);

@@ -1,4 +1,5 @@
 #include "sched.h"
+#include "sched_switch.h"
 #include "cpu.h"
 #include "gdt.h"
 #include "klog.h"
@@ -20,7 +21,7 @@ static uint8_t idle_stack[4096] __attribute__((aligned(16)));
 /* The thread we just switched away from. The running thread holds a
  * reference to itself, dropped only once we are off its stack, so a thread
  * that destroys itself is freed after the switch. */
-static struct thread *switched_from;
+struct thread *sched_switched_from;
 
 void sched_enqueue(struct thread *t)
 {
@@ -70,36 +71,14 @@ static inline struct thread *highest_ready(void)
 	return ready[w * 64 + 63 - __builtin_clzll(ready_bits[w])];
 }
 
-/* Everything of a switch from current to next but the stacks. */
-static inline void switch_prepare(struct thread *prev, struct thread *next)
-{
-	/* CPU time: prev has run until now; next's count holds its total
-	 * minus the TSC at its start while it runs (sched_cpu_cycles). */
-	uint64_t now = rdtsc();
-
-	prev->cpu_cycles += now;
-	next->cpu_cycles -= now;
-	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
-	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
-	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
-	if (next->task) {
-		if (read_cr3() != next->task->pt_root)
-			write_cr3(next->task->pt_root);
-		gdt_load_io_bitmap(next->task->io_bitmap);
-	}
-	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
-	kobject_get(&next->obj);
-	current = next;
-}
-
 static void switch_to(struct thread *next)
 {
 	struct thread *prev = current;
 
 	if (next == prev)
 		return;
-	switch_prepare(prev, next);
-	switched_from = prev;
+	sched_switch_prepare(prev, next);
+	sched_switched_from = prev;
 	switch_context(&prev->ksp, next->ksp);
 	sched_finish_switch();      /* back on prev's stack */
 }
@@ -151,22 +130,8 @@ static void switch_direct(struct thread *t)
 
 void sched_switch_abandon(struct thread *t)
 {
-	struct thread *prev = current;
-
-	kassert(prev->state != THREAD_READY);
-	if (t->ticks_left == 0)
-		t->ticks_left = t->timeslice_ticks;
-	sched_need_resched = false;
-	switch_prepare(prev, t);
-	/* Its reference to itself is not prev's last (the common case): drop
-	 * it now, and sched_finish_switch has nothing left to do, so
-	 * switch_abandon may skip it. */
-	bool finished = prev->obj.refs > 1;
-	if (finished)
-		prev->obj.refs--;
-	else
-		switched_from = prev;
-	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, finished);
+	kassert(current->state != THREAD_READY);
+	sched_switch_abandon_inline(t);
 }
 
 void sched_resume_user(void)
@@ -197,9 +162,9 @@ uint64_t sched_cpu_cycles(const struct thread *t)
 
 void sched_finish_switch(void)
 {
-	struct thread *prev = switched_from;
+	struct thread *prev = sched_switched_from;
 
-	switched_from = NULL;
+	sched_switched_from = NULL;
 	/* Not the last reference (a blocked partner, the common case): no
 	 * need for kobject_put's teardown checks. */
 	if (prev && prev->obj.refs > 1)

@@ -49,8 +49,7 @@ void syscall_entry_c(struct trap_frame *f)
 	struct thread *self = current;
 
 	if (__builtin_expect(self->task->redirect_syscalls, 0)) {
-		fastpath_syscall(f);    /* returns when it did not take it */
-		fault_syscall_redirect(f);
+		fault_syscall_redirect(f);      /* switch.S tried fastpath_syscall */
 	} else {
 		long r;
 		if (f->rax >= SYS_COUNT)

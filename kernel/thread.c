@@ -2,6 +2,7 @@
 #include "decode.h"
 #include "endpoint.h"
 #include "gdt.h"
+#include "ipc.h"
 #include "layout.h"
 #include "klog.h"
 #include "kmem.h"
@@ -137,6 +138,8 @@ void thread_set_task(struct thread *t, struct task *task)
 
 	if (old == task)
 		return;
+	ipc_buffer_forget(t);
+	t->recv_caps.gen = 0;           /* another capability table */
 	/* Out of the old task's list before the links are reused for the
 	 * new one's. */
 	if (old) {
@@ -300,8 +303,10 @@ long sys_thread_configure(uint64_t slot, uint64_t cfg_ptr)
 	}
 	if (cfg.fields & THREAD_CFG_TIMESLICE)
 		t->timeslice_ticks = (uint32_t)(cfg.timeslice_ms * TIMER_HZ / 1000);
-	if (cfg.fields & THREAD_CFG_IPC_BUFFER)
+	if (cfg.fields & THREAD_CFG_IPC_BUFFER) {
 		t->ipc_buffer = cfg.ipc_buffer;
+		ipc_buffer_forget(t);
+	}
 	if (cfg.fields & THREAD_CFG_NAME) {
 		memcpy(t->name, cfg.name, THREAD_NAME_LEN);
 		t->name[THREAD_NAME_LEN - 1] = 0;

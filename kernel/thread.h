@@ -47,10 +47,16 @@ struct thread {
 	uint64_t ipc_buffer;        /* user address, 0 = none */
 	struct {                    /* ipc_buffer_of's: the kernel pointer to */
 		struct ipc_buffer *k;   /* ipc_buffer in task, found while */
-		uint64_t uva;           /* pt_generation was gen */
-		struct task *task;
-		uint64_t gen;
+		uint64_t gen;           /* pt_generation was gen (0: none) */
 	} ipc_buffer_cache;
+
+	struct {                    /* fastpath_reply_recv's: what the slots */
+		uint64_t ep_slot;       /* of its task named (an endpoint to */
+		uint64_t reply_slot;    /* read, a reply object to write) while */
+		struct endpoint *ep;    /* cap_generation was gen (0: nothing) */
+		struct reply *reply;
+		uint64_t gen;
+	} recv_caps;
 
 	/* IPC */
 	struct thread *queue_next, *queue_prev; /* ready queue or wait queue */

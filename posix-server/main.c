@@ -329,15 +329,66 @@ static bool page_fault(struct thread *t, struct msg *m)
 	return false;
 }
 
+/* t's system call m (label IPC_LABEL_SYSCALL_ARGS or IPC_LABEL_SYSCALL),
+ * carried out: its answer built in m, true to send it; false when no
+ * answer is due now (the call waits, or its thread or process ended).
+ * Inline: every call comes through here. */
+static inline __attribute__((always_inline)) bool handle_syscall(struct thread *t, struct msg *m,
+								  uint64_t label)
+{
+	struct process *p = t->proc;
+	struct fault_regs fr;
+	enum dispatch_result d;
+
+	if (__builtin_expect(label == IPC_LABEL_SYSCALL_ARGS, 1))
+		args_in(m, &fr.regs);
+	else
+		regs_in(m, &fr);
+	switch ((d = syscall_dispatch(t, &fr.regs))) {
+	case DISPATCH_ENDED:
+	case DISPATCH_THREAD_ENDED:
+		end_call(t, reply_slot, d);
+		return false;
+	case DISPATCH_BLOCKED:
+		/* It keeps this reply object; the next message comes
+		 * with a free one (there is one per thread). */
+		thread_set_blocked(t, true);
+		if (signal_deliverable(t))
+			thread_mark(t);
+		t->saved = fr.regs;
+		t->reply = reply_slot;
+		reply_slot = reply_free[--reply_nfree];
+		return false;
+	case DISPATCH_REPLY:
+		break;
+	}
+	if (!deliver_signals(t, &fr.regs)) {
+		end_process(p, reply_slot, 0, p->exit_signal);
+		return false;
+	}
+	if (__builtin_expect(!regs_complete(&fr.regs), 1)) {
+		/* regs_out's one-word answer, the other words unread */
+		m->tag = ipc_tag(IPC_REPLY_RESUME, 1, 0);
+		m->w[0] = fr.regs.rax;
+		return true;
+	}
+	*m = regs_out(&fr.regs);
+	return true;
+}
+
 /* The answer to m, built in place: true to send it, false when the
  * process has ended (its thread was stopped and freed already). */
 static bool handle(struct msg *m)
 {
 	struct thread *t = thread_of_badge(m->badge);
-	struct process *p = t ? t->proc : NULL;
 	uint64_t label = ipc_tag_label(m->tag);
+
+	/* The common case first: a redirected call of a live thread. */
+	if (__builtin_expect(label == IPC_LABEL_SYSCALL_ARGS && t != NULL, 1))
+		return handle_syscall(t, m, label);     /* (syscall_dispatch sets current) */
+
+	struct process *p = t ? t->proc : NULL;
 	struct fault_regs fr;
-	enum dispatch_result d;
 
 	if (label == IPC_LABEL_NOTIFY) {
 		socket_notified(m->badge);
@@ -367,34 +418,7 @@ static bool handle(struct msg *m)
 		return true;
 	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
-		if (label == IPC_LABEL_SYSCALL_ARGS)
-			args_in(m, &fr.regs);
-		else
-			regs_in(m, &fr);
-		switch ((d = syscall_dispatch(t, &fr.regs))) {
-		case DISPATCH_ENDED:
-		case DISPATCH_THREAD_ENDED:
-			end_call(t, reply_slot, d);
-			return false;
-		case DISPATCH_BLOCKED:
-			/* It keeps this reply object; the next message comes
-			 * with a free one (there is one per thread). */
-			thread_set_blocked(t, true);
-			if (signal_deliverable(t))
-				thread_mark(t);
-			t->saved = fr.regs;
-			t->reply = reply_slot;
-			reply_slot = reply_free[--reply_nfree];
-			return false;
-		case DISPATCH_REPLY:
-			break;
-		}
-		if (!deliver_signals(t, &fr.regs)) {
-			end_process(p, reply_slot, 0, p->exit_signal);
-			return false;
-		}
-		*m = regs_out(&fr.regs);
-		return true;
+		return handle_syscall(t, m, label);
 	default: {
 		int code, sig;
 		regs_in(m, &fr);
@@ -490,6 +514,9 @@ int main(uint64_t arg)
 				ipc_reply(reply_slot, &m);
 			wake_waiting();
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
+		} else if (answer && m.tag == ipc_tag(IPC_REPLY_RESUME, 1, 0)) {
+			/* A call's result alone, the common case */
+			err = ipc_reply_recv_word(posix_endpoint, reply_slot, m.tag, m.w[0], &m);
 		} else if (answer) {
 			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);
 		} else {

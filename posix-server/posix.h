@@ -486,8 +486,14 @@ extern uint64_t threads_waiting;
 _Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
 
 /* The thread the badge of a message names (alive, of a live process),
- * or NULL. */
-struct thread *thread_of_badge(uint64_t badge);
+ * or NULL. Inline: every message is looked up. */
+static inline struct thread *thread_of_badge(uint64_t badge)
+{
+	if (badge - PROCESS_BADGE_BASE >= THREAD_MAX)
+		return NULL;
+	struct thread *t = &threads[badge - PROCESS_BADGE_BASE];
+	return t->state == THREAD_RUNNING && t->proc->state == PROCESS_RUNNING ? t : NULL;
+}
 /* The live thread with this tid, or NULL. */
 struct thread *thread_of_tid(int tid);
 /* A new thread record of p (tid given, signal state empty, no kernel
@@ -638,8 +644,7 @@ enum dispatch_result { DISPATCH_REPLY, DISPATCH_ENDED, DISPATCH_THREAD_ENDED, DI
  * DISPATCH_ENDED: its process has ended (exit_group, SIGPIPE) and must
  * not be resumed; DISPATCH_THREAD_ENDED: t alone ends (exit, with other
  * threads left: thread_exit); DISPATCH_BLOCKED: the call waits (enum in
- * syscall.h). */
-enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *regs);
+ * syscall.h). Inline, in syscall.h. */
 
 /* A call comes as struct syscall_args (IPC_LABEL_SYSCALL_ARGS): its
  * registers hold rax (the number) and the six arguments only, and rflags

@@ -1,6 +1,7 @@
 /*
  * System-call dispatch: a table from Linux's call number to its handler
- * (syscall.h), and the answer for every number without one: -ENOSYS,
+ * (syscall.h; syscall_dispatch there, inline: every call comes through
+ * it), and the answer for every number without one: -ENOSYS,
  * logged by the call's name once per process (at most
  * UNSUPPORTED_LOG_LINES lines a process, then one line saying so).
  */
@@ -8,15 +9,13 @@
 
 #define UNSUPPORTED_LOG_LINES 16
 
-typedef long (*syscall_fn)(struct process *p, struct user_regs *r);
-
-static const syscall_fn handlers[LINUX_SYSCALL_MAX] = {
+const syscall_fn syscall_handlers[LINUX_SYSCALL_MAX] = {
 #define POSIX_SYSCALL_ENTRY(name) [LINUX_NR_##name] = posix_##name,
 	POSIX_SYSCALLS(POSIX_SYSCALL_ENTRY)
 #undef POSIX_SYSCALL_ENTRY
 };
 
-static const bool all_regs[LINUX_SYSCALL_MAX] = {
+const bool syscall_all_regs[LINUX_SYSCALL_MAX] = {
 #define POSIX_ALL_REGS_ENTRY(name) [LINUX_NR_##name] = true,
 	POSIX_SYSCALLS_ALL_REGS(POSIX_ALL_REGS_ENTRY)
 #undef POSIX_ALL_REGS_ENTRY
@@ -61,33 +60,22 @@ static void log_unsupported(struct process *p, uint64_t nr)
 		printf("posix: %s (pid %d): unknown syscall %lu: ENOSYS\n", p->name, p->pid, nr);
 }
 
-enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *r)
+long syscall_unsupported(struct process *p, uint64_t nr)
+{
+	log_unsupported(p, nr);
+	return -LINUX_ENOSYS;
+}
+
+void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r, long result)
 {
 	struct process *p = t->proc;
-	uint64_t nr = r->rax;
-	syscall_fn fn = nr < LINUX_SYSCALL_MAX ? handlers[nr] : NULL;
-	long result;
 
-	if (!fn) {
-		log_unsupported(p, nr);
-		result = -LINUX_ENOSYS;
-	} else if (all_regs[nr] && !regs_complete(r) && regs_fetch(t, r) < 0) {
-		result = -LINUX_EFAULT;
-	} else {
-		p->current = t;
-		result = fn(p, r);
-	}
-	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
-		return DISPATCH_BLOCKED;
-	t->io_done = 0;
-	if (syscall_trace)
-		printf("posix: %s (pid %d, tid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name,
-		       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
-		       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
-	if (p->state != PROCESS_RUNNING)
-		return DISPATCH_ENDED;
-	if (t->state == THREAD_ENDED)
-		return DISPATCH_THREAD_ENDED;
-	r->rax = (uint64_t)result;
-	return DISPATCH_REPLY;
+	printf("posix: %s (pid %d, tid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name,
+	       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
+	       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
+}
+
+enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs *r)
+{
+	return syscall_dispatch_body(t, r, true);
 }

@@ -90,4 +90,60 @@ POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)
 /* Log every call with its arguments and result (args trace=1). */
 extern bool syscall_trace;
 
+typedef long (*syscall_fn)(struct process *p, struct user_regs *r);
+
+/* By Linux's number: the handler (NULL: none), and whether it needs the
+ * registers complete (POSIX_SYSCALLS_ALL_REGS). syscall.c. */
+extern const syscall_fn syscall_handlers[LINUX_SYSCALL_MAX];
+extern const bool syscall_all_regs[LINUX_SYSCALL_MAX];
+
+/* -ENOSYS for nr, logged (once per number and process, by name). */
+long syscall_unsupported(struct process *p, uint64_t nr);
+
+/* The trace=1 line of t's call nr (arguments in r) with its result. */
+void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r, long result);
+
+/* posix.h's syscall_dispatch, with the trace=1 line when trace. */
+static inline __attribute__((always_inline)) enum dispatch_result
+syscall_dispatch_body(struct thread *t, struct user_regs *r, bool trace)
+{
+	struct process *p = t->proc;
+	uint64_t nr = r->rax;
+	syscall_fn fn = nr < LINUX_SYSCALL_MAX ? syscall_handlers[nr] : NULL;
+	long result;
+
+	p->current = t;
+	if (__builtin_expect(!fn, 0))
+		result = syscall_unsupported(p, nr);
+	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&
+		 regs_fetch(t, r) < 0)
+		result = -LINUX_EFAULT;
+	else
+		result = fn(p, r);
+	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
+		return DISPATCH_BLOCKED;
+	t->io_done = 0;
+	if (trace)
+		syscall_trace_line(t, nr, r, result);
+	if (p->state != PROCESS_RUNNING)
+		return DISPATCH_ENDED;
+	if (t->state == THREAD_ENDED)
+		return DISPATCH_THREAD_ENDED;
+	r->rax = (uint64_t)result;
+	return DISPATCH_REPLY;
+}
+
+/* syscall_dispatch_body traced (syscall.c). */
+enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs *r);
+
+/* posix.h's syscall_dispatch: inline, since every call comes through it
+ * (the server's loop, a waiting call tried again). */
+static inline __attribute__((always_inline)) enum dispatch_result
+syscall_dispatch(struct thread *t, struct user_regs *r)
+{
+	if (__builtin_expect(syscall_trace, 0))
+		return syscall_dispatch_traced(t, r);
+	return syscall_dispatch_body(t, r, false);
+}
+
 #endif

@@ -23,14 +23,6 @@ void threads_wake_all(void)
 		thread_mark(&threads[__builtin_ctzl(w)]);
 }
 
-struct thread *thread_of_badge(uint64_t badge)
-{
-	if (badge < PROCESS_BADGE_BASE || badge >= PROCESS_BADGE_BASE + THREAD_MAX)
-		return NULL;
-	struct thread *t = &threads[badge - PROCESS_BADGE_BASE];
-	return t->state == THREAD_RUNNING && t->proc->state == PROCESS_RUNNING ? t : NULL;
-}
-
 struct thread *thread_of_tid(int tid)
 {
 	for (unsigned i = 0; i < THREAD_MAX; i++)

@@ -2,18 +2,6 @@
 #include "lib/mica.h"
 #include "proto/program.h"
 
-/* A thread's FS base starts as its IPC buffer's address (the kernel sets
- * it at thread_start), and the runtime stores the buffer's own address in
- * its user[0] word, so FS-relative loads find it. */
-struct ipc_buffer *ipc_buffer(void)
-{
-	struct ipc_buffer *b;
-
-	__asm__ volatile("mov %%fs:%c1, %0" : "=r"(b)
-			 : "i"(__builtin_offsetof(struct ipc_buffer, user)));
-	return b;
-}
-
 /* printf's line: written whole by one debug_write (which no other
  * program's output can split) when it ends or fills. */
 struct console_line {

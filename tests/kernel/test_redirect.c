@@ -215,6 +215,117 @@ KTEST(redirect_args_never_answered)
 	destroy(ep);
 }
 
+static void child_four_calls(uint64_t unused)
+{
+	bool kept;
+
+	sys_result[0] = raw_syscall6(39, 1, 2, 3, 4, 5, 6, &kept);
+	sys_result[1] = raw_syscall6(40, 1, 2, 3, 4, 5, 6, &kept);
+	sys_result[2] = raw_syscall6(41, 1, 2, 3, 4, 5, 6, &kept);
+	raw_syscall6(42, 0, 0, 0, 0, 0, 0, &kept);  /* stopped there */
+}
+
+/* The fast path keeps the endpoint and reply object the slots of its
+ * last ipc_reply_recv named (kernel/fastpath.c): a slot emptied since
+ * (moved away, deleted) and filled with something else must be decoded
+ * again, and the answer refused. */
+KTEST(redirect_args_reply_slot_reused)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT), r = ktest_create(CAP_REPLY);
+	cap_slot_t r2 = ktest_slot();
+	struct msg m;
+
+	sys_result[0] = sys_result[1] = sys_result[2] = 0;
+	struct child *c = redirected_child(ep);
+	KCHECK(c);
+	KEXPECT(child_run(c, child_four_calls, 0), 0);
+	KEXPECT(ipc_recv(ep, r, &m), 0);
+	KEXPECT(m.w[0], 39);
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	m.w[0] = 100;
+	KEXPECT(ipc_reply_recv(ep, r, &m), 0);      /* slots ep, r decoded */
+	KEXPECT(m.w[0], 40);
+	/* The reply object moves to r2; r becomes an endpoint. */
+	KEXPECT(sys_cap_move(r, CAP_SLOT_SELF, r2), 0);
+	KEXPECT(sys_obj_create(CAP_ENDPOINT, r, 0), 0);
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	m.w[0] = 101;
+	KCHECK(ipc_reply_recv(ep, r, &m) < 0);     /* not a reply object */
+	ktest_settle();
+	KEXPECT(sys_result[1], 0);                  /* nobody answered it */
+	/* Through r2 it is answered, and the next call comes. */
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	m.w[0] = 102;
+	KEXPECT(ipc_reply_recv(ep, r2, &m), 0);
+	KEXPECT(m.w[0], 41);
+	KEXPECT(sys_result[1], 102);
+	/* Copied to r3, r2 deleted and made an endpoint: the same. */
+	cap_slot_t r3 = ktest_slot();
+	KEXPECT(sys_cap_copy(r2, CAP_SLOT_SELF, r3, CAP_RIGHTS_ALL, 0), 0);
+	KEXPECT(sys_cap_delete(r2), 0);
+	KEXPECT(sys_obj_create(CAP_ENDPOINT, r2, 0), 0);
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	m.w[0] = 103;
+	KCHECK(ipc_reply_recv(ep, r2, &m) < 0);
+	ktest_settle();
+	KEXPECT(sys_result[2], 0);
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	m.w[0] = 104;
+	KEXPECT(ipc_reply_recv(ep, r3, &m), 0);
+	KEXPECT(m.w[0], 42);
+	KEXPECT(sys_result[2], 104);
+	m = msg_make(IPC_REPLY_STOP, 0);
+	KEXPECT(ipc_reply(r3, &m), 0);
+	child_destroy(c);
+	destroy(r);
+	destroy(r2);
+	destroy(r3);
+	destroy(ep);
+}
+
+static volatile uint64_t sse_kept;
+
+/* xmm0 and xmm15 hold a pattern across a redirected call whose handler
+ * changes its own. */
+static void child_sse_call(uint64_t unused)
+{
+	uint64_t a = 0x1122334455667788UL, b = 0x99AABBCCDDEEFF00UL, a2, b2;
+	bool kept;
+
+	__asm__ volatile("movq %0, %%xmm0; movq %1, %%xmm15" : : "r"(a), "r"(b) : "xmm0", "xmm15");
+	raw_syscall6(39, 1, 2, 3, 4, 5, 6, &kept);
+	__asm__ volatile("movq %%xmm0, %0; movq %%xmm15, %1" : "=r"(a2), "=r"(b2));
+	sse_kept = a2 == a && b2 == b;
+	raw_syscall6(39, 1, 2, 3, 4, 5, 6, &kept);
+}
+
+/* The FPU/SSE state is each thread's: a redirected call and its answer
+ * (a direct switch each way, on the fast path) keep the caller's
+ * registers whatever the handler did with its own. */
+KTEST(redirect_args_fpu_state_kept)
+{
+	cap_slot_t ep = ktest_create(CAP_ENDPOINT), r = ktest_create(CAP_REPLY);
+	uint64_t mine = 0x0123456789ABCDEFUL, back;
+	struct msg m;
+
+	sse_kept = 0;
+	struct child *c = redirected_child(ep);
+	KCHECK(c);
+	KEXPECT(child_run(c, child_sse_call, 0), 0);
+	KEXPECT(ipc_recv(ep, r, &m), 0);
+	__asm__ volatile("movq %0, %%xmm0; movq %0, %%xmm15" : : "r"(mine) : "xmm0", "xmm15");
+	m = msg_make(IPC_REPLY_RESUME, 1);
+	KEXPECT(ipc_reply_recv(ep, r, &m), 0);
+	__asm__ volatile("movq %%xmm15, %0" : "=r"(back));
+	KEXPECT(back, mine);                        /* and the handler's kept */
+	KEXPECT(sse_kept, 1);
+	m = msg_make(IPC_REPLY_STOP, 0);
+	KEXPECT(ipc_reply(r, &m), 0);
+	child_destroy(c);
+	destroy(r);
+	destroy(ep);
+}
+
 KTEST(redirect_mode_checked)
 {
 	struct child *c = child_create(256 * 1024, CHILD_STOP, true);

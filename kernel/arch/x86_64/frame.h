@@ -11,6 +11,11 @@
 #define F_RSP    160
 #define F_REGS   120                    /* the 15 general registers */
 
+/* Fields the system call entry reads (checked in fastpath.c):
+ * struct thread's task, struct task's redirect_syscalls. */
+#define T_TASK        0x30
+#define TASK_REDIRECT 0x98
+
 #ifdef __ASSEMBLER__
 .macro PUSH_REGS
 	pushq %rax

@@ -5,19 +5,9 @@
 
 #include "lib/string.h"
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-	uint8_t io_bitmap[IO_BITMAP_BYTES + 1];  /* 1 = denied; last byte 0xFF */
-} __attribute__((packed));
+_Static_assert(offsetof(struct tss, rsp) == TSS_RSP0, "switch.S reads the TSS's rsp0");
 
-static struct tss tss;
-void *const gdt_tss_rsp0 = (uint8_t *)&tss + offsetof(struct tss, rsp);
+struct tss gdt_tss;
 const uint8_t *gdt_loaded_io_bitmap;
 static uint64_t gdt[8];
 static uint8_t ist_stacks[2][KERNEL_STACK_SIZE] __attribute__((aligned(16)));
@@ -36,12 +26,12 @@ void gdt_init(void)
 	gdt[4] = 0x00CFF2000000FFFF;    /* 0x20 user data */
 	gdt[5] = 0x00AFFA000000FFFF;    /* 0x28 user code, 64-bit */
 
-	memset(&tss, 0, sizeof(tss));
-	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
-	tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
-	tss.iomap_base = __builtin_offsetof(struct tss, io_bitmap);
-	memset(tss.io_bitmap, 0xFF, sizeof(tss.io_bitmap));
-	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	memset(&gdt_tss, 0, sizeof(gdt_tss));
+	gdt_tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
+	gdt_tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
+	gdt_tss.iomap_base = __builtin_offsetof(struct tss, io_bitmap);
+	memset(gdt_tss.io_bitmap, 0xFF, sizeof(gdt_tss.io_bitmap));
+	uint64_t base = (uint64_t)&gdt_tss, limit = sizeof(gdt_tss) - 1;
 	gdt[6] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
 		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
 	gdt[7] = base >> 32;
@@ -67,9 +57,9 @@ void gdt_init(void)
 void gdt_copy_io_bitmap(const uint8_t *bitmap)
 {
 	if (bitmap)
-		memcpy(tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
+		memcpy(gdt_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
 	else
-		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
 	gdt_loaded_io_bitmap = bitmap;
 }
 
@@ -77,6 +67,6 @@ void gdt_io_bitmap_changed(const uint8_t *bitmap)
 {
 	if (bitmap == gdt_loaded_io_bitmap) {
 		gdt_loaded_io_bitmap = NULL;
-		memset(tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
 	}
 }

@@ -15,18 +15,32 @@
 #define IST_NMI          2
 
 #define IO_BITMAP_BYTES 8192
+#define TSS_RSP0        4               /* offset of rsp0 in struct tss */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
 void gdt_init(void);
 
+/* The task-state segment (Intel SDM vol. 3, 8.7, 64-bit TSS). */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+	uint8_t io_bitmap[IO_BITMAP_BYTES + 1];  /* 1 = denied; last byte 0xFF */
+} __attribute__((packed));
+extern struct tss gdt_tss;
+
 /* Stack the CPU switches to on an interrupt or exception from user mode
- * (the TSS's rsp0, unaligned in the packed TSS). */
-extern void *const gdt_tss_rsp0;
+ * (the TSS's rsp0, unaligned in the packed TSS); the system call entry
+ * (switch.S) takes it from there too. */
 static inline void gdt_set_kernel_stack(uint64_t rsp0)
 {
-	__builtin_memcpy(gdt_tss_rsp0, &rsp0, sizeof(rsp0));
+	__builtin_memcpy(&gdt_tss.rsp[0], &rsp0, sizeof(rsp0));
 }
 
 /* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the

@@ -4,7 +4,7 @@
 
 struct percpu cpu0;
 
-void percpu_init(void)
+void percpu_init(bool fast)
 {
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
 	wrmsr(MSR_KERNEL_GS, 0);
@@ -12,7 +12,7 @@ void percpu_init(void)
 	 * 0x20, CS 0x28. Mask IF, DF, TF and AC on entry. */
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1);
 	wrmsr(MSR_STAR, (0x18ULL << 48) | ((uint64_t)SEL_KERNEL_CODE << 32));
-	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_LSTAR, (uint64_t)(fast ? syscall_entry : syscall_entry_general));
 	wrmsr(MSR_FMASK, 0x40700);
 	/* SSE for user code: CR0.MP on, EM and TS off; CR0.NE on, so an
 	 * unmasked x87 exception is #MF (vector 16) to the thread's handler,

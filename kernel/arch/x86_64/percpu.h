@@ -8,25 +8,25 @@
 #include "gdt.h"
 
 struct percpu {
-	uint64_t kernel_rsp;    /* top of the current thread's kernel stack */
 	uint64_t user_rsp;      /* scratch for syscall entry */
 };
 
 extern struct percpu cpu0;
 
-/* GS, syscall MSRs, FPU/SSE enable. */
-void percpu_init(void);
+/* GS, syscall MSRs (the entry with the IPC fast path, or without it:
+ * fast false), FPU/SSE enable. */
+void percpu_init(bool fast);
 
-/* Entering thread with kernel stack top at rsp0. */
+/* Entering thread with kernel stack top at rsp0 (the TSS's rsp0, where
+ * interrupts and the system call entry find it). */
 static inline void percpu_set_kernel_stack(uint64_t rsp0)
 {
-	cpu0.kernel_rsp = rsp0;
 	gdt_set_kernel_stack(rsp0);
 }
 
 /* switch.S: the `syscall` entry point (LSTAR), the context switch and the
  * first return to user mode of a new thread. */
-extern char syscall_entry[];
+extern char syscall_entry[], syscall_entry_general[];
 void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
 void switch_abandon(uint64_t *save_ksp, uint64_t frame, uint64_t next_ksp, bool finished)
 	__attribute__((noreturn));

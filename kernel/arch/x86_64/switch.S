@@ -4,8 +4,7 @@
 #include "frame.h"
 #include "gdt.h"
 
-#define CPU_KERNEL_RSP 0
-#define CPU_USER_RSP   8
+#define CPU_USER_RSP   0                /* struct percpu */
 
 	.text
 /*
@@ -73,7 +72,10 @@ thread_first_entry:
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
  * masked by FMASK. Build a struct trap_frame on the thread's kernel stack
  * (vector 0x100, error 0) and call syscall_entry_c(frame); ipc_call and
- * ipc_reply_recv try the fast path (fastpath.c) first.
+ * ipc_reply_recv try the fast path (fastpath.c) first, and so does a
+ * redirected task's call when its task is TASK_REDIRECT_ARGS (a
+ * redirected task's number is Linux's: never Mica's fast path). Booted
+ * `nofastpath`, the entry is syscall_entry_general, which never tries it.
  *
  * The way back is `sysret` when the frame holds what sysret restores: rcx
  * the return address and r11 the flags, as `syscall` left them (the
@@ -87,11 +89,10 @@ thread_first_entry:
  * thread takes the general-protection fault instead
  * (syscall_exit_noncanonical).
  */
-	.globl syscall_entry
-syscall_entry:
+.macro SYSCALL_FRAME
 	swapgs
 	movq %rsp, %gs:CPU_USER_RSP
-	movq %gs:CPU_KERNEL_RSP, %rsp
+	movq gdt_tss+TSS_RSP0(%rip), %rsp
 	pushq $SEL_USER_DATA
 	pushq %gs:CPU_USER_RSP
 	pushq %r11
@@ -102,6 +103,15 @@ syscall_entry:
 	PUSH_REGS
 	cld
 	movq %rsp, %rdi
+.endm
+
+	.globl syscall_entry
+syscall_entry:
+	SYSCALL_FRAME
+	movq current(%rip), %rcx        /* current->task->redirect_syscalls */
+	movq T_TASK(%rcx), %rcx
+	cmpb $0, TASK_REDIRECT(%rcx)
+	jne 5f
 	cmpq $21, %rax                  /* SYS_ipc_call (syscall.c checks) */
 	je 2f
 	cmpq $23, %rax                  /* SYS_ipc_reply_recv */
@@ -129,3 +139,17 @@ syscall_exit:
 3:	call fastpath_reply_recv
 	movq %rsp, %rdi
 	jmp 1b
+	/* A redirected task's `syscall`: TASK_REDIRECT_ARGS tries the fast
+	 * path to its handler; the general path sends what it leaves. */
+5:	cmpb $2, TASK_REDIRECT(%rcx)    /* TASK_REDIRECT_ARGS */
+	jne 1b
+	call fastpath_syscall
+	movq %rsp, %rdi
+	jmp 1b
+
+/* The entry booted `nofastpath` (percpu_init): the general path only. */
+	.globl syscall_entry_general
+syscall_entry_general:
+	SYSCALL_FRAME
+	call syscall_entry_c
+	jmp syscall_exit

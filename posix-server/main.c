@@ -489,13 +489,12 @@ int main(uint64_t arg)
 			continue;
 		}
 		bool answer = handle(&m);
-		if (call_yields) {      /* the caller goes behind its equals */
-			call_yields = false;
-			if (answer)
-				ipc_reply(reply_slot, &m);
-			answer = false;
-		}
-		if (wake_pending() && answer && ipc_tag_items(m.tag) == 0) {
+		/* sched_yield marks its caller (call_yields): answered with
+		 * ipc_reply below, which puts it behind its equals, never by
+		 * the next receive's switch straight back to it. The check
+		 * costs the common path nothing: it hides behind
+		 * wake_pending(). */
+		if (wake_pending() && answer && ipc_tag_items(m.tag) == 0 && !call_yields) {
 			/* The calls this one woke are answered first (a pipe's
 			 * reader, as soon as the writer wrote), then this one
 			 * with the next receive: a kernel call less. Their
@@ -512,6 +511,7 @@ int main(uint64_t arg)
 		} else if (wake_pending()) {
 			if (answer)
 				ipc_reply(reply_slot, &m);
+			call_yields = false;
 			wake_waiting();
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
 		} else if (answer && m.tag == ipc_tag(IPC_REPLY_RESUME, 1, 0)) {

@@ -88,10 +88,12 @@ long posix_arch_prctl(struct process *p, struct user_regs *r)
 /* sched_yield: answered with ipc_reply, which queues the caller behind
  * the threads of its priority that are ready (abi.md, yield), and not
  * with the next receive, whose fast path would switch straight back to
- * it (main.c). */
+ * it (main.c). Its thread is marked without `wake` (wake_waiting passes
+ * over it) only so that main's loop takes its slower branch. */
 long posix_sched_yield(struct process *p, struct user_regs *r)
 {
 	call_yields = true;
+	threads_marked |= 1UL << p->current->index;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "layout.h"
 #include "posix.h"
+#include "syscall.h"
 #include "vfs.h"
 
 #include "lib/loader.h"
@@ -229,6 +230,7 @@ void process_end(struct process *p, int status, int signal)
 	struct process *parent = process_parent(p);
 
 	process_release(p);
+	syscall_count_report(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)

@@ -367,14 +367,22 @@ long socket_timed(struct process *p, const struct linux_timeval *limit, long r)
 long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 const struct sock_addr *to)
 {
-	return socket_timed(p, &socket_of(f)->sndtimeo, send_any(p, f, u, flags, to));
+	long r = socket_timed(p, &socket_of(f)->sndtimeo, send_any(p, f, u, flags, to));
+
+	if (r != SYSCALL_BLOCK)
+		syscall_count_bytes(p, r, 0);
+	return r;
 }
 
 long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
-	return socket_timed(p, &socket_of(f)->rcvtimeo,
-			    recv_any(p, f, u, flags, from, truncated, whole));
+	long r = socket_timed(p, &socket_of(f)->rcvtimeo,
+			      recv_any(p, f, u, flags, from, truncated, whole));
+
+	if (r != SYSCALL_BLOCK)
+		syscall_count_bytes(p, 0, r);
+	return r;
 }
 
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write)

@@ -85,5 +85,11 @@ POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)
 
 /* Log every call with its arguments and result (args trace=1). */
 extern bool syscall_trace;
+/* syscount=1 (main.c): count each process's calls by number and its
+ * sockets' bytes; logged in one line when it ends (syscall_count_report,
+ * from process_end). Off by default. */
+extern bool syscall_count;
+void syscall_count_bytes(const struct process *p, long sent, long received);
+void syscall_count_report(const struct process *p);
 
 #endif

@@ -7,20 +7,19 @@ Both guests serve `iperf3 -s` (port 5201), the very binary and libraries
 of Debian's .debs that Mica's root filesystem holds (bench/linux-guest.sh
 puts the same files into the Linux guest's initramfs), on the same QEMU
 machine (`-machine pc -cpu max -m 256M -smp 1`, TCG) with the same NIC
-model. For each NIC model each guest gets a namespace of its own
-(tests/system/netns.py) holding a tap with 10.1.0.1/24, its QEMU (started
-inside it) and the host's iperf3 client; the guest is 10.1.0.2. Both are
-booted once and stay up; the tests then take turns, Linux then Mica, so
-that both see the same host load:
+model. Each guest runs in a namespace of its own (tests/system/netns.py)
+holding a tap with 10.1.0.1/24, its QEMU (started inside it) and the
+host's iperf3 client; the guest is 10.1.0.2. In each of RUNS rounds,
+per NIC model, each guest in turn (Linux, then Mica) is booted afresh and
+measured both ways, so that both see the same host load:
 
   to guest    `iperf3 -c 10.1.0.2 -t SECONDS`: the guest receives
   from guest  the same with -R: the guest sends
 
-Each RUNS times; Mbit/s of TCP payload as the receiving end counts it
-(iperf3's JSON, end.sum_received), the median and range reported with
-Mica/Linux. QEMU (both, one idle while the other is measured) on one host
-CPU and the namespace's iperf3 on the other (taskset; not on a one-CPU
-host).
+Mbit/s of TCP payload the receiving end counted, over the seconds the
+host's end took (the host's clock: a guest's may lose ticks), the median
+and range reported with Mica/Linux. QEMU on one host CPU and the
+namespace's iperf3 on the other (taskset; not on a one-CPU host).
 
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
@@ -157,10 +156,14 @@ def boot(guest, ns, model, tmp):
 
 
 def client(ns, args):
-    """One iperf3 test from the namespace: (Mbit/s the receiver counted,
-    bytes) or None with the reason printed. iperf3 reopens its listening
-    socket after every test: a second's pause first, as the system tests
-    do."""
+    """One iperf3 test from the namespace: (Mbit/s, bytes the receiving end
+    counted) or None with the reason printed. The rate is on the host's
+    clock: the bytes the receiver counted over the seconds the host's end
+    took (the sender's with the guest receiving, the receiver's with -R):
+    a guest's clock may lose timer ticks while the host is loaded, and
+    its iperf3 would then count a rate too high. iperf3 reopens its
+    listening socket after every test: a second's pause first, as the
+    system tests do."""
     time.sleep(1)
     cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf3", "-J",
                                      "-c", GUEST_ADDR, "-t", str(SECONDS),
@@ -174,50 +177,46 @@ def client(ns, args):
     if r.returncode or "error" in res:
         print(f"  iperf3 {' '.join(args)}: {res.get('error') or r.stderr.strip()}")
         return None
-    got = res.get("end", {}).get("sum_received", {})
-    if not got.get("bits_per_second"):
+    end = res.get("end", {})
+    got = end.get("sum_received", {})
+    host = end.get("sum_received" if "-R" in args else "sum_sent", {})
+    if not got.get("bytes") or not host.get("seconds"):
         print(f"  iperf3 {' '.join(args)}: no sum_received in its report")
         return None
-    return got["bits_per_second"] / 1e6, int(got.get("bytes", 0))
+    return int(got["bytes"]) * 8 / host["seconds"] / 1e6, int(got["bytes"])
 
 
 def measure(guests, model, runs, tmp):
-    """Both guests booted, each in a namespace of its own; RUNS rounds of
-    each direction, the guests taking turns; Mbit/s appended to
-    runs[(guest, model, direction)]."""
-    spaces, up = {}, {}
-    try:
+    """RUNS rounds on one NIC model: in each, every guest in turn booted
+    afresh (Linux, then Mica) and both directions measured; Mbit/s
+    appended to runs[(guest, model, direction)]. Each guest has a
+    namespace of its own, made and deleted here."""
+    for _ in range(RUNS):
         for g in guests:
-            ns = Netns(f"i3{g.name[:2].lower()}-{model[:6]}")
-            ns.__enter__()
-            spaces[g.name] = ns
-            ns.add_tap("tap0")
-            subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev",
-                            "tap0"], check=True)
-            start = time.monotonic()
-            try:
-                up[g.name] = boot(g, ns, model, tmp)
-                print(f"  {g.name} {model}: serving iperf3 after "
-                      f"{time.monotonic() - start:.0f} s", flush=True)
-            except AssertionError as e:
-                print(f"  {g.name} {model}: did not come up: {str(e).splitlines()[0]}")
-        for _ in range(RUNS):
-            for direction, args in DIRECTIONS.items():
-                for g in guests:
-                    if g.name not in up:
-                        continue
-                    got = client(spaces[g.name], args)
-                    mbit = got[0] if got else None
-                    lst = runs.setdefault((g.name, model, direction), [])
-                    if mbit is not None:
-                        lst.append(mbit)
-                    print(f"  {g.name} {model} {direction}: "
-                          + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"), flush=True)
-    finally:
-        for q in up.values():
-            q.stop()
-        for ns in spaces.values():
-            ns.__exit__(None, None, None)
+            with Netns(f"i3{g.name[:2].lower()}-{model[:6]}") as ns:
+                ns.add_tap("tap0")
+                subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev",
+                                "tap0"], check=True)
+                start = time.monotonic()
+                try:
+                    qemu = boot(g, ns, model, tmp)
+                except AssertionError as e:
+                    print(f"  {g.name} {model}: did not come up: {str(e).splitlines()[0]}")
+                    continue
+                try:
+                    print(f"  {g.name} {model}: serving iperf3 after "
+                          f"{time.monotonic() - start:.0f} s", flush=True)
+                    for direction, args in DIRECTIONS.items():
+                        got = client(ns, args)
+                        mbit = got[0] if got else None
+                        lst = runs.setdefault((g.name, model, direction), [])
+                        if mbit is not None:
+                            lst.append(mbit)
+                        print(f"  {g.name} {model} {direction}: "
+                              + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"),
+                              flush=True)
+                finally:
+                    qemu.stop()
 
 
 def count_calls(tmp):

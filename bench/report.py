@@ -248,7 +248,7 @@ def plot_net(data):
 def plot_iperf3(data):
     rows = [(f"{r['nic']} {r['direction']}", r["linux_mbit"], r["mica_mbit"])
             for r in data["results"]]
-    return histogram("bench-iperf3.png", "Debian's iperf3 TCP, median of runs (TCG, one vCPU)",
+    return histogram("bench-iperf3.png", "iperf3 TCP, the Debian binary on both, median of runs (TCG)",
                      "Mbit/s", rows, ["Linux", "Mica"])
 
 

@@ -77,16 +77,9 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
-static unsigned tcp_sock_poll(struct sock *s);
-
-/* Acknowledged data made room: a change for the client only once the
- * socket is writable again (tcp_sock_poll), not at every acknowledgement. */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
-	struct sock *s = arg;
-
-	if (tcp_sock_poll(s) & SOCK_POLLOUT)
-		sock_changed(s);
+	sock_changed(arg);
 	return ERR_OK;
 }
 

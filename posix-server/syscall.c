@@ -137,7 +137,9 @@ enum dispatch_result syscall_dispatch(struct thread *t, struct user_regs *r)
 			counts[p->index].retried++;
 		return DISPATCH_BLOCKED;
 	}
-	if (syscall_count && nr < LINUX_SYSCALL_MAX)
+	/* (A call that ended the process is not counted: its count is
+	 * logged and cleared already.) */
+	if (syscall_count && nr < LINUX_SYSCALL_MAX && p->state == PROCESS_RUNNING)
 		counts[p->index].calls[nr]++;
 	t->io_done = 0;
 	if (syscall_trace)

@@ -500,17 +500,18 @@ soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
 # driver restart outage; forwarding through the router beside a
 # Linux router; the firewall through the router beside Linux with nftables
 # (firewall: not run by default); POSIX system calls beside the Linux
-# guest. BENCH names the parts to run (ipc nic net profile outage router
-# firewall posix); bench/report.py then writes
+# guest; Debian's iperf3 on the POSIX server beside the same iperf3 on the
+# Linux guest. BENCH names the parts to run (ipc nic net profile outage router
+# firewall posix iperf3); bench/report.py then writes
 # docs/benchmarks.md, its plots and bench/results.json, keeping the parts
 # not run, and prints what moved.
 # Never fails on what a benchmark measured.
-BENCH ?= ipc nic net profile outage router posix
+BENCH ?= ipc nic net profile outage router posix iperf3
 bench: $(B)/kernel-test.elf $(B)/ipcbench.elf all
 	tools/install-deps.sh bench
 	$(PYTHON) bench/report.py --start
 	$(Q)for b in $(BENCH); do \
-		case $$b in ipc|nic|net|profile|outage|router|firewall|posix) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net profile outage router firewall posix)"; exit 2;; esac; \
+		case $$b in ipc|nic|net|profile|outage|router|firewall|posix|iperf3) ;; *) echo "make bench: no benchmark '$$b' (ipc nic net profile outage router firewall posix iperf3)"; exit 2;; esac; \
 		echo "== bench/run_$$b.py"; \
 		$(PYTHON) bench/run_$$b.py || echo "make bench: bench/run_$$b.py exited with status $$? (reported, not fatal)"; \
 	done
@@ -545,7 +546,8 @@ help:
 	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root),"
 	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100), and"
 	@echo "                    five minutes through the router for lwIP's ARP refresh (soak-arp)"
-	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage; writes docs/benchmarks.md"
+	@echo "  make bench        benchmarks: IPC, frames/s, iperf, restart outage, POSIX calls, Debian's"
+	@echo "                    iperf3 on the POSIX server beside Linux's; writes docs/benchmarks.md"
 	@echo "                    (BENCH='ipc nic net outage': the parts to run, the others kept;"
 	@echo "                    BENCH=firewall: the firewall through the router beside nftables)"
 	@echo "  make kernel       kernel.elf, kernel-test.elf, symbol maps and disassembly"

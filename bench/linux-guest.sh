@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the reference Linux guest for bench/run_net.py:
 #   build/bench/linux/vmlinuz     Debian 12's current amd64 kernel
-#   build/bench/linux/initrd.img  busybox, iperf 2 and the NIC modules
+#   build/bench/linux/initrd.img  busybox, iperf 2, Debian's iperf3 and the
+#                                 NIC modules
 #
 # Nothing is installed on the host: the kernel package is fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x` under build/; busybox
@@ -11,6 +12,10 @@
 # The guest's /init reads its settings from the kernel command line:
 #   mica.addr=10.1.0.2/24          address of eth0
 #   mica.iperf=server              run `iperf -s` (port 5001)
+#   mica.iperf3=server             run `iperf3 -s` (port 5201): the iperf3
+#                                  Mica's image runs, unpacked from the
+#                                  same .debs (bench/run_iperf3.py's
+#                                  reference)
 #   mica.iperf=client:HOST:SECS    run `iperf -c HOST -t SECS`, print its
 #                                  report, then power off
 #   mica.reload=N:GAP:MODULE:GW    with the server: N times, every GAP s,
@@ -47,7 +52,8 @@ kver=${pkg#linux-image-}
 
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/kernel-package" ] &&
 	[ "$(cat "$out/kernel-package")" = "$pkg" ] && [ "$out/initrd.img" -nt "$0" ] &&
-	{ [ ! -f "$root/build/posix/pbench-musl" ] || [ "$out/initrd.img" -nt "$root/build/posix/pbench-musl" ]; }; then
+	{ [ ! -f "$root/build/posix/pbench-musl" ] || [ "$out/initrd.img" -nt "$root/build/posix/pbench-musl" ]; } &&
+	{ [ ! -f "$root/build/posix/rootfs.cpio" ] || [ "$out/initrd.img" -nt "$root/build/posix/rootfs.cpio" ]; }; then
 	exit 0
 fi
 
@@ -118,9 +124,31 @@ if [ -f "$root/build/posix/pbench-musl" ]; then
 	cp "$root/build/posix/pbench-musl" "$rootfs/bin/pbench"
 fi
 
+# Debian's iperf3 and the libraries it links, the very files of the .debs
+# Mica's root filesystem takes them from (posix-server/programs.list's
+# PACKAGE:PATH lines of these packages, unpacked by `make all` under
+# build/posix/debs/), at the same paths; they replace the host's copies
+# of glibc's files above (the same Debian release).
+debs=$root/build/posix/debs
+if [ -f "$debs/iperf3/.unpacked" ]; then
+	sed -e 's/#.*//' "$root/posix-server/programs.list" |
+		grep -E '^(iperf3|libiperf0|libssl3|libsctp1|libc6):' |
+		while IFS=: read -r pkg path; do
+			[ -e "$debs/$pkg/$path" ] || [ -L "$debs/$pkg/$path" ] ||
+				{ echo "linux-guest: $pkg:$path not unpacked (make all)" >&2; exit 1; }
+			mkdir -p "$rootfs/$(dirname "$path")"
+			cp -a --remove-destination "$debs/$pkg/$path" "$rootfs/$path"
+		done
+fi
+
 # `iperf -v` exits with 1; its output says whether it ran.
 if [ "$(id -u)" -eq 0 ] && [[ "$(chroot "$rootfs" /bin/iperf -v 2>&1 || true)" != "iperf version"* ]]; then
 	echo "linux-guest: iperf does not run in the initramfs (a library missing?)" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ] && [ -x "$rootfs/usr/bin/iperf3" ] &&
+	[[ "$(chroot "$rootfs" /usr/bin/iperf3 -v 2>&1 || true)" != "iperf 3"* ]]; then
+	echo "linux-guest: iperf3 does not run in the initramfs (a library missing?)" >&2
 	exit 1
 fi
 
@@ -135,12 +163,13 @@ for m in $(cat /lib/modules/load-order); do
 	insmod /lib/modules/$m || echo "linux-guest: insmod $m failed"
 done
 
-addr= iperf= reload= ifs= forward= pbench=
+addr= iperf= iperf3= reload= ifs= forward= pbench=
 for word in $(cat /proc/cmdline); do
 	case "$word" in
 	mica.pbench=*)  pbench=${word#mica.pbench=} ;;
 	mica.addr=*)    addr=${word#mica.addr=} ;;
 	mica.iperf=*)   iperf=${word#mica.iperf=} ;;
+	mica.iperf3=*)  iperf3=${word#mica.iperf3=} ;;
 	mica.reload=*)  reload=${word#mica.reload=} ;;
 	mica.if=*)      ifs="$ifs ${word#mica.if=}" ;;
 	mica.forward=*) forward=${word#mica.forward=} ;;
@@ -215,6 +244,19 @@ reload_loop() {
 	done
 	echo "linux-guest: reloads done"
 }
+
+if [ "$iperf3" = server ]; then
+	/usr/bin/iperf3 -s &
+	i=0
+	while ! netstat -ltn | grep -q ':5201 ' && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if netstat -ltn | grep -q ':5201 '; then
+		echo "linux-guest: ready eth0 $addr iperf3 server"
+	else
+		echo "linux-guest: iperf3 server did not start"
+	fi
+	wait
+	poweroff -f
+fi
 
 case "$iperf" in
 server)

@@ -4,6 +4,7 @@ measurements of `make bench` (docs/benchmarks.md says what each measures).
 
 Usage: bench/report.py --start         when make bench begins
        bench/report.py [SECTION...]   SECTION: ipc nic net profile outage router firewall posix
+                                      iperf3
 
 The named sections were measured in this run: each takes its numbers from
 build/bench/SECTION.json (written by bench/run_SECTION.py), provided that
@@ -33,7 +34,7 @@ BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results.json")
 REPORT = os.path.join(ROOT, "docs", "benchmarks.md")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
-SECTIONS = ["ipc", "nic", "net", "profile", "outage", "router", "firewall", "posix"]
+SECTIONS = ["ipc", "nic", "net", "profile", "outage", "router", "firewall", "posix", "iperf3"]
 
 # How far a figure must move to be called a change: instruction counts
 # are exact; throughput and times vary from run to run under TCG.
@@ -151,6 +152,13 @@ def figures(section, data):
             for who in ("linux", "mica"):
                 out.append((f"{r['key']}, {who} instructions", r[who], tol))
             out.append((f"{r['key']}, Mica/Linux", r["ratio"], tol))
+    elif section == "iperf3":
+        for r in data["results"]:
+            out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
+            out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
+            out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+        for direction, c in (data.get("syscalls") or {}).items():
+            out.append((f"Mica {direction}, system calls per MiB", c.get("per_mib"), NOISY))
     elif section == "firewall":
         for r in data["results"]:
             for what in ("tcp_mbit", "udp64_pps", "conn_per_s"):
@@ -234,6 +242,13 @@ def plot_net(data):
     rows = [(f"{r['nic']} {r['direction']}", r["linux_mbit"], r["mica_mbit"])
             for r in data["results"]]
     return histogram("bench-net.png", "iperf TCP throughput, median of runs (TCG, one vCPU)",
+                     "Mbit/s", rows, ["Linux", "Mica"])
+
+
+def plot_iperf3(data):
+    rows = [(f"{r['nic']} {r['direction']}", r["linux_mbit"], r["mica_mbit"])
+            for r in data["results"]]
+    return histogram("bench-iperf3.png", "iperf3 TCP, the Debian binary on both, median of runs (TCG)",
                      "Mbit/s", rows, ["Linux", "Mica"])
 
 
@@ -344,6 +359,33 @@ def md_net(sec):
     for guest, why in (d.get("skipped") or {}).items():
         lines += ["", f"{guest} was skipped in that run: {why}"]
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
+
+
+def md_iperf3(sec):
+    d = sec["data"]
+    lines = [f"Debian's iperf3 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} "
+             f"runs; {d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the "
+             f"start; Linux guest {d.get('linux') or 'skipped'}.", "",
+             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
+             "|---|---|---:|---:|---:|"]
+    for r in d["results"]:
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(f"| {r['nic']} | {r['direction']} | "
+                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
+                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
+    for guest, why in (d.get("skipped") or {}).items():
+        lines += ["", f"{guest} was skipped in that run: {why}"]
+    calls = d.get("syscalls") or {}
+    if calls:
+        lines += ["", "Mica's iperf3 on virtio-net, its system calls counted by the POSIX "
+                  "server (`syscount=1`, one `iperf3 -s -1` test each way):", "",
+                  "| direction | MiB moved | calls | calls per MiB | made again after waiting "
+                  "| the most frequent, per MiB |", "|---|---:|---:|---:|---:|---|"]
+        for direction, c in calls.items():
+            top = ", ".join(f"{n} {v:.1f}" for n, v in c.get("top", []))
+            lines.append(f"| {direction} | {c['bytes'] / 2**20:.0f} | {c['calls']} | "
+                         f"{cell(c.get('per_mib'), 1)} | {c.get('again', 'n/a')} | {top} |")
+    return "\n".join(lines) + "\n\n![Debian's iperf3, Mica beside Linux](bench-iperf3.png)\n"
 
 
 def md_outage(sec):
@@ -508,9 +550,9 @@ def md_posix(sec):
 
 
 MD = {"ipc": md_ipc, "nic": md_nic, "net": md_net, "profile": md_profile, "outage": md_outage,
-      "router": md_router, "firewall": md_firewall, "posix": md_posix}
+      "router": md_router, "firewall": md_firewall, "posix": md_posix, "iperf3": md_iperf3}
 PLOT = {"ipc": plot_ipc, "net": plot_net, "outage": plot_outage, "router": plot_router,
-        "posix": plot_posix}
+        "posix": plot_posix, "iperf3": plot_iperf3}
 
 
 def section_text(name, sec):

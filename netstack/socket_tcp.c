@@ -263,9 +263,26 @@ static uint32_t send_mss(const struct tcp_pcb *pcb)
 	return mss ? mss : 1;
 }
 
+/* What a send may take now: the send buffer's room, as far as the send
+ * queue has entries left for its segments. (pcb->snd_buf itself:
+ * lwIP's tcp_sndbuf() says at most 64 KiB.) */
+static uint32_t send_room(const struct tcp_pcb *pcb)
+{
+	uint32_t room = pcb->snd_buf, queued = tcp_sndqueuelen(pcb);
+
+	if (queued >= TCP_SND_QUEUELEN - 4)
+		return 0;
+	if (room > (TCP_SND_QUEUELEN - 4 - queued) * send_mss(pcb))
+		room = (TCP_SND_QUEUELEN - 4 - queued) * send_mss(pcb);
+	return room;
+}
+
+/* As much of the data as there is room for, in tcp_write's pieces of at
+ * most 64 KiB: one call fills the send buffer. */
 static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
-	uint64_t len = w[2];
+	uint64_t len = w[2], done = 0;
+	uint32_t room;
 
 	if (s->err)
 		return sock_take_err(s);
@@ -273,23 +290,27 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		return s->eof ? SOCK_EPIPE : SOCK_ENOTCONN;
 	if (s->connecting)
 		return SOCK_WAIT;
-	uint32_t room = tcp_sndbuf(s->tcp), queued = tcp_sndqueuelen(s->tcp);
-	if (queued >= TCP_SND_QUEUELEN - 4)
-		room = 0;
-	else if (room > (TCP_SND_QUEUELEN - 4 - queued) * send_mss(s->tcp))
-		room = (TCP_SND_QUEUELEN - 4 - queued) * send_mss(s->tcp);
-	if (len && !room)
+	while (done < len && (room = send_room(s->tcp)) > 0) {
+		uint64_t left = len - done;
+		uint16_t chunk = (uint16_t)(left < room ? (left < 0xFFFF ? left : 0xFFFF)
+						 : (room < 0xFFFF ? room : 0xFFFF));
+		err_t e = tcp_write(s->tcp, s->session->buf + w[1] + done, chunk,
+				    TCP_WRITE_FLAG_COPY);
+		if (e == ERR_MEM)
+			break;
+		if (e != ERR_OK) {
+			if (done)
+				break;
+			return sock_errno(e);
+		}
+		done += chunk;
+	}
+	if (len && !done)
 		return SOCK_WAIT;
-	uint16_t chunk = (uint16_t)(len < room ? len : room);
-	err_t e = chunk ? tcp_write(s->tcp, s->session->buf + w[1], chunk, TCP_WRITE_FLAG_COPY)
-			: ERR_OK;
-	if (e == ERR_MEM)
-		return SOCK_WAIT;
-	if (e != ERR_OK)
-		return sock_errno(e);
 	tcp_output(s->tcp);
-	out[0] = chunk;
-	*n = 1;
+	out[0] = done;
+	out[1] = send_room(s->tcp);
+	*n = 2;
 	return 0;
 }
 
@@ -312,9 +333,14 @@ static unsigned tcp_sock_poll(struct sock *s)
 		bits |= SOCK_POLLIN;
 	if (s->eof && !s->rxq_n)
 		bits |= SOCK_POLLHUP;
-	if (s->tcp && s->connected && tcp_sndbuf(s->tcp) > 0 &&
-	    tcp_sndqueuelen(s->tcp) < TCP_SND_QUEUELEN)
-		bits |= SOCK_POLLOUT;
+	/* Writable, as Linux's sk_stream_is_writeable says it: when the room
+	 * is at least half of what is queued, so a writer woken by poll
+	 * finds room for a large write, not for a segment at a time. */
+	if (s->tcp && s->connected) {
+		uint32_t room = send_room(s->tcp), queued = TCP_SND_BUF - s->tcp->snd_buf;
+		if (room > 0 && room >= queued / 2)
+			bits |= SOCK_POLLOUT;
+	}
 	return bits;
 }
 

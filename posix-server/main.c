@@ -12,6 +12,8 @@
  *                                 it separated by spaces ('quoted' ones
  *                                 may hold spaces); `#` comments
  *   trace=1                       log every system call and its result
+ *   syscount=1                    count each process's system calls by
+ *                                 number and log them when it ends
  *   memlog=1                      log the server's memory and kernel quota
  *                                 before each program of the run list and
  *                                 after the last (leak tests)
@@ -445,6 +447,8 @@ int main(uint64_t arg)
 	posix_priority = (unsigned)pi->priority;
 	run_list_setup(pi->args);
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
+	syscall_count = program_arg(pi->args, "syscount", trace, sizeof(trace)) && trace[0] == '1';
+	syscall_slow = syscall_trace || syscall_count;
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
 	signal_notification = slot_alloc();

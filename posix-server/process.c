@@ -6,6 +6,7 @@
  */
 #include "layout.h"
 #include "posix.h"
+#include "syscall.h"
 #include "vfs.h"
 
 #include "lib/elf.h"
@@ -281,6 +282,7 @@ void process_end(struct process *p, int status, int signal)
 
 	process_release(p);
 	process_cpu_ended(p);
+	syscall_count_report(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
 	if (signal)

@@ -12,6 +12,7 @@
 #include "syscall.h"
 
 #define UDP_MAX      65507      /* the largest IPv4 datagram's data */
+#define SEND_STAGE_MIN 16384    /* staged for a stream whose send buffer was full */
 
 struct psock socks[SOCKET_MAX];
 static uint32_t net_edges;      /* the netstack's notifications that sockets changed */
@@ -219,7 +220,7 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->current->io_done, out[1];
+	uint64_t size, done = p->current->io_done;
 	uint8_t *buf = socket_buffer(s, &size);
 
 	if (total < 0)
@@ -238,13 +239,39 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 		return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (!s->connected)
 		return s->listening ? -LINUX_ENOTCONN : socket_broken(p, flags);
+	/* The data is staged in the buffer once, a buffer's worth at a time,
+	 * and offered from where the netstack's last take ended: what it did
+	 * not take is not copied again (the buffer is this call's until it
+	 * returns or waits). */
+	uint64_t staged = 0, at = 0, out2[2];
 	while (done < (uint64_t)total) {
-		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
-		if (uio_copy(p, u, done, buf, chunk, false) < 0)
-			return done ? (long)done : -LINUX_EFAULT;
-		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK, 0, 0 };
-		long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
-		if (r == -LINUX_EAGAIN) {
+		/* Full at the last SEND and no notification since (the
+		 * netstack sends one when it has room again): no call. */
+		if (at == staged && s->tx_room_known && !s->tx_room) {
+			if (socket_nonblocking(f, flags))
+				return done ? (long)done : -LINUX_EAGAIN;
+			p->current->io_done = done;
+			return SYSCALL_BLOCK;
+		}
+		if (at == staged) {
+			staged = (uint64_t)total - done < size ? (uint64_t)total - done : size;
+			/* No more than the room the last SEND left, if known
+			 * (at least SEND_STAGE_MIN: acknowledgements may have
+			 * made some since). */
+			if (s->tx_room_known && staged > s->tx_room)
+				staged = s->tx_room > SEND_STAGE_MIN ? s->tx_room
+				       : staged < SEND_STAGE_MIN ? staged : SEND_STAGE_MIN;
+			at = 0;
+			if (uio_copy(p, u, done, buf, staged, false) < 0)
+				return done ? (long)done : -LINUX_EFAULT;
+		}
+		uint64_t w[6] = { (uint64_t)s->id, at, staged - at, SOCK_NONBLOCK, 0, 0 };
+		long r = socket_call(s, SOCK_SEND, w, 6, out2, 2);
+		/* (Never more than offered; nothing taken is waiting.) */
+		uint64_t took = r < 0 ? 0 : out2[0] < staged - at ? out2[0] : staged - at;
+		s->tx_room_known = r >= 0 || r == -LINUX_EAGAIN;
+		s->tx_room = r >= 0 ? (uint32_t)(out2[1] < UINT32_MAX ? out2[1] : UINT32_MAX) : 0;
+		if (r == -LINUX_EAGAIN || (r >= 0 && !took)) {
 			if (socket_nonblocking(f, flags))
 				return done ? (long)done : -LINUX_EAGAIN;
 			p->current->io_done = done;
@@ -257,7 +284,8 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 				return socket_broken(p, flags);
 			return r;
 		}
-		done += out[0];
+		done += took;
+		at += took;
 	}
 	return (long)done;
 }
@@ -383,14 +411,22 @@ long socket_timed(struct process *p, const struct linux_timeval *limit, long r)
 long socket_send(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 const struct sock_addr *to)
 {
-	return socket_timed(p, &socket_of(f)->sndtimeo, send_any(p, f, u, flags, to));
+	long r = socket_timed(p, &socket_of(f)->sndtimeo, send_any(p, f, u, flags, to));
+
+	if (r != SYSCALL_BLOCK)
+		syscall_count_bytes(p, r, 0);
+	return r;
 }
 
 long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		 struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
-	return socket_timed(p, &socket_of(f)->rcvtimeo,
-			    recv_any(p, f, u, flags, from, truncated, whole));
+	long r = socket_timed(p, &socket_of(f)->rcvtimeo,
+			      recv_any(p, f, u, flags, from, truncated, whole));
+
+	if (r != SYSCALL_BLOCK)
+		syscall_count_bytes(p, 0, r);
+	return r;
 }
 
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write)
@@ -429,6 +465,8 @@ unsigned socket_poll(const struct file *f)
 	} else {
 		s->poll_bits = (unsigned)out[0];
 		s->poll_valid = true;
+		if (out[0] & SOCK_POLLOUT)
+			s->tx_room_known = false;       /* room again: stage in full */
 	}
 	if (out[0] & SOCK_POLLIN)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
@@ -511,6 +549,8 @@ void socket_edges(const struct file *f, uint32_t edges[2])
 void socket_polls_stale(void)
 {
 	net_edges++;
-	for (unsigned i = 0; i < SOCKET_MAX; i++)
+	for (unsigned i = 0; i < SOCKET_MAX; i++) {
 		socks[i].poll_valid = false;
+		socks[i].tx_room_known = false;
+	}
 }

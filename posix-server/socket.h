@@ -58,6 +58,12 @@ struct psock {
 	 * the socket may have changed them. */
 	bool poll_valid;
 	unsigned poll_bits;
+	/* A stream's room in the netstack's send buffer as its last SEND
+	 * left it, until a notification or a poll that says writable: how
+	 * much a send stages (socket.c), so that a write that finds the
+	 * buffer full copies little for nothing. */
+	bool tx_room_known;
+	uint32_t tx_room;
 	/* AF_UNIX (socketpair, connect, accept): the pipes it reads and
 	 * writes, files[rx], files[tx] (-1: none, or shut). */
 	int rx, tx;

@@ -4,6 +4,8 @@
  * it), and the answer for every number without one: -ENOSYS,
  * logged by the call's name once per process (at most
  * UNSUPPORTED_LOG_LINES lines a process, then one line saying so).
+ * With `syscount=1` (off by default) each process's calls are counted by
+ * number and the count logged in one line when it ends.
  */
 #include "syscall.h"
 
@@ -28,6 +30,60 @@ static const char *const names[LINUX_SYSCALL_MAX] = {
 };
 
 bool syscall_trace;
+bool syscall_count;
+bool syscall_slow;
+
+/* syscount=1: each process's completed calls by number, the calls made
+ * again after waiting (SYSCALL_BLOCK), and its sockets' bytes. */
+static struct {
+	uint32_t calls[LINUX_SYSCALL_MAX];
+	uint64_t retried, sent, received;
+} counts[PROCESS_MAX];
+#define COUNT_LOG_TOP 12        /* the most frequent calls a line names */
+
+void syscall_count_bytes(const struct process *p, long sent, long received)
+{
+	if (!syscall_count)
+		return;
+	if (sent > 0)
+		counts[p->index].sent += (uint64_t)sent;
+	if (received > 0)
+		counts[p->index].received += (uint64_t)received;
+}
+
+void syscall_count_report(const struct process *p)
+{
+	if (!syscall_count)
+		return;
+	typeof(counts[0]) *c = &counts[p->index];
+	uint64_t total = 0;
+	bool shown[LINUX_SYSCALL_MAX] = { false };
+	char line[COUNT_LOG_TOP * 32], *at = line;
+
+	for (unsigned nr = 0; nr < LINUX_SYSCALL_MAX; nr++)
+		total += c->calls[nr];
+	line[0] = 0;
+	for (unsigned k = 0; k < COUNT_LOG_TOP; k++) {
+		unsigned best = LINUX_SYSCALL_MAX;
+		for (unsigned nr = 0; nr < LINUX_SYSCALL_MAX; nr++)
+			if (!shown[nr] && c->calls[nr] &&
+			    (best == LINUX_SYSCALL_MAX || c->calls[nr] > c->calls[best]))
+				best = nr;
+		if (best == LINUX_SYSCALL_MAX)
+			break;
+		shown[best] = true;
+		size_t room = (size_t)(line + sizeof(line) - at);
+		int n = fmt_snprintf(at, room, "%s%s %u", k ? ", " : "",
+				     names[best] ? names[best] : "?", c->calls[best]);
+		if (n < 0 || (size_t)n >= room)
+			break;
+		at += n;
+	}
+	printf("posix: %s (pid %d) calls: %lu in all, %lu made again after waiting; "
+	       "sockets sent %lu received %lu bytes; %s\n", p->name, p->pid, total, c->retried,
+	       c->sent, c->received, line);
+	memset(c, 0, sizeof(*c));
+}
 
 long errno_of(long mica_err)
 {
@@ -66,13 +122,24 @@ long syscall_unsupported(struct process *p, uint64_t nr)
 	return -LINUX_ENOSYS;
 }
 
-void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r, long result)
+void syscall_note(struct thread *t, uint64_t nr, const struct user_regs *r, long result,
+		  bool blocked)
 {
 	struct process *p = t->proc;
 
-	printf("posix: %s (pid %d, tid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name,
-	       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
-	       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
+	if (blocked) {
+		if (syscall_count)
+			counts[p->index].retried++;
+		return;
+	}
+	/* (A call that ended the process is not counted: its count is
+	 * logged and cleared already.) */
+	if (syscall_count && nr < LINUX_SYSCALL_MAX && p->state == PROCESS_RUNNING)
+		counts[p->index].calls[nr]++;
+	if (syscall_trace)
+		printf("posix: %s (pid %d, tid %d): %s(%lx, %lx, %lx, %lx, %lx, %lx) = %ld\n", p->name,
+		       p->pid, t->tid, nr < LINUX_SYSCALL_MAX && names[nr] ? names[nr] : "?", r->rdi,
+		       r->rsi, r->rdx, r->r10, r->r8, r->r9, result);
 }
 
 enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs *r)

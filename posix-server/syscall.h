@@ -89,6 +89,14 @@ POSIX_SYSCALLS(POSIX_SYSCALL_DECLARE)
 
 /* Log every call with its arguments and result (args trace=1). */
 extern bool syscall_trace;
+/* syscount=1 (main.c): count each process's calls by number and its
+ * sockets' bytes; logged in one line when it ends (syscall_count_report,
+ * from process_end). Off by default. */
+extern bool syscall_count;
+/* Either of them: calls go through syscall_dispatch_traced. */
+extern bool syscall_slow;
+void syscall_count_bytes(const struct process *p, long sent, long received);
+void syscall_count_report(const struct process *p);
 
 typedef long (*syscall_fn)(struct process *p, struct user_regs *r);
 
@@ -100,12 +108,14 @@ extern const bool syscall_all_regs[LINUX_SYSCALL_MAX];
 /* -ENOSYS for nr, logged (once per number and process, by name). */
 long syscall_unsupported(struct process *p, uint64_t nr);
 
-/* The trace=1 line of t's call nr (arguments in r) with its result. */
-void syscall_trace_line(struct thread *t, uint64_t nr, const struct user_regs *r, long result);
+/* With trace=1 or syscount=1: t's call nr (arguments in r) ended with
+ * result, or waits (blocked): its trace line, its count. */
+void syscall_note(struct thread *t, uint64_t nr, const struct user_regs *r, long result,
+		  bool blocked);
 
-/* posix.h's syscall_dispatch, with the trace=1 line when trace. */
+/* posix.h's syscall_dispatch, noting each call (syscall_note) when slow. */
 static inline __attribute__((always_inline)) enum dispatch_result
-syscall_dispatch_body(struct thread *t, struct user_regs *r, bool trace)
+syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 {
 	struct process *p = t->proc;
 	uint64_t nr = r->rax;
@@ -120,11 +130,14 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool trace)
 		result = -LINUX_EFAULT;
 	else
 		result = fn(p, r);
-	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING)
+	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING) {
+		if (slow)
+			syscall_note(t, nr, r, result, true);
 		return DISPATCH_BLOCKED;
+	}
 	t->io_done = 0;
-	if (trace)
-		syscall_trace_line(t, nr, r, result);
+	if (slow)
+		syscall_note(t, nr, r, result, false);
 	if (p->state != PROCESS_RUNNING)
 		return DISPATCH_ENDED;
 	if (t->state == THREAD_ENDED)
@@ -141,7 +154,7 @@ enum dispatch_result syscall_dispatch_traced(struct thread *t, struct user_regs 
 static inline __attribute__((always_inline)) enum dispatch_result
 syscall_dispatch(struct thread *t, struct user_regs *r)
 {
-	if (__builtin_expect(syscall_trace, 0))
+	if (__builtin_expect(syscall_slow, 0))
 		return syscall_dispatch_traced(t, r);
 	return syscall_dispatch_body(t, r, false);
 }

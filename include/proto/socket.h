@@ -56,7 +56,8 @@ enum sock_label {
 	SOCK_CONNECT = 21,      /* [0] socket [1] addr [2] port [3] flags */
 	SOCK_SEND = 22,         /* [0] socket [1] offset [2] length [3] flags
 				   [4] addr [5] port (UDP, 0: the connected peer)
-				   -> [0] bytes taken */
+				   -> [0] bytes taken; TCP also [1] the room
+				   left in the send buffer (bytes) */
 	SOCK_RECV = 23,         /* [0] socket [1] offset [2] length [3] flags
 				   -> [0] bytes (0: end of stream) [1] addr [2] port;
 				   UDP also [3] the datagram's whole length [4] the

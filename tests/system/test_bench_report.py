@@ -111,3 +111,28 @@ def test_report_profile_section(tmp_path, capsys):
     assert "e1000 to guest, netstack % of samples: 50.00 -> 40.00 (-10 points)" in out
     assert "e1000 to guest, driver % of samples: 30.00 -> 40.00 (+10 points)" in out
     assert "QEMU CPU µs per data frame" not in out
+
+
+def iperf3(mica_to, calls_per_mib):
+    rows = [{"nic": "virtio-net", "direction": d, "linux_mbit": 1000.0,
+             "linux_runs": [900.0, 1000.0, 1100.0], "mica_mbit": m, "mica_runs": [m],
+             "ratio": m / 1000.0} for d, m in (("to guest", mica_to), ("from guest", 500.0))]
+    return {"seconds": 5, "runs": 3, "elapsed_s": 60, "host_load_at_start": 2.0,
+            "linux": "linux-image-test", "skipped": {}, "results": rows,
+            "syscalls": {"to guest": {"calls": 4000, "again": 10, "bytes": 100 * 2**20,
+                                      "per_mib": calls_per_mib,
+                                      "top": [["read", 16.0], ["pselect6", 8.0]]}}}
+
+
+def test_report_iperf3_section(tmp_path, capsys):
+    report = load_report(tmp_path)
+    text = run(report, tmp_path, "v1", {"iperf3": iperf3(1200.0, 40.0)}, ["iperf3"])
+    assert "| virtio-net | to guest | 1000 (900–1100) | 1200 | 1.20 |" in text
+    assert "| virtio-net | from guest | 1000 (900–1100) | 500 | 0.50 |" in text
+    assert "| to guest | 100 | 4000 | 40.0 | 10 | read 16.0, pselect6 8.0 |" in text
+    assert "@" not in text.replace("<!--", "")
+    capsys.readouterr()
+    run(report, tmp_path, "v2", {"iperf3": iperf3(1000.0, 30.0)}, ["iperf3"])
+    out = capsys.readouterr().out
+    assert "virtio-net to guest, Mica/Linux: 1.20 -> 1.00 (-16.7%)" in out
+    assert "Mica to guest, system calls per MiB: 40.00 -> 30.00 (-25.0%)" in out

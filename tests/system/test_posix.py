@@ -295,3 +295,25 @@ def test_posix_memory_of_ended_processes_is_free(mica_output):
     # table of its pages) is back in the server's reserve.
     assert re.search(r"^posix: all programs ended; memory: 0 B in use, \d+(\.\d)? MiB kept$",
                      mica_output, re.M), mica_output
+
+
+def test_posix_syscount_logs_a_process_calls_by_name_when_it_ends(tmp_path):
+    # syscount=1: hello-musl's calls counted by name and logged at its end
+    # (its three lines are three writev calls: musl's stdout to the
+    # console is line-buffered); the total is the sum of the names' counts
+    # (fewer than twelve names), the call that ended it not counted.
+    manifest = MANIFEST.replace("args runfile=runs", "args runfile=runs syscount=1")
+    runs = tmp_path / "runs"
+    runs.write_text("hello-musl one two\nhello-musl\n")
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
+    with boot_init(tmp_path, manifest, modules, "posix-syscount") as q:
+        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
+        out = q.output()
+    lines = re.findall(r"^posix: hello-musl \(pid \d+\) calls: (\d+) in all, 0 made again after "
+                       r"waiting; sockets sent 0 received 0 bytes; (.*)$", out, re.M)
+    assert len(lines) == 2, out
+    for (total, names), writes in zip(lines, (3, 1)):
+        counts = dict((n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", names))
+        assert counts.get("writev") == writes, names
+        assert "exit_group" not in counts and sum(counts.values()) == int(total), names

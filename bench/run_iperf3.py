@@ -1,0 +1,345 @@
+#!/usr/bin/python3
+"""Debian's iperf3 on Mica's POSIX server against the same iperf3 on the
+reference Linux guest, side by side in one run (docs/benchmarks.md).
+Runs as root.
+
+Both guests serve `iperf3 -s` (port 5201), the very binary and libraries
+of Debian's .debs that Mica's root filesystem holds (bench/linux-guest.sh
+puts the same files into the Linux guest's initramfs), on the same QEMU
+machine (`-machine pc -cpu max -m 256M -smp 1`, TCG) with the same NIC
+model. Each guest runs in a namespace of its own (tests/system/netns.py)
+holding a tap with 10.1.0.1/24, its QEMU (started inside it) and the
+host's iperf3 client; the guest is 10.1.0.2. In each of RUNS rounds,
+per NIC model, each guest in turn (Linux, then Mica) is booted afresh and
+measured both ways, so that both see the same host load:
+
+  to guest    `iperf3 -c 10.1.0.2 -t SECONDS`: the guest receives
+  from guest  the same with -R: the guest sends
+
+Mbit/s of TCP payload the receiving end counted, over the seconds the
+host's end took (the host's clock: a guest's may lose ticks), the median
+and range reported with Mica/Linux. QEMU on one host CPU and the
+namespace's iperf3 on the other (taskset; not on a one-CPU host).
+
+Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
+POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
+for each direction and prints, when it exits, its calls by name and the
+bytes its sockets moved; the table gives calls per MiB moved.
+
+Prints a Markdown table, also written to build/bench/iperf3.md and, with
+every run's number, build/bench/iperf3.json (bench/report.py reads it).
+Never fails: what does not complete is reported as such.
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, "build")
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+from netns import Netns, can_run          # noqa: E402
+from qemu import Qemu                     # noqa: E402
+from report import qemu_version           # noqa: E402
+
+SECONDS = int(os.environ.get("MICA_BENCH_IPERF3_SECONDS", "5"))
+RUNS = int(os.environ.get("MICA_BENCH_IPERF3_RUNS", "3"))
+NIC_LIST = os.environ.get("MICA_BENCH_IPERF3_NICS", "virtio-net e1000").split()
+COUNT = os.environ.get("MICA_BENCH_IPERF3_COUNT", "1") == "1"
+HOST_ADDR = "10.1.0.1"
+GUEST_ADDR = "10.1.0.2"
+GUEST_MAC = "52:54:00:00:00:01"
+SLACK = 60              # seconds on top of SECONDS for connecting and reporting
+BOOT = 300              # seconds a guest may take to serve iperf3 (TCG, shared host)
+
+NICS = {
+    # model: (QEMU device, Mica driver module)
+    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
+    "e1000": ("e1000", "e1000"),
+}
+DIRECTIONS = {"to guest": [], "from guest": ["-R"]}
+
+_CPUS = sorted(os.sched_getaffinity(0))
+QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
+IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
+
+# The POSIX server's count at a process's exit (posix-server/syscall.c).
+COUNT_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) calls: (\d+) in all, (\d+) made again after "
+                        r"waiting; sockets sent (\d+) received (\d+) bytes; (.*)$", re.M)
+
+
+class LinuxGuest:
+    name = "Linux"
+    ready = r"^linux-guest: ready eth0 .* iperf3 server"
+
+    def available(self):
+        try:
+            r = subprocess.run([os.path.join(ROOT, "bench", "linux-guest.sh")],
+                               capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return "bench/linux-guest.sh took over 15 minutes"
+        if r.returncode != 0:
+            return "bench/linux-guest.sh failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
+        return None
+
+    def version(self):
+        with open(os.path.join(BUILD, "bench", "linux", "kernel-package")) as f:
+            return f.read().strip()
+
+    def args(self, model, tmp):
+        return ["-kernel", os.path.join(BUILD, "bench", "linux", "vmlinuz"),
+                "-initrd", os.path.join(BUILD, "bench", "linux", "initrd.img"),
+                "-append", f"console=ttyS0 loglevel=4 mica.addr={GUEST_ADDR}/24 "
+                           "mica.iperf3=server"]
+
+
+class MicaGuest:
+    """The kernel, init, the NIC driver, the netstack and the POSIX server
+    running Debian's iperf3 as configs/boot.manifest does (`iperf3 -s`,
+    the same memory), with a static address."""
+    name = "Mica"
+    ready = r"^Server listening on 5201"
+    files = ["kernel.elf", "init.elf", "drivers/e1000.elf", "drivers/virtio-net.elf",
+             "netstack.elf", "posix-server.elf", "posix/rootfs.cpio"]
+
+    def __init__(self, run="args run=iperf3:-s"):
+        self.run = run
+
+    def available(self):
+        missing = [f for f in self.files if not os.path.exists(os.path.join(BUILD, f))]
+        return "build/" + ", build/".join(missing) + " missing" if missing else None
+
+    def version(self):
+        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                              capture_output=True, text=True).stdout.strip()
+
+    def args(self, model, tmp):
+        module = NICS[model][1]
+        manifest = os.path.join(tmp, f"manifest-{model}")
+        with open(manifest, "w") as f:
+            f.write(f"program eth0 dma=64 priority=150 restart=never\n"
+                    f"    module {module}\n"
+                    f"    pci 00:03.0\n"
+                    f"    args name=eth0\n"
+                    f"program netstack dma=4096 priority=100\n"
+                    f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}\n"
+                    f"program posix-server priority=90 quota=4096 memory=131072\n"
+                    f"    file rootfs\n"
+                    f"    {self.run}\n")
+        mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
+                (os.path.join(BUILD, "drivers", f"{module}.elf"), module),
+                (os.path.join(BUILD, "netstack.elf"), "netstack"),
+                (os.path.join(BUILD, "posix-server.elf"), "posix-server"),
+                (os.path.join(BUILD, "posix", "rootfs.cpio"), "rootfs")]
+        return ["-kernel", os.path.join(BUILD, "kernel.elf"), "-append", "loglevel=2",
+                "-initrd", ",".join(f"{p} {n}" for p, n in mods)]
+
+
+def boot(guest, ns, model, tmp):
+    """The guest up in ns, serving iperf3; its Qemu (stopped by the caller)."""
+    args = guest.args(model, tmp) + [
+        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+        "-device", f"{NICS[model][0]},netdev=n0,mac={GUEST_MAC},addr=3"]
+    qemu = Qemu(args, name=f"{guest.name}-{model}-iperf3", prefix=ns.prefix() + QEMU_PIN)
+    qemu.start()
+    try:
+        qemu.wait_for(guest.ready, timeout=BOOT)
+    except BaseException:
+        qemu.stop()
+        raise
+    return qemu
+
+
+def client(ns, args):
+    """One iperf3 test from the namespace: (Mbit/s, bytes the receiving end
+    counted) or None with the reason printed. The rate is on the host's
+    clock: the bytes the receiver counted over the seconds the host's end
+    took (the sender's with the guest receiving, the receiver's with -R):
+    a guest's clock may lose timer ticks while the host is loaded, and
+    its iperf3 would then count a rate too high. iperf3 reopens its
+    listening socket after every test: a second's pause first, as the
+    system tests do."""
+    time.sleep(1)
+    cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf3", "-J",
+                                     "-c", GUEST_ADDR, "-t", str(SECONDS),
+                                     "--connect-timeout", "10000", *args]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
+        res = json.loads(r.stdout or "{}")
+    except (subprocess.TimeoutExpired, ValueError) as e:
+        print(f"  iperf3 {' '.join(args)}: {e}")
+        return None
+    if r.returncode or "error" in res:
+        print(f"  iperf3 {' '.join(args)}: {res.get('error') or r.stderr.strip()}")
+        return None
+    end = res.get("end", {})
+    got = end.get("sum_received", {})
+    host = end.get("sum_received" if "-R" in args else "sum_sent", {})
+    if not got.get("bytes") or not host.get("seconds"):
+        print(f"  iperf3 {' '.join(args)}: no sum_received in its report")
+        return None
+    return int(got["bytes"]) * 8 / host["seconds"] / 1e6, int(got["bytes"])
+
+
+def measure(guests, model, runs, tmp):
+    """RUNS rounds on one NIC model: in each, every guest in turn booted
+    afresh (Linux, then Mica) and both directions measured; Mbit/s
+    appended to runs[(guest, model, direction)]. Each guest has a
+    namespace of its own, made and deleted here."""
+    for _ in range(RUNS):
+        for g in guests:
+            with Netns(f"i3{g.name[:2].lower()}-{model[:6]}") as ns:
+                ns.add_tap("tap0")
+                subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev",
+                                "tap0"], check=True)
+                start = time.monotonic()
+                try:
+                    qemu = boot(g, ns, model, tmp)
+                except AssertionError as e:
+                    print(f"  {g.name} {model}: did not come up: {str(e).splitlines()[0]}")
+                    continue
+                try:
+                    print(f"  {g.name} {model}: serving iperf3 after "
+                          f"{time.monotonic() - start:.0f} s", flush=True)
+                    for direction, args in DIRECTIONS.items():
+                        got = client(ns, args)
+                        mbit = got[0] if got else None
+                        lst = runs.setdefault((g.name, model, direction), [])
+                        if mbit is not None:
+                            lst.append(mbit)
+                        print(f"  {g.name} {model} {direction}: "
+                              + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"),
+                              flush=True)
+                finally:
+                    qemu.stop()
+
+
+def count_calls(tmp):
+    """Mica on virtio-net with the server's syscall count: `iperf3 -s -1`
+    once per direction. {direction: {calls, bytes, per_mib, top}}."""
+    guest = MicaGuest(run="file runs\n    args runfile=runs syscount=1")
+    with open(os.path.join(tmp, "runs"), "w") as f:
+        f.write("iperf3 -s -1\n" * len(DIRECTIONS))
+    out = {}
+    ns = Netns("i3count")
+    with ns:
+        ns.add_tap("tap0")
+        subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
+                       check=True)
+        args = guest.args("virtio-net", tmp)
+        # The run list's file among the boot modules.
+        i = args.index("-initrd") + 1
+        args[i] += f",{os.path.join(tmp, 'runs')} runs"
+        args += ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+                 "-device", f"{NICS['virtio-net'][0]},netdev=n0,mac={GUEST_MAC},addr=3"]
+        qemu = Qemu(args, name="Mica-iperf3-count", prefix=ns.prefix() + QEMU_PIN)
+        qemu.start()
+        try:
+            mark = 0
+            for direction, dargs in DIRECTIONS.items():
+                qemu.wait_for(MicaGuest.ready, timeout=BOOT, since=mark)
+                mark = qemu.mark()
+                if not client(ns, dargs):
+                    continue
+                m = qemu.wait_for(COUNT_LINE.pattern, timeout=60, since=mark)
+                calls, again = int(m.group(1)), int(m.group(2))
+                moved = max(int(m.group(3)), int(m.group(4)))
+                top = [(n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5))]
+                out[direction] = {"calls": calls, "again": again, "bytes": moved,
+                                  "per_mib": calls / (moved / 2**20) if moved else None,
+                                  "top": [(n, c / (moved / 2**20)) for n, c in top[:6]]
+                                  if moved else []}
+                mark = qemu.mark()
+                print(f"  Mica virtio-net {direction}: {calls} calls for {moved} bytes",
+                      flush=True)
+        except AssertionError as e:
+            print(f"  Mica count: {str(e).splitlines()[0]}")
+        finally:
+            qemu.stop()
+    return out
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def cell(x):
+    return "n/a" if x is None else f"{x:.1f}"
+
+
+def main():
+    if not can_run():
+        print("bench/run_iperf3.py: needs root and /dev/net/tun; skipped")
+        return 0
+    began = time.monotonic()
+    guests, skipped = [], {}
+    for g in (LinuxGuest(), MicaGuest()):
+        why = g.available()
+        if why:
+            skipped[g.name] = why
+            print(f"bench/run_iperf3.py: {g.name} skipped: {why}")
+        else:
+            guests.append(g)
+    load = os.getloadavg()[0]
+    runs = {}
+    counts = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in NIC_LIST:
+            try:
+                measure(guests, model, runs, tmp)
+            except (OSError, subprocess.SubprocessError) as e:
+                print(f"bench/run_iperf3.py: {model}: {e}")
+        if COUNT and "Mica" not in skipped:
+            try:
+                counts = count_calls(tmp)
+            except (OSError, subprocess.SubprocessError) as e:
+                print(f"bench/run_iperf3.py: counting: {e}")
+
+    rows = []
+    for model in NIC_LIST:
+        for direction in DIRECTIONS:
+            lx = runs.get(("Linux", model, direction), [])
+            mc = runs.get(("Mica", model, direction), [])
+            lm, mm = median(lx), median(mc)
+            rows.append({"nic": model, "direction": direction, "linux_mbit": lm,
+                         "linux_runs": lx, "mica_mbit": mm, "mica_runs": mc,
+                         "ratio": mm / lm if lm and mm is not None else None})
+    table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
+             "|---|---|---:|---:|---:|"]
+    for r in rows:
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        table.append(f"| {r['nic']} | {r['direction']} | {cell(r['linux_mbit'])} | "
+                     f"{cell(r['mica_mbit'])} | {ratio} |")
+    version = qemu_version()
+    elapsed = time.monotonic() - began
+    text = (f"Debian's iperf3 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG; "
+            f"{elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"
+            + "\n".join(table) + "\n")
+    for direction, c in counts.items():
+        text += (f"\nMica virtio-net {direction}: {c['calls']} system calls for {c['bytes']} "
+                 f"bytes, {cell(c['per_mib'])} a MiB: "
+                 + ", ".join(f"{n} {v:.1f}" for n, v in c["top"]) + "\n")
+    print(text)
+    report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
+              "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
+              "host_load_at_start": round(load, 2),
+              "pinning": {"qemu": " ".join(QEMU_PIN), "iperf3": " ".join(IPERF_PIN)},
+              "linux": next((g.version() for g in guests if g.name == "Linux"), None),
+              "mica": next((g.version() for g in guests if g.name == "Mica"), None),
+              "skipped": skipped, "results": rows, "syscalls": counts}
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    with open(os.path.join(BUILD, "bench", "iperf3.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(BUILD, "bench", "iperf3.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

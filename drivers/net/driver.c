@@ -177,6 +177,22 @@ static bool tx_frame_valid(const struct netq_desc *d, unsigned n)
 	return netq_chain_valid(&c, known);
 }
 
+/* Sent buffers back to the client: tx-done always has room for every
+ * buffer in flight (driver_poll gives no more than it can take back).
+ * true: any came back. */
+static bool tx_reclaim(struct netq_ring *tx_done)
+{
+	uint32_t off;
+	bool any = false;
+
+	while (nic.ops->tx_take(&nic, &off)) {
+		netq_push(tx_done, (struct netq_desc){ .offset = off });
+		nic.tx_in_flight--;
+		any = true;
+	}
+	return any;
+}
+
 /* The client's side of a ring changed, or the hardware's did: move
  * everything that can move, then wake the client if it waits. */
 static void driver_poll(void)
@@ -188,7 +204,6 @@ static void driver_poll(void)
 	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
 	struct netq_desc d, frame[NETQ_CHAIN_MAX + 1];
 	struct nic_rx rx;
-	uint32_t off;
 	bool pushed = false, whole;
 	unsigned n;
 
@@ -202,20 +217,19 @@ static void driver_poll(void)
 		else
 			nic.stats.rx_bad_desc++;
 	}
-	/* Sent buffers back to the client: tx-done always has room for every
-	 * buffer in flight (see below). */
-	while (ops->tx_take(&nic, &off)) {
-		netq_push(tx_done, (struct netq_desc){ .offset = off });
-		nic.tx_in_flight--;
-		pushed = true;
-	}
+	pushed |= tx_reclaim(tx_done);
 	/* Frames to send; a bad one goes back unsent, each of its
 	 * descriptors. Only as many as tx-done can take back when they
 	 * complete. */
 	while ((n = tx_peek_frame(tx_ready, frame, &whole)) &&
 	       netq_space(tx_done) >= nic.tx_in_flight + n) {
-		if (whole && n <= NETQ_CHAIN_MAX && ops->tx_room(&nic) < n)
-			break;                  /* a transmit interrupt will come */
+		if (whole && n <= NETQ_CHAIN_MAX && ops->tx_room(&nic) < n) {
+			/* The NIC may have sent some of this poll's frames
+			 * already (QEMU's e1000 sends within a TDT write). */
+			pushed |= tx_reclaim(tx_done);
+			if (ops->tx_room(&nic) < n)
+				break;          /* a transmit interrupt will come */
+		}
 		/* Judged as taken: the client can rewrite a slot after the
 		 * peek, so only the copies popped are checked and used. */
 		for (unsigned i = 0; i < n; i++)
@@ -244,6 +258,9 @@ static void driver_poll(void)
 		nic.stats.tx_bytes += len;
 	}
 	ops->flush(&nic);
+	/* What the flush sent, if the NIC sends within it: back to the
+	 * client now rather than at the next interrupt. */
+	pushed |= tx_reclaim(tx_done);
 	/* Signal only for what we pushed: taking the client's flags
 	 * otherwise would wake it for nothing. */
 	if (!pushed)

@@ -69,7 +69,8 @@ struct nic_ops {
 	 * false as for tx_give: nothing given. */
 	bool (*tx_give_chain)(struct nic_device *, const struct netq_desc *d, const uint64_t *phys,
 			      unsigned n);
-	/* Tell the device about buffers given since the last flush. */
+	/* Tell the device about buffers given since the last flush (a
+	 * model may have told it about some already, in its give). */
 	void (*flush)(struct nic_device *);
 	/* Buffers the hardware is done with, oldest first; false when none. */
 	bool (*rx_take)(struct nic_device *, struct nic_rx *rx);

@@ -151,6 +151,8 @@ static uint32_t rx_head, rx_tail, tx_head, tx_tail;
 /* What RDT and TDT were last set to: reading them back is a register
  * access (under QEMU, a trip out of the translated code) per poll. */
 static uint32_t rdt_set, tdt_set;
+/* Bytes of frames given since TDT was last written. */
+static uint32_t tx_unkicked;
 static uint16_t ctx_start, ctx_offset;  /* the context the NIC has (0: none yet) */
 static uint32_t itr, tx_delay;          /* moderation, from the manifest */
 
@@ -242,6 +244,7 @@ static const char *e1000_start(struct nic_device *nic)
 	memset((void *)tx, 0, 4096);
 	rx_head = rx_tail = tx_head = tx_tail = 0;
 	rdt_set = tdt_set = 0;
+	tx_unkicked = 0;
 	ctx_start = ctx_offset = 0;
 	wr(CTRL, rd(CTRL) | CTRL_SLU);
 	/* Our address in receive-address slot 0; no multicast. */
@@ -423,15 +426,49 @@ static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const ui
 	return true;
 }
 
+/* Move TDT to the ring's tail: the NIC sends everything up to it. */
+static void tx_kick(void)
+{
+	if (tdt_set != tx_tail % RING) {
+		io_barrier();           /* descriptors before the tail moves */
+		wr(TDT, tdt_set = tx_tail % RING);
+	}
+	tx_unkicked = 0;
+}
+
+/*
+ * A frame given, then TDT moved if TX_KICK_BYTES or more wait since it
+ * last was. QEMU's model sends everything up to TDT inside that one
+ * register write, with the virtual CPU stopped and nothing else of the
+ * machine (timers, the tap's received frames) served meanwhile: a poll
+ * that gave a megabyte of aggregates and wrote TDT once held the CPU for
+ * milliseconds, the guest's clock lost ticks, and the acknowledgements
+ * for the first frames waited behind the last. In pieces of about one
+ * aggregate (Linux's e1000 writes TDT per packet, 64 KiB at most) the
+ * machine is served between them.
+ */
+#define TX_KICK_BYTES (32 * 1024)
+
+static bool tx_gave(bool ok, const struct netq_desc *d, unsigned n)
+{
+	if (!ok)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		tx_unkicked += d[i].len;
+	if (tx_unkicked >= TX_KICK_BYTES)
+		tx_kick();
+	return true;
+}
+
 static bool e1000_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
 {
-	return tx_frame(nic, d, &phys, 1);
+	return tx_gave(tx_frame(nic, d, &phys, 1), d, 1);
 }
 
 static bool e1000_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
 				const uint64_t *phys, unsigned n)
 {
-	return tx_frame(nic, d, phys, n);
+	return tx_gave(tx_frame(nic, d, phys, n), d, n);
 }
 
 static void e1000_flush(struct nic_device *nic)
@@ -439,8 +476,7 @@ static void e1000_flush(struct nic_device *nic)
 	io_barrier();           /* descriptors before the tail moves */
 	if (rdt_set != rx_tail % RING)
 		wr(RDT, rdt_set = rx_tail % RING);
-	if (tdt_set != tx_tail % RING)
-		wr(TDT, tdt_set = tx_tail % RING);
+	tx_kick();
 }
 
 static bool e1000_rx_take(struct nic_device *nic, struct nic_rx *r)

@@ -42,8 +42,11 @@ extern unsigned char *netstack_heap;
 #define LWIP_RAM_HEAP_POINTER       netstack_heap
 
 /* Pools. PBUF_REF/ROM headers (MEMP_NUM_PBUF) are what the received-frame
- * custom pbufs do not need (they are preallocated per pool buffer). */
-#define MEMP_NUM_PBUF               256
+ * custom pbufs do not need (they are preallocated per pool buffer); data
+ * queued by reference (tcp_write without COPY: the iperf client's) takes
+ * one per segment, so 256 of them held a sender to about 300 KiB in
+ * flight, less than TCP_SND_BUF (docs/drivers.md, "e1000 transmit"). */
+#define MEMP_NUM_PBUF               1024
 #define MEMP_NUM_UDP_PCB            32
 #define MEMP_NUM_TCP_PCB            64
 #define MEMP_NUM_TCP_PCB_LISTEN     16
@@ -65,7 +68,10 @@ extern unsigned char *netstack_heap;
 #define LWIP_WND_SCALE              1
 #define TCP_RCV_SCALE               2
 #define TCP_WND                     (128 * 1024)
-#define TCP_SND_BUF                 (256 * 1024)
+/* 256 KiB of send buffer was all in flight on e1000 from the guest (QEMU
+ * sends a burst within one register write; its acknowledgements are read
+ * after it), the sender idle between bursts: docs/drivers.md. */
+#define TCP_SND_BUF                 (512 * 1024)
 #define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF) / TCP_MSS)
 #define TCP_SNDLOWAT                (32 * 1024)   /* lwIP keeps it in 16 bits */
 #define TCP_QUEUE_OOSEQ             1

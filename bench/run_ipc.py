@@ -29,7 +29,7 @@ CONFIGS = [
 ]
 ROWS = [
     ("null_syscall", "null system call (debug_write of 0 bytes)"),
-    ("clock_syscall", "clock system call (reads the APIC timer)"),
+    ("clock_syscall", "clock system call (reads the TSC)"),
     ("ipc_call_reply_cross_task", "IPC call + reply round trip, two tasks"),
     ("ipc_send_one_way_cross_task", "IPC one-way send to a waiting receiver, two tasks"),
     ("mem_map_unmap_one_page", "map + unmap of one 4 KiB page"),

@@ -302,14 +302,8 @@ def test_posix_syscount_logs_a_process_calls_by_name_when_it_ends(tmp_path):
     # (its three lines are three writev calls: musl's stdout to the
     # console is line-buffered); the total is the sum of the names' counts
     # (fewer than twelve names), the call that ended it not counted.
-    manifest = MANIFEST.replace("args runfile=runs", "args runfile=runs syscount=1")
-    runs = tmp_path / "runs"
-    runs.write_text("hello-musl one two\nhello-musl\n")
-    modules = [(build_path("posix-server.elf"), "posix-server"),
-               (build_path("posix", "rootfs.cpio"), "rootfs"), (str(runs), "runs")]
-    with boot_init(tmp_path, manifest, modules, "posix-syscount") as q:
-        q.wait_for(r"^posix: all programs ended; memory: ", timeout=120)
-        out = q.output()
+    out = run_list(tmp_path, "posix-syscount", [("hello-musl", ["one", "two"]), ("hello-musl", [])],
+                   timeout=120, args=["syscount=1"])
     lines = re.findall(r"^posix: hello-musl \(pid \d+\) calls: (\d+) in all, 0 made again after "
                        r"waiting; sockets sent 0 received 0 bytes; (.*)$", out, re.M)
     assert len(lines) == 2, out

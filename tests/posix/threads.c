@@ -477,7 +477,15 @@ static void signals(void)
 	printf("  the handler ran in that thread: %s\n", handler_tid == target_tid ? "yes" : "no");
 	long r = syscall(SYS_tgkill, getpid() + 100000, target_tid, 0);
 	printf("tgkill of another process's id: %ld %s\n", r, err(r < 0 ? errno : 0));
-	r = syscall(SYS_tgkill, getpid(), target_tid, 0);
+	/* Linux may still find a joined thread's id for a moment (its task
+	 * is reaped just after it clears its CLEARTID word): ask again for
+	 * up to a second. */
+	for (int i = 0; i < 1000; i++) {
+		r = syscall(SYS_tgkill, getpid(), target_tid, 0);
+		if (r < 0)
+			break;
+		usleep(1000);
+	}
 	printf("tgkill of a thread that ended: %ld %s\n", r, err(r < 0 ? errno : 0));
 
 	/* A thread's mask: pending for it alone until it unblocks. */

@@ -39,6 +39,21 @@ struct file {
 	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
 };
 
+/* Opened for reading, for writing (not O_PATH): read(2)'s and write(2)'s
+ * EBADF otherwise. */
+static inline bool file_readable(const struct file *f)
+{
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY && !(f->flags & LINUX_O_PATH);
+}
+
+static inline bool file_writable(const struct file *f)
+{
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY && !(f->flags & LINUX_O_PATH);
+}
+
+/* The most bytes one read, write or sendfile moves (Linux's MAX_RW_COUNT). */
+#define POSIX_RW_MAX 0x7FFFF000UL
+
 /* A descriptor: files[file - 1], or free when file is 0. */
 struct fd_slot {
 	uint16_t file;

@@ -13,17 +13,6 @@
 #include "vfs.h"
 
 #define CHUNK 4096              /* bytes copied at a time */
-#define RW_MAX 0x7FFFF000UL     /* Linux's most bytes one call moves */
-
-static bool readable(const struct file *f)
-{
-	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY && !(f->flags & LINUX_O_PATH);
-}
-
-static bool writable(const struct file *f)
-{
-	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY && !(f->flags & LINUX_O_PATH);
-}
 
 /* The device behind f, or 0 for files and directories. */
 static unsigned device_of(const struct file *f)
@@ -42,12 +31,12 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 	unsigned dev = device_of(f);
 	uint64_t done = 0;
 
-	if (write ? !writable(f) : !readable(f))
+	if (write ? !file_writable(f) : !file_readable(f))
 		return -LINUX_EBADF;
 	if (vfs_nodes[f->node].type == VFS_DIR)
 		return -LINUX_EISDIR;
-	if (len > RW_MAX)
-		len = RW_MAX;
+	if (len > POSIX_RW_MAX)
+		len = POSIX_RW_MAX;
 	if (vfs_nodes[f->node].type == VFS_PIPE)
 		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
@@ -336,7 +325,7 @@ long posix_ftruncate(struct process *p, struct user_regs *r)
 	if (!f || (f->flags & LINUX_O_PATH))
 		return -LINUX_EBADF;
 	/* Linux: EINVAL too for a descriptor not open for writing. */
-	if ((int64_t)r->rsi < 0 || vfs_nodes[f->node].type != VFS_FILE || !writable(f))
+	if ((int64_t)r->rsi < 0 || vfs_nodes[f->node].type != VFS_FILE || !file_writable(f))
 		return -LINUX_EINVAL;
 	return vfs_truncate(f->node, r->rsi);
 }

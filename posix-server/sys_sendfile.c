@@ -14,17 +14,6 @@
 #include "vfs.h"
 
 #define CHUNK  4096             /* bytes moved at a time */
-#define RW_MAX 0x7FFFF000UL     /* Linux's most bytes one call moves */
-
-static bool can_read(const struct file *f)
-{
-	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY && !(f->flags & LINUX_O_PATH);
-}
-
-static bool can_write(const struct file *f)
-{
-	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY && !(f->flags & LINUX_O_PATH);
-}
 
 /* A regular file whose bytes vfs_read gives (not one of /proc's). */
 static bool regular(const struct file *f)
@@ -73,13 +62,13 @@ long posix_sendfile(struct process *p, struct user_regs *r)
 {
 	static uint8_t chunk[CHUNK];
 	struct file *in = fd_file(p, r->rsi), *out;
-	uint64_t count = r->r10 > RW_MAX ? RW_MAX : r->r10, done = p->current->io_done;
+	uint64_t count = r->r10 > POSIX_RW_MAX ? POSIX_RW_MAX : r->r10, done = p->current->io_done;
 	int64_t pos;
 
 	/* The checks in Linux's order (sendfile64, do_sendfile, do_splice_direct). */
 	if (r->rdx && as_copy_in(&p->as, &pos, r->rdx, sizeof(pos)) < 0)
 		return -LINUX_EFAULT;
-	if (!in || !can_read(in))
+	if (!in || !file_readable(in))
 		return -LINUX_EBADF;
 	if (!r->rdx)
 		pos = (int64_t)in->offset;
@@ -88,7 +77,7 @@ long posix_sendfile(struct process *p, struct user_regs *r)
 		return -LINUX_ESPIPE;
 	if (pos < 0)
 		return -LINUX_EINVAL;
-	if (!(out = fd_file(p, r->rdi)) || !can_write(out))
+	if (!(out = fd_file(p, r->rdi)) || !file_writable(out))
 		return -LINUX_EBADF;
 	const struct vfs_node *on = &vfs_nodes[out->node];
 	if (on->type != VFS_PIPE && (out->flags & LINUX_O_APPEND))
@@ -140,7 +129,7 @@ long posix_copy_file_range(struct process *p, struct user_regs *r)
 {
 	static uint8_t chunk[CHUNK];
 	struct file *in = fd_file(p, r->rdi), *out = fd_file(p, r->rdx);
-	uint64_t len = r->r8 > RW_MAX ? RW_MAX : r->r8, done = 0;
+	uint64_t len = r->r8 > POSIX_RW_MAX ? POSIX_RW_MAX : r->r8, done = 0;
 	int64_t pos_in, pos_out;
 
 	if (!in || !out)
@@ -157,7 +146,7 @@ long posix_copy_file_range(struct process *p, struct user_regs *r)
 		return -LINUX_EISDIR;
 	if (!regular(in) || !regular(out))
 		return -LINUX_EINVAL;
-	if (!can_read(in) || !can_write(out) || (out->flags & LINUX_O_APPEND))
+	if (!file_readable(in) || !file_writable(out) || (out->flags & LINUX_O_APPEND))
 		return -LINUX_EBADF;
 	if (pos_in < 0 || pos_out < 0)
 		return -LINUX_EINVAL;

@@ -3,9 +3,11 @@
  * AF_INET6 (IPv4-mapped only) TCP and UDP sockets through the netstack's
  * socket service (proto/socket.h), and AF_UNIX stream pairs inside the
  * server. socket_net.c holds the link to the netstack — a few shared
- * sessions, never one call that waits —, socket.c the sockets; socket_peek.c
- * what was received and not read (MSG_PEEK, FIONREAD); socket_unix.c
- * socketpair; sys_socket.c and sys_sockopt.c the system calls.
+ * sessions, never one call that waits —, socket.c the sockets and their
+ * readiness, socket_io.c sending and receiving, socket_addr.c addresses;
+ * socket_peek.c what was received and not read (MSG_PEEK, FIONREAD);
+ * socket_unix.c socketpair; sys_socket.c, sys_socket_msg.c and
+ * sys_sockopt.c the system calls.
  *
  * Every call to the netstack carries SOCK_NONBLOCK: the server never
  * waits for the netstack. A call that cannot finish returns
@@ -111,6 +113,22 @@ void socket_notified(uint64_t bits);
 /* Watch the netstack's name (main.c, at the start). */
 void socket_init(void);
 
+/* ---- socket_addr.c ---- */
+
+/* The socket behind descriptor fd (and its description in *fp): NULL
+ * with *err -EBADF or -ENOTSOCK. */
+struct psock *socket_fd(struct process *p, uint64_t fd, struct file **fp, long *err);
+/* The sockaddr at user address va (len bytes) for s: an IPv4 endpoint in
+ * *a. *unspec: it was AF_UNSPEC (a datagram socket's disconnect). 0,
+ * -EINVAL, -EFAULT, -EAFNOSUPPORT, or -EADDRNOTAVAIL (an IPv6 address
+ * that is not IPv4-mapped: there is no IPv6 here). */
+long socket_addr_in(struct process *p, const struct psock *s, uint64_t va, uint64_t len,
+		    struct sock_addr *a, bool *unspec);
+/* a as s's kind of sockaddr at user address va, its length at lenva (in:
+ * the room, out: the whole length, as Linux). va 0: nothing. */
+long socket_addr_out(struct process *p, const struct psock *s, uint64_t va, uint64_t lenva,
+		     const struct sock_addr *a);
+
 /* ---- socket.c ---- */
 
 /* Every socket of the netstack's is dead (it went). */
@@ -130,6 +148,19 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 		 uint64_t flags);
 /* The error SO_ERROR reports now (taken: reported once). */
 int socket_take_error(struct psock *s);
+/* What a poll of socket f sees now (LINUX_POLL* bits). */
+unsigned socket_poll(const struct file *f);
+/* Its readiness edges so far (epoll's EPOLLET, as pipe_edges): an
+ * AF_UNIX socket's from its pipes and queue; a netstack socket's are
+ * the netstack's notifications, which do not say which socket changed. */
+void socket_edges(const struct file *f, uint32_t edges[2]);
+/* f, a socket, is closed (its last descriptor went). */
+void socket_closed(const struct file *f);
+/* FIONREAD of socket f: bytes (what the stash holds once filled). */
+long socket_fionread(const struct file *f);
+
+/* ---- socket_io.c ---- */
+
 /* Send what u holds on f (MSG_* flags; to: a datagram's destination or
  * NULL). Bytes sent, SYSCALL_BLOCK, or -errno (EPIPE with SIGPIPE unless
  * MSG_NOSIGNAL). */
@@ -149,23 +180,12 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 long socket_timed(struct process *p, const struct linux_timeval *limit, long r);
 /* read/write/readv/writev on a socket (sys_io.c). */
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write);
-/* What a poll of socket f sees now (LINUX_POLL* bits). */
-unsigned socket_poll(const struct file *f);
-/* Its readiness edges so far (epoll's EPOLLET, as pipe_edges): an
- * AF_UNIX socket's from its pipes and queue; a netstack socket's are
- * the netstack's notifications, which do not say which socket changed. */
-void socket_edges(const struct file *f, uint32_t edges[2]);
-/* f, a socket, is closed (its last descriptor went). */
-void socket_closed(const struct file *f);
 /* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
 long uio_total(struct process *p, const struct uio *u);
 /* Copy n bytes between buf and the user buffer u from its byte skip on
  * (out: into u). 0 or -EFAULT. */
 long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf, uint64_t n,
 	      bool out);
-/* FIONREAD of socket f: bytes (what the stash holds once filled). */
-long socket_fionread(const struct file *f);
-
 /* A write that cannot go: EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
 long socket_broken(struct process *p, uint64_t flags);
 /* Whether a call on f with these MSG_* flags must not wait. */

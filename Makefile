@@ -225,19 +225,19 @@ POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
-$(B)/posix/%-musl: tests/posix/%.c
+$(B)/posix/%-musl: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
 	$(Q)musl-gcc $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc: tests/posix/%.c
+$(B)/posix/%-glibc: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc-pie: tests/posix/%.c
+$(B)/posix/%-glibc-pie: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (static PIE)"
 	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
-$(B)/posix/%-dyn: tests/posix/%.c
+$(B)/posix/%-dyn: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (dynamically linked)"
 	$(Q)$(HOSTCC) $(filter-out -static,$(POSIX_CFLAGS)) -o $@ $<

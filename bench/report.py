@@ -344,37 +344,41 @@ def with_range(v, runs):
     return cell(v) + rng(runs) if v else "n/a"
 
 
-def md_net(sec):
-    d = sec["data"]
-    lines = [f"iperf 2 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} runs; "
-             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
+def md_side_by_side(d, what, heads, keys, linux, mica):
+    """The lines of a table of Linux beside Mica from a run's data d: what
+    ran (what: the test and its seconds) with the run's median, time, load
+    and Linux guest; the header (heads: every column but Mica/Linux); a
+    row per result (its keys' fields, then the fields linux and mica with
+    their ranges, and the ratio); a line per guest skipped."""
+    lines = [f"{what}, median (and range) of {d['runs']} runs; {d['elapsed_s']} s in all; "
+             f"host load {d['host_load_at_start']} at the start; "
              f"Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
-             "|---|---|---:|---:|---:|"]
+             "| " + " | ".join(heads + ["Mica/Linux"]) + " |",
+             "|" + "---|" * len(keys) + "---:|" * 3]
     for r in d["results"]:
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nic']} | {r['direction']} | "
-                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
-                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
+        lines.append("| " + " | ".join(str(r[k]) for k in keys) + " | "
+                     f"{with_range(r[linux], r['linux_runs'])} | "
+                     f"{with_range(r[mica], r['mica_runs'])} | {ratio} |")
     for guest, why in (d.get("skipped") or {}).items():
         lines += ["", f"{guest} was skipped in that run: {why}"]
+    return lines
+
+
+# Columns of the iperf tables: NIC and direction, then Mbit/s.
+IPERF_COLUMNS = (["NIC", "direction", "Linux Mbit/s", "Mica Mbit/s"], ["nic", "direction"],
+                 "linux_mbit", "mica_mbit")
+
+
+def md_net(sec):
+    d = sec["data"]
+    lines = md_side_by_side(d, f"iperf 2 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
 
 
 def md_iperf3(sec):
     d = sec["data"]
-    lines = [f"Debian's iperf3 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} "
-             f"runs; {d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the "
-             f"start; Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
-             "|---|---|---:|---:|---:|"]
-    for r in d["results"]:
-        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nic']} | {r['direction']} | "
-                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
-                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
-    for guest, why in (d.get("skipped") or {}).items():
-        lines += ["", f"{guest} was skipped in that run: {why}"]
+    lines = md_side_by_side(d, f"Debian's iperf3 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
     calls = d.get("syscalls") or {}
     if calls:
         lines += ["", "Mica's iperf3 on virtio-net, its system calls counted by the POSIX "
@@ -404,17 +408,9 @@ def md_outage(sec):
 
 def md_router(sec):
     d = sec["data"]
-    lines = [f"iperf3, {d['seconds']} s per test, median (and range) of {d['runs']} runs; "
-             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
-             f"Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NICs | test | unit | Linux | Mica | Mica/Linux |", "|---|---|---|---:|---:|---:|"]
-    for r in d["results"]:
-        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nics']} | {r['test']} | {r['unit']} | "
-                     f"{with_range(r['linux'], r['linux_runs'])} | "
-                     f"{with_range(r['mica'], r['mica_runs'])} | {ratio} |")
-    for guest, why in (d.get("skipped") or {}).items():
-        lines += ["", f"{guest} was skipped in that run: {why}"]
+    lines = md_side_by_side(d, f"iperf3, {d['seconds']} s per test",
+                            ["NICs", "test", "unit", "Linux", "Mica"], ["nics", "test", "unit"],
+                            "linux", "mica")
     return "\n".join(lines) + "\n\n![TCP through the router, Mica beside Linux](bench-router.png)\n"
 
 

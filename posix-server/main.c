@@ -6,11 +6,14 @@
  *                                 (the manifest's `file rootfs`, a cpio
  *                                 archive), or else a `file PROG` of the
  *                                 manifest; a static x86_64 Linux
- *                                 executable, started with argv PROG ARG...
+ *                                 executable, started with argv PROG ARG...;
+ *                                 a backslash makes the next character
+ *                                 part of the word (\, \: \\)
  *   runfile=FILE                  the same from a `file` of the manifest:
  *                                 a program per line, its arguments after
  *                                 it separated by spaces ('quoted' ones
- *                                 may hold spaces); `#` comments
+ *                                 may hold spaces; ':' and ',' are
+ *                                 ordinary); `#` comments
  *   trace=1                       log every system call and its result
  *   syscount=1                    count each process's system calls by
  *                                 number and log them when it ends

@@ -405,11 +405,18 @@ void control_init(void);
 /* A request on it (badge POSIX_CONTROL_BADGE): the answer built in m. */
 void control_request(struct msg *m);
 
-/* ---- sys_file.c: paths ---- */
+/* ---- sys_file.c, sys_stat.c: paths ---- */
 
 /* The path at user address va into path[LINUX_PATH_MAX]: 0, -EFAULT or
  * -ENAMETOOLONG. */
 long path_in(struct process *p, uint64_t va, char *path);
+/* Copy the path at va and resolve it (vfs_resolve's flags) from dirfd
+ * (AT_FDCWD: the working directory). 0 or -errno. */
+long path_lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flags,
+		 struct vfs_lookup *out);
+/* The node an *at call with flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH)
+ * means: 0 and *node, or -errno. */
+long path_at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, int *node);
 /* struct stat of node to user address out: 0 or -EFAULT. */
 long node_stat(struct process *p, int node, uint64_t out);
 /* getdents64's type of node (DT_*). */

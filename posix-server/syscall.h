@@ -35,7 +35,7 @@ enum linux_syscall {
 	X(dup3) X(close)                                                         \
 	/* sys_sendfile.c */                                                     \
 	X(sendfile) X(copy_file_range)                                           \
-	/* sys_file.c: paths */                                                  \
+	/* sys_file.c, sys_stat.c (the stat family): paths */                    \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \

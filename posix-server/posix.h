@@ -462,6 +462,11 @@ int signal_of_page_fault(const struct process *p, uint64_t addr, long err, int *
  * entered (t's registers rewritten; the fault's answer resumes it
  * there), false when the fault ends the process. */
 bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code);
+/* (signal_fpu.c) Whether frames carry an XSAVE area (the kernel
+ * enabled XSAVE), and the most a frame takes of a stack, FPU state
+ * included (Linux's AT_MINSIGSTKSZ). */
+bool signal_fpu_xsave(void);
+uint64_t signal_frame_max(void);
 /* The FPU state of t saved below *sp for a frame (*sp moved below it,
  * *fpstate its address, or 0 when the kernel had none): false when it
  * cannot be written. */

@@ -164,6 +164,8 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	sp = ((sp - sizeof(f)) & ~15UL) - 8;    /* as after a call: sp + 8 aligned */
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
+	f.uc.flags = LINUX_UC_SIGCONTEXT_SS | LINUX_UC_STRICT_RESTORE_SS |
+		     (signal_fpu_xsave() ? LINUX_UC_FP_XSTATE : 0);
 	f.uc.stack = (struct linux_stack){ alt->sp, alt->size ? (on_alt ? LINUX_SS_ONSTACK : 0)
 						    : LINUX_SS_DISABLE, 0, alt->size };
 	struct linux_sigcontext *mc = &f.uc.mcontext;

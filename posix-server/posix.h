@@ -119,6 +119,9 @@ struct thread {
 	struct futex_key futex_key;     /* the futex it waits on */
 	uint64_t futex_addr;            /* its word's address in this thread's process */
 	bool futex_pi;                  /* waits in FUTEX_LOCK_PI: woken owning the lock */
+	bool futex_requeue_pi;          /* waits in FUTEX_WAIT_REQUEUE_PI (futex_pi: requeued) */
+	struct futex_key futex_key2;    /* FUTEX_WAIT_REQUEUE_PI: the PI futex it may move to, */
+	uint64_t futex_addr2;           /* and its word's address in this thread's process */
 	int futex_pi_owner;             /* FUTEX_LOCK_PI: the owner's tid it waits behind */
 	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
 	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
@@ -604,9 +607,18 @@ long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, 
  * of them (its word: that one's tid, FUTEX_WAITERS, FUTEX_OWNER_DIED
  * kept), as Linux's exit_pi_state_list. */
 void futex_pi_owner_gone(struct thread *t);
-/* Whether a futex call (its registers) is restarted after a signal
- * whatever SA_RESTART says (FUTEX_LOCK_PI, as Linux's ERESTARTNOINTR). */
-bool futex_restarts_always(const struct user_regs *r);
+/* (futex_pi.c) FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (cmd),
+ * the call's registers r: as futex_pi. */
+long futex_requeue_pi(struct process *p, unsigned cmd, const struct user_regs *r, bool private);
+/* What a signal does to t's waiting futex call (its registers r), asked
+ * before the wait is dropped: 1 when it is started again whatever
+ * SA_RESTART says (FUTEX_LOCK_PI, and FUTEX_WAIT_REQUEUE_PI before its
+ * requeue: Linux's ERESTARTNOINTR), 0 when it is as other calls, or
+ * the -errno it returns (-EAGAIN: FUTEX_WAIT_REQUEUE_PI after its
+ * requeue, as Linux's futex_wait_requeue_pi). */
+long futex_interrupted(const struct thread *t, const struct user_regs *r);
+/* The order threads begin to wait in (futex.c, futex_pi.c). */
+uint64_t futex_seq_next(void);
 /* t ends: the word at its clear_child_tid set to 0 and woken (one
  * waiter), and each robust futex it holds marked FUTEX_OWNER_DIED and
  * woken, as Linux does at a thread's exit. */

@@ -286,6 +286,16 @@ long pipe_put(struct file *f, const void *buf, uint64_t len);
 void pipe_edges(const struct file *f, uint32_t edges[2]);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
+/* (splice, tee) Up to len of the bytes f's pipe holds, from skip on,
+ * copied to buf and left there: how many. */
+uint64_t pipe_peek(const struct file *f, uint64_t skip, void *buf, uint64_t len);
+/* The first n bytes f's pipe holds dropped (read), its writers woken. */
+void pipe_consume(const struct file *f, uint64_t n);
+/* The bytes f's pipe has room for now. */
+uint64_t pipe_room(const struct file *f);
+/* Whether the other end of f's pipe is open anywhere (a reader's
+ * writers, a writer's readers). */
+bool pipe_has_peer(const struct file *f);
 /* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
  * POLLOUT (room for PIPE_BUF), POLLHUP (no writer left), POLLERR (no
  * reader left). */

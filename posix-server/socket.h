@@ -88,11 +88,12 @@ extern struct psock socks[SOCKET_MAX];
 
 /* A user buffer: one (base, len), or count iovecs at user address va
  * (already checked readable by the caller); or, when kernel is not
- * NULL, single->len bytes of the server's own at kernel (sendfile). */
+ * NULL, single->len bytes of the server's own at kernel (sendfile, a
+ * send; splice, a receive too). */
 struct uio {
 	const struct linux_iovec *single;
 	uint64_t va, count;
-	const uint8_t *kernel;
+	uint8_t *kernel;
 };
 
 /* ---- socket_net.c: the link to the netstack ---- */

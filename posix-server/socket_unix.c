@@ -113,7 +113,15 @@ long unix_recv(struct process *p, struct file *f, struct psock *s, const struct 
 			continue;
 		if (done && !pipe_bytes(rx))
 			break;
-		long n = pipe_read(p, rx, v.base, v.len);
+		long n;
+		if (u->kernel) {        /* splice: into the server's buffer */
+			n = (long)pipe_peek(rx, 0, u->kernel, v.len);
+			pipe_consume(rx, (uint64_t)n);
+			if (!n && pipe_has_peer(rx))
+				n = rx->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		} else {
+			n = pipe_read(p, rx, v.base, v.len);
+		}
 		if (n < 0 || n == SYSCALL_BLOCK)
 			return done ? (long)done : n;
 		done += (uint64_t)n;

@@ -30,8 +30,19 @@ struct psock *socket_of(const struct file *f)
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
 		 uint64_t flags)
 {
+	long file = socket_make_file(type, family, session, id, flags), fd;
+
+	if (file < 0)
+		return file;
+	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
+		file_put((int)file);
+	return fd;
+}
+
+long socket_make_file(int type, uint16_t family, int session, int id, uint64_t flags)
+{
 	unsigned i;
-	long node = -1, file = -1, fd, err;
+	long node = -1, file = -1, err;
 
 	for (i = 0; i < SOCKET_MAX && socks[i].used; i++)
 		;
@@ -72,9 +83,7 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 		unix_dgram_made(s);
 	vfs_nodes[node].socket = (int)i;
 	files[file].flags = LINUX_O_RDWR | (flags & LINUX_SOCK_NONBLOCK ? LINUX_O_NONBLOCK : 0);
-	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
-		file_put((int)file);
-	return fd;
+	return file;
 }
 
 void socket_closed(const struct file *f)
@@ -124,7 +133,7 @@ unsigned socket_poll(const struct file *f)
 	uint64_t w[1] = { (uint64_t)s->id }, out[1];
 	unsigned bits = 0;
 
-	if (unix_dgram(s))
+	if (unix_dgram(s) && !s->listening)
 		return unix_dgram_poll(s);
 	if (s->family == LINUX_AF_UNIX)
 		return unix_poll(s);
@@ -201,7 +210,7 @@ void socket_edges(const struct file *f, uint32_t edges[2])
 	const struct psock *s = socket_of(f);
 	uint32_t pipe[2];
 
-	if (unix_dgram(s)) {
+	if (unix_dgram(s) && !s->listening) {
 		unix_dgram_edges(s, edges);
 		return;
 	}

@@ -39,6 +39,7 @@ struct psock {
 	bool used;
 	bool dead;                      /* its session ended (the netstack went) */
 	bool listening, connecting, connected, bound;
+	bool embryo;                /* AF_UNIX seqpacket: made by a connect, not accepted yet */
 	bool shut_rd, shut_wr;
 	uint8_t type;                   /* LINUX_SOCK_STREAM, LINUX_SOCK_DGRAM */
 	uint16_t family;                /* LINUX_AF_INET, LINUX_AF_INET6 */
@@ -88,11 +89,12 @@ extern struct psock socks[SOCKET_MAX];
 
 /* A user buffer: one (base, len), or count iovecs at user address va
  * (already checked readable by the caller); or, when kernel is not
- * NULL, single->len bytes of the server's own at kernel (sendfile). */
+ * NULL, single->len bytes of the server's own at kernel (sendfile, a
+ * send; splice, a receive too). */
 struct uio {
 	const struct linux_iovec *single;
 	uint64_t va, count;
-	const uint8_t *kernel;
+	uint8_t *kernel;
 };
 
 /* ---- socket_net.c: the link to the netstack ---- */
@@ -146,6 +148,9 @@ struct psock *socket_of(const struct file *f);
  * descriptor or -errno. */
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
 		 uint64_t flags);
+/* The same without a descriptor: the new socket's open file description
+ * (its one reference the caller's), or -errno. */
+long socket_make_file(int type, uint16_t family, int session, int id, uint64_t flags);
 /* The error SO_ERROR reports now (taken: reported once). */
 int socket_take_error(struct psock *s);
 /* What a poll of socket f sees now (LINUX_POLL* bits). */
@@ -267,6 +272,8 @@ void unix_dgram_closed(struct psock *s);
  * connected to each other (flags: SOCK_NONBLOCK, SOCK_CLOEXEC), their
  * descriptors at user address va. 0 or -errno. */
 long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va);
+/* a and b, datagram or seqpacket sockets, connected to each other. */
+void unix_dgram_join(struct psock *a, struct psock *b);
 /* shutdown (how: SHUT_RD, SHUT_WR, SHUT_RDWR); a seqpacket socket's
  * peer hears it, as Linux's unix_shutdown. */
 void unix_dgram_shutdown(struct psock *s, uint64_t how);

@@ -53,6 +53,8 @@ long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *bu
 		long r = 0;
 		if (u->kernel && !out)
 			memcpy(buf, u->kernel + skip, k);
+		else if (u->kernel)
+			memcpy(u->kernel + skip, buf, k);
 		else
 			r = out ? as_copy_out(&p->as, v.base + skip, buf, k)
 				: as_copy_in(&p->as, buf, v.base + skip, k);

@@ -25,10 +25,10 @@ long posix_socket(struct process *p, struct user_regs *r)
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC) || type > 10)
 		return -LINUX_EINVAL;
 	if (domain == LINUX_AF_UNIX) {
-		/* Streams and datagrams: seqpacket sockets are not there yet. */
 		if (proto && proto != LINUX_AF_UNIX)
 			return -LINUX_EPROTONOSUPPORT;
-		if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM)
+		if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM &&
+		    type != LINUX_SOCK_SEQPACKET)
 			return -LINUX_ESOCKTNOSUPPORT;
 		return socket_make(p, (int)type, LINUX_AF_UNIX, 0, -1, flags);
 	}
@@ -115,7 +115,7 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
-	if (unix_dgram(s))      /* a seqpacket pair's: not listening */
+	if (unix_dgram(s) && !s->listening)     /* a datagram's, a seqpacket not listening */
 		return s->type == LINUX_SOCK_SEQPACKET ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_accept(p, f, s, r->rsi, r->rdx, flags);

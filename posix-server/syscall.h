@@ -35,6 +35,8 @@ enum linux_syscall {
 	X(dup3) X(close)                                                         \
 	/* sys_sendfile.c */                                                     \
 	X(sendfile) X(copy_file_range)                                           \
+	/* sys_splice.c */                                                       \
+	X(splice) X(tee) X(vmsplice)                                             \
 	/* sys_file.c, sys_stat.c (the stat family): paths */                    \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \

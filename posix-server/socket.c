@@ -42,7 +42,7 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 		s = &spare;     /* only to close the accepted socket below */
 	bool net = family != LINUX_AF_UNIX;
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
-			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : 262144,
+			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : SOCK_RCVBUF_DEFAULT,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
 			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1,
 			     .name_node = -1 };

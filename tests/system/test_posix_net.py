@@ -34,6 +34,8 @@ GUEST_MAC = "52:54:00:00:00:01"
 CLIENT_TIMEOUT = 60     # seconds any one client run may take
 CONTROL, UDP_ECHO = 7770, 7771      # the peer's ports (tests/posix/sockets.c)
 SOCKETS = ["sockets-musl", "sockets-glibc", "sockets-dyn"]
+# recvmmsg, sendmmsg and the UDP receive buffer (tests/posix/mmsg.c)
+MMSG = ["mmsg-musl", "mmsg-glibc", "mmsg-dyn"]
 
 
 class Peer:
@@ -215,7 +217,7 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS) + "busybox cat /proc/net/dev\n"
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG) + "busybox cat /proc/net/dev\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
         peer = Peer(ns)
@@ -248,10 +250,10 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS)
+@pytest.mark.parametrize("name", SOCKETS + MMSG)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
-    assert linux_lines[-1:] == ["sockets: done"], linux_lines
+    assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines
     mica_lines, mica_end = on_mica(rig.qemu.output(), name)
     assert mica_lines == linux_lines, "\n".join(
         f"{a!r:60} {b!r}" for a, b in zip(linux_lines + [""] * 99, mica_lines + [""] * 99)

@@ -157,6 +157,11 @@ def figures(section, data):
             out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+        for r in data.get("udp") or []:
+            for who in ("linux", "mica"):
+                out.append((f"{r['nic']} UDP {r['rate']}, {who} datagrams/s", r[f"{who}_dps"], NOISY))
+                out.append((f"{r['nic']} UDP {r['rate']}, {who} lost %", r[f"{who}_lost_pct"],
+                            NOISY))
         for direction, c in (data.get("syscalls") or {}).items():
             out.append((f"Mica {direction}, system calls per MiB", c.get("per_mib"), NOISY))
     elif section == "firewall":
@@ -373,6 +378,22 @@ def md_iperf3(sec):
         lines.append(f"| {r['nic']} | {r['direction']} | "
                      f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
                      f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
+    udp = d.get("udp") or []
+    if udp:
+        lines += ["", f"UDP to the guest at {udp[0]['rate']}bit/s (`-u -b {udp[0]['rate']}`, "
+                  "datagrams of 1460 bytes): the datagrams a second its iperf3 received, and "
+                  "the share lost, median (and range):", "",
+                  "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |",
+                  "|---|---:|---:|---:|---:|"]
+        def lost(v, xs):
+            return "n/a" if v is None else cell(v, 1) + (
+                f" ({min(xs):.1f}–{max(xs):.1f})" if len(xs) > 1 else "")
+        for r in udp:
+            lines.append(f"| {r['nic']} | "
+                         f"{with_range(r['linux_dps'], [x[0] for x in r['linux_runs']])} | "
+                         f"{with_range(r['mica_dps'], [x[0] for x in r['mica_runs']])} | "
+                         f"{lost(r['linux_lost_pct'], [x[1] for x in r['linux_runs']])} | "
+                         f"{lost(r['mica_lost_pct'], [x[1] for x in r['mica_runs']])} |")
     for guest, why in (d.get("skipped") or {}).items():
         lines += ["", f"{guest} was skipped in that run: {why}"]
     calls = d.get("syscalls") or {}

@@ -70,7 +70,17 @@ enum sock_label {
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
 	SOCK_NAME = 27,         /* [0] socket [1] 0 local, 1 peer -> [0] addr [1] port */
 	SOCK_SETOPT = 28,       /* [0] socket [1] SOCK_OPT_* [2] value */
+	SOCK_POLL_ALL = 29,     /* -> [0..3] every socket's SOCK_POLL bits at once:
+				   socket i's in the 4 bits at SOCK_POLL_ALL_SHIFT(i)
+				   of word i / 16, SOCK_POLL_ALL_* (0 for no socket) */
 };
+
+/* SOCK_POLL_ALL's 4 bits of a socket. */
+#define SOCK_POLL_ALL_SHIFT(i) (4 * ((i) % 16))
+#define SOCK_POLL_ALL_IN   0x1
+#define SOCK_POLL_ALL_OUT  0x2
+#define SOCK_POLL_ALL_ERR  0x4
+#define SOCK_POLL_ALL_HUP  0x8
 
 #define SOCK_STREAM 1
 #define SOCK_DGRAM  2

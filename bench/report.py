@@ -399,7 +399,7 @@ def md_iperf3(sec):
     calls = d.get("syscalls") or {}
     if calls:
         lines += ["", "Mica's iperf3 on virtio-net, its system calls counted by the POSIX "
-                  "server (`syscount=1`, one `iperf3 -s -1` test each way):", "",
+                  "server (`syscount=1`, one `iperf3 -s -1` test each way and one of UDP):", "",
                   "| direction | MiB moved | calls | calls per MiB | made again after waiting "
                   "| the most frequent, per MiB |", "|---|---:|---:|---:|---:|---|"]
         for direction, c in calls.items():

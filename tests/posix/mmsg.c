@@ -256,6 +256,10 @@ static void echoed(const char *host, int rcvbuf)
 				in_order = 0;
 		}
 		kept += r > 0 ? r : 0;
+		/* With the default buffer all fit: any still on their way
+		 * (a loaded host) are waited for too. */
+		if (r < 0 && !rcvbuf && kept < COUNT && poll(&pf, 1, 3000) == 1)
+			r = 1;
 	} while (r > 0);
 	if (!rcvbuf)
 		printf("  default SO_RCVBUF: all %d waited: %s, in order: %s\n", COUNT,

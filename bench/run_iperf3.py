@@ -15,15 +15,19 @@ measured both ways, so that both see the same host load:
 
   to guest    `iperf3 -c 10.1.0.2 -t SECONDS`: the guest receives
   from guest  the same with -R: the guest sends
+  UDP         `iperf3 -c 10.1.0.2 -u -b 100M -t SECONDS`: the guest
+              receives datagrams of 1460 bytes at 100 Mbit/s
 
 Mbit/s of TCP payload the receiving end counted, over the seconds the
 host's end took (the host's clock: a guest's may lose ticks), the median
-and range reported with Mica/Linux. QEMU on one host CPU and the
+and range reported with Mica/Linux; for UDP the share of datagrams lost
+and the datagrams a second the guest's iperf3 received (on the host's
+clock), median and range. QEMU on one host CPU and the
 namespace's iperf3 on the other (taskset; not on a one-CPU host).
 
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
-for each direction and prints, when it exits, its calls by name and the
+for each direction and UDP and prints, when it exits, its calls by name and the
 bytes its sockets moved; the table gives calls per MiB moved.
 
 Prints a Markdown table, also written to build/bench/iperf3.md and, with
@@ -53,6 +57,8 @@ SLACK = 60              # seconds on top of SECONDS for connecting and reporting
 BOOT = 300              # seconds a guest may take to serve iperf3 (TCG, shared host)
 
 DIRECTIONS = {"to guest": [], "from guest": ["-R"]}
+UDP_RATE = "100M"
+UDP = ["-u", "-b", UDP_RATE]
 
 # The POSIX server's count at a process's exit (posix-server/syscall.c).
 COUNT_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) calls: (\d+) in all, (\d+) made again after "
@@ -128,6 +134,16 @@ def client(ns, args):
         print(f"  iperf3 {' '.join(args)}: {res.get('error') or r.stderr.strip()}")
         return None
     end = res.get("end", {})
+    if "-u" in args:
+        # iperf3's UDP report is the server's: packets up to the highest
+        # sequence number it saw, of which lost_packets never came.
+        s = end.get("sum", {})
+        secs = end.get("sum_sent", s).get("seconds")
+        if not s.get("packets") or not secs:
+            print(f"  iperf3 {' '.join(args)}: no UDP sum in its report")
+            return None
+        got = s["packets"] - s["lost_packets"]
+        return got / secs, 100.0 * s["lost_packets"] / s["packets"]
     got = end.get("sum_received", {})
     host = end.get("sum_received" if "-R" in args else "sum_sent", {})
     if not got.get("bytes") or not host.get("seconds"):
@@ -163,6 +179,12 @@ def measure(guests, model, runs, tmp):
                         print(f"  {g.name} {model} {direction}: "
                               + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"),
                               flush=True)
+                    got = client(ns, UDP)
+                    if got:
+                        runs.setdefault((g.name, model, "udp"), []).append(got)
+                    print(f"  {g.name} {model} UDP {UDP_RATE}: " + (
+                        "failed" if not got else f"{got[0]:.0f} datagrams/s, {got[1]:.1f}% lost"),
+                        flush=True)
                 finally:
                     qemu.stop()
 
@@ -172,7 +194,7 @@ def count_calls(tmp):
     once per direction. {direction: {calls, bytes, per_mib, top}}."""
     guest = MicaGuest(run="file runs\n    args runfile=runs syscount=1")
     with open(os.path.join(tmp, "runs"), "w") as f:
-        f.write("iperf3 -s -1\n" * len(DIRECTIONS))
+        f.write("iperf3 -s -1\n" * (len(DIRECTIONS) + 1))
     out = {}
     ns = Netns("i3count")
     with ns:
@@ -186,7 +208,7 @@ def count_calls(tmp):
         qemu.start()
         try:
             mark = 0
-            for direction, dargs in DIRECTIONS.items():
+            for direction, dargs in list(DIRECTIONS.items()) + [(f"UDP {UDP_RATE}", UDP)]:
                 qemu.wait_for(MicaGuest.ready, timeout=BOOT, since=mark)
                 mark = qemu.mark()
                 if not client(ns, dargs):
@@ -194,11 +216,15 @@ def count_calls(tmp):
                 m = qemu.wait_for(COUNT_LINE.pattern, timeout=60, since=mark)
                 calls, again = int(m.group(1)), int(m.group(2))
                 moved = max(int(m.group(3)), int(m.group(4)))
+                per = dict((n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5)))
                 top = [(n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5))]
                 out[direction] = {"calls": calls, "again": again, "bytes": moved,
                                   "per_mib": calls / (moved / 2**20) if moved else None,
                                   "top": [(n, c / (moved / 2**20)) for n, c in top[:6]]
-                                  if moved else []}
+                                  if moved else [],
+                                  # UDP: datagrams read, and the calls per datagram
+                                  "reads": per.get("read", 0) + per.get("recvfrom", 0)
+                                  + per.get("recvmsg", 0) + per.get("recvmmsg", 0)}
                 mark = qemu.mark()
                 print(f"  Mica virtio-net {direction}: {calls} calls for {moved} bytes",
                       flush=True)
@@ -240,6 +266,15 @@ def main():
             rows.append({"nic": model, "direction": direction, "linux_mbit": lm,
                          "linux_runs": lx, "mica_mbit": mm, "mica_runs": mc,
                          "ratio": mm / lm if lm and mm is not None else None})
+    udp_rows = []
+    for model in NIC_LIST:
+        lx = runs.get(("Linux", model, "udp"), [])
+        mc = runs.get(("Mica", model, "udp"), [])
+        udp_rows.append({"nic": model, "rate": UDP_RATE,
+                         "linux_dps": median([x[0] for x in lx]), "mica_dps": median([x[0] for x in mc]),
+                         "linux_lost_pct": median([x[1] for x in lx]),
+                         "mica_lost_pct": median([x[1] for x in mc]),
+                         "linux_runs": lx, "mica_runs": mc})
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
              "|---|---|---:|---:|---:|"]
     for r in rows:
@@ -251,6 +286,12 @@ def main():
     text = (f"Debian's iperf3 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG; "
             f"{elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
+    text += (f"\nUDP at {UDP_RATE}bit/s to the guest:\n\n"
+             "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |\n"
+             "|---|---:|---:|---:|---:|\n")
+    for r in udp_rows:
+        text += (f"| {r['nic']} | {cell(r['linux_dps'])} | {cell(r['mica_dps'])} | "
+                 f"{cell(r['linux_lost_pct'])} | {cell(r['mica_lost_pct'])} |\n")
     for direction, c in counts.items():
         text += (f"\nMica virtio-net {direction}: {c['calls']} system calls for {c['bytes']} "
                  f"bytes, {cell(c['per_mib'])} a MiB: "
@@ -262,7 +303,7 @@ def main():
               "pinning": {"qemu": " ".join(QEMU_PIN), "iperf3": " ".join(IPERF_PIN)},
               "linux": next((g.version() for g in guests if g.name == "Linux"), None),
               "mica": next((g.version() for g in guests if g.name == "Mica"), None),
-              "skipped": skipped, "results": rows, "syscalls": counts}
+              "skipped": skipped, "results": rows, "udp": udp_rows, "syscalls": counts}
     write_results("iperf3", text, report)
     return 0
 

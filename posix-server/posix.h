@@ -104,7 +104,10 @@ struct thread {
 	bool wake;                      /* what it waits for changed, or a signal came: look again */
 	struct user_regs saved;         /* the registers of the call that waits */
 	cap_slot_t reply;               /* the reply object it waits on */
-	uint64_t io_done;               /* bytes a waiting write has moved so far */
+	uint64_t io_done;               /* bytes a waiting write has moved so far (recvmmsg,
+					 * sendmmsg: messages) */
+	uint64_t mmsg_end, mmsg_inner;  /* a waiting recvmmsg's deadline (ns of sys_clock);
+					 * recvmmsg, sendmmsg: the waiting message's io_done */
 	uint64_t sigmask;               /* blocked signals: bit sig - 1 */
 	uint64_t sigpending;            /* sent to this thread and not yet delivered */
 	struct signal_source siginfo[LINUX_NSIG];       /* of each of those */

@@ -53,7 +53,7 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 		s = &spare;     /* only to close the accepted socket below */
 	bool net = family != LINUX_AF_UNIX;
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
-			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : 262144,
+			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : SOCK_RCVBUF_DEFAULT,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
 			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1,
 			     .name_node = -1 };
@@ -127,10 +127,37 @@ int socket_take_error(struct psock *s)
 
 /* ---- readiness ---- */
 
+/* Every netstack socket of s's session: its SOCK_POLL bits kept, from one
+ * SOCK_POLL_ALL (after a notification every socket's are stale, and a
+ * select on several would otherwise ask about each). 0 or -errno. */
+static long poll_session(struct psock *s)
+{
+	uint64_t out[SOCK_MAX_SOCKETS / 16];
+	long r = socket_call(s, SOCK_POLL_ALL, NULL, 0, out, SOCK_MAX_SOCKETS / 16);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < SOCKET_MAX; i++) {
+		struct psock *o = &socks[i];
+		if (!o->used || o->dead || o->family == LINUX_AF_UNIX || o->session != s->session ||
+		    o->id < 0 || o->id >= SOCK_MAX_SOCKETS)
+			continue;
+		unsigned b = (unsigned)(out[o->id / 16] >> SOCK_POLL_ALL_SHIFT(o->id)) & 0xF;
+		o->poll_bits = (b & SOCK_POLL_ALL_IN ? SOCK_POLLIN : 0) |
+			       (b & SOCK_POLL_ALL_OUT ? SOCK_POLLOUT : 0) |
+			       (b & SOCK_POLL_ALL_ERR ? SOCK_POLLERR : 0) |
+			       (b & SOCK_POLL_ALL_HUP ? SOCK_POLLHUP : 0);
+		o->poll_valid = true;
+		if (o->poll_bits & SOCK_POLLOUT)
+			o->tx_room_known = false;       /* room again: stage in full */
+	}
+	return 0;
+}
+
 unsigned socket_poll(const struct file *f)
 {
 	struct psock *s = socket_of(f);
-	uint64_t w[1] = { (uint64_t)s->id }, out[1];
+	uint64_t out[1];
 	unsigned bits = 0;
 
 	if (unix_dgram(s) && !s->listening)
@@ -144,16 +171,9 @@ unsigned socket_poll(const struct file *f)
 		       LINUX_POLLHUP | (s->err ? LINUX_POLLERR : 0);
 	if (s->type == LINUX_SOCK_STREAM && !s->listening && !s->connected && !s->connecting)
 		return bits | LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLHUP;
-	if (s->poll_valid) {
-		out[0] = s->poll_bits;
-	} else if (socket_call(s, SOCK_POLL, w, 1, out, 1) < 0) {
+	if (!s->poll_valid && poll_session(s) < 0 && s->dead)
 		return socket_poll(f);          /* dead now */
-	} else {
-		s->poll_bits = (unsigned)out[0];
-		s->poll_valid = true;
-		if (out[0] & SOCK_POLLOUT)
-			s->tx_room_known = false;       /* room again: stage in full */
-	}
+	out[0] = s->poll_valid ? s->poll_bits : 0;
 	if (out[0] & SOCK_POLLIN)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM;
 	if (out[0] & SOCK_POLLOUT)

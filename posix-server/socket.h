@@ -53,9 +53,12 @@ struct psock {
 	struct linux_linger linger;
 	struct linux_timeval rcvtimeo, sndtimeo;   /* {0, 0}: for ever; sec SOCKET_TIMEO_NOWAIT:
 						      not at all (a negative time was set) */
-	/* Received and not read yet (MSG_PEEK, FIONREAD: socket_peek.c). */
+	/* Received and not read yet (socket_peek.c): a stream's first
+	 * stash_len bytes (MSG_PEEK, FIONREAD) from stash_from, or UDP
+	 * datagrams (struct sock_dgram and bytes) from stash_off to
+	 * stash_len. */
 	bool stashed, stash_dgram;
-	uint32_t stash_len, stash_whole;
+	uint32_t stash_off, stash_len;
 	struct sock_addr stash_from;
 	/* The netstack's SOCK_POLL bits, until a notification or a call on
 	 * the socket may have changed them. */
@@ -281,7 +284,8 @@ void unix_dgram_shutdown(struct psock *s, uint64_t how);
 /* ---- socket_peek.c ---- */
 
 /* Fill s's stash (its slot in the table) from the netstack, if empty:
- * bytes held, 0 at a stream's end, or -errno (-EAGAIN: nothing yet). */
+ * a stream's bytes held (0 at its end), a UDP socket's next datagram's
+ * length, or -errno (-EAGAIN: nothing yet). */
 long stash_fill(struct psock *s, unsigned slot);
 /* Give up to total bytes of the stash to u (peek: keep them): bytes; a
  * datagram's sender in *from, *truncated and *whole as socket_recv's. */

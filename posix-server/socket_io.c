@@ -185,30 +185,6 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 	return (long)done;
 }
 
-static long recv_dgram(struct process *p, struct file *f, struct psock *s, const struct uio *u,
-		       uint64_t total, uint64_t flags, struct sock_addr *from, bool *truncated,
-		       uint64_t *whole)
-{
-	uint64_t size, out[6];
-	uint8_t *buf = socket_buffer(s, &size);
-	uint64_t w[4] = { (uint64_t)s->id, 0, total < size ? total : size, SOCK_NONBLOCK };
-
-	if (s->dead)
-		return -LINUX_ENETDOWN;
-	long r = socket_call(s, SOCK_RECV, w, 4, out, 6);
-	if (r == -LINUX_EAGAIN)
-		return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
-	if (r < 0)
-		return r;
-	if (uio_copy(p, u, 0, buf, out[0], true) < 0)
-		return -LINUX_EFAULT;
-	if (from)
-		*from = (struct sock_addr){ (uint32_t)out[1], (uint16_t)out[2] };
-	*truncated = out[3] > out[0];
-	*whole = out[3];
-	return (long)out[0];
-}
-
 static long recv_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		     struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
@@ -230,7 +206,17 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	}
 	if (s->family == LINUX_AF_UNIX)
 		return unix_recv(p, f, s, u, flags);
-	if (!s->stashed && (flags & LINUX_MSG_PEEK) && !done && !s->err && total) {
+	/* A UDP socket's reads are served from its stash, filled with as
+	 * many datagrams as it holds; a stream's only after a peek. */
+	bool dgram = s->type == LINUX_SOCK_DGRAM;
+	if (dgram && !s->stashed) {
+		long r = stash_fill(s, (unsigned)(s - socks));
+		if (r == -LINUX_EAGAIN)
+			return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		if (r < 0)
+			return r;
+	}
+	if (!dgram && !s->stashed && (flags & LINUX_MSG_PEEK) && !done && !s->err && total) {
 		long r = stash_fill(s, (unsigned)(s - socks));
 		if (r == -LINUX_EAGAIN && !s->dead)
 			return socket_nonblocking(f, flags) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
@@ -242,8 +228,6 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	if (s->stashed && !done)
 		return stash_take(p, s, (unsigned)(s - socks), u, (uint64_t)total,
 				  flags & LINUX_MSG_PEEK, from, truncated, whole);
-	if (s->type == LINUX_SOCK_DGRAM)
-		return recv_dgram(p, f, s, u, (uint64_t)total, flags, from, truncated, whole);
 	if (s->err && !done)
 		return -socket_take_error(s);
 	if (s->dead || s->shut_rd)

@@ -75,7 +75,9 @@ enum linux_syscall {
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \
 	X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4)           \
 	X(connect) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown)       \
-	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)
+	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)               \
+	/* sys_socket_mmsg.c */                                                  \
+	X(recvmmsg) X(sendmmsg)
 
 /* The calls whose handlers read or set registers other than rax and the
  * arguments (the stack, the instruction pointer, fs_base, all of them):

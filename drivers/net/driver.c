@@ -292,6 +292,11 @@ static bool driver_may_sleep(void)
 	if (nic.ops->tx_room(&nic) < (n ? n : 1))
 		/* A transmit interrupt will come, unless it came already. */
 		return !nic.ops->tx_pending || !nic.ops->tx_pending(&nic);
+	/* Frames not sent yet: their completion must bring us back too, to
+	 * hand the buffers back (a NIC that sends within its kick, as QEMU's
+	 * e1000 does, has none left here, and asks for no interrupt). */
+	if (nic.tx_in_flight && nic.ops->tx_pending && nic.ops->tx_pending(&nic))
+		return false;
 	if (netq_space(tx_done) < nic.tx_in_flight + (n ? n : 1))
 		return netq_prepare_wait_space(tx_done, nic.tx_in_flight + (n ? n : 1));
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));

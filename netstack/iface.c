@@ -14,7 +14,8 @@
  * the rx-free of the interface it came from; past the share they are
  * copied into lwIP's heap, so that what a remote host makes lwIP keep
  * never takes the NICs' buffers. A frame to send is copied into a free
- * buffer, unless it is a received frame still lying in its pool buffer
+ * buffer (at most a quarter of the pool sends at once, pool_tx_share),
+ * unless it is a received frame still lying in its pool buffer
  * (an ICMP echo answered in place; a datagram forwarded from any
  * interface): then it goes out from there and the buffer is held
  * (tx_hold, tx_iface) until the sending driver hands it back.
@@ -55,6 +56,7 @@ static bool buf_post(struct iface *ifc, struct iface_buf *b)
 	if (ifc->rx_posted >= pool.nbufs / 2 / (nifaces ? nifaces : 1) ||
 	    !netq_push(ring(ifc, NETQ_RX_FREE), (struct netq_desc){ .offset = b->start }))
 		return false;
+	pool_leave_tx(b);
 	b->place = BUF_RX_POSTED;
 	b->iface = ifc;
 	ifc->rx_posted++;
@@ -63,18 +65,22 @@ static bool buf_post(struct iface *ifc, struct iface_buf *b)
 }
 
 /* A buffer is ours again: to the rx-free of ifc (the interface it came
- * from or went out of), or the free stack. */
+ * from or went out of), or the free stack while that holds less than
+ * what sending may still take (pool_rx_reserve). */
 static void buf_release(struct iface *ifc, struct iface_buf *b)
 {
-	if (!ifc || !ifc->attached || pool.nfree < pool.nbufs / 2 || !buf_post(ifc, b))
+	if (!ifc || !ifc->attached || pool.nfree < pool_rx_reserve() || !buf_post(ifc, b))
 		pool_to_free_stack(b);
 }
 
-/* Half the pool is for receiving: while the free stack holds more than
- * the other half, move buffers from it to rx-free (as far as it takes). */
+/* Half the pool is for receiving (buf_post's bound): while the free stack
+ * holds more than what sending may still take, move buffers from it to
+ * rx-free. Not "more than half the pool": sending kept the free stack
+ * below that, so received buffers were never posted again and the NICs
+ * ran out of receive buffers while we sent (issue 16). */
 void iface_refill_rx(struct iface *ifc)
 {
-	while (pool.nfree > pool.nbufs / 2 && buf_post(ifc, pool_peek_free()))
+	while (pool.nfree > pool_rx_reserve() && buf_post(ifc, pool_peek_free()))
 		pool.nfree--;
 }
 
@@ -157,12 +163,10 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		ifc->counters.tx_zero_copy++;
 	} else {
 		/* Copied (also a frame already on its way out once). */
-		if (!(b = pool_take_free()))
+		if (!(b = pool_take_tx(ifc)))
 			goto drop;
 		pbuf_copy_partial(p, pool_byte(b->start), p->tot_len, 0);
 		guard_ip_id(pool_byte(b->start), p->tot_len);
-		b->place = BUF_TX;
-		b->iface = ifc;
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
 		if (segment_coalesce(ifc, b, d)) {
 			/* Counted as the one frame the driver gets (segment_flush). */

@@ -74,6 +74,8 @@ struct netstack_pool {
 	uint32_t nlwip;                 /* BUF_LWIP buffers */
 	uint32_t ntx_hold;              /* of those, sent in place (tx_hold): held for a
 					   driver's tx ring, not kept by lwIP */
+	uint32_t ntx;                   /* BUF_TX buffers (copies, segments' headers):
+					   at most pool_tx_share() */
 };
 extern struct netstack_pool pool;
 
@@ -92,6 +94,16 @@ uint8_t *pool_byte(uint32_t offset);
 void pool_to_free_stack(struct iface_buf *b);
 struct iface_buf *pool_take_free(void);
 struct iface_buf *pool_peek_free(void);
+/* A buffer for sending (BUF_TX, ifc's) off the free stack; NULL when
+ * none is free or sending holds its share (pool_tx_share). */
+struct iface_buf *pool_take_tx(struct iface *ifc);
+/* b leaves BUF_TX (to the free stack or a rx-free): it no longer counts. */
+void pool_leave_tx(struct iface_buf *b);
+/* The most BUF_TX buffers at once: a quarter of the pool. */
+uint32_t pool_tx_share(void);
+/* Buffers the free stack keeps back from the rx-frees: as many as
+ * sending may still take (pool_tx_share less what it holds). */
+uint32_t pool_rx_reserve(void);
 /* lwIP's share of the pool: past it, received frames are copied. */
 uint32_t pool_lwip_share(void);
 /* The buffers lwIP keeps: BUF_LWIP ones not also waiting in a driver's

@@ -75,8 +75,15 @@ uint8_t *pool_byte(uint32_t offset)
 	return netq_pool_byte(pool.mem, offset);
 }
 
+void pool_leave_tx(struct iface_buf *b)
+{
+	if (b->place == BUF_TX)
+		pool.ntx--;
+}
+
 void pool_to_free_stack(struct iface_buf *b)
 {
+	pool_leave_tx(b);
 	b->place = BUF_FREE;
 	b->iface = NULL;
 	b->tx_refs = 0;
@@ -91,6 +98,32 @@ struct iface_buf *pool_take_free(void)
 struct iface_buf *pool_peek_free(void)
 {
 	return pool.nfree ? pool_buf_at(pool.free_stack[pool.nfree - 1]) : NULL;
+}
+
+struct iface_buf *pool_take_tx(struct iface *ifc)
+{
+	struct iface_buf *b;
+
+	if (pool.ntx >= pool_tx_share() || !(b = pool_take_free()))
+		return NULL;
+	b->place = BUF_TX;
+	b->iface = ifc;
+	pool.ntx++;
+	return b;
+}
+
+/* The most buffers sending may take off the free stack at once (copies,
+ * segments' headers): a quarter of the pool. With lwIP's quarter and the
+ * receive half, every kind of use has its own bound, so that sending
+ * never leaves the NICs without receive buffers (issue 16). */
+uint32_t pool_tx_share(void)
+{
+	return pool.nbufs / 4;
+}
+
+uint32_t pool_rx_reserve(void)
+{
+	return pool.ntx < pool_tx_share() ? pool_tx_share() - pool.ntx : 0;
 }
 
 /* The most buffers lwIP may hold: a quarter of the pool, so that what a

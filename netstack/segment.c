@@ -87,7 +87,7 @@ static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g
 	}
 	for (unsigned i = 0; i < g->nsegs; i++) {
 		struct iface_buf *b;
-		if (!netq_space(tx) || !(b = pool_take_free())) {
+		if (!netq_space(tx) || !(b = pool_take_tx(ifc))) {
 			ifc->counters.tx_dropped += g->nsegs - i;
 			return false;
 		}
@@ -109,8 +109,6 @@ static bool send_cut(struct iface *ifc, struct pbuf *p, const struct netq_gso *g
 			netq_csum_fill(f, &l4);
 			ifc->counters.tx_csum_software++;
 		}
-		b->place = BUF_TX;
-		b->iface = ifc;
 		b->tx_offset = d.offset;
 		b->tx_refs = 1;
 		netq_push(tx, d);
@@ -195,10 +193,8 @@ static bool send_sliced(struct iface *ifc, struct pbuf *p, const struct netq_gso
 		if (netq_space(tx) < n)
 			return false;
 		if (used == per_buf) {
-			if (!(h = pool_take_free()))
+			if (!(h = pool_take_tx(ifc)))
 				return false;
-			h->place = BUF_TX;
-			h->iface = ifc;
 			h->tx_offset = TX_SLICES;
 			h->tx_refs = 0;
 			used = 0;

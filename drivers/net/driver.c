@@ -13,6 +13,8 @@
 #include "lib/names.h"
 
 #define NIC_BIT_IRQ 0x2
+/* Polls in a row between two looks at the client (one system call). */
+#define CLIENT_CHECK_POLLS 64
 
 static struct nic_device nic = { .client_notif = CAP_SLOT_NONE };
 static cap_slot_t endpoint, reply, notif, irq;
@@ -205,7 +207,7 @@ static void driver_poll(void)
 	struct netq_desc d, frame[NETQ_CHAIN_MAX + 1];
 	struct nic_rx rx;
 	bool pushed = false, whole;
-	unsigned n;
+	unsigned n, taken = 0;
 
 	/* Received frames to the client; bad ones straight back to the NIC. */
 	while (ops->rx_take(&nic, &rx))
@@ -220,8 +222,12 @@ static void driver_poll(void)
 	pushed |= tx_reclaim(tx_done);
 	/* Frames to send; a bad one goes back unsent, each of its
 	 * descriptors. Only as many as tx-done can take back when they
-	 * complete. */
-	while ((n = tx_peek_frame(tx_ready, frame, &whole)) &&
+	 * complete, and at most a ring's worth per poll: a bad frame popped
+	 * from tx-ready and pushed to tx-done leaves both counts as they
+	 * were, and on the blank page init stands in for a dead client's
+	 * area (every ring the same page, docs/drivers.md) tx-done's pushes
+	 * are tx-ready's entries, so nothing else would end this loop. */
+	while (taken < NETQ_RING_SIZE && (n = tx_peek_frame(tx_ready, frame, &whole)) &&
 	       netq_space(tx_done) >= nic.tx_in_flight + n) {
 		if (whole && n <= NETQ_CHAIN_MAX && ops->tx_room(&nic) < n) {
 			/* The NIC may have sent some of this poll's frames
@@ -234,6 +240,7 @@ static void driver_poll(void)
 		 * peek, so only the copies popped are checked and used. */
 		for (unsigned i = 0; i < n; i++)
 			netq_pop(tx_ready, &frame[i]);
+		taken += n;
 		bool valid = whole && tx_frame_valid(frame, n) && (n == 1 || ops->tx_give_chain);
 		uint64_t phys[NETQ_CHAIN_MAX];
 		uint32_t len = 0;
@@ -285,6 +292,11 @@ static bool driver_may_sleep(void)
 	if (nic.ops->tx_room(&nic) < (n ? n : 1))
 		/* A transmit interrupt will come, unless it came already. */
 		return !nic.ops->tx_pending || !nic.ops->tx_pending(&nic);
+	/* Frames not sent yet: their completion must bring us back too, to
+	 * hand the buffers back (a NIC that sends within its kick, as QEMU's
+	 * e1000 does, has none left here, and asks for no interrupt). */
+	if (nic.tx_in_flight && nic.ops->tx_pending && nic.ops->tx_pending(&nic))
+		return false;
 	if (netq_space(tx_done) < nic.tx_in_flight + (n ? n : 1))
 		return netq_prepare_wait_space(tx_done, nic.tx_in_flight + (n ? n : 1));
 	return netq_prepare_wait(netq_ring(nic.area, NETQ_TX_READY));
@@ -502,9 +514,18 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 		drop_dead_client(true);
 		if (!nic.attached)
 			continue;
+		/* Polls until nothing moves; the client is looked at every
+		 * CLIENT_CHECK_POLLS of them too: rings that never empty (a
+		 * client gone, its area blank pages) must not keep us here. */
+		unsigned polls = 0;
 		do {
 			program_busy(true);
 			driver_poll();
+			if (++polls % CLIENT_CHECK_POLLS == 0) {
+				drop_dead_client(true);
+				if (!nic.attached)
+					break;
+			}
 		} while (!driver_may_sleep());
 		drop_dead_client(true);
 	}

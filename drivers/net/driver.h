@@ -75,11 +75,12 @@ struct nic_ops {
 	/* Buffers the hardware is done with, oldest first; false when none. */
 	bool (*rx_take)(struct nic_device *, struct nic_rx *rx);
 	bool (*tx_take)(struct nic_device *, uint32_t *offset);
-	/* Before sleeping for room in the transmit ring: ask for an
-	 * interrupt when what was given is sent, then say whether anything
-	 * was sent meanwhile that tx_take has not returned (so that a
-	 * completion just before the request is not waited for in vain).
-	 * NULL: the NIC's transmit interrupt cannot be missed (its cause
+	/* Before sleeping with frames in flight (for room in the transmit
+	 * ring, or just with some not yet sent): ask for an interrupt when
+	 * what was given is sent, then say whether anything was sent
+	 * meanwhile that tx_take has not returned (so that a completion just
+	 * before the request is not waited for in vain). NULL: the NIC's
+	 * transmit interrupt is always on and cannot be missed (its cause
 	 * stays set until read). */
 	bool (*tx_pending)(struct nic_device *);
 	/* Interrupt: read and acknowledge the cause; update nic->link. */

@@ -279,28 +279,75 @@ def test_hostile_tso_requests_are_refused_by_e1000(tmp_path):
     assert payload == bytes((i * 7) & 0xFF for i in range(3000))
 
 
+def assert_pool_back(rig):
+    """Once sending is over, every pool buffer is free or posted for
+    receiving again (nothing pinned for sending, nothing kept by lwIP),
+    and the receive half is posted whole again (but one: e1000's ring of
+    256 holds 255, and rx-free 256 more). Read a few times: the counter
+    reads themselves pass through for a moment."""
+    for _ in range(10):
+        k = rig.stats()
+        if k["eth0.bufs_tx"] == 0 and k["eth0.bufs_lwip"] == 0 and \
+                k["eth0.bufs_free"] + k["eth0.bufs_rx_posted"] == k["eth0.bufs_total"] and \
+                k["eth0.bufs_rx_posted"] >= k["eth0.bufs_total"] // 2 - 1:
+            return
+        time.sleep(1)
+    raise AssertionError(f"pool buffers not back: {k}")
+
+
+CLIENT_DONE = r"netstack: iperf: client done with 10\.1\.0\.1:5001, (\d+) bytes"
+
+
 @pytest.mark.parametrize("model", list(MODELS))
 def test_netstack_iperf_client_sends_merged(model, tmp_path):
-    """The netstack's own iperf client (iperf.client=, iperf.time=2) to
+    """The netstack's own iperf client (iperf.client=, iperf.time=4) to
     `iperf -s` in the namespace: the server reports, the netstack says it
     is done, and lwIP's segments left merged (tx_tso, by default) for the
-    NIC to cut (virtio-net's host, e1000's TSO). The guest times its 2 s on its own
-    clock, which a loaded host slows: the waits are generous, bounded."""
+    NIC to cut (virtio-net's host, e1000's TSO). While it sends, copies for
+    sending hold at most their quarter of the pool and received buffers
+    are posted again as soon as lwIP lets go of them (without sending's
+    own cap the free stack stayed below half the pool, and what was
+    received went to the free stack, not back to rx-free: seen draining
+    on virtio-net); after, every buffer is back. The
+    guest times its 4 s on its own clock, which a loaded host slows: the
+    waits are generous, bounded."""
     with Netns("client") as ns:
         ns.add_tap("tap0")
-        server = subprocess.Popen(ns.prefix() + ["timeout", "200", "iperf", "-s", "-p", "5001",
+        server = subprocess.Popen(ns.prefix() + ["timeout", "300", "iperf", "-s", "-p", "5001",
                                                  "-f", "k"],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)
         try:
             with NetRig(ns, tmp_path, model,
                         netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST} "
-                                      f"iperf.client={HOST} iperf.time=2") as rig:
-                m = rig.qemu.wait_for(r"netstack: iperf: client done with 10\.1\.0\.1:5001, "
-                                      r"(\d+) bytes", timeout=150)
+                                      f"iperf.client={HOST} iperf.time=4") as rig:
+                deadline = time.monotonic() + 150
+                while received_bytes(ns, 5001) < 4 << 20 and time.monotonic() < deadline \
+                        and not re.search(CLIENT_DONE, rig.qemu.output()):
+                    time.sleep(0.2)
+                samples = []
+                while len(samples) < 3 and not re.search(CLIENT_DONE, rig.qemu.output()):
+                    k = rig.stats()
+                    if re.search(CLIENT_DONE, rig.qemu.output()):
+                        break                   # read after sending ended
+                    samples.append(k)
+                    time.sleep(0.3)
+                assert samples, "the client was done before a counter read"
+                print("while sending (tx, rx_posted, free, lwip):",
+                      [(k["eth0.bufs_tx"], k["eth0.bufs_rx_posted"], k["eth0.bufs_free"],
+                        k["eth0.bufs_lwip"]) for k in samples])
+                for k in samples:
+                    assert k["eth0.bufs_tx"] <= k["eth0.bufs_total"] // 4
+                    # Every received buffer lwIP let go of was posted
+                    # again: the receive half is posted or in lwIP's hands
+                    # (but one: e1000's ring of 256 holds 255).
+                    assert k["eth0.bufs_rx_posted"] + k["eth0.bufs_lwip"] >= \
+                        k["eth0.bufs_total"] // 2 - 1
+                m = rig.qemu.wait_for(CLIENT_DONE, timeout=150)
                 assert int(m.group(1)) > 0
                 d = rig.stats()
                 assert d["eth0.tx_tso"] > 0, d      # both NICs cut merged segments
+                assert_pool_back(rig)
         finally:
             stop_process(server)
         out = server.stdout.read()

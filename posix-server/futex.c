@@ -108,11 +108,11 @@ static long futex_requeue(struct process *p, const struct futex_key *key,
 
 /* FUTEX_WAIT and FUTEX_WAIT_BITSET: the first try compares the word and
  * parks the thread with its deadline (absolute: of CLOCK_MONOTONIC, or
- * CLOCK_REALTIME, which is the same clock here: sys_info.c); the tries
+ * of CLOCK_REALTIME with FUTEX_CLOCK_REALTIME: realtime.c); the tries
  * after it end the call when it was woken (0) or its time is up
  * (-ETIMEDOUT). A signal ends it through signal_interrupt. */
 static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
-		       uint32_t bitset, bool absolute, bool private)
+		       uint32_t bitset, bool absolute, bool realtime, bool private)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
@@ -134,7 +134,7 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 			return -LINUX_EINVAL;
 		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 			      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		deadline = absolute ? ns : now + ns;
+		deadline = !absolute ? now + ns : realtime ? realtime_deadline(t, ns) : ns;
 	}
 	if (as_copy_in(&p->as, &word, addr, sizeof(word)) < 0)
 		return -LINUX_EFAULT;
@@ -214,11 +214,11 @@ long posix_futex(struct process *p, struct user_regs *r)
 		return -LINUX_EFAULT;
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false, private);
+		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false, false, private);
 	case FUTEX_WAIT_BITSET:
 		if (!val3)
 			return -LINUX_EINVAL;
-		return futex_wait(p, addr, val, timeout, val3, true, private);
+		return futex_wait(p, addr, val, timeout, val3, true, op & FUTEX_CLOCK_REALTIME, private);
 	case FUTEX_WAKE:
 		val3 = FUTEX_BITSET_MATCH_ANY;
 		/* fall through */
@@ -268,7 +268,10 @@ long posix_futex(struct process *p, struct user_regs *r)
 	case FUTEX_LOCK_PI2:
 	case FUTEX_TRYLOCK_PI:
 	case FUTEX_UNLOCK_PI:
-		return futex_pi(p, cmd, addr, timeout, private);
+		/* LOCK_PI's deadline is of CLOCK_REALTIME always, LOCK_PI2's
+		 * with FUTEX_CLOCK_REALTIME (futex(2)). */
+		return futex_pi(p, cmd, addr, timeout,
+				cmd == FUTEX_LOCK_PI || (op & FUTEX_CLOCK_REALTIME), private);
 	default:
 		/* FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI, FUTEX_FD. */
 		return -LINUX_ENOSYS;

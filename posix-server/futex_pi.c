@@ -94,8 +94,8 @@ static long unlock_pi(struct process *p, uint64_t addr, bool private)
 /* FUTEX_LOCK_PI, _LOCK_PI2, _TRYLOCK_PI: the first try takes a free
  * word, or sets FUTEX_WAITERS and waits (a trylock: EAGAIN) until
  * handed the lock (0) or past the absolute deadline (-ETIMEDOUT). */
-static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool private,
-		    bool trylock)
+static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool realtime,
+		    bool private, bool trylock)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
@@ -118,6 +118,8 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool pri
 			return -LINUX_EINVAL;
 		deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 			   ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+		if (realtime)
+			deadline = realtime_deadline(t, deadline);
 	}
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -153,15 +155,16 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool pri
 	return SYSCALL_BLOCK;
 }
 
-long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool private)
+long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool realtime,
+	      bool private)
 {
 	switch (cmd) {
 	case FUTEX_UNLOCK_PI:
 		return unlock_pi(p, addr, private);
 	case FUTEX_TRYLOCK_PI:
-		return lock_pi(p, addr, 0, private, true);
-	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2: one clock here (sys_info.c) */
-		return lock_pi(p, addr, timeout, private, false);
+		return lock_pi(p, addr, 0, false, private, true);
+	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 */
+		return lock_pi(p, addr, timeout, realtime, private, false);
 	}
 }
 

@@ -68,6 +68,8 @@ enum linux_syscall {
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
 	X(gettimeofday)                                                          \
+	/* realtime.c */                                                         \
+	X(clock_settime) X(settimeofday)                                         \
 	/* cputime.c */                                                          \
 	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \
@@ -136,6 +138,7 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 		return DISPATCH_BLOCKED;
 	}
 	t->io_done = 0;
+	t->sleep_realtime = false;
 	if (slow)
 		syscall_note(t, nr, r, result, false);
 	if (p->state != PROCESS_RUNNING)

@@ -378,11 +378,11 @@ static inline __attribute__((always_inline)) bool handle_syscall(struct thread *
 	return true;
 }
 
-/* The answer to m from t (NULL: not a thread's), built in place: true to
- * send it, false when the process has ended (its thread was stopped and
- * freed already). */
-static inline __attribute__((always_inline)) bool handle_message(struct msg *m, struct thread *t)
+/* The answer to m, built in place: true to send it, false when the
+ * process has ended (its thread was stopped and freed already). */
+static bool handle(struct msg *m)
 {
+	struct thread *t = thread_of_badge(m->badge);
 	uint64_t label = ipc_tag_label(m->tag);
 
 	/* The common case first: a redirected call of a live thread. */
@@ -436,19 +436,6 @@ static inline __attribute__((always_inline)) bool handle_message(struct msg *m, 
 		return false;
 	}
 	}
-}
-
-/* handle_message, its time counted as its thread's system time (the
- * server works for the thread: cputime.c). */
-static bool handle(struct msg *m)
-{
-	struct thread *t = thread_of_badge(m->badge);
-	uint64_t start = tsc_now();
-	bool answer = handle_message(m, t);
-
-	if (t && t->state != THREAD_FREE)
-		t->system_tsc += tsc_now() - start;
-	return answer;
 }
 
 int main(uint64_t arg)

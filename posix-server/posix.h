@@ -113,11 +113,9 @@ struct thread {
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
 					 * of sys_clock; SLEEP_FOREVER: none), rem */
-	uint64_t system_tsc;            /* TSC cycles the server spent on its messages
-					 * (main.c): its system time (cputime.c) */
-	bool sleep_realtime;            /* sleep_at is an absolute CLOCK_REALTIME deadline
-					 * (realtime.c moves it when the clock is set);
-					 * cleared when its call ends */
+	uint64_t sleep_realtime_at;     /* the sleep_at of an absolute CLOCK_REALTIME deadline
+					 * (realtime.c moves it when the clock is set): the
+					 * deadline is REALTIME's while sleep_at equals it */
 	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
 	uint64_t robust_list;           /* set_robust_list's head (0: none) */
 	enum futex_state futex;         /* FUTEX_WAIT's, FUTEX_LOCK_PI's */
@@ -149,15 +147,13 @@ struct process {
 	struct linux_sigaction actions[LINUX_NSIG];
 	struct signal_source siginfo[LINUX_NSIG];       /* of each pending signal */
 	uint64_t alarm_at, alarm_interval;      /* ITIMER_REAL (ns of sys_clock; 0: off) */
-	uint64_t cpu_timer_at[2];       /* ITIMER_VIRTUAL, ITIMER_PROF: when its user time,
-					 * its CPU time (process_itimer_ns) reaches it (0: off) */
+	uint64_t cpu_timer_at[2];       /* ITIMER_VIRTUAL, ITIMER_PROF: when its CPU time
+					 * (process_cpu_ns) reaches it (0: off) */
 	uint64_t cpu_timer_interval[2];
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
-	uint64_t cpu_ended_system_ns;   /* the system time in it */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
-	uint64_t cpu_children_system_ns;
 	struct fd_slot fds[FD_MAX];
 	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
 	int cwd;                        /* the working directory's node */
@@ -574,39 +570,22 @@ extern uint32_t threads_wakes;
 struct program_info;
 void realtime_start(const struct program_info *pi);
 /* An absolute CLOCK_REALTIME deadline ns as one of the kernel clock for
- * t's sleep_at (1 when already past), t marked so that a change of the
- * clock moves it (sleep_realtime). */
+ * t's sleep_at (1 when already past), marked (sleep_realtime_at) so that
+ * a change of the clock moves it. */
 uint64_t realtime_deadline(struct thread *t, uint64_t ns);
 
-/* ---- cputime.c: CPU time, user (the kernel's count per thread) and
- * system (the server's time on the thread's messages) ---- */
+/* ---- cputime.c: CPU time from the kernel's count per thread ---- */
 
-/* The time-stamp counter (the server's system-time count, main.c). */
-static inline uint64_t tsc_now(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-/* t's CPU time in ns, user and system (the user part 0 without a kernel
- * thread). */
+/* t's CPU time in ns (0 without a kernel thread). */
 uint64_t thread_cpu_ns(const struct thread *t);
-/* The system part of it. */
-uint64_t thread_system_ns(const struct thread *t);
 /* p's: its live threads' and its ended threads' (all of it once ended). */
 uint64_t process_cpu_ns(const struct process *p);
-/* The system part of it. */
-uint64_t process_system_ns(const struct process *p);
-/* What p's interval timer k counts (0 ITIMER_VIRTUAL: its user time,
- * 1 ITIMER_PROF: all of its CPU time), ns. */
-uint64_t process_itimer_ns(const struct process *p, unsigned k);
 /* p has ended (its threads released): its time counts in
  * processes_cpu_ns for good. */
 void process_cpu_ended(const struct process *p);
-/* The user time of every process since the server started, the live and
+/* The CPU time of every process since the server started, the live and
  * the ended (/proc/stat). */
-uint64_t processes_user_ns(void);
+uint64_t processes_cpu_ns(void);
 /* p's wait reaped its ended child c: c's time and its children's become
  * p's children's (RUSAGE_CHILDREN, times' cutime). */
 void process_reaped(struct process *p, const struct process *c);

@@ -166,7 +166,7 @@ static void uptime(void)
 	procfs_printf("%lu.%02lu 0.00\n", cs / 100, cs % 100);
 }
 
-/* /proc/stat: one CPU (cpu and cpu0 alike) whose user time is the user
+/* /proc/stat: one CPU (cpu and cpu0 alike) whose user time is the CPU
  * time of the POSIX processes (all of them since the server started:
  * the kernel's count of their threads), system time the server's own
  * thread's (the work it does for them), idle the rest of the time since
@@ -183,7 +183,7 @@ static void stat(void)
 	const uint64_t btime = (uint64_t)vdso_realtime_offset() / 1000000000;
 
 	sys_thread_read_regs(PROGRAM_THREAD_SLOT | THREAD_REGS_CPUTIME, (uint64_t)&server);
-	uint64_t user = processes_user_ns() / ns_per_tick, system = server / ns_per_tick;
+	uint64_t user = processes_cpu_ns() / ns_per_tick, system = server / ns_per_tick;
 	uint64_t total = now / ns_per_tick, idle = total > user + system ? total - user - system : 0;
 	for (unsigned i = 0; i < THREAD_MAX; i++)
 		running += threads[i].state == THREAD_RUNNING &&

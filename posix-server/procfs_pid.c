@@ -339,17 +339,15 @@ static void pid_stat(const struct process *p, const struct thread *t)
 {
 	int fg = tty_foreground(p->sid);
 	uint64_t ns = t ? thread_cpu_ns(t) : process_cpu_ns(p);
-	uint64_t sys = t ? thread_system_ns(t) : process_system_ns(p);
-	uint64_t csys = p->cpu_children_system_ns;
 
-	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime,
-	 * stime, cutime and cstime in clock ticks (cputime.c). */
+	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
+	 * and cutime in clock ticks (cputime.c: no system time). */
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
-	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %u 0 0 %lu %u "
+	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      t ? t->tid : p->pid, p->name, state_of(p, t), p->ppid, p->pgid, p->sid,
-		      fg ? 5 << 8 | 1 : 0, fg ? fg : -1, (ns - sys) / ns_per_tick, sys / ns_per_tick,
-		      (p->cpu_children_ns - csys) / ns_per_tick, csys / ns_per_tick, p->nthreads,
+		      fg ? 5 << 8 | 1 : 0, fg ? fg : -1, ns / ns_per_tick,
+		      p->cpu_children_ns / ns_per_tick, p->nthreads,
 		      p->state == PROCESS_ZOMBIE ? 0 : vm_kib(p) * 1024,
 		      p->state == PROCESS_ZOMBIE ? 0 : p->as.npages);
 }

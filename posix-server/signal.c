@@ -270,7 +270,6 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 		as_copy_out(&p->as, t->sleep_rem, &ts, sizeof(ts));
 	}
 	t->sleep_at = 0;
-	t->sleep_realtime = false;
 	t->futex = FUTEX_NONE;
 	if (t->io_done) {
 		r->rax = t->io_done;

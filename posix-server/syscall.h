@@ -138,7 +138,6 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 		return DISPATCH_BLOCKED;
 	}
 	t->io_done = 0;
-	t->sleep_realtime = false;
 	if (slow)
 		syscall_note(t, nr, r, result, false);
 	if (p->state != PROCESS_RUNNING)

@@ -68,7 +68,6 @@ static void kthread_drop(struct thread *t)
 {
 	if (t->kthread != CAP_SLOT_NONE) {
 		t->proc->cpu_ended_ns += thread_cpu_ns(t);
-		t->proc->cpu_ended_system_ns += thread_system_ns(t);
 		sys_obj_destroy(t->kthread);
 		sys_cap_delete(t->kthread);
 		slot_free(t->kthread);

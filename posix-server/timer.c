@@ -6,8 +6,9 @@
  * wait's (t->sleep_at) or an alarm's (p->alarm_at). Its signal comes as a message: signal_timers
  * wakes the sleepers whose time has come and sends SIGALRM.
  *
- * ITIMER_VIRTUAL counts the process's user time, ITIMER_PROF its user
- * and system time (cputime.c). A process's CPU time grows no
+ * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time, the
+ * kernel's count of its threads (cputime.c; it does not split user from
+ * system time, so both count the same). A process's CPU time grows no
  * faster than the clock (one CPU), so the earliest its timer can expire
  * is now plus what is left (a tick at least): the timer is armed for
  * then, and there the count is read again — SIGVTALRM or SIGPROF, or
@@ -40,12 +41,12 @@ void signal_timer_arm(void)
 			first = p->alarm_at;
 		if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
 			continue;
+		uint64_t cpu = process_cpu_ns(p);
 		now = now ? now : (uint64_t)sys_clock();
 		for (unsigned k = 0; k < 2; k++) {
 			/* At least a tick ahead: a process that does not run
 			 * (stopped, waiting) is looked at 100 times a second. */
-			uint64_t at = p->cpu_timer_at[k], cpu = at ? process_itimer_ns(p, k) : 0;
-			uint64_t left = at > cpu ? at - cpu : 0;
+			uint64_t at = p->cpu_timer_at[k], left = at > cpu ? at - cpu : 0;
 			uint64_t when = !at ? 0 : !left ? now
 					: now + (left > CPU_TIMER_MIN ? left : CPU_TIMER_MIN);
 			if (when && (!first || when < first))
@@ -60,11 +61,13 @@ void signal_timer_arm(void)
 static void cpu_timers(struct process *p)
 {
 	static const int sigs[2] = { LINUX_SIGVTALRM, LINUX_SIGPROF };
+	uint64_t cpu;
+
 	if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
 		return;
+	cpu = process_cpu_ns(p);
 	for (unsigned k = 0; k < 2; k++) {
 		uint64_t *at = &p->cpu_timer_at[k], interval = p->cpu_timer_interval[k];
-		uint64_t cpu = *at ? process_itimer_ns(p, k) : 0;
 		if (!*at || *at > cpu)
 			continue;
 		*at = interval ? *at + interval : 0;
@@ -179,7 +182,7 @@ static void itimer_get(const struct process *p, uint64_t which, struct linux_iti
 		interval = p->alarm_interval;
 	} else {
 		at = p->cpu_timer_at[which - 1];
-		now = at ? process_itimer_ns(p, (unsigned)which - 1) : 0;
+		now = at ? process_cpu_ns(p) : 0;
 		interval = p->cpu_timer_interval[which - 1];
 	}
 	uint64_t left = at > now ? at - now : 0;
@@ -195,7 +198,7 @@ static void itimer_set(struct process *p, uint64_t which, uint64_t value_ns, uin
 		p->alarm_at = value_ns ? (uint64_t)sys_clock() + value_ns : 0;
 		p->alarm_interval = value_ns ? interval_ns : 0;
 	} else {
-		p->cpu_timer_at[which - 1] = value_ns ? process_itimer_ns(p, (unsigned)which - 1) + value_ns : 0;
+		p->cpu_timer_at[which - 1] = value_ns ? process_cpu_ns(p) + value_ns : 0;
 		p->cpu_timer_interval[which - 1] = value_ns ? interval_ns : 0;
 	}
 	signal_timer_arm();

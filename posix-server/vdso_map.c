@@ -96,13 +96,6 @@ int64_t vdso_realtime_offset(void)
 	return ((const struct vdso_data *)vdso_page)->realtime_offset;
 }
 
-uint64_t vdso_tsc_ns(uint64_t cycles)
-{
-	const struct vdso_data *d = (const struct vdso_data *)vdso_page;
-
-	return (uint64_t)(((unsigned __int128)cycles * d->clock.mult) >> MICA_CLOCK_SHIFT);
-}
-
 uint64_t vdso_tick_ns(void)
 {
 	return ((const struct vdso_data *)vdso_page)->clock.tick_ns;

@@ -35,9 +35,6 @@ void vdso_set_realtime_offset(int64_t offset);
 void vdso_set_timezone(int32_t minuteswest, int32_t dsttime);
 void vdso_timezone(int32_t *minuteswest, int32_t *dsttime);
 
-/* TSC cycles in nanoseconds, by the kernel clock's rate (clock_params). */
-uint64_t vdso_tsc_ns(uint64_t cycles);
-
 /* The kernel's timer tick in nanoseconds (the COARSE clocks' resolution). */
 uint64_t vdso_tick_ns(void);
 

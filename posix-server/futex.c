@@ -134,7 +134,7 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 			return -LINUX_EINVAL;
 		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 			      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		deadline = !absolute ? now + ns : realtime ? realtime_deadline(t, ns) : ns;
+		deadline = !absolute ? now + ns : realtime ? realtime_deadline(ns) : ns;
 	}
 	if (as_copy_in(&p->as, &word, addr, sizeof(word)) < 0)
 		return -LINUX_EFAULT;
@@ -149,7 +149,7 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 	t->futex_bitset = bitset;
 	t->futex_seq = ++wait_count;
 	t->sleep_at = deadline;
-	t->sleep_rem = 0;
+	t->sleep_rem = timeout && absolute && realtime ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
 		signal_timer_arm();
 	return SYSCALL_BLOCK;

@@ -119,7 +119,7 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 		deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 			   ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
 		if (realtime)
-			deadline = realtime_deadline(t, deadline);
+			deadline = realtime_deadline(deadline);
 	}
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -149,7 +149,7 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 	t->futex_pi_owner = w ? w->futex_pi_owner : owner;
 	t->futex_seq = ++pi_count;
 	t->sleep_at = deadline;
-	t->sleep_rem = 0;
+	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
 		signal_timer_arm();
 	return SYSCALL_BLOCK;

@@ -65,6 +65,10 @@ struct fd_slot {
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
 #define SLEEP_FOREVER UINT64_MAX
+/* thread.sleep_rem of a sleep until an absolute CLOCK_REALTIME deadline
+ * (no remaining time is written back; a change of the clock moves the
+ * deadline: realtime.c). Never a user address (odd, in page 0). */
+#define SLEEP_REALTIME 1
 
 /* Who sent a pending signal, for its siginfo (signal.c). */
 struct signal_source {
@@ -112,10 +116,9 @@ struct thread {
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
-					 * of sys_clock; SLEEP_FOREVER: none), rem */
-	uint64_t sleep_realtime_at;     /* the sleep_at of an absolute CLOCK_REALTIME deadline
-					 * (realtime.c moves it when the clock is set): the
-					 * deadline is REALTIME's while sleep_at equals it */
+					 * of sys_clock; SLEEP_FOREVER: none), rem (0: none;
+					 * SLEEP_REALTIME: none, and the deadline is an
+					 * absolute CLOCK_REALTIME one: realtime.c) */
 	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
 	uint64_t robust_list;           /* set_robust_list's head (0: none) */
 	enum futex_state futex;         /* FUTEX_WAIT's, FUTEX_LOCK_PI's */
@@ -569,10 +572,10 @@ extern uint32_t threads_wakes;
  * read. Once, at start. */
 struct program_info;
 void realtime_start(const struct program_info *pi);
-/* An absolute CLOCK_REALTIME deadline ns as one of the kernel clock for
- * t's sleep_at (1 when already past), marked (sleep_realtime_at) so that
- * a change of the clock moves it. */
-uint64_t realtime_deadline(struct thread *t, uint64_t ns);
+/* An absolute CLOCK_REALTIME deadline ns as one of the kernel clock, for
+ * a sleep_at (1 when already past); its sleep_rem is to be
+ * SLEEP_REALTIME, so that a change of the clock moves it. */
+uint64_t realtime_deadline(uint64_t ns);
 
 /* ---- cputime.c: CPU time from the kernel's count per thread ---- */
 

@@ -8,7 +8,7 @@
  * MONOTONIC and BOOTTIME never move. Absolute deadlines on REALTIME
  * (clock_nanosleep TIMER_ABSTIME, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME,
  * FUTEX_LOCK_PI) wait in the kernel clock like every other, marked
- * (thread.sleep_realtime_at) so that a change of the offset moves them: a
+ * (thread.sleep_rem SLEEP_REALTIME) so that a change of the offset moves them: a
  * clock set past a deadline wakes its sleeper, one set back keeps it
  * asleep longer, as Linux's REALTIME timers behave. Relative timeouts
  * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
@@ -35,12 +35,11 @@ void realtime_start(const struct program_info *pi)
 	vdso_set_realtime_offset(offset > 0 ? offset : 0);
 }
 
-uint64_t realtime_deadline(struct thread *t, uint64_t ns)
+uint64_t realtime_deadline(uint64_t ns)
 {
 	uint64_t offset = (uint64_t)vdso_realtime_offset();
 
-	t->sleep_realtime_at = ns > offset ? ns - offset : 1;
-	return t->sleep_realtime_at;
+	return ns > offset ? ns - offset : 1;
 }
 
 /* CLOCK_REALTIME set to ns from now on: 0, or -EINVAL for a time before
@@ -59,10 +58,10 @@ static long realtime_set(uint64_t ns)
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		struct thread *t = &threads[i];
 		if (t->state != THREAD_RUNNING || !t->sleep_at || t->sleep_at == SLEEP_FOREVER ||
-		    t->sleep_at != t->sleep_realtime_at)
+		    t->sleep_rem != SLEEP_REALTIME)
 			continue;
 		uint64_t at = t->sleep_at + old;        /* its REALTIME deadline */
-		t->sleep_at = t->sleep_realtime_at = at > offset ? at - offset : 1;
+		t->sleep_at = at > offset ? at - offset : 1;
 	}
 	signal_timers();        /* wakes the ones now due, arms the timer again */
 	return 0;

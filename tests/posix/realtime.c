@@ -7,8 +7,8 @@
  * REALTIME clock_nanosleep, pthread_cond_timedwait and sem_timedwait
  * end after their deadline; clock_settime's and settimeofday's errors
  * for what may not be set (EINVAL, EFAULT, EPERM for a CPU-time clock);
- * user time grows while the process computes, with little system time,
- * and user and system time add up to CLOCK_PROCESS_CPUTIME_ID. (That
+ * user time grows while the process computes, and user and system time
+ * add up to CLOCK_PROCESS_CPUTIME_ID. (That
  * system calls grow the system time is not asked: Mica counts the
  * server's work on them nowhere yet, docs/posix.md "Threads".) Only
  * relations are printed, never times.
@@ -233,8 +233,9 @@ static void cpu_split(void)
 		for (int i = 0; i < 100000; i++)
 			sink += (uint64_t)i * i;
 	times_now(&u1, &s1);
-	printf("computing: user time grew: %s; system time under a quarter of it: %s\n",
-	       yes(u1 > u0), yes((s1 - s0) * 4 < u1 - u0));
+	/* (How much system time a loaded host's Linux charges to a loop
+	 * that makes no system calls varies: not asked.) */
+	printf("computing: user time grew: %s\n", yes(u1 > u0));
 	int64_t cpu = now(CLOCK_PROCESS_CPUTIME_ID) / 1000;
 	times_now(&u2, &s2);
 	printf("user + system within 20 ms of CLOCK_PROCESS_CPUTIME_ID: %s\n",

@@ -90,7 +90,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
-LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
+LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/aspace_owned.c lib/aspace_fault.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
 LIBMICA_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
@@ -225,19 +225,19 @@ POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
-$(B)/posix/%-musl: tests/posix/%.c
+$(B)/posix/%-musl: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
 	$(Q)musl-gcc $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc: tests/posix/%.c
+$(B)/posix/%-glibc: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc-pie: tests/posix/%.c
+$(B)/posix/%-glibc-pie: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (static PIE)"
 	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
-$(B)/posix/%-dyn: tests/posix/%.c
+$(B)/posix/%-dyn: tests/posix/%.c tests/posix/check.h
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (dynamically linked)"
 	$(Q)$(HOSTCC) $(filter-out -static,$(POSIX_CFLAGS)) -o $@ $<
@@ -431,10 +431,11 @@ gdb:
 
 # Host unit tests of pure logic.
 UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocator.c kernel/cmdline.c lib/fmt.c \
-	lib/aspace.c lib/loader.c \
+	lib/aspace.c lib/aspace_owned.c lib/aspace_fault.c lib/loader.c \
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c netstack/ip4_options.c netstack/dhcp_reply.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/firewall_index.c netstack/nat.c netstack/packet_meta.c netstack/filter_clock.c \
-	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c posix-server/tmpfs.c \
+	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c posix-server/vfs_change.c posix-server/tmpfs.c \
+	posix-server/runlist_parse.c \
 	posix-server/ldisc.c posix-server/rtc_date.c
 UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c drivers/net/virtq_desc.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)

@@ -299,8 +299,11 @@ void cmd_ifconfig(char **arg)
 		return;
 	for (long i = 0; i < net.count; i++)
 		print_interface(&net.info[i]);
-	if (net.proto_read)
+	if (net.proto_read) {
 		print_guard(&net.proto);
+		printf("UDP: %lu datagrams in, %lu dropped for a full socket receive buffer\n",
+		       net.proto.udp_recv, net.proto.sock_udp_dropped);
+	}
 }
 
 /* ---- route, arp ---- */

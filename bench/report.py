@@ -157,6 +157,11 @@ def figures(section, data):
             out.append((f"{r['nic']} {r['direction']}, Linux Mbit/s", r["linux_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
+        for r in data.get("udp") or []:
+            for who in ("linux", "mica"):
+                out.append((f"{r['nic']} UDP {r['rate']}, {who} datagrams/s", r[f"{who}_dps"], NOISY))
+                out.append((f"{r['nic']} UDP {r['rate']}, {who} lost %", r[f"{who}_lost_pct"],
+                            NOISY))
         for direction, c in (data.get("syscalls") or {}).items():
             out.append((f"Mica {direction}, system calls per MiB", c.get("per_mib"), NOISY))
     elif section == "firewall":
@@ -344,41 +349,61 @@ def with_range(v, runs):
     return cell(v) + rng(runs) if v else "n/a"
 
 
-def md_net(sec):
-    d = sec["data"]
-    lines = [f"iperf 2 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} runs; "
-             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
+def md_side_by_side(d, what, heads, keys, linux, mica):
+    """The lines of a table of Linux beside Mica from a run's data d: what
+    ran (what: the test and its seconds) with the run's median, time, load
+    and Linux guest; the header (heads: every column but Mica/Linux); a
+    row per result (its keys' fields, then the fields linux and mica with
+    their ranges, and the ratio); a line per guest skipped."""
+    lines = [f"{what}, median (and range) of {d['runs']} runs; {d['elapsed_s']} s in all; "
+             f"host load {d['host_load_at_start']} at the start; "
              f"Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
-             "|---|---|---:|---:|---:|"]
+             "| " + " | ".join(heads + ["Mica/Linux"]) + " |",
+             "|" + "---|" * len(keys) + "---:|" * 3]
     for r in d["results"]:
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nic']} | {r['direction']} | "
-                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
-                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
+        lines.append("| " + " | ".join(str(r[k]) for k in keys) + " | "
+                     f"{with_range(r[linux], r['linux_runs'])} | "
+                     f"{with_range(r[mica], r['mica_runs'])} | {ratio} |")
     for guest, why in (d.get("skipped") or {}).items():
         lines += ["", f"{guest} was skipped in that run: {why}"]
+    return lines
+
+
+# Columns of the iperf tables: NIC and direction, then Mbit/s.
+IPERF_COLUMNS = (["NIC", "direction", "Linux Mbit/s", "Mica Mbit/s"], ["nic", "direction"],
+                 "linux_mbit", "mica_mbit")
+
+
+def md_net(sec):
+    d = sec["data"]
+    lines = md_side_by_side(d, f"iperf 2 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
 
 
 def md_iperf3(sec):
     d = sec["data"]
-    lines = [f"Debian's iperf3 TCP, {d['seconds']} s per run, median (and range) of {d['runs']} "
-             f"runs; {d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the "
-             f"start; Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
-             "|---|---|---:|---:|---:|"]
-    for r in d["results"]:
-        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nic']} | {r['direction']} | "
-                     f"{with_range(r['linux_mbit'], r['linux_runs'])} | "
-                     f"{with_range(r['mica_mbit'], r['mica_runs'])} | {ratio} |")
-    for guest, why in (d.get("skipped") or {}).items():
-        lines += ["", f"{guest} was skipped in that run: {why}"]
+    lines = md_side_by_side(d, f"Debian's iperf3 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
+    udp = d.get("udp") or []
+    if udp:
+        lines += ["", f"UDP to the guest at {udp[0]['rate']}bit/s (`-u -b {udp[0]['rate']}`, "
+                  "datagrams of 1460 bytes): the datagrams a second its iperf3 received, and "
+                  "the share lost, median (and range):", "",
+                  "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |",
+                  "|---|---:|---:|---:|---:|"]
+        def lost(v, xs):
+            return "n/a" if v is None else cell(v, 1) + (
+                f" ({min(xs):.1f}–{max(xs):.1f})" if len(xs) > 1 else "")
+        for r in udp:
+            lines.append(f"| {r['nic']} | "
+                         f"{with_range(r['linux_dps'], [x[0] for x in r['linux_runs']])} | "
+                         f"{with_range(r['mica_dps'], [x[0] for x in r['mica_runs']])} | "
+                         f"{lost(r['linux_lost_pct'], [x[1] for x in r['linux_runs']])} | "
+                         f"{lost(r['mica_lost_pct'], [x[1] for x in r['mica_runs']])} |")
     calls = d.get("syscalls") or {}
     if calls:
         lines += ["", "Mica's iperf3 on virtio-net, its system calls counted by the POSIX "
-                  "server (`syscount=1`, one `iperf3 -s -1` test each way):", "",
+                  "server (`syscount=1`, one `iperf3 -s -1` test each way and one of UDP):", "",
                   "| direction | MiB moved | calls | calls per MiB | made again after waiting "
                   "| the most frequent, per MiB |", "|---|---:|---:|---:|---:|---|"]
         for direction, c in calls.items():
@@ -404,17 +429,9 @@ def md_outage(sec):
 
 def md_router(sec):
     d = sec["data"]
-    lines = [f"iperf3, {d['seconds']} s per test, median (and range) of {d['runs']} runs; "
-             f"{d['elapsed_s']} s in all; host load {d['host_load_at_start']} at the start; "
-             f"Linux guest {d.get('linux') or 'skipped'}.", "",
-             "| NICs | test | unit | Linux | Mica | Mica/Linux |", "|---|---|---|---:|---:|---:|"]
-    for r in d["results"]:
-        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        lines.append(f"| {r['nics']} | {r['test']} | {r['unit']} | "
-                     f"{with_range(r['linux'], r['linux_runs'])} | "
-                     f"{with_range(r['mica'], r['mica_runs'])} | {ratio} |")
-    for guest, why in (d.get("skipped") or {}).items():
-        lines += ["", f"{guest} was skipped in that run: {why}"]
+    lines = md_side_by_side(d, f"iperf3, {d['seconds']} s per test",
+                            ["NICs", "test", "unit", "Linux", "Mica"], ["nics", "test", "unit"],
+                            "linux", "mica")
     return "\n".join(lines) + "\n\n![TCP through the router, Mica beside Linux](bench-router.png)\n"
 
 

@@ -15,15 +15,19 @@ measured both ways, so that both see the same host load:
 
   to guest    `iperf3 -c 10.1.0.2 -t SECONDS`: the guest receives
   from guest  the same with -R: the guest sends
+  UDP         `iperf3 -c 10.1.0.2 -u -b 100M -t SECONDS`: the guest
+              receives datagrams of 1460 bytes at 100 Mbit/s
 
 Mbit/s of TCP payload the receiving end counted, over the seconds the
 host's end took (the host's clock: a guest's may lose ticks), the median
-and range reported with Mica/Linux. QEMU on one host CPU and the
+and range reported with Mica/Linux; for UDP the share of datagrams lost
+and the datagrams a second the guest's iperf3 received (on the host's
+clock), median and range. QEMU on one host CPU and the
 namespace's iperf3 on the other (taskset; not on a one-CPU host).
 
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
-for each direction and prints, when it exits, its calls by name and the
+for each direction and UDP and prints, when it exits, its calls by name and the
 bytes its sockets moved; the table gives calls per MiB moved.
 
 Prints a Markdown table, also written to build/bench/iperf3.md and, with
@@ -33,16 +37,14 @@ Never fails: what does not complete is reported as such.
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BUILD = os.path.join(ROOT, "build")
-sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
-
+from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, NICS, QEMU_PIN, LinuxGuestBase,
+                     MicaGuestBase, add_host_tap, available_guests, cell, median, nic_args,
+                     write_results)
 from netns import Netns, can_run          # noqa: E402
 from qemu import Qemu                     # noqa: E402
 from report import qemu_version           # noqa: E402
@@ -51,83 +53,40 @@ SECONDS = int(os.environ.get("MICA_BENCH_IPERF3_SECONDS", "5"))
 RUNS = int(os.environ.get("MICA_BENCH_IPERF3_RUNS", "3"))
 NIC_LIST = os.environ.get("MICA_BENCH_IPERF3_NICS", "virtio-net e1000").split()
 COUNT = os.environ.get("MICA_BENCH_IPERF3_COUNT", "1") == "1"
-HOST_ADDR = "10.1.0.1"
-GUEST_ADDR = "10.1.0.2"
-GUEST_MAC = "52:54:00:00:00:01"
 SLACK = 60              # seconds on top of SECONDS for connecting and reporting
 BOOT = 300              # seconds a guest may take to serve iperf3 (TCG, shared host)
 
-NICS = {
-    # model: (QEMU device, Mica driver module)
-    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
-    "e1000": ("e1000", "e1000"),
-}
 DIRECTIONS = {"to guest": [], "from guest": ["-R"]}
-
-_CPUS = sorted(os.sched_getaffinity(0))
-QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
-IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
+UDP_RATE = "100M"
+UDP = ["-u", "-b", UDP_RATE]
 
 # The POSIX server's count at a process's exit (posix-server/syscall.c).
 COUNT_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) calls: (\d+) in all, (\d+) made again after "
                         r"waiting; sockets sent (\d+) received (\d+) bytes; (.*)$", re.M)
 
 
-class LinuxGuest:
-    name = "Linux"
+class LinuxGuest(LinuxGuestBase):
     ready = r"^linux-guest: ready eth0 .* iperf3 server"
 
-    def available(self):
-        try:
-            r = subprocess.run([os.path.join(ROOT, "bench", "linux-guest.sh")],
-                               capture_output=True, text=True, timeout=900)
-        except subprocess.TimeoutExpired:
-            return "bench/linux-guest.sh took over 15 minutes"
-        if r.returncode != 0:
-            return "bench/linux-guest.sh failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
-        return None
-
-    def version(self):
-        with open(os.path.join(BUILD, "bench", "linux", "kernel-package")) as f:
-            return f.read().strip()
-
     def args(self, model, tmp):
-        return ["-kernel", os.path.join(BUILD, "bench", "linux", "vmlinuz"),
-                "-initrd", os.path.join(BUILD, "bench", "linux", "initrd.img"),
-                "-append", f"console=ttyS0 loglevel=4 mica.addr={GUEST_ADDR}/24 "
-                           "mica.iperf3=server"]
+        return self.boot_args("mica.iperf3=server")
 
 
-class MicaGuest:
+class MicaGuest(MicaGuestBase):
     """The kernel, init, the NIC driver, the netstack and the POSIX server
     running Debian's iperf3 as configs/boot.manifest does (`iperf3 -s`,
     the same memory), with a static address."""
-    name = "Mica"
     ready = r"^Server listening on 5201"
-    files = ["kernel.elf", "init.elf", "drivers/e1000.elf", "drivers/virtio-net.elf",
-             "netstack.elf", "posix-server.elf", "posix/rootfs.cpio"]
+    files = MicaGuestBase.files + ["posix-server.elf", "posix/rootfs.cpio"]
 
     def __init__(self, run="args run=iperf3:-s"):
         self.run = run
-
-    def available(self):
-        missing = [f for f in self.files if not os.path.exists(os.path.join(BUILD, f))]
-        return "build/" + ", build/".join(missing) + " missing" if missing else None
-
-    def version(self):
-        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                              capture_output=True, text=True).stdout.strip()
 
     def args(self, model, tmp):
         module = NICS[model][1]
         manifest = os.path.join(tmp, f"manifest-{model}")
         with open(manifest, "w") as f:
-            f.write(f"program eth0 dma=64 priority=150 restart=never\n"
-                    f"    module {module}\n"
-                    f"    pci 00:03.0\n"
-                    f"    args name=eth0\n"
-                    f"program netstack dma=4096 priority=100\n"
-                    f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}\n"
+            f.write(self.nic_manifest(module) +
                     f"program posix-server priority=90 quota=4096 memory=131072\n"
                     f"    file rootfs\n"
                     f"    {self.run}\n")
@@ -136,15 +95,12 @@ class MicaGuest:
                 (os.path.join(BUILD, "netstack.elf"), "netstack"),
                 (os.path.join(BUILD, "posix-server.elf"), "posix-server"),
                 (os.path.join(BUILD, "posix", "rootfs.cpio"), "rootfs")]
-        return ["-kernel", os.path.join(BUILD, "kernel.elf"), "-append", "loglevel=2",
-                "-initrd", ",".join(f"{p} {n}" for p, n in mods)]
+        return self.boot_args(mods)
 
 
 def boot(guest, ns, model, tmp):
     """The guest up in ns, serving iperf3; its Qemu (stopped by the caller)."""
-    args = guest.args(model, tmp) + [
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"{NICS[model][0]},netdev=n0,mac={GUEST_MAC},addr=3"]
+    args = guest.args(model, tmp) + nic_args(model)
     qemu = Qemu(args, name=f"{guest.name}-{model}-iperf3", prefix=ns.prefix() + QEMU_PIN)
     qemu.start()
     try:
@@ -178,6 +134,16 @@ def client(ns, args):
         print(f"  iperf3 {' '.join(args)}: {res.get('error') or r.stderr.strip()}")
         return None
     end = res.get("end", {})
+    if "-u" in args:
+        # iperf3's UDP report is the server's: packets up to the highest
+        # sequence number it saw, of which lost_packets never came.
+        s = end.get("sum", {})
+        secs = end.get("sum_sent", s).get("seconds")
+        if not s.get("packets") or not secs:
+            print(f"  iperf3 {' '.join(args)}: no UDP sum in its report")
+            return None
+        got = s["packets"] - s["lost_packets"]
+        return got / secs, 100.0 * s["lost_packets"] / s["packets"]
     got = end.get("sum_received", {})
     host = end.get("sum_received" if "-R" in args else "sum_sent", {})
     if not got.get("bytes") or not host.get("seconds"):
@@ -194,9 +160,7 @@ def measure(guests, model, runs, tmp):
     for _ in range(RUNS):
         for g in guests:
             with Netns(f"i3{g.name[:2].lower()}-{model[:6]}") as ns:
-                ns.add_tap("tap0")
-                subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev",
-                                "tap0"], check=True)
+                add_host_tap(ns)
                 start = time.monotonic()
                 try:
                     qemu = boot(g, ns, model, tmp)
@@ -215,6 +179,12 @@ def measure(guests, model, runs, tmp):
                         print(f"  {g.name} {model} {direction}: "
                               + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"),
                               flush=True)
+                    got = client(ns, UDP)
+                    if got:
+                        runs.setdefault((g.name, model, "udp"), []).append(got)
+                    print(f"  {g.name} {model} UDP {UDP_RATE}: " + (
+                        "failed" if not got else f"{got[0]:.0f} datagrams/s, {got[1]:.1f}% lost"),
+                        flush=True)
                 finally:
                     qemu.stop()
 
@@ -224,24 +194,21 @@ def count_calls(tmp):
     once per direction. {direction: {calls, bytes, per_mib, top}}."""
     guest = MicaGuest(run="file runs\n    args runfile=runs syscount=1")
     with open(os.path.join(tmp, "runs"), "w") as f:
-        f.write("iperf3 -s -1\n" * len(DIRECTIONS))
+        f.write("iperf3 -s -1\n" * (len(DIRECTIONS) + 1))
     out = {}
     ns = Netns("i3count")
     with ns:
-        ns.add_tap("tap0")
-        subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
-                       check=True)
+        add_host_tap(ns)
         args = guest.args("virtio-net", tmp)
         # The run list's file among the boot modules.
         i = args.index("-initrd") + 1
         args[i] += f",{os.path.join(tmp, 'runs')} runs"
-        args += ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-                 "-device", f"{NICS['virtio-net'][0]},netdev=n0,mac={GUEST_MAC},addr=3"]
+        args += nic_args("virtio-net")
         qemu = Qemu(args, name="Mica-iperf3-count", prefix=ns.prefix() + QEMU_PIN)
         qemu.start()
         try:
             mark = 0
-            for direction, dargs in DIRECTIONS.items():
+            for direction, dargs in list(DIRECTIONS.items()) + [(f"UDP {UDP_RATE}", UDP)]:
                 qemu.wait_for(MicaGuest.ready, timeout=BOOT, since=mark)
                 mark = qemu.mark()
                 if not client(ns, dargs):
@@ -249,11 +216,15 @@ def count_calls(tmp):
                 m = qemu.wait_for(COUNT_LINE.pattern, timeout=60, since=mark)
                 calls, again = int(m.group(1)), int(m.group(2))
                 moved = max(int(m.group(3)), int(m.group(4)))
+                per = dict((n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5)))
                 top = [(n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5))]
                 out[direction] = {"calls": calls, "again": again, "bytes": moved,
                                   "per_mib": calls / (moved / 2**20) if moved else None,
                                   "top": [(n, c / (moved / 2**20)) for n, c in top[:6]]
-                                  if moved else []}
+                                  if moved else [],
+                                  # UDP: datagrams read, and the calls per datagram
+                                  "reads": per.get("read", 0) + per.get("recvfrom", 0)
+                                  + per.get("recvmsg", 0) + per.get("recvmmsg", 0)}
                 mark = qemu.mark()
                 print(f"  Mica virtio-net {direction}: {calls} calls for {moved} bytes",
                       flush=True)
@@ -264,27 +235,13 @@ def count_calls(tmp):
     return out
 
 
-def median(xs):
-    return statistics.median(xs) if xs else None
-
-
-def cell(x):
-    return "n/a" if x is None else f"{x:.1f}"
-
-
 def main():
     if not can_run():
         print("bench/run_iperf3.py: needs root and /dev/net/tun; skipped")
         return 0
     began = time.monotonic()
-    guests, skipped = [], {}
-    for g in (LinuxGuest(), MicaGuest()):
-        why = g.available()
-        if why:
-            skipped[g.name] = why
-            print(f"bench/run_iperf3.py: {g.name} skipped: {why}")
-        else:
-            guests.append(g)
+    named, skipped = available_guests("bench/run_iperf3.py", (LinuxGuest(), MicaGuest()))
+    guests = list(named.values())
     load = os.getloadavg()[0]
     runs = {}
     counts = {}
@@ -309,6 +266,15 @@ def main():
             rows.append({"nic": model, "direction": direction, "linux_mbit": lm,
                          "linux_runs": lx, "mica_mbit": mm, "mica_runs": mc,
                          "ratio": mm / lm if lm and mm is not None else None})
+    udp_rows = []
+    for model in NIC_LIST:
+        lx = runs.get(("Linux", model, "udp"), [])
+        mc = runs.get(("Mica", model, "udp"), [])
+        udp_rows.append({"nic": model, "rate": UDP_RATE,
+                         "linux_dps": median([x[0] for x in lx]), "mica_dps": median([x[0] for x in mc]),
+                         "linux_lost_pct": median([x[1] for x in lx]),
+                         "mica_lost_pct": median([x[1] for x in mc]),
+                         "linux_runs": lx, "mica_runs": mc})
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
              "|---|---|---:|---:|---:|"]
     for r in rows:
@@ -320,6 +286,12 @@ def main():
     text = (f"Debian's iperf3 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG; "
             f"{elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
+    text += (f"\nUDP at {UDP_RATE}bit/s to the guest:\n\n"
+             "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |\n"
+             "|---|---:|---:|---:|---:|\n")
+    for r in udp_rows:
+        text += (f"| {r['nic']} | {cell(r['linux_dps'])} | {cell(r['mica_dps'])} | "
+                 f"{cell(r['linux_lost_pct'])} | {cell(r['mica_lost_pct'])} |\n")
     for direction, c in counts.items():
         text += (f"\nMica virtio-net {direction}: {c['calls']} system calls for {c['bytes']} "
                  f"bytes, {cell(c['per_mib'])} a MiB: "
@@ -331,13 +303,8 @@ def main():
               "pinning": {"qemu": " ".join(QEMU_PIN), "iperf3": " ".join(IPERF_PIN)},
               "linux": next((g.version() for g in guests if g.name == "Linux"), None),
               "mica": next((g.version() for g in guests if g.name == "Mica"), None),
-              "skipped": skipped, "results": rows, "syscalls": counts}
-    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
-    with open(os.path.join(BUILD, "bench", "iperf3.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(BUILD, "bench", "iperf3.json"), "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+              "skipped": skipped, "results": rows, "udp": udp_rows, "syscalls": counts}
+    write_results("iperf3", text, report)
     return 0
 
 

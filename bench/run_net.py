@@ -26,29 +26,24 @@ Prints a Markdown table, also written to build/bench/net.md and, with every
 run's number, build/bench/net.json. Never fails: what does not complete is
 reported as such.
 """
-import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BUILD = os.path.join(ROOT, "build")
-sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
-
+import net_rig
+from net_rig import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, IPERF_PIN, NICS,  # noqa: F401
+                     QEMU_PIN, LinuxGuestBase, MicaGuestBase, add_host_tap, cell, median,
+                     nic_args, write_results)
 from netns import Netns, can_run          # noqa: E402
-from qemu import Qemu, QEMU               # noqa: E402
+from qemu import Qemu                     # noqa: E402
 from report import qemu_version  # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_NET_SECONDS", "10"))
 RUNS = int(os.environ.get("MICA_BENCH_NET_RUNS", "3"))
-HOST_ADDR = "10.1.0.1"
-GUEST_ADDR = "10.1.0.2"
-GUEST_MAC = "52:54:00:00:00:01"
 PORT = 5001
 # Slack on top of SECONDS for connecting and reporting under TCG.
 SLACK = 60
@@ -60,21 +55,8 @@ SLACK = 60
 STALL = 30
 LONGEST = 10 * SECONDS + SLACK
 
-NICS = {
-    # model: (QEMU device, Mica driver module)
-    "e1000": ("e1000", "e1000"),
-    "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
-}
-
 # An iperf 2 report line with `-f k`: "[  1] 0.0000-10.0123 sec  123 KBytes  456 Kbits/sec".
 REPORT = re.compile(r"\]\s+[\d.]+-\s*([\d.]+) sec\s+(\d+) KBytes\s+(\d+) Kbits/sec")
-
-# QEMU on one host CPU, the namespace's iperf on another (when there are
-# two): left to the scheduler they share a core at random moments, and the
-# spread between runs was several times larger.
-_CPUS = sorted(os.sched_getaffinity(0))
-QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
-IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
 
 
 class Background:
@@ -149,32 +131,14 @@ def wait_listening(ns, port, timeout=10):
     return False
 
 
-class LinuxGuest:
+class LinuxGuest(LinuxGuestBase):
     """Debian 12's kernel, busybox and iperf 2 (bench/linux-guest.sh)."""
-    name = "Linux"
     ready = r"^linux-guest: ready eth0"
     done = re.compile(r"^linux-guest: iperf client done")
 
-    def available(self):
-        try:
-            r = subprocess.run([os.path.join(ROOT, "bench", "linux-guest.sh")],
-                               capture_output=True, text=True, timeout=900)
-        except subprocess.TimeoutExpired:
-            return "bench/linux-guest.sh took over 15 minutes"
-        if r.returncode != 0:
-            return "bench/linux-guest.sh failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
-        return None
-
-    def version(self):
-        with open(os.path.join(BUILD, "bench", "linux", "kernel-package")) as f:
-            return f.read().strip()
-
     def args(self, model, tmp, client):
         mode = f"client:{HOST_ADDR}:{SECONDS}" if client else "server"
-        return ["-kernel", os.path.join(BUILD, "bench", "linux", "vmlinuz"),
-                "-initrd", os.path.join(BUILD, "bench", "linux", "initrd.img"),
-                "-append", f"console=ttyS0 loglevel=4 mica.addr={GUEST_ADDR}/24 "
-                           f"mica.iperf={mode}"]
+        return self.boot_args(f"mica.iperf={mode}")
 
     def sent(self, qemu):
         """Mbit/s from the guest's own client report, or None."""
@@ -182,42 +146,22 @@ class LinuxGuest:
         return mbit_from_report(m) if m else None
 
 
-class MicaGuest:
+class MicaGuest(MicaGuestBase):
     """Mica's kernel, init, NIC driver and netstack (lwIP and its iperf 2 server).
     The boot modules follow tests/system/test_nic.py."""
-    name = "Mica"
     ready = r"^netstack: eth0 up, 10\.1\.0\.2/24"
     done = re.compile(r"^netstack: iperf: .* (\d+) bytes in (\d+) ms")
-    files = ["kernel.elf", "init.elf", "drivers/e1000.elf", "drivers/virtio-net.elf",
-             "netstack.elf"]
-
-    def available(self):
-        missing = [f for f in self.files if not os.path.exists(os.path.join(BUILD, f))]
-        if missing:
-            return "build/" + ", build/".join(missing) + " missing"
-        return None
-
-    def version(self):
-        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                              capture_output=True, text=True).stdout.strip()
 
     def args(self, model, tmp, client):
-        module = NICS[model][1]
         extra = f" iperf.client={HOST_ADDR} iperf.time={SECONDS}" if client else ""
         manifest = os.path.join(tmp, "manifest")
         with open(manifest, "w") as f:
-            f.write(f"program eth0 dma=64 priority=150 restart=never\n"
-                    f"    module {module}\n"
-                    f"    pci 00:03.0\n"
-                    f"    args name=eth0\n"
-                    f"program netstack dma=4096 priority=100\n"
-                    f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}{extra}\n")
+            f.write(self.nic_manifest(NICS[model][1], extra))
         mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
                 (os.path.join(BUILD, "drivers", "e1000.elf"), "e1000"),
                 (os.path.join(BUILD, "drivers", "virtio-net.elf"), "virtio-net"),
                 (os.path.join(BUILD, "netstack.elf"), "netstack")]
-        return ["-kernel", os.path.join(BUILD, "kernel.elf"), "-append", "loglevel=2",
-                "-initrd", ",".join(f"{p} {n}" for p, n in mods)]
+        return self.boot_args(mods)
 
     def sent(self, qemu):
         m = self.done.search(qemu.output())
@@ -227,10 +171,7 @@ class MicaGuest:
 
 
 def start_guest(guest, ns, model, tmp, client):
-    device = NICS[model][0]
-    args = guest.args(model, tmp, client) + [
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
+    args = guest.args(model, tmp, client) + nic_args(model)
     return Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
 
 
@@ -310,9 +251,7 @@ def measure(guests, model, runs):
     (a fresh boot each run) so that both see the same host load; results
     appended to runs[(guest, model, direction)]."""
     with tempfile.TemporaryDirectory() as tmp, Netns(f"net-{model}") as ns:
-        ns.add_tap("tap0")
-        subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
-                       check=True)
+        add_host_tap(ns)
         for direction, fn in DIRECTIONS.items():
             for _ in range(RUNS):
                 for guest in guests:
@@ -330,10 +269,6 @@ def measure(guests, model, runs):
                           + f" ({time.monotonic() - start:.0f} s)", flush=True)
 
 
-def median(xs):
-    return statistics.median(xs) if xs else None
-
-
 def side_by_side(runs, *key):
     """Linux's and Mica's runs for key, their medians and Mica/Linux."""
     linux, mica = runs.get(("Linux", *key), []), runs.get(("Mica", *key), [])
@@ -341,32 +276,10 @@ def side_by_side(runs, *key):
     return linux, mica, lm, mm, mm / lm if lm and mm is not None else None
 
 
-def cell(x):
-    return "n/a" if x is None else f"{x:.1f}"
-
-
 def available_guests(script):
     """{name: guest} of those that can run, and {name: why not} of the
     others (said)."""
-    guests, skipped = {}, {}
-    for guest in (LinuxGuest(), MicaGuest()):
-        why = guest.available()
-        if why:
-            skipped[guest.name] = why
-            print(f"{script}: {guest.name} skipped: {why}")
-        else:
-            guests[guest.name] = guest
-    return guests, skipped
-
-
-def write_results(name, text, report):
-    """build/bench/NAME.md and NAME.json, for bench/report.py."""
-    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
-    with open(os.path.join(BUILD, "bench", f"{name}.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(BUILD, "bench", f"{name}.json"), "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    return net_rig.available_guests(script, (LinuxGuest(), MicaGuest()))
 
 
 def main():

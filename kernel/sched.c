@@ -205,7 +205,7 @@ void sched_init(void)
 	idle_thread.kstack = idle_stack;
 	idle_thread.obj.refs = 1;       /* never freed */
 	memcpy(idle_thread.name, "idle", 5);
-	__asm__ volatile("fxsave64 (%0)" : : "r"(idle_thread.fpu) : "memory");
+	fpu_init_state(idle_thread.fpu);
 	/* The idle thread's first switch "returns" into idle_loop. */
 	uint64_t *sp = (uint64_t *)(idle_stack + sizeof(idle_stack));
 	*--sp = 0;                      /* alignment */

@@ -7,6 +7,7 @@
 #define MICA_SCHED_SWITCH_H
 
 #include "cpu.h"
+#include "fpu.h"
 #include "gdt.h"
 #include "klog.h"
 #include "percpu.h"
@@ -29,8 +30,8 @@ static inline __attribute__((always_inline)) void sched_switch_prepare(struct th
 
 	prev->cpu_cycles += now;
 	next->cpu_cycles -= now;
-	__asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
-	__asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu));
+	fpu_save(prev->fpu);
+	fpu_restore(next->fpu);
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
 	if (next->task) {
 		if (read_cr3() != next->task->pt_root)

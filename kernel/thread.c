@@ -12,6 +12,7 @@
 #include "sched.h"
 #include "syscall.h"
 #include "task.h"
+#include "fpu.h"
 #include "timer.h"
 #include "uaccess.h"
 
@@ -20,16 +21,8 @@
 
 #define DEFAULT_TIMESLICE_TICKS 5
 
-/* FPU state every new thread starts from (after fninit, default MXCSR). */
-static uint8_t fpu_template[512] __attribute__((aligned(16)));
-static bool fpu_template_ready;
-
 struct thread *thread_create(struct task *charged, struct task *runs_in)
 {
-	if (!fpu_template_ready) {
-		__asm__ volatile("fninit; fxsave64 (%0)" : : "r"(fpu_template) : "memory");
-		fpu_template_ready = true;
-	}
 	if (!task_charge(charged, THREAD_KSTACK_SIZE))
 		return NULL;
 	struct thread *t = kobject_alloc(charged, CAP_THREAD, sizeof(*t));
@@ -47,7 +40,7 @@ struct thread *thread_create(struct task *charged, struct task *runs_in)
 	thread_set_task(t, runs_in);
 	t->priority = current ? current->priority : 0;   /* never above its creator's */
 	t->timeslice_ticks = DEFAULT_TIMESLICE_TICKS;
-	memcpy(t->fpu, fpu_template, sizeof(t->fpu));
+	fpu_init_state(t->fpu);
 	memcpy(t->name, "thread", 7);
 	return t;
 }
@@ -368,16 +361,6 @@ static long decode_saved_regs(uint64_t slot, unsigned rights, struct thread **t)
 	return 0;
 }
 
-/* The MXCSR bits this CPU accepts (fxsave's MXCSR_MASK; 0 there means
- * the default, 0xFFBF): fxrstor of any other bit faults in the kernel. */
-static uint32_t mxcsr_mask(void)
-{
-	uint32_t mask;
-
-	memcpy(&mask, fpu_template + FPU_MXCSR_MASK_OFFSET, sizeof(mask));
-	return mask ? mask : 0xFFBF;
-}
-
 long sys_thread_read_regs(uint64_t slot, uint64_t out)
 {
 	struct thread *t;
@@ -410,13 +393,12 @@ long sys_thread_write_regs(uint64_t slot, uint64_t in)
 
 	if (slot & THREAD_REGS_FPU) {
 		uint8_t fpu[sizeof(t->fpu)];
-		uint32_t mxcsr;
+		const char *bad;
 		DECODE_OR_RETURN(decode_saved_regs(slot & ~THREAD_REGS_FPU, CAP_RIGHT_WRITE, &t));
 		if (copy_from_user(current->task, fpu, in, sizeof(fpu)))
 			REJECT(ERR_BAD_ADDRESS, "buffer %lx not readable", in);
-		memcpy(&mxcsr, fpu + FPU_MXCSR_OFFSET, sizeof(mxcsr));
-		if (mxcsr & ~mxcsr_mask())
-			REJECT(ERR_INVALID_ARG, "MXCSR %x has reserved bits", mxcsr);
+		if ((bad = fpu_check(fpu)))     /* xrstor would fault in the kernel */
+			REJECT(ERR_INVALID_ARG, "FPU state: %s", bad);
 		memcpy(t->fpu, fpu, sizeof(fpu));
 		return 0;
 	}

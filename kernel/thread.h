@@ -38,7 +38,7 @@ struct thread {
 	struct thread *task_next, *task_prev;   /* on task->threads */
 	uint64_t ksp;               /* saved kernel stack pointer when switched out */
 	uint8_t *kstack;            /* THREAD_KSTACK_SIZE bytes */
-	uint8_t fpu[512] __attribute__((aligned(16)));  /* fxsave area */
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(64)));   /* fpu.h */
 	uint64_t fs_base;
 	uint8_t priority;
 	uint32_t timeslice_ticks, ticks_left;

@@ -21,8 +21,8 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#define UDP_QUEUE_MAX    64    /* datagrams waiting per socket */
-#define UDP_QUEUE_BYTES  (256 * 1024)  /* and their bytes */
+#define UDP_QUEUED_MAX   (2 * 1024 * 1024)  /* what every UDP socket's queue may take
+					      of lwIP's heap in all (as Linux's udp_mem) */
 #define ACCEPT_QUEUE_MAX 16
 #define RX_CHUNK         16384 /* received TCP data is copied into chunks this big */
 #define RXQ_MAX          12    /* chunks per TCP socket: the window (128 KiB) and more */
@@ -59,11 +59,12 @@ struct sock {
 	uint8_t *rx_tail_end;
 	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
 	unsigned acc_n;
-	/* UDP: received datagrams, oldest first. */
+	/* UDP: received datagrams, oldest first; what they take of lwIP's
+	 * heap (their bytes and bookkeeping), bounded by rcvbuf (SO_RCVBUF). */
 	struct udp_pcb *udp;
 	struct dgram *dq, *dq_tail;
 	unsigned dq_len;
-	uint32_t dq_bytes;
+	uint32_t dq_bytes, rcvbuf;
 	struct pending rd, wr;          /* the receive side's and send side's waiting call */
 };
 

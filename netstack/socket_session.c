@@ -263,6 +263,25 @@ static int sock_call(struct sock *s, uint64_t label, const uint64_t *w, uint64_t
 	}
 }
 
+/* SOCK_POLL_ALL: every socket's SOCK_POLL bits, 4 a socket (in the
+ * reply's words: session_request's out). */
+_Static_assert(SOCK_MAX_SOCKETS / 16 <= 6, "SOCK_POLL_ALL's reply is too long");
+
+static void poll_all(struct session *se, uint64_t *out)
+{
+	for (unsigned i = 0; i < SOCK_MAX_SOCKETS; i++) {
+		struct sock *s = &se->socks[i];
+		if (!s->type || s->unaccepted)
+			continue;
+		unsigned b = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);
+		uint64_t bits = (b & SOCK_POLLIN ? SOCK_POLL_ALL_IN : 0) |
+				(b & SOCK_POLLOUT ? SOCK_POLL_ALL_OUT : 0) |
+				(b & SOCK_POLLERR ? SOCK_POLL_ALL_ERR : 0) |
+				(b & SOCK_POLLHUP ? SOCK_POLL_ALL_HUP : 0);
+		out[i / 16] |= bits << SOCK_POLL_ALL_SHIFT(i);
+	}
+}
+
 /* A call on a session; true when answered, false when deferred. */
 static bool session_request(struct session *se, struct msg *m, cap_slot_t reply, const uint64_t *w)
 {
@@ -278,6 +297,11 @@ static bool session_request(struct session *se, struct msg *m, cap_slot_t reply,
 	if (label == SOCK_OPEN) {
 		r = sock_open(se, w[0], out);
 		service_answer(reply, (uint64_t)r, out, 1);
+		return true;
+	}
+	if (label == SOCK_POLL_ALL) {
+		poll_all(se, out);
+		service_answer(reply, 0, out, SOCK_MAX_SOCKETS / 16);
 		return true;
 	}
 	if (label < SOCK_BIND || label > SOCK_SETOPT) {

@@ -127,6 +127,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	tcp_hooks(s, pcb);
+	/* Until the client accepts it, the connection counts against the
+	 * listener's backlog (at most ACCEPT_QUEUE_MAX, tcp_sock_listen), so
+	 * lwIP drops the SYNs past it, as Linux does when its accept queue is
+	 * full (the peer sends its SYN again), instead of this queue
+	 * resetting connections it has already answered. lwIP gives the
+	 * count back when the connection goes before it is accepted. */
+	tcp_backlog_delayed(pcb);
 	s->connected = s->unaccepted = true;
 	l->accq[l->acc_n++] = (int)(s - l->session->socks);
 	sock_changed(l);
@@ -187,6 +194,8 @@ static int tcp_sock_accept(struct sock *l, uint64_t *out, unsigned *n)
 	memmove(l->accq, l->accq + 1, --l->acc_n * sizeof(l->accq[0]));
 	struct sock *s = &l->session->socks[idx];
 	s->unaccepted = false;
+	if (s->tcp)
+		tcp_backlog_accepted(s->tcp);
 	out[0] = (uint64_t)idx;
 	out[1] = s->tcp ? ip4_addr_get_u32(ip_2_ip4(&s->tcp->remote_ip)) : 0;
 	out[2] = s->tcp ? s->tcp->remote_port : 0;

@@ -1,9 +1,13 @@
 /*
  * The socket service's datagram sockets (SOCK_DGRAM) over lwIP's raw UDP
  * interface. Received datagrams wait in the socket, copied out of the
- * pool, up to UDP_QUEUE_MAX of them and UDP_QUEUE_BYTES; more are dropped
- * and counted (sock_udp_dropped, on the management protocol). Sending
- * never waits.
+ * pool into lwIP's heap, as long as what the socket's queue takes (each
+ * datagram's bytes and its bookkeeping, DGRAM_COST) is within its
+ * receive buffer (SO_RCVBUF: SOCK_OPT_RCVBUF, SOCK_RCVBUF_DEFAULT) and
+ * what every socket's queue takes within UDP_QUEUED_MAX; others are
+ * dropped and counted (sock_udp_dropped, on the management protocol:
+ * Linux's RcvbufErrors). SOCK_RECV takes one datagram, or with
+ * SOCK_RECV_MANY as many as fit. Sending never waits.
  */
 #include "socket_service.h"
 
@@ -16,7 +20,13 @@ struct dgram {
 	uint8_t flags;                  /* SOCK_RECV_* */
 };
 
+/* What a queued datagram takes of lwIP's heap besides its bytes: its
+ * record, its pbuf, and (generously) the heap's own records of the two
+ * blocks and their alignment. */
+#define DGRAM_COST (sizeof(struct dgram) + sizeof(struct pbuf) + 64)
+
 static uint64_t udp_dropped;
+static uint64_t udp_queued;             /* every socket's dq_bytes */
 
 uint64_t socket_udp_dropped(void)
 {
@@ -31,7 +41,10 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 
 	if (!guard_udp_datagram(p))
 		return;         /* its length field is wrong: dropped, counted */
-	if (s->dq_len == UDP_QUEUE_MAX || s->dq_bytes + p->tot_len > UDP_QUEUE_BYTES ||
+	/* As Linux's __udp_enqueue_schedule_skb: taken while the queue is
+	 * within the buffer, so one datagram larger than it still gets in. */
+	uint32_t cost = (uint32_t)(p->tot_len + DGRAM_COST);
+	if (s->dq_bytes > s->rcvbuf || udp_queued + cost > UDP_QUEUED_MAX ||
 	    !(d = mem_malloc(sizeof(*d))) || !(q = pbuf_clone(PBUF_RAW, PBUF_RAM, p))) {
 		udp_dropped++;
 		pbuf_free(p);
@@ -45,7 +58,8 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	*d = (struct dgram){ .p = q, .addr = ip4_addr_get_u32(ip_2_ip4(addr)), .port = port,
 			     .to = ip4_addr_get_u32(ip_2_ip4(to)),
 			     .flags = broadcast ? SOCK_RECV_BROADCAST : 0 };
-	s->dq_bytes += q->tot_len;
+	s->dq_bytes += cost;
+	udp_queued += cost;
 	if (s->dq_tail)
 		s->dq_tail->next = d;
 	else
@@ -59,7 +73,60 @@ static int udp_sock_open(struct sock *s)
 {
 	if (!(s->udp = udp_new_ip_type(IPADDR_TYPE_V4)))
 		return SOCK_ENOMEM;
+	s->rcvbuf = SOCK_RCVBUF_DEFAULT;
 	udp_recv(s->udp, on_udp, s);
+	return 0;
+}
+
+/* The oldest datagram leaves the queue. */
+static void dgram_drop_first(struct sock *s)
+{
+	struct dgram *d = s->dq;
+	uint32_t cost = (uint32_t)(d->p->tot_len + DGRAM_COST);
+
+	if (!(s->dq = d->next))
+		s->dq_tail = NULL;
+	s->dq_len--;
+	s->dq_bytes -= cost;
+	udp_queued -= cost;
+	pbuf_free(d->p);
+	mem_free(d);
+}
+
+/* SOCK_RECV_MANY: datagrams into the range, each a struct sock_dgram and
+ * its bytes; the first cut to the range if it does not fit. [0] bytes
+ * used [1] datagrams. */
+static int udp_sock_recv_many(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	uint8_t *at = s->session->buf + w[1];
+	uint64_t room = w[2], used = 0, count = 0;
+
+	if (!s->dq)
+		return s->err ? sock_take_err(s) : SOCK_WAIT;
+	if (room < sizeof(struct sock_dgram))
+		return SOCK_EINVAL;
+	while (s->dq) {
+		struct dgram *d = s->dq;
+		uint64_t len = d->p->tot_len;
+		if (SOCK_DGRAM_NEXT(len) > room - used) {
+			if (count)
+				break;
+			len = room - sizeof(struct sock_dgram);
+		}
+		struct sock_dgram h = { .len = (uint32_t)len, .whole = d->p->tot_len,
+					.addr = d->addr, .to = d->to, .port = d->port,
+					.flags = d->flags };
+		memcpy(at + used, &h, sizeof(h));
+		pbuf_copy_partial(d->p, at + used + sizeof(h), (u16_t)len, 0);
+		used += SOCK_DGRAM_NEXT(len);
+		count++;
+		dgram_drop_first(s);
+		if (used >= room)
+			break;
+	}
+	out[0] = used < room ? used : room;
+	out[1] = count;
+	*n = 2;
 	return 0;
 }
 
@@ -85,6 +152,8 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	struct dgram *d = s->dq;
 	uint64_t len = w[2];
 
+	if (w[3] & SOCK_RECV_MANY)
+		return udp_sock_recv_many(s, w, out, n);
 	if (!d)
 		return s->err ? sock_take_err(s) : SOCK_WAIT;
 	uint16_t copy = (uint16_t)(d->p->tot_len < len ? d->p->tot_len : len);
@@ -96,12 +165,7 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	out[4] = d->to;
 	out[5] = d->flags;
 	*n = 6;
-	if (!(s->dq = d->next))
-		s->dq_tail = NULL;
-	s->dq_len--;
-	s->dq_bytes -= d->p->tot_len;
-	pbuf_free(d->p);
-	mem_free(d);
+	dgram_drop_first(s);
 	return 0;
 }
 
@@ -150,15 +214,20 @@ static void udp_sock_close(struct sock *s)
 {
 	if (s->udp)
 		udp_remove(s->udp);
-	while (s->dq) {
-		struct dgram *d = s->dq;
-		s->dq = d->next;
-		pbuf_free(d->p);
-		mem_free(d);
-	}
+	while (s->dq)
+		dgram_drop_first(s);
 }
 
-/* No listen, accept, shutdown (a no-op) or options. */
+static int udp_sock_setopt(struct sock *s, uint64_t option, uint64_t value)
+{
+	if (option != SOCK_OPT_RCVBUF)
+		return SOCK_ENOPROTOOPT;
+	s->rcvbuf = value < SOCK_RCVBUF_MIN ? SOCK_RCVBUF_MIN
+		  : value > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX : (uint32_t)value;
+	return 0;
+}
+
+/* No listen, accept or shutdown (a no-op). */
 const struct sock_ops sock_udp_ops = {
 	.open = udp_sock_open,
 	.bind = udp_sock_bind,
@@ -168,4 +237,5 @@ const struct sock_ops sock_udp_ops = {
 	.name = udp_sock_name,
 	.poll = udp_sock_poll,
 	.close = udp_sock_close,
+	.setopt = udp_sock_setopt,
 };

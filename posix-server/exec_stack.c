@@ -5,7 +5,7 @@
 #include "lib/string.h"
 #include "uapi/errors.h"
 
-#define AUXV_PAIRS 20           /* the entries below, AT_NULL included */
+#define AUXV_PAIRS 21           /* the entries below, AT_NULL included */
 
 /* Copy len bytes to just below *at, which moves down past them. */
 static long push(struct aspace *as, uint64_t *at, const void *bytes, size_t len)
@@ -47,7 +47,8 @@ long exec_stack_build(struct aspace *as, uint64_t top, const struct exec_start *
 	random = at;
 
 	const uint64_t auxv[AUXV_PAIRS][2] = {
-		{ s->sysinfo_ehdr ? AT_SYSINFO_EHDR : AT_IGNORE, s->sysinfo_ehdr }, { AT_PHDR, s->image.phdr }, { AT_PHENT, 56 }, { AT_PHNUM, s->image.phnum },
+		{ s->sysinfo_ehdr ? AT_SYSINFO_EHDR : AT_IGNORE, s->sysinfo_ehdr },
+		{ AT_MINSIGSTKSZ, s->minsigstksz }, { AT_PHDR, s->image.phdr }, { AT_PHENT, 56 }, { AT_PHNUM, s->image.phnum },
 		{ AT_PAGESZ, 4096 }, { AT_BASE, s->base }, { AT_FLAGS, 0 }, { AT_ENTRY, s->image.entry },
 		{ AT_UID, s->uid }, { AT_EUID, s->uid }, { AT_GID, s->gid }, { AT_EGID, s->gid },
 		{ AT_PLATFORM, platform }, { AT_HWCAP, s->hwcap }, { AT_HWCAP2, s->hwcap2 },

@@ -27,6 +27,7 @@ struct exec_start {
 	uint64_t base;              /* AT_BASE: where the interpreter is, or 0 */
 	uint8_t random[16];         /* AT_RANDOM's bytes */
 	uint64_t hwcap, hwcap2;     /* AT_HWCAP (CPUID 1 EDX), AT_HWCAP2 */
+	uint64_t minsigstksz;       /* AT_MINSIGSTKSZ: the most a signal frame takes */
 	uint64_t uid, gid;          /* AT_UID and AT_EUID, AT_GID and AT_EGID */
 	uint64_t clock_ticks;       /* AT_CLKTCK (times(2) units per second) */
 	uint64_t sysinfo_ehdr;      /* AT_SYSINFO_EHDR: the vDSO's ELF header, or 0 */

@@ -31,6 +31,8 @@
 #define FUTEX_PRIVATE_FLAG      128
 #define FUTEX_CLOCK_REALTIME    256
 #define FUTEX_BITSET_MATCH_ANY  0xFFFFFFFFU
+#define FUTEX_WAIT_REQUEUE_PI   11
+#define FUTEX_CMP_REQUEUE_PI    12
 #define FUTEX_LOCK_PI2          13
 
 #define FUTEX_WAITERS           0x80000000U
@@ -42,6 +44,11 @@
 #define NS_PER_SEC              1000000000UL
 
 static uint64_t wait_count;     /* the order threads began to wait in */
+
+uint64_t futex_seq_next(void)
+{
+	return ++wait_count;
+}
 
 struct futex_key futex_key_of(struct process *p, uint64_t addr, bool private)
 {
@@ -64,8 +71,8 @@ long futex_wake(const struct futex_key *key, uint64_t n, uint32_t bitset)
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];
-		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING && t->futex_pi &&
-		    same_key(&t->futex_key, key))
+		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING &&
+		    (t->futex_pi || t->futex_requeue_pi) && same_key(&t->futex_key, key))
 			return -LINUX_EINVAL;   /* a PI futex's waiters are not for FUTEX_WAKE */
 	}
 	while ((uint64_t)woken < n) {
@@ -97,6 +104,8 @@ static long futex_requeue(struct process *p, const struct futex_key *key,
 		struct thread *t = &threads[i];
 		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING && !t->futex_pi &&
 		    same_key(&t->futex_key, key)) {
+			if (t->futex_requeue_pi)
+				return -LINUX_EINVAL;   /* as Linux: for FUTEX_CMP_REQUEUE_PI only */
 			t->futex_key = *key2;
 			if (t->proc == p)
 				t->futex_addr = addr2;
@@ -146,8 +155,9 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 	t->futex_key = futex_key_of(p, addr, private);
 	t->futex_addr = addr;
 	t->futex_pi = false;
+	t->futex_requeue_pi = false;
 	t->futex_bitset = bitset;
-	t->futex_seq = ++wait_count;
+	t->futex_seq = futex_seq_next();
 	t->sleep_at = deadline;
 	t->sleep_rem = timeout && absolute && realtime ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
@@ -204,7 +214,7 @@ long posix_futex(struct process *p, struct user_regs *r)
 	struct futex_key key, key2;
 
 	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
-	    cmd != FUTEX_LOCK_PI2)
+	    cmd != FUTEX_LOCK_PI2 && cmd != FUTEX_WAIT_REQUEUE_PI)
 		return -LINUX_ENOSYS;
 	/* As Linux's get_futex_key: unaligned is EINVAL, outside user
 	 * space EFAULT (even for a wake, which reads nothing). */
@@ -245,7 +255,8 @@ long posix_futex(struct process *p, struct user_regs *r)
 		long woken = futex_wake(&key, (uint64_t)nwake, FUTEX_BITSET_MATCH_ANY);
 		if (woken < 0)
 			return woken;
-		return woken + futex_requeue(p, &key, &key2, addr2, (uint64_t)val2);
+		long moved = futex_requeue(p, &key, &key2, addr2, (uint64_t)val2);
+		return moved < 0 ? moved : woken + moved;
 	}
 	case FUTEX_WAKE_OP: {
 		uint32_t old;
@@ -272,8 +283,14 @@ long posix_futex(struct process *p, struct user_regs *r)
 		 * with FUTEX_CLOCK_REALTIME (futex(2)). */
 		return futex_pi(p, cmd, addr, timeout,
 				cmd == FUTEX_LOCK_PI || (op & FUTEX_CLOCK_REALTIME), private);
-	default:
-		/* FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI, FUTEX_FD. */
+	case FUTEX_WAIT_REQUEUE_PI:
+	case FUTEX_CMP_REQUEUE_PI:
+		if (addr2 & 3)
+			return -LINUX_EINVAL;
+		if (addr2 > USER_SPACE_TOP - 4)
+			return -LINUX_EFAULT;
+		return futex_requeue_pi(p, cmd, r, private);
+	default:        /* FUTEX_FD, gone from Linux */
 		return -LINUX_ENOSYS;
 	}
 }
@@ -361,9 +378,11 @@ void futex_thread_gone(struct thread *t)
 	}
 }
 
-bool futex_restarts_always(const struct user_regs *r)
+long futex_interrupted(const struct thread *t, const struct user_regs *r)
 {
 	unsigned cmd = (unsigned)r->rsi & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 
-	return cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2;
+	if (cmd == FUTEX_WAIT_REQUEUE_PI && t->futex_requeue_pi && t->futex_pi)
+		return -LINUX_EAGAIN;
+	return cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
 }

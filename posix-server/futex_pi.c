@@ -14,7 +14,21 @@
  * kept in the order they came: every process thread runs at one
  * priority here, so the priority boost Linux gives an owner has nothing
  * to change and is not done. A waiting FUTEX_LOCK_PI is started again
- * after a signal's handler (Linux's ERESTARTNOINTR: futex_restarts_always).
+ * after a signal's handler (Linux's ERESTARTNOINTR: futex_interrupted).
+ *
+ * FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (Linux's futex(2);
+ * Documentation/locking/futex-requeue-pi.rst): a condition variable's
+ * waiter waits on a plain word (uaddr, while it holds val) naming the PI
+ * futex (uaddr2) it is to be moved to; FUTEX_WAKE cannot wake it
+ * (EINVAL). The signaller's FUTEX_CMP_REQUEUE_PI (nr_wake 1, while uaddr
+ * holds val3) takes the PI futex for the first waiter if it is free
+ * (that waiter returns 0 owning it, the word its tid), then moves up to
+ * nr_requeue more (nr_requeue + 1 when the first could not take it) to
+ * wait for the PI futex as FUTEX_LOCK_PI's waiters do: each returns 0
+ * when an unlock hands it the lock (FUTEX_WAITERS set in the word with
+ * the first moved). It returns how many were woken or moved. Before its requeue a waiter's signal starts
+ * the call again; after it, the call returns EAGAIN; past its absolute
+ * deadline, ETIMEDOUT (futex_wait_requeue_pi).
  */
 #include "linux_socket.h"
 #include "syscall.h"
@@ -22,13 +36,14 @@
 #define FUTEX_LOCK_PI           6
 #define FUTEX_UNLOCK_PI         7
 #define FUTEX_TRYLOCK_PI        8
+#define FUTEX_WAIT_REQUEUE_PI   11
+#define FUTEX_CMP_REQUEUE_PI    12
 #define FUTEX_LOCK_PI2          13
+#define FUTEX_CLOCK_REALTIME    256
 #define FUTEX_WAITERS           0x80000000U
 #define FUTEX_OWNER_DIED        0x40000000U
 #define FUTEX_TID_MASK          0x3FFFFFFFU
 #define NS_PER_SEC              1000000000UL
-
-static uint64_t pi_count;       /* the order threads began to wait in */
 
 static bool same_key(const struct futex_key *a, const struct futex_key *b)
 {
@@ -91,6 +106,27 @@ static long unlock_pi(struct process *p, uint64_t addr, bool private)
 	return as_copy_out(&p->as, addr, &zero, 4) < 0 ? -LINUX_EFAULT : 0;
 }
 
+/* An absolute deadline from the user timespec at timeout (0: none), of
+ * CLOCK_REALTIME when realtime (realtime.c), else of the kernel clock:
+ * 0, -EFAULT or -EINVAL. */
+static long deadline_of(struct process *p, uint64_t timeout, bool realtime, uint64_t *deadline)
+{
+	struct linux_timespec ts;
+
+	*deadline = SLEEP_FOREVER;
+	if (!timeout)
+		return 0;
+	if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
+		return -LINUX_EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+		return -LINUX_EINVAL;
+	*deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
+		    ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+	if (realtime)
+		*deadline = realtime_deadline(*deadline);
+	return 0;
+}
+
 /* FUTEX_LOCK_PI, _LOCK_PI2, _TRYLOCK_PI: the first try takes a free
  * word, or sets FUTEX_WAITERS and waits (a trylock: EAGAIN) until
  * handed the lock (0) or past the absolute deadline (-ETIMEDOUT). */
@@ -110,17 +146,9 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 		t->sleep_at = 0;
 		return owner ? 0 : -LINUX_ETIMEDOUT;
 	}
-	if (timeout && !trylock) {
-		struct linux_timespec ts;
-		if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
-			return -LINUX_EFAULT;
-		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
-			return -LINUX_EINVAL;
-		deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
-			   ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		if (realtime)
-			deadline = realtime_deadline(deadline);
-	}
+	long err;
+	if (!trylock && (err = deadline_of(p, timeout, realtime, &deadline)) < 0)
+		return err;
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
 	if ((word & FUTEX_TID_MASK) == (uint32_t)t->tid)
@@ -144,10 +172,11 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 		return -LINUX_ETIMEDOUT;
 	t->futex = FUTEX_WAITING;
 	t->futex_pi = true;
+	t->futex_requeue_pi = false;
 	t->futex_key = key;
 	t->futex_addr = addr;
 	t->futex_pi_owner = w ? w->futex_pi_owner : owner;
-	t->futex_seq = ++pi_count;
+	t->futex_seq = futex_seq_next();
 	t->sleep_at = deadline;
 	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
@@ -166,6 +195,148 @@ long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, 
 	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 */
 		return lock_pi(p, addr, timeout, realtime, private, false);
 	}
+}
+
+/* FUTEX_WAIT_REQUEUE_PI: waits on the word at addr while it holds val,
+ * to be moved to the PI futex at addr2 (as futex_pi's header says). */
+static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
+			    uint64_t addr2, bool realtime, bool private)
+{
+	struct thread *t = p->current;
+	uint64_t now = (uint64_t)sys_clock(), deadline;
+	uint32_t word;
+	long err;
+
+	if (t->futex != FUTEX_NONE && t->futex_requeue_pi) {    /* tried again */
+		bool woken = t->futex == FUTEX_WOKEN;
+		if (!woken && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
+			return SYSCALL_BLOCK;
+		/* Woken only by being handed the PI futex: it owns it. */
+		t->futex = FUTEX_NONE;
+		t->futex_pi = t->futex_requeue_pi = false;
+		t->sleep_at = 0;
+		return woken ? 0 : -LINUX_ETIMEDOUT;
+	}
+	struct futex_key key = futex_key_of(p, addr, private), key2 = futex_key_of(p, addr2, private);
+	if (same_key(&key, &key2))
+		return -LINUX_EINVAL;
+	if ((err = deadline_of(p, timeout, realtime, &deadline)) < 0)
+		return err;
+	if (as_copy_in(&p->as, &word, addr, 4) < 0)
+		return -LINUX_EFAULT;
+	if (word != val)
+		return -LINUX_EAGAIN;
+	if (deadline <= now)
+		return -LINUX_ETIMEDOUT;
+	t->futex = FUTEX_WAITING;
+	t->futex_pi = false;
+	t->futex_requeue_pi = true;
+	t->futex_key = key;
+	t->futex_addr = addr;
+	t->futex_key2 = key2;
+	t->futex_addr2 = addr2;
+	t->futex_bitset = 0xFFFFFFFFU;
+	t->futex_seq = futex_seq_next();
+	t->sleep_at = deadline;
+	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
+	if (deadline != SLEEP_FOREVER)
+		signal_timer_arm();
+	return SYSCALL_BLOCK;
+}
+
+/* The first thread waiting on key (any kind), or NULL. */
+static struct thread *first_on(const struct futex_key *key)
+{
+	struct thread *first = NULL;
+
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (t->state == THREAD_RUNNING && t->futex == FUTEX_WAITING &&
+		    same_key(&t->futex_key, key) && (!first || t->futex_seq < first->futex_seq))
+			first = t;
+	}
+	return first;
+}
+
+/* w, waiting in FUTEX_WAIT_REQUEUE_PI, now waits for the PI futex key2
+ * behind owner, the last in line. */
+static void requeue_onto(struct thread *w, const struct futex_key *key2, int owner)
+{
+	w->futex_pi = true;
+	w->futex_key = *key2;
+	w->futex_addr = w->futex_addr2;
+	w->futex_pi_owner = owner;
+	w->futex_seq = futex_seq_next();
+}
+
+/* FUTEX_CMP_REQUEUE_PI: how many waiters were woken owning the PI futex
+ * at addr2 (0 or 1) or moved to it (at most nr_requeue), or -errno. */
+static long cmp_requeue_pi(struct process *p, uint64_t addr, uint32_t nr_wake, int32_t nr_requeue,
+			   uint64_t addr2, uint32_t val3, bool private)
+{
+	struct futex_key key = futex_key_of(p, addr, private), key2 = futex_key_of(p, addr2, private);
+	uint32_t word, word2;
+	long count = 0;
+
+	if (nr_wake != 1 || nr_requeue < 0 || same_key(&key, &key2))
+		return -LINUX_EINVAL;
+	if (as_copy_in(&p->as, &word, addr, 4) < 0)
+		return -LINUX_EFAULT;
+	if (word != val3)
+		return -LINUX_EAGAIN;
+	struct thread *top = first_on(&key);
+	if (!top)
+		return 0;
+	if (!top->futex_requeue_pi || !same_key(&top->futex_key2, &key2))
+		return -LINUX_EINVAL;   /* not a FUTEX_WAIT_REQUEUE_PI for this PI futex */
+	if (as_copy_in(&p->as, &word2, addr2, 4) < 0)
+		return -LINUX_EFAULT;
+	int owner = (int)(word2 & FUTEX_TID_MASK);
+	if (owner == top->tid)
+		return -LINUX_EDEADLK;
+	if (!owner) {
+		/* Free: the first waiter takes it (FUTEX_OWNER_DIED kept;
+		 * FUTEX_WAITERS once another is moved behind it). */
+		word2 = (word2 & FUTEX_OWNER_DIED) | (uint32_t)top->tid;
+		if (as_copy_out(&p->as, addr2, &word2, 4) < 0)
+			return -LINUX_EFAULT;
+		requeue_onto(top, &key2, 0);
+		top->futex = FUTEX_WOKEN;
+		thread_mark(top);
+		owner = top->tid;
+		count = 1;
+	} else {
+		struct thread *w = first_waiter(&key2);
+		if (!w && !thread_of_tid(owner))
+			return -LINUX_ESRCH;
+		if (w)
+			owner = w->futex_pi_owner;
+	}
+	/* nr_requeue more, or one more when the first was not woken (as
+	 * Linux's futex_requeue: task_count - nr_wake < nr_requeue). */
+	for (long moved = 0; moved < (long)nr_requeue + 1 - count; moved++, count++) {
+		struct thread *w = first_on(&key);
+		if (!w)
+			break;
+		if (!w->futex_requeue_pi || !same_key(&w->futex_key2, &key2))
+			return count ? count : -LINUX_EINVAL;
+		if (!(word2 & FUTEX_WAITERS)) {
+			word2 |= FUTEX_WAITERS;     /* the owner's unlock comes here */
+			if (as_copy_out(&p->as, addr2, &word2, 4) < 0)
+				return count ? count : -LINUX_EFAULT;
+		}
+		requeue_onto(w, &key2, owner);
+	}
+	return count;
+}
+
+long futex_requeue_pi(struct process *p, unsigned cmd, const struct user_regs *r, bool private)
+{
+	if (cmd == FUTEX_WAIT_REQUEUE_PI)
+		return wait_requeue_pi(p, r->rdi, (uint32_t)r->rdx, r->r10, r->r8,
+				       (unsigned)r->rsi & FUTEX_CLOCK_REALTIME, private);
+	return cmp_requeue_pi(p, r->rdi, (uint32_t)r->rdx, (int32_t)r->r10, r->r8, (uint32_t)r->r9,
+			      private);
 }
 
 void futex_pi_owner_gone(struct thread *t)

@@ -51,6 +51,7 @@
 /* Auxiliary vector keys (getauxval(3)). */
 #define AT_NULL     0
 #define AT_IGNORE   1
+#define AT_MINSIGSTKSZ 51
 #define AT_PHDR     3
 #define AT_PHENT    4
 #define AT_PHNUM    5
@@ -380,6 +381,10 @@ struct linux_sigcontext {
 	uint64_t err, trapno, oldmask, cr2, fpstate;
 	uint64_t reserved[8];
 };
+
+#define LINUX_UC_FP_XSTATE          0x1     /* uc_flags: fpstate is an XSAVE area */
+#define LINUX_UC_SIGCONTEXT_SS      0x2
+#define LINUX_UC_STRICT_RESTORE_SS  0x4
 
 struct linux_ucontext {
 	uint64_t flags, link;

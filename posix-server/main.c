@@ -6,11 +6,14 @@
  *                                 (the manifest's `file rootfs`, a cpio
  *                                 archive), or else a `file PROG` of the
  *                                 manifest; a static x86_64 Linux
- *                                 executable, started with argv PROG ARG...
+ *                                 executable, started with argv PROG ARG...;
+ *                                 a backslash makes the next character
+ *                                 part of the word (\, \: \\)
  *   runfile=FILE                  the same from a `file` of the manifest:
  *                                 a program per line, its arguments after
  *                                 it separated by spaces ('quoted' ones
- *                                 may hold spaces); `#` comments
+ *                                 may hold spaces; ':' and ',' are
+ *                                 ordinary); `#` comments
  *   trace=1                       log every system call and its result
  *   syscount=1                    count each process's system calls by
  *                                 number and log them when it ends
@@ -290,9 +293,15 @@ static void wake_waiting(void)
  * (PROCESS_QUOTA) is spent on its mappings' records. Its other pages are
  * revoked to free them (it faults in again what it uses); if that does
  * not help either, FAULT_REPEATS_MAX in a row end it. (A page revoked by
- * another process, copy-on-write, is faulted in again once, not twice.) */
-#define FAULT_TRIM_AT     2
-#define FAULT_REPEATS_MAX 8
+ * another process, copy-on-write, is faulted in again once, not twice.)
+ * The page tables of what it touched stay charged to the quota until it
+ * ends, so a trim frees less each time; a process that needs one again
+ * within FAULT_TRIM_GAP_MIN faults has no room left for the pages it runs
+ * on (code, stack, data), which would take each other's place for ever:
+ * it is out of memory too. */
+#define FAULT_TRIM_AT      2
+#define FAULT_REPEATS_MAX  8
+#define FAULT_TRIM_GAP_MIN 64
 
 /* t's page fault m: true with m its answer, false when its process has
  * been ended (out of memory: SIGKILL, as Linux's OOM killer; refused:
@@ -305,9 +314,15 @@ static bool page_fault(struct thread *t, struct msg *m)
 
 	t->fault_repeats = at == t->fault_at ? t->fault_repeats + 1 : 0;
 	t->fault_at = at;
-	if (t->fault_repeats == FAULT_TRIM_AT)
-		memory_trim(p, m->w[0]);
-	if (t->fault_repeats >= FAULT_REPEATS_MAX)
+	p->faults++;
+	bool thrashing = false;
+	if (t->fault_repeats == FAULT_TRIM_AT) {
+		thrashing = p->faults_at_trim && p->faults - (p->faults_at_trim - 1) < FAULT_TRIM_GAP_MIN;
+		p->faults_at_trim = p->faults + 1;
+		if (!thrashing)
+			memory_trim(p, m->w[0]);
+	}
+	if (thrashing || t->fault_repeats >= FAULT_REPEATS_MAX)
 		err = -ERR_NO_MEMORY;
 	else if ((err = pager_answer(&p->as, m)) == 0)
 		return true;

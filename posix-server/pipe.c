@@ -120,6 +120,50 @@ long pipe_put(struct file *f, const void *buf, uint64_t len)
 	return pipe_in(NULL, f, 0, buf, len);
 }
 
+uint64_t pipe_peek(const struct file *f, uint64_t skip, void *buf, uint64_t len)
+{
+	struct pipe *pp = pipe_of(f);
+	uint64_t done = 0;
+
+	if (skip >= pp->count)
+		return 0;
+	len = len < pp->count - skip ? len : pp->count - skip;
+	while (done < len) {
+		uint64_t at = pp->head + skip + done, off = at % PAGE_SIZE, n = PAGE_SIZE - off;
+		n = n < len - done ? n : len - done;
+		memcpy((uint8_t *)buf + done, ring_page(pp, at, false) + off, n);
+		done += n;
+	}
+	return done;
+}
+
+void pipe_consume(const struct file *f, uint64_t n)
+{
+	struct pipe *pp = pipe_of(f);
+	bool was_full = PIPE_SIZE - pp->count < PIPE_BUF;
+
+	n = n < pp->count ? n : pp->count;
+	if (!n)
+		return;
+	pp->head = (pp->head + n) % PIPE_SIZE;
+	pp->count -= n;
+	if (was_full)
+		pp->edges[1]++;
+	wake_all();
+}
+
+uint64_t pipe_room(const struct file *f)
+{
+	return PIPE_SIZE - pipe_of(f)->count;
+}
+
+bool pipe_has_peer(const struct file *f)
+{
+	const struct pipe *pp = pipe_of(f);
+
+	return (f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY ? pp->writers : pp->readers;
+}
+
 void pipe_edges(const struct file *f, uint32_t edges[2])
 {
 	const struct pipe *pp = pipe_of(f);

@@ -108,7 +108,10 @@ struct thread {
 	bool wake;                      /* what it waits for changed, or a signal came: look again */
 	struct user_regs saved;         /* the registers of the call that waits */
 	cap_slot_t reply;               /* the reply object it waits on */
-	uint64_t io_done;               /* bytes a waiting write has moved so far */
+	uint64_t io_done;               /* bytes a waiting write has moved so far (recvmmsg,
+					 * sendmmsg: messages) */
+	uint64_t mmsg_end, mmsg_inner;  /* a waiting recvmmsg's deadline (ns of sys_clock);
+					 * recvmmsg, sendmmsg: the waiting message's io_done */
 	uint64_t sigmask;               /* blocked signals: bit sig - 1 */
 	uint64_t sigpending;            /* sent to this thread and not yet delivered */
 	struct signal_source siginfo[LINUX_NSIG];       /* of each of those */
@@ -125,6 +128,9 @@ struct thread {
 	struct futex_key futex_key;     /* the futex it waits on */
 	uint64_t futex_addr;            /* its word's address in this thread's process */
 	bool futex_pi;                  /* waits in FUTEX_LOCK_PI: woken owning the lock */
+	bool futex_requeue_pi;          /* waits in FUTEX_WAIT_REQUEUE_PI (futex_pi: requeued) */
+	struct futex_key futex_key2;    /* FUTEX_WAIT_REQUEUE_PI: the PI futex it may move to, */
+	uint64_t futex_addr2;           /* and its word's address in this thread's process */
 	int futex_pi_owner;             /* FUTEX_LOCK_PI: the owner's tid it waits behind */
 	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
 	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
@@ -167,6 +173,8 @@ struct process {
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
+	uint64_t faults;                /* page faults answered (main.c) */
+	uint64_t faults_at_trim;        /* faults when its pages were last trimmed, + 1 (0: never) */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };
@@ -289,6 +297,16 @@ long pipe_put(struct file *f, const void *buf, uint64_t len);
 void pipe_edges(const struct file *f, uint32_t edges[2]);
 /* Bytes the pipe holds (FIONREAD). */
 uint64_t pipe_bytes(const struct file *f);
+/* (splice, tee) Up to len of the bytes f's pipe holds, from skip on,
+ * copied to buf and left there: how many. */
+uint64_t pipe_peek(const struct file *f, uint64_t skip, void *buf, uint64_t len);
+/* The first n bytes f's pipe holds dropped (read), its writers woken. */
+void pipe_consume(const struct file *f, uint64_t n);
+/* The bytes f's pipe has room for now. */
+uint64_t pipe_room(const struct file *f);
+/* Whether the other end of f's pipe is open anywhere (a reader's
+ * writers, a writer's readers). */
+bool pipe_has_peer(const struct file *f);
 /* What a poll of f, an end of a pipe, sees now: POLLIN (bytes held),
  * POLLOUT (room for PIPE_BUF), POLLHUP (no writer left), POLLERR (no
  * reader left). */
@@ -411,11 +429,18 @@ void control_init(void);
 /* A request on it (badge POSIX_CONTROL_BADGE): the answer built in m. */
 void control_request(struct msg *m);
 
-/* ---- sys_file.c: paths ---- */
+/* ---- sys_file.c, sys_stat.c: paths ---- */
 
 /* The path at user address va into path[LINUX_PATH_MAX]: 0, -EFAULT or
  * -ENAMETOOLONG. */
 long path_in(struct process *p, uint64_t va, char *path);
+/* Copy the path at va and resolve it (vfs_resolve's flags) from dirfd
+ * (AT_FDCWD: the working directory). 0 or -errno. */
+long path_lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flags,
+		 struct vfs_lookup *out);
+/* The node an *at call with flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH)
+ * means: 0 and *node, or -errno. */
+long path_at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, int *node);
 /* struct stat of node to user address out: 0 or -EFAULT. */
 long node_stat(struct process *p, int node, uint64_t out);
 /* getdents64's type of node (DT_*). */
@@ -468,6 +493,11 @@ int signal_of_page_fault(const struct process *p, uint64_t addr, long err, int *
  * entered (t's registers rewritten; the fault's answer resumes it
  * there), false when the fault ends the process. */
 bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code);
+/* (signal_fpu.c) Whether frames carry an XSAVE area (the kernel
+ * enabled XSAVE), and the most a frame takes of a stack, FPU state
+ * included (Linux's AT_MINSIGSTKSZ). */
+bool signal_fpu_xsave(void);
+uint64_t signal_frame_max(void);
 /* The FPU state of t saved below *sp for a frame (*sp moved below it,
  * *fpstate its address, or 0 when the kernel had none): false when it
  * cannot be written. */
@@ -618,9 +648,18 @@ long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, 
  * of them (its word: that one's tid, FUTEX_WAITERS, FUTEX_OWNER_DIED
  * kept), as Linux's exit_pi_state_list. */
 void futex_pi_owner_gone(struct thread *t);
-/* Whether a futex call (its registers) is restarted after a signal
- * whatever SA_RESTART says (FUTEX_LOCK_PI, as Linux's ERESTARTNOINTR). */
-bool futex_restarts_always(const struct user_regs *r);
+/* (futex_pi.c) FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (cmd),
+ * the call's registers r: as futex_pi. */
+long futex_requeue_pi(struct process *p, unsigned cmd, const struct user_regs *r, bool private);
+/* What a signal does to t's waiting futex call (its registers r), asked
+ * before the wait is dropped: 1 when it is started again whatever
+ * SA_RESTART says (FUTEX_LOCK_PI, and FUTEX_WAIT_REQUEUE_PI before its
+ * requeue: Linux's ERESTARTNOINTR), 0 when it is as other calls, or
+ * the -errno it returns (-EAGAIN: FUTEX_WAIT_REQUEUE_PI after its
+ * requeue, as Linux's futex_wait_requeue_pi). */
+long futex_interrupted(const struct thread *t, const struct user_regs *r);
+/* The order threads begin to wait in (futex.c, futex_pi.c). */
+uint64_t futex_seq_next(void);
 /* t ends: the word at its clear_child_tid set to 0 and woken (one
  * waiter), and each robust futex it holds marked FUTEX_OWNER_DIED and
  * woken, as Linux does at a thread's exit. */

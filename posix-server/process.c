@@ -131,6 +131,7 @@ static const char *space_build(struct aspace *as, const void *file, size_t size,
 	random_fill(s->random, sizeof(s->random));
 	s->hwcap = cpuid_1_edx();
 	s->hwcap2 = 0;
+	s->minsigstksz = signal_frame_max();
 	s->uid = s->gid = 0;
 	s->clock_ticks = LINUX_CLOCKS_PER_SEC;
 	long err = exec_stack_build(as, POSIX_STACK_TOP, s, sp);

@@ -14,6 +14,7 @@
  * again, so a node outliving its process finds nothing (ENOENT, ESRCH).
  */
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 #include "lib/fmt.h"
@@ -143,6 +144,12 @@ static void describe(int node, char *buf, size_t size)
 	case VFS_PIPE: fmt_snprintf(buf, size, "pipe:[%d]", node + 1); return;
 	case VFS_SOCKET: fmt_snprintf(buf, size, "socket:[%d]", node + 1); return;
 	case VFS_EVENTFD: fmt_snprintf(buf, size, "anon_inode:[eventfd]"); return;
+	case VFS_DEVICE:
+		if (n->device == DEV_PTY_MASTER) {      /* a pty's master: what was opened */
+			fmt_snprintf(buf, size, "/dev/ptmx");
+			return;
+		}
+		break;
 	}
 	if (n->fs == FS_PIPE) {         /* the other node in no directory: epoll's */
 		fmt_snprintf(buf, size, "anon_inode:[eventpoll]");
@@ -337,7 +344,8 @@ static const char *state_name(char s)
 /* stat of p, or of its thread t (NULL: the process's). */
 static void pid_stat(const struct process *p, const struct thread *t)
 {
-	int fg = tty_foreground(p->sid);
+	const struct tty *term = tty_of_session(p->sid);
+	int fg = term && term->pgrp ? term->pgrp : -1;
 	uint64_t ns = t ? thread_cpu_ns(t) : process_cpu_ns(p);
 
 	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
@@ -346,7 +354,7 @@ static void pid_stat(const struct process *p, const struct thread *t)
 	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      t ? t->tid : p->pid, p->name, state_of(p, t), p->ppid, p->pgid, p->sid,
-		      fg ? 5 << 8 | 1 : 0, fg ? fg : -1, ns / ns_per_tick,
+		      term ? tty_device_number(term) : 0, fg, ns / ns_per_tick,
 		      p->cpu_children_ns / ns_per_tick, p->nthreads,
 		      p->state == PROCESS_ZOMBIE ? 0 : vm_kib(p) * 1024,
 		      p->state == PROCESS_ZOMBIE ? 0 : p->as.npages);

@@ -15,6 +15,13 @@
  * grow. The master's termios, window-size and group requests are the
  * slave's, as Linux's tty_pair_get_tty.
  *
+ * Packet mode (TIOCPKT, Linux's pty_set_pktmode and n_tty_read): each
+ * read of the master is a TIOCPKT_DATA byte and the slave's output, or,
+ * first, one status byte of what happened since the last: the slave's
+ * tcflush of input (TIOCPKT_FLUSHREAD, also TCSETSF) or output
+ * (TIOCPKT_FLUSHWRITE), its IXON with ^Q/^S going (TIOCPKT_NOSTOP) or
+ * coming (TIOCPKT_DOSTOP) — pty_set_termios; poll says POLLPRI then.
+ *
  * The last close of the slave: the master reads what is left, then EIO
  * (POLLHUP), until the slave is opened again. The last close of the
  * master hangs the slave up (Linux's tty_vhangup): its session loses it
@@ -31,12 +38,24 @@
 #define TIOCSPTLCK  0x40045431UL
 #define TIOCGPTLCK  0x80045439UL
 #define TIOCGPTPEER 0x5441UL
+#define TIOCPKT     0x5420UL
+#define TIOCGPKT    0x80045438UL
+#define TIOCPKT_DATA       0
+#define TIOCPKT_FLUSHREAD  1
+#define TIOCPKT_FLUSHWRITE 2
+#define TIOCPKT_NOSTOP     16
+#define TIOCPKT_DOSTOP     32
+#define IXON               0x400        /* termios c_iflag */
+#define VSTART             8
+#define VSTOP              9
 
 static struct pty {
 	bool used;
 	bool locked;            /* the slave may not be opened (until unlockpt) */
 	bool slave_gone;        /* the slave was closed: EIO for the master once drained */
 	bool master_gone;       /* the master was closed: the slave is hung up */
+	bool packet;            /* TIOCPKT: the master reads packets */
+	uint8_t pktstatus;      /* TIOCPKT_* not yet read by the master */
 	int master_node, slave_node;
 	struct tty t;           /* the slave's terminal */
 	char out[PTY_BUF];      /* written to the slave, for the master to read */
@@ -88,17 +107,61 @@ unsigned pty_output_room(const struct tty *t)
 	return PTY_BUF - y->count >= 2 ? PTY_BUF - y->count : 0;
 }
 
+/* Something the master hears of in packet mode (TIOCPKT_*). */
+static void status(struct pty *y, uint8_t bits)
+{
+	if (!y->packet)
+		return;
+	y->pktstatus |= bits;
+	threads_wake_all();
+}
+
+void pty_flushed(struct tty *t, unsigned how)
+{
+	status(&ptys[t->index], how == 0 ? TIOCPKT_FLUSHREAD : how == 1 ? TIOCPKT_FLUSHWRITE
+					  : TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+}
+
+/* Whether termios tio lets ^S and ^Q stop and start output (Linux's
+ * pty_set_termios: IXON with the usual characters). */
+static bool flow(const struct linux_termios *tio)
+{
+	return (tio->iflag & IXON) && tio->cc[VSTOP] == 0x13 && tio->cc[VSTART] == 0x11;
+}
+
+void pty_termios_changed(struct tty *t, const struct linux_termios *old)
+{
+	bool now = flow(&t->l.t);
+
+	if (now == flow(old))
+		return;
+	ptys[t->index].pktstatus &= (uint8_t)~(TIOCPKT_NOSTOP | TIOCPKT_DOSTOP);
+	status(&ptys[t->index], now ? TIOCPKT_DOSTOP : TIOCPKT_NOSTOP);
+}
+
 long pty_master_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 {
 	struct pty *y = pty_of(f);
 	uint64_t done = 0;
+	uint8_t kind = TIOCPKT_DATA;
 
 	if (!len)
 		return 0;
+	if (y->packet && y->pktstatus) {        /* a status byte alone, first */
+		if (as_copy_out(&p->as, buf, &y->pktstatus, 1) < 0)
+			return -LINUX_EFAULT;
+		y->pktstatus = 0;
+		return 1;
+	}
 	if (!y->count) {
 		if (y->slave_gone)
 			return -LINUX_EIO;
 		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	}
+	if (y->packet) {                        /* TIOCPKT_DATA, then the bytes */
+		if (as_copy_out(&p->as, buf, &kind, 1) < 0)
+			return -LINUX_EFAULT;
+		done = 1;
 	}
 	while (done < len && y->count) {
 		/* The ring's bytes up to its end, then from its start. */
@@ -139,6 +202,8 @@ unsigned pty_master_poll(const struct file *f)
 
 	if (y->count)
 		ready |= LINUX_POLLIN | LINUX_POLLRDNORM;
+	if (y->packet && y->pktstatus)
+		ready |= LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLPRI;
 	if (y->slave_gone)
 		ready |= LINUX_POLLHUP;
 	if (ldisc_room(&y->t.l))
@@ -184,6 +249,16 @@ long pty_master_ioctl(struct process *p, struct file *f, uint64_t req, uint64_t 
 		return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 	case TIOCGPTPEER:
 		return open_peer(p, y, arg);
+	case TIOCPKT:
+		if (as_copy_in(&p->as, &value, arg, sizeof(value)) < 0)
+			return -LINUX_EFAULT;
+		if (value && !y->packet)
+			y->pktstatus = 0;
+		y->packet = value != 0;
+		return 0;
+	case TIOCGPKT:
+		value = y->packet;
+		return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;
 	case LINUX_FIONREAD:
 		value = (int)y->count;
 		return as_copy_out(&p->as, arg, &value, sizeof(value)) < 0 ? -LINUX_EFAULT : 0;

@@ -1,11 +1,12 @@
 /*
  * The run list: the programs the server starts one after the other
- * (args run=PROG[:ARG...][,PROG...] or runfile=FILE, main.c's comment
- * says how), each from /bin or /usr/bin of the root filesystem or a
- * `file` of the manifest, the next when no process is left.
+ * (args run=PROG[:ARG...][,PROG...] or runfile=FILE, read by
+ * runlist_parse.c), each from /bin or /usr/bin of the root filesystem or
+ * a `file` of the manifest, the next when no process is left.
  */
 #include "lib/cpio.h"
 #include "posix.h"
+#include "runlist_parse.h"
 
 #include "proto/program.h"
 
@@ -19,52 +20,6 @@ static const void *rootfs;
 static size_t rootfs_size;
 static char *run_next_item = run_list;
 static bool memlog;
-
-/* run_list from the manifest's file named name: "prog arg arg" lines
- * become "prog:arg:arg" items separated by commas; a word in single
- * quotes may hold spaces ('echo a | cat'), not ':' or ','. false: no such
- * file, or it does not fit. */
-static bool run_list_from_file(const char *name)
-{
-	size_t size, n = 0;
-	const char *text = program_file(name, &size);
-	bool comment = false, space = false, quoted = false;
-
-	if (!text)
-		return false;
-	for (size_t i = 0; i < size && text[i]; i++) {
-		char c = text[i];
-		if (c == '\n') {
-			comment = space = quoted = false;
-			c = ',';
-		} else if (comment) {
-			continue;
-		} else if (c == '\'') {
-			quoted = !quoted;
-			if (space && n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
-				run_list[n++] = ':';
-			space = false;
-			continue;
-		} else if (!quoted && c == '#') {
-			comment = true;
-			continue;
-		} else if (!quoted && (c == ' ' || c == '\t')) {
-			space = true;
-			continue;
-		} else if (space) {
-			space = false;
-			if (n && run_list[n - 1] != ',' && n < RUN_LIST_MAX - 1)
-				run_list[n++] = ':';
-		}
-		if (c == ',' && (!n || run_list[n - 1] == ','))
-			continue;       /* an empty line */
-		if (n == RUN_LIST_MAX - 1)
-			return false;
-		run_list[n++] = c;
-	}
-	run_list[n] = 0;
-	return true;
-}
 
 /* The executable called name: /bin/name or /usr/bin/name of the root
  * filesystem, or the manifest's `file name`; its path for AT_EXECFN in
@@ -90,22 +45,11 @@ static bool program_find(const char *name, const void **file, size_t *size, cons
 
 void run_next(void)
 {
-	while (*run_next_item) {
-		char *item = run_next_item, *end = item;
-		while (*end && *end != ',')
-			end++;
-		run_next_item = *end ? end + 1 : end;
-		*end = 0;
-
+	for (;;) {
 		struct exec_start s = { .argc = 0 };
-		for (char *word = item; word && s.argc < EXEC_MAX_ARGS;) {
-			char *colon = word;
-			while (*colon && *colon != ':')
-				colon++;
-			s.argv[s.argc++] = word;
-			word = *colon ? colon + 1 : NULL;
-			*colon = 0;
-		}
+		s.argc = run_list_next(&run_next_item, s.argv, EXEC_MAX_ARGS);
+		if (!s.argc)
+			break;
 		for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
 			s.envp[s.envc++] = environment[i];
 		const void *file;
@@ -138,13 +82,23 @@ void run_list_rootfs(const void *archive, size_t size)
 
 void run_list_setup(const char *args)
 {
+	static char value[RUN_LIST_MAX];
 	char runfile[32], flag[4];
+	size_t size;
+	const char *text;
 
+	run_list[0] = 0;
 	if (program_arg(args, "runfile", runfile, sizeof(runfile))) {
-		if (!run_list_from_file(runfile))
-			printf("posix: runfile=%s: no such file, or longer than %d bytes\n", runfile,
-			       RUN_LIST_MAX - 1);
-	} else if (!program_arg(args, "run", run_list, sizeof(run_list))) {
+		if (!(text = program_file(runfile, &size)) ||
+		    !run_list_from_text(text, size, run_list, sizeof(run_list))) {
+			printf("posix: runfile=%s: no such file, longer than %d bytes or holding "
+			       "bytes 0x1e, 0x1f\n", runfile, RUN_LIST_MAX - 1);
+			run_list[0] = 0;
+		}
+	} else if (program_arg(args, "run", value, sizeof(value)) &&
+		   !run_list_from_arg(value, run_list, sizeof(run_list))) {
+		printf("posix: run=%s: ends in a lone backslash, too long or holding bytes "
+		       "0x1e, 0x1f\n", value);
 		run_list[0] = 0;
 	}
 	memlog = program_arg(args, "memlog", flag, sizeof(flag)) && flag[0] == '1';

@@ -164,6 +164,8 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	sp = ((sp - sizeof(f)) & ~15UL) - 8;    /* as after a call: sp + 8 aligned */
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
+	f.uc.flags = LINUX_UC_SIGCONTEXT_SS | LINUX_UC_STRICT_RESTORE_SS |
+		     (signal_fpu_xsave() ? LINUX_UC_FP_XSTATE : 0);
 	f.uc.stack = (struct linux_stack){ alt->sp, alt->size ? (on_alt ? LINUX_SS_ONSTACK : 0)
 						    : LINUX_SS_DISABLE, 0, alt->size };
 	struct linux_sigcontext *mc = &f.uc.mcontext;
@@ -270,12 +272,16 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 		struct linux_timespec ts = { (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
 		as_copy_out(&p->as, t->sleep_rem, &ts, sizeof(ts));
 	}
+	long futex = nr == LINUX_NR_futex ? futex_interrupted(t, r) : 0;
+
 	t->sleep_at = 0;
 	t->futex = FUTEX_NONE;
 	if (t->io_done) {
 		r->rax = t->io_done;
+	} else if (futex < 0) {
+		r->rax = (uint64_t)futex;
 	} else if ((sig && (p->actions[sig - 1].flags & LINUX_SA_RESTART) && restartable(nr, r)) ||
-		   (nr == LINUX_NR_futex && futex_restarts_always(r))) {
+		   futex == 1) {
 		r->rip -= SYSCALL_INSN;         /* rax still holds the call's number */
 	} else {
 		r->rax = (uint64_t)-LINUX_EINTR;

@@ -1,6 +1,5 @@
 /*
- * Faults turned into signals, and the x87/SSE state a signal frame
- * carries. An exception (its message has the registers) or a page fault
+ * Faults turned into signals. An exception (its message has the registers) or a page fault
  * the server cannot answer (it reads the thread's registers with
  * thread_read_regs: a pager's message has none) becomes the signal Linux
  * sends, with si_code and si_addr as Linux's (arch/x86/kernel/traps.c,
@@ -8,12 +7,7 @@
  * mm/filemap.c): a handler runs on the faulting thread and, if it
  * returns, the instruction runs again; without one, or blocked or
  * ignored, the process ends by it.
- *
- * A frame holds the interrupted FPU state in fxsave format (512 bytes,
- * 64-aligned above the rt_sigframe, uc_mcontext.fpstate pointing at it);
- * the handler starts with the state a new thread has, and rt_sigreturn
- * puts the frame's back. The kernel reads and writes a thread's state
- * with thread_read_regs/thread_write_regs and THREAD_REGS_FPU.
+ * (The FPU state a frame carries is signal_fpu.c's.)
  */
 #include "layout.h"
 #include "syscall.h"
@@ -23,7 +17,6 @@
 #define FPE_FLTUND 5
 #define FPE_FLTRES 6
 #define FPE_FLTINV 7
-#define FPSTATE_ALIGN 64
 
 /* Linux's si_code for an x87 or SIMD exception from the exception bits
  * that are raised and not masked (fpu__exception_code). */
@@ -101,50 +94,4 @@ bool signal_page_fault(struct thread *t, uint64_t addr, int sig, int code)
 	    !signal_fault(t, &r, sig, code, addr))
 		return false;
 	return sys_thread_write_regs(t->kthread, (uint64_t)&r) == 0;
-}
-
-/* The state a new thread has (fninit, default MXCSR): the handler's. */
-static long fpu_reset(const struct thread *t)
-{
-	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
-	uint32_t mxcsr = 0x1F80;
-
-	memset(fpu, 0, sizeof(fpu));
-	fpu[0] = 0x7F;          /* FCW 0x037F */
-	fpu[1] = 0x03;
-	memcpy(fpu + FPU_MXCSR_OFFSET, &mxcsr, 4);
-	return sys_thread_write_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu);
-}
-
-bool signal_fpu_push(struct thread *t, uint64_t *sp, uint64_t *fpstate)
-{
-	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
-	uint64_t at = (*sp - FPU_STATE_SIZE) & ~(uint64_t)(FPSTATE_ALIGN - 1);
-
-	*fpstate = 0;
-	if (sys_thread_read_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu) < 0)
-		return true;    /* no state to save: fpstate stays null */
-	if (as_copy_out(&t->proc->as, at, fpu, sizeof(fpu)) < 0)
-		return false;
-	*sp = at;
-	*fpstate = at;
-	return true;
-}
-
-void signal_fpu_enter(struct thread *t)
-{
-	fpu_reset(t);
-}
-
-bool signal_fpu_return(struct thread *t, uint64_t fpstate)
-{
-	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(16)));
-
-	if (!fpstate) {         /* as Linux: no saved state is the initial one */
-		fpu_reset(t);
-		return true;
-	}
-	if (as_copy_in(&t->proc->as, fpu, fpstate, sizeof(fpu)) < 0)
-		return false;
-	return sys_thread_write_regs(t->kthread | THREAD_REGS_FPU, (uint64_t)fpu) == 0;
 }

@@ -3,9 +3,11 @@
  * AF_INET6 (IPv4-mapped only) TCP and UDP sockets through the netstack's
  * socket service (proto/socket.h), and AF_UNIX stream pairs inside the
  * server. socket_net.c holds the link to the netstack — a few shared
- * sessions, never one call that waits —, socket.c the sockets; socket_peek.c
- * what was received and not read (MSG_PEEK, FIONREAD); socket_unix.c
- * socketpair; sys_socket.c and sys_sockopt.c the system calls.
+ * sessions, never one call that waits —, socket.c the sockets and their
+ * readiness, socket_io.c sending and receiving, socket_addr.c addresses;
+ * socket_peek.c what was received and not read (MSG_PEEK, FIONREAD);
+ * socket_unix.c socketpair; sys_socket.c, sys_socket_msg.c and
+ * sys_sockopt.c the system calls.
  *
  * Every call to the netstack carries SOCK_NONBLOCK: the server never
  * waits for the netstack. A call that cannot finish returns
@@ -37,6 +39,7 @@ struct psock {
 	bool used;
 	bool dead;                      /* its session ended (the netstack went) */
 	bool listening, connecting, connected, bound;
+	bool embryo;                /* AF_UNIX seqpacket: made by a connect, not accepted yet */
 	bool shut_rd, shut_wr;
 	uint8_t type;                   /* LINUX_SOCK_STREAM, LINUX_SOCK_DGRAM */
 	uint16_t family;                /* LINUX_AF_INET, LINUX_AF_INET6 */
@@ -50,9 +53,12 @@ struct psock {
 	struct linux_linger linger;
 	struct linux_timeval rcvtimeo, sndtimeo;   /* {0, 0}: for ever; sec SOCKET_TIMEO_NOWAIT:
 						      not at all (a negative time was set) */
-	/* Received and not read yet (MSG_PEEK, FIONREAD: socket_peek.c). */
+	/* Received and not read yet (socket_peek.c): a stream's first
+	 * stash_len bytes (MSG_PEEK, FIONREAD) from stash_from, or UDP
+	 * datagrams (struct sock_dgram and bytes) from stash_off to
+	 * stash_len. */
 	bool stashed, stash_dgram;
-	uint32_t stash_len, stash_whole;
+	uint32_t stash_off, stash_len;
 	struct sock_addr stash_from;
 	/* The netstack's SOCK_POLL bits, until a notification or a call on
 	 * the socket may have changed them. */
@@ -86,11 +92,12 @@ extern struct psock socks[SOCKET_MAX];
 
 /* A user buffer: one (base, len), or count iovecs at user address va
  * (already checked readable by the caller); or, when kernel is not
- * NULL, single->len bytes of the server's own at kernel (sendfile). */
+ * NULL, single->len bytes of the server's own at kernel (sendfile, a
+ * send; splice, a receive too). */
 struct uio {
 	const struct linux_iovec *single;
 	uint64_t va, count;
-	const uint8_t *kernel;
+	uint8_t *kernel;
 };
 
 /* ---- socket_net.c: the link to the netstack ---- */
@@ -111,6 +118,22 @@ void socket_notified(uint64_t bits);
 /* Watch the netstack's name (main.c, at the start). */
 void socket_init(void);
 
+/* ---- socket_addr.c ---- */
+
+/* The socket behind descriptor fd (and its description in *fp): NULL
+ * with *err -EBADF or -ENOTSOCK. */
+struct psock *socket_fd(struct process *p, uint64_t fd, struct file **fp, long *err);
+/* The sockaddr at user address va (len bytes) for s: an IPv4 endpoint in
+ * *a. *unspec: it was AF_UNSPEC (a datagram socket's disconnect). 0,
+ * -EINVAL, -EFAULT, -EAFNOSUPPORT, or -EADDRNOTAVAIL (an IPv6 address
+ * that is not IPv4-mapped: there is no IPv6 here). */
+long socket_addr_in(struct process *p, const struct psock *s, uint64_t va, uint64_t len,
+		    struct sock_addr *a, bool *unspec);
+/* a as s's kind of sockaddr at user address va, its length at lenva (in:
+ * the room, out: the whole length, as Linux). va 0: nothing. */
+long socket_addr_out(struct process *p, const struct psock *s, uint64_t va, uint64_t lenva,
+		     const struct sock_addr *a);
+
 /* ---- socket.c ---- */
 
 /* Every socket of the netstack's is dead (it went). */
@@ -128,8 +151,24 @@ struct psock *socket_of(const struct file *f);
  * descriptor or -errno. */
 long socket_make(struct process *p, int type, uint16_t family, int session, int id,
 		 uint64_t flags);
+/* The same without a descriptor: the new socket's open file description
+ * (its one reference the caller's), or -errno. */
+long socket_make_file(int type, uint16_t family, int session, int id, uint64_t flags);
 /* The error SO_ERROR reports now (taken: reported once). */
 int socket_take_error(struct psock *s);
+/* What a poll of socket f sees now (LINUX_POLL* bits). */
+unsigned socket_poll(const struct file *f);
+/* Its readiness edges so far (epoll's EPOLLET, as pipe_edges): an
+ * AF_UNIX socket's from its pipes and queue; a netstack socket's are
+ * the netstack's notifications, which do not say which socket changed. */
+void socket_edges(const struct file *f, uint32_t edges[2]);
+/* f, a socket, is closed (its last descriptor went). */
+void socket_closed(const struct file *f);
+/* FIONREAD of socket f: bytes (what the stash holds once filled). */
+long socket_fionread(const struct file *f);
+
+/* ---- socket_io.c ---- */
+
 /* Send what u holds on f (MSG_* flags; to: a datagram's destination or
  * NULL). Bytes sent, SYSCALL_BLOCK, or -errno (EPIPE with SIGPIPE unless
  * MSG_NOSIGNAL). */
@@ -149,23 +188,12 @@ long socket_recv(struct process *p, struct file *f, const struct uio *u, uint64_
 long socket_timed(struct process *p, const struct linux_timeval *limit, long r);
 /* read/write/readv/writev on a socket (sys_io.c). */
 long socket_io(struct process *p, struct file *f, const struct uio *u, bool write);
-/* What a poll of socket f sees now (LINUX_POLL* bits). */
-unsigned socket_poll(const struct file *f);
-/* Its readiness edges so far (epoll's EPOLLET, as pipe_edges): an
- * AF_UNIX socket's from its pipes and queue; a netstack socket's are
- * the netstack's notifications, which do not say which socket changed. */
-void socket_edges(const struct file *f, uint32_t edges[2]);
-/* f, a socket, is closed (its last descriptor went). */
-void socket_closed(const struct file *f);
 /* Bytes a user buffer holds in all; -EINVAL past SSIZE_MAX. */
 long uio_total(struct process *p, const struct uio *u);
 /* Copy n bytes between buf and the user buffer u from its byte skip on
  * (out: into u). 0 or -EFAULT. */
 long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf, uint64_t n,
 	      bool out);
-/* FIONREAD of socket f: bytes (what the stash holds once filled). */
-long socket_fionread(const struct file *f);
-
 /* A write that cannot go: EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
 long socket_broken(struct process *p, uint64_t flags);
 /* Whether a call on f with these MSG_* flags must not wait. */
@@ -247,6 +275,8 @@ void unix_dgram_closed(struct psock *s);
  * connected to each other (flags: SOCK_NONBLOCK, SOCK_CLOEXEC), their
  * descriptors at user address va. 0 or -errno. */
 long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va);
+/* a and b, datagram or seqpacket sockets, connected to each other. */
+void unix_dgram_join(struct psock *a, struct psock *b);
 /* shutdown (how: SHUT_RD, SHUT_WR, SHUT_RDWR); a seqpacket socket's
  * peer hears it, as Linux's unix_shutdown. */
 void unix_dgram_shutdown(struct psock *s, uint64_t how);
@@ -254,7 +284,8 @@ void unix_dgram_shutdown(struct psock *s, uint64_t how);
 /* ---- socket_peek.c ---- */
 
 /* Fill s's stash (its slot in the table) from the netstack, if empty:
- * bytes held, 0 at a stream's end, or -errno (-EAGAIN: nothing yet). */
+ * a stream's bytes held (0 at its end), a UDP socket's next datagram's
+ * length, or -errno (-EAGAIN: nothing yet). */
 long stash_fill(struct psock *s, unsigned slot);
 /* Give up to total bytes of the stash to u (peek: keep them): bytes; a
  * datagram's sender in *from, *truncated and *whole as socket_recv's. */

@@ -17,8 +17,9 @@
  * socket whose connected peer closed has its next send ECONNREFUSED
  * (and is disconnected: ENOTCONN after).
  *
- * SOCK_SEQPACKET pairs (socketpair) are datagram pairs that end as a
- * connection does (Linux's unix_seqpacket_*): a peer's shutdown of
+ * SOCK_SEQPACKET pairs (socketpair, or a connect to a named listening
+ * seqpacket socket and its accept: socket_unix.c) are datagram pairs
+ * that end as a connection does (Linux's unix_seqpacket_*): a peer's shutdown of
  * writing, or its end, is the end of the messages (a receive then
  * returns 0, a send is EPIPE, poll says POLLRDHUP, POLLHUP when both
  * ways are shut); a peer that ends with messages unread leaves
@@ -294,11 +295,6 @@ long unix_dgram_connect(struct process *p, struct psock *s, uint64_t va, uint64_
 	uint16_t family;
 	long n, to;
 
-	if (seqpacket(s)) {     /* only pairs here: connected */
-		if ((n = unix_name_in(p, va, len, name)) <= 0)
-			return n ? n : -LINUX_EINVAL;
-		return (to = unix_find(p, name, n)) < 0 ? to : -LINUX_EISCONN;
-	}
 	if ((uint32_t)len < sizeof(family))
 		return -LINUX_EINVAL;
 	if (as_copy_in(&p->as, &family, va, sizeof(family)) < 0)
@@ -331,7 +327,7 @@ void unix_dgram_closed(struct psock *s)
 {
 	struct dgram_queue *q = queue_of(s);
 	int si = (int)(s - socks);
-	bool unread = q->count;
+	bool unread = q->count || s->embryo;   /* as Linux: an embryo's peer is reset */
 
 	while (q->count)
 		queue_drop(q);
@@ -369,6 +365,14 @@ void unix_dgram_shutdown(struct psock *s, uint64_t how)
 	threads_wake_all();
 }
 
+void unix_dgram_join(struct psock *a, struct psock *b)
+{
+	queue_of(a)->peer = (int)(b - socks);
+	queue_of(b)->peer = (int)(a - socks);
+	queue_of(a)->peer_gone = queue_of(b)->peer_gone = false;
+	a->connected = b->connected = true;
+}
+
 long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va)
 {
 	long fd[2] = { -1, -1 };
@@ -381,9 +385,7 @@ long unix_dgram_pair(struct process *p, int type, uint64_t flags, uint64_t va)
 		}
 	struct psock *a = socket_of(fd_file(p, (uint64_t)fd[0]));
 	struct psock *b = socket_of(fd_file(p, (uint64_t)fd[1]));
-	queue_of(a)->peer = (int)(b - socks);
-	queue_of(b)->peer = (int)(a - socks);
-	a->connected = b->connected = true;
+	unix_dgram_join(a, b);
 	a->peer_pid = b->peer_pid = p->pid;
 	int pair[2] = { (int)fd[0], (int)fd[1] };
 	if (as_copy_out(&p->as, va, pair, sizeof(pair)) == 0)

@@ -114,7 +114,7 @@ long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint6
 {
 	if (s->dead)
 		return -LINUX_ECONNRESET;
-	if (label != SOCK_POLL)
+	if (label != SOCK_POLL && label != SOCK_POLL_ALL)
 		s->poll_valid = false;
 	long r = net_call(&sessions[s->session].ns, label, w, n, out, nout);
 	if (r == -SOCK_EIO) {

@@ -113,7 +113,15 @@ long unix_recv(struct process *p, struct file *f, struct psock *s, const struct 
 			continue;
 		if (done && !pipe_bytes(rx))
 			break;
-		long n = pipe_read(p, rx, v.base, v.len);
+		long n;
+		if (u->kernel) {        /* splice: into the server's buffer */
+			n = (long)pipe_peek(rx, 0, u->kernel, v.len);
+			pipe_consume(rx, (uint64_t)n);
+			if (!n && pipe_has_peer(rx))
+				n = rx->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+		} else {
+			n = pipe_read(p, rx, v.base, v.len);
+		}
 		if (n < 0 || n == SYSCALL_BLOCK)
 			return done ? (long)done : n;
 		done += (uint64_t)n;
@@ -169,9 +177,10 @@ void unix_closed(struct psock *s)
 	/* Connections it never accepted: their sockets see the end. */
 	for (unsigned i = 0; i < UNIX_PENDING_MAX; i++)
 		if (pending[i].listener == si) {
-			file_put(pending[i].rx);
-			file_put(pending[i].tx);
 			pending[i].listener = -1;
+			file_put(pending[i].rx);        /* a seqpacket's: the socket made */
+			if (pending[i].tx >= 0)
+				file_put(pending[i].tx);
 		}
 	/* Its path stays, refusing connections (ECONNREFUSED), as Linux's. */
 	if (s->name_node >= 0 && vfs_nodes[s->name_node].type == VFS_SOCKET_NAME &&
@@ -400,16 +409,14 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 	long n, err;
 	int li;
 
-	if (s->type != LINUX_SOCK_STREAM)
+	if (s->type == LINUX_SOCK_DGRAM)
 		return unix_dgram_connect(p, s, va, len);
 	if ((n = unix_name_in(p, va, len, name)) < 0)
 		return n;
 	if (n == 0)
 		return -LINUX_EINVAL;
-	if (s->connected)
-		return -LINUX_EISCONN;
-	if (s->listening)
-		return -LINUX_EINVAL;
+	/* Linux's unix_stream_connect's order: the listener found, its
+	 * state and queue, then this socket's state. */
 	if ((li = (int)unix_find(p, name, n)) < 0)
 		return li;
 	struct psock *l = &socks[li];
@@ -422,11 +429,39 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 		;
 	if (queued(li) >= (unsigned)l->backlog || slot == UNIX_PENDING_MAX)
 		return socket_nonblocking(f, 0) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
+	if (s->connected)
+		return -LINUX_EISCONN;
+	if (s->listening)
+		return -LINUX_EINVAL;
+	struct unix_pending *e = &pending[slot];
+	if (s->type == LINUX_SOCK_SEQPACKET) {
+		/* The socket accept gives is made now, connected to this
+		 * one (what is sent before the accept waits in its queue);
+		 * the entry holds its open file description. */
+		long file = socket_make_file(LINUX_SOCK_SEQPACKET, LINUX_AF_UNIX, 0, -1, 0);
+		if (file < 0)
+			return file;
+		struct psock *made = socket_of(&files[file]);
+		unix_dgram_join(s, made);
+		made->bound = made->embryo = true;
+		memcpy(made->name, l->name, l->name_len);
+		made->name_len = l->name_len;
+		memcpy(made->peer, s->name, s->name_len);
+		made->peer_len = s->name_len;
+		made->peer_pid = p->pid;
+		*e = (struct unix_pending){ li, (int)file, -1, p->pid, pending_seq++, s->name_len, { 0 } };
+		memcpy(e->name, s->name, s->name_len);
+		memcpy(s->peer, l->name, l->name_len);
+		s->peer_len = l->name_len;
+		s->peer_pid = l->peer_pid;
+		l->edges[0]++;
+		wake_all();
+		return 0;
+	}
 	long a[2], b[2];
 	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
 	/* This socket reads a and writes b; the one accept makes, the other way. */
-	struct unix_pending *e = &pending[slot];
 	*e = (struct unix_pending){ li, (int)b[0], (int)a[1], p->pid, pending_seq++, s->name_len, { 0 } };
 	memcpy(e->name, s->name, s->name_len);
 	s->rx = (int)a[0];
@@ -455,9 +490,24 @@ long unix_accept(struct process *p, struct file *f, struct psock *s, uint64_t ad
 		return socket_nonblocking(f, 0) ? -LINUX_EAGAIN
 						: socket_timed(p, &s->rcvtimeo, SYSCALL_BLOCK);
 	socket_timed(p, &s->rcvtimeo, 0);
+	struct unix_pending *e = &pending[first];
+	if (s->type == LINUX_SOCK_SEQPACKET) {  /* made by the connect: a descriptor now */
+		if ((fd = fd_install(p, e->rx, 0, flags & LINUX_SOCK_CLOEXEC)) < 0)
+			return fd;
+		if (flags & LINUX_SOCK_NONBLOCK)
+			files[e->rx].flags |= LINUX_O_NONBLOCK;
+		struct psock *n = socket_of(&files[e->rx]);
+		n->embryo = false;
+		e->listener = -1;
+		wake_all();
+		if ((err = unix_name_out(p, n, true, addr, lenva)) < 0) {
+			fd_close(p, (uint64_t)fd);
+			return err;
+		}
+		return fd;
+	}
 	if ((fd = socket_make(p, LINUX_SOCK_STREAM, LINUX_AF_UNIX, 0, -1, flags)) < 0)
 		return fd;
-	struct unix_pending *e = &pending[first];
 	struct psock *n = socket_of(fd_file(p, (uint64_t)fd));
 	n->rx = e->rx;
 	n->tx = e->tx;

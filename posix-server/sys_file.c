@@ -1,6 +1,6 @@
 /*
- * Calls on paths: open, the stat family and statx, access, readlink,
- * getcwd and chdir, mkdir, unlink, rmdir, rename, truncate, umask. A path
+ * Calls on paths: open, access, readlink, getcwd and chdir, mkdir,
+ * unlink, rmdir, rename, truncate, umask (the stat family: sys_stat.c). A path
  * is copied from the process (EFAULT, ENAMETOOLONG), resolved in the file
  * tree (vfs.h) from the root, the working directory or a directory
  * descriptor (the *at calls), and the call's errors are Linux's: the root
@@ -42,9 +42,8 @@ static long start_of(struct process *p, uint64_t dirfd, const char *path, int *s
 	return 0;
 }
 
-/* Copy the path at va and resolve it from dirfd. 0 or -errno. */
-static long lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flags,
-		   struct vfs_lookup *out)
+long path_lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flags,
+		 struct vfs_lookup *out)
 {
 	static char path[LINUX_PATH_MAX];
 	int start;
@@ -55,86 +54,7 @@ static long lookup(struct process *p, uint64_t dirfd, uint64_t va, unsigned flag
 	return err ? err : vfs_resolve(start, path, flags, p, out);
 }
 
-uint8_t node_dirent_type(int node)
-{
-	switch (vfs_nodes[node].type) {
-	case VFS_DIR: return LINUX_DT_DIR;
-	case VFS_SYMLINK: return LINUX_DT_LNK;
-	case VFS_DEVICE: return LINUX_DT_CHR;
-	case VFS_SOCKET_NAME: return LINUX_DT_SOCK;
-	default: return LINUX_DT_REG;
-	}
-}
-
-/* A device's numbers (Linux's devices.txt): the console 5:1, /dev/tty
- * 5:0, /dev/ptmx and a pty's master 5:2, its slave 136:N, /dev/null
- * 1:3, /dev/zero 1:5, /dev/urandom 1:9. */
-static void device_numbers(const struct vfs_node *n, uint32_t *major, uint32_t *minor)
-{
-	static const uint8_t numbers[][2] = {
-		[DEV_CONSOLE] = { 5, 1 }, [DEV_NULL] = { 1, 3 }, [DEV_ZERO] = { 1, 5 },
-		[DEV_RANDOM] = { 1, 9 }, [DEV_TTY] = { 5, 0 }, [DEV_PTMX] = { 5, 2 },
-		[DEV_PTY_MASTER] = { 5, 2 }, [DEV_PTY_SLAVE] = { 136, 0 },
-	};
-	bool dev = n->type == VFS_DEVICE && n->device <= DEV_PTY_SLAVE;
-
-	*major = dev ? numbers[n->device][0] : 0;
-	*minor = dev ? numbers[n->device][1] + (n->device == DEV_PTY_SLAVE ? n->pty : 0) : 0;
-}
-
-static uint64_t nlink_of(int node)
-{
-	unsigned pos = 0;
-	uint64_t links = 2;
-	int c;
-
-	if (vfs_nodes[node].type != VFS_DIR)
-		return 1;
-	while ((c = vfs_child_next(node, &pos)) >= 0)
-		links += vfs_nodes[c].type == VFS_DIR;
-	return links;
-}
-
-static uint64_t blocks_of(const struct vfs_node *n)
-{
-	return n->data ? (n->size + 511) / 512 : n->pages * (PAGE / 512);
-}
-
-long node_stat(struct process *p, int node, uint64_t out)
-{
-	const struct vfs_node *n = &vfs_nodes[node];
-	uint32_t major, minor;
-
-	device_numbers(n, &major, &minor);
-	struct linux_stat st = {
-		.dev = n->fs, .ino = (uint64_t)node + 1, .nlink = nlink_of(node), .mode = n->mode,
-		.rdev = major << 8 | minor, .size = (int64_t)n->size, .blksize = PAGE,
-		.blocks = (int64_t)blocks_of(n),
-	};
-	return as_copy_out(&p->as, out, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
-}
-
-static long node_statx(struct process *p, int node, uint64_t out)
-{
-	const struct vfs_node *n = &vfs_nodes[node];
-	struct linux_statx sx;
-
-	memset(&sx, 0, sizeof(sx));
-	sx.mask = LINUX_STATX_BASIC_STATS;
-	sx.blksize = PAGE;
-	sx.nlink = (uint32_t)nlink_of(node);
-	sx.mode = (uint16_t)n->mode;
-	sx.ino = (uint64_t)node + 1;
-	sx.size = n->size;
-	sx.blocks = blocks_of(n);
-	device_numbers(n, &sx.rdev_major, &sx.rdev_minor);
-	sx.dev_minor = n->fs;
-	return as_copy_out(&p->as, out, &sx, sizeof(sx)) < 0 ? -LINUX_EFAULT : 0;
-}
-
-/* The node an *at call with flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH)
- * means: 0 and *node, or -errno. */
-static long at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, int *node)
+long path_at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, int *node)
 {
 	static char path[LINUX_PATH_MAX];
 	struct vfs_lookup l;
@@ -162,47 +82,6 @@ static long at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 	return 0;
 }
 
-long posix_newfstatat(struct process *p, struct user_regs *r)
-{
-	int node;
-	long err;
-
-	if (r->r10 & ~(uint64_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | 0x800))
-		return -LINUX_EINVAL;
-	err = at_node(p, r->rdi, r->rsi, r->r10, &node);
-	return err ? err : node_stat(p, node, r->rdx);
-}
-
-long posix_statx(struct process *p, struct user_regs *r)
-{
-	const uint64_t known = LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | 0x800 | 0x6000;
-	int node;
-	long err;
-
-	if (r->rdx & ~known || (r->rdx & 0x6000) == 0x6000)
-		return -LINUX_EINVAL;
-	err = at_node(p, r->rdi, r->rsi, r->rdx, &node);
-	return err ? err : node_statx(p, node, r->r8);
-}
-
-static long stat_path(struct process *p, uint64_t va, uint64_t out, unsigned follow)
-{
-	struct vfs_lookup l;
-	long err = lookup(p, (uint64_t)LINUX_AT_FDCWD, va, follow, &l);
-
-	return err ? err : node_stat(p, l.node, out);
-}
-
-long posix_stat(struct process *p, struct user_regs *r)
-{
-	return stat_path(p, r->rdi, r->rsi, VFS_FOLLOW);
-}
-
-long posix_lstat(struct process *p, struct user_regs *r)
-{
-	return stat_path(p, r->rdi, r->rsi, 0);
-}
-
 static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, uint64_t mode)
 {
 	uint64_t acc = flags & LINUX_O_ACCMODE;
@@ -213,7 +92,7 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 
 	if ((flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE || acc == 3)
 		return -LINUX_EINVAL;
-	if ((err = lookup(p, dirfd, va, (follow ? VFS_FOLLOW : 0) | (create ? VFS_PARENT : 0), &l)))
+	if ((err = path_lookup(p, dirfd, va, (follow ? VFS_FOLLOW : 0) | (create ? VFS_PARENT : 0), &l)))
 		return err;
 	int node = l.node;
 	if (node < 0) {
@@ -289,7 +168,7 @@ static long access_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t m
 	if (mode & ~7UL || flags & ~(uint64_t)(LINUX_AT_EACCESS | LINUX_AT_SYMLINK_NOFOLLOW |
 					       LINUX_AT_EMPTY_PATH))
 		return -LINUX_EINVAL;
-	if ((err = at_node(p, dirfd, va, flags, &node)))
+	if ((err = path_at_node(p, dirfd, va, flags, &node)))
 		return err;
 	const struct vfs_node *n = &vfs_nodes[node];
 	/* Everybody is root: only a read-only file system and a file
@@ -325,7 +204,7 @@ static long readlink_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t
 
 	if ((int64_t)size <= 0)
 		return -LINUX_EINVAL;
-	if ((err = lookup(p, dirfd, va, 0, &l)))
+	if ((err = path_lookup(p, dirfd, va, 0, &l)))
 		return err;
 	if (vfs_nodes[l.node].type != VFS_SYMLINK)
 		return -LINUX_EINVAL;
@@ -374,7 +253,7 @@ void process_set_cwd(struct process *p, int node)
 long posix_chdir(struct process *p, struct user_regs *r)
 {
 	struct vfs_lookup l;
-	long err = lookup(p, (uint64_t)LINUX_AT_FDCWD, r->rdi, VFS_FOLLOW, &l);
+	long err = path_lookup(p, (uint64_t)LINUX_AT_FDCWD, r->rdi, VFS_FOLLOW, &l);
 
 	if (err)
 		return err;
@@ -399,7 +278,7 @@ long posix_fchdir(struct process *p, struct user_regs *r)
 static long mkdir_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t mode)
 {
 	struct vfs_lookup l;
-	long err = lookup(p, dirfd, va, VFS_PARENT, &l);
+	long err = path_lookup(p, dirfd, va, VFS_PARENT, &l);
 
 	if (err)
 		return err;
@@ -422,7 +301,7 @@ long posix_mkdirat(struct process *p, struct user_regs *r)
 static long remove_at(struct process *p, uint64_t dirfd, uint64_t va, bool dir)
 {
 	struct vfs_lookup l;
-	long err = lookup(p, dirfd, va, 0, &l);
+	long err = path_lookup(p, dirfd, va, 0, &l);
 
 	if (err)
 		return err;
@@ -461,7 +340,8 @@ static long rename_at(struct process *p, uint64_t olddir, uint64_t oldva, uint64
 
 	if (flags & ~1UL)       /* RENAME_NOREPLACE only */
 		return -LINUX_EINVAL;
-	if ((err = lookup(p, olddir, oldva, 0, &from)) || (err = lookup(p, newdir, newva, VFS_PARENT, &to)))
+	if ((err = path_lookup(p, olddir, oldva, 0, &from)) ||
+	    (err = path_lookup(p, newdir, newva, VFS_PARENT, &to)))
 		return err;
 	if (to.node >= 0 && (flags & 1))
 		return -LINUX_EEXIST;
@@ -489,7 +369,7 @@ long posix_renameat2(struct process *p, struct user_regs *r)
 long posix_truncate(struct process *p, struct user_regs *r)
 {
 	struct vfs_lookup l;
-	long err = lookup(p, (uint64_t)LINUX_AT_FDCWD, r->rdi, VFS_FOLLOW, &l);
+	long err = path_lookup(p, (uint64_t)LINUX_AT_FDCWD, r->rdi, VFS_FOLLOW, &l);
 
 	if (err)
 		return err;

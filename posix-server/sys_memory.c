@@ -168,9 +168,11 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		if ((err = map_source(p, r->r8, type, prot, &node, &writable)))
 			return err;
 	}
-	if (len == 0 || len > POSIX_MMAP_TOP - POSIX_MMAP_BASE || addr & (POSIX_PAGE_SIZE - 1) ||
+	if (len == 0 || addr & (POSIX_PAGE_SIZE - 1) ||
 	    (type != LINUX_MAP_PRIVATE && type != LINUX_MAP_SHARED))
 		return -LINUX_EINVAL;
+	if (len > POSIX_MMAP_TOP - POSIX_MMAP_BASE)
+		return -LINUX_ENOMEM;   /* as Linux's for a length past the address space */
 	len = PAGE_UP(len);
 	bool fixed = flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE);
 	if (fixed) {

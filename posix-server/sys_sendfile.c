@@ -39,7 +39,7 @@ static long put(struct process *p, struct file *out, const uint8_t *buf, uint64_
 		return r;
 	case VFS_SOCKET: {
 		struct linux_iovec v = { 0, len };
-		struct uio u = { &v, 0, 1, buf };
+		struct uio u = { &v, 0, 1, (uint8_t *)buf };
 		uint64_t done = p->current->io_done;
 		p->current->io_done = 0;        /* the socket's own count of a waiting send */
 		r = socket_send(p, out, &u, LINUX_MSG_DONTWAIT, NULL);

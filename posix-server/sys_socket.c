@@ -1,123 +1,19 @@
 /*
  * The socket system calls (socket.h; docs/posix.md "Sockets"): socket,
- * bind, listen, accept, accept4, connect, sendto, recvfrom, sendmsg,
- * recvmsg, shutdown, getsockname, getpeername (socketpair is in
- * socket_unix.c, the options in sys_sockopt.c). Addresses are struct sockaddr_in, or sockaddr_in6 holding
- * the unspecified address or an IPv4-mapped one (::ffff:a.b.c.d): an
- * AF_INET6 socket is an IPv4 socket that speaks IPv6's addresses, as a
- * dual-stack Linux socket on a host without IPv6 addresses.
+ * bind, listen, accept, accept4, connect, shutdown, getsockname,
+ * getpeername (sendto, recvfrom, sendmsg and recvmsg are in
+ * sys_socket_msg.c, socketpair in socket_unix.c, the options in
+ * sys_sockopt.c). Addresses (socket_addr.c) are struct sockaddr_in, or
+ * sockaddr_in6 holding the unspecified address or an IPv4-mapped one
+ * (::ffff:a.b.c.d): an AF_INET6 socket is an IPv4 socket that speaks
+ * IPv6's addresses, as a dual-stack Linux socket on a host without IPv6
+ * addresses.
  */
 #include "socket.h"
 #include "syscall.h"
 
-#define SOCKADDR_MAX 128        /* sizeof(struct sockaddr_storage) */
-#define SIN6_LEN_MIN 24         /* sockaddr_in6 without scope_id (RFC 2133) */
 #define LISTEN_MAX   16         /* the netstack's accept queue */
 #define NETSTACK_WAIT (10UL * 1000000000)  /* ns socket waits for a netstack */
-
-static uint16_t swap16(uint16_t v)
-{
-	return (uint16_t)(v << 8 | v >> 8);
-}
-
-/* The socket behind descriptor fd (and its description in *fp): NULL
- * with *err -EBADF or -ENOTSOCK. */
-static struct psock *sock_fd(struct process *p, uint64_t fd, struct file **fp, long *err)
-{
-	struct file *f = fd_file(p, fd);
-	struct psock *s = f ? socket_of(f) : NULL;
-
-	*err = !f ? -LINUX_EBADF : -LINUX_ENOTSOCK;
-	if (fp)
-		*fp = f;
-	return s;
-}
-
-/* The sockaddr at user address va (len bytes) for s: an IPv4 endpoint in
- * *a. *unspec: it was AF_UNSPEC (a datagram socket's disconnect). 0,
- * -EINVAL, -EFAULT, -EAFNOSUPPORT, or -EADDRNOTAVAIL (an IPv6 address
- * that is not IPv4-mapped: there is no IPv6 here). */
-static long addr_in(struct process *p, const struct psock *s, uint64_t va, uint64_t len,
-		    struct sock_addr *a, bool *unspec)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
-	static const uint8_t any[16];
-	union {
-		uint16_t family;
-		struct linux_sockaddr_in in;
-		struct linux_sockaddr_in6 in6;
-	} u = { 0 };
-
-	*unspec = false;
-	if ((uint32_t)len > SOCKADDR_MAX || (uint32_t)len < sizeof(u.family))
-		return -LINUX_EINVAL;
-	if (as_copy_in(&p->as, &u, va, len < sizeof(u) ? len : sizeof(u)) < 0)
-		return -LINUX_EFAULT;
-	if (u.family == LINUX_AF_UNSPEC) {
-		*unspec = true;
-		return 0;
-	}
-	if (s->family == LINUX_AF_INET) {
-		if (len < sizeof(u.in))
-			return -LINUX_EINVAL;
-		if (u.family != LINUX_AF_INET)
-			return -LINUX_EAFNOSUPPORT;
-		*a = (struct sock_addr){ u.in.addr, swap16(u.in.port) };
-		return 0;
-	}
-	if (len < SIN6_LEN_MIN)
-		return -LINUX_EINVAL;
-	if (u.family != LINUX_AF_INET6)
-		return -LINUX_EAFNOSUPPORT;
-	a->port = swap16(u.in6.port);
-	if (!memcmp(u.in6.addr, any, 16))
-		a->addr = 0;
-	else if (!memcmp(u.in6.addr, mapped, 12) && !s->v6only)
-		memcpy(&a->addr, u.in6.addr + 12, 4);
-	else
-		return -LINUX_EADDRNOTAVAIL;
-	return 0;
-}
-
-/* a as s's kind of sockaddr at user address va, its length at lenva (in:
- * the room, out: the whole length, as Linux). va 0: nothing. */
-static long addr_out(struct process *p, const struct psock *s, uint64_t va, uint64_t lenva,
-		     const struct sock_addr *a)
-{
-	union {
-		struct linux_sockaddr_in in;
-		struct linux_sockaddr_in6 in6;
-	} u;
-	uint32_t size;
-	int32_t room;
-
-	if (!va)
-		return 0;
-	memset(&u, 0, sizeof(u));
-	if (s->family == LINUX_AF_UNIX) {
-		u.in.family = LINUX_AF_UNIX;    /* unnamed: the family alone */
-		size = sizeof(u.in.family);
-	} else if (s->family == LINUX_AF_INET) {
-		u.in = (struct linux_sockaddr_in){ LINUX_AF_INET, swap16(a->port), a->addr, { 0 } };
-		size = sizeof(u.in);
-	} else {
-		u.in6.family = LINUX_AF_INET6;
-		u.in6.port = swap16(a->port);
-		if (a->addr) {
-			u.in6.addr[10] = u.in6.addr[11] = 0xFF;
-			memcpy(u.in6.addr + 12, &a->addr, 4);
-		}
-		size = sizeof(u.in6);
-	}
-	if (as_copy_in(&p->as, &room, lenva, sizeof(room)) < 0)
-		return -LINUX_EFAULT;
-	if (room < 0)
-		return -LINUX_EINVAL;
-	if (as_copy_out(&p->as, va, &u, (uint32_t)room < size ? (uint32_t)room : size) < 0 ||
-	    as_copy_out(&p->as, lenva, &size, sizeof(size)) < 0)
-		return -LINUX_EFAULT;
-	return 0;
-}
 
 long posix_socket(struct process *p, struct user_regs *r)
 {
@@ -129,10 +25,10 @@ long posix_socket(struct process *p, struct user_regs *r)
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC) || type > 10)
 		return -LINUX_EINVAL;
 	if (domain == LINUX_AF_UNIX) {
-		/* Streams and datagrams: seqpacket sockets are not there yet. */
 		if (proto && proto != LINUX_AF_UNIX)
 			return -LINUX_EPROTONOSUPPORT;
-		if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM)
+		if (type != LINUX_SOCK_STREAM && type != LINUX_SOCK_DGRAM &&
+		    type != LINUX_SOCK_SEQPACKET)
 			return -LINUX_ESOCKTNOSUPPORT;
 		return socket_make(p, (int)type, LINUX_AF_UNIX, 0, -1, flags);
 	}
@@ -164,14 +60,14 @@ long posix_bind(struct process *p, struct user_regs *r)
 	struct sock_addr a;
 	bool unspec;
 	long err;
-	struct psock *s = sock_fd(p, r->rdi, NULL, &err);
+	struct psock *s = socket_fd(p, r->rdi, NULL, &err);
 	uint64_t out[1];
 
 	if (!s)
 		return err;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_bind(p, s, r->rsi, r->rdx);
-	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
+	if ((err = socket_addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
 		return err;
 	if (unspec && s->family == LINUX_AF_INET && !a.addr)
 		unspec = false;         /* Linux takes AF_UNSPEC with INADDR_ANY */
@@ -189,7 +85,7 @@ long posix_bind(struct process *p, struct user_regs *r)
 long posix_listen(struct process *p, struct user_regs *r)
 {
 	long err;
-	struct psock *s = sock_fd(p, r->rdi, NULL, &err);
+	struct psock *s = socket_fd(p, r->rdi, NULL, &err);
 	int backlog = (int)r->rsi;
 
 	if (!s)
@@ -212,14 +108,14 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 {
 	struct file *f;
 	long err, fd;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
+	struct psock *s = socket_fd(p, r->rdi, &f, &err);
 	uint64_t out[3];
 
 	if (!s)
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
-	if (unix_dgram(s))      /* a seqpacket pair's: not listening */
+	if (unix_dgram(s) && !s->listening)     /* a datagram's, a seqpacket not listening */
 		return s->type == LINUX_SOCK_SEQPACKET ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_accept(p, f, s, r->rsi, r->rdx, flags);
@@ -240,7 +136,7 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 	struct psock *n = socket_of(fd_file(p, (uint64_t)fd));
 	n->connected = n->bound = true;
 	struct sock_addr peer = { (uint32_t)out[1], (uint16_t)out[2] };
-	if ((err = addr_out(p, n, r->rsi, r->rdx, &peer)) < 0) {
+	if ((err = socket_addr_out(p, n, r->rsi, r->rdx, &peer)) < 0) {
 		fd_close(p, (uint64_t)fd);
 		return err;
 	}
@@ -276,7 +172,7 @@ long posix_connect(struct process *p, struct user_regs *r)
 	struct sock_addr a;
 	bool unspec;
 	long err;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
+	struct psock *s = socket_fd(p, r->rdi, &f, &err);
 
 	if (!s)
 		return err;
@@ -284,7 +180,7 @@ long posix_connect(struct process *p, struct user_regs *r)
 		return unix_connect(p, f, s, r->rsi, r->rdx);
 	if (s->type == LINUX_SOCK_STREAM && s->connect_waiter == p->pid)
 		return connect_wait(f, s);
-	if ((err = addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
+	if ((err = socket_addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
 		return err == -LINUX_EADDRNOTAVAIL ? -LINUX_ENETUNREACH : err;
 	if (s->type == LINUX_SOCK_DGRAM && unspec) {
 		s->connected = false;   /* the netstack keeps the peer's filter */
@@ -321,136 +217,10 @@ long posix_connect(struct process *p, struct user_regs *r)
 	return SYSCALL_BLOCK;
 }
 
-long posix_sendto(struct process *p, struct user_regs *r)
-{
-	struct file *f;
-	long err;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
-	struct linux_iovec v = { r->rsi, r->rdx };
-	struct uio u = { &v, 0, 1, NULL };
-	struct sock_addr to;
-	bool unspec;
-
-	if (!s)
-		return err;
-	if (unix_dgram(s))
-		return socket_timed(p, &s->sndtimeo, unix_dgram_send(p, f, s, &u, r->r10, r->r8, r->r9));
-	if (r->r8 && s->type == LINUX_SOCK_DGRAM) {
-		if ((err = addr_in(p, s, r->r8, r->r9, &to, &unspec)) < 0)
-			return err;
-		if (unspec)
-			return -LINUX_EAFNOSUPPORT;
-	}
-	return socket_send(p, f, &u, r->r10, r->r8 && s->type == LINUX_SOCK_DGRAM ? &to : NULL);
-}
-
-long posix_recvfrom(struct process *p, struct user_regs *r)
-{
-	struct file *f;
-	long err, n;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
-	struct linux_iovec v = { r->rsi, r->rdx };
-	struct uio u = { &v, 0, 1, NULL };
-	struct sock_addr from = { 0, 0 };
-	bool truncated;
-	uint64_t whole, flags = r->r10;
-	uint32_t none = 0;
-
-	if (!s)
-		return err;
-	if (unix_dgram(s))
-		return unix_dgram_recv_named(p, f, s, &u, flags, r->r8, r->r9, 0);
-	n = socket_recv(p, f, &u, flags, &from, &truncated, &whole);
-	if (n < 0)
-		return n;
-	if (r->r8 && s->type == LINUX_SOCK_DGRAM && (err = addr_out(p, s, r->r8, r->r9, &from)) < 0)
-		return err;
-	if (r->r8 && s->type == LINUX_SOCK_STREAM && as_copy_out(&p->as, r->r9, &none, 4) < 0)
-		return -LINUX_EFAULT;
-	return truncated && (flags & LINUX_MSG_TRUNC) ? (long)whole : n;
-}
-
-/* The msghdr at va and its vector checked: 0, -EFAULT, -EMSGSIZE. */
-static long msg_in(struct process *p, uint64_t va, struct linux_msghdr *m, struct uio *u)
-{
-	if (as_copy_in(&p->as, m, va, sizeof(*m)) < 0)
-		return -LINUX_EFAULT;
-	if (m->iovlen > LINUX_IOV_MAX)
-		return -LINUX_EMSGSIZE;
-	*u = (struct uio){ NULL, m->iov, m->iovlen, NULL };
-	long total = uio_total(p, u);
-	return total < 0 ? total : 0;
-}
-
-long posix_sendmsg(struct process *p, struct user_regs *r)
-{
-	struct file *f;
-	long err;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
-	struct linux_msghdr m;
-	struct uio u;
-	struct sock_addr to;
-	bool unspec, named;
-
-	if (!s)
-		return err;
-	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
-		return err;
-	if (unix_dgram(s))
-		return socket_timed(p, &s->sndtimeo,
-				    unix_dgram_send(p, f, s, &u, r->rdx, m.name, m.namelen));
-	named = m.name && s->type == LINUX_SOCK_DGRAM;
-	if (named && (err = addr_in(p, s, m.name, m.namelen, &to, &unspec)) < 0)
-		return err;
-	if (named && unspec)
-		return -LINUX_EAFNOSUPPORT;
-	return socket_send(p, f, &u, r->rdx, named ? &to : NULL);
-}
-
-long posix_recvmsg(struct process *p, struct user_regs *r)
-{
-	struct file *f;
-	long err, n;
-	struct psock *s = sock_fd(p, r->rdi, &f, &err);
-	struct linux_msghdr m;
-	struct uio u;
-	struct sock_addr from = { 0, 0 };
-	bool truncated;
-	uint64_t whole, flags = r->rdx;
-
-	if (!s)
-		return err;
-	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
-		return err;
-	if (unix_dgram(s))
-		return unix_dgram_recv_named(p, f, s, &u, flags, m.name,
-					     r->rsi + __builtin_offsetof(struct linux_msghdr, namelen),
-					     r->rsi);
-	n = socket_recv(p, f, &u, flags, &from, &truncated, &whole);
-	if (n < 0)
-		return n;
-	uint64_t lenva = r->rsi + __builtin_offsetof(struct linux_msghdr, namelen);
-	if (m.name && s->type == LINUX_SOCK_DGRAM) {
-		if ((err = addr_out(p, s, m.name, lenva, &from)) < 0)
-			return err;
-	} else {
-		m.namelen = 0;
-		if (as_copy_out(&p->as, lenva, &m.namelen, sizeof(m.namelen)) < 0)
-			return -LINUX_EFAULT;
-	}
-	struct { uint64_t controllen; int32_t flags; } tail = { 0, truncated ? LINUX_MSG_TRUNC : 0 };
-	if (as_copy_out(&p->as, r->rsi + __builtin_offsetof(struct linux_msghdr, controllen),
-			&tail.controllen, 8) < 0 ||
-	    as_copy_out(&p->as, r->rsi + __builtin_offsetof(struct linux_msghdr, flags),
-			&tail.flags, 4) < 0)
-		return -LINUX_EFAULT;
-	return truncated && (flags & LINUX_MSG_TRUNC) ? (long)whole : n;
-}
-
 long posix_shutdown(struct process *p, struct user_regs *r)
 {
 	long err;
-	struct psock *s = sock_fd(p, r->rdi, NULL, &err);
+	struct psock *s = socket_fd(p, r->rdi, NULL, &err);
 	uint64_t how = r->rsi;
 
 	if (!s)
@@ -483,7 +253,7 @@ long posix_shutdown(struct process *p, struct user_regs *r)
 static long name_common(struct process *p, struct user_regs *r, bool peer)
 {
 	long err;
-	struct psock *s = sock_fd(p, r->rdi, NULL, &err);
+	struct psock *s = socket_fd(p, r->rdi, NULL, &err);
 	struct sock_addr a = { 0, 0 };
 	uint64_t out[2];
 
@@ -500,7 +270,7 @@ static long name_common(struct process *p, struct user_regs *r, bool peer)
 		if (err == 0)
 			a = (struct sock_addr){ (uint32_t)out[0], (uint16_t)out[1] };
 	}
-	return addr_out(p, s, r->rsi, r->rdx, &a);
+	return socket_addr_out(p, s, r->rsi, r->rdx, &a);
 }
 
 long posix_getsockname(struct process *p, struct user_regs *r)

@@ -1,6 +1,7 @@
 /*
- * setsockopt and getsockopt (docs/posix.md "Sockets"). TCP_NODELAY and
- * SO_KEEPALIVE reach the netstack; the other options a program sets are
+ * setsockopt and getsockopt (docs/posix.md "Sockets"). TCP_NODELAY,
+ * SO_KEEPALIVE and a UDP socket's SO_RCVBUF reach the netstack; the
+ * other options a program sets are
  * kept and read back as Linux would (the buffer sizes doubled, as Linux
  * does) but change nothing in the netstack, whose windows are fixed;
  * SO_RCVTIMEO and SO_SNDTIMEO bound the calls that wait (socket_timed).
@@ -137,6 +138,16 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 		/* Linux doubles what it is given (room for its bookkeeping). */
 		int64_t twice = (int64_t)v * 2;
 		v = (int)(twice < BUF_MIN ? BUF_MIN : twice > BUF_MAX ? BUF_MAX : twice);
+	}
+	if (level == LINUX_SOL_SOCKET && name == LINUX_SO_RCVBUF && s->type == LINUX_SOCK_DGRAM &&
+	    s->family != LINUX_AF_UNIX) {
+		/* A UDP socket's queue in the netstack is bounded by it, up
+		 * to Linux's default net.core.rmem_max (twice). */
+		if (v > SOCK_RCVBUF_MAX)
+			v = SOCK_RCVBUF_MAX;
+		uint64_t w[3] = { (uint64_t)s->id, SOCK_OPT_RCVBUF, (uint64_t)v };
+		if (!s->dead && (err = socket_call(s, SOCK_SETOPT, w, 3, NULL, 0)) < 0)
+			return err;
 	}
 	if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_MAXSEG && v && (v < 88 || v > 32767))
 		return -LINUX_EINVAL;

@@ -35,7 +35,9 @@ enum linux_syscall {
 	X(dup3) X(close)                                                         \
 	/* sys_sendfile.c */                                                     \
 	X(sendfile) X(copy_file_range)                                           \
-	/* sys_file.c: paths */                                                  \
+	/* sys_splice.c */                                                       \
+	X(splice) X(tee) X(vmsplice)                                             \
+	/* sys_file.c, sys_stat.c (the stat family): paths */                    \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
@@ -75,7 +77,9 @@ enum linux_syscall {
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \
 	X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4)           \
 	X(connect) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) X(shutdown)       \
-	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)
+	X(getsockname) X(getpeername) X(setsockopt) X(getsockopt)               \
+	/* sys_socket_mmsg.c */                                                  \
+	X(recvmmsg) X(sendmmsg)
 
 /* The calls whose handlers read or set registers other than rax and the
  * arguments (the stack, the instruction pointer, fs_base, all of them):

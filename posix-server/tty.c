@@ -67,6 +67,14 @@ struct tty *tty_of_session(int sid)
 	return NULL;
 }
 
+unsigned tty_device_number(const struct tty *t)
+{
+	unsigned major = t->index == TTY_CONSOLE ? 5 : 136;
+	unsigned minor = t->index == TTY_CONSOLE ? 1 : (unsigned)t->index;
+
+	return (minor & 0xFF) | major << 8 | (minor & ~0xFFu) << 12;
+}
+
 bool tty_controls(const struct process *p, const struct tty *t)
 {
 	return t->sid && p->sid == t->sid;
@@ -309,9 +317,15 @@ long tty_ioctl(struct process *p, struct tty *t, uint64_t req, uint64_t arg, boo
 			return err;
 		if (as_copy_in(&p->as, &tio, arg, sizeof(tio)) < 0)
 			return -LINUX_EFAULT;
+		struct linux_termios old = t->l.t;
 		if (req == LINUX_TCSETSF)
 			ldisc_flush(&t->l);
 		ldisc_set(&t->l, &tio);
+		if (t->index != TTY_CONSOLE) {
+			if (req == LINUX_TCSETSF)
+				pty_flushed(t, 0);
+			pty_termios_changed(t, &old);
+		}
 		threads_wake_all();     /* what is readable may have changed */
 		return 0;
 	case LINUX_TIOCGWINSZ:
@@ -333,6 +347,8 @@ long tty_ioctl(struct process *p, struct tty *t, uint64_t req, uint64_t arg, boo
 			return -LINUX_EINVAL;
 		if (arg != 1)
 			ldisc_flush(&t->l);
+		if (t->index != TTY_CONSOLE && !master)
+			pty_flushed(t, (unsigned)arg);
 		threads_wake_all();     /* room for the master's writer */
 		return 0;
 	case LINUX_TCSBRK: case LINUX_TCXONC:

@@ -53,6 +53,10 @@ struct tty *tty_of_file(const struct file *f);
 /* The controlling terminal of session sid (> 0), or NULL. */
 struct tty *tty_of_session(int sid);
 
+/* t's device number as /proc/PID/stat's tty_nr encodes it (Linux's
+ * new_encode_dev): the console 5:1, a pty's slave 136:N. */
+unsigned tty_device_number(const struct tty *t);
+
 /* Whether t is p's controlling terminal. */
 bool tty_controls(const struct process *p, const struct tty *t);
 
@@ -80,6 +84,12 @@ void tty_console_ended(const struct process *p);
  * master's buffer, as much as fits: bytes of buf taken. */
 struct tty *pty_tty(int index);
 unsigned pty_output(struct tty *t, const char *buf, unsigned n);
+/* (pty.c) The slave of a pty flushed (TCFLSH's how; TCSETSF: 0): packet
+ * mode's TIOCPKT_FLUSHREAD, _FLUSHWRITE for the master. */
+void pty_flushed(struct tty *t, unsigned how);
+/* The termios of a pty changed from old: packet mode's TIOCPKT_NOSTOP,
+ * _DOSTOP when ^S/^Q flow control went or came. */
+void pty_termios_changed(struct tty *t, const struct linux_termios *old);
 /* Room in the master's buffer for output (a waiting writer's test). */
 unsigned pty_output_room(const struct tty *t);
 /* The master's side of tty_file_read, _write, _poll, _ioctl (posix.h). */

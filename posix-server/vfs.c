@@ -1,4 +1,5 @@
-/* The POSIX server's file tree (vfs.h). */
+/* The POSIX server's file tree (vfs.h): the table, the tree at boot,
+ * /proc's nodes, paths resolved; changes to it are in vfs_change.c. */
 #include "vfs.h"
 #include "linux.h"
 
@@ -18,8 +19,7 @@ static bool name_is(const char *name, size_t len, const char *s)
 	return strlen(s) == len && !memcmp(name, s, len);
 }
 
-/* dir's child called name[0..len), or -1. */
-static int child(int dir, const char *name, size_t len)
+int vfs_child(int dir, const char *name, size_t len)
 {
 	for (int i = 0; i < VFS_NODES; i++) {
 		const struct vfs_node *n = &vfs_nodes[i];
@@ -29,7 +29,7 @@ static int child(int dir, const char *name, size_t len)
 	return -1;
 }
 
-static int node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t fs)
+int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t fs)
 {
 	for (int i = 1; i < VFS_NODES; i++) {
 		struct vfs_node *n = &vfs_nodes[i];
@@ -77,10 +77,10 @@ static int node_make(const char *path, uint32_t mode, uint8_t fs)
 		bool last = !end || !*end;
 		if (len > VFS_NAME_MAX || vfs_nodes[cur].type != VFS_DIR)
 			return -1;
-		int next = child(cur, path, len);
+		int next = vfs_child(cur, path, len);
 		if (next < 0)
-			next = node_new(cur, path, len, last ? mode : (LINUX_S_IFDIR | 0755),
-					last ? fs : vfs_nodes[cur].fs);
+			next = vfs_node_new(cur, path, len, last ? mode : (LINUX_S_IFDIR | 0755),
+					    last ? fs : vfs_nodes[cur].fs);
 		if (next < 0)
 			return -1;
 		if (last)
@@ -174,7 +174,7 @@ static bool proc_node_idle(int node)
 long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int pid, int fd)
 {
 	size_t len = strlen(name);
-	int n = child(dir, name, len);
+	int n = vfs_child(dir, name, len);
 
 	if (n >= 0 && vfs_nodes[n].device == device && vfs_nodes[n].pid == pid &&
 	    vfs_nodes[n].fd == fd) {
@@ -199,7 +199,7 @@ long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int
 		vfs_nodes[victim].type = VFS_FREE;
 		proc_nodes--;
 	}
-	if (len > VFS_NAME_MAX || (n = node_new(dir, name, len, mode, FS_PROC)) < 0)
+	if (len > VFS_NAME_MAX || (n = vfs_node_new(dir, name, len, mode, FS_PROC)) < 0)
 		return -LINUX_ENFILE;
 	vfs_nodes[n].device = device;
 	vfs_nodes[n].pid = pid;
@@ -246,7 +246,7 @@ static long lookup_child(int dir, const char *name, size_t len, void *caller)
 				 d->device == PROC_PID_FDINFO || d->device == PROC_PID_TASK ||
 				 d->device == PROC_TASK_TID))
 		return proc_ops ? proc_ops->child(caller, dir, name, len) : -LINUX_ENOENT;
-	int n = child(dir, name, len);
+	int n = vfs_child(dir, name, len);
 	return n < 0 ? -LINUX_ENOENT : n;
 }
 
@@ -352,114 +352,6 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 	}
 }
 
-long vfs_create(int dir, const char *name, uint32_t mode)
-{
-	if (vfs_nodes[dir].unlinked)        /* a removed directory takes nothing new */
-		return -LINUX_ENOENT;
-	if (!VFS_WRITABLE(&vfs_nodes[dir]))
-		return -LINUX_EROFS;
-	if (child(dir, name, strlen(name)) >= 0)
-		return -LINUX_EEXIST;
-	int n = node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
-	return n < 0 ? -LINUX_ENOSPC : n;
-}
-
-long vfs_detached(uint32_t mode, uint8_t fs)
-{
-	int n = node_new(-1, "", 0, mode, fs);
-
-	if (n < 0)
-		return -LINUX_ENFILE;
-	vfs_nodes[n].unlinked = true;
-	return n;
-}
-
-static bool dir_empty(int dir)
-{
-	for (int i = 0; i < VFS_NODES; i++)
-		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent == dir && i != dir)
-			return false;
-	return true;
-}
-
-static void node_free(struct vfs_node *n)
-{
-	tmpfs_free(n);
-	n->type = VFS_FREE;
-}
-
-long vfs_device(int dir, const char *name, uint32_t mode, uint8_t device)
-{
-	int n = node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
-
-	if (n < 0)
-		return -LINUX_ENOSPC;
-	vfs_nodes[n].device = device;
-	return n;
-}
-
-void vfs_device_gone(int node)
-{
-	vfs_nodes[node].parent = -1;
-	vfs_nodes[node].unlinked = true;
-	if (!vfs_nodes[node].opens)
-		node_free(&vfs_nodes[node]);
-}
-
-long vfs_remove(int node, bool is_dir)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-
-	if (node == VFS_ROOT || n->parent < 0)
-		return -LINUX_EBUSY;
-	if (!VFS_WRITABLE(&vfs_nodes[n->parent]))
-		return -LINUX_EROFS;
-	if (is_dir && !dir_empty(node))
-		return -LINUX_ENOTEMPTY;
-	if (!VFS_WRITABLE(n))       /* /tmp, /var themselves */
-		return -LINUX_EBUSY;
-	n->parent = -1;
-	n->unlinked = true;
-	if (!n->opens)
-		node_free(n);
-	return 0;
-}
-
-long vfs_rename(int node, int dir, const char *name)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-
-	if (vfs_nodes[dir].unlinked)
-		return -LINUX_ENOENT;
-	if (n->fs != vfs_nodes[dir].fs)
-		return -LINUX_EXDEV;
-	if (!VFS_WRITABLE(n) || !VFS_WRITABLE(&vfs_nodes[dir]) || n->parent < 0)
-		return -LINUX_EROFS;
-	for (int d = dir; ; d = vfs_nodes[d].parent) {
-		if (d == node)
-			return -LINUX_EINVAL;
-		if (d == VFS_ROOT || vfs_nodes[d].parent == d)
-			break;
-	}
-	int old = child(dir, name, strlen(name));
-	if (old == node)
-		return 0;
-	if (old >= 0) {
-		bool old_dir = vfs_nodes[old].type == VFS_DIR;
-		if (n->type == VFS_DIR && !old_dir)
-			return -LINUX_ENOTDIR;
-		if (n->type != VFS_DIR && old_dir)
-			return -LINUX_EISDIR;
-		long err = vfs_remove(old, old_dir);
-		if (err)
-			return err;
-	}
-	n->parent = dir;
-	memset(n->name, 0, sizeof(n->name));
-	memcpy(n->name, name, strlen(name));
-	return 0;
-}
-
 int vfs_child_next(int dir, unsigned *pos)
 {
 	for (unsigned i = *pos; i < VFS_NODES; i++) {
@@ -470,14 +362,6 @@ int vfs_child_next(int dir, unsigned *pos)
 	}
 	*pos = VFS_NODES;
 	return -1;
-}
-
-void vfs_closed(int node)
-{
-	struct vfs_node *n = &vfs_nodes[node];
-
-	if (n->opens == 0 && n->unlinked && n->type != VFS_FREE)
-		node_free(n);
 }
 
 long vfs_path(int dir, char *buf, size_t size)

@@ -188,6 +188,12 @@ long vfs_truncate(int node, uint64_t size);
 /* Pages tmpfs holds in all. */
 uint64_t vfs_tmpfs_pages(void);
 
+/* (vfs.c, for vfs_change.c) dir's child called name[0..len), or -1; a
+ * new node in dir (-1: none in it) with mode, on file system fs: the
+ * node, or -1 when the table is full. */
+int vfs_child(int dir, const char *name, size_t len);
+int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t fs);
+
 /* (tmpfs.c, for vfs.c) Pages from ops, none held; a node's pages all
  * given back (it is being freed). */
 void tmpfs_init(const struct vfs_ops *ops);

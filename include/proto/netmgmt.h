@@ -181,7 +181,8 @@ enum netmgmt_label {
 	LWIP(tcp_chkerr, tcp.chkerr)                                            \
 	LWIP(tcp_lenerr, tcp.lenerr)                                            \
 	LWIP(tcp_proterr, tcp.proterr)                                          \
-	OWN(sock_udp_dropped)   /* datagrams a full socket queue refused */      \
+	OWN(sock_udp_dropped)   /* datagrams a full receive buffer refused      \
+				   (SO_RCVBUF; Linux's RcvbufErrors) */        \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \

@@ -61,18 +61,48 @@ enum sock_label {
 	SOCK_RECV = 23,         /* [0] socket [1] offset [2] length [3] flags
 				   -> [0] bytes (0: end of stream) [1] addr [2] port;
 				   UDP also [3] the datagram's whole length [4] the
-				   address it was sent to [5] SOCK_RECV_* flags */
+				   address it was sent to [5] SOCK_RECV_* flags;
+				   UDP with SOCK_RECV_MANY in [3]: as many whole
+				   datagrams as fit, each a struct sock_dgram and its
+				   bytes -> [0] bytes used [1] datagrams */
 	SOCK_SHUTDOWN = 24,     /* [0] socket [1] SOCK_SHUT_RD/WR/RDWR */
 	SOCK_CLOSE = 25,        /* [0] socket */
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
 	SOCK_NAME = 27,         /* [0] socket [1] 0 local, 1 peer -> [0] addr [1] port */
 	SOCK_SETOPT = 28,       /* [0] socket [1] SOCK_OPT_* [2] value */
+	SOCK_POLL_ALL = 29,     /* -> [0..3] every socket's SOCK_POLL bits at once:
+				   socket i's in the 4 bits at SOCK_POLL_ALL_SHIFT(i)
+				   of word i / 16, SOCK_POLL_ALL_* (0 for no socket) */
 };
+
+/* SOCK_POLL_ALL's 4 bits of a socket. */
+#define SOCK_POLL_ALL_SHIFT(i) (4 * ((i) % 16))
+#define SOCK_POLL_ALL_IN   0x1
+#define SOCK_POLL_ALL_OUT  0x2
+#define SOCK_POLL_ALL_ERR  0x4
+#define SOCK_POLL_ALL_HUP  0x8
 
 #define SOCK_STREAM 1
 #define SOCK_DGRAM  2
 
 #define SOCK_NONBLOCK 0x1       /* flags: answer now, never wait */
+#define SOCK_RECV_MANY 0x2      /* SOCK_RECV's flags, UDP: several datagrams */
+
+/* SOCK_RECV with SOCK_RECV_MANY: the range gets datagrams, oldest
+ * first, each this header and then its len bytes, the next header at
+ * the following multiple of 8 bytes. Only whole datagrams, except that
+ * the first is cut to the range when it does not fit (len < whole); the
+ * netstack takes every datagram it puts there. */
+struct sock_dgram {
+	uint32_t len;           /* its bytes that follow */
+	uint32_t whole;         /* its whole length */
+	uint32_t addr;          /* the sender's address, network byte order */
+	uint32_t to;            /* the address it was sent to */
+	uint16_t port;          /* the sender's port, host order */
+	uint8_t flags;          /* SOCK_RECV_* */
+	uint8_t pad[5];
+};
+#define SOCK_DGRAM_NEXT(len) ((sizeof(struct sock_dgram) + (len) + 7) & ~7UL)
 
 /* SOCK_RECV's [5], UDP: the datagram was sent to a broadcast (limited or
  * the interface's subnet) or multicast address, not to this host alone
@@ -92,6 +122,18 @@ enum sock_label {
 
 #define SOCK_OPT_NODELAY   1    /* TCP_NODELAY */
 #define SOCK_OPT_KEEPALIVE 2    /* SO_KEEPALIVE */
+#define SOCK_OPT_RCVBUF    3    /* UDP: SO_RCVBUF in bytes, as Linux keeps it (twice
+				   what setsockopt was given), clamped to
+				   SOCK_RCVBUF_MIN..SOCK_RCVBUF_MAX */
+
+/* A UDP socket's receive buffer (socket(7) SO_RCVBUF, udp(7)): what its
+ * queued datagrams may take, each counted with its bookkeeping (as
+ * Linux's truesize); past it arrivals are dropped and counted (Linux's
+ * RcvbufErrors). Default and bounds as Linux's with net.core.rmem_max
+ * 212992 (at most twice that is kept). */
+#define SOCK_RCVBUF_DEFAULT 212992
+#define SOCK_RCVBUF_MIN     4608
+#define SOCK_RCVBUF_MAX     425984
 
 #define SOCK_BUFFER_MAX_LOG2 18 /* 256 KiB of shared buffer per session */
 #define SOCK_MAX_SESSIONS    32

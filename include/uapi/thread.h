@@ -34,11 +34,23 @@ struct syscall_args {
 #define SYSCALL_ARGS_WORDS (sizeof(struct syscall_args) / 8)
 
 /* thread_read_regs/thread_write_regs with this bit in the slot argument
- * read or write the thread's x87/SSE state instead: the 512-byte area of
- * the fxsave64 instruction (Intel SDM vol. 1, 10.5.1), whose MXCSR is at
- * FPU_MXCSR_OFFSET and the CPU's MXCSR_MASK at FPU_MXCSR_MASK_OFFSET. */
+ * read or write the thread's FPU state instead: FPU_STATE_SIZE bytes in
+ * the standard format of the xsave64 instruction (Intel SDM vol. 1,
+ * 13.4). Its first 512 bytes are the fxsave64 area (10.5.1): MXCSR at
+ * FPU_MXCSR_OFFSET, the CPU's MXCSR_MASK at FPU_MXCSR_MASK_OFFSET. Where
+ * the CPU has XSAVE the kernel enables x87, SSE and AVX of what it has
+ * (XCR0, which xgetbv reads in user mode): the XSAVE header follows at
+ * FPU_XSTATE_HEADER_OFFSET (XSTATE_BV, the components not in their
+ * initial state, then XCOMP_BV and reserved words, 0) and AVX's upper
+ * halves of ymm0..15 at FPU_YMM_HI_OFFSET; a write loads what XSTATE_BV
+ * names and initializes the rest, as xrstor does. Without XSAVE only
+ * the fxsave area is used (the rest reads as 0). A write whose MXCSR has
+ * bits outside MXCSR_MASK, whose XSTATE_BV has bits outside XCR0 or
+ * whose header's other words are not 0 is ERR_INVALID_ARG. */
 #define THREAD_REGS_FPU        (1ULL << 32)
-#define FPU_STATE_SIZE         512
+#define FPU_STATE_SIZE         832
+#define FPU_XSTATE_HEADER_OFFSET 512
+#define FPU_YMM_HI_OFFSET      576
 #define FPU_MXCSR_OFFSET       24
 #define FPU_MXCSR_MASK_OFFSET  28
 

@@ -202,6 +202,77 @@ KTEST(thread_fpu_state_read_write)
 	child_destroy(c);
 }
 
+/* Loads 0x5A.. into all of ymm1, stops at a ud2, then stores the low
+ * word of ymm1's upper half (what the handler left there) in fault_result. */
+static void child_ymm_ud2(uint64_t unused)
+{
+	static const uint8_t fill[32] = { [0 ... 31] = 0x5A };
+	uint64_t out;
+
+	(void)unused;
+	__asm__ volatile("vmovdqu %1, %%ymm1\n\tud2\n\tvextractf128 $1, %%ymm1, %%xmm1\n\t"
+			 "movq %%xmm1, %0\n\tvzeroupper" : "=r"(out) : "m"(fill) : "xmm1");
+	fault_result = out;
+}
+
+/* Whether the kernel enabled AVX's state (CPUID OSXSAVE, XCR0 bit 2). */
+static bool avx_enabled(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	if (!(c & (1u << 27)))
+		return false;
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	return (a & 7) == 7;
+}
+
+KTEST(thread_fpu_state_has_avx_upper_halves)
+{
+	if (!avx_enabled())
+		return;         /* nothing to test on a CPU without AVX */
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+	uint8_t fpu[FPU_STATE_SIZE] __attribute__((aligned(64)));
+	uint8_t keep[FPU_STATE_SIZE] __attribute__((aligned(64)));
+	uint64_t word, xstate_bv;
+	struct user_regs r;
+
+	KCHECK(c);
+	KEXPECT(child_run(c, child_ymm_ud2, 0), 0);
+	KCHECK(child_wait(c));              /* stopped at the ud2 */
+	KEXPECT(sys_thread_suspend(c->thread), 0);
+	KEXPECT(sys_thread_read_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), 0);
+	memcpy(&word, fpu + FPU_YMM_HI_OFFSET + 16, 8);    /* ymm1's upper half */
+	KEXPECT(word, 0x5A5A5A5A5A5A5A5AUL);
+	memcpy(&xstate_bv, fpu + FPU_XSTATE_HEADER_OFFSET, 8);
+	KEXPECT(xstate_bv & 4, 4);          /* AVX not in its initial state */
+	memcpy(keep, fpu, sizeof(keep));
+	/* What xrstor would fault on is refused, nothing changed. */
+	xstate_bv |= 1ULL << 62;
+	memcpy(fpu + FPU_XSTATE_HEADER_OFFSET, &xstate_bv, 8);
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), -ERR_INVALID_ARG);
+	memcpy(fpu, keep, sizeof(fpu));
+	fpu[FPU_XSTATE_HEADER_OFFSET + 8] = 1;      /* XCOMP_BV: compacted */
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), -ERR_INVALID_ARG);
+	memcpy(fpu, keep, sizeof(fpu));
+	fpu[FPU_XSTATE_HEADER_OFFSET + 40] = 1;     /* reserved */
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), -ERR_INVALID_ARG);
+	memcpy(fpu, keep, sizeof(fpu));
+	word = 0x0BADCAFE0BADCAFEUL;
+	memcpy(fpu + FPU_YMM_HI_OFFSET + 16, &word, 8);
+	KEXPECT(sys_thread_write_regs(c->thread | THREAD_REGS_FPU, (uint64_t)fpu), 0);
+	sys_thread_read_regs(c->thread, (uint64_t)&r);
+	r.rip += 2;
+	KEXPECT(sys_thread_write_regs(c->thread, (uint64_t)&r), 0);
+	fault_result = 0;
+	c->stopped = 0;
+	KEXPECT(sys_thread_resume(c->thread), 0);
+	KCHECK(child_wait(c));
+	KCHECK(child_exited(c));
+	KEXPECT(fault_result, 0x0BADCAFE0BADCAFEUL);
+	child_destroy(c);
+}
+
 KTEST(thread_calls_check_state)
 {
 	cap_slot_t t = ktest_slot();

@@ -21,25 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EFAULT) X(ENOSYS) X(ENOENT) X(EBADF) X(ENOTTY) X(EINVAL)
+#include "check.h"
+
 extern char _start[];
 
 static const char *yes(int ok)
 {
 	return ok ? "yes" : "no";
-}
-
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EFAULT: return "EFAULT";
-	case ENOSYS: return "ENOSYS";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case ENOTTY: return "ENOTTY";
-	case EINVAL: return "EINVAL";
-	default: return "other";
-	}
 }
 
 static void auxv(void)

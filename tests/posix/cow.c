@@ -144,8 +144,11 @@ static void cow(void)
 	memset(heap, 'a', HEAP_BYTES);
 	set_pages(bss, sizeof(bss), 'a');
 	/* A private mapping of a file: the child's writes are its own, and
-	 * never reach the file. */
-	int fd = open("/tmp/cow-file", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	 * never reach the file. Named by pid: runs at once on one host each
+	 * have their own. */
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/cow-file-%d", (int)getpid());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	unsigned char page[PAGE];
 	memset(page, 'f', sizeof(page));
 	unsigned char *map = NULL;
@@ -213,7 +216,7 @@ static void cow(void)
 	       WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "no");
 	munmap(map, 2 * PAGE);
 	close(fd);
-	unlink("/tmp/cow-file");
+	unlink(path);
 
 	/* The program's own file (on Mica a root-filesystem file, whose
 	 * pages every mapping shares until written): a child's write to

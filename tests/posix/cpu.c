@@ -23,23 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ESRCH: return "ESRCH";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
+#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(ESRCH)
+#include "check.h"
 
 static long cpu_ms(void)
 {

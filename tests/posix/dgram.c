@@ -32,35 +32,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EAGAIN) X(ENOTCONN) X(ECONNREFUSED) X(ENOENT) X(EPERM) \
+	X(EPROTOTYPE) X(EMSGSIZE) X(EOPNOTSUPP) X(EADDRINUSE) X(EISCONN) X(EPIPE) X(ECONNRESET)
+#include "check.h"
+
 static char dir[64], abname[32];
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EAGAIN: return "EAGAIN";
-	case ENOTCONN: return "ENOTCONN";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ENOENT: return "ENOENT";
-	case EPERM: return "EPERM";
-	case EPROTOTYPE: return "EPROTOTYPE";
-	case EMSGSIZE: return "EMSGSIZE";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EISCONN: return "EISCONN";
-	case EPIPE: return "EPIPE";
-	case ECONNRESET: return "ECONNRESET";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 static socklen_t addr(struct sockaddr_un *a, const char *name, int abstract)
 {

@@ -20,13 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, r >= 0 ? "0" : e == EINVAL ? "EINVAL" :
-	       e == EEXIST ? "EEXIST" : e == ENOENT ? "ENOENT" : strerror(e));
-}
+#define CHECK_ERRNOS(X) X(EINVAL) X(EEXIST) X(ENOENT)
+#include "check.h"
 
 static const char *bits(uint32_t ev)
 {

@@ -22,25 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EAGAIN: return "EAGAIN";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case ESPIPE: return "ESPIPE";
-	case EFAULT: return "EFAULT";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r, err(r < 0 ? e : 0));
-}
+#define CHECK_ERRNOS(X) X(EAGAIN) X(EINVAL) X(EBADF) X(ESPIPE) X(EFAULT)
+#include "check.h"
 
 static void sleep_ms(long ms)
 {

@@ -22,28 +22,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	static const struct { int e; const char *name; } names[] = {
-		{ 0, "0" }, { ENOENT, "ENOENT" }, { EBADF, "EBADF" }, { EEXIST, "EEXIST" },
-		{ ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" },
-		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { ENOSPC, "ENOSPC" },
-		{ ESPIPE, "ESPIPE" }, { ENOTEMPTY, "ENOTEMPTY" }, { ERANGE, "ERANGE" },
-		{ EFAULT, "EFAULT" }, { ELOOP, "ELOOP" }, { EROFS, "EROFS" },
-		{ EACCES, "EACCES" }, { EPERM, "EPERM" }, { EXDEV, "EXDEV" },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].e == e)
-			return names[i].name;
-	return "other";
-}
-
-/* "what: result errno" for a call that may fail. */
-static void report(const char *what, long result)
-{
-	printf("%s: %ld %s\n", what, result, result < 0 ? errname(errno) : "0");
-	errno = 0;
-}
+#define CHECK_ERRNOS(X) X(ENOENT) X(EBADF) X(EEXIST) X(ENOTDIR) X(EISDIR) X(EINVAL) X(EMFILE) \
+	X(ENOTTY) X(ENOSPC) X(ESPIPE) X(ENOTEMPTY) X(ERANGE) X(EFAULT) X(ELOOP) X(EROFS) X(EACCES) \
+	X(EPERM) X(EXDEV)
+#include "check.h"
 
 static const char *yes(int ok)
 {

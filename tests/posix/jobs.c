@@ -23,25 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case ESRCH: return "ESRCH";
-	case EPERM: return "EPERM";
-	case EINVAL: return "EINVAL";
-	case ECHILD: return "ECHILD";
-	case ENOTTY: return "ENOTTY";
-	default: return "other";
-	}
-}
-
-static void report(const char *what, long result)
-{
-	printf("%s: %ld %s\n", what, result, result < 0 ? errname(errno) : "0");
-	fflush(stdout);
-	errno = 0;
-}
+#define CHECK_ERRNOS(X) X(ESRCH) X(EPERM) X(EINVAL) X(ECHILD) X(ENOTTY)
+#define CHECK_FLUSH     /* each line out at once (children write too) */
+#include "check.h"
 
 static void yes(const char *what, int ok)
 {

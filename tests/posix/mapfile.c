@@ -23,28 +23,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EACCES) X(EFAULT)
+#include "check.h"
+
 #define PAGE 4096
 #define SIZE 5000       /* a page and some */
 
 static char dir[64], path[96];
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 static void *map(size_t len, int prot, int flags, int fd, const char *what)
 {

@@ -24,6 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EDEADLK) X(EPERM) X(ESRCH) X(EAGAIN) X(ETIMEDOUT) X(EBUSY) \
+	X(EOWNERDEAD)
+#include "check.h"
+
 /* Linux's futex(2) numbers (musl has no <linux/futex.h>). */
 #define FUTEX_WAIT         0
 #define FUTEX_WAKE         1
@@ -39,31 +43,9 @@ static pthread_mutex_t *pm;
 static long count;
 static volatile int tid_in_thread;
 
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EDEADLK: return "EDEADLK";
-	case EPERM: return "EPERM";
-	case ESRCH: return "ESRCH";
-	case EAGAIN: return "EAGAIN";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EBUSY: return "EBUSY";
-	case EOWNERDEAD: return "EOWNERDEAD";
-	default: return strerror(e);
-	}
-}
-
 static long futex(uint32_t *w, int op, const struct timespec *t)
 {
 	return syscall(SYS_futex, w, op, 0, t, NULL, 0);
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
 }
 
 static int gettid_(void)

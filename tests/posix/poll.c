@@ -19,34 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINTR) X(EINVAL) X(EBADF) X(EEXIST) X(ENOENT) X(EPERM)
+#include "check.h"
+
 static volatile sig_atomic_t signals;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	signals++;
-}
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINTR: return "EINTR";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EEXIST: return "EEXIST";
-	case ENOENT: return "ENOENT";
-	case EPERM: return "EPERM";
-	default: return strerror(e);
-	}
-}
-
-/* "what: result errno" of a call that just returned r. */
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r, err(r < 0 ? e : 0));
 }
 
 static long now_ms(void)

@@ -22,23 +22,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(ENOENT) X(ENXIO) X(EINVAL) X(ESRCH)
+#include "check.h"
+
 static char text[8192];
 
 static const char *yes(int v)
 {
 	return v ? "yes" : "no";
-}
-
-static const char *err_name(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case ENOENT: return "ENOENT";
-	case ENXIO: return "ENXIO";
-	case EINVAL: return "EINVAL";
-	case ESRCH: return "ESRCH";
-	default: return "other";
-	}
 }
 
 /* The file at path into text: its length, or -1 (errno). */
@@ -67,7 +58,7 @@ static void link_form(int fd, char *out, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 	if (n < 0) {
-		snprintf(out, size, "readlink %s", err_name(errno));
+		snprintf(out, size, "readlink %s", errname(errno));
 		return;
 	}
 	buf[n] = 0;
@@ -116,7 +107,7 @@ static void fdinfo(int fd, const char *what)
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	if (slurp(path) < 0) {
-		printf("fdinfo of %s: %s\n", what, err_name(errno));
+		printf("fdinfo of %s: %s\n", what, errname(errno));
 		return;
 	}
 	char *flags = strstr(text, "\nflags:");
@@ -155,11 +146,11 @@ static void reopen(int file, int rd, int wr, int sock, int efd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", sock);
 	errno = 0;
 	int s = open(path, O_RDWR);
-	printf("open of a socket's link: %d %s\n", s < 0 ? -1 : 0, err_name(errno));
+	printf("open of a socket's link: %d %s\n", s < 0 ? -1 : 0, errname(errno));
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
 	errno = 0;
 	int e = open(path, O_RDWR);
-	printf("open of an eventfd's link: %d %s\n", e < 0 ? -1 : 0, err_name(errno));
+	printf("open of an eventfd's link: %d %s\n", e < 0 ? -1 : 0, errname(errno));
 	struct stat st, lst, fst;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", sock);
 	fstat(sock, &fst);
@@ -175,10 +166,10 @@ static void closed(int fd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	errno = 0;
 	ssize_t n = readlink(path, buf, sizeof(buf));
-	printf("closed fd: readlink %zd %s", n, err_name(errno));
+	printf("closed fd: readlink %zd %s", n, errname(errno));
 	errno = 0;
 	int r = open(path, O_RDONLY);
-	printf(", open %d %s\n", r < 0 ? -1 : r, err_name(errno));
+	printf(", open %d %s\n", r < 0 ? -1 : r, errname(errno));
 }
 
 static void self(int argc, char **argv)
@@ -271,7 +262,7 @@ static void child(char **argv)
 	struct stat st;
 	errno = 0;
 	int r = stat(path, &st);
-	printf("waited for (status %d): stat /proc/PID %d %s\n", WEXITSTATUS(status), r, err_name(errno));
+	printf("waited for (status %d): stat /proc/PID %d %s\n", WEXITSTATUS(status), r, errname(errno));
 }
 
 int main(int argc, char **argv)

@@ -26,29 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case ECHILD: return "ECHILD";
-	case EPIPE: return "EPIPE";
-	case EAGAIN: return "EAGAIN";
-	case ENOENT: return "ENOENT";
-	case EACCES: return "EACCES";
-	case ENOEXEC: return "ENOEXEC";
-	case EBADF: return "EBADF";
-	case ESPIPE: return "ESPIPE";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	default: return "other";
-	}
-}
-
-static void report(const char *what, long result)
-{
-	printf("%s: %ld %s\n", what, result, result < 0 ? errname(errno) : "0");
-	errno = 0;
-}
+#define CHECK_ERRNOS(X) X(ECHILD) X(EPIPE) X(EAGAIN) X(ENOENT) X(EACCES) X(ENOEXEC) X(EBADF) \
+	X(ESPIPE) X(EINVAL) X(EFAULT)
+#include "check.h"
 
 /* An address the compiler cannot see through, never mapped. */
 static volatile uintptr_t bad = 16;

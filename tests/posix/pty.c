@@ -29,32 +29,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EIO) X(ENXIO) X(EPERM) X(EAGAIN) X(ENOTTY) X(EINVAL) X(ENOENT) \
+	X(EBADF)
+#define CHECK_FLUSH     /* each line out at once (children write too) */
+#include "check.h"
+
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER 0x5441      /* Linux 4.13's; older headers lack it */
 #endif
-
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EIO: return "EIO";
-	case ENXIO: return "ENXIO";
-	case EPERM: return "EPERM";
-	case EAGAIN: return "EAGAIN";
-	case ENOTTY: return "ENOTTY";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	default: return "other";
-	}
-}
-
-static void report(const char *what, long result)
-{
-	printf("%s: %ld %s\n", what, result, result < 0 ? errname(errno) : "0");
-	fflush(stdout);
-	errno = 0;
-}
 
 static void yes(const char *what, int ok)
 {
@@ -63,7 +45,7 @@ static void yes(const char *what, int ok)
 }
 
 /* Bytes as C escapes. */
-static void show(const char *what, const char *b, long n)
+static void show_bytes(const char *what, const char *b, long n)
 {
 	printf("%s: %ld \"", what, n);
 	for (long i = 0; i < n; i++) {
@@ -124,7 +106,7 @@ static void roundtrip(const char *what, int fd, const char *s, int from, long n)
 
 	if (write(fd, s, strlen(s)) != (long)strlen(s))
 		printf("%s: short write\n", what);
-	show(what, buf, readn(from, buf, n));
+	show_bytes(what, buf, readn(from, buf, n));
 }
 
 /* A new pty: master and slave (with slave_flags), unlocked. */
@@ -208,17 +190,17 @@ static void line_discipline(void)
 
 	roundtrip("slave writes a line, the master reads", s, "hello\n", m, 7);
 	roundtrip("master types a line, its echo", m, "abc\n", m, 5);
-	show("  the slave reads", buf, readn(s, buf, 4));
+	show_bytes("  the slave reads", buf, readn(s, buf, 4));
 	roundtrip("master types ab DEL c, the echo", m, "ab\x7f" "c\n", m, 8);
-	show("  the slave reads", buf, read(s, buf, sizeof(buf)));
+	show_bytes("  the slave reads", buf, read(s, buf, sizeof(buf)));
 	roundtrip("master types xy ^U z, the echo", m, "xy\x15z\n", m, 11);
-	show("  the slave reads", buf, read(s, buf, sizeof(buf)));
+	show_bytes("  the slave reads", buf, read(s, buf, sizeof(buf)));
 	roundtrip("master types de ^D, the echo", m, "de\x04", m, 2);
-	show("  the slave reads", buf, read(s, buf, sizeof(buf)));
+	show_bytes("  the slave reads", buf, read(s, buf, sizeof(buf)));
 	roundtrip("master types ^D, no echo", m, "\x04", m, 0);
 	report("  the slave reads end of file", read(s, buf, sizeof(buf)));
 	write(m, "half", 4);
-	show("  a half line's echo", buf, readn(m, buf, 4));
+	show_bytes("  a half line's echo", buf, readn(m, buf, 4));
 	yes("  a half line is not readable", !(ready(s, POLLIN, 100) & POLLIN));
 	yes("the slave is writable", ready(s, POLLOUT, 0) & POLLOUT);
 	fcntl(s, F_SETFL, O_NONBLOCK);
@@ -232,7 +214,7 @@ static void line_discipline(void)
 	int n = -1;
 	report("  FIONREAD", ioctl(s, FIONREAD, &n));
 	printf("  bytes %d\n", n);
-	show("  the slave reads", buf, read(s, buf, sizeof(buf)));
+	show_bytes("  the slave reads", buf, read(s, buf, sizeof(buf)));
 	yes("  no echo for the master", !(ready(m, POLLIN, 100) & POLLIN));
 	struct termios t;
 	tcgetattr(s, &t);
@@ -260,7 +242,7 @@ static void line_discipline(void)
 	FD_ZERO(&in);
 	FD_SET(m, &in);
 	report("select of the master", select(m + 1, &in, NULL, NULL, &tv));
-	show("  the master reads", buf, read(m, buf, sizeof(buf)));
+	show_bytes("  the master reads", buf, read(m, buf, sizeof(buf)));
 	close(s);
 	close(m);
 }
@@ -306,7 +288,7 @@ static void closing(void)
 
 	write(s, "bye\n", 4);
 	close(s);
-	show("the slave wrote and closed: the master reads", buf, readn(m, buf, 5));
+	show_bytes("the slave wrote and closed: the master reads", buf, readn(m, buf, 5));
 	report("  then", read(m, buf, sizeof(buf)));
 	yes("  poll: POLLHUP", ready(m, POLLIN, 0) & POLLHUP);
 
@@ -367,7 +349,7 @@ static void key(int s, int m, const char *what, char c, int options)
 	write(m, &c, 1);
 	waitpid(k, &status, options);
 	ended(what, status);
-	show("  its echo", buf, readn(m, buf, 2));
+	show_bytes("  its echo", buf, readn(m, buf, 2));
 	if (WIFSTOPPED(status)) {
 		kill(k, SIGKILL);
 		waitpid(k, &status, 0);
@@ -404,7 +386,7 @@ static void background(int s, int m, const char *what, int sig_action, int read_
 		kill(b, SIGKILL);
 		waitpid(b, &status, 0);
 	} else if (!read_it && WIFEXITED(status) && WEXITSTATUS(status) == 3) {
-		show("  the master reads", buf, readn(m, buf, 4));
+		show_bytes("  the master reads", buf, readn(m, buf, 4));
 	}
 }
 

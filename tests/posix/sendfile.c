@@ -24,30 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EBADF) X(EINVAL) X(ESPIPE) X(EFAULT) X(EAGAIN)
+#include "check.h"
+
 #define SIZE 100000
 
 static char path[64], path2[64];
 static unsigned char data[SIZE];
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EBADF: return "EBADF";
-	case EINVAL: return "EINVAL";
-	case ESPIPE: return "ESPIPE";
-	case EFAULT: return "EFAULT";
-	case EAGAIN: return "EAGAIN";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 /* Read n bytes from fd: whether they are data's from at; *got how many. */
 static int read_right(int fd, long at, long n, long *got)

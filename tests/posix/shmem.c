@@ -21,27 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(ENOMEM) X(EACCES)
+#include "check.h"
+
 #define PAGE 4096
 
 static char dir[64];
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 /* How the child ended. */
 static void ended(const char *what, pid_t pid)

@@ -20,28 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINTR) X(EINVAL) X(ENOMEM) X(ESRCH) X(ECHILD) X(EPIPE)
+#include "check.h"
+
 static volatile sig_atomic_t count[65];
 static volatile int last_code, last_pid, last_status, nodefer_blocked, nested_order;
 static volatile uintptr_t handler_sp;
 static int wake_pipe[2];
 
-/* errno's name (the same text with musl and glibc). */
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINTR: return "EINTR";
-	case EINVAL: return "EINVAL";
-	case ENOMEM: return "ENOMEM";
-	case ESRCH: return "ESRCH";
-	case ECHILD: return "ECHILD";
-	case EPIPE: return "EPIPE";
-	default: return strerror(e);
-	}
-}
-
 /* "what: result errno" of a call that just returned r (no newline). */
-static void show(const char *what, long r)
+static void show_begin(const char *what, long r)
 {
 	int e = errno;
 
@@ -233,7 +221,7 @@ static void handlers(void)
 	printf("without SA_ONSTACK: %d\n",
 	       handler_sp >= (uintptr_t)alt && handler_sp < (uintptr_t)alt + sizeof(alt));
 	ss.ss_size = 100;
-	show("sigaltstack too small", sigaltstack(&ss, NULL));
+	show_begin("sigaltstack too small", sigaltstack(&ss, NULL));
 	printf("\n");
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
@@ -323,7 +311,7 @@ static void children(void)
 	pid = fork();
 	if (pid == 0)
 		_exit(0);
-	show("SIGCHLD ignored: wait", waitpid(pid, &status, 0));
+	show_begin("SIGCHLD ignored: wait", waitpid(pid, &status, 0));
 	printf("\n");
 	handle(SIGCHLD, SIG_DFL, 0);
 }
@@ -341,7 +329,7 @@ static void interrupted(void)
 	handle(SIGALRM, on_signal, 0);
 	count[SIGALRM] = 0;
 	timer_ms(50);
-	show("read interrupted", read(wake_pipe[0], &c, 1));
+	show_begin("read interrupted", read(wake_pipe[0], &c, 1));
 	printf(", alarms %d\n", count[SIGALRM]);
 	handle(SIGALRM, on_alarm_write, SA_RESTART);
 	timer_ms(50);
@@ -351,7 +339,7 @@ static void interrupted(void)
 	/* pause and sigsuspend end with EINTR after a handler. */
 	handle(SIGALRM, on_signal, SA_RESTART);
 	timer_ms(50);
-	show("pause", pause());
+	show_begin("pause", pause());
 	printf(", alarms %d\n", count[SIGALRM]);
 
 	sigset_t usr1, empty, now;
@@ -367,7 +355,7 @@ static void interrupted(void)
 		kill(getppid(), SIGUSR1);
 		_exit(0);
 	}
-	show("sigsuspend", sigsuspend(&empty));
+	show_begin("sigsuspend", sigsuspend(&empty));
 	sigprocmask(SIG_BLOCK, NULL, &now);
 	printf(", handled %d, blocked again %d\n", count[SIGUSR1], sigismember(&now, SIGUSR1));
 	report_child("sender", pid);
@@ -396,10 +384,10 @@ static void interrupted(void)
 	printf("nanosleep 100 ms: at least %d\n", now_ms() - t0 >= 99);
 	timer_ms(50);
 	struct timespec req = { 2, 0 }, rem = { 0, 0 };
-	show("nanosleep interrupted", nanosleep(&req, &rem));
+	show_begin("nanosleep interrupted", nanosleep(&req, &rem));
 	printf(", left between 1 and 2 s %d\n", rem.tv_sec == 1 || (rem.tv_sec == 0 && rem.tv_nsec > 0));
 	req.tv_nsec = 2000000000L;
-	show("nanosleep bad", nanosleep(&req, NULL));
+	show_begin("nanosleep bad", nanosleep(&req, NULL));
 	printf("\n");
 	struct timespec abs;
 	clock_gettime(CLOCK_MONOTONIC, &abs);
@@ -414,7 +402,7 @@ static void interrupted(void)
 	/* SIGPIPE caught: the handler runs, the write is EPIPE. */
 	handle(SIGPIPE, on_signal, 0);
 	close(wake_pipe[0]);
-	show("SIGPIPE caught", write(wake_pipe[1], "y", 1));
+	show_begin("SIGPIPE caught", write(wake_pipe[1], "y", 1));
 	printf(", handled %d\n", count[SIGPIPE]);
 	close(wake_pipe[1]);
 	handle(SIGALRM, SIG_DFL, 0);
@@ -462,11 +450,11 @@ static void errors(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	show("sigaction SIGKILL", sigaction(SIGKILL, &sa, NULL));
+	show_begin("sigaction SIGKILL", sigaction(SIGKILL, &sa, NULL));
 	printf("\n");
-	show("kill no such process", kill(99999, SIGUSR1));
+	show_begin("kill no such process", kill(99999, SIGUSR1));
 	printf("\n");
-	show("kill bad signal", kill(getpid(), 100));
+	show_begin("kill bad signal", kill(getpid(), 100));
 	printf("\n");
 	printf("kill signal 0: %d\n", kill(getpid(), 0));
 }

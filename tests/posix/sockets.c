@@ -34,47 +34,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EBADF) X(EAGAIN) X(EPIPE) X(ENOTSOCK) X(ENOTCONN) \
+	X(EISCONN) X(EAFNOSUPPORT) X(EPROTONOSUPPORT) X(ENOPROTOOPT) X(EOPNOTSUPP) X(ECONNREFUSED) \
+	X(ECONNRESET) X(EINPROGRESS) X(EALREADY) X(EDESTADDRREQ) X(ESPIPE) X(EFAULT) X(EDOM)
+#include "check.h"
+
 #define CONTROL 7770
 #define UDP_ECHO 7771
 #define CLOSED 7772
 #define ECHO_BYTES 100000
 
 static struct in_addr peer;
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case EPIPE: return "EPIPE";
-	case ENOTSOCK: return "ENOTSOCK";
-	case ENOTCONN: return "ENOTCONN";
-	case EISCONN: return "EISCONN";
-	case EAFNOSUPPORT: return "EAFNOSUPPORT";
-	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-	case ENOPROTOOPT: return "ENOPROTOOPT";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ECONNRESET: return "ECONNRESET";
-	case EINPROGRESS: return "EINPROGRESS";
-	case EALREADY: return "EALREADY";
-	case EDESTADDRREQ: return "EDESTADDRREQ";
-	case ESPIPE: return "ESPIPE";
-	case EFAULT: return "EFAULT";
-	case EDOM: return "EDOM";
-	default: return strerror(e);
-	}
-}
-
-/* "what: result errno" of a call that just returned r. */
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 static struct sockaddr_in at(struct in_addr a, int port)
 {

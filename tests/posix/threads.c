@@ -31,6 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EAGAIN) X(EINTR) X(EINVAL) X(ENOSYS) X(ETIMEDOUT) X(ESRCH) X(EFAULT) \
+	X(ENOMEM) X(EOWNERDEAD)
+#include "check.h"
+
 /* futex(2)'s numbers (<linux/futex.h>, which musl-gcc does not see). */
 #define FUTEX_WAIT               0
 #define FUTEX_WAKE               1
@@ -54,23 +58,6 @@
 #define COUNT_THREADS 4
 #define COUNT_EACH    20000
 #define QUEUE_ITEMS   1000
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EAGAIN: return "EAGAIN";
-	case EINTR: return "EINTR";
-	case EINVAL: return "EINVAL";
-	case ENOSYS: return "ENOSYS";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case ESRCH: return "ESRCH";
-	case EFAULT: return "EFAULT";
-	case ENOMEM: return "ENOMEM";
-	case EOWNERDEAD: return "EOWNERDEAD";
-	default: return strerror(e);
-	}
-}
 
 static long tid(void)
 {

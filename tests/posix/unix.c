@@ -23,30 +23,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EADDRINUSE) X(ENOENT) X(ECONNREFUSED) X(EAGAIN) X(ENOTCONN) \
+	X(EISCONN) X(ENXIO)
+#include "check.h"
+
 static char dir[64];
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EADDRINUSE: return "EADDRINUSE";
-	case ENOENT: return "ENOENT";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case EAGAIN: return "EAGAIN";
-	case ENOTCONN: return "ENOTCONN";
-	case EISCONN: return "EISCONN";
-	case ENXIO: return "ENXIO";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r < 0 ? -1 : r, err(r < 0 ? e : 0));
-}
 
 static const char *yes(int v)
 {

@@ -20,23 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case ECHILD: return "ECHILD";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	default: return strerror(e);
-	}
-}
-
-static void show(const char *what, long r)
-{
-	int e = errno;
-
-	printf("%s: %ld %s\n", what, r, err(r < 0 ? e : 0));
-}
+#define CHECK_ERRNOS(X) X(ECHILD) X(EINVAL) X(EFAULT)
+#include "check.h"
 
 static void sleep_ms(long ms)
 {

@@ -106,6 +106,21 @@ RUNS = [
     ("pifutex-musl", []),
     ("pifutex-glibc", []),
     ("pifutex-dyn", []),
+    ("xstate-musl", []),
+    ("xstate-glibc", []),
+    ("xstate-dyn", []),
+    ("requeuepi-musl", []),
+    ("requeuepi-glibc", []),
+    ("requeuepi-dyn", []),
+    ("splice-musl", []),
+    ("splice-glibc", []),
+    ("splice-dyn", []),
+    ("seqpacket-musl", []),
+    ("seqpacket-glibc", []),
+    ("seqpacket-dyn", []),
+    ("ptypkt-musl", []),
+    ("ptypkt-glibc", []),
+    ("ptypkt-dyn", []),
     ("echo", ["hello", "from", "Debian", "coreutils"]),
     ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
     ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
@@ -186,6 +201,10 @@ def on_mica(output, name, nth=0):
 # Programs run on Mica only, before and among the others: random system
 # calls (tests/posix/hostile.c); the server must carry on.
 HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+# Mica only: targeted abuse (tests/posix/abuse.c): vectors, paths,
+# descriptors and the server's tables exhausted, a bounded fork bomb,
+# memory past the kernel quota, a stack overflow, execve's limits.
+ABUSE = [("abuse-musl", []), ("abuse-glibc", [])]
 # Mica only: busybox's ps lists the processes from /proc/PID/ (stat,
 # cmdline): the shell that runs it, waiting, and ps itself.
 PS = ("busybox", ["sh", "-c", "busybox ps; exit 0"])
@@ -199,7 +218,7 @@ ENOSPC = ("files-musl", ["enospc"])
 
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC]
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC] + ABUSE
     return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=600)
 
 
@@ -255,6 +274,45 @@ def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, na
     assert end == "exited with status 0"
     assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
                      mica_output, re.M)
+
+
+# abuse's lines (one per check, in its order): what each call answered.
+# Where Mica's answer is not Linux's the pattern says so: (?:...) groups.
+ABUSE_LINES = [
+    r"iov: 1025 EINVAL, 1024 1024, sum past SSIZE_MAX \S+, SSIZE_MAX\+2 \S+, unmapped EFAULT, "
+    r"readv unmapped EFAULT",
+    # No symlink() yet (ENOSYS): the loops are never made.
+    r"paths: 5000 bytes ENAMETOOLONG, 4000 bytes of /\.\. 0, loop (?:ELOOP|ENOENT), "
+    r"self (?:ELOOP|ENOENT), rename into itself EINVAL, stat after 0, rename onto its child EINVAL, "
+    r"rmdir /tmp (?:E\w+|errno \d+), rename / E\w+, 300 deep, getcwd small ERANGE, getcwd whole, "
+    r"unterminated ENAMETOOLONG",
+    r"fds: \d+ opened, then E[MN]FILE, dup2 1023 1023, dup2 1024 EBADF, F_DUPFD 1<<30 EINVAL, "
+    r"setrlimit 1M EPERM, dup2 100000 EBADF, poll 100000 EINVAL, select 1<<30 0",
+    r"tables: epoll in itself EINVAL, a in b \w+, b in a (?:ELOOP|EINVAL), wait 0, "
+    r"chain of 6 (?:ELOOP|EINVAL), wait 0, poll 0, \d+ pipes, then ENFILE, \d+ epolls, then ENFILE, "
+    r"\d+ eventfds, then ENFILE",
+    r"forks: \d+, then EAGAIN, (\d+) reaped",
+    # A page every 2 MiB: the page tables outgrow the process's kernel
+    # quota; it is killed as out of memory, never left faulting for ever.
+    r"memory: sparse 200 MiB: (?:status 2|signal 9), 256 TiB ENOMEM, \d+ small maps, then ENOMEM",
+    r"stack: signal 11",
+    r"exec: 200000 args E2BIG, one 128 KiB arg E2BIG, argv unmapped EFAULT, arg unmapped EFAULT",
+    r"sizes: ftruncate 1<<62 (?:EFBIG|0), pwrite at 1<<62 (?:EFBIG|1), lseek max \d+, "
+    r"write there (?:EFBIG|EINVAL), truncate back 0",
+    r"after: open yes, pipe yes, fork yes",
+]
+
+
+@pytest.mark.parametrize("name", [name for name, _ in ABUSE])
+def test_posix_abuse_gets_errors_and_the_server_gives_everything_back(mica_output, name):
+    lines, end = on_mica(mica_output, name)
+    assert len(lines) == len(ABUSE_LINES), lines
+    for line, pattern in zip(lines, ABUSE_LINES):
+        m = re.fullmatch(pattern, line)
+        assert m, f"{line!r} !~ {pattern!r}"
+        if line.startswith("forks:"):
+            assert int(line.split()[1].rstrip(",")) == int(m.group(1)), line
+    assert end == "exited with status 0"
 
 
 def test_posix_busybox_ps_lists_the_shell_and_itself(mica_output):

@@ -34,6 +34,8 @@ GUEST_MAC = "52:54:00:00:00:01"
 CLIENT_TIMEOUT = 60     # seconds any one client run may take
 CONTROL, UDP_ECHO = 7770, 7771      # the peer's ports (tests/posix/sockets.c)
 SOCKETS = ["sockets-musl", "sockets-glibc", "sockets-dyn"]
+# recvmmsg, sendmmsg and the UDP receive buffer (tests/posix/mmsg.c)
+MMSG = ["mmsg-musl", "mmsg-glibc", "mmsg-dyn"]
 
 
 class Peer:
@@ -216,7 +218,7 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS) + "busybox cat /proc/net/dev\n"
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG) + "busybox cat /proc/net/dev\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
         peer = Peer(ns)
@@ -249,10 +251,10 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS)
+@pytest.mark.parametrize("name", SOCKETS + MMSG)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
-    assert linux_lines[-1:] == ["sockets: done"], linux_lines
+    assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines
     mica_lines, mica_end = on_mica(rig.qemu.output(), name)
     assert mica_lines == linux_lines, "\n".join(
         f"{a!r:60} {b!r}" for a, b in zip(linux_lines + [""] * 99, mica_lines + [""] * 99)
@@ -296,9 +298,46 @@ def test_iperf3_udp_100mbit(appliance):
     print(f"UDP at 100 Mbit/s: {end['lost_percent']:.1f}% lost of {end['packets']}")
     assert end["packets"] > 1000, end
     # Datagrams reach Mica's iperf3 and its report comes back. How many
-    # are lost depends on the host's load (the netstack queues 64 a
-    # socket; each costs Mica's iperf3 a select and a read): not checked.
+    # are lost at 100 Mbit/s depends on the host's load (the Linux guest
+    # loses tens of percent too on a loaded host: make bench): not
+    # checked here; a fifth of the rate below is.
     assert end["lost_packets"] < end["packets"], end
+
+
+def udp_counters(rig):
+    """The netstack's UDP datagrams in and those dropped for a full socket
+    receive buffer, from the console's ifconfig."""
+    mark = rig.qemu.mark()
+    rig.qemu.send("ifconfig")
+    m = rig.qemu.wait_for(r"^UDP: (\d+) datagrams in, (\d+) dropped for a full socket "
+                          r"receive buffer$", since=mark, timeout=30)
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_iperf3_udp_every_datagram_read_or_counted(appliance):
+    """UDP at 20 Mbit/s: every datagram the netstack took in is read by
+    Mica's iperf3 or counted as dropped for a full receive buffer — none
+    lost between the netstack, the POSIX server's stash of the socket's
+    datagrams (filled by one call) and the reads served from it. How
+    many are dropped depends on the host's load and is not checked. The
+    slack: what was still queued when iperf3 stopped reading (at most
+    the socket's 212992-byte buffer, about 140 of these, and the stash's
+    44), and other UDP (DHCP) in the meantime."""
+    appliance.qemu.wait_for(r"^console: ready", timeout=60)
+    before = udp_counters(appliance)
+    res = appliance.client("-u", "-b", "20M", "-t", "3")
+    time.sleep(1)
+    after = udp_counters(appliance)
+    end = res["end"]["sum"]
+    read = end["packets"] - end["lost_packets"]
+    came = after[0] - before[0]
+    dropped = after[1] - before[1]
+    print(f"UDP at 20 Mbit/s: {end['lost_percent']:.1f}% lost of {end['packets']}; "
+          f"the netstack took {came}, dropped {dropped}, iperf3 read {read}")
+    assert end["packets"] > 1000, end
+    assert read > 0, end
+    assert read <= came - dropped, (read, came, dropped)
+    assert came - dropped - read < 200, (read, came, dropped)
 
 
 def test_iperf3_four_parallel_streams(appliance):
@@ -311,6 +350,16 @@ def test_iperf3_four_parallel_streams_from_mica(appliance):
     res = appliance.client("-t", "3", "-P", "4", "-R")
     assert len(res["end"]["streams"]) == 4
     assert all(s["receiver"]["bytes"] > 0 for s in res["end"]["streams"]), res["end"]["streams"]
+
+
+def test_iperf3_streams_past_the_accept_queue_all_connect(appliance):
+    """48 streams opened back to back, more than the netstack's accept
+    queue (ACCEPT_QUEUE_MAX, 16) while iperf3 accepts them one at a time:
+    a SYN past the queue is dropped and sent again, as Linux's full accept
+    queue does; no connection is reset (it was, one run in two)."""
+    for _ in range(3):
+        res = appliance.client("-t", "1", "-P", "48")
+        assert len(res["end"]["streams"]) == 48
 
 
 def test_iperf3_second_client_is_told_busy(appliance):

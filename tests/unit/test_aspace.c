@@ -1,4 +1,4 @@
-/* A pager's address-space record (lib/aspace.c) and the ELF loader
+/* A pager's address-space record (lib/aspace*.c) and the ELF loader
  * (lib/loader.c), with pages from the host's heap. */
 #include <stdlib.h>
 #include <string.h>

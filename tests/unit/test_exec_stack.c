@@ -57,7 +57,7 @@ TEST(exec_stack_lays_out_argc_argv_envp_auxv)
 		.argc = 2, .envc = 1, .argv = { "prog", "one" }, .envp = { "HOME=/" },
 		.execfn = "/bin/prog", .image = { .entry = 0x401000, .phdr = 0x400040, .phnum = 7 },
 		.hwcap = 0x1234, .uid = 0, .gid = 0, .clock_ticks = 100,
-		.sysinfo_ehdr = 0x7ffff7ff1000,
+		.sysinfo_ehdr = 0x7ffff7ff1000, .minsigstksz = 1360,
 	};
 	uint64_t sp = 0;
 
@@ -77,7 +77,7 @@ TEST(exec_stack_lays_out_argc_argv_envp_auxv)
 	static const uint64_t want_values[][2] = {
 		{ AT_PAGESZ, 4096 }, { AT_ENTRY, 0x401000 }, { AT_PHDR, 0x400040 }, { AT_PHNUM, 7 },
 		{ AT_PHENT, 56 }, { AT_HWCAP, 0x1234 }, { AT_CLKTCK, 100 }, { AT_SECURE, 0 },
-		{ AT_SYSINFO_EHDR, 0x7ffff7ff1000 },
+		{ AT_SYSINFO_EHDR, 0x7ffff7ff1000 }, { AT_MINSIGSTKSZ, 1360 },
 	};
 	uint64_t auxv = sp + 48, seen = 0;
 	for (unsigned i = 0; i < 40; i++, auxv += 16) {
@@ -103,7 +103,8 @@ TEST(exec_stack_lays_out_argc_argv_envp_auxv)
 	uint64_t want = 1UL << AT_PHDR | 1UL << AT_PHENT | 1UL << AT_PHNUM | 1UL << AT_PAGESZ |
 			1UL << AT_ENTRY | 1UL << AT_UID | 1UL << AT_EUID | 1UL << AT_GID |
 			1UL << AT_EGID | 1UL << AT_HWCAP | 1UL << AT_CLKTCK | 1UL << AT_SECURE |
-			1UL << AT_RANDOM | 1UL << AT_EXECFN | 1UL << AT_PLATFORM | 1UL << AT_SYSINFO_EHDR;
+			1UL << AT_RANDOM | 1UL << AT_EXECFN | 1UL << AT_PLATFORM | 1UL << AT_SYSINFO_EHDR |
+			1UL << AT_MINSIGSTKSZ;
 	CHECK_EQ(seen & want, want);
 	/* Every word above sp up to the top is inside the stack region. */
 	CHECK(auxv + 16 <= TOP);

@@ -1,5 +1,6 @@
 #include "percpu.h"
 #include "cpu.h"
+#include "fpu.h"
 #include "gdt.h"
 
 struct percpu cpu0;
@@ -28,4 +29,5 @@ void percpu_init(bool fast)
 	cr4 = (cr4 | (1 << 9) | (1 << 10)) & ~(1ULL << 2);
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
 	__asm__ volatile("fninit");
+	fpu_init();
 }

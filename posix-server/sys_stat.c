@@ -1,0 +1,126 @@
+/*
+ * The stat family and statx: a node's numbers as Linux gives them (the
+ * paths resolved as sys_file.c's calls resolve them).
+ */
+#include "syscall.h"
+#include "vfs.h"
+
+#define PAGE 4096UL
+
+uint8_t node_dirent_type(int node)
+{
+	switch (vfs_nodes[node].type) {
+	case VFS_DIR: return LINUX_DT_DIR;
+	case VFS_SYMLINK: return LINUX_DT_LNK;
+	case VFS_DEVICE: return LINUX_DT_CHR;
+	case VFS_SOCKET_NAME: return LINUX_DT_SOCK;
+	default: return LINUX_DT_REG;
+	}
+}
+
+/* A device's numbers (Linux's devices.txt): the console 5:1, /dev/tty
+ * 5:0, /dev/ptmx and a pty's master 5:2, its slave 136:N, /dev/null
+ * 1:3, /dev/zero 1:5, /dev/urandom 1:9. */
+static void device_numbers(const struct vfs_node *n, uint32_t *major, uint32_t *minor)
+{
+	static const uint8_t numbers[][2] = {
+		[DEV_CONSOLE] = { 5, 1 }, [DEV_NULL] = { 1, 3 }, [DEV_ZERO] = { 1, 5 },
+		[DEV_RANDOM] = { 1, 9 }, [DEV_TTY] = { 5, 0 }, [DEV_PTMX] = { 5, 2 },
+		[DEV_PTY_MASTER] = { 5, 2 }, [DEV_PTY_SLAVE] = { 136, 0 },
+	};
+	bool dev = n->type == VFS_DEVICE && n->device <= DEV_PTY_SLAVE;
+
+	*major = dev ? numbers[n->device][0] : 0;
+	*minor = dev ? numbers[n->device][1] + (n->device == DEV_PTY_SLAVE ? n->pty : 0) : 0;
+}
+
+static uint64_t nlink_of(int node)
+{
+	unsigned pos = 0;
+	uint64_t links = 2;
+	int c;
+
+	if (vfs_nodes[node].type != VFS_DIR)
+		return 1;
+	while ((c = vfs_child_next(node, &pos)) >= 0)
+		links += vfs_nodes[c].type == VFS_DIR;
+	return links;
+}
+
+static uint64_t blocks_of(const struct vfs_node *n)
+{
+	return n->data ? (n->size + 511) / 512 : n->pages * (PAGE / 512);
+}
+
+long node_stat(struct process *p, int node, uint64_t out)
+{
+	const struct vfs_node *n = &vfs_nodes[node];
+	uint32_t major, minor;
+
+	device_numbers(n, &major, &minor);
+	struct linux_stat st = {
+		.dev = n->fs, .ino = (uint64_t)node + 1, .nlink = nlink_of(node), .mode = n->mode,
+		.rdev = major << 8 | minor, .size = (int64_t)n->size, .blksize = PAGE,
+		.blocks = (int64_t)blocks_of(n),
+	};
+	return as_copy_out(&p->as, out, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+static long node_statx(struct process *p, int node, uint64_t out)
+{
+	const struct vfs_node *n = &vfs_nodes[node];
+	struct linux_statx sx;
+
+	memset(&sx, 0, sizeof(sx));
+	sx.mask = LINUX_STATX_BASIC_STATS;
+	sx.blksize = PAGE;
+	sx.nlink = (uint32_t)nlink_of(node);
+	sx.mode = (uint16_t)n->mode;
+	sx.ino = (uint64_t)node + 1;
+	sx.size = n->size;
+	sx.blocks = blocks_of(n);
+	device_numbers(n, &sx.rdev_major, &sx.rdev_minor);
+	sx.dev_minor = n->fs;
+	return as_copy_out(&p->as, out, &sx, sizeof(sx)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+long posix_newfstatat(struct process *p, struct user_regs *r)
+{
+	int node;
+	long err;
+
+	if (r->r10 & ~(uint64_t)(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | 0x800))
+		return -LINUX_EINVAL;
+	err = path_at_node(p, r->rdi, r->rsi, r->r10, &node);
+	return err ? err : node_stat(p, node, r->rdx);
+}
+
+long posix_statx(struct process *p, struct user_regs *r)
+{
+	const uint64_t known = LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | 0x800 | 0x6000;
+	int node;
+	long err;
+
+	if (r->rdx & ~known || (r->rdx & 0x6000) == 0x6000)
+		return -LINUX_EINVAL;
+	err = path_at_node(p, r->rdi, r->rsi, r->rdx, &node);
+	return err ? err : node_statx(p, node, r->r8);
+}
+
+static long stat_path(struct process *p, uint64_t va, uint64_t out, unsigned follow)
+{
+	struct vfs_lookup l;
+	long err = path_lookup(p, (uint64_t)LINUX_AT_FDCWD, va, follow, &l);
+
+	return err ? err : node_stat(p, l.node, out);
+}
+
+long posix_stat(struct process *p, struct user_regs *r)
+{
+	return stat_path(p, r->rdi, r->rsi, VFS_FOLLOW);
+}
+
+long posix_lstat(struct process *p, struct user_regs *r)
+{
+	return stat_path(p, r->rdi, r->rsi, 0);
+}

@@ -1,0 +1,122 @@
+/* Changes to the POSIX server's file tree (vfs.h): nodes made in a
+ * directory or in none, removed, renamed, freed at their last close. */
+#include "vfs.h"
+#include "linux.h"
+
+#include "lib/string.h"
+
+long vfs_create(int dir, const char *name, uint32_t mode)
+{
+	if (vfs_nodes[dir].unlinked)        /* a removed directory takes nothing new */
+		return -LINUX_ENOENT;
+	if (!VFS_WRITABLE(&vfs_nodes[dir]))
+		return -LINUX_EROFS;
+	if (vfs_child(dir, name, strlen(name)) >= 0)
+		return -LINUX_EEXIST;
+	int n = vfs_node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
+	return n < 0 ? -LINUX_ENOSPC : n;
+}
+
+long vfs_detached(uint32_t mode, uint8_t fs)
+{
+	int n = vfs_node_new(-1, "", 0, mode, fs);
+
+	if (n < 0)
+		return -LINUX_ENFILE;
+	vfs_nodes[n].unlinked = true;
+	return n;
+}
+
+static bool dir_empty(int dir)
+{
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent == dir && i != dir)
+			return false;
+	return true;
+}
+
+static void node_free(struct vfs_node *n)
+{
+	tmpfs_free(n);
+	n->type = VFS_FREE;
+}
+
+long vfs_device(int dir, const char *name, uint32_t mode, uint8_t device)
+{
+	int n = vfs_node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
+
+	if (n < 0)
+		return -LINUX_ENOSPC;
+	vfs_nodes[n].device = device;
+	return n;
+}
+
+void vfs_device_gone(int node)
+{
+	vfs_nodes[node].parent = -1;
+	vfs_nodes[node].unlinked = true;
+	if (!vfs_nodes[node].opens)
+		node_free(&vfs_nodes[node]);
+}
+
+long vfs_remove(int node, bool is_dir)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (node == VFS_ROOT || n->parent < 0)
+		return -LINUX_EBUSY;
+	if (!VFS_WRITABLE(&vfs_nodes[n->parent]))
+		return -LINUX_EROFS;
+	if (is_dir && !dir_empty(node))
+		return -LINUX_ENOTEMPTY;
+	if (!VFS_WRITABLE(n))       /* /tmp, /var themselves */
+		return -LINUX_EBUSY;
+	n->parent = -1;
+	n->unlinked = true;
+	if (!n->opens)
+		node_free(n);
+	return 0;
+}
+
+long vfs_rename(int node, int dir, const char *name)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (vfs_nodes[dir].unlinked)
+		return -LINUX_ENOENT;
+	if (n->fs != vfs_nodes[dir].fs)
+		return -LINUX_EXDEV;
+	if (!VFS_WRITABLE(n) || !VFS_WRITABLE(&vfs_nodes[dir]) || n->parent < 0)
+		return -LINUX_EROFS;
+	for (int d = dir; ; d = vfs_nodes[d].parent) {
+		if (d == node)
+			return -LINUX_EINVAL;
+		if (d == VFS_ROOT || vfs_nodes[d].parent == d)
+			break;
+	}
+	int old = vfs_child(dir, name, strlen(name));
+	if (old == node)
+		return 0;
+	if (old >= 0) {
+		bool old_dir = vfs_nodes[old].type == VFS_DIR;
+		if (n->type == VFS_DIR && !old_dir)
+			return -LINUX_ENOTDIR;
+		if (n->type != VFS_DIR && old_dir)
+			return -LINUX_EISDIR;
+		long err = vfs_remove(old, old_dir);
+		if (err)
+			return err;
+	}
+	n->parent = dir;
+	memset(n->name, 0, sizeof(n->name));
+	memcpy(n->name, name, strlen(name));
+	return 0;
+}
+
+void vfs_closed(int node)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+
+	if (n->opens == 0 && n->unlinked && n->type != VFS_FREE)
+		node_free(n);
+}

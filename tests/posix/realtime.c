@@ -41,27 +41,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EPERM) X(ETIMEDOUT)
+#include "check.h"
+
 #define NS 1000000000LL
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_CLOCK_REALTIME 256
-
-static const char *err(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case EPERM: return "EPERM";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	default: return strerror(e);
-	}
-}
-
-/* A raw system call's result: 0 or the errno's name. */
-static void show(const char *what, long r)
-{
-	printf("%s: %s\n", what, err(r < 0 ? errno : 0));
-}
 
 static int64_t now(clockid_t id)
 {

@@ -179,6 +179,8 @@ static const char *space_build(struct program *p, uint64_t *entry,
 	pi->priority = m->priority;
 	pi->heartbeat_ms = m->heartbeat_ms;
 	pi->memory = m->memory;
+	pi->ioport_first = m->ioport_first;
+	pi->ioport_count = m->ioport_count;
 	if (p->dev) {
 		pi->pci = p->dev->info;
 		pi->pci.irq_slot = PROGRAM_IRQ_SLOT + m->nirqs;

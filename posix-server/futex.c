@@ -117,11 +117,11 @@ static long futex_requeue(struct process *p, const struct futex_key *key,
 
 /* FUTEX_WAIT and FUTEX_WAIT_BITSET: the first try compares the word and
  * parks the thread with its deadline (absolute: of CLOCK_MONOTONIC, or
- * CLOCK_REALTIME, which is the same clock here: sys_info.c); the tries
+ * of CLOCK_REALTIME with FUTEX_CLOCK_REALTIME: realtime.c); the tries
  * after it end the call when it was woken (0) or its time is up
  * (-ETIMEDOUT). A signal ends it through signal_interrupt. */
 static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
-		       uint32_t bitset, bool absolute, bool private)
+		       uint32_t bitset, bool absolute, bool realtime, bool private)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
@@ -143,7 +143,7 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 			return -LINUX_EINVAL;
 		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 			      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		deadline = absolute ? ns : now + ns;
+		deadline = !absolute ? now + ns : realtime ? realtime_deadline(ns) : ns;
 	}
 	if (as_copy_in(&p->as, &word, addr, sizeof(word)) < 0)
 		return -LINUX_EFAULT;
@@ -159,7 +159,7 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 	t->futex_bitset = bitset;
 	t->futex_seq = futex_seq_next();
 	t->sleep_at = deadline;
-	t->sleep_rem = 0;
+	t->sleep_rem = timeout && absolute && realtime ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
 		signal_timer_arm();
 	return SYSCALL_BLOCK;
@@ -224,11 +224,11 @@ long posix_futex(struct process *p, struct user_regs *r)
 		return -LINUX_EFAULT;
 	switch (cmd) {
 	case FUTEX_WAIT:
-		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false, private);
+		return futex_wait(p, addr, val, timeout, FUTEX_BITSET_MATCH_ANY, false, false, private);
 	case FUTEX_WAIT_BITSET:
 		if (!val3)
 			return -LINUX_EINVAL;
-		return futex_wait(p, addr, val, timeout, val3, true, private);
+		return futex_wait(p, addr, val, timeout, val3, true, op & FUTEX_CLOCK_REALTIME, private);
 	case FUTEX_WAKE:
 		val3 = FUTEX_BITSET_MATCH_ANY;
 		/* fall through */
@@ -279,7 +279,10 @@ long posix_futex(struct process *p, struct user_regs *r)
 	case FUTEX_LOCK_PI2:
 	case FUTEX_TRYLOCK_PI:
 	case FUTEX_UNLOCK_PI:
-		return futex_pi(p, cmd, addr, timeout, private);
+		/* LOCK_PI's deadline is of CLOCK_REALTIME always, LOCK_PI2's
+		 * with FUTEX_CLOCK_REALTIME (futex(2)). */
+		return futex_pi(p, cmd, addr, timeout,
+				cmd == FUTEX_LOCK_PI || (op & FUTEX_CLOCK_REALTIME), private);
 	case FUTEX_WAIT_REQUEUE_PI:
 	case FUTEX_CMP_REQUEUE_PI:
 		if (addr2 & 3)

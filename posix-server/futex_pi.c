@@ -39,6 +39,7 @@
 #define FUTEX_WAIT_REQUEUE_PI   11
 #define FUTEX_CMP_REQUEUE_PI    12
 #define FUTEX_LOCK_PI2          13
+#define FUTEX_CLOCK_REALTIME    256
 #define FUTEX_WAITERS           0x80000000U
 #define FUTEX_OWNER_DIED        0x40000000U
 #define FUTEX_TID_MASK          0x3FFFFFFFU
@@ -105,9 +106,10 @@ static long unlock_pi(struct process *p, uint64_t addr, bool private)
 	return as_copy_out(&p->as, addr, &zero, 4) < 0 ? -LINUX_EFAULT : 0;
 }
 
-/* An absolute deadline from the user timespec at timeout (0: none):
+/* An absolute deadline from the user timespec at timeout (0: none), of
+ * CLOCK_REALTIME when realtime (realtime.c), else of the kernel clock:
  * 0, -EFAULT or -EINVAL. */
-static long deadline_of(struct process *p, uint64_t timeout, uint64_t *deadline)
+static long deadline_of(struct process *p, uint64_t timeout, bool realtime, uint64_t *deadline)
 {
 	struct linux_timespec ts;
 
@@ -120,14 +122,16 @@ static long deadline_of(struct process *p, uint64_t timeout, uint64_t *deadline)
 		return -LINUX_EINVAL;
 	*deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
 		    ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+	if (realtime)
+		*deadline = realtime_deadline(*deadline);
 	return 0;
 }
 
 /* FUTEX_LOCK_PI, _LOCK_PI2, _TRYLOCK_PI: the first try takes a free
  * word, or sets FUTEX_WAITERS and waits (a trylock: EAGAIN) until
  * handed the lock (0) or past the absolute deadline (-ETIMEDOUT). */
-static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool private,
-		    bool trylock)
+static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool realtime,
+		    bool private, bool trylock)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
@@ -143,7 +147,7 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool pri
 		return owner ? 0 : -LINUX_ETIMEDOUT;
 	}
 	long err;
-	if (!trylock && (err = deadline_of(p, timeout, &deadline)) < 0)
+	if (!trylock && (err = deadline_of(p, timeout, realtime, &deadline)) < 0)
 		return err;
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -174,28 +178,29 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool pri
 	t->futex_pi_owner = w ? w->futex_pi_owner : owner;
 	t->futex_seq = futex_seq_next();
 	t->sleep_at = deadline;
-	t->sleep_rem = 0;
+	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
 		signal_timer_arm();
 	return SYSCALL_BLOCK;
 }
 
-long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool private)
+long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool realtime,
+	      bool private)
 {
 	switch (cmd) {
 	case FUTEX_UNLOCK_PI:
 		return unlock_pi(p, addr, private);
 	case FUTEX_TRYLOCK_PI:
-		return lock_pi(p, addr, 0, private, true);
-	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2: one clock here (sys_info.c) */
-		return lock_pi(p, addr, timeout, private, false);
+		return lock_pi(p, addr, 0, false, private, true);
+	default:        /* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 */
+		return lock_pi(p, addr, timeout, realtime, private, false);
 	}
 }
 
 /* FUTEX_WAIT_REQUEUE_PI: waits on the word at addr while it holds val,
  * to be moved to the PI futex at addr2 (as futex_pi's header says). */
 static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint64_t timeout,
-			    uint64_t addr2, bool private)
+			    uint64_t addr2, bool realtime, bool private)
 {
 	struct thread *t = p->current;
 	uint64_t now = (uint64_t)sys_clock(), deadline;
@@ -215,7 +220,7 @@ static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint
 	struct futex_key key = futex_key_of(p, addr, private), key2 = futex_key_of(p, addr2, private);
 	if (same_key(&key, &key2))
 		return -LINUX_EINVAL;
-	if ((err = deadline_of(p, timeout, &deadline)) < 0)
+	if ((err = deadline_of(p, timeout, realtime, &deadline)) < 0)
 		return err;
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -233,7 +238,7 @@ static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint
 	t->futex_bitset = 0xFFFFFFFFU;
 	t->futex_seq = futex_seq_next();
 	t->sleep_at = deadline;
-	t->sleep_rem = 0;
+	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
 	if (deadline != SLEEP_FOREVER)
 		signal_timer_arm();
 	return SYSCALL_BLOCK;
@@ -328,7 +333,8 @@ static long cmp_requeue_pi(struct process *p, uint64_t addr, uint32_t nr_wake, i
 long futex_requeue_pi(struct process *p, unsigned cmd, const struct user_regs *r, bool private)
 {
 	if (cmd == FUTEX_WAIT_REQUEUE_PI)
-		return wait_requeue_pi(p, r->rdi, (uint32_t)r->rdx, r->r10, r->r8, private);
+		return wait_requeue_pi(p, r->rdi, (uint32_t)r->rdx, r->r10, r->r8,
+				       (unsigned)r->rsi & FUTEX_CLOCK_REALTIME, private);
 	return cmp_requeue_pi(p, r->rdi, (uint32_t)r->rdx, (int32_t)r->r10, r->r8, (uint32_t)r->r9,
 			      private);
 }

@@ -323,6 +323,11 @@ struct linux_timeval {
 	int64_t sec, usec;
 };
 
+/* struct timezone (gettimeofday, settimeofday). */
+struct linux_timezone {
+	int32_t minuteswest, dsttime;
+};
+
 struct linux_itimerval {
 	struct linux_timeval interval, value;
 };

@@ -486,6 +486,7 @@ int main(uint64_t arg)
 		printf("posix: cannot set up the vDSO: %s\n", mica_strerror(err));
 		return 1;
 	}
+	realtime_start(pi);
 	socket_init();
 	size_t rootfs_size;
 	const void *rootfs = program_file("rootfs", &rootfs_size);

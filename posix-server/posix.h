@@ -65,6 +65,10 @@ struct fd_slot {
 enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBIE };
 
 #define SLEEP_FOREVER UINT64_MAX
+/* thread.sleep_rem of a sleep until an absolute CLOCK_REALTIME deadline
+ * (no remaining time is written back; a change of the clock moves the
+ * deadline: realtime.c). Never a user address (odd, in page 0). */
+#define SLEEP_REALTIME 1
 
 /* Who sent a pending signal, for its siginfo (signal.c). */
 struct signal_source {
@@ -115,7 +119,9 @@ struct thread {
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
-					 * of sys_clock; SLEEP_FOREVER: none), rem */
+					 * of sys_clock; SLEEP_FOREVER: none), rem (0: none;
+					 * SLEEP_REALTIME: none, and the deadline is an
+					 * absolute CLOCK_REALTIME one: realtime.c) */
 	uint64_t clear_child_tid;       /* set_tid_address, clone's CLONE_CHILD_CLEARTID */
 	uint64_t robust_list;           /* set_robust_list's head (0: none) */
 	enum futex_state futex;         /* FUTEX_WAIT's, FUTEX_LOCK_PI's */
@@ -589,6 +595,18 @@ void threads_wake_all(void);
  * edges for epoll's EPOLLET, poll.c). */
 extern uint32_t threads_wakes;
 
+/* ---- realtime.c: CLOCK_REALTIME ---- */
+
+/* CLOCK_REALTIME's start from the CMOS clock (rtc.h), with the ports pi
+ * says the server has; logged and left at the epoch when it cannot be
+ * read. Once, at start. */
+struct program_info;
+void realtime_start(const struct program_info *pi);
+/* An absolute CLOCK_REALTIME deadline ns as one of the kernel clock, for
+ * a sleep_at (1 when already past); its sleep_rem is to be
+ * SLEEP_REALTIME, so that a change of the clock moves it. */
+uint64_t realtime_deadline(uint64_t ns);
+
 /* ---- cputime.c: CPU time from the kernel's count per thread ---- */
 
 /* t's CPU time in ns (0 without a kernel thread). */
@@ -624,7 +642,8 @@ long futex_wake(const struct futex_key *key, uint64_t n, uint32_t bitset);
 /* (futex_pi.c) FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI,
  * FUTEX_UNLOCK_PI (cmd) of the word at addr (timeout: a user timespec,
  * absolute, or 0): 0, SYSCALL_BLOCK, or -errno as Linux's futex(2). */
-long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool private);
+long futex_pi(struct process *p, unsigned cmd, uint64_t addr, uint64_t timeout, bool realtime,
+	      bool private);
 /* t ends: each PI futex it held that others wait for goes to the first
  * of them (its word: that one's tid, FUTEX_WAITERS, FUTEX_OWNER_DIED
  * kept), as Linux's exit_pi_state_list. */

@@ -172,17 +172,15 @@ static void uptime(void)
  * thread's (the work it does for them), idle the rest of the time since
  * boot — which includes the other Mica servers' and the kernel's, whose
  * counts the server cannot read. In clock ticks (USER_HZ, 100 a second).
- * btime is CLOCK_REALTIME at boot (sys_info.c: the epoch, until there is
- * calendar time); processes the pids and tids given; procs_running the
+ * btime is CLOCK_REALTIME at boot (in seconds: its offset from the kernel
+ * clock, realtime.c); processes the pids and tids given; procs_running the
  * threads not waiting in a call. Interrupts and context switches are not
  * counted (0). */
 static void stat(void)
 {
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
 	uint64_t now = (uint64_t)sys_clock(), server = 0, running = 0;
-	/* CLOCK_REALTIME less the time since boot: both are the kernel's
-	 * clock today (sys_info.c), so the epoch. */
-	const uint64_t btime = 0;
+	const uint64_t btime = (uint64_t)vdso_realtime_offset() / 1000000000;
 
 	sys_thread_read_regs(PROGRAM_THREAD_SLOT | THREAD_REGS_CPUTIME, (uint64_t)&server);
 	uint64_t user = processes_cpu_ns() / ns_per_tick, system = server / ns_per_tick;

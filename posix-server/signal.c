@@ -266,7 +266,8 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 	int sig = next_signal(t, &shared);
 	uint64_t nr = r->rax, now = (uint64_t)sys_clock();
 
-	if (t->sleep_at && t->sleep_at != SLEEP_FOREVER && t->sleep_rem) {
+	if (t->sleep_at && t->sleep_at != SLEEP_FOREVER && t->sleep_rem &&
+	    t->sleep_rem != SLEEP_REALTIME) {
 		uint64_t left = t->sleep_at > now ? t->sleep_at - now : 0;
 		struct linux_timespec ts = { (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
 		as_copy_out(&p->as, t->sleep_rem, &ts, sizeof(ts));

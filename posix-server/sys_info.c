@@ -1,8 +1,8 @@
 /*
  * What a process can ask about the system: uname, the clocks (all from
- * the kernel's clock since boot: there is no calendar time yet, so
- * CLOCK_REALTIME starts at the epoch, plus the vDSO's offset, 0; the
- * CPU-time clocks in cputime.c), their resolutions, and random bytes.
+ * the kernel's clock since boot; CLOCK_REALTIME plus the vDSO's offset,
+ * which realtime.c keeps and sets; the CPU-time clocks in cputime.c),
+ * their resolutions, and random bytes.
  * The vDSO (vdso/) reads the same clocks without a system call.
  */
 #include "syscall.h"
@@ -99,11 +99,12 @@ long posix_gettimeofday(struct process *p, struct user_regs *r)
 
 	system_clock(LINUX_CLOCK_REALTIME, &ns);
 	struct linux_timeval tv = { (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000 / 1000) };
-	uint64_t zone[1] = { 0 };       /* struct timezone: UTC, no DST */
+	struct linux_timezone zone;     /* settimeofday's (realtime.c) */
 
+	vdso_timezone(&zone.minuteswest, &zone.dsttime);
 	if (r->rdi && as_copy_out(&p->as, r->rdi, &tv, sizeof(tv)) < 0)
 		return -LINUX_EFAULT;
-	if (r->rsi && as_copy_out(&p->as, r->rsi, zone, sizeof(zone)) < 0)
+	if (r->rsi && as_copy_out(&p->as, r->rsi, &zone, sizeof(zone)) < 0)
 		return -LINUX_EFAULT;
 	return 0;
 }

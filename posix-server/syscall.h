@@ -70,6 +70,8 @@ enum linux_syscall {
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
 	X(gettimeofday)                                                          \
+	/* realtime.c */                                                         \
+	X(clock_settime) X(settimeofday)                                         \
 	/* cputime.c */                                                          \
 	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \

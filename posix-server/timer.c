@@ -159,6 +159,8 @@ long posix_clock_nanosleep(struct process *p, struct user_regs *r)
 	}
 	if (!p->current->sleep_at && (err = timespec_in(p, r->rdx, &ns)))
 		return err;
+	if ((flags & LINUX_TIMER_ABSTIME) && r->rdi == LINUX_CLOCK_REALTIME)
+		return sleep_until(p, realtime_deadline(ns), SLEEP_REALTIME);
 	if (flags & LINUX_TIMER_ABSTIME)
 		return sleep_until(p, ns ? ns : 1, 0);
 	return sleep_until(p, (uint64_t)sys_clock() + ns, r->r10);

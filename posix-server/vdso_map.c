@@ -30,7 +30,9 @@ long vdso_init(void)
 	if ((err = sys_clock_params((uint64_t)&clock)) < 0)
 		return err;
 	d->clock = clock;
-	d->realtime_offset = 0;         /* no calendar yet: REALTIME starts at the epoch */
+	d->realtime_offset = 0;         /* until vdso_set_realtime_offset (rtc.c's reading) */
+	d->tz_minuteswest = 0;
+	d->tz_dsttime = 0;
 	d->seq = 0;
 	image_size = (size + POSIX_PAGE_SIZE - 1) & ~(POSIX_PAGE_SIZE - 1);
 	/* Touch the image's pages: the kernel maps to processes only pages
@@ -54,6 +56,39 @@ long vdso_map(struct aspace *as)
 bool vdso_overlaps(uint64_t va, uint64_t len)
 {
 	return va < POSIX_VDSO_BASE + image_size && POSIX_VVAR_BASE < va + len;
+}
+
+void vdso_set_realtime_offset(int64_t offset)
+{
+	volatile struct vdso_data *d = (volatile struct vdso_data *)vdso_page;
+
+	/* The sequence lock (vdso_data.h): odd while the offset changes. x86
+	 * keeps stores in order; the compiler is kept from moving them. */
+	d->seq = d->seq + 1;
+	__asm__ volatile("" ::: "memory");
+	d->realtime_offset = offset;
+	__asm__ volatile("" ::: "memory");
+	d->seq = d->seq + 1;
+}
+
+void vdso_set_timezone(int32_t minuteswest, int32_t dsttime)
+{
+	volatile struct vdso_data *d = (volatile struct vdso_data *)vdso_page;
+
+	d->seq = d->seq + 1;
+	__asm__ volatile("" ::: "memory");
+	d->tz_minuteswest = minuteswest;
+	d->tz_dsttime = dsttime;
+	__asm__ volatile("" ::: "memory");
+	d->seq = d->seq + 1;
+}
+
+void vdso_timezone(int32_t *minuteswest, int32_t *dsttime)
+{
+	const struct vdso_data *d = (const struct vdso_data *)vdso_page;
+
+	*minuteswest = d->tz_minuteswest;
+	*dsttime = d->tz_dsttime;
 }
 
 int64_t vdso_realtime_offset(void)

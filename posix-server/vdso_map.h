@@ -26,8 +26,14 @@ long vdso_map(struct aspace *as);
 bool vdso_overlaps(uint64_t va, uint64_t len);
 
 /* CLOCK_REALTIME minus the kernel clock, nanoseconds (the same the vDSO
- * adds). */
+ * adds; >= 0: realtime is never set before the boot, as Linux refuses). */
 int64_t vdso_realtime_offset(void);
+/* Set it, for every process at once (the data page's sequence lock keeps
+ * a reader from mixing the old and the new). */
+void vdso_set_realtime_offset(int64_t offset);
+/* settimeofday's zone (struct timezone), which gettimeofday gives back. */
+void vdso_set_timezone(int32_t minuteswest, int32_t dsttime);
+void vdso_timezone(int32_t *minuteswest, int32_t *dsttime);
 
 /* The kernel's timer tick in nanoseconds (the COARSE clocks' resolution). */
 uint64_t vdso_tick_ns(void);

@@ -46,6 +46,8 @@ struct program_info {
 	                               (INIT_PAGES_ALLOC) */
 	uint64_t nfiles;            /* files[0..nfiles) are valid */
 	struct program_file files[PROGRAM_MAX_FILES];
+	uint64_t ioport_first;      /* manifest `ioports FIRST-LAST`: ports [first, */
+	uint64_t ioport_count;      /* first + count) are its (0: none) */
 };
 
 /*

@@ -133,8 +133,21 @@ int __vdso_gettimeofday(struct timeval_abi *tv, struct timezone_abi *tz)
 		tv->tv_usec = (int64_t)(ns % NS_PER_S / 1000);
 	}
 	if (tz) {
-		tz->tz_minuteswest = 0;         /* UTC, no DST: as the system call */
-		tz->tz_dsttime = 0;
+		/* settimeofday's zone (the clock itself is UTC), as the
+		 * system call; read under the sequence lock too. */
+		const volatile struct vdso_data *d = vdso_data();
+		uint32_t seq;
+		int west, dst;
+		do {
+			while ((seq = d->seq) & 1)
+				__asm__ volatile("pause");
+			__asm__ volatile("" ::: "memory");
+			west = d->tz_minuteswest;
+			dst = d->tz_dsttime;
+			__asm__ volatile("" ::: "memory");
+		} while (d->seq != seq);
+		tz->tz_minuteswest = west;
+		tz->tz_dsttime = dst;
 	}
 	return 0;
 }

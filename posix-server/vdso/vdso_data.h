@@ -21,6 +21,8 @@ struct vdso_data {
 	uint32_t reserved;
 	struct clock_params clock;      /* the kernel's (clock_params) */
 	int64_t realtime_offset;        /* CLOCK_REALTIME minus the kernel clock, ns */
+	int32_t tz_minuteswest;         /* settimeofday's zone, gettimeofday gives it */
+	int32_t tz_dsttime;
 };
 
 #endif

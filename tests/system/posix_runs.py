@@ -10,6 +10,7 @@ from qemu import boot_init, build_path
 MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
     file rootfs
     file runs
+    ioports 0x70-0x71
     args runfile=runs{args}
 """
 MEMORY = re.compile(r"^posix: memory: (\d+) pages in use, (\d+) kept; "

@@ -14,6 +14,7 @@ from qemu import boot_init, build_path
 
 MANIFEST = """program posix-server priority=90 quota=4096 memory=65536
     file rootfs
+    ioports 0x70-0x71
 program console priority=160 control=yes
     irq 4
 """

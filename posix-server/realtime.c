@@ -1,0 +1,125 @@
+/*
+ * CLOCK_REALTIME (docs/posix.md, "Time"): the kernel's clock since boot
+ * plus an offset kept in the vDSO's data page, so that processes read it
+ * without a call (vdso/vdso.c) and the server adds the same (sys_info.c).
+ * The offset starts from the CMOS clock (rtc.c); clock_settime and
+ * settimeofday change it for every process at once (everybody is root
+ * here: no EPERM but for the CPU-time clocks, which nobody may set);
+ * MONOTONIC and BOOTTIME never move. Absolute deadlines on REALTIME
+ * (clock_nanosleep TIMER_ABSTIME, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME,
+ * FUTEX_LOCK_PI) wait in the kernel clock like every other, marked
+ * (thread.sleep_rem SLEEP_REALTIME) so that a change of the offset moves them: a
+ * clock set past a deadline wakes its sleeper, one set back keeps it
+ * asleep longer, as Linux's REALTIME timers behave. Relative timeouts
+ * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
+ * not move.
+ */
+#include "rtc.h"
+#include "syscall.h"
+
+#define NS_PER_SEC 1000000000UL
+/* Linux's largest settable time (TIME_SETTOD_SEC_MAX: KTIME_SEC_MAX less
+ * 30 years of uptime), so that the clock cannot wrap while it runs. */
+#define SETTOD_SEC_MAX (INT64_MAX / (int64_t)NS_PER_SEC - 30LL * 365 * 86400)
+
+void realtime_start(const struct program_info *pi)
+{
+	const char *why;
+	int64_t sec;
+
+	if (rtc_read(pi, &sec, &why) < 0) {
+		printf("posix: CMOS clock: %s; CLOCK_REALTIME starts at the epoch\n", why);
+		return;
+	}
+	int64_t offset = sec * (int64_t)NS_PER_SEC - sys_clock();
+	vdso_set_realtime_offset(offset > 0 ? offset : 0);
+}
+
+uint64_t realtime_deadline(uint64_t ns)
+{
+	uint64_t offset = (uint64_t)vdso_realtime_offset();
+
+	return ns > offset ? ns - offset : 1;
+}
+
+/* CLOCK_REALTIME set to ns from now on: 0, or -EINVAL for a time before
+ * the boot (ns below the kernel clock: Linux refuses it, so that
+ * REALTIME minus MONOTONIC never turns negative). The marked deadlines
+ * keep their REALTIME value; those now past wake. */
+static long realtime_set(uint64_t ns)
+{
+	uint64_t now = (uint64_t)sys_clock();
+	uint64_t old = (uint64_t)vdso_realtime_offset();
+
+	if (ns < now)
+		return -LINUX_EINVAL;
+	uint64_t offset = ns - now;
+	vdso_set_realtime_offset((int64_t)offset);
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (t->state != THREAD_RUNNING || !t->sleep_at || t->sleep_at == SLEEP_FOREVER ||
+		    t->sleep_rem != SLEEP_REALTIME)
+			continue;
+		uint64_t at = t->sleep_at + old;        /* its REALTIME deadline */
+		t->sleep_at = at > offset ? at - offset : 1;
+	}
+	signal_timers();        /* wakes the ones now due, arms the timer again */
+	return 0;
+}
+
+/* A settable time: Linux's timespec64_valid_settod. */
+static bool valid_settod(int64_t sec, int64_t nsec)
+{
+	return sec >= 0 && sec < SETTOD_SEC_MAX && nsec >= 0 && nsec < (int64_t)NS_PER_SEC;
+}
+
+/* clock_settime(2): REALTIME only; the other clocks EINVAL (as Linux:
+ * checked before the time is read), PROCESS_ and THREAD_CPUTIME_ID too
+ * (Linux's have no setter), but a CPU-time clock by its encoded id
+ * (clock_getcpuclockid) EPERM, or EINVAL for one that does not exist;
+ * a bad time EINVAL. */
+long posix_clock_settime(struct process *p, struct user_regs *r)
+{
+	int64_t id = (int64_t)(int32_t)r->rdi;
+	struct linux_timespec ts;
+	uint64_t ns;
+
+	if (id != LINUX_CLOCK_REALTIME && id >= 0)
+		return -LINUX_EINVAL;
+	if (id < 0) {
+		long err = cpu_clock(p, id, &ns);
+		return err ? err : -LINUX_EPERM;
+	}
+	if (as_copy_in(&p->as, &ts, r->rsi, sizeof(ts)) < 0)
+		return -LINUX_EFAULT;
+	if (!valid_settod(ts.sec, ts.nsec))
+		return -LINUX_EINVAL;
+	return realtime_set((uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec);
+}
+
+/* settimeofday(2): tv (NULL: the time stays) in microseconds, tz (NULL:
+ * the zone stays) within +-15 hours, kept for gettimeofday (Linux's
+ * sys_tz; the clock itself is UTC whatever it says). EFAULT, EINVAL as
+ * Linux, in its order: tv and tz read and tv checked before anything
+ * changes. Linux's first tz-only call also shifts a clock kept in local
+ * time (warp_clock); the CMOS clock is UTC here, so it does not. */
+long posix_settimeofday(struct process *p, struct user_regs *r)
+{
+	struct linux_timeval tv;
+	struct linux_timezone tz;
+
+	if (r->rdi && as_copy_in(&p->as, &tv, r->rdi, sizeof(tv)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rsi && as_copy_in(&p->as, &tz, r->rsi, sizeof(tz)) < 0)
+		return -LINUX_EFAULT;
+	if (r->rdi && (tv.usec < 0 || tv.usec >= 1000000 || !valid_settod(tv.sec, 0)))
+		return -LINUX_EINVAL;
+	if (r->rsi) {
+		if (tz.minuteswest > 15 * 60 || tz.minuteswest < -15 * 60)
+			return -LINUX_EINVAL;
+		vdso_set_timezone(tz.minuteswest, tz.dsttime);
+	}
+	if (r->rdi)
+		return realtime_set((uint64_t)tv.sec * NS_PER_SEC + (uint64_t)tv.usec * 1000);
+	return 0;
+}

@@ -89,6 +89,7 @@ class MicaGuest(MicaGuestBase):
             f.write(self.nic_manifest(module) +
                     f"program posix-server priority=90 quota=4096 memory=131072\n"
                     f"    file rootfs\n"
+                    f"    ioports 0x70-0x71\n"
                     f"    {self.run}\n")
         mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
                 (os.path.join(BUILD, "drivers", f"{module}.elf"), module),

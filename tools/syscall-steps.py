@@ -96,6 +96,7 @@ def main():
         with open(manifest, "w") as f:
             f.write("program posix-server priority=90 quota=4096 memory=65536\n"
                     "    file rootfs\n"
+                    "    ioports 0x70-0x71\n"
                     f"    args run=pbench-musl:{a.pbench}\n")
         mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
                 (os.path.join(BUILD, "posix-server.elf"), "posix-server"),

@@ -242,9 +242,15 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 			if (was == s->rx_tail)
 				s->rx_tail = NULL;
 		}
-		if (s->tcp)
-			tcp_recved(s->tcp, copy);
 		done += copy;
+	}
+	/* The window opened by what was read, at once (tcp_recved takes at
+	 * most 64 KiB a call): one window update for a read, not one for
+	 * every chunk it emptied. */
+	for (uint64_t left = done; s->tcp && left; ) {
+		uint16_t k = (uint16_t)(left < 0xFFFF ? left : 0xFFFF);
+		tcp_recved(s->tcp, k);
+		left -= k;
 	}
 	out[0] = done;          /* 0 at the end of the stream */
 	*n = 1;

@@ -77,9 +77,19 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
+static bool tcp_writable(const struct tcp_pcb *pcb);
+
+/* Acknowledged data made room: the session is told once the socket is
+ * writable (as poll says it), not at every acknowledgement: a writer
+ * that waits for room wakes when there is enough for a large write, as
+ * Linux's sk_stream_write_space wakes it. (A deferred SEND is tried
+ * again after every round anyway: socket_poll.) */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
-	sock_changed(arg);
+	struct sock *s = arg;
+
+	if (s && tcp_writable(pcb))
+		sock_changed(s);
 	return ERR_OK;
 }
 
@@ -283,6 +293,16 @@ static uint32_t send_room(const struct tcp_pcb *pcb)
 	return room;
 }
 
+/* Writable, as Linux's sk_stream_is_writeable says it: when the room
+ * is at least half of what is queued, so a writer woken by poll finds
+ * room for a large write, not for a segment at a time. */
+static bool tcp_writable(const struct tcp_pcb *pcb)
+{
+	uint32_t room = send_room(pcb), queued = TCP_SND_BUF - pcb->snd_buf;
+
+	return room > 0 && room >= queued / 2;
+}
+
 /* As much of the data as there is room for, in tcp_write's pieces of at
  * most 64 KiB: one call fills the send buffer. */
 static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
@@ -300,8 +320,12 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		uint64_t left = len - done;
 		uint16_t chunk = (uint16_t)(left < room ? (left < 0xFFFF ? left : 0xFFFF)
 						 : (room < 0xFFFF ? room : 0xFFFF));
+		/* PSH on the call's last segment only: lwIP sets it at the
+		 * end of every tcp_write, and a PSH ends the aggregate a NIC
+		 * that cuts segments gets (segment_coalesce). */
 		err_t e = tcp_write(s->tcp, s->session->buf + w[1] + done, chunk,
-				    TCP_WRITE_FLAG_COPY);
+				    TCP_WRITE_FLAG_COPY |
+				    (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
 		if (e == ERR_MEM)
 			break;
 		if (e != ERR_OK) {
@@ -339,14 +363,8 @@ static unsigned tcp_sock_poll(struct sock *s)
 		bits |= SOCK_POLLIN;
 	if (s->eof && !s->rxq_n)
 		bits |= SOCK_POLLHUP;
-	/* Writable, as Linux's sk_stream_is_writeable says it: when the room
-	 * is at least half of what is queued, so a writer woken by poll
-	 * finds room for a large write, not for a segment at a time. */
-	if (s->tcp && s->connected) {
-		uint32_t room = send_room(s->tcp), queued = TCP_SND_BUF - s->tcp->snd_buf;
-		if (room > 0 && room >= queued / 2)
-			bits |= SOCK_POLLOUT;
-	}
+	if (s->tcp && s->connected && tcp_writable(s->tcp))
+		bits |= SOCK_POLLOUT;
 	return bits;
 }
 

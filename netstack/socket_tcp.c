@@ -77,19 +77,9 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
-static bool tcp_writable(const struct tcp_pcb *pcb);
-
-/* Acknowledged data made room: the session is told once the socket is
- * writable (as poll says it), not at every acknowledgement: a writer
- * that waits for room wakes when there is enough for a large write, as
- * Linux's sk_stream_write_space wakes it. (A deferred SEND is tried
- * again after every round anyway: socket_poll.) */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
-	struct sock *s = arg;
-
-	if (s && tcp_writable(pcb))
-		sock_changed(s);
+	sock_changed(arg);
 	return ERR_OK;
 }
 

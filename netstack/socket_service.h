@@ -25,7 +25,7 @@
 					      of lwIP's heap in all (as Linux's udp_mem) */
 #define ACCEPT_QUEUE_MAX 16
 #define RX_CHUNK         16384 /* received TCP data is copied into chunks this big */
-#define RXQ_MAX          12    /* chunks per TCP socket: the window (128 KiB) and more */
+#define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* chunks per TCP socket: the window and more */
 
 /* A call's outcome, from the functions below that may wait: 0 done (out
  * filled), a SOCK_E* error number, or SOCK_WAIT: not yet. */

@@ -251,9 +251,15 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 			if (was == s->rx_tail)
 				s->rx_tail = NULL;
 		}
-		if (s->tcp)
-			tcp_recved(s->tcp, copy);
 		done += copy;
+	}
+	/* The window opened by what was read, at once (tcp_recved takes at
+	 * most 64 KiB a call): one window update for a read, not one for
+	 * every chunk it emptied. */
+	for (uint64_t left = done; s->tcp && left; ) {
+		uint16_t k = (uint16_t)(left < 0xFFFF ? left : 0xFFFF);
+		tcp_recved(s->tcp, k);
+		left -= k;
 	}
 	out[0] = done;          /* 0 at the end of the stream */
 	*n = 1;
@@ -286,6 +292,16 @@ static uint32_t send_room(const struct tcp_pcb *pcb)
 	return room;
 }
 
+/* Writable, as Linux's sk_stream_is_writeable says it: when the room
+ * is at least half of what is queued, so a writer woken by poll finds
+ * room for a large write, not for a segment at a time. */
+static bool tcp_writable(const struct tcp_pcb *pcb)
+{
+	uint32_t room = send_room(pcb), queued = TCP_SND_BUF - pcb->snd_buf;
+
+	return room > 0 && room >= queued / 2;
+}
+
 /* As much of the data as there is room for, in tcp_write's pieces of at
  * most 64 KiB: one call fills the send buffer. */
 static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
@@ -303,8 +319,12 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		uint64_t left = len - done;
 		uint16_t chunk = (uint16_t)(left < room ? (left < 0xFFFF ? left : 0xFFFF)
 						 : (room < 0xFFFF ? room : 0xFFFF));
+		/* PSH on the call's last segment only: lwIP sets it at the
+		 * end of every tcp_write, and a PSH ends the aggregate a NIC
+		 * that cuts segments gets (segment_coalesce). */
 		err_t e = tcp_write(s->tcp, s->session->buf + w[1] + done, chunk,
-				    TCP_WRITE_FLAG_COPY);
+				    TCP_WRITE_FLAG_COPY |
+				    (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
 		if (e == ERR_MEM)
 			break;
 		if (e != ERR_OK) {
@@ -342,14 +362,8 @@ static unsigned tcp_sock_poll(struct sock *s)
 		bits |= SOCK_POLLIN;
 	if (s->eof && !s->rxq_n)
 		bits |= SOCK_POLLHUP;
-	/* Writable, as Linux's sk_stream_is_writeable says it: when the room
-	 * is at least half of what is queued, so a writer woken by poll
-	 * finds room for a large write, not for a segment at a time. */
-	if (s->tcp && s->connected) {
-		uint32_t room = send_room(s->tcp), queued = TCP_SND_BUF - s->tcp->snd_buf;
-		if (room > 0 && room >= queued / 2)
-			bits |= SOCK_POLLOUT;
-	}
+	if (s->tcp && s->connected && tcp_writable(s->tcp))
+		bits |= SOCK_POLLOUT;
 	return bits;
 }
 

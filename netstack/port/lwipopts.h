@@ -66,8 +66,13 @@ extern unsigned char *netstack_heap;
 /* TCP: window scaling, windows and buffers sized for a fast LAN. */
 #define TCP_MSS                     1460
 #define LWIP_WND_SCALE              1
-#define TCP_RCV_SCALE               2
-#define TCP_WND                     (128 * 1024)
+/* The receive window: 256 KiB (scale 3: lwIP's 16-bit field << 3 holds
+ * up to 512 KiB). With 128 KiB the window was full whenever the reader
+ * (the POSIX server's iperf3) came for its 128 KiB block, and the sender
+ * waited for it to be read: stop and go, the guest idle while the host
+ * filled the window again (docs/netstack.md, "lwIP settings"). */
+#define TCP_RCV_SCALE               3
+#define TCP_WND                     (256 * 1024)
 /* 256 KiB of send buffer was all in flight on e1000 from the guest (QEMU
  * sends a burst within one register write; its acknowledgements are read
  * after it), the sender idle between bursts: docs/drivers.md. */

@@ -231,11 +231,13 @@ def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
         t.wire.introduce()
         busy = [t.rig.connect(7) for _ in range(8)]     # every slot of netecho's echo
         c = RawTcp(t.wire, 7, 40001)
-        c.connect()
+        synack = c.connect()
+        # The guest's window scale, as its SYN-ACK gives it.
+        shift = dict(o for o in synack[TCP].options if o[0] == "WScale").get("WScale", 0)
         c.send(b"x")
         ack = c.wait_ack(c.snd_nxt)
         assert ack, "no ACK"
-        right_edge = ack[TCP].ack + (ack[TCP].window << 2)     # lwIP's scale: 2
+        right_edge = ack[TCP].ack + (ack[TCP].window << shift)
         fill = (right_edge - c.snd_nxt) % (1 << 32) - 1400
         assert fill > 0, fill
         while fill > 0:
@@ -245,7 +247,7 @@ def test_ooseq_segment_past_the_window_is_no_crash(tmp_path):
             time.sleep(0.001)
         ack = c.wait_ack(c.snd_nxt)
         assert ack, "the window was not filled"
-        right_edge = ack[TCP].ack + (ack[TCP].window << 2)
+        right_edge = ack[TCP].ack + (ack[TCP].window << shift)
         left = (right_edge - c.snd_nxt) % (1 << 32)
         assert 1000 < left < 2000, left
         c.segment(seq=c.snd_nxt + 1, data=b"a")

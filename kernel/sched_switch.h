@@ -30,8 +30,8 @@ static inline __attribute__((always_inline)) void sched_switch_prepare(struct th
 
 	prev->cpu_cycles += now;
 	next->cpu_cycles -= now;
-	fpu_save(prev->fpu);
-	fpu_restore(next->fpu);
+	fpu_save(&prev->fpu);
+	fpu_restore(&next->fpu);
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
 	if (next->task) {
 		if (read_cr3() != next->task->pt_root)

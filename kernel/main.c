@@ -208,7 +208,7 @@ static void start_root_task(void)
 		fastpath_enabled = false;
 		kinfo("ipc: fast path off (nofastpath)\n");
 	}
-	percpu_init(fastpath_enabled);
+	percpu_init(fastpath_enabled, !cmdline_get(boot_cmdline, "noxsave", NULL, 0));
 	sched_init();
 	mapdb_init();
 	root_task_create(name, modules, nmodules, boot_cmdline, usable, nusable,

@@ -30,13 +30,18 @@ static inline __attribute__((always_inline)) void sched_switch_prepare(struct th
 
 	prev->cpu_cycles += now;
 	next->cpu_cycles -= now;
-	fpu_save(prev->fpu);
-	fpu_restore(next->fpu);
+	fpu_save(&prev->fpu);
+	fpu_restore(&next->fpu);
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
-	if (next->task) {
-		if (read_cr3() != next->task->pt_root)
-			write_cr3(next->task->pt_root);
-		gdt_load_io_bitmap(next->task->io_bitmap);
+	struct task *task = next->task;
+	if (task) {
+		/* Read before write_cr3, whose memory clobber would load them again. */
+		uint64_t root = task->pt_root;
+		const uint8_t *io_bitmap = task->io_bitmap;
+
+		if (read_cr3() != root)
+			write_cr3(root);
+		gdt_load_io_bitmap(io_bitmap);
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
 	kobject_get(&next->obj);

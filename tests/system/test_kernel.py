@@ -63,6 +63,25 @@ def test_first_idle_alone():
         assert q.wait_exit(timeout=60) == EXIT_PASS
 
 
+def test_fpu_state_without_xsave():
+    # Booted `noxsave`, the kernel switches FPU state with fxsave/fxrstor,
+    # its xsave64/xrstor64 rewritten at boot (kernel/arch/x86_64/fpu.c),
+    # as on a CPU without XSAVE: x87/SSE state still follows each thread.
+    names = ["thread_fpu_state_read_write", "redirect_args_fpu_state_kept",
+             "thread_registers_read_write", "exception_handler_sets_registers"]
+    for name in names:
+        assert name in NAMES, name
+    args = ["-kernel", build_path("kernel-test.elf"), "-append",
+            f"root=ktest noxsave ktest={','.join(names)}",
+            "-initrd", f"{build_path('ktest.elf')} ktest"]
+    with Qemu(args, name="ktest-noxsave", test_device=True) as q:
+        q.wait_for(r"^ktest: \d+ passed, \d+ failed$", timeout=120)
+        out = q.output()
+        assert "cpu: FPU state by fxsave (noxsave)" in out, out
+        assert f"ktest: {len(names)} passed, 0 failed" in out, out
+        assert q.wait_exit(timeout=60) == EXIT_PASS
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_kernel(ktest_run, name):
     out, _, _ = ktest_run

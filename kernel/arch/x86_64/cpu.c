@@ -1,5 +1,4 @@
 #include "cpu.h"
-#include "fpu.h"
 #include "klog.h"
 
 #include "lib/string.h"
@@ -88,8 +87,4 @@ void cpu_print_info(void)
 	}
 	line[len] = 0;
 	kinfo("cpu: features:%s\n", line);
-	if (fpu_xcr0)
-		kinfo("cpu: FPU state by xsave, XCR0 %lx\n", fpu_xcr0);
-	else
-		kinfo("cpu: FPU state by fxsave\n");
 }

@@ -4,6 +4,7 @@
 #include "fpu.h"
 #include "cpu.h"
 
+#include "klog.h"
 #include "lib/string.h"
 
 #define XFEATURE_X87 (1ULL << 0)
@@ -13,7 +14,32 @@
 uint64_t fpu_xcr0;
 static uint32_t fpu_mxcsr_mask = 0xFFBF;    /* fxsave's MXCSR_MASK; 0 there means this */
 
-void fpu_init(void)
+/* The addresses of fpu.h's xsave64/xrstor64 (linker.ld). */
+extern const uint64_t fpu_patch_start[], fpu_patch_end[];
+
+/* Without XSAVE: each xsave64 (REX.W 0F AE /4) becomes fxsave64 (/0),
+ * each xrstor64 (/5) fxrstor64 (/1), by clearing bit 2 of the ModRM reg
+ * field; the operand and the length stay. Once, on the boot CPU, before
+ * any thread runs (the kernel image is mapped writable). */
+static void fpu_patch_fxsave(void)
+{
+	for (const uint64_t *p = fpu_patch_start; p < fpu_patch_end; p++) {
+		uint8_t *insn = (uint8_t *)*p;
+		unsigned reg = insn[3] >> 3 & 7;
+
+		if ((insn[0] & 0xF8) != 0x48 || insn[1] != 0x0F || insn[2] != 0xAE)
+			panic("fpu: no xsave64/xrstor64 at %p", insn);
+		if (reg == 4 || reg == 5)
+			insn[3] &= ~0x20;
+		else if (reg != 0 && reg != 1)
+			panic("fpu: no xsave64/xrstor64 at %p", insn);
+	}
+	/* Serialize before the patched instructions run (SDM vol. 3, 8.1.3). */
+	uint32_t r[4];
+	cpuid(0, 0, r);
+}
+
+void fpu_init(bool xsave)
 {
 	uint8_t area[512] __attribute__((aligned(16)));
 	uint32_t r[4], mask;
@@ -25,11 +51,13 @@ void fpu_init(void)
 		fpu_mxcsr_mask = mask;
 
 	cpuid(1, 0, r);
-	if (!(r[2] & (1u << 26)))       /* CPUID.1:ECX.XSAVE */
-		return;
+	bool has = r[2] & (1u << 26);   /* CPUID.1:ECX.XSAVE */
 	cpuid(0, 0, r);
-	if (r[0] < 0xD)
+	if (!xsave || !has || r[0] < 0xD) {
+		fpu_patch_fxsave();
+		kinfo("cpu: FPU state by fxsave%s\n", xsave ? "" : " (noxsave)");
 		return;
+	}
 	uint64_t cr4;
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ULL << 18)));     /* OSXSAVE */
@@ -42,6 +70,7 @@ void fpu_init(void)
 	}
 	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
 	fpu_xcr0 = xcr0;
+	kinfo("cpu: FPU state by xsave, XCR0 %lx\n", fpu_xcr0);
 }
 
 void fpu_init_state(uint8_t *area)

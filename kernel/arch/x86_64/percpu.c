@@ -5,7 +5,7 @@
 
 struct percpu cpu0;
 
-void percpu_init(bool fast)
+void percpu_init(bool fast, bool xsave)
 {
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
 	wrmsr(MSR_KERNEL_GS, 0);
@@ -29,5 +29,5 @@ void percpu_init(bool fast)
 	cr4 = (cr4 | (1 << 9) | (1 << 10)) & ~(1ULL << 2);
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
 	__asm__ volatile("fninit");
-	fpu_init();
+	fpu_init(xsave);
 }

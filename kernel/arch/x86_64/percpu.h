@@ -14,8 +14,8 @@ struct percpu {
 extern struct percpu cpu0;
 
 /* GS, syscall MSRs (the entry with the IPC fast path, or without it:
- * fast false), FPU/SSE enable. */
-void percpu_init(bool fast);
+ * fast false), FPU/SSE enable (XSAVE unless xsave is false: fpu_init). */
+void percpu_init(bool fast, bool xsave);
 
 /* Entering thread with kernel stack top at rsp0 (the TSS's rsp0, where
  * interrupts and the system call entry find it). */

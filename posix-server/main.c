@@ -302,6 +302,20 @@ static void wake_waiting(void)
 #define FAULT_TRIM_AT      2
 #define FAULT_REPEATS_MAX  8
 #define FAULT_TRIM_GAP_MIN 64
+/* A fault can be answered again for other reasons (a signal handler ran
+ * first, another thread's copy-on-write): it is the quota's only when
+ * less than this is left of it (a page's record and three page tables). */
+#define FAULT_QUOTA_ROOM   (4 * PAGE_SIZE)
+
+/* Whether p's kernel quota may be too low to map one more page. */
+static bool quota_short(const struct process *p)
+{
+	struct task_info ti = { 0 };
+
+	if (sys_task_info(p->task.task, (uint64_t)&ti) < 0)
+		return true;
+	return ti.quota_used + FAULT_QUOTA_ROOM > ti.quota_limit;
+}
 
 /* t's page fault m: true with m its answer, false when its process has
  * been ended (out of memory: SIGKILL, as Linux's OOM killer; refused:
@@ -316,7 +330,7 @@ static bool page_fault(struct thread *t, struct msg *m)
 	t->fault_at = at;
 	p->faults++;
 	bool thrashing = false;
-	if (t->fault_repeats == FAULT_TRIM_AT) {
+	if (t->fault_repeats == FAULT_TRIM_AT && quota_short(p)) {
 		thrashing = p->faults_at_trim && p->faults - (p->faults_at_trim - 1) < FAULT_TRIM_GAP_MIN;
 		p->faults_at_trim = p->faults + 1;
 		if (!thrashing)

@@ -291,20 +291,18 @@ static void wake_waiting(void)
 /* A page fault answered at one page, with one access, FAULT_TRIM_AT
  * times in a row did not get its page mapped: the process's kernel quota
  * (PROCESS_QUOTA) is spent on its mappings' records. Its other pages are
- * revoked to free them (it faults in again what it uses); if that does
- * not help either, FAULT_REPEATS_MAX in a row end it. (A page revoked by
- * another process, copy-on-write, is faulted in again once, not twice.)
- * The page tables of what it touched stay charged to the quota until it
- * ends, so a trim frees less each time; a process that needs one again
- * within FAULT_TRIM_GAP_MIN faults has no room left for the pages it runs
- * on (code, stack, data), which would take each other's place for ever:
- * it is out of memory too. */
+ * revoked to free them (it faults in again what it uses). The page
+ * tables of what it touched stay charged to the quota until it ends, so
+ * a trim frees less each time: when the quota is still nearly spent
+ * after one, the process has no room for the pages it runs on (code,
+ * stack, data), which would take each other's place for ever, and it is
+ * out of memory; so is one whose fault came back FAULT_REPEATS_MAX
+ * times in a row. (A page revoked by another process, copy-on-write, is
+ * faulted in again once, not twice.) */
 #define FAULT_TRIM_AT      2
 #define FAULT_REPEATS_MAX  8
-#define FAULT_TRIM_GAP_MIN 64
-/* A fault can be answered again for other reasons (a signal handler ran
- * first, another thread's copy-on-write): it is the quota's only when
- * less than this is left of it (a page's record and three page tables). */
+/* Less than this left of the quota is nearly spent: a page's record and
+ * three page tables. */
 #define FAULT_QUOTA_ROOM   (4 * PAGE_SIZE)
 
 /* Whether p's kernel quota may be too low to map one more page. */
@@ -328,13 +326,10 @@ static bool page_fault(struct thread *t, struct msg *m)
 
 	t->fault_repeats = at == t->fault_at ? t->fault_repeats + 1 : 0;
 	t->fault_at = at;
-	p->faults++;
 	bool thrashing = false;
-	if (t->fault_repeats == FAULT_TRIM_AT && quota_short(p)) {
-		thrashing = p->faults_at_trim && p->faults - (p->faults_at_trim - 1) < FAULT_TRIM_GAP_MIN;
-		p->faults_at_trim = p->faults + 1;
-		if (!thrashing)
-			memory_trim(p, m->w[0]);
+	if (t->fault_repeats == FAULT_TRIM_AT) {
+		memory_trim(p, m->w[0]);
+		thrashing = quota_short(p);
 	}
 	if (thrashing || t->fault_repeats >= FAULT_REPEATS_MAX)
 		err = -ERR_NO_MEMORY;

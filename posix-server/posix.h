@@ -173,8 +173,6 @@ struct process {
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
-	uint64_t faults;                /* page faults answered (main.c) */
-	uint64_t faults_at_trim;        /* faults when its pages were last trimmed, + 1 (0: never) */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
 	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
 };

@@ -176,7 +176,7 @@ struct process {
 	uint64_t faults;                /* page faults answered (main.c) */
 	uint64_t faults_at_trim;        /* faults when its pages were last trimmed, + 1 (0: never) */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
-	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
+	uint64_t unsupported_seen[8];   /* a bit per number 512..1023 already logged (syscall.c) */
 };
 
 extern struct process processes[PROCESS_MAX];

@@ -291,6 +291,7 @@ static void print_guard(const struct net_proto_stats *p)
 	printf("    half-open evicted %lu, out-of-order aged %lu; DHCP refused %lu, "
 	       "leases raised %lu\n", p->tcp_half_open_evicted, p->tcp_ooseq_aged,
 	       p->dhcp_refused, p->dhcp_lease_raised);
+	printf("    ICMP errors over the rate limit %lu\n", p->icmp_limited);
 }
 
 void cmd_ifconfig(char **arg)

@@ -84,6 +84,7 @@ static void proto_stats(struct net_proto_stats *p)
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;
 	p->tcp_ooseq_aged = guard_counters()->tcp_ooseq_aged;
 	p->tcp_half_open_evicted = guard_counters()->tcp_half_open_evicted;
+	p->icmp_limited = icmp_limited();
 	p->dhcp_refused = guard_counters()->dhcp_refused;
 	p->dhcp_lease_raised = guard_counters()->dhcp_lease_raised;
 }

@@ -206,6 +206,9 @@ void guard_start(void);
 /* A seed for LWIP_RAND, from the key. */
 uint64_t guard_seed(void);
 const struct guard_counters *guard_counters(void);
+/* ICMP errors lwIP would have sent as an endpoint that the rate limit
+ * held back (icmp_limit.c). */
+uint64_t icmp_limited(void);
 /* The netif's input: ethernet_input after the checks lwIP lacks. */
 err_t guard_ethernet_input(struct pbuf *p, struct netif *netif);
 /* A UDP datagram about to be queued for a socket (lwIP's current IP

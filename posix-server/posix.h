@@ -174,7 +174,7 @@ struct process {
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
 	unsigned unsupported_logged;    /* lines about unsupported calls so far */
-	uint64_t unsupported_seen[8];   /* a bit per call number < 512 already logged */
+	uint64_t unsupported_seen[8];   /* a bit per number 512..1023 already logged (syscall.c) */
 };
 
 extern struct process processes[PROCESS_MAX];

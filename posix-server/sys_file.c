@@ -306,6 +306,8 @@ static long remove_at(struct process *p, uint64_t dirfd, uint64_t va, bool dir)
 	if (err)
 		return err;
 	bool is_dir = vfs_nodes[l.node].type == VFS_DIR;
+	if (dir && !strcmp(l.last, "/"))       /* Linux's LAST_ROOT */
+		return -LINUX_EBUSY;
 	if (dir && !strcmp(l.last, "."))
 		return -LINUX_EINVAL;
 	if (dir && !strcmp(l.last, ".."))
@@ -343,10 +345,17 @@ static long rename_at(struct process *p, uint64_t olddir, uint64_t oldva, uint64
 	if ((err = path_lookup(p, olddir, oldva, 0, &from)) ||
 	    (err = path_lookup(p, newdir, newva, VFS_PARENT, &to)))
 		return err;
+	/* Linux (do_renameat2) compares the two parent directories' mounts
+	 * first: rename("/tmp/x", "/") is EXDEV, within one mount EBUSY. "/"
+	 * and names ending in "." resolve to the directory itself. */
+	int from_dir = !strcmp(from.last, ".") || !strcmp(from.last, "/") ? from.node : from.parent;
+	int to_dir = !strcmp(to.last, ".") || !strcmp(to.last, "/") ? to.node : to.parent;
+	if (vfs_nodes[from_dir].fs != vfs_nodes[to_dir].fs)
+		return -LINUX_EXDEV;
 	if (to.node >= 0 && (flags & 1))
 		return -LINUX_EEXIST;
-	if (!strcmp(from.last, ".") || !strcmp(from.last, "..") || !strcmp(to.last, ".") ||
-	    !strcmp(to.last, ".."))
+	if (!strcmp(from.last, ".") || !strcmp(from.last, "..") || !strcmp(from.last, "/") ||
+	    !strcmp(to.last, ".") || !strcmp(to.last, "..") || !strcmp(to.last, "/"))
 		return -LINUX_EBUSY;
 	return vfs_rename(from.node, to.parent, to.last);
 }

@@ -81,6 +81,18 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 	return (long)done;
 }
 
+/* The top of Linux x86_64's user space with 4-level paging (TASK_SIZE_MAX). */
+#define USER_TOP 0x7FFFFFFFF000UL
+
+/* Linux's access_ok: len bytes from base lie below USER_TOP. read/write
+ * check a buffer's whole length before they move anything (vfs_read),
+ * so a length past user space is EFAULT even where no byte would move
+ * (/dev/null). */
+static bool user_range(uint64_t base, uint64_t len)
+{
+	return len <= USER_TOP && base <= USER_TOP - len;
+}
+
 /* Positional calls need a file that seeks. */
 static bool seekable(const struct file *f)
 {
@@ -156,7 +168,11 @@ static long rw(struct process *p, struct user_regs *r, bool write)
 	struct file *f = fd_file(p, r->rdi);
 	struct linux_iovec v = { r->rsi, r->rdx };
 
-	return f ? moves(p, f, &v, 0, 1, &f->offset, write) : -LINUX_EBADF;
+	if (!f)
+		return -LINUX_EBADF;
+	if ((write ? file_writable(f) : file_readable(f)) && !user_range(v.base, v.len))
+		return -LINUX_EFAULT;
+	return moves(p, f, &v, 0, 1, &f->offset, write);
 }
 
 long posix_read(struct process *p, struct user_regs *r)
@@ -180,6 +196,8 @@ static long prw(struct process *p, struct user_regs *r, bool write)
 		return -LINUX_ESPIPE;
 	if ((int64_t)off < 0)
 		return -LINUX_EINVAL;
+	if ((write ? file_writable(f) : file_readable(f)) && !user_range(r->rsi, r->rdx))
+		return -LINUX_EFAULT;
 	/* Linux's pwrite on an O_APPEND file appends; transfer does that. */
 	return transfer(p, f, r->rsi, r->rdx, &off, write);
 }
@@ -210,6 +228,15 @@ static long vector(struct process *p, struct user_regs *r, bool write)
 			return -LINUX_EFAULT;
 		if ((int64_t)v[0].len < 0)
 			return -LINUX_EINVAL;
+	}
+	/* Then each buffer lies in user space (import_iovec): one alone is
+	 * first cut to POSIX_RW_MAX, several are checked whole. */
+	for (uint64_t i = 0; i < count; i++) {
+		as_copy_in(&p->as, v, iov + i * sizeof(v[0]), sizeof(v[0]));
+		if (count == 1 && v[0].len > POSIX_RW_MAX)
+			v[0].len = POSIX_RW_MAX;
+		if (!user_range(v[0].base, v[0].len))
+			return -LINUX_EFAULT;
 	}
 	return moves(p, f, NULL, iov, count, &f->offset, write);
 }

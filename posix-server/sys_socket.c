@@ -96,8 +96,11 @@ long posix_listen(struct process *p, struct user_regs *r)
 		return unix_listen(p, s, backlog);
 	if (s->connected || s->connecting)
 		return -LINUX_EINVAL;
-	uint64_t w[2] = { (uint64_t)s->id, backlog < 1 ? 1 : backlog > LISTEN_MAX ? LISTEN_MAX
-									      : (uint64_t)backlog };
+	/* Linux lets backlog + 1 connections wait (sk_acceptq_is_full is
+	 * "more than sk_max_ack_backlog"), a negative backlog is somaxconn's;
+	 * the netstack's queue holds LISTEN_MAX. */
+	uint64_t w[2] = { (uint64_t)s->id, backlog < 0 || backlog >= LISTEN_MAX - 1 ? LISTEN_MAX
+									      : (uint64_t)backlog + 1 };
 	if ((err = socket_call(s, SOCK_LISTEN, w, 2, NULL, 0)) < 0)
 		return err;
 	s->listening = s->bound = true;

@@ -2,8 +2,11 @@
  * System-call dispatch: a table from Linux's call number to its handler
  * (syscall.h; syscall_dispatch there, inline: every call comes through
  * it), and the answer for every number without one: -ENOSYS,
- * logged by the call's name once per process (at most
- * UNSUPPORTED_LOG_LINES lines a process, then one line saying so).
+ * logged by the call's name once for the server's life, by the first
+ * process that makes it (a shell's every command asks for the same calls
+ * at start-up; issue 18: "logged once by its Linux name"); a number with
+ * no name is logged once per process. At most UNSUPPORTED_LOG_LINES
+ * lines a process, then one line saying so.
  * With `syscount=1` (off by default) each process's calls are counted by
  * number and the count logged in one line when it ends.
  */
@@ -96,16 +99,27 @@ long errno_of(long mica_err)
 	}
 }
 
+/* A bit per call number < LINUX_SYSCALL_MAX already logged, by any
+ * process: each is logged once for the server's life. */
+static uint64_t logged_once[(LINUX_SYSCALL_MAX + 63) / 64];
+
 static void log_unsupported(struct process *p, uint64_t nr)
 {
-	if (nr < LINUX_SYSCALL_MAX) {
-		uint64_t bit = 1UL << (nr % 64);
-		if (p->unsupported_seen[nr / 64] & bit)
+	if (nr < LINUX_SYSCALL_MAX && (logged_once[nr / 64] & 1UL << (nr % 64)))
+		return;
+	if (nr >= LINUX_SYSCALL_MAX && nr - LINUX_SYSCALL_MAX < 64 * 8) {
+		/* a number past the table's: once per process */
+		uint64_t k = nr - LINUX_SYSCALL_MAX, bit = 1UL << (k % 64);
+		if (p->unsupported_seen[k / 64] & bit)
 			return;
-		p->unsupported_seen[nr / 64] |= bit;
+		p->unsupported_seen[k / 64] |= bit;
 	}
 	if (p->unsupported_logged > UNSUPPORTED_LOG_LINES)
 		return;
+	/* Marked only when a line is printed: a call first made by a process
+	 * past its line budget is still logged by the next one. */
+	if (nr < LINUX_SYSCALL_MAX)
+		logged_once[nr / 64] |= 1UL << (nr % 64);
 	if (++p->unsupported_logged > UNSUPPORTED_LOG_LINES)
 		printf("posix: %s (pid %d): more unsupported calls, no longer logged\n", p->name,
 		       p->pid);

@@ -262,10 +262,10 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 	for (;;) {
 		while (*path == '/')
 			path++;
-		if (!*path) {           /* "/" or a path ending in "/." and the like */
+		if (!*path) {           /* "/": its last name is "/" (Linux's LAST_ROOT) */
 			out->node = cur;
 			out->parent = vfs_nodes[cur].parent;
-			memcpy(out->last, ".", 2);
+			memcpy(out->last, "/", 2);
 			out->dir_wanted = true;
 			return 0;
 		}

@@ -197,6 +197,8 @@ enum netmgmt_label {
 				   connection's last segment */                 \
 	OWN(tcp_half_open_evicted) /* half-open connections dropped for a     \
 				   newer SYN (a bound per listener, source) */  \
+	OWN(icmp_limited)       /* ICMP errors about datagrams to us not sent,   \
+				   over the rate limit (Linux's icmp_ratelimit) */ \
 	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
 				   (docs/netstack.md, Hardening) */             \
 	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */

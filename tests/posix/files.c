@@ -24,7 +24,7 @@
 
 #define CHECK_ERRNOS(X) X(ENOENT) X(EBADF) X(EEXIST) X(ENOTDIR) X(EISDIR) X(EINVAL) X(EMFILE) \
 	X(ENOTTY) X(ENOSPC) X(ESPIPE) X(ENOTEMPTY) X(ERANGE) X(EFAULT) X(ELOOP) X(EROFS) X(EACCES) \
-	X(EPERM) X(EXDEV)
+	X(EPERM) X(EXDEV) X(EBUSY)
 #include "check.h"
 
 static const char *yes(int ok)
@@ -294,6 +294,31 @@ static void devices(void)
 	report("isatty of the console", isatty(1));
 }
 
+/* Edges of the tree and of user space, as Linux answers them: a rename
+ * across mounts is EXDEV before "/" is EBUSY (do_renameat2); a length
+ * past user space is EFAULT though /dev/null moves no byte (access_ok),
+ * one vector alone is first cut to MAX_RW_COUNT (import_iovec). */
+static void edges(void)
+{
+	static char buf[16];
+	volatile size_t huge = (size_t)1 << 47;
+	struct iovec v[2] = { { buf, huge }, { buf, 1 } };
+
+	report("rmdir /", rmdir("/"));
+	report("rename /proc/uptime to /", rename("/proc/uptime", "/"));
+	report("rename / to /proc/x", rename("/", "/proc/x"));
+	int fd = open("/dev/null", O_WRONLY);
+	report("writev 1<<47 to /dev/null", writev(fd, v, 1));
+	report("writev 1<<47 and 1 to /dev/null", writev(fd, v, 2));
+	v[0] = (struct iovec){ (void *)0x7ffffffff000UL, 4097 };
+	report("writev past user space", writev(fd, v, 1));
+	report("write 1<<47 to /dev/null", write(fd, buf, huge));
+	close(fd);
+	fd = open("/dev/zero", O_RDONLY);
+	report("read 1<<47 from /dev/zero", read(fd, buf, huge));
+	close(fd);
+}
+
 static void limits(void)
 {
 	struct rlimit old, l;
@@ -367,6 +392,7 @@ int main(int argc, char **argv)
 	sizes();
 	places(dir);
 	devices();
+	edges();
 	limits();
 	stdio();
 	report("chdir /", chdir("/"));

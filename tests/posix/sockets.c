@@ -366,6 +366,32 @@ static void accepts(void)
 	close(l);
 }
 
+/* listen(l, 2) lets 3 connections wait to be accepted, as Linux's
+ * (sk_acceptq_is_full: more than the backlog); the peer starts 5 at once,
+ * the SYNs past the queue are dropped (the peer sends them again later). */
+static void backlog(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0), a[8], n = 0;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	char cmd[32], buf[8];
+
+	bind(l, (struct sockaddr *)&sa, sizeof(sa));
+	show("listen 2", listen(l, 2));
+	getsockname(l, (struct sockaddr *)&sa, &len);
+	snprintf(cmd, sizeof(cmd), "many %d 5\n", ntohs(sa.sin_port));
+	int c = control(cmd);
+	show("peer started 5", read_all(c, buf, 5) == 5 ? 0 : -1);
+	fcntl(l, F_SETFL, O_NONBLOCK);
+	while (n < 8 && (a[n] = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0)
+		n++;
+	printf("backlog 2: %d waiting, then %s\n", n, err(errno));
+	while (n > 0)
+		close(a[--n]);
+	close(l);
+	close(c);
+}
+
 static void udp(void)
 {
 	struct sockaddr_in sa = at(peer, UDP_ECHO), from;
@@ -547,6 +573,7 @@ int main(int argc, char **argv)
 	echo();
 	resets();
 	accepts();
+	backlog();
 	udp();
 	inet6();
 	forked();

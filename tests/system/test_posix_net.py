@@ -42,8 +42,10 @@ class Peer:
     """What tests/posix/sockets.c talks to, in the namespace: TCP port
     7770 takes a command line (echo: echo until the end; back PORT:
     connect to the client's address at PORT, send "hello\\n", close after
-    its end; rst: close with a reset; source N: N bytes), UDP 7771 echoes.
-    Every connection times out after 20 s."""
+    its end; rst: close with a reset; source N: N bytes; many PORT N:
+    start N connections to the client's PORT at once, answer "done\n"
+    half a second later, close them at the command's end), UDP 7771
+    echoes. Every connection times out after 20 s."""
 
     def __init__(self, ns):
         self.ns = ns
@@ -103,6 +105,21 @@ class Peer:
                 back.shutdown(socket.SHUT_WR)
                 back.recv(1)
                 back.close()
+            elif words[0] == b"many":
+                socks = []
+                try:
+                    for _ in range(min(int(words[2]), 16)):
+                        c = self.ns.in_ns(lambda: socket.socket(socket.AF_INET,
+                                                                socket.SOCK_STREAM))
+                        socks.append(c)
+                        c.setblocking(False)
+                        c.connect_ex((addr[0], int(words[1])))
+                    time.sleep(0.5)
+                    conn.sendall(b"done\n")
+                    conn.recv(1)
+                finally:
+                    for c in socks:
+                        c.close()
             elif words[0] == b"source":
                 conn.sendall(bytes(i % 251 for i in range(int(words[1]))))
         except OSError:

@@ -56,3 +56,21 @@ char *ratelimit_summary(char *buf, size_t size, const char *line, uint32_t held)
 		     colon ? ": " : "", count);
 	return buf;
 }
+
+bool token_take(struct token_bucket *b, uint64_t now_ns, uint32_t rate, uint32_t burst)
+{
+	if (!b->started) {
+		b->started = true;
+		b->tokens = burst;
+		b->at_ns = now_ns;
+	}
+	uint64_t gained = (now_ns - b->at_ns) * rate / 1000000000ULL;
+	if (gained) {
+		b->tokens = gained + b->tokens > burst ? burst : b->tokens + (uint32_t)gained;
+		b->at_ns += gained * 1000000000ULL / rate;
+	}
+	if (!b->tokens)
+		return false;
+	b->tokens--;
+	return true;
+}

@@ -44,11 +44,7 @@ static unsigned nstatics;
 static struct route added[ROUTE_MAX / 4];       /* from the console */
 static unsigned nadded;
 
-static struct {
-	uint64_t at_ns;         /* tokens count from here */
-	unsigned tokens;
-	bool started;
-} icmp_bucket;
+static struct token_bucket icmp_bucket;
 
 bool forward_sending(void)
 {
@@ -236,23 +232,7 @@ const ip4_addr_t *forward_gateway(struct netif *netif, const ip4_addr_t *dest)
 /* One ICMP error may go now (the token bucket). */
 static bool icmp_token(void)
 {
-	uint64_t now = (uint64_t)sys_clock();
-
-	if (!icmp_bucket.started) {
-		icmp_bucket.started = true;
-		icmp_bucket.tokens = FWD_ICMP_BURST;
-		icmp_bucket.at_ns = now;
-	}
-	uint64_t gained = (now - icmp_bucket.at_ns) * FWD_ICMP_RATE / 1000000000ULL;
-	if (gained) {
-		icmp_bucket.tokens = gained + icmp_bucket.tokens > FWD_ICMP_BURST ?
-					     FWD_ICMP_BURST : icmp_bucket.tokens + (unsigned)gained;
-		icmp_bucket.at_ns += gained * 1000000000ULL / FWD_ICMP_RATE;
-	}
-	if (!icmp_bucket.tokens)
-		return false;
-	icmp_bucket.tokens--;
-	return true;
+	return token_take(&icmp_bucket, (uint64_t)sys_clock(), FWD_ICMP_RATE, FWD_ICMP_BURST);
 }
 
 /*

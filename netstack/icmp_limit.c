@@ -31,11 +31,7 @@ void __real_icmp_time_exceeded(struct pbuf *p, enum icmp_te_type t);
 void __wrap_icmp_dest_unreach(struct pbuf *p, enum icmp_dur_type t);
 void __wrap_icmp_time_exceeded(struct pbuf *p, enum icmp_te_type t);
 
-static struct {
-	bool started;
-	uint64_t at_ns;         /* tokens count from here */
-	unsigned tokens;
-} global;
+static struct token_bucket global;
 
 static struct peer {
 	uint32_t addr;          /* network order; 0: free */
@@ -44,25 +40,6 @@ static struct peer {
 } peers[ICMP_PEERS];
 
 static uint64_t limited;
-
-static bool global_token(uint64_t now)
-{
-	if (!global.started) {
-		global.started = true;
-		global.tokens = ICMP_LIMIT_BURST;
-		global.at_ns = now;
-	}
-	uint64_t gained = (now - global.at_ns) * ICMP_LIMIT_RATE / 1000000000ULL;
-	if (gained) {
-		global.tokens = gained + global.tokens > ICMP_LIMIT_BURST ?
-					ICMP_LIMIT_BURST : global.tokens + (unsigned)gained;
-		global.at_ns += gained * 1000000000ULL / ICMP_LIMIT_RATE;
-	}
-	if (!global.tokens)
-		return false;
-	global.tokens--;
-	return true;
-}
 
 /* The destination's bucket: its own, or the least recently used one
  * taken for it (a new destination starts with a full burst, as Linux's
@@ -110,7 +87,7 @@ static bool may_send(const struct pbuf *p)
 		dest = ((const struct ip_hdr *)p->payload)->src.addr;
 	/* The destination's bucket, then the one for all (a message the
 	 * first refuses takes nothing from the second). */
-	if (!peer_token(dest, now) || !global_token(now)) {
+	if (!peer_token(dest, now) || !token_take(&global, now, ICMP_LIMIT_RATE, ICMP_LIMIT_BURST)) {
 		limited++;
 		return false;
 	}

@@ -53,4 +53,19 @@ uint32_t ratelimit_force(struct ratelimit *rl, uint64_t now_ns);
  * has no such separator). Returns buf. */
 char *ratelimit_summary(char *buf, size_t size, const char *line, uint32_t held);
 
+/* A token bucket for packets (ICMP errors: RFC 1812 4.3.2.8, Linux's
+ * icmp(7) icmp_msgs_per_sec and icmp_msgs_burst): it starts full with
+ * burst tokens and gains rate tokens a second, up to burst. All zeros
+ * before its first use. */
+struct token_bucket {
+	uint64_t at_ns;         /* tokens are counted up to here */
+	uint32_t tokens;
+	bool started;
+};
+
+/* Take one token at now_ns (a clock that does not go back): true, or
+ * false when the bucket is empty (nothing taken). rate: tokens a second,
+ * at least 1. */
+bool token_take(struct token_bucket *b, uint64_t now_ns, uint32_t rate, uint32_t burst);
+
 #endif

@@ -81,3 +81,28 @@ TEST(ratelimit_force_always_passes_and_reports)
 	CHECK_EQ(held, 0);
 	CHECK(!ratelimit_pass(&rl, 2 * RATELIMIT_INTERVAL_NS, &held));
 }
+
+TEST(token_bucket_burst_then_rate_up_to_the_burst)
+{
+	struct token_bucket b = { 0 };
+	unsigned taken = 0;
+
+	/* Full at the first use: the burst, then nothing in the same instant. */
+	for (int i = 0; i < 100; i++)
+		taken += token_take(&b, 3 * SEC, 10, 5);
+	CHECK_EQ(taken, 5);
+	/* 10 a second: a tenth of a second gives one, less gives none. */
+	CHECK(!token_take(&b, 3 * SEC + SEC / 20, 10, 5));
+	CHECK(token_take(&b, 3 * SEC + SEC / 10, 10, 5));
+	CHECK(!token_take(&b, 3 * SEC + SEC / 10, 10, 5));
+	/* A long quiet time refills to the burst, not past it. */
+	taken = 0;
+	for (int i = 0; i < 100; i++)
+		taken += token_take(&b, 1000 * SEC, 10, 5);
+	CHECK_EQ(taken, 5);
+	/* A steady flood for 10 s more gets the rate: 100, none held over. */
+	taken = 0;
+	for (uint64_t t = 1000 * SEC + 1; t <= 1010 * SEC + 1; t += SEC / 1000)
+		taken += token_take(&b, t, 10, 5);
+	CHECK_EQ(taken, 100);
+}

@@ -658,6 +658,23 @@ long futex_requeue_pi(struct process *p, unsigned cmd, const struct user_regs *r
 long futex_interrupted(const struct thread *t, const struct user_regs *r);
 /* The order threads begin to wait in (futex.c, futex_pi.c). */
 uint64_t futex_seq_next(void);
+/* A waiting futex call of t's tried again (FUTEX_WAIT's, FUTEX_LOCK_PI's,
+ * FUTEX_WAIT_REQUEUE_PI's) at now: SYSCALL_BLOCK while it waits, else
+ * its wait is over: 0 when it was woken (a PI waiter owns the lock),
+ * -ETIMEDOUT when its deadline passed. */
+long futex_wait_again(struct thread *t, uint64_t now);
+/* The deadline of the user timespec at timeout (0: none, SLEEP_FOREVER):
+ * from now when not absolute, else of CLOCK_REALTIME when realtime
+ * (realtime_deadline), else of the kernel clock. 0, -EFAULT, -EINVAL. */
+long futex_deadline(struct process *p, uint64_t timeout, bool absolute, bool realtime,
+		    uint64_t now, uint64_t *deadline);
+/* t waits on key (its word at addr in t's process) for a wake that
+ * meets bitset, until deadline (realtime: an absolute CLOCK_REALTIME
+ * one, which follows the clock), after the threads waiting already; as
+ * a plain waiter (the caller marks a PI or requeue-PI one after).
+ * Returns SYSCALL_BLOCK. */
+long futex_park(struct thread *t, const struct futex_key *key, uint64_t addr, uint32_t bitset,
+		uint64_t deadline, bool realtime);
 /* t ends: the word at its clear_child_tid set to 0 and woken (one
  * waiter), and each robust futex it holds marked FUTEX_OWNER_DIED and
  * woken, as Linux does at a thread's exit. */

@@ -11,7 +11,6 @@
 #include "socket.h"
 #include "syscall.h"
 
-
 struct psock socks[SOCKET_MAX];
 static uint32_t net_edges;      /* the netstack's notifications that sockets changed */
 

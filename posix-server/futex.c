@@ -15,6 +15,8 @@
  * set_robust_list and get_robust_list, and what a thread's end does to
  * futexes (CLONE_CHILD_CLEARTID, the robust list).
  */
+#include "clock.h"
+#include "futex.h"
 #include "linux_socket.h"
 #include "syscall.h"
 

@@ -30,6 +30,7 @@
  * the call again; after it, the call returns EAGAIN; past its absolute
  * deadline, ETIMEDOUT (futex_wait_requeue_pi).
  */
+#include "futex.h"
 #include "linux_socket.h"
 #include "syscall.h"
 

@@ -18,6 +18,7 @@
  * MSG_WAITALL on a stream is not kept across messages: each stream
  * message returns what came.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 

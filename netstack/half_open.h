@@ -51,7 +51,7 @@ static inline enum half_open_evict half_open_choose(const struct half_open_count
 	bool frees_backlog = e == HALF_OPEN_SOURCE || e == HALF_OPEN_LISTENER ||
 			     (e == HALF_OPEN_ALL && c->oldest_is_listeners);
 
-	if (e != HALF_OPEN_KEEP && c->pending - frees_backlog >= c->backlog)
+	if (e != HALF_OPEN_KEEP && c->pending >= c->backlog + frees_backlog)
 		return HALF_OPEN_KEEP;
 	return e;
 }

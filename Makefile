@@ -178,7 +178,8 @@ $(B)/netstack/%.c.o: %.c $(LWIP_DIR)/.unpacked
 	$(Q)$(CC) $(USER_CFLAGS) $(LWIP_INC) -c $< -o $@
 $(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
-	$(Q)$(LD) $(USER_LDFLAGS) --wrap=icmp_dest_unreach --wrap=icmp_time_exceeded -o $@ \
+	$(Q)$(LD) $(USER_LDFLAGS) --wrap=icmp_dest_unreach --wrap=icmp_time_exceeded \
+		--wrap=ip4_reass -o $@ \
 		$(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a
 
 # The POSIX server (docs/posix.md): its Linux system-call table comes

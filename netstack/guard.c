@@ -3,17 +3,21 @@
  * 2.1.3's own checks, through lwIP's hooks (port/netstack_hooks.h) and the
  * netif's input: a hostile host must get no answer to a datagram from an
  * impossible source, no length field may disagree with what arrived, a
- * peer cannot make its connection unusable with a tiny MSS, and TCP
- * initial sequence numbers are RFC 6528's. docs/netstack.md, "Hardening".
+ * peer cannot make its connection unusable with a tiny MSS, half-open
+ * connections are bounded (half_open.h), a reassembled datagram's
+ * headers are in its first buffer, and TCP initial sequence numbers are
+ * RFC 6528's. docs/netstack.md, "Hardening".
  */
 #include "netstack.h"
 
 #include "lib/inet_csum.h"
 
 #include "dhcp_reply.h"
+#include "half_open.h"
 #include "idgen.h"
 #include "ip4_options.h"
 #include "lwip/dhcp.h"
+#include "lwip/ip4_frag.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
 #include "lwip/prot/ethernet.h"
@@ -29,9 +33,6 @@
 #define OOSEQ_PBUFS_LOW 8       /* per connection while a pool runs low */
 #define OOSEQ_AGE_MS    10000   /* out-of-order data kept after a connection's last segment */
 #define OOSEQ_AGE_LOW_MS 1000   /* ... while the pool runs low */
-#define HALF_OPEN_PER_LISTENER 16       /* connections in SYN_RCVD */
-#define HALF_OPEN_PER_SOURCE   4        /* ... from one address, per listener */
-#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (64) */
 
 static struct idgen_key key;
 static struct guard_counters counters;
@@ -257,6 +258,42 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 	return 0;
 }
 
+struct pbuf *__real_ip4_reass(struct pbuf *p);
+struct pbuf *__wrap_ip4_reass(struct pbuf *p);
+
+/* The most an IPv4 header and a TCP header take, options and all. */
+#define HEADERS_MAX (60 + 60)
+
+/* lwIP's reassembly (linked with --wrap=ip4_reass) chains the fragments'
+ * pbufs as they came, and tcp_input, udp_input and icmp_input read their
+ * header from the first: a datagram whose first fragment was shorter
+ * than its header (a SYN in 8-byte fragments) was dropped. Linux answers
+ * it (its reassembled skb's headers are pulled into one buffer,
+ * pskb_may_pull). Here the first HEADERS_MAX bytes (all of a shorter
+ * datagram) are copied into one new pbuf ahead of the rest. Returns as
+ * ip4_reass: the datagram, or NULL (not whole yet, or dropped for want
+ * of memory, counted in ip_frag.memerr). */
+struct pbuf *__wrap_ip4_reass(struct pbuf *p)
+{
+	p = __real_ip4_reass(p);
+	if (!p || !p->next)
+		return p;
+	u16_t want = LWIP_MIN(p->tot_len, HEADERS_MAX);
+	if (p->len >= want)
+		return p;
+	struct pbuf *head = pbuf_alloc(PBUF_RAW, want, PBUF_RAM);
+	if (!head) {
+		IPFRAG_STATS_INC(ip_frag.memerr);
+		pbuf_free(p);
+		return NULL;
+	}
+	pbuf_copy_partial(p, head->payload, want, 0);
+	struct pbuf *rest = pbuf_free_header(p, want);
+	if (rest)
+		pbuf_cat(head, rest);
+	return head;
+}
+
 bool guard_udp_datagram(struct pbuf *p)
 {
 	const struct ip_hdr *iph = ip4_current_header();
@@ -294,47 +331,65 @@ static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_
 	return opt2 && i >= opt1len ? opt2 + (i - opt1len) : (uint8_t *)(hdr + 1) + i;
 }
 
-/* The oldest of a and b (the later in tcp_active_pcbs, which lists the
- * newest first, when their timers say the same). */
-static struct tcp_pcb *older(struct tcp_pcb *a, struct tcp_pcb *b)
+/* How long ago (4 µs ticks) the half-open pcb was made: the clock its
+ * ISN carries (in SYN_RCVD lastack is still the ISN). lwIP's pcb->tmr
+ * and the pcbs' order in tcp_active_pcbs both move with every segment
+ * the peer sends, so a flood that repeats its SYNs would look young by
+ * them and a real client's handshake old. */
+static uint32_t half_open_age(const struct tcp_pcb *pcb, uint32_t now)
 {
-	return a && tcp_ticks - a->tmr > tcp_ticks - b->tmr ? a : b;
+	return now - idgen_tcp_isn_clock(&key, ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)),
+					 pcb->local_port,
+					 ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)),
+					 pcb->remote_port, pcb->lastack);
 }
 
-/* A SYN for a listener: lwIP 2.1.3 has no SYN cookies, and its half-open
- * connections (SYN_RCVD) count in the listener's backlog until they time
- * out (20 s), so a few SYNs from spoofed sources shut a listener. Before
- * lwIP takes this one, the oldest half-open connection goes (no reset
- * sent) when the source already has HALF_OPEN_PER_SOURCE on this
- * listener (its own oldest), the listener HALF_OPEN_PER_LISTENER or its
- * whole backlog, or all listeners HALF_OPEN_MAX. */
+/* The older of a (NULL: none yet, then b) and b. */
+static struct tcp_pcb *older(struct tcp_pcb *a, struct tcp_pcb *b, uint32_t now)
+{
+	return a && half_open_age(a, now) >= half_open_age(b, now) ? a : b;
+}
+
+/* A SYN for a listener: before lwIP takes it, the oldest half-open
+ * connection past a bound goes (no reset sent), as half_open_choose says. */
 static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t *src)
 {
+	uint32_t now = (uint32_t)((uint64_t)sys_clock() / 4000);
 	struct tcp_pcb *all = NULL, *mine = NULL, *from_src = NULL;
-	unsigned n_all = 0, n_mine = 0, n_src = 0;
+	struct half_open_counts n = { .pending = listener->accepts_pending,
+				      .backlog = listener->backlog };
 
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
 		if (pcb->state != SYN_RCVD)
 			continue;
-		n_all++;
-		all = older(all, pcb);
+		n.all++;
+		all = older(all, pcb, now);
 		if (pcb->listener != listener)
 			continue;
-		n_mine++;
-		mine = older(mine, pcb);
+		n.listener++;
+		mine = older(mine, pcb, now);
 		if (ip_addr_cmp(&pcb->remote_ip, src)) {
-			n_src++;
-			from_src = older(from_src, pcb);
+			n.from_source++;
+			from_src = older(from_src, pcb, now);
 		}
 	}
-	struct tcp_pcb *victim = n_src >= HALF_OPEN_PER_SOURCE ? from_src :
-				 n_mine >= HALF_OPEN_PER_LISTENER ||
-				 (n_mine && listener->accepts_pending >= listener->backlog) ? mine :
-				 n_all >= HALF_OPEN_MAX ? all : NULL;
-	if (victim) {
-		tcp_abandon(victim, 0);
-		counters.tcp_half_open_evicted++;
+	n.oldest_is_listeners = all && all->listener == listener;
+	struct tcp_pcb *victim = NULL;
+	switch (half_open_choose(&n)) {
+	case HALF_OPEN_SOURCE:
+		victim = from_src;
+		break;
+	case HALF_OPEN_LISTENER:
+		victim = mine;
+		break;
+	case HALF_OPEN_ALL:
+		victim = all;
+		break;
+	case HALF_OPEN_KEEP:
+		return;
 	}
+	tcp_abandon(victim, 0);
+	counters.tcp_half_open_evicted++;
 }
 
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,

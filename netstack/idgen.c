@@ -36,6 +36,13 @@ uint32_t idgen_tcp_isn(const struct idgen_key *key, uint32_t local_addr, uint16_
 	return (uint32_t)(now_ns / 4000) + (uint32_t)idgen_siphash(key, tuple, sizeof(tuple));
 }
 
+uint32_t idgen_tcp_isn_clock(const struct idgen_key *key, uint32_t local_addr,
+			     uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,
+			     uint32_t isn)
+{
+	return isn - idgen_tcp_isn(key, local_addr, local_port, remote_addr, remote_port, 0);
+}
+
 uint16_t idgen_ip_id(const struct idgen_key *key, uint16_t counter, uint32_t src, uint32_t dst,
 		     uint8_t proto)
 {

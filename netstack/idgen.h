@@ -27,6 +27,13 @@ uint64_t idgen_siphash(const struct idgen_key *key, const void *data, size_t len
  * connection's are offset by an unpredictable amount. */
 uint32_t idgen_tcp_isn(const struct idgen_key *key, uint32_t local_addr, uint16_t local_port,
 		       uint32_t remote_addr, uint16_t remote_port, uint64_t now_ns);
+/* The clock (M, 4 µs ticks, modulo 2^32) when idgen_tcp_isn gave isn to
+ * that connection: isn - F. A connection's age read this way is the
+ * netstack's own, which nothing the peer sends can change (the idea of
+ * Linux's SYN cookies, which keep the time in the ISN). */
+uint32_t idgen_tcp_isn_clock(const struct idgen_key *key, uint32_t local_addr,
+			     uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,
+			     uint32_t isn);
 
 /* The IPv4 ID to send for the datagram lwIP numbered `counter` (its one
  * global counter), from src to dst with protocol proto: a permutation of

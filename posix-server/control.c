@@ -5,7 +5,9 @@
  * server's endpoint with the badge POSIX_CONTROL_BADGE (the capability
  * registered as POSIX_NAME) and are answered at once.
  */
+#include "exec_stack.h"
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 #include "lib/names.h"

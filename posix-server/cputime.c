@@ -9,6 +9,7 @@
  * that reaps them, as Linux does. The kernel does not split user from
  * kernel time: all of it is reported as user time, system time is 0.
  */
+#include "clock.h"
 #include "syscall.h"
 
 #define NS_PER_SEC 1000000000UL

@@ -7,6 +7,7 @@
  * file tree in no directory, freed with its last description; every
  * change wakes the waiting processes, which try their calls again.
  */
+#include "file.h"
 #include "syscall.h"
 #include "vfs.h"
 

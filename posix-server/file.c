@@ -5,8 +5,10 @@
  * child; it goes when the last descriptor on it is closed. A process has
  * up to its RLIMIT_NOFILE descriptors (FD_MAX at most).
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 struct file files[FILE_MAX];

@@ -15,6 +15,8 @@
  * set_robust_list and get_robust_list, and what a thread's end does to
  * futexes (CLONE_CHILD_CLEARTID, the robust list).
  */
+#include "clock.h"
+#include "futex.h"
 #include "linux_socket.h"
 #include "syscall.h"
 
@@ -115,6 +117,52 @@ static long futex_requeue(struct process *p, const struct futex_key *key,
 	return moved;
 }
 
+long futex_wait_again(struct thread *t, uint64_t now)
+{
+	bool woken = t->futex == FUTEX_WOKEN;
+
+	if (!woken && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
+		return SYSCALL_BLOCK;
+	t->futex = FUTEX_NONE;
+	t->futex_pi = t->futex_requeue_pi = false;
+	t->sleep_at = 0;
+	return woken ? 0 : -LINUX_ETIMEDOUT;
+}
+
+long futex_deadline(struct process *p, uint64_t timeout, bool absolute, bool realtime,
+		    uint64_t now, uint64_t *deadline)
+{
+	struct linux_timespec ts;
+
+	*deadline = SLEEP_FOREVER;
+	if (!timeout)
+		return 0;
+	if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
+		return -LINUX_EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+		return -LINUX_EINVAL;
+	uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
+		      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
+	*deadline = !absolute ? now + ns : realtime ? realtime_deadline(ns) : ns;
+	return 0;
+}
+
+long futex_park(struct thread *t, const struct futex_key *key, uint64_t addr, uint32_t bitset,
+		uint64_t deadline, bool realtime)
+{
+	t->futex = FUTEX_WAITING;
+	t->futex_key = *key;
+	t->futex_addr = addr;
+	t->futex_pi = t->futex_requeue_pi = false;
+	t->futex_bitset = bitset;
+	t->futex_seq = futex_seq_next();
+	t->sleep_at = deadline;
+	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
+	if (deadline != SLEEP_FOREVER)
+		signal_timer_arm();
+	return SYSCALL_BLOCK;
+}
+
 /* FUTEX_WAIT and FUTEX_WAIT_BITSET: the first try compares the word and
  * parks the thread with its deadline (absolute: of CLOCK_MONOTONIC, or
  * of CLOCK_REALTIME with FUTEX_CLOCK_REALTIME: realtime.c); the tries
@@ -124,45 +172,22 @@ static long futex_wait(struct process *p, uint64_t addr, uint32_t val, uint64_t 
 		       uint32_t bitset, bool absolute, bool realtime, bool private)
 {
 	struct thread *t = p->current;
-	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
+	uint64_t now = (uint64_t)sys_clock(), deadline;
 	uint32_t word;
+	long err;
 
-	if (t->futex == FUTEX_WOKEN || t->futex == FUTEX_WAITING) {
-		bool woken = t->futex == FUTEX_WOKEN;
-		if (!woken && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
-			return SYSCALL_BLOCK;
-		t->futex = FUTEX_NONE;
-		t->sleep_at = 0;
-		return woken ? 0 : -LINUX_ETIMEDOUT;
-	}
-	if (timeout) {
-		struct linux_timespec ts;
-		if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
-			return -LINUX_EFAULT;
-		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
-			return -LINUX_EINVAL;
-		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
-			      ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		deadline = !absolute ? now + ns : realtime ? realtime_deadline(ns) : ns;
-	}
+	if (t->futex == FUTEX_WOKEN || t->futex == FUTEX_WAITING)
+		return futex_wait_again(t, now);
+	if ((err = futex_deadline(p, timeout, absolute, realtime, now, &deadline)) < 0)
+		return err;
 	if (as_copy_in(&p->as, &word, addr, sizeof(word)) < 0)
 		return -LINUX_EFAULT;
 	if (word != val)
 		return -LINUX_EAGAIN;
 	if (deadline <= now)
 		return -LINUX_ETIMEDOUT;
-	t->futex = FUTEX_WAITING;
-	t->futex_key = futex_key_of(p, addr, private);
-	t->futex_addr = addr;
-	t->futex_pi = false;
-	t->futex_requeue_pi = false;
-	t->futex_bitset = bitset;
-	t->futex_seq = futex_seq_next();
-	t->sleep_at = deadline;
-	t->sleep_rem = timeout && absolute && realtime ? SLEEP_REALTIME : 0;
-	if (deadline != SLEEP_FOREVER)
-		signal_timer_arm();
-	return SYSCALL_BLOCK;
+	struct futex_key key = futex_key_of(p, addr, private);
+	return futex_park(t, &key, addr, bitset, deadline, absolute && realtime);
 }
 
 /* FUTEX_WAKE_OP's operation on the word at addr2: its old value, or -EFAULT. */

@@ -30,6 +30,7 @@
  * the call again; after it, the call returns EAGAIN; past its absolute
  * deadline, ETIMEDOUT (futex_wait_requeue_pi).
  */
+#include "futex.h"
 #include "linux_socket.h"
 #include "syscall.h"
 
@@ -43,7 +44,7 @@
 #define FUTEX_WAITERS           0x80000000U
 #define FUTEX_OWNER_DIED        0x40000000U
 #define FUTEX_TID_MASK          0x3FFFFFFFU
-#define NS_PER_SEC              1000000000UL
+#define FUTEX_BITSET_MATCH_ANY  0xFFFFFFFFU
 
 static bool same_key(const struct futex_key *a, const struct futex_key *b)
 {
@@ -106,27 +107,6 @@ static long unlock_pi(struct process *p, uint64_t addr, bool private)
 	return as_copy_out(&p->as, addr, &zero, 4) < 0 ? -LINUX_EFAULT : 0;
 }
 
-/* An absolute deadline from the user timespec at timeout (0: none), of
- * CLOCK_REALTIME when realtime (realtime.c), else of the kernel clock:
- * 0, -EFAULT or -EINVAL. */
-static long deadline_of(struct process *p, uint64_t timeout, bool realtime, uint64_t *deadline)
-{
-	struct linux_timespec ts;
-
-	*deadline = SLEEP_FOREVER;
-	if (!timeout)
-		return 0;
-	if (as_copy_in(&p->as, &ts, timeout, sizeof(ts)) < 0)
-		return -LINUX_EFAULT;
-	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
-		return -LINUX_EINVAL;
-	*deadline = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
-		    ? UINT64_MAX / 4 : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-	if (realtime)
-		*deadline = realtime_deadline(*deadline);
-	return 0;
-}
-
 /* FUTEX_LOCK_PI, _LOCK_PI2, _TRYLOCK_PI: the first try takes a free
  * word, or sets FUTEX_WAITERS and waits (a trylock: EAGAIN) until
  * handed the lock (0) or past the absolute deadline (-ETIMEDOUT). */
@@ -137,17 +117,10 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 	uint64_t now = (uint64_t)sys_clock(), deadline = SLEEP_FOREVER;
 	uint32_t word, now_word;
 
-	if (t->futex != FUTEX_NONE && t->futex_pi) {    /* tried again */
-		bool owner = t->futex == FUTEX_WOKEN;
-		if (!owner && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
-			return SYSCALL_BLOCK;
-		t->futex = FUTEX_NONE;
-		t->futex_pi = false;
-		t->sleep_at = 0;
-		return owner ? 0 : -LINUX_ETIMEDOUT;
-	}
+	if (t->futex != FUTEX_NONE && t->futex_pi)     /* tried again: woken owning it */
+		return futex_wait_again(t, now);
 	long err;
-	if (!trylock && (err = deadline_of(p, timeout, realtime, &deadline)) < 0)
+	if (!trylock && (err = futex_deadline(p, timeout, true, realtime, now, &deadline)) < 0)
 		return err;
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -170,17 +143,9 @@ static long lock_pi(struct process *p, uint64_t addr, uint64_t timeout, bool rea
 		return -LINUX_EAGAIN;
 	if (deadline <= now)
 		return -LINUX_ETIMEDOUT;
-	t->futex = FUTEX_WAITING;
+	futex_park(t, &key, addr, FUTEX_BITSET_MATCH_ANY, deadline, realtime);
 	t->futex_pi = true;
-	t->futex_requeue_pi = false;
-	t->futex_key = key;
-	t->futex_addr = addr;
 	t->futex_pi_owner = w ? w->futex_pi_owner : owner;
-	t->futex_seq = futex_seq_next();
-	t->sleep_at = deadline;
-	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
-	if (deadline != SLEEP_FOREVER)
-		signal_timer_arm();
 	return SYSCALL_BLOCK;
 }
 
@@ -207,20 +172,13 @@ static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint
 	uint32_t word;
 	long err;
 
-	if (t->futex != FUTEX_NONE && t->futex_requeue_pi) {    /* tried again */
-		bool woken = t->futex == FUTEX_WOKEN;
-		if (!woken && (t->sleep_at == SLEEP_FOREVER || t->sleep_at > now))
-			return SYSCALL_BLOCK;
-		/* Woken only by being handed the PI futex: it owns it. */
-		t->futex = FUTEX_NONE;
-		t->futex_pi = t->futex_requeue_pi = false;
-		t->sleep_at = 0;
-		return woken ? 0 : -LINUX_ETIMEDOUT;
-	}
+	/* Tried again: woken only by being handed the PI futex, it owns it. */
+	if (t->futex != FUTEX_NONE && t->futex_requeue_pi)
+		return futex_wait_again(t, now);
 	struct futex_key key = futex_key_of(p, addr, private), key2 = futex_key_of(p, addr2, private);
 	if (same_key(&key, &key2))
 		return -LINUX_EINVAL;
-	if ((err = deadline_of(p, timeout, realtime, &deadline)) < 0)
+	if ((err = futex_deadline(p, timeout, true, realtime, now, &deadline)) < 0)
 		return err;
 	if (as_copy_in(&p->as, &word, addr, 4) < 0)
 		return -LINUX_EFAULT;
@@ -228,19 +186,10 @@ static long wait_requeue_pi(struct process *p, uint64_t addr, uint32_t val, uint
 		return -LINUX_EAGAIN;
 	if (deadline <= now)
 		return -LINUX_ETIMEDOUT;
-	t->futex = FUTEX_WAITING;
-	t->futex_pi = false;
+	futex_park(t, &key, addr, FUTEX_BITSET_MATCH_ANY, deadline, realtime);
 	t->futex_requeue_pi = true;
-	t->futex_key = key;
-	t->futex_addr = addr;
 	t->futex_key2 = key2;
 	t->futex_addr2 = addr2;
-	t->futex_bitset = 0xFFFFFFFFU;
-	t->futex_seq = futex_seq_next();
-	t->sleep_at = deadline;
-	t->sleep_rem = realtime && deadline != SLEEP_FOREVER ? SLEEP_REALTIME : 0;
-	if (deadline != SLEEP_FOREVER)
-		signal_timer_arm();
 	return SYSCALL_BLOCK;
 }
 

@@ -26,9 +26,14 @@
  * (syscall.c) and other exceptions (the process is killed with the
  * signal Linux would send).
  */
+#include "clock.h"
+#include "memory.h"
 #include "posix.h"
+#include "procfs.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #include "lib/pager.h"

@@ -17,6 +17,7 @@
  * the cache does too (the root filesystem never changes; tmpfs files are
  * not cached: their pages are copied at mmap).
  */
+#include "memory.h"
 #include "posix.h"
 #include "vfs.h"
 

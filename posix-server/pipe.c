@@ -8,6 +8,8 @@
  * a write is EPIPE (and SIGPIPE, sys_io.c). Every change wakes the
  * waiting processes, which try their calls again.
  */
+#include "file.h"
+#include "memory.h"
 #include "syscall.h"
 #include "vfs.h"
 

@@ -20,8 +20,12 @@
  * no herd of waiters to thin here: every waiter is tried again) with
  * Linux's rules on it, EPOLLWAKEUP is taken and does nothing.
  */
+#include "clock.h"
+#include "file.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 #define EPOLL_MAX       16      /* epoll instances in the server */

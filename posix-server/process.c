@@ -4,9 +4,19 @@
  * with syscall redirection whose pager and exception handler is the
  * server, and at its end all of it given back.
  */
+#include "clock.h"
+#include "exec_stack.h"
+#include "file.h"
+#include "futex.h"
 #include "layout.h"
+#include "memory.h"
+#include "path.h"
 #include "posix.h"
+#include "procfs.h"
+#include "signals.h"
 #include "syscall.h"
+#include "tty.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #include "lib/elf.h"

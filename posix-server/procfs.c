@@ -8,8 +8,13 @@
  * read makes the whole file and gives the part at the description's
  * offset; stat says size 0, as Linux.
  */
+#include "clock.h"
+#include "file.h"
 #include "layout.h"
+#include "memory.h"
+#include "procfs.h"
 #include "syscall.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #include "lib/fmt.h"

@@ -13,6 +13,8 @@
  * is the environment's strings as they are in its memory now.
  */
 #include "layout.h"
+#include "memory.h"
+#include "procfs.h"
 #include "syscall.h"
 #include "vfs.h"
 

@@ -10,6 +10,8 @@
  * fields the netstack does not count (fifo, frame, compressed,
  * multicast, colls, carrier) are 0.
  */
+#include "clock.h"
+#include "procfs.h"
 #include "syscall.h"
 
 #include "lib/names.h"

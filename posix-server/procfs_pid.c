@@ -13,6 +13,10 @@
  * which pid and descriptor they stand for; each use looks the process up
  * again, so a node outliving its process finds nothing (ENOENT, ESRCH).
  */
+#include "clock.h"
+#include "file.h"
+#include "path.h"
+#include "procfs.h"
 #include "syscall.h"
 #include "tty.h"
 #include "vfs.h"

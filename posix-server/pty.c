@@ -31,6 +31,7 @@
  */
 #include "lib/fmt.h"
 
+#include "file.h"
 #include "tty.h"
 #include "vfs.h"
 

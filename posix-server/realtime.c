@@ -14,8 +14,10 @@
  * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
  * not move.
  */
+#include "clock.h"
 #include "rtc.h"
 #include "syscall.h"
+#include "vdso_map.h"
 
 #define NS_PER_SEC 1000000000UL
 /* Linux's largest settable time (TIME_SETTOD_SEC_MAX: KTIME_SEC_MAX less

@@ -5,6 +5,8 @@
  * a `file` of the manifest, the next when no process is left.
  */
 #include "lib/cpio.h"
+#include "exec_stack.h"
+#include "memory.h"
 #include "posix.h"
 #include "runlist_parse.h"
 

@@ -11,6 +11,7 @@
  * revoked from every process, which fault it in again. The object
  * SHMEM_PAST_END (past a file's end) has no page and holds nothing.
  */
+#include "memory.h"
 #include "syscall.h"
 #include "vfs.h"
 

@@ -15,7 +15,9 @@
  * Sleeping and alarms are timer.c's; faults and the frame's FPU state
  * signal_fault.c's.
  */
+#include "futex.h"
 #include "layout.h"
+#include "signals.h"
 #include "syscall.h"
 
 #define SIG_BIT(sig)   (1UL << ((sig) - 1))

@@ -10,6 +10,7 @@
  * (The FPU state a frame carries is signal_fpu.c's.)
  */
 #include "layout.h"
+#include "signals.h"
 #include "syscall.h"
 
 #define FPE_FLTDIV 3

@@ -14,6 +14,7 @@
  * thread's state with thread_read_regs/thread_write_regs and
  * THREAD_REGS_FPU, in this same format (include/uapi/thread.h).
  */
+#include "signals.h"
 #include "syscall.h"
 
 #define FPSTATE_ALIGN 64

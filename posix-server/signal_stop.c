@@ -19,6 +19,7 @@
  * would be left to continue it (POSIX; Linux drops it when it would be
  * delivered, here when it is sent).
  */
+#include "signals.h"
 #include "syscall.h"
 
 #define SIG_BIT(sig)  (1UL << ((sig) - 1))

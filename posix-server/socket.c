@@ -8,9 +8,10 @@
  * every socket is dead (socket_all_dead): the next call says ECONNRESET
  * (once), then writes are EPIPE and reads the end of the stream.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
-
+#include "vfs.h"
 
 struct psock socks[SOCKET_MAX];
 static uint32_t net_edges;      /* the netstack's notifications that sockets changed */

@@ -19,6 +19,7 @@
 #ifndef MICA_POSIX_SOCKET_H
 #define MICA_POSIX_SOCKET_H
 
+#include "file.h"
 #include "linux_socket.h"
 #include "posix.h"
 #include "proto/socket.h"

@@ -4,6 +4,7 @@
  * IPv4-mapped one (::ffff:a.b.c.d), to and from the server's IPv4
  * endpoint; the socket behind a descriptor.
  */
+#include "file.h"
 #include "socket.h"
 
 #define SOCKADDR_MAX 128        /* sizeof(struct sockaddr_storage) */

@@ -25,6 +25,8 @@
  * ways are shut); a peer that ends with messages unread leaves
  * ECONNRESET, reported once by the next call.
  */
+#include "file.h"
+#include "memory.h"
 #include "socket.h"
 #include "syscall.h"
 

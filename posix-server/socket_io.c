@@ -5,6 +5,9 @@
  * socket_unix.c and socket_dgram.c), SIGPIPE, and the SO_RCVTIMEO /
  * SO_SNDTIMEO limits. socket.c holds the table and readiness.
  */
+#include "clock.h"
+#include "file.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
 

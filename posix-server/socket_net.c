@@ -16,6 +16,7 @@
  * went), every session and socket goes with it and waiting calls are
  * woken; a new socket opens a new session once the netstack is back.
  */
+#include "clock.h"
 #include "socket.h"
 #include "syscall.h"
 

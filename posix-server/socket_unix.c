@@ -10,6 +10,7 @@
  * name) listens, and each connect makes a pair whose other end waits in
  * the listener's queue until accept takes it.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 #include "vfs.h"

@@ -11,6 +11,9 @@
  * continued: signal_stop.c), with its status as Linux encodes it (wait4)
  * or its siginfo (waitid).
  */
+#include "clock.h"
+#include "exec_stack.h"
+#include "path.h"
 #include "syscall.h"
 #include "vfs.h"
 

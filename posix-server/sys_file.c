@@ -6,7 +6,10 @@
  * descriptor (the *at calls), and the call's errors are Linux's: the root
  * filesystem is read-only (EROFS), tmpfs (/tmp, /var) is not.
  */
+#include "file.h"
+#include "path.h"
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 #define PAGE 4096UL

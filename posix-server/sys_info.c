@@ -5,7 +5,9 @@
  * their resolutions, and random bytes.
  * The vDSO (vdso/) reads the same clocks without a system call.
  */
+#include "clock.h"
 #include "syscall.h"
+#include "vdso_map.h"
 
 long posix_uname(struct process *p, struct user_regs *r)
 {

@@ -8,8 +8,13 @@
  * Bytes move through the server in chunks; a bad user buffer is EFAULT,
  * or a short count when some bytes moved (as Linux).
  */
+#include "file.h"
+#include "path.h"
+#include "procfs.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "tty.h"
 #include "vfs.h"
 
 #define CHUNK 4096              /* bytes copied at a time */

@@ -12,6 +12,7 @@
  * Not done: setpgid's EACCES for a child that has exec'd (it is allowed
  * here).
  */
+#include "signals.h"
 #include "syscall.h"
 
 /* The process with this pid, alive (or, with zombies, ended and not yet

@@ -15,8 +15,11 @@
  * it (tag: MAP_TAG_FILE + node, for /proc/PID/maps; source: the file's
  * offset of its start).
  */
+#include "file.h"
 #include "layout.h"
+#include "memory.h"
 #include "syscall.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #define PAGE_UP(x) (((x) + POSIX_PAGE_SIZE - 1) & ~(POSIX_PAGE_SIZE - 1))

@@ -9,6 +9,9 @@
  * a signal ends the call with what moved) unless non-blocking.
  * copy_file_range copies between two regular files.
  */
+#include "file.h"
+#include "procfs.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
 #include "vfs.h"

@@ -9,6 +9,8 @@
  * IPv6's addresses, as a dual-stack Linux socket on a host without IPv6
  * addresses.
  */
+#include "clock.h"
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 

@@ -18,6 +18,7 @@
  * MSG_WAITALL on a stream is not kept across messages: each stream
  * message returns what came.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 
@@ -56,80 +57,102 @@ static long put_len(struct process *p, uint64_t vec, uint64_t i, long n)
 		       ? -LINUX_EFAULT : 0;
 }
 
+/* Messages t->io_done.. up to vlen of the vector at vec through recvmsg
+ * (receive) or sendmsg with flags, each one's byte count into its
+ * msg_len, until one fails (*err) or waits; receive: after the first
+ * with MSG_DONTWAIT when flags has MSG_WAITFORONE, and none after the
+ * clock passes t->mmsg_end. The messages done, or SYSCALL_BLOCK (their
+ * count kept in io_done). */
+static long each_message(struct process *p, bool receive, uint64_t fd, uint64_t vec,
+			 uint64_t vlen, uint64_t flags, long *err)
+{
+	struct thread *t = p->current;
+	uint64_t done = t->io_done;
+
+	while (done < vlen) {
+		uint64_t fl = flags;
+		if (receive) {
+			fl &= ~(uint64_t)MSG_WAITFORONE;
+			if ((flags & MSG_WAITFORONE) && done)
+				fl |= LINUX_MSG_DONTWAIT;
+		}
+		long n = one_message(p, receive ? posix_recvmsg : posix_sendmsg, fd, vec, done, fl);
+		if (n == SYSCALL_BLOCK)
+			return SYSCALL_BLOCK;   /* io_done: the messages so far */
+		if (n < 0) {
+			*err = n;
+			break;
+		}
+		if ((*err = put_len(p, vec, done, n)) < 0)
+			break;
+		t->io_done = ++done;
+		if (receive && (uint64_t)sys_clock() >= t->mmsg_end)
+			break;
+	}
+	t->io_done = 0;
+	return (long)done;
+}
+
 long posix_recvmmsg(struct process *p, struct user_regs *r)
 {
 	struct thread *t = p->current;
 	uint64_t fd = r->rdi, vec = r->rsi, flags = r->r10, tva = r->r8;
-	uint64_t vlen = (uint32_t)r->rdx, done = t->blocked ? t->io_done : 0;
+	uint64_t vlen = (uint32_t)r->rdx;
+	bool first = !t->blocked;
 	uint64_t now = (uint64_t)sys_clock();
 	struct linux_timespec ts;
 	struct file *f;
-	long err = 0, n;
+	long err = 0;
 
 	if (flags & MSG_CMSG_COMPAT)
 		return -LINUX_EINVAL;
 	if (tva && as_copy_in(&p->as, &ts, tva, sizeof(ts)) < 0)
 		return -LINUX_EFAULT;
-	if (tva && !t->blocked) {
-		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC)
+	if (first) {
+		t->mmsg_end = UINT64_MAX;
+		if (tva && (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS_PER_SEC))
 			return -LINUX_EINVAL;
-		uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC ? UINT64_MAX / 4
-			    : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec;
-		t->mmsg_end = now + ns;
+		if (tva)
+			t->mmsg_end = now + ((uint64_t)ts.sec > UINT64_MAX / 4 / NS_PER_SEC
+					     ? UINT64_MAX / 4
+					     : (uint64_t)ts.sec * NS_PER_SEC + (uint64_t)ts.nsec);
 	}
 	struct psock *s = socket_fd(p, fd, &f, &err);
 	if (!s)
 		return err;
 	err = 0;
-	if (!done && !t->blocked && s->err)
+	if (first && s->err)
 		return -socket_take_error(s);
 	if (vlen > LINUX_IOV_MAX)
 		vlen = LINUX_IOV_MAX;
 	if (s->type == LINUX_SOCK_STREAM)
 		flags &= ~(uint64_t)LINUX_MSG_WAITALL;
-	t->io_done = done;
-	bool timed_out = false;
-	while (done < vlen) {
-		uint64_t fl = flags & ~(uint64_t)MSG_WAITFORONE;
-		if ((flags & MSG_WAITFORONE) && done)
-			fl |= LINUX_MSG_DONTWAIT;
-		n = one_message(p, posix_recvmsg, fd, vec, done, fl);
-		if (n == SYSCALL_BLOCK)
-			return SYSCALL_BLOCK;   /* io_done: the messages so far */
-		if (n < 0) {
-			err = n;
-			break;
-		}
-		if ((err = put_len(p, vec, done, n)) < 0)
-			break;
-		t->io_done = ++done;
-		if (tva && (uint64_t)sys_clock() >= t->mmsg_end) {
-			timed_out = true;
-			break;
-		}
-	}
-	t->io_done = 0;
+	if (first)
+		t->io_done = 0;
+	long done = each_message(p, true, fd, vec, vlen, flags, &err);
+	if (done == SYSCALL_BLOCK)
+		return SYSCALL_BLOCK;
 	if (err && !done)
 		return err;
 	if (err && err != -LINUX_EAGAIN)
 		s->err = (int)-err;     /* for the next call, as Linux */
 	if (tva) {
 		now = (uint64_t)sys_clock();
-		uint64_t left = timed_out || now >= t->mmsg_end ? 0 : t->mmsg_end - now;
+		uint64_t left = now >= t->mmsg_end ? 0 : t->mmsg_end - now;
 		ts = (struct linux_timespec){ (int64_t)(left / NS_PER_SEC), (int64_t)(left % NS_PER_SEC) };
 		if (as_copy_out(&p->as, tva, &ts, sizeof(ts)) < 0)
 			return -LINUX_EFAULT;
 	}
-	return (long)done;
+	return done;
 }
 
 long posix_sendmmsg(struct process *p, struct user_regs *r)
 {
 	struct thread *t = p->current;
 	uint64_t fd = r->rdi, vec = r->rsi, flags = r->r10;
-	uint64_t vlen = (uint32_t)r->rdx, done = t->blocked ? t->io_done : 0;
+	uint64_t vlen = (uint32_t)r->rdx;
 	struct file *f;
-	long err = 0, n;
+	long err = 0;
 
 	if (flags & MSG_CMSG_COMPAT)
 		return -LINUX_EINVAL;
@@ -138,19 +161,10 @@ long posix_sendmmsg(struct process *p, struct user_regs *r)
 	err = 0;
 	if (vlen > LINUX_IOV_MAX)
 		vlen = LINUX_IOV_MAX;
-	t->io_done = done;
-	while (done < vlen) {
-		n = one_message(p, posix_sendmsg, fd, vec, done, flags);
-		if (n == SYSCALL_BLOCK)
-			return SYSCALL_BLOCK;
-		if (n < 0) {
-			err = n;
-			break;
-		}
-		if ((err = put_len(p, vec, done, n)) < 0)
-			break;
-		t->io_done = ++done;
-	}
-	t->io_done = 0;
-	return done ? (long)done : err;
+	if (!t->blocked)
+		t->io_done = 0;
+	long done = each_message(p, false, fd, vec, vlen, flags, &err);
+	if (done == SYSCALL_BLOCK)
+		return SYSCALL_BLOCK;
+	return done ? done : err;
 }

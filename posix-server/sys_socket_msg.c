@@ -3,6 +3,7 @@
  * (socket.h; docs/posix.md "Sockets"): sendto, recvfrom, sendmsg,
  * recvmsg (man 2 send, man 2 recv). The rest are in sys_socket.c.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 

@@ -7,6 +7,7 @@
  * SO_RCVTIMEO and SO_SNDTIMEO bound the calls that wait (socket_timed).
  * What is not here is ENOPROTOOPT, as from a kernel without it.
  */
+#include "file.h"
 #include "socket.h"
 #include "syscall.h"
 

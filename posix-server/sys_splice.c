@@ -15,6 +15,9 @@
  * SPLICE_F_MOVE and SPLICE_F_GIFT are hints, SPLICE_F_MORE too). Errors
  * in the order of Linux's fs/splice.c.
  */
+#include "file.h"
+#include "procfs.h"
+#include "signals.h"
 #include "socket.h"
 #include "syscall.h"
 #include "vfs.h"

@@ -2,6 +2,7 @@
  * The stat family and statx: a node's numbers as Linux gives them (the
  * paths resolved as sys_file.c's calls resolve them).
  */
+#include "path.h"
 #include "syscall.h"
 #include "vfs.h"
 

@@ -8,6 +8,9 @@
  * every other end of the process all of them. Kernel threads are
  * charged to the server's own kernel quota; THREAD_MAX bounds them.
  */
+#include "clock.h"
+#include "futex.h"
+#include "signals.h"
 #include "syscall.h"
 
 struct thread threads[THREAD_MAX];

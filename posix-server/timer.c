@@ -15,6 +15,8 @@
  * armed again for what is left. A computing process gets its signal
  * within a tick of the expiry.
  */
+#include "clock.h"
+#include "signals.h"
 #include "syscall.h"
 
 #define NS_PER_SEC 1000000000UL

@@ -13,6 +13,9 @@
  * or any terminal with TIOCSCTTY. A hung-up terminal (a pty whose master
  * closed) reads 0 and answers the rest with EIO.
  */
+#include "clock.h"
+#include "file.h"
+#include "signals.h"
 #include "tty.h"
 #include "vfs.h"
 

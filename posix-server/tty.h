@@ -5,8 +5,8 @@
  * terminal does the same way — reads (VMIN, VTIME), writes (TOSTOP),
  * readiness, the termios and job-control ioctls, the controlling terminal
  * of a session, hang-ups — is tty.c's; these are its shapes, for the
- * files that make terminals. What the rest of the server calls is in
- * posix.h (tty.c, tty_console.c, pty.c sections).
+ * files that make terminals, and (at the end) what the rest of the
+ * server calls.
  *
  * A terminal controls one session at a time (sid; 0: none) and has one
  * foreground process group (pgrp), as Linux's tty->ctrl.session and
@@ -17,6 +17,7 @@
 #ifndef MICA_POSIX_TTY_H
 #define MICA_POSIX_TTY_H
 
+#include "file.h"
 #include "ldisc.h"
 #include "syscall.h"
 
@@ -107,5 +108,51 @@ long pty_slave_open(int index);
 void pty_slave_opened(int index);
 /* f, a master or a slave, is closed (its last descriptor went). */
 void pty_closed(const struct file *f);
+
+/* ---- what the rest of the server calls (tty.c, tty_console.c, pty.c) ---- */
+
+/* Whether f is a terminal's: the console, a pty's master or slave. */
+bool tty_file(const struct file *f);
+/* A read of a terminal: bytes, 0 (end of file, VMIN/VTIME's, a hung-up
+ * slave), -EAGAIN, -EIO (a background read that may not stop, a
+ * master whose slave closed), -EFAULT, or SYSCALL_BLOCK (nothing to read
+ * yet, or stopped by SIGTTIN). */
+long tty_file_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* A write: bytes taken (fewer when a pty's buffer filled), -EAGAIN,
+ * -EIO (hung up; TOSTOP in an orphaned group), -EFAULT, or SYSCALL_BLOCK
+ * (no room yet, or stopped by SIGTTOU with TOSTOP). */
+long tty_file_write(struct process *p, struct file *f, uint64_t buf, uint64_t len);
+/* POLLIN, POLLOUT, POLLHUP (and POLLERR for a hung-up slave). */
+unsigned tty_file_poll(const struct file *f);
+/* The terminal requests (tty_ioctl(4), pty(7)), FIONREAD included: 0 or
+ * -errno (-ENOTTY for others). */
+long tty_file_ioctl(struct process *p, struct file *f, uint64_t req, uint64_t arg);
+/* Before an open of *node: /dev/tty becomes the caller's controlling
+ * terminal's node (-ENXIO: none); a pty's slave may be opened (-EIO:
+ * locked, or hung up). 0 to go on. */
+long tty_open(struct process *p, int *node);
+/* After it, on the new description f (open's flags): /dev/ptmx makes a
+ * pty, f its master (-ENOSPC: none free; the caller drops f); a slave
+ * opened without O_NOCTTY by a session leader without a terminal becomes
+ * its controlling terminal if nobody has it. */
+long tty_opened(struct process *p, struct file *f, uint64_t flags);
+/* f, a terminal's, is closed (its last descriptor went). */
+void tty_closed(const struct file *f);
+/* Bytes typed at the console (control.c), through the line discipline. */
+void tty_console_input(const uint8_t *bytes, unsigned n);
+/* Send sig to every live process of group pgrp (> 0). */
+void tty_signal_group(int pgrp, int sig);
+/* p, a new session, gets the console (fresh settings, its group in
+ * front) and is the console's job (tty_job). */
+void tty_attach(struct process *p);
+/* p has ended (process_end): the console's job's status kept; a session
+ * leader's terminal let go, its foreground group sent SIGHUP. */
+void tty_process_ended(const struct process *p);
+/* The console's job: its pid (0: none) and whether it ended, how. */
+int tty_job(bool *ended, int *status, int *signal);
+/* Its end was told to the console: no job now. */
+void tty_job_told(void);
+/* The foreground group of the console if session sid has it, else 0. */
+int tty_foreground(int sid);
 
 #endif

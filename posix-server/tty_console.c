@@ -13,6 +13,7 @@
  * one may take it with setsid and TIOCSCTTY. When the session leader
  * ends, the foreground group gets SIGHUP and the terminal is nobody's.
  */
+#include "signals.h"
 #include "tty.h"
 
 static struct {

@@ -14,6 +14,9 @@
  *                      NAME err(errno) then, "0" on success
  *   report("what", r)  "what: R NAME": R as returned, NAME errname(errno)
  *                      on failure, "0" on success; errno cleared after
+ *   outcome(r)         "R" (r >= 0) or err(errno), as a string for the
+ *                      program's own printf; raw_outcome(r) the same for
+ *                      a raw call's r (-errno on failure)
  */
 #ifndef MICA_TESTS_POSIX_CHECK_H
 #define MICA_TESTS_POSIX_CHECK_H
@@ -68,6 +71,32 @@ static inline void report(const char *what, long result)
 	fflush(stdout);
 #endif
 	errno = 0;
+}
+
+/* r as a string: its value when r >= 0, else err(e). Eight buffers in
+ * turn, so that several may stand in one printf. */
+static inline const char *outcome_err(long r, int e)
+{
+	static char b[8][24];
+	static unsigned n;
+
+	if (r < 0)
+		return err(e);
+	char *s = b[n++ % 8];
+	snprintf(s, sizeof(b[0]), "%ld", r);
+	return s;
+}
+
+/* A libc call's result r (errno on failure), as a string. */
+static inline const char *outcome(long r)
+{
+	return outcome_err(r, errno);
+}
+
+/* A raw call's result r (-errno on failure), as a string. */
+static inline const char *raw_outcome(long r)
+{
+	return outcome_err(r, r < 0 ? (int)-r : 0);
 }
 
 #endif

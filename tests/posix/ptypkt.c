@@ -25,6 +25,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(ENOTTY) X(EINVAL)
+#include "check.h"
+
 #ifndef TIOCPKT_FLUSHREAD
 #define TIOCPKT_DATA       0
 #define TIOCPKT_FLUSHREAD  1
@@ -55,16 +58,6 @@ static const char *packet(void)
 	return out;
 }
 
-static const char *err(int r)
-{
-	static char b[16];
-	if (r >= 0) {
-		snprintf(b, sizeof(b), "%d", r);
-		return b;
-	}
-	return errno == ENOTTY ? "ENOTTY" : errno == EINVAL ? "EINVAL" : strerror(errno);
-}
-
 int main(void)
 {
 	struct termios tio;
@@ -90,8 +83,8 @@ int main(void)
 
 	ioctl(master, TIOCGPKT, &got);
 	printf("TIOCGPKT: %d\n", got);
-	printf("TIOCPKT on the slave: %s\n", err(ioctl(slave, TIOCPKT, &on)));
-	printf("TIOCPKT on the master: %s\n", err(ioctl(master, TIOCPKT, &on)));
+	printf("TIOCPKT on the slave: %s\n", outcome(ioctl(slave, TIOCPKT, &on)));
+	printf("TIOCPKT on the master: %s\n", outcome(ioctl(master, TIOCPKT, &on)));
 	ioctl(master, TIOCGPKT, &got);
 	printf("TIOCGPKT: %d\n", got);
 	printf("nothing: %s\n", packet());
@@ -131,7 +124,7 @@ int main(void)
 	printf("data and a status: %s\n", packet());
 	printf("then: %s\n", packet());
 
-	printf("TIOCPKT 0: %s\n", err(ioctl(master, TIOCPKT, &off)));
+	printf("TIOCPKT 0: %s\n", outcome(ioctl(master, TIOCPKT, &off)));
 	write(slave, "ok", 2);
 	printf("plain: %s\n", packet());
 	tcflush(slave, TCIFLUSH);

@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EINVAL) X(EAGAIN) X(ETIMEDOUT) X(EDEADLK) X(EPERM) X(EINTR) X(ESRCH)
+#include "check.h"
+
 /* Linux's futex(2) numbers (musl has no <linux/futex.h>). */
 #define FUTEX_WAKE            1
 #define FUTEX_LOCK_PI         6
@@ -35,27 +38,6 @@
 static uint32_t cond, pi;
 static volatile int handled;
 static long counted;
-
-static const char *err(long r)
-{
-	if (r >= 0) {
-		static char b[8][24];   /* several in one printf */
-		static unsigned n;
-		char *s = b[n++ % 8];
-		snprintf(s, sizeof(b[0]), "%ld", r);
-		return s;
-	}
-	switch (-r) {
-	case EINVAL: return "EINVAL";
-	case EAGAIN: return "EAGAIN";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EDEADLK: return "EDEADLK";
-	case EPERM: return "EPERM";
-	case EINTR: return "EINTR";
-	case ESRCH: return "ESRCH";
-	default: return strerror((int)-r);
-	}
-}
 
 static long futex(uint32_t *w, int op, uint32_t val, const void *t_or_val2, uint32_t *w2,
 		  uint32_t val3)
@@ -154,30 +136,30 @@ int main(void)
 	alarm(30);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("cmp_requeue_pi nr_wake 2: %s\n",
-	       err(futex(&cond, FUTEX_CMP_REQUEUE_PI, 2, 0, &pi, 0)));
+	       raw_outcome(futex(&cond, FUTEX_CMP_REQUEUE_PI, 2, 0, &pi, 0)));
 	printf("cmp_requeue_pi one word: %s\n",
-	       err(futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &cond, 0)));
+	       raw_outcome(futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &cond, 0)));
 	printf("cmp_requeue_pi changed word: %s\n",
-	       err(futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &pi, 7)));
-	printf("cmp_requeue_pi nobody waits: %s\n", err(cmp_requeue_pi(1)));
+	       raw_outcome(futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &pi, 7)));
+	printf("cmp_requeue_pi nobody waits: %s\n", raw_outcome(cmp_requeue_pi(1)));
 	printf("wait_requeue_pi one word: %s\n",
-	       err(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, NULL, &cond, 0)));
+	       raw_outcome(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, NULL, &cond, 0)));
 	printf("wait_requeue_pi changed word: %s\n",
-	       err(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 5, NULL, &pi, 0)));
+	       raw_outcome(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 5, NULL, &pi, 0)));
 	printf("wait_requeue_pi past deadline: %s\n",
-	       err(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, &past, &pi, 0)));
+	       raw_outcome(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, &past, &pi, 0)));
 	struct timespec soon = in_ms(50);
 	printf("wait_requeue_pi deadline: %s\n",
-	       err(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, &soon, &pi, 0)));
+	       raw_outcome(futex(&cond, FUTEX_WAIT_REQUEUE_PI, 0, &soon, &pi, 0)));
 
 	/* The PI word free: the waiter takes it. */
 	start(&a, 0, 0);
 	long r = requeue_until(1, 0);
 	pthread_join(a.thread, NULL);
-	printf("free PI word: requeue %s, waiter %s, word %s, unlock %s, word now %u\n", err(r),
-	       err(a.result), a.word == (uint32_t)a.tid ? "its tid" :
+	printf("free PI word: requeue %s, waiter %s, word %s, unlock %s, word now %u\n", raw_outcome(r),
+	       raw_outcome(a.result), a.word == (uint32_t)a.tid ? "its tid" :
 	       a.word == (FUTEX_WAITERS | (uint32_t)a.tid) ? "its tid with FUTEX_WAITERS" : "other",
-	       err(a.unlock), pi);
+	       raw_outcome(a.unlock), pi);
 
 	/* A FUTEX_WAKE cannot wake such a waiter. */
 	start(&a, 0, 0);
@@ -187,10 +169,10 @@ int main(void)
 		if (w == 0)
 			pause_ms(10);
 	}
-	printf("futex_wake of a requeue-pi waiter: %s\n", err(w));
+	printf("futex_wake of a requeue-pi waiter: %s\n", raw_outcome(w));
 	r = requeue_until(1, 0);
 	pthread_join(a.thread, NULL);
-	printf("then requeued: %s, waiter %s\n", err(r), err(a.result));
+	printf("then requeued: %s, waiter %s\n", raw_outcome(r), raw_outcome(a.result));
 
 	/* Held by the caller: two waiters moved behind it, handed it in turn. */
 	futex(&pi, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
@@ -198,29 +180,29 @@ int main(void)
 	start(&a, 0, 0);
 	start(&b, 0, 0);
 	r = requeue_until(2, 0);
-	printf("held PI word: %s moved, word the caller's tid with FUTEX_WAITERS %s\n", err(r),
+	printf("held PI word: %s moved, word the caller's tid with FUTEX_WAITERS %s\n", raw_outcome(r),
 	       pi == (FUTEX_WAITERS | (uint32_t)gettid_()) ? "yes" : "no");
 	r = futex(&pi, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
-	printf("unlock: %s\n", err(r));
+	printf("unlock: %s\n", raw_outcome(r));
 	pthread_join(a.thread, NULL);
 	pthread_join(b.thread, NULL);
-	printf("waiters %s %s, unlocks %s %s, counted %ld, word now %u\n", err(a.result),
-	       err(b.result), err(a.unlock), err(b.unlock), counted, pi);
+	printf("waiters %s %s, unlocks %s %s, counted %ld, word now %u\n", raw_outcome(a.result),
+	       raw_outcome(b.result), raw_outcome(a.unlock), raw_outcome(b.unlock), counted, pi);
 
 	/* Requeued, then its deadline passes while the caller holds it. */
 	futex(&pi, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
 	start(&a, 300, 0);
 	r = requeue_until(1, 0);
 	pthread_join(a.thread, NULL);
-	printf("requeued behind a holder: %s, waiter %s\n", err(r), err(a.result));
+	printf("requeued behind a holder: %s, waiter %s\n", raw_outcome(r), raw_outcome(a.result));
 	r = futex(&pi, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
-	printf("unlock: %s, word now %u\n", err(r), pi);
+	printf("unlock: %s, word now %u\n", raw_outcome(r), pi);
 
 	/* The waiter owns the PI word itself. */
 	start(&a, 300, 1);
 	r = requeue_until(1, 0);
 	pthread_join(a.thread, NULL);
-	printf("waiter owns the PI word: %s, waiter %s\n", err(r), err(a.result));
+	printf("waiter owns the PI word: %s, waiter %s\n", raw_outcome(r), raw_outcome(a.result));
 	printf("its word: %s\n", a.word == (uint32_t)a.tid ? "its tid" : "other");
 	pi = 0;
 
@@ -242,7 +224,7 @@ int main(void)
 	pause_ms(50);
 	r = requeue_until(1, 0);
 	pthread_join(a.thread, NULL);
-	printf("signal before the requeue: handled %d, requeue %s, waiter %s\n", handled, err(r),
-	       err(a.result));
+	printf("signal before the requeue: handled %d, requeue %s, waiter %s\n", handled, raw_outcome(r),
+	       raw_outcome(a.result));
 	return 0;
 }

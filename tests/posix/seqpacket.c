@@ -22,29 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *err(long r)
-{
-	static char b[8][24];   /* several in one printf */
-	static unsigned n;
-
-	if (r >= 0) {
-		char *s = b[n++ % 8];
-		snprintf(s, sizeof(b[0]), "%ld", r);
-		return s;
-	}
-	switch (errno) {
-	case EINVAL: return "EINVAL";
-	case EAGAIN: return "EAGAIN";
-	case ENOTCONN: return "ENOTCONN";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case EPROTOTYPE: return "EPROTOTYPE";
-	case EISCONN: return "EISCONN";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EPIPE: return "EPIPE";
-	case ECONNRESET: return "ECONNRESET";
-	default: return strerror(errno);
-	}
-}
+#define CHECK_ERRNOS(X) X(EINVAL) X(EAGAIN) X(ENOTCONN) X(ECONNREFUSED) X(EPROTOTYPE) X(EISCONN) \
+	X(EOPNOTSUPP) X(EPIPE) X(ECONNRESET)
+#include "check.h"
 
 static struct sockaddr_un addr;
 static char dir[] = "/tmp/seqpktXXXXXX";
@@ -64,7 +44,7 @@ static const char *name_of(int fd, int peer)
 	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &len)
 		     : getsockname(fd, (struct sockaddr *)&a, &len);
 	if (r < 0)
-		return err(r);
+		return outcome(r);
 	if (len <= sizeof(sa_family_t))
 		return "unnamed";
 	*ap = a;
@@ -81,7 +61,7 @@ static const char *got(int fd, size_t room)
 	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
 	ssize_t n = recvmsg(fd, &m, 0);
 	if (n < 0)
-		return err(n);
+		return outcome(n);
 	s[n] = 0;
 	if (m.msg_flags & MSG_TRUNC)
 		strcat(s, " (MSG_TRUNC)");
@@ -101,42 +81,42 @@ int main(void)
 	struct sockaddr *sa = (struct sockaddr *)&addr;
 
 	int l = seq();
-	printf("socket: %s\n", l >= 0 ? "ok" : err(l));
-	printf("listen unbound: %s\n", err(listen(l, 4)));
-	printf("accept not listening: %s\n", err(accept(l, NULL, NULL)));
-	printf("send unconnected: %s\n", err(send(l, "x", 1, 0)));
-	printf("bind: %s\n", err(bind(l, sa, sizeof(addr))));
+	printf("socket: %s\n", l >= 0 ? "ok" : outcome(l));
+	printf("listen unbound: %s\n", outcome(listen(l, 4)));
+	printf("accept not listening: %s\n", outcome(accept(l, NULL, NULL)));
+	printf("send unconnected: %s\n", outcome(send(l, "x", 1, 0)));
+	printf("bind: %s\n", outcome(bind(l, sa, sizeof(addr))));
 	int c = seq();
-	printf("connect, not listening: %s\n", err(connect(c, sa, sizeof(addr))));
-	printf("listen: %s\n", err(listen(l, 4)));
+	printf("connect, not listening: %s\n", outcome(connect(c, sa, sizeof(addr))));
+	printf("listen: %s\n", outcome(listen(l, 4)));
 	fcntl(l, F_SETFL, O_NONBLOCK);
-	printf("accept, none waits: %s\n", err(accept(l, NULL, NULL)));
+	printf("accept, none waits: %s\n", outcome(accept(l, NULL, NULL)));
 	fcntl(l, F_SETFL, 0);
-	printf("recv on the listener: %s\n", err(recv(l, (char[4]){ 0 }, 4, 0)));
+	printf("recv on the listener: %s\n", outcome(recv(l, (char[4]){ 0 }, 4, 0)));
 
 	int st = socket(AF_UNIX, SOCK_STREAM, 0);
-	printf("stream connect: %s\n", err(connect(st, sa, sizeof(addr))));
+	printf("stream connect: %s\n", outcome(connect(st, sa, sizeof(addr))));
 	int dg = socket(AF_UNIX, SOCK_DGRAM, 0);
-	printf("datagram sendto: %s\n", err(sendto(dg, "x", 1, 0, sa, sizeof(addr))));
+	printf("datagram sendto: %s\n", outcome(sendto(dg, "x", 1, 0, sa, sizeof(addr))));
 
-	printf("connect: %s\n", err(connect(c, sa, sizeof(addr))));
-	printf("connect again: %s\n", err(connect(c, sa, sizeof(addr))));
+	printf("connect: %s\n", outcome(connect(c, sa, sizeof(addr))));
+	printf("connect again: %s\n", outcome(connect(c, sa, sizeof(addr))));
 	struct pollfd pf = { l, POLLIN, 0 };
 	int pr = poll(&pf, 1, 0);
 	printf("listener polled: %d %s\n", pr, pf.revents & POLLIN ? "POLLIN" : "-");
 	long s1 = send(c, "one", 3, 0), s2 = send(c, "three", 5, 0), s3 = send(c, "hello", 5, 0);
-	printf("send before accept: %s %s %s\n", err(s1), err(s2), err(s3));
+	printf("send before accept: %s %s %s\n", outcome(s1), outcome(s2), outcome(s3));
 	int a = accept(l, NULL, NULL);
-	printf("accept: %s\n", a >= 0 ? "ok" : err(a));
+	printf("accept: %s\n", a >= 0 ? "ok" : outcome(a));
 	const char *n1 = name_of(a, 0), *n2 = name_of(a, 1), *n3 = name_of(c, 0), *n4 = name_of(c, 1);
 	printf("accepted's name %s, its peer %s; client's name %s, its peer %s\n", n1, n2, n3, n4);
 	const char *m1 = got(a, 64), *m2 = got(a, 64), *m3 = got(a, 2);
 	printf("messages: %s | %s | %s\n", m1, m2, m3);
-	printf("reply: %s", err(send(a, "reply", 5, 0)));
+	printf("reply: %s", outcome(send(a, "reply", 5, 0)));
 	printf(", client got %s\n", got(c, 64));
 	close(c);
 	const char *end = got(a, 64);
-	printf("after the client's close: %s, then %s\n", end, err(send(a, "x", 1, MSG_NOSIGNAL)));
+	printf("after the client's close: %s, then %s\n", end, outcome(send(a, "x", 1, MSG_NOSIGNAL)));
 	close(a);
 
 	/* A forked client: its pid is the accepted socket's SO_PEERCRED. */
@@ -163,9 +143,9 @@ int main(void)
 	int c1 = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
 	int c2 = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
 	long r1 = connect(c1, sa, sizeof(addr));
-	const char *e1 = err(r1);
+	const char *e1 = outcome(r1);
 	long r2 = connect(c2, sa, sizeof(addr));
-	printf("backlog 0: %s, then %s\n", e1, err(r2));
+	printf("backlog 0: %s, then %s\n", e1, outcome(r2));
 	close(l);
 	printf("after the listener's close: %s\n", got(c1, 64));
 	unlink(addr.sun_path);

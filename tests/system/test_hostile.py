@@ -26,6 +26,7 @@ scapy_inet = pytest.importorskip("scapy.layers.inet", reason="needs python3-scap
 Ether, ARP = scapy_l2.Ether, scapy_l2.ARP
 IP, TCP, UDP, ICMP = scapy_inet.IP, scapy_inet.TCP, scapy_inet.UDP, scapy_inet.ICMP
 fragment = scapy_inet.fragment
+Raw = pytest.importorskip("scapy.packet").Raw
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -106,8 +107,9 @@ class RawTcp:
                   ack=self.rcv_nxt or 0, window=window)
         self.wire.send(IP(src=FAKE_IP, dst=GUEST) / tcp / data)
 
-    def connect(self, timeout=5, tries=3):
-        """The handshake; returns the guest's SYN-ACK."""
+    def connect(self, timeout=5, tries=3, ack=True):
+        """The handshake (without its last ACK unless ack); returns the
+        guest's SYN-ACK."""
         for _ in range(tries):
             self.wire.send(IP(src=FAKE_IP, dst=GUEST) /
                            TCP(sport=self.sport, dport=self.dport, flags="S",
@@ -118,7 +120,8 @@ class RawTcp:
         assert synack, f"no SYN-ACK from port {self.dport}"
         self.snd_nxt += 1
         self.rcv_nxt = synack[TCP].seq + 1
-        self.segment()
+        if ack:
+            self.segment()
         return synack
 
     def send(self, data):
@@ -525,6 +528,76 @@ def test_syn_flood_leaves_room_for_a_real_client(tmp_path):
         assert took < 5, took
         stats = t.rig.stats()
         assert stats["tcp_half_open_evicted"] - after["tcp_half_open_evicted"] > 1000, stats
+        assert_healthy(t.rig)
+
+
+def echoed(c, data, timeout=5):
+    """What the guest sends c (a RawTcp whose handshake is done) after c
+    sends data: its first data, b"RST" for a reset, or None."""
+    c.send(data)
+    f = c.wire.wait(lambda f: c.mine(f) and (f[TCP].flags.R or Raw in f), timeout)
+    return None if f is None else b"RST" if f[TCP].flags.R else f[Raw].load
+
+
+def test_half_open_eviction_goes_by_age_not_by_the_peers_segments(tmp_path):
+    """half_open_make_room took the oldest half-open connection by lwIP's
+    timer (pcb->tmr), which every segment of the peer sets again: a flood
+    that repeats its SYNs looked young, and a real client's handshake,
+    waiting for its ACK, old; the next SYN evicted the client (its ACK
+    then got a reset). The age is now the one its ISN carries. netecho's
+    listener has backlog 4: three spoofed SYNs and the client's fill it,
+    the three are repeated a second later, and a fourth source's SYN
+    must evict one of the three."""
+    with Rig(tmp_path, "halfopen") as t:
+        t.wire.introduce()
+        before = t.rig.stats()["tcp_half_open_evicted"]
+        flood = [IP(src=f"10.1.0.{100 + i}", dst=GUEST) /
+                 TCP(sport=30000 + i, dport=7, flags="S", seq=1000 * i) for i in range(3)]
+        for syn in flood:
+            t.wire.send(syn)
+        time.sleep(0.2)
+        c = RawTcp(t.wire, 7, 42100)
+        c.connect(ack=False)                    # the client waits with its ACK
+        time.sleep(1.2)                         # two of lwIP's 500 ms ticks at least
+        for syn in flood:
+            t.wire.send(syn)                    # again: lwIP's timers of the three reset
+        time.sleep(0.2)
+        t.wire.send(IP(src="10.1.0.110", dst=GUEST) / TCP(sport=31000, dport=7, flags="S"))
+        time.sleep(0.5)
+        assert t.rig.stats()["tcp_half_open_evicted"] - before == 1
+        c.segment()                             # the handshake's ACK, late
+        assert echoed(c, b"still here") == b"still here"
+        c.reset()
+        assert_healthy(t.rig)
+
+
+def test_syn_in_tiny_fragments_is_answered(tmp_path):
+    """A SYN in IP fragments of 8 bytes each got no answer: lwIP
+    reassembled it but tcp_input reads the TCP header from the first
+    buffer, which held 8 bytes of it. Linux answers such a SYN; so does
+    the netstack now (its headers are put together after reassembly),
+    and the connection works. A UDP datagram so cut is echoed too."""
+    with Rig(tmp_path, "fragsyn") as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 7, 42200)
+        syn = IP(src=FAKE_IP, dst=GUEST, id=777) / TCP(sport=c.sport, dport=7, flags="S",
+                                                      seq=c.snd_nxt, window=65535,
+                                                      options=c.options)
+        for frag in fragment(syn, fragsize=8):
+            t.wire.send(frag)
+        synack = t.wire.wait(lambda f: c.mine(f) and f[TCP].flags.S, 5)
+        assert synack, "no SYN-ACK to a SYN in fragments"
+        c.snd_nxt += 1
+        c.rcv_nxt = synack[TCP].seq + 1
+        c.segment()
+        assert echoed(c, b"after a fragmented SYN") == b"after a fragmented SYN"
+        c.reset()
+        udp = IP(src=FAKE_IP, dst=GUEST, id=778) / UDP(sport=5555, dport=7) / b"cut small"
+        for frag in fragment(udp, fragsize=8):
+            t.wire.send(frag)
+        back = t.wire.wait(lambda f: IP in f and UDP in f and f[IP].src == GUEST and
+                           f[UDP].dport == 5555, 5)
+        assert back and back[UDP].load == b"cut small", back
         assert_healthy(t.rig)
 
 

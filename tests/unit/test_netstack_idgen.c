@@ -32,6 +32,22 @@ TEST(idgen_isn_follows_the_clock_per_connection)
 	CHECK(e - a > 1000000 && a - e > 1000000);
 }
 
+TEST(idgen_isn_clock_gives_back_when_the_isn_was_made)
+{
+	uint64_t made = 123456789012345ULL;    /* ns */
+	uint32_t isn = idgen_tcp_isn(&ref_key, 0x0201010a, 7, 0x0101010a, 40000, made);
+	CHECK_EQ(idgen_tcp_isn_clock(&ref_key, 0x0201010a, 7, 0x0101010a, 40000, isn),
+		 (uint32_t)(made / 4000));
+	/* The age a guard reads 1 s later: 250000 ticks of 4 µs. */
+	uint32_t now = (uint32_t)((made + 1000000000ULL) / 4000);
+	CHECK_EQ(now - idgen_tcp_isn_clock(&ref_key, 0x0201010a, 7, 0x0101010a, 40000, isn),
+		 250000);
+	/* Another connection's ISN read as this one's gives no such time. */
+	uint32_t other = idgen_tcp_isn(&ref_key, 0x0201010a, 7, 0x0101010a, 40001, made);
+	uint32_t wrong = idgen_tcp_isn_clock(&ref_key, 0x0201010a, 7, 0x0101010a, 40000, other);
+	CHECK(wrong - (uint32_t)(made / 4000) > 1000000 && (uint32_t)(made / 4000) - wrong > 1000000);
+}
+
 TEST(idgen_ip_id_is_a_permutation_per_flow)
 {
 	static uint8_t seen[65536];

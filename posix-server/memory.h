@@ -1,0 +1,63 @@
+/*
+ * The memory of the POSIX server's processes: the pages they get from
+ * init (memory.c) and the objects of their shared mappings (shmem.c),
+ * behind lib/aspace.h's operations (process_as_ops).
+ */
+#ifndef MICA_POSIX_MEMORY_H
+#define MICA_POSIX_MEMORY_H
+
+#include "posix.h"
+#include "vfs.h"
+
+/* ---- memory.c: the pages processes get, from init's INIT_PAGES_ALLOC ---- */
+
+extern const struct as_ops process_as_ops;
+/* The same pages for tmpfs files (vfs.h). */
+extern const struct vfs_ops vfs_page_ops;
+/* Pages handed out to processes (and their tables), and pages from init
+ * held for the next, for the log. */
+void memory_counts(uint64_t *used, uint64_t *reserve);
+/* Pages the file cache holds (/proc/meminfo's Cached). */
+uint64_t memory_cache_pages(void);
+/* The page of the root-filesystem file at node (its data in the
+ * archive) at page index, from the file cache (read in on first use; the
+ * bytes past the file's end zeros): for a process to own with as_adopt
+ * (copy-on-write). NULL: not a root-filesystem file, past its end, the
+ * cache full, no memory. memory_file_page_unused(page) when no process
+ * took it after all. */
+void *memory_file_page(int node, uint64_t index);
+void memory_file_page_unused(void *page);
+/* Log those counts in pages and the server's own kernel quota in use, in
+ * bytes (`memlog=1`: before each program of the run list and at its end,
+ * for leak tests). */
+void memory_log(void);
+/* Revoke every page p owns but the one at keep from its mappings (and
+ * from every other process sharing them): their kernel mapping records,
+ * charged to p's kernel quota, are freed; p faults in again what it
+ * uses. For a process whose quota no longer covers a new mapping. */
+void memory_trim(struct process *p, uint64_t keep);
+
+/* ---- shmem.c: the objects of shared mappings (AS_OBJECT) ---- */
+
+/* The object of the part of a file mapping past the page holding the
+ * file's end: it has no page, so a touch is SIGBUS (sys_memory.c). */
+#define SHMEM_PAST_END UINT64_MAX
+/* A region's tag (lib/aspace.h) for a mapping of the root filesystem's
+ * file at node: MAP_TAG_FILE + node (/proc/PID/maps names it); 0: none. */
+#define MAP_TAG_FILE 1
+
+/* lib/aspace.h's object operations (process_as_ops): the object is a
+ * tmpfs node; ctx the process (NULL: none). */
+long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+void shmem_hold(void *ctx, uint64_t object);
+void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last);
+/* Revoke the object pages p maps in [start, end) from every process
+ * (they fault them in again): after mprotect, or to free p's kernel
+ * mapping records (memory_trim). */
+void shmem_revoke(struct process *p, uint64_t start, uint64_t end);
+/* A new object for MAP_SHARED|MAP_ANONYMOUS of size bytes (zeros): its
+ * node, which the first region's hold keeps (vfs_closed frees it when
+ * none took it), or -ENOMEM. */
+long shmem_anonymous(uint64_t size);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * /proc's files, made when read (procfs.c; net/dev: procfs_net.c;
+ * /proc/PID: procfs_pid.c; maps and environ: procfs_maps.c).
+ */
+#ifndef MICA_POSIX_PROCFS_H
+#define MICA_POSIX_PROCFS_H
+
+#include "file.h"
+#include "vfs.h"
+
+/* ---- procfs.c, procfs_net.c: the files of /proc made when read ---- */
+
+/* Whether node is such a file (a VFS_FILE of FS_PROC). */
+bool procfs_file(int node);
+/* Its bytes from *off (advanced) into user buffer buf: bytes, 0 at
+ * the end, -EFAULT, or SYSCALL_BLOCK (net/dev: waiting for the
+ * netstack's answer, a bounded time). */
+long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, uint64_t *off);
+/* Add to the file being made (fmt's formats); n bytes (false: they did
+ * not all fit). */
+void procfs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool procfs_append(const void *bytes, size_t n);
+/* (procfs_pid.c) /proc's nodes that depend on who looks (vfs_set_proc). */
+extern const struct vfs_proc_ops procfs_ops;
+/* The file of /proc/PID at node into the file being made: 0, or -ESRCH
+ * (the process is gone), -ENOENT (fdinfo: the descriptor is closed). */
+long procfs_pid_file(int node);
+/* (procfs_maps.c) /proc/PID/maps and environ of p into the file being
+ * made. */
+void procfs_maps(const struct process *p);
+void procfs_environ(struct process *p);
+/* (procfs.c) /proc/stat's processes line: pids and tids given so far
+ * (process.c). */
+int pids_given(void);
+/* Whether node is a directory of /proc whose entries depend on the
+ * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
+bool procfs_dir(int node);
+/* Its entry at *pos (>= 2: getdents64's offset; "." and ".." are the
+ * caller's) or after: its name (size bytes), DT_ type and inode number,
+ * and *pos past it; false at the end. */
+bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *type, uint64_t *ino);
+/* net/dev's lines into the file being made; a read at offset 0 first
+ * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
+long procfs_net_dev(struct process *p, uint64_t off);
+/* The server's notification came with bits: the netstack's answer. */
+void procfs_notified(uint64_t bits);
+
+#endif

@@ -11,7 +11,10 @@ client killed in the middle of a test and the next run still served, the
 NIC driver and the netstack killed and new tests served once they are
 back, and the POSIX server killed: init starts it again and it starts
 `iperf3 -s` again. Every run is bounded in time (-t, and a timeout on
-each client and peer connection)."""
+each client and peer connection); a client that overruns its timeout
+fails the test with what shows where it waits (Rig.overran: the
+namespace's sockets, the client's own output, the console's ps and
+ifconfig and its last lines)."""
 import json
 import re
 import signal
@@ -150,13 +153,59 @@ class Rig:
         makes a new one, so a client that connects before that is reset
         with the old one (on Linux too, where the window is shorter)."""
         time.sleep(1)
-        r = subprocess.run(self.ns.prefix() + ["iperf3", "-c", GUEST, "-J", *args],
-                           capture_output=True, text=True, timeout=timeout)
-        assert r.returncode == 0, (f"iperf3 {args} exited {r.returncode}:\n{r.stdout}\n"
-                                   f"{r.stderr}\nconsole:\n{self.qemu.output()}")
-        res = json.loads(r.stdout)
+        code, out, err = self.run_client(*args, timeout=timeout)
+        assert code == 0, (f"iperf3 {args} exited {code}:\n{out}\n"
+                           f"{err}\nconsole:\n{self.qemu.output()}")
+        res = json.loads(out)
         assert "error" not in res, (args, res, "\n".join(self.qemu.output().splitlines()[-60:]))
         return res
+
+    def start_client(self, *args):
+        """Debian's iperf3 client (-J) started in the namespace against Mica."""
+        return subprocess.Popen(self.ns.prefix() + ["iperf3", "-c", GUEST, "-J", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_client(self, proc, args, timeout=CLIENT_TIMEOUT):
+        """(exit status, stdout, stderr) of a client start_client started.
+        One still running after timeout seconds fails the test with what
+        shows where it waits (overran)."""
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.overran(proc, args, timeout)
+        return proc.returncode, out, err
+
+    def run_client(self, *args, timeout=CLIENT_TIMEOUT):
+        return self.wait_client(self.start_client(*args), args, timeout)
+
+    def overran(self, proc, args, timeout):
+        """A client that did not finish in time: the namespace's TCP and
+        UDP sockets as `ss -tuinoe` shows them (states, queues, timers,
+        retransmissions, windows), the console's ps and ifconfig, then
+        the client ended with SIGTERM (iperf3 prints its JSON so far,
+        with "interrupt - the client has terminated"; SIGKILL 10 s
+        later), and the test failed with all of it and the console's
+        tail."""
+        ss = subprocess.run(self.ns.prefix() + ["ss", "-tuinoe"], capture_output=True,
+                            text=True, timeout=30).stdout
+        mark = self.qemu.mark()
+        self.qemu.send("ps")
+        self.qemu.send("ifconfig")
+        try:
+            self.qemu.wait_for(r"^UDP: \d+ datagrams in", since=mark, timeout=20)
+        except AssertionError:
+            pass                # the console's answer is shown as far as it came
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        tail = "\n".join(self.qemu.output().splitlines()[-150:])
+        raise AssertionError(f"iperf3 -c {GUEST} -J {' '.join(args)} did not finish in "
+                             f"{timeout} s\nss -tuinoe in the namespace:\n{ss}\n"
+                             f"client's stdout (after SIGTERM):\n{out[-6000:]}\n"
+                             f"client's stderr:\n{err[-2000:]}\nconsole's last lines:\n{tail}")
 
 
 class PosixRig(Rig):
@@ -383,20 +432,18 @@ def test_iperf3_second_client_is_told_busy(appliance):
     """A client while a test runs is accepted and told the server is busy
     (iperf3's own answer); the running test completes."""
     time.sleep(1)           # the last test's listener is remade (PosixRig.client)
-    first = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "5"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = appliance.start_client("-t", "5")
     try:
         time.sleep(2.5)
-        r = subprocess.run(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "1"],
-                           capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
+        _, second, _ = appliance.run_client("-t", "1")
         # (iperf3 3.12 with -J exits 0 then: its JSON says the error)
-        assert "busy" in json.loads(r.stdout).get("error", ""), (r.stdout, first.poll())
-        out, _ = first.communicate(timeout=CLIENT_TIMEOUT)
+        assert "busy" in json.loads(second).get("error", ""), (second, first.poll())
+        code, out, _ = appliance.wait_client(first, ("-t", "5"))
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
-    assert first.returncode == 0, out
+    assert code == 0, out
     assert json.loads(out)["end"]["sum_received"]["bytes"] > 0
 
 
@@ -406,6 +453,29 @@ def test_iperf3_runs_back_to_back(appliance):
         res = appliance.client(*args)
         assert "error" not in res, (args, res["error"], appliance.qemu.output())
         assert res["end"]["sum_received" if "-u" not in args else "sum"]["bytes"] > 0, res
+
+
+def test_iperf3_client_overrun_shows_where_it_waits(appliance):
+    """A client that overruns its time fails the test with what shows
+    where it waits (Rig.overran): here a 4-second test given 1 s. The
+    namespace's sockets (its control connection to port 5201), iperf3's
+    own JSON after SIGTERM, and the console's ps and ifconfig answers.
+    Then iperf3 on Mica notices the client's end and listens again."""
+    time.sleep(1)
+    mark = appliance.qemu.mark()
+    proc = appliance.start_client("-t", "4")
+    with pytest.raises(AssertionError) as overrun:
+        appliance.wait_client(proc, ("-t", "4"), timeout=1)
+    text = str(overrun.value)
+    assert proc.poll() is not None, "the client was left running"
+    assert re.search(rf"ESTAB .*{re.escape(GUEST)}:5201", text), text
+    assert "interrupt - the client has terminated" in text, text
+    assert re.search(r"^ +PID +PPID .*\n(.*\n)*.* iperf3", text, re.M), text
+    assert re.search(r"^UDP: \d+ datagrams in", text, re.M), text
+    appliance.qemu.wait_for(r"the client has terminated", since=mark, timeout=60)
+    lines = appliance.qemu.output().splitlines()
+    ended = next(i for i in range(mark, len(lines)) if "the client has terminated" in lines[i])
+    wait_listening(appliance, since=ended, timeout=60)
 
 
 def test_iperf3_client_killed_mid_test_next_run_served(appliance):
@@ -448,17 +518,16 @@ def test_iperf3_transfer_survives_nic_driver_killed(appliance):
     """The NIC driver killed during a transfer to Mica's iperf3: init
     restarts it, the netstack attaches again, TCP retransmits, and the
     test completes."""
-    proc = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "8"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = appliance.start_client("-t", "8")
     try:
         time.sleep(3)
         console(appliance, "kill e1000", r"^init: e1000 killed at \d+ ms; restarting$")
-        out, errs = proc.communicate(timeout=CLIENT_TIMEOUT)
+        code, out, errs = appliance.wait_client(proc, ("-t", "8"))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, f"{out}\n{errs}\n{appliance.qemu.output()}"
+    assert code == 0, f"{out}\n{errs}\n{appliance.qemu.output()}"
     res = json.loads(out)
     assert res["end"]["sum_received"]["bytes"] > 1 << 20, res["end"]
 

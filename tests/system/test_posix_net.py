@@ -27,6 +27,7 @@ import pytest
 
 from netns import Dnsmasq, Netns, can_run
 from qemu import Qemu, build_path, module_files
+from tcp_wire import ACK, SYN, tcp_frame, tcp_of
 from test_posix import default_signals, on_mica
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -445,6 +446,95 @@ def test_iperf3_second_client_is_told_busy(appliance):
             first.wait()
     assert code == 0, out
     assert json.loads(out)["end"]["sum_received"]["bytes"] > 0
+
+
+IPERF3_COOKIE = b"mica-time-wait-test-" + b"x" * 16 + b"\0"   # iperf3's COOKIE_SIZE, 37
+PARAM_EXCHANGE = 9          # iperf3's state byte asking for the test's parameters
+
+
+def bound_socket(ns, port):
+    """A TCP socket in the namespace bound to HOST:port (once the kernel
+    has let go of the port's last connection)."""
+    deadline = time.monotonic() + 20
+    while True:
+        s = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+            s.settimeout(30)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def refused_control(appliance, s):
+    """Mica's iperf3 ends the control connection s (connected) itself:
+    the cookie, then parameters that are not JSON. Once this side has
+    closed too, the netstack holds the connection in TIME-WAIT. Returns
+    when iperf3 listens again."""
+    mark = appliance.qemu.mark()
+    s.sendall(IPERF3_COOKIE)
+    assert s.recv(1) == bytes([PARAM_EXCHANGE])
+    s.sendall(b"\0\0\0\1x")
+    while s.recv(100):
+        pass                    # (iperf3's own error byte, then its end)
+    s.close()
+    wait_listening(appliance, since=mark, timeout=60)
+
+
+def answers(wire, port, seconds=5):
+    """TCP flags and ack of each frame Mica sends to HOST:port within seconds."""
+    got, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        f = wire.recv(left)
+        t = f and tcp_of(f)
+        if t and t[:4] == (GUEST, HOST, 5201, port):
+            got.append((t[6], t[5]))
+    return got
+
+
+def test_iperf3_port_used_again_while_mica_holds_time_wait(appliance):
+    """A client port used again while the netstack still holds the old
+    connection on it in TIME-WAIT (Linux's ends after 60 s, lwIP's after
+    120, later on a loaded host): the new connection is taken as Linux
+    takes it. A SYN numbered after the old connection reopens it at once;
+    one numbered before it, even 2^31 away, is answered with an ACK, and
+    the reset that the namespace's kernel (which has no such socket)
+    sends back ends the TIME-WAIT, so the next SYN is taken. Before,
+    lwIP ignored that reset and the guard dropped the far SYN unanswered:
+    a client's connect waited until the TIME-WAIT ended (a run of
+    test_iperf3_runs_back_to_back did not finish in 60 s)."""
+    ns, port = appliance.ns, 47001
+    mac = ns.link_mac("tap0")
+    time.sleep(1)               # the last test's listener is remade (Rig.client)
+    s = bound_socket(ns, port)
+    s.connect((GUEST, 5201))
+    refused_control(appliance, s)
+    # Linux numbers its next connection from the port after the last one.
+    s = bound_socket(ns, port)
+    s.connect((GUEST, 5201))
+    wire = ns.raw_socket("tap0")
+    try:
+        refused_control(appliance, s)
+        last = [a for f, a in answers(wire, port, 2) if f & ACK]
+        assert last, "no ACK of this side's FIN seen"
+        rcv_nxt = last[-1]      # what the TIME-WAIT expects next
+        wire.send(tcp_frame(mac, GUEST_MAC, HOST, GUEST, port, 5201, rcv_nxt - (1 << 31) + 4096))
+        got = answers(wire, port)
+        assert (ACK, rcv_nxt) in got, f"a far SYN in TIME-WAIT got {got}, not an ACK"
+        # The kernel's reset to that ACK ended the TIME-WAIT: a SYN from
+        # before the old connection goes to the listener (its SYN-ACK
+        # is reset by the kernel in turn).
+        wire.send(tcp_frame(mac, GUEST_MAC, HOST, GUEST, port, 5201, rcv_nxt - 100000))
+        got = answers(wire, port)
+        assert any(f & (SYN | ACK) == SYN | ACK for f, _ in got), \
+            f"after the reset, a SYN got {got}, not a SYN-ACK"
+    finally:
+        wire.close()
+    assert appliance.client("-t", "1")["end"]["sum_received"]["bytes"] > 0
 
 
 def test_iperf3_runs_back_to_back(appliance):

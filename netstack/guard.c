@@ -239,10 +239,14 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
-	/* A whole UDP datagram: its length field must agree with the IP
-	 * payload. (Fragments are checked once reassembled, socket_udp.c.) */
 	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
 	bool fragment = (inet_get16(iph + 6) & 0x3FFF) != 0;
+	/* A SYN for a connection in TIME-WAIT here (time_wait.c). */
+	if (iph[9] == IP_PROTO_TCP && !fragment && hlen >= IP_HLEN && hlen + TCP_HLEN <= p->len &&
+	    iplen >= hlen + TCP_HLEN && iplen <= p->tot_len)
+		time_wait_syn(p, inp, hlen, iplen);
+	/* A whole UDP datagram: its length field must agree with the IP
+	 * payload. (Fragments are checked once reassembled, socket_udp.c.) */
 	if (iph[9] != IP_PROTO_UDP || fragment || hlen < IP_HLEN || hlen + 8 > p->len ||
 	    iplen < hlen || iplen > p->tot_len)
 		return 0;       /* lwIP's own checks take it from here */
@@ -395,12 +399,22 @@ static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
 {
+	/* A reset that ends a TIME-WAIT (time_wait.c): gone, nothing more. */
+	if (time_wait_reset(pcb, hdr))
+		return ERR_ABRT;
 	/* A segment more than 2^30 (the largest window) from what the
 	 * connection expects next cannot be right, and lwIP's sequence
 	 * comparisons wrap half the sequence space away: a segment there
 	 * asserted ("insane offset!", tcp_receive). hdr->seqno is in host
-	 * order by now. */
-	if (pcb->state >= SYN_RCVD) {
+	 * order by now. A SYN without ACK is the exception: a new
+	 * connection's, from a peer that has forgotten this one (its port
+	 * used again), with a sequence number of its own. lwIP answers it
+	 * with an ACK before looking at its sequence number (tcp_process,
+	 * tcp_timewait_input), and the peer's reset to that ends this
+	 * connection, so its next SYN is taken; dropped here, it went
+	 * unanswered, and the peer's connect waited for minutes. */
+	bool new_syn = (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	if (pcb->state >= SYN_RCVD && !new_syn) {
 		int32_t distance = (int32_t)(hdr->seqno - pcb->rcv_nxt);
 		if (distance > (1 << 30) || distance < -(1 << 30)) {
 			counters.tcp_far_seq++;

@@ -209,6 +209,17 @@ const struct guard_counters *guard_counters(void);
 /* ICMP errors lwIP would have sent as an endpoint that the rate limit
  * held back (icmp_limit.c). */
 uint64_t icmp_limited(void);
+/* A whole TCP segment for this host before lwIP takes it (p at its IPv4
+ * header of hlen bytes, the datagram iplen): a new connection's SYN for
+ * one in TIME-WAIT ends that TIME-WAIT as Linux's does, so the listener
+ * takes the SYN (time_wait.c). */
+void time_wait_syn(struct pbuf *p, struct netif *inp, unsigned hlen, unsigned iplen);
+/* A segment for pcb (lwIP's TCP input hook, hdr in host order): true when
+ * it was a reset at the sequence number a TIME-WAIT expects next, which
+ * ended it (pcb is freed), as Linux's with net.ipv4.tcp_rfc1337=0. */
+struct tcp_hdr;
+struct tcp_pcb;
+bool time_wait_reset(struct tcp_pcb *pcb, const struct tcp_hdr *hdr);
 /* The netif's input: ethernet_input after the checks lwIP lacks. */
 err_t guard_ethernet_input(struct pbuf *p, struct netif *netif);
 /* A UDP datagram about to be queued for a socket (lwIP's current IP

@@ -11,7 +11,10 @@ client killed in the middle of a test and the next run still served, the
 NIC driver and the netstack killed and new tests served once they are
 back, and the POSIX server killed: init starts it again and it starts
 `iperf3 -s` again. Every run is bounded in time (-t, and a timeout on
-each client and peer connection)."""
+each client and peer connection); a client that overruns its timeout
+fails the test with what shows where it waits (Rig.overran: the
+namespace's sockets, the client's own output, the console's ps and
+ifconfig and its last lines)."""
 import json
 import re
 import signal
@@ -24,6 +27,7 @@ import pytest
 
 from netns import Dnsmasq, Netns, can_run
 from qemu import Qemu, build_path, module_files
+from tcp_wire import ACK, SYN, tcp_frame, tcp_of
 from test_posix import default_signals, on_mica
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
@@ -150,13 +154,59 @@ class Rig:
         makes a new one, so a client that connects before that is reset
         with the old one (on Linux too, where the window is shorter)."""
         time.sleep(1)
-        r = subprocess.run(self.ns.prefix() + ["iperf3", "-c", GUEST, "-J", *args],
-                           capture_output=True, text=True, timeout=timeout)
-        assert r.returncode == 0, (f"iperf3 {args} exited {r.returncode}:\n{r.stdout}\n"
-                                   f"{r.stderr}\nconsole:\n{self.qemu.output()}")
-        res = json.loads(r.stdout)
+        code, out, err = self.run_client(*args, timeout=timeout)
+        assert code == 0, (f"iperf3 {args} exited {code}:\n{out}\n"
+                           f"{err}\nconsole:\n{self.qemu.output()}")
+        res = json.loads(out)
         assert "error" not in res, (args, res, "\n".join(self.qemu.output().splitlines()[-60:]))
         return res
+
+    def start_client(self, *args):
+        """Debian's iperf3 client (-J) started in the namespace against Mica."""
+        return subprocess.Popen(self.ns.prefix() + ["iperf3", "-c", GUEST, "-J", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_client(self, proc, args, timeout=CLIENT_TIMEOUT):
+        """(exit status, stdout, stderr) of a client start_client started.
+        One still running after timeout seconds fails the test with what
+        shows where it waits (overran)."""
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.overran(proc, args, timeout)
+        return proc.returncode, out, err
+
+    def run_client(self, *args, timeout=CLIENT_TIMEOUT):
+        return self.wait_client(self.start_client(*args), args, timeout)
+
+    def overran(self, proc, args, timeout):
+        """A client that did not finish in time: the namespace's TCP and
+        UDP sockets as `ss -tuinoe` shows them (states, queues, timers,
+        retransmissions, windows), the console's ps and ifconfig, then
+        the client ended with SIGTERM (iperf3 prints its JSON so far,
+        with "interrupt - the client has terminated"; SIGKILL 10 s
+        later), and the test failed with all of it and the console's
+        tail."""
+        ss = subprocess.run(self.ns.prefix() + ["ss", "-tuinoe"], capture_output=True,
+                            text=True, timeout=30).stdout
+        mark = self.qemu.mark()
+        self.qemu.send("ps")
+        self.qemu.send("ifconfig")
+        try:
+            self.qemu.wait_for(r"^UDP: \d+ datagrams in", since=mark, timeout=20)
+        except AssertionError:
+            pass                # the console's answer is shown as far as it came
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        tail = "\n".join(self.qemu.output().splitlines()[-150:])
+        raise AssertionError(f"iperf3 -c {GUEST} -J {' '.join(args)} did not finish in "
+                             f"{timeout} s\nss -tuinoe in the namespace:\n{ss}\n"
+                             f"client's stdout (after SIGTERM):\n{out[-6000:]}\n"
+                             f"client's stderr:\n{err[-2000:]}\nconsole's last lines:\n{tail}")
 
 
 class PosixRig(Rig):
@@ -383,21 +433,108 @@ def test_iperf3_second_client_is_told_busy(appliance):
     """A client while a test runs is accepted and told the server is busy
     (iperf3's own answer); the running test completes."""
     time.sleep(1)           # the last test's listener is remade (PosixRig.client)
-    first = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "5"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = appliance.start_client("-t", "5")
     try:
         time.sleep(2.5)
-        r = subprocess.run(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "1"],
-                           capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
+        _, second, _ = appliance.run_client("-t", "1")
         # (iperf3 3.12 with -J exits 0 then: its JSON says the error)
-        assert "busy" in json.loads(r.stdout).get("error", ""), (r.stdout, first.poll())
-        out, _ = first.communicate(timeout=CLIENT_TIMEOUT)
+        assert "busy" in json.loads(second).get("error", ""), (second, first.poll())
+        code, out, _ = appliance.wait_client(first, ("-t", "5"))
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
-    assert first.returncode == 0, out
+    assert code == 0, out
     assert json.loads(out)["end"]["sum_received"]["bytes"] > 0
+
+
+IPERF3_COOKIE = b"mica-time-wait-test-" + b"x" * 16 + b"\0"   # iperf3's COOKIE_SIZE, 37
+PARAM_EXCHANGE = 9          # iperf3's state byte asking for the test's parameters
+
+
+def bound_socket(ns, port):
+    """A TCP socket in the namespace bound to HOST:port (once the kernel
+    has let go of the port's last connection)."""
+    deadline = time.monotonic() + 20
+    while True:
+        s = ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+            s.settimeout(30)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def refused_control(appliance, s):
+    """Mica's iperf3 ends the control connection s (connected) itself:
+    the cookie, then parameters that are not JSON. Once this side has
+    closed too, the netstack holds the connection in TIME-WAIT. Returns
+    when iperf3 listens again."""
+    mark = appliance.qemu.mark()
+    s.sendall(IPERF3_COOKIE)
+    assert s.recv(1) == bytes([PARAM_EXCHANGE])
+    s.sendall(b"\0\0\0\1x")
+    while s.recv(100):
+        pass                    # (iperf3's own error byte, then its end)
+    s.close()
+    wait_listening(appliance, since=mark, timeout=60)
+
+
+def answers(wire, port, seconds=5):
+    """TCP flags and ack of each frame Mica sends to HOST:port within seconds."""
+    got, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        f = wire.recv(left)
+        t = f and tcp_of(f)
+        if t and t[:4] == (GUEST, HOST, 5201, port):
+            got.append((t[6], t[5]))
+    return got
+
+
+def test_iperf3_port_used_again_while_mica_holds_time_wait(appliance):
+    """A client port used again while the netstack still holds the old
+    connection on it in TIME-WAIT (Linux's ends after 60 s, lwIP's after
+    120, later on a loaded host): the new connection is taken as Linux
+    takes it. A SYN numbered after the old connection reopens it at once;
+    one numbered before it, even 2^31 away, is answered with an ACK, and
+    the reset that the namespace's kernel (which has no such socket)
+    sends back ends the TIME-WAIT, so the next SYN is taken. Before,
+    lwIP ignored that reset and the guard dropped the far SYN unanswered:
+    a client's connect waited until the TIME-WAIT ended (a run of
+    test_iperf3_runs_back_to_back did not finish in 60 s)."""
+    ns, port = appliance.ns, 47001
+    mac = ns.link_mac("tap0")
+    time.sleep(1)               # the last test's listener is remade (Rig.client)
+    s = bound_socket(ns, port)
+    s.connect((GUEST, 5201))
+    refused_control(appliance, s)
+    # Linux numbers its next connection from the port after the last one.
+    s = bound_socket(ns, port)
+    s.connect((GUEST, 5201))
+    wire = ns.raw_socket("tap0")
+    try:
+        refused_control(appliance, s)
+        last = [a for f, a in answers(wire, port, 2) if f & ACK]
+        assert last, "no ACK of this side's FIN seen"
+        rcv_nxt = last[-1]      # what the TIME-WAIT expects next
+        wire.send(tcp_frame(mac, GUEST_MAC, HOST, GUEST, port, 5201, rcv_nxt - (1 << 31) + 4096))
+        got = answers(wire, port)
+        assert (ACK, rcv_nxt) in got, f"a far SYN in TIME-WAIT got {got}, not an ACK"
+        # The kernel's reset to that ACK ended the TIME-WAIT: a SYN from
+        # before the old connection goes to the listener (its SYN-ACK
+        # is reset by the kernel in turn).
+        wire.send(tcp_frame(mac, GUEST_MAC, HOST, GUEST, port, 5201, rcv_nxt - 100000))
+        got = answers(wire, port)
+        assert any(f & (SYN | ACK) == SYN | ACK for f, _ in got), \
+            f"after the reset, a SYN got {got}, not a SYN-ACK"
+    finally:
+        wire.close()
+    assert appliance.client("-t", "1")["end"]["sum_received"]["bytes"] > 0
 
 
 def test_iperf3_runs_back_to_back(appliance):
@@ -406,6 +543,29 @@ def test_iperf3_runs_back_to_back(appliance):
         res = appliance.client(*args)
         assert "error" not in res, (args, res["error"], appliance.qemu.output())
         assert res["end"]["sum_received" if "-u" not in args else "sum"]["bytes"] > 0, res
+
+
+def test_iperf3_client_overrun_shows_where_it_waits(appliance):
+    """A client that overruns its time fails the test with what shows
+    where it waits (Rig.overran): here a 4-second test given 1 s. The
+    namespace's sockets (its control connection to port 5201), iperf3's
+    own JSON after SIGTERM, and the console's ps and ifconfig answers.
+    Then iperf3 on Mica notices the client's end and listens again."""
+    time.sleep(1)
+    mark = appliance.qemu.mark()
+    proc = appliance.start_client("-t", "4")
+    with pytest.raises(AssertionError) as overrun:
+        appliance.wait_client(proc, ("-t", "4"), timeout=1)
+    text = str(overrun.value)
+    assert proc.poll() is not None, "the client was left running"
+    assert re.search(rf"ESTAB .*{re.escape(GUEST)}:5201", text), text
+    assert "interrupt - the client has terminated" in text, text
+    assert re.search(r"^ +PID +PPID .*\n(.*\n)*.* iperf3", text, re.M), text
+    assert re.search(r"^UDP: \d+ datagrams in", text, re.M), text
+    appliance.qemu.wait_for(r"the client has terminated", since=mark, timeout=60)
+    lines = appliance.qemu.output().splitlines()
+    ended = next(i for i in range(mark, len(lines)) if "the client has terminated" in lines[i])
+    wait_listening(appliance, since=ended, timeout=60)
 
 
 def test_iperf3_client_killed_mid_test_next_run_served(appliance):
@@ -448,17 +608,16 @@ def test_iperf3_transfer_survives_nic_driver_killed(appliance):
     """The NIC driver killed during a transfer to Mica's iperf3: init
     restarts it, the netstack attaches again, TCP retransmits, and the
     test completes."""
-    proc = subprocess.Popen(appliance.ns.prefix() + ["iperf3", "-c", GUEST, "-J", "-t", "8"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = appliance.start_client("-t", "8")
     try:
         time.sleep(3)
         console(appliance, "kill e1000", r"^init: e1000 killed at \d+ ms; restarting$")
-        out, errs = proc.communicate(timeout=CLIENT_TIMEOUT)
+        code, out, errs = appliance.wait_client(proc, ("-t", "8"))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, f"{out}\n{errs}\n{appliance.qemu.output()}"
+    assert code == 0, f"{out}\n{errs}\n{appliance.qemu.output()}"
     res = json.loads(out)
     assert res["end"]["sum_received"]["bytes"] > 1 << 20, res["end"]
 

@@ -571,6 +571,80 @@ def test_half_open_eviction_goes_by_age_not_by_the_peers_segments(tmp_path):
         assert_healthy(t.rig)
 
 
+def time_wait_from_stats(t, sport):
+    """A connection to netecho's statistics port (9000) from FAKE_IP:sport,
+    which netecho closes after its line: once this side's FIN is
+    acknowledged, the guest holds it in TIME-WAIT. Returns the RawTcp
+    (its snd_nxt is what the TIME-WAIT expects next)."""
+    c = RawTcp(t.wire, 9000, sport)
+    c.connect()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        f = t.wire.wait(c.mine, 2)
+        if f is None:
+            continue
+        data = len(f[Raw].load) if Raw in f else 0
+        end = (f[TCP].seq + data + (1 if f[TCP].flags.F else 0)) % (1 << 32)
+        if (end - c.rcv_nxt) % (1 << 32) < (1 << 31):
+            c.rcv_nxt = end
+        c.segment()
+        if f[TCP].flags.F:
+            break
+    else:
+        raise AssertionError("netecho's statistics connection did not end")
+    c.segment(flags="FA")
+    c.snd_nxt += 1
+    assert c.wait_ack(c.snd_nxt), "no ACK of this side's FIN"
+    return c
+
+
+def answer_to_syn(c, seq, dataofs=None):
+    """The guest's answer to a SYN from c's port numbered seq: "SA" (a
+    listener took it), "A" (the TIME-WAIT's ACK), "R" or None."""
+    list(c.wire.frames(0.05))
+    tcp = TCP(sport=c.sport, dport=c.dport, flags="S", seq=seq % (1 << 32), window=65535)
+    if dataofs is not None:
+        tcp.dataofs = dataofs
+    c.wire.send(IP(src=FAKE_IP, dst=GUEST) / tcp)
+    f = c.wire.wait(c.mine, 2)
+    if f is None:
+        return None
+    flags = f[TCP].flags
+    return "R" if flags.R else "SA" if flags.S else "A" if flags.A else str(flags)
+
+
+def test_syn_ends_time_wait_only_as_linux_does(tmp_path):
+    """time_wait.c ends a TIME-WAIT for a SYN numbered after what it
+    expects, before lwIP looks: it also did so for a SYN that tcp_input
+    then drops (a header length below 20) and when no listener was there
+    to take the SYN, where Linux keeps the TIME-WAIT and answers with an
+    ACK (tcp_v4_rcv, TCP_TW_SYN: only when inet_lookup_listener finds
+    one). A reset at the expected number still ends it."""
+    with Rig(tmp_path, "twsyn", console=True) as t:
+        t.wire.introduce()
+        c = time_wait_from_stats(t, 42300)
+        expected = c.snd_nxt
+        # A malformed SYN (data offset 4) after the expected number: dropped,
+        # the TIME-WAIT stays and ACKs a SYN numbered before it.
+        answer_to_syn(c, expected + 1000, dataofs=4)
+        assert answer_to_syn(c, expected - (1 << 30)) == "A"
+        # No listener on the port: a SYN after the expected number gets
+        # the TIME-WAIT's ACK (it ended the TIME-WAIT and got a reset).
+        mark = t.rig.qemu.mark()
+        t.rig.qemu.send("kill netecho")
+        t.rig.qemu.wait_for(r"^init: netecho killed", since=mark)
+        time.sleep(1)       # the netstack ends the session's sockets
+        assert answer_to_syn(c, expected + (1 << 30)) == "A"
+        # The reset at the expected number ends it: no one answers now
+        # but lwIP's reset for a closed port.
+        c.segment(flags="R", seq=expected)
+        assert answer_to_syn(c, expected + (1 << 30)) == "R"
+        out = t.rig.qemu.output()
+        assert "lwIP assertion failed" not in out, out
+        r = t.rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60, check=False)
+        assert " 0% packet loss" in r.stdout, r.stdout
+
+
 def test_syn_in_tiny_fragments_is_answered(tmp_path):
     """A SYN in IP fragments of 8 bytes each got no answer: lwIP
     reassembled it but tcp_input reads the TCP header from the first

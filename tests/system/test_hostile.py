@@ -675,6 +675,69 @@ def test_syn_in_tiny_fragments_is_answered(tmp_path):
         assert_healthy(t.rig)
 
 
+def udp_echoed(t, sport, timeout=3):
+    """The payload of the guest's UDP echo to FAKE_IP:sport, or None."""
+    f = t.wire.wait(lambda f: IP in f and UDP in f and f[IP].src == GUEST and
+                    f[UDP].dport == sport, timeout)
+    return f[UDP].load if f is not None else None
+
+
+def test_fragments_are_bounded_and_counted(tmp_path):
+    """Reassembly holds at most IP_REASS_MAX_PBUFS (64) fragments and 16
+    datagrams: a datagram in more fragments than that, fragments that
+    overlap, 200 datagrams that never complete and a fragmented datagram
+    with IP options are dropped and counted in the management protocol's
+    ipfrag_* (the console's ifconfig), whose lwIP counters no one could
+    read; the driver pool's buffers are all accounted for after, and a
+    datagram in two fragments is still echoed."""
+    with Rig(tmp_path, "fragbound") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        sent = 0
+        # 1400 bytes in 8-byte fragments: 176 fragments, more than 64.
+        frags = fragment(IP(src=FAKE_IP, dst=GUEST, id=901) / UDP(sport=6001, dport=7) /
+                         (b"m" * 1392), fragsize=8)
+        for f in frags:
+            t.wire.send(f)
+        sent += len(frags)
+        assert udp_echoed(t, 6001) is None
+        # Overlapping fragments: the second one overlaps the first.
+        data = bytes(IP(src=FAKE_IP, dst=GUEST, id=902) / UDP(sport=6002, dport=7) /
+                     (b"o" * 40))[20:]
+        for off, chunk, more in ((0, data[:24], True), (8, b"X" * 24, True),
+                                 (24, data[24:], False)):
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST, id=902, proto=17, frag=off // 8,
+                           flags="MF" if more else 0) / Raw(chunk))
+        sent += 3
+        # 200 datagrams that never complete (their first fragment only).
+        for i in range(200):
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST, id=1000 + i, proto=17, flags="MF") /
+                        Raw(b"i" * 64))
+        sent += 200
+        # A fragmented datagram with IP options (no-operation, end).
+        opt = fragment(ip_with_options(FAKE_IP, bytes([1, 1, 1, 0]),
+                                       UDP(sport=6003, dport=7) / (b"p" * 64), 17), fragsize=32)
+        for f in opt:
+            t.wire.send(f)
+        sent += len(opt)
+        time.sleep(1)
+        after = t.rig.stats()
+        grew = {k: after[k] - before[k]
+                for k in ("ipfrag_recv", "ipfrag_drop", "ipfrag_memerr", "ipfrag_err")}
+        assert grew["ipfrag_recv"] == sent, (grew, sent)
+        assert grew["ipfrag_memerr"] > 0 and grew["ipfrag_err"] == len(opt), grew
+        assert grew["ipfrag_drop"] >= grew["ipfrag_memerr"] + grew["ipfrag_err"] + 1, grew
+        # Whole datagrams in two fragments are still taken.
+        frags = fragment(IP(src=FAKE_IP, dst=GUEST, id=903) / UDP(sport=6004, dport=7) /
+                         (b"w" * 1000), fragsize=512)
+        for f in frags:
+            t.wire.send(f)
+        assert udp_echoed(t, 6004) == b"w" * 1000
+        time.sleep(16)          # IP_REASS_MAXAGE: what was left behind goes
+        assert_pool_accounted(t.rig.stats())
+        assert_healthy(t.rig)
+
+
 def ip_with_options(src, options, payload, proto, dst=GUEST):
     """An IPv4 datagram (bytes) from src to dst (the guest) with these header
     options (bytes, a multiple of 4, as they are: scapy would mend them)."""

@@ -46,7 +46,7 @@ enum linux_syscall {
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
-	X(geteuid) X(getgid) X(getegid) X(set_tid_address)                       \
+	X(geteuid) X(getgid) X(getegid) X(getgroups) X(set_tid_address)          \
 	X(arch_prctl) X(sched_yield) X(sched_getaffinity) X(sched_setaffinity)   \
 	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
 	/* futex.c */                                                            \
@@ -70,6 +70,8 @@ enum linux_syscall {
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
 	X(gettimeofday)                                                          \
+	/* sys_sysinfo.c */                                                      \
+	X(sysinfo)                                                               \
 	/* realtime.c */                                                         \
 	X(clock_settime) X(settimeofday)                                         \
 	/* cputime.c */                                                          \

@@ -14,8 +14,9 @@
  *   lie past the old one's); only when a listener is there to take it
  *   (Linux keeps the TIME-WAIT and answers with an ACK otherwise: the
  *   connection's port may be one this host chose to connect from) and
- *   the segment is one tcp_input would take (its header length right,
- *   as tcp_v4_rcv checks before it looks for the connection);
+ *   the segment is one lwIP would take (its checksums and TCP header
+ *   length right, as Linux checks them before it looks for the
+ *   connection);
  * - any other SYN gets lwIP's ACK, which the peer answers with a reset
  *   at the sequence number expected next (RFC 9293 3.10.7.3, SYN-SENT);
  *   that reset ends the TIME-WAIT, so the peer's next SYN is taken.
@@ -30,11 +31,16 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/tcp.h"
 
-/* The segment's TCP checksum is right, or the NIC checked it (p at the
- * IPv4 header, hlen its length, iplen the datagram's). */
+/* The datagram's IPv4 header checksum and the segment's TCP checksum
+ * are right, or the NIC checked them (p at the IPv4 header, hlen its
+ * length, iplen the datagram's). The hook runs before lwIP checks the
+ * header's (ip4_input), and Linux drops a datagram whose header sum is
+ * wrong (ip_rcv_core) before TCP sees it. */
 static bool checksum_ok(struct pbuf *p, struct netif *inp, unsigned hlen, unsigned iplen,
 			const ip_addr_t *src, const ip_addr_t *dest)
 {
+	if ((inp->chksum_flags & NETIF_CHECKSUM_CHECK_IP) && inet_chksum(p->payload, (u16_t)hlen))
+		return false;
 	if (!(inp->chksum_flags & NETIF_CHECKSUM_CHECK_TCP))
 		return true;
 	if (pbuf_remove_header(p, hlen))

@@ -598,14 +598,15 @@ def time_wait_from_stats(t, sport):
     return c
 
 
-def answer_to_syn(c, seq, dataofs=None):
-    """The guest's answer to a SYN from c's port numbered seq: "SA" (a
-    listener took it), "A" (the TIME-WAIT's ACK), "R" or None."""
+def answer_to_syn(c, seq, dataofs=None, ip_chksum=None):
+    """The guest's answer to a SYN from c's port numbered seq (its TCP
+    data offset and IP header checksum as given): "SA" (a listener took
+    it), "A" (the TIME-WAIT's ACK), "R" or None."""
     list(c.wire.frames(0.05))
     tcp = TCP(sport=c.sport, dport=c.dport, flags="S", seq=seq % (1 << 32), window=65535)
     if dataofs is not None:
         tcp.dataofs = dataofs
-    c.wire.send(IP(src=FAKE_IP, dst=GUEST) / tcp)
+    c.wire.send(IP(src=FAKE_IP, dst=GUEST, chksum=ip_chksum) / tcp)
     f = c.wire.wait(c.mine, 2)
     if f is None:
         return None
@@ -616,7 +617,8 @@ def answer_to_syn(c, seq, dataofs=None):
 def test_syn_ends_time_wait_only_as_linux_does(tmp_path):
     """time_wait.c ends a TIME-WAIT for a SYN numbered after what it
     expects, before lwIP looks: it also did so for a SYN that tcp_input
-    then drops (a header length below 20) and when no listener was there
+    then drops (a wrong IP header checksum, a TCP header length below 20)
+    and when no listener was there
     to take the SYN, where Linux keeps the TIME-WAIT and answers with an
     ACK (tcp_v4_rcv, TCP_TW_SYN: only when inet_lookup_listener finds
     one). A reset at the expected number still ends it."""
@@ -624,8 +626,11 @@ def test_syn_ends_time_wait_only_as_linux_does(tmp_path):
         t.wire.introduce()
         c = time_wait_from_stats(t, 42300)
         expected = c.snd_nxt
-        # A malformed SYN (data offset 4) after the expected number: dropped,
-        # the TIME-WAIT stays and ACKs a SYN numbered before it.
+        # A SYN after the expected number with a wrong IP header checksum,
+        # then one with a data offset of 4: dropped, the TIME-WAIT stays
+        # and ACKs a SYN numbered before it.
+        answer_to_syn(c, expected + 1000, ip_chksum=0x1234)
+        assert answer_to_syn(c, expected - (1 << 30)) == "A"
         answer_to_syn(c, expected + 1000, dataofs=4)
         assert answer_to_syn(c, expected - (1 << 30)) == "A"
         # No listener on the port: a SYN after the expected number gets

@@ -33,6 +33,8 @@ enum linux_syscall {
 	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(lseek)      \
 	X(getdents64) X(fstat) X(ftruncate) X(ioctl) X(fcntl) X(dup) X(dup2)     \
 	X(dup3) X(close)                                                         \
+	/* sys_sync.c */                                                         \
+	X(fsync) X(fdatasync) X(sync) X(syncfs)                                  \
 	/* sys_sendfile.c */                                                     \
 	X(sendfile) X(copy_file_range)                                           \
 	/* sys_splice.c */                                                       \

@@ -28,13 +28,14 @@
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
-#define FILE_MAX           512          /* open file descriptions in the server */
+#define FILE_MAX           2048         /* open file descriptions in the server */
 #define EXE_PATH_MAX       128          /* /proc/self/exe's target */
 
 /* An open file description: what open made, shared by dup's descriptors. */
 struct file {
 	unsigned refs;          /* descriptors (of every process) on it; 0: free */
 	int node;               /* in the file tree (vfs.h) */
+	int account;            /* charged to (share.c): the account that opened it */
 	uint64_t offset;
 	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
 };
@@ -164,7 +165,13 @@ struct process {
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
 	struct fd_slot fds[FD_MAX];
-	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
+	uint64_t nofile, nofile_max;    /* RLIMIT_NOFILE: descriptors below it may be used;
+					 * its hard limit (FD_MAX at most) */
+	int account;                    /* whose shares it uses (share.c): the pid its run
+					 * list entry or console run started, kept by fork */
+	uint64_t nproc, nproc_max;      /* RLIMIT_NPROC: threads its account may have for a
+					 * fork or clone of it to succeed; the hard limit
+					 * (SHARE(THREAD_MAX) at most) */
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
@@ -260,11 +267,44 @@ void shmem_revoke(struct process *p, uint64_t start, uint64_t end);
  * none took it), or -ENOMEM. */
 long shmem_anonymous(uint64_t size);
 
+/* ---- share.c: each account's share of the server's tables ---- */
+
+/*
+ * The server's tables are fixed and shared by every process; so that no
+ * one program takes them all, each is shared out by account: the
+ * processes a run list entry or the console's `run` started, with every
+ * process they fork (as Linux counts RLIMIT_NPROC per user). An account
+ * may hold SHARE(n) of a table of n entries, three quarters: what it
+ * makes past that is EMFILE (the per-process kind of error Linux gives
+ * at RLIMIT_NOFILE), past the whole table ENFILE; a fork or clone past
+ * the account's processes or threads EAGAIN (Linux's at RLIMIT_NPROC).
+ * docs/posix.md, "Limits".
+ */
+#define SHARE(n) ((n) - (n) / 4)
+
+/* The account whose call the server handles (syscall_dispatch sets it,
+ * process_start for a new program's console descriptors): what is made
+ * now is charged to it. */
+extern int share_account;
+
+/* The answer for a new entry of a table of n entries of which the
+ * caller's account holds mine, the first free one at free (n: none): 0,
+ * -EMFILE (the account's share used), -ENFILE (the table full). */
+static inline long share_check(unsigned mine, unsigned free, unsigned n)
+{
+	return mine >= SHARE(n) ? -LINUX_EMFILE : free >= n ? -LINUX_ENFILE : 0;
+}
+
+/* Whether p's account may have one more thread, and (process true) one
+ * more process: 0 or -EAGAIN (its share, or its RLIMIT_NPROC, is used). */
+long share_tasks(const struct process *p, bool process);
+
 /* ---- file.c: open file descriptions, descriptor tables ---- */
 
 extern struct file files[FILE_MAX];
 
-/* A new description of node with open flags: its index, or -ENFILE. */
+/* A new description of node with open flags, charged to share_account:
+ * its index, or -EMFILE (the account's share), -ENFILE. */
 long file_open(int node, uint32_t flags);
 /* Drop a reference to files[index]; at the last the node is closed. */
 void file_put(int index);
@@ -315,7 +355,8 @@ void pipe_opened(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
- * no descriptor yet: 0, or -ENFILE. */
+ * no descriptor yet, charged to share_account: 0, or -EMFILE (its
+ * share), -ENFILE. */
 long pipe_files(uint32_t nonblock, long *rd, long *wr);
 
 /* ---- procfs.c, procfs_net.c: the files of /proc made when read ---- */

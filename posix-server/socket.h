@@ -37,6 +37,7 @@ struct sock_addr {
 
 struct psock {
 	bool used;
+	int account;                    /* charged to (share.c) */
 	bool dead;                      /* its session ended (the netstack went) */
 	bool listening, connecting, connected, bound;
 	bool embryo;                /* AF_UNIX seqpacket: made by a connect, not accepted yet */

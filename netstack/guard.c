@@ -31,7 +31,7 @@
 #define OOSEQ_AGE_LOW_MS 1000   /* ... while the pool runs low */
 #define HALF_OPEN_PER_LISTENER 16       /* connections in SYN_RCVD */
 #define HALF_OPEN_PER_SOURCE   4        /* ... from one address, per listener */
-#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (64) */
+#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (192) */
 
 static struct idgen_key key;
 static struct guard_counters counters;

@@ -41,15 +41,19 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 
 long socket_make_file(int type, uint16_t family, int session, int id, uint64_t flags)
 {
-	unsigned i = SOCKET_MAX, mine = 0;
+	unsigned i = SOCKET_MAX, mine = 0, mine_net = 0;
 	long node = -1, file = -LINUX_ENFILE, err;
+	bool net = family != LINUX_AF_UNIX;
 
 	for (unsigned k = 0; k < SOCKET_MAX; k++)
-		if (!socks[k].used)
+		if (!socks[k].used) {
 			i = i < SOCKET_MAX ? i : k;
-		else if (socks[k].account == share_account)
+		} else if (socks[k].account == share_account) {
 			mine++;
-	long room = share_check(mine, i, SOCKET_MAX);
+			mine_net += socks[k].family != LINUX_AF_UNIX;
+		}
+	long room = net && mine_net >= SOCKET_NET_SHARE ? -LINUX_EMFILE
+							 : share_check(mine, i, SOCKET_MAX);
 	if (room < 0 && id < 0)
 		return room;
 	if (room < 0)
@@ -57,7 +61,6 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 	struct psock *s = &socks[i < SOCKET_MAX ? i : 0], spare;
 	if (i == SOCKET_MAX)
 		s = &spare;     /* only to close the accepted socket below */
-	bool net = family != LINUX_AF_UNIX;
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
 			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : SOCK_RCVBUF_DEFAULT,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
@@ -138,8 +141,8 @@ int socket_take_error(struct psock *s)
  * select on several would otherwise ask about each). 0 or -errno. */
 static long poll_session(struct psock *s)
 {
-	uint64_t out[SOCK_MAX_SOCKETS / 16];
-	long r = socket_call(s, SOCK_POLL_ALL, NULL, 0, out, SOCK_MAX_SOCKETS / 16);
+	uint64_t out[SOCK_POLL_ALL_WORDS];
+	long r = socket_call(s, SOCK_POLL_ALL, NULL, 0, out, SOCK_POLL_ALL_WORDS);
 
 	if (r < 0)
 		return r;

@@ -2,13 +2,15 @@
  * Each account's share of the POSIX server's tables, for Mica only
  * (docs/posix.md, "Limits"; nothing here is Linux's behaviour to compare).
  *
- * `shares hold` takes all it may: pipes, eventfds, epolls and TCP
- * sockets until each fails, /dev/null until RLIMIT_NOFILE, then a child
- * that opens more until the account's descriptions run out, children
- * until fork fails, threads until pthread_create fails. It prints one
- * line for each with the count and the error, "shares: holding", and
- * keeps all until SIGTERM (the console's `kill PID`): then it ends its
- * children and prints "shares: released".
+ * `shares hold` leaves a keeper behind (its child, once it has ended, so
+ * that the console's terminal is free for the next `run`), which takes
+ * all the account may have: pipes, eventfds, epolls and TCP sockets until
+ * each fails, /dev/null until RLIMIT_NOFILE, then a child that opens
+ * more until the account's descriptions run out, children until fork
+ * fails, threads until pthread_create fails. It prints one line for each
+ * with the count and the error, "shares: holding (pid N)", and keeps all
+ * until SIGTERM (the console's `kill N`): then it ends its children and
+ * prints "shares: released".
  *
  * `shares check`, from another account meanwhile, makes one of each
  * (and a fork when there is room for one) and prints what worked.
@@ -160,7 +162,7 @@ static int hold(void)
 	for (n = 0; n < THREADS_MAX && (err = pthread_create(&t, &attr, park, NULL)) == 0; n++)
 		;
 	printf("threads: %d, then %s\n", n, ename(err));
-	printf("shares: holding\n");
+	printf("shares: holding (pid %d)\n", (int)getpid());
 	fflush(stdout);
 	while (!ended)
 		pause();
@@ -199,6 +201,13 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "hold")) {
 		signal(SIGTERM, on_term);
+		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
+		pid_t keeper = fork();
+		if (keeper != 0)
+			return keeper < 0;
+		setsid();
+		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
+			usleep(10000);
 		return hold();
 	}
 	if (argc == 2 && !strcmp(argv[1], "check"))

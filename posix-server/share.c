@@ -1,5 +1,5 @@
 /*
- * Each account's share of the server's tables (posix.h, "share.c";
+ * Each account's share of the server's tables (share.h;
  * docs/posix.md, "Limits"): the account whose call is handled, and the
  * processes and threads an account may have. The tables themselves
  * (files, pipes, epolls, eventfds, sockets) count their entries of an

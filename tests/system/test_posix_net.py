@@ -388,7 +388,9 @@ def test_iperf3_64_and_128_parallel_streams(appliance, streams, reverse):
     runs and ends without an error."""
     res = appliance.client("-t", "1", "-P", str(streams), *(["-R"] if reverse else []))
     assert len(res["end"]["streams"]) == streams
-    assert res["end"]["sum_received"]["bytes"] > 0, res["end"]["sum_received"]
+    assert res["end"]["sum_received"]["bytes"] > 0, (
+        res["end"]["sum_received"], res["end"]["sum_sent"],
+        "\n".join(appliance.qemu.output().splitlines()[-40:]))
 
 
 def test_one_accounts_share_taken_the_others_carry_on(appliance):

@@ -265,6 +265,7 @@
 
 /* Resource limits (prlimit64). */
 #define LINUX_RLIMIT_STACK  3
+#define LINUX_RLIMIT_NPROC  6
 #define LINUX_RLIMIT_NOFILE 7
 #define LINUX_RLIM_NLIMITS  16
 #define LINUX_RLIM_INFINITY (~0UL)

@@ -25,6 +25,7 @@
 #include "lib/task.h"
 
 #include "linux.h"
+#include "share.h"
 
 #define PROCESS_MAX        8            /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
@@ -33,7 +34,7 @@
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
-#define FILE_MAX           512          /* open file descriptions in the server */
+#define FILE_MAX           2048         /* open file descriptions in the server */
 #define EXE_PATH_MAX       128          /* /proc/self/exe's target */
 
 /* A descriptor: files[file - 1], or free when file is 0. */
@@ -146,7 +147,13 @@ struct process {
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
 	struct fd_slot fds[FD_MAX];
-	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
+	uint64_t nofile, nofile_max;    /* RLIMIT_NOFILE: descriptors below it may be used;
+					 * its hard limit (FD_MAX at most) */
+	int account;                    /* whose shares it uses (share.c): the pid its run
+					 * list entry or console run started, kept by fork */
+	uint64_t nproc, nproc_max;      /* RLIMIT_NPROC: threads its account may have for a
+					 * fork or clone of it to succeed; the hard limit
+					 * (SHARE(THREAD_MAX) at most) */
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */

@@ -242,7 +242,9 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
 	p->cwd = -1;
-	p->nofile = FD_MAX;
+	p->nofile = p->nofile_max = FD_MAX;
+	p->account = share_account = next_pid;  /* a new account: its pid's (below) */
+	p->nproc = p->nproc_max = SHARE(THREAD_MAX);
 	p->umask = 022;
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
 	/* The program's node, if the file is the root filesystem's at execfn. */
@@ -330,11 +332,13 @@ static struct process *slot_new(void)
 
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
 {
-	struct process *c = slot_new();
+	struct process *c;
 	struct thread *ct, *pt = p->current;
 	long e;
 
-	if (c)
+	if ((*err = share_tasks(p, true)) < 0)
+		return NULL;
+	if ((c = slot_new()))
 		memset(c, 0, sizeof(*c));
 	if (!c || !(ct = thread_new(c, 0))) {
 		*err = -LINUX_EAGAIN;
@@ -355,6 +359,10 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	ct->altstack = pt->altstack;
 	memcpy(c->actions, p->actions, sizeof(c->actions));
 	c->nofile = p->nofile;
+	c->nofile_max = p->nofile_max;
+	c->account = p->account;
+	c->nproc = p->nproc;
+	c->nproc_max = p->nproc_max;
 	c->umask = p->umask;
 	c->cwd = -1;
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);

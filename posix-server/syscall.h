@@ -129,6 +129,7 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 	long result;
 
 	p->current = t;
+	share_account = p->account;
 	if (__builtin_expect(!fn, 0))
 		result = syscall_unsupported(p, nr);
 	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&

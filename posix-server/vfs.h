@@ -16,7 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VFS_NODES      1024     /* nodes in all (files, directories, links, devices) */
+#define VFS_NODES      2048     /* nodes in all (files, directories, links, devices; every
+				   pipe, socket, eventfd and epoll has one) */
 #define VFS_NAME_MAX   59       /* bytes of one name (Linux's is 255: longer is ENAMETOOLONG) */
 #define VFS_ROOT       0        /* the root directory's node */
 #define VFS_LINKS_MAX  8        /* symbolic links followed in one path (then ELOOP) */

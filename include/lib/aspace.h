@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define AS_PAGE_SIZE   4096UL
-#define AS_MAX_REGIONS 128
+#define AS_MAX_REGIONS 256      /* iperf3 -P 128 maps a buffer per stream */
 #define AS_TABLE_FIRST 256      /* entries of the first table of owned pages (4 KiB) */
 
 enum as_kind { AS_ANON, AS_SHARED, AS_OBJECT };

@@ -429,6 +429,65 @@ def test_iperf3_streams_past_the_accept_queue_all_connect(appliance):
         assert len(res["end"]["streams"]) == 48
 
 
+# -P 128 stalled in about one run of four (either way, after another
+# 128-stream test): Mica's iperf3 took the control connection and then
+# ran ("running" in ps, not waiting) without making the streams, until
+# the client gave up. Not understood yet (issue 18, perhaps the stall part's
+# cause); the mark goes when it is.
+@pytest.mark.parametrize("streams", [64, pytest.param(128, marks=pytest.mark.xfail(
+    reason="issue 18: iperf3 -P 128 stalls now and then", strict=False))])
+@pytest.mark.parametrize("reverse", [False, True], ids=["to", "from"])
+def test_iperf3_64_and_128_parallel_streams(appliance, streams, reverse):
+    """iperf3's most parallel streams (-P 128: 130 sockets on the
+    listener's netstack session, SOCK_MAX_SOCKETS 160, lwIP's pcbs, and a
+    mapped buffer each: AS_MAX_REGIONS) both ways: all connect, the test
+    runs and ends without an error. Two seconds: setting up 128 streams
+    takes Mica's iperf3 a while under TCG, and with one it had read
+    nothing yet once."""
+    res = appliance.client("-t", "2", "-P", str(streams), *(["-R"] if reverse else []))
+    assert len(res["end"]["streams"]) == streams
+    assert res["end"]["sum_received"]["bytes"] > 0, (
+        res["end"]["sum_received"], res["end"]["sum_sent"],
+        "\n".join(appliance.qemu.output().splitlines()[-40:]))
+
+
+def test_one_accounts_share_taken_the_others_carry_on(appliance):
+    """tests/posix/shares.c started from the console (its keeper, left
+    running) takes all its account may have of the POSIX server's tables
+    (docs/posix.md, "Limits"): each stops at its share (EMFILE, EAGAIN), never at the
+    whole table (ENFILE). Meanwhile another program from the console gets
+    one of each, and iperf3 -s (its own account) serves a test both ways;
+    `kill` ends the holder and it lets everything go."""
+    q = appliance.qemu
+    mark = q.mark()
+    q.send("run shares-musl hold")
+    q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", since=mark)
+    pid = q.wait_for(r"^shares: holding \(pid (\d+)\)$", timeout=180, since=mark).group(1)
+    lines = [line.strip() for line in q.output().splitlines()[mark:]]
+    for what in ["pipes", "eventfds", "epolls", "sockets"]:
+        assert any(re.fullmatch(rf"{what}: [1-9]\d*, then EMFILE", x) for x in lines), lines
+    # The parent's own RLIMIT_NOFILE, then its child stops at the
+    # account's descriptions before its own limit.
+    assert any(re.fullmatch(r"files: [1-9]\d*, then EMFILE", x) for x in lines), lines
+    m = [re.fullmatch(r"child files: (\d+) of (\d+) closed, then EMFILE", x) for x in lines]
+    m = [x for x in m if x]
+    assert m and 0 < int(m[0].group(1)) < int(m[0].group(2)), lines
+    assert any(re.fullmatch(r"forks: [1-9]\d*, then EAGAIN", x) for x in lines), lines
+    assert any(re.fullmatch(r"threads: [1-9]\d*, then EAGAIN", x) for x in lines), lines
+    mark = q.mark()
+    q.send("run shares-musl check")
+    q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", timeout=120, since=mark)
+    assert ("check: pipe yes, open yes, eventfd yes, epoll yes, socket yes, thread yes"
+            in q.output().splitlines()[mark:]), q.output().splitlines()[mark:]
+    for args in [["-t", "1"], ["-t", "1", "-R"]]:
+        res = appliance.client(*args)
+        assert res["end"]["sum_received"]["bytes"] > 0, res
+    mark = q.mark()
+    q.send(f"kill {pid}")
+    q.wait_for(r"^shares: released$", timeout=120, since=mark)
+    q.wait_for(rf"^posix: shares-musl \(pid {pid}\) exited with status 0$", timeout=60, since=mark)
+
+
 def test_iperf3_second_client_is_told_busy(appliance):
     """A client while a test runs is accepted and told the server is busy
     (iperf3's own answer); the running test completes."""

@@ -18,18 +18,21 @@ static uint32_t get32(const uint8_t *p)
 
 bool netq_merge_parse(const uint8_t *f, unsigned len, struct netq_merge_seg *s)
 {
-	if (len < ETH_HLEN + IP_HLEN + 20 || inet_get16(f + 12) != 0x0800)
-		return false;
-	/* The headers are copied first; everything below reads the copy. */
-	unsigned first = len < NETQ_MERGE_HDR_MAX ? len : NETQ_MERGE_HDR_MAX;
-	memcpy(s->hdr, f, first);
+	const unsigned fixed = ETH_HLEN + IP_HLEN + 20;
+
+	if (len <= fixed || inet_get16(f + 12) != 0x0800)
+		return false;       /* not IPv4, or no room for a payload */
+	/* The headers are copied first (the options once their length is
+	 * known); everything below reads the copy. */
+	memcpy(s->hdr, f, fixed);
 	const uint8_t *ip = s->hdr + ETH_HLEN, *tcp = ip + IP_HLEN;
 	if (ip[0] != 0x45 || ip[9] != 6 || (inet_get16(ip + 6) & 0x3FFF) ||
 	    ETH_HLEN + (unsigned)inet_get16(ip + 2) != len || inet_fold(inet_sum(ip, IP_HLEN, 0)))
 		return false;
 	unsigned thl = (tcp[12] >> 4) * 4u;
-	if (thl < 20 || ETH_HLEN + IP_HLEN + thl >= len || ETH_HLEN + IP_HLEN + thl > first)
+	if (thl < 20 || ETH_HLEN + IP_HLEN + thl >= len)
 		return false;
+	memcpy(s->hdr + fixed, f + fixed, thl - 20);
 	if ((tcp[13] & (uint8_t)~TCP_PSH) != TCP_ACK)
 		return false;   /* SYN, FIN, RST, URG, ECE, CWR, or no ACK */
 	s->hdr_len = (uint16_t)(ETH_HLEN + IP_HLEN + thl);

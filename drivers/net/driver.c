@@ -94,7 +94,8 @@ bool nic_rx_push(struct nic_device *n, struct netq_ring *rx_ready, const struct 
 }
 
 /* One more buffer of the frame being received; at its last, the frame to
- * the client (pushed at once) or, if bad, every buffer back to the NIC. */
+ * the client (pushed at once, or held by receive merging until the end of
+ * the poll) or, if bad, every buffer back to the NIC. */
 static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 {
 	struct netq_desc d = { .offset = rx->offset, .len = (uint16_t)rx->len };
@@ -139,13 +140,15 @@ static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 		nic.stats.rx_errors++;
 	else if (!netq_chain_valid(&c, rx_known))
 		nic.stats.rx_errors++;          /* the device's offsets are wrong */
-	else if (nic.rx_merge)
-		delivered = true, pushed = rx_merge_deliver(&nic, rx_ready, rx_frame.d, rx_frame.n,
-							   rx_frame.len);
 	else
-		delivered = true, pushed = nic_rx_push(&nic, rx_ready, rx_frame.d, rx_frame.n, 1,
-						       rx_frame.len);
-	if (!delivered)
+		delivered = true;
+	/* A good frame goes up (or is held to be merged with the next); a
+	 * bad one straight back to the NIC. */
+	if (delivered && nic.rx_merge)
+		pushed = rx_merge_deliver(&nic, rx_ready, rx_frame.d, rx_frame.n, rx_frame.len);
+	else if (delivered)
+		pushed = nic_rx_push(&nic, rx_ready, rx_frame.d, rx_frame.n, 1, rx_frame.len);
+	else
 		for (unsigned i = 0; i < rx_frame.n; i++)
 			rx_give_back(rx_frame.d[i].offset);
 	rx_frame.n = 0;

@@ -7,6 +7,7 @@
  */
 #include "socket.h"
 #include "syscall.h"
+#include "timers.h"
 #include "vfs.h"
 
 struct file files[FILE_MAX];
@@ -39,6 +40,8 @@ void file_put(int index)
 		socket_closed(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		eventfd_closed(f);
+	if (vfs_nodes[f->node].type == VFS_TIMERFD)
+		timerfd_closed(f);
 	if (tty_file(f))
 		tty_closed(f);
 	epoll_closed(index);

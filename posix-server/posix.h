@@ -70,7 +70,9 @@ enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBI
  * deadline: realtime.c). Never a user address (odd, in page 0). */
 #define SLEEP_REALTIME 1
 
-/* Who sent a pending signal, for its siginfo (signal.c). */
+/* Who sent a pending signal, for its siginfo (signal.c). With code
+ * SI_TIMER (a POSIX timer's, posix_timer.c) pid is si_timerid, status
+ * si_overrun and addr si_value. */
 struct signal_source {
 	int code, pid, status;
 	uint64_t addr;          /* a fault's: the instruction's address */
@@ -456,6 +458,10 @@ void process_set_cwd(struct process *p, int node);
 void signal_send(struct process *p, int sig, int code, int from, int status);
 /* Send sig to thread t alone (tgkill, tkill, SIGPIPE), as signal_send. */
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status);
+/* signal_send and signal_send_thread with the whole siginfo source (a
+ * POSIX timer's: SI_TIMER, posix_timer.c). */
+void signal_send_source(struct process *p, int sig, const struct signal_source *src);
+void signal_send_thread_source(struct thread *t, int sig, const struct signal_source *src);
 /* (signal_fault.c) The exception that sig stands for in thread t (its
  * registers r): true when its process catches it, r then entering the
  * handler (si_code code, si_addr addr); false when it ends the process (a

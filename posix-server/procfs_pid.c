@@ -144,6 +144,7 @@ static void describe(int node, char *buf, size_t size)
 	case VFS_PIPE: fmt_snprintf(buf, size, "pipe:[%d]", node + 1); return;
 	case VFS_SOCKET: fmt_snprintf(buf, size, "socket:[%d]", node + 1); return;
 	case VFS_EVENTFD: fmt_snprintf(buf, size, "anon_inode:[eventfd]"); return;
+	case VFS_TIMERFD: fmt_snprintf(buf, size, "anon_inode:[timerfd]"); return;
 	case VFS_DEVICE:
 		if (n->device == DEV_PTY_MASTER) {      /* a pty's master: what was opened */
 			fmt_snprintf(buf, size, "/dev/ptmx");

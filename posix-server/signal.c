@@ -17,6 +17,7 @@
  */
 #include "layout.h"
 #include "syscall.h"
+#include "timers.h"
 
 #define SIG_BIT(sig)   (1UL << ((sig) - 1))
 #define UNBLOCKABLE    (SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP))
@@ -96,6 +97,11 @@ static bool blocked_by_any(const struct process *p, int sig)
 
 void signal_send(struct process *p, int sig, int code, int from, int status)
 {
+	signal_send_source(p, sig, &(struct signal_source){ code, from, status, 0 });
+}
+
+void signal_send_source(struct process *p, int sig, const struct signal_source *src)
+{
 	struct thread *pick = NULL;
 	unsigned best = 0;
 
@@ -106,7 +112,7 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	if (ignored(p, sig) && !blocked_by_any(p, sig))
 		return;
 	p->sigpending |= SIG_BIT(sig);
-	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
+	p->siginfo[sig - 1] = *src;
 	if (ignored(p, sig))
 		return;
 	/* Who takes it: a thread that does not block it, one that waits in
@@ -128,6 +134,11 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status)
 {
+	signal_send_thread_source(t, sig, &(struct signal_source){ code, from, status, 0 });
+}
+
+void signal_send_thread_source(struct thread *t, int sig, const struct signal_source *src)
+{
 	if (!t || t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING || sig < 1 ||
 	    sig > LINUX_NSIG)
 		return;
@@ -136,7 +147,7 @@ void signal_send_thread(struct thread *t, int sig, int code, int from, int statu
 	if (!(t->sigmask & SIG_BIT(sig)) && ignored(t->proc, sig))
 		return;
 	t->sigpending |= SIG_BIT(sig);
-	t->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
+	t->siginfo[sig - 1] = *src;
 	if (signal_deliverable(t))
 		thread_mark(t);
 }
@@ -180,7 +191,11 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	mc->oldmask = f.uc.sigmask;
 	f.info.signo = sig;
 	f.info.code = src->code;
-	if (src->addr) {
+	if (src->code == LINUX_SI_TIMER) {
+		f.info.timerid = src->pid;
+		f.info.overrun = src->status;
+		f.info.value = src->addr;
+	} else if (src->addr) {
 		f.info.addr = src->addr;
 	} else {
 		f.info.pid = src->pid;
@@ -217,6 +232,8 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 			p->sigpending &= ~SIG_BIT(sig);
 		else
 			t->sigpending &= ~SIG_BIT(sig);
+		if (src.code == LINUX_SI_TIMER)
+			posix_timer_delivered(p, src.pid, src.status);
 		if (act->handler == LINUX_SIG_DFL && signal_is_stop(sig)) {
 			/* In an orphaned group only SIGSTOP stops (signal_stop.c). */
 			if (sig == LINUX_SIGSTOP || !pgrp_orphaned(p->pgid, NULL))
@@ -342,9 +359,10 @@ long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
 		/* Process-wide signals it blocked now may be another's. */
 		uint64_t newly = t->sigmask & ~was & p->sigpending;
 		for (int sig = 1; newly; sig++, newly >>= 1)
-			if (newly & 1)
-				signal_send(p, sig, p->siginfo[sig - 1].code, p->siginfo[sig - 1].pid,
-					    p->siginfo[sig - 1].status);
+			if (newly & 1) {
+				struct signal_source src = p->siginfo[sig - 1];
+				signal_send_source(p, sig, &src);
+			}
 	}
 	return 0;
 }

@@ -56,6 +56,11 @@ enum linux_syscall {
 	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
+	/* timerfd.c */                                                          \
+	X(timerfd_create) X(timerfd_settime) X(timerfd_gettime)                  \
+	/* posix_timer.c */                                                      \
+	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun)    \
+	X(timer_delete)                                                          \
 	/* sys_exec.c */                                                         \
 	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(wait4) X(waitid)         \
 	/* sys_job.c: process groups, sessions */                               \

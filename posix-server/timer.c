@@ -16,15 +16,40 @@
  * within a tick of the expiry.
  */
 #include "syscall.h"
+#include "timers.h"
 
 #define NS_PER_SEC 1000000000UL
 #define CPU_TIMER_MIN (NS_PER_SEC / 100)      /* a tick */
 
 cap_slot_t signal_notification;
 
+bool timer_clock_now(int64_t id, uint64_t *ns)
+{
+	switch (id) {
+	case LINUX_CLOCK_REALTIME:
+		*ns = (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
+		return true;
+	case LINUX_CLOCK_MONOTONIC: case LINUX_CLOCK_BOOTTIME:
+		*ns = (uint64_t)sys_clock();
+		return true;
+	}
+	return false;
+}
+
+uint64_t timer_clock_deadline(int64_t id, uint64_t at)
+{
+	return id == LINUX_CLOCK_REALTIME ? realtime_deadline(at) : at ? at : 1;
+}
+
+/* The earlier of two deadlines (0: none). */
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 void signal_timer_arm(void)
 {
-	uint64_t first = 0;
+	uint64_t first = earlier(timerfds_first(), posix_timers_first());
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];
@@ -99,6 +124,8 @@ void signal_timers(void)
 		if (p->state == PROCESS_RUNNING)
 			cpu_timers(p);
 	}
+	timerfds_expire();
+	posix_timers_expire();
 	signal_timer_arm();
 }
 

@@ -27,7 +27,7 @@ enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
 enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
-		VFS_EVENTFD, VFS_SOCKET_NAME };
+		VFS_EVENTFD, VFS_SOCKET_NAME, VFS_TIMERFD };
 
 /* Devices (/dev), the files of /proc made when they are read (procfs.c),
  * and /proc's nodes that depend on who looks (procfs_pid.c): /proc itself
@@ -73,6 +73,7 @@ struct vfs_node {
 	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
 				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
 	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
+	int timerfd;            /* VFS_TIMERFD: its timer (timerfd.c) */
 	int pty;                /* DEV_PTY_MASTER, DEV_PTY_SLAVE: the pty's number (pty.c) */
 	int pid, fd;            /* VFS_PROC_NODE: the process and descriptor it stands for */
 	uint64_t used;          /* VFS_PROC_NODE: when it was last looked up (a count) */

@@ -76,7 +76,7 @@ enum linux_syscall {
 	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
 	X(gettimeofday)                                                          \
 	/* realtime.c */                                                         \
-	X(clock_settime) X(settimeofday)                                         \
+	X(clock_settime) X(settimeofday) X(adjtimex) X(clock_adjtime)           \
 	/* cputime.c */                                                          \
 	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \

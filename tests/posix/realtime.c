@@ -8,7 +8,8 @@
  * end after their deadline; clock_settime's and settimeofday's errors
  * for what may not be set (EINVAL, EFAULT, EPERM for a CPU-time clock);
  * user time grows while the process computes, and user and system time
- * add up to CLOCK_PROCESS_CPUTIME_ID. (That
+ * add up to CLOCK_PROCESS_CPUTIME_ID; adjtimex and clock_adjtime
+ * read the clock's state (adjtimex(2)) with Linux's errors. (That
  * system calls grow the system time is not asked: Mica counts the
  * server's work on them nowhere yet, docs/posix.md "Threads".) Only
  * relations are printed, never times.
@@ -36,12 +37,13 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timex.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EPERM) X(ETIMEDOUT)
+#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EPERM) X(ETIMEDOUT) X(EOPNOTSUPP)
 #include "check.h"
 
 #define NS 1000000000LL
@@ -227,6 +229,45 @@ static void cpu_split(void)
 	       yes(u2 + s2 - cpu < 20000 && cpu - (u2 + s2) < 20000));
 }
 
+/* adjtimex and clock_adjtime reading the clock's state (modes 0, and
+ * ADJ_OFFSET_SS_READ), and clock_adjtime's errors. */
+static void timex(void)
+{
+	struct timex tx;
+	struct timeval tv;
+
+	memset(&tx, 0, sizeof(tx));
+	int r = adjtimex(&tx);
+	gettimeofday(&tv, NULL);
+	/* What holds whether an NTP daemon keeps the host's clock or not
+	 * (Mica's is never synchronized: TIME_ERROR, STA_UNSYNC). */
+	printf("adjtimex: TIME_ERROR with STA_UNSYNC or TIME_OK without: %s\n",
+	       yes(r == ((tx.status & STA_UNSYNC) ? TIME_ERROR : TIME_OK)));
+	printf("adjtimex: precision %ld, tolerance %ld, tick %ld\n", (long)tx.precision,
+	       (long)tx.tolerance, (long)tx.tick);
+	printf("adjtimex: maxerror and esterror at most 16 s: %s\n",
+	       yes(tx.maxerror <= 16000000 && tx.esterror <= 16000000));
+	int64_t at = tx.time.tv_sec * 1000000LL + tx.time.tv_usec, was = us(tv);
+	printf("adjtimex: its time in microseconds within 50 ms of gettimeofday: %s\n",
+	       yes(was - at >= 0 && was - at < 50000));
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_OFFSET_SS_READ;
+	int ss = adjtimex(&tx);
+	memset(&tx, 0, sizeof(tx));
+	int rt = (int)syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx);
+	printf("adjtimex(ADJ_OFFSET_SS_READ) and clock_adjtime(REALTIME) as adjtimex: %s\n",
+	       yes(ss == r && rt == r));
+	report("clock_adjtime(MONOTONIC)", syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx));
+	report("clock_adjtime(BOOTTIME)", syscall(SYS_clock_adjtime, CLOCK_BOOTTIME, &tx));
+	report("clock_adjtime(PROCESS_CPUTIME_ID)",
+	       syscall(SYS_clock_adjtime, CLOCK_PROCESS_CPUTIME_ID, &tx));
+	report("clock_adjtime(clock 10)", syscall(SYS_clock_adjtime, 10, &tx));
+	report("clock_adjtime(clock 99)", syscall(SYS_clock_adjtime, 99, &tx));
+	report("clock_adjtime(bad pointer)", syscall(SYS_clock_adjtime, CLOCK_REALTIME, (void *)8));
+	report("clock_adjtime(MONOTONIC, bad pointer)", syscall(SYS_clock_adjtime, CLOCK_MONOTONIC,
+							       (void *)8));
+}
+
 /* ---- Mica only: setting the clock ---- */
 
 static void set_realtime(int64_t ns)
@@ -377,5 +418,6 @@ int main(int argc, char **argv)
 	absolute_sleeps();
 	settime_errors();
 	cpu_split();
+	timex();
 	return 0;
 }

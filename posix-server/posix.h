@@ -164,7 +164,10 @@ struct process {
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
+	uint64_t cpu_ended_ticks[2];    /* their user and system samples */
+	uint64_t cpu_prev[2];           /* user and system time last told (never less) */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
+	uint64_t cpu_children_system_ns;        /* of that, system time */
 	struct fd_slot fds[FD_MAX];
 	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
 	int cwd;                        /* the working directory's node */
@@ -615,6 +618,13 @@ uint64_t realtime_deadline(uint64_t ns);
 
 /* t's CPU time in ns (0 without a kernel thread). */
 uint64_t thread_cpu_ns(const struct thread *t);
+/* t's kernel thread is going: its CPU time and samples kept in its
+ * process's (cpu_ended_ns, cpu_ended_ticks). */
+void thread_cpu_ended(const struct thread *t);
+/* User and system time in ns (cputime.c): of p (its threads', live
+ * and ended; never less than told before), of thread t. */
+void process_cpu_split(struct process *p, uint64_t *user, uint64_t *system);
+void thread_cpu_split(const struct thread *t, uint64_t *user, uint64_t *system);
 /* p's: its live threads' and its ended threads' (all of it once ended). */
 uint64_t process_cpu_ns(const struct process *p);
 /* p has ended (its threads released): its time counts in

@@ -57,6 +57,7 @@ struct posix_timer {
 };
 
 static struct posix_timer timers[POSIX_TIMER_MAX];
+static unsigned timers_used;    /* in use: none, nothing to look at */
 
 /* t's clock now: true and *ns, or false (its thread or process is gone). */
 static bool clock_now(const struct posix_timer *t, uint64_t *ns)
@@ -71,9 +72,9 @@ static bool cpu_timer(const struct posix_timer *t)
 
 uint64_t posix_timers_first(void)
 {
-	uint64_t first = 0, now = (uint64_t)sys_clock();
+	uint64_t first = 0, now = timers_used ? (uint64_t)sys_clock() : 0;
 
-	for (unsigned i = 0; i < POSIX_TIMER_MAX; i++) {
+	for (unsigned i = 0; timers_used && i < POSIX_TIMER_MAX; i++) {
 		const struct posix_timer *t = &timers[i];
 		uint64_t at, cpu;
 		if (!t->proc || !t->next)
@@ -138,7 +139,7 @@ static uint64_t expiries(struct posix_timer *t)
 
 void posix_timers_expire(void)
 {
-	for (unsigned i = 0; i < POSIX_TIMER_MAX; i++) {
+	for (unsigned i = 0; timers_used && i < POSIX_TIMER_MAX; i++) {
 		struct posix_timer *t = &timers[i];
 		uint64_t n;
 		if (t->proc && t->proc->state == PROCESS_RUNNING && (n = expiries(t)))
@@ -148,9 +149,11 @@ void posix_timers_expire(void)
 
 void posix_timers_release(const struct process *p)
 {
-	for (unsigned i = 0; i < POSIX_TIMER_MAX; i++)
-		if (timers[i].proc == p)
+	for (unsigned i = 0; timers_used && i < POSIX_TIMER_MAX; i++)
+		if (timers[i].proc == p) {
 			timers[i].proc = NULL;
+			timers_used--;
+		}
 }
 
 /* p's timer id: it, or NULL (EINVAL). */
@@ -243,6 +246,7 @@ long posix_timer_create(struct process *p, struct user_regs *r)
 		id++;
 	if (as_copy_out(&p->as, r->rdx, &id, sizeof(id)) < 0)
 		return -LINUX_EFAULT;
+	timers_used++;
 	timers[free] = (struct posix_timer){
 		.proc = p, .id = id, .clock = clock,
 		.notify = ev.notify == SIGEV_THREAD ? SIGEV_SIGNAL : ev.notify,
@@ -337,6 +341,7 @@ long posix_timer_delete(struct process *p, struct user_regs *r)
 	if (!t)
 		return -LINUX_EINVAL;
 	t->proc = NULL;
+	timers_used--;
 	signal_timer_arm();
 	return 0;
 }

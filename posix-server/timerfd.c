@@ -31,6 +31,7 @@ struct timerfd {
 };
 
 static struct timerfd timerfds[TIMERFD_MAX];
+static unsigned timerfds_used;  /* in use: none, nothing to look at */
 
 static struct timerfd *timerfd_of(const struct file *f)
 {
@@ -92,13 +93,14 @@ void timerfd_edges(const struct file *f, uint32_t edges[2])
 void timerfd_closed(const struct file *f)
 {
 	timerfd_of(f)->used = false;
+	timerfds_used--;
 }
 
 uint64_t timerfds_first(void)
 {
 	uint64_t first = 0;
 
-	for (unsigned i = 0; i < TIMERFD_MAX; i++) {
+	for (unsigned i = 0; timerfds_used && i < TIMERFD_MAX; i++) {
 		const struct timerfd *t = &timerfds[i];
 		if (!t->used || !t->next)
 			continue;
@@ -113,7 +115,7 @@ void timerfds_expire(void)
 {
 	bool any = false;
 
-	for (unsigned i = 0; i < TIMERFD_MAX; i++)
+	for (unsigned i = 0; timerfds_used && i < TIMERFD_MAX; i++)
 		any |= collect(&timerfds[i]);
 	if (any)
 		threads_wake_all();
@@ -142,6 +144,7 @@ long posix_timerfd_create(struct process *p, struct user_regs *r)
 		return file;
 	}
 	timerfds[i] = (struct timerfd){ .used = true, .clock = (int)clock };
+	timerfds_used++;
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC)) < 0)
 		file_put((int)file);
 	return fd;

@@ -7,8 +7,10 @@
  * wakes the sleepers whose time has come and sends SIGALRM.
  *
  * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time, the
- * kernel's count of its threads (cputime.c; it does not split user from
- * system time, so both count the same). A process's CPU time grows no
+ * kernel's count of its threads (cputime.c; its user/system split is by
+ * the tick's samples, too coarse for a timer, so both count the whole).
+ * The timers processes make (timerfd.c, posix_timer.c: timers.h) are
+ * armed and expired here with the rest. A process's CPU time grows no
  * faster than the clock (one CPU), so the earliest its timer can expire
  * is now plus what is left (a tick at least): the timer is armed for
  * then, and there the count is read again — SIGVTALRM or SIGPROF, or

@@ -12,7 +12,8 @@
  * clock set past a deadline wakes its sleeper, one set back keeps it
  * asleep longer, as Linux's REALTIME timers behave. Relative timeouts
  * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
- * not move.
+ * not move. adjtimex and clock_adjtime read the clock's state as Linux
+ * tells it for a clock no NTP daemon keeps.
  */
 #include "linux_socket.h"       /* LINUX_EOPNOTSUPP */
 #include "rtc.h"

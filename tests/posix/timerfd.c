@@ -73,16 +73,18 @@ static void one_shot(void)
 	timerfd_gettime(fd, &cur);
 	printf("a new timer is disarmed: %s\n", yes(!ns_of(&cur.it_value) && !ns_of(&cur.it_interval)));
 	report("read before it is set", rd(fd, &v));
-	report("timerfd_settime(50 ms)", timerfd_settime(fd, 0, &it, NULL));
+	struct itimerspec far = spec(5000 * MS, 0);
+	timerfd_settime(fd, 0, &far, NULL);
 	timerfd_gettime(fd, &cur);
-	printf("gettime: left in (0, 50 ms]: %s\n",
-	       yes(ns_of(&cur.it_value) > 0 && ns_of(&cur.it_value) <= 50 * MS));
+	printf("gettime: left in (0, 5 s]: %s\n",
+	       yes(ns_of(&cur.it_value) > 0 && ns_of(&cur.it_value) <= 5000 * MS));
+	int64_t t0 = now(CLOCK_MONOTONIC);    /* before: the calls between may be slow */
+	report("timerfd_settime(50 ms)", timerfd_settime(fd, 0, &it, NULL));
 	report("read before it expires", rd(fd, &v));
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	int64_t t0 = now(CLOCK_MONOTONIC);
 	report("poll waits for the expiry", poll(&pfd, 1, 5000));
 	printf("poll: POLLIN %s, after the deadline: %s\n", yes(pfd.revents == POLLIN),
-	       yes(now(CLOCK_MONOTONIC) - t0 >= 40 * MS));
+	       yes(now(CLOCK_MONOTONIC) - t0 >= 50 * MS));
 	report("read after it expired", rd(fd, &v));
 	printf("expirations: %llu\n", (unsigned long long)v);
 	report("read again", rd(fd, &v));
@@ -97,11 +99,13 @@ static void periodic(void)
 	struct itimerspec it = spec(20 * MS, 20 * MS), cur;
 	uint64_t v;
 
-	report("timerfd_settime(20 ms, every 20 ms)", timerfd_settime(fd, 0, &it, NULL));
 	int64_t t0 = now(CLOCK_MONOTONIC);
+	report("timerfd_settime(20 ms, every 20 ms)", timerfd_settime(fd, 0, &it, NULL));
 	report("a blocking read", rd(fd, &v));
-	printf("it waited for the first: %s, count %llu\n",
-	       yes(now(CLOCK_MONOTONIC) - t0 >= 15 * MS), (unsigned long long)v);
+	int64_t waited = now(CLOCK_MONOTONIC) - t0;
+	/* (Its count: 1 unless the host was slow past the second.) */
+	printf("it waited for the first: %s, count at least 1: %s\n", yes(waited >= 20 * MS),
+	       yes(v >= 1));
 	sleep_ms(130);
 	report("read after 130 ms", rd(fd, &v));
 	printf("at least 5 expirations: %s\n", yes(v >= 5));

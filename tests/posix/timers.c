@@ -128,14 +128,15 @@ static void signal_timer(void)
 	printf("the first id is 0: %s\n", yes(id == 0));
 	report("timer_gettime of a new timer", k_gettime(id, &it));
 	printf("disarmed: %s\n", yes(!ns_of(&it.it_value) && !ns_of(&it.it_interval)));
+	k_settime(id, 0, 5000 * MS, 0, NULL);
+	k_gettime(id, &it);
+	printf("gettime: left in (0, 5 s]: %s\n",
+	       yes(ns_of(&it.it_value) > 0 && ns_of(&it.it_value) <= 5000 * MS));
 	int64_t t0 = now(CLOCK_MONOTONIC);
 	report("timer_settime(30 ms)", k_settime(id, 0, 30 * MS, 0, NULL));
-	k_gettime(id, &it);
-	printf("gettime: left in (0, 30 ms]: %s\n",
-	       yes(ns_of(&it.it_value) > 0 && ns_of(&it.it_value) <= 30 * MS));
 	int came = wait_count(1);
 	printf("signal came: %s, after the deadline: %s\n", yes(came),
-	       yes(now(CLOCK_MONOTONIC) - t0 >= 25 * MS));
+	       yes(now(CLOCK_MONOTONIC) - t0 >= 30 * MS));
 	printf("signo SIGUSR1 %s, si_code SI_TIMER %s, si_value 42 %s, si_overrun 0 %s\n",
 	       yes(got_sig == SIGUSR1), yes(got_code == SI_TIMER), yes(got_value == 42),
 	       yes(got_overrun == 0));
@@ -159,7 +160,8 @@ static void signal_timer(void)
 	long o = syscall(SYS_timer_getoverrun, id);
 	printf("one signal for them all: %s, si_overrun 5 or more: %s\n", yes(count == 1),
 	       yes(overrun >= 5));
-	printf("timer_getoverrun equals si_overrun: %s\n", yes(o == overrun));
+	/* (Unless a slow host let the next expiry's signal in between.) */
+	printf("timer_getoverrun equals si_overrun: %s\n", yes(o == overrun || got_count > count));
 	struct itimerspec was;
 	report("disarm with old", k_settime(id, 0, 0, 0, &was));
 	printf("old interval 20 ms: %s\n", yes(ns_of(&was.it_interval) == 20 * MS));

@@ -119,6 +119,7 @@ struct thread {
 	struct signal_source siginfo[LINUX_NSIG];       /* of each of those */
 	struct linux_stack altstack;    /* sigaltstack; size 0: none */
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
+	uint64_t sigwait_set;           /* waits in rt_sigtimedwait for these (0: not) */
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
 					 * of sys_clock; SLEEP_FOREVER: none), rem (0: none;
@@ -459,6 +460,9 @@ void process_set_cwd(struct process *p, int node);
  * marked (thread_mark): one that waits in a call, the main thread first;
  * else one that runs (a signal whose default action ends p ends it). */
 void signal_send(struct process *p, int sig, int code, int from, int status);
+/* The siginfo of sig sent by src, as Linux lays it out (the frame's,
+ * rt_sigtimedwait's). */
+void signal_siginfo(struct linux_siginfo *info, int sig, const struct signal_source *src);
 /* Send sig to thread t alone (tgkill, tkill, SIGPIPE), as signal_send. */
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status);
 /* signal_send and signal_send_thread with the whole siginfo source (a

@@ -128,6 +128,11 @@ void signal_send_source(struct process *p, int sig, const struct signal_source *
 			pick = t;
 		}
 	}
+	if (!pick)      /* all block it: one waiting for it in rt_sigtimedwait takes it */
+		for (unsigned i = 0; i < THREAD_MAX && !pick; i++)
+			if (threads[i].state == THREAD_RUNNING && threads[i].proc == p &&
+			    (threads[i].sigwait_set & SIG_BIT(sig)))
+				pick = &threads[i];
 	if (pick)
 		thread_mark(pick);
 }
@@ -148,8 +153,25 @@ void signal_send_thread_source(struct thread *t, int sig, const struct signal_so
 		return;
 	t->sigpending |= SIG_BIT(sig);
 	t->siginfo[sig - 1] = *src;
-	if (signal_deliverable(t))
+	if (signal_deliverable(t) || (t->sigwait_set & SIG_BIT(sig)))
 		thread_mark(t);
+}
+
+void signal_siginfo(struct linux_siginfo *info, int sig, const struct signal_source *src)
+{
+	memset(info, 0, sizeof(*info));
+	info->signo = sig;
+	info->code = src->code;
+	if (src->code == LINUX_SI_TIMER) {
+		info->timerid = src->pid;
+		info->overrun = src->status;
+		info->value = src->addr;
+	} else if (src->addr) {
+		info->addr = src->addr;
+	} else {
+		info->pid = src->pid;
+		info->status = src->status;
+	}
 }
 
 /* The frame for sig (sent by src) on t's stack, and r set to enter act's
@@ -189,18 +211,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	};
 	f.uc.sigmask = t->in_sigsuspend ? t->sigsuspend_old : t->sigmask;
 	mc->oldmask = f.uc.sigmask;
-	f.info.signo = sig;
-	f.info.code = src->code;
-	if (src->code == LINUX_SI_TIMER) {
-		f.info.timerid = src->pid;
-		f.info.overrun = src->status;
-		f.info.value = src->addr;
-	} else if (src->addr) {
-		f.info.addr = src->addr;
-	} else {
-		f.info.pid = src->pid;
-		f.info.status = src->status;
-	}
+	signal_siginfo(&f.info, sig, src);
 	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
 		return false;
 	signal_fpu_enter(t);
@@ -292,6 +303,7 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 	long futex = nr == LINUX_NR_futex ? futex_interrupted(t, r) : 0;
 
 	t->sleep_at = 0;
+	t->sigwait_set = 0;
 	t->futex = FUTEX_NONE;
 	if (t->io_done) {
 		r->rax = t->io_done;

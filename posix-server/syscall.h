@@ -56,6 +56,8 @@ enum linux_syscall {
 	/* signal.c */                                                           \
 	X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)       \
 	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
+	/* signal_wait.c */                                                      \
+	X(rt_sigtimedwait)                                                       \
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
 	/* timerfd.c */                                                          \

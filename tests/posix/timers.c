@@ -8,9 +8,11 @@
  * in the past fires at once); a CPU-time timer fires while the process
  * computes; a forked child has none of its parent's timers, an exec'd
  * program none at all; the errors (clock, notify, signal, ids, times).
- * The calls are made as system calls (libc's timer_t differs: glibc's
- * and musl's SIGEV_THREAD need rt_sigtimedwait, not yet on Mica); only
- * relations are printed, never times.
+ * libc's SIGEV_THREAD (a helper thread in rt_sigtimedwait runs the
+ * function); sigtimedwait and sigwaitinfo (a zero timeout, a timeout, a
+ * pending kill, one from another thread, a timer's signal, siginfo).
+ * The other calls are made as system calls (libc's timer_t differs);
+ * only relations are printed, never times.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -240,9 +242,16 @@ static void thread_id(void)
 	pthread_join(th, NULL);
 	ev.tid = worker_tid;        /* gone now */
 	report("SIGEV_THREAD_ID of a thread that is gone", k_create(CLOCK_MONOTONIC, &ev, &id));
-	ev.tid = 1;                 /* another process's */
-	report("SIGEV_THREAD_ID of another process's thread",
-	       getpid() == 1 ? -1 : k_create(CLOCK_MONOTONIC, &ev, &id));
+	fflush(stdout);
+	pid_t child = fork();       /* another process's thread */
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	ev.tid = child;
+	report("SIGEV_THREAD_ID of another process's thread", k_create(CLOCK_MONOTONIC, &ev, &id));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 }
 
 static void cpu_time(void)
@@ -263,6 +272,83 @@ static void cpu_time(void)
 	syscall(SYS_timer_delete, id);
 	report("timer_create(THREAD_CPUTIME_ID)", k_create(CLOCK_THREAD_CPUTIME_ID, &ev, &id));
 	syscall(SYS_timer_delete, id);
+}
+
+static volatile int notified, notified_value;
+
+static void notify_fn(union sigval v)
+{
+	notified_value = v.sival_int;
+	notified++;
+}
+
+/* libc's SIGEV_THREAD: its helper thread waits in rt_sigtimedwait for
+ * the timer's signal (SIGEV_THREAD_ID) and runs the function. */
+static void sigev_thread(void)
+{
+	struct sigevent sev;
+	timer_t t;
+	int64_t end = now(CLOCK_MONOTONIC) + 5000 * MS;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD;
+	sev.sigev_notify_function = notify_fn;
+	sev.sigev_value.sival_int = 99;
+	report("timer_create(SIGEV_THREAD), libc's", timer_create(CLOCK_MONOTONIC, &sev, &t));
+	struct itimerspec it = { { 0, 0 }, { 0, 20 * MS } };
+	report("timer_settime", timer_settime(t, 0, &it, NULL));
+	while (!notified && now(CLOCK_MONOTONIC) < end)
+		sleep_ms(1);
+	sleep_ms(50);
+	printf("SIGEV_THREAD: the function ran once with its value: %s\n",
+	       yes(notified == 1 && notified_value == 99));
+	report("timer_delete", timer_delete(t));
+}
+
+static void *late_kill(void *arg)
+{
+	(void)arg;
+	sleep_ms(30);
+	kill(getpid(), SIGUSR2);
+	return NULL;
+}
+
+/* sigtimedwait and sigwaitinfo (rt_sigtimedwait). */
+static void sigwaits(void)
+{
+	sigset_t set, old;
+	siginfo_t si;
+	struct timespec zero = { 0, 0 }, short_wait = { 0, 50 * MS }, bad = { 0, 1000000000 };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	report("sigtimedwait(nothing pending, zero timeout)", sigtimedwait(&set, &si, &zero));
+	int64_t t0 = now(CLOCK_MONOTONIC);
+	report("sigtimedwait(nothing pending, 50 ms)", sigtimedwait(&set, &si, &short_wait));
+	printf("it waited the 50 ms: %s\n", yes(now(CLOCK_MONOTONIC) - t0 >= 50 * MS));
+	report("sigtimedwait(nsec 10^9)", sigtimedwait(&set, &si, &bad));
+	kill(getpid(), SIGUSR2);
+	memset(&si, 0, sizeof(si));
+	report("sigtimedwait(SIGUSR2 pending)", sigtimedwait(&set, &si, &zero));
+	printf("its siginfo: SI_USER from us: %s\n",
+	       yes(si.si_signo == SIGUSR2 && si.si_code == SI_USER && si.si_pid == getpid()));
+	report("taken: not pending any more", sigtimedwait(&set, &si, &zero));
+	pthread_t th;
+	pthread_create(&th, NULL, late_kill, NULL);
+	report("sigwaitinfo waits for a kill from another thread", sigwaitinfo(&set, &si));
+	pthread_join(th, NULL);
+	/* A timer's signal, blocked, taken by sigwaitinfo. */
+	struct ksigevent ev = { .value.sival_int = 5, .signo = SIGUSR2, .notify = KSIGEV_SIGNAL };
+	int id = -1;
+	k_create(CLOCK_MONOTONIC, &ev, &id);
+	k_settime(id, 0, 20 * MS, 0, NULL);
+	memset(&si, 0, sizeof(si));
+	report("sigwaitinfo takes a timer's signal", sigwaitinfo(&set, &si));
+	printf("its siginfo: SI_TIMER with the value: %s\n",
+	       yes(si.si_code == SI_TIMER && si.si_value.sival_int == 5));
+	syscall(SYS_timer_delete, id);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static void inheritance(const char *self)
@@ -346,6 +432,8 @@ int main(int argc, char **argv)
 	none();
 	thread_id();
 	cpu_time();
+	sigev_thread();
+	sigwaits();
 	inheritance(argv[0]);
 	errors();
 	return 0;

@@ -9,6 +9,7 @@
 #include "file.h"
 #include "socket.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vfs.h"
 
@@ -48,6 +49,8 @@ void file_put(int index)
 		socket_closed(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		eventfd_closed(f);
+	if (vfs_nodes[f->node].type == VFS_TIMERFD)
+		timerfd_closed(f);
 	if (tty_file(f))
 		tty_closed(f);
 	epoll_closed(index);

@@ -25,6 +25,7 @@
 #include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vfs.h"
 
@@ -76,6 +77,8 @@ static unsigned file_ready(const struct file *f)
 		return socket_poll(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		return eventfd_poll(f);
+	if (vfs_nodes[f->node].type == VFS_TIMERFD)
+		return timerfd_poll(f);
 	if (tty_file(f))
 		return tty_file_poll(f);
 	return epoll_of(f) ? 0 : DEFAULT_READY;
@@ -91,6 +94,9 @@ static void file_edges(const struct file *f, uint32_t edges[2])
 		return;
 	case VFS_EVENTFD:
 		eventfd_edges(f, edges);
+		return;
+	case VFS_TIMERFD:
+		timerfd_edges(f, edges);
 		return;
 	case VFS_SOCKET:
 		socket_edges(f, edges);
@@ -349,7 +355,8 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (epoll_of(f))
 		return -LINUX_EINVAL;
-	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD && !(n->type == VFS_DEVICE && (tty_file(f) ||
+	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD &&
+	    n->type != VFS_TIMERFD && !(n->type == VFS_DEVICE && (tty_file(f) ||
 							      n->device == DEV_RANDOM)))
 		return -LINUX_EPERM;
 	for (w = 0; w < e->n && !(e->w[w].fd == (int)fd && e->w[w].file == f - files); w++)

@@ -15,6 +15,7 @@
 #include "procfs.h"
 #include "signals.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vdso_map.h"
 #include "vfs.h"
@@ -209,6 +210,7 @@ static void process_release(struct process *p)
 		if (threads[i].state != THREAD_FREE && threads[i].proc == p)
 			futex_thread_gone(&threads[i]);
 	threads_release(p, NULL);
+	posix_timers_release(p);
 	task_delete(&p->task);
 	as_release(&p->as);
 	fd_close_all(p);
@@ -422,6 +424,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	 * with the pid as its tid (as Linux). */
 	struct thread *t = p->current;
 	threads_release(p, t);
+	posix_timers_release(p);        /* as Linux's exec: itimers stay, timers go */
 	t->tid = p->pid;
 	t->clear_child_tid = t->robust_list = 0;
 	as_release(&p->as);

@@ -26,6 +26,30 @@ KTEST(ioport_map_checks)
 	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
 }
 
+static void port_reader(uint64_t port)
+{
+	(void)inb((uint16_t)port);
+}
+
+/* Ports are a task's own: a task without them faults on one another
+ * task may use, in turns as its threads and ours switch (the TSS's
+ * bitmap is denied by its I/O map base, not copied, for the one
+ * without); ours work again after. */
+KTEST(ioport_map_is_the_tasks_own)
+{
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	for (int round = 0; round < 3; round++) {
+		uint8_t a = rtc_read(0x0A);
+		struct child *c = child_start(port_reader, 0x71, 256 * 1024, CHILD_STOP, true);
+		KCHECK(c);
+		KCHECK(child_wait(c));
+		KCHECK(c->stopped);
+		KEXPECT(c->vector, 13);
+		child_destroy(c);
+		KEXPECT(rtc_read(0x0A) & 0x7F, a & 0x7F);       /* ours still (UIP may flip) */
+	}
+}
+
 KTEST(irq_create_checks)
 {
 	cap_slot_t s = ktest_slot();

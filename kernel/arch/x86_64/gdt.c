@@ -8,7 +8,11 @@
 _Static_assert(offsetof(struct tss, rsp) == TSS_RSP0, "switch.S reads the TSS's rsp0");
 
 struct tss gdt_tss;
+const uint8_t *gdt_active_io_bitmap;
 const uint8_t *gdt_loaded_io_bitmap;
+/* GDT_IOMAP_INVALID denies every port: it is past the TSS's limit (Intel
+ * SDM vol. 1, 19.5.2). */
+_Static_assert(sizeof(struct tss) <= GDT_IOMAP_INVALID, "the invalid I/O map base is past the TSS");
 static uint64_t gdt[8];
 static uint8_t ist_stacks[2][KERNEL_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -29,7 +33,7 @@ void gdt_init(void)
 	memset(&gdt_tss, 0, sizeof(gdt_tss));
 	gdt_tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
 	gdt_tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
-	gdt_tss.iomap_base = __builtin_offsetof(struct tss, io_bitmap);
+	gdt_tss.iomap_base = GDT_IOMAP_INVALID;
 	memset(gdt_tss.io_bitmap, 0xFF, sizeof(gdt_tss.io_bitmap));
 	uint64_t base = (uint64_t)&gdt_tss, limit = sizeof(gdt_tss) - 1;
 	gdt[6] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
@@ -56,17 +60,16 @@ void gdt_init(void)
 
 void gdt_copy_io_bitmap(const uint8_t *bitmap)
 {
-	if (bitmap)
-		memcpy(gdt_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
-	else
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	memcpy(gdt_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
 	gdt_loaded_io_bitmap = bitmap;
 }
 
 void gdt_io_bitmap_changed(const uint8_t *bitmap)
 {
-	if (bitmap == gdt_loaded_io_bitmap) {
+	if (bitmap == gdt_loaded_io_bitmap)
 		gdt_loaded_io_bitmap = NULL;
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	if (bitmap == gdt_active_io_bitmap) {
+		gdt_active_io_bitmap = NULL;
+		gdt_tss.iomap_base = GDT_IOMAP_INVALID;
 	}
 }

@@ -44,15 +44,24 @@ static inline void gdt_set_kernel_stack(uint64_t rsp0)
 }
 
 /* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the
- * CPU checks for user-mode port access. A task's bitmap is copied in when
- * one of its threads is switched to (inline: most switches find it
- * loaded already). */
-extern const uint8_t *gdt_loaded_io_bitmap;
+ * CPU checks for user-mode port access (inline: most switches find it in
+ * force already). As Linux's: deny all is the TSS's I/O map base past
+ * its limit (one store), and the last bitmap copied in stays there, so
+ * a switch back to its task (a driver or server and the threads it
+ * serves, in turns) only moves the base back; a bitmap is copied (8
+ * KiB) only when another task's is wanted. */
+#define GDT_IOMAP_INVALID 0xFFFF       /* an I/O map base past the TSS's limit */
+extern const uint8_t *gdt_active_io_bitmap;    /* in force now (NULL: none) */
+extern const uint8_t *gdt_loaded_io_bitmap;    /* the one whose copy the TSS holds */
 void gdt_copy_io_bitmap(const uint8_t *bitmap);
 static inline void gdt_load_io_bitmap(const uint8_t *bitmap)
 {
-	if (bitmap != gdt_loaded_io_bitmap)
+	if (bitmap == gdt_active_io_bitmap)
+		return;
+	if (bitmap && bitmap != gdt_loaded_io_bitmap)
 		gdt_copy_io_bitmap(bitmap);
+	gdt_tss.iomap_base = bitmap ? __builtin_offsetof(struct tss, io_bitmap) : GDT_IOMAP_INVALID;
+	gdt_active_io_bitmap = bitmap;
 }
 
 /* bitmap changed or is about to be freed: forget the loaded copy. */

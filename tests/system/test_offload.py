@@ -76,9 +76,14 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
             assert d["eth0.tx_csum_offloaded"] >= segments and d["eth0.tx_csum_software"] == 0, d
             if model == "virtio-net":
                 # The host left its checksums partial or vouched for
-                # them, every frame's (ARP aside); it hands us its
-                # segments merged (GUEST_TSO4), which lwIP takes whole.
-                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 4, d
+                # them, every frame's but a few: ARP, and what the
+                # host's stack sends with its checksum complete (a
+                # reset, an ACK for a connection it no longer has:
+                # ip_send_unicast_reply) — more of those on a loaded
+                # host (a slack of 4 failed one run in two there). It
+                # hands us its segments merged (GUEST_TSO4), which lwIP
+                # takes whole.
+                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 16, d
             # virtio-net: the host merges (GUEST_TSO4); e1000: the
             # driver does (drivers/net/rx_merge.c), and lwIP takes the
             # aggregates whole.

@@ -30,6 +30,9 @@ struct task {
 	uint8_t *io_bitmap;         /* 8 KiB, 1 = denied; NULL = all denied */
 	uint64_t exits;             /* threads that ended by thread_exit */
 	uint64_t exit_code;         /* the code the last of them passed */
+	uint64_t pt_tables;         /* page tables below the PML4, charged here
+				     * (made by mapdb, freed when empty) */
+	bool dying;                 /* task_destroy is taking its mappings */
 	char name[16];
 };
 

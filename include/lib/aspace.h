@@ -79,16 +79,14 @@ struct as_ops {
 	 * address space never owns a page (shared regions only). */
 	void *(*table_alloc)(void *ctx, size_t bytes);
 	void (*table_free)(void *ctx, void *table, size_t bytes);
-	/* Copy-on-write (all three, or none: then pages are never shared).
+	/* Copy-on-write (both, or none: then pages are never shared).
 	 * page_share: one more address space owns page (count it, and
 	 * revoke write access from every client it is mapped to);
-	 * page_owners: how many own it (1: only the caller); page_unmap:
-	 * revoke it from every client, the pager keeps it. With them,
+	 * page_owners: how many own it (1: only the caller). With them,
 	 * page_free drops one owner: the page is given back at the last, and
 	 * revoked from every client either way. */
 	void (*page_share)(void *ctx, void *page);
 	unsigned (*page_owners)(void *ctx, void *page);
-	void (*page_unmap)(void *ctx, void *page);
 	/* AS_OBJECT regions (all three, or none: then there are none).
 	 * object_page: the page of object at offset (page aligned) into
 	 * *page — made if create, else NULL when there is none yet —: 0, or
@@ -208,7 +206,8 @@ void *as_page(struct aspace *as, uint64_t va);
  * AS_ANON pages are allocated on first touch. A shared page (as_share)
  * is answered without write access, unless the fault is a write: then
  * the writer gets a copy of its own (or, the last owner, the page
- * itself, revoked first when the fault says it is mapped read-only). 0, or -ERR_BAD_ADDRESS (no
+ * itself: mapped again writable over the read-only mapping the client
+ * has, the kernel extends its rights, abi.md). 0, or -ERR_BAD_ADDRESS (no
  * region), -ERR_NO_RIGHTS (a write to a read-only or a fetch from a
  * non-executable region), -ERR_NO_MEMORY (no page, max_pages owned, or no
  * memory for the table).

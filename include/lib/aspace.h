@@ -8,7 +8,7 @@
  * page allocation through struct as_ops, and turns what as_fault answers
  * into an IPC map item (pager_answer() in lib/pager.h does that).
  *
- * Two kinds of region:
+ * Three kinds of region:
  *   AS_ANON    memory of the client's own: a zeroed page of the pager's on
  *              first touch (or preset by as_preset/as_load_elf), owned by
  *              the address space and freed with it. An owned page may be
@@ -157,6 +157,19 @@ long as_resize(struct aspace *as, uint64_t start, uint64_t end);
  * (the splits need region slots and none is free); nothing changes on an
  * error. */
 long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);
+
+/* Merge every region that ends in [start, end] (those in the range and
+ * the one just below it) with the region that starts where it ends, when
+ * one region can stand for both, as Linux merges neighbouring mappings:
+ * the same kind, rights, max_rights, tag and prepare, and the same
+ * backing going on — an AS_SHARED or AS_OBJECT region's source (and
+ * object) continued, an AS_ANON one's too when it has a tag (a file's
+ * offset), any when it has none (anonymous memory). A merged AS_OBJECT
+ * region's hold is dropped (object_release of nothing, last). Owned pages
+ * are untouched. For a pager after it has made, labelled or protected
+ * [start, start + size): neighbours that abut do not use up
+ * AS_MAX_REGIONS. */
+void as_merge(struct aspace *as, uint64_t start, uint64_t end);
 
 /* Call fn(ctx, va, page) for every page owned in [start, end), in no
  * particular order; the time it takes is bounded by the smaller of the

@@ -33,6 +33,8 @@ struct task {
 	uint64_t pt_tables;         /* page tables below the PML4, charged here
 				     * (made by mapdb, freed when empty) */
 	bool dying;                 /* task_destroy is taking its mappings */
+	uint16_t io_lo, io_hi;      /* io_bitmap's bytes [io_lo, io_hi) may
+				     * allow a port; the rest are 0xFF */
 	char name[16];
 };
 

@@ -26,6 +26,33 @@ KTEST(ioport_map_checks)
 	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
 }
 
+static volatile long port_read_by_child;
+
+static void read_rtc_port(uint64_t arg)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb $0x71, %0" : "=a"(v));
+	port_read_by_child = v;
+}
+
+/* A task's open ports are its own: switched to from us (0x70-0x71 open),
+ * a task with none gets #GP for them, and ours work again after. */
+KTEST(ioports_stay_with_their_task_across_switches)
+{
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	rtc_read(0x0A);
+	port_read_by_child = -1;
+	struct child *c = child_start(read_rtc_port, 0, 256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	KCHECK(child_wait(c));
+	KCHECK(c->stopped);
+	KEXPECT(c->vector, 13);
+	KEXPECT(port_read_by_child, -1);
+	child_destroy(c);
+	rtc_read(0x0A);         /* a #GP here would stop the test program */
+}
+
 KTEST(irq_create_checks)
 {
 	cap_slot_t s = ktest_slot();

@@ -54,12 +54,27 @@ void gdt_init(void)
 }
 
 
-void gdt_copy_io_bitmap(const uint8_t *bitmap)
+/* The bytes of the TSS's bitmap that may allow a port: [span_lo, span_hi). */
+static unsigned span_lo, span_hi;
+
+/* Deny every port again: only the bytes the loaded bitmap allowed. */
+static void deny_loaded(void)
 {
-	if (bitmap)
-		memcpy(gdt_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
-	else
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	if (span_hi > span_lo)
+		memset(gdt_tss.io_bitmap + span_lo, 0xFF, span_hi - span_lo);
+	span_lo = span_hi = 0;
+}
+
+void gdt_copy_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi)
+{
+	deny_loaded();
+	if (hi > IO_BITMAP_BYTES)
+		hi = IO_BITMAP_BYTES;
+	if (bitmap && hi > lo) {
+		memcpy(gdt_tss.io_bitmap + lo, bitmap + lo, hi - lo);
+		span_lo = lo;
+		span_hi = hi;
+	}
 	gdt_loaded_io_bitmap = bitmap;
 }
 
@@ -67,6 +82,6 @@ void gdt_io_bitmap_changed(const uint8_t *bitmap)
 {
 	if (bitmap == gdt_loaded_io_bitmap) {
 		gdt_loaded_io_bitmap = NULL;
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+		deny_loaded();
 	}
 }

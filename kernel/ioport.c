@@ -41,9 +41,13 @@ int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
 	}
 	for (uint64_t p = base; p < base + count; p++)
 		t->io_bitmap[p / 8] &= ~(1 << (p % 8));
+	if (t->io_hi == 0 || base / 8 < t->io_lo)
+		t->io_lo = (uint16_t)(base / 8);
+	if ((base + count + 7) / 8 > t->io_hi)
+		t->io_hi = (uint16_t)((base + count + 7) / 8);
 	gdt_io_bitmap_changed(t->io_bitmap);
 	if (current && current->task == t)
-		gdt_load_io_bitmap(t->io_bitmap);
+		gdt_load_io_bitmap(t->io_bitmap, t->io_lo, t->io_hi);
 	return 0;
 }
 

@@ -206,13 +206,8 @@ static unsigned page_owners(void *ctx, void *page)
 	return extra ? *extra + 1U : 1U;
 }
 
-static void page_unmap(void *ctx, void *page)
-{
-	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
-}
-
 const struct as_ops process_as_ops = {
-	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners, page_unmap,
+	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners,
 	shmem_page, shmem_hold, shmem_release,
 };
 

@@ -44,24 +44,19 @@ static inline void gdt_set_kernel_stack(uint64_t rsp0)
 }
 
 /* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the
- * CPU checks for user-mode port access (inline: most switches find it in
- * force already). As Linux's: deny all is the TSS's I/O map base past
- * its limit (one store), and the last bitmap copied in stays there, so
- * a switch back to its task (a driver or server and the threads it
- * serves, in turns) only moves the base back; a bitmap is copied (8
- * KiB) only when another task's is wanted. */
-#define GDT_IOMAP_INVALID 0xFFFF       /* an I/O map base past the TSS's limit */
-extern const uint8_t *gdt_active_io_bitmap;    /* in force now (NULL: none) */
-extern const uint8_t *gdt_loaded_io_bitmap;    /* the one whose copy the TSS holds */
-void gdt_copy_io_bitmap(const uint8_t *bitmap);
-static inline void gdt_load_io_bitmap(const uint8_t *bitmap)
+ * CPU checks for user-mode port access; only its bytes [lo, hi) may allow
+ * a port (the rest are 0xFF). Called at every switch to a task's thread
+ * (inline: most find it in force already). No bitmap is the TSS's I/O map
+ * base past the TSS's limit (every port denied, Intel SDM vol. 1, 19.5.2):
+ * one store, the bitmap copied in the TSS stays for the next switch back.
+ * Another task's bitmap is copied in, just its bytes [lo, hi), after the
+ * bytes the one before opened are denied again. */
+extern const uint8_t *gdt_loaded_io_bitmap;
+void gdt_switch_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi);
+static inline void gdt_load_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi)
 {
-	if (bitmap == gdt_active_io_bitmap)
-		return;
-	if (bitmap && bitmap != gdt_loaded_io_bitmap)
-		gdt_copy_io_bitmap(bitmap);
-	gdt_tss.iomap_base = bitmap ? __builtin_offsetof(struct tss, io_bitmap) : GDT_IOMAP_INVALID;
-	gdt_active_io_bitmap = bitmap;
+	if (bitmap != gdt_loaded_io_bitmap)
+		gdt_switch_io_bitmap(bitmap, lo, hi);
 }
 
 /* bitmap changed or is about to be freed: forget the loaded copy. */

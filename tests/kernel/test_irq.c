@@ -53,6 +53,25 @@ KTEST(ioports_stay_with_their_task_across_switches)
 	rtc_read(0x0A);         /* a #GP here would stop the test program */
 }
 
+/* Ports closed again: the bitmap goes with the last open port (its 8 KiB
+ * of quota back), and ports are open again after a new ioport_map. */
+KTEST(ioport_close_frees_the_bitmap)
+{
+	KEXPECT(sys_ioport_close(0x70, 0), -ERR_RANGE);
+	KEXPECT(sys_ioport_close(0xFFFF, 2), -ERR_RANGE);
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x80, 1), 0);
+	uint64_t used = ktest_info().quota_used;
+	KEXPECT(sys_ioport_close(0x70, 2), 0);
+	KEXPECT(ktest_info().quota_used, used);         /* 0x80 still open */
+	KEXPECT(sys_ioport_close(0, 0x10000), 0);
+	KEXPECT(ktest_info().quota_used, used - 8192);
+	KEXPECT(sys_ioport_close(0x70, 2), 0);          /* none open: nothing to do */
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(ktest_info().quota_used, used);
+	rtc_read(0x0A);         /* a #GP here would stop the test program */
+}
+
 KTEST(irq_create_checks)
 {
 	cap_slot_t s = ktest_slot();

@@ -91,7 +91,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -MMD -MP
 USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T lib/user/user.ld
 LIBMICA_SRC := lib/fmt.c lib/string.c lib/elf.c lib/ratelimit.c lib/netq.c lib/inet.c lib/args.c lib/appliance_config.c lib/config_parser.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c lib/siphash.c lib/inet_csum.c lib/aspace.c lib/aspace_owned.c lib/aspace_fault.c lib/loader.c $(wildcard lib/user/*.c lib/user/*.S)
-LIBMICA_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c
+LIBMICA_SRC += lib/netq_csum.c lib/netq_gso.c lib/netq_merge.c lib/cpio.c
 LIBMICA_OBJ := $(patsubst %,$(B)/user/%.o,$(LIBMICA_SRC))
 KTEST_OBJ := $(patsubst %,$(B)/user/%.o,$(wildcard tests/kernel/*.c))
 # The benchmark program reuses the kernel-test runner and child tasks.
@@ -134,7 +134,8 @@ $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 # NIC drivers: the common program (driver.c, with the injected faults in
 # fault.c) and one hardware half each.
 DRIVERS := e1000 virtio-net
-DRIVER_COMMON := $(B)/user/drivers/net/driver.c.o $(B)/user/drivers/net/fault.c.o
+DRIVER_COMMON := $(B)/user/drivers/net/driver.c.o $(B)/user/drivers/net/fault.c.o \
+	$(B)/user/drivers/net/rx_merge.c.o
 $(B)/drivers/e1000.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/e1000.c.o
 $(B)/drivers/virtio-net.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/virtio_net.c.o \
 	$(B)/user/drivers/net/virtq_desc.c.o
@@ -439,7 +440,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c posix-server/vfs_change.c posix-server/tmpfs.c \
 	posix-server/runlist_parse.c \
 	posix-server/ldisc.c posix-server/rtc_date.c
-UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/cpio.c drivers/net/virtq_desc.c
+UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/netq_merge.c lib/cpio.c drivers/net/virtq_desc.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

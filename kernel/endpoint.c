@@ -98,6 +98,9 @@ long endpoint_recv(struct endpoint *ep, struct reply *reply, bool nonblock)
 	struct thread *self = current;
 
 	kassert(!reply || !reply->caller);
+	/* The reply object of our latest receive, whatever it brings (the
+	 * timer's samples look at whose call it holds: sched_tick). */
+	endpoint_set_receive_reply(self, reply);
 	/* A pending signal on the bound notification comes first. */
 	uint64_t bits = notification_take_bound(self);
 	if (bits) {
@@ -117,7 +120,6 @@ long endpoint_recv(struct endpoint *ep, struct reply *reply, bool nonblock)
 		return -ERR_WOULD_BLOCK;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;
-	endpoint_set_receive_reply(self, reply);
 	waitq_push(&ep->receivers, self);
 	sched_block_switch(NULL);
 	return SYSCALL_NO_RESULT;

@@ -87,6 +87,13 @@ uint64_t frame_alloc(struct frame_allocator *fa)
 	return FRAME_NONE;
 }
 
+/* The first frame at or above f that is a multiple of align (a power of
+ * two). */
+static inline uint64_t align_up(uint64_t f, uint64_t align)
+{
+	return (f + align - 1) & ~(align - 1);
+}
+
 uint64_t frame_alloc_contig(struct frame_allocator *fa, uint64_t count,
 			    uint64_t align_frames)
 {
@@ -94,8 +101,17 @@ uint64_t frame_alloc_contig(struct frame_allocator *fa, uint64_t count,
 		return FRAME_NONE;
 	if (count > fa->free)
 		return FRAME_NONE;
-	uint64_t f = align_frames;   /* frame 0 is never free */
+	/* From the lowest word that may have a free frame (frame 0 is never
+	 * free); used frames are skipped a word's worth at a time, so a
+	 * memory whose low part is all taken costs a word per 64 frames. */
+	uint64_t f = align_up(fa->hint * 64 > align_frames ? fa->hint * 64 : align_frames,
+			      align_frames);
 	while (f + count <= fa->nframes) {
+		uint64_t used = fa->bitmap[f / 64] >> (f % 64);
+		if (used & 1) {
+			f = align_up(f + (~used ? (uint64_t)__builtin_ctzll(~used) : 64), align_frames);
+			continue;
+		}
 		uint64_t run = 0;
 		while (run < count && !bit_get(fa->bitmap, f + run))
 			run++;
@@ -106,7 +122,7 @@ uint64_t frame_alloc_contig(struct frame_allocator *fa, uint64_t count,
 			return f * FRAME_SIZE;
 		}
 		/* Skip past the used frame, to the next aligned start. */
-		f = (f + run + 1 + align_frames - 1) & ~(align_frames - 1);
+		f = align_up(f + run + 1, align_frames);
 	}
 	return FRAME_NONE;
 }

@@ -41,10 +41,37 @@ int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
 	}
 	for (uint64_t p = base; p < base + count; p++)
 		t->io_bitmap[p / 8] &= ~(1 << (p % 8));
+	if (t->io_hi == 0 || base / 8 < t->io_lo)
+		t->io_lo = (uint16_t)(base / 8);
+	if ((base + count + 7) / 8 > t->io_hi)
+		t->io_hi = (uint16_t)((base + count + 7) / 8);
 	gdt_io_bitmap_changed(t->io_bitmap);
 	if (current && current->task == t)
-		gdt_load_io_bitmap(t->io_bitmap);
+		gdt_load_io_bitmap(t->io_bitmap, t->io_lo, t->io_hi);
 	return 0;
+}
+
+/* The task's bitmap freed (its quota refunded) once no port is open in
+ * it: switches to its threads then cost one store, as for any task
+ * without ports. */
+static void task_close_ioports(struct task *t, uint64_t base, uint64_t count)
+{
+	if (!t->io_bitmap)
+		return;
+	for (uint64_t p = base; p < base + count; p++)
+		t->io_bitmap[p / 8] |= (uint8_t)(1 << (p % 8));
+	gdt_io_bitmap_changed(t->io_bitmap);
+	bool open = false;
+	for (unsigned i = t->io_lo; i < t->io_hi && !open; i++)
+		open = t->io_bitmap[i] != 0xFF;
+	if (!open) {
+		kfree(t->io_bitmap, IO_BITMAP_BYTES);
+		task_refund(t, IO_BITMAP_BYTES);
+		t->io_bitmap = NULL;
+		t->io_lo = t->io_hi = 0;
+	}
+	if (current && current->task == t)
+		gdt_load_io_bitmap(t->io_bitmap, t->io_lo, t->io_hi);
 }
 
 /* ---- system calls ---- */
@@ -61,5 +88,13 @@ long sys_ioport_map(uint64_t slot, uint64_t base, uint64_t count)
 			REJECT(ERR_RANGE, "port %lx belongs to the kernel", p);
 	if (task_allow_ioports(current->task, base, count))
 		REJECT(ERR_NO_MEMORY, "no quota for the I/O bitmap");
+	return 0;
+}
+
+long sys_ioport_close(uint64_t base, uint64_t count)
+{
+	if (count == 0 || base > 0xFFFF || count > 0x10000 - base)
+		REJECT(ERR_RANGE, "ports %lx+%lu are not ports", base, count);
+	task_close_ioports(current->task, base, count);
 	return 0;
 }

@@ -114,9 +114,10 @@ static int install_pte(struct task *space, uint64_t va, uint64_t phys,
 
 	/* Return the charge for tables it did not need to make. */
 	task_refund(space, charged - sizeof(struct mapping) - tables * FRAME_SIZE);
+	space->pt_tables += tables;
 	if (err) {
-		/* Tables made before a failure stay, charged, and are
-		 * counted when the task's page tables are freed. */
+		/* Tables made before a failure stay, charged, until a
+		 * mapping there goes or the task's page tables are freed. */
 		task_refund(space, sizeof(struct mapping));
 		return err == PT_NO_MEMORY ? -ERR_NO_MEMORY : -ERR_RANGE;
 	}
@@ -126,6 +127,11 @@ static int install_pte(struct task *space, uint64_t va, uint64_t phys,
 int mapdb_map(struct mapping *parent, struct task *space, uint64_t va,
 	      uint64_t phys, uint64_t pte_flags)
 {
+	struct mapping *old = parent ? mapdb_find(space, va) : NULL;
+
+	if (old && old->parent == parent && old->phys == phys &&
+	    pt_extend(space->pt_root, va, pte_flags))
+		return 0;
 	uint64_t charged;
 	int err = charge_for(space, va, &charged);
 
@@ -152,6 +158,18 @@ int mapdb_map(struct mapping *parent, struct task *space, uint64_t va,
 	return 0;
 }
 
+/* va's mapping in space went: the page tables left empty are freed and
+ * their charge returned (not while the task is being destroyed: its
+ * tables go whole then). */
+static void prune(struct task *space, uint64_t va)
+{
+	if (space->dying)
+		return;
+	unsigned freed = pt_prune(space->pt_root, va);
+	space->pt_tables -= freed;
+	task_refund(space, (uint64_t)freed * FRAME_SIZE);
+}
+
 int mapdb_move(struct mapping *m, struct task *space, uint64_t va, uint64_t pte_flags)
 {
 	uint64_t charged;
@@ -163,6 +181,7 @@ int mapdb_move(struct mapping *m, struct task *space, uint64_t va, uint64_t pte_
 	if (err)
 		return err;
 	pt_unmap(m->space->pt_root, m->va);
+	prune(m->space, m->va);
 	hash_remove(m);
 	space_unlink(m);
 	task_refund(m->space, sizeof(struct mapping));
@@ -176,6 +195,7 @@ int mapdb_move(struct mapping *m, struct task *space, uint64_t va, uint64_t pte_
 static void remove_node(struct mapping *m)
 {
 	pt_unmap(m->space->pt_root, m->va);
+	prune(m->space, m->va);
 	tree_unlink(m);
 	hash_remove(m);
 	space_unlink(m);

@@ -33,7 +33,10 @@ struct mapping *mapdb_find(struct task *space, uint64_t va);
 /*
  * Map phys at va in space with PTE flags, as a child of parent (NULL:
  * a root). Checks and charges first: fails with -ERR_NO_MEMORY (quota or
- * memory) or -ERR_RANGE (va already mapped) and changes nothing.
+ * memory) or -ERR_RANGE (va already mapped) and changes nothing. When
+ * va already maps phys as a child of the same parent (not NULL), the
+ * mapping gets the write and execute access of flags that it lacks
+ * (L4's rule: mapping a page again extends its rights) and 0 is returned.
  */
 int mapdb_map(struct mapping *parent, struct task *space, uint64_t va,
 	      uint64_t phys, uint64_t pte_flags);

@@ -5,6 +5,7 @@
 #include "klog.h"
 #include "percpu.h"
 #include "syscall.h"
+#include "endpoint.h"
 #include "task.h"
 
 #include "lib/string.h"
@@ -173,13 +174,24 @@ void sched_finish_switch(void)
 		kobject_put(&prev->obj);
 }
 
-void sched_tick(void)
+void sched_tick(bool user_mode)
 {
 	if (current == &idle_thread) {
 		if (highest_ready() != &idle_thread)
 			sched_need_resched = true;
 		return;
 	}
+	/* The sample that splits CPU time into user and system time (as
+	 * Linux's tick accounting): a server handling a call or fault (the
+	 * reply object it received into names the caller) works for the
+	 * caller, as the kernel would in its system call. */
+	struct thread *caller = current->reply ? current->reply->caller : NULL;
+	if (caller)
+		caller->system_ticks++;
+	else if (user_mode)
+		current->user_ticks++;
+	else
+		current->system_ticks++;
 	if (current->ticks_left > 0)
 		current->ticks_left--;
 	if (current->ticks_left == 0)

@@ -61,8 +61,10 @@ uint64_t sched_cpu_cycles(const struct thread *t);
 /* Work left after a switch (freeing a dead thread's stack). */
 void sched_finish_switch(void);
 
-/* Timer tick: account the slice, request a reschedule when it runs out. */
-void sched_tick(void);
+/* Timer tick (user_mode: it interrupted user mode): account the slice,
+ * request a reschedule when it runs out; sample whom the CPU works for
+ * (struct thread's user_ticks, system_ticks). */
+void sched_tick(bool user_mode);
 
 /* A reschedule is due before returning to user mode. */
 extern bool sched_need_resched;

@@ -38,10 +38,11 @@ static inline __attribute__((always_inline)) void sched_switch_prepare(struct th
 		/* Read before write_cr3, whose memory clobber would load them again. */
 		uint64_t root = task->pt_root;
 		const uint8_t *io_bitmap = task->io_bitmap;
+		unsigned io_lo = task->io_lo, io_hi = task->io_hi;
 
 		if (read_cr3() != root)
 			write_cr3(root);
-		gdt_load_io_bitmap(io_bitmap);
+		gdt_load_io_bitmap(io_bitmap, io_lo, io_hi);
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
 	kobject_get(&next->obj);

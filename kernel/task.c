@@ -66,30 +66,6 @@ fail_quota:
 	return NULL;
 }
 
-/* Page-table frames below the PML4 are charged as they are made; count
- * them so the charge can be returned. */
-static uint64_t user_table_frames(uint64_t root)
-{
-	uint64_t *pml4 = phys_to_virt(root), n = 0;
-
-	for (int i = 0; i < 256; i++) {
-		if (!(pml4[i] & PTE_PRESENT))
-			continue;
-		n++;
-		uint64_t *pdpt = phys_to_virt(pml4[i] & PTE_ADDR);
-		for (int j = 0; j < 512; j++) {
-			if (!(pdpt[j] & PTE_PRESENT) || (pdpt[j] & PTE_LARGE))
-				continue;
-			n++;
-			uint64_t *pd = phys_to_virt(pdpt[j] & PTE_ADDR);
-			for (int k = 0; k < 512; k++)
-				if ((pd[k] & PTE_PRESENT) && !(pd[k] & PTE_LARGE))
-					n++;
-		}
-	}
-	return n;
-}
-
 /* The capability table (emptied first, when it is being destroyed). */
 static void free_cap_table(struct task *t)
 {
@@ -124,9 +100,11 @@ void task_destroy(struct task *t)
 		 * leave them for the kernel's before they are freed. */
 		if (read_cr3() == t->pt_root)
 			write_cr3(paging_kernel_root());
+		t->dying = true;       /* its tables go whole below */
 		mapdb_remove_space(t);
-		uint64_t frames = user_table_frames(t->pt_root) + 1;
+		uint64_t frames = t->pt_tables + 1;
 		pt_destroy(t->pt_root);
+		t->pt_tables = 0;
 		task_refund(t, frames * FRAME_SIZE);
 		t->pt_root = 0;
 	}

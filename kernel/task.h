@@ -30,6 +30,11 @@ struct task {
 	uint8_t *io_bitmap;         /* 8 KiB, 1 = denied; NULL = all denied */
 	uint64_t exits;             /* threads that ended by thread_exit */
 	uint64_t exit_code;         /* the code the last of them passed */
+	uint64_t pt_tables;         /* page tables below the PML4, charged here
+				     * (made by mapdb, freed when empty) */
+	bool dying;                 /* task_destroy is taking its mappings */
+	uint16_t io_lo, io_hi;      /* io_bitmap's bytes [io_lo, io_hi) may
+				     * allow a port; the rest are 0xFF */
 	char name[16];
 };
 

@@ -366,6 +366,14 @@ long sys_thread_read_regs(uint64_t slot, uint64_t out)
 	struct thread *t;
 	struct user_regs r;
 
+	if (slot & THREAD_REGS_CPUTIMES) {
+		LOOKUP_OBJECT(t, slot & ~THREAD_REGS_CPUTIMES, CAP_THREAD, CAP_RIGHT_READ);
+		struct thread_cputimes c = { timer_cycles_to_ns(sched_cpu_cycles(t)), t->user_ticks,
+					     t->system_ticks };
+		if (copy_to_user(current->task, out, &c, sizeof(c)))
+			REJECT(ERR_BAD_ADDRESS, "buffer %lx not writable", out);
+		return 0;
+	}
 	if (slot & THREAD_REGS_CPUTIME) {
 		LOOKUP_OBJECT(t, slot & ~THREAD_REGS_CPUTIME, CAP_THREAD, CAP_RIGHT_READ);
 		uint64_t ns = timer_cycles_to_ns(sched_cpu_cycles(t));

@@ -75,6 +75,12 @@ struct thread {
 	uint64_t fault_words[FAULT_REGS_WORDS];
 
 	char name[THREAD_NAME_LEN];
+
+	/* The timer's samples (sched_tick): ticks that found it running in
+	 * user mode; ticks that found its call or fault being handled, by
+	 * the kernel or by the thread that received it (holding the reply
+	 * object it waits on). thread_read_regs THREAD_REGS_CPUTIMES. */
+	uint64_t user_ticks, system_ticks;
 };
 
 /* The user-register frame at the top of the thread's kernel stack. */

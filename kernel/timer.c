@@ -19,12 +19,11 @@ static struct clock_params params;      /* fixed by timer_init */
 
 static void timer_tick(struct trap_frame *frame, void *ctx)
 {
-	(void)frame;
 	(void)ctx;
 	ticks++;
 	notification_timer_expire(timer_uptime_ns());
 	if (current)
-		sched_tick();
+		sched_tick((frame->cs & 3) == 3);
 }
 
 void timer_init(void)

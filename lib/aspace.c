@@ -222,6 +222,43 @@ long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned right
 	return 0;
 }
 
+/* Whether b, which starts where a ends, goes on with what a maps, so
+ * that one region can stand for both. */
+static bool continues(const struct as_region *a, const struct as_region *b)
+{
+	if (a->kind != b->kind || a->rights != b->rights || a->max_rights != b->max_rights ||
+	    a->tag != b->tag || a->prepare != b->prepare ||
+	    (a->kind == AS_OBJECT && a->object != b->object))
+		return false;
+	if (a->kind == AS_ANON && !a->tag)
+		return true;    /* anonymous memory: its source says nothing */
+	return b->source == a->source + (a->end - a->start);
+}
+
+void as_merge(struct aspace *as, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < as->nregions; i++) {
+		struct as_region *a = &as->regions[i];
+		bool merged = false;
+		if (a->end < start || a->end > end)
+			continue;
+		for (unsigned j = 0; j < as->nregions; j++) {
+			struct as_region *b = &as->regions[j];
+			if (b->start != a->end || !continues(a, b))
+				continue;
+			a->end = b->end;
+			object_release(as, b, b->start, b->start, true);
+			*b = as->regions[--as->nregions];
+			if (a == &as->regions[as->nregions])
+				a = b;  /* a was the last: it moved into b's slot */
+			merged = true;
+			j = (unsigned)-1;       /* a may go on into another */
+		}
+		if (merged)
+			i = (unsigned)-1;       /* slots moved: look again */
+	}
+}
+
 void as_release(struct aspace *as)
 {
 	for (unsigned i = 0; i < as->capacity; i++)

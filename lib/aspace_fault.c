@@ -104,11 +104,6 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 	*rights = r->rights;
 	if (r->kind == AS_ANON && !write && shared(as, page))
 		*rights &= ~IPC_MAP_WRITE;
-	/* A write to a page the client has read-only (bit 0: present): it
-	 * was shared, and the mapping must go before a writable one can
-	 * take its place. */
-	if (r->kind == AS_ANON && write && (access & 1) && as->ops->page_unmap)
-		as->ops->page_unmap(as->ctx, page);
 	return 0;
 }
 

@@ -53,6 +53,7 @@ int cpio_next(const void *archive, size_t size, size_t *offset, struct cpio_entr
 	e->data = a + data_at;
 	e->size = filesize;
 	e->mode = (uint32_t)f[F_MODE];
+	e->mtime = (uint32_t)f[F_MTIME];
 	*offset = pad4(data_at + filesize);
 	return 1;
 }

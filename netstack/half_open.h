@@ -17,7 +17,7 @@
 
 #define HALF_OPEN_PER_LISTENER 16       /* connections in SYN_RCVD */
 #define HALF_OPEN_PER_SOURCE   4        /* ... from one address, per listener */
-#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (64) */
+#define HALF_OPEN_MAX          32       /* ... in all, of MEMP_NUM_TCP_PCB (192) */
 
 /* What the guard sees when a SYN for a listener arrives. */
 struct half_open_counts {

@@ -265,7 +265,9 @@ static int sock_call(struct sock *s, uint64_t label, const uint64_t *w, uint64_t
 
 /* SOCK_POLL_ALL: every socket's SOCK_POLL bits, 4 a socket (in the
  * reply's words: session_request's out). */
-_Static_assert(SOCK_MAX_SOCKETS / 16 <= 6, "SOCK_POLL_ALL's reply is too long");
+#define REPLY_WORDS (SOCK_POLL_ALL_WORDS > 6 ? SOCK_POLL_ALL_WORDS : 6) /* the longest */
+_Static_assert(SOCK_POLL_ALL_WORDS * 16 == SOCK_MAX_SOCKETS && SOCK_POLL_ALL_WORDS <= IPC_MAX_WORDS,
+	       "SOCK_POLL_ALL's reply does not fit");
 
 static void poll_all(struct session *se, uint64_t *out)
 {
@@ -285,7 +287,7 @@ static void poll_all(struct session *se, uint64_t *out)
 /* A call on a session; true when answered, false when deferred. */
 static bool session_request(struct session *se, struct msg *m, cap_slot_t reply, const uint64_t *w)
 {
-	uint64_t label = ipc_tag_label(m->tag), out[6] = { 0 };
+	uint64_t label = ipc_tag_label(m->tag), out[REPLY_WORDS] = { 0 };
 	unsigned n = 0;
 	int r;
 
@@ -301,7 +303,7 @@ static bool session_request(struct session *se, struct msg *m, cap_slot_t reply,
 	}
 	if (label == SOCK_POLL_ALL) {
 		poll_all(se, out);
-		service_answer(reply, 0, out, SOCK_MAX_SOCKETS / 16);
+		service_answer(reply, 0, out, SOCK_POLL_ALL_WORDS);
 		return true;
 	}
 	if (label < SOCK_BIND || label > SOCK_SETOPT) {

@@ -24,6 +24,13 @@ uint64_t realtime_deadline(uint64_t ns);
 
 /* t's CPU time in ns (0 without a kernel thread). */
 uint64_t thread_cpu_ns(const struct thread *t);
+/* t's kernel thread is going: its CPU time and samples kept in its
+ * process's (cpu_ended_ns, cpu_ended_ticks). */
+void thread_cpu_ended(const struct thread *t);
+/* User and system time in ns (cputime.c): of p (its threads', live
+ * and ended; never less than told before), of thread t. */
+void process_cpu_split(struct process *p, uint64_t *user, uint64_t *system);
+void thread_cpu_split(const struct thread *t, uint64_t *user, uint64_t *system);
 /* p's: its live threads' and its ended threads' (all of it once ended). */
 uint64_t process_cpu_ns(const struct process *p);
 /* p has ended (its threads released): its time counts in

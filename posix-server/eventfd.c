@@ -11,12 +11,13 @@
 #include "syscall.h"
 #include "vfs.h"
 
-#define EVENTFD_MAX       64
+#define EVENTFD_MAX       128
 #define EVENTFD_COUNT_MAX 0xFFFFFFFFFFFFFFFEULL
 #define EFD_SEMAPHORE     1
 
 struct eventfd {
 	bool used;
+	int account;            /* charged to (share.c) */
 	bool semaphore;
 	uint64_t count;
 	uint32_t edges[2];      /* eventfd_edges: writes, reads (Linux wakes on each) */
@@ -94,14 +95,19 @@ void eventfd_closed(const struct file *f)
 
 static long eventfd_make(struct process *p, uint64_t initval, uint64_t flags)
 {
-	unsigned i;
+	unsigned i = EVENTFD_MAX, mine = 0;
 	long node, file, fd;
 
 	if (flags & ~(uint64_t)(EFD_SEMAPHORE | LINUX_O_NONBLOCK | LINUX_O_CLOEXEC))
 		return -LINUX_EINVAL;
-	for (i = 0; i < EVENTFD_MAX && eventfds[i].used; i++)
-		;
-	if (i == EVENTFD_MAX || (node = vfs_detached(0600, FS_PIPE)) < 0)
+	for (unsigned k = 0; k < EVENTFD_MAX; k++)
+		if (!eventfds[k].used)
+			i = i < EVENTFD_MAX ? i : k;
+		else if (eventfds[k].account == share_account)
+			mine++;
+	if ((fd = share_check(mine, i, EVENTFD_MAX)) < 0)
+		return fd;
+	if ((node = vfs_detached(0600, FS_PIPE)) < 0)
 		return -LINUX_ENFILE;
 	vfs_nodes[node].type = VFS_EVENTFD;
 	vfs_nodes[node].eventfd = (int)i;
@@ -109,7 +115,8 @@ static long eventfd_make(struct process *p, uint64_t initval, uint64_t flags)
 		vfs_closed((int)node);
 		return file;
 	}
-	eventfds[i] = (struct eventfd){ true, flags & EFD_SEMAPHORE, (uint32_t)initval, { 0, 0 } };
+	eventfds[i] = (struct eventfd){ true, share_account, flags & EFD_SEMAPHORE, (uint32_t)initval,
+					{ 0, 0 } };
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC)) < 0)
 		file_put((int)file);
 	return fd;

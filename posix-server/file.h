@@ -14,6 +14,7 @@
 struct file {
 	unsigned refs;          /* descriptors (of every process) on it; 0: free */
 	int node;               /* in the file tree (vfs.h) */
+	int account;            /* charged to (share.c): the account that opened it */
 	uint64_t offset;
 	uint32_t flags;         /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_LARGEFILE */
 };
@@ -37,7 +38,8 @@ static inline bool file_writable(const struct file *f)
 
 extern struct file files[FILE_MAX];
 
-/* A new description of node with open flags: its index, or -ENFILE. */
+/* A new description of node with open flags, charged to share_account:
+ * its index, or -EMFILE (the account's share), -ENFILE. */
 long file_open(int node, uint32_t flags);
 /* Drop a reference to files[index]; at the last the node is closed. */
 void file_put(int index);
@@ -88,7 +90,8 @@ void pipe_opened(const struct file *f);
 /* f, an end of a pipe, is closed (its last descriptor went). */
 void pipe_closed(const struct file *f);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
- * no descriptor yet: 0, or -ENFILE. */
+ * no descriptor yet, charged to share_account: 0, or -EMFILE (its
+ * share), -ENFILE. */
 long pipe_files(uint32_t nonblock, long *rd, long *wr);
 
 /* ---- eventfd.c ---- */

@@ -133,6 +133,7 @@
 #define LINUX_SI_USER      0
 #define LINUX_SI_KERNEL    0x80
 #define LINUX_SI_TKILL     (-6)
+#define LINUX_SI_TIMER     (-2)
 #define LINUX_ILL_ILLOPN   2
 #define LINUX_FPE_INTDIV   1
 #define LINUX_TRAP_BRKPT   1
@@ -265,6 +266,7 @@
 
 /* Resource limits (prlimit64). */
 #define LINUX_RLIMIT_STACK  3
+#define LINUX_RLIMIT_NPROC  6
 #define LINUX_RLIMIT_NOFILE 7
 #define LINUX_RLIM_NLIMITS  16
 #define LINUX_RLIM_INFINITY (~0UL)
@@ -332,6 +334,11 @@ struct linux_itimerval {
 	struct linux_timeval interval, value;
 };
 
+/* struct itimerspec (timerfd_settime, timer_settime). */
+struct linux_itimerspec {
+	struct linux_timespec interval, value;
+};
+
 /* struct rusage (getrusage). */
 struct linux_rusage {
 	struct { int64_t sec, usec; } utime, stime;
@@ -367,6 +374,10 @@ struct linux_siginfo {
 			int64_t utime, stime;   /* SIGCHLD's */
 		};
 		uint64_t addr;                  /* a fault's (SIGILL, SIGFPE...) */
+		struct {                        /* a POSIX timer's (SI_TIMER) */
+			int32_t timerid, overrun;
+			uint64_t value;
+		};
 	};
 	uint8_t rest[128 - 48];
 };

@@ -19,6 +19,7 @@
  */
 #include "memory.h"
 #include "posix.h"
+#include "vdso_map.h"
 #include "vfs.h"
 
 #include "uapi/memory.h"
@@ -178,7 +179,13 @@ static void tmpfs_page_free(void *page)
 	page_free(NULL, page);
 }
 
-const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free };
+/* The files' times: CLOCK_REALTIME (sys_info.c's), in ns. */
+static uint64_t file_time_now(void)
+{
+	return (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
+}
+
+const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free, file_time_now };
 
 /* Copy-on-write (lib/aspace.h): write access revoked from every process
  * the page is mapped to; the next write faults and gets a copy. */
@@ -199,13 +206,8 @@ static unsigned page_owners(void *ctx, void *page)
 	return extra ? *extra + 1U : 1U;
 }
 
-static void page_unmap(void *ctx, void *page)
-{
-	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
-}
-
 const struct as_ops process_as_ops = {
-	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners, page_unmap,
+	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners,
 	shmem_page, shmem_hold, shmem_release,
 };
 

@@ -13,13 +13,14 @@
 #include "syscall.h"
 #include "vfs.h"
 
-#define PIPE_MAX   32
+#define PIPE_MAX   128     /* pipes in the server (AF_UNIX streams take two) */
 #define PIPE_SIZE  65536UL
 #define PIPE_PAGES (PIPE_SIZE / PAGE_SIZE)
 #define PIPE_BUF   4096UL
 
 struct pipe {
 	bool used;
+	int account;                    /* charged to (share.c) */
 	void *pages[PIPE_PAGES];
 	uint64_t head, count;           /* the oldest byte, bytes held */
 	unsigned readers, writers;      /* open descriptions of each end */
@@ -223,20 +224,26 @@ void pipe_closed(const struct file *f)
 
 long pipe_files(uint32_t nonblock, long *rd, long *wr)
 {
-	long node;
-	unsigned i;
+	long node, err;
+	unsigned i = PIPE_MAX, mine = 0;
 
 	*rd = *wr = -1;
-	for (i = 0; i < PIPE_MAX && pipes[i].used; i++)
-		;
-	if (i == PIPE_MAX || (node = vfs_detached(LINUX_S_IFIFO | 0600, FS_PIPE)) < 0)
+	for (unsigned k = 0; k < PIPE_MAX; k++)
+		if (!pipes[k].used)
+			i = i < PIPE_MAX ? i : k;
+		else if (pipes[k].account == share_account)
+			mine++;
+	if ((err = share_check(mine, i, PIPE_MAX)) < 0)
+		return err;
+	if ((node = vfs_detached(LINUX_S_IFIFO | 0600, FS_PIPE)) < 0)
 		return -LINUX_ENFILE;
 	memset(&pipes[i], 0, sizeof(pipes[i]));
 	pipes[i].used = true;
+	pipes[i].account = share_account;
 	vfs_nodes[node].pipe = (int)i;
-	if ((*rd = file_open((int)node, LINUX_O_RDONLY | nonblock)) >= 0)
+	if ((*rd = err = file_open((int)node, LINUX_O_RDONLY | nonblock)) >= 0)
 		pipes[i].readers = 1;
-	if (*rd >= 0 && (*wr = file_open((int)node, LINUX_O_WRONLY | nonblock)) >= 0)
+	if (*rd >= 0 && (*wr = err = file_open((int)node, LINUX_O_WRONLY | nonblock)) >= 0)
 		pipes[i].writers = 1;
 	if (*wr >= 0)
 		return 0;
@@ -246,8 +253,8 @@ long pipe_files(uint32_t nonblock, long *rd, long *wr)
 		pipes[i].used = false;
 		vfs_closed((int)node);
 	}
-	*rd = -1;
-	return -LINUX_ENFILE;
+	*rd = *wr = -1;
+	return err;
 }
 
 static long pipe_make(struct process *p, uint64_t out, uint64_t flags)

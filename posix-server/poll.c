@@ -25,10 +25,11 @@
 #include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vfs.h"
 
-#define EPOLL_MAX       16      /* epoll instances in the server */
+#define EPOLL_MAX       64      /* epoll instances in the server */
 #define EPOLL_WATCHES   64      /* descriptions each watches */
 #define TIMEOUT_NONE    UINT64_MAX      /* wait without a time limit */
 #define DEFAULT_READY   (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
@@ -45,6 +46,7 @@
  * a watch goes when its description's last descriptor closes). */
 struct epoll {
 	int file;               /* its own description, files[file]; -1: free */
+	int account;            /* charged to (share.c) */
 	unsigned n;
 	struct {
 		int fd, file;
@@ -75,6 +77,8 @@ static unsigned file_ready(const struct file *f)
 		return socket_poll(f);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		return eventfd_poll(f);
+	if (vfs_nodes[f->node].type == VFS_TIMERFD)
+		return timerfd_poll(f);
 	if (tty_file(f))
 		return tty_file_poll(f);
 	return epoll_of(f) ? 0 : DEFAULT_READY;
@@ -90,6 +94,9 @@ static void file_edges(const struct file *f, uint32_t edges[2])
 		return;
 	case VFS_EVENTFD:
 		eventfd_edges(f, edges);
+		return;
+	case VFS_TIMERFD:
+		timerfd_edges(f, edges);
 		return;
 	case VFS_SOCKET:
 		socket_edges(f, edges);
@@ -281,20 +288,26 @@ void epoll_closed(int index)
 
 static long epoll_make(struct process *p, uint64_t flags)
 {
-	unsigned i;
+	unsigned i = EPOLL_MAX, mine = 0;
 	long node, file, fd;
 
 	if (flags & ~(uint64_t)LINUX_O_CLOEXEC)
 		return -LINUX_EINVAL;
-	for (i = 0; i < EPOLL_MAX && epolls[i].file >= 0; i++)
-		;
-	if (i == EPOLL_MAX || (node = vfs_detached(LINUX_S_IFREG | 0600, FS_PIPE)) < 0)
+	for (unsigned k = 0; k < EPOLL_MAX; k++)
+		if (epolls[k].file < 0)
+			i = i < EPOLL_MAX ? i : k;
+		else if (epolls[k].account == share_account)
+			mine++;
+	if ((fd = share_check(mine, i, EPOLL_MAX)) < 0)
+		return fd;
+	if ((node = vfs_detached(LINUX_S_IFREG | 0600, FS_PIPE)) < 0)
 		return -LINUX_ENFILE;
 	if ((file = file_open((int)node, LINUX_O_RDWR)) < 0) {
 		vfs_closed((int)node);
 		return file;
 	}
 	epolls[i].file = (int)file;
+	epolls[i].account = share_account;
 	epolls[i].n = 0;
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC)) < 0)
 		file_put((int)file);
@@ -342,7 +355,8 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 	const struct vfs_node *n = &vfs_nodes[f->node];
 	if (epoll_of(f))
 		return -LINUX_EINVAL;
-	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD && !(n->type == VFS_DEVICE && (tty_file(f) ||
+	if (n->type != VFS_PIPE && n->type != VFS_SOCKET && n->type != VFS_EVENTFD &&
+	    n->type != VFS_TIMERFD && !(n->type == VFS_DEVICE && (tty_file(f) ||
 							      n->device == DEV_RANDOM)))
 		return -LINUX_EPERM;
 	for (w = 0; w < e->n && !(e->w[w].fd == (int)fd && e->w[w].file == f - files); w++)

@@ -25,6 +25,7 @@
 #include "lib/task.h"
 
 #include "linux.h"
+#include "share.h"
 
 #define PROCESS_MAX        8            /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
@@ -33,7 +34,7 @@
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
-#define FILE_MAX           512          /* open file descriptions in the server */
+#define FILE_MAX           2048         /* open file descriptions in the server */
 #define EXE_PATH_MAX       128          /* /proc/self/exe's target */
 
 /* A descriptor: files[file - 1], or free when file is 0. */
@@ -52,7 +53,9 @@ enum process_state { PROCESS_FREE, PROCESS_RUNNING, PROCESS_ENDED, PROCESS_ZOMBI
  * deadline: realtime.c). Never a user address (odd, in page 0). */
 #define SLEEP_REALTIME 1
 
-/* Who sent a pending signal, for its siginfo (signal.c). */
+/* Who sent a pending signal, for its siginfo (signal.c). With code
+ * SI_TIMER (a POSIX timer's, posix_timer.c) pid is si_timerid, status
+ * si_overrun and addr si_value. */
 struct signal_source {
 	int code, pid, status;
 	uint64_t addr;          /* a fault's: the instruction's address */
@@ -99,6 +102,7 @@ struct thread {
 	struct signal_source siginfo[LINUX_NSIG];       /* of each of those */
 	struct linux_stack altstack;    /* sigaltstack; size 0: none */
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
+	uint64_t sigwait_set;           /* waits in rt_sigtimedwait for these (0: not) */
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
 					 * of sys_clock; SLEEP_FOREVER: none), rem (0: none;
@@ -144,9 +148,18 @@ struct process {
 	int exit_status;                /* 0..255, when it exited */
 	int exit_signal;                /* the signal that killed it, or 0 */
 	uint64_t cpu_ended_ns;          /* CPU time of its threads that ended (cputime.c) */
+	uint64_t cpu_ended_ticks[2];    /* their user and system samples */
+	uint64_t cpu_prev[2];           /* user and system time last told (never less) */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
+	uint64_t cpu_children_system_ns;        /* of that, system time */
 	struct fd_slot fds[FD_MAX];
-	uint64_t nofile;                /* RLIMIT_NOFILE: descriptors below it may be used */
+	uint64_t nofile, nofile_max;    /* RLIMIT_NOFILE: descriptors below it may be used;
+					 * its hard limit (FD_MAX at most) */
+	int account;                    /* whose shares it uses (share.c): the pid its run
+					 * list entry or console run started, kept by fork */
+	uint64_t nproc, nproc_max;      /* RLIMIT_NPROC: threads its account may have for a
+					 * fork or clone of it to succeed; the hard limit
+					 * (SHARE(THREAD_MAX) at most) */
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */

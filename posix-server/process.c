@@ -15,6 +15,7 @@
 #include "procfs.h"
 #include "signals.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vdso_map.h"
 #include "vfs.h"
@@ -209,6 +210,7 @@ static void process_release(struct process *p)
 		if (threads[i].state != THREAD_FREE && threads[i].proc == p)
 			futex_thread_gone(&threads[i]);
 	threads_release(p, NULL);
+	posix_timers_release(p);
 	task_delete(&p->task);
 	as_release(&p->as);
 	fd_close_all(p);
@@ -242,7 +244,9 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
 	p->cwd = -1;
-	p->nofile = FD_MAX;
+	p->nofile = p->nofile_max = FD_MAX;
+	p->account = share_account = next_pid;  /* a new account: its pid's (below) */
+	p->nproc = p->nproc_max = SHARE(THREAD_MAX);
 	p->umask = 022;
 	memcpy(p->exe, s->execfn, strnlen(s->execfn, sizeof(p->exe) - 1));
 	/* The program's node, if the file is the root filesystem's at execfn. */
@@ -330,11 +334,13 @@ static struct process *slot_new(void)
 
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err)
 {
-	struct process *c = slot_new();
+	struct process *c;
 	struct thread *ct, *pt = p->current;
 	long e;
 
-	if (c)
+	if ((*err = share_tasks(p, true)) < 0)
+		return NULL;
+	if ((c = slot_new()))
 		memset(c, 0, sizeof(*c));
 	if (!c || !(ct = thread_new(c, 0))) {
 		*err = -LINUX_EAGAIN;
@@ -355,6 +361,10 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	ct->altstack = pt->altstack;
 	memcpy(c->actions, p->actions, sizeof(c->actions));
 	c->nofile = p->nofile;
+	c->nofile_max = p->nofile_max;
+	c->account = p->account;
+	c->nproc = p->nproc;
+	c->nproc_max = p->nproc_max;
 	c->umask = p->umask;
 	c->cwd = -1;
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
@@ -414,6 +424,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	 * with the pid as its tid (as Linux). */
 	struct thread *t = p->current;
 	threads_release(p, t);
+	posix_timers_release(p);        /* as Linux's exec: itimers stay, timers go */
 	t->tid = p->pid;
 	t->clear_child_tid = t->robust_list = 0;
 	as_release(&p->as);

@@ -148,6 +148,7 @@ static void describe(int node, char *buf, size_t size)
 	case VFS_PIPE: fmt_snprintf(buf, size, "pipe:[%d]", node + 1); return;
 	case VFS_SOCKET: fmt_snprintf(buf, size, "socket:[%d]", node + 1); return;
 	case VFS_EVENTFD: fmt_snprintf(buf, size, "anon_inode:[eventfd]"); return;
+	case VFS_TIMERFD: fmt_snprintf(buf, size, "anon_inode:[timerfd]"); return;
 	case VFS_DEVICE:
 		if (n->device == DEV_PTY_MASTER) {      /* a pty's master: what was opened */
 			fmt_snprintf(buf, size, "/dev/ptmx");
@@ -346,20 +347,25 @@ static const char *state_name(char s)
 }
 
 /* stat of p, or of its thread t (NULL: the process's). */
-static void pid_stat(const struct process *p, const struct thread *t)
+static void pid_stat(struct process *p, const struct thread *t)
 {
 	const struct tty *term = tty_of_session(p->sid);
 	int fg = term && term->pgrp ? term->pgrp : -1;
-	uint64_t ns = t ? thread_cpu_ns(t) : process_cpu_ns(p);
+	uint64_t user, system;
 
-	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime
-	 * and cutime in clock ticks (cputime.c: no system time). */
+	if (t)
+		thread_cpu_split(t, &user, &system);
+	else
+		process_cpu_split(p, &user, &system);
+	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime,
+	 * stime, cutime and cstime in clock ticks (cputime.c). */
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
-	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu 0 %lu 0 20 0 %u 0 0 %lu %u "
+	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      t ? t->tid : p->pid, p->name, state_of(p, t), p->ppid, p->pgid, p->sid,
-		      term ? tty_device_number(term) : 0, fg, ns / ns_per_tick,
-		      p->cpu_children_ns / ns_per_tick, p->nthreads,
+		      term ? tty_device_number(term) : 0, fg, user / ns_per_tick, system / ns_per_tick,
+		      (p->cpu_children_ns - p->cpu_children_system_ns) / ns_per_tick,
+		      p->cpu_children_system_ns / ns_per_tick, p->nthreads,
 		      p->state == PROCESS_ZOMBIE ? 0 : vm_kib(p) * 1024,
 		      p->state == PROCESS_ZOMBIE ? 0 : p->as.npages);
 }

@@ -12,9 +12,11 @@
  * clock set past a deadline wakes its sleeper, one set back keeps it
  * asleep longer, as Linux's REALTIME timers behave. Relative timeouts
  * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
- * not move.
+ * not move. adjtimex and clock_adjtime read the clock's state as Linux
+ * tells it for a clock no NTP daemon keeps.
  */
 #include "clock.h"
+#include "linux_socket.h"       /* LINUX_EOPNOTSUPP */
 #include "rtc.h"
 #include "syscall.h"
 #include "vdso_map.h"
@@ -28,8 +30,16 @@ void realtime_start(const struct program_info *pi)
 {
 	const char *why;
 	int64_t sec;
+	int r = rtc_read(pi, &sec, &why);
 
-	if (rtc_read(pi, &sec, &why) < 0) {
+	/* The clock is read once (setting CLOCK_REALTIME does not write it,
+	 * as Linux's settimeofday does not): the ports are closed again, so
+	 * that a switch between the server and a process it serves does not
+	 * change the CPU's I/O permission bitmap (a redirected getpid's 24
+	 * guest instructions). */
+	if (pi->ioport_count)
+		sys_ioport_close(pi->ioport_first, pi->ioport_count);
+	if (r < 0) {
 		printf("posix: CMOS clock: %s; CLOCK_REALTIME starts at the epoch\n", why);
 		return;
 	}
@@ -124,4 +134,76 @@ long posix_settimeofday(struct process *p, struct user_regs *r)
 	if (r->rdi)
 		return realtime_set((uint64_t)tv.sec * NS_PER_SEC + (uint64_t)tv.usec * 1000);
 	return 0;
+}
+
+/* struct timex (x86_64, 208 bytes: adjtimex(2)). */
+struct linux_timex {
+	uint32_t modes;
+	int32_t pad0;
+	int64_t offset, freq, maxerror, esterror;
+	int32_t status, pad1;
+	int64_t constant, precision, tolerance;
+	struct linux_timeval time;
+	int64_t tick, ppsfreq, jitter;
+	int32_t shift, pad2;
+	int64_t stabil, jitcnt, calcnt, errcnt, stbcnt;
+	int32_t tai;
+	int32_t pad3[11];
+};
+_Static_assert(sizeof(struct linux_timex) == 208, "struct timex is 208 bytes");
+
+#define ADJ_OFFSET_SS_READ 0xa001       /* reads, as modes 0 */
+#define STA_UNSYNC         0x0040
+#define TIME_ERROR         5            /* the clock is not synchronized */
+#define NTP_PHASE_LIMIT_US 16000000     /* maxerror, esterror of a clock never synchronized */
+#define MAXFREQ_SCALED_PPM (500L << 16) /* tolerance: 500 ppm, scaled by 2^16 */
+
+/* The kernel clock's state as Linux's adjtimex tells it for a clock no
+ * NTP daemon ever set (the clock is stepped, never slewed): STA_UNSYNC
+ * and the result TIME_ERROR, no offset or frequency correction, the
+ * largest error estimates, Linux's constants (time constant 2,
+ * precision 1 us, tick 10000 us for USER_HZ 100) and CLOCK_REALTIME in
+ * microseconds. Reading is all: any mode but 0 and ADJ_OFFSET_SS_READ
+ * is EPERM (not yet). */
+static long timex_read(struct process *p, uint64_t va)
+{
+	struct linux_timex tx;
+	uint64_t ns = (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
+
+	if (as_copy_in(&p->as, &tx, va, sizeof(tx)) < 0)
+		return -LINUX_EFAULT;
+	if (tx.modes && tx.modes != ADJ_OFFSET_SS_READ)
+		return -LINUX_EPERM;
+	memset(&tx, 0, sizeof(tx));
+	tx.maxerror = tx.esterror = NTP_PHASE_LIMIT_US;
+	tx.status = STA_UNSYNC;
+	tx.constant = 2;
+	tx.precision = 1;
+	tx.tolerance = MAXFREQ_SCALED_PPM;
+	tx.time = (struct linux_timeval){ (int64_t)(ns / NS_PER_SEC), (int64_t)(ns % NS_PER_SEC / 1000) };
+	tx.tick = 1000000 / LINUX_CLOCKS_PER_SEC;
+	return as_copy_out(&p->as, va, &tx, sizeof(tx)) < 0 ? -LINUX_EFAULT : TIME_ERROR;
+}
+
+long posix_adjtimex(struct process *p, struct user_regs *r)
+{
+	return timex_read(p, r->rdi);
+}
+
+/* clock_adjtime(2): CLOCK_REALTIME as adjtimex; the other clocks Linux
+ * has cannot be adjusted (EOPNOTSUPP, a CPU-time clock's too), an
+ * unknown id is EINVAL (a clock descriptor's too: none here). The
+ * struct is read first (EFAULT), as Linux. */
+long posix_clock_adjtime(struct process *p, struct user_regs *r)
+{
+	int64_t id = (int64_t)(int32_t)r->rdi;
+	struct linux_timex tx;
+
+	if (as_copy_in(&p->as, &tx, r->rsi, sizeof(tx)) < 0)
+		return -LINUX_EFAULT;
+	if (id == LINUX_CLOCK_REALTIME)
+		return timex_read(p, r->rsi);
+	if ((id >= 0 && (id > 11 || id == 10)) || (id < 0 && (id & 7) == 3))
+		return -LINUX_EINVAL;
+	return -LINUX_EOPNOTSUPP;
 }

@@ -19,6 +19,7 @@
 #include "layout.h"
 #include "signals.h"
 #include "syscall.h"
+#include "timers.h"
 
 #define SIG_BIT(sig)   (1UL << ((sig) - 1))
 #define UNBLOCKABLE    (SIG_BIT(LINUX_SIGKILL) | SIG_BIT(LINUX_SIGSTOP))
@@ -98,6 +99,11 @@ static bool blocked_by_any(const struct process *p, int sig)
 
 void signal_send(struct process *p, int sig, int code, int from, int status)
 {
+	signal_send_source(p, sig, &(struct signal_source){ code, from, status, 0 });
+}
+
+void signal_send_source(struct process *p, int sig, const struct signal_source *src)
+{
 	struct thread *pick = NULL;
 	unsigned best = 0;
 
@@ -108,7 +114,7 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 	if (ignored(p, sig) && !blocked_by_any(p, sig))
 		return;
 	p->sigpending |= SIG_BIT(sig);
-	p->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
+	p->siginfo[sig - 1] = *src;
 	if (ignored(p, sig))
 		return;
 	/* Who takes it: a thread that does not block it, one that waits in
@@ -124,11 +130,21 @@ void signal_send(struct process *p, int sig, int code, int from, int status)
 			pick = t;
 		}
 	}
+	if (!pick)      /* all block it: one waiting for it in rt_sigtimedwait takes it */
+		for (unsigned i = 0; i < THREAD_MAX && !pick; i++)
+			if (threads[i].state == THREAD_RUNNING && threads[i].proc == p &&
+			    (threads[i].sigwait_set & SIG_BIT(sig)))
+				pick = &threads[i];
 	if (pick)
 		thread_mark(pick);
 }
 
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status)
+{
+	signal_send_thread_source(t, sig, &(struct signal_source){ code, from, status, 0 });
+}
+
+void signal_send_thread_source(struct thread *t, int sig, const struct signal_source *src)
 {
 	if (!t || t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING || sig < 1 ||
 	    sig > LINUX_NSIG)
@@ -138,9 +154,26 @@ void signal_send_thread(struct thread *t, int sig, int code, int from, int statu
 	if (!(t->sigmask & SIG_BIT(sig)) && ignored(t->proc, sig))
 		return;
 	t->sigpending |= SIG_BIT(sig);
-	t->siginfo[sig - 1] = (struct signal_source){ code, from, status, 0 };
-	if (signal_deliverable(t))
+	t->siginfo[sig - 1] = *src;
+	if (signal_deliverable(t) || (t->sigwait_set & SIG_BIT(sig)))
 		thread_mark(t);
+}
+
+void signal_siginfo(struct linux_siginfo *info, int sig, const struct signal_source *src)
+{
+	memset(info, 0, sizeof(*info));
+	info->signo = sig;
+	info->code = src->code;
+	if (src->code == LINUX_SI_TIMER) {
+		info->timerid = src->pid;
+		info->overrun = src->status;
+		info->value = src->addr;
+	} else if (src->addr) {
+		info->addr = src->addr;
+	} else {
+		info->pid = src->pid;
+		info->status = src->status;
+	}
 }
 
 /* The frame for sig (sent by src) on t's stack, and r set to enter act's
@@ -180,14 +213,7 @@ static bool frame_push(struct thread *t, struct user_regs *r, int sig,
 	};
 	f.uc.sigmask = t->in_sigsuspend ? t->sigsuspend_old : t->sigmask;
 	mc->oldmask = f.uc.sigmask;
-	f.info.signo = sig;
-	f.info.code = src->code;
-	if (src->addr) {
-		f.info.addr = src->addr;
-	} else {
-		f.info.pid = src->pid;
-		f.info.status = src->status;
-	}
+	signal_siginfo(&f.info, sig, src);
 	if (as_copy_out(&p->as, sp, &f, sizeof(f)) < 0)
 		return false;
 	signal_fpu_enter(t);
@@ -219,6 +245,8 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 			p->sigpending &= ~SIG_BIT(sig);
 		else
 			t->sigpending &= ~SIG_BIT(sig);
+		if (src.code == LINUX_SI_TIMER)
+			posix_timer_delivered(p, src.pid, src.status);
 		if (act->handler == LINUX_SIG_DFL && signal_is_stop(sig)) {
 			/* In an orphaned group only SIGSTOP stops (signal_stop.c). */
 			if (sig == LINUX_SIGSTOP || !pgrp_orphaned(p->pgid, NULL))
@@ -277,6 +305,7 @@ void signal_interrupt(struct thread *t, struct user_regs *r)
 	long futex = nr == LINUX_NR_futex ? futex_interrupted(t, r) : 0;
 
 	t->sleep_at = 0;
+	t->sigwait_set = 0;
 	t->futex = FUTEX_NONE;
 	if (t->io_done) {
 		r->rax = t->io_done;
@@ -344,9 +373,10 @@ long posix_rt_sigprocmask(struct process *p, struct user_regs *r)
 		/* Process-wide signals it blocked now may be another's. */
 		uint64_t newly = t->sigmask & ~was & p->sigpending;
 		for (int sig = 1; newly; sig++, newly >>= 1)
-			if (newly & 1)
-				signal_send(p, sig, p->siginfo[sig - 1].code, p->siginfo[sig - 1].pid,
-					    p->siginfo[sig - 1].status);
+			if (newly & 1) {
+				struct signal_source src = p->siginfo[sig - 1];
+				signal_send_source(p, sig, &src);
+			}
 	}
 	return 0;
 }

@@ -17,8 +17,15 @@
  * marked (thread_mark): one that waits in a call, the main thread first;
  * else one that runs (a signal whose default action ends p ends it). */
 void signal_send(struct process *p, int sig, int code, int from, int status);
+/* The siginfo of sig sent by src, as Linux lays it out (the frame's,
+ * rt_sigtimedwait's). */
+void signal_siginfo(struct linux_siginfo *info, int sig, const struct signal_source *src);
 /* Send sig to thread t alone (tgkill, tkill, SIGPIPE), as signal_send. */
 void signal_send_thread(struct thread *t, int sig, int code, int from, int status);
+/* signal_send and signal_send_thread with the whole siginfo source (a
+ * POSIX timer's: SI_TIMER, posix_timer.c). */
+void signal_send_source(struct process *p, int sig, const struct signal_source *src);
+void signal_send_thread_source(struct thread *t, int sig, const struct signal_source *src);
 /* (signal_fault.c) The exception that sig stands for in thread t (its
  * registers r): true when its process catches it, r then entering the
  * handler (si_code code, si_addr addr); false when it ends the process (a

@@ -42,22 +42,31 @@ long socket_make(struct process *p, int type, uint16_t family, int session, int 
 
 long socket_make_file(int type, uint16_t family, int session, int id, uint64_t flags)
 {
-	unsigned i;
-	long node = -1, file = -1, err;
+	unsigned i = SOCKET_MAX, mine = 0, mine_net = 0;
+	long node = -1, file = -LINUX_ENFILE, err;
+	bool net = family != LINUX_AF_UNIX;
 
-	for (i = 0; i < SOCKET_MAX && socks[i].used; i++)
-		;
-	if (i == SOCKET_MAX && id < 0)
-		return -LINUX_ENFILE;
+	for (unsigned k = 0; k < SOCKET_MAX; k++)
+		if (!socks[k].used) {
+			i = i < SOCKET_MAX ? i : k;
+		} else if (socks[k].account == share_account) {
+			mine++;
+			mine_net += socks[k].family != LINUX_AF_UNIX;
+		}
+	long room = net && mine_net >= SOCKET_NET_SHARE ? -LINUX_EMFILE
+							 : share_check(mine, i, SOCKET_MAX);
+	if (room < 0 && id < 0)
+		return room;
+	if (room < 0)
+		i = SOCKET_MAX;
 	struct psock *s = &socks[i < SOCKET_MAX ? i : 0], spare;
 	if (i == SOCKET_MAX)
 		s = &spare;     /* only to close the accepted socket below */
-	bool net = family != LINUX_AF_UNIX;
 	*s = (struct psock){ .type = (uint8_t)type, .family = family, .id = id,
 			     .rcvbuf = type == LINUX_SOCK_STREAM ? 131072 : SOCK_RCVBUF_DEFAULT,
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
 			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1,
-			     .name_node = -1 };
+			     .name_node = -1, .account = share_account };
 	if (net && id < 0) {
 		if ((session = (int)socket_session_take()) < 0)
 			return session;
@@ -75,7 +84,7 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 		uint64_t w[1] = { (uint64_t)s->id };
 		if (net)
 			socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
-		return -LINUX_ENFILE;
+		return room < 0 ? room : file;
 	}
 	s->used = true;
 	if (net)
@@ -133,8 +142,8 @@ int socket_take_error(struct psock *s)
  * select on several would otherwise ask about each). 0 or -errno. */
 static long poll_session(struct psock *s)
 {
-	uint64_t out[SOCK_MAX_SOCKETS / 16];
-	long r = socket_call(s, SOCK_POLL_ALL, NULL, 0, out, SOCK_MAX_SOCKETS / 16);
+	uint64_t out[SOCK_POLL_ALL_WORDS];
+	long r = socket_call(s, SOCK_POLL_ALL, NULL, 0, out, SOCK_POLL_ALL_WORDS);
 
 	if (r < 0)
 		return r;

@@ -26,6 +26,10 @@
 
 #define SOCKET_SESSIONS     2           /* sessions with the netstack, opened as needed */
 #define SOCKET_MAX          (SOCKET_SESSIONS * SOCK_MAX_SOCKETS)
+/* An account's AF_INET sockets at most (then EMFILE; share.c): iperf3
+ * -P 128's 130 and some, and a quarter of the netstack's 192 TCP and UDP
+ * pcbs (netstack/port/lwipopts.h) left for the others. */
+#define SOCKET_NET_SHARE    144
 #define SOCKET_NOTIFY_READY 0x2         /* bits of the server's notification */
 #define SOCKET_NOTIFY_NET   0x4
 #define UNIX_PATH_MAX       108         /* sockaddr_un's sun_path */
@@ -38,6 +42,7 @@ struct sock_addr {
 
 struct psock {
 	bool used;
+	int account;                    /* charged to (share.c) */
 	bool dead;                      /* its session ended (the netstack went) */
 	bool listening, connecting, connected, bound;
 	bool embryo;                /* AF_UNIX seqpacket: made by a connect, not accepted yet */

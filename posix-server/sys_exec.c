@@ -86,7 +86,8 @@ long posix_vfork(struct process *p, struct user_regs *r)
 
 /* A new thread of p (CLONE_THREAD): the caller's registers with rax 0,
  * its stack newsp and (CLONE_SETTLS) its thread pointer tls, the
- * caller's signal mask. Its tid, or -EAGAIN (THREAD_MAX threads),
+ * caller's signal mask. Its tid, or -EAGAIN (THREAD_MAX threads, or
+ * the account's share or RLIMIT_NPROC: share.c),
  * -ENOMEM (no kernel memory for it), -EPERM (tls outside user space). */
 static long clone_thread(struct process *p, struct user_regs *r, uint64_t flags, uint64_t newsp,
 			 uint64_t ptid, uint64_t ctid, uint64_t tls)
@@ -97,6 +98,8 @@ static long clone_thread(struct process *p, struct user_regs *r, uint64_t flags,
 
 	if ((flags & CLONE_SETTLS) && tls >= USER_SPACE_TOP)
 		return -LINUX_EPERM;
+	if ((err = share_tasks(p, false)) < 0)
+		return err;
 	if (!(c = thread_new(p, pid_next())))
 		return -LINUX_EAGAIN;
 	regs.rax = 0;

@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "socket.h"
 #include "syscall.h"
+#include "timers.h"
 #include "tty.h"
 #include "vfs.h"
 
@@ -46,6 +47,8 @@ static long transfer(struct process *p, struct file *f, uint64_t buf, uint64_t l
 		return write ? pipe_write(p, f, buf, len) : pipe_read(p, f, buf, len);
 	if (vfs_nodes[f->node].type == VFS_EVENTFD)
 		return write ? eventfd_write(p, f, buf, len) : eventfd_read(p, f, buf, len);
+	if (vfs_nodes[f->node].type == VFS_TIMERFD)  /* no write: Linux's EINVAL */
+		return write ? -LINUX_EINVAL : timerfd_read(p, f, buf, len);
 	if (!write && procfs_file(f->node))
 		return procfs_read(p, f, buf, len, off);
 	if (write && (dev == DEV_NULL || dev == DEV_ZERO || dev == DEV_RANDOM))
@@ -102,7 +105,8 @@ static bool user_range(uint64_t base, uint64_t len)
 static bool seekable(const struct file *f)
 {
 	return !tty_file(f) && vfs_nodes[f->node].type != VFS_PIPE &&
-	       vfs_nodes[f->node].type != VFS_SOCKET && vfs_nodes[f->node].type != VFS_EVENTFD;
+	       vfs_nodes[f->node].type != VFS_SOCKET && vfs_nodes[f->node].type != VFS_EVENTFD &&
+	       vfs_nodes[f->node].type != VFS_TIMERFD;
 }
 
 /* A write to a pipe nobody reads: EPIPE, and Linux's SIGPIPE, whose
@@ -263,7 +267,7 @@ long posix_lseek(struct process *p, struct user_regs *r)
 
 	if (!f)
 		return -LINUX_EBADF;
-	if (vfs_nodes[f->node].type == VFS_EVENTFD)
+	if (vfs_nodes[f->node].type == VFS_EVENTFD || vfs_nodes[f->node].type == VFS_TIMERFD)
 		return 0;       /* Linux's noop_llseek: the position stays 0 */
 	if (!seekable(f))
 		return -LINUX_ESPIPE;

@@ -5,7 +5,9 @@
  * there at once — a root-filesystem file's shared copy-on-write with the
  * file cache, a tmpfs file's copied; private, shared or not), mprotect (the regions' rights; the pages
  * mapped in the range are revoked and come back with the new rights on
- * the next touch), madvise accepted.
+ * the next touch), madvise accepted. Neighbouring regions that go on
+ * with the same memory are merged after each (as_merge), as Linux merges
+ * mappings, so abutting mmaps do not use up AS_MAX_REGIONS.
  *
  * As Linux: a shared mapping of a file not opened for writing may never
  * be made writable (the region's max_rights: mprotect is EACCES), and
@@ -42,8 +44,8 @@ long posix_brk(struct process *p, struct user_regs *r)
 			old_end > p->brk_start ? as_region_at(&p->as, old_end - 1) : NULL;
 		if (below && below->end == old_end && below->kind == AS_ANON && below->rights == rw)
 			err = as_resize(&p->as, below->start, new_end);
-		else
-			err = as_add(&p->as, old_end, new_end - old_end, rw, AS_ANON, 0, false);
+		else if ((err = as_add(&p->as, old_end, new_end - old_end, rw, AS_ANON, 0, false)) == 0)
+			as_merge(&p->as, old_end, new_end);
 	}
 	if (err == 0)
 		p->brk = want;
@@ -79,6 +81,7 @@ static long protect(struct process *p, uint64_t va, uint64_t len, uint64_t prot)
 	if (err)
 		return err == -ERR_BAD_ADDRESS ? -LINUX_ENOMEM
 		       : err == -ERR_NO_RIGHTS ? -LINUX_EACCES : errno_of(err);
+	as_merge(&p->as, va, va + len);
 	as_each_owned(&p->as, va, va + len, revoke, NULL);
 	shmem_revoke(p, va, va + len);
 	return 0;
@@ -154,6 +157,7 @@ static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
 	}
+	as_merge(&p->as, va, va + len);
 	return (long)va;
 }
 
@@ -218,6 +222,7 @@ long posix_mmap(struct process *p, struct user_regs *r)
 		as_remove(&p->as, va, len);
 		return -LINUX_ENOMEM;
 	}
+	as_merge(&p->as, va, va + len);
 	return (long)va;
 }
 

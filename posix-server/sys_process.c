@@ -140,29 +140,45 @@ long posix_sched_setaffinity(struct process *p, struct user_regs *r)
 	return mask & 1 ? 0 : -LINUX_EINVAL;
 }
 
-/* Resource limits: RLIMIT_NOFILE is the process's (at most FD_MAX, which
- * is also its hard limit); the stack is 8 MiB; nothing else is limited.
- * A new limit of another resource is accepted and not kept. */
+/* Resource limits (Linux's getrlimit(2)): RLIMIT_NOFILE is the
+ * process's (its hard limit FD_MAX at most), RLIMIT_NPROC the threads its
+ * account may have (SHARE(THREAD_MAX) at most: share.c), both kept
+ * with their hard limits and inherited by fork; the stack is 8 MiB;
+ * nothing else is limited. A hard limit past those bounds is EPERM (the
+ * server's tables are fixed); a new limit of another resource is
+ * accepted and not kept. */
 static long rlimit(struct process *p, uint64_t resource, uint64_t new, uint64_t old)
 {
 	struct linux_rlimit lim = { LINUX_RLIM_INFINITY, LINUX_RLIM_INFINITY }, want;
+	uint64_t bound = 0, *cur = NULL, *max = NULL;
 
 	if (resource >= LINUX_RLIM_NLIMITS)
 		return -LINUX_EINVAL;
-	if (resource == LINUX_RLIMIT_NOFILE)
-		lim = (struct linux_rlimit){ p->nofile, FD_MAX };
-	else if (resource == LINUX_RLIMIT_STACK)
+	if (resource == LINUX_RLIMIT_NOFILE) {
+		cur = &p->nofile;
+		max = &p->nofile_max;
+		bound = FD_MAX;
+	} else if (resource == LINUX_RLIMIT_NPROC) {
+		cur = &p->nproc;
+		max = &p->nproc_max;
+		bound = SHARE(THREAD_MAX);
+	} else if (resource == LINUX_RLIMIT_STACK) {
 		lim.cur = POSIX_STACK_SIZE;
+	}
+	if (cur)
+		lim = (struct linux_rlimit){ *cur, *max };
 	if (new && as_copy_in(&p->as, &want, new, sizeof(want)) < 0)
 		return -LINUX_EFAULT;
 	if (new && want.cur > want.max)
 		return -LINUX_EINVAL;
-	if (new && resource == LINUX_RLIMIT_NOFILE && want.max > FD_MAX)
+	if (new && cur && want.max > bound)
 		return -LINUX_EPERM;
 	if (old && as_copy_out(&p->as, old, &lim, sizeof(lim)) < 0)
 		return -LINUX_EFAULT;
-	if (new && resource == LINUX_RLIMIT_NOFILE)
-		p->nofile = want.cur;
+	if (new && cur) {
+		*cur = want.cur;
+		*max = want.max;
+	}
 	return 0;
 }
 

@@ -76,7 +76,7 @@ long posix_sendfile(struct process *p, struct user_regs *r)
 	if (!r->rdx)
 		pos = (int64_t)in->offset;
 	else if (vfs_nodes[in->node].type == VFS_PIPE || vfs_nodes[in->node].type == VFS_SOCKET ||
-		 vfs_nodes[in->node].type == VFS_EVENTFD)
+		 vfs_nodes[in->node].type == VFS_EVENTFD || vfs_nodes[in->node].type == VFS_TIMERFD)
 		return -LINUX_ESPIPE;
 	if (pos < 0)
 		return -LINUX_EINVAL;

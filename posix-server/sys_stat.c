@@ -53,6 +53,17 @@ static uint64_t blocks_of(const struct vfs_node *n)
 	return n->data ? (n->size + 511) / 512 : n->pages * (PAGE / 512);
 }
 
+static struct linux_timespec ns_timespec(uint64_t ns)
+{
+	return (struct linux_timespec){ (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
+}
+
+static struct linux_statx_timestamp ns_statx(uint64_t ns)
+{
+	return (struct linux_statx_timestamp){ (int64_t)(ns / 1000000000),
+					       (uint32_t)(ns % 1000000000), 0 };
+}
+
 long node_stat(struct process *p, int node, uint64_t out)
 {
 	const struct vfs_node *n = &vfs_nodes[node];
@@ -62,7 +73,8 @@ long node_stat(struct process *p, int node, uint64_t out)
 	struct linux_stat st = {
 		.dev = n->fs, .ino = (uint64_t)node + 1, .nlink = nlink_of(node), .mode = n->mode,
 		.rdev = major << 8 | minor, .size = (int64_t)n->size, .blksize = PAGE,
-		.blocks = (int64_t)blocks_of(n),
+		.blocks = (int64_t)blocks_of(n), .atime = ns_timespec(n->atime),
+		.mtime = ns_timespec(n->mtime), .ctime = ns_timespec(n->ctime),
 	};
 	return as_copy_out(&p->as, out, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
 }
@@ -80,6 +92,9 @@ static long node_statx(struct process *p, int node, uint64_t out)
 	sx.ino = (uint64_t)node + 1;
 	sx.size = n->size;
 	sx.blocks = blocks_of(n);
+	sx.atime = ns_statx(n->atime);
+	sx.mtime = ns_statx(n->mtime);
+	sx.ctime = ns_statx(n->ctime);
 	device_numbers(n, &sx.rdev_major, &sx.rdev_minor);
 	sx.dev_minor = n->fs;
 	return as_copy_out(&p->as, out, &sx, sizeof(sx)) < 0 ? -LINUX_EFAULT : 0;

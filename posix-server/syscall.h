@@ -44,6 +44,8 @@ enum linux_syscall {
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
+	/* sys_utime.c: setting files' times */                                 \
+	X(utimensat) X(futimesat) X(utimes) X(utime)                             \
 	/* sys_memory.c */                                                       \
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
 	/* sys_process.c */                                                      \
@@ -56,8 +58,15 @@ enum linux_syscall {
 	/* signal.c */                                                           \
 	X(rt_sigaction) X(rt_sigprocmask) X(rt_sigpending) X(rt_sigreturn)       \
 	X(rt_sigsuspend) X(pause) X(sigaltstack) X(kill) X(tgkill) X(tkill)      \
+	/* signal_wait.c */                                                      \
+	X(rt_sigtimedwait)                                                       \
 	/* timer.c: sleeping, alarms */                                          \
 	X(nanosleep) X(clock_nanosleep) X(alarm) X(setitimer) X(getitimer)       \
+	/* timerfd.c */                                                          \
+	X(timerfd_create) X(timerfd_settime) X(timerfd_gettime)                  \
+	/* posix_timer.c */                                                      \
+	X(timer_create) X(timer_settime) X(timer_gettime) X(timer_getoverrun)    \
+	X(timer_delete)                                                          \
 	/* sys_exec.c */                                                         \
 	X(fork) X(vfork) X(clone) X(clone3) X(execve) X(wait4) X(waitid)         \
 	/* sys_job.c: process groups, sessions */                               \
@@ -75,7 +84,7 @@ enum linux_syscall {
 	/* sys_sysinfo.c */                                                      \
 	X(sysinfo)                                                               \
 	/* realtime.c */                                                         \
-	X(clock_settime) X(settimeofday)                                         \
+	X(clock_settime) X(settimeofday) X(adjtimex) X(clock_adjtime)           \
 	/* cputime.c */                                                          \
 	X(getrusage) X(times)                                                    \
 	/* sys_socket.c, sys_sockopt.c: sockets */                               \
@@ -133,6 +142,7 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 	long result;
 
 	p->current = t;
+	share_account = p->account;
 	if (__builtin_expect(!fn, 0))
 		result = syscall_unsupported(p, nr);
 	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&

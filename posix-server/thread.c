@@ -70,7 +70,7 @@ cap_slot_t thread_badged_endpoint(const struct thread *t)
 static void kthread_drop(struct thread *t)
 {
 	if (t->kthread != CAP_SLOT_NONE) {
-		t->proc->cpu_ended_ns += thread_cpu_ns(t);
+		thread_cpu_ended(t);
 		sys_obj_destroy(t->kthread);
 		sys_cap_delete(t->kthread);
 		slot_free(t->kthread);

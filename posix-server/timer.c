@@ -7,8 +7,10 @@
  * wakes the sleepers whose time has come and sends SIGALRM.
  *
  * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time, the
- * kernel's count of its threads (cputime.c; it does not split user from
- * system time, so both count the same). A process's CPU time grows no
+ * kernel's count of its threads (cputime.c; its user/system split is by
+ * the tick's samples, too coarse for a timer, so both count the whole).
+ * The timers processes make (timerfd.c, posix_timer.c: timers.h) are
+ * armed and expired here with the rest. A process's CPU time grows no
  * faster than the clock (one CPU), so the earliest its timer can expire
  * is now plus what is left (a tick at least): the timer is armed for
  * then, and there the count is read again — SIGVTALRM or SIGPROF, or
@@ -18,15 +20,41 @@
 #include "clock.h"
 #include "signals.h"
 #include "syscall.h"
+#include "timers.h"
+#include "vdso_map.h"
 
 #define NS_PER_SEC 1000000000UL
 #define CPU_TIMER_MIN (NS_PER_SEC / 100)      /* a tick */
 
 cap_slot_t signal_notification;
 
+bool timer_clock_now(int64_t id, uint64_t *ns)
+{
+	switch (id) {
+	case LINUX_CLOCK_REALTIME:
+		*ns = (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
+		return true;
+	case LINUX_CLOCK_MONOTONIC: case LINUX_CLOCK_BOOTTIME:
+		*ns = (uint64_t)sys_clock();
+		return true;
+	}
+	return false;
+}
+
+uint64_t timer_clock_deadline(int64_t id, uint64_t at)
+{
+	return id == LINUX_CLOCK_REALTIME ? realtime_deadline(at) : at ? at : 1;
+}
+
+/* The earlier of two deadlines (0: none). */
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 void signal_timer_arm(void)
 {
-	uint64_t first = 0;
+	uint64_t first = earlier(timerfds_first(), posix_timers_first());
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];
@@ -101,6 +129,8 @@ void signal_timers(void)
 		if (p->state == PROCESS_RUNNING)
 			cpu_timers(p);
 	}
+	timerfds_expire();
+	posix_timers_expire();
 	signal_timer_arm();
 }
 

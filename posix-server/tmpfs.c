@@ -13,6 +13,16 @@
 static const struct vfs_ops *ops;
 static uint64_t tmpfs_pages;
 
+uint64_t vfs_now(void)
+{
+	return ops && ops->now ? ops->now() : 0;
+}
+
+void vfs_touch(int node)
+{
+	vfs_nodes[node].mtime = vfs_nodes[node].ctime = vfs_now();
+}
+
 void tmpfs_init(const struct vfs_ops *page_ops)
 {
 	ops = page_ops;
@@ -80,11 +90,27 @@ static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
 	return &leaf[pg % PTRS];
 }
 
+/* A read of n: its atime now, as Linux's relatime (the default mount
+ * option) decides: when it is not after the last change, or a day old.
+ * The root filesystem is read-only (no atime). */
+static void accessed(struct vfs_node *n)
+{
+	const uint64_t day = 86400ULL * 1000000000ULL;
+	uint64_t now;
+
+	if (!VFS_WRITABLE(n))
+		return;
+	now = vfs_now();
+	if (n->atime <= n->mtime || n->atime <= n->ctime || now - n->atime >= day)
+		n->atime = now;
+}
+
 long vfs_read(int node, uint64_t offset, void *buf, size_t len)
 {
 	struct vfs_node *n = &vfs_nodes[node];
 	uint8_t *out = buf;
 
+	accessed(n);
 	if (offset >= n->size)
 		return 0;
 	if (len > n->size - offset)
@@ -137,6 +163,8 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
 	}
 	if (offset + done > n->size)
 		n->size = offset + done;
+	if (done)
+		vfs_touch(node);
 	return done ? (long)done : -LINUX_ENOSPC;
 }
 
@@ -181,6 +209,7 @@ long vfs_truncate(int node, uint64_t size)
 			memset((uint8_t *)*slot + size % PAGE, 0, PAGE - size % PAGE);
 	}
 	n->size = size;
+	vfs_touch(node);        /* always, as Linux's do_truncate */
 	return 0;
 }
 

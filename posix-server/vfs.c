@@ -47,6 +47,7 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
 		n->mode = mode;
 		n->parent = dir;
 		n->fs = fs;
+		n->atime = n->mtime = n->ctime = vfs_now();
 		memcpy(n->name, name, len);
 		return i;
 	}
@@ -113,11 +114,14 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 	memset(vfs_nodes, 0, sizeof(vfs_nodes));
 	vfs_nodes[VFS_ROOT] = (struct vfs_node){ .type = VFS_DIR, .mode = LINUX_S_IFDIR | 0755,
 						 .parent = VFS_ROOT, .fs = FS_ROOT };
+	vfs_nodes[VFS_ROOT].atime = vfs_nodes[VFS_ROOT].mtime = vfs_nodes[VFS_ROOT].ctime = vfs_now();
 	while (cpio && (r = cpio_next(cpio, size, &offset, &e)) == 1) {
 		int n = node_make(e.name, e.mode, FS_ROOT);
 		if (n < 0)
 			return false;
 		vfs_nodes[n].mode = e.mode;
+		vfs_nodes[n].atime = vfs_nodes[n].mtime = vfs_nodes[n].ctime =
+			(uint64_t)e.mtime * 1000000000ULL;
 		if (vfs_nodes[n].type != VFS_DIR) {
 			vfs_nodes[n].data = e.data;
 			vfs_nodes[n].size = e.size;

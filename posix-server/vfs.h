@@ -16,7 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VFS_NODES      1024     /* nodes in all (files, directories, links, devices) */
+#define VFS_NODES      2048     /* nodes in all (files, directories, links, devices; every
+				   pipe, socket, eventfd and epoll has one) */
 #define VFS_NAME_MAX   59       /* bytes of one name (Linux's is 255: longer is ENAMETOOLONG) */
 #define VFS_ROOT       0        /* the root directory's node */
 #define VFS_LINKS_MAX  8        /* symbolic links followed in one path (then ELOOP) */
@@ -27,7 +28,7 @@ enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
 enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
-		VFS_EVENTFD, VFS_SOCKET_NAME };
+		VFS_EVENTFD, VFS_SOCKET_NAME, VFS_TIMERFD };
 
 /* Devices (/dev), the files of /proc made when they are read (procfs.c),
  * and /proc's nodes that depend on who looks (procfs_pid.c): /proc itself
@@ -73,19 +74,25 @@ struct vfs_node {
 	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
 				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
 	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
+	int timerfd;            /* VFS_TIMERFD: its timer (timerfd.c) */
 	int pty;                /* DEV_PTY_MASTER, DEV_PTY_SLAVE: the pty's number (pty.c) */
 	int pid, fd;            /* VFS_PROC_NODE: the process and descriptor it stands for */
 	uint64_t used;          /* VFS_PROC_NODE: when it was last looked up (a count) */
+	uint64_t atime, mtime, ctime;   /* ns since the epoch (CLOCK_REALTIME, vfs_ops.now):
+					 * last read (relatime), changed, changed or its
+					 * record changed; the root filesystem's from the cpio */
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
 extern int vfs_console;         /* /dev/console's node */
 extern int vfs_pts;             /* /dev/pts, the ptys' slaves' directory */
 
-/* Where tmpfs pages come from: a zeroed page or NULL; back. */
+/* Where tmpfs pages come from: a zeroed page or NULL; back. now: the
+ * time for the nodes' times, ns since the epoch (NULL: 0). */
 struct vfs_ops {
 	void *(*page_alloc)(void);
 	void (*page_free)(void *page);
+	uint64_t (*now)(void);
 };
 
 /* /proc's nodes that depend on who looks (procfs_pid.c; NULL: /proc has
@@ -198,6 +205,12 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
  * given back (it is being freed). */
 void tmpfs_init(const struct vfs_ops *ops);
 void tmpfs_free(struct vfs_node *n);
+
+/* The time now for the nodes' times (vfs_ops.now), ns since the epoch. */
+uint64_t vfs_now(void);
+/* node's contents changed (write, truncate; a directory's entries):
+ * its mtime and ctime are now. */
+void vfs_touch(int node);
 
 /* The absolute path of directory dir into buf (size bytes): its length,
  * or -ERANGE, -ENOENT (it was removed). */

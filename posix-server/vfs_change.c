@@ -14,7 +14,10 @@ long vfs_create(int dir, const char *name, uint32_t mode)
 	if (vfs_child(dir, name, strlen(name)) >= 0)
 		return -LINUX_EEXIST;
 	int n = vfs_node_new(dir, name, strlen(name), mode, vfs_nodes[dir].fs);
-	return n < 0 ? -LINUX_ENOSPC : n;
+	if (n < 0)
+		return -LINUX_ENOSPC;
+	vfs_touch(dir);
+	return n;
 }
 
 long vfs_detached(uint32_t mode, uint8_t fs)
@@ -71,6 +74,8 @@ long vfs_remove(int node, bool is_dir)
 		return -LINUX_ENOTEMPTY;
 	if (!VFS_WRITABLE(n))       /* /tmp, /var themselves */
 		return -LINUX_EBUSY;
+	vfs_touch(n->parent);
+	n->ctime = vfs_now();
 	n->parent = -1;
 	n->unlinked = true;
 	if (!n->opens)
@@ -107,6 +112,9 @@ long vfs_rename(int node, int dir, const char *name)
 		if (err)
 			return err;
 	}
+	vfs_touch(n->parent);
+	vfs_touch(dir);
+	n->ctime = vfs_now();
 	n->parent = dir;
 	memset(n->name, 0, sizeof(n->name));
 	memcpy(n->name, name, strlen(name));

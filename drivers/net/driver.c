@@ -79,8 +79,23 @@ static void rx_give_back(uint32_t offset)
 	nic.ops->rx_give(&nic, off, phys_of(off));
 }
 
+bool nic_rx_push(struct nic_device *n, struct netq_ring *rx_ready, const struct netq_desc *d,
+		 unsigned count, unsigned frames, uint32_t bytes)
+{
+	if (!netq_push_chain(rx_ready, d, count)) {
+		n->stats.rx_no_buffer += frames;        /* the client is not keeping up */
+		for (unsigned i = 0; i < count; i++)
+			rx_give_back(d[i].offset);
+		return false;
+	}
+	n->stats.rx_packets += frames;
+	n->stats.rx_bytes += bytes;
+	return true;
+}
+
 /* One more buffer of the frame being received; at its last, the frame to
- * the client (pushed at once) or, if bad, every buffer back to the NIC. */
+ * the client (pushed at once, or held by receive merging until the end of
+ * the poll) or, if bad, every buffer back to the NIC. */
 static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 {
 	struct netq_desc d = { .offset = rx->offset, .len = (uint16_t)rx->len };
@@ -117,7 +132,7 @@ static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 	struct netq_chain c = { 0 };
 	for (unsigned i = 0; i < rx_frame.n; i++)
 		netq_chain_add(&c, rx_frame.d[i]);
-	bool pushed = false;
+	bool pushed = false, delivered = false;
 	uint32_t max = rx_frame.d[0].flags & NETQ_F_TSO4 ? NETQ_GSO_FRAME_MAX : NETQ_FRAME_MAX;
 	if (rx_frame.st == NIC_RX_OK && (rx_frame.oversize || rx_frame.len > max))
 		nic.stats.rx_oversize++;
@@ -125,14 +140,15 @@ static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 		nic.stats.rx_errors++;
 	else if (!netq_chain_valid(&c, rx_known))
 		nic.stats.rx_errors++;          /* the device's offsets are wrong */
-	else if (!netq_push_chain(rx_ready, rx_frame.d, rx_frame.n))
-		nic.stats.rx_no_buffer++;      /* the client is not keeping up */
-	else {
-		nic.stats.rx_packets++;
-		nic.stats.rx_bytes += rx_frame.len;
-		pushed = true;
-	}
-	if (!pushed)
+	else
+		delivered = true;
+	/* A good frame goes up (or is held to be merged with the next); a
+	 * bad one straight back to the NIC. */
+	if (delivered && nic.rx_merge)
+		pushed = rx_merge_deliver(&nic, rx_ready, rx_frame.d, rx_frame.n, rx_frame.len);
+	else if (delivered)
+		pushed = nic_rx_push(&nic, rx_ready, rx_frame.d, rx_frame.n, 1, rx_frame.len);
+	else
 		for (unsigned i = 0; i < rx_frame.n; i++)
 			rx_give_back(rx_frame.d[i].offset);
 	rx_frame.n = 0;
@@ -212,6 +228,8 @@ static void driver_poll(void)
 	/* Received frames to the client; bad ones straight back to the NIC. */
 	while (ops->rx_take(&nic, &rx))
 		pushed |= rx_gather(&rx, rx_ready);
+	if (nic.rx_merge)
+		pushed |= rx_merge_flush(&nic, rx_ready);       /* nothing is held past a poll */
 	/* Empty buffers from the client to the NIC. */
 	while (ops->rx_room(&nic) && netq_pop(rx_free, &d)) {
 		if (netq_desc_valid(&nic.geom, d, true))

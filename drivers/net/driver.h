@@ -116,6 +116,8 @@ struct nic_device {
 	struct netq_area geom;          /* our copy of its header, checked */
 	struct netq_stats stats;
 	unsigned tx_in_flight;          /* frames given to the NIC, not yet taken back */
+	bool rx_merge;                  /* TCP segments merged on receive (rx_merge.c; the
+					   model offers NETQ_OFFLOAD_RX_TSO4 for them) */
 	cap_slot_t client_notif;        /* the client's notification, or CAP_SLOT_NONE */
 };
 
@@ -128,6 +130,22 @@ uintptr_t nic_bar(struct nic_device *nic, int bar);
 bool nic_arg_on(struct nic_device *nic, const char *key, bool dflt);
 /* A number from the manifest's arguments (decimal), or dflt. */
 unsigned long nic_arg_num(struct nic_device *nic, const char *key, unsigned long dflt);
+
+/* A whole received frame of `count` descriptors to rx-ready, counted as
+ * `frames` frames off the wire of `bytes` bytes in all; if rx-ready has
+ * no room, its buffers go back to the NIC and it is counted in
+ * rx_no_buffer. true: pushed. */
+bool nic_rx_push(struct nic_device *nic, struct netq_ring *rx_ready, const struct netq_desc *d,
+		 unsigned count, unsigned frames, uint32_t bytes);
+
+/* Receive merging (rx_merge.c, with nic->rx_merge): a whole, good frame
+ * received (checked as driver.c checks every one), pushed to rx-ready or
+ * held to be merged with the next; true when anything was pushed.
+ * rx_merge_flush pushes what is held; driver.c calls it after taking
+ * every frame the NIC has, so nothing waits past a poll. */
+bool rx_merge_deliver(struct nic_device *nic, struct netq_ring *rx_ready,
+		      const struct netq_desc *d, unsigned count, uint32_t len);
+bool rx_merge_flush(struct nic_device *nic, struct netq_ring *rx_ready);
 
 /* The driver program, given its hardware half: never returns but on a
  * failure at start (then the program's exit status). */

@@ -221,9 +221,15 @@ static const char *e1000_probe(struct nic_device *nic)
 	if (nic_arg_on(nic, "txtso", true) && (nic->offloads & NETQ_OFFLOAD_TX_CSUM) &&
 	    (nic->offloads & NETQ_OFFLOAD_TX_SG))
 		nic->offloads |= NETQ_OFFLOAD_TX_TSO4;
-	printf("%s: transmit: chains %s, segmentation (TSO) %s\n", nic->ifname,
+	/* Receive merging (rx_merge.c) hands up aggregates it verified:
+	 * only with receive checksum offload. */
+	if ((nic->offloads & NETQ_OFFLOAD_RX_CSUM) && nic_arg_on(nic, "rxmerge", true)) {
+		nic->rx_merge = true;
+		nic->offloads |= NETQ_OFFLOAD_RX_TSO4;
+	}
+	printf("%s: transmit: chains %s, segmentation (TSO) %s; receive merging %s\n", nic->ifname,
 	       nic->offloads & NETQ_OFFLOAD_TX_SG ? "on" : "off",
-	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off");
+	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off", nic->rx_merge ? "on" : "off");
 	/* 488 x 256 ns: at most ~8000 interrupts a second. The first after a
 	 * quiet spell is not delayed, so a ping's answer is not either. */
 	itr = (uint32_t)nic_arg_num(nic, "itr", 488) & 0xFFFF;

@@ -8,7 +8,7 @@
  * page allocation through struct as_ops, and turns what as_fault answers
  * into an IPC map item (pager_answer() in lib/pager.h does that).
  *
- * Two kinds of region:
+ * Three kinds of region:
  *   AS_ANON    memory of the client's own: a zeroed page of the pager's on
  *              first touch (or preset by as_preset/as_load_elf), owned by
  *              the address space and freed with it. An owned page may be
@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define AS_PAGE_SIZE   4096UL
-#define AS_MAX_REGIONS 128
+#define AS_MAX_REGIONS 256      /* iperf3 -P 128 maps a buffer per stream */
 #define AS_TABLE_FIRST 256      /* entries of the first table of owned pages (4 KiB) */
 
 enum as_kind { AS_ANON, AS_SHARED, AS_OBJECT };
@@ -79,16 +79,14 @@ struct as_ops {
 	 * address space never owns a page (shared regions only). */
 	void *(*table_alloc)(void *ctx, size_t bytes);
 	void (*table_free)(void *ctx, void *table, size_t bytes);
-	/* Copy-on-write (all three, or none: then pages are never shared).
+	/* Copy-on-write (both, or none: then pages are never shared).
 	 * page_share: one more address space owns page (count it, and
 	 * revoke write access from every client it is mapped to);
-	 * page_owners: how many own it (1: only the caller); page_unmap:
-	 * revoke it from every client, the pager keeps it. With them,
+	 * page_owners: how many own it (1: only the caller). With them,
 	 * page_free drops one owner: the page is given back at the last, and
 	 * revoked from every client either way. */
 	void (*page_share)(void *ctx, void *page);
 	unsigned (*page_owners)(void *ctx, void *page);
-	void (*page_unmap)(void *ctx, void *page);
 	/* AS_OBJECT regions (all three, or none: then there are none).
 	 * object_page: the page of object at offset (page aligned) into
 	 * *page — made if create, else NULL when there is none yet —: 0, or
@@ -160,6 +158,19 @@ long as_resize(struct aspace *as, uint64_t start, uint64_t end);
  * error. */
 long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned rights);
 
+/* Merge every region that ends in [start, end] (those in the range and
+ * the one just below it) with the region that starts where it ends, when
+ * one region can stand for both, as Linux merges neighbouring mappings:
+ * the same kind, rights, max_rights, tag and prepare, and the same
+ * backing going on — an AS_SHARED or AS_OBJECT region's source (and
+ * object) continued, an AS_ANON one's too when it has a tag (a file's
+ * offset), any when it has none (anonymous memory). A merged AS_OBJECT
+ * region's hold is dropped (object_release of nothing, last). Owned pages
+ * are untouched. For a pager after it has made, labelled or protected
+ * [start, start + size): neighbours that abut do not use up
+ * AS_MAX_REGIONS. */
+void as_merge(struct aspace *as, uint64_t start, uint64_t end);
+
 /* Call fn(ctx, va, page) for every page owned in [start, end), in no
  * particular order; the time it takes is bounded by the smaller of the
  * range's pages and the table's size, so a huge range costs no more than
@@ -208,7 +219,8 @@ void *as_page(struct aspace *as, uint64_t va);
  * AS_ANON pages are allocated on first touch. A shared page (as_share)
  * is answered without write access, unless the fault is a write: then
  * the writer gets a copy of its own (or, the last owner, the page
- * itself, revoked first when the fault says it is mapped read-only). 0, or -ERR_BAD_ADDRESS (no
+ * itself: mapped again writable over the read-only mapping the client
+ * has, the kernel extends its rights, abi.md). 0, or -ERR_BAD_ADDRESS (no
  * region), -ERR_NO_RIGHTS (a write to a read-only or a fetch from a
  * non-executable region), -ERR_NO_MEMORY (no page, max_pages owned, or no
  * memory for the table).

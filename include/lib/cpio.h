@@ -27,6 +27,7 @@ struct cpio_entry {
 	const void *data;
 	size_t size;
 	uint32_t mode;              /* st_mode: type and permissions */
+	uint32_t mtime;             /* seconds since the epoch */
 };
 
 /* The entry at *offset (start with 0): 1 and *offset moved past it, 0 at

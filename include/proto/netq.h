@@ -116,8 +116,9 @@ enum netq_ring_id {
  *                 (tx-ready).
  *   TSO4          the frame is a TCP/IPv4 aggregate of segments of
  *                 seg_size payload bytes (virtio's GSO_TCPV4, gso_size):
- *                 rx-ready: the host merged them (with CSUM_PARTIAL or
- *                 CSUM_VALID); tx-ready: the device is to cut it into
+ *                 rx-ready: the host merged them, or the driver did
+ *                 (receive merging, docs/drivers.md), with CSUM_PARTIAL
+ *                 or CSUM_VALID; tx-ready: the device is to cut it into
  *                 segments of seg_size (with CSUM_PARTIAL at the TCP
  *                 header's checksum field; the driver may rewrite the
  *                 headers' checksum fields in place). Up to

@@ -70,7 +70,8 @@ enum sock_label {
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
 	SOCK_NAME = 27,         /* [0] socket [1] 0 local, 1 peer -> [0] addr [1] port */
 	SOCK_SETOPT = 28,       /* [0] socket [1] SOCK_OPT_* [2] value */
-	SOCK_POLL_ALL = 29,     /* -> [0..3] every socket's SOCK_POLL bits at once:
+	SOCK_POLL_ALL = 29,     /* -> [0..SOCK_POLL_ALL_WORDS - 1] every socket's
+				   SOCK_POLL bits at once:
 				   socket i's in the 4 bits at SOCK_POLL_ALL_SHIFT(i)
 				   of word i / 16, SOCK_POLL_ALL_* (0 for no socket) */
 };
@@ -137,7 +138,9 @@ struct sock_dgram {
 
 #define SOCK_BUFFER_MAX_LOG2 18 /* 256 KiB of shared buffer per session */
 #define SOCK_MAX_SESSIONS    32
-#define SOCK_MAX_SOCKETS     64 /* per session */
+#define SOCK_MAX_SOCKETS     160 /* per session (a listener's accepted connections
+				    are its session's: iperf3 -P 128 holds 130) */
+#define SOCK_POLL_ALL_WORDS  (SOCK_MAX_SOCKETS / 16)   /* SOCK_POLL_ALL's reply */
 
 /* Error numbers (Linux's values). */
 #define SOCK_EIO           5    /* the IPC to the netstack failed (client side) */

@@ -47,7 +47,8 @@
 	X(33, notify_timer, 3)             \
 	X(34, serial_read, 3)              \
 	X(35, serial_line, 4)              \
-	X(36, clock_params, 1)
+	X(36, clock_params, 1)              \
+	X(37, ioport_close, 2)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(nr, name, nargs) SYS_##name = nr,

@@ -59,6 +59,20 @@ struct syscall_args {
  * (user and kernel mode) since it was created. Any thread the caller
  * holds with READ, itself included. */
 #define THREAD_REGS_CPUTIME    (1ULL << 33)
+/* With this bit instead: a struct thread_cputimes, the CPU time and the
+ * timer's samples that split it into user and system time (the caller
+ * scales: user = ns * user_ticks / (user_ticks + system_ticks), as
+ * Linux's tick-based accounting does). */
+#define THREAD_REGS_CPUTIMES   (1ULL << 34)
+
+struct thread_cputimes {
+	uint64_t ns;            /* as THREAD_REGS_CPUTIME */
+	uint64_t user_ticks;    /* timer ticks that found it in user mode */
+	uint64_t system_ticks;  /* ticks that found its call or fault being
+				 * handled: by the kernel, or by the thread
+				 * that received it (a server: the reply
+				 * object it holds names this thread) */
+};
 
 #define THREAD_PRIORITY_MAX 255
 #define THREAD_NAME_LEN 16

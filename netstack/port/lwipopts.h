@@ -47,8 +47,8 @@ extern unsigned char *netstack_heap;
  * one per segment, so 256 of them held a sender to about 300 KiB in
  * flight, less than TCP_SND_BUF (docs/drivers.md, "e1000 transmit"). */
 #define MEMP_NUM_PBUF               1024
-#define MEMP_NUM_UDP_PCB            32
-#define MEMP_NUM_TCP_PCB            64
+#define MEMP_NUM_UDP_PCB            192     /* as many as TCP's (POSIX sockets) */
+#define MEMP_NUM_TCP_PCB            192     /* iperf3 -P 128 and the rest */
 #define MEMP_NUM_TCP_PCB_LISTEN     16
 #define MEMP_NUM_TCP_SEG            2048
 #define MEMP_NUM_REASSDATA          16

@@ -1,4 +1,5 @@
-/* Per-thread CPU time: thread_read_regs with THREAD_REGS_CPUTIME. */
+/* Per-thread CPU time: thread_read_regs with THREAD_REGS_CPUTIME, and
+ * with THREAD_REGS_CPUTIMES its user and system samples. */
 #include "child.h"
 
 /* The thread's CPU time in ns, or a negative error. */
@@ -152,4 +153,71 @@ KTEST(cputime_needs_the_capability)
 			KEXPECT(other_task_results[2], 0);
 		}
 	}
+}
+
+/* The thread's count and samples (all 0 when they cannot be read). */
+static struct thread_cputimes cputimes(cap_slot_t thread)
+{
+	struct thread_cputimes c = { 0, 0, 0 };
+
+	if (sys_thread_read_regs(thread | THREAD_REGS_CPUTIMES, (uint64_t)&c) < 0)
+		return (struct thread_cputimes){ 0, 0, 0 };
+	return c;
+}
+
+static cap_slot_t slow_ep, slow_reply;
+
+/* A server that takes 60 ms of the clock over one call, spinning. */
+static void slow_server(uint64_t unused)
+{
+	struct msg m;
+
+	if (ipc_recv(slow_ep, slow_reply, &m) == 0) {
+		uint64_t start = (uint64_t)sys_clock();
+		while ((uint64_t)sys_clock() < start + 60000000)
+			;
+		m = msg_make(1, 0);
+		ipc_reply(slow_reply, &m);
+	}
+}
+
+/* The timer's samples: spinning in user mode counts as our user time;
+ * the time a server spends on our call counts as our system time, not
+ * as the server's user time; the count itself is the same as
+ * THREAD_REGS_CPUTIME's. (A tick is 10 ms: 60 ms of spinning is at
+ * least two of them even when QEMU loses some.) */
+KTEST(cputime_samples_split_user_from_system)
+{
+	struct thread_cputimes a = cputimes(ROOT_SLOT_THREAD), b;
+	uint64_t start = (uint64_t)sys_clock();
+
+	while ((uint64_t)sys_clock() < start + 60000000)
+		;
+	b = cputimes(ROOT_SLOT_THREAD);
+	KCHECK(b.user_ticks >= a.user_ticks + 2);
+	KCHECK(b.ns > a.ns);
+	KCHECK(cpu_ns(ROOT_SLOT_THREAD) >= (long)b.ns);
+
+	slow_ep = ktest_create(CAP_ENDPOINT);
+	slow_reply = ktest_create(CAP_REPLY);
+	cap_slot_t t = ktest_spawn(slow_server, 0, 150);
+	KCHECK(t != CAP_SLOT_NONE);
+	struct thread_cputimes s0 = cputimes(t);
+	a = cputimes(ROOT_SLOT_THREAD);
+	struct msg m = msg_make(7, 0);
+	KEXPECT(ipc_call(slow_ep, &m), 0);
+	b = cputimes(ROOT_SLOT_THREAD);
+	struct thread_cputimes s1 = cputimes(t);
+	if (b.system_ticks < a.system_ticks + 2)
+		printf("    system ticks %lu -> %lu, the server's user ticks %lu -> %lu\n",
+		       a.system_ticks, b.system_ticks, s0.user_ticks, s1.user_ticks);
+	KCHECK(b.system_ticks >= a.system_ticks + 2);
+	KCHECK(s1.user_ticks <= s0.user_ticks + 1);     /* its own: none while it served */
+	ktest_join(t);
+	sys_cap_delete(slow_ep);
+	sys_cap_delete(slow_reply);
+	slot_free(slow_ep);
+	slot_free(slow_reply);
+	KEXPECT(sys_thread_read_regs(ROOT_SLOT_THREAD | THREAD_REGS_CPUTIMES, 0x10),
+		-ERR_BAD_ADDRESS);
 }

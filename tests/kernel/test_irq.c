@@ -26,6 +26,52 @@ KTEST(ioport_map_checks)
 	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
 }
 
+static volatile long port_read_by_child;
+
+static void read_rtc_port(uint64_t arg)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb $0x71, %0" : "=a"(v));
+	port_read_by_child = v;
+}
+
+/* A task's open ports are its own: switched to from us (0x70-0x71 open),
+ * a task with none gets #GP for them, and ours work again after. */
+KTEST(ioports_stay_with_their_task_across_switches)
+{
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	rtc_read(0x0A);
+	port_read_by_child = -1;
+	struct child *c = child_start(read_rtc_port, 0, 256 * 1024, CHILD_STOP, true);
+	KCHECK(c);
+	KCHECK(child_wait(c));
+	KCHECK(c->stopped);
+	KEXPECT(c->vector, 13);
+	KEXPECT(port_read_by_child, -1);
+	child_destroy(c);
+	rtc_read(0x0A);         /* a #GP here would stop the test program */
+}
+
+/* Ports closed again: the bitmap goes with the last open port (its 8 KiB
+ * of quota back), and ports are open again after a new ioport_map. */
+KTEST(ioport_close_frees_the_bitmap)
+{
+	KEXPECT(sys_ioport_close(0x70, 0), -ERR_RANGE);
+	KEXPECT(sys_ioport_close(0xFFFF, 2), -ERR_RANGE);
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x80, 1), 0);
+	uint64_t used = ktest_info().quota_used;
+	KEXPECT(sys_ioport_close(0x70, 2), 0);
+	KEXPECT(ktest_info().quota_used, used);         /* 0x80 still open */
+	KEXPECT(sys_ioport_close(0, 0x10000), 0);
+	KEXPECT(ktest_info().quota_used, used - 8192);
+	KEXPECT(sys_ioport_close(0x70, 2), 0);          /* none open: nothing to do */
+	KEXPECT(sys_ioport_map(ROOT_SLOT_IOPORTS, 0x70, 2), 0);
+	KEXPECT(ktest_info().quota_used, used);
+	rtc_read(0x0A);         /* a #GP here would stop the test program */
+}
+
 KTEST(irq_create_checks)
 {
 	cap_slot_t s = ktest_slot();

@@ -295,3 +295,67 @@ KTEST(map_outside_window_is_dropped)
 	chain_stop(&ch);
 	ktest_pages_free(page, 1);
 }
+
+/* Mapping a page again where the receiver has it from the same mapping
+ * extends its rights (L4's rule; a pager answers a write fault on a page
+ * it had mapped read-only so, docs/abi.md). */
+KTEST(map_again_extends_rights)
+{
+	struct relay_chain ch;
+	uint64_t items[1], writable[1], value[1];
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 4321;
+	KCHECK(chain_start(&ch, 1));
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(writable[0], 0);
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ | IPC_MAP_WRITE, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(writable[0], 1);
+	KEXPECT(value[0], 4321);
+	/* Another page at the same place is still refused. */
+	uint64_t *other = ktest_pages(1);
+	KCHECK(other);
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, other, IPC_MAP_READ | IPC_MAP_WRITE, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 0);
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+	ktest_pages_free(other, 1);
+}
+
+/* The page tables a mapping needed are freed, and their charge returned
+ * to the receiver's quota, when the last mapping in them is revoked. */
+KTEST(unmap_frees_empty_page_tables)
+{
+	struct relay_chain ch;
+	uint64_t items[1], writable[1], value[1];
+	struct task_info before, mapped, after;
+	uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	KCHECK(chain_start(&ch, 1));
+	chain_send(&ch, 0, OP_PROBE, 0, NULL, 0, false);       /* running, waiting */
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(sys_task_info(ch.c[0]->task, (uint64_t)&before), 0);
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(sys_task_info(ch.c[0]->task, (uint64_t)&mapped), 0);
+	KCHECK(mapped.quota_used >= before.quota_used + 4096 + 64);   /* a table and a record */
+	KEXPECT(sys_mem_unmap(fpage((uint64_t)page, 12), 0), 0);
+	KEXPECT(sys_task_info(ch.c[0]->task, (uint64_t)&after), 0);
+	KEXPECT(after.quota_used, before.quota_used);
+	/* Mapped again: the tables are made (and charged) again. */
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ, false);
+	KCHECK(chain_collect(&ch, 1, items, writable, value));
+	KEXPECT(items[0], 1);
+	KEXPECT(sys_task_info(ch.c[0]->task, (uint64_t)&after), 0);
+	KEXPECT(after.quota_used, mapped.quota_used);
+	chain_stop(&ch);
+	ktest_pages_free(page, 1);
+}

@@ -5,8 +5,8 @@
  * positional forms, lseek, the stat family and statx, getdents64 through
  * readdir, dup/dup2/dup3 and fcntl, mkdir, rename, unlink, rmdir,
  * truncate, getcwd and chdir, access, readlink of /proc/self/exe, the
- * devices, RLIMIT_NOFILE, stdio on a file, fsync, fdatasync, syncfs and
- * sync, and the errors of each.
+ * devices, RLIMIT_NOFILE (EMFILE for every kind of descriptor), stdio on
+ * a file, fsync, fdatasync, syncfs and sync, and the errors of each.
  * `files enospc` (Mica only) writes to /tmp until it is full.
  */
 #define _GNU_SOURCE
@@ -17,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CHECK_ERRNOS(X) X(ENOENT) X(EBADF) X(EEXIST) X(ENOTDIR) X(EISDIR) X(EINVAL) X(EMFILE) \
@@ -334,6 +338,37 @@ static void limits(void)
 	printf("opened until %s: %d\n", errname(errno), count);
 	errno = 0;
 	report("dup2 past the limit", dup2(0, 20));
+	getrlimit(RLIMIT_NOFILE, &l);
+	printf("getrlimit: cur %lu, max kept %s\n", (unsigned long)l.rlim_cur,
+	       yes(l.rlim_max == old.rlim_max));
+	/* Every kind of descriptor stops at the limit (getrlimit(2):
+	 * EMFILE), and nothing is left half made. */
+	int pair[2];
+	report("pipe at the limit", pipe(pair));
+	report("eventfd at the limit", eventfd(0, 0));
+	report("epoll_create1 at the limit", epoll_create1(0));
+	report("socketpair at the limit", socketpair(AF_UNIX, SOCK_STREAM, 0, pair));
+	report("socket at the limit", socket(AF_UNIX, SOCK_STREAM, 0));
+	report("dup at the limit", dup(0));
+	report("F_DUPFD at the limit", fcntl(0, F_DUPFD, 0));
+	close(fds[--count]);
+	report("pipe with one free", pipe(pair));
+	fd = open("/dev/null", O_RDONLY);
+	printf("then open: %s\n", yes(fd == fds[count]));
+	if (fd >= 0)
+		fds[count++] = fd;
+	/* A child keeps the limit. */
+	pid_t child = fork();
+	if (child == 0) {
+		getrlimit(RLIMIT_NOFILE, &l);
+		_exit(l.rlim_cur == 16 ? 0 : 1);
+	}
+	int status = -1;
+	waitpid(child, &status, 0);
+	printf("the child's limit 16: %s\n", yes(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	l.rlim_cur = old.rlim_max;
+	l.rlim_max = 16;
+	report("setrlimit cur above max", setrlimit(RLIMIT_NOFILE, &l));
 	while (count > 0)
 		close(fds[--count]);
 	report("setrlimit back", setrlimit(RLIMIT_NOFILE, &old));

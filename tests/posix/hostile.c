@@ -7,12 +7,14 @@
  * mprotect, mremap, brk, arch_prctl) or make another process or replace
  * it (fork, vfork, clone, clone3, execve, execveat), send signals, catch
  * them or return from a handler (kill, tkill, tgkill, rt_sigaction,
- * rt_sigreturn, alarm, setitimer) or may wait for ever (pause,
- * rt_sigsuspend, nanosleep, clock_nanosleep, poll, ppoll, select,
+ * rt_sigreturn, alarm, setitimer, timer_create: its timers send
+ * SIGALRM) or may wait for ever (pause,
+ * rt_sigsuspend, rt_sigtimedwait, nanosleep, clock_nanosleep, poll, ppoll, select,
  * pselect6, epoll_wait, epoll_pwait; and socket, whose sockets a read,
  * accept or connect would wait on for ever: the other socket calls meet
- * bad descriptors; and eventfd, eventfd2, whose counter a read would wait
- * on for ever), so it lives to say how many it made.
+ * bad descriptors; and eventfd, eventfd2, timerfd_create, whose counter
+ * or timer a read would wait on for ever), so it lives to say how many
+ * it made.
  * The server must answer each with an error or a result and carry on.
  * Its standard descriptors are made such that no read of them waits for
  * ever (a read of the console waits for a key): 0 is /dev/null, 1 and 2
@@ -57,7 +59,8 @@ static int spared(long nr)
 	       nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr == SYS_poll ||
 	       nr == SYS_ppoll || nr == SYS_select || nr == SYS_pselect6 || nr == SYS_epoll_wait ||
 	       nr == SYS_epoll_pwait || nr == SYS_socket || nr == SYS_eventfd ||
-	       nr == SYS_eventfd2;
+	       nr == SYS_eventfd2 || nr == SYS_timer_create || nr == SYS_rt_sigtimedwait ||
+	       nr == SYS_timerfd_create;
 }
 
 int main(int argc, char **argv)

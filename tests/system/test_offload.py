@@ -14,6 +14,7 @@ test_forwarded_partial_checksums_are_completed's.
 """
 import hashlib
 import random
+import re
 import socket
 
 import pytest
@@ -65,6 +66,8 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
         else:
             itr = 488 if onoff == "on" else 0
             rig.qemu.wait_for(rf"eth0: interrupt moderation: itr {itr} x 256 ns")
+            # Receive merging needs receive checksum offload (rxcsum=off).
+            assert re.search(rf"eth0: transmit: .*; receive merging {onoff}", rig.qemu.output())
         d = echo_byte_identical(rig, payload)
         # Every segment the netstack sent had its checksum finished one
         # way or the other: by the NIC, or by the netstack itself.
@@ -73,10 +76,18 @@ def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
             assert d["eth0.tx_csum_offloaded"] >= segments and d["eth0.tx_csum_software"] == 0, d
             if model == "virtio-net":
                 # The host left its checksums partial or vouched for
-                # them, every frame's (ARP aside); it hands us its
-                # segments merged (GUEST_TSO4), which lwIP takes whole.
-                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 4, d
-                assert d["eth0.rx_aggregates"] > 0, d
+                # them, every frame's but a few: ARP, and what the
+                # host's stack sends with its checksum complete (a
+                # reset, an ACK for a connection it no longer has:
+                # ip_send_unicast_reply) — more of those on a loaded
+                # host (a slack of 4 failed one run in two there). It
+                # hands us its segments merged (GUEST_TSO4), which lwIP
+                # takes whole.
+                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 16, d
+            # virtio-net: the host merges (GUEST_TSO4); e1000: the
+            # driver does (drivers/net/rx_merge.c), and lwIP takes the
+            # aggregates whole.
+            assert d["eth0.rx_aggregates"] > 0, d
         else:
             assert d["eth0.tx_csum_software"] >= segments and d["eth0.tx_csum_offloaded"] == 0, d
             assert d["eth0.rx_csum_trusted"] == 0, d

@@ -389,14 +389,20 @@ def test_iperf3_udp_every_datagram_read_or_counted(appliance):
     many are dropped depends on the host's load and is not checked. The
     slack: what was still queued when iperf3 stopped reading (at most
     the socket's 212992-byte buffer, about 140 of these, and the stash's
-    44), and other UDP (DHCP) in the meantime."""
+    44), and other UDP (DHCP) in the meantime. What iperf3 read is its
+    server's count (the highest sequence number it saw less the gaps):
+    the client's sum counts what it sent, so datagrams lost after the
+    last one read — dropped on a loaded host before the netstack
+    (the NIC out of receive buffers) — looked read."""
     appliance.qemu.wait_for(r"^console: ready", timeout=60)
     before = udp_counters(appliance)
-    res = appliance.client("-u", "-b", "20M", "-t", "3")
+    res = appliance.client("-u", "-b", "20M", "-t", "3", "--get-server-output")
     time.sleep(1)
     after = udp_counters(appliance)
     end = res["end"]["sum"]
-    read = end["packets"] - end["lost_packets"]
+    # Mica's iperf3 -s writes text: its last "lost/total (percent)".
+    lost, total = map(int, re.findall(r"(\d+)/(\d+) \(", res["server_output_text"])[-1])
+    read = total - lost
     came = after[0] - before[0]
     dropped = after[1] - before[1]
     print(f"UDP at 20 Mbit/s: {end['lost_percent']:.1f}% lost of {end['packets']}; "
@@ -427,6 +433,63 @@ def test_iperf3_streams_past_the_accept_queue_all_connect(appliance):
     for _ in range(3):
         res = appliance.client("-t", "1", "-P", "48")
         assert len(res["end"]["streams"]) == 48
+
+
+# -P 128 stalled in about one run of four on a loaded host, always after
+# another 128-stream test, before the netstack took a SYN on a port it
+# still held in TIME-WAIT (time_wait.c): 129 connections a test make a
+# client port used again likely. 16 runs in a row on one appliance pass.
+@pytest.mark.parametrize("streams", [64, 128])
+@pytest.mark.parametrize("reverse", [False, True], ids=["to", "from"])
+def test_iperf3_64_and_128_parallel_streams(appliance, streams, reverse):
+    """iperf3's most parallel streams (-P 128: 130 sockets on the
+    listener's netstack session, SOCK_MAX_SOCKETS 160, lwIP's pcbs, and a
+    mapped buffer each: AS_MAX_REGIONS) both ways: all connect, the test
+    runs and ends without an error. Two seconds: setting up 128 streams
+    takes Mica's iperf3 a while under TCG, and with one it had read
+    nothing yet once."""
+    res = appliance.client("-t", "2", "-P", str(streams), *(["-R"] if reverse else []))
+    assert len(res["end"]["streams"]) == streams
+    assert res["end"]["sum_received"]["bytes"] > 0, (
+        res["end"]["sum_received"], res["end"]["sum_sent"],
+        "\n".join(appliance.qemu.output().splitlines()[-40:]))
+
+
+def test_one_accounts_share_taken_the_others_carry_on(appliance):
+    """tests/posix/shares.c started from the console (its keeper, left
+    running) takes all its account may have of the POSIX server's tables
+    (docs/posix.md, "Limits"): each stops at its share (EMFILE, EAGAIN), never at the
+    whole table (ENFILE). Meanwhile another program from the console gets
+    one of each, and iperf3 -s (its own account) serves a test both ways;
+    `kill` ends the holder and it lets everything go."""
+    q = appliance.qemu
+    mark = q.mark()
+    q.send("run shares-musl hold")
+    q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", since=mark)
+    pid = q.wait_for(r"^shares: holding \(pid (\d+)\)$", timeout=180, since=mark).group(1)
+    lines = [line.strip() for line in q.output().splitlines()[mark:]]
+    for what in ["pipes", "eventfds", "epolls", "sockets"]:
+        assert any(re.fullmatch(rf"{what}: [1-9]\d*, then EMFILE", x) for x in lines), lines
+    # The parent's own RLIMIT_NOFILE, then its child stops at the
+    # account's descriptions before its own limit.
+    assert any(re.fullmatch(r"files: [1-9]\d*, then EMFILE", x) for x in lines), lines
+    m = [re.fullmatch(r"child files: (\d+) of (\d+) closed, then EMFILE", x) for x in lines]
+    m = [x for x in m if x]
+    assert m and 0 < int(m[0].group(1)) < int(m[0].group(2)), lines
+    assert any(re.fullmatch(r"forks: [1-9]\d*, then EAGAIN", x) for x in lines), lines
+    assert any(re.fullmatch(r"threads: [1-9]\d*, then EAGAIN", x) for x in lines), lines
+    mark = q.mark()
+    q.send("run shares-musl check")
+    q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", timeout=120, since=mark)
+    assert ("check: pipe yes, open yes, eventfd yes, epoll yes, socket yes, thread yes"
+            in q.output().splitlines()[mark:]), q.output().splitlines()[mark:]
+    for args in [["-t", "1"], ["-t", "1", "-R"]]:
+        res = appliance.client(*args)
+        assert res["end"]["sum_received"]["bytes"] > 0, res
+    mark = q.mark()
+    q.send(f"kill {pid}")
+    q.wait_for(r"^shares: released$", timeout=120, since=mark)
+    q.wait_for(rf"^posix: shares-musl \(pid {pid}\) exited with status 0$", timeout=60, since=mark)
 
 
 def test_iperf3_second_client_is_told_busy(appliance):

@@ -56,7 +56,7 @@ static void table_free(void *ctx, void *table, size_t bytes)
 }
 
 static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free, NULL,
-				   NULL, NULL, NULL, NULL, NULL };
+				   NULL, NULL, NULL, NULL };
 static struct aspace as;
 
 static void fresh(void)
@@ -616,14 +616,8 @@ static unsigned cow_page_owners(void *ctx, void *page)
 	return *owners_of(page);
 }
 
-static void cow_page_unmap(void *ctx, void *page)
-{
-	cow_unmapped++;
-}
-
 static const struct as_ops cow_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
-				       cow_page_share, cow_page_owners, cow_page_unmap, NULL, NULL,
-				       NULL };
+				       cow_page_share, cow_page_owners, NULL, NULL, NULL };
 
 TEST(aspace_share_is_copy_on_write)
 {
@@ -669,13 +663,14 @@ TEST(aspace_share_is_copy_on_write)
 	CHECK_EQ(b, 1);
 	CHECK_EQ(as_copy_in(&child, &b, 0x10000, 1), 0);
 	CHECK_EQ(b, 2);
-	/* The parent, the last owner now, writes its page itself: the
-	 * read-only mapping it has goes first. */
+	/* The parent, the last owner now, writes its page itself: mapped
+	 * again writable (the kernel extends the read-only mapping's
+	 * rights), nothing revoked. */
 	unsigned unmapped = cow_unmapped;
 	CHECK_EQ(as_fault(&parent, 0x10000, WRITE_ACCESS | 1, &src3, &rights), 0);
 	CHECK_EQ(src3, src);
 	CHECK_EQ(rights, RW);
-	CHECK_EQ(cow_unmapped, unmapped + 1);
+	CHECK_EQ(cow_unmapped, unmapped);
 
 	/* The parent's copy_out (a read into its buffer) gets a copy too. */
 	b = 3;
@@ -769,8 +764,8 @@ static void obj_release(void *ctx, uint64_t object, uint64_t offset, uint64_t si
 }
 
 static const struct as_ops obj_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
-				       cow_page_share, cow_page_owners, cow_page_unmap,
-				       obj_get, obj_hold, obj_release };
+				       cow_page_share, cow_page_owners, obj_get, obj_hold,
+				       obj_release };
 
 TEST(aspace_object_regions_share_the_objects_pages)
 {
@@ -836,4 +831,73 @@ TEST(aspace_object_regions_share_the_objects_pages)
 		}
 	CHECK_EQ(pages_live, 0);
 	CHECK_EQ(tables_live, 0);
+}
+
+/* Neighbours that go on with the same memory become one region, as
+ * Linux merges mappings; others stay apart. */
+TEST(aspace_merge_joins_neighbours_that_go_on)
+{
+	uint64_t src;
+	unsigned rights;
+
+	fresh();
+	/* 1000 abutting anonymous pages, each added and merged: one region. */
+	for (uint64_t i = 0; i < 1000; i++) {
+		CHECK_EQ(as_add(&as, 0x100000 + i * 0x1000, 0x1000, RW, AS_ANON, 0, false), 0);
+		as_merge(&as, 0x100000 + i * 0x1000, 0x101000 + i * 0x1000);
+	}
+	CHECK_EQ(as.nregions, 1);
+	CHECK_EQ(as.regions[0].start, 0x100000);
+	CHECK_EQ(as.regions[0].end, 0x100000 + 1000 * 0x1000);
+	CHECK_EQ(as_fault(&as, 0x100000 + 999 * 0x1000, WRITE_ACCESS, &src, &rights), 0);
+	CHECK_EQ(pages_live, 1);
+	/* A protect in the middle splits; protecting back joins again. */
+	CHECK_EQ(as_protect(&as, 0x200000, 0x1000, IPC_MAP_READ), 0);
+	as_merge(&as, 0x200000, 0x201000);
+	CHECK_EQ(as.nregions, 3);
+	CHECK_EQ(as_protect(&as, 0x200000, 0x1000, RW), 0);
+	as_merge(&as, 0x200000, 0x201000);
+	CHECK_EQ(as.nregions, 1);
+	/* Other rights, a gap, another kind: apart. */
+	CHECK_EQ(as_add(&as, 0x100000 + 1000 * 0x1000, 0x1000, RX, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x100000 + 1002 * 0x1000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x0F0000, 0x10000, RW, AS_SHARED, 0x40000000, false), 0);
+	as_merge(&as, 0, 0x2000000);
+	CHECK_EQ(as.nregions, 4);
+	/* A file's pages (tag) join only where the offsets go on. */
+	CHECK_EQ(as_add(&as, 0x3000000, 0x2000, RW, AS_ANON, 0, false), 0);
+	as_label(&as, 0x3000000, 0x2000, ~0u, 9, 0x5000);
+	CHECK_EQ(as_add(&as, 0x3002000, 0x1000, RW, AS_ANON, 0, false), 0);
+	as_label(&as, 0x3002000, 0x1000, ~0u, 9, 0x9000);
+	as_merge(&as, 0x3002000, 0x3003000);
+	CHECK_EQ(as.nregions, 6);
+	CHECK_EQ(as_add(&as, 0x3003000, 0x1000, RW, AS_ANON, 0, false), 0);
+	as_label(&as, 0x3003000, 0x1000, ~0u, 9, 0xA000);
+	as_merge(&as, 0x3003000, 0x3004000);
+	CHECK_EQ(as.nregions, 6);
+	CHECK(as_region_at(&as, 0x3003000)->start == 0x3002000);
+	/* Removing the whole merged range frees its page. */
+	CHECK_EQ(as_remove(&as, 0x100000, 1000 * 0x1000), 0);
+	CHECK_EQ(pages_live, 0);
+	CHECK(as_region_at(&as, 0x180000) == NULL);
+	as_release(&as);
+}
+
+TEST(aspace_merge_of_object_regions_drops_a_hold)
+{
+	static struct aspace a;
+
+	fresh();
+	obj_holds = obj_last = obj_released_pages = 0;
+	as_init(&a, &obj_ops, NULL, 400);
+	CHECK_EQ(as_add_object(&a, 0x10000, 0x2000, RW, 7, 0), 0);
+	CHECK_EQ(as_add_object(&a, 0x12000, 0x1000, RW, 7, 0x2000), 0);
+	CHECK_EQ(as_add_object(&a, 0x13000, 0x1000, RW, 7, 0x5000), 0);  /* offset jumps */
+	CHECK_EQ(obj_holds, 3);
+	as_merge(&a, 0x10000, 0x14000);
+	CHECK_EQ(a.nregions, 2);
+	CHECK_EQ(obj_holds, 2);
+	CHECK_EQ(obj_released_pages, 0);        /* nothing revoked */
+	as_release(&a);
+	CHECK_EQ(obj_holds, 0);
 }

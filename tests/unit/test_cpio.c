@@ -8,6 +8,7 @@
 
 static char archive[3 * 4096] __attribute__((aligned(4096)));
 static size_t used;
+#define MTIME 0x65A0BC00u       /* 2024-01-12, every entry's */
 
 /* Append one newc entry whose name field is namesize bytes (the name,
  * then NULs). */
@@ -17,7 +18,7 @@ static void add_named(const char *name, size_t namesize, const char *data, unsig
 
 	used += (size_t)sprintf(archive + used,
 				"070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1, mode,
-				0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, 0);
+				0, 0, 1, MTIME, filesize, 0, 0, 0, 0, namesize, 0);
 	memcpy(archive + used, name, strlen(name));
 	used = (used + namesize + 3) & ~(size_t)3;
 	memcpy(archive + used, data, filesize);
@@ -49,6 +50,7 @@ TEST(cpio_finds_entries_by_path)
 	CHECK_EQ(e.size, 11);
 	CHECK(!memcmp(e.data, "hello bytes", 11));
 	CHECK_EQ(e.mode, 0100755);
+	CHECK_EQ(e.mtime, MTIME);
 	CHECK(cpio_find(archive, used, "/bin/hello", &e));
 	CHECK(cpio_find(archive, used, "/etc/hosts", &e));
 	CHECK_EQ(e.size, 20);

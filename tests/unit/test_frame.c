@@ -85,6 +85,26 @@ TEST(frame_contig_respects_alignment_and_holes)
 	CHECK_EQ(fa.free, before + 16);
 }
 
+/* Runs are found past a taken low part, at odd bit offsets and across
+ * words, and a frame freed below the hint is found again. */
+TEST(frame_contig_skips_taken_words_and_finds_freed_ones)
+{
+	setup();
+	frame_reserve_range(&fa, 1 * MiB, 9 * MiB + 5 * FRAME_SIZE);
+	uint64_t p = frame_alloc_contig(&fa, 3, 1);
+	CHECK_EQ(p, 9 * MiB + 5 * FRAME_SIZE);
+	/* 70 frames from a 64-frame boundary, a word and a bit beyond. */
+	uint64_t q = frame_alloc_contig(&fa, 70, 64);
+	CHECK_EQ(q, 9 * MiB + 64 * FRAME_SIZE);
+	uint64_t r = frame_alloc_contig(&fa, 2, 1);
+	CHECK_EQ(r, p + 3 * FRAME_SIZE);
+	CHECK(frame_free(&fa, 2 * MiB + 7 * FRAME_SIZE));
+	CHECK_EQ(frame_alloc_contig(&fa, 1, 1), 2 * MiB + 7 * FRAME_SIZE);
+	/* A hole too short for the run is passed over. */
+	CHECK(frame_free(&fa, 3 * MiB));
+	CHECK(frame_alloc_contig(&fa, 2, 1) != 3 * MiB);
+}
+
 TEST(frame_contig_rejects_bad_requests)
 {
 	setup();

@@ -21,7 +21,15 @@ static void page_free(void *page)
 	free(page);
 }
 
-static const struct vfs_ops ops = { page_alloc, page_free };
+/* The nodes' clock: set by the tests. */
+static uint64_t clock_now = 1000;
+
+static uint64_t fake_now(void)
+{
+	return clock_now;
+}
+
+static const struct vfs_ops ops = { page_alloc, page_free, fake_now };
 
 static void add(char *archive, size_t *used, const char *name, const char *data, unsigned mode)
 {
@@ -29,7 +37,7 @@ static void add(char *archive, size_t *used, const char *name, const char *data,
 
 	*used += (size_t)sprintf(archive + *used,
 				 "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1,
-				 mode, 0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, 0);
+				 mode, 0, 0, 1, 0x65A0BC00, filesize, 0, 0, 0, 0, namesize, 0);
 	memcpy(archive + *used, name, namesize);
 	*used = (*used + namesize + 3) & ~(size_t)3;
 	memcpy(archive + *used, data, filesize);
@@ -282,4 +290,68 @@ TEST(vfs_proc_nodes_follow_descriptors_and_stay_bounded)
 	CHECK_EQ(l.node, link);
 	vfs_nodes[link].opens = 0;
 	vfs_set_proc(NULL);
+}
+
+/* The times: the root filesystem's from the archive (read-only: no
+ * atime); a new node's now and its directory's mtime and ctime; a write
+ * and a truncate the file's mtime and ctime; a read its atime as
+ * relatime (when not after the last change); remove and rename the
+ * directories' and the node's. */
+TEST(vfs_times_follow_changes_as_linux)
+{
+	struct vfs_lookup l;
+	char buf[8];
+
+	clock_now = 1000;
+	init_tree();
+	CHECK_EQ(resolve("/bin/hello", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].mtime, 0x65A0BC00ULL * 1000000000ULL);
+	CHECK_EQ(vfs_nodes[l.node].atime, vfs_nodes[l.node].mtime);
+	clock_now = 5000;
+	CHECK_EQ(vfs_read(l.node, 0, buf, sizeof(buf)), 8);
+	CHECK_EQ(vfs_nodes[l.node].atime, 0x65A0BC00ULL * 1000000000ULL);
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	int tmp = l.node;
+	clock_now = 2000;
+	long f = vfs_create(tmp, "f", LINUX_S_IFREG | 0644);
+	CHECK(f > 0);
+	CHECK_EQ(vfs_nodes[f].atime, 2000);
+	CHECK_EQ(vfs_nodes[f].mtime, 2000);
+	CHECK_EQ(vfs_nodes[f].ctime, 2000);
+	CHECK_EQ(vfs_nodes[tmp].mtime, 2000);
+	CHECK_EQ(vfs_nodes[tmp].ctime, 2000);
+	clock_now = 3000;
+	CHECK_EQ(vfs_write((int)f, 0, "abc", 3), 3);
+	CHECK_EQ(vfs_nodes[f].mtime, 3000);
+	CHECK_EQ(vfs_nodes[f].ctime, 3000);
+	CHECK_EQ(vfs_nodes[f].atime, 2000);
+	CHECK_EQ(vfs_nodes[tmp].mtime, 2000);
+	clock_now = 4000;
+	CHECK_EQ(vfs_read((int)f, 0, buf, 3), 3);
+	CHECK_EQ(vfs_nodes[f].atime, 4000);
+	clock_now = 4500;       /* read since the last change: relatime keeps it */
+	CHECK_EQ(vfs_read((int)f, 0, buf, 3), 3);
+	CHECK_EQ(vfs_nodes[f].atime, 4000);
+	clock_now = 4000 + 86400ULL * 1000000000ULL;      /* a day later it moves */
+	CHECK_EQ(vfs_read((int)f, 0, buf, 3), 3);
+	CHECK_EQ(vfs_nodes[f].atime, clock_now);
+	clock_now += 1000;
+	CHECK_EQ(vfs_truncate((int)f, 3), 0);   /* the same size: still a change */
+	CHECK_EQ(vfs_nodes[f].mtime, clock_now);
+	CHECK_EQ(vfs_nodes[f].ctime, clock_now);
+	long d = vfs_create(tmp, "d", LINUX_S_IFDIR | 0755);
+	CHECK(d > 0);
+	clock_now += 1000;
+	CHECK_EQ(vfs_rename((int)f, (int)d, "g"), 0);
+	CHECK_EQ(vfs_nodes[tmp].mtime, clock_now);
+	CHECK_EQ(vfs_nodes[d].mtime, clock_now);
+	CHECK_EQ(vfs_nodes[f].ctime, clock_now);
+	CHECK(vfs_nodes[f].mtime < clock_now);
+	clock_now += 1000;
+	CHECK_EQ(vfs_remove((int)f, false), 0);
+	CHECK_EQ(vfs_nodes[d].mtime, clock_now);
+	CHECK_EQ(vfs_nodes[d].ctime, clock_now);
+	CHECK_EQ(vfs_nodes[tmp].mtime, clock_now - 1000);
+	CHECK_EQ(vfs_remove((int)d, true), 0);
+	CHECK_EQ(pages_out, 0);
 }

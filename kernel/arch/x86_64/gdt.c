@@ -29,7 +29,7 @@ void gdt_init(void)
 	memset(&gdt_tss, 0, sizeof(gdt_tss));
 	gdt_tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&ist_stacks[0][KERNEL_STACK_SIZE];
 	gdt_tss.ist[IST_NMI - 1] = (uint64_t)&ist_stacks[1][KERNEL_STACK_SIZE];
-	gdt_tss.iomap_base = __builtin_offsetof(struct tss, io_bitmap);
+	gdt_tss.iomap_base = sizeof(struct tss);       /* no map: every port denied */
 	memset(gdt_tss.io_bitmap, 0xFF, sizeof(gdt_tss.io_bitmap));
 	uint64_t base = (uint64_t)&gdt_tss, limit = sizeof(gdt_tss) - 1;
 	gdt[6] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
@@ -54,19 +54,51 @@ void gdt_init(void)
 }
 
 
-void gdt_copy_io_bitmap(const uint8_t *bitmap)
+/* Whose bitmap the TSS holds (NULL: none, every byte 0xFF), and its
+ * bytes that may allow a port: [span_lo, span_hi). */
+static const uint8_t *tss_holds;
+static unsigned span_lo, span_hi;
+
+#define IOMAP_IN_TSS  __builtin_offsetof(struct tss, io_bitmap)
+#define IOMAP_NONE    sizeof(struct tss)      /* past the limit: no map */
+
+/* Deny every port the held bitmap opened. */
+static void deny_held(void)
 {
-	if (bitmap)
-		memcpy(gdt_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
-	else
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+	for (unsigned i = span_lo; i < span_hi; i++)
+		gdt_tss.io_bitmap[i] = 0xFF;
+	span_lo = span_hi = 0;
+	tss_holds = NULL;
+}
+
+void gdt_switch_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi)
+{
 	gdt_loaded_io_bitmap = bitmap;
+	if (!bitmap) {
+		gdt_tss.iomap_base = IOMAP_NONE;
+		return;
+	}
+	if (bitmap != tss_holds) {
+		deny_held();
+		if (hi > IO_BITMAP_BYTES)
+			hi = IO_BITMAP_BYTES;
+		for (unsigned i = lo; i < hi; i++)
+			gdt_tss.io_bitmap[i] = bitmap[i];
+		if (hi > lo) {
+			span_lo = lo;
+			span_hi = hi;
+		}
+		tss_holds = bitmap;
+	}
+	gdt_tss.iomap_base = IOMAP_IN_TSS;
 }
 
 void gdt_io_bitmap_changed(const uint8_t *bitmap)
 {
+	if (bitmap == tss_holds)
+		deny_held();
 	if (bitmap == gdt_loaded_io_bitmap) {
 		gdt_loaded_io_bitmap = NULL;
-		memset(gdt_tss.io_bitmap, 0xFF, IO_BITMAP_BYTES);
+		gdt_tss.iomap_base = IOMAP_NONE;
 	}
 }

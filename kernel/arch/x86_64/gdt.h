@@ -44,15 +44,19 @@ static inline void gdt_set_kernel_stack(uint64_t rsp0)
 }
 
 /* Make bitmap (IO_BITMAP_BYTES, 1 = denied; NULL = deny all) the one the
- * CPU checks for user-mode port access. A task's bitmap is copied in when
- * one of its threads is switched to (inline: most switches find it
- * loaded already). */
+ * CPU checks for user-mode port access; only its bytes [lo, hi) may allow
+ * a port (the rest are 0xFF). Called at every switch to a task's thread
+ * (inline: most find it in force already). No bitmap is the TSS's I/O map
+ * base past the TSS's limit (every port denied, Intel SDM vol. 1, 19.5.2):
+ * one store, the bitmap copied in the TSS stays for the next switch back.
+ * Another task's bitmap is copied in, just its bytes [lo, hi), after the
+ * bytes the one before opened are denied again. */
 extern const uint8_t *gdt_loaded_io_bitmap;
-void gdt_copy_io_bitmap(const uint8_t *bitmap);
-static inline void gdt_load_io_bitmap(const uint8_t *bitmap)
+void gdt_switch_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi);
+static inline void gdt_load_io_bitmap(const uint8_t *bitmap, unsigned lo, unsigned hi)
 {
 	if (bitmap != gdt_loaded_io_bitmap)
-		gdt_copy_io_bitmap(bitmap);
+		gdt_switch_io_bitmap(bitmap, lo, hi);
 }
 
 /* bitmap changed or is about to be freed: forget the loaded copy. */

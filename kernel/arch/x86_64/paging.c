@@ -103,6 +103,22 @@ bool pt_protect(uint64_t root, uint64_t va, uint64_t clear_flags)
 	return true;
 }
 
+bool pt_extend(uint64_t root, uint64_t va, uint64_t flags)
+{
+	uint64_t *e = walk(root, va, 0, false, NULL);
+
+	if (!e || !(*e & PTE_PRESENT))
+		return false;
+	*e |= flags & PTE_WRITE;
+	if (!(flags & PTE_NX))
+		*e &= ~PTE_NX;
+	pt_generation++;
+	/* A stale read-only entry would only fault again; drop it anyway. */
+	if (root == read_cr3())
+		invlpg(va);
+	return true;
+}
+
 uint64_t pt_unmap(uint64_t root, uint64_t va)
 {
 	uint64_t *e = walk(root, va, 0, false, NULL);
@@ -115,6 +131,48 @@ uint64_t pt_unmap(uint64_t root, uint64_t va)
 	if (root == read_cr3())
 		invlpg(va);
 	return old;
+}
+
+/* Whether table t has no present entry: near's neighbours first (a
+ * table emptied in address order finds one there at once), then every
+ * entry, eight at a time. */
+static bool table_empty(const uint64_t *t, unsigned near)
+{
+	if ((near > 0 && (t[near - 1] & PTE_PRESENT)) || (near < 511 && (t[near + 1] & PTE_PRESENT)))
+		return false;
+	for (unsigned i = 0; i < 512; i += 8)
+		if ((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] |
+		     t[i + 7]) & PTE_PRESENT)
+			return false;
+	return true;
+}
+
+unsigned pt_prune(uint64_t root, uint64_t va)
+{
+	uint64_t *path[4];      /* path[l]: the table of level l on va's way */
+	unsigned freed = 0;
+
+	if (va >= USER_TOP)
+		return 0;
+	path[3] = table(root);
+	for (int l = 3; l > 0; l--) {
+		uint64_t e = path[l][index_of(va, l)];
+		if (!(e & PTE_PRESENT) || (e & PTE_LARGE))
+			return 0;
+		path[l - 1] = table(e);
+	}
+	for (int l = 0; l < 3 && table_empty(path[l], index_of(va, l)); l++) {
+		path[l + 1][index_of(va, l + 1)] = 0;
+		kmem_free_frame(virt_to_phys(path[l]));
+		freed++;
+	}
+	if (freed) {
+		pt_generation++;
+		/* The paging-structure caches may hold the freed tables. */
+		if (root == read_cr3())
+			write_cr3(root);
+	}
+	return freed;
 }
 
 uint64_t pt_lookup(uint64_t root, uint64_t va)

@@ -57,11 +57,21 @@ int pt_tables_needed(uint64_t root, uint64_t va);
 /* Clear flags (e.g. PTE_WRITE) of the 4 KiB mapping at va; false if none. */
 bool pt_protect(uint64_t root, uint64_t va, uint64_t clear_flags);
 
+/* Give the 4 KiB mapping at va the write access (PTE_WRITE in flags)
+ * and execute access (no PTE_NX in flags) that flags have and it lacks;
+ * nothing else changes. false if there is no such mapping. */
+bool pt_extend(uint64_t root, uint64_t va, uint64_t flags);
+
 /* Map one 2 MiB page (va, pa 2 MiB aligned). */
 int pt_map_large(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);
 
 /* Remove the 4 KiB mapping at va; returns its old entry (0 if none). */
 uint64_t pt_unmap(uint64_t root, uint64_t va);
+
+/* After va's 4 KiB mapping went: free the tables on its path that map
+ * nothing any more (its page table, then the directory above it, then
+ * the one above that; never root itself). Returns how many tables it freed (0..3). User half only. */
+unsigned pt_prune(uint64_t root, uint64_t va);
 
 /* The leaf entry for va (4 KiB or 2 MiB), or 0 when unmapped. */
 uint64_t pt_lookup(uint64_t root, uint64_t va);

@@ -1,0 +1,217 @@
+/*
+ * Each account's share of the POSIX server's tables, for Mica only
+ * (docs/posix.md, "Limits"; nothing here is Linux's behaviour to compare).
+ *
+ * `shares hold` leaves a keeper behind (its child, once it has ended, so
+ * that the console's terminal is free for the next `run`), which takes
+ * all the account may have: pipes, eventfds, epolls and TCP sockets until
+ * each fails, /dev/null until RLIMIT_NOFILE, then a child that opens
+ * more until the account's descriptions run out, children until fork
+ * fails, threads until pthread_create fails. It prints one line for each
+ * with the count and the error, "shares: holding (pid N)", and keeps all
+ * until SIGTERM (the console's `kill N`): then it ends its children and
+ * prints "shares: released".
+ *
+ * `shares check`, from another account meanwhile, makes one of each
+ * (and a fork when there is room for one) and prints what worked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#define CHILDREN_MAX 16
+#define THREADS_MAX  128
+
+static volatile sig_atomic_t ended;
+static pid_t children[CHILDREN_MAX];
+static int nchildren;
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case ENOSPC: return "ENOSPC";
+	default: return strerror(e);
+	}
+}
+
+/* Make things with make() until it fails: the count, and the error. */
+static int until_error(int (*make)(void), int *err)
+{
+	int n = 0;
+
+	while (n < 4096 && make() >= 0)
+		n++;
+	*err = errno;
+	return n;
+}
+
+static int make_pipe(void)
+{
+	int fd[2];
+
+	return pipe(fd);
+}
+
+static int make_eventfd(void)
+{
+	return eventfd(0, 0);
+}
+
+static int make_epoll(void)
+{
+	return epoll_create1(0);
+}
+
+static int make_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int make_file(void)
+{
+	return open("/dev/null", O_RDONLY);
+}
+
+static void *park(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	ended = 1;
+}
+
+static int hold(void)
+{
+	int err, n;
+
+	n = until_error(make_pipe, &err);
+	printf("pipes: %d, then %s\n", n, ename(err));
+	n = until_error(make_eventfd, &err);
+	printf("eventfds: %d, then %s\n", n, ename(err));
+	n = until_error(make_epoll, &err);
+	printf("epolls: %d, then %s\n", n, ename(err));
+	n = until_error(make_socket, &err);
+	printf("sockets: %d, then %s\n", n, ename(err));
+	int first = open("/dev/null", O_RDONLY);
+	n = 1 + until_error(make_file, &err);
+	printf("files: %d, then %s\n", n, ename(err));
+	fflush(stdout);
+
+	/* A child with room in its own table (it closes what it inherited
+	 * from /dev/null: the parent keeps those descriptions) opens more
+	 * until the account has no description left: it stops before its
+	 * own RLIMIT_NOFILE. */
+	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				  -1, 0);
+	if (done == MAP_FAILED)
+		return 1;
+	pid_t c = fork();
+	if (c == 0) {
+		for (int fd = first; fd < first + n; fd++)
+			close(fd);
+		int m = until_error(make_file, &err);
+		printf("child files: %d of %d closed, then %s\n", m, n, ename(err));
+		fflush(stdout);
+		*done = 1;
+		for (;;)
+			pause();
+	}
+	if (c < 0)
+		return 1;
+	children[nchildren++] = c;
+	while (!*done)
+		usleep(10000);
+
+	while (nchildren < CHILDREN_MAX) {
+		c = fork();
+		if (c == 0)
+			for (;;)
+				pause();
+		if (c < 0)
+			break;
+		children[nchildren++] = c;
+	}
+	printf("forks: %d, then %s\n", nchildren, ename(errno));
+
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 65536);
+	for (n = 0; n < THREADS_MAX && (err = pthread_create(&t, &attr, park, NULL)) == 0; n++)
+		;
+	printf("threads: %d, then %s\n", n, ename(err));
+	printf("shares: holding (pid %d)\n", (int)getpid());
+	fflush(stdout);
+	while (!ended)
+		pause();
+	for (int i = 0; i < nchildren; i++)
+		kill(children[i], SIGKILL);
+	for (int i = 0; i < nchildren; i++)
+		waitpid(children[i], NULL, 0);
+	printf("shares: released\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+static const char *yes(int ok)
+{
+	return ok ? "yes" : "no";
+}
+
+static int check(void)
+{
+	int fd[2], file, ev, ep, sock;
+	pthread_t t;
+
+	int piped = pipe(fd) == 0;
+	file = open("/dev/null", O_RDONLY);
+	ev = eventfd(0, 0);
+	ep = epoll_create1(0);
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	int thread = pthread_create(&t, NULL, park, NULL) == 0;
+	printf("check: pipe %s, open %s, eventfd %s, epoll %s, socket %s, thread %s\n", yes(piped),
+	       yes(file >= 0), yes(ev >= 0), yes(ep >= 0), yes(sock >= 0), yes(thread));
+	fflush(stdout);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "hold")) {
+		signal(SIGTERM, on_term);
+		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
+		pid_t keeper = fork();
+		if (keeper != 0)
+			return keeper < 0;
+		setsid();
+		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
+			usleep(10000);
+		return hold();
+	}
+	if (argc == 2 && !strcmp(argv[1], "check"))
+		return check();
+	fprintf(stderr, "usage: shares hold|check\n");
+	return 2;
+}

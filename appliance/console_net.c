@@ -292,6 +292,8 @@ static void print_guard(const struct net_proto_stats *p)
 	       "leases raised %lu\n", p->tcp_half_open_evicted, p->tcp_ooseq_aged,
 	       p->dhcp_refused, p->dhcp_lease_raised);
 	printf("    ICMP errors over the rate limit %lu\n", p->icmp_limited);
+	printf("    IP fragments in %lu, dropped %lu (no room %lu, with options %lu)\n",
+	       p->ipfrag_recv, p->ipfrag_drop, p->ipfrag_memerr, p->ipfrag_err);
 }
 
 void cmd_ifconfig(char **arg)

@@ -63,6 +63,13 @@ long posix_getegid(struct process *p, struct user_regs *r)
 	return 0;
 }
 
+/* getgroups(2): no supplementary groups (as a process whose credentials
+ * have none): 0, whatever size asks; a negative size is EINVAL. */
+long posix_getgroups(struct process *p, struct user_regs *r)
+{
+	return (int)r->rdi < 0 ? -LINUX_EINVAL : 0;
+}
+
 /* Where the thread's end writes 0 and wakes a futex waiter (futex.c). */
 long posix_set_tid_address(struct process *p, struct user_regs *r)
 {

@@ -33,6 +33,8 @@ enum linux_syscall {
 	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(lseek)      \
 	X(getdents64) X(fstat) X(ftruncate) X(ioctl) X(fcntl) X(dup) X(dup2)     \
 	X(dup3) X(close)                                                         \
+	/* sys_sync.c */                                                         \
+	X(fsync) X(fdatasync) X(sync) X(syncfs)                                  \
 	/* sys_sendfile.c */                                                     \
 	X(sendfile) X(copy_file_range)                                           \
 	/* sys_splice.c */                                                       \
@@ -48,7 +50,7 @@ enum linux_syscall {
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
-	X(geteuid) X(getgid) X(getegid) X(set_tid_address)                       \
+	X(geteuid) X(getgid) X(getegid) X(getgroups) X(set_tid_address)          \
 	X(arch_prctl) X(sched_yield) X(sched_getaffinity) X(sched_setaffinity)   \
 	X(prlimit64) X(getrlimit) X(setrlimit)                                   \
 	/* futex.c */                                                            \
@@ -79,6 +81,8 @@ enum linux_syscall {
 	/* sys_info.c */                                                         \
 	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
 	X(gettimeofday)                                                          \
+	/* sys_sysinfo.c */                                                      \
+	X(sysinfo)                                                               \
 	/* realtime.c */                                                         \
 	X(clock_settime) X(settimeofday) X(adjtimex) X(clock_adjtime)           \
 	/* cputime.c */                                                          \

@@ -168,6 +168,13 @@ enum netmgmt_label {
 	LWIP(ip_lenerr, ip.lenerr)                                              \
 	LWIP(ip_proterr, ip.proterr)                                            \
 	LWIP(ip_opterr, ip.opterr)                                              \
+	LWIP(ipfrag_recv, ip_frag.recv)         /* fragments to reassemble */   \
+	LWIP(ipfrag_drop, ip_frag.drop)         /* ... dropped (overlapping,    \
+						   no room, bad) */             \
+	LWIP(ipfrag_memerr, ip_frag.memerr)     /* ... of those, for want of    \
+						   room or memory */          \
+	LWIP(ipfrag_err, ip_frag.err)           /* ... of those, with IP options \
+						   (lwIP reassembles none) */   \
 	LWIP(icmp_recv, icmp.recv)                                              \
 	LWIP(icmp_drop, icmp.drop)                                              \
 	LWIP(icmp_chkerr, icmp.chkerr)                                          \

@@ -2,7 +2,8 @@
  * Process start-up and the first system calls, one line per check, the
  * same on Linux and on Mica (tests/system/test_posix.py compares them):
  * arguments, environment, the auxiliary vector, brk and mmap through
- * malloc, errors (EFAULT, ENOSYS, ENOENT), clocks, random bytes, uname.
+ * malloc, errors (EFAULT, ENOSYS, ENOENT), clocks, random bytes, uname,
+ * sysinfo, getgroups.
  * Exits with status 3.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,6 +166,21 @@ static void system_info(void)
 	printf("uname: %d %s %s\n", uname(&u), u.sysname, u.machine);
 	printf("pid positive: %s\n", yes(getpid() > 0));
 	printf("gettid is pid: %s\n", yes(syscall(SYS_gettid) == getpid()));
+	struct sysinfo si;
+	memset(&si, 0, sizeof(si));
+	int rc = sysinfo(&si);
+	printf("sysinfo: %d, memory: %s, processes: %s, unit: %s\n", rc,
+	       yes(si.totalram > 0 && si.freeram <= si.totalram && si.sharedram <= si.totalram),
+	       yes(si.procs >= 1), yes(si.mem_unit >= 1));
+	errno = 0;
+	long n = syscall(SYS_sysinfo, (void *)16);
+	printf("sysinfo to a bad pointer: %ld %s\n", n, errname(errno));
+	gid_t groups[256];
+	int ngroups = getgroups(0, NULL);
+	printf("getgroups: %s\n", yes(ngroups >= 0 && getgroups(256, groups) == ngroups));
+	errno = 0;
+	n = syscall(SYS_getgroups, -1, groups);
+	printf("getgroups -1: %ld %s\n", n, errname(errno));
 }
 
 int main(int argc, char **argv, char **envp)

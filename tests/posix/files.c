@@ -6,7 +6,7 @@
  * readdir, dup/dup2/dup3 and fcntl, mkdir, rename, unlink, rmdir,
  * truncate, getcwd and chdir, access, readlink of /proc/self/exe, the
  * devices, RLIMIT_NOFILE (EMFILE for every kind of descriptor), stdio on
- * a file, and the errors of each.
+ * a file, fsync, fdatasync, syncfs and sync, and the errors of each.
  * `files enospc` (Mica only) writes to /tmp until it is full.
  */
 #define _GNU_SOURCE
@@ -411,6 +411,42 @@ static int enospc(void)
 	return 0;
 }
 
+/* fsync and its kin: 0 for files and directories, EINVAL for what has
+ * nothing to write back (a pipe, a device, /proc), EBADF for a closed or
+ * O_PATH descriptor. */
+static void syncing(void)
+{
+	int fd = open("synced", O_CREAT | O_RDWR, 0600), pfd[2];
+
+	report("fsync a file", fsync(fd));
+	report("fdatasync a file", fdatasync(fd));
+	report("syncfs", syncfs(fd));
+	close(fd);
+	report("unlink synced", unlink("synced"));
+	fd = open(".", O_RDONLY | O_DIRECTORY);
+	report("fsync a directory", fsync(fd));
+	close(fd);
+	fd = open(".", O_PATH);
+	report("fsync O_PATH", fsync(fd));
+	report("syncfs O_PATH", syncfs(fd));
+	close(fd);
+	report("pipe", pipe(pfd));
+	report("fsync a pipe", fsync(pfd[1]));
+	report("fdatasync a pipe", fdatasync(pfd[0]));
+	close(pfd[0]);
+	close(pfd[1]);
+	fd = open("/dev/null", O_WRONLY);
+	report("fsync /dev/null", fsync(fd));
+	close(fd);
+	fd = open("/proc/uptime", O_RDONLY);
+	report("fsync /proc/uptime", fsync(fd));
+	close(fd);
+	report("fsync a closed descriptor", fsync(999));
+	report("syncfs a closed descriptor", syncfs(999));
+	sync();
+	printf("sync returned\n");
+}
+
 int main(int argc, char **argv)
 {
 	char dir[64];
@@ -431,6 +467,7 @@ int main(int argc, char **argv)
 	edges();
 	limits();
 	stdio();
+	syncing();
 	report("chdir /", chdir("/"));
 	report("rmdir the directory", rmdir(dir));
 	printf("files: done\n");

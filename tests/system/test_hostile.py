@@ -571,6 +571,85 @@ def test_half_open_eviction_goes_by_age_not_by_the_peers_segments(tmp_path):
         assert_healthy(t.rig)
 
 
+def time_wait_from_stats(t, sport):
+    """A connection to netecho's statistics port (9000) from FAKE_IP:sport,
+    which netecho closes after its line: once this side's FIN is
+    acknowledged, the guest holds it in TIME-WAIT. Returns the RawTcp
+    (its snd_nxt is what the TIME-WAIT expects next)."""
+    c = RawTcp(t.wire, 9000, sport)
+    c.connect()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        f = t.wire.wait(c.mine, 2)
+        if f is None:
+            continue
+        data = len(f[Raw].load) if Raw in f else 0
+        end = (f[TCP].seq + data + (1 if f[TCP].flags.F else 0)) % (1 << 32)
+        if (end - c.rcv_nxt) % (1 << 32) < (1 << 31):
+            c.rcv_nxt = end
+        c.segment()
+        if f[TCP].flags.F:
+            break
+    else:
+        raise AssertionError("netecho's statistics connection did not end")
+    c.segment(flags="FA")
+    c.snd_nxt += 1
+    assert c.wait_ack(c.snd_nxt), "no ACK of this side's FIN"
+    return c
+
+
+def answer_to_syn(c, seq, dataofs=None, ip_chksum=None):
+    """The guest's answer to a SYN from c's port numbered seq (its TCP
+    data offset and IP header checksum as given): "SA" (a listener took
+    it), "A" (the TIME-WAIT's ACK), "R" or None."""
+    list(c.wire.frames(0.05))
+    tcp = TCP(sport=c.sport, dport=c.dport, flags="S", seq=seq % (1 << 32), window=65535)
+    if dataofs is not None:
+        tcp.dataofs = dataofs
+    c.wire.send(IP(src=FAKE_IP, dst=GUEST, chksum=ip_chksum) / tcp)
+    f = c.wire.wait(c.mine, 2)
+    if f is None:
+        return None
+    flags = f[TCP].flags
+    return "R" if flags.R else "SA" if flags.S else "A" if flags.A else str(flags)
+
+
+def test_syn_ends_time_wait_only_as_linux_does(tmp_path):
+    """time_wait.c ends a TIME-WAIT for a SYN numbered after what it
+    expects, before lwIP looks: it also did so for a SYN that tcp_input
+    then drops (a wrong IP header checksum, a TCP header length below 20)
+    and when no listener was there
+    to take the SYN, where Linux keeps the TIME-WAIT and answers with an
+    ACK (tcp_v4_rcv, TCP_TW_SYN: only when inet_lookup_listener finds
+    one). A reset at the expected number still ends it."""
+    with Rig(tmp_path, "twsyn", console=True) as t:
+        t.wire.introduce()
+        c = time_wait_from_stats(t, 42300)
+        expected = c.snd_nxt
+        # A SYN after the expected number with a wrong IP header checksum,
+        # then one with a data offset of 4: dropped, the TIME-WAIT stays
+        # and ACKs a SYN numbered before it.
+        answer_to_syn(c, expected + 1000, ip_chksum=0x1234)
+        assert answer_to_syn(c, expected - (1 << 30)) == "A"
+        answer_to_syn(c, expected + 1000, dataofs=4)
+        assert answer_to_syn(c, expected - (1 << 30)) == "A"
+        # No listener on the port: a SYN after the expected number gets
+        # the TIME-WAIT's ACK (it ended the TIME-WAIT and got a reset).
+        mark = t.rig.qemu.mark()
+        t.rig.qemu.send("kill netecho")
+        t.rig.qemu.wait_for(r"^init: netecho killed", since=mark)
+        time.sleep(1)       # the netstack ends the session's sockets
+        assert answer_to_syn(c, expected + (1 << 30)) == "A"
+        # The reset at the expected number ends it: no one answers now
+        # but lwIP's reset for a closed port.
+        c.segment(flags="R", seq=expected)
+        assert answer_to_syn(c, expected + (1 << 30)) == "R"
+        out = t.rig.qemu.output()
+        assert "lwIP assertion failed" not in out, out
+        r = t.rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60, check=False)
+        assert " 0% packet loss" in r.stdout, r.stdout
+
+
 def test_syn_in_tiny_fragments_is_answered(tmp_path):
     """A SYN in IP fragments of 8 bytes each got no answer: lwIP
     reassembled it but tcp_input reads the TCP header from the first
@@ -598,6 +677,69 @@ def test_syn_in_tiny_fragments_is_answered(tmp_path):
         back = t.wire.wait(lambda f: IP in f and UDP in f and f[IP].src == GUEST and
                            f[UDP].dport == 5555, 5)
         assert back and back[UDP].load == b"cut small", back
+        assert_healthy(t.rig)
+
+
+def udp_echoed(t, sport, timeout=3):
+    """The payload of the guest's UDP echo to FAKE_IP:sport, or None."""
+    f = t.wire.wait(lambda f: IP in f and UDP in f and f[IP].src == GUEST and
+                    f[UDP].dport == sport, timeout)
+    return f[UDP].load if f is not None else None
+
+
+def test_fragments_are_bounded_and_counted(tmp_path):
+    """Reassembly holds at most IP_REASS_MAX_PBUFS (64) fragments and 16
+    datagrams: a datagram in more fragments than that, fragments that
+    overlap, 200 datagrams that never complete and a fragmented datagram
+    with IP options are dropped and counted in the management protocol's
+    ipfrag_* (the console's ifconfig), whose lwIP counters no one could
+    read; the driver pool's buffers are all accounted for after, and a
+    datagram in two fragments is still echoed."""
+    with Rig(tmp_path, "fragbound") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        sent = 0
+        # 1400 bytes in 8-byte fragments: 176 fragments, more than 64.
+        frags = fragment(IP(src=FAKE_IP, dst=GUEST, id=901) / UDP(sport=6001, dport=7) /
+                         (b"m" * 1392), fragsize=8)
+        for f in frags:
+            t.wire.send(f)
+        sent += len(frags)
+        assert udp_echoed(t, 6001) is None
+        # Overlapping fragments: the second one overlaps the first.
+        data = bytes(IP(src=FAKE_IP, dst=GUEST, id=902) / UDP(sport=6002, dport=7) /
+                     (b"o" * 40))[20:]
+        for off, chunk, more in ((0, data[:24], True), (8, b"X" * 24, True),
+                                 (24, data[24:], False)):
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST, id=902, proto=17, frag=off // 8,
+                           flags="MF" if more else 0) / Raw(chunk))
+        sent += 3
+        # 200 datagrams that never complete (their first fragment only).
+        for i in range(200):
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST, id=1000 + i, proto=17, flags="MF") /
+                        Raw(b"i" * 64))
+        sent += 200
+        # A fragmented datagram with IP options (no-operation, end).
+        opt = fragment(ip_with_options(FAKE_IP, bytes([1, 1, 1, 0]),
+                                       UDP(sport=6003, dport=7) / (b"p" * 64), 17), fragsize=32)
+        for f in opt:
+            t.wire.send(f)
+        sent += len(opt)
+        time.sleep(1)
+        after = t.rig.stats()
+        grew = {k: after[k] - before[k]
+                for k in ("ipfrag_recv", "ipfrag_drop", "ipfrag_memerr", "ipfrag_err")}
+        assert grew["ipfrag_recv"] == sent, (grew, sent)
+        assert grew["ipfrag_memerr"] > 0 and grew["ipfrag_err"] == len(opt), grew
+        assert grew["ipfrag_drop"] >= grew["ipfrag_memerr"] + grew["ipfrag_err"] + 1, grew
+        # Whole datagrams in two fragments are still taken.
+        frags = fragment(IP(src=FAKE_IP, dst=GUEST, id=903) / UDP(sport=6004, dport=7) /
+                         (b"w" * 1000), fragsize=512)
+        for f in frags:
+            t.wire.send(f)
+        assert udp_echoed(t, 6004) == b"w" * 1000
+        time.sleep(16)          # IP_REASS_MAXAGE: what was left behind goes
+        assert_pool_accounted(t.rig.stats())
         assert_healthy(t.rig)
 
 

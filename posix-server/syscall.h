@@ -47,7 +47,7 @@ enum linux_syscall {
 	/* sys_utime.c: setting files' times */                                 \
 	X(utimensat) X(futimesat) X(utimes) X(utime)                             \
 	/* sys_memory.c */                                                       \
-	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(mremap) X(madvise) X(msync)      \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(getgroups) X(set_tid_address)          \

@@ -41,6 +41,7 @@ enum linux_syscall {
 	X(splice) X(tee) X(vmsplice)                                             \
 	/* sys_file.c, sys_stat.c (the stat family): paths */                    \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
+	X(statfs) X(fstatfs)                                                     \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \

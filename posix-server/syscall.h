@@ -45,6 +45,8 @@ enum linux_syscall {
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
+	/* sys_chmod.c */                                                        \
+	X(chmod) X(fchmod) X(fchmodat)                                           \
 	/* sys_utime.c: setting files' times */                                 \
 	X(utimensat) X(futimesat) X(utimes) X(utime)                             \
 	/* sys_memory.c */                                                       \

@@ -6,8 +6,8 @@
  * readdir, dup/dup2/dup3 and fcntl, mkdir, rename, unlink, rmdir,
  * truncate, getcwd and chdir, access, readlink of /proc/self/exe, the
  * devices, RLIMIT_NOFILE (EMFILE for every kind of descriptor), stdio on
- * a file, fsync, fdatasync, syncfs and sync, statfs and fstatfs, and the
- * errors of each.
+ * a file, fsync, fdatasync, syncfs and sync, statfs and fstatfs, chmod,
+ * fchmod and fchmodat, and the errors of each.
  * `files enospc` (Mica only) writes to /tmp until it is full.
  */
 #define _GNU_SOURCE
@@ -445,6 +445,35 @@ static void filesystems(void)
 	report("fstatfs of a bad descriptor", fstatfs(-1, &sf));
 }
 
+/* The mode's permission bits as stat shows them after a chmod. */
+static void show_mode(const char *what, int r, const char *path)
+{
+	struct stat st;
+
+	report(what, r);
+	stat(path, &st);
+	printf("%s: mode %o, regular %s\n", path, (unsigned)(st.st_mode & 07777),
+	       yes(S_ISREG(st.st_mode)));
+}
+
+/* chmod, fchmod, fchmodat: the bits kept, the type too, the errors. */
+static void modes(void)
+{
+	int fd = open("moded", O_CREAT | O_RDWR, 0644);
+
+	show_mode("chmod 0600", chmod("moded", 0600), "moded");
+	show_mode("fchmod 0755", fchmod(fd, 0755), "moded");
+	show_mode("fchmodat 0640", fchmodat(AT_FDCWD, "moded", 0640, 0), "moded");
+	show_mode("chmod 04751 with the file type's bits", chmod("moded", S_IFDIR | 04751), "moded");
+	close(fd);
+	report("chmod of nothing", chmod("no-such-file", 0600));
+	report("fchmod of a bad descriptor", fchmod(-1, 0600));
+	fd = open("moded", O_PATH);
+	report("fchmod O_PATH", fchmod(fd, 0600));
+	close(fd);
+	report("unlink moded", unlink("moded"));
+}
+
 static void syncing(void)
 {
 	int fd = open("synced", O_CREAT | O_RDWR, 0600), pfd[2];
@@ -500,6 +529,7 @@ int main(int argc, char **argv)
 	stdio();
 	syncing();
 	filesystems();
+	modes();
 	report("chdir /", chdir("/"));
 	report("rmdir the directory", rmdir(dir));
 	printf("files: done\n");

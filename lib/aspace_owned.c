@@ -73,14 +73,13 @@ void *as_owned_add(struct aspace *as, uint64_t va)
 	return page;
 }
 
-/* Free the owned page at entry e and close the gap, so that every entry
- * stays reachable from its home slot. */
-static void page_remove(struct aspace *as, struct as_page *e)
+/* Take the entry e out of the table, its page kept (the page), and close
+ * the gap, so that every entry stays reachable from its home slot. */
+static void *page_take(struct aspace *as, struct as_page *e)
 {
 	unsigned mask = as->capacity - 1, hole = (unsigned)(e - as->table);
+	void *page = e->page;
 
-	as->ops->page_free(as->ctx, e->page);
-	as->npages--;
 	for (unsigned i = (hole + 1) & mask; as->table[i].page; i = (i + 1) & mask) {
 		unsigned home = slot_of(as, as->table[i].va);
 		/* Move entry i into the hole unless its home lies cyclically
@@ -92,6 +91,42 @@ static void page_remove(struct aspace *as, struct as_page *e)
 	}
 	as->table[hole].page = NULL;
 	as->table[hole].va = 0;
+	return page;
+}
+
+/* Free the owned page at entry e. */
+static void page_remove(struct aspace *as, struct as_page *e)
+{
+	as->ops->page_free(as->ctx, page_take(as, e));
+	as->npages--;
+}
+
+void as_move_pages(struct aspace *as, uint64_t start, uint64_t size, uint64_t to)
+{
+	uint64_t end = start + size;
+
+	if (!size || to == start)
+		return;
+	/* As as_owned_free_range: short ranges page by page, long ones by
+	 * the table; a page put at its new address (outside the range) is
+	 * never taken again. */
+	if (size / AS_PAGE_SIZE <= as->capacity) {
+		for (uint64_t va = start; va < end; va += AS_PAGE_SIZE) {
+			struct as_page *e = as_owned_find(as, va);
+			if (e)
+				table_put(as, to + (va - start), page_take(as, e));
+		}
+		return;
+	}
+	for (unsigned i = 0; i < as->capacity;) {
+		struct as_page *e = &as->table[i];
+		if (e->page && e->va >= start && e->va < end) {
+			uint64_t va = e->va;
+			table_put(as, to + (va - start), page_take(as, e));
+		} else {
+			i++;
+		}
+	}
 }
 
 void as_owned_free_range(struct aspace *as, uint64_t start, uint64_t end)

@@ -45,6 +45,10 @@ void memory_trim(struct process *p, uint64_t keep);
 /* A region's tag (lib/aspace.h) for a mapping of the root filesystem's
  * file at node: MAP_TAG_FILE + node (/proc/PID/maps names it); 0: none. */
 #define MAP_TAG_FILE 1
+/* A region's tag for a private mapping of a tmpfs file (whose node may go,
+ * so it is not named); mremap cannot grow it (the file's next pages are
+ * not known). */
+#define MAP_TAG_TMPFS UINT64_MAX
 
 /* lib/aspace.h's object operations (process_as_ops): the object is a
  * tmpfs node; ctx the process (NULL: none). */

@@ -29,7 +29,7 @@ static int region_node(const struct as_region *r)
 {
 	if (r->kind == AS_OBJECT && r->object != SHMEM_PAST_END)
 		return (int)r->object;
-	if (r->tag >= MAP_TAG_FILE)
+	if (r->tag >= MAP_TAG_FILE && r->tag != MAP_TAG_TMPFS)
 		return (int)(r->tag - MAP_TAG_FILE);
 	return -1;
 }

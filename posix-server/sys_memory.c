@@ -5,7 +5,8 @@
  * there at once — a root-filesystem file's shared copy-on-write with the
  * file cache, a tmpfs file's copied; private, shared or not), mprotect (the regions' rights; the pages
  * mapped in the range are revoked and come back with the new rights on
- * the next touch), madvise accepted. Neighbouring regions that go on
+ * the next touch), mremap (shrink, grow, move: the pages go with the
+ * mapping), madvise accepted. Neighbouring regions that go on
  * with the same memory are merged after each (as_merge), as Linux merges
  * mappings, so abutting mmaps do not use up AS_MAX_REGIONS.
  *
@@ -161,6 +162,37 @@ static long map_shared(struct process *p, int node, uint64_t offset, uint64_t va
 	return (long)va;
 }
 
+/* A private mapping [va, va + len) of node from offset (node -1:
+ * anonymous memory) with rights (0: PROT_NONE): a file's pages up to the
+ * one holding its end, then none. 0 or -ENOMEM (nothing made). */
+static long map_private(struct process *p, int node, uint64_t offset, uint64_t va, uint64_t len,
+			unsigned rights, unsigned max_rights)
+{
+	/* A PROT_NONE mapping is made readable, then closed. */
+	unsigned made = rights ? rights : IPC_MAP_READ;
+	uint64_t filled = len;
+
+	if (node >= 0 && PAGE_UP(vfs_nodes[node].size) < offset + len)
+		filled = PAGE_UP(vfs_nodes[node].size) > offset ? PAGE_UP(vfs_nodes[node].size) - offset : 0;
+	if ((filled && as_add(&p->as, va, filled, made, AS_ANON, node >= 0 ? offset : 0, false) < 0) ||
+	    (filled < len && as_add_object(&p->as, va + filled, len - filled, made, SHMEM_PAST_END,
+					   offset + filled) < 0)) {
+		as_remove(&p->as, va, len);
+		return -LINUX_ENOMEM;
+	}
+	/* The root filesystem's nodes stay for good: a region may name one. */
+	as_label(&p->as, va, len, max_rights,
+		 node < 0 ? 0 : VFS_WRITABLE(&vfs_nodes[node]) ? MAP_TAG_TMPFS : MAP_TAG_FILE + (uint64_t)node,
+		 node >= 0 ? offset : 0);
+	if ((node >= 0 && map_fill(p, node, offset, va, filled) < 0) ||
+	    (!rights && as_protect(&p->as, va, len, 0) < 0)) {
+		as_remove(&p->as, va, len);
+		return -LINUX_ENOMEM;
+	}
+	as_merge(&p->as, va, va + len);
+	return 0;
+}
+
 long posix_mmap(struct process *p, struct user_regs *r)
 {
 	uint64_t addr = r->rdi, len = r->rsi, prot = r->rdx, flags = r->r10, va;
@@ -203,27 +235,8 @@ long posix_mmap(struct process *p, struct user_regs *r)
 	unsigned max_rights = type == LINUX_MAP_SHARED && !writable ? ~(unsigned)IPC_MAP_WRITE : ~0u;
 	if (type == LINUX_MAP_SHARED && (node < 0 || VFS_WRITABLE(&vfs_nodes[node])))
 		return map_shared(p, node, offset, va, len, rights, !rights_of(prot), max_rights);
-	/* A file's pages up to the one holding its end, then none. */
-	uint64_t filled = len;
-	if (node >= 0 && PAGE_UP(vfs_nodes[node].size) < offset + len)
-		filled = PAGE_UP(vfs_nodes[node].size) > offset ? PAGE_UP(vfs_nodes[node].size) - offset : 0;
-	if ((filled && as_add(&p->as, va, filled, rights, AS_ANON, node >= 0 ? offset : 0, false) < 0) ||
-	    (filled < len && as_add_object(&p->as, va + filled, len - filled, rights, SHMEM_PAST_END,
-					   offset + filled) < 0)) {
-		as_remove(&p->as, va, len);
-		return -LINUX_ENOMEM;
-	}
-	/* The root filesystem's nodes stay for good: a region may name one. */
-	as_label(&p->as, va, len, max_rights,
-		 node >= 0 && !VFS_WRITABLE(&vfs_nodes[node]) ? MAP_TAG_FILE + (uint64_t)node : 0,
-		 node >= 0 ? offset : 0);
-	if ((node >= 0 && map_fill(p, node, offset, va, filled) < 0) ||
-	    (!rights_of(prot) && as_protect(&p->as, va, len, 0) < 0)) {
-		as_remove(&p->as, va, len);
-		return -LINUX_ENOMEM;
-	}
-	as_merge(&p->as, va, va + len);
-	return (long)va;
+	long made = map_private(p, node, offset, va, len, rights_of(prot), max_rights);
+	return made < 0 ? made : (long)va;
 }
 
 long posix_munmap(struct process *p, struct user_regs *r)
@@ -272,4 +285,124 @@ long posix_madvise(struct process *p, struct user_regs *r)
 	if (r->rdi & (POSIX_PAGE_SIZE - 1))
 		return -LINUX_EINVAL;
 	return 0;
+}
+
+/* Move [old, old + len) of the AS_ANON region *r to the free range [to,
+ * to + len): a region like it there (rights, max_rights, tag, a file's
+ * offset), the pages owned moved and taken back from the process at
+ * their old addresses, the old range removed unless keep (then it reads
+ * as new: MREMAP_DONTUNMAP). 0 or -ENOMEM (nothing changed). */
+static long move(struct process *p, const struct as_region *r, uint64_t old, uint64_t len,
+		 uint64_t to, bool keep)
+{
+	const struct as_region was = *r;       /* r moves as regions are added */
+
+	if (as_add(&p->as, to, len, was.rights ? was.rights : IPC_MAP_READ, AS_ANON, 0, false) < 0)
+		return -LINUX_ENOMEM;
+	as_label(&p->as, to, len, was.max_rights, was.tag, was.source + (old - was.start));
+	if (!was.rights && as_protect(&p->as, to, len, 0) < 0) {
+		as_remove(&p->as, to, len);
+		return -LINUX_ENOMEM;
+	}
+	as_each_owned(&p->as, old, old + len, revoke, NULL);
+	as_move_pages(&p->as, old, len, to);
+	if (!keep && as_remove(&p->as, old, len) < 0) {
+		as_move_pages(&p->as, to, len, old);
+		as_each_owned(&p->as, old, old + len, revoke, NULL);
+		as_remove(&p->as, to, len);
+		return -LINUX_ENOMEM;
+	}
+	as_merge(&p->as, to, to + len);
+	return 0;
+}
+
+/* [at, at + len) made as what would follow address from of the AS_ANON
+ * region *r: its rights, and a file's pages from there for a mapping of
+ * a root-filesystem file (tag). 0 or -ENOMEM (also for a mapping of a
+ * tmpfs file: its node is not known). */
+static long extend(struct process *p, const struct as_region *r, uint64_t from, uint64_t at,
+		   uint64_t len)
+{
+	int node = r->tag >= MAP_TAG_FILE ? (int)(r->tag - MAP_TAG_FILE) : -1;
+
+	if (r->tag == MAP_TAG_TMPFS)
+		return -LINUX_ENOMEM;
+	return map_private(p, node, r->source + (from - r->start), at, len, r->rights,
+			   r->max_rights);
+}
+
+/*
+ * mremap(old, old_len, new_len, flags, new_address), as Linux's
+ * (mremap(2)): shrinking unmaps the tail; growing extends the mapping in
+ * place when the addresses after it are free, else (MREMAP_MAYMOVE)
+ * moves it where there is room, its pages with it; MREMAP_FIXED moves it
+ * to new_address, unmapping what is there; MREMAP_DONTUNMAP leaves the
+ * old range mapped and empty. Private mappings (anonymous or of files)
+ * grow and move, but one of a tmpfs file only moves and shrinks (ENOMEM
+ * to grow); shared ones only shrink (EINVAL). EINVAL for bad flags
+ * or alignment and overlapping ranges, EFAULT for an old range not in one
+ * mapping, ENOMEM when it cannot grow in place (no MREMAP_MAYMOVE) or
+ * there is no room.
+ */
+long posix_mremap(struct process *p, struct user_regs *r)
+{
+	uint64_t old = r->rdi, old_len = PAGE_UP(r->rsi), new_len = PAGE_UP(r->rdx);
+	uint64_t flags = r->r10, to = r->r8;
+	const uint64_t known = LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED | LINUX_MREMAP_DONTUNMAP;
+	bool fixed = flags & LINUX_MREMAP_FIXED, keep = flags & LINUX_MREMAP_DONTUNMAP;
+	long err = 0;
+
+	if (flags & ~known || old & (POSIX_PAGE_SIZE - 1) || new_len == 0 || r->rdx > new_len ||
+	    ((fixed || keep) && !(flags & LINUX_MREMAP_MAYMOVE)) || (keep && old_len != new_len) ||
+	    old >= USER_SPACE_TOP || old_len > USER_SPACE_TOP - old ||
+	    new_len > USER_SPACE_TOP - POSIX_PAGE_SIZE)   /* Linux's TASK_SIZE */
+		return -LINUX_EINVAL;
+	if (fixed && (to & (POSIX_PAGE_SIZE - 1) || to < POSIX_IMAGE_LO || to >= USER_SPACE_TOP ||
+		      new_len > USER_SPACE_TOP - to || (old < to + new_len && to < old + old_len)))
+		return -LINUX_EINVAL;
+	const struct as_region *reg = as_region_at(&p->as, old);
+	if (!reg)
+		return -LINUX_EFAULT;
+	if (fixed) {
+		/* What is at new_address goes, and a shrinking move drops the
+		 * old range's tail first. */
+		if (as_remove(&p->as, to, new_len) < 0)
+			return -LINUX_ENOMEM;
+		if (old_len > new_len && as_remove(&p->as, old + new_len, old_len - new_len) < 0)
+			return -LINUX_ENOMEM;
+		old_len = old_len > new_len ? new_len : old_len;
+		if (!(reg = as_region_at(&p->as, old)))
+			return -LINUX_EFAULT;
+	} else if (!keep && old_len >= new_len) {
+		if (old_len > new_len && as_remove(&p->as, old + new_len, old_len - new_len) < 0)
+			return -LINUX_ENOMEM;
+		return (long)old;
+	}
+	if (old_len == 0 || old_len > reg->end - old)
+		return old_len ? -LINUX_EFAULT : -LINUX_EINVAL;
+	if (reg->kind != AS_ANON || (keep && reg->tag))
+		return -LINUX_EINVAL;
+	if (!fixed && !keep) {
+		/* Grow in place when the mapping ends the region and nothing
+		 * follows it. */
+		uint64_t va, end = old + old_len;
+		if (end == reg->end && new_len - old_len <= USER_SPACE_TOP - end &&
+		    as_find_free(&p->as, end, old + new_len, new_len - old_len, POSIX_PAGE_SIZE, &va))
+			return (err = extend(p, reg, end, end, new_len - old_len)) < 0 ? err : (long)old;
+		if (!(flags & LINUX_MREMAP_MAYMOVE))
+			return -LINUX_ENOMEM;
+	}
+	if (!fixed && (new_len > POSIX_MMAP_TOP - POSIX_MMAP_BASE ||
+		       !as_find_free(&p->as, POSIX_MMAP_BASE, POSIX_MMAP_TOP, new_len, POSIX_PAGE_SIZE,
+				     &to)))
+		return -LINUX_ENOMEM;
+	/* The new tail first (the room is free), then the old pages. */
+	if (new_len > old_len && (err = extend(p, reg, old + old_len, to + old_len, new_len - old_len)) < 0)
+		return err;
+	if ((reg = as_region_at(&p->as, old)) == NULL || (err = move(p, reg, old, old_len, to, keep))) {
+		if (new_len > old_len)
+			as_remove(&p->as, to + old_len, new_len - old_len);
+		return err ? err : -LINUX_EFAULT;
+	}
+	return (long)to;
 }

@@ -1,7 +1,9 @@
 /*
  * The stat family and statx: a node's numbers as Linux gives them (the
- * paths resolved as sys_file.c's calls resolve them).
+ * paths resolved as sys_file.c's calls resolve them); statfs and fstatfs:
+ * its file system's.
  */
+#include "file.h"
 #include "path.h"
 #include "syscall.h"
 #include "vfs.h"
@@ -139,4 +141,66 @@ long posix_stat(struct process *p, struct user_regs *r)
 long posix_lstat(struct process *p, struct user_regs *r)
 {
 	return stat_path(p, r->rdi, r->rsi, 0);
+}
+
+/* Linux's struct statfs (x86_64, statfs(2)). */
+struct linux_statfs {
+	int64_t type, bsize;
+	uint64_t blocks, bfree, bavail, files, ffree;
+	int32_t fsid[2];
+	int64_t namelen, frsize, flags, spare[4];
+};
+
+/* The file system of node as statfs(2) reports it: f_type the magic
+ * number Linux's file system of that kind has (the root filesystem, a
+ * boot module unpacked in memory: ramfs's, as Linux's initramfs; /tmp,
+ * /var and /dev: tmpfs's; /proc: procfs's; pipes, sockets, eventfd and
+ * timerfd: pipefs', sockfs' and anon_inodefs'), tmpfs's size and free
+ * pages (TMPFS_PAGES, shared by /tmp and /var), ST_RDONLY for the root. */
+static long node_statfs(struct process *p, int node, uint64_t out)
+{
+	const struct vfs_node *n = &vfs_nodes[node];
+	const uint64_t st_rdonly = 1, st_valid = 0x20;
+	struct linux_statfs sf;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.bsize = sf.frsize = PAGE;
+	sf.namelen = VFS_NAME_MAX;
+	sf.flags = st_valid;
+	sf.fsid[0] = n->fs;
+	switch (n->type) {
+	case VFS_PIPE: sf.type = 0x50495045; break;                  /* PIPEFS_MAGIC */
+	case VFS_SOCKET: sf.type = 0x534F434B; break;                /* SOCKFS_MAGIC */
+	case VFS_EVENTFD: case VFS_TIMERFD: sf.type = 0x09041934; break; /* ANON_INODE_FS_MAGIC */
+	default:
+		if (n->fs == FS_PROC) {
+			sf.type = 0x9FA0;                            /* PROC_SUPER_MAGIC */
+		} else if (n->fs == FS_ROOT) {
+			sf.type = 0x858458F6;                        /* RAMFS_MAGIC */
+			sf.flags |= st_rdonly;
+		} else {
+			sf.type = 0x01021994;                        /* TMPFS_MAGIC */
+			if (VFS_WRITABLE(n)) {
+				uint64_t used = vfs_tmpfs_pages();
+				sf.blocks = TMPFS_PAGES;
+				sf.bfree = sf.bavail = used < TMPFS_PAGES ? TMPFS_PAGES - used : 0;
+			}
+		}
+	}
+	return as_copy_out(&p->as, out, &sf, sizeof(sf)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+long posix_statfs(struct process *p, struct user_regs *r)
+{
+	struct vfs_lookup l;
+	long err = path_lookup(p, (uint64_t)LINUX_AT_FDCWD, r->rdi, VFS_FOLLOW, &l);
+
+	return err ? err : node_statfs(p, l.node, r->rsi);
+}
+
+long posix_fstatfs(struct process *p, struct user_regs *r)
+{
+	struct file *f = fd_file(p, r->rdi);
+
+	return f ? node_statfs(p, f->node, r->rsi) : -LINUX_EBADF;
 }

@@ -41,13 +41,16 @@ enum linux_syscall {
 	X(splice) X(tee) X(vmsplice)                                             \
 	/* sys_file.c, sys_stat.c (the stat family): paths */                    \
 	X(open) X(openat) X(creat) X(stat) X(lstat) X(newfstatat) X(statx)       \
+	X(statfs) X(fstatfs)                                                     \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
+	/* sys_chmod.c */                                                        \
+	X(chmod) X(fchmod) X(fchmodat)                                           \
 	/* sys_utime.c: setting files' times */                                 \
 	X(utimensat) X(futimesat) X(utimes) X(utime)                             \
 	/* sys_memory.c */                                                       \
-	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(msync)                 \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(mremap) X(madvise) X(msync)      \
 	/* sys_process.c */                                                      \
 	X(exit) X(exit_group) X(getpid) X(getppid) X(gettid) X(getuid)           \
 	X(geteuid) X(getgid) X(getegid) X(getgroups) X(set_tid_address)          \

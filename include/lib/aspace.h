@@ -178,6 +178,14 @@ void as_merge(struct aspace *as, uint64_t start, uint64_t end);
 void as_each_owned(const struct aspace *as, uint64_t start, uint64_t end,
 		   void (*fn)(void *ctx, uint64_t va, void *page), void *ctx);
 
+/* The pages owned in [start, start + size) are owned at to + (their va
+ * - start) instead, unshared and uncopied (a process's mremap moving a
+ * mapping): the range and [to, to + size) must not overlap, and nothing
+ * may be owned in the latter. Regions are untouched (the caller adds the
+ * new one first and removes the old one after); the caller revokes the
+ * client's mappings of the pages at their old addresses. */
+void as_move_pages(struct aspace *as, uint64_t start, uint64_t size, uint64_t to);
+
 /* to (empty, with the same ops) gets every region of from and owns
  * every page from owns, shared (ops->page_share): a fork. A write to a
  * shared page, by a client's fault or by as_copy_out/as_page, first

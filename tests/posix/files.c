@@ -6,7 +6,8 @@
  * readdir, dup/dup2/dup3 and fcntl, mkdir, rename, unlink, rmdir,
  * truncate, getcwd and chdir, access, readlink of /proc/self/exe, the
  * devices, RLIMIT_NOFILE (EMFILE for every kind of descriptor), stdio on
- * a file, fsync, fdatasync, syncfs and sync, and the errors of each.
+ * a file, fsync, fdatasync, syncfs and sync, statfs and fstatfs, chmod,
+ * fchmod and fchmodat, and the errors of each.
  * `files enospc` (Mica only) writes to /tmp until it is full.
  */
 #define _GNU_SOURCE
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -414,6 +416,64 @@ static int enospc(void)
 /* fsync and its kin: 0 for files and directories, EINVAL for what has
  * nothing to write back (a pipe, a device, /proc), EBADF for a closed or
  * O_PATH descriptor. */
+/* statfs and fstatfs: the kinds Linux gives the same everywhere (procfs,
+ * pipefs, sockfs), a writable directory's numbers consistent, errors. */
+static void filesystems(void)
+{
+	struct statfs sf;
+	int pfd[2], sv[2];
+
+	report("statfs /proc", statfs("/proc", &sf));
+	printf("/proc is procfs: %s\n", yes(sf.f_type == 0x9FA0));
+	report("statfs .", statfs(".", &sf));
+	printf(". blocks: free within size %s, available within free %s, block size %s\n",
+	       yes(sf.f_bfree <= sf.f_blocks), yes(sf.f_bavail <= sf.f_bfree),
+	       yes(sf.f_bsize == 4096 && sf.f_frsize == 4096));
+	report("pipe", pipe(pfd));
+	report("fstatfs a pipe", fstatfs(pfd[0], &sf));
+	printf("a pipe is pipefs: %s\n", yes(sf.f_type == 0x50495045));
+	close(pfd[0]);
+	close(pfd[1]);
+	report("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	report("fstatfs a socket", fstatfs(sv[0], &sf));
+	printf("a socket is sockfs: %s\n", yes(sf.f_type == 0x534F434B));
+	close(sv[0]);
+	close(sv[1]);
+	report("statfs of nothing", statfs("no-such-file", &sf));
+	/* Raw: musl's statfs clears the buffer itself first. */
+	report("statfs to a bad buffer", syscall(SYS_statfs, ".", 8L));
+	report("fstatfs of a bad descriptor", fstatfs(-1, &sf));
+}
+
+/* The mode's permission bits as stat shows them after a chmod. */
+static void show_mode(const char *what, int r, const char *path)
+{
+	struct stat st;
+
+	report(what, r);
+	stat(path, &st);
+	printf("%s: mode %o, regular %s\n", path, (unsigned)(st.st_mode & 07777),
+	       yes(S_ISREG(st.st_mode)));
+}
+
+/* chmod, fchmod, fchmodat: the bits kept, the type too, the errors. */
+static void modes(void)
+{
+	int fd = open("moded", O_CREAT | O_RDWR, 0644);
+
+	show_mode("chmod 0600", chmod("moded", 0600), "moded");
+	show_mode("fchmod 0755", fchmod(fd, 0755), "moded");
+	show_mode("fchmodat 0640", fchmodat(AT_FDCWD, "moded", 0640, 0), "moded");
+	show_mode("chmod 04751 with the file type's bits", chmod("moded", S_IFDIR | 04751), "moded");
+	close(fd);
+	report("chmod of nothing", chmod("no-such-file", 0600));
+	report("fchmod of a bad descriptor", fchmod(-1, 0600));
+	fd = open("moded", O_PATH);
+	report("fchmod O_PATH", fchmod(fd, 0600));
+	close(fd);
+	report("unlink moded", unlink("moded"));
+}
+
 static void syncing(void)
 {
 	int fd = open("synced", O_CREAT | O_RDWR, 0600), pfd[2];
@@ -468,6 +528,8 @@ int main(int argc, char **argv)
 	limits();
 	stdio();
 	syncing();
+	filesystems();
+	modes();
 	report("chdir /", chdir("/"));
 	report("rmdir the directory", rmdir(dir));
 	printf("files: done\n");

@@ -410,6 +410,50 @@ TEST(aspace_resize_grows_into_free_space_and_shrinks_freeing_pages)
 	CHECK_EQ(pages_live, 0);
 }
 
+/* as_move_pages: the owned pages of a range at the new addresses, the
+ * same pages (their bytes kept, none allocated or freed), the old range
+ * owning none; a range short (page by page) and one longer than the
+ * table (walked) alike. */
+TEST(aspace_move_pages_keeps_the_pages_at_their_new_addresses)
+{
+	uint8_t b;
+
+	fresh();
+	CHECK_EQ(as_add(&as, 0x100000, 0x40000000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x80000000, 0x40000000, RW, AS_ANON, 0, false), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		b = (uint8_t)(i | 1);
+		CHECK_EQ(as_copy_out(&as, 0x100000 + i * 0x3000ULL, &b, 1), 0);
+	}
+	void *first = as_page(&as, 0x100000);
+	int live = pages_live;
+	/* Short: 16 pages (6 owned) to 0x80000000. */
+	as_move_pages(&as, 0x100000, 0x10000, 0x80000000);
+	CHECK_EQ(pages_live, live);
+	CHECK(as_page(&as, 0x80000000) == first);
+	CHECK_EQ(pages_live, live);
+	b = 0;
+	CHECK_EQ(as_copy_in(&as, &b, 0x100000, 1), 0);
+	CHECK_EQ(b, 0);                                 /* old: untouched, reads zero */
+	CHECK_EQ(as_copy_in(&as, &b, 0x80003000, 1), 0);
+	CHECK_EQ(b, 1);                                 /* page 1 of the loop */
+	/* Long: the rest, a range of more pages than the table has slots. */
+	as_move_pages(&as, 0x110000, 0x3FFF0000, 0x80010000);
+	CHECK_EQ(pages_live, live);
+	unsigned right = 0;
+	for (unsigned i = 0; i < 300; i++) {
+		b = 0;
+		CHECK_EQ(as_copy_in(&as, &b, 0x80000000 + i * 0x3000ULL, 1), 0);
+		right += b == (uint8_t)(i | 1);
+		CHECK_EQ(as_copy_in(&as, &b, 0x100000 + i * 0x3000ULL, 1), 0);
+		right += b == 0;
+	}
+	CHECK_EQ(right, 600);
+	CHECK_EQ(pages_live, live);
+	as_release(&as);
+	CHECK_EQ(pages_live, 0);
+}
+
 TEST(loader_reports_program_headers_and_image_end)
 {
 	static struct test_elf e;

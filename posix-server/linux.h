@@ -324,6 +324,23 @@ struct linux_timespec {
 	int64_t sec, nsec;
 };
 
+/* ns as a timespec. */
+static inline struct linux_timespec ns_timespec(uint64_t ns)
+{
+	return (struct linux_timespec){ (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
+}
+
+/* A timespec's ns (seconds past INT64_MAX / 2 ns held there, far enough
+ * to be never), or -EINVAL (Linux's timespec64_valid). */
+static inline long timespec_ns(const struct linux_timespec *ts, uint64_t *ns)
+{
+	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= 1000000000)
+		return -LINUX_EINVAL;
+	*ns = (uint64_t)ts->sec > INT64_MAX / 1000000000 / 2 ? INT64_MAX / 2
+		: (uint64_t)ts->sec * 1000000000 + (uint64_t)ts->nsec;
+	return 0;
+}
+
 struct linux_timeval {
 	int64_t sec, usec;
 };

@@ -256,11 +256,6 @@ long posix_timer_create(struct process *p, struct user_regs *r)
 	return 0;
 }
 
-static struct linux_timespec ns_timespec(uint64_t ns)
-{
-	return (struct linux_timespec){ (int64_t)(ns / NS_PER_SEC), (int64_t)(ns % NS_PER_SEC) };
-}
-
 /* t's setting now: time left to its next expiry (0: disarmed), interval. */
 static struct linux_itimerspec timer_value(struct posix_timer *t)
 {
@@ -273,15 +268,6 @@ static struct linux_itimerspec timer_value(struct posix_timer *t)
 	if (t->next && !left)
 		left = 1;
 	return (struct linux_itimerspec){ ns_timespec(t->interval), ns_timespec(left) };
-}
-
-static long timespec_ns(const struct linux_timespec *ts, uint64_t *ns)
-{
-	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= (int64_t)NS_PER_SEC)
-		return -LINUX_EINVAL;
-	*ns = (uint64_t)ts->sec > INT64_MAX / NS_PER_SEC / 2 ? INT64_MAX / 2
-		: (uint64_t)ts->sec * NS_PER_SEC + (uint64_t)ts->nsec;
-	return 0;
 }
 
 /* timer_settime(id, flags, new, old), in Linux's order: new read

@@ -36,12 +36,6 @@ static bool system_clock(int64_t id, uint64_t *ns)
 	return false;
 }
 
-static struct linux_timespec ns_timespec(uint64_t ns)
-{
-	return (struct linux_timespec){ .sec = (int64_t)(ns / 1000000000),
-					.nsec = (int64_t)(ns % 1000000000) };
-}
-
 long posix_clock_gettime(struct process *p, struct user_regs *r)
 {
 	int64_t id = (int64_t)(int32_t)r->rdi;

@@ -55,11 +55,6 @@ static uint64_t blocks_of(const struct vfs_node *n)
 	return n->data ? (n->size + 511) / 512 : n->pages * (PAGE / 512);
 }
 
-static struct linux_timespec ns_timespec(uint64_t ns)
-{
-	return (struct linux_timespec){ (int64_t)(ns / 1000000000), (int64_t)(ns % 1000000000) };
-}
-
 static struct linux_statx_timestamp ns_statx(uint64_t ns)
 {
 	return (struct linux_statx_timestamp){ (int64_t)(ns / 1000000000),

@@ -164,11 +164,6 @@ static long timerfd_fd(struct process *p, uint64_t fd, struct timerfd **t)
 	return 0;
 }
 
-static struct linux_timespec ns_timespec(uint64_t ns)
-{
-	return (struct linux_timespec){ (int64_t)(ns / NS_PER_SEC), (int64_t)(ns % NS_PER_SEC) };
-}
-
 /* t's setting now: time left to the next expiry (0: disarmed), interval. */
 static struct linux_itimerspec timerfd_value(struct timerfd *t)
 {
@@ -179,16 +174,6 @@ static struct linux_itimerspec timerfd_value(struct timerfd *t)
 	timer_clock_now(t->clock, &now);
 	uint64_t left = t->next > now ? t->next - now : 0;
 	return (struct linux_itimerspec){ ns_timespec(t->interval), ns_timespec(left) };
-}
-
-/* A timespec's ns, or -EINVAL (Linux's timespec64_valid). */
-static long timespec_ns(const struct linux_timespec *ts, uint64_t *ns)
-{
-	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= (int64_t)NS_PER_SEC)
-		return -LINUX_EINVAL;
-	*ns = (uint64_t)ts->sec > INT64_MAX / NS_PER_SEC / 2 ? INT64_MAX / 2
-		: (uint64_t)ts->sec * NS_PER_SEC + (uint64_t)ts->nsec;
-	return 0;
 }
 
 /* timerfd_settime(fd, flags, new, old), in Linux's order: new read

@@ -334,7 +334,9 @@ def test_netstack_iperf_client_sends_merged(model, tmp_path):
                         break                   # read after sending ended
                     samples.append(k)
                     time.sleep(0.3)
-                assert samples, "the client was done before a counter read"
+                assert samples, ("the client was done before a counter read "
+                                 f"({received_bytes(ns, 5001)} bytes arrived)",
+                                 "\n".join(rig.qemu.output().splitlines()[-40:]))
                 print("while sending (tx, rx_posted, free, lwip):",
                       [(k["eth0.bufs_tx"], k["eth0.bufs_rx_posted"], k["eth0.bufs_free"],
                         k["eth0.bufs_lwip"]) for k in samples])

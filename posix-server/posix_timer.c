@@ -127,14 +127,7 @@ static uint64_t expiries(struct posix_timer *t)
 
 	if (!t->proc || !t->next || !clock_now(t, &now) || now < t->next)
 		return 0;
-	uint64_t n = 1;
-	if (t->interval) {
-		n += (now - t->next) / t->interval;
-		t->next += n * t->interval;
-	} else {
-		t->next = 0;
-	}
-	return n;
+	return timer_expiries(&t->next, t->interval, now);
 }
 
 void posix_timers_expire(void)

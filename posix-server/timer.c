@@ -46,6 +46,17 @@ uint64_t timer_clock_deadline(int64_t id, uint64_t at)
 	return id == LINUX_CLOCK_REALTIME ? realtime_deadline(at) : at ? at : 1;
 }
 
+uint64_t timer_expiries(uint64_t *next, uint64_t interval, uint64_t now)
+{
+	if (!interval) {
+		*next = 0;
+		return 1;
+	}
+	uint64_t n = 1 + (now - *next) / interval;
+	*next += n * interval;
+	return n;
+}
+
 /* The earlier of two deadlines (0: none). */
 static uint64_t earlier(uint64_t a, uint64_t b)
 {

@@ -46,14 +46,7 @@ static bool collect(struct timerfd *t)
 
 	if (!t->used || !t->next || !timer_clock_now(t->clock, &now) || now < t->next)
 		return false;
-	uint64_t n = 1;
-	if (t->interval) {
-		n += (now - t->next) / t->interval;
-		t->next += n * t->interval;
-	} else {
-		t->next = 0;
-	}
-	t->ticks += n;
+	t->ticks += timer_expiries(&t->next, t->interval, now);
 	t->edges[0]++;
 	return true;
 }

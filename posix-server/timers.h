@@ -21,6 +21,10 @@ bool timer_clock_now(int64_t id, uint64_t *ns);
 /* A deadline at (ns of clock id, a timer_clock_now one) as one of the
  * kernel clock (sys_clock), at least 1. */
 uint64_t timer_clock_deadline(int64_t id, uint64_t at);
+/* A timer due at *next (now >= *next) with interval ns (0: one-shot):
+ * its expirations up to now, at least 1; *next moved past now (0 for a
+ * one-shot), as Linux's hrtimer_forward counts overruns. */
+uint64_t timer_expiries(uint64_t *next, uint64_t interval, uint64_t now);
 
 /* ---- timerfd.c: timerfd_create(2) ---- */
 

@@ -51,6 +51,17 @@ int task_allow_ioports(struct task *t, uint64_t base, uint64_t count)
 	return 0;
 }
 
+void task_free_io_bitmap(struct task *t)
+{
+	if (!t->io_bitmap)
+		return;
+	gdt_io_bitmap_changed(t->io_bitmap);
+	kfree(t->io_bitmap, IO_BITMAP_BYTES);
+	task_refund(t, IO_BITMAP_BYTES);
+	t->io_bitmap = NULL;
+	t->io_lo = t->io_hi = 0;
+}
+
 /* The task's bitmap freed (its quota refunded) once no port is open in
  * it: switches to its threads then cost one store, as for any task
  * without ports. */
@@ -60,16 +71,13 @@ static void task_close_ioports(struct task *t, uint64_t base, uint64_t count)
 		return;
 	for (uint64_t p = base; p < base + count; p++)
 		t->io_bitmap[p / 8] |= (uint8_t)(1 << (p % 8));
-	gdt_io_bitmap_changed(t->io_bitmap);
 	bool open = false;
 	for (unsigned i = t->io_lo; i < t->io_hi && !open; i++)
 		open = t->io_bitmap[i] != 0xFF;
-	if (!open) {
-		kfree(t->io_bitmap, IO_BITMAP_BYTES);
-		task_refund(t, IO_BITMAP_BYTES);
-		t->io_bitmap = NULL;
-		t->io_lo = t->io_hi = 0;
-	}
+	if (open)
+		gdt_io_bitmap_changed(t->io_bitmap);
+	else
+		task_free_io_bitmap(t);
 	if (current && current->task == t)
 		gdt_load_io_bitmap(t->io_bitmap, t->io_lo, t->io_hi);
 }

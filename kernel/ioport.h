@@ -24,6 +24,9 @@ struct ioport_range *ioport_range_create(uint16_t base, uint32_t count);
 /* Allow task the ports [base, base+count); 0 or -ERR_NO_MEMORY. */
 int task_allow_ioports(struct task *t, uint64_t base, uint64_t count);
 
+/* Free t's I/O bitmap, if any (every port closed), refunding its quota. */
+void task_free_io_bitmap(struct task *t);
+
 /* Ports the kernel keeps (PIC, PIT, COM1, the test exit port). */
 bool ioport_reserved(uint64_t port);
 

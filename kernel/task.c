@@ -2,6 +2,7 @@
 #include "cpu.h"
 #include "decode.h"
 #include "gdt.h"
+#include "ioport.h"
 #include "klog.h"
 #include "mapdb.h"
 #include "kmem.h"
@@ -108,12 +109,7 @@ void task_destroy(struct task *t)
 		task_refund(t, frames * FRAME_SIZE);
 		t->pt_root = 0;
 	}
-	if (t->io_bitmap) {
-		gdt_io_bitmap_changed(t->io_bitmap);
-		kfree(t->io_bitmap, 8192);
-		task_refund(t, 8192);
-		t->io_bitmap = NULL;
-	}
+	task_free_io_bitmap(t);
 	kobject_set_ref((struct kobject **)&t->supervisor, NULL);
 	free_cap_table(t);
 	/* Nothing is charged to a dead task any more: what its quota does not

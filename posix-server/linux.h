@@ -47,6 +47,7 @@
 #define LINUX_ENOSYS   38
 #define LINUX_ENOTEMPTY 39
 #define LINUX_ELOOP    40
+#define LINUX_ECANCELED 125
 
 /* Auxiliary vector keys (getauxval(3)). */
 #define AT_NULL     0

@@ -175,6 +175,28 @@ static bool proc_node_idle(int node)
 	return true;
 }
 
+/* The least recently used idle proc node other than dir, or -1: two
+ * passes over the table (the nodes with a node below them first). */
+static int proc_node_lru(int dir)
+{
+	static uint8_t has_child[VFS_NODES];
+	int victim = -1;
+
+	memset(has_child, 0, sizeof(has_child));
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent != i &&
+		    (unsigned)vfs_nodes[i].parent < VFS_NODES)
+			has_child[vfs_nodes[i].parent] = 1;
+	for (int i = 0; i < VFS_NODES; i++) {
+		const struct vfs_node *v = &vfs_nodes[i];
+		if (v->type == VFS_FREE || !VFS_PROC_NODE(v) || i == dir || v->opens || has_child[i])
+			continue;
+		if (victim < 0 || v->used < vfs_nodes[victim].used)
+			victim = i;
+	}
+	return victim;
+}
+
 long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int pid, int fd)
 {
 	size_t len = strlen(name);
@@ -190,14 +212,7 @@ long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int
 	if (n >= 0 || proc_nodes >= VFS_PROC_NODES) {
 		/* The one there is stands for something else (an old
 		 * process's): it goes, or the least recently used one. */
-		int victim = n >= 0 && proc_node_idle(n) ? n : -1;
-		for (int i = 0; i < VFS_NODES && victim < 0 && n < 0; i++) {
-			const struct vfs_node *v = &vfs_nodes[i];
-			if (v->type == VFS_FREE || !VFS_PROC_NODE(v) || i == dir || !proc_node_idle(i))
-				continue;
-			if (victim < 0 || v->used < vfs_nodes[victim].used)
-				victim = i;
-		}
+		int victim = n < 0 ? proc_node_lru(dir) : proc_node_idle(n) ? n : -1;
 		if (victim < 0)
 			return -LINUX_ENFILE;
 		vfs_nodes[victim].type = VFS_FREE;

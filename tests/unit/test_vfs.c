@@ -292,6 +292,33 @@ TEST(vfs_proc_nodes_follow_descriptors_and_stay_bounded)
 	vfs_set_proc(NULL);
 }
 
+/* Past VFS_PROC_NODES the least recently used idle node goes: one
+ * looked up again stays, though it was made first. */
+TEST(vfs_proc_nodes_evict_the_least_recently_used)
+{
+	struct vfs_lookup l;
+	char path[32];
+
+	init_tree();
+	vfs_set_proc(&fake_proc);
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	int first = l.node;
+	for (int pid = 2; pid <= VFS_PROC_NODES / 2 - 8; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		CHECK_EQ(resolve(path, 0, &l), 0);
+	}
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	CHECK_EQ(l.node, first);
+	for (int pid = VFS_PROC_NODES / 2 - 7; pid <= VFS_PROC_NODES / 2 + 8; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		CHECK_EQ(resolve(path, 0, &l), 0);
+		CHECK(proc_nodes_in_table() <= VFS_PROC_NODES);
+	}
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	CHECK_EQ(l.node, first);
+	vfs_set_proc(NULL);
+}
+
 /* The times: the root filesystem's from the archive (read-only: no
  * atime); a new node's now and its directory's mtime and ctime; a write
  * and a truncate the file's mtime and ctime; a read its atime as

@@ -911,6 +911,56 @@ def test_fragments_reassembled_as_linux_does(tmp_path):
         assert_healthy(t.rig)
 
 
+def test_fragment_storm_on_few_datagrams(tmp_path):
+    """Random fragments of a few datagrams at once (4 IDs: overlaps,
+    duplicates, gaps, several last fragments, options, empty ones, long
+    runs past 64), to stress what reassembly.c does to lwIP's datagrams
+    (dropping one among others through lwIP's timer, the bound): no
+    assertion, nothing restarted, every fragment counted, the pool's
+    buffers back once reassembly gives up, and a datagram in fragments
+    still echoed."""
+    with Rig(tmp_path, "fragstorm") as t:
+        t.wire.introduce()
+        before = t.rig.stats()
+        rng = random.Random(31)
+        frames = []
+        for _ in range(3000):
+            off = rng.choice([0, rng.randrange(0, 64), rng.randrange(0, 200)])
+            size = rng.choice([0, 8, 16, 24, rng.randrange(1, 400)])
+            more = rng.random() < 0.8
+            ident = 2000 + rng.randrange(4)
+            if rng.random() < 0.1:
+                pkt = ip_with_options(FAKE_IP, bytes([1, 1, 1, 0]), Raw(b"s" * size), 17)
+                pkt.id, pkt.frag, pkt.flags, pkt.chksum = ident, off, "MF" if more else 0, None
+            else:
+                pkt = IP(src=FAKE_IP, dst=GUEST, id=ident, proto=17, frag=off,
+                         flags="MF" if more else 0) / Raw(b"s" * size)
+            frames.append(bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / pkt))
+        for i in range(0, len(frames), 30):
+            for f in frames[i:i + 30]:
+                t.wire.send_raw(f)
+            time.sleep(0.01)
+        time.sleep(1)
+        after = t.rig.stats()
+        grew = {k: after[k] - before[k] for k in after}
+        print({k: grew[k] for k in grew if k.startswith("ipfrag")})
+        assert grew["ipfrag_recv"] > 2000, grew
+        assert grew["ipfrag_overlap"] > 0, grew
+        frags = fragment(IP(src=FAKE_IP, dst=GUEST, id=3000) / UDP(sport=6006, dport=7) /
+                         (b"e" * 1000), fragsize=256)
+        for f in frags:
+            t.wire.send(f)
+        assert udp_echoed(t, 6006) == b"e" * 1000
+        deadline = time.monotonic() + 90       # reassembly's 15 s, in the guest's clock
+        while True:
+            k = assert_pool_accounted(t.rig.stats())
+            if k["bufs_lwip"] <= 8 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert k["bufs_lwip"] <= 8, k
+        assert_healthy(t.rig)
+
+
 def ip_with_options(src, options, payload, proto, dst=GUEST):
     """An IPv4 datagram (bytes) from src to dst (the guest) with these header
     options (bytes, a multiple of 4, as they are: scapy would mend them)."""

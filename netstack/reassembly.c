@@ -317,8 +317,15 @@ struct pbuf *__wrap_ip4_reass(struct pbuf *p)
 		return __real_ip4_reass(p);
 	if (!fragment_take(p))
 		return NULL;
-	if (hlen > IP_HLEN)
+	if (hlen > IP_HLEN) {
 		options_take_off(p, hlen);
+	} else if ((lwip_ntohs(IPH_OFFSET(h)) & IP_OFFMASK) == 0) {
+		/* A first fragment without options: none kept from an
+		 * earlier datagram with the same addresses and ID. */
+		struct first_options *o = options_slot(h);
+		if (o)
+			o->len = 0;
+	}
 	p = __real_ip4_reass(p);
 	return p ? reassembled(p, hlen) : NULL;
 }

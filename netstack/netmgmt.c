@@ -84,6 +84,17 @@ static void proto_stats(struct net_proto_stats *p)
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;
 	p->tcp_ooseq_aged = guard_counters()->tcp_ooseq_aged;
 	p->tcp_half_open_evicted = guard_counters()->tcp_half_open_evicted;
+	p->tcp_half_open_clocks = guard_counters()->tcp_half_open_clocks;
+	p->tcp_syn_recv_reset = guard_counters()->tcp_syn_recv_reset;
+	p->tcp_syn_recv_dropped = guard_counters()->tcp_syn_recv_dropped;
+	p->tcp_options_ignored = guard_counters()->tcp_options_ignored;
+	p->tcp_challenge_ack = guard_counters()->tcp_challenge_ack;
+	p->tcp_challenge_ack_limited = guard_counters()->tcp_challenge_ack_limited;
+	p->ipfrag_overlap = reassembly_counters()->overlap;
+	p->ipfrag_too_many = reassembly_counters()->too_many;
+	p->ipfrag_options = reassembly_counters()->options;
+	p->timer_ticks_late = timers_counters()->late;
+	p->timer_ticks_lost = timers_counters()->lost;
 	p->icmp_limited = icmp_limited();
 	p->dhcp_refused = guard_counters()->dhcp_refused;
 	p->dhcp_lease_raised = guard_counters()->dhcp_lease_raised;

@@ -173,8 +173,7 @@ enum netmgmt_label {
 						   no room, bad) */             \
 	LWIP(ipfrag_memerr, ip_frag.memerr)     /* ... of those, for want of    \
 						   room or memory */          \
-	LWIP(ipfrag_err, ip_frag.err)           /* ... of those, with IP options \
-						   (lwIP reassembles none) */   \
+	LWIP(ipfrag_err, ip_frag.err)           /* ... of those, malformed */   \
 	LWIP(icmp_recv, icmp.recv)                                              \
 	LWIP(icmp_drop, icmp.drop)                                              \
 	LWIP(icmp_chkerr, icmp.chkerr)                                          \
@@ -204,6 +203,24 @@ enum netmgmt_label {
 				   connection's last segment */                 \
 	OWN(tcp_half_open_evicted) /* half-open connections dropped for a     \
 				   newer SYN (a bound per listener, source) */  \
+	OWN(tcp_half_open_clocks) /* ... their ages worked out (once each) */  \
+	OWN(tcp_syn_recv_reset) /* half-open connections reset for a SYN in      \
+				   their window (Linux's tcp_check_req) */      \
+	OWN(tcp_syn_recv_dropped) /* SYNs to half-open connections dropped     \
+				   (outside the window) */                      \
+	OWN(tcp_options_ignored) /* MSS and window-scale options ignored (not    \
+				   in a SYN to a listener or a SYN-ACK) */      \
+	OWN(tcp_challenge_ack)  /* challenge ACKs sent (RFC 5961: a SYN, a reset \
+				   in the window, on a connection) */           \
+	OWN(tcp_challenge_ack_limited) /* ... dropped over the limit (Linux's  \
+				   tcp_challenge_ack_limit, 1000/s) */          \
+	OWN(ipfrag_overlap)     /* datagrams dropped for an overlapping or       \
+				   inconsistent fragment (Linux's ReasmOverlaps) */ \
+	OWN(ipfrag_too_many)    /* datagrams dropped for more fragments than     \
+				   reassembly holds (64) */                     \
+	OWN(ipfrag_options)     /* fragments with IP options reassembled */      \
+	OWN(timer_ticks_late)   /* lwIP timer calls made late, caught up */      \
+	OWN(timer_ticks_lost)   /* ... given up (more than 10 s late) */         \
 	OWN(icmp_limited)       /* ICMP errors about datagrams to us not sent,   \
 				   over the rate limit (Linux's icmp_ratelimit) */ \
 	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \

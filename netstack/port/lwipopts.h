@@ -58,7 +58,7 @@ extern unsigned char *netstack_heap;
 #include "config.h"                 /* NETSTACK_MAX_NICS */
 /* + an attach retry per NIC, the socket service's client check, the
  * forwarded datagrams' wait for ARP (nexthop.c) and the guard's timer
- * (guard.c) */
+ * (guard.c); lwIP's cyclic timers are timers.c's, not in this pool */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS + 3)
 #define PBUF_POOL_SIZE              64
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
@@ -89,6 +89,9 @@ extern unsigned char *netstack_heap;
  * netstack_hooks.h, which tcp_in.c includes). */
 #define TCP_OOSEQ_PBUFS_LIMIT(pcb)  guard_ooseq_pbufs_limit(pcb)
 #define TCP_LISTEN_BACKLOG          1
+/* One word kept with each pcb for the netstack: a half-open
+ * connection's age (guard.c, half_open_make_room). */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS   1
 #define TCP_DEFAULT_LISTEN_BACKLOG  16
 #define LWIP_TCP_KEEPALIVE          1
 #define TCP_OVERSIZE                TCP_MSS

@@ -317,6 +317,7 @@ int main(uint64_t arg)
 			busy = false;
 			for (unsigned i = 0; i < nifaces; i++)
 				busy |= iface_service(&ifaces[i]);
+			busy |= loopback_poll();
 			sys_check_timeouts();
 			iperf_client_poll();
 			socket_poll();

@@ -50,7 +50,9 @@ NET_TOOLS = ("busybox sh -c 'busybox nc -l -p 7777 & busybox sleep 1; "
              "echo ifconfig; busybox ifconfig; echo addr; busybox ip addr; "
              "echo link; busybox ip link; echo iproute; busybox ip route; "
              "echo nslookup; busybox nslookup -timeout=1 -retry=1 mica 127.0.0.1; "
-             "kill $!; exit 0'")
+             "echo set; busybox ip addr add 10.9.9.9/24 dev eth0; busybox ip route add 10.8.0.0/16 "
+             "via 10.1.2.1; busybox ifconfig eth0 mtu 1400; busybox route add -net 10.7.0.0/16 gw "
+             "10.1.2.1; echo after; busybox ip addr; busybox route -n; kill $!; exit 0'")
 
 
 class Peer:
@@ -362,7 +364,8 @@ def net_tools_sections(rig):
     assert end == "exited with status 0", lines
     sections, name = {}, None
     for line in lines:
-        if line in ("netstat", "route", "ifconfig", "addr", "link", "iproute", "nslookup"):
+        if line in ("netstat", "route", "ifconfig", "addr", "link", "iproute", "nslookup", "set",
+                    "after"):
             name = line
             sections[name] = []
         elif name:
@@ -397,6 +400,19 @@ def test_busybox_network_tools_show_the_appliance(rig):
                      text["route"], re.M), text["route"]
     assert re.search(r"^tcp\s+0\s+0\s+0\.0\.0\.0:7777\s+0\.0\.0\.0:\*\s+LISTEN", text["netstat"],
                      re.M), text["netstat"]
+
+
+def test_busybox_network_tools_cannot_change_the_netstack(rig):
+    # Setting is refused as Linux refuses a process without
+    # CAP_NET_ADMIN (netlink's NLMSG_ERROR EPERM, SIOCSIFMTU and
+    # SIOCADDRT EPERM), and nothing changed.
+    s = net_tools_sections(rig)
+    out, after = "\n".join(s["set"]), "\n".join(s["after"])
+    assert out.count("RTNETLINK answers: Operation not permitted") == 2, out
+    assert re.search(r"SIOCSIFMTU: Operation not permitted", out), out
+    assert re.search(r"SIOCADDRT: Operation not permitted", out), out
+    assert "10.9.9.9" not in after and "10.8.0.0" not in after and "10.7.0.0" not in after, after
+    assert re.search(r"mtu 1500\b", after), after
 
 
 def test_busybox_nslookup_to_127_0_0_1_is_sent(rig):

@@ -215,6 +215,9 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
 
+	if (loopback_delivering)
+		return 0;       /* from lo or to ourselves: never on a wire (loopback.c) */
+
 	/* lwIP drops and counts what is too short to hold its header. */
 	if (p->len < IP_HLEN)
 		return 0;

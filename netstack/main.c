@@ -318,6 +318,7 @@ int main(uint64_t arg)
 			busy = false;
 			for (unsigned i = 0; i < nifaces; i++)
 				busy |= iface_service(&ifaces[i]);
+			busy |= loopback_poll();
 			timers_run();
 			iperf_client_poll();
 			socket_poll();

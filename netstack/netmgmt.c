@@ -107,6 +107,7 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		struct net_proto_stats proto;
 		struct net_route route;
 		struct net_arp arp;
+		struct net_sock sock;
 		uint64_t w[IPC_MAX_WORDS];
 	} out;
 	uint64_t w[4];
@@ -131,6 +132,9 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		service_answer(reply, (uint64_t)-forward_route_del((uint32_t)w[0], w[1],
 								   w[2] > 0xFFFF ? -1 : (long)w[2]),
 			       NULL, 0);
+		return;
+	case NETMGMT_SOCK_GET:
+		service_answer(reply, netmgmt_sock_get(w[0], &out.sock), out.w, NET_SOCK_WORDS);
 		return;
 	case NETMGMT_ARP_GET:
 		service_answer(reply, arp_get(w[0], &out.arp), out.w, NET_ARP_WORDS);

@@ -423,4 +423,17 @@ bool netstack_decide(enum decide_point point, struct pbuf *p, struct netif *in,
 /* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
 void netmgmt_request(struct msg *m, cap_slot_t reply);
 
+/* loopback.c: lo (127.0.0.1/8) and datagrams to our own addresses,
+ * queued by lwIP's netif_loop_output. Deliver what is queued to lwIP's
+ * input: whether there was any (more may be queued now). While it
+ * delivers, loopback_delivering is true (the guard lets them by). */
+bool loopback_poll(void);
+extern bool loopback_delivering;
+/* Whether n is lo (lwIP's loop_netif, the one netif that is no iface:
+ * its state is NULL). */
+bool loopback_netif(const struct netif *n);
+/* NETMGMT_SOCK_GET: the index-th TCP or UDP pcb (netmgmt_sock.c): 0, or
+ * ERR_RANGE past the last. */
+uint64_t netmgmt_sock_get(uint64_t index, struct net_sock *out);
+
 #endif

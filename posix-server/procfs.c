@@ -3,8 +3,8 @@
  * formats of Linux's proc(5): meminfo (from the server's pages and the
  * manifest's memory= allowance), cpuinfo (CPUID), uptime (the kernel's
  * clock), stat (CPU times: the processes', the server's, the rest), mounts
- * (the server's file systems), net/dev (the netstack's
- * interfaces: procfs_net.c), and those of /proc/PID (procfs_pid.c). A
+ * (the server's file systems), net/dev, route, tcp and udp (the netstack's
+ * interfaces, routes and sockets: procfs_net.c), and those of /proc/PID (procfs_pid.c). A
  * read makes the whole file and gives the part at the description's
  * offset; stat says size 0, as Linux.
  */
@@ -20,7 +20,7 @@
 #include "lib/fmt.h"
 #include "proto/program.h"
 
-#define TEXT_MAX 16384
+#define TEXT_MAX (72 * 1024)    /* /proc/net/tcp: 448 lines of 150 */
 #define KIB(pages) ((pages) * (PAGE_SIZE / 1024))
 
 static char text[TEXT_MAX];
@@ -239,8 +239,8 @@ long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, 
 			return r;
 		break;
 	}
-	case PROC_NET_DEV: {
-		long r = procfs_net_dev(p, *off);
+	case PROC_NET_DEV: case PROC_NET_ROUTE: case PROC_NET_TCP: case PROC_NET_UDP: {
+		long r = procfs_net(p, vfs_nodes[f->node].device, *off);
 		if (r < 0 || r == SYSCALL_BLOCK)
 			return r;
 		break;

@@ -1,5 +1,5 @@
 /*
- * /proc's files, made when read (procfs.c; net/dev: procfs_net.c;
+ * /proc's files, made when read (procfs.c; net/: procfs_net.c;
  * /proc/PID: procfs_pid.c; maps and environ: procfs_maps.c).
  */
 #ifndef MICA_POSIX_PROCFS_H
@@ -39,10 +39,9 @@ bool procfs_dir(int node);
  * caller's) or after: its name (size bytes), DT_ type and inode number,
  * and *pos past it; false at the end. */
 bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *type, uint64_t *ino);
-/* net/dev's lines into the file being made; a read at offset 0 first
- * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
-long procfs_net_dev(struct process *p, uint64_t off);
-/* The server's notification came with bits: the netstack's answer. */
-void procfs_notified(uint64_t bits);
+/* /proc/net's file (PROC_NET_DEV, _ROUTE, _TCP, _UDP) into the file
+ * being made; a read at offset 0 first waits for the netstack's answer
+ * (procfs_net.c, netinfo.h). 0, or SYSCALL_BLOCK. */
+long procfs_net(struct process *p, enum vfs_device file, uint64_t off);
 
 #endif

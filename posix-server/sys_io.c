@@ -404,6 +404,8 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 		}
 		break;
 	}
+	if (vfs_nodes[f->node].type == VFS_SOCKET && netif_ioctl_request(req))
+		return netif_ioctl(p, req, arg);
 	if (tty_file(f))
 		return tty_file_ioctl(p, f, req, arg);
 	return vfs_nodes[f->node].type == VFS_DIR && req == LINUX_FIONREAD ? -LINUX_EINVAL

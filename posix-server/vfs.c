@@ -144,6 +144,8 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 		{ "proc/meminfo", PROC_MEMINFO }, { "proc/cpuinfo", PROC_CPUINFO },
 		{ "proc/uptime", PROC_UPTIME }, { "proc/mounts", PROC_MOUNTS },
 		{ "proc/net/dev", PROC_NET_DEV }, { "proc/stat", PROC_STAT },
+		{ "proc/net/route", PROC_NET_ROUTE }, { "proc/net/tcp", PROC_NET_TCP },
+		{ "proc/net/udp", PROC_NET_UDP },
 	};
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		int n = node_make(files[i].path, LINUX_S_IFREG | 0444, FS_PROC);

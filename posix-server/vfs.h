@@ -41,6 +41,7 @@ enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
 		  DEV_PTY_MASTER,       /* a pty's master (a node in no directory), */
 		  DEV_PTY_SLAVE,        /* its slave /dev/pts/N: node->pty is N */
 		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV, PROC_STAT,
+		  PROC_NET_ROUTE = 24, PROC_NET_TCP, PROC_NET_UDP,      /* procfs_net.c */
 		  PROC_ROOT = 32, PROC_SELF,
 		  PROC_PID = 40,        /* /proc/PID: a directory */
 		  PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_COMM, PROC_FDINFO,

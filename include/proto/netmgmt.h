@@ -20,6 +20,10 @@
  *   NETMGMT_ARP_GET      words: [0] slot of lwIP's ARP table (0, 1, ...).
  *                        reply: struct net_arp (addr 0: an empty slot).
  *                        ERR_RANGE past the table's last slot.
+ *   NETMGMT_SOCK_GET     words: [0] index (0, 1, ...) in the netstack's
+ *                        TCP pcbs (listening, connected, TIME-WAIT, bound),
+ *                        then its UDP pcbs. reply: struct net_sock.
+ *                        ERR_RANGE past the last.
  *   NETMGMT_ROUTE_GET    words: [0] index in the routing table (0, 1, ...:
  *                        longest prefix first, then lowest metric).
  *                        reply: struct net_route. ERR_RANGE past the last.
@@ -66,6 +70,7 @@ enum netmgmt_label {
 	NETMGMT_IF_INFO = 1,
 	NETMGMT_PROTO_STATS = 2,
 	NETMGMT_ARP_GET = 3,
+	NETMGMT_SOCK_GET = 4,
 	NETMGMT_ROUTE_GET = 16,
 	NETMGMT_ROUTE_ADD = 17,
 	NETMGMT_ROUTE_DEL = 18,
@@ -259,6 +264,23 @@ struct net_route {
 #define NET_ROUTE_STATIC    1       /* the configuration */
 #define NET_ROUTE_DHCP      2       /* a DHCP lease's router */
 #define NET_ROUTE_WORDS (sizeof(struct net_route) / 8)
+
+/* One of the netstack's TCP or UDP pcbs, as Linux's /proc/net/tcp and
+ * udp show a socket (proc(5)). */
+struct net_sock {
+	uint32_t local_addr, remote_addr;       /* network byte order; 0: any */
+	uint16_t local_port, remote_port;       /* host byte order; 0: none */
+	uint8_t proto;                          /* 6 TCP, 17 UDP */
+	uint8_t state;                          /* Linux's TCP_* numbers (include/net/tcp_states.h):
+						   1 established .. 10 listen, 11 closing;
+						   UDP: 1 connected, 7 not */
+	uint8_t reserved[2];
+	uint32_t tx_queue;                      /* bytes sent and not acknowledged or not sent yet */
+	uint32_t rx_queue;                      /* bytes received and not read (TCP: the window
+						   taken; UDP: 0) */
+};
+#define NET_SOCK_WORDS (sizeof(struct net_sock) / 8)
+_Static_assert(sizeof(struct net_sock) == 24, "three words");
 
 /* A neighbour in lwIP's ARP table. */
 struct net_arp {

@@ -30,6 +30,10 @@
 #define LWIP_NETIF_STATUS_CALLBACK  1
 #define LWIP_NETIF_LINK_CALLBACK    1
 #define LWIP_SINGLE_NETIF           0
+/* lo, 127.0.0.1/8, and datagrams to our own addresses (netstack/loopback.c) */
+#define LWIP_HAVE_LOOPIF            1
+#define LWIP_NETIF_LOOPBACK         1
+#define LWIP_LOOPBACK_MAX_PBUFS     128
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0

@@ -90,6 +90,11 @@ static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
 	return &leaf[pg % PTRS];
 }
 
+const char *tmpfs_bytes(const struct vfs_node *n)
+{
+	return n->index && n->index[0] ? ((void **)n->index[0])[0] : NULL;
+}
+
 /* A read of n: its atime now, as Linux's relatime (the default mount
  * option) decides: when it is not after the last change, or a day old.
  * The root filesystem is read-only (no atime). */

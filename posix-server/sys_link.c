@@ -1,8 +1,8 @@
 /*
  * Calls that make names in the file tree beside open, mkdir and bind:
  * link and linkat (a second name of a node: vfs_link), symlink and
- * symlinkat (a symbolic link in tmpfs, its target kept in a page of
- * tmpfs), mknod and mknodat (a regular file, a named pipe: fifo.c, a
+ * symlinkat (a symbolic link in tmpfs, its target in a page of tmpfs:
+ * vfs_set_target), mknod and mknodat (a regular file, a named pipe: fifo.c, a
  * socket's name, a device node). Linux's errors, in Linux's order
  * (do_linkat, do_symlinkat, do_mknodat): the old path first, then the
  * new name (filename_create: EEXIST, ENOENT for a trailing slash, EROFS
@@ -71,12 +71,9 @@ static long symlink_at(struct process *p, uint64_t targetva, uint64_t dirfd, uin
 		return err;
 	if ((node = vfs_create(l.parent, l.last, LINUX_S_IFLNK | 0777)) < 0)
 		return node;
-	size_t len = strlen(target);
-	if ((err = vfs_write((int)node, 0, target, len)) != (long)len) {
+	if ((err = vfs_set_target((int)node, target, strlen(target))) < 0)
 		vfs_remove((int)node, false);
-		return err < 0 ? err : -LINUX_ENOSPC;
-	}
-	return 0;
+	return err;
 }
 
 long posix_symlink(struct process *p, struct user_regs *r)

@@ -221,6 +221,10 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len);
  * -EROFS (not a tmpfs file). */
 long vfs_page(int node, uint64_t index, bool create, void **page);
 
+/* The target of the new tmpfs symbolic link node, len bytes (below a
+ * page), in one page of tmpfs (TMPFS_PAGES): 0, or -ENOSPC, -ENAMETOOLONG. */
+long vfs_set_target(int node, const char *target, size_t len);
+
 /* A tmpfs file's new size: bytes past it are freed (zeros when it grows
  * again). -EROFS for the root filesystem's. */
 long vfs_truncate(int node, uint64_t size);
@@ -238,8 +242,7 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
  * given back (it is being freed). */
 void tmpfs_init(const struct vfs_ops *ops);
 void tmpfs_free(struct vfs_node *n);
-/* A tmpfs node's first page (a symbolic link's target: vfs_write put it
- * there), or NULL. */
+/* A tmpfs symbolic link's target (vfs_set_target's page), or NULL. */
 const char *tmpfs_bytes(const struct vfs_node *n);
 
 /* The time now for the nodes' times (vfs_ops.now), ns since the epoch. */

@@ -143,12 +143,13 @@ RUNS = [
     ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
     ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
     # busybox's ln, mkfifo, mknod, stat on the files they make, in a
-    # directory of their own under /tmp
+    # directory of their own under /tmp (no single quotes inside: the run
+    # list quotes an argument with them)
     ("busybox", ["sh", "-c", "d=/tmp/mica-bb-$$; busybox mkdir $d && cd $d && echo data > a && "
                  "busybox ln a b && busybox ln -s b s && busybox rm a && busybox cat s && "
-                 "busybox stat -c '%n %h %F' b s && busybox mkfifo -m 600 f && "
-                 "busybox stat -c '%n %a %F' f && { echo through > f & busybox cat f; wait; } && "
-                 "busybox mknod n c 1 3 && busybox stat -c '%n %t:%T %F' n && echo x > n && "
+                 "busybox stat -c \"%n %h %F\" b s && busybox mkfifo -m 600 f && "
+                 "busybox stat -c \"%n %a %F\" f && { echo through > f & busybox cat f; wait; } && "
+                 "busybox mknod n c 1 3 && busybox stat -c \"%n %t:%T %F\" n && echo x > n && "
                  "busybox link b c && busybox ls -1 && cd / && busybox rm -r $d"]),
 ]
 # Programs of Debian's packages (posix-server/programs.list), run on the

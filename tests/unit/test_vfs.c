@@ -206,6 +206,29 @@ TEST(vfs_hard_links_share_a_node_until_its_last_name_goes)
 	CHECK_EQ(vfs_link(a, tmp, "z"), -LINUX_ENOENT);
 }
 
+TEST(vfs_tmpfs_symbolic_links_keep_their_target_in_one_page)
+{
+	struct vfs_lookup l;
+	size_t len;
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	int tmp = l.node;
+	unsigned before = pages_out;
+	int s = (int)vfs_create(tmp, "s", LINUX_S_IFLNK | 0777);
+	CHECK(s > 0);
+	CHECK_EQ(vfs_set_target(s, "/bin/hello", 10), 0);
+	CHECK_EQ(pages_out, before + 1);
+	CHECK_EQ(vfs_tmpfs_pages(), 1u);
+	const char *t = vfs_link_target(s, NULL, &len);
+	CHECK(t && len == 10 && !memcmp(t, "/bin/hello", 10));
+	CHECK_EQ(resolve("/tmp/s", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].type, VFS_FILE);
+	CHECK_EQ(vfs_remove(s, false), 0);
+	CHECK_EQ(pages_out, before);
+	CHECK_EQ(vfs_tmpfs_pages(), 0u);
+}
+
 TEST(vfs_pages_of_a_shared_mapping_and_socket_names)
 {
 	struct vfs_lookup l;

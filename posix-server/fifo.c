@@ -18,6 +18,8 @@
  * taken (main.c answers woken calls first). A waiter also goes on when
  * the other side has opened since it began to wait (opened[]), even if
  * that end has closed again meanwhile (Linux's r_counter, w_counter).
+ * A reader opened with O_NONBLOCK while no writer was sees no POLLHUP
+ * until a writer has opened (hup_after).
  */
 #include "file.h"
 #include "syscall.h"
@@ -33,6 +35,11 @@ static struct {
 
 /* Opens of each named pipe node so far: [0] for reading, [1] for writing. */
 static uint32_t opened[VFS_NODES][2];
+
+/* A reader opened with O_NONBLOCK while no writer was: its description
+ * sees no POLLHUP until a writer has opened since (the writers' opens
+ * then + 1; 0: not such a reader), as Linux's f_pipe. */
+static uint32_t hup_after[FILE_MAX];
 
 /* Whether t waits in open for node (its entry is not an old one). */
 static bool waiting_on(const struct thread *t, int node)
@@ -79,6 +86,10 @@ static long fifo_end(int node, uint32_t flags)
 		}
 		return file;
 	}
+	unsigned readers, writers;
+	pipe_ends(pipe, &readers, &writers);
+	hup_after[file] = (flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY &&
+			  (flags & LINUX_O_NONBLOCK) && !writers ? opened[node][1] + 1 : 0;
 	pipe_opened(&files[file]);
 	opened[node][0] += (flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY;
 	opened[node][1] += (flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY;
@@ -123,4 +134,11 @@ void fifo_released(int pipe_node)
 	vfs_nodes[node].fifo = 0;
 	vfs_nodes[node].opens--;
 	vfs_closed(node);
+}
+
+bool fifo_hup_hidden(const struct file *f)
+{
+	int file = (int)(f - files), node = vfs_nodes[f->node].fifo - 1;
+
+	return node >= 0 && hup_after[file] && hup_after[file] == opened[node][1] + 1;
 }

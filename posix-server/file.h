@@ -103,6 +103,10 @@ long fifo_open(struct process *p, int node, uint32_t flags);
 /* The pipe node of a named pipe lost its last end: the name no longer
  * holds it (its next open makes a new pipe). */
 void fifo_released(int pipe_node);
+/* Whether f, a reader of a named pipe opened with O_NONBLOCK while it had
+ * no writer, has seen no writer open since: its poll shows no POLLHUP
+ * (Linux's pipe_poll). */
+bool fifo_hup_hidden(const struct file *f);
 /* A new pipe with no end open yet, for a named pipe (fifo.c): its node
  * (a VFS_PIPE in no directory, mode S_IFIFO | perm), charged to
  * share_account, or -EMFILE (the account's share), -ENFILE. Until a

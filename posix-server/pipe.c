@@ -199,7 +199,7 @@ unsigned pipe_poll(const struct file *f)
 
 	if (end_reads(f))
 		mask |= (pp->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) |
-			(pp->writers ? 0 : LINUX_POLLHUP);
+			(pp->writers || fifo_hup_hidden(f) ? 0 : LINUX_POLLHUP);
 	if (end_writes(f))
 		mask |= (PIPE_SIZE - pp->count >= PIPE_BUF ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
 			(pp->readers ? 0 : LINUX_POLLERR);

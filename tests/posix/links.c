@@ -7,14 +7,16 @@
  * symbolic links (symlink, readlink, ELOOP), mknod (regular files,
  * sockets' names, device nodes as root makes them, EPERM for a
  * directory) and named pipes (mkfifo; opens as fifo(7) says: a reader
- * waits for a writer and the other way round, O_NONBLOCK's rules, O_RDWR,
- * a waiting open interrupted by a signal).
+ * waits for a writer and the other way round, O_NONBLOCK's rules and no
+ * POLLHUP before a writer came, O_RDWR, a waiting open interrupted by a
+ * signal).
  * `links erofs` (Mica only): the read-only root filesystem's EROFS.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +262,8 @@ static void fifos(void)
 	int rd = open("f", O_RDONLY | O_NONBLOCK);
 	report("open for reading, O_NONBLOCK", rd >= 0 ? 0 : -1);
 	report("read, no writer yet", read(rd, buf, sizeof(buf)));
+	struct pollfd pfd = { .fd = rd, .events = POLLIN };
+	report("poll, no writer yet", poll(&pfd, 1, 0));       /* no POLLHUP before a writer */
 	int wr = open("f", O_WRONLY | O_NONBLOCK);
 	report("open for writing, O_NONBLOCK, a reader", wr >= 0 ? 0 : -1);
 	report("write", write(wr, "abc", 3));
@@ -270,6 +274,9 @@ static void fifos(void)
 	       yes((long)st.st_ino == ino("f")));
 	close(wr);
 	report("read, the writer gone", read(rd, buf, sizeof(buf)));
+	pfd.revents = 0;
+	report("poll, the writer gone", poll(&pfd, 1, 0));
+	printf("revents: %s\n", pfd.revents == POLLHUP ? "POLLHUP" : "other");
 	close(rd);
 	/* O_RDWR never waits: both ends */
 	int rw = open("f", O_RDWR);

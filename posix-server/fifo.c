@@ -56,7 +56,8 @@ static unsigned waiters(int node, bool write, const struct thread *self)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < THREAD_MAX; i++)
-		n += &threads[i] != self && waiting_on(&threads[i], node) && waits[i].write == write;
+		n += &threads[i] != self && waiting_on(&threads[i], node) &&
+		     waits[i].write == write;
 	return n;
 }
 

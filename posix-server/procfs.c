@@ -246,7 +246,7 @@ void load_averages(const struct thread *asking, uint64_t load_out[3], uint64_t *
 		for (uint64_t i = 0; i < samples && samples <= LOAD_SAMPLES; i++) {
 			uint64_t next = load[k] * decay[k] + active * (LOAD_ONE - decay[k]);
 			if (active >= load[k])
-				next += LOAD_ONE - 1;   /* as Linux's calc_load: round up when rising */
+				next += LOAD_ONE - 1;   /* Linux's calc_load: up when rising */
 			load[k] = next / LOAD_ONE;
 		}
 		load_out[k] = load[k];
@@ -264,7 +264,8 @@ static void loadavg(const struct process *p)
 	load_averages(p->current, load, &running, &all);
 	for (unsigned k = 0; k < 3; k++) {
 		uint64_t v = load[k] + LOAD_ONE / 200;
-		procfs_printf("%lu.%02lu ", v >> LOAD_SHIFT, ((v & (LOAD_ONE - 1)) * 100) >> LOAD_SHIFT);
+		procfs_printf("%lu.%02lu ", v >> LOAD_SHIFT,
+			      ((v & (LOAD_ONE - 1)) * 100) >> LOAD_SHIFT);
 	}
 	procfs_printf("%lu/%lu %d\n", running, all, pids_given());
 }

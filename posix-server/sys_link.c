@@ -125,7 +125,8 @@ static long mknod_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t mo
 		return node;
 	if (type == LINUX_S_IFCHR || type == LINUX_S_IFBLK) {
 		struct vfs_node *n = &vfs_nodes[node];
-		uint32_t major = (rdev & 0xFFF00) >> 8, minor = (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
+		uint32_t major = (rdev & 0xFFF00) >> 8;         /* Linux's new_decode_dev */
+		uint32_t minor = (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
 		n->rdev = rdev;
 		n->device = type == LINUX_S_IFCHR ? device_of(major, minor) : 0;
 	}

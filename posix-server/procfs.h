@@ -32,6 +32,14 @@ void procfs_environ(struct process *p);
 /* (procfs.c) /proc/stat's processes line: pids and tids given so far
  * (process.c). */
 int pids_given(void);
+/* (procfs.c) The load averages over 1, 5 and 15 minutes (LOAD_SHIFT-bit
+ * fixed point, as Linux's avenrun), sampled now for the thread asking
+ * (not counted as runnable; NULL: none); the runnable threads (the
+ * asking one among them) and all threads of live processes. */
+#define LOAD_SHIFT 11
+#define LOAD_ONE   (1UL << LOAD_SHIFT)
+void load_averages(const struct thread *asking, uint64_t load[3], uint64_t *running,
+		   uint64_t *all);
 /* Whether node is a directory of /proc whose entries depend on the
  * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
 bool procfs_dir(int node);

@@ -323,7 +323,7 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 			next = (uint64_t)pos + 2;
 		}
 		if (node >= 0) {
-			ino = (uint64_t)node + 1;
+			ino = (uint64_t)vfs_inode(node) + 1;
 			type = node_dirent_type(node);
 		}
 		size_t len = strlen(name);

@@ -40,7 +40,8 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
 		case LINUX_S_IFDIR: n->type = VFS_DIR; break;
 		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
 		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
-		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
+		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FIFO; break;
+		case LINUX_S_IFBLK: n->type = VFS_DEVICE; break;
 		case LINUX_S_IFSOCK: n->type = fs == FS_PIPE ? VFS_SOCKET : VFS_SOCKET_NAME; break;
 		default: n->type = VFS_FILE; break;
 		}
@@ -146,6 +147,7 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 		{ "proc/net/dev", PROC_NET_DEV }, { "proc/stat", PROC_STAT },
 		{ "proc/net/route", PROC_NET_ROUTE }, { "proc/net/tcp", PROC_NET_TCP },
 		{ "proc/net/udp", PROC_NET_UDP },
+		{ "proc/loadavg", PROC_LOADAVG },
 	};
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		int n = node_make(files[i].path, LINUX_S_IFREG | 0444, FS_PROC);
@@ -241,7 +243,7 @@ const char *vfs_link_target(int node, void *caller, size_t *len)
 		return t;
 	}
 	*len = n->size;
-	return (const char *)n->data;
+	return n->data ? (const char *)n->data : tmpfs_bytes(n);
 }
 
 /* Whether name[0..len) is a number, as /proc spells them (no sign, no
@@ -284,7 +286,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		while (*path == '/')
 			path++;
 		if (!*path) {           /* "/": its last name is "/" (Linux's LAST_ROOT) */
-			out->node = cur;
+			out->node = out->entry = cur;
 			out->parent = vfs_nodes[cur].parent;
 			memcpy(out->last, "/", 2);
 			out->dir_wanted = true;
@@ -314,13 +316,15 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		if (next < 0) {
 			if (!last || !(flags & VFS_PARENT))
 				return -LINUX_ENOENT;
-			out->node = -1;
+			out->node = out->entry = -1;
 			out->parent = cur;
 			memcpy(out->last, path, len);
 			out->last[len] = 0;
 			out->dir_wanted = slash;
 			return 0;
 		}
+		int entry = (int)next;
+		next = vfs_inode(entry);        /* a second name: the node it names */
 		bool follow = vfs_nodes[next].type == VFS_SYMLINK && (!last || slash || (flags & VFS_FOLLOW));
 		if (follow && vfs_nodes[next].fs == FS_PROC && vfs_nodes[next].device == PROC_FD) {
 			/* Not a path: the descriptor's own node, as Linux's. */
@@ -333,7 +337,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 			if (last) {     /* the node's own directory and name */
 				if (slash && vfs_nodes[next].type != VFS_DIR)
 					return -LINUX_ENOTDIR;
-				out->node = (int)next;
+				out->node = out->entry = (int)next;
 				out->parent = vfs_nodes[next].parent >= 0 ? vfs_nodes[next].parent : cur;
 				memcpy(out->last, vfs_nodes[next].name, VFS_NAME_MAX + 1);
 				out->dir_wanted = slash;
@@ -362,6 +366,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 			if (slash && vfs_nodes[next].type != VFS_DIR)
 				return -LINUX_ENOTDIR;
 			out->node = (int)next;
+			out->entry = entry;
 			out->parent = cur;
 			memcpy(out->last, path, len);
 			out->last[len] = 0;

@@ -19,11 +19,11 @@
 
 #include <stdint.h>
 
-/* Receive buffers one connection's window may take: all of it can wait
- * out of order (lwIP's TCP_OOSEQ_MAX_PBUFS) within lwIP's share of the
- * pool (a quarter: 256 of 1024 buffers), so one lost segment is
- * recovered by one retransmission. 192 x 1460 bytes is more than
- * TCP_WND (256 KiB): full-sized segments get the whole window. */
+/* Receive buffers one connection's window may take: three quarters of
+ * lwIP's share of the pool (256 of 1024 buffers), and less than a NIC's
+ * ring and rx-ready hold, whatever the segments' size. 192 x 1460 bytes
+ * is more than TCP_WND (256 KiB): full-sized segments get the whole
+ * window, as before. */
 #define RCV_WINDOW_BUFS 192u
 /* The least payload per buffer the estimate takes (a peer's 1-byte
  * segments must not close the window to a few hundred bytes). */

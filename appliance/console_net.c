@@ -291,9 +291,16 @@ static void print_guard(const struct net_proto_stats *p)
 	printf("    half-open evicted %lu, out-of-order aged %lu; DHCP refused %lu, "
 	       "leases raised %lu\n", p->tcp_half_open_evicted, p->tcp_ooseq_aged,
 	       p->dhcp_refused, p->dhcp_lease_raised);
+	printf("    SYNs to half-open: reset %lu, dropped %lu; challenge ACKs %lu, "
+	       "over the limit %lu\n", p->tcp_syn_recv_reset, p->tcp_syn_recv_dropped,
+	       p->tcp_challenge_ack, p->tcp_challenge_ack_limited);
 	printf("    ICMP errors over the rate limit %lu\n", p->icmp_limited);
-	printf("    IP fragments in %lu, dropped %lu (no room %lu, with options %lu)\n",
-	       p->ipfrag_recv, p->ipfrag_drop, p->ipfrag_memerr, p->ipfrag_err);
+	printf("    IP fragments in %lu, dropped %lu (no room %lu, malformed %lu); datagrams "
+	       "dropped: overlapping %lu, too many fragments %lu\n",
+	       p->ipfrag_recv, p->ipfrag_drop, p->ipfrag_memerr, p->ipfrag_err,
+	       p->ipfrag_overlap, p->ipfrag_too_many);
+	printf("    lwIP timer ticks caught up %lu, lost %lu\n", p->timer_ticks_late,
+	       p->timer_ticks_lost);
 }
 
 void cmd_ifconfig(char **arg)

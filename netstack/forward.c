@@ -310,7 +310,8 @@ static bool for_us(const ip4_addr_t *dst)
 	if (ip4_addr_ismulticast(dst) || ip4_addr_get_u32(dst) == IPADDR_BROADCAST)
 		return true;
 	NETIF_FOREACH(n)
-		if (ip4_addr_cmp(dst, netif_ip4_addr(n)) || ip4_addr_isbroadcast(dst, n))
+		if (!loopback_netif(n) &&       /* 127/8 from a wire: a martian */
+		    (ip4_addr_cmp(dst, netif_ip4_addr(n)) || ip4_addr_isbroadcast(dst, n)))
 			return true;
 	return false;
 }

@@ -4,9 +4,9 @@
  * netif's input: a hostile host must get no answer to a datagram from an
  * impossible source, no length field may disagree with what arrived, a
  * peer cannot make its connection unusable with a tiny MSS, half-open
- * connections are bounded (half_open.h), a reassembled datagram's
- * headers are in its first buffer, and TCP initial sequence numbers are
- * RFC 6528's. docs/netstack.md, "Hardening".
+ * connections are bounded (half_open.h), a SYN cannot change a half-open
+ * connection, challenge ACKs are limited (RFC 5961), and TCP initial
+ * sequence numbers are RFC 6528's. docs/netstack.md, "Hardening".
  */
 #include "netstack.h"
 
@@ -17,7 +17,6 @@
 #include "idgen.h"
 #include "ip4_options.h"
 #include "lwip/dhcp.h"
-#include "lwip/ip4_frag.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/prot/etharp.h"
 #include "lwip/prot/ethernet.h"
@@ -25,6 +24,7 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -36,6 +36,7 @@
 
 static struct idgen_key key;
 static struct guard_counters counters;
+static uint8_t birth_arg;       /* the pcbs' ext arg of half_open_birth */
 
 void guard_init(void)
 {
@@ -64,6 +65,7 @@ static void ooseq_age(void *arg)
 
 void guard_start(void)
 {
+	birth_arg = tcp_ext_arg_alloc_id();
 	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
 }
 
@@ -213,6 +215,9 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
 
+	if (loopback_delivering)
+		return 0;       /* from lo or to ourselves: never on a wire (loopback.c) */
+
 	/* lwIP drops and counts what is too short to hold its header. */
 	if (p->len < IP_HLEN)
 		return 0;
@@ -262,42 +267,6 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 	return 0;
 }
 
-struct pbuf *__real_ip4_reass(struct pbuf *p);
-struct pbuf *__wrap_ip4_reass(struct pbuf *p);
-
-/* The most an IPv4 header and a TCP header take, options and all. */
-#define HEADERS_MAX (60 + 60)
-
-/* lwIP's reassembly (linked with --wrap=ip4_reass) chains the fragments'
- * pbufs as they came, and tcp_input, udp_input and icmp_input read their
- * header from the first: a datagram whose first fragment was shorter
- * than its header (a SYN in 8-byte fragments) was dropped. Linux answers
- * it (its reassembled skb's headers are pulled into one buffer,
- * pskb_may_pull). Here the first HEADERS_MAX bytes (all of a shorter
- * datagram) are copied into one new pbuf ahead of the rest. Returns as
- * ip4_reass: the datagram, or NULL (not whole yet, or dropped for want
- * of memory, counted in ip_frag.memerr). */
-struct pbuf *__wrap_ip4_reass(struct pbuf *p)
-{
-	p = __real_ip4_reass(p);
-	if (!p || !p->next)
-		return p;
-	u16_t want = LWIP_MIN(p->tot_len, HEADERS_MAX);
-	if (p->len >= want)
-		return p;
-	struct pbuf *head = pbuf_alloc(PBUF_RAW, want, PBUF_RAM);
-	if (!head) {
-		IPFRAG_STATS_INC(ip_frag.memerr);
-		pbuf_free(p);
-		return NULL;
-	}
-	pbuf_copy_partial(p, head->payload, want, 0);
-	struct pbuf *rest = pbuf_free_header(p, want);
-	if (rest)
-		pbuf_cat(head, rest);
-	return head;
-}
-
 bool guard_udp_datagram(struct pbuf *p)
 {
 	const struct ip_hdr *iph = ip4_current_header();
@@ -335,23 +304,35 @@ static uint8_t *opt_at(struct tcp_hdr *hdr, unsigned i, unsigned opt1len, uint8_
 	return opt2 && i >= opt1len ? opt2 + (i - opt1len) : (uint8_t *)(hdr + 1) + i;
 }
 
-/* How long ago (4 µs ticks) the half-open pcb was made: the clock its
- * ISN carries (in SYN_RCVD lastack is still the ISN). lwIP's pcb->tmr
- * and the pcbs' order in tcp_active_pcbs both move with every segment
- * the peer sends, so a flood that repeats its SYNs would look young by
- * them and a real client's handshake old. */
-static uint32_t half_open_age(const struct tcp_pcb *pcb, uint32_t now)
+/* When (4 µs ticks) the half-open pcb was made: the clock its ISN
+ * carries (in SYN_RCVD lastack is still the ISN). lwIP's pcb->tmr and
+ * the pcbs' order in tcp_active_pcbs both move with every segment the
+ * peer sends, so a flood that repeats its SYNs would look young by them
+ * and a real client's handshake old. The clock costs a SipHash, so it is
+ * worked out once per connection and kept with it (its ext arg, tagged
+ * with bit 32: lwIP zeroes a new pcb's), not once per comparison. */
+static uint32_t half_open_birth(struct tcp_pcb *pcb)
 {
-	return now - idgen_tcp_isn_clock(&key, ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)),
-					 pcb->local_port,
-					 ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)),
-					 pcb->remote_port, pcb->lastack);
+	uintptr_t kept = (uintptr_t)tcp_ext_arg_get(pcb, birth_arg);
+
+	if (kept >> 32)
+		return (uint32_t)kept;
+	uint32_t birth = idgen_tcp_isn_clock(&key, ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)),
+					     pcb->local_port,
+					     ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)),
+					     pcb->remote_port, pcb->lastack);
+	counters.tcp_half_open_clocks++;
+	tcp_ext_arg_set(pcb, birth_arg, (void *)((uintptr_t)1 << 32 | birth));
+	return birth;
 }
 
-/* The older of a (NULL: none yet, then b) and b. */
-static struct tcp_pcb *older(struct tcp_pcb *a, struct tcp_pcb *b, uint32_t now)
+/* The older of a (NULL: none yet, then b, age_b) and b; *age_a follows. */
+static struct tcp_pcb *older(struct tcp_pcb *a, uint32_t *age_a, struct tcp_pcb *b, uint32_t age_b)
 {
-	return a && half_open_age(a, now) >= half_open_age(b, now) ? a : b;
+	if (a && *age_a >= age_b)
+		return a;
+	*age_a = age_b;
+	return b;
 }
 
 /* A SYN for a listener: before lwIP takes it, the oldest half-open
@@ -360,21 +341,23 @@ static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t
 {
 	uint32_t now = (uint32_t)((uint64_t)sys_clock() / 4000);
 	struct tcp_pcb *all = NULL, *mine = NULL, *from_src = NULL;
+	uint32_t age_all = 0, age_mine = 0, age_src = 0;
 	struct half_open_counts n = { .pending = listener->accepts_pending,
 				      .backlog = listener->backlog };
 
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
 		if (pcb->state != SYN_RCVD)
 			continue;
+		uint32_t age = now - half_open_birth(pcb);
 		n.all++;
-		all = older(all, pcb, now);
+		all = older(all, &age_all, pcb, age);
 		if (pcb->listener != listener)
 			continue;
 		n.listener++;
-		mine = older(mine, pcb, now);
+		mine = older(mine, &age_mine, pcb, age);
 		if (ip_addr_cmp(&pcb->remote_ip, src)) {
 			n.from_source++;
-			from_src = older(from_src, pcb, now);
+			from_src = older(from_src, &age_src, pcb, age);
 		}
 	}
 	n.oldest_is_listeners = all && all->listener == listener;
@@ -396,9 +379,131 @@ static void half_open_make_room(struct tcp_pcb_listen *listener, const ip_addr_t
 	counters.tcp_half_open_evicted++;
 }
 
+/* RFC 5961 7 (Linux's tcp_send_challenge_ack, net.ipv4.tcp_challenge_ack_limit):
+ * the challenge ACKs every connection together sends in one second are
+ * at most a count drawn afresh each second between half the limit and
+ * one and a half times it, so that a blind attacker cannot count them
+ * (CVE-2016-5696). Whether one may go now; counted either way. */
+#define CHALLENGE_ACK_LIMIT 1000
+
+static bool challenge_ack_allowed(void)
+{
+	static uint32_t second = ~0u, left;
+	uint32_t now = sys_now() / 1000;
+
+	if (now != second) {
+		second = now;
+		left = CHALLENGE_ACK_LIMIT / 2 +
+		       (uint32_t)(idgen_siphash(&key, &now, sizeof(now)) % CHALLENGE_ACK_LIMIT);
+	}
+	if (!left) {
+		counters.tcp_challenge_ack_limited++;
+		return false;
+	}
+	left--;
+	counters.tcp_challenge_ack++;
+	return true;
+}
+
+/* A segment that lwIP answers with a challenge ACK (RFC 5961) on a
+ * synchronized connection (ESTABLISHED to LAST_ACK; TIME-WAIT is
+ * time_wait.c's): a SYN (4.2) or a reset in the window but not at
+ * rcv_nxt (3.2). */
+static bool challenge_ack_due(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
+{
+	uint8_t flags = TCPH_FLAGS(hdr);
+
+	if (pcb->state <= SYN_RCVD || pcb->state >= TIME_WAIT)
+		return false;
+	if (flags & TCP_RST)
+		return hdr->seqno != pcb->rcv_nxt &&
+		       TCP_SEQ_BETWEEN(hdr->seqno, pcb->rcv_nxt, pcb->rcv_nxt + pcb->rcv_wnd);
+	return flags & TCP_SYN;
+}
+
+/* A SYN (without RST) for a half-open connection (SYN_RCVD), before
+ * lwIP's tcp_process parses its options (which would set the MSS, and
+ * window scaling if the first SYN had none) and ignores it. As Linux's
+ * tcp_check_req: the first SYN again (its sequence number) is answered
+ * with the SYN-ACK again, and a wrong acknowledgement with a reset
+ * (both lwIP's, the options taken out: tcp_options_pass); a SYN in the
+ * window ends the half-open connection with a reset ("embryonic
+ * reset"); one outside it is dropped (Linux answers it with an ACK at
+ * most twice a second). ERR_OK to let lwIP go on. */
+static err_t syn_for_half_open(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
+{
+	uint8_t flags = TCPH_FLAGS(hdr);
+	uint32_t seq = hdr->seqno, len = (uint32_t)p->tot_len + 1 + !!(flags & TCP_FIN);
+
+	if ((flags & TCP_ACK) && !TCP_SEQ_BETWEEN(hdr->ackno, pcb->lastack + 1, pcb->snd_nxt))
+		return ERR_OK;          /* lwIP resets it, as Linux */
+	if (!(flags & TCP_ACK) && seq == pcb->rcv_nxt - 1)
+		return ERR_OK;          /* the SYN again: lwIP sends its SYN-ACK again */
+	if (seq == pcb->rcv_nxt || (TCP_SEQ_GT(seq + len, pcb->rcv_nxt) &&
+				    TCP_SEQ_LT(seq, pcb->rcv_nxt + pcb->rcv_wnd))) {
+		tcp_rst(pcb, (flags & TCP_ACK) ? hdr->ackno : 0, seq + len, ip_current_dest_addr(),
+			ip_current_src_addr(), pcb->local_port, pcb->remote_port);
+		tcp_abandon(pcb, 0);
+		counters.tcp_syn_recv_reset++;
+		TCP_STATS_INC(tcp.drop);
+		return ERR_ABRT;
+	}
+	counters.tcp_syn_recv_dropped++;
+	TCP_STATS_INC(tcp.drop);
+	return ERR_VAL;
+}
+
+/* The segment's MSS and window-scale options, which lwIP's tcp_parseopt
+ * takes from any segment in any state (the MSS) or from a second SYN
+ * (window scaling, if the first had none), become no-operations, but in
+ * a SYN to a listener or a SYN-ACK to our own SYN: Linux reads them only
+ * there (tcp_parse_options, !estab). In a SYN that keeps them, an MSS
+ * below the floor is raised to it (0, which means nothing, to the
+ * default): lwIP would take 0 as its own MSS and cut a send into more
+ * segments than its queue holds for tiny ones. */
+static void tcp_options_pass(const struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned optlen,
+			     unsigned opt1len, uint8_t *opt2)
+{
+	bool syn = TCPH_FLAGS(hdr) & TCP_SYN;
+	bool keep = syn && (pcb->state == LISTEN || pcb->state == SYN_SENT);
+
+	for (unsigned i = 0; i < optlen;) {
+		uint8_t kind = *opt_at(hdr, i, opt1len, opt2);
+		if (kind == LWIP_TCP_OPT_EOL)
+			break;
+		if (kind == LWIP_TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= optlen)
+			break;
+		unsigned len = *opt_at(hdr, i + 1, opt1len, opt2);
+		if (len < 2 || i + len > optlen)
+			break;
+		if (!keep && (kind == LWIP_TCP_OPT_MSS || kind == LWIP_TCP_OPT_WS)) {
+			for (unsigned k = 0; k < len; k++)
+				*opt_at(hdr, i + k, opt1len, opt2) = LWIP_TCP_OPT_NOP;
+			counters.tcp_options_ignored++;
+		} else if (keep && kind == LWIP_TCP_OPT_MSS && len == LWIP_TCP_OPT_LEN_MSS) {
+			uint8_t *hi = opt_at(hdr, i + 2, opt1len, opt2);
+			uint8_t *lo = opt_at(hdr, i + 3, opt1len, opt2);
+			unsigned mss = (unsigned)*hi << 8 | *lo;
+			if (mss < MSS_FLOOR) {
+				mss = mss ? MSS_FLOOR : MSS_DEFAULT;
+				*hi = (uint8_t)(mss >> 8);
+				*lo = (uint8_t)mss;
+				counters.tcp_mss_raised++;
+			}
+		}
+		i += len;
+	}
+}
+
 signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigned short optlen,
 			       unsigned short opt1len, unsigned char *opt2, struct pbuf *p)
 {
+	uint8_t flags = TCPH_FLAGS(hdr);
+
 	/* A reset that ends a TIME-WAIT (time_wait.c): gone, nothing more. */
 	if (time_wait_reset(pcb, hdr))
 		return ERR_ABRT;
@@ -413,7 +518,7 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 	 * tcp_timewait_input), and the peer's reset to that ends this
 	 * connection, so its next SYN is taken; dropped here, it went
 	 * unanswered, and the peer's connect waited for minutes. */
-	bool new_syn = (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	bool new_syn = (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
 	if (pcb->state >= SYN_RCVD && !new_syn) {
 		int32_t distance = (int32_t)(hdr->seqno - pcb->rcv_nxt);
 		if (distance > (1 << 30) || distance < -(1 << 30)) {
@@ -422,39 +527,16 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 			return ERR_VAL;
 		}
 	}
-	if (pcb->state == LISTEN && (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
-		half_open_make_room((struct tcp_pcb_listen *)pcb, ip_current_src_addr());
-	/* A SYN's MSS below the floor is raised to it (0, which means
-	 * nothing, to the default): lwIP would take 0 as its own MSS and
-	 * cut a send into more segments than its queue holds for tiny ones. */
-	if (!(TCPH_FLAGS(hdr) & TCP_SYN))
-		return ERR_OK;
-	for (unsigned i = 0; i < optlen;) {
-		uint8_t kind = *opt_at(hdr, i, opt1len, opt2);
-		if (kind == LWIP_TCP_OPT_EOL)
-			break;
-		if (kind == LWIP_TCP_OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= optlen)
-			break;
-		unsigned len = *opt_at(hdr, i + 1, opt1len, opt2);
-		if (len < 2 || i + len > optlen)
-			break;
-		if (kind == LWIP_TCP_OPT_MSS && len == LWIP_TCP_OPT_LEN_MSS) {
-			uint8_t *hi = opt_at(hdr, i + 2, opt1len, opt2);
-			uint8_t *lo = opt_at(hdr, i + 3, opt1len, opt2);
-			unsigned mss = (unsigned)*hi << 8 | *lo;
-			if (mss < MSS_FLOOR) {
-				mss = mss ? MSS_FLOOR : MSS_DEFAULT;
-				*hi = (uint8_t)(mss >> 8);
-				*lo = (uint8_t)mss;
-				counters.tcp_mss_raised++;
-			}
-		}
-		i += len;
+	/* lwIP's challenge ACKs, limited as Linux's (RFC 5961 7). */
+	if (challenge_ack_due(pcb, hdr) && !challenge_ack_allowed()) {
+		TCP_STATS_INC(tcp.drop);
+		return ERR_VAL;
 	}
+	if (pcb->state == LISTEN && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+		half_open_make_room((struct tcp_pcb_listen *)pcb, ip_current_src_addr());
+	tcp_options_pass(pcb, hdr, optlen, opt1len, opt2);
+	if (pcb->state == SYN_RCVD && (flags & (TCP_SYN | TCP_RST)) == TCP_SYN)
+		return syn_for_half_open(pcb, hdr, p);
 	return ERR_OK;
 }
 

@@ -102,7 +102,8 @@ void __wrap_icmp_dest_unreach(struct pbuf *p, enum icmp_dur_type t)
 
 void __wrap_icmp_time_exceeded(struct pbuf *p, enum icmp_te_type t)
 {
-	if (may_send(p))
+	/* Not for a datagram reassembly.c drops (as Linux, without a word). */
+	if (!reassembly_dropping() && may_send(p))
 		__real_icmp_time_exceeded(p, t);
 }
 

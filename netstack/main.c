@@ -204,7 +204,7 @@ int forward_iface_of(int conf)
 
 static void sleep_until_woken(struct msg *m, cap_slot_t reply)
 {
-	u32_t wait = sys_timeouts_sleeptime();
+	u32_t wait = timers_sleeptime();
 
 	if (wait != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		sys_notify_timer(notif, NETSTACK_BIT_TIMER,
@@ -242,6 +242,7 @@ int main(uint64_t arg)
 	if (from_file)
 		filter_init(&appliance, file_name);     /* its hash key from guard's */
 	lwip_init();
+	timers_start();
 	guard_start();
 	if ((e = pool_init(nifaces)) < 0) {
 		printf("netstack: no pool of buffers: %s\n", mica_strerror(e));
@@ -317,7 +318,8 @@ int main(uint64_t arg)
 			busy = false;
 			for (unsigned i = 0; i < nifaces; i++)
 				busy |= iface_service(&ifaces[i]);
-			sys_check_timeouts();
+			busy |= loopback_poll();
+			timers_run();
 			iperf_client_poll();
 			socket_poll();
 			filter_housekeeping();

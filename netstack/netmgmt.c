@@ -84,6 +84,17 @@ static void proto_stats(struct net_proto_stats *p)
 	p->tcp_far_seq = guard_counters()->tcp_far_seq;
 	p->tcp_ooseq_aged = guard_counters()->tcp_ooseq_aged;
 	p->tcp_half_open_evicted = guard_counters()->tcp_half_open_evicted;
+	p->tcp_half_open_clocks = guard_counters()->tcp_half_open_clocks;
+	p->tcp_syn_recv_reset = guard_counters()->tcp_syn_recv_reset;
+	p->tcp_syn_recv_dropped = guard_counters()->tcp_syn_recv_dropped;
+	p->tcp_options_ignored = guard_counters()->tcp_options_ignored;
+	p->tcp_challenge_ack = guard_counters()->tcp_challenge_ack;
+	p->tcp_challenge_ack_limited = guard_counters()->tcp_challenge_ack_limited;
+	p->ipfrag_overlap = reassembly_counters()->overlap;
+	p->ipfrag_too_many = reassembly_counters()->too_many;
+	p->ipfrag_options = reassembly_counters()->options;
+	p->timer_ticks_late = timers_counters()->late;
+	p->timer_ticks_lost = timers_counters()->lost;
 	p->icmp_limited = icmp_limited();
 	p->dhcp_refused = guard_counters()->dhcp_refused;
 	p->dhcp_lease_raised = guard_counters()->dhcp_lease_raised;
@@ -96,6 +107,7 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		struct net_proto_stats proto;
 		struct net_route route;
 		struct net_arp arp;
+		struct net_sock sock;
 		uint64_t w[IPC_MAX_WORDS];
 	} out;
 	uint64_t w[4];
@@ -120,6 +132,9 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 		service_answer(reply, (uint64_t)-forward_route_del((uint32_t)w[0], w[1],
 								   w[2] > 0xFFFF ? -1 : (long)w[2]),
 			       NULL, 0);
+		return;
+	case NETMGMT_SOCK_GET:
+		service_answer(reply, netmgmt_sock_get(w[0], &out.sock), out.w, NET_SOCK_WORDS);
 		return;
 	case NETMGMT_ARP_GET:
 		service_answer(reply, arp_get(w[0], &out.arp), out.w, NET_ARP_WORDS);

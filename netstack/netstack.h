@@ -195,6 +195,12 @@ struct guard_counters {
 	uint64_t tcp_far_seq;           /* segments more than 2^30 from rcv_nxt */
 	uint64_t tcp_ooseq_aged;        /* out-of-order queues freed for age */
 	uint64_t tcp_half_open_evicted; /* SYN_RCVD connections dropped for a new SYN */
+	uint64_t tcp_half_open_clocks;  /* ... their ISN clocks worked out (once each) */
+	uint64_t tcp_syn_recv_reset;    /* SYN_RCVD connections reset for a SYN in the window */
+	uint64_t tcp_syn_recv_dropped;  /* SYNs for SYN_RCVD connections dropped (out of window) */
+	uint64_t tcp_options_ignored;   /* MSS and window-scale options made no-operations */
+	uint64_t tcp_challenge_ack;     /* challenge ACKs let through (RFC 5961) */
+	uint64_t tcp_challenge_ack_limited; /* ... dropped over the limit */
 	uint64_t dhcp_refused;          /* DHCP offers and acks refused */
 	uint64_t dhcp_lease_raised;     /* ... taken with their lease raised to the floor */
 };
@@ -206,6 +212,28 @@ void guard_start(void);
 /* A seed for LWIP_RAND, from the key. */
 uint64_t guard_seed(void);
 const struct guard_counters *guard_counters(void);
+/* IPv4 reassembly as Linux's, around lwIP's (reassembly.c). */
+struct reassembly_counters {
+	uint64_t overlap;               /* datagrams dropped: an overlapping or inconsistent fragment */
+	uint64_t too_many;              /* ... more fragments than reassembly holds */
+	uint64_t options;               /* fragments with IP options taken */
+};
+const struct reassembly_counters *reassembly_counters(void);
+/* True while reassembly.c drops a datagram through lwIP's timer: its ICMP
+ * time exceeded is not sent. */
+bool reassembly_dropping(void);
+/* lwIP's cyclic timers, called as often as they were due (timers.c). */
+struct timers_counters {
+	uint64_t late;                  /* calls made late, to catch up */
+	uint64_t lost;                  /* calls given up, more than TIMERS_BEHIND_MAX_MS late */
+};
+/* Take lwIP's cyclic timers over; after lwip_init. */
+void timers_start(void);
+/* Call every lwIP timer that is due (sys_check_timeouts too). */
+void timers_run(void);
+/* Milliseconds until the next timer is due, or SYS_TIMEOUTS_SLEEPTIME_INFINITE. */
+uint32_t timers_sleeptime(void);
+const struct timers_counters *timers_counters(void);
 /* ICMP errors lwIP would have sent as an endpoint that the rate limit
  * held back (icmp_limit.c). */
 uint64_t icmp_limited(void);
@@ -404,5 +432,18 @@ bool netstack_decide(enum decide_point point, struct pbuf *p, struct netif *in,
 
 /* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
 void netmgmt_request(struct msg *m, cap_slot_t reply);
+
+/* loopback.c: lo (127.0.0.1/8) and datagrams to our own addresses,
+ * queued by lwIP's netif_loop_output. Deliver what is queued to lwIP's
+ * input: whether there was any (more may be queued now). While it
+ * delivers, loopback_delivering is true (the guard lets them by). */
+bool loopback_poll(void);
+extern bool loopback_delivering;
+/* Whether n is lo (lwIP's loop_netif, the one netif that is no iface:
+ * its state is NULL). */
+bool loopback_netif(const struct netif *n);
+/* NETMGMT_SOCK_GET: the index-th TCP or UDP pcb (netmgmt_sock.c): 0, or
+ * ERR_RANGE past the last. */
+uint64_t netmgmt_sock_get(uint64_t index, struct net_sock *out);
 
 #endif

@@ -87,8 +87,34 @@ unsigned pipe_poll(const struct file *f);
 /* f, a new description of a pipe (open of /proc/PID/fd/N), is one
  * more end: a reader (O_RDONLY) or a writer. */
 void pipe_opened(const struct file *f);
-/* f, an end of a pipe, is closed (its last descriptor went). */
+/* f, an end of a pipe, is closed (its last descriptor went); the last
+ * end gone, the pipe goes (a named pipe's: fifo_released). An O_RDWR
+ * description (a named pipe's, /proc/PID/fd/N's) is an end of each kind. */
 void pipe_closed(const struct file *f);
+
+/* ---- fifo.c: named pipes ---- */
+
+/* Open the named pipe node (a VFS_FIFO) with flags (O_ACCMODE,
+ * O_NONBLOCK) as fifo(7) says: a new description of its pipe (made by
+ * the first open: pipe_new), or SYSCALL_BLOCK (for reading: no writer
+ * yet; for writing: no reader yet; tried again when an open comes), or
+ * -ENXIO (O_WRONLY | O_NONBLOCK and no reader), -EMFILE, -ENFILE. */
+long fifo_open(struct process *p, int node, uint32_t flags);
+/* The pipe node of a named pipe lost its last end: the name no longer
+ * holds it (its next open makes a new pipe). */
+void fifo_released(int pipe_node);
+/* Whether f, a reader of a named pipe opened with O_NONBLOCK while it had
+ * no writer, has seen no writer open since: its poll shows no POLLHUP
+ * (Linux's pipe_poll). */
+bool fifo_hup_hidden(const struct file *f);
+/* A new pipe with no end open yet, for a named pipe (fifo.c): its node
+ * (a VFS_PIPE in no directory, mode S_IFIFO | perm), charged to
+ * share_account, or -EMFILE (the account's share), -ENFILE. Until a
+ * description is made on it, pipe_unused(node) gives it back. */
+long pipe_new(uint32_t perm);
+void pipe_unused(int node);
+/* The open descriptions of each end of the pipe at node (O_RDWR ones in both). */
+void pipe_ends(int node, unsigned *readers, unsigned *writers);
 /* A new pipe's two open file descriptions (O_NONBLOCK as nonblock), in
  * no descriptor yet, charged to share_account: 0, or -EMFILE (its
  * share), -ENFILE. */

@@ -39,6 +39,7 @@
 #define LINUX_ENOSPC   28
 #define LINUX_ESPIPE   29
 #define LINUX_EROFS    30
+#define LINUX_EMLINK   31
 #define LINUX_EPIPE    32
 #define LINUX_EDOM     33
 #define LINUX_ERANGE   34
@@ -47,6 +48,7 @@
 #define LINUX_ENOSYS   38
 #define LINUX_ENOTEMPTY 39
 #define LINUX_ELOOP    40
+#define LINUX_ECANCELED 125
 
 /* Auxiliary vector keys (getauxval(3)). */
 #define AT_NULL     0
@@ -200,6 +202,7 @@
 #define LINUX_S_IFIFO         0010000
 #define LINUX_S_IFCHR         0020000
 #define LINUX_S_IFDIR         0040000
+#define LINUX_S_IFBLK         0060000
 #define LINUX_S_IFREG         0100000
 #define LINUX_S_IFLNK         0120000
 #define LINUX_S_IFSOCK        0140000
@@ -242,6 +245,7 @@
 #define LINUX_DT_FIFO 1
 #define LINUX_DT_CHR  2
 #define LINUX_DT_DIR  4
+#define LINUX_DT_BLK  6
 #define LINUX_DT_REG  8
 #define LINUX_DT_LNK  10
 #define LINUX_DT_SOCK 12

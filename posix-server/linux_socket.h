@@ -29,6 +29,7 @@
 #define LINUX_ECONNREFUSED    111
 #define LINUX_EALREADY        114
 #define LINUX_EINPROGRESS     115
+#define LINUX_ENOBUFS         105
 
 #define LINUX_POLLRDHUP 0x2000
 
@@ -36,9 +37,13 @@
 #define LINUX_AF_UNIX   1
 #define LINUX_AF_INET   2
 #define LINUX_AF_INET6  10
+#define LINUX_AF_NETLINK 16
+#define LINUX_NETLINK_ROUTE 0   /* the protocol of AF_NETLINK socket(2) */
+#define LINUX_SOL_NETLINK 270
 
 #define LINUX_SOCK_STREAM   1
 #define LINUX_SOCK_DGRAM    2
+#define LINUX_SOCK_RAW      3
 #define LINUX_SOCK_SEQPACKET 5
 #define LINUX_SOCK_TYPE_MASK 0xF
 #define LINUX_SOCK_NONBLOCK 04000

@@ -28,6 +28,7 @@
  */
 #include "clock.h"
 #include "memory.h"
+#include "netinfo.h"
 #include "posix.h"
 #include "procfs.h"
 #include "signals.h"
@@ -423,7 +424,7 @@ static bool handle(struct msg *m)
 
 	if (label == IPC_LABEL_NOTIFY) {
 		socket_notified(m->badge);
-		procfs_notified(m->badge);
+		netinfo_notified(m->badge);
 		signal_timers();
 		return false;
 	}

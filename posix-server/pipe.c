@@ -180,24 +180,38 @@ uint64_t pipe_bytes(const struct file *f)
 	return pipe_of(f)->count;
 }
 
+/* Whether f reads, writes its pipe (O_RDWR: both, as Linux's FMODE_READ
+ * and FMODE_WRITE). */
+static bool end_reads(const struct file *f)
+{
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_WRONLY;
+}
+
+static bool end_writes(const struct file *f)
+{
+	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY;
+}
+
 unsigned pipe_poll(const struct file *f)
 {
 	const struct pipe *pp = pipe_of(f);
+	unsigned mask = 0;
 
-	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
-		return (pp->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) | (pp->writers ? 0 : LINUX_POLLHUP);
-	return (PIPE_SIZE - pp->count >= PIPE_BUF ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
-	       (pp->readers ? 0 : LINUX_POLLERR);
+	if (end_reads(f))
+		mask |= (pp->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) |
+			(pp->writers || fifo_hup_hidden(f) ? 0 : LINUX_POLLHUP);
+	if (end_writes(f))
+		mask |= (PIPE_SIZE - pp->count >= PIPE_BUF ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
+			(pp->readers ? 0 : LINUX_POLLERR);
+	return mask;
 }
 
 void pipe_opened(const struct file *f)
 {
 	struct pipe *pp = pipe_of(f);
 
-	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
-		pp->readers++;
-	else
-		pp->writers++;
+	pp->readers += end_reads(f);
+	pp->writers += end_writes(f);
 	pp->edges[0]++;
 	pp->edges[1]++;
 	wake_all();
@@ -207,10 +221,8 @@ void pipe_closed(const struct file *f)
 {
 	struct pipe *pp = pipe_of(f);
 
-	if ((f->flags & LINUX_O_ACCMODE) == LINUX_O_RDONLY)
-		pp->readers--;
-	else
-		pp->writers--;
+	pp->readers -= end_reads(f);
+	pp->writers -= end_writes(f);
 	pp->edges[0]++;                 /* an end gone: news to both sides */
 	pp->edges[1]++;
 	if (!pp->readers && !pp->writers) {
@@ -218,16 +230,17 @@ void pipe_closed(const struct file *f)
 			if (pp->pages[i])
 				process_as_ops.page_free(NULL, pp->pages[i]);
 		memset(pp, 0, sizeof(*pp));
+		if (vfs_nodes[f->node].fifo)
+			fifo_released(f->node);
 	}
 	wake_all();
 }
 
-long pipe_files(uint32_t nonblock, long *rd, long *wr)
+long pipe_new(uint32_t perm)
 {
 	long node, err;
 	unsigned i = PIPE_MAX, mine = 0;
 
-	*rd = *wr = -1;
 	for (unsigned k = 0; k < PIPE_MAX; k++)
 		if (!pipes[k].used)
 			i = i < PIPE_MAX ? i : k;
@@ -235,24 +248,47 @@ long pipe_files(uint32_t nonblock, long *rd, long *wr)
 			mine++;
 	if ((err = share_check(mine, i, PIPE_MAX)) < 0)
 		return err;
-	if ((node = vfs_detached(LINUX_S_IFIFO | 0600, FS_PIPE)) < 0)
+	if ((node = vfs_detached(LINUX_S_IFIFO | perm, FS_PIPE)) < 0)
 		return -LINUX_ENFILE;
 	memset(&pipes[i], 0, sizeof(pipes[i]));
 	pipes[i].used = true;
 	pipes[i].account = share_account;
 	vfs_nodes[node].pipe = (int)i;
+	return node;
+}
+
+void pipe_ends(int node, unsigned *readers, unsigned *writers)
+{
+	const struct pipe *pp = &pipes[vfs_nodes[node].pipe];
+
+	*readers = pp->readers;
+	*writers = pp->writers;
+}
+
+void pipe_unused(int node)
+{
+	pipes[vfs_nodes[node].pipe].used = false;
+	vfs_closed(node);
+}
+
+long pipe_files(uint32_t nonblock, long *rd, long *wr)
+{
+	long node, err;
+
+	*rd = *wr = -1;
+	if ((node = pipe_new(0600)) < 0)
+		return node;
+	struct pipe *pp = &pipes[vfs_nodes[node].pipe];
 	if ((*rd = err = file_open((int)node, LINUX_O_RDONLY | nonblock)) >= 0)
-		pipes[i].readers = 1;
+		pp->readers = 1;
 	if (*rd >= 0 && (*wr = err = file_open((int)node, LINUX_O_WRONLY | nonblock)) >= 0)
-		pipes[i].writers = 1;
+		pp->writers = 1;
 	if (*wr >= 0)
 		return 0;
-	if (*rd >= 0) {
+	if (*rd >= 0)
 		file_put((int)*rd);
-	} else {                /* no description took the node: free it here */
-		pipes[i].used = false;
-		vfs_closed((int)node);
-	}
+	else                    /* no description took the node: free it here */
+		pipe_unused((int)node);
 	*rd = *wr = -1;
 	return err;
 }

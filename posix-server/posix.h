@@ -162,6 +162,7 @@ struct process {
 					 * (SHARE(THREAD_MAX) at most) */
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
+	int nice, ioprio;               /* setpriority's, ioprio_set's (sys_sched.c) */
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
 	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */

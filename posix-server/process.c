@@ -366,6 +366,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->nproc = p->nproc;
 	c->nproc_max = p->nproc_max;
 	c->umask = p->umask;
+	c->nice = p->nice;
+	c->ioprio = p->ioprio;
 	c->cwd = -1;
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
 	/* Copy-on-write: every page shared, read-only for both until one

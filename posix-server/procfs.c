@@ -2,9 +2,11 @@
  * The files of /proc whose bytes are made when they are read, in the
  * formats of Linux's proc(5): meminfo (from the server's pages and the
  * manifest's memory= allowance), cpuinfo (CPUID), uptime (the kernel's
- * clock), stat (CPU times: the processes', the server's, the rest), mounts
- * (the server's file systems), net/dev (the netstack's
- * interfaces: procfs_net.c), and those of /proc/PID (procfs_pid.c). A
+ * clock), stat (CPU times: the processes', the server's, the rest),
+ * loadavg (the runnable threads' averages), mounts (the server's file
+ * systems), net/dev, route, tcp and udp (the netstack's interfaces,
+ * routes and sockets: procfs_net.c), and those of /proc/PID
+ * (procfs_pid.c). A
  * read makes the whole file and gives the part at the description's
  * offset; stat says size 0, as Linux.
  */
@@ -20,7 +22,7 @@
 #include "lib/fmt.h"
 #include "proto/program.h"
 
-#define TEXT_MAX 16384
+#define TEXT_MAX (72 * 1024)    /* /proc/net/tcp: 448 lines of 150 */
 #define KIB(pages) ((pages) * (PAGE_SIZE / 1024))
 
 static char text[TEXT_MAX];
@@ -181,25 +183,92 @@ static void uptime(void)
  * clock, realtime.c); processes the pids and tids given; procs_running the
  * threads not waiting in a call. Interrupts and context switches are not
  * counted (0). */
+/* Threads of live processes (all), and those of them not waiting in a
+ * call nor stopped (runnable), other than skip (NULL: none). */
+static uint64_t threads_runnable(const struct thread *skip, uint64_t *all)
+{
+	uint64_t running = 0, alive = 0;
+
+	for (unsigned i = 0; i < THREAD_MAX; i++) {
+		const struct thread *t = &threads[i];
+		if (t->state != THREAD_RUNNING || t->proc->state != PROCESS_RUNNING)
+			continue;
+		alive++;
+		running += !t->blocked && !t->proc->stopped && t != skip;
+	}
+	if (all)
+		*all = alive;
+	return running;
+}
+
 static void stat(void)
 {
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
-	uint64_t now = (uint64_t)sys_clock(), server = 0, running = 0;
+	uint64_t now = (uint64_t)sys_clock(), server = 0;
 	const uint64_t btime = (uint64_t)vdso_realtime_offset() / 1000000000;
 
 	sys_thread_read_regs(PROGRAM_THREAD_SLOT | THREAD_REGS_CPUTIME, (uint64_t)&server);
 	uint64_t user = processes_cpu_ns() / ns_per_tick, system = server / ns_per_tick;
 	uint64_t total = now / ns_per_tick, idle = total > user + system ? total - user - system : 0;
-	for (unsigned i = 0; i < THREAD_MAX; i++)
-		running += threads[i].state == THREAD_RUNNING &&
-			   threads[i].proc->state == PROCESS_RUNNING && !threads[i].blocked &&
-			   !threads[i].proc->stopped;
+	uint64_t running = threads_runnable(NULL, NULL);
 	for (unsigned cpu = 0; cpu < 2; cpu++)
 		procfs_printf(cpu ? "cpu0 %lu 0 %lu %lu 0 0 0 0 0 0\n" : "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n",
 			      user, system, idle);
 	procfs_printf("intr 0\nctxt 0\nbtime %lu\nprocesses %d\nprocs_running %lu\n"
 		      "procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
 		      btime, pids_given(), running);
+}
+
+/* Linux's load averages (kernel/sched/loadavg.c): exponentially
+ * decaying averages over 1, 5 and 15 minutes of the runnable threads,
+ * sampled every 5 s, in 11-bit fixed point with Linux's factors. The
+ * samples are taken when they are asked for (/proc/loadavg, sysinfo),
+ * not on a timer: every 5 s since the last ask counts the threads
+ * runnable at this one, other than the asking thread (which Linux's
+ * sample, taken by a tick, seldom sees). */
+#define LOAD_PERIOD   5000000000ULL     /* ns between samples */
+#define LOAD_SAMPLES  2000              /* past these, an average is the count itself */
+
+void load_averages(const struct thread *asking, uint64_t load_out[3], uint64_t *running,
+		   uint64_t *all)
+{
+	static const uint64_t decay[3] = { 1884, 2014, 2037 };      /* EXP_1, EXP_5, EXP_15 */
+	static uint64_t load[3], sampled;       /* averages; ns of sys_clock of the last sample */
+	uint64_t now = (uint64_t)sys_clock();
+	uint64_t others = threads_runnable(asking, all), active = others * LOAD_ONE;
+
+	if (!sampled)
+		sampled = now;
+	uint64_t samples = (now - sampled) / LOAD_PERIOD;
+	sampled += samples * LOAD_PERIOD;
+	for (unsigned k = 0; k < 3; k++) {
+		if (samples > LOAD_SAMPLES)
+			load[k] = active;
+		for (uint64_t i = 0; i < samples && samples <= LOAD_SAMPLES; i++) {
+			uint64_t next = load[k] * decay[k] + active * (LOAD_ONE - decay[k]);
+			if (active >= load[k])
+				next += LOAD_ONE - 1;   /* Linux's calc_load: up when rising */
+			load[k] = next / LOAD_ONE;
+		}
+		load_out[k] = load[k];
+	}
+	*running = others + (asking != NULL);
+}
+
+/* /proc/loadavg: the three averages to hundredths (Linux's rounding),
+ * the runnable threads (the reader's among them) and all threads, the
+ * last pid given. */
+static void loadavg(const struct process *p)
+{
+	uint64_t load[3], running, all;
+
+	load_averages(p->current, load, &running, &all);
+	for (unsigned k = 0; k < 3; k++) {
+		uint64_t v = load[k] + LOAD_ONE / 200;
+		procfs_printf("%lu.%02lu ", v >> LOAD_SHIFT,
+			      ((v & (LOAD_ONE - 1)) * 100) >> LOAD_SHIFT);
+	}
+	procfs_printf("%lu/%lu %d\n", running, all, pids_given());
 }
 
 static void mounts(void)
@@ -230,6 +299,7 @@ long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, 
 	case PROC_CPUINFO: cpuinfo(); break;
 	case PROC_UPTIME: uptime(); break;
 	case PROC_STAT: stat(); break;
+	case PROC_LOADAVG: loadavg(p); break;
 	case PROC_MOUNTS: mounts(); break;
 	case PROC_PID_STAT: case PROC_PID_STATUS: case PROC_PID_CMDLINE: case PROC_PID_COMM:
 	case PROC_FDINFO: case PROC_PID_MAPS: case PROC_PID_ENVIRON: case PROC_TASK_STAT:
@@ -239,8 +309,8 @@ long procfs_read(struct process *p, struct file *f, uint64_t buf, uint64_t len, 
 			return r;
 		break;
 	}
-	case PROC_NET_DEV: {
-		long r = procfs_net_dev(p, *off);
+	case PROC_NET_DEV: case PROC_NET_ROUTE: case PROC_NET_TCP: case PROC_NET_UDP: {
+		long r = procfs_net(p, vfs_nodes[f->node].device, *off);
 		if (r < 0 || r == SYSCALL_BLOCK)
 			return r;
 		break;

@@ -1,5 +1,5 @@
 /*
- * /proc's files, made when read (procfs.c; net/dev: procfs_net.c;
+ * /proc's files, made when read (procfs.c; net/: procfs_net.c;
  * /proc/PID: procfs_pid.c; maps and environ: procfs_maps.c).
  */
 #ifndef MICA_POSIX_PROCFS_H
@@ -32,6 +32,14 @@ void procfs_environ(struct process *p);
 /* (procfs.c) /proc/stat's processes line: pids and tids given so far
  * (process.c). */
 int pids_given(void);
+/* (procfs.c) The load averages over 1, 5 and 15 minutes (LOAD_SHIFT-bit
+ * fixed point, as Linux's avenrun), sampled now for the thread asking
+ * (not counted as runnable; NULL: none); the runnable threads (the
+ * asking one among them) and all threads of live processes. */
+#define LOAD_SHIFT 11
+#define LOAD_ONE   (1UL << LOAD_SHIFT)
+void load_averages(const struct thread *asking, uint64_t load[3], uint64_t *running,
+		   uint64_t *all);
 /* Whether node is a directory of /proc whose entries depend on the
  * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
 bool procfs_dir(int node);
@@ -39,10 +47,9 @@ bool procfs_dir(int node);
  * caller's) or after: its name (size bytes), DT_ type and inode number,
  * and *pos past it; false at the end. */
 bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *type, uint64_t *ino);
-/* net/dev's lines into the file being made; a read at offset 0 first
- * asks the netstack (procfs_net.c). 0, or SYSCALL_BLOCK. */
-long procfs_net_dev(struct process *p, uint64_t off);
-/* The server's notification came with bits: the netstack's answer. */
-void procfs_notified(uint64_t bits);
+/* /proc/net's file (PROC_NET_DEV, _ROUTE, _TCP, _UDP) into the file
+ * being made; a read at offset 0 first waits for the netstack's answer
+ * (procfs_net.c, netinfo.h). 0, or SYSCALL_BLOCK. */
+long procfs_net(struct process *p, enum vfs_device file, uint64_t off);
 
 #endif

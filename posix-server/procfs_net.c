@@ -1,121 +1,53 @@
 /*
- * /proc/net/dev: the netstack's interfaces and their counters, asked
- * over its management protocol (proto/netmgmt.h, NETMGMT_IF_INFO) by a
- * worker thread of the server's, so that the server never waits for the
- * netstack: a read at offset 0 asks the worker and waits (the process's
- * call, not the server) until the answer comes or NETDEV_WAIT has
- * passed; then the file is made from the last answer there is (none: no
- * interface). The worker's answer comes as a bit of the server's
- * notification (procfs_notified). The lines are in Linux's format; the
- * fields the netstack does not count (fifo, frame, compressed,
- * multicast, colls, carrier) are 0.
+ * /proc/net/dev, route, tcp and udp (proc(5)): the netstack's interfaces,
+ * routes and TCP and UDP pcbs as Linux's files show a host's, from
+ * netinfo (netinfo.c: asked over the netstack's management protocol by a
+ * worker thread, so the server never waits for the netstack). A read at
+ * offset 0 waits for an answer newer than its start (a bounded time);
+ * the reads after it make the file again from the same answer. Fields the
+ * netstack does not keep are 0: net/dev's fifo, frame, compressed,
+ * multicast, colls and carrier; route's RefCnt, Use, MTU, Window and IRTT;
+ * tcp's and udp's timers, uid and inode (the server does not know which
+ * process a pcb is for).
  */
-#include "clock.h"
+#include "netinfo.h"
 #include "procfs.h"
 #include "syscall.h"
 
-#include "lib/names.h"
-#include "lib/netmgmt_client.h"
-#include "proto/netmgmt.h"
+#include <stdarg.h>
 
-#define NETDEV_MAX    8                         /* interfaces shown */
-#define NETDEV_WAIT   (200UL * 1000000)         /* ns a read waits for an answer */
-#define NETDEV_STACK  16384
-#define PROCFS_NOTIFY_NET 0x8                   /* a bit of the server's notification */
-#define WORKER_ASK    0x1
+#include "lib/fmt.h"
 
-/* The worker's: what it read, and how many (-1: not yet, set by the
- * server before each ask; the worker's store releases info). */
-static struct net_if_info asked[NETDEV_MAX];
-static long asked_count = -1;
+#define RTF_UP      0x1                 /* <linux/route.h> */
+#define RTF_GATEWAY 0x2
 
-/* The server's: the last answer, and when it came (ns of sys_clock). */
-static struct net_if_info last[NETDEV_MAX];
-static unsigned last_count;
-static uint64_t last_at;
-
-static bool started, broken, busy;
-static cap_slot_t worker_notif, server_notif, scratch;
-
-static void worker(uint64_t arg)
+/* One line (fmt's formats) padded with spaces to width characters, as
+ * Linux's seq_pad, and its newline. */
+static void __attribute__((format(printf, 2, 3))) line(unsigned width, const char *fmt, ...)
 {
-	for (;;) {
-		long n = 0;
+	char buf[256];
+	va_list ap;
 
-		sys_notify_wait(worker_notif, 0);
-		sys_cap_delete(scratch);
-		if (ns_lookup_now(NETMGMT_NAME, scratch, NULL) >= 0)
-			while (n < NETDEV_MAX && netmgmt_if_info(scratch, (unsigned)n, &asked[n]) == 0)
-				n++;
-		sys_cap_delete(scratch);
-		__atomic_store_n(&asked_count, n, __ATOMIC_RELEASE);
-		sys_notify_signal(server_notif, PROCFS_NOTIFY_NET);
-	}
-}
-
-/* The worker and its capabilities, at the first read: false if they
- * cannot be had (the file then has no interface). */
-static bool start(void)
-{
-	if (started || broken)
-		return started;
-	worker_notif = slot_alloc();
-	server_notif = slot_alloc();
-	scratch = slot_alloc();
-	if (worker_notif == CAP_SLOT_NONE || server_notif == CAP_SLOT_NONE ||
-	    scratch == CAP_SLOT_NONE ||
-	    sys_obj_create(CAP_NOTIFICATION, worker_notif, 0) < 0 ||
-	    sys_cap_copy(signal_notification, CAP_SLOT_SELF, server_notif, CAP_RIGHT_WRITE,
-			 PROCFS_NOTIFY_NET) < 0 ||
-	    program_thread(worker, 0, NETDEV_STACK, "posix-netdev") < 0) {
-		printf("posix: cannot start the worker of /proc/net/dev: no interfaces shown\n");
-		broken = true;
-		return false;
-	}
-	started = true;
-	return true;
-}
-
-void procfs_notified(uint64_t bits)
-{
-	long n = __atomic_load_n(&asked_count, __ATOMIC_ACQUIRE);
-
-	if (!(bits & PROCFS_NOTIFY_NET) || !busy || n < 0)
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
 		return;
-	memcpy(last, asked, (size_t)n * sizeof(last[0]));
-	last_count = (unsigned)n;
-	last_at = (uint64_t)sys_clock();
-	busy = false;
-	threads_wake_all();
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	while ((unsigned)n < width && (size_t)n < sizeof(buf) - 2)
+		buf[n++] = ' ';
+	buf[n++] = '\n';
+	procfs_append(buf, (size_t)n);
 }
 
-long procfs_net_dev(struct process *p, uint64_t off)
+static void dev(void)
 {
-	uint64_t now = (uint64_t)sys_clock();
-	struct thread *t = p->current;          /* the thread whose read it is */
-
-	if (off == 0 && !t->sleep_at && start()) {
-		if (!busy) {
-			busy = true;
-			asked_count = -1;
-			sys_notify_signal(worker_notif, WORKER_ASK);
-		}
-		t->sleep_at = now + NETDEV_WAIT;
-		t->sleep_rem = 0;
-		signal_timer_arm();
-		return SYSCALL_BLOCK;
-	}
-	if (off == 0 && t->sleep_at) {
-		/* An answer since this read began, or its time is up. */
-		if (last_at < t->sleep_at - NETDEV_WAIT && now < t->sleep_at)
-			return SYSCALL_BLOCK;
-		t->sleep_at = 0;
-	}
 	procfs_printf("Inter-|   Receive                                                |  Transmit\n"
 		      " face |bytes    packets errs drop fifo frame compressed multicast|"
 		      "bytes    packets errs drop fifo colls carrier compressed\n");
-	for (unsigned i = 0; i < last_count; i++) {
-		const struct net_if_info *in = &last[i];
+	for (unsigned i = 0; i < netinfo.nifs; i++) {
+		const struct net_if_info *in = &netinfo.ifs[i];
 		const struct net_if_counters *c = &in->count;
 		char name[sizeof(in->name) + 1];
 		memcpy(name, in->name, sizeof(in->name));
@@ -125,6 +57,64 @@ long procfs_net_dev(struct process *p, uint64_t off)
 			      name, c->rx_bytes, c->rx_packets, c->drv_rx_errors,
 			      c->rx_dropped + c->drv_rx_no_buffer, 0UL, 0UL, 0UL, 0UL, c->tx_bytes,
 			      c->tx_packets, c->drv_tx_errors, c->tx_dropped, 0UL, 0UL, 0UL, 0UL);
+	}
+}
+
+/* Linux's fib_route_seq_show: the main table, each line padded to 127. */
+static void route(void)
+{
+	struct netinfo_if nif;
+
+	line(127, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"
+		  "\tWindow\tIRTT");
+	for (unsigned i = 0; i < netinfo.nroutes; i++) {
+		const struct net_route *r = &netinfo.routes[i];
+		if (!netinfo_if_by_index(r->iface + 2, &nif))
+			continue;
+		line(127, "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", nif.name, r->dest,
+		     r->gateway, RTF_UP | (r->gateway ? RTF_GATEWAY : 0), 0, 0U, (int)r->metric,
+		     r->mask, 0, 0U, 0U);
+	}
+}
+
+/* Linux's tcp4_seq_show and udp4_seq_show (each line padded to 149, 127). */
+static void sockets(unsigned proto)
+{
+	unsigned n = 0;
+
+	if (proto == 6)
+		line(149, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+			  "retrnsmt   uid  timeout inode");
+	else
+		line(127, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+			  "retrnsmt   uid  timeout inode ref pointer drops");
+	for (unsigned i = 0; i < netinfo.nsocks; i++) {
+		const struct net_sock *s = &netinfo.socks[i];
+		if (s->proto != proto)
+			continue;
+		line(proto == 6 ? 149 : 127, proto == 6 ? "%4u: %08X:%04X %08X:%04X %02X %08X:%08X 00:00000000 "
+					   "00000000 %5u %8d %lu 1 0000000000000000 0 0 0 0 0"
+					 : "%5u: %08X:%04X %08X:%04X %02X %08X:%08X 00:00000000 "
+					   "00000000 %5u %8d %lu 2 0000000000000000 0",
+			      n++, s->local_addr, s->local_port, s->remote_addr, s->remote_port,
+		     s->state, s->tx_queue, s->rx_queue, 0U, 0, 0UL);
+	}
+}
+
+long procfs_net(struct process *p, enum vfs_device file, uint64_t off)
+{
+	if (off == 0) {
+		long r = netinfo_wait(p, file == PROC_NET_TCP || file == PROC_NET_UDP
+						 ? NETINFO_SOCKETS : NETINFO_IFS_ROUTES);
+		if (r)
+			return r;
+	}
+	switch (file) {
+	case PROC_NET_DEV: dev(); break;
+	case PROC_NET_ROUTE: route(); break;
+	case PROC_NET_TCP: sockets(6); break;
+	case PROC_NET_UDP: sockets(17); break;
+	default: break;
 	}
 	return 0;
 }

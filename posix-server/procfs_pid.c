@@ -144,6 +144,10 @@ static void describe(int node, char *buf, size_t size)
 {
 	const struct vfs_node *n = &vfs_nodes[node];
 
+	if (n->type == VFS_PIPE && n->fifo) {   /* a named pipe's: its name's path */
+		node = n->fifo - 1;
+		n = &vfs_nodes[node];
+	}
 	switch (n->type) {
 	case VFS_PIPE: fmt_snprintf(buf, size, "pipe:[%d]", node + 1); return;
 	case VFS_SOCKET: fmt_snprintf(buf, size, "socket:[%d]", node + 1); return;
@@ -358,14 +362,15 @@ static void pid_stat(struct process *p, const struct thread *t)
 	else
 		process_cpu_split(p, &user, &system);
 	/* proc(5)'s 52 fields; signals and faults not counted are 0; utime,
-	 * stime, cutime and cstime in clock ticks (cputime.c). */
+	 * stime, cutime and cstime in clock ticks (cputime.c); priority 20 +
+	 * nice and nice (setpriority: sys_sched.c). */
 	const uint64_t ns_per_tick = 1000000000 / LINUX_CLOCKS_PER_SEC;
-	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %u 0 0 %lu %u "
+	procfs_printf("%d (%.15s) %c %d %d %d %d %d 4194304 0 0 0 0 %lu %lu %lu %lu %d %d %u 0 0 %lu %u "
 		      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 		      t ? t->tid : p->pid, p->name, state_of(p, t), p->ppid, p->pgid, p->sid,
 		      term ? tty_device_number(term) : 0, fg, user / ns_per_tick, system / ns_per_tick,
 		      (p->cpu_children_ns - p->cpu_children_system_ns) / ns_per_tick,
-		      p->cpu_children_system_ns / ns_per_tick, p->nthreads,
+		      p->cpu_children_system_ns / ns_per_tick, 20 + p->nice, p->nice, p->nthreads,
 		      p->state == PROCESS_ZOMBIE ? 0 : vm_kib(p) * 1024,
 		      p->state == PROCESS_ZOMBIE ? 0 : p->as.npages);
 }

@@ -19,6 +19,7 @@
 #include "linux_socket.h"       /* LINUX_EOPNOTSUPP */
 #include "rtc.h"
 #include "syscall.h"
+#include "timers.h"
 #include "vdso_map.h"
 
 #define NS_PER_SEC 1000000000UL
@@ -75,6 +76,8 @@ static long realtime_set(uint64_t ns)
 		uint64_t at = t->sleep_at + old;        /* its REALTIME deadline */
 		t->sleep_at = at > offset ? at - offset : 1;
 	}
+	if (offset != old)
+		timerfds_clock_was_set();
 	signal_timers();        /* wakes the ones now due, arms the timer again */
 	return 0;
 }

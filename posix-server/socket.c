@@ -44,14 +44,14 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 {
 	unsigned i = SOCKET_MAX, mine = 0, mine_net = 0;
 	long node = -1, file = -LINUX_ENFILE, err;
-	bool net = family != LINUX_AF_UNIX;
+	bool net = family == LINUX_AF_INET || family == LINUX_AF_INET6;
 
 	for (unsigned k = 0; k < SOCKET_MAX; k++)
 		if (!socks[k].used) {
 			i = i < SOCKET_MAX ? i : k;
 		} else if (socks[k].account == share_account) {
 			mine++;
-			mine_net += socks[k].family != LINUX_AF_UNIX;
+			mine_net += socket_netstack(&socks[k]);
 		}
 	long room = net && mine_net >= SOCKET_NET_SHARE ? -LINUX_EMFILE
 							 : share_check(mine, i, SOCKET_MAX);
@@ -89,6 +89,8 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 	s->used = true;
 	if (net)
 		socket_session_count(session, 1);
+	else if (family == LINUX_AF_NETLINK)
+		netlink_made(s);
 	else if (type != LINUX_SOCK_STREAM)
 		unix_dgram_made(s);
 	vfs_nodes[node].socket = (int)i;
@@ -103,7 +105,9 @@ void socket_closed(const struct file *f)
 	struct psock *s = socket_of(f);
 	uint64_t w[1] = { (uint64_t)s->id };
 
-	if (s->family == LINUX_AF_UNIX) {
+	if (netlink(s)) {
+		netlink_closed(s);
+	} else if (s->family == LINUX_AF_UNIX) {
 		if (unix_dgram(s))
 			unix_dgram_closed(s);
 		unix_closed(s);
@@ -149,7 +153,7 @@ static long poll_session(struct psock *s)
 		return r;
 	for (unsigned i = 0; i < SOCKET_MAX; i++) {
 		struct psock *o = &socks[i];
-		if (!o->used || o->dead || o->family == LINUX_AF_UNIX || o->session != s->session ||
+		if (!o->used || o->dead || !socket_netstack(o) || o->session != s->session ||
 		    o->id < 0 || o->id >= SOCK_MAX_SOCKETS)
 			continue;
 		unsigned b = (unsigned)(out[o->id / 16] >> SOCK_POLL_ALL_SHIFT(o->id)) & 0xF;
@@ -170,6 +174,8 @@ unsigned socket_poll(const struct file *f)
 	uint64_t out[1];
 	unsigned bits = 0;
 
+	if (netlink(s))
+		return netlink_poll(s);
 	if (unix_dgram(s) && !s->listening)
 		return unix_dgram_poll(s);
 	if (s->family == LINUX_AF_UNIX)
@@ -214,6 +220,8 @@ long socket_fionread(const struct file *f)
 
 	if (s->listening)
 		return -LINUX_EINVAL;
+	if (netlink(s))
+		return netlink_fionread(s);
 	if (unix_dgram(s))
 		return unix_dgram_next(s);
 	if (s->family == LINUX_AF_UNIX)
@@ -226,7 +234,7 @@ void socket_all_dead(void)
 {
 	for (unsigned i = 0; i < SOCKET_MAX; i++) {
 		struct psock *s = &socks[i];
-		if (s->used && !s->dead && s->family != LINUX_AF_UNIX) {
+		if (s->used && !s->dead && socket_netstack(s)) {
 			s->dead = true;
 			s->err = s->type == LINUX_SOCK_STREAM && (s->connected || s->connecting)
 					 ? LINUX_ECONNRESET : 0;
@@ -240,6 +248,10 @@ void socket_edges(const struct file *f, uint32_t edges[2])
 	const struct psock *s = socket_of(f);
 	uint32_t pipe[2];
 
+	if (netlink(s)) {
+		netlink_edges(s, edges);
+		return;
+	}
 	if (unix_dgram(s) && !s->listening) {
 		unix_dgram_edges(s, edges);
 		return;

@@ -287,6 +287,51 @@ void unix_dgram_join(struct psock *a, struct psock *b);
  * peer hears it, as Linux's unix_shutdown. */
 void unix_dgram_shutdown(struct psock *s, uint64_t how);
 
+/* Whether s is the netstack's (AF_INET, AF_INET6), not the server's own. */
+static inline bool socket_netstack(const struct psock *s)
+{
+	return s->family == LINUX_AF_INET || s->family == LINUX_AF_INET6;
+}
+
+/* ---- netlink.c: AF_NETLINK NETLINK_ROUTE sockets (reading) ---- */
+
+bool netlink(const struct psock *s);
+/* s, an AF_NETLINK socket, was made: no port id, its queue empty. */
+void netlink_made(struct psock *s);
+/* bind and connect (a sockaddr_nl at va, len bytes), getsockname and
+ * getpeername (peer): 0 or -errno as Linux's netlink(7). */
+long netlink_bind(struct process *p, struct psock *s, uint64_t va, uint64_t len);
+long netlink_connect(struct process *p, struct psock *s, uint64_t va, uint64_t len);
+long netlink_name(struct process *p, struct psock *s, bool peer, uint64_t va, uint64_t lenva);
+/* Send u's requests (to the sockaddr_nl at va, len bytes; va 0: the
+ * kernel's): its bytes, SYSCALL_BLOCK (waiting for the netstack's
+ * answer), or -errno. */
+long netlink_send(struct process *p, struct psock *s, const struct uio *u, uint64_t flags,
+		  uint64_t va, uint64_t len);
+/* Receive one datagram into u: as unix_dgram_recv_named (the sender's
+ * sockaddr_nl at va, its length at lenva; msg: the msghdr's address for
+ * recvmsg, else 0), SO_RCVTIMEO the caller's (socket_timed). */
+long netlink_recv(struct process *p, struct file *f, struct psock *s, const struct uio *u,
+		  uint64_t flags, uint64_t va, uint64_t lenva, uint64_t msg);
+/* SOL_NETLINK options: 0 or -ENOPROTOOPT, -EINVAL, -EFAULT. */
+long netlink_setsockopt(struct process *p, uint64_t level, uint64_t name, uint64_t va,
+			uint64_t len);
+long netlink_getsockopt(struct process *p, uint64_t level, uint64_t name, uint64_t va,
+			uint64_t lenva);
+unsigned netlink_poll(const struct psock *s);
+void netlink_edges(const struct psock *s, uint32_t edges[2]);
+/* The next datagram's length (FIONREAD), 0 when none. */
+long netlink_fionread(const struct psock *s);
+void netlink_closed(struct psock *s);
+
+/* ---- netif_ioctl.c: the interface ioctls of netdevice(7) ---- */
+
+/* Whether req is one of them (SIOCGIF*, SIOCSIF*, SIOCADDRT, SIOCDELRT). */
+bool netif_ioctl_request(uint64_t req);
+/* req on a socket: 0, SYSCALL_BLOCK (waiting for the netstack's answer)
+ * or -errno (ENODEV, EADDRNOTAVAIL, EPERM for the SIOCS* calls, EFAULT). */
+long netif_ioctl(struct process *p, uint64_t req, uint64_t arg);
+
 /* ---- socket_peek.c ---- */
 
 /* Fill s's stash (its slot in the table) from the netstack, if empty:

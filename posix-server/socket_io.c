@@ -123,6 +123,8 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 
 	if (total < 0)
 		return total;
+	if (netlink(s))
+		return netlink_send(p, s, u, flags, 0, 0);
 	if (unix_dgram(s))
 		return unix_dgram_send(p, f, s, u, flags, 0, 0);
 	if (s->family == LINUX_AF_UNIX)
@@ -200,6 +202,8 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	*whole = 0;
 	if (total < 0)
 		return total;
+	if (netlink(s))
+		return netlink_recv(p, f, s, u, flags, 0, 0, 0);
 	if (flags & LINUX_MSG_OOB)
 		return s->type == LINUX_SOCK_DGRAM ? -LINUX_EOPNOTSUPP : -LINUX_EINVAL;
 	if (unix_dgram(s)) {

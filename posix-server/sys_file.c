@@ -85,6 +85,17 @@ long path_at_node(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags
 	return 0;
 }
 
+/* The lowest free descriptor for the new description file (open's
+ * flags: O_CLOEXEC), or -EMFILE with the description gone. */
+static long install(struct process *p, long file, uint64_t flags)
+{
+	long fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC);
+
+	if (fd < 0)
+		file_put((int)file);
+	return fd;
+}
+
 static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t flags, uint64_t mode)
 {
 	uint64_t acc = flags & LINUX_O_ACCMODE;
@@ -117,6 +128,15 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 						 * of a socket, eventfd, epoll opens nothing */
 		if ((flags & LINUX_O_DIRECTORY) && n->type != VFS_DIR)
 			return -LINUX_ENOTDIR;
+		if (n->type == VFS_DEVICE && !n->device && !path_only)
+			return -LINUX_ENXIO;    /* mknod's numbers of no device here (chrdev_open) */
+		if (n->type == VFS_FIFO && !path_only) {
+			/* a pipe's end: its own description, or waits (fifo.c) */
+			long file = fifo_open(p, node, (uint32_t)flags & (LINUX_O_ACCMODE | LINUX_O_NONBLOCK));
+			if (file < 0)
+				return file;    /* (SYSCALL_BLOCK too) */
+			return install(p, file, flags);
+		}
 		if (!path_only && (err = tty_open(p, &node)))
 			return err;     /* /dev/tty without a terminal, a locked pty */
 		if (n->type == VFS_DIR && !path_only && (acc != LINUX_O_RDONLY || create))
@@ -140,10 +160,7 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 		file_put((int)file);    /* /dev/ptmx: no pty free */
 		return err;
 	}
-	long fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC);
-	if (fd < 0)
-		file_put((int)file);
-	return fd;
+	return install(p, file, flags);
 }
 
 long posix_open(struct process *p, struct user_regs *r)
@@ -317,7 +334,7 @@ static long remove_at(struct process *p, uint64_t dirfd, uint64_t va, bool dir)
 		return -LINUX_ENOTEMPTY;
 	if (dir != is_dir)
 		return dir ? -LINUX_ENOTDIR : -LINUX_EISDIR;
-	return vfs_remove(l.node, dir);
+	return vfs_remove(l.entry, dir);
 }
 
 long posix_unlink(struct process *p, struct user_regs *r)
@@ -360,7 +377,7 @@ static long rename_at(struct process *p, uint64_t olddir, uint64_t oldva, uint64
 	if (!strcmp(from.last, ".") || !strcmp(from.last, "..") || !strcmp(from.last, "/") ||
 	    !strcmp(to.last, ".") || !strcmp(to.last, "..") || !strcmp(to.last, "/"))
 		return -LINUX_EBUSY;
-	return vfs_rename(from.node, to.parent, to.last);
+	return vfs_rename(from.entry, to.parent, to.last);
 }
 
 long posix_rename(struct process *p, struct user_regs *r)

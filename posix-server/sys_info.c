@@ -1,23 +1,13 @@
 /*
- * What a process can ask about the system: uname, the clocks (all from
+ * What a process can ask about the system: the clocks (all from
  * the kernel's clock since boot; CLOCK_REALTIME plus the vDSO's offset,
  * which realtime.c keeps and sets; the CPU-time clocks in cputime.c),
- * their resolutions, and random bytes.
+ * their resolutions, and random bytes (uname: sys_host.c).
  * The vDSO (vdso/) reads the same clocks without a system call.
  */
 #include "clock.h"
 #include "syscall.h"
 #include "vdso_map.h"
-
-long posix_uname(struct process *p, struct user_regs *r)
-{
-	static const struct linux_utsname u = {
-		.sysname = "Linux", .nodename = "mica", .release = "6.1.0-mica",
-		.version = "#1 Mica POSIX server", .machine = "x86_64", .domainname = "(none)",
-	};
-
-	return as_copy_out(&p->as, r->rdi, &u, sizeof(u)) < 0 ? -LINUX_EFAULT : 0;
-}
 
 /* The kernel clock's time for a clock id that is not a CPU-time clock:
  * true and *ns (REALTIME is the kernel clock plus the vDSO's offset, so

@@ -323,7 +323,7 @@ long posix_getdents64(struct process *p, struct user_regs *r)
 			next = (uint64_t)pos + 2;
 		}
 		if (node >= 0) {
-			ino = (uint64_t)node + 1;
+			ino = (uint64_t)vfs_inode(node) + 1;
 			type = node_dirent_type(node);
 		}
 		size_t len = strlen(name);
@@ -404,6 +404,8 @@ long posix_ioctl(struct process *p, struct user_regs *r)
 		}
 		break;
 	}
+	if (vfs_nodes[f->node].type == VFS_SOCKET && netif_ioctl_request(req))
+		return netif_ioctl(p, req, arg);
 	if (tty_file(f))
 		return tty_file_ioctl(p, f, req, arg);
 	return vfs_nodes[f->node].type == VFS_DIR && req == LINUX_FIONREAD ? -LINUX_EINVAL

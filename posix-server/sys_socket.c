@@ -22,10 +22,19 @@ long posix_socket(struct process *p, struct user_regs *r)
 	uint64_t domain = r->rdi, type = r->rsi & LINUX_SOCK_TYPE_MASK, proto = r->rdx;
 	uint64_t flags = r->rsi & ~(uint64_t)LINUX_SOCK_TYPE_MASK;
 
-	if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6 && domain != LINUX_AF_UNIX)
+	if (domain != LINUX_AF_INET && domain != LINUX_AF_INET6 && domain != LINUX_AF_UNIX &&
+	    domain != LINUX_AF_NETLINK)
 		return -LINUX_EAFNOSUPPORT;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC) || type > 10)
 		return -LINUX_EINVAL;
+	if (domain == LINUX_AF_NETLINK) {
+		/* netlink(7): SOCK_RAW or SOCK_DGRAM; only NETLINK_ROUTE here. */
+		if (type != LINUX_SOCK_RAW && type != LINUX_SOCK_DGRAM)
+			return -LINUX_ESOCKTNOSUPPORT;
+		if (proto != LINUX_NETLINK_ROUTE)
+			return -LINUX_EPROTONOSUPPORT;
+		return socket_make(p, (int)type, LINUX_AF_NETLINK, 0, -1, flags);
+	}
 	if (domain == LINUX_AF_UNIX) {
 		if (proto && proto != LINUX_AF_UNIX)
 			return -LINUX_EPROTONOSUPPORT;
@@ -67,6 +76,8 @@ long posix_bind(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return netlink_bind(p, s, r->rsi, r->rdx);
 	if (s->family == LINUX_AF_UNIX)
 		return unix_bind(p, s, r->rsi, r->rdx);
 	if ((err = socket_addr_in(p, s, r->rsi, r->rdx, &a, &unspec)) < 0)
@@ -92,7 +103,7 @@ long posix_listen(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
-	if (s->type != LINUX_SOCK_STREAM && s->type != LINUX_SOCK_SEQPACKET)
+	if ((s->type != LINUX_SOCK_STREAM && s->type != LINUX_SOCK_SEQPACKET) || netlink(s))
 		return -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
 		return unix_listen(p, s, backlog);
@@ -120,6 +131,8 @@ static long accept_common(struct process *p, struct user_regs *r, uint64_t flags
 		return err;
 	if (flags & ~(uint64_t)(LINUX_SOCK_NONBLOCK | LINUX_SOCK_CLOEXEC))
 		return -LINUX_EINVAL;
+	if (netlink(s))
+		return -LINUX_EOPNOTSUPP;
 	if (unix_dgram(s) && !s->listening)     /* a datagram's, a seqpacket not listening */
 		return s->type == LINUX_SOCK_SEQPACKET ? -LINUX_EINVAL : -LINUX_EOPNOTSUPP;
 	if (s->family == LINUX_AF_UNIX)
@@ -181,6 +194,8 @@ long posix_connect(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return netlink_connect(p, s, r->rsi, r->rdx);
 	if (s->family == LINUX_AF_UNIX)
 		return unix_connect(p, f, s, r->rsi, r->rdx);
 	if (s->type == LINUX_SOCK_STREAM && s->connect_waiter == p->pid)
@@ -230,6 +245,8 @@ long posix_shutdown(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return -LINUX_EOPNOTSUPP;      /* Linux's sock_no_shutdown */
 	if (how > LINUX_SHUT_RDWR)
 		return -LINUX_EINVAL;
 	if (!s->connected && !s->connecting && !s->dead && !unix_dgram(s))
@@ -264,6 +281,8 @@ static long name_common(struct process *p, struct user_regs *r, bool peer)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return netlink_name(p, s, peer, r->rsi, r->rdx);
 	if (peer && !s->connected)
 		return -LINUX_ENOTCONN;
 	if (s->family == LINUX_AF_UNIX)

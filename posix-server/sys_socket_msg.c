@@ -19,6 +19,8 @@ long posix_sendto(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return netlink_send(p, s, &u, r->r10, r->r8, r->r9);
 	if (unix_dgram(s))
 		return socket_timed(p, &s->sndtimeo, unix_dgram_send(p, f, s, &u, r->r10, r->r8, r->r9));
 	if (r->r8 && s->type == LINUX_SOCK_DGRAM) {
@@ -44,6 +46,8 @@ long posix_recvfrom(struct process *p, struct user_regs *r)
 
 	if (!s)
 		return err;
+	if (netlink(s))
+		return socket_timed(p, &s->rcvtimeo, netlink_recv(p, f, s, &u, flags, r->r8, r->r9, 0));
 	if (unix_dgram(s))
 		return unix_dgram_recv_named(p, f, s, &u, flags, r->r8, r->r9, 0);
 	n = socket_recv(p, f, &u, flags, &from, &truncated, &whole);
@@ -82,6 +86,8 @@ long posix_sendmsg(struct process *p, struct user_regs *r)
 		return err;
 	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
 		return err;
+	if (netlink(s))
+		return netlink_send(p, s, &u, r->rdx, m.name, m.namelen);
 	if (unix_dgram(s))
 		return socket_timed(p, &s->sndtimeo,
 				    unix_dgram_send(p, f, s, &u, r->rdx, m.name, m.namelen));
@@ -108,6 +114,11 @@ long posix_recvmsg(struct process *p, struct user_regs *r)
 		return err;
 	if ((err = msg_in(p, r->rsi, &m, &u)) < 0)
 		return err;
+	if (netlink(s))
+		return socket_timed(p, &s->rcvtimeo,
+				    netlink_recv(p, f, s, &u, flags, m.name,
+						 r->rsi + __builtin_offsetof(struct linux_msghdr, namelen),
+						 r->rsi));
 	if (unix_dgram(s))
 		return unix_dgram_recv_named(p, f, s, &u, flags, m.name,
 					     r->rsi + __builtin_offsetof(struct linux_msghdr, namelen),

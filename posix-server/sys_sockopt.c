@@ -47,7 +47,7 @@ static long opt_out(struct process *p, uint64_t va, uint64_t lenva, const void *
 /* An option of one int kept in s: where, or NULL. */
 static int *int_option(struct psock *s, uint64_t level, uint64_t name)
 {
-	bool tcp = s->type == LINUX_SOCK_STREAM && s->family != LINUX_AF_UNIX;
+	bool tcp = s->type == LINUX_SOCK_STREAM && socket_netstack(s);
 
 	switch (level) {
 	case LINUX_SOL_SOCKET:
@@ -72,7 +72,7 @@ static int *int_option(struct psock *s, uint64_t level, uint64_t name)
 		}
 		return NULL;
 	case LINUX_IPPROTO_IP:
-		if (s->family == LINUX_AF_UNIX)
+		if (!socket_netstack(s))
 			return NULL;
 		switch (name) {
 		case LINUX_IP_TOS: return &s->tos;
@@ -103,6 +103,8 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 		return f ? -LINUX_ENOTSOCK : -LINUX_EBADF;
 	if (s->family == LINUX_AF_UNIX && level != LINUX_SOL_SOCKET)
 		return -LINUX_EOPNOTSUPP;       /* as Linux: no protocol level */
+	if (netlink(s) && level != LINUX_SOL_SOCKET)
+		return netlink_setsockopt(p, level, name, va, len);
 	if (level == LINUX_SOL_SOCKET && (name == LINUX_SO_RCVTIMEO || name == LINUX_SO_SNDTIMEO)) {
 		struct linux_timeval tv;
 		if ((uint32_t)len < sizeof(tv))
@@ -124,7 +126,7 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 		return as_copy_in(&p->as, &s->linger, va, sizeof(s->linger)) < 0 ? -LINUX_EFAULT : 0;
 	}
 	if (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_CONGESTION && s->type == LINUX_SOCK_STREAM &&
-	    s->family != LINUX_AF_UNIX) {
+	    socket_netstack(s)) {
 		char want[16] = { 0 };
 		if (as_copy_in(&p->as, want, va, len < sizeof(want) - 1 ? len : sizeof(want) - 1) < 0)
 			return -LINUX_EFAULT;
@@ -141,7 +143,7 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 		v = (int)(twice < BUF_MIN ? BUF_MIN : twice > BUF_MAX ? BUF_MAX : twice);
 	}
 	if (level == LINUX_SOL_SOCKET && name == LINUX_SO_RCVBUF && s->type == LINUX_SOCK_DGRAM &&
-	    s->family != LINUX_AF_UNIX) {
+	    socket_netstack(s)) {
 		/* A UDP socket's queue in the netstack is bounded by it, up
 		 * to Linux's default net.core.rmem_max (twice). */
 		if (v > SOCK_RCVBUF_MAX)
@@ -161,7 +163,7 @@ long posix_setsockopt(struct process *p, struct user_regs *r)
 	bool to_net = (level == LINUX_IPPROTO_TCP && name == LINUX_TCP_NODELAY) ||
 		      (level == LINUX_SOL_SOCKET && name == LINUX_SO_KEEPALIVE &&
 		       s->type == LINUX_SOCK_STREAM);
-	if (to_net && !s->listening && !s->dead && s->family != LINUX_AF_UNIX) {
+	if (to_net && !s->listening && !s->dead && socket_netstack(s)) {
 		uint64_t w[3] = { (uint64_t)s->id,
 				  name == LINUX_TCP_NODELAY && level == LINUX_IPPROTO_TCP
 					  ? SOCK_OPT_NODELAY : SOCK_OPT_KEEPALIVE, v != 0 };
@@ -197,12 +199,14 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 		return f ? -LINUX_ENOTSOCK : -LINUX_EBADF;
 	if (s->family == LINUX_AF_UNIX && level != LINUX_SOL_SOCKET)
 		return -LINUX_EOPNOTSUPP;
+	if (netlink(s) && level != LINUX_SOL_SOCKET)
+		return netlink_getsockopt(p, level, name, va, lenva);
 	if (level == LINUX_SOL_SOCKET) {
 		switch (name) {
 		case LINUX_SO_TYPE: v = s->type; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_DOMAIN: v = s->family; return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_PROTOCOL:
-			v = s->family == LINUX_AF_UNIX ? 0 : s->type == LINUX_SOCK_STREAM ? LINUX_IPPROTO_TCP
+			v = !socket_netstack(s) ? 0 : s->type == LINUX_SOCK_STREAM ? LINUX_IPPROTO_TCP
 											  : LINUX_IPPROTO_UDP;
 			return opt_out(p, va, lenva, &v, sizeof(v));
 		case LINUX_SO_PEERCRED: {
@@ -224,7 +228,7 @@ long posix_getsockopt(struct process *p, struct user_regs *r)
 		case LINUX_SO_LINGER: return opt_out(p, va, lenva, &s->linger, sizeof(s->linger));
 		}
 	}
-	if (level == LINUX_IPPROTO_TCP && s->type == LINUX_SOCK_STREAM && s->family != LINUX_AF_UNIX) {
+	if (level == LINUX_IPPROTO_TCP && s->type == LINUX_SOCK_STREAM && socket_netstack(s)) {
 		struct linux_tcp_info t;
 		switch (name) {
 		case LINUX_TCP_INFO:

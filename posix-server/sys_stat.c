@@ -12,11 +12,14 @@
 
 uint8_t node_dirent_type(int node)
 {
-	switch (vfs_nodes[node].type) {
+	const struct vfs_node *n = &vfs_nodes[vfs_inode(node)];
+
+	switch (n->type) {
 	case VFS_DIR: return LINUX_DT_DIR;
 	case VFS_SYMLINK: return LINUX_DT_LNK;
-	case VFS_DEVICE: return LINUX_DT_CHR;
+	case VFS_DEVICE: return (n->mode & LINUX_S_IFMT) == LINUX_S_IFBLK ? LINUX_DT_BLK : LINUX_DT_CHR;
 	case VFS_SOCKET_NAME: return LINUX_DT_SOCK;
+	case VFS_FIFO: return LINUX_DT_FIFO;
 	default: return LINUX_DT_REG;
 	}
 }
@@ -33,6 +36,11 @@ static void device_numbers(const struct vfs_node *n, uint32_t *major, uint32_t *
 	};
 	bool dev = n->type == VFS_DEVICE && n->device <= DEV_PTY_SLAVE;
 
+	if (n->type == VFS_DEVICE && n->rdev) {         /* mknod's: Linux's new_decode_dev */
+		*major = (n->rdev & 0xFFF00) >> 8;
+		*minor = (n->rdev & 0xFF) | ((n->rdev >> 12) & 0xFFF00);
+		return;
+	}
 	*major = dev ? numbers[n->device][0] : 0;
 	*minor = dev ? numbers[n->device][1] + (n->device == DEV_PTY_SLAVE ? n->pty : 0) : 0;
 }
@@ -43,8 +51,9 @@ static uint64_t nlink_of(int node)
 	uint64_t links = 2;
 	int c;
 
-	if (vfs_nodes[node].type != VFS_DIR)
-		return 1;
+	if (vfs_nodes[node].type != VFS_DIR)       /* a tmpfs file open with no name left: 0 */
+		return VFS_WRITABLE(&vfs_nodes[node]) && vfs_nodes[node].unlinked ? 0
+									       : 1 + vfs_nodes[node].links;
 	while ((c = vfs_child_next(node, &pos)) >= 0)
 		links += vfs_nodes[c].type == VFS_DIR;
 	return links;
@@ -61,8 +70,17 @@ static struct linux_statx_timestamp ns_statx(uint64_t ns)
 					       (uint32_t)(ns % 1000000000), 0 };
 }
 
+/* What stat says of node: a named pipe's open pipe is its name's node. */
+static int stat_node(int node)
+{
+	const struct vfs_node *n = &vfs_nodes[node];
+
+	return n->type == VFS_PIPE && n->fifo ? n->fifo - 1 : node;
+}
+
 long node_stat(struct process *p, int node, uint64_t out)
 {
+	node = stat_node(node);
 	const struct vfs_node *n = &vfs_nodes[node];
 	uint32_t major, minor;
 
@@ -78,6 +96,7 @@ long node_stat(struct process *p, int node, uint64_t out)
 
 static long node_statx(struct process *p, int node, uint64_t out)
 {
+	node = stat_node(node);
 	const struct vfs_node *n = &vfs_nodes[node];
 	struct linux_statx sx;
 
@@ -154,7 +173,7 @@ struct linux_statfs {
  * pages (TMPFS_PAGES, shared by /tmp and /var), ST_RDONLY for the root. */
 static long node_statfs(struct process *p, int node, uint64_t out)
 {
-	const struct vfs_node *n = &vfs_nodes[node];
+	const struct vfs_node *n = &vfs_nodes[stat_node(node)];
 	const uint64_t st_rdonly = 1, st_valid = 0x20;
 	struct linux_statfs sf;
 

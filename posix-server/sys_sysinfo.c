@@ -4,11 +4,12 @@
  * boot in seconds, the memory the server's processes have (as
  * /proc/meminfo counts it: the manifest's memory= allowance, what is
  * used of it, tmpfs's pages as shared), no swap, the processes there
- * are now, and load averages of 0 (not measured, as /proc/uptime's idle
- * time). mem_unit is 1: the sizes are in bytes.
+ * are now, and the load averages /proc/loadavg shows (procfs.c:
+ * load_averages). mem_unit is 1: the sizes are in bytes.
  */
 #include "file.h"
 #include "memory.h"
+#include "procfs.h"
 #include "syscall.h"
 #include "vfs.h"
 #include "proto/program.h"
@@ -42,5 +43,9 @@ long posix_sysinfo(struct process *p, struct user_regs *r)
 	si.sharedram = vfs_tmpfs_pages() * PAGE_SIZE;
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
 		si.procs += processes[i].state != PROCESS_FREE;
+	uint64_t load[3], running, all;
+	load_averages(p->current, load, &running, &all);
+	for (unsigned k = 0; k < 3; k++)
+		si.loads[k] = load[k] << (16 - LOAD_SHIFT);     /* SI_LOAD_SHIFT */
 	return as_copy_out(&p->as, r->rdi, &si, sizeof(si)) < 0 ? -LINUX_EFAULT : 0;
 }

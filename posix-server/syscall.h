@@ -45,6 +45,8 @@ enum linux_syscall {
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat)           \
 	X(getcwd) X(chdir) X(fchdir) X(mkdir) X(mkdirat) X(unlink) X(unlinkat)   \
 	X(rmdir) X(rename) X(renameat) X(renameat2) X(truncate) X(umask)         \
+	/* sys_link.c: more names (hard and symbolic links, mknod) */            \
+	X(link) X(linkat) X(symlink) X(symlinkat) X(mknod) X(mknodat)            \
 	/* sys_chmod.c */                                                        \
 	X(chmod) X(fchmod) X(fchmodat)                                           \
 	/* sys_utime.c: setting files' times */                                 \
@@ -82,8 +84,15 @@ enum linux_syscall {
 	X(poll) X(ppoll) X(select) X(pselect6) X(epoll_create) X(epoll_create1)  \
 	X(epoll_ctl) X(epoll_wait) X(epoll_pwait)                                \
 	/* sys_info.c */                                                         \
-	X(uname) X(clock_gettime) X(clock_getres) X(getrandom) X(time)           \
-	X(gettimeofday)                                                          \
+	X(clock_gettime) X(clock_getres) X(getrandom) X(time) X(gettimeofday)    \
+	/* sys_host.c: the system's names */                                     \
+	X(uname) X(sethostname) X(setdomainname)                                 \
+	/* sys_syslog.c: the kernel log */                                       \
+	X(syslog)                                                                \
+	/* sys_sched.c: niceness, I/O priority, scheduling policy */             \
+	X(getpriority) X(setpriority) X(ioprio_get) X(ioprio_set)                \
+	X(sched_getscheduler) X(sched_getparam) X(sched_get_priority_max)        \
+	X(sched_get_priority_min)                                                \
 	/* sys_sysinfo.c */                                                      \
 	X(sysinfo)                                                               \
 	/* realtime.c */                                                         \

@@ -8,9 +8,14 @@
  * in the timer's clock, so that a REALTIME one follows clock_settime;
  * the server's timer is armed for the earliest (timer.c), and the
  * expirations are counted when it fires or when the timer is looked at.
- * TFD_TIMER_CANCEL_ON_SET is taken and does nothing (not yet: a read
- * is not ECANCELED when the clock is set). Like an eventfd, a node of
- * the file tree in no directory, freed with its last description.
+ * An absolute REALTIME timer set with TFD_TIMER_CANCEL_ON_SET is
+ * cancelled when the clock is set (clock_settime, settimeofday): it
+ * becomes readable and its next read fails with ECANCELED, once for each
+ * setting, dropping the expirations not yet read (Linux's
+ * timerfd_clock_was_set and timerfd_canceled); the flag on any other
+ * timer is taken and means nothing, as on Linux. Like an eventfd, a
+ * node of the file tree in no directory, freed with its last
+ * description.
  */
 #include "syscall.h"
 #include "timers.h"
@@ -27,6 +32,8 @@ struct timerfd {
 	uint64_t next;          /* the next expiry, ns of its clock (0: disarmed) */
 	uint64_t interval;      /* ns (0: one-shot) */
 	uint64_t ticks;         /* expirations not yet read */
+	bool might_cancel;      /* absolute REALTIME, TFD_TIMER_CANCEL_ON_SET */
+	bool cancelled;         /* the clock was set: the next read ECANCELED */
 	uint32_t edges[2];      /* timerfd_edges: expiries collected, 0 */
 };
 
@@ -63,6 +70,10 @@ long timerfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 		return f->flags & LINUX_O_NONBLOCK ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	uint64_t value = t->ticks;
 	t->ticks = 0;
+	if (t->cancelled) {
+		t->cancelled = false;   /* cancelled again by the next setting */
+		return -LINUX_ECANCELED;
+	}
 	return as_copy_out(&p->as, buf, &value, 8) < 0 ? -LINUX_EFAULT : 8;
 }
 
@@ -102,6 +113,22 @@ uint64_t timerfds_first(void)
 			first = at;
 	}
 	return first;
+}
+
+void timerfds_clock_was_set(void)
+{
+	bool any = false;
+
+	for (unsigned i = 0; timerfds_used && i < TIMERFD_MAX; i++) {
+		struct timerfd *t = &timerfds[i];
+		if (!t->used || !t->might_cancel)
+			continue;
+		t->cancelled = any = true;
+		t->ticks++;             /* readable, as Linux's */
+		t->edges[0]++;
+	}
+	if (any)
+		threads_wake_all();
 }
 
 void timerfds_expire(void)
@@ -191,6 +218,10 @@ long posix_timerfd_settime(struct process *p, struct user_regs *r)
 	old = timerfd_value(t);
 	timer_clock_now(t->clock, &now);
 	t->ticks = 0;
+	t->cancelled = false;
+	t->might_cancel = t->clock == LINUX_CLOCK_REALTIME &&
+			  (r->rsi & (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) ==
+				  (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET);
 	t->interval = value ? interval : 0;
 	t->next = !value ? 0 : r->rsi & TFD_TIMER_ABSTIME ? value : now + value;
 	signal_timer_arm();

@@ -30,7 +30,8 @@ uint64_t timer_expiries(uint64_t *next, uint64_t interval, uint64_t now);
 
 /* A timerfd's read of 8 bytes at user address buf: 8 (the expirations
  * since the last read, a u64), -EINVAL (len < 8), -EAGAIN (none yet,
- * O_NONBLOCK), -EFAULT, or SYSCALL_BLOCK. */
+ * O_NONBLOCK), -ECANCELED (the clock was set, TFD_TIMER_CANCEL_ON_SET),
+ * -EFAULT, or SYSCALL_BLOCK. */
 long timerfd_read(struct process *p, struct file *f, uint64_t buf, uint64_t len);
 /* Its poll events: POLLIN when an expiration is unread. */
 unsigned timerfd_poll(const struct file *f);
@@ -43,6 +44,10 @@ void timerfd_closed(const struct file *f);
  * or 0; timerfds_expire: those due counted, their readers woken. */
 uint64_t timerfds_first(void);
 void timerfds_expire(void);
+/* CLOCK_REALTIME was set: every timerfd set with TFD_TIMER_CANCEL_ON_SET
+ * (absolute, REALTIME) turns readable and its next read is ECANCELED
+ * (timerfd_create(2)). */
+void timerfds_clock_was_set(void);
 
 /* ---- posix_timer.c: timer_create(2) ---- */
 

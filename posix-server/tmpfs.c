@@ -61,7 +61,31 @@ static void pages_drop(struct vfs_node *n, uint64_t from)
 void tmpfs_free(struct vfs_node *n)
 {
 	tmpfs_pages -= n->pages;
+	if (n->type == VFS_SYMLINK) {   /* its one page (vfs_set_target) */
+		if (n->index)
+			ops->page_free(n->index);
+		n->index = NULL;
+		n->pages = 0;
+		return;
+	}
 	pages_drop(n, 0);
+}
+
+long vfs_set_target(int node, const char *target, size_t len)
+{
+	struct vfs_node *n = &vfs_nodes[node];
+	void *page;
+
+	if (len >= PAGE)
+		return -LINUX_ENAMETOOLONG;
+	if (tmpfs_pages >= TMPFS_PAGES || !(page = ops->page_alloc()))
+		return -LINUX_ENOSPC;
+	memcpy(page, target, len);
+	n->index = page;
+	n->pages = 1;
+	n->size = len;
+	tmpfs_pages++;
+	return 0;
 }
 
 /* A tmpfs page pointer's slot for page number pg, index pages made when
@@ -88,6 +112,11 @@ static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
 		n->pages++;
 	}
 	return &leaf[pg % PTRS];
+}
+
+const char *tmpfs_bytes(const struct vfs_node *n)
+{
+	return n->type == VFS_SYMLINK ? (const char *)n->index : NULL;
 }
 
 /* A read of n: its atime now, as Linux's relatime (the default mount

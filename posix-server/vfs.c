@@ -40,7 +40,8 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
 		case LINUX_S_IFDIR: n->type = VFS_DIR; break;
 		case LINUX_S_IFLNK: n->type = VFS_SYMLINK; break;
 		case LINUX_S_IFCHR: n->type = VFS_DEVICE; break;
-		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FILE; break;
+		case LINUX_S_IFIFO: n->type = fs == FS_PIPE ? VFS_PIPE : VFS_FIFO; break;
+		case LINUX_S_IFBLK: n->type = VFS_DEVICE; break;
 		case LINUX_S_IFSOCK: n->type = fs == FS_PIPE ? VFS_SOCKET : VFS_SOCKET_NAME; break;
 		default: n->type = VFS_FILE; break;
 		}
@@ -144,6 +145,9 @@ bool vfs_init(const struct vfs_ops *page_ops, const void *cpio, size_t size)
 		{ "proc/meminfo", PROC_MEMINFO }, { "proc/cpuinfo", PROC_CPUINFO },
 		{ "proc/uptime", PROC_UPTIME }, { "proc/mounts", PROC_MOUNTS },
 		{ "proc/net/dev", PROC_NET_DEV }, { "proc/stat", PROC_STAT },
+		{ "proc/net/route", PROC_NET_ROUTE }, { "proc/net/tcp", PROC_NET_TCP },
+		{ "proc/net/udp", PROC_NET_UDP },
+		{ "proc/loadavg", PROC_LOADAVG },
 	};
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		int n = node_make(files[i].path, LINUX_S_IFREG | 0444, FS_PROC);
@@ -175,6 +179,28 @@ static bool proc_node_idle(int node)
 	return true;
 }
 
+/* The least recently used idle proc node other than dir, or -1: two
+ * passes over the table (the nodes with a node below them first). */
+static int proc_node_lru(int dir)
+{
+	static uint8_t has_child[VFS_NODES];
+	int victim = -1;
+
+	memset(has_child, 0, sizeof(has_child));
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].parent != i &&
+		    (unsigned)vfs_nodes[i].parent < VFS_NODES)
+			has_child[vfs_nodes[i].parent] = 1;
+	for (int i = 0; i < VFS_NODES; i++) {
+		const struct vfs_node *v = &vfs_nodes[i];
+		if (v->type == VFS_FREE || !VFS_PROC_NODE(v) || i == dir || v->opens || has_child[i])
+			continue;
+		if (victim < 0 || v->used < vfs_nodes[victim].used)
+			victim = i;
+	}
+	return victim;
+}
+
 long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int pid, int fd)
 {
 	size_t len = strlen(name);
@@ -190,14 +216,7 @@ long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int
 	if (n >= 0 || proc_nodes >= VFS_PROC_NODES) {
 		/* The one there is stands for something else (an old
 		 * process's): it goes, or the least recently used one. */
-		int victim = n >= 0 && proc_node_idle(n) ? n : -1;
-		for (int i = 0; i < VFS_NODES && victim < 0 && n < 0; i++) {
-			const struct vfs_node *v = &vfs_nodes[i];
-			if (v->type == VFS_FREE || !VFS_PROC_NODE(v) || i == dir || !proc_node_idle(i))
-				continue;
-			if (victim < 0 || v->used < vfs_nodes[victim].used)
-				victim = i;
-		}
+		int victim = n < 0 ? proc_node_lru(dir) : proc_node_idle(n) ? n : -1;
 		if (victim < 0)
 			return -LINUX_ENFILE;
 		vfs_nodes[victim].type = VFS_FREE;
@@ -224,7 +243,7 @@ const char *vfs_link_target(int node, void *caller, size_t *len)
 		return t;
 	}
 	*len = n->size;
-	return (const char *)n->data;
+	return n->data ? (const char *)n->data : tmpfs_bytes(n);
 }
 
 /* Whether name[0..len) is a number, as /proc spells them (no sign, no
@@ -267,7 +286,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		while (*path == '/')
 			path++;
 		if (!*path) {           /* "/": its last name is "/" (Linux's LAST_ROOT) */
-			out->node = cur;
+			out->node = out->entry = cur;
 			out->parent = vfs_nodes[cur].parent;
 			memcpy(out->last, "/", 2);
 			out->dir_wanted = true;
@@ -297,13 +316,15 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 		if (next < 0) {
 			if (!last || !(flags & VFS_PARENT))
 				return -LINUX_ENOENT;
-			out->node = -1;
+			out->node = out->entry = -1;
 			out->parent = cur;
 			memcpy(out->last, path, len);
 			out->last[len] = 0;
 			out->dir_wanted = slash;
 			return 0;
 		}
+		int entry = (int)next;
+		next = vfs_inode(entry);        /* a second name: the node it names */
 		bool follow = vfs_nodes[next].type == VFS_SYMLINK && (!last || slash || (flags & VFS_FOLLOW));
 		if (follow && vfs_nodes[next].fs == FS_PROC && vfs_nodes[next].device == PROC_FD) {
 			/* Not a path: the descriptor's own node, as Linux's. */
@@ -316,7 +337,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 			if (last) {     /* the node's own directory and name */
 				if (slash && vfs_nodes[next].type != VFS_DIR)
 					return -LINUX_ENOTDIR;
-				out->node = (int)next;
+				out->node = out->entry = (int)next;
 				out->parent = vfs_nodes[next].parent >= 0 ? vfs_nodes[next].parent : cur;
 				memcpy(out->last, vfs_nodes[next].name, VFS_NAME_MAX + 1);
 				out->dir_wanted = slash;
@@ -345,6 +366,7 @@ long vfs_resolve(int start, const char *path, unsigned flags, void *caller,
 			if (slash && vfs_nodes[next].type != VFS_DIR)
 				return -LINUX_ENOTDIR;
 			out->node = (int)next;
+			out->entry = entry;
 			out->parent = cur;
 			memcpy(out->last, path, len);
 			out->last[len] = 0;

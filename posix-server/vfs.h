@@ -27,8 +27,12 @@
 enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
 #define VFS_WRITABLE(n) ((n)->fs == FS_TMP || (n)->fs == FS_VAR)
 
+/* VFS_HARDLINK: a name beyond a node's first (link(2)): its `inode` is the
+ * node it names, which holds everything else; it is never opened (paths
+ * resolve to the node). VFS_FIFO: a named pipe (mknod S_IFIFO), whose
+ * opens share one pipe (fifo.c). */
 enum vfs_type { VFS_FREE, VFS_DIR, VFS_FILE, VFS_SYMLINK, VFS_DEVICE, VFS_PIPE, VFS_SOCKET,
-		VFS_EVENTFD, VFS_SOCKET_NAME, VFS_TIMERFD };
+		VFS_EVENTFD, VFS_SOCKET_NAME, VFS_TIMERFD, VFS_HARDLINK, VFS_FIFO };
 
 /* Devices (/dev), the files of /proc made when they are read (procfs.c),
  * and /proc's nodes that depend on who looks (procfs_pid.c): /proc itself
@@ -41,6 +45,8 @@ enum vfs_device { DEV_CONSOLE = 1, DEV_NULL, DEV_ZERO, DEV_RANDOM,
 		  DEV_PTY_MASTER,       /* a pty's master (a node in no directory), */
 		  DEV_PTY_SLAVE,        /* its slave /dev/pts/N: node->pty is N */
 		  PROC_MEMINFO = 16, PROC_CPUINFO, PROC_UPTIME, PROC_MOUNTS, PROC_NET_DEV, PROC_STAT,
+		  PROC_LOADAVG,
+		  PROC_NET_ROUTE = 24, PROC_NET_TCP, PROC_NET_UDP,      /* procfs_net.c */
 		  PROC_ROOT = 32, PROC_SELF,
 		  PROC_PID = 40,        /* /proc/PID: a directory */
 		  PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_COMM, PROC_FDINFO,
@@ -76,6 +82,12 @@ struct vfs_node {
 	int eventfd;            /* VFS_EVENTFD: its counter (eventfd.c) */
 	int timerfd;            /* VFS_TIMERFD: its timer (timerfd.c) */
 	int pty;                /* DEV_PTY_MASTER, DEV_PTY_SLAVE: the pty's number (pty.c) */
+	int inode;              /* VFS_HARDLINK: the node this name stands for */
+	uint32_t links;         /* names of this node beyond its first (VFS_HARDLINKs) */
+	int fifo;               /* VFS_FIFO: the node of its pipe while open + 1 (0: none);
+				 * VFS_PIPE: the VFS_FIFO it is the pipe of + 1 (0: unnamed) */
+	uint32_t rdev;          /* VFS_DEVICE made by mknod: its numbers (major << 8 | minor,
+				 * Linux's old encoding: both below 256) */
 	int pid, fd;            /* VFS_PROC_NODE: the process and descriptor it stands for */
 	uint64_t used;          /* VFS_PROC_NODE: when it was last looked up (a count) */
 	uint64_t atime, mtime, ctime;   /* ns since the epoch (CLOCK_REALTIME, vfs_ops.now):
@@ -84,6 +96,13 @@ struct vfs_node {
 };
 
 extern struct vfs_node vfs_nodes[VFS_NODES];
+
+/* The node a directory entry stands for: itself, or a VFS_HARDLINK's. */
+static inline int vfs_inode(int entry)
+{
+	return vfs_nodes[entry].type == VFS_HARDLINK ? vfs_nodes[entry].inode : entry;
+}
+
 extern int vfs_console;         /* /dev/console's node */
 extern int vfs_pts;             /* /dev/pts, the ptys' slaves' directory */
 
@@ -126,6 +145,7 @@ long vfs_proc_node(int dir, const char *name, uint32_t mode, uint8_t device, int
 /* What a path resolves to. */
 struct vfs_lookup {
 	int node;               /* the node, or -1: missing last name (VFS_PARENT) */
+	int entry;              /* the name found: node, or the VFS_HARDLINK naming it */
 	int parent;             /* the directory holding the last name */
 	char last[VFS_NAME_MAX + 1];
 	bool dir_wanted;        /* the path ends in '/' */
@@ -159,14 +179,28 @@ long vfs_detached(uint32_t mode, uint8_t fs);
 long vfs_device(int dir, const char *name, uint32_t mode, uint8_t device);
 void vfs_device_gone(int node);
 
-/* Remove dir's entry for node (unlink, rmdir: the caller checked the
- * kind); freed now, or at its last close. -EROFS, -ENOTEMPTY, -EBUSY. */
-long vfs_remove(int node, bool is_dir);
+/* Remove the directory entry `entry` (a node, or a VFS_HARDLINK: a
+ * vfs_lookup's entry; unlink, rmdir: the caller checked the kind). A
+ * node's last name gone, it is freed now or at its last close; its first
+ * name gone while others remain, one of those becomes its first.
+ * -EROFS, -ENOTEMPTY, -EBUSY. */
+long vfs_remove(int entry, bool is_dir);
 
-/* Move node to the name in dir, replacing what is there (checked by the
- * caller: same kind, empty directory). -EROFS, -EXDEV, -EINVAL (into
- * itself), -ENOTEMPTY, -EISDIR, -ENOTDIR, -ENOENT (dir was removed). */
-long vfs_rename(int node, int dir, const char *name);
+/* Move the entry (as vfs_remove's) to the name in dir, replacing what is
+ * there (checked by the caller: same kind, empty directory); a name of
+ * the same node there: nothing changes (rename(2)). -EROFS, -EXDEV,
+ * -EINVAL (into itself), -ENOTEMPTY, -EISDIR, -ENOTDIR, -ENOENT (dir was
+ * removed). */
+long vfs_rename(int entry, int dir, const char *name);
+
+/* A new name in dir for node (link(2), as Linux's vfs_link on tmpfs):
+ * 0, or -EEXIST (the name is there), -EROFS (dir is on the read-only
+ * root), -EXDEV (another file system), -EPERM (a directory, or a file
+ * system without links: /proc, /dev), -ENOENT (node has no name left, or
+ * dir was removed), -EMLINK (VFS_LINKS_NAMES names), -ENOSPC (no node). */
+long vfs_link(int node, int dir, const char *name);
+#define VFS_LINKS_NAMES 1000    /* names a node may have (then EMLINK) */
+
 
 /* A directory's entry at or after *pos (the node index to look from):
  * the node and *pos past it, or -1 at the end. */
@@ -188,6 +222,10 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len);
  * -EROFS (not a tmpfs file). */
 long vfs_page(int node, uint64_t index, bool create, void **page);
 
+/* The target of the new tmpfs symbolic link node, len bytes (below a
+ * page), in one page of tmpfs (TMPFS_PAGES): 0, or -ENOSPC, -ENAMETOOLONG. */
+long vfs_set_target(int node, const char *target, size_t len);
+
 /* A tmpfs file's new size: bytes past it are freed (zeros when it grows
  * again). -EROFS for the root filesystem's. */
 long vfs_truncate(int node, uint64_t size);
@@ -205,6 +243,8 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
  * given back (it is being freed). */
 void tmpfs_init(const struct vfs_ops *ops);
 void tmpfs_free(struct vfs_node *n);
+/* A tmpfs symbolic link's target (vfs_set_target's page), or NULL. */
+const char *tmpfs_bytes(const struct vfs_node *n);
 
 /* The time now for the nodes' times (vfs_ops.now), ns since the epoch. */
 uint64_t vfs_now(void);

@@ -12,7 +12,7 @@ build/unit/run-unit-tests | tee "$log/unit"
 unit_rc=${PIPESTATUS[0]}
 
 echo "== system tests (QEMU)"
-"$PYTHON" -m pytest -q -p no:cacheprovider tests/system ${MICA_PYTEST_ARGS:-} | tee "$log/system"
+"$PYTHON" -m pytest -q -p no:cacheprovider --durations=20 tests/system ${MICA_PYTEST_ARGS:-} | tee "$log/system"
 system_rc=${PIPESTATUS[0]}
 
 count() { # count FILE WORD: the number before WORD on the summary line

@@ -23,6 +23,9 @@ long netmgmt_route(cap_slot_t mgmt, unsigned index, struct net_route *r);
 long netmgmt_route_add(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, uint32_t gateway,
 		       unsigned metric);
 long netmgmt_route_del(cap_slot_t mgmt, uint32_t dest, unsigned prefix_len, int metric);
+/* The index-th of the netstack's TCP, then UDP pcbs; -ERR_RANGE past
+ * the last. */
+long netmgmt_sock(cap_slot_t mgmt, unsigned index, struct net_sock *s);
 /* Slot index of the ARP table (addr 0: empty); -ERR_RANGE past it. */
 long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a);
 

@@ -20,6 +20,10 @@
  *   NETMGMT_ARP_GET      words: [0] slot of lwIP's ARP table (0, 1, ...).
  *                        reply: struct net_arp (addr 0: an empty slot).
  *                        ERR_RANGE past the table's last slot.
+ *   NETMGMT_SOCK_GET     words: [0] index (0, 1, ...) in the netstack's
+ *                        TCP pcbs (listening, connected, TIME-WAIT, bound),
+ *                        then its UDP pcbs. reply: struct net_sock.
+ *                        ERR_RANGE past the last.
  *   NETMGMT_ROUTE_GET    words: [0] index in the routing table (0, 1, ...:
  *                        longest prefix first, then lowest metric).
  *                        reply: struct net_route. ERR_RANGE past the last.
@@ -66,6 +70,7 @@ enum netmgmt_label {
 	NETMGMT_IF_INFO = 1,
 	NETMGMT_PROTO_STATS = 2,
 	NETMGMT_ARP_GET = 3,
+	NETMGMT_SOCK_GET = 4,
 	NETMGMT_ROUTE_GET = 16,
 	NETMGMT_ROUTE_ADD = 17,
 	NETMGMT_ROUTE_DEL = 18,
@@ -173,8 +178,7 @@ enum netmgmt_label {
 						   no room, bad) */             \
 	LWIP(ipfrag_memerr, ip_frag.memerr)     /* ... of those, for want of    \
 						   room or memory */          \
-	LWIP(ipfrag_err, ip_frag.err)           /* ... of those, with IP options \
-						   (lwIP reassembles none) */   \
+	LWIP(ipfrag_err, ip_frag.err)           /* ... of those, malformed */   \
 	LWIP(icmp_recv, icmp.recv)                                              \
 	LWIP(icmp_drop, icmp.drop)                                              \
 	LWIP(icmp_chkerr, icmp.chkerr)                                          \
@@ -204,6 +208,24 @@ enum netmgmt_label {
 				   connection's last segment */                 \
 	OWN(tcp_half_open_evicted) /* half-open connections dropped for a     \
 				   newer SYN (a bound per listener, source) */  \
+	OWN(tcp_half_open_clocks) /* ... their ages worked out (once each) */  \
+	OWN(tcp_syn_recv_reset) /* half-open connections reset for a SYN in      \
+				   their window (Linux's tcp_check_req) */      \
+	OWN(tcp_syn_recv_dropped) /* SYNs to half-open connections dropped     \
+				   (outside the window) */                      \
+	OWN(tcp_options_ignored) /* MSS and window-scale options ignored (not    \
+				   in a SYN to a listener or a SYN-ACK) */      \
+	OWN(tcp_challenge_ack)  /* challenge ACKs sent (RFC 5961: a SYN, a reset \
+				   in the window, on a connection) */           \
+	OWN(tcp_challenge_ack_limited) /* ... dropped over the limit (Linux's  \
+				   tcp_challenge_ack_limit, 1000/s) */          \
+	OWN(ipfrag_overlap)     /* datagrams dropped for an overlapping or       \
+				   inconsistent fragment (Linux's ReasmOverlaps) */ \
+	OWN(ipfrag_too_many)    /* datagrams dropped for more fragments than     \
+				   reassembly holds (64) */                     \
+	OWN(ipfrag_options)     /* fragments with IP options reassembled */      \
+	OWN(timer_ticks_late)   /* lwIP timer calls made late, caught up */      \
+	OWN(timer_ticks_lost)   /* ... given up (more than 10 s late) */         \
 	OWN(icmp_limited)       /* ICMP errors about datagrams to us not sent,   \
 				   over the rate limit (Linux's icmp_ratelimit) */ \
 	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
@@ -242,6 +264,23 @@ struct net_route {
 #define NET_ROUTE_STATIC    1       /* the configuration */
 #define NET_ROUTE_DHCP      2       /* a DHCP lease's router */
 #define NET_ROUTE_WORDS (sizeof(struct net_route) / 8)
+
+/* One of the netstack's TCP or UDP pcbs, as Linux's /proc/net/tcp and
+ * udp show a socket (proc(5)). */
+struct net_sock {
+	uint32_t local_addr, remote_addr;       /* network byte order; 0: any */
+	uint16_t local_port, remote_port;       /* host byte order; 0: none */
+	uint8_t proto;                          /* 6 TCP, 17 UDP */
+	uint8_t state;                          /* Linux's TCP_* numbers (include/net/tcp_states.h):
+						   1 established .. 10 listen, 11 closing;
+						   UDP: 1 connected, 7 not */
+	uint8_t reserved[2];
+	uint32_t tx_queue;                      /* bytes sent and not acknowledged or not sent yet */
+	uint32_t rx_queue;                      /* bytes received and not read (TCP: the window
+						   taken; UDP: 0) */
+};
+#define NET_SOCK_WORDS (sizeof(struct net_sock) / 8)
+_Static_assert(sizeof(struct net_sock) == 24, "three words");
 
 /* A neighbour in lwIP's ARP table. */
 struct net_arp {

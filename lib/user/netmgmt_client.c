@@ -51,6 +51,11 @@ long netmgmt_route(cap_slot_t mgmt, unsigned index, struct net_route *r)
 	return indexed(mgmt, NETMGMT_ROUTE_GET, index, r, NET_ROUTE_WORDS);
 }
 
+long netmgmt_sock(cap_slot_t mgmt, unsigned index, struct net_sock *s)
+{
+	return indexed(mgmt, NETMGMT_SOCK_GET, index, s, NET_SOCK_WORDS);
+}
+
 long netmgmt_arp(cap_slot_t mgmt, unsigned index, struct net_arp *a)
 {
 	return indexed(mgmt, NETMGMT_ARP_GET, index, a, NET_ARP_WORDS);

@@ -30,6 +30,10 @@
 #define LWIP_NETIF_STATUS_CALLBACK  1
 #define LWIP_NETIF_LINK_CALLBACK    1
 #define LWIP_SINGLE_NETIF           0
+/* lo, 127.0.0.1/8, and datagrams to our own addresses (netstack/loopback.c) */
+#define LWIP_HAVE_LOOPIF            1
+#define LWIP_NETIF_LOOPBACK         1
+#define LWIP_LOOPBACK_MAX_PBUFS     128
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
@@ -58,7 +62,7 @@ extern unsigned char *netstack_heap;
 #include "config.h"                 /* NETSTACK_MAX_NICS */
 /* + an attach retry per NIC, the socket service's client check, the
  * forwarded datagrams' wait for ARP (nexthop.c) and the guard's timer
- * (guard.c) */
+ * (guard.c); lwIP's cyclic timers are timers.c's, not in this pool */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + NETSTACK_MAX_NICS + 3)
 #define PBUF_POOL_SIZE              64
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
@@ -89,6 +93,9 @@ extern unsigned char *netstack_heap;
  * netstack_hooks.h, which tcp_in.c includes). */
 #define TCP_OOSEQ_PBUFS_LIMIT(pcb)  guard_ooseq_pbufs_limit(pcb)
 #define TCP_LISTEN_BACKLOG          1
+/* One word kept with each pcb for the netstack: a half-open
+ * connection's age (guard.c, half_open_make_room). */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS   1
 #define TCP_DEFAULT_LISTEN_BACKLOG  16
 #define LWIP_TCP_KEEPALIVE          1
 #define TCP_OVERSIZE                TCP_MSS

@@ -37,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <poll.h>
 #include <sys/timerfd.h>
 #include <sys/times.h>
 #include <sys/timex.h>
@@ -45,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EPERM) X(ETIMEDOUT) X(EOPNOTSUPP)
+#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EPERM) X(ETIMEDOUT) X(EOPNOTSUPP) X(EAGAIN) X(ECANCELED)
 #include "check.h"
 
 #define NS 1000000000LL
@@ -434,6 +435,38 @@ static void setting(void)
 	close(tfd);
 	close(mfd);
 	timer_delete(tid);
+
+	/* TFD_TIMER_CANCEL_ON_SET (absolute, REALTIME): a read after the
+	 * clock is set fails ECANCELED, once a setting; poll saw it
+	 * readable. The flag on a relative timer means nothing. */
+	int cfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+	int rfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+	struct itimerspec far = { { 0, 0 }, ts_of(now(CLOCK_REALTIME) + 7200 * NS) };
+	struct itimerspec rel = { { 0, 0 }, { 7200, 0 } };
+	timerfd_settime(cfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &far, NULL);
+	timerfd_settime(rfd, TFD_TIMER_CANCEL_ON_SET, &rel, NULL);
+	long before = read(cfd, &n, sizeof(n));
+	int before_errno = errno;
+	step(NS);
+	struct pollfd pfd = { cfd, POLLIN, 0 };
+	int polled = poll(&pfd, 1, 0);
+	long cancelled = read(cfd, &n, sizeof(n));
+	int cancelled_errno = errno;
+	long again = read(cfd, &n, sizeof(n));
+	int again_errno = errno;
+	long relative = read(rfd, &n, sizeof(n));
+	int relative_errno = errno;
+	step(-NS);
+	long next = read(cfd, &n, sizeof(n));
+	int next_errno = errno;
+	printf("TFD_TIMER_CANCEL_ON_SET: before a setting %s, after it poll %d %s, read %s\n",
+	       before < 0 ? err(before_errno) : "read", polled,
+	       pfd.revents & POLLIN ? "POLLIN" : "-", cancelled < 0 ? err(cancelled_errno) : "read");
+	printf("  then %s; a relative one %s; at the next setting %s\n",
+	       again < 0 ? err(again_errno) : "read", relative < 0 ? err(relative_errno) : "read",
+	       next < 0 ? err(next_errno) : "read");
+	close(cfd);
+	close(rfd);
 
 	/* settimeofday's zone, given back by the gettimeofday system call. */
 	struct timezone tz = { -60, 0 }, got = { 0, 0 };

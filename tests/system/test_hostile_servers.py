@@ -329,3 +329,37 @@ def test_a_hung_driver_holds_neither_ifconfig_nor_the_other_nic(tmp_path):
         assert stats["eth0.attached"] == 1 and stats["eth0.driver_restarts"] == 1, stats
         payload = bytes(range(256)) * 1024
         assert tcp_echo(rig, payload) == payload
+
+
+def test_a_late_loop_catches_up_lwips_timers(tmp_path):
+    """lwIP's cyclic timers started again from "now" when they were called
+    late (its TCP timer at every call), so a netstack loop that came late
+    lost their ticks, and every TCP timer (retransmission, persist,
+    keepalive, TIME-WAIT) stretched by as much. Here eth0's driver spins
+    (`fault eth0 hang`) above the netstack for about two heartbeats of
+    1 s, with a TCP connection open (TCP's timer runs): once the netstack
+    runs again, the ticks it missed are called (timer_ticks_late), none
+    given up (timer_ticks_lost), and the connection still works."""
+    eth0 = ("dma=64 priority=150 restart=on-crash retries=3 heartbeat=1000\n"
+            "    module eth0mod\n    pci 00:04.0\n    args name=eth0")
+    with Netns("latetimers") as ns, \
+            TwoNicRig(ns, tmp_path, eth0, build_path("drivers", "e1000.elf")) as rig:
+        q = rig.qemu
+        q.wait_for(rf"netstack: eth1 up, {re.escape(GUEST)}/24")
+        q.wait_for(r"^console: ready")
+        held = rig.connect(7)
+        before = rig.stats()
+        command(q, "fault eth0 hang\r", r"^console: fault: sent eth0 'hang'")
+        q.wait_for(r"^init: eth0 hung", timeout=30)
+        q.wait_for(r"^netstack: eth0 re-attached to a new driver", timeout=30)
+        after = rig.stats()
+        late = after["timer_ticks_late"] - before["timer_ticks_late"]
+        print(f"lwIP timer calls made late: {late}")
+        assert late >= 4, (before, after)
+        assert after["timer_ticks_lost"] == before["timer_ticks_lost"], after
+        held.settimeout(10)
+        held.sendall(b"still here")
+        assert held.recv(100) == b"still here"
+        held.close()
+        payload = bytes(range(256)) * 256
+        assert tcp_echo(rig, payload) == payload

@@ -133,9 +133,24 @@ RUNS = [
     ("filetimes-musl", []),
     ("filetimes-glibc", []),
     ("filetimes-dyn", []),
+    ("links-musl", []),
+    ("links-glibc", []),
+    ("links-dyn", []),
+    ("prio-musl", []),
+    ("prio-glibc", []),
+    ("prio-dyn", []),
     ("echo", ["hello", "from", "Debian", "coreutils"]),
     ("busybox", ["sh", "-c", "echo a; echo b | busybox cat"]),
     ("busybox", ["sh", "-c", "x=$(busybox echo sub); echo $x; exit 3"]),
+    # busybox's ln, mkfifo, mknod, stat on the files they make, in a
+    # directory of their own under /tmp (no single quotes inside: the run
+    # list quotes an argument with them)
+    ("busybox", ["sh", "-c", "d=/tmp/mica-bb-$$; busybox mkdir $d && cd $d && echo data > a && "
+                 "busybox ln a b && busybox ln -s b s && busybox rm a && busybox cat s && "
+                 "busybox stat -c \"%n %h %F\" b s && busybox mkfifo -m 600 f && "
+                 "busybox stat -c \"%n %a %F\" f && { echo through > f & busybox cat f; wait; } && "
+                 "busybox mknod n c 1 3 && busybox stat -c \"%n %t:%T %F\" n && echo x > n && "
+                 "busybox link b c && busybox ls -1 && cd / && busybox rm -r $d"]),
 ]
 # Programs of Debian's packages (posix-server/programs.list), run on the
 # host from where the build unpacked them.
@@ -226,11 +241,13 @@ PS_STATES = ("busybox", ["sh", "-c", "busybox sleep 30 & echo $!; kill -STOP $!;
                          "busybox ps -o pid -o stat -o args; kill -9 $!; exit 0"])
 # Mica only: fill tmpfs (its size is bounded; the host's /tmp is not ours to fill).
 ENOSPC = ("files-musl", ["enospc"])
+# Mica only: the read-only root filesystem's EROFS (the host's root is writable).
+EROFS = ("links-musl", ["erofs"])
 
 
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
-    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC] + ABUSE
+    order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC, EROFS] + ABUSE
     return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=600)
 
 
@@ -296,9 +313,9 @@ def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, na
 ABUSE_LINES = [
     r"iov: 1025 EINVAL, 1024 1024, sum past SSIZE_MAX \S+, SSIZE_MAX\+2 \S+, unmapped EFAULT, "
     r"readv unmapped EFAULT",
-    # No symlink() yet (ENOSYS): the loops are never made.
-    r"paths: 5000 bytes ENAMETOOLONG, 4000 bytes of /\.\. 0, loop (?:ELOOP|ENOENT), "
-    r"self (?:ELOOP|ENOENT), rename into itself EINVAL, stat after 0, rename onto its child EINVAL, "
+    # Two symbolic links to each other, one to itself through "..".
+    r"paths: 5000 bytes ENAMETOOLONG, 4000 bytes of /\.\. 0, loop ELOOP, "
+    r"self ELOOP, rename into itself EINVAL, stat after 0, rename onto its child EINVAL, "
     r"rmdir /tmp (?:E\w+|errno \d+), rename / E\w+, 300 deep, getcwd small ERANGE, getcwd whole, "
     r"unterminated ENAMETOOLONG",
     r"fds: \d+ opened, then E[MN]FILE, dup2 1023 1023, dup2 1024 EBADF, F_DUPFD 1<<30 EINVAL, "
@@ -365,6 +382,24 @@ def test_posix_tmpfs_full_is_enospc_and_space_comes_back(mica_output):
     m = re.match(r"^files: wrote (\d+) KiB, then ENOSPC$", lines[0])
     assert m and 15 * 1024 < int(m.group(1)) <= 16 * 1024, lines
     assert lines[1:] == ["unlink: 0 0", "a write after the space came back: 65536 0"]
+    assert end == "exited with status 0"
+
+
+def test_posix_read_only_root_is_erofs_for_new_names(mica_output):
+    # Linux's order: the name there (EEXIST) before the read-only mount
+    # (EROFS) before the two mounts (EXDEV).
+    lines, end = on_mica(mica_output, EROFS[0], RUNS.count((EROFS[0], [])))
+    assert lines == [
+        "link into /etc: -1 EROFS",
+        "link of a tmpfs file into /etc: -1 EROFS",
+        "link of /etc/passwd into /etc: -1 EROFS",
+        "link of /etc/passwd to an existing name: -1 EEXIST",
+        "link of /etc/passwd into /tmp: -1 EXDEV",
+        "link of a tmpfs file into /var: -1 EXDEV",
+        "symlink in /etc: -1 EROFS",
+        "mkfifo in /etc: -1 EROFS",
+        "mknod in /etc: -1 EROFS",
+    ], lines
     assert end == "exited with status 0"
 
 

@@ -112,6 +112,35 @@ def test_a_shell_on_the_console(q):
     q.wait_row("^" + re.escape(PROMPT) + "$")
 
 
+def test_busybox_applets_for_links_fifos_priorities_and_the_system(q):
+    # What an operator types: hard and symbolic links, a named pipe,
+    # renice and ionice (kept and shown), the load average (/proc/loadavg
+    # and sysinfo's, through uptime), the host name from /etc/hostname and
+    # a new one, dmesg (the kernel log is empty here: docs/posix.md).
+    pid = start_shell(q)
+    # (in / throughout: the prompt shows the working directory)
+    # (in / throughout: the prompt shows the working directory; lines
+    # shorter than the terminal's 80 columns)
+    shell_line(q, "echo kept > /tmp/a && ln /tmp/a /tmp/b && stat -c %h /tmp/b", r"^2$")
+    shell_line(q, "ln -s b /tmp/s && rm /tmp/a && cat /tmp/s", r"^kept$")
+    shell_line(q, "stat -c '%h %F' /tmp/b", r"^1 regular file$")
+    shell_line(q, "mkfifo /tmp/p && (echo via fifo > /tmp/p &) && cat /tmp/p", r"^via fifo$")
+    shell_line(q, "renice -n 7 -p $$ && ionice -c 2 -n 3 -p $$ && echo set", r"^set$")
+    shell_line(q, "ionice -p $$", r"^best-effort: prio 3$")
+    shell_line(q, "sh -c 'cat /proc/$$/stat' | cut -d' ' -f19", r"^7$")
+    shell_line(q, "cat /proc/loadavg", r"^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+$")
+    shell_line(q, "uptime", r"load average: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d$")
+    # a computing job for two samples (5 s apart): the 1-minute average rises
+    shell_line(q, "(while :; do :; done) & sleep 11; cat /proc/loadavg; kill $!",
+               r"^(0\.(0[1-9]|[1-9]\d)|[1-9]\.\d\d) ")
+    shell_line(q, "hostname", r"^mica$")
+    shell_line(q, "hostname appliance && uname -n", r"^appliance$")
+    shell_line(q, "dmesg; echo dmesg said $?", r"^dmesg said 0$")
+    shell_line(q, "rm /tmp/b /tmp/s /tmp/p && hostname mica && echo gone", r"^gone$")
+    command(q, "exit 0\r", r"^console: busybox \(pid %d\) exited with status 0$" % pid)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
 def test_canonical_input_erase_kill_and_end_of_file(q):
     command(q, "run busybox cat\r", r"^console: busybox runs as pid \d+ on this terminal")
     time.sleep(0.5)

@@ -40,6 +40,19 @@ CONTROL, UDP_ECHO = 7770, 7771      # the peer's ports (tests/posix/sockets.c)
 SOCKETS = ["sockets-musl", "sockets-glibc", "sockets-dyn"]
 # recvmmsg, sendmmsg and the UDP receive buffer (tests/posix/mmsg.c)
 MMSG = ["mmsg-musl", "mmsg-glibc", "mmsg-dyn"]
+# interfaces, netlink, /proc/net and 127.0.0.1 (tests/posix/netif.c)
+NETIF = ["netif-musl", "netif-glibc", "netif-dyn"]
+# Mica only: busybox's network tools as shipped, in one shell (the second
+# busybox run): a listener of its own for netstat, then each tool, and
+# nslookup asking 127.0.0.1, where nothing answers (no resolver runs).
+NET_TOOLS = ("busybox sh -c 'busybox nc -l -p 7777 & busybox sleep 1; "
+             "echo netstat; busybox netstat -tuan; echo route; busybox route -n; "
+             "echo ifconfig; busybox ifconfig; echo addr; busybox ip addr; "
+             "echo link; busybox ip link; echo iproute; busybox ip route; "
+             "echo nslookup; busybox nslookup -timeout=1 -retry=1 mica 127.0.0.1; "
+             "echo set; busybox ip addr add 10.9.9.9/24 dev eth0; busybox ip route add 10.8.0.0/16 "
+             "via 10.1.2.1; busybox ifconfig eth0 mtu 1400; busybox route add -net 10.7.0.0/16 gw "
+             "10.1.2.1; echo after; busybox ip addr; busybox route -n; kill $!; exit 0'")
 
 
 class Peer:
@@ -285,7 +298,8 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG) + "busybox cat /proc/net/dev\n"
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF) + \
+        "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
         peer = Peer(ns)
@@ -318,7 +332,7 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS + MMSG)
+@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines
@@ -341,6 +355,73 @@ def test_proc_net_dev_shows_the_netstacks_interface_and_counters(rig):
                if (m := re.match(r"^ *(\S+): +(\d+) +(\d+)( +\d+){6} +(\d+) +(\d+)( +\d+){6}$", line))
                and int(m.group(3)) > 0 and int(m.group(6)) > 0]
     assert len(counted) >= 1, lines
+
+
+def net_tools_sections(rig):
+    """The busybox network tools' output on Mica, by the name echoed
+    before each (NET_TOOLS)."""
+    lines, end = on_mica(rig.qemu.output(), "busybox", nth=1)
+    assert end == "exited with status 0", lines
+    sections, name = {}, None
+    for line in lines:
+        if line in ("netstat", "route", "ifconfig", "addr", "link", "iproute", "nslookup", "set",
+                    "after"):
+            name = line
+            sections[name] = []
+        elif name:
+            sections[name].append(line)
+    return sections
+
+
+def test_busybox_network_tools_show_the_appliance(rig):
+    # ip (netlink), ifconfig (the SIOCGIF ioctls), route and netstat
+    # (/proc/net/route, tcp, udp) name the appliance's own interface,
+    # address, MAC and routes as the netstack has them (the manifest:
+    # eth0.addr=GUEST/24 eth0.gw=HOST).
+    s = net_tools_sections(rig)
+    text = {k: "\n".join(v) for k, v in s.items()}
+    mac = GUEST_MAC.lower()
+    assert re.search(r"^2: eth0: <[^>]*\bUP\b[^>]*> mtu 1500\b", text["link"], re.M), text["link"]
+    assert re.search(rf"^\s+link/ether {mac} brd ff:ff:ff:ff:ff:ff", text["link"], re.M), text["link"]
+    assert re.search(r"^1: lo: <[^>]*\bLOOPBACK\b[^>]*> mtu 65536\b", text["link"], re.M), text["link"]
+    assert re.search(rf"^\s+inet {re.escape(GUEST)}/24 brd 10\.1\.2\.255 scope global eth0$",
+                     text["addr"], re.M), text["addr"]
+    assert re.search(r"^\s+inet 127\.0\.0\.1/8 scope host lo$", text["addr"], re.M), text["addr"]
+    assert re.search(rf"^default via {re.escape(HOST)} dev eth0\b", text["iproute"], re.M), text["iproute"]
+    assert re.search(rf"^10\.1\.2\.0/24 dev eth0 .*scope link\b.*src {re.escape(GUEST)}",
+                     text["iproute"], re.M), text["iproute"]
+    assert re.search(rf"^eth0\s.*HWaddr {mac}", text["ifconfig"], re.M | re.I), text["ifconfig"]
+    assert re.search(rf"inet addr:{re.escape(GUEST)}\s+Bcast:10\.1\.2\.255\s+Mask:255\.255\.255\.0",
+                     text["ifconfig"]), text["ifconfig"]
+    assert re.search(r"^lo\s", text["ifconfig"], re.M), text["ifconfig"]
+    assert re.search(rf"^0\.0\.0\.0\s+{re.escape(HOST)}\s+0\.0\.0\.0\s+UG\s.*eth0$",
+                     text["route"], re.M), text["route"]
+    assert re.search(r"^10\.1\.2\.0\s+0\.0\.0\.0\s+255\.255\.255\.0\s+U\s.*eth0$",
+                     text["route"], re.M), text["route"]
+    assert re.search(r"^tcp\s+0\s+0\s+0\.0\.0\.0:7777\s+0\.0\.0\.0:\*\s+LISTEN", text["netstat"],
+                     re.M), text["netstat"]
+
+
+def test_busybox_network_tools_cannot_change_the_netstack(rig):
+    # Setting is refused as Linux refuses a process without
+    # CAP_NET_ADMIN (netlink's NLMSG_ERROR EPERM, SIOCSIFMTU and
+    # SIOCADDRT EPERM), and nothing changed.
+    s = net_tools_sections(rig)
+    out, after = "\n".join(s["set"]), "\n".join(s["after"])
+    assert out.count("RTNETLINK answers: Operation not permitted") == 2, out
+    assert re.search(r"SIOCSIFMTU: Operation not permitted", out), out
+    assert re.search(r"SIOCADDRT: Operation not permitted", out), out
+    assert "10.9.9.9" not in after and "10.8.0.0" not in after and "10.7.0.0" not in after, after
+    assert re.search(r"mtu 1500\b", after), after
+
+
+def test_busybox_nslookup_to_127_0_0_1_is_sent(rig):
+    # resolv.conf names 127.0.0.1, where nothing answers: as on Linux the
+    # query goes out over lo and times out (it was "Network is
+    # unreachable": the netstack had no loopback).
+    out = "\n".join(net_tools_sections(rig)["nslookup"])
+    assert "unreachable" not in out, out
+    assert "connection timed out; no servers could be reached" in out, out
 
 
 def tcp_bits(result, key):

@@ -30,6 +30,8 @@ SET = [
     "timerfd (REALTIME, absolute, in an hour) expired when the clock was set past it: yes",
     "  a MONOTONIC one did not: yes",
     "  a POSIX timer on REALTIME likewise: yes",
+    "TFD_TIMER_CANCEL_ON_SET: before a setting EAGAIN, after it poll 1 POLLIN, read ECANCELED",
+    "  then EAGAIN; a relative one EAGAIN; at the next setting ECANCELED",
     "settimeofday(NULL, west -60): 0 0",
     "  the system call's: -60 0",
     "settimeofday(NULL, west 16 hours): -1 EINVAL",

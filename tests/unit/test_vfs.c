@@ -153,6 +153,82 @@ TEST(vfs_directories_remove_rename_and_path)
 	CHECK_EQ(vfs_remove(l.node, true), -LINUX_EROFS);
 }
 
+TEST(vfs_hard_links_share_a_node_until_its_last_name_goes)
+{
+	struct vfs_lookup l;
+	char buf[8] = { 0 };
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	int tmp = l.node;
+	int a = (int)vfs_create(tmp, "a", LINUX_S_IFREG | 0644);
+	int d = (int)vfs_create(tmp, "d", LINUX_S_IFDIR | 0755);
+	CHECK(a > 0 && d > 0);
+	CHECK_EQ(vfs_write(a, 0, "data", 4), 4);
+	CHECK_EQ(vfs_link(a, tmp, "b"), 0);
+	CHECK_EQ(vfs_link(a, d, "c"), 0);
+	CHECK_EQ(vfs_nodes[a].links, 2u);
+	/* the other names resolve to the node itself, their entries apart */
+	CHECK_EQ(resolve("/tmp/d/c", 0, &l), 0);
+	CHECK_EQ(l.node, a);
+	CHECK(l.entry != a && vfs_nodes[l.entry].type == VFS_HARDLINK);
+	CHECK_EQ(vfs_read(l.node, 0, buf, sizeof(buf)), 4);
+	/* errors, in Linux's order */
+	CHECK_EQ(vfs_link(a, tmp, "b"), -LINUX_EEXIST);
+	CHECK_EQ(vfs_link(d, tmp, "e"), -LINUX_EPERM);
+	CHECK_EQ(resolve("/bin", 0, &l), 0);
+	CHECK_EQ(vfs_link(a, l.node, "x"), -LINUX_EROFS);
+	CHECK_EQ(resolve("/bin/hello", 0, &l), 0);
+	CHECK_EQ(vfs_link(l.node, tmp, "x"), -LINUX_EXDEV);
+	CHECK_EQ(resolve("/var", 0, &l), 0);
+	CHECK_EQ(vfs_link(a, l.node, "x"), -LINUX_EXDEV);
+	/* renaming one name onto another of the same node changes nothing */
+	CHECK_EQ(resolve("/tmp/b", 0, &l), 0);
+	CHECK_EQ(vfs_rename(l.entry, tmp, "a"), 0);
+	CHECK_EQ(vfs_nodes[a].links, 2u);
+	/* the first name goes: another takes its place, the bytes stay */
+	CHECK_EQ(vfs_remove(a, false), 0);
+	CHECK_EQ(vfs_nodes[a].type, VFS_FILE);
+	CHECK_EQ(vfs_nodes[a].links, 1u);
+	CHECK_EQ(resolve("/tmp/a", 0, &l), -LINUX_ENOENT);
+	CHECK_EQ(resolve("/tmp/b", 0, &l), 0);
+	CHECK_EQ(l.node, a);
+	CHECK_EQ(l.entry, a);                   /* its first name now */
+	CHECK_EQ(vfs_remove(d, true), -LINUX_ENOTEMPTY);
+	CHECK_EQ(resolve("/tmp/d/c", 0, &l), 0);
+	CHECK_EQ(vfs_remove(l.entry, false), 0);
+	CHECK_EQ(vfs_nodes[a].links, 0u);
+	CHECK_EQ(vfs_remove(d, true), 0);
+	unsigned before = pages_out;
+	CHECK_EQ(vfs_remove(a, false), 0);     /* the last name: freed with its pages */
+	CHECK_EQ(vfs_nodes[a].type, VFS_FREE);
+	CHECK(pages_out < before);
+	CHECK_EQ(vfs_link(a, tmp, "z"), -LINUX_ENOENT);
+}
+
+TEST(vfs_tmpfs_symbolic_links_keep_their_target_in_one_page)
+{
+	struct vfs_lookup l;
+	size_t len;
+
+	init_tree();
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	int tmp = l.node;
+	unsigned before = pages_out;
+	int s = (int)vfs_create(tmp, "s", LINUX_S_IFLNK | 0777);
+	CHECK(s > 0);
+	CHECK_EQ(vfs_set_target(s, "/bin/hello", 10), 0);
+	CHECK_EQ(pages_out, before + 1);
+	CHECK_EQ(vfs_tmpfs_pages(), 1u);
+	const char *t = vfs_link_target(s, NULL, &len);
+	CHECK(t && len == 10 && !memcmp(t, "/bin/hello", 10));
+	CHECK_EQ(resolve("/tmp/s", VFS_FOLLOW, &l), 0);
+	CHECK_EQ(vfs_nodes[l.node].type, VFS_FILE);
+	CHECK_EQ(vfs_remove(s, false), 0);
+	CHECK_EQ(pages_out, before);
+	CHECK_EQ(vfs_tmpfs_pages(), 0u);
+}
+
 TEST(vfs_pages_of_a_shared_mapping_and_socket_names)
 {
 	struct vfs_lookup l;
@@ -289,6 +365,33 @@ TEST(vfs_proc_nodes_follow_descriptors_and_stay_bounded)
 	CHECK_EQ(resolve("/proc/7/fd/3", 0, &l), 0);
 	CHECK_EQ(l.node, link);
 	vfs_nodes[link].opens = 0;
+	vfs_set_proc(NULL);
+}
+
+/* Past VFS_PROC_NODES the least recently used idle node goes: one
+ * looked up again stays, though it was made first. */
+TEST(vfs_proc_nodes_evict_the_least_recently_used)
+{
+	struct vfs_lookup l;
+	char path[32];
+
+	init_tree();
+	vfs_set_proc(&fake_proc);
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	int first = l.node;
+	for (int pid = 2; pid <= VFS_PROC_NODES / 2 - 8; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		CHECK_EQ(resolve(path, 0, &l), 0);
+	}
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	CHECK_EQ(l.node, first);
+	for (int pid = VFS_PROC_NODES / 2 - 7; pid <= VFS_PROC_NODES / 2 + 8; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		CHECK_EQ(resolve(path, 0, &l), 0);
+		CHECK(proc_nodes_in_table() <= VFS_PROC_NODES);
+	}
+	CHECK_EQ(resolve("/proc/1/fd", 0, &l), 0);
+	CHECK_EQ(l.node, first);
 	vfs_set_proc(NULL);
 }
 

@@ -1,0 +1,37 @@
+/*
+ * The loopback interface, as Linux's lo: lwIP's loop_netif
+ * (LWIP_HAVE_LOOPIF, 127.0.0.1/8; lwipopts.h), and datagrams to one of
+ * the appliance's own addresses (LWIP_NETIF_LOOPBACK). lwIP's
+ * netif_loop_output copies what is sent into a queue of the interface
+ * (at most LWIP_LOOPBACK_MAX_PBUFS pbufs each; past it the datagram is
+ * dropped, and TCP sends it again), and loopback_poll, in the main
+ * loop, gives the queued datagrams to lwIP's IPv4 input. They never were
+ * on a wire: the guard's checks of what arrives from one (source
+ * addresses, reverse path, options, the firewall's input and
+ * forwarding) are not for them (guard_ip4_input lets them by while
+ * loopback_delivering is true), as Linux does not drop lo's 127/8
+ * sources as martians.
+ */
+#include "netstack.h"
+
+bool loopback_delivering;
+
+bool loopback_poll(void)
+{
+	struct netif *n;
+	bool queued = false;
+
+	NETIF_FOREACH(n)
+		queued |= n->loop_first != NULL;
+	if (!queued)
+		return false;
+	loopback_delivering = true;
+	netif_poll_all();
+	loopback_delivering = false;
+	return true;    /* what it delivered may have answers queued */
+}
+
+bool loopback_netif(const struct netif *n)
+{
+	return n->state == NULL;
+}

@@ -22,6 +22,9 @@
  */
 #include "iperf.h"
 
+#include "netstack.h"
+#include "rcv_window.h"
+
 #include "lib/fmt.h"
 #include "lib/mica.h"
 #include "lwip/sys.h"
@@ -46,6 +49,7 @@ struct iperf_conn {
 	uint64_t last_period_bytes;     /* in the one before; IPERF_FLOOR for a new test */
 	unsigned period_polls;
 	uint8_t header[IPERF_HEADER];   /* server: the first bytes, for the flags */
+	struct rcv_window rw;           /* server: the window by the buffers segments take */
 	ip_addr_t peer;
 	u16_t peer_port;
 };
@@ -79,6 +83,7 @@ static err_t finish(struct iperf_conn *c, const char *how)
 	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
 	tcp_poll(pcb, NULL, 0);
+	rcv_window_release(&c->rw, pcb);        /* else lwIP resets it */
 	if (tcp_close(pcb) == ERR_OK)
 		return ERR_OK;
 	tcp_abort(pcb);
@@ -111,7 +116,8 @@ static err_t server_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
 	}
 	c->bytes += p->tot_len;
 	c->period_bytes += p->tot_len;
-	tcp_recved(pcb, p->tot_len);
+	rcv_window_measure(&c->rw, p);
+	rcv_window_recved(&c->rw, pcb, p->tot_len);
 	pbuf_free(p);
 	return ERR_OK;
 }

@@ -388,6 +388,16 @@ void offload_rx_chain(struct iface *ifc, uint8_t *frame, struct netq_desc d);
 /* The segment size of the aggregate lwIP's input is handling now, or 0. */
 uint16_t offload_rx_seg_size(void);
 void offload_tx(struct iface *ifc, uint8_t *frame, struct netq_desc *d);
+/* A TCP connection's receive window sized by the pool buffers its
+ * segments take (rcv_window.c, rcv_window.h): measure what arrived (an
+ * in-order pbuf chain lwIP delivered, before it is freed), give back to
+ * the window what the reader read (in place of tcp_recved), and give
+ * back all that was withheld before closing the connection. */
+struct rcv_window;
+struct tcp_pcb;
+void rcv_window_measure(struct rcv_window *w, const struct pbuf *p);
+void rcv_window_recved(struct rcv_window *w, struct tcp_pcb *pcb, uint32_t len);
+void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

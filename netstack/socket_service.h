@@ -17,6 +17,7 @@
 
 #include "netstack.h"
 #include "proto/socket.h"
+#include "rcv_window.h"
 
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -57,6 +58,7 @@ struct sock {
 	unsigned rxq_head, rxq_n;
 	struct pbuf *rx_tail;
 	uint8_t *rx_tail_end;
+	struct rcv_window rw;           /* the window by the buffers segments take */
 	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
 	unsigned acc_n;
 	/* UDP: received datagrams, oldest first; what they take of lwIP's

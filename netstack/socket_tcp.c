@@ -69,10 +69,13 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct sock *s = arg;
 
-	if (!p)
+	if (!p) {
 		s->eof = true;
-	else if (rx_append(s, p) != ERR_OK)
-		return ERR_MEM;         /* lwIP keeps it and offers it again */
+	} else {
+		rcv_window_measure(&s->rw, p);
+		if (rx_append(s, p) != ERR_OK)
+			return ERR_MEM;         /* lwIP keeps it and offers it again */
+	}
 	sock_changed(s);
 	return ERR_OK;
 }
@@ -253,14 +256,11 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		}
 		done += copy;
 	}
-	/* The window opened by what was read, at once (tcp_recved takes at
-	 * most 64 KiB a call): one window update for a read, not one for
-	 * every chunk it emptied. */
-	for (uint64_t left = done; s->tcp && left; ) {
-		uint16_t k = (uint16_t)(left < 0xFFFF ? left : 0xFFFF);
-		tcp_recved(s->tcp, k);
-		left -= k;
-	}
+	/* The window opened by what was read, at once, as far as the
+	 * buffers its segments take allow (rcv_window.c): one window update
+	 * for a read, not one for every chunk it emptied. */
+	if (s->tcp && done)
+		rcv_window_recved(&s->rw, s->tcp, (uint32_t)done);
 	out[0] = done;          /* 0 at the end of the stream */
 	*n = 1;
 	return 0;
@@ -406,6 +406,7 @@ static void tcp_sock_close(struct sock *s)
 			tcp_recv(s->tcp, NULL);
 			tcp_sent(s->tcp, NULL);
 			tcp_err(s->tcp, NULL);
+			rcv_window_release(&s->rw, s->tcp);     /* else lwIP resets it */
 		}
 		if (tcp_close(s->tcp) != ERR_OK)
 			tcp_abort(s->tcp);

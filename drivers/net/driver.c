@@ -157,6 +157,15 @@ static bool rx_gather(struct nic_rx *rx, struct netq_ring *rx_ready)
 	return pushed;
 }
 
+/* The rx-ready descriptors that taking one more frame from the NIC may
+ * need: what is gathered or held for rx-ready already, and the most one
+ * frame takes. */
+static unsigned rx_ready_need(void)
+{
+	return rx_frame.n + (nic.rx_merge ? rx_merge_held() : 0) +
+	       (nic.rx_frame_descs ? nic.rx_frame_descs : NETQ_CHAIN_MAX);
+}
+
 /* The next frame in tx-ready, its descriptors into d (at most
  * NETQ_CHAIN_MAX + 1: one more says it is too long), without taking them;
  * returns how many, 0 when none. *whole: the frame's end is in the ring
@@ -225,8 +234,14 @@ static void driver_poll(void)
 	bool pushed = false, whole;
 	unsigned n, taken = 0;
 
-	/* Received frames to the client; bad ones straight back to the NIC. */
-	while (ops->rx_take(&nic, &rx))
+	/* Received frames to the client; bad ones straight back to the NIC.
+	 * A frame is taken only when rx-ready has room for it (a frame's
+	 * later buffers: room was kept at its first): a client that falls
+	 * behind leaves frames in the NIC's ring, which then takes no more
+	 * (QEMU's models keep what comes in the host's queue; hardware
+	 * counts it missed, rx_no_buffer), instead of the driver taking them
+	 * only to drop them; driver_may_sleep waits for the room. */
+	while ((rx_frame.n || netq_space(rx_ready) >= rx_ready_need()) && ops->rx_take(&nic, &rx))
 		pushed |= rx_gather(&rx, rx_ready);
 	if (nic.rx_merge)
 		pushed |= rx_merge_flush(&nic, rx_ready);       /* nothing is held past a poll */
@@ -303,6 +318,12 @@ static bool driver_may_sleep(void)
 	struct netq_ring *tx_done = netq_ring(nic.area, NETQ_TX_DONE);
 
 	if (nic.ops->rx_room(&nic) && !netq_prepare_wait(netq_ring(nic.area, NETQ_RX_FREE)))
+		return false;
+	/* Frames may wait in the NIC for room on rx-ready: the client's
+	 * taking some wakes us (it signals a producer waiting for space). */
+	struct netq_ring *rx_ready = netq_ring(nic.area, NETQ_RX_READY);
+	if (netq_space(rx_ready) < rx_ready_need() &&
+	    !netq_prepare_wait_space(rx_ready, rx_ready_need()))
 		return false;
 	struct netq_desc frame[NETQ_CHAIN_MAX + 1];
 	bool whole;

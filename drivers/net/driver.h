@@ -118,6 +118,8 @@ struct nic_device {
 	unsigned tx_in_flight;          /* frames given to the NIC, not yet taken back */
 	bool rx_merge;                  /* TCP segments merged on receive (rx_merge.c; the
 					   model offers NETQ_OFFLOAD_RX_TSO4 for them) */
+	unsigned rx_frame_descs;        /* the most rx-ready descriptors one received
+					   frame takes (probe; 0: NETQ_CHAIN_MAX) */
 	cap_slot_t client_notif;        /* the client's notification, or CAP_SLOT_NONE */
 };
 
@@ -146,6 +148,9 @@ bool nic_rx_push(struct nic_device *nic, struct netq_ring *rx_ready, const struc
 bool rx_merge_deliver(struct nic_device *nic, struct netq_ring *rx_ready,
 		      const struct netq_desc *d, unsigned count, uint32_t len);
 bool rx_merge_flush(struct nic_device *nic, struct netq_ring *rx_ready);
+/* The descriptors receive merging holds for rx-ready (pushed at the latest
+ * by rx_merge_flush). */
+unsigned rx_merge_held(void);
 
 /* The driver program, given its hardware half: never returns but on a
  * failure at start (then the program's exit status). */

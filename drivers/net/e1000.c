@@ -227,6 +227,9 @@ static const char *e1000_probe(struct nic_device *nic)
 		nic->rx_merge = true;
 		nic->offloads |= NETQ_OFFLOAD_RX_TSO4;
 	}
+	/* A frame is one buffer (a longer one is dropped); what merging
+	 * holds for rx-ready driver.c counts apart. */
+	nic->rx_frame_descs = 1;
 	printf("%s: transmit: chains %s, segmentation (TSO) %s; receive merging %s\n", nic->ifname,
 	       nic->offloads & NETQ_OFFLOAD_TX_SG ? "on" : "off",
 	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off", nic->rx_merge ? "on" : "off");

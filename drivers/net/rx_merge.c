@@ -44,6 +44,11 @@ static bool segment_ok(struct nic_device *nic, struct netq_desc d, struct netq_m
 	return netq_frame_l4(f, d.len, &l4) && netq_csum_ok(f, &l4);
 }
 
+unsigned rx_merge_held(void)
+{
+	return held.m.n;
+}
+
 bool rx_merge_flush(struct nic_device *nic, struct netq_ring *rx_ready)
 {
 	unsigned n = held.m.n;

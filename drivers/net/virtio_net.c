@@ -278,6 +278,8 @@ static const char *virtio_probe(struct nic_device *nic)
 			(features & F_GUEST_TSO4 ? NETQ_OFFLOAD_RX_TSO4 : 0) |
 			(features & F_HOST_TSO4 ? NETQ_OFFLOAD_TX_TSO4 : 0) |
 			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0);
+	/* Only an aggregate spans buffers (MRG_RXBUF): a chain on rx-ready. */
+	nic->rx_frame_descs = features & F_GUEST_TSO4 ? NETQ_CHAIN_MAX : 1;
 	if (!(features & F_MAC))
 		return "the device has no MAC address (VIRTIO_NET_F_MAC)";
 	for (int i = 0; i < 6; i++)

@@ -1,0 +1,56 @@
+/*
+ * A TCP connection's receive window sized by the pool buffers its
+ * segments take (rcv_window.h; docs/netstack.md, "Receive window"), for
+ * the readers that give lwIP its window back: the socket service's
+ * stream sockets and the iperf server. lwIP's window (pcb->rcv_wnd)
+ * shrinks as segments arrive and grows only by tcp_recved, so it is kept
+ * within the clamp by giving back no more than that: the rest of what
+ * was read is withheld, and given back as the window falls below the
+ * clamp again, or all of it before the connection is closed (lwIP
+ * resets a connection closed with window not given back: data unread).
+ */
+#include "netstack.h"
+
+#include "lwip/priv/tcp_priv.h"
+#include "rcv_window.h"
+
+void rcv_window_measure(struct rcv_window *w, const struct pbuf *p)
+{
+	uint32_t bytes = 0, bufs = 0;
+
+	/* Only frames lwIP holds in the pool's buffers: what it had to copy
+	 * out (past its share) takes no buffer. */
+	for (const struct pbuf *q = p; q; q = q->next) {
+		if (iface_in_pool_buffer((struct pbuf *)q)) {
+			bytes += q->len;
+			bufs++;
+		}
+	}
+	if (bufs)
+		w->per_buf8 = rcv_window_sample(w->per_buf8, bytes, bufs);
+}
+
+static void give(struct tcp_pcb *pcb, uint32_t n)
+{
+	while (n) {
+		u16_t k = (u16_t)(n < 0xFFFF ? n : 0xFFFF);     /* tcp_recved takes 16 bits */
+		tcp_recved(pcb, k);
+		n -= k;
+	}
+}
+
+void rcv_window_recved(struct rcv_window *w, struct tcp_pcb *pcb, uint32_t len)
+{
+	uint32_t credit = w->withheld + len;
+	uint32_t n = rcv_window_give(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
+				     credit);
+
+	w->withheld = credit - n;
+	give(pcb, n);
+}
+
+void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb)
+{
+	give(pcb, w->withheld);
+	w->withheld = 0;
+}

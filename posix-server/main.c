@@ -225,7 +225,7 @@ static void answer_waiting(struct thread *t)
 
 static bool wake_pending(void)
 {
-	return threads_marked != 0;
+	return threads_any_marked();
 }
 
 /* A signal came while t runs (it is not waiting for the server). One
@@ -270,14 +270,18 @@ static void signal_running(struct thread *t)
  * try either finishes or waits again). */
 static void wake_waiting(void)
 {
-	while (threads_marked) {
-		uint64_t w;
+	while (threads_any_marked()) {
 		/* The marked ones in index order, as a scan of the table
 		 * would take them: those marked meanwhile above i in this
 		 * round, those below in the next. */
-		for (unsigned i = 0; i < THREAD_MAX && (w = threads_marked & (~0UL << i));) {
-			i = (unsigned)__builtin_ctzl(w);
-			threads_marked &= ~(1UL << i);
+		for (unsigned i = 0; i < THREAD_MAX;) {
+			uint64_t w = threads_marked[i / 64] & (~0UL << (i % 64));
+			if (!w) {
+				i = (i / 64 + 1) * 64;
+				continue;
+			}
+			i = i / 64 * 64 + (unsigned)__builtin_ctzl(w);
+			threads_marked[i / 64] &= ~(1UL << (i % 64));
 			struct thread *t = &threads[i++];
 			if (t->state != THREAD_RUNNING || !t->wake)
 				continue;

@@ -169,12 +169,12 @@ static void table_free(void *ctx, void *table, size_t bytes)
 		pages_free(table);
 }
 
-static void *tmpfs_page_alloc(void)
+void *memory_page_alloc(void)
 {
 	return page_alloc(NULL);
 }
 
-static void tmpfs_page_free(void *page)
+void memory_page_free(void *page)
 {
 	page_free(NULL, page);
 }
@@ -185,10 +185,31 @@ static uint64_t file_time_now(void)
 	return (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
 }
 
-const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free, file_time_now };
+/* What tmpfs makes now is charged to the account whose call it is. */
+static int file_account(void)
+{
+	return share_account;
+}
+
+const struct vfs_ops vfs_page_ops = { memory_page_alloc, memory_page_free, file_time_now,
+				      file_account };
+
+/* Pages shared whose write access is still to be revoked (share_flush):
+ * a fork's in one mem_unmap_list call for each SHARE_BATCH pages. */
+#define SHARE_BATCH 256
+static uint64_t share_pending[SHARE_BATCH];
+static unsigned share_npending;
+
+static void share_flush(void *ctx)
+{
+	if (share_npending)
+		sys_mem_unmap_list((uint64_t)share_pending, share_npending, MEM_UNMAP_WRITE_ONLY);
+	share_npending = 0;
+}
 
 /* Copy-on-write (lib/aspace.h): write access revoked from every process
- * the page is mapped to; the next write faults and gets a copy. */
+ * the page is mapped to (at share_flush, which as_share and as_adopt
+ * call before they return); the next write faults and gets a copy. */
 static void page_share(void *ctx, void *page)
 {
 	uint16_t *extra = owners_of(page, NULL);
@@ -196,7 +217,9 @@ static void page_share(void *ctx, void *page)
 	if (!extra || *extra == UINT16_MAX)
 		return;         /* never: every owned page is of a run, PROCESS_MAX owners */
 	(*extra)++;
-	sys_mem_unmap(fpage((uint64_t)page, 12), MEM_UNMAP_WRITE_ONLY);
+	if (share_npending == SHARE_BATCH)
+		share_flush(ctx);
+	share_pending[share_npending++] = fpage((uint64_t)page, 12);
 }
 
 static unsigned page_owners(void *ctx, void *page)
@@ -208,7 +231,7 @@ static unsigned page_owners(void *ctx, void *page)
 
 const struct as_ops process_as_ops = {
 	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners,
-	shmem_page, shmem_hold, shmem_release,
+	shmem_page, shmem_hold, shmem_release, share_flush,
 };
 
 void memory_counts(uint64_t *used, uint64_t *reserve)

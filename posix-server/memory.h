@@ -14,6 +14,11 @@
 extern const struct as_ops process_as_ops;
 /* The same pages for tmpfs files (vfs.h). */
 extern const struct vfs_ops vfs_page_ops;
+/* A zeroed page of the same pool, for the server's own use (tmpfs files,
+ * a process's descriptor table): NULL when init has no more. Counted
+ * among the pages in use (memory_counts) until memory_page_free. */
+void *memory_page_alloc(void);
+void memory_page_free(void *page);
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);

@@ -333,8 +333,13 @@ static bool page_fault(struct thread *t, struct msg *m)
 	uint64_t at = (m->w[0] & ~(PAGE_SIZE - 1)) | (m->w[1] & 0xFFF);
 	long err;
 
-	t->fault_repeats = at == t->fault_at ? t->fault_repeats + 1 : 0;
+	/* The same fault again, unless a shared page was revoked since (by
+	 * another process's exec, munmap or copy: with many processes
+	 * sharing a parent's pages, that can happen many times in a row). */
+	t->fault_repeats = at == t->fault_at && t->fault_revokes == memory_revokes
+			   ? t->fault_repeats + 1 : 0;
 	t->fault_at = at;
+	t->fault_revokes = memory_revokes;
 	bool thrashing = false;
 	if (t->fault_repeats == FAULT_TRIM_AT) {
 		memory_trim(p, m->w[0]);

@@ -33,6 +33,7 @@ struct free_page {
 };
 
 static struct free_page *free_pages;
+uint64_t memory_revokes;
 static uint64_t pages_reserve, pages_used;
 
 /* The runs, and for each page of them its owners beyond the first. */
@@ -140,8 +141,10 @@ static void page_free(void *ctx, void *page)
 		 * (its end) has no mapping of it left; a live one (munmap,
 		 * exec) loses it with every other's, who fault it in again. */
 		(*extra)--;
-		if (!owner || owner->task.task)
+		if (!owner || owner->task.task) {
 			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+			memory_revokes++;
+		}
 		if (*extra || !*slot)
 			return;
 		cache_drop(page);       /* only the file cache had it still */
@@ -154,19 +157,81 @@ static void page_free(void *ctx, void *page)
 	pages_used--;
 }
 
-/* The table of a process's pages: one page while it is small, a run of
- * its own from init beyond. */
+/* Tables of 8 to 64 KiB (a process's owned pages past 128, its regions
+ * past 64) are cut from runs of MEMORY_RUN taken for them and kept by
+ * size when given back: init gives a program at most PROGRAM_MAX_CHUNKS
+ * (64) allocations, so one each would stop the 64 processes' tables. */
+#define TABLE_CLASSES 4                 /* 8, 16, 32, 64 KiB */
+static struct free_page *tables_free[TABLE_CLASSES];
+static uint8_t *table_run;              /* what is left of the run tables are cut from */
+static uint64_t table_run_left;
+
+static int table_class(size_t bytes)
+{
+	for (int c = 0; c < TABLE_CLASSES; c++)
+		if (bytes == (2 * PAGE_SIZE) << c)
+			return c;
+	return -1;
+}
+
+static void table_put(void *table, int c)
+{
+	struct free_page *f = table;
+
+	f->next = tables_free[c];
+	tables_free[c] = f;
+}
+
+/* A table for a process (lib/aspace.h): one page of the pool while it is
+ * small, a cut of a table run up to 64 KiB, a run of its own from init
+ * beyond. Counted among the pages in use. */
 static void *table_alloc(void *ctx, size_t bytes)
 {
-	return bytes == PAGE_SIZE ? page_alloc(ctx) : pages_alloc(bytes, NULL);
+	int c = table_class(bytes);
+	void *t;
+
+	if (bytes == PAGE_SIZE)
+		return page_alloc(ctx);
+	if (c < 0) {
+		if ((t = pages_alloc(bytes, NULL)))
+			pages_used += bytes / PAGE_SIZE;
+		return t;
+	}
+	if ((t = tables_free[c])) {
+		tables_free[c] = tables_free[c]->next;
+	} else {
+		if (table_run_left < bytes) {
+			uint8_t *run = pages_alloc(MEMORY_RUN, NULL);
+			if (!run)
+				return NULL;
+			/* The old run's rest (a multiple of 8 KiB) for the smallest. */
+			for (; table_run_left; table_run_left -= 2 * PAGE_SIZE, table_run += 2 * PAGE_SIZE)
+				table_put(table_run, 0);
+			table_run = run;
+			table_run_left = MEMORY_RUN;
+		}
+		t = table_run;
+		table_run += bytes;
+		table_run_left -= bytes;
+	}
+	memset(t, 0, bytes);
+	pages_used += bytes / PAGE_SIZE;
+	return t;
 }
 
 static void table_free(void *ctx, void *table, size_t bytes)
 {
-	if (bytes == PAGE_SIZE)
+	int c = table_class(bytes);
+
+	if (bytes == PAGE_SIZE) {
 		page_free(ctx, table);
-	else
+		return;
+	}
+	pages_used -= bytes / PAGE_SIZE;
+	if (c < 0)
 		pages_free(table);
+	else
+		table_put(table, c);
 }
 
 void *memory_page_alloc(void)
@@ -289,8 +354,10 @@ void memory_log(void)
 
 static void trim_page(void *ctx, uint64_t va, void *page)
 {
-	if (va != *(uint64_t *)ctx)
+	if (va != *(uint64_t *)ctx) {
 		sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+		memory_revokes++;
+	}
 }
 
 void memory_trim(struct process *p, uint64_t keep)

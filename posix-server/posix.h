@@ -30,7 +30,10 @@
 #define PROCESS_MAX        64           /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
-#define THREAD_MAX         256          /* threads of all processes at once */
+#define THREAD_MAX         80           /* threads of all processes at once: with a task
+					 * per process, a thread and a reply object per
+					 * thread, what the server's 256 capability slots
+					 * hold (docs/posix.md, "What a process costs") */
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
@@ -123,7 +126,9 @@ struct thread {
 	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
 	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
 	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
-	unsigned fault_repeats;         /* how often in a row, answered */
+	unsigned fault_repeats;         /* how often in a row, answered, with no page
+					 * revoked from others meanwhile */
+	uint64_t fault_revokes;         /* memory_revokes when it was last answered */
 };
 
 /* What a process's parent's wait4 (WUNTRACED, WCONTINUED) has to hear. */
@@ -219,8 +224,7 @@ void control_request(struct msg *m);
 
 /* ---- thread.c: the threads of processes ---- */
 
-#define THREAD_WORDS (THREAD_MAX / 64)
-_Static_assert(THREAD_MAX % 64 == 0, "threads_waiting has a bit per thread");
+#define THREAD_WORDS ((THREAD_MAX + 63) / 64)
 /* Bit i % 64 of word i / 64: threads[i] is marked (thread_mark): main.c
  * looks at those. */
 extern uint64_t threads_marked[THREAD_WORDS];

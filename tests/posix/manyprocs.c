@@ -7,7 +7,7 @@
  *   - a pipeline of 40 processes (each exec'd again as `manyprocs stage`,
  *     as a shell's pipeline runs programs) that adds 1 to every number
  *     going through it: what comes out is each number plus 40;
- *   - 4 processes with 30 threads each alive at once.
+ *   - 3 processes with 16 threads each alive at once.
  *
  * Every line it prints is the same on Linux and on Mica.
  *
@@ -32,8 +32,8 @@
 #define AT_ONCE   40
 #define STAGES    40
 #define NUMBERS   100
-#define TPROCS    4
-#define TTHREADS  30
+#define TPROCS    3
+#define TTHREADS  16
 #define LIMIT_MAX 1000
 
 /* A child that says it started (a byte on ready) and waits until release

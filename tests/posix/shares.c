@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #define CHILDREN_MAX 64      /* past SHARE(PROCESS_MAX): 48 */
-#define THREADS_MAX  256      /* past SHARE(THREAD_MAX): 192 */
+#define THREADS_MAX  128      /* past SHARE(THREAD_MAX): 60 */
 
 static volatile sig_atomic_t ended;
 static pid_t children[CHILDREN_MAX];

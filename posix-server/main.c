@@ -225,7 +225,7 @@ static void answer_waiting(struct thread *t)
 
 static bool wake_pending(void)
 {
-	return threads_any_marked();
+	return threads_marked_any != 0;
 }
 
 /* A signal came while t runs (it is not waiting for the server). One
@@ -270,7 +270,8 @@ static void signal_running(struct thread *t)
  * try either finishes or waits again). */
 static void wake_waiting(void)
 {
-	while (threads_any_marked()) {
+	while (threads_marked_any) {
+		threads_marked_any = 0;         /* set again by what marks one meanwhile */
 		/* The marked ones in index order, as a scan of the table
 		 * would take them: those marked meanwhile above i in this
 		 * round, those below in the next. */

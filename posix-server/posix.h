@@ -230,14 +230,14 @@ void control_request(struct msg *m);
 extern uint64_t threads_marked[THREAD_WORDS];
 /* Bit i % 64 of word i / 64: threads[i] waits in a call (its blocked). */
 extern uint64_t threads_waiting[THREAD_WORDS];
-/* Whether any thread is marked. */
-static inline bool threads_any_marked(void)
+/* Nonzero when a bit of threads_marked may be set (main.c's loop looks
+ * at one word for every message: what a null call costs). */
+extern uint64_t threads_marked_any;
+/* Mark threads[index] in threads_marked. */
+static inline void threads_mark_bit(unsigned index)
 {
-	uint64_t any = 0;
-
-	for (unsigned k = 0; k < THREAD_WORDS; k++)
-		any |= threads_marked[k];
-	return any != 0;
+	threads_marked[index / 64] |= 1UL << (index % 64);
+	threads_marked_any = 1;
 }
 
 /* The thread the badge of a message names (alive, of a live process),
@@ -281,7 +281,7 @@ bool thread_exit(struct thread *t);
 static inline void thread_mark(struct thread *t)
 {
 	t->wake = true;
-	threads_marked[t->index / 64] |= 1UL << (t->index % 64);
+	threads_mark_bit(t->index);
 }
 /* t's call waits (saved, reply) or no longer does. */
 static inline void thread_set_blocked(struct thread *t, bool blocked)

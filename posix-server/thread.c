@@ -15,6 +15,7 @@
 
 struct thread threads[THREAD_MAX];
 uint64_t threads_marked[THREAD_WORDS];
+uint64_t threads_marked_any;
 uint64_t threads_waiting[THREAD_WORDS];
 
 uint32_t threads_wakes;

@@ -32,19 +32,23 @@ void tmpfs_init(const struct vfs_ops *page_ops)
 	tmpfs_pages = 0;
 }
 
-bool tmpfs_node_room(int *account)
+int tmpfs_account(void)
+{
+	return ops && ops->account ? ops->account() : 0;
+}
+
+bool tmpfs_node_room(int account)
 {
 	unsigned all = 0, mine = 0;
 
-	*account = ops && ops->account ? ops->account() : 0;
 	for (int i = 0; i < VFS_NODES; i++) {
 		const struct vfs_node *n = &vfs_nodes[i];
-		if (n->type != VFS_FREE && VFS_WRITABLE(n)) {
+		if (n->type != VFS_FREE && VFS_WRITABLE(n) && n->parent >= 0) {
 			all++;
-			mine += n->account == *account;
+			mine += n->account == account;
 		}
 	}
-	return all < TMPFS_NODES && (!*account || mine < SHARE(TMPFS_NODES));
+	return all < TMPFS_NODES && (!account || mine < SHARE(TMPFS_NODES));
 }
 
 /* Who a page of a file is charged to, and how many it has (counted when

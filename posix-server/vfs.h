@@ -214,10 +214,14 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
  * given back (it is being freed). */
 void tmpfs_init(const struct vfs_ops *ops);
 void tmpfs_free(struct vfs_node *n);
-/* (tmpfs.c, for vfs.c) Whether a new tmpfs node may be made for the
- * account whose call it is (TMPFS_NODES in all, SHARE of them each): its
- * account (0: the server's) into *account, or false. */
-bool tmpfs_node_room(int *account);
+/* (tmpfs.c, for vfs.c) The account whose call it is (vfs_ops.account;
+ * 0: the server's); whether a new tmpfs node in a directory may be made
+ * for account: TMPFS_NODES in all, SHARE of them each, counting the nodes
+ * in a directory (not a MAP_SHARED|MAP_ANONYMOUS object's, whose pages
+ * count but which is no file of /tmp, as Linux's are of its internal
+ * shmem mount; nor a file removed while open). */
+int tmpfs_account(void);
+bool tmpfs_node_room(int account);
 
 /* The time now for the nodes' times (vfs_ops.now), ns since the epoch. */
 uint64_t vfs_now(void);

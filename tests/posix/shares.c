@@ -158,6 +158,13 @@ static int hold(void)
 {
 	int err, n;
 	long bytes;
+	/* Made and touched first: its page is a tmpfs page of the account's. */
+	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				  -1, 0);
+
+	if (done == MAP_FAILED)
+		return 1;
+	*done = 0;
 
 	n = until_error(make_pty, &err);
 	printf("ptys: %d, then %s\n", n, ename(err));
@@ -182,10 +189,6 @@ static int hold(void)
 	 * from /dev/null: the parent keeps those descriptions) opens more
 	 * until the account has no description left: it stops before its
 	 * own RLIMIT_NOFILE. */
-	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-				  -1, 0);
-	if (done == MAP_FAILED)
-		return 1;
 	pid_t c = fork();
 	if (c == 0) {
 		for (int fd = first; fd < first + n; fd++)

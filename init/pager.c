@@ -37,7 +37,7 @@ static void table_free(void *ctx, void *table, size_t bytes)
 }
 
 const struct as_ops program_as_ops = { page_alloc, page_free, prepare, table_alloc, table_free,
-				       NULL, NULL, NULL, NULL, NULL };
+				       NULL, NULL, NULL, NULL, NULL, NULL };
 
 /*
  * A driver's client died while the driver was inside its poll: the rings

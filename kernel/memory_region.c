@@ -59,24 +59,73 @@ long sys_mem_map(uint64_t slot, uint64_t offset, uint64_t va, uint64_t pages, ui
 	return 0;
 }
 
-/* Not a capability call: it takes back what the caller mapped (mem_map or
- * IPC) from everyone it passed the pages on to. */
-long sys_mem_unmap(uint64_t fp, uint64_t flags)
+/* Whether fp names 4 KiB..1 GiB of user space, aligned to its size (at
+ * most 1 GiB, as for IPC items: the walk of unmap_range is per page and
+ * must stay short, the kernel is not preemptible). */
+static bool unmap_fpage_ok(uint64_t fp)
 {
 	unsigned log2 = fpage_log2(fp);
 	uint64_t base = fpage_base(fp);
 
-	/* At most 1 GiB, as for IPC items: the walk below is per page and
-	 * must stay short (the kernel is not preemptible). */
-	if (log2 < 12 || log2 > 30 || base & ((1UL << log2) - 1) || base >= USER_TOP ||
-	    (1UL << log2) > USER_TOP - base)
-		REJECT(ERR_INVALID_ARG, "bad flexpage %lx (4 KiB..1 GiB, aligned)", fp);
-	if (flags & ~(uint64_t)(MEM_UNMAP_SELF | MEM_UNMAP_WRITE_ONLY))
-		REJECT(ERR_INVALID_ARG, "unknown flags %#lx", flags);
-	for (uint64_t off = 0; off < (1UL << log2); off += PAGE_SIZE) {
+	return log2 >= 12 && log2 <= 30 && !(base & ((1UL << log2) - 1)) && base < USER_TOP &&
+	       (1UL << log2) <= USER_TOP - base;
+}
+
+/* Revoke what was derived from the caller's pages in fp (checked). */
+static void unmap_range(uint64_t fp, uint64_t flags)
+{
+	uint64_t base = fpage_base(fp), size = 1UL << fpage_log2(fp);
+
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
 		struct mapping *m = mapdb_find(current->task, base + off);
 		if (m)
 			mapdb_unmap(m, flags & MEM_UNMAP_SELF, flags & MEM_UNMAP_WRITE_ONLY);
+	}
+}
+
+/* Not a capability call: it takes back what the caller mapped (mem_map or
+ * IPC) from everyone it passed the pages on to. */
+long sys_mem_unmap(uint64_t fp, uint64_t flags)
+{
+	if (!unmap_fpage_ok(fp))
+		REJECT(ERR_INVALID_ARG, "bad flexpage %lx (4 KiB..1 GiB, aligned)", fp);
+	if (flags & ~(uint64_t)(MEM_UNMAP_SELF | MEM_UNMAP_WRITE_ONLY))
+		REJECT(ERR_INVALID_ARG, "unknown flags %#lx", flags);
+	unmap_range(fp, flags);
+	return 0;
+}
+
+/* mem_unmap for each flexpage of a list in the caller's memory (a pager
+ * revoking a fork's pages for copy-on-write in one call): every entry
+ * checked first, then all revoked. */
+long sys_mem_unmap_list(uint64_t list, uint64_t count, uint64_t flags)
+{
+	uint64_t fps[64], pages = 0;
+
+	if (count == 0 || count > MEM_UNMAP_LIST_MAX)
+		REJECT(ERR_INVALID_ARG, "%lu flexpages (1..%u)", count, MEM_UNMAP_LIST_MAX);
+	if (flags & ~(uint64_t)(MEM_UNMAP_SELF | MEM_UNMAP_WRITE_ONLY))
+		REJECT(ERR_INVALID_ARG, "unknown flags %#lx", flags);
+	/* Read in pieces of 64, twice: to check, then to act (the caller's
+	 * memory cannot change between: one CPU, the kernel not preempted). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t at = 0; at < count; at += 64) {
+			uint64_t n = count - at < 64 ? count - at : 64;
+			if (copy_from_user(current->task, fps, list + at * 8, n * 8))
+				REJECT(ERR_BAD_ADDRESS, "list %lx not readable", list);
+			for (uint64_t i = 0; i < n; i++) {
+				if (pass) {
+					unmap_range(fps[i], flags);
+					continue;
+				}
+				if (!unmap_fpage_ok(fps[i]))
+					REJECT(ERR_INVALID_ARG, "bad flexpage %lx at %lu", fps[i], at + i);
+				pages += 1UL << (fpage_log2(fps[i]) - 12);
+			}
+		}
+		if (!pass && pages > MEM_UNMAP_LIST_PAGES)
+			REJECT(ERR_INVALID_ARG, "%lu pages in all (%lu at most)", pages,
+			       MEM_UNMAP_LIST_PAGES);
 	}
 	return 0;
 }

@@ -12,6 +12,58 @@ void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, unsigned ma
 	as->ops = ops;
 	as->ctx = ctx;
 	as->max_pages = max_pages;
+	as->regions = as->first_regions;
+	as->region_capacity = AS_FIRST_REGIONS;
+}
+
+/* The bytes of a table of regions for at least n of them (n >
+ * AS_FIRST_REGIONS): a power of two, at least 4 KiB, as table_alloc takes. */
+static size_t region_table_bytes(unsigned n)
+{
+	size_t bytes = 4096;
+
+	while (bytes / sizeof(struct as_region) < n)
+		bytes *= 2;
+	return bytes;
+}
+
+/* Room for n regions in all: the table grown (copied into a larger one
+ * from ops->table_alloc) when it is smaller. false: n is past
+ * AS_MAX_REGIONS, or there is no table to be had (nothing changed). */
+static bool region_room(struct aspace *as, unsigned n)
+{
+	if (n <= as->region_capacity)
+		return true;
+	if (n > AS_MAX_REGIONS || !as->ops->table_alloc)
+		return false;
+	size_t bytes = region_table_bytes(n);
+	struct as_region *table = as->ops->table_alloc(as->ctx, bytes);
+	if (!table)
+		return false;
+	memcpy(table, as->regions, as->nregions * sizeof(*table));
+	if (as->regions != as->first_regions)
+		as->ops->table_free(as->ctx, as->regions, region_table_bytes(as->region_capacity));
+	as->regions = table;
+	as->region_capacity = (unsigned)(bytes / sizeof(*table));
+	return true;
+}
+
+/* The table of regions given back: the record's own entries again (its
+ * regions gone: as_release). */
+static void region_table_free(struct aspace *as)
+{
+	if (as->regions != as->first_regions)
+		as->ops->table_free(as->ctx, as->regions, region_table_bytes(as->region_capacity));
+	as->regions = as->first_regions;
+	as->region_capacity = AS_FIRST_REGIONS;
+}
+
+void as_move(struct aspace *to, struct aspace *from)
+{
+	*to = *from;
+	if (from->regions == from->first_regions)
+		to->regions = to->first_regions;
+	as_init(from, from->ops, from->ctx, from->max_pages);
 }
 
 const struct as_region *as_region_at(const struct aspace *as, uint64_t va)
@@ -90,7 +142,7 @@ long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, e
 	for (unsigned i = 0; i < as->nregions; i++)
 		if (start < as->regions[i].end && as->regions[i].start < start + size)
 			return -ERR_RANGE;
-	if (as->nregions == AS_MAX_REGIONS)
+	if (!region_room(as, as->nregions + 1))
 		return -ERR_NO_MEMORY;
 	as->regions[as->nregions++] = (struct as_region){
 		.start = start, .end = start + size, .rights = rights, .kind = kind,
@@ -122,7 +174,7 @@ long as_remove(struct aspace *as, uint64_t start, uint64_t size)
 		return -ERR_INVALID_ARG;
 	for (unsigned i = 0; i < as->nregions; i++)
 		splits += as->regions[i].start < start && as->regions[i].end > end;
-	if (as->nregions + splits > AS_MAX_REGIONS)
+	if (!region_room(as, as->nregions + splits))
 		return -ERR_NO_MEMORY;
 	for (unsigned i = 0; i < as->nregions;) {
 		struct as_region *r = &as->regions[i];
@@ -212,7 +264,7 @@ long as_protect(struct aspace *as, uint64_t start, uint64_t size, unsigned right
 			return -ERR_NO_RIGHTS;
 		splits += (r->start < start && start < r->end) + (r->start < end && end < r->end);
 	}
-	if (as->nregions + splits > AS_MAX_REGIONS)
+	if (!region_room(as, as->nregions + splits))
 		return -ERR_NO_MEMORY;
 	split_at(as, start);
 	split_at(as, end);
@@ -272,4 +324,14 @@ void as_release(struct aspace *as)
 	for (unsigned i = 0; i < as->nregions; i++)
 		object_release(as, &as->regions[i], as->regions[i].start, as->regions[i].end, true);
 	as->nregions = 0;
+	region_table_free(as);
+}
+
+long as_regions_copy(struct aspace *to, const struct aspace *from)
+{
+	if (!region_room(to, from->nregions))
+		return -ERR_NO_MEMORY;
+	memcpy(to->regions, from->regions, from->nregions * sizeof(from->regions[0]));
+	to->nregions = from->nregions;
+	return 0;
 }

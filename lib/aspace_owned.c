@@ -176,11 +176,16 @@ long as_share(struct aspace *to, const struct aspace *from)
 {
 	if (to->nregions || to->capacity || !from->ops->page_share || from->npages > to->max_pages)
 		return from->npages > to->max_pages ? -ERR_NO_MEMORY : -ERR_INVALID_ARG;
+	struct as_page *table = NULL;
+	size_t bytes = from->capacity * sizeof(*from->table);
+	if (from->capacity && !(table = to->ops->table_alloc(to->ctx, bytes)))
+		return -ERR_NO_MEMORY;
+	if (as_regions_copy(to, from) < 0) {
+		if (table)
+			to->ops->table_free(to->ctx, table, bytes);
+		return -ERR_NO_MEMORY;
+	}
 	if (from->capacity) {
-		size_t bytes = from->capacity * sizeof(*from->table);
-		struct as_page *table = to->ops->table_alloc(to->ctx, bytes);
-		if (!table)
-			return -ERR_NO_MEMORY;
 		memcpy(table, from->table, bytes);
 		to->table = table;
 		to->capacity = from->capacity;
@@ -188,9 +193,9 @@ long as_share(struct aspace *to, const struct aspace *from)
 		for (unsigned i = 0; i < from->capacity; i++)
 			if (table[i].page)
 				from->ops->page_share(from->ctx, table[i].page);
+		if (from->ops->share_flush)
+			from->ops->share_flush(from->ctx);
 	}
-	memcpy(to->regions, from->regions, from->nregions * sizeof(from->regions[0]));
-	to->nregions = from->nregions;
 	for (unsigned i = 0; i < to->nregions; i++)
 		if (to->regions[i].kind == AS_OBJECT)
 			to->ops->object_hold(to->ctx, to->regions[i].object);
@@ -208,5 +213,7 @@ long as_adopt(struct aspace *as, uint64_t va, void *page)
 	table_put(as, va, page);
 	as->npages++;
 	as->ops->page_share(as->ctx, page);
+	if (as->ops->share_flush)
+		as->ops->share_flush(as->ctx);
 	return 0;
 }

@@ -14,6 +14,9 @@
 struct as_page *as_owned_find(const struct aspace *as, uint64_t va);
 /* A fresh zeroed page owned at va (not present before), or NULL. */
 void *as_owned_add(struct aspace *as, uint64_t va);
+/* to (with no regions) gets from's regions, as they are: 0, or
+ * -ERR_NO_MEMORY (no table for them; to unchanged). aspace.c. */
+long as_regions_copy(struct aspace *to, const struct aspace *from);
 /* Free every page owned in [start, end). */
 void as_owned_free_range(struct aspace *as, uint64_t start, uint64_t end);
 

@@ -43,14 +43,28 @@ extern struct file files[FILE_MAX];
 long file_open(int node, uint32_t flags);
 /* Drop a reference to files[index]; at the last the node is closed. */
 void file_put(int index);
+/* ---- fd.c: a process's descriptors ---- */
+
+/* p's table empty, in its record (a new process's; p->fds set). */
+void fd_table_init(struct process *p);
 /* The lowest free descriptor >= min (below p->nofile) for files[file],
- * which the caller has a reference on for it: the descriptor or -EMFILE. */
+ * which the caller has a reference on for it: the descriptor, or -EMFILE,
+ * -ENOMEM (no page for a table past FD_FIRST). */
 long fd_install(struct process *p, int file, uint64_t min, bool cloexec);
+/* Descriptor fd (< FD_MAX) for files[file] (referenced for it), what it
+ * named closed first (dup2): fd, or -ENOMEM (no table; nothing changed). */
+long fd_install_at(struct process *p, int file, uint64_t fd, bool cloexec);
 /* The description behind descriptor fd, or NULL (not open). */
 struct file *fd_file(struct process *p, uint64_t fd);
 /* 0, or -EBADF. */
 long fd_close(struct process *p, uint64_t fd);
+/* Every descriptor closed and the table given back (p's end). */
 void fd_close_all(struct process *p);
+/* Those with FD_CLOEXEC closed (execve). */
+void fd_close_on_exec(struct process *p);
+/* to (a fork's child, its table empty) gets from's descriptors, on the
+ * same descriptions: 0, or -ENOMEM (no page for its table). */
+long fd_copy(struct process *to, const struct process *from);
 /* Descriptors 0, 1 and 2 on one description of the console. 0 or -ENFILE. */
 long fd_console(struct process *p);
 

@@ -226,7 +226,7 @@ static void answer_waiting(struct thread *t)
 
 static bool wake_pending(void)
 {
-	return threads_marked != 0;
+	return threads_marked_any != 0;
 }
 
 /* A signal came while t runs (it is not waiting for the server). One
@@ -271,14 +271,19 @@ static void signal_running(struct thread *t)
  * try either finishes or waits again). */
 static void wake_waiting(void)
 {
-	while (threads_marked) {
-		uint64_t w;
+	while (threads_marked_any) {
+		threads_marked_any = 0;         /* set again by what marks one meanwhile */
 		/* The marked ones in index order, as a scan of the table
 		 * would take them: those marked meanwhile above i in this
 		 * round, those below in the next. */
-		for (unsigned i = 0; i < THREAD_MAX && (w = threads_marked & (~0UL << i));) {
-			i = (unsigned)__builtin_ctzl(w);
-			threads_marked &= ~(1UL << i);
+		for (unsigned i = 0; i < THREAD_MAX;) {
+			uint64_t w = threads_marked[i / 64] & (~0UL << (i % 64));
+			if (!w) {
+				i = (i / 64 + 1) * 64;
+				continue;
+			}
+			i = i / 64 * 64 + (unsigned)__builtin_ctzl(w);
+			threads_marked[i / 64] &= ~(1UL << (i % 64));
 			struct thread *t = &threads[i++];
 			if (t->state != THREAD_RUNNING || !t->wake)
 				continue;
@@ -330,8 +335,13 @@ static bool page_fault(struct thread *t, struct msg *m)
 	uint64_t at = (m->w[0] & ~(PAGE_SIZE - 1)) | (m->w[1] & 0xFFF);
 	long err;
 
-	t->fault_repeats = at == t->fault_at ? t->fault_repeats + 1 : 0;
+	/* The same fault again, unless a shared page was revoked since (by
+	 * another process's exec, munmap or copy: with many processes
+	 * sharing a parent's pages, that can happen many times in a row). */
+	t->fault_repeats = at == t->fault_at && t->fault_revokes == memory_revokes
+			   ? t->fault_repeats + 1 : 0;
 	t->fault_at = at;
+	t->fault_revokes = memory_revokes;
 	bool thrashing = false;
 	if (t->fault_repeats == FAULT_TRIM_AT) {
 		memory_trim(p, m->w[0]);

@@ -33,6 +33,7 @@ struct free_page {
 };
 
 static struct free_page *free_pages;
+uint64_t memory_revokes;
 static uint64_t pages_reserve, pages_used;
 
 /* The runs, and for each page of them its owners beyond the first. */
@@ -140,8 +141,10 @@ static void page_free(void *ctx, void *page)
 		 * (its end) has no mapping of it left; a live one (munmap,
 		 * exec) loses it with every other's, who fault it in again. */
 		(*extra)--;
-		if (!owner || owner->task.task)
+		if (!owner || owner->task.task) {
 			sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+			memory_revokes++;
+		}
 		if (*extra || !*slot)
 			return;
 		cache_drop(page);       /* only the file cache had it still */
@@ -154,27 +157,89 @@ static void page_free(void *ctx, void *page)
 	pages_used--;
 }
 
-/* The table of a process's pages: one page while it is small, a run of
- * its own from init beyond. */
+/* Tables of 8 to 64 KiB (a process's owned pages past 128, its regions
+ * past 64) are cut from runs of MEMORY_RUN taken for them and kept by
+ * size when given back: init gives a program at most PROGRAM_MAX_CHUNKS
+ * (64) allocations, so one each would stop the 64 processes' tables. */
+#define TABLE_CLASSES 4                 /* 8, 16, 32, 64 KiB */
+static struct free_page *tables_free[TABLE_CLASSES];
+static uint8_t *table_run;              /* what is left of the run tables are cut from */
+static uint64_t table_run_left;
+
+static int table_class(size_t bytes)
+{
+	for (int c = 0; c < TABLE_CLASSES; c++)
+		if (bytes == (2 * PAGE_SIZE) << c)
+			return c;
+	return -1;
+}
+
+static void table_put(void *table, int c)
+{
+	struct free_page *f = table;
+
+	f->next = tables_free[c];
+	tables_free[c] = f;
+}
+
+/* A table for a process (lib/aspace.h): one page of the pool while it is
+ * small, a cut of a table run up to 64 KiB, a run of its own from init
+ * beyond. Counted among the pages in use. */
 static void *table_alloc(void *ctx, size_t bytes)
 {
-	return bytes == PAGE_SIZE ? page_alloc(ctx) : pages_alloc(bytes, NULL);
+	int c = table_class(bytes);
+	void *t;
+
+	if (bytes == PAGE_SIZE)
+		return page_alloc(ctx);
+	if (c < 0) {
+		if ((t = pages_alloc(bytes, NULL)))
+			pages_used += bytes / PAGE_SIZE;
+		return t;
+	}
+	if ((t = tables_free[c])) {
+		tables_free[c] = tables_free[c]->next;
+	} else {
+		if (table_run_left < bytes) {
+			uint8_t *run = pages_alloc(MEMORY_RUN, NULL);
+			if (!run)
+				return NULL;
+			/* The old run's rest (a multiple of 8 KiB) for the smallest. */
+			for (; table_run_left; table_run_left -= 2 * PAGE_SIZE, table_run += 2 * PAGE_SIZE)
+				table_put(table_run, 0);
+			table_run = run;
+			table_run_left = MEMORY_RUN;
+		}
+		t = table_run;
+		table_run += bytes;
+		table_run_left -= bytes;
+	}
+	memset(t, 0, bytes);
+	pages_used += bytes / PAGE_SIZE;
+	return t;
 }
 
 static void table_free(void *ctx, void *table, size_t bytes)
 {
-	if (bytes == PAGE_SIZE)
+	int c = table_class(bytes);
+
+	if (bytes == PAGE_SIZE) {
 		page_free(ctx, table);
-	else
+		return;
+	}
+	pages_used -= bytes / PAGE_SIZE;
+	if (c < 0)
 		pages_free(table);
+	else
+		table_put(table, c);
 }
 
-static void *tmpfs_page_alloc(void)
+void *memory_page_alloc(void)
 {
 	return page_alloc(NULL);
 }
 
-static void tmpfs_page_free(void *page)
+void memory_page_free(void *page)
 {
 	page_free(NULL, page);
 }
@@ -185,10 +250,31 @@ static uint64_t file_time_now(void)
 	return (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
 }
 
-const struct vfs_ops vfs_page_ops = { tmpfs_page_alloc, tmpfs_page_free, file_time_now };
+/* What tmpfs makes now is charged to the account whose call it is. */
+static int file_account(void)
+{
+	return share_account;
+}
+
+const struct vfs_ops vfs_page_ops = { memory_page_alloc, memory_page_free, file_time_now,
+				      file_account };
+
+/* Pages shared whose write access is still to be revoked (share_flush):
+ * a fork's in one mem_unmap_list call for each SHARE_BATCH pages. */
+#define SHARE_BATCH 256
+static uint64_t share_pending[SHARE_BATCH];
+static unsigned share_npending;
+
+static void share_flush(void *ctx)
+{
+	if (share_npending)
+		sys_mem_unmap_list((uint64_t)share_pending, share_npending, MEM_UNMAP_WRITE_ONLY);
+	share_npending = 0;
+}
 
 /* Copy-on-write (lib/aspace.h): write access revoked from every process
- * the page is mapped to; the next write faults and gets a copy. */
+ * the page is mapped to (at share_flush, which as_share and as_adopt
+ * call before they return); the next write faults and gets a copy. */
 static void page_share(void *ctx, void *page)
 {
 	uint16_t *extra = owners_of(page, NULL);
@@ -196,7 +282,9 @@ static void page_share(void *ctx, void *page)
 	if (!extra || *extra == UINT16_MAX)
 		return;         /* never: every owned page is of a run, PROCESS_MAX owners */
 	(*extra)++;
-	sys_mem_unmap(fpage((uint64_t)page, 12), MEM_UNMAP_WRITE_ONLY);
+	if (share_npending == SHARE_BATCH)
+		share_flush(ctx);
+	share_pending[share_npending++] = fpage((uint64_t)page, 12);
 }
 
 static unsigned page_owners(void *ctx, void *page)
@@ -208,7 +296,7 @@ static unsigned page_owners(void *ctx, void *page)
 
 const struct as_ops process_as_ops = {
 	page_alloc, page_free, NULL, table_alloc, table_free, page_share, page_owners,
-	shmem_page, shmem_hold, shmem_release,
+	shmem_page, shmem_hold, shmem_release, share_flush,
 };
 
 void memory_counts(uint64_t *used, uint64_t *reserve)
@@ -266,8 +354,10 @@ void memory_log(void)
 
 static void trim_page(void *ctx, uint64_t va, void *page)
 {
-	if (va != *(uint64_t *)ctx)
+	if (va != *(uint64_t *)ctx) {
 		sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+		memory_revokes++;
+	}
 }
 
 void memory_trim(struct process *p, uint64_t keep)

@@ -14,6 +14,16 @@
 extern const struct as_ops process_as_ops;
 /* The same pages for tmpfs files (vfs.h). */
 extern const struct vfs_ops vfs_page_ops;
+/* A zeroed page of the same pool, for the server's own use (tmpfs files,
+ * a process's descriptor table): NULL when init has no more. Counted
+ * among the pages in use (memory_counts) until memory_page_free. */
+void *memory_page_alloc(void);
+void memory_page_free(void *page);
+/* Times a page was revoked from the processes that share it, while
+ * others keep it (one gave it up: munmap, exec, its copy on a write;
+ * memory_trim): they fault it in again, which is no sign of a page that
+ * will not map (main.c's page_fault). */
+extern uint64_t memory_revokes;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);

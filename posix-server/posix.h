@@ -27,13 +27,18 @@
 #include "linux.h"
 #include "share.h"
 
-#define PROCESS_MAX        8            /* processes at once */
+#define PROCESS_MAX        64           /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
-#define THREAD_MAX         64           /* threads of all processes at once */
+#define THREAD_MAX         80           /* threads of all processes at once: with a task
+					 * per process, a thread and a reply object per
+					 * thread, what the server's 256 capability slots
+					 * hold (docs/posix.md, "What a process costs") */
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */
+#define FD_FIRST           64           /* of them in its record; past those, a table of
+					 * FD_MAX in a page of the server's (fd.c) */
 #define FILE_MAX           2048         /* open file descriptions in the server */
 #define EXE_PATH_MAX       128          /* /proc/self/exe's target */
 
@@ -121,7 +126,9 @@ struct thread {
 	uint32_t futex_bitset;          /* FUTEX_WAIT_BITSET's (FUTEX_WAIT: all ones) */
 	uint64_t futex_seq;             /* when it began to wait: the first wakes first */
 	uint64_t fault_at;              /* its last page fault's page and access (main.c) */
-	unsigned fault_repeats;         /* how often in a row, answered */
+	unsigned fault_repeats;         /* how often in a row, answered, with no page
+					 * revoked from others meanwhile */
+	uint64_t fault_revokes;         /* memory_revokes when it was last answered */
 };
 
 /* What a process's parent's wait4 (WUNTRACED, WCONTINUED) has to hear. */
@@ -152,7 +159,11 @@ struct process {
 	uint64_t cpu_prev[2];           /* user and system time last told (never less) */
 	uint64_t cpu_children_ns;       /* of its children it waited for, and theirs */
 	uint64_t cpu_children_system_ns;        /* of that, system time */
-	struct fd_slot fds[FD_MAX];
+	struct fd_slot *fds;            /* first_fds, or a page's table of FD_MAX (fd.c) */
+	unsigned fd_slots;              /* fds[]'s entries: FD_FIRST or FD_MAX */
+	unsigned fd_end;                /* one past the highest open descriptor (0: none):
+					 * what fork, exec and exit look through */
+	struct fd_slot first_fds[FD_FIRST];
 	uint64_t nofile, nofile_max;    /* RLIMIT_NOFILE: descriptors below it may be used;
 					 * its hard limit (FD_MAX at most) */
 	int account;                    /* whose shares it uses (share.c): the pid its run
@@ -214,11 +225,21 @@ void control_request(struct msg *m);
 
 /* ---- thread.c: the threads of processes ---- */
 
-/* Bit i: threads[i] is marked (thread_mark): main.c looks at those. */
-extern uint64_t threads_marked;
-/* Bit i: threads[i] waits in a call (its blocked). */
-extern uint64_t threads_waiting;
-_Static_assert(THREAD_MAX <= 64, "threads_waiting has a bit per thread");
+#define THREAD_WORDS ((THREAD_MAX + 63) / 64)
+/* Bit i % 64 of word i / 64: threads[i] is marked (thread_mark): main.c
+ * looks at those. */
+extern uint64_t threads_marked[THREAD_WORDS];
+/* Bit i % 64 of word i / 64: threads[i] waits in a call (its blocked). */
+extern uint64_t threads_waiting[THREAD_WORDS];
+/* Nonzero when a bit of threads_marked may be set (main.c's loop looks
+ * at one word for every message: what a null call costs). */
+extern uint64_t threads_marked_any;
+/* Mark threads[index] in threads_marked. */
+static inline void threads_mark_bit(unsigned index)
+{
+	threads_marked[index / 64] |= 1UL << (index % 64);
+	threads_marked_any = 1;
+}
 
 /* The thread the badge of a message names (alive, of a live process),
  * or NULL. Inline: every message is looked up. */
@@ -261,16 +282,16 @@ bool thread_exit(struct thread *t);
 static inline void thread_mark(struct thread *t)
 {
 	t->wake = true;
-	threads_marked |= 1UL << t->index;
+	threads_mark_bit(t->index);
 }
 /* t's call waits (saved, reply) or no longer does. */
 static inline void thread_set_blocked(struct thread *t, bool blocked)
 {
 	t->blocked = blocked;
 	if (blocked)
-		threads_waiting |= 1UL << t->index;
+		threads_waiting[t->index / 64] |= 1UL << (t->index % 64);
 	else
-		threads_waiting &= ~(1UL << t->index);
+		threads_waiting[t->index / 64] &= ~(1UL << (t->index % 64));
 }
 /* Every waiting call of every process is tried again (what a pipe, a
  * socket or the terminal changed may be what it waits for). */
@@ -344,11 +365,12 @@ long regs_fetch(struct thread *t, struct user_regs *r);
  * tried again (main.c). */
 static inline void process_wake(struct process *p)
 {
-	for (uint64_t w = p ? threads_waiting : 0; w; w &= w - 1) {
-		struct thread *t = &threads[__builtin_ctzl(w)];
-		if (t->proc == p)
-			thread_mark(t);
-	}
+	for (unsigned k = 0; p && k < THREAD_WORDS; k++)
+		for (uint64_t w = threads_waiting[k]; w; w &= w - 1) {
+			struct thread *t = &threads[k * 64 + (unsigned)__builtin_ctzl(w)];
+			if (t->proc == p)
+				thread_mark(t);
+		}
 }
 
 /* A Linux errno for a negative Mica ERR_* of the address-space calls. */

@@ -236,6 +236,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 		return NULL;
 	}
 	memset(p, 0, sizeof(*p));
+	fd_table_init(p);
 	if (!(t = thread_new(p, 0))) {
 		printf("posix: %s: cannot start: %u threads already\n", name, THREAD_MAX);
 		return NULL;
@@ -340,8 +341,10 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 
 	if ((*err = share_tasks(p, true)) < 0)
 		return NULL;
-	if ((c = slot_new()))
+	if ((c = slot_new())) {
 		memset(c, 0, sizeof(*c));
+		fd_table_init(c);
+	}
 	if (!c || !(ct = thread_new(c, 0))) {
 		*err = -LINUX_EAGAIN;
 		return NULL;
@@ -372,7 +375,7 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
 	/* Copy-on-write: every page shared, read-only for both until one
 	 * writes it (lib/aspace.h). */
-	if ((e = as_share(&c->as, &p->as)) < 0 ||
+	if ((e = fd_copy(c, p)) < 0 || (e = as_share(&c->as, &p->as)) < 0 ||
 	    (e = task_build(c, ct, regs->rip, regs->rsp)) < 0 ||
 	    (e = sys_thread_write_regs(ct->kthread, (uint64_t)regs)) < 0 ||
 	    (e = thread_fpu_copy(ct, pt)) < 0) {
@@ -382,11 +385,6 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	}
 	/* The thread is below the server's priority: it has not run yet
 	 * when its registers are written (one CPU). */
-	for (unsigned fd = 0; fd < FD_MAX; fd++) {
-		c->fds[fd] = p->fds[fd];
-		if (c->fds[fd].file)
-			files[c->fds[fd].file - 1].refs++;
-	}
 	process_set_cwd(c, p->cwd);
 	c->pid = ct->tid = next_pid++;
 	c->ppid = p->pid;
@@ -430,12 +428,10 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 	t->tid = p->pid;
 	t->clear_child_tid = t->robust_list = 0;
 	as_release(&p->as);
-	p->as = as;
+	as_move(&p->as, &as);
 	p->brk_start = p->brk = s->image.end;
 	args_find(p, &p->as, s, sp);
-	for (unsigned fd = 0; fd < FD_MAX; fd++)
-		if (p->fds[fd].file && p->fds[fd].cloexec)
-			fd_close(p, fd);
+	fd_close_on_exec(p);
 	/* Caught signals go back to their default action; ignored stay;
 	 * the mask, pending signals and the alarm stay, the altstack goes. */
 	memset(&t->altstack, 0, sizeof(t->altstack));

@@ -299,7 +299,7 @@ bool procfs_dirent(int dir, uint64_t *pos, char *name, size_t size, uint8_t *typ
 	default:                /* PROC_PID_FD, PROC_PID_FDINFO */
 		if (!(p = process_of_pid(d->pid, true)))
 			return false;
-		for (uint64_t fd = *pos - 2; fd < FD_MAX; fd++) {
+		for (uint64_t fd = *pos - 2; fd < p->fd_end; fd++) {
 			if (!fd_file(p, fd))
 				continue;
 			fmt_snprintf(name, size, "%lu", fd);
@@ -408,7 +408,7 @@ static void pid_cmdline(struct process *p)
 
 static void pid_fdinfo(struct process *p, int fd)
 {
-	const struct fd_slot *slot = fd >= 0 && fd < FD_MAX ? &p->fds[fd] : NULL;
+	const struct fd_slot *slot = fd >= 0 && (unsigned)fd < p->fd_end ? &p->fds[fd] : NULL;
 	const struct file *f = slot && slot->file ? &files[slot->file - 1] : NULL;
 
 	if (!f)

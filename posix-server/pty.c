@@ -52,6 +52,7 @@
 
 static struct pty {
 	bool used;
+	int account;            /* whose share it is (share.h): who opened /dev/ptmx */
 	bool locked;            /* the slave may not be opened (until unlockpt) */
 	bool slave_gone;        /* the slave was closed: EIO for the master once drained */
 	bool master_gone;       /* the master was closed: the slave is hung up */
@@ -280,11 +281,17 @@ long pty_master_ioctl(struct process *p, struct file *f, uint64_t req, uint64_t 
 long pty_new(struct file *f)
 {
 	char name[12];
-	int i;
+	int i = PTY_MAX;
+	unsigned mine = 0;
 
-	for (i = 0; i < PTY_MAX && ptys[i].used; i++)
-		;
-	if (i == PTY_MAX)
+	/* Out of ptys, Linux's /dev/ptmx is ENOSPC: for the account's
+	 * share too. */
+	for (int k = 0; k < PTY_MAX; k++)
+		if (!ptys[k].used)
+			i = i < PTY_MAX ? i : k;
+		else if (ptys[k].account == share_account)
+			mine++;
+	if (i == PTY_MAX || share_check(mine, (unsigned)i, PTY_MAX) < 0)
 		return -LINUX_ENOSPC;
 	long master = vfs_detached(LINUX_S_IFCHR | 0666, FS_DEV);
 	if (master < 0)
@@ -299,6 +306,7 @@ long pty_new(struct file *f)
 	memset(y, 0, sizeof(*y));
 	tty_init(&y->t, i);
 	y->used = y->locked = true;
+	y->account = share_account;
 	y->master_node = (int)master;
 	y->slave_node = (int)slave;
 	vfs_nodes[master].device = DEV_PTY_MASTER;

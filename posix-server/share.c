@@ -2,8 +2,9 @@
  * Each account's share of the server's tables (share.h;
  * docs/posix.md, "Limits"): the account whose call is handled, and the
  * processes and threads an account may have. The tables themselves
- * (files, pipes, epolls, eventfds, sockets) count their entries of an
- * account where they take a free one, with share_check.
+ * (files, pipes, epolls, eventfds, sockets, ptys) count their entries of
+ * an account where they take a free one, with share_check; tmpfs its
+ * nodes and pages (tmpfs.c: ENOSPC, as Linux's tmpfs).
  */
 #include "posix.h"
 

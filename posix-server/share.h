@@ -6,7 +6,9 @@
  * may hold SHARE(n) of a table of n entries, three quarters: what it
  * makes past that is EMFILE (the per-process kind of error Linux gives
  * at RLIMIT_NOFILE), past the whole table ENFILE; a fork or clone past
- * the account's processes or threads EAGAIN (Linux's at RLIMIT_NPROC).
+ * the account's processes or threads EAGAIN (Linux's at RLIMIT_NPROC);
+ * tmpfs nodes and pages and ptys ENOSPC either way (Linux's tmpfs and
+ * /dev/ptmx).
  * docs/posix.md, "Limits"; share.c.
  */
 #ifndef MICA_POSIX_SHARE_H

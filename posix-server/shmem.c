@@ -47,8 +47,10 @@ void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, b
 			void *page;
 			if (vfs_page((int)object, at / PAGE_SIZE, false, &page) == -LINUX_ENXIO)
 				break;
-			if (page)
+			if (page) {
 				sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+				memory_revokes++;
+			}
 		}
 	if (last) {
 		vfs_nodes[object].opens--;

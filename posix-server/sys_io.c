@@ -466,11 +466,10 @@ static long dup_to(struct process *p, uint64_t old, uint64_t new, bool cloexec)
 		return -LINUX_EBADF;
 	int file = p->fds[old].file - 1;
 	files[file].refs++;
-	if (p->fds[new].file)
-		fd_close(p, new);
-	p->fds[new].file = (uint16_t)(file + 1);
-	p->fds[new].cloexec = cloexec;
-	return (long)new;
+	long err = fd_install_at(p, file, new, cloexec);
+	if (err < 0)
+		file_put(file);
+	return err;
 }
 
 long posix_dup2(struct process *p, struct user_regs *r)

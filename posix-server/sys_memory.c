@@ -66,6 +66,7 @@ static unsigned rights_of(uint64_t prot)
 static void revoke(void *ctx, uint64_t va, void *page)
 {
 	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+	memory_revokes++;
 }
 
 /* Give [va, va + len) the rights of prot and take back the pages the

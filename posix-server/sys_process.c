@@ -100,7 +100,7 @@ long posix_arch_prctl(struct process *p, struct user_regs *r)
 long posix_sched_yield(struct process *p, struct user_regs *r)
 {
 	call_yields = true;
-	threads_marked |= 1UL << p->current->index;
+	threads_mark_bit(p->current->index);
 	return 0;
 }
 

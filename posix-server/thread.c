@@ -14,16 +14,18 @@
 #include "syscall.h"
 
 struct thread threads[THREAD_MAX];
-uint64_t threads_marked;
-uint64_t threads_waiting;
+uint64_t threads_marked[THREAD_WORDS];
+uint64_t threads_marked_any;
+uint64_t threads_waiting[THREAD_WORDS];
 
 uint32_t threads_wakes;
 
 void threads_wake_all(void)
 {
 	threads_wakes++;
-	for (uint64_t w = threads_waiting; w; w &= w - 1)
-		thread_mark(&threads[__builtin_ctzl(w)]);
+	for (unsigned k = 0; k < THREAD_WORDS; k++)
+		for (uint64_t w = threads_waiting[k]; w; w &= w - 1)
+			thread_mark(&threads[k * 64 + (unsigned)__builtin_ctzl(w)]);
 }
 
 struct thread *thread_of_tid(int tid)

@@ -1,8 +1,11 @@
 /* The bytes of tmpfs files (vfs.h): a two-level index of pages of the
  * server's, taken from the vfs_ops as a file grows, at most TMPFS_PAGES
- * in all. Pure logic (host unit tests, tests/unit/test_vfs.c). */
+ * in all and SHARE(TMPFS_PAGES) charged to one account (its nodes'),
+ * whose nodes are at most SHARE(TMPFS_NODES) of TMPFS_NODES. Pure logic
+ * (host unit tests, tests/unit/test_vfs.c). */
 #include "vfs.h"
 #include "linux.h"
+#include "share.h"
 
 #include "lib/string.h"
 
@@ -27,6 +30,55 @@ void tmpfs_init(const struct vfs_ops *page_ops)
 {
 	ops = page_ops;
 	tmpfs_pages = 0;
+}
+
+int tmpfs_account(void)
+{
+	return ops && ops->account ? ops->account() : 0;
+}
+
+bool tmpfs_node_room(int account)
+{
+	unsigned all = 0, mine = 0;
+
+	for (int i = 0; i < VFS_NODES; i++) {
+		const struct vfs_node *n = &vfs_nodes[i];
+		if (n->type != VFS_FREE && VFS_WRITABLE(n) && n->parent >= 0) {
+			all++;
+			mine += n->account == account;
+		}
+	}
+	return all < TMPFS_NODES && (!account || mine < SHARE(TMPFS_NODES));
+}
+
+/* Who a page of a file is charged to, and how many it has (counted when
+ * first needed: a look at every node). */
+struct charge {
+	int account;
+	bool counted;
+	uint64_t pages;
+};
+
+/* Room for one more page charged to c (counted in it when true): below
+ * TMPFS_PAGES in all and, for an account's file, below its share. */
+static bool page_room(struct charge *c)
+{
+	if (tmpfs_pages >= TMPFS_PAGES)
+		return false;
+	if (!c->account)
+		return true;
+	if (!c->counted) {
+		c->pages = 0;
+		for (int i = 0; i < VFS_NODES; i++)
+			if (vfs_nodes[i].type != VFS_FREE && vfs_nodes[i].account == c->account &&
+			    VFS_WRITABLE(&vfs_nodes[i]))
+				c->pages += vfs_nodes[i].pages;
+		c->counted = true;
+	}
+	if (c->pages >= SHARE(TMPFS_PAGES))
+		return false;
+	c->pages++;
+	return true;
 }
 
 /* Free a tmpfs file's pages from page `from` on (all: 0). */
@@ -71,45 +123,54 @@ void tmpfs_free(struct vfs_node *n)
 	pages_drop(n, 0);
 }
 
+/* A new page for n, charged to c (its account's): NULL when tmpfs or
+ * the account's share is full, or there is no memory. */
+static void *page_new(struct vfs_node *n, struct charge *c)
+{
+	void *page = page_room(c) ? ops->page_alloc() : NULL;
+
+	if (page) {
+		tmpfs_pages++;
+		n->pages++;
+	}
+	return page;
+}
+
 long vfs_set_target(int node, const char *target, size_t len)
 {
 	struct vfs_node *n = &vfs_nodes[node];
+	struct charge c = { n->account, false, 0 };
 	void *page;
 
 	if (len >= PAGE)
 		return -LINUX_ENAMETOOLONG;
-	if (tmpfs_pages >= TMPFS_PAGES || !(page = ops->page_alloc()))
+	if (!(page = page_new(n, &c)))
 		return -LINUX_ENOSPC;
 	memcpy(page, target, len);
 	n->index = page;
-	n->pages = 1;
 	n->size = len;
-	tmpfs_pages++;
 	return 0;
 }
 
-/* A tmpfs page pointer's slot for page number pg, index pages made when
- * make is true: NULL when there is none (or no memory: *full). */
-static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, bool *full)
+/* A tmpfs page pointer's slot for page number pg, index pages made (c
+ * charged) when make is true: NULL when there is none (or no room:
+ * *full). */
+static void **page_slot(struct vfs_node *n, uint64_t pg, bool make, struct charge *c, bool *full)
 {
 	void **leaf;
 
 	if (!n->index) {
 		if (!make)
 			return NULL;
-		if (tmpfs_pages >= TMPFS_PAGES || !(n->index = ops->page_alloc()))
+		if (!(n->index = page_new(n, c)))
 			return *full = true, NULL;
-		tmpfs_pages++;
-		n->pages++;
 	}
 	if (!(leaf = n->index[pg / PTRS])) {
 		if (!make)
 			return NULL;
-		if (tmpfs_pages >= TMPFS_PAGES || !(leaf = ops->page_alloc()))
+		if (!(leaf = page_new(n, c)))
 			return *full = true, NULL;
 		n->index[pg / PTRS] = leaf;
-		tmpfs_pages++;
-		n->pages++;
 	}
 	return &leaf[pg % PTRS];
 }
@@ -152,7 +213,7 @@ long vfs_read(int node, uint64_t offset, void *buf, size_t len)
 		uint64_t at = offset + done, in = at % PAGE;
 		size_t chunk = PAGE - in < len - done ? PAGE - in : len - done;
 		bool full = false;
-		void **slot = page_slot(n, at / PAGE, false, &full);
+		void **slot = page_slot(n, at / PAGE, false, NULL, &full);
 		if (slot && *slot)
 			memcpy(out + done, (uint8_t *)*slot + in, chunk);
 		else
@@ -167,6 +228,7 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
 	struct vfs_node *n = &vfs_nodes[node];
 	const uint8_t *in = buf;
 	size_t done = 0;
+	struct charge c = { n->account, false, 0 };
 
 	if (!VFS_WRITABLE(n))
 		return -LINUX_EROFS;
@@ -178,13 +240,9 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
 		uint64_t at = offset + done, off = at % PAGE;
 		size_t chunk = PAGE - off < len - done ? PAGE - off : len - done;
 		bool full = false;
-		void **slot = page_slot(n, at / PAGE, true, &full);
-		if (slot && !*slot) {
-			if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
-				full = true;
-			else
-				tmpfs_pages++, n->pages++;
-		}
+		void **slot = page_slot(n, at / PAGE, true, &c, &full);
+		if (slot && !*slot && !(*slot = page_new(n, &c)))
+			full = true;
 		if (full)
 			break;
 		memcpy((uint8_t *)*slot + off, in + done, chunk);
@@ -200,6 +258,7 @@ long vfs_write(int node, uint64_t offset, const void *buf, size_t len)
 long vfs_page(int node, uint64_t index, bool create, void **page)
 {
 	struct vfs_node *n = &vfs_nodes[node];
+	struct charge c = { n->account, false, 0 };
 	bool full = false;
 
 	*page = NULL;
@@ -207,13 +266,9 @@ long vfs_page(int node, uint64_t index, bool create, void **page)
 		return -LINUX_EROFS;
 	if (index >= (n->size + PAGE - 1) / PAGE)
 		return -LINUX_ENXIO;
-	void **slot = page_slot(n, index, create, &full);
-	if (slot && !*slot && create) {
-		if (tmpfs_pages >= TMPFS_PAGES || !(*slot = ops->page_alloc()))
-			full = true;
-		else
-			tmpfs_pages++, n->pages++;
-	}
+	void **slot = page_slot(n, index, create, &c, &full);
+	if (slot && !*slot && create && !(*slot = page_new(n, &c)))
+		full = true;
 	if (full)
 		return -LINUX_ENOSPC;
 	*page = slot ? *slot : NULL;
@@ -233,7 +288,7 @@ long vfs_truncate(int node, uint64_t size)
 		pages_drop(n, (size + PAGE - 1) / PAGE);
 		tmpfs_pages -= before - n->pages;
 		bool full = false;
-		void **slot = size % PAGE ? page_slot(n, size / PAGE, false, &full) : NULL;
+		void **slot = size % PAGE ? page_slot(n, size / PAGE, false, NULL, &full) : NULL;
 		if (slot && *slot)      /* the tail of the last page reads as zeros */
 			memset((uint8_t *)*slot + size % PAGE, 0, PAGE - size % PAGE);
 	}

@@ -22,7 +22,8 @@
 #include "syscall.h"
 
 #define TTY_CONSOLE (-1)        /* struct tty's index for the console */
-#define PTY_MAX     8           /* ptys at once (then opening /dev/ptmx is ENOSPC) */
+#define PTY_MAX     8           /* ptys at once, an account SHARE(PTY_MAX) (then opening
+				 * /dev/ptmx is ENOSPC) */
 #define PTY_BUF     4096        /* bytes a master's buffer holds (then the slave's writer waits) */
 
 struct tty {
@@ -99,7 +100,8 @@ long pty_master_write(struct process *p, struct file *f, uint64_t buf, uint64_t 
 unsigned pty_master_poll(const struct file *f);
 long pty_master_ioctl(struct process *p, struct file *f, uint64_t req, uint64_t arg);
 /* f, an open of /dev/ptmx, becomes the master of a new pty (its slave
- * /dev/pts/N made, locked): 0, or -ENOSPC (PTY_MAX in use, no node). */
+ * /dev/pts/N made, locked): 0, or -ENOSPC (PTY_MAX in use, or the
+ * account's share of them, share.h; no node). */
 long pty_new(struct file *f);
 /* The slave node of pty index; whether it may be opened (0, or -EIO:
  * locked, or its master closed); it was opened. */

@@ -31,6 +31,10 @@ int vfs_child(int dir, const char *name, size_t len)
 
 int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t fs)
 {
+	int account = fs == FS_TMP || fs == FS_VAR ? tmpfs_account() : 0;
+
+	if ((fs == FS_TMP || fs == FS_VAR) && dir >= 0 && !tmpfs_node_room(account))
+		return -1;
 	for (int i = 1; i < VFS_NODES; i++) {
 		struct vfs_node *n = &vfs_nodes[i];
 		if (n->type != VFS_FREE)
@@ -48,6 +52,7 @@ int vfs_node_new(int dir, const char *name, size_t len, uint32_t mode, uint8_t f
 		n->mode = mode;
 		n->parent = dir;
 		n->fs = fs;
+		n->account = account;
 		n->atime = n->mtime = n->ctime = vfs_now();
 		memcpy(n->name, name, len);
 		return i;

@@ -22,6 +22,11 @@
 #define VFS_ROOT       0        /* the root directory's node */
 #define VFS_LINKS_MAX  8        /* symbolic links followed in one path (then ELOOP) */
 #define TMPFS_PAGES    4096     /* pages all tmpfs files together may hold (16 MiB): then ENOSPC */
+#define TMPFS_NODES    1024     /* tmpfs nodes (files, directories, links) in all, as Linux's
+				 * nr_inodes: then ENOSPC */
+/* An account (share.h) may hold SHARE() of each of those two: its nodes
+ * are those it made, its pages those of its nodes (as tmpfs quotas
+ * charge a file's owner), whoever writes them. */
 
 /* The file systems (a node's st_dev): only the tmpfs ones are writable. */
 enum vfs_fs { FS_ROOT = 1, FS_TMP, FS_VAR, FS_DEV, FS_PROC, FS_PIPE };
@@ -76,6 +81,8 @@ struct vfs_node {
 	const uint8_t *data;    /* the root filesystem's bytes (files, link targets) */
 	void **index;           /* tmpfs file: a page of pointers to pages of page pointers */
 	uint64_t pages;         /* tmpfs file: pages it holds (data and index) */
+	int account;            /* tmpfs: the account that made it (vfs_ops.account), which
+				 * its pages are charged to; 0: the server's, no share */
 	int pipe;               /* VFS_PIPE: its pipe (pipe.c) */
 	int socket;             /* VFS_SOCKET: its socket (socket.c); VFS_SOCKET_NAME (a
 				 * path bound in tmpfs): the socket bound to it + 1, 0: none */
@@ -107,11 +114,13 @@ extern int vfs_console;         /* /dev/console's node */
 extern int vfs_pts;             /* /dev/pts, the ptys' slaves' directory */
 
 /* Where tmpfs pages come from: a zeroed page or NULL; back. now: the
- * time for the nodes' times, ns since the epoch (NULL: 0). */
+ * time for the nodes' times, ns since the epoch (NULL: 0). account: the
+ * account what is made now is charged to (share.h; NULL: 0). */
 struct vfs_ops {
 	void *(*page_alloc)(void);
 	void (*page_free)(void *page);
 	uint64_t (*now)(void);
+	int (*account)(void);
 };
 
 /* /proc's nodes that depend on who looks (procfs_pid.c; NULL: /proc has
@@ -245,6 +254,14 @@ void tmpfs_init(const struct vfs_ops *ops);
 void tmpfs_free(struct vfs_node *n);
 /* A tmpfs symbolic link's target (vfs_set_target's page), or NULL. */
 const char *tmpfs_bytes(const struct vfs_node *n);
+/* (tmpfs.c, for vfs.c) The account whose call it is (vfs_ops.account;
+ * 0: the server's); whether a new tmpfs node in a directory may be made
+ * for account: TMPFS_NODES in all, SHARE of them each, counting the nodes
+ * in a directory (not a MAP_SHARED|MAP_ANONYMOUS object's, whose pages
+ * count but which is no file of /tmp, as Linux's are of its internal
+ * shmem mount; nor a file removed while open). */
+int tmpfs_account(void);
+bool tmpfs_node_room(int account);
 
 /* The time now for the nodes' times (vfs_ops.now), ns since the epoch. */
 uint64_t vfs_now(void);

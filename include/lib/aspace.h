@@ -38,6 +38,8 @@
 
 #define AS_PAGE_SIZE   4096UL
 #define AS_MAX_REGIONS 256      /* iperf3 -P 128 maps a buffer per stream */
+#define AS_FIRST_REGIONS 16     /* kept in the record itself; more in a table of
+				 * ops->table_alloc's (4 KiB: 64, up to AS_MAX_REGIONS) */
 #define AS_TABLE_FIRST 256      /* entries of the first table of owned pages (4 KiB) */
 
 enum as_kind { AS_ANON, AS_SHARED, AS_OBJECT };
@@ -99,13 +101,23 @@ struct as_ops {
 	void (*object_hold)(void *ctx, uint64_t object);
 	void (*object_release)(void *ctx, uint64_t object, uint64_t offset, uint64_t size,
 			       bool last);
+	/* May be NULL. page_share may leave the revocation of write access
+	 * for later (to revoke many pages in one system call: mem_unmap_list);
+	 * share_flush: every page_share so far must be revoked now.
+	 * as_share and as_adopt call it before they return. */
+	void (*share_flush)(void *ctx);
 };
 
 struct aspace {
 	const struct as_ops *ops;
 	void *ctx;
 	unsigned nregions;
-	struct as_region regions[AS_MAX_REGIONS];
+	unsigned region_capacity;       /* entries of regions[]: AS_FIRST_REGIONS, or
+					 * the table's (without ops->table_alloc, never
+					 * more than AS_FIRST_REGIONS) */
+	struct as_region *regions;      /* first_regions, or a table from ops->table_alloc;
+					 * a record that moves must go by as_move */
+	struct as_region first_regions[AS_FIRST_REGIONS];
 	struct as_page *table;  /* hash table of owned pages, capacity entries */
 	unsigned capacity;      /* 0, or a power of two */
 	unsigned npages;        /* owned pages, at most capacity / 2 */
@@ -115,9 +127,16 @@ struct aspace {
 /* An empty address space that may own up to max_pages pages. */
 void as_init(struct aspace *as, const struct as_ops *ops, void *ctx, unsigned max_pages);
 
+/* to takes over what from holds (its regions, owned pages and table):
+ * a process's new image, built aside, replacing its old one (released
+ * first). from is left as as_init left it. A plain struct copy would not
+ * do: regions may point into the record. */
+void as_move(struct aspace *to, struct aspace *from);
+
 /* Add the region [start, start + size). 0, or -ERR_INVALID_ARG (not page
  * aligned, empty, wraps, no rights), -ERR_RANGE (overlaps a region),
- * -ERR_NO_MEMORY (AS_MAX_REGIONS in use). */
+ * -ERR_NO_MEMORY (AS_MAX_REGIONS in use, or no memory for a larger table
+ * of regions). */
 long as_add(struct aspace *as, uint64_t start, uint64_t size, unsigned rights, enum as_kind kind,
 	    uint64_t source, bool prepare);
 

@@ -9,6 +9,11 @@
 #define MEM_UNMAP_SELF       0x1
 #define MEM_UNMAP_WRITE_ONLY 0x2   /* revoke write access only */
 
+/* mem_unmap_list: at most this many flexpages in one call, together at
+ * most MEM_UNMAP_LIST_PAGES pages (1 GiB, as one mem_unmap). */
+#define MEM_UNMAP_LIST_MAX   512
+#define MEM_UNMAP_LIST_PAGES (1UL << 18)
+
 /* mem_info result. */
 #define MEM_INFO_MMIO 0x1
 struct mem_info {

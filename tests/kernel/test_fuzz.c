@@ -168,6 +168,15 @@ static uint64_t gen_fpage(void)
 	return fpage(base, (unsigned)PICK(12, 12, 13, 16, 21, 30, 36, 47, 48, 63, rnd() % 64));
 }
 
+/* A list for mem_unmap_list: flexpages good and bad. */
+static void fill_fpages(void *p)
+{
+	uint64_t *list = p;
+
+	for (int i = 0; i < 8; i++)
+		list[i] = gen_fpage();
+}
+
 static void fill_thread_config(void *p)
 {
 	struct thread_config *c = p;
@@ -338,6 +347,11 @@ static void gen_args(uint64_t nr, uint64_t *a)
 		break;
 	case SYS_mem_unmap:
 		a[0] = gen_fpage(), a[1] = PICK(0, 1, 2, 3, rnd());
+		break;
+	case SYS_mem_unmap_list:
+		a[0] = gen_in(fill_fpages, 8 * sizeof(uint64_t));
+		a[1] = PICK(1, 2, 8, 8, 0, MEM_UNMAP_LIST_MAX + 1, rnd());
+		a[2] = PICK(0, 1, 2, 3, rnd());
 		break;
 	case SYS_mem_info:
 		a[0] = gen_slot(), a[1] = gen_out(sizeof(struct mem_info));

@@ -256,6 +256,54 @@ KTEST(unmap_write_only_keeps_read_access)
 	ktest_pages_free(page, 1);
 }
 
+/* mem_unmap_list: two pages, each lent to a relay, revoked in one call
+ * (write access only: probe_writable reads first, so reading stays); a list with a bad entry anywhere changes nothing. */
+KTEST(unmap_list_revokes_every_entry)
+{
+	struct relay_chain ch;
+	uint64_t items[2], writable[2], value[2], list[3];
+	uint64_t *page = ktest_pages(2), *other = page + PAGE_SIZE / 8;
+
+	KCHECK(page);
+	*page = 5;
+	*other = 6;
+	KCHECK(chain_start(&ch, 2));
+	chain_send(&ch, 0, OP_TAKE, IPC_ITEM_MAP, page, IPC_MAP_READ | IPC_MAP_WRITE, false);
+	chain_send(&ch, 1, OP_TAKE, IPC_ITEM_MAP, other, IPC_MAP_READ | IPC_MAP_WRITE, false);
+	KCHECK(chain_collect(&ch, 2, items, writable, value));
+	KEXPECT(writable[0], 1);
+	KEXPECT(writable[1], 1);
+	KEXPECT(value[1], 6);
+
+	list[0] = fpage((uint64_t)page, 12);
+	list[1] = fpage((uint64_t)other, 12);
+	list[2] = fpage((uint64_t)other, 11);                   /* under a page */
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, 3, MEM_UNMAP_WRITE_ONLY), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, 0, MEM_UNMAP_WRITE_ONLY), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, MEM_UNMAP_LIST_MAX + 1, 0), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, 2, 0x80), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_unmap_list(0, 2, MEM_UNMAP_WRITE_ONLY), -ERR_BAD_ADDRESS);
+	KEXPECT(sys_mem_unmap_list(0xFFFFFFFF80000000UL, 2, MEM_UNMAP_WRITE_ONLY), -ERR_BAD_ADDRESS);
+	list[2] = fpage(0x40000000, 30);        /* 1 GiB, and two pages more: too many */
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, 3, MEM_UNMAP_WRITE_ONLY), -ERR_INVALID_ARG);
+	for (int i = 0; i < 2; i++)
+		chain_send(&ch, i, OP_PROBE, 0, NULL, 0, false);
+	KCHECK(chain_collect(&ch, 2, items, writable, value));
+	KEXPECT(writable[0], 1);                /* nothing was revoked */
+	KEXPECT(writable[1], 1);
+
+	KEXPECT(sys_mem_unmap_list((uint64_t)list, 2, MEM_UNMAP_WRITE_ONLY), 0);
+	KCHECK(probe_writable(page));           /* ours stay */
+	KCHECK(probe_writable(other));
+	for (int i = 0; i < 2; i++)
+		chain_send(&ch, i, OP_PROBE, 0, NULL, 0, false);
+	KCHECK(chain_collect(&ch, 2, items, writable, value));
+	KEXPECT(writable[0], 0);
+	KEXPECT(writable[1], 0);
+	chain_stop(&ch);
+	ktest_pages_free(page, 2);
+}
+
 KTEST(grant_moves_the_page)
 {
 	struct relay_chain ch;

@@ -4,7 +4,9 @@
  *
  * `shares hold` leaves a keeper behind (its child, once it has ended, so
  * that the console's terminal is free for the next `run`), which takes
- * all the account may have: pipes, eventfds, epolls and TCP sockets until
+ * all the account may have: ptys, tmpfs files (empty, closed again) and
+ * tmpfs pages (one file written) until each fails (ENOSPC, as Linux's
+ * /dev/ptmx and tmpfs say), pipes, eventfds, epolls and TCP sockets until
  * each fails, /dev/null until RLIMIT_NOFILE, then a child that opens
  * more until the account's descriptions run out, children until fork
  * fails, threads until pthread_create fails. It prints one line for each
@@ -31,8 +33,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#define CHILDREN_MAX 16
-#define THREADS_MAX  128
+#define CHILDREN_MAX 64      /* past SHARE(PROCESS_MAX): 48 */
+#define THREADS_MAX  128      /* past SHARE(THREAD_MAX): 60 */
 
 static volatile sig_atomic_t ended;
 static pid_t children[CHILDREN_MAX];
@@ -88,6 +90,56 @@ static int make_file(void)
 	return open("/dev/null", O_RDONLY);
 }
 
+/* /dev/ptmx itself: musl's posix_openpt says EAGAIN for its ENOSPC. */
+static int make_pty(void)
+{
+	return open("/dev/ptmx", O_RDWR | O_NOCTTY);
+}
+
+static int tmp_files;
+
+static int make_tmp_file(void)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "/tmp/shares.%d", tmp_files);
+	int fd = open(name, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	if (fd < 0)
+		return -1;
+	tmp_files++;
+	return close(fd);
+}
+
+static void tmp_files_remove(void)
+{
+	char name[64];
+
+	for (int i = 0; i < tmp_files; i++) {
+		snprintf(name, sizeof(name), "/tmp/shares.%d", i);
+		unlink(name);
+	}
+	unlink("/tmp/shares.big");
+}
+
+/* Bytes written to a new tmpfs file until a write fails. */
+static long fill_tmp(int *err)
+{
+	static char chunk[65536];
+	long bytes = 0, n;
+	int fd = open("/tmp/shares.big", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	memset(chunk, 'x', sizeof(chunk));
+	while (bytes < (1L << 30) && (n = write(fd, chunk, sizeof(chunk))) > 0)
+		bytes += n;
+	*err = errno;
+	close(fd);
+	return bytes;
+}
+
 static void *park(void *arg)
 {
 	(void)arg;
@@ -105,7 +157,21 @@ static void on_term(int sig)
 static int hold(void)
 {
 	int err, n;
+	long bytes;
+	/* Made and touched first: its page is a tmpfs page of the account's. */
+	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				  -1, 0);
 
+	if (done == MAP_FAILED)
+		return 1;
+	*done = 0;
+
+	n = until_error(make_pty, &err);
+	printf("ptys: %d, then %s\n", n, ename(err));
+	bytes = fill_tmp(&err);
+	printf("tmpfs bytes: %ld, then %s\n", bytes, ename(err));
+	n = until_error(make_tmp_file, &err);
+	printf("tmpfs files: %d, then %s\n", n, ename(err));
 	n = until_error(make_pipe, &err);
 	printf("pipes: %d, then %s\n", n, ename(err));
 	n = until_error(make_eventfd, &err);
@@ -123,10 +189,6 @@ static int hold(void)
 	 * from /dev/null: the parent keeps those descriptions) opens more
 	 * until the account has no description left: it stops before its
 	 * own RLIMIT_NOFILE. */
-	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-				  -1, 0);
-	if (done == MAP_FAILED)
-		return 1;
 	pid_t c = fork();
 	if (c == 0) {
 		for (int fd = first; fd < first + n; fd++)
@@ -170,6 +232,7 @@ static int hold(void)
 		kill(children[i], SIGKILL);
 	for (int i = 0; i < nchildren; i++)
 		waitpid(children[i], NULL, 0);
+	tmp_files_remove();
 	printf("shares: released\n");
 	fflush(stdout);
 	_exit(0);
@@ -191,8 +254,13 @@ static int check(void)
 	ep = epoll_create1(0);
 	sock = socket(AF_INET, SOCK_STREAM, 0);
 	int thread = pthread_create(&t, NULL, park, NULL) == 0;
-	printf("check: pipe %s, open %s, eventfd %s, epoll %s, socket %s, thread %s\n", yes(piped),
-	       yes(file >= 0), yes(ev >= 0), yes(ep >= 0), yes(sock >= 0), yes(thread));
+	int pty = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+	int tmp = open("/tmp/shares.check", O_CREAT | O_TRUNC | O_RDWR, 0600);
+	int written = tmp >= 0 && write(tmp, "a page of tmpfs", 15) == 15;
+	unlink("/tmp/shares.check");
+	printf("check: pipe %s, open %s, eventfd %s, epoll %s, socket %s, thread %s, pty %s, "
+	       "tmpfs file %s, tmpfs write %s\n", yes(piped), yes(file >= 0), yes(ev >= 0),
+	       yes(ep >= 0), yes(sock >= 0), yes(thread), yes(pty >= 0), yes(tmp >= 0), yes(written));
 	fflush(stdout);
 	_exit(0);
 }

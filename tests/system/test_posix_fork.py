@@ -51,3 +51,27 @@ def test_posix_fork_cycles_and_cow_give_back_memory_and_quota(tmp_path):
     assert len(re.findall(r"^big: the parent's memory as it was: 1$", after, re.M)) == 2, after
     assert re.search(r"^10 fork/exit/wait cycles: 10 right$", after, re.M), after
     assert memory[-1][0] == 0, memory
+
+
+# Past the process limit (tests/posix/manyprocs.c `limit`): each run list
+# entry is an account of its own, which may have SHARE(PROCESS_MAX) = 48
+# processes at once (docs/posix.md, "Limits"): the program and 47 waiting
+# children, then fork is EAGAIN. All reaped, a pipeline of 40 exec'd
+# processes runs right, and the last run (musl's again, once the server's
+# reserve has grown for the others) gives back every page and byte of
+# kernel quota it took.
+LIMIT = [("manyprocs-musl", ["limit"]), ("manyprocs-glibc", ["limit"]),
+         ("manyprocs-dyn", ["limit"]), ("manyprocs-musl", ["limit"])]
+
+
+def test_posix_fork_past_the_process_limit_is_eagain(tmp_path):
+    out = run_list(tmp_path, "posix-limit", LIMIT, memlog=True)
+    assert len(re.findall(r"^forks until one failed: 47, then EAGAIN$", out, re.M)) == 4, out
+    assert len(re.findall(r"^reaped: 47$", out, re.M)) == 4, out
+    assert len(re.findall(r"^then a pipeline of 40 processes: 100 of 100 numbers right$", out,
+                          re.M)) == 4, out
+    assert not re.search(r"out of memory|SIGKILL|SIGSEGV|cannot start", out), out
+    memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
+    assert len(memory) == len(LIMIT) + 1, out
+    assert all(used == 0 for used, _, _ in memory), memory
+    assert memory[-2] == memory[-1], memory

@@ -235,7 +235,7 @@ class PosixRig(Rig):
                     "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
                     "program netstack dma=4096 priority=100 restart=on-crash retries=3\n"
                     f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
-                    "program posix-server priority=90 quota=4096 memory=131072\n"
+                    "program posix-server priority=90 quota=20480 memory=131072\n"
                     "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
                     "    args runfile=runs\n")
         path = tmp_path / "manifest"
@@ -596,6 +596,10 @@ def test_one_accounts_share_taken_the_others_carry_on(appliance):
     q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", since=mark)
     pid = q.wait_for(r"^shares: holding \(pid (\d+)\)$", timeout=180, since=mark).group(1)
     lines = [line.strip() for line in q.output().splitlines()[mark:]]
+    # ptys (/dev/ptmx), tmpfs nodes and pages: ENOSPC, as Linux's.
+    assert "ptys: 6, then ENOSPC" in lines, lines
+    assert any(re.fullmatch(r"tmpfs files: [1-9]\d*, then ENOSPC", x) for x in lines), lines
+    assert any(re.fullmatch(r"tmpfs bytes: [1-9]\d*, then ENOSPC", x) for x in lines), lines
     for what in ["pipes", "eventfds", "epolls", "sockets"]:
         assert any(re.fullmatch(rf"{what}: [1-9]\d*, then EMFILE", x) for x in lines), lines
     # The parent's own RLIMIT_NOFILE, then its child stops at the
@@ -609,7 +613,8 @@ def test_one_accounts_share_taken_the_others_carry_on(appliance):
     mark = q.mark()
     q.send("run shares-musl check")
     q.wait_for(r"^console: shares-musl \(pid \d+\) exited with status 0$", timeout=120, since=mark)
-    assert ("check: pipe yes, open yes, eventfd yes, epoll yes, socket yes, thread yes"
+    assert ("check: pipe yes, open yes, eventfd yes, epoll yes, socket yes, thread yes, "
+            "pty yes, tmpfs file yes, tmpfs write yes"
             in q.output().splitlines()[mark:]), q.output().splitlines()[mark:]
     for args in [["-t", "1"], ["-t", "1", "-R"]]:
         res = appliance.client(*args)

@@ -56,7 +56,7 @@ static void table_free(void *ctx, void *table, size_t bytes)
 }
 
 static const struct as_ops ops = { page_alloc, page_free, prepare, table_alloc, table_free, NULL,
-				   NULL, NULL, NULL, NULL };
+				   NULL, NULL, NULL, NULL, NULL };
 static struct aspace as;
 
 static void fresh(void)
@@ -85,6 +85,74 @@ TEST(aspace_regions_are_checked)
 	CHECK_EQ(as_add(&as, 0x900000, 0x1000, RW, AS_ANON, 0, false), -ERR_NO_MEMORY);
 	as_release(&as);
 	CHECK_EQ(as.nregions, 0);
+}
+
+/* The first AS_FIRST_REGIONS regions live in the record; more go to a
+ * table from table_alloc that grows (4 KiB, 8, 16) up to AS_MAX_REGIONS
+ * and is given back by as_release; no table, no more regions; as_move
+ * carries both kinds. */
+TEST(aspace_regions_past_the_first_take_a_table)
+{
+	static const struct as_ops shared_only;
+	static struct aspace moved;
+	uint8_t b = 7;
+
+	fresh();
+	tables_live = 0;
+	for (unsigned i = 0; i < AS_FIRST_REGIONS; i++)
+		CHECK_EQ(as_add(&as, 0x100000 + i * 0x2000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(tables_live, 0);
+	CHECK(as.regions == as.first_regions);
+	/* No table to be had: the next region is refused, nothing changed. */
+	out_of_tables = 1;
+	CHECK_EQ(as_add(&as, 0x900000, 0x1000, RW, AS_ANON, 0, false), -ERR_NO_MEMORY);
+	CHECK_EQ(as_remove(&as, 0x106000, 0x1000), 0);         /* no split: no table */
+	CHECK_EQ(as_add(&as, 0x106000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as.nregions, AS_FIRST_REGIONS);
+	out_of_tables = 0;
+	CHECK_EQ(as_copy_out(&as, 0x100000, &b, 1), 0);
+	CHECK_EQ(as_add(&as, 0x900000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK(as.regions != as.first_regions);
+	CHECK_EQ(as.region_capacity, 4096 / sizeof(struct as_region));
+	CHECK_EQ(tables_live, 2);       /* the owned pages' and the regions' */
+	b = 0;
+	CHECK_EQ(as_copy_in(&as, &b, 0x100000, 1), 0);
+	CHECK_EQ(b, 7);
+	CHECK(as_region_at(&as, 0x100000 + (AS_FIRST_REGIONS - 1) * 0x2000));
+	/* A split past the table's capacity grows it too (as_protect). */
+	for (unsigned i = as.nregions; i < as.region_capacity - 1; i++)
+		CHECK_EQ(as_add(&as, 0xA00000 + i * 0x2000, 0x1000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as_add(&as, 0x2000000, 0x3000, RW, AS_ANON, 0, false), 0);
+	CHECK_EQ(as.nregions, as.region_capacity);
+	CHECK_EQ(as_protect(&as, 0x2001000, 0x1000, IPC_MAP_READ), 0);
+	CHECK_EQ(as.region_capacity, 8192 / sizeof(struct as_region));
+	CHECK_EQ(as.nregions, 4096 / sizeof(struct as_region) + 2);
+	CHECK_EQ(tables_live, 2);       /* the old one given back */
+	/* Moved: the record and its table go with it. */
+	as_move(&moved, &as);
+	CHECK_EQ(as.nregions, 0);
+	CHECK(as.regions == as.first_regions);
+	CHECK(as_region_at(&moved, 0x2001000) && as_region_at(&moved, 0x2001000)->rights == IPC_MAP_READ);
+	b = 0;
+	CHECK_EQ(as_copy_in(&moved, &b, 0x100000, 1), 0);
+	CHECK_EQ(b, 7);
+	as_release(&moved);
+	CHECK_EQ(tables_live, 0);
+	CHECK(moved.regions == moved.first_regions);
+	/* A small one moved keeps pointing into its own record. */
+	as_init(&as, &ops, NULL, 400);
+	CHECK_EQ(as_add(&as, 0x5000, 0x1000, RW, AS_ANON, 0, false), 0);
+	as_move(&moved, &as);
+	CHECK(moved.regions == moved.first_regions);
+	CHECK(as_region_at(&moved, 0x5000));
+	CHECK(!as_region_at(&as, 0x5000));
+	as_release(&moved);
+	/* Without table operations: AS_FIRST_REGIONS at most. */
+	as_init(&as, &shared_only, NULL, 0);
+	for (unsigned i = 0; i < AS_FIRST_REGIONS; i++)
+		CHECK_EQ(as_add(&as, 0x100000 + i * 0x2000, 0x1000, RW, AS_SHARED, 0x1000, false), 0);
+	CHECK_EQ(as_add(&as, 0x900000, 0x1000, RW, AS_SHARED, 0x1000, false), -ERR_NO_MEMORY);
+	as_release(&as);
 }
 
 TEST(aspace_faults_give_zero_pages_with_the_regions_rights)
@@ -660,8 +728,18 @@ static unsigned cow_page_owners(void *ctx, void *page)
 	return *owners_of(page);
 }
 
+/* as_share and as_adopt end with share_flush (the pager may batch its
+ * revocations until then). */
+static int cow_flushes;
+
+static void cow_share_flush(void *ctx)
+{
+	cow_flushes++;
+}
+
 static const struct as_ops cow_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
-				       cow_page_share, cow_page_owners, NULL, NULL, NULL };
+				       cow_page_share, cow_page_owners, NULL, NULL, NULL,
+				       cow_share_flush };
 
 TEST(aspace_share_is_copy_on_write)
 {
@@ -681,7 +759,9 @@ TEST(aspace_share_is_copy_on_write)
 	CHECK_EQ(as_copy_out(&parent, 0x13000, &b, 1), 0);
 	CHECK_EQ(as_fault(&parent, 0x20000, FETCH_ACCESS, &src, &rights), 0);
 	CHECK_EQ(pages_live, 4);
+	cow_flushes = 0;
 	CHECK_EQ(as_share(&child, &parent), 0);
+	CHECK_EQ(cow_flushes, 1);
 	CHECK_EQ(as_share(&child, &parent), -ERR_INVALID_ARG);   /* not empty */
 	CHECK_EQ(pages_live, 4);        /* no page copied; a table of its own */
 	CHECK_EQ(tables_live, 2);
@@ -752,6 +832,7 @@ TEST(aspace_share_is_copy_on_write)
 	((uint8_t *)cached)[5] = 9;
 	CHECK_EQ(as_add(&other, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
 	CHECK_EQ(as_adopt(&other, 0x40000, cached), 0);
+	CHECK_EQ(cow_flushes, 2);
 	CHECK_EQ(as_adopt(&other, 0x40000, cached), -ERR_INVALID_ARG);  /* owned already */
 	CHECK_EQ(as_adopt(&other, 0x50000, cached), -ERR_INVALID_ARG);  /* no region */
 	CHECK_EQ(as_add(&child, 0x40000, 0x1000, RW, AS_ANON, 0, false), 0);
@@ -809,7 +890,7 @@ static void obj_release(void *ctx, uint64_t object, uint64_t offset, uint64_t si
 
 static const struct as_ops obj_ops = { page_alloc, cow_page_free, NULL, table_alloc, table_free,
 				       cow_page_share, cow_page_owners, obj_get, obj_hold,
-				       obj_release };
+				       obj_release, NULL };
 
 TEST(aspace_object_regions_share_the_objects_pages)
 {

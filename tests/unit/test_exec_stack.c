@@ -30,7 +30,7 @@ static void table_free(void *ctx, void *table, size_t bytes)
 }
 
 static const struct as_ops ops = { page_alloc, page_free, NULL, table_alloc, table_free, NULL, NULL,
-				   NULL, NULL, NULL };
+				   NULL, NULL, NULL, NULL };
 
 #define TOP 0x7FFFF000UL
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "linux.h"
+#include "share.h"
 #include "unit.h"
 #include "vfs.h"
 
@@ -29,7 +30,15 @@ static uint64_t fake_now(void)
 	return clock_now;
 }
 
-static const struct vfs_ops ops = { page_alloc, page_free, fake_now };
+/* The account tmpfs charges (share.h): set by the tests; 0 the server's. */
+static int account_now;
+
+static int fake_account(void)
+{
+	return account_now;
+}
+
+static const struct vfs_ops ops = { page_alloc, page_free, fake_now, fake_account };
 
 static void add(char *archive, size_t *used, const char *name, const char *data, unsigned mode)
 {
@@ -113,6 +122,69 @@ TEST(vfs_tmpfs_files_grow_shrink_and_fill_up)
 	CHECK_EQ(n, -LINUX_ENOSPC);
 	CHECK_EQ(vfs_tmpfs_pages(), TMPFS_PAGES);
 	CHECK_EQ(vfs_remove(f, false), 0);
+	CHECK_EQ(vfs_tmpfs_pages(), 0);
+	CHECK_EQ(pages_out, 0);
+}
+
+/* One account may make SHARE(TMPFS_NODES) nodes and hold SHARE(TMPFS_PAGES)
+ * pages in its files (whoever writes them); the next is ENOSPC while
+ * another account still has room; the server's own (account 0) is bound
+ * only by the totals, and a node freed is room again. */
+TEST(vfs_tmpfs_shares_of_nodes_and_pages_by_account)
+{
+	static char block[65536];
+	char name[16];
+	long total = 0, n;
+	int made = 0, node = 0, first = -1;
+
+	init_tree();
+	account_now = 5;
+	struct vfs_lookup l;
+	CHECK_EQ(resolve("/tmp", 0, &l), 0);
+	int tmp = l.node;
+	for (made = 0; made < TMPFS_NODES; made++) {
+		sprintf(name, "n%d", made);
+		if ((node = (int)vfs_create(tmp, name, LINUX_S_IFREG | 0600)) < 0)
+			break;
+		first = first < 0 ? node : first;
+	}
+	CHECK_EQ(node, -LINUX_ENOSPC);
+	CHECK_EQ(made, SHARE(TMPFS_NODES));
+	account_now = 6;
+	int other = (int)vfs_create(tmp, "other", LINUX_S_IFREG | 0600);
+	CHECK(other > 0);
+	CHECK_EQ(vfs_nodes[other].account, 6);
+	/* Account 5's pages, written by 6 (charged to the file's account). */
+	while ((n = vfs_write(first, (uint64_t)total, block, sizeof(block))) > 0)
+		total += n;
+	CHECK_EQ(n, -LINUX_ENOSPC);
+	CHECK_EQ(vfs_tmpfs_pages(), SHARE(TMPFS_PAGES));
+	CHECK_EQ(vfs_write(other, 0, block, sizeof(block)), sizeof(block));
+	void *page;
+	uint64_t next = ((uint64_t)total + 4095) / 4096;   /* a page it has not */
+	CHECK_EQ(vfs_truncate(first, (next + 1) * 4096), 0);
+	CHECK_EQ(vfs_page(first, next, true, &page), -LINUX_ENOSPC);
+	/* A node of 5's gone: 5 makes one again. */
+	account_now = 5;
+	CHECK_EQ(vfs_create(tmp, "again", LINUX_S_IFREG | 0600), -LINUX_ENOSPC);
+	CHECK_EQ(resolve("/tmp/n1", 0, &l), 0);
+	CHECK_EQ(vfs_remove(l.node, false), 0);
+	CHECK(vfs_create(tmp, "again", LINUX_S_IFREG | 0600) > 0);
+	/* The server's own: only the total bounds it. */
+	account_now = 0;
+	for (made = 0; made < TMPFS_NODES; made++) {
+		sprintf(name, "s%d", made);
+		if ((node = (int)vfs_create(tmp, name, LINUX_S_IFREG | 0600)) < 0)
+			break;
+	}
+	CHECK_EQ(node, -LINUX_ENOSPC);
+	unsigned writable = 0;
+	for (int i = 0; i < VFS_NODES; i++)
+		writable += vfs_nodes[i].type != VFS_FREE && VFS_WRITABLE(&vfs_nodes[i]);
+	CHECK_EQ(writable, TMPFS_NODES);
+	for (int i = 0; i < VFS_NODES; i++)
+		if (vfs_nodes[i].type == VFS_FILE && VFS_WRITABLE(&vfs_nodes[i]))
+			vfs_remove(i, false);
 	CHECK_EQ(vfs_tmpfs_pages(), 0);
 	CHECK_EQ(pages_out, 0);
 }

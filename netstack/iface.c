@@ -124,6 +124,34 @@ unsigned iface_reclaim(struct iface *ifc)
 	return count;
 }
 
+static bool take_tx_done(struct iface *ifc);
+static bool flush_signal(struct iface *ifc);
+
+/*
+ * No room in tx-ready, or no pool buffer to copy into, in the middle of a
+ * round of the loop: lwIP is sending what many acknowledgements opened at
+ * once, and the driver has not been given this round's frames yet
+ * (iface_flush comes at the round's end). So they go to it now, and what
+ * it sent within its poll comes back (the driver runs at a higher
+ * priority than the netstack, so it polls as soon as it is signalled, and
+ * QEMU's e1000 sends within the TDT write): the round goes on instead of
+ * refusing the segment, which left the NIC idle until the next round and
+ * the flight at about one ring of segments (docs/netstack.md, "Sending
+ * from the netstack"). Once per frame given since the last flush, so a
+ * driver that takes nothing costs one signal. Never iface_driver_changed
+ * here (lwIP is in the middle of its output): a dead driver is noticed by
+ * the loop. True when tx-ready has room again.
+ */
+static bool tx_make_room(struct iface *ifc)
+{
+	if (!ifc->pushed_since_flush && !ifc->coalesce.n)
+		return false;
+	if (!flush_signal(ifc))
+		return false;
+	take_tx_done(ifc);
+	return netq_space(ring(ifc, NETQ_TX_READY)) > 0;
+}
+
 static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct iface *ifc = netif->state;
@@ -134,7 +162,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	/* No driver, or no room: the error makes TCP keep the segment (in
 	 * unsent, TF_NAGLEMEMERR); tcp_txnow() sends it once there is room
 	 * again or a new driver (see iface_tx_room_again). */
-	if (!ifc->attached || !netq_space(tx))
+	if (!ifc->attached || (!netq_space(tx) && !tx_make_room(ifc)))
 		goto drop;
 	uint16_t seg_size = forward_seg_size(p);
 	if (seg_size) {
@@ -163,7 +191,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		ifc->counters.tx_zero_copy++;
 	} else {
 		/* Copied (also a frame already on its way out once). */
-		if (!(b = pool_take_tx(ifc)))
+		if (!(b = pool_take_tx(ifc)) && (!tx_make_room(ifc) || !(b = pool_take_tx(ifc))))
 			goto drop;
 		pbuf_copy_partial(p, pool_byte(b->start), p->tot_len, 0);
 		guard_ip_id(pool_byte(b->start), p->tot_len);
@@ -478,18 +506,22 @@ bool iface_service(struct iface *ifc)
 	if (!ifc->attached)
 		return false;
 	bool busy = take_tx_done(ifc);
-	if (busy)
+	/* Sent buffers back, or taken back already in the middle of the
+	 * last round (tx_make_room) after a segment was refused. */
+	if (busy || (ifc->tx_refused && netq_space(ring(ifc, NETQ_TX_READY)) &&
+		     pool.ntx < pool_tx_share()))
 		iface_tx_room_again(ifc);
 	iface_refill_rx(ifc);
 	return take_rx_ready(ifc) || busy;
 }
 
-void iface_flush(struct iface *ifc)
+/* What we gave the driver goes (the aggregate being merged too), and it
+ * is signalled if it waits for that or for room we made. False when its
+ * notification is gone: it died. */
+static bool flush_signal(struct iface *ifc)
 {
 	bool wake = false;
 
-	if (!ifc->attached)
-		return;
 	segment_flush(ifc);
 	/* Only what we did can be what the driver waits for; taking its
 	 * flags otherwise would wake it for nothing. */
@@ -501,9 +533,14 @@ void iface_flush(struct iface *ifc)
 		wake |= netq_space_wake_needed(ring(ifc, NETQ_TX_DONE));
 		wake |= netq_space_wake_needed(ring(ifc, NETQ_RX_READY));
 	}
-	if (wake && sys_notify_signal(ifc->driver_notif, NETQ_SIGNAL_QUEUE) == -ERR_INVALID_CAP)
-		iface_driver_changed(ifc);      /* dead: do not wait for the name service to say so */
 	ifc->pushed_since_flush = ifc->popped_since_flush = false;
+	return !wake || sys_notify_signal(ifc->driver_notif, NETQ_SIGNAL_QUEUE) != -ERR_INVALID_CAP;
+}
+
+void iface_flush(struct iface *ifc)
+{
+	if (ifc->attached && !flush_signal(ifc))
+		iface_driver_changed(ifc);      /* dead: do not wait for the name service to say so */
 }
 
 bool iface_may_sleep(struct iface *ifc)

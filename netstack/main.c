@@ -24,6 +24,9 @@ unsigned nifaces;
 unsigned char *netstack_heap;
 
 static cap_slot_t notif;
+
+/* Busy rounds of the loop between looks at the endpoint for requests. */
+#define SERVICE_POLL_ROUNDS 8
 static uint64_t rand_state;
 static struct appliance_config appliance;      /* from the file (args config=NAME) */
 static bool from_file;
@@ -209,7 +212,7 @@ static void sleep_until_woken(struct msg *m, cap_slot_t reply)
 	if (wait != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		sys_notify_timer(notif, NETSTACK_BIT_TIMER,
 				 (uint64_t)sys_clock() + (uint64_t)wait * 1000000);
-	if (service_receive(m, reply) != 0)
+	if (service_receive(m, reply, false) != 0)
 		*m = msg_make(IPC_LABEL_NOTIFY, 0);
 }
 
@@ -313,7 +316,8 @@ int main(uint64_t arg)
 				return 1;
 			}
 		}
-		bool busy;
+		bool busy, request = false;
+		unsigned rounds = 0;
 		do {
 			busy = false;
 			for (unsigned i = 0; i < nifaces; i++)
@@ -325,7 +329,19 @@ int main(uint64_t arg)
 			filter_housekeeping();
 			for (unsigned i = 0; i < nifaces; i++)
 				iface_flush(&ifaces[i]);
+			/* A data path that never runs dry (a sender that keeps
+			 * the NIC busy) must not keep requests — sockets, the
+			 * management protocol — waiting until it does: every
+			 * SERVICE_POLL_ROUNDS busy rounds, one look at the
+			 * endpoint that does not wait. */
+			if (busy && ++rounds % SERVICE_POLL_ROUNDS == 0 &&
+			    service_receive(&m, reply, true) == 0) {
+				request = true;
+				break;
+			}
 		} while (busy);
+		if (request)
+			continue;       /* served at the top, then the rounds go on */
 		bool sleep = true;
 		for (unsigned i = 0; i < nifaces && sleep; i++)
 			sleep = iface_may_sleep(&ifaces[i]);

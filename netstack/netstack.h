@@ -307,8 +307,9 @@ void segment_merge_configure(bool on);
 /* The endpoint's services (service.c). Publish the endpoint's names;
  * 0 or a negative ERR_* (said on the console). */
 long service_init(cap_slot_t endpoint);
-/* Receive on the endpoint (ipc_recv): a request, or the notification. */
-long service_receive(struct msg *m, cap_slot_t reply);
+/* Receive on the endpoint (ipc_recv): a request, or the notification.
+ * nonblock: -ERR_WOULD_BLOCK at once when nothing is there. */
+long service_receive(struct msg *m, cap_slot_t reply, bool nonblock);
 /* One request; false when the reply is deferred (the reply object in
  * `reply` is kept; the caller must take another). */
 bool service_request(struct msg *m, cap_slot_t reply);

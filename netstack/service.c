@@ -61,14 +61,14 @@ long service_init(cap_slot_t ep)
 	return 0;
 }
 
-long service_receive(struct msg *m, cap_slot_t reply)
+long service_receive(struct msg *m, cap_slot_t reply, bool nonblock)
 {
 	struct ipc_buffer *b = ipc_buffer();
 
 	/* Set each time: the netstack's own calls (names, drivers) use these too. */
 	b->recv_cap_slot = recv_slot;
 	b->recv_window = 0;
-	return ipc_recv(endpoint, reply, m);
+	return ipc_recv(endpoint | (nonblock ? IPC_NONBLOCK : 0), reply, m);
 }
 
 cap_slot_t service_take_cap(void)

@@ -48,13 +48,14 @@ extern unsigned char *netstack_heap;
 /* Pools. PBUF_REF/ROM headers (MEMP_NUM_PBUF) are what the received-frame
  * custom pbufs do not need (they are preallocated per pool buffer); data
  * queued by reference (tcp_write without COPY: the iperf client's) takes
- * one per segment, so 256 of them held a sender to about 300 KiB in
- * flight, less than TCP_SND_BUF (docs/drivers.md, "e1000 transmit"). */
-#define MEMP_NUM_PBUF               1024
+ * one or two per segment, so 256 of them held a sender to about 300 KiB
+ * in flight, less than TCP_SND_BUF (docs/drivers.md, "e1000 transmit"):
+ * twice TCP_SND_BUF's segments. */
+#define MEMP_NUM_PBUF               2048
 #define MEMP_NUM_UDP_PCB            192     /* as many as TCP's (POSIX sockets) */
 #define MEMP_NUM_TCP_PCB            192     /* iperf3 -P 128 and the rest */
 #define MEMP_NUM_TCP_PCB_LISTEN     16
-#define MEMP_NUM_TCP_SEG            2048
+#define MEMP_NUM_TCP_SEG            4096    /* TCP_SND_QUEUELEN's, and more for other connections */
 #define MEMP_NUM_REASSDATA          16
 #define IP_REASS_MAX_PBUFS          64
 #define MEMP_NUM_FRAG_PBUF          64
@@ -79,8 +80,11 @@ extern unsigned char *netstack_heap;
 #define TCP_WND                     (256 * 1024)
 /* 256 KiB of send buffer was all in flight on e1000 from the guest (QEMU
  * sends a burst within one register write; its acknowledgements are read
- * after it), the sender idle between bursts: docs/drivers.md. */
-#define TCP_SND_BUF                 (512 * 1024)
+ * after it), the sender idle between bursts: docs/drivers.md. 512 KiB was
+ * all in flight too once a round of the loop no longer stopped at a ring
+ * of segments (iface.c, tx_make_room): docs/netstack.md, "Sending from
+ * the netstack". */
+#define TCP_SND_BUF                 (1024 * 1024)
 #define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF) / TCP_MSS)
 #define TCP_SNDLOWAT                (32 * 1024)   /* lwIP keeps it in 16 bits */
 #define TCP_QUEUE_OOSEQ             1

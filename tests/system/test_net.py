@@ -43,7 +43,7 @@ class NetRig:
 
     def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True,
                  driver="restart=never", driver_args="", console=False, control=False,
-                 netstack=""):
+                 netstack="", netecho_priority=90):
         self.ns = ns
         device, module = MODELS[model]
         tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
@@ -55,7 +55,8 @@ class NetRig:
                     f"program netstack dma=4096 priority=100 {netstack}\n"
                     f"    args {netstack_args}\n")
         if netecho:
-            manifest += (f"program netecho priority=90{' control=yes' if control else ''}\n"
+            manifest += (f"program netecho priority={netecho_priority}"
+                         f"{' control=yes' if control else ''}\n"
                          f"    args client={HOST}:7000\n")
         if console:
             manifest += "program console priority=160 control=yes\n    irq 4\n"

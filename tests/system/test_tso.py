@@ -312,7 +312,11 @@ def test_netstack_iperf_client_sends_merged(model, tmp_path):
     guest times its 8 s on its own clock, which a loaded host slows: the
     waits are generous, bounded. Counters are read once 1 MiB has
     arrived (with 4 s and 4 MiB the client was done before the first
-    read once in CI: the read itself takes a console round trip)."""
+    read once in CI: the read itself takes a console round trip).
+    netecho, which reads them, runs above the netstack here: over e1000
+    the netstack and the driver sending never wait now (the netstack's
+    round gives the driver its frames when tx-ready fills), so a program
+    below them would run only once sending ended."""
     with Netns("client") as ns:
         ns.add_tap("tap0")
         server = subprocess.Popen(ns.prefix() + ["timeout", "300", "iperf", "-s", "-p", "5001",
@@ -322,7 +326,8 @@ def test_netstack_iperf_client_sends_merged(model, tmp_path):
         try:
             with NetRig(ns, tmp_path, model,
                         netstack_args=f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST} "
-                                      f"iperf.client={HOST} iperf.time=8") as rig:
+                                      f"iperf.client={HOST} iperf.time=8",
+                        netecho_priority=110) as rig:
                 deadline = time.monotonic() + 150
                 while received_bytes(ns, 5001) < 1 << 20 and time.monotonic() < deadline \
                         and not re.search(CLIENT_DONE, rig.qemu.output()):

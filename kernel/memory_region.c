@@ -96,37 +96,31 @@ long sys_mem_unmap(uint64_t fp, uint64_t flags)
 }
 
 /* mem_unmap for each flexpage of a list in the caller's memory (a pager
- * revoking a fork's pages for copy-on-write in one call): every entry
- * checked first, then all revoked. */
+ * revoking a fork's pages for copy-on-write in one call): the list read
+ * once into the kernel and every entry checked, then all revoked, so an
+ * error changes nothing (an entry that unmaps the list's own page with
+ * MEM_UNMAP_SELF cannot cut the list short). One static buffer: one CPU,
+ * the kernel not preempted. */
 long sys_mem_unmap_list(uint64_t list, uint64_t count, uint64_t flags)
 {
-	uint64_t fps[64], pages = 0;
+	static uint64_t fps[MEM_UNMAP_LIST_MAX];
+	uint64_t pages = 0;
 
 	if (count == 0 || count > MEM_UNMAP_LIST_MAX)
 		REJECT(ERR_INVALID_ARG, "%lu flexpages (1..%u)", count, MEM_UNMAP_LIST_MAX);
 	if (flags & ~(uint64_t)(MEM_UNMAP_SELF | MEM_UNMAP_WRITE_ONLY))
 		REJECT(ERR_INVALID_ARG, "unknown flags %#lx", flags);
-	/* Read in pieces of 64, twice: to check, then to act (the caller's
-	 * memory cannot change between: one CPU, the kernel not preempted). */
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint64_t at = 0; at < count; at += 64) {
-			uint64_t n = count - at < 64 ? count - at : 64;
-			if (copy_from_user(current->task, fps, list + at * 8, n * 8))
-				REJECT(ERR_BAD_ADDRESS, "list %lx not readable", list);
-			for (uint64_t i = 0; i < n; i++) {
-				if (pass) {
-					unmap_range(fps[i], flags);
-					continue;
-				}
-				if (!unmap_fpage_ok(fps[i]))
-					REJECT(ERR_INVALID_ARG, "bad flexpage %lx at %lu", fps[i], at + i);
-				pages += 1UL << (fpage_log2(fps[i]) - 12);
-			}
-		}
-		if (!pass && pages > MEM_UNMAP_LIST_PAGES)
-			REJECT(ERR_INVALID_ARG, "%lu pages in all (%lu at most)", pages,
-			       MEM_UNMAP_LIST_PAGES);
+	if (copy_from_user(current->task, fps, list, count * 8))
+		REJECT(ERR_BAD_ADDRESS, "list %lx not readable", list);
+	for (uint64_t i = 0; i < count; i++) {
+		if (!unmap_fpage_ok(fps[i]))
+			REJECT(ERR_INVALID_ARG, "bad flexpage %lx at %lu", fps[i], i);
+		pages += 1UL << (fpage_log2(fps[i]) - 12);
 	}
+	if (pages > MEM_UNMAP_LIST_PAGES)
+		REJECT(ERR_INVALID_ARG, "%lu pages in all (%lu at most)", pages, MEM_UNMAP_LIST_PAGES);
+	for (uint64_t i = 0; i < count; i++)
+		unmap_range(fps[i], flags);
 	return 0;
 }
 

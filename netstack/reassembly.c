@@ -248,8 +248,11 @@ static void options_put_back(const struct ip_hdr *h, uint8_t *to, unsigned room)
 
 	if (o && sys_now() - o->since_ms <= IP_REASS_MAXAGE * 1000u) {
 		for (unsigned i = 0; i < o->len;) {
-			unsigned len = o->bytes[i] <= 1 ? 1 : o->bytes[i + 1];
-			if (o->bytes[i] == 0 || used + len > room)
+			/* End of list, or a length the guard would have refused
+			 * (ip4_options_check): the rest is not put back. */
+			unsigned len = o->bytes[i] == 1 ? 1 : i + 1 < o->len ? o->bytes[i + 1] : 0;
+			if (o->bytes[i] == 0 || len < (o->bytes[i] == 1 ? 1u : 2u) || i + len > o->len ||
+			    used + len > room)
 				break;
 			memcpy(to + used, o->bytes + i, len);
 			used += len;
@@ -268,12 +271,21 @@ static void options_put_back(const struct ip_hdr *h, uint8_t *to, unsigned room)
  * shift the payload. The options there are the first fragment's, as far
  * as they fit (Linux's datagram has the first fragment's header). Its
  * headers, up to HEADERS_MAX bytes, are in its first pbuf. NULL when no
- * memory was left (counted in ip_frag.memerr). */
+ * memory was left (counted in ip_frag.memerr) or that header would make
+ * it longer than 65535 bytes (ip_frag.err). */
 static struct pbuf *reassembled(struct pbuf *p, unsigned hlen)
 {
 	u16_t body = (u16_t)(p->tot_len - IP_HLEN);
 	u16_t want = (u16_t)LWIP_MIN(p->tot_len, HEADERS_MAX);
 
+	if (hlen + (unsigned)body > 0xFFFF) {
+		/* The completing fragment's options make it longer than an
+		 * IPv4 datagram can be: dropped, as Linux's ip_frag_reasm
+		 * drops an oversized one. */
+		IPFRAG_STATS_INC(ip_frag.err);
+		pbuf_free(p);
+		return NULL;
+	}
 	if (hlen == IP_HLEN) {
 		struct first_options *o = options_slot(p->payload);
 		if (o)

@@ -267,8 +267,15 @@ static unsigned share_npending;
 
 static void share_flush(void *ctx)
 {
-	if (share_npending)
-		sys_mem_unmap_list((uint64_t)share_pending, share_npending, MEM_UNMAP_WRITE_ONLY);
+	/* It cannot fail on what as_share queued (pages of ours, 1..256);
+	 * if it did, parent and child would write one page: say so and
+	 * revoke them one by one. */
+	if (share_npending &&
+	    sys_mem_unmap_list((uint64_t)share_pending, share_npending, MEM_UNMAP_WRITE_ONLY) < 0) {
+		printf("posix: mem_unmap_list refused %u pages: revoked one by one\n", share_npending);
+		for (unsigned i = 0; i < share_npending; i++)
+			sys_mem_unmap(share_pending[i], MEM_UNMAP_WRITE_ONLY);
+	}
 	share_npending = 0;
 }
 

@@ -178,6 +178,18 @@ bool netinfo_if_by_index(int index, struct netinfo_if *out)
 	return index >= 1 && netinfo_if((unsigned)index - 1, out);
 }
 
+bool netinfo_route_if(const struct net_route *r, struct netinfo_if *out)
+{
+	if (r->iface >= 0)
+		return netinfo_if_by_index(r->iface + 2, out);
+	/* A static route naming no interface: the one whose network holds
+	 * the gateway (as the netstack's forward_route_add picks it). */
+	for (unsigned i = 1; r->gateway && netinfo_if(i, out); i++)
+		if (out->mask && ((out->addr ^ r->gateway) & out->mask) == 0)
+			return true;
+	return false;
+}
+
 bool netinfo_if_by_name(const char *name, struct netinfo_if *out)
 {
 	for (unsigned i = 0; netinfo_if(i, out); i++)

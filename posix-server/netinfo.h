@@ -68,6 +68,10 @@ bool netinfo_if(unsigned i, struct netinfo_if *out);
  * when there is none. */
 bool netinfo_if_by_index(int index, struct netinfo_if *out);
 bool netinfo_if_by_name(const char *name, struct netinfo_if *out);
+/* The interface route r goes out of: its own, or for a static route that
+ * names none (iface -1), the one whose network holds its gateway; false
+ * when there is none (the route is not shown). */
+bool netinfo_route_if(const struct net_route *r, struct netinfo_if *out);
 
 #define LINUX_IFF_UP          0x1
 #define LINUX_IFF_BROADCAST   0x2

@@ -29,8 +29,9 @@
  * A receive takes one datagram (MSG_PEEK: looks; MSG_TRUNC: its whole
  * length), its sender the kernel's address (nl_pid 0). The queue holds
  * at most NL_QUEUE bytes (pages taken as it fills, given back when it
- * empties): an answer that does not fit is dropped and the next receive
- * says ENOBUFS, as Linux's netlink_overrun. Nothing ever arrives
+ * empties), all queues together NL_PAGES_ALL pages (the server's memory,
+ * which no account is charged for): an answer that does not fit is
+ * dropped and the next receive says ENOBUFS, as Linux's netlink_overrun. Nothing ever arrives
  * unasked (no multicast groups' events): a blocking receive on an empty
  * queue waits until a signal, as Linux's would with nothing changing.
  *
@@ -46,6 +47,7 @@
 
 #define NL_QUEUE       (64UL * 1024)    /* bytes a socket's receive queue holds */
 #define NL_PAGES       (NL_QUEUE / PAGE_SIZE)
+#define NL_PAGES_ALL   64               /* pages all queues hold together (256 KiB) */
 #define NL_CHUNK       3776             /* a dump's datagram: Linux's NLMSG_GOODSIZE, about */
 #define NL_SEND_MAX    16384            /* a send's bytes (more: EMSGSIZE) */
 #define NL_PORT_ROVER  (-4097)
@@ -131,6 +133,7 @@ struct nlq {
 };
 
 static struct nlq queues[SOCKET_MAX];   /* by socks[] index */
+static unsigned pages_held;             /* by all queues (NL_PAGES_ALL at most) */
 static int32_t rover = NL_PORT_ROVER;
 
 /* The answer being made: a datagram, and whether one was dropped. */
@@ -164,8 +167,11 @@ static long ring_move(struct nlq *q, uint64_t at, uint8_t *buf, uint64_t n, bool
 		uint64_t pos = (at + done) % NL_QUEUE, off = pos % PAGE_SIZE;
 		uint64_t k = PAGE_SIZE - off < n - done ? PAGE_SIZE - off : n - done;
 		void **page = &q->pages[pos / PAGE_SIZE];
-		if (!*page && in && !(*page = process_as_ops.page_alloc(NULL)))
-			return -LINUX_ENOMEM;
+		if (!*page && in) {
+			if (pages_held >= NL_PAGES_ALL || !(*page = process_as_ops.page_alloc(NULL)))
+				return -LINUX_ENOMEM;
+			pages_held++;
+		}
 		if (in)
 			memcpy((uint8_t *)*page + off, buf + done, k);
 		else
@@ -182,6 +188,7 @@ static void queue_free_pages(struct nlq *q)
 		if (q->pages[i]) {
 			process_as_ops.page_free(NULL, q->pages[i]);
 			q->pages[i] = NULL;
+			pages_held--;
 		}
 	q->head = q->bytes = 0;
 }
@@ -374,7 +381,7 @@ static void route_msg(struct nlq *q, const struct net_route *r, uint32_t seq)
 	struct netinfo_if nif;
 	struct nlmsghdr *h;
 
-	if (!netinfo_if_by_index(r->iface + 2, &nif) || !(h = msg_begin(q, RTM_NEWROUTE, NLM_F_MULTI,
+	if (!netinfo_route_if(r, &nif) || !(h = msg_begin(q, RTM_NEWROUTE, NLM_F_MULTI,
 									 seq, MSG_ROOM)))
 		return;
 	bool connected = r->origin == NET_ROUTE_CONNECTED;

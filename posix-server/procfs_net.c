@@ -69,7 +69,7 @@ static void route(void)
 		  "\tWindow\tIRTT");
 	for (unsigned i = 0; i < netinfo.nroutes; i++) {
 		const struct net_route *r = &netinfo.routes[i];
-		if (!netinfo_if_by_index(r->iface + 2, &nif))
+		if (!netinfo_route_if(r, &nif))
 			continue;
 		line(127, "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", nif.name, r->dest,
 		     r->gateway, RTF_UP | (r->gateway ? RTF_GATEWAY : 0), 0, 0U, (int)r->metric,

@@ -87,9 +87,9 @@ long vfs_remove(int entry, bool is_dir)
 		return -LINUX_EBUSY;
 	vfs_touch(e->parent);
 	n->ctime = vfs_now();
-	if (n->links) {             /* another name keeps it */
+	int other = !n->links ? -1 : entry != node ? entry : second_name(node);
+	if (other >= 0) {           /* another name keeps it */
 		n->links--;
-		int other = entry != node ? entry : second_name(node);
 		if (entry == node) {    /* its first name goes: another becomes first */
 			n->parent = vfs_nodes[other].parent;
 			memcpy(n->name, vfs_nodes[other].name, sizeof(n->name));
@@ -97,6 +97,7 @@ long vfs_remove(int entry, bool is_dir)
 		vfs_nodes[other].type = VFS_FREE;
 		return 0;
 	}
+	n->links = 0;               /* (a count no other name backs: never, but the names win) */
 	n->parent = -1;
 	n->unlinked = true;
 	if (!n->opens)

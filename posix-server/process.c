@@ -188,6 +188,7 @@ static long task_build(struct process *p, struct thread *t, uint64_t entry, uint
 		.priority = posix_priority > 1 ? posix_priority - 1 : 1,
 		.pager = badged, .exception = badged, .ipc_buffer = 0,
 		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = TASK_REDIRECT_ARGS,
+		.cap_slots = 1,         /* it makes no calls of Mica's: holds nothing */
 	};
 	if ((err = task_new(&spec, &p->task)) >= 0) {
 		/* The thread is t's from now on (thread.c destroys it). */

@@ -1,5 +1,6 @@
 #include "cap.h"
 #include "decode.h"
+#include "frame_allocator.h"
 #include "klog.h"
 #include "kmem.h"
 #include "sched.h"
@@ -138,22 +139,84 @@ void cap_revoke_children(struct cap *c)
 	}
 }
 
-int cap_table_init(struct cap_table *t, struct task *charged, uint32_t n)
+/* What a table of n slots takes from kmalloc, charged as such: blocks of
+ * a power of two up to 2 KiB, whole frames above (kmem.c). */
+static size_t table_bytes(uint32_t n)
 {
-	size_t bytes = n * sizeof(struct cap);
+	size_t bytes = (size_t)n * sizeof(struct cap), block = 16;
+
+	if (bytes > 2048)
+		return (bytes + FRAME_SIZE - 1) & ~(size_t)(FRAME_SIZE - 1);
+	while (block < bytes)
+		block <<= 1;
+	return block;
+}
+
+/* A zeroed array of n slots of t, charged to charged (NULL: nobody). */
+static struct cap *table_alloc(struct cap_table *t, struct task *charged, uint32_t n)
+{
+	size_t bytes = table_bytes(n);
+	struct cap *slots;
 
 	if (charged && !task_charge(charged, bytes))
-		return -ERR_NO_MEMORY;
-	t->slots = kmalloc(bytes);
-	if (!t->slots) {
+		return NULL;
+	slots = kmalloc(bytes);
+	if (!slots) {
 		if (charged)
 			task_refund(charged, bytes);
-		return -ERR_NO_MEMORY;
+		return NULL;
 	}
+	for (uint32_t i = 0; i < n; i++)
+		slots[i].table = t;
+	return slots;
+}
+
+int cap_table_init(struct cap_table *t, struct task *charged, uint32_t n)
+{
+	t->slots = table_alloc(t, charged, n);
+	if (!t->slots)
+		return -ERR_NO_MEMORY;
 	t->nslots = n;
 	t->used = 0;
-	for (uint32_t i = 0; i < n; i++)
-		t->slots[i].table = t;
+	return 0;
+}
+
+void cap_table_free(struct cap_table *t, struct task *charged)
+{
+	if (!t->slots)
+		return;
+	kfree(t->slots, table_bytes(t->nslots));
+	if (charged)
+		task_refund(charged, table_bytes(t->nslots));
+	t->slots = NULL;
+	t->nslots = 0;
+}
+
+int cap_table_resize(struct cap_table *t, struct task *charged, uint32_t n)
+{
+	if (n == 0 || n > TASK_CAP_SLOTS_MAX)
+		return -ERR_INVALID_ARG;
+	for (uint32_t i = n; i < t->nslots; i++)
+		if (t->slots[i].obj)
+			return -ERR_SLOT_IN_USE;
+	if (n == t->nslots)
+		return 0;
+	struct cap *slots = table_alloc(t, charged, n), *old = t->slots;
+	uint32_t old_n = t->nslots, keep = n < old_n ? n : old_n;
+
+	if (!slots)
+		return -ERR_NO_MEMORY;
+	/* One slot at a time, each move keeping the derivation tree whole
+	 * (its neighbours, in this table or another, re-pointed). */
+	for (uint32_t i = 0; i < keep; i++)
+		if (old[i].obj)
+			cap_move_to(&old[i], &slots[i]);
+	t->slots = slots;
+	t->nslots = n;
+	kfree(old, table_bytes(old_n));
+	if (charged)
+		task_refund(charged, table_bytes(old_n));
+	cap_generation++;
 	return 0;
 }
 

@@ -70,12 +70,7 @@ fail_quota:
 /* The capability table (emptied first, when it is being destroyed). */
 static void free_cap_table(struct task *t)
 {
-	if (!t->caps.slots)
-		return;
-	kfree(t->caps.slots, t->caps.nslots * sizeof(struct cap));
-	task_refund(t, t->caps.nslots * sizeof(struct cap));
-	t->caps.slots = NULL;
-	t->caps.nslots = 0;
+	cap_table_free(&t->caps, t);
 }
 
 void task_destroy(struct task *t)
@@ -142,7 +137,7 @@ long sys_task_configure(uint64_t slot, uint64_t cfg_ptr)
 	LOOKUP_TASK(t, slot, CAP_RIGHT_CONTROL);
 	if (copy_from_user(current->task, &cfg, cfg_ptr, sizeof(cfg)))
 		REJECT(ERR_BAD_ADDRESS, "config %lx not readable", cfg_ptr);
-	if (cfg.fields & ~3UL)
+	if (cfg.fields & ~7UL)
 		REJECT(ERR_INVALID_ARG, "unknown fields %#lx", cfg.fields);
 	/* The supervisor watches the task: the task itself cannot detach or
 	 * change it, whether it names itself by CAP_SLOT_SELF or a capability. */
@@ -156,8 +151,22 @@ long sys_task_configure(uint64_t slot, uint64_t cfg_ptr)
 	}
 	if ((cfg.fields & TASK_CFG_REDIRECT) && cfg.redirect > TASK_REDIRECT_ARGS)
 		REJECT(ERR_INVALID_ARG, "redirect %lu: not a TASK_REDIRECT_ value", cfg.redirect);
+	struct kobject *sup_obj = sup ? sup->obj : NULL;   /* (the resize moves slots) */
+
+	/* The table first: the only part that can fail once the config is
+	 * checked, so a refused call changes nothing. */
+	if (cfg.fields & TASK_CFG_CAP_SLOTS) {
+		if (cfg.cap_slots == 0 || cfg.cap_slots > TASK_CAP_SLOTS_MAX)
+			REJECT(ERR_INVALID_ARG, "cap_slots %lu: need 1..%u", cfg.cap_slots,
+			       TASK_CAP_SLOTS_MAX);
+		int err = cap_table_resize(&t->caps, t, (uint32_t)cfg.cap_slots);
+		if (err == -ERR_SLOT_IN_USE)
+			REJECT(ERR_SLOT_IN_USE, "a slot at or past %lu is filled", cfg.cap_slots);
+		if (err)
+			REJECT(ERR_NO_MEMORY, "no quota or memory for %lu slots", cfg.cap_slots);
+	}
 	if (cfg.fields & TASK_CFG_SUPERVISOR) {
-		kobject_set_ref((struct kobject **)&t->supervisor, sup ? sup->obj : NULL);
+		kobject_set_ref((struct kobject **)&t->supervisor, sup_obj);
 		t->supervisor_bits = cfg.supervisor_bits;
 	}
 	if (cfg.fields & TASK_CFG_REDIRECT)

@@ -12,7 +12,7 @@ static unsigned segment_rights(uint32_t flags)
 
 /* The checked image img of file into as. */
 static const char *load(struct aspace *as, const void *file, const struct elf_image *img,
-			uint64_t lo, struct loader_image *image)
+			uint64_t lo, const struct loader_pages *pages, struct loader_image *image)
 {
 	for (int i = 0; i < img->nsegments; i++)
 		if (img->segments[i].vaddr < lo)
@@ -34,6 +34,15 @@ static const char *load(struct aspace *as, const void *file, const struct elf_im
 			return "segments overlap or too many regions";
 		/* Every page now, with the file's bytes where it has them. */
 		for (uint64_t va = first; va < end; va += AS_PAGE_SIZE) {
+			uint64_t at = s->offset + (va - s->vaddr);
+			if (pages && va >= s->vaddr && va + AS_PAGE_SIZE <= s->vaddr + s->filesz &&
+			    !(at & (AS_PAGE_SIZE - 1))) {
+				void *shared = pages->page(pages->ctx, at);
+				if (shared && as_adopt(as, va, shared) == 0)
+					continue;
+				if (shared)
+					pages->unused(pages->ctx, shared);
+			}
 			uint8_t *page = as_page(as, va);
 			if (!page)
 				return "out of memory";
@@ -50,13 +59,20 @@ static const char *load(struct aspace *as, const void *file, const struct elf_im
 	return NULL;
 }
 
-const char *loader_load(struct aspace *as, const void *file, size_t size, uint64_t lo,
-			uint64_t hi, uint64_t dyn_base, struct loader_image *image)
+const char *loader_load_shared(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			       uint64_t hi, uint64_t dyn_base, const struct loader_pages *pages,
+			       struct loader_image *image)
 {
 	struct elf_image img;
 	int err = elf_parse_at(file, size, hi, dyn_base, &img);
 
-	return err ? elf_strerror(err) : load(as, file, &img, lo, image);
+	return err ? elf_strerror(err) : load(as, file, &img, lo, pages, image);
+}
+
+const char *loader_load(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			uint64_t hi, uint64_t dyn_base, struct loader_image *image)
+{
+	return loader_load_shared(as, file, size, lo, hi, dyn_base, NULL, image);
 }
 
 const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,
@@ -65,7 +81,7 @@ const char *loader_load_elf(struct aspace *as, const void *file, size_t size, ui
 	struct loader_image image;
 	struct elf_image img;
 	int e = elf_parse(file, size, hi, &img);
-	const char *err = e ? elf_strerror(e) : load(as, file, &img, lo, &image);
+	const char *err = e ? elf_strerror(e) : load(as, file, &img, lo, NULL, &image);
 
 	if (!err)
 		*entry = image.entry;

@@ -40,6 +40,10 @@
 #include "lib/pager.h"
 #include "proto/program.h"
 
+_Static_assert(POSIX_CAP_SLOTS <= TASK_CAP_SLOTS_MAX &&
+	       POSIX_CAP_SLOTS - PROGRAM_FIRST_FREE_SLOT <= SLOT_ALLOC_MAX,
+	       "the server's capability table: the kernel's and the slot allocator's bounds");
+
 cap_slot_t posix_endpoint;
 unsigned posix_priority;
 bool call_yields;
@@ -489,6 +493,13 @@ int main(uint64_t arg)
 	syscall_trace = program_arg(pi->args, "trace", trace, sizeof(trace)) && trace[0] == '1';
 	syscall_count = program_arg(pi->args, "syscount", trace, sizeof(trace)) && trace[0] == '1';
 	syscall_slow = syscall_trace || syscall_count;
+	struct task_config grow = { .fields = TASK_CFG_CAP_SLOTS, .cap_slots = POSIX_CAP_SLOTS };
+	if ((err = sys_task_configure(CAP_SLOT_SELF, (uint64_t)&grow)) < 0) {
+		printf("posix: cannot grow its capability table to %u slots: %s\n",
+		       POSIX_CAP_SLOTS, mica_strerror(err));
+		return 1;
+	}
+	slot_grow(POSIX_CAP_SLOTS);
 	posix_endpoint = slot_alloc();
 	reply_slot = slot_alloc();
 	signal_notification = slot_alloc();

@@ -27,13 +27,16 @@
 #include "linux.h"
 #include "share.h"
 
-#define PROCESS_MAX        64           /* processes at once */
+#define PROCESS_MAX        128          /* processes at once */
 #define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
-#define THREAD_MAX         80           /* threads of all processes at once: with a task
-					 * per process, a thread and a reply object per
-					 * thread, what the server's 256 capability slots
-					 * hold (docs/posix.md, "What a process costs") */
+#define THREAD_MAX         256          /* threads of all processes at once */
+/* The server's capability table (its own grown at start: task_configure's
+ * TASK_CFG_CAP_SLOTS): init's first 8, a task per process, a thread and a
+ * reply object per thread, and 64 for its own endpoints, notifications
+ * and the slots it takes for a moment (docs/posix.md, "What a process
+ * costs"). */
+#define POSIX_CAP_SLOTS    (8 + PROCESS_MAX + 2 * THREAD_MAX + 64)
 #define PROCESS_BADGE_BASE 0x100        /* the badge of thread slot i is base + i */
 #define POSIX_CONTROL_BADGE (1UL << 32) /* the console's requests (control.c) */
 #define FD_MAX             1024         /* descriptors a process may have (RLIMIT_NOFILE) */

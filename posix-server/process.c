@@ -86,6 +86,33 @@ static void image_label(struct aspace *as, int node, uint64_t bias)
 	}
 }
 
+/* A root-filesystem file's pages from the file cache (memory.c), for the
+ * loader to share between every process that runs the file rather than
+ * copy into each (ctx: the node, as an int). */
+static void *image_page(void *ctx, uint64_t offset)
+{
+	return memory_file_page((int)(intptr_t)ctx, offset / AS_PAGE_SIZE);
+}
+
+static void image_page_unused(void *ctx, void *page)
+{
+	(void)ctx;
+	memory_file_page_unused(page);
+}
+
+/* loader_load, sharing the pages of node's file when file is a
+ * root-filesystem file's bytes (node -1, or a tmpfs file's copy: copied). */
+static const char *image_load(struct aspace *as, const void *file, size_t size, int node,
+			      uint64_t lo, uint64_t hi, uint64_t dyn_base,
+			      struct loader_image *image)
+{
+	const struct vfs_node *n = node >= 0 ? &vfs_nodes[node] : NULL;
+	struct loader_pages pages = { image_page, image_page_unused, (void *)(intptr_t)node };
+	bool shared = n && !VFS_WRITABLE(n) && n->data && n->data == file;
+
+	return loader_load_shared(as, file, size, lo, hi, dyn_base, shared ? &pages : NULL, image);
+}
+
 /* The interpreter a dynamically linked program names (glibc's ld.so,
  * from the root filesystem), loaded at POSIX_INTERP_BASE: NULL or why
  * not; its entry point in *entry. */
@@ -101,9 +128,9 @@ static const char *interp_load(struct aspace *as, const char *path, uint64_t *en
 			     path);
 		return why;
 	}
-	const char *err = loader_load(as, vfs_nodes[l.node].data, vfs_nodes[l.node].size,
-				      POSIX_INTERP_BASE, POSIX_STACK_TOP - POSIX_STACK_SIZE,
-				      POSIX_INTERP_BASE, &img);
+	const char *err = image_load(as, vfs_nodes[l.node].data, vfs_nodes[l.node].size, l.node,
+				     POSIX_INTERP_BASE, POSIX_STACK_TOP - POSIX_STACK_SIZE,
+				     POSIX_INTERP_BASE, &img);
 	if (err || img.interp) {
 		fmt_snprintf(why, sizeof(why), "its interpreter %s: %s", path,
 			     err ? err : "asks for an interpreter itself");
@@ -120,8 +147,8 @@ static const char *interp_load(struct aspace *as, const char *path, uint64_t *en
 static const char *space_build(struct aspace *as, const void *file, size_t size,
 			       struct exec_start *s, int node, uint64_t *entry, uint64_t *sp)
 {
-	const char *why = loader_load(as, file, size, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
-				      POSIX_DYN_BASE, &s->image);
+	const char *why = image_load(as, file, size, node, POSIX_IMAGE_LO, POSIX_IMAGE_HI,
+				     POSIX_DYN_BASE, &s->image);
 
 	if (why)
 		return why;
@@ -188,6 +215,7 @@ static long task_build(struct process *p, struct thread *t, uint64_t entry, uint
 		.priority = posix_priority > 1 ? posix_priority - 1 : 1,
 		.pager = badged, .exception = badged, .ipc_buffer = 0,
 		.supervisor = CAP_SLOT_NONE, .redirect_syscalls = TASK_REDIRECT_ARGS,
+		.cap_slots = 1,         /* it makes no calls of Mica's: holds nothing */
 	};
 	if ((err = task_new(&spec, &p->task)) >= 0) {
 		/* The thread is t's from now on (thread.c destroys it). */

@@ -43,6 +43,24 @@ struct loader_image {
 const char *loader_load(struct aspace *as, const void *file, size_t size, uint64_t lo,
 			uint64_t hi, uint64_t dyn_base, struct loader_image *image);
 
+/* Where a pager keeps a file's pages to share (the POSIX server's file
+ * cache, memory.c): page(ctx, offset) is a page holding the file's
+ * 4 KiB at offset (page aligned) for as_adopt, or NULL (then the loader
+ * copies); unused(ctx, page) when the address space did not take it. */
+struct loader_pages {
+	void *(*page)(void *ctx, uint64_t offset);
+	void (*unused)(void *ctx, void *page);
+	void *ctx;
+};
+
+/* loader_load, but a page of a segment that is the file's bytes whole
+ * (a page-aligned 4 KiB of the file, none of the segment's zeros) is
+ * pages's, shared copy-on-write with every address space that maps it
+ * (as_adopt), not a copy; the rest as loader_load. pages NULL: all copied. */
+const char *loader_load_shared(struct aspace *as, const void *file, size_t size, uint64_t lo,
+			       uint64_t hi, uint64_t dyn_base, const struct loader_pages *pages,
+			       struct loader_image *image);
+
 /* Load an ET_EXEC executable as loader_load, for a caller that needs
  * only the entry point (init's programs). */
 const char *loader_load_elf(struct aspace *as, const void *file, size_t size, uint64_t lo,

@@ -63,8 +63,12 @@ const char *mica_strerror(long err);
 /* Stop the calling thread (the whole program, for the root task). */
 void exit(int code) __attribute__((noreturn));
 
-/* Capability slots: a simple allocator over [first, limit). */
+/* Capability slots: a simple allocator over [first, limit), at most
+ * SLOT_ALLOC_MAX of them; slot_grow moves limit up after the task's
+ * table grew (task_configure's TASK_CFG_CAP_SLOTS). */
+#define SLOT_ALLOC_MAX 1024
 void slot_init(cap_slot_t first, cap_slot_t limit);
+void slot_grow(cap_slot_t limit);
 cap_slot_t slot_alloc(void);            /* CAP_SLOT_NONE when full */
 void slot_free(cap_slot_t slot);
 

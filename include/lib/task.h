@@ -25,6 +25,7 @@ struct task_spec {
 	uint8_t redirect_syscalls;  /* TASK_REDIRECT_*: its `syscall` instructions come to
 				       the exception handler (a POSIX process) as
 				       IPC_LABEL_SYSCALL or IPC_LABEL_SYSCALL_ARGS */
+	uint32_t cap_slots;         /* its capability table's slots (0: TASK_CAP_SLOTS) */
 };
 
 /* A task and its first thread, as slots of the caller's table (0: none). */

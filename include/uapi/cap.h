@@ -8,8 +8,11 @@
 /* A task names kernel objects by slot numbers in its capability table. */
 typedef unsigned long cap_slot_t;
 
-/* Slots in every task's capability table. */
+/* Slots in a new task's capability table; task_configure's
+ * TASK_CFG_CAP_SLOTS gives a task 1 to TASK_CAP_SLOTS_MAX instead, its
+ * kernel memory (64 bytes a slot) charged to the task's quota. */
 #define TASK_CAP_SLOTS 256
+#define TASK_CAP_SLOTS_MAX 4096
 
 /* The null slot, and "the calling task itself" where a task is expected. */
 #define CAP_SLOT_NONE  (~0UL)

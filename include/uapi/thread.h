@@ -102,12 +102,14 @@ struct thread_config {
 /* task_configure fields. */
 #define TASK_CFG_SUPERVISOR   0x01  /* notification signalled when a thread stops on a fault */
 #define TASK_CFG_REDIRECT     0x02  /* `syscall` becomes an exception message */
+#define TASK_CFG_CAP_SLOTS    0x04  /* the capability table's size */
 
 struct task_config {
 	uint64_t fields;
 	uint64_t supervisor;        /* notification slot */
 	uint64_t supervisor_bits;   /* bits to signal */
 	uint64_t redirect;          /* TASK_REDIRECT_*: how `syscall` travels */
+	uint64_t cap_slots;         /* slots, 1..TASK_CAP_SLOTS_MAX (TASK_CFG_CAP_SLOTS) */
 };
 
 /* task_config.redirect: a thread's `syscall` goes to its exception

@@ -101,14 +101,20 @@ void exit(int code)
 }
 
 /* Slots: a bitmap over at most 1024 of them. */
-static uint64_t slot_bits[16];
+static uint64_t slot_bits[SLOT_ALLOC_MAX / 64];
 static cap_slot_t slot_first, slot_limit;
 
 void slot_init(cap_slot_t first, cap_slot_t limit)
 {
 	slot_first = first;
-	slot_limit = limit - first > 1024 ? first + 1024 : limit;
+	slot_limit = limit - first > SLOT_ALLOC_MAX ? first + SLOT_ALLOC_MAX : limit;
 	memset(slot_bits, 0, sizeof(slot_bits));
+}
+
+void slot_grow(cap_slot_t limit)
+{
+	if (limit > slot_limit)
+		slot_limit = limit - slot_first > SLOT_ALLOC_MAX ? slot_first + SLOT_ALLOC_MAX : limit;
 }
 
 cap_slot_t slot_alloc(void)

@@ -17,9 +17,10 @@ long task_new(const struct task_spec *spec, struct task_handle *t)
 	for (size_t i = 0; spec->name && spec->name[i] && i < sizeof(cfg.name) - 1; i++)
 		cfg.name[i] = spec->name[i];
 	struct task_config tcfg = {
-		.fields = TASK_CFG_SUPERVISOR | (spec->redirect_syscalls ? TASK_CFG_REDIRECT : 0),
+		.fields = TASK_CFG_SUPERVISOR | (spec->redirect_syscalls ? TASK_CFG_REDIRECT : 0) |
+			  (spec->cap_slots ? TASK_CFG_CAP_SLOTS : 0),
 		.supervisor = spec->supervisor, .supervisor_bits = spec->supervisor_bits,
-		.redirect = spec->redirect_syscalls,
+		.redirect = spec->redirect_syscalls, .cap_slots = spec->cap_slots,
 	};
 	if (t->task == CAP_SLOT_NONE || t->thread == CAP_SLOT_NONE)
 		err = -ERR_NO_MEMORY;

@@ -201,10 +201,12 @@ static void fill_task_config(void *p)
 {
 	struct task_config *c = p;
 
-	c->fields = bad() ? rnd() : rnd() & 3;
+	c->fields = bad() ? rnd() : rnd() & 7;
 	c->supervisor = bad() ? gen_slot() : PICK(S_NOTIF, S_NOTIF2, CAP_SLOT_NONE);
 	c->supervisor_bits = bad() ? gen_word() : 1UL << (rnd() % 63);
 	c->redirect = rnd() % 4 ? 0 : PICK(1, 2, rnd());
+	c->cap_slots = bad() ? gen_word() : PICK(1 + rnd() % 32, TASK_CAP_SLOTS,
+						 1 + rnd() % TASK_CAP_SLOTS_MAX);
 }
 
 static void fill_regs(void *p)

@@ -2,12 +2,14 @@
  * Many processes and threads at once, as a small appliance runs them (a
  * shell pipeline, a server, a few daemons):
  *
- *   - 40 children alive at once, each telling it started and then waiting
+ *   - 90 children alive at once, each telling it started and then waiting
  *     to be let go; their exit statuses summed;
  *   - a pipeline of 40 processes (each exec'd again as `manyprocs stage`,
  *     as a shell's pipeline runs programs) that adds 1 to every number
  *     going through it: what comes out is each number plus 40;
- *   - 3 processes with 16 threads each alive at once.
+ *   - 3 processes with 60 threads each alive at once (with the 90
+ *     children, past what the POSIX server held before its capability
+ *     table could grow: 64 processes, 80 threads).
  *
  * Every line it prints is the same on Linux and on Mica.
  *
@@ -16,6 +18,13 @@
  * error (the account's share of the POSIX server's processes,
  * docs/posix.md "Limits": EAGAIN); then lets them go and reaps them, and
  * runs the pipeline again: nothing else broke.
+ *
+ * `manyprocs execmem` (Mica only: what it measures is the POSIX server's
+ * /proc/meminfo) runs EXECMEM processes exec'd from its own file at once
+ * (`manyprocs hold`: each says it runs, then waits for EOF on stdin) and
+ * says whether each took less than half its program's size of memory:
+ * the program's pages are shared between the processes that run it, not
+ * copied into each (docs/posix.md, "Memory").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,18 +32,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define CHECK_ERRNOS(X) X(EAGAIN) X(ENOMEM)
 #include "check.h"
 
-#define AT_ONCE   40
+#define AT_ONCE   90
 #define STAGES    40
 #define NUMBERS   100
 #define TPROCS    3
-#define TTHREADS  16
+#define TTHREADS  60
 #define LIMIT_MAX 1000
+#define EXECMEM   20
 
 /* A child that says it started (a byte on ready) and waits until release
  * is closed by everyone else; it exits with status. */
@@ -230,13 +241,82 @@ static int limit(void)
 	return 0;
 }
 
+/* /proc/meminfo's MemAvailable in KiB, or -1. */
+static long mem_available(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static int hold(void)
+{
+	char b = 1, x;
+
+	if (write(1, &b, 1) != 1)
+		return 1;
+	while (read(0, &x, 1) > 0)
+		;
+	return 0;
+}
+
+static int execmem(void)
+{
+	int ready[2], release[2], started = 0, reaped = 0;
+	pid_t kids[EXECMEM];
+	struct stat st;
+	char b;
+
+	if (pipe(ready) || pipe(release) || stat("/proc/self/exe", &st))
+		return 1;
+	long before = mem_available();
+	for (int i = 0; i < EXECMEM; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			dup2(release[0], 0);
+			dup2(ready[1], 1);
+			close(release[0]);
+			close(release[1]);
+			close(ready[0]);
+			close(ready[1]);
+			execl("/proc/self/exe", "manyprocs", "hold", (char *)NULL);
+			_exit(127);
+		}
+	}
+	close(release[0]);
+	close(ready[1]);
+	for (int i = 0; i < EXECMEM && read(ready[0], &b, 1) == 1; i++)
+		started++;
+	long after = mem_available();
+	close(release[1]);
+	for (int i = 0; i < EXECMEM; i++)
+		reaped += kids[i] > 0 && waitpid(kids[i], NULL, 0) == kids[i];
+	long each = (before - after) / EXECMEM, program = (long)st.st_size / 1024;
+	printf("%d exec'd processes: %d started, %d reaped\n", EXECMEM, started, reaped);
+	printf("each holds less than half its program's size: %s\n",
+	       before > 0 && after > 0 && 2 * each < program ? "yes" : "no");
+	printf("(%ld KiB each, the program %ld KiB)\n", each, program);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "stage"))
 		return stage();
+	if (argc == 2 && !strcmp(argv[1], "hold"))
+		return hold();
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc == 2 && !strcmp(argv[1], "limit"))
 		return limit();
+	if (argc == 2 && !strcmp(argv[1], "execmem"))
+		return execmem();
 	at_once();
 	int right = pipeline();
 	printf("pipeline of %d processes: %d of %d numbers right\n", STAGES, right, NUMBERS);

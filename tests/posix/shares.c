@@ -33,8 +33,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#define CHILDREN_MAX 64      /* past SHARE(PROCESS_MAX): 48 */
-#define THREADS_MAX  128      /* past SHARE(THREAD_MAX): 60 */
+#define CHILDREN_MAX 128     /* past SHARE(PROCESS_MAX): 96 */
+#define THREADS_MAX  256     /* past SHARE(THREAD_MAX): 192 */
 
 static volatile sig_atomic_t ended;
 static pid_t children[CHILDREN_MAX];

@@ -7,7 +7,7 @@ import re
 
 from qemu import boot_init, build_path
 
-MANIFEST = """program posix-server priority=90 quota=20480 memory=65536
+MANIFEST = """program posix-server priority=90 quota=40960 memory=65536
     file rootfs
     file runs
     ioports 0x70-0x71

@@ -12,7 +12,7 @@ import pytest
 
 from qemu import boot_init, build_path
 
-MANIFEST = """program posix-server priority=90 quota=20480 memory=65536
+MANIFEST = """program posix-server priority=90 quota=40960 memory=65536
     file rootfs
     ioports 0x70-0x71
 program console priority=160 control=yes

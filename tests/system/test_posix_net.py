@@ -235,7 +235,7 @@ class PosixRig(Rig):
                     "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
                     "program netstack dma=4096 priority=100 restart=on-crash retries=3\n"
                     f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
-                    "program posix-server priority=90 quota=20480 memory=131072\n"
+                    "program posix-server priority=90 quota=40960 memory=131072\n"
                     "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
                     "    args runfile=runs\n")
         path = tmp_path / "manifest"

@@ -17,7 +17,7 @@ def test_posix_runfile_argument_holds_commas_and_colons(tmp_path):
 
 
 def test_posix_run_argument_backslash_makes_commas_and_colons_its_own(tmp_path):
-    manifest = ("program posix-server priority=90 quota=20480 memory=65536\n"
+    manifest = ("program posix-server priority=90 quota=40960 memory=65536\n"
                 "    file rootfs\n"
                 "    args run=echo:a\\,b:c\\:d:e\\\\f,echo:two\n")
     modules = [(build_path("posix-server.elf"), "posix-server"),

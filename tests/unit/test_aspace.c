@@ -1026,3 +1026,109 @@ TEST(aspace_merge_of_object_regions_drops_a_hold)
 	as_release(&a);
 	CHECK_EQ(obj_holds, 0);
 }
+
+/* loader_load_shared: a page of a segment that is 4 KiB of the file
+ * whole comes from the pager's pages (a file cache) and is shared
+ * copy-on-write; a page with the segment's zeros, or of a file offset
+ * not page aligned, is a copy. */
+static struct {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+	struct {
+		uint32_t type, flags;
+		uint64_t offset, vaddr, paddr, filesz, memsz, align;
+	} ph[2];
+	uint8_t pad[4096 - 64 - 2 * 56];
+	uint8_t body[0x3000];
+} __attribute__((aligned(4096))) big_elf;
+
+static void *cached_pages[4];
+static unsigned cached_asked, cached_unused;
+
+static void *cached_page(void *ctx, uint64_t offset)
+{
+	unsigned i = (unsigned)(offset / 4096);
+
+	cached_asked++;
+	if (i >= 4)
+		return NULL;
+	if (!cached_pages[i]) {
+		cached_pages[i] = page_alloc(ctx);
+		memcpy(cached_pages[i], (const uint8_t *)&big_elf + offset, 4096);
+		owners_of(cached_pages[i]);     /* the cache's: its first owner */
+	}
+	return cached_pages[i];
+}
+
+static void cached_page_unused(void *ctx, void *page)
+{
+	cached_unused++;
+}
+
+TEST(loader_shares_whole_file_pages_and_copies_the_rest)
+{
+	static const struct loader_pages cache = { cached_page, cached_page_unused, NULL };
+	static struct aspace a;
+	struct loader_image img;
+	uint64_t src;
+	unsigned rights;
+	uint8_t b;
+
+	memset(&big_elf, 0, sizeof(big_elf));
+	memcpy(big_elf.ident, "\x7F" "ELF\x02\x01\x01", 7);
+	big_elf.type = 2;
+	big_elf.machine = 62;
+	big_elf.version = 1;
+	big_elf.entry = 0x401000;
+	big_elf.phoff = offsetof(__typeof__(big_elf), ph);
+	big_elf.ehsize = 64;
+	big_elf.phentsize = sizeof(big_elf.ph[0]);
+	big_elf.phnum = 2;
+	/* Text: the file's 0x1000..0x2800 at 0x401000: one whole page. */
+	big_elf.ph[0].type = 1;
+	big_elf.ph[0].flags = 5;
+	big_elf.ph[0].offset = 0x1000;
+	big_elf.ph[0].vaddr = 0x401000;
+	big_elf.ph[0].filesz = big_elf.ph[0].memsz = 0x1800;
+	/* Data at an offset not page aligned with its address: copied. */
+	big_elf.ph[1].type = 1;
+	big_elf.ph[1].flags = 6;
+	big_elf.ph[1].offset = 0x2800;
+	big_elf.ph[1].vaddr = 0x600000;
+	big_elf.ph[1].filesz = 0x1800;
+	big_elf.ph[1].memsz = 0x2000;
+	for (unsigned i = 0; i < sizeof(big_elf.body); i++)
+		big_elf.body[i] = (uint8_t)(i * 7 + 1);
+
+	fresh();
+	memset(cached_pages, 0, sizeof(cached_pages));
+	cached_asked = cached_unused = 0;
+	as_init(&a, &cow_ops, NULL, 400);
+	CHECK(loader_load_shared(&a, &big_elf, sizeof(big_elf), 0x400000, 0x1000000, 0, &cache,
+				 &img) == NULL);
+	CHECK_EQ(cached_asked, 1);               /* only 0x401000 is the file's whole */
+	CHECK_EQ(cached_unused, 0);
+	CHECK_EQ(*owners_of(cached_pages[1]), 2);
+	CHECK_EQ(as_fault(&a, 0x401000, FETCH_ACCESS, &src, &rights), 0);
+	CHECK_EQ(src, (uint64_t)cached_pages[1]);
+	CHECK_EQ(as_copy_in(&a, &b, 0x401005, 1), 0);
+	CHECK_EQ(b, big_elf.body[5]);
+	/* The segment's last page: its half of the file, then zeros: a copy. */
+	CHECK_EQ(as_fault(&a, 0x402000, FETCH_ACCESS, &src, &rights), 0);
+	CHECK(src != (uint64_t)cached_pages[2]);
+	CHECK_EQ(as_copy_in(&a, &b, 0x4027FF, 1), 0);
+	CHECK_EQ(b, big_elf.body[0x17FF]);
+	/* Data: copied, its bytes and zeros. */
+	CHECK_EQ(as_copy_in(&a, &b, 0x600001, 1), 0);
+	CHECK_EQ(b, big_elf.body[0x1801]);
+	CHECK_EQ(as_copy_in(&a, &b, 0x601800, 1), 0);
+	CHECK_EQ(b, 0);
+	as_release(&a);
+	CHECK_EQ(*owners_of(cached_pages[1]), 1);  /* the cache's again */
+	cow_page_free(NULL, cached_pages[1]);
+	CHECK_EQ(pages_live, 0);
+}

@@ -8,14 +8,15 @@
  * (a bounded time, never the server) for an answer of the netstack's
  * newer than its start, then answers every request at once into the
  * socket's receive queue, as Linux's rtnetlink_rcv_msg and netlink_ack do:
- *   - RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE with NLM_F_DUMP: one
- *     RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE (flag NLM_F_MULTI) per
- *     interface, IPv4 address or route of the main table, in datagrams of
- *     at most NL_CHUNK bytes, then NLMSG_DONE in a datagram of its own (as
- *     Linux's netlink_dump ends an rtnetlink dump); an IPv6 family dumps
- *     nothing (there is no IPv6 here); several dumps asked at once are
- *     all answered, in order (Linux answers EBUSY to a dump asked while
- *     another is being read);
+ *   - RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH with
+ *     NLM_F_DUMP: one RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH
+ *     (flag NLM_F_MULTI) per interface, IPv4 address, route of the main
+ *     table or neighbour of the netstack's ARP table, in datagrams of at
+ *     most NL_CHUNK bytes, then NLMSG_DONE in a datagram of its own, queued
+ *     when the receive that takes the dump's last datagram comes (as
+ *     Linux's netlink_dump makes it then); until then the dump is being
+ *     read and another dump asked is EBUSY (Linux's netlink_dump_start);
+ *     an IPv6 family dumps nothing (there is no IPv6 here);
  *   - RTM_GETLINK without it: the interface of ifi_index or IFLA_IFNAME
  *     (ENODEV);
  *   - a request to change something (RTM_NEW*, RTM_DEL*, RTM_SET*): EPERM,
@@ -70,6 +71,8 @@
 #define RTM_GETADDR    22
 #define RTM_NEWROUTE   24
 #define RTM_GETROUTE   26
+#define RTM_NEWNEIGH   28
+#define RTM_GETNEIGH   30
 #define RTM_MAX        123
 #define IFLA_ADDRESS   1
 #define IFLA_BROADCAST 2
@@ -104,6 +107,11 @@
 #define RT_SCOPE_LINK  253
 #define RT_SCOPE_HOST  254
 #define RTN_UNICAST    1
+#define NDA_DST        1
+#define NDA_LLADDR     2
+#define NDA_CACHEINFO  3
+#define NDA_PROBES     4
+#define NUD_REACHABLE  0x02
 #define IF_OPER_UNKNOWN 0
 #define IF_OPER_DOWN   2
 #define IF_OPER_UP     6
@@ -130,6 +138,11 @@ struct nlq {
 	uint32_t groups;
 	uint32_t news;                  /* datagrams queued so far (epoll's edges) */
 	bool overrun;                   /* an answer was dropped: ENOBUFS next */
+	/* A dump being read (Linux's cb_running): until the receive that
+	 * takes its last datagram (the news-th - count taken reaches
+	 * dump_last), when its NLMSG_DONE is queued (for dump_seq). */
+	bool dumping;
+	uint32_t dump_last, dump_seq;
 };
 
 static struct nlq queues[SOCKET_MAX];   /* by socks[] index */
@@ -330,16 +343,20 @@ static void link_msg(struct nlq *q, const struct netinfo_if *nif, uint16_t flags
 	}
 	attr(h, IFLA_ADDRESS, mac, 6);
 	attr(h, IFLA_BROADCAST, brd, 6);
+	/* struct rtnl_link_stats and _stats64: packets, bytes, errors, drops,
+	 * each way (the rest the netstack does not count); lo's: what went
+	 * through the netstack's loopback, each datagram both ways. */
+	uint64_t v[8] = { netinfo.lo_packets, netinfo.lo_packets, netinfo.lo_bytes,
+			  netinfo.lo_bytes, 0, 0, 0, 0 };
 	if (c) {
-		/* struct rtnl_link_stats and _stats64: packets, bytes, errors,
-		 * drops, each way (the rest the netstack does not count). */
-		uint64_t v[8] = { c->rx_packets, c->tx_packets, c->rx_bytes, c->tx_bytes,
+		uint64_t w[8] = { c->rx_packets, c->tx_packets, c->rx_bytes, c->tx_bytes,
 				  c->drv_rx_errors, c->drv_tx_errors,
 				  c->rx_dropped + c->drv_rx_no_buffer, c->tx_dropped };
-		for (int i = 0; i < 8; i++) {
-			stats[i] = (uint32_t)v[i];
-			stats64[i] = v[i];
-		}
+		memcpy(v, w, sizeof(v));
+	}
+	for (int i = 0; i < 8; i++) {
+		stats[i] = (uint32_t)v[i];
+		stats64[i] = v[i];
 	}
 	attr(h, IFLA_STATS, stats, sizeof(stats));
 	attr(h, IFLA_STATS64, stats64, sizeof(stats64));
@@ -403,6 +420,31 @@ static void route_msg(struct nlq *q, const struct net_route *r, uint32_t seq)
 	msg_end(h);
 }
 
+/* A neighbour of the netstack's ARP table, as Linux's neigh_fill_info
+ * shows an IPv4 one that answered: its address, MAC, REACHABLE (lwIP
+ * keeps no more of its state than that it answered), cache times 0. */
+static void neigh_msg(struct nlq *q, const struct net_arp *a, uint32_t seq)
+{
+	struct nlmsghdr *h;
+
+	if (a->iface < 0 || (unsigned)a->iface >= netinfo.nifs ||
+	    !(h = msg_begin(q, RTM_NEWNEIGH, NLM_F_MULTI, seq, MSG_ROOM)))
+		return;
+	struct { uint8_t family, pad1; uint16_t pad2; int32_t index; uint16_t state;
+		 uint8_t flags, type; } ndm = { LINUX_AF_INET, 0, 0, a->iface + 2, NUD_REACHABLE, 0,
+						RTN_UNICAST };
+	uint32_t cache[4] = { 0, 0, 0, 0 };    /* confirmed, used, updated, refcnt */
+	uint8_t mac[6];
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(a->mac >> (8 * i));
+	msg_put(h, &ndm, sizeof(ndm));
+	attr(h, NDA_DST, &a->addr, 4);
+	attr(h, NDA_LLADDR, mac, 6);
+	attr(h, NDA_CACHEINFO, cache, sizeof(cache));
+	attr32(h, NDA_PROBES, 0);
+	msg_end(h);
+}
+
 /* NLMSG_DONE after a dump, in a datagram of its own: Linux's rtnetlink
  * dumps say there may be more as long as they added anything, so their
  * end comes by itself in the next datagram (netlink_dump). */
@@ -449,11 +491,21 @@ static uint8_t family_of(const struct nlmsghdr *req)
 	return ((const uint8_t *)req)[sizeof(*req)];
 }
 
+/* A dump, as Linux's netlink_dump_start and netlink_dump: EBUSY while
+ * another is being read; else its messages now, and its NLMSG_DONE when
+ * the receive that takes the last of them comes (dump_read; at once for
+ * a dump of nothing), as Linux makes it when that receive asks for more. */
 static void dump(struct nlq *q, const struct nlmsghdr *req, unsigned kind)
 {
 	struct netinfo_if nif;
 	uint8_t family = family_of(req);
 	bool inet = family == LINUX_AF_UNSPEC || family == LINUX_AF_INET;
+	uint32_t before = q->news;
+
+	if (q->dumping) {
+		error_msg(q, req, -LINUX_EBUSY);
+		return;
+	}
 
 	for (unsigned i = 0; kind == RTM_GETLINK && netinfo_if(i, &nif); i++)
 		link_msg(q, &nif, NLM_F_MULTI, req->seq);
@@ -462,7 +514,26 @@ static void dump(struct nlq *q, const struct nlmsghdr *req, unsigned kind)
 			addr_msg(q, &nif, req->seq);
 	for (unsigned i = 0; kind == RTM_GETROUTE && inet && i < netinfo.nroutes; i++)
 		route_msg(q, &netinfo.routes[i], req->seq);
-	done_msg(q, req->seq);
+	for (unsigned i = 0; kind == RTM_GETNEIGH && inet && i < netinfo.narps; i++)
+		neigh_msg(q, &netinfo.arps[i], req->seq);
+	flush(q);
+	if (q->news == before || q->overrun) {
+		done_msg(q, req->seq);
+		return;
+	}
+	q->dumping = true;
+	q->dump_last = q->news;
+	q->dump_seq = req->seq;
+}
+
+/* A receive took a datagram: a dump's last one ends it with NLMSG_DONE. */
+static void dump_read(struct nlq *q)
+{
+	if (!q->dumping || q->news - q->count < q->dump_last)
+		return;
+	q->dumping = false;
+	chunk_len = 0;
+	done_msg(q, q->dump_seq);
 }
 
 /* RTM_GETLINK of one interface: by ifi_index, else by IFLA_IFNAME. 0
@@ -513,7 +584,8 @@ static void request(struct nlq *q, const struct nlmsghdr *req)
 		else if (kind != 2)
 			err = -LINUX_EPERM;
 		else if ((req->flags & NLM_F_DUMP) &&
-			 (base == RTM_NEWLINK || base == RTM_NEWADDR || base == RTM_NEWROUTE)) {
+			 (base == RTM_NEWLINK || base == RTM_NEWADDR || base == RTM_NEWROUTE ||
+			  base == RTM_NEWNEIGH)) {
 			dump(q, req, req->type);
 			return;                 /* a dump is not acknowledged */
 		} else if (req->type == RTM_GETLINK) {
@@ -674,6 +746,7 @@ long netlink_recv(struct process *p, struct file *f, struct psock *s, const stru
 		return -LINUX_EOPNOTSUPP;
 	if (q->overrun) {
 		q->overrun = false;
+		q->dumping = false;     /* what it lost is not made again */
 		return -LINUX_ENOBUFS;
 	}
 	if (!q->count)
@@ -701,8 +774,10 @@ long netlink_recv(struct process *p, struct file *f, struct psock *s, const stru
 				4) < 0)
 			return -LINUX_EFAULT;
 	}
-	if (!(flags & LINUX_MSG_PEEK))
+	if (!(flags & LINUX_MSG_PEEK)) {
 		queue_drop(q);
+		dump_read(q);
+	}
 	return (flags & LINUX_MSG_TRUNC) ? (long)len : (long)n;
 }
 

@@ -215,8 +215,11 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 {
 	uint8_t *iph = p->payload;
 
-	if (loopback_delivering)
+	if (loopback_delivering) {
+		loopback_counted(p);
+		icmp_error_input(p, inp);
 		return 0;       /* from lo or to ourselves: never on a wire (loopback.c) */
+	}
 
 	/* lwIP drops and counts what is too short to hold its header. */
 	if (p->len < IP_HLEN)
@@ -244,6 +247,7 @@ int guard_ip4_input(struct pbuf *p, struct netif *inp)
 		pbuf_free(p);
 		return 1;
 	}
+	icmp_error_input(p, inp);            /* an error about a datagram of ours: its socket's */
 	unsigned hlen = (iph[0] & 0xF) * 4u, iplen = inet_get16(iph + 2);
 	bool fragment = (inet_get16(iph + 6) & 0x3FFF) != 0;
 	/* A SYN for a connection in TIME-WAIT here (time_wait.c). */

@@ -10,11 +10,29 @@
  * addresses, reverse path, options, the firewall's input and
  * forwarding) are not for them (guard_ip4_input lets them by while
  * loopback_delivering is true), as Linux does not drop lo's 127/8
- * sources as martians.
+ * sources as martians. What it delivers is counted as lo's (Linux
+ * counts datagrams to its own addresses on lo too): lo_packets and
+ * lo_bytes (with the 14-byte Ethernet header Linux's lo counts) on the management protocol, /proc/net/dev's lo line.
  */
 #include "netstack.h"
 
 bool loopback_delivering;
+static uint64_t lo_packets, lo_bytes;
+
+/* Bytes as Linux's lo counts them: with the Ethernet header it puts on. */
+#define LO_HEADER 14
+
+void loopback_counted(const struct pbuf *p)
+{
+	lo_packets++;
+	lo_bytes += p->tot_len + LO_HEADER;
+}
+
+void loopback_counters(uint64_t *packets, uint64_t *bytes)
+{
+	*packets = lo_packets;
+	*bytes = lo_bytes;
+}
 
 bool loopback_poll(void)
 {

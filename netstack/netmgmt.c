@@ -1,7 +1,8 @@
 /*
  * The netstack's side of the management protocol (proto/netmgmt.h,
- * docs/netmgmt.md): requests through the NETMGMT_NAME capability
- * (service.c) about interfaces and counters. Answered at once; nothing
+ * docs/netmgmt.md): requests through the NETMGMT_NAME capability, or
+ * NETMGMT_RO_NAME's, which may only read (service.c), about interfaces
+ * and counters. Answered at once; nothing
  * here waits (a driver's counters are asked for only if it is waiting,
  * iface_counters).
  */
@@ -98,9 +99,23 @@ static void proto_stats(struct net_proto_stats *p)
 	p->icmp_limited = icmp_limited();
 	p->dhcp_refused = guard_counters()->dhcp_refused;
 	p->dhcp_lease_raised = guard_counters()->dhcp_lease_raised;
+	loopback_counters(&p->lo_packets, &p->lo_bytes);
 }
 
-void netmgmt_request(struct msg *m, cap_slot_t reply)
+/* Whether a request of this label changes the netstack's state (not
+ * for a read-only capability). */
+static bool changes(uint64_t label)
+{
+	switch (label) {
+	case NETMGMT_ROUTE_ADD: case NETMGMT_ROUTE_DEL: case NETMGMT_FW_RELOAD:
+	case NETMGMT_CT_FLUSH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void netmgmt_request(struct msg *m, cap_slot_t reply, bool read_only)
 {
 	union {
 		struct net_if_info info;
@@ -113,6 +128,10 @@ void netmgmt_request(struct msg *m, cap_slot_t reply)
 	uint64_t w[4];
 
 	msg_to_words(m, w, 4);
+	if (read_only && changes(ipc_tag_label(m->tag))) {
+		service_answer(reply, ERR_NO_RIGHTS, NULL, 0);
+		return;
+	}
 	switch (ipc_tag_label(m->tag)) {
 	case NETMGMT_IF_INFO:
 		service_answer(reply, if_info(w[0], &out.info), out.w, NET_IF_INFO_WORDS);

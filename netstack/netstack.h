@@ -332,6 +332,11 @@ void socket_poll(void);
 void socket_sessions(uint64_t *open, uint64_t *died);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
+/* An ICMP error (err: SOCK_E*) about a datagram from src:sport to
+ * dst:dport (addresses in network byte order): the error of the UDP
+ * socket connected to exactly those, reported once by its next call and
+ * by poll (icmp_error.c). None connected so: nothing. */
+void socket_udp_error(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, int err);
 
 /* Forwarding (forward.c). On or off, and the static routes (copied). */
 void forward_configure(bool on, const struct appliance_route *routes, unsigned n);
@@ -431,8 +436,10 @@ enum decide_point {
 bool netstack_decide(enum decide_point point, struct pbuf *p, struct netif *in,
 		     struct netif *out);
 
-/* The management service (netmgmt.c, proto/netmgmt.h): answers at once. */
-void netmgmt_request(struct msg *m, cap_slot_t reply);
+/* The management service (netmgmt.c, proto/netmgmt.h): answers at once.
+ * read_only: the request came through NETMGMT_RO_NAME's capability,
+ * which may not change anything (a change is answered ERR_NO_RIGHTS). */
+void netmgmt_request(struct msg *m, cap_slot_t reply, bool read_only);
 
 /* loopback.c: lo (127.0.0.1/8) and datagrams to our own addresses,
  * queued by lwIP's netif_loop_output. Deliver what is queued to lwIP's
@@ -440,6 +447,15 @@ void netmgmt_request(struct msg *m, cap_slot_t reply);
  * delivers, loopback_delivering is true (the guard lets them by). */
 bool loopback_poll(void);
 extern bool loopback_delivering;
+/* icmp_error.c: an ICMP error that arrived for us by inp (p: its IPv4
+ * header on), given to the connected UDP socket whose datagram it quotes, if it
+ * is a hard error and consistent; p is only looked at. */
+void icmp_error_input(struct pbuf *p, const struct netif *inp);
+
+/* Datagrams (and their bytes) delivered through the loop queues: each
+ * counted by the guard's input hook as it reaches IPv4's input. */
+void loopback_counted(const struct pbuf *p);
+void loopback_counters(uint64_t *packets, uint64_t *bytes);
 /* Whether n is lo (lwIP's loop_netif, the one netif that is no iface:
  * its state is NULL). */
 bool loopback_netif(const struct netif *n);

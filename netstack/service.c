@@ -10,6 +10,8 @@
  *   0                     SOCK_SERVICE_NAME ("net")   socket_session.c: SOCK_SESSION
  *   1..SOCK_MAX_SESSIONS  SOCK_SESSION's reply        socket_session.c: socket calls
  *   SERVICE_BADGE_MGMT    NETMGMT_NAME ("netmgmt")    netmgmt.c
+ *   SERVICE_BADGE_MGMT_RO NETMGMT_RO_NAME             netmgmt.c: reads only
+ *                         ("netmgmt-ro")
  *
  * The published copies carry no receive right (and the management one
  * no grant right), so a client can only send requests.
@@ -20,6 +22,7 @@
 #include "proto/socket.h"
 
 #define SERVICE_BADGE_MGMT (1UL << 32)  /* past every session's badge */
+#define SERVICE_BADGE_MGMT_RO (SERVICE_BADGE_MGMT | 1)
 _Static_assert(SERVICE_BADGE_MGMT > SOCK_MAX_SESSIONS, "the management badge is no session's");
 
 static cap_slot_t endpoint, recv_slot;
@@ -56,6 +59,7 @@ long service_init(cap_slot_t ep)
 	recv_slot = slot_alloc();
 	socket_init(ep);
 	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT)) < 0 ||
+	    (e = publish(NETMGMT_RO_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT_RO)) < 0 ||
 	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, 0)) < 0)
 		return e;
 	return 0;
@@ -86,8 +90,8 @@ bool service_request(struct msg *m, cap_slot_t reply)
 	bool answered = true;
 
 	cap_arrived = ipc_buffer()->recv_cap_count != 0;
-	if (m->badge == SERVICE_BADGE_MGMT)
-		netmgmt_request(m, reply);
+	if (m->badge == SERVICE_BADGE_MGMT || m->badge == SERVICE_BADGE_MGMT_RO)
+		netmgmt_request(m, reply, m->badge == SERVICE_BADGE_MGMT_RO);
 	else
 		answered = socket_request(m, reply);
 	/* A capability the request brought and nobody kept. */

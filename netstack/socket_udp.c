@@ -7,7 +7,11 @@
  * what every socket's queue takes within UDP_QUEUED_MAX; others are
  * dropped and counted (sock_udp_dropped, on the management protocol:
  * Linux's RcvbufErrors). SOCK_RECV takes one datagram, or with
- * SOCK_RECV_MANY as many as fit. Sending never waits.
+ * SOCK_RECV_MANY as many as fit. Sending never waits. An ICMP error
+ * about a connected socket's datagram (icmp_error.c) is its error,
+ * reported once, before any datagram queued, by its next receive or send
+ * (as Linux's sock_error in __skb_recv_udp and sock_alloc_send_pskb), and
+ * by poll as POLLERR until then.
  */
 #include "socket_service.h"
 
@@ -69,6 +73,21 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 	sock_changed(s);
 }
 
+void socket_udp_error(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, int err)
+{
+	for (struct udp_pcb *pcb = udp_pcbs; pcb; pcb = pcb->next) {
+		if (pcb->recv != on_udp || !(pcb->flags & UDP_FLAGS_CONNECTED) ||
+		    pcb->local_port != sport || pcb->remote_port != dport ||
+		    ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) != dst ||
+		    (!ip_addr_isany(&pcb->local_ip) && ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)) != src))
+			continue;
+		struct sock *s = pcb->recv_arg;
+		s->err = err;
+		sock_changed(s);
+		return;
+	}
+}
+
 static int udp_sock_open(struct sock *s)
 {
 	if (!(s->udp = udp_new_ip_type(IPADDR_TYPE_V4)))
@@ -102,7 +121,7 @@ static int udp_sock_recv_many(struct sock *s, const uint64_t *w, uint64_t *out, 
 	uint64_t room = w[2], used = 0, count = 0;
 
 	if (!s->dq)
-		return s->err ? sock_take_err(s) : SOCK_WAIT;
+		return SOCK_WAIT;
 	if (room < sizeof(struct sock_dgram))
 		return SOCK_EINVAL;
 	while (s->dq) {
@@ -152,10 +171,12 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	struct dgram *d = s->dq;
 	uint64_t len = w[2];
 
+	if (s->err)
+		return sock_take_err(s);
 	if (w[3] & SOCK_RECV_MANY)
 		return udp_sock_recv_many(s, w, out, n);
 	if (!d)
-		return s->err ? sock_take_err(s) : SOCK_WAIT;
+		return SOCK_WAIT;
 	uint16_t copy = (uint16_t)(d->p->tot_len < len ? d->p->tot_len : len);
 	pbuf_copy_partial(d->p, s->session->buf + w[1], copy, 0);
 	out[0] = copy;
@@ -174,6 +195,8 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 {
 	uint64_t len = w[2];
 
+	if (s->err)
+		return sock_take_err(s);
 	if (len > 65507)
 		return SOCK_EMSGSIZE;
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);

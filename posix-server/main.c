@@ -523,6 +523,7 @@ int main(uint64_t arg)
 		return 1;
 	}
 	realtime_start(pi);
+	signal_timer_arm();     /* the load averages' samples begin (procfs.c) */
 	socket_init();
 	size_t rootfs_size;
 	const void *rootfs = program_file("rootfs", &rootfs_size);

@@ -1,8 +1,9 @@
 /*
  * The netstack's interfaces, routes and sockets for the server (netinfo.h):
  * a worker thread of the server's asks the netstack's management protocol
- * (NETMGMT_IF_INFO, NETMGMT_ROUTE_GET, NETMGMT_SOCK_GET, each by index
- * until ERR_RANGE) when woken, and tells the server by a bit of its
+ * through its read-only capability (NETMGMT_RO_NAME) — NETMGMT_IF_INFO,
+ * NETMGMT_ROUTE_GET, NETMGMT_ARP_GET, NETMGMT_SOCK_GET, each by index
+ * until ERR_RANGE, and NETMGMT_PROTO_STATS for lo's counters — when woken, and tells the server by a bit of its
  * notification; the server copies the answer to `netinfo` and wakes the
  * calls waiting for it. The server never waits for the netstack: a call
  * waits (SYSCALL_BLOCK) up to NETINFO_WAIT for an answer newer than its
@@ -38,13 +39,16 @@ static cap_slot_t worker_notif, server_notif, scratch;
 
 static void worker(uint64_t arg)
 {
+	static struct net_proto_stats proto;
+
 	for (;;) {
 		unsigned n;
 
 		sys_notify_wait(worker_notif, 0);
-		asked.nifs = asked.nroutes = asked.nsocks = 0;
+		asked.nifs = asked.nroutes = asked.nsocks = asked.narps = 0;
+		asked.lo_packets = asked.lo_bytes = 0;
 		sys_cap_delete(scratch);
-		if (ns_lookup_now(NETMGMT_NAME, scratch, NULL) >= 0) {
+		if (ns_lookup_now(NETMGMT_RO_NAME, scratch, NULL) >= 0) {
 			for (n = 0; n < NETINFO_IFS && netmgmt_if_info(scratch, n, &asked.ifs[n]) == 0; n++)
 				;
 			asked.nifs = n;
@@ -52,6 +56,14 @@ static void worker(uint64_t arg)
 			     n++)
 				;
 			asked.nroutes = n;
+			struct net_arp arp;
+			for (n = 0; asked.narps < NETINFO_ARPS && netmgmt_arp(scratch, n, &arp) == 0; n++)
+				if (arp.addr)
+					asked.arps[asked.narps++] = arp;
+			if (netmgmt_proto_stats(scratch, &proto) == 0) {
+				asked.lo_packets = proto.lo_packets;
+				asked.lo_bytes = proto.lo_bytes;
+			}
 			for (n = 0; (asked_want & NETINFO_SOCKETS) && n < NETINFO_SOCKS &&
 				    netmgmt_sock(scratch, n, &asked.socks[n]) == 0; n++)
 				;
@@ -101,8 +113,12 @@ void netinfo_notified(uint64_t bits)
 		return;
 	netinfo.nifs = asked.nifs;
 	netinfo.nroutes = asked.nroutes;
+	netinfo.narps = asked.narps;
+	netinfo.lo_packets = asked.lo_packets;
+	netinfo.lo_bytes = asked.lo_bytes;
 	memcpy(netinfo.ifs, asked.ifs, asked.nifs * sizeof(asked.ifs[0]));
 	memcpy(netinfo.routes, asked.routes, asked.nroutes * sizeof(asked.routes[0]));
+	memcpy(netinfo.arps, asked.arps, asked.narps * sizeof(asked.arps[0]));
 	if (asked_want & NETINFO_SOCKETS) {
 		netinfo.nsocks = asked.nsocks;
 		memcpy(netinfo.socks, asked.socks, asked.nsocks * sizeof(asked.socks[0]));

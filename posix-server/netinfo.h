@@ -4,7 +4,8 @@
  * interface ioctls (netif_ioctl.c, netdevice(7)), NETLINK_ROUTE
  * (netlink.c, rtnetlink(7)) and /proc/net/dev, route, tcp and udp
  * (procfs_net.c, proc(5)). Asked over the netstack's management protocol
- * (proto/netmgmt.h) by a worker thread (netinfo.c), so that the server
+ * (proto/netmgmt.h, through NETMGMT_RO_NAME: the read-only capability,
+ * the netstack refuses it any change) by a worker thread (netinfo.c), so that the server
  * never waits for the netstack: a call that needs the netstack's state
  * waits (SYSCALL_BLOCK, a bounded time) until an answer newer than its
  * start is there, then reads it from `netinfo`.
@@ -24,18 +25,21 @@
 #define NETINFO_ROUTES 64               /* its routes (netstack/route.h ROUTE_MAX) */
 #define NETINFO_SOCKS  448              /* its TCP and UDP pcbs (lwipopts.h: 192 + 16 + 192
 					   and its own) */
+#define NETINFO_ARPS   16               /* its neighbours (lwIP's ARP_TABLE_SIZE: 10) */
 #define NETINFO_LO_INDEX 1              /* lo's interface number */
 #define NETINFO_MTU    1500             /* every netstack interface's (Ethernet) */
 #define NETINFO_LO_MTU 65536            /* lo's, as Linux's */
 
 /* What a call needs (netinfo_wait). */
-#define NETINFO_IFS_ROUTES 0x1          /* interfaces and routes */
+#define NETINFO_IFS_ROUTES 0x1          /* interfaces, routes, neighbours, lo's counters */
 #define NETINFO_SOCKETS    0x2          /* ... and the TCP and UDP pcbs */
 
 struct netinfo {
-	unsigned nifs, nroutes, nsocks;
+	unsigned nifs, nroutes, nsocks, narps;
 	struct net_if_info ifs[NETINFO_IFS];
 	struct net_route routes[NETINFO_ROUTES];
+	struct net_arp arps[NETINFO_ARPS];      /* its ARP table's filled slots */
+	uint64_t lo_packets, lo_bytes;          /* lo's (NETMGMT_PROTO_STATS) */
 	struct net_sock socks[NETINFO_SOCKS];
 };
 

@@ -177,6 +177,8 @@ struct process {
 	int cwd;                        /* the working directory's node */
 	uint32_t umask;
 	int nice, ioprio;               /* setpriority's, ioprio_set's (sys_sched.c) */
+	uint8_t policy, rt_priority;    /* sched_setscheduler's: SCHED_*, 1..99 for FIFO and RR */
+	bool reset_on_fork;             /* ... with SCHED_RESET_ON_FORK (sys_sched.c) */
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
 	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */
@@ -331,6 +333,10 @@ bool process_any_alive(void);
  * shared, its thread started with regs (the child's result in rax).
  * The child, or NULL with *err a Linux errno (-EAGAIN: no slot, -ENOMEM). */
 struct process *process_fork(struct process *p, const struct user_regs *regs, long *err);
+/* What fork's child c takes of parent p's scheduling policy (sys_sched.c):
+ * the same, or with SCHED_RESET_ON_FORK, SCHED_OTHER and nice 0 at the
+ * worst, as Linux's sched_fork. */
+void sched_fork(struct process *c, const struct process *p);
 
 /* Replace p's program (execve): the file at node with these arguments;
  * on success *regs are the new thread's (entry, stack) and 0 is

@@ -399,6 +399,7 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->umask = p->umask;
 	c->nice = p->nice;
 	c->ioprio = p->ioprio;
+	sched_fork(c, p);
 	c->cwd = -1;
 	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
 	/* Copy-on-write: every page shared, read-only for both until one

@@ -221,37 +221,59 @@ static void stat(void)
 
 /* Linux's load averages (kernel/sched/loadavg.c): exponentially
  * decaying averages over 1, 5 and 15 minutes of the runnable threads,
- * sampled every 5 s, in 11-bit fixed point with Linux's factors. The
- * samples are taken when they are asked for (/proc/loadavg, sysinfo),
- * not on a timer: every 5 s since the last ask counts the threads
- * runnable at this one, other than the asking thread (which Linux's
- * sample, taken by a tick, seldom sees). */
-#define LOAD_PERIOD   5000000000ULL     /* ns between samples */
+ * sampled every 5 s on the server's timer (timer.c arms it for
+ * load_next_sample; signal_timers calls load_sample), in 11-bit fixed
+ * point with Linux's factors. A sample the timer was late for (the
+ * server busy) is taken by the next reader, without the reading thread
+ * (which Linux's sample, taken by a tick, seldom sees). */
+#define LOAD_PERIOD   5000000000ULL     /* ns between samples (Linux's LOAD_FREQ) */
 #define LOAD_SAMPLES  2000              /* past these, an average is the count itself */
+
+static uint64_t load_avg[3], load_next;    /* averages; ns of sys_clock of the next sample */
+
+/* The samples due by now, each counting active (fixed point). */
+static void load_catch_up(uint64_t now, uint64_t active)
+{
+	static const uint64_t decay[3] = { 1884, 2014, 2037 };      /* EXP_1, EXP_5, EXP_15 */
+
+	if (!load_next || now < load_next)
+		return;
+	uint64_t samples = 1 + (now - load_next) / LOAD_PERIOD;
+	load_next += samples * LOAD_PERIOD;
+	for (unsigned k = 0; k < 3; k++) {
+		if (samples > LOAD_SAMPLES)
+			load_avg[k] = active;
+		for (uint64_t i = 0; i < samples && samples <= LOAD_SAMPLES; i++) {
+			uint64_t next = load_avg[k] * decay[k] + active * (LOAD_ONE - decay[k]);
+			if (active >= load_avg[k])
+				next += LOAD_ONE - 1;   /* Linux's calc_load: up when rising */
+			load_avg[k] = next / LOAD_ONE;
+		}
+	}
+}
+
+uint64_t load_next_sample(void)
+{
+	if (!load_next)
+		load_next = (uint64_t)sys_clock() + LOAD_PERIOD;
+	return load_next;
+}
+
+void load_sample(uint64_t now)
+{
+	if (load_next && now >= load_next)
+		load_catch_up(now, threads_runnable(NULL, NULL) * LOAD_ONE);
+}
 
 void load_averages(const struct thread *asking, uint64_t load_out[3], uint64_t *running,
 		   uint64_t *all)
 {
-	static const uint64_t decay[3] = { 1884, 2014, 2037 };      /* EXP_1, EXP_5, EXP_15 */
-	static uint64_t load[3], sampled;       /* averages; ns of sys_clock of the last sample */
-	uint64_t now = (uint64_t)sys_clock();
-	uint64_t others = threads_runnable(asking, all), active = others * LOAD_ONE;
+	uint64_t others = threads_runnable(asking, all);
 
-	if (!sampled)
-		sampled = now;
-	uint64_t samples = (now - sampled) / LOAD_PERIOD;
-	sampled += samples * LOAD_PERIOD;
-	for (unsigned k = 0; k < 3; k++) {
-		if (samples > LOAD_SAMPLES)
-			load[k] = active;
-		for (uint64_t i = 0; i < samples && samples <= LOAD_SAMPLES; i++) {
-			uint64_t next = load[k] * decay[k] + active * (LOAD_ONE - decay[k]);
-			if (active >= load[k])
-				next += LOAD_ONE - 1;   /* Linux's calc_load: up when rising */
-			load[k] = next / LOAD_ONE;
-		}
-		load_out[k] = load[k];
-	}
+	load_next_sample();
+	load_catch_up((uint64_t)sys_clock(), others * LOAD_ONE);
+	for (unsigned k = 0; k < 3; k++)
+		load_out[k] = load_avg[k];
 	*running = others + (asking != NULL);
 }
 

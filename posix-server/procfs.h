@@ -33,13 +33,20 @@ void procfs_environ(struct process *p);
  * (process.c). */
 int pids_given(void);
 /* (procfs.c) The load averages over 1, 5 and 15 minutes (LOAD_SHIFT-bit
- * fixed point, as Linux's avenrun), sampled now for the thread asking
- * (not counted as runnable; NULL: none); the runnable threads (the
- * asking one among them) and all threads of live processes. */
+ * fixed point, as Linux's avenrun), with any sample the timer was late
+ * for taken now for the thread asking (not counted as runnable; NULL:
+ * none); the runnable threads (the asking one among them) and all
+ * threads of live processes. */
 #define LOAD_SHIFT 11
 #define LOAD_ONE   (1UL << LOAD_SHIFT)
 void load_averages(const struct thread *asking, uint64_t load[3], uint64_t *running,
 		   uint64_t *all);
+/* When the next sample of the load averages is due (ns of sys_clock;
+ * every 5 s from the first call), for the server's timer (timer.c). */
+uint64_t load_next_sample(void);
+/* The server's timer came at now: the sample, if due (every thread not
+ * waiting in a call nor stopped counted). */
+void load_sample(uint64_t now);
 /* Whether node is a directory of /proc whose entries depend on the
  * processes (/proc, /proc/PID, its fd, fdinfo, task and task/TID). */
 bool procfs_dir(int node);

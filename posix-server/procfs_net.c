@@ -4,7 +4,8 @@
  * netinfo (netinfo.c: asked over the netstack's management protocol by a
  * worker thread, so the server never waits for the netstack). A read at
  * offset 0 waits for an answer newer than its start (a bounded time);
- * the reads after it make the file again from the same answer. Fields the
+ * the reads after it make the file again from the same answer. net/dev
+ * lists lo first, from the netstack's loopback counters. Fields the
  * netstack does not keep are 0: net/dev's fifo, frame, compressed,
  * multicast, colls and carrier; route's RefCnt, Use, MTU, Window and IRTT;
  * tcp's and udp's timers, uid and inode (the server does not know which
@@ -46,6 +47,12 @@ static void dev(void)
 	procfs_printf("Inter-|   Receive                                                |  Transmit\n"
 		      " face |bytes    packets errs drop fifo frame compressed multicast|"
 		      "bytes    packets errs drop fifo colls carrier compressed\n");
+	/* lo first, as Linux lists it (by interface number): what went
+	 * through the netstack's loopback, each datagram sent and received. */
+	procfs_printf("%6s: %7lu %7lu %4lu %4lu %4lu %5lu %10lu %9lu %8lu %7lu %4lu %4lu %4lu "
+		      "%5lu %7lu %10lu\n",
+		      "lo", netinfo.lo_bytes, netinfo.lo_packets, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL,
+		      netinfo.lo_bytes, netinfo.lo_packets, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL);
 	for (unsigned i = 0; i < netinfo.nifs; i++) {
 		const struct net_if_info *in = &netinfo.ifs[i];
 		const struct net_if_counters *c = &in->count;

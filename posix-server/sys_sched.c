@@ -8,8 +8,9 @@
  * not enforced: the server runs every process's calls in the order they
  * come and the kernel schedules their threads at one priority
  * (docs/posix.md, "Niceness"). Linux keeps nice per thread; here a tid
- * names its process, whose value is every thread's. Every policy is
- * SCHED_OTHER, with static priority 0.
+ * names its process, whose value is every thread's. The scheduling
+ * policy and static priority (sched_setscheduler, sched_setparam) are
+ * kept and reported the same way: SCHED_OTHER, priority 0 until set.
  */
 #include "syscall.h"
 
@@ -36,6 +37,15 @@
 #define SCHED_BATCH 3
 #define SCHED_IDLE  5
 #define SCHED_DEADLINE 6
+#define SCHED_RESET_ON_FORK 0x40000000
+#define SCHED_RT_PRIORITY_MAX 99        /* Linux's MAX_RT_PRIO - 1 */
+#define SCHED_RR_TIMESLICE_NS (100UL * 1000000)  /* Linux's RR_TIMESLICE */
+#define SCHED_OTHER_SLICE_NS  (50UL * 1000000)   /* the kernel's slice (docs/kernel.md) */
+
+static bool rt_policy(int policy)
+{
+	return policy == SCHED_FIFO || policy == SCHED_RR;
+}
 
 /* Whether q is one of those which and who name for p (Linux's
  * PRIO_PROCESS: a pid or tid, 0 the caller; PRIO_PGRP: a process group,
@@ -177,7 +187,8 @@ long posix_ioprio_set(struct process *p, struct user_regs *r)
 }
 
 /* The process a sched_* call's pid names (0: the caller; a tid: its
- * process), or NULL. */
+ * process), or NULL. Linux keeps a policy per thread; here a process's
+ * is every thread's, as its nice value. */
 static struct process *sched_target(struct process *p, int pid)
 {
 	if (!pid)
@@ -186,27 +197,123 @@ static struct process *sched_target(struct process *p, int pid)
 	return t ? t->proc : NULL;
 }
 
-/* sched_getscheduler(2): SCHED_OTHER for every thread. -EINVAL for a
- * negative pid, -ESRCH for none. */
+/* sched_getscheduler(2): the policy set (SCHED_OTHER unless
+ * sched_setscheduler said otherwise), with SCHED_RESET_ON_FORK if it was
+ * given. -EINVAL for a negative pid, -ESRCH for none. */
 long posix_sched_getscheduler(struct process *p, struct user_regs *r)
 {
 	int pid = (int)r->rdi;
 
 	if (pid < 0)
 		return -LINUX_EINVAL;
-	return sched_target(p, pid) ? SCHED_OTHER : -LINUX_ESRCH;
+	const struct process *q = sched_target(p, pid);
+	if (!q)
+		return -LINUX_ESRCH;
+	return q->policy | (q->reset_on_fork ? SCHED_RESET_ON_FORK : 0);
 }
 
-/* sched_getparam(2): static priority 0 (SCHED_OTHER's). */
+/* sched_getparam(2): the static priority, 1..99 under SCHED_FIFO and
+ * SCHED_RR, 0 under the others. */
 long posix_sched_getparam(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi, priority = 0;
+	int pid = (int)r->rdi, priority;
 
 	if (pid < 0 || !r->rsi)
 		return -LINUX_EINVAL;
-	if (!sched_target(p, pid))
+	const struct process *q = sched_target(p, pid);
+	if (!q)
 		return -LINUX_ESRCH;
+	priority = rt_policy(q->policy) ? q->rt_priority : 0;
 	return as_copy_out(&p->as, r->rsi, &priority, sizeof(priority)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+/* sched_setscheduler(2) (policy >= 0) and sched_setparam(2) (policy -1:
+ * the one the process has), checked in the order of Linux's
+ * do_sched_setscheduler and __sched_setscheduler: a NULL param or a
+ * negative pid EINVAL, a bad param pointer EFAULT, nobody ESRCH, an
+ * unknown policy EINVAL, a priority past 99, one not 1..99 under FIFO and
+ * RR or not 0 under the others EINVAL (SCHED_DEADLINE needs
+ * sched_setattr's parameters: EINVAL). Everybody is root: allowed. */
+static long set_scheduler(struct process *p, int pid, long policy, uint64_t param)
+{
+	int priority;
+	bool reset;
+
+	if (!param || pid < 0)
+		return -LINUX_EINVAL;
+	if (as_copy_in(&p->as, &priority, param, sizeof(priority)) < 0)
+		return -LINUX_EFAULT;
+	struct process *q = sched_target(p, pid);
+	if (!q)
+		return -LINUX_ESRCH;
+	if (policy < 0) {
+		policy = q->policy;
+		reset = q->reset_on_fork;
+	} else {
+		reset = policy & SCHED_RESET_ON_FORK;
+		policy &= ~(long)SCHED_RESET_ON_FORK;
+	}
+	switch (policy) {
+	case SCHED_OTHER: case SCHED_FIFO: case SCHED_RR: case SCHED_BATCH: case SCHED_IDLE:
+		break;
+	default:
+		return -LINUX_EINVAL;   /* SCHED_DEADLINE too: no runtime, deadline or period */
+	}
+	if ((unsigned)priority > SCHED_RT_PRIORITY_MAX ||
+	    rt_policy((int)policy) != (priority != 0))
+		return -LINUX_EINVAL;
+	q->policy = (uint8_t)policy;
+	q->rt_priority = (uint8_t)priority;
+	q->reset_on_fork = reset;
+	return 0;
+}
+
+long posix_sched_setscheduler(struct process *p, struct user_regs *r)
+{
+	long policy = (int)r->rsi;
+
+	return policy < 0 ? -LINUX_EINVAL : set_scheduler(p, (int)r->rdi, policy, r->rdx);
+}
+
+long posix_sched_setparam(struct process *p, struct user_regs *r)
+{
+	return set_scheduler(p, (int)r->rdi, -1, r->rsi);
+}
+
+/* sched_rr_get_interval(2): the time slice: 0 under SCHED_FIFO (none),
+ * Linux's default sched_rr_timeslice_ms under SCHED_RR, and under the
+ * others the kernel's slice for a POSIX thread (docs/kernel.md). -EINVAL
+ * for a negative pid, -ESRCH, -EFAULT. */
+long posix_sched_rr_get_interval(struct process *p, struct user_regs *r)
+{
+	int pid = (int)r->rdi;
+
+	if (pid < 0)
+		return -LINUX_EINVAL;
+	const struct process *q = sched_target(p, pid);
+	if (!q)
+		return -LINUX_ESRCH;
+	uint64_t ns = q->policy == SCHED_FIFO ? 0
+		    : q->policy == SCHED_RR ? SCHED_RR_TIMESLICE_NS : SCHED_OTHER_SLICE_NS;
+	struct linux_timespec ts = ns_timespec(ns);
+	return as_copy_out(&p->as, r->rsi, &ts, sizeof(ts)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+void sched_fork(struct process *c, const struct process *p)
+{
+	c->policy = p->policy;
+	c->rt_priority = p->rt_priority;
+	c->reset_on_fork = false;
+	if (!p->reset_on_fork)
+		return;
+	/* Linux's sched_fork: a real-time policy becomes SCHED_OTHER, a
+	 * negative nice 0; the flag is not inherited. */
+	if (rt_policy(c->policy)) {
+		c->policy = SCHED_OTHER;
+		c->rt_priority = 0;
+	}
+	if (c->nice < 0)
+		c->nice = 0;
 }
 
 /* sched_get_priority_max(2), _min: 99 and 1 for SCHED_FIFO and SCHED_RR,

@@ -92,7 +92,8 @@ enum linux_syscall {
 	/* sys_sched.c: niceness, I/O priority, scheduling policy */             \
 	X(getpriority) X(setpriority) X(ioprio_get) X(ioprio_set)                \
 	X(sched_getscheduler) X(sched_getparam) X(sched_get_priority_max)        \
-	X(sched_get_priority_min)                                                \
+	X(sched_get_priority_min) X(sched_setscheduler) X(sched_setparam)        \
+	X(sched_rr_get_interval)                                                 \
 	/* sys_sysinfo.c */                                                      \
 	X(sysinfo)                                                               \
 	/* realtime.c */                                                         \

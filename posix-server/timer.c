@@ -4,7 +4,8 @@
  * thread) has a one-shot timer, armed for the earliest deadline of any
  * thread or process (signal_timer_arm): a sleep's, a poll's or a futex
  * wait's (t->sleep_at) or an alarm's (p->alarm_at). Its signal comes as a message: signal_timers
- * wakes the sleepers whose time has come and sends SIGALRM.
+ * wakes the sleepers whose time has come and sends SIGALRM. The load
+ * averages' sample every 5 s (procfs.c) is one of its deadlines.
  *
  * ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time, the
  * kernel's count of its threads (cputime.c; its user/system split is by
@@ -18,6 +19,7 @@
  * within a tick of the expiry.
  */
 #include "clock.h"
+#include "procfs.h"
 #include "signals.h"
 #include "syscall.h"
 #include "timers.h"
@@ -65,7 +67,8 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 
 void signal_timer_arm(void)
 {
-	uint64_t first = earlier(timerfds_first(), posix_timers_first());
+	uint64_t first = earlier(earlier(timerfds_first(), posix_timers_first()),
+				 load_next_sample());
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];
@@ -142,6 +145,7 @@ void signal_timers(void)
 	}
 	timerfds_expire();
 	posix_timers_expire();
+	load_sample(now);
 	signal_timer_arm();
 }
 

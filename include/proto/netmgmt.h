@@ -6,7 +6,8 @@
  *
  * The netstack registers a badged copy of its endpoint (send right only)
  * as NETMGMT_NAME; every request below goes through that capability
- * (ns_lookup(NETMGMT_NAME, slot)). The same labels on the socket
+ * (ns_lookup(NETMGMT_NAME, slot)), or NETMGMT_RO_NAME's, which may only
+ * read (a change is ERR_NO_RIGHTS). The same labels on the socket
  * capability are not management requests. Today anybody may look the name
  * up: the name service has no access control yet (docs/netmgmt.md).
  *
@@ -60,6 +61,11 @@
 #include "uapi/ipc.h"
 
 #define NETMGMT_NAME "netmgmt"
+/* The same protocol for reading only: a request that would change
+ * something (NETMGMT_ROUTE_ADD, _ROUTE_DEL, _FW_RELOAD, _CT_FLUSH) is
+ * answered ERR_NO_RIGHTS; every other is answered as on NETMGMT_NAME.
+ * For clients that only show the netstack's state (the POSIX server). */
+#define NETMGMT_RO_NAME "netmgmt-ro"
 
 /* Labels by area, so that each area can grow in its own range:
  *    1..15  interfaces and protocol counters
@@ -230,7 +236,11 @@ enum netmgmt_label {
 				   over the rate limit (Linux's icmp_ratelimit) */ \
 	OWN(dhcp_refused)       /* DHCP offers and acknowledgements refused      \
 				   (docs/netstack.md, Hardening) */             \
-	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */
+	OWN(dhcp_lease_raised)  /* ... taken with a lease raised to 120 s */  \
+	OWN(lo_packets)         /* datagrams through the loopback interface     \
+				   (to 127/8 or our own address; each counts    \
+				   as sent and received, as Linux's lo) */      \
+	OWN(lo_bytes)           /* ... their bytes (IP header and payload) */
 
 /* For the tables: a struct field, and a name in an array of strings. */
 #define NETMGMT_FIELD(name, ...) uint64_t name;

@@ -153,6 +153,8 @@ struct sock_dgram {
 #define SOCK_EMFILE        24
 #define SOCK_EPIPE         32
 #define SOCK_ENOSYS        38
+#define SOCK_ENONET        64
+#define SOCK_EPROTO        71
 #define SOCK_EMSGSIZE      90
 #define SOCK_EPROTOTYPE    91
 #define SOCK_ENOPROTOOPT   92
@@ -166,6 +168,7 @@ struct sock_dgram {
 #define SOCK_ENOTCONN      107
 #define SOCK_ETIMEDOUT     110
 #define SOCK_ECONNREFUSED  111
+#define SOCK_EHOSTDOWN     112
 #define SOCK_EHOSTUNREACH  113
 #define SOCK_EALREADY      114
 #define SOCK_EINPROGRESS   115

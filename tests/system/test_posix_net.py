@@ -42,6 +42,9 @@ SOCKETS = ["sockets-musl", "sockets-glibc", "sockets-dyn"]
 MMSG = ["mmsg-musl", "mmsg-glibc", "mmsg-dyn"]
 # interfaces, netlink, /proc/net and 127.0.0.1 (tests/posix/netif.c)
 NETIF = ["netif-musl", "netif-glibc", "netif-dyn"]
+# ICMP errors to UDP sockets, lo in /proc/net/dev, neighbours, a dump
+# asked while one is read (tests/posix/netstate.c)
+NETSTATE = ["netstate-musl", "netstate-glibc", "netstate-dyn"]
 # Mica only: busybox's network tools as shipped, in one shell (the second
 # busybox run): a listener of its own for netstat, then each tool, and
 # nslookup asking 127.0.0.1, where nothing answers (no resolver runs).
@@ -298,7 +301,7 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF) + \
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE) + \
         "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
@@ -332,7 +335,7 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF)
+@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines

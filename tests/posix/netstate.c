@@ -1,0 +1,341 @@
+/*
+ * What a program learns of the network's state, differential: `netstate
+ * PEER` (PEER: the test's peer in its namespace,
+ * tests/system/test_posix_net.py; nothing listens on its UDP port 7779).
+ * ICMP errors given to UDP sockets as Linux's udp(7) says: a datagram
+ * from a connected socket to a port where nobody listens draws a port
+ * unreachable, which the socket's next receive or send reports once as
+ * ECONNREFUSED (and poll as POLLERR until then); an unconnected socket
+ * is told nothing. /proc/net/dev lists lo first, its packets counted
+ * (each both ways). NETLINK_ROUTE's RTM_GETNEIGH dump: well formed, and
+ * a neighbour with a MAC on the network of the interface that holds
+ * the peer's. A second dump asked while one is being read is EBUSY, and
+ * the first ends after it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHECK_ERRNOS(X) X(EAGAIN) X(ECONNREFUSED) X(EBUSY) X(EINVAL)
+#include "check.h"
+
+#ifndef AF_NETLINK
+#define AF_NETLINK 16
+#endif
+#define NETLINK_ROUTE 0
+#define NLMSG_ERROR   2
+#define NLMSG_DONE    3
+#define NLM_F_REQUEST 0x1
+#define NLM_F_MULTI   0x2
+#define NLM_F_DUMP    0x300
+#define RTM_NEWADDR   20
+#define RTM_GETADDR   22
+#define RTM_GETROUTE  26
+#define RTM_NEWNEIGH  28
+#define RTM_GETNEIGH  30
+#define IFA_LOCAL     2
+#define NDA_DST       1
+#define NDA_LLADDR    2
+#define NUD_INCOMPLETE 0x01
+#define NUD_FAILED    0x20
+
+#define NOBODY_PORT 7779
+#define BUF 65536
+
+struct nlh {
+	unsigned len;
+	unsigned short type, flags;
+	unsigned seq, pid;
+};
+struct ndmsg {
+	unsigned char family, pad1;
+	unsigned short pad2;
+	int index;
+	unsigned short state;
+	unsigned char flags, type;
+};
+
+static struct in_addr peer;
+static unsigned char buf[BUF] __attribute__((aligned(8)));
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* revents of one poll for POLLIN on s (timeout ms), as names. */
+static const char *polled(int s, int timeout)
+{
+	static char out[64];
+	struct pollfd p = { s, POLLIN, 0 };
+	int r = poll(&p, 1, timeout);
+
+	snprintf(out, sizeof(out), "%d%s%s%s", r, p.revents & POLLIN ? " POLLIN" : "",
+		 p.revents & POLLERR ? " POLLERR" : "", p.revents & POLLHUP ? " POLLHUP" : "");
+	return out;
+}
+
+/* ---- ICMP errors to UDP sockets ---- */
+
+/* Before each datagram that draws a port unreachable: the peer's Linux
+ * sends one a second to a host after a burst of 6 (icmp(7)
+ * icmp_ratelimit; three runs of this program and the tests before it
+ * come from the same address), so one is due again after this. */
+static void icmp_token(void)
+{
+	usleep(1100000);
+}
+
+static void udp_errors(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(NOBODY_PORT),
+				  .sin_addr = peer };
+	char got[8];
+
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	report("connect UDP to the peer's port 7779", connect(u, (struct sockaddr *)&to, sizeof(to)));
+	icmp_token();
+	report("send", send(u, "x", 1, 0));
+	printf("poll: %s\n", polled(u, 3000));
+	report("recv", recv(u, got, sizeof(got), MSG_DONTWAIT));
+	report("recv again", recv(u, got, sizeof(got), MSG_DONTWAIT));
+	printf("poll after: %s\n", polled(u, 0));
+	icmp_token();
+	report("send again", send(u, "y", 1, 0));
+	printf("poll: %s\n", polled(u, 3000));
+	report("send with the error there", send(u, "z", 1, 0));
+	report("recv after", recv(u, got, sizeof(got), MSG_DONTWAIT));
+	close(u);
+
+	/* Unconnected: sendto draws the same message, which nobody gets. */
+	int v = socket(AF_INET, SOCK_DGRAM, 0);
+	icmp_token();
+	report("sendto the port, unconnected", sendto(v, "x", 1, 0, (struct sockaddr *)&to,
+						       sizeof(to)));
+	printf("poll: %s\n", polled(v, 1000));
+	report("recv", recv(v, got, sizeof(got), MSG_DONTWAIT));
+	close(v);
+
+	/* Over lo: the netstack's own port unreachable, the same way. */
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_port = htons(NOBODY_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int w = socket(AF_INET, SOCK_DGRAM, 0);
+	report("connect UDP to 127.0.0.1:7779", connect(w, (struct sockaddr *)&lo, sizeof(lo)));
+	icmp_token();
+	report("send", send(w, "x", 1, 0));
+	printf("poll: %s\n", polled(w, 3000));
+	report("recv", recv(w, got, sizeof(got), MSG_DONTWAIT));
+	close(w);
+}
+
+/* ---- lo in /proc/net/dev ---- */
+
+static void proc_net_dev(void)
+{
+	FILE *f = fopen("/proc/net/dev", "r");
+	char line[512], first[32] = "";
+	unsigned long v[16];
+	bool counted = false;
+
+	for (int i = 0; f && fgets(line, sizeof(line), f); i++) {
+		char name[32];
+		if (i < 2 || sscanf(line, " %31[^:]: %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu "
+					  "%lu %lu %lu %lu", name, &v[0], &v[1], &v[2], &v[3], &v[4],
+				    &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
+				    &v[13], &v[14], &v[15]) != 17)
+			continue;
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s", name);
+		if (!strcmp(name, "lo"))
+			counted = v[1] > 0 && v[1] == v[9] && v[0] == v[8] && v[0] > v[1] * 20;
+	}
+	if (f)
+		fclose(f);
+	printf("/proc/net/dev: first interface %s; lo's packets counted, as many each way, "
+	       "bytes with headers: %s\n", first, yes(counted));
+}
+
+/* ---- netlink ---- */
+
+static int send_dump(int s, unsigned short type, unsigned seq, unsigned char family)
+{
+	unsigned char req[32] __attribute__((aligned(8))) = { 0 };
+	struct nlh h = { sizeof(h) + 12, type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0 };
+
+	memcpy(req, &h, sizeof(h));
+	req[sizeof(h)] = family;
+	return (int)send(s, req, h.len, 0);
+}
+
+/* The attribute want among those from at to end, or NULL. */
+static const unsigned char *attr(const unsigned char *at, const unsigned char *end,
+				 unsigned short want, unsigned *len)
+{
+	while (at + 4 <= end) {
+		unsigned short l, t;
+		memcpy(&l, at, 2);
+		memcpy(&t, at + 2, 2);
+		if (l < 4 || at + l > end)
+			break;
+		if ((t & 0x3FFF) == want) {
+			*len = l - 4u;
+			return at + 4;
+		}
+		at += (l + 3) & ~3U;
+	}
+	return NULL;
+}
+
+/* The interface index holding the peer's network (from an address
+ * dump), or 0. */
+static int peer_ifindex(int s)
+{
+	int index = 0;
+
+	send_dump(s, RTM_GETADDR, 1, AF_INET);
+	for (int d = 0; d < 100; d++) {
+		ssize_t n = recv(s, buf, sizeof(buf), 0);
+		for (unsigned off = 0; n > 0 && off + sizeof(struct nlh) <= (unsigned)n;) {
+			struct nlh h;
+			memcpy(&h, buf + off, sizeof(h));
+			if (h.len < sizeof(h) || off + h.len > (unsigned)n || h.type == NLMSG_DONE)
+				return index;
+			unsigned char prefix = buf[off + sizeof(h) + 1];
+			unsigned len;
+			int ifindex;
+			memcpy(&ifindex, buf + off + sizeof(h) + 4, 4);
+			const unsigned char *local = attr(buf + off + sizeof(h) + 8, buf + off + h.len,
+							  IFA_LOCAL, &len);
+			struct in_addr a;
+			if (h.type == RTM_NEWADDR && local && len == 4 && prefix && prefix <= 32) {
+				memcpy(&a, local, 4);
+				uint32_t mask = htonl(~0U << (32 - prefix));
+				if (((a.s_addr ^ peer.s_addr) & mask) == 0 && prefix < 32)
+					index = ifindex;
+			}
+			off += (h.len + 3) & ~3U;
+		}
+		if (n <= 0)
+			break;
+	}
+	return index;
+}
+
+static void neighbours(int s, int index)
+{
+	bool formed = true, found = false, done = false;
+	int count = 0;
+
+	send_dump(s, RTM_GETNEIGH, 2, AF_INET);
+	for (int d = 0; d < 100 && !done; d++) {
+		ssize_t n = recv(s, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (unsigned off = 0; off + sizeof(struct nlh) <= (unsigned)n;) {
+			struct nlh h;
+			memcpy(&h, buf + off, sizeof(h));
+			if (h.len < sizeof(h) || off + h.len > (unsigned)n) {
+				formed = false;
+				break;
+			}
+			formed &= h.seq == 2 && (h.flags & NLM_F_MULTI);
+			if (h.type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			struct ndmsg nd;
+			unsigned len, maclen = 0;
+			memcpy(&nd, buf + off + sizeof(h), sizeof(nd));
+			const unsigned char *a = buf + off + sizeof(h) + sizeof(nd), *end = buf + off + h.len;
+			const unsigned char *dst = attr(a, end, NDA_DST, &len);
+			const unsigned char *mac = attr(a, end, NDA_LLADDR, &maclen);
+			formed &= h.type == RTM_NEWNEIGH && nd.family == AF_INET && dst && len == 4 &&
+				  nd.index > 0;
+			count++;
+			if (dst && len == 4 && nd.index == index && mac && maclen == 6 &&
+			    !(nd.state & (NUD_INCOMPLETE | NUD_FAILED)))
+				found = true;
+			off += (h.len + 3) & ~3U;
+		}
+	}
+	printf("RTM_GETNEIGH dump: ended: %s, IPv4 neighbours with an address and an interface: "
+	       "%s, one with a MAC on the peer's network: %s\n", yes(done), yes(formed && count > 0),
+	       yes(found));
+}
+
+/* Each datagram's first message, until the dump's NLMSG_DONE. */
+static void busy(int s)
+{
+	char line[256] = "";
+	size_t at = 0;
+
+	send_dump(s, RTM_GETADDR, 10, AF_INET);
+	send_dump(s, RTM_GETROUTE, 11, AF_INET);
+	for (int d = 0; d < 20; d++) {
+		struct pollfd p = { s, POLLIN, 0 };
+		if (poll(&p, 1, 2000) != 1)
+			break;
+		ssize_t n = recv(s, buf, sizeof(buf), 0);
+		struct nlh h;
+		if (n < (ssize_t)sizeof(h))
+			break;
+		memcpy(&h, buf, sizeof(h));
+		int err = 0;
+		if (h.type == NLMSG_ERROR)
+			memcpy(&err, buf + sizeof(h), 4);
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s seq %u", at ? ", " : "",
+				       h.type == NLMSG_DONE ? "done" : h.type == NLMSG_ERROR ?
+				       (err == -EBUSY ? "error EBUSY" : "error") :
+				       h.type == RTM_NEWADDR ? "addresses" : "other", h.seq);
+		if (h.type == NLMSG_DONE || at >= sizeof(line) - 40)
+			break;
+	}
+	printf("a route dump asked while an address dump is read: %s\n", line);
+	/* Read now, a dump is answered again. */
+	send_dump(s, RTM_GETROUTE, 12, AF_INET);
+	ssize_t n = recv(s, buf, sizeof(buf), 0);
+	struct nlh h = { 0 };
+	if (n >= (ssize_t)sizeof(h))
+		memcpy(&h, buf, sizeof(h));
+	printf("after its end, a route dump: %s\n", h.type == 24 ? "routes" : "other");
+	while (poll(&(struct pollfd){ s, POLLIN, 0 }, 1, 300) == 1 && recv(s, buf, sizeof(buf), 0) > 0)
+		;
+}
+
+static void netlink(void)
+{
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct timeval tv = { 3, 0 };
+
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int index = peer_ifindex(s);
+	printf("an interface holds the peer's network: %s\n", yes(index > 0));
+	neighbours(s, index);
+	busy(s);
+	close(s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || inet_pton(AF_INET, argv[1], &peer) != 1) {
+		fprintf(stderr, "usage: netstate PEER\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	udp_errors();
+	proc_net_dev();
+	netlink();
+	printf("netstate: done\n");
+	return 0;
+}

@@ -147,6 +147,12 @@ static uint64_t rx_phys, tx_phys;
 /* Which pool buffer each descriptor holds; head = next the hardware
  * completes, tail = next we fill. Free-running, mod RING. */
 static uint32_t rx_off[RING], tx_off[RING];
+/* For each transmit slot, the (free-running) slot of its frame's last
+ * descriptor: the only one with RS, so the only one the NIC writes back
+ * (DD), which says the whole frame, context included, is done (8254x
+ * manual 3.3.3.1: DD is reported for descriptors with RS). QEMU writes a
+ * descriptor back by DMA per RS, so one a frame instead of one a buffer. */
+static uint32_t tx_last[RING];
 static uint32_t rx_head, rx_tail, tx_head, tx_tail;
 /* What RDT and TDT were last set to: reading them back is a register
  * access (under QEMU, a trip out of the translated code) per poll. */
@@ -316,7 +322,7 @@ static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys
 
 /* A context descriptor for the checksum at csum_start + csum_offset,
  * summed from csum_start to the frame's end (TUCSE 0). It takes a slot of
- * its own, completed (RS) like a frame's, whose tx_off is CTX_SLOT. */
+ * its own, whose tx_off is CTX_SLOT, done when the frame after it is. */
 static void tx_context(uint16_t csum_start, uint16_t csum_offset)
 {
 	volatile struct tx_context *c = (volatile struct tx_context *)&tx[tx_tail % RING];
@@ -327,7 +333,7 @@ static void tx_context(uint16_t csum_start, uint16_t csum_offset)
 	c->tucss = (uint8_t)csum_start;
 	c->tucso = (uint8_t)(csum_start + csum_offset);
 	c->tucse = 0;
-	c->cmd_len = (uint32_t)(TX_DEXT | TX_RS) << 24;
+	c->cmd_len = (uint32_t)TX_DEXT << 24;
 	c->status = 0;
 	c->hdrlen = 0;
 	c->mss = 0;
@@ -395,7 +401,7 @@ static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint
 	c->tucso = (uint8_t)(g.tcp + 16);
 	c->tucse = 0;
 	c->cmd_len = (total - g.hdr_len) |
-		     (uint32_t)(TX_DEXT | TX_RS | CTX_TUCMD_TSE | CTX_TUCMD_IP | CTX_TUCMD_TCP) << 24;
+		     (uint32_t)(TX_DEXT | CTX_TUCMD_TSE | CTX_TUCMD_IP | CTX_TUCMD_TCP) << 24;
 	c->status = 0;
 	c->hdrlen = (uint8_t)g.hdr_len;
 	c->mss = g.seg_size;
@@ -404,15 +410,15 @@ static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint
 	ctx_start = ctx_offset = 0;
 	for (unsigned i = 0; i < n; i++)
 		tx_data(d[i].offset, phys[i], d[i].len, true,
-			(uint8_t)(TX_IFCS | TX_RS | TX_TSE | ide | (i + 1 == n ? TX_EOP : 0)),
+			(uint8_t)(TX_IFCS | TX_TSE | ide | (i + 1 == n ? TX_EOP | TX_RS : 0)),
 			TX_POPTS_IXSM | TX_POPTS_TXSM);
 	return true;
 }
 
 /* A frame of n buffers (one, or a chain), checked by driver.c against
  * what we offer; TSO4 and checksum offsets are checked here. */
-static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
-		     unsigned n)
+static bool tx_frame_descs(struct nic_device *nic, const struct netq_desc *d,
+			   const uint64_t *phys, unsigned n)
 {
 	uint8_t ide = tx_delay ? TX_IDE : 0;
 	bool partial = d[0].flags & NETQ_F_CSUM_PARTIAL;
@@ -433,8 +439,21 @@ static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const ui
 		tx_context(d[0].csum_start, d[0].csum_offset);
 	for (unsigned i = 0; i < n; i++)
 		tx_data(d[i].offset, phys[i], d[i].len, partial,
-			(uint8_t)(TX_IFCS | TX_RS | ide | (i + 1 == n ? TX_EOP : 0)),
+			(uint8_t)(TX_IFCS | ide | (i + 1 == n ? TX_EOP | TX_RS : 0)),
 			partial ? TX_POPTS_TXSM : 0);
+	return true;
+}
+
+/* The frame's descriptors, then each slot told which one completes it. */
+static bool tx_frame(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
+		     unsigned n)
+{
+	uint32_t first = tx_tail;
+
+	if (!tx_frame_descs(nic, d, phys, n))
+		return false;
+	for (uint32_t i = first; i != tx_tail; i++)
+		tx_last[i % RING] = tx_tail - 1;
 	return true;
 }
 
@@ -519,7 +538,7 @@ static bool e1000_rx_take(struct nic_device *nic, struct nic_rx *r)
 static bool e1000_tx_take(struct nic_device *nic, uint32_t *offset)
 {
 	for (;;) {
-		if (tx_head == tx_tail || !(tx[tx_head % RING].status & TX_DD))
+		if (tx_head == tx_tail || !(tx[tx_last[tx_head % RING] % RING].status & TX_DD))
 			return false;
 		*offset = tx_off[tx_head % RING];
 		tx_head++;
@@ -555,7 +574,7 @@ static bool e1000_tx_pending(struct nic_device *nic)
 		wr(IMS, ICR_TXDW);
 		txdw_on = true;
 	}
-	return tx_head != tx_tail && (tx[tx_head % RING].status & TX_DD);
+	return tx_head != tx_tail && (tx[tx_last[tx_head % RING] % RING].status & TX_DD);
 }
 
 static void e1000_interrupt(struct nic_device *nic)

@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""The system tests (tests/system/test_*.py), a module per pytest run, on
-JOBS lanes at once (MICA_TEST_JOBS, default 2 where there are 2 cores or
-more; 1 runs them one after the other as plain pytest would).
+"""The system tests (tests/system/test_*.py), a module (or a few short
+ones) per pytest run, on JOBS lanes at once (MICA_TEST_JOBS, default 2
+where there are 2 cores or more; 1 runs them one after the other).
 
 Most of a system test's time is one single-threaded QEMU (TCG) or a wait
 on the guest's clock (lease timers, reassembly timeouts, restarts), so two
-modules side by side take about one core each. Modules that rebuild or
-read the shared build tree's ISO and TFTP tree (`make iso tftp` with other
-arguments, `make router-demo`) are one group and never run beside each
-other. Every module keeps what it is: its own namespaces (named by its
-pytest's PID), its own temporary directory (--basetemp), its own QEMUs.
+modules side by side take about one core each. Tests that rebuild the
+build tree's ISO and TFTP tree (`make iso tftp` with other arguments,
+`make router-demo`: WRITERS) run beside nothing that boots from those
+trees or reads them (READERS), nor beside each other. Every module keeps
+what it is: its own namespaces (named by its pytest's PID), its own
+temporary directory (--basetemp), its own QEMUs.
 
-Longest first (ESTIMATE, seconds on the 2-core CI machine, measured), so
-the lanes end together; short modules share one pytest run (BUNDLE). Each module's output is printed whole when it
-ends; then the 20 slowest tests of all, each module's wall time, and one
-pytest-style closing line: "N passed, N failed, N skipped, N errors".
+Longest first (ESTIMATE: seconds in a serial run on the 2-core CI
+machine; only the order matters), so the lanes end together; modules
+estimated under BUNDLE seconds share one pytest run (one start-up, one
+import of scapy). Each run's output is printed whole when it ends; then
+the 20 slowest tests of all, each run's wall time, and one pytest-style
+closing line: "N passed, N failed, N skipped, N errors".
 
 Usage: tools/run-system-tests.py [pytest arguments, e.g. -k EXPR]
-Exit status 0 when every module passed (or selected no test), else 1.
+Exit status 0 when every run passed (or selected no test), 5 when no run
+selected a test, else 1.
 """
 import os
 import re
@@ -32,60 +36,75 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TESTS = os.path.join("tests", "system")
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 
-# Modules that write or read build/iso and build/tftp (make iso tftp with
-# other arguments, make router-demo, boots from those trees): one at a time.
-TREE = {"test_workflow", "test_router", "test_boot", "test_pxe", "test_posix_net"}
+# Tests that remake build/iso and build/tftp, and modules that boot from
+# them or read them.
+ROUTER_DEMO = "test_router.py::test_make_router_demo_boots_by_pxe_and_routes"
+WRITERS = {"test_workflow", ROUTER_DEMO}
+READERS = {"test_boot", "test_pxe", "test_posix_net"}
 
-# Seconds each module took in a serial `make test` on the CI machine
-# (rounded; only the order matters). Unlisted modules count as 20.
 ESTIMATE = {
     "test_router": 190, "test_posix_net": 170, "test_hostile": 150, "test_tso": 90,
     "test_firewall": 90, "test_restart": 90, "test_net": 90, "test_posix": 90,
     "test_hostile_dhcp": 65, "test_offload": 60, "test_workflow": 60,
     "test_hostile_servers": 50, "test_nic": 40, "test_kernel": 40, "test_fuzz": 35,
     "test_posix_console": 30, "test_console": 30, "test_posix_fork": 25, "test_pxe": 20,
-    "test_boot": 20,
+    "test_boot": 20, ROUTER_DEMO: 30,
 }
-
+DEFAULT_ESTIMATE = 20
 BUNDLE = 60
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)")
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
 
 
+def role(unit):
+    return "write" if unit in WRITERS else "read" if unit in READERS else None
+
+
+def unit_args(unit):
+    """A unit's pytest arguments: a module, or one test (ROUTER_DEMO,
+    which its module's run leaves out)."""
+    if "::" in unit:
+        return [os.path.join(TESTS, unit)]
+    args = [os.path.join(TESTS, unit + ".py")]
+    if unit == "test_router":
+        args += ["--deselect", os.path.join(TESTS, ROUTER_DEMO)]
+    return args
+
+
 def jobs_in_order():
-    """The pytest runs: each a list of modules, longest first; modules
-    estimated under BUNDLE seconds go together, up to BUNDLE seconds a
-    run (one pytest start-up, scapy's import, for several), the TREE
-    group's apart from the others'."""
-    names = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, TESTS))
+    """The pytest runs, each a list of units, longest first; short ones
+    go together (up to BUNDLE seconds), each run's units of one role."""
+    units = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, TESTS))
                    if f.startswith("test_") and f.endswith(".py"))
-    names.sort(key=lambda n: -ESTIMATE.get(n, 20))
-    jobs = [[n] for n in names if ESTIMATE.get(n, 20) >= BUNDLE]
-    for tree in (True, False):
+    if "test_router" in units:
+        units.append(ROUTER_DEMO)
+    est = lambda u: ESTIMATE.get(u, DEFAULT_ESTIMATE)
+    units.sort(key=lambda u: -est(u))
+    jobs = [[u] for u in units if est(u) >= BUNDLE]
+    for r in ("write", "read", None):
         bundle, secs = [], 0
-        for n in names:
-            if ESTIMATE.get(n, 20) < BUNDLE and (n in TREE) == tree:
-                if bundle and secs + ESTIMATE.get(n, 20) > BUNDLE:
+        for u in units:
+            if est(u) < BUNDLE and role(u) == r:
+                if bundle and secs + est(u) > BUNDLE:
                     jobs.append(bundle)
                     bundle, secs = [], 0
-                bundle.append(n)
-                secs += ESTIMATE.get(n, 20)
+                bundle.append(u)
+                secs += est(u)
         if bundle:
             jobs.append(bundle)
-    return sorted(jobs, key=lambda j: -sum(ESTIMATE.get(n, 20) for n in j))
+    return sorted(jobs, key=lambda j: -sum(map(est, j)))
 
 
 class Run:
     """One module's pytest: its output, counts, durations and wall time."""
 
-    def __init__(self, names, args, tmp):
-        self.names = names
-        self.name = " ".join(names)
-        self.tree = any(n in TREE for n in names)
+    def __init__(self, units, args, tmp, number):
+        self.name = " ".join(units)
+        self.role = role(units[0])
         self.cmd = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=20",
-                    f"--basetemp={os.path.join(tmp, names[0])}",
-                    *[os.path.join(TESTS, n + ".py") for n in names], *args]
+                    f"--basetemp={os.path.join(tmp, str(number))}",
+                    *[a for u in units for a in unit_args(u)], *args]
         self.proc = None
         self.out = ""
         self.rc = None
@@ -141,14 +160,16 @@ def main(args):
     queue = jobs_in_order()
     running, done = [], []
     began = time.monotonic()
-    print(f"{sum(map(len, queue))} modules in {len(queue)} runs on {jobs} lane(s)", flush=True)
+    print(f"system tests: {len(queue)} pytest runs on {jobs} lanes", flush=True)
 
     def next_job():
-        tree_busy = any(r.tree for r in running)
-        for names in queue:
-            if not (tree_busy and any(n in TREE for n in names)):
-                queue.remove(names)
-                return names
+        roles = {r.role for r in running}
+        for units in queue:
+            r = role(units[0])
+            if r == "write" and roles & {"write", "read"} or r == "read" and "write" in roles:
+                continue
+            queue.remove(units)
+            return units
         return None
 
     def stop_all(signum, frame):
@@ -161,10 +182,10 @@ def main(args):
     try:
         while queue or running:
             while len(running) < jobs:
-                names = next_job()
-                if names is None:
+                units = next_job()
+                if units is None:
                     break
-                r = Run(names, args, tmp)
+                r = Run(units, args, tmp, len(done) + len(running))
                 r.start()
                 running.append(r)
             # Wait for whichever ends first.

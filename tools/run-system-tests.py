@@ -5,7 +5,8 @@ where there are 2 cores or more; 1 runs them one after the other).
 
 Most of a system test's time is one single-threaded QEMU (TCG) or a wait
 on the guest's clock (lease timers, reassembly timeouts, restarts), so two
-modules side by side take about one core each. Tests that rebuild the
+modules side by side take about one core each; of the modules that send
+as fast as the guest takes (HEAVY) only one runs at a time. Tests that rebuild the
 build tree's ISO and TFTP tree (`make iso tftp` with other arguments,
 `make router-demo`: WRITERS) run beside nothing that boots from those
 trees or reads them (READERS), nor beside each other. Every module keeps
@@ -41,6 +42,12 @@ PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 ROUTER_DEMO = "test_router.py::test_make_router_demo_boots_by_pxe_and_routes"
 WRITERS = {"test_workflow", ROUTER_DEMO}
 READERS = {"test_boot", "test_pxe", "test_posix_net"}
+# Modules that drive traffic as fast as the guest takes it (iperf3, 16 MiB
+# transfers, floods): one at a time, so that two of them never share the
+# two cores (their QEMU's I/O thread and the host's senders need more than
+# one core each); each runs beside a module that boots, computes or waits.
+HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net",
+         "test_restart", "test_firewall"}
 
 ESTIMATE = {
     "test_router": 190, "test_posix_net": 170, "test_hostile": 150, "test_tso": 90,
@@ -59,6 +66,10 @@ DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
 
 def role(unit):
     return "write" if unit in WRITERS else "read" if unit in READERS else None
+
+
+def heavy(units):
+    return any(u in HEAVY for u in units)
 
 
 def unit_args(unit):
@@ -82,10 +93,10 @@ def jobs_in_order():
     est = lambda u: ESTIMATE.get(u, DEFAULT_ESTIMATE)
     units.sort(key=lambda u: -est(u))
     jobs = [[u] for u in units if est(u) >= BUNDLE]
-    for r in ("write", "read", None):
+    for r, h in (("write", False), ("read", False), (None, False), (None, True)):
         bundle, secs = [], 0
         for u in units:
-            if est(u) < BUNDLE and role(u) == r:
+            if est(u) < BUNDLE and role(u) == r and heavy([u]) == h:
                 if bundle and secs + est(u) > BUNDLE:
                     jobs.append(bundle)
                     bundle, secs = [], 0
@@ -102,6 +113,7 @@ class Run:
     def __init__(self, units, args, tmp, number):
         self.name = " ".join(units)
         self.role = role(units[0])
+        self.heavy = heavy(units)
         self.cmd = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=20",
                     f"--basetemp={os.path.join(tmp, str(number))}",
                     *[a for u in units for a in unit_args(u)], *args]
@@ -164,9 +176,12 @@ def main(args):
 
     def next_job():
         roles = {r.role for r in running}
+        busy = any(r.heavy for r in running)
         for units in queue:
             r = role(units[0])
             if r == "write" and roles & {"write", "read"} or r == "read" and "write" in roles:
+                continue
+            if busy and heavy(units):
                 continue
             queue.remove(units)
             return units

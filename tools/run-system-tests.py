@@ -61,7 +61,7 @@ DEFAULT_ESTIMATE = 20
 BUNDLE = 60
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected)")
-DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
+DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(.+)$")
 
 
 def role(unit):

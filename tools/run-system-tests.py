@@ -13,10 +13,10 @@ trees or reads them (READERS), nor beside each other. Every module keeps
 what it is: its own namespaces (named by its pytest's PID), its own
 temporary directory (--basetemp), its own QEMUs.
 
-Longest first (ESTIMATE: seconds in a serial run on the 2-core CI
-machine; only the order matters), so the lanes end together; modules
-estimated under BUNDLE seconds share one pytest run (one start-up, one
-import of scapy). Each run's output is printed whole when it ends; then
+Longest first (ESTIMATE: seconds each took in a two-lane run on a
+shared 2-core host, 2026-12-02; only the order matters), so the lanes
+end together; modules estimated under BUNDLE seconds share one pytest
+run (one start-up, one import of scapy). Each run's output is printed whole when it ends; then
 the 20 slowest tests of all, each run's wall time, and one pytest-style
 closing line: "N passed, N failed, N skipped, N errors".
 
@@ -50,12 +50,14 @@ HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net"
          "test_restart", "test_firewall"}
 
 ESTIMATE = {
-    "test_router": 190, "test_posix_net": 170, "test_hostile": 150, "test_tso": 90,
-    "test_firewall": 90, "test_restart": 90, "test_net": 90, "test_posix": 90,
-    "test_hostile_dhcp": 65, "test_offload": 60, "test_workflow": 60,
-    "test_hostile_servers": 50, "test_nic": 40, "test_kernel": 40, "test_fuzz": 35,
-    "test_posix_console": 30, "test_console": 30, "test_posix_fork": 25, "test_pxe": 20,
-    "test_boot": 20, ROUTER_DEMO: 30,
+    "test_posix_net": 266, "test_hostile": 217, "test_router": 195, "test_posix": 194,
+    "test_workflow": 167, "test_restart": 124, "test_pxe": 120, "test_tso": 119,
+    "test_firewall": 100, "test_net": 85, "test_hostile_dhcp": 65, "test_fuzz": 63,
+    "test_hostile_servers": 61, "test_offload": 60, "test_boot": 60, "test_posix_console": 45,
+    "test_posix_fork": 45, "test_nic": 44, ROUTER_DEMO: 44, "test_console": 32,
+    "test_posix_time": 25, "test_kernel": 20, "test_init": 20, "test_posix_threads": 15,
+    "test_logs": 15, "test_posix_memory": 14, "test_posix_runlist": 12, "test_clock": 10,
+    "test_socket_clients": 8, "test_icmp_limit": 6, "test_bench_report": 20, "test_config": 3,
 }
 DEFAULT_ESTIMATE = 20
 BUNDLE = 60

@@ -4,21 +4,22 @@ ones) per pytest run, on JOBS lanes at once (MICA_TEST_JOBS, default 2
 where there are 2 cores or more; 1 runs them one after the other).
 
 Most of a system test's time is one single-threaded QEMU (TCG) or a wait
-on the guest's clock (lease timers, reassembly timeouts, restarts), so two
-modules side by side take about one core each; of the modules that send
-as fast as the guest takes (HEAVY) only one runs at a time. Tests that rebuild the
-build tree's ISO and TFTP tree (`make iso tftp` with other arguments,
-`make router-demo`: WRITERS) run beside nothing that boots from those
-trees or reads them (READERS), nor beside each other. Every module keeps
-what it is: its own namespaces (named by its pytest's PID), its own
-temporary directory (--basetemp), its own QEMUs.
+on the guest's clock (lease timers, reassembly timeouts, restarts), so
+two modules side by side take about one core each; of the modules that
+send as fast as the guest takes (HEAVY) only one runs at a time. Tests
+that rebuild the build tree's ISO and TFTP tree (`make iso tftp` with
+other arguments, `make router-demo`: WRITERS) run beside nothing that
+boots from those trees or reads them (READERS), nor beside each other.
+Every module keeps what it is: its own namespaces (named by its pytest's
+PID), its own temporary directory (--basetemp), its own QEMUs.
 
-Longest first (ESTIMATE: seconds each took in a two-lane run on a
-shared 2-core host, 2026-12-02; only the order matters), so the lanes
-end together; modules estimated under BUNDLE seconds share one pytest
-run (one start-up, one import of scapy). Each run's output is printed whole when it ends; then
-the 20 slowest tests of all, each run's wall time, and one pytest-style
-closing line: "N passed, N failed, N skipped, N errors".
+Longest first (ESTIMATE: seconds each took in a two-lane run on a shared
+2-core host, 2026-12-02; only the order matters), so the lanes end
+together; modules estimated under BUNDLE seconds share one pytest run
+(one start-up, one import of scapy). Each run's output is printed whole
+when it ends; then the 20 slowest tests of all, each run's wall time,
+and one pytest-style closing line:
+"N passed, N failed, N skipped, N errors".
 
 Usage: tools/run-system-tests.py [pytest arguments, e.g. -k EXPR]
 Exit status 0 when every run passed (or selected no test), 5 when no run

@@ -425,9 +425,9 @@ def test_tcp_transfer_survives_lan_driver_killed(tmp_path):
         # itself, so its answer may come only once the new driver runs.
         sent, received, count = tcp_transfer(
             lan, wan, 8 << 20, during=lambda: answers.append(r.control("kill eth0")))
+        assert answers == ["ok"], (answers, r.qemu.output())
         assert count == 8 << 20 and received == sent, answers
         r.qemu.wait_for(r"netstack: eth0 re-attached to a new driver")
-        assert answers == ["ok"], (answers, r.qemu.output())
 
 
 class Iperf3:

@@ -12,7 +12,9 @@ build/unit/run-unit-tests | tee "$log/unit"
 unit_rc=${PIPESTATUS[0]}
 
 echo "== system tests (QEMU)"
-"$PYTHON" -m pytest -q -p no:cacheprovider --durations=20 tests/system ${MICA_PYTEST_ARGS:-} | tee "$log/system"
+# A module per pytest, two side by side on 2 cores (MICA_TEST_JOBS=1: one
+# after the other); it prints the 20 slowest tests and each module's time.
+PYTHON="$PYTHON" "$PYTHON" tools/run-system-tests.py ${MICA_PYTEST_ARGS:-} | tee "$log/system"
 system_rc=${PIPESTATUS[0]}
 
 count() { # count FILE WORD: the number before WORD on the summary line

@@ -206,11 +206,16 @@ class Qemu:
                 self.lock.wait(min(left, 0.5))
 
     def wait_exit(self, timeout=BOOT_TIMEOUT):
+        """QEMU's exit status, once it has exited and the reader has taken
+        all it wrote (its last lines may still be in the pipe when it
+        exits: on a loaded host the reader is behind)."""
         try:
-            return self.proc.wait(timeout=timeout)
+            status = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"{self.name}: QEMU still running after {timeout:.0f} s;"
                                  f" console:\n{self.output()}")
+        self.reader.join(timeout=30)
+        return status
 
     def stop(self):
         if self.proc and self.proc.stdin:

@@ -636,6 +636,25 @@ def test_syn_cannot_change_a_half_open_connection(tmp_path):
         assert_healthy(t.rig)
 
 
+def with_tcp_seq(frame, seq):
+    """An Ethernet frame of one IPv4 TCP segment (bytes) with its sequence
+    number set to seq and its TCP checksum made again (RFC 793's, over the
+    pseudo-header): what scapy makes, at a hundredth of its time."""
+    ip = 14
+    tcp = ip + (frame[ip] & 0x0F) * 4
+    out = bytearray(frame)
+    out[tcp + 4:tcp + 8] = seq.to_bytes(4, "big")
+    out[tcp + 16:tcp + 18] = b"\0\0"
+    seg = bytes(out[tcp:])
+    pseudo = bytes(out[ip + 12:ip + 20]) + bytes([0, 6]) + len(seg).to_bytes(2, "big")
+    data = pseudo + seg + (b"\0" if len(seg) % 2 else b"")
+    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    out[tcp + 16:tcp + 18] = (~s & 0xFFFF).to_bytes(2, "big")
+    return bytes(out)
+
+
 def test_challenge_acks_are_limited(tmp_path):
     """lwIP answers every SYN to an established connection with an ACK
     (RFC 5961 4.2's challenge ACK), with no limit: a reflector, and a
@@ -650,9 +669,9 @@ def test_challenge_acks_are_limited(tmp_path):
         c.connect()
         before = t.rig.stats()
         rng = random.Random(12)
-        frames = [bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
-                        TCP(sport=c.sport, dport=7, flags="S", seq=rng.getrandbits(32)))
-                  for _ in range(6000)]
+        syn = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
+                    TCP(sport=c.sport, dport=7, flags="S", seq=0))
+        frames = [with_tcp_seq(syn, rng.getrandbits(32)) for _ in range(6000)]
         acks = 0
         done = threading.Event()
 

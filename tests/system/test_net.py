@@ -133,13 +133,23 @@ def model(request):
     return request.param
 
 
-def test_ping_100_up_to_1472_bytes(model, tmp_path):
-    with Netns("ping") as ns, NetRig(ns, tmp_path, model, netecho=False) as rig:
-        rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
-        for size in (56, 1000, 1472):
-            r = rig.run("ping", "-c", "100", "-i", "0.01", "-W", "5", "-s", str(size), GUEST,
-                        timeout=120)
-            assert " 0% packet loss" in r.stdout, r.stdout
+@pytest.fixture(scope="module", params=list(MODELS))
+def booted(request, tmp_path_factory):
+    """One boot per model (the driver, the netstack, netecho) shared by the
+    tests that change nothing in it: each looks at what happens during it
+    (counters' changes, console lines from its own start on): (ns, rig)."""
+    tmp = tmp_path_factory.mktemp("net")
+    with Netns("net") as ns, NetRig(ns, tmp, request.param) as rig:
+        wait_up(rig)
+        yield ns, rig
+
+
+def test_ping_100_up_to_1472_bytes(booted):
+    ns, rig = booted
+    for size in (56, 1000, 1472):
+        r = rig.run("ping", "-c", "100", "-i", "0.01", "-W", "5", "-s", str(size), GUEST,
+                    timeout=120)
+        assert " 0% packet loss" in r.stdout, r.stdout
 
 
 def wait_up(rig):
@@ -147,15 +157,15 @@ def wait_up(rig):
     rig.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
 
 
-def test_iperf_client_against_the_netstack(model, tmp_path):
-    with Netns("iperf") as ns, NetRig(ns, tmp_path, model, netecho=False) as rig:
-        rig.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
-        r = rig.run("iperf", "-c", GUEST, "-t", "3", "-f", "k", timeout=90)
-        rates = re.findall(r"([\d.]+) Kbits/sec", r.stdout)
-        assert rates and float(rates[-1]) > 0, r.stdout
-        m = rig.qemu.wait_for(r"netstack: iperf: server done with 10\.1\.0\.1:\d+, (\d+) bytes",
-                              timeout=30)
-        assert int(m.group(1)) > 0
+def test_iperf_client_against_the_netstack(booted):
+    ns, rig = booted
+    mark = rig.qemu.mark()
+    r = rig.run("iperf", "-c", GUEST, "-t", "3", "-f", "k", timeout=90)
+    rates = re.findall(r"([\d.]+) Kbits/sec", r.stdout)
+    assert rates and float(rates[-1]) > 0, r.stdout
+    m = rig.qemu.wait_for(r"netstack: iperf: server done with 10\.1\.0\.1:\d+, (\d+) bytes",
+                          timeout=30, since=mark)
+    assert int(m.group(1)) > 0
 
 
 def tcp_echo(rig, payload):
@@ -177,41 +187,41 @@ def tcp_echo(rig, payload):
     return bytes(got)
 
 
-def test_tcp_echo_1mib_random(model, tmp_path):
+def test_tcp_echo_1mib_random(booted):
     payload = random.Random(5).randbytes(1 << 20)
-    with Netns("tcpecho") as ns, NetRig(ns, tmp_path, model) as rig:
-        wait_up(rig)
-        got = tcp_echo(rig, payload)
-        assert len(got) == len(payload)
-        assert got == payload
-        rig.qemu.wait_for(r"netecho: tcp-echo: connection done, 1048576 bytes echoed", timeout=30)
+    ns, rig = booted
+    mark = rig.qemu.mark()
+    got = tcp_echo(rig, payload)
+    assert len(got) == len(payload)
+    assert got == payload
+    rig.qemu.wait_for(r"netecho: tcp-echo: connection done, 1048576 bytes echoed", timeout=30,
+                      since=mark)
 
 
-def test_udp_echo_varied_sizes(model, tmp_path):
+def test_udp_echo_varied_sizes(booted):
     sizes = [1, 18, 64, 512, 1000, 1472, 1473, 4000, 8972]
-    with Netns("udpecho") as ns, NetRig(ns, tmp_path, model) as rig:
-        wait_up(rig)
+    ns, rig = booted
 
-        def exchange():
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.settimeout(2)
-            results = {}
-            for size in sizes:
-                data = random.Random(size).randbytes(size)
-                for _ in range(5):          # the first may wait for ARP
-                    u.sendto(data, (GUEST, 7))
-                    try:
-                        reply, addr = u.recvfrom(65536)
-                    except socket.timeout:
-                        continue
-                    results[size] = (reply == data, addr[0])
-                    break
-            u.close()
-            return results
-
-        results = ns.in_ns(exchange)
+    def exchange():
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(2)
+        results = {}
         for size in sizes:
-            assert results.get(size) == (True, GUEST), f"{size}-byte datagram: {results.get(size)}"
+            data = random.Random(size).randbytes(size)
+            for _ in range(5):          # the first may wait for ARP
+                u.sendto(data, (GUEST, 7))
+                try:
+                    reply, addr = u.recvfrom(65536)
+                except socket.timeout:
+                    continue
+                results[size] = (reply == data, addr[0])
+                break
+        u.close()
+        return results
+
+    results = ns.in_ns(exchange)
+    for size in sizes:
+        assert results.get(size) == (True, GUEST), f"{size}-byte datagram: {results.get(size)}"
 
 
 def test_tcp_client_side(model, tmp_path):
@@ -314,19 +324,18 @@ def flood_malformed(rig, ns, per_kind, only=None):
     return kinds, delta, delta["eth0.drv_rx_no_buffer"] + delta["eth0.drv_rx_errors"]
 
 
-def test_malformed_flood_dropped_counted_then_ping(model, tmp_path):
+def test_malformed_flood_dropped_counted_then_ping(booted):
     per_kind = 200
-    with Netns("malformed") as ns, NetRig(ns, tmp_path, model) as rig:
-        wait_up(rig)
-        kinds, delta, lost = flood_malformed(rig, ns, per_kind)
-        want = {}
-        for kind in kinds:
-            want[kind.strip()] = want.get(kind.strip(), 0) + per_kind
-        for counter, n in want.items():
-            assert n - lost <= delta[counter] <= n, f"{counter}: {delta[counter]} of {n}; {delta}"
-        assert delta["eth0.rx_packets"] >= per_kind * len(kinds) - lost
-        r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
-        assert " 0% packet loss" in r.stdout, r.stdout
+    ns, rig = booted
+    kinds, delta, lost = flood_malformed(rig, ns, per_kind)
+    want = {}
+    for kind in kinds:
+        want[kind.strip()] = want.get(kind.strip(), 0) + per_kind
+    for counter, n in want.items():
+        assert n - lost <= delta[counter] <= n, f"{counter}: {delta[counter]} of {n}; {delta}"
+    assert delta["eth0.rx_packets"] >= per_kind * len(kinds) - lost
+    r = rig.run("ping", "-c", "20", "-i", "0.05", "-W", "5", GUEST, timeout=60)
+    assert " 0% packet loss" in r.stdout, r.stdout
 
 
 def test_netstack_refuses_bad_descriptors_and_reattaches(tmp_path):

@@ -30,15 +30,19 @@ OFF = {"e1000": "txcsum=off rxcsum=off itr=0",
 ECHO_BYTES = 16 << 20
 
 
-@pytest.fixture(params=[("e1000", "on"), ("e1000", "off"), ("virtio-net", "on"),
-                        ("virtio-net", "off")], ids=lambda p: f"{p[0]}-offload-{p[1]}")
-def setting(request):
-    return request.param
-
-
-def rig_for(ns, tmp_path, setting):
-    model, onoff = setting
-    return NetRig(ns, tmp_path, model, driver_args=OFF[model] if onoff == "off" else "")
+@pytest.fixture(scope="module", params=[("e1000", "on"), ("e1000", "off"), ("virtio-net", "on"),
+                                        ("virtio-net", "off")],
+                ids=lambda p: f"{p[0]}-offload-{p[1]}")
+def booted(request, tmp_path_factory):
+    """One boot per setting, shared by the module's three tests of it
+    (each looks at how the counters moved during it, not at their values):
+    (setting, namespace, rig)."""
+    model, onoff = request.param
+    tmp = tmp_path_factory.mktemp("offload")
+    with Netns("offload") as ns, NetRig(ns, tmp, model,
+                                        driver_args=OFF[model] if onoff == "off" else "") as rig:
+        wait_up(rig)
+        yield request.param, ns, rig
 
 
 def echo_byte_identical(rig, payload):
@@ -55,93 +59,90 @@ def echo_byte_identical(rig, payload):
     return d
 
 
-def test_tcp_16mib_echo_byte_identical(setting, tmp_path):
-    model, onoff = setting
+def test_tcp_16mib_echo_byte_identical(booted):
+    (model, onoff), ns, rig = booted
     payload = random.Random(16).randbytes(ECHO_BYTES)
-    with Netns("offload") as ns, rig_for(ns, tmp_path, setting) as rig:
-        rig.qemu.wait_for(rf"eth0: {model} at .* checksum offload: tx {onoff}, rx {onoff}")
+    rig.qemu.wait_for(rf"eth0: {model} at .* checksum offload: tx {onoff}, rx {onoff}")
+    if model == "virtio-net":
+        rig.qemu.wait_for(rf"eth0: virtio features: mergeable buffers {onoff}, "
+                          rf"event index {onoff}, large segments: rx {onoff}, tx {onoff}")
+    else:
+        itr = 488 if onoff == "on" else 0
+        rig.qemu.wait_for(rf"eth0: interrupt moderation: itr {itr} x 256 ns")
+        # Receive merging needs receive checksum offload (rxcsum=off).
+        assert re.search(rf"eth0: transmit: .*; receive merging {onoff}", rig.qemu.output())
+    d = echo_byte_identical(rig, payload)
+    # Every segment the netstack sent had its checksum finished one
+    # way or the other: by the NIC, or by the netstack itself.
+    segments = ECHO_BYTES // 1460
+    if onoff == "on":
+        assert d["eth0.tx_csum_offloaded"] >= segments and d["eth0.tx_csum_software"] == 0, d
         if model == "virtio-net":
-            rig.qemu.wait_for(rf"eth0: virtio features: mergeable buffers {onoff}, "
-                              rf"event index {onoff}, large segments: rx {onoff}, tx {onoff}")
-        else:
-            itr = 488 if onoff == "on" else 0
-            rig.qemu.wait_for(rf"eth0: interrupt moderation: itr {itr} x 256 ns")
-            # Receive merging needs receive checksum offload (rxcsum=off).
-            assert re.search(rf"eth0: transmit: .*; receive merging {onoff}", rig.qemu.output())
-        d = echo_byte_identical(rig, payload)
-        # Every segment the netstack sent had its checksum finished one
-        # way or the other: by the NIC, or by the netstack itself.
-        segments = ECHO_BYTES // 1460
-        if onoff == "on":
-            assert d["eth0.tx_csum_offloaded"] >= segments and d["eth0.tx_csum_software"] == 0, d
-            if model == "virtio-net":
-                # The host left its checksums partial or vouched for
-                # them, every frame's but a few: ARP, and what the
-                # host's stack sends with its checksum complete (a
-                # reset, an ACK for a connection it no longer has:
-                # ip_send_unicast_reply) — more of those on a loaded
-                # host (a slack of 4 failed one run in two there). It
-                # hands us its segments merged (GUEST_TSO4), which lwIP
-                # takes whole.
-                assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 16, d
-            # virtio-net: the host merges (GUEST_TSO4); e1000: the
-            # driver does (drivers/net/rx_merge.c), and lwIP takes the
-            # aggregates whole.
-            assert d["eth0.rx_aggregates"] > 0, d
-        else:
-            assert d["eth0.tx_csum_software"] >= segments and d["eth0.tx_csum_offloaded"] == 0, d
-            assert d["eth0.rx_csum_trusted"] == 0, d
+            # The host left its checksums partial or vouched for
+            # them, every frame's but a few: ARP, and what the
+            # host's stack sends with its checksum complete (a
+            # reset, an ACK for a connection it no longer has:
+            # ip_send_unicast_reply) — more of those on a loaded
+            # host (a slack of 4 failed one run in two there). It
+            # hands us its segments merged (GUEST_TSO4), which lwIP
+            # takes whole.
+            assert d["eth0.rx_csum_trusted"] >= d["eth0.rx_packets"] - 16, d
+        # virtio-net: the host merges (GUEST_TSO4); e1000: the
+        # driver does (drivers/net/rx_merge.c), and lwIP takes the
+        # aggregates whole.
+        assert d["eth0.rx_aggregates"] > 0, d
+    else:
+        assert d["eth0.tx_csum_software"] >= segments and d["eth0.tx_csum_offloaded"] == 0, d
+        assert d["eth0.rx_csum_trusted"] == 0, d
 
 
-def test_wrong_checksums_dropped_counted_udp_zero_answered(setting, tmp_path):
+def test_wrong_checksums_dropped_counted_udp_zero_answered(booted):
     per_kind = 50
-    with Netns("badsum") as ns, rig_for(ns, tmp_path, setting) as rig:
-        wait_up(rig)
-        kinds, delta, lost = flood_malformed(rig, ns, per_kind,
-                                             ("ip_chkerr", "udp_chkerr", "tcp_chkerr"))
-        for counter in kinds:
-            assert per_kind - lost <= delta[counter] <= per_kind, f"{counter}: {delta}"
+    _, ns, rig = booted
+    kinds, delta, lost = flood_malformed(rig, ns, per_kind,
+                                         ("ip_chkerr", "udp_chkerr", "tcp_chkerr"))
+    for counter in kinds:
+        assert per_kind - lost <= delta[counter] <= per_kind, f"{counter}: {delta}"
 
-        def udp_zero():
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.setsockopt(socket.SOL_SOCKET, 11, 1)      # SO_NO_CHECK: checksum 0
-            u.settimeout(2)
-            try:
-                for _ in range(5):
-                    u.sendto(b"no checksum here", (GUEST, 7))
-                    try:
-                        return u.recvfrom(2048)[0]
-                    except socket.timeout:
-                        continue
-            finally:
-                u.close()
-        assert ns.in_ns(udp_zero) == b"no checksum here"
+    def udp_zero():
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, 11, 1)      # SO_NO_CHECK: checksum 0
+        u.settimeout(2)
+        try:
+            for _ in range(5):
+                u.sendto(b"no checksum here", (GUEST, 7))
+                try:
+                    return u.recvfrom(2048)[0]
+                except socket.timeout:
+                    continue
+        finally:
+            u.close()
+    assert ns.in_ns(udp_zero) == b"no checksum here"
 
 
-def test_tcp_urgent_data_and_ip_options_echoed(setting, tmp_path):
-    with Netns("urgent") as ns, rig_for(ns, tmp_path, setting) as rig:
-        wait_up(rig)
-        first, second = random.Random(1).randbytes(100000), random.Random(2).randbytes(100000)
+def test_tcp_urgent_data_and_ip_options_echoed(booted):
+    _, ns, rig = booted
+    first, second = random.Random(1).randbytes(100000), random.Random(2).randbytes(100000)
 
-        def exchange():
-            s = socket.create_connection((GUEST, 7), timeout=30)
-            # Four NOPs: every segment of ours carries IP options, so the
-            # TCP header (and a partial checksum's start) moves by 4.
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x01")
-            s.sendall(first)
-            s.send(b"!", socket.MSG_OOB)
-            s.sendall(second)
-            s.shutdown(socket.SHUT_WR)
-            got = bytearray()
-            s.settimeout(60)
-            while True:
-                chunk = s.recv(1 << 20)
-                if not chunk:
-                    break
-                got += chunk
-            s.close()
-            return bytes(got)
-        assert ns.in_ns(exchange) == first + b"!" + second
+    def exchange():
+        s = socket.create_connection((GUEST, 7), timeout=30)
+        # Four NOPs: every segment of ours carries IP options, so the
+        # TCP header (and a partial checksum's start) moves by 4.
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x01")
+        s.sendall(first)
+        s.send(b"!", socket.MSG_OOB)
+        s.sendall(second)
+        s.shutdown(socket.SHUT_WR)
+        got = bytearray()
+        s.settimeout(60)
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        return bytes(got)
+    assert ns.in_ns(exchange) == first + b"!" + second
 
 
 @pytest.mark.parametrize("tso", ["on", "off"], ids=lambda t: f"tso-{t}")

@@ -155,6 +155,7 @@ class Rig:
     def __init__(self, ns):
         self.ns = ns
         self.qemu = None
+        self.ended = None       # console mark when the last client ended
 
     def __enter__(self):
         self.qemu.start()
@@ -163,13 +164,24 @@ class Rig:
     def __exit__(self, *exc):
         self.qemu.stop()
 
+    def listening_again(self):
+        """Until Mica's iperf3 listens again after the last client's run:
+        it closes its listening socket after each test and makes a new
+        one, so a client that connects before that is reset with the old
+        one (on Linux too, where the window is shorter). Its "Server
+        listening" line since that run ended says so; at most a second
+        (a run that made no new listener: a client told busy)."""
+        if self.ended is not None:
+            try:
+                wait_listening(self, timeout=1, since=self.ended)
+            except AssertionError:
+                pass
+
     def client(self, *args, timeout=CLIENT_TIMEOUT):
-        """Debian's iperf3 client in the namespace against Mica: its -J
-        output parsed (and its exit status checked). A second after the
-        last run: iperf3 closes its listening socket after each test and
-        makes a new one, so a client that connects before that is reset
-        with the old one (on Linux too, where the window is shorter)."""
-        time.sleep(1)
+        """Debian's iperf3 client in the namespace against Mica, once
+        iperf3 listens again (listening_again): its -J output parsed
+        (and its exit status checked)."""
+        self.listening_again()
         code, out, err = self.run_client(*args, timeout=timeout)
         assert code == 0, (f"iperf3 {args} exited {code}:\n{out}\n"
                            f"{err}\nconsole:\n{self.qemu.output()}")
@@ -190,6 +202,8 @@ class Rig:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.overran(proc, args, timeout)
+        finally:
+            self.ended = self.qemu.mark()
         return proc.returncode, out, err
 
     def run_client(self, *args, timeout=CLIENT_TIMEOUT):
@@ -631,7 +645,7 @@ def test_one_accounts_share_taken_the_others_carry_on(appliance):
 def test_iperf3_second_client_is_told_busy(appliance):
     """A client while a test runs is accepted and told the server is busy
     (iperf3's own answer); the running test completes."""
-    time.sleep(1)           # the last test's listener is remade (PosixRig.client)
+    appliance.listening_again()
     first = appliance.start_client("-t", "5")
     try:
         time.sleep(2.5)
@@ -708,7 +722,7 @@ def test_iperf3_port_used_again_while_mica_holds_time_wait(appliance):
     test_iperf3_runs_back_to_back did not finish in 60 s)."""
     ns, port = appliance.ns, 47001
     mac = ns.link_mac("tap0")
-    time.sleep(1)               # the last test's listener is remade (Rig.client)
+    appliance.listening_again()
     s = bound_socket(ns, port)
     s.connect((GUEST, 5201))
     refused_control(appliance, s)
@@ -750,7 +764,7 @@ def test_iperf3_client_overrun_shows_where_it_waits(appliance):
     namespace's sockets (its control connection to port 5201), iperf3's
     own JSON after SIGTERM, and the console's ps and ifconfig answers.
     Then iperf3 on Mica notices the client's end and listens again."""
-    time.sleep(1)
+    appliance.listening_again()
     mark = appliance.qemu.mark()
     proc = appliance.start_client("-t", "4")
     with pytest.raises(AssertionError) as overrun:

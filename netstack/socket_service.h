@@ -56,14 +56,12 @@ struct sock {
 	 * buffers or lwIP's heap), or a chunk of lwIP's heap (RX_CHUNK
 	 * bytes, one pbuf) that sparse segments, and segments past the
 	 * bound on kept pool buffers, are copied into. The last entry, when
-	 * a chunk (rx_tail), is filled up to rx_tail_end. rx_pool_held:
-	 * the pool buffers the kept entries hold. */
+	 * a chunk (rx_tail), is filled up to rx_tail_end. */
 	struct tcp_pcb *tcp;
 	struct pbuf *rxq[RXQ_MAX];
 	unsigned rxq_head, rxq_n;
 	struct pbuf *rx_tail;
 	uint8_t *rx_tail_end;
-	unsigned rx_pool_held;
 	struct rcv_window rw;           /* the window by the buffers segments take */
 	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
 	unsigned acc_n;

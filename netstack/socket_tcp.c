@@ -46,12 +46,9 @@ static unsigned pool_bufs(struct pbuf *p)
 }
 
 /* Free an entry's chain, counting the pool buffers it let go of. */
-static void rx_free(struct sock *s, struct pbuf *p)
+static void rx_free(struct pbuf *p)
 {
-	unsigned n = pool_bufs(p);
-
-	s->rx_pool_held -= n;
-	rx_kept_all -= n;
+	rx_kept_all -= pool_bufs(p);
 	pbuf_free(p);
 }
 
@@ -101,7 +98,6 @@ static bool rx_keep(struct sock *s, struct pbuf *p)
 		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = p;
 		s->rx_tail = NULL;      /* what is copied next starts a chunk after it */
 	}
-	s->rx_pool_held += pooled;
 	rx_kept_all += pooled;
 	return true;
 }
@@ -163,10 +159,8 @@ static uint32_t rx_take(struct sock *s, uint8_t *to, uint32_t len)
 		 * included), the rest of the chain is the entry. */
 		struct pbuf *next = p->next;
 		p->next = NULL;
-		if (iface_in_pool_buffer(p)) {
-			s->rx_pool_held--;
+		if (iface_in_pool_buffer(p))
 			rx_kept_all--;
-		}
 		if (p == s->rx_tail)
 			s->rx_tail = NULL;
 		pbuf_free(p);
@@ -174,7 +168,7 @@ static uint32_t rx_take(struct sock *s, uint8_t *to, uint32_t len)
 	}
 	/* Empty pbufs left at a chain's end go with it. */
 	if (p && !p->tot_len && p != s->rx_tail) {
-		rx_free(s, p);
+		rx_free(p);
 		p = NULL;
 	}
 	*first = p;
@@ -189,7 +183,7 @@ static uint32_t rx_take(struct sock *s, uint8_t *to, uint32_t len)
 static void rx_drop_all(struct sock *s)
 {
 	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
-		rx_free(s, s->rxq[s->rxq_head]);
+		rx_free(s->rxq[s->rxq_head]);
 	s->rx_tail = NULL;
 }
 

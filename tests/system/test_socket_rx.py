@@ -12,9 +12,12 @@ it. Two connections stall at once, so that together they hold more than
 the bound allows (a window is 256 KiB, up to 180 pool buffers of 1460
 bytes on e1000, and the bound is 128).
 """
+import fcntl
 import hashlib
 import random
 import socket
+import struct
+import termios
 import threading
 import time
 
@@ -35,18 +38,24 @@ def pool(rig):
     return s["eth0.bufs_lwip"], s["eth0.bufs_lwip_max"]
 
 
-def stalled(rig, senders, timeout=60):
-    """Wait until both senders are stuck (the echo stopped reading) and the
-    pool buffers lwIP holds stop changing; (held, lwIP's share)."""
+def unsent(s):
+    """Bytes in the host socket's send queue (SIOCOUTQ, tcp(7))."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def stalled(rig, conns, senders, timeout=90):
+    """Wait until every connection is stuck (the echo stopped reading: the
+    host's send queues hold data and have not moved for two seconds);
+    then (the pool buffers lwIP holds, lwIP's share)."""
     deadline = time.monotonic() + timeout
-    last = None
+    seen = []
     while time.monotonic() < deadline:
         time.sleep(1)
-        now = pool(rig)
-        if now == last and all(t.is_alive() for t in senders):
-            return now
-        last = now
-    raise AssertionError(f"no stall within {timeout} s: {last}\n{rig.qemu.output()}")
+        seen = (seen + [[unsent(s) for s in conns]])[-3:]
+        if (len(seen) == 3 and seen[0] == seen[1] == seen[2] and all(seen[0]) and
+                all(t.is_alive() for t in senders)):
+            return pool(rig)
+    raise AssertionError(f"no stall within {timeout} s: {seen}\n{rig.qemu.output()}")
 
 
 def send(s, p):
@@ -78,7 +87,7 @@ def test_unread_data_keeps_at_most_half_lwips_share(model, tmp_path):
         rig.qemu.wait_for(r"^console: ready")
         idle, share = pool(rig)
         conns, senders = start_senders(rig, payloads)
-        held, _ = stalled(rig, senders)
+        held, _ = stalled(rig, conns, senders)
         # Kept (not all copied: this fails when sockets copy everything),
         # and bounded by half the share however much the windows allow.
         assert held >= 32, (idle, held, share)
@@ -111,7 +120,7 @@ def test_unread_data_keeps_at_most_half_lwips_share(model, tmp_path):
 
         # A client that dies with unread data: its buffers come back.
         conns, senders = start_senders(rig, payloads)
-        held, _ = stalled(rig, senders)
+        held, _ = stalled(rig, conns, senders)
         assert held >= 32, held
         console(rig, "kill netecho", r"^init: netecho killed at \d+ ms")
         for t in senders:

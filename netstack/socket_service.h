@@ -25,8 +25,10 @@
 #define UDP_QUEUED_MAX   (2 * 1024 * 1024)  /* what every UDP socket's queue may take
 					      of lwIP's heap in all (as Linux's udp_mem) */
 #define ACCEPT_QUEUE_MAX 16
-#define RX_CHUNK         16384 /* received TCP data is copied into chunks this big */
-#define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* chunks per TCP socket: the window and more */
+#define RX_CHUNK         16384 /* received TCP data not kept is copied into chunks this big */
+#define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* entries per TCP socket: the window and more */
+#define RX_KEEP_MIN      1024  /* a segment is kept as it came only with at least
+				  this many bytes per pbuf (half a pool buffer) */
 
 /* A call's outcome, from the functions below that may wait: 0 done (out
  * filled), a SOCK_E* error number, or SOCK_WAIT: not yet. */
@@ -48,11 +50,13 @@ struct sock {
 	uint8_t type;                   /* SOCK_STREAM, SOCK_DGRAM; 0: free */
 	bool listening, connecting, connected, eof, unaccepted;
 	int err;                        /* an error to report once (SOCK_E*) */
-	/* TCP. Received, not yet read, oldest first: chunks of lwIP's heap
-	 * (RX_CHUNK bytes, one pbuf each) that received data is copied into,
-	 * so a peer's small segments cost what they carry and no pool
-	 * buffer waits for a reader. The last one (rx_tail) is filled up to
-	 * rx_tail_end. */
+	/* TCP. Received, not yet read, oldest first (socket_tcp.c,
+	 * "Received data"): each entry either the segments lwIP delivered,
+	 * kept as they came (a pbuf chain of at most 64 KiB, its pbufs pool
+	 * buffers or lwIP's heap), or a chunk of lwIP's heap (RX_CHUNK
+	 * bytes, one pbuf) that sparse segments, and segments past the
+	 * bound on kept pool buffers, are copied into. The last entry, when
+	 * a chunk (rx_tail), is filled up to rx_tail_end. */
 	struct tcp_pcb *tcp;
 	struct pbuf *rxq[RXQ_MAX];
 	unsigned rxq_head, rxq_n;

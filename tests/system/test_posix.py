@@ -210,10 +210,16 @@ def on_linux(name, args, timeout=30):
     return out.decode().splitlines(), end
 
 
+# Servers' log lines begin with their names (drivers log through the
+# netstack's "netstack: eth0: ..." or init's).
+SERVER_LOGS = ("posix: ", "netstack: ", "init: ")
+
+
 def on_mica(output, name, nth=0):
     """(stdout lines, how it ended) of the program's nth run in the
     console output: the lines between the server's start and end lines,
-    less the server's own."""
+    less the server's own and other servers' logs (the netstack's and
+    init's, which the console may print among them)."""
     lines = output.splitlines()
     starts = [(i, m.group(1)) for i, line in enumerate(lines)
               if (m := re.match(rf"^posix: started {name} \(pid (\d+)\)$", line))]
@@ -223,7 +229,7 @@ def on_mica(output, name, nth=0):
         m = re.match(rf"^posix: \S+ \(pid {pid}\) (exited with status \d+|killed by signal \d+)$",
                      lines[i])
         if m:
-            body = [line for line in lines[start + 1:i] if not line.startswith("posix: ")]
+            body = [line for line in lines[start + 1:i] if not line.startswith(SERVER_LOGS)]
             return body, m.group(1)
     raise AssertionError(f"{name} never ended on Mica; console:\n{output}")
 

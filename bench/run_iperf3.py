@@ -95,7 +95,7 @@ class MicaGuest(MicaGuestBase):
         manifest = os.path.join(tmp, f"manifest-{model}")
         with open(manifest, "w") as f:
             f.write(self.nic_manifest(module) +
-                    f"program posix-server priority=90 quota=20480 memory=131072\n"
+                    f"program posix-server priority=90 quota=40960 memory=131072\n"
                     f"    file rootfs\n"
                     f"    ioports 0x70-0x71\n"
                     f"    {self.run}\n")

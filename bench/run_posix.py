@@ -44,7 +44,7 @@ ROWS = [
 ]
 LINE = re.compile(r"^pbench (\w+): (\d+) iterations, ([\d.]+) ticks each(?:, ([\d.]+) MiB/s)?",
                   re.M)
-MANIFEST = """program posix-server priority=90 quota=20480 memory=65536
+MANIFEST = """program posix-server priority=90 quota=40960 memory=65536
     file rootfs
     ioports 0x70-0x71
     args run=pbench-musl

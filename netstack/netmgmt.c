@@ -102,13 +102,15 @@ static void proto_stats(struct net_proto_stats *p)
 	loopback_counters(&p->lo_packets, &p->lo_bytes);
 }
 
-/* Whether a request of this label changes the netstack's state (not
- * for a read-only capability). */
-static bool changes(uint64_t label)
+/* Whether a request of this label only reads (what a read-only
+ * capability may ask): the reads are listed, so a label added later that
+ * changes something is refused there until it is listed here. */
+static bool only_reads(uint64_t label)
 {
 	switch (label) {
-	case NETMGMT_ROUTE_ADD: case NETMGMT_ROUTE_DEL: case NETMGMT_FW_RELOAD:
-	case NETMGMT_CT_FLUSH:
+	case NETMGMT_IF_INFO: case NETMGMT_PROTO_STATS: case NETMGMT_ARP_GET:
+	case NETMGMT_SOCK_GET: case NETMGMT_ROUTE_GET: case NETMGMT_FW_RULE:
+	case NETMGMT_CT_STATS: case NETMGMT_CT_GET:
 		return true;
 	default:
 		return false;
@@ -128,7 +130,7 @@ void netmgmt_request(struct msg *m, cap_slot_t reply, bool read_only)
 	uint64_t w[4];
 
 	msg_to_words(m, w, 4);
-	if (read_only && changes(ipc_tag_label(m->tag))) {
+	if (read_only && !only_reads(ipc_tag_label(m->tag))) {
 		service_answer(reply, ERR_NO_RIGHTS, NULL, 0);
 		return;
 	}

@@ -124,10 +124,12 @@ int socket_take_error(struct psock *s)
 	int e = s->err;
 
 	s->err = 0;
-	if (e || s->dead || s->type != LINUX_SOCK_STREAM || s->family == LINUX_AF_UNIX)
+	if (e || s->dead || !socket_netstack(s))
 		return e;
-	/* The netstack keeps a connection's error until a call reports it:
-	 * an empty SEND takes it when the socket polls an error. */
+	/* The netstack keeps a connection's error, and a connected UDP
+	 * socket's ICMP error, until a call reports it: an empty SEND takes
+	 * it when the socket polls an error (POLLERR is that error alone, so
+	 * a UDP socket's empty SEND never goes out as a datagram). */
 	uint64_t w[1] = { (uint64_t)s->id }, out[1], sw[6] = { (uint64_t)s->id, 0, 0,
 							       SOCK_NONBLOCK, 0, 0 };
 	if (socket_call(s, SOCK_POLL, w, 1, out, 1) == 0 && (out[0] & SOCK_POLLERR)) {

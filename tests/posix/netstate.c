@@ -6,7 +6,10 @@
  * from a connected socket to a port where nobody listens draws a port
  * unreachable, which the socket's next receive or send reports once as
  * ECONNREFUSED (and poll as POLLERR until then); an unconnected socket
- * is told nothing. /proc/net/dev lists lo first, its packets counted
+ * is told nothing; getsockopt(SO_ERROR) takes the error as a call would.
+ * The ports a connect or a send gives UDP sockets that had none are not
+ * one after another (RFC 6056: a peer cannot foretell them and forge
+ * such errors). /proc/net/dev lists lo first, its packets counted
  * (each both ways). NETLINK_ROUTE's RTM_GETNEIGH dump: well formed, and
  * a neighbour with a MAC on the network of the interface that holds
  * the peer's. A second dump asked while one is being read is EBUSY, and
@@ -137,6 +140,56 @@ static void udp_errors(void)
 	printf("poll: %s\n", polled(w, 3000));
 	report("recv", recv(w, got, sizeof(got), MSG_DONTWAIT));
 	close(w);
+
+	/* getsockopt(SO_ERROR) takes the error as a call would: poll stops
+	 * saying POLLERR and the next receive has nothing to report. */
+	int x = socket(AF_INET, SOCK_DGRAM, 0);
+	int e = -1;
+	socklen_t len = sizeof(e);
+	report("connect UDP to 127.0.0.1:7779 again", connect(x, (struct sockaddr *)&lo, sizeof(lo)));
+	icmp_token();
+	report("send", send(x, "x", 1, 0));
+	printf("poll: %s\n", polled(x, 3000));
+	report("getsockopt SO_ERROR", getsockopt(x, SOL_SOCKET, SO_ERROR, &e, &len));
+	printf("SO_ERROR: %s\n", e == ECONNREFUSED ? "ECONNREFUSED" : e == 0 ? "0" : "another");
+	printf("poll after: %s\n", polled(x, 0));
+	report("recv", recv(x, got, sizeof(got), MSG_DONTWAIT));
+	close(x);
+}
+
+/* Eight UDP sockets given ports by connect, and eight by sendto: how
+ * many ports follow the one before (random choices: hardly ever one). */
+static void udp_ports(void)
+{
+	/* To a socket of ours (no port unreachable drawn). */
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t to_len = sizeof(to);
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s[16];
+	unsigned port[16], next = 0;
+
+	if (bind(r, (struct sockaddr *)&to, sizeof(to)) ||
+	    getsockname(r, (struct sockaddr *)&to, &to_len)) {
+		printf("udp ports: receiver: %s\n", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_in a;
+		socklen_t len = sizeof(a);
+
+		s[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (i < 8 ? connect(s[i], (struct sockaddr *)&to, sizeof(to))
+			  : sendto(s[i], "", 0, 0, (struct sockaddr *)&to, sizeof(to)) != 0) {
+			printf("udp ports: socket %d: %s\n", i, strerror(errno));
+			return;
+		}
+		getsockname(s[i], (struct sockaddr *)&a, &len);
+		port[i] = ntohs(a.sin_port);
+		next += i % 8 && port[i] == port[i - 1] + 1;
+	}
+	printf("udp ports following the one before: %s\n", next <= 1 ? "at most one" : "several");
+	for (int i = 0; i < 16; i++)
+		close(s[i]);
+	close(r);
 }
 
 /* ---- lo in /proc/net/dev ---- */
@@ -334,6 +387,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	udp_errors();
+	udp_ports();
 	proc_net_dev();
 	netlink();
 	printf("netstate: done\n");

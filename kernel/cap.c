@@ -201,11 +201,21 @@ int cap_table_resize(struct cap_table *t, struct task *charged, uint32_t n)
 			return -ERR_SLOT_IN_USE;
 	if (n == t->nslots)
 		return 0;
-	struct cap *slots = table_alloc(t, charged, n), *old = t->slots;
+	struct cap *slots, *old = t->slots;
 	uint32_t old_n = t->nslots, keep = n < old_n ? n : old_n;
+	size_t new_b = table_bytes(n), old_b = table_bytes(old_n);
+	size_t grow = new_b > old_b ? new_b - old_b : 0;
 
-	if (!slots)
+	/* Only what the table grows by is charged (a task at its quota can
+	 * still shrink its table); the old array is briefly beside it. */
+	if (charged && grow && !task_charge(charged, grow))
 		return -ERR_NO_MEMORY;
+	slots = table_alloc(t, NULL, n);
+	if (!slots) {
+		if (charged && grow)
+			task_refund(charged, grow);
+		return -ERR_NO_MEMORY;
+	}
 	/* One slot at a time, each move keeping the derivation tree whole
 	 * (its neighbours, in this table or another, re-pointed). */
 	for (uint32_t i = 0; i < keep; i++)
@@ -213,9 +223,9 @@ int cap_table_resize(struct cap_table *t, struct task *charged, uint32_t n)
 			cap_move_to(&old[i], &slots[i]);
 	t->slots = slots;
 	t->nslots = n;
-	kfree(old, table_bytes(old_n));
-	if (charged)
-		task_refund(charged, table_bytes(old_n));
+	kfree(old, old_b);
+	if (charged && old_b > new_b)
+		task_refund(charged, old_b - new_b);
 	cap_generation++;
 	return 0;
 }

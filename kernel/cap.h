@@ -63,8 +63,8 @@ void cap_table_clear(struct cap_table *t);
 void cap_table_free(struct cap_table *t, struct task *charged);
 
 /* Give t n slots (1..TASK_CAP_SLOTS_MAX), keeping slots 0..n-1 with their
- * places in the derivation tree; the new array is charged to charged
- * before the old one is refunded. -ERR_INVALID_ARG n out of range,
+ * places in the derivation tree; charged pays what the table grows by
+ * and is refunded what it shrinks by. -ERR_INVALID_ARG n out of range,
  * -ERR_SLOT_IN_USE a slot past n is filled, -ERR_NO_MEMORY over quota or
  * no memory (t unchanged). */
 int cap_table_resize(struct cap_table *t, struct task *charged, uint32_t n);

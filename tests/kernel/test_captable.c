@@ -87,6 +87,16 @@ KTEST(cap_table_growth_is_charged_to_the_task)
 	KEXPECT(info_of(t).cap_slots, TASK_CAP_SLOTS);
 	KEXPECT(info_of(t).quota_used, i0.quota_used);
 	KEXPECT(set_slots(t, 512), 0);
+	/* Grown 4 KiB at a time until its quota refuses: it can still
+	 * shrink (only growth is charged, the shrink refunded). */
+	uint64_t n = 512;
+	while (n < TASK_CAP_SLOTS_MAX && set_slots(t, n + 64) == 0)
+		n += 64;
+	KEXPECT(n < TASK_CAP_SLOTS_MAX, 1);
+	uint64_t full = info_of(t).quota_used;
+	KEXPECT(set_slots(t, n - 64), 0);
+	KEXPECT(info_of(t).cap_slots, n - 64);
+	KEXPECT(info_of(t).quota_used, full - 64 * 64);
 	KEXPECT(sys_cap_delete(t), 0);
 	slot_free(t);
 	KEXPECT(ktest_info().quota_used, me.quota_used);

@@ -120,6 +120,13 @@ void sock_close(struct sock *s);
 int sock_attempt(struct sock *s, uint64_t label, const uint64_t *w, uint64_t *out, unsigned *n);
 /* lwIP's error as an error number (SOCK_E*; 0 for ERR_OK). */
 int sock_errno(err_t e);
+/* A free ephemeral port chosen at random from lwIP's range 49152..65535
+ * (RFC 6056 3.3.1, as Linux picks from ip_local_port_range), where lwIP
+ * would take the next in sequence: a peer that saw one of our ports
+ * cannot foretell the next (nor forge ICMP errors or resets for it).
+ * in_use says whether the protocol has a port taken; 0 when 32 tries
+ * found only ports in use (lwIP's own choice then). */
+uint16_t sock_random_port(bool (*in_use)(uint16_t port));
 
 /* socket_pending.c */
 /* Keep the reply object for the call in m (words w) in pd: false, the

@@ -19,6 +19,20 @@ static bool client_check_armed;
 
 static void clients_check(void *unused);
 
+#define EPHEMERAL_FIRST 0xc000u  /* lwIP's UDP_ and TCP_LOCAL_PORT_RANGE_* */
+#define EPHEMERAL_COUNT 0x4000u
+
+uint16_t sock_random_port(bool (*in_use)(uint16_t port))
+{
+	for (int i = 0; i < 32; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_FIRST + LWIP_RAND() % EPHEMERAL_COUNT);
+
+		if (!in_use(port))
+			return port;
+	}
+	return 0;
+}
+
 int sock_errno(err_t e)
 {
 	switch (e) {

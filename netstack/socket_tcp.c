@@ -9,6 +9,7 @@
  * (tcp_recved, opening the window again) only as the client reads it.
  */
 #include "socket_service.h"
+#include "lwip/priv/tcp_priv.h"     /* tcp_pcb_lists, NUM_TCP_PCB_LISTS */
 
 /* ---- received data ----
  *
@@ -279,12 +280,23 @@ static int tcp_sock_open(struct sock *s)
 	return 0;
 }
 
+/* Whether a pcb of any of lwIP's lists (listening, bound, active,
+ * TIME-WAIT) has port. */
+static bool tcp_port_in_use(uint16_t port)
+{
+	for (int i = 0; i < NUM_TCP_PCB_LISTS; i++)
+		for (const struct tcp_pcb *p = *tcp_pcb_lists[i]; p; p = p->next)
+			if (p->local_port == port)
+				return true;
+	return false;
+}
+
 static int tcp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out)
 {
 	if (!s->tcp || s->listening || s->connected || s->connecting)
 		return SOCK_EINVAL;
 	ip_set_option(s->tcp, SOF_REUSEADDR);
-	err_t e = tcp_bind(s->tcp, a, port);
+	err_t e = tcp_bind(s->tcp, a, port ? port : sock_random_port(tcp_port_in_use));
 	out[0] = s->tcp->local_port;
 	return sock_errno(e);
 }
@@ -300,7 +312,7 @@ static int tcp_sock_listen(struct sock *s, uint64_t backlog)
 	if (backlog == 0 || backlog > ACCEPT_QUEUE_MAX)
 		backlog = ACCEPT_QUEUE_MAX;
 	if (!s->tcp->local_port)
-		tcp_bind(s->tcp, IP4_ADDR_ANY, 0);
+		tcp_bind(s->tcp, IP4_ADDR_ANY, sock_random_port(tcp_port_in_use));
 	struct tcp_pcb *l = tcp_listen_with_backlog_and_err(s->tcp, (u8_t)backlog, &e);
 	if (!l)
 		return sock_errno(e);
@@ -338,7 +350,15 @@ static int tcp_sock_connect(struct sock *s, const ip_addr_t *a, uint16_t port)
 		return SOCK_EISCONN;
 	if (s->connecting)
 		return SOCK_EALREADY;
-	err_t e = tcp_connect(s->tcp, a, port, on_connected);
+	/* (tcp_connect binds an unbound socket to lwIP's next port.) */
+	uint16_t mine = s->tcp->local_port ? 0 : sock_random_port(tcp_port_in_use);
+	err_t e = ERR_OK;
+	if (mine) {
+		ip_set_option(s->tcp, SOF_REUSEADDR);
+		e = tcp_bind(s->tcp, IP4_ADDR_ANY, mine);
+	}
+	if (e == ERR_OK)
+		e = tcp_connect(s->tcp, a, port, on_connected);
 	if (e != ERR_OK)
 		return sock_errno(e);
 	s->connecting = true;

@@ -149,33 +149,18 @@ static int udp_sock_recv_many(struct sock *s, const uint64_t *w, uint64_t *out, 
 	return 0;
 }
 
-/* lwIP's range of ephemeral ports (udp.c's UDP_LOCAL_PORT_RANGE_*). */
-#define EPHEMERAL_FIRST 0xc000u
-#define EPHEMERAL_COUNT 0x4000u
-
-/* A free ephemeral port chosen at random (RFC 6056 3.3.1, as Linux picks
- * from ip_local_port_range), where lwIP would take the next in sequence:
- * a peer that saw one of our ports cannot foretell the next, nor forge
- * ICMP errors for it (icmp_error.c). 0 when 32 tries found only ports in
- * use (lwIP's own choice then). */
-static uint16_t random_port(void)
+static bool udp_port_in_use(uint16_t port)
 {
-	for (int i = 0; i < 32; i++) {
-		uint16_t port = (uint16_t)(EPHEMERAL_FIRST + LWIP_RAND() % EPHEMERAL_COUNT);
-		const struct udp_pcb *p = udp_pcbs;
-
-		while (p && p->local_port != port)
-			p = p->next;
-		if (!p)
-			return port;
-	}
-	return 0;
+	for (const struct udp_pcb *p = udp_pcbs; p; p = p->next)
+		if (p->local_port == port)
+			return true;
+	return false;
 }
 
 static int udp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint64_t *out)
 {
 	ip_set_option(s->udp, SOF_REUSEADDR);   /* as TCP: SO_REUSEADDR is every socket's */
-	err_t e = udp_bind(s->udp, a, port ? port : random_port());
+	err_t e = udp_bind(s->udp, a, port ? port : sock_random_port(udp_port_in_use));
 
 	out[0] = s->udp->local_port;
 	return sock_errno(e);
@@ -185,7 +170,7 @@ static int udp_sock_bind(struct sock *s, const ip_addr_t *a, uint16_t port, uint
  * send would bind it to lwIP's next one. */
 static err_t bind_unbound(struct sock *s)
 {
-	uint16_t port = s->udp->local_port ? 0 : random_port();
+	uint16_t port = s->udp->local_port ? 0 : sock_random_port(udp_port_in_use);
 
 	if (!port)
 		return ERR_OK;

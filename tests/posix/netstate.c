@@ -7,8 +7,8 @@
  * unreachable, which the socket's next receive or send reports once as
  * ECONNREFUSED (and poll as POLLERR until then); an unconnected socket
  * is told nothing; getsockopt(SO_ERROR) takes the error as a call would.
- * The ports a connect or a send gives UDP sockets that had none are not
- * one after another (RFC 6056: a peer cannot foretell them and forge
+ * The ports a connect or a send gives UDP and TCP sockets that had none
+ * are not one after another (RFC 6056: a peer cannot foretell them and forge
  * such errors). /proc/net/dev lists lo first, its packets counted
  * (each both ways). NETLINK_ROUTE's RTM_GETNEIGH dump: well formed, and
  * a neighbour with a MAC on the network of the interface that holds
@@ -157,9 +157,10 @@ static void udp_errors(void)
 	close(x);
 }
 
-/* Eight UDP sockets given ports by connect, and eight by sendto: how
- * many ports follow the one before (random choices: hardly ever one). */
-static void udp_ports(void)
+/* Eight UDP sockets given ports by connect, eight by sendto, eight TCP
+ * sockets by connect: how many ports follow the one before (random
+ * choices: hardly ever one). */
+static void ephemeral_ports(void)
 {
 	/* To a socket of ours (no port unreachable drawn). */
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -190,6 +191,34 @@ static void udp_ports(void)
 	for (int i = 0; i < 16; i++)
 		close(s[i]);
 	close(r);
+
+	/* TCP: eight connects to a listener of ours. */
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	to.sin_port = 0;
+	to_len = sizeof(to);
+	if (bind(l, (struct sockaddr *)&to, sizeof(to)) || listen(l, 8) ||
+	    getsockname(l, (struct sockaddr *)&to, &to_len)) {
+		printf("tcp ports: listener: %s\n", strerror(errno));
+		return;
+	}
+	next = 0;
+	for (int i = 0; i < 8; i++) {
+		struct sockaddr_in a;
+		socklen_t len = sizeof(a);
+
+		s[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(s[i], (struct sockaddr *)&to, sizeof(to))) {
+			printf("tcp ports: socket %d: %s\n", i, strerror(errno));
+			return;
+		}
+		getsockname(s[i], (struct sockaddr *)&a, &len);
+		port[i] = ntohs(a.sin_port);
+		next += i && port[i] == port[i - 1] + 1;
+	}
+	printf("tcp ports following the one before: %s\n", next <= 1 ? "at most one" : "several");
+	for (int i = 0; i < 8; i++)
+		close(s[i]);
+	close(l);
 }
 
 /* ---- lo in /proc/net/dev ---- */
@@ -387,7 +416,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	udp_errors();
-	udp_ports();
+	ephemeral_ports();
 	proc_net_dev();
 	netlink();
 	printf("netstate: done\n");

@@ -308,6 +308,14 @@ class ApplianceRig(Rig):
             self.dnsmasq.stop()
 
 
+def line_of(rig, pattern, since, timeout):
+    """Wait for a console line matching pattern (from line since on);
+    its index, for a later wait_for(..., since=index)."""
+    rig.qemu.wait_for(pattern, since=since, timeout=timeout)
+    lines = rig.qemu.output().splitlines()
+    return next(i for i in range(since, len(lines)) if re.search(pattern, lines[i]))
+
+
 def wait_listening(rig, timeout=120, since=0):
     rig.qemu.wait_for(r"^Server listening on 5201", timeout=timeout, since=since)
 
@@ -775,9 +783,7 @@ def test_iperf3_client_overrun_shows_where_it_waits(appliance):
     assert "interrupt - the client has terminated" in text, text
     assert re.search(r"^ +PID +PPID .*\n(.*\n)*.* iperf3", text, re.M), text
     assert re.search(r"^UDP: \d+ datagrams in", text, re.M), text
-    appliance.qemu.wait_for(r"the client has terminated", since=mark, timeout=60)
-    lines = appliance.qemu.output().splitlines()
-    ended = next(i for i in range(mark, len(lines)) if "the client has terminated" in lines[i])
+    ended = line_of(appliance, r"the client has terminated", since=mark, timeout=60)
     wait_listening(appliance, since=ended, timeout=60)
 
 
@@ -873,8 +879,10 @@ def test_posix_server_killed_starts_iperf3_again(appliance):
     mark = q.mark()
     console(appliance, "kill posix-server", r"^init: posix-server killed at \d+ ms; restarting$")
     q.wait_for(r"^init: posix-server restarted \(1 restart so far\)$", since=mark, timeout=30)
-    q.wait_for(r"^posix: started iperf3 \(pid 1\)$", since=mark, timeout=60)
-    wait_listening(appliance, since=mark)
+    # The old iperf3 may print its "Server listening" after mark (a
+    # previous run's end): only the new one's, after it started, counts.
+    started = line_of(appliance, r"^posix: started iperf3 \(pid 1\)$", since=mark, timeout=60)
+    wait_listening(appliance, since=started)
     res = appliance.client("-t", "2")
     assert res["end"]["sum_received"]["bytes"] > 0
     assert appliance.client("-t", "2", "-R")["end"]["sum_received"]["bytes"] > 0

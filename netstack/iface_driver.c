@@ -70,14 +70,25 @@ static void netif_start(struct iface *ifc, const struct netq_link *link)
 /*
  * Frames were lost while no driver ran, and TCP would notice only at its
  * retransmission timers (Linux's: 200 ms at the least, doubling). So each
- * connection on this interface says so at once: three duplicate ACKs make
- * the peer retransmit what we missed (fast retransmit), and what we sent
- * and had no acknowledgement for is sent again now.
+ * synchronized connection on this interface says so at once: three
+ * duplicate ACKs make the peer retransmit what we missed (fast
+ * retransmit), and what we sent and had no acknowledgement for is sent
+ * again now. That includes the closing ones (FIN_WAIT_1, CLOSING,
+ * LAST_ACK), whose unacknowledged data and FIN would otherwise wait for
+ * lwIP's retransmission timer, backed off through the outage; FIN_WAIT_2
+ * and TIME_WAIT have nothing unacknowledged (TIME_WAIT's pcbs are on
+ * another list), and the peer's own timers cover what it sent them.
  */
+static bool outage_resend_state(enum tcp_state state)
+{
+	return state == ESTABLISHED || state == CLOSE_WAIT || state == FIN_WAIT_1 ||
+	       state == CLOSING || state == LAST_ACK;
+}
+
 static void tcp_after_outage(struct iface *ifc)
 {
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-		if (pcb->state != ESTABLISHED && pcb->state != CLOSE_WAIT)
+		if (!outage_resend_state(pcb->state))
 			continue;
 		if (!ip_addr_cmp(&pcb->local_ip, &ifc->netif.ip_addr))
 			continue;

@@ -294,6 +294,8 @@ static void print_guard(const struct net_proto_stats *p)
 	printf("    SYNs to half-open: reset %lu, dropped %lu; challenge ACKs %lu, "
 	       "over the limit %lu\n", p->tcp_syn_recv_reset, p->tcp_syn_recv_dropped,
 	       p->tcp_challenge_ack, p->tcp_challenge_ack_limited);
+	printf("    answers held back (500 ms each connection): half-open %lu, TIME-WAIT %lu\n",
+	       p->tcp_ack_skipped_syn_recv, p->tcp_ack_skipped_time_wait);
 	printf("    ICMP errors over the rate limit %lu\n", p->icmp_limited);
 	printf("    IP fragments in %lu, dropped %lu (no room %lu, malformed %lu); datagrams "
 	       "dropped: overlapping %lu, too many fragments %lu\n",

@@ -5,7 +5,8 @@
  * impossible source, no length field may disagree with what arrived, a
  * peer cannot make its connection unusable with a tiny MSS, half-open
  * connections are bounded (half_open.h), a SYN cannot change a half-open
- * connection, challenge ACKs are limited (RFC 5961), and TCP initial
+ * connection, challenge ACKs are limited (RFC 5961), so are the answers
+ * of half-open and TIME-WAIT connections, and TCP initial
  * sequence numbers are RFC 6528's. docs/netstack.md, "Hardening".
  */
 #include "netstack.h"
@@ -37,6 +38,7 @@
 static struct idgen_key key;
 static struct guard_counters counters;
 static uint8_t birth_arg;       /* the pcbs' ext arg of half_open_birth */
+static uint8_t answer_arg;      /* ... of answer_allowed */
 
 void guard_init(void)
 {
@@ -66,6 +68,7 @@ static void ooseq_age(void *arg)
 void guard_start(void)
 {
 	birth_arg = tcp_ext_arg_alloc_id();
+	answer_arg = tcp_ext_arg_alloc_id();
 	sys_timeout(TCP_SLOW_INTERVAL, ooseq_age, NULL);
 }
 
@@ -425,6 +428,59 @@ static bool challenge_ack_due(const struct tcp_pcb *pcb, const struct tcp_hdr *h
 	return flags & TCP_SYN;
 }
 
+/*
+ * The answers lwIP gives on a half-open connection (SYN_RCVD: its SYN-ACK
+ * again to the first SYN again, a reset to a wrong acknowledgement) and
+ * on one in TIME-WAIT (an ACK to any segment with data, SYN or FIN, a
+ * reset to a SYN in the window), every time: a flood of such segments
+ * is answered one for one, a reflector. As Linux's tcp_oow_rate_limited
+ * (net.ipv4.tcp_invalid_ratelimit, 500 ms; tcp_check_req,
+ * tcp_timewait_state_process): a connection answers at most once in
+ * TCP_ANSWER_INTERVAL_MS; a segment within it is dropped before lwIP
+ * sees it, unanswered, and counted (Linux's TCPACKSkippedSynRecv,
+ * TCPACKSkippedTimeWait). Linux sends the reset to a half-open
+ * connection's wrong acknowledgement unlimited; here it is limited with
+ * the rest, the peer's next segment gets it. A pcb has no field for the
+ * time, so it is kept in its second ext arg (tagged with bit 32: lwIP
+ * zeroes a new pcb's).
+ */
+#define TCP_ANSWER_INTERVAL_MS 500
+
+/* Whether lwIP answers the segment (tcp_process's SYN_RCVD case,
+ * tcp_timewait_input); p holds its data (hdr->seqno, ackno in host
+ * order by now). */
+static bool answer_due(const struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
+{
+	uint8_t flags = TCPH_FLAGS(hdr);
+
+	if (flags & TCP_RST)
+		return false;
+	if (pcb->state == TIME_WAIT)
+		return p->tot_len || (flags & (TCP_SYN | TCP_FIN));
+	if (pcb->state != SYN_RCVD)
+		return false;
+	if (flags & TCP_ACK)
+		return !TCP_SEQ_BETWEEN(hdr->ackno, pcb->lastack + 1, pcb->snd_nxt);
+	return (flags & TCP_SYN) && hdr->seqno == pcb->rcv_nxt - 1;
+}
+
+/* Whether the connection may answer now; if so, now is its last answer. */
+static bool answer_allowed(struct tcp_pcb *pcb)
+{
+	uintptr_t kept = (uintptr_t)tcp_ext_arg_get(pcb, answer_arg);
+	uint32_t now = sys_now();
+
+	if (kept >> 32 && now - (uint32_t)kept < TCP_ANSWER_INTERVAL_MS) {
+		if (pcb->state == TIME_WAIT)
+			counters.tcp_ack_skipped_time_wait++;
+		else
+			counters.tcp_ack_skipped_syn_recv++;
+		return false;
+	}
+	tcp_ext_arg_set(pcb, answer_arg, (void *)((uintptr_t)1 << 32 | now));
+	return true;
+}
+
 /* A SYN (without RST) for a half-open connection (SYN_RCVD), before
  * lwIP's tcp_process parses its options (which would set the MSS, and
  * window scaling if the first SYN had none) and ignores it. As Linux's
@@ -533,6 +589,11 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 	}
 	/* lwIP's challenge ACKs, limited as Linux's (RFC 5961 7). */
 	if (challenge_ack_due(pcb, hdr) && !challenge_ack_allowed()) {
+		TCP_STATS_INC(tcp.drop);
+		return ERR_VAL;
+	}
+	/* Half-open and TIME-WAIT connections' answers, limited as Linux's. */
+	if (answer_due(pcb, hdr, p) && !answer_allowed(pcb)) {
 		TCP_STATS_INC(tcp.drop);
 		return ERR_VAL;
 	}

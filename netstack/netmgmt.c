@@ -91,6 +91,8 @@ static void proto_stats(struct net_proto_stats *p)
 	p->tcp_options_ignored = guard_counters()->tcp_options_ignored;
 	p->tcp_challenge_ack = guard_counters()->tcp_challenge_ack;
 	p->tcp_challenge_ack_limited = guard_counters()->tcp_challenge_ack_limited;
+	p->tcp_ack_skipped_syn_recv = guard_counters()->tcp_ack_skipped_syn_recv;
+	p->tcp_ack_skipped_time_wait = guard_counters()->tcp_ack_skipped_time_wait;
 	p->ipfrag_overlap = reassembly_counters()->overlap;
 	p->ipfrag_too_many = reassembly_counters()->too_many;
 	p->ipfrag_options = reassembly_counters()->options;

@@ -201,6 +201,8 @@ struct guard_counters {
 	uint64_t tcp_options_ignored;   /* MSS and window-scale options made no-operations */
 	uint64_t tcp_challenge_ack;     /* challenge ACKs let through (RFC 5961) */
 	uint64_t tcp_challenge_ack_limited; /* ... dropped over the limit */
+	uint64_t tcp_ack_skipped_syn_recv;  /* answers of SYN_RCVD connections held back */
+	uint64_t tcp_ack_skipped_time_wait; /* ... of TIME_WAIT connections */
 	uint64_t dhcp_refused;          /* DHCP offers and acks refused */
 	uint64_t dhcp_lease_raised;     /* ... taken with their lease raised to the floor */
 };

@@ -225,6 +225,11 @@ enum netmgmt_label {
 				   in the window, on a connection) */           \
 	OWN(tcp_challenge_ack_limited) /* ... dropped over the limit (Linux's  \
 				   tcp_challenge_ack_limit, 1000/s) */          \
+	OWN(tcp_ack_skipped_syn_recv) /* segments to half-open connections    \
+				   left unanswered: their SYN-ACK or reset     \
+				   within 500 ms (Linux's TCPACKSkippedSynRecv) */ \
+	OWN(tcp_ack_skipped_time_wait) /* ... to TIME-WAIT connections (Linux's \
+				   TCPACKSkippedTimeWait) */                    \
 	OWN(ipfrag_overlap)     /* datagrams dropped for an overlapping or       \
 				   inconsistent fragment (Linux's ReasmOverlaps) */ \
 	OWN(ipfrag_too_many)    /* datagrams dropped for more fragments than     \

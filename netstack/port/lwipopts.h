@@ -97,9 +97,10 @@ extern unsigned char *netstack_heap;
  * netstack_hooks.h, which tcp_in.c includes). */
 #define TCP_OOSEQ_PBUFS_LIMIT(pcb)  guard_ooseq_pbufs_limit(pcb)
 #define TCP_LISTEN_BACKLOG          1
-/* One word kept with each pcb for the netstack: a half-open
- * connection's age (guard.c, half_open_make_room). */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS   1
+/* Two words kept with each pcb for the netstack: a half-open
+ * connection's age (guard.c, half_open_make_room) and when it last
+ * answered a half-open or TIME-WAIT segment (guard.c, answer_allowed). */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS   2
 #define TCP_DEFAULT_LISTEN_BACKLOG  16
 #define LWIP_TCP_KEEPALIVE          1
 #define TCP_OVERSIZE                TCP_MSS

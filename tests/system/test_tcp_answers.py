@@ -1,0 +1,212 @@
+"""TCP connections in their edge states (docs/netstack.md, "Surviving a
+driver restart" and "Hardening"): a closing connection's unacknowledged
+data and FIN go out again as soon as a restarted driver is back, and the
+answers of half-open and TIME-WAIT connections to a flood of segments
+are limited as Linux's (net.ipv4.tcp_invalid_ratelimit). TCP peers are
+made of raw frames from a made-up host (test_hostile.py's Rig, Wire and
+RawTcp), so the test decides what is acknowledged.
+"""
+import threading
+import time
+
+import pytest
+
+from netns import Netns, can_run
+from test_hostile import (FAKE_IP, FAKE_MAC, GUEST_MAC, IP, TCP, Ether, Raw, RawTcp, Rig, Wire,
+                          assert_healthy, echo_through_raw_peer, tcp_echo_works, time_wait_from_stats,
+                          with_tcp_seq)
+from test_net import GUEST, NetRig, wait_up
+from test_restart import SUPERVISED
+
+pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+
+class SupervisedRig(Rig):
+    """test_hostile.py's Rig with the driver restarted when it dies (as
+    test_restart.py's)."""
+
+    def __enter__(self):
+        self.ns = Netns(self.hint).__enter__()
+        try:
+            self.rig = NetRig(self.ns, self.tmp_path, self.model, console=True,
+                              driver=SUPERVISED).__enter__()
+            wait_up(self.rig)
+            self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
+            self.wire = Wire(self.ns)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+
+# Linux's tcp_invalid_ratelimit: a connection answers at most once in it.
+INTERVAL = 0.5
+
+
+def seg_len(f):
+    """Sequence space the guest's segment takes (data, SYN, FIN)."""
+    data = len(f[Raw].load) if Raw in f else 0
+    return data + (1 if f[TCP].flags.F else 0) + (1 if f[TCP].flags.S else 0)
+
+
+def test_closing_connection_resends_when_the_driver_is_back(tmp_path):
+    """tcp_after_outage (netstack/iface_driver.c) resent at once only what
+    connections in ESTABLISHED and CLOSE_WAIT had not had acknowledged; a
+    closing one (FIN_WAIT_1, CLOSING, LAST_ACK) waited for lwIP's
+    retransmission timer, backed off through the outage (seconds). Here
+    netecho's statistics port sends its line and closes (FIN_WAIT_1), the
+    peer acknowledges nothing, the driver is killed just after lwIP's
+    first retransmission (the next is 2 RTOs later): the line must go out
+    again within a second of the new driver's attach, and once the peer
+    acknowledges it, the FIN."""
+    with SupervisedRig(tmp_path, "outfin", console=True) as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 9000, 42600)
+        c.connect()
+        first = t.wire.wait(lambda f: c.mine(f) and seg_len(f), 10)
+        assert first, "no statistics line"
+        start = first[TCP].seq
+        sent_at = time.monotonic()
+        # lwIP's first retransmission (RTO: seconds), then the driver killed.
+        rexmit = t.wire.wait(lambda f: c.mine(f) and f[TCP].seq == start, 15)
+        assert rexmit, "lwIP did not retransmit"
+        rto = time.monotonic() - sent_at
+        seen = []
+        stop = threading.Event()
+
+        def watch():
+            for f in t.wire.frames(40):
+                if c.mine(f) and seg_len(f):
+                    seen.append((time.monotonic(), f))
+                if stop.is_set():
+                    break
+
+        mark = t.rig.qemu.mark()
+        t.rig.qemu.send("kill eth0")
+        t.rig.qemu.wait_for(r"^init: eth0 killed at \d+ ms; restarting$", since=mark, timeout=30)
+        seen.clear()                            # what the dying driver still sent
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            t.rig.qemu.wait_for(r"^netstack: eth0 re-attached to a new driver at \d+ ms$",
+                                since=mark, timeout=30)
+            back = time.monotonic()
+            deadline = back + 10
+            while not seen and time.monotonic() < deadline:
+                time.sleep(0.02)
+            # The data again (cwnd is one segment after a retransmission):
+            # acknowledged, the FIN follows.
+            if seen:
+                g = seen[0][1]
+                c.rcv_nxt = g[TCP].seq + seg_len(g)
+                c.segment()
+            while not any(f[TCP].flags.F for _, f in seen) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            t.wire.send(IP(src=FAKE_IP, dst=GUEST) / TCP(sport=1, dport=1, flags="R"))
+            watcher.join()
+        assert seen, "nothing resent"
+        again, f = seen[0]
+        fin = next((w for w, g in seen if g[TCP].flags.F), None)
+        print(f"RTO {rto:.2f} s; resent {again - back:+.2f} s after the attach was seen "
+              f"({f[TCP].flags}, {seg_len(f)}), FIN at {fin - back if fin else None}")
+        assert f[TCP].seq == start, (f[TCP].seq, start)
+        assert again - back < 1.0, (again - back, rto)
+        assert fin is not None and fin - back < 1.0, (fin and fin - back, rto)
+        # The peer takes it all now, and closes: nothing is left over.
+        c.rcv_nxt = max((g[TCP].seq + seg_len(g) for _, g in seen),
+                        key=lambda s: (s - start) % (1 << 32))
+        c.segment(flags="FA")
+        c.snd_nxt += 1
+        assert c.wait_ack(c.snd_nxt), "no ACK of the peer's FIN"
+        assert "lwIP assertion failed" not in t.rig.qemu.output()
+        tcp_echo_works(t.rig)
+
+
+def flood(t, c, frame, count, match):
+    """Send frame count times over about 1.5 s; return (answers that
+    match, seconds taken)."""
+    answers = 0
+    done = threading.Event()
+
+    def counter():
+        nonlocal answers
+        for f in t.wire.frames(20):
+            if match(f):
+                answers += 1
+            if done.is_set():
+                break
+
+    reader = threading.Thread(target=counter)
+    reader.start()
+    started = time.monotonic()
+    for i in range(0, count, 20):
+        for _ in range(min(20, count - i)):
+            t.wire.send_raw(frame)
+        time.sleep(0.1)
+    took = time.monotonic() - started
+    time.sleep(1)
+    done.set()
+    t.wire.send(IP(src=FAKE_IP, dst=GUEST) / TCP(sport=1, dport=1, flags="R"))   # wakes it
+    reader.join()
+    return answers, took
+
+
+def test_time_wait_answers_are_limited(tmp_path):
+    """lwIP's TIME-WAIT answers every segment with data, SYN or FIN with an
+    ACK, as fast as they come (a reflector). As Linux's
+    tcp_timewait_state_process (tcp_invalid_ratelimit, 500 ms): one answer
+    a connection in each 500 ms, the rest dropped unanswered and counted
+    (tcp_ack_skipped_time_wait). 300 segments in about 1.5 s."""
+    with Rig(tmp_path, "twlimit") as t:
+        t.wire.introduce()
+        c = time_wait_from_stats(t, 42610)
+        before = t.rig.stats()
+        seg = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
+                    TCP(sport=c.sport, dport=c.dport, flags="A", seq=0, ack=c.rcv_nxt) /
+                    b"flood")
+        seg = with_tcp_seq(seg, c.snd_nxt % (1 << 32))
+        acks, took = flood(t, c, seg, 300, lambda f: c.mine(f) and f[TCP].flags.A)
+        after = t.rig.stats()
+        skipped = after["tcp_ack_skipped_time_wait"] - before["tcp_ack_skipped_time_wait"]
+        print(f"300 segments to a TIME-WAIT in {took:.1f} s: {acks} ACKs, {skipped} skipped")
+        assert 1 <= acks <= took / INTERVAL + 2, (acks, took)
+        assert skipped >= 300 - acks - 30, (skipped, acks)     # the NIC may drop a few
+        assert_healthy(t.rig)
+
+
+def test_half_open_answers_are_limited(tmp_path):
+    """lwIP's half-open connection (SYN_RCVD) sends its SYN-ACK again for
+    every copy of the first SYN, and a reset for every wrong
+    acknowledgement. As Linux's tcp_check_req (tcp_invalid_ratelimit):
+    one answer a connection in each 500 ms, the rest dropped and counted
+    (tcp_ack_skipped_syn_recv). The handshake then completes."""
+    with Rig(tmp_path, "srlimit") as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 7, 42620)
+        c.connect(ack=False)
+        before = t.rig.stats()
+        syn = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
+                    TCP(sport=c.sport, dport=c.dport, flags="S", seq=0, window=65535,
+                        options=c.options))
+        syn = with_tcp_seq(syn, (c.snd_nxt - 1) % (1 << 32))
+        synacks, took = flood(t, c, syn, 300, lambda f: c.mine(f) and f[TCP].flags.S)
+        # A wrong acknowledgement, 300 times: resets, as limited.
+        bad = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
+                    TCP(sport=c.sport, dport=c.dport, flags="A", seq=c.snd_nxt % (1 << 32),
+                        ack=(c.rcv_nxt + 100000) % (1 << 32)))
+        resets, took2 = flood(t, c, bad, 300, lambda f: c.mine(f) and f[TCP].flags.R)
+        after = t.rig.stats()
+        skipped = after["tcp_ack_skipped_syn_recv"] - before["tcp_ack_skipped_syn_recv"]
+        print(f"300 SYNs again in {took:.1f} s: {synacks} SYN-ACKs; 300 wrong ACKs in "
+              f"{took2:.1f} s: {resets} resets; {skipped} skipped")
+        # lwIP's own retransmission timer may add a SYN-ACK.
+        assert 1 <= synacks <= took / INTERVAL + 3, (synacks, took)
+        assert 1 <= resets <= took2 / INTERVAL + 2, (resets, took2)
+        assert skipped >= 600 - synacks - resets - 60, (skipped, synacks, resets)
+        time.sleep(INTERVAL)
+        c.segment()                             # the handshake's ACK
+        got, _ = echo_through_raw_peer(c, b"still there" * 100)
+        assert got == b"still there" * 100, len(got)
+        c.reset()
+        assert_healthy(t.rig)

@@ -14,6 +14,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build")
@@ -113,6 +114,26 @@ def add_host_tap(ns):
     ns.add_tap("tap0")
     subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{HOST_ADDR}/24", "dev", "tap0"],
                    check=True)
+
+
+def wait_answering(ns, addr=GUEST_ADDR, timeout=60):
+    """Wait until addr answers a ping from the namespace ns: its address
+    resolved (ARP) and the path through its NIC working. A guest that says
+    it serves may not answer yet on a loaded host; a connect made then
+    failed with "No route to host" (the host's neighbour entry FAILED
+    after three unanswered ARP requests: the first `iperf3 -R` after a
+    boot, issue 18), where a fixed pause only made it rarer. One ping at a
+    time, each waiting a second at most, for timeout seconds at most.
+    True if it answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = subprocess.run(ns.prefix() + ["ping", "-q", "-n", "-c", "1", "-W", "1", addr],
+                           capture_output=True, timeout=10)
+        if r.returncode == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
 
 
 def available_guests(script, guests):

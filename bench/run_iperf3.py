@@ -46,7 +46,7 @@ import time
 
 from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, NICS, QEMU_PIN, LinuxGuestBase,
                      MicaGuestBase, add_host_tap, available_guests, cell, median, nic_args,
-                     write_results)
+                     wait_answering, write_results)
 from netns import Netns, can_run          # noqa: E402
 from qemu import Qemu                     # noqa: E402
 from report import qemu_version           # noqa: E402
@@ -128,8 +128,12 @@ def client(ns, args):
     a guest's clock may lose timer ticks while the host is loaded, and
     its iperf3 would then count a rate too high. iperf3 reopens its
     listening socket after every test: a second's pause first, as the
-    system tests do."""
+    system tests do; and the guest must answer (a ping: its address
+    resolved) before the connect, or it may fail "No route to host"."""
     time.sleep(1)
+    if not wait_answering(ns):
+        print(f"  iperf3 {' '.join(args)}: the guest does not answer a ping")
+        return None
     cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf3", "-J",
                                      "-c", GUEST_ADDR, "-t", str(SECONDS),
                                      "--connect-timeout", "10000", *args]

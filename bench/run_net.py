@@ -37,7 +37,7 @@ import time
 import net_rig
 from net_rig import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, IPERF_PIN, NICS,  # noqa: F401
                      QEMU_PIN, LinuxGuestBase, MicaGuestBase, add_host_tap, cell, median,
-                     nic_args, write_results)
+                     nic_args, wait_answering, write_results)
 from netns import Netns, can_run          # noqa: E402
 from qemu import Qemu                     # noqa: E402
 from report import qemu_version  # noqa: E402
@@ -180,6 +180,9 @@ def to_guest(guest, ns, model, tmp):
     qemu = start_guest(guest, ns, model, tmp, client=False)
     try:
         qemu.wait_for(guest.ready)
+        if not wait_answering(ns):
+            print(f"  {guest.name} {model} to guest: the guest does not answer a ping")
+            return None
         try:
             cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
                                              "-c", GUEST_ADDR, "-p", str(PORT),

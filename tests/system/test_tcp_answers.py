@@ -13,8 +13,8 @@ import pytest
 
 from netns import Netns, can_run
 from test_hostile import (FAKE_IP, FAKE_MAC, GUEST_MAC, IP, TCP, Ether, Raw, RawTcp, Rig, Wire,
-                          assert_healthy, echo_through_raw_peer, tcp_echo_works, time_wait_from_stats,
-                          with_tcp_seq)
+                          assert_healthy, echo_through_raw_peer, tcp_echo_works,
+                          time_wait_from_stats, with_tcp_seq)
 from test_net import GUEST, NetRig, wait_up
 from test_restart import SUPERVISED
 

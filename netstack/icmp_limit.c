@@ -9,7 +9,12 @@
  * ICMP_LIMIT_BURST, and one for each destination, a message every
  * ICMP_PEER_INTERVAL_MS with a burst of ICMP_PEER_BURST (inet_peer_xrlim_allow,
  * XRLIM_BURST_FACTOR). A message over either is not sent, and counted
- * (icmp_limited).
+ * (icmp_limited). A message about a datagram that came through the
+ * loopback (to 127/8 or one of our own addresses: loopback.c) goes back
+ * through it and takes nothing from a destination's bucket, as Linux's
+ * icmpv4_xrlim_allow does not limit a message whose route is the
+ * loopback device; the bucket for all still counts it (Linux's
+ * icmp_global_allow comes first, for every destination).
  *
  * The two lwIP functions are reached through the linker's --wrap (the
  * Makefile's netstack link): lwIP's sources stay as Debian ships them.
@@ -87,7 +92,8 @@ static bool may_send(const struct pbuf *p)
 		dest = ((const struct ip_hdr *)p->payload)->src.addr;
 	/* The destination's bucket, then the one for all (a message the
 	 * first refuses takes nothing from the second). */
-	if (!peer_token(dest, now) || !token_take(&global, now, ICMP_LIMIT_RATE, ICMP_LIMIT_BURST)) {
+	if ((!loopback_delivering && !peer_token(dest, now)) ||
+	    !token_take(&global, now, ICMP_LIMIT_RATE, ICMP_LIMIT_BURST)) {
 		limited++;
 		return false;
 	}

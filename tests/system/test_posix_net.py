@@ -45,6 +45,8 @@ NETIF = ["netif-musl", "netif-glibc", "netif-dyn"]
 # ICMP errors to UDP sockets, lo in /proc/net/dev, neighbours, a dump
 # asked while one is read (tests/posix/netstate.c)
 NETSTATE = ["netstate-musl", "netstate-glibc", "netstate-dyn"]
+# port unreachables over lo, not rate-limited (tests/posix/icmplo.c)
+ICMPLO = ["icmplo-musl", "icmplo-glibc", "icmplo-dyn"]
 # Mica only: busybox's network tools as shipped, in one shell (the second
 # busybox run): a listener of its own for netstat, then each tool, and
 # nslookup asking 127.0.0.1, where nothing answers (no resolver runs).
@@ -323,7 +325,8 @@ def wait_listening(rig, timeout=120, since=0):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
-    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE) + \
+    runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE +
+                   ICMPLO) + \
         "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
@@ -357,7 +360,7 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE)
+@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines

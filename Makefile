@@ -228,19 +228,23 @@ POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
-$(B)/posix/%-musl: tests/posix/%.c tests/posix/check.h
+# musl-gcc sees only musl's headers: the kernel's <linux/...> (linux-libc-dev)
+# after them, for the tests that use the kernel's own definitions.
+POSIX_TEST_HEADERS := $(wildcard tests/posix/*.h)
+MUSL_LINUX_HEADERS := -idirafter /usr/include -idirafter /usr/include/$(shell $(HOSTCC) -print-multiarch)
+$(B)/posix/%-musl: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
-	$(Q)musl-gcc $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc: tests/posix/%.c tests/posix/check.h
+	$(Q)musl-gcc $(POSIX_CFLAGS) $(MUSL_LINUX_HEADERS) -o $@ $<
+$(B)/posix/%-glibc: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc-pie: tests/posix/%.c tests/posix/check.h
+$(B)/posix/%-glibc-pie: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (static PIE)"
 	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
-$(B)/posix/%-dyn: tests/posix/%.c tests/posix/check.h
+$(B)/posix/%-dyn: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (dynamically linked)"
 	$(Q)$(HOSTCC) $(filter-out -static,$(POSIX_CFLAGS)) -o $@ $<

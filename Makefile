@@ -228,19 +228,23 @@ POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
-$(B)/posix/%-musl: tests/posix/%.c tests/posix/check.h
+# musl-gcc sees only musl's headers: the kernel's <linux/...> (linux-libc-dev)
+# after them, for the tests that use the kernel's own definitions.
+POSIX_TEST_HEADERS := $(wildcard tests/posix/*.h)
+MUSL_LINUX_HEADERS := -idirafter /usr/include -idirafter /usr/include/$(shell $(HOSTCC) -print-multiarch)
+$(B)/posix/%-musl: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
-	$(Q)musl-gcc $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc: tests/posix/%.c tests/posix/check.h
+	$(Q)musl-gcc $(POSIX_CFLAGS) $(MUSL_LINUX_HEADERS) -o $@ $<
+$(B)/posix/%-glibc: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@"
 	$(Q)$(HOSTCC) $(POSIX_CFLAGS) -o $@ $<
-$(B)/posix/%-glibc-pie: tests/posix/%.c tests/posix/check.h
+$(B)/posix/%-glibc-pie: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (static PIE)"
 	$(Q)$(HOSTCC) $(subst -static,-static-pie,$(POSIX_CFLAGS)) -o $@ $<
-$(B)/posix/%-dyn: tests/posix/%.c tests/posix/check.h
+$(B)/posix/%-dyn: tests/posix/%.c $(POSIX_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  GLIBC   $@ (dynamically linked)"
 	$(Q)$(HOSTCC) $(filter-out -static,$(POSIX_CFLAGS)) -o $@ $<
@@ -438,7 +442,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	lib/elf.c lib/netq.c lib/inet.c lib/args.c lib/ratelimit.c lib/appliance_config.c lib/config_parser.c init/manifest.c netstack/config.c netstack/route.c netstack/idgen.c netstack/ip4_options.c netstack/dhcp_reply.c \
 	lib/inet_csum.c lib/siphash.c lib/firewall_config.c lib/firewall_rule.c lib/firewall_format.c netstack/conntrack.c netstack/conntrack_tcp.c netstack/conntrack_format.c netstack/firewall.c netstack/firewall_index.c netstack/nat.c netstack/packet_meta.c netstack/filter_clock.c \
 	appliance/line_edit.c posix-server/exec_stack.c posix-server/vfs.c posix-server/vfs_change.c posix-server/tmpfs.c \
-	posix-server/runlist_parse.c \
+	posix-server/runlist_parse.c posix-server/netlink_route.c \
 	posix-server/ldisc.c posix-server/rtc_date.c
 UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/netq_merge.c lib/cpio.c drivers/net/virtq_desc.c
 $(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)

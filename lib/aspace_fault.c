@@ -40,7 +40,7 @@ static void *backing(struct aspace *as, const struct as_region *r, uint64_t va, 
 	if (r->kind == AS_OBJECT) {
 		void *page = NULL;
 		*err = as->ops->object_page(as->ctx, r->object, r->source + (va - r->start), create,
-					    &page);
+					    write, &page);
 		return page;
 	}
 	if (r->kind == AS_SHARED) {

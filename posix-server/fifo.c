@@ -11,27 +11,24 @@
  * one for both (O_RDWR) never waits.
  *
  * A waiting open is a call tried again (SYSCALL_BLOCK) whenever
- * something changes; its thread is noted here (waits[], valid while the
- * thread waits in open), so that the other side's open counts it as an
+ * something changes; its thread notes the node (struct thread's
+ * fifo_wait, from the wait's start to the call's end, whatever ends it:
+ * thread_set_blocked), so that the other side's open counts it as an
  * end already there, as Linux counts a waiting opener, and both go on:
  * the waiter's call is tried again before the other side's next call is
  * taken (main.c answers woken calls first). A waiter also goes on when
  * the other side has opened since it began to wait (opened[]), even if
  * that end has closed again meanwhile (Linux's r_counter, w_counter).
+ * The wait holds the node open and is on it, not on its name (Linux's
+ * waits on the inode): tried again, the open takes the node it waits on
+ * without looking the path up (fifo_waiting), so a name removed or
+ * replaced meanwhile changes nothing for it.
  * A reader opened with O_NONBLOCK while no writer was sees no POLLHUP
  * until a writer has opened (hup_after).
  */
 #include "file.h"
 #include "syscall.h"
 #include "vfs.h"
-
-/* The thread of each slot waits to open node - 1 for writing (write) or
- * reading, having seen the other side opened `seen` times. */
-static struct {
-	int node;
-	bool write;
-	uint32_t seen;
-} waits[THREAD_MAX];
 
 /* Opens of each named pipe node so far: [0] for reading, [1] for writing. */
 static uint32_t opened[VFS_NODES][2];
@@ -41,13 +38,24 @@ static uint32_t opened[VFS_NODES][2];
  * then + 1; 0: not such a reader), as Linux's f_pipe. */
 static uint32_t hup_after[FILE_MAX];
 
-/* Whether t waits in open for node (its entry is not an old one). */
+/* Whether t waits in open for node. */
 static bool waiting_on(const struct thread *t, int node)
 {
-	uint64_t nr = t->saved.rax;
+	return t->state == THREAD_RUNNING && t->blocked && t->fifo_wait == node + 1;
+}
 
-	return t->state == THREAD_RUNNING && t->blocked && waits[t->index].node == node + 1 &&
-	       (nr == LINUX_NR_open || nr == LINUX_NR_openat || nr == LINUX_NR_creat);
+int fifo_waiting(const struct thread *t)
+{
+	return t->blocked && t->fifo_wait ? t->fifo_wait - 1 : -1;
+}
+
+void fifo_wait_end(struct thread *t)
+{
+	int node = t->fifo_wait - 1;
+
+	t->fifo_wait = 0;
+	vfs_nodes[node].opens--;
+	vfs_closed(node);
 }
 
 /* Threads other than self waiting to open node for writing (write) or reading. */
@@ -57,7 +65,7 @@ static unsigned waiters(int node, bool write, const struct thread *self)
 
 	for (unsigned i = 0; i < THREAD_MAX; i++)
 		n += &threads[i] != self && waiting_on(&threads[i], node) &&
-		     waits[i].write == write;
+		     threads[i].fifo_wait_write == write;
 	return n;
 }
 
@@ -110,21 +118,25 @@ long fifo_open(struct process *p, int node, uint32_t flags)
 	/* O_RDWR, and O_RDONLY | O_NONBLOCK, never wait. */
 	if (acc != LINUX_O_RDWR && (write || !nonblock)) {
 		uint32_t seen = opened[node][!write];       /* the other side's opens */
-		bool again = waiting_on(t, node) && waits[t->index].write == write;
+		bool again = waiting_on(t, node) && t->fifo_wait_write == write;
 		bool other = (write ? readers : writers) || waiters(node, !write, t) ||
-			     (again && waits[t->index].seen != seen);
+			     (again && t->fifo_wait_seen != seen);
 		if (!other && nonblock)
 			return -LINUX_ENXIO;
 		if (!other) {
-			if (!again)
-				waits[t->index].seen = seen;
-			waits[t->index].node = node + 1;
-			waits[t->index].write = write;
+			if (!again) {   /* the wait begins: it holds the node */
+				t->fifo_wait_seen = seen;
+				t->fifo_wait_write = write;
+				t->fifo_wait = node + 1;
+				vfs_nodes[node].opens++;
+			}
 			return SYSCALL_BLOCK;
 		}
 	}
-	waits[t->index].node = 0;
-	return fifo_end(node, flags);
+	long file = fifo_end(node, flags);
+	if (t->fifo_wait)
+		fifo_wait_end(t);       /* (its end, if made, holds the node now) */
+	return file;
 }
 
 void fifo_released(int pipe_node)

@@ -114,6 +114,9 @@ void pipe_closed(const struct file *f);
  * yet; for writing: no reader yet; tried again when an open comes), or
  * -ENXIO (O_WRONLY | O_NONBLOCK and no reader), -EMFILE, -ENFILE. */
 long fifo_open(struct process *p, int node, uint32_t flags);
+/* The named pipe node t's open waits on (tried again: open_at takes it
+ * without the path), or -1. */
+int fifo_waiting(const struct thread *t);
 /* The pipe node of a named pipe lost its last end: the name no longer
  * holds it (its next open makes a new pipe). */
 void fifo_released(int pipe_node);

@@ -62,7 +62,8 @@ void memory_trim(struct process *p, uint64_t keep);
 
 /* lib/aspace.h's object operations (process_as_ops): the object is a
  * tmpfs node; ctx the process (NULL: none). */
-long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, bool write,
+		void **page);
 void shmem_hold(void *ctx, uint64_t object);
 void shmem_release(void *ctx, uint64_t object, uint64_t offset, uint64_t size, bool last);
 /* Revoke the object pages p maps in [start, end) from every process

@@ -26,11 +26,14 @@ struct nlq {
 	uint32_t groups;
 	uint32_t news;                  /* datagrams queued so far (epoll's edges) */
 	bool overrun;                   /* an answer was dropped: ENOBUFS next */
-	/* A dump being read (Linux's cb_running): until the receive that
-	 * takes its last datagram (the news-th - count taken reaches
-	 * dump_last), when its NLMSG_DONE is queued (for dump_seq). */
-	bool dumping;
-	uint32_t dump_last, dump_seq;
+	/* A dump being read (Linux's cb_running): what it asked (dump_kind,
+	 * RTM_GET*; dump_inet: of a family that has any), where the next
+	 * datagram begins (dump_pos: the index of the interface, route or
+	 * neighbour), its request's dump_seq. Made a datagram at a time as
+	 * receives come, then its NLMSG_DONE (netlink_dump_read). */
+	bool dumping, dump_inet;
+	uint16_t dump_kind;
+	uint32_t dump_pos, dump_seq;
 };
 
 /* (netlink.c) Queue the datagram buf (n bytes): false when it does not
@@ -39,8 +42,9 @@ bool netlink_queue_put(struct nlq *q, uint8_t *buf, uint32_t n);
 /* (netlink_route.c) Answer the requests of a send (total bytes at msgs,
  * 4-byte aligned) into q, as Linux's netlink_rcv_skb. */
 void netlink_answer(struct nlq *q, const uint8_t *msgs, uint64_t total);
-/* (netlink_route.c) A receive took a datagram from q: a dump's last one
- * ends it with its NLMSG_DONE. */
+/* (netlink_route.c) A receive took a datagram from q: a dump being read
+ * queues its next datagram, or when nothing is left its NLMSG_DONE
+ * (and ends), if q is at most half full (Linux's netlink_recvmsg). */
 void netlink_dump_read(struct nlq *q);
 
 #endif

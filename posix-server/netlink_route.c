@@ -11,10 +11,15 @@
  *     NLM_F_DUMP: one RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH
  *     (flag NLM_F_MULTI) per interface, IPv4 address, route of the main
  *     table or neighbour of the netstack's ARP table, in datagrams of at
- *     most NL_CHUNK bytes, then NLMSG_DONE in a datagram of its own, queued
- *     when the receive that takes the dump's last datagram comes (as
- *     Linux's netlink_dump makes it then); until then the dump is being
- *     read and another dump asked is EBUSY (Linux's netlink_dump_start);
+ *     most NL_CHUNK bytes made one at a time, as Linux's netlink_dump: the
+ *     first at the request, each next one when a receive takes a datagram
+ *     from the socket and leaves it at most half full (netlink_recvmsg),
+ *     from where the last one stopped; when nothing is left, NLMSG_DONE
+ *     in a datagram of its own. A dump however long never holds more of
+ *     the queue than a datagram (no ENOBUFS for its length), and what it
+ *     shows is the netstack's tables as they are when each datagram is
+ *     made. Until its NLMSG_DONE the dump is being read and another dump
+ *     asked is EBUSY (Linux's netlink_dump_start);
  *     an IPv6 family dumps nothing (there is no IPv6 here);
  *   - RTM_GETLINK without it: the interface of ifi_index or IFLA_IFNAME
  *     (ENODEV);
@@ -30,10 +35,10 @@
  * Answers are made into one datagram at a time (chunk) and queued on the
  * socket (netlink_queue_put, netlink.c), from netinfo (netinfo.h).
  */
+#include "linux.h"
 #include "linux_socket.h"
 #include "netinfo.h"
 #include "netlink.h"
-#include "syscall.h"
 
 /* <linux/netlink.h> */
 #define NLMSG_NOOP     1
@@ -348,48 +353,83 @@ static uint8_t family_of(const struct nlmsghdr *req)
 	return ((const uint8_t *)req)[sizeof(*req)];
 }
 
-/* A dump, as Linux's netlink_dump_start and netlink_dump: EBUSY while
- * another is being read; else its messages now, and its NLMSG_DONE when
- * the receive that takes the last of them comes (netlink_dump_read; at once for
- * a dump of nothing), as Linux makes it when that receive asks for more. */
-static void dump(struct nlq *q, const struct nlmsghdr *req, unsigned kind)
+/* The message of the dump's item i (an interface, route or neighbour;
+ * none for one it skips) into the datagram: false when i is past the
+ * last. */
+static bool dump_item(struct nlq *q, unsigned i)
 {
 	struct netinfo_if nif;
+
+	if (!q->dump_inet && q->dump_kind != RTM_GETLINK)
+		return false;
+	switch (q->dump_kind) {
+	case RTM_GETLINK:
+		if (!netinfo_if(i, &nif))
+			return false;
+		link_msg(q, &nif, NLM_F_MULTI, q->dump_seq);
+		return true;
+	case RTM_GETADDR:
+		if (!netinfo_if(i, &nif))
+			return false;
+		if (nif.addr)
+			addr_msg(q, &nif, q->dump_seq);
+		return true;
+	case RTM_GETROUTE:
+		if (i >= netinfo.nroutes)
+			return false;
+		route_msg(q, &netinfo.routes[i], q->dump_seq);
+		return true;
+	case RTM_GETNEIGH:
+		if (i >= netinfo.narps)
+			return false;
+		neigh_msg(q, &netinfo.arps[i], q->dump_seq);
+		return true;
+	}
+	return false;
+}
+
+/* The dump's next datagram, from where the last one stopped, as full as
+ * whole messages make it (Linux's netlink_dump: one skb a call); nothing
+ * left: its NLMSG_DONE, and the dump ends (an overrun ends it too). */
+static void dump_next(struct nlq *q)
+{
+	chunk_len = 0;
+	while (chunk_len + MSG_ROOM <= NL_CHUNK && dump_item(q, q->dump_pos))
+		q->dump_pos++;
+	if (!chunk_len) {
+		q->dumping = false;
+		done_msg(q, q->dump_seq);
+		return;
+	}
+	flush(q);
+	if (q->overrun)
+		q->dumping = false;
+}
+
+/* A dump, as Linux's netlink_dump_start: EBUSY while another is being
+ * read; else its first datagram now (or its NLMSG_DONE, for a dump of
+ * nothing), the others as receives come (netlink_dump_read). */
+static void dump(struct nlq *q, const struct nlmsghdr *req, unsigned kind)
+{
 	uint8_t family = family_of(req);
-	bool inet = family == LINUX_AF_UNSPEC || family == LINUX_AF_INET;
-	uint32_t before = q->news;
 
 	if (q->dumping) {
 		error_msg(q, req, -LINUX_EBUSY);
 		return;
 	}
-
-	for (unsigned i = 0; kind == RTM_GETLINK && netinfo_if(i, &nif); i++)
-		link_msg(q, &nif, NLM_F_MULTI, req->seq);
-	for (unsigned i = 0; kind == RTM_GETADDR && inet && netinfo_if(i, &nif); i++)
-		if (nif.addr)
-			addr_msg(q, &nif, req->seq);
-	for (unsigned i = 0; kind == RTM_GETROUTE && inet && i < netinfo.nroutes; i++)
-		route_msg(q, &netinfo.routes[i], req->seq);
-	for (unsigned i = 0; kind == RTM_GETNEIGH && inet && i < netinfo.narps; i++)
-		neigh_msg(q, &netinfo.arps[i], req->seq);
 	flush(q);
-	if (q->news == before || q->overrun) {
-		done_msg(q, req->seq);
-		return;
-	}
 	q->dumping = true;
-	q->dump_last = q->news;
+	q->dump_kind = (uint16_t)kind;
+	q->dump_inet = family == LINUX_AF_UNSPEC || family == LINUX_AF_INET;
+	q->dump_pos = 0;
 	q->dump_seq = req->seq;
+	dump_next(q);
 }
 
 void netlink_dump_read(struct nlq *q)
 {
-	if (!q->dumping || q->news - q->count < q->dump_last)
-		return;
-	q->dumping = false;
-	chunk_len = 0;
-	done_msg(q, q->dump_seq);
+	if (q->dumping && q->bytes <= NL_QUEUE / 2)
+		dump_next(q);
 }
 
 /* RTM_GETLINK of one interface: by ifi_index, else by IFLA_IFNAME. 0

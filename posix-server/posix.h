@@ -111,6 +111,12 @@ struct thread {
 	struct linux_stack altstack;    /* sigaltstack; size 0: none */
 	bool in_sigsuspend;             /* waits in rt_sigsuspend with sigsuspend_old saved */
 	uint64_t sigwait_set;           /* waits in rt_sigtimedwait for these (0: not) */
+	/* Its open of a named pipe waits (fifo.c): the node + 1 (0: not),
+	 * held open while it waits; for writing or reading; the other side's
+	 * opens when it began. Ended with the call (thread_set_blocked). */
+	int fifo_wait;
+	bool fifo_wait_write;
+	uint32_t fifo_wait_seen;
 	uint64_t sigsuspend_old;
 	uint64_t sleep_at, sleep_rem;   /* a waiting sleep's, poll's or futex's deadline (ns
 					 * of sys_clock; SLEEP_FOREVER: none), rem (0: none;
@@ -289,10 +295,15 @@ static inline void thread_mark(struct thread *t)
 	t->wake = true;
 	threads_mark_bit(t->index);
 }
-/* t's call waits (saved, reply) or no longer does. */
+void fifo_wait_end(struct thread *t);      /* fifo.c */
+/* t's call waits (saved, reply) or no longer does (answered,
+ * interrupted, or its thread gone: a named pipe's waiting open lets go
+ * of its node). */
 static inline void thread_set_blocked(struct thread *t, bool blocked)
 {
 	t->blocked = blocked;
+	if (!blocked && t->fifo_wait)
+		fifo_wait_end(t);
 	if (blocked)
 		threads_waiting[t->index / 64] |= 1UL << (t->index % 64);
 	else

@@ -13,7 +13,9 @@
  * asleep longer, as Linux's REALTIME timers behave. Relative timeouts
  * (nanosleep, poll, select, FUTEX_WAIT) are on the kernel clock and do
  * not move. adjtimex and clock_adjtime read the clock's state as Linux
- * tells it for a clock no NTP daemon keeps.
+ * tells it for a clock no NTP daemon keeps, check their modes as Linux
+ * checks a privileged caller's, and step the clock for ADJ_SETOFFSET;
+ * the NTP discipline's settings are EPERM (the clock is never slewed).
  */
 #include "clock.h"
 #include "linux_socket.h"       /* LINUX_EOPNOTSUPP */
@@ -156,27 +158,83 @@ struct linux_timex {
 _Static_assert(sizeof(struct linux_timex) == 208, "struct timex is 208 bytes");
 
 #define ADJ_OFFSET_SS_READ 0xa001       /* reads, as modes 0 */
+#define ADJ_FREQUENCY      0x0002
+#define ADJ_SETOFFSET      0x0100
+#define ADJ_MICRO          0x1000
+#define ADJ_NANO           0x2000
+#define ADJ_TICK           0x4000
+#define ADJ_ADJTIME        0x8000       /* adjtime(3)'s single shot */
+#define PPM_SCALE          65536000L    /* freq's unit per ppm (NSEC_PER_USEC << 16) */
 #define STA_UNSYNC         0x0040
 #define TIME_ERROR         5            /* the clock is not synchronized */
 #define NTP_PHASE_LIMIT_US 16000000     /* maxerror, esterror of a clock never synchronized */
 #define MAXFREQ_SCALED_PPM (500L << 16) /* tolerance: 500 ppm, scaled by 2^16 */
 
-/* The kernel clock's state as Linux's adjtimex tells it for a clock no
- * NTP daemon ever set (the clock is stepped, never slewed): STA_UNSYNC
- * and the result TIME_ERROR, no offset or frequency correction, the
- * largest error estimates, Linux's constants (time constant 2,
- * precision 1 us, tick 10000 us for USER_HZ 100) and CLOCK_REALTIME in
- * microseconds. Reading is all: any mode but 0 and ADJ_OFFSET_SS_READ
- * is EPERM (not yet). */
+/* Linux's timekeeping_validate_timex for a caller with CAP_SYS_TIME
+ * (everybody is root here), in its order: a tick off by more than 10%,
+ * an ADJ_SETOFFSET time whose fraction is negative or a second or more
+ * (microseconds, nanoseconds with ADJ_NANO), a frequency whose scaling
+ * would overflow: -EINVAL; else 0. */
+static long timex_validate(const struct linux_timex *tx)
+{
+	if (!(tx->modes & ADJ_ADJTIME) && (tx->modes & ADJ_TICK) &&
+	    (tx->tick < 900000 / LINUX_CLOCKS_PER_SEC || tx->tick > 1100000 / LINUX_CLOCKS_PER_SEC))
+		return -LINUX_EINVAL;
+	if ((tx->modes & ADJ_SETOFFSET) &&
+	    (tx->time.usec < 0 || tx->time.usec >= ((tx->modes & ADJ_NANO) ? 1000000000 : 1000000)))
+		return -LINUX_EINVAL;
+	if ((tx->modes & ADJ_FREQUENCY) &&
+	    (tx->freq < INT64_MIN / PPM_SCALE || tx->freq > INT64_MAX / PPM_SCALE))
+		return -LINUX_EINVAL;
+	return 0;
+}
+
+/* ADJ_SETOFFSET: the clock stepped by tx's time (seconds and micro- or,
+ * with ADJ_NANO, nanoseconds; Linux's timekeeping_inject_offset): EINVAL
+ * when the time it would be is not settable. */
+static long timex_step(const struct linux_timex *tx)
+{
+	int64_t frac = (tx->modes & ADJ_NANO) ? tx->time.usec : tx->time.usec * 1000;
+	int64_t now = (int64_t)sys_clock() + vdso_realtime_offset();
+	int64_t sec = now / (int64_t)NS_PER_SEC, nsec = now % (int64_t)NS_PER_SEC + frac;
+
+	if (tx->time.sec > SETTOD_SEC_MAX || tx->time.sec < -SETTOD_SEC_MAX)
+		return -LINUX_EINVAL;
+	sec += tx->time.sec + nsec / (int64_t)NS_PER_SEC;
+	nsec %= (int64_t)NS_PER_SEC;
+	if (!valid_settod(sec, nsec))
+		return -LINUX_EINVAL;
+	return realtime_set((uint64_t)sec * NS_PER_SEC + (uint64_t)nsec);
+}
+
+/* adjtimex(2) of CLOCK_REALTIME: modes checked as Linux's for a
+ * privileged caller; ADJ_SETOFFSET steps the clock (with ADJ_NANO or
+ * ADJ_MICRO only); modes 0 and ADJ_OFFSET_SS_READ read; the NTP
+ * discipline's other settings (offset, frequency, status, errors, time
+ * constant, tick, TAI) are EPERM (not yet: the clock is stepped, never
+ * slewed). Then the kernel clock's state as Linux's adjtimex tells it
+ * for a clock no NTP daemon ever set: STA_UNSYNC and the result
+ * TIME_ERROR, no offset or frequency correction, the largest error
+ * estimates, Linux's constants (time constant 2, precision 1 us, tick
+ * 10000 us for USER_HZ 100) and CLOCK_REALTIME in microseconds. */
 static long timex_read(struct process *p, uint64_t va)
 {
 	struct linux_timex tx;
-	uint64_t ns = (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
+	long err;
 
 	if (as_copy_in(&p->as, &tx, va, sizeof(tx)) < 0)
 		return -LINUX_EFAULT;
-	if (tx.modes && tx.modes != ADJ_OFFSET_SS_READ)
+	if ((err = timex_validate(&tx)) < 0)
+		return err;
+	if (tx.modes & ADJ_SETOFFSET) {
+		if (tx.modes & ~(uint32_t)(ADJ_SETOFFSET | ADJ_NANO | ADJ_MICRO))
+			return -LINUX_EPERM;
+		if ((err = timex_step(&tx)) < 0)
+			return err;
+	} else if (tx.modes && tx.modes != ADJ_OFFSET_SS_READ) {
 		return -LINUX_EPERM;
+	}
+	uint64_t ns = (uint64_t)sys_clock() + (uint64_t)vdso_realtime_offset();
 	memset(&tx, 0, sizeof(tx));
 	tx.maxerror = tx.esterror = NTP_PHASE_LIMIT_US;
 	tx.status = STA_UNSYNC;

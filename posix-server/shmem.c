@@ -8,7 +8,10 @@
  * maps it; its pages are tmpfs pages (bounded by TMPFS_PAGES with the
  * files of /tmp and /var), made on first touch and freed with the file.
  * A page no longer mapped by a live process (munmap, exec, mprotect) is
- * revoked from every process, which fault it in again. The object
+ * revoked from every process, which fault it in again. A write fault
+ * (or the server's copy into such a page) moves the file's mtime and
+ * ctime, as Linux's fault_dirty_shared_page for tmpfs: the first write
+ * to a page each time it is mapped, not every store. The object
  * SHMEM_PAST_END (past a file's end) has no page and holds nothing.
  */
 #include "memory.h"
@@ -17,7 +20,8 @@
 
 #include "uapi/errors.h"
 
-long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void **page)
+long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, bool write,
+		void **page)
 {
 	*page = NULL;
 	if (object == SHMEM_PAST_END)
@@ -26,7 +30,11 @@ long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, void *
 
 	if (err == -LINUX_ENOSPC)
 		return -ERR_NO_MEMORY;
-	return err ? -ERR_BAD_ADDRESS : 0;
+	if (err)
+		return -ERR_BAD_ADDRESS;
+	if (write)      /* a write fault: as Linux's for a file without page_mkwrite */
+		vfs_touch((int)object);
+	return 0;
 }
 
 void shmem_hold(void *ctx, uint64_t object)

@@ -8,10 +8,13 @@
  * until the timeout (EAGAIN; a zero timeout does not wait). Another
  * signal with a handler ends the wait with EINTR (signal_interrupt).
  * glibc's and musl's SIGEV_THREAD timers wait here in a helper thread.
- * SIGKILL and SIGSTOP are never taken (as Linux). Not as Linux: a signal
- * of the set the thread does not block may reach its handler rather
- * than this call when it comes while the call waits (Linux unblocks the
- * set for the wait).
+ * SIGKILL and SIGSTOP are never taken (as Linux). A signal of the set
+ * that has a handler is taken here too, never handled: one pending
+ * (blocked) at the call, and one the thread does not block sent while
+ * it waits — that wakes the waiting call, which is tried again
+ * (answer_waiting) and takes it before any signal is delivered, as Linux
+ * unblocks the set for the wait and dequeues it on waking
+ * (do_sigtimedwait). tests/posix/timers.c.
  */
 #include "syscall.h"
 #include "timers.h"

@@ -106,6 +106,11 @@ static long open_at(struct process *p, uint64_t dirfd, uint64_t va, uint64_t fla
 
 	if ((flags & LINUX_O_TMPFILE) == LINUX_O_TMPFILE || acc == 3)
 		return -LINUX_EINVAL;
+	int waited = fifo_waiting(p->current);
+	if (waited >= 0) {      /* tried again: on the node, not the name (fifo.c) */
+		long file = fifo_open(p, waited, (uint32_t)flags & (LINUX_O_ACCMODE | LINUX_O_NONBLOCK));
+		return file < 0 ? file : install(p, file, flags);
+	}
 	if ((err = path_lookup(p, dirfd, va, (follow ? VFS_FOLLOW : 0) | (create ? VFS_PARENT : 0), &l)))
 		return err;
 	int node = l.node;

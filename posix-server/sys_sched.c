@@ -40,7 +40,6 @@
 #define SCHED_RESET_ON_FORK 0x40000000
 #define SCHED_RT_PRIORITY_MAX 99        /* Linux's MAX_RT_PRIO - 1 */
 #define SCHED_RR_TIMESLICE_NS (100UL * 1000000)  /* Linux's RR_TIMESLICE */
-#define SCHED_OTHER_SLICE_NS  (50UL * 1000000)   /* the kernel's slice (docs/kernel.md) */
 
 static bool rt_policy(int policy)
 {
@@ -280,10 +279,12 @@ long posix_sched_setparam(struct process *p, struct user_regs *r)
 	return set_scheduler(p, (int)r->rdi, -1, r->rsi);
 }
 
-/* sched_rr_get_interval(2): the time slice: 0 under SCHED_FIFO (none),
- * Linux's default sched_rr_timeslice_ms under SCHED_RR, and under the
- * others the kernel's slice for a POSIX thread (docs/kernel.md). -EINVAL
- * for a negative pid, -ESRCH, -EFAULT. */
+/* sched_rr_get_interval(2): the time slice: Linux's default
+ * sched_rr_timeslice_ms under SCHED_RR, 0 under SCHED_FIFO (none) and
+ * under the others: Linux's fair class answers its base slice in whole
+ * jiffies (get_rr_interval_fair), under EEVDF (6.6 on) at most 3 ms,
+ * which is 0 jiffies at Debian's HZ of 250. -EINVAL for a negative pid,
+ * -ESRCH, -EFAULT. */
 long posix_sched_rr_get_interval(struct process *p, struct user_regs *r)
 {
 	int pid = (int)r->rdi;
@@ -293,8 +294,7 @@ long posix_sched_rr_get_interval(struct process *p, struct user_regs *r)
 	const struct process *q = sched_target(p, pid);
 	if (!q)
 		return -LINUX_ESRCH;
-	uint64_t ns = q->policy == SCHED_FIFO ? 0
-		    : q->policy == SCHED_RR ? SCHED_RR_TIMESLICE_NS : SCHED_OTHER_SLICE_NS;
+	uint64_t ns = q->policy == SCHED_RR ? SCHED_RR_TIMESLICE_NS : 0;
 	struct linux_timespec ts = ns_timespec(ns);
 	return as_copy_out(&p->as, r->rsi, &ts, sizeof(ts)) < 0 ? -LINUX_EFAULT : 0;
 }

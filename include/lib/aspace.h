@@ -92,12 +92,15 @@ struct as_ops {
 	/* AS_OBJECT regions (all three, or none: then there are none).
 	 * object_page: the page of object at offset (page aligned) into
 	 * *page — made if create, else NULL when there is none yet —: 0, or
-	 * -ERR_BAD_ADDRESS (past the object's end), -ERR_NO_MEMORY.
+	 * -ERR_BAD_ADDRESS (past the object's end), -ERR_NO_MEMORY; write:
+	 * it is taken to be written (a write fault, a copy into the client),
+	 * as Linux's fault_dirty_shared_page, which moves a file's mtime.
 	 * object_hold: one more region maps object. object_release: the
 	 * address space no longer maps [offset, offset + size) of object
 	 * (revoke its client's mappings of those pages); last: a whole
 	 * region went (drop its hold). */
-	long (*object_page)(void *ctx, uint64_t object, uint64_t offset, bool create, void **page);
+	long (*object_page)(void *ctx, uint64_t object, uint64_t offset, bool create, bool write,
+			    void **page);
 	void (*object_hold)(void *ctx, uint64_t object);
 	void (*object_release)(void *ctx, uint64_t object, uint64_t offset, uint64_t size,
 			       bool last);

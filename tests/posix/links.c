@@ -9,7 +9,8 @@
  * directory) and named pipes (mkfifo; opens as fifo(7) says: a reader
  * waits for a writer and the other way round, O_NONBLOCK's rules and no
  * POLLHUP before a writer came, O_RDWR, a waiting open interrupted by a
- * signal).
+ * signal; a waiting open whose name another process removes waits on,
+ * for the node, until its signal).
  * `links erofs` (Mica only): the read-only root filesystem's EROFS.
  */
 #define _GNU_SOURCE
@@ -317,7 +318,18 @@ static void fifos(void)
 			printf("readdir type: %s\n", yes(e->d_type == DT_FIFO));
 	if (dir)
 		closedir(dir);
-	unlink("f");
+	/* The name removed by another process while an open waits: the
+	 * open waits on (for the node, not the name) until its signal. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(200000);
+		_exit(unlink("f") != 0);
+	}
+	alarm(1);
+	report("open for reading, the name removed while it waits, a signal", open("f", O_RDONLY));
+	waitpid(pid, &status, 0);
+	printf("the other process removed it: %s\n", yes(WIFEXITED(status) && !WEXITSTATUS(status)));
+	report("the name after", stat("f", &st));
 }
 
 /* Mica only: the root filesystem is read-only (the host's is not). */

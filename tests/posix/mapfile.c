@@ -8,7 +8,10 @@
  * read and write; the rest of the last page reads zeros and a write there
  * does not grow the file), a read() into such a page is EFAULT, and an
  * uncaught SIGBUS ends a child; a shared mapping reaches pages the file
- * grew into by ftruncate.
+ * grew into by ftruncate. A store through a shared mapping moves the
+ * file's mtime and ctime (Linux: at the write fault of a page first
+ * touched by a write), seen before msync and after munmap; a load alone
+ * leaves them, and so does a store through a private mapping.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -159,6 +162,61 @@ static void past_end(void)
 	close(fd);
 }
 
+static const char *yes(int c)
+{
+	return c ? "yes" : "no";
+}
+
+/* Whether fd's mtime is past the old one set_old_mtime gave it. */
+static const char *mtime_moved(int fd)
+{
+	struct stat st;
+
+	fstat(fd, &st);
+	return yes(st.st_mtim.tv_sec > 1000000);
+}
+
+static void set_old_mtime(int fd)
+{
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	futimens(fd, old);
+}
+
+/* The mtime of a file written through mappings. */
+static void mapped_mtime(void)
+{
+	int fd = open(path, O_RDWR);
+	char *m;
+
+	set_old_mtime(fd);
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	printf("a load through a shared mapping: %c, mtime moved: %s\n", *(volatile char *)m,
+	       mtime_moved(fd));
+	munmap(m, PAGE);
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m[1] = 'b';
+	printf("a store through a shared mapping: mtime moved: %s\n", mtime_moved(fd));
+	show("msync", msync(m, PAGE, MS_SYNC));
+	printf("after msync: mtime moved: %s\n", mtime_moved(fd));
+	munmap(m, PAGE);
+	set_old_mtime(fd);
+	m = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m[PAGE + 1] = 'c';
+	munmap(m, 2 * PAGE);
+	printf("a store to the second page, unmapped: mtime moved: %s\n", mtime_moved(fd));
+	set_old_mtime(fd);
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	m[2] = 'd';
+	munmap(m, PAGE);
+	printf("a store through a private mapping: mtime moved: %s\n", mtime_moved(fd));
+	char back[3] = "";
+	pread(fd, back, 3, 0);
+	printf("the file holds the shared store, not the private one: %s\n",
+	       yes(back[1] == 'b' && back[2] == 'a'));
+	close(fd);
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -181,6 +239,7 @@ int main(void)
 	read_only(path, "tmpfs file");
 	read_only("/proc/self/exe", "program file");
 	past_end();
+	mapped_mtime();
 	unlink(path);
 	rmdir(dir);
 	printf("mapfile: done\n");

@@ -38,60 +38,7 @@
 	X(EADDRINUSE) X(EOPNOTSUPP) X(EPROTONOSUPPORT) X(ESOCKTNOSUPPORT) X(ENETUNREACH)
 #include "check.h"
 
-/* <linux/netlink.h>, <linux/rtnetlink.h> (which musl-gcc does not see). */
-#ifndef AF_NETLINK
-#define AF_NETLINK 16
-#endif
-#define NETLINK_ROUTE  0
-#define NLMSG_NOOP     1
-#define NLMSG_ERROR    2
-#define NLMSG_DONE     3
-#define NLM_F_REQUEST  0x1
-#define NLM_F_MULTI    0x2
-#define NLM_F_ACK      0x4
-#define NLM_F_DUMP     0x300
-#define RTM_NEWLINK    16
-#define RTM_GETLINK    18
-#define RTM_NEWADDR    20
-#define RTM_GETADDR    22
-#define RTM_NEWROUTE   24
-#define RTM_GETROUTE   26
-#define IFLA_ADDRESS   1
-#define IFLA_IFNAME    3
-#define IFLA_MTU       4
-#define IFA_ADDRESS    1
-#define IFA_LOCAL      2
-#define IFA_LABEL      3
-#define RTA_DST        1
-#define RTA_OIF        4
-#define RTA_TABLE      15
-#define RT_TABLE_MAIN  254
-#define RTPROT_KERNEL  2
-#define RT_SCOPE_LINK  253
-
-struct nlh {
-	unsigned len;
-	unsigned short type, flags;
-	unsigned seq, pid;
-};
-struct nladdr {
-	unsigned short family, pad;
-	unsigned pid, groups;
-};
-struct ifinfo {
-	unsigned char family, pad;
-	unsigned short type;
-	int index;
-	unsigned flags, change;
-};
-struct ifaddrm {
-	unsigned char family, prefixlen, flags, scope;
-	unsigned index;
-};
-struct rtm {
-	unsigned char family, dst_len, src_len, tos, table, protocol, scope, type;
-	unsigned flags;
-};
+#include "nldump.h"
 
 #define PEER_ECHO 7770
 #define TCP_PORT  7790
@@ -293,38 +240,23 @@ static void libc_lists(void)
 
 static unsigned char buf[BUF] __attribute__((aligned(8)));
 
-static int send_req(int s, unsigned short type, unsigned short flags, unsigned seq,
-		    const void *body, unsigned n)
-{
-	unsigned char req[256] __attribute__((aligned(8)));
-	struct nlh h = { (unsigned)sizeof(h) + n, type, flags, seq, 0 };
-	struct nladdr to = { AF_NETLINK, 0, 0, 0 };
+/* A dump's messages checked as each_msg's (netif_walk): each header's
+ * type, NLM_F_MULTI, seq and port id; the body to each_msg. */
+struct dump_check {
+	unsigned short type;
+	unsigned seq, port;
+	bool ok;
+	void (*each_msg)(const unsigned char *body, const unsigned char *end);
+};
 
-	memset(req, 0, sizeof(req));
-	memcpy(req, &h, sizeof(h));
-	if (n)
-		memcpy(req + sizeof(h), body, n);
-	return (int)sendto(s, req, (h.len + 3) & ~3U, 0, (struct sockaddr *)&to, sizeof(to));
-}
-
-/* The attribute of type want in the attributes from at to end: its
- * value and length, or NULL. */
-static const unsigned char *attr(const unsigned char *at, const unsigned char *end,
-				 unsigned short want, unsigned *len)
+static void each_checked(const struct nlmsghdr *h, const unsigned char *body,
+			 const unsigned char *end, void *ctx)
 {
-	while (at + 4 <= end) {
-		unsigned short l, t;
-		memcpy(&l, at, 2);
-		memcpy(&t, at + 2, 2);
-		if (l < 4 || at + l > end)
-			break;
-		if ((t & 0x3FFF) == want) {
-			*len = l - 4u;
-			return at + 4;
-		}
-		at += (l + 3) & ~3U;
-	}
-	return NULL;
+	struct dump_check *c = ctx;
+
+	c->ok &= h->nlmsg_seq == c->seq && h->nlmsg_pid == c->port &&
+		 (h->nlmsg_flags & NLM_F_MULTI) && h->nlmsg_type == c->type;
+	c->each_msg(body, end);
 }
 
 /* Read a dump's replies until NLMSG_DONE; check each message's header
@@ -333,53 +265,35 @@ static const unsigned char *attr(const unsigned char *at, const unsigned char *e
 static int read_dump(int s, unsigned short type, unsigned seq, unsigned port,
 		     void (*each_msg)(const unsigned char *body, const unsigned char *end))
 {
-	int count = 0, datagrams = 0;
-	bool ok = true;
+	struct dump_check c = { type, seq, port, true, each_msg };
+	struct nlmsghdr done = { 0 };
+	int count = nl_walk(s, buf, sizeof(buf), each_checked, &c, &done);
 
-	for (;;) {
-		struct pollfd pfd = { s, POLLIN, 0 };
-		if (poll(&pfd, 1, 5000) != 1)
-			return -1;
-		ssize_t n = recv(s, buf, sizeof(buf), 0);
-		if (n <= 0 || ++datagrams > 1000)
-			return -1;
-		for (unsigned off = 0; off + sizeof(struct nlh) <= (unsigned)n;) {
-			struct nlh h;
-			memcpy(&h, buf + off, sizeof(h));
-			if (h.len < sizeof(h) || off + h.len > (unsigned)n)
-				return -1;
-			ok &= h.seq == seq && h.pid == port && (h.flags & NLM_F_MULTI);
-			if (h.type == NLMSG_DONE)
-				return ok ? count : -1;
-			ok &= h.type == type;
-			each_msg(buf + off + sizeof(h), buf + off + h.len);
-			count++;
-			off += (h.len + 3) & ~3U;
-		}
-	}
+	c.ok &= done.nlmsg_seq == seq && done.nlmsg_pid == port && (done.nlmsg_flags & NLM_F_MULTI);
+	return count >= 0 && c.ok ? count : -1;
 }
 
 static bool links_ok;
 
 static void each_link(const unsigned char *body, const unsigned char *end)
 {
-	struct ifinfo ii;
+	struct ifinfomsg ii;
 	unsigned len;
 
 	memcpy(&ii, body, sizeof(ii));
 	const unsigned char *a = body + sizeof(ii);
-	const unsigned char *name = attr(a, end, IFLA_IFNAME, &len);
-	struct iface *f = by_index(ii.index);
+	const unsigned char *name = nl_attr(a, end, IFLA_IFNAME, &len);
+	struct iface *f = by_index(ii.ifi_index);
 	if (!f)
 		return;         /* one without an IPv4 address */
 	unsigned mtu = 0, maclen = 0;
-	const unsigned char *m = attr(a, end, IFLA_MTU, &len), *mac;
+	const unsigned char *m = nl_attr(a, end, IFLA_MTU, &len), *mac;
 	if (m)
 		memcpy(&mtu, m, 4);
-	mac = attr(a, end, IFLA_ADDRESS, &maclen);
+	mac = nl_attr(a, end, IFLA_ADDRESS, &maclen);
 	f->in_links = name && !strcmp((const char *)name, f->name);
-	links_ok &= f->in_links && (int)mtu == f->mtu && ii.type == f->hwtype &&
-		    (ii.flags & 0xFFFF) == (unsigned short)f->flags && mac && maclen == 6 &&
+	links_ok &= f->in_links && (int)mtu == f->mtu && ii.ifi_type == f->hwtype &&
+		    (ii.ifi_flags & 0xFFFF) == (unsigned short)f->flags && mac && maclen == 6 &&
 		    !memcmp(mac, f->mac, 6);
 }
 
@@ -387,47 +301,47 @@ static bool addrs_ok;
 
 static void each_addr(const unsigned char *body, const unsigned char *end)
 {
-	struct ifaddrm ia;
+	struct ifaddrmsg ia;
 	unsigned len;
 
 	memcpy(&ia, body, sizeof(ia));
 	const unsigned char *a = body + sizeof(ia);
-	const unsigned char *local = attr(a, end, IFA_LOCAL, &len);
-	const unsigned char *label = attr(a, end, IFA_LABEL, &len);
-	struct iface *f = by_index((int)ia.index);
+	const unsigned char *local = nl_attr(a, end, IFA_LOCAL, &len);
+	const unsigned char *label = nl_attr(a, end, IFA_LABEL, &len);
+	struct iface *f = by_index((int)ia.ifa_index);
 	struct in_addr in = { 0 };
 	if (local)
 		memcpy(&in, local, 4);
-	if (ia.family != AF_INET)
+	if (ia.ifa_family != AF_INET)
 		addrs_ok = false;
 	if (!f || in.s_addr != f->addr.s_addr)
 		return;
 	f->in_addrs = true;
-	addrs_ok &= ia.prefixlen == popcount(ntohl(f->mask.s_addr)) && label &&
-		    !strcmp((const char *)label, f->name) && attr(a, end, IFA_ADDRESS, &len);
+	addrs_ok &= ia.ifa_prefixlen == popcount(ntohl(f->mask.s_addr)) && label &&
+		    !strcmp((const char *)label, f->name) && nl_attr(a, end, IFA_ADDRESS, &len);
 }
 
 static bool peer_route;
 
 static void each_route(const unsigned char *body, const unsigned char *end)
 {
-	struct rtm r;
+	struct rtmsg r;
 	unsigned len, oif = 0, table;
 	struct in_addr dst = { 0 };
 
 	memcpy(&r, body, sizeof(r));
 	const unsigned char *a = body + sizeof(r), *v;
-	table = r.table;
-	if ((v = attr(a, end, RTA_TABLE, &len)))
+	table = r.rtm_table;
+	if ((v = nl_attr(a, end, RTA_TABLE, &len)))
 		memcpy(&table, v, 4);
-	if ((v = attr(a, end, RTA_DST, &len)))
+	if ((v = nl_attr(a, end, RTA_DST, &len)))
 		memcpy(&dst, v, 4);
-	if ((v = attr(a, end, RTA_OIF, &len)))
+	if ((v = nl_attr(a, end, RTA_OIF, &len)))
 		memcpy(&oif, v, 4);
 	struct iface *f = by_index((int)oif);
-	if (r.family == AF_INET && table == RT_TABLE_MAIN && r.dst_len == 24 && f &&
+	if (r.rtm_family == AF_INET && table == RT_TABLE_MAIN && r.rtm_dst_len == 24 && f &&
 	    f->on_peer_net && dst.s_addr == (peer.s_addr & htonl(0xFFFFFF00)) &&
-	    r.protocol == RTPROT_KERNEL && r.scope == RT_SCOPE_LINK)
+	    r.rtm_protocol == RTPROT_KERNEL && r.rtm_scope == RT_SCOPE_LINK)
 		peer_route = true;
 }
 
@@ -440,22 +354,22 @@ static int reply(int s, unsigned short *type, int *error, unsigned *req_seq)
 	if (poll(&pfd, 1, 5000) != 1)
 		return -1;
 	ssize_t n = recv(s, buf, sizeof(buf), 0);
-	if (n < (ssize_t)sizeof(struct nlh))
+	if (n < (ssize_t)sizeof(struct nlmsghdr))
 		return -1;
-	struct nlh h, inner;
+	struct nlmsghdr h, inner;
 	memcpy(&h, buf, sizeof(h));
-	*type = h.type;
-	if (h.type == NLMSG_ERROR && n >= (ssize_t)(sizeof(h) + 4 + sizeof(inner))) {
+	*type = h.nlmsg_type;
+	if (h.nlmsg_type == NLMSG_ERROR && n >= (ssize_t)(sizeof(h) + 4 + sizeof(inner))) {
 		memcpy(error, buf + sizeof(h), 4);
 		memcpy(&inner, buf + sizeof(h) + 4, sizeof(inner));
-		*req_seq = inner.seq;
+		*req_seq = inner.nlmsg_seq;
 	}
 	return (int)n;
 }
 
 static void netlink(void)
 {
-	struct nladdr me = { AF_NETLINK, 0, 0, 0 }, got;
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK }, got;
 	socklen_t len = sizeof(got);
 
 	printf("socket NETLINK_GENERIC+100: %s\n",
@@ -467,19 +381,19 @@ static void netlink(void)
 	memset(&got, 0xA5, sizeof(got));
 	int r = getsockname(s, (struct sockaddr *)&got, &len);
 	printf("getsockname before bind: %s, family %u, port %u, length %u\n", outcome(r),
-	       got.family, got.pid, (unsigned)len);
+	       got.nl_family, got.nl_pid, (unsigned)len);
 	r = bind(s, (struct sockaddr *)&me, sizeof(me));
 	len = sizeof(got);
 	getsockname(s, (struct sockaddr *)&got, &len);
-	unsigned port = got.pid;
-	printf("bind port 0: %s, port is the pid: %s\n", outcome(r), yes(got.pid == (unsigned)getpid()));
+	unsigned port = got.nl_pid;
+	printf("bind port 0: %s, port is the pid: %s\n", outcome(r), yes(got.nl_pid == (unsigned)getpid()));
 	int s2 = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
 	bind(s2, (struct sockaddr *)&me, sizeof(me));
 	len = sizeof(got);
 	getsockname(s2, (struct sockaddr *)&got, &len);
-	printf("a second socket's port: negative: %s\n", yes((int)got.pid < 0));
+	printf("a second socket's port: negative: %s\n", yes((int)got.nl_pid < 0));
 	int s3 = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-	struct nladdr taken = { AF_NETLINK, 0, port, 0 };
+	struct sockaddr_nl taken = { .nl_family = AF_NETLINK, .nl_pid = port };
 	printf("bind a third to the first's port: %s\n",
 	       outcome(bind(s3, (struct sockaddr *)&taken, sizeof(taken))));
 	close(s3);
@@ -487,9 +401,9 @@ static void netlink(void)
 	printf("recv with nothing asked, MSG_DONTWAIT: %s\n",
 	       outcome(recv(s, buf, sizeof(buf), MSG_DONTWAIT)));
 
-	struct ifinfo ii = { 0 };
+	struct ifinfomsg ii = { 0 };
 	links_ok = true;
-	r = send_req(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 100, &ii, sizeof(ii));
+	r = nl_send(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 100, &ii, sizeof(ii));
 	int n = read_dump(s, RTM_NEWLINK, 100, port, each_link);
 	bool all = true;
 	for (int i = 0; i < nifs; i++)
@@ -498,9 +412,9 @@ static void netlink(void)
 	       "its number, name, MTU, type, flags and MAC: %s\n", yes(r > 0), yes(n >= nifs),
 	       yes(all && links_ok));
 
-	struct ifaddrm ia = { AF_INET, 0, 0, 0, 0 };
+	struct ifaddrmsg ia = { .ifa_family = AF_INET };
 	addrs_ok = true;
-	r = send_req(s, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 101, &ia, sizeof(ia));
+	r = nl_send(s, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 101, &ia, sizeof(ia));
 	n = read_dump(s, RTM_NEWADDR, 101, port, each_addr);
 	all = true;
 	for (int i = 0; i < nifs; i++)
@@ -508,18 +422,18 @@ static void netlink(void)
 	printf("RTM_GETADDR dump: %s, every address with its prefix length and label: %s\n",
 	       yes(r > 0 && n >= nifs), yes(all && addrs_ok));
 
-	struct rtm rt = { AF_INET, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct rtmsg rt = { .rtm_family = AF_INET };
 	peer_route = false;
-	r = send_req(s, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 102, &rt, sizeof(rt));
+	r = nl_send(s, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 102, &rt, sizeof(rt));
 	n = read_dump(s, RTM_NEWROUTE, 102, port, each_route);
 	printf("RTM_GETROUTE dump: %s, a main-table route to the peer's /24 through its "
 	       "interface: %s\n", yes(r > 0 && n > 0), yes(peer_route));
 
 	/* Two requests in one send: both answered, in order. */
 	unsigned char two[64] __attribute__((aligned(8)));
-	struct nlh h1 = { sizeof(struct nlh) + sizeof(ii), RTM_GETLINK, NLM_F_REQUEST, 103, 0 };
-	struct nlh h2 = { sizeof(struct nlh), NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 104, 0 };
-	ii.index = 1;
+	struct nlmsghdr h1 = { sizeof(struct nlmsghdr) + sizeof(ii), RTM_GETLINK, NLM_F_REQUEST, 103, 0 };
+	struct nlmsghdr h2 = { sizeof(struct nlmsghdr), NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 104, 0 };
+	ii.ifi_index = 1;
 	memset(two, 0, sizeof(two));
 	memcpy(two, &h1, sizeof(h1));
 	memcpy(two + sizeof(h1), &ii, sizeof(ii));
@@ -532,53 +446,53 @@ static void netlink(void)
 	memcpy(&h1, buf, sizeof(h1));
 	reply(s, &t2, &e2, &q2);
 	printf("two requests in one send: %s; answers: type %u seq %u, type %u error %d seq %u\n",
-	       outcome(r), t1, h1.seq, t2, e2, q2);
+	       outcome(r), t1, h1.nlmsg_seq, t2, e2, q2);
 
 	/* One interface, acknowledged. */
 	unsigned short type = 0;
 	int error = 0;
 	unsigned seq = 0;
-	ii.index = 1;
-	send_req(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, 105, &ii, sizeof(ii));
+	ii.ifi_index = 1;
+	nl_send(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, 105, &ii, sizeof(ii));
 	r = reply(s, &type, &error, &seq);
-	struct nlh h;
+	struct nlmsghdr h;
 	memcpy(&h, buf, sizeof(h));
 	unsigned nl;
-	const unsigned char *name = r > 0 ? attr(buf + sizeof(h) + sizeof(ii), buf + h.len,
+	const unsigned char *name = r > 0 ? nl_attr(buf + sizeof(h) + sizeof(ii), buf + h.nlmsg_len,
 						 IFLA_IFNAME, &nl) : NULL;
-	printf("RTM_GETLINK of 1: type %u, seq %u, not multi: %s, lo: %s\n", type, h.seq,
-	       yes(!(h.flags & NLM_F_MULTI)), yes(name && !strcmp((const char *)name, "lo")));
+	printf("RTM_GETLINK of 1: type %u, seq %u, not multi: %s, lo: %s\n", type, h.nlmsg_seq,
+	       yes(!(h.nlmsg_flags & NLM_F_MULTI)), yes(name && !strcmp((const char *)name, "lo")));
 	r = reply(s, &type, &error, &seq);
 	printf("... then its acknowledgement: type %u, error %d, seq %u\n", type, error, seq);
-	ii.index = 9999;
-	send_req(s, RTM_GETLINK, NLM_F_REQUEST, 106, &ii, sizeof(ii));
+	ii.ifi_index = 9999;
+	nl_send(s, RTM_GETLINK, NLM_F_REQUEST, 106, &ii, sizeof(ii));
 	r = reply(s, &type, &error, &seq);
 	printf("RTM_GETLINK of 9999: type %u, error %s, seq %u\n", type, raw_outcome(error), seq);
-	send_req(s, 0x7FF, NLM_F_REQUEST, 107, &ii, sizeof(ii));
+	nl_send(s, 0x7FF, NLM_F_REQUEST, 107, &ii, sizeof(ii));
 	r = reply(s, &type, &error, &seq);
 	printf("an unknown type: type %u, error %s, seq %u\n", type, raw_outcome(error), seq);
-	send_req(s, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 108, NULL, 0);
+	nl_send(s, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 108, NULL, 0);
 	r = reply(s, &type, &error, &seq);
 	printf("NLMSG_NOOP with NLM_F_ACK: type %u, error %d, seq %u\n", type, error, seq);
-	send_req(s, NLMSG_NOOP, NLM_F_REQUEST, 109, NULL, 0);
+	nl_send(s, NLMSG_NOOP, NLM_F_REQUEST, 109, NULL, 0);
 	struct pollfd pfd = { s, POLLIN, 0 };
 	printf("NLMSG_NOOP without: anything to read: %s\n", yes(poll(&pfd, 1, 100) == 1));
 
 	/* A datagram cut short: MSG_TRUNC. */
-	ii.index = 0;
-	send_req(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 110, &ii, sizeof(ii));
+	ii.ifi_index = 0;
+	nl_send(s, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 110, &ii, sizeof(ii));
 	poll(&pfd, 1, 5000);
 	unsigned char small[16];
 	ssize_t whole = recv(s, small, sizeof(small), MSG_PEEK | MSG_TRUNC);
 	struct iovec v = { small, sizeof(small) };
 	struct msghdr mh = { .msg_iov = &v, .msg_iovlen = 1 };
-	struct nladdr from;
+	struct sockaddr_nl from;
 	mh.msg_name = &from;
 	mh.msg_namelen = sizeof(from);
 	ssize_t got16 = recvmsg(s, &mh, 0);
 	printf("a 16-byte receive of a dump: whole length more: %s, %zd bytes, MSG_TRUNC: %s, "
 	       "from port %u, name length %u\n", yes(whole > 16), got16,
-	       yes(mh.msg_flags & MSG_TRUNC), from.pid, (unsigned)mh.msg_namelen);
+	       yes(mh.msg_flags & MSG_TRUNC), from.nl_pid, (unsigned)mh.msg_namelen);
 	while (poll(&pfd, 1, 200) == 1 && recv(s, buf, sizeof(buf), 0) > 0)
 		;
 	close(s);

@@ -33,41 +33,10 @@
 #define CHECK_ERRNOS(X) X(EAGAIN) X(ECONNREFUSED) X(EBUSY) X(EINVAL)
 #include "check.h"
 
-#ifndef AF_NETLINK
-#define AF_NETLINK 16
-#endif
-#define NETLINK_ROUTE 0
-#define NLMSG_ERROR   2
-#define NLMSG_DONE    3
-#define NLM_F_REQUEST 0x1
-#define NLM_F_MULTI   0x2
-#define NLM_F_DUMP    0x300
-#define RTM_NEWADDR   20
-#define RTM_GETADDR   22
-#define RTM_GETROUTE  26
-#define RTM_NEWNEIGH  28
-#define RTM_GETNEIGH  30
-#define IFA_LOCAL     2
-#define NDA_DST       1
-#define NDA_LLADDR    2
-#define NUD_INCOMPLETE 0x01
-#define NUD_FAILED    0x20
+#include "nldump.h"
 
 #define NOBODY_PORT 7779
 #define BUF 65536
-
-struct nlh {
-	unsigned len;
-	unsigned short type, flags;
-	unsigned seq, pid;
-};
-struct ndmsg {
-	unsigned char family, pad1;
-	unsigned short pad2;
-	int index;
-	unsigned short state;
-	unsigned char flags, type;
-};
 
 static struct in_addr peer;
 static unsigned char buf[BUF] __attribute__((aligned(8)));
@@ -252,31 +221,29 @@ static void proc_net_dev(void)
 
 static int send_dump(int s, unsigned short type, unsigned seq, unsigned char family)
 {
-	unsigned char req[32] __attribute__((aligned(8))) = { 0 };
-	struct nlh h = { sizeof(h) + 12, type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0 };
+	unsigned char body[12] = { family };
 
-	memcpy(req, &h, sizeof(h));
-	req[sizeof(h)] = family;
-	return (int)send(s, req, h.len, 0);
+	return nl_send(s, type, NLM_F_REQUEST | NLM_F_DUMP, seq, body, sizeof(body));
 }
 
-/* The attribute want among those from at to end, or NULL. */
-static const unsigned char *attr(const unsigned char *at, const unsigned char *end,
-				 unsigned short want, unsigned *len)
+/* An address dump's message: the interface whose network holds the
+ * peer's address (ctx: its index). */
+static void each_addr(const struct nlmsghdr *h, const unsigned char *body,
+		      const unsigned char *end, void *ctx)
 {
-	while (at + 4 <= end) {
-		unsigned short l, t;
-		memcpy(&l, at, 2);
-		memcpy(&t, at + 2, 2);
-		if (l < 4 || at + l > end)
-			break;
-		if ((t & 0x3FFF) == want) {
-			*len = l - 4u;
-			return at + 4;
-		}
-		at += (l + 3) & ~3U;
-	}
-	return NULL;
+	struct ifaddrmsg ia;
+	unsigned len;
+	struct in_addr a;
+
+	memcpy(&ia, body, sizeof(ia));
+	const unsigned char *local = nl_attr(body + sizeof(ia), end, IFA_LOCAL, &len);
+	if (h->nlmsg_type != RTM_NEWADDR || !local || len != 4 || !ia.ifa_prefixlen ||
+	    ia.ifa_prefixlen >= 32)
+		return;
+	memcpy(&a, local, 4);
+	uint32_t mask = htonl(~0U << (32 - ia.ifa_prefixlen));
+	if (((a.s_addr ^ peer.s_addr) & mask) == 0)
+		*(int *)ctx = (int)ia.ifa_index;
 }
 
 /* The interface index holding the peer's network (from an address
@@ -286,74 +253,47 @@ static int peer_ifindex(int s)
 	int index = 0;
 
 	send_dump(s, RTM_GETADDR, 1, AF_INET);
-	for (int d = 0; d < 100; d++) {
-		ssize_t n = recv(s, buf, sizeof(buf), 0);
-		for (unsigned off = 0; n > 0 && off + sizeof(struct nlh) <= (unsigned)n;) {
-			struct nlh h;
-			memcpy(&h, buf + off, sizeof(h));
-			if (h.len < sizeof(h) || off + h.len > (unsigned)n || h.type == NLMSG_DONE)
-				return index;
-			unsigned char prefix = buf[off + sizeof(h) + 1];
-			unsigned len;
-			int ifindex;
-			memcpy(&ifindex, buf + off + sizeof(h) + 4, 4);
-			const unsigned char *local = attr(buf + off + sizeof(h) + 8, buf + off + h.len,
-							  IFA_LOCAL, &len);
-			struct in_addr a;
-			if (h.type == RTM_NEWADDR && local && len == 4 && prefix && prefix <= 32) {
-				memcpy(&a, local, 4);
-				uint32_t mask = htonl(~0U << (32 - prefix));
-				if (((a.s_addr ^ peer.s_addr) & mask) == 0 && prefix < 32)
-					index = ifindex;
-			}
-			off += (h.len + 3) & ~3U;
-		}
-		if (n <= 0)
-			break;
-	}
+	nl_walk(s, buf, sizeof(buf), each_addr, &index, NULL);
 	return index;
+}
+
+struct neigh_seen {
+	int index;              /* the peer's interface */
+	bool formed, found;
+	int count;
+};
+
+static void each_neigh(const struct nlmsghdr *h, const unsigned char *body,
+		       const unsigned char *end, void *ctx)
+{
+	struct neigh_seen *n = ctx;
+	struct ndmsg nd;
+	unsigned len, maclen = 0;
+
+	memcpy(&nd, body, sizeof(nd));
+	const unsigned char *a = body + NLMSG_ALIGN(sizeof(nd));
+	const unsigned char *dst = nl_attr(a, end, NDA_DST, &len);
+	const unsigned char *mac = nl_attr(a, end, NDA_LLADDR, &maclen);
+	n->formed &= h->nlmsg_seq == 2 && (h->nlmsg_flags & NLM_F_MULTI) &&
+		     h->nlmsg_type == RTM_NEWNEIGH && nd.ndm_family == AF_INET && dst && len == 4 &&
+		     nd.ndm_ifindex > 0;
+	n->count++;
+	if (dst && len == 4 && nd.ndm_ifindex == n->index && mac && maclen == 6 &&
+	    !(nd.ndm_state & (NUD_INCOMPLETE | NUD_FAILED)))
+		n->found = true;
 }
 
 static void neighbours(int s, int index)
 {
-	bool formed = true, found = false, done = false;
-	int count = 0;
+	struct neigh_seen n = { index, true, false, 0 };
+	struct nlmsghdr done = { 0 };
 
 	send_dump(s, RTM_GETNEIGH, 2, AF_INET);
-	for (int d = 0; d < 100 && !done; d++) {
-		ssize_t n = recv(s, buf, sizeof(buf), 0);
-		if (n <= 0)
-			break;
-		for (unsigned off = 0; off + sizeof(struct nlh) <= (unsigned)n;) {
-			struct nlh h;
-			memcpy(&h, buf + off, sizeof(h));
-			if (h.len < sizeof(h) || off + h.len > (unsigned)n) {
-				formed = false;
-				break;
-			}
-			formed &= h.seq == 2 && (h.flags & NLM_F_MULTI);
-			if (h.type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			struct ndmsg nd;
-			unsigned len, maclen = 0;
-			memcpy(&nd, buf + off + sizeof(h), sizeof(nd));
-			const unsigned char *a = buf + off + sizeof(h) + sizeof(nd), *end = buf + off + h.len;
-			const unsigned char *dst = attr(a, end, NDA_DST, &len);
-			const unsigned char *mac = attr(a, end, NDA_LLADDR, &maclen);
-			formed &= h.type == RTM_NEWNEIGH && nd.family == AF_INET && dst && len == 4 &&
-				  nd.index > 0;
-			count++;
-			if (dst && len == 4 && nd.index == index && mac && maclen == 6 &&
-			    !(nd.state & (NUD_INCOMPLETE | NUD_FAILED)))
-				found = true;
-			off += (h.len + 3) & ~3U;
-		}
-	}
+	bool ended = nl_walk(s, buf, sizeof(buf), each_neigh, &n, &done) >= 0;
+	n.formed &= done.nlmsg_seq == 2 && (done.nlmsg_flags & NLM_F_MULTI);
 	printf("RTM_GETNEIGH dump: ended: %s, IPv4 neighbours with an address and an interface: "
-	       "%s, one with a MAC on the peer's network: %s\n", yes(done), yes(formed && count > 0),
-	       yes(found));
+	       "%s, one with a MAC on the peer's network: %s\n", yes(ended),
+	       yes(n.formed && n.count > 0), yes(n.found));
 }
 
 /* Each datagram's first message, until the dump's NLMSG_DONE. */
@@ -369,28 +309,28 @@ static void busy(int s)
 		if (poll(&p, 1, 2000) != 1)
 			break;
 		ssize_t n = recv(s, buf, sizeof(buf), 0);
-		struct nlh h;
+		struct nlmsghdr h;
 		if (n < (ssize_t)sizeof(h))
 			break;
 		memcpy(&h, buf, sizeof(h));
 		int err = 0;
-		if (h.type == NLMSG_ERROR)
+		if (h.nlmsg_type == NLMSG_ERROR)
 			memcpy(&err, buf + sizeof(h), 4);
 		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s seq %u", at ? ", " : "",
-				       h.type == NLMSG_DONE ? "done" : h.type == NLMSG_ERROR ?
+				       h.nlmsg_type == NLMSG_DONE ? "done" : h.nlmsg_type == NLMSG_ERROR ?
 				       (err == -EBUSY ? "error EBUSY" : "error") :
-				       h.type == RTM_NEWADDR ? "addresses" : "other", h.seq);
-		if (h.type == NLMSG_DONE || at >= sizeof(line) - 40)
+				       h.nlmsg_type == RTM_NEWADDR ? "addresses" : "other", h.nlmsg_seq);
+		if (h.nlmsg_type == NLMSG_DONE || at >= sizeof(line) - 40)
 			break;
 	}
 	printf("a route dump asked while an address dump is read: %s\n", line);
 	/* Read now, a dump is answered again. */
 	send_dump(s, RTM_GETROUTE, 12, AF_INET);
 	ssize_t n = recv(s, buf, sizeof(buf), 0);
-	struct nlh h = { 0 };
+	struct nlmsghdr h = { 0 };
 	if (n >= (ssize_t)sizeof(h))
 		memcpy(&h, buf, sizeof(h));
-	printf("after its end, a route dump: %s\n", h.type == 24 ? "routes" : "other");
+	printf("after its end, a route dump: %s\n", h.nlmsg_type == RTM_NEWROUTE ? "routes" : "other");
 	while (poll(&(struct pollfd){ s, POLLIN, 0 }, 1, 300) == 1 && recv(s, buf, sizeof(buf), 0) > 0)
 		;
 }

@@ -214,8 +214,15 @@ static void policies(void)
 	show_policy("setparam 7");
 	report("setscheduler SCHED_OTHER", set_policy(0, SCHED_OTHER, 0));
 	show_policy("other");
-	/* (Its slice is the kernel's own: Linux's EEVDF says 0 jiffies.) */
+	/* Linux's EEVDF: its base slice in whole jiffies, 0 at HZ 250. */
+	memset(&ts, 0xff, sizeof(ts));
 	report("sched_rr_get_interval, OTHER", syscall(SYS_sched_rr_get_interval, 0, &ts));
+	printf("OTHER slice %ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+	report("setscheduler SCHED_BATCH", set_policy(0, SCHED_BATCH, 0));
+	memset(&ts, 0xff, sizeof(ts));
+	report("sched_rr_get_interval, BATCH", syscall(SYS_sched_rr_get_interval, 0, &ts));
+	printf("BATCH slice %ld.%09ld\n", (long)ts.tv_sec, ts.tv_nsec);
+	report("setscheduler SCHED_OTHER", set_policy(0, SCHED_OTHER, 0));
 }
 
 /* klogctl's checks; never CLEAR or a console change (the host's log). */

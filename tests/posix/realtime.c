@@ -285,6 +285,26 @@ static void timex(void)
 	report("clock_adjtime(bad pointer)", syscall(SYS_clock_adjtime, CLOCK_REALTIME, (void *)8));
 	report("clock_adjtime(MONOTONIC, bad pointer)", syscall(SYS_clock_adjtime, CLOCK_MONOTONIC,
 							       (void *)8));
+	/* What a privileged caller (the host's test runs as root, and
+	 * everybody is root on Mica) is refused before anything changes. */
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_TICK;
+	tx.tick = 1;
+	report("adjtimex(ADJ_TICK 1)", adjtimex(&tx));
+	report("clock_adjtime(REALTIME, ADJ_TICK 1)", syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx));
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_SETOFFSET;
+	tx.time.tv_usec = -1;
+	report("adjtimex(ADJ_SETOFFSET, usec -1)", adjtimex(&tx));
+	tx.time.tv_usec = 1000000;
+	report("adjtimex(ADJ_SETOFFSET, usec 10^6)", adjtimex(&tx));
+	tx.modes = ADJ_SETOFFSET | ADJ_NANO;
+	tx.time.tv_usec = 1000000000;
+	report("adjtimex(ADJ_SETOFFSET|ADJ_NANO, nsec 10^9)", adjtimex(&tx));
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_FREQUENCY;
+	tx.freq = INT64_MAX;
+	report("adjtimex(ADJ_FREQUENCY past its scale)", adjtimex(&tx));
 }
 
 /* ---- Mica only: setting the clock ---- */
@@ -375,6 +395,21 @@ static void setting(void)
 	step(-3600 * NS);
 	printf("set back: REALTIME - MONOTONIC as before: %s\n",
 	       yes(realtime_less_monotonic() - d0 < NS && d0 - realtime_less_monotonic() < NS));
+	/* adjtimex's ADJ_SETOFFSET steps it too; the NTP discipline's
+	 * settings are not there (the clock is never slewed). */
+	struct timex tx = { .modes = ADJ_SETOFFSET, .time = { 3600, 0 } };
+	int r = adjtimex(&tx);
+	printf("adjtimex(ADJ_SETOFFSET an hour): %s, REALTIME - MONOTONIC grew by an hour: %s\n",
+	       r < 0 ? err(errno) : "the state",
+	       yes(realtime_less_monotonic() - d0 > 3599 * NS &&
+		   realtime_less_monotonic() - d0 < 3601 * NS));
+	tx = (struct timex){ .modes = ADJ_SETOFFSET | ADJ_NANO, .time = { -3601, 1000000000 - 1 } };
+	r = (int)syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx);
+	printf("clock_adjtime(ADJ_SETOFFSET|ADJ_NANO, an hour back): %s, as before: %s\n",
+	       r < 0 ? err(errno) : "the state",
+	       yes(realtime_less_monotonic() - d0 < NS && d0 - realtime_less_monotonic() < NS));
+	tx = (struct timex){ .modes = ADJ_FREQUENCY };
+	show("adjtimex(ADJ_FREQUENCY 0): not here", adjtimex(&tx));
 
 	/* A sleeper an hour away wakes when the clock is set past it. */
 	pid_t pid = sleeper(3600 * NS);

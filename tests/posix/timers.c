@@ -10,7 +10,11 @@
  * program none at all; the errors (clock, notify, signal, ids, times).
  * libc's SIGEV_THREAD (a helper thread in rt_sigtimedwait runs the
  * function); sigtimedwait and sigwaitinfo (a zero timeout, a timeout, a
- * pending kill, one from another thread, a timer's signal, siginfo).
+ * pending kill, one from another thread, a timer's signal, siginfo);
+ * and with a handler for the signal: the call takes it, blocked and
+ * pending or unblocked and sent while the call waits (Linux unblocks the
+ * set for the wait and takes it before any handler), the handler never
+ * runs; a caught signal outside the set ends the wait (EINTR).
  * The other calls are made as system calls (libc's timer_t differs);
  * only relations are printed, never times.
  */
@@ -27,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EOPNOTSUPP) X(EAGAIN)
+#define CHECK_ERRNOS(X) X(EINVAL) X(EFAULT) X(EOPNOTSUPP) X(EAGAIN) X(EINTR)
 #include "check.h"
 
 #define MS 1000000LL
@@ -351,6 +355,101 @@ static void sigwaits(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static volatile int usr1_caught, usr2_caught;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_caught++;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_caught++;
+}
+
+struct late_send {
+	pid_t tid;              /* 0: to the process (kill) */
+	int sig;
+};
+
+/* After 30 ms, sig to the tid (or the process); this thread blocks both
+ * signals, so the waiting thread is the only one to take them. */
+static void *late_send(void *arg)
+{
+	struct late_send *s = arg;
+	sigset_t both;
+
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &both, NULL);
+	sleep_ms(30);
+	if (s->tid)
+		syscall(SYS_tgkill, getpid(), s->tid, s->sig);
+	else
+		kill(getpid(), s->sig);
+	return NULL;
+}
+
+/* One wait for set while a thread sends s after 30 ms: the call's
+ * outcome, the signal it took. */
+static void wait_with_sender(const char *what, const sigset_t *set, struct late_send *s)
+{
+	pthread_t th;
+	siginfo_t si;
+	struct timespec two = { 2, 0 };
+
+	memset(&si, 0, sizeof(si));
+	pthread_create(&th, NULL, late_send, s);
+	long r = syscall(SYS_rt_sigtimedwait, set, &si, &two, 8);  /* musl's retries EINTR */
+	int e = errno;
+	pthread_join(th, NULL);
+	errno = e;
+	report(what, r);
+}
+
+/* sigtimedwait of a signal that has a handler. */
+static void sigwaits_with_handler(void)
+{
+	struct sigaction sa, old1, old2;
+	sigset_t set, old;
+	siginfo_t si;
+	struct timespec zero = { 0, 0 };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, &old2);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, &old1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	raise(SIGUSR2);
+	report("handled SIGUSR2 blocked and pending: sigtimedwait", sigtimedwait(&set, &si, &zero));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	printf("its handler ran: %d times\n", usr2_caught);
+
+	/* Not blocked: sent while the call waits. */
+	struct late_send to_thread = { (pid_t)syscall(SYS_gettid), SIGUSR2 };
+	wait_with_sender("handled SIGUSR2 not blocked, tgkill while waiting: sigtimedwait", &set,
+			 &to_thread);
+	printf("its handler ran: %d times\n", usr2_caught);
+	struct late_send to_process = { 0, SIGUSR2 };
+	wait_with_sender("handled SIGUSR2 not blocked, kill while waiting: sigtimedwait", &set,
+			 &to_process);
+	printf("its handler ran: %d times\n", usr2_caught);
+	report("nothing left pending", sigtimedwait(&set, &si, &zero));
+
+	/* A caught signal outside the set ends the wait. */
+	struct late_send other = { 0, SIGUSR1 };
+	wait_with_sender("handled SIGUSR1 outside the set while waiting: sigtimedwait", &set, &other);
+	printf("SIGUSR1's handler ran: %d times, SIGUSR2's: %d times\n", usr1_caught, usr2_caught);
+	sigaction(SIGUSR1, &old1, NULL);
+	sigaction(SIGUSR2, &old2, NULL);
+}
+
 static void inheritance(const char *self)
 {
 	struct ksigevent ev = { .signo = SIGUSR1, .notify = KSIGEV_SIGNAL };
@@ -434,6 +533,7 @@ int main(int argc, char **argv)
 	cpu_time();
 	sigev_thread();
 	sigwaits();
+	sigwaits_with_handler();
 	inheritance(argv[0]);
 	errors();
 	return 0;

@@ -3,7 +3,7 @@
 
 #include "unit.h"
 
-#define MAX_TESTS 256
+#define MAX_TESTS 512
 
 static struct {
 	const char *name;

@@ -859,13 +859,15 @@ TEST(aspace_share_is_copy_on_write)
 
 #define OBJ_PAGES 8
 static void *obj_page[OBJ_PAGES];
-static int obj_holds, obj_released_pages, obj_last;
+static int obj_holds, obj_released_pages, obj_last, obj_writes;
 
-static long obj_get(void *ctx, uint64_t object, uint64_t offset, bool create, void **page)
+static long obj_get(void *ctx, uint64_t object, uint64_t offset, bool create, bool write,
+		    void **page)
 {
 	uint64_t i = offset / 4096;
 
 	*page = NULL;
+	obj_writes += write;
 	if (object != 7 || i >= OBJ_PAGES)
 		return -ERR_BAD_ADDRESS;
 	if (!obj_page[i] && create && !(obj_page[i] = page_alloc(NULL)))
@@ -907,15 +909,22 @@ TEST(aspace_object_regions_share_the_objects_pages)
 	CHECK_EQ(obj_holds, 1);
 	CHECK_EQ(as_add_object(&a, 0x12000, 0x1000, RW, 7, 0), -ERR_RANGE);
 	CHECK_EQ(obj_holds, 1);
-	/* A write, by fault or copy, goes into the object's page itself. */
+	/* A write, by fault or copy, goes into the object's page itself,
+	 * and the object is told it is written (a file's mtime); a read
+	 * is not. */
+	obj_writes = 0;
 	CHECK_EQ(as_fault(&a, 0x10000, WRITE_ACCESS, &src, &rights), 0);
 	CHECK_EQ(src, (uint64_t)obj_page[2]);
 	CHECK_EQ(rights, RW);
+	CHECK_EQ(obj_writes, 1);
 	v = 5;
 	CHECK_EQ(as_copy_out(&a, 0x11003, &v, 1), 0);
 	CHECK_EQ(((uint8_t *)obj_page[3])[3], 5);
+	CHECK_EQ(obj_writes, 2);
 	CHECK_EQ(as_copy_in(&a, &v, 0x12000, 1), 0);        /* no page yet: zeros, none made */
 	CHECK_EQ(v, 0);
+	CHECK_EQ(as_fault(&a, 0x10000, 0, &src, &rights), 0);
+	CHECK_EQ(obj_writes, 2);
 	CHECK(obj_page[4] == NULL);
 	CHECK_EQ(a.npages, 0);                              /* the object's, not owned */
 	/* A fork's child maps the same pages, writable, not copied. */

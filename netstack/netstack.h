@@ -332,6 +332,10 @@ void socket_poll(void);
 /* Sessions open now, and sessions ended because their client died
  * (sock_sessions, sock_clients_died). */
 void socket_sessions(uint64_t *open, uint64_t *died);
+/* The most pool buffers one socket's received data keeps now, and the
+ * entries copied out of pool buffers so far to give another socket its
+ * share (sock_rx_kept_most, sock_rx_collapsed; socket_rx.c). */
+void socket_rx_kept(uint64_t *most, uint64_t *collapsed);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
 /* An ICMP error (err: SOCK_E*) about a datagram from src:sport to

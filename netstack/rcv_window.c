@@ -30,13 +30,24 @@ void rcv_window_measure(struct rcv_window *w, const struct pbuf *p)
 		w->per_buf8 = rcv_window_sample(w->per_buf8, bytes, bufs);
 }
 
+/* Give n bytes back to the window with one window update. tcp_recved
+ * takes 16 bits and sends an update at every call that opens the window
+ * by TCP_WND_UPDATE_THRESHOLD (4 segments): a read of 256 KiB given in
+ * pieces sent four updates back to back, each a frame for the guest to
+ * send and QEMU to carry. So what is past the last piece widens the
+ * window as tcp_recved would (clamped to the most it may be), and the
+ * last piece's tcp_recved announces it all. */
 static void give(struct tcp_pcb *pcb, uint32_t n)
 {
-	while (n) {
-		u16_t k = (u16_t)(n < 0xFFFF ? n : 0xFFFF);     /* tcp_recved takes 16 bits */
-		tcp_recved(pcb, k);
-		n -= k;
+	if (n > 0xFFFF) {
+		uint32_t wide = pcb->rcv_wnd + (n - 0xFFFF);
+
+		pcb->rcv_wnd = wide > TCP_WND_MAX(pcb) || wide < pcb->rcv_wnd ?
+			       TCP_WND_MAX(pcb) : (tcpwnd_size_t)wide;
+		n = 0xFFFF;
 	}
+	if (n)
+		tcp_recved(pcb, (u16_t)n);
 }
 
 void rcv_window_recved(struct rcv_window *w, struct tcp_pcb *pcb, uint32_t len)

@@ -7,6 +7,7 @@
  *   socket_pending.c  deferred replies: a call that must wait keeps its
  *                     reply object until socket_poll can answer it
  *   socket_tcp.c      stream sockets over lwIP's raw TCP interface
+ *   socket_rx.c       their received data, waiting for the client
  *   socket_udp.c      datagram sockets over lwIP's raw UDP interface
  *
  * Everything runs on the netstack's one thread: lwIP's callbacks, the
@@ -62,6 +63,8 @@ struct sock {
 	unsigned rxq_head, rxq_n;
 	struct pbuf *rx_tail;
 	uint8_t *rx_tail_end;
+	unsigned rx_kept;               /* pool buffers the entries hold (socket_rx.c) */
+	struct sock *rx_keeper_prev, *rx_keeper_next;   /* the sockets with rx_kept > 0 */
 	struct rcv_window rw;           /* the window by the buffers segments take */
 	int accq[ACCEPT_QUEUE_MAX];     /* listener: connections not yet accepted */
 	unsigned acc_n;
@@ -127,6 +130,18 @@ int sock_errno(err_t e);
  * in_use says whether the protocol has a port taken; 0 when 32 tries
  * found only ports in use (lwIP's own choice then). */
 uint16_t sock_random_port(bool (*in_use)(uint16_t port));
+
+/* socket_rx.c: a stream socket's received data (its entries). */
+/* Keep p (a segment lwIP delivered) or copy it into the entries;
+ * ERR_MEM when there is no memory or no entry left: lwIP keeps p and
+ * offers it again. */
+err_t sock_rx_append(struct sock *s, struct pbuf *p);
+/* Copy at most len bytes from the front of the first entry to `to` and
+ * take them off it (pbufs emptied are freed: pool buffers go back to the
+ * NIC); the entry goes when emptied. Returns the bytes copied. */
+uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len);
+/* Let go of every entry (the socket closes). */
+void sock_rx_drop_all(struct sock *s);
 
 /* socket_pending.c */
 /* Keep the reply object for the call in m (words w) in pd: false, the

@@ -4,189 +4,12 @@
  * its session for a readiness signal; the calls (struct sock_ops) act on
  * that state and return SOCK_WAIT when they must wait.
  *
- * Received data is kept as lwIP delivered it, or copied into the
- * socket's chunks ("Received data" below), and acknowledged to lwIP
- * (tcp_recved, opening the window again) only as the client reads it.
+ * Received data waits in the socket's entries (socket_rx.c) and is
+ * acknowledged to lwIP (tcp_recved, opening the window again) only as
+ * the client reads it.
  */
 #include "socket_service.h"
 #include "lwip/priv/tcp_priv.h"     /* tcp_pcb_lists, NUM_TCP_PCB_LISTS */
-
-/* ---- received data ----
- *
- * A client's RECV copies from the socket's entries straight into its
- * session buffer. An entry is either segments kept as lwIP delivered
- * them (their pbufs: pool buffers, which go back to the NIC as they are
- * read, or lwIP's heap), appended to the last kept entry while it stays
- * within a pbuf chain's 64 KiB, or a chunk that data is copied into.
- * Segments are kept when that is safe, and copied otherwise:
- *
- *   - only dense ones (at least RX_KEEP_MIN bytes per pbuf): a peer's
- *     small segments are copied and cost what they carry, not a pbuf,
- *     let alone a 2 KiB pool buffer, each;
- *   - pool buffers only while every socket together keeps at most half
- *     of lwIP's share of the pool (rx_kept_all): the NICs never lack
- *     receive buffers, and lwIP keeps half its share for out-of-order
- *     segments and everything else; a client that does not read pins
- *     at most that, and what comes past it is copied, as before;
- *   - what a socket keeps is bounded by its window as chunks were (the
- *     window is opened only as the client reads), and let go when the
- *     socket closes: a dead client's session ends (socket_session.c)
- *     and gives it all back.
- */
-
-static unsigned rx_kept_all;    /* pool buffers every socket's kept entries hold */
-
-/* The pool buffers p's pbufs are in. */
-static unsigned pool_bufs(struct pbuf *p)
-{
-	unsigned n = 0;
-
-	for (; p; p = p->next)
-		n += iface_in_pool_buffer(p);
-	return n;
-}
-
-/* Free an entry's chain, counting the pool buffers it let go of. */
-static void rx_free(struct pbuf *p)
-{
-	rx_kept_all -= pool_bufs(p);
-	pbuf_free(p);
-}
-
-/* Room left in the last chunk (0 when the last entry is not one). */
-static uint32_t tail_room(const struct sock *s)
-{
-	const struct pbuf *t = s->rx_tail;
-
-	return t ? (uint32_t)(s->rx_tail_end - ((uint8_t *)t->payload + t->len)) : 0;
-}
-
-/* Copy n bytes of p from offset into the last chunk's room. */
-static void tail_fill(struct sock *s, struct pbuf *p, uint16_t offset, uint16_t n)
-{
-	struct pbuf *t = s->rx_tail;
-
-	pbuf_copy_partial(p, (uint8_t *)t->payload + t->len, n, offset);
-	t->len = (u16_t)(t->len + n);
-	t->tot_len = t->len;
-}
-
-/* Keep p as it came: appended to the last entry when that is kept
- * segments with room in a chain's 64 KiB, else a new entry. False when
- * it should be copied instead (sparse, past the bound on kept pool
- * buffers, when the last chunk still has room for it, or when rxq is
- * full). */
-static bool rx_keep(struct sock *s, struct pbuf *p)
-{
-	unsigned bufs = 0, pooled = 0;
-	struct pbuf *last = s->rxq_n ? s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
-
-	for (struct pbuf *q = p; q; q = q->next) {
-		bufs++;
-		if (iface_in_pool_buffer(q))
-			pooled++;
-		else if ((q->flags & PBUF_FLAG_IS_CUSTOM) || !pbuf_match_type(q, PBUF_RAM))
-			return false;   /* only pool buffers and lwIP's heap are kept */
-	}
-	if (p->tot_len < bufs * RX_KEEP_MIN || tail_room(s) >= p->tot_len ||
-	    rx_kept_all + pooled > pool_lwip_share() / 2)
-		return false;
-	if (last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= 0xFFFF) {
-		pbuf_cat(last, p);
-	} else {
-		if (s->rxq_n == RXQ_MAX)
-			return false;
-		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = p;
-		s->rx_tail = NULL;      /* what is copied next starts a chunk after it */
-	}
-	rx_kept_all += pooled;
-	return true;
-}
-
-/* Data into the socket's chunks: the last one's room, then new ones.
- * ERR_MEM when there is no memory or no room in rxq: lwIP keeps p and
- * offers it again. */
-static err_t rx_append(struct sock *s, struct pbuf *p)
-{
-	uint32_t room = tail_room(s), len = p->tot_len;
-	unsigned need = len > room ? (len - room + RX_CHUNK - 1) / RX_CHUNK : 0;
-	struct pbuf *fresh[(0xFFFF + RX_CHUNK - 1) / RX_CHUNK + 1];
-
-	if (rx_keep(s, p))
-		return ERR_OK;
-	if (s->rxq_n + need > RXQ_MAX)
-		return ERR_MEM;
-	for (unsigned i = 0; i < need; i++) {
-		if (!(fresh[i] = pbuf_alloc(PBUF_RAW, RX_CHUNK, PBUF_RAM))) {
-			while (i--)
-				pbuf_free(fresh[i]);
-			return ERR_MEM;
-		}
-	}
-	uint16_t done = (uint16_t)(len < room ? len : room);
-	if (done)
-		tail_fill(s, p, 0, done);
-	for (unsigned i = 0; i < need; i++) {
-		struct pbuf *c = fresh[i];
-		s->rx_tail = c;
-		s->rx_tail_end = (uint8_t *)c->payload + RX_CHUNK;
-		c->len = c->tot_len = 0;
-		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = c;
-		uint16_t n = (uint16_t)(len - done < RX_CHUNK ? len - done : RX_CHUNK);
-		tail_fill(s, p, done, n);
-		done = (uint16_t)(done + n);
-	}
-	pbuf_free(p);
-	return ERR_OK;
-}
-
-/* Copy at most len bytes from the front of the first entry to to and
- * take them off it (pbufs emptied are freed: pool buffers go back to the
- * NIC); the entry goes when emptied. Returns the bytes copied. */
-static uint32_t rx_take(struct sock *s, uint8_t *to, uint32_t len)
-{
-	struct pbuf **first = &s->rxq[s->rxq_head], *p = *first;
-	uint32_t done = 0;
-
-	while (p && done < len) {
-		uint32_t n = p->len < len - done ? p->len : len - done;
-		memcpy(to + done, p->payload, n);
-		done += n;
-		if (n < p->len) {
-			pbuf_remove_header(p, (size_t)n);
-			break;
-		}
-		/* Emptied: freed (an emptied chunk too, the tail one
-		 * included), the rest of the chain is the entry. */
-		struct pbuf *next = p->next;
-		p->next = NULL;
-		if (iface_in_pool_buffer(p))
-			rx_kept_all--;
-		if (p == s->rx_tail)
-			s->rx_tail = NULL;
-		pbuf_free(p);
-		p = next;
-	}
-	/* Empty pbufs left at a chain's end go with it. */
-	if (p && !p->tot_len && p != s->rx_tail) {
-		rx_free(p);
-		p = NULL;
-	}
-	*first = p;
-	if (!p) {
-		s->rxq_head = (s->rxq_head + 1) % RXQ_MAX;
-		s->rxq_n--;
-	}
-	return done;
-}
-
-/* Let go of every entry (the socket closes). */
-static void rx_drop_all(struct sock *s)
-{
-	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
-		rx_free(s->rxq[s->rxq_head]);
-	s->rx_tail = NULL;
-}
 
 /* ---- lwIP's callbacks ---- */
 
@@ -198,7 +21,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		s->eof = true;
 	} else {
 		rcv_window_measure(&s->rw, p);
-		if (rx_append(s, p) != ERR_OK)
+		if (sock_rx_append(s, p) != ERR_OK)
 			return ERR_MEM;         /* lwIP keeps it and offers it again */
 	}
 	sock_changed(s);
@@ -389,7 +212,7 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	}
 	while (s->rxq_n && done < len) {
 		uint64_t left = len - done;
-		done += rx_take(s, to + done, (uint32_t)(left < 0xFFFF ? left : 0xFFFF));
+		done += sock_rx_take(s, to + done, (uint32_t)(left < 0xFFFF ? left : 0xFFFF));
 	}
 	/* The window opened by what was read, at once, as far as the
 	 * buffers its segments take allow (rcv_window.c): one window update
@@ -548,7 +371,7 @@ static void tcp_sock_close(struct sock *s)
 	}
 	for (unsigned i = 0; i < s->acc_n; i++)
 		sock_close(&s->session->socks[s->accq[i]]);
-	rx_drop_all(s);
+	sock_rx_drop_all(s);
 }
 
 const struct sock_ops sock_tcp_ops = {

@@ -202,6 +202,10 @@ enum netmgmt_label {
 				   (SO_RCVBUF; Linux's RcvbufErrors) */        \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
+	OWN(sock_rx_kept_most)  /* pool buffers the socket keeping the most      \
+				   received data in them keeps now */           \
+	OWN(sock_rx_collapsed)  /* received entries copied out of pool buffers   \
+				   to give another socket its share */          \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
 	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \

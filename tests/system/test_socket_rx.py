@@ -4,13 +4,16 @@ client does not read keeps pool buffers, but every socket together at
 most half of lwIP's share of the pool, the rest copied; the NIC keeps
 receiving (ping), the bytes come out whole and in order when the client
 reads again, and the buffers go back when the connection ends and when
-the client dies.
+the client dies. Each socket keeps at most its fair share of that bound:
+a connection that stalled first with all of it gives half back (its
+newest entries copied into lwIP's heap) when a second one needs it.
 
 netecho's TCP echo is the client: it reads a connection only while it
 can send back what it read, so a host that sends without reading stalls
-it. Two connections stall at once, so that together they hold more than
-the bound allows (a window is 256 KiB, up to 180 pool buffers of 1460
-bytes on e1000, and the bound is 128).
+it. Two connections stall, one after the other, so that together they hold
+more than the bound allows (a window is 256 KiB, up to 180 pool buffers
+of 1460 bytes on e1000, and the bound is 128), and the first alone holds
+all of it before the second starts.
 """
 import fcntl
 import hashlib
@@ -66,6 +69,13 @@ def send(s, p):
         pass            # the echo was killed: reset
 
 
+def kept(rig):
+    """(pool buffers lwIP holds, the most one socket keeps, entries
+    copied out for another socket's share)."""
+    s = rig.stats()
+    return s["eth0.bufs_lwip"], s["sock_rx_kept_most"], s["sock_rx_collapsed"]
+
+
 def start_senders(rig, payloads):
     conns, senders = [], []
     for p in payloads:
@@ -86,12 +96,24 @@ def test_unread_data_keeps_at_most_half_lwips_share(model, tmp_path):
         wait_up(rig)
         rig.qemu.wait_for(r"^console: ready")
         idle, share = pool(rig)
-        conns, senders = start_senders(rig, payloads)
+        # The first alone: it may keep the whole bound.
+        conns, senders = start_senders(rig, payloads[:1])
+        stalled(rig, conns, senders)
+        _, alone, collapsed = kept(rig)
+        assert alone > share // 4, (alone, share)
+        # The second: the first gives back what is past its half.
+        more, more_senders = start_senders(rig, payloads[1:])
+        conns, senders = conns + more, senders + more_senders
         held, _ = stalled(rig, conns, senders)
+        held, most, collapsed2 = kept(rig)
         # Kept (not all copied: this fails when sockets copy everything),
-        # and bounded by half the share however much the windows allow.
+        # and bounded by half the share however much the windows allow,
+        # and the first no more than its fair share (this fails when the
+        # first keeps what it took alone and the second copies).
         assert held >= 32, (idle, held, share)
         assert held <= share // 2 + SLACK, (idle, held, share)
+        assert most <= share // 4, (alone, most, share)
+        assert collapsed2 > collapsed, (collapsed, collapsed2)
         r = rig.run("ping", "-c", "3", "-i", "0.2", "-W", "5", GUEST, timeout=60, check=False)
         assert " 0% packet loss" in r.stdout, r.stdout
         # Read again: every byte back in order, through kept and copied

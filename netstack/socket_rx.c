@@ -1,0 +1,280 @@
+/*
+ * A stream socket's received data, waiting for its client (the receive
+ * side of socket_tcp.c; docs/netstack.md, "Received TCP data").
+ *
+ * A client's RECV copies from the socket's entries straight into its
+ * session buffer. An entry is either segments kept as lwIP delivered
+ * them (their pbufs: pool buffers, which go back to the NIC as they are
+ * read, or lwIP's heap), appended to the last kept entry while it stays
+ * within a pbuf chain's 64 KiB, or a chunk that data is copied into.
+ * Segments are kept when that is safe, and copied otherwise:
+ *
+ *   - only dense ones (at least RX_KEEP_MIN bytes per pbuf): a peer's
+ *     small segments are copied and cost what they carry, not a pbuf,
+ *     let alone a 2 KiB pool buffer, each;
+ *   - pool buffers only while every socket together keeps at most half
+ *     of lwIP's share of the pool (rx_kept_bound): the NICs never lack
+ *     receive buffers, and lwIP keeps half its share for out-of-order
+ *     segments and everything else; a client that does not read pins
+ *     at most that, and what comes past it is copied, as before;
+ *   - and each socket at most its fair share of that bound: the bound
+ *     split evenly between the sockets keeping pool buffers (itself
+ *     counted). A socket that needs its share while the bound is taken
+ *     gets it from those over theirs: their newest kept entries are
+ *     copied into lwIP's heap (rx_reclaim), as Linux collapses a
+ *     socket's receive queue under memory pressure (tcp_collapse), so
+ *     a stream that came first (iperf3 -P 4's first) or whose reader
+ *     stopped cannot hold the whole bound while the others copy;
+ *   - what a socket keeps is bounded by its window as chunks were (the
+ *     window is opened only as the client reads), and let go when the
+ *     socket closes: a dead client's session ends (socket_session.c)
+ *     and gives it all back.
+ */
+#include "socket_service.h"
+
+static unsigned rx_kept_all;    /* pool buffers every socket's entries hold */
+static struct sock *keepers;    /* the sockets holding some (s->rx_kept > 0) */
+static unsigned keepers_n;
+static uint64_t rx_collapsed;    /* entries copied out of pool buffers for another's share */
+
+/* What every socket together may keep. */
+static unsigned rx_kept_bound(void)
+{
+	return pool_lwip_share() / 2;
+}
+
+/* A socket's share: the bound split between the sockets keeping pool
+ * buffers, s among them. */
+static unsigned rx_share(const struct sock *s)
+{
+	return rx_kept_bound() / (keepers_n + (s->rx_kept ? 0 : 1));
+}
+
+/* s's entries hold n more pool buffers (n may be 0). */
+static void kept_add(struct sock *s, unsigned n)
+{
+	if (!n)
+		return;
+	if (!s->rx_kept) {
+		s->rx_keeper_prev = NULL;
+		s->rx_keeper_next = keepers;
+		if (keepers)
+			keepers->rx_keeper_prev = s;
+		keepers = s;
+		keepers_n++;
+	}
+	s->rx_kept += n;
+	rx_kept_all += n;
+}
+
+/* ... n fewer. */
+static void kept_sub(struct sock *s, unsigned n)
+{
+	if (!n)
+		return;
+	s->rx_kept -= n;
+	rx_kept_all -= n;
+	if (!s->rx_kept) {
+		if (s->rx_keeper_prev)
+			s->rx_keeper_prev->rx_keeper_next = s->rx_keeper_next;
+		else
+			keepers = s->rx_keeper_next;
+		if (s->rx_keeper_next)
+			s->rx_keeper_next->rx_keeper_prev = s->rx_keeper_prev;
+		s->rx_keeper_next = s->rx_keeper_prev = NULL;
+		keepers_n--;
+	}
+}
+
+/* The pool buffers p's pbufs are in. */
+static unsigned pool_bufs(struct pbuf *p)
+{
+	unsigned n = 0;
+
+	for (; p; p = p->next)
+		n += iface_in_pool_buffer(p);
+	return n;
+}
+
+/* Free an entry's chain, counting the pool buffers it let go of. */
+static void rx_free(struct sock *s, struct pbuf *p)
+{
+	kept_sub(s, pool_bufs(p));
+	pbuf_free(p);
+}
+
+/* Copy k's entry i (kept segments) into one pbuf of lwIP's heap in its
+ * place, letting its pool buffers go. False when the heap has no room. */
+static bool rx_collapse(struct sock *k, unsigned i)
+{
+	struct pbuf **e = &k->rxq[(k->rxq_head + i) % RXQ_MAX], *p = *e;
+	unsigned bufs = pool_bufs(p);
+
+	if (!bufs || !p->tot_len)
+		return true;
+	struct pbuf *c = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+	if (!c)
+		return false;
+	pbuf_copy_partial(p, c->payload, p->tot_len, 0);
+	*e = c;
+	kept_sub(k, bufs);
+	pbuf_free(p);
+	rx_collapsed++;
+	return true;
+}
+
+/* Make room under the bound for `need` pool buffers of s, from the
+ * sockets keeping more than their share (s's share: one more keeper
+ * when s is none yet), newest entries first. True when there is room. */
+static bool rx_reclaim(struct sock *s, unsigned need)
+{
+	unsigned share = rx_share(s);
+
+	for (struct sock *k = keepers, *next; k && rx_kept_all + need > rx_kept_bound(); k = next) {
+		next = k->rx_keeper_next;       /* k leaves the list when it keeps none */
+		for (unsigned i = k->rxq_n; k != s && k->rx_kept > share && i--; )
+			if (!rx_collapse(k, i))
+				return false;
+	}
+	return rx_kept_all + need <= rx_kept_bound();
+}
+
+/* Room left in the last chunk (0 when the last entry is not one). */
+static uint32_t tail_room(const struct sock *s)
+{
+	const struct pbuf *t = s->rx_tail;
+
+	return t ? (uint32_t)(s->rx_tail_end - ((uint8_t *)t->payload + t->len)) : 0;
+}
+
+/* Copy n bytes of p from offset into the last chunk's room. */
+static void tail_fill(struct sock *s, struct pbuf *p, uint16_t offset, uint16_t n)
+{
+	struct pbuf *t = s->rx_tail;
+
+	pbuf_copy_partial(p, (uint8_t *)t->payload + t->len, n, offset);
+	t->len = (u16_t)(t->len + n);
+	t->tot_len = t->len;
+}
+
+/* Keep p as it came: appended to the last entry when that is kept
+ * segments with room in a chain's 64 KiB, else a new entry. False when
+ * it should be copied instead (sparse, past s's share or the bound on
+ * kept pool buffers, when the last chunk still has room for it, or when
+ * rxq is full). */
+static bool rx_keep(struct sock *s, struct pbuf *p)
+{
+	unsigned bufs = 0, pooled = 0;
+	struct pbuf *last = s->rxq_n ? s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
+	bool append = last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= 0xFFFF;
+
+	for (struct pbuf *q = p; q; q = q->next) {
+		bufs++;
+		if (iface_in_pool_buffer(q))
+			pooled++;
+		else if ((q->flags & PBUF_FLAG_IS_CUSTOM) || !pbuf_match_type(q, PBUF_RAM))
+			return false;   /* only pool buffers and lwIP's heap are kept */
+	}
+	if (p->tot_len < bufs * RX_KEEP_MIN || tail_room(s) >= p->tot_len ||
+	    (!append && s->rxq_n == RXQ_MAX))
+		return false;
+	if (pooled && (s->rx_kept + pooled > rx_share(s) ||
+		       (rx_kept_all + pooled > rx_kept_bound() && !rx_reclaim(s, pooled))))
+		return false;
+	if (append) {
+		pbuf_cat(last, p);
+	} else {
+		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = p;
+		s->rx_tail = NULL;      /* what is copied next starts a chunk after it */
+	}
+	kept_add(s, pooled);
+	return true;
+}
+
+err_t sock_rx_append(struct sock *s, struct pbuf *p)
+{
+	uint32_t room = tail_room(s), len = p->tot_len;
+	unsigned need = len > room ? (len - room + RX_CHUNK - 1) / RX_CHUNK : 0;
+	struct pbuf *fresh[(0xFFFF + RX_CHUNK - 1) / RX_CHUNK + 1];
+
+	if (rx_keep(s, p))
+		return ERR_OK;
+	if (s->rxq_n + need > RXQ_MAX)
+		return ERR_MEM;
+	for (unsigned i = 0; i < need; i++) {
+		if (!(fresh[i] = pbuf_alloc(PBUF_RAW, RX_CHUNK, PBUF_RAM))) {
+			while (i--)
+				pbuf_free(fresh[i]);
+			return ERR_MEM;
+		}
+	}
+	uint16_t done = (uint16_t)(len < room ? len : room);
+	if (done)
+		tail_fill(s, p, 0, done);
+	for (unsigned i = 0; i < need; i++) {
+		struct pbuf *c = fresh[i];
+		s->rx_tail = c;
+		s->rx_tail_end = (uint8_t *)c->payload + RX_CHUNK;
+		c->len = c->tot_len = 0;
+		s->rxq[(s->rxq_head + s->rxq_n++) % RXQ_MAX] = c;
+		uint16_t n = (uint16_t)(len - done < RX_CHUNK ? len - done : RX_CHUNK);
+		tail_fill(s, p, done, n);
+		done = (uint16_t)(done + n);
+	}
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len)
+{
+	struct pbuf **first = &s->rxq[s->rxq_head], *p = *first;
+	uint32_t done = 0;
+
+	while (p && done < len) {
+		uint32_t n = p->len < len - done ? p->len : len - done;
+		memcpy(to + done, p->payload, n);
+		done += n;
+		if (n < p->len) {
+			pbuf_remove_header(p, (size_t)n);
+			break;
+		}
+		/* Emptied: freed (an emptied chunk too, the tail one
+		 * included), the rest of the chain is the entry. */
+		struct pbuf *next = p->next;
+		p->next = NULL;
+		kept_sub(s, iface_in_pool_buffer(p));
+		if (p == s->rx_tail)
+			s->rx_tail = NULL;
+		pbuf_free(p);
+		p = next;
+	}
+	/* Empty pbufs left at a chain's end go with it. */
+	if (p && !p->tot_len && p != s->rx_tail) {
+		rx_free(s, p);
+		p = NULL;
+	}
+	*first = p;
+	if (!p) {
+		s->rxq_head = (s->rxq_head + 1) % RXQ_MAX;
+		s->rxq_n--;
+	}
+	return done;
+}
+
+void sock_rx_drop_all(struct sock *s)
+{
+	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
+		rx_free(s, s->rxq[s->rxq_head]);
+	s->rx_tail = NULL;
+}
+
+void socket_rx_kept(uint64_t *most, uint64_t *collapsed)
+{
+	unsigned m = 0;
+
+	for (const struct sock *k = keepers; k; k = k->rx_keeper_next)
+		if (k->rx_kept > m)
+			m = k->rx_kept;
+	*most = m;
+	*collapsed = rx_collapsed;
+}

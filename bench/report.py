@@ -375,9 +375,30 @@ IPERF_COLUMNS = (["NIC", "direction", "Linux Mbit/s", "Mica Mbit/s"], ["nic", "d
                  "linux_mbit", "mica_mbit")
 
 
+STARVED_MS = 500       # a run whose QEMU waited this long for a host CPU is named
+
+
+def md_starved(d):
+    """A line naming the runs in which QEMU was runnable without a host CPU
+    for STARVED_MS or longer (run_net.py's *_starved_ms), or none."""
+    named = []
+    for r in d["results"]:
+        for guest in ("linux", "mica"):
+            for i, ms in enumerate(r.get(f"{guest}_starved_ms") or []):
+                if ms is not None and ms >= STARVED_MS:
+                    named.append(f"{r['nic']} {r['direction']}, {guest.capitalize()}'s "
+                                 f"run {i + 1}: {ms / 1000:.1f} s")
+    if not named:
+        return []
+    return ["", "QEMU runnable but without a host CPU for 0.5 s or more at a stretch "
+            "during the transfer (the host starved it; such a run collapses, "
+            "docs/drivers.md): " + "; ".join(named) + "."]
+
+
 def md_net(sec):
     d = sec["data"]
     lines = md_side_by_side(d, f"iperf 2 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
+    lines += md_starved(d)
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
 
 

@@ -22,6 +22,12 @@ The Linux guest is Debian 12's kernel with a busybox initramfs
 and the netstack (lwIP; its own iperf 2 server); it is skipped while
 build/netstack.elf does not exist.
 
+Each run's line also says how long QEMU was, at most, runnable without
+getting a host CPU during the transfer (bench/qemu_sched.py; in net.json as
+linux_starved_ms and mica_starved_ms): a shared host can leave the pinned
+QEMU without a CPU for seconds, and a run it does that to collapses
+(docs/drivers.md, "The runs that collapse").
+
 Prints a Markdown table, also written to build/bench/net.md and, with every
 run's number, build/bench/net.json. Never fails: what does not complete is
 reported as such.
@@ -39,6 +45,7 @@ from net_rig import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, IPERF_PIN, NICS,  
                      QEMU_PIN, LinuxGuestBase, MicaGuestBase, add_host_tap, cell, median,
                      nic_args, wait_answering, write_results)
 from netns import Netns, can_run          # noqa: E402
+from qemu_sched import SchedSampler       # noqa: E402
 from qemu import Qemu                     # noqa: E402
 from report import qemu_version  # noqa: E402
 
@@ -170,9 +177,27 @@ class MicaGuest(MicaGuestBase):
         return int(m.group(1)) * 8 / int(m.group(2)) / 1000.0
 
 
+# How QEMU got the host's CPUs in the last run (qemu_sched.SchedSampler's
+# summary), or None.
+last_sched = None
+
+
 def start_guest(guest, ns, model, tmp, client):
+    """QEMU started, with a sampler of its threads' scheduling (qemu.sched)."""
     args = guest.args(model, tmp, client) + nic_args(model)
-    return Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
+    qemu = Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
+    qemu.sched = SchedSampler(qemu.proc.pid).start()
+    return qemu
+
+
+def stop_guest(qemu):
+    """QEMU stopped; last_sched from its run once the guest was ready (the
+    transfer), not its boot."""
+    global last_sched
+    qemu.sched.stop()
+    began = getattr(qemu, "transfer_began", None)
+    last_sched = qemu.sched.summary(began) if began else None
+    qemu.stop()
 
 
 def to_guest(guest, ns, model, tmp):
@@ -183,6 +208,7 @@ def to_guest(guest, ns, model, tmp):
         if not wait_answering(ns):
             print(f"  {guest.name} {model} to guest: the guest does not answer a ping")
             return None
+        qemu.transfer_began = time.time()
         try:
             cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
                                              "-c", GUEST_ADDR, "-p", str(PORT),
@@ -199,7 +225,7 @@ def to_guest(guest, ns, model, tmp):
         print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
         return None
     finally:
-        qemu.stop()
+        stop_guest(qemu)
 
 
 def from_guest(guest, ns, model, tmp):
@@ -213,6 +239,7 @@ def from_guest(guest, ns, model, tmp):
             return None
         qemu = start_guest(guest, ns, model, tmp, client=True)
         qemu.wait_for(guest.ready)
+        qemu.transfer_began = time.time()
         # The server's report, once the guest has sent; if the guest is
         # done (or gone) without one, the guest's own count. Waited for
         # while bytes arrive (STALL).
@@ -242,23 +269,27 @@ def from_guest(guest, ns, model, tmp):
         return mbit
     finally:
         if qemu:
-            qemu.stop()
+            stop_guest(qemu)
         server.stop()
 
 
 DIRECTIONS = {"to guest": to_guest, "from guest": from_guest}
 
 
-def measure(guests, model, runs):
+def measure(guests, model, runs, starved):
     """RUNS runs of each direction on one NIC model, the guests taking turns
     (a fresh boot each run) so that both see the same host load; results
-    appended to runs[(guest, model, direction)]."""
+    appended to runs[(guest, model, direction)], and the longest stretch in
+    which QEMU was runnable without a host CPU (ms; qemu_sched.py: a run
+    that collapses is one the host starved) to starved[...]."""
+    global last_sched
     with tempfile.TemporaryDirectory() as tmp, Netns(f"net-{model}") as ns:
         add_host_tap(ns)
         for direction, fn in DIRECTIONS.items():
             for _ in range(RUNS):
                 for guest in guests:
                     start = time.monotonic()
+                    last_sched = None
                     try:
                         mbit = fn(guest, ns, model, tmp)
                     except AssertionError as e:
@@ -267,9 +298,13 @@ def measure(guests, model, runs):
                     got = runs.setdefault((guest.name, model, direction), [])
                     if mbit is not None:
                         got.append(mbit)
+                    gap = last_sched["longest_starved_ms"] if last_sched else None
+                    starved.setdefault((guest.name, model, direction), []).append(gap)
                     print(f"  {guest.name} {model} {direction}: "
                           + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s")
-                          + f" ({time.monotonic() - start:.0f} s)", flush=True)
+                          + f" ({time.monotonic() - start:.0f} s"
+                          + ("" if gap is None else f"; QEMU runnable without a host CPU "
+                             f"for {gap} ms at most") + ")", flush=True)
 
 
 def side_by_side(runs, *key):
@@ -294,9 +329,10 @@ def main():
 
     load = os.getloadavg()[0]
     runs = {}                       # (guest, model, direction) -> [Mbit/s]
+    starved = {}                    # (guest, model, direction) -> [ms, each run]
     for model in NICS:
         try:
-            measure(list(guests.values()), model, runs)
+            measure(list(guests.values()), model, runs, starved)
         except (OSError, subprocess.SubprocessError) as e:   # reported, never fatal
             print(f"bench/run_net.py: {model}: {e}")
 
@@ -306,7 +342,9 @@ def main():
             linux, mica, lm, mm, ratio = side_by_side(runs, model, direction)
             rows.append({"nic": model, "direction": direction,
                          "linux_mbit": lm, "linux_runs": linux,
-                         "mica_mbit": mm, "mica_runs": mica, "ratio": ratio})
+                         "mica_mbit": mm, "mica_runs": mica, "ratio": ratio,
+                         "linux_starved_ms": starved.get(("Linux", model, direction), []),
+                         "mica_starved_ms": starved.get(("Mica", model, direction), [])})
 
     mica_note = f"skipped: {skipped['Mica']}" if "Mica" in skipped else None
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",

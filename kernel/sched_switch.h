@@ -8,6 +8,7 @@
 
 #include "cpu.h"
 #include "fpu.h"
+#include "frame.h"
 #include "gdt.h"
 #include "klog.h"
 #include "percpu.h"
@@ -35,14 +36,12 @@ static inline __attribute__((always_inline)) void sched_switch_prepare(struct th
 	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
 	struct task *task = next->task;
 	if (task) {
-		/* Read before write_cr3, whose memory clobber would load them again. */
 		uint64_t root = task->pt_root;
-		const uint8_t *io_bitmap = task->io_bitmap;
-		unsigned io_lo = task->io_lo, io_hi = task->io_hi;
 
+		/* (The bitmap first: its bounds are read only when it changes.) */
+		gdt_load_io_bitmap(task->io_bitmap, task->io_lo, task->io_hi);
 		if (read_cr3() != root)
 			write_cr3(root);
-		gdt_load_io_bitmap(io_bitmap, io_lo, io_hi);
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));
 	kobject_get(&next->obj);
@@ -61,14 +60,27 @@ sched_switch_abandon_inline(struct thread *t)
 	sched_need_resched = false;
 	sched_switch_prepare(prev, t);
 	/* Its reference to itself is not prev's last (the common case): drop
-	 * it now, and sched_finish_switch has nothing left to do, so
-	 * switch_abandon may skip it. */
-	bool finished = prev->obj.refs > 1;
-	if (finished)
+	 * it now, and sched_finish_switch has nothing left to do, so the
+	 * switch may skip it. Then, when t was left the same way, what
+	 * switch_abandon does is done here, inline: prev's kernel context
+	 * dropped (it will resume at fast_resume) and t's system call exit
+	 * taken straight away. */
+	if (__builtin_expect(prev->obj.refs > 1, 1)) {
 		prev->obj.refs--;
-	else
-		sched_switched_from = prev;
-	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, finished);
+		uint64_t *ksp = (uint64_t *)((uintptr_t)thread_frame(prev) - ABANDON_GAP);
+		const uint64_t *next = (const uint64_t *)t->ksp;
+
+		ksp[ABANDON_RESUME / 8] = (uint64_t)fast_resume;
+		prev->ksp = (uint64_t)ksp;
+		if (__builtin_expect(next[ABANDON_RESUME / 8] == (uint64_t)fast_resume, 1)) {
+			__asm__ volatile("mov %0, %%rsp; jmp syscall_exit"
+					 : : "r"((uintptr_t)next + ABANDON_GAP) : "memory");
+			__builtin_unreachable();
+		}
+		switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, true);
+	}
+	sched_switched_from = prev;
+	switch_abandon(&prev->ksp, (uint64_t)thread_frame(prev), t->ksp, false);
 }
 
 #endif

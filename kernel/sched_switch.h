@@ -34,7 +34,11 @@ sched_switch_prepare_to(struct thread *prev, struct thread *next, bool in_task)
 	next->cpu_cycles -= now;
 	fpu_save(&prev->fpu);
 	fpu_restore(&next->fpu);
-	wrmsr(0xC0000100, next->fs_base);    /* FS_BASE */
+	/* FS_BASE, its halves loaded straight into EDX:EAX (little-endian). */
+	uint32_t fs_lo, fs_hi;
+	__builtin_memcpy(&fs_lo, (const char *)&next->fs_base, sizeof(fs_lo));
+	__builtin_memcpy(&fs_hi, (const char *)&next->fs_base + 4, sizeof(fs_hi));
+	__asm__ volatile("wrmsr" : : "c"(0xC0000100), "a"(fs_lo), "d"(fs_hi));
 	struct task *task = next->task;
 	if (in_task || task) {
 		uint64_t root = task->pt_root;

@@ -78,7 +78,9 @@ sched_switch_abandon_inline(struct thread *prev, struct thread *t, bool in_task)
 	uintptr_t ksp = (uintptr_t)thread_frame(prev) - ABANDON_GAP;
 
 	if (__builtin_expect(prev->obj.refs > 1, 1)) {
-		prev->obj.refs--;
+		/* (refs-- as one instruction on memory: GCC would load,
+		 * subtract and store.) */
+		__asm__("decl %0" : "+m"(prev->obj.refs));
 		const uint64_t *next = (const uint64_t *)t->ksp;
 
 		((uint64_t *)ksp)[ABANDON_RESUME / 8] = (uint64_t)fast_resume;

@@ -45,7 +45,7 @@ sched_switch_prepare_to(struct thread *prev, struct thread *next, bool in_task)
 
 		/* (The bitmap first: its bounds are read only when it changes.) */
 		gdt_load_io_bitmap(task->io_bitmap, task->io_lo, task->io_hi);
-		if (read_cr3() != root)
+		if (__builtin_expect(read_cr3() != root, 1))    /* (client and server) */
 			write_cr3(root);
 	}
 	percpu_set_kernel_stack((uint64_t)(next->kstack + THREAD_KSTACK_SIZE));

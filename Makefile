@@ -85,7 +85,8 @@ $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
 # a call, and every instruction of its setup is paid by every fast call.
 # Its entries are called only by switch.S's system call entry, which
 # restores every register from the trap frame afterwards: so they need
-# not preserve rbx, rbp and r12-r15 (GCC's -fcall-used-REG), and save none.
+# not preserve rbx and r12-r15 (GCC's -fcall-used-REG; rbp, which GCC
+# will not take as call-used, is left unused: -ffixed-rbp), and save none.
 # (No C code may call a function of fastpath.c: fastpath.h says so.)
 FASTPATH_CFLAGS := -fomit-frame-pointer -fcall-used-rbx -ffixed-rbp -fcall-used-r12 -fcall-used-r13 \
 	-fcall-used-r14 -fcall-used-r15

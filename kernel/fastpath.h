@@ -7,7 +7,8 @@
  * the answer set (sched_switch_abandon).
  *
  * Only switch.S's system call entry calls them: fastpath.c is compiled
- * with rbx and r12-r15 call-clobbered (Makefile, FASTPATH_CFLAGS), since
+ * with rbx and r12-r15 call-clobbered and rbp unused (Makefile,
+ * FASTPATH_CFLAGS), since
  * the entry restores every register from the trap frame when they
  * return. A C caller would lose its callee-saved registers.
  */

@@ -100,11 +100,25 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 		tb->recv_cap_count = tb->recv_pages = 0;
 }
 
-/* The commit's last step: current, blocked, switches straight to `to`. */
-static inline __attribute__((always_inline, noreturn)) void fast_switch(struct thread *to)
+/* waitq_remove of t, expecting it alone (one server thread waits). */
+static inline __attribute__((always_inline)) void fast_dequeue(struct waitq *q, struct thread *t)
+{
+	if (__builtin_expect(t->queue_next == t, 1)) {
+		q->head = NULL;
+		t->queue_next = t->queue_prev = NULL;
+	} else {
+		waitq_remove(q, t);
+	}
+}
+
+/* The commit's last step: self (current), blocked, switches straight to
+ * `to`; in_task: `to` is known to run in a task (an IPC buffer of it was
+ * found: ipc_buffer_of drops its cache whenever t's task changes). */
+static inline __attribute__((always_inline, noreturn)) void
+fast_switch(struct thread *self, struct thread *to, bool in_task)
 {
 	fastpath_hits++;
-	sched_switch_abandon_inline(to);
+	sched_switch_abandon_inline(self, to, in_task);
 }
 
 bool fastpath_call(struct trap_frame *f)
@@ -127,25 +141,24 @@ bool fastpath_call(struct trap_frame *f)
 
 	/* Commit: the receiver takes the message and binds us to its reply
 	 * object; we wait for the answer, it runs. */
-	waitq_remove(&ep->receivers, receiver);
+	fast_dequeue(&ep->receivers, receiver);
 	fast_transfer(f, receiver, c->badge);
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fast_switch(receiver);
+	fast_switch(self, receiver, false);
 }
 
 /* The answer to a redirected call that is its result alone: a resume
  * with one word, for rax. */
 #define SYSCALL_RESULT_TAG ipc_tag(IPC_REPLY_RESUME, 1, 0)
 
-/* caller waits for the answer to a redirected syscall, and tag is the
- * result alone. (Its fault tag is the one fastpath_syscall and fault.c
- * give a call as struct syscall_args.) */
-static inline bool syscall_result_only(const struct thread *caller, uint64_t tag)
+/* caller waits for the answer to a redirected syscall. (Its fault tag is
+ * the one fastpath_syscall and fault.c give a call as struct
+ * syscall_args.) */
+static inline bool syscall_waits(const struct thread *caller)
 {
-	return tag == SYSCALL_RESULT_TAG &&
-	       caller->fault_tag == ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
+	return caller->fault_tag == ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
 }
 
 void fastpath_syscall(struct trap_frame *f)
@@ -160,7 +173,7 @@ void fastpath_syscall(struct trap_frame *f)
 		return;
 	receiver = ep->receivers.head;
 	if (!receiver || receiver->suspended || !reply_is_free(reply = receiver->reply) ||
-	    !sched_outranks_ready(receiver) || !(tb = ipc_buffer_of(receiver)))
+	    !sched_outranks_ready(receiver) || __builtin_expect(!(tb = ipc_buffer_of(receiver)), 0))
 		return;
 
 	/* Commit: the handler takes struct syscall_args (words 0..3 in
@@ -169,7 +182,7 @@ void fastpath_syscall(struct trap_frame *f)
 	struct trap_frame *tf = thread_frame(receiver);
 	uint64_t tag = ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
 
-	waitq_remove(&ep->receivers, receiver);
+	fast_dequeue(&ep->receivers, receiver);
 	tf->rdx = f->rax;
 	tf->r10 = f->rdi;
 	tf->r8 = f->rsi;
@@ -188,7 +201,7 @@ void fastpath_syscall(struct trap_frame *f)
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
 	receiver->state = THREAD_READY;
-	fast_switch(receiver);
+	fast_switch(self, receiver, true);
 }
 
 bool fastpath_reply_recv(struct trap_frame *f)
@@ -199,9 +212,10 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	struct reply *reply;
 	struct thread *caller;
 	uint64_t tag = f->rsi;
+	bool result_only = tag == SYSCALL_RESULT_TAG;
 
 	/* (A redirected call's answer is the common case: one compare.) */
-	if (f->rdi > IPC_SLOT_MASK || (tag != SYSCALL_RESULT_TAG && !short_message(tag)))
+	if (f->rdi > IPC_SLOT_MASK || (!result_only && !short_message(tag)))
 		return false;
 	if (self->recv_caps.gen == cap_generation && self->recv_caps.ep_slot == f->rdi &&
 	    self->recv_caps.reply_slot == f->r12) {
@@ -223,15 +237,20 @@ bool fastpath_reply_recv(struct trap_frame *f)
 		self->recv_caps.gen = cap_generation;
 	}
 	caller = reply->caller;
-	if (!caller || caller->suspended ||
-	    (caller->fault_pending && !syscall_result_only(caller, tag)))
+	if (!caller || caller->suspended)
+		return false;
+	bool fault = caller->fault_pending;
+	if (fault && !(result_only && syscall_waits(caller)))
 		return false;
 	/* Nobody queued to send, no signal pending: we will block. A
-	 * receive reply object that changes is not the last reference to
-	 * the one before (endpoint_set_receive_reply's kobject_put would
-	 * tear it down). */
-	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word) ||
-	    (self->reply != reply && self->reply && self->reply->obj.refs <= 1))
+	 * receive reply object that changes is not the first one (rare:
+	 * the general path takes it) nor the last reference to the one
+	 * before (endpoint_set_receive_reply's kobject_put would tear it
+	 * down). */
+	struct reply *before = self->reply;
+	if (!waitq_empty(&ep->senders) || (self->bound && self->bound->word))
+		return false;
+	if (__builtin_expect(before != reply, 0) && (!before || before->obj.refs <= 1))
 		return false;
 	if (!sched_outranks_ready(caller))
 		return false;
@@ -240,7 +259,7 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	reply->caller = NULL;
 	caller->caller_of = NULL;
 	caller->waiting_on = NULL;
-	if (caller->fault_pending) {
+	if (fault) {
 		caller->fault_pending = false;
 		thread_frame(caller)->rax = f->rdx;
 	} else {
@@ -249,12 +268,11 @@ bool fastpath_reply_recv(struct trap_frame *f)
 	caller->state = THREAD_READY;
 	self->state = THREAD_BLOCKED_RECV;
 	self->waiting_on = ep;
-	if (self->reply != reply) {     /* endpoint_set_receive_reply */
+	if (before != reply) {          /* endpoint_set_receive_reply */
 		kobject_get(&reply->obj);
-		if (self->reply)
-			self->reply->obj.refs--;
+		before->obj.refs--;
 		self->reply = reply;
 	}
 	waitq_push(&ep->receivers, self);
-	fast_switch(caller);
+	fast_switch(self, caller, false);
 }

@@ -5,6 +5,12 @@
  * When they take it they do not return: the thread blocks, and when its
  * partner answers it goes straight back to user mode with the registers
  * the answer set (sched_switch_abandon).
+ *
+ * Only switch.S's system call entry calls them: fastpath.c is compiled
+ * with rbx and r12-r15 call-clobbered and rbp unused (Makefile,
+ * FASTPATH_CFLAGS), since
+ * the entry restores every register from the trap frame when they
+ * return. A C caller would lose its callee-saved registers.
  */
 #ifndef MICA_FASTPATH_H
 #define MICA_FASTPATH_H

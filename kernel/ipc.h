@@ -34,7 +34,7 @@ static inline void ipc_buffer_forget(struct thread *t)
 static inline __attribute__((always_inline)) struct ipc_buffer *
 ipc_buffer_of(struct thread *t)
 {
-	if (t->ipc_buffer_cache.gen == pt_generation)
+	if (__builtin_expect(t->ipc_buffer_cache.gen == pt_generation, 1))
 		return t->ipc_buffer_cache.k;
 	return ipc_buffer_lookup(t);
 }

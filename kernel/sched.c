@@ -132,7 +132,7 @@ static void switch_direct(struct thread *t)
 void sched_switch_abandon(struct thread *t)
 {
 	kassert(current->state != THREAD_READY);
-	sched_switch_abandon_inline(t);
+	sched_switch_abandon_inline(current, t, false);
 }
 
 void sched_resume_user(void)

@@ -375,12 +375,17 @@ static bool page_fault(struct thread *t, struct msg *m)
 	return false;
 }
 
+/* What handle() leaves to send: nothing (the call waits, or its thread
+ * or process ended), the message m, or the call's result alone (*word:
+ * regs_out's one-word answer, which main's loop sends straight from a
+ * register, m untouched). */
+enum answer { ANSWER_NONE, ANSWER_MSG, ANSWER_WORD };
+
 /* t's system call m (label IPC_LABEL_SYSCALL_ARGS or IPC_LABEL_SYSCALL),
- * carried out: its answer built in m, true to send it; false when no
- * answer is due now (the call waits, or its thread or process ended).
- * Inline: every call comes through here. */
-static inline __attribute__((always_inline)) bool handle_syscall(struct thread *t, struct msg *m,
-								  uint64_t label)
+ * carried out: its answer built in m or *word (enum answer). Inline:
+ * every call comes through here. */
+static inline __attribute__((always_inline)) enum answer
+handle_syscall(struct thread *t, struct msg *m, uint64_t label, uint64_t *word)
 {
 	struct process *p = t->proc;
 	struct fault_regs fr;
@@ -394,7 +399,7 @@ static inline __attribute__((always_inline)) bool handle_syscall(struct thread *
 	case DISPATCH_ENDED:
 	case DISPATCH_THREAD_ENDED:
 		end_call(t, reply_slot, d);
-		return false;
+		return ANSWER_NONE;
 	case DISPATCH_BLOCKED:
 		/* It keeps this reply object; the next message comes
 		 * with a free one (there is one per thread). */
@@ -404,35 +409,29 @@ static inline __attribute__((always_inline)) bool handle_syscall(struct thread *
 		t->saved = fr.regs;
 		t->reply = reply_slot;
 		reply_slot = reply_free[--reply_nfree];
-		return false;
+		return ANSWER_NONE;
 	case DISPATCH_REPLY:
 		break;
 	}
 	if (!deliver_signals(t, &fr.regs)) {
 		end_process(p, reply_slot, 0, p->exit_signal);
-		return false;
+		return ANSWER_NONE;
 	}
 	if (__builtin_expect(!regs_complete(&fr.regs), 1)) {
 		/* regs_out's one-word answer, the other words unread */
-		m->tag = ipc_tag(IPC_REPLY_RESUME, 1, 0);
-		m->w[0] = fr.regs.rax;
-		return true;
+		*word = fr.regs.rax;
+		return ANSWER_WORD;
 	}
 	*m = regs_out(&fr.regs);
-	return true;
+	return ANSWER_MSG;
 }
 
-/* The answer to m, built in place: true to send it, false when the
- * process has ended (its thread was stopped and freed already). */
-static bool handle(struct msg *m)
+/* handle()'s other cases: notifications, control requests, page faults,
+ * exceptions, a system call of another form. */
+static __attribute__((noinline)) enum answer handle_other(struct thread *t, struct msg *m,
+							  uint64_t *word)
 {
-	struct thread *t = thread_of_badge(m->badge);
 	uint64_t label = ipc_tag_label(m->tag);
-
-	/* The common case first: a redirected call of a live thread. */
-	if (__builtin_expect(label == IPC_LABEL_SYSCALL_ARGS && t != NULL, 1))
-		return handle_syscall(t, m, label);     /* (syscall_dispatch sets current) */
-
 	struct process *p = t ? t->proc : NULL;
 	struct fault_regs fr;
 
@@ -440,31 +439,31 @@ static bool handle(struct msg *m)
 		socket_notified(m->badge);
 		netinfo_notified(m->badge);
 		signal_timers();
-		return false;
+		return ANSWER_NONE;
 	}
 	if (m->badge == POSIX_CONTROL_BADGE) {
 		control_request(m);
-		return true;
+		return ANSWER_MSG;
 	}
 	if (!p) {
 		*m = msg_make(IPC_REPLY_STOP, 0);
-		return true;
+		return ANSWER_MSG;
 	}
 	p->current = t;
 	switch (label) {
 	case IPC_LABEL_PAGE_FAULT:
 		if (!page_fault(t, m))
-			return false;
+			return ANSWER_NONE;
 		/* A caught signal that came while it waited for the page
 		 * (signal_running left it to this answer): taken once the
 		 * answer has gone (main's loop replies before wake_waiting
 		 * when the answer maps a page). */
 		if (signal_deliverable(t))
 			thread_mark(t);
-		return true;
+		return ANSWER_MSG;
 	case IPC_LABEL_SYSCALL_ARGS:
 	case IPC_LABEL_SYSCALL:
-		return handle_syscall(t, m, label);
+		return handle_syscall(t, m, label, word);
 	default: {
 		int code, sig;
 		regs_in(m, &fr);
@@ -472,14 +471,29 @@ static bool handle(struct msg *m)
 		if (signal_fault(t, &fr.regs, sig, code,
 				 sig == LINUX_SIGSEGV || sig == LINUX_SIGBUS ? 0 : fr.regs.rip)) {
 			*m = regs_out(&fr.regs);
-			return true;
+			return ANSWER_MSG;
 		}
 		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
 		       p->pid, fr.vector, fr.regs.rip, fr.error, sig);
 		end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
-		return false;
+		return ANSWER_NONE;
 	}
 	}
+}
+
+/* The answer to m, built in place or in *word (enum answer); none when
+ * the process has ended (its thread was stopped and freed already). */
+static inline __attribute__((always_inline)) enum answer handle(struct msg *m, uint64_t *word)
+{
+	struct thread *t = thread_of_badge(m->badge);
+
+	/* The common case first: a redirected call of a live thread, as
+	 * the kernel sends it (struct syscall_args: one compare of the
+	 * whole tag). */
+	if (__builtin_expect(m->tag == ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0) &&
+			     t != NULL, 1))
+		return handle_syscall(t, m, IPC_LABEL_SYSCALL_ARGS, word);
+	return handle_other(t, m, word);
 }
 
 int main(uint64_t arg)
@@ -545,7 +559,21 @@ int main(uint64_t arg)
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
 			continue;
 		}
-		bool answer = handle(&m);
+		uint64_t word;
+		enum answer a = handle(&m, &word);
+
+		if (__builtin_expect(a == ANSWER_WORD && !wake_pending(), 1)) {
+			/* A call's result alone, the common case: sent from
+			 * a register with the next receive. */
+			err = ipc_reply_recv_word(posix_endpoint, reply_slot,
+						  ipc_tag(IPC_REPLY_RESUME, 1, 0), word, &m);
+			continue;
+		}
+		if (a == ANSWER_WORD) {
+			m.tag = ipc_tag(IPC_REPLY_RESUME, 1, 0);
+			m.w[0] = word;
+		}
+		bool answer = a != ANSWER_NONE;
 		/* sched_yield marks its caller (call_yields): answered with
 		 * ipc_reply below, which puts it behind its equals, never by
 		 * the next receive's switch straight back to it. The check
@@ -572,7 +600,7 @@ int main(uint64_t arg)
 			wake_waiting();
 			err = ipc_recv(posix_endpoint, reply_slot, &m);
 		} else if (answer && m.tag == ipc_tag(IPC_REPLY_RESUME, 1, 0)) {
-			/* A call's result alone, the common case */
+			/* A call's result alone (built as a message) */
 			err = ipc_reply_recv_word(posix_endpoint, reply_slot, m.tag, m.w[0], &m);
 		} else if (answer) {
 			err = ipc_reply_recv(posix_endpoint, reply_slot, &m);

@@ -11,6 +11,12 @@
 #define F_RSP    160
 #define F_REGS   120                    /* the 15 general registers */
 
+/* A thread left by switch_abandon (switch.S): its saved stack pointer is
+ * its frame minus ABANDON_GAP, and the return address there, at
+ * ABANDON_RESUME above it, is fast_resume (six registers below it). */
+#define ABANDON_GAP    56
+#define ABANDON_RESUME 48
+
 /* Fields the system call entry reads (checked in fastpath.c):
  * struct thread's task, struct task's redirect_syscalls. */
 #define T_TASK        0x30

@@ -31,5 +31,8 @@ void switch_context(uint64_t *save_ksp, uint64_t next_ksp);
 void switch_abandon(uint64_t *save_ksp, uint64_t frame, uint64_t next_ksp, bool finished)
 	__attribute__((noreturn));
 extern char thread_first_entry[];
+/* Where a thread left by switch_abandon resumes (ABANDON_RESUME, frame.h),
+ * and the system call exit, to be jumped to with rsp at a trap frame. */
+extern char fast_resume[], syscall_exit[];
 
 #endif

@@ -46,18 +46,19 @@ switch_load:                            /* to the stack at rsi */
  */
 	.globl switch_abandon
 switch_abandon:
-	leaq -56(%rsi), %rax
-	movq $fast_resume, 48(%rax)
+	leaq -ABANDON_GAP(%rsi), %rax
+	movq $fast_resume, ABANDON_RESUME(%rax)
 	movq %rax, (%rdi)
 	testb %cl, %cl
 	jz 1f
-	cmpq $fast_resume, 48(%rdx)
+	cmpq $fast_resume, ABANDON_RESUME(%rdx)
 	jne 1f
-	leaq 56(%rdx), %rsp
+	leaq ABANDON_GAP(%rdx), %rsp
 	jmp syscall_exit
 1:	movq %rdx, %rsi
 	jmp switch_load
 
+	.globl fast_resume
 fast_resume:
 	call sched_resume_user
 	jmp syscall_exit
@@ -117,6 +118,7 @@ syscall_entry:
 	cmpq $23, %rax                  /* SYS_ipc_reply_recv */
 	je 3f
 1:	call syscall_entry_c
+	.globl syscall_exit
 syscall_exit:
 	btq $47, F_RIP(%rsp)            /* past the lower half */
 	jc 4f

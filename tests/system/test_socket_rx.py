@@ -33,6 +33,7 @@ from test_socket_clients import console
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
 SEND = 3 << 20          # per connection: more than the echo's send buffer and the window
+SNDBUF = 256 << 10     # the host's send buffer (Linux doubles it): SEND stays well past it and the guest's share
 SLACK = 8               # pool buffers lwIP may hold besides the sockets' (frames on their way)
 
 
@@ -48,25 +49,50 @@ def unsent(s):
 
 def stalled(rig, conns, senders, timeout=90):
     """Wait until every connection is stuck (the echo stopped reading: the
-    host's send queues hold data and have not moved for two seconds);
-    then (the pool buffers lwIP holds, lwIP's share)."""
+    host's send queues hold data and have not moved for two seconds, and
+    every sender still waits to write the rest of its payload); then (the
+    pool buffers lwIP holds, lwIP's share)."""
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
         time.sleep(1)
         seen = (seen + [[unsent(s) for s in conns]])[-3:]
-        if (len(seen) == 3 and seen[0] == seen[1] == seen[2] and all(seen[0]) and
-                all(t.is_alive() for t in senders)):
+        # A sender that is done wrote its whole payload: the queues held
+        # more than SEND (then this never sees a stall), or it failed.
+        assert all(t.is_alive() for t in senders), why("a sender ended", rig, seen, senders)
+        if len(seen) == 3 and seen[0] == seen[1] == seen[2] and all(seen[0]):
             return pool(rig)
-    raise AssertionError(f"no stall within {timeout} s: {seen}\n{rig.qemu.output()}")
+    raise AssertionError(why(f"no stall within {timeout} s", rig, seen, senders))
 
 
-def send(s, p):
+def why(what, rig, seen, senders):
+    """A failure message with what tells a wedged netstack from a test
+    whose premise did not hold: the send queues' last counts, each
+    sender's state, the netstack's counters and the guest's output."""
     try:
-        s.sendall(p)
-        s.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass            # the echo was killed: reset
+        stats = rig.stats()
+    except OSError as e:
+        stats = f"unreadable: {e!r}"
+    states = [("writing" if t.is_alive() else "done") + f" {t.result}" for t in senders]
+    return (f"{what}: host send queues (last 3 s) {seen}; senders {states}\n"
+            f"netstack {stats}\n{rig.qemu.output()}")
+
+
+class Sender(threading.Thread):
+    """Writes p to s, then shuts the sending side; result says how it
+    ended (None while it writes)."""
+
+    def __init__(self, s, p):
+        super().__init__(daemon=True)
+        self.s, self.p, self.result = s, p, None
+
+    def run(self):
+        try:
+            self.s.sendall(self.p)
+            self.s.shutdown(socket.SHUT_WR)
+            self.result = "sent all"
+        except OSError as e:
+            self.result = repr(e)   # the echo was killed: reset
 
 
 def kept(rig):
@@ -81,8 +107,13 @@ def start_senders(rig, payloads):
     for p in payloads:
         s = rig.connect(7)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+        # A fixed send buffer (no autotuning, tcp(7)): with the buffer
+        # Linux grows to (up to tcp_wmem's 4 MiB) the host's queue and
+        # what the guest takes (its window, the echo's buffers) held all
+        # of SEND now and then, the sender ended and no stall was seen.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
         s.settimeout(120)
-        t = threading.Thread(target=send, args=(s, p), daemon=True)
+        t = Sender(s, p)
         t.start()
         conns.append(s)
         senders.append(t)

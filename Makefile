@@ -235,11 +235,19 @@ POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
-# musl-gcc sees only musl's headers: the kernel's <linux/...> (linux-libc-dev)
-# after them, for the tests that use the kernel's own definitions.
+# musl-gcc sees only musl's headers: the kernel's <linux/...>, <asm/...>
+# and <asm-generic/...> (linux-libc-dev) after them, for the tests that use
+# the kernel's own definitions — through a directory that holds only those
+# three, so no glibc header can stand in for one musl lacks.
 POSIX_TEST_HEADERS := $(wildcard tests/posix/*.h)
-MUSL_LINUX_HEADERS := -idirafter /usr/include -idirafter /usr/include/$(shell $(HOSTCC) -print-multiarch)
-$(B)/posix/%-musl: tests/posix/%.c $(POSIX_TEST_HEADERS)
+MUSL_KERNEL_HEADERS := $(B)/posix/kernel-headers
+MUSL_LINUX_HEADERS := -idirafter $(MUSL_KERNEL_HEADERS)
+$(MUSL_KERNEL_HEADERS):
+	@mkdir -p $@
+	$(Q)ln -sfn /usr/include/linux $@/linux
+	$(Q)ln -sfn /usr/include/asm-generic $@/asm-generic
+	$(Q)ln -sfn /usr/include/$(shell $(HOSTCC) -print-multiarch)/asm $@/asm
+$(B)/posix/%-musl: tests/posix/%.c $(POSIX_TEST_HEADERS) | $(MUSL_KERNEL_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  MUSL    $@"
 	$(Q)musl-gcc $(POSIX_CFLAGS) $(MUSL_LINUX_HEADERS) -o $@ $<

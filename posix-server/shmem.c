@@ -32,7 +32,11 @@ long shmem_page(void *ctx, uint64_t object, uint64_t offset, bool create, bool w
 		return -ERR_NO_MEMORY;
 	if (err)
 		return -ERR_BAD_ADDRESS;
-	if (write)      /* a write fault: as Linux's for a file without page_mkwrite */
+	/* A write fault (as Linux's for a file without page_mkwrite), or the
+	 * server's copy into the page (read() into the mapping): each such
+	 * copy moves the times, where Linux's copy faults only on a page not
+	 * yet mapped writable. */
+	if (write)
 		vfs_touch((int)object);
 	return 0;
 }

@@ -198,15 +198,15 @@ def assert_pool_accounted(stats):
 class Rig:
     """Namespace, QEMU with virtio-net (or model), netecho, and a wire."""
 
-    def __init__(self, tmp_path, hint, model=MODEL, console=False):
+    def __init__(self, tmp_path, hint, model=MODEL, console=False, **rig_args):
         self.tmp_path, self.hint, self.model = tmp_path, hint, model
-        self.console = console
+        self.console, self.rig_args = console, rig_args
 
     def __enter__(self):
         self.ns = Netns(self.hint).__enter__()
         try:
             self.rig = NetRig(self.ns, self.tmp_path, self.model,
-                              console=self.console).__enter__()
+                              console=self.console, **self.rig_args).__enter__()
             wait_up(self.rig)
             self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
             self.wire = Wire(self.ns)

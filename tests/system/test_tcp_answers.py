@@ -11,32 +11,14 @@ import time
 
 import pytest
 
-from netns import Netns, can_run
-from test_hostile import (FAKE_IP, FAKE_MAC, GUEST_MAC, IP, TCP, Ether, Raw, RawTcp, Rig, Wire,
+from netns import can_run
+from test_hostile import (FAKE_IP, FAKE_MAC, GUEST_MAC, IP, TCP, Ether, Raw, RawTcp, Rig,
                           assert_healthy, echo_through_raw_peer, tcp_echo_works,
                           time_wait_from_stats, with_tcp_seq)
-from test_net import GUEST, NetRig, wait_up
+from test_net import GUEST
 from test_restart import SUPERVISED
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
-
-class SupervisedRig(Rig):
-    """test_hostile.py's Rig with the driver restarted when it dies (as
-    test_restart.py's)."""
-
-    def __enter__(self):
-        self.ns = Netns(self.hint).__enter__()
-        try:
-            self.rig = NetRig(self.ns, self.tmp_path, self.model, console=True,
-                              driver=SUPERVISED).__enter__()
-            wait_up(self.rig)
-            self.rig.run("ping", "-c", "2", "-i", "0.2", "-W", "5", GUEST, timeout=60)
-            self.wire = Wire(self.ns)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
 
 # Linux's tcp_invalid_ratelimit: a connection answers at most once in it.
 INTERVAL = 0.5
@@ -58,7 +40,7 @@ def test_closing_connection_resends_when_the_driver_is_back(tmp_path):
     first retransmission (the next is 2 RTOs later): the line must go out
     again within a second of the new driver's attach, and once the peer
     acknowledges it, the FIN."""
-    with SupervisedRig(tmp_path, "outfin", console=True) as t:
+    with Rig(tmp_path, "outfin", console=True, driver=SUPERVISED) as t:  # the driver restarted when it dies
         t.wire.introduce()
         c = RawTcp(t.wire, 9000, 42600)
         c.connect()

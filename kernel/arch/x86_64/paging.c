@@ -249,10 +249,10 @@ uint64_t pt_create(void)
 {
 	uint64_t root = kmem_alloc_frame_zeroed();
 
-	if (root)
+	if (root) {
 		kmem_pt_used[root / FRAME_SIZE] = 0;
-	if (root)
 		memcpy(table(root) + 256, table(kernel_root) + 256, 256 * 8);
+	}
 	return root;
 }
 

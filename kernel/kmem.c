@@ -6,13 +6,16 @@
 
 struct frame_allocator kmem_frames;
 uint64_t kmem_small_frames;
+uint16_t *kmem_pt_used;
 
 void kmem_init(const struct mm_range *usable, int n)
 {
 	if (n == 0)
 		panic("mm: no usable memory");
 	uint64_t top = usable[n - 1].end;
-	uint64_t bytes = frame_bitmap_bytes(top);
+	uint64_t map_bytes = frame_bitmap_bytes(top);
+	uint64_t used_bytes = (top / FRAME_SIZE + 1) * sizeof(uint16_t);
+	uint64_t bytes = map_bytes + used_bytes;
 	uint64_t bitmap_phys = 0;
 
 	/* The bitmap must be reachable through the boot physical map
@@ -25,8 +28,10 @@ void kmem_init(const struct mm_range *usable, int n)
 		}
 	}
 	if (!bitmap_phys)
-		panic("mm: no room for the %lu-byte frame bitmap", bytes);
+		panic("mm: no room for the %lu-byte frame bitmap and table counts", bytes);
 	frame_init(&kmem_frames, phys_to_virt(bitmap_phys), top);
+	kmem_pt_used = phys_to_virt(bitmap_phys + map_bytes);
+	memset(kmem_pt_used, 0, used_bytes);
 	for (int i = 0; i < n; i++)
 		frame_add_range(&kmem_frames, usable[i].start, usable[i].end);
 	frame_reserve_range(&kmem_frames, bitmap_phys, bitmap_phys + bytes);

@@ -17,9 +17,14 @@ extern struct frame_allocator kmem_frames;
 /* Frames kmalloc has carved into small blocks: they never go back to
  * kmem_frames (live objects or free lists), so a leak check adds them. */
 extern uint64_t kmem_small_frames;
+/* Per frame (index: physical address / FRAME_SIZE): how many present
+ * entries the page table in it has, kept by paging.c for the tables it
+ * makes below a PML4, so an emptied table is found without reading its
+ * 512 entries. Carved next to the frame bitmap. */
+extern uint16_t *kmem_pt_used;
 
-/* Set up the frame pool from the usable ranges; the bitmap is carved from
- * the first range large enough. */
+/* Set up the frame pool from the usable ranges; the bitmap (and
+ * kmem_pt_used) is carved from the first range large enough. */
 void kmem_init(const struct mm_range *usable, int n);
 
 /* One frame (physical address), or 0 when memory is exhausted. */

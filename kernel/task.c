@@ -183,7 +183,7 @@ long sys_task_info(uint64_t slot, uint64_t out)
 		.quota_limit = t->quota_limit,
 		.quota_used = t->quota_used,
 		.threads = t->nthreads,
-		.free_frames = kmem_frames.free,
+		.free_frames = kmem_frames.free + pt_spare_tables(),
 		.small_block_frames = kmem_small_frames,
 		.cap_slots = t->caps.nslots,
 		.caps_used = t->caps.used,

@@ -407,3 +407,42 @@ KTEST(unmap_frees_empty_page_tables)
 	chain_stop(&ch);
 	ktest_pages_free(page, 1);
 }
+
+/* A page table is freed when its last mapping goes, not before: the
+ * kernel counts each table's present entries (kmem_pt_used) instead of
+ * reading them, so a table whose other mapping sits far from the one
+ * unmapped must stay, charged and still mapping it; and tables it keeps
+ * zeroed for reuse count as free memory. */
+KTEST(page_table_kept_until_its_last_mapping_goes)
+{
+	const uint64_t va = PROGRAM_OWN_BASE + (8UL << 30), far = va + 300 * PAGE_SIZE;
+	struct task_info before, mapped, after;
+	volatile uint64_t *page = ktest_pages(1);
+
+	KCHECK(page);
+	*page = 0x6d69636170616765ULL;
+	uint64_t offset = (uint64_t)page - ROOT_RAM_WINDOW;   /* of the first RAM region */
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&before), 0);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, offset, va, 1, IPC_MAP_READ), 0);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, offset, far, 1, IPC_MAP_READ), 0);
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&mapped), 0);
+	KCHECK(mapped.quota_used >= before.quota_used + 2 * PAGE_SIZE);   /* a directory and a table */
+	KEXPECT(sys_mem_unmap(fpage(va, 12), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
+	KCHECK(after.quota_used >= before.quota_used + 2 * PAGE_SIZE);    /* both kept */
+	KEXPECT(*(volatile uint64_t *)far, 0x6d69636170616765ULL);
+	KEXPECT(sys_mem_unmap(fpage(far, 12), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
+	KEXPECT(after.quota_used, before.quota_used);
+	KEXPECT(after.free_frames + after.small_block_frames,
+		before.free_frames + before.small_block_frames);
+	/* Made again from the kept tables, and gone again. */
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, offset, far, 1, IPC_MAP_READ), 0);
+	KEXPECT(*(volatile uint64_t *)far, 0x6d69636170616765ULL);
+	KEXPECT(sys_mem_unmap(fpage(far, 12), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
+	KEXPECT(after.quota_used, before.quota_used);
+	KEXPECT(after.free_frames + after.small_block_frames,
+		before.free_frames + before.small_block_frames);
+	ktest_pages_free((void *)page, 1);
+}

@@ -21,6 +21,41 @@ static bool canonical(uint64_t va)
 	return top == 0 || top == 0x1FFFF;
 }
 
+/*
+ * kmem_pt_used counts the present entries of each table below a PML4:
+ * an entry is made present only by walk and map_at_level and cleared (to
+ * 0) only by pt_unmap and pt_prune, which keep the count, so a table whose
+ * count is 0 is all zero. pt_prune frees such tables without reading them.
+ */
+static inline uint16_t *used_of(const uint64_t *t_or_entry)
+{
+	return &kmem_pt_used[virt_to_phys(t_or_entry) / FRAME_SIZE];
+}
+
+/* Tables pt_prune freed, all zero (count 0), kept for the next walk so
+ * it need not zero a frame: a task mapping and unmapping one page in an
+ * otherwise empty region frees and remakes up to three tables each
+ * time. Unlinked and flushed from the TLB before they came here, as any
+ * freed table; counted as free in pt_spare_tables for leak checks. */
+#define SPARE_TABLES 8
+static uint64_t spare[SPARE_TABLES];
+static unsigned nspare;
+
+unsigned pt_spare_tables(void)
+{
+	return nspare;
+}
+
+/* A zeroed table frame with a count of 0, or 0 when memory is exhausted. */
+static uint64_t table_alloc(void)
+{
+	uint64_t frame = nspare ? spare[--nspare] : kmem_alloc_frame_zeroed();
+
+	if (frame)
+		kmem_pt_used[frame / FRAME_SIZE] = 0;
+	return frame;
+}
+
 /* Entry at level (0 = PT) for va, creating tables above it as needed;
  * NULL when a table cannot be allocated or a large page is in the way. */
 static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create,
@@ -33,13 +68,14 @@ static uint64_t *walk(uint64_t root, uint64_t va, int level, bool create,
 		if (!(*e & PTE_PRESENT)) {
 			if (!create)
 				return NULL;
-			uint64_t frame = kmem_alloc_frame_zeroed();
+			uint64_t frame = table_alloc();
 			if (!frame)
 				return NULL;
 			if (new_tables)
 				(*new_tables)++;
 			/* Upper levels are permissive; leaves decide. */
 			*e = frame | PTE_PRESENT | PTE_WRITE | (va < USER_TOP ? PTE_USER : 0);
+			(*used_of(t))++;
 		} else if (*e & PTE_LARGE) {
 			return NULL;
 		}
@@ -61,6 +97,7 @@ static int map_at_level(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags,
 	if (*e & PTE_PRESENT)
 		return PT_EXISTS;
 	*e = pa | flags | PTE_PRESENT | (level ? PTE_LARGE : 0);
+	(*used_of(e))++;
 	pt_generation++;
 	return PT_OK;
 }
@@ -127,24 +164,11 @@ uint64_t pt_unmap(uint64_t root, uint64_t va)
 		return 0;
 	uint64_t old = *e;
 	*e = 0;
+	(*used_of(e))--;
 	pt_generation++;
 	if (root == read_cr3())
 		invlpg(va);
 	return old;
-}
-
-/* Whether table t has no present entry: near's neighbours first (a
- * table emptied in address order finds one there at once), then every
- * entry, eight at a time. */
-static bool table_empty(const uint64_t *t, unsigned near)
-{
-	if ((near > 0 && (t[near - 1] & PTE_PRESENT)) || (near < 511 && (t[near + 1] & PTE_PRESENT)))
-		return false;
-	for (unsigned i = 0; i < 512; i += 8)
-		if ((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] |
-		     t[i + 7]) & PTE_PRESENT)
-			return false;
-	return true;
 }
 
 unsigned pt_prune(uint64_t root, uint64_t va)
@@ -161,16 +185,23 @@ unsigned pt_prune(uint64_t root, uint64_t va)
 			return 0;
 		path[l - 1] = table(e);
 	}
-	for (int l = 0; l < 3 && table_empty(path[l], index_of(va, l)); l++) {
+	for (int l = 0; l < 3 && *used_of(path[l]) == 0; l++) {
 		path[l + 1][index_of(va, l + 1)] = 0;
-		kmem_free_frame(virt_to_phys(path[l]));
+		(*used_of(path[l + 1]))--;
 		freed++;
 	}
-	if (freed) {
-		pt_generation++;
-		/* The paging-structure caches may hold the freed tables. */
-		if (root == read_cr3())
-			write_cr3(root);
+	if (!freed)
+		return 0;
+	pt_generation++;
+	/* The paging-structure caches may hold the tables: drop them before
+	 * a frame can be used again. */
+	if (root == read_cr3())
+		write_cr3(root);
+	for (unsigned l = 0; l < freed; l++) {
+		if (nspare < SPARE_TABLES)
+			spare[nspare++] = virt_to_phys(path[l]);
+		else
+			kmem_free_frame(virt_to_phys(path[l]));
 	}
 	return freed;
 }
@@ -218,8 +249,10 @@ uint64_t pt_create(void)
 {
 	uint64_t root = kmem_alloc_frame_zeroed();
 
-	if (root)
+	if (root) {
+		kmem_pt_used[root / FRAME_SIZE] = 0;
 		memcpy(table(root) + 256, table(kernel_root) + 256, 256 * 8);
+	}
 	return root;
 }
 

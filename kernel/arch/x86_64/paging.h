@@ -73,6 +73,10 @@ uint64_t pt_unmap(uint64_t root, uint64_t va);
  * the one above that; never root itself). Returns how many tables it freed (0..3). User half only. */
 unsigned pt_prune(uint64_t root, uint64_t va);
 
+/* Tables pt_prune freed and keeps zeroed for the next ones made (at most
+ * 8): free memory, which a leak check adds to the free frames. */
+unsigned pt_spare_tables(void);
+
 /* The leaf entry for va (4 KiB or 2 MiB), or 0 when unmapped. */
 uint64_t pt_lookup(uint64_t root, uint64_t va);
 

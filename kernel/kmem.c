@@ -37,9 +37,13 @@ void kmem_init(const struct mm_range *usable, int n)
 	frame_reserve_range(&kmem_frames, bitmap_phys, bitmap_phys + bytes);
 }
 
+/* The spare page tables (all zero) are free memory too: the last frames
+ * given when the bitmap has none. */
 uint64_t kmem_alloc_frame(void)
 {
-	return frame_alloc(&kmem_frames);
+	uint64_t f = frame_alloc(&kmem_frames);
+
+	return f ? f : pt_spare_take();
 }
 
 uint64_t kmem_alloc_frame_zeroed(void)
@@ -48,7 +52,7 @@ uint64_t kmem_alloc_frame_zeroed(void)
 
 	if (f)
 		memset(phys_to_virt(f), 0, FRAME_SIZE);
-	return f;
+	return f ? f : pt_spare_take();
 }
 
 void kmem_free_frame(uint64_t phys)

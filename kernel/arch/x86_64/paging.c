@@ -46,6 +46,11 @@ unsigned pt_spare_tables(void)
 	return nspare;
 }
 
+uint64_t pt_spare_take(void)
+{
+	return nspare ? spare[--nspare] : 0;
+}
+
 /* A zeroed table frame with a count of 0, or 0 when memory is exhausted. */
 static uint64_t table_alloc(void)
 {

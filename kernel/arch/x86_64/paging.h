@@ -77,6 +77,10 @@ unsigned pt_prune(uint64_t root, uint64_t va);
  * 8): free memory, which a leak check adds to the free frames. */
 unsigned pt_spare_tables(void);
 
+/* One of them (an all-zero frame, no longer in any table or TLB) for
+ * kmem's allocator when it has no other frame; 0 when none is kept. */
+uint64_t pt_spare_take(void);
+
 /* The leaf entry for va (4 KiB or 2 MiB), or 0 when unmapped. */
 uint64_t pt_lookup(uint64_t root, uint64_t va);
 

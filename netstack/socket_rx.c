@@ -125,17 +125,19 @@ static bool rx_collapse(struct sock *k, unsigned i)
 
 /* Make room under the bound for `need` pool buffers of s, from the
  * sockets keeping more than their share (s's share: one more keeper
- * when s is none yet), newest entries first, and no more than that room:
- * a segment's arrival copies out about what it brings, so the others come
- * down to their share as s's segments come. True when there is room. */
+ * when s is none yet), newest entries first. A socket it reaches comes
+ * down to its share at once, not only by the room s needs now: else the
+ * first socket would stay above its share whenever the others stall
+ * below theirs (the bound not reached again). Bounded: a pool buffer is
+ * copied out at most once, at most the bound's buffers in one call.
+ * True when there is room. */
 static bool rx_reclaim(struct sock *s, unsigned need)
 {
 	unsigned share = rx_share(s);
 
 	for (struct sock *k = keepers, *next; k && rx_kept_all + need > rx_kept_bound(); k = next) {
 		next = k->rx_keeper_next;       /* k leaves the list when it keeps none */
-		for (unsigned i = k->rxq_n; k != s && k->rx_kept > share &&
-		     rx_kept_all + need > rx_kept_bound() && i--; )
+		for (unsigned i = k->rxq_n; k != s && k->rx_kept > share && i--; )
 			if (!rx_collapse(k, i))
 				return false;
 	}

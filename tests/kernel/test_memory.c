@@ -413,6 +413,19 @@ KTEST(unmap_frees_empty_page_tables)
  * reading them, so a table whose other mapping sits far from the one
  * unmapped must stay, charged and still mapping it; and tables it keeps
  * zeroed for reuse count as free memory. */
+/* Unmap va, the last mapping of its tables: the task's quota and the
+ * free memory are back where they were before the tables were made. */
+static void unmap_last(uint64_t va, const struct task_info *before)
+{
+	struct task_info after;
+
+	KEXPECT(sys_mem_unmap(fpage(va, 12), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
+	KEXPECT(after.quota_used, before->quota_used);
+	KEXPECT(after.free_frames + after.small_block_frames,
+		before->free_frames + before->small_block_frames);
+}
+
 KTEST(page_table_kept_until_its_last_mapping_goes)
 {
 	const uint64_t va = PROGRAM_OWN_BASE + (8UL << 30), far = va + 300 * PAGE_SIZE;
@@ -431,18 +444,10 @@ KTEST(page_table_kept_until_its_last_mapping_goes)
 	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
 	KCHECK(after.quota_used >= before.quota_used + 2 * PAGE_SIZE);    /* both kept */
 	KEXPECT(*(volatile uint64_t *)far, 0x6d69636170616765ULL);
-	KEXPECT(sys_mem_unmap(fpage(far, 12), MEM_UNMAP_SELF), 0);
-	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
-	KEXPECT(after.quota_used, before.quota_used);
-	KEXPECT(after.free_frames + after.small_block_frames,
-		before.free_frames + before.small_block_frames);
+	unmap_last(far, &before);
 	/* Made again from the kept tables, and gone again. */
 	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, offset, far, 1, IPC_MAP_READ), 0);
 	KEXPECT(*(volatile uint64_t *)far, 0x6d69636170616765ULL);
-	KEXPECT(sys_mem_unmap(fpage(far, 12), MEM_UNMAP_SELF), 0);
-	KEXPECT(sys_task_info(CAP_SLOT_SELF, (uint64_t)&after), 0);
-	KEXPECT(after.quota_used, before.quota_used);
-	KEXPECT(after.free_frames + after.small_block_frames,
-		before.free_frames + before.small_block_frames);
+	unmap_last(far, &before);
 	ktest_pages_free((void *)page, 1);
 }

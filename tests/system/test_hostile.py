@@ -655,6 +655,37 @@ def with_tcp_seq(frame, seq):
     return bytes(out)
 
 
+def flood(wire, frames, match, burst, pause, settle, listen):
+    """Send frames (raw, in order) burst at a time with pause seconds
+    between bursts, counting the guest's frames that match while they go
+    and for settle seconds after (listen seconds at most in all); return
+    (frames that matched, seconds the sending took)."""
+    answers = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal answers
+        for f in wire.frames(listen):
+            if match(f):
+                answers += 1
+            if done.is_set():
+                break
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.monotonic()
+    for i in range(0, len(frames), burst):
+        for f in frames[i:i + burst]:
+            wire.send_raw(f)
+        time.sleep(pause)
+    took = time.monotonic() - started
+    time.sleep(settle)
+    done.set()
+    wire.send(IP(src=FAKE_IP, dst=GUEST) / ICMP(id=5) / b"end")      # wakes the reader
+    counter.join()
+    return answers, took
+
+
 def test_challenge_acks_are_limited(tmp_path):
     """lwIP answers every SYN to an established connection with an ACK
     (RFC 5961 4.2's challenge ACK), with no limit: a reflector, and a
@@ -672,29 +703,8 @@ def test_challenge_acks_are_limited(tmp_path):
         syn = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
                     TCP(sport=c.sport, dport=7, flags="S", seq=0))
         frames = [with_tcp_seq(syn, rng.getrandbits(32)) for _ in range(6000)]
-        acks = 0
-        done = threading.Event()
-
-        def count():
-            nonlocal acks
-            for f in t.wire.frames(30):
-                if c.mine(f) and f[TCP].flags.A and not f[TCP].flags.S:
-                    acks += 1
-                if done.is_set():
-                    break
-
-        counter = threading.Thread(target=count)
-        counter.start()
-        started = time.monotonic()
-        for i in range(0, len(frames), 50):
-            for f in frames[i:i + 50]:
-                t.wire.send_raw(f)
-            time.sleep(0.015)
-        took = time.monotonic() - started
-        time.sleep(2)
-        done.set()
-        t.wire.send(IP(src=FAKE_IP, dst=GUEST) / ICMP(id=5) / b"end")      # wakes the reader
-        counter.join()
+        acks, took = flood(t.wire, frames, lambda f: c.mine(f) and f[TCP].flags.A and not f[TCP].flags.S,
+                           burst=50, pause=0.015, settle=2, listen=30)
         after = t.rig.stats()
         sent = after["tcp_challenge_ack"] - before["tcp_challenge_ack"]
         limited = after["tcp_challenge_ack_limited"] - before["tcp_challenge_ack_limited"]

@@ -13,7 +13,7 @@ import pytest
 
 from netns import can_run
 from test_hostile import (FAKE_IP, FAKE_MAC, GUEST_MAC, IP, TCP, Ether, Raw, RawTcp, Rig,
-                          assert_healthy, echo_through_raw_peer, tcp_echo_works,
+                          assert_healthy, echo_through_raw_peer, flood, tcp_echo_works,
                           time_wait_from_stats, with_tcp_seq)
 from test_net import GUEST
 from test_restart import SUPERVISED
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/t
 
 # Linux's tcp_invalid_ratelimit: a connection answers at most once in it.
 INTERVAL = 0.5
+# A flood of 300 segments over about 1.5 s (test_hostile's flood).
+PACE = dict(burst=20, pause=0.1, settle=1, listen=20)
 
 
 def seg_len(f):
@@ -105,35 +107,6 @@ def test_closing_connection_resends_when_the_driver_is_back(tmp_path):
         tcp_echo_works(t.rig)
 
 
-def flood(t, c, frame, count, match):
-    """Send frame count times over about 1.5 s; return (answers that
-    match, seconds taken)."""
-    answers = 0
-    done = threading.Event()
-
-    def counter():
-        nonlocal answers
-        for f in t.wire.frames(20):
-            if match(f):
-                answers += 1
-            if done.is_set():
-                break
-
-    reader = threading.Thread(target=counter)
-    reader.start()
-    started = time.monotonic()
-    for i in range(0, count, 20):
-        for _ in range(min(20, count - i)):
-            t.wire.send_raw(frame)
-        time.sleep(0.1)
-    took = time.monotonic() - started
-    time.sleep(1)
-    done.set()
-    t.wire.send(IP(src=FAKE_IP, dst=GUEST) / TCP(sport=1, dport=1, flags="R"))   # wakes it
-    reader.join()
-    return answers, took
-
-
 def test_time_wait_answers_are_limited(tmp_path):
     """lwIP's TIME-WAIT answers every segment with data, SYN or FIN with an
     ACK, as fast as they come (a reflector). As Linux's
@@ -148,7 +121,7 @@ def test_time_wait_answers_are_limited(tmp_path):
                     TCP(sport=c.sport, dport=c.dport, flags="A", seq=0, ack=c.rcv_nxt) /
                     b"flood")
         seg = with_tcp_seq(seg, c.snd_nxt % (1 << 32))
-        acks, took = flood(t, c, seg, 300, lambda f: c.mine(f) and f[TCP].flags.A)
+        acks, took = flood(t.wire, [seg] * 300, lambda f: c.mine(f) and f[TCP].flags.A, **PACE)
         after = t.rig.stats()
         skipped = after["tcp_ack_skipped_time_wait"] - before["tcp_ack_skipped_time_wait"]
         print(f"300 segments to a TIME-WAIT in {took:.1f} s: {acks} ACKs, {skipped} skipped")
@@ -172,12 +145,12 @@ def test_half_open_answers_are_limited(tmp_path):
                     TCP(sport=c.sport, dport=c.dport, flags="S", seq=0, window=65535,
                         options=c.options))
         syn = with_tcp_seq(syn, (c.snd_nxt - 1) % (1 << 32))
-        synacks, took = flood(t, c, syn, 300, lambda f: c.mine(f) and f[TCP].flags.S)
+        synacks, took = flood(t.wire, [syn] * 300, lambda f: c.mine(f) and f[TCP].flags.S, **PACE)
         # A wrong acknowledgement, 300 times: resets, as limited.
         bad = bytes(Ether(src=FAKE_MAC, dst=GUEST_MAC) / IP(src=FAKE_IP, dst=GUEST) /
                     TCP(sport=c.sport, dport=c.dport, flags="A", seq=c.snd_nxt % (1 << 32),
                         ack=(c.rcv_nxt + 100000) % (1 << 32)))
-        resets, took2 = flood(t, c, bad, 300, lambda f: c.mine(f) and f[TCP].flags.R)
+        resets, took2 = flood(t.wire, [bad] * 300, lambda f: c.mine(f) and f[TCP].flags.R, **PACE)
         after = t.rig.stats()
         skipped = after["tcp_ack_skipped_syn_recv"] - before["tcp_ack_skipped_syn_recv"]
         print(f"300 SYNs again in {took:.1f} s: {synacks} SYN-ACKs; 300 wrong ACKs in "

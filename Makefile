@@ -72,7 +72,9 @@ $(B)/$(1)/%.S.o: %.S
 	@mkdir -p $$(@D)
 	@echo "  AS      $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $(2) -c $$< -o $$@
-$(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld
+$(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld tools/check-fastpath-callers.sh
+	$$(Q)sh tools/check-fastpath-callers.sh $$(NM) $(B)/$(1)/kernel/fastpath.c.o \
+		$(B)/$(1)/kernel/arch/x86_64/switch.S.o $$($(1)_OBJ)
 	@echo "  LD      $$@"
 	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -Map=$(B)/$(1).ldmap -o $$@ $$($(1)_OBJ)
 	$$(Q)$$(NM) -n $$@ > $(B)/$(1).map
@@ -87,7 +89,9 @@ $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
 # restores every register from the trap frame afterwards: so they need
 # not preserve rbx and r12-r15 (GCC's -fcall-used-REG; rbp, which GCC
 # will not take as call-used, is left unused: -ffixed-rbp), and save none.
-# (No C code may call a function of fastpath.c: fastpath.h says so.)
+# No C code may call a function of fastpath.c (fastpath.h): the kernel
+# link rule runs tools/check-fastpath-callers.sh, which fails the build
+# when an object other than switch.S's refers to one.
 FASTPATH_CFLAGS := -fomit-frame-pointer -fcall-used-rbx -ffixed-rbp -fcall-used-r12 -fcall-used-r13 \
 	-fcall-used-r14 -fcall-used-r15
 $(B)/kernel/kernel/fastpath.c.o $(B)/kernel-test/kernel/fastpath.c.o: KERNEL_CFLAGS += $(FASTPATH_CFLAGS)

@@ -484,18 +484,22 @@ unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
 
 # Kernel tests: the ktest program as root task of the test kernel, with
-# this kernel command line; QEMU's exit status 33 is a pass.
+# the kernel command line $(1), stopped after $(2) seconds (0: never);
+# QEMU's exit status 33 is a pass (35: a test failed or the ktest thread
+# faulted, kernel/root.c). The whole suite takes well under a minute.
+KTEST_TIMEOUT ?= 300
 define run_ktest
-	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio -nic none \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	timeout --foreground $(2) $(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none \
+		-serial stdio -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel $(B)/kernel-test.elf -append "root=ktest $(1)" \
 		-initrd "$(B)/ktest.elf ktest"; \
-	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
+	status=$$?; [ $$status -ne 124 ] || { echo "ktest: FAIL: no result within $(2) s (KTEST_TIMEOUT)"; exit 1; }; \
+	[ $$status -eq 33 ] || { echo "ktest: FAIL: QEMU exit status $$status"; exit 1; }
 endef
 
 # T=name[,name...] runs only those.
 ktest: $(B)/kernel-test.elf $(B)/ktest.elf
-	$(call run_ktest,$(if $(T),ktest=$(T)))
+	$(call run_ktest,$(if $(T),ktest=$(T)),$(KTEST_TIMEOUT))
 
 # Soak tests (never part of `make test`): the kernel's system-call fuzzer
 # with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without;
@@ -517,8 +521,8 @@ soak-packets: kernel iso tftp
 	MICA_FUZZ_SEED=$(FUZZ_SEED) MICA_FUZZ_FRAMES=$(FUZZ_FRAMES) \
 		$(PYTHON) -m pytest -q tests/system/test_fuzz.py
 soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
-	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED))
-	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath)
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED),0)
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath,0)
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames

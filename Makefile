@@ -572,7 +572,7 @@ help:
 	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
 	@echo "  make unit-test    host unit tests only (T=name for some)"
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
-	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
+	@echo "  make ktest        the kernel tests alone (T=name,name for some; KTEST_TIMEOUT=300 s)"
 	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
 	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root),"
 	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100), and"

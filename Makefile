@@ -72,7 +72,9 @@ $(B)/$(1)/%.S.o: %.S
 	@mkdir -p $$(@D)
 	@echo "  AS      $$@"
 	$$(Q)$$(CC) $$(KERNEL_CFLAGS) $(2) -c $$< -o $$@
-$(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld
+$(B)/$(1).elf: $$($(1)_OBJ) kernel/arch/x86_64/linker.ld tools/check-fastpath-callers.sh
+	$$(Q)sh tools/check-fastpath-callers.sh $$(NM) $(B)/$(1)/kernel/fastpath.c.o \
+		$(B)/$(1)/kernel/arch/x86_64/switch.S.o $$($(1)_OBJ)
 	@echo "  LD      $$@"
 	$$(Q)$$(LD) $$(KERNEL_LDFLAGS) -Map=$(B)/$(1).ldmap -o $$@ $$($(1)_OBJ)
 	$$(Q)$$(NM) -n $$@ > $(B)/$(1).map
@@ -87,7 +89,9 @@ $(eval $(call kernel_variant,kernel-test,-DMICA_TEST))
 # restores every register from the trap frame afterwards: so they need
 # not preserve rbx and r12-r15 (GCC's -fcall-used-REG; rbp, which GCC
 # will not take as call-used, is left unused: -ffixed-rbp), and save none.
-# (No C code may call a function of fastpath.c: fastpath.h says so.)
+# No C code may call a function of fastpath.c (fastpath.h): the kernel
+# link rule runs tools/check-fastpath-callers.sh, which fails the build
+# when an object other than switch.S's refers to one.
 FASTPATH_CFLAGS := -fomit-frame-pointer -fcall-used-rbx -ffixed-rbp -fcall-used-r12 -fcall-used-r13 \
 	-fcall-used-r14 -fcall-used-r15
 $(B)/kernel/kernel/fastpath.c.o $(B)/kernel-test/kernel/fastpath.c.o: KERNEL_CFLAGS += $(FASTPATH_CFLAGS)
@@ -480,18 +484,22 @@ unit-test: $(B)/unit/run-unit-tests
 	$(B)/unit/run-unit-tests $(T)
 
 # Kernel tests: the ktest program as root task of the test kernel, with
-# this kernel command line; QEMU's exit status 33 is a pass.
+# the kernel command line $(1), stopped after $(2) seconds (0: never);
+# QEMU's exit status 33 is a pass (35: a test failed or the ktest thread
+# faulted, kernel/root.c). The whole suite takes well under a minute.
+KTEST_TIMEOUT ?= 300
 define run_ktest
-	$(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none -serial stdio -nic none \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	timeout --foreground $(2) $(QEMU) -machine pc -cpu max -m $(MEM) -display none -monitor none \
+		-serial stdio -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel $(B)/kernel-test.elf -append "root=ktest $(1)" \
 		-initrd "$(B)/ktest.elf ktest"; \
-	status=$$?; [ $$status -eq 33 ] || { echo "ktest: QEMU exit status $$status"; exit 1; }
+	status=$$?; [ $$status -ne 124 ] || { echo "ktest: FAIL: no result within $(2) s (KTEST_TIMEOUT)"; exit 1; }; \
+	[ $$status -eq 33 ] || { echo "ktest: FAIL: QEMU exit status $$status"; exit 1; }
 endef
 
 # T=name[,name...] runs only those.
 ktest: $(B)/kernel-test.elf $(B)/ktest.elf
-	$(call run_ktest,$(if $(T),ktest=$(T)))
+	$(call run_ktest,$(if $(T),ktest=$(T)),$(KTEST_TIMEOUT))
 
 # Soak tests (never part of `make test`): the kernel's system-call fuzzer
 # with 10^7 calls from seed FUZZ_SEED, with the IPC fast path and without;
@@ -513,8 +521,8 @@ soak-packets: kernel iso tftp
 	MICA_FUZZ_SEED=$(FUZZ_SEED) MICA_FUZZ_FRAMES=$(FUZZ_FRAMES) \
 		$(PYTHON) -m pytest -q tests/system/test_fuzz.py
 soak-kernel: $(B)/kernel-test.elf $(B)/ktest.elf
-	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED))
-	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath)
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED),0)
+	$(call run_ktest,ktest=syscall_fuzzer fuzzcalls=10000000 fuzzseed=$(FUZZ_SEED) nofastpath,0)
 
 # Benchmarks (never part of `make test`): IPC and mapping costs in guest
 # instructions (QEMU -icount) and TSC ticks, fast path on and off; frames
@@ -564,7 +572,7 @@ help:
 	@echo "  make test         unit tests, then system tests; ends with \"make test: N passed, N failed\""
 	@echo "  make unit-test    host unit tests only (T=name for some)"
 	@echo "  make system-test  QEMU boot tests only (T=expr: a pytest -k expression)"
-	@echo "  make ktest        the kernel tests alone (T=name,name for some)"
+	@echo "  make ktest        the kernel tests alone (T=name,name for some; KTEST_TIMEOUT=300 s)"
 	@echo "  make soak         long fuzzing runs: 10^7 system calls from a hostile task, 200000 fuzzed"
 	@echo "                    frames per NIC model (FUZZ_SEED=1, FUZZ_FRAMES=200000; as root),"
 	@echo "                    100 short sends of the netstack's own (soak-send, SEND_RUNS=100), and"

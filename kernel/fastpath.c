@@ -100,17 +100,6 @@ fast_transfer(const struct trap_frame *f, struct thread *to, uint64_t badge)
 		tb->recv_cap_count = tb->recv_pages = 0;
 }
 
-/* waitq_remove of t, expecting it alone (one server thread waits). */
-static inline __attribute__((always_inline)) void fast_dequeue(struct waitq *q, struct thread *t)
-{
-	if (__builtin_expect(t->queue_next == t, 1)) {
-		q->head = NULL;
-		t->queue_next = t->queue_prev = NULL;
-	} else {
-		waitq_remove(q, t);
-	}
-}
-
 /* The commit's last step: self (current), blocked, switches straight to
  * `to`; in_task: `to` is known to run in a task (an IPC buffer of it was
  * found: ipc_buffer_of drops its cache whenever t's task changes). */
@@ -141,7 +130,7 @@ bool fastpath_call(struct trap_frame *f)
 
 	/* Commit: the receiver takes the message and binds us to its reply
 	 * object; we wait for the answer, it runs. */
-	fast_dequeue(&ep->receivers, receiver);
+	waitq_remove(&ep->receivers, receiver);
 	fast_transfer(f, receiver, c->badge);
 	endpoint_bind_reply(reply, self);
 	receiver->waiting_on = NULL;
@@ -182,7 +171,7 @@ void fastpath_syscall(struct trap_frame *f)
 	struct trap_frame *tf = thread_frame(receiver);
 	uint64_t tag = ipc_tag(IPC_LABEL_SYSCALL_ARGS, SYSCALL_ARGS_WORDS, 0);
 
-	fast_dequeue(&ep->receivers, receiver);
+	waitq_remove(&ep->receivers, receiver);
 	tf->rdx = f->rax;
 	tf->r10 = f->rdi;
 	tf->r8 = f->rsi;

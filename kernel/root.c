@@ -193,3 +193,12 @@ void root_thread_exited(uint64_t status)
 	      status, fastpath_hits);
 	machine_exit(status ? MACHINE_EXIT_FAIL : MACHINE_EXIT_PASS);
 }
+
+void root_thread_stopped(const char *why)
+{
+	kwarn("root task: thread %s stopped: %s\n", root_thread->name, why);
+#ifdef MICA_TEST
+	kinfo("root task failed: the test kernel ends the run\n");
+	machine_exit(MACHINE_EXIT_FAIL);
+#endif
+}

@@ -24,4 +24,10 @@ void root_task_create(const char *root_name, const struct boot_module *mods, int
  * status). */
 void root_thread_exited(uint64_t status) __attribute__((noreturn));
 
+/* The root thread has been stopped (a fault nobody handles, thread.c):
+ * report why; the test kernel (MICA_TEST) then stops the machine with
+ * the failure status, so a kernel test that faults ends its run instead
+ * of leaving it idle. Other builds carry on without it. */
+void root_thread_stopped(const char *why);
+
 #endif

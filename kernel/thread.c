@@ -178,6 +178,8 @@ void thread_stop_faulted(struct thread *t, const char *why)
 	struct task *task = t->task;
 	if (task && task->supervisor)
 		notification_signal(task->supervisor, task->supervisor_bits);
+	if (t == root_thread)
+		root_thread_stopped(why);
 }
 
 void thread_get_regs(struct thread *t, struct user_regs *r)

@@ -24,9 +24,11 @@ static inline void waitq_push(struct waitq *q, struct thread *t)
 	}
 }
 
+/* t leaves q. A thread alone in its queue is the case to make fast (one
+ * server thread waiting in receive: the IPC fast path's dequeue). */
 static inline void waitq_remove(struct waitq *q, struct thread *t)
 {
-	if (t->queue_next == t) {
+	if (__builtin_expect(t->queue_next == t, 1)) {
 		q->head = NULL;
 	} else {
 		t->queue_prev->queue_next = t->queue_next;

@@ -36,24 +36,41 @@ static struct free_page *free_pages;
 uint64_t memory_revokes;
 static uint64_t pages_reserve, pages_used;
 
-/* The runs, and for each page of them its owners beyond the first. */
+/* The runs (each MEMORY_RUN-aligned: init's grant_run places 2^k pages
+ * at a multiple of their size, init/pages.c), and for each page of them its owners
+ * beyond the first. */
 static uint8_t *runs[MEMORY_RUNS_MAX];
 static uint16_t extra_owners[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
 static uint16_t cache_slot[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];   /* slot + 1, or 0 */
 static unsigned nruns;
 
+/* The runs by address (address / MEMORY_RUN): open addressing, linear
+ * probing, at most half used; a run's number + 1, or 0 (free). Runs are
+ * never given back, so nothing is removed. */
+#define RUN_SLOTS (2 * MEMORY_RUNS_MAX)
+static uint16_t run_slots[RUN_SLOTS];
+
+static unsigned run_home(uintptr_t key)
+{
+	return (unsigned)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (RUN_SLOTS - 1);
+}
+
 /* The count of page's owners beyond the first (and its slot in the file
  * cache, if slot), or NULL (not a page of a run: a table or a pipe's
- * buffer from elsewhere). */
+ * buffer from elsewhere). Each page a fork shares, a write copies or a
+ * process gives back asks: its run is looked up, not searched for. */
 static uint16_t *owners_of(const void *page, uint16_t **slot)
 {
-	for (unsigned i = 0; i < nruns; i++)
-		if ((const uint8_t *)page >= runs[i] && (const uint8_t *)page < runs[i] + MEMORY_RUN) {
-			unsigned at = (unsigned)(((const uint8_t *)page - runs[i]) / PAGE_SIZE);
-			if (slot)
-				*slot = &cache_slot[i][at];
-			return &extra_owners[i][at];
-		}
+	uintptr_t key = (uintptr_t)page / MEMORY_RUN;
+
+	for (unsigned h = run_home(key), r; (r = run_slots[h]) != 0; h = (h + 1) & (RUN_SLOTS - 1)) {
+		if ((uintptr_t)runs[r - 1] / MEMORY_RUN != key)
+			continue;
+		unsigned at = (unsigned)((uintptr_t)page % MEMORY_RUN / PAGE_SIZE);
+		if (slot)
+			*slot = &cache_slot[r - 1][at];
+		return &extra_owners[r - 1][at];
+	}
 	static uint16_t no_slot;
 	if (slot)
 		*slot = &no_slot;
@@ -109,7 +126,15 @@ static bool memory_grow(void)
 
 	if (!run)
 		return false;
+	if ((uintptr_t)run % MEMORY_RUN) {     /* not as grant_run places them */
+		pages_free(run);
+		return false;
+	}
+	unsigned h = run_home((uintptr_t)run / MEMORY_RUN);
+	while (run_slots[h])
+		h = (h + 1) & (RUN_SLOTS - 1);
 	runs[nruns++] = run;
+	run_slots[h] = (uint16_t)nruns;
 	for (uint64_t off = 0; off < MEMORY_RUN; off += PAGE_SIZE) {
 		struct free_page *f = (struct free_page *)(run + off);
 		f->next = free_pages;

@@ -4,7 +4,8 @@
  * by netlink_route.c (rtnetlink(7)).
  *
  * A receive takes one datagram (MSG_PEEK: looks; MSG_TRUNC: its whole
- * length), its sender the kernel's address (nl_pid 0). The queue holds
+ * length), its sender the kernel's address (nl_pid 0); any receive, a
+ * peek too, lets a dump being read make its next datagram. The queue holds
  * at most NL_QUEUE bytes (pages taken as it fills, given back when it
  * empties), all queues together NL_PAGES_ALL pages (the server's memory,
  * which no account is charged for): an answer that does not fit is
@@ -296,10 +297,9 @@ long netlink_recv(struct process *p, struct file *f, struct psock *s, const stru
 				4) < 0)
 			return -LINUX_EFAULT;
 	}
-	if (!(flags & LINUX_MSG_PEEK)) {
+	if (!(flags & LINUX_MSG_PEEK))
 		queue_drop(q);
-		netlink_dump_read(q);
-	}
+	netlink_dump_read(q);           /* a peek too, as Linux's netlink_recvmsg */
 	return (flags & LINUX_MSG_TRUNC) ? (long)len : (long)n;
 }
 

@@ -42,7 +42,7 @@ bool netlink_queue_put(struct nlq *q, uint8_t *buf, uint32_t n);
 /* (netlink_route.c) Answer the requests of a send (total bytes at msgs,
  * 4-byte aligned) into q, as Linux's netlink_rcv_skb. */
 void netlink_answer(struct nlq *q, const uint8_t *msgs, uint64_t total);
-/* (netlink_route.c) A receive took a datagram from q: a dump being read
+/* (netlink_route.c) A receive took or peeked at a datagram of q: a dump being read
  * queues its next datagram, or when nothing is left its NLMSG_DONE
  * (and ends), if q is at most half full (Linux's netlink_recvmsg). */
 void netlink_dump_read(struct nlq *q);

@@ -13,7 +13,8 @@
  *     table or neighbour of the netstack's ARP table, in datagrams of at
  *     most NL_CHUNK bytes made one at a time, as Linux's netlink_dump: the
  *     first at the request, each next one when a receive takes a datagram
- *     from the socket and leaves it at most half full (netlink_recvmsg),
+ *     from the socket (or peeks at one, MSG_PEEK) and leaves it at most
+ *     half full (netlink_recvmsg),
  *     from where the last one stopped; when nothing is left, NLMSG_DONE
  *     in a datagram of its own. A dump however long never holds more of
  *     the queue than a datagram (no ENOBUFS for its length), and what it

@@ -196,34 +196,45 @@ static struct process *sched_target(struct process *p, int pid)
 	return t ? t->proc : NULL;
 }
 
+/* The prelude of the sched_* getters: *q is the process pid names; 0, or
+ * -EINVAL for a negative pid, -ESRCH for none. */
+static long sched_query(struct process *p, int pid, const struct process **q)
+{
+	if (pid < 0)
+		return -LINUX_EINVAL;
+	*q = sched_target(p, pid);
+	return *q ? 0 : -LINUX_ESRCH;
+}
+
+/* A getter's answer, n bytes at v, copied out to the caller's addr: 0,
+ * or -EFAULT. */
+static long sched_answer(struct process *p, uint64_t addr, const void *v, size_t n)
+{
+	return as_copy_out(&p->as, addr, v, n) < 0 ? -LINUX_EFAULT : 0;
+}
+
 /* sched_getscheduler(2): the policy set (SCHED_OTHER unless
  * sched_setscheduler said otherwise), with SCHED_RESET_ON_FORK if it was
  * given. -EINVAL for a negative pid, -ESRCH for none. */
 long posix_sched_getscheduler(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi;
+	const struct process *q;
+	long err = sched_query(p, (int)r->rdi, &q);
 
-	if (pid < 0)
-		return -LINUX_EINVAL;
-	const struct process *q = sched_target(p, pid);
-	if (!q)
-		return -LINUX_ESRCH;
-	return q->policy | (q->reset_on_fork ? SCHED_RESET_ON_FORK : 0);
+	return err ? err : q->policy | (q->reset_on_fork ? SCHED_RESET_ON_FORK : 0);
 }
 
 /* sched_getparam(2): the static priority, 1..99 under SCHED_FIFO and
- * SCHED_RR, 0 under the others. */
+ * SCHED_RR, 0 under the others. -EINVAL for a NULL param too. */
 long posix_sched_getparam(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi, priority;
+	const struct process *q;
+	long err = r->rsi ? sched_query(p, (int)r->rdi, &q) : -LINUX_EINVAL;
 
-	if (pid < 0 || !r->rsi)
-		return -LINUX_EINVAL;
-	const struct process *q = sched_target(p, pid);
-	if (!q)
-		return -LINUX_ESRCH;
-	priority = rt_policy(q->policy) ? q->rt_priority : 0;
-	return as_copy_out(&p->as, r->rsi, &priority, sizeof(priority)) < 0 ? -LINUX_EFAULT : 0;
+	if (err)
+		return err;
+	int priority = rt_policy(q->policy) ? q->rt_priority : 0;
+	return sched_answer(p, r->rsi, &priority, sizeof(priority));
 }
 
 /* sched_setscheduler(2) (policy >= 0) and sched_setparam(2) (policy -1:
@@ -287,16 +298,13 @@ long posix_sched_setparam(struct process *p, struct user_regs *r)
  * -ESRCH, -EFAULT. */
 long posix_sched_rr_get_interval(struct process *p, struct user_regs *r)
 {
-	int pid = (int)r->rdi;
+	const struct process *q;
+	long err = sched_query(p, (int)r->rdi, &q);
 
-	if (pid < 0)
-		return -LINUX_EINVAL;
-	const struct process *q = sched_target(p, pid);
-	if (!q)
-		return -LINUX_ESRCH;
-	uint64_t ns = q->policy == SCHED_RR ? SCHED_RR_TIMESLICE_NS : 0;
-	struct linux_timespec ts = ns_timespec(ns);
-	return as_copy_out(&p->as, r->rsi, &ts, sizeof(ts)) < 0 ? -LINUX_EFAULT : 0;
+	if (err)
+		return err;
+	struct linux_timespec ts = ns_timespec(q->policy == SCHED_RR ? SCHED_RR_TIMESLICE_NS : 0);
+	return sched_answer(p, r->rsi, &ts, sizeof(ts));
 }
 
 void sched_fork(struct process *c, const struct process *p)

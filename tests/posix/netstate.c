@@ -13,7 +13,8 @@
  * (each both ways). NETLINK_ROUTE's RTM_GETNEIGH dump: well formed, and
  * a neighbour with a MAC on the network of the interface that holds
  * the peer's. A second dump asked while one is being read is EBUSY, and
- * the first ends after it.
+ * the first ends after it; a receive with MSG_PEEK goes on with a dump
+ * as any receive does.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -296,14 +297,13 @@ static void neighbours(int s, int index)
 	       yes(n.formed && n.count > 0), yes(n.found));
 }
 
-/* Each datagram's first message, until the dump's NLMSG_DONE. */
-static void busy(int s)
+/* Each datagram's first message, until the NLMSG_DONE of seq last (or
+ * none for 2 s): into line (size bytes). */
+static void datagrams(int s, unsigned last, char *line, size_t size)
 {
-	char line[256] = "";
 	size_t at = 0;
 
-	send_dump(s, RTM_GETADDR, 10, AF_INET);
-	send_dump(s, RTM_GETROUTE, 11, AF_INET);
+	line[0] = 0;
 	for (int d = 0; d < 20; d++) {
 		struct pollfd p = { s, POLLIN, 0 };
 		if (poll(&p, 1, 2000) != 1)
@@ -316,13 +316,23 @@ static void busy(int s)
 		int err = 0;
 		if (h.nlmsg_type == NLMSG_ERROR)
 			memcpy(&err, buf + sizeof(h), 4);
-		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s seq %u", at ? ", " : "",
+		at += (size_t)snprintf(line + at, size - at, "%s%s seq %u", at ? ", " : "",
 				       h.nlmsg_type == NLMSG_DONE ? "done" : h.nlmsg_type == NLMSG_ERROR ?
 				       (err == -EBUSY ? "error EBUSY" : "error") :
-				       h.nlmsg_type == RTM_NEWADDR ? "addresses" : "other", h.nlmsg_seq);
-		if (h.nlmsg_type == NLMSG_DONE || at >= sizeof(line) - 40)
+				       h.nlmsg_type == RTM_NEWADDR ? "addresses" :
+				       h.nlmsg_type == RTM_NEWROUTE ? "routes" : "other", h.nlmsg_seq);
+		if ((h.nlmsg_type == NLMSG_DONE && h.nlmsg_seq == last) || at >= size - 40)
 			break;
 	}
+}
+
+static void busy(int s)
+{
+	char line[256];
+
+	send_dump(s, RTM_GETADDR, 10, AF_INET);
+	send_dump(s, RTM_GETROUTE, 11, AF_INET);
+	datagrams(s, 10, line, sizeof(line));
 	printf("a route dump asked while an address dump is read: %s\n", line);
 	/* Read now, a dump is answered again. */
 	send_dump(s, RTM_GETROUTE, 12, AF_INET);
@@ -335,6 +345,27 @@ static void busy(int s)
 		;
 }
 
+/* A receive with MSG_PEEK goes on with a dump as any receive does
+ * (Linux's netlink_recvmsg): the address dump's first datagram peeked,
+ * its NLMSG_DONE is made, the dump is over, and a route dump asked then
+ * is answered, not EBUSY. */
+static void peeked(int s)
+{
+	char line[256];
+	struct nlmsghdr h = { 0 };
+
+	send_dump(s, RTM_GETADDR, 20, AF_INET);
+	ssize_t n = poll(&(struct pollfd){ s, POLLIN, 0 }, 1, 2000) == 1 ?
+		    recv(s, buf, sizeof(buf), MSG_PEEK) : -1;
+	if (n >= (ssize_t)sizeof(h))
+		memcpy(&h, buf, sizeof(h));
+	printf("an address dump's first datagram peeked: %s\n",
+	       h.nlmsg_type == RTM_NEWADDR ? "addresses" : "other");
+	send_dump(s, RTM_GETROUTE, 21, AF_INET);
+	datagrams(s, 21, line, sizeof(line));
+	printf("a route dump asked after the peek: %s\n", line);
+}
+
 static void netlink(void)
 {
 	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -345,6 +376,7 @@ static void netlink(void)
 	printf("an interface holds the peer's network: %s\n", yes(index > 0));
 	neighbours(s, index);
 	busy(s);
+	peeked(s);
 	close(s);
 }
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from qemu import EXIT_PASS, ROOT, Qemu, build_path
+from qemu import EXIT_FAIL, EXIT_PASS, ROOT, Qemu, build_path
 
 SOURCES = sorted(glob.glob(os.path.join(ROOT, "tests", "kernel", "*.c")))
 NAMES = [name for src in SOURCES
@@ -61,6 +61,20 @@ def test_first_idle_alone():
         q.wait_for(rf"^ktest {name}: (OK|FAIL)$", timeout=60)
         assert f"ktest {name}: OK" in q.output(), q.output()
         assert q.wait_exit(timeout=60) == EXIT_PASS
+
+
+def test_root_task_fault_ends_the_run():
+    # The kernel-test program has no pager: a fault of its thread must end
+    # the run with a failure line and status (it once left QEMU idle until
+    # the harness timed out). `ktestfault` makes it write to address 0.
+    args = ["-kernel", build_path("kernel-test.elf"), "-append", "root=ktest ktestfault",
+            "-initrd", f"{build_path('ktest.elf')} ktest"]
+    with Qemu(args, name="ktest-fault", test_device=True) as q:
+        q.wait_for(r"root task: thread ktest stopped: no exception handler", timeout=60)
+        assert q.wait_exit(timeout=30) == EXIT_FAIL
+        out = q.output()
+        assert re.search(r"fault: thread ktest \(task ktest\): exception 14 .* address 0,", out), out
+        assert "still running after the fault" not in out, out
 
 
 def test_fpu_state_without_xsave():

@@ -357,17 +357,51 @@ TEST(aspace_finds_free_aligned_room)
 
 /* ---- the loader ---- */
 
-struct test_elf {
+/* The start of the test files: an ELF-64 header and two program headers
+ * (elf(5)). */
+struct test_elf_head {
 	uint8_t ident[16];
 	uint16_t type, machine;
 	uint32_t version;
 	uint64_t entry, phoff, shoff;
 	uint32_t flags;
 	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-	struct {
+	struct test_elf_ph {
 		uint32_t type, flags;
 		uint64_t offset, vaddr, paddr, filesz, memsz, align;
 	} ph[2];
+};
+
+/* h (zeroed) made an x86-64 executable's header entering at entry, its
+ * two program headers right after it. */
+static void elf_head(struct test_elf_head *h, uint64_t entry)
+{
+	memcpy(h->ident, "\x7F" "ELF\x02\x01\x01", 7);
+	h->type = 2;                            /* ET_EXEC */
+	h->machine = 62;                        /* EM_X86_64 */
+	h->version = 1;
+	h->entry = entry;
+	h->phoff = offsetof(struct test_elf_head, ph);
+	h->ehsize = 64;
+	h->phentsize = sizeof(h->ph[0]);
+	h->phnum = 2;
+}
+
+/* ph made a PT_LOAD of flags (4 R, 2 W, 1 X): filesz bytes of the file
+ * from offset at vaddr, memsz in memory. */
+static void elf_load(struct test_elf_ph *ph, uint32_t flags, uint64_t offset, uint64_t vaddr,
+		     uint64_t filesz, uint64_t memsz)
+{
+	ph->type = 1;
+	ph->flags = flags;
+	ph->offset = offset;
+	ph->vaddr = vaddr;
+	ph->filesz = filesz;
+	ph->memsz = memsz;
+}
+
+struct test_elf {
+	struct test_elf_head h;
 	uint8_t text[64];
 	uint8_t data[16];
 };
@@ -375,26 +409,11 @@ struct test_elf {
 static void make_elf(struct test_elf *e)
 {
 	memset(e, 0, sizeof(*e));
-	memcpy(e->ident, "\x7F" "ELF\x02\x01\x01", 7);
-	e->type = 2;
-	e->machine = 62;
-	e->version = 1;
-	e->entry = 0x400010;
-	e->phoff = offsetof(struct test_elf, ph);
-	e->ehsize = 64;
-	e->phentsize = sizeof(e->ph[0]);
-	e->phnum = 2;
-	e->ph[0].type = 1;
-	e->ph[0].flags = 5;                     /* R X */
-	e->ph[0].offset = offsetof(struct test_elf, text);
-	e->ph[0].vaddr = 0x400000;
-	e->ph[0].filesz = e->ph[0].memsz = sizeof(e->text);
-	e->ph[1].type = 1;
-	e->ph[1].flags = 6;                     /* R W */
-	e->ph[1].offset = offsetof(struct test_elf, data);
-	e->ph[1].vaddr = 0x401ff8;              /* straddles a page */
-	e->ph[1].filesz = sizeof(e->data);
-	e->ph[1].memsz = 0x3000;
+	elf_head(&e->h, 0x400010);
+	elf_load(&e->h.ph[0], 5, offsetof(struct test_elf, text), 0x400000, sizeof(e->text),
+		 sizeof(e->text));
+	/* (The data straddles a page.) */
+	elf_load(&e->h.ph[1], 6, offsetof(struct test_elf, data), 0x401ff8, sizeof(e->data), 0x3000);
 	for (unsigned i = 0; i < sizeof(e->text); i++)
 		e->text[i] = (uint8_t)(0x90 + i);
 	for (unsigned i = 0; i < sizeof(e->data); i++)
@@ -443,7 +462,7 @@ TEST(loader_refuses_what_does_not_fit)
 	CHECK_EQ(as.nregions, 0);
 	CHECK(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x402000, &entry) != NULL);
 	CHECK(loader_load_elf(&as, &e, 40, 0x400000, 0x1000000, &entry) != NULL);
-	e.ident[1] = 'X';
+	e.h.ident[1] = 'X';
 	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
 		      "not an ELF file"));
 	make_elf(&e);
@@ -529,13 +548,13 @@ TEST(loader_reports_program_headers_and_image_end)
 
 	make_elf(&e);
 	/* The first segment loads the file from offset 0: the headers come with it. */
-	e.ph[0].offset = 0;
-	e.ph[0].filesz = e.ph[0].memsz = sizeof(e);
-	e.ph[1].vaddr = 0x402ff8;
+	e.h.ph[0].offset = 0;
+	e.h.ph[0].filesz = e.h.ph[0].memsz = sizeof(e);
+	e.h.ph[1].vaddr = 0x402ff8;
 	fresh();
 	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
 	CHECK_EQ(img.entry, 0x400010);
-	CHECK_EQ(img.phdr, 0x400000 + offsetof(struct test_elf, ph));
+	CHECK_EQ(img.phdr, 0x400000 + offsetof(struct test_elf, h.ph));
 	CHECK_EQ(img.phnum, 2);
 	CHECK_EQ(img.end, 0x406000);            /* 0x402ff8 + 0x3000, rounded up */
 	as_release(&as);
@@ -556,7 +575,7 @@ TEST(loader_moves_a_static_pie_and_names_an_interpreter)
 	uint8_t b;
 
 	make_elf(&e);
-	e.type = 3;                             /* ET_DYN */
+	e.h.type = 3;                           /* ET_DYN */
 	fresh();
 	/* init's loader takes ET_EXEC only. */
 	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
@@ -577,17 +596,17 @@ TEST(loader_moves_a_static_pie_and_names_an_interpreter)
 	/* PT_INTERP: a dynamically linked program names its interpreter;
 	 * init's loader refuses it. */
 	make_elf(&e);
-	e.ph[1].type = 3;
+	e.h.ph[1].type = 3;
 	e.data[sizeof(e.data) - 1] = 0;
 	fresh();
 	CHECK(!strcmp(loader_load_elf(&as, &e, sizeof(e), 0x400000, 0x1000000, &entry),
 		      "a dynamically linked program (PT_INTERP): not supported"));
 	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) == NULL);
-	CHECK(img.interp == (const char *)&e + e.ph[1].offset);
+	CHECK(img.interp == (const char *)&e + e.h.ph[1].offset);
 	as_release(&as);
 	/* A path without its NUL in the file: refused. */
-	e.ph[1].offset = sizeof(e) - 1;
-	e.ph[1].filesz = 1;
+	e.h.ph[1].offset = sizeof(e) - 1;
+	e.h.ph[1].filesz = 1;
 	((uint8_t *)&e)[sizeof(e) - 1] = 'x';
 	fresh();
 	CHECK(loader_load(&as, &e, sizeof(e), 0x400000, 0x1000000, 0, &img) != NULL);
@@ -1041,17 +1060,8 @@ TEST(aspace_merge_of_object_regions_drops_a_hold)
  * copy-on-write; a page with the segment's zeros, or of a file offset
  * not page aligned, is a copy. */
 static struct {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-	struct {
-		uint32_t type, flags;
-		uint64_t offset, vaddr, paddr, filesz, memsz, align;
-	} ph[2];
-	uint8_t pad[4096 - 64 - 2 * 56];
+	struct test_elf_head h;
+	uint8_t pad[4096 - sizeof(struct test_elf_head)];
 	uint8_t body[0x3000];
 } __attribute__((aligned(4096))) big_elf;
 
@@ -1088,28 +1098,11 @@ TEST(loader_shares_whole_file_pages_and_copies_the_rest)
 	uint8_t b;
 
 	memset(&big_elf, 0, sizeof(big_elf));
-	memcpy(big_elf.ident, "\x7F" "ELF\x02\x01\x01", 7);
-	big_elf.type = 2;
-	big_elf.machine = 62;
-	big_elf.version = 1;
-	big_elf.entry = 0x401000;
-	big_elf.phoff = offsetof(__typeof__(big_elf), ph);
-	big_elf.ehsize = 64;
-	big_elf.phentsize = sizeof(big_elf.ph[0]);
-	big_elf.phnum = 2;
+	elf_head(&big_elf.h, 0x401000);
 	/* Text: the file's 0x1000..0x2800 at 0x401000: one whole page. */
-	big_elf.ph[0].type = 1;
-	big_elf.ph[0].flags = 5;
-	big_elf.ph[0].offset = 0x1000;
-	big_elf.ph[0].vaddr = 0x401000;
-	big_elf.ph[0].filesz = big_elf.ph[0].memsz = 0x1800;
+	elf_load(&big_elf.h.ph[0], 5, 0x1000, 0x401000, 0x1800, 0x1800);
 	/* Data at an offset not page aligned with its address: copied. */
-	big_elf.ph[1].type = 1;
-	big_elf.ph[1].flags = 6;
-	big_elf.ph[1].offset = 0x2800;
-	big_elf.ph[1].vaddr = 0x600000;
-	big_elf.ph[1].filesz = 0x1800;
-	big_elf.ph[1].memsz = 0x2000;
+	elf_load(&big_elf.h.ph[1], 6, 0x2800, 0x600000, 0x1800, 0x2000);
 	for (unsigned i = 0; i < sizeof(big_elf.body); i++)
 		big_elf.body[i] = (uint8_t)(i * 7 + 1);
 

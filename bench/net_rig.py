@@ -1,9 +1,10 @@
 """What the network benchmarks beside the Linux guest share (bench/run_net.py,
 run_iperf3.py; run_router.py and run_profile.py through run_net.py): the
-build, the addresses, the NIC models, the host CPUs QEMU and the
-namespace's traffic program are pinned to, each guest's availability and
-version, a guest's NIC on the namespace's tap, and the results written for
-bench/report.py.
+build, the addresses, the NIC models, where QEMU's threads and the
+namespace's traffic program run on the host's CPUs (MICA_BENCH_PIN: all,
+vcpu, vcpu-free or none, PIN_MODES; default vcpu) and QEMU's start there
+(start_qemu), each guest's availability and version, a guest's NIC on the
+namespace's tap, and the results written for bench/report.py.
 
 Every guest runs on the same QEMU machine (`-machine pc -cpu max -m 256M
 -smp 1`, TCG) in a network namespace of its own (tests/system/netns.py)
@@ -52,7 +53,14 @@ PIN_MODES = {
     "none": "nothing pinned: QEMU and the namespace's traffic program where the host's "
             "scheduler puts them",
 }
-DEFAULT_PIN = "all"
+# The default gives the virtual CPU a host CPU of its own: with "all", the
+# work QEMU's other threads do for the guest's frames is taken from the
+# virtual CPU's CPU, more for a guest that makes QEMU do more per frame, so
+# the two guests were not moved alike; it is also how a tuned QEMU runs
+# (libvirt's vcpupin and emulatorpin), and unlike "none" it keeps the
+# traffic program off the virtual CPU's CPU (docs/benchmarks.md, "Where
+# QEMU runs"; the measurements in docs/drivers.md).
+DEFAULT_PIN = "vcpu"
 PIN = os.environ.get("MICA_BENCH_PIN", DEFAULT_PIN)
 if PIN not in PIN_MODES:
     sys.exit(f"bench: MICA_BENCH_PIN={PIN!r} is none of {', '.join(PIN_MODES)}")

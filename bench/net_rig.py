@@ -2,7 +2,7 @@
 run_iperf3.py; run_router.py and run_profile.py through run_net.py): the
 build, the addresses, the NIC models, where QEMU's threads and the
 namespace's traffic program run on the host's CPUs (MICA_BENCH_PIN: all,
-vcpu, vcpu-free or none, PIN_MODES; default vcpu) and QEMU's start there
+vcpu, vcpu-free or none, PIN_MODES; default none) and QEMU's start there
 (start_qemu), each guest's availability and version, a guest's NIC on the
 namespace's tap, and the results written for bench/report.py.
 
@@ -36,9 +36,10 @@ NICS = {
 
 # Where QEMU's threads and the namespace's traffic program (iperf, iperf3)
 # run on the host's CPUs: MICA_BENCH_PIN, one of PIN_MODES (default
-# DEFAULT_PIN). With the two on different CPUs they do not meet at random
-# moments (unpinned, the spread between runs was several times larger;
-# docs/drivers.md, "The runs that collapse"). QEMU's threads: the virtual
+# DEFAULT_PIN). Pinned to different CPUs, QEMU and the traffic program
+# never meet on one (an earlier session found the spread several times
+# larger unpinned; on a shared host on 2026-12-02 it was the smallest:
+# docs/drivers.md, "Where QEMU runs"). QEMU's threads: the virtual
 # CPU's ("CPU 0/TCG" with `-name ...,debug-threads=on`, which start_qemu
 # adds), the main loop (the tap's reads and writes, the devices' work
 # outside the virtual CPU) and helpers (RCU). On a one-CPU host nothing is
@@ -53,14 +54,16 @@ PIN_MODES = {
     "none": "nothing pinned: QEMU and the namespace's traffic program where the host's "
             "scheduler puts them",
 }
-# The default gives the virtual CPU a host CPU of its own: with "all", the
-# work QEMU's other threads do for the guest's frames is taken from the
-# virtual CPU's CPU, more for a guest that makes QEMU do more per frame, so
-# the two guests were not moved alike; it is also how a tuned QEMU runs
-# (libvirt's vcpupin and emulatorpin), and unlike "none" it keeps the
-# traffic program off the virtual CPU's CPU (docs/benchmarks.md, "Where
-# QEMU runs"; the measurements in docs/drivers.md).
-DEFAULT_PIN = "vcpu"
+# The default pins nothing, as QEMU runs unless told otherwise: with "all",
+# the work QEMU's other threads do for the guest's frames is taken from the
+# virtual CPU's own CPU and is batched into the moments the virtual CPU is
+# off it, which moved the two guests differently (the Linux guest gained,
+# Mica lost); "vcpu" and "none" let that work run beside the virtual CPU as
+# on any host with a CPU to spare, and on a shared host "none" had the
+# smallest spread and no starved run, where a pinned QEMU meets every
+# other QEMU pinned to the same CPU (docs/benchmarks.md, "Where QEMU runs";
+# the measurements in docs/drivers.md).
+DEFAULT_PIN = "none"
 PIN = os.environ.get("MICA_BENCH_PIN", DEFAULT_PIN)
 if PIN not in PIN_MODES:
     sys.exit(f"bench: MICA_BENCH_PIN={PIN!r} is none of {', '.join(PIN_MODES)}")
@@ -99,27 +102,34 @@ def thread_names(pid):
     return out
 
 
-def pin_threads(pid, mode=None, timeout=30):
-    """For modes "vcpu" and "vcpu-free": wait (timeout s at most) until QEMU
-    (pid, started with debug-threads=on) has its virtual CPU's thread, put
-    that on VCPU_CPU and its other threads on OTHER_CPU ("vcpu") or on
-    every CPU ("vcpu-free"); threads QEMU makes later inherit their
-    maker's (the main loop's) placement. {tid: sorted CPUs} as set; {} for
-    the other modes; raises AssertionError (as Qemu.wait_for does when a
-    guest does not come up) if no virtual CPU's thread appeared."""
-    mode = mode or PIN
-    if mode not in ("vcpu", "vcpu-free"):
-        return {}
-    others = OTHER_CPU if mode == "vcpu" else set(_CPUS)
+def vcpu_threads(pid, timeout=30):
+    """The tids of QEMU's (pid's, started with debug-threads=on) virtual
+    CPU threads and {tid: comm} of all its threads, once it has one (QEMU
+    names it after `ip netns exec` has become QEMU). Raises AssertionError
+    (as Qemu.wait_for does when a guest does not come up) if none appeared
+    in timeout s."""
     deadline = time.monotonic() + timeout
     while True:
         names = thread_names(pid)
         vcpus = [t for t, n in names.items() if VCPU_THREAD.match(n)]
         if vcpus:
-            break
+            return vcpus, names
         if time.monotonic() >= deadline or not os.path.exists(f"/proc/{pid}"):
             raise AssertionError(f"QEMU {pid}: no virtual CPU's thread in {sorted(names.values())}")
         time.sleep(0.05)
+
+
+def pin_threads(pid, mode=None, timeout=30):
+    """For modes "vcpu" and "vcpu-free": once QEMU (pid) has its virtual
+    CPU's thread (vcpu_threads), put that on VCPU_CPU and its other threads
+    on OTHER_CPU ("vcpu") or on every CPU ("vcpu-free"); threads QEMU makes
+    later inherit their maker's (the main loop's) placement. {tid: sorted
+    CPUs} as set; {} for the other modes. Raises as vcpu_threads does."""
+    mode = mode or PIN
+    if mode not in ("vcpu", "vcpu-free"):
+        return {}
+    others = OTHER_CPU if mode == "vcpu" else set(_CPUS)
+    vcpus, names = vcpu_threads(pid, timeout)
     placed = {}
     for tid in names:
         cpus = VCPU_CPU if tid in vcpus else others
@@ -134,13 +144,15 @@ def pin_threads(pid, mode=None, timeout=30):
 def start_qemu(args, name, ns):
     """A Qemu (tests/system/qemu.py) of args started in namespace ns and
     placed as PIN says (its threads named for that: `-name
-    NAME,debug-threads=on` unless args name it already). qemu.placed is
-    pin_threads' answer."""
+    NAME,debug-threads=on` unless args name it already), returned once its
+    virtual CPU's thread is there and named (so that a qemu_sched sampler
+    started next knows it). qemu.placed is pin_threads' answer."""
     args = list(args)
     if "-name" not in args:
         args += ["-name", f"{name},debug-threads=on"]
     qemu = Qemu(args, name=name, prefix=ns.prefix() + QEMU_PIN).start()
     try:
+        vcpu_threads(qemu.proc.pid)
         qemu.placed = pin_threads(qemu.proc.pid)
     except AssertionError:
         qemu.stop()

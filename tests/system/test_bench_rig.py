@@ -64,8 +64,19 @@ def test_wait_answering_waits_for_the_guest(tmp_path):
             qemu.transfer_began = time.time()
             s = ns.in_ns(lambda: socket.create_connection((net_rig.GUEST_ADDR, run_net.PORT),
                                                           timeout=10))
+            # A MiB to the guest, which closes once it has read it all.
             s.sendall(bytes(1 << 20))
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(60)
+            while s.recv(4096):
+                pass
             s.close()
+            # The sampler (every 20 ms) has seen the transfer's end.
+            ended = time.time()
+            deadline = time.monotonic() + 10
+            while (not any(t > ended for t, _ in qemu.sched.samples)
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
             # Placed as the bench's mode says (the default unless
             # MICA_BENCH_PIN is set), and moved as each other mode says.
             if len(os.sched_getaffinity(0)) >= 2:

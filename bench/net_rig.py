@@ -1,9 +1,10 @@
 """What the network benchmarks beside the Linux guest share (bench/run_net.py,
 run_iperf3.py; run_router.py and run_profile.py through run_net.py): the
-build, the addresses, the NIC models, the host CPUs QEMU and the
-namespace's traffic program are pinned to, each guest's availability and
-version, a guest's NIC on the namespace's tap, and the results written for
-bench/report.py.
+build, the addresses, the NIC models, where QEMU's threads and the
+namespace's traffic program run on the host's CPUs (MICA_BENCH_PIN: all,
+vcpu, vcpu-free or none, PIN_MODES; default none) and QEMU's start there
+(start_qemu), each guest's availability and version, a guest's NIC on the
+namespace's tap, and the results written for bench/report.py.
 
 Every guest runs on the same QEMU machine (`-machine pc -cpu max -m 256M
 -smp 1`, TCG) in a network namespace of its own (tests/system/netns.py)
@@ -11,6 +12,7 @@ holding tap0 with HOST_ADDR/24; the guest is GUEST_ADDR.
 """
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -19,6 +21,8 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build")
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+from qemu import Qemu                     # noqa: E402
 
 HOST_ADDR = "10.1.0.1"
 GUEST_ADDR = "10.1.0.2"
@@ -30,12 +34,130 @@ NICS = {
     "virtio-net": ("virtio-net-pci,disable-legacy=on", "virtio-net"),
 }
 
-# QEMU on one host CPU, the namespace's iperf on another (when there are
-# two): left to the scheduler they share a core at random moments, and the
-# spread between runs was several times larger.
+# Where QEMU's threads and the namespace's traffic program (iperf, iperf3)
+# run on the host's CPUs: MICA_BENCH_PIN, one of PIN_MODES (default
+# DEFAULT_PIN). Pinned to different CPUs, QEMU and the traffic program
+# never meet on one (an earlier session found the spread several times
+# larger unpinned; on a shared host on 2026-12-02 it was the smallest:
+# docs/drivers.md, "Where QEMU runs"). QEMU's threads: the virtual
+# CPU's ("CPU 0/TCG" with `-name ...,debug-threads=on`, which start_qemu
+# adds), the main loop (the tap's reads and writes, the devices' work
+# outside the virtual CPU) and helpers (RCU). On a one-CPU host nothing is
+# pinned.
+PIN_MODES = {
+    "all": "all of QEMU's threads on the host's first CPU (taskset), the namespace's "
+           "traffic program on the second",
+    "vcpu": "QEMU's virtual CPU's thread on the host's first CPU, its other threads "
+            "(main loop, tap, device work) and the namespace's traffic program on the second",
+    "vcpu-free": "QEMU's virtual CPU's thread on the host's first CPU, its other threads "
+                 "left to the host's scheduler, the namespace's traffic program on the second",
+    "none": "nothing pinned: QEMU and the namespace's traffic program where the host's "
+            "scheduler puts them",
+}
+# The default pins nothing, as QEMU runs unless told otherwise: with "all",
+# the work QEMU's other threads do for the guest's frames is taken from the
+# virtual CPU's own CPU and is batched into the moments the virtual CPU is
+# off it, which moved the two guests differently (the Linux guest gained,
+# Mica lost); "vcpu" and "none" let that work run beside the virtual CPU as
+# on any host with a CPU to spare, and on a shared host "none" had the
+# smallest spread and no starved run, where a pinned QEMU meets every
+# other QEMU pinned to the same CPU (docs/benchmarks.md, "Where QEMU runs";
+# the measurements in docs/drivers.md).
+DEFAULT_PIN = "none"
+PIN = os.environ.get("MICA_BENCH_PIN", DEFAULT_PIN)
+if PIN not in PIN_MODES:
+    sys.exit(f"bench: MICA_BENCH_PIN={PIN!r} is none of {', '.join(PIN_MODES)}")
 _CPUS = sorted(os.sched_getaffinity(0))
-QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if len(_CPUS) >= 2 else []
-IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if len(_CPUS) >= 2 else []
+if len(_CPUS) < 2:
+    PIN = "none"
+VCPU_CPU = {_CPUS[0]}
+OTHER_CPU = {_CPUS[-1]}
+# Command prefixes: QEMU's (the whole process: mode "all") and the traffic
+# program's.
+QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if PIN == "all" else []
+IPERF_PIN = ["taskset", "-c", str(_CPUS[1])] if PIN != "none" else []
+# A virtual CPU's thread as QEMU 7.2 names it under TCG (qemu_tcg_init_vcpu_thread).
+VCPU_THREAD = re.compile(r"^CPU \d+/TCG$")
+
+
+def pinning():
+    """The mode and what it places where, for a result's metadata."""
+    return {"mode": PIN, "means": PIN_MODES[PIN], "qemu": " ".join(QEMU_PIN),
+            "traffic": " ".join(IPERF_PIN)}
+
+
+def thread_names(pid):
+    """{tid: comm} of process pid's threads ({} once it is gone)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                out[int(tid)] = f.read().strip()
+        except OSError:
+            continue                    # the thread ended meanwhile
+    return out
+
+
+def vcpu_threads(pid, timeout=30):
+    """The tids of QEMU's (pid's, started with debug-threads=on) virtual
+    CPU threads and {tid: comm} of all its threads, once it has one (QEMU
+    names it after `ip netns exec` has become QEMU). Raises AssertionError
+    (as Qemu.wait_for does when a guest does not come up) if none appeared
+    in timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        names = thread_names(pid)
+        vcpus = [t for t, n in names.items() if VCPU_THREAD.match(n)]
+        if vcpus:
+            return vcpus, names
+        if time.monotonic() >= deadline or not os.path.exists(f"/proc/{pid}"):
+            raise AssertionError(f"QEMU {pid}: no virtual CPU's thread in {sorted(names.values())}")
+        time.sleep(0.05)
+
+
+def pin_threads(pid, mode=None, timeout=30):
+    """For modes "vcpu" and "vcpu-free": once QEMU (pid) has its virtual
+    CPU's thread (vcpu_threads), put that on VCPU_CPU and its other threads
+    on OTHER_CPU ("vcpu") or on every CPU ("vcpu-free"); threads QEMU makes
+    later inherit their maker's (the main loop's) placement. {tid: sorted
+    CPUs} as set; {} for the other modes. Raises as vcpu_threads does."""
+    mode = mode or PIN
+    if mode not in ("vcpu", "vcpu-free"):
+        return {}
+    others = OTHER_CPU if mode == "vcpu" else set(_CPUS)
+    vcpus, names = vcpu_threads(pid, timeout)
+    placed = {}
+    for tid in names:
+        cpus = VCPU_CPU if tid in vcpus else others
+        try:
+            os.sched_setaffinity(tid, cpus)
+        except OSError:
+            continue                    # the thread ended meanwhile
+        placed[tid] = sorted(cpus)
+    return placed
+
+
+def start_qemu(args, name, ns):
+    """A Qemu (tests/system/qemu.py) of args started in namespace ns and
+    placed as PIN says (its threads named for that: `-name
+    NAME,debug-threads=on` unless args name it already), returned once its
+    virtual CPU's thread is there and named (so that a qemu_sched sampler
+    started next knows it). qemu.placed is pin_threads' answer."""
+    args = list(args)
+    if "-name" not in args:
+        args += ["-name", f"{name},debug-threads=on"]
+    qemu = Qemu(args, name=name, prefix=ns.prefix() + QEMU_PIN).start()
+    try:
+        vcpu_threads(qemu.proc.pid)
+        qemu.placed = pin_threads(qemu.proc.pid)
+    except AssertionError:
+        qemu.stop()
+        raise
+    return qemu
 
 
 class LinuxGuestBase:

@@ -355,9 +355,11 @@ def md_side_by_side(d, what, heads, keys, linux, mica):
     and Linux guest; the header (heads: every column but Mica/Linux); a
     row per result (its keys' fields, then the fields linux and mica with
     their ranges, and the ratio); a line per guest skipped."""
+    mode = pin_mode(d)
     lines = [f"{what}, median (and range) of {d['runs']} runs; {d['elapsed_s']} s in all; "
              f"host load {d['host_load_at_start']} at the start; "
-             f"Linux guest {d.get('linux') or 'skipped'}.", "",
+             + (f"QEMU pinned: `{mode}` (`MICA_BENCH_PIN`); " if mode else "")
+             + f"Linux guest {d.get('linux') or 'skipped'}.", "",
              "| " + " | ".join(heads + ["Mica/Linux"]) + " |",
              "|" + "---|" * len(keys) + "---:|" * 3]
     for r in d["results"]:
@@ -370,6 +372,16 @@ def md_side_by_side(d, what, heads, keys, linux, mica):
     return lines
 
 
+def pin_mode(d):
+    """How the run placed QEMU's threads on the host's CPUs (bench/net_rig.py's
+    PIN_MODES), or None if it did not say. Runs before the modes had a
+    taskset prefix for all of QEMU or none."""
+    p = d.get("pinning")
+    if not p:
+        return None
+    return p.get("mode") or ("all" if p.get("qemu") else "none")
+
+
 # Columns of the iperf tables: NIC and direction, then Mbit/s.
 IPERF_COLUMNS = (["NIC", "direction", "Linux Mbit/s", "Mica Mbit/s"], ["nic", "direction"],
                  "linux_mbit", "mica_mbit")
@@ -380,7 +392,7 @@ STARVED_MS = 500       # a run whose QEMU waited this long for a host CPU is nam
 
 def md_starved(d):
     """A line naming the runs in which QEMU was runnable without a host CPU
-    for STARVED_MS or longer (run_net.py's *_starved_ms), or none."""
+    for STARVED_MS or longer (run_net.py's and run_iperf3.py's *_starved_ms), or none."""
     named = []
     for r in d["results"]:
         for guest in ("linux", "mica"):
@@ -395,16 +407,38 @@ def md_starved(d):
             "docs/drivers.md): " + "; ".join(named) + "."]
 
 
+def md_vcpu_waiting(d):
+    """A line with the share of each transfer that QEMU's virtual CPU's
+    thread spent runnable waiting for a host CPU (*_vcpu_waiting_pct,
+    bench/qemu_sched.py), median per guest and cell, or none if the run did
+    not sample it."""
+    cells = []
+    for r in d["results"]:
+        got = {}
+        for guest in ("linux", "mica"):
+            xs = [x for x in r.get(f"{guest}_vcpu_waiting_pct") or [] if x is not None]
+            if xs:
+                got[guest] = statistics.median(xs)
+        if got:
+            cells.append(f"{r['nic']} {r['direction']} " + ", ".join(
+                f"{g.capitalize()} {v:.0f}%" for g, v in got.items()))
+    if not cells:
+        return []
+    return ["", "QEMU's virtual CPU's thread runnable but waiting for a host CPU, share of "
+            "the transfer (median): " + "; ".join(cells) + "."]
+
+
 def md_net(sec):
     d = sec["data"]
     lines = md_side_by_side(d, f"iperf 2 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
-    lines += md_starved(d)
+    lines += md_starved(d) + md_vcpu_waiting(d)
     return "\n".join(lines) + "\n\n![TCP throughput, Mica beside Linux](bench-net.png)\n"
 
 
 def md_iperf3(sec):
     d = sec["data"]
     lines = md_side_by_side(d, f"Debian's iperf3 TCP, {d['seconds']} s per run", *IPERF_COLUMNS)
+    lines += md_starved(d) + md_vcpu_waiting(d)
     udp = d.get("udp") or []
     if udp:
         lines += ["", f"UDP to the guest at {udp[0]['rate']}bit/s (`-u -b {udp[0]['rate']}`, "

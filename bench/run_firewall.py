@@ -43,7 +43,8 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from netns import can_run                                    # noqa: E402
 from qemu import Qemu                                        # noqa: E402
-from run_net import IPERF_PIN, Background                    # noqa: E402
+from net_rig import IPERF_PIN                                # noqa: E402
+from run_net import Background                               # noqa: E402
 from test_firewall import IFACES, FirewallRouter, Server     # noqa: E402
 from report import FIREWALL_SETS, firewall_cost_us, md_firewall_table  # noqa: E402
 from test_router import LAN_HOST, LAN_ROUTER, MODELS, WAN_HOST, WAN_ROUTER, Router, \

@@ -24,8 +24,12 @@ Mbit/s of TCP payload the receiving end counted, over the seconds the
 host's end took (the host's clock: a guest's may lose ticks), the median
 and range reported with Mica/Linux; for UDP the share of datagrams lost
 and the datagrams a second the guest's iperf3 received (on the host's
-clock), median and range. QEMU on one host CPU and the
-namespace's iperf3 on the other (taskset; not on a one-CPU host).
+clock), median and range. QEMU's threads and the namespace's iperf3 are
+placed on the host's CPUs as MICA_BENCH_PIN says (bench/net_rig.py's
+PIN_MODES; in iperf3.json as pinning). For each TCP run, how long QEMU
+was at most runnable without a host CPU and the share of the transfer its
+virtual CPU's thread waited for one (bench/qemu_sched.py; starved_ms and
+vcpu_waiting_pct in iperf3.json's rows).
 
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
@@ -44,11 +48,12 @@ import sys
 import tempfile
 import time
 
-from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, NICS, QEMU_PIN, LinuxGuestBase,
+import net_rig
+from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, NICS, LinuxGuestBase,
                      MicaGuestBase, add_host_tap, available_guests, cell, median, nic_args,
-                     wait_answering, write_results)
+                     pinning, start_qemu, wait_answering, write_results)
 from netns import Netns, can_run          # noqa: E402
-from qemu import Qemu                     # noqa: E402
+from qemu_sched import SchedSampler       # noqa: E402
 from report import qemu_version           # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_IPERF3_SECONDS", "5"))
@@ -108,10 +113,10 @@ class MicaGuest(MicaGuestBase):
 
 
 def boot(guest, ns, model, tmp):
-    """The guest up in ns, serving iperf3; its Qemu (stopped by the caller)."""
+    """The guest up in ns, serving iperf3, placed (net_rig.start_qemu); its
+    Qemu (stopped by the caller)."""
     args = guest.args(model, tmp) + nic_args(model)
-    qemu = Qemu(args, name=f"{guest.name}-{model}-iperf3", prefix=ns.prefix() + QEMU_PIN)
-    qemu.start()
+    qemu = start_qemu(args, f"{guest.name}-{model}-iperf3", ns)
     try:
         qemu.wait_for(guest.ready, timeout=BOOT)
     except BaseException:
@@ -120,9 +125,10 @@ def boot(guest, ns, model, tmp):
     return qemu
 
 
-def client(ns, args):
+def client(ns, args, span=None):
     """One iperf3 test from the namespace: (Mbit/s, bytes the receiving end
-    counted) or None with the reason printed. The rate is on the host's
+    counted) or None with the reason printed; span (a dict) gets the
+    wall times the client began and ended (time.time()). The rate is on the host's
     clock: the bytes the receiver counted over the seconds the host's end
     took (the sender's with the guest receiving, the receiver's with -R):
     a guest's clock may lose timer ticks while the host is loaded, and
@@ -137,8 +143,11 @@ def client(ns, args):
     cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf3", "-J",
                                      "-c", GUEST_ADDR, "-t", str(SECONDS),
                                      "--connect-timeout", "10000", *args]
+    span = {} if span is None else span
+    span["began"] = time.time()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
+        span["ended"] = time.time()
         res = json.loads(r.stdout or "{}")
     except (subprocess.TimeoutExpired, ValueError) as e:
         print(f"  iperf3 {' '.join(args)}: {e}")
@@ -165,11 +174,15 @@ def client(ns, args):
     return int(got["bytes"]) * 8 / host["seconds"] / 1e6, int(got["bytes"])
 
 
-def measure(guests, model, runs, tmp):
+def measure(guests, model, runs, tmp, sched=None):
     """RUNS rounds on one NIC model: in each, every guest in turn booted
     afresh (Linux, then Mica) and both directions measured; Mbit/s
-    appended to runs[(guest, model, direction)]. Each guest has a
-    namespace of its own, made and deleted here."""
+    appended to runs[(guest, model, direction)], and for each TCP run
+    (longest ms QEMU was runnable without a host CPU, % of the transfer
+    its virtual CPU's thread waited for one) to sched[...] ((None, None)
+    if not sampled). Each guest has a namespace of its own, made and
+    deleted here."""
+    sched = {} if sched is None else sched
     for _ in range(RUNS):
         for g in guests:
             with Netns(f"i3{g.name[:2].lower()}-{model[:6]}") as ns:
@@ -180,18 +193,27 @@ def measure(guests, model, runs, tmp):
                 except AssertionError as e:
                     print(f"  {g.name} {model}: did not come up: {str(e).splitlines()[0]}")
                     continue
+                sampler = SchedSampler(qemu.proc.pid).start()
                 try:
                     print(f"  {g.name} {model}: serving iperf3 after "
                           f"{time.monotonic() - start:.0f} s", flush=True)
                     for direction, args in MEASURED.items():
-                        got = client(ns, args)
+                        span = {}
+                        got = client(ns, args, span)
                         mbit = got[0] if got else None
                         lst = runs.setdefault((g.name, model, direction), [])
                         if mbit is not None:
                             lst.append(mbit)
+                        s = sampler.summary(span.get("began"), span.get("ended")) \
+                            if "ended" in span else None
+                        gap, wait = ((s["longest_starved_ms"], s["vcpu_waiting_pct"]) if s
+                                     else (None, None))
+                        sched.setdefault((g.name, model, direction), []).append((gap, wait))
                         print(f"  {g.name} {model} {direction}: "
-                              + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s"),
-                              flush=True)
+                              + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s")
+                              + ("" if s is None else f" (QEMU runnable without a host CPU "
+                                 f"for {gap} ms at most, its virtual CPU waiting for one "
+                                 f"{wait}% of the transfer)"), flush=True)
                     got = client(ns, UDP)
                     if got:
                         runs.setdefault((g.name, model, "udp"), []).append(got)
@@ -199,6 +221,7 @@ def measure(guests, model, runs, tmp):
                         "failed" if not got else f"{got[0]:.0f} datagrams/s, {got[1]:.1f}% lost"),
                         flush=True)
                 finally:
+                    sampler.stop()
                     qemu.stop()
 
 
@@ -217,8 +240,7 @@ def count_calls(tmp):
         i = args.index("-initrd") + 1
         args[i] += f",{os.path.join(tmp, 'runs')} runs"
         args += nic_args("virtio-net")
-        qemu = Qemu(args, name="Mica-iperf3-count", prefix=ns.prefix() + QEMU_PIN)
-        qemu.start()
+        qemu = start_qemu(args, "Mica-iperf3-count", ns)
         try:
             mark = 0
             for direction, dargs in list(DIRECTIONS.items()) + [(f"UDP {UDP_RATE}", UDP)]:
@@ -257,11 +279,12 @@ def main():
     guests = list(named.values())
     load = os.getloadavg()[0]
     runs = {}
+    sched = {}
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         for model in NIC_LIST:
             try:
-                measure(guests, model, runs, tmp)
+                measure(guests, model, runs, tmp, sched)
             except (OSError, subprocess.SubprocessError) as e:
                 print(f"bench/run_iperf3.py: {model}: {e}")
         if COUNT and "Mica" not in skipped:
@@ -276,9 +299,15 @@ def main():
             lx = runs.get(("Linux", model, direction), [])
             mc = runs.get(("Mica", model, direction), [])
             lm, mm = median(lx), median(mc)
+            ls = sched.get(("Linux", model, direction), [])
+            ms = sched.get(("Mica", model, direction), [])
             rows.append({"nic": model, "direction": direction, "linux_mbit": lm,
                          "linux_runs": lx, "mica_mbit": mm, "mica_runs": mc,
-                         "ratio": mm / lm if lm and mm is not None else None})
+                         "ratio": mm / lm if lm and mm is not None else None,
+                         "linux_starved_ms": [x[0] for x in ls],
+                         "mica_starved_ms": [x[0] for x in ms],
+                         "linux_vcpu_waiting_pct": [x[1] for x in ls],
+                         "mica_vcpu_waiting_pct": [x[1] for x in ms]})
     udp_rows = []
     for model in NIC_LIST:
         lx = runs.get(("Linux", model, "udp"), [])
@@ -297,6 +326,7 @@ def main():
     version = qemu_version()
     elapsed = time.monotonic() - began
     text = (f"Debian's iperf3 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG; "
+            f"pinning {net_rig.PIN}; "
             f"{elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
     text += (f"\nUDP at {UDP_RATE}bit/s to the guest:\n\n"
@@ -313,7 +343,7 @@ def main():
     report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
               "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
               "host_load_at_start": round(load, 2),
-              "pinning": {"qemu": " ".join(QEMU_PIN), "iperf3": " ".join(IPERF_PIN)},
+              "pinning": pinning(),
               "linux": next((g.version() for g in guests if g.name == "Linux"), None),
               "mica": next((g.version() for g in guests if g.name == "Mica"), None),
               "skipped": skipped, "results": rows, "udp": udp_rows, "syscalls": counts}

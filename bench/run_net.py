@@ -12,9 +12,10 @@ NIC model a namespace is made (tests/system/netns.py) holding a tap with
   from guest  `iperf -s` in the namespace; the guest sends for SECONDS
 
 Each measurement is taken RUNS times, each on a fresh boot, the two
-guests taking turns so that both see the same host load, with QEMU and the
-namespace's iperf pinned to different host CPUs; the median is
-reported, in Mbit/s of TCP payload as the namespace's iperf counts it (the
+guests taking turns so that both see the same host load, with QEMU's
+threads and the namespace's iperf placed on the host's CPUs as
+MICA_BENCH_PIN says (bench/net_rig.py's PIN_MODES; in net.json as
+pinning); the median is reported, in Mbit/s of TCP payload as the namespace's iperf counts it (the
 guest's own count if that saw no complete connection).
 
 The Linux guest is Debian 12's kernel with a busybox initramfs
@@ -23,10 +24,12 @@ and the netstack (lwIP; its own iperf 2 server); it is skipped while
 build/netstack.elf does not exist.
 
 Each run's line also says how long QEMU was, at most, runnable without
-getting a host CPU during the transfer (bench/qemu_sched.py; in net.json as
-linux_starved_ms and mica_starved_ms): a shared host can leave the pinned
-QEMU without a CPU for seconds, and a run it does that to collapses
-(docs/drivers.md, "The runs that collapse").
+getting a host CPU during the transfer, and the share of the transfer its
+virtual CPU's thread spent runnable waiting for one (bench/qemu_sched.py;
+in net.json as linux_starved_ms and mica_starved_ms, linux_vcpu_waiting_pct
+and mica_vcpu_waiting_pct): a shared host can leave a pinned QEMU without a
+CPU for seconds, and a run it does that to collapses (docs/drivers.md,
+"The runs that collapse").
 
 Prints a Markdown table, also written to build/bench/net.md and, with every
 run's number, build/bench/net.json. Never fails: what does not complete is
@@ -41,12 +44,11 @@ import threading
 import time
 
 import net_rig
-from net_rig import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, IPERF_PIN, NICS,  # noqa: F401
-                     QEMU_PIN, LinuxGuestBase, MicaGuestBase, add_host_tap, cell, median,
-                     nic_args, wait_answering, write_results)
+from net_rig import (BUILD, GUEST_ADDR, HOST_ADDR, IPERF_PIN, NICS,
+                     LinuxGuestBase, MicaGuestBase, add_host_tap, cell, median,
+                     nic_args, pinning, start_qemu, wait_answering, write_results)
 from netns import Netns, can_run          # noqa: E402
 from qemu_sched import SchedSampler       # noqa: E402
-from qemu import Qemu                     # noqa: E402
 from report import qemu_version  # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_NET_SECONDS", "10"))
@@ -177,134 +179,151 @@ class MicaGuest(MicaGuestBase):
         return int(m.group(1)) * 8 / int(m.group(2)) / 1000.0
 
 
-# How QEMU got the host's CPUs in the last run (qemu_sched.SchedSampler's
-# summary), or None.
-last_sched = None
-
-
 def start_guest(guest, ns, model, tmp, client):
-    """QEMU started, with a sampler of its threads' scheduling (qemu.sched)."""
+    """QEMU started and placed (net_rig.start_qemu), with a sampler of its
+    threads' scheduling (qemu.sched)."""
     args = guest.args(model, tmp, client) + nic_args(model)
-    qemu = Qemu(args, name=f"{guest.name}-{model}", prefix=ns.prefix() + QEMU_PIN).start()
+    qemu = start_qemu(args, f"{guest.name}-{model}", ns)
     qemu.sched = SchedSampler(qemu.proc.pid).start()
     return qemu
 
 
 def stop_guest(qemu):
-    """QEMU stopped; last_sched from its run once the guest was ready (the
-    transfer), not its boot."""
-    global last_sched
+    """QEMU stopped. How it got the host's CPUs from the guest's readiness
+    on (the transfer, not the boot): qemu_sched.SchedSampler's summary, or
+    None if the transfer never began."""
     qemu.sched.stop()
     began = getattr(qemu, "transfer_began", None)
-    last_sched = qemu.sched.summary(began) if began else None
+    sched = qemu.sched.summary(began) if began else None
     qemu.stop()
+    return sched
 
 
 def to_guest(guest, ns, model, tmp):
-    """One run: the guest serves, `iperf -c` in the namespace. Mbit/s or None."""
+    """One run: the guest serves, `iperf -c` in the namespace. (Mbit/s or
+    None, stop_guest's summary of QEMU's scheduling or None)."""
     qemu = start_guest(guest, ns, model, tmp, client=False)
+    mbit = None
     try:
-        qemu.wait_for(guest.ready)
-        if not wait_answering(ns):
-            print(f"  {guest.name} {model} to guest: the guest does not answer a ping")
-            return None
-        qemu.transfer_began = time.time()
-        try:
-            cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
-                                             "-c", GUEST_ADDR, "-p", str(PORT),
-                                             "-t", str(SECONDS), "-f", "k"]
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
-            out = r.stdout
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout or ""
-            if isinstance(out, bytes):        # so it is, even with text=True
-                out = out.decode("utf-8", "replace")
-        m = REPORT.search(out)
-        if m:
-            return mbit_from_report(m)
-        print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
-        return None
+        mbit = _client(guest, ns, model, qemu)
     finally:
-        stop_guest(qemu)
+        sched = stop_guest(qemu)
+    return mbit, sched
+
+
+def _client(guest, ns, model, qemu):
+    """to_guest's transfer, once QEMU runs: Mbit/s or None."""
+    qemu.wait_for(guest.ready)
+    if not wait_answering(ns):
+        print(f"  {guest.name} {model} to guest: the guest does not answer a ping")
+        return None
+    qemu.transfer_began = time.time()
+    try:
+        cmd = ns.prefix() + IPERF_PIN + ["timeout", str(SECONDS + SLACK), "iperf",
+                                         "-c", GUEST_ADDR, "-p", str(PORT),
+                                         "-t", str(SECONDS), "-f", "k"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + SLACK + 10)
+        out = r.stdout
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or ""
+        if isinstance(out, bytes):        # so it is, even with text=True
+            out = out.decode("utf-8", "replace")
+    m = REPORT.search(out)
+    if m:
+        return mbit_from_report(m)
+    print(f"  {guest.name} {model} to guest: no iperf report:\n{out.strip()}")
+    return None
 
 
 def from_guest(guest, ns, model, tmp):
-    """One run: `iperf -s` in the namespace, the guest sends. Mbit/s or None."""
+    """One run: `iperf -s` in the namespace, the guest sends. (Mbit/s or
+    None, stop_guest's summary of QEMU's scheduling or None)."""
     server = Background(ns, ["iperf", "-s", "-p", str(PORT), "-f", "k"],
                         lifetime=LONGEST + 120)
-    qemu = None
+    qemu = mbit = sched = None
     try:
-        if not wait_listening(ns, PORT):
+        if wait_listening(ns, PORT):
+            qemu = start_guest(guest, ns, model, tmp, client=True)
+            mbit = _server(guest, ns, model, qemu, server)
+        else:
             print(f"  {guest.name} {model} from guest: iperf -s did not start")
-            return None
-        qemu = start_guest(guest, ns, model, tmp, client=True)
-        qemu.wait_for(guest.ready)
-        qemu.transfer_began = time.time()
-        # The server's report, once the guest has sent; if the guest is
-        # done (or gone) without one, the guest's own count. Waited for
-        # while bytes arrive (STALL).
-        m = None
-        began = moved = time.monotonic()
-        got = 0
-        finished = None
-        while m is None and time.monotonic() - began < LONGEST:
-            m = server.wait_for(REPORT, 1.0)
-            if finished is None and (guest.done.search(qemu.output())
-                                     or qemu.proc.poll() is not None):
-                finished = time.monotonic()
-            if finished is not None and time.monotonic() - finished > 5:
-                break
-            now = received_bytes(ns, PORT)
-            if now != got:
-                got, moved = now, time.monotonic()
-            elif time.monotonic() - moved > STALL:
-                print(f"  {guest.name} {model} from guest: nothing received for {STALL} s")
-                break
-        if m:
-            return mbit_from_report(m)
-        mbit = guest.sent(qemu)
-        if mbit is None:
-            print(f"  {guest.name} {model} from guest: no report; guest console:\n"
-                  + "\n".join(qemu.output().splitlines()[-15:]))
-        return mbit
     finally:
         if qemu:
-            stop_guest(qemu)
+            sched = stop_guest(qemu)
         server.stop()
+    return mbit, sched
+
+
+def _server(guest, ns, model, qemu, server):
+    """from_guest's transfer, once QEMU runs: Mbit/s or None."""
+    qemu.wait_for(guest.ready)
+    qemu.transfer_began = time.time()
+    # The server's report, once the guest has sent; if the guest is
+    # done (or gone) without one, the guest's own count. Waited for
+    # while bytes arrive (STALL).
+    m = None
+    began = moved = time.monotonic()
+    got = 0
+    finished = None
+    while m is None and time.monotonic() - began < LONGEST:
+        m = server.wait_for(REPORT, 1.0)
+        if finished is None and (guest.done.search(qemu.output())
+                                 or qemu.proc.poll() is not None):
+            finished = time.monotonic()
+        if finished is not None and time.monotonic() - finished > 5:
+            break
+        now = received_bytes(ns, PORT)
+        if now != got:
+            got, moved = now, time.monotonic()
+        elif time.monotonic() - moved > STALL:
+            print(f"  {guest.name} {model} from guest: nothing received for {STALL} s")
+            break
+    if m:
+        return mbit_from_report(m)
+    mbit = guest.sent(qemu)
+    if mbit is None:
+        print(f"  {guest.name} {model} from guest: no report; guest console:\n"
+              + "\n".join(qemu.output().splitlines()[-15:]))
+    return mbit
 
 
 DIRECTIONS = {"to guest": to_guest, "from guest": from_guest}
 
 
-def measure(guests, model, runs, starved):
+def measure(guests, model, runs, starved, waiting=None):
     """RUNS runs of each direction on one NIC model, the guests taking turns
     (a fresh boot each run) so that both see the same host load; results
-    appended to runs[(guest, model, direction)], and the longest stretch in
+    appended to runs[(guest, model, direction)], the longest stretch in
     which QEMU was runnable without a host CPU (ms; qemu_sched.py: a run
-    that collapses is one the host starved) to starved[...]."""
-    global last_sched
+    that collapses is one the host starved) to starved[...], and the
+    share of the transfer its virtual CPU's thread waited for a host CPU
+    (%) to waiting[...] (None in either for a run not sampled)."""
+    waiting = {} if waiting is None else waiting
     with tempfile.TemporaryDirectory() as tmp, Netns(f"net-{model}") as ns:
         add_host_tap(ns)
         for direction, fn in DIRECTIONS.items():
             for _ in range(RUNS):
                 for guest in guests:
                     start = time.monotonic()
-                    last_sched = None
                     try:
-                        mbit = fn(guest, ns, model, tmp)
+                        mbit, sched = fn(guest, ns, model, tmp)
                     except AssertionError as e:
                         print(f"  {guest.name} {model} {direction}: {str(e).splitlines()[0]}")
-                        mbit = None
-                    got = runs.setdefault((guest.name, model, direction), [])
+                        mbit = sched = None
+                    key = (guest.name, model, direction)
+                    got = runs.setdefault(key, [])
                     if mbit is not None:
                         got.append(mbit)
-                    gap = last_sched["longest_starved_ms"] if last_sched else None
-                    starved.setdefault((guest.name, model, direction), []).append(gap)
+                    gap = sched["longest_starved_ms"] if sched else None
+                    wait = sched["vcpu_waiting_pct"] if sched else None
+                    starved.setdefault(key, []).append(gap)
+                    waiting.setdefault(key, []).append(wait)
                     print(f"  {guest.name} {model} {direction}: "
                           + ("failed" if mbit is None else f"{mbit:.1f} Mbit/s")
                           + f" ({time.monotonic() - start:.0f} s"
                           + ("" if gap is None else f"; QEMU runnable without a host CPU "
-                             f"for {gap} ms at most") + ")", flush=True)
+                             f"for {gap} ms at most, its virtual CPU waiting for one "
+                             f"{wait}% of the transfer") + ")", flush=True)
 
 
 def side_by_side(runs, *key):
@@ -330,9 +349,10 @@ def main():
     load = os.getloadavg()[0]
     runs = {}                       # (guest, model, direction) -> [Mbit/s]
     starved = {}                    # (guest, model, direction) -> [ms, each run]
+    waiting = {}                    # (guest, model, direction) -> [%, each run]
     for model in NICS:
         try:
-            measure(list(guests.values()), model, runs, starved)
+            measure(list(guests.values()), model, runs, starved, waiting)
         except (OSError, subprocess.SubprocessError) as e:   # reported, never fatal
             print(f"bench/run_net.py: {model}: {e}")
 
@@ -344,7 +364,9 @@ def main():
                          "linux_mbit": lm, "linux_runs": linux,
                          "mica_mbit": mm, "mica_runs": mica, "ratio": ratio,
                          "linux_starved_ms": starved.get(("Linux", model, direction), []),
-                         "mica_starved_ms": starved.get(("Mica", model, direction), [])})
+                         "mica_starved_ms": starved.get(("Mica", model, direction), []),
+                         "linux_vcpu_waiting_pct": waiting.get(("Linux", model, direction), []),
+                         "mica_vcpu_waiting_pct": waiting.get(("Mica", model, direction), [])})
 
     mica_note = f"skipped: {skipped['Mica']}" if "Mica" in skipped else None
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
@@ -357,7 +379,7 @@ def main():
     version = qemu_version()
     elapsed = time.monotonic() - began
     text = (f"iperf 2 TCP, {SECONDS} s per run, median of {RUNS}; {version}, TCG, "
-            f"-machine pc -cpu max -m 256M -smp 1; {elapsed:.0f} s in all; "
+            f"-machine pc -cpu max -m 256M -smp 1; pinning {net_rig.PIN}; {elapsed:.0f} s in all; "
             f"host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
     if mica_note:
@@ -367,7 +389,7 @@ def main():
     report = {"qemu": version, "machine": "pc", "cpu": "max", "memory": "256M", "smp": 1,
               "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
               "host_load_at_start": round(load, 2),
-              "pinning": {"qemu": " ".join(QEMU_PIN), "iperf": " ".join(IPERF_PIN)},
+              "pinning": pinning(),
               "linux": guests["Linux"].version() if "Linux" in guests else None,
               "mica": guests["Mica"].version() if "Mica" in guests else None,
               "skipped": skipped, "results": rows}

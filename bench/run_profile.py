@@ -5,8 +5,10 @@ root.
 
 For each NIC model (e1000, virtio-net) and direction (to and from the
 guest), Mica boots as in bench/run_net.py (same machine, manifest, tap in
-a namespace, QEMU and iperf pinned to different host CPUs) with a QEMU
-monitor on a Unix socket. While iperf runs, the monitor stops the virtual
+a namespace, QEMU's threads and iperf placed on the host's CPUs as
+MICA_BENCH_PIN says: bench/net_rig.py's PIN_MODES) with a QEMU monitor on
+a Unix socket; the namespace's iperf connects once the guest answers a
+ping (net_rig.wait_answering). While iperf runs, the monitor stops the virtual
 CPU every SAMPLE_MS, reads its registers (`info registers`: RIP, CR3, CPL
 and whether it is halted) and lets it go on. Each sample is one moment of
 the virtual CPU's host time:
@@ -53,10 +55,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import run_net                                                   # noqa: E402
 from report import md_profile                                   # noqa: E402
-from run_net import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, IPERF_PIN, NICS, PORT,  # noqa: E402
-                     QEMU_PIN, Background, MicaGuest, wait_listening, write_results)
+from net_rig import (BUILD, GUEST_ADDR, GUEST_MAC, HOST_ADDR, NICS, start_qemu,  # noqa: E402
+                     wait_answering, write_results)
+from run_net import PORT, Background, MicaGuest, wait_listening  # noqa: E402
 from netns import Netns, can_run                                 # noqa: E402
-from qemu import QEMU, Qemu                                      # noqa: E402
 
 SAMPLE_MS = float(os.environ.get("MICA_BENCH_PROFILE_SAMPLE_MS", "2"))
 # Inside each 10 s transfer, after the slow start and before the end: the
@@ -319,12 +321,15 @@ def profile(ns, model, direction, tmp, images):
         if not wait_listening(ns, PORT):
             server.stop()
             return {"error": "iperf -s did not start"}
-    qemu = Qemu(args, name=f"profile-{model}", prefix=ns.prefix() + QEMU_PIN).start()
     sender = None
     mon = None
+    qemu = None
     try:
+        qemu = start_qemu(args, f"profile-{model}", ns)
         qemu.wait_for(guest.ready)
         mon = Monitor(mon_path)
+        if not client and not wait_answering(ns):
+            return {"error": "the guest does not answer a ping"}
         if not client:
             sender = Background(ns, ["iperf", "-c", GUEST_ADDR, "-p", str(PORT), "-t",
                                      str(TRANSFER_S + 2), "-f", "k"], lifetime=TRANSFER_S + 60)
@@ -345,7 +350,8 @@ def profile(ns, model, direction, tmp, images):
     finally:
         if mon:
             mon.close()
-        qemu.stop()
+        if qemu:
+            qemu.stop()
         for bg in (sender, server):
             if bg:
                 bg.stop()

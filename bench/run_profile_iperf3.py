@@ -39,10 +39,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import run_iperf3                                                # noqa: E402
-from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, QEMU_PIN, add_host_tap,  # noqa: E402
-                     nic_args)
+from net_rig import (BUILD, GUEST_ADDR, IPERF_PIN, add_host_tap,  # noqa: E402
+                     nic_args, start_qemu)
 from netns import Netns, can_run                                 # noqa: E402
-from qemu import Qemu                                            # noqa: E402
 from run_iperf3 import MicaGuest                                 # noqa: E402
 from run_profile import TOP, WINDOW_S, Image, Monitor, attribute, sample  # noqa: E402
 
@@ -86,10 +85,9 @@ def profile(model, tmp, images):
         "-name", "mica,debug-threads=on", "-monitor", f"unix:{mon_path},server=on,wait=off"]
     with Netns(f"prof3-{model[:6]}") as ns:
         add_host_tap(ns)
-        qemu = Qemu(args, name=f"profile-iperf3-{model}", prefix=ns.prefix() + QEMU_PIN)
-        qemu.start()
-        client = mon = None
+        client = mon = qemu = None
         try:
+            qemu = start_qemu(args, f"profile-iperf3-{model}", ns)
             qemu.wait_for(guest.ready, timeout=run_iperf3.BOOT)
             mon = Monitor(mon_path)
             time.sleep(1)           # iperf3 -s reopens its listener
@@ -111,7 +109,8 @@ def profile(model, tmp, images):
             if client and client.poll() is None:
                 client.kill()
                 client.wait()
-            qemu.stop()
+            if qemu:
+                qemu.stop()
     wall = w1 - w0
     use = sorted(((t1[t][0] - t0.get(t, (0, 0))[0], t1[t][1] - t0.get(t, (0, 0))[1])
                   for t in t1), reverse=True)

@@ -19,8 +19,9 @@ mica.forward=1). Debian's iperf3 runs on the hosts:
                  per second the WAN host received
 
 Each run boots each router afresh and takes all three, Linux and Mica
-taking turns so that both see the same host load; QEMU is pinned to one
-host CPU and iperf3 to another. The median of RUNS runs is reported.
+taking turns so that both see the same host load; QEMU's threads and the
+namespaces' iperf3 are placed on the host's CPUs as MICA_BENCH_PIN says
+(bench/net_rig.py's PIN_MODES; in router.json as pinning). The median of RUNS runs is reported.
 
 Prints a Markdown table, also written to build/bench/router.md and, with
 every run's number, build/bench/router.json. Never fails: what does not
@@ -38,9 +39,8 @@ BUILD = os.path.join(ROOT, "build")
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
 from netns import Netns, can_run, ip      # noqa: E402
-from qemu import Qemu, QEMU               # noqa: E402
-from run_net import (IPERF_PIN, NICS, QEMU_PIN, available_guests,  # noqa: E402
-                     side_by_side, write_results)
+from net_rig import IPERF_PIN, NICS, pinning, start_qemu, write_results  # noqa: E402
+from run_net import available_guests, side_by_side  # noqa: E402
 from report import qemu_version  # noqa: E402
 
 SECONDS = int(os.environ.get("MICA_BENCH_ROUTER_SECONDS", "5"))
@@ -161,8 +161,7 @@ def one_run(guest, pair, tmp, runs):
         for i, model in enumerate(pair):
             args += ["-netdev", f"tap,id=n{i},ifname={taps[i]},script=no,downscript=no",
                      "-device", f"{NICS[model][0]},netdev=n{i},mac={MACS[i]},addr={3 + i}"]
-        q = Qemu(args, name=f"router-{guest.name}-{'+'.join(pair)}",
-                 prefix=router.prefix() + QEMU_PIN).start()
+        q = start_qemu(args, f"router-{guest.name}-{'+'.join(pair)}", router)
         try:
             q.wait_for(READY[guest.name])
             warm = subprocess.run(lan.prefix() + ["ping", "-c", "1", "-w", "20", WAN_HOST],
@@ -224,7 +223,7 @@ def main():
     print(text)
     write_results("router", text, {
         "qemu": version, "seconds": SECONDS, "runs": RUNS, "elapsed_s": round(elapsed),
-        "host_load_at_start": round(load, 2),
+        "host_load_at_start": round(load, 2), "pinning": pinning(),
         "linux": named["Linux"].version() if "Linux" in named else None,
         "mica": named["Mica"].version() if "Mica" in named else None,
         "skipped": skipped, "results": rows})

@@ -18,8 +18,9 @@ runnable and got no CPU.
     bench/soak_net_from.py [e1000|virtio-net] [RUNS] [SECONDS]
 
 MICA_SOAK_CONSOLE=TEXT prints the guest's console lines holding TEXT (for
-counters of a temporary build); MICA_SOAK_PIN=off leaves QEMU and iperf
-unpinned (run_net.py pins them to one host CPU each).
+counters of a temporary build); QEMU and iperf are placed on the host's
+CPUs as MICA_BENCH_PIN says (bench/net_rig.py's PIN_MODES; `none` leaves
+them where the host's scheduler puts them).
 
 Bounded: RUNS runs (default 10) of SECONDS (default 4), each bounded as
 run_net.py bounds it; everything lives in one namespace deleted at the end.
@@ -42,9 +43,6 @@ from net_rig import BUILD, GUEST_ADDR, IPERF_PIN, add_host_tap  # noqa: E402
 from netns import Netns, can_run                 # noqa: E402
 
 PAUSE_MS = 200
-if os.environ.get("MICA_SOAK_PIN") == "off":     # QEMU and iperf where the host's scheduler likes
-    run_net.QEMU_PIN = []
-    run_net.IPERF_PIN = []
 KEEP = os.path.join(BUILD, "bench", "soak")
 
 
@@ -157,10 +155,10 @@ def main():
             time.sleep(0.5)
             start = time.monotonic()
             try:
-                mbit = run_net.from_guest(guest, ns, NIC, tmp)
+                mbit, whole = run_net.from_guest(guest, ns, NIC, tmp)
             except AssertionError as e:
                 print(f"run {n}: {str(e).splitlines()[0]}")
-                mbit = None
+                mbit = whole = None
             took = time.monotonic() - start
             dump.terminate()
             try:
@@ -175,7 +173,6 @@ def main():
             load = os.getloadavg()[0]
             q = _last.pop("qemu", None)
             sched = getattr(q, "sched", None)
-            whole = sched.summary(getattr(q, "transfer_began", None)) if sched else None
             starved = whole["longest_starved_ms"] if whole else -1
             print(f"run {n}: {'failed' if mbit is None else f'{mbit:.0f} Mbit/s'} in {took:.0f} s, "
                   f"load {load:.1f}; {a['data']} data frames, {a['rexmit']} retransmitted, "

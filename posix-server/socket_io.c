@@ -190,12 +190,47 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 	return (long)done;
 }
 
+/* A lending RECV's slice table: at the end of the session buffer. */
+#define LEND_TABLE (SOCK_LEND_SLICES * sizeof(struct sock_slice))
+
+/* The n bytes a lending RECV took, described by its `slices` slices (the
+ * table at buf + room), copied to the process's u from skip on, each
+ * straight from the pool or, copied there by the netstack, from the
+ * buffer. Every slice is checked against the pool and the read. 0 or
+ * -errno. */
+static long copy_slices(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
+			uint64_t room, const uint8_t *pool, uint64_t pool_size, uint64_t n,
+			uint64_t slices)
+{
+	const struct sock_slice *t = (const struct sock_slice *)(buf + room);
+	uint64_t at = 0;
+
+	if (slices > SOCK_LEND_SLICES)
+		return -LINUX_EIO;
+	for (uint64_t i = 0; i < slices; i++) {
+		struct sock_slice sl = t[i];
+		uint8_t *from;
+		if (sl.len > n - at)
+			return -LINUX_EIO;
+		if (sl.pool == SOCK_SLICE_COPIED)
+			from = buf + at;
+		else if (sl.pool < pool_size && sl.len <= pool_size - sl.pool)
+			from = (uint8_t *)pool + sl.pool;      /* uio_copy only reads it */
+		else
+			return -LINUX_EIO;
+		if (uio_copy(p, u, skip + at, from, sl.len, true) < 0)
+			return -LINUX_EFAULT;
+		at += sl.len;
+	}
+	return at == n ? 0 : -LINUX_EIO;
+}
+
 static long recv_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		     struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->current->io_done, out[3];
+	uint64_t size, done = p->current->io_done, out[4];
 	uint8_t *buf = socket_buffer(s, &size);
 
 	*truncated = false;
@@ -245,10 +280,16 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		return -LINUX_ENOTCONN;
 	if (!total)
 		return 0;
+	uint64_t pool_size;
+	const uint8_t *pool = socket_pool(s, &pool_size);
 	while (done < (uint64_t)total) {
-		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
-		uint64_t w[4] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK };
-		long r = socket_call(s, SOCK_RECV, w, 4, out, 3);
+		/* Lending: the slice table at the buffer's end, the copied
+		 * bytes' range before it. */
+		uint64_t room = pool ? size - LEND_TABLE : size;
+		uint64_t chunk = (uint64_t)total - done < room ? (uint64_t)total - done : room;
+		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK | (pool ? SOCK_RECV_LEND : 0),
+				  room, SOCK_LEND_SLICES };
+		long r = socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 4);
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
@@ -259,8 +300,12 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 			return done ? (long)done : r;
 		if (!out[0])
 			break;                  /* the end of the stream */
-		if (uio_copy(p, u, done, buf, out[0], true) < 0)
-			return done ? (long)done : -LINUX_EFAULT;
+		if (out[0] > chunk)
+			return done ? (long)done : -LINUX_EIO;
+		long c = pool ? copy_slices(p, u, done, buf, room, pool, pool_size, out[0], out[3])
+			      : uio_copy(p, u, done, buf, out[0], true);
+		if (c < 0)
+			return done ? (long)done : c;
 		if (from)
 			*from = (struct sock_addr){ (uint32_t)out[1], (uint16_t)out[2] };
 		done += out[0];

@@ -249,13 +249,25 @@ static bool slice_add(struct rx_lend *l, uint32_t pool_at, uint32_t n)
 	return true;
 }
 
-/* p (a pool pbuf) lent to s's session; counted as rx_take says. */
+/* What every lending session together may hold lent: a quarter of
+ * lwIP's share of the pool (64 of 1024), beside the sockets' half of it
+ * (rx_kept_bound). Past it a RECV copies. Lent buffers leave their
+ * socket's share when lent: counted there, the socket copied what came
+ * while its last read was lent (a third of iperf3's bytes). */
+static unsigned rx_lend_bound(void)
+{
+	return pool_lwip_share() / 4;
+}
+
+/* p (a pool pbuf) lent to s's session: taken off s's kept buffers when it
+ * left the entry (counted), else a reference while the entry keeps it. */
 static void lend_keep(struct sock *s, struct pbuf *p, bool counted)
 {
 	struct session *se = s->session;
 
-	se->lent[se->lent_n++] = (struct lent){ .p = p, .counted = counted };
-	se->lent_sock = s;
+	if (counted)
+		kept_sub(s, 1);
+	se->lent[se->lent_n++] = p;
 	rx_lent_now++;
 }
 
@@ -266,7 +278,7 @@ uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len, struct rx_lend 
 
 	while (p && done < len) {
 		uint32_t n = p->len < len - done ? p->len : len - done;
-		bool lend = l && iface_in_pool_buffer(p);
+		bool lend = l && iface_in_pool_buffer(p) && rx_lent_now < rx_lend_bound();
 		if (lend) {
 			if (!slice_add(l, (uint32_t)((uint8_t *)p->payload - pool.mem), n))
 				break;
@@ -315,14 +327,10 @@ uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len, struct rx_lend 
 
 void sock_rx_return(struct session *se)
 {
-	for (unsigned i = 0; i < se->lent_n; i++) {
-		if (se->lent[i].counted)
-			kept_sub(se->lent_sock, 1);
-		pbuf_free(se->lent[i].p);
-	}
+	for (unsigned i = 0; i < se->lent_n; i++)
+		pbuf_free(se->lent[i]);
 	rx_lent_now -= se->lent_n;
 	se->lent_n = 0;
-	se->lent_sock = NULL;
 }
 
 void sock_rx_drop_all(struct sock *s)

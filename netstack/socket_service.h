@@ -78,15 +78,6 @@ struct sock {
 	struct pending rd, wr;          /* the receive side's and send side's waiting call */
 };
 
-/* Pool buffers a RECV lent (proto/socket.h, "Lending"): the session's
- * until its next call. counted: the pbuf left its socket's entries, and
- * its buffer still counts in that socket's rx_kept until it comes back;
- * else the entry still holds it and this is a reference. */
-struct lent {
-	struct pbuf *p;
-	bool counted;
-};
-
 /* A RECV's slice table, while it lends (socket_rx.c). */
 struct rx_lend {
 	struct sock_slice *slices;      /* in the session buffer */
@@ -96,9 +87,12 @@ struct rx_lend {
 struct session {
 	bool used, signal;              /* signal: a socket may have become ready */
 	bool lend;                      /* opened through SOCK_LEND_NAME: the pool is mapped */
-	struct sock *lent_sock;         /* whose buffers are lent (lent_n > 0) */
+	/* The pool buffers the last RECV lent (proto/socket.h, "Lending"),
+	 * until the session's next call: pbufs that left their socket's
+	 * entries, or references to one an entry still keeps. At most
+	 * rx_lend_bound() in all sessions (socket_rx.c). */
 	unsigned lent_n;
-	struct lent lent[SOCK_LEND_SLICES];
+	struct pbuf *lent[SOCK_LEND_SLICES];
 	uint8_t *buf;                   /* the shared buffer (the netstack's side) */
 	uint64_t size, client_va;
 	cap_slot_t notif;               /* the client's, for readiness; or CAP_SLOT_NONE */
@@ -160,8 +154,8 @@ err_t sock_rx_append(struct sock *s, struct pbuf *p);
  * take them off it (pbufs emptied are freed: pool buffers go back to the
  * NIC); the entry goes when emptied. Returns the bytes copied. With l
  * (a lending RECV): bytes in pool buffers are not copied but described
- * in l's table and their pbufs lent to the session (struct lent), the
- * others copied to their place at `to` and described as
+ * in l's table and their pbufs lent to the session (within the bound on
+ * lent buffers; past it they are copied too), the others copied to their place at `to` and described as
  * SOCK_SLICE_COPIED; stops early (0 bytes) when the table is full. */
 uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len, struct rx_lend *l);
 /* The session's lent buffers back (its next call, its end). */

@@ -71,8 +71,6 @@ struct sock *sock_alloc(struct session *se, uint8_t type)
 
 void sock_close(struct sock *s)
 {
-	if (s->session->lent_n && s->session->lent_sock == s)
-		sock_rx_return(s->session);
 	if (s->rd.reply != CAP_SLOT_NONE)
 		pending_complete(&s->rd, SOCK_EBADF, NULL, 0);
 	if (s->wr.reply != CAP_SLOT_NONE)

@@ -193,36 +193,81 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 /* A lending RECV's slice table: at the end of the session buffer. */
 #define LEND_TABLE (SOCK_LEND_SLICES * sizeof(struct sock_slice))
 
+/* Where slice i's bytes are, checked against the pool and the read (at:
+ * where it starts in the read): NULL if outside. */
+static const uint8_t *slice_bytes(const struct sock_slice *sl, const uint8_t *buf,
+				  const uint8_t *pool, uint64_t pool_size, uint64_t at, uint64_t n)
+{
+	if (sl->len > n - at)
+		return NULL;
+	if (sl->pool == SOCK_SLICE_COPIED)
+		return buf + at;
+	if (sl->pool < pool_size && sl->len <= pool_size - sl->pool)
+		return pool + sl->pool;
+	return NULL;
+}
+
 /* The n bytes a lending RECV took, described by its `slices` slices (the
  * table at buf + room), copied to the process's u from skip on, each
  * straight from the pool or, copied there by the netstack, from the
- * buffer. Every slice is checked against the pool and the read. 0 or
- * -errno. */
+ * buffer. Every slice is checked against the pool and the read. Into one
+ * user buffer (read, recv) a page of the process at a time, gathered from
+ * the slices (a slice is 2 KiB at most: one look-up of the process's page
+ * per 4 KiB, not per slice); else slice by slice. 0 or -errno. */
 static long copy_slices(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
 			uint64_t room, const uint8_t *pool, uint64_t pool_size, uint64_t n,
 			uint64_t slices)
 {
-	const struct sock_slice *t = (const struct sock_slice *)(buf + room);
+	struct sock_slice t[SOCK_LEND_SLICES];  /* ours: checked once, then used */
 	uint64_t at = 0;
 
 	if (slices > SOCK_LEND_SLICES)
 		return -LINUX_EIO;
+	memcpy(t, buf + room, slices * sizeof(*t));
 	for (uint64_t i = 0; i < slices; i++) {
-		struct sock_slice sl = t[i];
-		uint8_t *from;
-		if (sl.len > n - at)
+		if (!slice_bytes(&t[i], buf, pool, pool_size, at, n))
 			return -LINUX_EIO;
-		if (sl.pool == SOCK_SLICE_COPIED)
-			from = buf + at;
-		else if (sl.pool < pool_size && sl.len <= pool_size - sl.pool)
-			from = (uint8_t *)pool + sl.pool;      /* uio_copy only reads it */
-		else
-			return -LINUX_EIO;
-		if (uio_copy(p, u, skip + at, from, sl.len, true) < 0)
-			return -LINUX_EFAULT;
-		at += sl.len;
+		at += t[i].len;
 	}
-	return at == n ? 0 : -LINUX_EIO;
+	if (at != n)
+		return -LINUX_EIO;
+	if (!u->single || u->kernel) {
+		at = 0;
+		for (uint64_t i = 0; i < slices; i++) {
+			const uint8_t *from = slice_bytes(&t[i], buf, pool, pool_size, at, n);
+			if (uio_copy(p, u, skip + at, (uint8_t *)from, t[i].len, true) < 0)
+				return -LINUX_EFAULT;   /* (uio_copy only reads from) */
+			at += t[i].len;
+		}
+		return 0;
+	}
+	uint64_t va = u->single->base + skip, left = n, i = 0, in = 0;
+	at = 0;
+	if (va + n < va)
+		return -LINUX_EFAULT;
+	while (left) {
+		uint64_t page_va = va & ~(AS_PAGE_SIZE - 1), off = va - page_va;
+		uint64_t k = AS_PAGE_SIZE - off < left ? AS_PAGE_SIZE - off : left;
+		const struct as_region *r = as_region_at(&p->as, page_va);
+		uint8_t *page;
+		if (!r || !(r->rights & IPC_MAP_WRITE) || !(page = as_page(&p->as, page_va)))
+			return -LINUX_EFAULT;
+		for (uint64_t done = 0; done < k; ) {
+			const uint8_t *from = slice_bytes(&t[i], buf, pool, pool_size, at, n);
+			uint64_t m = t[i].len - in < k - done ? t[i].len - in : k - done;
+			memcpy(page + off + done, from + in, m);
+			done += m;
+			in += m;
+			if (in == t[i].len) {
+				at += in;
+				in = 0;
+				i++;
+			}
+		}
+		va += k;
+		left -= k;
+	}
+	return 0;
 }
 
 static long recv_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,

@@ -63,9 +63,10 @@
  * read (SOCK_SLICE_COPIED). The pool buffers a RECV lent are the
  * session's until its next call, whatever its label (so a one-threaded
  * client must be done with the slices before it calls again), or its
- * end (SOCK_END, or its client's death); they count in their socket's
- * share of kept buffers meanwhile. The window opens when the data is
- * lent, as when it is copied. Without SOCK_RECV_LEND, or on a session
+ * end (SOCK_END, or its client's death); every lending session
+ * together holds at most a quarter of lwIP's share of the pool lent
+ * (past it a RECV copies). SOCK_RECV_LEND needs SOCK_NONBLOCK. The
+ * window opens when the data is lent, as when it is copied. Without SOCK_RECV_LEND, or on a session
  * that does not lend, RECV copies as before.
  */
 #define SOCK_LEND_NAME "net-lend"

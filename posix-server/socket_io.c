@@ -242,15 +242,22 @@ static long copy_slices(struct process *p, const struct uio *u, uint64_t skip, u
 		return 0;
 	}
 	uint64_t va = u->single->base + skip, left = n, i = 0, in = 0;
+	uint64_t writable_start = 0, writable_end = 0;  /* the last region looked at */
 	at = 0;
 	if (va + n < va)
 		return -LINUX_EFAULT;
 	while (left) {
 		uint64_t page_va = va & ~(AS_PAGE_SIZE - 1), off = va - page_va;
 		uint64_t k = AS_PAGE_SIZE - off < left ? AS_PAGE_SIZE - off : left;
-		const struct as_region *r = as_region_at(&p->as, page_va);
 		uint8_t *page;
-		if (!r || !(r->rights & IPC_MAP_WRITE) || !(page = as_page(&p->as, page_va)))
+		if (page_va < writable_start || page_va >= writable_end) {
+			const struct as_region *r = as_region_at(&p->as, page_va);
+			if (!r || !(r->rights & IPC_MAP_WRITE))
+				return -LINUX_EFAULT;
+			writable_start = r->start;
+			writable_end = r->end;
+		}
+		if (!(page = as_page(&p->as, page_va)))
 			return -LINUX_EFAULT;
 		for (uint64_t done = 0; done < k; ) {
 			const uint8_t *from = slice_bytes(&t[i], buf, pool, pool_size, at, n);

@@ -282,7 +282,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->current->io_done, out[4];
+	uint64_t size, done = p->current->io_done, out[4] = { 0 };
 	uint8_t *buf = socket_buffer(s, &size);
 
 	*truncated = false;
@@ -333,7 +333,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	if (!total)
 		return 0;
 	uint64_t pool_size;
-	const uint8_t *pool = socket_pool(s, &pool_size);
+	const uint8_t *pool = s->type == LINUX_SOCK_STREAM ? socket_pool(s, &pool_size) : NULL;
 	while (done < (uint64_t)total) {
 		/* Lending: the slice table at the buffer's end, the copied
 		 * bytes' range before it. */

@@ -244,6 +244,12 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 		if (l->nwords != 2 || parse_pci(l->words[1], p))
 			FAIL("'pci' needs VENDOR:DEVICE (hex, e.g. 8086:100e) or a slot BUS:DEV.FN "
 			     "(e.g. 00:03.0)");
+	} else if (!strcmp(kw, "lookup")) {
+		if (l->nwords != 2 || strlen(l->words[1]) > MANIFEST_LOOKUP_LEN)
+			FAIL("'lookup' needs one name of at most %d characters", MANIFEST_LOOKUP_LEN);
+		if (p->nlookups == MANIFEST_MAX_LOOKUPS)
+			FAIL("more than %d lookup lines", MANIFEST_MAX_LOOKUPS);
+		memcpy(p->lookups[p->nlookups++], l->words[1], strlen(l->words[1]) + 1);
 	} else if (!strcmp(kw, "args")) {
 		size_t n = 0;
 		for (int i = 1; i < l->nwords; i++) {
@@ -257,7 +263,7 @@ static int resource_line(const struct line *l, struct manifest *m, char *err, si
 		}
 		p->args[n] = 0;
 	} else {
-		FAIL("unknown keyword '%s' (module, file, pci, ioports, irq, mmio, args)", kw);
+		FAIL("unknown keyword '%s' (module, file, pci, ioports, irq, mmio, lookup, args)", kw);
 	}
 	return 0;
 }

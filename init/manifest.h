@@ -32,6 +32,8 @@
 #define MANIFEST_DMA_MAX_KIB 65536
 #define MANIFEST_MEMORY_MAX_KIB (4U << 20)      /* 4 GiB */
 #define MANIFEST_MAX_FILES 4
+#define MANIFEST_MAX_LOOKUPS 2   /* private names a program may look up (`lookup NAME`) */
+#define MANIFEST_LOOKUP_LEN 24   /* NS_NAME_MAX */
 
 /* A program that exits with status 0 is done; one that crashes, hangs,
  * exits with a nonzero status or is killed is restarted under on-crash:
@@ -63,6 +65,9 @@ struct manifest_program {
 	char args[MANIFEST_ARGS_LEN];
 	unsigned nfiles;
 	char files[MANIFEST_MAX_FILES][MANIFEST_NAME_LEN];     /* boot module names */
+	unsigned nlookups;
+	char lookups[MANIFEST_MAX_LOOKUPS][MANIFEST_LOOKUP_LEN + 1]; /* private names it may
+							 look up (NS_REGISTER_PRIVATE) */
 	unsigned line;                  /* where it was declared */
 };
 

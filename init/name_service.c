@@ -28,6 +28,7 @@ struct entry {
 	cap_slot_t cap;
 	int owner;              /* program index */
 	uint64_t generation;    /* registrations only */
+	bool private_name;      /* registrations only: NS_REGISTER_PRIVATE */
 };
 
 static struct entry names[MAX_NAMES], pending[MAX_PENDING], watches[MAX_WATCHES];
@@ -106,12 +107,39 @@ static void name_changed(const uint64_t *w)
 			sys_notify_signal(watches[k].cap, 1);
 }
 
-/* Answer a lookup with the capability (a copy of ours). */
-static void send_name(cap_slot_t reply, int i)
+/* Whether program `owner` may look up registration i: a private one
+ * only with a `lookup NAME` line for it in its manifest. */
+static bool may_look_up(int owner, int i)
+{
+	const struct manifest_program *m = programs[owner].m;
+
+	if (!names[i].private_name)
+		return true;
+	for (unsigned k = 0; k < m->nlookups; k++) {
+		uint64_t w[NS_NAME_WORDS] = { 0 };
+		memcpy(w, m->lookups[k], strlen(m->lookups[k]));
+		if (!memcmp(w, names[i].name, sizeof(w)))
+			return true;
+	}
+	return false;
+}
+
+/* Answer program owner's lookup with the capability (a copy of ours), or
+ * ERR_NO_RIGHTS for a private name it may not look up. */
+static void send_name(cap_slot_t reply, int i, int owner)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	struct msg r = { .tag = ipc_tag(0, 1, 1), .w = { names[i].generation } };
 
+	if (!may_look_up(owner, i)) {
+		struct program *p = &programs[owner];
+		printf_limit(&p->log_limit, "init: %s may not look up the private name '%.*s' "
+			     "(no 'lookup' line)\n", p->m->name, NS_NAME_MAX,
+			     (const char *)names[i].name);
+		r = msg_make(ERR_NO_RIGHTS, 0);
+		ipc_reply(reply, &r);
+		return;
+	}
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 	b->items[0][1] = names[i].cap;
 	ipc_reply(reply, &r);
@@ -140,7 +168,7 @@ int name_owner(const uint64_t *name)
 	return i < 0 ? -1 : names[i].owner;
 }
 
-static long name_register(int owner, const uint64_t *w)
+static long name_register(int owner, const uint64_t *w, uint64_t flags)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	cap_slot_t got = b->recv_cap_slot;
@@ -155,10 +183,11 @@ static long name_register(int owner, const uint64_t *w)
 		return err;
 	}
 	e->generation = ++generations;
+	e->private_name = flags & NS_REGISTER_PRIVATE;
 	/* Whoever waited for this name gets it now. */
 	for (int k = 0; k < MAX_PENDING; k++)
 		if (same_name(&pending[k], w)) {
-			send_name(pending[k].cap, (int)(e - names));
+			send_name(pending[k].cap, (int)(e - names), pending[k].owner);
 			drop_cap(&pending[k].cap);
 		}
 	name_changed(w);
@@ -172,7 +201,7 @@ static long name_lookup(int owner, const uint64_t *w, uint64_t flags, cap_slot_t
 	long err;
 
 	if (i >= 0) {
-		send_name(*reply, i);
+		send_name(*reply, i, owner);
 		*deferred = true;
 		return 0;
 	}
@@ -219,7 +248,8 @@ long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred)
 	*deferred = false;
 	switch (label) {
 	case NS_REGISTER:
-		return name_register(owner, w);
+		return name_register(owner, w,
+				     ipc_tag_words(m->tag) > NS_NAME_WORDS ? m->w[NS_NAME_WORDS] : 0);
 	case NS_LOOKUP:
 		return name_lookup(owner, w,
 				   ipc_tag_words(m->tag) > NS_NAME_WORDS ? m->w[NS_NAME_WORDS] : 0,

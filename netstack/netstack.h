@@ -336,6 +336,9 @@ void socket_sessions(uint64_t *open, uint64_t *died);
  * entries copied out of pool buffers so far to give another socket its
  * share (sock_rx_kept_most, sock_rx_collapsed; socket_rx.c). */
 void socket_rx_kept(uint64_t *most, uint64_t *collapsed);
+/* Bytes lent to lending sessions so far, and pool buffers lent now
+ * (sock_rx_lent, sock_rx_lent_now; socket_rx.c). */
+void socket_rx_lent(uint64_t *bytes, uint64_t *now);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
 /* An ICMP error (err: SOCK_E*) about a datagram from src:sport to

@@ -8,6 +8,8 @@
  *
  *   badge                 published as / given by     served by
  *   0                     SOCK_SERVICE_NAME ("net")   socket_session.c: SOCK_SESSION
+ *   SOCK_BADGE_LEND       SOCK_LEND_NAME ("net-lend", socket_session.c: SOCK_SESSION,
+ *                         private: init's manifest)   a lending one
  *   1..SOCK_MAX_SESSIONS  SOCK_SESSION's reply        socket_session.c: socket calls
  *   SERVICE_BADGE_MGMT    NETMGMT_NAME ("netmgmt")    netmgmt.c
  *   SERVICE_BADGE_MGMT_RO NETMGMT_RO_NAME             netmgmt.c: reads only
@@ -20,6 +22,7 @@
 
 #include "lib/names.h"
 #include "proto/socket.h"
+#include "socket_service.h"
 
 #define SERVICE_BADGE_MGMT (1UL << 32)  /* past every session's badge */
 #define SERVICE_BADGE_MGMT_RO (SERVICE_BADGE_MGMT | 1)
@@ -34,15 +37,16 @@ void service_answer(cap_slot_t reply, uint64_t err, const uint64_t *w, unsigned 
 	ipc_reply(reply, &m);
 }
 
-/* A copy of the endpoint with rights and badge, published as name. */
-static long publish(const char *name, uint64_t rights, uint64_t badge)
+/* A copy of the endpoint with rights and badge, published as name
+ * (private_name: only for programs the manifest lets look it up). */
+static long publish(const char *name, uint64_t rights, uint64_t badge, bool private_name)
 {
 	cap_slot_t cap = slot_alloc();
 	long e = cap == CAP_SLOT_NONE ? -ERR_NO_MEMORY
 				      : sys_cap_copy(endpoint, CAP_SLOT_SELF, cap, rights, badge);
 
 	if (e >= 0)
-		e = ns_register(name, cap);
+		e = private_name ? ns_register_private(name, cap) : ns_register(name, cap);
 	if (e == -ERR_SLOT_IN_USE)
 		printf("netstack: '%s' is taken by another program (init says which): "
 		       "is a second netstack in the manifest?\n", name);
@@ -58,9 +62,11 @@ long service_init(cap_slot_t ep)
 	endpoint = ep;
 	recv_slot = slot_alloc();
 	socket_init(ep);
-	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT)) < 0 ||
-	    (e = publish(NETMGMT_RO_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT_RO)) < 0 ||
-	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, 0)) < 0)
+	/* net-lend before net: a client that finds net finds it too. */
+	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT, false)) < 0 ||
+	    (e = publish(NETMGMT_RO_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT_RO, false)) < 0 ||
+	    (e = publish(SOCK_LEND_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, SOCK_BADGE_LEND, true)) < 0 ||
+	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, 0, false)) < 0)
 		return e;
 	return 0;
 }

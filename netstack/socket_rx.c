@@ -36,6 +36,8 @@ static unsigned rx_kept_all;    /* pool buffers every socket's entries hold */
 static struct sock *keepers;    /* the sockets holding some (s->rx_kept > 0) */
 static unsigned keepers_n;
 static uint64_t rx_collapsed;    /* entries copied out of pool buffers for another's share */
+static uint64_t rx_lent;         /* bytes lent (SOCK_RECV_LEND) */
+static uint64_t rx_lent_now;     /* pool buffers lent now, every session's */
 
 /* What every socket together may keep. */
 static unsigned rx_kept_bound(void)
@@ -230,27 +232,84 @@ err_t sock_rx_append(struct sock *s, struct pbuf *p)
 	return ERR_OK;
 }
 
-uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len)
+/* Describe n bytes at `at` in l's table: a pool slice, or the copied
+ * bytes (joined to the last slice when that is copied too). False when
+ * the table is full. */
+static bool slice_add(struct rx_lend *l, uint32_t pool_at, uint32_t n)
+{
+	struct sock_slice *last = l->n ? &l->slices[l->n - 1] : NULL;
+
+	if (pool_at == SOCK_SLICE_COPIED && last && last->pool == SOCK_SLICE_COPIED) {
+		last->len += n;
+		return true;
+	}
+	if (l->n == l->max)
+		return false;
+	l->slices[l->n++] = (struct sock_slice){ .pool = pool_at, .len = n };
+	return true;
+}
+
+/* What every lending session together may hold lent: a quarter of
+ * lwIP's share of the pool (64 of 1024), beside the sockets' half of it
+ * (rx_kept_bound). Past it a RECV copies. Lent buffers leave their
+ * socket's share when lent: counted there, the socket copied what came
+ * while its last read was lent (a third of iperf3's bytes). */
+static unsigned rx_lend_bound(void)
+{
+	return pool_lwip_share() / 4;
+}
+
+/* p (a pool pbuf) lent to s's session: taken off s's kept buffers when it
+ * left the entry (counted), else a reference while the entry keeps it. */
+static void lend_keep(struct sock *s, struct pbuf *p, bool counted)
+{
+	struct session *se = s->session;
+
+	if (counted)
+		kept_sub(s, 1);
+	se->lent[se->lent_n++] = p;
+	rx_lent_now++;
+}
+
+uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len, struct rx_lend *l)
 {
 	struct pbuf **first = &s->rxq[s->rxq_head], *p = *first;
 	uint32_t done = 0;
 
 	while (p && done < len) {
 		uint32_t n = p->len < len - done ? p->len : len - done;
-		memcpy(to + done, p->payload, n);
+		bool lend = l && iface_in_pool_buffer(p) && rx_lent_now < rx_lend_bound();
+		if (lend) {
+			if (!slice_add(l, (uint32_t)((uint8_t *)p->payload - pool.mem), n))
+				break;
+			rx_lent += n;
+		} else {
+			if (l && !slice_add(l, SOCK_SLICE_COPIED, n))
+				break;
+			memcpy(to + done, p->payload, n);
+		}
 		done += n;
 		if (n < p->len) {
+			if (lend) {     /* the entry keeps it: the session a reference */
+				pbuf_ref(p);
+				lend_keep(s, p, false);
+			}
 			pbuf_remove_header(p, (size_t)n);
 			break;
 		}
 		/* Emptied: freed (an emptied chunk too, the tail one
-		 * included), the rest of the chain is the entry. */
+		 * included), or lent; the rest of the chain is the entry. */
 		struct pbuf *next = p->next;
 		p->next = NULL;
-		kept_sub(s, iface_in_pool_buffer(p));
-		if (p == s->rx_tail)
-			s->rx_tail = NULL;
-		pbuf_free(p);
+		if (lend) {
+			p->tot_len = p->len;
+			lend_keep(s, p, true);
+		} else {
+			kept_sub(s, iface_in_pool_buffer(p));
+			if (p == s->rx_tail)
+				s->rx_tail = NULL;
+			pbuf_free(p);
+		}
 		p = next;
 	}
 	/* Empty pbufs left at a chain's end go with it. */
@@ -266,11 +325,25 @@ uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len)
 	return done;
 }
 
+void sock_rx_return(struct session *se)
+{
+	for (unsigned i = 0; i < se->lent_n; i++)
+		pbuf_free(se->lent[i]);
+	rx_lent_now -= se->lent_n;
+	se->lent_n = 0;
+}
+
 void sock_rx_drop_all(struct sock *s)
 {
 	for (; s->rxq_n; s->rxq_n--, s->rxq_head = (s->rxq_head + 1) % RXQ_MAX)
 		rx_free(s, s->rxq[s->rxq_head]);
 	s->rx_tail = NULL;
+}
+
+void socket_rx_lent(uint64_t *bytes, uint64_t *now)
+{
+	*bytes = rx_lent;
+	*now = rx_lent_now;
 }
 
 void socket_rx_kept(uint64_t *most, uint64_t *collapsed)

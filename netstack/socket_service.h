@@ -25,6 +25,7 @@
 
 #define UDP_QUEUED_MAX   (2 * 1024 * 1024)  /* what every UDP socket's queue may take
 					      of lwIP's heap in all (as Linux's udp_mem) */
+#define SOCK_BADGE_LEND  (1UL << 33) /* SOCK_LEND_NAME's capability (service.c) */
 #define ACCEPT_QUEUE_MAX 16
 #define RX_CHUNK         16384 /* received TCP data not kept is copied into chunks this big */
 #define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* entries per TCP socket: the window and more */
@@ -77,8 +78,21 @@ struct sock {
 	struct pending rd, wr;          /* the receive side's and send side's waiting call */
 };
 
+/* A RECV's slice table, while it lends (socket_rx.c). */
+struct rx_lend {
+	struct sock_slice *slices;      /* in the session buffer */
+	unsigned n, max;
+};
+
 struct session {
 	bool used, signal;              /* signal: a socket may have become ready */
+	bool lend;                      /* opened through SOCK_LEND_NAME: the pool is mapped */
+	/* The pool buffers the last RECV lent (proto/socket.h, "Lending"),
+	 * until the session's next call: pbufs that left their socket's
+	 * entries, or references to one an entry still keeps. At most
+	 * rx_lend_bound() in all sessions (socket_rx.c). */
+	unsigned lent_n;
+	struct pbuf *lent[SOCK_LEND_SLICES];
 	uint8_t *buf;                   /* the shared buffer (the netstack's side) */
 	uint64_t size, client_va;
 	cap_slot_t notif;               /* the client's, for readiness; or CAP_SLOT_NONE */
@@ -138,8 +152,14 @@ uint16_t sock_random_port(bool (*in_use)(uint16_t port));
 err_t sock_rx_append(struct sock *s, struct pbuf *p);
 /* Copy at most len bytes from the front of the first entry to `to` and
  * take them off it (pbufs emptied are freed: pool buffers go back to the
- * NIC); the entry goes when emptied. Returns the bytes copied. */
-uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len);
+ * NIC); the entry goes when emptied. Returns the bytes copied. With l
+ * (a lending RECV): bytes in pool buffers are not copied but described
+ * in l's table and their pbufs lent to the session (within the bound on
+ * lent buffers; past it they are copied too), the others copied to their place at `to` and described as
+ * SOCK_SLICE_COPIED; stops early (0 bytes) when the table is full. */
+uint32_t sock_rx_take(struct sock *s, uint8_t *to, uint32_t len, struct rx_lend *l);
+/* The session's lent buffers back (its next call, its end). */
+void sock_rx_return(struct session *se);
 /* Let go of every entry (the socket closes). */
 void sock_rx_drop_all(struct sock *s);
 

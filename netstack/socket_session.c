@@ -118,13 +118,16 @@ static int sock_open(struct session *se, uint64_t type, uint64_t *out)
  * session keeps its capability: the client's copy (and every copy of
  * that) derives from it, so the session's end revokes them all before its
  * badge is given to anybody else. */
-static uint64_t session_open(struct msg *m, const uint64_t *w)
+static uint64_t session_open(struct msg *m, const uint64_t *w, bool lend)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	uint64_t log2 = w[0], va = w[1];
+	uint64_t log2 = w[0], va = w[1], pool_va = lend ? w[2] : 0;
 
 	if (log2 < 12 || log2 > SOCK_BUFFER_MAX_LOG2 || (va & ((1UL << log2) - 1)) ||
 	    va >= USER_SPACE_TOP)
+		return SOCK_EINVAL;
+	if (lend && ((pool_va & (SOCK_LEND_POOL_MAX - 1)) || pool_va >= USER_SPACE_TOP ||
+		     (1UL << pool.log2) > SOCK_LEND_POOL_MAX))
 		return SOCK_EINVAL;
 	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
 		struct session *se = &sessions[i];
@@ -154,6 +157,8 @@ static uint64_t session_open(struct msg *m, const uint64_t *w)
 		memset(se->buf, 0, se->size);
 		se->client_va = va;
 		se->used = true;
+		se->lend = lend;
+		se->lent_n = 0;
 		se->notif = service_take_cap();
 		se->cap = cap;
 		sessions_open++;
@@ -166,6 +171,13 @@ static uint64_t session_open(struct msg *m, const uint64_t *w)
 		b->items[0][1] = cap;
 		b->items[1][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, va);
 		b->items[1][1] = fpage((uint64_t)se->buf, (unsigned)log2);
+		if (lend) {
+			/* The pool, read-only: what a RECV lends lies there. */
+			m->tag = ipc_tag(0, 1, 3);
+			m->w[0] = pool.log2;
+			b->items[2][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ, pool_va);
+			b->items[2][1] = fpage((uint64_t)pool.mem, pool.log2);
+		}
 		return 0;
 	}
 	return SOCK_EMFILE;
@@ -173,11 +185,17 @@ static uint64_t session_open(struct msg *m, const uint64_t *w)
 
 static void session_end(struct session *se)
 {
+	if (se->lent_n)
+		sock_rx_return(se);
 	for (unsigned i = 0; i < SOCK_MAX_SOCKETS; i++)
 		if (se->socks[i].type)
 			sock_close(&se->socks[i]);
 	/* Take the buffer and the session's capabilities back from the
-	 * client (the netstack keeps its own buffer). */
+	 * client (the netstack keeps its own buffer). A lending session's
+	 * pool mapping is not taken back: unmapping the pool's children
+	 * would take it from the drivers too; the client, whom the manifest
+	 * trusts with it, keeps it until it or the netstack ends (and a
+	 * next lending session of it is mapped there again). */
 	sys_mem_unmap(fpage((uint64_t)se->buf, log2_ceil(se->size)), 0);
 	sys_cap_revoke(se->cap);
 	sys_cap_delete(se->cap);
@@ -229,14 +247,14 @@ void socket_sessions(uint64_t *open, uint64_t *died)
 	*died = clients_died;
 }
 
-/* A call on the unbadged capability. */
-static void unbadged_request(struct msg *m, cap_slot_t reply, const uint64_t *w)
+/* A call on the unbadged capability, or (lend) on SOCK_LEND_NAME's. */
+static void unbadged_request(struct msg *m, cap_slot_t reply, const uint64_t *w, bool lend)
 {
 	if (ipc_tag_label(m->tag) != SOCK_SESSION) {
 		service_answer(reply, SOCK_ENOSYS, NULL, 0);
 		return;
 	}
-	uint64_t err = session_open(m, w);
+	uint64_t err = session_open(m, w, lend);
 	if (err) {
 		service_answer(reply, err, NULL, 0);
 		return;
@@ -305,6 +323,10 @@ static bool session_request(struct session *se, struct msg *m, cap_slot_t reply,
 	unsigned n = 0;
 	int r;
 
+	/* The buffers the last RECV lent come back with the next call,
+	 * whatever it is (proto/socket.h, "Lending"). */
+	if (se->lent_n)
+		sock_rx_return(se);
 	if (label == SOCK_END) {
 		session_end(se);
 		service_answer(reply, 0, NULL, 0);
@@ -374,8 +396,8 @@ bool socket_request(struct msg *m, cap_slot_t reply)
 	uint64_t w[8];
 
 	msg_to_words(m, w, 8);
-	if (!m->badge) {
-		unbadged_request(m, reply, w);
+	if (!m->badge || m->badge == SOCK_BADGE_LEND) {
+		unbadged_request(m, reply, w, m->badge == SOCK_BADGE_LEND);
 		return true;
 	}
 	if (m->badge > SOCK_MAX_SESSIONS || !sessions[m->badge - 1].used) {

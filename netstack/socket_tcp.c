@@ -199,11 +199,26 @@ static int tcp_sock_connect_done(struct sock *s)
 
 static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
-	uint8_t *to = s->session->buf + w[1];
+	struct session *se = s->session;
+	uint8_t *to = se->buf + w[1];
 	uint64_t len = w[2], done = 0;
+	struct rx_lend lend, *l = NULL;
 
 	if (s->listening)
 		return SOCK_EINVAL;
+	if (w[3] & SOCK_RECV_LEND) {
+		/* Only answered at once (a call that waited would lend while
+		 * the client's other calls may go on), and the table inside
+		 * the buffer, aligned. */
+		if (!se->lend || !(w[3] & SOCK_NONBLOCK) || !w[5] || w[5] > SOCK_LEND_SLICES ||
+		    w[4] % 8)
+			return SOCK_EINVAL;
+		if (w[4] > se->size || w[5] * sizeof(struct sock_slice) > se->size - w[4])
+			return SOCK_EFAULT;
+		lend = (struct rx_lend){ .slices = (struct sock_slice *)(se->buf + w[4]),
+					 .max = (unsigned)w[5] };
+		l = &lend;
+	}
 	if (!s->rxq_n) {
 		if (s->err)
 			return sock_take_err(s);
@@ -212,15 +227,24 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	}
 	while (s->rxq_n && done < len) {
 		uint64_t left = len - done;
-		done += sock_rx_take(s, to + done, (uint32_t)(left < 0xFFFF ? left : 0xFFFF));
+		uint32_t got = sock_rx_take(s, to + done, (uint32_t)(left < 0xFFFF ? left : 0xFFFF), l);
+		if (!got)
+			break;          /* the slice table is full */
+		done += got;
 	}
-	/* The window opened by what was read, at once, as far as the
-	 * buffers its segments take allow (rcv_window.c): one window update
-	 * for a read, not one for every chunk it emptied. */
+	/* The window opened by what was read (or lent: the client has it
+	 * now, as a copy would give it), at once, as far as the buffers its
+	 * segments take allow (rcv_window.c): one window update for a read,
+	 * not one for every chunk it emptied. */
 	if (s->tcp && done)
 		rcv_window_recved(&s->rw, s->tcp, (uint32_t)done);
 	out[0] = done;          /* 0 at the end of the stream */
 	*n = 1;
+	if (l) {
+		out[1] = out[2] = 0;
+		out[3] = l->n;
+		*n = 4;
+	}
 	return 0;
 }
 

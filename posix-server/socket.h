@@ -117,6 +117,9 @@ void socket_session_count(int session, int delta);
  * (Linux's). The netstack gone: its sockets are dead, -ECONNRESET. */
 long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
 		 unsigned nout);
+/* The netstack's pool (read-only) when s's session lends, and its size;
+ * NULL when it copies (socket_net.c). */
+const uint8_t *socket_pool(const struct psock *s, uint64_t *size);
 /* s's session's buffer and its size. */
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
 /* The server's notification came with bits (main.c). */

@@ -190,12 +190,99 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 	return (long)done;
 }
 
+/* A lending RECV's slice table: at the end of the session buffer. */
+#define LEND_TABLE (SOCK_LEND_SLICES * sizeof(struct sock_slice))
+
+/* Where slice i's bytes are, checked against the pool and the read (at:
+ * where it starts in the read): NULL if outside. */
+static const uint8_t *slice_bytes(const struct sock_slice *sl, const uint8_t *buf,
+				  const uint8_t *pool, uint64_t pool_size, uint64_t at, uint64_t n)
+{
+	if (sl->len > n - at)
+		return NULL;
+	if (sl->pool == SOCK_SLICE_COPIED)
+		return buf + at;
+	if (sl->pool < pool_size && sl->len <= pool_size - sl->pool)
+		return pool + sl->pool;
+	return NULL;
+}
+
+/* The n bytes a lending RECV took, described by its `slices` slices (the
+ * table at buf + room), copied to the process's u from skip on, each
+ * straight from the pool or, copied there by the netstack, from the
+ * buffer. Every slice is checked against the pool and the read. Into one
+ * user buffer (read, recv) a page of the process at a time, gathered from
+ * the slices (a slice is 2 KiB at most: one look-up of the process's page
+ * per 4 KiB, not per slice); else slice by slice. 0 or -errno. */
+static long copy_slices(struct process *p, const struct uio *u, uint64_t skip, uint8_t *buf,
+			uint64_t room, const uint8_t *pool, uint64_t pool_size, uint64_t n,
+			uint64_t slices)
+{
+	struct sock_slice t[SOCK_LEND_SLICES];  /* ours: checked once, then used */
+	uint64_t at = 0;
+
+	if (slices > SOCK_LEND_SLICES)
+		return -LINUX_EIO;
+	memcpy(t, buf + room, slices * sizeof(*t));
+	for (uint64_t i = 0; i < slices; i++) {
+		if (!slice_bytes(&t[i], buf, pool, pool_size, at, n))
+			return -LINUX_EIO;
+		at += t[i].len;
+	}
+	if (at != n)
+		return -LINUX_EIO;
+	if (!u->single || u->kernel) {
+		at = 0;
+		for (uint64_t i = 0; i < slices; i++) {
+			const uint8_t *from = slice_bytes(&t[i], buf, pool, pool_size, at, n);
+			if (uio_copy(p, u, skip + at, (uint8_t *)from, t[i].len, true) < 0)
+				return -LINUX_EFAULT;   /* (uio_copy only reads from) */
+			at += t[i].len;
+		}
+		return 0;
+	}
+	uint64_t va = u->single->base + skip, left = n, i = 0, in = 0;
+	uint64_t writable_start = 0, writable_end = 0;  /* the last region looked at */
+	at = 0;
+	if (va + n < va)
+		return -LINUX_EFAULT;
+	while (left) {
+		uint64_t page_va = va & ~(AS_PAGE_SIZE - 1), off = va - page_va;
+		uint64_t k = AS_PAGE_SIZE - off < left ? AS_PAGE_SIZE - off : left;
+		uint8_t *page;
+		if (page_va < writable_start || page_va >= writable_end) {
+			const struct as_region *r = as_region_at(&p->as, page_va);
+			if (!r || !(r->rights & IPC_MAP_WRITE))
+				return -LINUX_EFAULT;
+			writable_start = r->start;
+			writable_end = r->end;
+		}
+		if (!(page = as_page(&p->as, page_va)))
+			return -LINUX_EFAULT;
+		for (uint64_t done = 0; done < k; ) {
+			const uint8_t *from = slice_bytes(&t[i], buf, pool, pool_size, at, n);
+			uint64_t m = t[i].len - in < k - done ? t[i].len - in : k - done;
+			memcpy(page + off + done, from + in, m);
+			done += m;
+			in += m;
+			if (in == t[i].len) {
+				at += in;
+				in = 0;
+				i++;
+			}
+		}
+		va += k;
+		left -= k;
+	}
+	return 0;
+}
+
 static long recv_any(struct process *p, struct file *f, const struct uio *u, uint64_t flags,
 		     struct sock_addr *from, bool *truncated, uint64_t *whole)
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->current->io_done, out[3];
+	uint64_t size, done = p->current->io_done, out[4] = { 0 };
 	uint8_t *buf = socket_buffer(s, &size);
 
 	*truncated = false;
@@ -245,10 +332,16 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		return -LINUX_ENOTCONN;
 	if (!total)
 		return 0;
+	uint64_t pool_size;
+	const uint8_t *pool = s->type == LINUX_SOCK_STREAM ? socket_pool(s, &pool_size) : NULL;
 	while (done < (uint64_t)total) {
-		uint64_t chunk = (uint64_t)total - done < size ? (uint64_t)total - done : size;
-		uint64_t w[4] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK };
-		long r = socket_call(s, SOCK_RECV, w, 4, out, 3);
+		/* Lending: the slice table at the buffer's end, the copied
+		 * bytes' range before it. */
+		uint64_t room = pool ? size - LEND_TABLE : size;
+		uint64_t chunk = (uint64_t)total - done < room ? (uint64_t)total - done : room;
+		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK | (pool ? SOCK_RECV_LEND : 0),
+				  room, SOCK_LEND_SLICES };
+		long r = socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 4);
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
@@ -259,8 +352,12 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 			return done ? (long)done : r;
 		if (!out[0])
 			break;                  /* the end of the stream */
-		if (uio_copy(p, u, done, buf, out[0], true) < 0)
-			return done ? (long)done : -LINUX_EFAULT;
+		if (out[0] > chunk)
+			return done ? (long)done : -LINUX_EIO;
+		long c = pool ? copy_slices(p, u, done, buf, room, pool, pool_size, out[0], out[3])
+			      : uio_copy(p, u, done, buf, out[0], true);
+		if (c < 0)
+			return done ? (long)done : c;
 		if (from)
 			*from = (struct sock_addr){ (uint32_t)out[1], (uint16_t)out[2] };
 		done += out[0];

@@ -15,6 +15,14 @@
  * When the netstack goes (a call's IPC fails, or init says its name
  * went), every session and socket goes with it and waiting calls are
  * woken; a new socket opens a new session once the netstack is back.
+ *
+ * Lending (proto/socket.h, docs/posix.md "Sockets"): when the manifest
+ * lets the server look up the netstack's private SOCK_LEND_NAME, its
+ * sessions are opened through it and the netstack's packet pool is
+ * mapped read-only at `pool_window` (in the heap window too, so a copy
+ * from it after the netstack died gets zero pages, as the buffers do);
+ * a stream's RECV then gets slices of the pool, which socket_io.c copies
+ * into the process before the server's next call to the netstack.
  */
 #include "clock.h"
 #include "socket.h"
@@ -28,11 +36,15 @@
 struct session {
 	struct net_session ns;
 	bool open;
+	bool lend;                      /* opened through SOCK_LEND_NAME: RECV lends */
 	unsigned sockets;               /* sockets of ours in it */
 };
 
 static struct session sessions[SOCKET_SESSIONS];
 static cap_slot_t net_ep = CAP_SLOT_NONE;      /* the netstack's "net" */
+static cap_slot_t lend_ep = CAP_SLOT_NONE;     /* its "net-lend", if we may look it up */
+static uint8_t *pool_window;                    /* SOCK_LEND_POOL_MAX, aligned to it */
+static uint64_t pool_size;                      /* bytes of it mapped */
 static uint64_t net_generation;
 static cap_slot_t ready_notif, net_notif;       /* badged copies of the server's */
 static uint8_t *windows[SOCKET_SESSIONS];       /* where each session's buffer goes */
@@ -50,8 +62,18 @@ static void net_lost(void)
 		 * next session's buffer goes in its place. */
 		sys_mem_unmap(fpage((uint64_t)se->ns.buf, SESSION_LOG2), MEM_UNMAP_SELF);
 		se->open = false;
+		se->lend = false;
 	}
 	socket_all_dead();
+	if (lend_ep != CAP_SLOT_NONE) {
+		/* The pool went with the netstack; zero pages a copy faulted
+		 * in there make room for the next one's. */
+		sys_mem_unmap(fpage((uint64_t)pool_window, log2_ceil(SOCK_LEND_POOL_MAX)),
+			      MEM_UNMAP_SELF);
+		sys_cap_delete(lend_ep);
+		slot_free(lend_ep);
+		lend_ep = CAP_SLOT_NONE;
+	}
 	if (net_ep != CAP_SLOT_NONE) {
 		sys_cap_delete(net_ep);
 		slot_free(net_ep);
@@ -59,6 +81,48 @@ static void net_lost(void)
 	}
 	printf("posix: the netstack went: its sockets are closed\n");
 	socket_wake_all();
+}
+
+/* SOCK_SESSION through lend_ep: the session, its buffer at va and the
+ * pool read-only at pool_window (net_session_open's, with the pool). */
+static long session_open_lend(struct net_session *ns, uint8_t *va)
+{
+	struct ipc_buffer *b = ipc_buffer();
+	uint64_t size = 1UL << SESSION_LOG2;
+	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 3, 1) };
+
+	ns->token = CAP_SLOT_NONE;
+	if ((ns->cap = slot_alloc()) == CAP_SLOT_NONE)
+		return -SOCK_EMFILE;
+	m.w[0] = SESSION_LOG2;
+	m.w[1] = (uint64_t)va;
+	m.w[2] = (uint64_t)pool_window;
+	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[0][1] = ready_notif;
+	uint64_t window = b->recv_window;
+	cap_slot_t slot = b->recv_cap_slot;
+	/* Both the buffer and the pool lie in the heap window. */
+	b->recv_window = fpage(PROGRAM_HEAP_BASE, log2_ceil(PROGRAM_HEAP_SIZE));
+	b->recv_cap_slot = ns->cap;
+	long err = ipc_call(lend_ep, &m);
+	b->recv_window = window;
+	b->recv_cap_slot = slot;
+	if (err)
+		err = -SOCK_EIO;
+	else if (ipc_tag_label(m.tag))
+		err = -(long)ipc_tag_label(m.tag);
+	else if (b->recv_cap_count != 1 || ipc_tag_words(m.tag) < 1 ||
+		 m.w[0] > log2_ceil(SOCK_LEND_POOL_MAX) || b->recv_pages < size / PAGE_SIZE)
+		err = -SOCK_EFAULT;     /* the session, the buffer or the pool did not arrive */
+	if (err) {
+		sys_cap_delete(ns->cap);
+		slot_free(ns->cap);
+		return err;
+	}
+	ns->buf = va;
+	ns->size = size;
+	pool_size = 1UL << m.w[0];
+	return 0;
 }
 
 /* A session with room for one more socket: its index, or -errno
@@ -77,6 +141,16 @@ long socket_session_take(void)
 			return -LINUX_ENETDOWN;
 		}
 	}
+	if (net_ep != CAP_SLOT_NONE && lend_ep == CAP_SLOT_NONE && pool_window) {
+		/* Refused (no `lookup net-lend` in the manifest) or not there:
+		 * sessions copy, as through "net". */
+		lend_ep = slot_alloc();
+		if (lend_ep != CAP_SLOT_NONE && ns_lookup_now(SOCK_LEND_NAME, lend_ep, NULL) < 0) {
+			slot_free(lend_ep);
+			lend_ep = CAP_SLOT_NONE;
+			pool_window = NULL;     /* not asked again */
+		}
+	}
 	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
 		if (sessions[i].open && sessions[i].sockets < SOCK_MAX_SOCKETS)
 			return i;
@@ -89,7 +163,9 @@ long socket_session_take(void)
 	void *va = windows[free];
 	if (!va)
 		return -LINUX_ENOMEM;
-	if ((err = net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
+	se->lend = lend_ep != CAP_SLOT_NONE;
+	if ((err = se->lend ? session_open_lend(&se->ns, va) :
+		   net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
 		if (err == -SOCK_EIO)
 			net_lost();
 		return err == -SOCK_EIO ? -LINUX_ENETDOWN : err;
@@ -102,6 +178,12 @@ long socket_session_take(void)
 void socket_session_count(int session, int delta)
 {
 	sessions[session].sockets += (unsigned)delta;
+}
+
+const uint8_t *socket_pool(const struct psock *s, uint64_t *size)
+{
+	*size = pool_size;
+	return sessions[s->session].lend ? pool_window : NULL;
 }
 
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
@@ -151,6 +233,12 @@ void socket_init(void)
 {
 	uint64_t size = 1UL << SESSION_LOG2;
 
+	/* The pool's window first (aligned to its size: what the heap
+	 * holds up to the next boundary is left unused). */
+	uint64_t at = (uint64_t)mem_heap(0);
+	uint64_t skip = ((at + SOCK_LEND_POOL_MAX - 1) & ~(SOCK_LEND_POOL_MAX - 1)) - at;
+	uint8_t *pw = mem_heap(skip + SOCK_LEND_POOL_MAX);
+	pool_window = pw ? pw + skip : NULL;
 	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
 		uint8_t *raw = mem_heap(2 * size);     /* aligned to its size within */
 		windows[i] = raw ? (uint8_t *)(((uintptr_t)raw + size - 1) & ~(size - 1)) : NULL;

@@ -7,6 +7,10 @@
 /* Publish the capability in slot under name (at most 24 bytes). */
 long ns_register(const char *name, cap_slot_t cap);
 
+/* The same, as a private name: only programs whose manifest has a
+ * `lookup NAME` line for it may look it up (NS_REGISTER_PRIVATE). */
+long ns_register_private(const char *name, cap_slot_t cap);
+
 /* Copy the capability registered as name into the empty slot dest,
  * waiting until somebody registers it. */
 long ns_lookup(const char *name, cap_slot_t dest);

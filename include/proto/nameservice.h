@@ -9,6 +9,10 @@
  *                reply label: 0, or an ERR_* code (ERR_SLOT_IN_USE: the
  *                name is taken; ERR_INVALID_ARG: no capability came;
  *                ERR_NO_MEMORY: the table or the program's share is full).
+ *                [3] flags: NS_REGISTER_PRIVATE: only the programs whose
+ *                manifest has a `lookup NAME` line for it may look it up
+ *                (others get ERR_NO_RIGHTS; docs/manifest.md): for a
+ *                capability that must not reach every program.
  *   NS_LOOKUP    words: name, [3] flags (NS_LOOKUP_NOWAIT). The reply
  *                carries the capability (set ipc_buffer.recv_cap_slot
  *                first); label 0; word 0: the registration's generation
@@ -42,5 +46,6 @@
 #define NS_NAME_MAX  (NS_NAME_WORDS * 8)
 
 #define NS_LOOKUP_NOWAIT 0x1
+#define NS_REGISTER_PRIVATE 0x1
 
 #endif

@@ -206,6 +206,10 @@ enum netmgmt_label {
 				   received data in them keeps now */           \
 	OWN(sock_rx_collapsed)  /* received entries copied out of pool buffers   \
 				   to give another socket its share */          \
+	OWN(sock_rx_lent)       /* received bytes lent to a lending session      \
+				   (SOCK_RECV_LEND) instead of copied */        \
+	OWN(sock_rx_lent_now)   /* pool buffers lent now, until the session's    \
+				   next call or end */                          \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
 	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \

@@ -38,6 +38,47 @@
 
 #define SOCK_SERVICE_NAME "net"
 
+/*
+ * Lending (docs/netstack.md, "Received TCP data: lent"): the POSIX server
+ * reads received TCP data where the netstack keeps it, in the pool
+ * buffers it came in, instead of having it copied into the session
+ * buffer first. The pool holds every interface's frames (forwarded ones
+ * too), so lending is gated: the netstack registers SOCK_LEND_NAME as a
+ * private name (NS_REGISTER_PRIVATE), which only a program whose manifest
+ * has the line `lookup net-lend` can look up (init's name service;
+ * docs/manifest.md). SOCK_SESSION through it is SOCK_SESSION with
+ *   [2] where the client wants the pool (aligned to SOCK_LEND_POOL_MAX,
+ *       inside the client's recv_window, SOCK_LEND_POOL_MAX bytes)
+ * and its reply carries a third item, the pool mapped read-only, and
+ * [0] the pool's log2 (bytes mapped). A session opened through "net"
+ * never lends.
+ *
+ * SOCK_RECV with SOCK_RECV_LEND in its flags, on a TCP socket of a
+ * lending session: [4] the offset of a table of struct sock_slice in the
+ * buffer [5] its entries (at most SOCK_LEND_SLICES); the reply's [0]
+ * bytes as always and [3] the slices used, in the order of the bytes:
+ * a slice's bytes are in the pool (read-only, at pool + slice.pool) or,
+ * for data the netstack keeps outside the pool (copied into lwIP's
+ * heap), copied into the range [1],[2] at the place they take in the
+ * read (SOCK_SLICE_COPIED). The pool buffers a RECV lent are the
+ * session's until its next call, whatever its label (so a one-threaded
+ * client must be done with the slices before it calls again), or its
+ * end (SOCK_END, or its client's death); every lending session
+ * together holds at most a quarter of lwIP's share of the pool lent
+ * (past it a RECV copies). SOCK_RECV_LEND needs SOCK_NONBLOCK. The
+ * window opens when the data is lent, as when it is copied. Without SOCK_RECV_LEND, or on a session
+ * that does not lend, RECV copies as before.
+ */
+#define SOCK_LEND_NAME "net-lend"
+#define SOCK_LEND_POOL_MAX (4UL << 20)  /* the largest pool: the client's window for it */
+#define SOCK_LEND_SLICES 256            /* slices one RECV may use at most */
+#define SOCK_SLICE_COPIED 0xFFFFFFFFu   /* sock_slice.pool: the bytes are in the buffer */
+
+struct sock_slice {
+	uint32_t pool;          /* offset in the pool mapping, or SOCK_SLICE_COPIED */
+	uint32_t len;           /* bytes */
+};
+
 enum sock_label {
 	/* On the "net" endpoint (unbadged). */
 	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2)
@@ -64,7 +105,10 @@ enum sock_label {
 				   address it was sent to [5] SOCK_RECV_* flags;
 				   UDP with SOCK_RECV_MANY in [3]: as many whole
 				   datagrams as fit, each a struct sock_dgram and its
-				   bytes -> [0] bytes used [1] datagrams */
+				   bytes -> [0] bytes used [1] datagrams;
+				   TCP with SOCK_RECV_LEND in [3]: [4] offset of
+				   the slice table [5] its entries -> [3] slices
+				   (lending, above) */
 	SOCK_SHUTDOWN = 24,     /* [0] socket [1] SOCK_SHUT_RD/WR/RDWR */
 	SOCK_CLOSE = 25,        /* [0] socket */
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
@@ -88,6 +132,8 @@ enum sock_label {
 
 #define SOCK_NONBLOCK 0x1       /* flags: answer now, never wait */
 #define SOCK_RECV_MANY 0x2      /* SOCK_RECV's flags, UDP: several datagrams */
+#define SOCK_RECV_LEND 0x4      /* SOCK_RECV's flags, TCP on a lending session:
+				   slices of the pool (above) */
 
 /* SOCK_RECV with SOCK_RECV_MANY: the range gets datagrams, oldest
  * first, each this header and then its len bytes, the next header at

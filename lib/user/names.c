@@ -12,14 +12,15 @@ static void name_words(const char *name, uint64_t w[NS_NAME_WORDS])
 }
 
 /* A name and one capability: NS_REGISTER, NS_WATCH. */
-static long send_with_cap(uint64_t label, const char *name, cap_slot_t cap)
+static long send_with_cap(uint64_t label, const char *name, cap_slot_t cap, uint64_t flags)
 {
 	struct ipc_buffer *b = ipc_buffer();
-	struct msg m = { .tag = ipc_tag(label, NS_NAME_WORDS, 1) };
+	struct msg m = { .tag = ipc_tag(label, NS_NAME_WORDS + 1, 1) };
 
 	if (strlen(name) > NS_NAME_MAX)
 		return -ERR_INVALID_ARG;
 	name_words(name, m.w);
+	m.w[NS_NAME_WORDS] = flags;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 	b->items[0][1] = cap;
 	long err = ipc_call(PROGRAM_INIT_SLOT, &m);
@@ -30,7 +31,12 @@ static long send_with_cap(uint64_t label, const char *name, cap_slot_t cap)
 
 long ns_register(const char *name, cap_slot_t cap)
 {
-	return send_with_cap(NS_REGISTER, name, cap);
+	return send_with_cap(NS_REGISTER, name, cap, 0);
+}
+
+long ns_register_private(const char *name, cap_slot_t cap)
+{
+	return send_with_cap(NS_REGISTER, name, cap, NS_REGISTER_PRIVATE);
 }
 
 static long lookup(const char *name, cap_slot_t dest, uint64_t flags, uint64_t *generation)
@@ -66,5 +72,5 @@ long ns_lookup_now(const char *name, cap_slot_t dest, uint64_t *generation)
 
 long ns_watch(const char *name, cap_slot_t notif)
 {
-	return send_with_cap(NS_WATCH, name, notif);
+	return send_with_cap(NS_WATCH, name, notif, 0);
 }

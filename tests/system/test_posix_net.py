@@ -256,7 +256,7 @@ class PosixRig(Rig):
                     f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
                     "program posix-server priority=90 quota=40960 memory=131072\n"
                     "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
-                    "    args runfile=runs\n")
+                    "    lookup net-lend\n    args runfile=runs\n")
         path = tmp_path / "manifest"
         path.write_text(manifest)
         mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),

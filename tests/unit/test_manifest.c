@@ -146,3 +146,20 @@ TEST(manifest_files_and_memory)
 	CHECK_EQ(parse("    file f1\n"), 1);
 	CHECK(strstr(err, "'file' outside a program"));
 }
+
+TEST(manifest_lookup_lines)
+{
+	CHECK_EQ(parse("program posix-server\n"
+		       "    lookup net-lend\n"
+		       "program other\n"), 0);
+	CHECK_EQ(m.programs[0].nlookups, 1);
+	CHECK(!strcmp(m.programs[0].lookups[0], "net-lend"));
+	CHECK_EQ(m.programs[1].nlookups, 0);
+	CHECK_EQ(parse("program a\n    lookup\n"), 2);
+	CHECK(strstr(err, "'lookup' needs one name of at most 24 characters"));
+	CHECK_EQ(parse("program a\n    lookup a b\n"), 2);
+	CHECK_EQ(parse("program a\n    lookup 0123456789012345678901234\n"), 2);
+	CHECK_EQ(parse("program a\n    lookup 012345678901234567890123\n"), 0);
+	CHECK_EQ(parse("program a\n  lookup x\n  lookup y\n  lookup z\n"), 4);
+	CHECK(strstr(err, "more than 2 lookup lines"));
+}

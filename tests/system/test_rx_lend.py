@@ -1,0 +1,172 @@
+"""Received TCP data lent to the POSIX server (docs/netstack.md, "Received
+TCP data"; proto/socket.h, "Lending"): a stream's RECV gives the server
+read-only slices of the pool buffers the data lies in, and the server
+copies them straight into the process. Over tap0 in a namespace: the NIC
+driver, the netstack, netecho (its counters on TCP port 9000, init's
+kill on 9001) and the POSIX server running tests/posix/rxsum.c.
+
+- Data arrives whole through the lent path (FNV-1a of two 3 MiB streams
+  read with read, readv across odd iovecs and MSG_WAITALL), the path is
+  used (sock_rx_lent counts most of the bytes), and with no `lookup
+  net-lend` line in the manifest nothing is lent and the data still
+  arrives (copied, as before).
+- A process that dies with data kept for it, and then the POSIX server
+  killed with data kept for its process: the pool buffers come back
+  (nothing lent, lwIP's buffers at their idle count).
+- A native program cannot get the pool: init refuses it the private
+  name without a `lookup` line, and "net" never maps the pool.
+"""
+import random
+import re
+import time
+
+import pytest
+
+from netns import Netns, can_run
+from qemu import boot_init, build_path
+from test_net import GUEST, NetRig
+
+pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
+
+SIZE = 3 << 20
+
+
+class LendRig(NetRig):
+    """NetRig (netecho with init's control protocol) and the POSIX server
+    running `run` (run= words), with `lookup net-lend` if lend."""
+
+    def __init__(self, ns, tmp_path, model, run, lend=True):
+        super().__init__(ns, tmp_path, model, control=True)
+        path = tmp_path / "manifest"
+        path.write_text(path.read_text() +
+                        "program posix-server priority=90 quota=40960 memory=131072\n"
+                        "    file rootfs\n    ioports 0x70-0x71\n" +
+                        ("    lookup net-lend\n" if lend else "") +
+                        f"    args run={run}\n")
+        i = self.qemu.cmd.index("-initrd") + 1
+        self.qemu.cmd[i] += (f",{build_path('posix-server.elf')} posix-server"
+                             f",{build_path('posix', 'rootfs.cpio')} rootfs")
+
+
+def send(rig, port, data):
+    s = rig.connect(port)
+    s.settimeout(120)
+    s.sendall(data)
+    s.close()
+
+
+def fill(s, seconds=2):
+    """Send to s without blocking until the guest stops taking (its
+    window full) or resets it, for a few seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            s.send(b"x" * 65536)
+        except BlockingIOError:
+            time.sleep(0.2)
+        except OSError:
+            return
+
+
+def settled(rig, idle, timeout=30):
+    """The counters once nothing is lent and lwIP holds its idle buffers
+    again (within timeout); the last read if they never are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = rig.stats()
+        if (s["sock_rx_lent_now"] == 0 and s["eth0.bufs_lwip"] <= idle) or \
+                time.monotonic() > deadline:
+            return s
+        time.sleep(1)
+
+
+def fnv(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+@pytest.mark.parametrize("model,lend", [("virtio-net", True), ("e1000", True),
+                                        ("virtio-net", False)])
+def test_lent_data_arrives_whole(model, lend, tmp_path):
+    payloads = [random.Random(180 + i).randbytes(SIZE) for i in range(2)]
+    with Netns("rxlend") as ns, LendRig(ns, tmp_path, model, "rxsum-musl:5555:2", lend) as rig:
+        rig.qemu.wait_for(r"^rxsum: listening on 5555", timeout=180)
+        before = rig.stats()
+        for p in payloads:
+            send(rig, 5555, p)
+        for p in payloads:
+            rig.qemu.wait_for(rf"^rxsum: {SIZE} bytes fnv1a {fnv(p):016x}$", timeout=120)
+        after = settled(rig, before["eth0.bufs_lwip"])
+        lent = after["sock_rx_lent"] - before["sock_rx_lent"]
+        if lend:
+            # Much of it came from the pool (the rest, past a socket's
+            # share of kept buffers, was copied out of lwIP's heap: on
+            # e1000, a buffer for every 1460 bytes, about half).
+            assert lent >= len(payloads) * SIZE // 4, (lent, after)
+        else:
+            assert lent == 0, after
+        assert after["sock_rx_lent_now"] == 0, after
+        assert after["eth0.bufs_lwip"] <= before["eth0.bufs_lwip"], (before, after)
+        assert "refused" not in rig.qemu.output() or not lend, rig.qemu.output()
+
+
+def test_buffers_come_back_when_the_process_or_the_server_dies(tmp_path):
+    with Netns("rxlendk") as ns, \
+            LendRig(ns, tmp_path, "virtio-net",
+                    "rxsum-musl:5555:0:10,rxsum-musl:5556:0") as rig:
+        rig.qemu.wait_for(r"^rxsum: listening on 5555", timeout=180)
+        idle = rig.stats()
+        # The process reads a byte and dies by SIGALRM with the rest
+        # kept for it: its socket closes and every buffer comes back.
+        s = rig.connect(5555)
+        s.setblocking(False)
+        fill(s)
+        rig.qemu.wait_for(r"^rxsum: read 1 byte, now stalled", timeout=60)
+        held = rig.stats()
+        assert held["sock_rx_lent"] > idle["sock_rx_lent"], (idle, held)  # the byte
+        assert held["eth0.bufs_lwip"] > idle["eth0.bufs_lwip"], (idle, held)
+        rig.qemu.wait_for(r"^rxsum: listening on 5556", timeout=60)
+        since = len(rig.qemu.lines)
+        s.close()
+        after = settled(rig, idle["eth0.bufs_lwip"])
+        assert after["sock_rx_lent_now"] == 0, after
+        assert after["eth0.bufs_lwip"] <= idle["eth0.bufs_lwip"], (idle, after)
+        # The next one stalls too, and the POSIX server is killed: the
+        # netstack ends its sessions and takes everything back.
+        s = rig.connect(5556)
+        s.setblocking(False)
+        fill(s)
+        rig.qemu.wait_for(r"^rxsum: read 1 byte, now stalled", timeout=60, since=since)
+        held = rig.stats()
+        assert held["eth0.bufs_lwip"] > idle["eth0.bufs_lwip"], (idle, held)
+        assert rig.control("kill posix-server") == "ok"
+        s.close()
+        after = settled(rig, idle["eth0.bufs_lwip"])
+        assert after["sock_rx_lent_now"] == 0, after
+        assert after["eth0.bufs_lwip"] <= idle["eth0.bufs_lwip"], (idle, after)
+        assert after["sock_clients_died"] > idle["sock_clients_died"], after
+
+
+@pytest.mark.parametrize("grant", [False, True])
+def test_a_native_program_gets_the_pool_only_by_the_manifest(grant, tmp_path):
+    q = boot_init(tmp_path,
+                  "program netstack dma=4096 priority=100 restart=never\n"
+                  "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n"
+                  "program lendgate priority=90 quota=4096 restart=never\n" +
+                  ("    lookup net-lend\n" if grant else ""),
+                  [(build_path("netstack.elf"), "netstack"),
+                   (build_path("programs", "lendgate.elf"), "lendgate")], "lendgate")
+    with q:
+        if grant:
+            q.wait_for(r"^lendgate: net-lend given: pool of 512 pages mapped read-only, "
+                       r"513 pages in all$", timeout=120)
+        else:
+            q.wait_for(r"^lendgate: net-lend refused: capability lacks a needed right$",
+                       timeout=120)
+            assert re.search(r"^init: lendgate may not look up the private name 'net-lend'",
+                             q.output(), re.M), q.output()
+        q.wait_for(r"^lendgate: a session through net with the pool's word: 1 pages, "
+                   r"pool log2 0$")
+        q.wait_for(r"^init: lendgate exited$")

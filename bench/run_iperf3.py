@@ -103,6 +103,7 @@ class MicaGuest(MicaGuestBase):
                     f"program posix-server priority=90 quota=40960 memory=131072\n"
                     f"    file rootfs\n"
                     f"    ioports 0x70-0x71\n"
+                    f"    lookup net-lend\n"
                     f"    {self.run}\n")
         mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),
                 (os.path.join(BUILD, "drivers", f"{module}.elf"), module),

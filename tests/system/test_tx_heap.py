@@ -49,7 +49,8 @@ def rig(tmp_path_factory):
     extra = ("program posix-server priority=90 quota=40960 memory=131072\n"
              "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
              "    args runfile=runs\n")
-    mods = [(build_path("posix", "rootfs.cpio"), "rootfs"), (str(tmp / "runs"), "runs")]
+    mods = [(build_path("posix-server.elf"), "posix-server"),
+            (build_path("posix", "rootfs.cpio"), "rootfs"), (str(tmp / "runs"), "runs")]
     with Netns("txheap") as ns, \
             NetRig(ns, tmp, "virtio-net", driver=SUPERVISED, control=True, extra=extra,
                    extra_mods=mods, memory="512M") as r:

@@ -141,6 +141,14 @@ bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_
 	return d.len > 0 && in + d.len <= NETQ_BUF_SIZE;
 }
 
+bool netq_tx_desc_valid(const struct netq_area *a, struct netq_desc d)
+{
+	if (d.offset >= NETQ_HEAP_OFFSET && d.offset < NETQ_POOL_OFFSET)
+		return d.len > 0 && d.len <= NETQ_FRAME_MAX &&
+		       (uint64_t)(d.offset - NETQ_HEAP_OFFSET) + d.len <= a->heap_size;
+	return netq_desc_valid(a, d, false);
+}
+
 const char *netq_area_check(const struct netq_area *a, uint64_t pool_size)
 {
 	if (a->magic != NETQ_MAGIC || a->version != NETQ_VERSION)
@@ -152,6 +160,9 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size)
 		return "pool size differs from what was mapped";
 	if (a->nbufs == 0 || (uint64_t)a->nbufs * NETQ_BUF_SIZE > pool_size)
 		return "the buffers do not fit the pool";
+	if (a->heap_size && ((a->heap_size & (a->heap_size - 1)) ||
+			     a->heap_size > 1U << NETQ_HEAP_LOG2_MAX))
+		return "the heap's size is not a power of two within NETQ_HEAP_LOG2_MAX";
 	return 0;
 }
 

@@ -119,8 +119,10 @@ unsigned iface_reclaim(struct iface *ifc)
 			count++;
 		}
 	}
+	count += tx_heap_reclaim(ifc);  /* lwIP's frames it sent by reference */
 	ifc->rx_posted = 0;
-	ifc->coalesce.n = 0;    /* its buffers were BUF_TX, ifc's: reclaimed above */
+	ifc->coalesce.n = 0;    /* its buffers were BUF_TX, ifc's, or held by reference:
+				   reclaimed above */
 	return count;
 }
 
@@ -182,6 +184,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		ifc->counters.tx_dropped++;
 		return ERR_OK;          /* refused: as if sent */
 	}
+	uint32_t given;
 	if (!p->next && iface_in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
 		pool_tx_hold(b, p, ifc);
@@ -189,6 +192,16 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 						  NETQ_POOL_OFFSET,
 					.len = p->len };
 		ifc->counters.tx_zero_copy++;
+	} else if ((given = tx_heap_offset(ifc, p))) {
+		/* By reference, from lwIP's heap (tx_heap.c). */
+		b = NULL;
+		guard_ip_id(p->payload, p->len);
+		d = (struct netq_desc){ .offset = given, .len = p->len };
+		if (segment_coalesce(ifc, NULL, d, &given)) {
+			tx_heap_hold(ifc, p, given);
+			LINK_STATS_INC(link.xmit);
+			return ERR_OK;
+		}
 	} else {
 		/* Copied (also a frame already on its way out once). */
 		if (!(b = pool_take_tx(ifc)) && (!tx_make_room(ifc) || !(b = pool_take_tx(ifc))))
@@ -196,7 +209,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		pbuf_copy_partial(p, pool_byte(b->start), p->tot_len, 0);
 		guard_ip_id(pool_byte(b->start), p->tot_len);
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
-		if (segment_coalesce(ifc, b, d)) {
+		if (segment_coalesce(ifc, b, d, &given)) {
 			/* Counted as the one frame the driver gets (segment_flush). */
 			LINK_STATS_INC(link.xmit);
 			return ERR_OK;
@@ -204,9 +217,20 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 	}
 	segment_flush(ifc);             /* what is being merged goes first */
 	offload_tx(ifc, pool_byte(d.offset), &d);
-	b->tx_offset = d.offset;
-	b->tx_refs = 1;
-	netq_push(tx, d);
+	if (!netq_push(tx, d)) {
+		/* Cannot be: room was checked, and the flush leaves some. */
+		if (b && b->place == BUF_TX)
+			pool_to_free_stack(b);
+		else if (b)
+			pbuf_free(pool_tx_unhold(b));
+		goto drop;
+	}
+	if (b) {
+		b->tx_offset = d.offset;
+		b->tx_refs = 1;
+	} else {
+		tx_heap_hold(ifc, p, d.offset);
+	}
 	ifc->counters.tx_packets++;
 	ifc->counters.tx_bytes += d.len;
 	LINK_STATS_INC(link.xmit);
@@ -337,6 +361,11 @@ static bool take_tx_done(struct iface *ifc)
 	struct iface_buf *b;
 
 	while (take_next(ifc, r, &budget, &d, &b)) {
+		if (d.offset >= NETQ_HEAP_OFFSET && d.offset < NETQ_POOL_OFFSET) {
+			if (!tx_heap_done(ifc, d.offset))
+				ifc->counters.bad_desc++;
+			continue;
+		}
 		bool sent_copy = b && b->place == BUF_TX && b->iface == ifc;
 		bool sent_in_place = b && b->tx_hold && b->tx_iface == ifc;
 		bool given = b && b->tx_refs &&

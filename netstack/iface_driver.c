@@ -158,10 +158,13 @@ static void try_attach(struct iface *ifc)
 		return;
 	iface_reclaim(ifc);     /* from an earlier try: nobody took them */
 	netq_area_init(ifc->rings, pool.log2);
+	((struct netq_area *)ifc->rings)->heap_size = pool.heap_log2 ? 1U << pool.heap_log2 : 0;
 	iface_refill_rx(ifc);
 	ifc->pushed_since_flush = false;
 	struct netq_memory mem = { .rings = ifc->rings, .pool = pool.mem,
-				   .pool_phys = pool.phys, .pool_log2 = pool.log2 };
+				   .pool_phys = pool.phys, .pool_log2 = pool.log2,
+				   .heap = pool.heap_log2 ? pool.heap : NULL,
+				   .heap_phys = pool.heap_phys, .heap_log2 = pool.heap_log2 };
 	long err = netq_attach(ifc->driver | IPC_NONBLOCK, &mem, ifc->notify,
 			       NETSTACK_BIT_NIC(ifc->index), ifc->driver_notif, &link);
 	if (err == -ERR_WOULD_BLOCK) {
@@ -314,6 +317,7 @@ void iface_counters(struct iface *ifc, struct net_if_counters *c)
 	/* The pool is everybody's: total, free and lwIP's are the pool's;
 	 * posted and sending are this driver's. */
 	c->bufs_total = pool.nbufs;
+	c->tx_heap_held = tx_heap_held(ifc);
 	c->bufs_lwip_max = pool_lwip_share();
 	c->bufs_free = c->bufs_rx_posted = c->bufs_tx = c->bufs_lwip = 0;
 	for (uint32_t i = 0; i < pool.nbufs; i++) {

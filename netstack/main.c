@@ -226,7 +226,7 @@ int main(uint64_t arg)
 		configure_from_file(pi->args);
 	else if (!(nifaces = configure_from_args(pi->args)))
 		return 1;
-	if (!(netstack_heap = mem_heap(MEM_SIZE + 64))) {
+	if (!(netstack_heap = pool_heap_init())) {
 		printf("netstack: no heap for lwIP\n");
 		return 1;
 	}

@@ -32,6 +32,11 @@
 #define NETSTACK_BIT_TIMER     (1UL << 32)
 #define NETSTACK_BIT_DRIVERS   (1UL << 33)
 
+/* The most descriptors of lwIP's heap one driver may hold at once: more
+ * than tx-ready, what the driver has in flight (no more than tx-done can
+ * take back) and an aggregate being merged; a power of two. */
+#define TX_HEAP_REFS (4 * NETQ_RING_SIZE)
+
 /* Where a pool buffer is (pool.c, iface.c). A buffer sent in place
  * (tx_hold) is lwIP's and also the sending driver's until that driver's
  * tx-done brings it back. */
@@ -76,6 +81,9 @@ struct netstack_pool {
 					   driver's tx ring, not kept by lwIP */
 	uint32_t ntx;                   /* BUF_TX buffers (copies, segments' headers):
 					   at most pool_tx_share() */
+	uint8_t *heap;                  /* lwIP's heap (LWIP_RAM_HEAP_POINTER) */
+	uint64_t heap_phys;             /* with heap_log2: it is one DMA run, mapped */
+	unsigned heap_log2;             /* read-only into the drivers; 0: it is not */
 };
 extern struct netstack_pool pool;
 
@@ -84,11 +92,18 @@ extern struct netstack_pool pool;
  * said), every buffer free, and each interface's rings; 0 or a negative
  * ERR_*. */
 long pool_init(unsigned interfaces);
+/* lwIP's heap, before pool_init: one DMA run of NETSTACK_HEAP_LOG2 when
+ * the manifest's dma= has room for it beside the pool (frames lwIP builds
+ * there can then go to a NETQ_OFFLOAD_TX_HEAP driver by reference,
+ * tx_heap.c), else the program's heap window; NULL if neither. */
+#define NETSTACK_HEAP_LOG2 24
+uint8_t *pool_heap_init(void);
 /* Interface i's rings (NETQ_RINGS_SIZE bytes, from pool_init). */
 uint8_t *pool_rings(unsigned i, uint64_t *phys);
 /* The buffer holding the byte at offset, or NULL outside the pool. */
 struct iface_buf *pool_buf_at(uint32_t offset);
-/* The byte at offset, in our mapping of the pool. */
+/* The byte at offset, in our mapping of the pool, or of the heap (an
+ * offset below NETQ_POOL_OFFSET: one we gave, tx_heap.c). */
 uint8_t *pool_byte(uint32_t offset);
 /* Onto the free stack; off it (NULL when empty); the one on top. */
 void pool_to_free_stack(struct iface_buf *b);
@@ -154,6 +169,11 @@ struct iface {
 		bool psh;
 	} coalesce;
 	uint32_t offloads;              /* NETQ_OFFLOAD_* the attached driver offers */
+	struct tx_heap_ref {            /* frames of lwIP's heap the driver holds (tx_heap.c) */
+		uint32_t offset;        /* as given to tx-ready, and as tx-done returns it */
+		struct pbuf *p;         /* our reference; NULL: returned (out of order) */
+	} tx_heap[TX_HEAP_REFS];
+	uint32_t tx_heap_head, tx_heap_tail;    /* a FIFO in the order given */
 	struct net_if_counters counters;        /* the interface's own */
 };
 
@@ -286,6 +306,25 @@ void iface_first_frame(struct iface *ifc);
  * sent from there. */
 bool iface_in_pool_buffer(struct pbuf *p);
 
+/* lwIP's own frames sent by reference from its heap (tx_heap.c), to a
+ * driver that offers NETQ_OFFLOAD_TX_HEAP when the heap is DMA memory
+ * mapped into it read-only: no copy into a pool buffer. The driver's
+ * hold is a pbuf reference, taken when given and dropped at tx-done, so
+ * lwIP does not rewrite a segment still on its way out (lwIP 2.1's
+ * tcp_output_segment_busy) and frees it only after the driver let go.
+ * tx_heap_offset: p's offset for tx-ready, or 0 when p cannot go so (not
+ * one PBUF_RAM of the heap, no such driver, or TX_HEAP_REFS held).
+ * tx_heap_hold: take the reference for the descriptor at offset.
+ * tx_heap_done: tx-done gave offset back; false when it names nothing
+ * held. tx_heap_reclaim: the driver is gone: every reference dropped;
+ * returns how many. */
+uint32_t tx_heap_offset(struct iface *ifc, struct pbuf *p);
+void tx_heap_hold(struct iface *ifc, struct pbuf *p, uint32_t offset);
+bool tx_heap_done(struct iface *ifc, uint32_t offset);
+unsigned tx_heap_reclaim(struct iface *ifc);
+/* Descriptors of lwIP's heap ifc's driver holds now. */
+uint32_t tx_heap_held(const struct iface *ifc);
+
 /* A forwarded TCP aggregate (p: its frame, Ethernet header first) out of
  * ifc: whole to a NIC that cuts it (NETQ_OFFLOAD_TX_TSO4), else cut here
  * into segments of at most seg_size and the MTU (segment.c). False when
@@ -297,9 +336,12 @@ bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size);
  * added to it (their payloads as more descriptors, not copied again),
  * until segment_flush hands it to the driver as one TSO4 chain, which the
  * NIC cuts back into the very same segments. True when b was taken (it
- * is counted by the caller as sent); false: not a segment that can be
- * merged (the caller flushes, then sends it as it is). */
-bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d);
+ * is counted by the caller as sent), and *given is the offset the driver
+ * will get (and give back) for it; false: not a segment that can be
+ * merged (the caller flushes, then sends it as it is). b is NULL for a
+ * frame in lwIP's heap (tx_heap.c): the caller holds it by *given. */
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d,
+		      uint32_t *given);
 /* What is being merged goes to tx-ready now (before any other frame, and
  * at the end of every round of the loop). */
 void segment_flush(struct iface *ifc);

@@ -23,6 +23,24 @@ static struct {
 	uint64_t phys;
 } rings[NETSTACK_MAX_NICS];
 
+uint8_t *pool_heap_init(void)
+{
+	_Static_assert(MEM_SIZE + 64 <= 1UL << NETSTACK_HEAP_LOG2 &&
+		       NETSTACK_HEAP_LOG2 <= NETQ_HEAP_LOG2_MAX, "lwIP's heap fits its DMA run");
+	uint64_t phys;
+	uint8_t *heap = dma_alloc(1UL << NETSTACK_HEAP_LOG2, &phys);
+
+	if (heap) {
+		pool.heap = heap;
+		pool.heap_phys = phys;
+		pool.heap_log2 = NETSTACK_HEAP_LOG2;
+		return heap;
+	}
+	printf("netstack: lwIP's heap is not DMA memory (dma= has no room for its %u KiB beside "
+	       "the pool): every frame lwIP sends is copied\n", (1U << NETSTACK_HEAP_LOG2) >> 10);
+	return pool.heap = mem_heap(MEM_SIZE + 64);
+}
+
 long pool_init(unsigned interfaces)
 {
 	unsigned log2 = interfaces > 2 ? POOL_LOG2_LARGE : POOL_LOG2_SMALL;
@@ -72,6 +90,8 @@ struct iface_buf *pool_buf_at(uint32_t offset)
 
 uint8_t *pool_byte(uint32_t offset)
 {
+	if (offset < NETQ_POOL_OFFSET)
+		return pool.heap + (offset - NETQ_HEAP_OFFSET);
 	return netq_pool_byte(pool.mem, offset);
 }
 

@@ -349,7 +349,8 @@ void segment_flush(struct iface *ifc)
 	ifc->pushed_since_flush = true;
 }
 
-bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d)
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d,
+		      uint32_t *given)
 {
 	struct tx_coalesce *c = &ifc->coalesce;
 	const uint8_t *f = pool_byte(d.offset);
@@ -367,8 +368,11 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 		/* Its payload, where it lies, as the aggregate's next part. */
 		c->d[c->n++] = (struct netq_desc){ .offset = d.offset + (d.len - payload),
 						   .len = (uint16_t)payload };
-		b->tx_offset = d.offset + (d.len - payload);
-		b->tx_refs = 1;
+		*given = d.offset + (d.len - payload);
+		if (b) {
+			b->tx_offset = *given;
+			b->tx_refs = 1;
+		}
 		c->len += payload;
 		c->next_seq += payload;
 		c->last = (uint16_t)payload;
@@ -385,7 +389,10 @@ bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d
 	*c = (struct tx_coalesce){ .n = 1, .len = d.len, .seg = (uint16_t)payload,
 				   .last = (uint16_t)payload, .next_seq = seq_of(f, &l4) + payload };
 	c->d[0] = d;
-	b->tx_offset = d.offset;
-	b->tx_refs = 1;
+	*given = d.offset;
+	if (b) {
+		b->tx_offset = d.offset;
+		b->tx_refs = 1;
+	}
 	return true;
 }

@@ -52,7 +52,7 @@ READERS = {"test_boot", "test_pxe", "test_posix_net"}
 # thread and the host's senders need more than one core, and their rate
 # and loss checks must not depend on a neighbour).
 HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net",
-         "test_restart", "test_firewall"}
+         "test_restart", "test_firewall", "test_tx_heap"}
 
 ESTIMATE = {
     "test_posix_net": 266, "test_hostile": 217, "test_router": 195, "test_posix": 194,

@@ -57,8 +57,12 @@ unsigned long nic_arg_num(struct nic_device *n, const char *key, unsigned long d
 	return x;
 }
 
+/* The physical address of a checked offset: in the pool, or (tx-ready
+ * only, NETQ_OFFLOAD_TX_HEAP) in the client's heap. */
 static uint64_t phys_of(uint32_t offset)
 {
+	if (offset < NETQ_POOL_OFFSET)
+		return nic.heap_phys + (offset - NETQ_HEAP_OFFSET);
 	return nic.pool_phys + (offset - NETQ_POOL_OFFSET);
 }
 
@@ -195,8 +199,10 @@ static bool tx_frame_valid(const struct netq_desc *d, unsigned n)
 			 (nic.offloads & NETQ_OFFLOAD_TX_SG ? NETQ_F_SG_KNOWN : 0);
 	struct netq_chain c = { .tx = true };
 
+	bool heap = nic.offloads & NETQ_OFFLOAD_TX_HEAP;
+
 	for (unsigned i = 0; i < n; i++) {
-		if (!netq_desc_valid(&nic.geom, d[i], false))
+		if (heap ? !netq_tx_desc_valid(&nic.geom, d[i]) : !netq_desc_valid(&nic.geom, d[i], false))
 			c.bad = true;
 		if (netq_chain_add(&c, d[i]) != (i + 1 < n))
 			c.bad = true;
@@ -384,13 +390,16 @@ static long attach(struct msg *m)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	unsigned log2 = (unsigned)m->w[1];
+	unsigned heap_log2 = ipc_tag_words(m->tag) > 3 ? (unsigned)m->w[3] : 0;
+	uint64_t heap_size = heap_log2 ? 1UL << heap_log2 : 0;
 	const char *why;
 
 	drop_dead_client(false);        /* a restarted client takes over */
 	if (nic.attached)
 		return ERR_BUSY;
 	if (log2 < 16 || log2 > NETQ_POOL_LOG2_MAX || b->recv_cap_count != 1 ||
-	    b->recv_pages != (NETQ_RINGS_SIZE + (1UL << log2)) / PAGE_SIZE) {
+	    (heap_log2 && (heap_log2 < 16 || heap_log2 > NETQ_HEAP_LOG2_MAX)) ||
+	    b->recv_pages != (NETQ_RINGS_SIZE + (1UL << log2) + heap_size) / PAGE_SIZE) {
 		/* Whatever did arrive goes again. */
 		if (b->recv_pages)
 			sys_mem_unmap(fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2), MEM_UNMAP_SELF);
@@ -403,11 +412,15 @@ static long attach(struct msg *m)
 	nic.area = (uint8_t *)NETQ_DRIVER_AREA;
 	nic.pool_phys = m->w[0];
 	nic.pool_size = 1UL << log2;
+	nic.heap_phys = heap_size ? m->w[2] : 0;
+	nic.heap_size = heap_size;
 	/* Our copy of the header: the client could change its own at any time. */
 	memcpy(&nic.geom, nic.area, sizeof(nic.geom));
 	nic.attached = true;            /* from here on, detach() undoes it */
 	nic.tx_in_flight = 0;
-	if ((why = netq_area_check(&nic.geom, nic.pool_size))) {
+	if (!(why = netq_area_check(&nic.geom, nic.pool_size)) && nic.geom.heap_size != heap_size)
+		why = "heap size differs from what was mapped";
+	if (why) {
 		printf_limited("%s: attach refused: %s\n", nic.ifname, why);
 		detach(true);
 		return ERR_INVALID_ARG;

@@ -113,6 +113,7 @@ struct nic_device {
 	bool attached;
 	uint8_t *area;                  /* the client's rings, then its pool, mapped here */
 	uint64_t pool_phys, pool_size;  /* the pool (maybe shared with other drivers) */
+	uint64_t heap_phys, heap_size;  /* the client's heap (read-only here), or 0 */
 	struct netq_area geom;          /* our copy of its header, checked */
 	struct netq_stats stats;
 	unsigned tx_in_flight;          /* frames given to the NIC, not yet taken back */

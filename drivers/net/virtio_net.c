@@ -277,7 +277,9 @@ static const char *virtio_probe(struct nic_device *nic)
 			(features & F_GUEST_CSUM ? NETQ_OFFLOAD_RX_CSUM : 0) |
 			(features & F_GUEST_TSO4 ? NETQ_OFFLOAD_RX_TSO4 : 0) |
 			(features & F_HOST_TSO4 ? NETQ_OFFLOAD_TX_TSO4 : 0) |
-			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0);
+			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0) |
+			/* tx_frame only reads a frame (its headers, for TSO4) */
+			(nic_arg_on(nic, "txheap", true) ? NETQ_OFFLOAD_TX_HEAP : 0);
 	/* Only an aggregate spans buffers (MRG_RXBUF): a chain on rx-ready. */
 	nic->rx_frame_descs = features & F_GUEST_TSO4 ? NETQ_CHAIN_MAX : 1;
 	if (!(features & F_MAC))

@@ -19,12 +19,18 @@ uint32_t netq_area_init(void *rings, unsigned pool_log2);
 
 /* What a client maps into a driver: that driver's own rings (NETQ_RINGS_SIZE
  * bytes, aligned to it) and the pool (2^pool_log2 bytes at physical
- * pool_phys, aligned to its size), which may be shared by several drivers. */
+ * pool_phys, aligned to its size), which may be shared by several drivers;
+ * and, if heap is not NULL, the client's heap (2^heap_log2 physically
+ * contiguous bytes at heap_phys, aligned to its size; the area's heap_size
+ * says the same), mapped read-only. */
 struct netq_memory {
 	void *rings;
 	void *pool;
 	uint64_t pool_phys;
 	unsigned pool_log2;
+	void *heap;             /* NULL, or the heap mapped read-only (NETQ_HEAP_OFFSET) */
+	uint64_t heap_phys;
+	unsigned heap_log2;
 };
 
 struct netq_link {

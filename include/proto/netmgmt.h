@@ -122,6 +122,9 @@ enum netmgmt_label {
 	X(tx_gso_zero_copy)     /* ... of them, their payload not copied: a      \
 				   header buffer and slices of the aggregate's  \
 				   own buffers (NETQ_OFFLOAD_TX_SG) */          \
+	X(tx_by_reference)      /* lwIP's frames sent from its heap, not copied  \
+				   (NETQ_OFFLOAD_TX_HEAP; a merged aggregate:   \
+				   each segment) */                             \
 	X(drv_rx_packets)       /* the running driver instance's counters */    \
 	X(drv_rx_no_buffer)                                                     \
 	X(drv_rx_errors)                                                        \
@@ -138,6 +141,8 @@ enum netmgmt_label {
 	X(bufs_rx_posted)       /* the driver's: rx-free and posted, */         \
 	X(bufs_tx)              /* tx-ready and in flight (also a buffer sent    \
 				   in place, which lwIP holds too), */          \
+	X(tx_heap_held)         /* lwIP's frames the driver holds by reference \
+				   now (not pool buffers) */                    \
 	X(bufs_lwip)            /* lwIP's: received frames */                   \
 	X(bufs_lwip_max)        /* lwIP's share: past it, what arrives is copied \
 				   out of the pool */                           \

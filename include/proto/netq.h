@@ -12,6 +12,9 @@
  *   offset 0                 struct netq_area (written by the client)
  *   NETQ_RING_OFFSET(i)      ring i, one page each: rx-free, rx-ready,
  *                            tx-ready, tx-done
+ *   NETQ_HEAP_OFFSET         the client's heap, if it gives one (heap_size
+ *                            bytes, read-only to the driver): frames the
+ *                            client built there go to tx-ready by reference
  *   NETQ_POOL_OFFSET         the pool: nbufs packet buffers of
  *                            NETQ_BUF_SIZE bytes (pool_size bytes mapped)
  *
@@ -27,7 +30,9 @@
  * A buffer is owned by exactly one side at a time: the one that last took
  * it from a ring, or the client when it is in no ring. The client can
  * therefore reclaim every buffer when the driver dies: whatever it pushed
- * to rx-free or tx-ready and did not get back.
+ * to rx-free or tx-ready and did not get back. A frame in the heap
+ * (NETQ_OFFLOAD_TX_HEAP) is held the same way, by the client, from
+ * tx-ready until tx-done brings its offset back.
  *
  * Signalling: a consumer that finds its ring empty sets `waiting`, checks
  * again, and only then sleeps; a producer that pushed signals the other
@@ -45,9 +50,10 @@
 #include "uapi/address_map.h"
 
 #define NETQ_MAGIC      0x4E45545155455545ULL  /* "NETQUEUE" */
-#define NETQ_VERSION    5            /* 2: rings and pool mapped apart; 3: offload metadata;
+#define NETQ_VERSION    6            /* 2: rings and pool mapped apart; 3: offload metadata;
 					4: frames over several buffers, TSO; 5: transmit
-					chains without TSO (TX_SG), short chain heads */
+					chains without TSO (TX_SG), short chain heads;
+					6: the client's heap, read-only (TX_HEAP) */
 #define NETQ_RING_SIZE  256          /* descriptors per ring, a power of two */
 #define NETQ_BUF_SIZE   2048         /* one packet buffer; aligned to its size */
 #define NETQ_FRAME_MAX  1518         /* largest frame (1514 + a VLAN tag), no FCS */
@@ -65,6 +71,8 @@
 #define NETQ_RINGS_SIZE  (1U << NETQ_RINGS_LOG2)
 #define NETQ_POOL_LOG2_MAX 29        /* a pool of at most 512 MiB */
 #define NETQ_POOL_OFFSET (1U << NETQ_POOL_LOG2_MAX)  /* where the pool lies in the area */
+#define NETQ_HEAP_LOG2_MAX 28        /* a heap of at most 256 MiB */
+#define NETQ_HEAP_OFFSET (1U << NETQ_HEAP_LOG2_MAX)  /* where the heap lies in the area */
 
 enum netq_ring_id {
 	NETQ_RX_FREE = 0,
@@ -80,8 +88,11 @@ enum netq_ring_id {
  * did or is to do about its checksum and segmentation (docs/netq.md,
  * "Offloads"). For rx-free the offset is a buffer's start and the rest is
  * ignored (zero). A descriptor never crosses its buffer's end; a frame
- * longer than a buffer is a chain of descriptors (MORE). tx-done returns
- * descriptors unchanged, one by one (a chain's too).
+ * longer than a buffer is a chain of descriptors (MORE). On tx-ready, to a
+ * driver that offers NETQ_OFFLOAD_TX_HEAP, a descriptor may instead name
+ * bytes of the client's heap (at most NETQ_FRAME_MAX, inside heap_size; a
+ * chain may mix both). tx-done returns descriptors' offsets unchanged, one
+ * by one (a chain's too).
  *
  * flags (NETQ_F_*):
  *   CSUM_PARTIAL  tx-ready: the device is to complete the checksum: sum
@@ -151,13 +162,16 @@ struct netq_desc {
  * its rx-ready frames may be chains (MORE) and TSO4 aggregates; TX_TSO4:
  * it takes chains and TSO4 frames on tx-ready; TX_SG: it takes chains
  * (MORE) on tx-ready, frames of at most NETQ_FRAME_MAX gathered from
- * several buffers (Linux's NETIF_F_SG). Each is switched off by the
+ * several buffers (Linux's NETIF_F_SG); TX_HEAP: it takes tx-ready
+ * descriptors in the client's heap and never writes a frame it sends (so
+ * the heap can be mapped to it read-only). Each is switched off by the
  * driver's manifest arguments (docs/drivers.md). */
 #define NETQ_OFFLOAD_TX_CSUM 0x1
 #define NETQ_OFFLOAD_RX_CSUM 0x2
 #define NETQ_OFFLOAD_RX_TSO4 0x4
 #define NETQ_OFFLOAD_TX_TSO4 0x8
 #define NETQ_OFFLOAD_TX_SG   0x10
+#define NETQ_OFFLOAD_TX_HEAP 0x20
 
 /*
  * Indices run freely (they wrap at 2^32); the ring holds head - tail
@@ -188,6 +202,7 @@ struct netq_area {
 	uint32_t pool_offset;   /* NETQ_POOL_OFFSET */
 	uint32_t nbufs;
 	uint32_t pool_size;     /* bytes mapped, a power of two (nbufs * buf_size) */
+	uint32_t heap_size;     /* the heap's bytes mapped (read-only), a power of two, or 0 */
 };
 
 static inline struct netq_ring *netq_ring(void *area, enum netq_ring_id id)
@@ -248,6 +263,9 @@ bool netq_space_wake_needed(struct netq_ring *r);
 /* Check a descriptor from the other side against the area: a whole frame
  * inside one pool buffer. rx-free descriptors must name a buffer start. */
 bool netq_desc_valid(const struct netq_area *a, struct netq_desc d, bool buffer_start);
+/* A tx-ready descriptor to a driver that offers NETQ_OFFLOAD_TX_HEAP: as
+ * netq_desc_valid, or 1..NETQ_FRAME_MAX bytes inside the heap. */
+bool netq_tx_desc_valid(const struct netq_area *a, struct netq_desc d);
 /* Check a descriptor's offload metadata (its frame already checked with
  * netq_desc_valid): only the flags `known` allows (NETQ_F_RX_KNOWN,
  * NETQ_F_TX_KNOWN or fewer, with NETQ_F_TSO_KNOWN's for a TSO driver),
@@ -292,10 +310,15 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
  * service under its interface name, e.g. "eth0").
  *
  *   NETQ_ATTACH  words: [0] physical address of the pool, [1] log2 of
- *                its size (16..NETQ_POOL_LOG2_MAX). items: the rings
- *                (IPC_ITEM_MAP, read/write, NETQ_RINGS_SIZE bytes, to
+ *                its size (16..NETQ_POOL_LOG2_MAX), and with a heap [2]
+ *                its physical address, [3] log2 of its size
+ *                (16..NETQ_HEAP_LOG2_MAX; the area's heap_size). items: the
+ *                rings (IPC_ITEM_MAP, read/write, NETQ_RINGS_SIZE bytes, to
  *                NETQ_DRIVER_AREA), the pool (IPC_ITEM_MAP, read/write, to
  *                NETQ_DRIVER_AREA + NETQ_POOL_OFFSET; every page present),
+ *                the heap if any (IPC_ITEM_MAP, read-only, to
+ *                NETQ_DRIVER_AREA + NETQ_HEAP_OFFSET; physically
+ *                contiguous, every page present),
  *                and the client's notification (IPC_ITEM_CAP), which the
  *                driver signals with NETQ_SIGNAL_QUEUE when rx-ready or
  *                tx-done got entries while the client waited.
@@ -330,8 +353,9 @@ enum netq_label {
 /* A driver receives the area at NETQ_DRIVER_AREA (uapi/address_map.h):
  * its window is 2^NETQ_AREA_MAX_LOG2 bytes, the rings and the pool. */
 #define NETQ_AREA_MAX_LOG2  30
-_Static_assert(NETQ_RINGS_SIZE <= NETQ_POOL_OFFSET && NETQ_POOL_OFFSET * 2ULL <=
-	       1ULL << NETQ_AREA_MAX_LOG2, "rings, then the pool, inside the window");
+_Static_assert(NETQ_RINGS_SIZE <= NETQ_HEAP_OFFSET && NETQ_HEAP_OFFSET * 2ULL <= NETQ_POOL_OFFSET &&
+	       NETQ_POOL_OFFSET * 2ULL <= 1ULL << NETQ_AREA_MAX_LOG2,
+	       "rings, the heap, then the pool, inside the window");
 
 /* A PCI slot as NETQ_ATTACH answers it: bus, device and function, plus
  * one so that 0 says "none". */

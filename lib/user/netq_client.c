@@ -31,16 +31,24 @@ long netq_attach(cap_slot_t driver, const struct netq_memory *mem, cap_slot_t no
 		slot_free(badged);
 		return err;
 	}
-	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, 2, 3) };
+	unsigned items = mem->heap ? 4 : 3;
+	struct msg m = { .tag = ipc_tag(NETQ_ATTACH, mem->heap ? 4 : 2, items) };
 	m.w[0] = mem->pool_phys;
 	m.w[1] = mem->pool_log2;
+	m.w[2] = mem->heap_phys;
+	m.w[3] = mem->heap_log2;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE, NETQ_DRIVER_AREA);
 	b->items[0][1] = fpage((uint64_t)mem->rings, NETQ_RINGS_LOG2);
 	b->items[1][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ | IPC_MAP_WRITE,
 					NETQ_DRIVER_AREA + NETQ_POOL_OFFSET);
 	b->items[1][1] = fpage((uint64_t)mem->pool, mem->pool_log2);
-	b->items[2][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
-	b->items[2][1] = badged;
+	if (mem->heap) {
+		b->items[2][0] = ipc_item_word0(IPC_ITEM_MAP, IPC_MAP_READ,
+						NETQ_DRIVER_AREA + NETQ_HEAP_OFFSET);
+		b->items[2][1] = fpage((uint64_t)mem->heap, mem->heap_log2);
+	}
+	b->items[items - 1][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
+	b->items[items - 1][1] = badged;
 	cap_slot_t saved = b->recv_cap_slot;
 	b->recv_cap_slot = driver_notif;
 	err = ipc_call(driver, &m);

@@ -3,8 +3,11 @@
  * (NO_SYS), IPv4 with ARP, ICMP, UDP, TCP and DHCP, and sizes chosen for
  * throughput over a 1500-byte MTU rather than lwIP's small defaults.
  *
- * Memory: the lwIP heap (MEM_SIZE) lives in the program's heap window
- * (netstack_heap, from mem_heap()), paged in on first touch; the fixed
+ * Memory: the lwIP heap (MEM_SIZE) is one 16 MiB run of DMA memory,
+ * mapped read-only into the drivers so that the segments lwIP builds there
+ * go out by reference (netstack/tx_heap.c), or, when the manifest's dma=
+ * has no room for it, in the program's heap window (netstack_heap, from
+ * pool_heap_init()), paged in on first touch; the fixed
  * pools (MEMP_*) are in the program's data. Received frames stay in the
  * driver pool (custom pbufs) while lwIP holds less than its share of it,
  * and are copied into the heap past that (netstack/iface.c).
@@ -41,7 +44,8 @@
 
 /* The lwIP heap: PBUF_RAM pbufs (TCP send data, ICMP replies, copies). */
 #define MEM_ALIGNMENT               8
-#define MEM_SIZE                    (16 * 1024 * 1024)
+#define MEM_SIZE                    (16 * 1024 * 1024 - 64) /* with lwIP's own 32 bytes: one
+								   16 MiB DMA run (pool.c) */
 extern unsigned char *netstack_heap;
 #define LWIP_RAM_HEAP_POINTER       netstack_heap
 

@@ -39,11 +39,15 @@ class NetRig:
     """QEMU on tap0 in a namespace: a NIC driver (program eth0, with the
     manifest settings `driver` and extra `driver_args`), the netstack and
     (optionally) netecho (with init's control protocol if `control`) and
-    the serial console."""
+    the serial console; `extra` manifest lines with their boot modules
+    `extra_mods` [(path, name)]. The netstack's dma= has room for lwIP's
+    heap beside the pool (docs/netstack.md, "Sending from lwIP's heap"):
+    `heap_dma=False` leaves it out, so every frame sent is copied."""
 
     def __init__(self, ns, tmp_path, model, netstack_args=None, netecho=True, host_addr=True,
                  driver="restart=never", driver_args="", console=False, control=False,
-                 netstack="", netecho_priority=90):
+                 netstack="", netecho_priority=90, extra="", extra_mods=(), memory="256M",
+                 heap_dma=True):
         self.ns = ns
         device, module = MODELS[model]
         tap = ns.taps[0] if ns.taps else ns.add_tap("tap0")
@@ -52,7 +56,7 @@ class NetRig:
         netstack_args = netstack_args or f"nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}"
         manifest = (f"program eth0 dma=64 priority=150 {driver}\n"
                     f"    module {module}\n    pci 00:03.0\n    args name=eth0 {driver_args}\n"
-                    f"program netstack dma=4096 priority=100 {netstack}\n"
+                    f"program netstack dma={20480 if heap_dma else 4096} priority=100 {netstack}\n"
                     f"    args {netstack_args}\n")
         if netecho:
             manifest += (f"program netecho priority={netecho_priority}"
@@ -60,18 +64,19 @@ class NetRig:
                          f"    args client={HOST}:7000\n")
         if console:
             manifest += "program console priority=160 control=yes\n    irq 4\n"
+        manifest += extra
         path = tmp_path / "manifest"
         path.write_text(manifest)
         mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
                 (build_path("drivers", f"{module}.elf"), module),
                 (build_path("netstack.elf"), "netstack"),
                 (build_path("programs", "netecho.elf"), "netecho"),
-                (build_path("appliance", "console.elf"), "console")]
+                (build_path("appliance", "console.elf"), "console"), *extra_mods]
         args = ["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
                 "-initrd", ",".join(f"{p} {n}" for p, n in mods),
                 "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
                 "-device", f"{device},netdev=n0,mac={GUEST_MAC},addr=3"]
-        self.qemu = Qemu(args, name=f"net-{model}", prefix=ns.prefix())
+        self.qemu = Qemu(args, name=f"net-{model}", memory=memory, prefix=ns.prefix())
 
     def __enter__(self):
         self.qemu.start()

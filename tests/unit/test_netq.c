@@ -118,6 +118,37 @@ TEST(netq_descriptors_are_checked_against_the_area)
 	CHECK(netq_area_check(a, POOL_SIZE) != NULL);
 }
 
+TEST(netq_heap_descriptors_only_on_tx_and_inside_the_heap)
+{
+	struct netq_area *a = area_init();
+	uint32_t heap = NETQ_HEAP_OFFSET, pool = NETQ_POOL_OFFSET;
+
+	/* No heap given: nothing of it is valid. */
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap, .len = 60 }));
+	CHECK(netq_tx_desc_valid(a, (struct netq_desc){ .offset = pool, .len = 60 }));
+	a->heap_size = 1U << 24;
+	CHECK(netq_area_check(a, POOL_SIZE) == NULL);
+	/* Anywhere inside, across a 2 KiB boundary too; never on rx. */
+	CHECK(netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap + 2000, .len = 1514 }));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = heap, .len = 60 }, false));
+	CHECK(!netq_desc_valid(a, (struct netq_desc){ .offset = heap }, true));
+	CHECK(netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap + (1U << 24) - 60,
+							 .len = 60 }));
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap + (1U << 24) - 59,
+							  .len = 60 }));
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap + 64,
+							  .len = NETQ_FRAME_MAX + 1 }));
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap, .len = 0 }));
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = heap - 60, .len = 60 }));
+	/* The pool's rules still hold for pool offsets. */
+	CHECK(!netq_tx_desc_valid(a, (struct netq_desc){ .offset = pool + 100,
+							  .len = NETQ_BUF_SIZE - 99 }));
+	a->heap_size = 3U << 20;
+	CHECK(netq_area_check(a, POOL_SIZE) != NULL);   /* not a power of two */
+	a->heap_size = 1U << (NETQ_HEAP_LOG2_MAX + 1);
+	CHECK(netq_area_check(a, POOL_SIZE) != NULL);
+}
+
 /* Two threads through one ring with the wait handshake: every item
  * arrives once, in order, and no wake-up is lost (a lost one hangs the
  * consumer, caught by the deadline). */

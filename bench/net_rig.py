@@ -209,12 +209,14 @@ class MicaGuestBase:
     @staticmethod
     def nic_manifest(module, netstack_args=""):
         """The manifest's lines for the NIC driver (module, at PCI 00:03.0)
-        and the netstack on it with the guest's address."""
+        and the netstack on it with the guest's address, with the
+        default appliance's DMA memory (lwIP's heap in it: virtio-net sends
+        segments by reference)."""
         return (f"program eth0 dma=64 priority=150 restart=never\n"
                 f"    module {module}\n"
                 f"    pci 00:03.0\n"
                 f"    args name=eth0\n"
-                f"program netstack dma=4096 priority=100\n"
+                f"program netstack dma=20480 priority=100\n"
                 f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}"
                 f"{netstack_args}\n")
 

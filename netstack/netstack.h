@@ -362,11 +362,13 @@ void service_answer(cap_slot_t reply, uint64_t err, const uint64_t *w, unsigned 
 /* The capability the request being served brought, now the caller's to
  * keep; CAP_SLOT_NONE if none. */
 cap_slot_t service_take_cap(void);
+/* Whether the request being served brought a capability not yet taken. */
+bool service_has_cap(void);
 
 /* The socket service (socket_*.c, proto/socket.h). Sessions are badged
  * copies of endpoint. */
 void socket_init(cap_slot_t endpoint);
-/* A request through the unbadged capability or a session's; as
+/* A request through a published capability or a session's; as
  * service_request. */
 bool socket_request(struct msg *m, cap_slot_t reply);
 /* Answer deferred calls whose condition came true; signal sessions. */

@@ -7,7 +7,7 @@
  * serves every client. The capabilities to it are told apart by badge:
  *
  *   badge                 published as / given by     served by
- *   0                     SOCK_SERVICE_NAME ("net")   socket_session.c: SOCK_SESSION
+ *   SOCK_BADGE_OPEN       SOCK_SERVICE_NAME ("net")   socket_session.c: SOCK_SESSION
  *   SOCK_BADGE_LEND       SOCK_LEND_NAME ("net-lend", socket_session.c: SOCK_SESSION,
  *                         private: init's manifest)   a lending one
  *   1..SOCK_MAX_SESSIONS  SOCK_SESSION's reply        socket_session.c: socket calls
@@ -16,7 +16,11 @@
  *                         ("netmgmt-ro")
  *
  * The published copies carry no receive right (and the management one
- * no grant right), so a client can only send requests.
+ * no grant right), so a client can only send requests. Every one is
+ * badged: the kernel lets the holder of an unbadged copy make copies with
+ * any badge it likes (sys_cap_copy), which would give it the management
+ * badge, the lending one or another client's session. Nobody holds an
+ * unbadged copy but the netstack; a request without a badge is refused.
  */
 #include "netstack.h"
 
@@ -66,7 +70,8 @@ long service_init(cap_slot_t ep)
 	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT, false)) < 0 ||
 	    (e = publish(NETMGMT_RO_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT_RO, false)) < 0 ||
 	    (e = publish(SOCK_LEND_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, SOCK_BADGE_LEND, true)) < 0 ||
-	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, 0, false)) < 0)
+	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, SOCK_BADGE_OPEN,
+			  false)) < 0)
 		return e;
 	return 0;
 }
@@ -89,6 +94,11 @@ cap_slot_t service_take_cap(void)
 	recv_slot = slot_alloc();
 	cap_arrived = false;
 	return got;
+}
+
+bool service_has_cap(void)
+{
+	return cap_arrived;
 }
 
 bool service_request(struct msg *m, cap_slot_t reply)

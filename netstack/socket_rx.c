@@ -250,7 +250,8 @@ static bool slice_add(struct rx_lend *l, uint32_t pool_at, uint32_t n)
 }
 
 /* What every lending session together may hold lent: a quarter of
- * lwIP's share of the pool (64 of 1024), beside the sockets' half of it
+ * lwIP's share of the pool (64 buffers of a 1024-buffer pool, whose
+ * lwIP share is 256), beside the sockets' half of it
  * (rx_kept_bound). Past it a RECV copies. Lent buffers leave their
  * socket's share when lent: counted there, the socket copied what came
  * while its last read was lent (a third of iperf3's bytes). */

@@ -26,6 +26,7 @@
 #define UDP_QUEUED_MAX   (2 * 1024 * 1024)  /* what every UDP socket's queue may take
 					      of lwIP's heap in all (as Linux's udp_mem) */
 #define SOCK_BADGE_LEND  (1UL << 33) /* SOCK_LEND_NAME's capability (service.c) */
+#define SOCK_BADGE_OPEN  (1UL << 34) /* SOCK_SERVICE_NAME's capability (service.c) */
 #define ACCEPT_QUEUE_MAX 16
 #define RX_CHUNK         16384 /* received TCP data not kept is copied into chunks this big */
 #define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* entries per TCP socket: the window and more */

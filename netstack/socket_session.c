@@ -1,6 +1,6 @@
 /*
  * The socket service's sessions (proto/socket.h, docs/netstack.md): the
- * SOCK_SESSION request on the unbadged capability, the session a client
+ * SOCK_SESSION request on the published capabilities, the session a client
  * gets (a badged copy of the endpoint, and a buffer of the netstack's
  * memory mapped into the client), and the calls on a session, checked
  * here and passed to the socket's type (socket_tcp.c, socket_udp.c). A
@@ -123,6 +123,11 @@ static uint64_t session_open(struct msg *m, const uint64_t *w, bool lend)
 	struct ipc_buffer *b = ipc_buffer();
 	uint64_t log2 = w[0], va = w[1], pool_va = lend ? w[2] : 0;
 
+	/* The client's notification is how its death is seen (client_alive):
+	 * a session without one would keep its sockets, kept and lent
+	 * buffers for ever after its client died. */
+	if (!service_has_cap())
+		return SOCK_EINVAL;
 	if (log2 < 12 || log2 > SOCK_BUFFER_MAX_LOG2 || (va & ((1UL << log2) - 1)) ||
 	    va >= USER_SPACE_TOP)
 		return SOCK_EINVAL;
@@ -247,8 +252,8 @@ void socket_sessions(uint64_t *open, uint64_t *died)
 	*died = clients_died;
 }
 
-/* A call on the unbadged capability, or (lend) on SOCK_LEND_NAME's. */
-static void unbadged_request(struct msg *m, cap_slot_t reply, const uint64_t *w, bool lend)
+/* A call on SOCK_SERVICE_NAME's capability, or (lend) on SOCK_LEND_NAME's. */
+static void open_request(struct msg *m, cap_slot_t reply, const uint64_t *w, bool lend)
 {
 	if (ipc_tag_label(m->tag) != SOCK_SESSION) {
 		service_answer(reply, SOCK_ENOSYS, NULL, 0);
@@ -396,11 +401,11 @@ bool socket_request(struct msg *m, cap_slot_t reply)
 	uint64_t w[8];
 
 	msg_to_words(m, w, 8);
-	if (!m->badge || m->badge == SOCK_BADGE_LEND) {
-		unbadged_request(m, reply, w, m->badge == SOCK_BADGE_LEND);
+	if (m->badge == SOCK_BADGE_OPEN || m->badge == SOCK_BADGE_LEND) {
+		open_request(m, reply, w, m->badge == SOCK_BADGE_LEND);
 		return true;
 	}
-	if (m->badge > SOCK_MAX_SESSIONS || !sessions[m->badge - 1].used) {
+	if (!m->badge || m->badge > SOCK_MAX_SESSIONS || !sessions[m->badge - 1].used) {
 		service_answer(reply, SOCK_EBADF, NULL, 0);
 		return true;
 	}

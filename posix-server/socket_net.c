@@ -111,8 +111,9 @@ static long session_open_lend(struct net_session *ns, uint8_t *va)
 		err = -SOCK_EIO;
 	else if (ipc_tag_label(m.tag))
 		err = -(long)ipc_tag_label(m.tag);
-	else if (b->recv_cap_count != 1 || ipc_tag_words(m.tag) < 1 ||
-		 m.w[0] > log2_ceil(SOCK_LEND_POOL_MAX) || b->recv_pages < size / PAGE_SIZE)
+	else if (b->recv_cap_count != 1 || ipc_tag_words(m.tag) < 1 || m.w[0] < 12 ||
+		 m.w[0] > log2_ceil(SOCK_LEND_POOL_MAX) ||
+		 b->recv_pages < size / PAGE_SIZE + (1UL << m.w[0]) / PAGE_SIZE)
 		err = -SOCK_EFAULT;     /* the session, the buffer or the pool did not arrive */
 	if (err) {
 		sys_cap_delete(ns->cap);
@@ -145,10 +146,12 @@ long socket_session_take(void)
 		/* Refused (no `lookup net-lend` in the manifest) or not there:
 		 * sessions copy, as through "net". */
 		lend_ep = slot_alloc();
-		if (lend_ep != CAP_SLOT_NONE && ns_lookup_now(SOCK_LEND_NAME, lend_ep, NULL) < 0) {
+		long e = lend_ep == CAP_SLOT_NONE ? 0 : ns_lookup_now(SOCK_LEND_NAME, lend_ep, NULL);
+		if (e < 0) {
 			slot_free(lend_ep);
 			lend_ep = CAP_SLOT_NONE;
-			pool_window = NULL;     /* not asked again */
+			if (e == -ERR_NO_RIGHTS)
+				pool_window = NULL;     /* refused: not asked again */
 		}
 	}
 	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {

@@ -4,8 +4,9 @@
  * on its management protocol, proto/netmgmt.h.) docs/netstack.md explains
  * it; the rules in short:
  *
- * The netstack registers an unbadged copy of its endpoint as
- * SOCK_SERVICE_NAME ("net"). Through it a client can only open a session
+ * The netstack registers a badged copy of its endpoint as
+ * SOCK_SERVICE_NAME ("net") (badged, so that nobody can make copies of it
+ * with other badges: sessions', management's). Through it a client can only open a session
  * (SOCK_SESSION). A session is a badged copy of the endpoint that the
  * netstack hands back; every socket call goes through it, and sockets
  * belong to their session.
@@ -80,11 +81,12 @@ struct sock_slice {
 };
 
 enum sock_label {
-	/* On the "net" endpoint (unbadged). */
+	/* On the "net" endpoint. */
 	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2)
 				   [1] where the client wants it (aligned to its size,
 				   inside the client's recv_window)
-				   item: optional notification (IPC_ITEM_CAP)
+				   item: a notification (IPC_ITEM_CAP), required:
+				   its death is the client's (SOCK_EINVAL without)
 				   reply: items: the session (a badged endpoint, into
 				   recv_cap_slot) and the buffer (IPC_ITEM_MAP) */
 

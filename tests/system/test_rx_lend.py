@@ -169,4 +169,9 @@ def test_a_native_program_gets_the_pool_only_by_the_manifest(grant, tmp_path):
                              q.output(), re.M), q.output()
         q.wait_for(r"^lendgate: a session through net with the pool's word: 1 pages, "
                    r"pool log2 0$")
+        # net's capability is badged: no copy of it with a session's,
+        # management's or lending's badge (which would open the pool
+        # without the manifest's line, 2026-12-02's review).
+        q.wait_for(r"^lendgate: copies of net with other badges: 0 made$")
+        q.wait_for(r"^lendgate: a session through net without a notification: -22$")
         q.wait_for(r"^init: lendgate exited$")

@@ -71,7 +71,7 @@ _CPUS = sorted(os.sched_getaffinity(0))
 if len(_CPUS) < 2:
     PIN = "none"
 VCPU_CPU = {_CPUS[0]}
-OTHER_CPU = {_CPUS[-1]}
+OTHER_CPU = {_CPUS[1]}  # the traffic program's too (IPERF_PIN)
 # Command prefixes: QEMU's (the whole process: mode "all") and the traffic
 # program's.
 QEMU_PIN = ["taskset", "-c", str(_CPUS[0])] if PIN == "all" else []

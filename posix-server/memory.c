@@ -127,6 +127,8 @@ static bool memory_grow(void)
 	if (!run)
 		return false;
 	if ((uintptr_t)run % MEMORY_RUN) {     /* not as grant_run places them */
+		printf("posix: init gave a memory run at %p, not aligned to its size: refused\n",
+		       (void *)run);
 		pages_free(run);
 		return false;
 	}

@@ -12,12 +12,14 @@
 set -eu
 nm=$1 fastpath=$2 entry=$3
 shift 3
-functions=$("$nm" -g --defined-only "$fastpath" | awk '$2 == "T" { print $3 }')
+defined=$("$nm" -g --defined-only "$fastpath") || { echo "$0: $nm $fastpath failed" >&2; exit 1; }
+functions=$(printf '%s\n' "$defined" | awk '$2 == "T" { print $3 }')
 [ -n "$functions" ] || { echo "$0: $fastpath defines no function" >&2; exit 1; }
 status=0
 for obj in "$@"; do
 	[ "$obj" = "$fastpath" ] || [ "$obj" = "$entry" ] && continue
-	for name in $("$nm" -u "$obj" | awk '{ print $2 }'); do
+	undefined=$("$nm" -u "$obj") || { echo "$0: $nm -u $obj failed" >&2; exit 1; }
+	for name in $(printf '%s\n' "$undefined" | awk '{ print $2 }'); do
 		for f in $functions; do
 			if [ "$name" = "$f" ]; then
 				echo "$obj refers to $f: only the system call entry ($entry) may" \

@@ -245,9 +245,19 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	return 0;
 }
 
+/* A connected socket bound to any address names the one it sends from
+ * (the address of the interface its peer is routed through), as Linux's
+ * connect sets the source address (ip4_datagram_connect; getsockname(2)). */
 static int udp_sock_name(struct sock *s, bool peer, uint64_t *out)
 {
-	out[0] = ip4_addr_get_u32(ip_2_ip4(peer ? &s->udp->remote_ip : &s->udp->local_ip));
+	const ip4_addr_t *a = ip_2_ip4(peer ? &s->udp->remote_ip : &s->udp->local_ip);
+
+	if (!peer && ip4_addr_isany(a) && (s->udp->flags & UDP_FLAGS_CONNECTED)) {
+		struct netif *via = ip4_route(ip_2_ip4(&s->udp->remote_ip));
+		if (via)
+			a = netif_ip4_addr(via);
+	}
+	out[0] = ip4_addr_get_u32(a);
 	out[1] = peer ? s->udp->remote_port : s->udp->local_port;
 	return 0;
 }

@@ -407,6 +407,9 @@ static void udp(void)
 	getsockname(u, (struct sockaddr *)&from, &len);
 	printf("bound port nonzero %d\n", from.sin_port != 0);
 	show("connect udp", connect(u, (struct sockaddr *)&sa, sizeof(sa)));
+	len = sizeof(from);
+	getsockname(u, (struct sockaddr *)&from, &len);
+	printf("connected: local address set %d\n", from.sin_addr.s_addr != 0);
 	show("send", send(u, "0123456789", 10, 0));
 	show("recv truncated", recv(u, buf, 4, MSG_TRUNC));
 	show("write", write(u, "abcdef", 6));

@@ -83,47 +83,18 @@ static void net_lost(void)
 	socket_wake_all();
 }
 
-/* SOCK_SESSION through lend_ep: the session, its buffer at va and the
- * pool read-only at pool_window (net_session_open's, with the pool). */
+/* A lending session through lend_ep: its buffer at va, the pool
+ * read-only at pool_window; both lie in the heap window. */
 static long session_open_lend(struct net_session *ns, uint8_t *va)
 {
-	struct ipc_buffer *b = ipc_buffer();
-	uint64_t size = 1UL << SESSION_LOG2;
-	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 3, 1) };
+	unsigned pool_log2;
+	long err = net_session_open_lend(ns, lend_ep, va, SESSION_LOG2, ready_notif, pool_window,
+					 fpage(PROGRAM_HEAP_BASE, log2_ceil(PROGRAM_HEAP_SIZE)),
+					 &pool_log2);
 
-	ns->token = CAP_SLOT_NONE;
-	if ((ns->cap = slot_alloc()) == CAP_SLOT_NONE)
-		return -SOCK_EMFILE;
-	m.w[0] = SESSION_LOG2;
-	m.w[1] = (uint64_t)va;
-	m.w[2] = (uint64_t)pool_window;
-	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
-	b->items[0][1] = ready_notif;
-	uint64_t window = b->recv_window;
-	cap_slot_t slot = b->recv_cap_slot;
-	/* Both the buffer and the pool lie in the heap window. */
-	b->recv_window = fpage(PROGRAM_HEAP_BASE, log2_ceil(PROGRAM_HEAP_SIZE));
-	b->recv_cap_slot = ns->cap;
-	long err = ipc_call(lend_ep, &m);
-	b->recv_window = window;
-	b->recv_cap_slot = slot;
-	if (err)
-		err = -SOCK_EIO;
-	else if (ipc_tag_label(m.tag))
-		err = -(long)ipc_tag_label(m.tag);
-	else if (b->recv_cap_count != 1 || ipc_tag_words(m.tag) < 1 || m.w[0] < 12 ||
-		 m.w[0] > log2_ceil(SOCK_LEND_POOL_MAX) ||
-		 b->recv_pages < size / PAGE_SIZE + (1UL << m.w[0]) / PAGE_SIZE)
-		err = -SOCK_EFAULT;     /* the session, the buffer or the pool did not arrive */
-	if (err) {
-		sys_cap_delete(ns->cap);
-		slot_free(ns->cap);
-		return err;
-	}
-	ns->buf = va;
-	ns->size = size;
-	pool_size = 1UL << m.w[0];
-	return 0;
+	if (err == 0)
+		pool_size = 1UL << pool_log2;
+	return err;
 }
 
 /* A session with room for one more socket: its index, or -errno

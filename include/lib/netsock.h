@@ -30,6 +30,14 @@ struct net_session {
  * CAP_SLOT_NONE a notification of the caller's own is made and given. */
 long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
 		      cap_slot_t notif);
+/* The same through SOCK_LEND_NAME's endpoint lend (a private name: the
+ * manifest's `lookup net-lend`): a lending session, whose reply also maps
+ * the netstack's packet pool read-only at pool_va (aligned to
+ * SOCK_LEND_POOL_MAX). window is the receive window (an fpage) the buffer
+ * and the pool land in; *pool_log2 gets the pool's size. -SOCK_EFAULT
+ * when the session, the buffer or the whole pool did not arrive. */
+long net_session_open_lend(struct net_session *s, cap_slot_t lend, void *buf_va, unsigned log2,
+			   cap_slot_t notif, void *pool_va, uint64_t window, unsigned *pool_log2);
 long net_session_end(struct net_session *s);
 
 /* One call: label and n words in, up to nout words back in out. */

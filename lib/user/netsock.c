@@ -33,12 +33,15 @@ static void token_free(struct net_session *s)
 	s->token = CAP_SLOT_NONE;
 }
 
-long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
-		      cap_slot_t notif)
+/* SOCK_SESSION through ep: net_session_open's, and with pool_va a lending
+ * session's (the reply maps the pool there too; window: where both may
+ * land, and *pool_log2 the pool's size). */
+static long session_open(struct net_session *s, cap_slot_t ep, void *buf_va, unsigned log2,
+			 cap_slot_t notif, void *pool_va, uint64_t window, unsigned *pool_log2)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	uint64_t size = 1UL << log2;
-	struct msg m = { .tag = ipc_tag(SOCK_SESSION, 2, 1) };
+	struct msg m = { .tag = ipc_tag(SOCK_SESSION, pool_va ? 3 : 2, 1) };
 
 	s->token = CAP_SLOT_NONE;
 	if (notif == CAP_SLOT_NONE) {
@@ -55,21 +58,26 @@ long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsig
 	}
 	m.w[0] = log2;
 	m.w[1] = (uint64_t)buf_va;
+	m.w[2] = (uint64_t)pool_va;
 	b->items[0][0] = ipc_item_word0(IPC_ITEM_CAP, 0, 0);
 	b->items[0][1] = notif;
-	uint64_t window = b->recv_window;
+	uint64_t old_window = b->recv_window;
 	cap_slot_t slot = b->recv_cap_slot;
-	b->recv_window = fpage((uint64_t)buf_va, log2);
+	b->recv_window = pool_va ? window : fpage((uint64_t)buf_va, log2);
 	b->recv_cap_slot = s->cap;
-	long err = ipc_call(net, &m);
-	b->recv_window = window;
+	long err = ipc_call(ep, &m);
+	b->recv_window = old_window;
 	b->recv_cap_slot = slot;
 	if (err)
 		err = -SOCK_EIO;
 	else if (ipc_tag_label(m.tag))
 		err = -(long)ipc_tag_label(m.tag);
-	else if (b->recv_cap_count != 1 || b->recv_pages != size / PAGE_SIZE)
-		err = -SOCK_EFAULT;     /* the session or the buffer did not arrive */
+	else if (b->recv_cap_count != 1 ||
+		 (!pool_va && b->recv_pages != size / PAGE_SIZE) ||
+		 (pool_va && (ipc_tag_words(m.tag) < 1 || m.w[0] < 12 ||
+			      m.w[0] > log2_ceil(SOCK_LEND_POOL_MAX) ||
+			      b->recv_pages < size / PAGE_SIZE + (1UL << m.w[0]) / PAGE_SIZE)))
+		err = -SOCK_EFAULT;     /* the session, the buffer or the pool did not arrive */
 	if (err) {
 		sys_cap_delete(s->cap);
 		slot_free(s->cap);
@@ -78,7 +86,21 @@ long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsig
 	}
 	s->buf = buf_va;
 	s->size = size;
+	if (pool_va)
+		*pool_log2 = (unsigned)m.w[0];
 	return 0;
+}
+
+long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsigned log2,
+		      cap_slot_t notif)
+{
+	return session_open(s, net, buf_va, log2, notif, NULL, 0, NULL);
+}
+
+long net_session_open_lend(struct net_session *s, cap_slot_t lend, void *buf_va, unsigned log2,
+			   cap_slot_t notif, void *pool_va, uint64_t window, unsigned *pool_log2)
+{
+	return session_open(s, lend, buf_va, log2, notif, pool_va, window, pool_log2);
 }
 
 long net_session_end(struct net_session *s)

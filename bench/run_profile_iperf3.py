@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Where Debian's iperf3 *from* Mica (`iperf3 -c GUEST -R`: the POSIX
-server's iperf3 sends) spends the virtual CPU's time: a sampled profile as
+server's iperf3 sends; or *to* Mica with MICA_BENCH_PROFILE_DIRECTION=to,
+its iperf3 receiving) spends the virtual CPU's time: a sampled profile as
 bench/run_profile.py takes of the netstack's own iperf, with the POSIX
 server among the programs. Runs as root; not part of `make bench`
 (docs/posix.md, "iperf3", says what it found).
@@ -47,6 +48,7 @@ from run_profile import TOP, WINDOW_S, Image, Monitor, attribute, sample  # noqa
 
 MODELS = os.environ.get("MICA_BENCH_PROFILE_NICS", "virtio-net").split()
 NSARGS = os.environ.get("MICA_BENCH_PROFILE_NSARGS", "")
+TO = os.environ.get("MICA_BENCH_PROFILE_DIRECTION", "from") == "to"
 SECONDS = int(WINDOW_S) + 5     # the client's run: warm-up, threads, samples, slack
 THREADS_S = 3.0
 
@@ -71,11 +73,13 @@ def threads(pid):
 
 
 def received(ns):
-    """Bytes the namespace's iperf3 connection has received (ss -ti)."""
+    """Bytes the namespace's iperf3 connection has received (ss -ti), or
+    with TO has sent and seen acknowledged."""
     out = subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established", "(", "sport",
                                         "=", ":5201", "or", "dport", "=", ":5201", ")"],
                          capture_output=True, text=True, timeout=10).stdout
-    return sum(int(x.split(":")[1]) for x in out.split() if x.startswith("bytes_received:"))
+    return sum(int(x.split(":")[1]) for x in out.split() if x.startswith(
+        "bytes_acked:" if TO else "bytes_received:"))
 
 
 def profile(model, tmp, images):
@@ -92,8 +96,9 @@ def profile(model, tmp, images):
             mon = Monitor(mon_path)
             time.sleep(1)           # iperf3 -s reopens its listener
             client = subprocess.Popen(ns.prefix() + IPERF_PIN + [
-                "timeout", str(SECONDS + 60), "iperf3", "-c", GUEST_ADDR, "-R",
-                "-t", str(SECONDS + int(THREADS_S)), "--connect-timeout", "10000"],
+                "timeout", str(SECONDS + 60), "iperf3", "-c", GUEST_ADDR,
+                *([] if TO else ["-R"]), "-t", str(SECONDS + int(THREADS_S)),
+                "--connect-timeout", "10000"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.5)
             t0, w0, b0 = threads(qemu.proc.pid), time.monotonic(), received(ns)
@@ -144,7 +149,8 @@ def main():
             r = profile(model, tmp, images)
             r["nic"] = model
             rows.append(r)
-    print(f"Debian's iperf3 -R from Mica{NSARGS}: host load {load:.1f} at the start.\n")
+    print(f"Debian's iperf3 {'to' if TO else '-R from'} Mica{NSARGS}: "
+          f"host load {load:.1f} at the start.\n")
     for r in rows:
         if "error" in r or not r["attributed"]:
             print(f"{r['nic']}: {r.get('error', 'no samples')}\n")

@@ -52,6 +52,11 @@ struct sock {
 	const struct sock_ops *ops;     /* its type's calls */
 	uint8_t type;                   /* SOCK_STREAM, SOCK_DGRAM; 0: free */
 	bool listening, connecting, connected, eof, unaccepted;
+	/* The client's last answer about it (SOCK_POLL, SOCK_POLL_ALL or a
+	 * TCP RECV's bits) said SOCK_POLLIN: more data needs no readiness
+	 * signal (sock_poll_told), unless the client asked for every one
+	 * (SOCK_OPT_EVERY_EDGE: every_edge). */
+	bool rx_told, every_edge;
 	int err;                        /* an error to report once (SOCK_E*) */
 	/* TCP. Received, not yet read, oldest first (socket_tcp.c,
 	 * "Received data"): each entry either the segments lwIP delivered,
@@ -180,6 +185,19 @@ unsigned pending_count(void);
 static inline void sock_changed(struct sock *s)
 {
 	s->session->signal = true;
+}
+
+/* The SOCK_POLL bits an answer gives the client now (SOCK_POLL,
+ * SOCK_POLL_ALL, a TCP RECV's), noted: once it was told the socket is
+ * readable, data added to it changes nothing the client can see (it reads
+ * until a RECV says nothing is left), so on_recv signals only for data
+ * that comes when it was not (an edge, as epoll's EPOLLET). */
+static inline unsigned sock_poll_told(struct sock *s)
+{
+	unsigned bits = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);
+
+	s->rx_told = (bits & SOCK_POLLIN) != 0;
+	return bits;
 }
 
 /* The error to report now, if any (reported once). */

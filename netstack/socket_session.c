@@ -289,7 +289,7 @@ static int sock_call(struct sock *s, uint64_t label, const uint64_t *w, uint64_t
 		sock_close(s);
 		return 0;
 	case SOCK_POLL:
-		out[0] = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);
+		out[0] = sock_poll_told(s);
 		*n = 1;
 		return 0;
 	case SOCK_NAME:
@@ -312,7 +312,7 @@ static void poll_all(struct session *se, uint64_t *out)
 		struct sock *s = &se->socks[i];
 		if (!s->type || s->unaccepted)
 			continue;
-		unsigned b = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);
+		unsigned b = sock_poll_told(s);
 		uint64_t bits = (b & SOCK_POLLIN ? SOCK_POLL_ALL_IN : 0) |
 				(b & SOCK_POLLOUT ? SOCK_POLL_ALL_OUT : 0) |
 				(b & SOCK_POLLERR ? SOCK_POLL_ALL_ERR : 0) |

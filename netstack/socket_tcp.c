@@ -23,6 +23,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		rcv_window_measure(&s->rw, p);
 		if (sock_rx_append(s, p) != ERR_OK)
 			return ERR_MEM;         /* lwIP keeps it and offers it again */
+		if (s->rx_told && !s->every_edge)
+			return ERR_OK;          /* readable already, and told so */
 	}
 	sock_changed(s);
 	return ERR_OK;
@@ -220,6 +222,7 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		l = &lend;
 	}
 	if (!s->rxq_n) {
+		s->rx_told = false;     /* it learns there is nothing (or an end) */
 		if (s->err)
 			return sock_take_err(s);
 		if (!s->eof)
@@ -239,12 +242,10 @@ static int tcp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	if (s->tcp && done)
 		rcv_window_recved(&s->rw, s->tcp, (uint32_t)done);
 	out[0] = done;          /* 0 at the end of the stream */
-	*n = 1;
-	if (l) {
-		out[1] = out[2] = 0;
-		out[3] = l->n;
-		*n = 4;
-	}
+	out[1] = out[2] = 0;
+	out[3] = l ? l->n : 0;
+	out[4] = sock_poll_told(s);     /* what is left: the client's next poll */
+	*n = 5;
 	return 0;
 }
 
@@ -358,6 +359,10 @@ static int tcp_sock_shutdown(struct sock *s, uint64_t how)
 
 static int tcp_sock_setopt(struct sock *s, uint64_t option, uint64_t value)
 {
+	if (option == SOCK_OPT_EVERY_EDGE) {
+		s->every_edge = value != 0;
+		return 0;
+	}
 	if (!s->tcp)
 		return SOCK_ENOPROTOOPT;
 	switch (option) {

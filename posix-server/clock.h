@@ -54,8 +54,10 @@ long cpu_clock(struct process *p, int64_t id, uint64_t *ns);
 /* ---- timer.c ---- */
 
 /* The server's notification (bound to its thread): its timer wakes
- * sleeps and fires alarms. */
+ * sleeps and fires alarms, signalling SIGNAL_TIMER_BIT (the other bits
+ * are the sockets', socket.h, and netinfo's). */
 extern cap_slot_t signal_notification;
+#define SIGNAL_TIMER_BIT 0x1
 /* The timer armed for the earliest deadline of every process; and what
  * to do when it fires. */
 void signal_timer_arm(void);

@@ -438,7 +438,8 @@ static __attribute__((noinline)) enum answer handle_other(struct thread *t, stru
 	if (label == IPC_LABEL_NOTIFY) {
 		socket_notified(m->badge);
 		netinfo_notified(m->badge);
-		signal_timers();
+		if (m->badge & SIGNAL_TIMER_BIT)
+			signal_timers();        /* its timer: not for every socket's signal */
 		return ANSWER_NONE;
 	}
 	if (m->badge == POSIX_CONTROL_BADGE) {

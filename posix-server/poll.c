@@ -386,6 +386,8 @@ long posix_epoll_ctl(struct process *p, struct user_regs *r)
 		e->w[w].events = (ev.events & ~LINUX_EPOLLWAKEUP) | LINUX_POLLERR | LINUX_POLLHUP;
 		e->w[w].data = ev.data;
 		e->w[w].queued = true;  /* looked at by the next wait, as Linux's ep_insert */
+		if (ev.events & LINUX_EPOLLET)
+			socket_every_edge(f);
 		file_edges(f, e->w[w].seen);
 		return 0;
 	case LINUX_EPOLL_CTL_DEL:

@@ -159,15 +159,32 @@ static long poll_session(struct psock *s)
 		    o->id < 0 || o->id >= SOCK_MAX_SOCKETS)
 			continue;
 		unsigned b = (unsigned)(out[o->id / 16] >> SOCK_POLL_ALL_SHIFT(o->id)) & 0xF;
-		o->poll_bits = (b & SOCK_POLL_ALL_IN ? SOCK_POLLIN : 0) |
-			       (b & SOCK_POLL_ALL_OUT ? SOCK_POLLOUT : 0) |
-			       (b & SOCK_POLL_ALL_ERR ? SOCK_POLLERR : 0) |
-			       (b & SOCK_POLL_ALL_HUP ? SOCK_POLLHUP : 0);
-		o->poll_valid = true;
-		if (o->poll_bits & SOCK_POLLOUT)
-			o->tx_room_known = false;       /* room again: stage in full */
+		socket_poll_known(o, (b & SOCK_POLL_ALL_IN ? SOCK_POLLIN : 0) |
+				     (b & SOCK_POLL_ALL_OUT ? SOCK_POLLOUT : 0) |
+				     (b & SOCK_POLL_ALL_ERR ? SOCK_POLLERR : 0) |
+				     (b & SOCK_POLL_ALL_HUP ? SOCK_POLLHUP : 0));
 	}
 	return 0;
+}
+
+void socket_every_edge(const struct file *f)
+{
+	struct psock *s = socket_of(f);
+
+	if (!s || s->every_edge || s->dead || !socket_netstack(s) || s->type != LINUX_SOCK_STREAM ||
+	    s->id < 0)
+		return;
+	uint64_t w[3] = { (uint64_t)s->id, SOCK_OPT_EVERY_EDGE, 1 };
+	if (socket_call(s, SOCK_SETOPT, w, 3, NULL, 0) == 0)
+		s->every_edge = true;
+}
+
+void socket_poll_known(struct psock *s, unsigned bits)
+{
+	s->poll_bits = bits;
+	s->poll_valid = true;
+	if (bits & SOCK_POLLOUT)
+		s->tx_room_known = false;       /* room again: stage in full */
 }
 
 unsigned socket_poll(const struct file *f)

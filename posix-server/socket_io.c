@@ -282,7 +282,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 {
 	struct psock *s = socket_of(f);
 	long total = uio_total(p, u);
-	uint64_t size, done = p->current->io_done, out[4] = { 0 };
+	uint64_t size, done = p->current->io_done, out[5] = { 0 };
 	uint8_t *buf = socket_buffer(s, &size);
 
 	*truncated = false;
@@ -341,7 +341,7 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		uint64_t chunk = (uint64_t)total - done < room ? (uint64_t)total - done : room;
 		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK | (pool ? SOCK_RECV_LEND : 0),
 				  room, SOCK_LEND_SLICES };
-		long r = socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 4);
+		long r = socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 5);
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
@@ -350,6 +350,8 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		}
 		if (r < 0)
 			return done ? (long)done : r;
+		if (s->type == LINUX_SOCK_STREAM)
+			socket_poll_known(s, (unsigned)out[4]);   /* what is left */
 		if (!out[0])
 			break;                  /* the end of the stream */
 		if (out[0] > chunk)

@@ -97,7 +97,7 @@ void signal_timer_arm(void)
 				first = when;
 		}
 	}
-	sys_notify_timer(signal_notification, first ? 1 : 0, first);
+	sys_notify_timer(signal_notification, first ? SIGNAL_TIMER_BIT : 0, first);
 }
 
 /* p's CPU-time timers whose time has come: their signals sent, each

@@ -23,7 +23,12 @@
  * wait per socket and direction (receive side: RECV, ACCEPT; send side:
  * SEND, CONNECT); a second gets SOCK_EBUSY. The session's notification,
  * if the client gave one, is signalled whenever a socket of the session
- * may have become readable or writable, for poll(). It is also the
+ * may have become readable or writable, for poll(), with one exception:
+ * data that comes to a TCP socket whose last answer to the client
+ * (SOCK_POLL, SOCK_POLL_ALL or a RECV's [4]) said SOCK_POLLIN is not
+ * signalled (nothing the client can see changed: it reads until a RECV
+ * leaves nothing, or answers SOCK_EAGAIN, and is then signalled for the
+ * next data; SOCK_OPT_EVERY_EDGE asks for every arrival). It is also the
  * client's token: when it dies (with the task that made it), the netstack
  * ends the session as by SOCK_END within 250 ms.
  *
@@ -110,7 +115,9 @@ enum sock_label {
 				   bytes -> [0] bytes used [1] datagrams;
 				   TCP with SOCK_RECV_LEND in [3]: [4] offset of
 				   the slice table [5] its entries -> [3] slices
-				   (lending, above) */
+				   (lending, above); TCP also [4] the socket's
+				   SOCK_POLL bits after the call (readiness,
+				   below) */
 	SOCK_SHUTDOWN = 24,     /* [0] socket [1] SOCK_SHUT_RD/WR/RDWR */
 	SOCK_CLOSE = 25,        /* [0] socket */
 	SOCK_POLL = 26,         /* [0] socket -> [0] SOCK_POLL* bits */
@@ -171,6 +178,9 @@ struct sock_dgram {
 
 #define SOCK_OPT_NODELAY   1    /* TCP_NODELAY */
 #define SOCK_OPT_KEEPALIVE 2    /* SO_KEEPALIVE */
+#define SOCK_OPT_EVERY_EDGE 4   /* TCP, 1: signal every arrival of data, also
+				   to a socket the client was told is readable
+				   (epoll's EPOLLET reports each, as Linux's) */
 #define SOCK_OPT_RCVBUF    3    /* UDP: SO_RCVBUF in bytes, as Linux keeps it (twice
 				   what setsockopt was given), clamped to
 				   SOCK_RCVBUF_MIN..SOCK_RCVBUF_MAX */

@@ -47,6 +47,9 @@ NETIF = ["netif-musl", "netif-glibc", "netif-dyn"]
 NETSTATE = ["netstate-musl", "netstate-glibc", "netstate-dyn"]
 # port unreachables over lo, not rate-limited (tests/posix/icmplo.c)
 ICMPLO = ["icmplo-musl", "icmplo-glibc", "icmplo-dyn"]
+# a TCP stream's readiness as data keeps coming: poll after partial reads
+# and after a drain, EPOLLET's edge for every arrival (tests/posix/tcpedges.c)
+TCPEDGES = ["tcpedges-musl", "tcpedges-glibc", "tcpedges-dyn"]
 # Mica only: busybox's network tools as shipped, in one shell (the second
 # busybox run): a listener of its own for netstat, then each tool, and
 # nslookup asking 127.0.0.1, where nothing answers (no resolver runs).
@@ -64,7 +67,8 @@ class Peer:
     """What tests/posix/sockets.c talks to, in the namespace: TCP port
     7770 takes a command line (echo: echo until the end; back PORT:
     connect to the client's address at PORT, send "hello\\n", close after
-    its end; rst: close with a reset; source N: N bytes; many PORT N:
+    its end; rst: close with a reset; source N: N bytes; drip N K MS: N
+    bytes K times (at most 10), MS ms apart (at most 2000); many PORT N:
     start N connections to the client's PORT at once, answer "done\n"
     half a second later, close them at the command's end), UDP 7771
     echoes. Every connection times out after 20 s."""
@@ -144,6 +148,11 @@ class Peer:
                         c.close()
             elif words[0] == b"source":
                 conn.sendall(bytes(i % 251 for i in range(int(words[1]))))
+            elif words[0] == b"drip":
+                for _ in range(min(int(words[2]), 10)):
+                    time.sleep(min(int(words[3]), 2000) / 1000)
+                    conn.sendall(bytes(min(int(words[1]), 65536)))
+                conn.recv(1)
         except OSError:
             pass
         finally:
@@ -326,7 +335,7 @@ def wait_listening(rig, timeout=120, since=0):
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
     runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE +
-                   ICMPLO) + \
+                   ICMPLO + TCPEDGES) + \
         "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
@@ -360,7 +369,7 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO)
+@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO + TCPEDGES)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines

@@ -451,7 +451,7 @@ int main(uint64_t arg)
 	if ((err = sys_obj_create(CAP_ENDPOINT, endpoint, 0)) < 0 ||
 	    (err = sys_obj_create(CAP_REPLY, reply, 0)) < 0 ||
 	    (err = sys_obj_create(CAP_NOTIFICATION, wake, 0)) < 0 ||
-	    (err = ns_register(name, endpoint)) < 0) {
+	    (err = ns_register_private(name, endpoint)) < 0) {
 		printf("fakenic: setting up: %s\n", mica_strerror(err));
 		return 1;
 	}

@@ -263,8 +263,8 @@ def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args):
     text = ("program eth0 priority=150 dma=64 restart=never\n"
             f"    module e1000\n    pci 8086:100e\n    args name=eth0 {driver_args}\n"
             "program netstack priority=100 dma=4096 restart=never\n"
-            f"    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
-            "program console priority=160 control=yes\n    irq 4\n")
+            f"    lookup eth0\n    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
+            "program console priority=160 control=yes\n    irq 4\n    lookup eth0\n")
     q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
                                    (build_path("netstack.elf"), "netstack"),
                                    (build_path("appliance", "console.elf"), "console")],

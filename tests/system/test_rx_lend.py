@@ -24,7 +24,7 @@ import pytest
 
 from netns import Netns, can_run
 from qemu import boot_init, build_path
-from test_net import GUEST, NetRig
+from test_net import NetRig
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 

@@ -398,7 +398,7 @@ static void compare_counters(const char *when, long want_bad, uint64_t want_rest
 	wait_rx_free_full();
 	if (net == CAP_SLOT_NONE) {
 		net = slot_alloc();
-		ns_lookup(NETMGMT_NAME, net);
+		ns_lookup(NETMGMT_RO_NAME, net);
 	}
 	long err = netmgmt_if_info(net, 0, &info);
 	const struct net_if_counters *c = &info.count;

@@ -292,10 +292,12 @@ def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
         assert "the netstack is not running" not in q.output()
 
 
-def test_fault_without_the_drivers_name_says_what_the_manifest_lacks(tmp_path):
+def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(tmp_path):
     """A driver's name is private (proto/netq.h): a console whose manifest
     has no `lookup eth0` cannot reach the driver, and says so rather than
-    that eth0 has no driver; the driver is not touched."""
+    that eth0 has no driver; the driver is not touched. Nor without
+    `lookup netmgmt` can it change the netstack (a route here): it reads
+    through netmgmt-ro (ifconfig works) and says what is missing."""
     with boot_driver_netstack_console(tmp_path, "console-fault-nolookup", "", "",
                                       console_lookup=False) as q:
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
@@ -306,6 +308,11 @@ def test_fault_without_the_drivers_name_says_what_the_manifest_lacks(tmp_path):
         assert re.search(r"^init: console may not look up the private name 'eth0'",
                          q.output(), re.M), q.output()
         assert "injecting fault" not in q.output()
+        command(q, "route add 10.7.0.0/16 via 10.0.2.2\r",
+                r"^console: route add: refused: the console's manifest needs `lookup netmgmt` "
+                r"to change the netstack$")
+        command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
+        assert not re.search(r"^10\.7\.0\.0/16\s", q.output(), re.M), q.output()
 
 
 def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):

@@ -40,7 +40,8 @@ class NetRig:
     manifest settings `driver` and extra `driver_args`), the netstack and
     (optionally) netecho (with init's control protocol and the driver's
     name, for `fault`, if `control`) and the serial console; the netstack
-    and the console get the driver's private name (`lookup eth0`); `extra` manifest lines with their boot modules
+    and the console get the driver's private name (`lookup eth0`), the
+    console the netstack's management capability too (`lookup netmgmt`); `extra` manifest lines with their boot modules
     `extra_mods` [(path, name)]. The netstack's dma= has room for lwIP's
     heap beside the pool (docs/netstack.md, "Sending from lwIP's heap"):
     `heap_dma=False` leaves it out, so every frame sent is copied."""
@@ -65,7 +66,8 @@ class NetRig:
                          ("    lookup eth0\n" if control else "") +
                          f"    args client={HOST}:7000\n")
         if console:
-            manifest += "program console priority=160 control=yes\n    irq 4\n    lookup eth0\n"
+            manifest += ("program console priority=160 control=yes\n    irq 4\n    lookup eth0\n"
+                         "    lookup netmgmt\n")
         manifest += extra
         path = tmp_path / "manifest"
         path.write_text(manifest)

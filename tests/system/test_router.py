@@ -110,7 +110,8 @@ class Router:
                              f"{self.netstack_args}\n")
             manifest += "program netecho priority=90 control=yes\n"
             if self.console:
-                manifest += "program console priority=160 control=yes\n    irq 4\n"
+                manifest += ("program console priority=160 control=yes\n    irq 4\n"
+                             "    lookup netmgmt\n")
             path = self.tmp_path / "manifest"
             path.write_text(manifest)
             mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),

@@ -62,6 +62,11 @@ char *net_silence(char *buf, size_t size);
  * capability (for a command's own requests); true when it ran, else why
  * not is said, naming cmd. Main thread only. */
 bool net_ask_more(const char *cmd, void (*job)(cap_slot_t mgmt));
+/* What a change through the management capability answered (err < 0),
+ * for the console's line: mica_strerror's, and for a refusal of the
+ * read-only capability (no `lookup netmgmt` in our manifest) what the
+ * manifest lacks. */
+const char *net_change_error(long err);
 
 /* ---- the POSIX server (console_posix.c) ---- */
 

@@ -49,7 +49,9 @@ unsigned fault_names(const char **out, unsigned max)
  * Hand the driver registered as ifname the fault, without waiting: 0, or
  * -ERR_WOULD_BLOCK (it is not waiting for requests: busy or hung), or
  * -ERR_INVALID_ARG (no driver registered under that name now), or
- * -ERR_DELETED (another instance than `generation`, unless that is 0).
+ * -ERR_NO_RIGHTS (the driver's name is private, proto/netq.h, and our
+ * manifest has no `lookup` line for it), or -ERR_DELETED (another
+ * instance than `generation`, unless that is 0).
  * The registration's generation goes to *generation.
  */
 static long fault_send(const char *ifname, unsigned fault, uint64_t *generation)
@@ -59,8 +61,8 @@ static long fault_send(const char *ifname, unsigned fault, uint64_t *generation)
 	long err;
 
 	sys_cap_delete(console_scratch);
-	if (ns_lookup_now(ifname, console_scratch, generation) < 0)
-		return -ERR_INVALID_ARG;
+	if ((err = ns_lookup_now(ifname, console_scratch, generation)) < 0)
+		return err == -ERR_NO_RIGHTS ? err : -ERR_INVALID_ARG;
 	if (expected && *generation != expected)
 		err = -ERR_DELETED;
 	else {
@@ -135,6 +137,9 @@ void cmd_fault(char **arg)
 		fault_sent(ifname, fault, 0, false);
 	} else if (err == -ERR_INVALID_ARG) {
 		printf("console: fault: %s has no driver now (see ps); not done\n", ifname);
+	} else if (err == -ERR_NO_RIGHTS) {
+		printf("console: fault: init will not give the console %s's driver: the manifest "
+		       "needs `lookup %s` under the console; not done\n", ifname, ifname);
 	} else if (queued == FAULT_QUEUE) {
 		printf("console: fault: %s cannot take '%s' now and %u faults wait; not done\n",
 		       ifname, faults[fault].name, FAULT_QUEUE);
@@ -164,7 +169,7 @@ void faults_retry(void)
 		const char *name = faults[q->fault].name;
 		if (!err) {
 			fault_sent(q->ifname, q->fault, ms, true);
-		} else if (err == -ERR_INVALID_ARG) {
+		} else if (err == -ERR_INVALID_ARG || err == -ERR_NO_RIGHTS) {
 			printf("console: fault: %s lost its driver; '%s' not done\n", q->ifname, name);
 		} else if (err == -ERR_DELETED) {
 			printf("console: fault: %s has a new driver; '%s' not done\n", q->ifname, name);

@@ -154,7 +154,7 @@ void cmd_conntrack(char **arg)
 	if (!ready)
 		return;
 	if (fw.err) {
-		printf("console: conntrack: %s\n", mica_strerror(fw.err));
+		printf("console: conntrack: %s\n", net_change_error(fw.err));
 		return;
 	}
 	if (arg[0])
@@ -196,7 +196,7 @@ void cmd_reload(char **arg)
 	if (!net_ask_more("reload", reload_job))
 		return;
 	if (fw.err)
-		printf("console: reload: %s\n", mica_strerror(fw.err));
+		printf("console: reload: %s\n", net_change_error(fw.err));
 	else if (fw.reload.err)
 		printf("console: reload: %.191s; the rules in force stay\n", fw.reload.message);
 	else

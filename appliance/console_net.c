@@ -77,7 +77,13 @@ static void net_worker(uint64_t arg)
 
 		sys_notify_wait(worker_notif, 0);
 		sys_cap_delete(worker_scratch);
-		if (ns_lookup_now(NETMGMT_NAME, worker_scratch, NULL) >= 0) {
+		/* The full capability is private (our manifest's `lookup
+		 * netmgmt`); without it everything is read through the
+		 * read-only one, and changes are refused. */
+		long found = ns_lookup_now(NETMGMT_NAME, worker_scratch, NULL);
+		if (found == -ERR_NO_RIGHTS)
+			found = ns_lookup_now(NETMGMT_RO_NAME, worker_scratch, NULL);
+		if (found >= 0) {
 			for (n = 0; n < NET_MAX_IFS; n++)
 				if ((err = netmgmt_if_info(worker_scratch, (unsigned)n, &net.info[n])))
 					break;
@@ -125,6 +131,12 @@ long net_start(void)
 }
 
 /* ---- the main thread's side ---- */
+
+const char *net_change_error(long err)
+{
+	return err == -ERR_NO_RIGHTS ? "refused: the console's manifest needs `lookup netmgmt` to "
+				       "change the netstack" : mica_strerror(err);
+}
 
 void net_answered(void)
 {
@@ -388,7 +400,7 @@ void cmd_route(char **arg)
 	bool ready = net_ready("route");
 	if (net.change != CHANGE_NONE && ready) {
 		if (net.change_err)
-			printf("console: route %s: %s\n", arg[0], mica_strerror(net.change_err));
+			printf("console: route %s: %s\n", arg[0], net_change_error(net.change_err));
 		else
 			printf("console: route %s: done\n", arg[0]);
 	}

@@ -217,6 +217,7 @@ class MicaGuestBase:
                 f"    pci 00:03.0\n"
                 f"    args name=eth0\n"
                 f"program netstack dma=20480 priority=100\n"
+                f"    lookup eth0\n"
                 f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}"
                 f"{netstack_args}\n")
 

@@ -76,6 +76,7 @@ def mica_args(tmp, pair):
                     f"    module {NICS[model][1]}\n    pci 00:{3 + i:02x}.0\n"
                     f"    args name=eth{i}\n")
         f.write("program netstack dma=4096 priority=100\n"
+                "    lookup eth0\n    lookup eth1\n"
                 f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 eth1.addr={WAN_ROUTER}/24 "
                 "forwarding=on iperf=off\n")
     mods = [(os.path.join(BUILD, "init.elf"), "init"), (manifest, "manifest"),

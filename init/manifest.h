@@ -32,7 +32,8 @@
 #define MANIFEST_DMA_MAX_KIB 65536
 #define MANIFEST_MEMORY_MAX_KIB (4U << 20)      /* 4 GiB */
 #define MANIFEST_MAX_FILES 4
-#define MANIFEST_MAX_LOOKUPS 2   /* private names a program may look up (`lookup NAME`) */
+#define MANIFEST_MAX_LOOKUPS 4   /* private names a program may look up (`lookup NAME`):
+                                    a netstack's drivers (NETSTACK_MAX_NICS) */
 #define MANIFEST_LOOKUP_LEN 24   /* NS_NAME_MAX */
 
 /* A program that exits with status 0 is done; one that crashes, hangs,

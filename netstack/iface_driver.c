@@ -204,6 +204,10 @@ void iface_driver_changed(struct iface *ifc)
 	if (got == CAP_SLOT_NONE)
 		return;
 	long err = ns_lookup_now(ifc->driver_name, got, &generation);
+	if (err == -ERR_NO_RIGHTS)
+		printf_limited("netstack: init will not give us the driver's name '%s': the manifest "
+			       "needs `lookup %s` under the netstack\n", ifc->driver_name,
+			       ifc->driver_name);
 	if (ifc->generation && (err < 0 || generation != ifc->generation))
 		driver_gone(ifc);
 	if (err == 0 && !ifc->generation) {

@@ -11,7 +11,8 @@
  *   SOCK_BADGE_LEND       SOCK_LEND_NAME ("net-lend", socket_session.c: SOCK_SESSION,
  *                         private: init's manifest)   a lending one
  *   1..SOCK_MAX_SESSIONS  SOCK_SESSION's reply        socket_session.c: socket calls
- *   SERVICE_BADGE_MGMT    NETMGMT_NAME ("netmgmt")    netmgmt.c
+ *   SERVICE_BADGE_MGMT    NETMGMT_NAME ("netmgmt",    netmgmt.c
+ *                         private: init's manifest)
  *   SERVICE_BADGE_MGMT_RO NETMGMT_RO_NAME             netmgmt.c: reads only
  *                         ("netmgmt-ro")
  *
@@ -67,7 +68,7 @@ long service_init(cap_slot_t ep)
 	recv_slot = slot_alloc();
 	socket_init(ep);
 	/* net-lend before net: a client that finds net finds it too. */
-	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT, false)) < 0 ||
+	if ((e = publish(NETMGMT_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT, true)) < 0 ||
 	    (e = publish(NETMGMT_RO_NAME, CAP_RIGHT_WRITE, SERVICE_BADGE_MGMT_RO, false)) < 0 ||
 	    (e = publish(SOCK_LEND_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, SOCK_BADGE_LEND, true)) < 0 ||
 	    (e = publish(SOCK_SERVICE_NAME, CAP_RIGHT_WRITE | CAP_RIGHT_GRANT, SOCK_BADGE_OPEN,

@@ -4,7 +4,8 @@
  * its name watched, so that its end or a new netstack is a notification
  * bit) and up to SOCKET_SESSIONS sessions shared by every process, each
  * with a 256 KiB buffer (the netstack's memory) mapped into the server's
- * heap window: when the netstack dies its pages go from under the server,
+ * heap window (in `net_region`, below): when the netstack dies its pages
+ * go from under the server,
  * and a copy that touches them then gets a zero page from init's pager
  * (which backs the heap window) instead of killing the server. The
  * server is one thread and every call to the netstack is SOCK_NONBLOCK,
@@ -23,6 +24,23 @@
  * from it after the netstack died gets zero pages, as the buffers do);
  * a stream's RECV then gets slices of the pool, which socket_io.c copies
  * into the process before the server's next call to the netstack.
+ *
+ * The netstack's replies map pages only into `net_region`, one naturally
+ * aligned block of the heap window reserved for them and used as the
+ * receive window of every session's opening:
+ *
+ *   net_region  +------------------------------+
+ *               | the pool (SOCK_LEND_POOL_MAX) | pool_window
+ *               +------------------------------+
+ *               | session 0's buffer           | windows[0]
+ *               | session 1's buffer ...       | windows[1]
+ *               +------------------------------+
+ *               | (unused)                     |
+ *               +------------------------------+ + 2^NET_REGION_LOG2
+ *
+ * so a netstack that maps elsewhere (buggy or hostile) reaches none of
+ * the heap the server uses: the kernel drops what lands outside, and the
+ * session is refused when the buffer or the pool did not all arrive.
  */
 #include "clock.h"
 #include "socket.h"
@@ -32,6 +50,11 @@
 #include "lib/netsock.h"
 
 #define SESSION_LOG2 SOCK_BUFFER_MAX_LOG2
+#define NET_REGION_LOG2 23      /* 8 MiB: the pool's window, then the buffers */
+_Static_assert(SOCK_LEND_POOL_MAX + SOCKET_SESSIONS * (1UL << SESSION_LOG2) <=
+	       1UL << NET_REGION_LOG2, "the pool and every buffer in the region");
+_Static_assert(SOCK_LEND_POOL_MAX % (1UL << SESSION_LOG2) == 0,
+	       "each buffer aligned to its size after the pool");
 
 struct session {
 	struct net_session ns;
@@ -48,6 +71,7 @@ static uint64_t pool_size;                      /* bytes of it mapped */
 static uint64_t net_generation;
 static cap_slot_t ready_notif, net_notif;       /* badged copies of the server's */
 static uint8_t *windows[SOCKET_SESSIONS];       /* where each session's buffer goes */
+static uint8_t *net_region;                     /* the pool's window and the buffers */
 
 /* The netstack went: every session and socket with it. */
 static void net_lost(void)
@@ -84,16 +108,28 @@ static void net_lost(void)
 }
 
 /* A lending session through lend_ep: its buffer at va, the pool
- * read-only at pool_window; both lie in the heap window. */
+ * read-only at pool_window; the reply may map into net_region only. */
 static long session_open_lend(struct net_session *ns, uint8_t *va)
 {
 	unsigned pool_log2;
 	long err = net_session_open_lend(ns, lend_ep, va, SESSION_LOG2, ready_notif, pool_window,
-					 fpage(PROGRAM_HEAP_BASE, log2_ceil(PROGRAM_HEAP_SIZE)),
-					 &pool_log2);
+					 fpage((uint64_t)net_region, NET_REGION_LOG2), &pool_log2);
 
-	if (err == 0)
+	if (err == 0) {
 		pool_size = 1UL << pool_log2;
+		return 0;
+	}
+	if (err == -SOCK_EFAULT)
+		printf_limited("posix: the netstack's answer did not map the session's buffer and "
+			       "pool where asked; session refused\n");
+	/* Whatever it did map of the pool goes too, unless a session open
+	 * now has the pool there. */
+	bool pool_used = false;
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++)
+		pool_used |= sessions[i].open && sessions[i].lend;
+	if (!pool_used)
+		sys_mem_unmap(fpage((uint64_t)pool_window, log2_ceil(SOCK_LEND_POOL_MAX)),
+			      MEM_UNMAP_SELF);
 	return err;
 }
 
@@ -205,18 +241,18 @@ void socket_notified(uint64_t bits)
 
 void socket_init(void)
 {
-	uint64_t size = 1UL << SESSION_LOG2;
+	uint64_t size = 1UL << SESSION_LOG2, region = 1UL << NET_REGION_LOG2;
 
-	/* The pool's window first (aligned to its size: what the heap
-	 * holds up to the next boundary is left unused). */
+	/* The region, aligned to its size (what the heap holds up to the
+	 * next boundary is left unused; called at start, when that is
+	 * little). */
 	uint64_t at = (uint64_t)mem_heap(0);
-	uint64_t skip = ((at + SOCK_LEND_POOL_MAX - 1) & ~(SOCK_LEND_POOL_MAX - 1)) - at;
-	uint8_t *pw = mem_heap(skip + SOCK_LEND_POOL_MAX);
-	pool_window = pw ? pw + skip : NULL;
-	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
-		uint8_t *raw = mem_heap(2 * size);     /* aligned to its size within */
-		windows[i] = raw ? (uint8_t *)(((uintptr_t)raw + size - 1) & ~(size - 1)) : NULL;
-	}
+	uint64_t skip = ((at + region - 1) & ~(region - 1)) - at;
+	uint8_t *raw = mem_heap(skip + region);
+	net_region = raw ? raw + skip : NULL;
+	pool_window = net_region;
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++)
+		windows[i] = net_region ? net_region + SOCK_LEND_POOL_MAX + i * size : NULL;
 	ready_notif = slot_alloc();
 	net_notif = slot_alloc();
 	if (sys_cap_copy(signal_notification, CAP_SLOT_SELF, ready_notif, CAP_RIGHT_WRITE,

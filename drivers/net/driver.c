@@ -450,6 +450,17 @@ static void request(struct msg *m)
 	struct ipc_buffer *b = ipc_buffer();
 	long err;
 
+	/* Only the registered copy's holders (proto/netq.h): nobody else
+	 * holds another, but whatever came with such a request goes (pages
+	 * only while no client's area is in the window). */
+	if (m->badge != NETQ_BADGE_CLIENT) {
+		if (b->recv_pages && !nic.attached)
+			sys_mem_unmap(fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2), MEM_UNMAP_SELF);
+		if (b->recv_cap_count)
+			sys_cap_delete(b->recv_cap_slot);
+		*m = msg_make(ERR_NO_RIGHTS, 0);
+		return;
+	}
 	switch (label) {
 	case NETQ_ATTACH:
 		err = attach(m);
@@ -479,6 +490,20 @@ static void request(struct msg *m)
 	default:
 		*m = msg_make(ERR_NO_SYSCALL, 0);
 	}
+}
+
+/* A copy of the endpoint that can only send (with items) and carries
+ * NETQ_BADGE_CLIENT, registered privately as name (proto/netq.h): 0 or
+ * -ERR_*. */
+static long publish(const char *name)
+{
+	cap_slot_t cap = slot_alloc();
+	long err = cap == CAP_SLOT_NONE ? -ERR_NO_MEMORY
+					: sys_cap_copy(endpoint, CAP_SLOT_SELF, cap,
+						       CAP_RIGHT_WRITE | CAP_RIGHT_GRANT,
+						       NETQ_BADGE_CLIENT);
+
+	return err < 0 ? err : ns_register_private(name, cap);
 }
 
 int driver_main(const struct nic_ops *ops, uint64_t arg)
@@ -530,7 +555,7 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 	struct ipc_buffer *b = ipc_buffer();
 	b->recv_cap_slot = slot_alloc();
 	b->recv_window = fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2);
-	if ((err = ns_register(nic.ifname, endpoint)) == -ERR_SLOT_IN_USE) {
+	if ((err = publish(nic.ifname)) == -ERR_SLOT_IN_USE) {
 		printf("%s: %s is taken by another program (init says which); give this driver "
 		       "another name= in the manifest\n", nic.ifname, nic.ifname);
 		return 1;

@@ -34,8 +34,11 @@ long net_session_open(struct net_session *s, cap_slot_t net, void *buf_va, unsig
  * manifest's `lookup net-lend`): a lending session, whose reply also maps
  * the netstack's packet pool read-only at pool_va (aligned to
  * SOCK_LEND_POOL_MAX). window is the receive window (an fpage) the buffer
- * and the pool land in; *pool_log2 gets the pool's size. -SOCK_EFAULT
- * when the session, the buffer or the whole pool did not arrive. */
+ * and the pool land in: a region kept for the netstack's pages alone, the
+ * smallest that holds both, since the netstack may map anything anywhere
+ * inside it (-SOCK_EINVAL if it does not hold both); *pool_log2 gets the
+ * pool's size. -SOCK_EFAULT when the session, the buffer or the whole
+ * pool did not arrive (what arrived of the buffer is unmapped). */
 long net_session_open_lend(struct net_session *s, cap_slot_t lend, void *buf_va, unsigned log2,
 			   cap_slot_t notif, void *pool_va, uint64_t window, unsigned *pool_log2);
 long net_session_end(struct net_session *s);

@@ -8,8 +8,9 @@
  * as NETMGMT_NAME; every request below goes through that capability
  * (ns_lookup(NETMGMT_NAME, slot)), or NETMGMT_RO_NAME's, which may only
  * read (a change is ERR_NO_RIGHTS). The same labels on the socket
- * capability are not management requests. Today anybody may look the name
- * up: the name service has no access control yet (docs/netmgmt.md).
+ * capability are not management requests. NETMGMT_NAME is a private name
+ * (NS_REGISTER_PRIVATE): only a program whose manifest has `lookup
+ * netmgmt` gets it; NETMGMT_RO_NAME is for everybody (docs/netmgmt.md).
  *
  * Every reply's label is 0 or an error (enum mica_error, uapi/errors.h);
  * the words of a reply are the structure named, in order.

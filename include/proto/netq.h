@@ -307,7 +307,13 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
 
 /*
  * Driver IPC protocol (the driver's endpoint, registered with the name
- * service under its interface name, e.g. "eth0").
+ * service under its interface name, e.g. "eth0"). The name is private
+ * (NS_REGISTER_PRIVATE): init gives it only to a program whose manifest
+ * has `lookup eth0` (the netstack; docs/manifest.md), since its holder
+ * can attach in place of the netstack, see every frame and send any. The
+ * copy registered is badged NETQ_BADGE_CLIENT, so nobody but the driver
+ * holds an unbadged one (from which any badge could be copied); the
+ * driver refuses a request with another badge (ERR_NO_RIGHTS).
  *
  *   NETQ_ATTACH  words: [0] physical address of the pool, [1] log2 of
  *                its size (16..NETQ_POOL_LOG2_MAX), and with a heap [2]
@@ -343,6 +349,8 @@ const char *netq_area_check(const struct netq_area *a, uint64_t pool_size);
  *                to hang, or (CORRUPT_RINGS) to feed its client wrong
  *                descriptors and go on (docs/drivers.md, injected faults).
  */
+#define NETQ_BADGE_CLIENT 0x1   /* the badge of the registered copy */
+
 enum netq_label {
 	NETQ_ATTACH = 1,
 	NETQ_STATS = 2,

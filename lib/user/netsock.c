@@ -33,6 +33,14 @@ static void token_free(struct net_session *s)
 	s->token = CAP_SLOT_NONE;
 }
 
+/* Whether [va, va + size) lies inside the flexpage window. */
+static bool in_window(uint64_t window, uint64_t va, uint64_t size)
+{
+	uint64_t base = fpage_base(window), end = base + (1UL << fpage_log2(window));
+
+	return va >= base && size <= end - base && va - base <= end - base - size;
+}
+
 /* SOCK_SESSION through ep: net_session_open's, and with pool_va a lending
  * session's (the reply maps the pool there too; window: where both may
  * land, and *pool_log2 the pool's size). */
@@ -43,6 +51,9 @@ static long session_open(struct net_session *s, cap_slot_t ep, void *buf_va, uns
 	uint64_t size = 1UL << log2;
 	struct msg m = { .tag = ipc_tag(SOCK_SESSION, pool_va ? 3 : 2, 1) };
 
+	if (pool_va && (!in_window(window, (uint64_t)buf_va, size) ||
+			!in_window(window, (uint64_t)pool_va, SOCK_LEND_POOL_MAX)))
+		return -SOCK_EINVAL;
 	s->token = CAP_SLOT_NONE;
 	if (notif == CAP_SLOT_NONE) {
 		notif = s->token = slot_alloc();
@@ -65,10 +76,10 @@ static long session_open(struct net_session *s, cap_slot_t ep, void *buf_va, uns
 	cap_slot_t slot = b->recv_cap_slot;
 	b->recv_window = pool_va ? window : fpage((uint64_t)buf_va, log2);
 	b->recv_cap_slot = s->cap;
-	long err = ipc_call(ep, &m);
+	long ipc_err = ipc_call(ep, &m), err = 0;
 	b->recv_window = old_window;
 	b->recv_cap_slot = slot;
-	if (err)
+	if (ipc_err)
 		err = -SOCK_EIO;
 	else if (ipc_tag_label(m.tag))
 		err = -(long)ipc_tag_label(m.tag);
@@ -79,6 +90,10 @@ static long session_open(struct net_session *s, cap_slot_t ep, void *buf_va, uns
 			      b->recv_pages < size / PAGE_SIZE + (1UL << m.w[0]) / PAGE_SIZE)))
 		err = -SOCK_EFAULT;     /* the session, the buffer or the pool did not arrive */
 	if (err) {
+		/* What did arrive of the buffer goes: its place is the next
+		 * session's (a page left there would keep that one's out). */
+		if (!ipc_err && b->recv_pages)
+			sys_mem_unmap(fpage((uint64_t)buf_va, log2), MEM_UNMAP_SELF);
 		sys_cap_delete(s->cap);
 		slot_free(s->cap);
 		token_free(s);

@@ -398,7 +398,7 @@ static void compare_counters(const char *when, long want_bad, uint64_t want_rest
 	wait_rx_free_full();
 	if (net == CAP_SLOT_NONE) {
 		net = slot_alloc();
-		ns_lookup(NETMGMT_NAME, net);
+		ns_lookup(NETMGMT_RO_NAME, net);
 	}
 	long err = netmgmt_if_info(net, 0, &info);
 	const struct net_if_counters *c = &info.count;
@@ -451,7 +451,7 @@ int main(uint64_t arg)
 	if ((err = sys_obj_create(CAP_ENDPOINT, endpoint, 0)) < 0 ||
 	    (err = sys_obj_create(CAP_REPLY, reply, 0)) < 0 ||
 	    (err = sys_obj_create(CAP_NOTIFICATION, wake, 0)) < 0 ||
-	    (err = ns_register(name, endpoint)) < 0) {
+	    (err = ns_register_private(name, endpoint)) < 0) {
 		printf("fakenic: setting up: %s\n", mica_strerror(err));
 		return 1;
 	}

@@ -5,7 +5,9 @@
  * for each change (NETMGMT_ROUTE_ADD, _ROUTE_DEL, _FW_RELOAD,
  * _CT_FLUSH); then asks the same changes through NETMGMT_NAME, the full
  * capability, whose answers are the requests' own (so the refusals are
- * the badge's, not the arguments'). One line each:
+ * the badge's, not the arguments'); that one is a private name, and
+ * without the manifest's `lookup netmgmt` mgmtro says `mgmtro: netmgmt
+ * refused: ERROR` and ends. One line each:
  * `mgmtro: ro|full WHAT: error N` (N: the enum mica_error, 0 for none),
  * then `mgmtro: routes N` (the table's length at the end) and
  * `mgmtro: done`.
@@ -44,8 +46,13 @@ int main(uint64_t arg)
 	struct net_route route;
 	long err;
 
-	if ((err = ns_lookup(NETMGMT_RO_NAME, ro)) < 0 || (err = ns_lookup(NETMGMT_NAME, full)) < 0) {
+	if ((err = ns_lookup(NETMGMT_RO_NAME, ro)) < 0) {
 		printf("mgmtro: no netstack: %s\n", mica_strerror(err));
+		return 1;
+	}
+	/* The full one is private: only with `lookup netmgmt`. */
+	if ((err = ns_lookup(NETMGMT_NAME, full)) < 0) {
+		printf("mgmtro: netmgmt refused: %s\n", mica_strerror(err));
 		return 1;
 	}
 	show("ro", "if info", netmgmt_if_info(ro, 0, &info));

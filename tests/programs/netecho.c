@@ -460,7 +460,7 @@ int main(uint64_t arg)
 	timer_notif = slot_alloc();
 	echo_notif = slot_alloc();
 	if ((err = ns_lookup(SOCK_SERVICE_NAME, net)) < 0 ||
-	    (err = ns_lookup(NETMGMT_NAME, mgmt)) < 0 ||
+	    (err = ns_lookup(NETMGMT_RO_NAME, mgmt)) < 0 ||
 	    (err = sys_obj_create(CAP_NOTIFICATION, timer_notif, 0)) < 0 ||
 	    (err = sys_obj_create(CAP_NOTIFICATION, echo_notif, 0)) < 0) {
 		printf("netecho: no netstack: %s\n", mica_strerror(err));

@@ -256,15 +256,18 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
         command(q, "ifconfig\r", r"^    MAC 52:54:00:00:00:01, driver attached, re-attached 1 time$")
 
 
-def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args):
+def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args,
+                                 console_lookup=True):
     """Boot e1000 (as eth0, priority 150, with more args), the netstack
-    (priority 100, 10.0.2.15/24 and more args) and the console, with an
-    e1000 on QEMU's user network."""
+    (priority 100, 10.0.2.15/24 and more args) and the console (with the
+    driver's name, for fault, if console_lookup), with an e1000 on QEMU's
+    user network."""
     text = ("program eth0 priority=150 dma=64 restart=never\n"
             f"    module e1000\n    pci 8086:100e\n    args name=eth0 {driver_args}\n"
             "program netstack priority=100 dma=4096 restart=never\n"
-            f"    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
-            "program console priority=160 control=yes\n    irq 4\n")
+            f"    lookup eth0\n    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
+            "program console priority=160 control=yes\n    irq 4\n" +
+            ("    lookup eth0\n" if console_lookup else ""))
     q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
                                    (build_path("netstack.elf"), "netstack"),
                                    (build_path("appliance", "console.elf"), "console")],
@@ -287,6 +290,29 @@ def test_a_netstack_not_registered_yet_is_said_to_be_starting(tmp_path):
         command(q, "fault eth0 hang\r", r"^console: fault: the netstack is starting \(not "
                                          r"registered yet\), so there are no interfaces$")
         assert "the netstack is not running" not in q.output()
+
+
+def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(tmp_path):
+    """A driver's name is private (proto/netq.h): a console whose manifest
+    has no `lookup eth0` cannot reach the driver, and says so rather than
+    that eth0 has no driver; the driver is not touched. Nor without
+    `lookup netmgmt` can it change the netstack (a route here): it reads
+    through netmgmt-ro (ifconfig works) and says what is missing."""
+    with boot_driver_netstack_console(tmp_path, "console-fault-nolookup", "", "",
+                                      console_lookup=False) as q:
+        q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
+        assert first_interface(q).startswith("eth0: link up")
+        command(q, "fault eth0 hang\r", r"^console: fault: init will not give the console "
+                                         r"eth0's driver: the manifest needs `lookup eth0` "
+                                         r"under the console; not done$")
+        assert re.search(r"^init: console may not look up the private name 'eth0'",
+                         q.output(), re.M), q.output()
+        assert "injecting fault" not in q.output()
+        command(q, "route add 10.7.0.0/16 via 10.0.2.2\r",
+                r"^console: route add: refused: the console's manifest needs `lookup netmgmt` "
+                r"to change the netstack$")
+        command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
+        assert not re.search(r"^10\.7\.0\.0/16\s", q.output(), re.M), q.output()
 
 
 def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):

@@ -245,10 +245,10 @@ class TwoNicRig(NetRig):
         manifest = (f"program eth0 {eth0_program}\n"
                     f"program eth1 dma=64 priority=150 restart=never\n    module {module}\n"
                     "    pci 00:03.0\n    args name=eth1\n"
-                    "program netstack dma=4096 priority=100\n"
+                    "program netstack dma=4096 priority=100\n    lookup eth0\n    lookup eth1\n"
                     f"    args nic=eth0,eth1 eth0.addr=10.9.0.2/24 eth1.addr={GUEST}/24\n"
                     "program netecho priority=90\n"
-                    "program console priority=160 control=yes\n    irq 4\n")
+                    "program console priority=160 control=yes\n    irq 4\n    lookup eth0\n")
         path = tmp_path / "manifest"
         path.write_text(manifest)
         mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),

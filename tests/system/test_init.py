@@ -214,6 +214,47 @@ def test_nonzero_exit_is_a_crash_and_zero_is_done(tmp_path):
         assert not re.search(r"^clean: started \(run 2\)", q.output(), re.M)
 
 
+@pytest.mark.parametrize("granted", ["netstack", "both", "none"])
+def test_a_drivers_endpoint_goes_only_to_programs_with_its_lookup_line(granted, tmp_path):
+    """A NIC driver's name is private (proto/netq.h): its endpoint would let
+    a program attach in the netstack's place and read and send any frame.
+    Only a program with `lookup eth0` gets it, badged and send-only;
+    without the line, drvgate (tests/programs/drvgate.c) is refused and
+    init says why; a netstack without it says what the manifest lacks.
+    From nothing drvgate can look up can it copy capabilities with other
+    badges (2026-12-02's review: an unbadged endpoint lets its holder pick
+    any badge)."""
+    line = "    lookup eth0\n"
+    text = ("program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
+            "    args name=eth0\n"
+            "program netstack priority=100 dma=4096 restart=never\n" +
+            (line if granted in ("netstack", "both") else "") +
+            "    args nic=eth0 eth0.addr=10.0.2.15/24 iperf=off\n"
+            "program drvgate priority=90 restart=never\n" + (line if granted == "both" else ""))
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
+                                   (build_path("netstack.elf"), "netstack"),
+                                   (build_path("programs", "drvgate.elf"), "drvgate")],
+                  "drvgate")
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    with q:
+        if granted == "both":
+            q.wait_for(r"^drvgate: eth0 given: badge 1, can receive: no$", timeout=120)
+            q.wait_for(r"^drvgate: eth0 answered NETQ_STATS: error 0$")
+        else:
+            q.wait_for(r"^drvgate: eth0 refused: capability lacks a needed right$", timeout=120)
+            assert re.search(r"^init: drvgate may not look up the private name 'eth0' "
+                             r"\(no 'lookup' line\)$", q.output(), re.M), q.output()
+        made = q.wait_for(r"^drvgate: copies with other badges: (\d+) made of (\d+)$")
+        assert made.group(1) == "0" and int(made.group(2)) >= 10, made.group(0)
+        q.wait_for(r"^init: drvgate exited$")
+        if granted == "none":
+            q.wait_for(r"^netstack: init will not give us the driver's name 'eth0': the "
+                       r"manifest needs `lookup eth0` under the netstack$")
+            assert "netstack: eth0 attached" not in q.output()
+        else:
+            q.wait_for(r"^netstack: eth0 attached, MAC ", timeout=60)
+
+
 def test_two_drivers_asking_for_one_name_are_told_who_has_it(tmp_path):
     """Two NICs, both drivers named eth0: the second is told the name is
     taken and what to do, and init says which program holds it."""

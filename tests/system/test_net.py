@@ -38,8 +38,10 @@ MODELS = {
 class NetRig:
     """QEMU on tap0 in a namespace: a NIC driver (program eth0, with the
     manifest settings `driver` and extra `driver_args`), the netstack and
-    (optionally) netecho (with init's control protocol if `control`) and
-    the serial console; `extra` manifest lines with their boot modules
+    (optionally) netecho (with init's control protocol and the driver's
+    name, for `fault`, if `control`) and the serial console; the netstack
+    and the console get the driver's private name (`lookup eth0`), the
+    console the netstack's management capability too (`lookup netmgmt`); `extra` manifest lines with their boot modules
     `extra_mods` [(path, name)]. The netstack's dma= has room for lwIP's
     heap beside the pool (docs/netstack.md, "Sending from lwIP's heap"):
     `heap_dma=False` leaves it out, so every frame sent is copied."""
@@ -57,13 +59,15 @@ class NetRig:
         manifest = (f"program eth0 dma=64 priority=150 {driver}\n"
                     f"    module {module}\n    pci 00:03.0\n    args name=eth0 {driver_args}\n"
                     f"program netstack dma={20480 if heap_dma else 4096} priority=100 {netstack}\n"
-                    f"    args {netstack_args}\n")
+                    f"    lookup eth0\n    args {netstack_args}\n")
         if netecho:
             manifest += (f"program netecho priority={netecho_priority}"
-                         f"{' control=yes' if control else ''}\n"
+                         f"{' control=yes' if control else ''}\n" +
+                         ("    lookup eth0\n" if control else "") +
                          f"    args client={HOST}:7000\n")
         if console:
-            manifest += "program console priority=160 control=yes\n    irq 4\n"
+            manifest += ("program console priority=160 control=yes\n    irq 4\n    lookup eth0\n"
+                         "    lookup netmgmt\n")
         manifest += extra
         path = tmp_path / "manifest"
         path.write_text(manifest)
@@ -351,7 +355,7 @@ def test_netstack_refuses_bad_descriptors_and_reattaches(tmp_path):
     q = boot_init(tmp_path,
                   "program fakenic priority=150 restart=on-crash retries=3\n    args name=eth0\n"
                   "program netstack dma=4096 priority=100\n"
-                  "    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n",
+                  "    lookup eth0\n    args nic=eth0 eth0.addr=10.9.0.2/24 iperf=off\n",
                   [(build_path("programs", "fakenic.elf"), "fakenic"),
                    (build_path("netstack.elf"), "netstack")], "fakenic")
     with q:

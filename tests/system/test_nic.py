@@ -57,10 +57,12 @@ class Rig:
         if reflector_per_nic:
             for i in range(len(models)):
                 manifest.append(f"program refl{i} dma=2048\n    module reflector\n"
-                                f"    args nic=eth{i}\n")
+                                f"    lookup eth{i}\n    args nic=eth{i}\n")
         else:
             nics = ",".join(f"eth{i}" for i in range(len(models)))
-            manifest.append(f"program reflector dma={2048 * len(models)}\n    args nic={nics}\n")
+            manifest.append(f"program reflector dma={2048 * len(models)}\n" +
+                            "".join(f"    lookup eth{i}\n" for i in range(len(models))) +
+                            f"    args nic={nics}\n")
         self.ready = r"^reflector: reflecting on" if not reflector_per_nic else None
         path = tmp_path / "manifest"
         path.write_text("".join(manifest))

@@ -262,7 +262,7 @@ class PosixRig(Rig):
         manifest = ("program eth0 dma=64 priority=150 restart=on-crash retries=3\n"
                     "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
                     "program netstack dma=4096 priority=100 restart=on-crash retries=3\n"
-                    f"    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
+                    f"    lookup eth0\n    args nic=eth0 eth0.addr={GUEST}/24 eth0.gw={HOST}\n"
                     "program posix-server priority=90 quota=40960 memory=131072\n"
                     "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
                     "    lookup net-lend\n    args runfile=runs\n")

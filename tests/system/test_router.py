@@ -96,6 +96,7 @@ class Router:
             if self.conf:
                 manifest += ("program netstack dma=4096 priority=100\n"
                              "    file router.conf\n" +
+                             "".join(f"    lookup {name}{i}\n" for i in range(len(self.models))) +
                              "".join(f"    file {n}\n" for n in self.files) +
                              "    args config=router.conf\n")
                 (self.tmp_path / "router.conf").write_text(self.conf)
@@ -103,12 +104,14 @@ class Router:
                     (self.tmp_path / n).write_text(text)
             else:
                 manifest += ("program netstack dma=4096 priority=100\n"
+                             "    lookup eth0\n    lookup eth1\n"
                              f"    args nic=eth0,eth1 eth0.addr={LAN_ROUTER}/24 "
                              f"eth1.addr={WAN_ROUTER}/24{mtu} forwarding=on "
                              f"{self.netstack_args}\n")
             manifest += "program netecho priority=90 control=yes\n"
             if self.console:
-                manifest += "program console priority=160 control=yes\n    irq 4\n"
+                manifest += ("program console priority=160 control=yes\n    irq 4\n"
+                             "    lookup netmgmt\n")
             path = self.tmp_path / "manifest"
             path.write_text(manifest)
             mods = [(build_path("init.elf"), "init"), (str(path), "manifest"),
@@ -576,7 +579,9 @@ def test_four_nics_mixed_forward_among_them(tmp_path):
             for i in range(4))
         (tmp_path / "router.conf").write_text(conf)
         manifest += ("program netstack dma=4096 priority=100\n"
-                     "    file router.conf\n    args config=router.conf nic=eth0,eth1,eth2,eth3\n"
+                     "    file router.conf\n" +
+                     "".join(f"    lookup eth{i}\n" for i in range(4)) +
+                     "    args config=router.conf nic=eth0,eth1,eth2,eth3\n"
                      "program netecho priority=90 control=yes\n")
         path = tmp_path / "manifest"
         path.write_text(manifest)

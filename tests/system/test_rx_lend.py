@@ -24,7 +24,7 @@ import pytest
 
 from netns import Netns, can_run
 from qemu import boot_init, build_path
-from test_net import GUEST, NetRig
+from test_net import NetRig
 
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
@@ -175,3 +175,36 @@ def test_a_native_program_gets_the_pool_only_by_the_manifest(grant, tmp_path):
         q.wait_for(r"^lendgate: copies of net with other badges: 0 made$")
         q.wait_for(r"^lendgate: a session through net without a notification: -22$")
         q.wait_for(r"^init: lendgate exited$")
+
+
+@pytest.mark.parametrize("pool_off", [0, 8])
+def test_a_netstack_mapping_the_pool_elsewhere_is_refused(pool_off, tmp_path):
+    """The POSIX server receives the netstack's pages only into the region
+    it keeps for them (posix-server/socket_net.c, net_region), not its
+    whole heap window: a netstack (tests/programs/fakenet.c) that maps the
+    pool 8 MiB past where it was asked, into heap the server has not used
+    yet, gets its session refused, and no call comes through it. The same
+    netstack mapping the pool where asked gets its session used (the
+    check that this test can tell the two apart)."""
+    q = boot_init(tmp_path,
+                  "program fakenet priority=100 restart=never\n"
+                  f"    args pool_off={pool_off}\n"
+                  "program posix-server priority=90 quota=40960 memory=131072 restart=never\n"
+                  "    file rootfs\n    ioports 0x70-0x71\n    lookup net-lend\n"
+                  "    args run=rxsum-musl:7000:1\n",
+                  [(build_path("programs", "fakenet.elf"), "fakenet"),
+                   (build_path("posix-server.elf"), "posix-server"),
+                   (build_path("posix", "rootfs.cpio"), "rootfs")], "fakenet")
+    with q:
+        q.wait_for(rf"^fakenet: session 0 answered \(lending\), pool at \+{pool_off} MiB from "
+                   r"where asked$", timeout=120)
+        q.wait_for(r"^rxsum: bind/listen: ")
+        out = q.output()
+        refused = "posix: the netstack's answer did not map the session's buffer and pool " \
+                  "where asked; session refused"
+        if pool_off:
+            assert refused in out, out
+            assert not re.search(r"^fakenet: call \d+ on session", out, re.M), out
+        else:
+            assert refused not in out, out
+            assert re.search(r"^fakenet: call \d+ on session 0$", out, re.M), out

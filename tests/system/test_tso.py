@@ -227,7 +227,8 @@ def test_hostile_tso_requests_are_refused_by_e1000(tmp_path):
         manifest = tmp_path / "manifest"
         manifest.write_text("program eth0 dma=64 priority=150 restart=never\n"
                             "    module e1000\n    pci 00:03.0\n    args name=eth0\n"
-                            "program txhostile dma=256\n    args nic=eth0 dst=020000000001\n")
+                            "program txhostile dma=256\n    lookup eth0\n"
+                            "    args nic=eth0 dst=020000000001\n")
         mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest"),
                 (build_path("drivers", "e1000.elf"), "e1000"),
                 (build_path("programs", "txhostile.elf"), "txhostile")]

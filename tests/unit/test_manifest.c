@@ -160,6 +160,12 @@ TEST(manifest_lookup_lines)
 	CHECK_EQ(parse("program a\n    lookup a b\n"), 2);
 	CHECK_EQ(parse("program a\n    lookup 0123456789012345678901234\n"), 2);
 	CHECK_EQ(parse("program a\n    lookup 012345678901234567890123\n"), 0);
-	CHECK_EQ(parse("program a\n  lookup x\n  lookup y\n  lookup z\n"), 4);
-	CHECK(strstr(err, "more than 2 lookup lines"));
+	/* A netstack of four NICs looks up four drivers' names. */
+	CHECK_EQ(parse("program netstack\n  lookup eth0\n  lookup eth1\n  lookup eth2\n"
+		       "  lookup eth3\n"), 0);
+	CHECK_EQ(m.programs[0].nlookups, 4);
+	CHECK(!strcmp(m.programs[0].lookups[3], "eth3"));
+	CHECK_EQ(parse("program a\n  lookup v\n  lookup w\n  lookup x\n  lookup y\n"
+		       "  lookup z\n"), 6);
+	CHECK(strstr(err, "more than 4 lookup lines"));
 }

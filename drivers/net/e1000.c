@@ -167,18 +167,42 @@ static uint32_t rd(uint32_t reg) { return mmio_read32(regs + reg); }
 static void wr(uint32_t reg, uint32_t v) { mmio_write32(regs + reg, v); }
 
 /*
+ * Receive DMA stopped without writing RCTL: the receive ring emptied
+ * (RDT moved to RDH: no descriptor is the NIC's). QEMU's model stops
+ * receiving for a second of virtual time after every RCTL write (its
+ * flush_queue_timer, a workaround for a Windows driver), so switching
+ * receive off and on again at every attach kept a restarted driver's
+ * first frames queued in QEMU for 1000 ms, past the sender's
+ * retransmission timer. RDH is read again after the write: a frame taken
+ * meanwhile moved it, and then RDT follows (a few tries; the reset after
+ * this stops the NIC on hardware that honours CTRL.RST anyway).
+ */
+static void rx_ring_empty(void)
+{
+	for (int i = 0; i < 8; i++) {
+		uint32_t head = rd(RDH);
+		wr(RDT, head);
+		if (rd(RDH) == head)
+			return;
+	}
+}
+
+/*
  * A full device reset, whatever state an earlier instance left behind
  * (killed mid-DMA, interrupts pending, rings half written): interrupts
- * masked, receive and transmit off, CTRL.RST and wait until the device
- * clears it, then interrupts masked again (the reset unmasks nothing, but
- * an earlier IMS must not survive on a device that ignores RST), every
- * cause read away (ICR clears on read, so the INTx line drops) and the
- * ring registers empty. false: the reset never completed.
+ * masked, transmit off and the receive ring emptied (rx_ring_empty),
+ * CTRL.RST and wait until the device clears it, then interrupts masked
+ * again (the reset unmasks nothing, but an earlier IMS must not survive
+ * on a device that ignores RST), every cause read away (ICR clears on
+ * read, so the INTx line drops) and the ring registers empty. Hardware
+ * comes out of CTRL.RST with receive off (RCTL 0); QEMU's model ignores
+ * RST and keeps RCTL, which e1000_start then leaves as it is if it is
+ * what it would write. false: the reset never completed.
  */
 static bool reset(void)
 {
 	wr(IMC, 0xFFFFFFFF);
-	wr(RCTL, 0);
+	rx_ring_empty();
 	wr(TCTL, 0);
 	(void)rd(STATUS);               /* flush the posted writes */
 	wr(CTRL, rd(CTRL) | CTRL_RST);
@@ -192,9 +216,13 @@ static bool reset(void)
 		return false;
 	wr(IMC, 0xFFFFFFFF);
 	(void)rd(ICR);
-	static const uint32_t ring_regs[] = { RDBAL, RDBAH, RDLEN, RDH, RDT,
-					      TDBAL, TDBAH, TDLEN, TDH, TDT };
-	for (unsigned r = 0; r < sizeof(ring_regs) / sizeof(ring_regs[0]); r++)
+	static const uint32_t ring_regs[] = { TDBAL, TDBAH, TDLEN, TDH, TDT,
+					      RDBAL, RDBAH, RDLEN, RDH, RDT };
+	/* A NIC still receiving (QEMU's) keeps its empty receive ring where
+	 * it is: moved to address 0 with RDH and RDT apart for a moment, it
+	 * could take a descriptor from there. */
+	unsigned n = rd(RCTL) & RCTL_EN ? 5 : 10;
+	for (unsigned r = 0; r < n; r++)
 		wr(ring_regs[r], 0);
 	return true;
 }
@@ -269,11 +297,18 @@ static const char *e1000_start(struct nic_device *nic)
 	wr(RAH0, (uint32_t)nic->mac[4] | (uint32_t)nic->mac[5] << 8 | 1u << 31);
 	for (int i = 0; i < 128; i++)
 		wr(MTA + 4 * i, 0);
+	/* Our ring, while the NIC has no descriptor (reset: RDH == RDT).
+	 * Then RDT before RDH: a NIC still receiving may take some of our
+	 * ring's empty (zero) descriptors between the two writes, skipping
+	 * them (the frame is dropped; the status written back is cleared
+	 * below), and the RDH write leaves both at 0 whatever it took. */
+	rx_ring_empty();
 	wr(RDBAL, (uint32_t)rx_phys);
 	wr(RDBAH, (uint32_t)(rx_phys >> 32));
 	wr(RDLEN, RING * sizeof(struct rx_desc));
-	wr(RDH, 0);
 	wr(RDT, 0);
+	wr(RDH, 0);
+	memset((void *)rx, 0, 4096);
 	wr(TDBAL, (uint32_t)tx_phys);
 	wr(TDBAH, (uint32_t)(tx_phys >> 32));
 	wr(TDLEN, RING * sizeof(struct tx_desc));
@@ -285,7 +320,10 @@ static const char *e1000_start(struct nic_device *nic)
 	wr(ITR, itr);
 	wr(TIDV, tx_delay);
 	wr(TADV, tx_delay * 4);
-	wr(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+	/* Written only when it differs: every RCTL write stops QEMU's model
+	 * receiving for a second (rx_ring_empty). */
+	if (rd(RCTL) != (RCTL_EN | RCTL_BAM | RCTL_SECRC))
+		wr(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
 	/* TXDW only while frames are out (e1000_tx_pending). */
 	wr(IMS, ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
 	txdw_on = false;

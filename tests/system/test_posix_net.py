@@ -578,6 +578,49 @@ def test_iperf3_udp_every_datagram_read_or_counted(appliance):
     assert came - dropped - read < 200, (read, came, dropped)
 
 
+def tap_dropped(rig):
+    """Frames the namespace's tap0 dropped on their way to QEMU (its
+    tx_dropped): its queue (1000 frames) was full because QEMU had
+    stopped reading it, which QEMU's e1000 does while the guest has given
+    it no free receive descriptor (the frames then wait in QEMU, and in
+    the tap, instead of being dropped by the NIC and counted as missed)."""
+    out = subprocess.run(rig.ns.prefix() + ["cat", "/sys/class/net/tap0/statistics/tx_dropped"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    return int(out)
+
+
+def test_iperf3_udp_100mbit_every_loss_counted_where(appliance):
+    """UDP at 100 Mbit/s (issue 18): every datagram the host's iperf3 sent
+    was read by Mica's iperf3, or dropped at a place that counts it — the
+    tap's queue on the host (QEMU not reading: the guest's NIC ring had
+    no free descriptor), the driver (no buffer: rx-ready full or the
+    NIC's missed count), the netstack (rx dropped) or the socket's full
+    receive buffer — or was still queued when iperf3 stopped reading
+    (the socket's 212992 bytes, about 140 of these, the POSIX server's
+    stash of 44, the NIC's ring of 255 and QEMU's and the tap's queues
+    are drained before that). How many are lost, and where, depends on
+    the host's load: printed, not checked; what no counter saw is. The
+    lower slack: frames of the namespace's own (IPv6 neighbour
+    discovery) the tap may drop too."""
+    appliance.qemu.wait_for(r"^console: ready", timeout=60)
+    udp0, eth0, tap0 = udp_counters(appliance), eth0_counters(appliance), tap_dropped(appliance)
+    res = appliance.client("-u", "-b", "100M", "-t", "3", "--get-server-output")
+    time.sleep(1)
+    udp1, eth1, tap1 = udp_counters(appliance), eth0_counters(appliance), tap_dropped(appliance)
+    sent = res["end"]["sum"]["packets"]
+    lost, total = map(int, re.findall(r"(\d+)/(\d+) \(", res["server_output_text"])[-1])
+    read = total - lost
+    where = {"tap queue (host)": tap1 - tap0,
+             "driver, no buffer": eth1["no_buffer"] - eth0["no_buffer"],
+             "netstack rx": eth1["rx_dropped"] - eth0["rx_dropped"],
+             "socket receive buffer": udp1[1] - udp0[1]}
+    unseen = sent - read - sum(where.values())
+    print(f"UDP at 100 Mbit/s: {sent} sent, {read} read, lost "
+          + ", ".join(f"{k} {v}" for k, v in where.items()) + f"; no counter saw {unseen}")
+    assert sent > 20000 and read > 0, (sent, read, res["end"]["sum"])
+    assert -20 <= unseen < 500, (sent, read, where, unseen)
+
+
 def test_iperf3_four_parallel_streams(appliance):
     res = appliance.client("-t", "3", "-P", "4")
     assert len(res["end"]["streams"]) == 4

@@ -128,6 +128,9 @@ const uint8_t *socket_pool(const struct psock *s, uint64_t *size);
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
 /* The server's notification came with bits (main.c). */
 void socket_notified(uint64_t bits);
+/* syscount=1: a line of the netstack calls made and readiness signals
+ * taken since the last (every process's), at p's end. */
+void socket_count_report(const struct process *p);
 /* Watch the netstack's name (main.c, at the start). */
 void socket_init(void);
 

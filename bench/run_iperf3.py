@@ -34,7 +34,9 @@ vcpu_waiting_pct in iperf3.json's rows).
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
 for each direction and UDP and prints, when it exits, its calls by name and the
-bytes its sockets moved; the table gives calls per MiB moved.
+bytes its sockets moved, and the calls it made to the netstack and the
+readiness signals it took meanwhile; the table gives calls per MiB moved
+(iperf3.json also the netstack's).
 
 Prints a Markdown table, also written to build/bench/iperf3.md and, with
 every run's number, build/bench/iperf3.json (bench/report.py reads it).
@@ -76,6 +78,9 @@ UDP = ["-u", "-b", UDP_RATE]
 # The POSIX server's count at a process's exit (posix-server/syscall.c).
 COUNT_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) calls: (\d+) in all, (\d+) made again after "
                         r"waiting; sockets sent (\d+) received (\d+) bytes; (.*)$", re.M)
+# The netstack calls the POSIX server made meanwhile (posix-server/socket_net.c).
+NET_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) netstack calls: (\d+) in all, readiness "
+                      r"signals (\d+); (.*)$", re.M)
 
 
 class LinuxGuest(LinuxGuestBase):
@@ -250,6 +255,7 @@ def count_calls(tmp):
                 if not client(ns, dargs):
                     continue
                 m = qemu.wait_for(COUNT_LINE.pattern, timeout=60, since=mark)
+                nm = qemu.wait_for(NET_LINE.pattern, timeout=30, since=mark)
                 calls, again = int(m.group(1)), int(m.group(2))
                 moved = max(int(m.group(3)), int(m.group(4)))
                 per = dict((n, int(c)) for n, c in re.findall(r"(\w+) (\d+)", m.group(5)))
@@ -260,10 +266,17 @@ def count_calls(tmp):
                                   if moved else [],
                                   # UDP: datagrams read, and the calls per datagram
                                   "reads": per.get("read", 0) + per.get("recvfrom", 0)
-                                  + per.get("recvmsg", 0) + per.get("recvmmsg", 0)}
+                                  + per.get("recvmsg", 0) + per.get("recvmmsg", 0),
+                                  # the server's calls to the netstack, the readiness
+                                  # signals it took, and those calls by label
+                                  "netstack": int(nm.group(1)), "signals": int(nm.group(2)),
+                                  "netstack_by_label": dict(
+                                      (n, int(c)) for n, c in re.findall(r"(\w+) (\d+)",
+                                                                         nm.group(3)))}
                 mark = qemu.mark()
-                print(f"  Mica virtio-net {direction}: {calls} calls for {moved} bytes",
-                      flush=True)
+                print(f"  Mica virtio-net {direction}: {calls} calls for {moved} bytes; "
+                      f"netstack calls {nm.group(1)}, readiness signals {nm.group(2)} "
+                      f"({nm.group(3)})", flush=True)
         except AssertionError as e:
             print(f"  Mica count: {str(e).splitlines()[0]}")
         finally:

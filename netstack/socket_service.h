@@ -52,9 +52,10 @@ struct sock {
 	const struct sock_ops *ops;     /* its type's calls */
 	uint8_t type;                   /* SOCK_STREAM, SOCK_DGRAM; 0: free */
 	bool listening, connecting, connected, eof, unaccepted;
-	/* The client's last answer about it (SOCK_POLL, SOCK_POLL_ALL or a
-	 * TCP RECV's bits) said SOCK_POLLIN: more data needs no readiness
-	 * signal (sock_poll_told), unless the client asked for every one
+	/* The client's last answer about it (SOCK_POLL, SOCK_POLL_ALL, a
+	 * TCP RECV's or a UDP SOCK_RECV_MANY's bits) said SOCK_POLLIN: more
+	 * data (segments, datagrams) needs no readiness signal
+	 * (sock_poll_told), unless the client asked for every one
 	 * (SOCK_OPT_EVERY_EDGE: every_edge). */
 	bool rx_told, every_edge;
 	int err;                        /* an error to report once (SOCK_E*) */
@@ -188,10 +189,11 @@ static inline void sock_changed(struct sock *s)
 }
 
 /* The SOCK_POLL bits an answer gives the client now (SOCK_POLL,
- * SOCK_POLL_ALL, a TCP RECV's), noted: once it was told the socket is
- * readable, data added to it changes nothing the client can see (it reads
- * until a RECV says nothing is left), so on_recv signals only for data
- * that comes when it was not (an edge, as epoll's EPOLLET). */
+ * SOCK_POLL_ALL, a TCP RECV's, a UDP SOCK_RECV_MANY's), noted: once it
+ * was told the socket is readable, data added to it changes nothing the
+ * client can see (it reads until a RECV says nothing is left), so on_recv
+ * (TCP) and on_udp signal only for data that comes when it was not (an
+ * edge, as epoll's EPOLLET). */
 static inline unsigned sock_poll_told(struct sock *s)
 {
 	unsigned bits = (s->err ? SOCK_POLLERR : 0) | s->ops->poll(s);

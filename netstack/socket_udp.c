@@ -7,7 +7,11 @@
  * what every socket's queue takes within UDP_QUEUED_MAX; others are
  * dropped and counted (sock_udp_dropped, on the management protocol:
  * Linux's RcvbufErrors). SOCK_RECV takes one datagram, or with
- * SOCK_RECV_MANY as many as fit. Sending never waits. An ICMP error
+ * SOCK_RECV_MANY as many as fit, and then the socket's SOCK_POLL bits
+ * (as a TCP RECV's: a datagram that comes to a socket whose client was
+ * last told it is readable is not signalled, unless SOCK_OPT_EVERY_EDGE
+ * asked for every one; socket_service.h, sock_poll_told). Sending never
+ * waits. An ICMP error
  * about a connected socket's datagram (icmp_error.c) is its error,
  * reported once, before any datagram queued, by its next receive or send
  * (as Linux's sock_error in __skb_recv_udp and sock_alloc_send_pskb), and
@@ -70,6 +74,8 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 		s->dq = d;
 	s->dq_tail = d;
 	s->dq_len++;
+	if (s->rx_told && !s->every_edge)
+		return;                 /* readable already, and told so */
 	sock_changed(s);
 }
 
@@ -114,14 +120,17 @@ static void dgram_drop_first(struct sock *s)
 
 /* SOCK_RECV_MANY: datagrams into the range, each a struct sock_dgram and
  * its bytes; the first cut to the range if it does not fit. [0] bytes
- * used [1] datagrams. */
+ * used [1] datagrams [2] the socket's SOCK_POLL bits after the call (what
+ * is left: the client's next poll). */
 static int udp_sock_recv_many(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
 	uint8_t *at = s->session->buf + w[1];
 	uint64_t room = w[2], used = 0, count = 0;
 
-	if (!s->dq)
+	if (!s->dq) {
+		s->rx_told = false;     /* it learns there is nothing */
 		return SOCK_WAIT;
+	}
 	if (room < sizeof(struct sock_dgram))
 		return SOCK_EINVAL;
 	while (s->dq) {
@@ -145,7 +154,8 @@ static int udp_sock_recv_many(struct sock *s, const uint64_t *w, uint64_t *out, 
 	}
 	out[0] = used < room ? used : room;
 	out[1] = count;
-	*n = 2;
+	out[2] = sock_poll_told(s);
+	*n = 3;
 	return 0;
 }
 
@@ -197,8 +207,10 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		return sock_take_err(s);
 	if (w[3] & SOCK_RECV_MANY)
 		return udp_sock_recv_many(s, w, out, n);
-	if (!d)
+	if (!d) {
+		s->rx_told = false;
 		return SOCK_WAIT;
+	}
 	uint16_t copy = (uint16_t)(d->p->tot_len < len ? d->p->tot_len : len);
 	pbuf_copy_partial(d->p, s->session->buf + w[1], copy, 0);
 	out[0] = copy;
@@ -209,6 +221,8 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	out[5] = d->flags;
 	*n = 6;
 	dgram_drop_first(s);
+	if (!s->dq)
+		s->rx_told = false;     /* the next one is news (the answer has no bits) */
 	return 0;
 }
 
@@ -277,6 +291,10 @@ static void udp_sock_close(struct sock *s)
 
 static int udp_sock_setopt(struct sock *s, uint64_t option, uint64_t value)
 {
+	if (option == SOCK_OPT_EVERY_EDGE) {
+		s->every_edge = value != 0;
+		return 0;
+	}
 	if (option != SOCK_OPT_RCVBUF)
 		return SOCK_ENOPROTOOPT;
 	s->rcvbuf = value < SOCK_RCVBUF_MIN ? SOCK_RCVBUF_MIN

@@ -171,8 +171,7 @@ void socket_every_edge(const struct file *f)
 {
 	struct psock *s = socket_of(f);
 
-	if (!s || s->every_edge || s->dead || !socket_netstack(s) || s->type != LINUX_SOCK_STREAM ||
-	    s->id < 0)
+	if (!s || s->every_edge || s->dead || !socket_netstack(s) || s->id < 0)
 		return;
 	uint64_t w[3] = { (uint64_t)s->id, SOCK_OPT_EVERY_EDGE, 1 };
 	if (socket_call(s, SOCK_SETOPT, w, 3, NULL, 0) == 0)

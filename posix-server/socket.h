@@ -67,10 +67,10 @@ struct psock {
 	uint32_t stash_off, stash_len;
 	struct sock_addr stash_from;
 	/* The netstack's SOCK_POLL bits (from SOCK_POLL_ALL, or a stream's
-	 * RECV: the bits after it), until a notification or a call on the
-	 * socket may have changed them. The netstack signals data that comes
-	 * only when it last said the socket was not readable, so POLLIN
-	 * kept here stays true until a read. */
+	 * RECV or a UDP socket's SOCK_RECV_MANY: the bits after it), until a
+	 * notification or a call on the socket may have changed them. The
+	 * netstack signals data that comes only when it last said the socket
+	 * was not readable, so POLLIN kept here stays true until a read. */
 	bool poll_valid;
 	unsigned poll_bits;
 	bool every_edge;                /* SOCK_OPT_EVERY_EDGE given (socket_every_edge) */
@@ -128,6 +128,9 @@ const uint8_t *socket_pool(const struct psock *s, uint64_t *size);
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
 /* The server's notification came with bits (main.c). */
 void socket_notified(uint64_t bits);
+/* syscount=1: a line of the netstack calls made and readiness signals
+ * taken since the last (every process's), at p's end. */
+void socket_count_report(const struct process *p);
 /* Watch the netstack's name (main.c, at the start). */
 void socket_init(void);
 
@@ -156,9 +159,9 @@ void socket_polls_stale(void);
 /* The netstack's SOCK_POLL bits for s, as an answer just gave them. */
 void socket_poll_known(struct psock *s, unsigned bits);
 /* f (any file) is watched by an edge-triggered epoll: if it is one of
- * the netstack's streams, ask it to signal every arrival of data (once:
- * SOCK_OPT_EVERY_EDGE), so that each is an edge (net_edges), as Linux
- * reports each. */
+ * the netstack's sockets (TCP, UDP), ask it to signal every arrival of
+ * data, segment or datagram (once: SOCK_OPT_EVERY_EDGE), so that each is
+ * an edge (net_edges), as Linux reports each. */
 void socket_every_edge(const struct file *f);
 /* Try every waiting call again. */
 void socket_wake_all(void);

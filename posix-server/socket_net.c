@@ -202,11 +202,36 @@ uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
 	return sessions[s->session].ns.buf;
 }
 
+/* syscount=1: the calls made to the netstack (socket_call) by label and
+ * the readiness signals taken (socket_notified), every process's, since
+ * the last count line (socket_count_report). */
+#define COUNTED_LABELS 32
+static struct {
+	uint32_t calls[COUNTED_LABELS], signals;
+} net_counts;
+
+void socket_count_report(const struct process *p)
+{
+	uint32_t total = 0, *c = net_counts.calls;
+
+	if (!syscall_count)
+		return;
+	for (unsigned i = 0; i < COUNTED_LABELS; i++)
+		total += c[i];
+	printf("posix: %s (pid %d) netstack calls: %u in all, readiness signals %u; recv %u, "
+	       "poll_all %u, poll %u, send %u, other %u\n", p->name, p->pid, total,
+	       net_counts.signals, c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL], c[SOCK_SEND],
+	       total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND]);
+	memset(&net_counts, 0, sizeof(net_counts));
+}
+
 long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
 		 unsigned nout)
 {
 	if (s->dead)
 		return -LINUX_ECONNRESET;
+	if (syscall_count)
+		net_counts.calls[label < COUNTED_LABELS ? label : 0]++;
 	if (label != SOCK_POLL && label != SOCK_POLL_ALL)
 		s->poll_valid = false;
 	long r = net_call(&sessions[s->session].ns, label, w, n, out, nout);
@@ -234,6 +259,7 @@ void socket_notified(uint64_t bits)
 			net_lost();
 	}
 	if (bits & (SOCKET_NOTIFY_READY | SOCKET_NOTIFY_NET)) {
+		net_counts.signals += syscall_count;
 		socket_polls_stale();
 		socket_wake_all();
 	}

@@ -12,8 +12,12 @@
  *   the netstack laid them out), and the reads and polls that follow are
  *   served from it without asking the netstack, until it is empty: a
  *   reader such as iperf3 makes a select and a read a datagram, and each
- *   would otherwise be a call to the netstack. FIONREAD is the next
- *   datagram's length, as Linux. A peek leaves the datagram there.
+ *   would otherwise be a call to the netstack. The call's answer carries
+ *   the socket's poll bits after it (what the netstack has left), kept as
+ *   if polled (socket_poll_known), so the select after the stash's last
+ *   datagram asks nothing either; the netstack signals a datagram that
+ *   comes only when those bits said nothing was left. FIONREAD is the
+ *   next datagram's length, as Linux. A peek leaves the datagram there.
  *
  * Each socket slot's stash is STASH_MAX bytes of the server's heap
  * window, taken the first time a socket in that slot needs it and kept
@@ -50,9 +54,11 @@ long stash_fill(struct psock *s, unsigned slot)
 		return dgram ? -LINUX_ENETDOWN : 0;
 	uint64_t w[4] = { (uint64_t)s->id, 0, STASH_MAX < size ? STASH_MAX : size,
 			  SOCK_NONBLOCK | (dgram ? SOCK_RECV_MANY : 0) };
-	long r = socket_call(s, SOCK_RECV, w, 4, out, dgram ? 2 : 6);
+	long r = socket_call(s, SOCK_RECV, w, 4, out, dgram ? 3 : 6);
 	if (r < 0)
 		return r;
+	if (dgram)
+		socket_poll_known(s, (unsigned)out[2]);   /* what the netstack has left */
 	if (out[0] > w[2])
 		return -LINUX_EIO;      /* not what the netstack may answer */
 	memcpy(stash_mem[slot], buf, out[0]);

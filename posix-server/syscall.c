@@ -10,6 +10,7 @@
  * With `syscount=1` (off by default) each process's calls are counted by
  * number and the count logged in one line when it ends.
  */
+#include "socket.h"
 #include "syscall.h"
 
 #define UNSUPPORTED_LOG_LINES 16
@@ -86,6 +87,7 @@ void syscall_count_report(const struct process *p)
 	       "sockets sent %lu received %lu bytes; %s\n", p->name, p->pid, total, c->retried,
 	       c->sent, c->received, line);
 	memset(c, 0, sizeof(*c));
+	socket_count_report(p);
 }
 
 long errno_of(long mica_err)

@@ -24,9 +24,9 @@
  * SEND, CONNECT); a second gets SOCK_EBUSY. The session's notification,
  * if the client gave one, is signalled whenever a socket of the session
  * may have become readable or writable, for poll(), with one exception:
- * data that comes to a TCP socket whose last answer to the client
- * (SOCK_POLL, SOCK_POLL_ALL or a RECV's [4]) said SOCK_POLLIN is not
- * signalled (nothing the client can see changed: it reads until a RECV
+ * data that comes to a socket whose last answer to the client (SOCK_POLL,
+ * SOCK_POLL_ALL, a TCP RECV's [4] or a UDP SOCK_RECV_MANY's [2]) said
+ * SOCK_POLLIN is not signalled (nothing the client can see changed: it reads until a RECV
  * leaves nothing, or answers SOCK_EAGAIN, and is then signalled for the
  * next data; SOCK_OPT_EVERY_EDGE asks for every arrival). It is also the
  * client's token: when it dies (with the task that made it), the netstack
@@ -112,7 +112,8 @@ enum sock_label {
 				   address it was sent to [5] SOCK_RECV_* flags;
 				   UDP with SOCK_RECV_MANY in [3]: as many whole
 				   datagrams as fit, each a struct sock_dgram and its
-				   bytes -> [0] bytes used [1] datagrams;
+				   bytes -> [0] bytes used [1] datagrams [2] the
+				   socket's SOCK_POLL bits after the call;
 				   TCP with SOCK_RECV_LEND in [3]: [4] offset of
 				   the slice table [5] its entries -> [3] slices
 				   (lending, above); TCP also [4] the socket's
@@ -178,9 +179,10 @@ struct sock_dgram {
 
 #define SOCK_OPT_NODELAY   1    /* TCP_NODELAY */
 #define SOCK_OPT_KEEPALIVE 2    /* SO_KEEPALIVE */
-#define SOCK_OPT_EVERY_EDGE 4   /* TCP, 1: signal every arrival of data, also
-				   to a socket the client was told is readable
-				   (epoll's EPOLLET reports each, as Linux's) */
+#define SOCK_OPT_EVERY_EDGE 4   /* 1: signal every arrival of data (TCP
+				   segments, UDP datagrams), also to a socket
+				   the client was told is readable (epoll's
+				   EPOLLET reports each, as Linux's) */
 #define SOCK_OPT_RCVBUF    3    /* UDP: SO_RCVBUF in bytes, as Linux keeps it (twice
 				   what setsockopt was given), clamped to
 				   SOCK_RCVBUF_MIN..SOCK_RCVBUF_MAX */

@@ -50,6 +50,10 @@ ICMPLO = ["icmplo-musl", "icmplo-glibc", "icmplo-dyn"]
 # a TCP stream's readiness as data keeps coming: poll after partial reads
 # and after a drain, EPOLLET's edge for every arrival (tests/posix/tcpedges.c)
 TCPEDGES = ["tcpedges-musl", "tcpedges-glibc", "tcpedges-dyn"]
+# a UDP socket's readiness as datagrams keep coming: poll after partial
+# drains, peeks and recvmmsg, with a full buffer, EPOLLET's edge for every
+# datagram (tests/posix/udpedges.c)
+UDPEDGES = ["udpedges-musl", "udpedges-glibc", "udpedges-dyn"]
 # Mica only: busybox's network tools as shipped, in one shell (the second
 # busybox run): a listener of its own for netstat, then each tool, and
 # nslookup asking 127.0.0.1, where nothing answers (no resolver runs).
@@ -335,7 +339,7 @@ def wait_listening(rig, timeout=120, since=0):
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
     runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE +
-                   ICMPLO + TCPEDGES) + \
+                   ICMPLO + TCPEDGES + UDPEDGES) + \
         "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
@@ -369,7 +373,8 @@ def on_linux_in_ns(ns, name):
     return r.stdout.splitlines(), end
 
 
-@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO + TCPEDGES)
+@pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO + TCPEDGES +
+                         UDPEDGES)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines

@@ -1,0 +1,136 @@
+/*
+ * lwIP's heap allocator: a binary buddy system (heap.h says why).
+ */
+#include "heap.h"
+
+#define HEAP_NONE  UINT32_MAX
+#define HEAP_MAGIC 0x48656170u          /* "Heap" */
+
+/* Before every block. A free block's links follow it. */
+struct heap_hdr {
+	uint32_t magic;
+	uint8_t class;
+	uint8_t used;
+	uint16_t pad;
+};
+
+struct heap_links {
+	uint32_t next, prev;            /* offsets of free blocks of the class, or HEAP_NONE */
+};
+
+_Static_assert(sizeof(struct heap_hdr) == 8 && sizeof(struct heap_hdr) +
+	       sizeof(struct heap_links) <= 1u << HEAP_MIN_LOG2, "a free block holds its links");
+
+struct heap lwip_heap;
+
+static struct heap_hdr *hdr_at(struct heap *h, uint32_t off)
+{
+	return (struct heap_hdr *)(h->base + off);
+}
+
+static struct heap_links *links_at(struct heap *h, uint32_t off)
+{
+	return (struct heap_links *)(h->base + off + sizeof(struct heap_hdr));
+}
+
+static void push_free(struct heap *h, uint32_t off, unsigned k)
+{
+	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k };
+	*links_at(h, off) = (struct heap_links){ .next = h->free[k], .prev = HEAP_NONE };
+	if (h->free[k] != HEAP_NONE)
+		links_at(h, h->free[k])->prev = off;
+	h->free[k] = off;
+}
+
+static void unlink_free(struct heap *h, uint32_t off, unsigned k)
+{
+	struct heap_links *l = links_at(h, off);
+
+	if (l->prev != HEAP_NONE)
+		links_at(h, l->prev)->next = l->next;
+	else
+		h->free[k] = l->next;
+	if (l->next != HEAP_NONE)
+		links_at(h, l->next)->prev = l->prev;
+}
+
+bool heap_init(struct heap *h, void *base, unsigned log2)
+{
+	if (log2 < HEAP_MIN_LOG2 || log2 > HEAP_MAX_LOG2)
+		return false;
+	*h = (struct heap){ .base = base, .log2 = log2 };
+	for (unsigned k = 0; k < HEAP_CLASSES; k++)
+		h->free[k] = HEAP_NONE;
+	push_free(h, 0, log2);
+	return true;
+}
+
+void *heap_alloc(struct heap *h, size_t n)
+{
+	unsigned want = HEAP_MIN_LOG2, k;
+
+	if (!h->base || n > ((size_t)1 << h->log2) - sizeof(struct heap_hdr))
+		return NULL;
+	while (((size_t)1 << want) - sizeof(struct heap_hdr) < n)
+		want++;
+	for (k = want; k <= h->log2 && h->free[k] == HEAP_NONE; k++)
+		;
+	if (k > h->log2)
+		return NULL;
+	uint32_t off = h->free[k];
+	unlink_free(h, off, k);
+	/* Halve it until it is of the class wanted: each upper half free. */
+	while (k > want) {
+		k--;
+		push_free(h, off + (1u << k), k);
+	}
+	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k, .used = 1 };
+	h->used += 1u << k;
+	return h->base + off + sizeof(struct heap_hdr);
+}
+
+void heap_free(struct heap *h, void *p)
+{
+	if (!p)
+		return;
+	uint8_t *at = (uint8_t *)p - sizeof(struct heap_hdr);
+	size_t off = (size_t)(at - h->base);
+	struct heap_hdr *b = (struct heap_hdr *)at;
+
+	if (!h->base || at < h->base || off >= ((size_t)1 << h->log2) ||
+	    off % (1u << HEAP_MIN_LOG2) || b->magic != HEAP_MAGIC || !b->used ||
+	    b->class < HEAP_MIN_LOG2 || b->class > h->log2 || off % ((size_t)1 << b->class)) {
+		h->bad_frees++;
+		return;
+	}
+	unsigned k = b->class;
+	h->used -= 1u << k;
+	/* Join with the buddy while it is free and whole (of the same class). */
+	while (k < h->log2) {
+		uint32_t buddy = (uint32_t)off ^ (1u << k);
+		struct heap_hdr *bh = hdr_at(h, buddy);
+		if (bh->magic != HEAP_MAGIC || bh->used || bh->class != k)
+			break;
+		unlink_free(h, buddy, k);
+		/* The upper one's header is inside the joined block now. */
+		if (buddy < off) {
+			b->magic = 0;
+			off = buddy;
+		} else {
+			bh->magic = 0;
+		}
+		b = hdr_at(h, (uint32_t)off);
+		k++;
+	}
+	push_free(h, (uint32_t)off, k);
+}
+
+void *netstack_mem_malloc(size_t n)
+{
+	return heap_alloc(&lwip_heap, n);
+}
+
+void netstack_mem_free(void *p)
+{
+	heap_free(&lwip_heap, p);
+}

@@ -6,13 +6,16 @@
 #define HEAP_NONE  UINT32_MAX
 #define HEAP_MAGIC 0x48656170u          /* "Heap" */
 
-/* Before every block. A free block's links follow it. */
+/* Before every block. A free block's links follow it (and a block kept
+ * whole for reuse's). */
 struct heap_hdr {
 	uint32_t magic;
 	uint8_t class;
-	uint8_t used;
+	uint8_t used;                   /* BLOCK_* */
 	uint16_t pad;
 };
+
+enum { BLOCK_FREE, BLOCK_USED, BLOCK_QUICK };
 
 struct heap_links {
 	uint32_t next, prev;            /* offsets of free blocks of the class, or HEAP_NONE */
@@ -35,7 +38,8 @@ static struct heap_links *links_at(struct heap *h, uint32_t off)
 
 static void push_free(struct heap *h, uint32_t off, unsigned k)
 {
-	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k };
+	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k,
+					     .used = BLOCK_FREE };
 	*links_at(h, off) = (struct heap_links){ .next = h->free[k], .prev = HEAP_NONE };
 	if (h->free[k] != HEAP_NONE)
 		links_at(h, h->free[k])->prev = off;
@@ -61,8 +65,47 @@ bool heap_init(struct heap *h, void *base, unsigned log2)
 	*h = (struct heap){ .base = base, .log2 = log2 };
 	for (unsigned k = 0; k < HEAP_CLASSES; k++)
 		h->free[k] = HEAP_NONE;
+	for (unsigned k = 0; k <= HEAP_QUICK_MAX_LOG2; k++)
+		h->quick[k] = HEAP_NONE;
 	push_free(h, 0, log2);
 	return true;
+}
+
+/* The block at off, of class k, free: joined with its buddy while that is
+ * free and whole (of the same class), onto its free list. */
+static void release(struct heap *h, uint32_t off, unsigned k)
+{
+	struct heap_hdr *b = hdr_at(h, off);
+
+	while (k < h->log2) {
+		uint32_t buddy = off ^ (1u << k);
+		struct heap_hdr *bh = hdr_at(h, buddy);
+		if (bh->magic != HEAP_MAGIC || bh->used != BLOCK_FREE || bh->class != k)
+			break;
+		unlink_free(h, buddy, k);
+		/* The upper one's header is inside the joined block now. */
+		if (buddy < off) {
+			b->magic = 0;
+			off = buddy;
+		} else {
+			bh->magic = 0;
+		}
+		b = hdr_at(h, off);
+		k++;
+	}
+	push_free(h, off, k);
+}
+
+void heap_join_quick(struct heap *h)
+{
+	for (unsigned k = HEAP_MIN_LOG2; k <= HEAP_QUICK_MAX_LOG2; k++) {
+		while (h->quick[k] != HEAP_NONE) {
+			uint32_t off = h->quick[k];
+			h->quick[k] = links_at(h, off)->next;
+			release(h, off, k);
+		}
+		h->nquick[k] = 0;
+	}
 }
 
 void *heap_alloc(struct heap *h, size_t n)
@@ -73,18 +116,34 @@ void *heap_alloc(struct heap *h, size_t n)
 		return NULL;
 	while (((size_t)1 << want) - sizeof(struct heap_hdr) < n)
 		want++;
+	uint32_t off;
+	if (want <= HEAP_QUICK_MAX_LOG2 && (off = h->quick[want]) != HEAP_NONE) {
+		h->quick[want] = links_at(h, off)->next;
+		h->nquick[want]--;
+		hdr_at(h, off)->used = BLOCK_USED;
+		h->used += 1u << want;
+		return h->base + off + sizeof(struct heap_hdr);
+	}
 	for (k = want; k <= h->log2 && h->free[k] == HEAP_NONE; k++)
 		;
-	if (k > h->log2)
-		return NULL;
-	uint32_t off = h->free[k];
+	if (k > h->log2) {
+		bool kept = false;
+		for (unsigned q = HEAP_MIN_LOG2; q <= HEAP_QUICK_MAX_LOG2; q++)
+			kept |= h->nquick[q] != 0;
+		if (!kept)
+			return NULL;
+		heap_join_quick(h);
+		return heap_alloc(h, n);        /* once: nothing is kept now */
+	}
+	off = h->free[k];
 	unlink_free(h, off, k);
 	/* Halve it until it is of the class wanted: each upper half free. */
 	while (k > want) {
 		k--;
 		push_free(h, off + (1u << k), k);
 	}
-	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k, .used = 1 };
+	*hdr_at(h, off) = (struct heap_hdr){ .magic = HEAP_MAGIC, .class = (uint8_t)k,
+					     .used = BLOCK_USED };
 	h->used += 1u << k;
 	return h->base + off + sizeof(struct heap_hdr);
 }
@@ -98,31 +157,21 @@ void heap_free(struct heap *h, void *p)
 	struct heap_hdr *b = (struct heap_hdr *)at;
 
 	if (!h->base || at < h->base || off >= ((size_t)1 << h->log2) ||
-	    off % (1u << HEAP_MIN_LOG2) || b->magic != HEAP_MAGIC || !b->used ||
+	    off % (1u << HEAP_MIN_LOG2) || b->magic != HEAP_MAGIC || b->used != BLOCK_USED ||
 	    b->class < HEAP_MIN_LOG2 || b->class > h->log2 || off % ((size_t)1 << b->class)) {
 		h->bad_frees++;
 		return;
 	}
 	unsigned k = b->class;
 	h->used -= 1u << k;
-	/* Join with the buddy while it is free and whole (of the same class). */
-	while (k < h->log2) {
-		uint32_t buddy = (uint32_t)off ^ (1u << k);
-		struct heap_hdr *bh = hdr_at(h, buddy);
-		if (bh->magic != HEAP_MAGIC || bh->used || bh->class != k)
-			break;
-		unlink_free(h, buddy, k);
-		/* The upper one's header is inside the joined block now. */
-		if (buddy < off) {
-			b->magic = 0;
-			off = buddy;
-		} else {
-			bh->magic = 0;
-		}
-		b = hdr_at(h, (uint32_t)off);
-		k++;
+	if (k <= HEAP_QUICK_MAX_LOG2 && h->nquick[k] < HEAP_QUICK_MAX) {
+		b->used = BLOCK_QUICK;
+		links_at(h, (uint32_t)off)->next = h->quick[k];
+		h->quick[k] = (uint32_t)off;
+		h->nquick[k]++;
+		return;
 	}
-	push_free(h, (uint32_t)off, k);
+	release(h, (uint32_t)off, k);
 }
 
 void *netstack_mem_malloc(size_t n)

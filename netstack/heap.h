@@ -33,11 +33,21 @@
 #define HEAP_MIN_LOG2 5         /* 32 bytes: the header and a free block's links */
 #define HEAP_MAX_LOG2 28        /* NETQ_HEAP_LOG2_MAX */
 #define HEAP_CLASSES  (HEAP_MAX_LOG2 + 1)
+/* Blocks of up to 2^HEAP_QUICK_MAX_LOG2 bytes given back are kept whole,
+ * up to HEAP_QUICK_MAX of each size, for the next allocation of that size
+ * (not joined with their buddies: a lone block taken and given back, as
+ * an acknowledgement's, would split a large block down and join it up
+ * again every time); all of them are joined again before an allocation
+ * fails for want of a block. */
+#define HEAP_QUICK_MAX_LOG2 11
+#define HEAP_QUICK_MAX      64
 
 struct heap {
 	uint8_t *base;
 	unsigned log2;                  /* the run is 2^log2 bytes */
 	uint32_t free[HEAP_CLASSES];    /* offset of the first free block of class k, or HEAP_NONE */
+	uint32_t quick[HEAP_QUICK_MAX_LOG2 + 1];        /* kept whole (above), the same way */
+	uint32_t nquick[HEAP_QUICK_MAX_LOG2 + 1];
 	uint64_t used;                  /* bytes in blocks given out */
 	uint64_t bad_frees;             /* heap_free of something not given out: ignored */
 };
@@ -51,6 +61,9 @@ void *heap_alloc(struct heap *h, size_t n);
 /* p from heap_alloc back (NULL: nothing). Anything else (a pointer not
  * given out, given back twice) is counted in bad_frees and ignored. */
 void heap_free(struct heap *h, void *p);
+/* The blocks kept whole for reuse joined again (heap_alloc does it before
+ * it fails). */
+void heap_join_quick(struct heap *h);
 
 /* lwIP's: heap_init'ed by the netstack before lwip_init (main.c). */
 extern struct heap lwip_heap;

@@ -38,6 +38,38 @@ TEST(heap_gives_aligned_blocks_that_hold_what_was_asked)
 	heap_free(&h, c);
 	heap_free(&h, b);
 	heap_free(&h, d);
+	heap_join_quick(&h);
+	CHECK(whole(&h));
+}
+
+/* A small block given back is kept whole for the next of its size (not
+ * joined up to the top and split down again); kept blocks are joined
+ * again before an allocation would fail. */
+TEST(heap_keeps_small_blocks_whole_and_joins_them_when_short)
+{
+	struct heap h;
+	uint8_t *small[HEAP_QUICK_MAX + 1];
+
+	CHECK(heap_init(&h, mem, LOG2));
+	uint8_t *a = heap_alloc(&h, 100);
+	heap_free(&h, a);
+	CHECK(heap_alloc(&h, 100) == a);
+	heap_free(&h, a);
+	CHECK_EQ(h.nquick[7], 1);
+	/* The whole run asked for: only once the kept block is joined. */
+	uint8_t *all = heap_alloc(&h, (1u << LOG2) - 8);
+	CHECK(all != NULL);
+	CHECK_EQ(h.nquick[7], 0);
+	heap_free(&h, all);
+	/* At most HEAP_QUICK_MAX kept of a size; the rest joined at once. */
+	for (int i = 0; i <= HEAP_QUICK_MAX; i++)
+		CHECK((small[i] = heap_alloc(&h, 100)) != NULL);
+	for (int i = 0; i <= HEAP_QUICK_MAX; i++)
+		heap_free(&h, small[i]);
+	CHECK_EQ(h.nquick[7], HEAP_QUICK_MAX);
+	heap_free(&h, small[0]);                /* kept: not given out */
+	CHECK_EQ(h.bad_frees, 1);
+	heap_join_quick(&h);
 	CHECK(whole(&h));
 }
 
@@ -96,5 +128,6 @@ TEST(heap_random_blocks_never_overlap_and_join_again)
 		heap_free(&h, p[i]);
 	}
 	CHECK_EQ(h.bad_frees, 0);
+	heap_join_quick(&h);
 	CHECK(whole(&h));
 }

@@ -37,6 +37,7 @@
 #include "netstack.h"
 
 #include "lib/names.h"
+#include "lib/netq_csum.h"
 #include "lib/netq_client.h"
 #include "lwip/etharp.h"
 #include "lwip/priv/tcp_priv.h"
@@ -129,6 +130,7 @@ unsigned iface_reclaim(struct iface *ifc)
 static bool take_tx_done(struct iface *ifc);
 static bool flush_signal(struct iface *ifc);
 
+
 /*
  * No room in tx-ready, or no pool buffer to copy into, in the middle of a
  * round of the loop: lwIP is sending what many acknowledgements opened at
@@ -152,6 +154,31 @@ static bool tx_make_room(struct iface *ifc)
 		return false;
 	take_tx_done(ifc);
 	return netq_space(ring(ifc, NETQ_TX_READY)) > 0;
+}
+
+/* A chain of lwIP's heap (tx_heap_frame: a TCP segment whose data was
+ * queued by reference) that is not merged: one frame of its descriptors,
+ * its checksum left to the NIC, each descriptor held. false: no room on
+ * tx-ready (nothing was given). */
+static bool send_heap_chain(struct iface *ifc, struct pbuf *p, struct netq_desc *d, unsigned n)
+{
+	struct netq_ring *tx = ring(ifc, NETQ_TX_READY);
+	struct netq_l4 l4;
+
+	segment_flush(ifc);             /* what is being merged goes first */
+	if (netq_space(tx) < n && (!tx_make_room(ifc) || netq_space(tx) < n))
+		return false;
+	if (netq_frame_l4(p->payload, p->tot_len, &l4))        /* tx_heap_frame parsed it */
+		netq_csum_leave(p->payload, &l4, &d[0]);
+	netq_push_chain(tx, d, n);
+	for (unsigned i = 0; i < n; i++)
+		tx_heap_hold(ifc, p, d[i].offset);
+	ifc->counters.tx_csum_offloaded++;
+	ifc->counters.tx_packets++;
+	ifc->counters.tx_bytes += p->tot_len;
+	LINK_STATS_INC(link.xmit);
+	ifc->pushed_since_flush = true;
+	return true;
 }
 
 static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
@@ -184,7 +211,9 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		ifc->counters.tx_dropped++;
 		return ERR_OK;          /* refused: as if sent */
 	}
-	uint32_t given;
+	uint32_t given[TX_HEAP_CHAIN_MAX];
+	unsigned n, ngiven;
+	struct netq_desc hd[TX_HEAP_CHAIN_MAX];
 	if (!p->next && iface_in_pool_buffer(p) && !((struct iface_buf *)p)->tx_hold) {
 		b = (struct iface_buf *)p;
 		pool_tx_hold(b, p, ifc);
@@ -192,16 +221,22 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 						  NETQ_POOL_OFFSET,
 					.len = p->len };
 		ifc->counters.tx_zero_copy++;
-	} else if ((given = tx_heap_offset(ifc, p))) {
+	} else if ((n = tx_heap_frame(ifc, p, hd))) {
 		/* By reference, from lwIP's heap (tx_heap.c). */
-		b = NULL;
 		guard_ip_id(p->payload, p->len);
-		d = (struct netq_desc){ .offset = given, .len = p->len };
-		if (segment_coalesce(ifc, NULL, d, &given)) {
-			tx_heap_hold(ifc, p, given);
+		if (segment_coalesce(ifc, NULL, hd, n, given, &ngiven)) {
+			for (unsigned i = 0; i < ngiven; i++)
+				tx_heap_hold(ifc, p, given[i]);
 			LINK_STATS_INC(link.xmit);
 			return ERR_OK;
 		}
+		if (n > 1) {
+			if (send_heap_chain(ifc, p, hd, n))
+				return ERR_OK;
+			goto drop;
+		}
+		b = NULL;
+		d = hd[0];
 	} else {
 		/* Copied (also a frame already on its way out once). */
 		if (!(b = pool_take_tx(ifc)) && (!tx_make_room(ifc) || !(b = pool_take_tx(ifc))))
@@ -209,7 +244,7 @@ static err_t iface_linkoutput(struct netif *netif, struct pbuf *p)
 		pbuf_copy_partial(p, pool_byte(b->start), p->tot_len, 0);
 		guard_ip_id(pool_byte(b->start), p->tot_len);
 		d = (struct netq_desc){ .offset = b->start, .len = p->tot_len };
-		if (segment_coalesce(ifc, b, d, &given)) {
+		if (segment_coalesce(ifc, b, &d, 1, given, &ngiven)) {
 			/* Counted as the one frame the driver gets (segment_flush). */
 			LINK_STATS_INC(link.xmit);
 			return ERR_OK;
@@ -360,29 +395,31 @@ static bool take_tx_done(struct iface *ifc)
 	struct netq_desc d;
 	struct iface_buf *b;
 
-	while (take_next(ifc, r, &budget, &d, &b)) {
-		if (d.offset >= NETQ_HEAP_OFFSET && d.offset < NETQ_POOL_OFFSET) {
-			if (!tx_heap_done(ifc, d.offset))
-				ifc->counters.bad_desc++;
-			continue;
-		}
-		bool sent_copy = b && b->place == BUF_TX && b->iface == ifc;
-		bool sent_in_place = b && b->tx_hold && b->tx_iface == ifc;
-		bool given = b && b->tx_refs &&
-			     (b->tx_offset == d.offset ||
-			      (b->tx_offset == TX_SLICES && netq_buffer_start(d.offset) == b->start));
-		if (!given || (!sent_copy && !sent_in_place)) {
+	while (take_next(ifc, r, &budget, &d, &b))
+		if (!iface_tx_done(ifc, d.offset))
 			ifc->counters.bad_desc++;
-			continue;
-		}
-		if (--b->tx_refs)
-			continue;               /* slices of it are still out */
-		if (sent_in_place)
-			pbuf_free(pool_tx_unhold(b));
-		else
-			buf_release(ifc, b);
-	}
 	return budget < NETQ_RING_SIZE;
+}
+
+bool iface_tx_done(struct iface *ifc, uint32_t offset)
+{
+	if (offset >= NETQ_HEAP_OFFSET && offset < NETQ_POOL_OFFSET)
+		return tx_heap_done(ifc, offset);
+	struct iface_buf *b = pool_buf_at(offset);
+	bool sent_copy = b && b->place == BUF_TX && b->iface == ifc;
+	bool sent_in_place = b && b->tx_hold && b->tx_iface == ifc;
+	bool given = b && b->tx_refs &&
+		     (b->tx_offset == offset ||
+		      (b->tx_offset == TX_SLICES && netq_buffer_start(offset) == b->start));
+	if (!given || (!sent_copy && !sent_in_place))
+		return false;
+	if (--b->tx_refs)
+		return true;            /* slices of it are still out */
+	if (sent_in_place)
+		pbuf_free(pool_tx_unhold(b));
+	else
+		buf_release(ifc, b);
+	return true;
 }
 
 /* A received frame as it came: its buffers and descriptors (one unless

@@ -27,6 +27,7 @@
 
 #include "lib/fmt.h"
 #include "lib/mica.h"
+#include "lwip/mem.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
@@ -57,8 +58,13 @@ struct iperf_conn {
 static struct iperf_conn conns[IPERF_CONNS];
 
 /* What the client sends: the digits iperf 2 sends, in a buffer lwIP
- * references rather than copies. */
-static uint8_t pattern[8192];
+ * references rather than copies (PBUF_ROM: never written again, never
+ * freed). It lies in lwIP's heap, taken once, so that where the heap is
+ * DMA memory the segments go to the driver by reference, their headers
+ * and these bytes as a chain (tx_heap.c); else in the program's memory. */
+#define PATTERN 8192
+static uint8_t pattern_static[PATTERN];
+static uint8_t *pattern;
 
 static void report(struct iperf_conn *c, const char *how)
 {
@@ -241,8 +247,8 @@ static err_t client_send(struct iperf_conn *c)
 	}
 	for (;;) {      /* until the send buffer or queue is full */
 		u16_t room = tcp_sndbuf(pcb);
-		if (room > sizeof(pattern))
-			room = sizeof(pattern);
+		if (room > PATTERN)
+			room = PATTERN;
 		if (!room || tcp_write(pcb, pattern, room, TCP_WRITE_FLAG_MORE) != ERR_OK)
 			break;
 	}
@@ -303,8 +309,12 @@ bool iperf_client_start(const ip_addr_t *server, u16_t port, unsigned seconds)
 
 	if (!c || !(pcb = tcp_new_ip_type(IPADDR_TYPE_V4)))
 		return false;
-	for (unsigned i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)('0' + i % 10);
+	if (!pattern) {
+		if (!(pattern = mem_malloc(PATTERN)))
+			pattern = pattern_static;
+		for (unsigned i = 0; i < PATTERN; i++)
+			pattern[i] = (uint8_t)('0' + i % 10);
+	}
 	conn_start(c, pcb, true);
 	ip_addr_copy(c->peer, *server);
 	c->peer_port = port;

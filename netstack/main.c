@@ -13,6 +13,7 @@
  */
 #include "netstack.h"
 #include "filter.h"
+#include "heap.h"
 #include "iperf.h"
 
 #include "lib/inet.h"
@@ -226,7 +227,8 @@ int main(uint64_t arg)
 		configure_from_file(pi->args);
 	else if (!(nifaces = configure_from_args(pi->args)))
 		return 1;
-	if (!(netstack_heap = pool_heap_init())) {
+	if (!(netstack_heap = pool_heap_init()) ||
+	    !heap_init(&lwip_heap, netstack_heap, NETSTACK_HEAP_LOG2)) {
 		printf("netstack: no heap for lwIP\n");
 		return 1;
 	}

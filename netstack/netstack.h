@@ -160,9 +160,13 @@ struct iface {
 	bool popped_since_flush;        /* out of rx-ready or tx-done, since then */
 	struct netq_stats driver_stats; /* the driver's counters, as last read */
 	struct tx_coalesce {            /* lwIP's TCP segments merged for a TX_TSO4 NIC (segment.c) */
-		struct netq_desc d[NETQ_CHAIN_MAX];     /* the first frame whole, then payloads */
+		struct netq_desc d[NETQ_CHAIN_MAX];     /* the first frame's descriptors (its
+							   headers in the first), then the
+							   others' payloads */
 		unsigned n;
 		uint32_t len;           /* bytes in all */
+		uint16_t hdr;           /* the first frame's headers: every frame's */
+		uint16_t segs;          /* segments merged */
 		uint32_t next_seq;      /* the sequence number that may follow */
 		uint16_t seg;           /* the first segment's payload: the segment size */
 		uint16_t last;          /* the last one's */
@@ -312,13 +316,18 @@ bool iface_in_pool_buffer(struct pbuf *p);
  * hold is a pbuf reference, taken when given and dropped at tx-done, so
  * lwIP does not rewrite a segment still on its way out (lwIP 2.1's
  * tcp_output_segment_busy) and frees it only after the driver let go.
- * tx_heap_offset: p's offset for tx-ready, or 0 when p cannot go so (not
- * one PBUF_RAM of the heap, no such driver, or TX_HEAP_REFS held).
+ * tx_heap_frame: p's descriptors for tx-ready in d (at most
+ * TX_HEAP_CHAIN_MAX, MORE on all but the last), how many, or 0 when p
+ * cannot go so (not a PBUF_RAM of the heap, then PBUF_ROMs whose bytes
+ * lie in it; no such driver; TX_HEAP_REFS would be passed; a chain to a
+ * driver without NETQ_OFFLOAD_TX_SG and TX_CSUM, or not a TCP segment
+ * with its headers in the first pbuf and its checksum still to make).
  * tx_heap_hold: take the reference for the descriptor at offset.
  * tx_heap_done: tx-done gave offset back; false when it names nothing
  * held. tx_heap_reclaim: the driver is gone: every reference dropped;
  * returns how many. */
-uint32_t tx_heap_offset(struct iface *ifc, struct pbuf *p);
+#define TX_HEAP_CHAIN_MAX 4
+unsigned tx_heap_frame(struct iface *ifc, struct pbuf *p, struct netq_desc *d);
 void tx_heap_hold(struct iface *ifc, struct pbuf *p, uint32_t offset);
 bool tx_heap_done(struct iface *ifc, uint32_t offset);
 unsigned tx_heap_reclaim(struct iface *ifc);
@@ -330,21 +339,29 @@ uint32_t tx_heap_held(const struct iface *ifc);
  * into segments of at most seg_size and the MTU (segment.c). False when
  * not all of it went (counted by the caller). */
 bool segment_output(struct iface *ifc, struct pbuf *p, uint16_t seg_size);
-/* One of lwIP's own frames, copied into b (BUF_TX, ifc's), for a NIC
- * offering NETQ_OFFLOAD_TX_TSO4: a full-sized TCP segment starts an
- * aggregate, and the segments that follow it on the same connection are
- * added to it (their payloads as more descriptors, not copied again),
- * until segment_flush hands it to the driver as one TSO4 chain, which the
- * NIC cuts back into the very same segments. True when b was taken (it
- * is counted by the caller as sent), and *given is the offset the driver
- * will get (and give back) for it; false: not a segment that can be
- * merged (the caller flushes, then sends it as it is). b is NULL for a
- * frame in lwIP's heap (tx_heap.c): the caller holds it by *given. */
-bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d,
-		      uint32_t *given);
+/* One of lwIP's own frames, d[0..n-1] (its headers all in d[0]; n is 1
+ * for a frame copied into b, BUF_TX, ifc's, and at most
+ * TX_HEAP_CHAIN_MAX), for a NIC offering NETQ_OFFLOAD_TX_TSO4: a
+ * full-sized TCP segment starts an aggregate, and the segments that follow
+ * it on the same connection are added to it (their payloads as more
+ * descriptors, not copied again), until segment_flush hands it to the
+ * driver as one TSO4 chain, which the NIC cuts back into the very same
+ * segments. True when the frame was taken (it is counted by the caller as
+ * sent), and given[0..*ngiven-1] are the offsets the driver will get (and
+ * give back) for it (a merged frame's headers are not among them); false:
+ * not a segment that can be merged (the caller flushes, then sends it as
+ * it is). b is NULL for a frame in lwIP's heap (tx_heap.c): the caller
+ * holds it by each of given. */
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, const struct netq_desc *d,
+		      unsigned n, uint32_t *given, unsigned *ngiven);
 /* What is being merged goes to tx-ready now (before any other frame, and
- * at the end of every round of the loop). */
+ * at the end of every round of the loop); if it cannot (never: room was
+ * kept), every descriptor goes back as if sent (iface_tx_done). */
 void segment_flush(struct iface *ifc);
+/* The driver gave offset back (tx-done), or a frame given was never
+ * pushed: the pool buffer or heap reference it names is let go. false:
+ * it names nothing ifc's driver holds. */
+bool iface_tx_done(struct iface *ifc, uint32_t offset);
 /* Merge lwIP's segments at all (the netstack's `merge=on`; off by default). */
 void segment_merge_configure(bool on);
 

@@ -271,13 +271,17 @@ void segment_merge_configure(bool on)
 
 /* A TCP segment of lwIP's that may be merged: IPv4 without options, only
  * ACK (and PSH), a payload, its checksum still to be made (lwIP leaves
- * TCP's 0, offload.c). Fills l4 and *payload. */
-static bool mergeable(const uint8_t *f, unsigned len, struct netq_l4 *l4, unsigned *payload)
+ * TCP's 0, offload.c), its headers within the first `first` bytes of its
+ * `len`. Fills l4 and *payload. */
+static bool mergeable(const uint8_t *f, unsigned first, unsigned len, struct netq_l4 *l4,
+		      unsigned *payload)
 {
-	if (!netq_frame_l4(f, len, l4) || l4->proto != 6 || f[14] != 0x45 || inet_get16(f + l4->csum))
+	if (!netq_frame_l4(f, len, l4) || l4->proto != 6 || f[14] != 0x45 || l4->l4 + 20u > first ||
+	    inet_get16(f + l4->csum))
 		return false;
 	unsigned thl = (f[l4->l4 + 12] >> 4) * 4u;
-	if (l4->l4 + thl > l4->end || (f[l4->l4 + 13] & (uint8_t)~TCP_PSH) != TCP_ACK)
+	if (l4->l4 + thl > first || l4->l4 + thl > l4->end ||
+	    (f[l4->l4 + 13] & (uint8_t)~TCP_PSH) != TCP_ACK)
 		return false;
 	*payload = l4->end - l4->l4 - thl;
 	return *payload > 0;
@@ -297,7 +301,7 @@ static bool continues(const struct tx_coalesce *c, const uint8_t *first, const u
 {
 	unsigned hdr = l4->end - payload;
 
-	return hdr == (unsigned)(c->d[0].len - c->seg) && c->last == c->seg && payload <= c->seg &&
+	return hdr == c->hdr && c->last == c->seg && payload <= c->seg &&
 	       seq_of(f, l4) == c->next_seq && c->len + payload <= NETQ_GSO_FRAME_MAX &&
 	       first[15] == f[15] &&                            /* TOS */
 	       !memcmp(first + 22, f + 22, 2) &&                /* TTL, protocol */
@@ -317,14 +321,12 @@ void segment_flush(struct iface *ifc)
 	if (!c->n)
 		return;
 	uint8_t *f = pool_byte(c->d[0].offset);
-	if (c->n == 1) {
+	if (c->segs == 1) {
 		/* As offload_tx would (it may be a forwarded frame's turn now). */
 		struct netq_l4 l4;
-		if (netq_frame_l4(f, c->d[0].len, &l4))
+		if (netq_frame_l4(f, c->len, &l4))
 			netq_csum_leave(f, &l4, &c->d[0]);
-		netq_push(tx, c->d[0]);
 		ifc->counters.tx_csum_offloaded++;
-		ifc->counters.tx_bytes += c->d[0].len;
 	} else {
 		/* The first frame's headers become the aggregate's. */
 		inet_put16(f + 16, (uint16_t)(c->len - 14));
@@ -337,61 +339,94 @@ void segment_flush(struct iface *ifc)
 		netq_csum_leave(f, &l4, &c->d[0]);
 		c->d[0].flags |= NETQ_F_TSO4;
 		c->d[0].seg_size = c->seg;
-		for (unsigned i = 0; i + 1 < c->n; i++)
-			c->d[i].flags |= NETQ_F_MORE;
-		netq_push_chain(tx, c->d, c->n);
 		ifc->counters.tx_tso++;
-		ifc->counters.tx_csum_offloaded += c->n;        /* each segment's, by the NIC */
-		ifc->counters.tx_bytes += c->len;
+		ifc->counters.tx_csum_offloaded += c->segs;     /* each segment's, by the NIC */
 	}
-	ifc->counters.tx_packets++;     /* one frame for the driver, merged or not */
+	for (unsigned i = 0; i < c->n; i++)
+		c->d[i].flags = (uint16_t)((c->d[i].flags & ~NETQ_F_MORE) |
+					   (i + 1 < c->n ? NETQ_F_MORE : 0));
+	unsigned n = c->n;
 	c->n = 0;
+	if (!netq_push_chain(tx, c->d, n)) {
+		/* Cannot be: room was kept for it. Everything goes back as if
+		 * the driver had sent it (TCP sends it again). */
+		for (unsigned i = 0; i < n; i++)
+			iface_tx_done(ifc, c->d[i].offset);
+		ifc->counters.tx_dropped++;
+		return;
+	}
+	ifc->counters.tx_bytes += c->len;
+	ifc->counters.tx_packets++;     /* one frame for the driver, merged or not */
 	ifc->pushed_since_flush = true;
 }
 
-bool segment_coalesce(struct iface *ifc, struct iface_buf *b, struct netq_desc d,
-		      uint32_t *given)
+bool segment_coalesce(struct iface *ifc, struct iface_buf *b, const struct netq_desc *d,
+		      unsigned n, uint32_t *given, unsigned *ngiven)
 {
 	struct tx_coalesce *c = &ifc->coalesce;
-	const uint8_t *f = pool_byte(d.offset);
+	const uint8_t *f = pool_byte(d[0].offset);
 	struct netq_l4 l4;
-	unsigned payload;
+	unsigned payload, len = 0;
 
+	if (n > TX_HEAP_CHAIN_MAX)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		len += d[i].len;
 	if (!merging || (ifc->offloads & (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM)) !=
 	    (NETQ_OFFLOAD_TX_TSO4 | NETQ_OFFLOAD_TX_CSUM) || forward_sending() ||
-	    !mergeable(f, d.len, &l4, &payload) || l4.end != d.len)
+	    !mergeable(f, d[0].len, len, &l4, &payload) || l4.end != len)
 		return false;
 	bool psh = f[l4.l4 + 13] & TCP_PSH;
+	unsigned hdr = len - payload;
+	/* Its payload, where it lies: the rest of the first descriptor after
+	 * the headers, then the others. */
+	struct netq_desc part[TX_HEAP_CHAIN_MAX];
+	unsigned k = 0;
+	if (d[0].len > hdr)
+		part[k++] = (struct netq_desc){ .offset = d[0].offset + hdr,
+						.len = (uint16_t)(d[0].len - hdr) };
+	for (unsigned i = 1; i < n; i++)
+		part[k++] = (struct netq_desc){ .offset = d[i].offset, .len = d[i].len };
 	struct netq_ring *tx = netq_ring(ifc->rings, NETQ_TX_READY);
-	if (c->n && c->n < NETQ_CHAIN_MAX && netq_space(tx) >= c->n + 2 &&
+	if (c->n && c->n + k <= NETQ_CHAIN_MAX && netq_space(tx) >= c->n + k + 1 &&
 	    continues(c, pool_byte(c->d[0].offset), f, &l4, payload)) {
-		/* Its payload, where it lies, as the aggregate's next part. */
-		c->d[c->n++] = (struct netq_desc){ .offset = d.offset + (d.len - payload),
-						   .len = (uint16_t)payload };
-		*given = d.offset + (d.len - payload);
+		/* The payload's parts as the aggregate's next ones. */
+		for (unsigned i = 0; i < k; i++) {
+			c->d[c->n++] = part[i];
+			given[i] = part[i].offset;
+		}
+		*ngiven = k;
 		if (b) {
-			b->tx_offset = *given;
+			b->tx_offset = given[0];
 			b->tx_refs = 1;
 		}
 		c->len += payload;
 		c->next_seq += payload;
 		c->last = (uint16_t)payload;
 		c->psh = psh;
+		c->segs++;
 		if (psh || payload < c->seg)
 			segment_flush(ifc);     /* nothing can follow it */
 		return true;
 	}
 	segment_flush(ifc);
-	/* A new aggregate starts with a full segment that may be cut again. */
-	if (psh || payload < NETQ_SEG_MIN || payload > NETQ_SEG_MAX || d.len < NETQ_CHAIN_HEAD_MIN ||
-	    netq_space(tx) < 3)
+	/* A new aggregate starts with a full segment that may be cut again:
+	 * whole in its first descriptor, or a chain whose first holds at
+	 * least the headers. */
+	if (psh || payload < NETQ_SEG_MIN || payload > NETQ_SEG_MAX ||
+	    d[0].len < (n == 1 ? NETQ_CHAIN_HEAD_MIN : NETQ_TX_CHAIN_HEAD_MIN) ||
+	    n > NETQ_CHAIN_MAX || netq_space(tx) < n + 2)
 		return false;
-	*c = (struct tx_coalesce){ .n = 1, .len = d.len, .seg = (uint16_t)payload,
-				   .last = (uint16_t)payload, .next_seq = seq_of(f, &l4) + payload };
-	c->d[0] = d;
-	*given = d.offset;
+	*c = (struct tx_coalesce){ .n = n, .len = len, .hdr = (uint16_t)hdr, .segs = 1,
+				   .seg = (uint16_t)payload, .last = (uint16_t)payload,
+				   .next_seq = seq_of(f, &l4) + payload };
+	for (unsigned i = 0; i < n; i++) {
+		c->d[i] = d[i];
+		given[i] = d[i].offset;
+	}
+	*ngiven = n;
 	if (b) {
-		b->tx_offset = d.offset;
+		b->tx_offset = d[0].offset;
 		b->tx_refs = 1;
 	}
 	return true;

@@ -8,6 +8,13 @@
  * NETQ_OFFLOAD_TX_HEAP as one descriptor (or, merged, as the payload part
  * of one), without the copy into a pool buffer every other frame takes.
  *
+ * A segment whose data lwIP queued by reference (tcp_write without the
+ * copy: a PBUF_ROM, whose bytes never change) is a chain, its headers in
+ * one PBUF_RAM and its data in one or more ROM pbufs; when those bytes lie
+ * in the heap too (the netstack's iperf client keeps its pattern there),
+ * it goes as a chain of heap descriptors to a driver that also gathers
+ * chains and completes checksums (tx_heap_frame), one hold for each.
+ *
  * The driver's hold is a pbuf reference: taken when the descriptor is
  * given, dropped when tx-done brings its offset back, or when the driver
  * dies (tx_heap_reclaim). While it is held, lwIP 2.1 neither sends the
@@ -27,21 +34,53 @@
  */
 #include "netstack.h"
 
+#include "lib/inet_csum.h"
+#include "lib/netq_csum.h"
+
 uint32_t tx_heap_held(const struct iface *ifc)
 {
 	return ifc->tx_heap_head - ifc->tx_heap_tail;
 }
 
-uint32_t tx_heap_offset(struct iface *ifc, struct pbuf *p)
+/* q's bytes as a descriptor of the heap, if they all lie in it. */
+static bool in_heap(const struct pbuf *q, struct netq_desc *d)
 {
-	const uint8_t *at = p->payload;
+	const uint8_t *at = q->payload;
 
-	if (!pool.heap_log2 || !(ifc->offloads & NETQ_OFFLOAD_TX_HEAP) || p->next ||
-	    p->type_internal != (u8_t)PBUF_RAM || (p->flags & PBUF_FLAG_IS_CUSTOM) ||
-	    at < pool.heap || (size_t)(at - pool.heap) + p->len > (1UL << pool.heap_log2) ||
-	    !p->len || p->len > NETQ_FRAME_MAX || tx_heap_held(ifc) >= TX_HEAP_REFS)
+	if ((q->flags & PBUF_FLAG_IS_CUSTOM) || at < pool.heap || !q->len ||
+	    (size_t)(at - pool.heap) + q->len > (1UL << pool.heap_log2) || q->len > NETQ_FRAME_MAX)
+		return false;
+	*d = (struct netq_desc){ .offset = NETQ_HEAP_OFFSET + (uint32_t)(at - pool.heap),
+				 .len = q->len };
+	return true;
+}
+
+unsigned tx_heap_frame(struct iface *ifc, struct pbuf *p, struct netq_desc *d)
+{
+	const uint32_t chains = NETQ_OFFLOAD_TX_SG | NETQ_OFFLOAD_TX_CSUM;
+	unsigned n = 0;
+
+	if (!pool.heap_log2 || !(ifc->offloads & NETQ_OFFLOAD_TX_HEAP) ||
+	    p->type_internal != (u8_t)PBUF_RAM || p->tot_len > NETQ_FRAME_MAX)
 		return 0;
-	return NETQ_HEAP_OFFSET + (uint32_t)(at - pool.heap);
+	for (struct pbuf *q = p; q; q = q->next) {
+		if (n == TX_HEAP_CHAIN_MAX || (q != p && q->type_internal != (u8_t)PBUF_ROM) ||
+		    !in_heap(q, &d[n]))
+			return 0;
+		d[n].flags = q->next ? NETQ_F_MORE : 0;
+		n++;
+	}
+	if (tx_heap_held(ifc) + n > TX_HEAP_REFS)
+		return 0;
+	/* A chain: its checksum completed by the NIC, so a TCP segment
+	 * whose headers all lie in the first pbuf (offload_tx's test). */
+	struct netq_l4 l4;
+	if (n > 1 && ((ifc->offloads & chains) != chains || p->len < NETQ_TX_CHAIN_HEAD_MIN ||
+		      !netq_frame_l4(p->payload, p->tot_len, &l4) || l4.proto != 6 ||
+		      l4.l4 + 20u > p->len || l4.l4 + (((uint8_t *)p->payload)[l4.l4 + 12] >> 4) * 4u >
+		      p->len || inet_get16((uint8_t *)p->payload + l4.csum) != 0 || forward_sending()))
+		return 0;
+	return n;
 }
 
 void tx_heap_hold(struct iface *ifc, struct pbuf *p, uint32_t offset)

@@ -15,8 +15,14 @@
  * (NETQ_OFFLOAD_TX_TSO4: a TCP/IP context descriptor with TSE, HDRLEN,
  * MSS and PAYLEN, then data descriptors with TSE; manual 3.5 and 3.6).
  * Nothing of a TSO4 frame is believed before it is checked: its headers
- * are copied out of the pool, parsed and checked (netq_gso_tso_check), and
- * the context is written from that copy, never from the client's offsets.
+ * are copied out of the client's memory, parsed and checked
+ * (netq_gso_tso_check), the context is written from that copy, never from
+ * the client's offsets, and the NIC is given the copy (in a header slot of
+ * our own, with the checksum fields as the NIC wants them) as the frame's
+ * first data descriptor, the rest of the frame where it lies: the driver
+ * never writes a frame it sends, so it can send from the client's heap,
+ * mapped read-only (NETQ_OFFLOAD_TX_HEAP; QEMU's model builds each
+ * segment in a buffer of its own from the header bytes it read).
  * QEMU's model sets IXSM (no indication) on every received frame, so
  * under QEMU the netstack verifies every checksum itself.
  */
@@ -102,7 +108,13 @@
 #define CTX_TUCMD_IP    0x02            /* TUCMD: IPv4 (not IPv6) */
 #define CTX_TUCMD_TSE   0x04            /* TUCMD: a segmentation context */
 #define ETH_FRAME_MAX   1514            /* one segment, without FCS */
-#define CTX_SLOT        UINT32_MAX      /* tx_off of a context descriptor's slot */
+/* tx_off of a slot that names no client buffer: a context descriptor, or
+ * the rest of a TSO4 frame's first buffer after its headers (the header
+ * slot before it carries that buffer's offset). */
+#define NO_BUF          UINT32_MAX
+/* Header slots: one per ring slot, the headers of the TSO4 frame whose
+ * header descriptor is in that slot (NETQ_GSO_HDR_MAX bytes, rounded). */
+#define TX_HDR_STRIDE   136
 
 #define RING 256        /* descriptors per ring: 4 KiB each */
 
@@ -144,6 +156,9 @@ static uintptr_t regs;
 static volatile struct rx_desc *rx;
 static volatile struct tx_desc *tx;
 static uint64_t rx_phys, tx_phys;
+static uint8_t *tx_hdr;                 /* RING header slots of TX_HDR_STRIDE bytes */
+static uint64_t tx_hdr_phys;
+_Static_assert(TX_HDR_STRIDE >= NETQ_GSO_HDR_MAX, "a header slot holds any checked headers");
 /* Which pool buffer each descriptor holds; head = next the hardware
  * completes, tail = next we fill. Free-running, mod RING. */
 static uint32_t rx_off[RING], tx_off[RING];
@@ -250,7 +265,9 @@ static const char *e1000_probe(struct nic_device *nic)
 	}
 	nic->offloads = (nic_arg_on(nic, "txcsum", true) ? NETQ_OFFLOAD_TX_CSUM : 0) |
 			(nic_arg_on(nic, "rxcsum", true) ? NETQ_OFFLOAD_RX_CSUM : 0) |
-			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0);
+			(nic_arg_on(nic, "txsg", true) ? NETQ_OFFLOAD_TX_SG : 0) |
+			/* a frame sent is only read (TSO's headers: our copy) */
+			(nic_arg_on(nic, "txheap", true) ? NETQ_OFFLOAD_TX_HEAP : 0);
 	/* Segmentation needs the checksums it inserts, and chains. */
 	if (nic_arg_on(nic, "txtso", true) && (nic->offloads & NETQ_OFFLOAD_TX_CSUM) &&
 	    (nic->offloads & NETQ_OFFLOAD_TX_SG))
@@ -264,19 +281,24 @@ static const char *e1000_probe(struct nic_device *nic)
 	/* A frame is one buffer (a longer one is dropped); what merging
 	 * holds for rx-ready driver.c counts apart. */
 	nic->rx_frame_descs = 1;
-	printf("%s: transmit: chains %s, segmentation (TSO) %s; receive merging %s\n", nic->ifname,
+	printf("%s: transmit: chains %s, segmentation (TSO) %s, from the client's heap %s; "
+	       "receive merging %s\n", nic->ifname,
 	       nic->offloads & NETQ_OFFLOAD_TX_SG ? "on" : "off",
-	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off", nic->rx_merge ? "on" : "off");
+	       nic->offloads & NETQ_OFFLOAD_TX_TSO4 ? "on" : "off",
+	       nic->offloads & NETQ_OFFLOAD_TX_HEAP ? "on" : "off", nic->rx_merge ? "on" : "off");
 	/* 488 x 256 ns: at most ~8000 interrupts a second. The first after a
 	 * quiet spell is not delayed, so a ping's answer is not either. */
 	itr = (uint32_t)nic_arg_num(nic, "itr", 488) & 0xFFFF;
 	tx_delay = (uint32_t)nic_arg_num(nic, "txdelay", 0) & 0xFFFF;
 	printf("%s: interrupt moderation: itr %u x 256 ns, transmit delay %u us\n", nic->ifname,
 	       itr, tx_delay);
-	if (!(rx = nic_dma(nic, 2 * 4096, &rx_phys)))
+	/* The two rings, a page each, then the header slots. */
+	if (!(rx = nic_dma(nic, 2 * 4096 + RING * TX_HDR_STRIDE, &rx_phys)))
 		return "no DMA memory for the descriptor rings (manifest dma=)";
 	tx = (volatile struct tx_desc *)((uint8_t *)rx + 4096);
 	tx_phys = rx_phys + 4096;
+	tx_hdr = (uint8_t *)rx + 2 * 4096;
+	tx_hdr_phys = rx_phys + 2 * 4096;
 	return NULL;
 }
 
@@ -338,14 +360,15 @@ static void e1000_stop(struct nic_device *nic)
 }
 
 /* One descriptor stays empty: RDT == RDH means "no buffers". On transmit
- * a frame takes one per buffer and may need one more (a context
- * descriptor first). */
+ * a frame takes one per buffer and may need two more (a context
+ * descriptor first; a TSO4 frame's headers apart from the rest of its
+ * first buffer). */
 static unsigned e1000_rx_room(struct nic_device *nic) { return RING - 1 - (rx_tail - rx_head); }
 static unsigned e1000_tx_room(struct nic_device *nic)
 {
 	unsigned used = tx_tail - tx_head;
 
-	return used + 2 < RING ? RING - 2 - used : 0;
+	return used + 3 < RING ? RING - 3 - used : 0;
 }
 
 static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys)
@@ -360,12 +383,12 @@ static void e1000_rx_give(struct nic_device *nic, uint32_t offset, uint64_t phys
 
 /* A context descriptor for the checksum at csum_start + csum_offset,
  * summed from csum_start to the frame's end (TUCSE 0). It takes a slot of
- * its own, whose tx_off is CTX_SLOT, done when the frame after it is. */
+ * its own, whose tx_off is NO_BUF, done when the frame after it is. */
 static void tx_context(uint16_t csum_start, uint16_t csum_offset)
 {
 	volatile struct tx_context *c = (volatile struct tx_context *)&tx[tx_tail % RING];
 
-	tx_off[tx_tail % RING] = CTX_SLOT;
+	tx_off[tx_tail % RING] = NO_BUF;
 	c->ipcss = c->ipcso = 0;
 	c->ipcse = 0;
 	c->tucss = (uint8_t)csum_start;
@@ -405,13 +428,16 @@ static void tx_data(uint32_t offset, uint64_t phys, uint16_t len, bool ext, uint
 }
 
 /*
- * A TSO4 frame: check it on a copy of its headers, put the checksum fields
- * in the state the NIC wants (IPv4's 0; TCP's the pseudo-header sum
+ * A TSO4 frame: check it on a copy of its headers, put the copy's checksum
+ * fields in the state the NIC wants (IPv4's 0; TCP's the pseudo-header sum
  * without a length, which the NIC adds per segment: 8254x manual 3.5.1),
- * then a segmentation context from the checked values and the data
- * descriptors. false (nothing written to the ring) when the frame is not
- * one the NIC can cut. The client may rewrite its headers after the check:
- * the NIC then sends what it finds, within the context's lengths.
+ * then a segmentation context from the checked values, the copy (in the
+ * header slot of its descriptor's ring slot) as the first data
+ * descriptor, and the rest of the frame where it lies (manual 3.5: the
+ * headers may lie in descriptors of their own). false (nothing written to
+ * the ring) when the frame is not one the NIC can cut. Nothing of the
+ * client's is written, and the NIC sends the headers that were checked
+ * whatever the client does after; it reads the payload where it lies.
  */
 static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint64_t *phys,
 		   unsigned n, uint8_t ide)
@@ -426,12 +452,11 @@ static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint
 	memcpy(hdr, nic->area + d[0].offset, first);
 	if (!netq_gso_tso_check(hdr, first, total, &d[0], ETH_FRAME_MAX, &g))
 		return false;
-	uint8_t *f = nic->area + d[0].offset;
-	inet_put16(f + g.ip + 10, 0);
-	inet_put16(f + g.tcp + 16, netq_gso_pseudo_sum0(hdr, &g));
+	inet_put16(hdr + g.ip + 10, 0);
+	inet_put16(hdr + g.tcp + 16, netq_gso_pseudo_sum0(hdr, &g));
 
 	volatile struct tx_context *c = (volatile struct tx_context *)&tx[tx_tail % RING];
-	tx_off[tx_tail % RING] = CTX_SLOT;
+	tx_off[tx_tail % RING] = NO_BUF;
 	c->ipcss = (uint8_t)g.ip;
 	c->ipcso = (uint8_t)(g.ip + 10);
 	c->ipcse = (uint16_t)(g.tcp - 1);
@@ -446,10 +471,20 @@ static bool tx_tso(struct nic_device *nic, const struct netq_desc *d, const uint
 	tx_tail++;
 	/* The NIC has one context: the checksum one is to be written again. */
 	ctx_start = ctx_offset = 0;
-	for (unsigned i = 0; i < n; i++)
+	const uint8_t cmd = TX_IFCS | TX_TSE | ide, popts = TX_POPTS_IXSM | TX_POPTS_TXSM;
+	uint32_t slot = tx_tail % RING;
+	memcpy(tx_hdr + slot * TX_HDR_STRIDE, hdr, g.hdr_len);
+	bool rest = d[0].len > g.hdr_len;
+	/* The header slot stands for the first buffer (its offset goes back
+	 * at tx-done); the rest of that buffer names none. */
+	tx_data(d[0].offset, tx_hdr_phys + slot * TX_HDR_STRIDE, g.hdr_len, true,
+		(uint8_t)(cmd | (n == 1 && !rest ? TX_EOP | TX_RS : 0)), popts);
+	if (rest)
+		tx_data(NO_BUF, phys[0] + g.hdr_len, (uint16_t)(d[0].len - g.hdr_len), true,
+			(uint8_t)(cmd | (n == 1 ? TX_EOP | TX_RS : 0)), popts);
+	for (unsigned i = 1; i < n; i++)
 		tx_data(d[i].offset, phys[i], d[i].len, true,
-			(uint8_t)(TX_IFCS | TX_TSE | ide | (i + 1 == n ? TX_EOP | TX_RS : 0)),
-			TX_POPTS_IXSM | TX_POPTS_TXSM);
+			(uint8_t)(cmd | (i + 1 == n ? TX_EOP | TX_RS : 0)), popts);
 	return true;
 }
 
@@ -464,10 +499,11 @@ static bool tx_frame_descs(struct nic_device *nic, const struct netq_desc *d,
 	if (d[0].flags & NETQ_F_TSO4)
 		return tx_tso(nic, d, phys, n, ide);
 	/* The context's offsets are bytes: a start past 255 is sent
-	 * complete, which only a frame in one buffer can be here (the
-	 * checksummed bytes are in it; driver.c checked the field is). */
+	 * complete, which only a frame in one pool buffer can be here (the
+	 * checksummed bytes are in it; driver.c checked the field is; the
+	 * heap is read-only here). */
 	if (partial && d[0].csum_start + d[0].csum_offset > 255) {
-		if (n > 1)
+		if (n > 1 || d[0].offset < NETQ_POOL_OFFSET)
 			return false;
 		netq_csum_complete(nic->area + d[0].offset, d[0].len, d[0].csum_start,
 				   d[0].csum_offset);
@@ -580,7 +616,7 @@ static bool e1000_tx_take(struct nic_device *nic, uint32_t *offset)
 			return false;
 		*offset = tx_off[tx_head % RING];
 		tx_head++;
-		if (*offset != CTX_SLOT)
+		if (*offset != NO_BUF)
 			return true;
 	}
 }
@@ -592,7 +628,7 @@ static unsigned e1000_held(struct nic_device *nic, uint32_t *offsets, unsigned m
 	for (uint32_t i = rx_head; i != rx_tail && n < max; i++)
 		offsets[n++] = rx_off[i % RING];
 	for (uint32_t i = tx_head; i != tx_tail && n < max; i++)
-		if (tx_off[i % RING] != CTX_SLOT)
+		if (tx_off[i % RING] != NO_BUF)
 			offsets[n++] = tx_off[i % RING];
 	return n;
 }

@@ -7,7 +7,9 @@
  * mapped read-only into the drivers so that the segments lwIP builds there
  * go out by reference (netstack/tx_heap.c), or, when the manifest's dma=
  * has no room for it, in the program's heap window (netstack_heap, from
- * pool_heap_init()), paged in on first touch; the fixed
+ * pool_heap_init()), paged in on first touch; lwIP's allocations in it
+ * are netstack/heap.c's (MEM_LIBC_MALLOC: a buddy system, where lwIP's
+ * own first fit cost in proportion to the blocks in use); the fixed
  * pools (MEMP_*) are in the program's data. Received frames stay in the
  * driver pool (custom pbufs) while lwIP holds less than its share of it,
  * and are copied into the heap past that (netstack/iface.c).
@@ -44,10 +46,15 @@
 
 /* The lwIP heap: PBUF_RAM pbufs (TCP send data, ICMP replies, copies). */
 #define MEM_ALIGNMENT               8
-#define MEM_SIZE                    (16 * 1024 * 1024 - 64) /* with lwIP's own 32 bytes: one
-								   16 MiB DMA run (pool.c) */
+#define MEM_SIZE                    (16 * 1024 * 1024 - 64) /* lwIP's checks' bound; heap.c
+								   has the whole 16 MiB run (pool.c) */
 extern unsigned char *netstack_heap;
-#define LWIP_RAM_HEAP_POINTER       netstack_heap
+#define MEM_LIBC_MALLOC             1
+#include <stddef.h>
+void *netstack_mem_malloc(size_t n);
+void netstack_mem_free(void *p);
+#define mem_clib_malloc             netstack_mem_malloc
+#define mem_clib_free               netstack_mem_free
 
 /* Pools. PBUF_REF/ROM headers (MEMP_NUM_PBUF) are what the received-frame
  * custom pbufs do not need (they are preallocated per pool buffer); data

@@ -1,11 +1,11 @@
 """Frames sent by reference from lwIP's heap (docs/netstack.md, "Sending
 from lwIP's heap"; proto/netq.h, NETQ_OFFLOAD_TX_HEAP): with the
 netstack's dma= room for its heap, the segments lwIP builds go to
-virtio-net's driver from where lwIP built them, each held by a pbuf
-reference until the driver's tx-done, instead of being copied into a
-pool buffer.
+the NIC's driver (virtio-net's, e1000's) from where lwIP built them, each
+held by a pbuf reference until the driver's tx-done, instead of being
+copied into a pool buffer.
 
-In one boot (virtio-net, the netstack, netecho for the counters and a
+For each NIC model, in one boot (its driver, the netstack, netecho for the counters and a
 control port, and the POSIX server): a POSIX process (busybox nc) sends
 a file of the root filesystem to the namespace, which receives it
 byte-identical (sha256) while the interface's tx_by_reference counts its
@@ -42,8 +42,8 @@ RUNS = f"busybox sh -c {SEND}\niperf3 -s -1\nbusybox sh -c {SEND}\n"
 CLIENT_TIMEOUT = 120
 
 
-@pytest.fixture(scope="module")
-def rig(tmp_path_factory):
+@pytest.fixture(scope="module", params=["virtio-net", "e1000"])
+def rig(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("txheap")
     (tmp / "runs").write_text(RUNS)
     extra = ("program posix-server priority=90 quota=40960 memory=131072\n"
@@ -52,7 +52,7 @@ def rig(tmp_path_factory):
     mods = [(build_path("posix-server.elf"), "posix-server"),
             (build_path("posix", "rootfs.cpio"), "rootfs"), (str(tmp / "runs"), "runs")]
     with Netns("txheap") as ns, \
-            NetRig(ns, tmp, "virtio-net", driver=SUPERVISED, control=True, extra=extra,
+            NetRig(ns, tmp, request.param, driver=SUPERVISED, control=True, extra=extra,
                    extra_mods=mods, memory="512M") as r:
         r.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
         r.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")

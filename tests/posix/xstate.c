@@ -42,6 +42,8 @@ static volatile enum mode mode;
 static volatile int flags_xstate, aligned, magic1, sizes, xfeatures_ok, magic2, saw_upper,
 	started_zero;
 static volatile uintptr_t frame_used;
+#define XFEATURE_TILE_DATA (1ull << 18)
+
 static uint64_t xcr0;
 static unsigned ymm_offset, ymm_end;
 
@@ -119,7 +121,10 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	uint32_t xstate_size;
 	memcpy(&xstate_size, fp + SW_BYTES + 16, 4);
 	sizes = w[1] == xstate_size + 4 && xstate_size >= ymm_end;
-	xfeatures_ok = xf == xcr0;
+	/* Linux leaves out of a frame the state a process must ask for
+	 * first (arch_prctl ARCH_REQ_XCOMP_PERM): AMX's tile data, XCR0 bit
+	 * 18 (XFEATURE_MASK_USER_DYNAMIC), on hosts that have it. */
+	xfeatures_ok = xf == (xcr0 & ~XFEATURE_TILE_DATA);
 	memcpy(&w[2], fp + xstate_size, 4);
 	magic2 = w[2] == FP_XSTATE_MAGIC2;
 	saw_upper = hi_is(fp + ymm_offset + 16, 0x11);     /* ymm1's upper half */

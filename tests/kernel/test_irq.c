@@ -334,3 +334,47 @@ KTEST(irq_msi_vectors_are_bounded)
 	for (int i = 0; i <= IRQ_MSI_MAX; i++)
 		slot_free(s[i]);
 }
+
+static volatile long msi_taken_by_child;
+
+/* Takes every MSI vector it can (IRQ control in slot 5), binds the last
+ * to a notification of its own, and ends (its task is destroyed after). */
+static void msi_hoarder(uint64_t arg)
+{
+	long n = 0;
+
+	(void)arg;
+	if (sys_obj_create(CAP_NOTIFICATION, 6, 0) < 0)
+		return;
+	while (n < IRQ_MSI_MAX + 4 && sys_irq_create(5, IRQ_FLAG_MSI, (cap_slot_t)(8 + n)) > 0)
+		n++;
+	if (n > 0 && sys_irq_bind((cap_slot_t)(8 + n - 1), 6, 0x1) < 0)
+		n = -1;
+	msi_taken_by_child = n;
+}
+
+/* A task holding MSI objects is destroyed: every vector is free again. */
+KTEST(irq_msi_vectors_freed_with_their_task)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+
+	KCHECK(c);
+	msi_taken_by_child = -2;
+	KEXPECT(child_give(c, ROOT_SLOT_IRQ_CONTROL, 5, CAP_RIGHTS_ALL), 0);
+	KEXPECT(child_run(c, msi_hoarder, 0), 0);
+	KCHECK(child_wait(c));
+	KEXPECT(msi_taken_by_child, IRQ_MSI_MAX);
+	cap_slot_t s = ktest_slot();
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s), -ERR_BUSY);
+	child_destroy(c);
+	cap_slot_t all[IRQ_MSI_MAX];
+	for (int i = 0; i < IRQ_MSI_MAX; i++) {
+		all[i] = ktest_slot();
+		KCHECK(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, all[i]) > 0);
+	}
+	for (int i = 0; i < IRQ_MSI_MAX; i++) {
+		KEXPECT(sys_cap_delete(all[i]), 0);
+		slot_free(all[i]);
+	}
+	slot_free(s);
+}

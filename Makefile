@@ -146,7 +146,7 @@ $(B)/appliance/console.elf: $(CONSOLE_OBJ) $(B)/libmica.a lib/user/user.ld
 # fault.c) and one hardware half each.
 DRIVERS := e1000 virtio-net
 DRIVER_COMMON := $(B)/user/drivers/net/driver.c.o $(B)/user/drivers/net/fault.c.o \
-	$(B)/user/drivers/net/rx_merge.c.o
+	$(B)/user/drivers/net/rx_merge.c.o $(B)/user/drivers/net/msix.c.o
 $(B)/drivers/e1000.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/e1000.c.o
 $(B)/drivers/virtio-net.elf: $(DRIVER_COMMON) $(B)/user/drivers/net/virtio_net.c.o \
 	$(B)/user/drivers/net/virtq_desc.c.o

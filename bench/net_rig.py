@@ -5,6 +5,8 @@ namespace's traffic program run on the host's CPUs (MICA_BENCH_PIN: all,
 vcpu, vcpu-free or none, PIN_MODES; default none) and QEMU's start there
 (start_qemu), each guest's availability and version, a guest's NIC on the
 namespace's tap, and the results written for bench/report.py.
+MICA_BENCH_DRIVER_ARGS adds arguments to Mica's NIC driver's `args` line
+(docs/drivers.md; e.g. `msix=off` to compare its interrupts by INTx).
 
 Every guest runs on the same QEMU machine (`-machine pc -cpu max -m 256M
 -smp 1`, TCG) in a network namespace of its own (tests/system/netns.py)
@@ -65,6 +67,7 @@ PIN_MODES = {
 # the measurements in docs/drivers.md).
 DEFAULT_PIN = "none"
 PIN = os.environ.get("MICA_BENCH_PIN", DEFAULT_PIN)
+DRIVER_ARGS = os.environ.get("MICA_BENCH_DRIVER_ARGS", "")
 if PIN not in PIN_MODES:
     sys.exit(f"bench: MICA_BENCH_PIN={PIN!r} is none of {', '.join(PIN_MODES)}")
 _CPUS = sorted(os.sched_getaffinity(0))
@@ -215,7 +218,7 @@ class MicaGuestBase:
         return (f"program eth0 dma=64 priority=150 restart=never\n"
                 f"    module {module}\n"
                 f"    pci 00:03.0\n"
-                f"    args name=eth0\n"
+                f"    args name=eth0 {DRIVER_ARGS}\n"
                 f"program netstack dma=20480 priority=100\n"
                 f"    lookup eth0\n"
                 f"    args nic=eth0 eth0.addr={GUEST_ADDR}/24 eth0.gw={HOST_ADDR}"

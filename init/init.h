@@ -111,6 +111,8 @@ struct program {
 	struct ratelimit log_limit;     /* its deaths' and restarts' lines */
 	/* Its device and what comes with it (program.c). */
 	cap_slot_t irqs[MANIFEST_MAX_IRQS], dev_irq;    /* ours, kept across restarts */
+	cap_slot_t msix[PCI_MSIX_MAX];  /* ours, its MSI-X vectors' (msix.c) */
+	unsigned nmsix;
 	struct pci_found *dev;
 	void *blank;    /* a driver's stand-in for its dead client's area (pager.c) */
 	bool ports_given;
@@ -168,6 +170,9 @@ long pages_free_request(struct program *p, struct msg *m);
  * instance (what the last one did not take back is freed); its pages go
  * back to init. */
 void dma_release(struct program *p);
+/* MSI-X (msix.c): PCI_MSIX; and everything it gave freed, MSI-X off. */
+long msix_request(struct program *p, struct msg *m);
+void msix_release(struct program *p);
 void pages_release(struct program *p);
 /* A run of n = 2^k pages placed in the program's window [base, base +
  * size) at the lowest free address aligned to its size, zeroed, added to

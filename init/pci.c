@@ -183,3 +183,41 @@ void pci_set_state(const struct pci_found *d, enum pci_dev_state s)
 		cmd |= PCI_COMMAND_IO | PCI_COMMAND_MEMORY;
 	cfg_write16(in->bus, devfn, PCI_COMMAND, cmd);
 }
+
+/* The MSI-X capability's offset in configuration space, 0 if none: the
+ * capability list walked live, at most 48 hops (PCI 3.0, 6.7). */
+static uint8_t msix_cap(uint8_t bus, uint8_t devfn)
+{
+	if (!(cfg_read16(bus, devfn, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return 0;
+	uint8_t at = (uint8_t)cfg_read32(bus, devfn, PCI_CAP_PTR) & 0xFC;
+	for (int hops = 0; at >= 0x40 && hops < 48; hops++) {
+		uint32_t head = cfg_read32(bus, devfn, at);
+		if ((uint8_t)head == PCI_CAP_ID_MSIX)
+			return at;
+		at = (uint8_t)(head >> 8) & 0xFC;
+	}
+	return 0;
+}
+
+unsigned pci_msix_size(const struct pci_found *d)
+{
+	const struct pci_device_info *in = &d->info;
+	uint8_t devfn = (uint8_t)(in->dev << 3 | in->fn), at = msix_cap(in->bus, devfn);
+
+	return at ? (cfg_read16(in->bus, devfn, (uint8_t)(at + PCI_MSIX_FLAGS)) &
+		     PCI_MSIX_FLAGS_QSIZE) + 1 : 0;
+}
+
+void pci_msix_set(const struct pci_found *d, bool on)
+{
+	const struct pci_device_info *in = &d->info;
+	uint8_t devfn = (uint8_t)(in->dev << 3 | in->fn), at = msix_cap(in->bus, devfn);
+
+	if (!at)
+		return;
+	uint8_t reg = (uint8_t)(at + PCI_MSIX_FLAGS);
+	uint16_t flags = cfg_read16(in->bus, devfn, reg) & ~PCI_MSIX_FLAGS_MASKALL;
+	cfg_write16(in->bus, devfn, reg, on ? flags | PCI_MSIX_FLAGS_ENABLE
+					    : flags & ~PCI_MSIX_FLAGS_ENABLE);
+}

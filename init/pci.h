@@ -34,4 +34,10 @@ struct pci_found *pci_find_slot(uint8_t bus, uint8_t devfn);
 enum pci_dev_state { PCI_DEV_QUIET, PCI_DEV_PROBE, PCI_DEV_LIVE };
 void pci_set_state(const struct pci_found *d, enum pci_dev_state s);
 
+/* MSI-X (PCI 3.0, 6.8.2): the table's size (0: no MSI-X capability), and
+ * MSI-X switched on (function mask off) or off in its control word. While
+ * it is on the device signals through its table, never by INTx. */
+unsigned pci_msix_size(const struct pci_found *d);
+void pci_msix_set(const struct pci_found *d, bool on);
+
 #endif

@@ -295,6 +295,7 @@ void program_release(struct program *p)
 	/* First silence the device: its memory is about to be reused. */
 	if (p->dev)
 		pci_set_state(p->dev, PCI_DEV_QUIET);
+	msix_release(p);
 	task_delete(&p->task);
 	if (p->blank)
 		ram_page_free(p->blank);

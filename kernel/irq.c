@@ -22,6 +22,65 @@
 static struct irq *owners[VEC_IRQ_COUNT][IRQ_SHARE_MAX];
 static unsigned pending[VEC_IRQ_COUNT];         /* owners yet to acknowledge */
 
+/*
+ * Message-signalled IRQs: each has a vector of its own, so there is no
+ * line to mask and nobody to share with. The device's write is edge-like:
+ * the owner is counted and signalled, and trap_dispatch sends the EOI at
+ * once. Signals coalesce in the notification word until the driver waits
+ * again; irq_ack has nothing to do.
+ */
+static struct irq *msi_owners[VEC_MSI_COUNT];
+_Static_assert(VEC_MSI_COUNT == IRQ_MSI_MAX && VEC_MSI_BASE >= VEC_IRQ_BASE + VEC_IRQ_COUNT &&
+	       VEC_MSI_BASE + VEC_MSI_COUNT <= VEC_PIC_BASE, "MSI vectors clash");
+
+static void msi_interrupt(struct trap_frame *frame, void *ctx)
+{
+	struct irq *irq = ctx;
+
+	(void)frame;
+	if (!irq->notif)
+		return;
+	irq->count++;
+	notification_signal(irq->notif, irq->bits);
+}
+
+unsigned irq_msi_free(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VEC_MSI_COUNT; i++)
+		n += !msi_owners[i];
+	return n;
+}
+
+struct irq *irq_claim_msi(struct task *charged)
+{
+	unsigned i = 0;
+
+	while (i < VEC_MSI_COUNT && msi_owners[i])
+		i++;
+	if (i == VEC_MSI_COUNT)
+		return NULL;
+	struct irq *irq = kobject_alloc(charged, CAP_IRQ, sizeof(*irq));
+	if (!irq)
+		return NULL;
+	irq->gsi = IRQ_GSI_MSI;
+	irq->vector = VEC_MSI_BASE + i;
+	msi_owners[i] = irq;
+	irq_set_handler(irq->vector, msi_interrupt, irq);
+	return irq;
+}
+
+static void msi_destroy(struct irq *irq)
+{
+	irq_set_handler(irq->vector, NULL, NULL);
+	msi_owners[irq->vector - VEC_MSI_BASE] = NULL;
+	if (irq->notif) {
+		kobject_put(&irq->notif->obj);
+		irq->notif = NULL;
+	}
+}
+
 static void irq_interrupt(struct trap_frame *frame, void *ctx)
 {
 	unsigned gsi = (unsigned)(uintptr_t)ctx;
@@ -103,6 +162,8 @@ void irq_bind(struct irq *irq, struct notification *n, uint64_t bits)
 	irq->bits = bits;
 	if (n)
 		kobject_get(&n->obj);
+	if (irq->gsi == IRQ_GSI_MSI)
+		return;
 	if (!n && pending[irq->gsi] == 0)
 		ioapic_mask(irq->gsi, 1);
 	done(irq);
@@ -110,7 +171,7 @@ void irq_bind(struct irq *irq, struct notification *n, uint64_t bits)
 
 void irq_ack(struct irq *irq)
 {
-	if (irq->notif)
+	if (irq->notif && irq->gsi != IRQ_GSI_MSI)
 		done(irq);
 }
 
@@ -120,6 +181,10 @@ void irq_destroy(struct irq *irq)
 	bool last = true;
 
 	console_line_drop(irq);         /* the line it held under the log */
+	if (gsi == IRQ_GSI_MSI) {
+		msi_destroy(irq);
+		return;
+	}
 	for (int i = 0; i < IRQ_SHARE_MAX; i++) {
 		if (owners[gsi][i] == irq)
 			owners[gsi][i] = NULL;
@@ -149,6 +214,9 @@ void irq_unbind_notification(struct notification *n)
 		for (int i = 0; i < IRQ_SHARE_MAX; i++)
 			if (owners[gsi][i] && owners[gsi][i]->notif == n)
 				irq_bind(owners[gsi][i], NULL, 0);
+	for (unsigned i = 0; i < VEC_MSI_COUNT; i++)
+		if (msi_owners[i] && msi_owners[i]->notif == n)
+			irq_bind(msi_owners[i], NULL, 0);
 }
 
 /* ---- system calls ---- */
@@ -160,6 +228,19 @@ long sys_irq_create(uint64_t control, uint64_t gsi_flags, uint64_t dest)
 
 	LOOKUP(c, control, CAP_IRQ_CONTROL, CAP_RIGHT_CONTROL);
 	NEED_EMPTY(d, current->task, dest);
+	if (gsi_flags & IRQ_FLAG_MSI) {
+		if (gsi_flags != IRQ_FLAG_MSI)
+			REJECT(ERR_INVALID_ARG, "MSI takes no input or other flag: %#lx", gsi_flags);
+		if (!irq_msi_free())
+			REJECT(ERR_BUSY, "all %u MSI vectors are taken", VEC_MSI_COUNT);
+		struct irq *irq = irq_claim_msi(current->task);
+		if (!irq)
+			REJECT(ERR_NO_MEMORY, "quota exhausted");
+		cap_install(&current->task->caps, dest, &irq->obj, CAP_RIGHTS_ALL, 0);
+		long message = (long)irq->vector;       /* data; destination APIC ID 0 */
+		kobject_put(&irq->obj);
+		return message;
+	}
 	if (gsi_flags & ~(IRQ_FLAG_LEVEL | IRQ_FLAG_ACTIVE_LOW | 0xFFFF))
 		REJECT(ERR_INVALID_ARG, "unknown flags in %#lx", gsi_flags);
 	if (!irq_can_claim(gsi, gsi_flags & IRQ_FLAG_LEVEL, gsi_flags & IRQ_FLAG_ACTIVE_LOW))

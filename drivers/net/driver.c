@@ -13,11 +13,13 @@
 #include "lib/names.h"
 
 #define NIC_BIT_IRQ 0x2
+#define NIC_BIT_MSIX 0x4        /* vector i: NIC_BIT_MSIX << i */
 /* Polls in a row between two looks at the client (one system call). */
 #define CLIENT_CHECK_POLLS 64
 
 static struct nic_device nic = { .client_notif = CAP_SLOT_NONE };
-static cap_slot_t endpoint, reply, notif, irq;
+static cap_slot_t endpoint, reply, notif, irq, own_notif;
+static cap_slot_t msix_irq[PCI_MSIX_MAX];
 
 void *nic_dma(struct nic_device *n, size_t size, uint64_t *phys)
 {
@@ -506,6 +508,41 @@ static long publish(const char *name)
 	return err < 0 ? err : ns_register_private(name, cap);
 }
 
+void nic_msix_off(struct nic_device *n, const char *why)
+{
+	printf("%s: MSI-X: %s; INTx instead\n", n->ifname, why);
+	nic_msix_release(n->msix, msix_irq);
+	n->msix = 0;
+	if (n->pci->irq_line != 0xFF)
+		sys_irq_bind(irq, own_notif, NIC_BIT_IRQ);
+}
+
+/* MSI-X if the model has it, the device offers it and the manifest does
+ * not say msix=off; else the INTx line. */
+static long interrupts_setup(void)
+{
+	unsigned n = nic.ops->msix_vectors;
+	const char *why = NULL;
+	long err;
+
+	if (n && n <= PCI_MSIX_MAX && nic_arg_on(&nic, "msix", true) &&
+	    !(why = nic_msix_setup(&nic, n, msix_irq))) {
+		nic.msix = n;
+		for (unsigned i = 0; i < n && !why; i++)
+			if ((err = sys_irq_bind(msix_irq[i], own_notif, NIC_BIT_MSIX << i)) < 0)
+				why = mica_strerror(err);
+		if (why) {
+			nic_msix_off(&nic, why);
+			why = NULL;
+		}
+	}
+	if (why)
+		printf("%s: MSI-X: %s; INTx instead\n", nic.ifname, why);
+	if (!nic.msix && nic.pci->irq_line != 0xFF)
+		return sys_irq_bind(irq, own_notif, NIC_BIT_IRQ);
+	return 0;
+}
+
 int driver_main(const struct nic_ops *ops, uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
@@ -527,16 +564,9 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 		       pi->pci.fn, why);
 		return 1;
 	}
-	printf("%s: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, irq %d, checksum "
-	       "offload: tx %s, rx %s\n", nic.ifname, ops->kind, pi->pci.bus, pi->pci.dev, pi->pci.fn,
-	       nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5],
-	       pi->pci.irq_line == 0xFF ? -1 : pi->pci.irq_line,
-	       nic.offloads & NETQ_OFFLOAD_TX_CSUM ? "on" : "off",
-	       nic.offloads & NETQ_OFFLOAD_RX_CSUM ? "on" : "off");
-
 	endpoint = slot_alloc();
 	reply = slot_alloc();
-	cap_slot_t own_notif = slot_alloc();
+	own_notif = slot_alloc();
 	notif = slot_alloc();
 	irq = pi->pci.irq_slot;
 	struct thread_config cfg = { .fields = THREAD_CFG_NOTIFY, .notification = own_notif };
@@ -547,11 +577,21 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 	    (err = sys_cap_copy(own_notif, CAP_SLOT_SELF, notif, CAP_RIGHT_WRITE,
 				NETQ_SIGNAL_QUEUE)) < 0 ||
 	    (err = sys_thread_configure(PROGRAM_THREAD_SLOT, (uint64_t)&cfg)) < 0 ||
-	    (pi->pci.irq_line != 0xFF &&
-	     (err = sys_irq_bind(irq, own_notif, NIC_BIT_IRQ)) < 0)) {
+	    (err = interrupts_setup()) < 0) {
 		printf("%s: setting up: %s\n", nic.ifname, mica_strerror(err));
 		return 1;
 	}
+	char line[32];
+	if (nic.msix)
+		fmt_snprintf(line, sizeof(line), "msi-x %u from vector %#x", nic.msix, nic.msix_data);
+	else
+		fmt_snprintf(line, sizeof(line), "irq %d",
+			     pi->pci.irq_line == 0xFF ? -1 : pi->pci.irq_line);
+	printf("%s: %s at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s, checksum "
+	       "offload: tx %s, rx %s\n", nic.ifname, ops->kind, pi->pci.bus, pi->pci.dev, pi->pci.fn,
+	       nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5], line,
+	       nic.offloads & NETQ_OFFLOAD_TX_CSUM ? "on" : "off",
+	       nic.offloads & NETQ_OFFLOAD_RX_CSUM ? "on" : "off");
 	struct ipc_buffer *b = ipc_buffer();
 	b->recv_cap_slot = slot_alloc();
 	b->recv_window = fpage(NETQ_DRIVER_AREA, NETQ_AREA_MAX_LOG2);
@@ -584,6 +624,12 @@ int driver_main(const struct nic_ops *ops, uint64_t arg)
 				ops->interrupt(&nic);
 				sys_irq_ack(irq);
 			}
+			/* MSI-X: no cause to read, nothing to acknowledge. */
+			for (unsigned i = 0; i < nic.msix; i++)
+				if (m.badge & (NIC_BIT_MSIX << i)) {
+					nic.stats.interrupts++;
+					ops->msix_interrupt(&nic, i);
+				}
 		} else {
 			request(&m);
 			have_reply = true;

@@ -85,6 +85,13 @@ struct nic_ops {
 	bool (*tx_pending)(struct nic_device *);
 	/* Interrupt: read and acknowledge the cause; update nic->link. */
 	void (*interrupt)(struct nic_device *);
+	/* MSI-X vectors the model uses (0: INTx only), and the interrupt of
+	 * vector `vector` (0..msix_vectors-1) while nic->msix is on: nothing
+	 * to read or acknowledge, the driver polls after it anyway. The
+	 * model's start tells the device which vector is which (and calls
+	 * nic_msix_off if the device refuses). */
+	unsigned msix_vectors;
+	void (*msix_interrupt)(struct nic_device *, unsigned vector);
 	/* Fold hardware counters into nic->stats (before NETQ_STATS). */
 	void (*counters)(struct nic_device *);
 	/* Injected faults only (fault.c), never on the data path: the offsets
@@ -122,12 +129,23 @@ struct nic_device {
 	unsigned rx_frame_descs;        /* the most rx-ready descriptors one received
 					   frame takes (probe; 0: NETQ_CHAIN_MAX) */
 	cap_slot_t client_notif;        /* the client's notification, or CAP_SLOT_NONE */
+	unsigned msix;                  /* MSI-X vectors in use; 0: INTx */
+	uint32_t msix_data;             /* the first one's message data (its vector) */
 };
 
 /* The hardware half's DMA memory, from init (zeroed, contiguous). */
 void *nic_dma(struct nic_device *nic, size_t size, uint64_t *phys);
 /* A memory BAR's registers (mapped at their physical address). */
 uintptr_t nic_bar(struct nic_device *nic, int bar);
+/* MSI-X (msix.c): n vectors from init (PCI_MSIX), their IRQ capabilities
+ * put in new slots[0..n-1], their messages written into the device's
+ * table and unmasked. NULL, or why not (nothing is left held then). */
+const char *nic_msix_setup(struct nic_device *nic, unsigned n, cap_slot_t *slots);
+/* MSI-X off again and the n vectors' capabilities deleted. */
+void nic_msix_release(unsigned n, cap_slot_t *slots);
+/* The device will not use MSI-X after all (a virtio device that reads a
+ * vector back as NO_VECTOR): released, and INTx bound instead (driver.c). */
+void nic_msix_off(struct nic_device *nic, const char *why);
 /* A switch from the manifest's arguments: `key=off` (or `no`, `0`) is
  * false, `key=on` (`yes`, `1`) true, absent or anything else: dflt. */
 bool nic_arg_on(struct nic_device *nic, const char *key, bool dflt);

@@ -1,7 +1,9 @@
 /*
  * virtio-net over the virtio 1.0 ("modern") PCI transport (QEMU
  * `-device virtio-net-pci`): split virtqueues, receive queue 0 and transmit
- * queue 1, INTx interrupts. Receive buffers are pool buffers (one
+ * queue 1, interrupts by MSI-X (vector 0 for both queues, 1 for
+ * configuration changes; virtio 1.x 4.1.4.3, 4.1.5.1.2) or, without it
+ * (no capability, refused, or msix=off), INTx. Receive buffers are pool buffers (one
  * descriptor each: the 12-byte virtio-net header, then the frame; with
  * MRG_RXBUF a longer frame goes on in the next buffers, num_buffers in
  * all); a frame to send is a header of ours (one per head descriptor)
@@ -66,6 +68,8 @@
 #define F_VERSION_1  (1ull << 32)
 #define NET_S_LINK_UP 1
 #define NO_VECTOR 0xFFFF
+#define VEC_QUEUES 0            /* our MSI-X vectors */
+#define VEC_CONFIG 1
 
 #define DESC_F_NEXT  1
 #define DESC_F_WRITE 2
@@ -297,6 +301,23 @@ static const char *virtio_probe(struct nic_device *nic)
 	return NULL;
 }
 
+/* The MSI-X vectors of configuration changes and of both queues (virtio
+ * 1.x, 4.1.5.1.2): false if the device reads one back as NO_VECTOR (it
+ * could not allocate it). */
+static bool vectors_set(uint16_t config, uint16_t queues)
+{
+	bool ok = true;
+
+	mmio_write16(common + MSIX_CONFIG, config);
+	ok &= mmio_read16(common + MSIX_CONFIG) == config;
+	for (uint16_t q = 0; q < 2; q++) {
+		mmio_write16(common + QUEUE_SELECT, q);
+		mmio_write16(common + QUEUE_MSIX_VECTOR, queues);
+		ok &= mmio_read16(common + QUEUE_MSIX_VECTOR) == queues;
+	}
+	return ok;
+}
+
 static const char *virtio_start(struct nic_device *nic)
 {
 	const char *why;
@@ -312,9 +333,12 @@ static const char *virtio_start(struct nic_device *nic)
 	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
 	if (!(mmio_read8(common + DEVICE_STATUS) & STATUS_FEATURES_OK))
 		return "the device refused our features";
-	mmio_write16(common + MSIX_CONFIG, NO_VECTOR);
 	if ((why = vq_setup(&rxq)) || (why = vq_setup(&txq)))
 		return why;
+	if (nic->msix && !vectors_set(VEC_CONFIG, VEC_QUEUES))
+		nic_msix_off(nic, "the device reads a vector back as NO_VECTOR");
+	if (!nic->msix)
+		vectors_set(NO_VECTOR, NO_VECTOR);
 	rx_continued = 0;
 	tx_done_n = tx_done_at = 0;
 	mmio_write8(common + DEVICE_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER |
@@ -629,6 +653,18 @@ static void virtio_interrupt(struct nic_device *nic)
 	}
 }
 
+/* With MSI-X the ISR status is not read: queue interrupts need nothing,
+ * a configuration change is a link change. */
+static void virtio_msix_interrupt(struct nic_device *nic, unsigned vector)
+{
+	if (vector != VEC_CONFIG)
+		return;
+	bool up = link_up();
+	if (up != nic->link)
+		printf_limited("%s: link %s\n", nic->ifname, up ? "up" : "down");
+	nic->link = up;
+}
+
 static void virtio_counters(struct nic_device *nic)
 {
 	/* The device keeps none; what the driver counts is all there is. */
@@ -649,6 +685,8 @@ static const struct nic_ops virtio_ops = {
 	.tx_take = virtio_tx_take,
 	.tx_pending = virtio_tx_pending,
 	.interrupt = virtio_interrupt,
+	.msix_vectors = 2,
+	.msix_interrupt = virtio_msix_interrupt,
 	.counters = virtio_counters,
 	.held = virtio_held,
 };

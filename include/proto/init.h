@@ -6,6 +6,7 @@
  *   names          NS_REGISTER, NS_LOOKUP, NS_WATCH   proto/nameservice.h
  *   DMA memory     DMA_ALLOC                          proto/dma.h
  *   pages          INIT_PAGES_ALLOC, INIT_PAGES_FREE  below
+ *   MSI-X          PCI_MSIX                           proto/pci.h
  *   control        INIT_PROGRAM .. INIT_MEMORY        below
  *
  * Pages, for a program that pages clients of its own (the POSIX server):
@@ -67,6 +68,7 @@ enum init_label {
 	NS_WATCH = 4,
 	INIT_PAGES_ALLOC = 5,
 	INIT_PAGES_FREE = 6,
+	PCI_MSIX = 7,
 	INIT_PROGRAM = 8,
 	INIT_KILL = 9,
 	INIT_START = 10,

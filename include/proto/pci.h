@@ -28,6 +28,46 @@
 #define PCI_COMMAND_INTX_OFF    0x400
 #define PCI_STATUS_CAP_LIST     0x10
 #define PCI_CAP_ID_VENDOR       0x09
+#define PCI_CAP_ID_MSIX         0x11
+
+/* The MSI-X capability (PCI 3.0, 6.8.2): control word, then the table's
+ * and the pending bits' BAR indicator (bits 0..2) and offset. Each table
+ * entry: message address (low, high), data, vector control (bit 0: masked). */
+#define PCI_MSIX_FLAGS          2
+#define PCI_MSIX_FLAGS_QSIZE    0x07FF  /* table size - 1 */
+#define PCI_MSIX_FLAGS_MASKALL  0x4000
+#define PCI_MSIX_FLAGS_ENABLE   0x8000
+#define PCI_MSIX_TABLE          4
+#define PCI_MSIX_BIR            0x7
+#define PCI_MSIX_ENTRY_SIZE     16
+#define PCI_MSIX_ENTRY_ADDR_LO  0
+#define PCI_MSIX_ENTRY_ADDR_HI  4
+#define PCI_MSIX_ENTRY_DATA     8
+#define PCI_MSIX_ENTRY_CTRL     12
+#define PCI_MSIX_ENTRY_MASKED   1
+
+/*
+ * MSI-X from init (label PCI_MSIX, proto/init.h), for a program with a
+ * `pci` device: init holds the IRQ control and the configuration space.
+ *
+ *   PCI_MSIX  words: [0] n, vectors wanted (0..PCI_MSIX_MAX), [1..n] the
+ *             caller's empty slots for their IRQ capabilities.
+ *             Whatever the program had from an earlier PCI_MSIX is
+ *             destroyed first (its vectors freed). n = 0: MSI-X off
+ *             again (the device back on INTx).
+ *             reply label 0; words: [0] the message address, [1..n] the
+ *             message data of vector i; an IRQ capability (message-
+ *             signalled, irq_create's IRQ_FLAG_MSI) in each slot. MSI-X
+ *             is on when this returns: the caller then writes each entry
+ *             i < n of the device's table (the capability's BAR and
+ *             offset, in config[]) and unmasks it.
+ *             ERR_INVALID_ARG: no device, n too large, or a bad slot;
+ *             ERR_RANGE: the device has no MSI-X capability or fewer
+ *             than n entries; ERR_BUSY: the kernel has no free vector.
+ *
+ * A program's vectors are freed, and MSI-X switched off, when it ends.
+ */
+#define PCI_MSIX_MAX 4
 
 #define PCI_BARS 6
 enum pci_bar_kind { PCI_BAR_NONE = 0, PCI_BAR_MEM = 1, PCI_BAR_IO = 2 };

@@ -275,3 +275,106 @@ KTEST(irq_shared_line_survives_a_dead_owners_notification)
 {
 	shared_line_with_dead_owner(true);
 }
+
+/* Message-signalled IRQs (IRQ_FLAG_MSI): the message to program, the
+ * vector range, the limit, and the vector freed with the object. */
+KTEST(irq_msi_create_checks)
+{
+	cap_slot_t s = ktest_slot(), n = ktest_create(CAP_NOTIFICATION);
+	char buf[8];
+
+	KEXPECT(sys_irq_create(ROOT_SLOT_IOPORTS, IRQ_FLAG_MSI, s), -ERR_WRONG_TYPE);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI | 8, s), -ERR_INVALID_ARG);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI | IRQ_FLAG_LEVEL, s),
+		-ERR_INVALID_ARG);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, ROOT_SLOT_TASK),
+		-ERR_SLOT_IN_USE);
+	long r = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s);
+	KCHECK(r > 0);
+	KEXPECT(msi_address(r), 0xFEE00000u);           /* the boot CPU, APIC ID 0 */
+	KCHECK(msi_data(r) >= 0x40 && msi_data(r) < 0x40 + IRQ_MSI_MAX);
+	KEXPECT(sys_irq_bind(s, n, 0x8), 0);
+	KEXPECT(sys_irq_ack(s), 0);                     /* nothing to re-arm */
+	KCHECK(sys_notify_wait(n | IPC_NONBLOCK, 0) <= 0);  /* nothing arrived */
+	/* It is no IOAPIC input: not the serial port's either. */
+	KEXPECT(sys_serial_read(s, (uint64_t)buf, sizeof(buf)), -ERR_INVALID_ARG);
+	KEXPECT(sys_irq_bind(s, CAP_SLOT_NONE, 0), 0);
+	/* Destroyed, its vector is the first free one again. */
+	KEXPECT(sys_cap_delete(s), 0);
+	long again = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s);
+	KEXPECT(msi_data(again), msi_data(r));
+	KEXPECT(sys_cap_delete(s), 0);
+	sys_cap_delete(n);
+	slot_free(s);
+}
+
+KTEST(irq_msi_vectors_are_bounded)
+{
+	cap_slot_t s[IRQ_MSI_MAX + 1];
+	uint64_t seen = 0;
+
+	for (int i = 0; i < IRQ_MSI_MAX; i++) {
+		s[i] = ktest_slot();
+		long r = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s[i]);
+		KCHECK(r > 0);
+		KCHECK(!(seen & 1UL << (msi_data(r) - 0x40)));  /* each its own vector */
+		seen |= 1UL << (msi_data(r) - 0x40);
+	}
+	s[IRQ_MSI_MAX] = ktest_slot();
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s[IRQ_MSI_MAX]), -ERR_BUSY);
+	/* A task dying gives its vectors back: one destroyed here, by object. */
+	KEXPECT(sys_obj_destroy(s[5]), 0);
+	KEXPECT(sys_cap_delete(s[5]), 0);
+	long r = sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s[IRQ_MSI_MAX]);
+	KCHECK(r > 0);
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s[5]), -ERR_BUSY);
+	for (int i = 0; i <= IRQ_MSI_MAX; i++)
+		if (i != 5)
+			KEXPECT(sys_cap_delete(s[i]), 0);
+	for (int i = 0; i <= IRQ_MSI_MAX; i++)
+		slot_free(s[i]);
+}
+
+static volatile long msi_taken_by_child;
+
+/* Takes every MSI vector it can (IRQ control in slot 5), binds the last
+ * to a notification of its own, and ends (its task is destroyed after). */
+static void msi_hoarder(uint64_t arg)
+{
+	long n = 0;
+
+	(void)arg;
+	if (sys_obj_create(CAP_NOTIFICATION, 6, 0) < 0)
+		return;
+	while (n < IRQ_MSI_MAX + 4 && sys_irq_create(5, IRQ_FLAG_MSI, (cap_slot_t)(8 + n)) > 0)
+		n++;
+	if (n > 0 && sys_irq_bind((cap_slot_t)(8 + n - 1), 6, 0x1) < 0)
+		n = -1;
+	msi_taken_by_child = n;
+}
+
+/* A task holding MSI objects is destroyed: every vector is free again. */
+KTEST(irq_msi_vectors_freed_with_their_task)
+{
+	struct child *c = child_create(256 * 1024, CHILD_STOP, true);
+
+	KCHECK(c);
+	msi_taken_by_child = -2;
+	KEXPECT(child_give(c, ROOT_SLOT_IRQ_CONTROL, 5, CAP_RIGHTS_ALL), 0);
+	KEXPECT(child_run(c, msi_hoarder, 0), 0);
+	KCHECK(child_wait(c));
+	KEXPECT(msi_taken_by_child, IRQ_MSI_MAX);
+	cap_slot_t s = ktest_slot();
+	KEXPECT(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, s), -ERR_BUSY);
+	child_destroy(c);
+	cap_slot_t all[IRQ_MSI_MAX];
+	for (int i = 0; i < IRQ_MSI_MAX; i++) {
+		all[i] = ktest_slot();
+		KCHECK(sys_irq_create(ROOT_SLOT_IRQ_CONTROL, IRQ_FLAG_MSI, all[i]) > 0);
+	}
+	for (int i = 0; i < IRQ_MSI_MAX; i++) {
+		KEXPECT(sys_cap_delete(all[i]), 0);
+		slot_free(all[i]);
+	}
+	slot_free(s);
+}

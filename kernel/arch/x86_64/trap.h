@@ -16,6 +16,8 @@ struct trap_frame {
 #define VEC_EXCEPTIONS   32      /* 0..31: CPU exceptions */
 #define VEC_IRQ_BASE     32      /* IOAPIC input n -> vector 32 + n */
 #define VEC_IRQ_COUNT    24
+#define VEC_MSI_BASE     0x40    /* message-signalled: 0x40..0x5F, given out by irq.c */
+#define VEC_MSI_COUNT    32
 #define VEC_PIC_BASE     0xE0    /* legacy PIC, remapped and masked */
 #define VEC_TIMER        0xF0    /* local APIC timer */
 #define VEC_SPURIOUS     0xFF

@@ -7,6 +7,15 @@
  * shared by every program, so each program may hold at most a quarter of
  * each: one that registers, waits or watches without end is refused
  * (init says so) before it can starve the others.
+ *
+ * A name is the first registrant's for the whole boot: the program (the
+ * manifest's entry, every instance of it) that registered it first may
+ * register it again after it ended, no other program may (ERR_NO_RIGHTS).
+ * Else any program could take a driver's or the netstack's name in the
+ * moment between its owner's death and its restart, and be attached to
+ * in its place (the netstack would hand its pool, rings and heap to it).
+ * The manifest's order decides the first registrant: the servers come
+ * before their clients.
  */
 #include "name_service.h"
 
@@ -33,6 +42,15 @@ struct entry {
 
 static struct entry names[MAX_NAMES], pending[MAX_PENDING], watches[MAX_WATCHES];
 static uint64_t generations;
+
+/* Every name registered since boot and its first registrant (above);
+ * each program may claim a quarter. used false: a free claim. */
+#define MAX_CLAIMS 64
+static struct claim {
+	uint64_t name[NS_NAME_WORDS];
+	int owner;
+	bool used;
+} claims[MAX_CLAIMS];
 
 /* What one program may hold of each table. */
 struct table {
@@ -168,6 +186,43 @@ int name_owner(const uint64_t *name)
 	return i < 0 ? -1 : names[i].owner;
 }
 
+/* Whether program owner may register name w: the name's claim is its,
+ * or there is none and it gets one (0, or ERR_NO_RIGHTS: another's;
+ * ERR_NO_MEMORY: no claim left for it; init says which, rate-limited). */
+static long claim(int owner, const uint64_t *w)
+{
+	struct program *p = &programs[owner];
+	struct claim *free_claim = NULL;
+	int held = 0;
+
+	for (int i = 0; i < MAX_CLAIMS; i++) {
+		struct claim *c = &claims[i];
+		if (!c->used) {
+			free_claim = free_claim ? free_claim : c;
+			continue;
+		}
+		if (!memcmp(c->name, w, sizeof(c->name))) {
+			if (c->owner == owner)
+				return 0;
+			printf_limit(&p->log_limit, "init: %s may not register the name '%.*s': "
+				     "it is %s's (registered by it first)\n", p->m->name,
+				     NS_NAME_MAX, (const char *)w, programs[c->owner].m->name);
+			return ERR_NO_RIGHTS;
+		}
+		held += c->owner == owner;
+	}
+	if (!free_claim || held >= MAX_CLAIMS / 4) {
+		printf_limit(&p->log_limit, "init: %s may not register a new name ('%.*s'): "
+			     "%s\n", p->m->name, NS_NAME_MAX, (const char *)w,
+			     free_claim ? "it has registered 16 names, the most one program may"
+					: "64 names were registered since boot, the most there may be");
+		return ERR_NO_MEMORY;
+	}
+	*free_claim = (struct claim){ .owner = owner, .used = true };
+	memcpy(free_claim->name, w, sizeof(free_claim->name));
+	return 0;
+}
+
 static long name_register(int owner, const uint64_t *w, uint64_t flags)
 {
 	struct ipc_buffer *b = ipc_buffer();
@@ -178,7 +233,8 @@ static long name_register(int owner, const uint64_t *w, uint64_t flags)
 	if (!b->recv_cap_count)
 		return ERR_INVALID_ARG;
 	b->recv_cap_slot = slot_alloc();        /* for the next one */
-	if (name_find(w) >= 0 || !(e = entry_take(&name_table, owner, w, got, &err))) {
+	if (name_find(w) >= 0 || (err = claim(owner, w)) ||
+	    !(e = entry_take(&name_table, owner, w, got, &err))) {
 		drop_cap(&got);
 		return err;
 	}
@@ -244,6 +300,7 @@ long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred)
 	uint64_t w[NS_NAME_WORDS];
 
 	_Static_assert(NS_NAME_WORDS < IPC_REG_WORDS, "a name and a flag word in registers");
+	_Static_assert(MAX_CLAIMS / 4 == 16, "claim()'s line says 16 and 64");
 	memcpy(w, m->w, sizeof(w));
 	*deferred = false;
 	switch (label) {

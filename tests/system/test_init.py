@@ -1,5 +1,4 @@
 """init: the boot manifest, program loading, restart policy, name service."""
-import os
 import re
 import subprocess
 
@@ -253,6 +252,38 @@ def test_a_drivers_endpoint_goes_only_to_programs_with_its_lookup_line(granted, 
             assert "netstack: eth0 attached" not in q.output()
         else:
             q.wait_for(r"^netstack: eth0 attached, MAC ", timeout=60)
+
+
+def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
+    """A name is the program's that registered it first (init's claims):
+    when the NIC driver crashes, a program watching its name cannot
+    register it in the moment before the driver is back (2026-12-02's
+    review: namesquat's forerunner got the name, and the netstack
+    attached to it and handed it its pool, rings and heap); init says
+    whose it is, the restarted driver gets it and the netstack attaches
+    again. Without claims namesquat prints "registering eth0: yes"."""
+    text = ("program e1000 priority=150 dma=64 restart=on-crash retries=3\n"
+            "    pci 8086:100e\n    args name=eth0\n"
+            "program netstack priority=100 dma=4096 restart=never\n    lookup eth0\n"
+            "    args nic=eth0 eth0.addr=10.0.2.15/24 iperf=off\n"
+            "program kick priority=90 restart=never\n    module namesquat\n"
+            "    lookup eth0\n    args mode=kick\n"
+            "program squat priority=90 restart=never\n    module namesquat\n"
+            "    args mode=squat\n")
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
+                                   (build_path("netstack.elf"), "netstack"),
+                                   (build_path("programs", "namesquat.elf"), "namesquat")],
+                  "namesquat")
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    with q:
+        q.wait_for(r"^netstack: eth0 attached, MAC ", timeout=120)
+        q.wait_for(r"^namesquat: kicked the driver: ", timeout=60)
+        mark = q.mark()
+        got = q.wait_for(r"^namesquat: registering eth0: (.*)$", timeout=60)
+        assert got.group(1) == "capability lacks a needed right", q.output()
+        assert re.search(r"^init: squat may not register the name 'eth0': it is e1000's "
+                         r"\(registered by it first\)$", q.output(), re.M), q.output()
+        q.wait_for(r"^netstack: eth0 re-attached to a new driver ", since=mark, timeout=60)
 
 
 def test_two_drivers_asking_for_one_name_are_told_who_has_it(tmp_path):

@@ -21,6 +21,8 @@ void msix_release(struct program *p)
 		pci_msix_set(p->dev, false);
 }
 
+_Static_assert(PCI_MSIX_MAX + 1 <= IPC_REG_WORDS, "n and a word a vector in registers");
+
 long msix_request(struct program *p, struct msg *m)
 {
 	uint64_t n = m->w[0];

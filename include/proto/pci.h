@@ -67,7 +67,9 @@
  *
  * A program's vectors are freed, and MSI-X switched off, when it ends.
  */
-#define PCI_MSIX_MAX 4
+/* A request and its reply are n + 1 words in registers (struct msg's
+ * IPC_REG_WORDS): at most 3 vectors. */
+#define PCI_MSIX_MAX 3
 
 #define PCI_BARS 6
 enum pci_bar_kind { PCI_BAR_NONE = 0, PCI_BAR_MEM = 1, PCI_BAR_IO = 2 };

@@ -44,8 +44,7 @@ static void try_badges(cap_slot_t cap, unsigned *made, unsigned *tried)
 int main(uint64_t arg)
 {
 	const struct program_info *pi = (const struct program_info *)arg;
-	static const char *const public_names[] = { SOCK_SERVICE_NAME, NETMGMT_NAME,
-						    NETMGMT_RO_NAME };
+	static const char *const public_names[] = { SOCK_SERVICE_NAME, NETMGMT_RO_NAME };
 	char name[NS_NAME_MAX + 1] = "eth0";
 	cap_slot_t driver = slot_alloc(), cap = slot_alloc();
 	unsigned made = 0, tried = 0;

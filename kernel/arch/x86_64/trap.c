@@ -82,7 +82,10 @@ void trap_dispatch(struct trap_frame *f)
 	if (handlers[f->vector].fn)
 		handlers[f->vector].fn(f, handlers[f->vector].ctx);
 	else
-		kwarn("trap: interrupt on vector %lu with no handler\n", f->vector);
+		/* A driver may program its device's MSI-X table with any
+		 * vector: rate-limited. */
+		klog_limited(KLOG_WARN, "trap: interrupt on vector %lu with no handler\n",
+			     f->vector);
 	lapic_eoi();
 out:
 	if (current && (sched_need_resched || current->state != THREAD_READY))

@@ -327,6 +327,8 @@ void cmd_ifconfig(char **arg)
 		print_guard(&net.proto);
 		printf("UDP: %lu datagrams in, %lu dropped for a full socket receive buffer\n",
 		       net.proto.udp_recv, net.proto.sock_udp_dropped);
+		printf("    %lu sent that the interface refused (transmit queue full)\n",
+		       net.proto.sock_udp_send_dropped);
 	}
 }
 

@@ -77,6 +77,7 @@ static void proto_stats(struct net_proto_stats *p)
 #undef OWN
 	/* The netstack's own, one line each. */
 	p->sock_udp_dropped = socket_udp_dropped();
+	p->sock_udp_send_dropped = socket_udp_send_dropped();
 	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
 	socket_rx_kept(&p->sock_rx_kept_most, &p->sock_rx_collapsed);
 	socket_rx_lent(&p->sock_rx_lent, &p->sock_rx_lent_now);

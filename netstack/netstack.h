@@ -402,6 +402,9 @@ void socket_rx_kept(uint64_t *most, uint64_t *collapsed);
 void socket_rx_lent(uint64_t *bytes, uint64_t *now);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
+/* UDP datagrams an interface refused (its transmit queue full), reported
+ * to the sender as sent (sock_udp_send_dropped; socket_udp.c). */
+uint64_t socket_udp_send_dropped(void);
 /* An ICMP error (err: SOCK_E*) about a datagram from src:sport to
  * dst:dport (addresses in network byte order): the error of the UDP
  * socket connected to exactly those, reported once by its next call and

@@ -206,6 +206,9 @@ enum netmgmt_label {
 	LWIP(tcp_proterr, tcp.proterr)                                          \
 	OWN(sock_udp_dropped)   /* datagrams a full receive buffer refused      \
 				   (SO_RCVBUF; Linux's RcvbufErrors) */        \
+	OWN(sock_udp_send_dropped) /* datagrams sent that the interface       \
+				   refused (its transmit queue full), reported \
+				   as sent (Linux's SndbufErrors) */            \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(sock_rx_kept_most)  /* pool buffers the socket keeping the most      \

@@ -297,7 +297,9 @@ def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(t
     has no `lookup eth0` cannot reach the driver, and says so rather than
     that eth0 has no driver; the driver is not touched. Nor without
     `lookup netmgmt` can it change the netstack (a route here): it reads
-    through netmgmt-ro (ifconfig works) and says what is missing."""
+    through netmgmt-ro (ifconfig works) and says what is missing at
+    every refused change; init says why it refused each name once, not
+    at every command."""
     with boot_driver_netstack_console(tmp_path, "console-fault-nolookup", "", "",
                                       console_lookup=False) as q:
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
@@ -313,6 +315,16 @@ def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(t
                 r"to change the netstack$")
         command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
         assert not re.search(r"^10\.7\.0\.0/16\s", q.output(), re.M), q.output()
+        # Every command asks init again; init says why once for each name.
+        for _ in range(3):
+            command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
+        command(q, "route del 10.7.0.0/16\r", r"^console: route del: refused: the console's "
+                                              r"manifest needs `lookup netmgmt`")
+        command(q, "fault eth0 hang\r", r"^console: fault: init will not give the console")
+        for name in ("netmgmt", "eth0"):
+            told = re.findall(rf"^init: console may not look up the private name '{name}'",
+                              q.output(), re.M)
+            assert len(told) == 1, q.output()
 
 
 def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):

@@ -233,8 +233,13 @@ static void print_interface(const struct net_if_info *in)
 	else
 		fmt_snprintf(gw, sizeof(gw), "no gateway");
 	if (!c->attached && !in->mac && !c->driver_restarts) {
-		/* Never had a driver: no MAC, no link; an address only if set. */
-		if (in->addr)
+		/* Never had a driver: no MAC, no link; an address only if set.
+		 * One init will not give the netstack waits for nothing: why. */
+		if (in->flags & NET_IF_DRIVER_REFUSED)
+			printf("%.16s: no driver (init refused the name '%.24s': the manifest needs "
+			       "`lookup %.24s` under the netstack)\n", in->name, in->driver,
+			       in->driver);
+		else if (in->addr)
 			printf("%.16s: no driver yet, %s/%u, %s\n", in->name,
 			       ipv4(addr, sizeof(addr), in->addr), prefix, gw);
 		else

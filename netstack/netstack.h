@@ -154,6 +154,7 @@ struct iface {
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
 	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
+	bool driver_refused;            /* init's last answer for driver_name: ERR_NO_RIGHTS */
 	unsigned retry_ms;
 	unsigned rx_posted;             /* buffers in BUF_RX_POSTED for this driver */
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */

@@ -278,10 +278,14 @@ struct net_if_info {
 	uint64_t mac;                   /* first byte lowest */
 	uint32_t addr, mask, gw;        /* network byte order; 0 before DHCP */
 	uint32_t flags;                 /* NET_IF_* */
+	char driver[24];                /* its driver's registered name (NS_NAME_MAX
+					   bytes), NUL padded if shorter */
 	struct net_if_counters count;
 };
 #define NET_IF_UP   0x1             /* has an address */
 #define NET_IF_DHCP 0x2
+#define NET_IF_DRIVER_REFUSED 0x4   /* init refused the netstack the driver's
+				       name (no `lookup` line: ERR_NO_RIGHTS) */
 #define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
 
 /* A route (netstack/route.h): to dest/mask, by gateway (0: on the link)

@@ -257,15 +257,16 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
 
 
 def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args,
-                                 console_lookup=True):
+                                 console_lookup=True, netstack_lookup=True):
     """Boot e1000 (as eth0, priority 150, with more args), the netstack
-    (priority 100, 10.0.2.15/24 and more args) and the console (with the
-    driver's name, for fault, if console_lookup), with an e1000 on QEMU's
-    user network."""
+    (priority 100, 10.0.2.15/24 and more args; the driver's name if
+    netstack_lookup) and the console (with the driver's name, for fault,
+    if console_lookup), with an e1000 on QEMU's user network."""
     text = ("program eth0 priority=150 dma=64 restart=never\n"
             f"    module e1000\n    pci 8086:100e\n    args name=eth0 {driver_args}\n"
-            "program netstack priority=100 dma=4096 restart=never\n"
-            f"    lookup eth0\n    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
+            "program netstack priority=100 dma=4096 restart=never\n" +
+            ("    lookup eth0\n" if netstack_lookup else "") +
+            f"    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
             "program console priority=160 control=yes\n    irq 4\n" +
             ("    lookup eth0\n" if console_lookup else ""))
     q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
@@ -325,6 +326,24 @@ def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(t
             told = re.findall(rf"^init: console may not look up the private name '{name}'",
                               q.output(), re.M)
             assert len(told) == 1, q.output()
+
+
+def test_ifconfig_says_init_refused_the_netstack_its_driver(tmp_path):
+    """The netstack's manifest lacks `lookup eth0`: the driver runs but
+    the netstack never gets it. ifconfig says why (the netstack's line at
+    boot has long scrolled away), not "no driver yet", which reads as
+    wait."""
+    with boot_driver_netstack_console(tmp_path, "console-netstack-nolookup", "", "",
+                                      netstack_lookup=False) as q:
+        q.wait_for(r"^netstack: init will not give us the driver's name 'eth0'", timeout=120)
+        q.wait_for(r"^console: ready")
+        for _ in range(30):
+            m = command(q, "ifconfig\r", r"^(eth0: .*|console: ifconfig: .*)$")
+            if m.group(1).startswith("eth0"):
+                break
+            time.sleep(1)
+        assert m.group(1) == ("eth0: no driver (init refused the name 'eth0': the manifest "
+                              "needs `lookup eth0` under the netstack)"), m.group(1)
 
 
 def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):

@@ -233,8 +233,13 @@ static void print_interface(const struct net_if_info *in)
 	else
 		fmt_snprintf(gw, sizeof(gw), "no gateway");
 	if (!c->attached && !in->mac && !c->driver_restarts) {
-		/* Never had a driver: no MAC, no link; an address only if set. */
-		if (in->addr)
+		/* Never had a driver: no MAC, no link; an address only if set.
+		 * One init will not give the netstack waits for nothing: why. */
+		if (in->flags & NET_IF_DRIVER_REFUSED)
+			printf("%.16s: no driver (init refused the name '%.24s': the manifest needs "
+			       "`lookup %.24s` under the netstack)\n", in->name, in->driver,
+			       in->driver);
+		else if (in->addr)
 			printf("%.16s: no driver yet, %s/%u, %s\n", in->name,
 			       ipv4(addr, sizeof(addr), in->addr), prefix, gw);
 		else
@@ -327,6 +332,8 @@ void cmd_ifconfig(char **arg)
 		print_guard(&net.proto);
 		printf("UDP: %lu datagrams in, %lu dropped for a full socket receive buffer\n",
 		       net.proto.udp_recv, net.proto.sock_udp_dropped);
+		printf("    %lu sent that the interface refused (transmit queue full)\n",
+		       net.proto.sock_udp_send_dropped);
 	}
 }
 

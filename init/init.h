@@ -22,6 +22,7 @@
 #include "lib/mica.h"
 #include "lib/task.h"
 #include "proto/init.h"
+#include "proto/nameservice.h"
 #include "proto/program.h"
 
 /* ---- ram.c: the first RAM region, page by page ---- */
@@ -87,6 +88,7 @@ void modules_report(void);
  * (the heap window's 64 MiB is the most of it). */
 #define PROGRAM_MAX_PAGES ((PROGRAM_HEAP_SIZE + PROGRAM_STACK_SIZE) / PAGE_SIZE + 4096)
 #define PROGRAM_MAX_DMA   8             /* DMA allocations */
+#define PROGRAM_MAX_REFUSED_NAMES 4     /* private names told refused (name_service.c) */
 #define PROGRAM_MAX_CHUNKS 64           /* INIT_PAGES_ALLOC allocations */
 #define PROGRAM_MAX_PORT_RANGES 3       /* the manifest's, and the device's I/O BARs */
 
@@ -109,6 +111,10 @@ struct program {
 	uint64_t heartbeat_beats, heartbeat_next;       /* at the last look; when to look next */
 	unsigned heartbeat_missed;
 	struct ratelimit log_limit;     /* its deaths' and restarts' lines */
+	/* Private names a lookup of its was refused, told once each
+	 * (name_service.c); past the table's room, rate-limited lines. */
+	uint64_t refused_names[PROGRAM_MAX_REFUSED_NAMES][NS_NAME_WORDS];
+	unsigned nrefused_names;
 	/* Its device and what comes with it (program.c). */
 	cap_slot_t irqs[MANIFEST_MAX_IRQS], dev_irq;    /* ours, kept across restarts */
 	cap_slot_t msix[PCI_MSIX_MAX];  /* ours, its MSI-X vectors' (msix.c) */

@@ -142,6 +142,19 @@ static bool may_look_up(int owner, int i)
 	return false;
 }
 
+/* Whether p was told before that it may not look up name (and if not,
+ * remember it now): a program that keeps asking (the console, at every
+ * command) is told once for each name. */
+static bool refusal_told(struct program *p, const uint64_t *name)
+{
+	for (unsigned k = 0; k < p->nrefused_names; k++)
+		if (!memcmp(p->refused_names[k], name, sizeof(p->refused_names[k])))
+			return true;
+	if (p->nrefused_names < PROGRAM_MAX_REFUSED_NAMES)
+		memcpy(p->refused_names[p->nrefused_names++], name, sizeof(p->refused_names[0]));
+	return false;
+}
+
 /* Answer program owner's lookup with the capability (a copy of ours), or
  * ERR_NO_RIGHTS for a private name it may not look up. */
 static void send_name(cap_slot_t reply, int i, int owner)
@@ -151,9 +164,10 @@ static void send_name(cap_slot_t reply, int i, int owner)
 
 	if (!may_look_up(owner, i)) {
 		struct program *p = &programs[owner];
-		printf_limit(&p->log_limit, "init: %s may not look up the private name '%.*s' "
-			     "(no 'lookup' line)\n", p->m->name, NS_NAME_MAX,
-			     (const char *)names[i].name);
+		if (!refusal_told(p, names[i].name))
+			printf_limit(&p->log_limit, "init: %s may not look up the private name "
+				     "'%.*s' (no 'lookup' line)\n", p->m->name, NS_NAME_MAX,
+				     (const char *)names[i].name);
 		r = msg_make(ERR_NO_RIGHTS, 0);
 		ipc_reply(reply, &r);
 		return;

@@ -204,6 +204,7 @@ void iface_driver_changed(struct iface *ifc)
 	if (got == CAP_SLOT_NONE)
 		return;
 	long err = ns_lookup_now(ifc->driver_name, got, &generation);
+	ifc->driver_refused = err == -ERR_NO_RIGHTS;    /* ifconfig says why (netmgmt.c) */
 	if (err == -ERR_NO_RIGHTS)
 		printf_limited("netstack: init will not give us the driver's name '%s': the manifest "
 			       "needs `lookup %s` under the netstack\n", ifc->driver_name,

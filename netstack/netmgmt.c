@@ -30,7 +30,10 @@ static uint64_t if_info(uint64_t index, struct net_if_info *info)
 		info->mask = n->cfg.mask;
 		info->gw = n->cfg.gw;
 	}
-	info->flags = (info->addr ? NET_IF_UP : 0) | (n->cfg.dhcp ? NET_IF_DHCP : 0);
+	info->flags = (info->addr ? NET_IF_UP : 0) | (n->cfg.dhcp ? NET_IF_DHCP : 0) |
+		      (n->driver_refused ? NET_IF_DRIVER_REFUSED : 0);
+	size_t dn = strlen(n->driver_name);
+	memcpy(info->driver, n->driver_name, dn < sizeof(info->driver) ? dn : sizeof(info->driver));
 	iface_counters(n, &info->count);
 	return 0;
 }
@@ -77,6 +80,7 @@ static void proto_stats(struct net_proto_stats *p)
 #undef OWN
 	/* The netstack's own, one line each. */
 	p->sock_udp_dropped = socket_udp_dropped();
+	p->sock_udp_send_dropped = socket_udp_send_dropped();
 	socket_sessions(&p->sock_sessions, &p->sock_clients_died);
 	socket_rx_kept(&p->sock_rx_kept_most, &p->sock_rx_collapsed);
 	socket_rx_lent(&p->sock_rx_lent, &p->sock_rx_lent_now);

@@ -154,6 +154,7 @@ struct iface {
 	bool first_frame_pending;       /* re-attached; no frame through the new driver yet */
 	bool retry_armed;               /* an attach retry is waiting in lwIP's timers */
 	bool tx_refused;                /* linkoutput refused a frame since the last tcp_txnow */
+	bool driver_refused;            /* init's last answer for driver_name: ERR_NO_RIGHTS */
 	unsigned retry_ms;
 	unsigned rx_posted;             /* buffers in BUF_RX_POSTED for this driver */
 	bool pushed_since_flush;        /* into rx-free or tx-ready, since the last iface_flush */
@@ -402,6 +403,9 @@ void socket_rx_kept(uint64_t *most, uint64_t *collapsed);
 void socket_rx_lent(uint64_t *bytes, uint64_t *now);
 /* UDP datagrams full socket queues dropped, in all (sock_udp_dropped). */
 uint64_t socket_udp_dropped(void);
+/* UDP datagrams an interface refused (its transmit queue full), reported
+ * to the sender as sent (sock_udp_send_dropped; socket_udp.c). */
+uint64_t socket_udp_send_dropped(void);
 /* An ICMP error (err: SOCK_E*) about a datagram from src:sport to
  * dst:dport (addresses in network byte order): the error of the UDP
  * socket connected to exactly those, reported once by its next call and

@@ -37,7 +37,7 @@ int sock_errno(err_t e)
 {
 	switch (e) {
 	case ERR_OK: return 0;
-	case ERR_MEM: case ERR_BUF: return SOCK_ENOMEM;
+	case ERR_MEM: case ERR_BUF: return SOCK_ENOBUFS;   /* Linux's, for want of buffers */
 	case ERR_TIMEOUT: return SOCK_ETIMEDOUT;
 	case ERR_RTE: return SOCK_ENETUNREACH;
 	case ERR_INPROGRESS: return SOCK_EINPROGRESS;

@@ -11,7 +11,12 @@
  * (as a TCP RECV's: a datagram that comes to a socket whose client was
  * last told it is readable is not signalled, unless SOCK_OPT_EVERY_EDGE
  * asked for every one; socket_service.h, sock_poll_told). Sending never
- * waits. An ICMP error
+ * waits: a datagram the interface cannot take (its transmit queue full,
+ * ERR_MEM; counted in its tx_dropped) is reported as sent and counted
+ * (sock_udp_send_dropped: Linux's SndbufErrors), as Linux's udp_send_skb
+ * does with the ENOBUFS of a full device queue on a socket without
+ * IP_RECVERR (which Mica does not have); one that cannot be allocated is
+ * ENOBUFS (Linux's ip_append_data). An ICMP error
  * about a connected socket's datagram (icmp_error.c) is its error,
  * reported once, before any datagram queued, by its next receive or send
  * (as Linux's sock_error in __skb_recv_udp and sock_alloc_send_pskb), and
@@ -34,11 +39,17 @@ struct dgram {
 #define DGRAM_COST (sizeof(struct dgram) + sizeof(struct pbuf) + 64)
 
 static uint64_t udp_dropped;
+static uint64_t udp_send_dropped;       /* datagrams the interface refused */
 static uint64_t udp_queued;             /* every socket's dq_bytes */
 
 uint64_t socket_udp_dropped(void)
 {
 	return udp_dropped;
+}
+
+uint64_t socket_udp_send_dropped(void)
+{
+	return udp_send_dropped;
 }
 
 static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
@@ -237,7 +248,7 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		return SOCK_EMSGSIZE;
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	if (!p)
-		return SOCK_ENOMEM;
+		return SOCK_ENOBUFS;
 	pbuf_take(p, s->session->buf + w[1], (u16_t)len);
 	ip_addr_t to;
 	err_t e;
@@ -252,7 +263,9 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	pbuf_free(p);
 	if (e == ERR_CONN)
 		return SOCK_ENOTCONN;
-	if (e != ERR_OK)
+	if (e == ERR_MEM || e == ERR_BUF)
+		udp_send_dropped++;     /* dropped below: as if sent (see the top) */
+	else if (e != ERR_OK)
 		return sock_errno(e);
 	out[0] = len;
 	*n = 1;

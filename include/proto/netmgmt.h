@@ -206,6 +206,9 @@ enum netmgmt_label {
 	LWIP(tcp_proterr, tcp.proterr)                                          \
 	OWN(sock_udp_dropped)   /* datagrams a full receive buffer refused      \
 				   (SO_RCVBUF; Linux's RcvbufErrors) */        \
+	OWN(sock_udp_send_dropped) /* datagrams sent that the interface       \
+				   refused (its transmit queue full), reported \
+				   as sent (Linux's SndbufErrors) */            \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(sock_rx_kept_most)  /* pool buffers the socket keeping the most      \
@@ -275,10 +278,14 @@ struct net_if_info {
 	uint64_t mac;                   /* first byte lowest */
 	uint32_t addr, mask, gw;        /* network byte order; 0 before DHCP */
 	uint32_t flags;                 /* NET_IF_* */
+	char driver[24];                /* its driver's registered name (NS_NAME_MAX
+					   bytes), NUL padded if shorter */
 	struct net_if_counters count;
 };
 #define NET_IF_UP   0x1             /* has an address */
 #define NET_IF_DHCP 0x2
+#define NET_IF_DRIVER_REFUSED 0x4   /* init refused the netstack the driver's
+				       name (no `lookup` line: ERR_NO_RIGHTS) */
 #define NET_IF_INFO_WORDS (sizeof(struct net_if_info) / 8)
 
 /* A route (netstack/route.h): to dest/mask, by gateway (0: on the link)

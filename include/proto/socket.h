@@ -224,6 +224,7 @@ struct sock_dgram {
 #define SOCK_ENETUNREACH   101
 #define SOCK_ECONNABORTED  103
 #define SOCK_ECONNRESET    104
+#define SOCK_ENOBUFS       105
 #define SOCK_EISCONN       106
 #define SOCK_ENOTCONN      107
 #define SOCK_ETIMEDOUT     110

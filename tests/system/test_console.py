@@ -257,15 +257,16 @@ def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
 
 
 def boot_driver_netstack_console(tmp_path, name, driver_args, netstack_args,
-                                 console_lookup=True):
+                                 console_lookup=True, netstack_lookup=True):
     """Boot e1000 (as eth0, priority 150, with more args), the netstack
-    (priority 100, 10.0.2.15/24 and more args) and the console (with the
-    driver's name, for fault, if console_lookup), with an e1000 on QEMU's
-    user network."""
+    (priority 100, 10.0.2.15/24 and more args; the driver's name if
+    netstack_lookup) and the console (with the driver's name, for fault,
+    if console_lookup), with an e1000 on QEMU's user network."""
     text = ("program eth0 priority=150 dma=64 restart=never\n"
             f"    module e1000\n    pci 8086:100e\n    args name=eth0 {driver_args}\n"
-            "program netstack priority=100 dma=4096 restart=never\n"
-            f"    lookup eth0\n    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
+            "program netstack priority=100 dma=4096 restart=never\n" +
+            ("    lookup eth0\n" if netstack_lookup else "") +
+            f"    args nic=eth0 eth0.addr=10.0.2.15/24 {netstack_args}\n"
             "program console priority=160 control=yes\n    irq 4\n" +
             ("    lookup eth0\n" if console_lookup else ""))
     q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
@@ -297,7 +298,9 @@ def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(t
     has no `lookup eth0` cannot reach the driver, and says so rather than
     that eth0 has no driver; the driver is not touched. Nor without
     `lookup netmgmt` can it change the netstack (a route here): it reads
-    through netmgmt-ro (ifconfig works) and says what is missing."""
+    through netmgmt-ro (ifconfig works) and says what is missing at
+    every refused change; init says why it refused each name once, not
+    at every command."""
     with boot_driver_netstack_console(tmp_path, "console-fault-nolookup", "", "",
                                       console_lookup=False) as q:
         q.wait_for(r"^netstack: eth0 up, 10\.0\.2\.15/24")
@@ -313,6 +316,34 @@ def test_a_console_without_lookup_lines_reads_but_says_what_the_manifest_lacks(t
                 r"to change the netstack$")
         command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
         assert not re.search(r"^10\.7\.0\.0/16\s", q.output(), re.M), q.output()
+        # Every command asks init again; init says why once for each name.
+        for _ in range(3):
+            command(q, "route\r", r"^10\.0\.2\.0/24\s+-\s+eth0\s+0  connected$")
+        command(q, "route del 10.7.0.0/16\r", r"^console: route del: refused: the console's "
+                                              r"manifest needs `lookup netmgmt`")
+        command(q, "fault eth0 hang\r", r"^console: fault: init will not give the console")
+        for name in ("netmgmt", "eth0"):
+            told = re.findall(rf"^init: console may not look up the private name '{name}'",
+                              q.output(), re.M)
+            assert len(told) == 1, q.output()
+
+
+def test_ifconfig_says_init_refused_the_netstack_its_driver(tmp_path):
+    """The netstack's manifest lacks `lookup eth0`: the driver runs but
+    the netstack never gets it. ifconfig says why (the netstack's line at
+    boot has long scrolled away), not "no driver yet", which reads as
+    wait."""
+    with boot_driver_netstack_console(tmp_path, "console-netstack-nolookup", "", "",
+                                      netstack_lookup=False) as q:
+        q.wait_for(r"^netstack: init will not give us the driver's name 'eth0'", timeout=120)
+        q.wait_for(r"^console: ready")
+        for _ in range(30):
+            m = command(q, "ifconfig\r", r"^(eth0: .*|console: ifconfig: .*)$")
+            if m.group(1).startswith("eth0"):
+                break
+            time.sleep(1)
+        assert m.group(1) == ("eth0: no driver (init refused the name 'eth0': the manifest "
+                              "needs `lookup eth0` under the netstack)"), m.group(1)
 
 
 def test_ifconfig_of_an_interface_that_never_had_a_driver(tmp_path):

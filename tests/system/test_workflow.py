@@ -269,7 +269,8 @@ def readme_two_nics():
 @needs_root
 def test_readme_second_nic_example(tmp_path, restore_build):
     """README's two-NIC example as written there (MANIFEST= and
-    QEMU_ARGS=): both addresses answer pings."""
+    QEMU_ARGS=): both addresses answer pings, and the netstack's dma= has
+    room for lwIP's heap (no line that every frame it sends is copied)."""
     manifest, command = readme_two_nics()
     path = tmp_path / "two-nics.manifest"
     path.write_text(manifest)
@@ -277,7 +278,8 @@ def test_readme_second_nic_example(tmp_path, restore_build):
     args = [f"MANIFEST={path}" if a.startswith("MANIFEST=") else a for a in command[3:]]
     assert any(a.startswith("MANIFEST=") for a in args)
     assert any(a.startswith("QEMU_ARGS=") for a in args)
-    run_net_tap(args, ["10.1.0.2", "10.1.1.2"])
+    _, out = run_net_tap(args, ["10.1.0.2", "10.1.1.2"])
+    assert "netstack: eth0 attached" in out and "lwIP's heap is not DMA memory" not in out, out
 
 
 @needs_root

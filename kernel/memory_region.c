@@ -124,6 +124,31 @@ long sys_mem_unmap_list(uint64_t list, uint64_t count, uint64_t flags)
 	return 0;
 }
 
+/* The physical address behind the caller's own pages [va, va + pages
+ * pages) when each is mapped and they follow each other in physical
+ * memory, in order: a driver checks the run of DMA memory its client
+ * says it shared (proto/netq.h, NETQ_ATTACH) before it gives the run's
+ * addresses to its device. docs/abi.md, 39 mem_phys. */
+long sys_mem_phys(uint64_t va, uint64_t pages)
+{
+	uint64_t first = 0;
+
+	if (va % PAGE_SIZE || pages == 0 || pages > MEM_PHYS_PAGES_MAX)
+		REJECT(ERR_INVALID_ARG, "%lu pages at %lx", pages, va);
+	if (va >= USER_TOP || pages > (USER_TOP - va) / PAGE_SIZE)
+		REJECT(ERR_BAD_ADDRESS, "%lu pages at %lx outside user space", pages, va);
+	for (uint64_t i = 0; i < pages; i++) {
+		struct mapping *m = mapdb_find(current->task, va + i * PAGE_SIZE);
+		if (!m)
+			REJECT(ERR_BAD_ADDRESS, "nothing mapped at %lx", va + i * PAGE_SIZE);
+		if (i == 0)
+			first = m->phys;
+		else if (m->phys != first + i * PAGE_SIZE)
+			REJECT(ERR_RANGE, "page %lu of %lu is not the next physical page", i, pages);
+	}
+	return (long)first;
+}
+
 long sys_mem_info(uint64_t slot, uint64_t out)
 {
 	struct memory_region *r;

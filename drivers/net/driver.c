@@ -68,6 +68,25 @@ static uint64_t phys_of(uint32_t offset)
 	return nic.pool_phys + (offset - NETQ_POOL_OFFSET);
 }
 
+/* Whether the run the client mapped at offset of the area (size bytes)
+ * lies at the physical address it says (phys), as the kernel mapped it
+ * (mem_phys): the NIC reads and writes there, so a client's word is only
+ * a claim (2026-12-02's review: a client could name the kernel's memory
+ * as its pool and read it on the wire, or have frames written into it).
+ * NULL, or why (the caller's words). */
+static const char *dma_check(uint64_t offset, uint64_t size, uint64_t phys, const char *why)
+{
+	for (uint64_t off = 0; off < size; off += (uint64_t)MEM_PHYS_PAGES_MAX * PAGE_SIZE) {
+		uint64_t pages = (size - off) / PAGE_SIZE;
+		if (pages > MEM_PHYS_PAGES_MAX)
+			pages = MEM_PHYS_PAGES_MAX;
+		long got = sys_mem_phys(NETQ_DRIVER_AREA + offset + off, pages);
+		if (got < 0 || (uint64_t)got != phys + off)
+			return why;
+	}
+	return NULL;
+}
+
 /* A frame the NIC returns buffer by buffer (rx.more), gathered here until
  * its last: its descriptors and whether it is to be dropped, and why. */
 static struct {
@@ -422,6 +441,12 @@ static long attach(struct msg *m)
 	nic.tx_in_flight = 0;
 	if (!(why = netq_area_check(&nic.geom, nic.pool_size)) && nic.geom.heap_size != heap_size)
 		why = "heap size differs from what was mapped";
+	if (!why)
+		why = dma_check(NETQ_POOL_OFFSET, nic.pool_size, nic.pool_phys,
+				"the pool is not at the physical address given");
+	if (!why && heap_size)
+		why = dma_check(NETQ_HEAP_OFFSET, heap_size, nic.heap_phys,
+				"the heap is not at the physical address given");
 	if (why) {
 		printf_limited("%s: attach refused: %s\n", nic.ifname, why);
 		detach(true);

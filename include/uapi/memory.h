@@ -14,6 +14,9 @@
 #define MEM_UNMAP_LIST_MAX   512
 #define MEM_UNMAP_LIST_PAGES (1UL << 18)
 
+/* mem_phys: at most this many pages in one call (16 MiB). */
+#define MEM_PHYS_PAGES_MAX 4096
+
 /* mem_info result. */
 #define MEM_INFO_MMIO 0x1
 struct mem_info {

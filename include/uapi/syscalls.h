@@ -49,7 +49,8 @@
 	X(35, serial_line, 4)              \
 	X(36, clock_params, 1)              \
 	X(37, ioport_close, 2)             \
-	X(38, mem_unmap_list, 3)
+	X(38, mem_unmap_list, 3)           \
+	X(39, mem_phys, 2)
 
 enum mica_syscall {
 #define MICA_SYSCALL_ENUM(nr, name, nargs) SYS_##name = nr,

@@ -35,6 +35,32 @@ KTEST(mem_map_checks_arguments)
 	KEXPECT(sys_mem_unmap(fpage(va, 12), 0x80), -ERR_INVALID_ARG);
 }
 
+/* mem_phys: the physical run behind one's own pages (a driver's check of
+ * the DMA memory its client says it shared). */
+KTEST(mem_phys_tells_the_run_behind_own_pages)
+{
+	struct mem_info ram;
+	uint64_t va = PROGRAM_OWN_BASE, pg = PAGE_SIZE;
+
+	sys_mem_info(ROOT_SLOT_FIRST_RAM, (uint64_t)&ram);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 0, va, 3, IPC_MAP_READ), 0);
+	KEXPECT(sys_mem_phys(va, 3), (long)ram.base);
+	KEXPECT(sys_mem_phys(va + pg, 2), (long)(ram.base + pg));
+	KEXPECT(sys_mem_phys(va, 4), -ERR_BAD_ADDRESS);            /* the fourth is not mapped */
+	KEXPECT(sys_mem_phys(va + 1, 1), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_phys(va, 0), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_phys(va, MEM_PHYS_PAGES_MAX + 1), -ERR_INVALID_ARG);
+	KEXPECT(sys_mem_phys(0xFFFF800000000000UL, 1), -ERR_BAD_ADDRESS);
+	/* Two pages mapped out of order are not one run. */
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 5 * pg, va + 4 * pg, 1, IPC_MAP_READ), 0);
+	KEXPECT(sys_mem_map(ROOT_SLOT_FIRST_RAM, 4 * pg, va + 5 * pg, 1, IPC_MAP_READ), 0);
+	KEXPECT(sys_mem_phys(va + 4 * pg, 1), (long)(ram.base + 5 * pg));
+	KEXPECT(sys_mem_phys(va + 4 * pg, 2), -ERR_RANGE);
+	KEXPECT(sys_mem_phys(va + 2 * pg, 2), -ERR_BAD_ADDRESS);   /* a hole */
+	KEXPECT(sys_mem_unmap(fpage(va, 15), MEM_UNMAP_SELF), 0);
+	KEXPECT(sys_mem_phys(va, 1), -ERR_BAD_ADDRESS);
+}
+
 KTEST(mem_map_read_write)
 {
 	uint32_t *p = ktest_pages(2);

@@ -254,6 +254,32 @@ def test_a_drivers_endpoint_goes_only_to_programs_with_its_lookup_line(granted, 
             q.wait_for(r"^netstack: eth0 attached, MAC ", timeout=60)
 
 
+def test_a_driver_gives_its_nic_only_the_memory_its_client_mapped(tmp_path):
+    """NETQ_ATTACH says where the client's pool and heap lie in physical
+    memory, and the NIC reads and writes there: the driver checks both
+    against what the kernel mapped (mem_phys) and refuses a claim that
+    differs (2026-12-02's review: a client naming the kernel's memory as
+    its pool had the NIC send the kernel's strings). dmaclaim
+    (tests/programs/dmaclaim.c) says its pool lies at the kernel's
+    memory, then its heap where its pool is, then the truth."""
+    text = ("program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
+            "    args name=eth0\n"
+            "program dmaclaim priority=90 dma=256 restart=never\n    lookup eth0\n")
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
+                                   (build_path("programs", "dmaclaim.elf"), "dmaclaim")],
+                  "dmaclaim")
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    with q:
+        q.wait_for(r"^init: dmaclaim exited", timeout=120)
+        out = q.output()
+    said = dict(re.findall(r"^dmaclaim: ([^:]+): (.*)$", out, re.M))
+    assert said.get("both where they are") == "attached", out
+    for lie, part in (("pool said at 0x110000", "pool"), ("heap said where the pool is", "heap")):
+        assert said.get(lie) not in (None, "attached"), out
+        assert re.search(rf"^eth0: attach refused: the {part} is not at the physical address "
+                         r"given$", out, re.M), out
+
+
 def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
     """A name is the program's that registered it first (init's claims):
     when the NIC driver crashes, a program watching its name cannot

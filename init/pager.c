@@ -65,6 +65,12 @@ static bool client_area_fault(struct program *p, struct msg *m)
 					addr & ~(PAGE_SIZE - 1));
 	b->items[0][1] = fpage((uint64_t)p->blank, 12);
 	m->tag = ipc_tag(IPC_REPLY_RESUME, 0, 1);
+	/* A fault served is progress, not a hang: the driver waited for us
+	 * (busy restarting its client, say) and could not beat meanwhile; a
+	 * poll through a vanished heap faults page by page (the window is
+	 * bounded, each page faults once). Without this the watchdog took a
+	 * loaded host's slow faults for a hung driver (test_restart). */
+	p->heartbeat_missed = 0;
 	return true;
 }
 

@@ -213,6 +213,15 @@ def test_nonzero_exit_is_a_crash_and_zero_is_done(tmp_path):
         assert not re.search(r"^clean: started \(run 2\)", q.output(), re.M)
 
 
+def boot_on_e1000(tmp_path, text, others, name):
+    """boot_init with e1000's driver (module e1000) before the other
+    modules (path, module name) and one e1000 NIC on QEMU's restricted
+    user network."""
+    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000")] + others, name)
+    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    return q
+
+
 @pytest.mark.parametrize("granted", ["netstack", "both", "none"])
 def test_a_drivers_endpoint_goes_only_to_programs_with_its_lookup_line(granted, tmp_path):
     """A NIC driver's name is private (proto/netq.h): its endpoint would let
@@ -230,11 +239,9 @@ def test_a_drivers_endpoint_goes_only_to_programs_with_its_lookup_line(granted, 
             (line if granted in ("netstack", "both") else "") +
             "    args nic=eth0 eth0.addr=10.0.2.15/24 iperf=off\n"
             "program drvgate priority=90 restart=never\n" + (line if granted == "both" else ""))
-    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
-                                   (build_path("netstack.elf"), "netstack"),
-                                   (build_path("programs", "drvgate.elf"), "drvgate")],
-                  "drvgate")
-    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    q = boot_on_e1000(tmp_path, text, [(build_path("netstack.elf"), "netstack"),
+                                       (build_path("programs", "drvgate.elf"), "drvgate")],
+                      "drvgate")
     with q:
         if granted == "both":
             q.wait_for(r"^drvgate: eth0 given: badge 1, can receive: no$", timeout=120)
@@ -265,10 +272,8 @@ def test_a_driver_gives_its_nic_only_the_memory_its_client_mapped(tmp_path):
     text = ("program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
             "    args name=eth0\n"
             "program dmaclaim priority=90 dma=256 restart=never\n    lookup eth0\n")
-    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
-                                   (build_path("programs", "dmaclaim.elf"), "dmaclaim")],
-                  "dmaclaim")
-    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    q = boot_on_e1000(tmp_path, text, [(build_path("programs", "dmaclaim.elf"), "dmaclaim")],
+                      "dmaclaim")
     with q:
         q.wait_for(r"^init: dmaclaim exited", timeout=120)
         out = q.output()
@@ -296,11 +301,9 @@ def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
             "    lookup eth0\n    args mode=kick\n"
             "program squat priority=90 restart=never\n    module namesquat\n"
             "    args mode=squat\n")
-    q = boot_init(tmp_path, text, [(build_path("drivers", "e1000.elf"), "e1000"),
-                                   (build_path("netstack.elf"), "netstack"),
-                                   (build_path("programs", "namesquat.elf"), "namesquat")],
-                  "namesquat")
-    q.cmd += ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0"]
+    q = boot_on_e1000(tmp_path, text, [(build_path("netstack.elf"), "netstack"),
+                                       (build_path("programs", "namesquat.elf"), "namesquat")],
+                      "namesquat")
     with q:
         q.wait_for(r"^netstack: eth0 attached, MAC ", timeout=120)
         q.wait_for(r"^namesquat: kicked the driver: ", timeout=60)

@@ -117,6 +117,7 @@
 #define TX_HDR_STRIDE   136
 
 #define RING 256        /* descriptors per ring: 4 KiB each */
+#define RX_BUF_SIZE 2048        /* RCTL.BSIZE 00: what the NIC writes at most */
 
 struct rx_desc {
 	uint64_t addr;
@@ -158,6 +159,13 @@ static volatile struct tx_desc *tx;
 static uint64_t rx_phys, tx_phys;
 static uint8_t *tx_hdr;                 /* RING header slots of TX_HDR_STRIDE bytes */
 static uint64_t tx_hdr_phys;
+/* A receive buffer of our own DMA memory (RX_BUF_SIZE bytes) that every
+ * descriptor names while no pool buffer is the NIC's: between e1000_stop
+ * and the next e1000_start (rx_ring_scratch). */
+static uint64_t rx_scratch_phys;
+/* Test hook (manifest argument stoprace=on): every stop leaves RDT one
+ * descriptor behind RDH, as a frame taken inside rx_ring_empty would. */
+static bool stop_race;
 _Static_assert(TX_HDR_STRIDE >= NETQ_GSO_HDR_MAX, "a header slot holds any checked headers");
 /* Which pool buffer each descriptor holds; head = next the hardware
  * completes, tail = next we fill. Free-running, mod RING. */
@@ -200,6 +208,29 @@ static void rx_ring_empty(void)
 		if (rd(RDH) == head)
 			return;
 	}
+}
+
+/*
+ * Every receive descriptor names the scratch buffer, its status cleared:
+ * whatever descriptors the NIC still owns (hardware owns those from RDH
+ * up to RDT, 8254x manual 3.2.6; a frame taken between rx_ring_empty's
+ * read of RDH and its write of RDT leaves it almost the whole ring) can
+ * only write there. The register read after the stores orders them
+ * before anything that follows: under QEMU a frame being received
+ * finishes before a register access is served (both hold its big lock),
+ * and the next one reads the descriptors again. Hardware may hold
+ * descriptors it fetched before (prefetch); CTRL.RST in reset() drops
+ * those.
+ */
+static void rx_ring_scratch(void)
+{
+	for (unsigned i = 0; i < RING; i++) {
+		rx[i].addr = rx_scratch_phys;
+		rx[i].length = 0;
+		rx[i].status = rx[i].errors = 0;
+	}
+	__asm__ volatile("mfence" ::: "memory");
+	(void)rd(STATUS);
 }
 
 /*
@@ -290,23 +321,43 @@ static const char *e1000_probe(struct nic_device *nic)
 	 * quiet spell is not delayed, so a ping's answer is not either. */
 	itr = (uint32_t)nic_arg_num(nic, "itr", 488) & 0xFFFF;
 	tx_delay = (uint32_t)nic_arg_num(nic, "txdelay", 0) & 0xFFFF;
+	stop_race = nic_arg_on(nic, "stoprace", false);
 	printf("%s: interrupt moderation: itr %u x 256 ns, transmit delay %u us\n", nic->ifname,
 	       itr, tx_delay);
-	/* The two rings, a page each, then the header slots. */
-	if (!(rx = nic_dma(nic, 2 * 4096 + RING * TX_HDR_STRIDE, &rx_phys)))
+	/* The two rings, a page each, the header slots, the scratch buffer. */
+	if (!(rx = nic_dma(nic, 2 * 4096 + RING * TX_HDR_STRIDE + RX_BUF_SIZE, &rx_phys)))
 		return "no DMA memory for the descriptor rings (manifest dma=)";
 	tx = (volatile struct tx_desc *)((uint8_t *)rx + 4096);
 	tx_phys = rx_phys + 4096;
 	tx_hdr = (uint8_t *)rx + 2 * 4096;
 	tx_hdr_phys = rx_phys + 2 * 4096;
+	rx_scratch_phys = tx_hdr_phys + RING * TX_HDR_STRIDE;
 	return NULL;
+}
+
+/* Frames the NIC took after the last stop (it owned descriptors still):
+ * dropped; said, with how many went anywhere but the scratch buffer
+ * (none may: a buffer given back may be the next client's). */
+static void rx_count_stopped(struct nic_device *nic)
+{
+	unsigned taken = 0, astray = 0;
+
+	for (unsigned i = 0; i < RING; i++)
+		if (rx[i].status & RX_DD) {
+			taken++;
+			astray += rx[i].addr != rx_scratch_phys;
+		}
+	if (taken)
+		printf_limited("%s: %u frames came while stopped (dropped), %u of them into "
+			       "buffers given back\n", nic->ifname, taken, astray);
 }
 
 static const char *e1000_start(struct nic_device *nic)
 {
 	if (!reset())
 		return "the device reset (CTRL.RST) did not complete";
-	memset((void *)rx, 0, 4096);
+	rx_count_stopped(nic);
+	rx_ring_scratch();
 	memset((void *)tx, 0, 4096);
 	rx_head = rx_tail = tx_head = tx_tail = 0;
 	rdt_set = tdt_set = 0;
@@ -321,16 +372,17 @@ static const char *e1000_start(struct nic_device *nic)
 		wr(MTA + 4 * i, 0);
 	/* Our ring, while the NIC has no descriptor (reset: RDH == RDT).
 	 * Then RDT before RDH: a NIC still receiving may take some of our
-	 * ring's empty (zero) descriptors between the two writes, skipping
-	 * them (the frame is dropped; the status written back is cleared
-	 * below), and the RDH write leaves both at 0 whatever it took. */
+	 * ring's descriptors between the two writes (all name the scratch
+	 * buffer: the frame is dropped there; the status written back is
+	 * cleared below), and the RDH write leaves both at 0 whatever it
+	 * took. */
 	rx_ring_empty();
 	wr(RDBAL, (uint32_t)rx_phys);
 	wr(RDBAH, (uint32_t)(rx_phys >> 32));
 	wr(RDLEN, RING * sizeof(struct rx_desc));
 	wr(RDT, 0);
 	wr(RDH, 0);
-	memset((void *)rx, 0, 4096);
+	rx_ring_scratch();
 	wr(TDBAL, (uint32_t)tx_phys);
 	wr(TDBAH, (uint32_t)(tx_phys >> 32));
 	wr(TDLEN, RING * sizeof(struct tx_desc));
@@ -353,10 +405,21 @@ static const char *e1000_start(struct nic_device *nic)
 	return NULL;
 }
 
+/*
+ * The client's buffers are given back when this returns, so first every
+ * receive descriptor names the scratch buffer (rx_ring_scratch), then the
+ * ring is emptied and the device reset: if RDT ends up behind RDH (a
+ * frame taken meanwhile, rx_ring_empty giving up, or a device that
+ * ignores CTRL.RST), the NIC owns descriptors still, but they all name
+ * our own memory. e1000_start says what came meanwhile (rx_count_stopped).
+ */
 static void e1000_stop(struct nic_device *nic)
 {
+	rx_ring_scratch();
 	if (!reset())
 		printf("%s: the device reset did not complete\n", nic->ifname);
+	if (stop_race)
+		wr(RDT, (rd(RDH) + RING - 1) % RING);
 }
 
 /* One descriptor stays empty: RDT == RDH means "no buffers". On transmit

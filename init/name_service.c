@@ -43,14 +43,12 @@ struct entry {
 static struct entry names[MAX_NAMES], pending[MAX_PENDING], watches[MAX_WATCHES];
 static uint64_t generations;
 
-/* Every name registered since boot and its first registrant (above);
- * each program may claim a quarter. used false: a free claim. */
+/* Every name registered since boot and its first registrant (above),
+ * as entries whose cap is CLAIM_HELD (a claim holds no capability and is
+ * never let go); each program may claim a quarter. */
 #define MAX_CLAIMS 64
-static struct claim {
-	uint64_t name[NS_NAME_WORDS];
-	int owner;
-	bool used;
-} claims[MAX_CLAIMS];
+#define CLAIM_HELD ((cap_slot_t)-1)
+static struct entry claims[MAX_CLAIMS];
 
 /* What one program may hold of each table. */
 struct table {
@@ -58,13 +56,18 @@ struct table {
 	int size;
 	const char *one, *many; /* what an entry is, for init's line */
 	long full;              /* the error when the table or the share is full */
+	const char *full_why;   /* init's line when the table is full; NULL: none */
 };
 
-static const struct table name_table = { names, MAX_NAMES, "name", "names", ERR_NO_MEMORY };
+static const struct table name_table = { names, MAX_NAMES, "name", "names", ERR_NO_MEMORY,
+					 NULL };
 static const struct table pending_table = { pending, MAX_PENDING, "lookup waiting",
-					    "lookups waiting", ERR_BUSY };
+					    "lookups waiting", ERR_BUSY, NULL };
 static const struct table watch_table = { watches, MAX_WATCHES, "watch", "watches",
-					  ERR_NO_MEMORY };
+					  ERR_NO_MEMORY, NULL };
+static const struct table claim_table = {
+	claims, MAX_CLAIMS, "name registered since boot", "names registered since boot",
+	ERR_NO_MEMORY, "64 names were registered since boot, the most there may be" };
 
 static bool same_name(const struct entry *e, const uint64_t *w)
 {
@@ -88,7 +91,8 @@ static void drop_cap(cap_slot_t *slot)
 
 /* A free entry of t for program owner, filled with name w and cap; NULL
  * (and *err) when the table is full or owner has its share of it, a
- * quarter (init says which, rate-limited per program). */
+ * quarter (init says so, rate-limited per program; a full table only if
+ * t->full_why says what to say). */
 static struct entry *entry_take(const struct table *t, int owner, const uint64_t *w,
 				cap_slot_t cap, long *err)
 {
@@ -111,8 +115,13 @@ static struct entry *entry_take(const struct table *t, int owner, const uint64_t
 			     (const char *)w);
 		return NULL;
 	}
-	if (!free_entry)
+	if (!free_entry) {
+		if (t->full_why)
+			printf_limit(&programs[owner].log_limit, "init: %s may not take '%.*s': %s\n",
+				     programs[owner].m->name, NS_NAME_MAX, (const char *)w,
+				     t->full_why);
 		return NULL;
+	}
 	*free_entry = (struct entry){ .cap = cap, .owner = owner };
 	memcpy(free_entry->name, w, sizeof(free_entry->name));
 	return free_entry;
@@ -202,39 +211,24 @@ int name_owner(const uint64_t *name)
 
 /* Whether program owner may register name w: the name's claim is its,
  * or there is none and it gets one (0, or ERR_NO_RIGHTS: another's;
- * ERR_NO_MEMORY: no claim left for it; init says which, rate-limited). */
+ * ERR_NO_MEMORY: no claim left for it, entry_take; init says which,
+ * rate-limited). */
 static long claim(int owner, const uint64_t *w)
 {
 	struct program *p = &programs[owner];
-	struct claim *free_claim = NULL;
-	int held = 0;
+	long err;
 
 	for (int i = 0; i < MAX_CLAIMS; i++) {
-		struct claim *c = &claims[i];
-		if (!c->used) {
-			free_claim = free_claim ? free_claim : c;
+		if (!same_name(&claims[i], w))
 			continue;
-		}
-		if (!memcmp(c->name, w, sizeof(c->name))) {
-			if (c->owner == owner)
-				return 0;
-			printf_limit(&p->log_limit, "init: %s may not register the name '%.*s': "
-				     "it is %s's (registered by it first)\n", p->m->name,
-				     NS_NAME_MAX, (const char *)w, programs[c->owner].m->name);
-			return ERR_NO_RIGHTS;
-		}
-		held += c->owner == owner;
+		if (claims[i].owner == owner)
+			return 0;
+		printf_limit(&p->log_limit, "init: %s may not register the name '%.*s': "
+			     "it is %s's (registered by it first)\n", p->m->name,
+			     NS_NAME_MAX, (const char *)w, programs[claims[i].owner].m->name);
+		return ERR_NO_RIGHTS;
 	}
-	if (!free_claim || held >= MAX_CLAIMS / 4) {
-		printf_limit(&p->log_limit, "init: %s may not register a new name ('%.*s'): "
-			     "%s\n", p->m->name, NS_NAME_MAX, (const char *)w,
-			     free_claim ? "it has registered 16 names, the most one program may"
-					: "64 names were registered since boot, the most there may be");
-		return ERR_NO_MEMORY;
-	}
-	*free_claim = (struct claim){ .owner = owner, .used = true };
-	memcpy(free_claim->name, w, sizeof(free_claim->name));
-	return 0;
+	return entry_take(&claim_table, owner, w, CLAIM_HELD, &err) ? 0 : err;
 }
 
 static long name_register(int owner, const uint64_t *w, uint64_t flags)
@@ -314,7 +308,7 @@ long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred)
 	uint64_t w[NS_NAME_WORDS];
 
 	_Static_assert(NS_NAME_WORDS < IPC_REG_WORDS, "a name and a flag word in registers");
-	_Static_assert(MAX_CLAIMS / 4 == 16, "claim()'s line says 16 and 64");
+	_Static_assert(MAX_CLAIMS == 64, "claim_table's line says 64");
 	memcpy(w, m->w, sizeof(w));
 	*deferred = false;
 	switch (label) {

@@ -127,28 +127,31 @@ static struct entry *entry_take(const struct table *t, int owner, const uint64_t
 	return free_entry;
 }
 
-static void name_changed(const uint64_t *w)
-{
-	for (int k = 0; k < MAX_WATCHES; k++)
-		if (same_name(&watches[k], w))
-			sys_notify_signal(watches[k].cap, 1);
-}
-
-/* Whether program `owner` may look up registration i: a private one
- * only with a `lookup NAME` line for it in its manifest. */
-static bool may_look_up(int owner, int i)
+/* Whether program `owner` may look up or watch registration e: a private
+ * one only with a `lookup NAME` line for it in its manifest. */
+static bool may_look_up(int owner, const struct entry *e)
 {
 	const struct manifest_program *m = programs[owner].m;
 
-	if (!names[i].private_name)
+	if (!e->private_name)
 		return true;
 	for (unsigned k = 0; k < m->nlookups; k++) {
 		uint64_t w[NS_NAME_WORDS] = { 0 };
 		memcpy(w, m->lookups[k], strlen(m->lookups[k]));
-		if (!memcmp(w, names[i].name, sizeof(w)))
+		if (!memcmp(w, e->name, sizeof(w)))
 			return true;
 	}
 	return false;
+}
+
+/* Registration e was made or removed: its watchers are signalled, those
+ * that may look it up (a watch taken before a private name was registered
+ * tells its program nothing of it). */
+static void name_changed(const struct entry *e)
+{
+	for (int k = 0; k < MAX_WATCHES; k++)
+		if (same_name(&watches[k], e->name) && may_look_up(watches[k].owner, e))
+			sys_notify_signal(watches[k].cap, 1);
 }
 
 /* Whether p was told before that it may not look up name (and if not,
@@ -164,6 +167,18 @@ static bool refusal_told(struct program *p, const uint64_t *name)
 	return false;
 }
 
+/* init's line for a lookup or watch (`what`) of private registration e
+ * that program owner may not make: once for each name. */
+static void refuse_private(int owner, const struct entry *e, const char *what)
+{
+	struct program *p = &programs[owner];
+
+	if (!refusal_told(p, e->name))
+		printf_limit(&p->log_limit, "init: %s may not %s the private name '%.*s' "
+			     "(no 'lookup' line)\n", p->m->name, what, NS_NAME_MAX,
+			     (const char *)e->name);
+}
+
 /* Answer program owner's lookup with the capability (a copy of ours), or
  * ERR_NO_RIGHTS for a private name it may not look up. */
 static void send_name(cap_slot_t reply, int i, int owner)
@@ -171,12 +186,8 @@ static void send_name(cap_slot_t reply, int i, int owner)
 	struct ipc_buffer *b = ipc_buffer();
 	struct msg r = { .tag = ipc_tag(0, 1, 1), .w = { names[i].generation } };
 
-	if (!may_look_up(owner, i)) {
-		struct program *p = &programs[owner];
-		if (!refusal_told(p, names[i].name))
-			printf_limit(&p->log_limit, "init: %s may not look up the private name "
-				     "'%.*s' (no 'lookup' line)\n", p->m->name, NS_NAME_MAX,
-				     (const char *)names[i].name);
+	if (!may_look_up(owner, &names[i])) {
+		refuse_private(owner, &names[i], "look up");
 		r = msg_make(ERR_NO_RIGHTS, 0);
 		ipc_reply(reply, &r);
 		return;
@@ -191,8 +202,8 @@ void names_release(int owner)
 {
 	for (int i = 0; i < MAX_NAMES; i++)
 		if (names[i].cap && names[i].owner == owner) {
+			name_changed(&names[i]);        /* heard after we return */
 			drop_cap(&names[i].cap);
-			name_changed(names[i].name);
 		}
 	for (int k = 0; k < MAX_PENDING; k++)
 		if (pending[k].cap && pending[k].owner == owner)
@@ -254,7 +265,7 @@ static long name_register(int owner, const uint64_t *w, uint64_t flags)
 			send_name(pending[k].cap, (int)(e - names), pending[k].owner);
 			drop_cap(&pending[k].cap);
 		}
-	name_changed(w);
+	name_changed(e);
 	return 0;
 }
 
@@ -281,16 +292,24 @@ static long name_lookup(int owner, const uint64_t *w, uint64_t flags, cap_slot_t
 	return 0;
 }
 
+/* A watch of name w; ERR_NO_RIGHTS for a registered private name program
+ * owner may not look up (its restarts are nothing of the program's). */
 static long name_watch(int owner, const uint64_t *w)
 {
 	struct ipc_buffer *b = ipc_buffer();
 	cap_slot_t got = b->recv_cap_slot;
 	uint64_t info[3];       /* type, rights, badge */
 	long err = ERR_WRONG_TYPE;
+	int i = name_find(w);
 
 	if (!b->recv_cap_count)
 		return ERR_INVALID_ARG;
 	b->recv_cap_slot = slot_alloc();
+	if (i >= 0 && !may_look_up(owner, &names[i])) {
+		refuse_private(owner, &names[i], "watch");
+		drop_cap(&got);
+		return ERR_NO_RIGHTS;
+	}
 	if (sys_cap_info(got, (uint64_t)info) < 0 || info[0] != CAP_NOTIFICATION ||
 	    !entry_take(&watch_table, owner, w, got, &err)) {
 		drop_cap(&got);

@@ -353,10 +353,12 @@ long iface_init(struct iface *ifc, cap_slot_t notify)
 	netif_set_status_callback(&ifc->netif, status_changed);
 
 	/* Told whenever the driver's name comes or goes: a badged copy of our
-	 * notification, so the signal says what it is about. */
+	 * notification, so the signal says what it is about. ERR_NO_RIGHTS:
+	 * the manifest has no `lookup` line for the driver's private name;
+	 * the lookup is refused too, and says so (iface_driver.c). */
 	if ((err = sys_cap_copy(notify, CAP_SLOT_SELF, watch, CAP_RIGHT_WRITE,
 				NETSTACK_BIT_DRIVERS)) < 0 ||
-	    (err = ns_watch(ifc->driver_name, watch)) < 0)
+	    ((err = ns_watch(ifc->driver_name, watch)) < 0 && err != -ERR_NO_RIGHTS))
 		return err;
 	sys_cap_delete(watch);
 	slot_free(watch);

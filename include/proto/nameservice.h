@@ -24,7 +24,10 @@
  *   NS_WATCH     words: name; item: a notification capability (badged by
  *                the caller with the bits it wants). init signals it each
  *                time the name is registered or removed, until the caller
- *                ends. ERR_NO_MEMORY: the watch table is full.
+ *                ends. ERR_NO_MEMORY: the watch table is full;
+ *                ERR_NO_RIGHTS: a registered private name the caller may
+ *                not look up (a private name registered after the watch
+ *                is told only to watchers that may look it up).
  *
  * Each program may hold at most a quarter of each of init's tables (8 of
  * 32 names, 4 of 16 waiting lookups, 8 of 32 watches); past that it is

@@ -5,8 +5,13 @@
  * the NIC driver (NETQ_FAULT_WILD_WRITE, as the console's `fault eth0
  * wild`). mode=squat: watches eth0 and registers it itself whenever it
  * is gone, until init refuses for good (ERR_NO_RIGHTS); it prints what
- * its last attempt got. Lines: "namesquat: kicked the driver: N",
- * "namesquat: registering eth0: <error or yes>".
+ * its last attempt got. mode=watch: watches eth0 at once (before the
+ * driver registered it, if it runs first), then after 5 s again (eth0
+ * registered by then): a private name's restarts are only for programs
+ * that may look it up. Lines: "namesquat: kicked the driver: N",
+ * "namesquat: registering eth0: <error or yes>", "namesquat: watching
+ * eth0: <error or yes>", "namesquat: told of eth0: yes|no" (whether the
+ * first watch was signalled within 5 s).
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -33,8 +38,23 @@ int main(uint64_t arg)
 		printf("namesquat: kicked the driver: %ld\n", ipc_call(ep, &m));
 		return 0;
 	}
+	if (!strcmp(mode, "watch")) {
+		err = ns_watch("eth0", n);
+		printf("namesquat: watching eth0: %s\n", err ? mica_strerror(err) : "yes");
+		sys_notify_timer(n, 2, (uint64_t)sys_clock() + 5000ull * 1000000);
+		long bits = 0;
+		while (!(bits & 2))
+			bits |= sys_notify_wait(n, 0);
+		printf("namesquat: told of eth0: %s\n", bits & ~2L ? "yes" : "no");
+		err = ns_watch("eth0", n);
+		printf("namesquat: watching eth0: %s\n", err ? mica_strerror(err) : "yes");
+		return 0;
+	}
 	sys_obj_create(CAP_ENDPOINT, ep, 0);
-	ns_watch("eth0", n);
+	if ((err = ns_watch("eth0", n)) < 0) {
+		printf("namesquat: watching eth0: %s\n", mica_strerror(err));
+		return 0;
+	}
 	/* The driver's name is there at first (ERR_SLOT_IN_USE): wait for
 	 * the watch to say it changed, and try again. */
 	for (unsigned tries = 0; tries < TRIES; tries++) {

@@ -292,7 +292,9 @@ def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
     review: namesquat's forerunner got the name, and the netstack
     attached to it and handed it its pool, rings and heap); init says
     whose it is, the restarted driver gets it and the netstack attaches
-    again. Without claims namesquat prints "registering eth0: yes"."""
+    again. Without claims namesquat prints "registering eth0: yes". The
+    squatter has `lookup eth0` (a client's right): watching a private name
+    needs it (next test)."""
     text = ("program e1000 priority=150 dma=64 restart=on-crash retries=3\n"
             "    pci 8086:100e\n    args name=eth0\n"
             "program netstack priority=100 dma=4096 restart=never\n    lookup eth0\n"
@@ -300,7 +302,7 @@ def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
             "program kick priority=90 restart=never\n    module namesquat\n"
             "    lookup eth0\n    args mode=kick\n"
             "program squat priority=90 restart=never\n    module namesquat\n"
-            "    args mode=squat\n")
+            "    lookup eth0\n    args mode=squat\n")
     q = boot_on_e1000(tmp_path, text, [(build_path("netstack.elf"), "netstack"),
                                        (build_path("programs", "namesquat.elf"), "namesquat")],
                       "namesquat")
@@ -313,6 +315,37 @@ def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):
         assert re.search(r"^init: squat may not register the name 'eth0': it is e1000's "
                          r"\(registered by it first\)$", q.output(), re.M), q.output()
         q.wait_for(r"^netstack: eth0 re-attached to a new driver ", since=mark, timeout=60)
+
+
+@pytest.mark.parametrize("granted", [True, False])
+def test_watching_a_private_name_needs_its_lookup_line(granted, tmp_path):
+    """NS_WATCH on a private name asks for the right NS_LOOKUP asks for (a
+    `lookup` line): without it a program would time another's restarts.
+    namesquat (mode=watch) runs before the driver, so its first watch is
+    taken before eth0 is registered: the registration is told only to a
+    program with the line; its second watch, after, is refused without
+    it, and init says why. Without the check: "told of eth0: yes" and
+    "watching eth0: yes" both times."""
+    text = ("program watch priority=190 restart=never\n    module namesquat\n" +
+            ("    lookup eth0\n" if granted else "") + "    args mode=watch\n"
+            "program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
+            "    args name=eth0\n")
+    q = boot_on_e1000(tmp_path, text, [(build_path("programs", "namesquat.elf"), "namesquat")],
+                      "namesquat")
+    with q:
+        told = q.wait_for(r"^namesquat: told of eth0: (yes|no)$", timeout=120)
+        q.wait_for(r"^init: watch exited$", timeout=60)
+        out = q.output()
+        first, second = re.findall(r"^namesquat: watching eth0: (.*)$", out, re.M)
+        assert first == "yes", out
+        assert re.search(r"^eth0: ", out, re.M), out    # the driver ran
+        refused = re.search(r"^init: watch may not watch the private name 'eth0' "
+                            r"\(no 'lookup' line\)$", out, re.M)
+        if granted:
+            assert told.group(1) == "yes" and second == "yes" and not refused, out
+        else:
+            assert told.group(1) == "no", out
+            assert second == "capability lacks a needed right" and refused, out
 
 
 def test_two_drivers_asking_for_one_name_are_told_who_has_it(tmp_path):

@@ -344,7 +344,8 @@ kernel: $(B)/kernel.elf $(B)/kernel-test.elf
 # text changes, so the ISO and the TFTP tree are rebuilt exactly when
 # another manifest is chosen.
 # It is checked first with init's own parser on the host
-# (tools/manifest-check.c), and the boot modules it names against
+# (tools/manifest-check.c), its `lookup` lines against the names its
+# programs register, and the boot modules it names against
 # MODULE_NAMES (the loader's and the bundle's): a bad one fails here as
 # FILE:LINE: what is wrong, and leaves nothing behind.
 TAP_STATIC ?= $(filter tap,$(NET))
@@ -359,11 +360,11 @@ $(B)/boot.manifest: $(B)/host/manifest-check FORCE
 		echo "  MANIFEST $@ from $(MANIFEST)$(if $(TAP_STATIC), for NET=tap)"; fi
 FORCE:
 
-$(B)/host/manifest-check: tools/manifest-check.c init/manifest.c init/manifest.h lib/fmt.c
+$(B)/host/manifest-check: tools/manifest-check.c init/manifest.c init/manifest.h lib/fmt.c lib/args.c
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -Iinclude -Iinit -o $@ tools/manifest-check.c \
-		init/manifest.c lib/fmt.c
+		init/manifest.c lib/fmt.c lib/args.c
 
 # The kernel command line (CMDLINE=) as a file, rewritten only when it
 # changes, so that grub.cfg and boot.ipxe are made again exactly then.

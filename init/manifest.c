@@ -1,7 +1,10 @@
 #include "manifest.h"
 
+#include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "proto/netmgmt.h"
+#include "proto/socket.h"
 
 #define MAX_WORDS 16
 #define WORD_LEN 96
@@ -306,6 +309,59 @@ unsigned manifest_parse(const char *text, size_t len, struct manifest *m,
 		}
 		if (bad)
 			return lineno;
+	}
+	return 0;
+}
+
+/* The private names the netstack registers (proto/socket.h,
+ * proto/netmgmt.h): no manifest line shows them. */
+static const char *const netstack_private[] = { SOCK_LEND_NAME, NETMGMT_NAME };
+
+/* The name program p registers for its device if it drives one (a `pci`
+ * line): its `args name=`, else its own name (drivers/net/driver.c). */
+static const char *driver_name(const struct manifest_program *p, char *buf, size_t size)
+{
+	if (p->pci == PCI_MATCH_NONE)
+		return NULL;
+	return program_arg(p->args, "name", buf, size) ? buf : p->name;
+}
+
+static bool lookup_known(const struct manifest *m, const char *name)
+{
+	char buf[MANIFEST_LOOKUP_LEN + 1];
+
+	for (size_t i = 0; i < sizeof(netstack_private) / sizeof(netstack_private[0]); i++)
+		if (!strcmp(name, netstack_private[i]))
+			return true;
+	for (unsigned i = 0; i < m->nprograms; i++) {
+		const char *d = driver_name(&m->programs[i], buf, sizeof(buf));
+		if (d && !strcmp(d, name))
+			return true;
+	}
+	return false;
+}
+
+unsigned manifest_check_lookups(const struct manifest *m, char *err, size_t err_size)
+{
+	for (unsigned i = 0; i < m->nprograms; i++) {
+		const struct manifest_program *p = &m->programs[i];
+		for (unsigned k = 0; k < p->nlookups; k++) {
+			if (lookup_known(m, p->lookups[k]))
+				continue;
+			char drivers[64] = "", buf[MANIFEST_LOOKUP_LEN + 1];
+			size_t n = 0;
+			for (unsigned j = 0; j < m->nprograms; j++) {
+				const char *d = driver_name(&m->programs[j], buf, sizeof(buf));
+				if (d && n + strlen(d) + 3 < sizeof(drivers))
+					n += (size_t)fmt_snprintf(drivers + n, sizeof(drivers) - n,
+								  "%s%s", n ? ", " : "", d);
+			}
+			fmt_snprintf(err, err_size, "program %s: 'lookup %s': no driver here has that "
+				     "name (%s) and the netstack's private names are %s, %s", p->name,
+				     p->lookups[k], n ? drivers : "none", netstack_private[0],
+				     netstack_private[1]);
+			return p->line;
+		}
 	}
 	return 0;
 }

@@ -85,4 +85,16 @@ struct manifest {
 unsigned manifest_parse(const char *text, size_t len, struct manifest *m,
 			char *err, size_t err_size);
 
+/*
+ * Whether every `lookup NAME` of a parsed manifest names a private name
+ * some program of it will register: a driver's (a program with a `pci`
+ * line registers its `args name=`, else its program name) or one of the
+ * netstack's (net-lend, netmgmt). Returns 0, or the line of the first
+ * program with one that does not, with a message in err. For the host
+ * checker (tools/manifest-check.c): a typo (`lookup eht0`) would leave
+ * the program without the name it needs; init itself does not refuse
+ * (test manifests name fakes of their own).
+ */
+unsigned manifest_check_lookups(const struct manifest *m, char *err, size_t err_size);
+
 #endif

@@ -8,7 +8,9 @@
  *   NAME is how messages call the file (default FILE): make checks a
  *   copy, but names the MANIFEST= it came from. MODULEs, if given, are
  *   the boot modules there will be (the loader's and the bundle's): each
- *   program's `module` and `file` must be one of them.
+ *   program's `module` and `file` must be one of them. Every `lookup`
+ *   must name a private name a program of the manifest registers
+ *   (manifest_check_lookups).
  * Exit status: 0 the manifest parses and names only given modules
  * (nothing is printed); 1 it does not, with "NAME:LINE: what is wrong"
  * on stderr (LINE: the program's); 2 usage, or the file cannot be read.
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	unsigned line = manifest_parse(text, len, &m, err, sizeof(err));
+	if (!line)
+		line = manifest_check_lookups(&m, err, sizeof(err));
 	if (!line && argc > 3)
 		line = check_modules(&m, argv + 3, argc - 3, err, sizeof(err));
 	if (line) {

@@ -368,14 +368,19 @@ def test_a_bad_manifest_fails_make_with_its_line(tmp_path):
 
 
 def test_a_manifest_naming_a_module_make_does_not_build_fails_make(tmp_path):
-    """A program (or a file) that no boot module holds: make fails with the
+    """A program (or a file) that no boot module holds, or a `lookup` of a
+    name no program of the manifest registers: make fails with the
     manifest's FILE:LINE before anything boots."""
     target = "build/boot.manifest"
     for text, message in [
             ("# no such program\nprogram foo priority=120\n",
              r":2: program foo: no boot module 'foo' "),
             ("program console\n    file nosuch\n",
-             r":1: program console: file 'nosuch' is no boot module$")]:
+             r":1: program console: file 'nosuch' is no boot module$"),
+            # A lookup line's typo: nothing registers that name.
+            ("program e1000\n    pci 8086:100e\n    args name=eth0\n"
+             "program netstack\n    lookup eht0\n",
+             r":4: program netstack: 'lookup eht0': no driver here has that name \(eth0\) ")]:
         bad = tmp_path / "bad.manifest"
         bad.write_text(text)
         r = subprocess.run(["make", target, f"MANIFEST={bad}"], cwd=ROOT, env=make_env(),

@@ -147,6 +147,35 @@ TEST(manifest_files_and_memory)
 	CHECK(strstr(err, "'file' outside a program"));
 }
 
+/* Every lookup names a driver of the manifest (its `args name=`, else its
+ * program name) or a private name of the netstack's; a typo is refused
+ * with the program's line. */
+TEST(manifest_lookups_name_something_registered)
+{
+	CHECK_EQ(parse("program e1000\n    pci 8086:100e\n    args itr=0 name=eth0\n"
+		       "program nic1\n    pci 00:04.0\n"
+		       "program netstack\n    lookup eth0\n    lookup nic1\n    lookup netmgmt\n"
+		       "program posix-server\n    lookup net-lend\n"), 0);
+	CHECK_EQ(manifest_check_lookups(&m, err, sizeof(err)), 0);
+	/* A typo of a driver's name. */
+	CHECK_EQ(parse("program e1000\n    pci 8086:100e\n    args name=eth0\n"
+		       "program netstack\n    lookup eht0\n"), 0);
+	CHECK_EQ(manifest_check_lookups(&m, err, sizeof(err)), 4);
+	CHECK(strstr(err, "program netstack: 'lookup eht0': no driver here has that name (eth0)"));
+	/* A program named like a driver, but driving nothing, registers no
+	 * name; a driver with name= is not known by its program name. */
+	CHECK_EQ(parse("program eth0\nprogram netstack\n    lookup eth0\n"), 0);
+	CHECK_EQ(manifest_check_lookups(&m, err, sizeof(err)), 2);
+	CHECK(strstr(err, "(none)"));
+	CHECK_EQ(parse("program e1000\n    pci 8086:100e\n    args name=eth0\n"
+		       "program console\n    lookup e1000\n"), 0);
+	CHECK_EQ(manifest_check_lookups(&m, err, sizeof(err)), 4);
+	/* The netstack's names, misspelt. */
+	CHECK_EQ(parse("program console\n    lookup netmgnt\n"), 0);
+	CHECK_EQ(manifest_check_lookups(&m, err, sizeof(err)), 1);
+	CHECK(strstr(err, "private names are net-lend, netmgmt"));
+}
+
 TEST(manifest_lookup_lines)
 {
 	CHECK_EQ(parse("program posix-server\n"

@@ -1,8 +1,9 @@
 /*
  * MSI-X for drivers (PCI_MSIX, proto/pci.h): init holds the IRQ control
  * and configuration space, so it makes the message-signalled IRQ objects,
- * gives copies to the driver and switches MSI-X on; the driver writes the
- * messages into its device's table (in a BAR it has mapped). Unlike an
+ * gives copies to the driver and switches MSI-X on; the driver masks its
+ * device's table before it asks and writes the messages into it after
+ * (in a BAR it has mapped: drivers/net/msix.c). Unlike an
  * INTx line, which is kept across restarts, a program's vectors are
  * destroyed when it ends (or asks again): the kernel has only IRQ_MSI_MAX,
  * and a new instance is given fresh ones.

@@ -4,6 +4,15 @@
  * message goes into the device's MSI-X table, in the memory BAR the
  * capability names (mapped at its physical address, nic_bar), and the
  * entry is unmasked.
+ *
+ * Every entry of the table is masked before init switches MSI-X on: a
+ * restarted driver's device still holds the entries its last instance
+ * wrote, whose vectors the kernel freed when that instance ended and may
+ * since have given to another driver. Unmasked, an event between the
+ * enable and our writes would fire a vector that is no longer ours (PCI
+ * 3.0, 6.8.2: a masked entry only sets its pending bit, and the
+ * message goes when it is unmasked, with the address and data it holds
+ * then: ours). The table may be written while MSI-X is off.
  */
 #include "driver.h"
 
@@ -54,6 +63,13 @@ const char *nic_msix_setup(struct nic_device *nic, unsigned n, cap_slot_t *slots
 	    offset + n * PCI_MSIX_ENTRY_SIZE > pci->bars[bir].size)
 		return "the MSI-X table is not in a memory BAR";
 	uintptr_t base = nic_bar(nic, (int)bir) + offset;
+	unsigned size = (flags & PCI_MSIX_FLAGS_QSIZE) + 1u;
+	if (offset + size * PCI_MSIX_ENTRY_SIZE > pci->bars[bir].size)
+		size = (unsigned)((pci->bars[bir].size - offset) / PCI_MSIX_ENTRY_SIZE);
+	for (unsigned i = 0; i < size; i++)
+		mmio_write32(base + i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_CTRL,
+			     PCI_MSIX_ENTRY_MASKED);
+	(void)mmio_read32(base + PCI_MSIX_ENTRY_CTRL);  /* the writes are done */
 	for (unsigned i = 0; i < n; i++)
 		slots[i] = slot_alloc();
 	long err = msix_call(n, slots, &m);
@@ -65,7 +81,6 @@ const char *nic_msix_setup(struct nic_device *nic, unsigned n, cap_slot_t *slots
 	}
 	for (unsigned i = 0; i < n; i++) {
 		uintptr_t e = base + i * PCI_MSIX_ENTRY_SIZE;
-		mmio_write32(e + PCI_MSIX_ENTRY_CTRL, PCI_MSIX_ENTRY_MASKED);
 		mmio_write32(e + PCI_MSIX_ENTRY_ADDR_LO, (uint32_t)m.w[0]);
 		mmio_write32(e + PCI_MSIX_ENTRY_ADDR_HI, 0);
 		mmio_write32(e + PCI_MSIX_ENTRY_DATA, (uint32_t)m.w[1 + i]);

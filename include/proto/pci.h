@@ -58,9 +58,11 @@
  *             reply label 0; words: [0] the message address, [1..n] the
  *             message data of vector i; an IRQ capability (message-
  *             signalled, irq_create's IRQ_FLAG_MSI) in each slot. MSI-X
- *             is on when this returns: the caller then writes each entry
- *             i < n of the device's table (the capability's BAR and
- *             offset, in config[]) and unmasks it.
+ *             is on when this returns: the caller, which masked every
+ *             entry of the device's table before it asked (an entry left
+ *             by an earlier instance names a vector freed since), then
+ *             writes each entry i < n (the capability's BAR and offset,
+ *             in config[]) and unmasks it.
  *             ERR_INVALID_ARG: no device, n too large, or a bad slot;
  *             ERR_RANGE: the device has no MSI-X capability or fewer
  *             than n entries; ERR_BUSY: the kernel has no free vector.

@@ -62,3 +62,24 @@ void dma_release(struct program *p)
 	}
 	p->dma_used = 0;
 }
+
+long dma_check_request(struct program *p, struct msg *m)
+{
+	uint64_t phys = m->w[0], size = m->w[1];
+
+	if (!p->dev)
+		return ERR_NO_RIGHTS;
+	if (size == 0 || phys + size < phys)
+		return ERR_INVALID_ARG;
+	for (unsigned i = 0; i < manifest.nprograms; i++)
+		for (unsigned k = 0; k < PROGRAM_MAX_DMA; k++) {
+			const struct grant *g = &programs[i].dma[k];
+			uint64_t first = ram_phys(g->first);
+			uint64_t bytes = g->pages * PAGE_SIZE;
+			if (g->pages && size <= bytes && phys >= first && phys - first <= bytes - size) {
+				*m = msg_make(0, 0);
+				return 0;
+			}
+		}
+	return ERR_RANGE;
+}

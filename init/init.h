@@ -170,6 +170,9 @@ extern const struct as_ops program_as_ops;
 /* DMA_ALLOC, INIT_PAGES_ALLOC, INIT_PAGES_FREE of p: 0 and the reply in
  * m, or an error for the reply's label. */
 long dma_request(struct program *p, struct msg *m);
+/* DMA_CHECK of p (proto/dma.h): 0 and the reply in m when the run lies in
+ * one running program's DMA run, or ERR_RANGE, ERR_INVALID_ARG, ERR_NO_RIGHTS. */
+long dma_check_request(struct program *p, struct msg *m);
 long pages_request(struct program *p, struct msg *m);
 long pages_free_request(struct program *p, struct msg *m);
 /* At the program's end: its DMA memory is revoked and kept for its next

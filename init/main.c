@@ -57,6 +57,8 @@ static bool request(struct program *p, struct msg *m)
 		err = pages_free_request(p, m);
 	else if (label == PCI_MSIX)
 		err = msix_request(p, m);
+	else if (label == DMA_CHECK)
+		err = dma_check_request(p, m);
 	else if (label >= INIT_PROGRAM) {
 		control_request(p, m);
 		supervise();

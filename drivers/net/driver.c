@@ -70,11 +70,15 @@ static uint64_t phys_of(uint32_t offset)
 
 /* Whether the run the client mapped at offset of the area (size bytes)
  * lies at the physical address it says (phys), as the kernel mapped it
- * (mem_phys): the NIC reads and writes there, so a client's word is only
- * a claim (2026-12-02's review: a client could name the kernel's memory
- * as its pool and read it on the wire, or have frames written into it).
- * NULL, or why (the caller's words). */
-static const char *dma_check(uint64_t offset, uint64_t size, uint64_t phys, const char *why)
+ * (mem_phys), and is DMA memory init gave a running program (DMA_CHECK):
+ * the NIC reads and writes there, so a client's word is only a claim
+ * (2026-12-02's review: a client could name the kernel's memory as its
+ * pool and read it on the wire, or have frames written into it; and a
+ * pool in a client's ordinary pages would be written after the client
+ * died, when init has given those pages to another program). NULL, or
+ * why: the caller's words, or not_dma. */
+static const char *area_run_check(uint64_t offset, uint64_t size, uint64_t phys, const char *why,
+				  const char *not_dma)
 {
 	for (uint64_t off = 0; off < size; off += (uint64_t)MEM_PHYS_PAGES_MAX * PAGE_SIZE) {
 		uint64_t pages = (size - off) / PAGE_SIZE;
@@ -84,7 +88,7 @@ static const char *dma_check(uint64_t offset, uint64_t size, uint64_t phys, cons
 		if (got < 0 || (uint64_t)got != phys + off)
 			return why;
 	}
-	return NULL;
+	return dma_check(phys, size) ? not_dma : NULL;
 }
 
 /* A frame the NIC returns buffer by buffer (rx.more), gathered here until
@@ -442,11 +446,13 @@ static long attach(struct msg *m)
 	if (!(why = netq_area_check(&nic.geom, nic.pool_size)) && nic.geom.heap_size != heap_size)
 		why = "heap size differs from what was mapped";
 	if (!why)
-		why = dma_check(NETQ_POOL_OFFSET, nic.pool_size, nic.pool_phys,
-				"the pool is not at the physical address given");
+		why = area_run_check(NETQ_POOL_OFFSET, nic.pool_size, nic.pool_phys,
+				     "the pool is not at the physical address given",
+				     "the pool is not DMA memory from init");
 	if (!why && heap_size)
-		why = dma_check(NETQ_HEAP_OFFSET, heap_size, nic.heap_phys,
-				"the heap is not at the physical address given");
+		why = area_run_check(NETQ_HEAP_OFFSET, heap_size, nic.heap_phys,
+				     "the heap is not at the physical address given",
+				     "the heap is not DMA memory from init");
 	if (why) {
 		printf_limited("%s: attach refused: %s\n", nic.ifname, why);
 		detach(true);

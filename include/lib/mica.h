@@ -101,6 +101,12 @@ long program_thread(void (*fn)(uint64_t), uint64_t arg, size_t stack_size, const
  * its physical address in *phys. NULL when refused. */
 void *dma_alloc(size_t size, uint64_t *phys);
 
+/* Whether the physical run [phys, phys + size) lies inside one DMA run
+ * init gave a running program (DMA_CHECK, proto/dma.h): 0, or a negative
+ * ERR_RANGE (it does not), ERR_INVALID_ARG, ERR_NO_RIGHTS (the caller
+ * drives no PCI device). */
+long dma_check(uint64_t phys, uint64_t size);
+
 /* The file the manifest hands this program under name (`file NAME`): its
  * bytes, read-only, and their count in *size. NULL: no such file. */
 const void *program_file(const char *name, size_t *size);

@@ -14,6 +14,18 @@
  *              words: [0] physical address, [1] virtual address (in the
  *              DMA window, aligned to the size), [2] size;
  *              item: the memory, mapped read/write at that address.
+ *   DMA_CHECK  words: [0] physical address, [1] size in bytes. Whether
+ *              the run lies inside one DMA run init has given a program
+ *              that is running (DMA_ALLOC's memory, which init keeps for
+ *              that program's next instance when it ends, never giving it
+ *              to another). A NIC driver asks before it gives its device
+ *              memory a client shared (proto/netq.h, NETQ_ATTACH): other
+ *              pages a client maps are freed when it dies and given to
+ *              the next program while the device may still write there.
+ *              Only a program that drives a PCI device may ask.
+ *              reply label: 0 (inside one), ERR_RANGE (not),
+ *              ERR_INVALID_ARG (size 0, or the run wraps), ERR_NO_RIGHTS
+ *              (the caller drives no device).
  *
  * The memory goes back to init when the program ends; everything it mapped
  * further (a packet pool shared with a driver) is revoked then too.

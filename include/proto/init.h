@@ -4,7 +4,7 @@
  * labels of all its parts are numbered here, in one enum:
  *
  *   names          NS_REGISTER, NS_LOOKUP, NS_WATCH   proto/nameservice.h
- *   DMA memory     DMA_ALLOC                          proto/dma.h
+ *   DMA memory     DMA_ALLOC, DMA_CHECK               proto/dma.h
  *   pages          INIT_PAGES_ALLOC, INIT_PAGES_FREE  below
  *   MSI-X          PCI_MSIX                           proto/pci.h
  *   control        INIT_PROGRAM .. INIT_MEMORY        below
@@ -73,6 +73,7 @@ enum init_label {
 	INIT_KILL = 9,
 	INIT_START = 10,
 	INIT_MEMORY = 11,
+	DMA_CHECK = 12,
 };
 
 enum program_state {

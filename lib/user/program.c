@@ -48,6 +48,16 @@ long pages_free(void *pages)
 	return memory_call(INIT_PAGES_FREE, (uint64_t)pages, 0, &m);
 }
 
+long dma_check(uint64_t phys, uint64_t size)
+{
+	struct msg m = msg_make(DMA_CHECK, 2);
+
+	m.w[0] = phys;
+	m.w[1] = size;
+	long err = ipc_call(PROGRAM_INIT_SLOT, &m);
+	return err ? err : -(long)ipc_tag_label(m.tag);
+}
+
 const void *program_file(const char *name, size_t *size)
 {
 	const struct program_info *pi = (const struct program_info *)PROGRAM_INFO_ADDR;

@@ -1,12 +1,15 @@
 /*
  * dmaclaim: a NIC driver gives its device only the physical addresses the
  * kernel mapped for its client's pool and heap (drivers/net/driver.c,
- * dma_check; the kernel's mem_phys), not the ones the client's
- * NETQ_ATTACH says. Needs `lookup eth0` and dma= room for two 64 KiB
- * runs. Attaches three times with a pool and heap of its DMA memory:
- * the pool said to lie at the kernel's memory (0x110000), the heap said
- * to lie where the pool is, then both where they are; prints
- * "dmaclaim: <what was said>: <the driver's answer>" for each.
+ * area_run_check; the kernel's mem_phys), not the ones the client's
+ * NETQ_ATTACH says, and only DMA memory from init (DMA_CHECK), which
+ * init keeps when the client dies. Needs `lookup eth0` and dma= room for
+ * two 64 KiB runs. Attaches five times: the pool said to lie at the
+ * kernel's memory (0x110000), the heap said to lie where the pool is,
+ * the pool and then the heap in the program's own .bss (ordinary pages,
+ * their addresses told truly: mem_phys), then both in its DMA memory
+ * where they are; prints "dmaclaim: <what was said>: <the driver's
+ * answer>" for each.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -16,6 +19,7 @@
 #define LOG2 16
 
 static uint8_t rings[NETQ_RINGS_SIZE] __attribute__((aligned(NETQ_RINGS_SIZE)));
+static uint8_t plain[1 << LOG2] __attribute__((aligned(1 << LOG2)));
 
 static void attach(cap_slot_t drv, struct netq_memory *mem, const char *said)
 {
@@ -48,6 +52,23 @@ int main(uint64_t arg)
 	mem.pool_phys = pool_phys;
 	mem.heap_phys = pool_phys;
 	attach(drv, &mem, "heap said where the pool is");
+	mem.heap_phys = heap_phys;
+	for (unsigned i = 0; i < sizeof(plain); i += 4096)
+		plain[i] = 1;           /* mapped, so that mem_phys tells */
+	long plain_phys = sys_mem_phys((uint64_t)plain, sizeof(plain) / 4096);
+	if (plain_phys < 0) {
+		printf("dmaclaim: .bss not one physical run: %s\n", mica_strerror(plain_phys));
+		return 1;
+	}
+	mem.pool = plain;
+	mem.pool_phys = (uint64_t)plain_phys;
+	attach(drv, &mem, "pool in bss");
+	mem.pool = pool;
+	mem.pool_phys = pool_phys;
+	mem.heap = plain;
+	mem.heap_phys = (uint64_t)plain_phys;
+	attach(drv, &mem, "heap in bss");
+	mem.heap = heap;
 	mem.heap_phys = heap_phys;
 	attach(drv, &mem, "both where they are");
 	return 0;

@@ -266,9 +266,14 @@ def test_a_driver_gives_its_nic_only_the_memory_its_client_mapped(tmp_path):
     memory, and the NIC reads and writes there: the driver checks both
     against what the kernel mapped (mem_phys) and refuses a claim that
     differs (2026-12-02's review: a client naming the kernel's memory as
-    its pool had the NIC send the kernel's strings). dmaclaim
-    (tests/programs/dmaclaim.c) says its pool lies at the kernel's
-    memory, then its heap where its pool is, then the truth."""
+    its pool had the NIC send the kernel's strings), and takes only DMA
+    memory from init, which init keeps when the client dies (the next
+    review: a pool in the client's ordinary pages, told truly, was
+    attached, and frames would have been written there after init gave
+    those pages to another program). dmaclaim (tests/programs/dmaclaim.c)
+    says its pool lies at the kernel's memory, then its heap where its
+    pool is, then puts its pool and then its heap in its .bss, then the
+    truth."""
     text = ("program e1000 priority=150 dma=64 restart=never\n    pci 8086:100e\n"
             "    args name=eth0\n"
             "program dmaclaim priority=90 dma=256 restart=never\n    lookup eth0\n")
@@ -283,6 +288,10 @@ def test_a_driver_gives_its_nic_only_the_memory_its_client_mapped(tmp_path):
         assert said.get(lie) not in (None, "attached"), out
         assert re.search(rf"^eth0: attach refused: the {part} is not at the physical address "
                          r"given$", out, re.M), out
+    for lie, part in (("pool in bss", "pool"), ("heap in bss", "heap")):
+        assert said.get(lie) not in (None, "attached"), out
+        assert re.search(rf"^eth0: attach refused: the {part} is not DMA memory from init$",
+                         out, re.M), out
 
 
 def test_a_name_stays_its_first_registrants_across_restarts(tmp_path):

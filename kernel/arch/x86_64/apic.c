@@ -8,6 +8,9 @@
 #define LAPIC_VERSION    0x030
 #define LAPIC_EOI        0x0B0
 #define LAPIC_IRR        0x200   /* 8 registers, 16 bytes apart */
+#define LAPIC_ISR        0x100   /* in service: 8 registers, 16 bytes apart */
+#define LAPIC_ICR_LOW    0x300   /* interrupt command: writing it sends */
+#define ICR_TO_SELF      (1u << 18)   /* destination shorthand 01: self */
 #define LAPIC_SVR        0x0F0
 #define LAPIC_LVT_TIMER  0x320
 #define LAPIC_LVT_LINT0  0x350
@@ -109,6 +112,16 @@ uint32_t lapic_timer_current(void)
 bool lapic_pending(unsigned vector)
 {
 	return lapic_read(LAPIC_IRR + 0x10 * (vector / 32)) & (1u << (vector % 32));
+}
+
+void lapic_self_ipi(unsigned vector)
+{
+	lapic_write(LAPIC_ICR_LOW, ICR_TO_SELF | (vector & 0xFF));  /* fixed delivery */
+}
+
+bool lapic_in_service(unsigned vector)
+{
+	return lapic_read(LAPIC_ISR + 0x10 * (vector / 32)) & (1u << (vector % 32));
 }
 
 void lapic_timer_start(uint32_t count)

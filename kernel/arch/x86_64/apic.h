@@ -25,6 +25,13 @@ void lapic_timer_start(uint32_t count);
 uint32_t lapic_timer_current(void);
 /* Whether an interrupt on vector is requested but not yet taken (IRR). */
 bool lapic_pending(unsigned vector);
+/* Whether the local APIC is serving an interrupt on vector (ISR): it
+ * waits for an EOI before it delivers any of equal or lower priority
+ * (Intel SDM vol. 3, 11.8.4). */
+bool lapic_in_service(unsigned vector);
+/* Send this CPU an interrupt on vector (fixed delivery, the "self"
+ * shorthand; Intel SDM vol. 3, 11.6.1). */
+void lapic_self_ipi(unsigned vector);
 
 /* Find and mask every IOAPIC input. */
 void ioapic_init(void);

@@ -45,8 +45,12 @@ static uint64_t generations;
 
 /* Every name registered since boot and its first registrant (above),
  * as entries whose cap is CLAIM_HELD (a claim holds no capability and is
- * never let go); each program may claim a quarter. */
-#define MAX_CLAIMS 64
+ * never let go); each program may claim CLAIM_SHARE, and there is room
+ * for every program's share, so no program's claims can keep another
+ * from registering its names (2026-12-02's second review: four programs
+ * of 16 junk names each filled a table of 64 for the rest of the boot). */
+#define CLAIM_SHARE 16
+#define MAX_CLAIMS (MANIFEST_MAX_PROGRAMS * CLAIM_SHARE)
 #define CLAIM_HELD ((cap_slot_t)-1)
 static struct entry claims[MAX_CLAIMS];
 
@@ -54,20 +58,20 @@ static struct entry claims[MAX_CLAIMS];
 struct table {
 	struct entry *e;
 	int size;
+	int share;              /* entries one program may hold */
 	const char *one, *many; /* what an entry is, for init's line */
 	long full;              /* the error when the table or the share is full */
-	const char *full_why;   /* init's line when the table is full; NULL: none */
 };
 
-static const struct table name_table = { names, MAX_NAMES, "name", "names", ERR_NO_MEMORY,
-					 NULL };
-static const struct table pending_table = { pending, MAX_PENDING, "lookup waiting",
-					    "lookups waiting", ERR_BUSY, NULL };
-static const struct table watch_table = { watches, MAX_WATCHES, "watch", "watches",
-					  ERR_NO_MEMORY, NULL };
+static const struct table name_table = { names, MAX_NAMES, MAX_NAMES / 4, "name", "names",
+					 ERR_NO_MEMORY };
+static const struct table pending_table = { pending, MAX_PENDING, MAX_PENDING / 4,
+					    "lookup waiting", "lookups waiting", ERR_BUSY };
+static const struct table watch_table = { watches, MAX_WATCHES, MAX_WATCHES / 4, "watch",
+					  "watches", ERR_NO_MEMORY };
 static const struct table claim_table = {
-	claims, MAX_CLAIMS, "name registered since boot", "names registered since boot",
-	ERR_NO_MEMORY, "64 names were registered since boot, the most there may be" };
+	claims, MAX_CLAIMS, CLAIM_SHARE, "name registered since boot",
+	"names registered since boot", ERR_NO_MEMORY };
 
 static bool same_name(const struct entry *e, const uint64_t *w)
 {
@@ -90,9 +94,8 @@ static void drop_cap(cap_slot_t *slot)
 }
 
 /* A free entry of t for program owner, filled with name w and cap; NULL
- * (and *err) when the table is full or owner has its share of it, a
- * quarter (init says so, rate-limited per program; a full table only if
- * t->full_why says what to say). */
+ * (and *err) when the table is full or owner has its share of it (then
+ * init says so, rate-limited per program). */
 static struct entry *entry_take(const struct table *t, int owner, const uint64_t *w,
 				cap_slot_t cap, long *err)
 {
@@ -106,7 +109,7 @@ static struct entry *entry_take(const struct table *t, int owner, const uint64_t
 			held += t->e[i].owner == owner;
 	}
 	*err = t->full;
-	if (held >= t->size / 4) {
+	if (held >= t->share) {
 		struct program *p = &programs[owner];
 		char n[32];
 		printf_limit(&p->log_limit, "init: %s holds %s, the most one program may; "
@@ -115,13 +118,8 @@ static struct entry *entry_take(const struct table *t, int owner, const uint64_t
 			     (const char *)w);
 		return NULL;
 	}
-	if (!free_entry) {
-		if (t->full_why)
-			printf_limit(&programs[owner].log_limit, "init: %s may not take '%.*s': %s\n",
-				     programs[owner].m->name, NS_NAME_MAX, (const char *)w,
-				     t->full_why);
+	if (!free_entry)
 		return NULL;
-	}
 	*free_entry = (struct entry){ .cap = cap, .owner = owner };
 	memcpy(free_entry->name, w, sizeof(free_entry->name));
 	return free_entry;
@@ -327,7 +325,6 @@ long name_request(int owner, struct msg *m, cap_slot_t *reply, bool *deferred)
 	uint64_t w[NS_NAME_WORDS];
 
 	_Static_assert(NS_NAME_WORDS < IPC_REG_WORDS, "a name and a flag word in registers");
-	_Static_assert(MAX_CLAIMS == 64, "claim_table's line says 64");
 	memcpy(w, m->w, sizeof(w));
 	*deferred = false;
 	switch (label) {

@@ -1,30 +1,13 @@
 /*
- * A TCP listener closed and opened again on the same port (socket.h;
- * docs/posix.md, "A listener opened again"). Debian's iperf3 3.12, as
- * `iperf3 -s`, closes its listening socket at the end of every test and
- * makes a new one for the next (close, socket, setsockopt, bind, listen:
- * iperf_server_api.c's cleanup_server and iperf_server_listen). A
- * client's SYN that comes in between is reset ("unable to connect to
- * server: Connection refused"), and one that the old listener took
- * before its close is reset with it ("unable to receive control
- * message: Connection reset by peer"). On Linux the gap is a few
- * microseconds; on Mica under TCG on a loaded host it is a few system
- * calls of a guest whose virtual CPU may wait milliseconds for a host
- * CPU, so a client started right after the last one (a shell loop)
- * sometimes hit it (1 in 20 back-to-back runs).
- *
- * So the netstack listener of a socket its account's process closes
- * lingers, still listening and queueing connections, while that process
- * goes on with calls that cannot be waiting for it (LINGER_CALLS: closing,
- * memory, making and setting up sockets). A listen on a socket bound to
- * the same address and port by the same account, in the same netstack
- * session, takes the lingering listener over, with the connections it
- * queued; the socket's own netstack socket is closed instead. Any other
- * call of the account's processes, the end of one of them, or
- * LINGER_NS on the clock (looked at by the server's timer, at least
- * every 5 s: load_sample's) closes it as a close would have. The one
- * difference a peer can see: within that moment, a SYN is answered and
- * the connection reset afterwards instead of the SYN being reset.
+ * A TCP listener closed and opened again on the same port at once, as
+ * Debian's iperf3 -s does between tests (socket.h; docs/posix.md, "A
+ * listener opened again"). A listener its account's process closes
+ * lingers, still listening, while that process makes only calls that
+ * cannot be waiting for it (linger_keeps); a listen on the same address
+ * and port by the same account and session takes it over with the
+ * connections it queued. Any other call of the account's processes
+ * (before it is made), the end of one of them, or LINGER_NS on the
+ * clock closes it as the close would have.
  */
 #include "clock.h"
 #include "socket.h"

@@ -158,10 +158,13 @@ def figures(section, data):
             out.append((f"{r['nic']} {r['direction']}, Mica Mbit/s", r["mica_mbit"], NOISY))
             out.append((f"{r['nic']} {r['direction']}, Mica/Linux", r["ratio"], NOISY))
         for r in data.get("udp") or []:
+            # (to the guest unnamed, as before UDP was measured both ways)
+            way = " from guest" if r.get("direction") == "from guest" else ""
             for who in ("linux", "mica"):
-                out.append((f"{r['nic']} UDP {r['rate']}, {who} datagrams/s", r[f"{who}_dps"], NOISY))
-                out.append((f"{r['nic']} UDP {r['rate']}, {who} lost %", r[f"{who}_lost_pct"],
-                            NOISY))
+                out.append((f"{r['nic']} UDP {r['rate']}{way}, {who} datagrams/s",
+                            r[f"{who}_dps"], NOISY))
+                out.append((f"{r['nic']} UDP {r['rate']}{way}, {who} lost %",
+                            r[f"{who}_lost_pct"], NOISY))
         for direction, c in (data.get("syscalls") or {}).items():
             out.append((f"Mica {direction}, system calls per MiB", c.get("per_mib"), NOISY))
     elif section == "firewall":
@@ -441,16 +444,17 @@ def md_iperf3(sec):
     lines += md_starved(d) + md_vcpu_waiting(d)
     udp = d.get("udp") or []
     if udp:
-        lines += ["", f"UDP to the guest at {udp[0]['rate']}bit/s (`-u -b {udp[0]['rate']}`, "
-                  "datagrams of 1460 bytes): the datagrams a second its iperf3 received, and "
-                  "the share lost, median (and range):", "",
-                  "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += ["", f"UDP at {udp[0]['rate']}bit/s (`-u -b {udp[0]['rate']}`, datagrams of "
+                  "1460 bytes, 8,560 a second asked), to the guest and from it (`-R`: the "
+                  "guest's iperf3 paces itself to the rate): the datagrams a second the "
+                  "receiving iperf3 got, and the share lost, median (and range):", "",
+                  "| NIC | direction | Linux datagrams/s | Mica datagrams/s | Linux lost % "
+                  "| Mica lost % |", "|---|---|---:|---:|---:|---:|"]
         def lost(v, xs):
             return "n/a" if v is None else cell(v, 1) + (
                 f" ({min(xs):.1f}–{max(xs):.1f})" if len(xs) > 1 else "")
         for r in udp:
-            lines.append(f"| {r['nic']} | "
+            lines.append(f"| {r['nic']} | {r.get('direction', 'to guest')} | "
                          f"{with_range(r['linux_dps'], [x[0] for x in r['linux_runs']])} | "
                          f"{with_range(r['mica_dps'], [x[0] for x in r['mica_runs']])} | "
                          f"{lost(r['linux_lost_pct'], [x[1] for x in r['linux_runs']])} | "
@@ -458,7 +462,8 @@ def md_iperf3(sec):
     calls = d.get("syscalls") or {}
     if calls:
         lines += ["", "Mica's iperf3 on virtio-net, its system calls counted by the POSIX "
-                  "server (`syscount=1`, one `iperf3 -s -1` test each way and one of UDP):", "",
+                  "server (`syscount=1`, one `iperf3 -s -1` test each way and one of UDP "
+                  "each way):", "",
                   "| direction | MiB moved | calls | calls per MiB | made again after waiting "
                   "| the most frequent, per MiB |", "|---|---:|---:|---:|---:|---|"]
         for direction, c in calls.items():

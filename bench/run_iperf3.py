@@ -19,12 +19,14 @@ measured both ways, so that both see the same host load:
               default 536; "" for none): segments of N bytes
   UDP         `iperf3 -c 10.1.0.2 -u -b 100M -t SECONDS`: the guest
               receives datagrams of 1460 bytes at 100 Mbit/s
+  UDP from guest   the same with -R: the guest's iperf3 sends them,
+              pacing itself to 100 Mbit/s (8,560 datagrams a second)
 
 Mbit/s of TCP payload the receiving end counted, over the seconds the
 host's end took (the host's clock: a guest's may lose ticks), the median
 and range reported with Mica/Linux; for UDP the share of datagrams lost
-and the datagrams a second the guest's iperf3 received (on the host's
-clock), median and range. QEMU's threads and the namespace's iperf3 are
+and the datagrams a second the receiving iperf3 got (on the host's
+clock), median and range, each way. QEMU's threads and the namespace's iperf3 are
 placed on the host's CPUs as MICA_BENCH_PIN says (bench/net_rig.py's
 PIN_MODES; in iperf3.json as pinning). For each TCP run, how long QEMU
 was at most runnable without a host CPU and the share of the transfer its
@@ -33,7 +35,7 @@ vcpu_waiting_pct in iperf3.json's rows).
 
 Then, on virtio-net, one more Mica boot counts iperf3's system calls: the
 POSIX server with `syscount=1` (docs/posix.md) runs `iperf3 -s -1` once
-for each direction and UDP and prints, when it exits, its calls by name and the
+for each direction and UDP each way and prints, when it exits, its calls by name and the
 bytes its sockets moved, and the calls it made to the netstack and the
 readiness signals it took meanwhile; the table gives calls per MiB moved
 (iperf3.json also the netstack's).
@@ -74,6 +76,9 @@ SMALL_MSS = os.environ.get("MICA_BENCH_IPERF3_MSS", "536").split()
 MEASURED = dict(DIRECTIONS, **{f"to guest, MSS {m}": ["-M", m] for m in SMALL_MSS})
 UDP_RATE = "100M"
 UDP = ["-u", "-b", UDP_RATE]
+# UDP each way: the guest receiving, and sending (-R: its iperf3 paces
+# itself to the rate).
+UDP_DIRECTIONS = {"to guest": UDP, "from guest": UDP + ["-R"]}
 
 # The POSIX server's count at a process's exit (posix-server/syscall.c).
 COUNT_LINE = re.compile(r"^posix: iperf3 \(pid \d+\) calls: (\d+) in all, (\d+) made again after "
@@ -163,10 +168,11 @@ def client(ns, args, span=None):
         return None
     end = res.get("end", {})
     if "-u" in args:
-        # iperf3's UDP report is the server's: packets up to the highest
-        # sequence number it saw, of which lost_packets never came.
+        # iperf3's UDP report is the receiver's (the guest's, or with -R
+        # the host's): packets up to the highest sequence number it saw,
+        # of which lost_packets never came; the seconds are the host's end's.
         s = end.get("sum", {})
-        secs = end.get("sum_sent", s).get("seconds")
+        secs = end.get("sum_received" if "-R" in args else "sum_sent", s).get("seconds")
         if not s.get("packets") or not secs:
             print(f"  iperf3 {' '.join(args)}: no UDP sum in its report")
             return None
@@ -220,12 +226,13 @@ def measure(guests, model, runs, tmp, sched=None):
                               + ("" if s is None else f" (QEMU runnable without a host CPU "
                                  f"for {gap} ms at most, its virtual CPU waiting for one "
                                  f"{wait}% of the transfer)"), flush=True)
-                    got = client(ns, UDP)
-                    if got:
-                        runs.setdefault((g.name, model, "udp"), []).append(got)
-                    print(f"  {g.name} {model} UDP {UDP_RATE}: " + (
-                        "failed" if not got else f"{got[0]:.0f} datagrams/s, {got[1]:.1f}% lost"),
-                        flush=True)
+                    for way, uargs in UDP_DIRECTIONS.items():
+                        got = client(ns, uargs)
+                        if got:
+                            runs.setdefault((g.name, model, "udp", way), []).append(got)
+                        print(f"  {g.name} {model} UDP {UDP_RATE} {way}: " + (
+                            "failed" if not got
+                            else f"{got[0]:.0f} datagrams/s, {got[1]:.1f}% lost"), flush=True)
                 finally:
                     sampler.stop()
                     qemu.stop()
@@ -236,7 +243,7 @@ def count_calls(tmp):
     once per direction. {direction: {calls, bytes, per_mib, top}}."""
     guest = MicaGuest(run="file runs\n    args runfile=runs syscount=1")
     with open(os.path.join(tmp, "runs"), "w") as f:
-        f.write("iperf3 -s -1\n" * (len(DIRECTIONS) + 1))
+        f.write("iperf3 -s -1\n" * (len(DIRECTIONS) + len(UDP_DIRECTIONS)))
     out = {}
     ns = Netns("i3count")
     with ns:
@@ -249,7 +256,8 @@ def count_calls(tmp):
         qemu = start_qemu(args, "Mica-iperf3-count", ns)
         try:
             mark = 0
-            for direction, dargs in list(DIRECTIONS.items()) + [(f"UDP {UDP_RATE}", UDP)]:
+            for direction, dargs in list(DIRECTIONS.items()) + [
+                    (f"UDP {UDP_RATE} {way}", uargs) for way, uargs in UDP_DIRECTIONS.items()]:
                 qemu.wait_for(MicaGuest.ready, timeout=BOOT, since=mark)
                 mark = qemu.mark()
                 if not client(ns, dargs):
@@ -324,13 +332,15 @@ def main():
                          "mica_vcpu_waiting_pct": [x[1] for x in ms]})
     udp_rows = []
     for model in NIC_LIST:
-        lx = runs.get(("Linux", model, "udp"), [])
-        mc = runs.get(("Mica", model, "udp"), [])
-        udp_rows.append({"nic": model, "rate": UDP_RATE,
-                         "linux_dps": median([x[0] for x in lx]), "mica_dps": median([x[0] for x in mc]),
-                         "linux_lost_pct": median([x[1] for x in lx]),
-                         "mica_lost_pct": median([x[1] for x in mc]),
-                         "linux_runs": lx, "mica_runs": mc})
+        for way in UDP_DIRECTIONS:
+            lx = runs.get(("Linux", model, "udp", way), [])
+            mc = runs.get(("Mica", model, "udp", way), [])
+            udp_rows.append({"nic": model, "rate": UDP_RATE, "direction": way,
+                             "linux_dps": median([x[0] for x in lx]),
+                             "mica_dps": median([x[0] for x in mc]),
+                             "linux_lost_pct": median([x[1] for x in lx]),
+                             "mica_lost_pct": median([x[1] for x in mc]),
+                             "linux_runs": lx, "mica_runs": mc})
     table = ["| NIC | direction | Linux Mbit/s | Mica Mbit/s | Mica/Linux |",
              "|---|---|---:|---:|---:|"]
     for r in rows:
@@ -343,12 +353,13 @@ def main():
             f"pinning {net_rig.PIN}; "
             f"{elapsed:.0f} s in all; host load {load:.1f} at the start.\n\n"
             + "\n".join(table) + "\n")
-    text += (f"\nUDP at {UDP_RATE}bit/s to the guest:\n\n"
-             "| NIC | Linux datagrams/s | Mica datagrams/s | Linux lost % | Mica lost % |\n"
-             "|---|---:|---:|---:|---:|\n")
+    text += (f"\nUDP at {UDP_RATE}bit/s, datagrams a second received:\n\n"
+             "| NIC | direction | Linux datagrams/s | Mica datagrams/s | Linux lost % | "
+             "Mica lost % |\n|---|---|---:|---:|---:|---:|\n")
     for r in udp_rows:
-        text += (f"| {r['nic']} | {cell(r['linux_dps'])} | {cell(r['mica_dps'])} | "
-                 f"{cell(r['linux_lost_pct'])} | {cell(r['mica_lost_pct'])} |\n")
+        text += (f"| {r['nic']} | {r['direction']} | {cell(r['linux_dps'])} | "
+                 f"{cell(r['mica_dps'])} | {cell(r['linux_lost_pct'])} | "
+                 f"{cell(r['mica_lost_pct'])} |\n")
     for direction, c in counts.items():
         text += (f"\nMica virtio-net {direction}: {c['calls']} system calls for {c['bytes']} "
                  f"bytes, {cell(c['per_mib'])} a MiB: "

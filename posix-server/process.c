@@ -14,6 +14,7 @@
 #include "posix.h"
 #include "procfs.h"
 #include "signals.h"
+#include "socket.h"
 #include "syscall.h"
 #include "timers.h"
 #include "tty.h"
@@ -242,6 +243,8 @@ static void process_release(struct process *p)
 	task_delete(&p->task);
 	as_release(&p->as);
 	fd_close_all(p);
+	if (socket_lingering)
+		socket_linger_end(p->account, 0);     /* its closed listeners too */
 	if (p->cwd >= 0) {
 		vfs_nodes[p->cwd].opens--;
 		vfs_closed(p->cwd);

@@ -112,6 +112,8 @@ void socket_closed(const struct file *f)
 			unix_dgram_closed(s);
 		unix_closed(s);
 	} else if (!s->dead) {
+		if (socket_linger(s))
+			return;         /* still listening, for a moment */
 		socket_call(s, SOCK_CLOSE, w, 1, NULL, 0);
 		socket_session_count(s->session, -1);
 	}

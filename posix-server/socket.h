@@ -74,6 +74,10 @@ struct psock {
 	bool poll_valid;
 	unsigned poll_bits;
 	bool every_edge;                /* SOCK_OPT_EVERY_EDGE given (socket_every_edge) */
+	/* A listener its process closed, still listening until linger_until
+	 * (ns of the clock) or sooner (socket_linger.c): no file holds it. */
+	bool lingering;
+	uint64_t linger_until;
 	/* A stream's room in the netstack's send buffer as its last SEND
 	 * left it, until a notification or a poll that says writable: how
 	 * much a send stages (socket.c), so that a write that finds the
@@ -158,6 +162,18 @@ void socket_all_dead(void);
 void socket_polls_stale(void);
 /* The netstack's SOCK_POLL bits for s, as an answer just gave them. */
 void socket_poll_known(struct psock *s, unsigned bits);
+
+/* A TCP listener closed and opened again on the same port
+ * (socket_linger.c). socket_linger: s, a listener being closed by its
+ * account's process, lingers instead (true: not to be closed now).
+ * socket_linger_adopt: s, bound and about to listen, takes over a
+ * lingering listener of its account bound to the same address and port
+ * (true: s listens now, with what that one queued).
+ * socket_linger_end: the lingering listeners of account, and those whose
+ * time has passed at now (0: none), closed. */
+bool socket_linger(struct psock *s);
+bool socket_linger_adopt(struct psock *s);
+void socket_linger_end(int account, uint64_t now);
 /* f (any file) is watched by an edge-triggered epoll: if it is one of
  * the netstack's sockets (TCP, UDP), ask it to signal every arrival of
  * data, segment or datagram (once: SOCK_OPT_EVERY_EDGE), so that each is

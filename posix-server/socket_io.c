@@ -106,9 +106,19 @@ static long send_dgram(struct process *p, struct psock *s, const struct uio *u, 
 		return -LINUX_EFAULT;
 	uint64_t w[6] = { (uint64_t)s->id, 0, total, SOCK_NONBLOCK, to ? to->addr : 0,
 			  to ? to->port : 0 };
+	/* A datagram sent changes none of the socket's poll bits (the
+	 * netstack's UDP socket is always writable, its queue and what it
+	 * told of it are untouched, and a pending error fails the send
+	 * instead): those known before stay known, so that a sender pacing
+	 * itself with a select before each datagram, as iperf3 -u -b does,
+	 * asks the netstack nothing for it (socket_poll). */
+	bool known = s->poll_valid;
+	unsigned bits = s->poll_bits;
 	long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
 	if (r < 0)
 		return r;
+	if (known)
+		socket_poll_known(s, bits);
 	s->bound = true;
 	return (long)out[0];
 }

@@ -145,6 +145,12 @@ long syscall_unsupported(struct process *p, uint64_t nr);
 void syscall_note(struct thread *t, uint64_t nr, const struct user_regs *r, long result,
 		  bool blocked);
 
+/* Lingering listeners (socket_linger.c): how many, and a call of p's,
+ * numbered nr, about to be made, which ends its account's unless it is
+ * one of the few that keep them. */
+extern unsigned socket_lingering;
+void socket_linger_call(struct process *p, uint64_t nr);
+
 /* posix.h's syscall_dispatch, noting each call (syscall_note) when slow. */
 static inline __attribute__((always_inline)) enum dispatch_result
 syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
@@ -156,6 +162,8 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 
 	p->current = t;
 	share_account = p->account;
+	if (__builtin_expect(socket_lingering != 0, 0))
+		socket_linger_call(p, nr);
 	if (__builtin_expect(!fn, 0))
 		result = syscall_unsupported(p, nr);
 	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "procfs.h"
 #include "signals.h"
+#include "socket.h"
 #include "syscall.h"
 #include "timers.h"
 #include "vdso_map.h"
@@ -146,6 +147,8 @@ void signal_timers(void)
 	timerfds_expire();
 	posix_timers_expire();
 	load_sample(now);
+	if (socket_lingering)
+		socket_linger_end(-1, now);
 	signal_timer_arm();
 }
 

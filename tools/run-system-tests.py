@@ -46,13 +46,13 @@ PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 # them or read them.
 ROUTER_DEMO = "test_router.py::test_make_router_demo_boots_by_pxe_and_routes"
 WRITERS = {"test_workflow", ROUTER_DEMO}
-READERS = {"test_boot", "test_pxe", "test_posix_net"}
+READERS = {"test_boot", "test_pxe", "test_posix_net", "test_posix_udp_send"}
 # Modules that drive traffic as fast as the guest takes it (iperf3, 16 MiB
 # transfers, floods): each runs alone, after the others (their QEMU's I/O
 # thread and the host's senders need more than one core, and their rate
 # and loss checks must not depend on a neighbour).
 HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net",
-         "test_restart", "test_firewall", "test_tx_heap"}
+         "test_restart", "test_firewall", "test_tx_heap", "test_posix_udp_send"}
 
 ESTIMATE = {
     "test_posix_net": 286, "test_hostile": 217, "test_router": 195, "test_posix": 194,
@@ -63,6 +63,7 @@ ESTIMATE = {
     "test_posix_time": 25, "test_kernel": 20, "test_init": 28, "test_posix_threads": 15,
     "test_logs": 15, "test_posix_memory": 14, "test_posix_runlist": 12, "test_clock": 10,
     "test_socket_clients": 8, "test_rx_lend": 35, "test_tx_heap": 35, "test_tx_stage": 20, "test_icmp_limit": 6, "test_bench_report": 20, "test_config": 3,
+    "test_posix_udp_send": 60,
 }
 DEFAULT_ESTIMATE = 20
 BUNDLE = 60

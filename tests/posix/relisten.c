@@ -1,0 +1,75 @@
+/*
+ * A TCP listener closed and opened again on the same port at once, as
+ * Debian's iperf3 -s does at the end of every test: `relisten [PEER]`
+ * (PEER unused; tests/system/test_posix_net.py runs it with the others,
+ * and compares its lines with what Mica is meant to print, not with
+ * Linux's). A connection made to 127.0.0.1 before the close is accepted
+ * by the new listener on Mica (posix-server/socket_linger.c: the closed
+ * listener lingers while the process only closes, sets up and binds
+ * sockets, and a listen on the same address and port takes it over);
+ * Linux resets it at the close (so "after relisten: none" there). Then
+ * a close followed by a connect, which ends the lingering: refused, as
+ * on Linux.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHECK_ERRNOS(X) X(ECONNREFUSED) X(ECONNRESET)
+#include "check.h"
+
+#define PORT 7790
+
+static struct sockaddr_in lo;                   /* 127.0.0.1:PORT */
+
+/* A listener on 127.0.0.1:PORT, as iperf3's netannounce makes it. */
+static int listener(void)
+{
+	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (const struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(s, 4) < 0)
+		printf("listener: %s\n", err(errno));
+	return s;
+}
+
+static int readable(int s, int ms)
+{
+	struct pollfd p = { s, POLLIN, 0 };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+int main(void)
+{
+	char got = 0;
+
+	lo = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(PORT),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int l = listener();
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	report("connect", connect(c, (const struct sockaddr *)&lo, sizeof(lo)));
+	printf("queued: %s\n", readable(l, 2000) ? "yes" : "no");
+	close(l);
+	l = listener();
+	int a = readable(l, 1000) ? accept(l, NULL, NULL) : -1;
+	printf("after relisten: %s\n", a >= 0 ? "a connection" : "none");
+	if (a >= 0) {
+		ssize_t n = write(c, "x", 1);
+		printf("it carries data: %s\n",
+		       n == 1 && readable(a, 2000) && read(a, &got, 1) == 1 && got == 'x' ? "yes" : "no");
+		close(a);
+	}
+	close(c);
+	close(l);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	report("connect after a plain close", connect(c, (const struct sockaddr *)&lo, sizeof(lo)));
+	close(c);
+	printf("relisten: done\n");
+	return 0;
+}

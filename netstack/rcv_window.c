@@ -65,3 +65,20 @@ void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb)
 	give(pcb, w->withheld);
 	w->withheld = 0;
 }
+
+void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
+{
+	/* tcp_ack's immediate acknowledgement: TF_ACK_NOW, and its
+	 * TF_ACK_DELAY taken. Only in-order data in ESTABLISHED with no
+	 * segments held out of order (a hole: RFC 5681 4.2 wants every
+	 * acknowledgement at once). */
+	if (pcb->state != ESTABLISHED || (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) != TF_ACK_NOW ||
+	    pcb->ooseq)
+		return;
+	bool edge_moves = TCP_SEQ_GT(pcb->rcv_nxt + pcb->rcv_wnd, pcb->rcv_ann_right_edge);
+	if (!rcv_window_ack_may_wait(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
+				     edge_moves))
+		return;
+	tcp_clear_flags(pcb, TF_ACK_NOW);
+	tcp_set_flags(pcb, TF_ACK_DELAY);
+}

@@ -483,6 +483,8 @@ void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb);
  * half of it is unread (rcv_window_ack_may_wait); the reader's window
  * update, or lwIP's delayed acknowledgement, sends it. */
 void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb);
+/* How many acknowledgements rcv_window_ack_policy made delayed. */
+uint64_t rcv_window_acks_delayed(void);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

@@ -14,6 +14,8 @@
 #include "lwip/priv/tcp_priv.h"
 #include "rcv_window.h"
 
+static uint64_t acks_delayed;
+
 void rcv_window_measure(struct rcv_window *w, const struct pbuf *p)
 {
 	uint32_t bytes = 0, bufs = 0;
@@ -81,4 +83,10 @@ void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
 		return;
 	tcp_clear_flags(pcb, TF_ACK_NOW);
 	tcp_set_flags(pcb, TF_ACK_DELAY);
+	acks_delayed++;
+}
+
+uint64_t rcv_window_acks_delayed(void)
+{
+	return acks_delayed;
 }

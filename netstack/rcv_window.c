@@ -8,6 +8,8 @@
  * was read is withheld, and given back as the window falls below the
  * clamp again, or all of it before the connection is closed (lwIP
  * resets a connection closed with window not given back: data unread).
+ * And which acknowledgements of received data wait for the reader's
+ * window update (rcv_window_ack_policy, rcv_window_ack_may_wait).
  */
 #include "netstack.h"
 

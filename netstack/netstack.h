@@ -478,6 +478,13 @@ struct tcp_pcb;
 void rcv_window_measure(struct rcv_window *w, const struct pbuf *p);
 void rcv_window_recved(struct rcv_window *w, struct tcp_pcb *pcb, uint32_t len);
 void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb);
+/* In a receive callback: lwIP's immediate acknowledgement of the data
+ * made a delayed one when it would not open the window and more than
+ * half of it is unread (rcv_window_ack_may_wait); the reader's window
+ * update, or lwIP's delayed acknowledgement, sends it. */
+void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb);
+/* How many acknowledgements rcv_window_ack_policy made delayed. */
+uint64_t rcv_window_acks_delayed(void);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

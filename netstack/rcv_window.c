@@ -8,11 +8,15 @@
  * was read is withheld, and given back as the window falls below the
  * clamp again, or all of it before the connection is closed (lwIP
  * resets a connection closed with window not given back: data unread).
+ * And which acknowledgements of received data wait for the reader's
+ * window update (rcv_window_ack_policy, rcv_window_ack_may_wait).
  */
 #include "netstack.h"
 
 #include "lwip/priv/tcp_priv.h"
 #include "rcv_window.h"
+
+static uint64_t acks_delayed;
 
 void rcv_window_measure(struct rcv_window *w, const struct pbuf *p)
 {
@@ -64,4 +68,27 @@ void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb)
 {
 	give(pcb, w->withheld);
 	w->withheld = 0;
+}
+
+void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
+{
+	/* tcp_ack's immediate acknowledgement: TF_ACK_NOW, and its
+	 * TF_ACK_DELAY taken. Only in-order data in ESTABLISHED with no
+	 * segments held out of order (a hole: RFC 5681 4.2 wants every
+	 * acknowledgement at once). */
+	if (pcb->state != ESTABLISHED || (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) != TF_ACK_NOW ||
+	    pcb->ooseq)
+		return;
+	bool edge_moves = TCP_SEQ_GT(pcb->rcv_nxt + pcb->rcv_wnd, pcb->rcv_ann_right_edge);
+	if (!rcv_window_ack_may_wait(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
+				     edge_moves))
+		return;
+	tcp_clear_flags(pcb, TF_ACK_NOW);
+	tcp_set_flags(pcb, TF_ACK_DELAY);
+	acks_delayed++;
+}
+
+uint64_t rcv_window_acks_delayed(void)
+{
+	return acks_delayed;
 }

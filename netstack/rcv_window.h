@@ -17,6 +17,7 @@
 #ifndef MICA_NETSTACK_RCV_WINDOW_H
 #define MICA_NETSTACK_RCV_WINDOW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Receive buffers one connection's window may take: three quarters of
@@ -69,6 +70,22 @@ static inline uint32_t rcv_window_give(uint32_t wnd, uint32_t clamp, uint32_t cr
 	uint32_t room = wnd < clamp ? clamp - wnd : 0;
 
 	return credit < room ? credit : room;
+}
+
+/* Whether an acknowledgement of received data that lwIP would send at
+ * once (its rule: every second segment, tcp_ack) may wait instead: only
+ * when it would not move the window's right edge (nothing was read
+ * since the last announcement: edge_moves false) and the peer may send
+ * less than half of the window the clamp allows (wnd, bytes). Such an
+ * acknowledgement lets a sender held by our window send nothing more,
+ * and costs a frame; the reader's window update acknowledges the data
+ * when it comes, lwIP's delayed acknowledgement within 250 ms at the
+ * latest (RFC 1122 4.2.3.2: under 0.5 s). Linux's rule alike
+ * (__tcp_ack_snd_check: at once only if the window announced now would
+ * not be smaller than the last). */
+static inline bool rcv_window_ack_may_wait(uint32_t wnd, uint32_t clamp, bool edge_moves)
+{
+	return !edge_moves && wnd < clamp / 2;
 }
 
 #endif

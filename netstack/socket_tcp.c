@@ -23,6 +23,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		rcv_window_measure(&s->rw, p);
 		if (sock_rx_append(s, p) != ERR_OK)
 			return ERR_MEM;         /* lwIP keeps it and offers it again */
+		rcv_window_ack_policy(&s->rw, pcb);     /* an ACK the reader's update makes */
 		if (s->rx_told && !s->every_edge)
 			return ERR_OK;          /* readable already, and told so */
 	}

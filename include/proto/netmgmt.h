@@ -219,6 +219,10 @@ enum netmgmt_label {
 				   (SOCK_RECV_LEND) instead of copied */        \
 	OWN(sock_rx_lent_now)   /* pool buffers lent now, until the session's    \
 				   next call or end */                          \
+	OWN(tcp_ack_delayed)    /* immediate ACKs of received data made delayed: \
+				   they would not open the window, more than   \
+				   half of it unread (docs/netstack.md,        \
+				   Receive window) */                           \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
 	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \

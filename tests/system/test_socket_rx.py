@@ -7,6 +7,8 @@ reads again, and the buffers go back when the connection ends and when
 the client dies. Each socket keeps at most its fair share of that bound:
 a connection that stalled first with all of it gives half back (its
 newest entries copied into lwIP's heap) when a second one needs it.
+Behind a stalled reader's window, acknowledgements that would not open
+it wait (docs/netstack.md, "Receive window": tcp_ack_delayed).
 
 netecho's TCP echo is the client: it reads a connection only while it
 can send back what it read, so a host that sends without reading stalls
@@ -132,6 +134,10 @@ def test_unread_data_keeps_at_most_half_lwips_share(model, tmp_path):
         stalled(rig, conns, senders)
         _, alone, collapsed = kept(rig)
         assert alone > share // 4, (alone, share)
+        # Behind the stalled reader's window (more than half unread, not
+        # opening) lwIP's every-second-segment ACKs were made delayed
+        # (rcv_window_ack_policy): this fails when they are all sent.
+        assert rig.stats()["tcp_ack_delayed"] > 0
         # The second: the first gives back what is past its half.
         more, more_senders = start_senders(rig, payloads[1:])
         conns, senders = conns + more, senders + more_senders

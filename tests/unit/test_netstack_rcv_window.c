@@ -79,3 +79,21 @@ TEST(rcv_window_a_reader_that_reads_everything_reopens_the_window_to_the_clamp)
 	/* Closing gives everything back: the whole window again. */
 	CHECK_EQ(wnd + withheld, WND);
 }
+
+TEST(rcv_window_ack_waits_only_behind_a_half_used_window_that_does_not_open)
+{
+	/* The peer may send less than half of the window, and this ACK
+	 * would not move its right edge: it waits for the reader's update. */
+	CHECK(rcv_window_ack_may_wait(WND / 2 - 1, WND, false));
+	CHECK(rcv_window_ack_may_wait(0, WND, false));
+	/* Half the window or more still open to the peer: at once (a
+	 * sender held by its congestion window needs the ACK to send). */
+	CHECK(!rcv_window_ack_may_wait(WND / 2, WND, false));
+	CHECK(!rcv_window_ack_may_wait(WND, WND, false));
+	/* The reader read since the last announcement: the ACK opens the
+	 * window, at once. */
+	CHECK(!rcv_window_ack_may_wait(0, WND, true));
+	/* The half is of the clamp (small segments), not of TCP_WND. */
+	CHECK(!rcv_window_ack_may_wait(RCV_WINDOW_BUFS * 536 / 2, RCV_WINDOW_BUFS * 536, false));
+	CHECK(rcv_window_ack_may_wait(RCV_WINDOW_BUFS * 536 / 2 - 1, RCV_WINDOW_BUFS * 536, false));
+}

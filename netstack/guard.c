@@ -564,6 +564,7 @@ signed char guard_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, unsigne
 {
 	uint8_t flags = TCPH_FLAGS(hdr);
 
+	rcv_window_input(pcb);
 	/* A reset that ends a TIME-WAIT (time_wait.c): gone, nothing more. */
 	if (time_wait_reset(pcb, hdr))
 		return ERR_ABRT;

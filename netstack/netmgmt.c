@@ -85,6 +85,7 @@ static void proto_stats(struct net_proto_stats *p)
 	socket_rx_kept(&p->sock_rx_kept_most, &p->sock_rx_collapsed);
 	socket_rx_lent(&p->sock_rx_lent, &p->sock_rx_lent_now);
 	p->tcp_ack_delayed = rcv_window_acks_delayed();
+	p->tcp_ack_forced = rcv_window_acks_forced();
 	p->ip_bad_src = guard_counters()->ip_bad_src;
 	p->ip_source_route = guard_counters()->ip_source_route;
 	p->udp_trimmed = guard_counters()->udp_trimmed;

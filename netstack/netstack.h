@@ -481,10 +481,26 @@ void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb);
 /* In a receive callback: lwIP's immediate acknowledgement of the data
  * made a delayed one when it would not open the window and more than
  * half of it is unread (rcv_window_ack_may_wait); the reader's window
- * update, or lwIP's delayed acknowledgement, sends it. */
+ * update, or lwIP's delayed acknowledgement, sends it. Data that filled
+ * a gap is acknowledged at once instead (rcv_window_input). */
 void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb);
-/* How many acknowledgements rcv_window_ack_policy made delayed. */
+/* Before lwIP takes in a segment for pcb (the TCP input hook): whether
+ * pcb holds segments out of order, so that rcv_window_ack_policy
+ * acknowledges at once data that fills all or part of that gap (RFC 5681
+ * 4.2), which lwIP's tcp_ack would delay every other time. */
+void rcv_window_input(const struct tcp_pcb *pcb);
+/* Before lwIP's TCP timer: every acknowledgement due (TF_ACK_NOW, or
+ * TF_ACK_DELAY, which the fast timer sends) that lwIP's tcp_output would
+ * not send, held behind data Nagle's algorithm keeps back, is sent as an
+ * empty ACK (RFC 1122 4.2.3.2: a delayed ACK within 0.5 s; lwIP's fast
+ * timer drops it); rcv_window_ack_policy does the same for the
+ * connection whose data just arrived. */
+void rcv_window_acks_flush(void);
+/* How many acknowledgements rcv_window_ack_policy made delayed; how many
+ * lwIP would have held that were made immediate (of a filled gap) or
+ * sent (behind Nagle's algorithm). */
 uint64_t rcv_window_acks_delayed(void);
+uint64_t rcv_window_acks_forced(void);
 /* A static route from the console (kept over rebuilds); remove a static
  * route, the configuration's too (metric -1: the lowest). 0 or a negative
  * ERR_* (NETMGMT_ROUTE_ADD, _DEL). */

@@ -16,7 +16,10 @@
 #include "lwip/priv/tcp_priv.h"
 #include "rcv_window.h"
 
-static uint64_t acks_delayed;
+static uint64_t acks_delayed, acks_forced;
+/* The connection the segment lwIP is taking in is for, when it held
+ * segments out of order before it (rcv_window_input); else NULL. */
+static const struct tcp_pcb *hole_before;
 
 void rcv_window_measure(struct rcv_window *w, const struct pbuf *p)
 {
@@ -70,25 +73,76 @@ void rcv_window_release(struct rcv_window *w, struct tcp_pcb *pcb)
 	w->withheld = 0;
 }
 
+/* Whether lwIP's tcp_output, asked for an acknowledgement (want: its
+ * flags TF_ACK_NOW, or TF_ACK_DELAY that the fast timer turns into
+ * one), would send nothing: data is waiting whose sending Nagle's
+ * algorithm holds back (tcp_do_output_nagle), and lwIP 2.1's tcp_output
+ * then leaves its loop without the empty ACK it sends when nothing
+ * waits; the fast timer then clears the flags, and the ACK is never
+ * sent (still so in lwIP's master in 2026: no upstream fix to carry). */
+static bool ack_held_by_nagle(const struct tcp_pcb *pcb, tcpflags_t want)
+{
+	return (pcb->flags & want) && pcb->unsent && !tcp_do_output_nagle(pcb) &&
+	       !(pcb->flags & (TF_NAGLEMEMERR | TF_FIN));
+}
+
+/* The acknowledgement such a tcp_output would not send, sent empty:
+ * true when it went. */
+static bool ack_unblock(struct tcp_pcb *pcb, tcpflags_t want)
+{
+	return ack_held_by_nagle(pcb, want) && tcp_send_empty_ack(pcb) == ERR_OK;
+}
+
 void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
 {
+	/* Data that filled all or part of a gap is acknowledged at once
+	 * (RFC 5681 4.2), so that a sender recovering from a loss learns
+	 * of it; lwIP's tcp_ack delays every other such acknowledgement. */
+	if (pcb == hole_before && pcb->state == ESTABLISHED) {
+		bool held = !(pcb->flags & TF_ACK_NOW);
+		tcp_ack_now(pcb);
+		if (ack_unblock(pcb, TF_ACK_NOW) || held)
+			acks_forced++;
+		return;
+	}
 	/* tcp_ack's immediate acknowledgement: TF_ACK_NOW, and its
 	 * TF_ACK_DELAY taken. Only in-order data in ESTABLISHED with no
 	 * segments held out of order (a hole: RFC 5681 4.2 wants every
 	 * acknowledgement at once). */
 	if (pcb->state != ESTABLISHED || (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) != TF_ACK_NOW ||
-	    pcb->ooseq)
+	    pcb->ooseq) {
+		acks_forced += ack_unblock(pcb, TF_ACK_NOW);
 		return;
+	}
 	bool edge_moves = TCP_SEQ_GT(pcb->rcv_nxt + pcb->rcv_wnd, pcb->rcv_ann_right_edge);
 	if (!rcv_window_ack_may_wait(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
-				     edge_moves))
+				     edge_moves)) {
+		acks_forced += ack_unblock(pcb, TF_ACK_NOW);
 		return;
+	}
 	tcp_clear_flags(pcb, TF_ACK_NOW);
 	tcp_set_flags(pcb, TF_ACK_DELAY);
 	acks_delayed++;
 }
 
+void rcv_window_acks_flush(void)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		acks_forced += ack_unblock(pcb, TF_ACK_NOW | TF_ACK_DELAY);
+}
+
+void rcv_window_input(const struct tcp_pcb *pcb)
+{
+	/* A listener is a struct tcp_pcb_listen, without ooseq. */
+	hole_before = pcb->state != LISTEN && pcb->ooseq ? pcb : NULL;
+}
+
 uint64_t rcv_window_acks_delayed(void)
 {
 	return acks_delayed;
+}
+
+uint64_t rcv_window_acks_forced(void)
+{
+	return acks_forced;
 }

@@ -76,6 +76,8 @@ void timers_run(void)
 		counters.late += c.late;
 		counters.lost += c.lost;
 		for (unsigned k = 0; k < c.calls; k++) {
+			if (i == tcp_index)
+				rcv_window_acks_flush();        /* before the fast timer drops them */
 			lwip_cyclic_timers[i].handler();
 			if (i == tcp_index && !(tcp_active_pcbs || tcp_tw_pcbs)) {
 				running[i] = false;     /* as lwIP's tcpip_tcp_timer */

@@ -223,6 +223,10 @@ enum netmgmt_label {
 				   they would not open the window, more than   \
 				   half of it unread (docs/netstack.md,        \
 				   Receive window) */                           \
+	OWN(tcp_ack_forced)     /* ACKs lwIP would have held, sent at once: of   \
+				   data that filled a gap (RFC 5681 4.2), or  \
+				   behind data Nagle's algorithm held back    \
+				   (docs/netstack.md, Receive window) */      \
 	OWN(ip_bad_src)         /* datagrams from a source no host can have      \
 				   (0/8, 127/8, 224/3, a broadcast, our own) */ \
 	OWN(ip_source_route)    /* datagrams dropped for a loose or strict       \

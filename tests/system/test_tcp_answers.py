@@ -165,3 +165,74 @@ def test_half_open_answers_are_limited(tmp_path):
         assert got == b"still there" * 100, len(got)
         c.reset()
         assert_healthy(t.rig)
+
+
+def ack_echo(t, c, upto):
+    """Wait for netecho's echo of everything the peer sent (the guest's
+    data up to its byte upto - 1 in the peer's sequence space is echoed
+    in the guest's), then acknowledge it, so nothing of the guest's
+    waits for an ACK."""
+    want = c.snd_nxt - upto
+    got = 0
+    deadline = time.monotonic() + 10
+    while got < want and time.monotonic() < deadline:
+        f = t.wire.wait(lambda f: c.mine(f) and seg_len(f) and
+                        (f[TCP].seq - c.rcv_nxt) % (1 << 32) < (1 << 31), 1)
+        if f:
+            c.rcv_nxt = f[TCP].seq + seg_len(f)
+            got += seg_len(f)
+    assert got >= want, ("netecho did not echo", got, want)
+    c.segment()
+
+
+def test_data_that_fills_a_gap_is_acknowledged_at_once(tmp_path):
+    """RFC 5681 4.2: an ACK should be sent at once for a segment that
+    fills all or part of a gap, so that a sender recovering from a loss
+    learns of it. lwIP's tcp_ack delays every other acknowledgement, that
+    one too; the netstack's receive callback sends it at once
+    (rcv_window_ack_policy, counted in tcp_ack_forced). Three times over,
+    with netecho's echoes acknowledged (nothing of the guest's waits):
+    a segment past a gap of 100 bytes (its duplicate ACK), then the
+    gap's data, which must be acknowledged whole, and counted (this fails
+    when lwIP's delay is left: the count stays)."""
+    with Rig(tmp_path, "gapack") as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 7, 40011)
+        c.connect()
+        before = t.rig.stats()["tcp_ack_forced"]
+        for _ in range(3):
+            gap = c.snd_nxt
+            c.segment(seq=gap + 100, data=b"b" * 100)
+            dup = t.wire.wait(lambda f: c.mine(f) and f[TCP].ack == gap % (1 << 32), 5)
+            assert dup, "no duplicate ACK for the segment past the gap"
+            c.segment(seq=gap, data=b"a" * 100)
+            c.snd_nxt = gap + 200
+            assert c.wait_ack(c.snd_nxt), "the filled gap was not acknowledged"
+            ack_echo(t, c, gap)
+        assert t.rig.stats()["tcp_ack_forced"] - before >= 3
+        c.abort()
+        assert_healthy(t.rig)
+
+
+def test_an_ack_is_not_held_behind_data_nagle_holds(tmp_path):
+    """lwIP 2.1's tcp_output, asked for an ACK while data waits that
+    Nagle's algorithm holds back (small, with earlier data not yet
+    acknowledged), leaves without sending anything (no upstream fix), so
+    a delayed ACK never went: the peer saw its data unacknowledged until
+    it sent again. Here the peer never acknowledges netecho's echo: the
+    first echo goes, the second is held by Nagle, and the ACK of the
+    peer's second data must still come (lwIP's delayed ACK, sent empty
+    after the TCP timer: rcv_window_acks_flush; fails without: no ACK)."""
+    with Rig(tmp_path, "nagleack") as t:
+        t.wire.introduce()
+        c = RawTcp(t.wire, 7, 40012)
+        c.connect()
+        before = t.rig.stats()["tcp_ack_forced"]
+        c.send(b"x" * 100)
+        assert c.wait_ack(c.snd_nxt), "the first data was not acknowledged"
+        for _ in range(3):
+            c.send(b"y" * 100)
+            assert c.wait_ack(c.snd_nxt, timeout=3), "an ACK stayed behind Nagle's held data"
+        assert t.rig.stats()["tcp_ack_forced"] - before >= 1
+        c.abort()
+        assert_healthy(t.rig)

@@ -244,7 +244,12 @@ static void thread_id(void)
 	syscall(SYS_timer_delete, id);
 	worker_stop = 1;
 	pthread_join(th, NULL);
-	ev.tid = worker_tid;        /* gone now */
+	/* Gone: join returns when the thread's tid word is cleared, which
+	 * Linux does before it releases the thread (a loaded host was seen
+	 * to let timer_create find it still); tgkill's ESRCH says it is. */
+	for (int i = 0; i < 2000 && syscall(SYS_tgkill, getpid(), worker_tid, 0) == 0; i++)
+		sleep_ms(1);
+	ev.tid = worker_tid;
 	report("SIGEV_THREAD_ID of a thread that is gone", k_create(CLOCK_MONOTONIC, &ev, &id));
 	fflush(stdout);
 	pid_t child = fork();       /* another process's thread */

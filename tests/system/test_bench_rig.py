@@ -64,8 +64,11 @@ def test_wait_answering_waits_for_the_guest(tmp_path):
             qemu.transfer_began = time.time()
             s = ns.in_ns(lambda: socket.create_connection((net_rig.GUEST_ADDR, run_net.PORT),
                                                           timeout=10))
-            # A MiB to the guest, which closes once it has read it all.
-            s.sendall(bytes(1 << 20))
+            # 16 MiB to the guest (tens of ms of its virtual CPU's time,
+            # several samples: one MiB was seen to fit in two samples and
+            # less than a ms of CPU on a loaded host), which closes once
+            # it has read it all.
+            s.sendall(bytes(16 << 20))
             s.shutdown(socket.SHUT_WR)
             s.settimeout(60)
             while s.recv(4096):
@@ -87,7 +90,7 @@ def test_wait_answering_waits_for_the_guest(tmp_path):
                     check_placement(qemu.proc.pid, mode)
         finally:
             sched = run_net.stop_guest(qemu)
-        # A MiB received: the virtual CPU's thread ran, and the sampler
+        # 16 MiB received: the virtual CPU's thread ran, and the sampler
         # told it from QEMU's other threads by its name.
         assert sched and sched["vcpu_on_cpu_ms"] > 0, sched
         assert sched["on_cpu_ms"] >= sched["vcpu_on_cpu_ms"], sched

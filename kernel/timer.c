@@ -1,5 +1,6 @@
 #include "timer.h"
 #include "apic.h"
+#include "calibrate.h"
 #include "cpu.h"
 #include "klog.h"
 #include "notification.h"
@@ -28,22 +29,23 @@ static void timer_tick(struct trap_frame *frame, void *ctx)
 
 void timer_init(void)
 {
-	uint64_t tsc_cycles;
-	uint32_t per_ms = lapic_timer_calibrate(&tsc_cycles);
+	struct calibration cal;
 
-	if (per_ms == 0)
-		panic("timer: local APIC timer does not count");
-	if (tsc_cycles == 0)
-		panic("timer: time-stamp counter does not count");
-	uint32_t period = per_ms * (1000 / TIMER_HZ);
-	params.mult = ((uint64_t)LAPIC_CALIBRATE_MS * 1000000ULL << MICA_CLOCK_SHIFT) / tsc_cycles;
-	params.tsc_per_ms = tsc_cycles / LAPIC_CALIBRATE_MS;
+	if (!clock_calibrate(&cal))
+		panic("timer: no PIT window measured the TSC and APIC timer (%u tried, TSC %lu Hz, "
+		      "APIC %u ticks/ms)", cal.tried, cal.tsc_hz, cal.apic_per_ms);
+	uint32_t period = cal.apic_per_ms * (1000 / TIMER_HZ);
+	params.mult = (1000000000ULL << MICA_CLOCK_SHIFT) / cal.tsc_hz;
+	params.tsc_per_ms = (cal.tsc_hz + 500) / 1000;
 	params.tick_ns = NS_PER_TICK;
 	irq_set_handler(VEC_TIMER, timer_tick, 0);
 	params.tsc_base = rdtsc();
 	lapic_timer_start(period);
 	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz; TSC %lu cycles/ms\n",
-	      per_ms, TIMER_HZ, params.tsc_per_ms);
+	      cal.apic_per_ms, TIMER_HZ, params.tsc_per_ms);
+	kinfo("timer: calibrated against the PIT: median of %u windows (%u tried, >= %u us), "
+	      "spread %u ppm, readings within %lu TSC cycles (%lu refused)\n",
+	      cal.windows, cal.tried, cal.window_us, cal.spread_ppm, cal.bracket, cal.rejected);
 }
 
 uint64_t timer_cycles_to_ns(uint64_t cycles)

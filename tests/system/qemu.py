@@ -122,6 +122,7 @@ class Qemu:
             cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         self.cmd = cmd + list(args)
         self.lines = []
+        self.arrivals = []      # time.monotonic() when each line was read
         self.screen = Screen()
         self.lock = threading.Condition()
         self.proc = None
@@ -138,8 +139,11 @@ class Qemu:
 
     def _read(self):
         for data in iter(lambda: self.proc.stdout.read1(4096), b""):
+            now = time.monotonic()
             with self.lock:
-                self.lines += self.screen.feed(data)
+                lines = self.screen.feed(data)
+                self.lines += lines
+                self.arrivals += [now] * len(lines)
                 self.lock.notify_all()
         with self.lock:
             self.lock.notify_all()
@@ -242,14 +246,14 @@ def build_path(*parts):
     return path
 
 
-def boot_init(tmp_path, manifest_text, modules, name):
+def boot_init(tmp_path, manifest_text, modules, name, prefix=()):
     """A Qemu (not started) booting the kernel with init, this manifest and
-    more boot modules: (host path, module name) pairs."""
+    more boot modules: (host path, module name) pairs; prefix as Qemu's."""
     manifest = tmp_path / "manifest"
     manifest.write_text(manifest_text)
     mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest")] + list(modules)
     return Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-                 "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name=name)
+                 "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name=name, prefix=prefix)
 
 
 def module_files():

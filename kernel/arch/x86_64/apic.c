@@ -58,50 +58,16 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
-/* PIT channel 2 one-shot of `ms` milliseconds, gated through port 0x61;
- * returns once its output goes high. */
-static void pit_wait_ms(unsigned ms)
+void lapic_timer_free_run(void)
 {
-	uint32_t count = 1193182u * ms / 1000u;
-	uint8_t gate = inb(0x61);
-
-	outb(0x61, (gate & ~0x02) | 0x01);  /* gate on, speaker off */
-	outb(0x43, 0xB0);                   /* channel 2, lo/hi, mode 0 */
-	outb(0x42, count & 0xFF);
-	outb(0x42, count >> 8);
-	/* Restart the count: toggle the gate low then high. */
-	gate = inb(0x61);
-	outb(0x61, gate & ~0x01);
-	outb(0x61, gate | 0x01);
-	while (!(inb(0x61) & 0x20))
-		cpu_relax();
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
 }
 
-uint32_t lapic_timer_calibrate(uint64_t *tsc_cycles)
+void lapic_timer_stop(void)
 {
-	const unsigned ms = LAPIC_CALIBRATE_MS;
-	uint32_t best = 0;
-
-	*tsc_cycles = 0;
-	/* A few runs. The end of a run is seen late when the emulator is
-	 * descheduled, which only adds to both counts over the same real
-	 * window: the TSC takes the smallest count; the APIC timer (which
-	 * an emulator may also let lose time) the largest, as it always has. */
-	for (int run = 0; run < 3; run++) {
-		lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
-		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
-		lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
-		uint64_t tsc = rdtsc();
-		pit_wait_ms(ms);
-		uint32_t elapsed = 0xFFFFFFFF - lapic_read(LAPIC_TIMER_CUR);
-		tsc = rdtsc() - tsc;
-		lapic_write(LAPIC_TIMER_INIT, 0);
-		if (elapsed / ms > best)
-			best = elapsed / ms;
-		if (tsc && (*tsc_cycles == 0 || tsc < *tsc_cycles))
-			*tsc_cycles = tsc;
-	}
-	return best;
+	lapic_write(LAPIC_TIMER_INIT, 0);
 }
 
 uint32_t lapic_timer_current(void)

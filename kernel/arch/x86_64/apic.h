@@ -9,15 +9,10 @@
 void lapic_init(void);
 void lapic_eoi(void);
 
-/* The PIT window of one calibration run (the PIT's 16-bit count allows
- * up to 54 ms). */
-#define LAPIC_CALIBRATE_MS 50
-
-/* Measure the APIC timer against the PIT over three windows of
- * LAPIC_CALIBRATE_MS; returns timer ticks per ms (with the divider
- * lapic_timer_start uses), and the time-stamp counter's cycles in one
- * window into *tsc_cycles (0 if it did not count). */
-uint32_t lapic_timer_calibrate(uint64_t *tsc_cycles);
+/* Count down from 2^32 - 1 with the divider lapic_timer_start uses
+ * (16), masked, for calibrate.c to read; lapic_timer_stop stops it. */
+void lapic_timer_free_run(void);
+void lapic_timer_stop(void);
 
 /* Periodic interrupts on VEC_TIMER every `count` timer ticks. */
 void lapic_timer_start(uint32_t count);

@@ -52,7 +52,8 @@ READERS = {"test_boot", "test_pxe", "test_posix_net", "test_posix_udp_send"}
 # thread and the host's senders need more than one core, and their rate
 # and loss checks must not depend on a neighbour).
 HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net",
-         "test_restart", "test_firewall", "test_tx_heap", "test_posix_udp_send"}
+         "test_restart", "test_firewall", "test_tx_heap", "test_posix_udp_send",
+         "test_clock"}
 
 ESTIMATE = {
     "test_posix_net": 286, "test_hostile": 217, "test_router": 195, "test_posix": 194,

@@ -90,4 +90,18 @@ enum line_edit_result line_edit_key(struct line_edit *e, char c);
 unsigned line_edit_view(const struct line_edit *e, const char *prompt, unsigned width,
 			char *out, size_t size, unsigned *column);
 
+/*
+ * An entered line cut into words, as a shell does for simple quoting
+ * (POSIX XCU 2.2, Quoting; no expansions):
+ * words are separated by spaces and tabs; '...' keeps everything in it
+ * as it is; "..." too, except that \ before " \ $ or ` stands for that
+ * character; outside quotes a backslash makes the next character part
+ * of the word. Quotes are taken out (a word may be empty: ''). In place:
+ * words[0..n) point into line. Returns n, or LINE_EDIT_WORDS_QUOTE when a
+ * quote is not closed, LINE_EDIT_WORDS_TOO_MANY for more than max words.
+ */
+#define LINE_EDIT_WORDS_QUOTE    (-1)
+#define LINE_EDIT_WORDS_TOO_MANY (-2)
+int line_edit_words(char *line, char **words, unsigned max);
+
 #endif

@@ -220,3 +220,23 @@ def test_ps_and_kill_of_posix_processes(q):
     command(q, "ps\r", r"^\(no POSIX processes\)$")
     command(q, "run nosuch\r", r"^console: run: nosuch: no such program in the root filesystem$")
     command(q, "run\r", r"^console: usage: run PROGRAM \[ARGS\]$")
+
+
+def test_run_finds_programs_on_path_and_takes_quoted_words(q):
+    # /usr/bin, as PATH=/bin:/usr/bin and the manifest's run= (Debian's
+    # iperf3 is /usr/bin/iperf3).
+    command(q, "run iperf3 --version\r", r"^iperf 3\.\d+")
+    q.wait_for(r"^console: iperf3 \(pid \d+\) exited with status 0$")
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    # Words as a shell splits them: quotes keep spaces, \" is " in "...".
+    mark = q.mark()
+    q.type("""run busybox sh -c "echo 'a  b' \\\\\\"c\\\\\\"; ls -1 /bin/busybox /etc/passwd"\r""")
+    q.wait_for(r'^a  b "c"$', since=mark)
+    q.wait_for(r"^/bin/busybox$", since=mark)
+    q.wait_for(r"^/etc/passwd$", since=mark)
+    q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    command(q, "run busybox sh -c \"ls\r",
+            r"^console: a quote \(' or \"\) is not closed; nothing run$")
+    command(q, "run /usr/bin\r", r"^console: run: /usr/bin: not an executable file$")
+

@@ -49,6 +49,7 @@ static void control_ps(struct msg *m, const uint64_t *w)
 		e.pgid = p->pgid;
 		e.sid = p->sid;
 		e.state = p->state == PROCESS_ZOMBIE ? POSIX_STATE_ZOMBIE
+			  : p->stopped ? POSIX_STATE_STOPPED
 			  : waiting ? POSIX_STATE_WAITING : POSIX_STATE_RUNNING;
 		e.flags = (pgrp ? POSIX_PS_TERMINAL : 0) |
 			  (pgrp && pgrp == p->pgid ? POSIX_PS_FOREGROUND : 0);

@@ -201,15 +201,21 @@ def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
 def test_ps_and_kill_of_posix_processes(q):
     pid = start_shell(q)
     # ^] gives the prompt back and leaves the shell running.
-    command(q, CTRL_RBRACKET, r"^console: busybox \(pid %d\) left running \(kill %d ends it\)$"
-            % (pid, pid))
+    command(q, CTRL_RBRACKET,
+            r"^console: busybox \(pid %d\) left running \(kill -KILL %d ends it\)$" % (pid, pid))
     q.wait_row("^" + re.escape(PROMPT) + "$")
     command(q, "ps\r", r"^\s+PID\s+PPID\s+PGID\s+SID\s+STATE\s+TTY\s+COMMAND$")
     # (waiting for a key, or still on its way there)
     q.wait_for(r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
                % (pid, pid, pid))
     command(q, "run busybox sh\r",
-            r"^console: run: pid %d still has the terminal \(kill %d ends it\)$" % (pid, pid))
+            r"^console: run: pid %d still has the terminal \(kill -KILL %d ends it\)$" % (pid, pid))
+    # A stopped process shows as such (Linux's T), and runs on after SIGCONT.
+    command(q, "kill -STOP %d\r" % pid, r"^console: kill %d: sent SIGSTOP \(19\)$" % pid)
+    command(q, "ps\r", r"^\s+%d\s+0\s+%d\s+%d\s+stopped\s+console\+\s+busybox$" % (pid, pid, pid))
+    command(q, "kill -CONT %d\r" % pid, r"^console: kill %d: sent SIGCONT \(18\)$" % pid)
+    command(q, "ps\r", r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
+            % (pid, pid, pid))
     command(q, "kill 999\r", r"^console: kill 999: no such process$")
     command(q, "kill -BOGUS %d\r" % pid, r"^console: kill: unknown signal '-BOGUS'")
     command(q, "kill -0 %d\r" % pid, r"^console: kill %d: there is such a process$" % pid)

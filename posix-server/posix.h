@@ -188,6 +188,10 @@ struct process {
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
 	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */
+	int pdeath_signal;              /* prctl's PR_SET_PDEATHSIG: sent when its parent
+					 * ends (0: none; not kept by fork) */
+	bool no_new_privs;              /* PR_SET_NO_NEW_PRIVS (kept by fork and execve) */
+	bool not_dumpable;              /* PR_SET_DUMPABLE 0 (until execve) */
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */

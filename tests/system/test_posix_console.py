@@ -246,3 +246,16 @@ def test_run_finds_programs_on_path_and_takes_quoted_words(q):
             r"^console: a quote \(' or \"\) is not closed; nothing run$")
     command(q, "run /usr/bin\r", r"^console: run: /usr/bin: not an executable file$")
 
+
+def test_a_shells_commands_end_without_server_lines(q):
+    # busybox calls prctl: answered, not logged as unsupported.
+    pid = start_shell(q)
+    mark = q.mark()
+    shell_line(q, "sh -c 'exit 0'; echo a | cat; echo done", r"^done$")
+    lines = q.output().splitlines()[mark:]
+    assert not [l for l in lines if "exited with status" in l], lines
+    assert "unsupported syscall prctl" not in q.output()
+    # A signal that ends one of them is still told.
+    interrupt(q, "sleep 100", CTRL_C, 2, pid)
+    command(q, "exit 0\r", r"^console: busybox \(pid %d\) exited with status 0$" % pid)
+    q.wait_row("^" + re.escape(PROMPT) + "$")

@@ -259,3 +259,14 @@ def test_a_shells_commands_end_without_server_lines(q):
     interrupt(q, "sleep 100", CTRL_C, 2, pid)
     command(q, "exit 0\r", r"^console: busybox \(pid %d\) exited with status 0$" % pid)
     q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
+def test_the_terminal_type_has_its_terminfo(q):
+    # TERM=vt100 (the programs' environment) and the description ncurses
+    # looks for (/lib/terminfo/v/vt100): Debian's less needs it.
+    mark = q.mark()
+    q.type("""run busybox sh -c 'f=/lib/terminfo/$(echo $TERM | cut -c1)/$TERM; """
+           """test -s $f && echo found $f'\r""")
+    q.wait_for(r"^found /lib/terminfo/v/vt100$", since=mark)
+    q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")

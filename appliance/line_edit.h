@@ -1,5 +1,6 @@
 /*
- * The console's line editor: the bytes a terminal sends in, a line out.
+ * The console's line editor: the bytes a terminal sends in, a line out
+ * (and the line's words, line_edit_words, at the end).
  * Pure logic (no system calls): the host unit tests drive it
  * (tests/unit/test_line_edit.c), appliance/console.c feeds it what the
  * UART delivers and shows line_edit_view() under the log (serial_line).

@@ -280,14 +280,12 @@ $(B)/posix/debs/%/.unpacked:
 # archive (newc), the boot module `rootfs`.
 $(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
 		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
-		$(shell find posix-server/rootfs -type f)
+		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f)
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
 	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/
 	$(Q)cp $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) $(B)/posix/root/bin/
-	$(Q)for f in $(POSIX_DEB_FILES); do p=$${f%%:*}; path=$${f#*:}; \
-		mkdir -p $(B)/posix/root/$$(dirname $$path) && \
-		cp -a $(B)/posix/debs/$$p/$$path $(B)/posix/root/$$path || exit 1; done
+	$(Q)$(PYTHON) tools/rootfs-debs.py $(B)/posix/debs $(B)/posix/root $(POSIX_DEB_FILES)
 	$(Q)cd $(B)/posix/root && find . -mindepth 1 | LC_ALL=C sort | \
 		cpio -o -H newc -R 0:0 --reproducible --quiet > ../rootfs.cpio
 

@@ -226,16 +226,15 @@ static const struct command *command_named(const char *name)
 static void execute(char *line)
 {
 	char *w[MAX_WORDS + 1];
-	int n = 0;
+	int n = line_edit_words(line, w, MAX_WORDS);
 
-	for (char *p = line; *p && n <= MAX_WORDS;) {
-		while (*p == ' ' || *p == '\t')
-			*p++ = 0;
-		if (!*p)
-			break;
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
+	if (n == LINE_EDIT_WORDS_QUOTE) {
+		printf("console: a quote (' or \") is not closed; nothing run\n");
+		return;
+	}
+	if (n == LINE_EDIT_WORDS_TOO_MANY) {
+		printf("console: more than %d words; nothing run\n", MAX_WORDS);
+		return;
 	}
 	if (n == 0)
 		return;

@@ -150,7 +150,7 @@ void posix_kill(char **arg)
 
 void posix_ps(void)
 {
-	static const char *const states[] = { "?", "running", "waiting", "zombie" };
+	static const char *const states[] = { "?", "running", "waiting", "zombie", "stopped" };
 	struct posix_ps e;
 	struct msg m;
 	bool header = false;
@@ -172,7 +172,7 @@ void posix_ps(void)
 		}
 		e.name[sizeof(e.name) - 1] = 0;
 		printf("%6ld %6ld %6ld %6ld  %-8s %-9s %s\n", e.pid, e.ppid, e.pgid, e.sid,
-		       states[e.state < 4 ? e.state : 0],
+		       states[e.state < 5 ? e.state : 0],
 		       e.flags & POSIX_PS_FOREGROUND ? "console+" :
 		       e.flags & POSIX_PS_TERMINAL ? "console" : "-", e.name);
 	}
@@ -209,7 +209,7 @@ void posix_run(char **arg)
 	if (err) {
 		printf("console: run: %s\n", mica_strerror(err));
 	} else if (pid == -16) {
-		printf("console: run: pid %ld still has the terminal (kill %ld ends it)\n",
+		printf("console: run: pid %ld still has the terminal (kill -KILL %ld ends it)\n",
 		       (long)m.w[1], (long)m.w[1]);
 	} else if (pid < 0) {
 		printf("console: run: %s: %s\n", arg[0], posix_error(pid));
@@ -269,8 +269,8 @@ void posix_keys(const char *in, unsigned n)
 		i += k;
 		if (i < n && in[i] == CTRL_RBRACKET && job.active) {
 			job.active = false;
-			printf("\nconsole: %s (pid %ld) left running (kill %ld ends it)\n", job.name, job.pid,
-			       job.pid);
+			printf("\nconsole: %s (pid %ld) left running (kill -KILL %ld ends it)\n",
+			       job.name, job.pid, job.pid);
 			i++;
 		}
 	}

@@ -349,3 +349,46 @@ unsigned line_edit_view(const struct line_edit *e, const char *prompt, unsigned 
 	*column = plen + e->cursor - first < n ? plen + e->cursor - first : n;
 	return n;
 }
+
+int line_edit_words(char *line, char **words, unsigned max)
+{
+	char *in = line, *out = line;
+	unsigned n = 0;
+
+	for (;;) {
+		while (*in == ' ' || *in == '\t')
+			in++;
+		if (!*in)
+			return (int)n;
+		if (n == max)
+			return LINE_EDIT_WORDS_TOO_MANY;
+		/* The word is rewritten in place, its quotes taken out: out
+		 * never passes in, so what is still to be read is intact. */
+		words[n++] = out;
+		char quote = 0;
+		for (; *in && (quote || (*in != ' ' && *in != '\t')); in++) {
+			if (quote == '\'' && *in == '\'') {
+				quote = 0;
+			} else if (quote == '"' && *in == '"') {
+				quote = 0;
+			} else if (quote == '"' && *in == '\\' &&
+				   (in[1] == '"' || in[1] == '\\' || in[1] == '$' || in[1] == '`')) {
+				*out++ = *++in;
+			} else if (quote) {
+				*out++ = *in;
+			} else if (*in == '\'' || *in == '"') {
+				quote = *in;
+			} else if (*in == '\\' && in[1]) {
+				*out++ = *++in;
+			} else {
+				*out++ = *in;
+			}
+		}
+		if (quote)
+			return LINE_EDIT_WORDS_QUOTE;
+		bool more = *in != 0;
+		*out++ = 0;
+		if (more)
+			in++;
+	}
+}

@@ -1,5 +1,6 @@
 /*
- * The console's line editor: the bytes a terminal sends in, a line out.
+ * The console's line editor: the bytes a terminal sends in, a line out
+ * (and the line's words, line_edit_words, at the end).
  * Pure logic (no system calls): the host unit tests drive it
  * (tests/unit/test_line_edit.c), appliance/console.c feeds it what the
  * UART delivers and shows line_edit_view() under the log (serial_line).
@@ -89,5 +90,19 @@ enum line_edit_result line_edit_key(struct line_edit *e, char c);
  */
 unsigned line_edit_view(const struct line_edit *e, const char *prompt, unsigned width,
 			char *out, size_t size, unsigned *column);
+
+/*
+ * An entered line cut into words, as a shell does for simple quoting
+ * (POSIX XCU 2.2, Quoting; no expansions):
+ * words are separated by spaces and tabs; '...' keeps everything in it
+ * as it is; "..." too, except that \ before " \ $ or ` stands for that
+ * character; outside quotes a backslash makes the next character part
+ * of the word. Quotes are taken out (a word may be empty: ''). In place:
+ * words[0..n) point into line. Returns n, or LINE_EDIT_WORDS_QUOTE when a
+ * quote is not closed, LINE_EDIT_WORDS_TOO_MANY for more than max words.
+ */
+#define LINE_EDIT_WORDS_QUOTE    (-1)
+#define LINE_EDIT_WORDS_TOO_MANY (-2)
+int line_edit_words(char *line, char **words, unsigned max);
 
 #endif

@@ -13,9 +13,6 @@
 #include "lib/names.h"
 #include "proto/posix.h"
 
-/* The environment a program the console runs starts with: main.c's. */
-static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
-
 void control_init(void)
 {
 	cap_slot_t cap = slot_alloc();
@@ -52,6 +49,7 @@ static void control_ps(struct msg *m, const uint64_t *w)
 		e.pgid = p->pgid;
 		e.sid = p->sid;
 		e.state = p->state == PROCESS_ZOMBIE ? POSIX_STATE_ZOMBIE
+			  : p->stopped ? POSIX_STATE_STOPPED
 			  : waiting ? POSIX_STATE_WAITING : POSIX_STATE_RUNNING;
 		e.flags = (pgrp ? POSIX_PS_TERMINAL : 0) |
 			  (pgrp && pgrp == p->pgid ? POSIX_PS_FOREGROUND : 0);
@@ -75,24 +73,6 @@ static void control_kill(struct msg *m, const uint64_t *w)
 		result = posix_kill(&from, &r);
 	*m = msg_make(0, 1);
 	m->w[0] = (uint64_t)result;
-}
-
-/* argv[0]'s file: a name in /bin or a path. The node or -errno. */
-static long program_node(const char *name, char *path, size_t size)
-{
-	struct vfs_lookup l;
-	long err;
-
-	if (fmt_snprintf(path, size, "%s%s", strchr(name, '/') ? "" : "/bin/", name) >= (int)size)
-		return -LINUX_ENOENT;
-	if ((err = vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, NULL, &l)))
-		return err;
-	const struct vfs_node *n = &vfs_nodes[l.node];
-	if (n->type != VFS_FILE || !(n->mode & 0111))
-		return -LINUX_EACCES;
-	if (!n->data)
-		return -LINUX_ENOEXEC;  /* a tmpfs file: not from the console */
-	return l.node;
 }
 
 static void run(struct msg *m, const uint64_t *w, unsigned words)
@@ -120,13 +100,13 @@ static void run(struct msg *m, const uint64_t *w, unsigned words)
 	char *a = args, *end = args + (words - 1) * 8;
 	for (; s.argc < argc && a < end; a += strlen(a) + 1)
 		s.argv[s.argc++] = a;
-	for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
-		s.envp[s.envc++] = environment[i];
+	for (unsigned i = 0; i < PROCESS_ENVIRONMENT; i++)
+		s.envp[s.envc++] = process_environment[i];
 	unsigned slots = 0;
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
 		slots += processes[i].state == PROCESS_FREE;
 	long node = !slots ? -LINUX_EAGAIN : s.argc != argc ? -LINUX_E2BIG
-		    : program_node(s.argv[0], path, sizeof(path));
+		    : program_lookup(s.argv[0], path, sizeof(path));
 	if (node < 0) {
 		result = node;
 	} else {

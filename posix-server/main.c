@@ -542,7 +542,6 @@ int main(uint64_t arg)
 	socket_init();
 	size_t rootfs_size;
 	const void *rootfs = program_file("rootfs", &rootfs_size);
-	run_list_rootfs(rootfs, rootfs_size);
 	if (!vfs_init(&vfs_page_ops, rootfs, rootfs_size)) {
 		printf("posix: the root filesystem (boot module rootfs) is malformed or has more than "
 		       "%d entries\n", VFS_NODES);

@@ -188,6 +188,10 @@ struct process {
 	char exe[EXE_PATH_MAX];         /* its executable's path (/proc/self/exe) */
 	uint64_t arg_start, arg_end;    /* its argument strings on its stack (/proc/PID/cmdline) */
 	uint64_t env_start, env_end;    /* its environment's (/proc/PID/environ) */
+	int pdeath_signal;              /* prctl's PR_SET_PDEATHSIG: sent when its parent
+					 * ends (0: none; not kept by fork) */
+	bool no_new_privs;              /* PR_SET_NO_NEW_PRIVS (kept by fork and execve) */
+	bool not_dumpable;              /* PR_SET_DUMPABLE 0 (until execve) */
 	bool stopped;                   /* by a stop signal, until SIGCONT (signal_stop.c) */
 	int stop_signal;                /* the signal that stopped it */
 	enum job_report job_report;     /* a stop or continue wait4 has not reported */
@@ -212,10 +216,20 @@ void reply_put(cap_slot_t reply);
 
 /* ---- runlist.c: the programs to run ---- */
 
+/* The environment every program the server starts (run list, console)
+ * begins with: HOME, PATH (PROCESS_PATH) and TERM. */
+#define PROCESS_PATH        "/bin:/usr/bin"
+#define PROCESS_ENVIRONMENT 3
+extern const char *const process_environment[PROCESS_ENVIRONMENT];
+/* The executable a program name means, as execvp(3) finds it: a name
+ * with a '/' is that path, any other is looked for in each directory
+ * of PROCESS_PATH in turn. Its root-filesystem node, its path into path
+ * (size bytes); -ENOENT (nowhere), -EACCES (not an executable regular
+ * file), -ENOEXEC (a tmpfs file: not startable from here),
+ * -ENAMETOOLONG: the first of these met, ENOENT last. */
+long program_lookup(const char *name, char *path, size_t size);
 /* The run list from the server's arguments (run=, runfile=, memlog=). */
 void run_list_setup(const char *args);
-/* The root filesystem's archive, where programs are looked for first. */
-void run_list_rootfs(const void *archive, size_t size);
 /* Start the next program of the list, skipping those that cannot start;
  * when none is left, say so with the memory. */
 void run_next(void);

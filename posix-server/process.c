@@ -332,10 +332,16 @@ void process_end(struct process *p, int status, int signal)
 	syscall_count_report(p);
 	p->exit_status = status & 0xFF;
 	p->exit_signal = signal;
-	if (signal)
+	/* A program the server started (run list, console: its own account)
+	 * is told how it ended; a process of its making only when a signal
+	 * ended it, rate-limited (a shell's every command would fill the
+	 * console otherwise). */
+	if (p->account == p->pid && signal)
 		printf("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
-	else
+	else if (p->account == p->pid)
 		printf("posix: %s (pid %d) exited with status %d\n", p->name, p->pid, p->exit_status);
+	else if (signal)
+		printf_limited("posix: %s (pid %d) killed by signal %d\n", p->name, p->pid, signal);
 	job_orphans_at_exit(p);
 	/* Its children have no parent to wait for them now. */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
@@ -343,7 +349,7 @@ void process_end(struct process *p, int status, int signal)
 		if (c->state == PROCESS_ZOMBIE && c->ppid == p->pid)
 			c->state = PROCESS_FREE;
 		else if (c->state == PROCESS_RUNNING && c->ppid == p->pid)
-			c->ppid = 0;
+			c->ppid = -p->pid;      /* (0 once told: below) */
 	}
 	/* No zombie for a parent that ignores SIGCHLD (or asked with
 	 * SA_NOCLDWAIT): as Linux, its children are reaped at once. */
@@ -354,6 +360,15 @@ void process_end(struct process *p, int status, int signal)
 		    signal ? signal : p->exit_status);
 	process_wake(parent);
 	tty_process_ended(p);
+	/* Its children's PR_SET_PDEATHSIG (prctl), now that it is gone. */
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *c = &processes[i];
+		if (c->state != PROCESS_RUNNING || c->ppid != -p->pid)
+			continue;
+		c->ppid = 0;
+		if (c->pdeath_signal)
+			signal_send(c, c->pdeath_signal, LINUX_SI_USER, 0, 0);
+	}
 }
 
 static struct process *slot_new(void)
@@ -400,6 +415,8 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->nproc = p->nproc;
 	c->nproc_max = p->nproc_max;
 	c->umask = p->umask;
+	c->no_new_privs = p->no_new_privs;
+	c->not_dumpable = p->not_dumpable;
 	c->nice = p->nice;
 	c->ioprio = p->ioprio;
 	sched_fork(c, p);

@@ -1,66 +1,101 @@
 /*
  * The run list: the programs the server starts one after the other
  * (args run=PROG[:ARG...][,PROG...] or runfile=FILE, read by
- * runlist_parse.c), each from /bin or /usr/bin of the root filesystem or
- * a `file` of the manifest, the next when no process is left.
+ * runlist_parse.c), each found as the shell would on PATH (/bin, then
+ * /usr/bin of the root filesystem; program_lookup, which the console's
+ * `run` uses too) or a `file` of the manifest, the next when no process
+ * is left.
  */
-#include "lib/cpio.h"
 #include "exec_stack.h"
 #include "memory.h"
 #include "posix.h"
 #include "runlist_parse.h"
+#include "vfs.h"
 
 #include "proto/program.h"
 
 #define RUN_LIST_MAX 8192        /* bytes of the run list (test_posix.py's is near 2.5 KiB) */
 
-/* The environment every process starts with. */
-static const char *const environment[] = { "HOME=/", "PATH=/bin:/usr/bin", "TERM=vt100" };
+const char *const process_environment[PROCESS_ENVIRONMENT] = {
+	"HOME=/", "PATH=" PROCESS_PATH, "TERM=vt100"
+};
 
 static char run_list[RUN_LIST_MAX];
-static const void *rootfs;
-static size_t rootfs_size;
 static char *run_next_item = run_list;
 static bool memlog;
 
-/* The executable called name: /bin/name or /usr/bin/name of the root
- * filesystem, or the manifest's `file name`; its path for AT_EXECFN in
- * *path. */
-static bool program_find(const char *name, const void **file, size_t *size, const char **path)
+long program_lookup(const char *name, char *path, size_t size)
 {
-	static char bin[64];
-	struct cpio_entry e;
+	const char *dirs = PROCESS_PATH;
+	long first_err = -LINUX_ENOENT;
 
-	for (unsigned i = 0; i < 2; i++) {
-		fmt_snprintf(bin, sizeof(bin), i ? "/usr/bin/%s" : "/bin/%s", name);
-		if (rootfs && cpio_find(rootfs, rootfs_size, bin, &e)) {
-			*file = e.data;
-			*size = e.size;
-			*path = bin;
-			return true;
+	if (!*name)
+		return -LINUX_ENOENT;
+	for (;;) {
+		const char *colon = strchr(dirs, ':');
+		size_t len = strchr(name, '/') ? 0 : colon ? (size_t)(colon - dirs) : strlen(dirs);
+		struct vfs_lookup l;
+		long err;
+		if (fmt_snprintf(path, size, "%.*s%s%s", (int)len, dirs, len ? "/" : "", name) >=
+		    (int)size)
+			err = -LINUX_ENAMETOOLONG;
+		else
+			err = vfs_resolve(VFS_ROOT, path, VFS_FOLLOW, NULL, &l);
+		if (!err) {
+			const struct vfs_node *n = &vfs_nodes[l.node];
+			if (n->type != VFS_FILE || !(n->mode & 0111))
+				err = -LINUX_EACCES;
+			else if (!n->data)
+				err = -LINUX_ENOEXEC;   /* a tmpfs file: its bytes are not one block */
+			else
+				return l.node;
 		}
+		/* As execvp: a later directory may have it; the first other
+		 * error than "not there" is the one told. */
+		if (err != -LINUX_ENOENT && err != -LINUX_ENOTDIR && first_err == -LINUX_ENOENT)
+			first_err = err;
+		if (!len || !dirs[len])
+			return first_err;
+		dirs += len + 1;
 	}
-	*path = name;
+}
+
+/* The executable called name (program_lookup), or the manifest's `file
+ * name`; its path for AT_EXECFN in path. */
+static bool program_find(const char *name, const void **file, size_t *size, char *path,
+			 size_t path_size)
+{
+	long node = program_lookup(name, path, path_size);
+
+	if (node >= 0) {
+		*file = vfs_nodes[node].data;
+		*size = vfs_nodes[node].size;
+		return true;
+	}
+	fmt_snprintf(path, path_size, "%s", name);
 	*file = program_file(name, size);
 	return *file != NULL;
 }
 
 void run_next(void)
 {
+	static char path[EXE_PATH_MAX];
+
 	for (;;) {
 		struct exec_start s = { .argc = 0 };
 		s.argc = run_list_next(&run_next_item, s.argv, EXEC_MAX_ARGS);
 		if (!s.argc)
 			break;
-		for (unsigned i = 0; i < sizeof(environment) / sizeof(environment[0]); i++)
-			s.envp[s.envc++] = environment[i];
+		for (unsigned i = 0; i < PROCESS_ENVIRONMENT; i++)
+			s.envp[s.envc++] = process_environment[i];
 		const void *file;
 		size_t size;
-		if (!program_find(s.argv[0], &file, &size, &s.execfn)) {
-			printf("posix: %s: no such program (not in /bin of the root filesystem, "
-			       "not a `file` of the manifest)\n", s.argv[0]);
+		if (!program_find(s.argv[0], &file, &size, path, sizeof(path))) {
+			printf("posix: %s: no such program (not in " PROCESS_PATH " of the root "
+			       "filesystem, not a `file` of the manifest)\n", s.argv[0]);
 			continue;
 		}
+		s.execfn = path;
 		if (memlog)
 			memory_log();
 		if (process_start(s.argv[0], file, size, &s))
@@ -74,12 +109,6 @@ void run_next(void)
 	printf("posix: all programs ended; memory: %s in use, %s kept\n",
 	       fmt_bytes(in_use, sizeof(in_use), used * PAGE_SIZE),
 	       fmt_bytes(kept, sizeof(kept), reserve * PAGE_SIZE));
-}
-
-void run_list_rootfs(const void *archive, size_t size)
-{
-	rootfs = archive;
-	rootfs_size = size;
 }
 
 void run_list_setup(const char *args)

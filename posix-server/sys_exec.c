@@ -251,6 +251,7 @@ long posix_execve(struct process *p, struct user_regs *r)
 	memcpy(p->exe, exe, strlen(exe));
 	memset(p->name, 0, sizeof(p->name));
 	memcpy(p->name, node->name, strnlen(node->name, sizeof(p->name) - 1));
+	p->not_dumpable = false;        /* as Linux's begin_new_exec */
 	if (syscall_trace)
 		printf("posix: %s (pid %d): exec %s\n", p->name, p->pid, exe);
 	return 0;

@@ -96,6 +96,8 @@ enum linux_syscall {
 	X(sched_rr_get_interval)                                                 \
 	/* sys_sysinfo.c */                                                      \
 	X(sysinfo)                                                               \
+	/* sys_prctl.c */                                                        \
+	X(prctl)                                                                 \
 	/* realtime.c */                                                         \
 	X(clock_settime) X(settimeofday) X(adjtimex) X(clock_adjtime)           \
 	/* cputime.c */                                                          \

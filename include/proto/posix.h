@@ -57,6 +57,7 @@ enum posix_ps_state {
 	POSIX_STATE_RUNNING = 1,        /* running, or ready to */
 	POSIX_STATE_WAITING = 2,        /* its system call waits (read, wait4, sleep, poll) */
 	POSIX_STATE_ZOMBIE = 3,         /* ended; its parent has not waited for it yet */
+	POSIX_STATE_STOPPED = 4,        /* stopped by a stop signal until SIGCONT (Linux's T) */
 };
 
 #define POSIX_PS_TERMINAL   0x1     /* its session has the console as terminal */

@@ -201,15 +201,21 @@ def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
 def test_ps_and_kill_of_posix_processes(q):
     pid = start_shell(q)
     # ^] gives the prompt back and leaves the shell running.
-    command(q, CTRL_RBRACKET, r"^console: busybox \(pid %d\) left running \(kill %d ends it\)$"
-            % (pid, pid))
+    command(q, CTRL_RBRACKET,
+            r"^console: busybox \(pid %d\) left running \(kill -KILL %d ends it\)$" % (pid, pid))
     q.wait_row("^" + re.escape(PROMPT) + "$")
     command(q, "ps\r", r"^\s+PID\s+PPID\s+PGID\s+SID\s+STATE\s+TTY\s+COMMAND$")
     # (waiting for a key, or still on its way there)
     q.wait_for(r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
                % (pid, pid, pid))
     command(q, "run busybox sh\r",
-            r"^console: run: pid %d still has the terminal \(kill %d ends it\)$" % (pid, pid))
+            r"^console: run: pid %d still has the terminal \(kill -KILL %d ends it\)$" % (pid, pid))
+    # A stopped process shows as such (Linux's T), and runs on after SIGCONT.
+    command(q, "kill -STOP %d\r" % pid, r"^console: kill %d: sent SIGSTOP \(19\)$" % pid)
+    command(q, "ps\r", r"^\s+%d\s+0\s+%d\s+%d\s+stopped\s+console\+\s+busybox$" % (pid, pid, pid))
+    command(q, "kill -CONT %d\r" % pid, r"^console: kill %d: sent SIGCONT \(18\)$" % pid)
+    command(q, "ps\r", r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
+            % (pid, pid, pid))
     command(q, "kill 999\r", r"^console: kill 999: no such process$")
     command(q, "kill -BOGUS %d\r" % pid, r"^console: kill: unknown signal '-BOGUS'")
     command(q, "kill -0 %d\r" % pid, r"^console: kill %d: there is such a process$" % pid)
@@ -220,3 +226,47 @@ def test_ps_and_kill_of_posix_processes(q):
     command(q, "ps\r", r"^\(no POSIX processes\)$")
     command(q, "run nosuch\r", r"^console: run: nosuch: no such program in the root filesystem$")
     command(q, "run\r", r"^console: usage: run PROGRAM \[ARGS\]$")
+
+
+def test_run_finds_programs_on_path_and_takes_quoted_words(q):
+    # /usr/bin, as PATH=/bin:/usr/bin and the manifest's run= (Debian's
+    # iperf3 is /usr/bin/iperf3).
+    command(q, "run iperf3 --version\r", r"^iperf 3\.\d+")
+    q.wait_for(r"^console: iperf3 \(pid \d+\) exited with status 0$")
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    # Words as a shell splits them: quotes keep spaces, \" is " in "...".
+    mark = q.mark()
+    q.type("""run busybox sh -c "echo 'a  b' \\\\\\"c\\\\\\"; ls -1 /bin/busybox /etc/passwd"\r""")
+    q.wait_for(r'^a  b "c"$', since=mark)
+    q.wait_for(r"^/bin/busybox$", since=mark)
+    q.wait_for(r"^/etc/passwd$", since=mark)
+    q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    command(q, "run busybox sh -c \"ls\r",
+            r"^console: a quote \(' or \"\) is not closed; nothing run$")
+    command(q, "run /usr/bin\r", r"^console: run: /usr/bin: not an executable file$")
+
+
+def test_a_shells_commands_end_without_server_lines(q):
+    # busybox calls prctl: answered, not logged as unsupported.
+    pid = start_shell(q)
+    mark = q.mark()
+    shell_line(q, "sh -c 'exit 0'; echo a | cat; echo done", r"^done$")
+    lines = q.output().splitlines()[mark:]
+    assert not [l for l in lines if "exited with status" in l], lines
+    assert "unsupported syscall prctl" not in q.output()
+    # A signal that ends one of them is still told.
+    interrupt(q, "sleep 100", CTRL_C, 2, pid)
+    command(q, "exit 0\r", r"^console: busybox \(pid %d\) exited with status 0$" % pid)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+
+
+def test_the_terminal_type_has_its_terminfo(q):
+    # TERM=vt100 (the programs' environment) and the description ncurses
+    # looks for (/lib/terminfo/v/vt100): Debian's less needs it.
+    mark = q.mark()
+    q.type("""run busybox sh -c 'f=/lib/terminfo/$(echo $TERM | cut -c1)/$TERM; """
+           """test -s $f && echo found $f'\r""")
+    q.wait_for(r"^found /lib/terminfo/v/vt100$", since=mark)
+    q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")

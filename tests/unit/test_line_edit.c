@@ -367,3 +367,52 @@ TEST(line_edit_view_scrolls_to_the_cursor)
 	CHECK(!strcmp(out, "mic"));
 	CHECK(col <= 3);
 }
+
+/* Split a copy of line; the words joined by '|' into out, or the error. */
+static int split(const char *line, char *out, size_t size)
+{
+	static char copy[LINE_EDIT_MAX + 1];
+	char *w[4];
+
+	strcpy(copy, line);
+	int n = line_edit_words(copy, w, 4);
+	out[0] = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strncat(out, "|", size - strlen(out) - 1);
+		strncat(out, w[i], size - strlen(out) - 1);
+	}
+	return n;
+}
+
+TEST(line_edit_words_split_as_a_shell_quotes)
+{
+	char out[128];
+
+	CHECK_EQ(split("  run\tbusybox  sh ", out, sizeof(out)), 3);
+	CHECK(!strcmp(out, "run|busybox|sh"));
+	CHECK_EQ(split("", out, sizeof(out)), 0);
+	CHECK_EQ(split(" \t ", out, sizeof(out)), 0);
+	/* Double quotes keep spaces; \" and \\ inside them, other \ as is. */
+	CHECK_EQ(split("sh -c \"ls a b\"", out, sizeof(out)), 3);
+	CHECK(!strcmp(out, "sh|-c|ls a b"));
+	CHECK_EQ(split("echo \"a \\\"q\\\" \\\\ \\n\"", out, sizeof(out)), 2);
+	CHECK(!strcmp(out, "echo|a \"q\" \\ \\n"));
+	/* Single quotes keep everything, a backslash too. */
+	CHECK_EQ(split("echo 'it \"is\" \\'", out, sizeof(out)), 2);
+	CHECK(!strcmp(out, "echo|it \"is\" \\"));
+	/* Quotes join what touches them into one word; '' is an empty word. */
+	CHECK_EQ(split("a'b c'\"d\"e '' x", out, sizeof(out)), 3);
+	CHECK(!strcmp(out, "ab cde||x"));
+	CHECK_EQ(split("x ''", out, sizeof(out)), 2);
+	CHECK(!strcmp(out, "x|"));
+	/* A backslash outside quotes: the next character, a space too. */
+	CHECK_EQ(split("a\\ b \\'c", out, sizeof(out)), 2);
+	CHECK(!strcmp(out, "a b|'c"));
+	/* Errors: an open quote, too many words. */
+	CHECK_EQ(split("sh -c \"ls", out, sizeof(out)), LINE_EDIT_WORDS_QUOTE);
+	CHECK_EQ(split("echo 'x", out, sizeof(out)), LINE_EDIT_WORDS_QUOTE);
+	CHECK_EQ(split("a b c d", out, sizeof(out)), 4);
+	CHECK_EQ(split("a b c d e", out, sizeof(out)), LINE_EDIT_WORDS_TOO_MANY);
+	CHECK_EQ(split("a b c d   ", out, sizeof(out)), 4);
+}

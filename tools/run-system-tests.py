@@ -55,11 +55,12 @@ HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net"
          "test_restart", "test_firewall", "test_tx_heap"}
 
 ESTIMATE = {
-    "test_posix_net": 286, "test_hostile": 217, "test_router": 195, "test_posix": 214,
+    "test_posix_hogs": 30,
+    "test_posix_net": 286, "test_hostile": 217, "test_router": 195, "test_posix": 194,
     "test_workflow": 167, "test_restart": 124, "test_pxe": 120, "test_tso": 119,
     "test_firewall": 100, "test_net": 85, "test_hostile_dhcp": 65, "test_fuzz": 63,
     "test_hostile_servers": 61, "test_offload": 60, "test_boot": 60, "test_posix_console": 45,
-    "test_posix_fork": 45, "test_posix_hogs": 30, "test_posix_load": 45, "test_nic": 50, ROUTER_DEMO: 44, "test_console": 32,
+    "test_posix_fork": 45, "test_posix_load": 45, "test_nic": 50, ROUTER_DEMO: 44, "test_console": 32,
     "test_posix_time": 25, "test_kernel": 20, "test_init": 20, "test_posix_threads": 15,
     "test_logs": 15, "test_posix_memory": 14, "test_posix_runlist": 12, "test_clock": 10,
     "test_socket_clients": 8, "test_rx_lend": 35, "test_tx_heap": 35, "test_icmp_limit": 6, "test_bench_report": 20, "test_config": 3,

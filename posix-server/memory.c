@@ -22,6 +22,7 @@
 #include "vdso_map.h"
 #include "vfs.h"
 
+#include "proto/program.h"
 #include "uapi/memory.h"
 
 #define MEMORY_RUN       (4UL << 20)
@@ -42,6 +43,9 @@ static uint64_t pages_reserve, pages_used;
 static uint8_t *runs[MEMORY_RUNS_MAX];
 static uint16_t extra_owners[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
 static uint16_t cache_slot[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];   /* slot + 1, or 0 */
+/* The account a process's page is charged to (charges[] index + 1), or 0:
+ * the server's own (tables of its own, pipes, tmpfs, the file cache). */
+static uint8_t charged_to[MEMORY_RUNS_MAX][MEMORY_RUN_PAGES];
 static unsigned nruns;
 
 /* The runs by address (address / MEMORY_RUN): open addressing, linear
@@ -75,6 +79,14 @@ static uint16_t *owners_of(const void *page, uint16_t **slot)
 	if (slot)
 		*slot = &no_slot;
 	return NULL;
+}
+
+/* The account page is charged to (charged_to), or NULL: not a page of a run. */
+static uint8_t *charged_to_of(const void *page)
+{
+	uint16_t *extra = owners_of(page, NULL);
+
+	return extra ? &charged_to[0][0] + (extra - &extra_owners[0][0]) : NULL;
 }
 
 /* ---- the file cache: open addressing, linear probing ---- */
@@ -146,8 +158,73 @@ static bool memory_grow(void)
 	return true;
 }
 
+/* ---- each account's share of memory= (docs/posix.md, "Limits") ---- */
+
+/* The pages of processes each account holds: an account's entry is
+ * taken at its first page and given back with its last. */
+#define CHARGES_MAX 255
+static struct charge {
+	int account;
+	unsigned pages;                 /* 0: a free entry */
+} charges[CHARGES_MAX];
+
+/* What a process's page may not take of memory= (in pages): left for the
+ * server's own pages (pipes, sockets, tmpfs, its tables). */
+#define MEMORY_RESERVE(all) ((all) / 16)
+
+/* The manifest's memory= in pages (0: not known, nothing is bounded). */
+static uint64_t memory_allowance(void)
+{
+	return ((const struct program_info *)PROGRAM_INFO_ADDR)->memory / PAGE_SIZE;
+}
+
+uint64_t memory_account_share(void)
+{
+	uint64_t all = memory_allowance(), share = SHARE(all - MEMORY_RESERVE(all));
+
+	return all && share < PROCESS_MAX_PAGES ? share : PROCESS_MAX_PAGES;
+}
+
+/* account's entry of charges[], made if new (index + 1), or 0 (full). */
+static unsigned charge_of(int account)
+{
+	static unsigned last;           /* the last one asked for: a process's pages come in runs */
+	unsigned free = 0;
+
+	if (last && charges[last - 1].pages && charges[last - 1].account == account)
+		return last;
+	for (unsigned i = 0; i < CHARGES_MAX; i++)
+		if (charges[i].pages && charges[i].account == account)
+			return last = i + 1;
+		else if (!charges[i].pages && !free)
+			free = i + 1;
+	if (free)
+		charges[free - 1].account = account;
+	return last = free;
+}
+
+/* Whether a page for a process of account may be taken: its account
+ * holds less than its share (the rest left for the others), and
+ * MEMORY_RESERVE(memory=) is left. *charge: the account's entry (0: none). */
+static bool charge_allowed(int account, unsigned *charge)
+{
+	uint64_t all = memory_allowance();
+
+	*charge = charge_of(account);
+	if (!all)
+		return true;
+	if (pages_used + MEMORY_RESERVE(all) >= all)
+		return false;
+	return !*charge || charges[*charge - 1].pages < memory_account_share();
+}
+
 static void *page_alloc(void *ctx)
 {
+	const struct process *owner = ctx;
+	unsigned charge = 0;
+
+	if (owner && !charge_allowed(owner->account, &charge))
+		return NULL;
 	if (!free_pages && !memory_grow())
 		return NULL;
 	struct free_page *f = free_pages;
@@ -155,6 +232,11 @@ static void *page_alloc(void *ctx)
 	pages_reserve--;
 	pages_used++;
 	memset(f, 0, PAGE_SIZE);
+	uint8_t *to = charged_to_of(f);
+	if (to && charge) {
+		*to = (uint8_t)charge;
+		charges[charge - 1].pages++;
+	}
 	return f;
 }
 
@@ -177,6 +259,11 @@ static void page_free(void *ctx, void *page)
 		cache_drop(page);       /* only the file cache had it still */
 	}
 	sys_mem_unmap(fpage((uint64_t)page, 12), 0);
+	uint8_t *to = charged_to_of(page);
+	if (to && *to) {
+		charges[*to - 1].pages--;
+		*to = 0;
+	}
 	struct free_page *f = page;
 	f->next = free_pages;
 	free_pages = f;

@@ -24,6 +24,13 @@ void memory_page_free(void *page);
  * memory_trim): they fault it in again, which is no sign of a page that
  * will not map (main.c's page_fault). */
 extern uint64_t memory_revokes;
+/* The pages one account's processes may hold together, and so each
+ * process (lib/aspace.h max_pages): SHARE (three quarters) of the
+ * manifest's memory= less a sixteenth of it kept for the server's own
+ * pages, PROCESS_MAX_PAGES at most. A page past it (or one that would
+ * leave less than that sixteenth) is refused: the process's fault is SIGKILL (out of
+ * memory), a call's copy into it EFAULT. */
+uint64_t memory_account_share(void);
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);

@@ -24,7 +24,8 @@
 #include "socket.h"
 #include "syscall.h"
 
-#define NL_PAGES_ALL   64               /* pages all queues hold together (256 KiB) */
+#define NL_PAGES_ALL   64               /* pages all queues hold together (256 KiB); the
+					 * queues of an account's sockets SHARE of them */
 #define NL_SEND_MAX    16384            /* a send's bytes (more: EMSGSIZE) */
 #define NL_PORT_ROVER  (-4097)
 
@@ -57,6 +58,19 @@ void netlink_made(struct psock *s)
 
 /* ---- the receive queue: records of a length word and a datagram ---- */
 
+/* Pages the queues of sockets of q's socket's account hold. */
+static unsigned pages_of_account(const struct nlq *q)
+{
+	int account = socks[q - queues].account;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SOCKET_MAX; i++)
+		if (socks[i].used && netlink(&socks[i]) && socks[i].account == account)
+			for (unsigned k = 0; k < NL_PAGES; k++)
+				n += queues[i].pages[k] != NULL;
+	return n;
+}
+
 /* Move n bytes between the ring from offset at and buf (in: into the
  * ring, whose pages are made as needed). 0 or -ENOMEM. */
 static long ring_move(struct nlq *q, uint64_t at, uint8_t *buf, uint64_t n, bool in)
@@ -66,7 +80,8 @@ static long ring_move(struct nlq *q, uint64_t at, uint8_t *buf, uint64_t n, bool
 		uint64_t k = PAGE_SIZE - off < n - done ? PAGE_SIZE - off : n - done;
 		void **page = &q->pages[pos / PAGE_SIZE];
 		if (!*page && in) {
-			if (pages_held >= NL_PAGES_ALL || !(*page = process_as_ops.page_alloc(NULL)))
+			if (pages_held >= NL_PAGES_ALL || pages_of_account(q) >= SHARE(NL_PAGES_ALL) ||
+			    !(*page = process_as_ops.page_alloc(NULL)))
 				return -LINUX_ENOMEM;
 			pages_held++;
 		}

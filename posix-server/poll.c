@@ -115,7 +115,7 @@ static long wait_more(struct process *p, uint64_t timeout)
 	if (!p->current->sleep_at) {
 		if (!timeout)
 			return 0;
-		p->current->sleep_at = timeout == TIMEOUT_NONE ? SLEEP_FOREVER : now + timeout;
+		p->current->sleep_at = timeout >= SLEEP_FOREVER - now ? SLEEP_FOREVER : now + timeout;
 		p->current->sleep_rem = 0;
 		signal_timer_arm();
 		return SYSCALL_BLOCK;
@@ -139,6 +139,14 @@ static long wait_result(struct process *p, long n, uint64_t timeout)
 	return n;
 }
 
+/* sec seconds and ns nanoseconds (valid) in ns: past what 64 bits hold
+ * (584 years), TIMEOUT_NONE, as Linux's poll_select_set_timeout, whose
+ * timespec64_add_safe saturates (a call never returns at once for it). */
+static uint64_t timeout_ns(uint64_t sec, uint64_t ns)
+{
+	return sec >= TIMEOUT_NONE / 1000000000UL - 1 ? TIMEOUT_NONE : sec * 1000000000UL + ns;
+}
+
 /* A timespec (NULL: none) as a timeout in ns. 0, -EFAULT, -EINVAL. */
 static long timeout_in(struct process *p, uint64_t va, uint64_t *timeout)
 {
@@ -151,7 +159,7 @@ static long timeout_in(struct process *p, uint64_t va, uint64_t *timeout)
 		return -LINUX_EFAULT;
 	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
 		return -LINUX_EINVAL;
-	*timeout = (uint64_t)ts.sec * 1000000000UL + (uint64_t)ts.nsec;
+	*timeout = timeout_ns((uint64_t)ts.sec, (uint64_t)ts.nsec);
 	return 0;
 }
 
@@ -245,7 +253,7 @@ long posix_select(struct process *p, struct user_regs *r)
 			return -LINUX_EFAULT;
 		if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1000000)
 			return -LINUX_EINVAL;
-		timeout = (uint64_t)tv.sec * 1000000000UL + (uint64_t)tv.usec * 1000;
+		timeout = timeout_ns((uint64_t)tv.sec, (uint64_t)tv.usec * 1000);
 	}
 	return select_fds(p, r->rdi, sets, timeout);
 }

@@ -28,7 +28,9 @@
 #include "share.h"
 
 #define PROCESS_MAX        128          /* processes at once */
-#define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each */
+#define PROCESS_MAX_PAGES  ((256UL << 20) / AS_PAGE_SIZE)  /* 256 MiB of memory each at most; less
+						 * with a smaller memory= (memory.h:
+						 * memory_account_share) */
 #define PROCESS_QUOTA      (256UL << 10)  /* kernel memory for each task, bytes */
 #define THREAD_MAX         256          /* threads of all processes at once */
 /* The server's capability table (its own grown at start: task_configure's

@@ -21,7 +21,7 @@
 #include "syscall.h"
 #include "timers.h"
 
-#define POSIX_TIMER_MAX   64            /* timers of all processes */
+#define POSIX_TIMER_MAX   64            /* timers of all processes; an account's SHARE (share.h) */
 #define POSIX_TIMER_EACH  32            /* of one process (then EAGAIN) */
 #define DELAYTIMER_MAX    0x7FFFFFFF    /* si_overrun's largest (Linux's) */
 #define NS_PER_SEC        1000000000ULL
@@ -226,13 +226,14 @@ long posix_timer_create(struct process *p, struct user_regs *r)
 	default:
 		return -LINUX_EINVAL;
 	}
-	unsigned i, free = POSIX_TIMER_MAX, mine = 0;
+	unsigned i, free = POSIX_TIMER_MAX, mine = 0, account = 0;
 	for (i = 0; i < POSIX_TIMER_MAX; i++) {
 		if (!timers[i].proc && free == POSIX_TIMER_MAX)
 			free = i;
 		mine += timers[i].proc == p;
+		account += timers[i].proc && timers[i].proc->account == p->account;
 	}
-	if (free == POSIX_TIMER_MAX || mine >= POSIX_TIMER_EACH)
+	if (share_check(account, free, POSIX_TIMER_MAX) < 0 || mine >= POSIX_TIMER_EACH)
 		return -LINUX_EAGAIN;
 	int id = 0;     /* the lowest the process does not use */
 	while (timer_of(p, (uint64_t)id))

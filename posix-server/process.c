@@ -274,7 +274,7 @@ struct process *process_start(const char *name, const void *file, size_t size,
 	}
 	p->index = (unsigned)(p - processes);
 	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
-	as_init(&p->as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	as_init(&p->as, &process_as_ops, p, (unsigned)memory_account_share());
 	p->cwd = -1;
 	p->nofile = p->nofile_max = FD_MAX;
 	p->account = share_account = next_pid;  /* a new account: its pid's (below) */
@@ -421,7 +421,7 @@ struct process *process_fork(struct process *p, const struct user_regs *regs, lo
 	c->ioprio = p->ioprio;
 	sched_fork(c, p);
 	c->cwd = -1;
-	as_init(&c->as, &process_as_ops, c, PROCESS_MAX_PAGES);
+	as_init(&c->as, &process_as_ops, c, (unsigned)memory_account_share());
 	/* Copy-on-write: every page shared, read-only for both until one
 	 * writes it (lib/aspace.h). */
 	if ((e = fd_copy(c, p)) < 0 || (e = as_share(&c->as, &p->as)) < 0 ||
@@ -460,7 +460,7 @@ long process_exec(struct process *p, int node, struct exec_start *s, struct user
 		vfs_read(node, 0, copy, n->size);
 		file = copy;
 	}
-	as_init(&as, &process_as_ops, p, PROCESS_MAX_PAGES);
+	as_init(&as, &process_as_ops, p, (unsigned)memory_account_share());
 	const char *why = space_build(&as, file, n->size, s, node, &entry, &sp);
 	if (copy)
 		pages_free(copy);

@@ -114,6 +114,18 @@ static long ring_move(struct process *p, struct dgram_queue *q, uint64_t at, voi
 	return 0;
 }
 
+/* An empty queue's pages given back (a send that failed part way may
+ * have made some: they hold no message). */
+static void queue_free(struct dgram_queue *q)
+{
+	for (unsigned i = 0; i < DGRAM_PAGES; i++)
+		if (q->pages[i]) {
+			process_as_ops.page_free(NULL, q->pages[i]);
+			q->pages[i] = NULL;
+		}
+	q->head = q->bytes = q->charge = 0;
+}
+
 /* The oldest message dropped; an empty queue gives its pages back. */
 static void queue_drop(struct dgram_queue *q)
 {
@@ -125,14 +137,8 @@ static void queue_drop(struct dgram_queue *q)
 	q->bytes -= size;
 	q->charge -= h.len + DGRAM_COST;
 	q->count--;
-	if (!q->count) {
-		for (unsigned i = 0; i < DGRAM_PAGES; i++)
-			if (q->pages[i]) {
-				process_as_ops.page_free(NULL, q->pages[i]);
-				q->pages[i] = NULL;
-			}
-		q->head = q->bytes = q->charge = 0;
-	}
+	if (!q->count)
+		queue_free(q);
 	room_news++;
 	threads_wake_all();     /* senders waiting for room */
 }
@@ -208,8 +214,11 @@ long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const s
 	if ((err = ring_move(p, rq, at, &h, NULL, 0, sizeof(h), true)) < 0 ||
 	    (err = ring_move(p, rq, at + sizeof(h), s->name, NULL, 0, s->name_len, true)) < 0 ||
 	    (err = ring_move(p, rq, at + sizeof(h) + s->name_len, NULL, u, 0, (uint64_t)total,
-			     true)) < 0)
+			     true)) < 0) {
+		if (!rq->count)
+			queue_free(rq);  /* the pages it made for this record alone */
 		return err;     /* nothing counted: the record is not there */
+	}
 	rq->bytes += sizeof(h) + s->name_len + (uint64_t)total;
 	rq->charge += (uint64_t)total + DGRAM_COST;
 	rq->count++;
@@ -333,6 +342,7 @@ void unix_dgram_closed(struct psock *s)
 
 	while (q->count)
 		queue_drop(q);
+	queue_free(q);          /* pages of a send that failed part way behind the last */
 	q->peer = -1;
 	for (unsigned i = 0; i < SOCKET_MAX; i++)
 		if (socks[i].used && unix_dgram(&socks[i]) && queues[i].peer == si) {

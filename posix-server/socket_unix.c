@@ -16,7 +16,7 @@
 #include "vfs.h"
 
 #define UNIX_BACKLOG_MAX 16     /* connections waiting for accept, per listener */
-#define UNIX_PENDING_MAX 32     /* in all */
+#define UNIX_PENDING_MAX 32     /* in all; an account's SHARE of them (share.h) */
 #define SUN_OFFSET       2      /* sun_path's offset in sockaddr_un */
 
 /* A connection made and not accepted yet: the listener's socket, the
@@ -25,6 +25,7 @@ struct unix_pending {
 	int listener;           /* socks[] index, -1: a free entry */
 	int rx, tx;
 	int pid;
+	int account;            /* the connecting process's (share.h) */
 	uint64_t seq;           /* the order connections came in */
 	uint8_t name_len;
 	char name[UNIX_PATH_MAX];
@@ -425,10 +426,14 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 		return -LINUX_EPROTOTYPE;
 	if (!l->listening)
 		return -LINUX_ECONNREFUSED;
-	unsigned slot;
-	for (slot = 0; slot < UNIX_PENDING_MAX && pending[slot].listener >= 0; slot++)
-		;
-	if (queued(li) >= (unsigned)l->backlog || slot == UNIX_PENDING_MAX)
+	unsigned slot = UNIX_PENDING_MAX, mine = 0;
+	for (unsigned i = 0; i < UNIX_PENDING_MAX; i++)
+		if (pending[i].listener < 0 && slot == UNIX_PENDING_MAX)
+			slot = i;
+		else if (pending[i].listener >= 0 && pending[i].account == share_account)
+			mine++;
+	/* The account's share used waits (or EAGAIN) as a full backlog does. */
+	if (queued(li) >= (unsigned)l->backlog || share_check(mine, slot, UNIX_PENDING_MAX) < 0)
 		return socket_nonblocking(f, 0) ? -LINUX_EAGAIN : SYSCALL_BLOCK;
 	if (s->connected)
 		return -LINUX_EISCONN;
@@ -450,7 +455,8 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 		memcpy(made->peer, s->name, s->name_len);
 		made->peer_len = s->name_len;
 		made->peer_pid = p->pid;
-		*e = (struct unix_pending){ li, (int)file, -1, p->pid, pending_seq++, s->name_len, { 0 } };
+		*e = (struct unix_pending){ li, (int)file, -1, p->pid, share_account, pending_seq++,
+					    s->name_len, { 0 } };
 		memcpy(e->name, s->name, s->name_len);
 		memcpy(s->peer, l->name, l->name_len);
 		s->peer_len = l->name_len;
@@ -463,7 +469,8 @@ long unix_connect(struct process *p, struct file *f, struct psock *s, uint64_t v
 	if ((err = pipe_pairs(a, b)) < 0)
 		return err;
 	/* This socket reads a and writes b; the one accept makes, the other way. */
-	*e = (struct unix_pending){ li, (int)b[0], (int)a[1], p->pid, pending_seq++, s->name_len, { 0 } };
+	*e = (struct unix_pending){ li, (int)b[0], (int)a[1], p->pid, share_account, pending_seq++,
+				    s->name_len, { 0 } };
 	memcpy(e->name, s->name, s->name_len);
 	s->rx = (int)a[0];
 	s->tx = (int)b[1];

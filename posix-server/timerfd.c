@@ -21,13 +21,14 @@
 #include "timers.h"
 #include "vfs.h"
 
-#define TIMERFD_MAX             64
+#define TIMERFD_MAX             64      /* an account's SHARE of them (share.h) */
 #define TFD_TIMER_ABSTIME       1
 #define TFD_TIMER_CANCEL_ON_SET 2
 #define NS_PER_SEC              1000000000ULL
 
 struct timerfd {
 	bool used;
+	int account;            /* charged to (share.h) */
 	int clock;              /* LINUX_CLOCK_REALTIME, _MONOTONIC, _BOOTTIME */
 	uint64_t next;          /* the next expiry, ns of its clock (0: disarmed) */
 	uint64_t interval;      /* ns (0: one-shot) */
@@ -153,9 +154,16 @@ long posix_timerfd_create(struct process *p, struct user_regs *r)
 		return -LINUX_EINVAL;
 	if (flags & ~(uint64_t)(LINUX_O_NONBLOCK | LINUX_O_CLOEXEC))
 		return -LINUX_EINVAL;
-	for (i = 0; i < TIMERFD_MAX && timerfds[i].used; i++)
-		;
-	if (i == TIMERFD_MAX || (node = vfs_detached(0600, FS_PIPE)) < 0)
+	unsigned mine = 0;
+	i = TIMERFD_MAX;
+	for (unsigned k = 0; k < TIMERFD_MAX; k++)
+		if (!timerfds[k].used && i == TIMERFD_MAX)
+			i = k;
+		else if (timerfds[k].used && timerfds[k].account == share_account)
+			mine++;
+	if ((fd = share_check(mine, i, TIMERFD_MAX)) < 0)
+		return fd;
+	if ((node = vfs_detached(0600, FS_PIPE)) < 0)
 		return -LINUX_ENFILE;
 	vfs_nodes[node].type = VFS_TIMERFD;
 	vfs_nodes[node].timerfd = (int)i;
@@ -163,7 +171,7 @@ long posix_timerfd_create(struct process *p, struct user_regs *r)
 		vfs_closed((int)node);
 		return file;
 	}
-	timerfds[i] = (struct timerfd){ .used = true, .clock = (int)clock };
+	timerfds[i] = (struct timerfd){ .used = true, .account = share_account, .clock = (int)clock };
 	timerfds_used++;
 	if ((fd = fd_install(p, (int)file, 0, flags & LINUX_O_CLOEXEC)) < 0)
 		file_put((int)file);

@@ -2,7 +2,8 @@
  * Waiting for descriptors, differential: poll, ppoll, select, pselect
  * and epoll over pipes, a file and the terminal; timeouts, a writer that
  * comes later (a child), end of file and a reader gone, a signal that
- * interrupts a wait, the mask of ppoll, EPOLLONESHOT, and the errors.
+ * interrupts a wait, the mask of ppoll, EPOLLONESHOT, timeouts too long
+ * for 64 bits of nanoseconds, and the errors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -166,6 +167,38 @@ static void polls(void)
 	close(fds[1]);
 }
 
+/* Timeouts past what 64 bits of nanoseconds hold (2^62 s): no time
+ * limit on Linux (its sum saturates); they wait for the writer that
+ * comes 50 ms later, not return at once. */
+static void huge_timeouts(void)
+{
+	int fds[2];
+	char c;
+
+	if (pipe(fds))
+		return;
+	struct pollfd pf = { fds[0], POLLIN, 0 };
+	struct timespec ts = { 1L << 62, 0 };
+	long t0 = now_ms();
+	pid_t pid = write_later(fds[1], 50);
+	show("ppoll 2^62 s, a writer after 50 ms", ppoll(&pf, 1, &ts, NULL));
+	printf("  waited at least 50 ms: %d, revents %x\n", now_ms() - t0 >= 49, pf.revents);
+	reap(pid);
+	if (read(fds[0], &c, 1) != 1)
+		printf("read failed\n");
+	fd_set rd;
+	FD_ZERO(&rd);
+	FD_SET(fds[0], &rd);
+	struct timeval tv = { 1L << 62, 0 };
+	t0 = now_ms();
+	pid = write_later(fds[1], 50);
+	show("select 2^62 s, a writer after 50 ms", select(fds[0] + 1, &rd, NULL, NULL, &tv));
+	printf("  waited at least 50 ms: %d, set %d\n", now_ms() - t0 >= 49, FD_ISSET(fds[0], &rd));
+	reap(pid);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void selects(void)
 {
 	int fds[2];
@@ -281,6 +314,7 @@ int main(void)
 {
 	polls();
 	selects();
+	huge_timeouts();
 	epolls();
 	return 0;
 }

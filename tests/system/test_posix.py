@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from posix_runs import run_list
+from posix_runs import MEMORY, run_list
 from qemu import BUILD, boot_init, build_path
 
 # (program, arguments): each as posix-server/programs.list builds it.
@@ -238,8 +238,10 @@ def on_mica(output, name, nth=0):
 
 
 # Programs run on Mica only, before and among the others: random system
-# calls (tests/posix/hostile.c); the server must carry on.
-HOSTILE = [("hostile-musl", ["10000", "1"]), ("hostile-glibc", ["10000", "2"])]
+# calls (tests/posix/hostile.c), first from 8 children that may make
+# nearly any call (each killed after a second); the server must carry on
+# and keep no page of theirs.
+HOSTILE = [("hostile-musl", ["10000", "1", "8"]), ("hostile-glibc", ["10000", "2", "8"])]
 # Mica only: targeted abuse (tests/posix/abuse.c): vectors, paths,
 # descriptors and the server's tables exhausted, a bounded fork bomb,
 # memory past the kernel quota, a stack overflow, execve's limits.
@@ -260,7 +262,7 @@ EROFS = ("links-musl", ["erofs"])
 @pytest.fixture(scope="module")
 def mica_output(tmp_path_factory):
     order = HOSTILE[:1] + RUNS[:3] + HOSTILE[1:] + RUNS[3:] + [PS, PS_STATES, ENOSPC, EROFS] + ABUSE
-    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, timeout=600)
+    return run_list(tmp_path_factory.mktemp("posix"), "posix", order, memlog=True, timeout=600)
 
 
 @pytest.mark.parametrize("name,args", RUNS, ids=[" ".join([name] + args) for name, args in RUNS])
@@ -314,8 +316,16 @@ def test_posix_manifest_shipped_runs_its_programs(tmp_path):
 @pytest.mark.parametrize("name", [name for name, _ in HOSTILE])
 def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, name):
     lines, end = on_mica(mica_output, name)
-    assert lines == ["hostile: 10000 calls made, errors returned"]
+    assert lines == ["hostile: 10000 calls made, errors returned",
+                     "hostile: 8 children, each ended or killed: yes"], lines
     assert end == "exited with status 0"
+    # The server's pages in use (memlog=1: logged before each program)
+    # before it and after it: what its calls took is given back (an
+    # AF_UNIX datagram send that faulted part way kept its pages).
+    start = re.search(rf"^posix: started {name} \(pid \d+\)$", mica_output, re.M).start()
+    before = MEMORY.findall(mica_output, 0, start)[-1]
+    after = MEMORY.search(mica_output, start)
+    assert after and int(after.group(1)) == int(before[0]), (before, after and after.group(0))
     assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
                      mica_output, re.M)
 

@@ -1,0 +1,265 @@
+/*
+ * Hogs of the POSIX server's memory and tables, for Mica only (on Linux
+ * they would act on the host; docs/posix.md, "Limits").
+ *
+ * `hogs dgram N`: N rounds of an AF_UNIX datagram socketpair, a send of
+ * 200 KiB whose last page is PROT_NONE (EFAULT part way through the
+ * copy), both ends closed: the server must keep no page of them (the
+ * test reads its memory log).
+ *
+ * `hogs hold` leaves a keeper behind (as tests/posix/shares.c does) that
+ * takes all its account may have of: memory (read(2) from /dev/zero into
+ * 250 MiB mapped: the server's copy fails past the account's share, a
+ * call's EFAULT, not a fault that would end it), timerfds, POSIX timers
+ * (with a child: 32 a process), connections waiting for accept (two
+ * listeners that never accept) and netlink queue pages (five sockets'
+ * RTM_GETLINK answers never read). One line each with the count and the error, then
+ * "hogs: holding (pid N)"; it keeps all until SIGTERM.
+ *
+ * `hogs check`, from another account meanwhile: touches 4 MiB, writes
+ * and reads a pipe, makes a timerfd and a POSIX timer, connects to a
+ * listener of its own, dumps the links (as glibc's getifaddrs): one line
+ * of what worked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t ended;
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EFAULT: return "EFAULT";
+	case ENOBUFS: return "ENOBUFS";
+	default: return strerror(e);
+	}
+}
+
+static int dgram(int rounds)
+{
+	size_t len = 200 * 1024;
+	char *buf = mmap(NULL, len + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	int efault = 0;
+
+	if (buf == MAP_FAILED)
+		return 1;
+	memset(buf, 'x', len + 4096);
+	mprotect(buf + len, 4096, PROT_NONE);
+	for (int i = 0; i < rounds; i++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0)
+			return 1;
+		/* Its last 4 KiB lie in the PROT_NONE page. */
+		if (send(sv[0], buf + 4096, len, MSG_DONTWAIT) < 0 && errno == EFAULT)
+			efault++;
+		close(sv[0]);
+		close(sv[1]);
+	}
+	printf("dgram: %d sends, %d EFAULT\n", rounds, efault);
+	return 0;
+}
+
+static void abstract(struct sockaddr_un *a, const char *name)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	strcpy(a->sun_path + 1, name);
+}
+
+static int listener(const char *name)
+{
+	struct sockaddr_un a;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	abstract(&a, name);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 100) < 0)
+		return -1;
+	return s;
+}
+
+/* Connections to name until one fails (n at most): the count, *err. */
+static int connects(const char *name, int n, int *err)
+{
+	struct sockaddr_un a;
+	int ok = 0;
+
+	abstract(&a, name);
+	*err = 0;
+	while (ok < n) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			*err = errno;
+			break;
+		}
+		ok++;
+	}
+	return ok;
+}
+
+static int link_request(int fd, int flags, int seq)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = { { sizeof(req), RTM_GETLINK, NLM_F_REQUEST | flags, seq, 0 }, { 0 } };
+
+	req.i.ifi_index = flags ? 0 : 1;        /* lo: one answer */
+	return send(fd, &req, sizeof(req), 0) > 0;
+}
+
+/* Five netlink sockets with 2000 answers unread each (the server's
+ * queues hold 64 KiB a socket): the sockets made. */
+static int netlink_fill(int *err)
+{
+	int n;
+
+	*err = 0;
+	for (n = 0; n < 5; n++) {
+		int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		if (fd < 0) {
+			*err = errno;
+			break;
+		}
+		for (int k = 0; k < 2000; k++)
+			link_request(fd, 0, k);
+	}
+	return n;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	ended = 1;
+}
+
+static int hold(void)
+{
+	size_t size = 250UL << 20, got = 0;
+	char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int zero = open("/dev/zero", O_RDONLY), err = 0, n;
+	ssize_t k;
+
+	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
+		got += (size_t)k;
+	err = errno;
+	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? ename(err) : "-");
+
+	for (n = 0; n < 256 && timerfd_create(CLOCK_MONOTONIC, 0) >= 0; n++)
+		;
+	printf("timerfds: %d, then %s\n", n, ename(errno));
+
+	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
+	timer_t id;
+	int pipefd[2];
+	pipe(pipefd);
+	pid_t child = fork();
+	if (child == 0) {
+		int m = 0;
+		while (m < 256 && timer_create(CLOCK_MONOTONIC, &ev, &id) == 0)
+			m++;
+		char c = (char)m;
+		write(pipefd[1], &c, 1);
+		for (;;)
+			pause();
+	}
+	char c = 0;
+	read(pipefd[0], &c, 1);
+	for (n = 0; n < 256 && timer_create(CLOCK_MONOTONIC, &ev, &id) == 0; n++)
+		;
+	printf("POSIX timers: %d + %d, then %s\n", (int)c, n, ename(errno));
+
+	int ok = 0;
+	if (listener("hogA") >= 0 && listener("hogB") >= 0) {
+		ok = connects("hogA", 16, &err);
+		ok += connects("hogB", 16, &err);
+	}
+	printf("connections waiting: %d, then %s\n", ok, ename(err));
+
+	n = netlink_fill(&err);
+	printf("netlink sockets filled: %d%s%s\n", n, err ? ", then " : "", err ? ename(err) : "");
+	printf("hogs: holding (pid %d)\n", (int)getpid());
+	fflush(stdout);
+	while (!ended)
+		pause();
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	printf("hogs: released\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+static const char *yes(int ok)
+{
+	return ok ? "yes" : "no";
+}
+
+static int check(void)
+{
+	size_t size = 4UL << 20;
+	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd[2], piped = 0, err;
+
+	if (m == MAP_FAILED)
+		return 1;
+	memset(m, 1, size);     /* a page refused would end it here */
+	if (pipe(fd) == 0) {
+		char out[4096], in[4096];
+		memset(out, 'p', sizeof(out));
+		piped = write(fd[1], out, sizeof(out)) == (ssize_t)sizeof(out) &&
+			read(fd[0], in, sizeof(in)) == (ssize_t)sizeof(in);
+	}
+	int tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
+	timer_t id;
+	int timer = timer_create(CLOCK_MONOTONIC, &ev, &id) == 0;
+	int connected = listener("checker") >= 0 && connects("checker", 1, &err) == 1;
+	int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), dumped = 0;
+	if (nl >= 0 && link_request(nl, NLM_F_DUMP, 1)) {
+		char buf[8192];
+		dumped = recv(nl, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+	}
+	printf("check: 4 MiB touched yes, pipe %s, timerfd %s, timer %s, unix connect %s, "
+	       "link dump %s\n", yes(piped), yes(tfd >= 0), yes(timer), yes(connected), yes(dumped));
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "dgram"))
+		return dgram(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "hold")) {
+		signal(SIGTERM, on_term);
+		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
+		pid_t keeper = fork();
+		if (keeper != 0)
+			return keeper < 0;
+		setsid();
+		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
+			usleep(10000);
+		return hold();
+	}
+	if (argc == 2 && !strcmp(argv[1], "check"))
+		return check();
+	fprintf(stderr, "usage: hogs dgram N | hold | check\n");
+	return 2;
+}

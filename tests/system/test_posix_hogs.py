@@ -1,0 +1,68 @@
+"""Hogs of the POSIX server's memory and tables (tests/posix/hogs.c, Mica
+only; docs/posix.md, "Limits"): what a process fails to send leaves no
+page behind, and one account that takes all it may have of memory and of
+the tables leaves the others room (issue 18: "each process's memory is
+charged and bounded; hostile processes ... the server and the other
+processes carry on")."""
+import re
+
+from posix_runs import MEMORY, run_list
+from qemu import boot_init, build_path
+
+CONSOLE_MANIFEST = """program posix-server priority=90 quota=40960 memory=65536
+    file rootfs
+    ioports 0x70-0x71
+program console priority=160 control=yes
+    irq 4
+"""
+
+
+def test_posix_failed_datagram_sends_leave_no_memory(tmp_path):
+    """100 AF_UNIX datagram sends of 200 KiB that fault in their last page
+    (EFAULT part way through the copy into the receiver's queue), each
+    socketpair closed: the queue's pages are given back (they were kept
+    for good: 20 MiB in use after the 100)."""
+    out = run_list(tmp_path, "posix-hogs-dgram", [("hogs-musl", ["dgram", "100"])], memlog=True)
+    assert re.search(r"^dgram: 100 sends, 100 EFAULT$", out, re.M), out
+    memory = [tuple(map(int, m)) for m in MEMORY.findall(out)]
+    assert len(memory) == 2, out
+    assert memory[0][0] == 0 and memory[1][0] == 0, memory
+
+
+def test_posix_one_account_hogs_memory_and_tables_others_carry_on(tmp_path):
+    """A keeper started from the console takes its account's share of the
+    server's memory (64 MiB here) and of its timerfds, POSIX timers,
+    connections waiting for accept and netlink queue pages, and stops at
+    the share; another program meanwhile touches 4 MiB, uses a pipe,
+    makes one of each and dumps the links. Before each was shared out the
+    other program was killed (out of memory) or refused (ENFILE,
+    EAGAIN, ENOBUFS)."""
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp_path, CONSOLE_MANIFEST, modules, "posix-hogs") as q:
+        q.wait_for(r"^posix: ready; ")
+        q.wait_for(r"^console: ready; type help$")
+        mark = q.mark()
+        q.send("run hogs-musl hold")
+        pid = q.wait_for(r"^hogs: holding \(pid (\d+)\)$", timeout=240, since=mark).group(1)
+        lines = [line.strip() for line in q.output().splitlines()[mark:]]
+        # 3/4 of 64 MiB at most (a process's other pages count too).
+        m = [re.fullmatch(r"memory: (\d+) MiB, then EFAULT", x) for x in lines]
+        m = [x for x in m if x]
+        assert m and 30 <= int(m[0].group(1)) <= 48, lines
+        assert "timerfds: 48, then EMFILE" in lines, lines
+        assert "POSIX timers: 32 + 16, then EAGAIN" in lines, lines
+        assert "connections waiting: 24, then EAGAIN" in lines, lines
+        assert "netlink sockets filled: 5" in lines, lines
+        mark = q.mark()
+        q.send("run hogs-musl check")
+        q.wait_for(r"^console: hogs-musl \(pid \d+\) exited with status 0$", timeout=120,
+                   since=mark)
+        lines = q.output().splitlines()[mark:]
+        assert ("check: 4 MiB touched yes, pipe yes, timerfd yes, timer yes, unix connect yes, "
+                "link dump yes" in lines), lines
+        assert not any("out of memory" in x for x in lines), lines
+        mark = q.mark()
+        q.send(f"kill {pid}")
+        q.wait_for(r"^hogs: released$", timeout=120, since=mark)

@@ -171,7 +171,8 @@ extern const struct as_ops program_as_ops;
  * m, or an error for the reply's label. */
 long dma_request(struct program *p, struct msg *m);
 /* DMA_CHECK of p (proto/dma.h): 0 and the reply in m when the run lies in
- * one running program's DMA run, or ERR_RANGE, ERR_INVALID_ARG, ERR_NO_RIGHTS. */
+ * one DMA run a program holds now (a dead program's kept runs are not
+ * looked at), or ERR_RANGE, ERR_INVALID_ARG, ERR_NO_RIGHTS. */
 long dma_check_request(struct program *p, struct msg *m);
 long pages_request(struct program *p, struct msg *m);
 long pages_free_request(struct program *p, struct msg *m);

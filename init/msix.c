@@ -12,14 +12,15 @@
 
 void msix_release(struct program *p)
 {
+	/* Off first: a message sent between would land on a freed vector. */
+	if (p->dev)
+		pci_msix_set(p->dev, false);
 	for (unsigned i = 0; i < p->nmsix; i++) {
 		sys_obj_destroy(p->msix[i]);    /* the program's copy dies with it */
 		sys_cap_delete(p->msix[i]);
 		slot_free(p->msix[i]);
 	}
 	p->nmsix = 0;
-	if (p->dev)
-		pci_msix_set(p->dev, false);
 }
 
 _Static_assert(PCI_MSIX_MAX + 1 <= IPC_REG_WORDS, "n and a word a vector in registers");

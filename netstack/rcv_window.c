@@ -99,6 +99,7 @@ void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
 	 * (RFC 5681 4.2), so that a sender recovering from a loss learns
 	 * of it; lwIP's tcp_ack delays every other such acknowledgement. */
 	if (pcb == hole_before && pcb->state == ESTABLISHED) {
+		hole_before = NULL;     /* this input's, once */
 		bool held = !(pcb->flags & TF_ACK_NOW);
 		tcp_ack_now(pcb);
 		if (ack_unblock(pcb, TF_ACK_NOW) || held)

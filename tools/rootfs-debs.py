@@ -65,6 +65,20 @@ def missing(package, pkgdir, path, why):
     sys.exit("\n".join(lines))
 
 
+def confined(base, rel, what):
+    """base/rel, when rel is a relative path that stays inside base, its
+    directories' links followed too; else the build stops, saying what."""
+    norm = os.path.normpath(rel) if rel else ""
+    if not norm or os.path.isabs(rel) or norm == ".." or norm.startswith("../"):
+        sys.exit(f"posix-server/programs.list: {what}: {rel!r} is not a path inside the package "
+                 "or the image")
+    path = os.path.join(base, norm)
+    real_base = os.path.realpath(base)
+    if os.path.commonpath([real_base, os.path.realpath(os.path.dirname(path))]) != real_base:
+        sys.exit(f"posix-server/programs.list: {what}: {rel!r} leads out of {base} by a link")
+    return path
+
+
 def copy(src, dst):
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     if os.path.lexists(dst):
@@ -92,13 +106,16 @@ def main():
     links = []          # (package, the link's path in the image, in the package)
     for entry in sys.argv[3:]:
         package, _, path = entry.partition(":")
+        if not package or "/" in package or package.startswith("."):
+            sys.exit(f"posix-server/programs.list: {entry}: {package!r} is not a package name")
         pkgdir = os.path.join(debs, package)
+        confined(pkgdir, path, entry)
         own = locate(pkgdir, path)
         if own is None:
             missing(package, pkgdir, path, f"{package} has no {' nor '.join(alternates(path))}")
         if own != path:
             print(f"  DEB     {package}: {path} is {own} in the package; put in at /{path}")
-        copy(os.path.join(pkgdir, own), os.path.join(root, path))
+        copy(confined(pkgdir, own, entry), confined(root, path, entry))
         if os.path.islink(os.path.join(pkgdir, own)):
             links.append((package, path, own))
     # Every link's target in the image: from its package when no line put
@@ -107,17 +124,19 @@ def main():
         pkgdir = os.path.join(debs, package)
         for _ in range(LINKS_MAX):
             target = os.readlink(os.path.join(pkgdir, own))
+            what = f"{package}:{dest} -> {target}"
             dest_target = link_target(dest, target)
-            if os.path.lexists(os.path.join(root, dest_target)):
+            if os.path.lexists(confined(root, dest_target, what)):
                 break
-            own_target = locate(pkgdir, link_target(own, target))
+            own_target = locate(pkgdir, os.path.relpath(
+                confined(pkgdir, link_target(own, target), what), pkgdir))
             if own_target is None:
                 sys.exit(f"posix-server/programs.list: {package}:{dest} is a symbolic link to "
                          f"{target}, which neither the image nor {package} has: add the line "
                          f"PACKAGE:{dest_target} of the package that has it (dpkg -S on the host "
                          "names it)")
             print(f"  DEB     {package}: {dest} -> {target}: /{dest_target} put in too")
-            copy(os.path.join(pkgdir, own_target), os.path.join(root, dest_target))
+            copy(confined(pkgdir, own_target, what), confined(root, dest_target, what))
             if not os.path.islink(os.path.join(pkgdir, own_target)):
                 break
             dest, own = dest_target, own_target

@@ -76,3 +76,29 @@ def test_a_dangling_link_and_a_missing_path_stop_the_build(tmp_path):
     r, _ = build(tmp_path, "tool:lib/other")
     assert r.returncode != 0
     assert "tool has a file of that name: usr/bin/other" in r.stderr, r.stderr
+
+
+def test_nothing_outside_the_package_or_the_image(tmp_path):
+    """A list line's PATH or package, or a package's link, that leads out
+    of the unpacked package or the image tree stops the build, and nothing
+    is written or read outside them (the second review: '..' in a PATH
+    wrote beside the tree, and a link's target '../../../outside' copied a
+    host file into the image)."""
+    outside = tmp_path / "outside-target"
+    outside.write_bytes(b"host file")
+    package(tmp_path / "debs", "evil", {
+        "usr/lib/a": b"a",
+        "usr/lib/up": "->../../../../outside-target",
+        "usr/lib/abs": "->/../../outside-target"})
+    around = sorted(os.listdir(tmp_path.parent))
+    for entry in ("evil:../evil/usr/lib/a", "evil:/usr/lib/a", "../debs/evil:usr/lib/a",
+                  "evil:usr/lib/up", "evil:usr/lib/abs"):
+        r, root = build(tmp_path, entry)
+        assert r.returncode != 0, (entry, r.stdout)
+        assert "not a p" in r.stderr or "leads out" in r.stderr, (entry, r.stderr)
+    assert sorted(os.listdir(tmp_path)) == ["debs", "outside-target", "root"]
+    assert sorted(os.listdir(tmp_path.parent)) == around
+    for top, _, files in os.walk(tmp_path / "root"):
+        for name in files:
+            path = os.path.join(top, name)
+            assert os.path.islink(path) or open(path, "rb").read() != b"host file", path

@@ -26,8 +26,13 @@
 #define MIN_TICKS    (PIT_HZ * 20 / 1000)
 /* Readings before the first window, to learn how tight a bracket can be. */
 #define WARMUP_READINGS 32
-/* Bounds on a window that never ends (a PIT that does not count). */
+/* Bounds on a window that never ends (a PIT that does not count): in
+ * readings, and in TSC cycles (2^31: 0.8 s at 2.6 GHz, and room for a
+ * 45 ms window at any TSC rate below 40 GHz), so that eight such windows
+ * hold the boot up for seconds, not the minutes 2^22 readings of five
+ * port accesses each can take under emulation. */
 #define MAX_READINGS (1u << 22)
+#define MAX_WINDOW_TSC (1ull << 31)
 
 struct reading {
 	uint64_t tsc;       /* the middle of the bracket */
@@ -88,13 +93,14 @@ static bool window(struct reading *start, struct reading *end, uint64_t *tightes
 	bool started = false, ended = false;
 
 	pit_start();
+	uint64_t began = rdtsc_ordered();
 	for (uint32_t n = 0; n < MAX_READINGS; n++) {
 		struct reading r;
 
 		take_reading(&r);
 		if (r.width < *tightest)
 			*tightest = r.width;
-		if (r.expired)
+		if (r.expired || r.tsc - began > MAX_WINDOW_TSC)
 			break;
 		if (!tight_enough(r.width, *tightest, slack)) {
 			(*rejected)++;

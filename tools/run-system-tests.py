@@ -135,11 +135,18 @@ class Run:
 
     def start(self):
         self.began = time.monotonic()
+        # Into a file, not a pipe: nobody reads a run's output until it
+        # ends, and a run that wrote more than a pipe holds (64 KiB: a
+        # few failures' assertion messages) waited for ever.
+        self.log = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=self.log, stderr=subprocess.STDOUT, text=True)
 
     def finish(self):
-        self.out, _ = self.proc.communicate()
+        self.proc.wait()
+        self.log.seek(0)
+        self.out = self.log.read()
+        self.log.close()
         self.rc = self.proc.returncode
         self.seconds = time.monotonic() - self.began
 

@@ -66,3 +66,36 @@ def test_posix_one_account_hogs_memory_and_tables_others_carry_on(tmp_path):
         mark = q.mark()
         q.send(f"kill {pid}")
         q.wait_for(r"^hogs: released$", timeout=120, since=mark)
+
+
+def test_posix_one_account_hogs_queues_others_carry_on(tmp_path):
+    """A keeper takes its account's share of memory, then fills AF_UNIX
+    datagram queues (200 KiB each) and pipes (64 KiB each) with the
+    server's pages: those are charged to its account too, so it stops at
+    its share and another program still starts and touches 4 MiB.
+    Before, the queues' pages were charged to nobody: 55 of them after
+    the memory made the other program fail ("cannot start: out of
+    memory")."""
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp_path, CONSOLE_MANIFEST, modules, "posix-hogs-queues") as q:
+        q.wait_for(r"^posix: ready; ")
+        q.wait_for(r"^console: ready; type help$")
+        mark = q.mark()
+        q.send("run hogs-musl queues")
+        pid = q.wait_for(r"^hogs: holding \(pid (\d+)\)$", timeout=240, since=mark).group(1)
+        lines = [line.strip() for line in q.output().splitlines()[mark:]]
+        m = [re.fullmatch(r"datagram queues: (\d+), then (\S+)", x) for x in lines]
+        m = [x for x in m if x]
+        assert m and m[0].group(2) != "-", lines      # stopped before 200
+        mark = q.mark()
+        q.send("run hogs-musl check")
+        q.wait_for(r"^console: hogs-musl \(pid \d+\) exited with status 0$", timeout=120,
+                   since=mark)
+        lines = q.output().splitlines()[mark:]
+        assert any(x.startswith("check: 4 MiB touched yes") for x in lines), lines
+        assert not any("out of memory" in x for x in lines), lines
+        mark = q.mark()
+        q.send(f"kill {pid}")
+        q.wait_for(r"^hogs: released$", timeout=120, since=mark)

@@ -170,10 +170,13 @@ void socket_poll_known(struct psock *s, unsigned bits);
  * lingering listener of its account bound to the same address and port
  * (true: s listens now, with what that one queued).
  * socket_linger_end: the lingering listeners of account, and those whose
- * time has passed at now (0: none), closed. */
+ * time has passed at now (0: none), closed. socket_linger_first: the
+ * earliest time one must be closed (ns of the clock; 0: none lingers),
+ * for the server's timer (timer.c's signal_timer_arm). */
 bool socket_linger(struct psock *s);
 bool socket_linger_adopt(struct psock *s);
 void socket_linger_end(int account, uint64_t now);
+uint64_t socket_linger_first(void);
 /* f (any file) is watched by an edge-triggered epoll: if it is one of
  * the netstack's sockets (TCP, UDP), ask it to signal every arrival of
  * data, segment or datagram (once: SOCK_OPT_EVERY_EDGE), so that each is

@@ -39,7 +39,20 @@ bool socket_linger(struct psock *s)
 	s->lingering = true;
 	s->linger_until = (uint64_t)sys_clock() + LINGER_NS;
 	socket_lingering++;
+	signal_timer_arm();             /* closed at linger_until at the latest */
 	return true;
+}
+
+uint64_t socket_linger_first(void)
+{
+	uint64_t first = 0;
+
+	for (unsigned i = 0; socket_lingering && i < SOCKET_MAX; i++) {
+		const struct psock *s = &socks[i];
+		if (s->used && s->lingering && (!first || s->linger_until < first))
+			first = s->linger_until;
+	}
+	return first;
 }
 
 static void linger_close(struct psock *s)

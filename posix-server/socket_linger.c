@@ -5,9 +5,10 @@
  * lingers, still listening, while that process makes only calls that
  * cannot be waiting for it (linger_keeps); a listen on the same address
  * and port by the same account and session takes it over with the
- * connections it queued. Any other call of the account's processes
- * (before it is made), the end of one of them, or LINGER_NS on the
- * clock closes it as the close would have.
+ * connections it queued (a listen that takes none over closes the
+ * account's lingering ones first: one may hold its port). Any other call
+ * of the account's processes (before it is made), the end of one of
+ * them, or LINGER_NS on the clock closes it as the close would have.
  */
 #include "clock.h"
 #include "socket.h"

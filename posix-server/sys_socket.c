@@ -118,6 +118,10 @@ long posix_listen(struct process *p, struct user_regs *r)
 		s->listening = s->bound = true;
 		return 0;       /* the listener its account just closed, taken over */
 	}
+	/* One not taken over (another session's: ids are per session) would
+	 * hold the port: EADDRINUSE, and the linger kept going. */
+	if (!s->listening)
+		socket_linger_end(s->account, 0);
 	if ((err = socket_call(s, SOCK_LISTEN, w, 2, NULL, 0)) < 0)
 		return err;
 	s->listening = s->bound = true;

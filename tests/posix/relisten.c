@@ -7,7 +7,9 @@
  * by the new listener on Mica (posix-server/socket_linger.c: the closed
  * listener lingers while the process only closes, sets up and binds
  * sockets, and a listen on the same address and port takes it over);
- * Linux resets it at the close (so "after relisten: none" there). Then
+ * Linux resets it at the close (so "after relisten: none" there). A
+ * listen with another backlog takes nothing over (Mica's netstack keeps
+ * a listener's first backlog): "none" on both. Then
  * a close followed by a connect, which ends the lingering: refused, as
  * on Linux. Last a listener on PORT + 1 closed while the process makes
  * no call for 2.5 s (only the vDSO's clock): the peer's connect to it
@@ -32,15 +34,21 @@
 
 static struct sockaddr_in lo;                   /* 127.0.0.1:PORT */
 
-/* A listener on 127.0.0.1:PORT, as iperf3's netannounce makes it. */
-static int listener(void)
+/* A listener on 127.0.0.1:PORT with backlog, as iperf3's netannounce
+ * makes it (backlog_listener(4)). */
+static int backlog_listener(int backlog)
 {
 	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
 
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (const struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(s, 4) < 0)
+	if (bind(s, (const struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(s, backlog) < 0)
 		printf("listener: %s\n", err(errno));
 	return s;
+}
+
+static int listener(void)
+{
+	return backlog_listener(4);
 }
 
 static int readable(int s, int ms)
@@ -110,6 +118,16 @@ int main(int argc, char **argv)
 		       n == 1 && readable(a, 2000) && read(a, &got, 1) == 1 && got == 'x' ? "yes" : "no");
 		close(a);
 	}
+	close(c);
+	close(l);
+	l = listener();
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (const struct sockaddr *)&lo, sizeof(lo));
+	readable(l, 2000);
+	close(l);
+	l = backlog_listener(8);
+	printf("after relisten with another backlog: %s\n", readable(l, 1000) ? "a connection"
+									    : "none");
 	close(c);
 	close(l);
 	c = socket(AF_INET, SOCK_STREAM, 0);

@@ -420,13 +420,17 @@ def test_listener_opened_again_at_once_takes_over_its_connections(rig):
     so that the program is known to test what it says. A listener closed
     by a process that then makes no call is closed after 500 ms: the
     peer's connect 1 s after is refused, on both (it was accepted on
-    Mica: the linger's end waited for another timer, up to 5 s)."""
+    Mica: the linger's end waited for another timer, up to 5 s). A listen
+    with another backlog takes nothing over, on both (Mica's kept the old
+    listener's backlog)."""
     linux, linux_end = on_linux_in_ns(rig.ns, RELISTEN)
     assert "after relisten: none" in linux and linux_end == "exited with status 0", linux
     assert "connect 1 s after a close, the process busy: refused" in linux, linux
+    assert "after relisten with another backlog: none" in linux, linux
     lines, end = on_mica(rig.qemu.output(), RELISTEN)
     assert lines == ["connect: 0 0", "queued: yes", "after relisten: a connection",
-                     "it carries data: yes", "connect after a plain close: -1 ECONNREFUSED",
+                     "it carries data: yes", "after relisten with another backlog: none",
+                     "connect after a plain close: -1 ECONNREFUSED",
                      "connect 1 s after a close, the process busy: refused",
                      "relisten: done"], lines
     assert end == "exited with status 0"

@@ -1,22 +1,23 @@
 /*
  * A TCP listener closed and opened again on the same port at once, as
- * Debian's iperf3 -s does at the end of every test: `relisten [PEER]`
- * (tests/system/test_posix_net.py runs it with the others,
- * and compares its lines with what Mica is meant to print, not with
- * Linux's). A connection made to 127.0.0.1 before the close is accepted
- * by the new listener on Mica (posix-server/socket_linger.c: the closed
+ * Debian's iperf3 3.12 -s does at the end of every test: `relisten
+ * [PEER]` (tests/system/test_posix_net.py runs it with the others, and
+ * compares its lines with what Mica is meant to print, not with
+ * Linux's: the take-over is Mica-only, a deliberate divergence from
+ * Linux made for iperf3 -s, docs/posix.md "A listener opened again").
+ * A connection made to 127.0.0.1 before the close is accepted by the
+ * new listener on Mica (posix-server/socket_linger.c: the closed
  * listener lingers while the process only closes, sets up and binds
  * sockets, and a listen on the same address and port takes it over);
  * Linux resets it at the close (so "after relisten: none" there). A
  * listen with another backlog takes nothing over (Mica's netstack keeps
- * a listener's first backlog): "none" on both. Then
- * a close followed by a connect, which ends the lingering: refused, as
- * on Linux. Last a listener on PORT + 1 closed while the process makes
- * no call for 2.5 s (only the vDSO's clock): the peer's connect to it
- * 1 s after (its "later" command on port 7770) is refused, as on Linux
- * (the linger ends after 500 ms on the server's timer; it once lasted
- * until some other timer's time came, up to 5 s, and the peer's SYN was
- * answered).
+ * a listener's first backlog): "none" on both. Then a close followed by
+ * a connect, which ends the lingering: refused, as on Linux. Last a
+ * listener on PORT + 1 closed while the process makes no call for 2.5 s
+ * (only the vDSO's clock): the peer's connect to it 1 s after (its
+ * "later" command on port 7770) is refused, as on Linux (the linger
+ * ends after 500 ms on the server's timer; it once lasted until some
+ * other timer's time came, up to 5 s, and the peer's SYN was answered).
  */
 #include <arpa/inet.h>
 #include <errno.h>

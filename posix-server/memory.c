@@ -218,12 +218,13 @@ static bool charge_allowed(int account, unsigned *charge)
 	return !*charge || charges[*charge - 1].pages < memory_account_share();
 }
 
-static void *page_alloc(void *ctx)
+/* A zeroed page charged to account (charged: else to nobody), or NULL:
+ * the account's share is full, or there is no memory. */
+static void *page_take(bool charged, int account)
 {
-	const struct process *owner = ctx;
 	unsigned charge = 0;
 
-	if (owner && !charge_allowed(owner->account, &charge))
+	if (charged && !charge_allowed(account, &charge))
 		return NULL;
 	if (!free_pages && !memory_grow())
 		return NULL;
@@ -238,6 +239,13 @@ static void *page_alloc(void *ctx)
 		charges[charge - 1].pages++;
 	}
 	return f;
+}
+
+static void *page_alloc(void *ctx)
+{
+	const struct process *owner = ctx;
+
+	return page_take(owner != NULL, owner ? owner->account : 0);
 }
 
 static void page_free(void *ctx, void *page)
@@ -358,6 +366,12 @@ void memory_page_free(void *page)
 	page_free(NULL, page);
 }
 
+/* A tmpfs page: charged to the file's account (0: the server's, to nobody). */
+static void *file_page_alloc(int account)
+{
+	return page_take(account != 0, account);
+}
+
 /* The files' times: CLOCK_REALTIME (sys_info.c's), in ns. */
 static uint64_t file_time_now(void)
 {
@@ -370,7 +384,7 @@ static int file_account(void)
 	return share_account;
 }
 
-const struct vfs_ops vfs_page_ops = { memory_page_alloc, memory_page_free, file_time_now,
+const struct vfs_ops vfs_page_ops = { file_page_alloc, memory_page_free, file_time_now,
 				      file_account };
 
 /* Pages shared whose write access is still to be revoked (share_flush):

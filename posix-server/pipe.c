@@ -39,13 +39,15 @@ static struct pipe *pipe_of(const struct file *f)
 	return &pipes[vfs_nodes[f->node].pipe];
 }
 
-/* The page holding byte at of the ring (made when make), or NULL. */
-static uint8_t *ring_page(struct pipe *pp, uint64_t at, bool make)
+/* The page holding byte at of the ring (made when make, charged to
+ * writer's account: a writer holds its pipe's pages within its share of
+ * memory; NULL: the server's own write, to nobody), or NULL. */
+static uint8_t *ring_page(struct pipe *pp, uint64_t at, bool make, struct process *writer)
 {
 	void **page = &pp->pages[(at % PIPE_SIZE) / PAGE_SIZE];
 
 	if (!*page && make)
-		*page = process_as_ops.page_alloc(NULL);
+		*page = process_as_ops.page_alloc(writer);
 	return *page;
 }
 
@@ -64,7 +66,7 @@ long pipe_read(struct process *p, struct file *f, uint64_t buf, uint64_t len)
 		uint64_t off = pp->head % PAGE_SIZE, n = PAGE_SIZE - off;
 		n = n < pp->count ? n : pp->count;
 		n = n < len - done ? n : len - done;
-		if (as_copy_out(&p->as, buf + done, ring_page(pp, pp->head, false) + off, n) < 0) {
+		if (as_copy_out(&p->as, buf + done, ring_page(pp, pp->head, false, NULL) + off, n) < 0) {
 			if (!done)
 				return -LINUX_EFAULT;
 			break;
@@ -97,7 +99,7 @@ static long pipe_in(struct process *p, struct file *f, uint64_t buf, const uint8
 		uint64_t tail = pp->head + pp->count, off = tail % PAGE_SIZE, n = PAGE_SIZE - off;
 		n = n < PIPE_SIZE - pp->count ? n : PIPE_SIZE - pp->count;
 		n = n < len - done ? n : len - done;
-		uint8_t *page = ring_page(pp, tail, true);
+		uint8_t *page = ring_page(pp, tail, true, p);
 		if (page && kbuf)
 			memcpy(page + off, kbuf + done, n);
 		if (!page || (!kbuf && as_copy_in(&p->as, page + off, buf + done, n) < 0)) {
@@ -134,7 +136,7 @@ uint64_t pipe_peek(const struct file *f, uint64_t skip, void *buf, uint64_t len)
 	while (done < len) {
 		uint64_t at = pp->head + skip + done, off = at % PAGE_SIZE, n = PAGE_SIZE - off;
 		n = n < len - done ? n : len - done;
-		memcpy((uint8_t *)buf + done, ring_page(pp, at, false) + off, n);
+		memcpy((uint8_t *)buf + done, ring_page(pp, at, false, NULL) + off, n);
 		done += n;
 	}
 	return done;

@@ -91,7 +91,7 @@ struct psock {
 	 * sockaddr_un's bytes after the family (a path and its NUL, or an
 	 * abstract name led by a 0 byte; length 0: unnamed); the tmpfs node
 	 * a path name made (-1: none); the peer's pid (SO_PEERCRED); a
-	 * listener's backlog. */
+	 * listener's backlog (a TCP one's: as its SOCK_LISTEN had it). */
 	uint8_t name_len, peer_len;
 	char name[UNIX_PATH_MAX], peer[UNIX_PATH_MAX];
 	int name_node;
@@ -166,14 +166,18 @@ void socket_poll_known(struct psock *s, unsigned bits);
 /* A TCP listener closed and opened again on the same port
  * (socket_linger.c). socket_linger: s, a listener being closed by its
  * account's process, lingers instead (true: not to be closed now).
- * socket_linger_adopt: s, bound and about to listen, takes over a
- * lingering listener of its account bound to the same address and port
+ * socket_linger_adopt: s, bound and about to listen with backlog (as
+ * SOCK_LISTEN's), takes over a lingering listener of its account and
+ * session bound to the same address and port with the same backlog
  * (true: s listens now, with what that one queued).
  * socket_linger_end: the lingering listeners of account, and those whose
- * time has passed at now (0: none), closed. */
+ * time has passed at now (0: none), closed. socket_linger_first: the
+ * earliest time one must be closed (ns of the clock; 0: none lingers),
+ * for the server's timer (timer.c's signal_timer_arm). */
 bool socket_linger(struct psock *s);
-bool socket_linger_adopt(struct psock *s);
+bool socket_linger_adopt(struct psock *s, int backlog);
 void socket_linger_end(int account, uint64_t now);
+uint64_t socket_linger_first(void);
 /* f (any file) is watched by an edge-triggered epoll: if it is one of
  * the netstack's sockets (TCP, UDP), ask it to signal every arrival of
  * data, segment or datagram (once: SOCK_OPT_EVERY_EDGE), so that each is

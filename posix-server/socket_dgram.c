@@ -90,7 +90,8 @@ void unix_dgram_made(struct psock *s)
 
 /* Move n bytes between the ring from offset at and the server's buf or
  * the user buffer u from its byte skip (to_ring: into the ring, whose
- * pages are made as needed). 0, -EFAULT, -ENOMEM. */
+ * pages are made as needed, charged to p's account: a sender holds the
+ * queues it fills within its share of memory). 0, -EFAULT, -ENOMEM. */
 static long ring_move(struct process *p, struct dgram_queue *q, uint64_t at, void *buf,
 		      const struct uio *u, uint64_t skip, uint64_t n, bool to_ring)
 {
@@ -100,7 +101,7 @@ static long ring_move(struct process *p, struct dgram_queue *q, uint64_t at, voi
 		uint64_t pos = (at + done) % DGRAM_RING, off = pos % PAGE_SIZE;
 		uint64_t k = PAGE_SIZE - off < n - done ? PAGE_SIZE - off : n - done;
 		void **page = &q->pages[pos / PAGE_SIZE];
-		if (!*page && to_ring && !(*page = process_as_ops.page_alloc(NULL)))
+		if (!*page && to_ring && !(*page = process_as_ops.page_alloc(p)))
 			return -LINUX_ENOMEM;
 		uint8_t *ring = (uint8_t *)*page + off;
 		if (buf && to_ring)

@@ -4,10 +4,12 @@
  * listener opened again"). A listener its account's process closes
  * lingers, still listening, while that process makes only calls that
  * cannot be waiting for it (linger_keeps); a listen on the same address
- * and port by the same account and session takes it over with the
- * connections it queued. Any other call of the account's processes
- * (before it is made), the end of one of them, or LINGER_NS on the
- * clock closes it as the close would have.
+ * and port by the same account and session, with the same backlog (the
+ * netstack keeps a listener's first), takes it over with the
+ * connections it queued (a listen that takes none over closes the
+ * account's lingering ones first: one may hold its port). Any other call
+ * of the account's processes (before it is made), the end of one of
+ * them, or LINGER_NS on the clock closes it as the close would have.
  */
 #include "clock.h"
 #include "socket.h"
@@ -39,7 +41,20 @@ bool socket_linger(struct psock *s)
 	s->lingering = true;
 	s->linger_until = (uint64_t)sys_clock() + LINGER_NS;
 	socket_lingering++;
+	signal_timer_arm();             /* closed at linger_until at the latest */
 	return true;
+}
+
+uint64_t socket_linger_first(void)
+{
+	uint64_t first = 0;
+
+	for (unsigned i = 0; socket_lingering && i < SOCKET_MAX; i++) {
+		const struct psock *s = &socks[i];
+		if (s->used && s->lingering && (!first || s->linger_until < first))
+			first = s->linger_until;
+	}
+	return first;
 }
 
 static void linger_close(struct psock *s)
@@ -79,7 +94,7 @@ static long local_name(struct psock *s, uint64_t out[2])
 	return socket_call(s, SOCK_NAME, w, 2, out, 2);
 }
 
-bool socket_linger_adopt(struct psock *s)
+bool socket_linger_adopt(struct psock *s, int backlog)
 {
 	uint64_t mine[2], theirs[2];
 
@@ -88,7 +103,8 @@ bool socket_linger_adopt(struct psock *s)
 	for (unsigned i = 0; i < SOCKET_MAX; i++) {
 		struct psock *l = &socks[i];
 		if (!l->used || !l->lingering || l->dead || l->account != s->account ||
-		    l->session != s->session || local_name(l, theirs) < 0 ||
+		    l->session != s->session || l->backlog != backlog ||
+		    local_name(l, theirs) < 0 ||
 		    theirs[0] != mine[0] || theirs[1] != mine[1])
 			continue;
 		uint64_t w[1] = { (uint64_t)s->id };
@@ -96,6 +112,8 @@ bool socket_linger_adopt(struct psock *s)
 		socket_session_count(s->session, -1);
 		s->id = l->id;
 		s->every_edge = l->every_edge;
+		s->backlog = l->backlog;
+		s->poll_valid = false;  /* the bits known were s's own id's */
 		l->lingering = false;
 		l->used = false;
 		socket_lingering--;

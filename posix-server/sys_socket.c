@@ -114,12 +114,18 @@ long posix_listen(struct process *p, struct user_regs *r)
 	 * the netstack's queue holds LISTEN_MAX. */
 	uint64_t w[2] = { (uint64_t)s->id, backlog < 0 || backlog >= LISTEN_MAX - 1 ? LISTEN_MAX
 									      : (uint64_t)backlog + 1 };
-	if (!s->listening && socket_linger_adopt(s)) {
+	if (!s->listening && socket_linger_adopt(s, (int)w[1])) {
 		s->listening = s->bound = true;
 		return 0;       /* the listener its account just closed, taken over */
 	}
+	/* One not taken over (another session's: ids are per session) would
+	 * hold the port: EADDRINUSE, and the linger kept going. */
+	if (!s->listening)
+		socket_linger_end(s->account, 0);
 	if ((err = socket_call(s, SOCK_LISTEN, w, 2, NULL, 0)) < 0)
 		return err;
+	if (!s->listening)
+		s->backlog = (int)w[1];         /* the netstack keeps its first */
 	s->listening = s->bound = true;
 	return 0;
 }

@@ -69,7 +69,7 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 void signal_timer_arm(void)
 {
 	uint64_t first = earlier(earlier(timerfds_first(), posix_timers_first()),
-				 load_next_sample());
+				 earlier(load_next_sample(), socket_linger_first()));
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];

@@ -127,7 +127,7 @@ void tmpfs_free(struct vfs_node *n)
  * the account's share is full, or there is no memory. */
 static void *page_new(struct vfs_node *n, struct charge *c)
 {
-	void *page = page_room(c) ? ops->page_alloc() : NULL;
+	void *page = page_room(c) ? ops->page_alloc(c->account) : NULL;
 
 	if (page) {
 		tmpfs_pages++;

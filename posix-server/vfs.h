@@ -113,11 +113,12 @@ static inline int vfs_inode(int entry)
 extern int vfs_console;         /* /dev/console's node */
 extern int vfs_pts;             /* /dev/pts, the ptys' slaves' directory */
 
-/* Where tmpfs pages come from: a zeroed page or NULL; back. now: the
+/* Where tmpfs pages come from: a zeroed page charged to account's share
+ * of the server's memory (0: to nobody), or NULL; back. now: the
  * time for the nodes' times, ns since the epoch (NULL: 0). account: the
  * account what is made now is charged to (share.h; NULL: 0). */
 struct vfs_ops {
-	void *(*page_alloc)(void);
+	void *(*page_alloc)(int account);
 	void (*page_free)(void *page);
 	uint64_t (*now)(void);
 	int (*account)(void);

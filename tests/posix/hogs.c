@@ -16,6 +16,12 @@
  * RTM_GETLINK answers never read). One line each with the count and the error, then
  * "hogs: holding (pid N)"; it keeps all until SIGTERM.
  *
+ * `hogs queues` leaves a keeper behind that takes its memory as hold
+ * does, then fills AF_UNIX datagram queues (up to 200 socketpairs, one
+ * 200 KiB datagram each) and pipes (up to 40, 64 KiB each) with pages
+ * of the server's: one line each with the count and the error, then
+ * "hogs: holding (pid N)".
+ *
  * `hogs check`, from another account meanwhile: touches 4 MiB, writes
  * and reads a pipe, makes a timerfd and a POSIX timer, connects to a
  * listener of its own, dumps the links (as glibc's getifaddrs): one line
@@ -151,17 +157,67 @@ static void on_term(int sig)
 	ended = 1;
 }
 
-static int hold(void)
+/* The account's memory taken: 250 MiB mapped, read(2) from /dev/zero. */
+static void take_memory(void)
 {
 	size_t size = 250UL << 20, got = 0;
 	char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int zero = open("/dev/zero", O_RDONLY), err = 0, n;
+	int zero = open("/dev/zero", O_RDONLY);
 	ssize_t k;
 
 	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
 		got += (size_t)k;
-	err = errno;
-	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? ename(err) : "-");
+	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? ename(errno) : "-");
+}
+
+static void hold_until_term(void)
+{
+	printf("hogs: holding (pid %d)\n", (int)getpid());
+	fflush(stdout);
+	while (!ended)
+		pause();
+}
+
+static int queues(void)
+{
+	static char msg[200 * 1024];
+	int n, err = 0;
+
+	take_memory();
+	memset(msg, 'd', sizeof(msg));
+	for (n = 0; n < 200; n++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 ||
+		    send(sv[0], msg, sizeof(msg), MSG_DONTWAIT) != (ssize_t)sizeof(msg)) {
+			err = errno;
+			break;
+		}
+	}
+	printf("datagram queues: %d, then %s\n", n, n < 200 ? ename(err) : "-");
+	for (n = 0; n < 40; n++) {
+		int fds[2];
+		if (pipe(fds) < 0) {
+			err = errno;
+			break;
+		}
+		fcntl(fds[1], F_SETFL, O_NONBLOCK);
+		if (write(fds[1], msg, 65536) != 65536) {
+			err = errno;
+			break;
+		}
+	}
+	printf("pipes filled: %d, then %s\n", n, n < 40 ? ename(err) : "-");
+	hold_until_term();
+	printf("hogs: released\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+static int hold(void)
+{
+	int err = 0, n;
+
+	take_memory();
 
 	for (n = 0; n < 256 && timerfd_create(CLOCK_MONOTONIC, 0) >= 0; n++)
 		;
@@ -196,10 +252,7 @@ static int hold(void)
 
 	n = netlink_fill(&err);
 	printf("netlink sockets filled: %d%s%s\n", n, err ? ", then " : "", err ? ename(err) : "");
-	printf("hogs: holding (pid %d)\n", (int)getpid());
-	fflush(stdout);
-	while (!ended)
-		pause();
+	hold_until_term();
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	printf("hogs: released\n");
@@ -247,7 +300,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "dgram"))
 		return dgram(atoi(argv[2]));
-	if (argc == 2 && !strcmp(argv[1], "hold")) {
+	if (argc == 2 && (!strcmp(argv[1], "hold") || !strcmp(argv[1], "queues"))) {
 		signal(SIGTERM, on_term);
 		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
 		pid_t keeper = fork();
@@ -256,10 +309,10 @@ int main(int argc, char **argv)
 		setsid();
 		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
 			usleep(10000);
-		return hold();
+		return argv[1][0] == 'h' ? hold() : queues();
 	}
 	if (argc == 2 && !strcmp(argv[1], "check"))
 		return check();
-	fprintf(stderr, "usage: hogs dgram N | hold | check\n");
+	fprintf(stderr, "usage: hogs dgram N | hold | queues | check\n");
 	return 2;
 }

@@ -4,6 +4,7 @@ page behind, and one account that takes all it may have of memory and of
 the tables leaves the others room (issue 18: "each process's memory is
 charged and bounded; hostile processes ... the server and the other
 processes carry on")."""
+import contextlib
 import re
 
 from posix_runs import MEMORY, run_list
@@ -15,6 +16,18 @@ CONSOLE_MANIFEST = """program posix-server priority=90 quota=40960 memory=65536
 program console priority=160 control=yes
     irq 4
 """
+
+
+@contextlib.contextmanager
+def console_boot(tmp_path, name):
+    """The POSIX server and the console booted, both ready: the Qemu."""
+    modules = [(build_path("posix-server.elf"), "posix-server"),
+               (build_path("posix", "rootfs.cpio"), "rootfs"),
+               (build_path("appliance", "console.elf"), "console")]
+    with boot_init(tmp_path, CONSOLE_MANIFEST, modules, name) as q:
+        q.wait_for(r"^posix: ready; ")
+        q.wait_for(r"^console: ready; type help$")
+        yield q
 
 
 def test_posix_failed_datagram_sends_leave_no_memory(tmp_path):
@@ -37,12 +50,7 @@ def test_posix_one_account_hogs_memory_and_tables_others_carry_on(tmp_path):
     makes one of each and dumps the links. Before each was shared out the
     other program was killed (out of memory) or refused (ENFILE,
     EAGAIN, ENOBUFS)."""
-    modules = [(build_path("posix-server.elf"), "posix-server"),
-               (build_path("posix", "rootfs.cpio"), "rootfs"),
-               (build_path("appliance", "console.elf"), "console")]
-    with boot_init(tmp_path, CONSOLE_MANIFEST, modules, "posix-hogs") as q:
-        q.wait_for(r"^posix: ready; ")
-        q.wait_for(r"^console: ready; type help$")
+    with console_boot(tmp_path, "posix-hogs") as q:
         mark = q.mark()
         q.send("run hogs-musl hold")
         pid = q.wait_for(r"^hogs: holding \(pid (\d+)\)$", timeout=240, since=mark).group(1)
@@ -62,6 +70,34 @@ def test_posix_one_account_hogs_memory_and_tables_others_carry_on(tmp_path):
         lines = q.output().splitlines()[mark:]
         assert ("check: 4 MiB touched yes, pipe yes, timerfd yes, timer yes, unix connect yes, "
                 "link dump yes" in lines), lines
+        assert not any("out of memory" in x for x in lines), lines
+        mark = q.mark()
+        q.send(f"kill {pid}")
+        q.wait_for(r"^hogs: released$", timeout=120, since=mark)
+
+
+def test_posix_one_account_hogs_queues_others_carry_on(tmp_path):
+    """A keeper takes its account's share of memory, then fills AF_UNIX
+    datagram queues (200 KiB each) and pipes (64 KiB each) with the
+    server's pages: those are charged to its account too, so it stops at
+    its share and another program still starts and touches 4 MiB.
+    Before, the queues' pages were charged to nobody: 55 of them after
+    the memory made the other program fail ("cannot start: out of
+    memory")."""
+    with console_boot(tmp_path, "posix-hogs-queues") as q:
+        mark = q.mark()
+        q.send("run hogs-musl queues")
+        pid = q.wait_for(r"^hogs: holding \(pid (\d+)\)$", timeout=240, since=mark).group(1)
+        lines = [line.strip() for line in q.output().splitlines()[mark:]]
+        m = [re.fullmatch(r"datagram queues: (\d+), then (\S+)", x) for x in lines]
+        m = [x for x in m if x]
+        assert m and m[0].group(2) != "-", lines      # stopped before 200
+        mark = q.mark()
+        q.send("run hogs-musl check")
+        q.wait_for(r"^console: hogs-musl \(pid \d+\) exited with status 0$", timeout=120,
+                   since=mark)
+        lines = q.output().splitlines()[mark:]
+        assert any(x.startswith("check: 4 MiB touched yes") for x in lines), lines
         assert not any("out of memory" in x for x in lines), lines
         mark = q.mark()
         q.send(f"kill {pid}")

@@ -44,7 +44,7 @@ void timer_init(void)
 	kinfo("timer: local APIC timer %u ticks/ms (divider 16), %u Hz; TSC %lu cycles/ms\n",
 	      cal.apic_per_ms, TIMER_HZ, params.tsc_per_ms);
 	kinfo("timer: calibrated against the PIT: median of %u windows (%u tried, >= %u us), "
-	      "spread %u ppm, readings within %lu TSC cycles (%lu refused)\n",
+	      "spread %u ppm, readings within %lu TSC cycles (%lu taken again)\n",
 	      cal.windows, cal.tried, cal.window_us, cal.spread_ppm, cal.bracket, cal.rejected);
 }
 

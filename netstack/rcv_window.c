@@ -107,23 +107,19 @@ void rcv_window_ack_policy(struct rcv_window *w, struct tcp_pcb *pcb)
 		return;
 	}
 	/* tcp_ack's immediate acknowledgement: TF_ACK_NOW, and its
-	 * TF_ACK_DELAY taken. Only in-order data in ESTABLISHED with no
-	 * segments held out of order (a hole: RFC 5681 4.2 wants every
-	 * acknowledgement at once). */
-	if (pcb->state != ESTABLISHED || (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) != TF_ACK_NOW ||
-	    pcb->ooseq) {
-		acks_forced += ack_unblock(pcb, TF_ACK_NOW);
+	 * TF_ACK_DELAY taken. Made delayed only for in-order data in
+	 * ESTABLISHED with no segments held out of order (a hole: RFC 5681
+	 * 4.2 wants every acknowledgement at once); any other is sent. */
+	if (pcb->state == ESTABLISHED && (pcb->flags & (TF_ACK_NOW | TF_ACK_DELAY)) == TF_ACK_NOW &&
+	    !pcb->ooseq &&
+	    rcv_window_ack_may_wait(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
+				    TCP_SEQ_GT(pcb->rcv_nxt + pcb->rcv_wnd, pcb->rcv_ann_right_edge))) {
+		tcp_clear_flags(pcb, TF_ACK_NOW);
+		tcp_set_flags(pcb, TF_ACK_DELAY);
+		acks_delayed++;
 		return;
 	}
-	bool edge_moves = TCP_SEQ_GT(pcb->rcv_nxt + pcb->rcv_wnd, pcb->rcv_ann_right_edge);
-	if (!rcv_window_ack_may_wait(pcb->rcv_wnd, rcv_window_clamp(w->per_buf8, TCP_WND_MAX(pcb)),
-				     edge_moves)) {
-		acks_forced += ack_unblock(pcb, TF_ACK_NOW);
-		return;
-	}
-	tcp_clear_flags(pcb, TF_ACK_NOW);
-	tcp_set_flags(pcb, TF_ACK_DELAY);
-	acks_delayed++;
+	acks_forced += ack_unblock(pcb, TF_ACK_NOW);
 }
 
 void rcv_window_acks_flush(void)

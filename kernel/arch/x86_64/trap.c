@@ -77,18 +77,14 @@ void trap_dispatch(struct trap_frame *f)
 	}
 	if (f->vector == VEC_SPURIOUS)
 		return;                 /* no EOI for spurious interrupts */
-	if (f->vector >= VEC_PIC_BASE && f->vector < VEC_PIC_BASE + 16) {
-		/* A masked legacy PIC's stray comes without the local APIC's
-		 * in-service bit and wants no EOI; a device's MSI a driver
-		 * aimed at this vector sets it, and without an EOI every
-		 * interrupt of this priority or lower would wait for ever. */
-		if (lapic_in_service((unsigned)f->vector)) {
-			klog_limited(KLOG_WARN, "trap: interrupt on vector %lu with no handler\n",
-				     f->vector);
-			lapic_eoi();
-		}
+	/* A masked legacy PIC's stray comes without the local APIC's
+	 * in-service bit and wants no EOI; a device's MSI a driver aimed at
+	 * one of its vectors sets it, and is ended below as any vector
+	 * without a handler (without an EOI every interrupt of this priority
+	 * or lower would wait for ever). */
+	if (f->vector >= VEC_PIC_BASE && f->vector < VEC_PIC_BASE + 16 &&
+	    !lapic_in_service((unsigned)f->vector))
 		return;
-	}
 	if (handlers[f->vector].fn)
 		handlers[f->vector].fn(f, handlers[f->vector].ctx);
 	else

@@ -218,6 +218,16 @@ static bool charge_allowed(int account, unsigned *charge)
 	return !*charge || charges[*charge - 1].pages < memory_account_share();
 }
 
+bool memory_room(int account)
+{
+	unsigned charge;
+
+	return charge_allowed(account, &charge);
+}
+
+bool memory_waited;
+uint32_t memory_wakes;
+
 /* A zeroed page charged to account (charged: else to nobody), or NULL:
  * the account's share is full, or there is no memory. */
 static void *page_take(bool charged, int account)
@@ -277,6 +287,11 @@ static void page_free(void *ctx, void *page)
 	free_pages = f;
 	pages_reserve++;
 	pages_used--;
+	if (memory_waited) {
+		memory_waited = false;  /* set again by those that still find no room */
+		memory_wakes++;
+		threads_wake_all();
+	}
 }
 
 /* Tables of 8 to 64 KiB (a process's owned pages past 128, its regions

@@ -31,6 +31,14 @@ extern uint64_t memory_revokes;
  * leave less than that sixteenth) is refused: the process's fault is SIGKILL (out of
  * memory), a call's copy into it EFAULT. */
 uint64_t memory_account_share(void);
+/* Whether a page charged to account may be had now (its share, and the
+ * server's reserve, allow it). */
+bool memory_room(int account);
+/* A call waits for a page of its account's share (share_memory_full):
+ * the next page given back wakes every waiting call (and clears it). */
+extern bool memory_waited;
+/* How many times that woke them: news for writers (poll's EPOLLET edges). */
+extern uint32_t memory_wakes;
 /* Pages handed out to processes (and their tables), and pages from init
  * held for the next, for the log. */
 void memory_counts(uint64_t *used, uint64_t *reserve);

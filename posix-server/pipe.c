@@ -5,7 +5,9 @@
  * and a write to a full one wait (SYSCALL_BLOCK) unless O_NONBLOCK
  * (EAGAIN); a write of at most PIPE_BUF bytes goes in whole or not at
  * all; with no writer left a read gives end of file, with no reader left
- * a write is EPIPE (and SIGPIPE, sys_io.c). Every change wakes the
+ * a write is EPIPE (and SIGPIPE, sys_io.c). A write whose page the
+ * writer's share of memory has not got waits as for a full pipe, or is
+ * EAGAIN (share_memory_full: ENOMEM when nothing would free it). Every change wakes the
  * waiting processes, which try their calls again.
  */
 #include "file.h"
@@ -103,9 +105,14 @@ static long pipe_in(struct process *p, struct file *f, uint64_t buf, const uint8
 		if (page && kbuf)
 			memcpy(page + off, kbuf + done, n);
 		if (!page || (!kbuf && as_copy_in(&p->as, page + off, buf + done, n) < 0)) {
-			if (!done)
-				return page ? -LINUX_EFAULT : -LINUX_ENOMEM;
-			break;
+			if (done)
+				break;
+			if (page)
+				return -LINUX_EFAULT;
+			/* The writer's share of memory full: as a full pipe. */
+			if (p && !memory_room(p->account))
+				return share_memory_full(p->current, f->flags & LINUX_O_NONBLOCK);
+			return -LINUX_ENOMEM;
 		}
 		pp->count += n;
 		done += n;
@@ -174,7 +181,7 @@ void pipe_edges(const struct file *f, uint32_t edges[2])
 	const struct pipe *pp = pipe_of(f);
 
 	edges[0] = pp->edges[0];
-	edges[1] = pp->edges[1];
+	edges[1] = pp->edges[1] + memory_wakes;        /* its writers' share may have room */
 }
 
 uint64_t pipe_bytes(const struct file *f)
@@ -194,6 +201,16 @@ static bool end_writes(const struct file *f)
 	return (f->flags & LINUX_O_ACCMODE) != LINUX_O_RDONLY;
 }
 
+/* Whether the pages of the next PIPE_BUF bytes a writer puts are made
+ * (else they are to be had from its account's share of memory). */
+static bool room_made(const struct pipe *pp)
+{
+	uint64_t tail = pp->head + pp->count;
+
+	return pp->pages[(tail % PIPE_SIZE) / PAGE_SIZE] &&
+	       pp->pages[((tail + PIPE_BUF - 1) % PIPE_SIZE) / PAGE_SIZE];
+}
+
 unsigned pipe_poll(const struct file *f)
 {
 	const struct pipe *pp = pipe_of(f);
@@ -203,7 +220,8 @@ unsigned pipe_poll(const struct file *f)
 		mask |= (pp->count ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) |
 			(pp->writers || fifo_hup_hidden(f) ? 0 : LINUX_POLLHUP);
 	if (end_writes(f))
-		mask |= (PIPE_SIZE - pp->count >= PIPE_BUF ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
+		mask |= (PIPE_SIZE - pp->count >= PIPE_BUF && (room_made(pp) || !share_memory_waits())
+			 ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
 			(pp->readers ? 0 : LINUX_POLLERR);
 	return mask;
 }

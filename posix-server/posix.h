@@ -101,6 +101,8 @@ struct thread {
 	cap_slot_t kthread;             /* the kernel thread */
 	bool blocked;                   /* its system call waits: saved, reply */
 	bool wake;                      /* what it waits for changed, or a signal came: look again */
+	bool share_wait;                /* its call waits for a page of its account's share of
+					 * memory (share_memory_full); ended with the call */
 	struct user_regs saved;         /* the registers of the call that waits */
 	cap_slot_t reply;               /* the reply object it waits on */
 	uint64_t io_done;               /* bytes a waiting write has moved so far (recvmmsg,
@@ -318,6 +320,8 @@ void fifo_wait_end(struct thread *t);      /* fifo.c */
 static inline void thread_set_blocked(struct thread *t, bool blocked)
 {
 	t->blocked = blocked;
+	if (!blocked)
+		t->share_wait = false;
 	if (!blocked && t->fifo_wait)
 		fifo_wait_end(t);
 	if (blocked)

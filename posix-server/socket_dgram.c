@@ -9,7 +9,9 @@
  * DGRAM_QLEN messages from senders the receiver is not connected to, as
  * Linux's max_dgram_qlen)
  * is EAGAIN for a non-blocking send, and a blocking one waits
- * (SYSCALL_BLOCK) until a receive makes room — the server never waits.
+ * (SYSCALL_BLOCK) until a receive makes room — the server never waits;
+ * so when the sender's share of memory has no page for it, until a page
+ * is given back (share_memory_full: ENOMEM when nothing would free one).
  * A receive takes one message (MSG_PEEK: looks at it), cut to the
  * buffer (MSG_TRUNC: the whole length returned), with its sender's name.
  * Names and connect follow Linux: a sender to a socket connected to
@@ -218,6 +220,9 @@ long unix_dgram_send(struct process *p, struct file *f, struct psock *s, const s
 			     true)) < 0) {
 		if (!rq->count)
 			queue_free(rq);  /* the pages it made for this record alone */
+		/* The sender's share of memory full: as a full queue. */
+		if (err == -LINUX_ENOMEM && !memory_room(p->account))
+			return share_memory_full(p->current, socket_nonblocking(f, flags));
 		return err;     /* nothing counted: the record is not there */
 	}
 	rq->bytes += sizeof(h) + s->name_len + (uint64_t)total;
@@ -278,6 +283,17 @@ long unix_dgram_next(const struct psock *s)
 	return h.len;
 }
 
+/* Whether the pages of a one-byte message from s to (socks[] index) are
+ * made (else they are to be had from the sender's share of memory). */
+static bool room_made(const struct psock *s, int to)
+{
+	const struct dgram_queue *q = &queues[to];
+	uint64_t at = q->head + q->bytes, n = sizeof(struct record) + s->name_len + 1;
+
+	return q->pages[(at % DGRAM_RING) / PAGE_SIZE] &&
+	       q->pages[((at + n - 1) % DGRAM_RING) / PAGE_SIZE];
+}
+
 unsigned unix_dgram_poll(const struct psock *s)
 {
 	const struct dgram_queue *q = queue_of(s);
@@ -289,7 +305,8 @@ unsigned unix_dgram_poll(const struct psock *s)
 		bits |= LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDHUP;
 	if (s->shut_rd && s->shut_wr)
 		bits |= LINUX_POLLHUP;
-	if (q->peer < 0 || q->peer_gone || room_for(s, q->peer, 1))
+	if (q->peer < 0 || q->peer_gone ||
+	    (room_for(s, q->peer, 1) && (room_made(s, q->peer) || !share_memory_waits())))
 		bits |= LINUX_POLLOUT | LINUX_POLLWRNORM;
 	return bits;
 }
@@ -297,7 +314,7 @@ unsigned unix_dgram_poll(const struct psock *s)
 void unix_dgram_edges(const struct psock *s, uint32_t edges[2])
 {
 	edges[0] = s->edges[0];
-	edges[1] = s->edges[1] + room_news;
+	edges[1] = s->edges[1] + room_news + memory_wakes;
 }
 
 long unix_dgram_connect(struct process *p, struct psock *s, uint64_t va, uint64_t len)

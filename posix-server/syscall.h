@@ -164,6 +164,8 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 
 	p->current = t;
 	share_account = p->account;
+	share_thread = t;
+	t->share_wait = false;
 	if (__builtin_expect(socket_lingering != 0, 0))
 		socket_linger_call(p, nr);
 	if (__builtin_expect(!fn, 0))

@@ -10,6 +10,7 @@
  */
 #include "clock.h"
 #include "futex.h"
+#include "memory.h"
 #include "signals.h"
 #include "syscall.h"
 
@@ -136,6 +137,8 @@ void thread_release(struct thread *t)
 	t->proc->nthreads--;
 	if (t->proc->current == t)
 		t->proc->current = NULL;
+	if (memory_waited)
+		threads_wake_all();     /* one may now be the last of its account to free its share */
 }
 
 void threads_release(struct process *p, const struct thread *keep)

@@ -32,32 +32,24 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t ended;
+#define CHECK_ERRNOS(X) X(EMFILE) X(ENFILE) X(EAGAIN) X(ENOMEM) X(EFAULT) X(ENOBUFS) X(EINTR)
+#include "check.h"
 
-static const char *ename(int e)
-{
-	switch (e) {
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EFAULT: return "EFAULT";
-	case ENOBUFS: return "ENOBUFS";
-	default: return strerror(e);
-	}
-}
+static volatile sig_atomic_t ended;
 
 static int dgram(int rounds)
 {
@@ -102,18 +94,18 @@ static int listener(const char *name)
 	return s;
 }
 
-/* Connections to name until one fails (n at most): the count, *err. */
-static int connects(const char *name, int n, int *err)
+/* Connections to name until one fails (n at most): the count, *fail. */
+static int connects(const char *name, int n, int *fail)
 {
 	struct sockaddr_un a;
 	int ok = 0;
 
 	abstract(&a, name);
-	*err = 0;
+	*fail = 0;
 	while (ok < n) {
 		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
-			*err = errno;
+			*fail = errno;
 			break;
 		}
 		ok++;
@@ -134,15 +126,15 @@ static int link_request(int fd, int flags, int seq)
 
 /* Five netlink sockets with 2000 answers unread each (the server's
  * queues hold 64 KiB a socket): the sockets made. */
-static int netlink_fill(int *err)
+static int netlink_fill(int *fail)
 {
 	int n;
 
-	*err = 0;
+	*fail = 0;
 	for (n = 0; n < 5; n++) {
 		int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 		if (fd < 0) {
-			*err = errno;
+			*fail = errno;
 			break;
 		}
 		for (int k = 0; k < 2000; k++)
@@ -167,7 +159,7 @@ static void take_memory(void)
 
 	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
 		got += (size_t)k;
-	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? ename(errno) : "-");
+	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? err(errno) : "-");
 }
 
 static void hold_until_term(void)
@@ -181,7 +173,7 @@ static void hold_until_term(void)
 static int queues(void)
 {
 	static char msg[200 * 1024];
-	int n, err = 0;
+	int n, fail = 0;
 
 	take_memory();
 	memset(msg, 'd', sizeof(msg));
@@ -189,24 +181,24 @@ static int queues(void)
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 ||
 		    send(sv[0], msg, sizeof(msg), MSG_DONTWAIT) != (ssize_t)sizeof(msg)) {
-			err = errno;
+			fail = errno;
 			break;
 		}
 	}
-	printf("datagram queues: %d, then %s\n", n, n < 200 ? ename(err) : "-");
+	printf("datagram queues: %d, then %s\n", n, n < 200 ? err(fail) : "-");
 	for (n = 0; n < 40; n++) {
 		int fds[2];
 		if (pipe(fds) < 0) {
-			err = errno;
+			fail = errno;
 			break;
 		}
 		fcntl(fds[1], F_SETFL, O_NONBLOCK);
 		if (write(fds[1], msg, 65536) != 65536) {
-			err = errno;
+			fail = errno;
 			break;
 		}
 	}
-	printf("pipes filled: %d, then %s\n", n, n < 40 ? ename(err) : "-");
+	printf("pipes filled: %d, then %s\n", n, n < 40 ? err(fail) : "-");
 	hold_until_term();
 	printf("hogs: released\n");
 	fflush(stdout);
@@ -215,13 +207,13 @@ static int queues(void)
 
 static int hold(void)
 {
-	int err = 0, n;
+	int fail = 0, n;
 
 	take_memory();
 
 	for (n = 0; n < 256 && timerfd_create(CLOCK_MONOTONIC, 0) >= 0; n++)
 		;
-	printf("timerfds: %d, then %s\n", n, ename(errno));
+	printf("timerfds: %d, then %s\n", n, err(errno));
 
 	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
 	timer_t id;
@@ -241,17 +233,17 @@ static int hold(void)
 	read(pipefd[0], &c, 1);
 	for (n = 0; n < 256 && timer_create(CLOCK_MONOTONIC, &ev, &id) == 0; n++)
 		;
-	printf("POSIX timers: %d + %d, then %s\n", (int)c, n, ename(errno));
+	printf("POSIX timers: %d + %d, then %s\n", (int)c, n, err(errno));
 
 	int ok = 0;
 	if (listener("hogA") >= 0 && listener("hogB") >= 0) {
-		ok = connects("hogA", 16, &err);
-		ok += connects("hogB", 16, &err);
+		ok = connects("hogA", 16, &fail);
+		ok += connects("hogB", 16, &fail);
 	}
-	printf("connections waiting: %d, then %s\n", ok, ename(err));
+	printf("connections waiting: %d, then %s\n", ok, err(fail));
 
-	n = netlink_fill(&err);
-	printf("netlink sockets filled: %d%s%s\n", n, err ? ", then " : "", err ? ename(err) : "");
+	n = netlink_fill(&fail);
+	printf("netlink sockets filled: %d%s%s\n", n, fail ? ", then " : "", fail ? err(fail) : "");
 	hold_until_term();
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
@@ -265,11 +257,197 @@ static const char *yes(int ok)
 	return ok ? "yes" : "no";
 }
 
+/* ---- hogs wait: a send or write that finds its account's share full ---- */
+
+static volatile sig_atomic_t alarms;
+static char block[65536];               /* what fill_pipes writes: touched first */
+
+/* Pipes made and filled (64 KiB each, non-blocking) until a write fails
+ * (at most 128):
+ * the share's last pages taken (a process's own pages stop at its bound,
+ * which its file pages count in: its account may have a few left).
+ * The error. */
+static int fill_pipes(void)
+{
+	int fd[2];
+
+	for (int n = 0; n < 128; n++) {
+		if (pipe(fd) < 0)
+			return errno;
+		fcntl(fd[1], F_SETFL, O_NONBLOCK);
+		if (write(fd[1], block, sizeof(block)) < 0)
+			return errno;   /* a short write: the next pipe's fails */
+	}
+	return 0;
+}
+
+/* `hogs hogger R G`, the program `hogs wait` starts: takes its account's
+ * memory (as take_memory, then fill_pipes), says its MiB on R, then at
+ * a byte on G sleeps 0.5 s and gives the memory back; the next byte 'm':
+ * again, else it ends. */
+static int hogger(int ready, int go)
+{
+	size_t size = 250UL << 20;
+	char c;
+
+	memset(block, 'b', sizeof(block));
+	do {
+		char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		int zero = open("/dev/zero", O_RDONLY);
+		size_t got = 0;
+		ssize_t k;
+		while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
+			got += (size_t)k;
+		close(zero);
+		fill_pipes();
+		c = (char)(got >> 20);
+		write(ready, &c, 1);
+		read(go, &c, 1);
+		usleep(500000);
+		munmap(buf, size);
+		read(go, &c, 1);
+	} while (c == 'm');
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void alarm_in(int ms, int flags)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = flags };
+	struct itimerval it = { { 0, 0 }, { 0, ms * 1000 } };
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* POLLOUT on fd, waiting at most ms. */
+static int pollout(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLOUT);
+}
+
+/* A wait of at least 300 ms, or how long it was. */
+static const char *waited(const struct timespec *t0)
+{
+	long ms = ms_since(t0);
+
+	return ms >= 300 ? "300+" : outcome(ms);
+}
+
+/* What the thread will touch, made now: its stack (a page the share no
+ * longer has would end it). */
+static void touch_stack(void)
+{
+	volatile char deep[128 * 1024];
+
+	for (size_t i = 0; i < sizeof(deep); i += 4096)
+		deep[i] = 1;
+}
+
+static int wait_share(const char *self)
+{
+	int ready[2], go[2], pp[2], sv[2], lone[2], lsv[2];
+	char c = 'x', fds[2][12];
+	struct timespec t0;
+
+	touch_stack();
+	memset(block, 'b', sizeof(block));
+	/* The pipes to the hogger get their page now; pp and sv have none
+	 * yet: their first write needs one from the share. */
+	if (pipe(ready) < 0 || pipe(go) < 0 || pipe(pp) < 0 || pipe(lone) < 0 ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, lsv) < 0)
+		return 1;
+	write(ready[1], &c, 1), read(ready[0], &c, 1);
+	write(go[1], &c, 1), read(go[0], &c, 1);
+	printf("wait: started\n");
+	fflush(stdout);
+	snprintf(fds[0], sizeof(fds[0]), "%d", ready[1]);
+	snprintf(fds[1], sizeof(fds[1]), "%d", go[0]);
+	pid_t h = fork();
+	if (h == 0) {
+		execl(self, self, "hogger", fds[0], fds[1], (char *)NULL);
+		_exit(127);
+	}
+	read(ready[0], &c, 1);
+
+	/* A process of the account may give memory back: EAGAIN, no POLLOUT. */
+	fcntl(pp[1], F_SETFL, O_NONBLOCK);
+	long w = write(pp[1], &c, 1);
+	const char *ws = outcome(w);
+	long s = send(sv[0], &c, 1, MSG_DONTWAIT);
+	printf("wait: memory %d MiB; nonblocking pipe write %s, datagram send %s; "
+	       "POLLOUT pipe %s, datagram %s\n", (int)(unsigned char)c, ws, outcome(s),
+	       yes(pollout(pp[1], 0)), yes(pollout(sv[0], 0)));
+	fflush(stdout);
+
+	/* A blocking write waits: a signal interrupts it (no SA_RESTART)... */
+	fcntl(pp[1], F_SETFL, 0);
+	alarm_in(200, 0);
+	w = write(pp[1], &c, 1);
+	printf("wait: blocking write %s after the alarm\n", outcome(w));
+	fflush(stdout);
+	/* ... or is restarted (SA_RESTART), and goes in when the hogger
+	 * gives its memory back. */
+	alarms = 0;
+	alarm_in(100, SA_RESTART);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	write(go[1], "gm", 2);  /* give back, then take again */
+	w = write(pp[1], &c, 1);
+	printf("wait: with SA_RESTART: %s after %s ms, alarms %d\n", outcome(w), waited(&t0),
+	       (int)alarms);
+	fflush(stdout);
+
+	/* poll waits for POLLOUT until the hogger (its memory taken again)
+	 * gives it back. */
+	read(ready[0], &c, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	write(go[1], "ge", 2);  /* give back, then end */
+	int out = pollout(sv[0], 5000);
+	const char *ow = waited(&t0);
+	s = send(sv[0], &c, 1, 0);
+	printf("wait: poll POLLOUT %s after %s ms, send %s\n", yes(out), ow, outcome(s));
+	fflush(stdout);
+	waitpid(h, NULL, 0);
+
+	/* Alone: nothing would give memory back, so no wait (Linux's
+	 * answer when no page can be had). */
+	size_t size = 250UL << 20, got = 0;
+	char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int zero = open("/dev/zero", O_RDONLY);
+	ssize_t k;
+	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
+		got += (size_t)k;
+	int filled = fill_pipes();
+	w = write(lone[1], &c, 1);
+	ws = outcome(w);
+	s = send(lsv[0], &c, 1, 0);
+	printf("wait: alone: pipes filled until %s, blocking pipe write %s, datagram send %s, "
+	       "POLLOUT pipe %s\n", err(filled), ws, outcome(s), yes(pollout(lone[1], 0)));
+	fflush(stdout);
+	return 0;
+}
+
 static int check(void)
 {
 	size_t size = 4UL << 20;
 	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int fd[2], piped = 0, err;
+	int fd[2], piped = 0, fail;
 
 	if (m == MAP_FAILED)
 		return 1;
@@ -284,7 +462,7 @@ static int check(void)
 	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
 	timer_t id;
 	int timer = timer_create(CLOCK_MONOTONIC, &ev, &id) == 0;
-	int connected = listener("checker") >= 0 && connects("checker", 1, &err) == 1;
+	int connected = listener("checker") >= 0 && connects("checker", 1, &fail) == 1;
 	int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), dumped = 0;
 	if (nl >= 0 && link_request(nl, NLM_F_DUMP, 1)) {
 		char buf[8192];
@@ -313,6 +491,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "check"))
 		return check();
-	fprintf(stderr, "usage: hogs dgram N | hold | queues | check\n");
+	if (argc == 2 && !strcmp(argv[1], "wait"))
+		return wait_share("/bin/hogs-musl");
+	if (argc == 4 && !strcmp(argv[1], "hogger"))
+		return hogger(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: hogs dgram N | hold | queues | check | wait\n");
 	return 2;
 }

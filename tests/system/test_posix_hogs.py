@@ -102,3 +102,29 @@ def test_posix_one_account_hogs_queues_others_carry_on(tmp_path):
         mark = q.mark()
         q.send(f"kill {pid}")
         q.wait_for(r"^hogs: released$", timeout=120, since=mark)
+
+
+def test_posix_full_memory_share_makes_writes_wait(tmp_path):
+    """A thread of one account takes its share of memory; another's
+    writes that need a page of it wait as for a full buffer: a
+    non-blocking pipe write and datagram send are EAGAIN with no POLLOUT,
+    a blocking write is interrupted by a signal (EINTR) or restarted
+    (SA_RESTART) and goes in when the memory is given back, which wakes a
+    poll for POLLOUT too. Alone, a thread that holds the share itself
+    gets ENOMEM at once (nothing would wake it). Before, every such write
+    was ENOMEM."""
+    out = run_list(tmp_path, "posix-hogs-wait", [("hogs-musl", ["wait"])], timeout=300)
+    lines = [line.strip() for line in out.splitlines()]
+    m = [re.fullmatch(r"wait: memory (\d+) MiB; (.*)", x) for x in lines]
+    m = [x for x in m if x]
+    assert m and 30 <= int(m[0].group(1)) <= 48, lines
+    assert m[0].group(2) == ("nonblocking pipe write EAGAIN, datagram send EAGAIN; "
+                             "POLLOUT pipe no, datagram no"), lines
+    assert "wait: blocking write EINTR after the alarm" in lines, lines
+    # The alarm (SA_RESTART) came while it waited.
+    assert any(re.fullmatch(r"wait: with SA_RESTART: 1 after 300\+ ms, alarms [1-9]", x)
+               for x in lines), lines
+    assert "wait: poll POLLOUT yes after 300+ ms, send 1" in lines, lines
+    assert ("wait: alone: pipes filled until ENOMEM, blocking pipe write ENOMEM, "
+            "datagram send ENOMEM, POLLOUT pipe yes" in lines), lines
+    assert not any("out of memory" in x for x in lines), lines

@@ -11,7 +11,10 @@
  * sockets, and a listen on the same address and port takes it over);
  * Linux resets it at the close (so "after relisten: none" there). A
  * listen with another backlog takes nothing over (Mica's netstack keeps
- * a listener's first backlog): "none" on both. Then a close followed by
+ * a listener's first backlog): "none" on both; on Mica it closes the
+ * lingering listener first, as a listen in another netstack session
+ * than the lingering one does (without that: "listener: Address in
+ * use"). Then a close followed by
  * a connect, which ends the lingering: refused, as on Linux. Last a
  * listener on PORT + 1 closed while the process makes no call for 2.5 s
  * (only the vDSO's clock): the peer's connect to it 1 s after (its

@@ -7,7 +7,7 @@
  * copy), both ends closed: the server must keep no page of them (the
  * test reads its memory log).
  *
- * `hogs hold` leaves a keeper behind (as tests/posix/shares.c does) that
+ * `hogs hold` leaves a keeper behind (keeper.h, as shares.c does) that
  * takes all its account may have of: memory (read(2) from /dev/zero into
  * 250 MiB mapped: the server's copy fails past the account's share, a
  * call's EFAULT, not a fault that would end it), timerfds, POSIX timers
@@ -26,6 +26,13 @@
  * and reads a pipe, makes a timerfd and a POSIX timer, connects to a
  * listener of its own, dumps the links (as glibc's getifaddrs): one line
  * of what worked.
+ *
+ * `hogs wait`: a pipe write and an AF_UNIX datagram send that need a page
+ * of the account's share while another process of it (`hogs hogger`)
+ * holds the share: EAGAIN and no POLLOUT, then a blocking write
+ * interrupted by a signal (EINTR), restarted (SA_RESTART) and let in
+ * when the other gives its memory back, a poll woken by that; then,
+ * alone with its share full, ENOMEM at once. One line each.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,8 +55,7 @@
 
 #define CHECK_ERRNOS(X) X(EMFILE) X(ENFILE) X(EAGAIN) X(ENOMEM) X(EFAULT) X(ENOBUFS) X(EINTR)
 #include "check.h"
-
-static volatile sig_atomic_t ended;
+#include "keeper.h"
 
 static int dgram(int rounds)
 {
@@ -143,31 +149,34 @@ static int netlink_fill(int *fail)
 	return n;
 }
 
-static void on_term(int sig)
-{
-	(void)sig;
-	ended = 1;
-}
+#define HOG_SIZE (250UL << 20)
 
-/* The account's memory taken: 250 MiB mapped, read(2) from /dev/zero. */
-static void take_memory(void)
+/* The account's memory taken: HOG_SIZE mapped at *at, read(2) from
+ * /dev/zero into it until the server's copy fails (EFAULT, errno) past
+ * the share. The bytes read. */
+static size_t grab_memory(char **at)
 {
-	size_t size = 250UL << 20, got = 0;
-	char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t got = 0;
+	char *buf = mmap(NULL, HOG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
 	int zero = open("/dev/zero", O_RDONLY);
 	ssize_t k;
 
-	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
+	while (got < HOG_SIZE && (k = read(zero, buf + got, 1 << 20)) > 0)
 		got += (size_t)k;
-	printf("memory: %zu MiB, then %s\n", got >> 20, got < size ? err(errno) : "-");
+	int e = errno;
+	close(zero);
+	errno = e;
+	*at = buf;
+	return got;
 }
 
-static void hold_until_term(void)
+static void take_memory(void)
 {
-	printf("hogs: holding (pid %d)\n", (int)getpid());
-	fflush(stdout);
-	while (!ended)
-		pause();
+	char *buf;
+	size_t got = grab_memory(&buf);
+
+	printf("memory: %zu MiB, then %s\n", got >> 20, got < HOG_SIZE ? err(errno) : "-");
 }
 
 static int queues(void)
@@ -199,10 +208,9 @@ static int queues(void)
 		}
 	}
 	printf("pipes filled: %d, then %s\n", n, n < 40 ? err(fail) : "-");
-	hold_until_term();
-	printf("hogs: released\n");
-	fflush(stdout);
-	_exit(0);
+	keeper_hold("hogs", NULL, 0);
+	keeper_released("hogs");
+	return 0;
 }
 
 static int hold(void)
@@ -244,17 +252,9 @@ static int hold(void)
 
 	n = netlink_fill(&fail);
 	printf("netlink sockets filled: %d%s%s\n", n, fail ? ", then " : "", fail ? err(fail) : "");
-	hold_until_term();
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	printf("hogs: released\n");
-	fflush(stdout);
-	_exit(0);
-}
-
-static const char *yes(int ok)
-{
-	return ok ? "yes" : "no";
+	keeper_hold("hogs", &child, 1);
+	keeper_released("hogs");
+	return 0;
 }
 
 /* ---- hogs wait: a send or write that finds its account's share full ---- */
@@ -287,25 +287,16 @@ static int fill_pipes(void)
  * again, else it ends. */
 static int hogger(int ready, int go)
 {
-	size_t size = 250UL << 20;
-	char c;
+	char c, *buf;
 
 	memset(block, 'b', sizeof(block));
 	do {
-		char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				 -1, 0);
-		int zero = open("/dev/zero", O_RDONLY);
-		size_t got = 0;
-		ssize_t k;
-		while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
-			got += (size_t)k;
-		close(zero);
+		c = (char)(grab_memory(&buf) >> 20);
 		fill_pipes();
-		c = (char)(got >> 20);
 		write(ready, &c, 1);
 		read(go, &c, 1);
 		usleep(500000);
-		munmap(buf, size);
+		munmap(buf, HOG_SIZE);
 		read(go, &c, 1);
 	} while (c == 'm');
 	return 0;
@@ -427,12 +418,8 @@ static int wait_share(const char *self)
 
 	/* Alone: nothing would give memory back, so no wait (Linux's
 	 * answer when no page can be had). */
-	size_t size = 250UL << 20, got = 0;
-	char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int zero = open("/dev/zero", O_RDONLY);
-	ssize_t k;
-	while (got < size && (k = read(zero, buf + got, 1 << 20)) > 0)
-		got += (size_t)k;
+	char *buf;
+	grab_memory(&buf);
 	int filled = fill_pipes();
 	w = write(lone[1], &c, 1);
 	ws = outcome(w);
@@ -479,14 +466,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "dgram"))
 		return dgram(atoi(argv[2]));
 	if (argc == 2 && (!strcmp(argv[1], "hold") || !strcmp(argv[1], "queues"))) {
-		signal(SIGTERM, on_term);
-		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
-		pid_t keeper = fork();
+		pid_t keeper = keeper_start();
 		if (keeper != 0)
 			return keeper < 0;
-		setsid();
-		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
-			usleep(10000);
 		return argv[1][0] == 'h' ? hold() : queues();
 	}
 	if (argc == 2 && !strcmp(argv[1], "check"))

@@ -2,7 +2,7 @@
  * Each account's share of the POSIX server's tables, for Mica only
  * (docs/posix.md, "Limits"; nothing here is Linux's behaviour to compare).
  *
- * `shares hold` leaves a keeper behind (its child, once it has ended, so
+ * `shares hold` leaves a keeper behind (keeper.h: its child, once it has ended, so
  * that the console's terminal is free for the next `run`), which takes
  * all the account may have: ptys, tmpfs files (empty, closed again) and
  * tmpfs pages (one file written) until each fails (ENOSPC, as Linux's
@@ -33,33 +33,24 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#define CHECK_ERRNOS(X) X(EMFILE) X(ENFILE) X(EAGAIN) X(ENOMEM) X(ENOSPC)
+#include "check.h"
+#include "keeper.h"
+
 #define CHILDREN_MAX 128     /* past SHARE(PROCESS_MAX): 96 */
 #define THREADS_MAX  256     /* past SHARE(THREAD_MAX): 192 */
 
-static volatile sig_atomic_t ended;
 static pid_t children[CHILDREN_MAX];
 static int nchildren;
 
-static const char *ename(int e)
-{
-	switch (e) {
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case ENOSPC: return "ENOSPC";
-	default: return strerror(e);
-	}
-}
-
 /* Make things with make() until it fails: the count, and the error. */
-static int until_error(int (*make)(void), int *err)
+static int until_error(int (*make)(void), int *fail)
 {
 	int n = 0;
 
 	while (n < 4096 && make() >= 0)
 		n++;
-	*err = errno;
+	*fail = errno;
 	return n;
 }
 
@@ -122,20 +113,20 @@ static void tmp_files_remove(void)
 }
 
 /* Bytes written to a new tmpfs file until a write fails. */
-static long fill_tmp(int *err)
+static long fill_tmp(int *fail)
 {
 	static char chunk[65536];
 	long bytes = 0, n;
 	int fd = open("/tmp/shares.big", O_CREAT | O_TRUNC | O_WRONLY, 0600);
 
 	if (fd < 0) {
-		*err = errno;
+		*fail = errno;
 		return -1;
 	}
 	memset(chunk, 'x', sizeof(chunk));
 	while (bytes < (1L << 30) && (n = write(fd, chunk, sizeof(chunk))) > 0)
 		bytes += n;
-	*err = errno;
+	*fail = errno;
 	close(fd);
 	return bytes;
 }
@@ -148,15 +139,9 @@ static void *park(void *arg)
 	return NULL;
 }
 
-static void on_term(int sig)
-{
-	(void)sig;
-	ended = 1;
-}
-
 static int hold(void)
 {
-	int err, n;
+	int fail, n;
 	long bytes;
 	/* Made and touched first: its page is a tmpfs page of the account's. */
 	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -166,23 +151,23 @@ static int hold(void)
 		return 1;
 	*done = 0;
 
-	n = until_error(make_pty, &err);
-	printf("ptys: %d, then %s\n", n, ename(err));
-	bytes = fill_tmp(&err);
-	printf("tmpfs bytes: %ld, then %s\n", bytes, ename(err));
-	n = until_error(make_tmp_file, &err);
-	printf("tmpfs files: %d, then %s\n", n, ename(err));
-	n = until_error(make_pipe, &err);
-	printf("pipes: %d, then %s\n", n, ename(err));
-	n = until_error(make_eventfd, &err);
-	printf("eventfds: %d, then %s\n", n, ename(err));
-	n = until_error(make_epoll, &err);
-	printf("epolls: %d, then %s\n", n, ename(err));
-	n = until_error(make_socket, &err);
-	printf("sockets: %d, then %s\n", n, ename(err));
+	n = until_error(make_pty, &fail);
+	printf("ptys: %d, then %s\n", n, err(fail));
+	bytes = fill_tmp(&fail);
+	printf("tmpfs bytes: %ld, then %s\n", bytes, err(fail));
+	n = until_error(make_tmp_file, &fail);
+	printf("tmpfs files: %d, then %s\n", n, err(fail));
+	n = until_error(make_pipe, &fail);
+	printf("pipes: %d, then %s\n", n, err(fail));
+	n = until_error(make_eventfd, &fail);
+	printf("eventfds: %d, then %s\n", n, err(fail));
+	n = until_error(make_epoll, &fail);
+	printf("epolls: %d, then %s\n", n, err(fail));
+	n = until_error(make_socket, &fail);
+	printf("sockets: %d, then %s\n", n, err(fail));
 	int first = open("/dev/null", O_RDONLY);
-	n = 1 + until_error(make_file, &err);
-	printf("files: %d, then %s\n", n, ename(err));
+	n = 1 + until_error(make_file, &fail);
+	printf("files: %d, then %s\n", n, err(fail));
 	fflush(stdout);
 
 	/* A child with room in its own table (it closes what it inherited
@@ -193,8 +178,8 @@ static int hold(void)
 	if (c == 0) {
 		for (int fd = first; fd < first + n; fd++)
 			close(fd);
-		int m = until_error(make_file, &err);
-		printf("child files: %d of %d closed, then %s\n", m, n, ename(err));
+		int m = until_error(make_file, &fail);
+		printf("child files: %d of %d closed, then %s\n", m, n, err(fail));
 		fflush(stdout);
 		*done = 1;
 		for (;;)
@@ -215,32 +200,19 @@ static int hold(void)
 			break;
 		children[nchildren++] = c;
 	}
-	printf("forks: %d, then %s\n", nchildren, ename(errno));
+	printf("forks: %d, then %s\n", nchildren, err(errno));
 
 	pthread_attr_t attr;
 	pthread_t t;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 65536);
-	for (n = 0; n < THREADS_MAX && (err = pthread_create(&t, &attr, park, NULL)) == 0; n++)
+	for (n = 0; n < THREADS_MAX && (fail = pthread_create(&t, &attr, park, NULL)) == 0; n++)
 		;
-	printf("threads: %d, then %s\n", n, ename(err));
-	printf("shares: holding (pid %d)\n", (int)getpid());
-	fflush(stdout);
-	while (!ended)
-		pause();
-	for (int i = 0; i < nchildren; i++)
-		kill(children[i], SIGKILL);
-	for (int i = 0; i < nchildren; i++)
-		waitpid(children[i], NULL, 0);
+	printf("threads: %d, then %s\n", n, err(fail));
+	keeper_hold("shares", children, nchildren);
 	tmp_files_remove();
-	printf("shares: released\n");
-	fflush(stdout);
-	_exit(0);
-}
-
-static const char *yes(int ok)
-{
-	return ok ? "yes" : "no";
+	keeper_released("shares");
+	return 0;
 }
 
 static int check(void)
@@ -268,14 +240,9 @@ static int check(void)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "hold")) {
-		signal(SIGTERM, on_term);
-		signal(SIGHUP, SIG_IGN);        /* the hang-up at its parent's end */
-		pid_t keeper = fork();
+		pid_t keeper = keeper_start();
 		if (keeper != 0)
 			return keeper < 0;
-		setsid();
-		while (getppid() != 0 && getppid() != 1)       /* until its parent ended */
-			usleep(10000);
 		return hold();
 	}
 	if (argc == 2 && !strcmp(argv[1], "check"))

@@ -110,6 +110,8 @@ static void cmd_kill(char **arg)
 		printf("console: usage: kill NAME|[-SIGNAL] PID\n");
 	else if (arg[1] || posix_pid_word(arg[0]))
 		posix_kill(arg);
+	else if (posix_signal_word(arg[0]))     /* kill -INT: whom? */
+		printf("console: kill: %s: to whom? (kill %s PID)\n", arg[0], arg[0]);
 	else
 		cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
 }

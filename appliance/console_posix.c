@@ -116,12 +116,22 @@ bool posix_pid_word(const char *word)
 	return number(word, &n);
 }
 
+bool posix_signal_word(const char *word)
+{
+	return word[0] == '-' && signal_number(word + 1) >= 0;
+}
+
 void posix_kill(char **arg)
 {
 	long pid, sig = 15;
 	struct msg m = msg_make(POSIX_KILL, 2);
 
-	if (arg[1] && (arg[0][0] != '-' || (sig = signal_number(arg[0] + 1)) < 0)) {
+	if (arg[1] && arg[0][0] != '-') {     /* kill 4 5: not a signal, nor two pids */
+		printf("console: kill: '%s' is not -SIGNAL (kill [-SIGNAL] PID: the signal first, "
+		       "one process)\n", arg[0]);
+		return;
+	}
+	if (arg[1] && (sig = signal_number(arg[0] + 1)) < 0) {
 		printf("console: kill: unknown signal '%s' (a number, or a name: INT, TERM, KILL, ...)\n",
 		       arg[0]);
 		return;

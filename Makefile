@@ -399,6 +399,10 @@ deps:
 # namespace.
 user_net_only = $(if $(filter tap,$(NET)),@echo "make $@: NET=tap is for make run and make pxe-run; use NET=user" >&2; exit 2)
 
+# make run and make pxe-run on QEMU's user network: say that the host
+# cannot reach the appliance there, and how to.
+user_net_note = @echo "Mica: the NIC is on QEMU's user-mode network (restrict=on), which nothing on the host reaches; to ping it or run iperf3 -c against it, boot it on a tap: sudo make $@ NET=tap (README.md)"
+
 run:
 	tools/install-deps.sh $(if $(filter tap,$(NET)),test,run)
 	$(MAKE) iso
@@ -407,6 +411,7 @@ ifeq ($(NET),tap)
 	TAPNET_MANIFEST=$(B)/boot.manifest tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
 else
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
+	$(user_net_note)
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
 endif
 
@@ -422,6 +427,7 @@ ifeq ($(NET),tap)
 		$(NET_TAP),mac=$(PXE_MAC) $(QEMU_ARGS)
 else
 	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
+	$(user_net_note)
 	$(QEMU) $(QEMU_COMMON) -boot order=n \
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
 		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)

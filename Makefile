@@ -237,6 +237,14 @@ $(B)/posix-server.elf: $(POSIX_OBJ) $(B)/libmica.a lib/user/user.ld
 POSIX_LIST := $(shell sed -e 's/\#.*//' posix-server/programs.list)
 POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
+# A name of the list that no rule builds (no tests/posix/NAME.c, or no
+# suffix): said before anything is built, not as make's "No rule to make
+# target".
+posix_source = tests/posix/$(patsubst %-musl,%,$(patsubst %-glibc,%,$(patsubst %-glibc-pie,%,$(patsubst %-dyn,%,$(1))))).c
+POSIX_UNBUILDABLE := $(strip $(foreach p,$(POSIX_PROGRAMS),$(if $(and $(filter %-musl %-glibc %-glibc-pie %-dyn,$(p)),$(wildcard $(call posix_source,$(p)))),,$(p))))
+.PHONY: posix-list-check
+posix-list-check:
+	@bad="$(POSIX_UNBUILDABLE)"; for p in $$bad; do echo "posix-server/programs.list: $$p: nothing builds it: NAME-musl, NAME-glibc, NAME-glibc-pie and NAME-dyn are built from tests/posix/NAME.c, a Debian program's file is PACKAGE:PATH, a prebuilt program goes into posix-server/rootfs/ (docs/posix.md)" >&2; done; test -z "$$bad"
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
 # musl-gcc sees only musl's headers: the kernel's <linux/...>, <asm/...>
@@ -278,9 +286,9 @@ $(B)/posix/debs/%/.unpacked:
 # The root filesystem: the tree posix-server/rootfs/ (/etc), the built
 # programs in /bin and the packages' files at their paths, in a cpio
 # archive (newc), the boot module `rootfs`.
-$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
+$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(filter-out $(POSIX_UNBUILDABLE),$(POSIX_PROGRAMS))) \
 		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
-		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f)
+		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f) | posix-list-check
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
 	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/

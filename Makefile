@@ -237,6 +237,14 @@ $(B)/posix-server.elf: $(POSIX_OBJ) $(B)/libmica.a lib/user/user.ld
 POSIX_LIST := $(shell sed -e 's/\#.*//' posix-server/programs.list)
 POSIX_PROGRAMS := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),,$(w)))
 POSIX_DEB_FILES := $(foreach w,$(POSIX_LIST),$(if $(findstring :,$(w)),$(w)))
+# A name of the list that no rule builds (no tests/posix/NAME.c, or no
+# suffix): said before anything is built, not as make's "No rule to make
+# target".
+posix_source = tests/posix/$(patsubst %-musl,%,$(patsubst %-glibc,%,$(patsubst %-glibc-pie,%,$(patsubst %-dyn,%,$(1))))).c
+POSIX_UNBUILDABLE := $(strip $(foreach p,$(POSIX_PROGRAMS),$(if $(and $(filter %-musl %-glibc %-glibc-pie %-dyn,$(p)),$(wildcard $(call posix_source,$(p)))),,$(p))))
+.PHONY: posix-list-check
+posix-list-check:
+	@bad="$(POSIX_UNBUILDABLE)"; for p in $$bad; do echo "posix-server/programs.list: $$p: nothing builds it: NAME-musl, NAME-glibc, NAME-glibc-pie and NAME-dyn are built from tests/posix/NAME.c, a Debian program's file is PACKAGE:PATH, a prebuilt program goes into posix-server/rootfs/ (docs/posix.md)" >&2; done; test -z "$$bad"
 POSIX_DEBS := $(sort $(foreach f,$(POSIX_DEB_FILES),$(firstword $(subst :, ,$(f)))))
 POSIX_CFLAGS := -static -O2 -Wall -Wextra -Werror
 # musl-gcc sees only musl's headers: the kernel's <linux/...>, <asm/...>
@@ -278,9 +286,9 @@ $(B)/posix/debs/%/.unpacked:
 # The root filesystem: the tree posix-server/rootfs/ (/etc), the built
 # programs in /bin and the packages' files at their paths, in a cpio
 # archive (newc), the boot module `rootfs`.
-$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(POSIX_PROGRAMS)) \
+$(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(filter-out $(POSIX_UNBUILDABLE),$(POSIX_PROGRAMS))) \
 		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
-		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f)
+		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f) | posix-list-check
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
 	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/
@@ -399,6 +407,10 @@ deps:
 # namespace.
 user_net_only = $(if $(filter tap,$(NET)),@echo "make $@: NET=tap is for make run and make pxe-run; use NET=user" >&2; exit 2)
 
+# make run and make pxe-run on QEMU's user network: say that the host
+# cannot reach the appliance there, and how to.
+user_net_note = @echo "Mica: the NIC is on QEMU's user-mode network (restrict=on), which nothing on the host reaches; to ping it or run iperf3 -c against it, boot it on a tap: sudo make $@ NET=tap (README.md)"
+
 run:
 	tools/install-deps.sh $(if $(filter tap,$(NET)),test,run)
 	$(MAKE) iso
@@ -407,6 +419,7 @@ ifeq ($(NET),tap)
 	TAPNET_MANIFEST=$(B)/boot.manifest tools/tapnet.sh run $(NETNS) $(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_TAP) $(QEMU_ARGS)
 else
 	@echo "Mica: booting $(B)/mica.iso in QEMU (TCG). Quit with Ctrl-A then X."
+	$(user_net_note)
 	$(QEMU) $(QEMU_COMMON) -cdrom $(B)/mica.iso -boot d $(NET_USER) $(QEMU_ARGS)
 endif
 
@@ -422,6 +435,7 @@ ifeq ($(NET),tap)
 		$(NET_TAP),mac=$(PXE_MAC) $(QEMU_ARGS)
 else
 	@echo "Mica: PXE-booting with $(NIC) from $(B)/tftp. Quit with Ctrl-A then X."
+	$(user_net_note)
 	$(QEMU) $(QEMU_COMMON) -boot order=n \
 		-netdev user,id=net0,restrict=on,tftp=$(B)/tftp,bootfile=boot.ipxe \
 		-device $(NIC_DEVICE),netdev=net0 $(QEMU_ARGS)

@@ -110,6 +110,8 @@ static void cmd_kill(char **arg)
 		printf("console: usage: kill NAME|[-SIGNAL] PID\n");
 	else if (arg[1] || posix_pid_word(arg[0]))
 		posix_kill(arg);
+	else if (posix_signal_word(arg[0]))     /* kill -INT: whom? */
+		printf("console: kill: %s: to whom? (kill %s PID)\n", arg[0], arg[0]);
 	else
 		cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
 }
@@ -189,19 +191,35 @@ static const struct command {
 	  cmd_mem },
 	{ "fault", 2, { ARG_INTERFACE, ARG_FAULT }, "fault IFNAME KIND",
 	  "make a driver misbehave: wild, port, kernel, hang, rings", cmd_fault },
-	{ "help", 0, { 0 }, "help", "this list", cmd_help },
+	{ "help", -1, { 0 }, "help [COMMAND]", "this list, or one command's line", cmd_help },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static const struct command *command_named(const char *name);
+
+/* A command's usage and help; a usage too wide for its column has the
+ * help under it. */
+static void help_line(const struct command *c)
+{
+	if (strlen(c->usage) < 20)
+		printf("  %-20s%s\n", c->usage, c->help);
+	else
+		printf("  %s\n%22s%s\n", c->usage, "", c->help);
+}
+
 static void cmd_help(char **arg)
 {
-	printf("commands:\n");
-	/* A usage too wide for its column has the help under it. */
-	for (unsigned c = 0; c < NCOMMANDS; c++)
-		if (strlen(commands[c].usage) < 20)
-			printf("  %-20s%s\n", commands[c].usage, commands[c].help);
+	if (arg[0]) {
+		const struct command *c = command_named(arg[0]);
+		if (c)
+			help_line(c);
 		else
-			printf("  %s\n%22s%s\n", commands[c].usage, "", commands[c].help);
+			printf("console: help: no command '%s' (help lists them)\n", arg[0]);
+		return;
+	}
+	printf("commands:\n");
+	for (unsigned c = 0; c < NCOMMANDS; c++)
+		help_line(&commands[c]);
 	printf("keys: Tab completes; Up/Down recall lines; Left/Right, Home/End (^A/^E) move;\n"
 	       "  ^U/^K delete to the start/end, ^W the word before the cursor;\n"
 	       "  ^C abandons the line, ^L draws it again. Under make run, ^A is QEMU's:\n"

@@ -75,6 +75,8 @@ const char *net_change_error(long err);
 void posix_ps(void);
 /* Whether word is a pid (or -PGID), for kill: else it names a program. */
 bool posix_pid_word(const char *word);
+/* -SIGNAL as kill takes it: -INT, -SIGINT, -9. */
+bool posix_signal_word(const char *word);
 /* kill [-SIGNAL] PID: arg[0], arg[1] (NULL when one word). */
 void posix_kill(char **arg);
 /* run PROGRAM [ARGS]: the program on this terminal (posix_job_active). */

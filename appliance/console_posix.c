@@ -34,6 +34,13 @@ static bool posix_find(void)
 	return ns_lookup_now(POSIX_NAME, posix_cap, NULL) >= 0;
 }
 
+/* What to say when posix_find fails: just after init restarted the server
+ * it runs but has not registered its name yet. */
+static void posix_absent(const char *what)
+{
+	printf("console: %s: the POSIX server is not running, or not ready yet (see ps)\n", what);
+}
+
 /* A call on posix_cap: the reply's label (0 or an ERR_*), or the call's error. */
 static long posix_call(struct msg *m)
 {
@@ -116,12 +123,22 @@ bool posix_pid_word(const char *word)
 	return number(word, &n);
 }
 
+bool posix_signal_word(const char *word)
+{
+	return word[0] == '-' && signal_number(word + 1) >= 0;
+}
+
 void posix_kill(char **arg)
 {
 	long pid, sig = 15;
 	struct msg m = msg_make(POSIX_KILL, 2);
 
-	if (arg[1] && (arg[0][0] != '-' || (sig = signal_number(arg[0] + 1)) < 0)) {
+	if (arg[1] && arg[0][0] != '-') {     /* kill 4 5: not a signal, nor two pids */
+		printf("console: kill: '%s' is not -SIGNAL (kill [-SIGNAL] PID: the signal first, "
+		       "one process)\n", arg[0]);
+		return;
+	}
+	if (arg[1] && (sig = signal_number(arg[0] + 1)) < 0) {
 		printf("console: kill: unknown signal '%s' (a number, or a name: INT, TERM, KILL, ...)\n",
 		       arg[0]);
 		return;
@@ -132,7 +149,7 @@ void posix_kill(char **arg)
 		return;
 	}
 	if (!posix_find()) {
-		printf("console: kill: the POSIX server is not running\n");
+		posix_absent("kill");
 		return;
 	}
 	m.w[0] = (uint64_t)pid;
@@ -198,7 +215,7 @@ void posix_run(char **arg)
 		used += len;
 	}
 	if (!posix_find()) {
-		printf("console: run: the POSIX server is not running\n");
+		posix_absent("run");
 		return;
 	}
 	w[0] = argc;

@@ -242,6 +242,26 @@ static long task_fill(struct program *p, cap_slot_t badged, cap_slot_t client)
 	return 0;
 }
 
+/* Why a task could not be made: what its quota asked of init's and what
+ * is left of it, and how to give init more (a user adding to the image or
+ * the manifest meets this first). */
+static const char *quota_left(uint64_t asked)
+{
+	static char why[160];
+	char a[32], left[32];
+	struct task_info ti;
+
+	if (sys_task_info(ROOT_SLOT_TASK, (uint64_t)&ti) < 0)
+		return "";
+	fmt_snprintf(why, sizeof(why),
+		     " (its quota %s; init's kernel quota has %s left: more memory, or the "
+		     "kernel command line's kmem=, gives init more)",
+		     fmt_bytes(a, sizeof(a), asked),
+		     fmt_bytes(left, sizeof(left),
+			       ti.quota_limit > ti.quota_used ? ti.quota_limit - ti.quota_used : 0));
+	return why;
+}
+
 long program_start(struct program *p)
 {
 	const struct manifest_program *m = p->m;
@@ -279,7 +299,8 @@ long program_start(struct program *p)
 	heartbeat_start(p, heartbeat);
 	return 0;
 fail_said:
-	printf("init: %s: cannot start: %s\n", m->name, mica_strerror(err));
+	printf("init: %s: cannot start: %s%s\n", m->name, mica_strerror(err),
+	       err == -ERR_NO_MEMORY ? quota_left(m->quota) : "");
 fail:
 	sys_cap_delete(badged);
 	sys_cap_delete(client);

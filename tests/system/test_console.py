@@ -219,6 +219,31 @@ def test_an_overlong_line_is_refused_with_a_message(tmp_path):
         q.wait_row(r"^mica> $")
 
 
+def test_help_command_shows_that_commands_line(tmp_path):
+    """help COMMAND: that command's line alone (a new user's first try
+    was `help kill`, answered `usage: help`)."""
+    with boot_console(tmp_path) as q:
+        q.wait_for(r"^console: ready")
+        q.wait_row(r"^mica> $")
+        command(q, "help kill\r", r"^  kill NAME\|\[-SIGNAL\] PID$")
+        q.wait_for(r"^\s+kill a program \(restarted at once if its policy says so\);$")
+        command(q, "help nope\r", r"^console: help: no command 'nope' \(help lists them\)$")
+    print("console: help kill shows kill's line; help nope says there is no such command")
+
+
+def test_run_and_kill_without_the_posix_server_say_it_may_be_starting(tmp_path):
+    """run and kill PID with no POSIX server registered: not running, or
+    not ready yet (a new user typed run just after kill posix-server and
+    was told it was not running while init had just restarted it)."""
+    with boot_console(tmp_path) as q:
+        q.wait_for(r"^console: ready")
+        q.wait_row(r"^mica> $")
+        for line, what in (("run busybox sh", "run"), ("kill 3", "kill")):
+            command(q, line + "\r", r"^console: %s: the POSIX server is not running, or not "
+                    r"ready yet \(see ps\)$" % what)
+    print("console: run and kill without the POSIX server: not running, or not ready yet")
+
+
 @pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 def test_fault_for_a_busy_driver_is_queued_and_done(tmp_path):
     """Under an iperf transfer the driver is seldom waiting for requests:

@@ -70,6 +70,22 @@ def test_missing_module_is_reported(tmp_path):
         q.wait_for(r"^hello: name service ok")
 
 
+def test_a_quota_init_cannot_give_says_what_is_left(tmp_path):
+    """A program whose quota= is more than init's kernel quota has left is
+    not started, and init says how much is left and how to get more (a user
+    who adds to the image or the manifest meets this first); the next
+    program starts."""
+    text = "program hog quota=1048576 restart=never\n    module hello\nprogram hello\n"
+    with boot_with_manifest(tmp_path, text, "quotahog") as q:
+        m = q.wait_for(r"^init: hog: cannot start: kernel memory quota or physical memory "
+                       r"exhausted \(its quota 1 GiB; init's kernel quota has ([\d.]+) MiB left: "
+                       r"more memory, or the kernel command line's kmem=, gives init more\)$")
+        assert 1 < float(m.group(1)) < 1024, m.group(0)
+        q.wait_for(r"^hello: name service ok")
+    print("init: a program over init's kernel quota: told what is left "
+          f"({m.group(1)} MiB) and how to get more")
+
+
 def test_manifest_hands_a_boot_module_as_a_read_only_file(tmp_path):
     text = ("program reader restart=never\n    module hello\n    file notes.conf\n"
             "    args file notes.conf\n"

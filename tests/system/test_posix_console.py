@@ -218,6 +218,11 @@ def test_ps_and_kill_of_posix_processes(q):
             % (pid, pid, pid))
     command(q, "kill 999\r", r"^console: kill 999: no such process$")
     command(q, "kill -BOGUS %d\r" % pid, r"^console: kill: unknown signal '-BOGUS'")
+    # A signal without a pid, or two words neither a signal: said so, not
+    # "no program named '-INT'" or "unknown signal '4'".
+    command(q, "kill -INT\r", r"^console: kill: -INT: to whom\? \(kill -INT PID\)$")
+    command(q, "kill %d 5\r" % pid, r"^console: kill: '%d' is not -SIGNAL \(kill \[-SIGNAL\] PID: "
+            r"the signal first, one process\)$" % pid)
     command(q, "kill -0 %d\r" % pid, r"^console: kill %d: there is such a process$" % pid)
     # An interactive shell ignores SIGTERM (as on Linux); SIGKILL ends it.
     mark = q.mark()

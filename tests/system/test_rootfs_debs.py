@@ -102,3 +102,25 @@ def test_nothing_outside_the_package_or_the_image(tmp_path):
         for name in files:
             path = os.path.join(top, name)
             assert os.path.islink(path) or open(path, "rb").read() != b"host file", path
+
+
+def test_a_list_name_nothing_builds_is_named_before_anything_is_built():
+    """A name of programs.list no rule builds (no tests/posix/NAME.c, or
+    no NAME-musl style suffix) stops make with the list's name and what
+    the list takes, not make's "No rule to make target"; a name that
+    builds is not named. (POSIX_LIST as make's variable: the file is not
+    touched, and the check fails before the root filesystem is made.)"""
+    root = os.path.dirname(BUILD)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    target = os.path.join(os.path.relpath(BUILD, root), "posix", "rootfs.cpio")
+    r = subprocess.run(["make", target, "POSIX_LIST=hello-musl nosuch-musl prebuilt"],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "No rule to make target" not in r.stderr, r.stderr
+    for name in ("nosuch-musl", "prebuilt"):
+        assert (f"posix-server/programs.list: {name}: nothing builds it: NAME-musl, "
+                "NAME-glibc, NAME-glibc-pie and NAME-dyn are built from tests/posix/NAME.c"
+                in r.stderr), r.stderr
+    assert "programs.list: hello-musl" not in r.stderr, r.stderr
+    print("programs.list: names nothing builds are named with what the list takes")

@@ -227,6 +227,20 @@ def run_net_tap(extra, guests, target="run", up=None, check=None):
             subprocess.run(["ip", "netns", "delete", ns], check=False)
 
 
+@pytest.mark.parametrize("target", ["run", "pxe-run"])
+def test_make_run_on_the_user_network_says_how_to_reach_it(target):
+    """make run and make pxe-run on QEMU's user network (restrict=on) say
+    that the host cannot reach the appliance there, and the NET=tap command
+    that can (a new user saw 'Server listening on 5201' and 10.0.2.15 and
+    nothing about how to reach them). QEMU=true: make's part only."""
+    run = subprocess.run(["make", target, "QEMU=true"], cwd=ROOT, env=make_env(),
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    line = next((l for l in run.stdout.splitlines() if "user-mode network" in l), None)
+    assert line and f"sudo make {target} NET=tap" in line, run.stdout
+    print(f"make {target}: says how to reach the appliance: {line}")
+
+
 @needs_root
 def test_make_run_net_tap_ping_and_iperf3(tmp_path, restore_build):
     """The default manifest on a tap: the printed ping command reaches

@@ -31,6 +31,17 @@
  *     and gives it all back.
  */
 #include "socket_service.h"
+#include "heap.h"
+#include "lwip/mem.h"
+
+/* What pbuf_alloc asks of mem_malloc for n bytes, and mem_malloc of the
+ * heap (lwIP's mem.c keeps a size word before the block under
+ * MEM_STATS), with the heap's header: within a block of RX_CHUNK's and
+ * RX_ENTRY_MAX's classes. */
+#define RX_HEAP_BYTES(n) (LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) + LWIP_MEM_ALIGN_SIZE(n) + \
+			  LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t)) + HEAP_HDR_BYTES)
+_Static_assert(RX_HEAP_BYTES(RX_CHUNK) <= 16384 && RX_HEAP_BYTES(RX_ENTRY_MAX) <= 65536,
+	       "a chunk fits a 16 KiB block, a collapsed entry 64 KiB");
 
 static unsigned rx_kept_all;    /* pool buffers every socket's entries hold */
 static struct sock *keepers;    /* the sockets holding some (s->rx_kept > 0) */
@@ -173,7 +184,7 @@ static bool rx_keep(struct sock *s, struct pbuf *p)
 {
 	unsigned bufs = 0, pooled = 0;
 	struct pbuf *last = s->rxq_n ? s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
-	bool append = last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= 0xFFFF;
+	bool append = last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= RX_ENTRY_MAX;
 
 	for (struct pbuf *q = p; q; q = q->next) {
 		bufs++;

@@ -1,6 +1,8 @@
 """A remote host that stops reading what a few connections send must not
 take lwIP's TCP segments from every other connection (netstack/
-socket_tcp.c, send_limit; docs/netstack.md, "Sending TCP").
+socket_tcp.c, send_limit; docs/netstack.md, "Sending TCP"); nor may
+one that fills the windows of connections a service does not accept take
+lwIP's heap (socket_rx.c, rx_heap_room; "Received TCP data").
 
 lwIP's TCP segments are one pool for all connections (MEMP_NUM_TCP_SEG,
 4096) and one connection's send queue may hold 2868 of them: at an MSS of
@@ -16,11 +18,13 @@ for each 8 KiB the echo writes), and the statistics port must answer.
 """
 import random
 import socket
+import threading
 import time
 
 import pytest
 
 from netns import Netns, can_run
+from qemu import build_path
 from test_net import GUEST, NetRig, wait_up
 from test_socket_rx import SEND, SNDBUF, Sender, unsent
 
@@ -92,3 +96,50 @@ def test_stalled_senders_leave_segments_for_others(tmp_path):
             s.close()
         assert ok, f"a fresh connection's echo beside the stalled ones: {fresh}\n" + rig.qemu.output()
         assert "error" not in stats, stats
+
+
+def test_unaccepted_connections_leave_heap_for_others(tmp_path):
+    """tests/programs/tcphold.c listens on four ports and never accepts:
+    the netstack takes in 16 connections' data on each (its accept queue),
+    up to their windows of 256 KiB, 16 MiB in all: lwIP's whole heap.
+    Without a bound the netstack then answered nothing, ARP and ping
+    included, even after the host had closed every connection (their
+    data waits for an accept that never comes)."""
+    payload = random.Random(5).randbytes(256 << 10)
+    with Netns("tcpheap") as ns, NetRig(ns, tmp_path, "virtio-net",
+                                        extra="program tcphold priority=90\n",
+                                        extra_mods=[(build_path("programs", "tcphold.elf"),
+                                                     "tcphold")]) as rig:
+        wait_up(rig)
+        rig.qemu.wait_for(r"^tcphold: listening on 4 ports from 7100")
+        conns = []
+        for port in range(7100, 7104):
+            for _ in range(16):
+                s = rig.ns.in_ns(lambda: socket.socket())
+                s.settimeout(10)
+                rig.ns.in_ns(lambda: s.connect((GUEST, port)))
+                s.setblocking(False)
+                conns.append(s)
+        stop = threading.Event()
+
+        def pump():         # each connection's window, and more
+            while not stop.is_set():
+                for s in conns:
+                    try:
+                        s.send(payload)
+                    except OSError:
+                        pass
+                stop.wait(1)
+        t = threading.Thread(target=pump, daemon=True)
+        t.start()
+        time.sleep(30)
+        fresh, ok = echo(rig, 64 << 10)
+        ping = rig.run("ping", "-c", "3", "-i", "0.2", "-W", "2", GUEST, timeout=60, check=False)
+        stop.set()
+        t.join(10)
+        print(f"tcpheap: {len(conns)} connections not accepted; a fresh echo of 64 KiB got "
+              f"{fresh}; ping {'answered' if ' 0% packet loss' in ping.stdout else 'lost'}")
+        for s in conns:
+            s.close()
+        assert ok, f"a fresh connection's echo beside them: {fresh}\n" + rig.qemu.output()
+        assert " 0% packet loss" in ping.stdout, ping.stdout

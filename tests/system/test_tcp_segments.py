@@ -143,3 +143,16 @@ def test_unaccepted_connections_leave_heap_for_others(tmp_path):
             s.close()
         assert ok, f"a fresh connection's echo beside them: {fresh}\n" + rig.qemu.output()
         assert " 0% packet loss" in ping.stdout, ping.stdout
+
+
+def test_a_session_full_of_unaccepted_connections_is_not_the_last(tmp_path):
+    """tests/posix/sessfill.c: connections its listeners never accept
+    fill the netstack's session they are in, which the POSIX server did
+    not know (it counts its own sockets there): socket() then said
+    ENFILE to every process, the server's second session unused."""
+    from test_posix_net import PosixRig
+    with Netns("sessfill") as ns, PosixRig(ns, tmp_path, "sessfill-musl\n") as rig:
+        rig.qemu.wait_for(r"^posix: all programs ended", timeout=300)
+        made = [l for l in rig.qemu.output().splitlines() if l.startswith("sessfill: ")]
+        print("\n".join(made))
+        assert made == ["sessfill: 130 sockets made", "sessfill: done"], rig.qemu.output()

@@ -21,7 +21,7 @@ struct heap_links {
 	uint32_t next, prev;            /* offsets of free blocks of the class, or HEAP_NONE */
 };
 
-_Static_assert(sizeof(struct heap_hdr) == 8 && sizeof(struct heap_hdr) +
+_Static_assert(sizeof(struct heap_hdr) == HEAP_HDR_BYTES && sizeof(struct heap_hdr) +
 	       sizeof(struct heap_links) <= 1u << HEAP_MIN_LOG2, "a free block holds its links");
 
 struct heap lwip_heap;

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define HEAP_HDR_BYTES 8         /* before what heap_alloc returns */
 #define HEAP_MIN_LOG2 5         /* 32 bytes: the header and a free block's links */
 #define HEAP_MAX_LOG2 28        /* NETQ_HEAP_LOG2_MAX */
 #define HEAP_CLASSES  (HEAP_MAX_LOG2 + 1)

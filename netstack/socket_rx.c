@@ -31,6 +31,17 @@
  *     and gives it all back.
  */
 #include "socket_service.h"
+#include "heap.h"
+#include "lwip/mem.h"
+
+/* What pbuf_alloc asks of mem_malloc for n bytes, and mem_malloc of the
+ * heap (lwIP's mem.c keeps a size word before the block under
+ * MEM_STATS), with the heap's header: within a block of RX_CHUNK's and
+ * RX_ENTRY_MAX's classes. */
+#define RX_HEAP_BYTES(n) (LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) + LWIP_MEM_ALIGN_SIZE(n) + \
+			  LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t)) + HEAP_HDR_BYTES)
+_Static_assert(RX_HEAP_BYTES(RX_CHUNK) <= 16384 && RX_HEAP_BYTES(RX_ENTRY_MAX) <= 65536,
+	       "a chunk fits a 16 KiB block, a collapsed entry 64 KiB");
 
 static unsigned rx_kept_all;    /* pool buffers every socket's entries hold */
 static struct sock *keepers;    /* the sockets holding some (s->rx_kept > 0) */
@@ -105,6 +116,25 @@ static void rx_free(struct sock *s, struct pbuf *p)
 	pbuf_free(p);
 }
 
+/* Whether received data may take `bytes` more of lwIP's heap for s. The
+ * heap (16 MiB) is everyone's: frames sent, ARP answers, SYN-ACKs, UDP
+ * datagrams; and the windows of lwIP's 192 connections (256 KiB each)
+ * are three times it. So received data is copied into it only while the
+ * heap stays within RX_HEAP_SHARE of it in use; past that, a socket that
+ * holds nothing may still take one chunk (its reader keeps up), others
+ * refuse (lwIP holds the segment and offers it again from its timer).
+ * Without it, 64 connections to a service that did not accept them took
+ * the whole heap with 256 KiB each, and the netstack took no new
+ * connection (once not even ARP was answered), also after their peer
+ * had closed them: their data waits for the accept. */
+#define RX_HEAP_SHARE(size) ((size) / 8 * 5)
+
+static bool rx_heap_room(const struct sock *s, uint64_t bytes)
+{
+	return lwip_heap.used + bytes <= RX_HEAP_SHARE((uint64_t)1 << lwip_heap.log2) ||
+	       (!s->rxq_n && bytes <= 16384);
+}
+
 /* Copy k's entry i (kept segments) into one pbuf of lwIP's heap in its
  * place, letting its pool buffers go. False when the heap has no room. */
 static bool rx_collapse(struct sock *k, unsigned i)
@@ -114,6 +144,8 @@ static bool rx_collapse(struct sock *k, unsigned i)
 
 	if (!bufs || !p->tot_len)
 		return true;
+	if (!rx_heap_room(k, p->tot_len))
+		return false;
 	struct pbuf *c = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
 	if (!c)
 		return false;
@@ -173,7 +205,7 @@ static bool rx_keep(struct sock *s, struct pbuf *p)
 {
 	unsigned bufs = 0, pooled = 0;
 	struct pbuf *last = s->rxq_n ? s->rxq[(s->rxq_head + s->rxq_n - 1) % RXQ_MAX] : NULL;
-	bool append = last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= 0xFFFF;
+	bool append = last && !s->rx_tail && (uint32_t)last->tot_len + p->tot_len <= RX_ENTRY_MAX;
 
 	for (struct pbuf *q = p; q; q = q->next) {
 		bufs++;
@@ -183,8 +215,8 @@ static bool rx_keep(struct sock *s, struct pbuf *p)
 			return false;   /* only pool buffers and lwIP's heap are kept */
 	}
 	if (p->tot_len < bufs * RX_KEEP_MIN || tail_room(s) >= p->tot_len ||
-	    (!append && s->rxq_n == RXQ_MAX))
-		return false;
+	    (!append && s->rxq_n == RXQ_MAX) || (bufs > pooled && !rx_heap_room(s, 0)))
+		return false;   /* (heap pbufs kept count as the heap's, rx_heap_room) */
 	if (pooled && (s->rx_kept + pooled > rx_share(s) ||
 		       (rx_kept_all + pooled > rx_kept_bound() && !rx_reclaim(s, pooled))))
 		return false;
@@ -206,7 +238,7 @@ err_t sock_rx_append(struct sock *s, struct pbuf *p)
 
 	if (rx_keep(s, p))
 		return ERR_OK;
-	if (s->rxq_n + need > RXQ_MAX)
+	if (s->rxq_n + need > RXQ_MAX || (need && !rx_heap_room(s, (uint64_t)need * 16384)))
 		return ERR_MEM;
 	for (unsigned i = 0; i < need; i++) {
 		if (!(fresh[i] = pbuf_alloc(PBUF_RAW, RX_CHUNK, PBUF_RAM))) {

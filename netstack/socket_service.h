@@ -28,7 +28,15 @@
 #define SOCK_BADGE_LEND  (1UL << 33) /* SOCK_LEND_NAME's capability (service.c) */
 #define SOCK_BADGE_OPEN  (1UL << 34) /* SOCK_SERVICE_NAME's capability (service.c) */
 #define ACCEPT_QUEUE_MAX 16
-#define RX_CHUNK         16384 /* received TCP data not kept is copied into chunks this big */
+/* A pbuf of lwIP's heap of 2^k bytes less this fits a block of 2^k
+ * (heap.c: its header; lwIP's struct pbuf before the bytes); one of
+ * 2^k bytes took a block twice as large. */
+#define RX_HEAP_SLACK    64
+#define RX_CHUNK         (16384 - RX_HEAP_SLACK) /* received TCP data not kept is copied into
+						    chunks this big */
+#define RX_ENTRY_MAX     (65536 - RX_HEAP_SLACK) /* bytes of an entry of kept segments (a
+						    pbuf chain's tot_len, and the one
+						    pbuf rx_collapse copies it into) */
 #define RXQ_MAX          (TCP_WND / RX_CHUNK + 4) /* entries per TCP socket: the window and more */
 #define RX_KEEP_MIN      1024  /* a segment is kept as it came only with at least
 				  this many bytes per pbuf (half a pool buffer) */

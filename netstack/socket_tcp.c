@@ -10,6 +10,7 @@
  */
 #include "socket_service.h"
 #include "lwip/priv/tcp_priv.h"     /* tcp_pcb_lists, NUM_TCP_PCB_LISTS */
+#include "lwip/stats.h"             /* lwip_stats.memp: send_limit */
 
 /* ---- lwIP's callbacks ---- */
 
@@ -262,17 +263,44 @@ static uint32_t send_mss(const struct tcp_pcb *pcb)
 	return mss ? mss : 1;
 }
 
+/* The send queue entries a connection may fill now. lwIP's TCP segments
+ * are one pool for every connection (MEMP_NUM_TCP_SEG, 4096), and one
+ * connection's queue may take 2868 of them (TCP_SND_QUEUELEN): a peer
+ * that stops reading what three connections send (at its MSS of
+ * 536: about 1960 segments each for 1 MiB) took the pool, and every other
+ * connection's SYN-ACK and data failed (ERR_MEM) until it read again.
+ * So a send takes no segment of the pool's last quarter (SEG_RESERVE:
+ * SYN-ACKs, FINs, out-of-order segments, small queues), except that a
+ * connection may always have SEG_FLOOR entries queued. A connection held
+ * back so has at least SEG_FLOOR queued, so its tcp_sent will tell its
+ * client when there is room again. */
+#if !MEMP_STATS
+#error "send_limit counts lwIP's TCP segments in use (MEMP_STATS)"
+#endif
+#define SEG_RESERVE (MEMP_NUM_TCP_SEG / 4)
+#define SEG_FLOOR   32
+
+static uint32_t send_limit(uint32_t queued)
+{
+	uint32_t used = lwip_stats.memp[MEMP_TCP_SEG]->used, limit = TCP_SND_QUEUELEN - 4;
+	uint32_t spare = used + SEG_RESERVE < MEMP_NUM_TCP_SEG ? MEMP_NUM_TCP_SEG - SEG_RESERVE - used : 0;
+
+	if (queued + spare < limit)
+		limit = queued + spare > SEG_FLOOR ? queued + spare : SEG_FLOOR;
+	return limit;
+}
+
 /* What a send may take now: the send buffer's room, as far as the send
- * queue has entries left for its segments. (pcb->snd_buf itself:
- * lwIP's tcp_sndbuf() says at most 64 KiB.) */
+ * queue has entries left for its segments (send_limit). (pcb->snd_buf
+ * itself: lwIP's tcp_sndbuf() says at most 64 KiB.) */
 static uint32_t send_room(const struct tcp_pcb *pcb)
 {
-	uint32_t room = pcb->snd_buf, queued = tcp_sndqueuelen(pcb);
+	uint32_t room = pcb->snd_buf, queued = tcp_sndqueuelen(pcb), limit = send_limit(queued);
 
-	if (queued >= TCP_SND_QUEUELEN - 4)
+	if (queued >= limit)
 		return 0;
-	if (room > (TCP_SND_QUEUELEN - 4 - queued) * send_mss(pcb))
-		room = (TCP_SND_QUEUELEN - 4 - queued) * send_mss(pcb);
+	if (room > (limit - queued) * send_mss(pcb))
+		room = (limit - queued) * send_mss(pcb);
 	return room;
 }
 

@@ -67,14 +67,18 @@ long socket_make_file(int type, uint16_t family, int session, int id, uint64_t f
 			     .sndbuf = type == LINUX_SOCK_STREAM ? 262144 : 212992,
 			     .ttl = 64, .session = (uint8_t)session, .rx = -1, .tx = -1,
 			     .name_node = -1, .account = share_account };
-	if (net && id < 0) {
-		if ((session = (int)socket_session_take()) < 0)
+	/* The netstack's session may be full where we count room: the
+	 * connections our listeners in it have not accepted yet are its
+	 * sockets too (the netstack's SOCK_EMFILE); then the next. */
+	for (unsigned full = 0; net && id < 0; full |= 1u << session) {
+		if ((session = (int)socket_session_take(full)) < 0)
 			return session;
 		uint64_t w[1] = { type == LINUX_SOCK_STREAM ? SOCK_STREAM : SOCK_DGRAM }, out[1];
 		s->session = (uint8_t)session;
-		if ((err = socket_call(s, SOCK_OPEN, w, 1, out, 1)) < 0)
-			return err == -LINUX_EMFILE ? -LINUX_ENFILE : err;
-		s->id = (int)out[0];
+		if ((err = socket_call(s, SOCK_OPEN, w, 1, out, 1)) >= 0)
+			id = s->id = (int)out[0];
+		else if (err != -LINUX_EMFILE)
+			return err;
 	}
 	if (i < SOCKET_MAX && (node = vfs_detached(LINUX_S_IFSOCK | 0777, FS_PIPE)) >= 0)
 		file = file_open((int)node, LINUX_O_RDWR);

@@ -119,7 +119,7 @@ struct uio {
 /* A session with room for one more socket: its index, or -errno
  * (-ENETDOWN: no netstack now); socket_session_count says how many of
  * ours it holds. */
-long socket_session_take(void);
+long socket_session_take(unsigned skip);
 void socket_session_count(int session, int delta);
 /* One call on s's session (label, words in, words out): 0 or -errno
  * (Linux's). The netstack gone: its sockets are dead, -ECONNRESET. */

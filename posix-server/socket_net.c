@@ -133,9 +133,10 @@ static long session_open_lend(struct net_session *ns, uint8_t *va)
 	return err;
 }
 
-/* A session with room for one more socket: its index, or -errno
+/* A session with room for one more socket, none of those in skip (a
+ * bit each: the netstack said they are full): its index, or -errno
  * (-ENETDOWN: no netstack now). */
-long socket_session_take(void)
+long socket_session_take(unsigned skip)
 {
 	long free = -1, err;
 
@@ -162,6 +163,8 @@ long socket_session_take(void)
 		}
 	}
 	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
+		if (skip & (1u << i))
+			continue;
 		if (sessions[i].open && sessions[i].sockets < SOCK_MAX_SOCKETS)
 			return i;
 		if (!sessions[i].open && free < 0)

@@ -102,6 +102,11 @@ static long send_dgram(struct process *p, struct psock *s, const struct uio *u, 
 		return -LINUX_EDESTADDRREQ;
 	if (s->dead)
 		return -LINUX_ENETDOWN;
+	if (s->err)
+		return -socket_take_error(s);   /* a batch's (socket_batch.c) */
+	long kept = socket_batch_add(p, s, u, total, to);
+	if (kept)
+		return kept;
 	if (uio_copy(p, u, 0, buf, total, false) < 0)
 		return -LINUX_EFAULT;
 	uint64_t w[6] = { (uint64_t)s->id, 0, total, SOCK_NONBLOCK, to ? to->addr : 0,
@@ -120,6 +125,8 @@ static long send_dgram(struct process *p, struct psock *s, const struct uio *u, 
 	if (known)
 		socket_poll_known(s, bits);
 	s->bound = true;
+	s->batch_ok = true;             /* the next ones there may be batched */
+	s->batch_to = to ? *to : (struct sock_addr){ 0, 0 };
 	return (long)out[0];
 }
 
@@ -313,6 +320,8 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	/* A UDP socket's reads are served from its stash, filled with as
 	 * many datagrams as it holds; a stream's only after a peek. */
 	bool dgram = s->type == LINUX_SOCK_DGRAM;
+	if (dgram && s->err)
+		return -socket_take_error(s);   /* a batch's (socket_batch.c), before what came */
 	if (dgram && !s->stashed) {
 		long r = stash_fill(s, (unsigned)(s - socks));
 		if (r == -LINUX_EAGAIN)

@@ -198,7 +198,7 @@ const uint8_t *socket_pool(const struct psock *s, uint64_t *size)
 
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
 {
-	*size = sessions[s->session].ns.size;
+	*size = sessions[s->session].ns.size - BATCH_BYTES;
 	return sessions[s->session].ns.buf;
 }
 
@@ -228,8 +228,12 @@ void socket_count_report(const struct process *p)
 long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
 		 unsigned nout)
 {
+	if (socket_batched)
+		socket_batch_flush(s->session);    /* first: the calls' order is kept */
 	if (s->dead)
 		return -LINUX_ECONNRESET;
+	if (label == SOCK_CONNECT || label == SOCK_BIND)
+		s->batch_ok = false;            /* its next send goes straight */
 	if (syscall_count)
 		net_counts.calls[label < COUNTED_LABELS ? label : 0]++;
 	if (label != SOCK_POLL && label != SOCK_POLL_ALL)

@@ -275,7 +275,8 @@ static int udp_send_one(struct sock *s, const uint8_t *bytes, uint64_t len, uint
  * each sent as one SEND; those that fail are counted with the
  * interface's refusals (the client was told they were sent: it reports
  * the first error to its program at the socket's next call). [0]
- * datagrams sent [1] the first error [2] how many failed. A header
+ * datagrams sent [1] the first error [2] how many failed [3] the
+ * socket's SOCK_POLL bits after it (as a single SEND's [1]). A header
  * outside the range, or past SOCK_SEND_MANY_MAX, ends the call. */
 static int udp_sock_send_many(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
@@ -300,12 +301,16 @@ static int udp_sock_send_many(struct sock *s, const uint64_t *w, uint64_t *out, 
 	out[0] = sent;
 	out[1] = first;
 	out[2] = failed;
-	*n = 3;
+	out[3] = sock_poll_told(s);
+	*n = 4;
 	return 0;
 }
 
 /* To w[4]:w[5], or (w[4] 0) to the connected peer; SOCK_SEND_MANY:
- * several. */
+ * several. [0] bytes [1] the socket's SOCK_POLL bits after the call, so
+ * that the client knows them without asking (a pending error taken by
+ * a send is gone from them; the POSIX server's batches need them
+ * known) [2] SOCK_SENT_LOCAL when it went to an address of this host. */
 static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
 {
 	if (w[3] & SOCK_SEND_MANY)
@@ -314,7 +319,10 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	if (e)
 		return e;
 	out[0] = w[2];
-	*n = 1;
+	out[1] = sock_poll_told(s);
+	out[2] = loopback_ours(w[4] ? (uint32_t)w[4] : ip4_addr_get_u32(ip_2_ip4(&s->udp->remote_ip)))
+		 ? SOCK_SENT_LOCAL : 0;
+	*n = 3;
 	return 0;
 }
 

@@ -24,8 +24,9 @@
  * socket's calls is kept); before any system call of its process other
  * than another send on its socket, or a poll, select or epoll_wait that
  * does not wait (socket_batch_call), and when one of them waits
- * (socket_batch_block); and at the latest BATCH_NS after its first
- * datagram (the server's timer: a process that computes after sending).
+ * (socket_batch_block); and by the server's timer when no send came for
+ * BATCH_IDLE_NS (a process that computes after sending) or its first
+ * datagram waited BATCH_AGE_NS (one that sends on without another call).
  * A netstack that goes takes the batches with it, counted as what it
  * held is lost with it.
  */
@@ -36,7 +37,8 @@
 
 #define BATCH_MAX       32              /* datagrams a batch holds at most */
 #define BATCH_DGRAM_MAX 16384           /* larger ones go straight */
-#define BATCH_NS        1000000UL       /* the longest a datagram waits here */
+#define BATCH_IDLE_NS   1000000UL       /* no send for this long: the batch goes */
+#define BATCH_AGE_NS    10000000UL      /* the longest a datagram waits here */
 
 _Static_assert(BATCH_MAX <= SOCK_SEND_MANY_MAX, "a batch is one SOCK_SEND_MANY");
 
@@ -44,7 +46,9 @@ struct batch {
 	struct psock *s;                /* whose datagrams (NULL: none) */
 	int pid;                        /* the process that sent them */
 	uint32_t used, count;           /* bytes of the area, datagrams */
-	uint64_t due;                   /* ns of the clock by which it goes */
+	uint32_t seen;                  /* count at the timer's last look */
+	uint64_t first, due;            /* ns of the clock: its first datagram, the
+					   timer's next look */
 };
 
 static struct batch batches[SOCKET_SESSIONS];
@@ -64,7 +68,7 @@ void socket_batch_flush(unsigned session)
 {
 	struct batch *b = &batches[session];
 	struct psock *s = b->s;
-	uint64_t at, out[3] = { 0 };
+	uint64_t at, out[4] = { 0 };
 
 	if (!s)
 		return;
@@ -72,10 +76,7 @@ void socket_batch_flush(unsigned session)
 	socket_batched--;
 	batch_area(s, &at);
 	uint64_t w[6] = { (uint64_t)s->id, at, b->used, SOCK_NONBLOCK | SOCK_SEND_MANY, 0, 0 };
-	/* As a send (socket_io.c's send_dgram): the bits known stay known. */
-	bool known = s->poll_valid;
-	unsigned bits = s->poll_bits;
-	long r = socket_call(s, SOCK_SEND, w, 6, out, 3);
+	long r = socket_call(s, SOCK_SEND, w, 6, out, 4);
 	if (r < 0) {
 		batch_lost += b->count;
 		printf("posix: %u datagrams batched were lost with the netstack (%lu in all)\n",
@@ -88,10 +89,8 @@ void socket_batch_flush(unsigned session)
 		s->batch_ok = false;
 		if (!s->err)
 			s->err = out[1] && out[1] < 4096 ? (int)out[1] : LINUX_EIO;
-		known = false;
 	}
-	if (known)
-		socket_poll_known(s, bits);
+	socket_poll_known(s, (unsigned)out[3]);     /* as a send's (socket_io.c) */
 }
 
 long socket_batch_add(struct process *p, struct psock *s, const struct uio *u, uint64_t total,
@@ -101,7 +100,10 @@ long socket_batch_add(struct process *p, struct psock *s, const struct uio *u, u
 	struct sock_addr where = to ? *to : (struct sock_addr){ 0, 0 };
 	uint64_t skip, room = BATCH_BYTES;
 
-	if (!s->batch_ok || !total || total > BATCH_DGRAM_MAX || s->err ||
+	/* Bits known without an error: no notification since the last
+	 * answer (an ICMP error that came is one). */
+	if (!s->batch_ok || !total || total > BATCH_DGRAM_MAX || s->err || !s->poll_valid ||
+	    (s->poll_bits & SOCK_POLLERR) ||
 	    where.addr != s->batch_to.addr || where.port != s->batch_to.port)
 		return 0;
 	if (b->s && (b->s != s || b->pid != p->pid))
@@ -112,11 +114,13 @@ long socket_batch_add(struct process *p, struct psock *s, const struct uio *u, u
 	if (s->dead)
 		return 0;
 	struct sock_dgram h = { .len = (uint32_t)total, .addr = where.addr, .port = where.port };
-	if (uio_copy(p, u, 0, area + b->used + sizeof(h), total, false) < 0)
+	uint32_t at = b->s ? b->used : 0;       /* a new batch starts the area */
+	if (uio_copy(p, u, 0, area + at + sizeof(h), total, false) < 0)
 		return -LINUX_EFAULT;
-	memcpy(area + b->used, &h, sizeof(h));
+	memcpy(area + at, &h, sizeof(h));
 	if (!b->s) {
-		*b = (struct batch){ .s = s, .pid = p->pid, .due = (uint64_t)sys_clock() + BATCH_NS };
+		uint64_t now = (uint64_t)sys_clock();
+		*b = (struct batch){ .s = s, .pid = p->pid, .first = now, .due = now + BATCH_IDLE_NS };
 		socket_batched++;
 		signal_timer_arm();
 	}
@@ -190,7 +194,18 @@ uint64_t socket_batch_first(void)
 
 void socket_batch_expire(uint64_t now)
 {
-	for (unsigned i = 0; i < SOCKET_SESSIONS; i++)
-		if (batches[i].s && batches[i].due <= now)
+	for (unsigned i = 0; i < SOCKET_SESSIONS; i++) {
+		struct batch *b = &batches[i];
+		if (!b->s || b->due > now)
+			continue;
+		/* No send since the last look (BATCH_IDLE_NS ago), or its
+		 * first datagram waited long enough: it goes. Else the next
+		 * look (no clock read a send: the count tells). */
+		if (b->count == b->seen || now >= b->first + BATCH_AGE_NS) {
 			socket_batch_flush(i);
+		} else {
+			b->seen = b->count;
+			b->due = now + BATCH_IDLE_NS;
+		}
+	}
 }

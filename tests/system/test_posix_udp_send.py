@@ -95,7 +95,7 @@ def test_iperf3_udp_from_mica_reaches_the_rate_asked(mica):
           f"{unseen}; netstack calls {calls.group(1)}: send {sends}, poll_all {poll_all}")
     assert rate >= 0.9 * RATE, (rate, sent)
     assert unseen <= 50 + sent["packets"] // 100, (sent, got, where, unseen)
-    assert 0 < sends <= sent["packets"], calls.group(0)
+    assert 0 < sends <= sent["packets"] + 50, calls.group(0)   # with the control connection's
     assert poll_all <= sent["packets"] // 20, calls.group(0)
 
 

@@ -89,6 +89,7 @@ void socket_batch_flush(unsigned session)
 		s->batch_ok = false;
 		if (!s->err)
 			s->err = out[1] && out[1] < 4096 ? (int)out[1] : LINUX_EIO;
+		socket_wake_all();      /* a poll waiting sees POLLERR */
 	}
 	socket_poll_known(s, (unsigned)out[3]);     /* as a send's (socket_io.c) */
 }

@@ -11,7 +11,9 @@
  * server is one thread and every call to the netstack is SOCK_NONBLOCK,
  * so a call stages its data in the buffer, makes the call and is done
  * with the buffer before the next: one buffer serves every socket of a
- * session.
+ * session. Its last BATCH_BYTES are the session's UDP batch's
+ * (socket_batch.c), which socket_buffer leaves out, and which goes
+ * before any other call on the session (socket_call).
  *
  * When the netstack goes (a call's IPC fails, or init says its name
  * went), every session and socket goes with it and waiting calls are

@@ -29,7 +29,10 @@ interrupts, buffers taken, and on the transmit queue the descriptors
 Environment: MICA_BENCH_AB_ROUNDS (3), MICA_BENCH_AB_SECONDS (5),
 MICA_BENCH_AB_DIRECTION (from), MICA_BENCH_AB_NIC (virtio-net),
 MICA_BENCH_AB_TRACE (0), MICA_BENCH_AB_LINUX (1: boot the Linux guest
-too). Read the numbers within a round and over several: the host is
+too), MICA_BENCH_AB_UDP (unset: TCP; a rate such as 100M, or 0 for no
+limit: UDP at that rate, `-u -b RATE`, measured as the bytes the
+namespace's tap received (from) or sent (to) over the host's seconds,
+so with the frames' headers). Read the numbers within a round and over several: the host is
 shared, and its load (printed) moves them by tens of percent.
 """
 import collections
@@ -53,6 +56,7 @@ TO = os.environ.get("MICA_BENCH_AB_DIRECTION", "from") == "to"
 NIC = os.environ.get("MICA_BENCH_AB_NIC", "virtio-net")
 TRACE = os.environ.get("MICA_BENCH_AB_TRACE", "0") == "1"
 LINUX = os.environ.get("MICA_BENCH_AB_LINUX", "1") == "1"
+UDP = os.environ.get("MICA_BENCH_AB_UDP", "")
 EVENTS = ("virtio_queue_notify", "virtio_notify", "virtqueue_pop")
 MICA_FILES = ("kernel.elf", "init.elf", "netstack.elf", "posix-server.elf",
               "posix/rootfs.cpio", f"drivers/{net_rig.NICS[NIC][1]}.elf")
@@ -96,7 +100,13 @@ def threads(pid):
 
 def moved(ns):
     """Bytes the namespace's iperf3 connections received (from), or sent
-    and had acknowledged (to)."""
+    and had acknowledged (to); UDP: what the tap received (from) or sent
+    (to)."""
+    if UDP:
+        stat = "tx_bytes" if TO else "rx_bytes"
+        out = subprocess.run(ns.prefix() + ["cat", f"/sys/class/net/tap0/statistics/{stat}"],
+                             capture_output=True, text=True, timeout=10).stdout
+        return int(out.strip() or 0)
     out = subprocess.run(ns.prefix() + ["ss", "-tinH", "state", "established", "(", "sport",
                                         "=", ":5201", "or", "dport", "=", ":5201", ")"],
                          capture_output=True, text=True, timeout=10).stdout
@@ -145,6 +155,7 @@ def one(name, build, tmp):
             client = subprocess.Popen(ns.prefix() + [
                 "timeout", str(int(SECONDS) + 60), "iperf3", "-c", GUEST_ADDR,
                 *([] if TO else ["-R"]), "-t", str(int(SECONDS) + 3),
+                *(["-u", "-b", UDP] if UDP else []),
                 "--connect-timeout", "10000"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.5)
@@ -201,7 +212,8 @@ def main():
     if why:
         print(f"bench/run_iperf3_ab.py: no Linux guest: {why}")
         return 1
-    print(f"iperf3 {'to' if TO else 'from'} the guest on {NIC}, {ROUNDS} rounds of "
+    print(f"iperf3 {'UDP -b ' + UDP + ' ' if UDP else ''}{'to' if TO else 'from'} the guest "
+          f"on {NIC}, {ROUNDS} rounds of "
           f"{SECONDS:.0f} s; host load {os.getloadavg()[0]:.1f}", flush=True)
     got = collections.defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:

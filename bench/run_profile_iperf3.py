@@ -23,7 +23,9 @@ the time it ran and the share it was runnable but waited for a host CPU
 (what is left it slept: the guest halted, or it waited for QEMU's main
 loop), and the main loop's; and all of QEMU's CPU time per MiB the
 namespace's iperf3 received. MICA_BENCH_PROFILE_NSARGS adds arguments to
-the netstack's line of the manifest (e.g. " merge=off").
+the netstack's line of the manifest (e.g. " merge=off"),
+MICA_BENCH_PROFILE_CLIENT to the client's (e.g. "-u -b 100M": UDP; the
+CPU a MiB then means nothing, `ss` counting TCP only: read the shares).
 
 Prints Markdown tables; every sample, attributed, goes to
 build/bench/profile-iperf3-samples.json (addr2line -i on the ELFs for a
@@ -49,6 +51,7 @@ from run_profile import TOP, WINDOW_S, Image, Monitor, attribute, sample  # noqa
 MODELS = os.environ.get("MICA_BENCH_PROFILE_NICS", "virtio-net").split()
 NSARGS = os.environ.get("MICA_BENCH_PROFILE_NSARGS", "")
 TO = os.environ.get("MICA_BENCH_PROFILE_DIRECTION", "from") == "to"
+CLIENT = os.environ.get("MICA_BENCH_PROFILE_CLIENT", "").split()
 SECONDS = int(WINDOW_S) + 5     # the client's run: warm-up, threads, samples, slack
 THREADS_S = 3.0
 
@@ -97,7 +100,7 @@ def profile(model, tmp, images):
             time.sleep(1)           # iperf3 -s reopens its listener
             client = subprocess.Popen(ns.prefix() + IPERF_PIN + [
                 "timeout", str(SECONDS + 60), "iperf3", "-c", GUEST_ADDR,
-                *([] if TO else ["-R"]), "-t", str(SECONDS + int(THREADS_S)),
+                *([] if TO else ["-R"]), "-t", str(SECONDS + int(THREADS_S)), *CLIENT,
                 "--connect-timeout", "10000"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.5)

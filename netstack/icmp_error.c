@@ -47,20 +47,6 @@ static const uint8_t unreach_error[16] = {
 	[15] = SOCK_EHOSTUNREACH,       /* precedence cutoff in effect */
 };
 
-/* Whether addr (network byte order) is one of ours: an interface's, or
- * 127/8. */
-static bool ours(uint32_t addr)
-{
-	struct netif *n;
-
-	if ((lwip_ntohl(addr) >> 24) == 127)
-		return true;
-	NETIF_FOREACH(n)
-		if (ip4_addr_get_u32(netif_ip4_addr(n)) == addr && addr)
-			return true;
-	return false;
-}
-
 void icmp_error_input(struct pbuf *p, const struct netif *inp)
 {
 	static uint8_t m[ICMP_ERROR_MAX];
@@ -96,7 +82,7 @@ void icmp_error_input(struct pbuf *p, const struct netif *inp)
 	memcpy(&inner_src, inner + 12, 4);
 	memcpy(&inner_dst, inner + 16, 4);
 	if ((inner[0] >> 4) != 4 || inner[9] != IP_PROTO_UDP || inner_hlen < IP_HLEN ||
-	    hlen + 8 + inner_hlen + 8 > iplen || inner_src != outer_dst || !ours(outer_dst))
+	    hlen + 8 + inner_hlen + 8 > iplen || inner_src != outer_dst || !loopback_ours(outer_dst))
 		return;
 	const uint8_t *udp = inner + inner_hlen;
 	socket_udp_error(inner_src, inet_get16(udp), inner_dst, inet_get16(udp + 2), err);

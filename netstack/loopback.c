@@ -49,6 +49,18 @@ bool loopback_poll(void)
 	return true;    /* what it delivered may have answers queued */
 }
 
+bool loopback_ours(uint32_t addr)
+{
+	struct netif *n;
+
+	if ((lwip_ntohl(addr) >> 24) == 127)
+		return true;
+	NETIF_FOREACH(n)
+		if (ip4_addr_get_u32(netif_ip4_addr(n)) == addr && addr)
+			return true;
+	return false;
+}
+
 bool loopback_netif(const struct netif *n)
 {
 	return n->state == NULL;

@@ -556,6 +556,9 @@ void loopback_counters(uint64_t *packets, uint64_t *bytes);
 /* Whether n is lo (lwIP's loop_netif, the one netif that is no iface:
  * its state is NULL). */
 bool loopback_netif(const struct netif *n);
+/* Whether addr (network byte order) is one of ours: an interface's, or
+ * 127/8 (what is sent to it stays in this host). */
+bool loopback_ours(uint32_t addr);
 /* NETMGMT_SOCK_GET: the index-th TCP or UDP pcb (netmgmt_sock.c): 0, or
  * ERR_RANGE past the last. */
 uint64_t netmgmt_sock_get(uint64_t index, struct net_sock *out);

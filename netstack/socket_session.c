@@ -259,6 +259,11 @@ static void open_request(struct msg *m, cap_slot_t reply, const uint64_t *w, boo
 		service_answer(reply, SOCK_ENOSYS, NULL, 0);
 		return;
 	}
+	/* Sessions whose client died end first, not at the next look
+	 * (CLIENT_CHECK_MS): their ports are free for the new client (a
+	 * POSIX server restarted after a crash starts iperf3 -s at once, on
+	 * the dead one's port). */
+	clients_sweep();
 	uint64_t err = session_open(m, w, lend);
 	if (err) {
 		service_answer(reply, err, NULL, 0);

@@ -16,7 +16,8 @@
  * (sock_udp_send_dropped: Linux's SndbufErrors), as Linux's udp_send_skb
  * does with the ENOBUFS of a full device queue on a socket without
  * IP_RECVERR (which Mica does not have); one that cannot be allocated is
- * ENOBUFS (Linux's ip_append_data). An ICMP error
+ * ENOBUFS (Linux's ip_append_data). SOCK_SEND_MANY sends several at
+ * once (the POSIX server's batch: docs/posix.md), each as one SEND. An ICMP error
  * about a connected socket's datagram (icmp_error.c) is its error,
  * reported once, before any datagram queued, by its next receive or send
  * (as Linux's sock_error in __skb_recv_udp and sock_alloc_send_pskb), and
@@ -237,11 +238,11 @@ static int udp_sock_recv(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	return 0;
 }
 
-/* To w[4]:w[5], or (w[4] 0) to the connected peer. */
-static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+/* One datagram of len bytes at bytes to addr:port, or (addr 0) to the
+ * connected peer: 0 or SOCK_E*. */
+static int udp_send_one(struct sock *s, const uint8_t *bytes, uint64_t len, uint32_t addr,
+			uint16_t port)
 {
-	uint64_t len = w[2];
-
 	if (s->err)
 		return sock_take_err(s);
 	if (len > 65507)
@@ -249,14 +250,14 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	if (!p)
 		return SOCK_ENOBUFS;
-	pbuf_take(p, s->session->buf + w[1], (u16_t)len);
+	pbuf_take(p, bytes, (u16_t)len);
 	ip_addr_t to;
 	err_t e;
-	if (w[4]) {
-		ip_addr_set_ip4_u32(&to, (uint32_t)w[4]);
+	if (addr) {
+		ip_addr_set_ip4_u32(&to, addr);
 		e = bind_unbound(s);
 		if (e == ERR_OK)
-			e = udp_sendto(s->udp, p, &to, (u16_t)w[5]);
+			e = udp_sendto(s->udp, p, &to, port);
 	} else {
 		e = (s->udp->flags & UDP_FLAGS_CONNECTED) ? udp_send(s->udp, p) : ERR_CONN;
 	}
@@ -267,8 +268,61 @@ static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		udp_send_dropped++;     /* dropped below: as if sent (see the top) */
 	else if (e != ERR_OK)
 		return sock_errno(e);
-	out[0] = len;
-	*n = 1;
+	return 0;
+}
+
+/* SOCK_SEND_MANY: the range's datagrams (struct sock_dgram and bytes),
+ * each sent as one SEND; those that fail are counted with the
+ * interface's refusals (the client was told they were sent: it reports
+ * the first error to its program at the socket's next call). [0]
+ * datagrams sent [1] the first error [2] how many failed [3] the
+ * socket's SOCK_POLL bits after it (as a single SEND's [1]). A header
+ * outside the range, or past SOCK_SEND_MANY_MAX, ends the call. */
+static int udp_sock_send_many(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	const uint8_t *at = s->session->buf + w[1];
+	uint64_t room = w[2], used = 0, sent = 0, failed = 0, first = 0;
+
+	while (sent + failed < SOCK_SEND_MANY_MAX && room - used >= sizeof(struct sock_dgram)) {
+		struct sock_dgram h;
+		memcpy(&h, at + used, sizeof(h));       /* the client may change it meanwhile */
+		if (h.len > room - used - sizeof(h))
+			break;
+		int e = udp_send_one(s, at + used + sizeof(h), h.len, h.addr, h.port);
+		if (e) {
+			failed++;
+			udp_send_dropped++;
+			first = first ? first : (uint64_t)e;
+		} else {
+			sent++;
+		}
+		used += SOCK_DGRAM_NEXT(h.len) < room - used ? SOCK_DGRAM_NEXT(h.len) : room - used;
+	}
+	out[0] = sent;
+	out[1] = first;
+	out[2] = failed;
+	out[3] = sock_poll_told(s);
+	*n = 4;
+	return 0;
+}
+
+/* To w[4]:w[5], or (w[4] 0) to the connected peer; SOCK_SEND_MANY:
+ * several. [0] bytes [1] the socket's SOCK_POLL bits after the call, so
+ * that the client knows them without asking (a pending error taken by
+ * a send is gone from them; the POSIX server's batches need them
+ * known) [2] SOCK_SENT_LOCAL when it went to an address of this host. */
+static int udp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsigned *n)
+{
+	if (w[3] & SOCK_SEND_MANY)
+		return udp_sock_send_many(s, w, out, n);
+	int e = udp_send_one(s, s->session->buf + w[1], w[2], (uint32_t)w[4], (u16_t)w[5]);
+	if (e)
+		return e;
+	out[0] = w[2];
+	out[1] = sock_poll_told(s);
+	out[2] = loopback_ours(w[4] ? (uint32_t)w[4] : ip4_addr_get_u32(ip_2_ip4(&s->udp->remote_ip)))
+		 ? SOCK_SENT_LOCAL : 0;
+	*n = 3;
 	return 0;
 }
 

@@ -256,6 +256,7 @@ long socket_fionread(const struct file *f)
 
 void socket_all_dead(void)
 {
+	socket_batch_drop();
 	for (unsigned i = 0; i < SOCKET_MAX; i++) {
 		struct psock *s = &socks[i];
 		if (s->used && !s->dead && socket_netstack(s)) {

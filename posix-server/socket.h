@@ -84,6 +84,11 @@ struct psock {
 	 * buffer full copies little for nothing. */
 	bool tx_room_known;
 	uint32_t tx_room;
+	/* UDP: its last send went straight to batch_to (the connected peer:
+	 * 0, 0) and succeeded, so the next ones there may be batched
+	 * (socket_batch.c). */
+	bool batch_ok;
+	struct sock_addr batch_to;
 	/* AF_UNIX (socketpair, connect, accept): the pipes it reads and
 	 * writes, files[rx], files[tx] (-1: none, or shut). */
 	int rx, tx;
@@ -128,7 +133,8 @@ long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint6
 /* The netstack's pool (read-only) when s's session lends, and its size;
  * NULL when it copies (socket_net.c). */
 const uint8_t *socket_pool(const struct psock *s, uint64_t *size);
-/* s's session's buffer and its size. */
+/* s's session's buffer and its size (what follows it, BATCH_BYTES, is
+ * socket_batch.c's). */
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
 /* The server's notification came with bits (main.c). */
 void socket_notified(uint64_t bits);
@@ -137,6 +143,32 @@ void socket_notified(uint64_t bits);
 void socket_count_report(const struct process *p);
 /* Watch the netstack's name (main.c, at the start). */
 void socket_init(void);
+
+/* ---- socket_batch.c: UDP datagrams sent in batches ---- */
+
+#define BATCH_BYTES (64UL * 1024)       /* a session buffer's last bytes: its batch */
+
+/* Batches held (socket_batch_call, socket_batch_block: the dispatcher
+ * calls them only when some are). */
+extern unsigned socket_batched;
+/* s's datagram of total bytes (u) to *to (NULL: the connected peer)
+ * kept in its session's batch, answered as sent: total, -EFAULT, or 0
+ * when it must go straight (socket_batch.c says which may wait). */
+long socket_batch_add(struct process *p, struct psock *s, const struct uio *u, uint64_t total,
+		      const struct sock_addr *to);
+/* The session's batch to the netstack now (socket_call, before any
+ * other call on the session). */
+void socket_batch_flush(unsigned session);
+/* The netstack went: the batches with it. */
+void socket_batch_drop(void);
+/* p's call (r) about to be made; p's call waits: p's batches go unless
+ * the call leaves them (socket_batch.c). */
+void socket_batch_call(struct process *p, const struct user_regs *r);
+void socket_batch_block(struct process *p);
+/* The earliest time a batch must go (0: none), and those due at now sent
+ * (the server's timer). */
+uint64_t socket_batch_first(void);
+void socket_batch_expire(uint64_t now);
 
 /* ---- socket_addr.c ---- */
 

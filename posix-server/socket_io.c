@@ -93,7 +93,7 @@ bool socket_nonblocking(const struct file *f, uint64_t flags)
 static long send_dgram(struct process *p, struct psock *s, const struct uio *u, uint64_t total,
 		       const struct sock_addr *to)
 {
-	uint64_t size, out[1];
+	uint64_t size, out[3] = { 0 };
 	uint8_t *buf = socket_buffer(s, &size);
 
 	if (total > UDP_MAX)
@@ -102,24 +102,29 @@ static long send_dgram(struct process *p, struct psock *s, const struct uio *u, 
 		return -LINUX_EDESTADDRREQ;
 	if (s->dead)
 		return -LINUX_ENETDOWN;
+	if (s->err)
+		return -socket_take_error(s);   /* a batch's (socket_batch.c) */
+	long kept = socket_batch_add(p, s, u, total, to);
+	if (kept)
+		return kept;
 	if (uio_copy(p, u, 0, buf, total, false) < 0)
 		return -LINUX_EFAULT;
 	uint64_t w[6] = { (uint64_t)s->id, 0, total, SOCK_NONBLOCK, to ? to->addr : 0,
 			  to ? to->port : 0 };
-	/* A datagram sent changes none of the socket's poll bits (the
-	 * netstack's UDP socket is always writable, its queue and what it
-	 * told of it are untouched, and a pending error fails the send
-	 * instead): those known before stay known, so that a sender pacing
-	 * itself with a select before each datagram, as iperf3 -u -b does,
-	 * asks the netstack nothing for it (socket_poll). */
-	bool known = s->poll_valid;
-	unsigned bits = s->poll_bits;
-	long r = socket_call(s, SOCK_SEND, w, 6, out, 1);
+	/* The answer carries the socket's poll bits after it, kept, so
+	 * that a sender pacing itself with a select before each datagram,
+	 * as iperf3 -u -b does, asks the netstack nothing for it
+	 * (socket_poll), and its next datagram may be batched. */
+	long r = socket_call(s, SOCK_SEND, w, 6, out, 3);
 	if (r < 0)
 		return r;
-	if (known)
-		socket_poll_known(s, bits);
+	socket_poll_known(s, (unsigned)out[1]);
 	s->bound = true;
+	/* The next ones there may be batched, unless they stay in this
+	 * host: a receiver here sees a datagram when its send returned,
+	 * as on Linux (a poll that does not wait finds it). */
+	s->batch_ok = !(out[2] & SOCK_SENT_LOCAL);
+	s->batch_to = to ? *to : (struct sock_addr){ 0, 0 };
 	return (long)out[0];
 }
 
@@ -313,6 +318,8 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 	/* A UDP socket's reads are served from its stash, filled with as
 	 * many datagrams as it holds; a stream's only after a peek. */
 	bool dgram = s->type == LINUX_SOCK_DGRAM;
+	if (dgram && s->err)
+		return -socket_take_error(s);   /* a batch's (socket_batch.c), before what came */
 	if (dgram && !s->stashed) {
 		long r = stash_fill(s, (unsigned)(s - socks));
 		if (r == -LINUX_EAGAIN)

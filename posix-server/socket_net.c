@@ -11,7 +11,9 @@
  * server is one thread and every call to the netstack is SOCK_NONBLOCK,
  * so a call stages its data in the buffer, makes the call and is done
  * with the buffer before the next: one buffer serves every socket of a
- * session.
+ * session. Its last BATCH_BYTES are the session's UDP batch's
+ * (socket_batch.c), which socket_buffer leaves out, and which goes
+ * before any other call on the session (socket_call).
  *
  * When the netstack goes (a call's IPC fails, or init says its name
  * went), every session and socket goes with it and waiting calls are
@@ -201,7 +203,7 @@ const uint8_t *socket_pool(const struct psock *s, uint64_t *size)
 
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
 {
-	*size = sessions[s->session].ns.size;
+	*size = sessions[s->session].ns.size - BATCH_BYTES;
 	return sessions[s->session].ns.buf;
 }
 
@@ -231,8 +233,12 @@ void socket_count_report(const struct process *p)
 long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint64_t *out,
 		 unsigned nout)
 {
+	if (socket_batched)
+		socket_batch_flush(s->session);    /* first: the calls' order is kept */
 	if (s->dead)
 		return -LINUX_ECONNRESET;
+	if (label == SOCK_CONNECT || label == SOCK_BIND)
+		s->batch_ok = false;            /* its next send goes straight */
 	if (syscall_count)
 		net_counts.calls[label < COUNTED_LABELS ? label : 0]++;
 	if (label != SOCK_POLL && label != SOCK_POLL_ALL)

@@ -152,6 +152,11 @@ void syscall_note(struct thread *t, uint64_t nr, const struct user_regs *r, long
  * one of the few that keep them. */
 extern unsigned socket_lingering;
 void socket_linger_call(struct process *p, uint64_t nr);
+/* UDP batches (socket_batch.c): how many are held; p's call r about to
+ * be made, p's call waits. */
+extern unsigned socket_batched;
+void socket_batch_call(struct process *p, const struct user_regs *r);
+void socket_batch_block(struct process *p);
 
 /* posix.h's syscall_dispatch, noting each call (syscall_note) when slow. */
 static inline __attribute__((always_inline)) enum dispatch_result
@@ -168,6 +173,8 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 	t->share_wait = false;
 	if (__builtin_expect(socket_lingering != 0, 0))
 		socket_linger_call(p, nr);
+	if (__builtin_expect(socket_batched != 0, 0))
+		socket_batch_call(p, r);
 	if (__builtin_expect(!fn, 0))
 		result = syscall_unsupported(p, nr);
 	else if (__builtin_expect(syscall_all_regs[nr], 0) && !regs_complete(r) &&
@@ -176,6 +183,8 @@ syscall_dispatch_body(struct thread *t, struct user_regs *r, bool slow)
 	else
 		result = fn(p, r);
 	if (result == SYSCALL_BLOCK && p->state == PROCESS_RUNNING && t->state == THREAD_RUNNING) {
+		if (__builtin_expect(socket_batched != 0, 0))
+			socket_batch_block(p);
 		if (slow)
 			syscall_note(t, nr, r, result, true);
 		return DISPATCH_BLOCKED;

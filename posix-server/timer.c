@@ -69,7 +69,8 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 void signal_timer_arm(void)
 {
 	uint64_t first = earlier(earlier(timerfds_first(), posix_timers_first()),
-				 earlier(load_next_sample(), socket_linger_first()));
+				 earlier(earlier(load_next_sample(), socket_linger_first()),
+					 socket_batch_first()));
 
 	for (unsigned i = 0; i < THREAD_MAX; i++) {
 		const struct thread *t = &threads[i];
@@ -149,6 +150,8 @@ void signal_timers(void)
 	load_sample(now);
 	if (socket_lingering)
 		socket_linger_end(-1, now);
+	if (socket_batched)
+		socket_batch_expire(now);
 	signal_timer_arm();
 }
 

@@ -208,7 +208,8 @@ enum netmgmt_label {
 				   (SO_RCVBUF; Linux's RcvbufErrors) */        \
 	OWN(sock_udp_send_dropped) /* datagrams sent that the interface       \
 				   refused (its transmit queue full), reported \
-				   as sent (Linux's SndbufErrors) */            \
+				   as sent (Linux's SndbufErrors), and batched \
+				   ones that failed (SOCK_SEND_MANY) */         \
 	OWN(sock_sessions)      /* socket sessions open now */                  \
 	OWN(sock_clients_died)  /* sessions ended because their client died */ \
 	OWN(sock_rx_kept_most)  /* pool buffers the socket keeping the most      \

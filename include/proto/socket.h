@@ -105,7 +105,18 @@ enum sock_label {
 	SOCK_SEND = 22,         /* [0] socket [1] offset [2] length [3] flags
 				   [4] addr [5] port (UDP, 0: the connected peer)
 				   -> [0] bytes taken; TCP also [1] the room
-				   left in the send buffer (bytes) */
+				   left in the send buffer (bytes), UDP [1]
+				   the socket's SOCK_POLL bits after the call
+				   [2] SOCK_SENT_LOCAL or 0;
+				   UDP with SOCK_SEND_MANY in [3]: the range
+				   holds datagrams, each a struct sock_dgram
+				   (len; addr and port: where to, addr 0: the
+				   connected peer) and its bytes, at most
+				   SOCK_SEND_MANY_MAX, each sent as one SEND
+				   would send it -> [0] datagrams sent [1] the
+				   first one's error that failed (0: none) [2]
+				   how many failed (counted in sock_udp_send_dropped)
+				   [3] the socket's SOCK_POLL bits after it */
 	SOCK_RECV = 23,         /* [0] socket [1] offset [2] length [3] flags
 				   -> [0] bytes (0: end of stream) [1] addr [2] port;
 				   UDP also [3] the datagram's whole length [4] the
@@ -144,10 +155,15 @@ enum sock_label {
 #define SOCK_RECV_MANY 0x2      /* SOCK_RECV's flags, UDP: several datagrams */
 #define SOCK_RECV_LEND 0x4      /* SOCK_RECV's flags, TCP on a lending session:
 				   slices of the pool (above) */
+#define SOCK_SEND_MANY 0x8      /* SOCK_SEND's flags, UDP: several datagrams */
+#define SOCK_SEND_MANY_MAX 64   /* datagrams one SOCK_SEND_MANY sends at most */
+#define SOCK_SENT_LOCAL 0x1     /* a UDP SEND's [2]: to an address of this host
+				   (127/8, an interface's): it stays here */
 
 /* SOCK_RECV with SOCK_RECV_MANY: the range gets datagrams, oldest
  * first, each this header and then its len bytes, the next header at
- * the following multiple of 8 bytes. Only whole datagrams, except that
+ * the following multiple of 8 bytes (SOCK_SEND with SOCK_SEND_MANY:
+ * the range holds them so, len, addr and port set, the rest 0). Only whole datagrams, except that
  * the first is cut to the range when it does not fit (len < whole); the
  * netstack takes every datagram it puts there. */
 struct sock_dgram {

@@ -54,6 +54,10 @@ TCPEDGES = ["tcpedges-musl", "tcpedges-glibc", "tcpedges-dyn"]
 # drains, peeks and recvmmsg, with a full buffer, EPOLLET's edge for every
 # datagram (tests/posix/udpedges.c)
 UDPEDGES = ["udpedges-musl", "udpedges-glibc", "udpedges-dyn"]
+# UDP datagrams sent in bursts to the peer's echo, each checked, and the
+# errors a send reports after them (tests/posix/udpburst.c; the POSIX
+# server's batches, posix-server/socket_batch.c)
+UDPBURST = ["udpburst-musl", "udpburst-glibc", "udpburst-dyn"]
 # Mica only (Linux differs by design): a TCP listener closed and opened
 # again on the same port at once keeps the connections queued meanwhile
 # (tests/posix/relisten.c; posix-server/socket_linger.c).
@@ -364,7 +368,7 @@ def wait_listening(rig, timeout=120, since=0):
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("posixnet")
     runs = "".join(f"{name} {HOST}\n" for name in SOCKETS + MMSG + NETIF + NETSTATE +
-                   ICMPLO + TCPEDGES + UDPEDGES + [RELISTEN]) + \
+                   ICMPLO + TCPEDGES + UDPEDGES + UDPBURST + [RELISTEN]) + \
         "busybox cat /proc/net/dev\n" + NET_TOOLS + "\n"
     with Netns("posixnet") as ns:
         rig = PosixRig(ns, tmp, runs)      # the tap and its address
@@ -399,7 +403,7 @@ def on_linux_in_ns(ns, name):
 
 
 @pytest.mark.parametrize("name", SOCKETS + MMSG + NETIF + NETSTATE + ICMPLO + TCPEDGES +
-                         UDPEDGES)
+                         UDPEDGES + UDPBURST)
 def test_posix_sockets_print_as_on_linux(rig, name):
     linux_lines, linux_end = on_linux_in_ns(rig.ns, name)
     assert linux_lines[-1:] == [f"{name.split('-')[0]}: done"], linux_lines

@@ -70,6 +70,36 @@ long uio_copy(struct process *p, const struct uio *u, uint64_t skip, uint8_t *bu
 	return 0;
 }
 
+/* Whether a copy of n bytes into u from its byte skip on would reach
+ * only writable regions of the process (true for the server's own). */
+static bool uio_writable(struct process *p, const struct uio *u, uint64_t skip, uint64_t n)
+{
+	struct linux_iovec v;
+
+	if (u->kernel)
+		return true;
+	for (uint64_t i = 0; i < u->count && n; i++) {
+		if (!uio_vec(p, u, i, &v))
+			return false;
+		if (v.len <= skip) {
+			skip -= v.len;
+			continue;
+		}
+		uint64_t va = v.base + skip, k = v.len - skip < n ? v.len - skip : n;
+		if (va + k < va)
+			return false;
+		for (uint64_t at = va; at < va + k; ) {
+			const struct as_region *r = as_region_at(&p->as, at);
+			if (!r || !(r->rights & IPC_MAP_WRITE))
+				return false;
+			at = r->end;
+		}
+		n -= k;
+		skip = 0;
+	}
+	return true;
+}
+
 /* ---- sending and receiving ---- */
 
 /* A write that cannot go (EPIPE): Linux's SIGPIPE unless MSG_NOSIGNAL. */
@@ -358,7 +388,12 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		uint64_t chunk = (uint64_t)total - done < room ? (uint64_t)total - done : room;
 		uint64_t w[6] = { (uint64_t)s->id, 0, chunk, SOCK_NONBLOCK | (pool ? SOCK_RECV_LEND : 0),
 				  room, SOCK_LEND_SLICES };
-		long r = socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 5);
+		/* A buffer a copy would fault in: what comes goes to the
+		 * stash and is copied from there, and stays there when the
+		 * copy faults (Linux: EFAULT, the data still queued). */
+		bool faulty = !uio_writable(p, u, done, chunk);
+		long r = faulty ? stash_fill(s, (unsigned)(s - socks))
+			        : socket_call(s, SOCK_RECV, w, pool ? 6 : 4, out, 5);
 		if (r == -LINUX_EAGAIN) {
 			if (socket_nonblocking(f, flags) || (done && !(flags & LINUX_MSG_WAITALL)))
 				return done ? (long)done : -LINUX_EAGAIN;
@@ -367,6 +402,12 @@ static long recv_any(struct process *p, struct file *f, const struct uio *u, uin
 		}
 		if (r < 0)
 			return done ? (long)done : r;
+		if (faulty && !r)
+			break;                  /* the end of the stream */
+		if (faulty)
+			return done ? (long)done : stash_take(p, s, (unsigned)(s - socks), u,
+							       (uint64_t)total, false, from,
+							       truncated, whole);
 		if (s->type == LINUX_SOCK_STREAM)
 			socket_poll_known(s, (unsigned)out[4]);   /* what is left */
 		if (!out[0])

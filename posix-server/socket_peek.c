@@ -17,7 +17,12 @@
  *   if polled (socket_poll_known), so the select after the stash's last
  *   datagram asks nothing either; the netstack signals a datagram that
  *   comes only when those bits said nothing was left. FIONREAD is the
- *   next datagram's length, as Linux. A peek leaves the datagram there.
+ *   next datagram's length, as Linux. A peek leaves the datagram there;
+ *   a read whose copy faults takes it, as Linux's;
+ * - a stream's read into a buffer that a copy would fault in
+ *   (socket_io.c) takes what comes into the stash too, so that the bytes
+ *   stay for the next read when the copy faults (Linux: EFAULT, the data
+ *   still queued).
  *
  * Each socket slot's stash is STASH_MAX bytes of the server's heap
  * window, taken the first time a socket in that slot needs it and kept
@@ -87,18 +92,21 @@ long stash_take(struct process *p, struct psock *s, unsigned slot, const struct 
 	if (s->stash_dgram) {
 		struct sock_dgram h = stash_head(s, slot);
 		uint64_t n = total < h.len ? total : h.len;
-		if (uio_copy(p, u, 0, stash_mem[slot] + s->stash_off + sizeof(h), n, true) < 0)
-			return -LINUX_EFAULT;
-		if (from)
-			*from = (struct sock_addr){ h.addr, h.port };
-		*truncated = h.whole > n;
-		*whole = h.whole;
+		/* A copy that faults takes the datagram all the same, as
+		 * Linux's udp_recvmsg (a peek leaves it). */
+		long c = uio_copy(p, u, 0, stash_mem[slot] + s->stash_off + sizeof(h), n, true);
 		if (!peek) {
 			s->stash_off += (uint32_t)SOCK_DGRAM_NEXT(h.len);
 			/* The next header must be whole and its bytes inside. */
 			s->stashed = s->stash_off + sizeof(h) <= s->stash_len &&
 				     s->stash_off + sizeof(h) + stash_head(s, slot).len <= s->stash_len;
 		}
+		if (c < 0)
+			return -LINUX_EFAULT;
+		if (from)
+			*from = (struct sock_addr){ h.addr, h.port };
+		*truncated = h.whole > n;
+		*whole = h.whole;
 		return (long)n;
 	}
 	uint64_t n = total < s->stash_len ? total : s->stash_len;

@@ -11,7 +11,9 @@
  * SIGPIPE, listen/accept/accept4 of a connection the peer makes back,
  * UDP sendto/recvfrom/connect/MSG_TRUNC, the options, AF_INET6 with an
  * IPv4-mapped peer, a socket shared with a forked child, and a child's
- * listening socket closed by its end; socketpair(AF_UNIX, SOCK_STREAM).
+ * listening socket closed by its end; socketpair(AF_UNIX, SOCK_STREAM);
+ * reads into a buffer that faults (EFAULT: a stream's data stays for the
+ * next read, a UDP datagram is gone, a peek leaves it).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -307,6 +310,50 @@ static void echo(void)
 	close(s);
 }
 
+/* Reads into bad buffers: an address nothing is mapped at, and one
+ * whose page after the first three bytes is not there. */
+static void bad_buffers(void)
+{
+	char *volatile bad = (char *)16;       /* (volatile: no warning about it) */
+	char buf[16] = { 0 };
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int s = control("echo\n");
+	struct pollfd pf = { s, POLLIN, 0 };
+	struct iovec v = { bad, 5 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+
+	munmap(page + 4096, 4096);
+	show("recv bad, nothing yet", recv(s, bad, 5, MSG_DONTWAIT));
+	write(s, "hello", 5);
+	poll(&pf, 1, 10000);
+	show("recv bad", recv(s, bad, 5, 0));
+	show("read bad", read(s, bad, 5));
+	show("recvmsg bad", recvmsg(s, &m, 0));
+	show("recv half bad", recv(s, page + 4093, 5, 0));
+	show("recv good after", recv(s, buf, sizeof(buf), 0));
+	printf("recv good: %.5s\n", buf);
+	write(s, "abc", 3);
+	poll(&pf, 1, 10000);
+	show("recv half bad, fits", recv(s, page + 4093, 5, 0));
+	printf("recv half bad: %.3s\n", page + 4093);
+	close(s);
+
+	struct sockaddr_in sa = at(peer, UDP_ECHO);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	pf.fd = u;
+	connect(u, (struct sockaddr *)&sa, sizeof(sa));
+	send(u, "one", 3, 0);
+	poll(&pf, 1, 10000);
+	show("udp recv bad", recv(u, bad, 3, 0));
+	send(u, "two", 3, 0);
+	poll(&pf, 1, 10000);
+	show("udp peek bad", recv(u, bad, 3, MSG_PEEK));
+	show("udp recv good after", recv(u, buf, sizeof(buf), 0));
+	printf("udp recv good: %.3s\n", buf);
+	close(u);
+	munmap(page, 4096);
+}
+
 static void resets(void)
 {
 	int s = control("rst\n");
@@ -574,6 +621,7 @@ int main(int argc, char **argv)
 	options();
 	connects();
 	echo();
+	bad_buffers();
 	resets();
 	accepts();
 	backlog();

@@ -176,7 +176,9 @@ struct iface {
 	uint32_t offloads;              /* NETQ_OFFLOAD_* the attached driver offers */
 	struct tx_heap_ref {            /* frames of lwIP's heap the driver holds (tx_heap.c) */
 		uint32_t offset;        /* as given to tx-ready, and as tx-done returns it */
-		struct pbuf *p;         /* our reference; NULL: returned (out of order) */
+		struct pbuf *p;         /* our reference; NULL: returned (out of order)
+					 * or given up (tx_heap_expire) */
+		uint32_t seen_ms;       /* when tx_heap_expire first saw it held; 0: not yet */
 	} tx_heap[TX_HEAP_REFS];
 	uint32_t tx_heap_head, tx_heap_tail;    /* a FIFO in the order given */
 	struct net_if_counters counters;        /* the interface's own */
@@ -326,12 +328,15 @@ bool iface_in_pool_buffer(struct pbuf *p);
  * tx_heap_hold: take the reference for the descriptor at offset.
  * tx_heap_done: tx-done gave offset back; false when it names nothing
  * held. tx_heap_reclaim: the driver is gone: every reference dropped;
- * returns how many. */
+ * returns how many. tx_heap_expire: references the driver has kept for
+ * TX_HEAP_HOLD_MAX_MS (now_ms: sys_now) are given up (tx_heap_given_up),
+ * so that lwIP may send those segments again. */
 #define TX_HEAP_CHAIN_MAX 4
 unsigned tx_heap_frame(struct iface *ifc, struct pbuf *p, struct netq_desc *d);
 void tx_heap_hold(struct iface *ifc, struct pbuf *p, uint32_t offset);
 bool tx_heap_done(struct iface *ifc, uint32_t offset);
 unsigned tx_heap_reclaim(struct iface *ifc);
+void tx_heap_expire(struct iface *ifc, uint32_t now_ms);
 /* Descriptors of lwIP's heap ifc's driver holds now. */
 uint32_t tx_heap_held(const struct iface *ifc);
 

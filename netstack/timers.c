@@ -7,7 +7,8 @@
  * lwIP's list) and tcp_timer_needed (which starts TCP's when a
  * connection appears), and the loop calls timers_run where it called
  * sys_check_timeouts; the one-shot timeouts (sys_timeout) stay lwIP's.
- * docs/netstack.md, "The loop".
+ * With them comes the look for frames a driver holds too long
+ * (tx_heap_expire). docs/netstack.md, "The loop".
  */
 #include "netstack.h"
 
@@ -67,12 +68,15 @@ void timers_start(void)
 
 void timers_run(void)
 {
+	bool ticked = false;
+
 	sys_check_timeouts();
 	for (int i = 0; i < lwip_num_cyclic_timers && i < CYCLIC_MAX; i++) {
 		if (!running[i])
 			continue;
 		struct timer_calls c = timer_due_take(&due[i], sys_now(), TIMERS_PER_ROUND,
 						      TIMERS_BEHIND_MAX_MS);
+		ticked |= c.calls > 0;
 		counters.late += c.late;
 		counters.lost += c.lost;
 		for (unsigned k = 0; k < c.calls; k++) {
@@ -85,6 +89,10 @@ void timers_run(void)
 			}
 		}
 	}
+	/* With them (ARP's runs always, each second), the look for frames
+	 * a driver keeps too long (tx_heap.c). */
+	for (unsigned i = 0; ticked && i < nifaces; i++)
+		tx_heap_expire(&ifaces[i], sys_now());
 }
 
 uint32_t timers_sleeptime(void)

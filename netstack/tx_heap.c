@@ -31,11 +31,26 @@
  * entry emptied, and the tail skips emptied entries. At most
  * TX_HEAP_REFS are held (past that, frames are copied), and a tx-done
  * offset matching no entry is a bad descriptor (counted by the caller).
+ *
+ * A driver that never gives one back (buggy or hostile) would keep that
+ * segment from ever being sent again, and its connection would wait for
+ * ever: a reference held for TX_HEAP_HOLD_MAX_MS is given up
+ * (tx_heap_expire, from the loop's timers), counted and logged, and lwIP
+ * sends the segment again at its next retransmission timeout. The
+ * driver may still read those bytes after lwIP reused them (a wrong
+ * frame of its own on the wire; it could read them anyway), and its late
+ * tx-done names nothing (bad_desc) or a newer hold at the same offset.
  */
 #include "netstack.h"
 
 #include "lib/inet_csum.h"
 #include "lib/netq_csum.h"
+
+/* Longer than any driver that works holds a frame: a NIC sends a frame in
+ * microseconds and a ring of them (256) at 10 Mb/s in a third of a
+ * second; lwIP's retransmission timeout is a second at least, so this
+ * adds about two to the wait of a segment whose tx-done never comes. */
+#define TX_HEAP_HOLD_MAX_MS 2000
 
 uint32_t tx_heap_held(const struct iface *ifc)
 {
@@ -86,8 +101,16 @@ unsigned tx_heap_frame(struct iface *ifc, struct pbuf *p, struct netq_desc *d)
 void tx_heap_hold(struct iface *ifc, struct pbuf *p, uint32_t offset)
 {
 	pbuf_ref(p);
-	ifc->tx_heap[ifc->tx_heap_head++ % TX_HEAP_REFS] = (struct tx_heap_ref){ offset, p };
+	ifc->tx_heap[ifc->tx_heap_head++ % TX_HEAP_REFS] = (struct tx_heap_ref){ offset, p, 0 };
 	ifc->counters.tx_by_reference++;
+}
+
+/* The tail past entries emptied. */
+static void tail_forward(struct iface *ifc)
+{
+	while (ifc->tx_heap_tail != ifc->tx_heap_head &&
+	       !ifc->tx_heap[ifc->tx_heap_tail % TX_HEAP_REFS].p)
+		ifc->tx_heap_tail++;
 }
 
 bool tx_heap_done(struct iface *ifc, uint32_t offset)
@@ -102,10 +125,36 @@ bool tx_heap_done(struct iface *ifc, uint32_t offset)
 	struct tx_heap_ref *r = &ifc->tx_heap[i % TX_HEAP_REFS];
 	pbuf_free(r->p);
 	r->p = NULL;
-	while (ifc->tx_heap_tail != ifc->tx_heap_head &&
-	       !ifc->tx_heap[ifc->tx_heap_tail % TX_HEAP_REFS].p)
-		ifc->tx_heap_tail++;
+	tail_forward(ifc);
 	return true;
+}
+
+/* Each held entry is stamped the first time a look finds it, and given
+ * up at a look TX_HEAP_HOLD_MAX_MS after that: nothing is paid per frame
+ * (the looks come with lwIP's cyclic timers, every 250 ms to 1 s). */
+void tx_heap_expire(struct iface *ifc, uint32_t now_ms)
+{
+	uint32_t stamp = now_ms ? now_ms : 1;
+
+	for (uint32_t i = ifc->tx_heap_tail; i != ifc->tx_heap_head; i++) {
+		struct tx_heap_ref *r = &ifc->tx_heap[i % TX_HEAP_REFS];
+		if (!r->p)
+			continue;
+		if (!r->seen_ms) {
+			r->seen_ms = stamp;
+			continue;
+		}
+		if (stamp - r->seen_ms < TX_HEAP_HOLD_MAX_MS)
+			continue;
+		pbuf_free(r->p);
+		r->p = NULL;
+		ifc->counters.tx_heap_given_up++;
+		printf_limited("netstack: %s: the driver kept a frame of lwIP's heap (offset %#x) "
+			       "%u ms: given up, TCP may send it again (%lu so far)\n",
+			       ifc->cfg.name, r->offset, TX_HEAP_HOLD_MAX_MS,
+			       (unsigned long)ifc->counters.tx_heap_given_up);
+	}
+	tail_forward(ifc);
 }
 
 unsigned tx_heap_reclaim(struct iface *ifc)

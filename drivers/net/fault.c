@@ -113,6 +113,56 @@ static void corrupt_rings(struct nic_device *nic)
 	       n_tx);
 }
 
+/*
+ * NETQ_FAULT_WITHHOLD_TX_DONE: the WITHHELD_NTH-th frame of the client's
+ * heap (NETQ_OFFLOAD_TX_HEAP) it is given is taken and then neither sent
+ * nor given back in tx-done, as a driver that loses one in its ring
+ * would; the others go as always. The ops' gives are wrapped until then
+ * and are the model's own again after: the data path pays nothing before
+ * the fault or after it.
+ */
+#define WITHHELD_NTH 100        /* well into a transfer: a segment of data */
+
+static const struct nic_ops *model_ops;
+static struct nic_ops withholding_ops;
+static unsigned heap_frames_left;
+
+/* Whether d, the first descriptor of a frame, is the one to keep. */
+static bool withheld(struct nic_device *nic, const struct netq_desc *d)
+{
+	if (d->offset < NETQ_HEAP_OFFSET || d->offset >= nic->geom.pool_offset || --heap_frames_left)
+		return false;
+	nic->ops = model_ops;
+	printf("%s: withheld the frame at heap offset %#x: never sent, never given back\n",
+	       nic->ifname, d->offset);
+	return true;
+}
+
+static bool withholding_tx_give(struct nic_device *nic, const struct netq_desc *d, uint64_t phys)
+{
+	return withheld(nic, d) || model_ops->tx_give(nic, d, phys);
+}
+
+static bool withholding_tx_give_chain(struct nic_device *nic, const struct netq_desc *d,
+				      const uint64_t *phys, unsigned n)
+{
+	return withheld(nic, d) || model_ops->tx_give_chain(nic, d, phys, n);
+}
+
+static void withhold_tx_done(struct nic_device *nic)
+{
+	if (nic->ops == &withholding_ops)
+		return;
+	model_ops = nic->ops;
+	withholding_ops = *model_ops;
+	withholding_ops.tx_give = withholding_tx_give;
+	if (model_ops->tx_give_chain)
+		withholding_ops.tx_give_chain = withholding_tx_give_chain;
+	heap_frames_left = WITHHELD_NTH;
+	nic->ops = &withholding_ops;
+	printf("%s: will keep the client's heap frame %u\n", nic->ifname, WITHHELD_NTH);
+}
+
 void fault_attached(struct nic_device *nic)
 {
 	if (!corrupt_on_attach)
@@ -155,6 +205,9 @@ void fault_inject(struct nic_device *nic, uint64_t kind)
 	case NETQ_FAULT_KERNEL_READ:
 		(void)mmio_read32(0xFFFFFFFF80100000UL);
 		break;
+	case NETQ_FAULT_WITHHOLD_TX_DONE:
+		withhold_tx_done(nic);
+		return;
 	case NETQ_FAULT_HANG:
 		for (;;)
 			__asm__ volatile("pause");

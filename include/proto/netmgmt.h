@@ -144,6 +144,8 @@ enum netmgmt_label {
 				   in place, which lwIP holds too), */          \
 	X(tx_heap_held)         /* lwIP's frames the driver holds by reference \
 				   now (not pool buffers) */                    \
+	X(tx_heap_given_up)     /* ... references given up: the driver kept     \
+				   them past TX_HEAP_HOLD_MAX_MS (tx_heap.c) */ \
 	X(bufs_lwip)            /* lwIP's: received frames */                   \
 	X(bufs_lwip_max)        /* lwIP's share: past it, what arrives is copied \
 				   out of the pool */                           \

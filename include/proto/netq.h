@@ -380,7 +380,8 @@ _Static_assert(NETQ_RINGS_SIZE <= NETQ_HEAP_OFFSET && NETQ_HEAP_OFFSET * 2ULL <=
 	X(FOREIGN_PORT, 2, "port", "touch an I/O port it was not given")            \
 	X(KERNEL_READ, 3, "kernel", "read kernel memory")                           \
 	X(HANG, 4, "hang", "spin forever")                                          \
-	X(CORRUPT_RINGS, 5, "rings", "scribble on the shared rings, then go on")
+	X(CORRUPT_RINGS, 5, "rings", "scribble on the shared rings, then go on")    \
+	X(WITHHOLD_TX_DONE, 6, "withhold", "lose one frame of the client's heap: never sent, never back")
 
 enum netq_fault {
 #define NETQ_FAULT_ENUM(name, value, word, what) NETQ_FAULT_##name = value,

@@ -170,7 +170,7 @@ def test_tab_completes_commands_and_program_names(tmp_path):
         command(q, "fault eth0 hang\r", r"^console: fault: the netstack is not running, so "
                                         r"there are no interfaces$")
         command(q, "fault eth0 sideways\r", r"^console: fault: unknown kind 'sideways' "
-                                            r"\(wild, port, kernel, hang, rings\)$")
+                                            r"\(wild, port, kernel, hang, rings, withhold\)$")
 
 
 def test_log_lines_come_out_whole_above_a_half_typed_line(tmp_path):

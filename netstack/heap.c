@@ -108,14 +108,28 @@ void heap_join_quick(struct heap *h)
 	}
 }
 
+/* The class of the block that holds n bytes and the header. */
+static unsigned class_for(size_t n)
+{
+	unsigned k = HEAP_MIN_LOG2;
+
+	while (((size_t)1 << k) - sizeof(struct heap_hdr) < n)
+		k++;
+	return k;
+}
+
+size_t heap_block_bytes(size_t n)
+{
+	return (size_t)1 << class_for(n);
+}
+
 void *heap_alloc(struct heap *h, size_t n)
 {
-	unsigned want = HEAP_MIN_LOG2, k;
+	unsigned want, k;
 
 	if (!h->base || n > ((size_t)1 << h->log2) - sizeof(struct heap_hdr))
 		return NULL;
-	while (((size_t)1 << want) - sizeof(struct heap_hdr) < n)
-		want++;
+	want = class_for(n);
 	uint32_t off;
 	if (want <= HEAP_QUICK_MAX_LOG2 && (off = h->quick[want]) != HEAP_NONE) {
 		h->quick[want] = links_at(h, off)->next;

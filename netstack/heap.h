@@ -59,6 +59,10 @@ bool heap_init(struct heap *h, void *base, unsigned log2);
 /* n bytes (8-byte aligned when base is), or NULL when no block is free
  * that holds them and the header. */
 void *heap_alloc(struct heap *h, size_t n);
+/* The bytes of the block heap_alloc takes for n (used grows by them):
+ * n and the header rounded up to a power of two, 2^HEAP_MIN_LOG2 at
+ * least. What a bound on heap use must count (socket_udp.c). */
+size_t heap_block_bytes(size_t n);
 /* p from heap_alloc back (NULL: nothing). Anything else (a pointer not
  * given out, given back twice) is counted in bad_frees and ignored. */
 void heap_free(struct heap *h, void *p);

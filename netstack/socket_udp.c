@@ -1,8 +1,8 @@
 /*
  * The socket service's datagram sockets (SOCK_DGRAM) over lwIP's raw UDP
  * interface. Received datagrams wait in the socket, copied out of the
- * pool into lwIP's heap, as long as what the socket's queue takes (each
- * datagram's bytes and its bookkeeping, DGRAM_COST) is within its
+ * pool into lwIP's heap, as long as what the socket's queue takes (the
+ * heap blocks of each datagram's copy and record, dgram_cost) is within its
  * receive buffer (SO_RCVBUF: SOCK_OPT_RCVBUF, SOCK_RCVBUF_DEFAULT) and
  * what every socket's queue takes within UDP_QUEUED_MAX; others are
  * dropped and counted (sock_udp_dropped, on the management protocol:
@@ -25,6 +25,8 @@
  */
 #include "socket_service.h"
 
+#include "heap.h"
+
 struct dgram {
 	struct dgram *next;
 	struct pbuf *p;
@@ -34,10 +36,23 @@ struct dgram {
 	uint8_t flags;                  /* SOCK_RECV_* */
 };
 
-/* What a queued datagram takes of lwIP's heap besides its bytes: its
- * record, its pbuf, and (generously) the heap's own records of the two
- * blocks and their alignment. */
-#define DGRAM_COST (sizeof(struct dgram) + sizeof(struct pbuf) + 64)
+/* mem_malloc's word before each block it asks the heap for, for its
+ * statistics (lwIP's mem.c, MEM_LIBC_STATSHELPER_SIZE). */
+#if LWIP_STATS && MEM_STATS
+#define MEM_STATS_WORD LWIP_MEM_ALIGN_SIZE(sizeof(mem_size_t))
+#else
+#define MEM_STATS_WORD 0
+#endif
+
+/* What a queued datagram of len bytes takes of lwIP's heap: the blocks
+ * (heap.c: powers of two with a header) of its record and of its copy,
+ * one PBUF_RAM (pbuf_clone: the struct pbuf, then the bytes). */
+static uint32_t dgram_cost(uint16_t len)
+{
+	return (uint32_t)(heap_block_bytes(sizeof(struct dgram) + MEM_STATS_WORD) +
+			  heap_block_bytes(LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) +
+					   LWIP_MEM_ALIGN_SIZE(len) + MEM_STATS_WORD));
+}
 
 static uint64_t udp_dropped;
 static uint64_t udp_send_dropped;       /* datagrams the interface refused */
@@ -63,7 +78,7 @@ static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr
 		return;         /* its length field is wrong: dropped, counted */
 	/* As Linux's __udp_enqueue_schedule_skb: taken while the queue is
 	 * within the buffer, so one datagram larger than it still gets in. */
-	uint32_t cost = (uint32_t)(p->tot_len + DGRAM_COST);
+	uint32_t cost = dgram_cost(p->tot_len);
 	if (s->dq_bytes > s->rcvbuf || udp_queued + cost > UDP_QUEUED_MAX ||
 	    !(d = mem_malloc(sizeof(*d))) || !(q = pbuf_clone(PBUF_RAW, PBUF_RAM, p))) {
 		udp_dropped++;
@@ -119,7 +134,7 @@ static int udp_sock_open(struct sock *s)
 static void dgram_drop_first(struct sock *s)
 {
 	struct dgram *d = s->dq;
-	uint32_t cost = (uint32_t)(d->p->tot_len + DGRAM_COST);
+	uint32_t cost = dgram_cost(d->p->tot_len);
 
 	if (!(s->dq = d->next))
 		s->dq_tail = NULL;

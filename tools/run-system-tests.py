@@ -67,7 +67,7 @@ ESTIMATE = {
     "test_socket_clients": 8, "test_rx_lend": 35, "test_tx_heap": 45, "test_tx_stage": 20, "test_icmp_limit": 6, "test_bench_report": 20, "test_config": 3,
     "test_posix_udp_send": 60,
     "test_rootfs_debs": 2,
-    "test_tcp_segments": 110,
+    "test_tcp_segments": 120,
 }
 DEFAULT_ESTIMATE = 20
 BUNDLE = 60

@@ -2,7 +2,9 @@
  * tcphold: listens on TCP ports 7100..7100+LISTENERS-1 (backlog 16, the
  * netstack's most) and never accepts: a service that is slow to accept,
  * for tests/system/test_tcp_segments.py. The netstack answers the
- * connections and takes in their data until each window is full.
+ * connections and takes in their data until each window is full. And a
+ * UDP socket on port UDP_PORT that it never reads: the netstack queues
+ * datagrams to it up to its receive buffer.
  */
 #include "lib/mica.h"
 #include "lib/names.h"
@@ -11,6 +13,7 @@
 #include "proto/program.h"
 
 #define LISTENERS  4
+#define UDP_PORT   7200
 #define BUF_LOG2   12
 #define BUF_WINDOW (PROGRAM_OWN_BASE + (2UL << 30))
 
@@ -34,7 +37,12 @@ int main(uint64_t arg)
 			return 1;
 		}
 	}
-	printf("tcphold: listening on %u ports from 7100\n", LISTENERS);
+	long u = sock_open(&s, SOCK_DGRAM);
+	if (u < 0 || (err = sock_bind(&s, (int)u, 0, UDP_PORT)) < 0) {
+		printf("tcphold: bind UDP %u: %ld\n", UDP_PORT, u < 0 ? u : err);
+		return 1;
+	}
+	printf("tcphold: listening on %u ports from 7100, UDP on %u\n", LISTENERS, UDP_PORT);
 	sys_obj_create(CAP_NOTIFICATION, idle, 0);
 	for (;;)
 		sys_notify_wait(idle, 0);

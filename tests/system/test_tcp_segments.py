@@ -2,7 +2,9 @@
 take lwIP's TCP segments from every other connection (netstack/
 socket_tcp.c, send_limit; docs/netstack.md, "Sending TCP"); nor may
 one that fills the windows of connections a service does not accept take
-lwIP's heap (socket_rx.c, rx_heap_room; "Received TCP data").
+lwIP's heap (socket_rx.c, rx_heap_room; "Received TCP data"); nor may
+datagrams to a UDP socket never read take more of the heap than its
+receive buffer (socket_udp.c, dgram_cost).
 
 lwIP's TCP segments are one pool for all connections (MEMP_NUM_TCP_SEG,
 4096) and one connection's send queue may hold 2868 of them: at an MSS of
@@ -143,6 +145,45 @@ def test_unaccepted_connections_leave_heap_for_others(tmp_path):
             s.close()
         assert ok, f"a fresh connection's echo beside them: {fresh}\n" + rig.qemu.output()
         assert " 0% packet loss" in ping.stdout, ping.stdout
+
+
+UDP_PORT = 7200     # tcphold's UDP socket, never read
+DGRAM = 1000        # bytes: a copy of 24 + 1000 + 16 takes a block of 2048, its record 64
+DGRAM_HEAP = 2048 + 64
+RCVBUF = 212992     # SOCK_RCVBUF_DEFAULT
+
+
+def test_unread_udp_socket_takes_no_more_heap_than_its_buffer(tmp_path):
+    """Datagrams queued to a UDP socket take lwIP's heap in buddy blocks
+    (netstack/heap.c: powers of two): a 1000-byte datagram takes 2112
+    bytes, not its length and a little. Counted so, the socket's receive
+    buffer holds in heap bytes: of 300 datagrams sent (paced, so none is
+    lost on the way), it keeps as many as fit in 212,992 bytes, and one
+    (taken while the queue is within the buffer, as Linux's); the rest
+    are dropped and counted (sock_udp_dropped)."""
+    with Netns("udpheap") as ns, NetRig(ns, tmp_path, "virtio-net",
+                                        extra="program tcphold priority=90\n",
+                                        extra_mods=[(build_path("programs", "tcphold.elf"),
+                                                     "tcphold")]) as rig:
+        wait_up(rig)
+        rig.qemu.wait_for(r"^tcphold: listening on 4 ports from 7100, UDP on 7200")
+        before = rig.stats()
+        u = rig.ns.in_ns(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        for i in range(300):
+            u.sendto(bytes([i % 256]) * DGRAM, (GUEST, UDP_PORT))
+            time.sleep(0.005)
+        u.close()
+        time.sleep(1)
+        k = rig.stats()
+        came = k["udp_recv"] - before["udp_recv"]
+        dropped = k["sock_udp_dropped"] - before["sock_udp_dropped"]
+        queued = came - dropped
+        print(f"udpheap: {came} datagrams of {DGRAM} bytes came, {queued} queued "
+              f"({queued * DGRAM_HEAP} bytes of heap; buffer {RCVBUF}), {dropped} dropped")
+        assert came == 300, k
+        assert queued * DGRAM_HEAP <= RCVBUF + DGRAM_HEAP, \
+            f"{queued} datagrams take {queued * DGRAM_HEAP} bytes of heap, past {RCVBUF}"
+        assert queued >= RCVBUF // DGRAM_HEAP, f"only {queued} datagrams queued"
 
 
 def test_a_session_full_of_unaccepted_connections_is_not_the_last(tmp_path):

@@ -30,6 +30,11 @@ TEST(heap_gives_aligned_blocks_that_hold_what_was_asked)
 	CHECK_EQ((uintptr_t)d % 8, 0);
 	/* 1 and 24 bytes take 32 (8 of header), 25 takes 64, 1500 takes 2048. */
 	CHECK_EQ(h.used, 32 + 32 + 64 + 2048);
+	CHECK_EQ(heap_block_bytes(1) + heap_block_bytes(24) + heap_block_bytes(25) +
+		 heap_block_bytes(1500), h.used);
+	CHECK_EQ(heap_block_bytes(0), 32);
+	CHECK_EQ(heap_block_bytes(2040), 2048);
+	CHECK_EQ(heap_block_bytes(2041), 4096);
 	memset(d, 0xAB, 1500);
 	memset(c, 0xCD, 25);
 	CHECK_EQ(d[0], 0xAB);

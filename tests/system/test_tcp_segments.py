@@ -100,6 +100,12 @@ def test_stalled_senders_leave_segments_for_others(tmp_path):
         assert "error" not in stats, stats
 
 
+def tcphold_rig(ns, tmp_path):
+    """The NetRig with tests/programs/tcphold.c beside netecho."""
+    return NetRig(ns, tmp_path, "virtio-net", extra="program tcphold priority=90\n",
+                  extra_mods=[(build_path("programs", "tcphold.elf"), "tcphold")])
+
+
 def test_unaccepted_connections_leave_heap_for_others(tmp_path):
     """tests/programs/tcphold.c listens on four ports and never accepts:
     the netstack takes in 16 connections' data on each (its accept queue),
@@ -108,10 +114,7 @@ def test_unaccepted_connections_leave_heap_for_others(tmp_path):
     included, even after the host had closed every connection (their
     data waits for an accept that never comes)."""
     payload = random.Random(5).randbytes(256 << 10)
-    with Netns("tcpheap") as ns, NetRig(ns, tmp_path, "virtio-net",
-                                        extra="program tcphold priority=90\n",
-                                        extra_mods=[(build_path("programs", "tcphold.elf"),
-                                                     "tcphold")]) as rig:
+    with Netns("tcpheap") as ns, tcphold_rig(ns, tmp_path) as rig:
         wait_up(rig)
         rig.qemu.wait_for(r"^tcphold: listening on 4 ports from 7100")
         conns = []
@@ -161,10 +164,7 @@ def test_unread_udp_socket_takes_no_more_heap_than_its_buffer(tmp_path):
     lost on the way), it keeps as many as fit in 212,992 bytes, and one
     (taken while the queue is within the buffer, as Linux's); the rest
     are dropped and counted (sock_udp_dropped)."""
-    with Netns("udpheap") as ns, NetRig(ns, tmp_path, "virtio-net",
-                                        extra="program tcphold priority=90\n",
-                                        extra_mods=[(build_path("programs", "tcphold.elf"),
-                                                     "tcphold")]) as rig:
+    with Netns("udpheap") as ns, tcphold_rig(ns, tmp_path) as rig:
         wait_up(rig)
         rig.qemu.wait_for(r"^tcphold: listening on 4 ports from 7100, UDP on 7200")
         before = rig.stats()

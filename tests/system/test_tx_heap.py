@@ -49,22 +49,30 @@ RUNS = f"busybox sh -c {SEND}\niperf3 -s -1\nbusybox sh -c {SEND}\n"
 CLIENT_TIMEOUT = 120
 
 
-@pytest.fixture(scope="module", params=["virtio-net", "e1000"])
-def rig(request, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("txheap")
-    (tmp / "runs").write_text(RUNS)
+def posix_rig(ns, tmp, model, runs, driver_args=""):
+    """The NetRig with the POSIX server running `runs`, up and answering."""
+    (tmp / "runs").write_text(runs)
     extra = ("program posix-server priority=90 quota=40960 memory=131072\n"
              "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
              "    args runfile=runs\n")
     mods = [(build_path("posix-server.elf"), "posix-server"),
             (build_path("posix", "rootfs.cpio"), "rootfs"), (str(tmp / "runs"), "runs")]
-    with Netns("txheap") as ns, \
-            NetRig(ns, tmp, request.param, driver=SUPERVISED, control=True, extra=extra,
-                   extra_mods=mods, memory="512M") as r:
-        r.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
-        r.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
-        r.files = 0
-        yield r
+    return NetRig(ns, tmp, model, driver=SUPERVISED, driver_args=driver_args, control=True,
+                  extra=extra, extra_mods=mods, memory="512M")
+
+
+def started(r):
+    r.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
+    r.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
+    r.files = 0
+    return r
+
+
+@pytest.fixture(scope="module", params=["virtio-net", "e1000"])
+def rig(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("txheap")
+    with Netns("txheap") as ns, posix_rig(ns, tmp, request.param, RUNS) as r:
+        yield started(r)
 
 
 def receive_file(rig, stall=60):
@@ -157,18 +165,9 @@ def test_driver_killed_while_iperf3_sends_every_reference_back(rig):
 
 
 def test_driver_withholding_a_tx_done_stalls_no_connection(tmp_path):
-    (tmp_path / "runs").write_text(f"busybox sh -c {SEND}\n")
-    extra = ("program posix-server priority=90 quota=40960 memory=131072\n"
-             "    file rootfs\n    file runs\n    ioports 0x70-0x71\n"
-             "    args runfile=runs\n")
-    mods = [(build_path("posix-server.elf"), "posix-server"),
-            (build_path("posix", "rootfs.cpio"), "rootfs"), (str(tmp_path / "runs"), "runs")]
     with Netns("txwithhold") as ns, \
-            NetRig(ns, tmp_path, "virtio-net", driver=SUPERVISED, driver_args="fault=6",
-                   control=True, extra=extra, extra_mods=mods, memory="512M") as r:
-        r.qemu.wait_for(r"netstack: eth0 up, 10\.1\.0\.2/24")
-        r.qemu.wait_for(r"netecho: echo on TCP and UDP port 7")
-        r.files = 0
+            posix_rig(ns, tmp_path, "virtio-net", f"busybox sh -c {SEND}\n", "fault=6") as r:
+        started(r)
         want = expected_file()
         start = time.monotonic()
         got = receive_file(r, stall=20)

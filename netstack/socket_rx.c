@@ -128,10 +128,34 @@ static void rx_free(struct sock *s, struct pbuf *p)
  * connection (once not even ARP was answered), also after their peer
  * had closed them: their data waits for the accept. */
 #define RX_HEAP_SHARE(size) ((size) / 8 * 5)
+/* Past the share, a socket holding less than RX_HEAP_FLOOR bytes not
+ * read yet may still take, while the heap stays within RX_HEAP_HARD:
+ * as Linux lets a socket below tcp_rmem[0] charge memory under
+ * tcp_memory_pressure. So connections that filled the heap to the share
+ * (64 a service does not accept: about 160 KiB each) leave a fresh one
+ * its first 64 KiB, which they hold already; without it a fresh one got
+ * a chunk only while it held nothing, each refused segment waiting for
+ * the peer's retransmission, and a 64 KiB echo beside them stalled. */
+#define RX_HEAP_HARD(size) ((size) / 8 * 7)
+#define RX_HEAP_FLOOR 65536
+
+/* The bytes s holds that its client has not read. */
+static uint64_t rx_unread(const struct sock *s)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < s->rxq_n; i++)
+		n += s->rxq[(s->rxq_head + i) % RXQ_MAX]->tot_len;
+	return n;
+}
 
 static bool rx_heap_room(const struct sock *s, uint64_t bytes)
 {
-	return lwip_heap.used + bytes <= RX_HEAP_SHARE((uint64_t)1 << lwip_heap.log2) ||
+	uint64_t size = (uint64_t)1 << lwip_heap.log2;
+
+	return lwip_heap.used + bytes <= RX_HEAP_SHARE(size) ||
+	       (lwip_heap.used + bytes <= RX_HEAP_HARD(size) &&
+		rx_unread(s) + bytes <= RX_HEAP_FLOOR) ||
 	       (!s->rxq_n && bytes <= 16384);
 }
 

@@ -33,6 +33,11 @@ from test_socket_rx import SEND, SNDBUF, Sender, unsent
 pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/tun")
 
 STALLED = 7         # of netecho's ECHO_CONNS (8): the last one is the fresh echo's
+# A fresh connection's echo of a window (256 KiB) beside the unaccepted
+# ones: 1.5 s with each socket's floor under pressure (socket_rx.c,
+# RX_HEAP_FLOOR), 108 s without it (its segments refused, each waiting
+# for the host's retransmission).
+FRESH_WINDOW_S = 20
 MSS = 536
 
 
@@ -112,7 +117,9 @@ def test_unaccepted_connections_leave_heap_for_others(tmp_path):
     up to their windows of 256 KiB, 16 MiB in all: lwIP's whole heap.
     Without a bound the netstack then answered nothing, ARP and ping
     included, even after the host had closed every connection (their
-    data waits for an accept that never comes)."""
+    data waits for an accept that never comes). With the bound alone a
+    fresh connection beside them got one chunk at a time: its echo of a
+    window took 108 s; each socket's floor lets it have 64 KiB."""
     payload = random.Random(5).randbytes(256 << 10)
     with Netns("tcpheap") as ns, tcphold_rig(ns, tmp_path) as rig:
         wait_up(rig)
@@ -139,14 +146,19 @@ def test_unaccepted_connections_leave_heap_for_others(tmp_path):
         t.start()
         time.sleep(30)
         fresh, ok = echo(rig, 64 << 10)
+        start = time.monotonic()
+        window, window_ok = echo(rig, 256 << 10, timeout=FRESH_WINDOW_S)
+        took = time.monotonic() - start
         ping = rig.run("ping", "-c", "3", "-i", "0.2", "-W", "2", GUEST, timeout=60, check=False)
         stop.set()
         t.join(10)
         print(f"tcpheap: {len(conns)} connections not accepted; a fresh echo of 64 KiB got "
-              f"{fresh}; ping {'answered' if ' 0% packet loss' in ping.stdout else 'lost'}")
+              f"{fresh}, one of 256 KiB {window} in {took:.1f} s; "
+              f"ping {'answered' if ' 0% packet loss' in ping.stdout else 'lost'}")
         for s in conns:
             s.close()
         assert ok, f"a fresh connection's echo beside them: {fresh}\n" + rig.qemu.output()
+        assert window_ok, f"a fresh echo of 256 KiB beside them: {window} in {took:.1f} s"
         assert " 0% packet loss" in ping.stdout, ping.stdout
 
 

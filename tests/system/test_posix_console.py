@@ -278,6 +278,13 @@ def test_run_finds_programs_on_path_and_takes_quoted_words(q):
     q.wait_for(r"^/etc/passwd$", since=mark)
     q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
     q.wait_row("^" + re.escape(PROMPT) + "$")
+    # /bin/sh, the shell /etc/passwd names: busybox's, named sh (its comm).
+    mark = q.mark()
+    q.type("run sh -c 'cat /proc/$$/comm; exit 0'\r")
+    q.wait_for(r"^console: sh runs as pid \d+ on this terminal", since=mark)
+    q.wait_for(r"^sh$", since=mark)
+    q.wait_for(r"^console: sh \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
     command(q, "run busybox sh -c \"ls\r",
             r"^console: a quote \(' or \"\) is not closed; nothing run$")
     command(q, "run /usr/bin\r", r"^console: run: /usr/bin: not an executable file$")

@@ -283,12 +283,14 @@ $(B)/posix/debs/%/.unpacked:
 		grep -v '^W: Download is performed unsandboxed'; ls *.deb > /dev/null; }
 	$(Q)dpkg-deb -x $(B)/posix/debs/$*.dl/*.deb $(B)/posix/debs/$*
 	$(Q)rm -rf $(B)/posix/debs/$*.dl && touch $@
-# The root filesystem: the tree posix-server/rootfs/ (/etc), the built
+# The root filesystem: the tree posix-server/rootfs/ (/etc, the link
+# /bin/sh to busybox: its directories are prerequisites too, as a link to
+# a file not yet there cannot be one), the built
 # programs in /bin and the packages' files at their paths, in a cpio
 # archive (newc), the boot module `rootfs`.
 $(B)/posix/rootfs.cpio: $(patsubst %,$(B)/posix/%,$(filter-out $(POSIX_UNBUILDABLE),$(POSIX_PROGRAMS))) \
 		$(patsubst %,$(B)/posix/debs/%/.unpacked,$(POSIX_DEBS)) posix-server/programs.list \
-		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f) | posix-list-check
+		tools/rootfs-debs.py $(shell find posix-server/rootfs -type f -o -type d) | posix-list-check
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(B)/posix/root && mkdir -p $(B)/posix/root/bin
 	$(Q)cp -R posix-server/rootfs/. $(B)/posix/root/

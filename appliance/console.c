@@ -108,10 +108,8 @@ static void cmd_kill(char **arg)
 {
 	if (!arg[0])
 		printf("console: usage: kill NAME|[-SIGNAL] PID\n");
-	else if (arg[1] || posix_pid_word(arg[0]))
+	else if (arg[1] || posix_kill_word(arg[0]))
 		posix_kill(arg);
-	else if (posix_signal_word(arg[0]))     /* kill -INT: whom? */
-		printf("console: kill: %s: to whom? (kill %s PID)\n", arg[0], arg[0]);
 	else
 		cmd_kill_or_start(INIT_KILL, "kill", arg[0]);
 }
@@ -173,7 +171,7 @@ static const struct command {
 	{ "ps", 0, { 0 }, "ps", "programs: state, restarts, crashes in a row", cmd_ps },
 	{ "kill", -2, { ARG_PROGRAM }, "kill NAME|[-SIGNAL] PID",
 	  "kill a program (restarted at once if its policy says so);\n"
-	  "                      signal a POSIX process (TERM; -PGID: its group)", cmd_kill },
+	  "                      signal a POSIX process (TERM; -SIGNAL -PGID: a group)", cmd_kill },
 	{ "run", -(MAX_WORDS - 1), { 0 }, "run PROGRAM [ARGS]",
 	  "run a POSIX program on this terminal until it ends (^] leaves it)", cmd_run },
 	{ "start", 1, { ARG_PROGRAM }, "start NAME", "start a program that is down", cmd_start },

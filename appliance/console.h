@@ -73,11 +73,11 @@ const char *net_change_error(long err);
 /* ps's second table: the POSIX processes (nothing if the server is not
  * running). */
 void posix_ps(void);
-/* Whether word is a pid (or -PGID), for kill: else it names a program. */
-bool posix_pid_word(const char *word);
-/* -SIGNAL as kill takes it: -INT, -SIGINT, -9. */
-bool posix_signal_word(const char *word);
-/* kill [-SIGNAL] PID: arg[0], arg[1] (NULL when one word). */
+/* Whether kill's one word is posix_kill's (a pid, or a -SIGNAL missing
+ * its pid): else it names a program. */
+bool posix_kill_word(const char *word);
+/* kill [-SIGNAL] PID|-PGID: arg[0], arg[1] (NULL when one word: a pid;
+ * a lone -WORD is a signal, never a group: `kill -9` asks to whom). */
 void posix_kill(char **arg);
 /* run PROGRAM [ARGS]: the program on this terminal (posix_job_active). */
 void posix_run(char **arg);

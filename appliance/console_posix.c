@@ -116,31 +116,34 @@ static long signal_number(const char *s)
 	return -1;
 }
 
-bool posix_pid_word(const char *word)
+bool posix_kill_word(const char *word)
 {
 	long n;
 
-	return number(word, &n);
-}
-
-bool posix_signal_word(const char *word)
-{
-	return word[0] == '-' && signal_number(word + 1) >= 0;
+	return word[0] == '-' || number(word, &n);
 }
 
 void posix_kill(char **arg)
 {
 	long pid, sig = 15;
 	struct msg m = msg_make(POSIX_KILL, 2);
+	/* The signal's word: the first of two, or a lone -WORD (Linux's
+	 * kill too takes a group only after a signal: kill -TERM -7). */
+	const char *signal = arg[1] || arg[0][0] == '-' ? arg[0] : NULL;
 
 	if (arg[1] && arg[0][0] != '-') {     /* kill 4 5: not a signal, nor two pids */
 		printf("console: kill: '%s' is not -SIGNAL (kill [-SIGNAL] PID: the signal first, "
 		       "one process)\n", arg[0]);
 		return;
 	}
-	if (arg[1] && (sig = signal_number(arg[0] + 1)) < 0) {
+	if (signal && (sig = signal_number(signal + 1)) < 0) {
 		printf("console: kill: unknown signal '%s' (a number, or a name: INT, TERM, KILL, ...)\n",
-		       arg[0]);
+		       signal);
+		return;
+	}
+	if (!arg[1] && signal) {        /* kill -INT, kill -9: not group 9 */
+		printf("console: kill: %s: to whom? (kill %s PID, or kill %s -PGID for a group)\n",
+		       signal, signal, signal);
 		return;
 	}
 	const char *word = arg[1] ? arg[1] : arg[0];

@@ -113,7 +113,7 @@ static void run(struct msg *m, const uint64_t *w, unsigned words)
 		const struct vfs_node *n = &vfs_nodes[node];
 		struct process *p;
 		s.execfn = path;
-		if (!(p = process_start(n->name, n->data, n->size, &s))) {
+		if (!(p = process_start(path_base(path), n->data, n->size, &s))) {
 			result = -LINUX_ENOEXEC;        /* process_start said why */
 		} else {
 			tty_attach(p);

@@ -130,14 +130,24 @@ static void cache_drop(void *page)
 	cache_used--;
 }
 
-/* One more run from init, cut into free pages: false when refused. */
+static uint64_t memory_allowance(void);
+
+/* One more run from init, cut into free pages: false when refused, said
+ * (a burst, then one a second): what it costs a process (ENOMEM, EFAULT,
+ * SIGKILL at a fault) is not a mystery then. */
 static bool memory_grow(void)
 {
-	long err;
+	long err = 0;
 	uint8_t *run = nruns < MEMORY_RUNS_MAX ? pages_alloc(MEMORY_RUN, &err) : NULL;
 
-	if (!run)
+	if (!run) {
+		printf_limited("posix: memory: no %lu MiB more from init after %u runs (%lu MiB; "
+			       "memory= %lu MiB): %s (see the console's mem; docs/posix.md, "
+			       "\"Room for more\")\n", MEMORY_RUN >> 20, nruns,
+			       nruns * (MEMORY_RUN >> 20), memory_allowance() * PAGE_SIZE >> 20,
+			       err ? mica_strerror(err) : "the server's runs are all used");
 		return false;
+	}
 	if ((uintptr_t)run % MEMORY_RUN) {     /* not as grant_run places them */
 		printf("posix: init gave a memory run at %p, not aligned to its size: refused\n",
 		       (void *)run);

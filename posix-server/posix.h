@@ -340,6 +340,18 @@ extern uint32_t threads_wakes;
 
 struct exec_start;      /* exec_stack.h */
 
+/* The last component of path: a process's name (comm: ps,
+ * /proc/PID/comm) is that of the path it was started or exec'd by, links
+ * not followed, as Linux's kbasename(bprm->filename): /bin/ls, a link to
+ * busybox, runs as "ls"; /proc/self/exe as "exe" (which busybox renames to
+ * its applet's name with PR_SET_NAME). */
+static inline const char *path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 /* Start the program in file[0..size) as a new process named name with
  * these arguments and environment (s: argv, envp, execfn; the rest is
  * filled in). The process or NULL, having said why on the console. */

@@ -98,7 +98,7 @@ void run_next(void)
 		s.execfn = path;
 		if (memlog)
 			memory_log();
-		if (process_start(s.argv[0], file, size, &s))
+		if (process_start(path_base(path), file, size, &s))
 			return;
 	}
 	if (memlog)

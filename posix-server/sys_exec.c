@@ -250,7 +250,8 @@ long posix_execve(struct process *p, struct user_regs *r)
 	memset(p->exe, 0, sizeof(p->exe));
 	memcpy(p->exe, exe, strlen(exe));
 	memset(p->name, 0, sizeof(p->name));
-	memcpy(p->name, node->name, strnlen(node->name, sizeof(p->name) - 1));
+	const char *name = *path_base(path) ? path_base(path) : node->name;
+	memcpy(p->name, name, strnlen(name, sizeof(p->name) - 1));
 	p->not_dumpable = false;        /* as Linux's begin_new_exec */
 	if (syscall_trace)
 		printf("posix: %s (pid %d): exec %s\n", p->name, p->pid, exe);

@@ -56,7 +56,7 @@ HEAVY = {"test_router", "test_posix_net", "test_tso", "test_offload", "test_net"
          "test_clock"}
 
 ESTIMATE = {
-    "test_posix_hogs": 36,
+    "test_posix_hogs": 60,
     "test_posix_net": 286, "test_hostile": 217, "test_router": 195, "test_posix": 215,
     "test_workflow": 167, "test_restart": 130, "test_pxe": 120, "test_tso": 119,
     "test_firewall": 100, "test_net": 85, "test_hostile_dhcp": 65, "test_fuzz": 63,

@@ -246,14 +246,16 @@ def build_path(*parts):
     return path
 
 
-def boot_init(tmp_path, manifest_text, modules, name, prefix=()):
+def boot_init(tmp_path, manifest_text, modules, name, prefix=(), memory="256M"):
     """A Qemu (not started) booting the kernel with init, this manifest and
-    more boot modules: (host path, module name) pairs; prefix as Qemu's."""
+    more boot modules: (host path, module name) pairs; prefix and memory
+    as Qemu's."""
     manifest = tmp_path / "manifest"
     manifest.write_text(manifest_text)
     mods = [(build_path("init.elf"), "init"), (str(manifest), "manifest")] + list(modules)
     return Qemu(["-kernel", build_path("kernel.elf"), "-append", "loglevel=2",
-                 "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name=name, prefix=prefix)
+                 "-initrd", ",".join(f"{p} {n}" for p, n in mods)], name=name, prefix=prefix,
+                memory=memory)
 
 
 def module_files():

@@ -72,8 +72,9 @@ def interrupt(q, line, key, sig, shell):
     time.sleep(1)
     q.type(key)
     # (after the echoed ^C, on its row: the shell's newline comes later)
-    q.wait_for(r"(^|\^.)posix: busybox \(pid (?!%d\))\d+\) killed by signal %d$" % (shell, sig),
-               since=mark)
+    # (named as the command was: busybox's applet, as Linux's comm)
+    q.wait_for(r"(^|\^.)posix: %s \(pid (?!%d\))\d+\) killed by signal %d$"
+               % (re.escape(line.split()[0]), shell, sig), since=mark)
     q.wait_row("^" + SHELL + "$")
 
 
@@ -105,7 +106,7 @@ def test_a_shell_on_the_console(q):
     q.wait_for(r"^typed line$", since=typed)          # the terminal's echo
     q.wait_for(r"^typed line$", since=typed + 1)      # cat's
     q.type(CTRL_C)
-    q.wait_for(r"(^|\^C)posix: busybox \(pid \d+\) killed by signal 2$", since=mark)
+    q.wait_for(r"(^|\^C)posix: cat \(pid \d+\) killed by signal 2$", since=mark)
     q.wait_row("^" + SHELL + "$")
     m = command(q, "exit 3\r", r"^console: busybox \(pid (\d+)\) exited with status 3$")
     assert int(m.group(1)) == pid
@@ -175,7 +176,7 @@ def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
     q.wait_for(r"^sleep 100$", since=mark)
     time.sleep(1)
     q.type(CTRL_C)
-    q.wait_for(r"(^|\^C)posix: busybox \(pid (?!%d\))\d+\) killed by signal 2$" % pid, since=mark)
+    q.wait_for(r"(^|\^C)posix: sleep \(pid (?!%d\))\d+\) killed by signal 2$" % pid, since=mark)
     q.wait_row("^" + SHELL + "$")
     # A background job that reads the terminal gets SIGTTIN and stops.
     mark = q.mark()
@@ -188,7 +189,7 @@ def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
     q.wait_row("^" + SHELL + "$")
     mark = q.mark()
     q.type("kill -9 %1\r")
-    q.wait_for(r"posix: busybox \(pid (?!%d\))\d+\) killed by signal 9$" % pid, since=mark)
+    q.wait_for(r"posix: cat \(pid (?!%d\))\d+\) killed by signal 9$" % pid, since=mark)
     q.wait_row("^" + SHELL + "$")
     mark = q.mark()
     q.type("jobs\r")         # the shell's wait4 has seen it: none is left
@@ -200,14 +201,35 @@ def test_ctrl_z_stops_the_job_fg_continues_it_and_a_background_read_stops(q):
 
 def test_ps_and_kill_of_posix_processes(q):
     pid = start_shell(q)
+    mark = q.mark()
+    q.type("sleep 100 &\r")                # a job of its own group, in the background
+    q.wait_for(SHELL + "sleep 100 &$", since=mark)
+    q.wait_row("^" + SHELL + "$")
     # ^] gives the prompt back and leaves the shell running.
     command(q, CTRL_RBRACKET,
             r"^console: busybox \(pid %d\) left running \(kill -KILL %d ends it\)$" % (pid, pid))
     q.wait_row("^" + re.escape(PROMPT) + "$")
+    mark = q.mark()
     command(q, "ps\r", r"^\s+PID\s+PPID\s+PGID\s+SID\s+STATE\s+TTY\s+COMMAND$")
     # (waiting for a key, or still on its way there)
     q.wait_for(r"^\s+%d\s+0\s+%d\s+%d\s+(waiting|running)\s+console\+\s+busybox$"
-               % (pid, pid, pid))
+               % (pid, pid, pid), since=mark)
+    # The shell's job shows the applet's name, as Linux's ps (comm: the
+    # exec'd name; busybox renames its /proc/self/exe), not "busybox"
+    # (which it is from its fork until its exec: ps again until then).
+    job = None
+    for _ in range(20):
+        q.wait_row("^" + re.escape(PROMPT) + "$")
+        rows = q.output().splitlines()[mark:]
+        job = next((m for m in (re.match(r"^\s+(\d+)\s+%d\s+(\d+)\s+%d\s+\S+\s+console\s+"
+                                         r"(\S+)$" % (pid, pid), r) for r in rows) if m), None)
+        if job and job.group(3) != "busybox":
+            break
+        time.sleep(0.5)
+        mark = q.mark()
+        command(q, "ps\r", r"^\s+PID\s+PPID\s+PGID\s+SID\s+STATE\s+TTY\s+COMMAND$")
+    assert job and job.group(3) == "sleep", q.output().splitlines()[mark:]
+    job_pid, job_pgid = int(job.group(1)), int(job.group(2))
     command(q, "run busybox sh\r",
             r"^console: run: pid %d still has the terminal \(kill -KILL %d ends it\)$" % (pid, pid))
     # A stopped process shows as such (Linux's T), and runs on after SIGCONT.
@@ -220,7 +242,16 @@ def test_ps_and_kill_of_posix_processes(q):
     command(q, "kill -BOGUS %d\r" % pid, r"^console: kill: unknown signal '-BOGUS'")
     # A signal without a pid, or two words neither a signal: said so, not
     # "no program named '-INT'" or "unknown signal '4'".
-    command(q, "kill -INT\r", r"^console: kill: -INT: to whom\? \(kill -INT PID\)$")
+    # A lone -9 is a signal too, not process group 9 (it was SIGTERM to
+    # group 9); a group is the signal's target: kill -9 -PGID.
+    command(q, "kill -INT\r", r"^console: kill: -INT: to whom\? \(kill -INT PID, or kill -INT "
+            r"-PGID for a group\)$")
+    command(q, "kill -%d\r" % job_pgid, r"^console: kill: -%d: to whom\? \(kill -%d PID, or "
+            r"kill -%d -PGID for a group\)$" % (job_pgid, job_pgid, job_pgid))
+    command(q, "kill -BOGUS\r", r"^console: kill: unknown signal '-BOGUS'")
+    mark = q.mark()
+    command(q, "kill -9 -%d\r" % job_pgid, r"^console: kill -%d: sent SIGKILL \(9\)$" % job_pgid)
+    q.wait_for(r"^posix: sleep \(pid %d\) killed by signal 9$" % job_pid, since=mark)
     command(q, "kill %d 5\r" % pid, r"^console: kill: '%d' is not -SIGNAL \(kill \[-SIGNAL\] PID: "
             r"the signal first, one process\)$" % pid)
     command(q, "kill -0 %d\r" % pid, r"^console: kill %d: there is such a process$" % pid)
@@ -246,6 +277,13 @@ def test_run_finds_programs_on_path_and_takes_quoted_words(q):
     q.wait_for(r"^/bin/busybox$", since=mark)
     q.wait_for(r"^/etc/passwd$", since=mark)
     q.wait_for(r"^console: busybox \(pid \d+\) exited with status 0$", since=mark)
+    q.wait_row("^" + re.escape(PROMPT) + "$")
+    # /bin/sh, the shell /etc/passwd names: busybox's, named sh (its comm).
+    mark = q.mark()
+    q.type("run sh -c 'cat /proc/$$/comm; exit 0'\r")
+    q.wait_for(r"^console: sh runs as pid \d+ on this terminal", since=mark)
+    q.wait_for(r"^sh$", since=mark)
+    q.wait_for(r"^console: sh \(pid \d+\) exited with status 0$", since=mark)
     q.wait_row("^" + re.escape(PROMPT) + "$")
     command(q, "run busybox sh -c \"ls\r",
             r"^console: a quote \(' or \"\) is not closed; nothing run$")

@@ -19,12 +19,12 @@ program console priority=160 control=yes
 
 
 @contextlib.contextmanager
-def console_boot(tmp_path, name):
+def console_boot(tmp_path, name, manifest=CONSOLE_MANIFEST, memory="256M"):
     """The POSIX server and the console booted, both ready: the Qemu."""
     modules = [(build_path("posix-server.elf"), "posix-server"),
                (build_path("posix", "rootfs.cpio"), "rootfs"),
                (build_path("appliance", "console.elf"), "console")]
-    with boot_init(tmp_path, CONSOLE_MANIFEST, modules, name) as q:
+    with boot_init(tmp_path, manifest, modules, name, memory=memory) as q:
         q.wait_for(r"^posix: ready; ")
         q.wait_for(r"^console: ready; type help$")
         yield q
@@ -74,6 +74,26 @@ def test_posix_one_account_hogs_memory_and_tables_others_carry_on(tmp_path):
         mark = q.mark()
         q.send(f"kill {pid}")
         q.wait_for(r"^hogs: released$", timeout=120, since=mark)
+
+
+def test_posix_memory_init_cannot_give_is_said(tmp_path):
+    """The machine's RAM (QEMU's -m 128M, the root filesystem half of it)
+    runs out before the keeper's share of memory=: the server says that
+    init gave no more and what it holds, once and then at most a line a
+    second, not only the process's EFAULT or SIGKILL (it said nothing)."""
+    manifest = CONSOLE_MANIFEST.replace("quota=40960", "quota=8192")
+    with console_boot(tmp_path, "posix-hogs-ram", manifest, memory="128M") as q:
+        mark = q.mark()
+        q.send("run hogs-musl hold")
+        m = q.wait_for(r"^posix: memory: no 4 MiB more from init after (\d+) runs \((\d+) MiB; "
+                       r"memory= 64 MiB\): (.+) \(see the console's mem; docs/posix\.md, "
+                       r"\"Room for more\"\)$", timeout=240, since=mark)
+        q.wait_for(r"^hogs: holding \(pid \d+\)$|killed by signal 9$", timeout=240, since=mark)
+        lines = q.output().splitlines()[mark:]
+        said = [x for x in lines if x.startswith("posix: memory: no 4 MiB more")]
+        assert 1 <= len(said) <= 12, said
+    print(f"posix: init gave no more memory after {m.group(2)} MiB: said "
+          f"({len(said)} lines: {m.group(3)})")
 
 
 def test_posix_one_account_hogs_queues_others_carry_on(tmp_path):

@@ -247,8 +247,8 @@ struct sock_dgram {
  * stands until the session's next TCP SEND (the latest reply's is the
  * one). A SEND with SOCK_SEND_LENT on a session without an area, with no
  * offer standing, or whose offset or length is not within the offer is
- * refused with SOCK_EINVAL, nothing taken. Bytes not taken are the
- * client's again.
+ * refused with SOCK_EINVAL, nothing taken (past the buffer: SOCK_EFAULT,
+ * as any call's). Bytes not taken are the client's again.
  */
 #define SOCK_SEND_AREA_AT   (64u << 10)
 #define SOCK_SEND_AREA_TAIL (64u << 10)

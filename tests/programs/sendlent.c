@@ -17,11 +17,15 @@
  * - two more sessions of that size: the netstack has TX_LEND_AREAS (2)
  *   send areas, so the second is refused with SOCK_EBUSY;
  *
- * and prints one line with what it saw.
+ * and prints one line with what it saw. With `hold=yes` it opens two
+ * sessions of that size (`hold=yes`), which take both send areas, says so and waits
+ * for ever (another client's sessions then copy).
  */
+#include "lib/args.h"
 #include "lib/mica.h"
 #include "lib/names.h"
 #include "lib/netsock.h"
+#include "proto/program.h"
 #include "proto/socket.h"
 
 #define LOG2   SOCK_BUFFER_SEND_LOG2
@@ -48,16 +52,26 @@ static long send_at(const struct net_session *s, long c, uint64_t off, uint64_t 
 
 int main(uint64_t arg)
 {
+	const struct program_info *pi = (const struct program_info *)arg;
 	static struct net_session s, more[2];
 	cap_slot_t net = slot_alloc();
 	uint64_t out[4], sent = 0, lent = 0;
 	long err, bad[5];
+	char word[8];
 
-	(void)arg;
 	if ((err = ns_lookup(SOCK_SERVICE_NAME, net)) < 0 ||
 	    (err = net_session_open(&s, net, (void *)WINDOW, LOG2, CAP_SLOT_NONE)) < 0) {
 		printf("sendlent: FAILED to open a session: %ld\n", err);
 		return 1;
+	}
+	if (program_arg(pi->args, "hold", word, sizeof(word))) {
+		cap_slot_t idle = slot_alloc();
+		err = net_session_open(&more[0], net, (void *)(WINDOW + (1UL << LOG2)), LOG2,
+				       CAP_SLOT_NONE);
+		printf("sendlent: holding two send areas: %ld\n", err);
+		sys_obj_create(CAP_NOTIFICATION, idle, 0);
+		for (;;)
+			sys_notify_wait(idle, 0);
 	}
 	long l = sock_open(&s, SOCK_STREAM), c;
 	if (l < 0 || sock_bind(&s, (int)l, 0, PORT) < 0 || sock_listen(&s, (int)l, 1) < 0) {

@@ -34,10 +34,10 @@ SIZE = 3 << 20
 class LendRig(NetRig):
     """NetRig (netecho with init's control protocol) and the POSIX server
     running `run` (run= words), with `lookup net-lend` if lend and the
-    manifest's `posix` words (restart=...)."""
+    manifest's `posix` words (restart=...); more NetRig arguments in kw."""
 
-    def __init__(self, ns, tmp_path, model, run, lend=True, posix=""):
-        super().__init__(ns, tmp_path, model, control=True)
+    def __init__(self, ns, tmp_path, model, run, lend=True, posix="", **kw):
+        super().__init__(ns, tmp_path, model, control=True, **kw)
         path = tmp_path / "manifest"
         path.write_text(path.read_text() +
                         f"program posix-server priority=90 quota=40960 memory=131072 {posix}\n"

@@ -10,6 +10,8 @@ POSIX server running tests/posix/txsum.c with syscount=1.
   whole, bytes overwritten after their send change only that stream, a
   third session of 1 MiB is refused with EBUSY (two send areas), and the
   netstack still echoes.
+- Both send areas held by sendlent: the POSIX server opens a 256 KiB
+  session instead (SOCK_EBUSY) and sends, copying.
 - A peer that stops reading beside another connection of the same POSIX
   session: the other's data arrives whole (copied when its runs hold the
   area) while the first is stalled, then the first's too.
@@ -99,6 +101,23 @@ def test_lent_sends_checked_and_whole(tmp_path):
         assert int(m.group(4)) >= TOTAL // 2, m.group(0)
         assert (m.group(5), m.group(6)) == ("0", "-16"), m.group(0)
         assert ok, fresh
+
+
+def test_server_falls_back_to_copying_when_no_area_is_free(tmp_path):
+    want = txsum_stream()
+    with Netns("txlendfb") as ns, \
+            LendRig(ns, tmp_path, "virtio-net", "txsum-musl:5557 syscount=1",
+                    extra="program sendlent priority=120 restart=never\n    args hold=yes\n",
+                    extra_mods=[(build_path("programs", "sendlent.elf"), "sendlent")]) as rig:
+        held = rig.qemu.wait_for(r"^sendlent: holding two send areas: (-?\d+)$", timeout=180)
+        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
+        got = read_all(rig.connect(5557))
+        lent = rig.qemu.wait_for(LENT_LINE, timeout=60)
+        print(f"txlendfb: both areas held ({held.group(1)}); the POSIX server's stream "
+              f"{len(got)} bytes, {lent.group(1)} by reference")
+        assert held.group(1) == "0", held.group(0)
+        assert got == want, len(got)
+        assert lent.group(1) == "0", lent.group(0)
 
 
 def test_stalled_peer_beside_another_connection(tmp_path):

@@ -3,10 +3,12 @@
  * SOCK_SEND_LENT; docs/netstack.md, "Sending the client's bytes by
  * reference"). A session whose buffer lies in lwIP's heap (DMA memory the
  * drivers read: tx_heap.c sends from it) has a send area, the buffer from
- * SOCK_SEND_AREA_AT on. A SEND's reply offers the client the area's next
- * free run; a SEND from exactly there is given to tcp_write without the
- * copy (PBUF_ROM pbufs pointing into the area) and becomes a run of the
- * area, which the client must not write again until it is released.
+ * SOCK_SEND_AREA_AT to SOCK_SEND_AREA_TAIL before its end (proto/socket.h's
+ * layout). A SEND's reply offers the client the area's next free run; a
+ * SEND from there is given to tcp_write without the copy (PBUF_ROM pbufs
+ * pointing into the area) and becomes a run of the area, which the client
+ * must not write again until it is released; one from anywhere else is
+ * refused (tcp_sock_send: SOCK_EINVAL).
  *
  * A run is released when every ROM pbuf that lwIP made for it is freed:
  * counted as tcp_write makes them (ld --wrap=pbuf_alloc, while the run is
@@ -30,6 +32,9 @@
 
 void __real_memp_free(memp_t type, void *mem);
 struct pbuf *__real_pbuf_alloc(pbuf_layer layer, u16_t length, pbuf_type type);
+
+_Static_assert(SOCK_SEND_AREA_AT + SOCK_SEND_AREA_TAIL + TX_LEND_RUN_MIN <
+	       (1u << SOCK_BUFFER_SEND_LOG2), "an area with room for a run");
 
 static struct tx_lend_area lend_areas[TX_LEND_AREAS];
 static struct tx_lend_run *writing;     /* the run tcp_write is making pbufs for */

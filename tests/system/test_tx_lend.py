@@ -21,6 +21,8 @@ POSIX server running tests/posix/txsum.c with syscount=1.
   not get the buffer lwIP still sends from (the stalled connection's
   bytes arrive unchanged after the new one's), and it sends again.
 """
+import contextlib
+import functools
 import socket
 import time
 
@@ -29,7 +31,7 @@ import pytest
 from netns import Netns, can_run
 from qemu import build_path
 from test_net import GUEST, NetRig, wait_up
-from test_rx_lend import LendRig, fnv
+from test_rx_lend import LendRig
 from test_tcp_segments import echo
 from test_tx_stage import COUNT_LINE, LENT_LINE
 
@@ -43,6 +45,7 @@ def sendlent_pattern(n):
     return bytes((i * 7 + (i >> 12)) & 0xFF for i in range(n))
 
 
+@functools.lru_cache(maxsize=1)
 def txsum_stream():
     """What tests/posix/txsum.c writes to a connection."""
     span = 2 << 20
@@ -81,6 +84,14 @@ def stalled(rig, port):
     return s
 
 
+@contextlib.contextmanager
+def txsum_booted(name, tmp_path, run, **kw):
+    """LendRig running run (txsum on port 5557 first), once it listens."""
+    with Netns(name) as ns, LendRig(ns, tmp_path, "virtio-net", run, **kw) as rig:
+        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
+        yield rig
+
+
 def test_lent_sends_checked_and_whole(tmp_path):
     with Netns("txlend") as ns, NetRig(ns, tmp_path, "virtio-net",
                                        extra="program sendlent priority=90 restart=never\n",
@@ -105,12 +116,10 @@ def test_lent_sends_checked_and_whole(tmp_path):
 
 def test_server_falls_back_to_copying_when_no_area_is_free(tmp_path):
     want = txsum_stream()
-    with Netns("txlendfb") as ns, \
-            LendRig(ns, tmp_path, "virtio-net", "txsum-musl:5557 syscount=1",
-                    extra="program sendlent priority=120 restart=never\n    args hold=yes\n",
-                    extra_mods=[(build_path("programs", "sendlent.elf"), "sendlent")]) as rig:
+    with txsum_booted("txlendfb", tmp_path, "txsum-musl:5557 syscount=1",
+                      extra="program sendlent priority=120 restart=never\n    args hold=yes\n",
+                      extra_mods=[(build_path("programs", "sendlent.elf"), "sendlent")]) as rig:
         held = rig.qemu.wait_for(r"^sendlent: holding two send areas: (-?\d+)$", timeout=180)
-        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
         got = read_all(rig.connect(5557))
         lent = rig.qemu.wait_for(LENT_LINE, timeout=60)
         print(f"txlendfb: both areas held ({held.group(1)}); the POSIX server's stream "
@@ -122,9 +131,7 @@ def test_server_falls_back_to_copying_when_no_area_is_free(tmp_path):
 
 def test_stalled_peer_beside_another_connection(tmp_path):
     want = txsum_stream()
-    with Netns("txlendst") as ns, LendRig(ns, tmp_path, "virtio-net",
-                                          "txsum-musl:5557:2 syscount=1") as rig:
-        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
+    with txsum_booted("txlendst", tmp_path, "txsum-musl:5557:2 syscount=1") as rig:
         a = stalled(rig, 5557)
         b = rig.connect(5557)
         got_b = read_all(b)
@@ -141,9 +148,8 @@ def test_stalled_peer_beside_another_connection(tmp_path):
 
 def test_killed_process_gives_its_runs_back(tmp_path):
     want = txsum_stream()
-    with Netns("txlendk") as ns, LendRig(ns, tmp_path, "virtio-net",
-                                         "txsum-musl:5557:1:8,txsum-musl:5558 syscount=1") as rig:
-        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
+    with txsum_booted("txlendk", tmp_path,
+                      "txsum-musl:5557:1:8,txsum-musl:5558 syscount=1") as rig:
         a = stalled(rig, 5557)
         # Dead by SIGALRM with its bytes out by reference; then its peer
         # goes (a reset: unread data) and lwIP frees the connection's.
@@ -162,9 +168,8 @@ def test_killed_process_gives_its_runs_back(tmp_path):
 
 def test_server_killed_with_runs_out(tmp_path):
     want = txsum_stream()
-    with Netns("txlendsv") as ns, LendRig(ns, tmp_path, "virtio-net", "txsum-musl:5557 syscount=1",
-                                          posix="restart=on-crash") as rig:
-        rig.qemu.wait_for(r"^txsum: listening on 5557", timeout=180)
+    with txsum_booted("txlendsv", tmp_path, "txsum-musl:5557 syscount=1",
+                      posix="restart=on-crash") as rig:
         a = stalled(rig, 5557)
         time.sleep(3)                   # its runs fill the area, and stay
         mark = rig.qemu.mark()

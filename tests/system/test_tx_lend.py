@@ -6,8 +6,8 @@ POSIX server running tests/posix/txsum.c with syscount=1.
 
 - sendlent: SOCK_SEND_LENT outside the standing offer is refused with
   EINVAL (no offer yet, the offset moved, a byte longer, in the buffer's
-  last 64 KiB; past the buffer EFAULT, as every call's), the stream sent by reference arrives
-  whole, bytes overwritten after their send change only that stream, a
+  last 64 KiB; past the buffer EFAULT, as every call's), the stream
+  sent by reference arrives whole, bytes overwritten after their send change only that stream, a
   third session of 1 MiB is refused with EBUSY (two send areas), and the
   netstack still echoes.
 - Both send areas held by sendlent: the POSIX server opens a 256 KiB

@@ -30,7 +30,7 @@ COUNT_LINE = re.compile(r"^posix: txsum-musl \(pid \d+\) calls: \d+ in all, (\d+
 # posix-server/socket_net.c's netstack calls line after it: the bytes the
 # netstack took by reference (SOCK_SEND_LENT).
 LENT_LINE = (r"^posix: txsum-musl \(pid \d+\) netstack calls: .*; "
-             r"sent by reference (\d+) bytes$")
+             r"by reference: (\d+) bytes$")
 
 
 def test_staged_writes_arrive_whole(tmp_path):

@@ -19,10 +19,12 @@ POSIX server running tests/posix/txsum.c with syscount=1.
   the next process sends by reference again (nothing of the area kept).
 - The POSIX server killed with runs out: restarted, its new session does
   not get the buffer lwIP still sends from (the stalled connection's
-  bytes arrive unchanged after the new one's), and it sends again.
+  bytes arrive unchanged after the new one's), and it sends again:
+  txsum's stream, then Debian's iperf3 -s to the namespace's iperf3 -R.
 """
 import contextlib
 import functools
+import re
 import socket
 import time
 
@@ -168,7 +170,7 @@ def test_killed_process_gives_its_runs_back(tmp_path):
 
 def test_server_killed_with_runs_out(tmp_path):
     want = txsum_stream()
-    with txsum_booted("txlendsv", tmp_path, "txsum-musl:5557 syscount=1",
+    with txsum_booted("txlendsv", tmp_path, "txsum-musl:5557,iperf3:-s:-1 syscount=1",
                       posix="restart=on-crash") as rig:
         a = stalled(rig, 5557)
         time.sleep(3)                   # its runs fill the area, and stay
@@ -178,8 +180,14 @@ def test_server_killed_with_runs_out(tmp_path):
         got_b = read_all(rig.connect(5557))
         lent = rig.qemu.wait_for(LENT_LINE, timeout=60, since=mark)
         got_a = read_all(a)
+        # And Debian's iperf3 from Mica, by reference too.
+        rig.qemu.wait_for(r"Server listening on 5201", timeout=60, since=mark)
+        iperf = rig.run("iperf3", "-c", GUEST, "-R", "-t", "2", timeout=60, check=False)
+        rate = re.findall(r"([\d.]+ [MG]bits/sec) .*receiver", iperf.stdout)
         print(f"txlendsv: after the server's restart a new connection got {len(got_b)} bytes, "
-              f"{lent.group(1)} by reference; the stalled one then {len(got_a)}")
+              f"{lent.group(1)} by reference; the stalled one then {len(got_a)}; "
+              f"iperf3 -R: {rate}")
         assert got_b == want, len(got_b)
         assert int(lent.group(1)) > 0, lent.group(0)
         assert 0 < len(got_a) < len(want) and got_a == want[:len(got_a)], len(got_a)
+        assert iperf.returncode == 0 and rate, iperf.stdout + iperf.stderr

@@ -191,6 +191,14 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 				  SOCK_NONBLOCK | (lent ? SOCK_SEND_LENT : 0), 0, 0 };
 		out2[2] = out2[3] = 0;
 		long r = socket_call(s, SOCK_SEND, w, 6, out2, 4);
+		if (r == -LINUX_EINVAL && lent) {
+			/* Not the netstack's standing offer (another call's
+			 * reply moved it): the rest staged again, copied. */
+			out2[2] = out2[3] = 0;
+			socket_send_offered(s, &out2[2]);
+			at = staged;
+			continue;
+		}
 		if (r >= 0)
 			socket_send_offered(s, &out2[2]);
 		/* (Never more than offered; nothing taken is waiting.) */

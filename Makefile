@@ -191,7 +191,7 @@ $(B)/netstack/%.c.o: %.c $(LWIP_DIR)/.unpacked
 $(B)/netstack.elf: $(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a lib/user/user.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(USER_LDFLAGS) --wrap=icmp_dest_unreach --wrap=icmp_time_exceeded \
-		--wrap=ip4_reass --wrap=sys_timeouts_init --wrap=tcp_timer_needed -o $@ \
+		--wrap=ip4_reass --wrap=sys_timeouts_init --wrap=tcp_timer_needed --wrap=memp_free --wrap=pbuf_alloc -o $@ \
 		$(NETSTACK_OBJ) $(LWIP_OBJ) $(B)/libmica.a
 
 # The POSIX server (docs/posix.md): its Linux system-call table comes

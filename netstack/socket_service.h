@@ -91,6 +91,8 @@ struct sock {
 	unsigned dq_len;
 	uint32_t dq_bytes, rcvbuf;
 	struct pending rd, wr;          /* the receive side's and send side's waiting call */
+	uint32_t tx_lent;               /* bytes of its runs in the send area whose
+					   pbufs are not all freed (tx_lend.c) */
 };
 
 /* A RECV's slice table, while it lends (socket_rx.c). */
@@ -109,12 +111,41 @@ struct session {
 	unsigned lent_n;
 	struct pbuf *lent[SOCK_LEND_SLICES];
 	uint8_t *buf;                   /* the shared buffer (the netstack's side) */
+	uint8_t buf_log2;               /* what it holds: kept for the slot's next sessions */
 	uint64_t size, client_va;
 	cap_slot_t notif;               /* the client's, for readiness; or CAP_SLOT_NONE */
 	cap_slot_t cap;                 /* the session capability the client's derive
 					   from: revoked at the session's end */
+	struct tx_lend_area *lend_tx;   /* the send area, if the buffer is in lwIP's heap */
 	struct sock socks[SOCK_MAX_SOCKETS];
 };
+
+/* tx_lend.c: a session's send area (proto/socket.h, SOCK_SEND_LENT). */
+#define TX_LEND_AREAS 2                 /* sessions with one (2 MiB of lwIP's heap
+					   each); the others copy */
+#define TX_LEND_RUNS 64                 /* runs out at once in one area */
+#define TX_LEND_RUN_MIN (16u << 10)     /* a shorter free run is not offered */
+
+struct tx_lend_run {
+	uint32_t at, len;               /* in the area */
+	uint32_t pbufs, freed;          /* ROM pbufs lwIP made for it, and freed */
+	struct sock *s;                 /* whose share it counts in; NULL when settled */
+};
+
+struct tx_lend_area {
+	uint8_t *base;                  /* the buffer + SOCK_SEND_AREA_AT */
+	uint32_t size;
+	uint32_t head, tail;            /* runs, oldest at tail */
+	uint32_t offer_at, offer_len;   /* the last reply's offer */
+	struct tx_lend_run runs[TX_LEND_RUNS];
+};
+
+struct tx_lend_area *tx_lend_area_take(uint8_t *buf, uint64_t size);
+bool tx_lend_busy(const struct tx_lend_area *a);
+void tx_lend_offer(struct sock *s, uint64_t *out);
+struct tx_lend_run *tx_lend_begin(struct sock *s, uint64_t offset, uint64_t len);
+void tx_lend_end(struct sock *s, struct tx_lend_run *r, uint32_t taken);
+void tx_lend_forget(struct sock *s);
 
 /*
  * What a socket type does for each call. w is the request's words as in

@@ -76,6 +76,7 @@ void sock_close(struct sock *s)
 	if (s->wr.reply != CAP_SLOT_NONE)
 		pending_complete(&s->wr, SOCK_EBADF, NULL, 0);
 	s->ops->close(s);
+	tx_lend_forget(s);
 	s->type = 0;
 }
 
@@ -118,8 +119,38 @@ static int sock_open(struct session *se, uint64_t type, uint64_t *out)
  * session keeps its capability: the client's copy (and every copy of
  * that) derives from it, so the session's end revokes them all before its
  * badge is given to anybody else. */
+static bool in_lwip_heap(const uint8_t *buf)
+{
+	return buf && pool.heap_log2 && buf >= pool.heap && buf < pool.heap + (1UL << pool.heap_log2);
+}
+
+/* The slot a new session of 2^log2 bytes takes: one with a send area
+ * (want_area) only a free slot whose buffer is in lwIP's heap and has no
+ * runs out (tx_lend.c: not given to a new session before they are all
+ * back), another a free slot whose buffer is elsewhere and large enough;
+ * else one whose buffer is not there yet. SOCK_MAX_SESSIONS: none. */
+static unsigned session_pick(bool want_area, unsigned log2)
+{
+	unsigned fresh = SOCK_MAX_SESSIONS;
+
+	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
+		const struct session *se = &sessions[i];
+		if (se->used)
+			continue;
+		if (!se->buf) {
+			if (fresh == SOCK_MAX_SESSIONS)
+				fresh = i;
+		} else if (want_area ? in_lwip_heap(se->buf) && !tx_lend_busy(se->lend_tx)
+				     : !in_lwip_heap(se->buf) && se->buf_log2 >= log2) {
+			return i;
+		}
+	}
+	return fresh;
+}
+
 static uint64_t session_open(struct msg *m, const uint64_t *w, bool lend)
 {
+	static unsigned heap_buffers;   /* slots whose buffer is in lwIP's heap */
 	struct ipc_buffer *b = ipc_buffer();
 	uint64_t log2 = w[0], va = w[1], pool_va = lend ? w[2] : 0;
 
@@ -128,15 +159,23 @@ static uint64_t session_open(struct msg *m, const uint64_t *w, bool lend)
 	 * buffers for ever after its client died. */
 	if (!service_has_cap())
 		return SOCK_EINVAL;
-	if (log2 < 12 || log2 > SOCK_BUFFER_MAX_LOG2 || (va & ((1UL << log2) - 1)) ||
+	if (log2 < 12 || (log2 > SOCK_BUFFER_MAX_LOG2 && log2 != SOCK_BUFFER_SEND_LOG2) ||
+	    (va & ((1UL << log2) - 1)) ||
 	    va >= USER_SPACE_TOP)
 		return SOCK_EINVAL;
 	if (lend && ((pool_va & (SOCK_LEND_POOL_MAX - 1)) || pool_va >= USER_SPACE_TOP ||
 		     (1UL << pool.log2) > SOCK_LEND_POOL_MAX))
 		return SOCK_EINVAL;
+	/* A send area's session: SOCK_EBUSY when none is free (the client
+	 * asks for SOCK_BUFFER_MAX_LOG2 then: proto/socket.h). */
+	bool want_area = log2 == SOCK_BUFFER_SEND_LOG2;
+	unsigned pick = session_pick(want_area, (unsigned)log2);
+	if (want_area && (!pool.heap_log2 || pick == SOCK_MAX_SESSIONS ||
+			  (!sessions[pick].buf && heap_buffers == TX_LEND_AREAS)))
+		return SOCK_EBUSY;
 	for (unsigned i = 0; i < SOCK_MAX_SESSIONS; i++) {
 		struct session *se = &sessions[i];
-		if (se->used)
+		if (i != pick)
 			continue;
 		cap_slot_t cap = slot_alloc();
 		if (cap == CAP_SLOT_NONE ||
@@ -149,17 +188,25 @@ static uint64_t session_open(struct msg *m, const uint64_t *w, bool lend)
 		 * used and aligned to the largest size; zeroed, so every page is
 		 * present and the map item carries all of it. */
 		if (!se->buf) {
-			uint64_t max = 1UL << SOCK_BUFFER_MAX_LOG2;
-			uint8_t *mem = mem_heap(2 * max);
+			unsigned max_log2 = want_area ? SOCK_BUFFER_SEND_LOG2 : SOCK_BUFFER_MAX_LOG2;
+			uint64_t max = 1UL << max_log2;
+			/* A send area's in lwIP's heap, which the drivers read
+			 * (tx_lend.c); at most TX_LEND_AREAS of them. */
+			uint8_t *mem = want_area ? mem_malloc(2 * max - 8) : mem_heap(2 * max);
 			if (!mem) {
 				sys_cap_delete(cap);
 				slot_free(cap);
-				return SOCK_ENOMEM;
+				return want_area ? SOCK_EBUSY : SOCK_ENOMEM;
 			}
+			heap_buffers += want_area;
 			se->buf = (uint8_t *)(((uintptr_t)mem + max - 1) & ~(max - 1));
+			se->buf_log2 = (uint8_t)max_log2;
 		}
 		se->size = 1UL << log2;
 		memset(se->buf, 0, se->size);
+		se->lend_tx = NULL;
+		if (want_area && in_lwip_heap(se->buf))
+			se->lend_tx = tx_lend_area_take(se->buf, se->size);
 		se->client_va = va;
 		se->used = true;
 		se->lend = lend;

@@ -327,6 +327,10 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		return s->eof ? SOCK_EPIPE : SOCK_ENOTCONN;
 	if (s->connecting)
 		return SOCK_WAIT;
+	/* By reference: only from the standing offer (proto/socket.h). */
+	struct tx_lend_run *run = NULL;
+	if ((w[3] & SOCK_SEND_LENT) && !(run = tx_lend_begin(s, w[1], len)))
+		return SOCK_EINVAL;
 	while (done < len && (room = send_room(s->tcp)) > 0) {
 		uint64_t left = len - done;
 		uint16_t chunk = (uint16_t)(left < room ? (left < 0xFFFF ? left : 0xFFFF)
@@ -335,23 +339,28 @@ static int tcp_sock_send(struct sock *s, const uint64_t *w, uint64_t *out, unsig
 		 * end of every tcp_write, and a PSH ends the aggregate a NIC
 		 * that cuts segments gets (segment_coalesce). */
 		err_t e = tcp_write(s->tcp, s->session->buf + w[1] + done, chunk,
-				    TCP_WRITE_FLAG_COPY |
+				    (run ? 0 : TCP_WRITE_FLAG_COPY) |
 				    (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
 		if (e == ERR_MEM)
 			break;
 		if (e != ERR_OK) {
 			if (done)
 				break;
+			if (run)
+				tx_lend_end(s, run, 0);
 			return sock_errno(e);
 		}
 		done += chunk;
 	}
+	if (run)
+		tx_lend_end(s, run, (uint32_t)done);
 	if (len && !done)
 		return SOCK_WAIT;
 	tcp_output(s->tcp);
 	out[0] = done;
 	out[1] = send_room(s->tcp);
-	*n = 2;
+	tx_lend_offer(s, &out[2]);
+	*n = 4;
 	return 0;
 }
 

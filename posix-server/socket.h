@@ -133,9 +133,18 @@ long socket_call(struct psock *s, uint64_t label, uint64_t *w, unsigned n, uint6
 /* The netstack's pool (read-only) when s's session lends, and its size;
  * NULL when it copies (socket_net.c). */
 const uint8_t *socket_pool(const struct psock *s, uint64_t *size);
-/* s's session's buffer and its size (what follows it, BATCH_BYTES, is
- * socket_batch.c's). */
+/* s's session's buffer and the size of its part for staged copies (the
+ * layout: socket_net.c's head comment). */
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size);
+/* s's session's UDP batch's area (BATCH_BYTES) and its offset in the buffer. */
+uint8_t *socket_batch_buffer(const struct psock *s, uint64_t *at);
+/* The send area's run the latest TCP SEND reply offered (proto/socket.h,
+ * SOCK_SEND_LENT): its length (0: none) and *at its offset in the buffer. */
+uint32_t socket_send_offer(const struct psock *s, uint32_t *at);
+/* A TCP SEND reply's [2] [3] (the offer), kept if inside the send area. */
+void socket_send_offered(const struct psock *s, const uint64_t *out);
+/* syscount=1: bytes the netstack took by reference (SOCK_SEND_LENT). */
+void socket_count_lent(uint64_t bytes);
 /* The server's notification came with bits (main.c). */
 void socket_notified(uint64_t bits);
 /* syscount=1: a line of the netstack calls made and readiness signals

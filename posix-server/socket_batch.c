@@ -55,15 +55,6 @@ static struct batch batches[SOCKET_SESSIONS];
 unsigned socket_batched;                /* batches held */
 static uint64_t batch_lost;             /* datagrams the netstack took with it */
 
-/* The batch's area: the session buffer's part that socket_buffer leaves
- * out. */
-static uint8_t *batch_area(const struct psock *s, uint64_t *at)
-{
-	uint8_t *buf = socket_buffer(s, at);
-
-	return buf + *at;
-}
-
 void socket_batch_flush(unsigned session)
 {
 	struct batch *b = &batches[session];
@@ -74,7 +65,7 @@ void socket_batch_flush(unsigned session)
 		return;
 	b->s = NULL;                    /* first: socket_call flushes, not again */
 	socket_batched--;
-	batch_area(s, &at);
+	socket_batch_buffer(s, &at);
 	uint64_t w[6] = { (uint64_t)s->id, at, b->used, SOCK_NONBLOCK | SOCK_SEND_MANY, 0, 0 };
 	long r = socket_call(s, SOCK_SEND, w, 6, out, 4);
 	if (r < 0) {
@@ -109,7 +100,7 @@ long socket_batch_add(struct process *p, struct psock *s, const struct uio *u, u
 		return 0;
 	if (b->s && (b->s != s || b->pid != p->pid))
 		socket_batch_flush(s->session);
-	uint8_t *area = batch_area(s, &skip);
+	uint8_t *area = socket_batch_buffer(s, &skip);
 	if (b->s && SOCK_DGRAM_NEXT(total) > room - b->used)
 		socket_batch_flush(s->session);
 	if (s->dead)

@@ -188,7 +188,8 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 	 * and offered from where the netstack's last take ended: what it did
 	 * not take is not copied again (the buffer is this call's until it
 	 * returns or waits). */
-	uint64_t staged = 0, at = 0, out2[2];
+	uint64_t staged = 0, at = 0, base = 0, out2[4];
+	bool lent = false;
 	while (done < (uint64_t)total) {
 		/* Full at the last SEND and no notification since (the
 		 * netstack sends one when it has room again): no call. */
@@ -199,7 +200,13 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 			return SYSCALL_BLOCK;
 		}
 		if (at == staged) {
-			staged = (uint64_t)total - done < size ? (uint64_t)total - done : size;
+			/* Into the send area's offered run, if there is one
+			 * (proto/socket.h, SOCK_SEND_LENT): sent from there by
+			 * reference, not copied again. */
+			uint32_t offer_at, offer = socket_send_offer(s, &offer_at);
+			uint64_t cap = (lent = offer >= SEND_STAGE_MIN) ? offer : size;
+			base = lent ? offer_at : 0;
+			staged = (uint64_t)total - done < cap ? (uint64_t)total - done : cap;
 			/* No more than the room the last SEND left, if known
 			 * (at least SEND_STAGE_MIN: acknowledgements may have
 			 * made some since). */
@@ -207,11 +214,23 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 				staged = s->tx_room > SEND_STAGE_MIN ? s->tx_room
 				       : staged < SEND_STAGE_MIN ? staged : SEND_STAGE_MIN;
 			at = 0;
-			if (uio_copy(p, u, done, buf, staged, false) < 0)
+			if (uio_copy(p, u, done, buf + base, staged, false) < 0)
 				return done ? (long)done : -LINUX_EFAULT;
 		}
-		uint64_t w[6] = { (uint64_t)s->id, at, staged - at, SOCK_NONBLOCK, 0, 0 };
-		long r = socket_call(s, SOCK_SEND, w, 6, out2, 2);
+		uint64_t w[6] = { (uint64_t)s->id, base + at, staged - at,
+				  SOCK_NONBLOCK | (lent ? SOCK_SEND_LENT : 0), 0, 0 };
+		out2[2] = out2[3] = 0;
+		long r = socket_call(s, SOCK_SEND, w, 6, out2, 4);
+		if (r == -LINUX_EINVAL && lent) {
+			/* Not the netstack's standing offer (another call's
+			 * reply moved it): the rest staged again, copied. */
+			out2[2] = out2[3] = 0;
+			socket_send_offered(s, &out2[2]);
+			at = staged;
+			continue;
+		}
+		if (r >= 0)
+			socket_send_offered(s, &out2[2]);
 		/* (Never more than offered; nothing taken is waiting.) */
 		uint64_t took = r < 0 ? 0 : out2[0] < staged - at ? out2[0] : staged - at;
 		s->tx_room_known = r >= 0 || r == -LINUX_EAGAIN;
@@ -231,6 +250,14 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 		}
 		done += took;
 		at += took;
+		/* What is left of a run goes on only from where the new
+		 * offer starts; otherwise it is staged again. */
+		uint32_t offer_at;
+		if (lent && at < staged &&
+		    (socket_send_offer(s, &offer_at) < staged - at || offer_at != base + at))
+			at = staged;
+		if (lent)
+			socket_count_lent(took);
 	}
 	return (long)done;
 }

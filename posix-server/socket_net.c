@@ -3,7 +3,7 @@
  * "Sockets"): the netstack's "net" endpoint (looked up without waiting;
  * its name watched, so that its end or a new netstack is a notification
  * bit) and up to SOCKET_SESSIONS sessions shared by every process, each
- * with a 256 KiB buffer (the netstack's memory) mapped into the server's
+ * with a buffer (the netstack's memory) mapped into the server's
  * heap window (in `net_region`, below): when the netstack dies its pages
  * go from under the server,
  * and a copy that touches them then gets a zero page from init's pager
@@ -11,9 +11,26 @@
  * server is one thread and every call to the netstack is SOCK_NONBLOCK,
  * so a call stages its data in the buffer, makes the call and is done
  * with the buffer before the next: one buffer serves every socket of a
- * session. Its last BATCH_BYTES are the session's UDP batch's
- * (socket_batch.c), which socket_buffer leaves out, and which goes
- * before any other call on the session (socket_call).
+ * session.
+ *
+ * A buffer is 1 MiB with a send area (proto/socket.h, SOCK_SEND_LENT:
+ * a stream's writes staged there are sent by reference) when the
+ * netstack has one free, else 256 KiB (SOCK_EBUSY: asked again for the
+ * session's next opening). Its layout (size: 1 MiB or 256 KiB):
+ *
+ *   [0, SOCK_SEND_AREA_AT)            staged copies (socket_buffer), once
+ *                                     a SEND offered a run of the area
+ *   [0, size - BATCH_BYTES)           staged copies, before that or
+ *                                     without an area
+ *   [SOCK_SEND_AREA_AT, size - SOCK_SEND_AREA_TAIL)   the send area, the
+ *                                     netstack's offers (socket_io.c)
+ *   [size - BATCH_BYTES, size)        the UDP batch (socket_batch.c,
+ *                                     socket_batch_buffer), which goes
+ *                                     before any other call on the
+ *                                     session (socket_call)
+ *
+ * so the batch never meets the send area (BATCH_BYTES <=
+ * SOCK_SEND_AREA_TAIL) nor, at either size, the copies.
  *
  * When the netstack goes (a call's IPC fails, or init says its name
  * went), every session and socket goes with it and waiting calls are
@@ -51,17 +68,23 @@
 #include "lib/names.h"
 #include "lib/netsock.h"
 
-#define SESSION_LOG2 SOCK_BUFFER_MAX_LOG2
+#define SESSION_LOG2 SOCK_BUFFER_SEND_LOG2   /* with a send area, if the netstack can */
 #define NET_REGION_LOG2 23      /* 8 MiB: the pool's window, then the buffers */
 _Static_assert(SOCK_LEND_POOL_MAX + SOCKET_SESSIONS * (1UL << SESSION_LOG2) <=
 	       1UL << NET_REGION_LOG2, "the pool and every buffer in the region");
 _Static_assert(SOCK_LEND_POOL_MAX % (1UL << SESSION_LOG2) == 0,
 	       "each buffer aligned to its size after the pool");
+_Static_assert(BATCH_BYTES <= SOCK_SEND_AREA_TAIL, "the batch after the send area");
+_Static_assert(SOCK_SEND_AREA_AT + BATCH_BYTES < (1UL << SOCK_BUFFER_MAX_LOG2),
+	       "copies and the batch apart in a 256 KiB buffer");
 
 struct session {
 	struct net_session ns;
 	bool open;
 	bool lend;                      /* opened through SOCK_LEND_NAME: RECV lends */
+	bool send_area;                 /* a SEND offered a run: nothing else staged
+					   at or past SOCK_SEND_AREA_AT */
+	uint32_t offer_at, offer_len;   /* the latest TCP SEND reply's offer */
 	unsigned sockets;               /* sockets of ours in it */
 };
 
@@ -89,6 +112,8 @@ static void net_lost(void)
 		sys_mem_unmap(fpage((uint64_t)se->ns.buf, SESSION_LOG2), MEM_UNMAP_SELF);
 		se->open = false;
 		se->lend = false;
+		se->send_area = false;
+		se->offer_len = 0;
 	}
 	socket_all_dead();
 	if (lend_ep != CAP_SLOT_NONE) {
@@ -111,10 +136,10 @@ static void net_lost(void)
 
 /* A lending session through lend_ep: its buffer at va, the pool
  * read-only at pool_window; the reply may map into net_region only. */
-static long session_open_lend(struct net_session *ns, uint8_t *va)
+static long session_open_lend(struct net_session *ns, uint8_t *va, unsigned log2)
 {
 	unsigned pool_log2;
-	long err = net_session_open_lend(ns, lend_ep, va, SESSION_LOG2, ready_notif, pool_window,
+	long err = net_session_open_lend(ns, lend_ep, va, log2, ready_notif, pool_window,
 					 fpage((uint64_t)net_region, NET_REGION_LOG2), &pool_log2);
 
 	if (err == 0) {
@@ -133,6 +158,12 @@ static long session_open_lend(struct net_session *ns, uint8_t *va)
 		sys_mem_unmap(fpage((uint64_t)pool_window, log2_ceil(SOCK_LEND_POOL_MAX)),
 			      MEM_UNMAP_SELF);
 	return err;
+}
+
+static long session_open(struct session *se, void *va, unsigned log2)
+{
+	return se->lend ? session_open_lend(&se->ns, va, log2)
+			: net_session_open(&se->ns, net_ep, va, log2, ready_notif);
 }
 
 /* A session with room for one more socket, none of those in skip (a
@@ -179,13 +210,18 @@ long socket_session_take(unsigned skip)
 	if (!va)
 		return -LINUX_ENOMEM;
 	se->lend = lend_ep != CAP_SLOT_NONE;
-	if ((err = se->lend ? session_open_lend(&se->ns, va) :
-		   net_session_open(&se->ns, net_ep, va, SESSION_LOG2, ready_notif)) < 0) {
+	/* 1 MiB with a send area; the netstack has none free: 256 KiB. */
+	err = session_open(se, va, SESSION_LOG2);
+	if (err == -SOCK_EBUSY)
+		err = session_open(se, va, SOCK_BUFFER_MAX_LOG2);
+	if (err < 0) {
 		if (err == -SOCK_EIO)
 			net_lost();
 		return err == -SOCK_EIO ? -LINUX_ENETDOWN : err;
 	}
 	se->open = true;
+	se->send_area = false;
+	se->offer_len = 0;
 	se->sockets = 0;
 	return free;
 }
@@ -203,8 +239,42 @@ const uint8_t *socket_pool(const struct psock *s, uint64_t *size)
 
 uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
 {
-	*size = sessions[s->session].ns.size - BATCH_BYTES;
-	return sessions[s->session].ns.buf;
+	const struct session *se = &sessions[s->session];
+
+	*size = se->send_area ? SOCK_SEND_AREA_AT : se->ns.size - BATCH_BYTES;
+	return se->ns.buf;
+}
+
+uint8_t *socket_batch_buffer(const struct psock *s, uint64_t *at)
+{
+	const struct session *se = &sessions[s->session];
+
+	*at = se->ns.size - BATCH_BYTES;
+	return se->ns.buf + *at;
+}
+
+/* The session's send area's offered run (proto/socket.h,
+ * SOCK_SEND_LENT): its offset in the buffer, and its length (0: none). */
+uint32_t socket_send_offer(const struct psock *s, uint32_t *at)
+{
+	const struct session *se = &sessions[s->session];
+
+	*at = se->offer_at;
+	return se->offer_len;
+}
+
+/* A TCP SEND's reply's offer, [2] and [3], checked against the buffer. */
+void socket_send_offered(const struct psock *s, const uint64_t *out)
+{
+	struct session *se = &sessions[s->session];
+
+	se->offer_len = 0;
+	if (out[1] && out[0] >= SOCK_SEND_AREA_AT && out[0] < se->ns.size - BATCH_BYTES &&
+	    out[1] <= se->ns.size - BATCH_BYTES - out[0]) {
+		se->offer_at = (uint32_t)out[0];
+		se->offer_len = (uint32_t)out[1];
+		se->send_area = true;
+	}
 }
 
 /* syscount=1: the calls made to the netstack (socket_call) by label and
@@ -213,7 +283,13 @@ uint8_t *socket_buffer(const struct psock *s, uint64_t *size)
 #define COUNTED_LABELS 32
 static struct {
 	uint32_t calls[COUNTED_LABELS], signals;
+	uint64_t lent;                  /* bytes the netstack took by reference */
 } net_counts;
+
+void socket_count_lent(uint64_t bytes)
+{
+	net_counts.lent += bytes;
+}
 
 void socket_count_report(const struct process *p)
 {
@@ -224,9 +300,10 @@ void socket_count_report(const struct process *p)
 	for (unsigned i = 0; i < COUNTED_LABELS; i++)
 		total += c[i];
 	printf("posix: %s (pid %d) netstack calls: %u in all, readiness signals %u; recv %u, "
-	       "poll_all %u, poll %u, send %u, other %u\n", p->name, p->pid, total,
-	       net_counts.signals, c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL], c[SOCK_SEND],
-	       total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND]);
+	       "poll_all %u, poll %u, send %u, other %u; by reference: %lu bytes\n", p->name,
+	       p->pid, total, net_counts.signals, c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL],
+	       c[SOCK_SEND], total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND],
+	       net_counts.lent);
 	memset(&net_counts, 0, sizeof(net_counts));
 }
 

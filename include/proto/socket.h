@@ -87,7 +87,9 @@ struct sock_slice {
 
 enum sock_label {
 	/* On the "net" endpoint. */
-	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2)
+	SOCK_SESSION = 1,       /* words: [0] log2 of the buffer (12..SOCK_BUFFER_MAX_LOG2,
+				   or SOCK_BUFFER_SEND_LOG2: SOCK_EBUSY when
+				   the netstack has no send area free, below)
 				   [1] where the client wants it (aligned to its size,
 				   inside the client's recv_window)
 				   item: a notification (IPC_ITEM_CAP), required:
@@ -105,7 +107,8 @@ enum sock_label {
 	SOCK_SEND = 22,         /* [0] socket [1] offset [2] length [3] flags
 				   [4] addr [5] port (UDP, 0: the connected peer)
 				   -> [0] bytes taken; TCP also [1] the room
-				   left in the send buffer (bytes), UDP [1]
+				   left in the send buffer (bytes), [2] [3] the
+				   send area's next free run (SOCK_SEND_LENT, below); UDP [1]
 				   the socket's SOCK_POLL bits after the call
 				   [2] SOCK_SENT_LOCAL or 0;
 				   UDP with SOCK_SEND_MANY in [3]: the range
@@ -153,6 +156,8 @@ enum sock_label {
 
 #define SOCK_NONBLOCK 0x1       /* flags: answer now, never wait */
 #define SOCK_RECV_MANY 0x2      /* SOCK_RECV's flags, UDP: several datagrams */
+#define SOCK_SEND_LENT 0x10     /* SOCK_SEND's flags, TCP: the bytes lie in the
+				   run the last SEND reply offered; below */
 #define SOCK_RECV_LEND 0x4      /* SOCK_RECV's flags, TCP on a lending session:
 				   slices of the pool (above) */
 #define SOCK_SEND_MANY 0x8      /* SOCK_SEND's flags, UDP: several datagrams */
@@ -213,6 +218,42 @@ struct sock_dgram {
 #define SOCK_RCVBUF_MAX     425984
 
 #define SOCK_BUFFER_MAX_LOG2 18 /* 256 KiB of shared buffer per session */
+#define SOCK_BUFFER_SEND_LOG2 20 /* or 1 MiB: a session with a send area, if the
+				   netstack can (SOCK_SEND_LENT, below) */
+
+/*
+ * Sending by reference (docs/netstack.md, "Sending the client's bytes by
+ * reference"). A session of 2^SOCK_BUFFER_SEND_LOG2 bytes is one whose
+ * bytes the netstack can send from its buffer without copying them; the
+ * netstack has few (TX_LEND_AREAS) and refuses the size with SOCK_EBUSY
+ * when it has none free (the client then opens a 2^SOCK_BUFFER_MAX_LOG2
+ * session, which copies as always). Such a buffer's layout, in bytes:
+ *
+ *   [0, SOCK_SEND_AREA_AT)                 the client's: copies staged
+ *                                          (RECV, UDP, copied SENDs)
+ *   [SOCK_SEND_AREA_AT, size - SOCK_SEND_AREA_TAIL)   the send area
+ *   [size - SOCK_SEND_AREA_TAIL, size)     the client's (the POSIX server
+ *                                          keeps its UDP batch there)
+ *
+ * A TCP SEND's reply offers a run of the send area: [2] its offset in the
+ * buffer, [3] its length in bytes (0: none now, or a session without an
+ * area; then [2] is 0). Once a reply has offered one, the client stages
+ * nothing else in the send area. A SEND with SOCK_SEND_LENT whose [1] is
+ * the offer's offset and [2] at most its length hands the bytes it takes
+ * ([0]) to the netstack by reference: the client must not write them
+ * again until the netstack releases them, which it tells only by offering
+ * them again (writing them anyway changes only what this connection
+ * sends, maybe in a retransmission: the client's own data). An offer
+ * stands until the session's next TCP SEND (the latest reply's is the
+ * one). A SEND with SOCK_SEND_LENT on a session without an area, with no
+ * offer standing, or whose offset or length is not within the offer is
+ * refused with SOCK_EINVAL, nothing taken (past the buffer: SOCK_EFAULT,
+ * as any call's). Bytes not taken are the client's again.
+ */
+#define SOCK_SEND_AREA_AT   (64u << 10)
+#define SOCK_SEND_AREA_TAIL (64u << 10)
+_Static_assert(SOCK_SEND_AREA_AT + SOCK_SEND_AREA_TAIL < (1u << SOCK_BUFFER_SEND_LOG2) / 2,
+	       "a send area of at least half the buffer");
 #define SOCK_MAX_SESSIONS    32
 #define SOCK_MAX_SOCKETS     160 /* per session (a listener's accepted connections
 				    are its session's: iperf3 -P 128 holds 130) */

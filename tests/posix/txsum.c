@@ -8,7 +8,11 @@
  * (stepping 5 pages and 24 bytes) and of another size (131072, 65549,
  * 100000 bytes, or three iovecs of 1000, 7 and 65536 bytes with writev),
  * blocking, then closes it and prints `txsum: N bytes fnv1a HEX` (FNV-1a,
- * 64 bits, of the bytes written).
+ * 64 bits, of the bytes written). `txsum PORT CONNS [SECONDS]` accepts
+ * CONNS connections (at most 4) and writes the same to each, the first
+ * by this process and each other by a child of its own
+ * (tests/system/test_tx_lend.py: one peer that stops reading beside
+ * another), and with SECONDS dies by SIGALRM that long after its start.
  */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define WRITES 160
@@ -45,9 +50,13 @@ static int send_all(int s, const unsigned char *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc < 2 || argc > 4)
 		return 2;
-	int port = atoi(argv[1]), one = 1;
+	int port = atoi(argv[1]), one = 1, conns = argc > 2 ? atoi(argv[2]) : 1;
+	if (conns < 1 || conns > 4)
+		return 2;
+	if (argc > 3)
+		alarm((unsigned)atoi(argv[3]));
 	uint32_t x = 0x2545F491;
 	for (size_t i = 0; i < sizeof(buf); i++) {
 		x ^= x << 13;
@@ -58,17 +67,33 @@ int main(int argc, char **argv)
 	int l = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1)) {
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, conns)) {
 		perror("txsum: bind/listen");
 		return 1;
 	}
 	printf("txsum: listening on %d\n", port);
 	fflush(stdout);
-	int s = accept(l, NULL, NULL);
-	if (s < 0) {
-		perror("txsum: accept");
-		return 1;
+	int c[4], s;
+	for (int i = 0; i < conns; i++)
+		if ((c[i] = accept(l, NULL, NULL)) < 0) {
+			perror("txsum: accept");
+			return 1;
+		}
+	s = c[0];
+	for (int i = 1; i < conns; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("txsum: fork");
+			return 1;
+		}
+		if (pid == 0) {
+			s = c[i];
+			break;
+		}
 	}
+	for (int i = 0; i < conns; i++)
+		if (c[i] != s)
+			close(c[i]);
 	static const size_t sizes[] = { 131072, 65549, 100000 };
 	uint64_t h = 0xcbf29ce484222325ULL, total = 0;
 	for (unsigned k = 0; k < WRITES; k++) {
@@ -97,5 +122,7 @@ int main(int argc, char **argv)
 	printf("txsum: %llu bytes fnv1a %016llx\n", (unsigned long long)total,
 	       (unsigned long long)h);
 	fflush(stdout);
+	while (wait(NULL) > 0)
+		;
 	return 0;
 }

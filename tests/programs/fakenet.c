@@ -53,7 +53,7 @@ int main(uint64_t arg)
 	const struct program_info *pi = (const struct program_info *)arg;
 	struct ipc_buffer *b = ipc_buffer();
 	cap_slot_t reply = slot_alloc(), got = slot_alloc();
-	uint8_t *buf = present(1UL << SOCK_BUFFER_MAX_LOG2), *pool = present(1UL << POOL_LOG2);
+	uint8_t *buf = present(1UL << SOCK_BUFFER_SEND_LOG2), *pool = present(1UL << POOL_LOG2);
 	char off_arg[8] = "0";
 	unsigned sessions = 0;
 	long err = 0;
@@ -89,7 +89,7 @@ int main(uint64_t arg)
 		uint64_t log2 = m.w[0], va = m.w[1], pool_va = m.w[2];
 		cap_slot_t session = slot_alloc();
 		if (ipc_tag_label(m.tag) != SOCK_SESSION || log2 < 12 ||
-		    log2 > SOCK_BUFFER_MAX_LOG2 || session == CAP_SLOT_NONE ||
+		    log2 > SOCK_BUFFER_SEND_LOG2 || session == CAP_SLOT_NONE ||
 		    sys_cap_copy(endpoint, CAP_SLOT_SELF, session, CAP_RIGHT_WRITE,
 				 BADGE_SESSION + sessions) < 0) {
 			m = msg_make(SOCK_EINVAL, 0);

@@ -33,13 +33,14 @@ SIZE = 3 << 20
 
 class LendRig(NetRig):
     """NetRig (netecho with init's control protocol) and the POSIX server
-    running `run` (run= words), with `lookup net-lend` if lend."""
+    running `run` (run= words), with `lookup net-lend` if lend and the
+    manifest's `posix` words (restart=...); more NetRig arguments in kw."""
 
-    def __init__(self, ns, tmp_path, model, run, lend=True):
-        super().__init__(ns, tmp_path, model, control=True)
+    def __init__(self, ns, tmp_path, model, run, lend=True, posix="", **kw):
+        super().__init__(ns, tmp_path, model, control=True, **kw)
         path = tmp_path / "manifest"
         path.write_text(path.read_text() +
-                        "program posix-server priority=90 quota=40960 memory=131072\n"
+                        f"program posix-server priority=90 quota=40960 memory=131072 {posix}\n"
                         "    file rootfs\n    ioports 0x70-0x71\n" +
                         ("    lookup net-lend\n" if lend else "") +
                         f"    args run={run}\n")

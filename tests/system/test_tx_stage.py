@@ -11,7 +11,8 @@ POSIX server running tests/posix/txsum.c with syscount=1.
   first reads nothing for two seconds (so writes wait for room and go on
   after it): the namespace receives every byte as sent (FNV-1a and count
   equal), the server's count line says its sockets sent exactly those
-  bytes, and some calls were made again after waiting.
+  bytes, and some calls were made again after waiting; at least half of
+  them went by reference from the session's send area (SOCK_SEND_LENT).
 """
 import re
 import time
@@ -26,6 +27,10 @@ pytestmark = pytest.mark.skipif(not can_run(), reason="needs root and /dev/net/t
 # posix-server/syscall.c's count line at the process's end.
 COUNT_LINE = re.compile(r"^posix: txsum-musl \(pid \d+\) calls: \d+ in all, (\d+) made again "
                         r"after waiting; sockets sent (\d+) received \d+ bytes")
+# posix-server/socket_net.c's netstack calls line after it: the bytes the
+# netstack took by reference (SOCK_SEND_LENT).
+LENT_LINE = (r"^posix: txsum-musl \(pid \d+\) netstack calls: .*; "
+             r"by reference: (\d+) bytes$")
 
 
 def test_staged_writes_arrive_whole(tmp_path):
@@ -46,5 +51,9 @@ def test_staged_writes_arrive_whole(tmp_path):
         assert int(m.group(1)) == len(got), (m.group(0), len(got))
         assert int(m.group(2), 16) == fnv(got), m.group(0)
         c = rig.qemu.wait_for(COUNT_LINE.pattern, timeout=60)
+        lent = rig.qemu.wait_for(LENT_LINE, timeout=60)
+        print(f"txstage: {len(got)} bytes arrived whole, {lent.group(1)} sent by reference")
         assert int(c.group(2)) == len(got), c.group(0)
         assert int(c.group(1)) > 0, c.group(0)
+        # Most of it went by reference from the session's send area.
+        assert int(lent.group(1)) >= len(got) // 2, lent.group(0)

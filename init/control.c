@@ -10,6 +10,7 @@ static void memory_report(struct msg *m)
 		mem.kernel_frames_free = ti.free_frames;
 		mem.quota_used = ti.quota_used;
 		mem.quota_limit = ti.quota_limit;
+		mem.kernel_small_frames = ti.small_block_frames;
 	}
 	*m = msg_from_words(0, (const uint64_t *)&mem, INIT_MEMORY_WORDS);
 }

@@ -89,6 +89,9 @@ struct init_memory {
 	uint64_t ram_pages_free, ram_pages;     /* init's user RAM (4 KiB pages) */
 	uint64_t kernel_frames_free;            /* the kernel's free frames */
 	uint64_t quota_used, quota_limit;       /* init's kernel memory quota, bytes (programs' carved from it) */
+	uint64_t kernel_small_frames;           /* frames the kernel carved into small objects:
+						   in use or not, never returned (a leak check
+						   adds them to kernel_frames_free) */
 };
 #define INIT_MEMORY_WORDS (sizeof(struct init_memory) / 8)
 

@@ -82,6 +82,8 @@ def test_prompt_editing_keys_history_and_ctrl_c(tmp_path):
         q.wait_for(r"^memory: RAM \d+(\.\d)? [KMG]iB free of \d+(\.\d)? [KMG]iB "
                    r"\(\d+ of \d+ bytes\)$", since=mark)
         q.wait_for(r"^    kernel memory \d+(\.\d)? [KMG]iB free \(\d+ bytes\)$", since=mark)
+        q.wait_for(r"^    kernel memory \d+(\.\d)? [KMG]iB kept for small objects \([1-9]\d* bytes\)$",
+                   since=mark)
         q.wait_for(r"^    kernel quota \d+(\.\d)? [KMG]iB of \d+(\.\d)? [KMG]iB used "
                    r"\(\d+ of \d+ bytes\)$", since=mark)
         # Up recalls (never "[A" in the line), Down comes back.

@@ -7,7 +7,6 @@ LAN leaves masqueraded to 10.99.0.1; WAN ports 1080 (TCP) and 53 (UDP) are
 forwarded to the LAN host. The console shows the rules' counters and the
 connection table, and reloads the rules.
 """
-import errno
 import hashlib
 import random
 import re

@@ -9,7 +9,6 @@ echoes what a server in the namespace sends, and a statistics server on
 TCP port 9000 that answers one line of counters read over IPC.
 """
 import json
-import os
 import random
 import re
 import socket

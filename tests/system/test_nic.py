@@ -5,7 +5,6 @@ NIC, through the user-level driver to the reflector and back; they must
 come back byte-identical with the addresses swapped. Counters are read
 over the wire (a statistics request frame the reflector answers).
 """
-import os
 import random
 import re
 import struct

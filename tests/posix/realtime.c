@@ -265,9 +265,13 @@ static void timex(void)
 	       (long)tx.tolerance, (long)tx.tick);
 	printf("adjtimex: maxerror and esterror at most 16 s: %s\n",
 	       yes(tx.maxerror <= 16000000 && tx.esterror <= 16000000));
-	int64_t at = tx.time.tv_sec * 1000000LL + tx.time.tv_usec, was = us(tv);
-	printf("adjtimex: its time in microseconds (below 10^6) within a second of gettimeofday: %s\n",
-	       yes(tx.time.tv_usec >= 0 && tx.time.tv_usec < 1000000 && was - at >= 0 &&
+	/* time.tv_usec is in nanoseconds while STA_NANO is set (adjtimex(2)):
+	 * a host whose NTP daemon asked for ADJ_NANO has it. */
+	int64_t per_us = tx.status & STA_NANO ? 1000 : 1;
+	int64_t at = tx.time.tv_sec * 1000000LL + tx.time.tv_usec / per_us, was = us(tv);
+	printf("adjtimex: its time (tv_usec below a second in its unit) within a second of "
+	       "gettimeofday: %s\n",
+	       yes(tx.time.tv_usec >= 0 && tx.time.tv_usec < 1000000 * per_us && was - at >= 0 &&
 		   was - at < 1000000));
 	memset(&tx, 0, sizeof(tx));
 	tx.modes = ADJ_OFFSET_SS_READ;

@@ -216,14 +216,15 @@ def test_ps_and_kill_of_posix_processes(q):
                % (pid, pid, pid), since=mark)
     # The shell's job shows the applet's name, as Linux's ps (comm: the
     # exec'd name; busybox renames its /proc/self/exe), not "busybox"
-    # (which it is from its fork until its exec: ps again until then).
+    # (which it is from its fork until its exec) nor "exe" (from its exec
+    # of /proc/self/exe until its PR_SET_NAME): ps again until then.
     job = None
     for _ in range(20):
         q.wait_row("^" + re.escape(PROMPT) + "$")
         rows = q.output().splitlines()[mark:]
         job = next((m for m in (re.match(r"^\s+(\d+)\s+%d\s+(\d+)\s+%d\s+\S+\s+console\s+"
                                          r"(\S+)$" % (pid, pid), r) for r in rows) if m), None)
-        if job and job.group(3) != "busybox":
+        if job and job.group(3) not in ("busybox", "exe"):
             break
         time.sleep(0.5)
         mark = q.mark()

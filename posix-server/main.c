@@ -357,8 +357,9 @@ static bool page_fault(struct thread *t, struct msg *m)
 		return true;
 	const char *access = m->w[1] & 16 ? "fetch" : m->w[1] & 2 ? "write" : "read";
 	if (err == -ERR_NO_MEMORY) {
-		printf("posix: %s (pid %d): out of memory at %lx (ip %lx, %s): SIGKILL\n", p->name,
-		       p->pid, m->w[0], m->w[2], access);
+		printf_limit(process_log_limit(p),
+			     "posix: %s (pid %d): out of memory at %lx (ip %lx, %s): SIGKILL\n",
+			     p->name, p->pid, m->w[0], m->w[2], access);
 		end_process(p, reply_slot, 0, LINUX_SIGKILL);
 		return false;
 	}
@@ -369,8 +370,9 @@ static bool page_fault(struct thread *t, struct msg *m)
 		*m = msg_make(IPC_REPLY_RESUME, 0);     /* into its handler */
 		return true;
 	}
-	printf("posix: %s (pid %d): page fault at %lx (ip %lx, %s): %s\n", p->name, p->pid,
-	       m->w[0], m->w[2], access, sig == LINUX_SIGBUS ? "SIGBUS" : "SIGSEGV");
+	printf_limit(process_log_limit(p), "posix: %s (pid %d): page fault at %lx (ip %lx, %s): %s\n",
+		     p->name, p->pid, m->w[0], m->w[2], access,
+		     sig == LINUX_SIGBUS ? "SIGBUS" : "SIGSEGV");
 	end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
 	return false;
 }
@@ -474,8 +476,9 @@ static __attribute__((noinline)) enum answer handle_other(struct thread *t, stru
 			*m = regs_out(&fr.regs);
 			return ANSWER_MSG;
 		}
-		printf("posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n", p->name,
-		       p->pid, fr.vector, fr.regs.rip, fr.error, sig);
+		printf_limit(process_log_limit(p),
+			     "posix: %s (pid %d): exception %lu at ip %lx (error %lx): signal %d\n",
+			     p->name, p->pid, fr.vector, fr.regs.rip, fr.error, sig);
 		end_process(p, reply_slot, 0, p->state == PROCESS_ENDED ? p->exit_signal : sig);
 		return ANSWER_NONE;
 	}

@@ -181,6 +181,8 @@ struct process {
 					 * its hard limit (FD_MAX at most) */
 	int account;                    /* whose shares it uses (share.c): the pid its run
 					 * list entry or console run started, kept by fork */
+	struct ratelimit log_limit;     /* its account's lines, if it heads one
+					 * (process_log_limit) */
 	uint64_t nproc, nproc_max;      /* RLIMIT_NPROC: threads its account may have for a
 					 * fork or clone of it to succeed; the hard limit
 					 * (SHARE(THREAD_MAX) at most) */
@@ -365,6 +367,15 @@ void process_end(struct process *p, int status, int signal);
 
 /* A new process id (thread ids come from the same numbers). */
 int pid_next(void);
+
+/* The limiter for lines about what p did (a fault, an exception, a bad
+ * signal frame, an unknown call number): its account's (share.c), kept
+ * by the process that heads it, or one for every account whose head has
+ * ended; a burst of RATELIMIT_BURST then one a second (lib/ratelimit.h).
+ * So a program whose children crash or call nonsense in a loop cannot
+ * flood the console, and other programs' lines still come (Linux too
+ * rate-limits its "segfault at" lines: show_unhandled_signals). */
+struct ratelimit *process_log_limit(const struct process *p);
 
 /* p's parent if it is alive, or NULL. */
 struct process *process_parent(const struct process *p);

@@ -323,6 +323,16 @@ bool process_any_alive(void)
 	return false;
 }
 
+struct ratelimit *process_log_limit(const struct process *p)
+{
+	static struct ratelimit headless;
+
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state != PROCESS_FREE && processes[i].pid == p->account)
+			return &processes[i].log_limit;
+	return &headless;
+}
+
 void process_end(struct process *p, int status, int signal)
 {
 	struct process *parent = process_parent(p);

@@ -255,8 +255,9 @@ bool signal_deliver(struct thread *t, struct user_regs *r)
 		}
 		if (act->handler == LINUX_SIG_DFL || !frame_push(t, r, sig, &src, act)) {
 			if (act->handler != LINUX_SIG_DFL)
-				printf("posix: %s (pid %d): no room for signal %d's frame: SIGSEGV\n",
-				       p->name, p->pid, sig);
+				printf_limit(process_log_limit(p),
+					     "posix: %s (pid %d): no room for signal %d's frame: "
+					     "SIGSEGV\n", p->name, p->pid, sig);
 			p->state = PROCESS_ENDED;
 			p->exit_signal = act->handler == LINUX_SIG_DFL ? sig : LINUX_SIGSEGV;
 			return false;
@@ -398,8 +399,9 @@ long posix_rt_sigreturn(struct process *p, struct user_regs *r)
 
 	if (as_copy_in(&p->as, &uc, r->rsp, sizeof(uc)) < 0 || uc.mcontext.rip >= USER_SPACE_TOP ||
 	    uc.mcontext.rsp >= USER_SPACE_TOP || !signal_fpu_return(p->current, uc.mcontext.fpstate)) {
-		printf("posix: %s (pid %d): rt_sigreturn with a bad frame at %lx: SIGSEGV\n", p->name,
-		       p->pid, r->rsp);
+		printf_limit(process_log_limit(p),
+			     "posix: %s (pid %d): rt_sigreturn with a bad frame at %lx: SIGSEGV\n",
+			     p->name, p->pid, r->rsp);
 		p->state = PROCESS_ENDED;
 		p->exit_signal = LINUX_SIGSEGV;
 		return 0;

@@ -122,14 +122,19 @@ static void log_unsupported(struct process *p, uint64_t nr)
 	 * past its line budget is still logged by the next one. */
 	if (nr < LINUX_SYSCALL_MAX)
 		logged_once[nr / 64] |= 1UL << (nr % 64);
+	/* A name is logged once for the server's life (a line each at most);
+	 * what every process may say again goes through its account's
+	 * limiter. */
 	if (++p->unsupported_logged > UNSUPPORTED_LOG_LINES)
-		printf("posix: %s (pid %d): more unsupported calls, no longer logged\n", p->name,
-		       p->pid);
+		printf_limit(process_log_limit(p),
+			     "posix: %s (pid %d): more unsupported calls, no longer logged\n",
+			     p->name, p->pid);
 	else if (nr < LINUX_SYSCALL_MAX && names[nr])
 		printf("posix: %s (pid %d): unsupported syscall %s (%lu): ENOSYS\n", p->name, p->pid,
 		       names[nr], nr);
 	else
-		printf("posix: %s (pid %d): unknown syscall %lu: ENOSYS\n", p->name, p->pid, nr);
+		printf_limit(process_log_limit(p), "posix: %s (pid %d): unknown syscall %lu: ENOSYS\n",
+			     p->name, p->pid, nr);
 }
 
 long syscall_unsupported(struct process *p, uint64_t nr)

@@ -62,7 +62,7 @@ ESTIMATE = {
     "test_firewall": 100, "test_net": 85, "test_hostile_dhcp": 65, "test_fuzz": 63,
     "test_hostile_servers": 61, "test_offload": 60, "test_boot": 60, "test_posix_console": 45,
     "test_posix_fork": 45, "test_posix_load": 45, "test_nic": 50, ROUTER_DEMO: 44, "test_console": 32,
-    "test_posix_time": 25, "test_kernel": 20, "test_init": 28, "test_posix_threads": 15,
+    "test_posix_time": 25, "test_kernel": 20, "test_init": 28, "test_posix_threads": 20,
     "test_logs": 15, "test_posix_memory": 14, "test_posix_runlist": 12, "test_clock": 36,
     "test_socket_clients": 8, "test_rx_lend": 35, "test_tx_heap": 45, "test_tx_stage": 20, "test_tx_lend": 50, "test_icmp_limit": 6, "test_bench_report": 20, "test_config": 3,
     "test_posix_udp_send": 60,

@@ -326,8 +326,12 @@ def test_posix_hostile_process_gets_errors_and_server_carries_on(mica_output, na
     before = MEMORY.findall(mica_output, 0, start)[-1]
     after = MEMORY.search(mica_output, start)
     assert after and int(after.group(1)) == int(before[0]), (before, after and after.group(0))
-    assert re.search(rf"^posix: {name} \(pid \d+\): more unsupported calls, no longer logged$",
-                     mica_output, re.M)
+    # Its unknown call numbers were said, through its account's rate limit
+    # (test_posix_threads floods it): at most 16 lines a process, then
+    # "more unsupported calls, no longer logged", held back or not.
+    said = re.findall(rf"^posix: {name} \(pid \d+\): (?:unknown syscall \d+: ENOSYS|more "
+                      r"unsupported calls, no longer logged)$", mica_output, re.M)
+    assert 1 <= len(said) <= 9 * 17, said
 
 
 # abuse's lines (one per check, in its order): what each call answered.

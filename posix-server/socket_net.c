@@ -75,7 +75,7 @@ _Static_assert(SOCK_LEND_POOL_MAX + SOCKET_SESSIONS * (1UL << SESSION_LOG2) <=
 _Static_assert(SOCK_LEND_POOL_MAX % (1UL << SESSION_LOG2) == 0,
 	       "each buffer aligned to its size after the pool");
 _Static_assert(BATCH_BYTES <= SOCK_SEND_AREA_TAIL, "the batch after the send area");
-_Static_assert(SOCK_SEND_AREA_AT + BATCH_BYTES < (1UL << SOCK_BUFFER_MAX_LOG2),
+_Static_assert(SOCK_SEND_AREA_AT + BATCH_BYTES <= (1UL << SOCK_BUFFER_MAX_LOG2),
 	       "copies and the batch apart in a 256 KiB buffer");
 
 struct session {

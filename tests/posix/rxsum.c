@@ -10,6 +10,10 @@
  * connection, reads 1 byte and then nothing more, sleeping, with data
  * waiting: killed by SIGALRM after SECS seconds if given (a process that
  * dies with data kept for it), else until something kills it.
+ * `rxsum PORT -1` accepts one connection, sends "hi\n" on it (a POSIX
+ * server's session then has its send area in use), waits a second for
+ * data to queue, says how much one read() of 128 KiB got, and reads the
+ * rest as above.
  */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -43,6 +47,24 @@ int main(int argc, char **argv)
 	}
 	printf("rxsum: listening on %d\n", port);
 	fflush(stdout);
+	if (conns < 0) {
+		int s = accept(l, NULL, NULL);
+		if (s < 0 || write(s, "hi\n", 3) != 3) {
+			perror("rxsum: accept/write");
+			return 1;
+		}
+		sleep(1);
+		ssize_t n = read(s, buf, sizeof(buf));
+		printf("rxsum: after a send, a first read of %zd bytes\n", n);
+		uint64_t h = 0xcbf29ce484222325ULL, total = 0;
+		for (; n > 0; n = read(s, buf, sizeof(buf))) {
+			h = fnv(h, buf, (size_t)n);
+			total += (uint64_t)n;
+		}
+		printf("rxsum: %llu bytes fnv1a %016llx\n", (unsigned long long)total,
+		       (unsigned long long)h);
+		return n < 0;
+	}
 	for (int c = 0; c < (conns ? conns : 1); c++) {
 		int s = accept(l, NULL, NULL);
 		if (s < 0) {

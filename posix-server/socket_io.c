@@ -264,8 +264,8 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 
 /* A lending RECV's slice table: at the end of the session buffer. */
 #define LEND_TABLE (SOCK_LEND_SLICES * sizeof(struct sock_slice))
-/* A read of 128 KiB (iperf3's block, and more than a socket's default
- * receive window holds at a time) is one RECV, send area or not. */
+/* A read of 128 KiB (iperf3's block) is one RECV, send area or not
+ * (test_rx_lend's read_after_a_send). */
 _Static_assert(SOCK_SEND_AREA_AT - LEND_TABLE >= (128u << 10), "a 128 KiB read is one RECV");
 
 /* Where slice i's bytes are, checked against the pool and the read (at:

@@ -142,6 +142,7 @@ static void cmd_mem(char **arg)
 	/* Pages and frames are 4 KiB; everything is said in bytes. */
 	uint64_t ram_free = mem.ram_pages_free * PAGE_SIZE, ram_total = mem.ram_pages * PAGE_SIZE;
 	uint64_t kernel_free = mem.kernel_frames_free * PAGE_SIZE;
+	uint64_t kernel_kept = mem.kernel_small_frames * PAGE_SIZE;
 	/* Then exact, for comparing (a leak of one page shows). */
 	printf("memory: RAM %s free of %s (%lu of %lu bytes)\n",
 	       fmt_bytes(free_ram, sizeof(free_ram), ram_free),
@@ -151,8 +152,7 @@ static void cmd_mem(char **arg)
 	/* Carved once when small objects first needed them, kept since:
 	 * free + kept is what a leak check compares. */
 	printf("    kernel memory %s kept for small objects (%lu bytes)\n",
-	       fmt_bytes(small, sizeof(small), mem.kernel_small_frames * PAGE_SIZE),
-	       mem.kernel_small_frames * PAGE_SIZE);
+	       fmt_bytes(small, sizeof(small), kernel_kept), kernel_kept);
 	printf("    kernel quota %s of %s used (%lu of %lu bytes)\n",
 	       fmt_bytes(used, sizeof(used), mem.quota_used),
 	       fmt_bytes(limit, sizeof(limit), mem.quota_limit), mem.quota_used, mem.quota_limit);

@@ -320,8 +320,6 @@ static void echo(void)
 	close(s);
 }
 
-/* Reads into bad buffers: an address nothing is mapped at, and one
- * whose page after the first three bytes is not there. */
 /* A read of 128 KiB (iperf3's block) with more than that queued returns
  * all of it, as Linux's does. (On a session with a send area Mica's once
  * returned 60 KiB, the room before the area; a static assertion in
@@ -343,6 +341,8 @@ static void big_read(void)
 	close(s);
 }
 
+/* Reads into bad buffers: an address nothing is mapped at, and one
+ * whose page after the first three bytes is not there. */
 static void bad_buffers(void)
 {
 	char *volatile bad = (char *)16;       /* (volatile: no warning about it) */

@@ -479,7 +479,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) kernel/boot_memmap.c kernel/frame_allocat
 	posix-server/runlist_parse.c posix-server/netlink_route.c \
 	posix-server/ldisc.c posix-server/rtc_date.c
 UNIT_SRC += lib/netq_csum.c lib/netq_gso.c lib/netq_merge.c lib/cpio.c drivers/net/virtq_desc.c netstack/heap.c
-$(B)/unit/run-unit-tests: $(UNIT_SRC) $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)
+$(B)/unit/run-unit-tests: $(UNIT_SRC) lib/string.c $(wildcard tests/unit/*.h tests/unit/*.inc kernel/*.h include/lib/*.h lib/*.h netstack/*.h init/*.h appliance/*.h posix-server/*.h drivers/net/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-iquote kernel -Iinclude -Iinit -Inetstack -Iappliance -Iposix-server -Idrivers/net -Itests/unit -o $@ $(UNIT_SRC) -lpthread

@@ -108,14 +108,19 @@ long as_fault(struct aspace *as, uint64_t addr, uint64_t access, uint64_t *sourc
 }
 
 /* Copy len bytes between the client's va and buf, page by page; `out`:
- * into the client. */
+ * into the client. A page's region is looked up only when the page is
+ * past the last one's (a 128 KiB buffer is 32 pages of one region; the
+ * lookup is a walk of the regions). */
 static long copy(struct aspace *as, uint64_t va, uint8_t *buf, size_t len, bool out)
 {
+	const struct as_region *r = NULL;
+
 	while (len) {
 		uint64_t page_va = va & ~PAGE_MASK, off = va - page_va;
 		size_t n = AS_PAGE_SIZE - off < len ? AS_PAGE_SIZE - off : len;
-		const struct as_region *r = as_region_at(as, page_va);
 		long err;
+		if (!r || page_va >= r->end)
+			r = as_region_at(as, page_va);
 		if (!r || !(r->rights & (out ? IPC_MAP_WRITE : IPC_MAP_READ)))
 			return -ERR_BAD_ADDRESS;
 		uint8_t *page = backing(as, r, page_va, out, out, &err);

@@ -59,21 +59,22 @@ void netq_merge_start(struct netq_merge *m, const struct netq_merge_seg *s)
 }
 
 /* Do a and b's headers agree where every segment of a flow's aggregate
- * must? (Both parsed: 20-byte IPv4 headers.) */
+ * must? (Both parsed: 20-byte IPv4 headers. __builtin_memcmp: the
+ * compiler inlines those of a constant size, -ffreestanding or not.) */
 static bool same_flow(const struct netq_merge_seg *a, const struct netq_merge_seg *b)
 {
 	const uint8_t *x = a->hdr, *y = b->hdr;
 	const unsigned ip = ETH_HLEN, tcp = ETH_HLEN + IP_HLEN;
 
 	return a->hdr_len == b->hdr_len &&
-	       !memcmp(x, y, ETH_HLEN) &&                               /* addresses, type */
-	       !memcmp(x + ip, y + ip, 2) &&                            /* version, IHL, TOS */
-	       !memcmp(x + ip + 6, y + ip + 6, 4) &&                    /* flags, TTL, protocol */
-	       !memcmp(x + ip + 12, y + ip + 12, 8) &&                  /* addresses */
-	       !memcmp(x + tcp, y + tcp, 4) &&                          /* ports */
-	       !memcmp(x + tcp + 8, y + tcp + 8, 5) &&                  /* ack, data offset */
-	       !memcmp(x + tcp + 14, y + tcp + 14, 2) &&                /* window */
-	       !memcmp(x + tcp + 18, y + tcp + 18, a->hdr_len - tcp - 18); /* urgent, options */
+	       !__builtin_memcmp(x, y, ETH_HLEN) &&                /* addresses, type */
+	       !__builtin_memcmp(x + ip, y + ip, 2) &&             /* version, IHL, TOS */
+	       !__builtin_memcmp(x + ip + 6, y + ip + 6, 4) &&     /* flags, TTL, protocol */
+	       !__builtin_memcmp(x + ip + 12, y + ip + 12, 8) &&   /* addresses */
+	       !__builtin_memcmp(x + tcp, y + tcp, 4) &&           /* ports */
+	       !__builtin_memcmp(x + tcp + 8, y + tcp + 8, 5) &&   /* ack, data offset */
+	       !__builtin_memcmp(x + tcp + 14, y + tcp + 14, 2) && /* window */
+	       !__builtin_memcmp(x + tcp + 18, y + tcp + 18, a->hdr_len - tcp - 18); /* urgent, options */
 }
 
 bool netq_merge_add(struct netq_merge *m, const struct netq_merge_seg *s, unsigned max_segs)

@@ -295,7 +295,8 @@ static uint32_t seq_of(const uint8_t *f, const struct netq_l4 *l4)
 /* Does the segment f (parsed) continue the aggregate c, whose first frame
  * is first? The same addresses, ports, acknowledgement, window, TCP
  * header and options, TTL and DF; the next sequence number; no longer
- * than the segment size, after full-sized segments only. */
+ * than the segment size, after full-sized segments only. (__builtin_memcmp:
+ * the compiler inlines those of a constant size, -ffreestanding or not.) */
 static bool continues(const struct tx_coalesce *c, const uint8_t *first, const uint8_t *f,
 		      const struct netq_l4 *l4, unsigned payload)
 {
@@ -303,14 +304,14 @@ static bool continues(const struct tx_coalesce *c, const uint8_t *first, const u
 
 	return hdr == c->hdr && c->last == c->seg && payload <= c->seg &&
 	       seq_of(f, l4) == c->next_seq && c->len + payload <= NETQ_GSO_FRAME_MAX &&
-	       first[15] == f[15] &&                            /* TOS */
-	       !memcmp(first + 22, f + 22, 2) &&                /* TTL, protocol */
-	       inet_get16(first + 20) == inet_get16(f + 20) &&  /* DF, no fragment */
-	       !memcmp(first + 26, f + 26, 8) &&                /* addresses */
-	       !memcmp(first + 34, f + 34, 4) &&                /* ports */
-	       !memcmp(first + 42, f + 42, 5) &&                /* ack, data offset */
-	       !memcmp(first + 48, f + 48, 2) &&                /* window */
-	       !memcmp(first + 54, f + 54, hdr - 54);           /* options */
+	       first[15] == f[15] &&                           /* TOS */
+	       !__builtin_memcmp(first + 22, f + 22, 2) &&     /* TTL, protocol */
+	       inet_get16(first + 20) == inet_get16(f + 20) && /* DF, no fragment */
+	       !__builtin_memcmp(first + 26, f + 26, 8) &&     /* addresses */
+	       !__builtin_memcmp(first + 34, f + 34, 4) &&     /* ports */
+	       !__builtin_memcmp(first + 42, f + 42, 5) &&     /* ack, data offset */
+	       !__builtin_memcmp(first + 48, f + 48, 2) &&     /* window */
+	       !__builtin_memcmp(first + 54, f + 54, hdr - 54); /* options */
 }
 
 void segment_flush(struct iface *ifc)

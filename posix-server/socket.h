@@ -145,6 +145,9 @@ uint32_t socket_send_offer(const struct psock *s, uint32_t *at);
 void socket_send_offered(const struct psock *s, const uint64_t *out);
 /* syscount=1: bytes the netstack took by reference (SOCK_SEND_LENT). */
 void socket_count_lent(uint64_t bytes);
+/* syscount=1: bytes of a stream's writes copied into the session buffer
+ * (more than were sent when what a SEND did not take is staged again). */
+void socket_count_staged(uint64_t bytes);
 /* The server's notification came with bits (main.c). */
 void socket_notified(uint64_t bits);
 /* syscount=1: a line of the netstack calls made and readiness signals

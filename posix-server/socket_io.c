@@ -216,6 +216,7 @@ static long send_any(struct process *p, struct file *f, const struct uio *u, uin
 			at = 0;
 			if (uio_copy(p, u, done, buf + base, staged, false) < 0)
 				return done ? (long)done : -LINUX_EFAULT;
+			socket_count_staged(staged);
 		}
 		uint64_t w[6] = { (uint64_t)s->id, base + at, staged - at,
 				  SOCK_NONBLOCK | (lent ? SOCK_SEND_LENT : 0), 0, 0 };

@@ -283,8 +283,14 @@ void socket_send_offered(const struct psock *s, const uint64_t *out)
 #define COUNTED_LABELS 32
 static struct {
 	uint32_t calls[COUNTED_LABELS], signals;
+	uint64_t staged;                /* bytes of writes copied into a session */
 	uint64_t lent;                  /* bytes the netstack took by reference */
 } net_counts;
+
+void socket_count_staged(uint64_t bytes)
+{
+	net_counts.staged += bytes;
+}
 
 void socket_count_lent(uint64_t bytes)
 {
@@ -300,10 +306,10 @@ void socket_count_report(const struct process *p)
 	for (unsigned i = 0; i < COUNTED_LABELS; i++)
 		total += c[i];
 	printf("posix: %s (pid %d) netstack calls: %u in all, readiness signals %u; recv %u, "
-	       "poll_all %u, poll %u, send %u, other %u; by reference: %lu bytes\n", p->name,
+	       "poll_all %u, poll %u, send %u, other %u; staged: %lu bytes; by reference: %lu bytes\n", p->name,
 	       p->pid, total, net_counts.signals, c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL],
 	       c[SOCK_SEND], total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND],
-	       net_counts.lent);
+	       net_counts.staged, net_counts.lent);
 	memset(&net_counts, 0, sizeof(net_counts));
 }
 

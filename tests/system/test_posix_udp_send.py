@@ -23,7 +23,7 @@ SECONDS = 3
 # The POSIX server's count at a process's exit (posix-server/socket_net.c).
 NET_LINE = (r"^posix: iperf3 \(pid \d+\) netstack calls: (\d+) in all, readiness signals "
             r"(\d+); recv (\d+), poll_all (\d+), poll (\d+), send (\d+), other (\d+); "
-            r"by reference: \d+ bytes$")
+            r"staged: \d+ bytes; by reference: \d+ bytes$")
 
 
 @pytest.fixture(scope="module")

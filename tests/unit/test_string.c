@@ -18,16 +18,7 @@
 #define strchr mica_strchr
 #define strrchr mica_strrchr
 #include "../../lib/string.c"
-#undef memset
-#undef memcpy
-#undef memmove
-#undef memcmp
-#undef strlen
-#undef strnlen
-#undef strcmp
-#undef strncmp
-#undef strchr
-#undef strrchr
+#include "string_undef.inc"
 
 #include "unit.h"
 
@@ -104,6 +95,17 @@ TEST(string_large_copies)
 	CHECK(!memcmp(a, b, n));
 	mica_memmove(a + 3, a, n - 3);
 	CHECK(!memcmp(a + 3, b, n - 3));
+	mica_memmove(a, a + 3, n - 3);          /* downward: memcpy's rep movsq */
+	CHECK(!memcmp(a, b, n - 3));
 	free(a);
 	free(b);
+}
+
+#include "string_collide.inc"
+
+TEST(string_memcpy_between_colliding_pages)
+{
+	const char *wrong = colliding_copies(mica_memcpy);
+
+	CHECK(!wrong);
 }

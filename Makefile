@@ -203,8 +203,9 @@ $(B)/posix-server/linux_syscalls.h: $(LINUX_UNISTD) tools/linux-syscalls.sh
 	@mkdir -p $(@D)
 	$(Q)tools/linux-syscalls.sh $(LINUX_UNISTD) > $@
 $(POSIX_OBJ): $(B)/posix-server/linux_syscalls.h
-# (No floating point in the server: its copies stay in general registers,
-# fewer instructions on every call's path.)
+# (No floating point in the server's own code: general registers, fewer
+# instructions on every call's path. libmica's memcpy, built with SSE,
+# uses the SSE registers where QEMU's TLB would make it slow: lib/string.c.)
 $(POSIX_OBJ): USER_CFLAGS += -I$(B)/posix-server -mgeneral-regs-only
 # The vDSO the server maps into every process (posix-server/vdso/): a
 # shared object without relocations or writable data, built into the

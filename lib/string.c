@@ -57,6 +57,13 @@ static int pages_may_collide(const void *dst, const void *src)
 	return (d != 0 && d % TLB_MIN_ENTRIES == 0) || (d != -1 && (d + 1) % TLB_MIN_ENTRIES == 0);
 }
 
+/* The kernel saves a thread's SSE registers only at a switch, so its
+ * copies must not touch them (-mgeneral-regs-only leaves __SSE2__
+ * undefined; -mcmodel=kernel defines __code_model_kernel__). */
+#if defined(__SSE2__) && defined(__code_model_kernel__)
+#error "lib/string.c in the kernel with SSE: its copies would change the user's xmm registers"
+#endif
+
 #ifdef __SSE2__
 #define COLLIDING_ROUND 256
 

@@ -15,6 +15,7 @@ each client and peer connection); a client that overruns its timeout
 fails the test with what shows where it waits (Rig.overran: the
 namespace's sockets, the client's own output, the console's ps and
 ifconfig and its last lines)."""
+import errno
 import json
 import re
 import signal
@@ -874,6 +875,30 @@ def bound_socket(ns, port):
             time.sleep(0.2)
 
 
+def connected_from(ns, port):
+    """bound_socket(ns, port) connected to Mica's iperf3. The namespace's
+    kernel may still hold its side of the port's last connection to the
+    same address (LAST-ACK until Mica's acknowledgement of its FIN comes
+    in; SO_REUSEADDR lets the bind through): connect is EADDRNOTAVAIL
+    until then, tried again for 20 s, after which the failure says what
+    `ss` shows of the port."""
+    deadline = time.monotonic() + 20
+    while True:
+        s = bound_socket(ns, port)
+        try:
+            s.connect((GUEST, 5201))
+            return s
+        except OSError as e:
+            s.close()
+            if e.errno != errno.EADDRNOTAVAIL:
+                raise
+            if time.monotonic() > deadline:
+                ss = subprocess.run(ns.prefix() + ["ss", "-tano", f"sport = :{port}"],
+                                    capture_output=True, text=True).stdout
+                raise AssertionError(f"port {port} still taken after 20 s:\n{ss}") from e
+            time.sleep(0.05)
+
+
 def refused_control(appliance, s):
     """Mica's iperf3 ends the control connection s (connected) itself:
     the cookie, then parameters that are not JSON. Once this side has
@@ -914,12 +939,10 @@ def test_iperf3_port_used_again_while_mica_holds_time_wait(appliance):
     ns, port = appliance.ns, 47001
     mac = ns.link_mac("tap0")
     appliance.listening_again()
-    s = bound_socket(ns, port)
-    s.connect((GUEST, 5201))
+    s = connected_from(ns, port)
     refused_control(appliance, s)
     # Linux numbers its next connection from the port after the last one.
-    s = bound_socket(ns, port)
-    s.connect((GUEST, 5201))
+    s = connected_from(ns, port)
     wire = ns.raw_socket("tap0")
     try:
         refused_control(appliance, s)

@@ -109,3 +109,10 @@ TEST(string_memcpy_between_colliding_pages)
 
 	CHECK(!wrong);
 }
+
+TEST(string_memcmp_sign_and_first_difference)
+{
+	const char *wrong = compares(mica_memcmp);
+
+	CHECK(!wrong);
+}

@@ -39,6 +39,13 @@ TEST(string_kernel_memcpy_between_colliding_pages)
 	CHECK(!wrong);
 }
 
+TEST(string_kernel_memcmp_sign_and_first_difference)
+{
+	const char *wrong = compares(kernel_memcmp);
+
+	CHECK(!wrong);
+}
+
 TEST(string_kernel_memset_and_memmove)
 {
 	uint8_t buf[600];

@@ -306,9 +306,10 @@ void socket_count_report(const struct process *p)
 	for (unsigned i = 0; i < COUNTED_LABELS; i++)
 		total += c[i];
 	printf("posix: %s (pid %d) netstack calls: %u in all, readiness signals %u; recv %u, "
-	       "poll_all %u, poll %u, send %u, other %u; staged: %lu bytes; by reference: %lu bytes\n", p->name,
-	       p->pid, total, net_counts.signals, c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL],
-	       c[SOCK_SEND], total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND],
+	       "poll_all %u, poll %u, send %u, other %u; staged: %lu bytes; "
+	       "by reference: %lu bytes\n", p->name, p->pid, total, net_counts.signals,
+	       c[SOCK_RECV], c[SOCK_POLL_ALL], c[SOCK_POLL], c[SOCK_SEND],
+	       total - c[SOCK_RECV] - c[SOCK_POLL_ALL] - c[SOCK_POLL] - c[SOCK_SEND],
 	       net_counts.staged, net_counts.lent);
 	memset(&net_counts, 0, sizeof(net_counts));
 }

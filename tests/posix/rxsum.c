@@ -26,11 +26,49 @@
 
 static unsigned char buf[131072];
 
+#define FNV_BASIS 0xcbf29ce484222325ULL      /* FNV-1a 64's offset basis */
+
 static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return h;
+}
+
+/* Reads s to its end, turn by turn with read, readv and recv(MSG_WAITALL),
+ * h and total carrying on from bytes already read; says the count and the
+ * hash. 0, or 1 after a failed read. */
+static int receive_all(int s, uint64_t h, uint64_t total)
+{
+	for (unsigned k = 0;; k++) {
+		ssize_t n;
+		if (k % 3 == 0) {
+			n = read(s, buf, sizeof(buf));
+			if (n > 0)
+				h = fnv(h, buf, (size_t)n);
+		} else if (k % 3 == 1) {
+			struct iovec v[3] = { { buf, 1000 }, { buf + 1000, 7 },
+					      { buf + 1007, 65536 } };
+			n = readv(s, v, 3);
+			if (n > 0)
+				h = fnv(h, buf, (size_t)n);     /* the pieces are adjacent */
+		} else {
+			n = recv(s, buf, 100000, MSG_WAITALL);
+			if (n > 0)
+				h = fnv(h, buf, (size_t)n);
+		}
+		if (n < 0) {
+			perror("rxsum: read");
+			return 1;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+	}
+	printf("rxsum: %llu bytes fnv1a %016llx\n", (unsigned long long)total,
+	       (unsigned long long)h);
+	fflush(stdout);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -56,14 +94,11 @@ int main(int argc, char **argv)
 		sleep(1);
 		ssize_t n = read(s, buf, sizeof(buf));
 		printf("rxsum: after a send, a first read of %zd bytes\n", n);
-		uint64_t h = 0xcbf29ce484222325ULL, total = 0;
-		for (; n > 0; n = read(s, buf, sizeof(buf))) {
-			h = fnv(h, buf, (size_t)n);
-			total += (uint64_t)n;
+		if (n < 0) {
+			perror("rxsum: read");
+			return 1;
 		}
-		printf("rxsum: %llu bytes fnv1a %016llx\n", (unsigned long long)total,
-		       (unsigned long long)h);
-		return n < 0;
+		return receive_all(s, fnv(FNV_BASIS, buf, (size_t)n), (uint64_t)n);
 	}
 	for (int c = 0; c < (conns ? conns : 1); c++) {
 		int s = accept(l, NULL, NULL);
@@ -81,35 +116,8 @@ int main(int argc, char **argv)
 			for (;;)
 				pause();
 		}
-		uint64_t h = 0xcbf29ce484222325ULL, total = 0;
-		for (unsigned k = 0;; k++) {
-			ssize_t n;
-			if (k % 3 == 0) {
-				n = read(s, buf, sizeof(buf));
-				if (n > 0)
-					h = fnv(h, buf, (size_t)n);
-			} else if (k % 3 == 1) {
-				struct iovec v[3] = { { buf, 1000 }, { buf + 1000, 7 },
-						      { buf + 1007, 65536 } };
-				n = readv(s, v, 3);
-				if (n > 0)
-					h = fnv(h, buf, (size_t)n);     /* the pieces are adjacent */
-			} else {
-				n = recv(s, buf, 100000, MSG_WAITALL);
-				if (n > 0)
-					h = fnv(h, buf, (size_t)n);
-			}
-			if (n < 0) {
-				perror("rxsum: read");
-				return 1;
-			}
-			if (n == 0)
-				break;
-			total += (uint64_t)n;
-		}
-		printf("rxsum: %llu bytes fnv1a %016llx\n", (unsigned long long)total,
-		       (unsigned long long)h);
-		fflush(stdout);
+		if (receive_all(s, FNV_BASIS, 0))
+			return 1;
 		close(s);
 	}
 	return 0;
